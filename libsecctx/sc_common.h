@@ -1,0 +1,157 @@
+/* sc_common.h: the vocabulary every libsecctx module shares: Windows-style
+ * statuses, the ordered enums of the rule table, and the decision log that
+ * records which rule id decided what.
+ * Model only: no I/O, no gRPC. */
+#ifndef SC_COMMON_H
+#define SC_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* One error convention for the whole project.
+ * - Functions that can only fail for resource or argument reasons return
+ *   int: 0 on success, SC_ERR_* (negative) on failure.
+ * - Functions that take a security decision return sc_status (SC_OK or the
+ *   Windows-style status) and append the rule id(s) that decided it to an
+ *   sc_log. Tests, traces and the launcher all read the same two things. */
+#define SC_ERR_NOMEM (-1)
+#define SC_ERR_INVAL (-2)
+#define SC_ERR_RANGE (-3)
+
+typedef enum sc_status {
+	SC_OK = 0,
+	SC_ACCESS_DENIED,
+	SC_BAD_IMPERSONATION_LEVEL,
+	SC_CANT_OPEN_ANONYMOUS,
+	SC_NO_IMPERSONATION_TOKEN,
+	SC_INVALID_PARAMETER,
+	SC_CANNOT_IMPERSONATE,
+	SC_PRIVILEGE_NOT_HELD,
+	SC_NOT_SUPPORTED,
+	SC_NO_MATCH,
+	SC_NOT_FOUND,
+	SC_INVALID_BLANKET,
+	SC_NO_SUCH_OBJECT,
+	SC_LOGON_FAILURE,
+	SC_BAD_CONTEXT,
+	SC_UNAVAILABLE,
+	SC_DEADLINE_EXCEEDED,
+	SC_INTERNAL,
+	SC_STATUS_COUNT
+} sc_status;
+
+const char *sc_status_name(sc_status s);
+/* Returns 0 and sets *out, or SC_ERR_INVAL for an unknown name. */
+int sc_status_parse(const char *name, sc_status *out);
+
+/* Levels are ordered: comparisons with < and > follow the spec's order
+ * Anonymous < Identify < Impersonate < Delegate. SC_LEVEL_DEFAULT means
+ * "the client set none" (L6 decides). */
+typedef enum sc_level {
+	SC_LEVEL_DEFAULT = 0,
+	SC_LEVEL_ANONYMOUS,
+	SC_LEVEL_IDENTIFY,
+	SC_LEVEL_IMPERSONATE,
+	SC_LEVEL_DELEGATE,
+	SC_LEVEL_COUNT
+} sc_level;
+
+/* Authentication levels, ordered as T8 says. */
+typedef enum sc_authn {
+	SC_AUTHN_DEFAULT = 0,
+	SC_AUTHN_NONE,
+	SC_AUTHN_CONNECT,
+	SC_AUTHN_CALL,
+	SC_AUTHN_PACKET,
+	SC_AUTHN_INTEGRITY,
+	SC_AUTHN_PRIVACY,
+	SC_AUTHN_COUNT
+} sc_authn;
+
+typedef enum sc_package {
+	SC_PACKAGE_DEFAULT = 0, /* Kerberos in a domain, NTLM otherwise */
+	SC_PACKAGE_KERBEROS,
+	SC_PACKAGE_NTLM,
+	SC_PACKAGE_SCHANNEL,
+	SC_PACKAGE_COUNT
+} sc_package;
+
+typedef enum sc_cloaking {
+	SC_CLOAK_NONE = 0,
+	SC_CLOAK_STATIC,
+	SC_CLOAK_DYNAMIC,
+	SC_CLOAK_BOTH, /* both capability flags set: invalid (C1) */
+	SC_CLOAK_COUNT
+} sc_cloaking;
+
+typedef enum sc_transport {
+	SC_TRANSPORT_COM = 0,
+	SC_TRANSPORT_PIPE,
+	SC_TRANSPORT_COUNT
+} sc_transport;
+
+/* How a process was started: decides logon type and the SERVICE group. */
+typedef enum sc_start {
+	SC_START_INTERACTIVE = 0,
+	SC_START_SERVICE, /* by the service control manager: SERVICE group */
+	SC_START_COM,     /* COM server under a configured account: SERVICE */
+	SC_START_BATCH,
+	SC_START_COUNT
+} sc_start;
+
+typedef enum sc_logon {
+	SC_LOGON_INTERACTIVE = 0,
+	SC_LOGON_NETWORK,
+	SC_LOGON_BATCH,
+	SC_LOGON_SERVICE,
+	SC_LOGON_EXPLICIT, /* LogonUser with explicit credentials */
+	SC_LOGON_ANONYMOUS,
+	SC_LOGON_COUNT
+} sc_logon;
+
+/* Name tables: "impersonate" <-> SC_LEVEL_IMPERSONATE and so on. The
+ * parse functions return 0 or SC_ERR_INVAL. */
+const char *sc_level_name(sc_level v);
+int sc_level_parse(const char *s, sc_level *out);
+const char *sc_authn_name(sc_authn v);
+int sc_authn_parse(const char *s, sc_authn *out);
+const char *sc_package_name(sc_package v);
+int sc_package_parse(const char *s, sc_package *out);
+const char *sc_cloaking_name(sc_cloaking v);
+int sc_cloaking_parse(const char *s, sc_cloaking *out);
+const char *sc_transport_name(sc_transport v);
+const char *sc_start_name(sc_start v);
+const char *sc_logon_name(sc_logon v);
+
+/* The decision log: every decision appends one note naming its rule id.
+ * Warnings are notes a user must not miss (P2, L2, C3, T8 none). */
+#define SC_NOTE_TEXT 240
+#define SC_RULE_LEN 8
+
+typedef struct sc_note {
+	char rule[SC_RULE_LEN]; /* "P2" */
+	bool warning;
+	char text[SC_NOTE_TEXT];
+} sc_note;
+
+typedef struct sc_log {
+	sc_note *notes;
+	size_t count;
+	size_t cap;
+	bool oom; /* a note could not be stored */
+} sc_log;
+
+void sc_log_init(sc_log *log);
+void sc_log_clear(sc_log *log);
+void sc_log_free(sc_log *log);
+/* Append a note; log may be NULL (the decision is taken, nothing kept). */
+void sc_log_rule(sc_log *log, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sc_log_warn(sc_log *log, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Append all notes of src to dst. */
+int sc_log_append(sc_log *dst, const sc_log *src);
+bool sc_log_has_rule(const sc_log *log, const char *rule);
+
+#endif

@@ -1,0 +1,73 @@
+/* sc_directory.h: the domain directory of accounts and hosts built from a
+ * scenario: SIDs, principal names, user-rights assignments per host (P3),
+ * and the logons that build primary and network tokens (P3, P4).
+ * Model only: no I/O, no gRPC. The directory points into the scenario it
+ * was built from, which must outlive it. Read-only after building, so
+ * threads may share it. */
+#ifndef SC_DIRECTORY_H
+#define SC_DIRECTORY_H
+
+#include "sc_common.h"
+#include "sc_scenario.h"
+#include "sc_token.h"
+
+typedef struct sc_directory sc_directory;
+
+/* Build the directory. Accounts without a sid get
+ * S-1-5-21-<domain-derived>-<1000 + index>. Well-known principals are
+ * always known: Everyone, Authenticated Users, INTERACTIVE, NETWORK,
+ * SERVICE, BATCH, ANONYMOUS LOGON, SYSTEM, LOCAL SERVICE, NETWORK SERVICE,
+ * Administrators, Users; group names used in accounts' groups lists become
+ * domain groups with generated SIDs. Returns 0 or SC_ERR_*. */
+int sc_directory_new(const sc_scenario *scn, sc_directory **out);
+void sc_directory_free(sc_directory *dir);
+
+const char *sc_directory_domain(const sc_directory *dir);
+
+/* Principal name ("alice", "CORP\\alice", "Administrators", "SERVICE",
+ * "LOCAL SERVICE", ...) to SID; NULL when unknown. Case-insensitive. */
+const char *sc_directory_sid(const sc_directory *dir, const char *name);
+/* SID to display name ("CORP\\alice", "NT AUTHORITY\\SERVICE"); NULL when
+ * unknown. */
+const char *sc_directory_name(const sc_directory *dir, const char *sid);
+/* The account definition behind a user SID or name (NULL: well-known or
+ * unknown). */
+const sc_account_def *sc_directory_account_by_sid(const sc_directory *dir,
+						  const char *sid);
+const sc_account_def *sc_directory_account(const sc_directory *dir,
+					   const char *name);
+
+/* P3: true when sid (a user or group) is a holder of privilege on host:
+ * the host's rights entry for that privilege if it has one, else the
+ * defaults. Default holders of SeImpersonatePrivilege: Administrators,
+ * LOCAL SERVICE, NETWORK SERVICE, SERVICE. Of SeTcbPrivilege: SYSTEM. Of
+ * SeAuditPrivilege: LOCAL SERVICE, NETWORK SERVICE. SYSTEM holds all. */
+bool sc_directory_holds(const sc_directory *dir, const char *host,
+			const char *privilege, const char *sid);
+
+/* Log account on at host as a process started by start: a primary token
+ * with the user, Everyone, Authenticated Users (not for anonymous), the
+ * logon group (INTERACTIVE for interactive, SERVICE for service and com,
+ * BATCH for batch), Users, the account's groups (and Administrators when
+ * listed there), and every privilege whose holders on host include the
+ * user or one of its groups, enabled (P3). The rights are read now: a
+ * later change does not reach this token (P4). Origin host = host,
+ * boundaries 0, session = a new id. Unknown account: SC_LOGON_FAILURE. */
+sc_status sc_directory_logon(const sc_directory *dir, const char *account,
+			     const char *host, sc_start start,
+			     sc_token **out, sc_log *log);
+
+/* The token a server on host builds for an authenticated network caller
+ * whose presented identity is client (user and groups as the client's
+ * token carries them): an impersonation token at level, logon type
+ * NETWORK, with the client's user and groups less the logon-type groups
+ * (INTERACTIVE, SERVICE, BATCH) plus NETWORK, the privileges the user or
+ * its groups hold on host (P3), origin host and boundaries copied from
+ * client, package and authn as given. */
+sc_status sc_directory_network_token(const sc_directory *dir,
+				     const sc_token *client, const char *host,
+				     sc_level level, sc_package package,
+				     sc_authn authn, sc_token **out,
+				     sc_log *log);
+
+#endif

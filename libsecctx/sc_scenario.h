@@ -1,0 +1,185 @@
+/* sc_scenario.h: a scenario as plain data: the domain's accounts, the
+ * hosts, the processes and what they do, the objects, and what is expected.
+ * The loader (libsecctx/scenario/) fills these structs from YAML; the model
+ * reads them. Model only: no I/O, no gRPC. Field names follow the YAML keys
+ * documented in docs/scenario-format.md. */
+#ifndef SC_SCENARIO_H
+#define SC_SCENARIO_H
+
+#include "sc_common.h"
+
+typedef struct sc_account_def {
+	char *name;                /* "alice": shown as DOMAIN\alice */
+	char *sid;                 /* optional: generated when absent */
+	char **groups;             /* domain groups or aliases it belongs to */
+	unsigned groups_count;
+	bool sensitive;            /* "sensitive and cannot be delegated" (D1) */
+	bool trusted_for_delegation;          /* D1 */
+	bool trusted_to_auth_for_delegation;  /* D6 */
+	char **allowed_to_delegate_to;        /* D4: target account names */
+	unsigned allowed_to_delegate_to_count;
+	char **allowed_to_act;                /* D5: on a target's account */
+	unsigned allowed_to_act_count;
+} sc_account_def;
+
+typedef struct sc_domain_def {
+	char *name; /* "CORP" */
+	sc_account_def *accounts;
+	unsigned accounts_count;
+} sc_domain_def;
+
+/* One user-rights assignment on a host: privilege -> holders. It replaces
+ * the default holders of that privilege (P3). */
+typedef struct sc_right_def {
+	char *privilege;
+	char **holders; /* account names, group names or well-known names */
+	unsigned holders_count;
+} sc_right_def;
+
+typedef struct sc_host_def {
+	char *name;
+	bool workgroup;        /* not in the domain (D1); default false */
+	sc_level default_level; /* L6: a COM client's default; DEFAULT=Identify */
+	sc_right_def *rights;
+	unsigned rights_count;
+	char *address;          /* optional listen address, e.g. 127.0.0.12 */
+} sc_host_def;
+
+typedef struct sc_blanket {
+	sc_authn authn;        /* DEFAULT: connect */
+	sc_level level;        /* DEFAULT: L6 decides */
+	sc_package package;    /* DEFAULT: kerberos in a domain, else ntlm */
+	sc_cloaking cloaking;  /* default none (C2) */
+	char *identity;        /* explicit identity on the proxy (C1) */
+	sc_transport transport;
+} sc_blanket;
+
+typedef enum sc_step_kind {
+	SC_STEP_IMPERSONATE = 0, /* CoImpersonateClient / RpcImpersonateClient */
+	SC_STEP_REVERT,          /* CoRevertToSelf (T5) */
+	SC_STEP_CALL,            /* call another process (to:) */
+	SC_STEP_OPEN,            /* open a local object (object:, access:) */
+	SC_STEP_ACCESS_CHECK,    /* AccessCheck on a local object (T6) */
+	SC_STEP_SET_BLANKET,     /* CoSetProxyBlanket on the proxy to to: */
+	SC_STEP_SLEEP,           /* wait ms milliseconds */
+	SC_STEP_QUERY_LEVEL,     /* GetTokenInformation(level) (T1) */
+	SC_STEP_COUNT
+} sc_step_kind;
+
+const char *sc_step_kind_name(sc_step_kind k);
+
+typedef struct sc_step {
+	sc_step_kind kind;   /* YAML key "do" */
+	char *id;            /* optional, for expectations */
+	char *to;            /* call, set_blanket: the callee process */
+	char *object;        /* open, access_check */
+	char **access;       /* right names (sc_acl_right_parse) */
+	unsigned access_count;
+	sc_blanket *blanket; /* call, set_blanket: overrides the process's */
+	unsigned ms;         /* sleep */
+} sc_step;
+
+typedef struct sc_process_def {
+	char *name;          /* "A", "B", "C", ... */
+	char *host;
+	char *account;       /* a domain account, or LOCAL SERVICE etc. */
+	sc_start started_by;
+	sc_blanket blanket;  /* the blanket on its outgoing proxies */
+	sc_authn server_authn; /* its own level as a server (T8) */
+	sc_step *steps;      /* client: its program; server: per call */
+	unsigned steps_count;
+} sc_process_def;
+
+typedef struct sc_ace_def {
+	char *allow;         /* exactly one of allow / deny: a principal */
+	char *deny;
+	char **access;
+	unsigned access_count;
+} sc_ace_def;
+
+typedef struct sc_object_def {
+	char *name;
+	char *host;
+	char *owner;         /* principal; default: the host's first process
+	                        account is NOT assumed: owner is required */
+	bool null_dacl;      /* true: NULL DACL (everything granted) */
+	sc_ace_def *dacl;    /* dacl: [] is an empty DACL (nothing granted) */
+	unsigned dacl_count;
+} sc_object_def;
+
+/* One expectation. Every field but one of hop/step is optional; a set
+ * field must match. Strings are compared case-insensitively. */
+typedef struct sc_expect_def {
+	char *hop;       /* "B->C", or "B->C#2" for the second such hop */
+	char *step;      /* a step id */
+	char *presented; /* "CORP\\alice" or "alice" */
+	char *level;     /* effective level name */
+	char *status;    /* OK, ACCESS_DENIED, ... */
+	char *warning;   /* a rule id that must be among the warnings */
+	char *rule;      /* a rule id that must be among the rules */
+	char *granted;   /* step: right names joined by '|' */
+} sc_expect_def;
+
+typedef struct sc_variant_def {
+	char *name;
+	char *description;
+	char **set;      /* "B.cloaking=none" */
+	unsigned set_count;
+	sc_expect_def *expect;
+	unsigned expect_count;
+} sc_variant_def;
+
+/* Settings for points the spec leaves open; documented defaults. */
+typedef struct sc_settings {
+	char *double_hop_status;        /* C6: default ACCESS_DENIED */
+	bool allow_primary_from_identify; /* T2: default false */
+} sc_settings;
+
+typedef struct sc_scenario {
+	char *name;
+	char *description;
+	sc_domain_def domain;
+	sc_host_def *hosts;
+	unsigned hosts_count;
+	sc_process_def *processes;
+	unsigned processes_count;
+	sc_object_def *objects;
+	unsigned objects_count;
+	sc_expect_def *expect;   /* expectations of every variant */
+	unsigned expect_count;
+	sc_variant_def *variants;
+	unsigned variants_count;
+	sc_settings settings;
+} sc_scenario;
+
+/* Lookups by name (NULL when absent). */
+const sc_process_def *sc_scenario_process(const sc_scenario *s,
+					  const char *name);
+const sc_host_def *sc_scenario_host(const sc_scenario *s, const char *name);
+const sc_account_def *sc_scenario_account(const sc_scenario *s,
+					  const char *name);
+const sc_object_def *sc_scenario_object(const sc_scenario *s,
+					const char *host, const char *name);
+
+/* Apply one "KEY=VALUE" setting to the scenario in place (variants and
+ * matrix sweeps). Keys:
+ *   PROC.level | PROC.cloaking | PROC.authn | PROC.package | PROC.host |
+ *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport
+ *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
+ *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
+ *   HOST.workgroup | HOST.default_level
+ *   settings.double_hop_status | settings.allow_primary_from_identify
+ * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
+int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
+		    size_t errlen);
+
+/* Reference checks the schema cannot make (a process naming an undeclared
+ * host, a call to an undeclared process...). Calls report(user, path, msg)
+ * for each problem, path being the key path of the offending value, e.g.
+ * "processes[1].host". Returns the number of problems. */
+typedef void (*sc_scenario_report_fn)(void *user, const char *path,
+				      const char *msg);
+unsigned sc_scenario_validate(const sc_scenario *s,
+			      sc_scenario_report_fn report, void *user);
+
+#endif

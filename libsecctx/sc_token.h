@@ -1,0 +1,122 @@
+/* sc_token.h: access tokens (primary and impersonation), their SIDs,
+ * groups and privileges, and the token operations of rules T1-T3.
+ * Model only: no I/O, no gRPC. A token is opaque; it is immutable once
+ * built by its creator and may be shared read-only between threads. */
+#ifndef SC_TOKEN_H
+#define SC_TOKEN_H
+
+#include "sc_common.h"
+
+/* Well-known SIDs (strings, compared exactly). */
+#define SC_SID_EVERYONE "S-1-1-0"
+#define SC_SID_NETWORK "S-1-5-2"
+#define SC_SID_BATCH "S-1-5-3"
+#define SC_SID_INTERACTIVE "S-1-5-4"
+#define SC_SID_SERVICE "S-1-5-6"
+#define SC_SID_ANONYMOUS "S-1-5-7"
+#define SC_SID_AUTHENTICATED_USERS "S-1-5-11"
+#define SC_SID_LOCAL_SYSTEM "S-1-5-18"
+#define SC_SID_LOCAL_SERVICE "S-1-5-19"
+#define SC_SID_NETWORK_SERVICE "S-1-5-20"
+#define SC_SID_ADMINISTRATORS "S-1-5-32-544"
+#define SC_SID_USERS "S-1-5-32-545"
+#define SC_SID_OWNER_RIGHTS "S-1-3-4"
+
+#define SC_ANONYMOUS_NAME "NT AUTHORITY\\ANONYMOUS LOGON"
+
+/* Group attributes (subset of SE_GROUP_*). */
+#define SC_GROUP_ENABLED 0x4u
+#define SC_GROUP_USE_FOR_DENY_ONLY 0x10u
+#define SC_GROUP_OWNER 0x8u
+
+typedef enum sc_token_type {
+	SC_TOKEN_PRIMARY = 1,
+	SC_TOKEN_IMPERSONATION = 2
+} sc_token_type;
+
+#define SC_PRIV_IMPERSONATE "SeImpersonatePrivilege"
+#define SC_PRIV_TCB "SeTcbPrivilege"
+#define SC_PRIV_AUDIT "SeAuditPrivilege"
+
+typedef struct sc_token sc_token;
+
+/* Building. All setters copy their string arguments. */
+sc_token *sc_token_new(sc_token_type type);
+void sc_token_free(sc_token *t);
+int sc_token_set_user(sc_token *t, const char *sid, const char *name);
+int sc_token_add_group(sc_token *t, const char *sid, const char *name,
+		       uint32_t attrs);
+int sc_token_add_privilege(sc_token *t, const char *name, bool enabled);
+void sc_token_set_level(sc_token *t, sc_level level); /* impersonation */
+void sc_token_set_logon(sc_token *t, sc_logon logon);
+void sc_token_set_package(sc_token *t, sc_package p);
+void sc_token_set_authn(sc_token *t, sc_authn a);
+/* The host whose logon session holds this identity's credentials (L4). */
+int sc_token_set_origin_host(sc_token *t, const char *host);
+/* Logon session id: tokens from one logon share it (P1 third exemption). */
+void sc_token_set_session(sc_token *t, uint64_t session);
+/* Host boundaries this identity has crossed so far (L4, L5, C6). */
+void sc_token_set_boundaries(sc_token *t, unsigned n);
+/* True when the identity came with a forwardable (delegable) credential:
+ * D1 held on the hop that brought it. */
+void sc_token_set_delegable(sc_token *t, bool d);
+
+/* Reading. Strings belong to the token. */
+sc_token_type sc_token_type_of(const sc_token *t);
+const char *sc_token_user_sid(const sc_token *t);
+const char *sc_token_user_name(const sc_token *t);
+size_t sc_token_group_count(const sc_token *t);
+/* Returns 0, or SC_ERR_RANGE past the end. */
+int sc_token_group(const sc_token *t, size_t i, const char **sid,
+		   const char **name, uint32_t *attrs);
+size_t sc_token_privilege_count(const sc_token *t);
+int sc_token_privilege(const sc_token *t, size_t i, const char **name,
+		       bool *enabled);
+/* The raw level field, whatever the type (for the wire and the trace). */
+sc_level sc_token_level_raw(const sc_token *t);
+sc_logon sc_token_logon(const sc_token *t);
+sc_package sc_token_package(const sc_token *t);
+sc_authn sc_token_authn(const sc_token *t);
+const char *sc_token_origin_host(const sc_token *t);
+uint64_t sc_token_session(const sc_token *t);
+unsigned sc_token_boundaries(const sc_token *t);
+bool sc_token_delegable(const sc_token *t);
+
+/* True if the token's user or an enabled group is sid. */
+bool sc_token_has_sid(const sc_token *t, const char *sid);
+/* True if the token holds the privilege and it is enabled. */
+bool sc_token_privilege_enabled(const sc_token *t, const char *name);
+
+/* T1: the level of an impersonation token; a primary token has none:
+ * SC_INVALID_PARAMETER. */
+sc_status sc_token_query_level(const sc_token *t, sc_level *out,
+			       sc_log *log);
+
+/* Settings the spec leaves open (T2 second sentence). */
+typedef struct sc_token_policy {
+	/* Duplicating an Identify or Anonymous token to a primary token:
+	 * false (default, observed behaviour) fails with
+	 * BAD_IMPERSONATION_LEVEL; true allows it. */
+	bool allow_primary_from_identify;
+} sc_token_policy;
+
+/* T2: copy src as a token of type type at level level (level ignored for
+ * a primary copy). The copy's level may not exceed src's
+ * (BAD_IMPERSONATION_LEVEL); a primary copy of an Identify or Anonymous
+ * token fails likewise unless the policy allows it. A primary source
+ * counts as the highest level. On SC_OK *out is a new token. */
+sc_status sc_token_duplicate(const sc_token *src, sc_token_type type,
+			     sc_level level, const sc_token_policy *policy,
+			     sc_token **out, sc_log *log);
+
+/* T3: ImpersonateSelf: an impersonation copy of the process token. */
+sc_status sc_token_impersonate_self(const sc_token *process, sc_level level,
+				    sc_token **out, sc_log *log);
+
+/* A deep copy (NULL on allocation failure). */
+sc_token *sc_token_copy(const sc_token *t);
+
+/* The anonymous identity's token (L1): user S-1-5-7, Everyone, at level. */
+sc_token *sc_token_new_anonymous(sc_level level);
+
+#endif

@@ -1,0 +1,42 @@
+/* sc_load.h: reading a scenario file (YAML, through libcyaml's schema)
+ * into the model's sc_scenario, with every error as file:line:col.
+ * This is the only part of libsecctx that reads files; the model itself
+ * (libsecctx/*.c) never does. */
+#ifndef SC_LOAD_H
+#define SC_LOAD_H
+
+#include "sc_scenario.h"
+
+typedef struct sc_load_error {
+	char *file;
+	unsigned line; /* 1-based; 0 when unknown */
+	unsigned col;  /* 1-based; 0 when unknown */
+	char *message;
+} sc_load_error;
+
+typedef struct sc_load_errors {
+	sc_load_error *items;
+	size_t count;
+	size_t cap;
+} sc_load_errors;
+
+/* Load path. With variant non-NULL, the variant's "set" entries are
+ * applied and its expectations appended after the scenario's own. Errors
+ * (YAML syntax, unknown key, wrong type, invalid value, undeclared
+ * reference, unknown variant, bad "set" entry) are appended to errs with
+ * their position. Returns 0 and a scenario in *out, or SC_ERR_INVAL (with at
+ * least one error in errs) and *out NULL. */
+int sc_load_file(const char *path, const char *variant, sc_scenario **out,
+		 sc_load_errors *errs);
+/* The same from a buffer; name is used as the file name in errors. */
+int sc_load_buffer(const char *name, const char *data, size_t len,
+		   const char *variant, sc_scenario **out,
+		   sc_load_errors *errs);
+
+void sc_load_free(sc_scenario *s);
+
+/* "file:line:col: message" (or "file: message" without a position). */
+void sc_load_error_format(const sc_load_error *e, char *buf, size_t len);
+void sc_load_errors_free(sc_load_errors *errs);
+
+#endif

@@ -1,0 +1,109 @@
+/* rpc.h: the gRPC core plumbing of the wire layer: one unary method whose
+ * request and reply are opaque bytes, plus one binary metadata entry that
+ * carries the caller's security context. With codec.h, this is the only
+ * code that knows gRPC; it knows nothing of the model. */
+#ifndef CLOAKROOM_RPC_H
+#define CLOAKROOM_RPC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RPC_METHOD "/cloakroom.Chain/Call"
+#define RPC_CONTEXT_KEY "x-cloakroom-context-bin"
+#define RPC_ERRLEN 256
+
+/* gRPC status codes used by callers (values of grpc_status_code). */
+#define RPC_STATUS_OK 0
+#define RPC_STATUS_CANCELLED 1
+#define RPC_STATUS_UNKNOWN 2
+#define RPC_STATUS_INVALID_ARGUMENT 3
+#define RPC_STATUS_DEADLINE_EXCEEDED 4
+#define RPC_STATUS_PERMISSION_DENIED 7
+#define RPC_STATUS_RESOURCE_EXHAUSTED 8
+#define RPC_STATUS_INTERNAL 13
+#define RPC_STATUS_UNAVAILABLE 14
+#define RPC_STATUS_UNAUTHENTICATED 16
+
+/* Process-wide set-up: grpc_init / grpc_shutdown. Call rpc_init only in a
+ * process that will not fork afterwards. */
+void rpc_init(void);
+void rpc_shutdown(void);
+
+/* What a server handler sees of one incoming call. */
+typedef struct rpc_incoming {
+	const uint8_t *context;   /* value of RPC_CONTEXT_KEY, or NULL */
+	size_t context_len;
+	bool context_present;
+	size_t context_entries;   /* how many RPC_CONTEXT_KEY entries came */
+	const uint8_t *body;      /* request message bytes */
+	size_t body_len;
+	const char *peer;         /* the transport peer, e.g. ipv4:127.0.0.1:5 */
+	int64_t deadline_ms;      /* ms left before the caller's deadline,
+	                             -1 when the caller set none */
+	void *parent;             /* pass to rpc_call to propagate the deadline
+	                             and cancellation along the chain */
+} rpc_incoming;
+
+/* What a handler fills. body is malloc'd by the handler and freed by the
+ * server. status RPC_STATUS_OK sends body; any other status sends no
+ * message, only the status and details. */
+typedef struct rpc_reply {
+	uint8_t *body;
+	size_t body_len;
+	int status;
+	char details[RPC_ERRLEN];
+} rpc_reply;
+
+typedef void (*rpc_handler_fn)(void *user, const rpc_incoming *in,
+			       rpc_reply *out);
+
+typedef struct rpc_server rpc_server;
+
+/* Bind listen_addr ("127.0.0.12:0": port 0 picks an ephemeral port) with
+ * insecure credentials and SO_REUSEPORT off. On success returns 0, sets
+ * *out and *bound_port. On failure returns -1 with a message naming the
+ * address in err. */
+int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
+		     void *user, rpc_server **out, int *bound_port, char *err,
+		     size_t errlen);
+
+/* Serve until *stop becomes non-zero (checked at least every 100 ms).
+ * Each call runs handler on its own thread, so a slow call does not hold
+ * up others; at most max_inflight calls run at once (further calls wait
+ * for a slot). Returns when every running call has finished. */
+int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
+		   unsigned max_inflight);
+
+/* Shutdown in the order that does not crash (shutdown_and_notify,
+ * cancel_all_calls, wait, destroy, drain the queue) and free. */
+void rpc_server_free(rpc_server *srv);
+
+typedef struct rpc_channel rpc_channel;
+
+/* A channel to target ("127.0.0.13:40123"), insecure credentials. A
+ * channel may be used by several threads at once. NULL on failure. */
+rpc_channel *rpc_channel_open(const char *target);
+void rpc_channel_close(rpc_channel *ch);
+
+typedef struct rpc_result {
+	int status;               /* grpc status code */
+	char details[RPC_ERRLEN];
+	uint8_t *body;            /* malloc'd reply bytes (caller frees) */
+	size_t body_len;
+} rpc_result;
+
+/* One unary call of RPC_METHOD. context (may be NULL: no metadata sent)
+ * goes as RPC_CONTEXT_KEY. parent is an rpc_incoming.parent or NULL; with
+ * a parent the child call inherits its deadline (and is cancelled with
+ * it), and timeout_ms (if > 0) can only shorten it. Blocks until the call
+ * ends. Returns 0 when the call completed (whatever its status, in res),
+ * -1 on a local failure (res->details says why). */
+int rpc_call(rpc_channel *ch, void *parent, const uint8_t *context,
+	     size_t context_len, const uint8_t *body, size_t body_len,
+	     int timeout_ms, rpc_result *res);
+
+void rpc_result_free(rpc_result *res);
+
+#endif
