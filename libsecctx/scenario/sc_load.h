@@ -1,7 +1,7 @@
 /* sc_load.h: reading a scenario file (YAML, through libcyaml's schema)
  * into the model's sc_scenario, with every error as file:line:col.
  * This is the only part of libsecctx that reads files; the model itself
- * (libsecctx/*.c) never does. */
+ * (the sc_*.c files beside it) never does. */
 #ifndef SC_LOAD_H
 #define SC_LOAD_H
 

@@ -1,0 +1,426 @@
+/* sc_decide.c: per-hop decisions: levels (L, D, T8), who may impersonate
+ * (P1, P2) and which identity a middle tier presents (C1-C6). The code
+ * follows each rule's wording in order; every branch logs its rule id.
+ * Model only: no I/O, no gRPC. */
+#include "sc_decide.h"
+
+#include <string.h>
+
+void sc_policy_from_settings(const sc_settings *s, sc_policy *out)
+{
+	out->double_hop_status = SC_ACCESS_DENIED;
+	out->allow_primary_from_identify = false;
+	if (!s)
+		return;
+	sc_status st;
+	if (s->double_hop_status &&
+	    sc_status_parse(s->double_hop_status, &st) == 0)
+		out->double_hop_status = st;
+	out->allow_primary_from_identify = s->allow_primary_from_identify;
+}
+
+sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log)
+{
+	/* C1: none, static or dynamic; both flags is an invalid blanket. */
+	if (b->cloaking == SC_CLOAK_BOTH) {
+		sc_log_rule(log, "C1",
+			    "static and dynamic cloaking both set: invalid "
+			    "blanket");
+		return SC_INVALID_BLANKET;
+	}
+	/* C1 with D3: Schannel supports no cloaking. */
+	if (b->cloaking != SC_CLOAK_NONE &&
+	    b->package == SC_PACKAGE_SCHANNEL) {
+		sc_log_rule(log, "C1", "cloaking with Schannel: invalid blanket");
+		return SC_INVALID_BLANKET;
+	}
+	/* C1: an explicit identity on the proxy excludes cloaking. */
+	if (b->cloaking != SC_CLOAK_NONE && b->identity && *b->identity) {
+		sc_log_rule(log, "C1",
+			    "explicit identity '%s' on the proxy together with "
+			    "%s cloaking: invalid blanket",
+			    b->identity, sc_cloaking_name(b->cloaking));
+		return SC_INVALID_BLANKET;
+	}
+	return SC_OK;
+}
+
+sc_level sc_blanket_level_asked(const sc_blanket *b,
+				const sc_host_def *client_host, sc_log *log)
+{
+	if (b->level != SC_LEVEL_DEFAULT)
+		return b->level;
+	/* L6: named-pipe, RPC and DDE clients default to Impersonate. */
+	if (b->transport == SC_TRANSPORT_PIPE) {
+		sc_log_rule(log, "L6",
+			    "no level set on a named-pipe client: Impersonate");
+		return SC_LEVEL_IMPERSONATE;
+	}
+	/* L6: a COM client uses its host's default, Identify unless the
+	 * host says otherwise. */
+	sc_level l = SC_LEVEL_IDENTIFY;
+	if (client_host && client_host->default_level != SC_LEVEL_DEFAULT)
+		l = client_host->default_level;
+	sc_log_rule(log, "L6",
+		    "no level set on a COM client: host %s default, %s",
+		    client_host ? client_host->name : "?", sc_level_name(l));
+	return l;
+}
+
+sc_authn sc_blanket_authn_asked(const sc_blanket *b)
+{
+	return b->authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT : b->authn;
+}
+
+sc_package sc_blanket_package(const sc_blanket *b, bool all_in_domain)
+{
+	if (b->package != SC_PACKAGE_DEFAULT)
+		return b->package;
+	return all_in_domain ? SC_PACKAGE_KERBEROS : SC_PACKAGE_NTLM;
+}
+
+/* D1, in the rule's order; returns the failed condition or NULL. */
+static const char *d1_failed(const sc_hop_facts *f)
+{
+	if (f->client_sensitive)
+		return "the client account is sensitive and cannot be "
+		       "delegated";
+	if (!f->server_trusted)
+		return "the server account is not trusted for delegation";
+	if (!f->all_in_domain)
+		return "a host is not in the domain";
+	if (f->package != SC_PACKAGE_KERBEROS)
+		return "the package is not Kerberos";
+	return NULL;
+}
+
+void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
+		      sc_log *log)
+{
+	memset(out, 0, sizeof(*out));
+
+	/* T8: the call runs at the higher of the two authentication levels;
+	 * at None nobody is authenticated and nobody can be impersonated. */
+	sc_authn ca = f->client_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT
+							  : f->client_authn;
+	sc_authn sa = f->server_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_NONE
+							  : f->server_authn;
+	out->authn = ca > sa ? ca : sa;
+	if (out->authn == SC_AUTHN_NONE) {
+		out->authenticated = false;
+		out->level = SC_LEVEL_ANONYMOUS;
+		sc_log_warn(log, "T8",
+			    "authentication level none: the caller is not "
+			    "authenticated and cannot be impersonated");
+		return;
+	}
+	out->authenticated = true;
+	if (ca != sa)
+		sc_log_rule(log, "T8",
+			    "authentication level %s (client %s, server %s: "
+			    "the higher wins)",
+			    sc_authn_name(out->authn), sc_authn_name(ca),
+			    sc_authn_name(sa));
+
+	sc_level l = f->asked;
+
+	/* L2: Anonymous across hosts is promoted to Identify, silently. */
+	if (l == SC_LEVEL_ANONYMOUS && f->crossed) {
+		l = SC_LEVEL_IDENTIFY;
+		sc_log_warn(log, "L2",
+			    "Anonymous asked on a call that crosses hosts: "
+			    "promoted to Identify");
+	}
+
+	/* D7: across hosts, a named pipe ignores the client's level flags. */
+	if (f->transport == SC_TRANSPORT_PIPE && f->crossed) {
+		l = f->server_trusted ? SC_LEVEL_DELEGATE
+				      : SC_LEVEL_IMPERSONATE;
+		sc_log_rule(log, "D7",
+			    "named pipe across hosts: level flags ignored, %s "
+			    "(server account %strusted for delegation)",
+			    sc_level_name(l), f->server_trusted ? "" : "not ");
+	}
+
+	/* D3: Schannel gives Impersonate at most. */
+	if (f->package == SC_PACKAGE_SCHANNEL && l > SC_LEVEL_IMPERSONATE) {
+		l = SC_LEVEL_IMPERSONATE;
+		sc_log_rule(log, "D3", "Schannel: Impersonate at most");
+	}
+
+	/* D1/D2: Delegate holds only when every condition does. */
+	if (l == SC_LEVEL_DELEGATE) {
+		const char *why = d1_failed(f);
+		if (why) {
+			l = SC_LEVEL_IMPERSONATE;
+			if (f->package == SC_PACKAGE_NTLM)
+				sc_log_rule(log, "D3",
+					    "NTLM: delegation never crosses "
+					    "hosts");
+			sc_log_rule(log, "D2",
+				    "Delegate asked but %s: Impersonate", why);
+		} else {
+			out->delegable = true;
+			sc_log_rule(log, "D1",
+				    "Delegate holds: client not sensitive, "
+				    "server trusted for delegation, domain "
+				    "hosts, Kerberos");
+		}
+	}
+
+	/* T2: a presented impersonation token cannot be raised above its
+	 * own level. */
+	if (f->presented_is_thread && f->presented_level != SC_LEVEL_DEFAULT &&
+	    l > f->presented_level) {
+		sc_log_rule(log, "T2",
+			    "the presented token is at %s: the hop cannot "
+			    "raise it to %s",
+			    sc_level_name(f->presented_level), sc_level_name(l));
+		l = f->presented_level;
+		out->delegable = out->delegable && l == SC_LEVEL_DELEGATE;
+	}
+
+	out->level = l;
+	if (l == SC_LEVEL_ANONYMOUS)
+		sc_log_rule(log, "L1",
+			    "Anonymous: the server learns nothing about the "
+			    "client");
+	else if (l == SC_LEVEL_IDENTIFY)
+		sc_log_rule(log, "L3",
+			    "Identify: the server may query the client's "
+			    "identity but not act as it");
+	else if (l == SC_LEVEL_IMPERSONATE)
+		sc_log_rule(log, "L4",
+			    "Impersonate: the server may act as the client on "
+			    "its own host");
+	else if (l == SC_LEVEL_DELEGATE && out->delegable)
+		sc_log_rule(log, "L5",
+			    "Delegate: the identity may cross further hosts");
+}
+
+sc_status sc_impersonate(const sc_token *process, const sc_token *client,
+			 sc_token **thread, sc_log *log)
+{
+	*thread = NULL;
+	/* T8: an unauthenticated caller cannot be impersonated. */
+	if (!client) {
+		sc_log_rule(log, "T8",
+			    "the call is not authenticated: impersonation "
+			    "fails");
+		return SC_CANNOT_IMPERSONATE;
+	}
+	sc_level l = sc_token_level_raw(client);
+
+	/* L1: at Anonymous the thread gets the anonymous identity. */
+	if (l == SC_LEVEL_ANONYMOUS) {
+		*thread = sc_token_new_anonymous(SC_LEVEL_ANONYMOUS);
+		if (!*thread)
+			return SC_INTERNAL;
+		sc_log_rule(log, "L1",
+			    "Anonymous: the thread impersonates %s",
+			    SC_ANONYMOUS_NAME);
+		return SC_OK;
+	}
+
+	/* P1: impersonating at Impersonate or Delegate needs one of the
+	 * four conditions; below Impersonate it is always allowed. */
+	const char *why = NULL;
+	if (l < SC_LEVEL_IMPERSONATE)
+		why = "the level is below Impersonate";
+	else if (sc_token_privilege_enabled(process, SC_PRIV_IMPERSONATE))
+		why = "the server holds SeImpersonatePrivilege";
+	else if (strcmp(sc_token_user_sid(process),
+			sc_token_user_sid(client)) == 0)
+		why = "the client is the server process's own user";
+	else if (sc_token_logon(client) == SC_LOGON_EXPLICIT &&
+		 sc_token_session(client) == sc_token_session(process))
+		why = "the client token came from an explicit logon in the "
+		      "server's logon session";
+
+	if (why) {
+		*thread = sc_token_copy(client);
+		if (!*thread)
+			return SC_INTERNAL;
+		sc_log_rule(log, "P1", "impersonates %s at %s: %s",
+			    sc_token_user_name(client), sc_level_name(l), why);
+		return SC_OK;
+	}
+
+	/* P2: the silent downgrade: success, but at Identify. */
+	*thread = sc_token_copy(client);
+	if (!*thread)
+		return SC_INTERNAL;
+	sc_token_set_level(*thread, SC_LEVEL_IDENTIFY);
+	sc_token_set_delegable(*thread, false);
+	sc_log_warn(log, "P2",
+		    "%s lacks SeImpersonatePrivilege and no P1 exemption "
+		    "applies: the thread token for %s is downgraded from %s "
+		    "to Identify",
+		    sc_token_user_name(process), sc_token_user_name(client),
+		    sc_level_name(l));
+	return SC_OK;
+}
+
+void sc_proxy_release(sc_proxy *p)
+{
+	sc_token_free(p->captured);
+	p->captured = NULL;
+}
+
+int sc_proxy_capture(sc_proxy *p, const sc_token *process,
+		     const sc_token *thread, sc_log *log)
+{
+	const sc_token *who = thread ? thread : process;
+	sc_token *copy = sc_token_copy(who);
+	if (!copy)
+		return SC_ERR_NOMEM;
+	sc_token_free(p->captured);
+	p->captured = copy;
+	sc_log_rule(log, "C3",
+		    "static cloaking: the proxy to %s captures %s (%s token)",
+		    p->target, sc_token_user_name(who),
+		    thread ? "thread" : "process");
+	return 0;
+}
+
+sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
+			  const sc_token *process, const sc_token *thread,
+			  const char *my_host, const char *target_host,
+			  const sc_policy *policy, const sc_token **presented,
+			  unsigned *boundaries, sc_log *log)
+{
+	*presented = NULL;
+	*boundaries = 0;
+	sc_status st = sc_blanket_validate(b, log);
+	if (st != SC_OK)
+		return st;
+
+	const sc_token *who;
+	switch (b->cloaking) {
+	case SC_CLOAK_STATIC:
+		/* C3: fixed when the blanket was set, else on the first
+		 * call; later calls present the same identity. */
+		if (!proxy->captured) {
+			if (sc_proxy_capture(proxy, process, thread, log) != 0)
+				return SC_INTERNAL;
+		} else {
+			const sc_token *now = thread ? thread : process;
+			bool same = strcmp(sc_token_user_sid(now),
+					   sc_token_user_sid(proxy->captured)) ==
+				    0;
+			if (same)
+				sc_log_rule(log, "C3",
+					    "static cloaking: presents %s, "
+					    "captured earlier",
+					    sc_token_user_name(proxy->captured));
+			else
+				sc_log_warn(log, "C3",
+					    "static cloaking: presents %s, "
+					    "captured earlier, not the "
+					    "current %s",
+					    sc_token_user_name(proxy->captured),
+					    sc_token_user_name(now));
+		}
+		who = proxy->captured;
+		break;
+	case SC_CLOAK_DYNAMIC:
+		/* C4: the current thread token, else the process token. */
+		who = thread ? thread : process;
+		sc_log_rule(log, "C4",
+			    "dynamic cloaking: presents the %s token, %s",
+			    thread ? "thread" : "process",
+			    sc_token_user_name(who));
+		break;
+	default:
+		/* C2: the process identity, whatever the thread does. */
+		who = process;
+		if (thread)
+			sc_log_rule(log, "C2",
+				    "no cloaking: presents the process "
+				    "identity %s, not the impersonated %s",
+				    sc_token_user_name(process),
+				    sc_token_user_name(thread));
+		else
+			sc_log_rule(log, "C2",
+				    "no cloaking: presents the process "
+				    "identity %s",
+				    sc_token_user_name(process));
+		break;
+	}
+
+	bool crossing = strcmp(my_host, target_host) != 0;
+	if (sc_token_type_of(who) == SC_TOKEN_PRIMARY) {
+		/* A process presents its own credentials: one boundary at
+		 * most, always allowed. */
+		*presented = who;
+		*boundaries = crossing ? 1 : 0;
+		return SC_OK;
+	}
+
+	/* C5: an Identify or Anonymous token cannot be cloaked. */
+	sc_level l = sc_token_level_raw(who);
+	if (l <= SC_LEVEL_IDENTIFY) {
+		sc_log_rule(log, "C5",
+			    "the token of %s is at %s: a cloaked call is not "
+			    "possible",
+			    sc_token_user_name(who), sc_level_name(l));
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+
+	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
+	if (crossing) {
+		if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
+			sc_log_rule(log, "L5",
+				    "Delegate: %s may cross to %s (boundary %u)",
+				    sc_token_user_name(who), target_host, n);
+		} else if (sc_token_boundaries(who) == 0) {
+			sc_log_rule(log, "L4",
+				    "Impersonate: %s's credentials are on %s, "
+				    "one boundary to %s is allowed",
+				    sc_token_user_name(who), my_host,
+				    target_host);
+		} else {
+			/* C6: no silent fallback to another identity. */
+			sc_log_rule(log, "L4",
+				    "Impersonate: %s's credentials stay on %s; "
+				    "%s cannot present them to %s",
+				    sc_token_user_name(who),
+				    sc_token_origin_host(who), my_host,
+				    target_host);
+			sc_log_rule(log, "C6",
+				    "the double hop: %u host boundaries exceed "
+				    "what %s allows: the call fails with %s",
+				    n, sc_level_name(l),
+				    sc_status_name(policy->double_hop_status));
+			return policy->double_hop_status;
+		}
+	}
+	*presented = who;
+	*boundaries = n;
+	return SC_OK;
+}
+
+sc_status sc_open_allowed(const sc_token *thread, sc_log *log)
+{
+	if (!thread) {
+		sc_log_rule(log, "T4",
+			    "not impersonating: the open uses the process "
+			    "token");
+		return SC_OK;
+	}
+	sc_level l = sc_token_level_raw(thread);
+	if (l == SC_LEVEL_ANONYMOUS) {
+		sc_log_rule(log, "L1",
+			    "an Anonymous token cannot open objects");
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	if (l == SC_LEVEL_IDENTIFY) {
+		sc_log_rule(log, "L3",
+			    "an Identify token cannot open objects");
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	sc_log_rule(log, "T4", "impersonating: the open uses the thread token "
+			       "of %s",
+		    sc_token_user_name(thread));
+	return SC_OK;
+}

@@ -1,0 +1,585 @@
+/* sc_exec.c: the step interpreter. A process's steps run either as a
+ * client program or inside one incoming call; the per-call state (the
+ * caller's token, the thread token) lives on the stack of that call, so
+ * concurrent calls never see each other's identity. Model only: no I/O,
+ * no gRPC: outgoing calls and sleeps go through callbacks. */
+#include "sc_exec.h"
+
+#include "sc_acl.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sc_runtime {
+	const sc_scenario *scn;
+	const sc_process_def *self;
+	const sc_host_def *host;
+	sc_directory *dir;
+	sc_token *process;
+	sc_policy policy;
+	sc_call_fn call;
+	sc_sleep_fn sleep;
+	void *user;
+	pthread_mutex_t lock; /* guards proxies */
+	sc_proxy *proxies;
+	size_t proxies_count;
+};
+
+/* The state of one call being served (or of the client program). */
+typedef struct sc_frame {
+	sc_runtime *rt;
+	const sc_context *in;  /* NULL for the client program */
+	sc_token *client;      /* the token built for the caller */
+	sc_token *thread;      /* the thread token, NULL when reverted */
+	void *parent;
+	sc_trace *out;
+	int hop;               /* this call's hop in out, -1 for the client */
+	unsigned depth;
+} sc_frame;
+
+sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
+			 sc_runtime **out, sc_log *log)
+{
+	*out = NULL;
+	const sc_process_def *self = sc_scenario_process(scn, name);
+	if (!self) {
+		sc_log_rule(log, "P3", "no process named %s", name);
+		return SC_NOT_FOUND;
+	}
+	sc_runtime *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return SC_INTERNAL;
+	rt->scn = scn;
+	rt->self = self;
+	rt->host = sc_scenario_host(scn, self->host);
+	pthread_mutex_init(&rt->lock, NULL);
+	sc_policy_from_settings(&scn->settings, &rt->policy);
+	if (sc_directory_new(scn, &rt->dir) != 0) {
+		sc_runtime_free(rt);
+		return SC_INTERNAL;
+	}
+	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
+					  self->started_by, &rt->process, log);
+	if (st != SC_OK) {
+		sc_runtime_free(rt);
+		return st;
+	}
+	*out = rt;
+	return SC_OK;
+}
+
+void sc_runtime_free(sc_runtime *rt)
+{
+	if (!rt)
+		return;
+	for (size_t i = 0; i < rt->proxies_count; i++)
+		sc_proxy_release(&rt->proxies[i]);
+	free(rt->proxies);
+	sc_token_free(rt->process);
+	sc_directory_free(rt->dir);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+}
+
+void sc_runtime_set_transport(sc_runtime *rt, sc_call_fn call,
+			      sc_sleep_fn sleep, void *user)
+{
+	rt->call = call;
+	rt->sleep = sleep;
+	rt->user = user;
+}
+
+const sc_process_def *sc_runtime_process(const sc_runtime *rt)
+{
+	return rt->self;
+}
+
+const sc_token *sc_runtime_token(const sc_runtime *rt)
+{
+	return rt->process;
+}
+
+const sc_directory *sc_runtime_directory(const sc_runtime *rt)
+{
+	return rt->dir;
+}
+
+/* The proxy to target; created on first use. Caller holds rt->lock. */
+static sc_proxy *proxy_for(sc_runtime *rt, const char *target)
+{
+	for (size_t i = 0; i < rt->proxies_count; i++)
+		if (strcmp(rt->proxies[i].target, target) == 0)
+			return &rt->proxies[i];
+	sc_proxy *n = realloc(rt->proxies,
+			      (rt->proxies_count + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	rt->proxies = n;
+	sc_proxy *p = &n[rt->proxies_count++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->target, sizeof(p->target), "%s", target);
+	return p;
+}
+
+/* The blanket a call uses: the step's settings over the proxy's (set by
+ * set_blanket) over the process's. */
+static sc_blanket effective_blanket(const sc_blanket *base,
+				    const sc_blanket *over)
+{
+	sc_blanket b = *base;
+	if (!over)
+		return b;
+	if (over->authn != SC_AUTHN_DEFAULT)
+		b.authn = over->authn;
+	if (over->level != SC_LEVEL_DEFAULT)
+		b.level = over->level;
+	if (over->package != SC_PACKAGE_DEFAULT)
+		b.package = over->package;
+	if (over->cloaking != SC_CLOAK_NONE)
+		b.cloaking = over->cloaking;
+	if (over->identity)
+		b.identity = over->identity;
+	if (over->transport != SC_TRANSPORT_COM)
+		b.transport = over->transport;
+	return b;
+}
+
+static bool host_in_domain(const sc_scenario *scn, const char *host)
+{
+	const sc_host_def *h = sc_scenario_host(scn, host);
+	return h && !h->workgroup;
+}
+
+static void set_as(sc_step_result *r, const sc_token *t)
+{
+	snprintf(r->as, sizeof(r->as), "%s", sc_token_user_name(t));
+	r->as_level = sc_token_type_of(t) == SC_TOKEN_IMPERSONATION
+			      ? sc_token_level_raw(t)
+			      : SC_LEVEL_DEFAULT;
+}
+
+static sc_step_result *begin_step(sc_frame *f, const sc_step *s)
+{
+	sc_step_result *r = sc_trace_add_step(f->out, f->hop);
+	if (!r)
+		return NULL;
+	snprintf(r->process, sizeof(r->process), "%s", f->rt->self->name);
+	snprintf(r->id, sizeof(r->id), "%s", s->id ? s->id : "");
+	r->kind = s->kind;
+	set_as(r, f->thread ? f->thread : f->rt->process);
+	return r;
+}
+
+static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
+			    const char *target_host, const sc_blanket *b,
+			    sc_level asked)
+{
+	snprintf(h->from, sizeof(h->from), "%s", f->rt->self->name);
+	snprintf(h->to, sizeof(h->to), "%s", target);
+	snprintf(h->from_host, sizeof(h->from_host), "%s", f->rt->self->host);
+	snprintf(h->to_host, sizeof(h->to_host), "%s", target_host);
+	h->crossed_host = strcmp(h->from_host, h->to_host) != 0;
+	h->level_requested = asked;
+	h->level_effective = SC_LEVEL_DEFAULT;
+	h->cloaking = b->cloaking;
+	h->depth = f->depth;
+}
+
+/* A call step: choose the identity (C1-C6), send, and merge the reply. */
+static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	const sc_process_def *target = sc_scenario_process(rt->scn, s->to);
+	if (!target)
+		return SC_NOT_FOUND;
+	snprintf(r->object, sizeof(r->object), "%s", s->to);
+
+	sc_log caller;
+	sc_log_init(&caller);
+
+	pthread_mutex_lock(&rt->lock);
+	sc_proxy *proxy = proxy_for(rt, s->to);
+	if (!proxy) {
+		pthread_mutex_unlock(&rt->lock);
+		sc_log_free(&caller);
+		return SC_INTERNAL;
+	}
+	sc_blanket b = effective_blanket(&rt->self->blanket,
+					 proxy->has_blanket ? &proxy->blanket
+							    : NULL);
+	b = effective_blanket(&b, s->blanket);
+	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
+	const sc_token *who = NULL;
+	unsigned boundaries = 0;
+	sc_status st = sc_cloak_choose(&b, proxy, rt->process, f->thread,
+				       rt->self->host, target->host,
+				       &rt->policy, &who, &boundaries, &caller);
+	sc_token *identity = (st == SC_OK) ? sc_token_copy(who) : NULL;
+	proxy->calls++;
+	pthread_mutex_unlock(&rt->lock);
+
+	if (st == SC_OK && !identity)
+		st = SC_INTERNAL;
+
+	sc_trace reply;
+	sc_trace_init(&reply);
+	if (st == SC_OK) {
+		sc_token_set_boundaries(identity, boundaries);
+		bool domain = host_in_domain(rt->scn, rt->self->host) &&
+			      host_in_domain(rt->scn, target->host);
+		sc_context ctx;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.identity = identity;
+		ctx.asked = asked;
+		ctx.authn = sc_blanket_authn_asked(&b);
+		ctx.package = sc_blanket_package(&b, domain);
+		ctx.cloaking = b.cloaking;
+		ctx.transport = b.transport;
+		ctx.depth = f->in ? f->in->depth + 1 : 0;
+		snprintf(ctx.caller, sizeof(ctx.caller), "%s", rt->self->name);
+		snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
+			 rt->self->host);
+		snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
+			 sc_token_user_name(rt->process));
+		snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
+			 f->in ? f->in->chain : "", f->in ? ">" : "",
+			 rt->self->name);
+		if (!rt->call) {
+			sc_log_rule(&caller, "T8", "no transport to call %s",
+				    s->to);
+			st = SC_UNAVAILABLE;
+		} else {
+			st = rt->call(rt->user, f->parent, s->to, &ctx, &reply,
+				      &caller);
+		}
+	}
+	sc_token_free(identity);
+
+	if (st == SC_OK && reply.count > 0) {
+		/* The callee's hop comes first in its fragment: put the
+		 * caller's decisions before the callee's. */
+		sc_hop *h0 = &reply.hops[0];
+		sc_log merged;
+		sc_log_init(&merged);
+		sc_log_append(&merged, &caller);
+		sc_log_append(&merged, &h0->log);
+		sc_log_free(&h0->log);
+		h0->log = merged;
+		h0->cloaking = b.cloaking;
+		for (size_t i = 0; i < reply.count; i++)
+			reply.hops[i].depth += f->depth;
+		r->hop = sc_trace_move(f->out, &reply);
+		r->status = f->out->hops[r->hop].status;
+	} else {
+		if (st == SC_OK)
+			st = SC_BAD_CONTEXT; /* a reply with no hop */
+		int hi = sc_trace_add_hop(f->out);
+		if (hi >= 0) {
+			sc_hop *h = &f->out->hops[hi];
+			fill_failed_hop(f, h, s->to, target->host, &b, asked);
+			h->status = st;
+			if (who)
+				snprintf(h->presented, sizeof(h->presented),
+					 "%s", sc_token_user_name(who));
+			sc_log_append(&h->log, &caller);
+			r->hop = hi;
+		}
+		r->status = st;
+	}
+	sc_trace_free(&reply);
+	sc_log_free(&caller);
+	return r->status;
+}
+
+static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
+			  sc_sd *sd, sc_log *log)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->mapping = sc_file_mapping;
+	const char *owner = sc_directory_sid(rt->dir, o->owner);
+	if (o->owner && !owner) {
+		sc_log_rule(log, "T6", "unknown owner %s", o->owner);
+		return SC_NO_SUCH_OBJECT;
+	}
+	sd->owner_sid = owner ? strdup(owner) : NULL;
+	sd->dacl_present = !o->null_dacl;
+	if (o->dacl_count == 0)
+		return SC_OK;
+	sd->aces = calloc(o->dacl_count, sizeof(*sd->aces));
+	if (!sd->aces)
+		return SC_INTERNAL;
+	for (unsigned i = 0; i < o->dacl_count; i++) {
+		const sc_ace_def *a = &o->dacl[i];
+		const char *who = a->allow ? a->allow : a->deny;
+		const char *sid = sc_directory_sid(rt->dir, who);
+		if (!sid) {
+			sc_log_rule(log, "T6", "unknown principal %s in the DACL "
+					       "of %s",
+				    who ? who : "?", o->name);
+			return SC_NO_SUCH_OBJECT;
+		}
+		sd->aces[i].type = a->allow ? SC_ACE_ALLOW : SC_ACE_DENY;
+		sd->aces[i].sid = strdup(sid);
+		for (unsigned k = 0; k < a->access_count; k++) {
+			uint32_t m = 0;
+			if (sc_acl_right_parse(a->access[k], &m) == 0)
+				sd->aces[i].mask |= m;
+		}
+		sd->ace_count = i + 1;
+	}
+	return SC_OK;
+}
+
+/* open (L1, L3, T4 then T6) and access_check (T6). */
+static sc_status do_object(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	snprintf(r->object, sizeof(r->object), "%s",
+		 s->object ? s->object : "");
+	const sc_object_def *o =
+		sc_scenario_object(rt->scn, rt->self->host, s->object);
+	if (!o) {
+		sc_log_rule(&r->log, "T6", "no object %s on host %s",
+			    s->object ? s->object : "?", rt->self->host);
+		return SC_NO_SUCH_OBJECT;
+	}
+	uint32_t desired = 0;
+	for (unsigned k = 0; k < s->access_count; k++) {
+		uint32_t m = 0;
+		if (sc_acl_right_parse(s->access[k], &m) == 0)
+			desired |= m;
+	}
+	sc_sd sd;
+	sc_status st = build_sd(rt, o, &sd, &r->log);
+	if (st == SC_OK) {
+		if (s->kind == SC_STEP_OPEN) {
+			st = sc_open_allowed(f->thread, &r->log);
+			if (st == SC_OK && f->thread)
+				st = sc_acl_access_check(f->thread, &sd, desired,
+							 &r->granted, &r->log);
+			else if (st == SC_OK)
+				st = sc_acl_check_any(rt->process, &sd, desired,
+						      &r->granted, &r->log);
+		} else {
+			/* T6: the API needs an impersonation token; a
+			 * thread with none passes the primary token. */
+			st = sc_acl_access_check(f->thread ? f->thread
+							   : rt->process,
+						 &sd, desired, &r->granted,
+						 &r->log);
+		}
+	}
+	sc_sd_free_contents(&sd);
+	return st;
+}
+
+static sc_status run_step(sc_frame *f, const sc_step *s)
+{
+	sc_runtime *rt = f->rt;
+	sc_step_result *r = begin_step(f, s);
+	if (!r)
+		return SC_INTERNAL;
+	sc_status st = SC_OK;
+	switch (s->kind) {
+	case SC_STEP_IMPERSONATE: {
+		if (!f->in) {
+			sc_log_rule(&r->log, "T5",
+				    "no incoming call: there is no client to "
+				    "impersonate");
+			st = SC_CANNOT_IMPERSONATE;
+			break;
+		}
+		sc_token *t = NULL;
+		st = sc_impersonate(rt->process, f->client, &t, &r->log);
+		if (st == SC_OK) {
+			sc_token_free(f->thread);
+			f->thread = t;
+		}
+		break;
+	}
+	case SC_STEP_REVERT:
+		/* T5: revert drops the thread token, whatever the nesting. */
+		sc_token_free(f->thread);
+		f->thread = NULL;
+		sc_log_rule(&r->log, "T5",
+			    "revert: the thread runs as the process again");
+		break;
+	case SC_STEP_CALL:
+		st = do_call(f, s, r);
+		break;
+	case SC_STEP_OPEN:
+	case SC_STEP_ACCESS_CHECK:
+		st = do_object(f, s, r);
+		break;
+	case SC_STEP_SET_BLANKET: {
+		pthread_mutex_lock(&rt->lock);
+		sc_proxy *p = proxy_for(rt, s->to ? s->to : "");
+		if (!p) {
+			st = SC_INTERNAL;
+		} else {
+			p->blanket = effective_blanket(&rt->self->blanket,
+						       s->blanket);
+			p->blanket.identity = NULL;
+			p->has_blanket = true;
+			snprintf(r->object, sizeof(r->object), "%s", p->target);
+			st = sc_blanket_validate(&p->blanket, &r->log);
+			/* C3: a static proxy captures when its blanket is
+			 * set. */
+			if (st == SC_OK &&
+			    p->blanket.cloaking == SC_CLOAK_STATIC &&
+			    sc_proxy_capture(p, rt->process, f->thread,
+					     &r->log) != 0)
+				st = SC_INTERNAL;
+		}
+		pthread_mutex_unlock(&rt->lock);
+		break;
+	}
+	case SC_STEP_SLEEP:
+		if (rt->sleep)
+			rt->sleep(rt->user, s->ms);
+		break;
+	case SC_STEP_QUERY_LEVEL:
+		st = sc_token_query_level(f->thread ? f->thread : rt->process,
+					  &r->level, &r->log);
+		break;
+	default:
+		st = SC_INVALID_PARAMETER;
+		break;
+	}
+	r->status = st;
+	return st;
+}
+
+static void run_steps(sc_frame *f)
+{
+	const sc_process_def *p = f->rt->self;
+	for (unsigned i = 0; i < p->steps_count; i++)
+		run_step(f, &p->steps[i]);
+}
+
+sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
+{
+	sc_frame f = {.rt = rt, .out = out, .hop = -1};
+	run_steps(&f);
+	sc_token_free(f.thread);
+	return SC_OK;
+}
+
+/* The callee's view of a hop: the level (L, D, T8) and the caller's
+ * token. */
+static sc_status accept_call(sc_frame *f, sc_hop *h)
+{
+	sc_runtime *rt = f->rt;
+	const sc_context *in = f->in;
+	const sc_token *id = in->identity;
+	const sc_account_def *client_acct =
+		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(id));
+	const sc_account_def *server_acct =
+		sc_directory_account(rt->dir, rt->self->account);
+
+	sc_hop_facts facts = {
+		.asked = in->asked,
+		.client_authn = in->authn,
+		.server_authn = rt->self->server_authn,
+		.package = in->package,
+		.transport = in->transport,
+		.crossed = h->crossed_host,
+		.all_in_domain = host_in_domain(rt->scn, in->caller_host) &&
+				 host_in_domain(rt->scn, rt->self->host),
+		.client_sensitive = client_acct && client_acct->sensitive,
+		.server_trusted = server_acct &&
+				  server_acct->trusted_for_delegation,
+		.presented_is_thread =
+			sc_token_type_of(id) == SC_TOKEN_IMPERSONATION,
+		.presented_level = sc_token_level_raw(id),
+	};
+	sc_hop_outcome oc;
+	sc_hop_negotiate(&facts, &oc, &h->log);
+	h->authn = oc.authn;
+	h->level_effective = oc.level;
+
+	if (!oc.authenticated) {
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 SC_ANONYMOUS_NAME);
+		return SC_OK;
+	}
+	sc_status st = sc_directory_network_token(
+		rt->dir, id, rt->self->host, oc.level, in->package, oc.authn,
+		&f->client, &h->log);
+	if (st != SC_OK)
+		return st;
+	sc_token_set_delegable(f->client, oc.delegable);
+	if (oc.level == SC_LEVEL_ANONYMOUS) {
+		/* L1: the server learns nothing about the client. */
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 SC_ANONYMOUS_NAME);
+		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
+			 SC_SID_ANONYMOUS);
+	} else {
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 sc_token_user_name(id));
+		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
+			 sc_token_user_sid(id));
+	}
+	return SC_OK;
+}
+
+sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
+			   void *parent, sc_trace *out)
+{
+	int hi = sc_trace_add_hop(out);
+	if (hi < 0)
+		return SC_INTERNAL;
+	sc_hop *h = &out->hops[hi];
+	snprintf(h->to, sizeof(h->to), "%s", rt->self->name);
+	snprintf(h->to_host, sizeof(h->to_host), "%s", rt->self->host);
+	if (in) {
+		snprintf(h->from, sizeof(h->from), "%s", in->caller);
+		snprintf(h->from_host, sizeof(h->from_host), "%s",
+			 in->caller_host);
+		h->level_requested = in->asked;
+		h->package = in->package;
+		h->cloaking = in->cloaking;
+		h->boundaries = sc_token_boundaries(in->identity);
+		h->crossed_host = strcmp(in->caller_host, rt->self->host) != 0;
+		h->depth = in->depth;
+	} else {
+		snprintf(h->from, sizeof(h->from), "?");
+		snprintf(h->from_host, sizeof(h->from_host), "?");
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 SC_ANONYMOUS_NAME);
+		h->authn = SC_AUTHN_NONE;
+		sc_log_warn(&h->log, "T8",
+			    "the call carried no security context: "
+			    "authentication level none, the caller is not "
+			    "authenticated");
+	}
+
+	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
+		      .hop = hi, .depth = in ? in->depth + 1 : 1};
+	sc_status st = SC_OK;
+	if (in)
+		st = accept_call(&f, &out->hops[hi]);
+	out->hops[hi].status = st;
+	if (st == SC_OK) {
+		/* A call without context is still served, unauthenticated:
+		 * impersonate steps fail (T8). */
+		sc_context none;
+		if (!in) {
+			memset(&none, 0, sizeof(none));
+			f.in = &none;
+		}
+		run_steps(&f);
+		if (f.thread) {
+			/* T5: impersonation ends with the call. */
+			sc_log_rule(&out->hops[hi].log, "T5",
+				    "the call ends: its impersonation ends "
+				    "with it");
+		}
+	}
+	sc_token_free(f.thread);
+	sc_token_free(f.client);
+	return st;
+}

@@ -1,0 +1,328 @@
+/* sc_trace.c: the hop-by-hop record of a run, and expectations checked
+ * against it. Model only: no I/O, no gRPC. */
+#include "sc_trace.h"
+
+#include "sc_acl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void sc_trace_init(sc_trace *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+static void steps_free(sc_step_result *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sc_log_free(&s[i].log);
+	free(s);
+}
+
+void sc_trace_free(sc_trace *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->count; i++) {
+		sc_log_free(&t->hops[i].log);
+		steps_free(t->hops[i].steps, t->hops[i].steps_count);
+	}
+	free(t->hops);
+	steps_free(t->steps, t->steps_count);
+	sc_trace_init(t);
+}
+
+static int grow(void **p, size_t *cap, size_t count, size_t size)
+{
+	if (count < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 4;
+	void *n = realloc(*p, nc * size);
+	if (!n)
+		return SC_ERR_NOMEM;
+	*p = n;
+	*cap = nc;
+	return 0;
+}
+
+int sc_trace_add_hop(sc_trace *t)
+{
+	if (grow((void **)&t->hops, &t->cap, t->count, sizeof(sc_hop)) != 0)
+		return -1;
+	sc_hop *h = &t->hops[t->count];
+	memset(h, 0, sizeof(*h));
+	sc_log_init(&h->log);
+	return (int)t->count++;
+}
+
+sc_step_result *sc_trace_add_step(sc_trace *t, int hop)
+{
+	sc_step_result **arr;
+	size_t *count, *cap;
+	if (hop < 0) {
+		arr = &t->steps;
+		count = &t->steps_count;
+		cap = &t->steps_cap;
+	} else {
+		if ((size_t)hop >= t->count)
+			return NULL;
+		arr = &t->hops[hop].steps;
+		count = &t->hops[hop].steps_count;
+		cap = &t->hops[hop].steps_cap;
+	}
+	if (grow((void **)arr, cap, *count, sizeof(sc_step_result)) != 0)
+		return NULL;
+	sc_step_result *s = &(*arr)[(*count)++];
+	memset(s, 0, sizeof(*s));
+	s->hop = -1;
+	sc_log_init(&s->log);
+	return s;
+}
+
+int sc_trace_move(sc_trace *dst, sc_trace *src)
+{
+	int first = (int)dst->count;
+	for (size_t i = 0; i < src->count; i++) {
+		if (grow((void **)&dst->hops, &dst->cap, dst->count,
+			 sizeof(sc_hop)) != 0)
+			return -1;
+		sc_hop *h = &dst->hops[dst->count++];
+		*h = src->hops[i];
+		for (size_t k = 0; k < h->steps_count; k++)
+			if (h->steps[k].hop >= 0)
+				h->steps[k].hop += first;
+	}
+	free(src->hops);
+	src->hops = NULL;
+	src->count = src->cap = 0;
+	return first;
+}
+
+static void add_rule(char *buf, size_t len, const char *sep, const char *r)
+{
+	/* Deduplicate: look for r as a whole item. */
+	size_t rl = strlen(r), sl = strlen(sep);
+	const char *p = buf;
+	while ((p = strstr(p, r)) != NULL) {
+		bool start = p == buf || (p - buf >= (long)sl &&
+					  strncmp(p - sl, sep, sl) == 0);
+		bool end = p[rl] == '\0' || strncmp(p + rl, sep, sl) == 0;
+		if (start && end)
+			return;
+		p += rl;
+	}
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", used ? sep : "", r);
+}
+
+void sc_hop_rules(const sc_hop *h, char *buf, size_t len, const char *sep)
+{
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->log.count; i++)
+		add_rule(buf, len, sep, h->log.notes[i].rule);
+	for (size_t s = 0; s < h->steps_count; s++)
+		for (size_t i = 0; i < h->steps[s].log.count; i++)
+			add_rule(buf, len, sep, h->steps[s].log.notes[i].rule);
+}
+
+/* "B->C" or "B->C#2": the n-th hop from B to C. */
+static const sc_hop *find_hop(const sc_trace *t, const char *spec)
+{
+	char from[SC_NAME_LEN], to[SC_NAME_LEN];
+	const char *arrow = strstr(spec, "->");
+	if (!arrow || (size_t)(arrow - spec) >= sizeof(from))
+		return NULL;
+	snprintf(from, sizeof(from), "%.*s", (int)(arrow - spec), spec);
+	snprintf(to, sizeof(to), "%s", arrow + 2);
+	unsigned nth = 1;
+	char *hash = strchr(to, '#');
+	if (hash) {
+		*hash = '\0';
+		nth = (unsigned)atoi(hash + 1);
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		const sc_hop *h = &t->hops[i];
+		if (strcmp(h->from, from) == 0 && strcmp(h->to, to) == 0 &&
+		    --nth == 0)
+			return h;
+	}
+	return NULL;
+}
+
+static const sc_step_result *find_in(const sc_step_result *s, size_t n,
+				     const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s[i].id, id) == 0)
+			return &s[i];
+	return NULL;
+}
+
+static const sc_step_result *find_step(const sc_trace *t, const char *id)
+{
+	const sc_step_result *s = find_in(t->steps, t->steps_count, id);
+	for (size_t i = 0; !s && i < t->count; i++)
+		s = find_in(t->hops[i].steps, t->hops[i].steps_count, id);
+	return s;
+}
+
+/* "CORP\\alice" matches "CORP\\alice" and "alice". */
+static bool same_identity(const char *want, const char *seen)
+{
+	if (strcasecmp(want, seen) == 0)
+		return true;
+	if (strchr(want, '\\'))
+		return false;
+	const char *bs = strrchr(seen, '\\');
+	return bs && strcasecmp(want, bs + 1) == 0;
+}
+
+static bool log_has(const sc_log *l, const char *rule, bool warnings_only)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if ((!warnings_only || l->notes[i].warning) &&
+		    strcasecmp(l->notes[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+static bool hop_has(const sc_hop *h, const char *rule, bool warnings_only)
+{
+	if (log_has(&h->log, rule, warnings_only))
+		return true;
+	for (size_t i = 0; i < h->steps_count; i++)
+		if (log_has(&h->steps[i].log, rule, warnings_only))
+			return true;
+	return false;
+}
+
+#define APPEND(buf, ...)                                                     \
+	snprintf((buf) + strlen(buf), sizeof(buf) - strlen(buf), __VA_ARGS__)
+
+static void eval_hop(const sc_expect_def *e, const sc_trace *t,
+		     sc_expect_result *r)
+{
+	APPEND(r->text, "%s:", e->hop);
+	if (e->presented)
+		APPEND(r->text, " presented %s", e->presented);
+	if (e->level)
+		APPEND(r->text, " level %s", e->level);
+	if (e->status)
+		APPEND(r->text, " status %s", e->status);
+	if (e->warning)
+		APPEND(r->text, " warning %s", e->warning);
+	if (e->rule)
+		APPEND(r->text, " rule %s", e->rule);
+
+	const sc_hop *h = find_hop(t, e->hop);
+	if (!h) {
+		r->pass = false;
+		APPEND(r->why, "no such hop in the run");
+		return;
+	}
+	r->pass = true;
+	if (e->presented && !same_identity(e->presented, h->presented)) {
+		r->pass = false;
+		APPEND(r->why, "presented %s; ",
+		       h->presented[0] ? h->presented : "nobody");
+	}
+	if (e->level &&
+	    strcasecmp(e->level, sc_level_name(h->level_effective)) != 0) {
+		r->pass = false;
+		APPEND(r->why, "level %s; ", sc_level_name(h->level_effective));
+	}
+	if (e->status && strcasecmp(e->status, sc_status_name(h->status))) {
+		r->pass = false;
+		APPEND(r->why, "status %s; ", sc_status_name(h->status));
+	}
+	if (e->warning && !hop_has(h, e->warning, true)) {
+		r->pass = false;
+		APPEND(r->why, "no %s warning; ", e->warning);
+	}
+	if (e->rule && !hop_has(h, e->rule, false)) {
+		r->pass = false;
+		APPEND(r->why, "rule %s did not apply; ", e->rule);
+	}
+}
+
+static void eval_step(const sc_expect_def *e, const sc_trace *t,
+		      sc_expect_result *r)
+{
+	APPEND(r->text, "step %s:", e->step);
+	if (e->presented)
+		APPEND(r->text, " as %s", e->presented);
+	if (e->status)
+		APPEND(r->text, " status %s", e->status);
+	if (e->level)
+		APPEND(r->text, " level %s", e->level);
+	if (e->granted)
+		APPEND(r->text, " granted %s", e->granted);
+	if (e->warning)
+		APPEND(r->text, " warning %s", e->warning);
+	if (e->rule)
+		APPEND(r->text, " rule %s", e->rule);
+
+	const sc_step_result *s = find_step(t, e->step);
+	if (!s) {
+		r->pass = false;
+		APPEND(r->why, "the step did not run");
+		return;
+	}
+	r->pass = true;
+	if (e->presented && !same_identity(e->presented, s->as)) {
+		r->pass = false;
+		APPEND(r->why, "ran as %s; ", s->as);
+	}
+	if (e->status && strcasecmp(e->status, sc_status_name(s->status))) {
+		r->pass = false;
+		APPEND(r->why, "status %s; ", sc_status_name(s->status));
+	}
+	if (e->level && strcasecmp(e->level, sc_level_name(s->level)) != 0 &&
+	    strcasecmp(e->level, sc_level_name(s->as_level)) != 0) {
+		r->pass = false;
+		APPEND(r->why, "level %s; ", sc_level_name(s->as_level));
+	}
+	if (e->granted) {
+		char seen[128];
+		sc_acl_rights_format(s->granted, seen, sizeof(seen));
+		if (strcasecmp(seen, e->granted) != 0) {
+			r->pass = false;
+			APPEND(r->why, "granted %s; ", seen);
+		}
+	}
+	if (e->warning && !log_has(&s->log, e->warning, true)) {
+		r->pass = false;
+		APPEND(r->why, "no %s warning; ", e->warning);
+	}
+	if (e->rule && !log_has(&s->log, e->rule, false)) {
+		r->pass = false;
+		APPEND(r->why, "rule %s did not apply; ", e->rule);
+	}
+}
+
+unsigned sc_expect_eval(const sc_expect_def *ex, unsigned n,
+			const sc_trace *t, sc_expect_result *out)
+{
+	unsigned failed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		sc_expect_result *r = &out[i];
+		memset(r, 0, sizeof(*r));
+		if (ex[i].hop)
+			eval_hop(&ex[i], t, r);
+		else if (ex[i].step)
+			eval_step(&ex[i], t, r);
+		else
+			snprintf(r->why, sizeof(r->why),
+				 "names neither a hop nor a step");
+		size_t wl = strlen(r->why);
+		if (wl >= 2 && r->why[wl - 2] == ';')
+			r->why[wl - 2] = '\0';
+		if (!r->pass)
+			failed++;
+	}
+	return failed;
+}

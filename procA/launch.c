@@ -1,0 +1,507 @@
+/* launch.c: the cloakroom launcher. Checks the scenario (nothing starts on
+ * bad input), starts the daemons of each variant as OS processes, collects
+ * the trace that comes back along the reply chain, checks expectations and
+ * reports. It never initialises gRPC (it forks), and it stops every process
+ * it started, whatever happens.
+ * Exit: 0 all expectations held, 1 one failed, 2 bad input, 3 the run
+ * failed (a daemon did not start or died, or a signal). */
+#include "codec.h"
+#include "report.h"
+#include "sc_load.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_MS 10000
+#define RESULT_TIMEOUT_MS 60000
+
+typedef struct opts {
+	const char *file;
+	const char *variant;
+	bool json;
+	bool keep_logs;
+	int timeout_ms;
+} opts;
+
+static char bin_root[PATH_MAX];
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cloakroom run FILE [--json] [--variant NAME] "
+		"[--keep-logs] [--timeout-ms N]\n"
+		"\n"
+		"Runs the scenario FILE with real daemons and prints, per hop,\n"
+		"who called whom, the identity presented, at which level, with\n"
+		"which status, and the rule ids that decided.\n"
+		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
+		"failed.\n");
+}
+
+static int find_bin_root(void)
+{
+	const char *env = getenv("CLOAKROOM_BIN");
+	if (env && *env) {
+		snprintf(bin_root, sizeof(bin_root), "%s", env);
+		return 0;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	/* <build>/procA/cloakroom-launch -> <build> */
+	char *d = dirname(self);
+	d = dirname(d);
+	snprintf(bin_root, sizeof(bin_root), "%s", d);
+	return 0;
+}
+
+static void print_load_errors(const sc_load_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		char line[1024];
+		sc_load_error_format(&errs->items[i], line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+	}
+}
+
+/* Who is a client (called by nobody), who serves and calls onward. */
+static bool is_called(const sc_scenario *s, const char *name)
+{
+	for (unsigned i = 0; i < s->processes_count; i++)
+		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
+			const sc_step *st = &s->processes[i].steps[k];
+			if (st->kind == SC_STEP_CALL && st->to &&
+			    strcmp(st->to, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+static bool calls_out(const sc_process_def *p)
+{
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL)
+			return true;
+	return false;
+}
+
+/* The address a host's daemons listen on: its own, or 127.0.0.(10+i) so
+ * that a remote hop is a different address even on loopback. */
+static void host_addr(const sc_scenario *s, const char *host, char *buf,
+		      size_t len)
+{
+	for (unsigned i = 0; i < s->hosts_count; i++) {
+		if (strcmp(s->hosts[i].name, host) != 0)
+			continue;
+		if (s->hosts[i].address && *s->hosts[i].address)
+			snprintf(buf, len, "%s", s->hosts[i].address);
+		else
+			snprintf(buf, len, "127.0.0.%u", 10 + i);
+		return;
+	}
+	snprintf(buf, len, "127.0.0.1");
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+typedef struct launch {
+	const opts *o;
+	char run_dir[PATH_MAX];
+	int exit_code;
+} launch;
+
+/* Start the servers (callees before callers), then each client; collect
+ * its trace. */
+static void run_variant(launch *L, const char *variant, run_result *r)
+{
+	sc_scenario *s = r->scn;
+	size_t n = s->processes_count;
+	r->children = calloc(n, sizeof(child));
+	r->hosts_of = calloc(n, sizeof(*r->hosts_of));
+	r->accounts_of = calloc(n, sizeof(*r->accounts_of));
+	char (*addr)[160] = calloc(n, sizeof(*addr));
+	bool *started = calloc(n, sizeof(bool));
+	sc_trace_init(&r->trace);
+	if (!r->children || !r->hosts_of || !r->accounts_of || !addr ||
+	    !started) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const sc_process_def *p = &s->processes[i];
+		child *c = &r->children[i];
+		c->pid = -1;
+		c->fd = -1;
+		snprintf(c->name, sizeof(c->name), "%s", p->name);
+		bool called = is_called(s, p->name);
+		snprintf(c->program, sizeof(c->program), "%s",
+			 !called ? "procA" : calls_out(p) ? "procB" : "procC");
+		snprintf(r->hosts_of[i], sizeof(r->hosts_of[i]), "%s", p->host);
+		if (strchr(p->account, '\\') || !s->domain.name ||
+		    sc_scenario_account(s, p->account) == NULL)
+			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
+				 "%s", p->account);
+		else
+			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
+				 "%s\\%s", s->domain.name, p->account);
+		snprintf(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
+			 L->run_dir, variant ? variant : "", variant ? "-" : "",
+			 p->name);
+	}
+
+	/* Servers, in dependency order: a server starts once every process
+	 * it calls is listening. */
+	size_t servers = 0, up = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r->children[i].program, "procA") != 0)
+			servers++;
+	while (up < servers) {
+		bool progress = false;
+		for (size_t i = 0; i < n; i++) {
+			child *c = &r->children[i];
+			const sc_process_def *p = &s->processes[i];
+			if (started[i] || strcmp(c->program, "procA") == 0)
+				continue;
+			bool ready = true;
+			for (unsigned k = 0; k < p->steps_count; k++) {
+				const sc_step *st = &p->steps[k];
+				if (st->kind != SC_STEP_CALL)
+					continue;
+				const sc_process_def *t =
+					sc_scenario_process(s, st->to);
+				size_t ti = (size_t)(t - s->processes);
+				ready = ready && started[ti];
+			}
+			if (!ready)
+				continue;
+			char listen[192], prog[PATH_MAX + 16];
+			host_addr(s, p->host, listen, sizeof(listen));
+			strcat(listen, ":0");
+			snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root,
+				 c->program, c->program);
+			char *argv[64];
+			char peers[16][256];
+			int a = 0, np = 0;
+			argv[a++] = prog;
+			argv[a++] = "--scenario";
+			argv[a++] = (char *)L->o->file;
+			argv[a++] = "--process";
+			argv[a++] = c->name;
+			if (variant) {
+				argv[a++] = "--variant";
+				argv[a++] = (char *)variant;
+			}
+			argv[a++] = "--listen";
+			argv[a++] = listen;
+			argv[a++] = "--ready-fd";
+			argv[a++] = "3";
+			for (size_t t = 0; t < n && np < 16; t++) {
+				if (!started[t])
+					continue;
+				snprintf(peers[np], sizeof(peers[np]), "%s=%s",
+					 r->children[t].name, addr[t]);
+				argv[a++] = "--peer";
+				argv[a++] = peers[np++];
+			}
+			argv[a] = NULL;
+			char err[256];
+			int port = 0;
+			if (spawn_start(c, argv, err, sizeof(err)) != 0 ||
+			    spawn_wait_ready(c, r->children, n,
+					     READY_TIMEOUT_MS, &port, err,
+					     sizeof(err)) != 0) {
+				snprintf(r->error, sizeof(r->error), "%s", err);
+				goto out;
+			}
+			listen[strlen(listen) - 2] = '\0';
+			snprintf(addr[i], sizeof(addr[i]), "%s:%d", listen,
+				 port);
+			started[i] = true;
+			up++;
+			progress = true;
+		}
+		if (!progress) {
+			snprintf(r->error, sizeof(r->error),
+				 "the call graph has a cycle: no server can "
+				 "start first");
+			goto out;
+		}
+	}
+
+	/* Clients, one after the other, in the order they are declared. */
+	for (size_t i = 0; i < n; i++) {
+		child *c = &r->children[i];
+		if (strcmp(c->program, "procA") != 0)
+			continue;
+		char prog[PATH_MAX + 16], tmo[32];
+		snprintf(prog, sizeof(prog), "%s/procA/procA", bin_root);
+		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
+		char *argv[64];
+		char peers[16][256];
+		int a = 0, np = 0;
+		argv[a++] = prog;
+		argv[a++] = "--scenario";
+		argv[a++] = (char *)L->o->file;
+		argv[a++] = "--process";
+		argv[a++] = c->name;
+		if (variant) {
+			argv[a++] = "--variant";
+			argv[a++] = (char *)variant;
+		}
+		argv[a++] = "--result-fd";
+		argv[a++] = "3";
+		argv[a++] = "--timeout-ms";
+		argv[a++] = tmo;
+		for (size_t t = 0; t < n && np < 16; t++) {
+			if (!started[t])
+				continue;
+			snprintf(peers[np], sizeof(peers[np]), "%s=%s",
+				 r->children[t].name, addr[t]);
+			argv[a++] = "--peer";
+			argv[a++] = peers[np++];
+		}
+		argv[a] = NULL;
+		char err[256];
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		if (spawn_start(c, argv, err, sizeof(err)) != 0 ||
+		    spawn_read_result(c, r->children, n, RESULT_TIMEOUT_MS,
+				      &buf, &len, err, sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s", err);
+			goto out;
+		}
+		sc_trace part;
+		sc_trace_init(&part);
+		int rc = codec_trace_decode(buf, len, &part, err, sizeof(err));
+		free(buf);
+		if (rc != 0) {
+			snprintf(r->error, sizeof(r->error),
+				 "client %s reported an unreadable trace: %s",
+				 c->name, err);
+			goto out;
+		}
+		/* Client steps, with their hop indices moved along. */
+		int first = sc_trace_move(&r->trace, &part);
+		for (size_t k = 0; k < part.steps_count; k++) {
+			sc_step_result *d = sc_trace_add_step(&r->trace, -1);
+			if (!d)
+				break;
+			sc_log_free(&d->log);
+			*d = part.steps[k];
+			sc_log_init(&part.steps[k].log);
+			if (d->hop >= 0)
+				d->hop += first;
+		}
+		sc_trace_free(&part);
+	}
+	/* A server that died during the run fails it, even if the
+	 * clients finished. */
+	child *dead = spawn_reap(r->children, n);
+	if (dead) {
+		char d[64];
+		spawn_describe(dead, d, sizeof(d));
+		snprintf(r->error, sizeof(r->error),
+			 "daemon %s (%s, pid %ld) %s", dead->name,
+			 dead->program, (long)dead->pid, d);
+		goto out;
+	}
+	r->ran = true;
+out:
+	spawn_stop_all(r->children, n, 2000);
+	r->children_count = n;
+	free(addr);
+	free(started);
+	if (r->ran) {
+		r->expect_count = s->expect_count;
+		r->expects = calloc(s->expect_count ? s->expect_count : 1,
+				    sizeof(*r->expects));
+		if (r->expects)
+			r->failed = sc_expect_eval(s->expect, s->expect_count,
+						   &r->trace, r->expects);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			child *c = &r->children[i];
+			if (c->pid > 0 && c->reaped && !c->expected_exit)
+				fprintf(stderr, "cloakroom: see %s\n",
+					c->log_path);
+		}
+	}
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 10000;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--keep-logs") == 0) {
+			o->keep_logs = true;
+		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
+			o->variant = argv[++i];
+		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
+			o->timeout_ms = atoi(argv[++i]);
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (a[0] == '-') {
+			fprintf(stderr, "cloakroom run: unknown option %s\n", a);
+			return -1;
+		} else if (!o->file) {
+			o->file = a;
+		} else {
+			fprintf(stderr, "cloakroom run: one FILE only\n");
+			return -1;
+		}
+	}
+	if (!o->file) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	opts o;
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+
+	/* Check everything before anything starts: the scenario, and every
+	 * variant applied to it. */
+	sc_load_errors errs = {0};
+	sc_scenario *base = NULL;
+	if (sc_load_file(o.file, NULL, &base, &errs) != 0) {
+		print_load_errors(&errs);
+		sc_load_errors_free(&errs);
+		return 2;
+	}
+	size_t nruns = base->variants_count ? base->variants_count : 1;
+	if (o.variant)
+		nruns = 1;
+	run_result *runs = calloc(nruns, sizeof(*runs));
+	if (!runs) {
+		sc_load_free(base);
+		return 3;
+	}
+	int bad = 0;
+	for (size_t i = 0; i < nruns; i++) {
+		const char *v = o.variant ? o.variant
+			      : base->variants_count
+				      ? base->variants[i].name
+				      : NULL;
+		runs[i].variant = v;
+		if (sc_load_file(o.file, v, &runs[i].scn, &errs) != 0)
+			bad = 1;
+		else if (v)
+			for (unsigned k = 0; k < base->variants_count; k++)
+				if (strcmp(base->variants[k].name, v) == 0)
+					runs[i].description =
+						base->variants[k].description;
+	}
+	if (!bad) {
+		for (size_t i = 0; i < nruns; i++)
+			if (runs[i].scn->expect_count == 0)
+				fprintf(stderr,
+					"%s: warning: %s%s has no "
+					"expectations\n",
+					o.file, runs[i].variant ? "variant " : "",
+					runs[i].variant ? runs[i].variant
+							: "the scenario");
+	}
+	print_load_errors(&errs);
+	sc_load_errors_free(&errs);
+
+	launch L = {.o = &o, .exit_code = 0};
+	if (!bad) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(L.run_dir, sizeof(L.run_dir), "%s/cloakroom-run-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(L.run_dir)) {
+			fprintf(stderr, "cloakroom: cannot create %s: %s\n",
+				L.run_dir, strerror(errno));
+			bad = 3;
+		}
+	}
+	if (bad) {
+		for (size_t i = 0; i < nruns; i++)
+			sc_load_free(runs[i].scn);
+		free(runs);
+		sc_load_free(base);
+		return bad == 1 ? 2 : 3;
+	}
+
+	spawn_install_signals();
+	bool run_failed = false, expect_failed = false;
+	size_t done = 0;
+	for (size_t i = 0; i < nruns && !spawn_interrupted(); i++) {
+		run_variant(&L, runs[i].variant, &runs[i]);
+		done++;
+		if (!runs[i].ran)
+			run_failed = true;
+		else if (runs[i].failed)
+			expect_failed = true;
+	}
+	if (spawn_interrupted())
+		run_failed = true;
+
+	const char *name = base->name ? base->name : o.file;
+	if (o.json)
+		report_json(stdout, name, runs, done);
+	else
+		report_text(stdout, name, runs, done, isatty(1));
+	fflush(stdout);
+
+	if (run_failed || o.keep_logs)
+		fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
+			L.run_dir);
+	else
+		nftw(L.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+
+	for (size_t i = 0; i < nruns; i++) {
+		sc_trace_free(&runs[i].trace);
+		free(runs[i].children);
+		free(runs[i].hosts_of);
+		free(runs[i].accounts_of);
+		free(runs[i].expects);
+		sc_load_free(runs[i].scn);
+	}
+	free(runs);
+	sc_load_free(base);
+	return run_failed ? 3 : expect_failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (find_bin_root() != 0) {
+		fprintf(stderr, "cloakroom: cannot find the daemons\n");
+		return 3;
+	}
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 2, argv + 2);
+	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,9 @@
+/* procA: the client: runs its steps (calls into the chain), reports the trace to the launcher and exits.
+ * Thin by design: everything is in proto/node.c (wiring) and libsecctx
+ * (decisions). */
+#include "node.h"
+
+int main(int argc, char **argv)
+{
+	return node_main(argc, argv, NODE_CLIENT);
+}

@@ -1,0 +1,262 @@
+/* report.c: the per-hop table, the expectation lines and the JSON object
+ * (jansson). Reads results only; every decision it shows was taken, and
+ * named with its rule id, by libsecctx. */
+#include "report.h"
+
+#include "sc_acl.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char *yesno(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void step_line(FILE *out, const sc_step_result *s, const char *ind)
+{
+	char rules[128] = "";
+	for (size_t i = 0; i < s->log.count; i++) {
+		size_t l = strlen(rules);
+		if (!strstr(rules, s->log.notes[i].rule))
+			snprintf(rules + l, sizeof(rules) - l, "%s%s",
+				 l ? " " : "", s->log.notes[i].rule);
+	}
+	fprintf(out, "%s%s: %s", ind, s->process, sc_step_kind_name(s->kind));
+	if (s->object[0])
+		fprintf(out, " %s", s->object);
+	fprintf(out, " as %s", s->as);
+	if (s->as_level != SC_LEVEL_DEFAULT)
+		fprintf(out, " (%s)", sc_level_name(s->as_level));
+	fprintf(out, " -> %s", sc_status_name(s->status));
+	if ((s->kind == SC_STEP_OPEN || s->kind == SC_STEP_ACCESS_CHECK) &&
+	    s->status == SC_OK) {
+		char g[96];
+		sc_acl_rights_format(s->granted, g, sizeof(g));
+		fprintf(out, ", granted %s", g);
+	}
+	if (s->kind == SC_STEP_QUERY_LEVEL && s->status == SC_OK)
+		fprintf(out, ", level %s", sc_level_name(s->level));
+	if (rules[0])
+		fprintf(out, "  [%s]", rules);
+	fputc('\n', out);
+}
+
+static void access_summary(const sc_hop *h, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->steps_count; i++) {
+		const sc_step_result *s = &h->steps[i];
+		if (s->kind != SC_STEP_OPEN && s->kind != SC_STEP_ACCESS_CHECK)
+			continue;
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, "%s%s:%s", l ? "," : "", s->object,
+			 sc_status_name(s->status));
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void text_run(FILE *out, const run_result *r, bool color)
+{
+	const char *red = color ? "\033[31m" : "", *green =
+		color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
+		   *off = color ? "\033[0m" : "";
+	if (r->variant)
+		fprintf(out, "\n== variant %s%s%s\n", r->variant,
+			r->description ? ": " : "",
+			r->description ? r->description : "");
+	if (!r->ran) {
+		fprintf(out, "%srun failed: %s%s\n", red, r->error, off);
+		return;
+	}
+	fprintf(out, "%-3s %-10s %-16s %-7s %-12s %-12s %-28s %-24s %-26s %s\n",
+		"#", "hop", "hosts", "crossed", "asked", "effective",
+		"presented", "status", "access", "rules");
+	for (size_t i = 0; i < r->trace.count; i++) {
+		const sc_hop *h = &r->trace.hops[i];
+		char hop[SC_NAME_LEN * 2 + 4], hosts[SC_NAME_LEN * 2 + 4];
+		char rules[256], acc[128];
+		snprintf(hop, sizeof(hop), "%s->%s", h->from, h->to);
+		snprintf(hosts, sizeof(hosts), "%s->%s", h->from_host,
+			 h->to_host);
+		sc_hop_rules(h, rules, sizeof(rules), " ");
+		access_summary(h, acc, sizeof(acc));
+		fprintf(out, "%-3zu %-10s %-16s %-7s %-12s %-12s %-28s %s%-24s%s "
+			     "%-26s %s\n",
+			i + 1, hop, hosts, yesno(h->crossed_host),
+			sc_level_name(h->level_requested),
+			h->status == SC_OK ? sc_level_name(h->level_effective)
+					   : "-",
+			h->presented[0] ? h->presented : "-",
+			h->status == SC_OK ? "" : red, sc_status_name(h->status),
+			h->status == SC_OK ? "" : off, acc, rules);
+		for (size_t k = 0; k < h->log.count; k++)
+			if (h->log.notes[k].warning)
+				fprintf(out, "      %swarning %s: %s%s\n", yellow,
+					h->log.notes[k].rule,
+					h->log.notes[k].text, off);
+		for (size_t k = 0; k < h->steps_count; k++) {
+			step_line(out, &h->steps[k], "      ");
+			const sc_log *l = &h->steps[k].log;
+			for (size_t w = 0; w < l->count; w++)
+				if (l->notes[w].warning)
+					fprintf(out,
+						"        %swarning %s: %s%s\n",
+						yellow, l->notes[w].rule,
+						l->notes[w].text, off);
+		}
+	}
+	for (unsigned i = 0; i < r->expect_count; i++) {
+		const sc_expect_result *e = &r->expects[i];
+		fprintf(out, "%s%s%s %s", e->pass ? green : red,
+			e->pass ? "PASS" : "FAIL", off, e->text);
+		if (!e->pass)
+			fprintf(out, "  (saw: %s)", e->why);
+		fputc('\n', out);
+	}
+}
+
+void report_text(FILE *out, const char *scenario, const run_result *runs,
+		 size_t n, bool color)
+{
+	fprintf(out, "scenario %s\n", scenario);
+	unsigned passed = 0, failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		text_run(out, &runs[i], color);
+		for (unsigned k = 0; k < runs[i].expect_count; k++)
+			runs[i].expects[k].pass ? passed++ : failed++;
+	}
+	fprintf(out, "\nexpectations: %u passed, %u failed\n", passed, failed);
+}
+
+static json_t *notes_json(const sc_log *l, bool warnings_only)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->count; i++) {
+		if (warnings_only && !l->notes[i].warning)
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:s, s:b, s:s}", "rule",
+				     l->notes[i].rule, "warning",
+				     l->notes[i].warning, "text",
+				     l->notes[i].text));
+	}
+	return a;
+}
+
+static json_t *step_json(const sc_step_result *s)
+{
+	char g[96];
+	sc_acl_rights_format(s->granted, g, sizeof(g));
+	json_t *rules = json_array();
+	for (size_t i = 0; i < s->log.count; i++)
+		json_array_append_new(rules, json_string(s->log.notes[i].rule));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+			 "process", s->process, "id", s->id, "do",
+			 sc_step_kind_name(s->kind), "object", s->object,
+			 "as", s->as, "as_level",
+			 sc_level_name(s->as_level), "status",
+			 sc_status_name(s->status), "granted", g, "rules",
+			 rules, "notes", notes_json(&s->log, false));
+}
+
+static json_t *hop_json(const sc_hop *h)
+{
+	char rules[512];
+	sc_hop_rules(h, rules, sizeof(rules), " ");
+	json_t *ra = json_array();
+	char *save = NULL;
+	for (char *t = strtok_r(rules, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save))
+		json_array_append_new(ra, json_string(t));
+	json_t *warn = notes_json(&h->log, true);
+	for (size_t i = 0; i < h->steps_count; i++)
+		json_array_extend(warn, notes_json(&h->steps[i].log, true));
+	json_t *steps = json_array();
+	for (size_t i = 0; i < h->steps_count; i++)
+		json_array_append_new(steps, step_json(&h->steps[i]));
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s, "
+		"s:s, s:s, s:o, s:o, s:o, s:o}",
+		"from", h->from, "to", h->to, "from_host", h->from_host,
+		"to_host", h->to_host, "crossed_host", h->crossed_host,
+		"boundaries", (int)h->boundaries, "level_requested",
+		sc_level_name(h->level_requested), "level_effective",
+		sc_level_name(h->level_effective), "authn",
+		sc_authn_name(h->authn), "package", sc_package_name(h->package),
+		"cloaking", sc_cloaking_name(h->cloaking), "presented",
+		h->presented, "presented_sid", h->presented_sid, "status",
+		sc_status_name(h->status), "rules", ra, "warnings", warn,
+		"notes", notes_json(&h->log, false), "steps", steps);
+}
+
+static json_t *run_json(const run_result *r)
+{
+	json_t *o = json_object();
+	if (r->variant) {
+		json_object_set_new(o, "name", json_string(r->variant));
+		if (r->description)
+			json_object_set_new(o, "description",
+					    json_string(r->description));
+	}
+	json_object_set_new(o, "pass",
+			    json_boolean(r->ran && r->failed == 0));
+	json_object_set_new(o, "ran", json_boolean(r->ran));
+	if (!r->ran)
+		json_object_set_new(o, "error", json_string(r->error));
+	json_t *procs = json_array();
+	for (size_t i = 0; i < r->children_count; i++)
+		json_array_append_new(
+			procs,
+			json_pack("{s:s, s:s, s:I, s:s, s:s}", "name",
+				  r->children[i].name, "program",
+				  r->children[i].program, "pid",
+				  (json_int_t)r->children[i].pid, "host",
+				  r->hosts_of[i], "account",
+				  r->accounts_of[i]));
+	json_object_set_new(o, "processes", procs);
+	json_t *hops = json_array();
+	for (size_t i = 0; i < r->trace.count; i++)
+		json_array_append_new(hops, hop_json(&r->trace.hops[i]));
+	json_object_set_new(o, "hops", hops);
+	json_t *cs = json_array();
+	for (size_t i = 0; i < r->trace.steps_count; i++)
+		json_array_append_new(cs, step_json(&r->trace.steps[i]));
+	json_object_set_new(o, "client_steps", cs);
+	json_t *ex = json_array();
+	for (unsigned i = 0; i < r->expect_count; i++) {
+		json_t *e = json_pack("{s:s, s:b}", "text", r->expects[i].text,
+				      "pass", r->expects[i].pass);
+		if (!r->expects[i].pass)
+			json_object_set_new(e, "saw",
+					    json_string(r->expects[i].why));
+		json_array_append_new(ex, e);
+	}
+	json_object_set_new(o, "expectations", ex);
+	return o;
+}
+
+int report_json(FILE *out, const char *scenario, const run_result *runs,
+		size_t n)
+{
+	json_t *root;
+	bool pass = true;
+	for (size_t i = 0; i < n; i++)
+		pass = pass && runs[i].ran && runs[i].failed == 0;
+	if (n == 1 && !runs[0].variant) {
+		root = run_json(&runs[0]);
+	} else {
+		root = json_object();
+		json_t *vs = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(vs, run_json(&runs[i]));
+		json_object_set_new(root, "variants", vs);
+	}
+	json_object_set_new(root, "scenario", json_string(scenario));
+	json_object_set_new(root, "pass", json_boolean(pass));
+	int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(root);
+	return rc;
+}

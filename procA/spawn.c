@@ -1,0 +1,297 @@
+/* spawn.c: fork+exec of the daemons, their readiness and result pipes, and
+ * stopping them all whatever happens (success, failure, a signal, a dead
+ * daemon). Must never initialise gRPC. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+void spawn_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool spawn_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Child: die with the launcher, even on SIGKILL. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		int log = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log >= 0) {
+			dup2(log, 1);
+			dup2(log, 2);
+			close(log);
+		}
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			close(devnull);
+		}
+		if (dup2(p[1], 3) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	c->pid = pid;
+	c->fd = p[0];
+	c->reaped = false;
+	c->expected_exit = false;
+	return 0;
+}
+
+child *spawn_reap(child *all, size_t n)
+{
+	child *bad = NULL;
+	for (size_t i = 0; i < n; i++) {
+		child *c = &all[i];
+		if (c->pid <= 0 || c->reaped)
+			continue;
+		int ws;
+		pid_t r = waitpid(c->pid, &ws, WNOHANG);
+		if (r == c->pid) {
+			c->reaped = true;
+			c->wstatus = ws;
+			if (!c->expected_exit && !bad)
+				bad = c;
+		}
+	}
+	return bad;
+}
+
+void spawn_describe(const child *c, char *buf, size_t len)
+{
+	if (!c->reaped)
+		snprintf(buf, len, "still running");
+	else if (WIFSIGNALED(c->wstatus))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(c->wstatus));
+	else
+		snprintf(buf, len, "exited with status %d",
+			 WEXITSTATUS(c->wstatus));
+}
+
+/* Read from c->fd until pred says done, EOF, timeout or trouble. */
+static int pump(child *c, child *all, size_t n, int timeout_ms,
+		uint8_t **buf, size_t *len, bool until_newline, char *err,
+		size_t errlen)
+{
+	size_t cap = 256;
+	*len = 0;
+	*buf = malloc(cap);
+	if (!*buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		if (interrupted) {
+			snprintf(err, errlen, "interrupted by signal %d",
+				 (int)interrupted);
+			return -1;
+		}
+		child *dead = spawn_reap(all, n);
+		if (dead && dead != c) {
+			char d[64];
+			spawn_describe(dead, d, sizeof(d));
+			snprintf(err, errlen, "daemon %s (%s, pid %ld) %s",
+				 dead->name, dead->program, (long)dead->pid, d);
+			return -1;
+		}
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			snprintf(err, errlen, "%s (%s, pid %ld) did not answer "
+					      "within %d ms",
+				 c->name, c->program, (long)c->pid, timeout_ms);
+			return -1;
+		}
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, left < 50 ? (int)left : 50);
+		if (pr < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (pr <= 0)
+			continue;
+		if (*len + 4096 > cap) {
+			cap = (*len + 4096) * 2;
+			uint8_t *nb = realloc(*buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			*buf = nb;
+		}
+		ssize_t r = read(c->fd, *buf + *len, cap - *len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			return 0; /* EOF */
+		*len += (size_t)r;
+		(*buf)[*len] = 0;
+		if (until_newline && memchr(*buf, '\n', *len))
+			return 0;
+	}
+}
+
+int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
+		     int *port, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = pump(c, all, n, timeout_ms, &buf, &len, true, err, errlen);
+	if (rc == 0) {
+		if (len == 0 || sscanf((char *)buf, "READY %d", port) != 1) {
+			/* EOF without READY: the daemon is gone or failed. */
+			int ws;
+			if (waitpid(c->pid, &ws, 0) == c->pid) {
+				c->reaped = true;
+				c->wstatus = ws;
+			}
+			char d[64];
+			spawn_describe(c, d, sizeof(d));
+			snprintf(err, errlen, "daemon %s (%s, pid %ld) did not "
+					      "start: %s",
+				 c->name, c->program, (long)c->pid, d);
+			rc = -1;
+		}
+	}
+	free(buf);
+	close(c->fd);
+	c->fd = -1;
+	return rc;
+}
+
+int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
+		      uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	c->expected_exit = true;
+	int rc = pump(c, all, n, timeout_ms, buf, len, false, err, errlen);
+	close(c->fd);
+	c->fd = -1;
+	if (rc != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	/* The client closes its pipe when it exits: reap it. */
+	int64_t deadline = now_ms() + 5000;
+	while (!c->reaped && now_ms() < deadline) {
+		int ws;
+		pid_t r = waitpid(c->pid, &ws, WNOHANG);
+		if (r == c->pid) {
+			c->reaped = true;
+			c->wstatus = ws;
+			break;
+		}
+		usleep(2000);
+	}
+	if (!c->reaped || !WIFEXITED(c->wstatus) ||
+	    WEXITSTATUS(c->wstatus) != 0) {
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		snprintf(err, errlen, "client %s (pid %ld) %s", c->name,
+			 (long)c->pid, d);
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void spawn_stop_all(child *all, size_t n, int grace_ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].pid > 0 && !all[i].reaped) {
+			all[i].expected_exit = true;
+			kill(all[i].pid, SIGTERM);
+		}
+	}
+	int64_t deadline = now_ms() + grace_ms;
+	for (;;) {
+		spawn_reap(all, n);
+		bool live = false;
+		for (size_t i = 0; i < n; i++)
+			live = live || (all[i].pid > 0 && !all[i].reaped);
+		if (!live)
+			break;
+		if (now_ms() >= deadline) {
+			for (size_t i = 0; i < n; i++) {
+				if (all[i].pid > 0 && !all[i].reaped) {
+					kill(all[i].pid, SIGKILL);
+					int ws;
+					if (waitpid(all[i].pid, &ws, 0) ==
+					    all[i].pid) {
+						all[i].reaped = true;
+						all[i].wstatus = ws;
+					}
+				}
+			}
+			break;
+		}
+		usleep(5000);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].fd >= 0) {
+			close(all[i].fd);
+			all[i].fd = -1;
+		}
+	}
+}

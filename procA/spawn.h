@@ -1,0 +1,51 @@
+/* spawn.h: starting and stopping the daemons of a run. The launcher never
+ * initialises gRPC, so fork+exec here is safe. Every child gets a pipe on
+ * fd 3 (readiness or result) and dies with the launcher (PDEATHSIG). */
+#ifndef CLOAKROOM_SPAWN_H
+#define CLOAKROOM_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct child {
+	char name[64];      /* the scenario process */
+	char program[16];   /* procA, procB, procC */
+	pid_t pid;
+	int fd;             /* our end of the fd-3 pipe, -1 when closed */
+	bool reaped;
+	int wstatus;
+	bool expected_exit; /* a client that finished, a server we stopped */
+	char log_path[512];
+} child;
+
+/* SIGINT/SIGTERM/SIGHUP set a flag that every wait below checks. */
+void spawn_install_signals(void);
+bool spawn_interrupted(void);
+
+/* Start argv[0] with fd 3 = pipe write end, stdout+stderr appended to
+ * c->log_path. Returns 0, or -1 with err. */
+int spawn_start(child *c, char *const argv[], char *err, size_t errlen);
+
+/* Wait for "READY <port>" from c. Returns 0 with *port, or -1 with err
+ * (timeout, c died, another child died, interrupted). */
+int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
+		     int *port, char *err, size_t errlen);
+
+/* Read c's result (everything it writes on fd 3 until it closes) and wait
+ * for it to exit. Returns 0 with a malloc'd buffer, or -1 with err. */
+int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
+		      uint8_t **buf, size_t *len, char *err, size_t errlen);
+
+/* Reap whatever exited; returns the first child that exited while it was
+ * not expected to, or NULL. */
+child *spawn_reap(child *all, size_t n);
+
+/* SIGTERM every live child, wait up to grace_ms, then SIGKILL; reaps all. */
+void spawn_stop_all(child *all, size_t n, int grace_ms);
+
+/* "exited with status 3" / "killed by signal 9". */
+void spawn_describe(const child *c, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,9 @@
+/* procB: a middle tier (B, and D, E... in longer chains): serves calls and calls onward on its callers' behalf.
+ * Thin by design: everything is in proto/node.c (wiring) and libsecctx
+ * (decisions). */
+#include "node.h"
+
+int main(int argc, char **argv)
+{
+	return node_main(argc, argv, NODE_MIDDLE);
+}

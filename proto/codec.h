@@ -1,0 +1,35 @@
+/* codec.h: the model's context and trace to and from protobuf-c bytes.
+ * With rpc.h, the only code that knows the wire format. No gRPC here, so
+ * the launcher (which must never initialise gRPC) can link it. */
+#ifndef CLOAKROOM_CODEC_H
+#define CLOAKROOM_CODEC_H
+
+#include "sc_exec.h"
+#include "sc_trace.h"
+
+#define CODEC_CONTEXT_VERSION 1
+/* Caps: a context above this size is refused before decoding. */
+#define CODEC_MAX_CONTEXT 65536
+#define CODEC_MAX_GROUPS 1024
+#define CODEC_MAX_HOPS 256
+
+/* Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM. */
+int codec_context_encode(const sc_context *ctx, uint8_t **buf, size_t *len);
+/* Decode and check a context: 0 with ctx filled and *identity a new token
+ * (ctx->identity points at it; the caller frees it), or SC_ERR_INVAL with
+ * the reason in err (malformed bytes, wrong version, no user, a value out
+ * of range, a string too long). */
+int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
+			 sc_token **identity, char *err, size_t errlen);
+
+int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len);
+/* Decode into an initialised, empty trace. 0 or SC_ERR_INVAL with err. */
+int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
+		       char *err, size_t errlen);
+
+/* The request body: the name of the process the caller means to reach. */
+int codec_request_encode(const char *target, uint8_t **buf, size_t *len);
+int codec_request_decode(const uint8_t *buf, size_t len, char *target,
+			 size_t cap, char *err, size_t errlen);
+
+#endif

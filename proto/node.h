@@ -1,0 +1,18 @@
+/* node.h: one cloakroom daemon. A node loads the scenario, builds the
+ * model's runtime for its process, serves incoming calls and calls its
+ * peers over rpc. procA, procB and procC are this plus a main(); no
+ * security decision is taken here: they all live in libsecctx. */
+#ifndef CLOAKROOM_NODE_H
+#define CLOAKROOM_NODE_H
+
+typedef enum node_kind {
+	NODE_CLIENT, /* procA: runs its steps, reports the trace, exits */
+	NODE_MIDDLE, /* procB: serves calls and calls onward */
+	NODE_END     /* procC: serves calls */
+} node_kind;
+
+/* Exit codes: 0 done, 2 bad arguments or scenario, 3 could not start
+ * (bind failure, no runtime), 4 the run failed. */
+int node_main(int argc, char **argv, node_kind kind);
+
+#endif

@@ -1,0 +1,251 @@
+/* test_cli.c: the launcher's promises to its user: bad input is
+ * file:line:col and exit 2 with nothing started; a failed expectation is
+ * exit 1; a dead daemon or a signal is exit 3 with no process left behind;
+ * a daemon that cannot bind says where. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+
+static char launch_path[512];
+
+static void setup(void)
+{
+	snprintf(launch_path, sizeof(launch_path), "%s",
+		 env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"));
+}
+
+static void data_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/tests/data/%s", env_or("CLOAKROOM_SOURCE", "."),
+		 name);
+}
+
+/* A private TMPDIR: the launcher creates its run directory there only
+ * once the scenario is accepted, so an empty one proves nothing ran. */
+static void private_tmp(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/cloakroom-test-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+}
+
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n == 0;
+}
+
+static void expect_bad_input(const char *name, const char *where,
+			     const char *words)
+{
+	char file[512], tmp[64], prefix[600];
+	data_path(file, sizeof(file), name);
+	private_tmp(tmp, sizeof(tmp));
+	char *argv[] = {launch_path, "run", file, NULL};
+	cmd_result r = cmd_run(argv);
+	snprintf(prefix, sizeof(prefix), "%s:%s", file, where);
+	cr_expect_eq(r.status, 2, "%s: exit %d, expected 2", name, r.status);
+	cr_expect(strstr(r.err, prefix) != NULL,
+		  "%s: stderr lacks '%s':\n%s", name, prefix, r.err);
+	if (words)
+		cr_expect(strstr(r.err, words) != NULL,
+			  "%s: stderr lacks '%s':\n%s", name, words, r.err);
+	cr_expect(dir_empty(tmp), "%s: something was launched", name);
+	cr_expect_eq(strlen(r.out), 0, "%s: printed a report on bad input",
+		     name);
+	rmdir(tmp);
+	cmd_free(&r);
+}
+
+TestSuite(cli, .init = setup);
+
+Test(cli, misspelled_level_is_file_line_col_exit_2)
+{
+	expect_bad_input("bad-level.yaml", "14:", "impersonat");
+}
+
+Test(cli, undeclared_host_is_file_line_col_exit_2)
+{
+	expect_bad_input("undeclared-host.yaml", "11:", "ws9");
+}
+
+Test(cli, yaml_syntax_error_is_file_line_col_exit_2)
+{
+	expect_bad_input("syntax-error.yaml", "", NULL);
+}
+
+Test(cli, unknown_key_is_file_line_col_exit_2)
+{
+	expect_bad_input("unknown-key.yaml", "13:", "colour");
+}
+
+Test(cli, missing_file_exits_2)
+{
+	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "/nonexistent/cloakroom.yaml") != NULL, "%s",
+		  r.err);
+	cmd_free(&r);
+}
+
+Test(cli, failed_expectation_exits_1)
+{
+	char file[512];
+	data_path(file, sizeof(file), "wrong-expectation.yaml");
+	char *argv[] = {launch_path, "run", file, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "FAIL") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "presented CORP\\alice") != NULL ||
+		      strstr(r.out, "saw: presented CORP\\alice") != NULL,
+		  "the failure does not say what was seen:\n%s", r.out);
+	cmd_free(&r);
+}
+
+/* Start the slow chain, wait until A, B and C run, and return the
+ * launcher's pid with the daemons' pids. */
+static pid_t start_slow(pid_t *kids, int *nkids, int *fo, int *fe)
+{
+	char file[512];
+	data_path(file, sizeof(file), "slow-chain.yaml");
+	char *argv[] = {launch_path, "run", file, NULL};
+	pid_t pid = cmd_start(argv, fo, fe);
+	cr_assert(pid > 0);
+	for (int i = 0; i < 200; i++) {
+		*nkids = children_of(pid, kids, 8);
+		int seen = 0;
+		for (int k = 0; k < *nkids; k++) {
+			char c[32];
+			comm_of(kids[k], c, sizeof(c));
+			seen += strcmp(c, "procA") == 0 ||
+				strcmp(c, "procB") == 0 ||
+				strcmp(c, "procC") == 0;
+		}
+		if (seen == 3)
+			return pid;
+		sleep_ms(25);
+	}
+	cr_assert_fail("the three daemons did not start");
+	return -1;
+}
+
+static void expect_all_gone(pid_t *kids, int n)
+{
+	for (int k = 0; k < n; k++)
+		cr_expect(!pid_alive(kids[k]), "pid %d outlived the launcher",
+			  (int)kids[k]);
+}
+
+Test(cli, killed_daemon_stops_the_run_with_no_orphan, .timeout = 60)
+{
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_slow(kids, &n, &fo, &fe);
+	pid_t b = -1;
+	for (int k = 0; k < n; k++) {
+		char c[32];
+		comm_of(kids[k], c, sizeof(c));
+		if (strcmp(c, "procB") == 0)
+			b = kids[k];
+	}
+	cr_assert(b > 0);
+	sleep_ms(300); /* the call is under way in C */
+	kill(b, SIGKILL);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	cr_expect(strstr(out, "B") && strstr(out, "signal 9"),
+		  "the report does not name the dead daemon:\n%s", out);
+	expect_all_gone(kids, n);
+	free(out);
+	free(err);
+}
+
+Test(cli, sigint_stops_every_daemon, .timeout = 60)
+{
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_slow(kids, &n, &fo, &fe);
+	sleep_ms(200);
+	kill(pid, SIGINT);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	expect_all_gone(kids, n);
+	free(out);
+	free(err);
+}
+
+Test(cli, killed_launcher_takes_its_daemons_along, .timeout = 60)
+{
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_slow(kids, &n, &fo, &fe);
+	kill(pid, SIGKILL);
+	cmd_wait(pid);
+	close(fo);
+	close(fe);
+	for (int i = 0; i < 100; i++) {
+		bool any = false;
+		for (int k = 0; k < n; k++)
+			any = any || pid_alive(kids[k]);
+		if (!any)
+			break;
+		sleep_ms(50);
+	}
+	/* Orphans are re-parented and reaped by init; poll until gone. */
+	expect_all_gone(kids, n);
+}
+
+Test(cli, daemon_that_cannot_bind_names_the_address, .timeout = 30)
+{
+	char scen[512], procC[512];
+	data_path(scen, sizeof(scen), "slow-chain.yaml");
+	snprintf(procC, sizeof(procC), "%s/procC/procC",
+		 env_or("CLOAKROOM_BIN", "."));
+	/* The first C takes a port; the second must fail on it. */
+	int p[2];
+	cr_assert(pipe(p) == 0);
+	pid_t first = fork();
+	if (first == 0) {
+		dup2(p[1], 3);
+		char *argv[] = {procC, "--scenario", scen, "--process", "C",
+				"--listen", "127.0.0.1:0", "--ready-fd", "3",
+				NULL};
+		int devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		execv(procC, argv);
+		_exit(127);
+	}
+	close(p[1]);
+	char line[64] = "";
+	ssize_t got = read(p[0], line, sizeof(line) - 1);
+	close(p[0]);
+	int port = 0;
+	cr_assert(got > 0 && sscanf(line, "READY %d", &port) == 1,
+		  "first procC did not start");
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	char *argv[] = {procC, "--scenario", scen, "--process", "C",
+			"--listen", addr, NULL};
+	cmd_result r = cmd_run(argv);
+	kill(first, SIGTERM);
+	cmd_wait(first);
+	cr_expect_neq(r.status, 0);
+	cr_expect(strstr(r.err, addr) != NULL, "stderr does not name %s:\n%s",
+		  addr, r.err);
+	cmd_free(&r);
+}
