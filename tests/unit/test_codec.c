@@ -1,0 +1,193 @@
+/* test_codec.c: contexts and traces survive the wire byte-exact, and
+ * hostile bytes are refused with a reason, never trusted. */
+#include "codec.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sc_token *alice(void)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	sc_token_set_user(t, "S-1-5-21-1-2-3-1001", "CORP\\alice");
+	sc_token_add_group(t, SC_SID_EVERYONE, "Everyone", SC_GROUP_ENABLED);
+	sc_token_add_group(t, "S-1-5-21-1-2-3-2001", "CORP\\Finance",
+			   SC_GROUP_USE_FOR_DENY_ONLY);
+	sc_token_add_privilege(t, SC_PRIV_IMPERSONATE, false);
+	sc_token_set_level(t, SC_LEVEL_DELEGATE);
+	sc_token_set_logon(t, SC_LOGON_NETWORK);
+	sc_token_set_package(t, SC_PACKAGE_KERBEROS);
+	sc_token_set_authn(t, SC_AUTHN_PRIVACY);
+	sc_token_set_origin_host(t, "ws1");
+	sc_token_set_session(t, 42);
+	sc_token_set_boundaries(t, 2);
+	sc_token_set_delegable(t, true);
+	return t;
+}
+
+static sc_context context(const sc_token *t)
+{
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = t;
+	c.asked = SC_LEVEL_DELEGATE;
+	c.authn = SC_AUTHN_PACKET;
+	c.package = SC_PACKAGE_KERBEROS;
+	c.cloaking = SC_CLOAK_STATIC;
+	c.transport = SC_TRANSPORT_COM;
+	strcpy(c.caller, "B");
+	strcpy(c.caller_host, "app1");
+	strcpy(c.caller_account, "CORP\\svc-b");
+	strcpy(c.chain, "A>B");
+	c.depth = 1;
+	return c;
+}
+
+Test(codec, context_round_trip_keeps_every_field)
+{
+	sc_token *t = alice();
+	sc_context in = context(t);
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(&in, &buf, &len), 0);
+	sc_context out;
+	sc_token *id;
+	char err[128];
+	cr_assert_eq(codec_context_decode(buf, len, &out, &id, err,
+					  sizeof(err)),
+		     0, "%s", err);
+	cr_expect_str_eq(sc_token_user_sid(id), "S-1-5-21-1-2-3-1001");
+	cr_expect_eq(sc_token_group_count(id), 2);
+	const char *sid, *name;
+	uint32_t attrs;
+	sc_token_group(id, 1, &sid, &name, &attrs);
+	cr_expect_eq(attrs, SC_GROUP_USE_FOR_DENY_ONLY);
+	cr_expect_eq(sc_token_privilege_count(id), 1);
+	cr_expect_eq(sc_token_level_raw(id), SC_LEVEL_DELEGATE);
+	cr_expect_eq(sc_token_type_of(id), SC_TOKEN_IMPERSONATION);
+	cr_expect_str_eq(sc_token_origin_host(id), "ws1");
+	cr_expect_eq(sc_token_session(id), 42);
+	cr_expect_eq(sc_token_boundaries(id), 2);
+	cr_expect(sc_token_delegable(id));
+	cr_expect_eq(out.asked, SC_LEVEL_DELEGATE);
+	cr_expect_eq(out.authn, SC_AUTHN_PACKET);
+	cr_expect_eq(out.cloaking, SC_CLOAK_STATIC);
+	cr_expect_str_eq(out.caller, "B");
+	cr_expect_str_eq(out.chain, "A>B");
+	cr_expect_eq(out.depth, 1);
+	sc_token_free(id);
+	sc_token_free(t);
+	free(buf);
+}
+
+Test(codec, every_truncation_of_a_context_is_refused_or_decodes_cleanly)
+{
+	sc_token *t = alice();
+	sc_context in = context(t);
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(&in, &buf, &len), 0);
+	for (size_t cut = 0; cut < len; cut++) {
+		sc_context out;
+		sc_token *id = NULL;
+		char err[128];
+		if (codec_context_decode(buf, cut, &out, &id, err,
+					 sizeof(err)) == 0)
+			sc_token_free(id);
+		else
+			cr_expect(err[0], "a refusal without a reason");
+	}
+	sc_token_free(t);
+	free(buf);
+}
+
+Test(codec, out_of_range_level_is_refused)
+{
+	sc_token *t = alice();
+	sc_context in = context(t);
+	in.asked = (sc_level)99;
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(&in, &buf, &len), 0);
+	sc_context out;
+	sc_token *id;
+	char err[128];
+	cr_expect_neq(codec_context_decode(buf, len, &out, &id, err,
+					   sizeof(err)),
+		      0);
+	cr_expect(strstr(err, "level") != NULL, "%s", err);
+	sc_token_free(t);
+	free(buf);
+}
+
+Test(codec, oversized_context_is_refused_before_decoding)
+{
+	size_t len = CODEC_MAX_CONTEXT + 1;
+	uint8_t *buf = calloc(1, len);
+	sc_context out;
+	sc_token *id;
+	char err[128];
+	cr_expect_neq(codec_context_decode(buf, len, &out, &id, err,
+					   sizeof(err)),
+		      0);
+	cr_expect(strstr(err, "cap") != NULL, "%s", err);
+	free(buf);
+}
+
+Test(codec, trace_round_trip_keeps_hops_steps_and_notes)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	int h = sc_trace_add_hop(&t);
+	strcpy(t.hops[h].from, "B");
+	strcpy(t.hops[h].to, "C");
+	strcpy(t.hops[h].presented, "CORP\\alice");
+	t.hops[h].level_effective = SC_LEVEL_IMPERSONATE;
+	t.hops[h].status = SC_ACCESS_DENIED;
+	t.hops[h].crossed_host = true;
+	sc_log_warn(&t.hops[h].log, "P2", "downgraded");
+	sc_step_result *s = sc_trace_add_step(&t, h);
+	strcpy(s->id, "c-open");
+	s->kind = SC_STEP_OPEN;
+	s->status = SC_OK;
+	s->granted = 0x120089;
+	sc_log_rule(&s->log, "T6", "granted");
+	sc_step_result *cs = sc_trace_add_step(&t, -1);
+	cs->kind = SC_STEP_CALL;
+	cs->hop = 0;
+
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_trace_encode(&t, &buf, &len), 0);
+	sc_trace u;
+	sc_trace_init(&u);
+	char err[128];
+	cr_assert_eq(codec_trace_decode(buf, len, &u, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(u.count, 1);
+	cr_expect_str_eq(u.hops[0].presented, "CORP\\alice");
+	cr_expect_eq(u.hops[0].status, SC_ACCESS_DENIED);
+	cr_expect(u.hops[0].crossed_host);
+	cr_expect(u.hops[0].log.notes[0].warning);
+	cr_expect_str_eq(u.hops[0].log.notes[0].rule, "P2");
+	cr_assert_eq(u.hops[0].steps_count, 1);
+	cr_expect_str_eq(u.hops[0].steps[0].id, "c-open");
+	cr_expect_eq(u.hops[0].steps[0].granted, 0x120089);
+	cr_expect_eq(u.steps_count, 1);
+	cr_expect_eq(u.steps[0].hop, 0);
+	sc_trace_free(&t);
+	sc_trace_free(&u);
+	free(buf);
+}
+
+Test(codec, garbage_trace_is_refused)
+{
+	const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
+	sc_trace t;
+	sc_trace_init(&t);
+	char err[128];
+	cr_expect_neq(codec_trace_decode(junk, sizeof(junk), &t, err,
+					 sizeof(err)),
+		      0);
+	cr_expect_eq(t.count, 0);
+}

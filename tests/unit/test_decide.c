@@ -1,0 +1,528 @@
+/* test_decide.c: unit tests of the per-hop decisions, named by rule id:
+ * levels (L1-L6, T8), delegation (D1-D3, D7), who may impersonate (P1,
+ * P2), cloaking (C1-C6). Microseconds each: no process, no network. */
+#include "sc_decide.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static sc_token *tok(sc_token_type type, const char *sid, const char *name,
+		     sc_level level, const char *origin, unsigned boundaries)
+{
+	sc_token *t = sc_token_new(type);
+	cr_assert(t);
+	sc_token_set_user(t, sid, name);
+	sc_token_add_group(t, SC_SID_EVERYONE, "Everyone", SC_GROUP_ENABLED);
+	sc_token_set_level(t, level);
+	sc_token_set_origin_host(t, origin);
+	sc_token_set_boundaries(t, boundaries);
+	return t;
+}
+
+static sc_hop_facts facts(sc_level asked)
+{
+	sc_hop_facts f;
+	memset(&f, 0, sizeof(f));
+	f.asked = asked;
+	f.client_authn = SC_AUTHN_CONNECT;
+	f.package = SC_PACKAGE_KERBEROS;
+	f.all_in_domain = true;
+	return f;
+}
+
+static sc_level negotiate(const sc_hop_facts *f, sc_log *log,
+			  sc_hop_outcome *oc)
+{
+	sc_hop_negotiate(f, oc, log);
+	return oc->level;
+}
+
+static bool warned(const sc_log *l, const char *rule)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->notes[i].warning && strcmp(l->notes[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+Test(L2, anonymous_across_hosts_is_promoted_to_identify_with_a_warning)
+{
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	sc_hop_facts f = facts(SC_LEVEL_ANONYMOUS);
+	f.crossed = true;
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IDENTIFY);
+	cr_expect(warned(&log, "L2"));
+	sc_log_free(&log);
+}
+
+Test(L2, anonymous_on_one_host_stays_anonymous)
+{
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	sc_hop_facts f = facts(SC_LEVEL_ANONYMOUS);
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_ANONYMOUS);
+	cr_expect(!sc_log_has_rule(&log, "L2"));
+	cr_expect(sc_log_has_rule(&log, "L1"));
+	sc_log_free(&log);
+}
+
+Test(L6, com_client_without_level_uses_the_host_default)
+{
+	sc_blanket b = {0};
+	sc_host_def h = {.name = "ws1"};
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL), SC_LEVEL_IDENTIFY);
+	h.default_level = SC_LEVEL_IMPERSONATE;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL),
+		     SC_LEVEL_IMPERSONATE);
+	b.level = SC_LEVEL_ANONYMOUS;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL), SC_LEVEL_ANONYMOUS);
+}
+
+Test(L6, pipe_client_without_level_asks_impersonate)
+{
+	sc_blanket b = {.transport = SC_TRANSPORT_PIPE};
+	sc_host_def h = {.name = "ws1"};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+		     SC_LEVEL_IMPERSONATE);
+	cr_expect(sc_log_has_rule(&log, "L6"));
+	sc_log_free(&log);
+}
+
+Test(T8, authn_none_means_nobody_is_authenticated)
+{
+	sc_hop_outcome oc;
+	sc_hop_facts f = facts(SC_LEVEL_IMPERSONATE);
+	f.client_authn = SC_AUTHN_NONE;
+	sc_log log;
+	sc_log_init(&log);
+	negotiate(&f, &log, &oc);
+	cr_expect(!oc.authenticated);
+	cr_expect_eq(oc.authn, SC_AUTHN_NONE);
+	cr_expect(warned(&log, "T8"));
+	sc_log_free(&log);
+}
+
+Test(T8, the_higher_of_client_and_server_levels_wins)
+{
+	sc_hop_outcome oc;
+	sc_hop_facts f = facts(SC_LEVEL_IMPERSONATE);
+	f.client_authn = SC_AUTHN_CONNECT;
+	f.server_authn = SC_AUTHN_PRIVACY;
+	negotiate(&f, NULL, &oc);
+	cr_expect_eq(oc.authn, SC_AUTHN_PRIVACY);
+	f.client_authn = SC_AUTHN_NONE;
+	negotiate(&f, NULL, &oc);
+	cr_expect(oc.authenticated, "a server at Privacy raises None");
+}
+
+Test(D1, delegate_holds_when_every_condition_does)
+{
+	sc_hop_outcome oc;
+	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+	f.server_trusted = true;
+	f.crossed = true;
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_DELEGATE);
+	cr_expect(oc.delegable);
+	cr_expect(sc_log_has_rule(&log, "D1"));
+	sc_log_free(&log);
+}
+
+static bool log_mentions(const sc_log *l, const char *rule, const char *w)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->notes[i].rule, rule) == 0 &&
+		    strstr(l->notes[i].text, w))
+			return true;
+	return false;
+}
+
+Test(D2, each_failed_condition_gives_impersonate_and_is_named)
+{
+	const char *words[] = {"sensitive", "not trusted", "not in the domain",
+			       "not Kerberos"};
+	for (int c = 0; c < 4; c++) {
+		sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+		f.server_trusted = true;
+		if (c == 0)
+			f.client_sensitive = true;
+		if (c == 1)
+			f.server_trusted = false;
+		if (c == 2)
+			f.all_in_domain = false;
+		if (c == 3)
+			f.package = SC_PACKAGE_NTLM;
+		sc_log log;
+		sc_log_init(&log);
+		sc_hop_outcome oc;
+		cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE,
+			     "case %d", c);
+		cr_expect(!oc.delegable);
+		cr_expect(log_mentions(&log, "D2", words[c]), "case %d", c);
+		sc_log_free(&log);
+	}
+}
+
+Test(D3, schannel_caps_at_impersonate_and_refuses_cloaking)
+{
+	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+	f.package = SC_PACKAGE_SCHANNEL;
+	f.server_trusted = true;
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
+	cr_expect(sc_log_has_rule(&log, "D3"));
+	sc_blanket b = {.package = SC_PACKAGE_SCHANNEL,
+			.cloaking = SC_CLOAK_DYNAMIC};
+	cr_expect_eq(sc_blanket_validate(&b, &log), SC_INVALID_BLANKET);
+	sc_log_free(&log);
+}
+
+Test(D3, ntlm_delegate_names_d3)
+{
+	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+	f.package = SC_PACKAGE_NTLM;
+	f.server_trusted = true;
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
+	cr_expect(sc_log_has_rule(&log, "D3"));
+	sc_log_free(&log);
+}
+
+Test(D7, pipe_across_hosts_ignores_the_level_flags)
+{
+	sc_hop_facts f = facts(SC_LEVEL_ANONYMOUS);
+	f.transport = SC_TRANSPORT_PIPE;
+	f.crossed = true;
+	sc_hop_outcome oc;
+	cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_IMPERSONATE);
+	f.server_trusted = true;
+	cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_DELEGATE);
+}
+
+Test(T2, a_hop_cannot_raise_a_presented_thread_token)
+{
+	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+	f.server_trusted = true;
+	f.presented_is_thread = true;
+	f.presented_level = SC_LEVEL_IMPERSONATE;
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
+	cr_expect(!oc.delegable);
+	cr_expect(sc_log_has_rule(&log, "T2"));
+	sc_log_free(&log);
+}
+
+/* P1/P2 */
+
+static sc_token *server(bool privileged)
+{
+	sc_token *t = tok(SC_TOKEN_PRIMARY, "S-1-5-21-9-9-9-1002",
+			  "CORP\\svc-b", SC_LEVEL_DEFAULT, "ws1", 0);
+	if (privileged)
+		sc_token_add_privilege(t, SC_PRIV_IMPERSONATE, true);
+	sc_token_set_session(t, 7);
+	return t;
+}
+
+static sc_token *client(sc_level l)
+{
+	return tok(SC_TOKEN_IMPERSONATION, "S-1-5-21-9-9-9-1001", "CORP\\alice",
+		   l, "ws1", 0);
+}
+
+Test(P1, a_server_with_seimpersonateprivilege_impersonates_at_the_level)
+{
+	sc_token *p = server(true), *c = client(SC_LEVEL_IMPERSONATE), *t;
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IMPERSONATE);
+	cr_expect(log_mentions(&log, "P1", "SeImpersonatePrivilege"));
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(P1, a_disabled_privilege_does_not_count)
+{
+	sc_token *p = server(false), *c = client(SC_LEVEL_IMPERSONATE), *t;
+	sc_token_add_privilege(p, SC_PRIV_IMPERSONATE, false);
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IDENTIFY);
+	cr_expect(warned(&log, "P2"));
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(P1, the_same_user_needs_no_privilege)
+{
+	sc_token *p = server(false), *t;
+	sc_token *c = tok(SC_TOKEN_IMPERSONATION, "S-1-5-21-9-9-9-1002",
+			  "CORP\\svc-b", SC_LEVEL_DELEGATE, "ws1", 0);
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_DELEGATE);
+	cr_expect(log_mentions(&log, "P1", "own user"));
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(P1, an_explicit_logon_in_the_servers_session_needs_no_privilege)
+{
+	sc_token *p = server(false), *c = client(SC_LEVEL_IMPERSONATE), *t;
+	sc_token_set_logon(c, SC_LOGON_EXPLICIT);
+	sc_token_set_session(c, 7);
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IMPERSONATE);
+	cr_expect(log_mentions(&log, "P1", "explicit logon"));
+	sc_token_free(t);
+	/* Another session: the exemption does not apply. */
+	sc_token_set_session(c, 8);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IDENTIFY);
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(P1, identify_needs_no_privilege)
+{
+	sc_token *p = server(false), *c = client(SC_LEVEL_IDENTIFY), *t;
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK);
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IDENTIFY);
+	cr_expect(!warned(&log, "P2"));
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(P2, without_privilege_or_exemption_the_token_is_downgraded_silently)
+{
+	sc_token *p = server(false), *c = client(SC_LEVEL_IMPERSONATE), *t;
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_impersonate(p, c, &t, &log), SC_OK,
+		     "the downgrade is not an error");
+	cr_expect_eq(sc_token_level_raw(t), SC_LEVEL_IDENTIFY);
+	cr_expect(warned(&log, "P2"));
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+Test(L1, impersonating_an_anonymous_caller_gives_the_anonymous_token)
+{
+	sc_token *p = server(true), *c = client(SC_LEVEL_ANONYMOUS), *t;
+	cr_assert_eq(sc_impersonate(p, c, &t, NULL), SC_OK);
+	cr_expect_str_eq(sc_token_user_sid(t), SC_SID_ANONYMOUS);
+	cr_expect_eq(sc_open_allowed(t, NULL), SC_BAD_IMPERSONATION_LEVEL);
+	sc_token_free(t);
+	sc_token_free(p);
+	sc_token_free(c);
+}
+
+Test(T8, an_unauthenticated_caller_cannot_be_impersonated)
+{
+	sc_token *p = server(true), *t;
+	cr_expect_eq(sc_impersonate(p, NULL, &t, NULL), SC_CANNOT_IMPERSONATE);
+	cr_expect_null(t);
+	sc_token_free(p);
+}
+
+Test(L3, an_identify_token_cannot_open_objects)
+{
+	sc_token *c = client(SC_LEVEL_IDENTIFY);
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(sc_open_allowed(c, &log), SC_BAD_IMPERSONATION_LEVEL);
+	cr_expect(sc_log_has_rule(&log, "L3"));
+	cr_expect_eq(sc_open_allowed(NULL, &log), SC_OK, "process token");
+	sc_token_free(c);
+	sc_log_free(&log);
+}
+
+/* Cloaking */
+
+typedef struct cloak_case {
+	sc_token *process, *thread;
+	sc_proxy proxy;
+	sc_policy policy;
+	sc_log log;
+} cloak_case;
+
+static void cc_init(cloak_case *c, sc_level thread_level, unsigned bnd)
+{
+	memset(c, 0, sizeof(*c));
+	c->process = server(true);
+	c->thread = thread_level ? tok(SC_TOKEN_IMPERSONATION,
+				       "S-1-5-21-9-9-9-1001", "CORP\\alice",
+				       thread_level, "ws1", bnd)
+				 : NULL;
+	snprintf(c->proxy.target, sizeof(c->proxy.target), "C");
+	c->policy.double_hop_status = SC_ACCESS_DENIED;
+	sc_log_init(&c->log);
+}
+
+static void cc_free(cloak_case *c)
+{
+	sc_token_free(c->process);
+	sc_token_free(c->thread);
+	sc_proxy_release(&c->proxy);
+	sc_log_free(&c->log);
+}
+
+static sc_status choose(cloak_case *c, sc_cloaking mode, const char *to,
+			const sc_token **who, unsigned *n)
+{
+	sc_blanket b = {.cloaking = mode};
+	return sc_cloak_choose(&b, &c->proxy, c->process, c->thread, "ws1", to,
+			       &c->policy, who, n, &c->log);
+}
+
+Test(C1, both_cloaking_flags_or_an_explicit_identity_are_invalid)
+{
+	sc_blanket b = {.cloaking = SC_CLOAK_BOTH};
+	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_INVALID_BLANKET);
+	b.cloaking = SC_CLOAK_STATIC;
+	b.identity = "CORP\\carol";
+	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_INVALID_BLANKET);
+	b.cloaking = SC_CLOAK_NONE;
+	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_OK);
+}
+
+Test(C2, without_cloaking_the_process_identity_goes_downstream)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_NONE, "srv2", &who, &n), SC_OK);
+	cr_expect_eq(who, c.process);
+	cr_expect_eq(n, 1);
+	cr_expect(sc_log_has_rule(&c.log, "C2"));
+	cc_free(&c);
+}
+
+Test(C4, dynamic_cloaking_presents_the_current_thread_token)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect_eq(who, c.thread);
+	cr_expect(sc_log_has_rule(&c.log, "C4"));
+	cr_expect(sc_log_has_rule(&c.log, "L4"));
+	/* After a revert, the process token. */
+	sc_token_free(c.thread);
+	c.thread = NULL;
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect_eq(who, c.process);
+	cc_free(&c);
+}
+
+Test(C3, static_cloaking_keeps_the_identity_of_the_first_call)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	/* Revert: a static proxy still presents alice, with a warning. */
+	sc_token_free(c.thread);
+	c.thread = NULL;
+	sc_log_clear(&c.log);
+	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cr_expect(warned(&c.log, "C3"));
+	cc_free(&c);
+}
+
+Test(C3, a_blanket_set_while_not_impersonating_captures_the_process)
+{
+	cloak_case c;
+	cc_init(&c, 0, 0);
+	cr_assert_eq(sc_proxy_capture(&c.proxy, c.process, NULL, &c.log), 0);
+	c.thread = client(SC_LEVEL_IMPERSONATE);
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\svc-b");
+	cc_free(&c);
+}
+
+Test(C5, an_identify_thread_token_cannot_be_cloaked)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IDENTIFY, 0);
+	const sc_token *who;
+	unsigned n;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "ws1", &who, &n),
+		     SC_BAD_IMPERSONATION_LEVEL);
+	cr_expect(sc_log_has_rule(&c.log, "C5"));
+	cc_free(&c);
+}
+
+Test(C6, impersonate_cannot_cross_a_second_host_boundary)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1); /* alice came from another host */
+	const sc_token *who;
+	unsigned n;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
+		     SC_ACCESS_DENIED);
+	cr_expect(sc_log_has_rule(&c.log, "C6"));
+	cr_expect_null(who, "no silent fallback to another identity");
+	/* The status is a setting. */
+	c.policy.double_hop_status = SC_LOGON_FAILURE;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
+		     SC_LOGON_FAILURE);
+	/* On the same host the token needs no further boundary. */
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "ws1", &who, &n), SC_OK);
+	cc_free(&c);
+}
+
+Test(L5, a_delegable_identity_crosses_any_number_of_hosts)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_DELEGATE, 3);
+	sc_token_set_delegable(c.thread, true);
+	const sc_token *who;
+	unsigned n;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect_eq(n, 4);
+	cr_expect(sc_log_has_rule(&c.log, "L5"));
+	/* Delegate without a forwardable credential: the double hop. */
+	sc_token_set_delegable(c.thread, false);
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
+		     SC_ACCESS_DENIED);
+	cc_free(&c);
+}

@@ -1,0 +1,155 @@
+/* test_exec.c: the step interpreter and a whole chain run in one process,
+ * with an in-memory transport: the seed diagram's answers come from the
+ * model alone, in microseconds, before any daemon is involved. */
+#include "sc_exec.h"
+#include "sc_load.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct world {
+	sc_scenario *scn;
+	sc_runtime *rt[8];
+	size_t n;
+} world;
+
+static sc_status fake_call(void *user, void *parent, const char *target,
+			   const sc_context *ctx, sc_trace *reply, sc_log *log)
+{
+	(void)parent;
+	(void)log;
+	world *w = user;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
+			/* Like a daemon: the trace goes back whatever the
+			 * callee's own status. */
+			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
+			return SC_OK;
+		}
+	return SC_UNAVAILABLE;
+}
+
+static void world_load(world *w, const char *file, const char *variant)
+{
+	char path[512];
+	const char *src = getenv("CLOAKROOM_SOURCE");
+	snprintf(path, sizeof(path), "%s/scenarios/%s", src ? src : ".", file);
+	sc_load_errors errs = {0};
+	memset(w, 0, sizeof(*w));
+	cr_assert_eq(sc_load_file(path, variant, &w->scn, &errs), 0,
+		     "cannot load %s", path);
+	sc_load_errors_free(&errs);
+	for (unsigned i = 0; i < w->scn->processes_count; i++) {
+		sc_log log;
+		sc_log_init(&log);
+		cr_assert_eq(sc_runtime_new(w->scn, w->scn->processes[i].name,
+					    &w->rt[w->n], &log),
+			     SC_OK);
+		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
+		w->n++;
+		sc_log_free(&log);
+	}
+}
+
+static void world_free(world *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		sc_runtime_free(w->rt[i]);
+	sc_load_free(w->scn);
+}
+
+static const sc_hop *hop(const sc_trace *t, const char *from, const char *to)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->hops[i].from, from) && !strcmp(t->hops[i].to, to))
+			return &t->hops[i];
+	return NULL;
+}
+
+static void run_seed(const char *variant, const char *want_at_c,
+		     sc_status want_open)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", variant);
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_run_client(w.rt[0], &t), SC_OK);
+	const sc_hop *ab = hop(&t, "A", "B"), *bc = hop(&t, "B", "C");
+	cr_assert(ab && bc);
+	cr_expect_str_eq(ab->presented, "CORP\\alice");
+	cr_expect_eq(ab->level_effective, SC_LEVEL_IMPERSONATE);
+	cr_expect_str_eq(bc->presented, want_at_c);
+	cr_expect(bc->crossed_host);
+	cr_assert_geq(bc->steps_count, 2);
+	cr_expect_eq(bc->steps[1].status, want_open);
+	/* The expectations of the file agree with the model. */
+	sc_expect_result res[16];
+	cr_assert_leq(w.scn->expect_count, 16);
+	cr_expect_eq(sc_expect_eval(w.scn->expect, w.scn->expect_count, &t,
+				    res),
+		     0);
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
+Test(C4, seed_diagram_dynamic_cloaking_presents_alice_to_c)
+{
+	run_seed("cloaking-dynamic", "CORP\\alice", SC_OK);
+}
+
+Test(C2, seed_diagram_without_cloaking_presents_svc_b_to_c)
+{
+	run_seed("cloaking-off", "CORP\\svc-b", SC_ACCESS_DENIED);
+}
+
+Test(C6, double_hop_fails_at_impersonate_and_passes_with_delegation)
+{
+	const char *variants[] = {"impersonate", "delegate",
+				  "delegate-sensitive", "delegate-untrusted"};
+	sc_status want[] = {SC_ACCESS_DENIED, SC_OK, SC_ACCESS_DENIED,
+			    SC_ACCESS_DENIED};
+	for (int i = 0; i < 4; i++) {
+		world w;
+		world_load(&w, "double-hop.yaml", variants[i]);
+		sc_trace t;
+		sc_trace_init(&t);
+		sc_runtime_run_client(w.rt[0], &t);
+		const sc_hop *bc = hop(&t, "B", "C");
+		cr_assert(bc, "%s: no B->C hop", variants[i]);
+		cr_expect_eq(bc->status, want[i], "%s: %s", variants[i],
+			     sc_status_name(bc->status));
+		sc_trace_free(&t);
+		world_free(&w);
+	}
+}
+
+Test(T5, impersonation_ends_with_the_call)
+{
+	world w;
+	world_load(&w, "identify-cloaked.yaml", NULL);
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(w.rt[0], &t);
+	const sc_hop *ab = hop(&t, "A", "B");
+	cr_assert(ab);
+	/* B never reverts: the end of the call does. */
+	cr_expect(sc_log_has_rule(&ab->log, "T5"));
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
+Test(T8, a_call_without_context_is_served_unauthenticated)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	sc_trace t;
+	sc_trace_init(&t);
+	/* C serves a call that carried no context: impersonation fails. */
+	cr_assert_eq(sc_runtime_serve(w.rt[2], NULL, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_assert_geq(t.hops[0].steps_count, 1);
+	cr_expect_eq(t.hops[0].steps[0].status, SC_CANNOT_IMPERSONATE);
+	sc_trace_free(&t);
+	world_free(&w);
+}
