@@ -217,6 +217,10 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				       rt->self->host, target->host,
 				       &rt->policy, &who, &boundaries, &caller);
 	sc_token *identity = (st == SC_OK) ? sc_token_copy(who) : NULL;
+	char who_name[SC_IDENT_LEN] = "";
+	if (who)
+		snprintf(who_name, sizeof(who_name), "%s",
+			 sc_token_user_name(who));
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
 
@@ -280,9 +284,8 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 			sc_hop *h = &f->out->hops[hi];
 			fill_failed_hop(f, h, s->to, target->host, &b, asked);
 			h->status = st;
-			if (who)
-				snprintf(h->presented, sizeof(h->presented),
-					 "%s", sc_token_user_name(who));
+			snprintf(h->presented, sizeof(h->presented), "%s",
+				 who_name);
 			sc_log_append(&h->log, &caller);
 			r->hop = hi;
 		}

@@ -4,6 +4,7 @@
 #include "sc_decide.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 static sc_token *tok(sc_token_type type, const char *sid, const char *name,

@@ -1,0 +1,405 @@
+/* sc_acl.c: generic-right mapping, the access check of rule T6 (walked in
+ * the order of the rule, like Wine's server/token.c token_access_check),
+ * and the right names used by scenarios and traces.
+ * Model only: no I/O, no gRPC. */
+#include "sc_acl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SC_STANDARD_RIGHTS_ALL 0x001F0000u
+#define SC_GENERIC_ANY                                                        \
+	(SC_GENERIC_READ | SC_GENERIC_WRITE | SC_GENERIC_EXECUTE |            \
+	 SC_GENERIC_ALL)
+
+/* Windows FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE and
+ * FILE_ALL_ACCESS. */
+const sc_generic_mapping sc_file_mapping = {
+	.read = 0x00120089u,
+	.write = 0x00120116u,
+	.execute = 0x001200A0u,
+	.all = SC_FILE_ALL_ACCESS,
+};
+
+uint32_t sc_acl_map_generic(uint32_t mask, const sc_generic_mapping *m)
+{
+	uint32_t out = mask & ~SC_GENERIC_ANY;
+	if (mask & SC_GENERIC_READ)
+		out |= m->read;
+	if (mask & SC_GENERIC_WRITE)
+		out |= m->write;
+	if (mask & SC_GENERIC_EXECUTE)
+		out |= m->execute;
+	if (mask & SC_GENERIC_ALL)
+		out |= m->all;
+	return out;
+}
+
+/* Does the ACE's sid name this token? The user and enabled groups match
+ * every ACE; a deny-only group matches deny ACEs only (whether or not its
+ * enabled bit is set, as in a restricted token); any other group is
+ * disabled and matches nothing. */
+static bool sid_present(const sc_token *t, const char *sid, bool deny)
+{
+	if (!sid)
+		return false;
+	if (strcmp(sc_token_user_sid(t), sid) == 0)
+		return true;
+	size_t n = sc_token_group_count(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *gsid;
+		uint32_t attrs;
+		sc_token_group(t, i, &gsid, NULL, &attrs);
+		if (strcmp(gsid, sid) != 0)
+			continue;
+		if (attrs & SC_GROUP_USE_FOR_DENY_ONLY) {
+			if (deny)
+				return true;
+		} else if (attrs & SC_GROUP_ENABLED) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An ACE for OWNER RIGHTS stands for the object's owner. */
+static bool ace_matches(const sc_token *t, const sc_sd *sd,
+			const sc_ace *ace)
+{
+	bool deny = ace->type == SC_ACE_DENY;
+	if (ace->sid && strcmp(ace->sid, SC_SID_OWNER_RIGHTS) == 0)
+		return sid_present(t, sd->owner_sid, deny);
+	return sid_present(t, ace->sid, deny);
+}
+
+static bool dacl_has_owner_rights(const sc_sd *sd)
+{
+	for (size_t i = 0; i < sd->ace_count; i++)
+		if (sd->aces[i].sid &&
+		    strcmp(sd->aces[i].sid, SC_SID_OWNER_RIGHTS) == 0)
+			return true;
+	return false;
+}
+
+static const sc_generic_mapping *sd_mapping(const sc_sd *sd, sc_log *log)
+{
+	const sc_generic_mapping *m = &sd->mapping;
+	if (m->read || m->write || m->execute || m->all)
+		return m;
+	sc_log_rule(log, "T6", "the descriptor has no generic mapping: the "
+			       "file mapping is used");
+	return &sc_file_mapping;
+}
+
+/* The request is not fully granted: name the missing bits. */
+static sc_status fail_denied(uint32_t *granted, sc_log *log, const char *how,
+			     uint32_t missing)
+{
+	char names[128];
+	sc_acl_rights_format(missing, names, sizeof(names));
+	sc_log_rule(log, "T6", "%s%s is not granted by any ACE: ACCESS_DENIED",
+		    how, names);
+	*granted = 0;
+	return SC_ACCESS_DENIED;
+}
+
+/* T6 from step 2 on: everything after the token checks. */
+static sc_status access_walk(const sc_token *token, const sc_sd *sd,
+			     uint32_t desired, uint32_t *granted, sc_log *log)
+{
+	const char *who = sc_token_user_name(token);
+	char names[128];
+	uint32_t current = 0; /* granted so far */
+	uint32_t denied = 0;  /* denied before being granted */
+
+	*granted = 0;
+
+	/* 2: generic rights are mapped first, in the request and (below)
+	 * in every ACE. */
+	const sc_generic_mapping *m = sd_mapping(sd, log);
+	uint32_t want = sc_acl_map_generic(desired, m);
+	bool max = want & SC_MAXIMUM_ALLOWED;
+	want &= ~SC_MAXIMUM_ALLOWED; /* the bits asked for by name */
+	if (desired & SC_GENERIC_ANY) {
+		sc_acl_rights_format(want, names, sizeof(names));
+		sc_log_rule(log, "T6", "generic rights mapped: %s%s", names,
+			    max ? " (and maximum_allowed)" : "");
+	}
+	if (!max && !want) {
+		sc_log_rule(log, "T6", "nothing was requested: ACCESS_DENIED");
+		return SC_ACCESS_DENIED;
+	}
+
+	/* 3: a NULL DACL grants everything. */
+	if (!sd->dacl_present) {
+		*granted = want;
+		if (max)
+			*granted |= m->all | SC_STANDARD_RIGHTS_ALL;
+		sc_acl_rights_format(*granted, names, sizeof(names));
+		sc_log_rule(log, "T6", "NULL DACL: everything is granted to "
+				       "%s: %s",
+			    who, names);
+		return SC_OK;
+	}
+
+	/* 4: the owner is implicitly granted READ_CONTROL and WRITE_DAC,
+	 * unless an OWNER RIGHTS ACE is present: then that ACE decides what
+	 * the owner gets, in its place in the walk. */
+	if (sd->owner_sid && sid_present(token, sd->owner_sid, false)) {
+		if (dacl_has_owner_rights(sd)) {
+			sc_log_rule(log, "T6",
+				    "%s owns the object, but the DACL has an "
+				    "OWNER RIGHTS ACE: no implicit rights, the "
+				    "ACE decides",
+				    who);
+		} else {
+			current |= SC_READ_CONTROL | SC_WRITE_DAC;
+			sc_log_rule(log, "T6",
+				    "%s owns the object: read_control and "
+				    "write_dac are granted implicitly",
+				    who);
+		}
+	}
+
+	/* 5: an empty DACL grants nothing (beyond the owner's rights). */
+	if (sd->ace_count == 0)
+		sc_log_rule(log, "T6", "empty DACL: no ACE grants anything");
+
+	/* 6: the ACEs in order. */
+	for (size_t i = 0; i < sd->ace_count; i++) {
+		if (!max && (current & want) == want)
+			break; /* everything requested is granted: stop */
+		const sc_ace *ace = &sd->aces[i];
+		if (!ace_matches(token, sd, ace))
+			continue;
+		uint32_t access =
+			sc_acl_map_generic(ace->mask, m) & ~SC_MAXIMUM_ALLOWED;
+
+		if (ace->type == SC_ACE_DENY) {
+			/* 6a: a matching deny ACE denies the bits not yet
+			 * granted; if it names any bit still requested, the
+			 * check fails. */
+			uint32_t hit = access & ~current;
+			denied |= hit;
+			if (!max && (hit & want)) {
+				sc_acl_rights_format(hit & want, names,
+						     sizeof(names));
+				sc_log_rule(log, "T6",
+					    "ACE %zu (deny %s) matches %s and "
+					    "denies requested %s: "
+					    "ACCESS_DENIED",
+					    i, ace->sid, who, names);
+				*granted = 0;
+				return SC_ACCESS_DENIED;
+			}
+			if (hit) {
+				sc_acl_rights_format(hit, names,
+						     sizeof(names));
+				sc_log_rule(log, "T6",
+					    "ACE %zu (deny %s) matches %s: "
+					    "denies %s",
+					    i, ace->sid, who, names);
+			} else {
+				sc_log_rule(log, "T6",
+					    "ACE %zu (deny %s) matches %s but "
+					    "names only rights already "
+					    "granted: no effect",
+					    i, ace->sid, who);
+			}
+		} else {
+			/* 6b: a matching allow ACE adds the bits no earlier
+			 * deny ACE took away. */
+			uint32_t add = access & ~denied & ~current;
+			current |= add;
+			sc_acl_rights_format(add, names, sizeof(names));
+			sc_log_rule(log, "T6",
+				    "ACE %zu (allow %s) matches %s: adds %s",
+				    i, ace->sid, who,
+				    add ? names : "nothing new");
+		}
+	}
+
+	/* 7: the result. */
+	if (max) {
+		/* MAXIMUM_ALLOWED: what would be granted, provided the bits
+		 * asked for by name are among it and it is not nothing. */
+		if ((current & want) != want)
+			return fail_denied(granted, log, "maximum_allowed: ",
+					   want & ~current);
+		if (!current) {
+			sc_log_rule(log, "T6",
+				    "maximum_allowed: nothing would be "
+				    "granted: ACCESS_DENIED");
+			return SC_ACCESS_DENIED;
+		}
+		*granted = current;
+		sc_acl_rights_format(current, names, sizeof(names));
+		sc_log_rule(log, "T6", "maximum_allowed grants %s to %s",
+			    names, who);
+		return SC_OK;
+	}
+	if ((current & want) != want)
+		return fail_denied(granted, log, "", want & ~current);
+	*granted = want;
+	sc_acl_rights_format(want, names, sizeof(names));
+	sc_log_rule(log, "T6", "granted %s to %s", names, who);
+	return SC_OK;
+}
+
+sc_status sc_acl_access_check(const sc_token *token, const sc_sd *sd,
+			      uint32_t desired, uint32_t *granted,
+			      sc_log *log)
+{
+	*granted = 0;
+	/* 1a: AccessCheck needs an impersonation token. */
+	if (sc_token_type_of(token) == SC_TOKEN_PRIMARY) {
+		sc_log_rule(log, "T6",
+			    "the token of %s is a primary token: "
+			    "NO_IMPERSONATION_TOKEN",
+			    sc_token_user_name(token));
+		return SC_NO_IMPERSONATION_TOKEN;
+	}
+	/* 1b: ... at Identify or above. */
+	if (sc_token_level_raw(token) <= SC_LEVEL_ANONYMOUS) {
+		sc_log_rule(log, "T6",
+			    "the token of %s is at %s: "
+			    "BAD_IMPERSONATION_LEVEL",
+			    sc_token_user_name(token),
+			    sc_level_name(sc_token_level_raw(token)));
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	return access_walk(token, sd, desired, granted, log);
+}
+
+sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
+			   uint32_t desired, uint32_t *granted, sc_log *log)
+{
+	return access_walk(token, sd, desired, granted, log);
+}
+
+/* The right names, in the order sc_acl_rights_format writes them. */
+static const struct {
+	const char *name;
+	uint32_t mask;
+} right_names[] = {
+	{ "all", SC_GENERIC_ALL },
+	{ "read", SC_GENERIC_READ },
+	{ "write", SC_GENERIC_WRITE },
+	{ "execute", SC_GENERIC_EXECUTE },
+	{ "delete", SC_DELETE },
+	{ "read_control", SC_READ_CONTROL },
+	{ "write_dac", SC_WRITE_DAC },
+	{ "write_owner", SC_WRITE_OWNER },
+	{ "read_data", SC_FILE_READ_DATA },
+	{ "write_data", SC_FILE_WRITE_DATA },
+	{ "maximum_allowed", SC_MAXIMUM_ALLOWED },
+};
+
+#define N_RIGHT_NAMES (sizeof(right_names) / sizeof(right_names[0]))
+
+/* Also accepts "none" (0) and a hex mask ("0x100000"), so that what
+ * sc_acl_rights_format writes parses back. */
+int sc_acl_right_parse(const char *name, uint32_t *mask)
+{
+	if (!name || !mask)
+		return SC_ERR_INVAL;
+	for (size_t i = 0; i < N_RIGHT_NAMES; i++) {
+		if (strcasecmp(name, right_names[i].name) == 0) {
+			*mask = right_names[i].mask;
+			return 0;
+		}
+	}
+	if (strcasecmp(name, "none") == 0) {
+		*mask = 0;
+		return 0;
+	}
+	if (name[0] == '0' && (name[1] == 'x' || name[1] == 'X') &&
+	    isxdigit((unsigned char)name[2])) {
+		char *end;
+		unsigned long v = strtoul(name + 2, &end, 16);
+		if (*end == '\0' && v <= UINT32_MAX) {
+			*mask = (uint32_t)v;
+			return 0;
+		}
+	}
+	return SC_ERR_INVAL;
+}
+
+static void put(char *buf, size_t len, size_t *used, const char *s)
+{
+	if (!len)
+		return;
+	int n = snprintf(buf + *used, len - *used, "%s%s",
+			 *used ? "|" : "", s);
+	if (n < 0 || (size_t)n >= len - *used)
+		*used = len - 1; /* truncated: keep what fits */
+	else
+		*used += (size_t)n;
+}
+
+/* "read"/"write"/"execute"/"all" name the full FILE_GENERIC_* set (or the
+ * generic bit itself); then the leftover bits by name; then the bits
+ * without a name as one hex value. 0 is "none". */
+void sc_acl_rights_format(uint32_t mask, char *buf, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint32_t generic;
+		uint32_t set;
+	} sets[] = {
+		{ "all", SC_GENERIC_ALL, SC_FILE_ALL_ACCESS },
+		{ "read", SC_GENERIC_READ, 0x00120089u },
+		{ "write", SC_GENERIC_WRITE, 0x00120116u },
+		{ "execute", SC_GENERIC_EXECUTE, 0x001200A0u },
+	};
+	size_t used = 0;
+	uint32_t covered = 0;
+
+	if (!buf || !len)
+		return;
+	buf[0] = '\0';
+	if (!mask) {
+		put(buf, len, &used, "none");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		bool full = (mask & sets[i].set) == sets[i].set;
+		bool generic = mask & sets[i].generic;
+		/* "all" already says read, write and execute. */
+		bool implied = i > 0 && !generic &&
+			       (covered & sets[i].set) == sets[i].set;
+		if ((full && !implied) || generic)
+			put(buf, len, &used, sets[i].name);
+		if (full)
+			covered |= sets[i].set;
+		covered |= sets[i].generic;
+	}
+	uint32_t left = mask & ~covered;
+	for (size_t i = 4; i < N_RIGHT_NAMES; i++) {
+		if (left & right_names[i].mask) {
+			put(buf, len, &used, right_names[i].name);
+			left &= ~right_names[i].mask;
+		}
+	}
+	if (left) {
+		char hex[16];
+		snprintf(hex, sizeof(hex), "0x%x", left);
+		put(buf, len, &used, hex);
+	}
+}
+
+void sc_sd_free_contents(sc_sd *sd)
+{
+	if (!sd)
+		return;
+	free(sd->owner_sid);
+	for (size_t i = 0; i < sd->ace_count; i++)
+		free(sd->aces[i].sid);
+	free(sd->aces);
+	sd->owner_sid = NULL;
+	sd->aces = NULL;
+	sd->ace_count = 0;
+}

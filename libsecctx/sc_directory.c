@@ -1,0 +1,630 @@
+/* sc_directory.c: the domain directory built from a scenario: principals
+ * and their SIDs, who holds which privilege on a host (P3), and the logons
+ * that build primary and network tokens, snapshotting the rights (P4).
+ * Model only: no I/O, no gRPC. Read-only once built; the only shared
+ * mutable state is the atomic logon-session counter. */
+#include "sc_directory.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum principal_kind {
+	PK_WELL_KNOWN_USER = 0, /* SYSTEM, LOCAL SERVICE, ... */
+	PK_WELL_KNOWN_GROUP,    /* Everyone, SERVICE, BUILTIN\Users, ... */
+	PK_ACCOUNT,             /* a domain account of the scenario */
+	PK_DOMAIN_GROUP,        /* a group named in accounts' groups lists */
+} principal_kind;
+
+typedef struct principal {
+	principal_kind kind;
+	char *sid;
+	char *name;        /* display name: "CORP\alice", "Everyone" */
+	const char *bare;  /* the part after the backslash, inside name */
+	const char *alias; /* another accepted bare name, or NULL */
+	const sc_account_def *account; /* PK_ACCOUNT only */
+} principal;
+
+struct sc_directory {
+	const sc_scenario *scn;
+	char *domain;
+	char sid_prefix[64]; /* "S-1-5-21-a-b-c" */
+	principal *p;
+	size_t count;
+	size_t cap;
+};
+
+static const struct {
+	principal_kind kind;
+	const char *sid;
+	const char *name;
+	const char *alias;
+} well_known[] = {
+	{ PK_WELL_KNOWN_GROUP, SC_SID_EVERYONE, "Everyone", NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_AUTHENTICATED_USERS,
+	  "NT AUTHORITY\\Authenticated Users", NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_INTERACTIVE, "NT AUTHORITY\\INTERACTIVE",
+	  NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_NETWORK, "NT AUTHORITY\\NETWORK", NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_SERVICE, "NT AUTHORITY\\SERVICE", NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_BATCH, "NT AUTHORITY\\BATCH", NULL },
+	{ PK_WELL_KNOWN_USER, SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME,
+	  "ANONYMOUS" },
+	{ PK_WELL_KNOWN_USER, SC_SID_LOCAL_SYSTEM, "NT AUTHORITY\\SYSTEM",
+	  "LocalSystem" },
+	{ PK_WELL_KNOWN_USER, SC_SID_LOCAL_SERVICE,
+	  "NT AUTHORITY\\LOCAL SERVICE", "LocalService" },
+	{ PK_WELL_KNOWN_USER, SC_SID_NETWORK_SERVICE,
+	  "NT AUTHORITY\\NETWORK SERVICE", "NetworkService" },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_ADMINISTRATORS, "BUILTIN\\Administrators",
+	  NULL },
+	{ PK_WELL_KNOWN_GROUP, SC_SID_USERS, "BUILTIN\\Users", NULL },
+	/* Not a group of anyone: an ACE principal standing for the owner
+	 * (T6), known so that scenario DACLs may name it. */
+	{ PK_WELL_KNOWN_GROUP, SC_SID_OWNER_RIGHTS, "OWNER RIGHTS", NULL },
+};
+
+#define N_WELL_KNOWN (sizeof(well_known) / sizeof(well_known[0]))
+
+/* P3: the default holders, used on a host without a rights entry for the
+ * privilege. SYSTEM holds every privilege and is handled apart. */
+static const struct {
+	const char *privilege;
+	const char *holders[5];
+} default_rights[] = {
+	{ SC_PRIV_IMPERSONATE,
+	  { SC_SID_ADMINISTRATORS, SC_SID_LOCAL_SERVICE,
+	    SC_SID_NETWORK_SERVICE, SC_SID_SERVICE, NULL } },
+	{ SC_PRIV_TCB, { SC_SID_LOCAL_SYSTEM, NULL } },
+	{ SC_PRIV_AUDIT,
+	  { SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL } },
+};
+
+#define N_DEFAULT_RIGHTS (sizeof(default_rights) / sizeof(default_rights[0]))
+
+/* Logon sessions: 0 means none, the first logon gets 1. */
+static atomic_uint_fast64_t next_session = 1;
+
+static uint64_t new_session(void)
+{
+	return (uint64_t)atomic_fetch_add(&next_session, 1);
+}
+
+static principal *add_principal(sc_directory *dir, principal_kind kind,
+				const char *sid, const char *name,
+				const char *alias)
+{
+	if (dir->count == dir->cap) {
+		size_t cap = dir->cap ? dir->cap * 2 : 32;
+		principal *p = realloc(dir->p, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		dir->p = p;
+		dir->cap = cap;
+	}
+	char *s = strdup(sid);
+	char *n = strdup(name);
+	if (!s || !n) {
+		free(s);
+		free(n);
+		return NULL;
+	}
+	const char *slash = strrchr(n, '\\');
+	principal *p = &dir->p[dir->count++];
+	*p = (principal){
+		.kind = kind,
+		.sid = s,
+		.name = n,
+		.bare = slash ? slash + 1 : n,
+		.alias = alias,
+	};
+	return p;
+}
+
+static bool is_sid_string(const char *s)
+{
+	return strncasecmp(s, "S-1-", 4) == 0;
+}
+
+/* Lookup order: SID string; full display name; bare name or alias, the
+ * scenario's accounts and groups before the well-known names. */
+static const principal *find(const sc_directory *dir, const char *name)
+{
+	if (!name || !name[0])
+		return NULL;
+	if (is_sid_string(name)) {
+		for (size_t i = 0; i < dir->count; i++)
+			if (strcasecmp(dir->p[i].sid, name) == 0)
+				return &dir->p[i];
+		return NULL;
+	}
+	for (size_t i = 0; i < dir->count; i++)
+		if (strcasecmp(dir->p[i].name, name) == 0)
+			return &dir->p[i];
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < dir->count; i++) {
+			const principal *p = &dir->p[i];
+			bool mine = p->kind == PK_ACCOUNT ||
+				    p->kind == PK_DOMAIN_GROUP;
+			if (mine != (pass == 0))
+				continue;
+			if (strcasecmp(p->bare, name) == 0 ||
+			    (p->alias && strcasecmp(p->alias, name) == 0))
+				return p;
+		}
+	}
+	return NULL;
+}
+
+static const principal *find_sid(const sc_directory *dir, const char *sid)
+{
+	if (!sid)
+		return NULL;
+	for (size_t i = 0; i < dir->count; i++)
+		if (strcasecmp(dir->p[i].sid, sid) == 0)
+			return &dir->p[i];
+	return NULL;
+}
+
+/* Three stable numbers from the domain name (FNV-1a, case-folded). */
+static uint32_t domain_hash(const char *name, uint32_t seed)
+{
+	uint32_t h = 2166136261u ^ seed;
+	for (const char *c = name; *c; c++) {
+		unsigned char ch = (unsigned char)*c;
+		if (ch >= 'a' && ch <= 'z')
+			ch = (unsigned char)(ch - 'a' + 'A');
+		h ^= ch;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* "Domain Users" and every name in the accounts' groups lists that is not
+ * already a principal becomes a domain group, 2000 + index. */
+static int add_domain_group(sc_directory *dir, const char *group,
+			    unsigned *index)
+{
+	const char *bare = group;
+	if (is_sid_string(group))
+		return 0; /* a SID names a principal, never a new group */
+	const char *slash = strrchr(group, '\\');
+	if (slash) {
+		size_t dlen = (size_t)(slash - group);
+		if (dlen != strlen(dir->domain) ||
+		    strncasecmp(group, dir->domain, dlen) != 0)
+			return 0; /* another authority: not ours to invent */
+		bare = slash + 1;
+	}
+	if (find(dir, group) || find(dir, bare))
+		return 0;
+	char sid[96];
+	char name[256];
+	snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix, 2000 + *index);
+	snprintf(name, sizeof(name), "%s\\%s", dir->domain, bare);
+	if (!add_principal(dir, PK_DOMAIN_GROUP, sid, name, NULL))
+		return SC_ERR_NOMEM;
+	(*index)++;
+	return 0;
+}
+
+int sc_directory_new(const sc_scenario *scn, sc_directory **out)
+{
+	*out = NULL;
+	if (!scn)
+		return SC_ERR_INVAL;
+	sc_directory *dir = calloc(1, sizeof(*dir));
+	if (!dir)
+		return SC_ERR_NOMEM;
+	dir->scn = scn;
+	/* A scenario without a domain name is a workgroup. */
+	dir->domain = strdup(scn->domain.name && scn->domain.name[0]
+				     ? scn->domain.name
+				     : "WORKGROUP");
+	if (!dir->domain)
+		goto nomem;
+	snprintf(dir->sid_prefix, sizeof(dir->sid_prefix),
+		 "S-1-5-21-%u-%u-%u",
+		 domain_hash(dir->domain, 1) % 900000000u + 100000000u,
+		 domain_hash(dir->domain, 2) % 900000000u + 100000000u,
+		 domain_hash(dir->domain, 3) % 900000000u + 100000000u);
+
+	for (size_t i = 0; i < N_WELL_KNOWN; i++)
+		if (!add_principal(dir, well_known[i].kind, well_known[i].sid,
+				   well_known[i].name, well_known[i].alias))
+			goto nomem;
+
+	const sc_domain_def *d = &scn->domain;
+	for (unsigned i = 0; i < d->accounts_count; i++) {
+		const sc_account_def *a = &d->accounts[i];
+		if (!a->name || !a->name[0]) {
+			sc_directory_free(dir);
+			return SC_ERR_INVAL;
+		}
+		char sid[96];
+		char name[256];
+		if (a->sid && a->sid[0])
+			snprintf(sid, sizeof(sid), "%s", a->sid);
+		else
+			snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix,
+				 1000 + i);
+		snprintf(name, sizeof(name), "%s\\%s", dir->domain, a->name);
+		principal *p = add_principal(dir, PK_ACCOUNT, sid, name, NULL);
+		if (!p)
+			goto nomem;
+		p->account = a;
+	}
+
+	unsigned gi = 0;
+	if (add_domain_group(dir, "Domain Users", &gi) != 0)
+		goto nomem;
+	for (unsigned i = 0; i < d->accounts_count; i++) {
+		const sc_account_def *a = &d->accounts[i];
+		for (unsigned k = 0; k < a->groups_count; k++)
+			if (a->groups[k] &&
+			    add_domain_group(dir, a->groups[k], &gi) != 0)
+				goto nomem;
+	}
+	*out = dir;
+	return 0;
+nomem:
+	sc_directory_free(dir);
+	return SC_ERR_NOMEM;
+}
+
+void sc_directory_free(sc_directory *dir)
+{
+	if (!dir)
+		return;
+	for (size_t i = 0; i < dir->count; i++) {
+		free(dir->p[i].sid);
+		free(dir->p[i].name);
+	}
+	free(dir->p);
+	free(dir->domain);
+	free(dir);
+}
+
+const char *sc_directory_domain(const sc_directory *dir)
+{
+	return dir->domain;
+}
+
+const char *sc_directory_sid(const sc_directory *dir, const char *name)
+{
+	const principal *p = find(dir, name);
+	return p ? p->sid : NULL;
+}
+
+const char *sc_directory_name(const sc_directory *dir, const char *sid)
+{
+	const principal *p = find_sid(dir, sid);
+	return p ? p->name : NULL;
+}
+
+const sc_account_def *sc_directory_account_by_sid(const sc_directory *dir,
+						  const char *sid)
+{
+	const principal *p = find_sid(dir, sid);
+	return p ? p->account : NULL;
+}
+
+const sc_account_def *sc_directory_account(const sc_directory *dir,
+					   const char *name)
+{
+	const principal *p = find(dir, name);
+	return p ? p->account : NULL;
+}
+
+/* The scenario's host definition, read now (P4: a later change reaches
+ * only the logons made after it). */
+static const sc_host_def *host_def(const sc_directory *dir, const char *host)
+{
+	if (!host)
+		return NULL;
+	for (unsigned i = 0; i < dir->scn->hosts_count; i++) {
+		const sc_host_def *h = &dir->scn->hosts[i];
+		if (h->name && strcasecmp(h->name, host) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* P3: the host's entry for privilege; the last one wins when a host lists
+ * it more than once (local, then site, domain, OU: later winning). */
+static const sc_right_def *host_right(const sc_host_def *h,
+				      const char *privilege)
+{
+	const sc_right_def *found = NULL;
+	if (!h)
+		return NULL;
+	for (unsigned i = 0; i < h->rights_count; i++)
+		if (h->rights[i].privilege &&
+		    strcasecmp(h->rights[i].privilege, privilege) == 0)
+			found = &h->rights[i];
+	return found;
+}
+
+/* P3 for one SID. *from_host tells whether the host's assignment (true)
+ * or the defaults (false) decided. */
+static bool holds(const sc_directory *dir, const char *host,
+		  const char *privilege, const char *sid, bool *from_host)
+{
+	const sc_right_def *r = host_right(host_def(dir, host), privilege);
+	*from_host = r != NULL;
+	if (!sid || !privilege)
+		return false;
+	if (strcmp(sid, SC_SID_LOCAL_SYSTEM) == 0)
+		return true;
+	if (r) {
+		for (unsigned i = 0; i < r->holders_count; i++) {
+			const principal *p = find(dir, r->holders[i]);
+			if (p && strcmp(p->sid, sid) == 0)
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < N_DEFAULT_RIGHTS; i++) {
+		if (strcasecmp(default_rights[i].privilege, privilege) != 0)
+			continue;
+		for (const char *const *h = default_rights[i].holders; *h; h++)
+			if (strcmp(*h, sid) == 0)
+				return true;
+	}
+	return false;
+}
+
+bool sc_directory_holds(const sc_directory *dir, const char *host,
+			const char *privilege, const char *sid)
+{
+	bool from_host;
+	return holds(dir, host, privilege, sid, &from_host);
+}
+
+/* The privileges that can be held on host: the defaults and any the host
+ * assigns. Returns how many names were stored in out. */
+static size_t privilege_universe(const sc_directory *dir, const char *host,
+				 const char **out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < N_DEFAULT_RIGHTS && n < cap; i++)
+		out[n++] = default_rights[i].privilege;
+	const sc_host_def *h = host_def(dir, host);
+	for (unsigned i = 0; h && i < h->rights_count && n < cap; i++) {
+		const char *p = h->rights[i].privilege;
+		bool seen = !p;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcasecmp(out[k], p) == 0;
+		if (!seen)
+			out[n++] = p;
+	}
+	return n;
+}
+
+#define MAX_PRIVILEGES 64
+
+/* P3: give t every privilege that its user or one of its enabled groups
+ * holds on host, enabled, and say why. Reads the rights now (P4). */
+static int grant_privileges(const sc_directory *dir, sc_token *t,
+			    const char *host, sc_log *log)
+{
+	const char *privs[MAX_PRIVILEGES];
+	size_t n = privilege_universe(dir, host, privs, MAX_PRIVILEGES);
+	const char *user = sc_token_user_name(t);
+
+	for (size_t i = 0; i < n; i++) {
+		bool from_host = false;
+		const char *through = NULL;
+		if (holds(dir, host, privs[i], sc_token_user_sid(t),
+			  &from_host)) {
+			through = user;
+		} else {
+			size_t ng = sc_token_group_count(t);
+			for (size_t g = 0; g < ng && !through; g++) {
+				const char *sid;
+				const char *name;
+				uint32_t attrs;
+				sc_token_group(t, g, &sid, &name, &attrs);
+				if (!(attrs & SC_GROUP_ENABLED) ||
+				    (attrs & SC_GROUP_USE_FOR_DENY_ONLY))
+					continue;
+				if (holds(dir, host, privs[i], sid,
+					  &from_host))
+					through = name;
+			}
+		}
+		const char *source = from_host ? "the host's rights assignment"
+					       : "default holders";
+		bool impersonate = strcmp(privs[i], SC_PRIV_IMPERSONATE) == 0;
+		if (!through) {
+			if (impersonate)
+				sc_log_rule(log, "P3",
+					    "%s does not hold %s on %s (%s)",
+					    user, privs[i], host, source);
+			continue;
+		}
+		if (sc_token_add_privilege(t, privs[i], true) != 0)
+			return SC_ERR_NOMEM;
+		if (through == user)
+			sc_log_rule(log, "P3", "%s holds %s on %s (%s)", user,
+				    privs[i], host, source);
+		else
+			sc_log_rule(log, "P3", "%s holds %s on %s through %s "
+					       "(%s)",
+				    user, privs[i], host, through, source);
+	}
+	return 0;
+}
+
+/* Add the well-known or directory group sid, once. */
+static int add_group(const sc_directory *dir, sc_token *t, const char *sid)
+{
+	size_t n = sc_token_group_count(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *have;
+		sc_token_group(t, i, &have, NULL, NULL);
+		if (strcmp(have, sid) == 0)
+			return 0;
+	}
+	const char *name = sc_directory_name(dir, sid);
+	return sc_token_add_group(t, sid, name ? name : sid,
+				  SC_GROUP_ENABLED);
+}
+
+static const char *logon_group(sc_start start, sc_logon *logon)
+{
+	switch (start) {
+	case SC_START_SERVICE:
+	case SC_START_COM:
+		*logon = SC_LOGON_SERVICE;
+		return SC_SID_SERVICE;
+	case SC_START_BATCH:
+		*logon = SC_LOGON_BATCH;
+		return SC_SID_BATCH;
+	case SC_START_INTERACTIVE:
+	default:
+		*logon = SC_LOGON_INTERACTIVE;
+		return SC_SID_INTERACTIVE;
+	}
+}
+
+sc_status sc_directory_logon(const sc_directory *dir, const char *account,
+			     const char *host, sc_start start,
+			     sc_token **out, sc_log *log)
+{
+	*out = NULL;
+	const principal *p = find(dir, account);
+	if (!p || (p->kind != PK_ACCOUNT && p->kind != PK_WELL_KNOWN_USER)) {
+		sc_log_rule(log, "P3", "logon of %s on %s: %s (LOGON_FAILURE)",
+			    account ? account : "(none)", host ? host : "?",
+			    p ? "not a user account" : "unknown account");
+		return SC_LOGON_FAILURE;
+	}
+	if (!host || !host[0]) {
+		sc_log_rule(log, "P3",
+			    "logon of %s: no host (INVALID_PARAMETER)",
+			    p->name);
+		return SC_INVALID_PARAMETER;
+	}
+	bool anonymous = strcmp(p->sid, SC_SID_ANONYMOUS) == 0;
+	sc_logon logon;
+	const char *lgroup = logon_group(start, &logon);
+
+	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+	if (!t)
+		return SC_INTERNAL;
+	if (sc_token_set_user(t, p->sid, p->name) != 0 ||
+	    sc_token_set_origin_host(t, host) != 0 ||
+	    add_group(dir, t, SC_SID_EVERYONE) != 0 ||
+	    (!anonymous &&
+	     add_group(dir, t, SC_SID_AUTHENTICATED_USERS) != 0) ||
+	    add_group(dir, t, lgroup) != 0 ||
+	    add_group(dir, t, SC_SID_USERS) != 0)
+		goto nomem;
+	if (strcmp(p->sid, SC_SID_LOCAL_SYSTEM) == 0 &&
+	    add_group(dir, t, SC_SID_ADMINISTRATORS) != 0)
+		goto nomem;
+	if (p->account) {
+		const sc_account_def *a = p->account;
+		const char *du = sc_directory_sid(dir, "Domain Users");
+		if (du && add_group(dir, t, du) != 0)
+			goto nomem;
+		for (unsigned k = 0; k < a->groups_count; k++) {
+			const char *gsid = sc_directory_sid(dir, a->groups[k]);
+			if (!gsid) {
+				sc_log_rule(log, "P3",
+					    "%s: group %s is not in the "
+					    "directory: skipped",
+					    p->name, a->groups[k]);
+				continue;
+			}
+			if (add_group(dir, t, gsid) != 0)
+				goto nomem;
+		}
+	}
+	sc_token_set_logon(t, anonymous ? SC_LOGON_ANONYMOUS : logon);
+	sc_token_set_session(t, new_session());
+	sc_token_set_boundaries(t, 0);
+
+	if (start == SC_START_SERVICE || start == SC_START_COM)
+		sc_log_rule(log, "P3",
+			    "%s on %s is started by %s: its token gets "
+			    "NT AUTHORITY\\SERVICE",
+			    p->name, host,
+			    start == SC_START_SERVICE
+				    ? "the service control manager"
+				    : "COM under a configured account");
+	if (!host_def(dir, host))
+		sc_log_rule(log, "P3", "host %s is not in the scenario: the "
+				       "default rights apply",
+			    host);
+	if (grant_privileges(dir, t, host, log) != 0)
+		goto nomem;
+	sc_log_rule(log, "P4", "the rights of %s on %s are read at this logon: "
+			       "later changes reach its next logon only",
+		    p->name, host);
+	*out = t;
+	return SC_OK;
+nomem:
+	sc_token_free(t);
+	return SC_INTERNAL;
+}
+
+static bool logon_type_group(const char *sid)
+{
+	return strcmp(sid, SC_SID_INTERACTIVE) == 0 ||
+	       strcmp(sid, SC_SID_SERVICE) == 0 ||
+	       strcmp(sid, SC_SID_BATCH) == 0;
+}
+
+sc_status sc_directory_network_token(const sc_directory *dir,
+				     const sc_token *client, const char *host,
+				     sc_level level, sc_package package,
+				     sc_authn authn, sc_token **out,
+				     sc_log *log)
+{
+	*out = NULL;
+	if (!client || !host || level < SC_LEVEL_ANONYMOUS ||
+	    level > SC_LEVEL_DELEGATE) {
+		sc_log_rule(log, "P3", "network logon on %s: %s "
+				       "(INVALID_PARAMETER)",
+			    host ? host : "?",
+			    client ? "the level is not set" : "no client");
+		return SC_INVALID_PARAMETER;
+	}
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	if (!t)
+		return SC_INTERNAL;
+	if (sc_token_set_user(t, sc_token_user_sid(client),
+			      sc_token_user_name(client)) != 0 ||
+	    sc_token_set_origin_host(t, sc_token_origin_host(client)) != 0)
+		goto nomem;
+	size_t ng = sc_token_group_count(client);
+	for (size_t i = 0; i < ng; i++) {
+		const char *sid;
+		const char *name;
+		uint32_t attrs;
+		sc_token_group(client, i, &sid, &name, &attrs);
+		if (logon_type_group(sid))
+			continue;
+		if (sc_token_add_group(t, sid, name, attrs) != 0)
+			goto nomem;
+	}
+	if (add_group(dir, t, SC_SID_NETWORK) != 0)
+		goto nomem;
+	sc_token_set_level(t, level);
+	sc_token_set_logon(t, SC_LOGON_NETWORK);
+	sc_token_set_package(t, package);
+	sc_token_set_authn(t, authn);
+	sc_token_set_session(t, new_session());
+	sc_token_set_boundaries(t, sc_token_boundaries(client));
+	if (grant_privileges(dir, t, host, log) != 0)
+		goto nomem;
+	*out = t;
+	return SC_OK;
+nomem:
+	sc_token_free(t);
+	return SC_INTERNAL;
+}

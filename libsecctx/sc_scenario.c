@@ -1,0 +1,1363 @@
+/* sc_scenario.c: lookups, "KEY=VALUE" settings and the reference checks
+ * on a scenario already in memory (the loader fills it, the model reads it).
+ * Model only: never any I/O, libcyaml or gRPC here; strings are malloc'd. */
+#include "sc_scenario.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PATH_LEN 160
+#define MSG_LEN 640
+#define NAMES_LEN 360
+
+static const char *const step_kind_names[SC_STEP_COUNT] = {
+	[SC_STEP_IMPERSONATE] = "impersonate",
+	[SC_STEP_REVERT] = "revert",
+	[SC_STEP_CALL] = "call",
+	[SC_STEP_OPEN] = "open",
+	[SC_STEP_ACCESS_CHECK] = "access_check",
+	[SC_STEP_SET_BLANKET] = "set_blanket",
+	[SC_STEP_SLEEP] = "sleep",
+	[SC_STEP_QUERY_LEVEL] = "query_level",
+};
+
+const char *sc_step_kind_name(sc_step_kind k)
+{
+	if ((int)k < 0 || (int)k >= SC_STEP_COUNT)
+		return "?";
+	return step_kind_names[k];
+}
+
+/* Right names only, for validation: the masks belong to sc_acl.c. */
+static const char *const right_names[] = {
+	"read", "write", "execute", "all", "delete", "read_control",
+	"write_dac", "write_owner", "maximum_allowed", "read_data",
+	"write_data",
+};
+#define RIGHT_NAMES_COUNT (sizeof(right_names) / sizeof(right_names[0]))
+
+/* The well-known service accounts a process may run as. */
+static const char *const service_accounts[] = {
+	"LOCAL SERVICE", "NETWORK SERVICE", "SYSTEM",
+};
+
+/* Principals every directory knows (sc_directory.h). */
+static const char *const well_known_principals[] = {
+	"Everyone", "Authenticated Users", "INTERACTIVE", "NETWORK",
+	"SERVICE", "BATCH", "ANONYMOUS LOGON", "SYSTEM", "LOCAL SERVICE",
+	"NETWORK SERVICE", "Administrators", "Users", "OWNER RIGHTS",
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool empty(const char *s)
+{
+	return !s || !*s;
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+const sc_process_def *sc_scenario_process(const sc_scenario *s,
+					  const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (unsigned i = 0; i < s->processes_count; i++)
+		if (s->processes[i].name &&
+		    strcmp(s->processes[i].name, name) == 0)
+			return &s->processes[i];
+	return NULL;
+}
+
+const sc_host_def *sc_scenario_host(const sc_scenario *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (unsigned i = 0; i < s->hosts_count; i++)
+		if (s->hosts[i].name && strcmp(s->hosts[i].name, name) == 0)
+			return &s->hosts[i];
+	return NULL;
+}
+
+/* "CORP\alice" -> "alice" when CORP is the scenario's domain; a name
+ * without a backslash is returned as is; another authority gives NULL. */
+static const char *domain_local(const sc_scenario *s, const char *name)
+{
+	const char *bs = strchr(name, '\\');
+	if (!bs)
+		return name;
+	size_t n = (size_t)(bs - name);
+	if (s->domain.name && strlen(s->domain.name) == n &&
+	    strncasecmp(s->domain.name, name, n) == 0)
+		return bs + 1;
+	return NULL;
+}
+
+const sc_account_def *sc_scenario_account(const sc_scenario *s,
+					  const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	const char *local = domain_local(s, name);
+	if (!local)
+		return NULL;
+	for (unsigned i = 0; i < s->domain.accounts_count; i++) {
+		const sc_account_def *a = &s->domain.accounts[i];
+		if (a->name && strcasecmp(a->name, local) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+const sc_object_def *sc_scenario_object(const sc_scenario *s,
+					const char *host, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (unsigned i = 0; i < s->objects_count; i++) {
+		const sc_object_def *o = &s->objects[i];
+		if (!o->name || strcmp(o->name, name) != 0)
+			continue;
+		if (host && (!o->host || strcmp(o->host, host) != 0))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+/* "LOCAL SERVICE" or "NT AUTHORITY\LOCAL SERVICE" and so on. */
+static bool is_service_account(const char *name)
+{
+	static const char nt[] = "NT AUTHORITY\\";
+	if (strncasecmp(name, nt, sizeof(nt) - 1) == 0)
+		name += sizeof(nt) - 1;
+	return in_list(service_accounts, COUNT_OF(service_accounts), name);
+}
+
+/* What a process (or an explicit blanket identity) may run as. */
+static bool account_known(const sc_scenario *s, const char *name)
+{
+	return sc_scenario_account(s, name) || is_service_account(name);
+}
+
+static bool is_group_of_some_account(const sc_scenario *s, const char *g)
+{
+	for (unsigned i = 0; i < s->domain.accounts_count; i++) {
+		const sc_account_def *a = &s->domain.accounts[i];
+		for (unsigned k = 0; k < a->groups_count; k++)
+			if (a->groups[k] && strcasecmp(a->groups[k], g) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* A principal in an ACE, an owner or a rights holder: a SID string, a
+ * declared account, a group named in some account's groups, or a
+ * well-known name; optionally qualified by the domain, NT AUTHORITY,
+ * BUILTIN or a declared host. */
+static bool principal_known(const sc_scenario *s, const char *name)
+{
+	if (empty(name))
+		return false;
+	if (strncasecmp(name, "S-1-", 4) == 0)
+		return true;
+	const char *base = name;
+	const char *bs = strchr(name, '\\');
+	if (bs) {
+		size_t n = (size_t)(bs - name);
+		bool ok = (n == 12 &&
+			   strncasecmp(name, "NT AUTHORITY", n) == 0) ||
+			  (n == 7 && strncasecmp(name, "BUILTIN", n) == 0) ||
+			  (s->domain.name && strlen(s->domain.name) == n &&
+			   strncasecmp(s->domain.name, name, n) == 0);
+		for (unsigned i = 0; !ok && i < s->hosts_count; i++) {
+			const char *h = s->hosts[i].name;
+			ok = h && strlen(h) == n &&
+			     strncasecmp(h, name, n) == 0;
+		}
+		if (!ok)
+			return false;
+		base = bs + 1;
+	}
+	if (in_list(well_known_principals, COUNT_OF(well_known_principals),
+		    base))
+		return true;
+	for (unsigned i = 0; i < s->domain.accounts_count; i++) {
+		const char *a = s->domain.accounts[i].name;
+		if (a && strcasecmp(a, base) == 0)
+			return true;
+	}
+	return is_group_of_some_account(s, base);
+}
+
+static bool right_known(const char *name)
+{
+	return !empty(name) &&
+	       in_list(right_names, RIGHT_NAMES_COUNT, name);
+}
+
+/* "a, b, c" from a NULL-safe name getter, cut to fit. */
+typedef const char *(*name_at_fn)(const sc_scenario *s, unsigned i);
+
+static void join_names(char *buf, size_t len, const sc_scenario *s,
+		       unsigned count, name_at_fn at)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < count && used < len; i++) {
+		const char *n = at(s, i);
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 i ? ", " : "", n ? n : "");
+		if (w < 0 || (size_t)w >= len - used) {
+			/* Cut: end with an ellipsis when it fits. */
+			if (len >= 4)
+				memcpy(buf + len - 4, "...", 4);
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
+static const char *process_at(const sc_scenario *s, unsigned i)
+{
+	return s->processes[i].name;
+}
+
+static const char *host_at(const sc_scenario *s, unsigned i)
+{
+	return s->hosts[i].name;
+}
+
+static const char *account_at(const sc_scenario *s, unsigned i)
+{
+	return s->domain.accounts[i].name;
+}
+
+static void join_table(char *buf, size_t len, const char *const *names,
+		       size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 i ? ", " : "", names[i]);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+/* "default, anonymous, ..." for an enum with a name function. */
+static void join_enum(char *buf, size_t len, const char *(*name)(int),
+		      int count)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < count && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 i ? ", " : "", name(i));
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+static const char *level_name_i(int v)
+{
+	return sc_level_name((sc_level)v);
+}
+
+static const char *authn_name_i(int v)
+{
+	return sc_authn_name((sc_authn)v);
+}
+
+static const char *package_name_i(int v)
+{
+	return sc_package_name((sc_package)v);
+}
+
+static const char *cloaking_name_i(int v)
+{
+	return sc_cloaking_name((sc_cloaking)v);
+}
+
+static const char *transport_name_i(int v)
+{
+	return sc_transport_name((sc_transport)v);
+}
+
+static const char *start_name_i(int v)
+{
+	return sc_start_name((sc_start)v);
+}
+
+static const char *status_name_i(int v)
+{
+	return sc_status_name((sc_status)v);
+}
+
+static int parse_by_name(const char *(*name)(int), int count, const char *s,
+			 int *out)
+{
+	for (int i = 0; i < count; i++) {
+		if (strcasecmp(name(i), s) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return SC_ERR_INVAL;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (strcasecmp(s, "true") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcasecmp(s, "false") == 0) {
+		*out = false;
+		return 0;
+	}
+	return SC_ERR_INVAL;
+}
+
+/* ---- KEY=VALUE -------------------------------------------------------- */
+
+enum set_target { ON_PROC, ON_ACCOUNT, ON_HOST, ON_SETTINGS };
+
+enum set_field {
+	F_LEVEL,
+	F_CLOAKING,
+	F_AUTHN,
+	F_PACKAGE,
+	F_HOST,
+	F_ACCOUNT,
+	F_STARTED_BY,
+	F_SERVER_AUTHN,
+	F_TRANSPORT,
+	F_SENSITIVE,
+	F_TRUSTED,
+	F_TRUSTED_AUTH,
+	F_WORKGROUP,
+	F_DEFAULT_LEVEL,
+	F_DOUBLE_HOP,
+	F_ALLOW_PRIMARY,
+};
+
+static const struct set_key {
+	const char *name;
+	enum set_target target;
+	enum set_field field;
+} set_keys[] = {
+	{"level", ON_PROC, F_LEVEL},
+	{"cloaking", ON_PROC, F_CLOAKING},
+	{"authn", ON_PROC, F_AUTHN},
+	{"package", ON_PROC, F_PACKAGE},
+	{"host", ON_PROC, F_HOST},
+	{"account", ON_PROC, F_ACCOUNT},
+	{"started_by", ON_PROC, F_STARTED_BY},
+	{"server_authn", ON_PROC, F_SERVER_AUTHN},
+	{"transport", ON_PROC, F_TRANSPORT},
+	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
+	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
+	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
+	{"workgroup", ON_HOST, F_WORKGROUP},
+	{"default_level", ON_HOST, F_DEFAULT_LEVEL},
+	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP},
+	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY},
+};
+
+#define SET_KEYS_HELP                                                        \
+	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
+	"server_authn|transport, ACCOUNT.sensitive|trusted_for_delegation|"  \
+	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
+	"settings.double_hop_status|allow_primary_from_identify"
+
+/* One parsed, checked assignment, not yet applied. */
+struct set_op {
+	enum set_field field;
+	unsigned index;  /* process, account or host index */
+	int ival;        /* enums */
+	bool bval;       /* booleans */
+	char *sval;      /* host, account, status: malloc'd */
+};
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int bad_enum(char *err, size_t errlen, const char *key,
+		    const char *value, const char *(*name)(int), int count)
+{
+	char names[NAMES_LEN];
+	join_enum(names, sizeof(names), name, count);
+	errf(err, errlen, "invalid value '%s' for '%s' (expected one of: %s)",
+	     value, key, names);
+	return SC_ERR_INVAL;
+}
+
+static int parse_enum_value(const char *key, const char *value,
+			    const char *(*name)(int), int count, int *out,
+			    char *err, size_t errlen)
+{
+	if (parse_by_name(name, count, value, out) != 0)
+		return bad_enum(err, errlen, key, value, name, count);
+	return 0;
+}
+
+static int index_of(const void *base, size_t size, const void *elem)
+{
+	return (int)(((const char *)elem - (const char *)base) / size);
+}
+
+static int set_parse(const sc_scenario *s, const char *assignment,
+		     struct set_op *op, char *err, size_t errlen)
+{
+	memset(op, 0, sizeof(*op));
+	if (!s || !assignment) {
+		errf(err, errlen, "no assignment");
+		return SC_ERR_INVAL;
+	}
+	char *copy = strdup(assignment);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = SC_ERR_INVAL;
+	char *eq = strchr(copy, '=');
+	if (!eq) {
+		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
+		     assignment, SET_KEYS_HELP);
+		goto out;
+	}
+	*eq = '\0';
+	char *key = trim(copy);
+	char *value = trim(eq + 1);
+	char *dot = strrchr(key, '.');
+	if (!dot || dot == key || !dot[1]) {
+		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
+		     SET_KEYS_HELP);
+		goto out;
+	}
+	*dot = '\0';
+	const char *target = key;
+	const char *fname = dot + 1;
+	bool settings = strcmp(target, "settings") == 0;
+	const struct set_key *k = NULL;
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
+		if (strcmp(set_keys[i].name, fname) == 0 &&
+		    (set_keys[i].target == ON_SETTINGS) == settings) {
+			k = &set_keys[i];
+			break;
+		}
+	}
+	if (!k) {
+		errf(err, errlen, "unknown key '%s.%s' (keys: %s)", target,
+		     fname, SET_KEYS_HELP);
+		goto out;
+	}
+	*dot = '.'; /* key is "TARGET.FIELD" again, for messages */
+	op->field = k->field;
+
+	switch (k->target) {
+	case ON_PROC: {
+		*dot = '\0';
+		const sc_process_def *p = sc_scenario_process(s, target);
+		if (!p) {
+			errf(err, errlen, "unknown process '%s' in '%s.%s'",
+			     target, target, fname);
+			goto out;
+		}
+		op->index = (unsigned)index_of(s->processes, sizeof(*p), p);
+		*dot = '.';
+		break;
+	}
+	case ON_ACCOUNT: {
+		*dot = '\0';
+		const sc_account_def *a = sc_scenario_account(s, target);
+		if (!a) {
+			errf(err, errlen, "unknown account '%s' in '%s.%s'",
+			     target, target, fname);
+			goto out;
+		}
+		op->index = (unsigned)index_of(s->domain.accounts, sizeof(*a),
+					       a);
+		*dot = '.';
+		break;
+	}
+	case ON_HOST: {
+		*dot = '\0';
+		const sc_host_def *h = sc_scenario_host(s, target);
+		if (!h) {
+			errf(err, errlen, "unknown host '%s' in '%s.%s'",
+			     target, target, fname);
+			goto out;
+		}
+		op->index = (unsigned)index_of(s->hosts, sizeof(*h), h);
+		*dot = '.';
+		break;
+	}
+	case ON_SETTINGS:
+		break;
+	}
+
+	switch (k->field) {
+	case F_LEVEL:
+	case F_DEFAULT_LEVEL:
+		rc = parse_enum_value(key, value, level_name_i, SC_LEVEL_COUNT,
+				      &op->ival, err, errlen);
+		break;
+	case F_CLOAKING:
+		rc = parse_enum_value(key, value, cloaking_name_i,
+				      SC_CLOAK_COUNT, &op->ival, err, errlen);
+		break;
+	case F_AUTHN:
+	case F_SERVER_AUTHN:
+		rc = parse_enum_value(key, value, authn_name_i, SC_AUTHN_COUNT,
+				      &op->ival, err, errlen);
+		break;
+	case F_PACKAGE:
+		rc = parse_enum_value(key, value, package_name_i,
+				      SC_PACKAGE_COUNT, &op->ival, err,
+				      errlen);
+		break;
+	case F_STARTED_BY:
+		rc = parse_enum_value(key, value, start_name_i, SC_START_COUNT,
+				      &op->ival, err, errlen);
+		break;
+	case F_TRANSPORT:
+		rc = parse_enum_value(key, value, transport_name_i,
+				      SC_TRANSPORT_COUNT, &op->ival, err,
+				      errlen);
+		break;
+	case F_SENSITIVE:
+	case F_TRUSTED:
+	case F_TRUSTED_AUTH:
+	case F_WORKGROUP:
+	case F_ALLOW_PRIMARY:
+		rc = parse_bool(value, &op->bval);
+		if (rc != 0)
+			errf(err, errlen,
+			     "invalid value '%s' for '%s' (expected true or "
+			     "false)", value, key);
+		break;
+	case F_HOST:
+		if (!sc_scenario_host(s, value)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->hosts_count,
+				   host_at);
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': no such host "
+			     "(declared hosts: %s)", value, key, names);
+			break;
+		}
+		rc = 0;
+		break;
+	case F_ACCOUNT:
+		if (empty(value) || !account_known(s, value)) {
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': not a declared "
+			     "account nor LOCAL SERVICE, NETWORK SERVICE or "
+			     "SYSTEM", value, key);
+			break;
+		}
+		rc = 0;
+		break;
+	case F_DOUBLE_HOP: {
+		sc_status st;
+		if (sc_status_parse(value, &st) != 0) {
+			rc = bad_enum(err, errlen, key, value, status_name_i,
+				      SC_STATUS_COUNT);
+			break;
+		}
+		/* The canonical spelling, whatever case was given. */
+		value = (char *)sc_status_name(st);
+		rc = 0;
+		break;
+	}
+	}
+	if (rc == 0 && (k->field == F_HOST || k->field == F_ACCOUNT ||
+			k->field == F_DOUBLE_HOP)) {
+		op->sval = strdup(value);
+		if (!op->sval) {
+			errf(err, errlen, "out of memory");
+			rc = SC_ERR_NOMEM;
+		}
+	}
+out:
+	free(copy);
+	return rc;
+}
+
+static void replace_string(char **slot, char *value)
+{
+	free(*slot);
+	*slot = value;
+}
+
+static void set_apply(sc_scenario *s, struct set_op *op)
+{
+	sc_process_def *p = &s->processes[op->index];
+	sc_account_def *a = &s->domain.accounts[op->index];
+	sc_host_def *h = &s->hosts[op->index];
+
+	switch (op->field) {
+	case F_LEVEL:
+		p->blanket.level = (sc_level)op->ival;
+		break;
+	case F_CLOAKING:
+		p->blanket.cloaking = (sc_cloaking)op->ival;
+		break;
+	case F_AUTHN:
+		p->blanket.authn = (sc_authn)op->ival;
+		break;
+	case F_PACKAGE:
+		p->blanket.package = (sc_package)op->ival;
+		break;
+	case F_TRANSPORT:
+		p->blanket.transport = (sc_transport)op->ival;
+		break;
+	case F_HOST:
+		replace_string(&p->host, op->sval);
+		op->sval = NULL;
+		break;
+	case F_ACCOUNT:
+		replace_string(&p->account, op->sval);
+		op->sval = NULL;
+		break;
+	case F_STARTED_BY:
+		p->started_by = (sc_start)op->ival;
+		break;
+	case F_SERVER_AUTHN:
+		p->server_authn = (sc_authn)op->ival;
+		break;
+	case F_SENSITIVE:
+		a->sensitive = op->bval;
+		break;
+	case F_TRUSTED:
+		a->trusted_for_delegation = op->bval;
+		break;
+	case F_TRUSTED_AUTH:
+		a->trusted_to_auth_for_delegation = op->bval;
+		break;
+	case F_WORKGROUP:
+		h->workgroup = op->bval;
+		break;
+	case F_DEFAULT_LEVEL:
+		h->default_level = (sc_level)op->ival;
+		break;
+	case F_DOUBLE_HOP:
+		replace_string(&s->settings.double_hop_status, op->sval);
+		op->sval = NULL;
+		break;
+	case F_ALLOW_PRIMARY:
+		s->settings.allow_primary_from_identify = op->bval;
+		break;
+	}
+}
+
+int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
+		    size_t errlen)
+{
+	struct set_op op;
+	int rc = set_parse(s, assignment, &op, err, errlen);
+	if (rc != 0)
+		return rc;
+	set_apply(s, &op);
+	free(op.sval);
+	return 0;
+}
+
+/* ---- validation ------------------------------------------------------- */
+
+struct vctx {
+	const sc_scenario *s;
+	sc_scenario_report_fn report;
+	void *user;
+	unsigned problems;
+};
+
+static void problem(struct vctx *v, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct vctx *v, const char *path, const char *fmt, ...)
+{
+	char msg[MSG_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->problems++;
+	if (v->report)
+		v->report(v->user, path, msg);
+}
+
+/* The path buffer every check writes into. */
+static const char *P(char *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *P(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, PATH_LEN, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+static void check_principal(struct vctx *v, const char *path,
+			    const char *name)
+{
+	if (empty(name))
+		problem(v, path, "the principal is empty");
+	else if (!principal_known(v->s, name))
+		problem(v, path,
+			"unknown principal '%s' (expected a declared account, "
+			"a group named in an account's groups, or a "
+			"well-known name such as Everyone, Administrators, "
+			"SERVICE)", name);
+}
+
+static void check_account(struct vctx *v, const char *path,
+			  const char *name, const char *what)
+{
+	if (empty(name)) {
+		problem(v, path, "%s is empty", what);
+		return;
+	}
+	if (account_known(v->s, name))
+		return;
+	char names[NAMES_LEN];
+	join_names(names, sizeof(names), v->s, v->s->domain.accounts_count,
+		   account_at);
+	problem(v, path,
+		"unknown account '%s' (declared accounts: %s; or LOCAL "
+		"SERVICE, NETWORK SERVICE, SYSTEM)", name,
+		v->s->domain.accounts_count ? names : "none");
+}
+
+static void check_rights(struct vctx *v, const char *prefix, char **access,
+			 unsigned count)
+{
+	char path[PATH_LEN];
+	for (unsigned k = 0; k < count; k++) {
+		if (right_known(access[k]))
+			continue;
+		char names[NAMES_LEN];
+		join_table(names, sizeof(names), right_names,
+			   RIGHT_NAMES_COUNT);
+		problem(v, P(path, "%s.access[%u]", prefix, k),
+			"unknown access right '%s' (expected one of: %s)",
+			access[k] ? access[k] : "", names);
+	}
+}
+
+static bool sid_well_formed(const char *sid)
+{
+	if (strncasecmp(sid, "S-1-", 4) != 0)
+		return false;
+	const char *p = sid + 4;
+	bool digit = false;
+	for (; *p; p++) {
+		if (isdigit((unsigned char)*p)) {
+			digit = true;
+		} else if (*p == '-' && digit) {
+			digit = false;
+		} else {
+			return false;
+		}
+	}
+	return digit;
+}
+
+static void validate_accounts(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN];
+	for (unsigned i = 0; i < s->domain.accounts_count; i++) {
+		const sc_account_def *a = &s->domain.accounts[i];
+		if (empty(a->name)) {
+			problem(v, P(path, "domain.accounts[%u].name", i),
+				"the account name is empty");
+		} else {
+			for (unsigned j = 0; j < i; j++) {
+				const char *o = s->domain.accounts[j].name;
+				if (o && strcasecmp(o, a->name) == 0) {
+					problem(v,
+						P(path,
+						  "domain.accounts[%u].name",
+						  i),
+						"duplicate account '%s' (also "
+						"domain.accounts[%u])",
+						a->name, j);
+					break;
+				}
+			}
+		}
+		if (a->sid && !sid_well_formed(a->sid))
+			problem(v, P(path, "domain.accounts[%u].sid", i),
+				"'%s' is not a SID (expected S-1-...)",
+				a->sid);
+		for (unsigned k = 0; k < a->allowed_to_delegate_to_count;
+		     k++) {
+			const char *t = a->allowed_to_delegate_to[k];
+			if (t && sc_scenario_account(s, t))
+				continue;
+			problem(v,
+				P(path,
+				  "domain.accounts[%u].allowed_to_delegate_to"
+				  "[%u]", i, k),
+				"unknown account '%s' (constrained delegation "
+				"names declared accounts)", t ? t : "");
+		}
+		for (unsigned k = 0; k < a->allowed_to_act_count; k++) {
+			const char *t = a->allowed_to_act[k];
+			if (t && sc_scenario_account(s, t))
+				continue;
+			problem(v,
+				P(path,
+				  "domain.accounts[%u].allowed_to_act[%u]", i,
+				  k),
+				"unknown account '%s' (resource-based "
+				"delegation names declared accounts)",
+				t ? t : "");
+		}
+	}
+}
+
+static void validate_hosts(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN];
+	for (unsigned i = 0; i < s->hosts_count; i++) {
+		const sc_host_def *h = &s->hosts[i];
+		if (empty(h->name)) {
+			problem(v, P(path, "hosts[%u].name", i),
+				"the host name is empty");
+		} else {
+			for (unsigned j = 0; j < i; j++) {
+				const char *o = s->hosts[j].name;
+				if (o && strcmp(o, h->name) == 0) {
+					problem(v, P(path, "hosts[%u].name", i),
+						"duplicate host '%s' (also "
+						"hosts[%u])", h->name, j);
+					break;
+				}
+			}
+		}
+		for (unsigned k = 0; k < h->rights_count; k++) {
+			const sc_right_def *r = &h->rights[k];
+			if (empty(r->privilege)) {
+				problem(v,
+					P(path,
+					  "hosts[%u].rights[%u].privilege", i,
+					  k),
+					"the privilege name is empty");
+			} else {
+				for (unsigned m = 0; m < k; m++) {
+					const char *o = h->rights[m].privilege;
+					if (!o ||
+					    strcasecmp(o, r->privilege) != 0)
+						continue;
+					problem(v,
+						P(path,
+						  "hosts[%u].rights[%u]."
+						  "privilege", i, k),
+						"'%s' is assigned twice on "
+						"host '%s' (also rights[%u])",
+						r->privilege,
+						h->name ? h->name : "", m);
+					break;
+				}
+			}
+			for (unsigned m = 0; m < r->holders_count; m++)
+				check_principal(v,
+						P(path,
+						  "hosts[%u].rights[%u]."
+						  "holders[%u]", i, k, m),
+						r->holders[m]);
+		}
+	}
+}
+
+static void check_blanket_identity(struct vctx *v, const char *prefix,
+				   const sc_blanket *b)
+{
+	char path[PATH_LEN];
+	if (b && b->identity)
+		check_account(v, P(path, "%s.blanket.identity", prefix),
+			      b->identity, "the blanket identity");
+}
+
+static bool has_step_id(const sc_scenario *s, const char *id)
+{
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		for (unsigned j = 0; j < p->steps_count; j++)
+			if (p->steps[j].id && strcmp(p->steps[j].id, id) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The first step with this id before (pi, sj), as "processes[a].steps[b]". */
+static bool earlier_step_id(const sc_scenario *s, unsigned pi, unsigned sj,
+			    const char *id, char *where)
+{
+	for (unsigned i = 0; i <= pi; i++) {
+		const sc_process_def *p = &s->processes[i];
+		unsigned end = (i == pi) ? sj : p->steps_count;
+		for (unsigned j = 0; j < end; j++) {
+			if (p->steps[j].id && strcmp(p->steps[j].id, id) == 0) {
+				P(where, "processes[%u].steps[%u]", i, j);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
+{
+	const sc_scenario *s = v->s;
+	const sc_process_def *p = &s->processes[pi];
+	const sc_step *st = &p->steps[sj];
+	const char *kind = sc_step_kind_name(st->kind);
+	char pre[PATH_LEN], path[PATH_LEN];
+	P(pre, "processes[%u].steps[%u]", pi, sj);
+
+	if (st->id) {
+		char where[PATH_LEN];
+		if (!*st->id)
+			problem(v, P(path, "%s.id", pre),
+				"the step id is empty");
+		else if (earlier_step_id(s, pi, sj, st->id, where))
+			problem(v, P(path, "%s.id", pre),
+				"duplicate step id '%s' (also %s): "
+				"expectations name steps by id", st->id,
+				where);
+	}
+
+	bool wants_to = st->kind == SC_STEP_CALL ||
+			st->kind == SC_STEP_SET_BLANKET;
+	bool wants_object = st->kind == SC_STEP_OPEN ||
+			    st->kind == SC_STEP_ACCESS_CHECK;
+
+	if (wants_to) {
+		if (empty(st->to)) {
+			problem(v, P(path, "%s.to", pre),
+				"step '%s' needs 'to' (the callee process)",
+				kind);
+		} else if (!sc_scenario_process(s, st->to)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->processes_count,
+				   process_at);
+			problem(v, P(path, "%s.to", pre),
+				"unknown process '%s' (declared processes: %s)",
+				st->to, names);
+		} else if (p->name && strcmp(st->to, p->name) == 0) {
+			problem(v, P(path, "%s.to", pre),
+				"step '%s' of process '%s' targets itself: a "
+				"call goes to another process", kind, p->name);
+		}
+		check_blanket_identity(v, pre, st->blanket);
+	} else {
+		if (st->to)
+			problem(v, P(path, "%s.to", pre),
+				"'to' is not used by step '%s' (only call and "
+				"set_blanket)", kind);
+		if (st->blanket)
+			problem(v, P(path, "%s.blanket", pre),
+				"'blanket' is not used by step '%s' (only call "
+				"and set_blanket)", kind);
+	}
+
+	if (wants_object) {
+		if (empty(st->object)) {
+			problem(v, P(path, "%s.object", pre),
+				"step '%s' needs 'object'", kind);
+		} else if (!sc_scenario_object(s, p->host, st->object)) {
+			const sc_object_def *o =
+				sc_scenario_object(s, NULL, st->object);
+			if (o)
+				problem(v, P(path, "%s.object", pre),
+					"object '%s' is on host '%s', not on "
+					"'%s' where process '%s' runs: a "
+					"process opens only local objects",
+					st->object, o->host ? o->host : "",
+					p->host ? p->host : "",
+					p->name ? p->name : "");
+			else
+				problem(v, P(path, "%s.object", pre),
+					"unknown object '%s' (no object of "
+					"that name on host '%s')",
+					st->object, p->host ? p->host : "");
+		}
+		check_rights(v, pre, st->access, st->access_count);
+	} else {
+		if (st->object)
+			problem(v, P(path, "%s.object", pre),
+				"'object' is not used by step '%s' (only open "
+				"and access_check)", kind);
+		if (st->access_count)
+			problem(v, P(path, "%s.access", pre),
+				"'access' is not used by step '%s' (only open "
+				"and access_check)", kind);
+	}
+
+	if (st->kind != SC_STEP_SLEEP && st->ms)
+		problem(v, P(path, "%s.ms", pre),
+			"'ms' is not used by step '%s' (only sleep)", kind);
+}
+
+static void validate_processes(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN], pre[PATH_LEN];
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		P(pre, "processes[%u]", i);
+		if (empty(p->name)) {
+			problem(v, P(path, "%s.name", pre),
+				"the process name is empty");
+		} else if (strstr(p->name, "->") || strchr(p->name, '#') ||
+			   strchr(p->name, '=')) {
+			problem(v, P(path, "%s.name", pre),
+				"process name '%s' contains '->', '#' or '=', "
+				"which separate hops and settings", p->name);
+		} else {
+			for (unsigned j = 0; j < i; j++) {
+				const char *o = s->processes[j].name;
+				if (o && strcmp(o, p->name) == 0) {
+					problem(v, P(path, "%s.name", pre),
+						"duplicate process '%s' (also "
+						"processes[%u])", p->name, j);
+					break;
+				}
+			}
+		}
+		if (empty(p->host)) {
+			problem(v, P(path, "%s.host", pre),
+				"the host is empty");
+		} else if (!sc_scenario_host(s, p->host)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->hosts_count,
+				   host_at);
+			problem(v, P(path, "%s.host", pre),
+				"unknown host '%s' (declared hosts: %s)",
+				p->host, names);
+		}
+		check_account(v, P(path, "%s.account", pre), p->account,
+			      "the account");
+		check_blanket_identity(v, pre, &p->blanket);
+		for (unsigned j = 0; j < p->steps_count; j++)
+			validate_step(v, i, j);
+	}
+}
+
+static void validate_objects(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN], pre[PATH_LEN];
+	for (unsigned i = 0; i < s->objects_count; i++) {
+		const sc_object_def *o = &s->objects[i];
+		P(pre, "objects[%u]", i);
+		if (empty(o->name)) {
+			problem(v, P(path, "%s.name", pre),
+				"the object name is empty");
+		} else {
+			for (unsigned j = 0; j < i; j++) {
+				const sc_object_def *e = &s->objects[j];
+				if (!e->name || strcmp(e->name, o->name) != 0 ||
+				    !e->host || !o->host ||
+				    strcmp(e->host, o->host) != 0)
+					continue;
+				problem(v, P(path, "%s.name", pre),
+					"duplicate object '%s' on host '%s' "
+					"(also objects[%u])", o->name, o->host,
+					j);
+				break;
+			}
+		}
+		if (empty(o->host)) {
+			problem(v, P(path, "%s.host", pre),
+				"the host is empty");
+		} else if (!sc_scenario_host(s, o->host)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->hosts_count,
+				   host_at);
+			problem(v, P(path, "%s.host", pre),
+				"unknown host '%s' (declared hosts: %s)",
+				o->host, names);
+		}
+		check_principal(v, P(path, "%s.owner", pre), o->owner);
+		if (o->null_dacl && o->dacl_count)
+			problem(v, P(path, "%s.dacl", pre),
+				"null_dacl is true but dacl has %u entr%s: a "
+				"NULL DACL has no entries", o->dacl_count,
+				o->dacl_count == 1 ? "y" : "ies");
+		for (unsigned k = 0; k < o->dacl_count; k++) {
+			const sc_ace_def *a = &o->dacl[k];
+			char ace[PATH_LEN];
+			P(ace, "%s.dacl[%u]", pre, k);
+			if (a->allow && a->deny)
+				problem(v, ace,
+					"an ACE has both 'allow' and 'deny': "
+					"write two ACEs");
+			else if (!a->allow && !a->deny)
+				problem(v, ace,
+					"an ACE needs 'allow' or 'deny' (the "
+					"principal)");
+			if (a->allow)
+				check_principal(v, P(path, "%s.allow", ace),
+						a->allow);
+			if (a->deny)
+				check_principal(v, P(path, "%s.deny", ace),
+						a->deny);
+			if (!a->access_count)
+				problem(v, P(path, "%s.access", ace),
+					"an ACE needs at least one access "
+					"right");
+			check_rights(v, ace, a->access, a->access_count);
+		}
+	}
+}
+
+static bool rule_id_well_formed(const char *r)
+{
+	size_t i = 0;
+	while (isalpha((unsigned char)r[i]))
+		i++;
+	if (i == 0 || !isdigit((unsigned char)r[i]))
+		return false;
+	while (isdigit((unsigned char)r[i]))
+		i++;
+	return r[i] == '\0';
+}
+
+static bool calls(const sc_process_def *from, const char *to)
+{
+	for (unsigned j = 0; j < from->steps_count; j++)
+		if (from->steps[j].kind == SC_STEP_CALL && from->steps[j].to &&
+		    strcmp(from->steps[j].to, to) == 0)
+			return true;
+	return false;
+}
+
+static void check_hop(struct vctx *v, const char *path, const char *hop)
+{
+	const char *arrow = strstr(hop, "->");
+	char from[128], to[128];
+	if (!arrow || arrow == hop || (size_t)(arrow - hop) >= sizeof(from))
+		goto bad;
+	memcpy(from, hop, (size_t)(arrow - hop));
+	from[arrow - hop] = '\0';
+	const char *rest = arrow + 2;
+	const char *hash = strchr(rest, '#');
+	size_t tolen = hash ? (size_t)(hash - rest) : strlen(rest);
+	if (tolen == 0 || tolen >= sizeof(to))
+		goto bad;
+	memcpy(to, rest, tolen);
+	to[tolen] = '\0';
+	if (hash) {
+		const char *n = hash + 1;
+		if (!*n || *n == '0')
+			goto bad;
+		for (; *n; n++)
+			if (!isdigit((unsigned char)*n))
+				goto bad;
+	}
+	const sc_process_def *pf = sc_scenario_process(v->s, from);
+	const sc_process_def *pt = sc_scenario_process(v->s, to);
+	if (!pf || !pt) {
+		char names[NAMES_LEN];
+		join_names(names, sizeof(names), v->s, v->s->processes_count,
+			   process_at);
+		problem(v, path,
+			"unknown process '%s' in hop '%s' (declared "
+			"processes: %s)", pf ? to : from, hop, names);
+		return;
+	}
+	if (!calls(pf, to))
+		problem(v, path,
+			"hop '%s' cannot happen: no call step of process '%s' "
+			"goes to '%s'", hop, from, to);
+	return;
+bad:
+	problem(v, path,
+		"'%s' is not a hop (expected FROM->TO or FROM->TO#N, N >= 1)",
+		hop);
+}
+
+static void validate_expect(struct vctx *v, const char *pre,
+			    const sc_expect_def *e)
+{
+	char path[PATH_LEN], names[NAMES_LEN];
+	sc_level level;
+	sc_status status;
+
+	if (e->hop && e->step) {
+		problem(v, pre,
+			"an expectation has both 'hop' and 'step': use one");
+	} else if (!e->hop && !e->step) {
+		problem(v, pre, "an expectation needs 'hop' or 'step'");
+	}
+	if (e->hop)
+		check_hop(v, P(path, "%s.hop", pre), e->hop);
+	if (e->step && !has_step_id(v->s, e->step))
+		problem(v, P(path, "%s.step", pre),
+			"no step has id '%s'", e->step);
+	if (e->level && sc_level_parse(e->level, &level) != 0) {
+		join_enum(names, sizeof(names), level_name_i, SC_LEVEL_COUNT);
+		problem(v, P(path, "%s.level", pre),
+			"invalid level '%s' (expected one of: %s)", e->level,
+			names);
+	}
+	if (e->status && sc_status_parse(e->status, &status) != 0) {
+		join_enum(names, sizeof(names), status_name_i,
+			  SC_STATUS_COUNT);
+		problem(v, P(path, "%s.status", pre),
+			"invalid status '%s' (expected one of: %s)", e->status,
+			names);
+	}
+	if (e->warning && !rule_id_well_formed(e->warning))
+		problem(v, P(path, "%s.warning", pre),
+			"'%s' is not a rule id (expected e.g. P2)",
+			e->warning);
+	if (e->rule && !rule_id_well_formed(e->rule))
+		problem(v, P(path, "%s.rule", pre),
+			"'%s' is not a rule id (expected e.g. C4)", e->rule);
+	if (e->granted) {
+		/* "read|write": every part a right name. */
+		const char *g = e->granted;
+		for (;;) {
+			const char *bar = strchr(g, '|');
+			size_t n = bar ? (size_t)(bar - g) : strlen(g);
+			char one[64];
+			bool ok = n > 0 && n < sizeof(one);
+			if (ok) {
+				memcpy(one, g, n);
+				one[n] = '\0';
+				ok = right_known(one);
+			}
+			if (!ok) {
+				join_table(names, sizeof(names), right_names,
+					   RIGHT_NAMES_COUNT);
+				problem(v, P(path, "%s.granted", pre),
+					"'%s' is not a '|'-joined list of "
+					"access rights (expected: %s)",
+					e->granted, names);
+				break;
+			}
+			if (!bar)
+				break;
+			g = bar + 1;
+		}
+	}
+}
+
+static void validate_variants(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN], pre[PATH_LEN];
+	for (unsigned i = 0; i < s->variants_count; i++) {
+		const sc_variant_def *vd = &s->variants[i];
+		if (empty(vd->name)) {
+			problem(v, P(path, "variants[%u].name", i),
+				"the variant name is empty");
+		} else {
+			for (unsigned j = 0; j < i; j++) {
+				const char *o = s->variants[j].name;
+				if (o && strcmp(o, vd->name) == 0) {
+					problem(v,
+						P(path, "variants[%u].name", i),
+						"duplicate variant '%s' (also "
+						"variants[%u])", vd->name, j);
+					break;
+				}
+			}
+		}
+		for (unsigned k = 0; k < vd->set_count; k++) {
+			struct set_op op;
+			char err[MSG_LEN];
+			int rc = set_parse(s, vd->set[k], &op, err,
+					   sizeof(err));
+			free(op.sval);
+			if (rc != 0)
+				problem(v,
+					P(path, "variants[%u].set[%u]", i, k),
+					"%s", err);
+		}
+		for (unsigned k = 0; k < vd->expect_count; k++)
+			validate_expect(v,
+					P(pre, "variants[%u].expect[%u]", i, k),
+					&vd->expect[k]);
+	}
+}
+
+unsigned sc_scenario_validate(const sc_scenario *s,
+			      sc_scenario_report_fn report, void *user)
+{
+	struct vctx v = {.s = s, .report = report, .user = user};
+	char path[PATH_LEN];
+
+	if (!s) {
+		problem(&v, "", "no scenario");
+		return v.problems;
+	}
+	if (empty(s->name))
+		problem(&v, "scenario", "the scenario name is empty");
+	if (empty(s->domain.name))
+		problem(&v, "domain.name", "the domain name is empty");
+	validate_accounts(&v);
+	validate_hosts(&v);
+	validate_processes(&v);
+	validate_objects(&v);
+	if (s->settings.double_hop_status) {
+		sc_status st;
+		if (sc_status_parse(s->settings.double_hop_status, &st) != 0) {
+			char names[NAMES_LEN];
+			join_enum(names, sizeof(names), status_name_i,
+				  SC_STATUS_COUNT);
+			problem(&v, "settings.double_hop_status",
+				"invalid status '%s' (expected one of: %s)",
+				s->settings.double_hop_status, names);
+		}
+	}
+	for (unsigned i = 0; i < s->expect_count; i++)
+		validate_expect(&v, P(path, "expect[%u]", i), &s->expect[i]);
+	validate_variants(&v);
+	return v.problems;
+}

@@ -1,0 +1,661 @@
+/* test_acl.c: unit tests of the access check (T6), every branch, and of
+ * the right names used by scenarios and traces.
+ * Model only: no I/O beyond Criterion. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_acl.h"
+
+#define ALICE "S-1-5-21-1-2-3-1000"
+#define BOB "S-1-5-21-1-2-3-1001"
+#define DEVS "S-1-5-21-1-2-3-2001"
+#define OPS "S-1-5-21-1-2-3-2002"
+
+#define R SC_FILE_READ_DATA
+#define W SC_FILE_WRITE_DATA
+#define FGR 0x00120089u /* FILE_GENERIC_READ */
+#define FGW 0x00120116u /* FILE_GENERIC_WRITE */
+#define FGX 0x001200A0u /* FILE_GENERIC_EXECUTE */
+
+static sc_log log_;
+
+static void setup(void)
+{
+	sc_log_init(&log_);
+}
+
+static void teardown(void)
+{
+	sc_log_free(&log_);
+}
+
+TestSuite(T6, .init = setup, .fini = teardown);
+TestSuite(rights, .init = setup, .fini = teardown);
+
+/* alice: Everyone and Users enabled, DEVS enabled, OPS deny-only,
+ * Administrators present but disabled. */
+static sc_token *alice(sc_token_type type, sc_level level)
+{
+	sc_token *t = sc_token_new(type);
+	cr_assert_not_null(t);
+	sc_token_set_user(t, ALICE, "CORP\\alice");
+	sc_token_add_group(t, SC_SID_EVERYONE, "Everyone", SC_GROUP_ENABLED);
+	sc_token_add_group(t, SC_SID_USERS, "BUILTIN\\Users", SC_GROUP_ENABLED);
+	sc_token_add_group(t, DEVS, "CORP\\Developers", SC_GROUP_ENABLED);
+	sc_token_add_group(t, OPS, "CORP\\Ops", SC_GROUP_USE_FOR_DENY_ONLY);
+	sc_token_add_group(t, SC_SID_ADMINISTRATORS, "BUILTIN\\Administrators",
+			   0);
+	if (type == SC_TOKEN_IMPERSONATION)
+		sc_token_set_level(t, level);
+	return t;
+}
+
+static sc_token *alice_identify(void)
+{
+	return alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+}
+
+/* sd(owner, n, type, sid, mask, ...): a descriptor with n ACEs; n < 0 is a
+ * NULL DACL. */
+static sc_sd sd_make(const char *owner, int n, ...)
+{
+	sc_sd sd;
+	memset(&sd, 0, sizeof(sd));
+	sd.owner_sid = owner ? strdup(owner) : NULL;
+	sd.mapping = sc_file_mapping;
+	sd.dacl_present = n >= 0;
+	if (n <= 0)
+		return sd;
+	sd.aces = calloc((size_t)n, sizeof(*sd.aces));
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		sd.aces[i].type = (sc_ace_type)va_arg(ap, int);
+		sd.aces[i].sid = strdup(va_arg(ap, const char *));
+		sd.aces[i].mask = va_arg(ap, uint32_t);
+	}
+	va_end(ap);
+	sd.ace_count = (size_t)n;
+	return sd;
+}
+
+static const char *last_text(void)
+{
+	cr_assert_gt(log_.count, 0);
+	return log_.notes[log_.count - 1].text;
+}
+
+static void assert_all_t6(void)
+{
+	cr_assert_gt(log_.count, 0);
+	for (size_t i = 0; i < log_.count; i++)
+		cr_assert_str_eq(log_.notes[i].rule, "T6", "note %zu: %s", i,
+				 log_.notes[i].text);
+}
+
+static sc_status check(const sc_token *t, const sc_sd *sd, uint32_t want,
+		       uint32_t *granted)
+{
+	*granted = 0xdeadbeef;
+	return sc_acl_access_check(t, sd, want, granted, &log_);
+}
+
+Test(T6, primary_token_is_no_impersonation_token)
+{
+	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_sd sd = sd_make(NULL, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, R, &g), SC_NO_IMPERSONATION_TOKEN);
+	cr_assert_eq(g, 0);
+	assert_all_t6();
+	cr_assert_not_null(strstr(last_text(), "primary"));
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, anonymous_level_is_bad_impersonation_level)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_ANONYMOUS);
+	sc_sd sd = sd_make(NULL, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, R, &g), SC_BAD_IMPERSONATION_LEVEL);
+	cr_assert_eq(g, 0);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, anonymous_token_is_bad_impersonation_level)
+{
+	sc_token *t = sc_token_new_anonymous(SC_LEVEL_ANONYMOUS);
+	sc_sd sd = sd_make(NULL, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, R, &g), SC_BAD_IMPERSONATION_LEVEL);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, identify_and_above_are_accepted)
+{
+	sc_sd sd = sd_make(NULL, -1);
+	for (sc_level l = SC_LEVEL_IDENTIFY; l <= SC_LEVEL_DELEGATE; l++) {
+		sc_token *t = alice(SC_TOKEN_IMPERSONATION, l);
+		uint32_t g;
+		cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+		sc_token_free(t);
+	}
+	sc_sd_free_contents(&sd);
+}
+
+Test(T6, check_any_accepts_primary_token)
+{
+	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_sd sd = sd_make(NULL, 1, SC_ACE_ALLOW, ALICE, R);
+	uint32_t g = 0;
+	cr_assert_eq(sc_acl_check_any(t, &sd, R, &g, &log_), SC_OK);
+	cr_assert_eq(g, R);
+	cr_assert_eq(sc_acl_check_any(t, &sd, W, &g, &log_),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, null_dacl_grants_everything)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(BOB, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, SC_WRITE_OWNER | SC_DELETE | W, &g), SC_OK);
+	cr_assert_eq(g, SC_WRITE_OWNER | SC_DELETE | W);
+	assert_all_t6();
+	cr_assert_not_null(strstr(last_text(), "NULL DACL"));
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, null_dacl_maximum_allowed_is_all_plus_standard)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(BOB, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_assert_eq(g, SC_FILE_ALL_ACCESS);
+	cr_assert_eq(g & 0x001F0000u, 0x001F0000u);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, null_dacl_maps_generic_request)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(BOB, -1);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, SC_GENERIC_READ, &g), SC_OK);
+	cr_assert_eq(g, FGR);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, empty_dacl_grants_nothing)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(BOB, 0);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, empty_dacl_still_gives_owner_implicit_rights)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(ALICE, 0);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, SC_READ_CONTROL | SC_WRITE_DAC, &g), SC_OK);
+	cr_assert_eq(g, SC_READ_CONTROL | SC_WRITE_DAC);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_assert_eq(g, SC_READ_CONTROL | SC_WRITE_DAC);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_implicit_rights_are_read_control_and_write_dac_only)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(ALICE, 1, SC_ACE_ALLOW, ALICE, R);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, R | SC_WRITE_DAC, &g), SC_OK);
+	cr_assert_eq(g, R | SC_WRITE_DAC);
+	cr_assert_eq(check(t, &sd, SC_WRITE_OWNER, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_through_enabled_group)
+{
+	sc_token *t = alice_identify();
+	sc_sd sd = sd_make(DEVS, 0);
+	uint32_t g;
+	cr_assert_eq(check(t, &sd, SC_READ_CONTROL, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_through_deny_only_or_disabled_group_is_not_owner)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(OPS, 0);
+	cr_assert_eq(check(t, &sd, SC_READ_CONTROL, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sd = sd_make(SC_SID_ADMINISTRATORS, 0);
+	cr_assert_eq(check(t, &sd, SC_READ_CONTROL, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_rights_ace_replaces_implicit_rights)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	/* OWNER RIGHTS allows read only: no implicit WRITE_DAC any more. */
+	sc_sd sd = sd_make(ALICE, 1, SC_ACE_ALLOW, SC_SID_OWNER_RIGHTS, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	cr_assert_eq(check(t, &sd, SC_WRITE_DAC, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, SC_READ_CONTROL, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_assert_eq(g, R);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_rights_ace_can_grant_more_than_implicit)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(ALICE, 1, SC_ACE_ALLOW, SC_SID_OWNER_RIGHTS,
+			   SC_WRITE_OWNER | SC_WRITE_DAC);
+	cr_assert_eq(check(t, &sd, SC_WRITE_OWNER | SC_WRITE_DAC, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_rights_deny_ace_denies_owner)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(ALICE, 2, SC_ACE_DENY, SC_SID_OWNER_RIGHTS,
+			   SC_WRITE_DAC, SC_ACE_ALLOW, SC_SID_EVERYONE,
+			   SC_WRITE_DAC | R);
+	cr_assert_eq(check(t, &sd, SC_WRITE_DAC, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, owner_rights_ace_does_not_match_non_owner)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, SC_SID_OWNER_RIGHTS, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_ace_before_allow_denies)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 2, SC_ACE_DENY, ALICE, W, SC_ACE_ALLOW,
+			   SC_SID_EVERYONE, R | W);
+	cr_assert_eq(check(t, &sd, R | W, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	cr_assert_not_null(strstr(last_text(), "ACCESS_DENIED"));
+	/* Asking only for what the deny ACE does not name succeeds. */
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	cr_assert_eq(g, R);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_ace_matches_through_enabled_group)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 2, SC_ACE_DENY, DEVS, R, SC_ACE_ALLOW, ALICE,
+			   R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, allow_accumulates_across_aces)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 3, SC_ACE_ALLOW, ALICE, R, SC_ACE_ALLOW, DEVS,
+			   W, SC_ACE_ALLOW, SC_SID_USERS, SC_DELETE);
+	cr_assert_eq(check(t, &sd, R | W | SC_DELETE, &g), SC_OK);
+	cr_assert_eq(g, R | W | SC_DELETE);
+	/* Without the third ACE the request is only partly granted. */
+	cr_assert_eq(check(t, &sd, R | W | SC_WRITE_OWNER, &g),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_after_allow_for_already_granted_bits_has_no_effect)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 3, SC_ACE_ALLOW, ALICE, R, SC_ACE_DENY,
+			   SC_SID_EVERYONE, R, SC_ACE_ALLOW, DEVS, W);
+	cr_assert_eq(check(t, &sd, R | W, &g), SC_OK);
+	cr_assert_eq(g, R | W);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_after_allow_for_a_still_requested_bit_denies)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 3, SC_ACE_ALLOW, ALICE, R, SC_ACE_DENY,
+			   SC_SID_EVERYONE, R | W, SC_ACE_ALLOW, DEVS, W);
+	cr_assert_eq(check(t, &sd, R | W, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, walk_stops_once_everything_is_granted)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 2, SC_ACE_ALLOW, ALICE, R, SC_ACE_DENY, ALICE,
+			   R | W);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	for (size_t i = 0; i < log_.count; i++)
+		cr_assert_null(strstr(log_.notes[i].text, "ACE 1"),
+			       "the deny ACE was read: %s",
+			       log_.notes[i].text);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, generic_rights_are_mapped_in_request_and_aces)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, ALICE, SC_GENERIC_READ);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	cr_assert_eq(g, R);
+	cr_assert_eq(check(t, &sd, SC_GENERIC_READ, &g), SC_OK);
+	cr_assert_eq(g, FGR);
+	cr_assert_eq(check(t, &sd, SC_GENERIC_WRITE, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+
+	/* A generic deny ACE denies the mapped bits. */
+	sd = sd_make(BOB, 2, SC_ACE_DENY, ALICE, SC_GENERIC_WRITE,
+		     SC_ACE_ALLOW, ALICE, SC_GENERIC_ALL);
+	cr_assert_eq(check(t, &sd, W, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, map_generic_keeps_maximum_allowed)
+{
+	const sc_generic_mapping *m = &sc_file_mapping;
+	cr_assert_eq(m->read, 0x120089u);
+	cr_assert_eq(m->write, 0x120116u);
+	cr_assert_eq(m->execute, 0x1200A0u);
+	cr_assert_eq(m->all, 0x1F01FFu);
+	cr_assert_eq(sc_acl_map_generic(SC_GENERIC_READ, m), FGR);
+	cr_assert_eq(sc_acl_map_generic(SC_GENERIC_WRITE | SC_DELETE, m),
+		     FGW | SC_DELETE);
+	cr_assert_eq(sc_acl_map_generic(SC_GENERIC_EXECUTE, m), FGX);
+	cr_assert_eq(sc_acl_map_generic(SC_GENERIC_ALL, m), SC_FILE_ALL_ACCESS);
+	cr_assert_eq(sc_acl_map_generic(SC_MAXIMUM_ALLOWED | SC_GENERIC_READ,
+					m),
+		     SC_MAXIMUM_ALLOWED | FGR);
+}
+
+Test(T6, maximum_allowed_returns_what_would_be_granted)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 4, SC_ACE_DENY, DEVS, W, SC_ACE_ALLOW, ALICE,
+			   R | W, SC_ACE_ALLOW, SC_SID_EVERYONE, SC_DELETE,
+			   SC_ACE_DENY, SC_SID_EVERYONE, R | SC_WRITE_OWNER);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	/* W denied before it was allowed; R allowed before the later deny
+	 * (which then has no effect on it); DELETE allowed. */
+	cr_assert_eq(g, R | SC_DELETE, "granted 0x%x", g);
+	/* Together with bits asked by name: they must be granted. */
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED | R, &g), SC_OK);
+	cr_assert_eq(g, R | SC_DELETE);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED | W, &g),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, maximum_allowed_with_nothing_allowed_is_denied)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, BOB, R);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, maximum_allowed_includes_owner_rights)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(ALICE, 1, SC_ACE_ALLOW, SC_SID_EVERYONE,
+			   SC_GENERIC_READ);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_assert_eq(g, FGR | SC_WRITE_DAC);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_only_group_matches_deny_but_not_allow)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, OPS, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sd = sd_make(BOB, 2, SC_ACE_DENY, OPS, R, SC_ACE_ALLOW,
+		     SC_SID_EVERYONE, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, deny_only_group_matches_deny_even_with_enabled_bit)
+{
+	sc_token *t = alice_identify();
+	sc_token_add_group(t, BOB, "CORP\\bob-group",
+			   SC_GROUP_ENABLED | SC_GROUP_USE_FOR_DENY_ONLY);
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, BOB, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sd = sd_make(BOB, 2, SC_ACE_DENY, BOB, R, SC_ACE_ALLOW, ALICE, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, disabled_group_matches_nothing)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, SC_SID_ADMINISTRATORS, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sd = sd_make(BOB, 2, SC_ACE_DENY, SC_SID_ADMINISTRATORS, R,
+		     SC_ACE_ALLOW, ALICE, R);
+	cr_assert_eq(check(t, &sd, R, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, nothing_requested_is_denied)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, ALICE, R);
+	cr_assert_eq(check(t, &sd, 0, &g), SC_ACCESS_DENIED);
+	cr_assert_eq(g, 0);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, every_note_names_t6)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(ALICE, 3, SC_ACE_DENY, DEVS, SC_DELETE,
+			   SC_ACE_ALLOW, ALICE, SC_GENERIC_READ, SC_ACE_ALLOW,
+			   SC_SID_EVERYONE, W);
+	cr_assert_eq(check(t, &sd, SC_GENERIC_READ | SC_GENERIC_WRITE, &g),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	assert_all_t6();
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(rights, parse_names)
+{
+	static const struct {
+		const char *name;
+		uint32_t mask;
+	} cases[] = {
+		{ "read", SC_GENERIC_READ },
+		{ "write", SC_GENERIC_WRITE },
+		{ "execute", SC_GENERIC_EXECUTE },
+		{ "all", SC_GENERIC_ALL },
+		{ "delete", SC_DELETE },
+		{ "read_control", SC_READ_CONTROL },
+		{ "write_dac", SC_WRITE_DAC },
+		{ "write_owner", SC_WRITE_OWNER },
+		{ "maximum_allowed", SC_MAXIMUM_ALLOWED },
+		{ "read_data", SC_FILE_READ_DATA },
+		{ "write_data", SC_FILE_WRITE_DATA },
+		{ "READ", SC_GENERIC_READ },
+		{ "none", 0 },
+		{ "0x100000", SC_SYNCHRONIZE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t m = 0xffffffffu;
+		cr_assert_eq(sc_acl_right_parse(cases[i].name, &m), 0, "%s",
+			     cases[i].name);
+		cr_assert_eq(m, cases[i].mask, "%s", cases[i].name);
+	}
+	uint32_t m = 7;
+	cr_assert_eq(sc_acl_right_parse("frobnicate", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse("", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse("0x", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse("0xzz", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse("0x 1", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse("0x1ffffffff", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(NULL, &m), SC_ERR_INVAL);
+	cr_assert_eq(m, 7);
+}
+
+static void assert_format(uint32_t mask, const char *want)
+{
+	char buf[160];
+	sc_acl_rights_format(mask, buf, sizeof(buf));
+	cr_assert_str_eq(buf, want, "mask 0x%x", mask);
+}
+
+Test(rights, format_prefers_generic_names)
+{
+	assert_format(0, "none");
+	assert_format(FGR, "read");
+	assert_format(FGW, "write");
+	assert_format(FGX, "execute");
+	assert_format(SC_FILE_ALL_ACCESS, "all");
+	assert_format(FGR | FGW, "read|write");
+	assert_format(FGR | FGX, "read|execute");
+	assert_format(FGR | SC_DELETE, "read|delete");
+	assert_format(FGR | SC_WRITE_DAC, "read|write_dac");
+	assert_format(SC_READ_CONTROL | SC_WRITE_DAC, "read_control|write_dac");
+	assert_format(R | W, "read_data|write_data");
+	assert_format(SC_MAXIMUM_ALLOWED, "maximum_allowed");
+	assert_format(SC_GENERIC_READ, "read");
+	assert_format(SC_GENERIC_ALL | SC_GENERIC_WRITE, "all|write");
+}
+
+Test(rights, format_leftover_bits_in_hex)
+{
+	assert_format(SC_SYNCHRONIZE, "0x100000");
+	assert_format(R | SC_FILE_APPEND_DATA | SC_FILE_EXECUTE,
+		      "read_data|0x24");
+	/* FILE_GENERIC_READ less READ_DATA is not "read". */
+	assert_format(FGR & ~R, "read_control|0x100088");
+}
+
+Test(rights, format_round_trips_through_parse)
+{
+	static const uint32_t masks[] = {
+		FGR, FGR | FGW, SC_FILE_ALL_ACCESS, R | SC_DELETE,
+		SC_READ_CONTROL | SC_WRITE_DAC, FGX | SC_WRITE_OWNER,
+	};
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		char buf[160];
+		sc_acl_rights_format(masks[i], buf, sizeof(buf));
+		uint32_t back = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(buf, "|", &save); tok;
+		     tok = strtok_r(NULL, "|", &save)) {
+			uint32_t m;
+			cr_assert_eq(sc_acl_right_parse(tok, &m), 0, "%s", tok);
+			back |= sc_acl_map_generic(m, &sc_file_mapping);
+		}
+		cr_assert_eq(back, masks[i], "0x%x -> 0x%x", masks[i], back);
+	}
+}
+
+Test(rights, format_truncates_safely)
+{
+	char buf[8];
+	sc_acl_rights_format(FGR | FGW | SC_DELETE, buf, sizeof(buf));
+	cr_assert_lt(strlen(buf), sizeof(buf));
+	cr_assert_eq(strncmp(buf, "read|wr", 7), 0, "%s", buf);
+	sc_acl_rights_format(FGR, buf, 0); /* no write at all */
+}
+
+Test(rights, sd_free_contents_resets)
+{
+	sc_sd sd = sd_make(ALICE, 2, SC_ACE_ALLOW, ALICE, R, SC_ACE_DENY, BOB,
+			   W);
+	sc_sd_free_contents(&sd);
+	cr_assert_null(sd.owner_sid);
+	cr_assert_null(sd.aces);
+	cr_assert_eq(sd.ace_count, 0);
+	sc_sd_free_contents(&sd);
+	sc_sd_free_contents(NULL);
+}

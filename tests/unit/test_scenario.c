@@ -1,0 +1,1797 @@
+/* test_scenario.c: unit tests of the scenario model (lookups, KEY=VALUE
+ * settings, reference checks) and of the YAML loader's errors and their
+ * exact line:col. Never depends on files other than the docs' example. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sc_load.h"
+#include "sc_scenario.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+struct loaded {
+	sc_scenario *s;
+	sc_load_errors errs;
+	int rc;
+};
+
+static void dump(const sc_load_errors *e)
+{
+	for (size_t i = 0; i < e->count; i++) {
+		char buf[1024];
+		sc_load_error_format(&e->items[i], buf, sizeof(buf));
+		cr_log_info("%s", buf);
+	}
+}
+
+static struct loaded load(const char *yaml, const char *variant)
+{
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	l.rc = sc_load_buffer("t.yaml", yaml, strlen(yaml), variant, &l.s,
+			      &l.errs);
+	dump(&l.errs);
+	return l;
+}
+
+static sc_scenario *load_ok(const char *yaml, const char *variant)
+{
+	struct loaded l = load(yaml, variant);
+	cr_assert_eq(l.rc, 0, "the scenario should load (%zu errors)",
+		     l.errs.count);
+	cr_assert_not_null(l.s);
+	cr_assert_eq(l.errs.count, 0);
+	sc_load_errors_free(&l.errs);
+	return l.s;
+}
+
+static void assert_error(const struct loaded *l, size_t i, unsigned line,
+			 unsigned col, const char *fragment)
+{
+	cr_assert_lt(i, l->errs.count, "expected an error #%zu, have %zu", i,
+		     l->errs.count);
+	const sc_load_error *e = &l->errs.items[i];
+	cr_expect_str_eq(e->file, "t.yaml");
+	cr_expect_eq(e->line, line, "error #%zu '%s': line %u, expected %u", i,
+		     e->message, e->line, line);
+	cr_expect_eq(e->col, col, "error #%zu '%s': column %u, expected %u", i,
+		     e->message, e->col, col);
+	cr_expect_not_null(strstr(e->message, fragment),
+			   "error #%zu: '%s' does not contain '%s'", i,
+			   e->message, fragment);
+}
+
+static struct loaded load_fails(const char *yaml, const char *variant,
+				size_t count)
+{
+	struct loaded l = load(yaml, variant);
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_null(l.s);
+	cr_assert_eq(l.errs.count, count, "%zu errors, expected %zu",
+		     l.errs.count, count);
+	return l;
+}
+
+/* Loading fails with exactly one error, at line:col, mentioning fragment. */
+static void fails_once(const char *yaml, unsigned line, unsigned col,
+		       const char *fragment)
+{
+	struct loaded l = load_fails(yaml, NULL, 1);
+	assert_error(&l, 0, line, col, fragment);
+	sc_load_errors_free(&l.errs);
+}
+
+/* A valid scenario in pieces; the comments give the line numbers. Tests
+ * insert lines at the piece boundaries: after DOMAIN (a new account),
+ * after HOSTS (srv1's fields or a new host), after PROCS (B's fields or a
+ * new process), or at the end (a new top-level section). */
+#define HEAD "scenario: t\n"                  /*  1 */
+#define DOMAIN                                                                \
+	"domain:\n"                           /*  2 */                        \
+	"  name: CORP\n"                      /*  3 */                        \
+	"  accounts:\n"                       /*  4 */                        \
+	"    - name: alice\n"                 /*  5 */                        \
+	"      groups: [Domain Users]\n"      /*  6 */                        \
+	"    - name: svc-b\n"                 /*  7 */
+#define HOSTS                                                                 \
+	"hosts:\n"                            /*  8 */                        \
+	"  - name: ws1\n"                     /*  9 */                        \
+	"  - name: srv1\n"                    /* 10 */
+#define PROCS                                                                 \
+	"processes:\n"                        /* 11 */                        \
+	"  - name: A\n"                       /* 12 */                        \
+	"    host: ws1\n"                     /* 13 */                        \
+	"    account: alice\n"                /* 14 */                        \
+	"    steps:\n"                        /* 15 */                        \
+	"      - do: call\n"                  /* 16 */                        \
+	"        id: a-call\n"                /* 17 */                        \
+	"        to: B\n"                     /* 18 */                        \
+	"  - name: B\n"                       /* 19 */                        \
+	"    host: srv1\n"                    /* 20 */                        \
+	"    account: svc-b\n"                /* 21 */
+#define BASE HEAD DOMAIN HOSTS PROCS
+/* An object on srv1, appended at line 22. */
+#define OBJECT                                                                \
+	"objects:\n"                          /* 22 */                        \
+	"  - name: report\n"                  /* 23 */                        \
+	"    host: srv1\n"                    /* 24 */                        \
+	"    owner: svc-b\n"                  /* 25 */                        \
+	"    dacl:\n"                         /* 26 */                        \
+	"      - allow: alice\n"              /* 27 */                        \
+	"        access: [read]\n"            /* 28 */
+
+/* Every key of the format, with the seed diagram A -> B -> C. */
+static const char full_yaml[] =
+	"scenario: seed-diagram\n"
+	"description: free text\n"
+	"domain:\n"
+	"  name: CORP\n"
+	"  accounts:\n"
+	"    - name: alice\n"
+	"      sid: S-1-5-21-1-2-3-1001\n"
+	"      groups: [Domain Users]\n"
+	"      sensitive: false\n"
+	"      trusted_for_delegation: false\n"
+	"      trusted_to_auth_for_delegation: false\n"
+	"      allowed_to_delegate_to: [svc-c]\n"
+	"      allowed_to_act: [svc-b]\n"
+	"    - name: svc-b\n"
+	"      sensitive: true\n"
+	"      trusted_for_delegation: true\n"
+	"      trusted_to_auth_for_delegation: true\n"
+	"    - name: svc-c\n"
+	"    - name: bob\n"
+	"hosts:\n"
+	"  - name: ws1\n"
+	"    workgroup: true\n"
+	"    default_level: identify\n"
+	"    address: 127.0.0.12\n"
+	"    rights:\n"
+	"      - privilege: SeImpersonatePrivilege\n"
+	"        holders: [Administrators, SERVICE]\n"
+	"  - name: srv1\n"
+	"  - name: srv2\n"
+	"processes:\n"
+	"  - name: A\n"
+	"    host: ws1\n"
+	"    account: alice\n"
+	"    started_by: interactive\n"
+	"    blanket:\n"
+	"      authn: packet\n"
+	"      level: impersonate\n"
+	"      package: kerberos\n"
+	"      cloaking: none\n"
+	"      identity: CORP\\bob\n"
+	"      transport: pipe\n"
+	"    server_authn: privacy\n"
+	"    steps:\n"
+	"      - do: call\n"
+	"        id: a-call\n"
+	"        to: B\n"
+	"        blanket: {level: delegate, cloaking: static}\n"
+	"      - do: set_blanket\n"
+	"        to: B\n"
+	"  - name: B\n"
+	"    host: srv1\n"
+	"    account: svc-b\n"
+	"    started_by: service\n"
+	"    blanket: {cloaking: dynamic}\n"
+	"    steps:\n"
+	"      - do: impersonate\n"
+	"      - do: call\n"
+	"        to: C\n"
+	"      - do: call\n"
+	"        to: C\n"
+	"      - do: revert\n"
+	"      - do: query_level\n"
+	"  - name: C\n"
+	"    host: srv2\n"
+	"    account: NETWORK SERVICE\n"
+	"    started_by: com\n"
+	"    steps:\n"
+	"      - do: open\n"
+	"        id: c-open\n"
+	"        object: report\n"
+	"        access: [read, write_dac]\n"
+	"      - do: access_check\n"
+	"        object: report\n"
+	"        access: [maximum_allowed]\n"
+	"      - do: sleep\n"
+	"        ms: 100\n"
+	"objects:\n"
+	"  - name: report\n"
+	"    host: srv2\n"
+	"    owner: svc-c\n"
+	"    null_dacl: false\n"
+	"    dacl:\n"
+	"      - allow: alice\n"
+	"        access: [read]\n"
+	"      - deny: bob\n"
+	"        access: [write, delete]\n"
+	"  - name: report\n"
+	"    host: srv1\n"
+	"    owner: BUILTIN\\Administrators\n"
+	"    null_dacl: true\n"
+	"settings:\n"
+	"  double_hop_status: BAD_IMPERSONATION_LEVEL\n"
+	"  allow_primary_from_identify: true\n"
+	"expect:\n"
+	"  - hop: B->C\n"
+	"    presented: CORP\\alice\n"
+	"    level: impersonate\n"
+	"    status: OK\n"
+	"    warning: P2\n"
+	"    rule: C4\n"
+	"  - hop: B->C#2\n"
+	"  - step: c-open\n"
+	"    status: ACCESS_DENIED\n"
+	"    granted: read|write_dac\n"
+	"variants:\n"
+	"  - name: cloaking-off\n"
+	"    description: B stops cloaking\n"
+	"    set: [B.cloaking=none, svc-b.sensitive=false]\n"
+	"    expect:\n"
+	"      - hop: B->C\n"
+	"        presented: CORP\\svc-b\n"
+	"        rule: C2\n"
+	"  - name: empty\n";
+
+/* ---- names and lookups ------------------------------------------------ */
+
+Test(scenario, step_kind_names)
+{
+	static const char *const names[SC_STEP_COUNT] = {
+		"impersonate", "revert", "call", "open", "access_check",
+		"set_blanket", "sleep", "query_level",
+	};
+	for (int k = 0; k < SC_STEP_COUNT; k++)
+		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
+	cr_expect_str_eq(sc_step_kind_name(SC_STEP_COUNT), "?");
+	cr_expect_str_eq(sc_step_kind_name((sc_step_kind)-1), "?");
+}
+
+Test(scenario, lookups)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+
+	cr_expect_eq(sc_scenario_process(s, "B"), &s->processes[1]);
+	cr_expect_null(sc_scenario_process(s, "b"), "processes: case matters");
+	cr_expect_null(sc_scenario_process(s, "Z"));
+	cr_expect_null(sc_scenario_process(s, NULL));
+	cr_expect_null(sc_scenario_process(NULL, "A"));
+
+	cr_expect_eq(sc_scenario_host(s, "srv2"), &s->hosts[2]);
+	cr_expect_null(sc_scenario_host(s, "SRV2"), "hosts: case matters");
+	cr_expect_null(sc_scenario_host(s, "nohost"));
+
+	cr_expect_eq(sc_scenario_account(s, "alice"), &s->domain.accounts[0]);
+	cr_expect_eq(sc_scenario_account(s, "ALICE"), &s->domain.accounts[0]);
+	cr_expect_eq(sc_scenario_account(s, "corp\\Alice"),
+		     &s->domain.accounts[0]);
+	cr_expect_null(sc_scenario_account(s, "OTHER\\alice"));
+	cr_expect_null(sc_scenario_account(s, "NETWORK SERVICE"),
+		       "well-known accounts are not domain accounts");
+	cr_expect_null(sc_scenario_account(s, "mallory"));
+
+	cr_expect_eq(sc_scenario_object(s, "srv2", "report"), &s->objects[0]);
+	cr_expect_eq(sc_scenario_object(s, "srv1", "report"), &s->objects[1]);
+	cr_expect_null(sc_scenario_object(s, "ws1", "report"));
+	cr_expect_eq(sc_scenario_object(s, NULL, "report"), &s->objects[0],
+		     "a NULL host matches any host");
+	cr_expect_null(sc_scenario_object(s, "srv2", "nothing"));
+	cr_expect_null(sc_scenario_object(s, "srv2", NULL));
+	sc_load_free(s);
+}
+
+/* The loader's enum spellings agree with the name tables: BASE with
+ * "fmt" (holding one %s for the name) appended to process B. */
+static sc_scenario *load_b_with(const char *fmt, const char *name)
+{
+	char extra[512], yaml[1024];
+	snprintf(extra, sizeof(extra), fmt, name);
+	snprintf(yaml, sizeof(yaml), "%s%s", BASE, extra);
+	return load_ok(yaml, NULL);
+}
+
+Test(scenario, enum_names_match_tables)
+{
+	sc_scenario *s;
+	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
+		s = load_b_with("    blanket: {level: %s}\n", sc_level_name(v));
+		cr_expect_eq(s->processes[1].blanket.level, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_AUTHN_COUNT; v++) {
+		s = load_b_with("    server_authn: %s\n", sc_authn_name(v));
+		cr_expect_eq(s->processes[1].server_authn, v);
+		s->processes[1].server_authn = SC_AUTHN_DEFAULT;
+		sc_load_free(s);
+		s = load_b_with("    blanket: {authn: %s}\n", sc_authn_name(v));
+		cr_expect_eq(s->processes[1].blanket.authn, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_PACKAGE_COUNT; v++) {
+		s = load_b_with("    blanket: {package: %s}\n",
+				sc_package_name(v));
+		cr_expect_eq(s->processes[1].blanket.package, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_CLOAK_COUNT; v++) {
+		s = load_b_with("    blanket: {cloaking: %s}\n",
+				sc_cloaking_name(v));
+		cr_expect_eq(s->processes[1].blanket.cloaking, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_TRANSPORT_COUNT; v++) {
+		s = load_b_with("    blanket: {transport: %s}\n",
+				sc_transport_name(v));
+		cr_expect_eq(s->processes[1].blanket.transport, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_START_COUNT; v++) {
+		s = load_b_with("    started_by: %s\n", sc_start_name(v));
+		cr_expect_eq(s->processes[1].started_by, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_STEP_COUNT; v++) {
+		/* A step of every kind, with the fields it needs. */
+		bool to = v == SC_STEP_CALL || v == SC_STEP_SET_BLANKET;
+		bool obj = v == SC_STEP_OPEN || v == SC_STEP_ACCESS_CHECK;
+		s = load_b_with(to    ? "    steps: [{do: %s, to: A}]\n"
+				: obj ? "    steps: [{do: %s, object: report}]\n"
+					OBJECT
+				      : "    steps: [{do: %s}]\n",
+				sc_step_kind_name(v));
+		cr_expect_eq(s->processes[1].steps[0].kind, v);
+		sc_load_free(s);
+	}
+	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof(yaml),
+			 HEAD DOMAIN HOSTS "    default_level: %s\n" PROCS,
+			 sc_level_name(v));
+		s = load_ok(yaml, NULL);
+		cr_expect_eq(s->hosts[1].default_level, v);
+		sc_load_free(s);
+	}
+}
+
+/* ---- loading: the full format and its defaults ------------------------ */
+
+Test(scenario, full_scenario_loads_every_field)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+
+	cr_expect_str_eq(s->name, "seed-diagram");
+	cr_expect_str_eq(s->description, "free text");
+	cr_expect_str_eq(s->domain.name, "CORP");
+	cr_assert_eq(s->domain.accounts_count, 4);
+	const sc_account_def *a = &s->domain.accounts[0];
+	cr_expect_str_eq(a->name, "alice");
+	cr_expect_str_eq(a->sid, "S-1-5-21-1-2-3-1001");
+	cr_assert_eq(a->groups_count, 1);
+	cr_expect_str_eq(a->groups[0], "Domain Users");
+	cr_expect(!a->sensitive && !a->trusted_for_delegation &&
+		  !a->trusted_to_auth_for_delegation);
+	cr_assert_eq(a->allowed_to_delegate_to_count, 1);
+	cr_expect_str_eq(a->allowed_to_delegate_to[0], "svc-c");
+	cr_assert_eq(a->allowed_to_act_count, 1);
+	cr_expect_str_eq(a->allowed_to_act[0], "svc-b");
+	a = &s->domain.accounts[1];
+	cr_expect(a->sensitive && a->trusted_for_delegation &&
+		  a->trusted_to_auth_for_delegation);
+	cr_expect_null(a->sid);
+
+	cr_assert_eq(s->hosts_count, 3);
+	const sc_host_def *h = &s->hosts[0];
+	cr_expect_str_eq(h->name, "ws1");
+	cr_expect(h->workgroup);
+	cr_expect_eq(h->default_level, SC_LEVEL_IDENTIFY);
+	cr_expect_str_eq(h->address, "127.0.0.12");
+	cr_assert_eq(h->rights_count, 1);
+	cr_expect_str_eq(h->rights[0].privilege, "SeImpersonatePrivilege");
+	cr_assert_eq(h->rights[0].holders_count, 2);
+	cr_expect_str_eq(h->rights[0].holders[0], "Administrators");
+	cr_expect_str_eq(h->rights[0].holders[1], "SERVICE");
+
+	cr_assert_eq(s->processes_count, 3);
+	const sc_process_def *p = &s->processes[0];
+	cr_expect_str_eq(p->name, "A");
+	cr_expect_str_eq(p->host, "ws1");
+	cr_expect_str_eq(p->account, "alice");
+	cr_expect_eq(p->started_by, SC_START_INTERACTIVE);
+	cr_expect_eq(p->blanket.authn, SC_AUTHN_PACKET);
+	cr_expect_eq(p->blanket.level, SC_LEVEL_IMPERSONATE);
+	cr_expect_eq(p->blanket.package, SC_PACKAGE_KERBEROS);
+	cr_expect_eq(p->blanket.cloaking, SC_CLOAK_NONE);
+	cr_expect_str_eq(p->blanket.identity, "CORP\\bob");
+	cr_expect_eq(p->blanket.transport, SC_TRANSPORT_PIPE);
+	cr_expect_eq(p->server_authn, SC_AUTHN_PRIVACY);
+	cr_assert_eq(p->steps_count, 2);
+	cr_expect_eq(p->steps[0].kind, SC_STEP_CALL);
+	cr_expect_str_eq(p->steps[0].id, "a-call");
+	cr_expect_str_eq(p->steps[0].to, "B");
+	cr_assert_not_null(p->steps[0].blanket);
+	cr_expect_eq(p->steps[0].blanket->level, SC_LEVEL_DELEGATE);
+	cr_expect_eq(p->steps[0].blanket->cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(p->steps[0].blanket->authn, SC_AUTHN_DEFAULT);
+	cr_expect_eq(p->steps[1].kind, SC_STEP_SET_BLANKET);
+	cr_expect_null(p->steps[1].blanket);
+
+	p = &s->processes[1];
+	cr_expect_eq(p->started_by, SC_START_SERVICE);
+	cr_expect_eq(p->blanket.cloaking, SC_CLOAK_DYNAMIC);
+	cr_assert_eq(p->steps_count, 5);
+	cr_expect_eq(p->steps[0].kind, SC_STEP_IMPERSONATE);
+	cr_expect_eq(p->steps[3].kind, SC_STEP_REVERT);
+	cr_expect_eq(p->steps[4].kind, SC_STEP_QUERY_LEVEL);
+
+	p = &s->processes[2];
+	cr_expect_str_eq(p->account, "NETWORK SERVICE");
+	cr_expect_eq(p->started_by, SC_START_COM);
+	cr_assert_eq(p->steps_count, 3);
+	cr_expect_eq(p->steps[0].kind, SC_STEP_OPEN);
+	cr_expect_str_eq(p->steps[0].object, "report");
+	cr_assert_eq(p->steps[0].access_count, 2);
+	cr_expect_str_eq(p->steps[0].access[1], "write_dac");
+	cr_expect_eq(p->steps[1].kind, SC_STEP_ACCESS_CHECK);
+	cr_expect_eq(p->steps[2].kind, SC_STEP_SLEEP);
+	cr_expect_eq(p->steps[2].ms, 100);
+
+	cr_assert_eq(s->objects_count, 2);
+	const sc_object_def *o = &s->objects[0];
+	cr_expect_str_eq(o->name, "report");
+	cr_expect_str_eq(o->host, "srv2");
+	cr_expect_str_eq(o->owner, "svc-c");
+	cr_expect(!o->null_dacl);
+	cr_assert_eq(o->dacl_count, 2);
+	cr_expect_str_eq(o->dacl[0].allow, "alice");
+	cr_expect_null(o->dacl[0].deny);
+	cr_expect_str_eq(o->dacl[1].deny, "bob");
+	cr_assert_eq(o->dacl[1].access_count, 2);
+	cr_expect_str_eq(o->dacl[1].access[1], "delete");
+	cr_expect(s->objects[1].null_dacl);
+	cr_expect_eq(s->objects[1].dacl_count, 0);
+
+	cr_expect_str_eq(s->settings.double_hop_status,
+			 "BAD_IMPERSONATION_LEVEL");
+	cr_expect(s->settings.allow_primary_from_identify);
+
+	cr_assert_eq(s->expect_count, 3);
+	const sc_expect_def *e = &s->expect[0];
+	cr_expect_str_eq(e->hop, "B->C");
+	cr_expect_null(e->step);
+	cr_expect_str_eq(e->presented, "CORP\\alice");
+	cr_expect_str_eq(e->level, "impersonate");
+	cr_expect_str_eq(e->status, "OK");
+	cr_expect_str_eq(e->warning, "P2");
+	cr_expect_str_eq(e->rule, "C4");
+	cr_expect_null(e->granted);
+	cr_expect_str_eq(s->expect[1].hop, "B->C#2");
+	cr_expect_str_eq(s->expect[2].step, "c-open");
+	cr_expect_str_eq(s->expect[2].granted, "read|write_dac");
+
+	cr_assert_eq(s->variants_count, 2);
+	const sc_variant_def *v = &s->variants[0];
+	cr_expect_str_eq(v->name, "cloaking-off");
+	cr_expect_str_eq(v->description, "B stops cloaking");
+	cr_assert_eq(v->set_count, 2);
+	cr_expect_str_eq(v->set[0], "B.cloaking=none");
+	cr_assert_eq(v->expect_count, 1);
+	cr_expect_str_eq(v->expect[0].presented, "CORP\\svc-b");
+	cr_expect_eq(s->variants[1].set_count, 0);
+	cr_expect_eq(s->variants[1].expect_count, 0);
+
+	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 0);
+	sc_load_free(s);
+}
+
+Test(scenario, missing_optional_fields_are_zero)
+{
+	sc_scenario *s = load_ok(BASE, NULL);
+
+	cr_expect_str_eq(s->name, "t");
+	cr_expect_null(s->description);
+	const sc_account_def *a = &s->domain.accounts[1];
+	cr_expect_null(a->sid);
+	cr_expect_eq(a->groups_count, 0);
+	cr_expect_null(a->groups);
+	cr_expect(!a->sensitive && !a->trusted_for_delegation &&
+		  !a->trusted_to_auth_for_delegation);
+	cr_expect_eq(a->allowed_to_delegate_to_count, 0);
+	cr_expect_eq(a->allowed_to_act_count, 0);
+
+	const sc_host_def *h = &s->hosts[0];
+	cr_expect(!h->workgroup);
+	cr_expect_eq(h->default_level, SC_LEVEL_DEFAULT);
+	cr_expect_null(h->address);
+	cr_expect_eq(h->rights_count, 0);
+
+	const sc_process_def *p = &s->processes[1];
+	cr_expect_eq(p->started_by, SC_START_INTERACTIVE);
+	cr_expect_eq(p->blanket.authn, SC_AUTHN_DEFAULT);
+	cr_expect_eq(p->blanket.level, SC_LEVEL_DEFAULT);
+	cr_expect_eq(p->blanket.package, SC_PACKAGE_DEFAULT);
+	cr_expect_eq(p->blanket.cloaking, SC_CLOAK_NONE);
+	cr_expect_null(p->blanket.identity);
+	cr_expect_eq(p->blanket.transport, SC_TRANSPORT_COM);
+	cr_expect_eq(p->server_authn, SC_AUTHN_DEFAULT);
+	cr_expect_eq(p->steps_count, 0);
+
+	const sc_step *st = &s->processes[0].steps[0];
+	cr_expect_null(st->blanket);
+	cr_expect_null(st->object);
+	cr_expect_eq(st->access_count, 0);
+	cr_expect_eq(st->ms, 0);
+
+	cr_expect_eq(s->objects_count, 0);
+	cr_expect_null(s->settings.double_hop_status,
+		       "NULL means the documented default, ACCESS_DENIED");
+	cr_expect(!s->settings.allow_primary_from_identify);
+	cr_expect_eq(s->expect_count, 0);
+	cr_expect_eq(s->variants_count, 0);
+	sc_load_free(s);
+}
+
+Test(scenario, flow_and_block_sequences_and_case_insensitive_enums)
+{
+	sc_scenario *s = load_ok(BASE
+				 "    blanket: {level: IMPERSONATE, "
+				 "cloaking: Dynamic}\n"
+				 "    started_by: Service\n"
+				 "    steps: [{do: Revert}, {do: sleep, ms: 5}]\n",
+				 NULL);
+	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_IMPERSONATE);
+	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_DYNAMIC);
+	cr_expect_eq(s->processes[1].started_by, SC_START_SERVICE);
+	cr_assert_eq(s->processes[1].steps_count, 2);
+	cr_expect_eq(s->processes[1].steps[0].kind, SC_STEP_REVERT);
+	cr_expect_eq(s->processes[1].steps[1].ms, 5);
+	sc_load_free(s);
+}
+
+/* ---- loading: schema and syntax errors -------------------------------- */
+
+Test(scenario, unknown_key_in_a_process)
+{
+	fails_once(BASE "    bogus: 1\n", 22, 5,
+		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
+		   "host, account, started_by, blanket, server_authn, steps)");
+}
+
+Test(scenario, unknown_top_level_key)
+{
+	fails_once(BASE "objets: []\n", 22, 1,
+		   "unknown top-level key 'objets' (valid keys: scenario, "
+		   "description, domain, hosts, processes, objects, settings, "
+		   "expect, variants)");
+}
+
+Test(scenario, keys_are_case_sensitive)
+{
+	fails_once("Scenario: t\n" DOMAIN HOSTS PROCS, 1, 1,
+		   "unknown top-level key 'Scenario'");
+}
+
+Test(scenario, unknown_key_in_a_nested_blanket)
+{
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - do: call\n"                   /* 23 */
+		   "        to: A\n"                      /* 24 */
+		   "        blanket: {level: delegate, levl: x}\n", /* 25 */
+		   25, 36, "unknown key 'levl' in 'processes[1].steps[0].blanket'");
+}
+
+Test(scenario, misspelled_enum_value)
+{
+	fails_once(BASE
+		   "    blanket:\n"            /* 22 */
+		   "      level: impersonat\n", /* 23 */
+		   23, 14,
+		   "invalid value 'impersonat' for 'level' (expected one of: "
+		   "default, anonymous, identify, impersonate, delegate)");
+}
+
+Test(scenario, misspelled_step_kind)
+{
+	fails_once(BASE
+		   "    steps:\n"          /* 22 */
+		   "      - do: cal\n",    /* 23 */
+		   23, 13,
+		   "invalid value 'cal' for 'do' (expected one of: impersonate, "
+		   "revert, call, open, access_check, set_blanket, sleep, "
+		   "query_level)");
+}
+
+Test(scenario, misspelled_started_by)
+{
+	fails_once(BASE "    started_by: scm\n", 22, 17,
+		   "invalid value 'scm' for 'started_by' (expected one of: "
+		   "interactive, service, com, batch)");
+}
+
+Test(scenario, boolean_must_be_true_or_false)
+{
+	fails_once(HEAD DOMAIN "      sensitive: yes\n" HOSTS PROCS, 8, 18,
+		   "invalid value 'yes' for 'sensitive' (expected true or "
+		   "false)");
+}
+
+Test(scenario, every_bad_boolean_is_reported)
+{
+	struct loaded l = load_fails(HEAD DOMAIN
+				     "      sensitive: 1\n"         /* 8 */
+				     "      trusted_for_delegation: on\n" /* 9 */
+				     HOSTS                            /* 10-12 */
+				     "    workgroup: maybe\n"         /* 13 */
+				     PROCS, NULL, 3);
+	assert_error(&l, 0, 8, 18, "'1' for 'sensitive'");
+	assert_error(&l, 1, 9, 31, "'on' for 'trusted_for_delegation'");
+	assert_error(&l, 2, 13, 16, "'maybe' for 'workgroup'");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(scenario, ms_must_be_a_whole_number)
+{
+	static const char *const bad[] = {"1.5", "-1", "abc", "0x10",
+					  "4294967296"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof(yaml),
+			 BASE "    steps:\n      - do: sleep\n        ms: %s\n",
+			 bad[i]);
+		char frag[128];
+		snprintf(frag, sizeof(frag),
+			 "invalid value '%s' for 'ms' (expected a whole number "
+			 "from 0 to 4294967295)", bad[i]);
+		fails_once(yaml, 24, 13, frag);
+	}
+}
+
+Test(scenario, missing_required_key)
+{
+	fails_once(BASE
+		   "    steps:\n"         /* 22 */
+		   "      - to: A\n",     /* 23 */
+		   23, 9, "missing required key 'do' in 'processes[1].steps[0]'");
+}
+
+Test(scenario, missing_required_top_level_key)
+{
+	fails_once(DOMAIN HOSTS PROCS, 1, 1,
+		   "missing required top-level key 'scenario'");
+}
+
+Test(scenario, duplicate_key)
+{
+	fails_once(BASE "    host: ws1\n", 22, 5, "duplicate key 'host'");
+}
+
+Test(scenario, wrong_type_list_expected)
+{
+	fails_once(BASE
+		   "    steps:\n"              /* 22 */
+		   "      - do: open\n"        /* 23 */
+		   "        access: read\n",   /* 24 */
+		   24, 17,
+		   "wrong type for 'access': expected a list, found the scalar "
+		   "'read'");
+}
+
+Test(scenario, wrong_type_in_a_list)
+{
+	fails_once(HEAD DOMAIN "      groups: [a, {b: c}]\n" HOSTS PROCS, 8, 19,
+		   "wrong type for 'groups[1]': expected a string, found a "
+		   "mapping");
+}
+
+Test(scenario, wrong_type_mapping_expected)
+{
+	fails_once(BASE "    blanket:\n", 22, 13,
+		   "wrong type for 'blanket': expected a mapping, found an "
+		   "empty value");
+}
+
+Test(scenario, keys_must_be_plain_names)
+{
+	fails_once(HEAD "? [a, b]\n: c\n", 2, 3,
+		   "a key must be a plain name, not a list");
+	fails_once(BASE "    {a: 1}: 2\n", 22, 5,
+		   "a key must be a plain name, not a mapping");
+}
+
+Test(scenario, hosts_need_one_entry)
+{
+	fails_once(HEAD DOMAIN "hosts: []\n" PROCS, 8, 8,
+		   "'hosts' needs at least 1 entry");
+}
+
+Test(scenario, document_must_be_a_mapping)
+{
+	fails_once("- a\n- b\n", 1, 1,
+		   "the document must be a mapping with the scenario's keys, "
+		   "not a list");
+}
+
+Test(scenario, empty_document)
+{
+	fails_once("# nothing\n", 1, 1, "the file is empty");
+	fails_once("", 1, 1, "the file is empty");
+}
+
+Test(scenario, one_document_only)
+{
+	fails_once(BASE "---\nscenario: again\n", 22, 1,
+		   "a second YAML document");
+}
+
+Test(scenario, yaml_syntax_errors)
+{
+	fails_once(HEAD "  foo: : bar\n", 2, 6,
+		   "syntax error: mapping values are not allowed in this "
+		   "context");
+	fails_once(BASE "    steps: [{do: revert}\n", 23, 1,
+		   "syntax error: did not find expected ',' or ']' while "
+		   "parsing a flow sequence (started at line 22, column 12)");
+	fails_once("scenario: 'abc\n", 2, 1,
+		   "syntax error: found unexpected end of stream while "
+		   "scanning a quoted scalar (started at line 1, column 11)");
+	fails_once(BASE "    host: *nowhere\n", 22, 11,
+		   "syntax error: found undefined alias");
+	fails_once(HEAD "\tdomain: x\n", 2, 1, "syntax error: found");
+}
+
+Test(scenario, invalid_bytes)
+{
+	static const char bad[] = "scenario: t\xff\n";
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	l.rc = sc_load_buffer("t.yaml", bad, sizeof(bad) - 1, NULL, &l.s,
+			      &l.errs);
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error(&l, 0, 1, 12, "invalid input: invalid leading UTF-8");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(scenario, backslash_names_plain_and_quoted)
+{
+	sc_scenario *s = load_ok(BASE
+				 "objects:\n"
+				 "  - name: o\n"
+				 "    host: srv1\n"
+				 "    owner: CORP\\alice\n"
+				 "    dacl:\n"
+				 "      - allow: 'CORP\\svc-b'\n"
+				 "        access: [read]\n"
+				 "      - allow: \"CORP\\\\alice\"\n"
+				 "        access: [read]\n",
+				 NULL);
+	cr_expect_str_eq(s->objects[0].owner, "CORP\\alice");
+	cr_expect_str_eq(s->objects[0].dacl[0].allow, "CORP\\svc-b");
+	cr_expect_str_eq(s->objects[0].dacl[1].allow, "CORP\\alice");
+	sc_load_free(s);
+}
+
+Test(scenario, buffer_over_one_mib)
+{
+	size_t len = 1024 * 1024 + 1;
+	char *big = malloc(len);
+	cr_assert_not_null(big);
+	memset(big, ' ', len);
+	sc_scenario *s = (sc_scenario *)1;
+	sc_load_errors errs = {0};
+	int rc = sc_load_buffer("big.yaml", big, len, NULL, &s, &errs);
+	cr_expect_eq(rc, SC_ERR_INVAL);
+	cr_expect_null(s);
+	cr_assert_eq(errs.count, 1);
+	cr_expect_eq(errs.items[0].line, 0);
+	cr_expect_not_null(strstr(errs.items[0].message, "1 MiB"));
+	sc_load_errors_free(&errs);
+	free(big);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static char *temp_file(const char *data, size_t len)
+{
+	char *path = strdup("/tmp/test-scenario-XXXXXX");
+	cr_assert_not_null(path);
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+Test(scenario, load_file)
+{
+	char *path = temp_file(full_yaml, strlen(full_yaml));
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_file(path, "cloaking-off", &s, &errs), 0);
+	cr_expect_eq(errs.count, 0);
+	cr_expect_str_eq(s->name, "seed-diagram");
+	cr_expect_eq(s->expect_count, 4);
+	sc_load_free(s);
+	unlink(path);
+	free(path);
+}
+
+Test(scenario, load_file_errors_name_the_file)
+{
+	char *path = temp_file(BASE "bogus: 1\n", strlen(BASE "bogus: 1\n"));
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_file(path, NULL, &s, &errs), SC_ERR_INVAL);
+	cr_assert_eq(errs.count, 1);
+	char buf[512], want[512];
+	sc_load_error_format(&errs.items[0], buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s:22:1: unknown top-level key 'bogus'",
+		 path);
+	cr_expect_eq(strncmp(buf, want, strlen(want)), 0, "'%s'", buf);
+	sc_load_errors_free(&errs);
+	unlink(path);
+	free(path);
+}
+
+Test(scenario, load_file_missing)
+{
+	sc_scenario *s = (sc_scenario *)1;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_file("/nonexistent/x.yaml", NULL, &s, &errs),
+		     SC_ERR_INVAL);
+	cr_expect_null(s);
+	cr_assert_eq(errs.count, 1);
+	char buf[512];
+	sc_load_error_format(&errs.items[0], buf, sizeof(buf));
+	cr_expect_str_eq(buf, "/nonexistent/x.yaml: cannot open: No such "
+			      "file or directory");
+	sc_load_errors_free(&errs);
+}
+
+Test(scenario, load_file_over_one_mib)
+{
+	size_t len = 1024 * 1024 + 10;
+	char *big = malloc(len);
+	cr_assert_not_null(big);
+	memset(big, '#', len);
+	char *path = temp_file(big, len);
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_file(path, NULL, &s, &errs), SC_ERR_INVAL);
+	cr_assert_eq(errs.count, 1);
+	cr_expect_not_null(strstr(errs.items[0].message,
+				  "larger than 1 MiB"));
+	sc_load_errors_free(&errs);
+	unlink(path);
+	free(path);
+	free(big);
+}
+
+Test(scenario, error_format)
+{
+	sc_load_error e = {.file = "f.yaml", .line = 3, .col = 12,
+			   .message = "bad"};
+	char buf[64];
+	sc_load_error_format(&e, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "f.yaml:3:12: bad");
+	e.line = 0;
+	e.col = 0;
+	sc_load_error_format(&e, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "f.yaml: bad");
+	sc_load_errors_free(NULL);
+}
+
+/* ---- reference checks (sc_scenario_validate), at their place --------- */
+
+Test(validate, scenario_and_domain_names_not_empty)
+{
+	fails_once("scenario: ''\n" DOMAIN HOSTS PROCS, 1, 11,
+		   "the scenario name is empty");
+	fails_once(HEAD
+		   "domain:\n"
+		   "  name: ''\n"
+		   "  accounts:\n"
+		   "    - name: alice\n"
+		   "      groups: [Domain Users]\n"
+		   "    - name: svc-b\n" HOSTS PROCS,
+		   3, 9, "the domain name is empty");
+}
+
+Test(validate, account_name_empty)
+{
+	fails_once(HEAD DOMAIN "    - name: ''\n" HOSTS PROCS, 8, 13,
+		   "the account name is empty");
+}
+
+Test(validate, duplicate_account)
+{
+	fails_once(HEAD DOMAIN "    - name: Alice\n" HOSTS PROCS, 8, 13,
+		   "duplicate account 'Alice' (also domain.accounts[0])");
+}
+
+Test(validate, account_sid_malformed)
+{
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"   /* 8 */
+		   "      sid: X-1-5\n"    /* 9 */
+		   HOSTS PROCS, 9, 12, "'X-1-5' is not a SID");
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"
+		   "      sid: S-1-5-\n"
+		   HOSTS PROCS, 9, 12, "'S-1-5-' is not a SID");
+}
+
+Test(validate, delegation_targets_declared)
+{
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"                               /* 8 */
+		   "      allowed_to_delegate_to: [svc-b, svc-x]\n"    /* 9 */
+		   HOSTS PROCS, 9, 39, "unknown account 'svc-x'");
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"
+		   "      allowed_to_act: [nobody]\n"
+		   HOSTS PROCS, 9, 24, "unknown account 'nobody'");
+}
+
+Test(validate, host_name_empty_or_duplicate)
+{
+	fails_once(HEAD DOMAIN HOSTS "  - name: ''\n" PROCS, 11, 11,
+		   "the host name is empty");
+	fails_once(HEAD DOMAIN HOSTS "  - name: ws1\n" PROCS, 11, 11,
+		   "duplicate host 'ws1' (also hosts[0])");
+}
+
+Test(validate, rights)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"                        /* 11 */
+		   "      - privilege: ''\n"              /* 12 */
+		   "        holders: []\n" PROCS,
+		   12, 20, "the privilege name is empty");
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"                                 /* 11 */
+		   "      - privilege: SeImpersonatePrivilege\n"   /* 12 */
+		   "        holders: [SERVICE]\n"                  /* 13 */
+		   "      - privilege: seimpersonateprivilege\n"   /* 14 */
+		   "        holders: []\n" PROCS,
+		   14, 20,
+		   "'seimpersonateprivilege' is assigned twice on host 'srv1' "
+		   "(also rights[0])");
+}
+
+Test(validate, rights_holders_known)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"                                  /* 11 */
+		   "      - privilege: SeImpersonatePrivilege\n"    /* 12 */
+		   "        holders: [SERVICE, Domain Users, CORP\\alice, "
+		   "BUILTIN\\Administrators, S-1-5-32-544, Nobody]\n" /* 13 */
+		   PROCS, 13, 92, "unknown principal 'Nobody'");
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"
+		   "      - privilege: SeTcbPrivilege\n"
+		   "        holders: [OTHER\\alice]\n"
+		   PROCS, 13, 19, "unknown principal 'OTHER\\alice'");
+}
+
+Test(validate, process_names)
+{
+	fails_once(BASE
+		   "  - name: ''\n"        /* 22 */
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "the process name is empty");
+	fails_once(BASE
+		   "  - name: X->Y\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "process name 'X->Y' contains '->', '#' or '='");
+	fails_once(BASE
+		   "  - name: A\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "duplicate process 'A' (also processes[0])");
+}
+
+Test(validate, process_host_declared)
+{
+	fails_once(BASE
+		   "  - name: C\n"          /* 22 */
+		   "    host: nohost\n"     /* 23 */
+		   "    account: alice\n",
+		   23, 11, "unknown host 'nohost' (declared hosts: ws1, srv1)");
+	fails_once(BASE
+		   "  - name: C\n"
+		   "    host: ''\n"
+		   "    account: alice\n",
+		   23, 11, "the host is empty");
+}
+
+Test(validate, process_account_declared)
+{
+	fails_once(BASE
+		   "  - name: C\n"          /* 22 */
+		   "    host: ws1\n"        /* 23 */
+		   "    account: mallory\n", /* 24 */
+		   24, 14,
+		   "unknown account 'mallory' (declared accounts: alice, svc-b; "
+		   "or LOCAL SERVICE, NETWORK SERVICE, SYSTEM)");
+	fails_once(BASE
+		   "  - name: C\n"
+		   "    host: ws1\n"
+		   "    account: OTHER\\alice\n",
+		   24, 14, "unknown account 'OTHER\\alice'");
+}
+
+Test(validate, well_known_and_qualified_accounts_are_fine)
+{
+	sc_scenario *s = load_ok(BASE
+				 "  - name: C\n"
+				 "    host: ws1\n"
+				 "    account: local service\n"
+				 "  - name: D\n"
+				 "    host: ws1\n"
+				 "    account: NT AUTHORITY\\NETWORK SERVICE\n"
+				 "  - name: E\n"
+				 "    host: ws1\n"
+				 "    account: SYSTEM\n"
+				 "  - name: F\n"
+				 "    host: ws1\n"
+				 "    account: corp\\ALICE\n",
+				 NULL);
+	cr_expect_eq(s->processes_count, 6);
+	sc_load_free(s);
+}
+
+Test(validate, blanket_identity_declared)
+{
+	fails_once(BASE
+		   "    blanket:\n"             /* 22 */
+		   "      identity: mallory\n",  /* 23 */
+		   23, 17, "unknown account 'mallory'");
+	fails_once(BASE
+		   "    steps:\n"                          /* 22 */
+		   "      - do: call\n"                    /* 23 */
+		   "        to: A\n"                       /* 24 */
+		   "        blanket: {identity: mallory}\n", /* 25 */
+		   25, 29, "unknown account 'mallory'");
+}
+
+Test(validate, call_needs_a_target)
+{
+	fails_once(BASE
+		   "    steps:\n"           /* 22 */
+		   "      - do: call\n",    /* 23 */
+		   23, 9, "step 'call' needs 'to'");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: set_blanket\n",
+		   23, 9, "step 'set_blanket' needs 'to'");
+}
+
+Test(validate, call_to_an_undeclared_process)
+{
+	fails_once(BASE
+		   "    steps:\n"           /* 22 */
+		   "      - do: call\n"     /* 23 */
+		   "        to: Z\n",       /* 24 */
+		   24, 13, "unknown process 'Z' (declared processes: A, B)");
+}
+
+Test(validate, call_to_itself)
+{
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: call\n"
+		   "        to: B\n",
+		   24, 13, "step 'call' of process 'B' targets itself");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: set_blanket\n"
+		   "        to: B\n",
+		   24, 13, "step 'set_blanket' of process 'B' targets itself");
+}
+
+Test(validate, open_needs_an_object)
+{
+	fails_once(BASE
+		   "    steps:\n"                /* 22 */
+		   "      - do: open\n"          /* 23 */
+		   "        access: [read]\n",
+		   23, 9, "step 'open' needs 'object'");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: access_check\n",
+		   23, 9, "step 'access_check' needs 'object'");
+}
+
+Test(validate, object_on_the_process_host)
+{
+	/* B runs on srv1; the only report is on ws1. */
+	fails_once(BASE
+		   "    steps:\n"                /* 22 */
+		   "      - do: open\n"          /* 23 */
+		   "        object: report\n"    /* 24 */
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: ws1\n"
+		   "    owner: alice\n",
+		   24, 17,
+		   "object 'report' is on host 'ws1', not on 'srv1' where "
+		   "process 'B' runs");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: access_check\n"
+		   "        object: report\n",
+		   24, 17, "unknown object 'report' (no object of that name on "
+			   "host 'srv1')");
+}
+
+Test(validate, step_access_names)
+{
+	fails_once(BASE
+		   "    steps:\n"                             /* 22 */
+		   "      - do: access_check\n"               /* 23 */
+		   "        object: report\n"                 /* 24 */
+		   "        access: [read, frobnicate]\n"     /* 25 */
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n",
+		   25, 24,
+		   "unknown access right 'frobnicate' (expected one of: read, "
+		   "write, execute, all, delete, read_control, write_dac, "
+		   "write_owner, maximum_allowed, read_data, write_data)");
+}
+
+Test(validate, every_right_name_is_accepted)
+{
+	sc_scenario *s = load_ok(BASE
+				 "    steps:\n"
+				 "      - do: open\n"
+				 "        object: report\n"
+				 "        access: [READ, write, execute, all, "
+				 "delete, read_control, write_dac, write_owner, "
+				 "maximum_allowed, read_data, write_data]\n"
+				 "objects:\n"
+				 "  - name: report\n"
+				 "    host: srv1\n"
+				 "    owner: svc-b\n",
+				 NULL);
+	cr_expect_eq(s->processes[1].steps[0].access_count, 11);
+	sc_load_free(s);
+}
+
+Test(validate, fields_a_step_does_not_use)
+{
+	struct loaded l = load_fails(BASE
+				     "    steps:\n"                    /* 22 */
+				     "      - do: revert\n"            /* 23 */
+				     "        to: A\n"                 /* 24 */
+				     "      - do: call\n"              /* 25 */
+				     "        to: A\n"                 /* 26 */
+				     "        object: report\n"        /* 27 */
+				     "      - do: sleep\n"             /* 28 */
+				     "        access: [read]\n"        /* 29 */
+				     "      - do: impersonate\n"       /* 30 */
+				     "        blanket: {level: delegate}\n" /* 31 */
+				     "      - do: query_level\n"       /* 32 */
+				     "        ms: 5\n",                /* 33 */
+				     NULL, 5);
+	assert_error(&l, 0, 24, 13, "'to' is not used by step 'revert'");
+	assert_error(&l, 1, 27, 17, "'object' is not used by step 'call'");
+	assert_error(&l, 2, 29, 17, "'access' is not used by step 'sleep'");
+	assert_error(&l, 3, 31, 18,
+		     "'blanket' is not used by step 'impersonate'");
+	assert_error(&l, 4, 33, 13, "'ms' is not used by step 'query_level'");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(validate, step_ids)
+{
+	fails_once(BASE
+		   "    steps:\n"             /* 22 */
+		   "      - do: revert\n"     /* 23 */
+		   "        id: a-call\n",    /* 24 */
+		   24, 13, "duplicate step id 'a-call' (also processes[0].steps[0])");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: revert\n"
+		   "        id: ''\n",
+		   24, 13, "the step id is empty");
+}
+
+Test(validate, object_names_and_hosts)
+{
+	fails_once(BASE
+		   "objects:\n"             /* 22 */
+		   "  - name: ''\n"         /* 23 */
+		   "    host: srv1\n"
+		   "    owner: svc-b\n",
+		   23, 11, "the object name is empty");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: nohost\n"     /* 24 */
+		   "    owner: svc-b\n",
+		   24, 11, "unknown host 'nohost'");
+	fails_once(BASE OBJECT
+		   "  - name: report\n"      /* 29 */
+		   "    host: srv1\n"
+		   "    owner: svc-b\n",
+		   29, 11, "duplicate object 'report' on host 'srv1' (also "
+			   "objects[0])");
+}
+
+Test(validate, same_object_name_on_two_hosts_is_fine)
+{
+	sc_scenario *s = load_ok(BASE OBJECT
+				 "  - name: report\n"
+				 "    host: ws1\n"
+				 "    owner: alice\n",
+				 NULL);
+	cr_expect_eq(s->objects_count, 2);
+	sc_load_free(s);
+}
+
+Test(validate, object_owner_known)
+{
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: nobody\n",     /* 25 */
+		   25, 12, "unknown principal 'nobody'");
+}
+
+Test(validate, null_dacl_with_entries)
+{
+	fails_once(BASE
+		   "objects:\n"                /* 22 */
+		   "  - name: report\n"        /* 23 */
+		   "    host: srv1\n"          /* 24 */
+		   "    owner: svc-b\n"        /* 25 */
+		   "    null_dacl: true\n"     /* 26 */
+		   "    dacl:\n"               /* 27 */
+		   "      - allow: alice\n"    /* 28 */
+		   "        access: [read]\n",
+		   28, 7, "null_dacl is true but dacl has 1 entry");
+}
+
+Test(validate, ace_allow_xor_deny)
+{
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n"
+		   "    dacl:\n"                /* 26 */
+		   "      - allow: alice\n"     /* 27 */
+		   "        deny: svc-b\n"
+		   "        access: [read]\n",
+		   27, 9, "an ACE has both 'allow' and 'deny'");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n"
+		   "    dacl:\n"
+		   "      - access: [read]\n",  /* 27 */
+		   27, 9, "an ACE needs 'allow' or 'deny'");
+}
+
+Test(validate, ace_principal_and_access)
+{
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n"
+		   "    dacl:\n"
+		   "      - deny: nobody\n"     /* 27 */
+		   "        access: [read]\n",
+		   27, 15, "unknown principal 'nobody'");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n"
+		   "    dacl:\n"
+		   "      - allow: Everyone\n"
+		   "        access: []\n",      /* 28 */
+		   28, 17, "an ACE needs at least one access right");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n"
+		   "    dacl:\n"
+		   "      - allow: Authenticated Users\n"
+		   "        access: [raed]\n",  /* 28 */
+		   28, 18, "unknown access right 'raed'");
+}
+
+Test(validate, settings_double_hop_status)
+{
+	fails_once(BASE
+		   "settings:\n"                    /* 22 */
+		   "  double_hop_status: DENIED\n", /* 23 */
+		   23, 22,
+		   "invalid status 'DENIED' (expected one of: OK, ACCESS_DENIED, "
+		   "BAD_IMPERSONATION_LEVEL");
+}
+
+Test(validate, expectation_needs_one_of_hop_or_step)
+{
+	fails_once(BASE
+		   "expect:\n"             /* 22 */
+		   "  - status: OK\n",     /* 23 */
+		   23, 5, "an expectation needs 'hop' or 'step'");
+	fails_once(BASE
+		   "expect:\n"
+		   "  - hop: A->B\n"
+		   "    step: a-call\n",
+		   23, 5, "an expectation has both 'hop' and 'step'");
+}
+
+Test(validate, hop_syntax)
+{
+	struct loaded l = load_fails(BASE
+				     "expect:\n"             /* 22 */
+				     "  - hop: A-B\n"        /* 23 */
+				     "  - hop: A->B#0\n"     /* 24 */
+				     "  - hop: A->B#x\n"     /* 25 */
+				     "  - hop: ->B\n"        /* 26 */
+				     "  - hop: A->\n",       /* 27 */
+				     NULL, 5);
+	assert_error(&l, 0, 23, 10, "'A-B' is not a hop (expected FROM->TO "
+				    "or FROM->TO#N");
+	assert_error(&l, 1, 24, 10, "'A->B#0' is not a hop");
+	assert_error(&l, 2, 25, 10, "'A->B#x' is not a hop");
+	assert_error(&l, 3, 26, 10, "'->B' is not a hop");
+	assert_error(&l, 4, 27, 10, "'A->' is not a hop");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(validate, hop_processes_declared_and_calling)
+{
+	fails_once(BASE
+		   "expect:\n"
+		   "  - hop: A->Z\n",      /* 23 */
+		   23, 10, "unknown process 'Z' in hop 'A->Z'");
+	fails_once(BASE
+		   "expect:\n"
+		   "  - hop: Q->B#3\n",
+		   23, 10, "unknown process 'Q' in hop 'Q->B#3'");
+	fails_once(BASE
+		   "expect:\n"
+		   "  - hop: B->A\n",
+		   23, 10, "hop 'B->A' cannot happen: no call step of process "
+			   "'B' goes to 'A'");
+}
+
+Test(validate, expectation_step_declared)
+{
+	fails_once(BASE
+		   "expect:\n"
+		   "  - step: nope\n",     /* 23 */
+		   23, 11, "no step has id 'nope'");
+}
+
+Test(validate, expectation_level_status_rules_granted)
+{
+	struct loaded l = load_fails(BASE
+				     "expect:\n"                  /* 22 */
+				     "  - step: a-call\n"         /* 23 */
+				     "    level: impersonat\n"    /* 24 */
+				     "    status: DENIED\n"       /* 25 */
+				     "    warning: P\n"           /* 26 */
+				     "    rule: 2C\n"             /* 27 */
+				     "    granted: read|wirte\n"  /* 28 */
+				     "  - hop: A->B\n"            /* 29 */
+				     "    granted: read||write\n", /* 30 */
+				     NULL, 6);
+	assert_error(&l, 0, 24, 12, "invalid level 'impersonat' (expected one "
+				    "of: default, anonymous, identify, "
+				    "impersonate, delegate)");
+	assert_error(&l, 1, 25, 13, "invalid status 'DENIED'");
+	assert_error(&l, 2, 26, 14, "'P' is not a rule id");
+	assert_error(&l, 3, 27, 11, "'2C' is not a rule id");
+	assert_error(&l, 4, 28, 14, "'read|wirte' is not a '|'-joined list");
+	assert_error(&l, 5, 30, 14, "'read||write' is not");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(validate, expectation_values_are_case_insensitive)
+{
+	sc_scenario *s = load_ok(BASE
+				 "expect:\n"
+				 "  - step: a-call\n"
+				 "    level: Impersonate\n"
+				 "    status: access_denied\n"
+				 "    warning: p2\n"
+				 "    rule: T10\n"
+				 "    granted: READ|write_dac\n",
+				 NULL);
+	sc_load_free(s);
+}
+
+Test(validate, variant_names)
+{
+	fails_once(BASE
+		   "variants:\n"           /* 22 */
+		   "  - name: ''\n",       /* 23 */
+		   23, 11, "the variant name is empty");
+	fails_once(BASE
+		   "variants:\n"
+		   "  - name: v\n"
+		   "  - name: v\n",        /* 24 */
+		   24, 11, "duplicate variant 'v' (also variants[0])");
+}
+
+Test(validate, variant_set_entries_checked_without_the_variant)
+{
+	struct loaded l = load_fails(BASE
+				     "variants:\n"                  /* 22 */
+				     "  - name: v\n"                /* 23 */
+				     "    set: [B.levle=impersonate, Z.level=delegate, "
+				     "B.level=impersonat, alice.sensitive=maybe]\n",
+				     NULL, 4);
+	assert_error(&l, 0, 24, 11, "unknown key 'B.levle'");
+	assert_error(&l, 1, 24, 32, "unknown process 'Z' in 'Z.level'");
+	assert_error(&l, 2, 24, 50, "invalid value 'impersonat' for 'B.level'");
+	assert_error(&l, 3, 24, 70, "invalid value 'maybe' for "
+				    "'alice.sensitive' (expected true or "
+				    "false)");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(validate, variant_expectations_checked)
+{
+	fails_once(BASE
+		   "variants:\n"
+		   "  - name: v\n"
+		   "    expect:\n"
+		   "      - hop: A->Q\n",   /* 25 */
+		   25, 14, "unknown process 'Q' in hop 'A->Q'");
+}
+
+/* The path strings themselves, and the count. */
+struct collected {
+	char paths[16][160];
+	char msgs[16][640];
+	unsigned n;
+};
+
+static void collect(void *user, const char *path, const char *msg)
+{
+	struct collected *c = user;
+	if (c->n < 16) {
+		snprintf(c->paths[c->n], sizeof(c->paths[0]), "%s", path);
+		snprintf(c->msgs[c->n], sizeof(c->msgs[0]), "%s", msg);
+	}
+	c->n++;
+}
+
+Test(validate, reports_key_paths)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	struct collected c = {.n = 0};
+
+	free(s->processes[1].host);
+	s->processes[1].host = strdup("nohost");
+	free(s->processes[2].steps[0].object);
+	s->processes[2].steps[0].object = NULL;
+	free(s->variants[0].expect[0].hop);
+	s->variants[0].expect[0].hop = strdup("B=>C");
+	cr_expect_eq(sc_scenario_validate(s, collect, &c), 3);
+	cr_assert_eq(c.n, 3);
+	cr_expect_str_eq(c.paths[0], "processes[1].host");
+	cr_expect_str_eq(c.paths[1], "processes[2].steps[0].object");
+	cr_expect_str_eq(c.paths[2], "variants[0].expect[0].hop");
+	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 3,
+		     "counts without a callback");
+	cr_expect_eq(sc_scenario_validate(NULL, NULL, NULL), 1);
+	sc_load_free(s);
+}
+
+/* ---- variants --------------------------------------------------------- */
+
+Test(variant, set_applied_and_expectations_appended)
+{
+	sc_scenario *s = load_ok(full_yaml, "cloaking-off");
+
+	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_NONE);
+	cr_expect(!s->domain.accounts[1].sensitive);
+	cr_assert_eq(s->expect_count, 4);
+	cr_expect_str_eq(s->expect[0].hop, "B->C");
+	cr_expect_str_eq(s->expect[0].presented, "CORP\\alice");
+	cr_expect_str_eq(s->expect[2].step, "c-open");
+	cr_expect_str_eq(s->expect[3].hop, "B->C");
+	cr_expect_str_eq(s->expect[3].presented, "CORP\\svc-b");
+	cr_expect_str_eq(s->expect[3].rule, "C2");
+	cr_expect_null(s->expect[3].status);
+	cr_expect_neq(s->expect[3].hop, s->variants[0].expect[0].hop,
+		      "appended expectations are copies");
+	sc_load_free(s);
+}
+
+Test(variant, without_sets_or_expectations)
+{
+	sc_scenario *s = load_ok(full_yaml, "empty");
+	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_DYNAMIC);
+	cr_expect_eq(s->expect_count, 3);
+	sc_load_free(s);
+}
+
+Test(variant, unknown_variant)
+{
+	/* The "variants:" key of full_yaml is on line 105. */
+	struct loaded l = load_fails(full_yaml, "cloaking-of", 1);
+	assert_error(&l, 0, 105, 1,
+		     "unknown variant 'cloaking-of' (variants: cloaking-off, "
+		     "empty)");
+	sc_load_errors_free(&l.errs);
+
+	l = load_fails(BASE, "anything", 1);
+	assert_error(&l, 0, 1, 1,
+		     "unknown variant 'anything' (the scenario has no "
+		     "variants)");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(variant, bad_set_entry)
+{
+	struct loaded l = load_fails(BASE
+				     "variants:\n"               /* 22 */
+				     "  - name: v\n"             /* 23 */
+				     "    set:\n"                /* 24 */
+				     "      - B.level=delegate\n" /* 25 */
+				     "      - B.host=srv9\n",    /* 26 */
+				     "v", 1);
+	assert_error(&l, 0, 26, 9,
+		     "invalid value 'srv9' for 'B.host': no such host "
+		     "(declared hosts: ws1, srv1)");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(variant, rechecked_after_the_sets)
+{
+	/* Moving B to ws1 leaves its open step without a local object. */
+	const char *yaml = BASE
+		"    steps:\n"                   /* 22 */
+		"      - do: open\n"             /* 23 */
+		"        object: report\n"       /* 24 */
+		OBJECT                           /* 25-31 */
+		"variants:\n"
+		"  - name: move-b\n"
+		"    set: [B.host=ws1]\n";
+	sc_scenario *s = load_ok(yaml, NULL);
+	sc_load_free(s);
+
+	struct loaded l = load_fails(yaml, "move-b", 1);
+	assert_error(&l, 0, 24, 17,
+		     "object 'report' is on host 'srv1', not on 'ws1' where "
+		     "process 'B' runs: a process opens only local objects "
+		     "(with variant 'move-b')");
+	sc_load_errors_free(&l.errs);
+}
+
+/* ---- sc_scenario_set -------------------------------------------------- */
+
+static void set_ok(sc_scenario *s, const char *assignment)
+{
+	char err[512] = "";
+	int rc = sc_scenario_set(s, assignment, err, sizeof(err));
+	cr_assert_eq(rc, 0, "'%s': %s", assignment, err);
+}
+
+static void set_fails(sc_scenario *s, const char *assignment,
+		      const char *fragment)
+{
+	char err[1024] = "";
+	int rc = sc_scenario_set(s, assignment, err, sizeof(err));
+	cr_assert_eq(rc, SC_ERR_INVAL, "'%s' should fail", assignment);
+	cr_expect_not_null(strstr(err, fragment), "'%s' does not contain '%s'",
+			   err, fragment);
+}
+
+Test(set, process_keys)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	const sc_process_def *b = &s->processes[1];
+
+	set_ok(s, "B.level=delegate");
+	cr_expect_eq(b->blanket.level, SC_LEVEL_DELEGATE);
+	set_ok(s, "B.cloaking=static");
+	cr_expect_eq(b->blanket.cloaking, SC_CLOAK_STATIC);
+	set_ok(s, "B.authn=integrity");
+	cr_expect_eq(b->blanket.authn, SC_AUTHN_INTEGRITY);
+	set_ok(s, "B.package=ntlm");
+	cr_expect_eq(b->blanket.package, SC_PACKAGE_NTLM);
+	set_ok(s, "B.host=srv2");
+	cr_expect_str_eq(b->host, "srv2");
+	set_ok(s, "B.account=bob");
+	cr_expect_str_eq(b->account, "bob");
+	set_ok(s, "B.account=NETWORK SERVICE");
+	cr_expect_str_eq(b->account, "NETWORK SERVICE");
+	set_ok(s, "B.account=CORP\\alice");
+	cr_expect_str_eq(b->account, "CORP\\alice");
+	set_ok(s, "B.started_by=batch");
+	cr_expect_eq(b->started_by, SC_START_BATCH);
+	set_ok(s, "B.server_authn=none");
+	cr_expect_eq(b->server_authn, SC_AUTHN_NONE);
+	set_ok(s, "B.transport=pipe");
+	cr_expect_eq(b->blanket.transport, SC_TRANSPORT_PIPE);
+	set_ok(s, " B.level = Impersonate ");
+	cr_expect_eq(b->blanket.level, SC_LEVEL_IMPERSONATE);
+	cr_expect_eq(s->processes[0].blanket.level, SC_LEVEL_IMPERSONATE,
+		     "other processes untouched");
+	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 0);
+	sc_load_free(s);
+}
+
+Test(set, account_keys)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	const sc_account_def *a = &s->domain.accounts[0];
+
+	set_ok(s, "alice.sensitive=true");
+	cr_expect(a->sensitive);
+	set_ok(s, "ALICE.trusted_for_delegation=TRUE");
+	cr_expect(a->trusted_for_delegation);
+	set_ok(s, "CORP\\alice.trusted_to_auth_for_delegation=true");
+	cr_expect(a->trusted_to_auth_for_delegation);
+	set_ok(s, "alice.sensitive=false");
+	cr_expect(!a->sensitive);
+	sc_load_free(s);
+}
+
+Test(set, host_keys)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	set_ok(s, "ws1.workgroup=false");
+	cr_expect(!s->hosts[0].workgroup);
+	set_ok(s, "srv1.workgroup=true");
+	cr_expect(s->hosts[1].workgroup);
+	set_ok(s, "ws1.default_level=anonymous");
+	cr_expect_eq(s->hosts[0].default_level, SC_LEVEL_ANONYMOUS);
+	sc_load_free(s);
+}
+
+Test(set, dotted_host_names)
+{
+	sc_scenario *s = load_ok(HEAD DOMAIN HOSTS
+				 "  - name: ws1.corp.example\n" PROCS,
+				 NULL);
+	set_ok(s, "ws1.corp.example.default_level=delegate");
+	cr_expect_eq(s->hosts[2].default_level, SC_LEVEL_DELEGATE);
+	cr_expect_eq(s->hosts[0].default_level, SC_LEVEL_DEFAULT);
+	set_ok(s, "B.host=ws1.corp.example");
+	cr_expect_str_eq(s->processes[1].host, "ws1.corp.example");
+	sc_load_free(s);
+}
+
+Test(set, settings_keys)
+{
+	sc_scenario *s = load_ok(BASE, NULL);
+	set_ok(s, "settings.double_hop_status=bad_impersonation_level");
+	cr_expect_str_eq(s->settings.double_hop_status,
+			 "BAD_IMPERSONATION_LEVEL", "canonical spelling");
+	set_ok(s, "settings.double_hop_status=ACCESS_DENIED");
+	cr_expect_str_eq(s->settings.double_hop_status, "ACCESS_DENIED");
+	set_ok(s, "settings.allow_primary_from_identify=true");
+	cr_expect(s->settings.allow_primary_from_identify);
+	set_ok(s, "settings.allow_primary_from_identify=false");
+	cr_expect(!s->settings.allow_primary_from_identify);
+	sc_load_free(s);
+}
+
+Test(set, errors)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+
+	set_fails(s, "B.level", "'B.level' is not KEY=VALUE");
+	set_fails(s, "level=delegate", "unknown key 'level'");
+	set_fails(s, "B.colour=red", "unknown key 'B.colour' (keys: "
+				     "PROC.level|cloaking");
+	set_fails(s, "settings.level=delegate", "unknown key 'settings.level'");
+	set_fails(s, "B.=x", "unknown key 'B.'");
+	set_fails(s, "Z.level=delegate", "unknown process 'Z' in 'Z.level'");
+	set_fails(s, "b.level=delegate", "unknown process 'b'");
+	set_fails(s, "mallory.sensitive=true", "unknown account 'mallory'");
+	set_fails(s, "nohost.workgroup=true", "unknown host 'nohost'");
+	set_fails(s, "B.level=impersonat",
+		  "invalid value 'impersonat' for 'B.level' (expected one of: "
+		  "default, anonymous, identify, impersonate, delegate)");
+	set_fails(s, "B.cloaking=off", "expected one of: none, static, "
+				       "dynamic, both");
+	set_fails(s, "B.authn=high", "expected one of: default, none, "
+				     "connect, call, packet, integrity, "
+				     "privacy");
+	set_fails(s, "B.package=ssl", "expected one of: default, kerberos, "
+				      "ntlm, schannel");
+	set_fails(s, "B.started_by=scm", "expected one of: interactive, "
+					 "service, com, batch");
+	set_fails(s, "B.server_authn=", "invalid value '' for "
+					"'B.server_authn'");
+	set_fails(s, "B.transport=tcp", "expected one of: com, pipe");
+	set_fails(s, "B.host=srv9", "no such host (declared hosts: ws1, srv1, "
+				    "srv2)");
+	set_fails(s, "B.account=mallory", "not a declared account");
+	set_fails(s, "B.account=", "not a declared account");
+	set_fails(s, "alice.sensitive=yes", "expected true or false");
+	set_fails(s, "ws1.workgroup=1", "expected true or false");
+	set_fails(s, "ws1.default_level=max", "for 'ws1.default_level'");
+	set_fails(s, "settings.double_hop_status=DENIED",
+		  "invalid value 'DENIED' for 'settings.double_hop_status' "
+		  "(expected one of: OK, ACCESS_DENIED");
+	set_fails(s, "settings.allow_primary_from_identify=no",
+		  "expected true or false");
+
+	/* Nothing changed. */
+	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_DEFAULT);
+	cr_expect_str_eq(s->processes[1].host, "srv1");
+	cr_expect_str_eq(s->settings.double_hop_status,
+			 "BAD_IMPERSONATION_LEVEL");
+
+	char small[8];
+	cr_expect_eq(sc_scenario_set(s, "Z.level=x", small, sizeof(small)),
+		     SC_ERR_INVAL);
+	cr_expect_eq(strlen(small), sizeof(small) - 1, "truncated, terminated");
+	cr_expect_eq(sc_scenario_set(s, "Z.level=x", NULL, 0), SC_ERR_INVAL);
+	cr_expect_eq(sc_scenario_set(NULL, "B.level=x", NULL, 0),
+		     SC_ERR_INVAL);
+	cr_expect_eq(sc_scenario_set(s, NULL, NULL, 0), SC_ERR_INVAL);
+	sc_load_free(s);
+}
+
+/* ---- the documented example ------------------------------------------- */
+
+Test(docs, complete_example_loads)
+{
+	const char *root = getenv("CLOAKROOM_SOURCE");
+	if (!root)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/scenario-format.md", root);
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "cannot open %s", path);
+	static char md[256 * 1024];
+	size_t n = fread(md, 1, sizeof(md) - 1, f);
+	fclose(f);
+	md[n] = '\0';
+
+	/* The first ```yaml block that starts with "scenario:". */
+	const char *start = strstr(md, "```yaml\nscenario:");
+	cr_assert_not_null(start, "no complete example in %s", path);
+	start += strlen("```yaml\n");
+	const char *end = strstr(start, "\n```");
+	cr_assert_not_null(end);
+	size_t len = (size_t)(end - start) + 1;
+
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	int rc = sc_load_buffer("example.yaml", start, len, NULL, &s, &errs);
+	dump(&errs);
+	cr_assert_eq(rc, 0, "the documented example must load");
+	for (unsigned v = 0; v < s->variants_count; v++) {
+		sc_scenario *sv = NULL;
+		rc = sc_load_buffer("example.yaml", start, len,
+				    s->variants[v].name, &sv, &errs);
+		dump(&errs);
+		cr_expect_eq(rc, 0, "variant %s", s->variants[v].name);
+		sc_load_free(sv);
+	}
+	sc_load_free(s);
+	sc_load_errors_free(&errs);
+}

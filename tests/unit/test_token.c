@@ -1,0 +1,333 @@
+/* test_token.c: unit tests of the token operations, named by rule id:
+ * T1 (query level), T2 (duplicate, both policy settings), T3 (impersonate
+ * self), L1 (the anonymous token). Model only: no I/O beyond Criterion. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sc_token.h"
+
+#define ALICE_SID "S-1-5-21-1-2-3-1000"
+
+static sc_token *alice(sc_token_type type, sc_level level)
+{
+	sc_token *t = sc_token_new(type);
+	cr_assert_not_null(t);
+	cr_assert_eq(sc_token_set_user(t, ALICE_SID, "CORP\\alice"), 0);
+	cr_assert_eq(sc_token_add_group(t, SC_SID_EVERYONE, "Everyone",
+					SC_GROUP_ENABLED), 0);
+	cr_assert_eq(sc_token_add_group(t, SC_SID_USERS, "BUILTIN\\Users",
+					SC_GROUP_ENABLED), 0);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_IMPERSONATE, true), 0);
+	cr_assert_eq(sc_token_set_origin_host(t, "ws1"), 0);
+	sc_token_set_session(t, 42);
+	if (type == SC_TOKEN_IMPERSONATION)
+		sc_token_set_level(t, level);
+	return t;
+}
+
+/* The last note must name rule and contain every needle. */
+static void assert_last_note(const sc_log *log, const char *rule,
+			     const char *needle)
+{
+	cr_assert_gt(log->count, 0);
+	const sc_note *n = &log->notes[log->count - 1];
+	cr_assert_str_eq(n->rule, rule);
+	if (needle)
+		cr_assert_not_null(strstr(n->text, needle), "note: %s",
+				   n->text);
+}
+
+Test(T1, primary_token_has_no_level)
+{
+	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_log log;
+	sc_log_init(&log);
+	sc_level l = SC_LEVEL_DELEGATE;
+	cr_assert_eq(sc_token_query_level(t, &l, &log), SC_INVALID_PARAMETER);
+	cr_assert_eq(l, SC_LEVEL_DELEGATE, "out untouched on failure");
+	assert_last_note(&log, "T1", "primary");
+	sc_log_free(&log);
+	sc_token_free(t);
+}
+
+Test(T1, impersonation_token_reports_its_level)
+{
+	for (sc_level l = SC_LEVEL_ANONYMOUS; l <= SC_LEVEL_DELEGATE; l++) {
+		sc_token *t = alice(SC_TOKEN_IMPERSONATION, l);
+		sc_log log;
+		sc_log_init(&log);
+		sc_level got = SC_LEVEL_DEFAULT;
+		cr_assert_eq(sc_token_query_level(t, &got, &log), SC_OK);
+		cr_assert_eq(got, l);
+		assert_last_note(&log, "T1", sc_level_name(l));
+		sc_log_free(&log);
+		sc_token_free(t);
+	}
+}
+
+Test(T1, log_may_be_null)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+	sc_level got;
+	cr_assert_eq(sc_token_query_level(t, &got, NULL), SC_OK);
+	cr_assert_eq(got, SC_LEVEL_IDENTIFY);
+	sc_token_free(t);
+}
+
+Test(T2, copy_at_or_below_source_level)
+{
+	sc_token *src = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+	for (sc_level l = SC_LEVEL_ANONYMOUS; l <= SC_LEVEL_IMPERSONATE; l++) {
+		sc_log log;
+		sc_log_init(&log);
+		sc_token *c = NULL;
+		cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_IMPERSONATION, l,
+						NULL, &c, &log),
+			     SC_OK);
+		cr_assert_not_null(c);
+		cr_assert_eq(sc_token_type_of(c), SC_TOKEN_IMPERSONATION);
+		cr_assert_eq(sc_token_level_raw(c), l);
+		cr_assert_str_eq(sc_token_user_sid(c), ALICE_SID);
+		cr_assert_eq(sc_token_group_count(c), 2);
+		cr_assert(sc_token_privilege_enabled(c, SC_PRIV_IMPERSONATE));
+		cr_assert_eq(sc_token_session(c), 42);
+		assert_last_note(&log, "T2", "duplicated");
+		sc_token_free(c);
+		sc_log_free(&log);
+	}
+	sc_token_free(src);
+}
+
+Test(T2, copy_above_source_level_fails)
+{
+	sc_token *src = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+	sc_log log;
+	sc_log_init(&log);
+	sc_token *c = (sc_token *)1;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_IMPERSONATE, NULL, &c, &log),
+		     SC_BAD_IMPERSONATION_LEVEL);
+	cr_assert_null(c);
+	assert_last_note(&log, "T2", "BAD_IMPERSONATION_LEVEL");
+	sc_log_free(&log);
+	sc_token_free(src);
+}
+
+Test(T2, primary_source_counts_as_highest_level)
+{
+	sc_token *src = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_token *c = NULL;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_DELEGATE, NULL, &c, NULL),
+		     SC_OK);
+	cr_assert_eq(sc_token_level_raw(c), SC_LEVEL_DELEGATE);
+	sc_token_free(c);
+	sc_token_free(src);
+}
+
+Test(T2, impersonation_copy_needs_a_level)
+{
+	sc_token *src = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_token *c = NULL;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_DEFAULT, NULL, &c, NULL),
+		     SC_INVALID_PARAMETER);
+	cr_assert_null(c);
+	sc_token_free(src);
+}
+
+Test(T2, primary_from_impersonate_token_is_allowed)
+{
+	sc_token *src = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+	sc_token *c = NULL;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_PRIMARY,
+					SC_LEVEL_DEFAULT, NULL, &c, NULL),
+		     SC_OK);
+	cr_assert_eq(sc_token_type_of(c), SC_TOKEN_PRIMARY);
+	sc_level l;
+	cr_assert_eq(sc_token_query_level(c, &l, NULL), SC_INVALID_PARAMETER);
+	sc_token_free(c);
+	sc_token_free(src);
+}
+
+Test(T2, primary_from_identify_fails_by_default)
+{
+	sc_token_policy deflt = { .allow_primary_from_identify = false };
+	for (sc_level l = SC_LEVEL_ANONYMOUS; l <= SC_LEVEL_IDENTIFY; l++) {
+		sc_token *src = alice(SC_TOKEN_IMPERSONATION, l);
+		sc_log log;
+		sc_log_init(&log);
+		sc_token *c = NULL;
+		cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_PRIMARY,
+						SC_LEVEL_DEFAULT, &deflt, &c,
+						&log),
+			     SC_BAD_IMPERSONATION_LEVEL);
+		cr_assert_null(c);
+		assert_last_note(&log, "T2",
+				 "allow_primary_from_identify=false");
+		/* A NULL policy means the same defaults. */
+		cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_PRIMARY,
+						SC_LEVEL_DEFAULT, NULL, &c,
+						NULL),
+			     SC_BAD_IMPERSONATION_LEVEL);
+		sc_log_free(&log);
+		sc_token_free(src);
+	}
+}
+
+Test(T2, primary_from_identify_allowed_by_setting)
+{
+	sc_token_policy allow = { .allow_primary_from_identify = true };
+	sc_token *src = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+	sc_log log;
+	sc_log_init(&log);
+	sc_token *c = NULL;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_PRIMARY,
+					SC_LEVEL_DEFAULT, &allow, &c, &log),
+		     SC_OK);
+	cr_assert_eq(sc_token_type_of(c), SC_TOKEN_PRIMARY);
+	cr_assert_str_eq(sc_token_user_name(c), "CORP\\alice");
+	cr_assert(sc_log_has_rule(&log, "T2"));
+	cr_assert_not_null(strstr(log.notes[0].text,
+				  "allow_primary_from_identify=true"));
+	sc_token_free(c);
+	sc_log_free(&log);
+	sc_token_free(src);
+}
+
+Test(T2, copy_is_independent_of_source)
+{
+	sc_token *src = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_DELEGATE);
+	sc_token *c = NULL;
+	cr_assert_eq(sc_token_duplicate(src, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_IDENTIFY, NULL, &c, NULL),
+		     SC_OK);
+	sc_token_free(src);
+	/* Still readable after the source is gone. */
+	cr_assert_str_eq(sc_token_user_name(c), "CORP\\alice");
+	cr_assert_str_eq(sc_token_origin_host(c), "ws1");
+	sc_token_free(c);
+}
+
+Test(T3, impersonate_self_copies_process_token_at_level)
+{
+	sc_token *proc = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_token_set_logon(proc, SC_LOGON_SERVICE);
+	for (sc_level l = SC_LEVEL_ANONYMOUS; l <= SC_LEVEL_DELEGATE; l++) {
+		sc_log log;
+		sc_log_init(&log);
+		sc_token *th = NULL;
+		cr_assert_eq(sc_token_impersonate_self(proc, l, &th, &log),
+			     SC_OK);
+		cr_assert_eq(sc_token_type_of(th), SC_TOKEN_IMPERSONATION);
+		cr_assert_eq(sc_token_level_raw(th), l);
+		cr_assert_str_eq(sc_token_user_sid(th), ALICE_SID);
+		cr_assert_eq(sc_token_group_count(th), 2);
+		cr_assert_eq(sc_token_privilege_count(th), 1);
+		cr_assert_eq(sc_token_logon(th), SC_LOGON_SERVICE);
+		cr_assert_eq(sc_token_session(th), 42);
+		assert_last_note(&log, "T3", sc_level_name(l));
+		sc_token_free(th);
+		sc_log_free(&log);
+	}
+	/* The process token is unchanged. */
+	cr_assert_eq(sc_token_type_of(proc), SC_TOKEN_PRIMARY);
+	sc_token_free(proc);
+}
+
+Test(T3, impersonate_self_needs_a_level)
+{
+	sc_token *proc = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_token *th = NULL;
+	cr_assert_eq(sc_token_impersonate_self(proc, SC_LEVEL_DEFAULT, &th,
+					       NULL),
+		     SC_INVALID_PARAMETER);
+	cr_assert_null(th);
+	sc_token_free(proc);
+}
+
+Test(L1, anonymous_token_identity)
+{
+	sc_token *t = sc_token_new_anonymous(SC_LEVEL_ANONYMOUS);
+	cr_assert_not_null(t);
+	cr_assert_eq(sc_token_type_of(t), SC_TOKEN_IMPERSONATION);
+	cr_assert_str_eq(sc_token_user_sid(t), SC_SID_ANONYMOUS);
+	cr_assert_str_eq(sc_token_user_name(t),
+			 "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_assert_eq(sc_token_group_count(t), 1);
+	const char *sid;
+	const char *name;
+	uint32_t attrs;
+	cr_assert_eq(sc_token_group(t, 0, &sid, &name, &attrs), 0);
+	cr_assert_str_eq(sid, SC_SID_EVERYONE);
+	cr_assert_str_eq(name, "Everyone");
+	cr_assert(attrs & SC_GROUP_ENABLED);
+	cr_assert_eq(sc_token_group(t, 1, &sid, &name, &attrs), SC_ERR_RANGE);
+	cr_assert_eq(sc_token_privilege_count(t), 0);
+	cr_assert_eq(sc_token_logon(t), SC_LOGON_ANONYMOUS);
+	sc_level l;
+	cr_assert_eq(sc_token_query_level(t, &l, NULL), SC_OK);
+	cr_assert_eq(l, SC_LEVEL_ANONYMOUS);
+	cr_assert(sc_token_has_sid(t, SC_SID_ANONYMOUS));
+	cr_assert(sc_token_has_sid(t, SC_SID_EVERYONE));
+	cr_assert_not(sc_token_has_sid(t, SC_SID_AUTHENTICATED_USERS));
+	sc_token_free(t);
+}
+
+Test(L1, anonymous_token_at_given_level)
+{
+	sc_token *t = sc_token_new_anonymous(SC_LEVEL_IDENTIFY);
+	cr_assert_eq(sc_token_level_raw(t), SC_LEVEL_IDENTIFY);
+	sc_token_free(t);
+}
+
+Test(token, has_sid_ignores_disabled_and_deny_only_groups)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+	cr_assert_eq(sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					"BUILTIN\\Administrators",
+					SC_GROUP_USE_FOR_DENY_ONLY), 0);
+	cr_assert_eq(sc_token_add_group(t, SC_SID_BATCH, "NT AUTHORITY\\BATCH",
+					0), 0);
+	cr_assert(sc_token_has_sid(t, ALICE_SID));
+	cr_assert(sc_token_has_sid(t, SC_SID_USERS));
+	cr_assert_not(sc_token_has_sid(t, SC_SID_ADMINISTRATORS));
+	cr_assert_not(sc_token_has_sid(t, SC_SID_BATCH));
+	sc_token_free(t);
+}
+
+Test(token, privilege_enabled_only_when_enabled)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_TCB, false), 0);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_AUDIT, true), 0);
+	cr_assert_not(sc_token_privilege_enabled(t, SC_PRIV_TCB));
+	cr_assert(sc_token_privilege_enabled(t, SC_PRIV_AUDIT));
+	cr_assert_not(sc_token_privilege_enabled(t, SC_PRIV_IMPERSONATE));
+	sc_token_free(t);
+}
+
+Test(token, copy_is_deep)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_DELEGATE);
+	sc_token_set_delegable(t, true);
+	sc_token_set_boundaries(t, 2);
+	sc_token_set_package(t, SC_PACKAGE_KERBEROS);
+	sc_token_set_authn(t, SC_AUTHN_PRIVACY);
+	sc_token *c = sc_token_copy(t);
+	sc_token_free(t);
+	cr_assert_not_null(c);
+	cr_assert_str_eq(sc_token_user_sid(c), ALICE_SID);
+	cr_assert_eq(sc_token_level_raw(c), SC_LEVEL_DELEGATE);
+	cr_assert(sc_token_delegable(c));
+	cr_assert_eq(sc_token_boundaries(c), 2);
+	cr_assert_eq(sc_token_package(c), SC_PACKAGE_KERBEROS);
+	cr_assert_eq(sc_token_authn(c), SC_AUTHN_PRIVACY);
+	cr_assert_str_eq(sc_token_origin_host(c), "ws1");
+	const char *name;
+	bool en;
+	cr_assert_eq(sc_token_privilege(c, 0, &name, &en), 0);
+	cr_assert_str_eq(name, SC_PRIV_IMPERSONATE);
+	cr_assert(en);
+	sc_token_free(c);
+}
