@@ -115,7 +115,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 		return;
 	}
 	out->authenticated = true;
-	if (ca != sa)
+	if (sa > ca)
 		sc_log_rule(log, "T8",
 			    "authentication level %s (client %s, server %s: "
 			    "the higher wins)",

@@ -168,7 +168,6 @@ static sc_step_result *begin_step(sc_frame *f, const sc_step *s)
 	snprintf(r->process, sizeof(r->process), "%s", f->rt->self->name);
 	snprintf(r->id, sizeof(r->id), "%s", s->id ? s->id : "");
 	r->kind = s->kind;
-	set_as(r, f->thread ? f->thread : f->rt->process);
 	return r;
 }
 
@@ -247,9 +246,11 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 			 rt->self->host);
 		snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
 			 sc_token_user_name(rt->process));
-		snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
-			 f->in ? f->in->chain : "", f->in ? ">" : "",
-			 rt->self->name);
+		/* A chain too long for the field keeps its start. */
+		if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
+			     f->in ? f->in->chain : "", f->in ? ">" : "",
+			     rt->self->name) >= (int)sizeof(ctx.chain))
+			ctx.chain[sizeof(ctx.chain) - 1] = '\0';
 		if (!rt->call) {
 			sc_log_rule(&caller, "T8", "no transport to call %s",
 				    s->to);
@@ -261,6 +262,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	}
 	sc_token_free(identity);
 
+	snprintf(r->as, sizeof(r->as), "%s", who_name);
 	if (st == SC_OK && reply.count > 0) {
 		/* The callee's hop comes first in its fragment: put the
 		 * caller's decisions before the callee's. */
@@ -451,6 +453,10 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 		st = SC_INVALID_PARAMETER;
 		break;
 	}
+	/* Steps run as the thread's identity once they are done (the call
+	 * step set its own: the identity it presented). */
+	if (s->kind != SC_STEP_CALL || !r->as[0])
+		set_as(r, f->thread ? f->thread : rt->process);
 	r->status = st;
 	return st;
 }

@@ -474,6 +474,8 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	*dot = '\0';
 	const char *target = key;
 	const char *fname = dot + 1;
+	char full[256]; /* "TARGET.FIELD", for messages */
+	snprintf(full, sizeof(full), "%s.%s", target, fname);
 	bool settings = strcmp(target, "settings") == 0;
 	const struct set_key *k = NULL;
 	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
@@ -484,49 +486,42 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 		}
 	}
 	if (!k) {
-		errf(err, errlen, "unknown key '%s.%s' (keys: %s)", target,
-		     fname, SET_KEYS_HELP);
+		errf(err, errlen, "unknown key '%s' (keys: %s)", full,
+		     SET_KEYS_HELP);
 		goto out;
 	}
-	*dot = '.'; /* key is "TARGET.FIELD" again, for messages */
 	op->field = k->field;
 
 	switch (k->target) {
 	case ON_PROC: {
-		*dot = '\0';
 		const sc_process_def *p = sc_scenario_process(s, target);
 		if (!p) {
-			errf(err, errlen, "unknown process '%s' in '%s.%s'",
-			     target, target, fname);
+			errf(err, errlen, "unknown process '%s' in '%s'",
+			     target, full);
 			goto out;
 		}
 		op->index = (unsigned)index_of(s->processes, sizeof(*p), p);
-		*dot = '.';
 		break;
 	}
 	case ON_ACCOUNT: {
-		*dot = '\0';
 		const sc_account_def *a = sc_scenario_account(s, target);
 		if (!a) {
-			errf(err, errlen, "unknown account '%s' in '%s.%s'",
-			     target, target, fname);
+			errf(err, errlen, "unknown account '%s' in '%s'",
+			     target, full);
 			goto out;
 		}
 		op->index = (unsigned)index_of(s->domain.accounts, sizeof(*a),
 					       a);
-		*dot = '.';
 		break;
 	}
 	case ON_HOST: {
-		*dot = '\0';
 		const sc_host_def *h = sc_scenario_host(s, target);
 		if (!h) {
-			errf(err, errlen, "unknown host '%s' in '%s.%s'",
-			     target, target, fname);
+			errf(err, errlen, "unknown host '%s' in '%s'", target,
+			     full);
 			goto out;
 		}
 		op->index = (unsigned)index_of(s->hosts, sizeof(*h), h);
-		*dot = '.';
 		break;
 	}
 	case ON_SETTINGS:
@@ -536,29 +531,29 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	switch (k->field) {
 	case F_LEVEL:
 	case F_DEFAULT_LEVEL:
-		rc = parse_enum_value(key, value, level_name_i, SC_LEVEL_COUNT,
+		rc = parse_enum_value(full, value, level_name_i, SC_LEVEL_COUNT,
 				      &op->ival, err, errlen);
 		break;
 	case F_CLOAKING:
-		rc = parse_enum_value(key, value, cloaking_name_i,
+		rc = parse_enum_value(full, value, cloaking_name_i,
 				      SC_CLOAK_COUNT, &op->ival, err, errlen);
 		break;
 	case F_AUTHN:
 	case F_SERVER_AUTHN:
-		rc = parse_enum_value(key, value, authn_name_i, SC_AUTHN_COUNT,
+		rc = parse_enum_value(full, value, authn_name_i, SC_AUTHN_COUNT,
 				      &op->ival, err, errlen);
 		break;
 	case F_PACKAGE:
-		rc = parse_enum_value(key, value, package_name_i,
+		rc = parse_enum_value(full, value, package_name_i,
 				      SC_PACKAGE_COUNT, &op->ival, err,
 				      errlen);
 		break;
 	case F_STARTED_BY:
-		rc = parse_enum_value(key, value, start_name_i, SC_START_COUNT,
+		rc = parse_enum_value(full, value, start_name_i, SC_START_COUNT,
 				      &op->ival, err, errlen);
 		break;
 	case F_TRANSPORT:
-		rc = parse_enum_value(key, value, transport_name_i,
+		rc = parse_enum_value(full, value, transport_name_i,
 				      SC_TRANSPORT_COUNT, &op->ival, err,
 				      errlen);
 		break;
@@ -571,7 +566,7 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 		if (rc != 0)
 			errf(err, errlen,
 			     "invalid value '%s' for '%s' (expected true or "
-			     "false)", value, key);
+			     "false)", value, full);
 		break;
 	case F_HOST:
 		if (!sc_scenario_host(s, value)) {
@@ -580,7 +575,7 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 				   host_at);
 			errf(err, errlen,
 			     "invalid value '%s' for '%s': no such host "
-			     "(declared hosts: %s)", value, key, names);
+			     "(declared hosts: %s)", value, full, names);
 			break;
 		}
 		rc = 0;
@@ -590,7 +585,7 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 			errf(err, errlen,
 			     "invalid value '%s' for '%s': not a declared "
 			     "account nor LOCAL SERVICE, NETWORK SERVICE or "
-			     "SYSTEM", value, key);
+			     "SYSTEM", value, full);
 			break;
 		}
 		rc = 0;
@@ -598,7 +593,7 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	case F_DOUBLE_HOP: {
 		sc_status st;
 		if (sc_status_parse(value, &st) != 0) {
-			rc = bad_enum(err, errlen, key, value, status_name_i,
+			rc = bad_enum(err, errlen, full, value, status_name_i,
 				      SC_STATUS_COUNT);
 			break;
 		}
@@ -926,7 +921,8 @@ static bool has_step_id(const sc_scenario *s, const char *id)
 	for (unsigned i = 0; i < s->processes_count; i++) {
 		const sc_process_def *p = &s->processes[i];
 		for (unsigned j = 0; j < p->steps_count; j++)
-			if (p->steps[j].id && strcmp(p->steps[j].id, id) == 0)
+			if (p->steps[j].id &&
+			    strcasecmp(p->steps[j].id, id) == 0)
 				return true;
 	}
 	return false;
@@ -940,7 +936,8 @@ static bool earlier_step_id(const sc_scenario *s, unsigned pi, unsigned sj,
 		const sc_process_def *p = &s->processes[i];
 		unsigned end = (i == pi) ? sj : p->steps_count;
 		for (unsigned j = 0; j < end; j++) {
-			if (p->steps[j].id && strcmp(p->steps[j].id, id) == 0) {
+			if (p->steps[j].id &&
+			    strcasecmp(p->steps[j].id, id) == 0) {
 				P(where, "processes[%u].steps[%u]", i, j);
 				return true;
 			}
@@ -1167,6 +1164,18 @@ static bool rule_id_well_formed(const char *r)
 	return r[i] == '\0';
 }
 
+/* Expectations compare case-insensitively: so does a hop's lookup. */
+static const sc_process_def *process_nocase(const sc_scenario *s,
+					    const char *name)
+{
+	const sc_process_def *p = sc_scenario_process(s, name);
+	for (unsigned i = 0; !p && i < s->processes_count; i++)
+		if (s->processes[i].name &&
+		    strcasecmp(s->processes[i].name, name) == 0)
+			p = &s->processes[i];
+	return p;
+}
+
 static bool calls(const sc_process_def *from, const char *to)
 {
 	for (unsigned j = 0; j < from->steps_count; j++)
@@ -1199,8 +1208,8 @@ static void check_hop(struct vctx *v, const char *path, const char *hop)
 			if (!isdigit((unsigned char)*n))
 				goto bad;
 	}
-	const sc_process_def *pf = sc_scenario_process(v->s, from);
-	const sc_process_def *pt = sc_scenario_process(v->s, to);
+	const sc_process_def *pf = process_nocase(v->s, from);
+	const sc_process_def *pt = process_nocase(v->s, to);
 	if (!pf || !pt) {
 		char names[NAMES_LEN];
 		join_names(names, sizeof(names), v->s, v->s->processes_count,
@@ -1210,7 +1219,7 @@ static void check_hop(struct vctx *v, const char *path, const char *hop)
 			"processes: %s)", pf ? to : from, hop, names);
 		return;
 	}
-	if (!calls(pf, to))
+	if (!calls(pf, pt->name))
 		problem(v, path,
 			"hop '%s' cannot happen: no call step of process '%s' "
 			"goes to '%s'", hop, from, to);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,17 @@ typedef struct opts {
 } opts;
 
 static char bin_root[PATH_MAX];
+
+/* snprintf that reports truncation (a path too long is an error). */
+__attribute__((format(printf, 3, 4))) static bool fmt(char *buf, size_t len,
+						      const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	int n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < len;
+}
 
 static void usage(FILE *out)
 {
@@ -160,7 +172,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		else
 			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
 				 "%s\\%s", s->domain.name, p->account);
-		snprintf(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
+		fmt(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
 			 L->run_dir, variant ? variant : "", variant ? "-" : "",
 			 p->name);
 	}
@@ -193,7 +205,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			char listen[192], prog[PATH_MAX + 16];
 			host_addr(s, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
-			snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root,
+			fmt(prog, sizeof(prog), "%s/%s/%s", bin_root,
 				 c->program, c->program);
 			char *argv[64];
 			char peers[16][256];
@@ -250,7 +262,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		if (strcmp(c->program, "procA") != 0)
 			continue;
 		char prog[PATH_MAX + 16], tmo[32];
-		snprintf(prog, sizeof(prog), "%s/procA/procA", bin_root);
+		fmt(prog, sizeof(prog), "%s/procA/procA", bin_root);
 		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
 		char *argv[64];
 		char peers[16][256];

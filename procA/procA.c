@@ -1,4 +1,5 @@
-/* procA: the client: runs its steps (calls into the chain), reports the trace to the launcher and exits.
+/* procA: the client. Runs its steps (its calls into the chain), reports
+ * the trace to the launcher and exits.
  * Thin by design: everything is in proto/node.c (wiring) and libsecctx
  * (decisions). */
 #include "node.h"

@@ -1,4 +1,5 @@
-/* procC: the end server: serves calls, impersonates, checks access to its objects.
+/* procC: the end server. Serves calls: impersonates, checks access to
+ * its objects.
  * Thin by design: everything is in proto/node.c (wiring) and libsecctx
  * (decisions). */
 #include "node.h"

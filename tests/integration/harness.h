@@ -67,6 +67,7 @@ static inline void slurp_two(int fo, int fe, char **out, char **err)
 static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
 {
 	int po[2], pe[2];
+	*fo = *fe = -1;
 	if (pipe(po) != 0 || pipe(pe) != 0)
 		return -1;
 	pid_t pid = fork();
@@ -98,7 +99,7 @@ static inline int cmd_wait(pid_t pid)
 static inline cmd_result cmd_run(char *const argv[])
 {
 	cmd_result r = {0};
-	int fo, fe;
+	int fo = -1, fe = -1;
 	pid_t pid = cmd_start(argv, &fo, &fe);
 	slurp_two(fo, fe, &r.out, &r.err);
 	r.status = cmd_wait(pid);

@@ -439,6 +439,7 @@ typedef struct rpc_hop {
 	rpc_channel *next;
 	int child_timeout_ms;
 	int child_status;
+	int64_t child_took_ms;
 } rpc_hop;
 
 static void rpc_test_forward(void *user, const rpc_incoming *in,
@@ -446,9 +447,12 @@ static void rpc_test_forward(void *user, const rpc_incoming *in,
 {
 	rpc_hop *h = user;
 	rpc_result res;
+	int64_t t0 = rpc_test_now_ms();
+	int rc = rpc_call(h->next, in->parent, in->context, in->context_len,
+			  in->body, in->body_len, h->child_timeout_ms, &res);
 
-	if (rpc_call(h->next, in->parent, in->context, in->context_len,
-		     in->body, in->body_len, h->child_timeout_ms, &res) != 0) {
+	h->child_took_ms = rpc_test_now_ms() - t0;
+	if (rc != 0) {
 		out->status = RPC_STATUS_INTERNAL;
 		snprintf(out->details, sizeof(out->details), "%s",
 			 res.details);
@@ -499,18 +503,16 @@ Test(rpc, parent_deadline_cuts_a_slow_child_call_short)
 
 	rpc_channel *ch = rpc_channel_open(mid.target);
 	rpc_result res;
-	int64_t t0 = rpc_test_now_ms();
 	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 300,
 			      &res), 0);
 	cr_expect_eq(res.status, RPC_STATUS_DEADLINE_EXCEEDED);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
 	rpc_test_stop(&mid);
-	int64_t took = rpc_test_now_ms() - t0;
-	/* The middle handler returned because its child was cut at the
-	 * parent's deadline, not after the child's own 10 s. */
-	cr_expect_lt(took, 1400, "middle finished after %lld ms",
-		     (long long)took);
+	/* The middle's child call was cut at the parent's 300 ms deadline,
+	 * not after its own 10 s nor the last handler's 1.5 s sleep. */
+	cr_expect_lt(hop.child_took_ms, 1000, "child call took %lld ms",
+		     (long long)hop.child_took_ms);
 	cr_expect(hop.child_status == RPC_STATUS_DEADLINE_EXCEEDED ||
 		  hop.child_status == RPC_STATUS_CANCELLED,
 		  "child status %d", hop.child_status);
@@ -674,25 +676,65 @@ Test(rpc, server_stops_promptly_when_stop_is_set)
 	rpc_channel_close(ch);
 }
 
-Test(rpc, stop_waits_for_a_running_call_to_finish)
-{
-	rpc_test_server ts;
-	rpc_test_start(&ts, rpc_test_slow, NULL, 4);
+/* A handler that says when it starts and when it is done. */
+typedef struct rpc_gate {
+	atomic_bool started;
+	atomic_bool finished;
+	int pause_ms;
+} rpc_gate;
 
-	rpc_channel *ch = rpc_channel_open(ts.target);
+static void rpc_test_gated(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	rpc_gate *g = user;
+
+	(void)in;
+	atomic_store(&g->started, true);
+	rpc_test_sleep_ms(g->pause_ms);
+	out->body = rpc_test_dup((const uint8_t *)"done", 4);
+	out->body_len = 4;
+	atomic_store(&g->finished, true);
+}
+
+typedef struct rpc_bg_call {
+	const char *target;
 	rpc_result res;
-	int64_t t0 = rpc_test_now_ms();
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 200,
-			      &res), 0);
-	cr_expect_eq(res.status, RPC_STATUS_DEADLINE_EXCEEDED);
-	rpc_result_free(&res);
+	int rc;
+} rpc_bg_call;
+
+static void *rpc_test_bg_call(void *arg)
+{
+	rpc_bg_call *b = arg;
+	rpc_channel *ch = rpc_channel_open(b->target);
+
+	b->rc = rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 20000,
+			 &b->res);
 	rpc_channel_close(ch);
+	return NULL;
+}
+
+Test(rpc, stop_lets_a_running_call_finish_and_reply)
+{
+	rpc_gate gate = { .pause_ms = 800 };
+	rpc_test_server ts;
+	rpc_test_start(&ts, rpc_test_gated, &gate, 4);
+
+	rpc_bg_call bg = { .target = ts.target, .rc = -2 };
+	pthread_t client;
+	cr_assert_eq(pthread_create(&client, NULL, rpc_test_bg_call, &bg), 0);
+	for (int i = 0; i < 10000 && !atomic_load(&gate.started); i++)
+		rpc_test_sleep_ms(1);
+	cr_assert(atomic_load(&gate.started), "handler never started");
 
 	ts.stop = 1;
 	pthread_join(ts.tid, NULL);
-	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(ts.run_rc, 0);
-	cr_expect_geq(took, 1400, "run returned after %lld ms, handler sleeps 1500",
-		      (long long)took);
+	cr_expect(atomic_load(&gate.finished),
+		  "run returned while the handler was still running");
+	pthread_join(client, NULL);
+	cr_expect_eq(bg.rc, 0);
+	cr_expect_eq(bg.res.status, RPC_STATUS_OK, "status %d: %s",
+		     bg.res.status, bg.res.details);
+	cr_expect_eq(bg.res.body_len, 4);
+	rpc_result_free(&bg.res);
 	rpc_server_free(ts.srv);
 }

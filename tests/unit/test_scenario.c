@@ -584,7 +584,8 @@ Test(scenario, unknown_key_in_a_nested_blanket)
 		   "      - do: call\n"                   /* 23 */
 		   "        to: A\n"                      /* 24 */
 		   "        blanket: {level: delegate, levl: x}\n", /* 25 */
-		   25, 36, "unknown key 'levl' in 'processes[1].steps[0].blanket'");
+		   25, 36,
+		   "unknown key 'levl' in 'processes[1].steps[0].blanket'");
 }
 
 Test(scenario, misspelled_enum_value)
@@ -658,7 +659,8 @@ Test(scenario, missing_required_key)
 	fails_once(BASE
 		   "    steps:\n"         /* 22 */
 		   "      - to: A\n",     /* 23 */
-		   23, 9, "missing required key 'do' in 'processes[1].steps[0]'");
+		   23, 9,
+		   "missing required key 'do' in 'processes[1].steps[0]'");
 }
 
 Test(scenario, missing_required_top_level_key)
@@ -1202,7 +1204,13 @@ Test(validate, step_ids)
 		   "    steps:\n"             /* 22 */
 		   "      - do: revert\n"     /* 23 */
 		   "        id: a-call\n",    /* 24 */
-		   24, 13, "duplicate step id 'a-call' (also processes[0].steps[0])");
+		   24, 13,
+		   "duplicate step id 'a-call' (also processes[0].steps[0])");
+	fails_once(BASE
+		   "    steps:\n"
+		   "      - do: revert\n"
+		   "        id: A-CALL\n",
+		   24, 13, "duplicate step id 'A-CALL'");
 	fails_once(BASE
 		   "    steps:\n"
 		   "      - do: revert\n"
@@ -1415,7 +1423,8 @@ Test(validate, expectation_values_are_case_insensitive)
 {
 	sc_scenario *s = load_ok(BASE
 				 "expect:\n"
-				 "  - step: a-call\n"
+				 "  - hop: a->b\n"
+				 "  - step: A-Call\n"
 				 "    level: Impersonate\n"
 				 "    status: access_denied\n"
 				 "    warning: p2\n"
