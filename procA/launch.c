@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define READY_TIMEOUT_MS 10000
@@ -138,6 +139,66 @@ typedef struct launch {
 	int exit_code;
 } launch;
 
+/* Start process i of the run: a server listening on listen (ready on fd
+ * 3), or, with listen NULL, a client (result on fd 3). Peers are every
+ * server already started. CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q")
+ * is put in front of the daemon's command line. */
+static int start_daemon(launch *L, run_result *r, size_t i,
+			const char *variant, char (*addr)[160],
+			const bool *started, const char *listen, char *err,
+			size_t errlen)
+{
+	child *c = &r->children[i];
+	size_t n = r->scn->processes_count;
+	char prog[PATH_MAX + 16], tmo[32], wrap[512] = "";
+	char peers[16][256];
+	char *argv[96];
+	int a = 0, np = 0;
+	if (!fmt(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
+		 c->program)) {
+		fmt(err, errlen, "path too long: %s", bin_root);
+		return -1;
+	}
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	if (w && *w) {
+		snprintf(wrap, sizeof(wrap), "%s", w);
+		char *save = NULL;
+		for (char *t = strtok_r(wrap, " ", &save); t && a < 32;
+		     t = strtok_r(NULL, " ", &save))
+			argv[a++] = t;
+	}
+	argv[a++] = prog;
+	argv[a++] = "--scenario";
+	argv[a++] = (char *)L->o->file;
+	argv[a++] = "--process";
+	argv[a++] = c->name;
+	if (variant) {
+		argv[a++] = "--variant";
+		argv[a++] = (char *)variant;
+	}
+	if (listen) {
+		argv[a++] = "--listen";
+		argv[a++] = (char *)listen;
+		argv[a++] = "--ready-fd";
+	} else {
+		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
+		argv[a++] = "--timeout-ms";
+		argv[a++] = tmo;
+		argv[a++] = "--result-fd";
+	}
+	argv[a++] = "3";
+	for (size_t t = 0; t < n && np < 16; t++) {
+		if (!started[t])
+			continue;
+		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
+			 r->children[t].name, addr[t]);
+		argv[a++] = "--peer";
+		argv[a++] = peers[np++];
+	}
+	argv[a] = NULL;
+	return spawn_start(c, argv, err, errlen);
+}
+
 /* Start the servers (callees before callers), then each client; collect
  * its trace. */
 static void run_variant(launch *L, const char *variant, run_result *r)
@@ -202,39 +263,13 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			}
 			if (!ready)
 				continue;
-			char listen[192], prog[PATH_MAX + 16];
+			char listen[192];
 			host_addr(s, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
-			fmt(prog, sizeof(prog), "%s/%s/%s", bin_root,
-				 c->program, c->program);
-			char *argv[64];
-			char peers[16][256];
-			int a = 0, np = 0;
-			argv[a++] = prog;
-			argv[a++] = "--scenario";
-			argv[a++] = (char *)L->o->file;
-			argv[a++] = "--process";
-			argv[a++] = c->name;
-			if (variant) {
-				argv[a++] = "--variant";
-				argv[a++] = (char *)variant;
-			}
-			argv[a++] = "--listen";
-			argv[a++] = listen;
-			argv[a++] = "--ready-fd";
-			argv[a++] = "3";
-			for (size_t t = 0; t < n && np < 16; t++) {
-				if (!started[t])
-					continue;
-				snprintf(peers[np], sizeof(peers[np]), "%s=%s",
-					 r->children[t].name, addr[t]);
-				argv[a++] = "--peer";
-				argv[a++] = peers[np++];
-			}
-			argv[a] = NULL;
 			char err[256];
 			int port = 0;
-			if (spawn_start(c, argv, err, sizeof(err)) != 0 ||
+			if (start_daemon(L, r, i, variant, addr, started, listen,
+					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, n,
 					     READY_TIMEOUT_MS, &port, err,
 					     sizeof(err)) != 0) {
@@ -242,7 +277,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 				goto out;
 			}
 			listen[strlen(listen) - 2] = '\0';
-			snprintf(addr[i], sizeof(addr[i]), "%s:%d", listen,
+			fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
 				 port);
 			started[i] = true;
 			up++;
@@ -261,38 +296,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		child *c = &r->children[i];
 		if (strcmp(c->program, "procA") != 0)
 			continue;
-		char prog[PATH_MAX + 16], tmo[32];
-		fmt(prog, sizeof(prog), "%s/procA/procA", bin_root);
-		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
-		char *argv[64];
-		char peers[16][256];
-		int a = 0, np = 0;
-		argv[a++] = prog;
-		argv[a++] = "--scenario";
-		argv[a++] = (char *)L->o->file;
-		argv[a++] = "--process";
-		argv[a++] = c->name;
-		if (variant) {
-			argv[a++] = "--variant";
-			argv[a++] = (char *)variant;
-		}
-		argv[a++] = "--result-fd";
-		argv[a++] = "3";
-		argv[a++] = "--timeout-ms";
-		argv[a++] = tmo;
-		for (size_t t = 0; t < n && np < 16; t++) {
-			if (!started[t])
-				continue;
-			snprintf(peers[np], sizeof(peers[np]), "%s=%s",
-				 r->children[t].name, addr[t]);
-			argv[a++] = "--peer";
-			argv[a++] = peers[np++];
-		}
-		argv[a] = NULL;
 		char err[256];
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		if (spawn_start(c, argv, err, sizeof(err)) != 0 ||
+		if (start_daemon(L, r, i, variant, addr, started, NULL, err,
+				 sizeof(err)) != 0 ||
 		    spawn_read_result(c, r->children, n, RESULT_TIMEOUT_MS,
 				      &buf, &len, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
@@ -337,6 +345,20 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 out:
 	spawn_stop_all(r->children, n, 2000);
 	r->children_count = n;
+	/* A daemon that does not stop cleanly (a crash or a leak report at
+	 * exit, a hang past the grace period) fails the run too. */
+	for (size_t i = 0; r->ran && i < n; i++) {
+		child *c = &r->children[i];
+		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
+				    WEXITSTATUS(c->wstatus) == 0))
+			continue;
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		snprintf(r->error, sizeof(r->error),
+			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
+			 c->name, c->program, (long)c->pid, d);
+		r->ran = false;
+	}
 	free(addr);
 	free(started);
 	if (r->ran) {

@@ -171,8 +171,11 @@ static json_t *hop_json(const sc_hop *h)
 	     t = strtok_r(NULL, " ", &save))
 		json_array_append_new(ra, json_string(t));
 	json_t *warn = notes_json(&h->log, true);
-	for (size_t i = 0; i < h->steps_count; i++)
-		json_array_extend(warn, notes_json(&h->steps[i].log, true));
+	for (size_t i = 0; i < h->steps_count; i++) {
+		json_t *sw = notes_json(&h->steps[i].log, true);
+		json_array_extend(warn, sw);
+		json_decref(sw);
+	}
 	json_t *steps = json_array();
 	for (size_t i = 0; i < h->steps_count; i++)
 		json_array_append_new(steps, step_json(&h->steps[i]));

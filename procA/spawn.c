@@ -82,7 +82,7 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 		}
 		if (dup2(p[1], 3) < 0)
 			_exit(127);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}

@@ -237,7 +237,7 @@ static void node_sleep(void *user, unsigned ms)
 static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	node *n = user;
-	char err[256] = "";
+	char err[200] = "";
 	char target[SC_NAME_LEN] = "";
 	out->status = RPC_STATUS_OK;
 

@@ -434,6 +434,25 @@ Test(rpc, handler_sees_the_callers_deadline)
 	rpc_test_stop(&ts);
 }
 
+/* A handler that says when it starts and when it is done. */
+typedef struct rpc_gate {
+	atomic_bool started;
+	atomic_bool finished;
+	atomic_int pause_ms;
+} rpc_gate;
+
+static void rpc_test_gated(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	rpc_gate *g = user;
+
+	(void)in;
+	atomic_store(&g->started, true);
+	rpc_test_sleep_ms(atomic_load(&g->pause_ms));
+	out->body = rpc_test_dup((const uint8_t *)"done", 4);
+	out->body_len = 4;
+	atomic_store(&g->finished, true);
+}
+
 /* A middle node that forwards to the next with its call as parent. */
 typedef struct rpc_hop {
 	rpc_channel *next;
@@ -495,27 +514,36 @@ Test(rpc, child_call_inherits_the_parents_deadline)
 
 Test(rpc, parent_deadline_cuts_a_slow_child_call_short)
 {
+	rpc_gate gate = { .pause_ms = 0 };
 	rpc_test_server last, mid;
-	rpc_test_start(&last, rpc_test_slow, NULL, 4);
+	rpc_test_start(&last, rpc_test_gated, &gate, 4);
 	rpc_hop hop = { .next = rpc_channel_open(last.target),
-			.child_timeout_ms = 10000 };
+			.child_timeout_ms = 10000, .child_status = -1 };
 	rpc_test_start(&mid, rpc_test_forward, &hop, 4);
-
 	rpc_channel *ch = rpc_channel_open(mid.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 300,
+
+	/* Warm both connections so the deadline below is all handler time. */
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
+			      20000, &res), 0);
+	cr_assert_eq(res.status, RPC_STATUS_OK, "%s", res.details);
+	rpc_result_free(&res);
+
+	atomic_store(&gate.pause_ms, 2500);
+	hop.child_status = -1;
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 500,
 			      &res), 0);
 	cr_expect_eq(res.status, RPC_STATUS_DEADLINE_EXCEEDED);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
 	rpc_test_stop(&mid);
-	/* The middle's child call was cut at the parent's 300 ms deadline,
-	 * not after its own 10 s nor the last handler's 1.5 s sleep. */
-	cr_expect_lt(hop.child_took_ms, 1000, "child call took %lld ms",
-		     (long long)hop.child_took_ms);
+	/* The middle's child call was cut at the parent's 500 ms deadline,
+	 * not after its own 10 s nor the last handler's 2.5 s pause. */
 	cr_expect(hop.child_status == RPC_STATUS_DEADLINE_EXCEEDED ||
 		  hop.child_status == RPC_STATUS_CANCELLED,
 		  "child status %d", hop.child_status);
+	cr_expect_lt(hop.child_took_ms, 1500, "child call took %lld ms",
+		     (long long)hop.child_took_ms);
 	rpc_channel_close(hop.next);
 	rpc_test_stop(&last);
 }
@@ -674,25 +702,6 @@ Test(rpc, server_stops_promptly_when_stop_is_set)
 	cr_expect_neq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
-}
-
-/* A handler that says when it starts and when it is done. */
-typedef struct rpc_gate {
-	atomic_bool started;
-	atomic_bool finished;
-	int pause_ms;
-} rpc_gate;
-
-static void rpc_test_gated(void *user, const rpc_incoming *in, rpc_reply *out)
-{
-	rpc_gate *g = user;
-
-	(void)in;
-	atomic_store(&g->started, true);
-	rpc_test_sleep_ms(g->pause_ms);
-	out->body = rpc_test_dup((const uint8_t *)"done", 4);
-	out->body_len = 4;
-	atomic_store(&g->finished, true);
 }
 
 typedef struct rpc_bg_call {
