@@ -5,6 +5,7 @@
 #include "sc_decide.h"
 
 #include <string.h>
+#include <strings.h>
 
 void sc_policy_from_settings(const sc_settings *s, sc_policy *out)
 {
@@ -283,11 +284,74 @@ int sc_proxy_capture(sc_proxy *p, const sc_token *process,
 	return 0;
 }
 
+static bool listed(char **names, unsigned n, const char *name)
+{
+	for (unsigned i = 0; name && i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* D4, D5: constrained delegation, when configured. Returns SC_OK when
+ * it lets the middle tier present the client, a failure status when it
+ * is configured and refuses, or SC_NOT_FOUND with *applies false when
+ * neither is configured. */
+static sc_status constrained(const sc_delegation *d, const char *target,
+			     bool *applies, sc_log *log)
+{
+	*applies = false;
+	if (!d || !d->self || !d->target)
+		return SC_NOT_FOUND;
+	/* D5: resource-based, on the target's account. */
+	if (d->target->allowed_to_act_count > 0) {
+		*applies = true;
+		if (listed(d->target->allowed_to_act,
+			   d->target->allowed_to_act_count, d->self->name)) {
+			sc_log_rule(log, "D5",
+				    "resource-based delegation: %s lists %s "
+				    "among accounts allowed to act for others",
+				    d->target->name, d->self->name);
+			return SC_OK;
+		}
+		sc_log_rule(log, "D5",
+			    "resource-based delegation: %s does not list %s",
+			    d->target->name, d->self->name);
+		return SC_NOT_FOUND;
+	}
+	/* D4: the middle tier's own list of services. */
+	if (d->self->allowed_to_delegate_to_count > 0) {
+		*applies = true;
+		if (!listed(d->self->allowed_to_delegate_to,
+			    d->self->allowed_to_delegate_to_count,
+			    d->target->name)) {
+			sc_log_rule(log, "D4",
+				    "constrained delegation: %s may delegate "
+				    "only to its listed services, not to %s (%s)",
+				    d->self->name, target, d->target->name);
+			return SC_NO_MATCH;
+		}
+		if (d->client && d->client->sensitive) {
+			sc_log_rule(log, "D4",
+				    "constrained delegation: %s is sensitive, "
+				    "its ticket is not forwardable",
+				    d->client->name);
+			return SC_NOT_SUPPORTED;
+		}
+		sc_log_rule(log, "D4",
+			    "constrained delegation: %s lists %s; the client's "
+			    "ticket is forwardable",
+			    d->self->name, d->target->name);
+		return SC_OK;
+	}
+	return SC_NOT_FOUND;
+}
+
 sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			  const sc_token *process, const sc_token *thread,
 			  const char *my_host, const char *target_host,
-			  const sc_policy *policy, const sc_token **presented,
-			  unsigned *boundaries, sc_log *log)
+			  const sc_policy *policy, const sc_delegation *deleg,
+			  const sc_token **presented, unsigned *boundaries,
+			  sc_log *log)
 {
 	*presented = NULL;
 	*boundaries = 0;
@@ -380,6 +444,16 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 				    sc_token_user_name(who), my_host,
 				    target_host);
 		} else {
+			bool applies;
+			sc_status cd = constrained(deleg, target_host, &applies,
+						   log);
+			if (applies) {
+				if (cd != SC_OK)
+					return cd;
+				*presented = who;
+				*boundaries = n;
+				return SC_OK;
+			}
 			/* C6: no silent fallback to another identity. */
 			sc_log_rule(log, "L4",
 				    "Impersonate: %s's credentials stay on %s; "

@@ -96,12 +96,26 @@ int sc_proxy_capture(sc_proxy *p, const sc_token *process,
  * (SC_BAD_IMPERSONATION_LEVEL). C6: more boundaries than the identity's
  * level allows (Impersonate: one, and only from the host that holds its
  * credentials, L4; Delegate with a delegable identity: any, L5) fails
- * with policy->double_hop_status. */
+ * with policy->double_hop_status, unless constrained delegation lets the
+ * middle tier present the client to that target: resource-based on the
+ * target's account first (D5: NOT_FOUND when not listed), then the middle
+ * tier's own list (D4: NO_MATCH when the target is not listed,
+ * NOT_SUPPORTED when the client's ticket is not forwardable). */
+/* What constrained delegation needs to know (D4, D5): the accounts of the
+ * middle tier, of its target and of the client it presents. Any may be
+ * NULL (a well-known account, or none configured). */
+typedef struct sc_delegation {
+	const sc_account_def *self;
+	const sc_account_def *target;
+	const sc_account_def *client;
+} sc_delegation;
+
 sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			  const sc_token *process, const sc_token *thread,
 			  const char *my_host, const char *target_host,
-			  const sc_policy *policy, const sc_token **presented,
-			  unsigned *boundaries, sc_log *log);
+			  const sc_policy *policy, const sc_delegation *deleg,
+			  const sc_token **presented, unsigned *boundaries,
+			  sc_log *log);
 
 /* L1, L3, T4: may a thread open a securable object with its current
  * token? A thread with no token uses the process token (SC_OK). An

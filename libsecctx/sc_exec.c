@@ -212,9 +212,18 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
 	const sc_token *who = NULL;
 	unsigned boundaries = 0;
+	sc_delegation deleg = {
+		.self = sc_directory_account(rt->dir, rt->self->account),
+		.target = sc_directory_account(rt->dir, target->account),
+		.client = f->thread ? sc_directory_account_by_sid(
+					      rt->dir,
+					      sc_token_user_sid(f->thread))
+				    : NULL,
+	};
 	sc_status st = sc_cloak_choose(&b, proxy, rt->process, f->thread,
 				       rt->self->host, target->host,
-				       &rt->policy, &who, &boundaries, &caller);
+				       &rt->policy, &deleg, &who, &boundaries,
+				       &caller);
 	sc_token *identity = (st == SC_OK) ? sc_token_copy(who) : NULL;
 	char who_name[SC_IDENT_LEN] = "";
 	if (who)

@@ -375,6 +375,7 @@ typedef struct cloak_case {
 	sc_token *process, *thread;
 	sc_proxy proxy;
 	sc_policy policy;
+	const sc_delegation *deleg;
 	sc_log log;
 } cloak_case;
 
@@ -404,7 +405,7 @@ static sc_status choose(cloak_case *c, sc_cloaking mode, const char *to,
 {
 	sc_blanket b = {.cloaking = mode};
 	return sc_cloak_choose(&b, &c->proxy, c->process, c->thread, "ws1", to,
-			       &c->policy, who, n, &c->log);
+			       &c->policy, c->deleg, who, n, &c->log);
 }
 
 Test(C1, both_cloaking_flags_or_an_explicit_identity_are_invalid)
@@ -526,4 +527,63 @@ Test(L5, a_delegable_identity_crosses_any_number_of_hosts)
 	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
 		     SC_ACCESS_DENIED);
 	cc_free(&c);
+}
+
+/* D4, D5: constrained delegation instead of the double-hop failure. */
+
+static sc_status choose_with(sc_account_def *self, sc_account_def *target,
+			     sc_account_def *cl, sc_log *log)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1);
+	sc_delegation d = {.self = self, .target = target, .client = cl};
+	c.deleg = &d;
+	const sc_token *who;
+	unsigned n;
+	sc_status st = choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n);
+	sc_log_append(log, &c.log);
+	cc_free(&c);
+	return st;
+}
+
+Test(D4, a_listed_service_receives_the_client)
+{
+	char *to[] = {"svc-c"};
+	sc_account_def self = {.name = "svc-b", .allowed_to_delegate_to = to,
+			       .allowed_to_delegate_to_count = 1};
+	sc_account_def target = {.name = "svc-c"}, other = {.name = "svc-x"};
+	sc_account_def alice = {.name = "alice"};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_with(&self, &target, &alice, &log), SC_OK);
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	cr_expect_eq(choose_with(&self, &other, &alice, &log), SC_NO_MATCH);
+	alice.sensitive = true;
+	cr_expect_eq(choose_with(&self, &target, &alice, &log),
+		     SC_NOT_SUPPORTED);
+	sc_log_free(&log);
+}
+
+Test(D5, the_targets_list_decides)
+{
+	char *act[] = {"svc-b"};
+	sc_account_def self = {.name = "svc-b"}, stranger = {.name = "svc-x"};
+	sc_account_def target = {.name = "svc-c", .allowed_to_act = act,
+				 .allowed_to_act_count = 1};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_with(&self, &target, NULL, &log), SC_OK);
+	cr_expect(sc_log_has_rule(&log, "D5"));
+	cr_expect_eq(choose_with(&stranger, &target, NULL, &log), SC_NOT_FOUND);
+	sc_log_free(&log);
+}
+
+Test(C6, without_constrained_delegation_configured_the_double_hop_fails)
+{
+	sc_account_def self = {.name = "svc-b"}, target = {.name = "svc-c"};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_with(&self, &target, NULL, &log), SC_ACCESS_DENIED);
+	cr_expect(sc_log_has_rule(&log, "C6"));
+	sc_log_free(&log);
 }
