@@ -27,6 +27,7 @@ static const char *const status_names[SC_STATUS_COUNT] = {
 	[SC_UNAVAILABLE] = "UNAVAILABLE",
 	[SC_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
 	[SC_INTERNAL] = "INTERNAL",
+	[SC_NO_TOKEN] = "NO_TOKEN",
 };
 
 static const char *const level_names[SC_LEVEL_COUNT] = {

@@ -38,6 +38,7 @@ typedef enum sc_status {
 	SC_UNAVAILABLE,
 	SC_DEADLINE_EXCEEDED,
 	SC_INTERNAL,
+	SC_NO_TOKEN,
 	SC_STATUS_COUNT
 } sc_status;
 

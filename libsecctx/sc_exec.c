@@ -458,6 +458,94 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 		st = sc_token_query_level(f->thread ? f->thread : rt->process,
 					  &r->level, &r->log);
 		break;
+	case SC_STEP_IMPERSONATE_SELF: {
+		/* T3: the thread gets a copy of the process token. */
+		sc_token *t = NULL;
+		st = sc_token_impersonate_self(rt->process,
+					       s->level != SC_LEVEL_DEFAULT
+						       ? s->level
+						       : SC_LEVEL_IMPERSONATE,
+					       &t, &r->log);
+		if (st == SC_OK) {
+			sc_token_free(f->thread);
+			f->thread = t;
+		}
+		break;
+	}
+	case SC_STEP_DUPLICATE: {
+		/* T2: a copy of the current token; the copy is not kept. */
+		sc_token_policy tp = {
+			.allow_primary_from_identify =
+				rt->policy.allow_primary_from_identify};
+		sc_token *t = NULL;
+		const sc_token *src = f->thread ? f->thread : rt->process;
+		sc_level want = s->level;
+		if (want == SC_LEVEL_DEFAULT)
+			want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
+				       ? SC_LEVEL_IMPERSONATE
+				       : sc_token_level_raw(src);
+		st = sc_token_duplicate(src,
+					s->primary ? SC_TOKEN_PRIMARY
+						   : SC_TOKEN_IMPERSONATION,
+					want, &tp, &t, &r->log);
+		if (st == SC_OK && !s->primary)
+			r->level = sc_token_level_raw(t);
+		sc_token_free(t);
+		break;
+	}
+	case SC_STEP_START_PROCESS:
+		/* T4: a new process inherits the primary token. */
+		snprintf(r->object, sizeof(r->object), "%s",
+			 sc_token_user_name(rt->process));
+		sc_log_rule(&r->log, "T4",
+			    "the new process runs with the primary token of "
+			    "%s%s%s",
+			    sc_token_user_name(rt->process),
+			    f->thread ? ", not the impersonated " : "",
+			    f->thread ? sc_token_user_name(f->thread) : "");
+		break;
+	case SC_STEP_LOGON_USER:
+	case SC_STEP_AUDIT: {
+		/* T4: SeTcbPrivilege and SeAuditPrivilege are checked on
+		 * the primary token, whoever the thread impersonates. */
+		const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
+								 : SC_PRIV_AUDIT;
+		bool held = sc_token_privilege_enabled(rt->process, priv);
+		st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
+		sc_log_rule(&r->log, "T4",
+			    "%s is checked on the primary token of %s: %s",
+			    priv, sc_token_user_name(rt->process),
+			    held ? "held" : "not held");
+		break;
+	}
+	case SC_STEP_OPEN_THREAD_TOKEN:
+		if (!f->thread) {
+			st = SC_NO_TOKEN;
+			sc_log_rule(&r->log, "T5",
+				    "the thread is not impersonating: no "
+				    "thread token");
+		} else if (sc_token_level_raw(f->thread) ==
+			   SC_LEVEL_ANONYMOUS) {
+			/* L1: an anonymous token cannot be opened. */
+			st = SC_CANT_OPEN_ANONYMOUS;
+			sc_log_rule(&r->log, "L1",
+				    "the thread token is anonymous: it cannot "
+				    "be opened");
+		} else if (!s->as_self && sc_token_level_raw(f->thread) ==
+						  SC_LEVEL_IDENTIFY) {
+			/* L3: opened with the thread's own Identify token. */
+			st = SC_BAD_IMPERSONATION_LEVEL;
+			sc_log_rule(&r->log, "L3",
+				    "opened with the thread's Identify token: "
+				    "fails; open as self to use the process's "
+				    "context");
+		} else {
+			sc_log_rule(&r->log, "T4",
+				    "the thread token is opened %s",
+				    s->as_self ? "with the process's own context"
+					       : "with the thread's token");
+		}
+		break;
 	default:
 		st = SC_INVALID_PARAMETER;
 		break;

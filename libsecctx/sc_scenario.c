@@ -23,6 +23,12 @@ static const char *const step_kind_names[SC_STEP_COUNT] = {
 	[SC_STEP_SET_BLANKET] = "set_blanket",
 	[SC_STEP_SLEEP] = "sleep",
 	[SC_STEP_QUERY_LEVEL] = "query_level",
+	[SC_STEP_IMPERSONATE_SELF] = "impersonate_self",
+	[SC_STEP_DUPLICATE] = "duplicate",
+	[SC_STEP_START_PROCESS] = "start_process",
+	[SC_STEP_LOGON_USER] = "logon_user",
+	[SC_STEP_AUDIT] = "audit",
+	[SC_STEP_OPEN_THREAD_TOKEN] = "open_thread_token",
 };
 
 const char *sc_step_kind_name(sc_step_kind k)
@@ -1037,6 +1043,20 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 	if (st->kind != SC_STEP_SLEEP && st->ms)
 		problem(v, P(path, "%s.ms", pre),
 			"'ms' is not used by step '%s' (only sleep)", kind);
+	if (st->level != SC_LEVEL_DEFAULT &&
+	    st->kind != SC_STEP_IMPERSONATE_SELF &&
+	    st->kind != SC_STEP_DUPLICATE)
+		problem(v, P(path, "%s.level", pre),
+			"'level' is not used by step '%s' (only "
+			"impersonate_self and duplicate)", kind);
+	if (st->primary && st->kind != SC_STEP_DUPLICATE)
+		problem(v, P(path, "%s.primary", pre),
+			"'primary' is not used by step '%s' (only duplicate)",
+			kind);
+	if (st->as_self && st->kind != SC_STEP_OPEN_THREAD_TOKEN)
+		problem(v, P(path, "%s.as_self", pre),
+			"'as_self' is not used by step '%s' (only "
+			"open_thread_token)", kind);
 }
 
 static void validate_processes(struct vctx *v)

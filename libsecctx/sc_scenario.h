@@ -63,6 +63,12 @@ typedef enum sc_step_kind {
 	SC_STEP_SET_BLANKET,     /* CoSetProxyBlanket on the proxy to to: */
 	SC_STEP_SLEEP,           /* wait ms milliseconds */
 	SC_STEP_QUERY_LEVEL,     /* GetTokenInformation(level) (T1) */
+	SC_STEP_IMPERSONATE_SELF,/* ImpersonateSelf at level (T3) */
+	SC_STEP_DUPLICATE,       /* DuplicateTokenEx at level / primary (T2) */
+	SC_STEP_START_PROCESS,   /* CreateProcess: the primary token (T4) */
+	SC_STEP_LOGON_USER,      /* LogonUser: SeTcbPrivilege, primary (T4) */
+	SC_STEP_AUDIT,           /* an audit alarm: SeAuditPrivilege (T4) */
+	SC_STEP_OPEN_THREAD_TOKEN, /* OpenThreadToken, as_self or not (L1) */
 	SC_STEP_COUNT
 } sc_step_kind;
 
@@ -77,6 +83,9 @@ typedef struct sc_step {
 	unsigned access_count;
 	sc_blanket *blanket; /* call, set_blanket: overrides the process's */
 	unsigned ms;         /* sleep */
+	sc_level level;      /* impersonate_self, duplicate */
+	bool primary;        /* duplicate: to a primary token */
+	bool as_self;        /* open_thread_token: OpenAsSelf */
 } sc_step;
 
 typedef struct sc_process_def {

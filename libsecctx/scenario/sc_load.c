@@ -71,6 +71,12 @@ static const cyaml_strval_t step_strings[] = {
 	{"set_blanket", SC_STEP_SET_BLANKET},
 	{"sleep", SC_STEP_SLEEP},
 	{"query_level", SC_STEP_QUERY_LEVEL},
+	{"impersonate_self", SC_STEP_IMPERSONATE_SELF},
+	{"duplicate", SC_STEP_DUPLICATE},
+	{"start_process", SC_STEP_START_PROCESS},
+	{"logon_user", SC_STEP_LOGON_USER},
+	{"audit", SC_STEP_AUDIT},
+	{"open_thread_token", SC_STEP_OPEN_THREAD_TOKEN},
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -158,6 +164,9 @@ static const cyaml_schema_field_t step_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("blanket", OPT, sc_step, blanket,
 				blanket_fields),
 	CYAML_FIELD_UINT("ms", OPT, sc_step, ms),
+	ENUM("level", ENUM_OPT, sc_step, level, level_strings),
+	CYAML_FIELD_BOOL("primary", OPT, sc_step, primary),
+	CYAML_FIELD_BOOL("as_self", OPT, sc_step, as_self),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t step_entry = {

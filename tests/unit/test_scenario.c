@@ -246,7 +246,9 @@ Test(scenario, step_kind_names)
 {
 	static const char *const names[SC_STEP_COUNT] = {
 		"impersonate", "revert", "call", "open", "access_check",
-		"set_blanket", "sleep", "query_level",
+		"set_blanket", "sleep", "query_level", "impersonate_self",
+		"duplicate", "start_process", "logon_user", "audit",
+		"open_thread_token",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -606,7 +608,8 @@ Test(scenario, misspelled_step_kind)
 		   23, 13,
 		   "invalid value 'cal' for 'do' (expected one of: impersonate, "
 		   "revert, call, open, access_check, set_blanket, sleep, "
-		   "query_level)");
+		   "query_level, impersonate_self, duplicate, start_process, "
+		   "logon_user, audit, open_thread_token)");
 }
 
 Test(scenario, misspelled_started_by)
