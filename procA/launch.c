@@ -5,6 +5,7 @@
  * it started, whatever happens.
  * Exit: 0 all expectations held, 1 one failed, 2 bad input, 3 the run
  * failed (a daemon did not start or died, or a signal). */
+#include "check.h"
 #include "codec.h"
 #include "report.h"
 #include "sc_load.h"
@@ -535,6 +536,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check") == 0) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return 3;
+		self[n] = '\0';
+		return cmd_check(self, argc - 2, argv + 2);
+	}
+	if (strcmp(argv[1], "new") == 0)
+		return cmd_new(argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

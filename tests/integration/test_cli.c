@@ -249,3 +249,75 @@ Test(cli, daemon_that_cannot_bind_names_the_address, .timeout = 30)
 		  addr, r.err);
 	cmd_free(&r);
 }
+
+static int count_yaml(const char *dir)
+{
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.yaml' | wc -l", dir);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+Test(cli, check_runs_every_scenario_and_closes_with_the_summary,
+     .timeout = 300)
+{
+	char dir[512], want[64];
+	snprintf(dir, sizeof(dir), "%s/scenarios",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "check", "-j", "2", dir, NULL};
+	cmd_result r = cmd_run(argv);
+	int n = count_yaml(dir);
+	cr_assert_gt(n, 0);
+	snprintf(want, sizeof(want), "\n%d passed, 0 failed\n", n);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, want) != NULL, "no '%s' in:\n%s", want + 1,
+		  r.out);
+	cmd_free(&r);
+}
+
+Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/tests/data",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "check", dir, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.out, "FAIL ") && strstr(r.out, "wrong-expectation"
+							   ".yaml: A->B: "
+							   "presented CORP\\bob"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\n1 passed, 5 failed\n") != NULL, "%s",
+		  r.out);
+	cmd_free(&r);
+}
+
+Test(cli, new_writes_a_starter_that_runs_and_never_overwrites, .timeout = 60)
+{
+	char tmp[64], path[128];
+	private_tmp(tmp, sizeof(tmp));
+	snprintf(path, sizeof(path), "%s/mine", tmp);
+	char *argv[] = {launch_path, "new", path, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	strcat(path, ".yaml");
+	char *run[] = {launch_path, "run", path, NULL};
+	r = cmd_run(run);
+	cr_expect_eq(r.status, 0, "the starter does not pass:\n%s%s", r.out,
+		     r.err);
+	cmd_free(&r);
+	r = cmd_run(argv);
+	cr_expect_eq(r.status, 2, "new overwrote an existing file");
+	cmd_free(&r);
+	unlink(path);
+	rmdir(tmp);
+}
