@@ -321,3 +321,49 @@ Test(cli, new_writes_a_starter_that_runs_and_never_overwrites, .timeout = 60)
 	unlink(path);
 	rmdir(tmp);
 }
+
+/* Every daemon of the seed diagram, run under valgrind: no invalid access,
+ * no definite or indirect leak (gRPC's process-lifetime allocations are
+ * "still reachable" and not counted). */
+Test(cli, daemons_are_valgrind_clean, .timeout = 600)
+{
+	if (access("/usr/bin/valgrind", X_OK) != 0) {
+		cr_skip_test("valgrind is not installed");
+		return;
+	}
+	if (strcmp(env_or("CLOAKROOM_SANITIZE", "none"), "none") != 0) {
+		cr_skip_test("a sanitizer build: its own leak checks run");
+		return;
+	}
+	char tmp[64], file[512], wrapper[256];
+	private_tmp(tmp, sizeof(tmp));
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	snprintf(wrapper, sizeof(wrapper),
+		 "valgrind --error-exitcode=99 --leak-check=full "
+		 "--show-leak-kinds=definite,indirect "
+		 "--errors-for-leak-kinds=definite,indirect "
+		 "--log-file=%s/vg-%%p.log",
+		 tmp);
+	setenv("CLOAKROOM_DAEMON_WRAPPER", wrapper, 1);
+	char *argv[] = {launch_path, "run", file, "--timeout-ms", "60000",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	unsetenv("CLOAKROOM_DAEMON_WRAPPER");
+	/* A daemon with a valgrind error exits 99: the run fails (3). */
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "cat %s/vg-*.log | grep -c 'ERROR SUMMARY: 0 errors'", tmp);
+	FILE *p = popen(cmd, "r");
+	int clean = 0;
+	if (p) {
+		if (fscanf(p, "%d", &clean) != 1)
+			clean = 0;
+		pclose(p);
+	}
+	cr_expect_eq(clean, 6, "%d of 6 daemons reported no error", clean);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", tmp);
+	cmd_free(&r);
+}

@@ -212,6 +212,8 @@ Test(rpc, context_and_body_arrive_byte_exact_and_reply_returns)
 	cr_expect_arr_eq(res.body, want, sizeof(want));
 	rpc_result_free(&res);
 	cr_expect_null(res.body);
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts); /* joins the handler threads: seen is settled */
 
 	cr_assert(seen.called);
 	cr_expect(seen.context_present);
@@ -221,9 +223,6 @@ Test(rpc, context_and_body_arrive_byte_exact_and_reply_returns)
 	cr_assert_eq(seen.body_len, sizeof(body));
 	cr_expect_arr_eq(seen.body, body, sizeof(body));
 	cr_expect(strstr(seen.peer, "127.0.0.1") != NULL, "peer %s", seen.peer);
-
-	rpc_channel_close(ch);
-	rpc_test_stop(&ts);
 }
 
 Test(rpc, call_without_context_arrives_with_context_absent)
@@ -238,13 +237,13 @@ Test(rpc, call_without_context_arrives_with_context_absent)
 			      &res), 0);
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts);
+
 	cr_assert(seen.called);
 	cr_expect_not(seen.context_present);
 	cr_expect_eq(seen.context_entries, 0);
 	cr_expect_eq(seen.context_len, 0);
-
-	rpc_channel_close(ch);
-	rpc_test_stop(&ts);
 }
 
 Test(rpc, empty_context_and_empty_body_are_still_present)
@@ -260,14 +259,14 @@ Test(rpc, empty_context_and_empty_body_are_still_present)
 	cr_expect_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	cr_expect_eq(res.body_len, 3);
 	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts);
+
 	cr_assert(seen.called);
 	cr_expect(seen.context_present);
 	cr_expect_eq(seen.context_entries, 1);
 	cr_expect_eq(seen.context_len, 0);
 	cr_expect_eq(seen.body_len, 0);
-
-	rpc_channel_close(ch);
-	rpc_test_stop(&ts);
 }
 
 /* Sends raw gRPC with a chosen method and n context entries, to reach
@@ -349,11 +348,11 @@ Test(rpc, two_context_entries_are_counted_for_the_handler_to_refuse)
 	char details[RPC_ERRLEN];
 	cr_expect_eq(rpc_test_raw_call(ts.target, RPC_METHOD, 2, details,
 				       sizeof(details)), RPC_STATUS_OK);
+	rpc_test_stop(&ts);
+
 	cr_assert(seen.called);
 	cr_expect(seen.context_present);
 	cr_expect_eq(seen.context_entries, 2);
-
-	rpc_test_stop(&ts);
 }
 
 Test(rpc, other_methods_are_unimplemented_and_never_reach_the_handler)
@@ -366,9 +365,9 @@ Test(rpc, other_methods_are_unimplemented_and_never_reach_the_handler)
 	cr_expect_eq(rpc_test_raw_call(ts.target, "/cloakroom.Chain/Other", 1,
 				       details, sizeof(details)),
 		     12 /* GRPC_STATUS_UNIMPLEMENTED */, "%s", details);
-	cr_expect_not(seen.called);
-
 	rpc_test_stop(&ts);
+
+	cr_expect_not(seen.called);
 }
 
 /* ---- statuses and deadlines -------------------------------------- */
@@ -426,12 +425,12 @@ Test(rpc, handler_sees_the_callers_deadline)
 			      &res), 0);
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts);
+
 	cr_expect_gt(seen.deadline_ms, 2000, "%lld", (long long)seen.deadline_ms);
 	cr_expect_leq(seen.deadline_ms, 4000, "%lld",
 		      (long long)seen.deadline_ms);
-
-	rpc_channel_close(ch);
-	rpc_test_stop(&ts);
 }
 
 /* A handler that says when it starts and when it is done. */
@@ -500,16 +499,16 @@ Test(rpc, child_call_inherits_the_parents_deadline)
 	cr_expect_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	cr_expect_eq(res.body_len, 4);
 	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	rpc_test_stop(&mid);
+	rpc_channel_close(hop.next);
+	rpc_test_stop(&last);
+
 	cr_assert(seen.called);
 	cr_expect_eq(seen.context_len, 2);
 	cr_expect_gt(seen.deadline_ms, 0);
 	cr_expect_leq(seen.deadline_ms, 1500, "child saw %lld ms",
 		      (long long)seen.deadline_ms);
-
-	rpc_channel_close(ch);
-	rpc_test_stop(&mid);
-	rpc_channel_close(hop.next);
-	rpc_test_stop(&last);
 }
 
 Test(rpc, parent_deadline_cuts_a_slow_child_call_short)
@@ -746,4 +745,59 @@ Test(rpc, stop_lets_a_running_call_finish_and_reply)
 	cr_expect_eq(bg.res.body_len, 4);
 	rpc_result_free(&bg.res);
 	rpc_server_free(ts.srv);
+}
+
+Test(rpc, a_caller_that_never_sends_its_request_does_not_block_stop)
+{
+	rpc_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	rpc_test_server ts;
+	rpc_test_start(&ts, rpc_test_record, &seen, 4);
+
+	/* Headers only, no deadline, no message, no half-close. */
+	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	grpc_channel *chan = grpc_channel_create(ts.target, creds, NULL);
+	grpc_channel_credentials_release(creds);
+	grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+	grpc_call *call = grpc_channel_create_call(chan, NULL, 0, cq,
+		grpc_slice_from_static_string(RPC_METHOD), NULL,
+		gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	cr_assert_not_null(call);
+	grpc_metadata_array init_md, trail_md;
+	grpc_metadata_array_init(&init_md);
+	grpc_metadata_array_init(&trail_md);
+	grpc_status_code status = GRPC_STATUS_OK;
+	grpc_slice det = grpc_empty_slice();
+	grpc_op ops[2];
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[1].data.recv_status_on_client.trailing_metadata = &trail_md;
+	ops[1].data.recv_status_on_client.status = &status;
+	ops[1].data.recv_status_on_client.status_details = &det;
+	cr_assert_eq(grpc_call_start_batch(call, ops, 2, ops, NULL),
+		     GRPC_CALL_OK);
+	rpc_test_sleep_ms(500); /* let a worker take the call */
+
+	int64_t t0 = rpc_test_now_ms();
+	ts.stop = 1;
+	pthread_join(ts.tid, NULL);
+	int64_t took = rpc_test_now_ms() - t0;
+	cr_expect_eq(ts.run_rc, 0);
+	cr_expect_lt(took, 1000, "run returned %lld ms after stop",
+		     (long long)took);
+	rpc_server_free(ts.srv);
+
+	grpc_event ev = grpc_completion_queue_pluck(cq, ops,
+		gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	cr_expect_eq(ev.type, GRPC_OP_COMPLETE);
+	cr_expect_neq(status, GRPC_STATUS_OK);
+	cr_expect_not(seen.called);
+
+	grpc_slice_unref(det);
+	grpc_metadata_array_destroy(&init_md);
+	grpc_metadata_array_destroy(&trail_md);
+	grpc_call_unref(call);
+	grpc_completion_queue_shutdown(cq);
+	grpc_completion_queue_destroy(cq);
+	grpc_channel_destroy(chan);
 }
