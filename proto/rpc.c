@@ -11,14 +11,16 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
-#include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define RPC_POLL_MS 100
+#define RPC_REPLY_GRACE_POLLS 20 /* 2 s for a reply to drain at stop */
 #define RPC_DEFAULT_TIMEOUT_MS 30000
 #define RPC_STATUS_MAX 16 /* GRPC_STATUS_UNAUTHENTICATED */
 
@@ -83,6 +85,20 @@ static void rpc_pluck_cq_free(grpc_completion_queue *cq)
 
 /* ---- server ------------------------------------------------------ */
 
+static void rpc_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rpc_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 /* One requested (or arrived) call: everything grpc_server_request_call
  * fills, plus the pluck queue bound to the call. */
 typedef struct rpc_request {
@@ -114,9 +130,10 @@ struct rpc_server {
 	grpc_completion_queue *cq;  /* notifications, create_for_next */
 	rpc_handler_fn handler;
 	void *user;
-	char addr[128];
 	rpc_request pend;           /* the request kept outstanding */
 	bool pend_outstanding;
+	atomic_bool stopping;       /* run saw *stop: drop calls still
+	                               waiting for their request message */
 };
 
 static void rpc_request_clear(rpc_request *r)
@@ -185,22 +202,24 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 		     void *user, rpc_server **out, int *bound_port, char *err,
 		     size_t errlen)
 {
+	grpc_server_credentials *creds;
+	int port;
+
 	if (out)
 		*out = NULL;
 	if (!listen_addr || !handler || !out || !bound_port) {
-		snprintf(err, errlen, "cannot bind %s: bad arguments",
-			 listen_addr ? listen_addr : "(null)");
+		rpc_err(err, errlen, "cannot bind %s: bad arguments",
+			listen_addr ? listen_addr : "(null)");
 		return -1;
 	}
 	rpc_server *srv = calloc(1, sizeof(*srv));
 	if (!srv) {
-		snprintf(err, errlen, "cannot bind %s: out of memory",
-			 listen_addr);
+		rpc_err(err, errlen, "cannot bind %s: out of memory",
+			listen_addr);
 		return -1;
 	}
 	srv->handler = handler;
 	srv->user = user;
-	snprintf(srv->addr, sizeof(srv->addr), "%s", listen_addr);
 
 	grpc_arg arg = {
 		.type = GRPC_ARG_INTEGER,
@@ -211,20 +230,19 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 	srv->server = grpc_server_create(&args, NULL);
 	srv->cq = grpc_completion_queue_create_for_next(NULL);
 	if (!srv->server || !srv->cq) {
-		snprintf(err, errlen, "cannot bind %s: cannot create server",
-			 listen_addr);
+		rpc_err(err, errlen, "cannot bind %s: cannot create server",
+			listen_addr);
 		goto fail;
 	}
 	grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
 
-	grpc_server_credentials *creds =
-		grpc_insecure_server_credentials_create();
-	int port = grpc_server_add_http2_port(srv->server, listen_addr, creds);
+	creds = grpc_insecure_server_credentials_create();
+	port = grpc_server_add_http2_port(srv->server, listen_addr, creds);
 	grpc_server_credentials_release(creds);
 	if (port <= 0) {
-		snprintf(err, errlen,
-			 "cannot bind %s: address in use or not available",
-			 listen_addr);
+		rpc_err(err, errlen,
+			"cannot bind %s: address in use or not available",
+			listen_addr);
 		goto fail;
 	}
 	grpc_server_start(srv->server);
@@ -264,83 +282,125 @@ static int64_t rpc_deadline_left_ms(gpr_timespec deadline)
 	return ms < 0 ? 0 : ms;
 }
 
-/* Serve one call on the slot's own pluck queue, then release it. */
-static void rpc_serve(rpc_server *srv, rpc_request *r)
+/* Wait for a batch on a server call. A caller without a deadline that
+ * stalls (never sends its message, never reads the reply) must not keep
+ * rpc_server_run from returning: once the server is stopping and the
+ * batch is still pending after grace_polls polls, cancel the call. Returns
+ * 0 when the batch succeeded and the call was not cancelled here. */
+static int rpc_serve_wait(rpc_server *srv, rpc_request *r, void *tag,
+			  int grace_polls)
 {
-	grpc_byte_buffer *req_bb = NULL;
-	uint8_t *body = NULL;
-	size_t body_len = 0;
-	char *peer = NULL;
-	rpc_reply reply;
-	grpc_op ops[4];
+	bool cancelled_here = false;
+	int stuck = 0;
 	grpc_event ev;
 
-	memset(&reply, 0, sizeof(reply));
-	reply.status = RPC_STATUS_OK;
-
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_RECV_MESSAGE;
-	ops[0].data.recv_message.recv_message = &req_bb;
-	if (grpc_call_start_batch(r->call, ops, 1, &ops[0], NULL) !=
-	    GRPC_CALL_OK)
-		goto out;
-	ev = grpc_completion_queue_pluck(r->cq, &ops[0],
-					 gpr_inf_future(GPR_CLOCK_REALTIME),
-					 NULL);
-	if (!ev.success) {
-		/* Cancelled before the request arrived: nobody to answer. */
-		goto out;
+	for (;;) {
+		ev = grpc_completion_queue_pluck(r->cq, tag,
+						 rpc_after_ms(RPC_POLL_MS),
+						 NULL);
+		if (ev.type == GRPC_OP_COMPLETE)
+			break;
+		if (cancelled_here || !atomic_load(&srv->stopping))
+			continue;
+		if (++stuck >= grace_polls) {
+			grpc_call_cancel_with_status(r->call,
+						     GRPC_STATUS_UNAVAILABLE,
+						     "server stopping", NULL);
+			cancelled_here = true;
+		}
 	}
+	return ev.success && !cancelled_here ? 0 : -1;
+}
+
+/* Wait for the request message. Returns 0 when the call is still live
+ * (*bb may be NULL if the caller half-closed without a message). */
+static int rpc_serve_receive(rpc_server *srv, rpc_request *r,
+			     grpc_byte_buffer **bb)
+{
+	grpc_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = bb;
+	if (grpc_call_start_batch(r->call, &op, 1, &op, NULL) != GRPC_CALL_OK)
+		return -1;
+	return rpc_serve_wait(srv, r, &op, 1);
+}
+
+/* Build what the handler sees and run it. Pointers in the incoming view
+ * stay valid until the call is released. */
+static void rpc_serve_dispatch(rpc_server *srv, rpc_request *r,
+			       grpc_byte_buffer *req_bb, rpc_reply *reply)
+{
+	uint8_t *body = NULL;
+	size_t body_len = 0;
+	rpc_incoming in;
 
 	if (grpc_slice_str_cmp(r->details.method, RPC_METHOD) != 0) {
-		reply.status = GRPC_STATUS_UNIMPLEMENTED;
-		snprintf(reply.details, sizeof(reply.details),
+		reply->status = GRPC_STATUS_UNIMPLEMENTED;
+		snprintf(reply->details, sizeof(reply->details),
 			 "unknown method (only %s is served)", RPC_METHOD);
-	} else if (!req_bb) {
-		reply.status = RPC_STATUS_INVALID_ARGUMENT;
-		snprintf(reply.details, sizeof(reply.details),
+		return;
+	}
+	if (!req_bb) {
+		reply->status = RPC_STATUS_INVALID_ARGUMENT;
+		snprintf(reply->details, sizeof(reply->details),
 			 "no request message");
-	} else if (rpc_buffer_take(req_bb, &body, &body_len) != 0) {
-		reply.status = RPC_STATUS_RESOURCE_EXHAUSTED;
-		snprintf(reply.details, sizeof(reply.details),
+		return;
+	}
+	if (rpc_buffer_take(req_bb, &body, &body_len) != 0) {
+		reply->status = RPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(reply->details, sizeof(reply->details),
 			 "cannot read request message");
-	} else {
-		rpc_incoming in;
-
-		memset(&in, 0, sizeof(in));
-		for (size_t i = 0; i < r->md.count; i++) {
-			const grpc_metadata *m = &r->md.metadata[i];
-			if (grpc_slice_str_cmp(m->key, RPC_CONTEXT_KEY) != 0)
-				continue;
-			if (in.context_entries++ == 0) {
-				in.context = GRPC_SLICE_START_PTR(m->value);
-				in.context_len = GRPC_SLICE_LENGTH(m->value);
-				in.context_present = true;
-			}
-		}
-		in.body = body;
-		in.body_len = body_len;
-		peer = grpc_call_get_peer(r->call);
-		in.peer = peer ? peer : "";
-		in.deadline_ms = rpc_deadline_left_ms(r->details.deadline);
-		in.parent = r->call;
-		srv->handler(srv->user, &in, &reply);
-		reply.details[sizeof(reply.details) - 1] = '\0';
-		if (reply.status < 0 || reply.status > RPC_STATUS_MAX) {
-			int bad = reply.status;
-			reply.status = RPC_STATUS_UNKNOWN;
-			snprintf(reply.details, sizeof(reply.details),
-				 "handler returned invalid status %d", bad);
-		}
+		return;
 	}
 
+	memset(&in, 0, sizeof(in));
+	for (size_t i = 0; i < r->md.count; i++) {
+		const grpc_metadata *m = &r->md.metadata[i];
+
+		if (grpc_slice_str_cmp(m->key, RPC_CONTEXT_KEY) != 0)
+			continue;
+		if (in.context_entries++ == 0) {
+			in.context = GRPC_SLICE_START_PTR(m->value);
+			in.context_len = GRPC_SLICE_LENGTH(m->value);
+			in.context_present = true;
+		}
+	}
+	in.body = body;
+	in.body_len = body_len;
+	char *peer = grpc_call_get_peer(r->call);
+	in.peer = peer ? peer : "";
+	in.deadline_ms = rpc_deadline_left_ms(r->details.deadline);
+	in.parent = r->call;
+
+	srv->handler(srv->user, &in, reply);
+
+	reply->details[sizeof(reply->details) - 1] = '\0';
+	if (reply->status < 0 || reply->status > RPC_STATUS_MAX) {
+		int bad = reply->status;
+
+		reply->status = RPC_STATUS_UNKNOWN;
+		snprintf(reply->details, sizeof(reply->details),
+			 "handler returned invalid status %d", bad);
+	}
+	gpr_free(peer);
+	free(body);
+}
+
+/* Send the reply (message only with RPC_STATUS_OK) and the status. */
+static void rpc_serve_reply(rpc_server *srv, rpc_request *r,
+			    const rpc_reply *reply)
+{
 	grpc_byte_buffer *rep_bb = NULL;
-	if (reply.status == RPC_STATUS_OK)
-		rep_bb = rpc_buffer_make(reply.body, reply.body_len);
-	grpc_slice details = grpc_slice_from_copied_string(reply.details);
+	grpc_slice details = grpc_slice_from_copied_string(reply->details);
 	int cancelled = 0;
+	grpc_op ops[4];
 	size_t n = 0;
 
+	if (reply->status == RPC_STATUS_OK)
+		rep_bb = rpc_buffer_make(reply->body ? reply->body :
+					 (const uint8_t *)"", reply->body_len);
 	memset(ops, 0, sizeof(ops));
 	ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[n].data.send_initial_metadata.count = 0;
@@ -353,27 +413,35 @@ static void rpc_serve(rpc_server *srv, rpc_request *r)
 	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
 	ops[n].data.send_status_from_server.trailing_metadata_count = 0;
 	ops[n].data.send_status_from_server.status =
-		(grpc_status_code)reply.status;
+		(grpc_status_code)reply->status;
 	ops[n].data.send_status_from_server.status_details = &details;
 	n++;
 	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[n].data.recv_close_on_server.cancelled = &cancelled;
 	n++;
-	if (grpc_call_start_batch(r->call, ops, n, &ops[1], NULL) ==
-	    GRPC_CALL_OK)
-		(void)grpc_completion_queue_pluck(
-			r->cq, &ops[1], gpr_inf_future(GPR_CLOCK_REALTIME),
-			NULL);
+	/* A reply gets RPC_REPLY_GRACE_POLLS polls to drain once stopping. */
+	if (grpc_call_start_batch(r->call, ops, n, ops, NULL) == GRPC_CALL_OK)
+		(void)rpc_serve_wait(srv, r, ops, RPC_REPLY_GRACE_POLLS);
 	grpc_slice_unref(details);
 	if (rep_bb)
 		grpc_byte_buffer_destroy(rep_bb);
+}
 
-out:
+/* Serve one call on its own pluck queue, then release it. */
+static void rpc_serve(rpc_server *srv, rpc_request *r)
+{
+	grpc_byte_buffer *req_bb = NULL;
+	rpc_reply reply;
+
+	memset(&reply, 0, sizeof(reply));
+	reply.status = RPC_STATUS_OK;
+	if (rpc_serve_receive(srv, r, &req_bb) == 0) {
+		rpc_serve_dispatch(srv, r, req_bb, &reply);
+		rpc_serve_reply(srv, r, &reply);
+	}
 	if (req_bb)
 		grpc_byte_buffer_destroy(req_bb);
 	free(reply.body);
-	free(body);
-	gpr_free(peer);
 	rpc_request_clear(r);
 }
 
@@ -444,6 +512,7 @@ int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 	set.slots = calloc(max_inflight, sizeof(*set.slots));
 	if (!set.slots)
 		return -1;
+	atomic_store(&srv->stopping, false);
 	pthread_mutex_init(&set.lock, NULL);
 	pthread_cond_init(&set.freed, NULL);
 
@@ -493,6 +562,7 @@ int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 		}
 	}
 
+	atomic_store(&srv->stopping, true);
 	for (unsigned i = 0; i < set.n; i++)
 		if (set.slots[i].used)
 			pthread_join(set.slots[i].tid, NULL);
