@@ -115,9 +115,21 @@ Test(cli, failed_expectation_exits_1)
 
 /* Start the slow chain, wait until A, B and C run, and return the
  * launcher's pid with the daemons' pids. */
+static char slow_tmp[64];
+
+static void remove_tree(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
 static pid_t start_slow(pid_t *kids, int *nkids, int *fo, int *fe)
 {
 	char file[512];
+	/* The launcher keeps a failed run's logs: keep them out of /tmp. */
+	private_tmp(slow_tmp, sizeof(slow_tmp));
 	data_path(file, sizeof(file), "slow-chain.yaml");
 	char *argv[] = {launch_path, "run", file, NULL};
 	pid_t pid = cmd_start(argv, fo, fe);
@@ -169,6 +181,7 @@ Test(cli, killed_daemon_stops_the_run_with_no_orphan, .timeout = 60)
 	cr_expect(strstr(out, "B") && strstr(out, "signal 9"),
 		  "the report does not name the dead daemon:\n%s", out);
 	expect_all_gone(kids, n);
+	remove_tree(slow_tmp);
 	free(out);
 	free(err);
 }
@@ -185,6 +198,7 @@ Test(cli, sigint_stops_every_daemon, .timeout = 60)
 	int status = cmd_wait(pid);
 	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
 	expect_all_gone(kids, n);
+	remove_tree(slow_tmp);
 	free(out);
 	free(err);
 }
@@ -208,6 +222,7 @@ Test(cli, killed_launcher_takes_its_daemons_along, .timeout = 60)
 	}
 	/* Orphans are re-parented and reaped by init; poll until gone. */
 	expect_all_gone(kids, n);
+	remove_tree(slow_tmp);
 }
 
 Test(cli, daemon_that_cannot_bind_names_the_address, .timeout = 30)
