@@ -1,0 +1,498 @@
+/* micro.c: micro-benchmarks of the model (token builds, the per-hop
+ * decision, access checks, a hop and the seed chain served in process).
+ * It must never print a figure it did not measure, nor touch the wire. */
+#include "sc_acl.h"
+#include "sc_decide.h"
+#include "sc_directory.h"
+#include "sc_exec.h"
+#include "sc_load.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REPS 5
+#define TARGET_NS 2000.0 /* per-hop decision target: 2 microseconds */
+#define MAX_ACES 200
+
+typedef void (*bench_fn)(void *arg, uint64_t n);
+
+typedef struct result {
+	const char *name;
+	double ns;          /* median ns per operation */
+	uint64_t iters;     /* iterations per repetition */
+} result;
+
+/* The seed diagram (variant cloaking-dynamic) run in process. */
+typedef struct world {
+	sc_scenario *scn;
+	sc_runtime *rt[8];
+	size_t n;
+	/* The context B sends C, captured during the first chain. */
+	bool captured;
+	sc_context to_c;
+	sc_token *to_c_identity;
+} world;
+
+/* Everything the items read; built once, freed once. */
+typedef struct bench {
+	world w;
+	sc_runtime *a, *b, *c;
+	const sc_directory *dir;
+	sc_log log;
+	sc_token *alice;        /* A's primary token */
+	sc_token *client;       /* the network token B builds for alice */
+	sc_hop_facts facts;     /* A->B as B accepts it */
+	sc_blanket b_blanket;   /* B's blanket to C */
+	sc_proxy proxy;         /* B's proxy to C */
+	sc_policy policy;
+	sc_delegation deleg;
+	sc_sd sd;
+	uint32_t desired;
+} bench;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "cloakroom-bench-micro: %s\n", what);
+	exit(1);
+}
+
+/* ---- the in-memory transport, as in tests/unit/test_exec.c ---- */
+
+static sc_status fake_call(void *user, void *parent, const char *target,
+			   const sc_context *ctx, sc_trace *reply, sc_log *log)
+{
+	(void)parent;
+	(void)log;
+	world *w = user;
+	if (!w->captured && strcmp(target, "C") == 0) {
+		w->to_c = *ctx;
+		w->to_c_identity = sc_token_copy(ctx->identity);
+		if (!w->to_c_identity)
+			die("out of memory");
+		w->to_c.identity = w->to_c_identity;
+		w->captured = true;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
+			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
+			return SC_OK;
+		}
+	return SC_UNAVAILABLE;
+}
+
+static sc_runtime *world_runtime(world *w, const char *name)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(sc_runtime_process(w->rt[i])->name, name) == 0)
+			return w->rt[i];
+	die("the seed diagram has no such process");
+	return NULL;
+}
+
+static void world_load(world *w, const char *path, const char *variant)
+{
+	sc_load_errors errs = {0};
+	memset(w, 0, sizeof(*w));
+	if (sc_load_file(path, variant, &w->scn, &errs) != 0) {
+		char buf[512];
+		for (size_t i = 0; i < errs.count; i++) {
+			sc_load_error_format(&errs.items[i], buf, sizeof(buf));
+			fprintf(stderr, "%s\n", buf);
+		}
+		sc_load_errors_free(&errs);
+		fprintf(stderr, "cloakroom-bench-micro: cannot load %s (set "
+				"CLOAKROOM_SOURCE to the source tree)\n",
+			path);
+		exit(1);
+	}
+	sc_load_errors_free(&errs);
+	if (w->scn->processes_count > 8)
+		die("too many processes");
+	for (unsigned i = 0; i < w->scn->processes_count; i++) {
+		sc_log log;
+		sc_log_init(&log);
+		if (sc_runtime_new(w->scn, w->scn->processes[i].name,
+				   &w->rt[w->n], &log) != SC_OK)
+			die("sc_runtime_new failed");
+		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
+		w->n++;
+		sc_log_free(&log);
+	}
+}
+
+static void world_free(world *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		sc_runtime_free(w->rt[i]);
+	sc_token_free(w->to_c_identity);
+	sc_load_free(w->scn);
+}
+
+static const sc_hop *find_hop(const sc_trace *t, const char *from,
+			      const char *to)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->hops[i].from, from) &&
+		    !strcmp(t->hops[i].to, to))
+			return &t->hops[i];
+	return NULL;
+}
+
+/* ---- the items ---- */
+
+static void run_logon(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		sc_token *t = NULL;
+		sc_log_clear(&bn->log);
+		if (sc_directory_logon(bn->dir, "svc-b", "ws1",
+				       SC_START_SERVICE, &t,
+				       &bn->log) != SC_OK)
+			die("logon failed");
+		sc_token_free(t);
+	}
+}
+
+static void run_network_token(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		sc_token *t = NULL;
+		sc_log_clear(&bn->log);
+		if (sc_directory_network_token(bn->dir, bn->alice, "ws1",
+					       SC_LEVEL_IMPERSONATE,
+					       SC_PACKAGE_KERBEROS,
+					       SC_AUTHN_CONNECT, &t,
+					       &bn->log) != SC_OK)
+			die("network token failed");
+		sc_token_free(t);
+	}
+}
+
+/* One hop's model decision at B: negotiate A->B, impersonate alice, choose
+ * the identity presented to C. Returns the identity's user name. */
+static const char *decide_once(bench *bn, sc_log *log)
+{
+	sc_hop_outcome oc;
+	sc_token *thread = NULL;
+	const sc_token *presented = NULL;
+	unsigned boundaries = 0;
+	const char *who = NULL;
+
+	sc_hop_negotiate(&bn->facts, &oc, log);
+	if (sc_impersonate(sc_runtime_token(bn->b), bn->client, &thread,
+			   log) != SC_OK)
+		die("impersonate failed");
+	if (sc_cloak_choose(&bn->b_blanket, &bn->proxy,
+			    sc_runtime_token(bn->b), thread, "ws1", "srv2",
+			    &bn->policy, &bn->deleg, &presented, &boundaries,
+			    log) == SC_OK && presented)
+		who = presented == thread ? "thread" : "other";
+	sc_token_free(thread);
+	return who;
+}
+
+static void run_decide(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		sc_log_clear(&bn->log);
+		decide_once(bn, &bn->log);
+	}
+}
+
+static void run_decide_nolog(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++)
+		decide_once(bn, NULL);
+}
+
+static void run_access(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t granted = 0;
+		sc_log_clear(&bn->log);
+		if (sc_acl_access_check(bn->client, &bn->sd, bn->desired,
+					&granted, &bn->log) != SC_OK)
+			die("access check denied");
+	}
+}
+
+static void run_serve_c(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		sc_trace t;
+		sc_trace_init(&t);
+		sc_runtime_serve(bn->c, &bn->w.to_c, NULL, &t);
+		sc_trace_free(&t);
+	}
+}
+
+static void run_chain(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		sc_trace t;
+		sc_trace_init(&t);
+		sc_runtime_run_client(bn->a, &t);
+		sc_trace_free(&t);
+	}
+}
+
+/* ---- set-up: every item is checked to decide as the seed says ---- */
+
+static void sd_build(bench *bn, size_t aces)
+{
+	sc_sd_free_contents(&bn->sd);
+	memset(&bn->sd, 0, sizeof(bn->sd));
+	bn->sd.mapping = sc_file_mapping;
+	bn->sd.dacl_present = true;
+	bn->sd.owner_sid = strdup(sc_directory_sid(bn->dir, "svc-c"));
+	bn->sd.aces = calloc(aces, sizeof(*bn->sd.aces));
+	if (!bn->sd.owner_sid || !bn->sd.aces)
+		die("out of memory");
+	for (size_t i = 0; i < aces; i++) {
+		char sid[64];
+		/* SIDs alice does not hold, then alice's, last. */
+		if (i + 1 < aces)
+			snprintf(sid, sizeof(sid), "S-1-5-21-7-7-7-%zu",
+				 5000 + i);
+		else
+			snprintf(sid, sizeof(sid), "%s",
+				 sc_token_user_sid(bn->client));
+		bn->sd.aces[i].type = SC_ACE_ALLOW;
+		bn->sd.aces[i].mask = bn->desired;
+		bn->sd.aces[i].sid = strdup(sid);
+		if (!bn->sd.aces[i].sid)
+			die("out of memory");
+		bn->sd.ace_count = i + 1;
+	}
+	uint32_t granted = 0;
+	if (sc_acl_access_check(bn->client, &bn->sd, bn->desired, &granted,
+				NULL) != SC_OK || !granted)
+		die("the access check does not grant read");
+}
+
+static void bench_setup(bench *bn, const char *path)
+{
+	memset(bn, 0, sizeof(*bn));
+	sc_log_init(&bn->log);
+	world_load(&bn->w, path, "cloaking-dynamic");
+	bn->a = world_runtime(&bn->w, "A");
+	bn->b = world_runtime(&bn->w, "B");
+	bn->c = world_runtime(&bn->w, "C");
+	bn->dir = sc_runtime_directory(bn->b);
+	const sc_scenario *scn = bn->w.scn;
+
+	/* The chain once: it must present alice to C, who may open the
+	 * report; it also captures the context B sends C. */
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(bn->a, &t);
+	const sc_hop *ab = find_hop(&t, "A", "B"), *bc = find_hop(&t, "B", "C");
+	if (!ab || !bc || t.count != 2 || ab->status != SC_OK ||
+	    bc->status != SC_OK || strcmp(bc->presented, "CORP\\alice") ||
+	    bc->steps_count < 2 || bc->steps[1].status != SC_OK ||
+	    !bn->w.captured)
+		die("the seed chain does not run as the seed diagram says");
+	sc_trace_free(&t);
+
+	/* A->B as B accepts it (accept_call in sc_exec.c). */
+	const sc_process_def *pa = sc_scenario_process(scn, "A");
+	const sc_process_def *pb = sc_scenario_process(scn, "B");
+	const sc_process_def *pc = sc_scenario_process(scn, "C");
+	if (sc_directory_logon(bn->dir, "alice", "ws1", SC_START_INTERACTIVE,
+			       &bn->alice, NULL) != SC_OK)
+		die("alice cannot log on");
+	bn->facts = (sc_hop_facts){
+		.asked = sc_blanket_level_asked(&pa->blanket,
+						sc_scenario_host(scn, "ws1"),
+						NULL),
+		.client_authn = sc_blanket_authn_asked(&pa->blanket),
+		.server_authn = pb->server_authn,
+		.package = sc_blanket_package(&pa->blanket, true),
+		.transport = pa->blanket.transport,
+		.crossed = false,
+		.all_in_domain = true,
+		.presented_is_thread = false,
+		.presented_level = sc_token_level_raw(bn->alice),
+	};
+	sc_hop_outcome oc;
+	sc_hop_negotiate(&bn->facts, &oc, NULL);
+	if (oc.level != SC_LEVEL_IMPERSONATE || !oc.authenticated)
+		die("A->B does not run at Impersonate");
+	if (sc_directory_network_token(bn->dir, bn->alice, "ws1", oc.level,
+				       bn->facts.package, oc.authn,
+				       &bn->client, NULL) != SC_OK)
+		die("no network token for alice");
+	sc_token_set_delegable(bn->client, oc.delegable);
+
+	bn->b_blanket = pb->blanket;
+	snprintf(bn->proxy.target, sizeof(bn->proxy.target), "C");
+	sc_policy_from_settings(&scn->settings, &bn->policy);
+	bn->deleg = (sc_delegation){
+		.self = sc_directory_account(bn->dir, pb->account),
+		.target = sc_directory_account(bn->dir, pc->account),
+		.client = sc_directory_account_by_sid(
+			bn->dir, sc_token_user_sid(bn->client)),
+	};
+	const char *who = decide_once(bn, NULL);
+	if (!who || strcmp(who, "thread"))
+		die("B does not present alice to C (C4)");
+
+	if (sc_acl_right_parse("read", &bn->desired) != 0)
+		die("no right named read");
+}
+
+static void bench_free(bench *bn)
+{
+	sc_sd_free_contents(&bn->sd);
+	sc_proxy_release(&bn->proxy);
+	sc_token_free(bn->client);
+	sc_token_free(bn->alice);
+	sc_log_free(&bn->log);
+	world_free(&bn->w);
+}
+
+/* ---- timing ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Calibrate n so one repetition takes about rep_ns, then run REPS
+ * repetitions and keep the median ns per operation. */
+static result measure(const char *name, bench_fn fn, void *arg,
+		      uint64_t rep_ns)
+{
+	uint64_t n = 1, el;
+	for (;;) {
+		uint64_t t0 = now_ns();
+		fn(arg, n);
+		el = now_ns() - t0;
+		if (el >= rep_ns / 8 || n >= (1ull << 40))
+			break;
+		n *= 2;
+	}
+	if (el == 0)
+		el = 1;
+	uint64_t iters = (uint64_t)((double)n * (double)rep_ns / (double)el);
+	if (iters < 1)
+		iters = 1;
+	double v[REPS];
+	for (int r = 0; r < REPS; r++) {
+		uint64_t t0 = now_ns();
+		fn(arg, iters);
+		v[r] = (double)(now_ns() - t0) / (double)iters;
+	}
+	qsort(v, REPS, sizeof(v[0]), cmp_double);
+	return (result){.name = name, .ns = v[REPS / 2], .iters = iters};
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cloakroom-bench-micro [--quick] [--json]\n"
+		   "  --quick  about 0.02 s per item instead of 0.2 s\n"
+		   "  --json   one JSON object instead of the table\n"
+		   "The seed diagram is read from $CLOAKROOM_SOURCE/scenarios "
+		   "or ./scenarios.\n");
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = false, json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	char path[1024];
+	const char *src = getenv("CLOAKROOM_SOURCE");
+	snprintf(path, sizeof(path), "%s/scenarios/seed-diagram.yaml",
+		 src && *src ? src : ".");
+
+	static bench bn;
+	bench_setup(&bn, path);
+	/* The item's budget is shared by its REPS repetitions. */
+	uint64_t rep_ns = (quick ? 20000000ull : 200000000ull) / REPS;
+
+	result res[16];
+	size_t nres = 0;
+	res[nres++] = measure("token.logon (svc-b, service)", run_logon, &bn,
+			      rep_ns);
+	res[nres++] = measure("token.network (alice at ws1)",
+			      run_network_token, &bn, rep_ns);
+	size_t decide = nres;
+	res[nres++] = measure("decide.hop (negotiate+impersonate+cloak)",
+			      run_decide, &bn, rep_ns);
+	res[nres++] = measure("decide.hop, log NULL", run_decide_nolog, &bn,
+			      rep_ns);
+	static const size_t aces[] = {1, 20, MAX_ACES};
+	static const char *const ace_names[] = {
+		"acl.check, 1 ACE", "acl.check, 20 ACEs",
+		"acl.check, 200 ACEs"};
+	for (size_t i = 0; i < 3; i++) {
+		sd_build(&bn, aces[i]);
+		res[nres++] = measure(ace_names[i], run_access, &bn, rep_ns);
+	}
+	res[nres++] = measure("serve.hop (C serves B's call)", run_serve_c,
+			      &bn, rep_ns);
+	size_t chain = nres;
+	res[nres++] = measure("chain A->B->C (run_client)", run_chain, &bn,
+			      rep_ns);
+	const unsigned hops = 2; /* checked in bench_setup */
+	double per_hop = res[chain].ns / hops;
+	double d = res[decide].ns;
+	bool met = d <= TARGET_NS;
+
+	if (json) {
+		printf("{\"quick\": %s, \"repetitions\": %d, \"items\": [",
+		       quick ? "true" : "false", REPS);
+		for (size_t i = 0; i < nres; i++)
+			printf("%s\n  {\"item\": \"%s\", \"ns_per_op\": %.1f, "
+			       "\"iterations\": %llu}",
+			       i ? "," : "", res[i].name, res[i].ns,
+			       (unsigned long long)res[i].iters);
+		printf("],\n \"chain_hops\": %u, \"chain_ns_per_hop\": %.1f,\n"
+		       " \"per_hop_decision\": {\"ns\": %.1f, "
+		       "\"target_ns\": %.0f, \"met\": %s}}\n",
+		       hops, per_hop, d, TARGET_NS, met ? "true" : "false");
+	} else {
+		printf("%-44s %12s %12s\n", "item", "ns/op", "iterations");
+		for (size_t i = 0; i < nres; i++)
+			printf("%-44s %12.1f %12llu\n", res[i].name, res[i].ns,
+			       (unsigned long long)res[i].iters);
+		printf("%-44s %12.1f %12s\n", "chain A->B->C, per hop (/2)",
+		       per_hop, "-");
+		printf("(median of %d repetitions; iterations per "
+		       "repetition)\n", REPS);
+		printf("per-hop decision: %.0f ns (target <= %.0f ns): %s\n", d,
+		       TARGET_NS, met ? "met" : "missed");
+	}
+	bench_free(&bn);
+	return 0;
+}
