@@ -279,9 +279,11 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		sc_log merged;
 		sc_log_init(&merged);
 		sc_log_append(&merged, &caller);
+		unsigned ncaller = (unsigned)merged.count;
 		sc_log_append(&merged, &h0->log);
 		sc_log_free(&h0->log);
 		h0->log = merged;
+		h0->caller_notes = ncaller;
 		h0->cloaking = b.cloaking;
 		for (size_t i = 0; i < reply.count; i++)
 			reply.hops[i].depth += f->depth;
@@ -298,6 +300,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 			snprintf(h->presented, sizeof(h->presented), "%s",
 				 who_name);
 			sc_log_append(&h->log, &caller);
+			h->caller_notes = (unsigned)h->log.count;
 			r->hop = hi;
 		}
 		r->status = st;

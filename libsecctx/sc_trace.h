@@ -45,6 +45,7 @@ typedef struct sc_hop {
 	sc_status status;
 	unsigned depth;              /* 0 for the client's own calls */
 	sc_log log;                  /* rules and warnings, in order */
+	unsigned caller_notes;       /* leading notes of log the caller took */
 	sc_step_result *steps;       /* what the callee did */
 	size_t steps_count;
 	size_t steps_cap;

@@ -7,6 +7,8 @@
  * failed (a daemon did not start or died, or a signal). */
 #include "check.h"
 #include "codec.h"
+#include "diff.h"
+#include "explain.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
@@ -25,10 +27,19 @@
 #define READY_TIMEOUT_MS 10000
 #define RESULT_TIMEOUT_MS 60000
 
+typedef enum out_format {
+	OUT_TEXT = 0,
+	OUT_OBJECT,     /* --json: one object, a stable interface */
+	OUT_JSONL,      /* --format json: one event a line */
+	OUT_MERMAID,
+} out_format;
+
 typedef struct opts {
 	const char *file;
 	const char *variant;
-	bool json;
+	out_format format;
+	bool format_set;
+	bool explain;
 	bool keep_logs;
 	int timeout_ms;
 } opts;
@@ -49,12 +60,16 @@ __attribute__((format(printf, 3, 4))) static bool fmt(char *buf, size_t len,
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloakroom run FILE [--json] [--variant NAME] "
+		"usage: cloakroom run FILE [--json | --format text|json|mermaid]\n"
+		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
+		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"\n"
 		"Runs the scenario FILE with real daemons and prints, per hop,\n"
 		"who called whom, the identity presented, at which level, with\n"
-		"which status, and the rule ids that decided.\n"
+		"which status, and the rule ids that decided; --explain adds\n"
+		"each hop's inputs and numbered decisions. --format json: one\n"
+		"JSON event a line; --format mermaid: a sequence diagram.\n"
 		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
 		"failed.\n");
 }
@@ -379,6 +394,30 @@ out:
 	}
 }
 
+static int set_format(opts *o, out_format f)
+{
+	if (o->format_set && o->format != f) {
+		fprintf(stderr, "cloakroom run: one output format only\n");
+		return -1;
+	}
+	o->format = f;
+	o->format_set = true;
+	return 0;
+}
+
+static int parse_format(opts *o, const char *name)
+{
+	if (strcmp(name, "text") == 0)
+		return set_format(o, OUT_TEXT);
+	if (strcmp(name, "json") == 0)
+		return set_format(o, OUT_JSONL);
+	if (strcmp(name, "mermaid") == 0)
+		return set_format(o, OUT_MERMAID);
+	fprintf(stderr, "cloakroom run: unknown format '%s' (text, json, "
+		"mermaid)\n", name);
+	return -1;
+}
+
 static int parse_opts(int argc, char **argv, opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -386,7 +425,13 @@ static int parse_opts(int argc, char **argv, opts *o)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--json") == 0) {
-			o->json = true;
+			if (set_format(o, OUT_OBJECT) != 0)
+				return -1;
+		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+			if (parse_format(o, argv[++i]) != 0)
+				return -1;
+		} else if (strcmp(a, "--explain") == 0) {
+			o->explain = true;
 		} else if (strcmp(a, "--keep-logs") == 0) {
 			o->keep_logs = true;
 		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
@@ -498,8 +543,14 @@ static int cmd_run(int argc, char **argv)
 		run_failed = true;
 
 	const char *name = base->name ? base->name : o.file;
-	if (o.json)
+	if (o.format == OUT_OBJECT)
 		report_json(stdout, name, runs, done);
+	else if (o.format == OUT_JSONL)
+		explain_jsonl(stdout, name, runs, done);
+	else if (o.format == OUT_MERMAID)
+		explain_mermaid(stdout, name, runs, done);
+	else if (o.explain)
+		explain_text(stdout, name, runs, done, isatty(1));
 	else
 		report_text(stdout, name, runs, done, isatty(1));
 	fflush(stdout);
@@ -544,6 +595,8 @@ int main(int argc, char **argv)
 		self[n] = '\0';
 		return cmd_check(self, argc - 2, argv + 2);
 	}
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(argv[1], "new") == 0)
 		return cmd_new(argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);

@@ -13,7 +13,16 @@ static const char *yesno(bool b)
 	return b ? "yes" : "no";
 }
 
-static void step_line(FILE *out, const sc_step_result *s, const char *ind)
+report_palette report_palette_for(bool color)
+{
+	report_palette p = {"", "", "", "", ""};
+	if (color)
+		p = (report_palette){"\033[31m", "\033[32m", "\033[33m",
+				     "\033[1m", "\033[0m"};
+	return p;
+}
+
+void report_step_line(FILE *out, const sc_step_result *s, const char *ind)
 {
 	char rules[128] = "";
 	for (size_t i = 0; i < s->log.count; i++) {
@@ -57,11 +66,35 @@ static void access_summary(const sc_hop *h, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-static void text_run(FILE *out, const run_result *r, bool color)
+static void default_detail(FILE *out, const run_result *r, size_t hop,
+			   bool color)
 {
-	const char *red = color ? "\033[31m" : "", *green =
-		color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
-		   *off = color ? "\033[0m" : "";
+	report_palette pal = report_palette_for(color);
+	const char *yellow = pal.yellow, *off = pal.off;
+	if (hop >= r->trace.count)
+		return;
+	const sc_hop *h = &r->trace.hops[hop];
+	for (size_t k = 0; k < h->log.count; k++)
+		if (h->log.notes[k].warning)
+			fprintf(out, "      %swarning %s: %s%s\n", yellow,
+				h->log.notes[k].rule, h->log.notes[k].text,
+				off);
+	for (size_t k = 0; k < h->steps_count; k++) {
+		report_step_line(out, &h->steps[k], "      ");
+		const sc_log *l = &h->steps[k].log;
+		for (size_t w = 0; w < l->count; w++)
+			if (l->notes[w].warning)
+				fprintf(out, "        %swarning %s: %s%s\n",
+					yellow, l->notes[w].rule,
+					l->notes[w].text, off);
+	}
+}
+
+static void text_run(FILE *out, const run_result *r, bool color,
+		     report_detail_fn detail)
+{
+	report_palette pal = report_palette_for(color);
+	const char *red = pal.red, *green = pal.green, *off = pal.off;
 	if (r->variant)
 		fprintf(out, "\n== variant %s%s%s\n", r->variant,
 			r->description ? ": " : "",
@@ -91,22 +124,9 @@ static void text_run(FILE *out, const run_result *r, bool color)
 			h->presented[0] ? h->presented : "-",
 			h->status == SC_OK ? "" : red, sc_status_name(h->status),
 			h->status == SC_OK ? "" : off, acc, rules);
-		for (size_t k = 0; k < h->log.count; k++)
-			if (h->log.notes[k].warning)
-				fprintf(out, "      %swarning %s: %s%s\n", yellow,
-					h->log.notes[k].rule,
-					h->log.notes[k].text, off);
-		for (size_t k = 0; k < h->steps_count; k++) {
-			step_line(out, &h->steps[k], "      ");
-			const sc_log *l = &h->steps[k].log;
-			for (size_t w = 0; w < l->count; w++)
-				if (l->notes[w].warning)
-					fprintf(out,
-						"        %swarning %s: %s%s\n",
-						yellow, l->notes[w].rule,
-						l->notes[w].text, off);
-		}
+		detail(out, r, i, color);
 	}
+	detail(out, r, r->trace.count, color);
 	for (unsigned i = 0; i < r->expect_count; i++) {
 		const sc_expect_result *e = &r->expects[i];
 		fprintf(out, "%s%s%s %s", e->pass ? green : red,
@@ -120,10 +140,18 @@ static void text_run(FILE *out, const run_result *r, bool color)
 void report_text(FILE *out, const char *scenario, const run_result *runs,
 		 size_t n, bool color)
 {
+	report_text_with(out, scenario, runs, n, color, NULL);
+}
+
+void report_text_with(FILE *out, const char *scenario,
+		      const run_result *runs, size_t n, bool color,
+		      report_detail_fn detail)
+{
 	fprintf(out, "scenario %s\n", scenario);
 	unsigned passed = 0, failed = 0;
 	for (size_t i = 0; i < n; i++) {
-		text_run(out, &runs[i], color);
+		text_run(out, &runs[i], color,
+			 detail ? detail : default_detail);
 		for (unsigned k = 0; k < runs[i].expect_count; k++)
 			runs[i].expects[k].pass ? passed++ : failed++;
 	}
@@ -161,7 +189,7 @@ static json_t *step_json(const sc_step_result *s)
 			 rules, "notes", notes_json(&s->log, false));
 }
 
-static json_t *hop_json(const sc_hop *h)
+json_t *report_hop_json(const sc_hop *h)
 {
 	char rules[512];
 	sc_hop_rules(h, rules, sizeof(rules), " ");
@@ -179,7 +207,7 @@ static json_t *hop_json(const sc_hop *h)
 	json_t *steps = json_array();
 	for (size_t i = 0; i < h->steps_count; i++)
 		json_array_append_new(steps, step_json(&h->steps[i]));
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s, "
 		"s:s, s:s, s:o, s:o, s:o, s:o}",
 		"from", h->from, "to", h->to, "from_host", h->from_host,
@@ -192,6 +220,10 @@ static json_t *hop_json(const sc_hop *h)
 		h->presented, "presented_sid", h->presented_sid, "status",
 		sc_status_name(h->status), "rules", ra, "warnings", warn,
 		"notes", notes_json(&h->log, false), "steps", steps);
+	if (o)
+		json_object_set_new(o, "caller_notes",
+				    json_integer(h->caller_notes));
+	return o;
 }
 
 static json_t *run_json(const run_result *r)
@@ -221,7 +253,8 @@ static json_t *run_json(const run_result *r)
 	json_object_set_new(o, "processes", procs);
 	json_t *hops = json_array();
 	for (size_t i = 0; i < r->trace.count; i++)
-		json_array_append_new(hops, hop_json(&r->trace.hops[i]));
+		json_array_append_new(hops,
+				      report_hop_json(&r->trace.hops[i]));
 	json_object_set_new(o, "hops", hops);
 	json_t *cs = json_array();
 	for (size_t i = 0; i < r->trace.steps_count; i++)

@@ -211,6 +211,7 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 		hm->presented_sid = (char *)h->presented_sid;
 		hm->status = (uint32_t)h->status;
 		hm->depth = h->depth;
+		hm->caller_notes = h->caller_notes;
 		rc = notes_fill(&h->log, &hm->notes, &hm->n_notes);
 		if (rc == 0)
 			rc = steps_fill(h->steps, h->steps_count, &hm->steps,
@@ -403,6 +404,9 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		h->depth = hm->depth;
 		if (!notes_decode(hm->notes, hm->n_notes, &h->log))
 			FAIL("out of memory");
+		if (hm->caller_notes > h->log.count)
+			FAIL("hop %zu: caller_notes out of range", i);
+		h->caller_notes = hm->caller_notes;
 		for (size_t k = 0; k < hm->n_steps; k++) {
 			sc_step_result *r = sc_trace_add_step(t, hi);
 			if (!r || !step_decode(hm->steps[k], r))
