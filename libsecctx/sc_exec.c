@@ -269,7 +269,6 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				      &caller);
 		}
 	}
-	sc_token_free(identity);
 
 	snprintf(r->as, sizeof(r->as), "%s", who_name);
 	if (st == SC_OK && reply.count > 0) {
@@ -301,10 +300,14 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				 who_name);
 			sc_log_append(&h->log, &caller);
 			h->caller_notes = (unsigned)h->log.count;
+			/* The token diff: presented, nothing built. */
+			h->caller_token = identity;
+			identity = NULL;
 			r->hop = hi;
 		}
 		r->status = st;
 	}
+	sc_token_free(identity);
 	sc_trace_free(&reply);
 	sc_log_free(&caller);
 	return r->status;
@@ -620,6 +623,11 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	if (st != SC_OK)
 		return st;
 	sc_token_set_delegable(f->client, oc.delegable);
+	/* The token diff's "after": at Anonymous, what the server sees (L1);
+	 * else the token it built. A copy that fails leaves it unknown. */
+	h->built_token = oc.level == SC_LEVEL_ANONYMOUS
+				 ? sc_token_new_anonymous(SC_LEVEL_ANONYMOUS)
+				 : sc_token_copy(f->client);
 	if (oc.level == SC_LEVEL_ANONYMOUS) {
 		/* L1: the server learns nothing about the client. */
 		snprintf(h->presented, sizeof(h->presented), "%s",
@@ -654,6 +662,8 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		h->boundaries = sc_token_boundaries(in->identity);
 		h->crossed_host = strcmp(in->caller_host, rt->self->host) != 0;
 		h->depth = in->depth;
+		/* The token diff's "before"; unknown if the copy fails. */
+		h->caller_token = sc_token_copy(in->identity);
 	} else {
 		snprintf(h->from, sizeof(h->from), "?");
 		snprintf(h->from_host, sizeof(h->from_host), "?");
