@@ -42,36 +42,51 @@ void tokens_explain(FILE *out, const sc_hop *h, const char *ind)
 {
 	const sc_token *b = h->caller_token, *a = h->built_token;
 	if (!b) {
-		fprintf(out, "%stoken: %s presented no token\n", ind, h->from);
+		fprintf(out, "%stoken diff: %s presented no token%s\n", ind,
+			h->from,
+			h->status == SC_OK ? ""
+					   : " (the call failed before it)");
 		return;
 	}
 	if (!a) {
-		fprintf(out, "%stoken: %s presented %s (%s, level %s, %s "
-			"logon); %s built none\n",
+		fprintf(out, "%stoken diff: %s presented %s (%s, %s logon); "
+			"%s built no token\n",
 			ind, h->from, sc_token_user_name(b), type_name(b),
-			level_name(b), sc_logon_name(sc_token_logon(b)), h->to);
+			sc_logon_name(sc_token_logon(b)), h->to);
 		return;
 	}
 	sc_token_diff d;
 	if (sc_token_diff_compute(b, a, &d) != 0) {
-		fprintf(out, "%stoken: (out of memory)\n", ind);
+		fprintf(out, "%stoken diff: (out of memory)\n", ind);
 		return;
 	}
-	fprintf(out, "%stoken: %s presented %s (%s, level %s, %s logon); "
-		     "%s built %s (%s, level %s, %s logon)\n",
-		ind, h->from, sc_token_user_name(b), type_name(b),
-		level_name(b), sc_logon_name(sc_token_logon(b)), h->to,
-		sc_token_user_name(a), type_name(a), level_name(a),
-		sc_logon_name(sc_token_logon(a)));
 	char sub[64];
 	snprintf(sub, sizeof(sub), "%s  ", ind);
+	fprintf(out, "%stoken diff (%s presented -> %s built):\n", ind,
+		h->from, h->to);
 	if (d.user)
-		fprintf(out, "%suser changed: %s -> %s\n", sub,
-			sc_token_user_name(b), sc_token_user_name(a));
+		fprintf(out, "%suser: %s -> %s\n", sub, sc_token_user_name(b),
+			sc_token_user_name(a));
+	else
+		fprintf(out, "%suser: %s (unchanged)\n", sub,
+			sc_token_user_name(a));
+	if (d.type)
+		fprintf(out, "%stype: %s -> %s\n", sub, type_name(b),
+			type_name(a));
+	if (d.level)
+		fprintf(out, "%slevel: %s -> %s\n", sub, level_name(b),
+			level_name(a));
+	if (d.logon)
+		fprintf(out, "%slogon: %s -> %s\n", sub,
+			sc_logon_name(sc_token_logon(b)),
+			sc_logon_name(sc_token_logon(a)));
 	for (int k = 0; k < SC_TDIFF_KIND_COUNT; k++)
 		items_line(out, &d, (sc_tdiff_kind)k, sub);
-	if (!d.user && !d.type && !d.level && !d.logon && d.count == 0)
-		fprintf(out, "%sunchanged\n", sub);
+	if (!d.type && !d.level && !d.logon && d.count == 0)
+		fprintf(out, "%snothing else changed (%s, level %s, %s "
+			"logon)\n",
+			sub, type_name(a), level_name(a),
+			sc_logon_name(sc_token_logon(a)));
 	sc_token_diff_free(&d);
 }
 
