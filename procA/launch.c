@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "diff.h"
 #include "explain.h"
+#include "svg.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
@@ -32,6 +33,7 @@ typedef enum out_format {
 	OUT_OBJECT,     /* --json: one object, a stable interface */
 	OUT_JSONL,      /* --format json: one event a line */
 	OUT_MERMAID,
+	OUT_SVG,        /* --format svg: procA/svg.c */
 } out_format;
 
 typedef struct opts {
@@ -60,7 +62,7 @@ __attribute__((format(printf, 3, 4))) static bool fmt(char *buf, size_t len,
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloakroom run FILE [--json | --format text|json|mermaid]\n"
+		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
@@ -69,7 +71,8 @@ static void usage(FILE *out)
 		"who called whom, the identity presented, at which level, with\n"
 		"which status, and the rule ids that decided; --explain adds\n"
 		"each hop's inputs and numbered decisions. --format json: one\n"
-		"JSON event a line; --format mermaid: a sequence diagram.\n"
+		"JSON event a line; --format mermaid: a sequence diagram;\n"
+		"--format svg: the sequence diagram drawn as SVG.\n"
 		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
 		"failed.\n");
 }
@@ -413,8 +416,10 @@ static int parse_format(opts *o, const char *name)
 		return set_format(o, OUT_JSONL);
 	if (strcmp(name, "mermaid") == 0)
 		return set_format(o, OUT_MERMAID);
+	if (strcmp(name, "svg") == 0)
+		return set_format(o, OUT_SVG);
 	fprintf(stderr, "cloakroom run: unknown format '%s' (text, json, "
-		"mermaid)\n", name);
+		"mermaid, svg)\n", name);
 	return -1;
 }
 
@@ -549,6 +554,8 @@ static int cmd_run(int argc, char **argv)
 		explain_jsonl(stdout, name, runs, done);
 	else if (o.format == OUT_MERMAID)
 		explain_mermaid(stdout, name, runs, done);
+	else if (o.format == OUT_SVG)
+		explain_svg(stdout, name, runs, done);
 	else if (o.explain)
 		explain_text(stdout, name, runs, done, isatty(1));
 	else
