@@ -269,10 +269,16 @@ static sc_status node_call(void *user, void *parent, const char *target,
 static void node_sleep(void *user, unsigned ms)
 {
 	(void)user;
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_flag)
-		;
+	/* In slices: the stop signal may land on another thread, and a
+	 * sleeping call must not hold up the daemon's stop. */
+	while (ms > 0 && !stop_flag) {
+		unsigned slice = ms < 50 ? ms : 50;
+		struct timespec ts = {.tv_sec = 0,
+				      .tv_nsec = (long)slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 /* One incoming call. */

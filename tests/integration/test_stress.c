@@ -378,8 +378,8 @@ Test(faults, C_slower_than_the_deadline_gives_DEADLINE_EXCEEDED_and_B_lets_go)
 		 (int)getpid());
 	char *wrapper[] = {"valgrind", "--error-exitcode=99",
 			   "--leak-check=full",
-			   "--show-leak-kinds=definite,indirect",
-			   "--errors-for-leak-kinds=definite,indirect",
+			   "--show-leak-kinds=definite,indirect,possible",
+			   "--errors-for-leak-kinds=definite,indirect,possible",
 			   supp, vglog, NULL};
 	chain ch;
 	start_chain(&ch, vg ? wrapper : NULL, "1000");
