@@ -13,6 +13,7 @@
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
+#include "stress.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -606,6 +607,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(argv[1], "new") == 0)
 		return cmd_new(argc - 2, argv + 2);
+	if (strcmp(argv[1], "stress") == 0)
+		return cmd_stress(bin_root, argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

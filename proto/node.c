@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,6 +58,47 @@ static const char *kind_name(node_kind k)
 }
 
 static node *the_node;
+
+/* Calls served, and the most served at once (logged as the server stops:
+ * `cloakroom stress` reads it to show that calls overlapped). */
+static atomic_ullong calls_served;
+static atomic_uint calls_inflight, calls_inflight_max;
+
+/* A fault for tests only (see node.h): every call's context passes
+ * through one process-wide slot. */
+static atomic_bool fault_shared_context;
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *fault_slot;
+static size_t fault_slot_len;
+
+void node_fault_shared_context(bool on)
+{
+	atomic_store(&fault_shared_context, on);
+}
+
+/* The bug: store the caller's context where every call can see it, let
+ * other calls run, then read "the caller" back. Returns a malloc'd copy
+ * of whatever the slot holds by then (NULL when out of memory). */
+static uint8_t *fault_share(const uint8_t *ctx, size_t len, size_t *out_len)
+{
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *p = realloc(fault_slot, len ? len : 1);
+	if (p) {
+		fault_slot = p;
+		memcpy(fault_slot, ctx, len);
+		fault_slot_len = len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	usleep(500);
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *copy = malloc(fault_slot_len ? fault_slot_len : 1);
+	if (copy) {
+		memcpy(copy, fault_slot, fault_slot_len);
+		*out_len = fault_slot_len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	return copy;
+}
 
 static void node_log(const char *fmt, ...)
 {
@@ -227,14 +269,20 @@ static sc_status node_call(void *user, void *parent, const char *target,
 static void node_sleep(void *user, unsigned ms)
 {
 	(void)user;
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_flag)
-		;
+	/* In slices: the stop signal may land on another thread, and a
+	 * sleeping call must not hold up the daemon's stop. */
+	while (ms > 0 && !stop_flag) {
+		unsigned slice = ms < 50 ? ms : 50;
+		struct timespec ts = {.tv_sec = 0,
+				      .tv_nsec = (long)slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
-/* rpc_handler_fn: one incoming call. */
-static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+/* One incoming call. */
+static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	node *n = user;
 	char err[200] = "";
@@ -265,9 +313,18 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 		snprintf(err, sizeof(err), "%zu context entries, expected one",
 			 in->context_entries);
 	} else if (in->context_present) {
-		if (codec_context_decode(in->context, in->context_len, &ctx,
-					 &identity, err, sizeof(err)) == 0)
+		const uint8_t *cbytes = in->context;
+		size_t clen = in->context_len;
+		uint8_t *shared = NULL;
+		if (atomic_load(&fault_shared_context)) {
+			shared = fault_share(cbytes, clen, &clen);
+			if (shared)
+				cbytes = shared;
+		}
+		if (codec_context_decode(cbytes, clen, &ctx, &identity, err,
+					 sizeof(err)) == 0)
 			pctx = &ctx;
+		free(shared);
 	}
 	if (err[0]) {
 		node_log("refused a call from %s: malformed context: %s",
@@ -291,6 +348,19 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 	sc_trace_free(&t);
 	sc_token_free(identity);
+}
+
+/* rpc_handler_fn: one incoming call, counted. */
+static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	unsigned now = atomic_fetch_add(&calls_inflight, 1) + 1;
+	unsigned max = atomic_load(&calls_inflight_max);
+	while (now > max &&
+	       !atomic_compare_exchange_weak(&calls_inflight_max, &max, now))
+		;
+	node_serve(user, in, out);
+	atomic_fetch_sub(&calls_inflight, 1);
+	atomic_fetch_add(&calls_served, 1);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -374,6 +444,9 @@ static int run_server(node *n)
 	node_log("listening on %s (port %d)", n->listen, port);
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	rpc_server_free(srv);
+	node_log("served %llu calls, at most %u at once",
+		 (unsigned long long)atomic_load(&calls_served),
+		 atomic_load(&calls_inflight_max));
 	return 0;
 }
 
@@ -405,5 +478,7 @@ int node_main(int argc, char **argv, node_kind kind)
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
 	pthread_mutex_destroy(&n.lock);
+	free(fault_slot);
+	fault_slot = NULL;
 	return rc;
 }
