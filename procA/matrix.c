@@ -223,12 +223,25 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 	     v = strtok_r(NULL, ",", &save)) {
 		if (strcmp(v, "all") == 0) {
 			if (expand_all(s, field, ax) != 0) {
-				fprintf(stderr,
-					"cloakroom matrix: '%s=all': 'all' is "
-					"defined for level, cloaking, authn, "
-					"package, transport, started_by, host "
-					"and the true/false keys; list the "
-					"values of '%s'\n", key, field);
+				/* A bad key says so before 'all' does. */
+				char probe[512], err[768];
+				snprintf(probe, sizeof(probe), "%s=all",
+					 ax->targets[0]);
+				if (sc_scenario_set(s, probe, err,
+						    sizeof(err)) != 0 &&
+				    strncmp(err, "unknown", 7) == 0)
+					fprintf(stderr,
+						"cloakroom matrix: --vary %s: "
+						"%s\n", spec, err);
+				else
+					fprintf(stderr,
+						"cloakroom matrix: '%s=all': "
+						"'all' is defined for level, "
+						"cloaking, authn, package, "
+						"transport, started_by, host "
+						"and the true/false keys; list "
+						"the values of '%s'\n", key,
+						field);
 				rc = -1;
 			}
 		} else if (ax->nvalues < MAX_VALUES) {
