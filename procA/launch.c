@@ -10,6 +10,7 @@
 #include "diff.h"
 #include "explain.h"
 #include "svg.h"
+#include "matrix.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
@@ -45,6 +46,8 @@ typedef struct opts {
 	bool explain;
 	bool keep_logs;
 	int timeout_ms;
+	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
+	size_t sets_count;
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -67,6 +70,7 @@ static void usage(FILE *out)
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
+		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
 		"Runs the scenario FILE with real daemons and prints, per hop,\n"
 		"who called whom, the identity presented, at which level, with\n"
@@ -172,7 +176,7 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char prog[PATH_MAX + 16], tmo[32], wrap[512] = "";
 	char peers[16][256];
-	char *argv[96];
+	char *argv[96 + 2 * MATRIX_MAX_SETS];
 	int a = 0, np = 0;
 	if (!fmt(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
 		 c->program)) {
@@ -195,6 +199,10 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	if (variant) {
 		argv[a++] = "--variant";
 		argv[a++] = (char *)variant;
+	}
+	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
+		argv[a++] = "--set";
+		argv[a++] = L->o->sets[k];
 	}
 	if (listen) {
 		argv[a++] = "--listen";
@@ -396,6 +404,18 @@ out:
 					c->log_path);
 		}
 	}
+}
+
+int launch_run_case(const char *file, const char *variant, char **sets,
+		    size_t sets_count, const char *run_dir, int timeout_ms,
+		    run_result *r)
+{
+	opts o = {.file = file, .timeout_ms = timeout_ms, .sets = sets,
+		  .sets_count = sets_count};
+	launch L = {.o = &o};
+	snprintf(L.run_dir, sizeof(L.run_dir), "%s", run_dir);
+	run_variant(&L, variant, r);
+	return r->ran ? 0 : -1;
 }
 
 static int set_format(opts *o, out_format f)
@@ -605,6 +625,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 2, argv + 2);
+	if (strcmp(argv[1], "matrix") == 0)
+		return cmd_matrix(argc - 2, argv + 2);
 	if (strcmp(argv[1], "new") == 0)
 		return cmd_new(argc - 2, argv + 2);
 	if (strcmp(argv[1], "stress") == 0)

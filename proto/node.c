@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define MAX_PEERS 32
+#define MAX_SETS 64
 #define MAX_INFLIGHT 256
 
 typedef struct peer {
@@ -33,6 +34,8 @@ typedef struct node {
 	const char *process;
 	const char *scenario_path;
 	const char *variant;
+	const char *sets[MAX_SETS]; /* --set KEY=VALUE, after the variant */
+	size_t sets_count;
 	const char *listen;
 	int ready_fd;
 	int result_fd;
@@ -116,7 +119,7 @@ static void usage(node_kind k)
 {
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
-		"       [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
+		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N]\n",
 		kind_name(k));
 }
@@ -142,6 +145,13 @@ static int parse_args(node *n, int argc, char **argv)
 			n->process = v;
 		} else if (strcmp(a, "--variant") == 0) {
 			n->variant = v;
+		} else if (strcmp(a, "--set") == 0) {
+			if (n->sets_count == MAX_SETS) {
+				fprintf(stderr, "%s: more than %d --set\n",
+					kind_name(n->kind), MAX_SETS);
+				return -1;
+			}
+			n->sets[n->sets_count++] = v;
 		} else if (strcmp(a, "--listen") == 0) {
 			n->listen = v;
 		} else if (strcmp(a, "--ready-fd") == 0) {
@@ -391,6 +401,14 @@ static int load(node *n)
 		return 2;
 	}
 	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < n->sets_count; i++) {
+		char err[512];
+		if (sc_scenario_set(n->scn, n->sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n",
+				n->scenario_path, n->sets[i], err);
+			return 2;
+		}
+	}
 	sc_log log;
 	sc_log_init(&log);
 	sc_status st = sc_runtime_new(n->scn, n->process, &n->rt, &log);
