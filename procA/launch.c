@@ -172,59 +172,35 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 			const bool *started, const char *listen, char *err,
 			size_t errlen)
 {
-	child *c = &r->children[i];
 	size_t n = r->scn->processes_count;
-	char prog[PATH_MAX + 16], tmo[32], wrap[512] = "";
 	char peers[16][256];
-	char *argv[96 + 2 * MATRIX_MAX_SETS];
-	int a = 0, np = 0;
-	if (!fmt(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
-		 c->program)) {
-		fmt(err, errlen, "path too long: %s", bin_root);
-		return -1;
-	}
-	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
-	if (w && *w) {
-		snprintf(wrap, sizeof(wrap), "%s", w);
-		char *save = NULL;
-		for (char *t = strtok_r(wrap, " ", &save); t && a < 32;
-		     t = strtok_r(NULL, " ", &save))
-			argv[a++] = t;
-	}
-	argv[a++] = prog;
-	argv[a++] = "--scenario";
-	argv[a++] = (char *)L->o->file;
-	argv[a++] = "--process";
-	argv[a++] = c->name;
-	if (variant) {
-		argv[a++] = "--variant";
-		argv[a++] = (char *)variant;
-	}
+	char *peer_args[16];
+	char *extra[2 * MATRIX_MAX_SETS];
+	size_t np = 0, ne = 0;
 	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
-		argv[a++] = "--set";
-		argv[a++] = L->o->sets[k];
+		extra[ne++] = "--set";
+		extra[ne++] = L->o->sets[k];
 	}
-	if (listen) {
-		argv[a++] = "--listen";
-		argv[a++] = (char *)listen;
-		argv[a++] = "--ready-fd";
-	} else {
-		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
-		argv[a++] = "--timeout-ms";
-		argv[a++] = tmo;
-		argv[a++] = "--result-fd";
-	}
-	argv[a++] = "3";
 	for (size_t t = 0; t < n && np < 16; t++) {
 		if (!started[t])
 			continue;
 		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
 			 r->children[t].name, addr[t]);
-		argv[a++] = "--peer";
-		argv[a++] = peers[np++];
+		peer_args[np] = peers[np];
+		np++;
 	}
-	argv[a] = NULL;
-	return spawn_start(c, argv, err, errlen);
+	spawn_daemon d = {
+		.bin_root = bin_root,
+		.scenario = L->o->file,
+		.variant = variant,
+		.listen = listen,
+		.timeout_ms = L->o->timeout_ms,
+		.peers = peer_args,
+		.peers_count = np,
+		.extra = extra,
+		.extra_count = ne,
+	};
+	return spawn_daemon_start(&r->children[i], &d, err, errlen);
 }
 
 /* Start the servers (callees before callers), then each client; collect
