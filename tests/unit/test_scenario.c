@@ -1734,8 +1734,9 @@ Test(set, errors)
 	set_fails(s, "mallory.sensitive=true", "unknown account 'mallory'");
 	set_fails(s, "nohost.workgroup=true", "unknown host 'nohost'");
 	set_fails(s, "B.level=impersonat",
-		  "invalid value 'impersonat' for 'B.level' (expected one of: "
-		  "default, anonymous, identify, impersonate, delegate)");
+		  "invalid value 'impersonat' for 'B.level' (did you mean "
+		  "'impersonate'? expected one of: default, anonymous, identify, "
+		  "impersonate, delegate)");
 	set_fails(s, "B.cloaking=off", "expected one of: none, static, "
 				       "dynamic, both");
 	set_fails(s, "B.authn=high", "expected one of: default, none, "
