@@ -13,6 +13,7 @@
 #define MARGIN 24.0
 #define COL_MIN 200.0
 #define COL_MAX 480.0
+#define COL_ONE_LINE 320.0 /* wider than this a column: two lines */
 #define HOST_GAP 28.0
 #define HEAD_H 44.0
 #define FS_LABEL 13.0
@@ -20,6 +21,7 @@
 #define CHAR_W 0.62      /* average glyph width / font size, DejaVu Sans */
 #define MONO_W 0.61      /* DejaVu Sans Mono */
 #define BOLD_W 0.64      /* DejaVu Sans Bold */
+#define WRAP_W 0.58      /* DejaVu Sans at 12px, mixed case, as rendered */
 #define WARN_LINE 16.0
 #define GLYPH_FAIL "\u2717" /* ✗ */
 #define GLYPH_WARN "\u26a0" /* ⚠ */
@@ -127,20 +129,6 @@ static size_t wrap_at(const char *s, size_t max)
 	return (size_t)((const char *)p - s);
 }
 
-/* Lines s takes wrapped at max characters. */
-static unsigned wrap_lines(const char *s, size_t max)
-{
-	unsigned n = 0;
-	while (*s) {
-		size_t b = wrap_at(s, max);
-		s += b;
-		while (*s == ' ')
-			s++;
-		n++;
-	}
-	return n;
-}
-
 /* ---- the hops ---------------------------------------------------- */
 
 static bool log_warns(const sc_log *l)
@@ -175,38 +163,63 @@ static bool rule_warns(const sc_hop *h, const char *rule)
 	return false;
 }
 
-/* The text over the arrow. */
-static void hop_label(const sc_hop *h, char *buf, size_t len)
+/* The text over the arrow, in two parts: who (and the status of a failed
+ * call), then how (the level, or what was presented). Drawn on one line
+ * joined by a space when the arrow is long enough, else on two. */
+typedef struct hop_text {
+	char who[256];
+	char how[256];
+	char both[520];
+} hop_text;
+
+static void hop_label(const sc_hop *h, hop_text *t)
 {
-	const char *who = h->presented[0] ? h->presented : "-";
 	if (h->status != SC_OK) {
-		snprintf(buf, len, GLYPH_FAIL " %s, asked %s%s%s",
+		snprintf(t->who, sizeof(t->who), GLYPH_FAIL " %s, asked %s%s",
 			 sc_status_name(h->status),
 			 sc_level_name(h->level_requested),
-			 h->presented[0] ? ", presenting " : "", h->presented);
-		return;
+			 h->presented[0] ? "," : "");
+		snprintf(t->how, sizeof(t->how), "%s%s",
+			 h->presented[0] ? "presenting " : "", h->presented);
+	} else {
+		snprintf(t->who, sizeof(t->who), "%s%s",
+			 hop_warns(h) ? GLYPH_WARN " " : "",
+			 h->presented[0] ? h->presented : "-");
+		snprintf(t->how, sizeof(t->how), "at %s",
+			 sc_level_name(h->level_effective));
+		if (h->level_effective != h->level_requested) {
+			size_t l = strlen(t->how);
+			snprintf(t->how + l, sizeof(t->how) - l, " (asked %s)",
+				 sc_level_name(h->level_requested));
+		}
 	}
-	snprintf(buf, len, "%s%s at %s", hop_warns(h) ? GLYPH_WARN " " : "",
-		 who, sc_level_name(h->level_effective));
-	if (h->level_effective != h->level_requested) {
-		size_t l = strlen(buf);
-		snprintf(buf + l, len - l, " (asked %s)",
-			 sc_level_name(h->level_requested));
+	snprintf(t->both, sizeof(t->both), "%s%s%s", t->who,
+		 t->how[0] ? " " : "", t->how);
+}
+
+/* The decision a reader looks for first: for a failed call the rule that
+ * failed it, else the caller's choice of identity (C1-C6). NULL when it
+ * is a warning (spelt out with the others) or there is none. */
+static const sc_note *hop_why(const sc_hop *h)
+{
+	const sc_note *n = NULL;
+	if (h->status != SC_OK) {
+		if (h->log.count)
+			n = &h->log.notes[h->log.count - 1];
+	} else {
+		for (size_t i = 0; i < h->caller_notes && i < h->log.count; i++)
+			if (h->log.notes[i].rule[0] == 'C') {
+				n = &h->log.notes[i];
+				break;
+			}
 	}
+	return n && !n->warning ? n : NULL;
 }
 
 /* The callee's object steps (open, access_check): what it could do. */
 static bool object_step(const sc_step_result *s)
 {
 	return s->kind == SC_STEP_OPEN || s->kind == SC_STEP_ACCESS_CHECK;
-}
-
-static unsigned object_steps(const sc_hop *h)
-{
-	unsigned n = 0;
-	for (size_t k = 0; k < h->steps_count; k++)
-		n += object_step(&h->steps[k]);
-	return n;
 }
 
 /* The line under a hop for one of the callee's object steps. */
@@ -292,8 +305,26 @@ static void add_lane(layout *L, const sc_scenario *s,
 /* Characters a wrapped warning line may hold over a span of w pixels. */
 static size_t warn_chars(double w)
 {
-	double c = (w - 16) / (FS_SMALL * CHAR_W);
+	double c = (w - 16) / (FS_SMALL * WRAP_W);
 	return c < 30 ? 30 : (size_t)c;
+}
+
+/* Pixels between the lifelines a hop joins (a call to itself: its loop
+ * and the room to its right). */
+static double arrow_span(const layout *L, const sc_hop *h)
+{
+	double a = lane_x(L, h->from), b = lane_x(L, h->to);
+	if (strcmp(h->from, h->to) == 0)
+		return 2 * L->col_w;
+	return a > b ? a - b : b - a;
+}
+
+/* Whether the text over the arrow takes two lines: when on one it would
+ * run past the lifelines it joins (over the hop number). */
+static bool label_two_lines(const layout *L, const sc_hop *h,
+			    const hop_text *t)
+{
+	return text_w(t->both, FS_LABEL, BOLD_W) + 40 > arrow_span(L, h);
 }
 
 /* col: the column width to use, or 0 to fit this run's labels. */
@@ -315,7 +346,9 @@ static int layout_build(layout *L, const run_result *r, double col_w)
 		if (!sc_scenario_host(s, s->processes[i].host))
 			add_lane(L, s, &s->processes[i]);
 
-	/* Columns wide enough for every label over the span it covers. */
+	/* Columns wide enough for every label over the span it covers: on
+	 * one line when that takes no more than COL_ONE_LINE a column, else
+	 * on two lines. */
 	double col = COL_MIN;
 	for (size_t i = 0; i < L->n; i++) {
 		double need = text_w(L->lanes[i].account, 11, CHAR_W) + 56;
@@ -328,10 +361,16 @@ static int layout_build(layout *L, const run_result *r, double col_w)
 		int span = (a >= 0 && b >= 0) ? abs(a - b) : 1;
 		if (span == 0)
 			span = 2; /* a call to itself: the label goes right */
-		char label[512], rules[512];
-		hop_label(h, label, sizeof(label));
+		hop_text t;
+		char rules[512];
+		hop_label(h, &t);
 		sc_hop_rules(h, rules, sizeof(rules), " ");
-		double w = text_w(label, FS_LABEL, CHAR_W);
+		double w = text_w(t.both, FS_LABEL, BOLD_W);
+		if ((w + 40) / span > COL_ONE_LINE) {
+			double w1 = text_w(t.who, FS_LABEL, BOLD_W);
+			double w2 = text_w(t.how, FS_LABEL, BOLD_W);
+			w = w1 > w2 ? w1 : w2;
+		}
 		double rw = text_w(rules, FS_SMALL, MONO_W) +
 			    FS_SMALL * MONO_W * 12;
 		if (rw > w)
@@ -373,31 +412,89 @@ static double hop_left(const layout *L, const sc_hop *h)
 	return strcmp(h->from, h->to) == 0 ? a + 50 : (a < b ? a : b) + 16;
 }
 
-/* The width a hop's warning lines may take: to the diagram's right edge
+/* The width a hop's wrapped lines may take: to the diagram's right edge
  * (a box's border), never less than the arrow's span. */
 static double span_w(const layout *L, const sc_hop *h)
 {
-	double a = lane_x(L, h->from), b = lane_x(L, h->to);
-	double w = a > b ? a - b : b - a;
+	double w = arrow_span(L, h);
 	double room = L->width - MARGIN - 12 - hop_left(L, h);
 	if (room > w)
 		w = room;
 	return w < L->col_w ? L->col_w : w;
 }
 
-static double hop_height(const layout *L, const sc_hop *h)
+/* One wrapped text (a warning, the deciding rule) as lines of class cls
+ * from y; returns the lines written. out NULL: only counts them. */
+static unsigned wrapped(FILE *out, const char *cls, const char *text,
+			size_t max, double x, double y)
 {
+	unsigned n = 0;
+	const char *s = text;
+	while (*s) {
+		size_t b = wrap_at(s, max);
+		if (out) {
+			fprintf(out,
+				"<text class=\"%s\" x=\"%.1f\" y=\"%.1f\">",
+				cls, x, y + n * WARN_LINE);
+			xml_textn(out, s, b);
+			fputs("</text>\n", out);
+		}
+		n++;
+		s += b;
+		while (*s == ' ')
+			s++;
+	}
+	return n;
+}
+
+/* The lines under a hop's rule ids, from y: why it went as it did, what
+ * the callee's object steps came to, then each warning spelt out. out
+ * NULL: only counts them. Returns the lines. */
+static unsigned hop_lines(FILE *out, const layout *L, const sc_hop *h,
+			  double y)
+{
+	double left = hop_left(L, h);
+	size_t max = warn_chars(span_w(L, h));
+	unsigned n = 0;
+	char buf[600];
+	const sc_note *why = hop_why(h);
+	if (why) {
+		snprintf(buf, sizeof(buf), "[%s] %s", why->rule, why->text);
+		n += wrapped(out, h->status == SC_OK ? "why" : "why failed",
+			     buf, max, left, y);
+	}
+	for (size_t k = 0; k < h->steps_count; k++) {
+		const sc_step_result *st = &h->steps[k];
+		if (!object_step(st))
+			continue;
+		if (out) {
+			step_label(st, buf, sizeof(buf));
+			fprintf(out,
+				"<text class=\"step %s\" x=\"%.1f\" y=\"%.1f\">",
+				st->status == SC_OK ? "ok" : "failed", left,
+				y + n * WARN_LINE);
+			xml_text(out, buf);
+			fputs("</text>\n", out);
+		}
+		n++;
+	}
 	warn_list w;
 	hop_warnings(h, &w);
-	size_t max = warn_chars(span_w(L, h));
-	unsigned lines = 0;
 	for (size_t i = 0; i < w.count; i++) {
-		char buf[600];
 		snprintf(buf, sizeof(buf), GLYPH_WARN " %s: %s",
 			 w.notes[i]->rule, w.notes[i]->text);
-		lines += wrap_lines(buf, max);
+		n += wrapped(out, "warntext", buf, max, left,
+			     y + n * WARN_LINE);
 	}
-	return 62 + (lines + object_steps(h)) * WARN_LINE;
+	return n;
+}
+
+static double hop_height(const layout *L, const sc_hop *h)
+{
+	hop_text t;
+	hop_label(h, &t);
+	return 62 + (label_two_lines(L, h, &t) ? FS_LABEL + 4 : 0) +
+	       hop_lines(NULL, L, h, 0) * WARN_LINE;
 }
 
 /* ---- drawing ----------------------------------------------------- */
@@ -409,18 +506,31 @@ static const char *hop_class(const sc_hop *h)
 	return hop_warns(h) ? "warning" : "ok";
 }
 
+static void label_line(FILE *out, const char *cls, double x, double y,
+		       const char *anchor, const char *text)
+{
+	fprintf(out,
+		"<text class=\"label %s\" x=\"%.1f\" y=\"%.1f\" "
+		"text-anchor=\"%s\">",
+		cls, x, y, anchor);
+	xml_text(out, text);
+	fputs("</text>\n", out);
+}
+
 static void draw_hop(FILE *out, const layout *L, const sc_hop *h, size_t num,
 		     double y)
 {
 	double x1 = lane_x(L, h->from), x2 = lane_x(L, h->to);
-	double ya = y + 26;
 	const char *cls = hop_class(h);
-	char label[512], rules[512];
-	hop_label(h, label, sizeof(label));
+	hop_text t;
+	char rules[512];
+	hop_label(h, &t);
 	sc_hop_rules(h, rules, sizeof(rules), " ");
+	bool two = label_two_lines(L, h, &t);
+	double ya = y + 26 + (two ? FS_LABEL + 4 : 0);
 
 	fprintf(out, "<g class=\"hop %s\" data-hop=\"%zu\">\n", cls, num);
-	double lx, left;
+	double lx;
 	const char *anchor = "middle";
 	if (strcmp(h->from, h->to) == 0) {
 		/* A call to itself: a loop to the right of the lifeline. */
@@ -439,18 +549,17 @@ static void draw_hop(FILE *out, const layout *L, const sc_hop *h, size_t num,
 			cls, x1 + dir * 10, ya, x2 - dir * 2, ya, cls);
 		lx = (x1 + x2) / 2;
 	}
-	left = hop_left(L, h);
 	/* The hop number on the caller's lifeline, as in the table. */
 	fprintf(out,
 		"<circle class=\"num %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"9\"/>"
 		"<text class=\"num\" x=\"%.1f\" y=\"%.1f\">%zu</text>\n",
 		cls, x1, ya, x1, ya + 4, num);
-	fprintf(out,
-		"<text class=\"label %s\" x=\"%.1f\" y=\"%.1f\" "
-		"text-anchor=\"%s\">",
-		cls, lx, y + 18, anchor);
-	xml_text(out, label);
-	fputs("</text>\n", out);
+	if (two) {
+		label_line(out, cls, lx, y + 18, anchor, t.who);
+		label_line(out, cls, lx, y + 18 + FS_LABEL + 4, anchor, t.how);
+	} else {
+		label_line(out, cls, lx, y + 18, anchor, t.both);
+	}
 
 	/* The rule ids, warnings marked. */
 	fprintf(out,
@@ -458,56 +567,21 @@ static void draw_hop(FILE *out, const layout *L, const sc_hop *h, size_t num,
 		"text-anchor=\"%s\">rules",
 		lx, ya + 19, anchor);
 	char *save = NULL;
-	for (char *t = strtok_r(rules, " ", &save); t;
-	     t = strtok_r(NULL, " ", &save)) {
-		if (rule_warns(h, t)) {
+	for (char *r = strtok_r(rules, " ", &save); r;
+	     r = strtok_r(NULL, " ", &save)) {
+		if (rule_warns(h, r)) {
 			fputs(" <tspan class=\"warnrule\">" GLYPH_WARN, out);
-			xml_text(out, t);
+			xml_text(out, r);
 			fputs("</tspan>", out);
 		} else {
 			fputc(' ', out);
-			xml_text(out, t);
+			xml_text(out, r);
 		}
 	}
 	fputs("</text>\n", out);
 
-	/* What the callee's object steps came to: the story's end. */
-	double yw = ya + 37;
-	for (size_t k = 0; k < h->steps_count; k++) {
-		const sc_step_result *st = &h->steps[k];
-		if (!object_step(st))
-			continue;
-		char sl[512];
-		step_label(st, sl, sizeof(sl));
-		fprintf(out, "<text class=\"step %s\" x=\"%.1f\" y=\"%.1f\">",
-			st->status == SC_OK ? "ok" : "failed", left, yw);
-		xml_text(out, sl);
-		fputs("</text>\n", out);
-		yw += WARN_LINE;
-	}
-	/* Each warning spelt out, wrapped to the room it has. */
-	warn_list w;
-	hop_warnings(h, &w);
-	size_t max = warn_chars(span_w(L, h));
-	for (size_t i = 0; i < w.count; i++) {
-		char buf[600];
-		snprintf(buf, sizeof(buf), GLYPH_WARN " %s: %s",
-			 w.notes[i]->rule, w.notes[i]->text);
-		const char *s = buf;
-		while (*s) {
-			size_t b = wrap_at(s, max);
-			fprintf(out,
-				"<text class=\"warntext\" x=\"%.1f\" "
-				"y=\"%.1f\">",
-				left, yw);
-			xml_textn(out, s, b);
-			fputs("</text>\n", out);
-			yw += WARN_LINE;
-			s += b;
-			while (*s == ' ')
-				s++;
-		}
-	}
+	/* Why, what the callee's object steps came to, the warnings. */
+	hop_lines(out, L, h, ya + 37);
 	fputs("</g>\n", out);
 }
 
@@ -658,10 +732,12 @@ static const char *const style =
 	".rules{font-family:'DejaVu Sans Mono',monospace;font-size:12px;"
 	"fill:#475569}\n"
 	".warnrule{font-weight:bold}\n"
-	".warntext,.step{font-size:12px}\n"
+	".warntext,.step,.why{font-size:12px}\n"
+	".why{fill:#475569;font-style:italic}\n"
+	".why.failed{fill:#dc2626;font-style:normal}\n"
 	".step.ok{fill:#166534}.step.failed{fill:#dc2626;font-weight:bold}\n"
 	/* A halo so text stays readable over lifelines and box borders. */
-	".label,.rules,.warntext,.step{paint-order:stroke;stroke:#ffffff;"
+	".label,.rules,.warntext,.step,.why{paint-order:stroke;stroke:#ffffff;"
 	"stroke-width:4px;stroke-linejoin:round}\n"
 	".legend{font-size:12px}\n"
 	"</style>\n";
