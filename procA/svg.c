@@ -21,6 +21,7 @@
 #define CHAR_W 0.62      /* average glyph width / font size, DejaVu Sans */
 #define MONO_W 0.61      /* DejaVu Sans Mono */
 #define BOLD_W 0.64      /* DejaVu Sans Bold */
+#define CAPS_W 0.70      /* DejaVu Sans Bold, mostly capitals */
 #define WRAP_W 0.58      /* DejaVu Sans at 12px, mixed case, as rendered */
 #define WARN_LINE 16.0
 #define GLYPH_FAIL "\u2717" /* ✗ */
@@ -384,8 +385,10 @@ static int layout_build(layout *L, const run_result *r, double col_w)
 				continue;
 			char sl[512];
 			step_label(&h->steps[i], sl, sizeof(sl));
-			/* They may run half a column past the arrow. */
-			need = (text_w(sl, FS_SMALL, BOLD_W) + 16) /
+			/* They may run half a column past the arrow, short
+			 * of the box's border (a failed one is bold, and
+			 * status names are capitals: wider glyphs). */
+			need = (text_w(sl, FS_SMALL, CAPS_W) + 16 + 24) /
 			       ((span < 2 ? 1 : span) + 0.5);
 			if (need > col)
 				col = need;
