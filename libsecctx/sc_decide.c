@@ -288,9 +288,10 @@ void sc_proxy_release(sc_proxy *p)
 }
 
 /* Keep a copy of the identity a static proxy (C3) or a statically
- * tracked pipe connection (T7) presents from now on. */
+ * tracked pipe connection (T7) presents from now on; on_call: the call
+ * about to be made captures (else a set_blanket step). */
 static int capture(sc_proxy *p, const sc_token *process,
-		   const sc_token *thread, bool pipe, sc_log *log)
+		   const sc_token *thread, bool pipe, bool on_call, sc_log *log)
 {
 	const sc_token *who = thread ? thread : process;
 	sc_token *copy = sc_token_copy(who);
@@ -298,16 +299,23 @@ static int capture(sc_proxy *p, const sc_token *process,
 		return SC_ERR_NOMEM;
 	sc_token_free(p->captured);
 	p->captured = copy;
+	p->captured_call = on_call ? p->calls + 1 : 0;
 	if (pipe)
 		sc_log_rule(log, "T7",
 			    "static tracking: the pipe to %s snapshots %s (%s "
 			    "token) as it connects",
 			    p->target, sc_token_user_name(who),
 			    thread ? "thread" : "process");
+	else if (on_call)
+		sc_log_rule(log, "C3",
+			    "static cloaking: the proxy to %s captures %s (%s "
+			    "token) on its call %u",
+			    p->target, sc_token_user_name(who),
+			    thread ? "thread" : "process", p->captured_call);
 	else
 		sc_log_rule(log, "C3",
 			    "static cloaking: the proxy to %s captures %s (%s "
-			    "token)",
+			    "token) as its blanket is set",
 			    p->target, sc_token_user_name(who),
 			    thread ? "thread" : "process");
 	return 0;
@@ -316,7 +324,7 @@ static int capture(sc_proxy *p, const sc_token *process,
 int sc_proxy_capture(sc_proxy *p, const sc_token *process,
 		     const sc_token *thread, sc_log *log)
 {
-	return capture(p, process, thread, false, log);
+	return capture(p, process, thread, false, false, log);
 }
 
 static bool listed(char **names, unsigned n, const char *name)
@@ -424,7 +432,7 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 		/* C3: fixed when the blanket was set, else on the first
 		 * call; later calls present the same identity. */
 		if (!proxy->captured) {
-			if (capture(proxy, process, thread, pipe, log) != 0)
+			if (capture(proxy, process, thread, pipe, true, log) != 0)
 				return SC_INTERNAL;
 		} else if (pipe) {
 			const sc_token *now = thread ? thread : process;
@@ -445,18 +453,36 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			bool same = strcmp(sc_token_user_sid(now),
 					   sc_token_user_sid(proxy->captured)) ==
 				    0;
-			if (same)
+			/* When it was captured: on which call, or when
+			 * the blanket was set. */
+			const char *who_then =
+				sc_token_user_name(proxy->captured);
+			unsigned cap = proxy->captured_call,
+				 now_call = proxy->calls + 1;
+			if (same && cap)
 				sc_log_rule(log, "C3",
 					    "static cloaking: presents %s, "
-					    "captured earlier",
-					    sc_token_user_name(proxy->captured));
+					    "captured on the proxy's call %u (this "
+					    "is its call %u)",
+					    who_then, cap, now_call);
+			else if (same)
+				sc_log_rule(log, "C3",
+					    "static cloaking: presents %s, "
+					    "captured when its blanket was set",
+					    who_then);
+			else if (cap)
+				sc_log_warn(log, "C3",
+					    "static cloaking: presents %s, "
+					    "captured on the proxy's call %u (this "
+					    "is its call %u), not the current %s",
+					    who_then, cap, now_call,
+					    sc_token_user_name(now));
 			else
 				sc_log_warn(log, "C3",
 					    "static cloaking: presents %s, "
-					    "captured earlier, not the "
-					    "current %s",
-					    sc_token_user_name(proxy->captured),
-					    sc_token_user_name(now));
+					    "captured when its blanket was "
+					    "set, not the current %s",
+					    who_then, sc_token_user_name(now));
 		}
 		who = proxy->captured;
 		break;

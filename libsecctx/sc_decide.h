@@ -79,6 +79,8 @@ typedef struct sc_proxy {
 	bool has_blanket;        /* a set_blanket step ran */
 	sc_blanket blanket;      /* the blanket it set (identity not kept) */
 	unsigned calls;          /* calls made through it */
+	unsigned captured_call;  /* C3: the call (1-based) that captured;
+				    0: its set_blanket step did */
 } sc_proxy;
 
 void sc_proxy_release(sc_proxy *p);

@@ -46,6 +46,15 @@ static bool warned(const sc_log *l, const char *rule)
 	return false;
 }
 
+/* The text of the first warning of rule, or "". */
+static const char *warning_text(const sc_log *l, const char *rule)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->notes[i].warning && strcmp(l->notes[i].rule, rule) == 0)
+			return l->notes[i].text;
+	return "";
+}
+
 Test(L2, anonymous_across_hosts_is_promoted_to_identify_with_a_warning)
 {
 	sc_log log;
@@ -458,13 +467,20 @@ Test(C3, static_cloaking_keeps_the_identity_of_the_first_call)
 	unsigned n;
 	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
 	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
-	/* Revert: a static proxy still presents alice, with a warning. */
+	cr_expect_eq(c.proxy.captured_call, 1);
+	c.proxy.calls++; /* as the runtime counts the call made */
+	/* Revert: a static proxy still presents alice, with a warning that
+	 * says when it was captured. */
 	sc_token_free(c.thread);
 	c.thread = NULL;
 	sc_log_clear(&c.log);
 	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
 	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
 	cr_expect(warned(&c.log, "C3"));
+	cr_expect_str_eq(warning_text(&c.log, "C3"),
+			 "static cloaking: presents CORP\\alice, captured on "
+			 "the proxy's call 1 (this is its call 2), not the "
+			 "current CORP\\svc-b");
 	cc_free(&c);
 }
 
@@ -478,6 +494,10 @@ Test(C3, a_blanket_set_while_not_impersonating_captures_the_process)
 	unsigned n;
 	cr_assert_eq(choose(&c, SC_CLOAK_STATIC, "srv2", &who, &n), SC_OK);
 	cr_expect_str_eq(sc_token_user_name(who), "CORP\\svc-b");
+	cr_expect_str_eq(warning_text(&c.log, "C3"),
+			 "static cloaking: presents CORP\\svc-b, captured "
+			 "when its blanket was set, not the current "
+			 "CORP\\alice");
 	cc_free(&c);
 }
 
