@@ -254,30 +254,35 @@ Test(explain, diff_reports_only_the_cloaking_change)
 	cmd_free(&a);
 	cmd_free(&b);
 
+	/* Exactly three lines, all about B->C: the identity C received,
+	 * the cloaking rule that chose it (C2 -> C4, the other rule ids the
+	 * same), and what that identity could do at C. Nothing about A->B,
+	 * and no level, status or warning line: nothing else changed. */
 	char *argv[] = {launch_path, "diff", off, dyn, NULL};
 	cmd_result d = cmd_run(argv);
 	cr_expect_eq(d.status, 1, "exit %d: %s", d.status, d.err);
-	int presented = 0, lines = 0;
+	char *lines[8] = {0};
+	int n = 0;
 	char *save = NULL;
-	for (char *l = strtok_r(d.out, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		lines++;
-		cr_expect(strncmp(l, "B->C ", 5) == 0,
-			  "a line not about B->C: %s", l);
-		if (strstr(l, "presented"))
-			presented++;
-	}
+	for (char *l = strtok_r(d.out, "\n", &save); l && n < 8;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	cr_assert_eq(n, 3, "diff printed %d lines", n);
+	cr_expect_str_eq(lines[0], "B->C presented: CORP\\svc-b -> CORP\\alice");
+	const char *rules = "B->C rules: C2 ";
+	cr_assert(strncmp(lines[1], rules, strlen(rules)) == 0, "%s",
+		  lines[1]);
+	const char *arrow = strstr(lines[1], " -> C4 ");
+	cr_assert(arrow, "%s", lines[1]);
+	/* "C2 L4 ... -> C4 L4 ...": the same ids after the first. */
+	size_t rest = (size_t)(arrow - (lines[1] + strlen(rules)));
+	cr_expect(strlen(arrow + 7) == rest &&
+			  strncmp(lines[1] + strlen(rules), arrow + 7, rest) == 0,
+		  "rule ids other than the cloaking rule changed: %s",
+		  lines[1]);
+	cr_expect_str_eq(lines[2], "B->C step 2 (open report) status: "
+				   "ACCESS_DENIED -> OK");
 	cmd_free(&d);
-	cmd_result d2 = cmd_run(argv);
-	cr_expect(strstr(d2.out, "B->C presented: CORP\\svc-b -> "
-				 "CORP\\alice\n"),
-		  "%s", d2.out);
-	cr_expect(strstr(d2.out, "B->C step 2 (open report) status: "
-				 "ACCESS_DENIED -> OK\n"),
-		  "%s", d2.out);
-	cmd_free(&d2);
-	cr_expect_eq(presented, 1);
-	cr_expect_gt(lines, 0);
 
 	char *same[] = {launch_path, "diff", off, off, NULL};
 	cmd_result s = cmd_run(same);
@@ -509,4 +514,329 @@ Test(explain, token_diff_of_a_service_identity_in_the_events)
 	}
 	cr_expect_eq(hops, 2);
 	cmd_free(&r);
+}
+
+/* ---- --format svg --------------------------------------------------- */
+
+/* xmllint (libxml2-utils) with up to two options on file. */
+static cmd_result xmllint(const char *a1, const char *a2, const char *file)
+{
+	char *argv[] = {"/usr/bin/xmllint", (char *)a1, (char *)a2,
+			(char *)file, NULL};
+	if (!a2) {
+		argv[2] = (char *)file;
+		argv[3] = NULL;
+	}
+	return cmd_run(argv);
+}
+
+/* The value of an XPath expression over file, as xmllint prints it. */
+static char *xpath(const char *file, const char *expr)
+{
+	cmd_result r = xmllint("--xpath", expr, file);
+	cr_assert_eq(r.status, 0, "xmllint --xpath '%s': exit %d: %s", expr,
+		     r.status, r.err);
+	free(r.err);
+	size_t n = strlen(r.out);
+	if (n && r.out[n - 1] == '\n')
+		r.out[n - 1] = 0; /* xmllint ends the value with a newline */
+	return r.out;
+}
+
+static long xpath_count(const char *file, const char *expr)
+{
+	char *v = xpath(file, expr);
+	long n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+/* An element whose class list holds c. */
+#define CLASS(c) "contains(concat(' ',@class,' '),' " c " ')"
+#define HOPS "//*[local-name()='g'][" CLASS("hop") "]"
+
+static void svg_file(char *path, size_t len, const char *dir,
+		     const char *text)
+{
+	static int n;
+	snprintf(path, len, "%s/%d.svg", dir, n++);
+	to_file(path, text);
+}
+
+/* Seed scenarios with hops that succeed, fail and warn, every variant:
+ * the SVG is well-formed XML, and has one arrow per hop (the hops of the
+ * same run's --json), each in its hop's group; failed and warning hops
+ * are marked as such. */
+Test(explain, svg_is_valid_with_one_arrow_per_hop)
+{
+	static const char *const seeds[] = {"seed-diagram.yaml",
+					    "double-hop.yaml",
+					    "no-impersonate-privilege.yaml"};
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	for (size_t f = 0; f < sizeof(seeds) / sizeof(seeds[0]); f++) {
+		cmd_result j = run_all(seeds[f], "--json", NULL);
+		json_t *root = json_loads(j.out, 0, NULL);
+		cr_assert(root, "%s", seeds[f]);
+		json_t *vs = json_object_get(root, "variants");
+		long hops = 0, failed = 0, warned = 0;
+		size_t nv = vs ? json_array_size(vs) : 1;
+		for (size_t v = 0; v < nv; v++) {
+			json_t *hs = json_object_get(
+				vs ? json_array_get(vs, v) : root, "hops");
+			for (size_t i = 0; i < json_array_size(hs); i++) {
+				json_t *h = json_array_get(hs, i);
+				hops++;
+				if (strcmp(json_string_value(json_object_get(
+						   h, "status")),
+					   "OK") != 0)
+					failed++;
+				else if (json_array_size(json_object_get(
+						 h, "warnings")))
+					warned++;
+			}
+		}
+		json_decref(root);
+		cmd_free(&j);
+
+		cmd_result r = run_all(seeds[f], "--format", "svg");
+		char file[128];
+		svg_file(file, sizeof(file), dir, r.out);
+		cmd_free(&r);
+		cmd_result lint = xmllint("--noout", NULL, file);
+		cr_expect_eq(lint.status, 0, "%s: not valid XML: %s", seeds[f],
+			     lint.err);
+		cr_expect_str_eq(lint.err, "", "%s", seeds[f]);
+		cmd_free(&lint);
+		cr_expect_eq(xpath_count(file, "count(/*[local-name()='svg'])"),
+			     1, "%s: the root is not <svg>", seeds[f]);
+		cr_expect_eq(xpath_count(file, "count(//*[" CLASS("arrow") "])"),
+			     hops, "%s: arrows", seeds[f]);
+		cr_expect_eq(xpath_count(file, "count(" HOPS ")"), hops,
+			     "%s: hop groups", seeds[f]);
+		cr_expect_eq(xpath_count(file, "count(" HOPS "[count(*[" CLASS(
+						       "arrow") "]) != 1])"),
+			     0, "%s: a hop without exactly one arrow",
+			     seeds[f]);
+		cr_expect_eq(xpath_count(file, "count(" HOPS "[" CLASS(
+						       "failed") "])"),
+			     failed, "%s: failed hops", seeds[f]);
+		cr_expect_eq(xpath_count(file, "count(" HOPS "[" CLASS(
+						       "warning") "])"),
+			     warned, "%s: warning hops", seeds[f]);
+		unlink(file);
+	}
+	rmdir(dir);
+}
+
+/* The seed diagram's picture tells the --explain story: hosts as boxes
+ * holding their lifelines, whom C received under each cloaking, the rule
+ * that chose it, and what the open of the report came to. */
+Test(explain, svg_of_the_seed_diagram_shows_who_c_received)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_all("seed-diagram.yaml", "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	static const struct {
+		const char *variant, *label, *rules, *why, *step, *step_cls;
+	} want[] = {
+		{"cloaking-off", "CORP\\svc-b at impersonate", "rules C2 ",
+		 "[C2] no cloaking", "open report as CORP\\svc-b \u2192 "
+		 "ACCESS_DENIED", "failed"},
+		{"cloaking-dynamic", "CORP\\alice at impersonate", "rules C4 ",
+		 "[C4] dynamic cloaking", "open report as CORP\\alice \u2192 "
+		 "OK, granted read", "ok"},
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char run[96], expr[1024];
+		snprintf(run, sizeof(run),
+			 "//*[local-name()='g'][@data-variant='%s']",
+			 want[i].variant);
+		/* Two host boxes, ws1 then srv2; C's lifeline right of the
+		 * first box. */
+		snprintf(expr, sizeof(expr),
+			 "count(%s/*[local-name()='rect'][@class='host'])", run);
+		cr_expect_eq(xpath_count(file, expr), 2, "%s", want[i].variant);
+		snprintf(expr, sizeof(expr),
+			 "string(%s/*[@class='hostname'][2])", run);
+		char *v = xpath(file, expr);
+		cr_expect_str_eq(v, "host srv2");
+		free(v);
+		snprintf(expr, sizeof(expr),
+			 "%s/*[local-name()='rect'][@class='host'][1]/@x + "
+			 "%s/*[local-name()='rect'][@class='host'][1]/@width < "
+			 "%s/*[@class='pname'][.='C']/@x and "
+			 "%s/*[local-name()='rect'][@class='host'][1]/@x + "
+			 "%s/*[local-name()='rect'][@class='host'][1]/@width > "
+			 "%s/*[@class='pname'][.='B']/@x",
+			 run, run, run, run, run, run);
+		v = xpath(file, expr);
+		cr_expect_str_eq(v, "true", "%s: lifelines not grouped by host",
+				 want[i].variant);
+		free(v);
+		/* Hop 2, B->C. */
+		char hop[160];
+		snprintf(hop, sizeof(hop), "%s/*[@data-hop='2']", run);
+		snprintf(expr, sizeof(expr), "string(%s/*[" CLASS("label") "])",
+			 hop);
+		v = xpath(file, expr);
+		cr_expect_str_eq(v, want[i].label, "%s", want[i].variant);
+		free(v);
+		snprintf(expr, sizeof(expr), "string(%s/*[@class='rules'])",
+			 hop);
+		v = xpath(file, expr);
+		cr_expect(strncmp(v, want[i].rules, strlen(want[i].rules)) == 0,
+			  "%s: %s", want[i].variant, v);
+		free(v);
+		snprintf(expr, sizeof(expr), "string(%s/*[@class='why'][1])",
+			 hop);
+		v = xpath(file, expr);
+		cr_expect(strncmp(v, want[i].why, strlen(want[i].why)) == 0,
+			  "%s: %s", want[i].variant, v);
+		free(v);
+		snprintf(expr, sizeof(expr),
+			 "string(%s/*[" CLASS("step") "][" CLASS("%s") "])", hop,
+			 want[i].step_cls);
+		v = xpath(file, expr);
+		cr_expect(strstr(v, want[i].step), "%s: %s", want[i].variant, v);
+		free(v);
+	}
+	unlink(file);
+	rmdir(dir);
+}
+
+/* ---- warnings no user may miss ------------------------------------- */
+
+/* The text of a hop group of the SVG's variant: its warntext lines
+ * joined by a space, entities undone. Empty when there is no such hop. */
+static void svg_warntext(const char *svg, const char *variant, int hop,
+			 char *buf, size_t len)
+{
+	char key[128];
+	buf[0] = 0;
+	snprintf(key, sizeof(key), "data-variant=\"%s\"", variant);
+	const char *p = strstr(svg, key);
+	if (!p)
+		return;
+	snprintf(key, sizeof(key), "data-hop=\"%d\">", hop);
+	p = strstr(p, key);
+	const char *end = p ? strstr(p, "</g>") : NULL;
+	size_t n = 0;
+	const char *open = "<text class=\"warntext\"";
+	for (const char *t = p ? strstr(p, open) : NULL; t && t < end;
+	     t = strstr(t + 1, open)) {
+		const char *c = strchr(t, '>') + 1, *e = strstr(c, "</text>");
+		if (n && n + 1 < len)
+			buf[n++] = ' ';
+		while (c < e && n + 1 < len) {
+			static const char *const ent[][2] = {
+				{"&apos;", "'"}, {"&amp;", "&"}, {"&lt;", "<"},
+				{"&gt;", ">"},	 {"&quot;", "\""}};
+			bool done = false;
+			for (size_t k = 0; k < 5 && !done; k++)
+				if (strncmp(c, ent[k][0], strlen(ent[k][0])) ==
+				    0) {
+					buf[n++] = ent[k][1][0];
+					c += strlen(ent[k][0]);
+					done = true;
+				}
+			if (!done)
+				buf[n++] = *c++;
+		}
+	}
+	buf[n] = 0;
+}
+
+/* A warning shown in the table (under its hop), in --explain (numbered,
+ * WARNING) and in the SVG (the hop amber, its label and rule id marked
+ * ⚠, the warning spelt out under the arrow). */
+static void warning_everywhere(const char *name, const char *variant,
+			       int hop, const char *line, const char *rule,
+			       const char *text)
+{
+	char want[512];
+	cmd_result t = run_variant(name, variant, NULL, NULL);
+	char *b = hop_block(t.out, line);
+	snprintf(want, sizeof(want), "      warning %s: %s", rule, text);
+	cr_expect(strstr(b, want), "table of %s %s: no '%s' in\n%s", name,
+		  variant, want, b);
+	free(b);
+	cmd_free(&t);
+
+	cmd_result e = run_variant(name, variant, "--explain", NULL);
+	b = hop_block(e.out, line);
+	snprintf(want, sizeof(want), ". WARNING [%s] %s", rule, text);
+	cr_expect(strstr(b, want), "--explain of %s %s: no '%s' in\n%s",
+		  name, variant, want, b);
+	free(b);
+	cmd_free(&e);
+
+	cmd_result s = run_variant(name, variant, "--format", "svg");
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128], expr[512];
+	cr_assert(mkdtemp(dir));
+	svg_file(file, sizeof(file), dir, s.out);
+	snprintf(expr, sizeof(expr),
+		 "count(" HOPS "[@data-hop='%d'][" CLASS("warning") "]/*[" CLASS(
+			 "arrow") "][" CLASS("warning") "])",
+		 hop);
+	cr_expect_eq(xpath_count(file, expr), 1,
+		     "svg of %s %s: hop %d is not an amber arrow", name,
+		     variant, hop);
+	snprintf(expr, sizeof(expr),
+		 "starts-with(" HOPS "[@data-hop='%d']/*[" CLASS("label") "],"
+		 " '\u26a0 ')",
+		 hop);
+	char *v = xpath(file, expr);
+	cr_expect_str_eq(v, "true", "svg of %s %s: label without \u26a0",
+			 name, variant);
+	free(v);
+	snprintf(expr, sizeof(expr),
+		 "string(" HOPS "[@data-hop='%d']//*[@class='warnrule'])", hop);
+	v = xpath(file, expr);
+	snprintf(want, sizeof(want), "\u26a0%s", rule);
+	cr_expect_str_eq(v, want, "svg of %s %s", name, variant);
+	free(v);
+	char got[1024];
+	svg_warntext(s.out, variant, hop, got, sizeof(got));
+	snprintf(want, sizeof(want), "\u26a0 %s: %s", rule, text);
+	cr_expect(strstr(got, want), "svg of %s %s: no '%s' in '%s'", name,
+		  variant, want, got);
+	cmd_free(&s);
+	unlink(file);
+	rmdir(dir);
+}
+
+Test(explain, p2_downgrade_in_the_table_explain_and_svg)
+{
+	warning_everywhere("no-impersonate-privilege.yaml", "plain-user", 1,
+			   "1   A->B", "P2",
+			   "CORP\\bob lacks SeImpersonatePrivilege and no P1 "
+			   "exemption applies");
+}
+
+Test(explain, l2_anonymous_promotion_in_the_table_explain_and_svg)
+{
+	warning_everywhere("anonymous-remote.yaml", "remote", 1, "1   A->B",
+			   "L2",
+			   "Anonymous asked on a call that crosses hosts: "
+			   "promoted to Identify");
+}
+
+Test(explain, c3_identity_captured_earlier_in_the_table_explain_and_svg)
+{
+	warning_everywhere("rules/c3-static-cloaking.yaml", "static", 4,
+			   "4   B->C", "C3",
+			   "static cloaking: presents CORP\\alice, captured on "
+			   "the proxy's call 1 (this is its call 2), not the "
+			   "current CORP\\bob");
+}
+
+Test(explain, t8_unauthenticated_caller_in_the_table_explain_and_svg)
+{
+	warning_everywhere("rules/t8-authentication-level.yaml", "none", 1,
+			   "1   A->B", "T8",
+			   "authentication level none: the caller is not "
+			   "authenticated and cannot be impersonated");
 }
