@@ -1,7 +1,8 @@
 /* svg.c: draws the run as an SVG sequence diagram: a box per host holding
  * its processes' lifelines, one arrow per hop (class "arrow") labelled with
  * the identity presented and the level, red and ✗ for a failed call, amber
- * and ⚠ for a warning, the rule ids under the arrow. Reads results only;
+ * and ⚠ for a warning, under the arrow the rule ids, the deciding rule in
+ * words, the callee's object steps and the warnings. Reads results only;
  * every text it writes is XML-escaped, and it never decides anything. */
 #include "svg.h"
 
