@@ -347,7 +347,10 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, n, 2000);
+	/* A wrapper such as valgrind checks for leaks as the daemon exits,
+	 * which takes seconds more on a busy machine. */
+	spawn_stop_all(r->children, n,
+		       getenv("CLOAKROOM_DAEMON_WRAPPER") ? 30000 : 2000);
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
