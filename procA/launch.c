@@ -29,6 +29,14 @@
 
 #define READY_TIMEOUT_MS 10000
 #define RESULT_TIMEOUT_MS 60000
+/* Daemons under CLOAKROOM_DAEMON_WRAPPER (valgrind) start and stop many
+ * times slower, more so on a busy machine. */
+#define WRAPPED_SLOWER 6
+
+static int wrapped_ms(int ms)
+{
+	return getenv("CLOAKROOM_DAEMON_WRAPPER") ? ms * WRAPPED_SLOWER : ms;
+}
 
 typedef enum out_format {
 	OUT_TEXT = 0,
@@ -275,8 +283,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, n,
-					     READY_TIMEOUT_MS, &port, err,
-					     sizeof(err)) != 0) {
+					     wrapped_ms(READY_TIMEOUT_MS), &port,
+					     err, sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
 				goto out;
 			}
@@ -347,10 +355,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	/* A wrapper such as valgrind checks for leaks as the daemon exits,
-	 * which takes seconds more on a busy machine. */
-	spawn_stop_all(r->children, n,
-		       getenv("CLOAKROOM_DAEMON_WRAPPER") ? 30000 : 2000);
+	/* A wrapper such as valgrind checks for leaks as the daemon exits. */
+	spawn_stop_all(r->children, n, wrapped_ms(2000));
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
