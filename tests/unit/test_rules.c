@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct world {
 	sc_scenario *scn;
@@ -375,4 +376,142 @@ Test(C7, named_from_the_second_middle_tier_on)
 	cr_expect(sc_log_has_rule(&dc->log, "C7"));
 	cr_expect_str_eq(dc->presented, "CORP\\alice");
 	done(&w, &t);
+}
+
+/* docs/rules.md against scenarios/rules/: every id of the specification
+ * has a row, and the row names a scenario file under scenarios/rules/
+ * that exists and has an expectation citing the id (rule: or warning:). */
+
+static const char *const spec_ids[] = {
+	"L1", "L2", "L3", "L4", "L5", "L6",
+	"D1", "D2", "D3", "D4", "D5", "D6", "D7",
+	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
+	"P1", "P2", "P3", "P4",
+	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
+	"N1", "N2",
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	else
+		buf[len] = '\0';
+	return buf;
+}
+
+/* The table row of id: a line that starts "| ID |". */
+static char *row_of(const char *doc, const char *id)
+{
+	char head[16];
+	snprintf(head, sizeof(head), "| %s |", id);
+	for (const char *l = doc; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (strncmp(l, head, strlen(head)) == 0)
+			return strndup(l, len);
+		l = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Whether text has an expectation line citing id: "rule: ID" or
+ * "warning: ID", not followed by a digit (T1 is not T10). */
+static bool cites(const char *text, const char *id)
+{
+	const char *keys[] = {"rule:", "warning:"};
+	for (int k = 0; k < 2; k++)
+		for (const char *p = strstr(text, keys[k]); p;
+		     p = strstr(p + 1, keys[k])) {
+			const char *v = p + strlen(keys[k]);
+			while (*v == ' ')
+				v++;
+			size_t n = strlen(id);
+			if (strncasecmp(v, id, n) == 0 &&
+			    !(v[n] >= '0' && v[n] <= '9'))
+				return true;
+		}
+	return false;
+}
+
+Test(rules_doc, every_id_has_a_scenario)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/rules.md", source());
+	char *doc = slurp(path);
+	cr_assert_not_null(doc, "cannot read %s", path);
+	const char *prefix = "scenarios/rules/";
+	for (size_t i = 0; i < sizeof(spec_ids) / sizeof(spec_ids[0]); i++) {
+		const char *id = spec_ids[i];
+		char *row = row_of(doc, id);
+		cr_expect_not_null(row, "docs/rules.md has no row for %s", id);
+		if (!row)
+			continue;
+		unsigned named = 0, showing = 0;
+		for (const char *p = strstr(row, prefix); p;
+		     p = strstr(p + 1, prefix)) {
+			size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+					     "0123456789-_./");
+			char rel[256];
+			snprintf(rel, sizeof(rel), "%.*s", (int)n, p);
+			size_t rl = strlen(rel);
+			if (rl < 5 || strcmp(rel + rl - 5, ".yaml") != 0)
+				continue;
+			named++;
+			snprintf(path, sizeof(path), "%s/%s", source(), rel);
+			char *text = slurp(path);
+			cr_expect_not_null(text, "%s: docs/rules.md names %s, "
+				           "which does not exist", id, rel);
+			if (text && cites(text, id))
+				showing++;
+			free(text);
+		}
+		cr_expect_gt(named, 0,
+			     "%s: its row in docs/rules.md names no scenario "
+			     "under scenarios/rules/", id);
+		cr_expect_gt(showing, 0,
+			     "%s: no scenario its row names has an expectation "
+			     "citing it (rule: %s or warning: %s)", id, id, id);
+		free(row);
+	}
+	free(doc);
+}
+
+/* The check above can fail: a row without a scenario, or one whose files
+ * do not cite the id, is caught. */
+Test(rules_doc, the_check_catches_a_missing_scenario)
+{
+	const char *doc = "| D6 | words | code | none yet |\n"
+			  "| D7 | words | code | `scenarios/rules/x.yaml` |\n";
+	char *row = row_of(doc, "D6");
+	cr_assert_not_null(row);
+	cr_expect_null(strstr(row, "scenarios/rules/"));
+	free(row);
+	cr_expect_null(row_of(doc, "D1"));
+	cr_expect(cites("  - {hop: A->B, rule: T1}\n", "T1"));
+	cr_expect_not(cites("  - {hop: A->B, rule: T10}\n", "T1"));
+	cr_expect_not(cites("# T1 in a comment\n", "T1"));
+	cr_expect(cites("warning: l2\n", "L2"));
 }
