@@ -163,17 +163,49 @@ typedef struct launch {
 	int exit_code;
 } launch;
 
+/* The file where server name's address is written once it listens, for
+ * the servers started before it that call it (a cyclic call graph). */
+static void addr_file(const launch *L, const char *variant, const char *name,
+		      char *buf, size_t len)
+{
+	fmt(buf, len, "%s/%s%s%s.addr", L->run_dir, variant ? variant : "",
+	    variant ? "-" : "", name);
+}
+
+/* Publish a listening server's address: written aside, then renamed, so
+ * that a reader never sees half of it. */
+static int publish_addr(const launch *L, const char *variant,
+			const char *name, const char *addr)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+	addr_file(L, variant, name, path, sizeof(path));
+	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	bool ok = fprintf(f, "%s\n", addr) > 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* Start process i of the run: a server listening on listen (ready on fd
  * 3), or, with listen NULL, a client (result on fd 3). Peers are every
- * server already started. CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q")
- * is put in front of the daemon's command line. */
+ * server already started, and, as "@FILE" (read at the first call), the
+ * servers not started yet: a call graph with a cycle (a call back into a
+ * waiting caller) starts in any order, and every server is listening
+ * before the first client runs. CLOAKROOM_DAEMON_WRAPPER (e.g.
+ * "valgrind -q") is put in front of the daemon's command line. */
 static int start_daemon(launch *L, run_result *r, size_t i,
 			const char *variant, char (*addr)[160],
 			const bool *started, const char *listen, char *err,
 			size_t errlen)
 {
 	size_t n = r->scn->processes_count;
-	char peers[16][256];
+	char peers[16][640];
 	char *peer_args[16];
 	char *extra[2 * MATRIX_MAX_SETS];
 	size_t np = 0, ne = 0;
@@ -182,8 +214,18 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 		extra[ne++] = L->o->sets[k];
 	}
 	for (size_t t = 0; t < n && np < 16; t++) {
-		if (!started[t])
+		if (!started[t]) {
+			if (t == i || strcmp(r->children[t].program, "procA") == 0)
+				continue;
+			char path[PATH_MAX + 64];
+			addr_file(L, variant, r->children[t].name, path,
+				  sizeof(path));
+			fmt(peers[np], sizeof(peers[np]), "%s=@%s",
+			    r->children[t].name, path);
+			peer_args[np] = peers[np];
+			np++;
 			continue;
+		}
 		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
 			 r->children[t].name, addr[t]);
 		peer_args[np] = peers[np];
@@ -243,11 +285,13 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 
 	/* Servers, in dependency order: a server starts once every process
-	 * it calls is listening. */
+	 * it calls is listening; in a cycle, the first one waiting starts
+	 * anyway and learns the others' addresses from their files. */
 	size_t servers = 0, up = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(r->children[i].program, "procA") != 0)
 			servers++;
+	bool force = false;
 	while (up < servers) {
 		bool progress = false;
 		for (size_t i = 0; i < n; i++) {
@@ -265,8 +309,9 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 				size_t ti = (size_t)(t - s->processes);
 				ready = ready && started[ti];
 			}
-			if (!ready)
+			if (!ready && !force)
 				continue;
+			force = false;
 			char listen[192];
 			host_addr(s, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
@@ -283,16 +328,18 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			listen[strlen(listen) - 2] = '\0';
 			fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
 				 port);
+			if (publish_addr(L, variant, c->name, addr[i]) != 0) {
+				snprintf(r->error, sizeof(r->error),
+					 "cannot write the address of %s in %.300s",
+					 c->name, L->run_dir);
+				goto out;
+			}
 			started[i] = true;
 			up++;
 			progress = true;
 		}
-		if (!progress) {
-			snprintf(r->error, sizeof(r->error),
-				 "the call graph has a cycle: no server can "
-				 "start first");
-			goto out;
-		}
+		if (!progress)
+			force = true; /* a cycle: see above */
 	}
 
 	/* Clients, one after the other, in the order they are declared. */

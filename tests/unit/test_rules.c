@@ -2,7 +2,8 @@
  * with an in-memory transport: every scenario under scenarios/rules/, in
  * every variant, meets its expectations from the model alone; then the
  * branches of N1, T5 (nesting), T7, D6, P4, C7, L3 and create_object one
- * by one. Never starts a daemon. */
+ * by one; and docs/rules.md names, for every rule id, a scenario under
+ * scenarios/rules/ that cites it. Never starts a daemon. */
 #include "sc_exec.h"
 #include "sc_load.h"
 
@@ -299,14 +300,27 @@ Test(T5, a_nested_call_leaves_the_impersonation_restored)
 {
 	world w;
 	sc_trace t;
-	run_file(&w, &t, "tests/data", "t5-nested-call.yaml", NULL);
+	run_file(&w, &t, "scenarios/rules", "t5-revert-and-nesting.yaml", NULL);
 	const sc_step_result *call = step(&t, "b-calls-c");
 	cr_expect_eq(call->status, SC_OK);
 	cr_expect(sc_log_has_rule(&call->log, "T5"));
 	cr_expect_str_eq(step(&t, "nested-create")->as, "CORP\\svc-c",
 			 "the nested call impersonates its own caller");
-	cr_expect_str_eq(step(&t, "after-return")->as, "CORP\\alice",
+	cr_expect_str_eq(step(&t, "after-nested")->as, "CORP\\alice",
 			 "B impersonates alice again after the call");
+	done(&w, &t);
+}
+
+/* Without a nested call nothing is restored, and nothing is said. */
+Test(T5, no_nested_call_no_restoring)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c2-c6-cloaking-and-hosts.yaml",
+		 "dynamic");
+	const sc_hop *ab = hop(&t, "A", "B", 1);
+	cr_assert(ab && ab->steps_count >= 2);
+	cr_expect_not(sc_log_has_rule(&ab->steps[1].log, "T5"));
 	done(&w, &t);
 }
 
