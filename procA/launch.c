@@ -163,6 +163,16 @@ typedef struct launch {
 	int exit_code;
 } launch;
 
+/* Whether p has a call step to name. */
+static bool calls(const sc_process_def *p, const char *name)
+{
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
+		    strcmp(p->steps[k].to, name) == 0)
+			return true;
+	return false;
+}
+
 /* The file where server name's address is written once it listens, for
  * the servers started before it that call it (a cyclic call graph). */
 static void addr_file(const launch *L, const char *variant, const char *name,
@@ -213,9 +223,12 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 		extra[ne++] = "--set";
 		extra[ne++] = L->o->sets[k];
 	}
+	const sc_process_def *self = &r->scn->processes[i];
 	for (size_t t = 0; t < n && np < 16; t++) {
 		if (!started[t]) {
-			if (t == i || strcmp(r->children[t].program, "procA") == 0)
+			if (t == i ||
+			    strcmp(r->children[t].program, "procA") == 0 ||
+			    !calls(self, r->children[t].name))
 				continue;
 			char path[PATH_MAX + 64];
 			addr_file(L, variant, r->children[t].name, path,
@@ -393,8 +406,12 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		goto out;
 	}
 	r->ran = true;
-out:
-	spawn_stop_all(r->children, n, 2000);
+out:;
+	/* The grace period bounds a hang, it does not wait: a daemon stops
+	 * as soon as it can. Under a wrapper (valgrind checking leaks at
+	 * exit, on a loaded machine) that takes seconds, not a hang. */
+	const char *wrapper = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	spawn_stop_all(r->children, n, wrapper && *wrapper ? 60000 : 2000);
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
