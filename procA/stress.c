@@ -207,9 +207,11 @@ static int start_server(const char *bin_root, child *c, const char *file,
 			const char *listen, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512];
+	char prog[PATH_MAX + 32], wrap[512], bind[96];
 	char *argv[48];
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
+	/* Port 0: an ephemeral port, so that runs at once never collide. */
+	snprintf(bind, sizeof(bind), "%s:0", listen);
 	snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
 		 c->program);
 	argv[a++] = prog;
@@ -218,7 +220,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = "--process";
 	argv[a++] = c->name;
 	argv[a++] = "--listen";
-	argv[a++] = (char *)listen;
+	argv[a++] = bind;
 	argv[a++] = "--ready-fd";
 	argv[a++] = "3";
 	if (peer) {
