@@ -408,10 +408,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	r->ran = true;
 out:;
 	/* The grace period bounds a hang, it does not wait: a daemon stops
-	 * as soon as it can. Under a wrapper (valgrind checking leaks at
-	 * exit, on a loaded machine) that takes seconds, not a hang. */
+	 * as soon as it can, in milliseconds. On a loaded machine, in a
+	 * sanitizer build, or under a wrapper (valgrind checking leaks at
+	 * exit) that can take seconds, which is not a hang. */
 	const char *wrapper = getenv("CLOAKROOM_DAEMON_WRAPPER");
-	spawn_stop_all(r->children, n, wrapper && *wrapper ? 60000 : 2000);
+	spawn_stop_all(r->children, n, wrapper && *wrapper ? 60000 : 15000);
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
