@@ -225,6 +225,15 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 					 proxy->has_blanket ? &proxy->blanket
 							    : NULL);
 	b = effective_blanket(&b, s->blanket);
+	if (f->in && f->in->depth >= 1)
+		/* C7: a middle tier called by another middle tier: the chain
+		 * is longer than three, and this tier chooses with its own
+		 * proxy and blanket whatever the tiers before it did. */
+		sc_log_rule(&caller, "C7",
+			    "%s, middle tier %u of the chain %s>%s, applies "
+			    "C2-C6 with its own proxy to %s",
+			    rt->self->name, f->in->depth + 1, f->in->chain,
+			    rt->self->name, s->to);
 	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
 	const sc_token *who = NULL;
 	unsigned boundaries = 0;

@@ -308,6 +308,11 @@ static const char *cloaking_name_i(int v)
 	return sc_cloaking_name((sc_cloaking)v);
 }
 
+static const char *tracking_name_i(int v)
+{
+	return sc_tracking_name((sc_tracking)v);
+}
+
 static const char *transport_name_i(int v)
 {
 	return sc_transport_name((sc_transport)v);
@@ -362,6 +367,9 @@ enum set_field {
 	F_STARTED_BY,
 	F_SERVER_AUTHN,
 	F_TRANSPORT,
+	F_SQOS,
+	F_TRACKING,
+	F_EFFECTIVE_ONLY,
 	F_SENSITIVE,
 	F_TRUSTED,
 	F_TRUSTED_AUTH,
@@ -386,6 +394,9 @@ static const struct set_key {
 	{"started_by", ON_PROC, F_STARTED_BY},
 	{"server_authn", ON_PROC, F_SERVER_AUTHN},
 	{"transport", ON_PROC, F_TRANSPORT},
+	{"sqos", ON_PROC, F_SQOS},
+	{"tracking", ON_PROC, F_TRACKING},
+	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
@@ -397,7 +408,7 @@ static const struct set_key {
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport, ACCOUNT.sensitive|trusted_for_delegation|"  \
+	"server_authn|transport|sqos|tracking|effective_only, ACCOUNT.sensitive|trusted_for_delegation|"  \
 	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
@@ -603,6 +614,13 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 				      SC_TRANSPORT_COUNT, &op->ival, err,
 				      errlen);
 		break;
+	case F_TRACKING:
+		rc = parse_enum_value(full, value, tracking_name_i,
+				      SC_TRACKING_COUNT, &op->ival, err,
+				      errlen);
+		break;
+	case F_SQOS:
+	case F_EFFECTIVE_ONLY:
 	case F_SENSITIVE:
 	case F_TRUSTED:
 	case F_TRUSTED_AUTH:
@@ -775,6 +793,15 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_TRANSPORT:
 		p->blanket.transport = (sc_transport)op->ival;
+		break;
+	case F_SQOS:
+		p->blanket.sqos = op->bval;
+		break;
+	case F_TRACKING:
+		p->blanket.tracking = (sc_tracking)op->ival;
+		break;
+	case F_EFFECTIVE_ONLY:
+		p->blanket.effective_only = op->bval;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);

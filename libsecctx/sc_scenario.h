@@ -194,10 +194,11 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
 /* Apply one "KEY=VALUE" setting to the scenario in place (variants and
  * matrix sweeps). Keys:
  *   PROC.level | PROC.cloaking | PROC.authn | PROC.package | PROC.host |
- *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport
+ *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport |
+ *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
- *   HOST.workgroup | HOST.default_level
+ *   HOST.workgroup | HOST.default_level | HOST.Se...Privilege (holders)
  *   settings.double_hop_status | settings.allow_primary_from_identify
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,

@@ -171,17 +171,59 @@ typedef struct launch {
 	int exit_code;
 } launch;
 
+/* Whether p has a call step to name. */
+static bool calls(const sc_process_def *p, const char *name)
+{
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
+		    strcmp(p->steps[k].to, name) == 0)
+			return true;
+	return false;
+}
+
+/* The file where server name's address is written once it listens, for
+ * the servers started before it that call it (a cyclic call graph). */
+static void addr_file(const launch *L, const char *variant, const char *name,
+		      char *buf, size_t len)
+{
+	fmt(buf, len, "%s/%s%s%s.addr", L->run_dir, variant ? variant : "",
+	    variant ? "-" : "", name);
+}
+
+/* Publish a listening server's address: written aside, then renamed, so
+ * that a reader never sees half of it. */
+static int publish_addr(const launch *L, const char *variant,
+			const char *name, const char *addr)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
+	addr_file(L, variant, name, path, sizeof(path));
+	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	bool ok = fprintf(f, "%s\n", addr) > 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* Start process i of the run: a server listening on listen (ready on fd
  * 3), or, with listen NULL, a client (result on fd 3). Peers are every
- * server already started. CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q")
- * is put in front of the daemon's command line. */
+ * server already started, and, as "@FILE" (read at the first call), the
+ * servers not started yet: a call graph with a cycle (a call back into a
+ * waiting caller) starts in any order, and every server is listening
+ * before the first client runs. CLOAKROOM_DAEMON_WRAPPER (e.g.
+ * "valgrind -q") is put in front of the daemon's command line. */
 static int start_daemon(launch *L, run_result *r, size_t i,
 			const char *variant, char (*addr)[160],
 			const bool *started, const char *listen, char *err,
 			size_t errlen)
 {
 	size_t n = r->scn->processes_count;
-	char peers[16][256];
+	char peers[16][640];
 	char *peer_args[16];
 	char *extra[2 * MATRIX_MAX_SETS];
 	size_t np = 0, ne = 0;
@@ -189,9 +231,22 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 		extra[ne++] = "--set";
 		extra[ne++] = L->o->sets[k];
 	}
+	const sc_process_def *self = &r->scn->processes[i];
 	for (size_t t = 0; t < n && np < 16; t++) {
-		if (!started[t])
+		if (!started[t]) {
+			if (t == i ||
+			    strcmp(r->children[t].program, "procA") == 0 ||
+			    !calls(self, r->children[t].name))
+				continue;
+			char path[PATH_MAX + 64];
+			addr_file(L, variant, r->children[t].name, path,
+				  sizeof(path));
+			fmt(peers[np], sizeof(peers[np]), "%s=@%s",
+			    r->children[t].name, path);
+			peer_args[np] = peers[np];
+			np++;
 			continue;
+		}
 		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
 			 r->children[t].name, addr[t]);
 		peer_args[np] = peers[np];
@@ -251,11 +306,13 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 
 	/* Servers, in dependency order: a server starts once every process
-	 * it calls is listening. */
+	 * it calls is listening; in a cycle, the first one waiting starts
+	 * anyway and learns the others' addresses from their files. */
 	size_t servers = 0, up = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(r->children[i].program, "procA") != 0)
 			servers++;
+	bool force = false;
 	while (up < servers) {
 		bool progress = false;
 		for (size_t i = 0; i < n; i++) {
@@ -273,8 +330,9 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 				size_t ti = (size_t)(t - s->processes);
 				ready = ready && started[ti];
 			}
-			if (!ready)
+			if (!ready && !force)
 				continue;
+			force = false;
 			char listen[192];
 			host_addr(s, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
@@ -291,16 +349,18 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			listen[strlen(listen) - 2] = '\0';
 			fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
 				 port);
+			if (publish_addr(L, variant, c->name, addr[i]) != 0) {
+				snprintf(r->error, sizeof(r->error),
+					 "cannot write the address of %s in %.300s",
+					 c->name, L->run_dir);
+				goto out;
+			}
 			started[i] = true;
 			up++;
 			progress = true;
 		}
-		if (!progress) {
-			snprintf(r->error, sizeof(r->error),
-				 "the call graph has a cycle: no server can "
-				 "start first");
-			goto out;
-		}
+		if (!progress)
+			force = true; /* a cycle: see above */
 	}
 
 	/* Clients, one after the other, in the order they are declared. */
@@ -354,9 +414,13 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		goto out;
 	}
 	r->ran = true;
-out:
-	/* A wrapper such as valgrind checks for leaks as the daemon exits. */
-	spawn_stop_all(r->children, n, wrapped_ms(2000));
+out:;
+	/* The grace period bounds a hang, it does not wait: a daemon stops
+	 * as soon as it can, in milliseconds. On a loaded machine, in a
+	 * sanitizer build, or under a wrapper (valgrind checking leaks at
+	 * exit) that can take seconds, which is not a hang. */
+	const char *wrapper = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	spawn_stop_all(r->children, n, wrapper && *wrapper ? 60000 : 15000);
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */

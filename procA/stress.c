@@ -207,7 +207,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 			const char *listen, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512], bind[80];
+	char prog[PATH_MAX + 32], wrap[512], bind[96];
 	char *argv[48];
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
 	/* Port 0: an ephemeral port (an address without a port would be

@@ -29,7 +29,7 @@
 
 typedef struct peer {
 	char name[SC_NAME_LEN];
-	char addr[128];
+	char addr[600]; /* HOST:PORT, or @FILE holding it */
 	rpc_channel *ch;
 } peer;
 
@@ -128,7 +128,7 @@ static void usage(node_kind k)
 {
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
-		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
+		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR|NAME=@FILE]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
 		" --bench-ms MS]\n",
@@ -234,6 +234,26 @@ static int parse_args(node *n, int argc, char **argv)
 	return 0;
 }
 
+/* A peer given as "@FILE" (started after this daemon, in a cyclic call
+ * graph): its address is the first line of FILE, which the launcher
+ * writes once the peer listens. Caller holds n->lock. */
+static int resolve_addr(peer *p, char *why, size_t whylen)
+{
+	FILE *f = fopen(p->addr + 1, "r");
+	char line[sizeof(p->addr)] = "";
+	bool ok = f && fgets(line, sizeof(line), f);
+	if (f)
+		fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!ok || !line[0]) {
+		snprintf(why, whylen, "no address known yet for %s (%s)",
+			 p->name, p->addr + 1);
+		return -1;
+	}
+	snprintf(p->addr, sizeof(p->addr), "%s", line);
+	return 0;
+}
+
 static rpc_channel *channel_for(node *n, const char *target, char *why,
 				size_t whylen)
 {
@@ -243,6 +263,9 @@ static rpc_channel *channel_for(node *n, const char *target, char *why,
 		peer *p = &n->peers[i];
 		if (strcmp(p->name, target) != 0)
 			continue;
+		if (!p->ch && p->addr[0] == '@' &&
+		    resolve_addr(p, why, whylen) != 0)
+			break;
 		if (!p->ch)
 			p->ch = rpc_channel_open(p->addr);
 		ch = p->ch;

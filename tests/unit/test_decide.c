@@ -607,3 +607,137 @@ Test(C6, without_constrained_delegation_configured_the_double_hop_fails)
 	cr_expect(sc_log_has_rule(&log, "C6"));
 	sc_log_free(&log);
 }
+
+/* N2: on a pipe the level is the client's only with the SQOS flags. */
+Test(N2, pipe_level_needs_sqos_present)
+{
+	sc_host_def h = {.name = "ws1", .default_level = SC_LEVEL_ANONYMOUS};
+	sc_log log;
+	sc_log_init(&log);
+	sc_blanket b = {.transport = SC_TRANSPORT_PIPE,
+			.level = SC_LEVEL_IDENTIFY};
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+		     SC_LEVEL_IMPERSONATE, "level bits without SQOS ignored");
+	cr_expect(log_mentions(&log, "N2", "without SECURITY_SQOS_PRESENT"));
+	sc_log_clear(&log);
+	b.sqos = true;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log), SC_LEVEL_IDENTIFY);
+	cr_expect(sc_log_has_rule(&log, "N2"));
+	sc_log_clear(&log);
+	b.level = SC_LEVEL_DEFAULT;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+		     SC_LEVEL_IMPERSONATE,
+		     "SQOS without a level: the pipe default, not the host's");
+	cr_expect(sc_log_has_rule(&log, "L6"));
+	sc_log_free(&log);
+}
+
+/* T7: a pipe connection's context tracking. */
+static sc_status choose_pipe(cloak_case *c, bool sqos, sc_tracking tr,
+			     const sc_token **who)
+{
+	sc_blanket b = {.transport = SC_TRANSPORT_PIPE, .sqos = sqos,
+			.tracking = tr};
+	unsigned n;
+	return sc_cloak_choose(&b, &c->proxy, c->process, c->thread, "ws1",
+			       "ws1", &c->policy, c->deleg, who, &n, &c->log);
+}
+
+Test(T7, static_tracking_snapshots_the_context_at_connect)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	cr_assert_eq(choose_pipe(&c, true, SC_TRACKING_STATIC, &who), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cr_expect(log_mentions(&c.log, "T7", "snapshots"));
+	/* The thread reverts: the connection still carries alice. */
+	sc_token_free(c.thread);
+	c.thread = NULL;
+	cr_assert_eq(choose_pipe(&c, true, SC_TRACKING_STATIC, &who), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cr_expect(log_mentions(&c.log, "T7", "not the current"));
+	cr_expect_not(sc_log_has_rule(&c.log, "C3"),
+		      "a pipe's tracking is T7, not cloaking");
+	cc_free(&c);
+}
+
+Test(T7, dynamic_tracking_follows_the_thread)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	cr_assert_eq(choose_pipe(&c, true, SC_TRACKING_DYNAMIC, &who), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	sc_token_free(c.thread);
+	c.thread = NULL;
+	cr_assert_eq(choose_pipe(&c, true, SC_TRACKING_DYNAMIC, &who), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\svc-b");
+	cr_expect(log_mentions(&c.log, "T7", "dynamic tracking"));
+	cc_free(&c);
+}
+
+Test(T7, without_sqos_tracking_is_static)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	const sc_token *who;
+	cr_assert_eq(choose_pipe(&c, false, SC_TRACKING_DYNAMIC, &who), SC_OK);
+	sc_token_free(c.thread);
+	c.thread = NULL;
+	cr_assert_eq(choose_pipe(&c, false, SC_TRACKING_DYNAMIC, &who), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cc_free(&c);
+}
+
+/* D6: a token from protocol transition crosses a host only through
+ * constrained delegation, and only with a forwardable ticket. */
+static sc_status choose_transition(bool forwardable, bool listed,
+				   sc_log *log)
+{
+	char *to[] = {"svc-c"};
+	sc_account_def self = {.name = "svc-b",
+			       .allowed_to_delegate_to = listed ? to : NULL,
+			       .allowed_to_delegate_to_count = listed ? 1 : 0};
+	sc_account_def target = {.name = "svc-c"};
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	sc_token_set_transition(c.thread, forwardable);
+	sc_delegation d = {.self = &self, .target = &target};
+	c.deleg = &d;
+	const sc_token *who;
+	unsigned n;
+	sc_status st = choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n);
+	sc_log_append(log, &c.log);
+	cc_free(&c);
+	return st;
+}
+
+Test(D6, a_forwardable_transition_ticket_reaches_a_listed_service)
+{
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_transition(true, true, &log), SC_OK);
+	cr_expect(log_mentions(&log, "D6", "through constrained delegation"));
+	sc_log_free(&log);
+}
+
+Test(D6, a_ticket_that_is_not_forwardable_fails)
+{
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_transition(false, true, &log), SC_NOT_SUPPORTED);
+	cr_expect(log_mentions(&log, "D6", "not forwardable"));
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	sc_log_free(&log);
+}
+
+Test(D6, without_constrained_delegation_the_transition_token_stays)
+{
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_transition(true, false, &log), SC_ACCESS_DENIED);
+	cr_expect(log_mentions(&log, "D6", "no constrained delegation"));
+	cr_expect(sc_log_has_rule(&log, "C6"));
+	sc_log_free(&log);
+}

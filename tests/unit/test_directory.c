@@ -46,11 +46,28 @@ static sc_right_def srv3_rights[] = {
 	  .holders_count = 1 },
 };
 
+/* srv4: SeBackupPrivilege from three policy scopes, listed out of
+ * order: OU (carol), local (bob), domain (alice). */
+static char *srv4_ou[] = { "carol" };
+static char *srv4_local[] = { "bob" };
+static char *srv4_domain[] = { "alice" };
+static sc_right_def srv4_rights[] = {
+	{ .privilege = "SeBackupPrivilege", .scope = SC_SCOPE_DOMAIN,
+	  .holders = srv4_domain, .holders_count = 1 },
+	{ .privilege = "SeBackupPrivilege", .scope = SC_SCOPE_LOCAL,
+	  .holders = srv4_local, .holders_count = 1 },
+	{ .privilege = "SeRestorePrivilege", .scope = SC_SCOPE_SITE,
+	  .holders = srv4_local, .holders_count = 1 },
+	{ .privilege = "SeRestorePrivilege", .scope = SC_SCOPE_OU,
+	  .holders = srv4_ou, .holders_count = 1 },
+};
+
 static sc_host_def hosts[] = {
 	{ .name = "ws1" },
 	{ .name = "srv1", .rights = srv1_rights, .rights_count = 1 },
 	{ .name = "srv2", .rights = srv2_rights, .rights_count = 1 },
 	{ .name = "srv3", .rights = srv3_rights, .rights_count = 3 },
+	{ .name = "srv4", .rights = srv4_rights, .rights_count = 4 },
 };
 
 static sc_scenario scn;
@@ -79,6 +96,7 @@ static void teardown(void)
 
 TestSuite(P3, .init = setup, .fini = teardown);
 TestSuite(P4, .init = setup, .fini = teardown);
+TestSuite(D6, .init = setup, .fini = teardown);
 TestSuite(directory, .init = setup, .fini = teardown);
 TestSuite(network, .init = setup, .fini = teardown);
 
@@ -774,4 +792,94 @@ Test(network, level_must_be_set)
 		     SC_INVALID_PARAMETER);
 	cr_assert_null(n);
 	sc_token_free(c);
+}
+
+/* P3: policy applies local, then site, domain, OU; the later scope wins
+ * whatever order the entries are written in. */
+Test(P3, later_policy_scope_wins)
+{
+	sc_token *a = logon("alice", "srv4", SC_START_INTERACTIVE);
+	sc_token *b = logon("bob", "srv4", SC_START_INTERACTIVE);
+	sc_token *c = logon("carol", "srv4", SC_START_INTERACTIVE);
+	/* Backup: domain (alice) over local (bob). */
+	cr_expect(sc_token_privilege_enabled(a, "SeBackupPrivilege"));
+	cr_expect_not(has_privilege(b, "SeBackupPrivilege"));
+	cr_expect(log_has_text("P3", "domain scope"));
+	/* Restore: OU (carol) over site (bob), though written after it. */
+	cr_expect(sc_token_privilege_enabled(c, "SeRestorePrivilege"));
+	cr_expect_not(has_privilege(b, "SeRestorePrivilege"));
+	cr_expect(log_has_text("P3", "ou scope"));
+	sc_token_free(a);
+	sc_token_free(b);
+	sc_token_free(c);
+}
+
+/* P3: a change at an earlier scope than the deciding one changes
+ * nothing; one at the same or a later scope decides from then on. */
+Test(P3, a_change_at_run_time_takes_its_scope_place)
+{
+	char *only_bob[] = { "bob" };
+	cr_assert_eq(sc_directory_assign(dir, "srv4", "SeBackupPrivilege",
+					 SC_SCOPE_SITE, only_bob, 1),
+		     0);
+	sc_token *b = logon("bob", "srv4", SC_START_INTERACTIVE);
+	cr_expect_not(has_privilege(b, "SeBackupPrivilege"),
+		      "a site entry does not override the domain's");
+	cr_assert_eq(sc_directory_assign(dir, "srv4", "SeBackupPrivilege",
+					 SC_SCOPE_DOMAIN, only_bob, 1),
+		     0);
+	sc_token *b2 = logon("bob", "srv4", SC_START_INTERACTIVE);
+	sc_token *a2 = logon("alice", "srv4", SC_START_INTERACTIVE);
+	cr_expect(sc_token_privilege_enabled(b2, "SeBackupPrivilege"),
+		  "a run-time change is later than the file's, same scope");
+	cr_expect_not(has_privilege(a2, "SeBackupPrivilege"));
+	sc_token_free(b);
+	sc_token_free(b2);
+	sc_token_free(a2);
+}
+
+/* P4: a change made while a process runs does not reach a token built
+ * before it: only the next logons (interactive or network) see it. */
+Test(P4, a_run_time_change_reaches_only_later_logons)
+{
+	sc_token *before = logon("svc-b", "ws1", SC_START_SERVICE);
+	cr_assert(sc_token_privilege_enabled(before, SC_PRIV_IMPERSONATE));
+	cr_assert_eq(sc_directory_assign(dir, "ws1", SC_PRIV_IMPERSONATE,
+					 SC_SCOPE_OU, NULL, 0),
+		     0);
+	cr_expect(sc_token_privilege_enabled(before, SC_PRIV_IMPERSONATE),
+		  "the running process keeps its privilege");
+	sc_token *after = logon("svc-b", "ws1", SC_START_SERVICE);
+	cr_expect_not(has_privilege(after, SC_PRIV_IMPERSONATE));
+
+	/* A right given at run time reaches a network token built later. */
+	char *alice[] = { "alice" };
+	cr_assert_eq(sc_directory_assign(dir, "ws1", "SeBackupPrivilege",
+					 SC_SCOPE_LOCAL, alice, 1),
+		     0);
+	sc_token *a = logon("alice", "ws1", SC_START_INTERACTIVE);
+	cr_expect(sc_token_privilege_enabled(a, "SeBackupPrivilege"));
+	sc_token_free(before);
+	sc_token_free(after);
+	sc_token_free(a);
+}
+
+/* D6: an S4U logon reads the rights now (P4) and gives a network
+ * impersonation token with the user's groups; unknown users fail. */
+Test(D6, s4u_logon_builds_a_network_token_for_the_user)
+{
+	sc_token *t = NULL;
+	cr_assert_eq(sc_directory_s4u_logon(dir, "alice", "srv1", &t, &log_),
+		     SC_OK);
+	cr_expect_str_eq(sc_token_user_name(t), "CORP\\alice");
+	cr_expect_eq(sc_token_type_of(t), SC_TOKEN_IMPERSONATION);
+	cr_expect(has_group(t, sid("Developers")));
+	cr_expect(sc_token_privilege_enabled(t, SC_PRIV_IMPERSONATE),
+		  "srv1 gives alice SeImpersonatePrivilege");
+	sc_token_free(t);
+	t = NULL;
+	cr_expect_neq(sc_directory_s4u_logon(dir, "nobody", "srv1", &t,
+					     &log_),
+		      SC_OK);
+	cr_expect_null(t);
 }

@@ -1819,3 +1819,95 @@ Test(docs, complete_example_loads)
 	sc_load_free(s);
 	sc_load_errors_free(&errs);
 }
+
+/* The pipe settings of a blanket (N2, T7) as variant keys. */
+Test(set, pipe_quality_of_service_keys)
+{
+	const char *yaml =
+		"scenario: s\n"
+		"domain: {name: CORP, accounts: [{name: alice}]}\n"
+		"hosts: [{name: ws1}]\n"
+		"processes:\n"
+		"  - {name: A, host: ws1, account: alice,\n"
+		"     steps: [{do: call, to: B}]}\n"
+		"  - {name: B, host: ws1, account: alice}\n";
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_buffer("s.yaml", yaml, strlen(yaml), NULL, &s,
+				    &errs), 0);
+	char err[512];
+	cr_expect_eq(sc_scenario_set(s, "A.sqos=true", err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect_eq(sc_scenario_set(s, "A.tracking=Dynamic", err,
+				     sizeof(err)), 0, "%s", err);
+	cr_expect_eq(sc_scenario_set(s, "A.effective_only=true", err,
+				     sizeof(err)), 0, "%s", err);
+	const sc_process_def *a = sc_scenario_process(s, "A");
+	cr_expect(a->blanket.sqos);
+	cr_expect_eq(a->blanket.tracking, SC_TRACKING_DYNAMIC);
+	cr_expect(a->blanket.effective_only);
+	cr_expect_eq(sc_scenario_set(s, "A.tracking=dynamik", err,
+				     sizeof(err)), SC_ERR_INVAL);
+	cr_expect(strstr(err, "did you mean 'dynamic'"), "%s", err);
+	cr_expect_eq(sc_scenario_set(s, "A.sqos=yes", err, sizeof(err)),
+		     SC_ERR_INVAL);
+	sc_load_free(s);
+	sc_load_errors_free(&errs);
+}
+
+/* The keys of the privilege, protocol transition, create_object and
+ * time-ordering steps are checked like every other reference. */
+Test(validate, fields_of_the_policy_and_transition_steps)
+{
+	struct loaded l = load_fails(BASE
+				     "    steps:\n"                      /* 22 */
+				     "      - do: check_privilege\n"     /* 23 */
+				     "      - do: revert\n"              /* 24 */
+				     "        privilege: SeTcbPrivilege\n" /* 25 */
+				     "      - do: protocol_transition\n" /* 26 */
+				     "        user: nobody\n"            /* 27 */
+				     "      - do: assign_right\n"        /* 28 */
+				     "        privilege: SeTcbPrivilege\n" /* 29 */
+				     "        holders: [ghost]\n"        /* 30 */
+				     "      - do: revert\n"              /* 31 */
+				     "        scope: ou\n"               /* 32 */
+				     "      - do: read\n"                /* 33 */
+				     "        from: Z\n"                 /* 34 */
+				     "      - do: read\n"                /* 35 */
+				     "        from: B\n"                 /* 36 */
+				     "      - do: create_object\n",      /* 37 */
+				     NULL, 8);
+	assert_error(&l, 0, 23, 9, "needs 'privilege'");
+	assert_error(&l, 1, 25, 20, "'privilege' is not used by step 'revert'");
+	assert_error(&l, 2, 27, 15, "nobody");
+	assert_error(&l, 3, 30, 19, "ghost");
+	assert_error(&l, 4, 32, 16, "'scope' is not used by step 'revert'");
+	assert_error(&l, 5, 34, 15, "unknown process 'Z'");
+	assert_error(&l, 6, 36, 15, "names process 'B' itself");
+	assert_error(&l, 7, 37, 9, "step 'create_object' needs 'object'");
+	sc_load_errors_free(&l.errs);
+}
+
+Test(validate, a_scope_may_repeat_a_privilege)
+{
+	struct loaded ok = load(HEAD DOMAIN
+				"hosts:\n"
+				"  - name: ws1\n"
+				"    rights:\n"
+				"      - {privilege: SeTcbPrivilege, holders: [alice]}\n"
+				"      - {privilege: SeTcbPrivilege, scope: ou, holders: []}\n"
+				"  - name: srv1\n" PROCS,
+				NULL);
+	cr_expect_eq(ok.rc, 0);
+	cr_expect_eq(ok.s->hosts[0].rights[1].scope, SC_SCOPE_OU);
+	sc_load_free(ok.s);
+	sc_load_errors_free(&ok.errs);
+	fails_once(HEAD DOMAIN
+		   "hosts:\n"                                             /* 8 */
+		   "  - name: ws1\n"                                      /* 9 */
+		   "    rights:\n"                                        /* 10 */
+		   "      - {privilege: SeTcbPrivilege, scope: site, holders: []}\n"
+		   "      - {privilege: SeTcbPrivilege, scope: site, holders: []}\n"
+		   "  - name: srv1\n" PROCS,
+		   12, 21, "assigned twice on host 'ws1' at scope site");
+}

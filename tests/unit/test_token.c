@@ -331,3 +331,68 @@ Test(token, copy_is_deep)
 	cr_assert(en);
 	sc_token_free(c);
 }
+
+/* T7: AdjustTokenPrivileges on a held privilege; a missing one fails. */
+Test(T7, adjust_enables_and_disables_only_held_privileges)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_AUDIT, true), 0);
+	bool en = false;
+	cr_assert_eq(sc_token_adjust_privilege(t, "seauditprivilege", false),
+		     0);
+	cr_expect(sc_token_privilege_held(t, SC_PRIV_AUDIT, &en));
+	cr_expect_not(en);
+	cr_assert_eq(sc_token_adjust_privilege(t, SC_PRIV_AUDIT, true), 0);
+	cr_expect(sc_token_privilege_enabled(t, SC_PRIV_AUDIT));
+	cr_expect_neq(sc_token_adjust_privilege(t, SC_PRIV_TCB, true), 0);
+	cr_expect_not(sc_token_privilege_held(t, SC_PRIV_TCB, &en));
+	sc_token_free(t);
+}
+
+/* T7: effective-only sends only what is enabled. */
+Test(T7, effective_only_drops_the_disabled_privileges)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_AUDIT, false), 0);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_IMPERSONATE, true), 0);
+	cr_assert_eq(sc_token_add_privilege(t, SC_PRIV_TCB, false), 0);
+	cr_expect_eq(sc_token_drop_disabled_privileges(t), 2);
+	cr_expect_eq(sc_token_privilege_count(t), 1);
+	cr_expect(sc_token_privilege_enabled(t, SC_PRIV_IMPERSONATE));
+	cr_expect_eq(sc_token_drop_disabled_privileges(t), 0);
+	sc_token_free(t);
+}
+
+/* T7: a local pipe server's token carries the client's privileges with
+ * their states, whatever it held before. */
+Test(T7, mirror_copies_privileges_and_their_states)
+{
+	sc_token *server = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+	sc_token *client = sc_token_new(SC_TOKEN_PRIMARY);
+	cr_assert_eq(sc_token_add_privilege(client, SC_PRIV_AUDIT, false), 0);
+	cr_assert_eq(sc_token_mirror_privileges(server, client), 0);
+	bool en = true;
+	cr_expect(sc_token_privilege_held(server, SC_PRIV_AUDIT, &en));
+	cr_expect_not(en);
+	cr_expect_not(sc_token_privilege_held(server, SC_PRIV_IMPERSONATE,
+					      &en));
+	sc_token_free(server);
+	sc_token_free(client);
+}
+
+/* D6: a transition token says so, and whether its ticket forwards; the
+ * flags survive a copy. */
+Test(D6, transition_and_forwardable_flags)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+	cr_expect_not(sc_token_from_transition(t));
+	sc_token_set_transition(t, false);
+	cr_expect(sc_token_from_transition(t));
+	cr_expect_not(sc_token_forwardable(t));
+	sc_token_set_transition(t, true);
+	sc_token *c = sc_token_copy(t);
+	cr_expect(sc_token_from_transition(c));
+	cr_expect(sc_token_forwardable(c));
+	sc_token_free(t);
+	sc_token_free(c);
+}

@@ -1,0 +1,531 @@
+/* test_rules.c: the rules the step interpreter decides, in one process
+ * with an in-memory transport: every scenario under scenarios/rules/, in
+ * every variant, meets its expectations from the model alone; then the
+ * branches of N1, T5 (nesting), T7, D6, P4, C7, L3 and create_object one
+ * by one; and docs/rules.md names, for every rule id, a scenario under
+ * scenarios/rules/ that cites it. Never starts a daemon. */
+#include "sc_exec.h"
+#include "sc_load.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct world {
+	sc_scenario *scn;
+	sc_runtime *rt[16];
+	size_t n;
+} world;
+
+static sc_status fake_call(void *user, void *parent, const char *target,
+			   const sc_context *ctx, sc_trace *reply, sc_log *log)
+{
+	(void)parent;
+	(void)log;
+	world *w = user;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
+			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
+			return SC_OK;
+		}
+	return SC_UNAVAILABLE;
+}
+
+static const char *source(void)
+{
+	const char *s = getenv("CLOAKROOM_SOURCE");
+	return s ? s : ".";
+}
+
+static void world_load(world *w, const char *path, const char *variant)
+{
+	sc_load_errors errs = {0};
+	memset(w, 0, sizeof(*w));
+	int rc = sc_load_file(path, variant, &w->scn, &errs);
+	char first[512] = "";
+	if (errs.count)
+		sc_load_error_format(&errs.items[0], first, sizeof(first));
+	sc_load_errors_free(&errs);
+	cr_assert_eq(rc, 0, "cannot load %s: %s", path, first);
+	cr_assert_leq(w->scn->processes_count, 16);
+	for (unsigned i = 0; i < w->scn->processes_count; i++) {
+		sc_log log;
+		sc_log_init(&log);
+		cr_assert_eq(sc_runtime_new(w->scn, w->scn->processes[i].name,
+					    &w->rt[w->n], &log),
+			     SC_OK);
+		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
+		w->n++;
+		sc_log_free(&log);
+	}
+}
+
+static void world_free(world *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		sc_runtime_free(w->rt[i]);
+	sc_load_free(w->scn);
+}
+
+static bool is_called(const sc_scenario *s, const char *name)
+{
+	for (unsigned i = 0; i < s->processes_count; i++)
+		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
+			const sc_step *st = &s->processes[i].steps[k];
+			if (st->kind == SC_STEP_CALL && st->to &&
+			    strcmp(st->to, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* Like the launcher: every client (a process nobody calls), one after
+ * the other in the order declared, into one trace. */
+static void world_run(world *w, sc_trace *t)
+{
+	sc_trace_init(t);
+	for (size_t i = 0; i < w->n; i++)
+		if (!is_called(w->scn, w->scn->processes[i].name))
+			cr_assert_eq(sc_runtime_run_client(w->rt[i], t), SC_OK);
+}
+
+/* Load and run path (a file under scenarios/rules/ or tests/data/). */
+static void run_file(world *w, sc_trace *t, const char *dir, const char *file,
+		     const char *variant)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s/%s", source(), dir, file);
+	world_load(w, path, variant);
+	world_run(w, t);
+}
+
+static void done(world *w, sc_trace *t)
+{
+	sc_trace_free(t);
+	world_free(w);
+}
+
+static const sc_hop *hop(const sc_trace *t, const char *from, const char *to,
+			 int nth)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->hops[i].from, from) &&
+		    !strcmp(t->hops[i].to, to) && --nth == 0)
+			return &t->hops[i];
+	return NULL;
+}
+
+static const sc_step_result *step(const sc_trace *t, const char *id)
+{
+	for (size_t i = 0; i < t->count; i++)
+		for (size_t k = 0; k < t->hops[i].steps_count; k++)
+			if (!strcmp(t->hops[i].steps[k].id, id))
+				return &t->hops[i].steps[k];
+	for (size_t k = 0; k < t->steps_count; k++)
+		if (!strcmp(t->steps[k].id, id))
+			return &t->steps[k];
+	cr_assert_fail("no step '%s' in the trace", id);
+	return NULL;
+}
+
+/* Every expectation of file (in variant) holds in memory. */
+static void expectations_hold(const char *file, const char *variant)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", file, variant);
+	unsigned n = w.scn->expect_count;
+	sc_expect_result *res = calloc(n ? n : 1, sizeof(*res));
+	cr_assert_not_null(res);
+	sc_expect_eval(w.scn->expect, n, &t, res);
+	cr_expect_gt(n, 0, "%s %s: no expectation", file,
+		     variant ? variant : "");
+	for (unsigned i = 0; i < n; i++)
+		cr_expect(res[i].pass, "%s %s: %s (saw: %s)", file,
+			  variant ? variant : "", res[i].text, res[i].why);
+	free(res);
+	done(&w, &t);
+}
+
+Test(rules, every_rules_scenario_holds_in_the_model)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/scenarios/rules", source());
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "cannot open %s", dir);
+	unsigned files = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		files++;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		sc_scenario *s = NULL;
+		sc_load_errors errs = {0};
+		cr_assert_eq(sc_load_file(path, NULL, &s, &errs), 0,
+			     "cannot load %s", path);
+		sc_load_errors_free(&errs);
+		if (s->variants_count == 0)
+			expectations_hold(e->d_name, NULL);
+		for (unsigned v = 0; v < s->variants_count; v++)
+			expectations_hold(e->d_name, s->variants[v].name);
+		sc_load_free(s);
+	}
+	closedir(d);
+	cr_expect_geq(files, 10);
+}
+
+Test(N1, impersonating_before_reading_the_pipe_fails)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "n1-n2-named-pipes.yaml",
+		 "no-sqos");
+	const sc_step_result *early = step(&t, "too-early");
+	cr_expect_eq(early->status, SC_CANNOT_IMPERSONATE);
+	cr_expect(sc_log_has_rule(&early->log, "N1"));
+	cr_expect_str_eq(early->as, "CORP\\svc-b",
+			 "the thread keeps the process's context");
+	cr_expect_eq(step(&t, "after-read")->status, SC_OK);
+	cr_expect_str_eq(step(&t, "after-read")->as, "CORP\\alice");
+	done(&w, &t);
+}
+
+Test(N1, a_com_call_needs_no_read)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c2-c6-cloaking-and-hosts.yaml",
+		 "dynamic");
+	/* B impersonates at once: a COM call's request came with it. */
+	const sc_hop *ab = hop(&t, "A", "B", 1);
+	cr_assert(ab);
+	cr_expect_eq(ab->steps[0].status, SC_OK);
+	cr_expect_not(sc_log_has_rule(&ab->steps[0].log, "N1"));
+	done(&w, &t);
+}
+
+Test(N2, the_level_reaches_the_server_only_with_sqos)
+{
+	const char *variants[] = {"no-sqos", "sqos-identify"};
+	sc_level want[] = {SC_LEVEL_IMPERSONATE, SC_LEVEL_IDENTIFY};
+	for (int i = 0; i < 2; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "n1-n2-named-pipes.yaml",
+			 variants[i]);
+		const sc_hop *ab = hop(&t, "A", "B", 1);
+		cr_assert(ab);
+		cr_expect_eq(ab->level_effective, want[i], "%s", variants[i]);
+		cr_expect(sc_log_has_rule(&ab->log, "N2"));
+		done(&w, &t);
+	}
+}
+
+Test(T7, tracking_static_or_dynamic_over_one_connection)
+{
+	const char *variants[] = {"static-tracking", "dynamic-tracking",
+				  "no-sqos-is-static"};
+	const char *second[] = {"CORP\\alice", "CORP\\bob", "CORP\\alice"};
+	for (int i = 0; i < 3; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "t7-pipe-sqos.yaml",
+			 variants[i]);
+		const sc_hop *h = hop(&t, "B", "C", 2);
+		cr_assert(h, "%s: no second B->C", variants[i]);
+		cr_expect_str_eq(h->presented, second[i], "%s", variants[i]);
+		cr_expect(sc_log_has_rule(&h->log, "T7"));
+		done(&w, &t);
+	}
+}
+
+Test(T7, effective_only_keeps_the_server_from_enabling)
+{
+	const char *variants[] = {"static-tracking", "effective-only"};
+	sc_status want[] = {SC_OK, SC_PRIVILEGE_NOT_HELD};
+	for (int i = 0; i < 2; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "t7-pipe-sqos.yaml",
+			 variants[i]);
+		cr_expect_eq(step(&t, "d-check")->status,
+			     SC_PRIVILEGE_NOT_HELD, "disabled by the client");
+		cr_expect_eq(step(&t, "d-enable")->status, want[i], "%s",
+			     variants[i]);
+		done(&w, &t);
+	}
+}
+
+Test(D6, the_transition_token_and_its_ticket)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "d6-protocol-transition.yaml",
+		 "forwardable");
+	const sc_step_result *s4u = step(&t, "s4u");
+	cr_expect_eq(s4u->status, SC_OK);
+	cr_expect_str_eq(s4u->as, "CORP\\alice");
+	cr_expect_eq(s4u->as_level, SC_LEVEL_IMPERSONATE);
+	const sc_hop *bc = hop(&t, "B", "C", 1);
+	cr_assert(bc);
+	cr_expect_eq(bc->status, SC_OK);
+	cr_expect_str_eq(bc->presented, "CORP\\alice");
+	done(&w, &t);
+
+	const char *refused[] = {"not-trusted", "sensitive-user"};
+	for (int i = 0; i < 2; i++) {
+		run_file(&w, &t, "scenarios/rules",
+			 "d6-protocol-transition.yaml", refused[i]);
+		bc = hop(&t, "B", "C", 1);
+		cr_assert(bc);
+		cr_expect_eq(bc->status, SC_NOT_SUPPORTED, "%s", refused[i]);
+		cr_expect(sc_log_has_rule(&bc->log, "D6"));
+		done(&w, &t);
+	}
+
+	run_file(&w, &t, "scenarios/rules", "d6-protocol-transition.yaml",
+		 "no-tcb");
+	cr_expect_eq(step(&t, "s4u")->as_level, SC_LEVEL_IDENTIFY,
+		     "without SeTcbPrivilege: Identify");
+	done(&w, &t);
+}
+
+Test(T5, a_nested_call_leaves_the_impersonation_restored)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t5-revert-and-nesting.yaml", NULL);
+	const sc_step_result *call = step(&t, "b-calls-c");
+	cr_expect_eq(call->status, SC_OK);
+	cr_expect(sc_log_has_rule(&call->log, "T5"));
+	cr_expect_str_eq(step(&t, "nested-create")->as, "CORP\\svc-c",
+			 "the nested call impersonates its own caller");
+	cr_expect_str_eq(step(&t, "after-nested")->as, "CORP\\alice",
+			 "B impersonates alice again after the call");
+	done(&w, &t);
+}
+
+/* Without a nested call nothing is restored, and nothing is said. */
+Test(T5, no_nested_call_no_restoring)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c2-c6-cloaking-and-hosts.yaml",
+		 "dynamic");
+	const sc_hop *ab = hop(&t, "A", "B", 1);
+	cr_assert(ab && ab->steps_count >= 2);
+	cr_expect_not(sc_log_has_rule(&ab->steps[1].log, "T5"));
+	done(&w, &t);
+}
+
+Test(T5, one_revert_undoes_any_nesting)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t5-revert-and-nesting.yaml", NULL);
+	cr_expect_eq(step(&t, "one-revert")->status, SC_OK);
+	cr_expect_eq(step(&t, "no-token-left")->status, SC_NO_TOKEN);
+	cr_expect_str_eq(step(&t, "after-nested")->as, "CORP\\alice");
+	done(&w, &t);
+}
+
+Test(T4, a_new_object_is_owned_by_the_thread_or_the_process)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "impersonate");
+	const sc_step_result *c = step(&t, "create");
+	cr_expect_eq(c->status, SC_OK);
+	cr_expect_str_eq(c->as, "CORP\\alice");
+	cr_expect(sc_log_has_rule(&c->log, "T4"));
+	done(&w, &t);
+}
+
+Test(L3, an_access_check_answers_where_an_open_fails)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "identify");
+	const sc_step_result *q = step(&t, "query"), *o = step(&t, "open");
+	cr_expect_eq(q->status, SC_OK);
+	cr_expect_neq(q->granted, 0u);
+	cr_expect_eq(o->status, SC_BAD_IMPERSONATION_LEVEL);
+	cr_expect(sc_log_has_rule(&o->log, "L3"));
+	cr_expect_eq(step(&t, "create")->status, SC_BAD_IMPERSONATION_LEVEL);
+	cr_expect_eq(step(&t, "privilege")->status, SC_OK);
+	done(&w, &t);
+}
+
+Test(P4, a_rights_change_between_calls)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "p3-p4-policy-changes.yaml", NULL);
+	/* B lost SeImpersonatePrivilege in policy, not in its token. */
+	cr_expect_eq(step(&t, "b-keeps-impersonate")->status, SC_OK);
+	cr_expect_eq(step(&t, "bob-impersonated")->as_level,
+		     SC_LEVEL_IMPERSONATE);
+	/* bob's later logon sees the OU assignment. */
+	cr_expect_eq(step(&t, "bob-backup")->status, SC_OK);
+	done(&w, &t);
+}
+
+Test(C7, named_from_the_second_middle_tier_on)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c7-long-chain.yaml",
+		 "delegate-all-the-way");
+	const sc_hop *bd = hop(&t, "B", "D", 1), *dc = hop(&t, "D", "C", 1);
+	cr_assert(bd && dc);
+	cr_expect_not(sc_log_has_rule(&bd->log, "C7"));
+	cr_expect(sc_log_has_rule(&dc->log, "C7"));
+	cr_expect_str_eq(dc->presented, "CORP\\alice");
+	done(&w, &t);
+}
+
+/* docs/rules.md against scenarios/rules/: every id of the specification
+ * has a row, and the row names a scenario file under scenarios/rules/
+ * that exists and has an expectation citing the id (rule: or warning:). */
+
+static const char *const spec_ids[] = {
+	"L1", "L2", "L3", "L4", "L5", "L6",
+	"D1", "D2", "D3", "D4", "D5", "D6", "D7",
+	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
+	"P1", "P2", "P3", "P4",
+	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
+	"N1", "N2",
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	else
+		buf[len] = '\0';
+	return buf;
+}
+
+/* The table row of id: a line that starts "| ID |". */
+static char *row_of(const char *doc, const char *id)
+{
+	char head[16];
+	snprintf(head, sizeof(head), "| %s |", id);
+	for (const char *l = doc; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (strncmp(l, head, strlen(head)) == 0)
+			return strndup(l, len);
+		l = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Whether text has an expectation line citing id: "rule: ID" or
+ * "warning: ID", not followed by a digit (T1 is not T10). */
+static bool cites(const char *text, const char *id)
+{
+	const char *keys[] = {"rule:", "warning:"};
+	for (int k = 0; k < 2; k++)
+		for (const char *p = strstr(text, keys[k]); p;
+		     p = strstr(p + 1, keys[k])) {
+			const char *v = p + strlen(keys[k]);
+			while (*v == ' ')
+				v++;
+			size_t n = strlen(id);
+			if (strncasecmp(v, id, n) == 0 &&
+			    !(v[n] >= '0' && v[n] <= '9'))
+				return true;
+		}
+	return false;
+}
+
+Test(rules_doc, every_id_has_a_scenario)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/rules.md", source());
+	char *doc = slurp(path);
+	cr_assert_not_null(doc, "cannot read %s", path);
+	const char *prefix = "scenarios/rules/";
+	for (size_t i = 0; i < sizeof(spec_ids) / sizeof(spec_ids[0]); i++) {
+		const char *id = spec_ids[i];
+		char *row = row_of(doc, id);
+		cr_expect_not_null(row, "docs/rules.md has no row for %s", id);
+		if (!row)
+			continue;
+		unsigned named = 0, showing = 0;
+		for (const char *p = strstr(row, prefix); p;
+		     p = strstr(p + 1, prefix)) {
+			size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+					     "0123456789-_./");
+			char rel[256];
+			snprintf(rel, sizeof(rel), "%.*s", (int)n, p);
+			size_t rl = strlen(rel);
+			if (rl < 5 || strcmp(rel + rl - 5, ".yaml") != 0)
+				continue;
+			named++;
+			snprintf(path, sizeof(path), "%s/%s", source(), rel);
+			char *text = slurp(path);
+			cr_expect_not_null(text, "%s: docs/rules.md names %s, "
+				           "which does not exist", id, rel);
+			if (text && cites(text, id))
+				showing++;
+			free(text);
+		}
+		cr_expect_gt(named, 0,
+			     "%s: its row in docs/rules.md names no scenario "
+			     "under scenarios/rules/", id);
+		cr_expect_gt(showing, 0,
+			     "%s: no scenario its row names has an expectation "
+			     "citing it (rule: %s or warning: %s)", id, id, id);
+		free(row);
+	}
+	free(doc);
+}
+
+/* The check above can fail: a row without a scenario, or one whose files
+ * do not cite the id, is caught. */
+Test(rules_doc, the_check_catches_a_missing_scenario)
+{
+	const char *doc = "| D6 | words | code | none yet |\n"
+			  "| D7 | words | code | `scenarios/rules/x.yaml` |\n";
+	char *row = row_of(doc, "D6");
+	cr_assert_not_null(row);
+	cr_expect_null(strstr(row, "scenarios/rules/"));
+	free(row);
+	cr_expect_null(row_of(doc, "D1"));
+	cr_expect(cites("  - {hop: A->B, rule: T1}\n", "T1"));
+	cr_expect_not(cites("  - {hop: A->B, rule: T10}\n", "T1"));
+	cr_expect_not(cites("# T1 in a comment\n", "T1"));
+	cr_expect(cites("warning: l2\n", "L2"));
+}
