@@ -30,6 +30,13 @@ static const char *const step_kind_names[SC_STEP_COUNT] = {
 	[SC_STEP_LOGON_USER] = "logon_user",
 	[SC_STEP_AUDIT] = "audit",
 	[SC_STEP_OPEN_THREAD_TOKEN] = "open_thread_token",
+	[SC_STEP_PROTOCOL_TRANSITION] = "protocol_transition",
+	[SC_STEP_ASSIGN_RIGHT] = "assign_right",
+	[SC_STEP_CHECK_PRIVILEGE] = "check_privilege",
+	[SC_STEP_ENABLE_PRIVILEGE] = "enable_privilege",
+	[SC_STEP_DISABLE_PRIVILEGE] = "disable_privilege",
+	[SC_STEP_READ] = "read",
+	[SC_STEP_CREATE_OBJECT] = "create_object",
 };
 
 const char *sc_step_kind_name(sc_step_kind k)
@@ -1018,16 +1025,19 @@ static void validate_hosts(struct vctx *v)
 				for (unsigned m = 0; m < k; m++) {
 					const char *o = h->rights[m].privilege;
 					if (!o ||
-					    strcasecmp(o, r->privilege) != 0)
+					    strcasecmp(o, r->privilege) != 0 ||
+					    h->rights[m].scope != r->scope)
 						continue;
 					problem(v,
 						P(path,
 						  "hosts[%u].rights[%u]."
 						  "privilege", i, k),
 						"'%s' is assigned twice on "
-						"host '%s' (also rights[%u])",
+						"host '%s' at scope %s (also "
+						"rights[%u])",
 						r->privilege,
-						h->name ? h->name : "", m);
+						h->name ? h->name : "",
+						sc_scope_name(r->scope), m);
 					break;
 				}
 			}
@@ -1105,6 +1115,10 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			st->kind == SC_STEP_SET_BLANKET;
 	bool wants_object = st->kind == SC_STEP_OPEN ||
 			    st->kind == SC_STEP_ACCESS_CHECK;
+	bool wants_privilege = st->kind == SC_STEP_ASSIGN_RIGHT ||
+			       st->kind == SC_STEP_CHECK_PRIVILEGE ||
+			       st->kind == SC_STEP_ENABLE_PRIVILEGE ||
+			       st->kind == SC_STEP_DISABLE_PRIVILEGE;
 
 	if (wants_to) {
 		if (empty(st->to)) {
@@ -1135,7 +1149,17 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 				"and set_blanket)", kind);
 	}
 
-	if (wants_object) {
+	if (st->kind == SC_STEP_CREATE_OBJECT) {
+		/* A new object: any name, not a declared one. */
+		if (empty(st->object))
+			problem(v, P(path, "%s.object", pre),
+				"step '%s' needs 'object' (the new object's "
+				"name)", kind);
+		if (st->access_count)
+			problem(v, P(path, "%s.access", pre),
+				"'access' is not used by step '%s' (only open "
+				"and access_check)", kind);
+	} else if (wants_object) {
 		if (empty(st->object)) {
 			problem(v, P(path, "%s.object", pre),
 				"step '%s' needs 'object'", kind);
@@ -1185,6 +1209,52 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 		problem(v, P(path, "%s.as_self", pre),
 			"'as_self' is not used by step '%s' (only "
 			"open_thread_token)", kind);
+	if (st->user) {
+		if (st->kind != SC_STEP_PROTOCOL_TRANSITION)
+			problem(v, P(path, "%s.user", pre),
+				"'user' is not used by step '%s' (only "
+				"protocol_transition)", kind);
+		else
+			check_account(v, P(path, "%s.user", pre), st->user,
+				      "the user");
+	}
+	if (wants_privilege && empty(st->privilege))
+		problem(v, P(path, "%s.privilege", pre),
+			"step '%s' needs 'privilege' (e.g. "
+			"SeImpersonatePrivilege)", kind);
+	else if (!wants_privilege && st->privilege)
+		problem(v, P(path, "%s.privilege", pre),
+			"'privilege' is not used by step '%s' (only "
+			"assign_right, check_privilege, enable_privilege and "
+			"disable_privilege)", kind);
+	if (st->kind == SC_STEP_ASSIGN_RIGHT) {
+		for (unsigned m = 0; m < st->holders_count; m++)
+			check_principal(v, P(path, "%s.holders[%u]", pre, m),
+					st->holders[m]);
+	} else {
+		if (st->holders_count)
+			problem(v, P(path, "%s.holders", pre),
+				"'holders' is not used by step '%s' (only "
+				"assign_right)", kind);
+		if (st->scope != SC_SCOPE_LOCAL)
+			problem(v, P(path, "%s.scope", pre),
+				"'scope' is not used by step '%s' (only "
+				"assign_right)", kind);
+	}
+	if (st->from) {
+		if (!sc_scenario_process(s, st->from)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->processes_count,
+				   process_at);
+			problem(v, P(path, "%s.from", pre),
+				"unknown process '%s' (declared processes: %s)",
+				st->from, names);
+		} else if (p->name && strcmp(st->from, p->name) == 0) {
+			problem(v, P(path, "%s.from", pre),
+				"'from' names process '%s' itself: a step "
+				"runs in calls from another process", p->name);
+		}
+	}
 }
 
 static void validate_processes(struct vctx *v)
