@@ -577,9 +577,7 @@ Test(scenario, unknown_key_in_a_process)
 Test(scenario, unknown_top_level_key)
 {
 	fails_once(BASE "objets: []\n", 22, 1,
-		   "unknown top-level key 'objets' (valid keys: scenario, "
-		   "description, domain, hosts, processes, objects, settings, "
-		   "expect, variants)");
+		   "unknown top-level key 'objets' (did you mean 'objects'?)");
 }
 
 Test(scenario, keys_are_case_sensitive)
@@ -605,7 +603,8 @@ Test(scenario, misspelled_enum_value)
 		   "    blanket:\n"            /* 22 */
 		   "      level: impersonat\n", /* 23 */
 		   23, 14,
-		   "invalid value 'impersonat' for 'level' (expected one of: "
+		   "invalid value 'impersonat' for 'processes[1].blanket.level' "
+		   "(did you mean 'impersonate'? expected one of: "
 		   "default, anonymous, identify, impersonate, delegate)");
 }
 
@@ -613,9 +612,11 @@ Test(scenario, misspelled_step_kind)
 {
 	fails_once(BASE
 		   "    steps:\n"          /* 22 */
-		   "      - do: cal\n",    /* 23 */
+		   "      - do: cal\n"     /* 23 */
+		   "        to: A\n",      /* 24 */
 		   23, 13,
-		   "invalid value 'cal' for 'do' (expected one of: impersonate, "
+		   "invalid value 'cal' for 'processes[1].steps[0].do' (did you "
+		   "mean 'call'? expected one of: impersonate, "
 		   "revert, call, open, access_check, set_blanket, sleep, "
 		   "query_level, impersonate_self, duplicate, start_process, "
 		   "logon_user, audit, open_thread_token, protocol_transition, "
@@ -626,14 +627,16 @@ Test(scenario, misspelled_step_kind)
 Test(scenario, misspelled_started_by)
 {
 	fails_once(BASE "    started_by: scm\n", 22, 17,
-		   "invalid value 'scm' for 'started_by' (expected one of: "
+		   "invalid value 'scm' for 'processes[1].started_by' (expected "
+		   "one of: "
 		   "interactive, service, com, batch)");
 }
 
 Test(scenario, boolean_must_be_true_or_false)
 {
 	fails_once(HEAD DOMAIN "      sensitive: yes\n" HOSTS PROCS, 8, 18,
-		   "invalid value 'yes' for 'sensitive' (expected true or "
+		   "invalid value 'yes' for 'domain.accounts[1].sensitive' "
+		   "(expected true or "
 		   "false)");
 }
 
@@ -645,9 +648,9 @@ Test(scenario, every_bad_boolean_is_reported)
 				     HOSTS                            /* 10-12 */
 				     "    workgroup: maybe\n"         /* 13 */
 				     PROCS, NULL, 3);
-	assert_error(&l, 0, 8, 18, "'1' for 'sensitive'");
-	assert_error(&l, 1, 9, 31, "'on' for 'trusted_for_delegation'");
-	assert_error(&l, 2, 13, 16, "'maybe' for 'workgroup'");
+	assert_error(&l, 0, 8, 18, "'1' for 'domain.accounts[1].sensitive'");
+	assert_error(&l, 1, 9, 31, "'on' for 'domain.accounts[1].trusted_for_delegation'");
+	assert_error(&l, 2, 13, 16, "'maybe' for 'hosts[1].workgroup'");
 	sc_load_errors_free(&l.errs);
 }
 
@@ -662,7 +665,8 @@ Test(scenario, ms_must_be_a_whole_number)
 			 bad[i]);
 		char frag[128];
 		snprintf(frag, sizeof(frag),
-			 "invalid value '%s' for 'ms' (expected a whole number "
+			 "invalid value '%s' for 'processes[1].steps[0].ms' "
+			 "(expected a whole number "
 			 "from 0 to 4294967295)", bad[i]);
 		fails_once(yaml, 24, 13, frag);
 	}
@@ -695,27 +699,30 @@ Test(scenario, wrong_type_list_expected)
 		   "      - do: open\n"        /* 23 */
 		   "        access: read\n",   /* 24 */
 		   24, 17,
-		   "wrong type for 'access': expected a list, found the scalar "
+		   "wrong type for 'processes[1].steps[0].access': expected a "
+		   "list, found the scalar "
 		   "'read'");
 }
 
 Test(scenario, wrong_type_in_a_list)
 {
 	fails_once(HEAD DOMAIN "      groups: [a, {b: c}]\n" HOSTS PROCS, 8, 19,
-		   "wrong type for 'groups[1]': expected a string, found a "
+		   "wrong type for 'domain.accounts[1].groups[1]': expected a "
+		   "string, found a "
 		   "mapping");
 }
 
 Test(scenario, wrong_type_mapping_expected)
 {
 	fails_once(BASE "    blanket:\n", 22, 13,
-		   "wrong type for 'blanket': expected a mapping, found an "
+		   "wrong type for 'processes[1].blanket': expected a mapping, "
+		   "found an "
 		   "empty value");
 }
 
 Test(scenario, keys_must_be_plain_names)
 {
-	fails_once(HEAD "? [a, b]\n: c\n", 2, 3,
+	fails_once(BASE "? [a, b]\n: c\n", 22, 3,
 		   "a key must be a plain name, not a list");
 	fails_once(BASE "    {a: 1}: 2\n", 22, 5,
 		   "a key must be a plain name, not a mapping");
@@ -1561,8 +1568,8 @@ Test(variant, unknown_variant)
 	/* The "variants:" key of full_yaml is on line 105. */
 	struct loaded l = load_fails(full_yaml, "cloaking-of", 1);
 	assert_error(&l, 0, 105, 1,
-		     "unknown variant 'cloaking-of' (variants: cloaking-off, "
-		     "empty)");
+		     "unknown variant 'cloaking-of' (did you mean "
+		     "'cloaking-off'? variants: cloaking-off, empty)");
 	sc_load_errors_free(&l.errs);
 
 	l = load_fails(BASE, "anything", 1);
