@@ -1,6 +1,7 @@
-/* sc_load.c: reads a scenario file (YAML) into sc_scenario through libcyaml's
- * schema and reports every error as file:line:col in plain words.
- * Never lets libcyaml's wording or a half-loaded scenario out; malloc only. */
+/* sc_load.c: reads a scenario file (YAML, and the files it extends) into
+ * sc_scenario through libcyaml's schema, reporting every error of the file
+ * at once as file:line:col with its key path. Never lets libcyaml's
+ * wording or a half-loaded scenario out; malloc only. */
 #include "sc_load.h"
 #include "sc_suggest.h"
 
@@ -1767,23 +1768,31 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 
 /* ---- entry points ----------------------------------------------------- */
 
-/* The errors from first on, in the order of the files they name (as first
- * named) and of their lines and columns: the file read top to bottom. */
-static void sort_errors(sc_load_errors *errs, size_t first)
+/* The errors from first on, in the order of the files they name (the
+ * main file, then the others as first named), then of their lines and
+ * columns: each file read top to bottom. */
+static size_t file_rank(const sc_load_errors *errs, size_t first,
+			const char *main, const char *file)
+{
+	if (strcmp(file, main) == 0)
+		return 0;
+	size_t r = first;
+	while (strcmp(errs->items[r].file, file) != 0)
+		r++;
+	return r + 1;
+}
+
+static void sort_errors(sc_load_errors *errs, size_t first, const char *main)
 {
 	if (!errs)
 		return;
 	for (size_t i = first + 1; i < errs->count; i++) {
 		sc_load_error e = errs->items[i];
-		size_t fe = first;
-		while (strcmp(errs->items[fe].file, e.file) != 0)
-			fe++;
+		size_t fe = file_rank(errs, first, main, e.file);
 		size_t j = i;
 		while (j > first) {
 			const sc_load_error *p = &errs->items[j - 1];
-			size_t fp = first;
-			while (strcmp(errs->items[fp].file, p->file) != 0)
-				fp++;
+			size_t fp = file_rank(errs, first, main, p->file);
 			bool after = fp > fe ||
 				     (fp == fe && (p->line > e.line ||
 						   (p->line == e.line &&
@@ -1919,7 +1928,7 @@ fail:
 	}
 	if (!ld.problems)
 		errs_push(errs, ld.file, 1, 1, "the scenario did not load");
-	sort_errors(errs, first);
+	sort_errors(errs, first, ld.file);
 	return SC_ERR_INVAL;
 }
 

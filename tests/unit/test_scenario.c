@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sc_load.h"
@@ -1825,4 +1826,315 @@ Test(docs, complete_example_loads)
 	}
 	sc_load_free(s);
 	sc_load_errors_free(&errs);
+}
+
+/* ---- every error in one pass ------------------------------------------ */
+
+Test(scenario, every_error_of_a_file_in_one_pass)
+{
+	struct loaded l = load_fails(
+		"scenario: typos\n"                                  /*  1 */
+		"domain:\n"                                          /*  2 */
+		"  name: CORP\n"                                     /*  3 */
+		"  accounts:\n"                                      /*  4 */
+		"    - name: alice\n"                                /*  5 */
+		"      sensitve: false\n"                            /*  6 */
+		"    - name: svc-b\n"                                /*  7 */
+		"hosts:\n"                                           /*  8 */
+		"  - name: ws1\n"                                    /*  9 */
+		"  - name: srv1\n"                                   /* 10 */
+		"processes:\n"                                       /* 11 */
+		"  - name: A\n"                                      /* 12 */
+		"    host: ws1\n"                                    /* 13 */
+		"    acount: alice\n"                                /* 14 */
+		"    blanket: {level: impersonat, cloaking: dynamik}\n" /* 15 */
+		"    steps:\n"                                       /* 16 */
+		"      - do: cal\n"                                  /* 17 */
+		"        to: B\n"                                    /* 18 */
+		"  - name: B\n"                                      /* 19 */
+		"    host: srv9\n"                                   /* 20 */
+		"    account: svc-b\n"                               /* 21 */
+		"objects:\n"                                         /* 22 */
+		"  - name: report\n"                                 /* 23 */
+		"    host: srv1\n"                                   /* 24 */
+		"    owner: svc-b\n"                                 /* 25 */
+		"    dacl:\n"                                        /* 26 */
+		"      - {allow: alise, access: [read]}\n"           /* 27 */
+		"expect:\n"                                          /* 28 */
+		"  - {hop: A->B, levl: impersonate}\n",              /* 29 */
+		NULL, 8);
+	assert_error(&l, 0, 6, 7, "unknown key 'sensitve' in "
+		     "'domain.accounts[0]' (did you mean 'sensitive'?)");
+	assert_error(&l, 1, 14, 5, "unknown key 'acount' in 'processes[0]' "
+		     "(did you mean 'account'?)");
+	assert_error(&l, 2, 15, 22, "invalid value 'impersonat' for "
+		     "'processes[0].blanket.level' (did you mean "
+		     "'impersonate'?");
+	assert_error(&l, 3, 15, 44, "invalid value 'dynamik' for "
+		     "'processes[0].blanket.cloaking' (did you mean "
+		     "'dynamic'?");
+	assert_error(&l, 4, 17, 13, "invalid value 'cal' for "
+		     "'processes[0].steps[0].do' (did you mean 'call'?");
+	assert_error(&l, 5, 20, 11, "processes[1].host: unknown host 'srv9' "
+		     "(did you mean 'srv1'?");
+	assert_error(&l, 6, 27, 17, "objects[0].dacl[0].allow: unknown "
+		     "principal 'alise' (did you mean 'alice'?");
+	assert_error(&l, 7, 29, 17, "unknown key 'levl' in 'expect[0]' (did "
+		     "you mean 'level'?)");
+	sc_load_errors_free(&l.errs);
+}
+
+/* A value with no near spelling is replaced, and what follows from it is
+ * not reported again. */
+Test(scenario, a_bad_value_is_reported_once)
+{
+	fails_once(BASE
+		   "    steps:\n"          /* 22 */
+		   "      - do: xyzzy\n"   /* 23 */
+		   "        to: A\n",      /* 24 */
+		   23, 13, "invalid value 'xyzzy' for 'processes[1].steps[0]."
+		   "do' (expected one of:");
+}
+
+/* A misspelt required key is one error, not also a missing one. */
+Test(scenario, a_misspelt_required_key_is_reported_once)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "processes:\n"            /* 11 */
+		   "  - name: A\n"           /* 12 */
+		   "    hots: ws1\n"         /* 13 */
+		   "    account: alice\n",   /* 14 */
+		   13, 5, "unknown key 'hots' in 'processes[0]' (did you mean "
+		   "'host'?)");
+}
+
+Test(scenario, several_missing_keys_and_a_bad_entry)
+{
+	struct loaded l = load_fails(HEAD DOMAIN HOSTS
+				     "processes:\n"          /* 11 */
+				     "  - name: A\n"         /* 12 */
+				     "  - oops\n",           /* 13 */
+				     NULL, 3);
+	assert_error(&l, 0, 12, 5, "missing required key 'host' in "
+		     "'processes[0]'");
+	assert_error(&l, 1, 12, 5, "missing required key 'account' in "
+		     "'processes[0]'");
+	assert_error(&l, 2, 13, 5, "wrong type for 'processes[1]': expected "
+		     "a mapping, found the scalar 'oops'");
+	sc_load_errors_free(&l.errs);
+}
+
+/* ---- extends ---------------------------------------------------------- */
+
+struct tree {
+	char dir[64];
+};
+
+static void tree_file(const struct tree *t, const char *name,
+		      const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct tree tree_new(void)
+{
+	struct tree t;
+	snprintf(t.dir, sizeof(t.dir), "/tmp/test-extends-XXXXXX");
+	cr_assert_not_null(mkdtemp(t.dir));
+	tree_file(&t, "base.yaml",
+		  BASE "    blanket: {level: impersonate, cloaking: dynamic}\n"
+		  OBJECT);
+	return t;
+}
+
+static void tree_free(const struct tree *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static int mkdir_sub(const struct tree *t)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/sub", t->dir);
+	return mkdir(path, 0700);
+}
+
+static struct loaded load_in(const struct tree *t, const char *name)
+{
+	char path[256];
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	l.rc = sc_load_file(path, NULL, &l.s, &l.errs);
+	dump(&l.errs);
+	return l;
+}
+
+static void assert_error_in(const struct loaded *l, size_t i,
+			    const struct tree *t, const char *file,
+			    unsigned line, unsigned col, const char *fragment)
+{
+	cr_assert_lt(i, l->errs.count, "expected an error #%zu, have %zu", i,
+		     l->errs.count);
+	const sc_load_error *e = &l->errs.items[i];
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", t->dir, file);
+	cr_expect_str_eq(e->file, path);
+	cr_expect_eq(e->line, line, "'%s': line %u, expected %u", e->message,
+		     e->line, line);
+	cr_expect_eq(e->col, col, "'%s': column %u, expected %u", e->message,
+		     e->col, col);
+	cr_expect_not_null(strstr(e->message, fragment),
+			   "'%s' does not contain '%s'", e->message, fragment);
+}
+
+Test(extends, overrides_settings_and_merges_named_entries)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml",
+		  "extends: base.yaml\n"
+		  "scenario: child\n"
+		  "hosts:\n"
+		  "  - name: srv1\n"
+		  "    workgroup: true\n"
+		  "  - name: srv2\n"
+		  "processes:\n"
+		  "  - name: B\n"
+		  "    blanket: {level: delegate}\n"
+		  "    host: srv2\n"
+		  "objects:\n"
+		  "  - name: report\n"
+		  "    host: srv1\n"
+		  "    dacl:\n"
+		  "      - allow: svc-b\n"
+		  "        access: [write]\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, 0);
+	sc_scenario *s = l.s;
+	cr_expect_str_eq(s->name, "child");
+	cr_expect_str_eq(s->extends, "base.yaml");
+	cr_expect_str_eq(s->domain.name, "CORP", "kept from the base");
+	cr_assert_eq(s->hosts_count, 3, "ws1, srv1 (merged), srv2 (new)");
+	cr_expect_str_eq(s->hosts[1].name, "srv1");
+	cr_expect(s->hosts[1].workgroup);
+	cr_expect_str_eq(s->hosts[2].name, "srv2");
+	cr_assert_eq(s->processes_count, 2);
+	const sc_process_def *a = &s->processes[0], *b = &s->processes[1];
+	cr_expect_eq(a->steps_count, 1, "A kept whole");
+	cr_expect_str_eq(b->host, "srv2");
+	cr_expect_str_eq(b->account, "svc-b");
+	cr_expect_eq(b->blanket.level, SC_LEVEL_DELEGATE, "overridden");
+	cr_expect_eq(b->blanket.cloaking, SC_CLOAK_DYNAMIC,
+		     "the blanket is merged key by key");
+	cr_assert_eq(s->objects_count, 1);
+	cr_expect_str_eq(s->objects[0].owner, "svc-b");
+	cr_assert_eq(s->objects[0].dacl_count, 1, "a list is replaced");
+	cr_expect_str_eq(s->objects[0].dacl[0].allow, "svc-b");
+	sc_load_free(s);
+	tree_free(&t);
+}
+
+Test(extends, a_chain_of_two)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "mid.yaml", "extends: base.yaml\nscenario: mid\n"
+				  "processes:\n  - name: B\n"
+				  "    blanket: {cloaking: static}\n");
+	cr_assert_eq(mkdir_sub(&t), 0);
+	tree_file(&t, "sub/top.yaml", "extends: ../mid.yaml\n"
+				      "scenario: top\n");
+	struct loaded l = load_in(&t, "sub/top.yaml");
+	cr_assert_eq(l.rc, 0);
+	cr_expect_str_eq(l.s->name, "top");
+	cr_expect_eq(l.s->processes[1].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(l.s->processes[1].blanket.level, SC_LEVEL_IMPERSONATE);
+	sc_load_free(l.s);
+	tree_free(&t);
+}
+
+Test(extends, a_missing_base_is_an_error_at_its_name)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml", "scenario: child\n"
+				    "extends: nowhere.yaml\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "child.yaml", 2, 10,
+			"extends 'nowhere.yaml': cannot open");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+Test(extends, a_cycle_is_an_error)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "a.yaml", "extends: b.yaml\nscenario: a\n");
+	tree_file(&t, "b.yaml", "scenario: b\nextends: a.yaml\n");
+	struct loaded l = load_in(&t, "a.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "b.yaml", 2, 10,
+			"extends 'a.yaml' makes a cycle:");
+	cr_expect_not_null(strstr(l.errs.items[0].message, "b.yaml ->"));
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "self.yaml", "extends: self.yaml\nscenario: s\n");
+	l = load_in(&t, "self.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	assert_error_in(&l, 0, &t, "self.yaml", 1, 10, "makes a cycle");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+/* Each error names the file its text is in. */
+Test(extends, errors_name_the_file_they_are_in)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "bad-base.yaml", BASE "    blanket: {levl: identify}\n");
+	tree_file(&t, "child.yaml",
+		  "extends: bad-base.yaml\n"             /* 1 */
+		  "scenario: child\n"                    /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: B\n"                        /* 4 */
+		  "    host: srv9\n");                   /* 5 */
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 2);
+	assert_error_in(&l, 0, &t, "child.yaml", 5, 11,
+			"processes[1].host: unknown host 'srv9'");
+	assert_error_in(&l, 1, &t, "bad-base.yaml", 22, 15,
+			"unknown key 'levl' in 'processes[1].blanket' (did "
+			"you mean 'level'?)");
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "syntax.yaml", "scenario: [\n");
+	tree_file(&t, "child2.yaml", "extends: syntax.yaml\n");
+	l = load_in(&t, "child2.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	cr_expect_not_null(strstr(l.errs.items[0].file, "syntax.yaml"));
+	cr_expect_not_null(strstr(l.errs.items[0].message, "syntax error"));
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+Test(extends, must_name_a_file)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml", "extends: [a, b]\nscenario: c\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "child.yaml", 1, 10,
+			"'extends' names the scenario file");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
 }
