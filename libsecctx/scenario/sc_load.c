@@ -1279,14 +1279,14 @@ static bool check_value(struct loader *ld, yn *n,
 /* ---- extends ---------------------------------------------------------- */
 
 /* Lists whose entries are matched by name when a scenario extends
- * another; every other list is replaced whole. */
+ * another (the cast); every other list, variants and expectations
+ * included, is replaced whole. */
 static bool named_list(const struct path *p)
 {
 	if (p->n == 1)
 		return strcmp(p->c[0].key, "hosts") == 0 ||
 		       strcmp(p->c[0].key, "processes") == 0 ||
-		       strcmp(p->c[0].key, "objects") == 0 ||
-		       strcmp(p->c[0].key, "variants") == 0;
+		       strcmp(p->c[0].key, "objects") == 0;
 	return p->n == 2 && strcmp(p->c[0].key, "domain") == 0 &&
 	       strcmp(p->c[1].key, "accounts") == 0;
 }
