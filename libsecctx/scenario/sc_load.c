@@ -1806,6 +1806,36 @@ static void sort_errors(sc_load_errors *errs, size_t first, const char *main)
 	}
 }
 
+static void keys_walk(const cyaml_schema_value_t *v, char *buf, size_t len,
+		      size_t used, sc_load_key_fn fn, void *user)
+{
+	if (v->type == CYAML_SEQUENCE || v->type == CYAML_SEQUENCE_FIXED) {
+		if (used + 3 > len)
+			return;
+		memcpy(buf + used, "[]", 3);
+		keys_walk(v->sequence.entry, buf, len, used + 2, fn, user);
+		return;
+	}
+	if (v->type != CYAML_MAPPING)
+		return;
+	for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 used ? "." : "", f->key);
+		if (w < 0 || (size_t)w >= len - used)
+			continue;
+		fn(user, buf);
+		keys_walk(&f->value, buf, len, used + (size_t)w, fn, user);
+		buf[used] = '\0';
+	}
+}
+
+void sc_load_schema_keys(sc_load_key_fn fn, void *user)
+{
+	char buf[256] = "";
+	if (fn)
+		keys_walk(&scenario_schema, buf, sizeof(buf), 0, fn, user);
+}
+
 void sc_load_free(sc_scenario *s)
 {
 	if (s)

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <yaml.h>
+
 #include "sc_load.h"
 #include "sc_scenario.h"
 
@@ -1787,13 +1789,13 @@ Test(set, errors)
 	sc_load_free(s);
 }
 
-/* ---- the documented example ------------------------------------------- */
+/* ---- the documented examples ------------------------------------------ */
 
-Test(docs, complete_example_loads)
+static char *read_doc(void)
 {
 	const char *root = getenv("CLOAKROOM_SOURCE");
 	if (!root)
-		cr_skip_test("CLOAKROOM_SOURCE is not set");
+		return NULL;
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/docs/scenario-format.md", root);
 	FILE *f = fopen(path, "rb");
@@ -1802,30 +1804,153 @@ Test(docs, complete_example_loads)
 	size_t n = fread(md, 1, sizeof(md) - 1, f);
 	fclose(f);
 	md[n] = '\0';
+	return md;
+}
 
-	/* The first ```yaml block that starts with "scenario:". */
-	const char *start = strstr(md, "```yaml\nscenario:");
-	cr_assert_not_null(start, "no complete example in %s", path);
-	start += strlen("```yaml\n");
-	const char *end = strstr(start, "\n```");
-	cr_assert_not_null(end);
-	size_t len = (size_t)(end - start) + 1;
-
-	sc_scenario *s = NULL;
-	sc_load_errors errs = {0};
-	int rc = sc_load_buffer("example.yaml", start, len, NULL, &s, &errs);
-	dump(&errs);
-	cr_assert_eq(rc, 0, "the documented example must load");
-	for (unsigned v = 0; v < s->variants_count; v++) {
-		sc_scenario *sv = NULL;
-		rc = sc_load_buffer("example.yaml", start, len,
-				    s->variants[v].name, &sv, &errs);
-		dump(&errs);
-		cr_expect_eq(rc, 0, "variant %s", s->variants[v].name);
-		sc_load_free(sv);
+/* The next ```yaml block of md from *at that starts with a top-level key
+ * of a scenario (scenario: or extends:); its text in [*start, *end). */
+static bool next_example(const char **at, const char **start,
+			 const char **end)
+{
+	for (const char *p = strstr(*at, "```yaml\n"); p;
+	     p = strstr(p + 1, "```yaml\n")) {
+		const char *b = p + strlen("```yaml\n");
+		const char *e = strstr(b, "\n```");
+		if (!e)
+			return false;
+		*at = e + 4;
+		if (strncmp(b, "scenario:", 9) == 0 ||
+		    strncmp(b, "extends:", 8) == 0) {
+			*start = b;
+			*end = e + 1;
+			return true;
+		}
+		p = e;
 	}
-	sc_load_free(s);
-	sc_load_errors_free(&errs);
+	return false;
+}
+
+Test(docs, every_complete_example_loads)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *at = md, *start, *end;
+	unsigned loaded = 0;
+	while (next_example(&at, &start, &end)) {
+		if (strncmp(start, "extends:", 8) == 0)
+			continue; /* needs its base file */
+		size_t len = (size_t)(end - start);
+		sc_scenario *s = NULL;
+		sc_load_errors errs = {0};
+		int rc = sc_load_buffer("example.yaml", start, len, NULL, &s,
+					&errs);
+		dump(&errs);
+		cr_assert_eq(rc, 0, "the documented example must load:\n%.*s",
+			     (int)len, start);
+		for (unsigned v = 0; v < s->variants_count; v++) {
+			sc_scenario *sv = NULL;
+			rc = sc_load_buffer("example.yaml", start, len,
+					    s->variants[v].name, &sv, &errs);
+			dump(&errs);
+			cr_expect_eq(rc, 0, "variant %s", s->variants[v].name);
+			sc_load_free(sv);
+		}
+		sc_load_free(s);
+		sc_load_errors_free(&errs);
+		loaded++;
+	}
+	cr_expect_geq(loaded, 2, "the complete examples");
+}
+
+struct keyset {
+	char keys[256][96];
+	size_t n;
+};
+
+static void keyset_add(struct keyset *k, const char *path)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->keys[i], path) == 0)
+			return;
+	if (k->n < 256)
+		snprintf(k->keys[k->n++], sizeof(k->keys[0]), "%s", path);
+}
+
+static void collect_keys(yaml_document_t *d, yaml_node_t *n, char *path,
+			 size_t used, struct keyset *k)
+{
+	if (!n || used + 3 >= 96)
+		return;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		memcpy(path + used, "[]", 3);
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			collect_keys(d, yaml_document_get_node(d, *it), path,
+				     used + 2, k);
+		path[used] = '\0';
+	} else if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *key = yaml_document_get_node(d, pr->key);
+			if (!key || key->type != YAML_SCALAR_NODE)
+				continue;
+			int w = snprintf(path + used, 96 - used, "%s%s",
+					 used ? "." : "",
+					 (const char *)key->data.scalar.value);
+			if (w < 0 || (size_t)w >= 96 - used)
+				continue;
+			keyset_add(k, path);
+			collect_keys(d, yaml_document_get_node(d, pr->value),
+				     path, used + (size_t)w, k);
+			path[used] = '\0';
+		}
+	}
+}
+
+struct missing {
+	const struct keyset *have;
+	char list[4096];
+};
+
+static void key_documented(void *user, const char *path)
+{
+	struct missing *m = user;
+	for (size_t i = 0; i < m->have->n; i++)
+		if (strcmp(m->have->keys[i], path) == 0)
+			return;
+	size_t used = strlen(m->list);
+	snprintf(m->list + used, sizeof(m->list) - used, " %s", path);
+}
+
+/* The promise: an example for every key of the format. */
+Test(docs, every_key_has_an_example)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	static struct keyset have;
+	have.n = 0;
+	const char *at = md, *start, *end;
+	while (next_example(&at, &start, &end)) {
+		yaml_parser_t yp;
+		yaml_document_t doc;
+		cr_assert(yaml_parser_initialize(&yp));
+		yaml_parser_set_input_string(&yp, (const unsigned char *)start,
+					     (size_t)(end - start));
+		cr_assert(yaml_parser_load(&yp, &doc), "an example is not YAML");
+		char path[96] = "";
+		collect_keys(&doc, yaml_document_get_root_node(&doc), path, 0,
+			     &have);
+		yaml_document_delete(&doc);
+		yaml_parser_delete(&yp);
+	}
+	static struct missing m;
+	m.have = &have;
+	m.list[0] = '\0';
+	sc_load_schema_keys(key_documented, &m);
+	cr_expect_str_eq(m.list, "", "keys without an example in "
+			 "docs/scenario-format.md:%s", m.list);
 }
 
 /* ---- every error in one pass ------------------------------------------ */
