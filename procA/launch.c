@@ -163,6 +163,15 @@ typedef struct launch {
 	int exit_code;
 } launch;
 
+/* Daemons run under CLOAKROOM_DAEMON_WRAPPER (valgrind) start and stop
+ * many times slower, the more so on a loaded machine: they get longer to
+ * become ready and to exit (the heap check at exit). */
+static bool wrapped(void)
+{
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	return w && *w;
+}
+
 /* Start process i of the run: a server listening on listen (ready on fd
  * 3), or, with listen NULL, a client (result on fd 3). Peers are every
  * server already started. CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q")
@@ -275,7 +284,9 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, n,
-					     READY_TIMEOUT_MS, &port, err,
+					     wrapped() ? 6 * READY_TIMEOUT_MS
+						       : READY_TIMEOUT_MS,
+					     &port, err,
 					     sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
 				goto out;
@@ -347,7 +358,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, n, 2000);
+	spawn_stop_all(r->children, n, wrapped() ? 30000 : 2000);
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
