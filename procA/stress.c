@@ -207,9 +207,12 @@ static int start_server(const char *bin_root, child *c, const char *file,
 			const char *listen, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512];
+	char prog[PATH_MAX + 32], wrap[512], any_port[80];
 	char *argv[48];
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
+	/* An ephemeral port: without one gRPC binds its default port, and
+	 * two runs at once would collide on it. */
+	snprintf(any_port, sizeof(any_port), "%s:0", listen);
 	snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
 		 c->program);
 	argv[a++] = prog;
@@ -218,7 +221,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = "--process";
 	argv[a++] = c->name;
 	argv[a++] = "--listen";
-	argv[a++] = (char *)listen;
+	argv[a++] = any_port;
 	argv[a++] = "--ready-fd";
 	argv[a++] = "3";
 	if (peer) {
