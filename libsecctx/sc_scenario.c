@@ -244,6 +244,44 @@ static void join_names(char *buf, size_t len, const sc_scenario *s,
 	}
 }
 
+/* "did you mean 'X'? " for the declared name nearest word, or "". */
+static const char *hint(char *buf, size_t len, const sc_scenario *s,
+			unsigned count, name_at_fn at, const char *word)
+{
+	const char *cands[64];
+	unsigned n = 0;
+	for (unsigned i = 0; i < count && n < 64; i++)
+		cands[n++] = at(s, i);
+	/* One or two letters are near every short name: no guess. */
+	const char *near = word && strlen(word) >= 3 ?
+				   sc_suggest_nearest(word, cands, n) : NULL;
+	if (near)
+		snprintf(buf, len, "did you mean '%s'? ", near);
+	else if (len)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* "did you mean 'X'? " for the object on host nearest word, or "". */
+static const char *object_hint(const sc_scenario *s, const char *host,
+			       const char *word, char *buf, size_t len)
+{
+	const char *cands[64];
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->objects_count && n < 64; i++)
+		if (host && s->objects[i].host &&
+		    strcmp(s->objects[i].host, host) == 0)
+			cands[n++] = s->objects[i].name;
+	/* One or two letters are near every short name: no guess. */
+	const char *near = word && strlen(word) >= 3 ?
+				   sc_suggest_nearest(word, cands, n) : NULL;
+	if (near)
+		snprintf(buf, len, "did you mean '%s'? ", near);
+	else if (len)
+		buf[0] = '\0';
+	return buf;
+}
+
 static const char *process_at(const sc_scenario *s, unsigned i)
 {
 	return s->processes[i].name;
@@ -905,12 +943,16 @@ static void check_principal(struct vctx *v, const char *path,
 {
 	if (empty(name))
 		problem(v, path, "the principal is empty");
-	else if (!principal_known(v->s, name))
+	else if (!principal_known(v->s, name)) {
+		char near[NAMES_LEN];
 		problem(v, path,
-			"unknown principal '%s' (expected a declared account, "
-			"a group named in an account's groups, or a "
+			"unknown principal '%s' (%sexpected a declared "
+			"account, a group named in an account's groups, or a "
 			"well-known name such as Everyone, Administrators, "
-			"SERVICE)", name);
+			"SERVICE)", name,
+			hint(near, sizeof(near), v->s,
+			     v->s->domain.accounts_count, account_at, name));
+	}
 }
 
 static void check_account(struct vctx *v, const char *path,
@@ -925,9 +967,12 @@ static void check_account(struct vctx *v, const char *path,
 	char names[NAMES_LEN];
 	join_names(names, sizeof(names), v->s, v->s->domain.accounts_count,
 		   account_at);
+	char near[NAMES_LEN];
 	problem(v, path,
-		"unknown account '%s' (declared accounts: %s; or LOCAL "
+		"unknown account '%s' (%sdeclared accounts: %s; or LOCAL "
 		"SERVICE, NETWORK SERVICE, SYSTEM)", name,
+		hint(near, sizeof(near), v->s, v->s->domain.accounts_count,
+		     account_at, name),
 		v->s->domain.accounts_count ? names : "none");
 }
 
@@ -1123,7 +1168,7 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 	const sc_process_def *p = &s->processes[pi];
 	const sc_step *st = &p->steps[sj];
 	const char *kind = sc_step_kind_name(st->kind);
-	char pre[PATH_LEN], path[PATH_LEN];
+	char pre[PATH_LEN], path[PATH_LEN], near[NAMES_LEN];
 	P(pre, "processes[%u].steps[%u]", pi, sj);
 
 	if (st->id) {
@@ -1157,8 +1202,10 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			join_names(names, sizeof(names), s, s->processes_count,
 				   process_at);
 			problem(v, P(path, "%s.to", pre),
-				"unknown process '%s' (declared processes: %s)",
-				st->to, names);
+				"unknown process '%s' (%sdeclared processes: "
+				"%s)", st->to,
+				hint(near, sizeof(near), s, s->processes_count,
+				     process_at, st->to), names);
 		} else if (p->name && strcmp(st->to, p->name) == 0) {
 			problem(v, P(path, "%s.to", pre),
 				"step '%s' of process '%s' targets itself: a "
@@ -1203,9 +1250,12 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 					p->name ? p->name : "");
 			else
 				problem(v, P(path, "%s.object", pre),
-					"unknown object '%s' (no object of "
+					"unknown object '%s' (%sno object of "
 					"that name on host '%s')",
-					st->object, p->host ? p->host : "");
+					st->object,
+					object_hint(s, p->host, st->object,
+						    near, sizeof(near)),
+					p->host ? p->host : "");
 		}
 		check_rights(v, pre, st->access, st->access_count);
 	} else {
@@ -1274,8 +1324,10 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			join_names(names, sizeof(names), s, s->processes_count,
 				   process_at);
 			problem(v, P(path, "%s.from", pre),
-				"unknown process '%s' (declared processes: %s)",
-				st->from, names);
+				"unknown process '%s' (%sdeclared processes: "
+				"%s)", st->from,
+				hint(near, sizeof(near), s, s->processes_count,
+				     process_at, st->from), names);
 		} else if (p->name && strcmp(st->from, p->name) == 0) {
 			problem(v, P(path, "%s.from", pre),
 				"'from' names process '%s' itself: a step "
@@ -1317,9 +1369,12 @@ static void validate_processes(struct vctx *v)
 			char names[NAMES_LEN];
 			join_names(names, sizeof(names), s, s->hosts_count,
 				   host_at);
+			char near[NAMES_LEN];
 			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (declared hosts: %s)",
-				p->host, names);
+				"unknown host '%s' (%sdeclared hosts: %s)",
+				p->host,
+				hint(near, sizeof(near), s, s->hosts_count,
+				     host_at, p->host), names);
 		}
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
@@ -1360,9 +1415,12 @@ static void validate_objects(struct vctx *v)
 			char names[NAMES_LEN];
 			join_names(names, sizeof(names), s, s->hosts_count,
 				   host_at);
+			char near[NAMES_LEN];
 			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (declared hosts: %s)",
-				o->host, names);
+				"unknown host '%s' (%sdeclared hosts: %s)",
+				o->host,
+				hint(near, sizeof(near), s, s->hosts_count,
+				     host_at, o->host), names);
 		}
 		check_principal(v, P(path, "%s.owner", pre), o->owner);
 		if (o->null_dacl && o->dacl_count)
@@ -1459,9 +1517,12 @@ static void check_hop(struct vctx *v, const char *path, const char *hop)
 		char names[NAMES_LEN];
 		join_names(names, sizeof(names), v->s, v->s->processes_count,
 			   process_at);
+		char near[NAMES_LEN];
 		problem(v, path,
-			"unknown process '%s' in hop '%s' (declared "
-			"processes: %s)", pf ? to : from, hop, names);
+			"unknown process '%s' in hop '%s' (%sdeclared "
+			"processes: %s)", pf ? to : from, hop,
+			hint(near, sizeof(near), v->s, v->s->processes_count,
+			     process_at, pf ? to : from), names);
 		return;
 	}
 	if (!calls(pf, pt->name))

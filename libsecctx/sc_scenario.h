@@ -168,6 +168,7 @@ typedef struct sc_settings {
 typedef struct sc_scenario {
 	char *name;
 	char *description;
+	char *extends; /* the file this one builds on, as written; or NULL */
 	sc_domain_def domain;
 	sc_host_def *hosts;
 	unsigned hosts_count;

@@ -542,9 +542,11 @@ static int grid_build(grid *g, const axis *axes, size_t naxes,
 			} else {
 				g->cells[r][c++] =
 					!mc  ? dupf("%s", col->label)
-					: e ? dupf("%s %s %s", e->presented,
-						   e->level, e->status)
-					    : strdup("-");
+					: !e ? strdup("-")
+					: strcmp(e->presented, "-") == 0
+						? strdup(e->status)
+						: dupf("%s %s %s", e->presented,
+						       e->level, e->status);
 			}
 		}
 		g->cells[r][c++] = strdup(!mc ? "error"

@@ -407,7 +407,10 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	}
 	ran = true;
 out:
-	spawn_stop_all(all, CH_COUNT, 2000);
+	/* Returns as soon as all have exited; the grace is for a loaded
+	 * machine, where a sanitizer or valgrind build takes seconds to
+	 * shut gRPC down and check its heap. */
+	spawn_stop_all(all, CH_COUNT, 10000);
 	for (int i = CH_C; ran && i <= CH_B; i++) {
 		child *c = &all[i];
 		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)

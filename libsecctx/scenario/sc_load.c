@@ -1,13 +1,16 @@
-/* sc_load.c: reads a scenario file (YAML) into sc_scenario through libcyaml's
- * schema and reports every error as file:line:col in plain words.
- * Never lets libcyaml's wording or a half-loaded scenario out; malloc only. */
+/* sc_load.c: reads a scenario file (YAML, and the files it extends) into
+ * sc_scenario through libcyaml's schema, reporting every error of the file
+ * at once as file:line:col with its key path. Never lets libcyaml's
+ * wording or a half-loaded scenario out; malloc only. */
 #include "sc_load.h"
+#include "sc_suggest.h"
 
 #include <cyaml/cyaml.h>
 #include <yaml.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +279,7 @@ static const cyaml_schema_value_t variant_entry = {
 static const cyaml_schema_field_t scenario_fields[] = {
 	STR("scenario", CYAML_FLAG_POINTER, sc_scenario, name),
 	STR("description", OPT, sc_scenario, description),
+	STR("extends", OPT, sc_scenario, extends),
 	CYAML_FIELD_MAPPING("domain", CYAML_FLAG_DEFAULT, sc_scenario, domain,
 			    domain_fields),
 	CYAML_FIELD_SEQUENCE("hosts", CYAML_FLAG_POINTER, sc_scenario, hosts,
@@ -381,11 +385,10 @@ struct frame {
 	enum { FR_FIELD, FR_MAPPING, FR_ENTRY } kind;
 	char key[KEY_LEN];
 	unsigned n;
-	unsigned line, col; /* libcyaml's, a fallback only */
 };
 
 struct capture {
-	char msg[MSG_LEN];   /* the first error line, "Load: " stripped */
+	char msg[MSG_LEN]; /* the first error line, "Load: " stripped */
 	bool have_msg;
 	bool in_backtrace;
 	struct frame frames[MAX_DEPTH];
@@ -396,19 +399,14 @@ static void parse_frame(struct capture *c, const char *line)
 {
 	struct frame f;
 	memset(&f, 0, sizeof(f));
-	if (sscanf(line, " in mapping field '%63[^']' (line: %u, column: %u)",
-		   f.key, &f.line, &f.col) >= 1 ||
+	if (sscanf(line, " in mapping field '%63[^']'", f.key) == 1 ||
 	    sscanf(line, " in mapping field: %63s", f.key) == 1) {
 		f.kind = FR_FIELD;
-	} else if (sscanf(line,
-			  " in sequence entry '%u' (line: %u, column: %u)",
-			  &f.n, &f.line, &f.col) >= 1 ||
+	} else if (sscanf(line, " in sequence entry '%u'", &f.n) == 1 ||
 		   sscanf(line, " in sequence entry: %u", &f.n) == 1) {
 		f.kind = FR_ENTRY;
 	} else if (strncmp(line, "  in mapping", 12) == 0) {
 		f.kind = FR_MAPPING;
-		sscanf(line, " in mapping (line: %u, column: %u)", &f.line,
-		       &f.col);
 	} else {
 		return;
 	}
@@ -542,133 +540,240 @@ static void path_format(const struct path *p, unsigned n, char *buf,
 	}
 }
 
-/* The last key and its indexes: "level", "groups[1]", "processes[0]". */
-static void path_tail(const struct path *p, char *buf, size_t len)
+/* Is a a prefix of b (component by component)? */
+static bool path_prefix(const struct path *a, const struct path *b)
 {
-	unsigned start = p->n;
-	while (start > 0 && !p->c[start - 1].key[0])
-		start--;
-	if (start > 0)
-		start--;
-	struct path tail;
-	tail.n = 0;
-	for (unsigned i = start; i < p->n; i++)
-		tail.c[tail.n++] = p->c[i];
-	path_format(&tail, tail.n, buf, len);
-	if (!buf[0])
-		snprintf(buf, len, "the document");
-}
-
-/* The schema of the value at path (NULL if the path leaves the schema). */
-static const cyaml_schema_value_t *schema_at(const struct path *p,
-					     unsigned n)
-{
-	const cyaml_schema_value_t *v = &scenario_schema;
-	for (unsigned i = 0; i < n && v; i++) {
-		if (p->c[i].key[0]) {
-			if (v->type != CYAML_MAPPING)
-				return NULL;
-			const cyaml_schema_field_t *f = v->mapping.fields;
-			while (f->key && strcmp(f->key, p->c[i].key) != 0)
-				f++;
-			v = f->key ? &f->value : NULL;
-		} else {
-			if (v->type != CYAML_SEQUENCE)
-				return NULL;
-			v = v->sequence.entry;
-		}
+	if (a->n > b->n)
+		return false;
+	for (unsigned i = 0; i < a->n; i++) {
+		if (strcmp(a->c[i].key, b->c[i].key) != 0 ||
+		    (!a->c[i].key[0] && a->c[i].index != b->c[i].index))
+			return false;
 	}
-	return v;
+	return true;
 }
 
-/* ---- the libyaml document --------------------------------------------- */
+/* ---- the document tree ------------------------------------------------ */
+
+/* The file as a tree that remembers where each node came from: the file
+ * (a scenario may extend another) and the line and column. The loader
+ * merges, checks and repairs this tree, then hands libcyaml its text. */
+enum { YN_SCALAR, YN_SEQ, YN_MAP };
+
+typedef struct yn yn;
+struct yn {
+	int type;
+	char *text; /* scalar, NUL-terminated */
+	size_t len;
+	yn **kids; /* sequence items; mapping keys and values alternating */
+	size_t n, cap;
+	const char *file;
+	unsigned line, col;
+};
+
+#define MAX_NODES 250000u
+#define MAX_EXTENDS 8
 
 struct loader {
 	const char *file;
-	const char *data;
-	size_t len;
-	yaml_document_t doc;
-	bool have_doc;
 	sc_load_errors *errs;
 	int oom;
+	unsigned problems;
+	/* every node and every file name, freed together */
+	yn **nodes;
+	size_t nnodes, capnodes;
+	char **files;
+	size_t nfiles;
+	yn *root;
+	/* where the checker put a placeholder: reference problems under
+	 * these paths would only repeat the schema error */
+	struct path quiet[64];
+	unsigned nquiet;
+	bool skip_refs;
 	/* While re-validating with a variant: where its expectations start
 	 * and which variant they came from. */
 	bool variant_applied;
 	unsigned own_expect;
 	unsigned variant_index;
 	const char *variant_name;
-	unsigned problems;
 };
 
-static void add_error(struct loader *ld, unsigned line, unsigned col,
-		      const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void add_error_at(struct loader *ld, const char *file, unsigned line,
+			 unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static void add_error(struct loader *ld, unsigned line, unsigned col,
-		      const char *fmt, ...)
+static void add_error_at(struct loader *ld, const char *file, unsigned line,
+			 unsigned col, const char *fmt, ...)
 {
 	char msg[MSG_LEN];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (errs_push(ld->errs, ld->file, line, col, "%s", msg) != 0)
+	if (errs_push(ld->errs, file ? file : ld->file, line, col, "%s",
+		      msg) != 0)
 		ld->oom = 1;
 	ld->problems++;
 }
 
-static yaml_node_t *root_node(struct loader *ld)
-{
-	return ld->have_doc ? yaml_document_get_root_node(&ld->doc) : NULL;
-}
+#define add_error(ld, line, col, ...) \
+	add_error_at((ld), NULL, (line), (col), __VA_ARGS__)
+#define add_error_n(ld, nd, ...)                                           \
+	add_error_at((ld), (nd) ? (nd)->file : NULL, (nd) ? (nd)->line : 1, \
+		     (nd) ? (nd)->col : 1, __VA_ARGS__)
 
-static yaml_node_t *node(struct loader *ld, int id)
+static yn *yn_new(struct loader *ld, int type, const char *file,
+		  unsigned line, unsigned col)
 {
-	return yaml_document_get_node(&ld->doc, id);
-}
-
-static bool scalar_is(const yaml_node_t *n, const char *s)
-{
-	return n && n->type == YAML_SCALAR_NODE &&
-	       strlen(s) == n->data.scalar.length &&
-	       memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
-}
-
-/* The nth (0-based) pair of mapping m whose key is key. */
-static yaml_node_pair_t *find_pair(struct loader *ld, yaml_node_t *m,
-				   const char *key, unsigned nth)
-{
-	if (!m || m->type != YAML_MAPPING_NODE)
+	if (ld->nnodes >= MAX_NODES) {
+		ld->oom = ld->oom ? ld->oom : 2;
 		return NULL;
-	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start;
-	     pr < m->data.mapping.pairs.top; pr++) {
-		if (scalar_is(node(ld, pr->key), key) && nth-- == 0)
-			return pr;
 	}
-	return NULL;
+	if (ld->nnodes == ld->capnodes) {
+		size_t cap = ld->capnodes ? ld->capnodes * 2 : 256;
+		yn **n = realloc(ld->nodes, cap * sizeof(*n));
+		if (!n) {
+			ld->oom = 1;
+			return NULL;
+		}
+		ld->nodes = n;
+		ld->capnodes = cap;
+	}
+	yn *y = calloc(1, sizeof(*y));
+	if (!y) {
+		ld->oom = 1;
+		return NULL;
+	}
+	y->type = type;
+	y->file = file;
+	y->line = line;
+	y->col = col;
+	ld->nodes[ld->nnodes++] = y;
+	return y;
+}
+
+static yn *yn_scalar(struct loader *ld, const char *text, size_t len,
+		     const yn *at)
+{
+	yn *y = yn_new(ld, YN_SCALAR, at ? at->file : ld->file,
+		       at ? at->line : 1, at ? at->col : 1);
+	if (!y)
+		return NULL;
+	y->text = malloc(len + 1);
+	if (!y->text) {
+		ld->oom = 1;
+		return NULL;
+	}
+	memcpy(y->text, text, len);
+	y->text[len] = '\0';
+	y->len = len;
+	return y;
+}
+
+static bool yn_push(struct loader *ld, yn *parent, yn *kid)
+{
+	if (!parent || !kid)
+		return false;
+	if (parent->n == parent->cap) {
+		size_t cap = parent->cap ? parent->cap * 2 : 4;
+		yn **k = realloc(parent->kids, cap * sizeof(*k));
+		if (!k) {
+			ld->oom = 1;
+			return false;
+		}
+		parent->kids = k;
+		parent->cap = cap;
+	}
+	parent->kids[parent->n++] = kid;
+	return true;
+}
+
+static void loader_free(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nnodes; i++) {
+		free(ld->nodes[i]->text);
+		free(ld->nodes[i]->kids);
+		free(ld->nodes[i]);
+	}
+	free(ld->nodes);
+	for (size_t i = 0; i < ld->nfiles; i++)
+		free(ld->files[i]);
+	free(ld->files);
+	ld->nodes = NULL;
+	ld->files = NULL;
+	ld->nnodes = ld->capnodes = ld->nfiles = 0;
+}
+
+/* A file name that lives as long as the loader. */
+static const char *keep_file(struct loader *ld, const char *name)
+{
+	char **f = realloc(ld->files, (ld->nfiles + 1) * sizeof(*f));
+	if (!f) {
+		ld->oom = 1;
+		return NULL;
+	}
+	ld->files = f;
+	f[ld->nfiles] = strdup(name);
+	if (!f[ld->nfiles]) {
+		ld->oom = 1;
+		return NULL;
+	}
+	return f[ld->nfiles++];
+}
+
+static bool scalar_is(const yn *n, const char *s)
+{
+	return n && n->type == YN_SCALAR && strcmp(n->text, s) == 0;
+}
+
+static size_t map_pairs(const yn *m)
+{
+	return m && m->type == YN_MAP ? m->n / 2 : 0;
+}
+
+static yn *map_key(const yn *m, size_t i) { return m->kids[2 * i]; }
+static yn *map_val(const yn *m, size_t i) { return m->kids[2 * i + 1]; }
+
+/* Index of the nth (0-based) pair of m whose key is key, or -1. */
+static long map_find(const yn *m, const char *key, unsigned nth)
+{
+	for (size_t i = 0; i < map_pairs(m); i++)
+		if (scalar_is(map_key(m, i), key) && nth-- == 0)
+			return (long)i;
+	return -1;
+}
+
+static yn *map_get(const yn *m, const char *key)
+{
+	long i = map_find(m, key, 0);
+	return i < 0 ? NULL : map_val(m, (size_t)i);
+}
+
+static void map_remove(yn *m, size_t i)
+{
+	memmove(&m->kids[2 * i], &m->kids[2 * i + 2],
+		(m->n - 2 * i - 2) * sizeof(*m->kids));
+	m->n -= 2;
+}
+
+static bool map_add(struct loader *ld, yn *m, const char *key, yn *value)
+{
+	yn *k = yn_scalar(ld, key, strlen(key), m);
+	return k && value && yn_push(ld, m, k) && yn_push(ld, m, value);
 }
 
 /* The deepest node along path; *depth says how many components matched. */
-static yaml_node_t *walk(struct loader *ld, const struct path *p, unsigned n,
-			 unsigned *depth)
+static yn *walk(struct loader *ld, const struct path *p, unsigned n,
+		unsigned *depth)
 {
-	yaml_node_t *cur = root_node(ld);
+	yn *cur = ld->root;
 	unsigned i = 0;
 	for (; cur && i < n; i++) {
-		yaml_node_t *next = NULL;
-		if (p->c[i].key[0]) {
-			yaml_node_pair_t *pr =
-				find_pair(ld, cur, p->c[i].key, 0);
-			if (pr)
-				next = node(ld, pr->value);
-		} else if (cur->type == YAML_SEQUENCE_NODE) {
-			yaml_node_item_t *items =
-				cur->data.sequence.items.start;
-			size_t count = (size_t)(cur->data.sequence.items.top -
-						items);
-			if (p->c[i].index < count)
-				next = node(ld, items[p->c[i].index]);
-		}
+		yn *next = NULL;
+		if (p->c[i].key[0])
+			next = map_get(cur, p->c[i].key);
+		else if (cur->type == YN_SEQ && p->c[i].index < cur->n)
+			next = cur->kids[p->c[i].index];
 		if (!next)
 			break;
 		cur = next;
@@ -678,52 +783,135 @@ static yaml_node_t *walk(struct loader *ld, const struct path *p, unsigned n,
 	return cur;
 }
 
-static void mark_of(const yaml_node_t *n, unsigned *line, unsigned *col)
-{
-	if (n) {
-		*line = (unsigned)n->start_mark.line + 1;
-		*col = (unsigned)n->start_mark.column + 1;
-	} else {
-		*line = 1;
-		*col = 1;
-	}
-}
-
-static const char *node_kind(const yaml_node_t *n)
+static const char *node_kind(const yn *n)
 {
 	if (!n)
 		return "nothing";
 	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return n->data.scalar.length ? "a scalar" : "an empty value";
-	case YAML_SEQUENCE_NODE:
+	case YN_SCALAR:
+		return n->len ? "a scalar" : "an empty value";
+	case YN_SEQ:
 		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
 	default:
-		return "nothing";
+		return "a mapping";
 	}
 }
 
 /* A scalar's text, cut for messages. */
-static void scalar_text(const yaml_node_t *n, char *buf, size_t len)
+static void scalar_text(const yn *n, char *buf, size_t len)
 {
-	if (!n || n->type != YAML_SCALAR_NODE) {
-		buf[0] = '\0';
-		return;
-	}
-	size_t l = n->data.scalar.length;
-	if (l >= len) {
-		l = len > 4 ? len - 4 : 0;
-		memcpy(buf, n->data.scalar.value, l);
-		memcpy(buf + l, "...", len > 4 ? 4 : 0);
-		if (len <= 4)
+	if (!n || n->type != YN_SCALAR || len < 8) {
+		if (len)
 			buf[0] = '\0';
 		return;
 	}
-	memcpy(buf, n->data.scalar.value, l);
-	buf[l] = '\0';
+	if (n->len >= len)
+		snprintf(buf, len, "%.*s...", (int)(len - 4), n->text);
+	else
+		snprintf(buf, len, "%s", n->text);
 }
+
+/* libyaml's document as a tree; aliases are copied (within MAX_NODES). */
+static yn *from_doc(struct loader *ld, yaml_document_t *doc, int id,
+		    const char *file, unsigned depth)
+{
+	yaml_node_t *d = yaml_document_get_node(doc, id);
+	if (!d || ld->oom)
+		return NULL;
+	if (depth > 64) {
+		ld->oom = ld->oom ? ld->oom : 2;
+		return NULL;
+	}
+	unsigned line = (unsigned)d->start_mark.line + 1;
+	unsigned col = (unsigned)d->start_mark.column + 1;
+	yn at = {.file = file, .line = line, .col = col};
+	if (d->type == YAML_SCALAR_NODE)
+		return yn_scalar(ld, (const char *)d->data.scalar.value,
+				 d->data.scalar.length, &at);
+	if (d->type == YAML_SEQUENCE_NODE) {
+		yn *s = yn_new(ld, YN_SEQ, file, line, col);
+		for (yaml_node_item_t *it = d->data.sequence.items.start;
+		     s && it < d->data.sequence.items.top; it++)
+			if (!yn_push(ld, s, from_doc(ld, doc, *it, file,
+						     depth + 1)))
+				return NULL;
+		return s;
+	}
+	yn *m = yn_new(ld, YN_MAP, file, line, col);
+	for (yaml_node_pair_t *pr = d->data.mapping.pairs.start;
+	     m && pr < d->data.mapping.pairs.top; pr++) {
+		if (!yn_push(ld, m, from_doc(ld, doc, pr->key, file,
+					     depth + 1)) ||
+		    !yn_push(ld, m, from_doc(ld, doc, pr->value, file,
+					     depth + 1)))
+			return NULL;
+	}
+	return m;
+}
+
+/* ---- the text libcyaml reads ------------------------------------------ */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Flow style, every scalar double-quoted: the same values, whatever the
+ * file's layout. */
+static void emit(struct buf *b, const yn *n)
+{
+	if (n->type == YN_SCALAR) {
+		buf_put(b, "\"", 1);
+		for (size_t i = 0; i < n->len; i++) {
+			unsigned char c = (unsigned char)n->text[i];
+			char esc[8];
+			if (c == '"' || c == '\\') {
+				esc[0] = '\\';
+				esc[1] = (char)c;
+				buf_put(b, esc, 2);
+			} else if (c < 0x20 || c == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\x%02x", c);
+				buf_put(b, esc, 4);
+			} else {
+				buf_put(b, (const char *)&n->text[i], 1);
+			}
+		}
+		buf_put(b, "\"", 1);
+		return;
+	}
+	bool map = n->type == YN_MAP;
+	buf_put(b, map ? "{" : "[", 1);
+	for (size_t i = 0; i < n->n; i++) {
+		if (i)
+			buf_put(b, map && i % 2 ? ": " : ", ", 2);
+		emit(b, n->kids[i]);
+	}
+	buf_put(b, map ? "}" : "]", 1);
+}
+
+/* ---- the schema check: every error, and a repaired tree --------------- */
 
 static void strval_list(const cyaml_schema_value_t *v, char *buf, size_t len)
 {
@@ -781,9 +969,6 @@ static void expected_text(const cyaml_schema_value_t *v, char *buf,
 		snprintf(buf, len, "a whole number from 0 to %llu",
 			 uint_max(v));
 		break;
-	case CYAML_INT:
-		snprintf(buf, len, "a whole number");
-		break;
 	case CYAML_ENUM:
 		strval_list(v, list, sizeof(list));
 		snprintf(buf, len, "one of: %s", list);
@@ -801,249 +986,634 @@ static void expected_text(const cyaml_schema_value_t *v, char *buf,
 	}
 }
 
-/* ---- libcyaml's error, in words and at its place ---------------------- */
-
-static bool starts(const char *s, const char *prefix)
+/* A value that satisfies v: an empty string, the first enum name, false,
+ * 0, a mapping of its required keys, a list of its minimum length. */
+static yn *placeholder(struct loader *ld, const cyaml_schema_value_t *v,
+		       const yn *at)
 {
-	return strncmp(s, prefix, strlen(prefix)) == 0;
+	switch (v->type) {
+	case CYAML_ENUM: {
+		const char *s = v->enumeration.count ?
+					v->enumeration.strings[0].str : "";
+		return yn_scalar(ld, s, strlen(s), at);
+	}
+	case CYAML_BOOL:
+		return yn_scalar(ld, "false", 5, at);
+	case CYAML_UINT:
+	case CYAML_INT:
+		return yn_scalar(ld, "0", 1, at);
+	case CYAML_MAPPING: {
+		yn *m = yn_new(ld, YN_MAP, at->file, at->line, at->col);
+		for (const cyaml_schema_field_t *f = v->mapping.fields;
+		     m && f->key; f++)
+			if (!(f->value.flags & CYAML_FLAG_OPTIONAL) &&
+			    !map_add(ld, m, f->key,
+				     placeholder(ld, &f->value, at)))
+				return NULL;
+		return m;
+	}
+	case CYAML_SEQUENCE:
+	case CYAML_SEQUENCE_FIXED: {
+		yn *s = yn_new(ld, YN_SEQ, at->file, at->line, at->col);
+		for (unsigned i = 0; s && i < v->sequence.min; i++)
+			if (!yn_push(ld, s,
+				     placeholder(ld, v->sequence.entry, at)))
+				return NULL;
+		return s;
+	}
+	default:
+		return yn_scalar(ld, "", 0, at);
+	}
 }
 
-/* After the colon of "Unexpected key: bogus". */
-static const char *after_colon(const char *m)
+/* Reference problems under p come from a placeholder: say nothing. */
+static void quiet_under(struct loader *ld, const struct path *p)
 {
-	const char *c = strstr(m, ": ");
-	return c ? c + 2 : "";
+	if (p->n == 0 || ld->nquiet == sizeof(ld->quiet) / sizeof(*ld->quiet))
+		ld->skip_refs = true;
+	else
+		ld->quiet[ld->nquiet++] = *p;
 }
+
+static bool check_value(struct loader *ld, yn *n,
+			const cyaml_schema_value_t *v, struct path *p);
+
+/* A mapping: unknown keys (with the nearest valid one), duplicates,
+ * missing required keys, then each value. */
+static void check_mapping(struct loader *ld, yn *m,
+			  const cyaml_schema_value_t *v, struct path *p)
+{
+	char where[LIST_LEN], list[LIST_LEN];
+	const char *names[64];
+	size_t nnames = 0;
+	path_format(p, p->n, where, sizeof(where));
+	for (const cyaml_schema_field_t *f = v->mapping.fields;
+	     f->key && nnames < 64; f++)
+		names[nnames++] = f->key;
+
+	/* Keys first: after this loop every key is a known, single one. */
+	for (size_t i = 0; i < map_pairs(m);) {
+		yn *k = map_key(m, i);
+		if (k->type != YN_SCALAR) {
+			add_error_n(ld, k, "%s%sa key must be a plain name, "
+				    "not %s", where, *where ? ": " : "",
+				    node_kind(k));
+			map_remove(m, i);
+			continue;
+		}
+		size_t f = 0;
+		while (f < nnames && strcmp(names[f], k->text) != 0)
+			f++;
+		if (f == nnames) {
+			const char *near =
+				sc_suggest_nearest(k->text, names, nnames);
+			if (near && map_find(m, near, 0) >= 0)
+				near = NULL;
+			field_list(v, list, sizeof(list));
+			char in[LIST_LEN + 96];
+			if (*where)
+				snprintf(in, sizeof(in), "key '%.64s' in '%s'",
+					 k->text, where);
+			else
+				snprintf(in, sizeof(in),
+					 "top-level key '%.64s'", k->text);
+			if (near) {
+				add_error_n(ld, k, "unknown %s (did you mean "
+					    "'%s'?)", in, near);
+				/* Read on as if spelt right. */
+				yn *fixed = yn_scalar(ld, near, strlen(near),
+						      k);
+				if (!fixed)
+					return;
+				m->kids[2 * i] = fixed;
+				continue; /* now a known key */
+			}
+			add_error_n(ld, k, "unknown %s (valid keys: %s)", in,
+				    list);
+			map_remove(m, i);
+			continue;
+		}
+		if (map_find(m, k->text, 0) != (long)i) {
+			add_error_n(ld, k, "duplicate key '%s'%s%s%s", k->text,
+				    *where ? " in '" : "", where,
+				    *where ? "'" : "");
+			map_remove(m, i);
+			continue;
+		}
+		i++;
+	}
+
+	for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+		long i = map_find(m, f->key, 0);
+		unsigned saved = p->n;
+		path_key(p, f->key);
+		if (i < 0) {
+			if (!(f->value.flags & CYAML_FLAG_OPTIONAL)) {
+				if (*where)
+					add_error_n(ld, m, "missing required "
+						    "key '%s' in '%s'", f->key,
+						    where);
+				else
+					add_error_n(ld, m, "missing required "
+						    "top-level key '%s'",
+						    f->key);
+				if (saved == 0)
+					ld->skip_refs = true;
+				map_add(ld, m, f->key,
+					placeholder(ld, &f->value, m));
+				p->n = saved;
+				quiet_under(ld, p);
+			}
+			p->n = saved;
+			continue;
+		}
+		yn *val = map_val(m, (size_t)i);
+		if (!check_value(ld, val, &f->value, p)) {
+			if (f->value.flags & CYAML_FLAG_OPTIONAL)
+				map_remove(m, (size_t)i);
+			else
+				m->kids[2 * i + 1] =
+					placeholder(ld, &f->value, val);
+			struct path q = *p;
+			if (saved > 0)
+				q.n = saved;
+			quiet_under(ld, &q);
+		}
+		p->n = saved;
+	}
+}
+
+/* Checks n against v, reporting every error under it. Returns false when
+ * n itself is unusable (wrong type, bad value): the caller drops or
+ * replaces it; errors below n are repaired in place. */
+static bool check_value(struct loader *ld, yn *n,
+			const cyaml_schema_value_t *v, struct path *p)
+{
+	char where[LIST_LEN], exp[LIST_LEN], text[LIST_LEN];
+	if (ld->oom)
+		return true;
+	path_format(p, p->n, where, sizeof(where));
+	expected_text(v, exp, sizeof(exp));
+	scalar_text(n, text, sizeof(text));
+
+	bool type_ok;
+	switch (v->type) {
+	case CYAML_MAPPING:
+		type_ok = n->type == YN_MAP;
+		break;
+	case CYAML_SEQUENCE:
+	case CYAML_SEQUENCE_FIXED:
+		type_ok = n->type == YN_SEQ;
+		break;
+	default:
+		type_ok = n->type == YN_SCALAR;
+		break;
+	}
+	if (!type_ok) {
+		if (p->n == 0)
+			add_error_n(ld, n, "the document must be a mapping "
+				    "with the scenario's keys, not %s",
+				    node_kind(n));
+		else if (n->type == YN_SCALAR && n->len)
+			add_error_n(ld, n, "wrong type for '%s': expected %s, "
+				    "found the scalar '%s'", where, exp, text);
+		else
+			add_error_n(ld, n, "wrong type for '%s': expected %s, "
+				    "found %s", where, exp, node_kind(n));
+		return false;
+	}
+
+	switch (v->type) {
+	case CYAML_MAPPING:
+		check_mapping(ld, n, v, p);
+		return true;
+	case CYAML_SEQUENCE:
+	case CYAML_SEQUENCE_FIXED:
+		for (size_t i = 0; i < n->n; i++) {
+			unsigned saved = p->n;
+			path_index(p, (unsigned)i);
+			if (!check_value(ld, n->kids[i], v->sequence.entry,
+					 p)) {
+				yn *ph = placeholder(ld, v->sequence.entry,
+						     n->kids[i]);
+				if (!ph)
+					return true;
+				n->kids[i] = ph;
+				quiet_under(ld, p);
+			}
+			p->n = saved;
+		}
+		if (n->n < v->sequence.min) {
+			add_error_n(ld, n, "'%s' needs at least %u entr%s",
+				    where, v->sequence.min,
+				    v->sequence.min == 1 ? "y" : "ies");
+			while (n->n < v->sequence.min)
+				if (!yn_push(ld, n, placeholder(
+						    ld, v->sequence.entry, n)))
+					return true;
+			if (p->n <= 1)
+				ld->skip_refs = true;
+			quiet_under(ld, p);
+		} else if (v->sequence.max != CYAML_UNLIMITED &&
+			   n->n > v->sequence.max) {
+			add_error_n(ld, n, "'%s' has too many entries", where);
+			return false;
+		}
+		return true;
+	case CYAML_ENUM: {
+		const char *names[64];
+		uint32_t count = v->enumeration.count;
+		for (uint32_t i = 0; i < count && i < 64; i++) {
+			names[i] = v->enumeration.strings[i].str;
+			if (strcasecmp(names[i], n->text) == 0)
+				return true;
+		}
+		const char *near = sc_suggest_nearest(
+			n->text, names, count < 64 ? count : 64);
+		if (near) {
+			add_error_n(ld, n, "invalid value '%s' for '%s' (did "
+				    "you mean '%s'? expected %s)", text, where,
+				    near, exp);
+			/* Read on as if spelt right. */
+			char *fixed = strdup(near);
+			if (!fixed) {
+				ld->oom = 1;
+				return true;
+			}
+			free(n->text);
+			n->text = fixed;
+			n->len = strlen(fixed);
+			return true;
+		}
+			add_error_n(ld, n, "invalid value '%s' for '%s' "
+				    "(expected %s)", text, where, exp);
+		return false;
+	}
+	case CYAML_BOOL:
+		if (strcasecmp(n->text, "true") == 0 ||
+		    strcasecmp(n->text, "false") == 0)
+			return true;
+		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
+			    text, where, exp);
+		return false;
+	case CYAML_UINT: {
+		bool ok = n->len > 0 && n->len <= 20;
+		for (size_t i = 0; ok && i < n->len; i++)
+			ok = isdigit((unsigned char)n->text[i]);
+		if (ok) {
+			errno = 0;
+			unsigned long long x = strtoull(n->text, NULL, 10);
+			ok = errno == 0 && x <= uint_max(v);
+		}
+		if (ok)
+			return true;
+		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
+			    text, where, exp);
+		return false;
+	}
+	default:
+		return true;
+	}
+}
+
+/* ---- extends ---------------------------------------------------------- */
+
+/* Lists whose entries are matched by name when a scenario extends
+ * another (the cast); every other list, variants and expectations
+ * included, is replaced whole. */
+static bool named_list(const struct path *p)
+{
+	if (p->n == 1)
+		return strcmp(p->c[0].key, "hosts") == 0 ||
+		       strcmp(p->c[0].key, "processes") == 0 ||
+		       strcmp(p->c[0].key, "objects") == 0;
+	return p->n == 2 && strcmp(p->c[0].key, "domain") == 0 &&
+	       strcmp(p->c[1].key, "accounts") == 0;
+}
+
+/* Two entries of a named list are the same entry: same name (objects:
+ * same name and host). */
+static bool same_entry(const yn *a, const yn *b, bool object)
+{
+	const yn *na = map_get(a, "name"), *nb = map_get(b, "name");
+	if (!na || !nb || na->type != YN_SCALAR || !scalar_is(nb, na->text))
+		return false;
+	if (!object)
+		return true;
+	const yn *ha = map_get(a, "host"), *hb = map_get(b, "host");
+	return ha && ha->type == YN_SCALAR && scalar_is(hb, ha->text);
+}
+
+static yn *merge(struct loader *ld, yn *base, yn *over, struct path *p);
+
+static yn *merge_named(struct loader *ld, yn *base, yn *over, struct path *p)
+{
+	bool object = strcmp(p->c[0].key, "objects") == 0;
+	yn *s = yn_new(ld, YN_SEQ, over->file, over->line, over->col);
+	for (size_t i = 0; s && i < base->n; i++)
+		yn_push(ld, s, base->kids[i]);
+	for (size_t j = 0; s && j < over->n; j++) {
+		yn *o = over->kids[j];
+		size_t i = 0;
+		while (i < base->n && !(o->type == YN_MAP &&
+					base->kids[i]->type == YN_MAP &&
+					same_entry(base->kids[i], o, object)))
+			i++;
+		if (i == base->n) {
+			yn_push(ld, s, o);
+			continue;
+		}
+		unsigned saved = p->n;
+		path_index(p, (unsigned)i);
+		s->kids[i] = merge(ld, base->kids[i], o, p);
+		p->n = saved;
+	}
+	return s;
+}
+
+/* over on top of base: mappings key by key, named lists entry by entry,
+ * anything else replaced. */
+static yn *merge(struct loader *ld, yn *base, yn *over, struct path *p)
+{
+	if (base->type == YN_SEQ && over->type == YN_SEQ && named_list(p))
+		return merge_named(ld, base, over, p);
+	if (base->type != YN_MAP || over->type != YN_MAP)
+		return over;
+	yn *m = yn_new(ld, YN_MAP, over->file, over->line, over->col);
+	for (size_t i = 0; m && i < map_pairs(base); i++) {
+		yn *k = map_key(base, i), *v = map_val(base, i);
+		long j = k->type == YN_SCALAR ? map_find(over, k->text, 0) : -1;
+		if (j >= 0) {
+			unsigned saved = p->n;
+			path_key(p, k->text);
+			v = merge(ld, v, map_val(over, (size_t)j), p);
+			p->n = saved;
+			k = map_key(over, (size_t)j);
+		}
+		yn_push(ld, m, k);
+		yn_push(ld, m, v);
+	}
+	for (size_t j = 0; m && j < map_pairs(over); j++) {
+		yn *k = map_key(over, j);
+		if (k->type == YN_SCALAR && map_find(base, k->text, 0) >= 0)
+			continue;
+		yn_push(ld, m, k);
+		yn_push(ld, m, map_val(over, j));
+	}
+	return m;
+}
+
+/* ---- reading and parsing ---------------------------------------------- */
+
+/* The whole file, at most one byte past the limit. Returns 0, or an errno
+ * (EFBIG when over the limit). */
+static int read_all(const char *path, char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return errno ? errno : EIO;
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap);
+	int rc = 0;
+	if (!buf) {
+		fclose(f);
+		return ENOMEM;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > SC_LOAD_MAX_BYTES) {
+				rc = EFBIG;
+				break;
+			}
+			size_t ncap = cap * 2;
+			if (ncap > SC_LOAD_MAX_BYTES + 1)
+				ncap = SC_LOAD_MAX_BYTES + 1;
+			char *n = realloc(buf, ncap);
+			if (!n) {
+				rc = ENOMEM;
+				break;
+			}
+			buf = n;
+			cap = ncap;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = errno ? errno : EIO;
+			break;
+		}
+	}
+	fclose(f);
+	if (!rc && len > SC_LOAD_MAX_BYTES)
+		rc = EFBIG;
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* Line and column (1-based) of a byte offset, for reader errors. */
+static void offset_mark(const char *data, size_t len, size_t off,
+			unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (data[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static void report_syntax_error(struct loader *ld, const char *file,
+				const char *data, size_t len,
+				const yaml_parser_t *yp)
+{
+	unsigned line, col;
+	const char *problem = yp->problem ? yp->problem : "malformed YAML";
+
+	if (yp->error == YAML_READER_ERROR) {
+		offset_mark(data, len, yp->problem_offset, &line, &col);
+		add_error_at(ld, file, line, col, "invalid input: %s",
+			     problem);
+		return;
+	}
+	if (yp->error == YAML_MEMORY_ERROR) {
+		ld->oom = 1;
+		return;
+	}
+	line = (unsigned)yp->problem_mark.line + 1;
+	col = (unsigned)yp->problem_mark.column + 1;
+	if (yp->context)
+		add_error_at(ld, file, line, col,
+			     "syntax error: %s %s (started at line %u, column "
+			     "%u)", problem, yp->context,
+			     (unsigned)yp->context_mark.line + 1,
+			     (unsigned)yp->context_mark.column + 1);
+	else
+		add_error_at(ld, file, line, col, "syntax error: %s", problem);
+}
+
+/* The tree of one file's text: syntax errors, one document only. Returns
+ * NULL after reporting an error. */
+static yn *parse_tree(struct loader *ld, const char *file, const char *data,
+		      size_t len)
+{
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&yp)) {
+		ld->oom = 1;
+		return NULL;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+	if (!yaml_parser_load(&yp, &doc)) {
+		report_syntax_error(ld, file, data, len, &yp);
+		yaml_parser_delete(&yp);
+		return NULL;
+	}
+	yn *root = NULL;
+	if (!yaml_document_get_root_node(&doc)) {
+		add_error_at(ld, file, 1, 1,
+			     "the file is empty (expected a mapping with "
+			     "scenario, domain, hosts and processes)");
+		goto out;
+	}
+	/* One document only: a second one would be silently ignored. */
+	yaml_document_t next;
+	if (!yaml_parser_load(&yp, &next)) {
+		report_syntax_error(ld, file, data, len, &yp);
+		goto out;
+	}
+	if (yaml_document_get_root_node(&next)) {
+		add_error_at(ld, file, (unsigned)next.start_mark.line + 1,
+			     (unsigned)next.start_mark.column + 1,
+			     "a second YAML document: a scenario file holds "
+			     "exactly one");
+		yaml_document_delete(&next);
+		goto out;
+	}
+	yaml_document_delete(&next);
+	root = from_doc(ld, &doc, 1, file, 0);
+	if (!root && ld->oom == 2) {
+		add_error_at(ld, file, 1, 1,
+			     "the document is too large: more than %u nodes "
+			     "or 64 levels once its aliases are expanded",
+			     MAX_NODES);
+		ld->oom = 0;
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	return root;
+}
+
+/* A base file named by 'extends', relative to the directory of from. */
+static void base_path(const char *from, const char *name, char *buf,
+		      size_t len)
+{
+	const char *slash = strrchr(from, '/');
+	if (name[0] == '/' || !slash)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%.*s/%s", (int)(slash - from + 1) - 1,
+			 from, name);
+}
+
+/* root with the scenario it extends merged under it (recursively).
+ * chain holds the real paths of the files on the way, for cycles. */
+static yn *with_base(struct loader *ld, yn *root, const char *file,
+		     char chain[][PATH_MAX], unsigned depth)
+{
+	yn *v = map_get(root, "extends");
+	if (!v || root->type != YN_MAP)
+		return root;
+	if (v->type != YN_SCALAR || !v->len) {
+		add_error_n(ld, v, "'extends' names the scenario file this "
+			    "one builds on, not %s", node_kind(v));
+		return NULL;
+	}
+	char path[PATH_MAX], real[PATH_MAX];
+	base_path(file, v->text, path, sizeof(path));
+	if (!realpath(path, real)) {
+		add_error_n(ld, v, "extends '%s': cannot open %s: %s", v->text,
+			    path, strerror(errno));
+		return NULL;
+	}
+	for (unsigned i = 0; i <= depth; i++) {
+		if (strcmp(chain[i], real) != 0)
+			continue;
+		char cyc[MSG_LEN] = "";
+		size_t used = 0;
+		for (unsigned k = i; k <= depth && used < sizeof(cyc); k++) {
+			int w = snprintf(cyc + used, sizeof(cyc) - used,
+					 "%s -> ", chain[k]);
+			if (w < 0)
+				break;
+			used += (size_t)w;
+		}
+		add_error_n(ld, v, "extends '%s' makes a cycle: %s%s", v->text,
+			    cyc, real);
+		return NULL;
+	}
+	if (depth + 1 >= MAX_EXTENDS) {
+		add_error_n(ld, v, "extends '%s': more than %d files extend "
+			    "one another", v->text, MAX_EXTENDS);
+		return NULL;
+	}
+	char *data;
+	size_t len;
+	int e = read_all(path, &data, &len);
+	if (e) {
+		add_error_n(ld, v, "extends '%s': cannot read %s: %s", v->text,
+			    path, e == EFBIG ? "larger than 1 MiB" :
+			    strerror(e));
+		return NULL;
+	}
+	const char *kept = keep_file(ld, path);
+	yn *base = kept ? parse_tree(ld, kept, data, len) : NULL;
+	free(data);
+	if (!base)
+		return NULL;
+	snprintf(chain[depth + 1], PATH_MAX, "%s", real);
+	base = with_base(ld, base, kept, chain, depth + 1);
+	if (!base)
+		return NULL;
+	struct path p = {.n = 0};
+	return merge(ld, base, root, &p);
+}
+
+/* ---- libcyaml's own error, should the check have missed one ----------- */
 
 static void report_schema_error(struct loader *ld, const struct capture *c,
 				cyaml_err_t err)
 {
 	const char *m = c->have_msg ? c->msg : cyaml_strerror(err);
-	enum {
-		K_VALUE, K_TYPE, K_UNKNOWN_KEY, K_MISSING, K_DUP, K_TOO_FEW,
-		K_TOO_MANY, K_LENGTH, K_COMPLEX_KEY, K_OTHER
-	} kind = K_OTHER;
-
-	if (starts(m, "Invalid ENUM value") || starts(m, "Invalid INT value") ||
-	    starts(m, "Invalid UINT value") ||
-	    starts(m, "Invalid uint64_t value") ||
-	    starts(m, "Invalid FLOAT value"))
-		kind = K_VALUE;
-	else if (starts(m, "Expecting "))
-		kind = K_TYPE;
-	else if (starts(m, "Unexpected key"))
-		kind = K_UNKNOWN_KEY;
-	else if (starts(m, "Missing required mapping field"))
-		kind = K_MISSING;
-	else if (starts(m, "Mapping field already seen"))
-		kind = K_DUP;
-	else if (starts(m, "Insufficient entries"))
-		kind = K_TOO_FEW;
-	else if (starts(m, "Excessive entries"))
-		kind = K_TOO_MANY;
-	else if (starts(m, "STRING length"))
-		kind = K_LENGTH;
-	/* libcyaml has no handler, and no word, for a key that is a list or
-	 * a mapping ("? [a]: b"): it answers with an internal error. */
-	if (!c->have_msg && err == CYAML_ERR_INTERNAL_ERROR)
-		kind = K_COMPLEX_KEY;
-
-	/* Frames come innermost first. Missing and duplicate keys are
-	 * reported in the mapping's own frame (with a stale field name);
-	 * too few or too many entries in the sequence's own frame. */
-	unsigned nframes = c->nframes;
-	unsigned skip = 0;
-	if (kind == K_MISSING || kind == K_DUP || kind == K_TOO_FEW ||
-	    kind == K_TOO_MANY || kind == K_COMPLEX_KEY)
-		skip = nframes ? 1 : 0;
 	struct path p = {.n = 0};
-	for (unsigned i = nframes; i-- > skip;) {
+	for (unsigned i = c->nframes; i-- > 0;) {
 		const struct frame *f = &c->frames[i];
 		if (f->kind == FR_FIELD)
 			path_key(&p, f->key);
 		else if (f->kind == FR_ENTRY)
 			path_index(&p, f->n ? f->n - 1 : 0);
 	}
-	if (kind == K_TOO_MANY && nframes && c->frames[0].kind == FR_ENTRY)
-		path_index(&p, c->frames[0].n);
-
-	unsigned depth = 0, line = 0, col = 0;
-	yaml_node_t *n = walk(ld, &p, p.n, &depth);
-	const cyaml_schema_value_t *sv = schema_at(&p, p.n);
-	char where[LIST_LEN], tail[LIST_LEN], text[LIST_LEN], exp[LIST_LEN];
+	char where[LIST_LEN], lower[MSG_LEN];
 	path_format(&p, p.n, where, sizeof(where));
-	path_tail(&p, tail, sizeof(tail));
-	scalar_text(n, text, sizeof(text));
-	mark_of(n, &line, &col);
-	if (depth < p.n && nframes) {
-		/* The document does not have the path: trust libcyaml. */
-		const struct frame *f = &c->frames[0];
-		if (f->line) {
-			line = f->line;
-			col = f->col;
-		}
-	}
-
-	switch (kind) {
-	case K_VALUE:
-		expected_text(sv, exp, sizeof(exp));
-		if (n && n->type == YAML_SCALAR_NODE)
-			add_error(ld, line, col,
-				  "invalid value '%s' for '%s' (expected %s)",
-				  text, tail, exp);
-		else
-			add_error(ld, line, col,
-				  "invalid value for '%s' (expected %s)", tail,
-				  exp);
-		break;
-	case K_TYPE:
-		expected_text(sv, exp, sizeof(exp));
-		if (!p.n)
-			add_error(ld, line, col,
-				  "the document must be a mapping with the "
-				  "scenario's keys, not %s", node_kind(n));
-		else if (n && n->type == YAML_SCALAR_NODE &&
-			 n->data.scalar.length)
-			add_error(ld, line, col,
-				  "wrong type for '%s': expected %s, found the "
-				  "scalar '%s'", tail, exp, text);
-		else
-			add_error(ld, line, col,
-				  "wrong type for '%s': expected %s, found %s",
-				  tail, exp, node_kind(n));
-		break;
-	case K_UNKNOWN_KEY: {
-		const char *key = after_colon(m);
-		yaml_node_pair_t *pr = find_pair(ld, n, key, 0);
-		if (pr)
-			mark_of(node(ld, pr->key), &line, &col);
-		field_list(sv, exp, sizeof(exp));
-		if (p.n)
-			add_error(ld, line, col,
-				  "unknown key '%s' in '%s' (valid keys: %s)",
-				  key, where, exp);
-		else
-			add_error(ld, line, col,
-				  "unknown top-level key '%s' (valid keys: %s)",
-				  key, exp);
-		break;
-	}
-	case K_MISSING:
-		if (p.n)
-			add_error(ld, line, col,
-				  "missing required key '%s' in '%s'",
-				  after_colon(m), where);
-		else
-			add_error(ld, line, col,
-				  "missing required top-level key '%s'",
-				  after_colon(m));
-		break;
-	case K_DUP: {
-		const char *key = after_colon(m);
-		yaml_node_pair_t *pr = find_pair(ld, n, key, 1);
-		if (pr)
-			mark_of(node(ld, pr->key), &line, &col);
-		add_error(ld, line, col, "duplicate key '%s'", key);
-		break;
-	}
-	case K_TOO_FEW:
-		add_error(ld, line, col, "'%s' needs at least %u entr%s", tail,
-			  sv ? sv->sequence.min : 1,
-			  sv && sv->sequence.min == 1 ? "y" : "ies");
-		break;
-	case K_TOO_MANY:
-		add_error(ld, line, col, "'%s' has too many entries", where);
-		break;
-	case K_COMPLEX_KEY: {
-		const char *what = "a list or a mapping";
-		if (n && n->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
-			     pr < n->data.mapping.pairs.top; pr++) {
-				yaml_node_t *k = node(ld, pr->key);
-				if (k && k->type != YAML_SCALAR_NODE) {
-					mark_of(k, &line, &col);
-					what = node_kind(k);
-					break;
-				}
-			}
-		}
-		add_error(ld, line, col, "a key must be a plain name, not %s",
-			  what);
-		break;
-	}
-	case K_LENGTH:
-		add_error(ld, line, col, "the value of '%s' has a bad length",
-			  tail);
-		break;
-	case K_OTHER: {
-		char lower[MSG_LEN];
-		snprintf(lower, sizeof(lower), "%s", m);
-		lower[0] = (char)tolower((unsigned char)lower[0]);
-		add_error(ld, line, col, "%s", lower);
-		break;
-	}
-	}
-}
-
-/* libcyaml takes anything but false/no/off/0 as true and stops at the
- * first digit that does not parse: hold booleans to true/false and
- * numbers to digits. Walks the document along the schema. */
-static void strict_scalars(struct loader *ld, yaml_node_t *n,
-			   const cyaml_schema_value_t *v, struct path *p)
-{
-	if (!n || !v)
-		return;
-	if (v->type == CYAML_MAPPING && n->type == YAML_MAPPING_NODE) {
-		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
-		     pr < n->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = node(ld, pr->key);
-			if (!k || k->type != YAML_SCALAR_NODE)
-				continue;
-			const cyaml_schema_field_t *f = v->mapping.fields;
-			while (f->key &&
-			       !scalar_is(k, f->key))
-				f++;
-			if (!f->key)
-				continue;
-			unsigned saved = p->n;
-			path_key(p, f->key);
-			strict_scalars(ld, node(ld, pr->value), &f->value, p);
-			p->n = saved;
-		}
-	} else if (v->type == CYAML_SEQUENCE &&
-		   n->type == YAML_SEQUENCE_NODE) {
-		unsigned i = 0;
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++, i++) {
-			unsigned saved = p->n;
-			path_index(p, i);
-			strict_scalars(ld, node(ld, *it), v->sequence.entry, p);
-			p->n = saved;
-		}
-	} else if (n->type == YAML_SCALAR_NODE &&
-		   (v->type == CYAML_BOOL || v->type == CYAML_UINT)) {
-		char text[LIST_LEN], tail[LIST_LEN], exp[LIST_LEN];
-		unsigned line, col;
-		bool ok;
-		scalar_text(n, text, sizeof(text));
-		if (v->type == CYAML_BOOL) {
-			ok = strcasecmp(text, "true") == 0 ||
-			     strcasecmp(text, "false") == 0;
-		} else {
-			ok = text[0] != '\0';
-			for (const char *q = text; *q; q++)
-				if (!isdigit((unsigned char)*q))
-					ok = false;
-		}
-		if (ok)
-			return;
-		path_tail(p, tail, sizeof(tail));
-		expected_text(v, exp, sizeof(exp));
-		mark_of(n, &line, &col);
-		add_error(ld, line, col,
-			  "invalid value '%s' for '%s' (expected %s)", text,
-			  tail, exp);
-	}
+	snprintf(lower, sizeof(lower), "%s", m);
+	lower[0] = (char)tolower((unsigned char)lower[0]);
+	yn *n = walk(ld, &p, p.n, NULL);
+	if (*where)
+		add_error_n(ld, n, "%s: %s", where, lower);
+	else
+		add_error_n(ld, n, "%s", lower);
 }
 
 /* ---- validation, mapped back to the file ------------------------------ */
@@ -1067,13 +1637,18 @@ static void on_problem(void *user, const char *path, const char *msg)
 			q.c[q.n++] = p.c[i];
 		p = q;
 	}
-	unsigned line, col;
-	mark_of(walk(ld, &p, p.n, NULL), &line, &col);
+	for (unsigned i = 0; i < ld->nquiet; i++)
+		if (path_prefix(&ld->quiet[i], &p))
+			return;
+	char where[LIST_LEN];
+	path_format(&p, p.n, where, sizeof(where));
+	yn *n = walk(ld, &p, p.n, NULL);
+	const char *sep = *where ? ": " : "";
 	if (ld->variant_applied)
-		add_error(ld, line, col, "%s (with variant '%s')", msg,
-			  ld->variant_name);
+		add_error_n(ld, n, "%s%s%s (with variant '%s')", where, sep,
+			    msg, ld->variant_name);
 	else
-		add_error(ld, line, col, "%s", msg);
+		add_error_n(ld, n, "%s%s%s", where, sep, msg);
 }
 
 /* ---- variants --------------------------------------------------------- */
@@ -1116,18 +1691,6 @@ static int append_expectations(sc_scenario *s, const sc_variant_def *v)
 	return 0;
 }
 
-static void variants_position(struct loader *ld, unsigned *line,
-			      unsigned *col)
-{
-	yaml_node_pair_t *pr = find_pair(ld, root_node(ld), "variants", 0);
-	if (pr) {
-		mark_of(node(ld, pr->key), line, col);
-	} else {
-		*line = 1;
-		*col = 1;
-	}
-}
-
 static void apply_variant(struct loader *ld, sc_scenario *s,
 			  const char *variant)
 {
@@ -1137,29 +1700,37 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 		strcmp(s->variants[vi].name, variant) != 0))
 		vi++;
 	if (vi == s->variants_count) {
-		unsigned line, col;
 		char names[LIST_LEN];
-		size_t used = 0;
+		const char *cands[64];
+		size_t used = 0, nc = 0;
 		names[0] = '\0';
-		for (unsigned i = 0;
-		     i < s->variants_count && used < sizeof(names); i++) {
+		for (unsigned i = 0; i < s->variants_count; i++) {
+			if (nc < 64)
+				cands[nc++] = s->variants[i].name;
+			if (used >= sizeof(names))
+				continue;
 			int w = snprintf(names + used, sizeof(names) - used,
 					 "%s%s", i ? ", " : "",
 					 s->variants[i].name ?
 						 s->variants[i].name : "");
-			if (w < 0)
-				break;
-			used += (size_t)w;
+			if (w > 0)
+				used += (size_t)w;
 		}
-		variants_position(ld, &line, &col);
-		if (s->variants_count)
-			add_error(ld, line, col,
-				  "unknown variant '%s' (variants: %s)",
-				  variant, names);
+		const char *near = sc_suggest_nearest(variant, cands, nc);
+		yn *at = map_get(ld->root, "variants");
+		long k = map_find(ld->root, "variants", 0);
+		if (k >= 0)
+			at = map_key(ld->root, (size_t)k);
+		if (!s->variants_count)
+			add_error_n(ld, at, "unknown variant '%s' (the "
+				    "scenario has no variants)", variant);
+		else if (near)
+			add_error_n(ld, at, "unknown variant '%s' (did you "
+				    "mean '%s'? variants: %s)", variant, near,
+				    names);
 		else
-			add_error(ld, line, col,
-				  "unknown variant '%s' (the scenario has no "
-				  "variants)", variant);
+			add_error_n(ld, at, "unknown variant '%s' (variants: "
+				    "%s)", variant, names);
 		return;
 	}
 
@@ -1173,14 +1744,12 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 		}
 		if (rc != 0) {
 			struct path p = {.n = 0};
-			unsigned line, col;
 			path_key(&p, "variants");
 			path_index(&p, vi);
 			path_key(&p, "set");
 			path_index(&p, k);
-			mark_of(walk(ld, &p, p.n, NULL), &line, &col);
-			add_error(ld, line, col, "variant '%s': %s", variant,
-				  err);
+			add_error_n(ld, walk(ld, &p, p.n, NULL),
+				    "variant '%s': %s", variant, err);
 		}
 	}
 	if (ld->problems)
@@ -1199,89 +1768,72 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 
 /* ---- entry points ----------------------------------------------------- */
 
-/* Line and column (1-based) of a byte offset, for reader errors. */
-static void offset_mark(const char *data, size_t len, size_t off,
-			unsigned *line, unsigned *col)
+/* The errors from first on, in the order of the files they name (the
+ * main file, then the others as first named), then of their lines and
+ * columns: each file read top to bottom. */
+static size_t file_rank(const sc_load_errors *errs, size_t first,
+			const char *main, const char *file)
 {
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && i < len; i++) {
-		if (data[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
+	if (strcmp(file, main) == 0)
+		return 0;
+	size_t r = first;
+	while (strcmp(errs->items[r].file, file) != 0)
+		r++;
+	return r + 1;
+}
+
+static void sort_errors(sc_load_errors *errs, size_t first, const char *main)
+{
+	if (!errs)
+		return;
+	for (size_t i = first + 1; i < errs->count; i++) {
+		sc_load_error e = errs->items[i];
+		size_t fe = file_rank(errs, first, main, e.file);
+		size_t j = i;
+		while (j > first) {
+			const sc_load_error *p = &errs->items[j - 1];
+			size_t fp = file_rank(errs, first, main, p->file);
+			bool after = fp > fe ||
+				     (fp == fe && (p->line > e.line ||
+						   (p->line == e.line &&
+						    p->col > e.col)));
+			if (!after)
+				break;
+			errs->items[j] = errs->items[j - 1];
+			j--;
 		}
+		errs->items[j] = e;
 	}
 }
 
-static void report_syntax_error(struct loader *ld, const yaml_parser_t *yp)
+static void keys_walk(const cyaml_schema_value_t *v, char *buf, size_t len,
+		      size_t used, sc_load_key_fn fn, void *user)
 {
-	unsigned line, col;
-	const char *problem = yp->problem ? yp->problem : "malformed YAML";
-
-	if (yp->error == YAML_READER_ERROR) {
-		offset_mark(ld->data, ld->len, yp->problem_offset, &line, &col);
-		add_error(ld, line, col, "invalid input: %s", problem);
+	if (v->type == CYAML_SEQUENCE || v->type == CYAML_SEQUENCE_FIXED) {
+		if (used + 3 > len)
+			return;
+		memcpy(buf + used, "[]", 3);
+		keys_walk(v->sequence.entry, buf, len, used + 2, fn, user);
 		return;
 	}
-	if (yp->error == YAML_MEMORY_ERROR) {
-		ld->oom = 1;
+	if (v->type != CYAML_MAPPING)
 		return;
+	for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 used ? "." : "", f->key);
+		if (w < 0 || (size_t)w >= len - used)
+			continue;
+		fn(user, buf);
+		keys_walk(&f->value, buf, len, used + (size_t)w, fn, user);
+		buf[used] = '\0';
 	}
-	line = (unsigned)yp->problem_mark.line + 1;
-	col = (unsigned)yp->problem_mark.column + 1;
-	if (yp->context)
-		add_error(ld, line, col,
-			  "syntax error: %s %s (started at line %u, column "
-			  "%u)", problem, yp->context,
-			  (unsigned)yp->context_mark.line + 1,
-			  (unsigned)yp->context_mark.column + 1);
-	else
-		add_error(ld, line, col, "syntax error: %s", problem);
 }
 
-/* The libyaml document of the data: syntax errors, and the positions of
- * every later error. Returns false after reporting an error. */
-static bool parse_document(struct loader *ld)
+void sc_load_schema_keys(sc_load_key_fn fn, void *user)
 {
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp)) {
-		ld->oom = 1;
-		return false;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)ld->data,
-				     ld->len);
-	if (!yaml_parser_load(&yp, &ld->doc)) {
-		report_syntax_error(ld, &yp);
-		yaml_parser_delete(&yp);
-		return false;
-	}
-	ld->have_doc = true;
-	if (!yaml_document_get_root_node(&ld->doc)) {
-		add_error(ld, 1, 1,
-			  "the file is empty (expected a mapping with "
-			  "scenario, domain, hosts and processes)");
-		yaml_parser_delete(&yp);
-		return false;
-	}
-	/* One document only: a second one would be silently ignored. */
-	yaml_document_t next;
-	if (!yaml_parser_load(&yp, &next)) {
-		report_syntax_error(ld, &yp);
-		yaml_parser_delete(&yp);
-		return false;
-	}
-	yaml_node_t *r = yaml_document_get_root_node(&next);
-	if (r) {
-		add_error(ld, (unsigned)next.start_mark.line + 1,
-			  (unsigned)next.start_mark.column + 1,
-			  "a second YAML document: a scenario file holds "
-			  "exactly one");
-	}
-	yaml_document_delete(&next);
-	yaml_parser_delete(&yp);
-	return r == NULL;
+	char buf[256] = "";
+	if (fn)
+		keys_walk(&scenario_schema, buf, sizeof(buf), 0, fn, user);
 }
 
 void sc_load_free(sc_scenario *s)
@@ -1296,29 +1848,58 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 {
 	struct loader ld;
 	sc_scenario *s = NULL;
+	struct buf text = {0};
+	char (*chain)[PATH_MAX] = NULL;
 
 	if (out)
 		*out = NULL;
 	memset(&ld, 0, sizeof(ld));
 	ld.file = name ? name : "<buffer>";
-	ld.data = data ? data : "";
-	ld.len = data ? len : 0;
 	ld.errs = errs;
+	size_t first = errs ? errs->count : 0;
+	if (!data)
+		len = 0;
 
 	if (!out) {
 		add_error(&ld, 0, 0, "no place for the scenario (out is NULL)");
 		return SC_ERR_INVAL;
 	}
-	if (ld.len > SC_LOAD_MAX_BYTES) {
+	if (len > SC_LOAD_MAX_BYTES) {
 		add_error(&ld, 0, 0,
 			  "the scenario is %zu bytes, more than the %u bytes "
-			  "(1 MiB) a scenario may have", ld.len,
+			  "(1 MiB) a scenario may have", len,
 			  SC_LOAD_MAX_BYTES);
 		return SC_ERR_INVAL;
 	}
-	if (!parse_document(&ld))
+	ld.root = parse_tree(&ld, ld.file, data ? data : "", len);
+	if (!ld.root)
 		goto fail;
 
+	/* 1. The scenario it extends, merged under it. */
+	chain = calloc(MAX_EXTENDS + 1, sizeof(*chain));
+	if (!chain) {
+		ld.oom = 1;
+		goto fail;
+	}
+	if (!realpath(ld.file, chain[0]))
+		snprintf(chain[0], PATH_MAX, "%s", ld.file);
+	ld.root = with_base(&ld, ld.root, ld.file, chain, 0);
+	if (!ld.root || ld.problems || ld.oom)
+		goto fail;
+
+	/* 2. Every schema error, the tree repaired as it goes. */
+	struct path p = {.n = 0};
+	if (!check_value(&ld, ld.root, &scenario_schema, &p))
+		goto fail;
+	if (ld.oom)
+		goto fail;
+
+	/* 3. libcyaml reads the (repaired) tree. */
+	emit(&text, ld.root);
+	if (text.oom) {
+		ld.oom = 1;
+		goto fail;
+	}
 	struct capture cap;
 	memset(&cap, 0, sizeof(cap));
 	cyaml_config_t cfg = {
@@ -1329,29 +1910,23 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		.log_level = CYAML_LOG_ERROR,
 		.flags = CYAML_CFG_DEFAULT,
 	};
-	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)ld.data, ld.len,
+	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)text.p, text.len,
 					   &cfg, &scenario_schema,
 					   (cyaml_data_t **)&s, NULL);
 	if (cerr == CYAML_ERR_OOM) {
 		ld.oom = 1;
 		goto fail;
 	}
-	if (cerr != CYAML_OK) {
+	if (cerr != CYAML_OK || !s) {
 		s = NULL; /* libcyaml freed what it had loaded */
-		report_schema_error(&ld, &cap, cerr);
-		goto fail;
-	}
-	if (!s) {
-		add_error(&ld, 1, 1, "the file holds no scenario");
+		if (!ld.problems)
+			report_schema_error(&ld, &cap, cerr);
 		goto fail;
 	}
 
-	struct path p = {.n = 0};
-	strict_scalars(&ld, root_node(&ld), &scenario_schema, &p);
-	if (ld.problems || ld.oom)
-		goto fail;
-
-	sc_scenario_validate(s, on_problem, &ld);
+	/* 4. References, also when the schema had errors: all in one pass. */
+	if (!ld.skip_refs)
+		sc_scenario_validate(s, on_problem, &ld);
 	if (ld.problems || ld.oom)
 		goto fail;
 
@@ -1361,19 +1936,29 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 			goto fail;
 	}
 
-	yaml_document_delete(&ld.doc);
+	free(text.p);
+	free(chain);
+	loader_free(&ld);
 	*out = s;
 	return 0;
 
 fail:
 	sc_load_free(s);
-	if (ld.have_doc)
-		yaml_document_delete(&ld.doc);
+	free(text.p);
+	free(chain);
+	loader_free(&ld);
+	if (ld.oom == 2) {
+		errs_push(errs, ld.file, 1, 1, "the document is too large");
+		return SC_ERR_INVAL;
+	}
 	if (ld.oom) {
 		/* Best effort: the error list may itself be out of memory. */
 		errs_push(errs, ld.file, 0, 0, "out of memory");
 		return SC_ERR_NOMEM;
 	}
+	if (!ld.problems)
+		errs_push(errs, ld.file, 1, 1, "the scenario did not load");
+	sort_errors(errs, first, ld.file);
 	return SC_ERR_INVAL;
 }
 
@@ -1391,57 +1976,25 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 		add_error(&ld, 0, 0, "no file name");
 		return SC_ERR_INVAL;
 	}
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		add_error(&ld, 0, 0, "cannot open: %s", strerror(errno));
-		return SC_ERR_INVAL;
-	}
-	/* Read at most one byte past the limit: enough to know it is over. */
-	size_t cap = 64 * 1024, len = 0;
-	char *buf = malloc(cap);
-	int rc = SC_ERR_INVAL;
-	if (!buf) {
-		add_error(&ld, 0, 0, "out of memory");
-		fclose(f);
-		return SC_ERR_NOMEM;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > SC_LOAD_MAX_BYTES)
-				break;
-			size_t ncap = cap * 2;
-			if (ncap > SC_LOAD_MAX_BYTES + 1)
-				ncap = SC_LOAD_MAX_BYTES + 1;
-			char *n = realloc(buf, ncap);
-			if (!n) {
-				add_error(&ld, 0, 0, "out of memory");
-				rc = SC_ERR_NOMEM;
-				goto out;
-			}
-			buf = n;
-			cap = ncap;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				add_error(&ld, 0, 0, "read error: %s",
-					  strerror(errno));
-				goto out;
-			}
-			break;
-		}
-	}
-	if (len > SC_LOAD_MAX_BYTES) {
+	char *buf;
+	size_t len;
+	int e = read_all(path, &buf, &len);
+	if (e == EFBIG) {
 		add_error(&ld, 0, 0,
 			  "the file is larger than 1 MiB (%u bytes): a "
 			  "scenario file must be at most that",
 			  SC_LOAD_MAX_BYTES);
-		goto out;
+		return SC_ERR_INVAL;
 	}
-	rc = sc_load_buffer(path, buf, len, variant, out, errs);
-out:
+	if (e == ENOMEM) {
+		add_error(&ld, 0, 0, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	if (e) {
+		add_error(&ld, 0, 0, "cannot open: %s", strerror(e));
+		return SC_ERR_INVAL;
+	}
+	int rc = sc_load_buffer(path, buf, len, variant, out, errs);
 	free(buf);
-	fclose(f);
 	return rc;
 }

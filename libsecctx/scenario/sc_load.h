@@ -20,12 +20,15 @@ typedef struct sc_load_errors {
 	size_t cap;
 } sc_load_errors;
 
-/* Load path. With variant non-NULL, the variant's "set" entries are
- * applied and its expectations appended after the scenario's own. Errors
- * (YAML syntax, unknown key, wrong type, invalid value, undeclared
- * reference, unknown variant, bad "set" entry) are appended to errs with
- * their position. Returns 0 and a scenario in *out, or SC_ERR_INVAL (with at
- * least one error in errs) and *out NULL. */
+/* Load path. A top-level 'extends: FILE' (relative to path's directory)
+ * loads FILE first and puts this file on top of it (docs/scenario-
+ * format.md, "extends"). With variant non-NULL, the variant's "set"
+ * entries are applied and its expectations appended after the scenario's
+ * own. Errors (YAML syntax, unknown key, wrong type, invalid value,
+ * undeclared reference, unknown variant, bad "set" entry, a missing or
+ * cyclic 'extends') are appended to errs with their position, all of them.
+ * Returns 0 and a scenario in *out, or SC_ERR_INVAL (with at least one
+ * error in errs) and *out NULL. */
 int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 		 sc_load_errors *errs);
 /* The same from a buffer; name is used as the file name in errors. */
@@ -34,6 +37,12 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		   sc_load_errors *errs);
 
 void sc_load_free(sc_scenario *s);
+
+/* Calls fn with the path of every key the format knows, in schema order:
+ * "scenario", "domain.accounts[].name", "processes[].steps[].blanket.sqos".
+ * For documentation checks. */
+typedef void (*sc_load_key_fn)(void *user, const char *path);
+void sc_load_schema_keys(sc_load_key_fn fn, void *user);
 
 /* "file:line:col: message" (or "file: message" without a position). */
 void sc_load_error_format(const sc_load_error *e, char *buf, size_t len);

@@ -88,6 +88,42 @@ Test(cli, unknown_key_is_file_line_col_exit_2)
 	expect_bad_input("unknown-key.yaml", "13:", "colour");
 }
 
+/* Every error of the file in one run, in file order, each with its
+ * position and a did-you-mean; nothing started. */
+Test(cli, every_typo_of_a_file_is_reported_at_once)
+{
+	expect_bad_input("typos.yaml", "7:7:", "did you mean 'sensitive'?");
+	char file[512];
+	data_path(file, sizeof(file), "typos.yaml");
+	char *argv[] = {launch_path, "run", file, NULL};
+	cmd_result r = cmd_run(argv);
+	static const char *const want[] = {
+		"7:7: unknown key 'sensitve'", "15:5: unknown key 'acount'",
+		"16:22: invalid value 'impersonat'",
+		"16:44: invalid value 'dynamik'", "18:13: invalid value 'cal'",
+		"21:11: processes[1].host: unknown host 'srv9' (did you mean "
+		"'srv1'?",
+		"28:17: objects[0].dacl[0].allow: unknown principal 'alise' "
+		"(did you mean 'alice'?",
+		"30:17: unknown key 'levl' in 'expect[0]'",
+	};
+	const char *at = r.err;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char line[700];
+		snprintf(line, sizeof(line), "%s:%s", file, want[i]);
+		const char *hit = strstr(at, line);
+		cr_expect(hit != NULL, "no '%s' (in order) in:\n%s", line,
+			  r.err);
+		if (hit)
+			at = hit + 1;
+	}
+	size_t lines = 0;
+	for (const char *c = r.err; *c; c++)
+		lines += *c == '\n';
+	cr_expect_eq(lines, 8, "one line per error:\n%s", r.err);
+	cmd_free(&r);
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",
@@ -310,7 +346,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n1 passed, 5 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n1 passed, 6 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }

@@ -238,3 +238,37 @@ Test(matrix, bad_key_or_value_is_exit_2_with_nothing_started)
 	expect_exit_2("ws1.SeImpersonatePrivilege=nobody", "table",
 		      "unknown principal 'nobody'");
 }
+
+/* docs/levels-table.md keeps the output of the command printed above its
+ * first table: the same command today must print the same table. */
+Test(matrix, levels_table_in_docs_is_current, .timeout = 300)
+{
+	char doc[512], file[512];
+	const char *src = env_or("CLOAKROOM_SOURCE", ".");
+	snprintf(doc, sizeof(doc), "%s/docs/levels-table.md", src);
+	snprintf(file, sizeof(file), "%s/scenarios/impersonation-levels.yaml",
+		 src);
+	FILE *f = fopen(doc, "r");
+	cr_assert(f, "cannot open %s", doc);
+	static char text[1 << 16];
+	size_t len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[len] = '\0';
+	const char *cmd = "    ./cloakroom matrix scenarios/impersonation-levels"
+			  ".yaml --vary level=all --vary B.host=ws1,app1 "
+			  "--vary B.cloaking=all --format markdown\n\n";
+	char *start = strstr(text, cmd);
+	cr_assert(start, "the command is not in %s", doc);
+	start += strlen(cmd);
+	char *end = strstr(start, "\n\n");
+	cr_assert(end);
+	end[1] = '\0';
+
+	char *argv[] = {launch_path, "matrix", file, "--vary", "level=all",
+			"--vary", "B.host=ws1,app1", "--vary",
+			"B.cloaking=all", "--format", "markdown", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, start, "docs/levels-table.md is stale");
+	cmd_free(&r);
+}

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <yaml.h>
 
 #include "sc_load.h"
 #include "sc_scenario.h"
@@ -577,9 +580,7 @@ Test(scenario, unknown_key_in_a_process)
 Test(scenario, unknown_top_level_key)
 {
 	fails_once(BASE "objets: []\n", 22, 1,
-		   "unknown top-level key 'objets' (valid keys: scenario, "
-		   "description, domain, hosts, processes, objects, settings, "
-		   "expect, variants)");
+		   "unknown top-level key 'objets' (did you mean 'objects'?)");
 }
 
 Test(scenario, keys_are_case_sensitive)
@@ -605,7 +606,8 @@ Test(scenario, misspelled_enum_value)
 		   "    blanket:\n"            /* 22 */
 		   "      level: impersonat\n", /* 23 */
 		   23, 14,
-		   "invalid value 'impersonat' for 'level' (expected one of: "
+		   "invalid value 'impersonat' for 'processes[1].blanket.level' "
+		   "(did you mean 'impersonate'? expected one of: "
 		   "default, anonymous, identify, impersonate, delegate)");
 }
 
@@ -613,9 +615,11 @@ Test(scenario, misspelled_step_kind)
 {
 	fails_once(BASE
 		   "    steps:\n"          /* 22 */
-		   "      - do: cal\n",    /* 23 */
+		   "      - do: cal\n"     /* 23 */
+		   "        to: A\n",      /* 24 */
 		   23, 13,
-		   "invalid value 'cal' for 'do' (expected one of: impersonate, "
+		   "invalid value 'cal' for 'processes[1].steps[0].do' (did you "
+		   "mean 'call'? expected one of: impersonate, "
 		   "revert, call, open, access_check, set_blanket, sleep, "
 		   "query_level, impersonate_self, duplicate, start_process, "
 		   "logon_user, audit, open_thread_token, protocol_transition, "
@@ -626,14 +630,16 @@ Test(scenario, misspelled_step_kind)
 Test(scenario, misspelled_started_by)
 {
 	fails_once(BASE "    started_by: scm\n", 22, 17,
-		   "invalid value 'scm' for 'started_by' (expected one of: "
+		   "invalid value 'scm' for 'processes[1].started_by' (expected "
+		   "one of: "
 		   "interactive, service, com, batch)");
 }
 
 Test(scenario, boolean_must_be_true_or_false)
 {
 	fails_once(HEAD DOMAIN "      sensitive: yes\n" HOSTS PROCS, 8, 18,
-		   "invalid value 'yes' for 'sensitive' (expected true or "
+		   "invalid value 'yes' for 'domain.accounts[1].sensitive' "
+		   "(expected true or "
 		   "false)");
 }
 
@@ -645,9 +651,9 @@ Test(scenario, every_bad_boolean_is_reported)
 				     HOSTS                            /* 10-12 */
 				     "    workgroup: maybe\n"         /* 13 */
 				     PROCS, NULL, 3);
-	assert_error(&l, 0, 8, 18, "'1' for 'sensitive'");
-	assert_error(&l, 1, 9, 31, "'on' for 'trusted_for_delegation'");
-	assert_error(&l, 2, 13, 16, "'maybe' for 'workgroup'");
+	assert_error(&l, 0, 8, 18, "'1' for 'domain.accounts[1].sensitive'");
+	assert_error(&l, 1, 9, 31, "'on' for 'domain.accounts[1].trusted_for_delegation'");
+	assert_error(&l, 2, 13, 16, "'maybe' for 'hosts[1].workgroup'");
 	sc_load_errors_free(&l.errs);
 }
 
@@ -662,7 +668,8 @@ Test(scenario, ms_must_be_a_whole_number)
 			 bad[i]);
 		char frag[128];
 		snprintf(frag, sizeof(frag),
-			 "invalid value '%s' for 'ms' (expected a whole number "
+			 "invalid value '%s' for 'processes[1].steps[0].ms' "
+			 "(expected a whole number "
 			 "from 0 to 4294967295)", bad[i]);
 		fails_once(yaml, 24, 13, frag);
 	}
@@ -695,27 +702,30 @@ Test(scenario, wrong_type_list_expected)
 		   "      - do: open\n"        /* 23 */
 		   "        access: read\n",   /* 24 */
 		   24, 17,
-		   "wrong type for 'access': expected a list, found the scalar "
+		   "wrong type for 'processes[1].steps[0].access': expected a "
+		   "list, found the scalar "
 		   "'read'");
 }
 
 Test(scenario, wrong_type_in_a_list)
 {
 	fails_once(HEAD DOMAIN "      groups: [a, {b: c}]\n" HOSTS PROCS, 8, 19,
-		   "wrong type for 'groups[1]': expected a string, found a "
+		   "wrong type for 'domain.accounts[1].groups[1]': expected a "
+		   "string, found a "
 		   "mapping");
 }
 
 Test(scenario, wrong_type_mapping_expected)
 {
 	fails_once(BASE "    blanket:\n", 22, 13,
-		   "wrong type for 'blanket': expected a mapping, found an "
+		   "wrong type for 'processes[1].blanket': expected a mapping, "
+		   "found an "
 		   "empty value");
 }
 
 Test(scenario, keys_must_be_plain_names)
 {
-	fails_once(HEAD "? [a, b]\n: c\n", 2, 3,
+	fails_once(BASE "? [a, b]\n: c\n", 22, 3,
 		   "a key must be a plain name, not a list");
 	fails_once(BASE "    {a: 1}: 2\n", 22, 5,
 		   "a key must be a plain name, not a mapping");
@@ -1561,8 +1571,8 @@ Test(variant, unknown_variant)
 	/* The "variants:" key of full_yaml is on line 105. */
 	struct loaded l = load_fails(full_yaml, "cloaking-of", 1);
 	assert_error(&l, 0, 105, 1,
-		     "unknown variant 'cloaking-of' (variants: cloaking-off, "
-		     "empty)");
+		     "unknown variant 'cloaking-of' (did you mean "
+		     "'cloaking-off'? variants: cloaking-off, empty)");
 	sc_load_errors_free(&l.errs);
 
 	l = load_fails(BASE, "anything", 1);
@@ -1779,13 +1789,13 @@ Test(set, errors)
 	sc_load_free(s);
 }
 
-/* ---- the documented example ------------------------------------------- */
+/* ---- the documented examples ------------------------------------------ */
 
-Test(docs, complete_example_loads)
+static char *read_doc(void)
 {
 	const char *root = getenv("CLOAKROOM_SOURCE");
 	if (!root)
-		cr_skip_test("CLOAKROOM_SOURCE is not set");
+		return NULL;
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/docs/scenario-format.md", root);
 	FILE *f = fopen(path, "rb");
@@ -1794,30 +1804,464 @@ Test(docs, complete_example_loads)
 	size_t n = fread(md, 1, sizeof(md) - 1, f);
 	fclose(f);
 	md[n] = '\0';
+	return md;
+}
 
-	/* The first ```yaml block that starts with "scenario:". */
-	const char *start = strstr(md, "```yaml\nscenario:");
-	cr_assert_not_null(start, "no complete example in %s", path);
-	start += strlen("```yaml\n");
-	const char *end = strstr(start, "\n```");
-	cr_assert_not_null(end);
-	size_t len = (size_t)(end - start) + 1;
-
-	sc_scenario *s = NULL;
-	sc_load_errors errs = {0};
-	int rc = sc_load_buffer("example.yaml", start, len, NULL, &s, &errs);
-	dump(&errs);
-	cr_assert_eq(rc, 0, "the documented example must load");
-	for (unsigned v = 0; v < s->variants_count; v++) {
-		sc_scenario *sv = NULL;
-		rc = sc_load_buffer("example.yaml", start, len,
-				    s->variants[v].name, &sv, &errs);
-		dump(&errs);
-		cr_expect_eq(rc, 0, "variant %s", s->variants[v].name);
-		sc_load_free(sv);
+/* The next ```yaml block of md from *at that starts with a top-level key
+ * of a scenario (scenario: or extends:); its text in [*start, *end). */
+static bool next_example(const char **at, const char **start,
+			 const char **end)
+{
+	for (const char *p = strstr(*at, "```yaml\n"); p;
+	     p = strstr(p + 1, "```yaml\n")) {
+		const char *b = p + strlen("```yaml\n");
+		const char *e = strstr(b, "\n```");
+		if (!e)
+			return false;
+		*at = e + 4;
+		if (strncmp(b, "scenario:", 9) == 0 ||
+		    strncmp(b, "extends:", 8) == 0) {
+			*start = b;
+			*end = e + 1;
+			return true;
+		}
+		p = e;
 	}
+	return false;
+}
+
+Test(docs, every_complete_example_loads)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *at = md, *start, *end;
+	unsigned loaded = 0;
+	while (next_example(&at, &start, &end)) {
+		if (strncmp(start, "extends:", 8) == 0)
+			continue; /* needs its base file */
+		size_t len = (size_t)(end - start);
+		sc_scenario *s = NULL;
+		sc_load_errors errs = {0};
+		int rc = sc_load_buffer("example.yaml", start, len, NULL, &s,
+					&errs);
+		dump(&errs);
+		cr_assert_eq(rc, 0, "the documented example must load:\n%.*s",
+			     (int)len, start);
+		for (unsigned v = 0; v < s->variants_count; v++) {
+			sc_scenario *sv = NULL;
+			rc = sc_load_buffer("example.yaml", start, len,
+					    s->variants[v].name, &sv, &errs);
+			dump(&errs);
+			cr_expect_eq(rc, 0, "variant %s", s->variants[v].name);
+			sc_load_free(sv);
+		}
+		sc_load_free(s);
+		sc_load_errors_free(&errs);
+		loaded++;
+	}
+	cr_expect_geq(loaded, 2, "the complete examples");
+}
+
+struct keyset {
+	char keys[256][96];
+	size_t n;
+};
+
+static void keyset_add(struct keyset *k, const char *path)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->keys[i], path) == 0)
+			return;
+	if (k->n < 256)
+		snprintf(k->keys[k->n++], sizeof(k->keys[0]), "%s", path);
+}
+
+static void collect_keys(yaml_document_t *d, yaml_node_t *n, char *path,
+			 size_t used, struct keyset *k)
+{
+	if (!n || used + 3 >= 96)
+		return;
+	if (n->type == YAML_SEQUENCE_NODE) {
+		memcpy(path + used, "[]", 3);
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			collect_keys(d, yaml_document_get_node(d, *it), path,
+				     used + 2, k);
+		path[used] = '\0';
+	} else if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *key = yaml_document_get_node(d, pr->key);
+			if (!key || key->type != YAML_SCALAR_NODE)
+				continue;
+			int w = snprintf(path + used, 96 - used, "%s%s",
+					 used ? "." : "",
+					 (const char *)key->data.scalar.value);
+			if (w < 0 || (size_t)w >= 96 - used)
+				continue;
+			keyset_add(k, path);
+			collect_keys(d, yaml_document_get_node(d, pr->value),
+				     path, used + (size_t)w, k);
+			path[used] = '\0';
+		}
+	}
+}
+
+struct missing {
+	const struct keyset *have;
+	char list[4096];
+};
+
+static void key_documented(void *user, const char *path)
+{
+	struct missing *m = user;
+	for (size_t i = 0; i < m->have->n; i++)
+		if (strcmp(m->have->keys[i], path) == 0)
+			return;
+	size_t used = strlen(m->list);
+	snprintf(m->list + used, sizeof(m->list) - used, " %s", path);
+}
+
+/* The promise: an example for every key of the format. */
+Test(docs, every_key_has_an_example)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	static struct keyset have;
+	have.n = 0;
+	const char *at = md, *start, *end;
+	while (next_example(&at, &start, &end)) {
+		yaml_parser_t yp;
+		yaml_document_t doc;
+		cr_assert(yaml_parser_initialize(&yp));
+		yaml_parser_set_input_string(&yp, (const unsigned char *)start,
+					     (size_t)(end - start));
+		cr_assert(yaml_parser_load(&yp, &doc), "an example is not YAML");
+		char path[96] = "";
+		collect_keys(&doc, yaml_document_get_root_node(&doc), path, 0,
+			     &have);
+		yaml_document_delete(&doc);
+		yaml_parser_delete(&yp);
+	}
+	static struct missing m;
+	m.have = &have;
+	m.list[0] = '\0';
+	sc_load_schema_keys(key_documented, &m);
+	cr_expect_str_eq(m.list, "", "keys without an example in "
+			 "docs/scenario-format.md:%s", m.list);
+}
+
+/* ---- every error in one pass ------------------------------------------ */
+
+Test(scenario, every_error_of_a_file_in_one_pass)
+{
+	struct loaded l = load_fails(
+		"scenario: typos\n"                                  /*  1 */
+		"domain:\n"                                          /*  2 */
+		"  name: CORP\n"                                     /*  3 */
+		"  accounts:\n"                                      /*  4 */
+		"    - name: alice\n"                                /*  5 */
+		"      sensitve: false\n"                            /*  6 */
+		"    - name: svc-b\n"                                /*  7 */
+		"hosts:\n"                                           /*  8 */
+		"  - name: ws1\n"                                    /*  9 */
+		"  - name: srv1\n"                                   /* 10 */
+		"processes:\n"                                       /* 11 */
+		"  - name: A\n"                                      /* 12 */
+		"    host: ws1\n"                                    /* 13 */
+		"    acount: alice\n"                                /* 14 */
+		"    blanket: {level: impersonat, cloaking: dynamik}\n" /* 15 */
+		"    steps:\n"                                       /* 16 */
+		"      - do: cal\n"                                  /* 17 */
+		"        to: B\n"                                    /* 18 */
+		"  - name: B\n"                                      /* 19 */
+		"    host: srv9\n"                                   /* 20 */
+		"    account: svc-b\n"                               /* 21 */
+		"objects:\n"                                         /* 22 */
+		"  - name: report\n"                                 /* 23 */
+		"    host: srv1\n"                                   /* 24 */
+		"    owner: svc-b\n"                                 /* 25 */
+		"    dacl:\n"                                        /* 26 */
+		"      - {allow: alise, access: [read]}\n"           /* 27 */
+		"expect:\n"                                          /* 28 */
+		"  - {hop: A->B, levl: impersonate}\n",              /* 29 */
+		NULL, 8);
+	assert_error(&l, 0, 6, 7, "unknown key 'sensitve' in "
+		     "'domain.accounts[0]' (did you mean 'sensitive'?)");
+	assert_error(&l, 1, 14, 5, "unknown key 'acount' in 'processes[0]' "
+		     "(did you mean 'account'?)");
+	assert_error(&l, 2, 15, 22, "invalid value 'impersonat' for "
+		     "'processes[0].blanket.level' (did you mean "
+		     "'impersonate'?");
+	assert_error(&l, 3, 15, 44, "invalid value 'dynamik' for "
+		     "'processes[0].blanket.cloaking' (did you mean "
+		     "'dynamic'?");
+	assert_error(&l, 4, 17, 13, "invalid value 'cal' for "
+		     "'processes[0].steps[0].do' (did you mean 'call'?");
+	assert_error(&l, 5, 20, 11, "processes[1].host: unknown host 'srv9' "
+		     "(did you mean 'srv1'?");
+	assert_error(&l, 6, 27, 17, "objects[0].dacl[0].allow: unknown "
+		     "principal 'alise' (did you mean 'alice'?");
+	assert_error(&l, 7, 29, 17, "unknown key 'levl' in 'expect[0]' (did "
+		     "you mean 'level'?)");
+	sc_load_errors_free(&l.errs);
+}
+
+/* A value with no near spelling is replaced, and what follows from it is
+ * not reported again. */
+Test(scenario, a_bad_value_is_reported_once)
+{
+	fails_once(BASE
+		   "    steps:\n"          /* 22 */
+		   "      - do: xyzzy\n"   /* 23 */
+		   "        to: A\n",      /* 24 */
+		   23, 13, "invalid value 'xyzzy' for 'processes[1].steps[0]."
+		   "do' (expected one of:");
+}
+
+/* A misspelt required key is one error, not also a missing one. */
+Test(scenario, a_misspelt_required_key_is_reported_once)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "processes:\n"            /* 11 */
+		   "  - name: A\n"           /* 12 */
+		   "    hots: ws1\n"         /* 13 */
+		   "    account: alice\n",   /* 14 */
+		   13, 5, "unknown key 'hots' in 'processes[0]' (did you mean "
+		   "'host'?)");
+}
+
+Test(scenario, several_missing_keys_and_a_bad_entry)
+{
+	struct loaded l = load_fails(HEAD DOMAIN HOSTS
+				     "processes:\n"          /* 11 */
+				     "  - name: A\n"         /* 12 */
+				     "  - oops\n",           /* 13 */
+				     NULL, 3);
+	assert_error(&l, 0, 12, 5, "missing required key 'host' in "
+		     "'processes[0]'");
+	assert_error(&l, 1, 12, 5, "missing required key 'account' in "
+		     "'processes[0]'");
+	assert_error(&l, 2, 13, 5, "wrong type for 'processes[1]': expected "
+		     "a mapping, found the scalar 'oops'");
+	sc_load_errors_free(&l.errs);
+}
+
+/* ---- extends ---------------------------------------------------------- */
+
+struct tree {
+	char dir[64];
+};
+
+static void tree_file(const struct tree *t, const char *name,
+		      const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct tree tree_new(void)
+{
+	struct tree t;
+	snprintf(t.dir, sizeof(t.dir), "/tmp/test-extends-XXXXXX");
+	cr_assert_not_null(mkdtemp(t.dir));
+	tree_file(&t, "base.yaml",
+		  BASE "    blanket: {level: impersonate, cloaking: dynamic}\n"
+		  OBJECT);
+	return t;
+}
+
+static void tree_free(const struct tree *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static int mkdir_sub(const struct tree *t)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/sub", t->dir);
+	return mkdir(path, 0700);
+}
+
+static struct loaded load_in(const struct tree *t, const char *name)
+{
+	char path[256];
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	l.rc = sc_load_file(path, NULL, &l.s, &l.errs);
+	dump(&l.errs);
+	return l;
+}
+
+static void assert_error_in(const struct loaded *l, size_t i,
+			    const struct tree *t, const char *file,
+			    unsigned line, unsigned col, const char *fragment)
+{
+	cr_assert_lt(i, l->errs.count, "expected an error #%zu, have %zu", i,
+		     l->errs.count);
+	const sc_load_error *e = &l->errs.items[i];
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", t->dir, file);
+	cr_expect_str_eq(e->file, path);
+	cr_expect_eq(e->line, line, "'%s': line %u, expected %u", e->message,
+		     e->line, line);
+	cr_expect_eq(e->col, col, "'%s': column %u, expected %u", e->message,
+		     e->col, col);
+	cr_expect_not_null(strstr(e->message, fragment),
+			   "'%s' does not contain '%s'", e->message, fragment);
+}
+
+Test(extends, overrides_settings_and_merges_named_entries)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml",
+		  "extends: base.yaml\n"
+		  "scenario: child\n"
+		  "hosts:\n"
+		  "  - name: srv1\n"
+		  "    workgroup: true\n"
+		  "  - name: srv2\n"
+		  "processes:\n"
+		  "  - name: B\n"
+		  "    blanket: {level: delegate}\n"
+		  "    host: srv2\n"
+		  "objects:\n"
+		  "  - name: report\n"
+		  "    host: srv1\n"
+		  "    dacl:\n"
+		  "      - allow: svc-b\n"
+		  "        access: [write]\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, 0);
+	sc_scenario *s = l.s;
+	cr_expect_str_eq(s->name, "child");
+	cr_expect_str_eq(s->extends, "base.yaml");
+	cr_expect_str_eq(s->domain.name, "CORP", "kept from the base");
+	cr_assert_eq(s->hosts_count, 3, "ws1, srv1 (merged), srv2 (new)");
+	cr_expect_str_eq(s->hosts[1].name, "srv1");
+	cr_expect(s->hosts[1].workgroup);
+	cr_expect_str_eq(s->hosts[2].name, "srv2");
+	cr_assert_eq(s->processes_count, 2);
+	const sc_process_def *a = &s->processes[0], *b = &s->processes[1];
+	cr_expect_eq(a->steps_count, 1, "A kept whole");
+	cr_expect_str_eq(b->host, "srv2");
+	cr_expect_str_eq(b->account, "svc-b");
+	cr_expect_eq(b->blanket.level, SC_LEVEL_DELEGATE, "overridden");
+	cr_expect_eq(b->blanket.cloaking, SC_CLOAK_DYNAMIC,
+		     "the blanket is merged key by key");
+	cr_assert_eq(s->objects_count, 1);
+	cr_expect_str_eq(s->objects[0].owner, "svc-b");
+	cr_assert_eq(s->objects[0].dacl_count, 1, "a list is replaced");
+	cr_expect_str_eq(s->objects[0].dacl[0].allow, "svc-b");
 	sc_load_free(s);
-	sc_load_errors_free(&errs);
+	tree_free(&t);
+}
+
+Test(extends, a_chain_of_two)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "mid.yaml", "extends: base.yaml\nscenario: mid\n"
+				  "processes:\n  - name: B\n"
+				  "    blanket: {cloaking: static}\n");
+	cr_assert_eq(mkdir_sub(&t), 0);
+	tree_file(&t, "sub/top.yaml", "extends: ../mid.yaml\n"
+				      "scenario: top\n");
+	struct loaded l = load_in(&t, "sub/top.yaml");
+	cr_assert_eq(l.rc, 0);
+	cr_expect_str_eq(l.s->name, "top");
+	cr_expect_eq(l.s->processes[1].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(l.s->processes[1].blanket.level, SC_LEVEL_IMPERSONATE);
+	sc_load_free(l.s);
+	tree_free(&t);
+}
+
+Test(extends, a_missing_base_is_an_error_at_its_name)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml", "scenario: child\n"
+				    "extends: nowhere.yaml\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "child.yaml", 2, 10,
+			"extends 'nowhere.yaml': cannot open");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+Test(extends, a_cycle_is_an_error)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "a.yaml", "extends: b.yaml\nscenario: a\n");
+	tree_file(&t, "b.yaml", "scenario: b\nextends: a.yaml\n");
+	struct loaded l = load_in(&t, "a.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "b.yaml", 2, 10,
+			"extends 'a.yaml' makes a cycle:");
+	cr_expect_not_null(strstr(l.errs.items[0].message, "b.yaml ->"));
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "self.yaml", "extends: self.yaml\nscenario: s\n");
+	l = load_in(&t, "self.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	assert_error_in(&l, 0, &t, "self.yaml", 1, 10, "makes a cycle");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+/* Each error names the file its text is in. */
+Test(extends, errors_name_the_file_they_are_in)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "bad-base.yaml", BASE "    blanket: {levl: identify}\n");
+	tree_file(&t, "child.yaml",
+		  "extends: bad-base.yaml\n"             /* 1 */
+		  "scenario: child\n"                    /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: B\n"                        /* 4 */
+		  "    host: srv9\n");                   /* 5 */
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 2);
+	assert_error_in(&l, 0, &t, "child.yaml", 5, 11,
+			"processes[1].host: unknown host 'srv9'");
+	assert_error_in(&l, 1, &t, "bad-base.yaml", 22, 15,
+			"unknown key 'levl' in 'processes[1].blanket' (did "
+			"you mean 'level'?)");
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "syntax.yaml", "scenario: [\n");
+	tree_file(&t, "child2.yaml", "extends: syntax.yaml\n");
+	l = load_in(&t, "child2.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	cr_expect_not_null(strstr(l.errs.items[0].file, "syntax.yaml"));
+	cr_expect_not_null(strstr(l.errs.items[0].message, "syntax error"));
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+Test(extends, must_name_a_file)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "child.yaml", "extends: [a, b]\nscenario: c\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "child.yaml", 1, 10,
+			"'extends' names the scenario file");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
 }
 
 /* The pipe settings of a blanket (N2, T7) as variant keys. */
