@@ -267,6 +267,9 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	const Cloakroom__Identity *id = m->identity;
 	if (!id || !id->user || !id->user->sid[0])
 		FAIL("context carries no user identity");
+	if (m->depth > CODEC_MAX_DEPTH)
+		FAIL("context has come through %u hops (cap %d)", m->depth,
+		     CODEC_MAX_DEPTH);
 	if (id->n_groups > CODEC_MAX_GROUPS)
 		FAIL("context carries %zu groups (cap %d)", id->n_groups,
 		     CODEC_MAX_GROUPS);

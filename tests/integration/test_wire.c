@@ -131,3 +131,53 @@ Test(wire, context_without_identity_is_refused)
 		  res.details);
 	rpc_result_free(&res);
 }
+
+/* Caps: a context over CODEC_MAX_CONTEXT bytes, or one that has come
+ * through more than CODEC_MAX_DEPTH hops, is refused with a status that
+ * names the cap, logged, and the daemon serves on. */
+Test(wire, context_over_the_size_cap_is_refused_and_logged)
+{
+	size_t len = CODEC_MAX_CONTEXT + 1;
+	uint8_t *big = malloc(len);
+	cr_assert(big);
+	memset(big, 0x41, len);
+	rpc_result res;
+	call(big, len, &res);
+	free(big);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
+		     res.status, res.details);
+	cr_expect(strstr(res.details, "65536-byte cap") != NULL, "%s",
+		  res.details);
+	rpc_result_free(&res);
+	cr_expect(log_says("65536-byte cap"));
+	call(NULL, 0, &res);
+	cr_expect_eq(res.status, RPC_STATUS_OK);
+	rpc_result_free(&res);
+}
+
+Test(wire, context_past_the_hop_cap_is_refused_and_logged)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	cr_assert(t && sc_token_set_user(t, "S-1-5-21-1-1001",
+					 "CORP\\alice") == 0);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = t;
+	c.asked = SC_LEVEL_IMPERSONATE;
+	strcpy(c.caller, "B");
+	strcpy(c.caller_host, "ws1");
+	c.depth = CODEC_MAX_DEPTH + 1;
+	uint8_t *buf;
+	size_t len;
+	cr_assert(codec_context_encode(&c, &buf, &len) == 0);
+	rpc_result res;
+	call(buf, len, &res);
+	free(buf);
+	sc_token_free(t);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
+		     res.status, res.details);
+	cr_expect(strstr(res.details, "hops (cap 64)") != NULL, "%s",
+		  res.details);
+	rpc_result_free(&res);
+	cr_expect(log_says("hops (cap 64)"));
+}
