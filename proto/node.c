@@ -1,14 +1,18 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
- * to rpc. Decisions are the model's; this file only moves bytes and
- * reports transport facts. */
+ * to rpc; and the benchmark's bare relay (--bare: the same calls over the
+ * same transport with no context, no token, no check) and load mode.
+ * Decisions are the model's; this file only moves bytes and reports
+ * transport facts. */
 #include "node.h"
 
 #include "codec.h"
+#include "load.h"
 #include "rpc.h"
 #include "sc_load.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #define MAX_PEERS 32
+#define MAX_SETS 64
 #define MAX_INFLIGHT 256
 
 typedef struct peer {
@@ -33,10 +38,17 @@ typedef struct node {
 	const char *process;
 	const char *scenario_path;
 	const char *variant;
+	const char *sets[MAX_SETS]; /* --set KEY=VALUE, after the variant */
+	size_t sets_count;
 	const char *listen;
 	int ready_fd;
 	int result_fd;
 	int timeout_ms;
+	bool bare;           /* --bare: relay only, no security work */
+	load_plan load;      /* a client's load mode (benchmark), when set */
+	bool load_set;
+	const char *targets[MAX_PEERS]; /* bare: the processes the steps call */
+	size_t targets_count;
 	peer peers[MAX_PEERS];
 	size_t peers_count;
 	pthread_mutex_t lock; /* guards peers[].ch */
@@ -116,8 +128,10 @@ static void usage(node_kind k)
 {
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
-		"       [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
-		"       [--result-fd N] [--timeout-ms N]\n",
+		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
+		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
+		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
+		" --bench-ms MS]\n",
 		kind_name(k));
 }
 
@@ -129,6 +143,10 @@ static int parse_args(node *n, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--bare") == 0) {
+			n->bare = true;
+			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "%s: %s needs a value\n",
 				kind_name(n->kind), a);
@@ -142,6 +160,13 @@ static int parse_args(node *n, int argc, char **argv)
 			n->process = v;
 		} else if (strcmp(a, "--variant") == 0) {
 			n->variant = v;
+		} else if (strcmp(a, "--set") == 0) {
+			if (n->sets_count == MAX_SETS) {
+				fprintf(stderr, "%s: more than %d --set\n",
+					kind_name(n->kind), MAX_SETS);
+				return -1;
+			}
+			n->sets[n->sets_count++] = v;
 		} else if (strcmp(a, "--listen") == 0) {
 			n->listen = v;
 		} else if (strcmp(a, "--ready-fd") == 0) {
@@ -150,6 +175,29 @@ static int parse_args(node *n, int argc, char **argv)
 			n->result_fd = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {
 			n->timeout_ms = atoi(v);
+		} else if (strncmp(a, "--bench-", 8) == 0) {
+			char *end = NULL;
+			errno = 0;
+			unsigned long x = strtoul(v, &end, 10);
+			if (errno || !*v || *end || x > 1000000000ul) {
+				fprintf(stderr, "%s: bad %s '%s'\n",
+					kind_name(n->kind), a, v);
+				return -1;
+			}
+			n->load_set = true;
+			if (strcmp(a, "--bench-warmup") == 0) {
+				n->load.warmup = (unsigned)x;
+			} else if (strcmp(a, "--bench-calls") == 0) {
+				n->load.calls = (unsigned)x;
+			} else if (strcmp(a, "--bench-inflight") == 0) {
+				n->load.inflight = (unsigned)x;
+			} else if (strcmp(a, "--bench-ms") == 0) {
+				n->load.duration_ms = (unsigned)x;
+			} else {
+				fprintf(stderr, "%s: unknown option %s\n",
+					kind_name(n->kind), a);
+				return -1;
+			}
 		} else if (strcmp(a, "--peer") == 0) {
 			const char *eq = strchr(v, '=');
 			if (!eq || n->peers_count == MAX_PEERS ||
@@ -171,6 +219,14 @@ static int parse_args(node *n, int argc, char **argv)
 	}
 	if (!n->scenario_path || !n->process) {
 		usage(n->kind);
+		return -1;
+	}
+	if (n->load_set &&
+	    (n->kind != NODE_CLIENT ||
+	     (n->load.calls == 0) == (n->load.inflight == 0))) {
+		fprintf(stderr, "%s: the load mode is a client's, with either "
+				"--bench-calls or --bench-inflight\n",
+			kind_name(n->kind));
 		return -1;
 	}
 	if (n->kind != NODE_CLIENT && !n->listen)
@@ -281,10 +337,72 @@ static void node_sleep(void *user, unsigned ms)
 	}
 }
 
+/* Bare relay: the calls this process's steps make, in order, each with
+ * the same request message as the secured path but no context; nothing
+ * is decoded or decided. The reply is the last callee's reply, or (at the
+ * end of the chain) the request itself. Returns an RPC status. */
+static int node_bare_relay(node *n, void *parent, const uint8_t *body,
+			   size_t body_len, uint8_t **reply, size_t *reply_len,
+			   char *why, size_t whylen)
+{
+	*reply = NULL;
+	*reply_len = 0;
+	for (size_t i = 0; i < n->targets_count; i++) {
+		const char *target = n->targets[i];
+		rpc_channel *ch = channel_for(n, target, why, whylen);
+		uint8_t *rbuf = NULL;
+		size_t rlen = 0;
+		if (!ch)
+			return RPC_STATUS_UNAVAILABLE;
+		if (codec_request_encode(target, &rbuf, &rlen) != 0)
+			return RPC_STATUS_INTERNAL;
+		rpc_result res;
+		memset(&res, 0, sizeof(res));
+		int rc = rpc_call(ch, parent, NULL, 0, rbuf, rlen,
+				  n->timeout_ms, &res);
+		free(rbuf);
+		if (rc != 0 || res.status != RPC_STATUS_OK) {
+			snprintf(why, whylen, "call to %.32s: %d %.160s",
+				 target, res.status, res.details);
+			int st = rc != 0 ? RPC_STATUS_UNAVAILABLE : res.status;
+			rpc_result_free(&res);
+			return st;
+		}
+		free(*reply);
+		*reply = res.body;
+		*reply_len = res.body_len;
+	}
+	if (!n->targets_count) {
+		*reply = malloc(body_len ? body_len : 1);
+		if (!*reply)
+			return RPC_STATUS_INTERNAL;
+		if (body_len)
+			memcpy(*reply, body, body_len);
+		*reply_len = body_len;
+	}
+	return RPC_STATUS_OK;
+}
+
+static void node_handle_bare(node *n, const rpc_incoming *in, rpc_reply *out)
+{
+	char why[RPC_ERRLEN] = "";
+	out->status = node_bare_relay(n, in->parent, in->body, in->body_len,
+				      &out->body, &out->body_len, why,
+				      sizeof(why));
+	if (out->status != RPC_STATUS_OK) {
+		node_log("bare relay: %s", why);
+		snprintf(out->details, sizeof(out->details), "%s", why);
+	}
+}
+
 /* One incoming call. */
 static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	node *n = user;
+	if (n->bare) {
+		node_handle_bare(n, in, out);
+		return;
+	}
 	char err[200] = "";
 	char target[SC_NAME_LEN] = "";
 	out->status = RPC_STATUS_OK;
@@ -391,6 +509,29 @@ static int load(node *n)
 		return 2;
 	}
 	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < n->sets_count; i++) {
+		char err[512];
+		if (sc_scenario_set(n->scn, n->sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n",
+				n->scenario_path, n->sets[i], err);
+			return 2;
+		}
+	}
+	if (n->bare) {
+		/* No runtime, no token: only whom the steps call. */
+		const sc_process_def *p =
+			sc_scenario_process(n->scn, n->process);
+		if (!p) {
+			node_log("cannot start: no process %s in %s",
+				 n->process, n->scenario_path);
+			return 3;
+		}
+		for (unsigned k = 0; k < p->steps_count; k++)
+			if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
+			    n->targets_count < MAX_PEERS)
+				n->targets[n->targets_count++] = p->steps[k].to;
+		return 0;
+	}
 	sc_log log;
 	sc_log_init(&log);
 	sc_status st = sc_runtime_new(n->scn, n->process, &n->rt, &log);
@@ -406,8 +547,47 @@ static int load(node *n)
 	return 0;
 }
 
+/* load_call_fn: one call through the chain as the client makes it. */
+static int node_call_once(void *user)
+{
+	node *n = user;
+	if (n->bare) {
+		static const uint8_t none[1];
+		uint8_t *reply = NULL;
+		size_t len = 0;
+		char why[RPC_ERRLEN] = "";
+		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
+					 sizeof(why));
+		free(reply);
+		return st == RPC_STATUS_OK ? 0 : -1;
+	}
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(n->rt, &t);
+	/* A hop that did not complete (transport, bad context) is an
+	 * error; the model's own refusals are answers. */
+	int rc = t.count ? 0 : -1;
+	for (size_t i = 0; i < t.count; i++) {
+		sc_status st = t.hops[i].status;
+		if (st == SC_BAD_CONTEXT || st == SC_UNAVAILABLE ||
+		    st == SC_DEADLINE_EXCEEDED || st == SC_INTERNAL)
+			rc = -1;
+	}
+	sc_trace_free(&t);
+	return rc;
+}
+
 static int run_client(node *n)
 {
+	if (n->load_set) {
+		if (load_run(&n->load, node_call_once, n, n->result_fd) != 0) {
+			node_log("cannot run the load or report it");
+			return 4;
+		}
+		return 0;
+	}
+	if (n->bare)
+		return node_call_once(n) == 0 ? 0 : 4;
 	sc_trace t;
 	sc_trace_init(&t);
 	sc_runtime_run_client(n->rt, &t);
