@@ -1310,9 +1310,19 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		return SC_ERR_INVAL;
 	}
 	if (ld.len > SC_LOAD_MAX_BYTES) {
-		add_error(&ld, 0, 0,
-			  "the scenario is %zu bytes, more than the %u bytes "
-			  "(1 MiB) a scenario may have", ld.len,
+		/* The position of the first byte past the cap. */
+		unsigned line = 1, col = 1;
+		for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
+			if (ld.data[i] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		add_error(&ld, line, col,
+			  "the scenario is larger than 1 MiB (the cap, %u "
+			  "bytes); this is the first byte past it",
 			  SC_LOAD_MAX_BYTES);
 		return SC_ERR_INVAL;
 	}
@@ -1432,13 +1442,8 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 			break;
 		}
 	}
-	if (len > SC_LOAD_MAX_BYTES) {
-		add_error(&ld, 0, 0,
-			  "the file is larger than 1 MiB (%u bytes): a "
-			  "scenario file must be at most that",
-			  SC_LOAD_MAX_BYTES);
-		goto out;
-	}
+	/* Over the cap (len is then the cap and one byte): the buffer's
+	 * check names the position. */
 	rc = sc_load_buffer(path, buf, len, variant, out, errs);
 out:
 	free(buf);

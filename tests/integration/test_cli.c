@@ -88,6 +88,12 @@ Test(cli, unknown_key_is_file_line_col_exit_2)
 	expect_bad_input("unknown-key.yaml", "13:", "colour");
 }
 
+Test(cli, call_loop_is_file_line_col_exit_2)
+{
+	expect_bad_input("call-loop.yaml", "24:13:",
+			 "closes a loop: C -> B -> C");
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",
@@ -310,7 +316,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n1 passed, 5 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n2 passed, 6 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }
