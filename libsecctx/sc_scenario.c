@@ -1660,22 +1660,23 @@ static bool validate_caps(struct vctx *v)
  * the caller; a client runs those without "from". So a node of the graph
  * is (process, its caller or none), and an edge is a call step that runs
  * there. A loop of such edges never ends; a path is a call chain. */
-#define CG_NONE SC_MAX_PROCESSES /* no caller: the process is a client */
-#define CG_NODES (SC_MAX_PROCESSES * (SC_MAX_PROCESSES + 1))
+#define CG_NONE (g->n) /* no caller: the process is a client */
 
 struct callgraph {
 	struct vctx *v;
-	unsigned char color[CG_NODES];  /* 0 new, 1 on the path, 2 done */
-	unsigned longest[CG_NODES];     /* hops below this node */
-	unsigned next_step[CG_NODES];   /* the call step that starts them */
+	unsigned n;                     /* processes; nodes: n * (n + 1) */
+	unsigned char *color;           /* 0 new, 1 on the path, 2 done */
+	unsigned *longest;              /* hops below this node */
+	unsigned short *next_step;      /* the call step that starts them */
 	unsigned stack[SC_MAX_HOPS + 2];
 	unsigned depth;
 	bool reported;
 };
 
-static bool step_runs(const sc_step *st, const sc_scenario *s,
+static bool step_runs(const struct callgraph *g, const sc_step *st,
 		      unsigned caller)
 {
+	const sc_scenario *s = g->v->s;
 	if (!st->from)
 		return true;
 	return caller != CG_NONE &&
@@ -1729,7 +1730,7 @@ static void cg_visit(struct callgraph *g, unsigned p, unsigned c)
 	const sc_process_def *pd = &s->processes[p];
 	for (unsigned j = 0; j < pd->steps_count && !g->reported; j++) {
 		const sc_step *st = &pd->steps[j];
-		if (st->kind != SC_STEP_CALL || !st->to || !step_runs(st, s, c))
+		if (st->kind != SC_STEP_CALL || !st->to || !step_runs(g, st, c))
 			continue;
 		const sc_process_def *t = sc_scenario_process(s, st->to);
 		if (!t)
@@ -1768,7 +1769,7 @@ static void cg_visit(struct callgraph *g, unsigned p, unsigned c)
 			cg_visit(g, q, p);
 		if (!g->reported && g->longest[next] + 1 > g->longest[node]) {
 			g->longest[node] = g->longest[next] + 1;
-			g->next_step[node] = j;
+			g->next_step[node] = (unsigned short)j;
 		}
 	}
 	g->depth--;
@@ -1780,8 +1781,21 @@ static void validate_call_graph(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
 	struct callgraph *g = calloc(1, sizeof(*g));
-	if (!g) {
+	size_t nodes = (size_t)s->processes_count * (s->processes_count + 1);
+	if (g) {
+		g->n = s->processes_count;
+		g->color = calloc(nodes ? nodes : 1, sizeof(*g->color));
+		g->longest = calloc(nodes ? nodes : 1, sizeof(*g->longest));
+		g->next_step = calloc(nodes ? nodes : 1, sizeof(*g->next_step));
+	}
+	if (!g || !g->color || !g->longest || !g->next_step) {
 		problem(v, "processes", "out of memory");
+		if (g) {
+			free(g->color);
+			free(g->longest);
+			free(g->next_step);
+		}
+		free(g);
 		return;
 	}
 	g->v = v;
@@ -1791,6 +1805,9 @@ static void validate_call_graph(struct vctx *v)
 	for (unsigned p = 0; p < s->processes_count && !g->reported; p++)
 		if (g->color[p * (CG_NONE + 1) + CG_NONE] == 0)
 			cg_visit(g, p, CG_NONE);
+	free(g->color);
+	free(g->longest);
+	free(g->next_step);
 	free(g);
 }
 
