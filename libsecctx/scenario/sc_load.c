@@ -1310,13 +1310,15 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		return SC_ERR_INVAL;
 	}
 	if (ld.len > SC_LOAD_MAX_BYTES) {
-		/* The position of the first byte past the cap. */
+		/* The position of the first byte past the cap (columns
+		 * count characters: UTF-8 continuation bytes do not). */
 		unsigned line = 1, col = 1;
 		for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
-			if (ld.data[i] == '\n') {
+			unsigned char c = (unsigned char)ld.data[i];
+			if (c == '\n') {
 				line++;
 				col = 1;
-			} else {
+			} else if ((c & 0xC0) != 0x80) {
 				col++;
 			}
 		}
