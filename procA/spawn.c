@@ -311,6 +311,12 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 	return 0;
 }
 
+int spawn_stop_grace_ms(void)
+{
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	return (w && *w) ? 30000 : 2000;
+}
+
 void spawn_stop_all(child *all, size_t n, int grace_ms)
 {
 	for (size_t i = 0; i < n; i++) {

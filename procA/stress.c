@@ -404,7 +404,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	}
 	ran = true;
 out:
-	spawn_stop_all(all, CH_COUNT, 2000);
+	spawn_stop_all(all, CH_COUNT, spawn_stop_grace_ms());
 	for (int i = CH_C; ran && i <= CH_B; i++) {
 		child *c = &all[i];
 		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)
