@@ -27,7 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define READY_TIMEOUT_MS 10000
 #define RESULT_TIMEOUT_MS 60000
 
 typedef enum out_format {
@@ -275,8 +274,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, n,
-					     READY_TIMEOUT_MS, &port, err,
-					     sizeof(err)) != 0) {
+					     spawn_ready_timeout_ms(), &port,
+					     err, sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
 				goto out;
 			}

@@ -311,10 +311,20 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 	return 0;
 }
 
-int spawn_stop_grace_ms(void)
+static bool wrapped(void)
 {
 	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
-	return (w && *w) ? 30000 : 2000;
+	return w && *w;
+}
+
+int spawn_stop_grace_ms(void)
+{
+	return wrapped() ? 30000 : 2000;
+}
+
+int spawn_ready_timeout_ms(void)
+{
+	return wrapped() ? 120000 : 10000;
 }
 
 void spawn_stop_all(child *all, size_t n, int grace_ms)

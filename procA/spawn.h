@@ -66,8 +66,11 @@ child *spawn_reap(child *all, size_t n);
 /* SIGTERM every live child, wait up to grace_ms, then SIGKILL; reaps all. */
 /* The grace a daemon has to stop after SIGTERM, in ms: 2 s, or 30 s when
  * the daemons run under CLOAKROOM_DAEMON_WRAPPER (valgrind is slow to
- * stop, all the more on a busy machine). */
+ * start and stop, all the more on a busy machine). */
 int spawn_stop_grace_ms(void);
+/* How long a daemon has to say READY, in ms: 10 s, or 2 minutes under
+ * CLOAKROOM_DAEMON_WRAPPER. */
+int spawn_ready_timeout_ms(void);
 void spawn_stop_all(child *all, size_t n, int grace_ms);
 
 /* "exited with status 3" / "killed by signal 9". */

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #define STRESS_MAX_CLIENTS 1024
-#define READY_TIMEOUT_MS 10000
 
 enum { CH_C, CH_B, CH_CLIENTS, CH_COUNT };
 
@@ -228,8 +227,8 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a] = NULL;
 	int port = 0;
 	if (spawn_start(c, argv, err, errlen) != 0 ||
-	    spawn_wait_ready(c, all, CH_COUNT, READY_TIMEOUT_MS, &port, err,
-			     errlen) != 0)
+	    spawn_wait_ready(c, all, CH_COUNT, spawn_ready_timeout_ms(),
+			     &port, err, errlen) != 0)
 		return -1;
 	snprintf(addr, addrlen, "%s:%d", listen, port);
 	return 0;
