@@ -202,11 +202,14 @@ static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
 	return a;
 }
 
+/* Start server c on host address host (an ephemeral port: never a fixed
+ * one, so that runs side by side do not collide); addr gets host:port. */
 static int start_server(const char *bin_root, child *c, const char *file,
-			const char *listen, const char *peer, char *addr,
+			const char *host, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512];
+	char prog[PATH_MAX + 32], wrap[512], listen[64];
+	snprintf(listen, sizeof(listen), "%s:0", host);
 	char *argv[48];
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
 	snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
@@ -217,7 +220,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = "--process";
 	argv[a++] = c->name;
 	argv[a++] = "--listen";
-	argv[a++] = (char *)listen;
+	argv[a++] = listen;
 	argv[a++] = "--ready-fd";
 	argv[a++] = "3";
 	if (peer) {
@@ -230,7 +233,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	    spawn_wait_ready(c, all, CH_COUNT, spawn_ready_timeout_ms(),
 			     &port, err, errlen) != 0)
 		return -1;
-	snprintf(addr, addrlen, "%s:%d", listen, port);
+	snprintf(addr, addrlen, "%s:%d", host, port);
 	return 0;
 }
 

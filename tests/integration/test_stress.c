@@ -8,8 +8,11 @@
 
 #include "codec.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 static char launch_path[512];
 
@@ -102,6 +105,53 @@ Test(stress, a_B_that_shares_caller_state_is_caught)
 		  "%s", r.out);
 	remove_tree(tmp);
 	cmd_free(&r);
+}
+
+/* B and C listen on ephemeral ports: two runs side by side never collide,
+ * even with gRPC's default port (443, what an address without a port
+ * means) taken on both addresses. */
+static int hold_port(const char *ip, int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 1) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+Test(stress, two_runs_side_by_side_on_ephemeral_ports)
+{
+	int held[2] = {hold_port("127.0.0.10", 443),
+		       hold_port("127.0.0.11", 443)};
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	char *first[] = {launch_path, "stress", "--clients", "2", "--calls",
+			 "1000", NULL};
+	char *second[] = {launch_path, "stress", "--clients", "2", "--calls",
+			  "200", NULL};
+	int fo, fe;
+	pid_t p1 = cmd_start(first, &fo, &fe);
+	cmd_result r2 = cmd_run(second);
+	cmd_result r1 = {0};
+	slurp_two(fo, fe, &r1.out, &r1.err);
+	r1.status = cmd_wait(p1);
+	cr_expect_eq(r1.status, 0, "first run: exit %d\n%s%s", r1.status,
+		     r1.out, r1.err);
+	cr_expect_eq(r2.status, 0, "second run: exit %d\n%s%s", r2.status,
+		     r2.out, r2.err);
+	for (int i = 0; i < 2; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	remove_tree(tmp);
+	cmd_free(&r1);
+	cmd_free(&r2);
 }
 
 Test(stress, bad_arguments_exit_2_and_start_nothing)
