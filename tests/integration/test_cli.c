@@ -387,6 +387,14 @@ Test(cli, daemons_are_valgrind_clean, .timeout = 600)
 		pclose(p);
 	}
 	cr_expect_eq(clean, 6, "%d of 6 daemons reported no error", clean);
+	if (clean != 6) {
+		/* Show what valgrind said before the logs go. */
+		snprintf(cmd, sizeof(cmd),
+			 "grep -L 'ERROR SUMMARY: 0 errors' %s/vg-*.log | "
+			 "xargs tail -n 60 >&2", tmp);
+		if (system(cmd) != 0)
+			cr_log_warn("could not show the valgrind logs");
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		cr_log_warn("could not remove %s", tmp);
