@@ -1643,6 +1643,262 @@ static void validate_variants(struct vctx *v)
 	}
 }
 
+/* ---- caps -------------------------------------------------------------- */
+
+/* One list against its cap: the element just past the cap is reported. */
+static bool cap_ok(struct vctx *v, const char *list_path, unsigned count,
+		   unsigned cap, const char *what)
+{
+	if (count <= cap)
+		return true;
+	char path[PATH_LEN];
+	problem(v, P(path, "%s[%u]", list_path, cap),
+		"too many %s: %u, more than the cap of %u (this is number "
+		"%u)", what, count, cap, cap + 1);
+	return false;
+}
+
+/* Every count of the scenario against its cap. Returns false when one is
+ * over: the other checks are then skipped, their work being bounded only
+ * by the caps. */
+static bool validate_caps(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	char pre[PATH_LEN], path[PATH_LEN];
+	bool ok = cap_ok(v, "domain.accounts", s->domain.accounts_count,
+			 SC_MAX_ACCOUNTS, "accounts");
+	ok &= cap_ok(v, "hosts", s->hosts_count, SC_MAX_HOSTS, "hosts");
+	ok &= cap_ok(v, "processes", s->processes_count, SC_MAX_PROCESSES,
+		     "processes");
+	ok &= cap_ok(v, "objects", s->objects_count, SC_MAX_OBJECTS,
+		     "objects");
+	ok &= cap_ok(v, "expect", s->expect_count, SC_MAX_EXPECT,
+		     "expectations");
+	ok &= cap_ok(v, "variants", s->variants_count, SC_MAX_VARIANTS,
+		     "variants");
+	if (!ok)
+		return false;
+	for (unsigned i = 0; i < s->domain.accounts_count; i++) {
+		const sc_account_def *a = &s->domain.accounts[i];
+		P(pre, "domain.accounts[%u]", i);
+		ok &= cap_ok(v, P(path, "%s.groups", pre), a->groups_count,
+			     SC_MAX_LIST, "groups");
+		ok &= cap_ok(v, P(path, "%s.allowed_to_delegate_to", pre),
+			     a->allowed_to_delegate_to_count, SC_MAX_LIST,
+			     "delegation targets");
+		ok &= cap_ok(v, P(path, "%s.allowed_to_act", pre),
+			     a->allowed_to_act_count, SC_MAX_LIST,
+			     "accounts allowed to act");
+	}
+	for (unsigned i = 0; i < s->hosts_count; i++) {
+		const sc_host_def *h = &s->hosts[i];
+		P(pre, "hosts[%u]", i);
+		ok &= cap_ok(v, P(path, "%s.rights", pre), h->rights_count,
+			     SC_MAX_LIST, "rights assignments");
+		for (unsigned k = 0; k < h->rights_count; k++)
+			ok &= cap_ok(v, P(path, "%s.rights[%u].holders", pre, k),
+				     h->rights[k].holders_count, SC_MAX_LIST,
+				     "holders");
+	}
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		P(pre, "processes[%u]", i);
+		if (!cap_ok(v, P(path, "%s.steps", pre), p->steps_count,
+			    SC_MAX_STEPS, "steps for one process")) {
+			ok = false;
+			continue;
+		}
+		for (unsigned j = 0; j < p->steps_count; j++) {
+			const sc_step *st = &p->steps[j];
+			ok &= cap_ok(v, P(path, "%s.steps[%u].access", pre, j),
+				     st->access_count, SC_MAX_LIST,
+				     "access rights");
+			ok &= cap_ok(v, P(path, "%s.steps[%u].holders", pre, j),
+				     st->holders_count, SC_MAX_LIST,
+				     "holders");
+		}
+	}
+	for (unsigned i = 0; i < s->objects_count; i++) {
+		const sc_object_def *o = &s->objects[i];
+		P(pre, "objects[%u]", i);
+		if (!cap_ok(v, P(path, "%s.dacl", pre), o->dacl_count,
+			    SC_MAX_LIST, "ACL entries")) {
+			ok = false;
+			continue;
+		}
+		for (unsigned k = 0; k < o->dacl_count; k++)
+			ok &= cap_ok(v, P(path, "%s.dacl[%u].access", pre, k),
+				     o->dacl[k].access_count, SC_MAX_LIST,
+				     "access rights");
+	}
+	for (unsigned i = 0; i < s->variants_count; i++) {
+		const sc_variant_def *vd = &s->variants[i];
+		P(pre, "variants[%u]", i);
+		ok &= cap_ok(v, P(path, "%s.set", pre), vd->set_count,
+			     SC_MAX_LIST, "settings");
+		ok &= cap_ok(v, P(path, "%s.expect", pre), vd->expect_count,
+			     SC_MAX_EXPECT, "expectations");
+	}
+	return ok;
+}
+
+/* ---- the call graph ----------------------------------------------------- */
+
+/* A process serving a call runs its steps whose "from" is empty or names
+ * the caller; a client runs those without "from". So a node of the graph
+ * is (process, its caller or none), and an edge is a call step that runs
+ * there. A loop of such edges never ends; a path is a call chain. */
+#define CG_NONE (g->n) /* no caller: the process is a client */
+
+struct callgraph {
+	struct vctx *v;
+	unsigned n;                     /* processes; nodes: n * (n + 1) */
+	unsigned char *color;           /* 0 new, 1 on the path, 2 done */
+	unsigned *longest;              /* hops below this node */
+	unsigned short *next_step;      /* the call step that starts them */
+	unsigned stack[SC_MAX_HOPS + 2];
+	unsigned depth;
+	bool reported;
+};
+
+static bool step_runs(const struct callgraph *g, const sc_step *st,
+		      unsigned caller)
+{
+	const sc_scenario *s = g->v->s;
+	if (!st->from)
+		return true;
+	return caller != CG_NONE &&
+	       strcmp(st->from, s->processes[caller].name) == 0;
+}
+
+/* "A -> B -> C": the processes of the nodes on the stack from index from,
+ * then of the node tail and the longest chain below it (when tail is not
+ * CG_END). */
+#define CG_END ((unsigned)-1)
+
+static void cg_chain(const struct callgraph *g, unsigned from, unsigned tail,
+		     char *buf, size_t len)
+{
+	const sc_scenario *s = g->v->s;
+	size_t n = 0;
+	unsigned count = 0;
+	buf[0] = '\0';
+	for (unsigned i = from; i <= g->depth && n < len; i++) {
+		unsigned node = i < g->depth ? g->stack[i] : tail;
+		if (node == CG_END)
+			break;
+		for (;;) {
+			int w = snprintf(buf + n, len - n, "%s%s",
+					 count++ ? " -> " : "",
+					 s->processes[node / (CG_NONE + 1)].name);
+			if (w < 0 || (size_t)w >= len - n)
+				return;
+			n += (size_t)w;
+			/* Past the stack: follow the longest chain down. */
+			if (i < g->depth || !g->longest[node])
+				break;
+			unsigned p = node / (CG_NONE + 1);
+			const sc_step *st =
+				&s->processes[p].steps[g->next_step[node]];
+			const sc_process_def *t = sc_scenario_process(s, st->to);
+			node = (unsigned)(t - s->processes) * (CG_NONE + 1) + p;
+		}
+	}
+}
+
+/* Depth-first from node (process p, called by c); stops at the first
+ * problem. The stack holds the path from a client: depth nodes, so the
+ * calls made here are hop number depth. */
+static void cg_visit(struct callgraph *g, unsigned p, unsigned c)
+{
+	const sc_scenario *s = g->v->s;
+	unsigned node = p * (CG_NONE + 1) + c;
+	g->color[node] = 1;
+	g->stack[g->depth++] = node;
+	const sc_process_def *pd = &s->processes[p];
+	for (unsigned j = 0; j < pd->steps_count && !g->reported; j++) {
+		const sc_step *st = &pd->steps[j];
+		if (st->kind != SC_STEP_CALL || !st->to || !step_runs(g, st, c))
+			continue;
+		const sc_process_def *t = sc_scenario_process(s, st->to);
+		if (!t)
+			continue;
+		unsigned q = (unsigned)(t - s->processes);
+		unsigned next = q * (CG_NONE + 1) + p;
+		char path[PATH_LEN], chain[MSG_LEN / 2];
+		P(path, "processes[%u].steps[%u].to", p, j);
+		if (g->color[next] == 1) {
+			unsigned at = 0;
+			while (g->stack[at] != next)
+				at++;
+			g->stack[g->depth] = next;
+			g->depth++;
+			cg_chain(g, at, CG_END, chain, sizeof(chain));
+			g->depth--;
+			problem(g->v, path,
+				"this call closes a loop: %s, and so on without "
+				"end (each call in it makes the next)", chain);
+			g->reported = true;
+			break;
+		}
+		/* This call is hop number depth; below it, at least the
+		 * longest chain already known from next. */
+		unsigned hops = g->depth + (g->color[next] == 2
+						    ? g->longest[next] : 0);
+		if (hops > SC_MAX_HOPS) {
+			cg_chain(g, 0, next, chain, sizeof(chain));
+			problem(g->v, path,
+				"this call makes a chain of %u hops (%s), more "
+				"than the cap of %u", hops, chain, SC_MAX_HOPS);
+			g->reported = true;
+			break;
+		}
+		if (g->color[next] == 0)
+			cg_visit(g, q, p);
+		if (!g->reported && g->longest[next] + 1 > g->longest[node]) {
+			g->longest[node] = g->longest[next] + 1;
+			g->next_step[node] = (unsigned short)j;
+		}
+	}
+	g->depth--;
+	g->color[node] = 2;
+}
+
+/* Loops and chains longer than SC_MAX_HOPS, from every client. */
+static void validate_call_graph(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	struct callgraph *g = calloc(1, sizeof(*g));
+	size_t nodes = (size_t)s->processes_count * (s->processes_count + 1);
+	if (g) {
+		g->n = s->processes_count;
+		g->color = calloc(nodes ? nodes : 1, sizeof(*g->color));
+		g->longest = calloc(nodes ? nodes : 1, sizeof(*g->longest));
+		g->next_step = calloc(nodes ? nodes : 1, sizeof(*g->next_step));
+	}
+	if (!g || !g->color || !g->longest || !g->next_step) {
+		problem(v, "processes", "out of memory");
+		if (g) {
+			free(g->color);
+			free(g->longest);
+			free(g->next_step);
+		}
+		free(g);
+		return;
+	}
+	g->v = v;
+	/* From every process as a client: its steps without "from". For a
+	 * process only ever called these run in every call too, so a loop
+	 * among them is a loop whoever starts it. */
+	for (unsigned p = 0; p < s->processes_count && !g->reported; p++)
+		if (g->color[p * (CG_NONE + 1) + CG_NONE] == 0)
+			cg_visit(g, p, CG_NONE);
+	free(g->color);
+	free(g->longest);
+	free(g->next_step);
+	free(g);
+}
+
 unsigned sc_scenario_validate(const sc_scenario *s,
 			      sc_scenario_report_fn report, void *user)
 {
@@ -1653,6 +1909,8 @@ unsigned sc_scenario_validate(const sc_scenario *s,
 		problem(&v, "", "no scenario");
 		return v.problems;
 	}
+	if (!validate_caps(&v))
+		return v.problems;
 	if (empty(s->name))
 		problem(&v, "scenario", "the scenario name is empty");
 	if (empty(s->domain.name))
@@ -1675,5 +1933,7 @@ unsigned sc_scenario_validate(const sc_scenario *s,
 	for (unsigned i = 0; i < s->expect_count; i++)
 		validate_expect(&v, P(path, "expect[%u]", i), &s->expect[i]);
 	validate_variants(&v);
+	if (!v.problems)
+		validate_call_graph(&v);
 	return v.problems;
 }

@@ -183,6 +183,20 @@ typedef struct sc_scenario {
 	sc_settings settings;
 } sc_scenario;
 
+/* Caps on a scenario's size (sc_scenario_validate refuses more, naming the
+ * first element over the cap). Beside the loader's 1 MiB on the file, they
+ * bound the work every check and every daemon does. A process's steps are
+ * its program; a call chain is the hops from a client to the last callee. */
+#define SC_MAX_ACCOUNTS 4096
+#define SC_MAX_HOSTS 64
+#define SC_MAX_PROCESSES 2048 /* cloakroom stress: 1024 clients, B and C */
+#define SC_MAX_STEPS 256     /* per process */
+#define SC_MAX_OBJECTS 1024
+#define SC_MAX_EXPECT 1024   /* the scenario's, and each variant's */
+#define SC_MAX_VARIANTS 256
+#define SC_MAX_LIST 256      /* any inner list: groups, dacl, access... */
+#define SC_MAX_HOPS 16       /* the longest call chain */
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);
@@ -206,7 +220,8 @@ int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		    size_t errlen);
 
 /* Reference checks the schema cannot make (a process naming an undeclared
- * host, a call to an undeclared process...). Calls report(user, path, msg)
+ * host, a call to an undeclared process...), the caps above, and the call
+ * graph (a loop of calls, or a chain longer than SC_MAX_HOPS). Calls report(user, path, msg)
  * for each problem, path being the key path of the offending value, e.g.
  * "processes[1].host". Returns the number of problems. */
 typedef void (*sc_scenario_report_fn)(void *user, const char *path,

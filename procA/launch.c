@@ -27,16 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define READY_TIMEOUT_MS 10000
 #define RESULT_TIMEOUT_MS 60000
-/* Daemons under CLOAKROOM_DAEMON_WRAPPER (valgrind) start and stop many
- * times slower, more so on a busy machine. */
-#define WRAPPED_SLOWER 6
-
-static int wrapped_ms(int ms)
-{
-	return getenv("CLOAKROOM_DAEMON_WRAPPER") ? ms * WRAPPED_SLOWER : ms;
-}
 
 typedef enum out_format {
 	OUT_TEXT = 0,
@@ -341,7 +332,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, n,
-					     wrapped_ms(READY_TIMEOUT_MS), &port,
+					     spawn_ready_timeout_ms(), &port,
 					     err, sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
 				goto out;
@@ -414,13 +405,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		goto out;
 	}
 	r->ran = true;
-out:;
-	/* The grace period bounds a hang, it does not wait: a daemon stops
-	 * as soon as it can, in milliseconds. On a loaded machine, in a
-	 * sanitizer build, or under a wrapper (valgrind checking leaks at
-	 * exit) that can take seconds, which is not a hang. */
-	const char *wrapper = getenv("CLOAKROOM_DAEMON_WRAPPER");
-	spawn_stop_all(r->children, n, wrapper && *wrapper ? 60000 : 15000);
+out:
+	spawn_stop_all(r->children, n, spawn_stop_grace_ms());
 	r->children_count = n;
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */

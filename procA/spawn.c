@@ -287,7 +287,7 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 		return -1;
 	}
 	/* The client closes its pipe when it exits: reap it. */
-	int64_t deadline = now_ms() + 5000;
+	int64_t deadline = now_ms() + spawn_stop_grace_ms();
 	while (!c->reaped && now_ms() < deadline) {
 		int ws;
 		pid_t r = waitpid(c->pid, &ws, WNOHANG);
@@ -309,6 +309,28 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 		return -1;
 	}
 	return 0;
+}
+
+/* Daemons that run slowly on purpose: under a wrapper (valgrind), or
+ * built with AddressSanitizer (whose leak check runs at exit). */
+static bool slow_daemons(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#else
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	return w && *w;
+#endif
+}
+
+int spawn_stop_grace_ms(void)
+{
+	return slow_daemons() ? 60000 : 15000;
+}
+
+int spawn_ready_timeout_ms(void)
+{
+	return slow_daemons() ? 120000 : 10000;
 }
 
 void spawn_stop_all(child *all, size_t n, int grace_ms)

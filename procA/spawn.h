@@ -64,6 +64,15 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 child *spawn_reap(child *all, size_t n);
 
 /* SIGTERM every live child, wait up to grace_ms, then SIGKILL; reaps all. */
+/* The most a daemon has to stop after SIGTERM before SIGKILL, in ms: 10 s,
+ * or 60 s when the daemons run under CLOAKROOM_DAEMON_WRAPPER (valgrind)
+ * or are built with AddressSanitizer (its leak check runs at exit): slow
+ * to start and stop, all the more on a busy machine. A daemon that stops
+ * cleanly is never kept waiting for it. */
+int spawn_stop_grace_ms(void);
+/* How long a daemon has to say READY, in ms: 10 s, or 2 minutes for the
+ * slow daemons above. */
+int spawn_ready_timeout_ms(void);
 void spawn_stop_all(child *all, size_t n, int grace_ms);
 
 /* "exited with status 3" / "killed by signal 9". */

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #define STRESS_MAX_CLIENTS 1024
-#define READY_TIMEOUT_MS 10000
 
 enum { CH_C, CH_B, CH_CLIENTS, CH_COUNT };
 
@@ -203,16 +202,16 @@ static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
 	return a;
 }
 
+/* Start server c on host address host (an ephemeral port: never a fixed
+ * one, so that runs side by side do not collide); addr gets host:port. */
 static int start_server(const char *bin_root, child *c, const char *file,
-			const char *listen, const char *peer, char *addr,
+			const char *host, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512], bind[96];
+	char prog[PATH_MAX + 32], wrap[512], listen[64];
+	snprintf(listen, sizeof(listen), "%s:0", host);
 	char *argv[48];
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
-	/* Port 0: an ephemeral port (an address without a port would be
-	 * gRPC's default, 443, shared by every run on the machine). */
-	snprintf(bind, sizeof(bind), "%s:0", listen);
 	snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
 		 c->program);
 	argv[a++] = prog;
@@ -221,7 +220,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = "--process";
 	argv[a++] = c->name;
 	argv[a++] = "--listen";
-	argv[a++] = bind;
+	argv[a++] = listen;
 	argv[a++] = "--ready-fd";
 	argv[a++] = "3";
 	if (peer) {
@@ -231,10 +230,10 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a] = NULL;
 	int port = 0;
 	if (spawn_start(c, argv, err, errlen) != 0 ||
-	    spawn_wait_ready(c, all, CH_COUNT, READY_TIMEOUT_MS, &port, err,
-			     errlen) != 0)
+	    spawn_wait_ready(c, all, CH_COUNT, spawn_ready_timeout_ms(),
+			     &port, err, errlen) != 0)
 		return -1;
-	snprintf(addr, addrlen, "%s:%d", listen, port);
+	snprintf(addr, addrlen, "%s:%d", host, port);
 	return 0;
 }
 
@@ -407,10 +406,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	}
 	ran = true;
 out:
-	/* Returns as soon as all have exited; the grace is for a loaded
-	 * machine, where a sanitizer or valgrind build takes seconds to
-	 * shut gRPC down and check its heap. */
-	spawn_stop_all(all, CH_COUNT, 10000);
+	spawn_stop_all(all, CH_COUNT, spawn_stop_grace_ms());
 	for (int i = CH_C; ran && i <= CH_B; i++) {
 		child *c = &all[i];
 		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)

@@ -303,9 +303,15 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	const Cloakroom__Identity *id = m->identity;
 	if (!id || !id->user || !id->user->sid[0])
 		FAIL("context carries no user identity");
+	if (m->depth > CODEC_MAX_DEPTH)
+		FAIL("context has come through %u hops (cap %d)", m->depth,
+		     CODEC_MAX_DEPTH);
 	if (id->n_groups > CODEC_MAX_GROUPS)
 		FAIL("context carries %zu groups (cap %d)", id->n_groups,
 		     CODEC_MAX_GROUPS);
+	if (id->n_privileges > CODEC_MAX_PRIVILEGES)
+		FAIL("context carries %zu privileges (cap %d)",
+		     id->n_privileges, CODEC_MAX_PRIVILEGES);
 	if (id->token_type != SC_TOKEN_PRIMARY &&
 	    id->token_type != SC_TOKEN_IMPERSONATION)
 		FAIL("token type %u out of range", id->token_type);
@@ -377,6 +383,7 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 		return 0;
 	if (!id->user || !id->user->sid[0] ||
 	    id->n_groups > CODEC_MAX_GROUPS ||
+	    id->n_privileges > CODEC_MAX_PRIVILEGES ||
 	    (id->token_type != SC_TOKEN_PRIMARY &&
 	     id->token_type != SC_TOKEN_IMPERSONATION) ||
 	    id->level >= SC_LEVEL_COUNT || id->logon_type >= SC_LOGON_COUNT ||

@@ -11,14 +11,19 @@
 /* Caps: a context above this size is refused before decoding. */
 #define CODEC_MAX_CONTEXT 65536
 #define CODEC_MAX_GROUPS 1024
+#define CODEC_MAX_PRIVILEGES 256
 #define CODEC_MAX_HOPS 256
+/* A context that has come through more hops than this is refused (a call
+ * loop, or a hostile depth). */
+#define CODEC_MAX_DEPTH 64
 
 /* Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM. */
 int codec_context_encode(const sc_context *ctx, uint8_t **buf, size_t *len);
 /* Decode and check a context: 0 with ctx filled and *identity a new token
  * (ctx->identity points at it; the caller frees it), or SC_ERR_INVAL with
  * the reason in err (malformed bytes, wrong version, no user, a value out
- * of range, a string too long). */
+ * of range, a string too long, over a cap: size, groups, privileges,
+ * depth). */
 int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 			 sc_token **identity, char *err, size_t errlen);
 

@@ -315,6 +315,18 @@ static sc_status node_call(void *user, void *parent, const char *target,
 		free(rbuf);
 		return SC_INTERNAL;
 	}
+	if (clen > CODEC_MAX_CONTEXT) {
+		/* The callee would refuse it: say so here, send nothing. */
+		sc_log_rule(log, "NET",
+			    "the context for %s is %zu bytes, over the "
+			    "%d-byte cap: not sent", target, clen,
+			    CODEC_MAX_CONTEXT);
+		node_log("call to %s: context of %zu bytes over the %d-byte "
+			 "cap, not sent", target, clen, CODEC_MAX_CONTEXT);
+		free(cbuf);
+		free(rbuf);
+		return SC_BAD_CONTEXT;
+	}
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 	int rc = rpc_call(ch, parent, cbuf, clen, rbuf, rlen, n->timeout_ms,
@@ -339,7 +351,10 @@ static sc_status node_call(void *user, void *parent, const char *target,
 			st = SC_BAD_CONTEXT;
 		}
 	}
-	if (st != SC_OK)
+	if (st != SC_OK && rc == 0 && res.status != RPC_STATUS_OK)
+		node_log("call to %s: %s (gRPC status %d: %s)", target,
+			 sc_status_name(st), res.status, res.details);
+	else if (st != SC_OK)
 		node_log("call to %s: %s", target, sc_status_name(st));
 	rpc_result_free(&res);
 	return st;

@@ -221,12 +221,18 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 	srv->handler = handler;
 	srv->user = user;
 
-	grpc_arg arg = {
-		.type = GRPC_ARG_INTEGER,
-		.key = (char *)GRPC_ARG_ALLOW_REUSEPORT,
-		.value.integer = 0,
+	/* Metadata up to RPC_MAX_METADATA reaches the handler, so that the
+	 * codec's own, lower context cap answers (and is logged) rather
+	 * than gRPC's 8 KiB default. */
+	grpc_arg arg[2] = {
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_ALLOW_REUSEPORT,
+		 .value.integer = 0},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_MAX_METADATA_SIZE,
+		 .value.integer = RPC_MAX_METADATA},
 	};
-	grpc_channel_args args = { .num_args = 1, .args = &arg };
+	grpc_channel_args args = { .num_args = 2, .args = arg };
 	srv->server = grpc_server_create(&args, NULL);
 	srv->cq = grpc_completion_queue_create_for_next(NULL);
 	if (!srv->server || !srv->cq) {

@@ -13,6 +13,10 @@
 #define RPC_METHOD "/cloakroom.Chain/Call"
 #define RPC_CONTEXT_KEY "x-cloakroom-context-bin"
 #define RPC_ERRLEN 256
+/* A server accepts this much metadata (gRPC refuses more with
+ * RESOURCE_EXHAUSTED before any handler runs): room for the largest
+ * context the codec accepts (64 KiB), base64-encoded, and the headers. */
+#define RPC_MAX_METADATA (128 * 1024)
 
 /* gRPC status codes used by callers (values of grpc_status_code). */
 #define RPC_STATUS_OK 0

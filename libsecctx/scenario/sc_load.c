@@ -1407,9 +1407,11 @@ static int read_all(const char *path, char **out, size_t *outlen)
 		}
 	}
 	fclose(f);
+	/* Over the cap, the first cap + 1 bytes are kept for the caller to
+	 * name the position past it. */
 	if (!rc && len > SC_LOAD_MAX_BYTES)
 		rc = EFBIG;
-	if (rc) {
+	if (rc && rc != EFBIG) {
 		free(buf);
 		return rc;
 	}
@@ -1573,6 +1575,7 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 	size_t len;
 	int e = read_all(path, &data, &len);
 	if (e) {
+		free(data);
 		add_error_n(ld, v, "extends '%s': cannot read %s: %s", v->text,
 			    path, e == EFBIG ? "larger than 1 MiB" :
 			    strerror(e));
@@ -1865,9 +1868,21 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		return SC_ERR_INVAL;
 	}
 	if (len > SC_LOAD_MAX_BYTES) {
-		add_error(&ld, 0, 0,
-			  "the scenario is %zu bytes, more than the %u bytes "
-			  "(1 MiB) a scenario may have", len,
+		/* The position of the first byte past the cap (columns
+		 * count characters: UTF-8 continuation bytes do not). */
+		unsigned line = 1, col = 1;
+		for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
+			unsigned char c = (unsigned char)data[i];
+			if (c == '\n') {
+				line++;
+				col = 1;
+			} else if ((c & 0xC0) != 0x80) {
+				col++;
+			}
+		}
+		add_error(&ld, line, col,
+			  "the scenario is larger than 1 MiB (the cap, %u "
+			  "bytes); this is the first byte past it",
 			  SC_LOAD_MAX_BYTES);
 		return SC_ERR_INVAL;
 	}
@@ -1979,18 +1994,13 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 	char *buf;
 	size_t len;
 	int e = read_all(path, &buf, &len);
-	if (e == EFBIG) {
-		add_error(&ld, 0, 0,
-			  "the file is larger than 1 MiB (%u bytes): a "
-			  "scenario file must be at most that",
-			  SC_LOAD_MAX_BYTES);
-		return SC_ERR_INVAL;
-	}
+	/* Over the cap (len is then the cap and one byte): the buffer's
+	 * check names the position of the first byte past it. */
 	if (e == ENOMEM) {
 		add_error(&ld, 0, 0, "out of memory");
 		return SC_ERR_NOMEM;
 	}
-	if (e) {
+	if (e && e != EFBIG) {
 		add_error(&ld, 0, 0, "cannot open: %s", strerror(e));
 		return SC_ERR_INVAL;
 	}

@@ -124,6 +124,12 @@ Test(cli, every_typo_of_a_file_is_reported_at_once)
 	cmd_free(&r);
 }
 
+Test(cli, call_loop_is_file_line_col_exit_2)
+{
+	expect_bad_input("call-loop.yaml", "24:13:",
+			 "closes a loop: C -> B -> C");
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",
@@ -346,7 +352,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n1 passed, 6 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n2 passed, 7 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }
@@ -417,6 +423,14 @@ Test(cli, daemons_are_valgrind_clean, .timeout = 600)
 		pclose(p);
 	}
 	cr_expect_eq(clean, 6, "%d of 6 daemons reported no error", clean);
+	if (clean != 6) {
+		/* Show what valgrind said before the logs go. */
+		snprintf(cmd, sizeof(cmd),
+			 "grep -L 'ERROR SUMMARY: 0 errors' %s/vg-*.log | "
+			 "xargs tail -n 60 >&2", tmp);
+		if (system(cmd) != 0)
+			cr_log_warn("could not show the valgrind logs");
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		cr_log_warn("could not remove %s", tmp);

@@ -8,8 +8,11 @@
 
 #include "codec.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 static char launch_path[512];
 
@@ -102,6 +105,53 @@ Test(stress, a_B_that_shares_caller_state_is_caught)
 		  "%s", r.out);
 	remove_tree(tmp);
 	cmd_free(&r);
+}
+
+/* B and C listen on ephemeral ports: two runs side by side never collide,
+ * even with gRPC's default port (443, what an address without a port
+ * means) taken on both addresses. */
+static int hold_port(const char *ip, int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 1) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+Test(stress, two_runs_side_by_side_on_ephemeral_ports)
+{
+	int held[2] = {hold_port("127.0.0.10", 443),
+		       hold_port("127.0.0.11", 443)};
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	char *first[] = {launch_path, "stress", "--clients", "2", "--calls",
+			 "1000", NULL};
+	char *second[] = {launch_path, "stress", "--clients", "2", "--calls",
+			  "200", NULL};
+	int fo, fe;
+	pid_t p1 = cmd_start(first, &fo, &fe);
+	cmd_result r2 = cmd_run(second);
+	cmd_result r1 = {0};
+	slurp_two(fo, fe, &r1.out, &r1.err);
+	r1.status = cmd_wait(p1);
+	cr_expect_eq(r1.status, 0, "first run: exit %d\n%s%s", r1.status,
+		     r1.out, r1.err);
+	cr_expect_eq(r2.status, 0, "second run: exit %d\n%s%s", r2.status,
+		     r2.out, r2.err);
+	for (int i = 0; i < 2; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	remove_tree(tmp);
+	cmd_free(&r1);
+	cmd_free(&r2);
 }
 
 Test(stress, bad_arguments_exit_2_and_start_nothing)
@@ -244,55 +294,82 @@ static int read_all(int fd, uint8_t **buf, size_t *len)
 typedef struct chain {
 	pid_t b, c, a;
 	int a_fd;
+	int b_port, c_port;
+	char scen[512];
 } chain;
 
-/* slow-chain.yaml: C sleeps 8 s inside the call. B runs under wrapper
- * words (may be NULL). A starts with its own deadline. */
-static void start_chain(chain *ch, char **b_wrapper, const char *a_timeout)
+/* Start C of scenario (a file in tests/data or scenarios/) listening on
+ * listen; returns its pid, its port in *port. */
+static pid_t start_c(const char *scen, const char *listen, int *port)
 {
-	char scen[512], bin[512], prog[3][600], log[3][128], peer[2][128];
-	snprintf(scen, sizeof(scen), "%s/tests/data/slow-chain.yaml",
-		 env_or("CLOAKROOM_SOURCE", "."));
+	char bin[512], prog[600], log[128], line[64] = "";
 	snprintf(bin, sizeof(bin), "%s", env_or("CLOAKROOM_BIN", "."));
-	const char *names[3] = {"procC", "procB", "procA"};
+	snprintf(prog, sizeof(prog), "%s/procC/procC", bin);
+	snprintf(log, sizeof(log), "%s/procC.log", chain_tmp);
+	char *cargv[] = {prog, "--scenario", (char *)scen, "--process", "C",
+			 "--listen", (char *)listen, "--ready-fd", "3", NULL};
+	int fd;
+	pid_t pid = spawn3(cargv, &fd, log);
+	cr_assert(read(fd, line, sizeof(line) - 1) > 0 &&
+		  sscanf(line, "READY %d", port) == 1, "C did not start");
+	close(fd);
+	return pid;
+}
+
+/* A of the chain's scenario, calling B at b_port with its own deadline;
+ * its trace comes on ch->a_fd. */
+static void start_a(chain *ch, const char *a_timeout)
+{
+	char bin[512], prog[600], log[128], peer[128];
+	snprintf(bin, sizeof(bin), "%s", env_or("CLOAKROOM_BIN", "."));
+	snprintf(prog, sizeof(prog), "%s/procA/procA", bin);
+	snprintf(log, sizeof(log), "%s/procA.log", chain_tmp);
+	snprintf(peer, sizeof(peer), "B=127.0.0.10:%d", ch->b_port);
+	char *aargv[] = {prog, "--scenario", ch->scen, "--process", "A",
+			 "--peer", peer, "--timeout-ms", (char *)a_timeout,
+			 "--result-fd", "3", NULL};
+	ch->a = spawn3(aargv, &ch->a_fd, log);
+}
+
+/* A -> B -> C of scenario name (slow-chain.yaml: C sleeps 8 s inside the
+ * call). B runs under wrapper words (may be NULL). A starts with its own
+ * deadline. */
+static void start_chain_of(chain *ch, const char *name, char **b_wrapper,
+			   const char *a_timeout)
+{
+	char bin[512], prog[600], log[128], peer[128];
+	snprintf(ch->scen, sizeof(ch->scen), "%s/tests/data/%s",
+		 env_or("CLOAKROOM_SOURCE", "."), name);
+	snprintf(bin, sizeof(bin), "%s", env_or("CLOAKROOM_BIN", "."));
 	private_tmp(chain_tmp, sizeof(chain_tmp));
-	for (int i = 0; i < 3; i++) {
-		snprintf(prog[i], sizeof(prog[i]), "%s/%s/%s", bin, names[i],
-			 names[i]);
-		snprintf(log[i], sizeof(log[i]), "%s/%s.log", chain_tmp,
-			 names[i]);
-	}
 	int fd, port;
 	char line[64] = "";
-	char *cargv[] = {prog[0], "--scenario", scen, "--process", "C",
-			 "--listen", "127.0.0.11:0", "--ready-fd", "3", NULL};
-	ch->c = spawn3(cargv, &fd, log[0]);
-	cr_assert(read(fd, line, sizeof(line) - 1) > 0 &&
-		  sscanf(line, "READY %d", &port) == 1, "C did not start");
-	close(fd);
-	snprintf(peer[0], sizeof(peer[0]), "C=127.0.0.11:%d", port);
+	ch->c = start_c(ch->scen, "127.0.0.11:0", &ch->c_port);
+	snprintf(peer, sizeof(peer), "C=127.0.0.11:%d", ch->c_port);
 
+	snprintf(prog, sizeof(prog), "%s/procB/procB", bin);
+	snprintf(log, sizeof(log), "%s/procB.log", chain_tmp);
 	char *bargv[32];
 	int a = 0;
 	for (int i = 0; b_wrapper && b_wrapper[i]; i++)
 		bargv[a++] = b_wrapper[i];
-	char *brest[] = {prog[1], "--scenario", scen, "--process", "B",
+	char *brest[] = {prog, "--scenario", ch->scen, "--process", "B",
 			 "--listen", "127.0.0.10:0", "--ready-fd", "3",
-			 "--peer", peer[0], NULL};
+			 "--peer", peer, NULL};
 	for (int i = 0; brest[i]; i++)
 		bargv[a++] = brest[i];
 	bargv[a] = NULL;
-	memset(line, 0, sizeof(line));
-	ch->b = spawn3(bargv, &fd, log[1]);
+	ch->b = spawn3(bargv, &fd, log);
 	cr_assert(read(fd, line, sizeof(line) - 1) > 0 &&
 		  sscanf(line, "READY %d", &port) == 1, "B did not start");
 	close(fd);
-	snprintf(peer[1], sizeof(peer[1]), "B=127.0.0.10:%d", port);
+	ch->b_port = port;
+	start_a(ch, a_timeout);
+}
 
-	char *aargv[] = {prog[2], "--scenario", scen, "--process", "A",
-			 "--peer", peer[1], "--timeout-ms", (char *)a_timeout,
-			 "--result-fd", "3", NULL};
-	ch->a = spawn3(aargv, &ch->a_fd, log[2]);
+static void start_chain(chain *ch, char **b_wrapper, const char *a_timeout)
+{
+	start_chain_of(ch, "slow-chain.yaml", b_wrapper, a_timeout);
 }
 
 /* A's trace, once A has finished. */
@@ -396,5 +473,43 @@ Test(faults, C_slower_than_the_deadline_gives_DEADLINE_EXCEEDED_and_B_lets_go)
 		unlink(vglog + strlen("--log-file="));
 	cr_expect_eq(stop(ch.c), 0, "C did not stop cleanly");
 	sc_trace_free(&t);
+	remove_tree(chain_tmp);
+}
+
+/* A callee restarted while its caller lives on (daemons started by hand,
+ * C back on the same address): B's next call reaches the new C. Under
+ * `cloakroom run` a daemon that dies fails the run instead (exit 3, see
+ * the stress tests above and docs/robustness.md): the launcher restarts
+ * nothing. */
+Test(faults, C_restarted_on_its_address_is_picked_up_by_the_next_call)
+{
+	chain ch;
+	start_chain_of(&ch, "quick-chain.yaml", NULL, "20000");
+	sc_trace t;
+	a_trace(&ch, &t);
+	const sc_hop *bc = find_hop(&t, "B", "C");
+	cr_assert(bc, "A's trace lacks B->C");
+	cr_expect_eq(bc->status, SC_OK, "B->C: %s", sc_status_name(bc->status));
+	sc_trace_free(&t);
+
+	kill(ch.c, SIGKILL);
+	cmd_wait(ch.c);
+	char listen[64];
+	snprintf(listen, sizeof(listen), "127.0.0.11:%d", ch.c_port);
+	int port;
+	ch.c = start_c(ch.scen, listen, &port);
+	cr_assert_eq(port, ch.c_port);
+
+	start_a(&ch, "20000");
+	a_trace(&ch, &t);
+	const sc_hop *ab = find_hop(&t, "A", "B");
+	bc = find_hop(&t, "B", "C");
+	cr_assert(ab && bc, "A's trace lacks A->B or B->C");
+	cr_expect_eq(ab->status, SC_OK, "A->B: %s", sc_status_name(ab->status));
+	cr_expect_eq(bc->status, SC_OK, "B->C after C's restart: %s",
+		     sc_status_name(bc->status));
+	sc_trace_free(&t);
+	cr_expect_eq(stop(ch.b), 0, "B did not stop cleanly");
+	cr_expect_eq(stop(ch.c), 0, "C did not stop cleanly");
 	remove_tree(chain_tmp);
 }

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 static pid_t daemon_pid;
+static int daemon_port;
 static rpc_channel *ch;
 static char log_path[] = "/tmp/cloakroom-wire-XXXXXX";
 
@@ -42,6 +43,7 @@ static void start_procC(void)
 	int port = 0;
 	cr_assert(got > 0 && sscanf(line, "READY %d", &port) == 1,
 		  "procC did not start");
+	daemon_port = port;
 	rpc_init();
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
@@ -129,5 +131,83 @@ Test(wire, context_without_identity_is_refused)
 	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED);
 	cr_expect(strstr(res.details, "no user identity") != NULL, "%s",
 		  res.details);
+	rpc_result_free(&res);
+}
+
+/* Caps: a context over CODEC_MAX_CONTEXT bytes, or one that has come
+ * through more than CODEC_MAX_DEPTH hops, is refused with a status that
+ * names the cap, logged, and the daemon serves on. */
+Test(wire, context_over_the_size_cap_is_refused_and_logged)
+{
+	size_t len = CODEC_MAX_CONTEXT + 1;
+	uint8_t *big = malloc(len);
+	cr_assert(big);
+	memset(big, 0x41, len);
+	rpc_result res;
+	call(big, len, &res);
+	free(big);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
+		     res.status, res.details);
+	cr_expect(strstr(res.details, "65536-byte cap") != NULL, "%s",
+		  res.details);
+	rpc_result_free(&res);
+	cr_expect(log_says("65536-byte cap"));
+	call(NULL, 0, &res);
+	cr_expect_eq(res.status, RPC_STATUS_OK);
+	rpc_result_free(&res);
+}
+
+Test(wire, context_past_the_hop_cap_is_refused_and_logged)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	cr_assert(t && sc_token_set_user(t, "S-1-5-21-1-1001",
+					 "CORP\\alice") == 0);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = t;
+	c.asked = SC_LEVEL_IMPERSONATE;
+	strcpy(c.caller, "B");
+	strcpy(c.caller_host, "ws1");
+	c.depth = CODEC_MAX_DEPTH + 1;
+	uint8_t *buf;
+	size_t len;
+	cr_assert(codec_context_encode(&c, &buf, &len) == 0);
+	rpc_result res;
+	call(buf, len, &res);
+	free(buf);
+	sc_token_free(t);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
+		     res.status, res.details);
+	cr_expect(strstr(res.details, "hops (cap 64)") != NULL, "%s",
+		  res.details);
+	rpc_result_free(&res);
+	cr_expect(log_says("hops (cap 64)"));
+}
+
+/* Metadata beyond what the server accepts (RPC_MAX_METADATA) never reaches
+ * the handler: gRPC refuses it with RESOURCE_EXHAUSTED, which the caller
+ * sees with its reason, and closes that connection; the daemon serves on
+ * (a new connection is served). */
+Test(wire, metadata_over_the_server_cap_is_resource_exhausted)
+{
+	size_t len = RPC_MAX_METADATA + 1024;
+	uint8_t *big = malloc(len);
+	cr_assert(big);
+	memset(big, 0x41, len);
+	rpc_result res;
+	call(big, len, &res);
+	free(big);
+	cr_expect_eq(res.status, RPC_STATUS_RESOURCE_EXHAUSTED,
+		     "status %d: %s", res.status, res.details);
+	cr_expect(res.details[0] != '\0');
+	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", daemon_port);
+	ch = rpc_channel_open(addr);
+	cr_assert(ch);
+	call(NULL, 0, &res);
+	cr_expect_eq(res.status, RPC_STATUS_OK, "status %d: %s", res.status,
+		     res.details);
 	rpc_result_free(&res);
 }

@@ -134,6 +134,56 @@ Test(codec, oversized_context_is_refused_before_decoding)
 	free(buf);
 }
 
+/* The caps on a context's contents: each refused with the cap named. */
+static void expect_refused(const sc_context *c, const char *words)
+{
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(c, &buf, &len), 0);
+	sc_context out;
+	sc_token *id = (sc_token *)1;
+	char err[128] = "";
+	cr_expect_eq(codec_context_decode(buf, len, &out, &id, err,
+					  sizeof(err)),
+		     SC_ERR_INVAL);
+	cr_expect_null(id);
+	cr_expect(strstr(err, words) != NULL, "'%s' lacks '%s'", err, words);
+	free(buf);
+}
+
+Test(codec, contexts_over_the_caps_are_refused)
+{
+	sc_token *t = alice();
+	sc_context c = context(t);
+	c.depth = CODEC_MAX_DEPTH + 1;
+	expect_refused(&c, "come through 65 hops (cap 64)");
+	c.depth = CODEC_MAX_DEPTH; /* at the cap: fine */
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(&c, &buf, &len), 0);
+	sc_context out;
+	sc_token *id;
+	char err[128];
+	cr_expect_eq(codec_context_decode(buf, len, &out, &id, err,
+					  sizeof(err)), 0, "%s", err);
+	sc_token_free(id);
+	free(buf);
+	c.depth = 1;
+
+	for (int i = 0; i < CODEC_MAX_PRIVILEGES; i++)
+		sc_token_add_privilege(t, "SeBackupPrivilege", true);
+	expect_refused(&c, "privileges (cap 256)");
+	sc_token_free(t);
+
+	t = alice();
+	c.identity = t;
+	for (int i = 0; i < CODEC_MAX_GROUPS; i++)
+		sc_token_add_group(t, "S-1-5-32-545", "Users",
+				   SC_GROUP_ENABLED);
+	expect_refused(&c, "groups (cap 1024)");
+	sc_token_free(t);
+}
+
 Test(codec, trace_round_trip_keeps_hops_steps_and_notes)
 {
 	sc_trace t;

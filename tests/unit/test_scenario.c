@@ -88,6 +88,18 @@ static void fails_once(const char *yaml, unsigned line, unsigned col,
 	sc_load_errors_free(&l.errs);
 }
 
+/* Loading fails with the loop that B's call back to A closes (A calls B
+ * in every call it serves; reported at A's call, line 18), then the error
+ * at line:col. */
+static void fails_then_loop(const char *yaml, unsigned line, unsigned col,
+			    const char *fragment)
+{
+	struct loaded l = load_fails(yaml, NULL, 2);
+	assert_error(&l, 0, 18, 13, "closes a loop: B -> A -> B");
+	assert_error(&l, 1, line, col, fragment);
+	sc_load_errors_free(&l.errs);
+}
+
 /* A valid scenario in pieces; the comments give the line numbers. Tests
  * insert lines at the piece boundaries: after DOMAIN (a new account),
  * after HOSTS (srv1's fields or a new host), after PROCS (B's fields or a
@@ -353,7 +365,10 @@ Test(scenario, enum_names_match_tables)
 			    v == SC_STEP_CHECK_PRIVILEGE ||
 			    v == SC_STEP_ENABLE_PRIVILEGE ||
 			    v == SC_STEP_DISABLE_PRIVILEGE;
-		s = load_b_with(to    ? "    steps: [{do: %s, to: A}]\n"
+		/* B calls a new C (calling A back would be a loop). */
+		s = load_b_with(to    ? "    steps: [{do: %s, to: C}]\n"
+					"  - name: C\n    host: srv1\n"
+					"    account: svc-b\n"
 				: obj ? "    steps: [{do: %s, object: report}]\n"
 					OBJECT
 				: priv ? "    steps: [{do: %s, privilege: "
@@ -591,7 +606,7 @@ Test(scenario, keys_are_case_sensitive)
 
 Test(scenario, unknown_key_in_a_nested_blanket)
 {
-	fails_once(BASE
+	fails_then_loop(BASE
 		   "    steps:\n"                         /* 22 */
 		   "      - do: call\n"                   /* 23 */
 		   "        to: A\n"                      /* 24 */
@@ -613,7 +628,7 @@ Test(scenario, misspelled_enum_value)
 
 Test(scenario, misspelled_step_kind)
 {
-	fails_once(BASE
+	fails_then_loop(BASE
 		   "    steps:\n"          /* 22 */
 		   "      - do: cal\n"     /* 23 */
 		   "        to: A\n",      /* 24 */
@@ -816,10 +831,147 @@ Test(scenario, buffer_over_one_mib)
 	cr_expect_eq(rc, SC_ERR_INVAL);
 	cr_expect_null(s);
 	cr_assert_eq(errs.count, 1);
-	cr_expect_eq(errs.items[0].line, 0);
+	/* The first byte past the cap: one line of spaces. */
+	cr_expect_eq(errs.items[0].line, 1);
+	cr_expect_eq(errs.items[0].col, 1024 * 1024 + 1);
 	cr_expect_not_null(strstr(errs.items[0].message, "1 MiB"));
 	sc_load_errors_free(&errs);
 	free(big);
+}
+
+/* ---- caps and the call graph ----------------------------------------- */
+
+/* BASE with n steps for B (from line 23 on, one a line). */
+static char *with_b_steps(unsigned n, const char *step)
+{
+	size_t len = strlen(BASE) + 16 + (size_t)n * (strlen(step) + 1);
+	char *yaml = malloc(len);
+	cr_assert_not_null(yaml);
+	size_t w = (size_t)snprintf(yaml, len, "%s    steps:\n", BASE);
+	for (unsigned i = 0; i < n; i++)
+		w += (size_t)snprintf(yaml + w, len - w, "%s\n", step);
+	return yaml;
+}
+
+Test(scenario, steps_up_to_the_cap_load)
+{
+	char *yaml = with_b_steps(SC_MAX_STEPS, "      - do: revert");
+	sc_scenario *s = load_ok(yaml, NULL);
+	cr_expect_eq(s->processes[1].steps_count, SC_MAX_STEPS);
+	sc_load_free(s);
+	free(yaml);
+}
+
+Test(scenario, steps_over_the_cap_are_refused_at_the_first_one_past)
+{
+	char *yaml = with_b_steps(SC_MAX_STEPS + 5, "      - do: revert");
+	/* B's steps start at line 23: step 256 (the 257th) is at 279. */
+	fails_once(yaml, 23 + SC_MAX_STEPS, 9,
+		   "too many steps for one process: 261, more than the cap "
+		   "of 256 (this is number 257)");
+	free(yaml);
+}
+
+Test(scenario, hosts_over_the_cap_are_refused)
+{
+	size_t len = 64 * 1024;
+	char *yaml = malloc(len);
+	cr_assert_not_null(yaml);
+	size_t w = (size_t)snprintf(yaml, len, "%s%s", HEAD DOMAIN HOSTS,
+				    "");
+	for (unsigned i = 2; i < SC_MAX_HOSTS + 1; i++)
+		w += (size_t)snprintf(yaml + w, len - w, "  - name: h%u\n", i);
+	snprintf(yaml + w, len - w, "%s", PROCS);
+	/* hosts[64] is on line 9 + 64. */
+	fails_once(yaml, 9 + SC_MAX_HOSTS, 5,
+		   "too many hosts: 65, more than the cap of 64");
+	free(yaml);
+}
+
+Test(scenario, a_list_over_the_cap_is_refused)
+{
+	char *yaml = with_b_steps(1, "");
+	size_t len = strlen(yaml) + 32 * (SC_MAX_LIST + 8);
+	yaml = realloc(yaml, len);
+	cr_assert_not_null(yaml);
+	size_t w = strlen(BASE);
+	w += (size_t)snprintf(yaml + w, len - w,
+			      "    steps:\n      - do: check_privilege\n"
+			      "        privilege: SeTcbPrivilege\n"
+			      "      - do: assign_right\n"
+			      "        privilege: SeTcbPrivilege\n"
+			      "        holders:\n");
+	for (unsigned i = 0; i < SC_MAX_LIST + 1; i++)
+		w += (size_t)snprintf(yaml + w, len - w,
+				      "          - alice\n");
+	/* holders start at line 28: holders[256] at 28 + 256. */
+	fails_once(yaml, 28 + SC_MAX_LIST, 13,
+		   "too many holders: 257, more than the cap of 256");
+	free(yaml);
+}
+
+/* A calls B and B calls A back: every call makes the next. */
+Test(scenario, a_loop_of_calls_is_refused)
+{
+	/* Found from A, the client: A -> B -> A, whose call to B (line 18)
+	 * would be served as before, and so on. */
+	fails_once(BASE "    steps:\n"  /* 22 */
+			"      - do: call\n"  /* 23 */
+			"        to: A\n",    /* 24 */
+		   18, 13, "this call closes a loop: B -> A -> B");
+}
+
+/* The same loop, broken by "from": B calls A only in calls from C, and
+ * A's calls come from B; so the scenario is fine. */
+Test(scenario, from_breaks_a_loop)
+{
+	sc_scenario *s = load_ok(BASE "    steps:\n"
+				      "      - do: call\n"
+				      "        to: A\n"
+				      "        from: C\n"
+				      "  - name: C\n"
+				      "    host: ws1\n"
+				      "    account: alice\n",
+				 NULL);
+	sc_load_free(s);
+}
+
+/* n processes, P0 (a client) calling P1 calling P2 ... */
+static char *chain_yaml(unsigned n)
+{
+	size_t len = 256 + (size_t)n * 128;
+	char *yaml = malloc(len);
+	cr_assert_not_null(yaml);
+	size_t w = (size_t)snprintf(yaml, len, "%s",
+				    HEAD DOMAIN HOSTS "processes:\n");
+	for (unsigned i = 0; i < n; i++) {
+		w += (size_t)snprintf(yaml + w, len - w,
+				      "  - name: P%u\n    host: ws1\n"
+				      "    account: alice\n", i);
+		if (i + 1 < n)
+			w += (size_t)snprintf(yaml + w, len - w,
+					      "    steps: [{do: call, "
+					      "to: P%u}]\n", i + 1);
+	}
+	return yaml;
+}
+
+Test(scenario, a_chain_of_the_cap_loads)
+{
+	char *yaml = chain_yaml(SC_MAX_HOPS + 1);
+	sc_scenario *s = load_ok(yaml, NULL);
+	sc_load_free(s);
+	free(yaml);
+}
+
+Test(scenario, a_chain_over_the_hop_cap_is_refused)
+{
+	char *yaml = chain_yaml(SC_MAX_HOPS + 2);
+	/* Processes from line 12, four lines each: P16's call (the 17th
+	 * hop) is on line 12 + 16 * 4 + 3, its "to" at column 28. */
+	fails_once(yaml, 12 + 16 * 4 + 3, 28,
+		   "this call makes a chain of 17 hops (P0 -> P1 -> P2");
+	free(yaml);
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -889,6 +1041,9 @@ Test(scenario, load_file_over_one_mib)
 	char *big = malloc(len);
 	cr_assert_not_null(big);
 	memset(big, '#', len);
+	/* Comment lines of 64 bytes: the byte past the cap starts a line. */
+	for (size_t i = 63; i < len; i += 64)
+		big[i] = '\n';
 	char *path = temp_file(big, len);
 	sc_scenario *s = NULL;
 	sc_load_errors errs = {0};
@@ -896,6 +1051,8 @@ Test(scenario, load_file_over_one_mib)
 	cr_assert_eq(errs.count, 1);
 	cr_expect_not_null(strstr(errs.items[0].message,
 				  "larger than 1 MiB"));
+	cr_expect_eq(errs.items[0].line, 1024 * 1024 / 64 + 1);
+	cr_expect_eq(errs.items[0].col, 1);
 	sc_load_errors_free(&errs);
 	unlink(path);
 	free(path);
