@@ -97,7 +97,7 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
 		       size_t errlen)
 {
-	enum { WRAP_MAX = 32, FIXED_MAX = 16, PEERS_MAX = 16, EXTRA_MAX = 32 };
+	enum { WRAP_MAX = 32, FIXED_MAX = 16, PEERS_MAX = 16, EXTRA_MAX = 80 };
 	char prog[4096 + 40], tmo[32], wrap[512] = "";
 	char *argv[WRAP_MAX + FIXED_MAX + 2 * PEERS_MAX + EXTRA_MAX + 1];
 	int a = 0;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #define MAX_PEERS 32
+#define MAX_SETS 64
 #define MAX_INFLIGHT 256
 
 typedef struct peer {
@@ -36,6 +38,8 @@ typedef struct node {
 	const char *process;
 	const char *scenario_path;
 	const char *variant;
+	const char *sets[MAX_SETS]; /* --set KEY=VALUE, after the variant */
+	size_t sets_count;
 	const char *listen;
 	int ready_fd;
 	int result_fd;
@@ -67,6 +71,47 @@ static const char *kind_name(node_kind k)
 
 static node *the_node;
 
+/* Calls served, and the most served at once (logged as the server stops:
+ * `cloakroom stress` reads it to show that calls overlapped). */
+static atomic_ullong calls_served;
+static atomic_uint calls_inflight, calls_inflight_max;
+
+/* A fault for tests only (see node.h): every call's context passes
+ * through one process-wide slot. */
+static atomic_bool fault_shared_context;
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *fault_slot;
+static size_t fault_slot_len;
+
+void node_fault_shared_context(bool on)
+{
+	atomic_store(&fault_shared_context, on);
+}
+
+/* The bug: store the caller's context where every call can see it, let
+ * other calls run, then read "the caller" back. Returns a malloc'd copy
+ * of whatever the slot holds by then (NULL when out of memory). */
+static uint8_t *fault_share(const uint8_t *ctx, size_t len, size_t *out_len)
+{
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *p = realloc(fault_slot, len ? len : 1);
+	if (p) {
+		fault_slot = p;
+		memcpy(fault_slot, ctx, len);
+		fault_slot_len = len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	usleep(500);
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *copy = malloc(fault_slot_len ? fault_slot_len : 1);
+	if (copy) {
+		memcpy(copy, fault_slot, fault_slot_len);
+		*out_len = fault_slot_len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	return copy;
+}
+
 static void node_log(const char *fmt, ...)
 {
 	char buf[1024];
@@ -83,7 +128,7 @@ static void usage(node_kind k)
 {
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
-		"       [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
+		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
 		" --bench-ms MS]\n",
@@ -115,6 +160,13 @@ static int parse_args(node *n, int argc, char **argv)
 			n->process = v;
 		} else if (strcmp(a, "--variant") == 0) {
 			n->variant = v;
+		} else if (strcmp(a, "--set") == 0) {
+			if (n->sets_count == MAX_SETS) {
+				fprintf(stderr, "%s: more than %d --set\n",
+					kind_name(n->kind), MAX_SETS);
+				return -1;
+			}
+			n->sets[n->sets_count++] = v;
 		} else if (strcmp(a, "--listen") == 0) {
 			n->listen = v;
 		} else if (strcmp(a, "--ready-fd") == 0) {
@@ -273,10 +325,16 @@ static sc_status node_call(void *user, void *parent, const char *target,
 static void node_sleep(void *user, unsigned ms)
 {
 	(void)user;
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_flag)
-		;
+	/* In slices: the stop signal may land on another thread, and a
+	 * sleeping call must not hold up the daemon's stop. */
+	while (ms > 0 && !stop_flag) {
+		unsigned slice = ms < 50 ? ms : 50;
+		struct timespec ts = {.tv_sec = 0,
+				      .tv_nsec = (long)slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 /* Bare relay: the calls this process's steps make, in order, each with
@@ -337,8 +395,8 @@ static void node_handle_bare(node *n, const rpc_incoming *in, rpc_reply *out)
 	}
 }
 
-/* rpc_handler_fn: one incoming call. */
-static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+/* One incoming call. */
+static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	node *n = user;
 	if (n->bare) {
@@ -373,9 +431,18 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 		snprintf(err, sizeof(err), "%zu context entries, expected one",
 			 in->context_entries);
 	} else if (in->context_present) {
-		if (codec_context_decode(in->context, in->context_len, &ctx,
-					 &identity, err, sizeof(err)) == 0)
+		const uint8_t *cbytes = in->context;
+		size_t clen = in->context_len;
+		uint8_t *shared = NULL;
+		if (atomic_load(&fault_shared_context)) {
+			shared = fault_share(cbytes, clen, &clen);
+			if (shared)
+				cbytes = shared;
+		}
+		if (codec_context_decode(cbytes, clen, &ctx, &identity, err,
+					 sizeof(err)) == 0)
 			pctx = &ctx;
+		free(shared);
 	}
 	if (err[0]) {
 		node_log("refused a call from %s: malformed context: %s",
@@ -399,6 +466,19 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 	sc_trace_free(&t);
 	sc_token_free(identity);
+}
+
+/* rpc_handler_fn: one incoming call, counted. */
+static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	unsigned now = atomic_fetch_add(&calls_inflight, 1) + 1;
+	unsigned max = atomic_load(&calls_inflight_max);
+	while (now > max &&
+	       !atomic_compare_exchange_weak(&calls_inflight_max, &max, now))
+		;
+	node_serve(user, in, out);
+	atomic_fetch_sub(&calls_inflight, 1);
+	atomic_fetch_add(&calls_served, 1);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -429,6 +509,14 @@ static int load(node *n)
 		return 2;
 	}
 	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < n->sets_count; i++) {
+		char err[512];
+		if (sc_scenario_set(n->scn, n->sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n",
+				n->scenario_path, n->sets[i], err);
+			return 2;
+		}
+	}
 	if (n->bare) {
 		/* No runtime, no token: only whom the steps call. */
 		const sc_process_def *p =
@@ -536,6 +624,9 @@ static int run_server(node *n)
 	node_log("listening on %s (port %d)", n->listen, port);
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	rpc_server_free(srv);
+	node_log("served %llu calls, at most %u at once",
+		 (unsigned long long)atomic_load(&calls_served),
+		 atomic_load(&calls_inflight_max));
 	return 0;
 }
 
@@ -567,5 +658,7 @@ int node_main(int argc, char **argv, node_kind kind)
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
 	pthread_mutex_destroy(&n.lock);
+	free(fault_slot);
+	fault_slot = NULL;
 	return rc;
 }
