@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -88,6 +89,7 @@ typedef struct bench {
 	char scenario[PATH_MAX];
 	char run_dir[256];    /* logs of this invocation (TMPDIR, short) */
 	char load_start[64], load_end[64];
+	char others[192];     /* the machine's CPU time not ours, described */
 	/* The chain of the current run. */
 	child kids[MAXP];
 	size_t n, client;
@@ -692,6 +694,66 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* ---- other load on the machine ------------------------------------ */
+
+/* Clock ticks of the whole machine from /proc/stat's "cpu" line. */
+typedef struct cpu_ticks {
+	unsigned long long busy, idle, steal;
+} cpu_ticks;
+
+static void machine_ticks(cpu_ticks *t)
+{
+	memset(t, 0, sizeof(*t));
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f)
+		return;
+	unsigned long long us, ni, sy, id, io, irq, sirq, st;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &us, &ni,
+		   &sy, &id, &io, &irq, &sirq, &st) == 8) {
+		t->busy = us + ni + sy + irq + sirq;
+		t->idle = id + io;
+		t->steal = st;
+	}
+	fclose(f);
+}
+
+/* CPU seconds of this process and of every child it has waited for. */
+static double own_cpu_s(void)
+{
+	struct rusage self, kids;
+	if (getrusage(RUSAGE_SELF, &self) != 0 ||
+	    getrusage(RUSAGE_CHILDREN, &kids) != 0)
+		return 0;
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+			kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+			kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) /
+		       1e6;
+}
+
+/* What the rest of the machine did while the benchmark ran: the busy CPU
+ * time of /proc/stat less the benchmark's own (itself and every process
+ * it started), as CPUs busy on average over the wall time. */
+static void describe_others(char *buf, size_t len, const cpu_ticks *a,
+			    const cpu_ticks *z, double own_s, double wall_s)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	double busy = (double)(z->busy - a->busy) / hz;
+	double steal = (double)(z->steal - a->steal) / hz;
+	if (wall_s <= 0 || z->busy < a->busy) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	double other = busy - own_s;
+	if (other < 0)
+		other = 0;
+	snprintf(buf, len,
+		 "%.2f CPUs busy on average over %.0f s: the benchmark %.2f, "
+		 "other processes %.2f; stolen by the hypervisor %.2f",
+		 busy / wall_s, wall_s, own_s / wall_s, other / wall_s,
+		 steal / wall_s);
+}
+
 static void load_avg(char *buf, size_t len)
 {
 	snprintf(buf, len, "unknown");
@@ -896,8 +958,9 @@ static int write_markdown(const bench *b, const char *path,
 		date, mode_flag(&b->P), b->P.rounds,
 		b->P.lat_calls, b->P.lat_warmup, b->P.tp_ms, b->P.tp_warmup);
 	fprintf(o, "Machine: %s. Load average (1, 5, 15 min) at the start "
-		   "%s, at the end %s.\n\n",
-		mach, b->load_start, b->load_end);
+		   "%s, at the end %s. CPU during the run (`/proc/stat` less "
+		   "the benchmark's own processes): %s.\n\n",
+		mach, b->load_start, b->load_end, b->others);
 	fprintf(o, "| | bare | secured | secured/bare |\n"
 		   "|---|---:|---:|---:|\n");
 	fprintf(o, "| latency p50 (us) | %.1f | %.1f | %.3f |\n", bs->p50,
@@ -1133,6 +1196,10 @@ int main(int argc, char **argv)
 	char mach[640], err[512] = "";
 	machine(mach, sizeof(mach));
 	load_avg(b.load_start, sizeof(b.load_start));
+	cpu_ticks ticks0, ticks1;
+	machine_ticks(&ticks0);
+	double own0 = own_cpu_s();
+	uint64_t wall0 = now_ns();
 	printf("cloakroom bench%s: %s (variant %s), %u rounds of bare then "
 	       "secured\n",
 	       mode_flag(&b.P), SCENARIO, VARIANT, b.P.rounds);
@@ -1169,13 +1236,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	load_avg(b.load_end, sizeof(b.load_end));
+	machine_ticks(&ticks1);
+	describe_others(b.others, sizeof(b.others), &ticks0, &ticks1,
+			own_cpu_s() - own0, ms_since(wall0) / 1e3);
 
 	summary s[2];
 	for (int c = 0; c < 2; c++) {
 		qsort(b.res[c].lat, b.res[c].lat_n, sizeof(uint64_t), cmp_u64);
 		summarize(&b, (cfg_kind)c, &s[c]);
 	}
-	printf("load average at end: %s\n\n", b.load_end);
+	printf("load average at end: %s\nCPU during the run: %s\n\n",
+	       b.load_end, b.others);
 	print_config(stdout, &b, CFG_BARE, &s[CFG_BARE]);
 	print_config(stdout, &b, CFG_SECURED, &s[CFG_SECURED]);
 	printf("\nmicro-benchmarks of the model (cloakroom-bench-micro%s, "
