@@ -36,6 +36,17 @@ uint64_t plot_quantile(const uint64_t *sorted, size_t count, double q)
 	return sorted[i];
 }
 
+/* A tick label in microseconds: 500, 2k, 50k, 1M. */
+static void tick_label(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%gM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%gk", v / 1e3);
+	else
+		snprintf(buf, len, "%g", v);
+}
+
 static double quantile_us(const plot_series *s, double q)
 {
 	return (double)plot_quantile(s->ns, s->count, q) / 1000.0;
@@ -83,9 +94,11 @@ int plot_latency_cdf(const char *path, const char *title,
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
 				   "y2=\"%d\" stroke=\"#ddd\"/>\n",
 				x, MT, x, H - MB);
+			char label[16];
+			tick_label(label, sizeof(label), v);
 			fprintf(f, "<text x=\"%.1f\" y=\"%d\" "
-				   "text-anchor=\"middle\">%g</text>\n",
-				x, H - MB + 16, v);
+				   "text-anchor=\"middle\">%s</text>\n",
+				x, H - MB + 16, label);
 		}
 	}
 	for (int t = 0; t <= 10; t++) {
@@ -108,6 +121,13 @@ int plot_latency_cdf(const char *path, const char *title,
 		   "text-anchor=\"middle\">fraction of calls at or "
 		   "below</text>\n",
 		(MT + H - MB) / 2);
+	/* The legend, bottom right: no curve goes there (they start at 0
+	 * on the left and reach 1 on the right). */
+	int lw = 430, lh = 12 + 18 * (int)n;
+	int lx = W - MR - 10 - lw, ly0 = H - MB - 10 - lh;
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+		   "fill=\"white\" stroke=\"#999\"/>\n",
+		lx, ly0, lw, lh);
 	for (size_t k = 0; k < n; k++) {
 		const plot_series *s = &series[k];
 		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
@@ -119,13 +139,13 @@ int plot_latency_cdf(const char *path, const char *title,
 				px_x(quantile_us(s, q), lo, hi), px_y(q));
 		}
 		fprintf(f, "\"/>\n");
-		double ly = MT + 18 + 18.0 * (double)k;
+		double ly = ly0 + 20 + 18.0 * (double)k;
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 			   "stroke=\"%s\" stroke-width=\"3\"/>\n",
-			ML + 12, ly - 4, ML + 36, ly - 4, s->color);
+			lx + 8, ly - 4, lx + 32, ly - 4, s->color);
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\">%s: p50 %.0f us, p99 "
 			   "%.0f us, p99.9 %.0f us (%zu calls)</text>\n",
-			ML + 42, ly, s->label, quantile_us(s, 0.5),
+			lx + 38, ly, s->label, quantile_us(s, 0.5),
 			quantile_us(s, 0.99), quantile_us(s, 0.999), s->count);
 	}
 	fprintf(f, "</svg>\n");
