@@ -1055,7 +1055,9 @@ static int write_markdown(const bench *b, const char *path,
 		   "CPU time (user + system, all threads) over the calls of "
 		   "the throughput runs (the client's own clock; a server's "
 		   "`/proc/PID/stat`, 10 ms ticks, over every call it "
-		   "served). Per round:\n\n");
+		   "served); the CPU time of a cold start is the client's "
+		   "(reaped) and every live thread's of the servers "
+		   "(`/proc/PID/task/TID/schedstat`). Per round:\n\n");
 	print_rounds_md(o, b);
 	fprintf(o, "\n![latency distributions, secured against bare](%s)\n\n",
 		FIG_SVG);
