@@ -78,7 +78,7 @@ int plot_latency_cdf(const char *path, const char *title,
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		   "height=\"%d\" viewBox=\"0 0 %d %d\" "
 		   "font-family=\"sans-serif\" font-size=\"12\">\n",
-		W, H, W, H);
+		W, H + 8 + 18 * (int)n, W, H + 8 + 18 * (int)n);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"14\" "
 		   "text-anchor=\"middle\">%s</text>\n",
@@ -121,13 +121,9 @@ int plot_latency_cdf(const char *path, const char *title,
 		   "text-anchor=\"middle\">fraction of calls at or "
 		   "below</text>\n",
 		(MT + H - MB) / 2);
-	/* The legend, bottom right: no curve goes there (they start at 0
-	 * on the left and reach 1 on the right). */
-	int lw = 430, lh = 12 + 18 * (int)n;
-	int lx = W - MR - 10 - lw, ly0 = H - MB - 10 - lh;
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-		   "fill=\"white\" stroke=\"#999\"/>\n",
-		lx, ly0, lw, lh);
+	/* The legend, one row a series, below the axis title: outside the
+	 * plot, so it never hides a curve. */
+	int lx = ML;
 	for (size_t k = 0; k < n; k++) {
 		const plot_series *s = &series[k];
 		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
@@ -139,13 +135,13 @@ int plot_latency_cdf(const char *path, const char *title,
 				px_x(quantile_us(s, q), lo, hi), px_y(q));
 		}
 		fprintf(f, "\"/>\n");
-		double ly = ly0 + 20 + 18.0 * (double)k;
+		double ly = H + 16 + 18.0 * (double)k;
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 			   "stroke=\"%s\" stroke-width=\"3\"/>\n",
-			lx + 8, ly - 4, lx + 32, ly - 4, s->color);
+			lx, ly - 4, lx + 24, ly - 4, s->color);
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\">%s: p50 %.0f us, p99 "
 			   "%.0f us, p99.9 %.0f us (%zu calls)</text>\n",
-			lx + 38, ly, s->label, quantile_us(s, 0.5),
+			lx + 30, ly, s->label, quantile_us(s, 0.5),
 			quantile_us(s, 0.99), quantile_us(s, 0.999), s->count);
 	}
 	fprintf(f, "</svg>\n");
