@@ -184,7 +184,7 @@ static void host_addr(const sc_scenario *s, const char *host, char *buf,
 	snprintf(buf, len, "127.0.0.1");
 }
 
-static void daemon_opts(bench *b, cfg_kind cfg, spawn_daemon *d,
+static void daemon_opts(bench *b, spawn_daemon *d,
 			const char *listen, char **extra, size_t nextra)
 {
 	memset(d, 0, sizeof(*d));
@@ -197,7 +197,6 @@ static void daemon_opts(bench *b, cfg_kind cfg, spawn_daemon *d,
 	d->peers_count = b->npeers;
 	d->extra = extra;
 	d->extra_count = nextra;
-	(void)cfg;
 }
 
 /* Load the scenario (as the launcher does before it starts anything) and
@@ -272,7 +271,7 @@ static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
 			snprintf(listen, sizeof(listen), "%s:0", ip);
 			char *extra[1] = {"--bare"};
 			spawn_daemon d;
-			daemon_opts(b, cfg, &d, listen, extra,
+			daemon_opts(b, &d, listen, extra,
 				    cfg == CFG_BARE ? 1 : 0);
 			int port = 0;
 			if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
@@ -520,7 +519,7 @@ static int chain_load(bench *b, cfg_kind cfg, char **args, size_t nargs,
 	for (size_t i = 0; i < nargs && ne < 12; i++)
 		extra[ne++] = args[i];
 	spawn_daemon d;
-	daemon_opts(b, cfg, &d, NULL, extra, ne);
+	daemon_opts(b, &d, NULL, extra, ne);
 	child *c = &b->kids[b->client];
 	double cpu0[MAXP];
 	for (size_t i = 0; i < b->n; i++)
