@@ -15,11 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t load_now_ns(void)
+static uint64_t load_clock_ns(clockid_t clk)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t load_now_ns(void)
+{
+	return load_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CPU time of the whole process (every thread). */
+static uint64_t load_cpu_ns(void)
+{
+	return load_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* Buffered writes to the result descriptor. */
@@ -94,6 +105,7 @@ static int load_sequential(const load_plan *p, load_call_fn call, void *user,
 	if (!lat)
 		return -1;
 	unsigned errors = 0;
+	uint64_t c0 = load_cpu_ns();
 	uint64_t t0 = load_now_ns();
 	for (unsigned i = 0; i < p->calls; i++) {
 		uint64_t s = load_now_ns();
@@ -102,8 +114,10 @@ static int load_sequential(const load_plan *p, load_call_fn call, void *user,
 		lat[i] = load_now_ns() - s;
 	}
 	uint64_t el = load_now_ns() - t0;
+	uint64_t cpu = load_cpu_ns() - c0;
 	for (unsigned i = 0; i < p->calls; i++)
 		load_printf(o, "lat %llu\n", (unsigned long long)lat[i]);
+	load_printf(o, "cpu %llu\n", (unsigned long long)cpu);
 	load_printf(o, "done %u %u %llu 1\n", p->calls, errors,
 		    (unsigned long long)el);
 	free(lat);
@@ -121,6 +135,7 @@ static int load_parallel(const load_plan *p, load_call_fn call, void *user,
 	if (!tids)
 		return -1;
 	unsigned started = 0;
+	uint64_t c0 = load_cpu_ns();
 	uint64_t t0 = load_now_ns();
 	for (; started < p->inflight; started++)
 		if (pthread_create(&tids[started], NULL, load_worker, &s) != 0)
@@ -136,9 +151,11 @@ static int load_parallel(const load_plan *p, load_call_fn call, void *user,
 	/* Calls in flight at the stop finish after it and are counted:
 	 * elapsed runs until the last of them. */
 	uint64_t el = load_now_ns() - t0;
+	uint64_t cpu = load_cpu_ns() - c0;
 	free(tids);
 	if (started < p->inflight)
 		return -1;
+	load_printf(o, "cpu %llu\n", (unsigned long long)cpu);
 	load_printf(o, "done %llu %llu %llu %u\n",
 		    (unsigned long long)atomic_load(&s.calls),
 		    (unsigned long long)atomic_load(&s.errors),

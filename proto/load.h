@@ -21,6 +21,8 @@ typedef struct load_plan {
 
 /* Run plan and write to fd, one record a line:
  *   "lat NS"                          each measured call (sequential)
+ *   "cpu NS"                          CPU time of this process (all
+ *                                     threads) while measuring
  *   "done CALLS ERRORS ELAPSED_NS INFLIGHT"   last line
  * Returns 0 when the figures were written (even with failed calls: the
  * reader decides), -1 when they could not be. */

@@ -1,0 +1,1362 @@
+/* bench.c: `cloakroom bench`: the secured chain A -> B -> C against the
+ * same three daemons relaying over bare gRPC (--bare), in alternating runs
+ * of one invocation; latency, throughput, RSS, cold start, the model's
+ * micro-benchmarks, a plot, and the ratios against the targets. It never
+ * initialises gRPC (it forks), stops every process it starts, and never
+ * prints a figure it did not measure. */
+#include "plot.h"
+#include "sc_load.h"
+#include "spawn.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLOAKROOM_BUILDTYPE
+#define CLOAKROOM_BUILDTYPE "unknown"
+#endif
+#ifndef CLOAKROOM_CC
+#define CLOAKROOM_CC "unknown"
+#endif
+
+#define MAXP 8          /* processes in the benchmarked scenario */
+#define MAX_ROUNDS 20
+#define NTP 3           /* throughput levels */
+#define READY_TIMEOUT_MS 10000
+#define CLIENT_TIMEOUT_MS 120000
+#define CALL_TIMEOUT_MS 10000
+#define SCENARIO "scenarios/seed-diagram.yaml"
+#define VARIANT "cloaking-dynamic"
+#define MARK_BEGIN "<!-- bench:figures:begin -->"
+#define MARK_END "<!-- bench:figures:end -->"
+#define FIG_MD "benchmarks-figures.md"
+#define FIG_SVG "benchmarks-latency.svg"
+#define DOC_MD "benchmarks.md"
+
+/* Targets of the issue (a benchmark reports against them, never fails). */
+#define T_P50_RATIO 1.05
+#define T_TPUT_RATIO 0.95
+#define T_DECISION_NS 2000.0
+#define T_RSS_MB 30.0
+#define T_COLD_MS 150.0
+
+static const unsigned inflights[NTP] = {1, 8, 64};
+
+typedef enum cfg_kind { CFG_BARE = 0, CFG_SECURED = 1 } cfg_kind;
+static const char *const cfg_name[2] = {"bare", "secured"};
+
+typedef struct params {
+	bool quick;
+	bool smoke;         /* the test's run: tiny counts, figures meaningless */
+	const char *out_dir;
+	unsigned rounds;
+	unsigned lat_warmup, lat_calls;
+	unsigned tp_warmup, tp_ms;
+} params;
+
+/* One configuration's figures over all its runs. */
+typedef struct cfg_result {
+	uint64_t *lat;            /* every measured latency, pooled */
+	size_t lat_n, lat_cap;
+	double p50_us[MAX_ROUNDS];
+	double tput[MAX_ROUNDS][NTP];   /* calls per second */
+	double cold_ms[MAX_ROUNDS];
+	double cold_cpu_ms[MAX_ROUNDS]; /* CPU of all three until then */
+	double launch_ms[MAX_ROUNDS];   /* secured: a whole `run` */
+	long rss_kb[MAXP];        /* max VmRSS seen at 64 in flight */
+	long hwm_kb[MAXP];        /* max VmHWM seen at 64 in flight */
+	double cpu_s[MAXP];       /* CPU seconds of each process ... */
+	double cpu_calls[MAXP];   /* ... over this many calls (throughput) */
+	unsigned rounds;
+} cfg_result;
+
+typedef struct bench {
+	params P;
+	char bin_root[PATH_MAX];
+	char source[PATH_MAX];
+	char scenario[PATH_MAX];
+	char run_dir[256];    /* logs of this invocation (TMPDIR, short) */
+	char load_start[64], load_end[64];
+	char others[192];     /* the machine's CPU time not ours, described */
+	/* The chain of the current run. */
+	child kids[MAXP];
+	size_t n, client;
+	char addr[MAXP][160];
+	char peer_buf[MAXP][256];
+	char *peers[MAXP];
+	size_t npeers;
+	cfg_result res[2];
+	/* Micro-benchmarks. */
+	json_t *micro;
+} bench;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(now_ns() - t0) / 1e6;
+}
+
+/* The option the run was made with, as printed: " --smoke", " --quick"
+ * or nothing. */
+static const char *mode_flag(const params *P)
+{
+	return P->smoke ? " --smoke" : P->quick ? " --quick" : "";
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, size_t n)
+{
+	double s[MAX_ROUNDS];
+	if (!n)
+		return 0;
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* ---- the scenario's chain ------------------------------------------ */
+
+/* As the launcher decides: a process nobody calls is a client (procA),
+ * one that calls out serves and calls onward (procB), else procC. */
+static bool is_called(const sc_scenario *s, const char *name)
+{
+	for (unsigned i = 0; i < s->processes_count; i++)
+		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
+			const sc_step *st = &s->processes[i].steps[k];
+			if (st->kind == SC_STEP_CALL && st->to &&
+			    strcmp(st->to, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+static bool calls_out(const sc_process_def *p)
+{
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL)
+			return true;
+	return false;
+}
+
+/* A host's loopback address, as the launcher gives it. */
+static void host_addr(const sc_scenario *s, const char *host, char *buf,
+		      size_t len)
+{
+	for (unsigned i = 0; i < s->hosts_count; i++)
+		if (strcmp(s->hosts[i].name, host) == 0) {
+			if (s->hosts[i].address && *s->hosts[i].address)
+				snprintf(buf, len, "%s", s->hosts[i].address);
+			else
+				snprintf(buf, len, "127.0.0.%u", 10 + i);
+			return;
+		}
+	snprintf(buf, len, "127.0.0.1");
+}
+
+static void daemon_opts(bench *b, spawn_daemon *d,
+			const char *listen, char **extra, size_t nextra)
+{
+	memset(d, 0, sizeof(*d));
+	d->bin_root = b->bin_root;
+	d->scenario = b->scenario;
+	d->variant = VARIANT;
+	d->listen = listen;
+	d->timeout_ms = CALL_TIMEOUT_MS;
+	d->peers = b->peers;
+	d->peers_count = b->npeers;
+	d->extra = extra;
+	d->extra_count = nextra;
+}
+
+/* Load the scenario (as the launcher does before it starts anything) and
+ * start its servers, callees first, each on its host's address; the same
+ * command lines as `cloakroom run`, plus --bare for the bare relay. */
+static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
+		       size_t errlen)
+{
+	sc_load_errors errs = {0};
+	sc_scenario *s = NULL;
+	if (sc_load_file(b->scenario, VARIANT, &s, &errs) != 0) {
+		if (errs.count)
+			sc_load_error_format(&errs.items[0], err, errlen);
+		sc_load_errors_free(&errs);
+		return -1;
+	}
+	sc_load_errors_free(&errs);
+	int rc = -1;
+	bool started[MAXP] = {false};
+	size_t clients = 0, servers = 0, up = 0;
+	b->n = s->processes_count;
+	b->npeers = 0;
+	if (b->n > MAXP) {
+		snprintf(err, errlen, "more than %d processes", MAXP);
+		goto out;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const sc_process_def *p = &s->processes[i];
+		child *c = &b->kids[i];
+		memset(c, 0, sizeof(*c));
+		c->pid = -1;
+		c->fd = -1;
+		snprintf(c->name, sizeof(c->name), "%s", p->name);
+		snprintf(c->program, sizeof(c->program), "%s",
+			 !is_called(s, p->name) ? "procA"
+			 : calls_out(p)         ? "procB"
+						: "procC");
+		snprintf(c->log_path, sizeof(c->log_path), "%s/%s-%u-%.32s.log",
+			 b->run_dir, cfg_name[cfg], round + 1, p->name);
+		if (strcmp(c->program, "procA") == 0) {
+			b->client = i;
+			clients++;
+		} else {
+			servers++;
+		}
+	}
+	if (clients != 1) {
+		snprintf(err, errlen, "the benchmark needs exactly one client");
+		goto out;
+	}
+	while (up < servers) {
+		bool progress = false;
+		for (size_t i = 0; i < b->n; i++) {
+			const sc_process_def *p = &s->processes[i];
+			child *c = &b->kids[i];
+			if (started[i] || i == b->client)
+				continue;
+			bool ready = true;
+			for (unsigned k = 0; k < p->steps_count; k++) {
+				const sc_step *st = &p->steps[k];
+				if (st->kind != SC_STEP_CALL)
+					continue;
+				const sc_process_def *t =
+					sc_scenario_process(s, st->to);
+				ready = ready && t &&
+					started[(size_t)(t - s->processes)];
+			}
+			if (!ready)
+				continue;
+			char ip[128], listen[160];
+			host_addr(s, p->host, ip, sizeof(ip));
+			snprintf(listen, sizeof(listen), "%s:0", ip);
+			char *extra[1] = {"--bare"};
+			spawn_daemon d;
+			daemon_opts(b, &d, listen, extra,
+				    cfg == CFG_BARE ? 1 : 0);
+			int port = 0;
+			if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
+			    spawn_wait_ready(c, b->kids, b->n, READY_TIMEOUT_MS,
+					     &port, err, errlen) != 0)
+				goto out;
+			snprintf(b->addr[i], sizeof(b->addr[i]), "%s:%d", ip,
+				 port);
+			snprintf(b->peer_buf[b->npeers],
+				 sizeof(b->peer_buf[0]), "%s=%s", c->name,
+				 b->addr[i]);
+			b->peers[b->npeers] = b->peer_buf[b->npeers];
+			b->npeers++;
+			started[i] = true;
+			up++;
+			progress = true;
+		}
+		if (!progress) {
+			snprintf(err, errlen, "the call graph has a cycle");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sc_load_free(s);
+	return rc;
+}
+
+/* How long a stopped daemon may take to exit: longer under a wrapper
+ * (valgrind --tool=callgrind writes its profile at exit). */
+static int stop_grace_ms(void)
+{
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	return w && *w ? 60000 : 2000;
+}
+
+/* Stop the chain; a server that does not stop cleanly fails the run. */
+static int chain_stop(bench *b, char *err, size_t errlen)
+{
+	spawn_stop_all(b->kids, b->n, stop_grace_ms());
+	int rc = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		child *c = &b->kids[i];
+		if (c->pid <= 0 || i == b->client ||
+		    (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0))
+			continue;
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		if (rc == 0)
+			snprintf(err, errlen,
+				 "daemon %s (%s) did not stop cleanly: %s",
+				 c->name, c->program, d);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ---- RSS under load ------------------------------------------------ */
+
+static int read_status(pid_t pid, long *rss_kb, long *hwm_kb)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int got = 0;
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+		if (sscanf(line, "VmRSS: %ld", &v) == 1) {
+			*rss_kb = v;
+			got++;
+		} else if (sscanf(line, "VmHWM: %ld", &v) == 1) {
+			*hwm_kb = v;
+			got++;
+		}
+	}
+	fclose(f);
+	return got == 2 ? 0 : -1;
+}
+
+typedef struct sampler {
+	pid_t pids[MAXP];
+	size_t n;
+	long rss[MAXP], hwm[MAXP];
+	atomic_bool stop;
+	pthread_t tid;
+} sampler;
+
+static void sample_once(sampler *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		long r = 0, h = 0;
+		if (s->pids[i] > 0 && read_status(s->pids[i], &r, &h) == 0) {
+			if (r > s->rss[i])
+				s->rss[i] = r;
+			if (h > s->hwm[i])
+				s->hwm[i] = h;
+		}
+	}
+}
+
+static void *sampler_main(void *arg)
+{
+	sampler *s = arg;
+	while (!atomic_load(&s->stop)) {
+		sample_once(s);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* ---- the load client ----------------------------------------------- */
+
+typedef struct load_result {
+	uint64_t *lat;
+	size_t nlat;
+	uint64_t calls, errors, elapsed_ns, cpu_ns;
+	double server_cpu_s[MAXP]; /* each server's CPU during the client */
+} load_result;
+
+/* CPU seconds (user + system, every thread, dead ones too) of pid. */
+static double proc_cpu_s(pid_t pid)
+{
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char *ok = fgets(line, sizeof(line), f);
+	fclose(f);
+	char *p = ok ? strrchr(line, ')') : NULL;
+	unsigned long long ut = 0, st = 0;
+	/* After "pid (comm)": state, then fields 4..13, utime 14, stime 15. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+				"%llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU milliseconds of every live thread of pid, exact
+ * (/proc/PID/task/TID/schedstat: nanoseconds on a CPU); 0 if unknown. */
+static double proc_threads_cpu_ms(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	unsigned long long sum = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p2[128];
+		snprintf(p2, sizeof(p2), "/proc/%ld/task/%.20s/schedstat",
+			 (long)pid, e->d_name);
+		FILE *f = fopen(p2, "r");
+		unsigned long long ns;
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return (double)sum / 1e6;
+}
+
+/* CPU milliseconds of every child this process has reaped. */
+static double reaped_cpu_ms(void)
+{
+	struct rusage r;
+	if (getrusage(RUSAGE_CHILDREN, &r) != 0)
+		return 0;
+	return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 +
+	       (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
+}
+
+static int parse_load(const uint8_t *buf, size_t len, load_result *r,
+		      char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	size_t cap = 0;
+	bool done = false;
+	const char *p = (const char *)buf, *end = p + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		unsigned long long a, c, e, t;
+		unsigned k;
+		char line[128];
+		size_t l = (size_t)(nl - p) < sizeof(line) - 1
+				   ? (size_t)(nl - p)
+				   : sizeof(line) - 1;
+		memcpy(line, p, l);
+		line[l] = 0;
+		if (sscanf(line, "cpu %llu", &a) == 1) {
+			r->cpu_ns = a;
+		} else if (sscanf(line, "lat %llu", &a) == 1) {
+			if (r->nlat == cap) {
+				cap = cap ? cap * 2 : 1024;
+				uint64_t *nb = realloc(r->lat,
+						       cap * sizeof(*nb));
+				if (!nb) {
+					snprintf(err, errlen, "out of memory");
+					return -1;
+				}
+				r->lat = nb;
+			}
+			r->lat[r->nlat++] = a;
+		} else if (sscanf(line, "done %llu %llu %llu %u", &c, &e, &t,
+				  &k) == 4) {
+			r->calls = c;
+			r->errors = e;
+			r->elapsed_ns = t;
+			done = true;
+		}
+		p = nl + 1;
+	}
+	if (!done || r->elapsed_ns == 0) {
+		snprintf(err, errlen, "the load client reported no figures");
+		return -1;
+	}
+	if (r->errors) {
+		snprintf(err, errlen, "%llu of %llu calls failed (see %s)",
+			 (unsigned long long)r->errors,
+			 (unsigned long long)r->calls,
+			 "the daemon logs");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run the client once in load mode with args; with s, sample RSS of
+ * every daemon (and the client) while it runs. */
+static int chain_load(bench *b, cfg_kind cfg, char **args, size_t nargs,
+		      sampler *s, load_result *r, char *err, size_t errlen)
+{
+	char *extra[12];
+	size_t ne = 0;
+	if (cfg == CFG_BARE)
+		extra[ne++] = "--bare";
+	for (size_t i = 0; i < nargs && ne < 12; i++)
+		extra[ne++] = args[i];
+	spawn_daemon d;
+	daemon_opts(b, &d, NULL, extra, ne);
+	child *c = &b->kids[b->client];
+	double cpu0[MAXP];
+	for (size_t i = 0; i < b->n; i++)
+		cpu0[i] = i == b->client ? 0 : proc_cpu_s(b->kids[i].pid);
+	if (spawn_daemon_start(c, &d, err, errlen) != 0)
+		return -1;
+	bool sampling = false;
+	if (s) {
+		s->n = 0;
+		for (size_t i = 0; i < b->n; i++)
+			s->pids[s->n++] = b->kids[i].pid;
+		atomic_init(&s->stop, false);
+		sampling = pthread_create(&s->tid, NULL, sampler_main, s) == 0;
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = spawn_read_result(c, b->kids, b->n, CLIENT_TIMEOUT_MS, &buf,
+				   &len, err, errlen);
+	if (sampling) {
+		atomic_store(&s->stop, true);
+		pthread_join(s->tid, NULL);
+		sample_once(s); /* the servers' high-water marks at the end */
+	}
+	if (rc == 0)
+		rc = parse_load(buf, len, r, err, errlen);
+	for (size_t i = 0; rc == 0 && i < b->n; i++)
+		if (i != b->client)
+			r->server_cpu_s[i] =
+				proc_cpu_s(b->kids[i].pid) - cpu0[i];
+	free(buf);
+	return rc;
+}
+
+static void fmt_u(char *buf, size_t len, unsigned v)
+{
+	snprintf(buf, len, "%u", v);
+}
+
+/* ---- one run: one configuration, every measurement ------------------ */
+
+static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
+		   size_t errlen)
+{
+	cfg_result *R = &b->res[cfg];
+	load_result lr;
+	char w[16], n[16], k[16], ms[16];
+
+	/* Cold start: from reading the scenario to the first call's result
+	 * in hand (the client has exited). */
+	uint64_t t0 = now_ns();
+	double reaped0 = reaped_cpu_ms();
+	if (chain_start(b, cfg, round, err, errlen) != 0)
+		return -1;
+	char *one[] = {"--bench-calls", "1"};
+	if (chain_load(b, cfg, one, 2, NULL, &lr, err, errlen) != 0)
+		return -1;
+	R->cold_ms[round] = ms_since(t0);
+	/* Its CPU time, which waiting for a CPU does not inflate: the
+	 * client's (reaped) and the servers' so far. */
+	R->cold_cpu_ms[round] = reaped_cpu_ms() - reaped0;
+	for (size_t i = 0; i < b->n; i++)
+		if (i != b->client)
+			R->cold_cpu_ms[round] +=
+				proc_threads_cpu_ms(b->kids[i].pid);
+	free(lr.lat);
+
+	/* Latency: sequential calls. */
+	fmt_u(w, sizeof(w), b->P.lat_warmup);
+	fmt_u(n, sizeof(n), b->P.lat_calls);
+	char *lat[] = {"--bench-warmup", w, "--bench-calls", n};
+	if (chain_load(b, cfg, lat, 4, NULL, &lr, err, errlen) != 0)
+		return -1;
+	qsort(lr.lat, lr.nlat, sizeof(*lr.lat), cmp_u64);
+	R->p50_us[round] = (double)plot_quantile(lr.lat, lr.nlat, 0.5) / 1e3;
+	if (R->lat_n + lr.nlat > R->lat_cap) {
+		size_t cap = (R->lat_n + lr.nlat) * 2;
+		uint64_t *nb = realloc(R->lat, cap * sizeof(*nb));
+		if (!nb) {
+			free(lr.lat);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		R->lat = nb;
+		R->lat_cap = cap;
+	}
+	memcpy(R->lat + R->lat_n, lr.lat, lr.nlat * sizeof(*lr.lat));
+	R->lat_n += lr.nlat;
+	free(lr.lat);
+
+	/* Throughput at 1, 8 and 64 calls in flight; RSS at 64. */
+	for (int t = 0; t < NTP; t++) {
+		fmt_u(w, sizeof(w), b->P.tp_warmup);
+		fmt_u(k, sizeof(k), inflights[t]);
+		fmt_u(ms, sizeof(ms), b->P.tp_ms);
+		char *tp[] = {"--bench-warmup", w, "--bench-inflight", k,
+			      "--bench-ms", ms};
+		sampler s;
+		memset(&s, 0, sizeof(s));
+		bool last = t == NTP - 1;
+		if (chain_load(b, cfg, tp, 6, last ? &s : NULL, &lr, err,
+			       errlen) != 0)
+			return -1;
+		R->tput[round][t] =
+			(double)lr.calls / ((double)lr.elapsed_ns / 1e9);
+		/* CPU per call: the client's own over its measured calls;
+		 * a server's over every call it served (warm-up too). */
+		for (size_t i = 0; i < b->n; i++) {
+			if (i == b->client) {
+				R->cpu_s[i] += (double)lr.cpu_ns / 1e9;
+				R->cpu_calls[i] += (double)lr.calls;
+			} else {
+				R->cpu_s[i] += lr.server_cpu_s[i];
+				R->cpu_calls[i] +=
+					(double)(lr.calls + b->P.tp_warmup);
+			}
+		}
+		free(lr.lat);
+		for (size_t i = 0; last && i < s.n; i++) {
+			if (s.rss[i] > R->rss_kb[i])
+				R->rss_kb[i] = s.rss[i];
+			if (s.hwm[i] > R->hwm_kb[i])
+				R->hwm_kb[i] = s.hwm[i];
+		}
+	}
+	if (chain_stop(b, err, errlen) != 0)
+		return -1;
+
+	/* The real launcher, whole (parse, start, the call, stop), for the
+	 * configuration it runs. */
+	if (cfg == CFG_SECURED) {
+		char prog[PATH_MAX + 32];
+		snprintf(prog, sizeof(prog), "%s/procA/cloakroom-launch",
+			 b->bin_root);
+		char *argv[] = {prog, "run", b->scenario, "--variant", VARIANT,
+				NULL};
+		child l;
+		memset(&l, 0, sizeof(l));
+		snprintf(l.name, sizeof(l.name), "cloakroom-launch");
+		snprintf(l.program, sizeof(l.program), "launch");
+		snprintf(l.log_path, sizeof(l.log_path), "%s/launch-%u.log",
+			 b->run_dir, round + 1);
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		t0 = now_ns();
+		if (spawn_start(&l, argv, err, errlen) != 0 ||
+		    spawn_read_result(&l, &l, 1, CLIENT_TIMEOUT_MS, &buf, &len,
+				      err, errlen) != 0) {
+			spawn_stop_all(&l, 1, 2000);
+			return -1;
+		}
+		R->launch_ms[round] = ms_since(t0);
+		free(buf);
+	}
+	R->rounds = round + 1;
+	return 0;
+}
+
+/* ---- micro-benchmarks ---------------------------------------------- */
+
+static int run_micro(bench *b, char *err, size_t errlen)
+{
+	char prog[PATH_MAX + 48];
+	snprintf(prog, sizeof(prog), "%s/bench/cloakroom-bench-micro",
+		 b->bin_root);
+	char *argv[] = {prog, "--json", b->P.quick ? "--quick" : NULL, NULL};
+	child c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "micro");
+	snprintf(c.program, sizeof(c.program), "micro");
+	snprintf(c.log_path, sizeof(c.log_path), "%s/micro.json", b->run_dir);
+	setenv("CLOAKROOM_SOURCE", b->source, 1);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (spawn_start(&c, argv, err, errlen) != 0 ||
+	    spawn_read_result(&c, &c, 1, CLIENT_TIMEOUT_MS, &buf, &len, err,
+			      errlen) != 0) {
+		spawn_stop_all(&c, 1, 2000);
+		return -1;
+	}
+	free(buf);
+	json_error_t je;
+	b->micro = json_load_file(c.log_path, 0, &je);
+	if (!b->micro || !json_is_array(json_object_get(b->micro, "items"))) {
+		snprintf(err, errlen, "%.200s: %.200s", c.log_path,
+			 b->micro ? "no items" : je.text);
+		return -1;
+	}
+	return 0;
+}
+
+static double micro_decision_ns(const bench *b)
+{
+	json_t *d = json_object_get(b->micro, "per_hop_decision");
+	return json_number_value(json_object_get(d, "ns"));
+}
+
+/* ---- the machine --------------------------------------------------- */
+
+static void cpu_model(char *buf, size_t len)
+{
+	snprintf(buf, len, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10) != 0)
+			continue;
+		char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		v[strcspn(v, "\n")] = 0;
+		snprintf(buf, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
+/* ---- other load on the machine ------------------------------------ */
+
+/* Clock ticks of the whole machine from /proc/stat's "cpu" line. */
+typedef struct cpu_ticks {
+	unsigned long long busy, idle, steal;
+} cpu_ticks;
+
+static void machine_ticks(cpu_ticks *t)
+{
+	memset(t, 0, sizeof(*t));
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f)
+		return;
+	unsigned long long us, ni, sy, id, io, irq, sirq, st;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &us, &ni,
+		   &sy, &id, &io, &irq, &sirq, &st) == 8) {
+		t->busy = us + ni + sy + irq + sirq;
+		t->idle = id + io;
+		t->steal = st;
+	}
+	fclose(f);
+}
+
+/* CPU seconds of this process and of every child it has waited for. */
+static double own_cpu_s(void)
+{
+	struct rusage self, kids;
+	if (getrusage(RUSAGE_SELF, &self) != 0 ||
+	    getrusage(RUSAGE_CHILDREN, &kids) != 0)
+		return 0;
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+			kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+			kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) /
+		       1e6;
+}
+
+/* What the rest of the machine did while the benchmark ran: the busy CPU
+ * time of /proc/stat less the benchmark's own (itself and every process
+ * it started), as CPUs busy on average over the wall time. */
+static void describe_others(char *buf, size_t len, const cpu_ticks *a,
+			    const cpu_ticks *z, double own_s, double wall_s)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	double busy = (double)(z->busy - a->busy) / hz;
+	double steal = (double)(z->steal - a->steal) / hz;
+	if (wall_s <= 0 || z->busy < a->busy) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	double other = busy - own_s;
+	if (other < 0)
+		other = 0;
+	snprintf(buf, len,
+		 "%.2f CPUs busy on average over %.0f s: the benchmark %.2f, "
+		 "other processes %.2f; stolen by the hypervisor %.2f",
+		 busy / wall_s, wall_s, own_s / wall_s, other / wall_s,
+		 steal / wall_s);
+}
+
+static void load_avg(char *buf, size_t len)
+{
+	snprintf(buf, len, "unknown");
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (!f)
+		return;
+	double a, b5, c;
+	if (fscanf(f, "%lf %lf %lf", &a, &b5, &c) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", a, b5, c);
+	fclose(f);
+}
+
+static void machine(char *buf, size_t len)
+{
+	char cpu[256];
+	struct utsname u;
+	cpu_model(cpu, sizeof(cpu));
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof(u));
+	long mem_kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (f) {
+		if (fscanf(f, "MemTotal: %ld", &mem_kb) != 1)
+			mem_kb = 0;
+		fclose(f);
+	}
+	snprintf(buf, len,
+		 "%ld CPUs (nproc), \"%s\", %.1f GiB, %s %s %s; build %s, %s",
+		 sysconf(_SC_NPROCESSORS_ONLN), cpu,
+		 (double)mem_kb / 1048576.0, u.sysname, u.release, u.machine,
+		 CLOAKROOM_BUILDTYPE, CLOAKROOM_CC);
+}
+
+/* ---- reporting ----------------------------------------------------- */
+
+typedef struct summary {
+	double p50, p99, p999;    /* us */
+	double tput[NTP];         /* median over rounds */
+	double cold;              /* median ms */
+	double cold_cpu;          /* median ms of CPU */
+	double launch;            /* median ms (secured) */
+	long max_hwm_kb;
+	size_t max_proc;
+	double cpu_us[MAXP];      /* CPU per call, throughput runs */
+	double cpu_total_us;
+} summary;
+
+static void summarize(const bench *b, cfg_kind cfg, summary *s)
+{
+	const cfg_result *R = &b->res[cfg];
+	memset(s, 0, sizeof(*s));
+	s->p50 = (double)plot_quantile(R->lat, R->lat_n, 0.5) / 1e3;
+	s->p99 = (double)plot_quantile(R->lat, R->lat_n, 0.99) / 1e3;
+	s->p999 = (double)plot_quantile(R->lat, R->lat_n, 0.999) / 1e3;
+	for (int t = 0; t < NTP; t++) {
+		double v[MAX_ROUNDS];
+		for (unsigned r = 0; r < R->rounds; r++)
+			v[r] = R->tput[r][t];
+		s->tput[t] = median(v, R->rounds);
+	}
+	s->cold = median(R->cold_ms, R->rounds);
+	s->cold_cpu = median(R->cold_cpu_ms, R->rounds);
+	for (size_t i = 0; i < b->n; i++) {
+		s->cpu_us[i] = R->cpu_calls[i] > 0
+				       ? R->cpu_s[i] / R->cpu_calls[i] * 1e6
+				       : 0;
+		s->cpu_total_us += s->cpu_us[i];
+	}
+	s->launch = median(R->launch_ms, R->rounds);
+	for (size_t i = 0; i < b->n; i++)
+		if (R->hwm_kb[i] > s->max_hwm_kb) {
+			s->max_hwm_kb = R->hwm_kb[i];
+			s->max_proc = i;
+		}
+}
+
+static const char *met(bool ok)
+{
+	return ok ? "met" : "missed";
+}
+
+static void print_config(FILE *o, const bench *b, cfg_kind cfg,
+			 const summary *s)
+{
+	const cfg_result *R = &b->res[cfg];
+	fprintf(o, "configuration %s (%s)\n", cfg_name[cfg],
+		cfg == CFG_BARE ? "--bare: relay only, no context, no token, "
+				  "no checks"
+				: "the normal run: context, token, decisions, "
+				  "access check");
+	fprintf(o, "  latency, sequential (%zu calls): p50 %.1f us  p99 "
+		   "%.1f us  p99.9 %.1f us\n",
+		R->lat_n, s->p50, s->p99, s->p999);
+	fprintf(o, "  throughput (calls/s, median of %u runs):", R->rounds);
+	for (int t = 0; t < NTP; t++)
+		fprintf(o, "  %u in flight %.0f", inflights[t], s->tput[t]);
+	fprintf(o, "\n  RSS at 64 in flight (max VmRSS / VmHWM):");
+	for (size_t i = 0; i < b->n; i++)
+		fprintf(o, "  %s %.1f / %.1f MB", b->kids[i].program,
+			(double)R->rss_kb[i] / 1024.0,
+			(double)R->hwm_kb[i] / 1024.0);
+	fprintf(o, "\n  CPU per call (throughput runs):");
+	for (size_t i = 0; i < b->n; i++)
+		fprintf(o, "  %s %.1f us", b->kids[i].program, s->cpu_us[i]);
+	fprintf(o, "  all %.1f us", s->cpu_total_us);
+	fprintf(o, "\n  cold start (scenario read to first result, median): "
+		   "%.1f ms, of CPU time %.1f ms\n",
+		s->cold, s->cold_cpu);
+	if (cfg == CFG_SECURED)
+		fprintf(o, "  cloakroom run %s --variant %s, whole (start, "
+			   "call, stop; median): %.1f ms\n",
+			SCENARIO, VARIANT, s->launch);
+}
+
+static void print_micro(FILE *o, const bench *b, bool markdown)
+{
+	json_t *items = json_object_get(b->micro, "items");
+	size_t i;
+	json_t *it;
+	if (markdown)
+		fprintf(o, "| item | ns/op |\n|---|---:|\n");
+	json_array_foreach(items, i, it)
+	{
+		const char *name = json_string_value(json_object_get(it, "item"));
+		double ns = json_number_value(json_object_get(it, "ns_per_op"));
+		if (markdown)
+			fprintf(o, "| %s | %.1f |\n", name ? name : "?", ns);
+		else
+			fprintf(o, "  %-44s %10.1f ns\n", name ? name : "?", ns);
+	}
+	/* The wire context carries no signature yet: nothing to time. */
+	if (markdown)
+		fprintf(o, "| sign, verify | not measured: the context is "
+			   "not signed yet |\n");
+	else
+		fprintf(o, "  %-44s %s\n", "sign, verify",
+			"not measured: the context is not signed yet");
+}
+
+/* The closing block: targets, then the two ratios, last. */
+static void print_targets(FILE *o, const bench *b, const summary *bare,
+			  const summary *sec, bool markdown)
+{
+	const char *li = markdown ? "- " : "";
+	double p50r = sec->p50 / bare->p50;
+	double tpr = sec->tput[NTP - 1] / bare->tput[NTP - 1];
+	double dec = micro_decision_ns(b);
+	double rss = (double)(bare->max_hwm_kb > sec->max_hwm_kb
+				      ? bare->max_hwm_kb
+				      : sec->max_hwm_kb) /
+		     1024.0;
+	const summary *rs = bare->max_hwm_kb > sec->max_hwm_kb ? bare : sec;
+	fprintf(o, "%sper-hop decision (micro): %.0f ns (target <= %.0f ns): "
+		   "%s\n",
+		li, dec, T_DECISION_NS, met(dec <= T_DECISION_NS));
+	fprintf(o, "%sdaemon RSS at 64 in flight: %.1f MB VmHWM, %s %s "
+		   "(target <= %.0f MB): %s\n",
+		li, rss, b->kids[rs->max_proc].program,
+		rs == bare ? "bare" : "secured", T_RSS_MB,
+		met(rss <= T_RSS_MB));
+	fprintf(o, "%scold start secured: %.1f ms (bare %.1f ms; CPU time "
+		   "%.1f ms, bare %.1f ms) (target <= %.0f ms): %s\n",
+		li, sec->cold, bare->cold, sec->cold_cpu, bare->cold_cpu,
+		T_COLD_MS, met(sec->cold <= T_COLD_MS));
+	fprintf(o, "%sratio p50 latency secured/bare: %.3f (target <= %.2f): "
+		   "%s\n",
+		li, p50r, T_P50_RATIO, met(p50r <= T_P50_RATIO));
+	fprintf(o, "%sratio throughput at 64 in flight secured/bare: %.3f "
+		   "(target >= %.2f): %s\n",
+		li, tpr, T_TPUT_RATIO, met(tpr >= T_TPUT_RATIO));
+}
+
+static void print_rounds_md(FILE *o, const bench *b)
+{
+	const cfg_result *B = &b->res[CFG_BARE], *S = &b->res[CFG_SECURED];
+	fprintf(o, "| round | p50 bare (us) | p50 secured (us) | ratio | "
+		   "64 in flight bare (calls/s) | secured | ratio |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (unsigned r = 0; r < S->rounds; r++)
+		fprintf(o, "| %u | %.1f | %.1f | %.3f | %.0f | %.0f | %.3f |\n",
+			r + 1, B->p50_us[r], S->p50_us[r],
+			S->p50_us[r] / B->p50_us[r], B->tput[r][NTP - 1],
+			S->tput[r][NTP - 1],
+			S->tput[r][NTP - 1] / B->tput[r][NTP - 1]);
+}
+
+static int write_markdown(const bench *b, const char *path,
+			  const summary *s, const char *mach)
+{
+	FILE *o = fopen(path, "w");
+	if (!o)
+		return -1;
+	const summary *bs = &s[CFG_BARE], *ss = &s[CFG_SECURED];
+	time_t now = time(NULL);
+	char date[64];
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	fprintf(o, "<!-- written by `./cloakroom bench%s --out DIR`; do not "
+		   "edit by hand -->\n\n",
+		mode_flag(&b->P));
+	fprintf(o, "Measured %s with `./cloakroom bench%s` (%u rounds of "
+		   "bare then secured; %u sequential calls per run after %u "
+		   "warm-up calls; %u ms per throughput level after %u "
+		   "warm-up calls).\n\n",
+		date, mode_flag(&b->P), b->P.rounds,
+		b->P.lat_calls, b->P.lat_warmup, b->P.tp_ms, b->P.tp_warmup);
+	fprintf(o, "Machine: %s. Load average (1, 5, 15 min) at the start "
+		   "%s, at the end %s. CPU during the run (`/proc/stat` less "
+		   "the benchmark's own processes): %s.\n\n",
+		mach, b->load_start, b->load_end, b->others);
+	fprintf(o, "| | bare | secured | secured/bare |\n"
+		   "|---|---:|---:|---:|\n");
+	fprintf(o, "| latency p50 (us) | %.1f | %.1f | %.3f |\n", bs->p50,
+		ss->p50, ss->p50 / bs->p50);
+	fprintf(o, "| latency p99 (us) | %.1f | %.1f | %.3f |\n", bs->p99,
+		ss->p99, ss->p99 / bs->p99);
+	fprintf(o, "| latency p99.9 (us) | %.1f | %.1f | %.3f |\n", bs->p999,
+		ss->p999, ss->p999 / bs->p999);
+	for (int t = 0; t < NTP; t++)
+		fprintf(o, "| throughput, %u in flight (calls/s) | %.0f | %.0f "
+			   "| %.3f |\n",
+			inflights[t], bs->tput[t], ss->tput[t],
+			ss->tput[t] / bs->tput[t]);
+	for (size_t i = 0; i < b->n; i++)
+		fprintf(o, "| %s (%s) at 64 in flight, VmHWM / max VmRSS (MB) "
+			   "| %.1f / %.1f | %.1f / %.1f | |\n",
+			b->kids[i].program,
+			i == b->client ? "load client" : b->kids[i].name,
+			(double)b->res[0].hwm_kb[i] / 1024.0,
+			(double)b->res[0].rss_kb[i] / 1024.0,
+			(double)b->res[1].hwm_kb[i] / 1024.0,
+			(double)b->res[1].rss_kb[i] / 1024.0);
+	for (size_t i = 0; i < b->n; i++)
+		fprintf(o, "| CPU per call, %s (us) | %.1f | %.1f | %.3f |\n",
+			b->kids[i].program, bs->cpu_us[i], ss->cpu_us[i],
+			ss->cpu_us[i] / bs->cpu_us[i]);
+	fprintf(o, "| CPU per call, all three (us) | %.1f | %.1f | %.3f |\n",
+		bs->cpu_total_us, ss->cpu_total_us,
+		ss->cpu_total_us / bs->cpu_total_us);
+	fprintf(o, "| cold start, scenario read to first result (ms) | %.1f "
+		   "| %.1f | %.3f |\n",
+		bs->cold, ss->cold, ss->cold / bs->cold);
+	fprintf(o, "| cold start, CPU time of the three processes (ms) | %.1f "
+		   "| %.1f | %.3f |\n",
+		bs->cold_cpu, ss->cold_cpu, ss->cold_cpu / bs->cold_cpu);
+	fprintf(o, "| `cloakroom run` of the seed diagram, whole (ms) | - | "
+		   "%.1f | |\n\n",
+		ss->launch);
+	fprintf(o, "Latency percentiles pool every sequential call of every "
+		   "run; throughput and cold start are medians over the runs; "
+		   "RSS is the largest seen in any run; CPU per call is the "
+		   "CPU time (user + system, all threads) over the calls of "
+		   "the throughput runs (the client's own clock; a server's "
+		   "`/proc/PID/stat`, 10 ms ticks, over every call it "
+		   "served); the CPU time of a cold start is the client's "
+		   "(reaped) and every live thread's of the servers "
+		   "(`/proc/PID/task/TID/schedstat`). Per round:\n\n");
+	print_rounds_md(o, b);
+	fprintf(o, "\n![latency distributions, secured against bare](%s)\n\n",
+		FIG_SVG);
+	fprintf(o, "Targets:\n\n");
+	print_targets(o, b, bs, ss, true);
+	fprintf(o, "\nMicro-benchmarks of the model "
+		   "(`cloakroom-bench-micro%s`, median of 5):\n\n",
+		b->P.quick ? " --quick" : "");
+	print_micro(o, b, true);
+	return fclose(o) == 0 ? 0 : -1;
+}
+
+/* Replace what lies between the markers of doc with the fragment. */
+static int splice_doc(const char *doc, const char *frag_path)
+{
+	FILE *f = fopen(doc, "r");
+	if (!f)
+		return 1; /* no document: the fragment alone */
+	char *text = NULL, *frag = NULL;
+	size_t tl = 0, fl = 0;
+	FILE *m = open_memstream(&text, &tl);
+	int ch;
+	while ((ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	fclose(f);
+	fclose(m);
+	f = fopen(frag_path, "r");
+	m = open_memstream(&frag, &fl);
+	while (f && (ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	if (f)
+		fclose(f);
+	fclose(m);
+	int rc = 1;
+	char *a = strstr(text, MARK_BEGIN);
+	char *z = a ? strstr(a, MARK_END) : NULL;
+	if (a && z) {
+		f = fopen(doc, "w");
+		rc = -1;
+		if (f) {
+			fwrite(text, 1, (size_t)(a - text) + strlen(MARK_BEGIN),
+			       f);
+			fprintf(f, "\n%s", frag);
+			fputs(z, f);
+			rc = fclose(f) == 0 ? 0 : -1;
+		}
+	}
+	free(text);
+	free(frag);
+	return rc;
+}
+
+/* ---- main ---------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cloakroom bench [--quick | --smoke] [--rounds N] "
+		"[--out DIR]\n"
+		"\n"
+		"Runs the seed diagram's chain A -> B -> C as real daemons, in\n"
+		"alternating runs bare (--bare: the same relay over the same\n"
+		"transport, no security work) and secured (the normal run),\n"
+		"and prints latency, throughput at 1/8/64 in flight, RSS, cold\n"
+		"start, the model's micro-benchmarks and, last, the ratios\n"
+		"secured/bare against the targets.\n"
+		"  --quick     fewer calls, 2 rounds (about 10 s)\n"
+		"  --smoke     tiny counts, 1 round: checks that it runs\n"
+		"  --rounds N  rounds of bare then secured (1 to 20; 5)\n"
+		"  --out DIR   write the plot DIR/" FIG_SVG " and the\n"
+		"              figures into DIR/" DOC_MD " between its\n"
+		"              markers (or DIR/" FIG_MD " when it has none)\n"
+		"Exit: 0 measured, 2 bad arguments, 3 the run failed.\n");
+}
+
+static int parse_args(bench *b, int argc, char **argv)
+{
+	params *P = &b->P;
+	bool rounds_set = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--quick") == 0) {
+			P->quick = true;
+		} else if (strcmp(a, "--smoke") == 0) {
+			P->quick = P->smoke = true;
+		} else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
+			P->out_dir = argv[++i];
+		} else if (strcmp(a, "--rounds") == 0 && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 1 || v > MAX_ROUNDS) {
+				fprintf(stderr, "cloakroom bench: --rounds "
+						"takes 1 to %d\n",
+					MAX_ROUNDS);
+				return -1;
+			}
+			P->rounds = (unsigned)v;
+			rounds_set = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else {
+			fprintf(stderr, "cloakroom bench: unknown argument %s\n",
+				a);
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (P->smoke) {
+		P->lat_warmup = 5;
+		P->lat_calls = 50;
+		P->tp_warmup = 5;
+		P->tp_ms = 100;
+		if (!rounds_set)
+			P->rounds = 1;
+	} else if (P->quick) {
+		P->lat_warmup = 20;
+		P->lat_calls = 200;
+		P->tp_warmup = 10;
+		P->tp_ms = 250;
+		if (!rounds_set)
+			P->rounds = 2;
+	} else {
+		P->lat_warmup = 200;
+		P->lat_calls = 2000;
+		P->tp_warmup = 100;
+		P->tp_ms = 2000;
+		if (!rounds_set)
+			P->rounds = 5;
+	}
+	return 0;
+}
+
+static int find_paths(bench *b)
+{
+	const char *env = getenv("CLOAKROOM_BIN");
+	if (env && *env) {
+		snprintf(b->bin_root, sizeof(b->bin_root), "%s", env);
+	} else {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return -1;
+		self[n] = 0;
+		/* <build>/bench/cloakroom-bench -> <build> */
+		snprintf(b->bin_root, sizeof(b->bin_root), "%s",
+			 dirname(dirname(self)));
+	}
+	const char *src = getenv("CLOAKROOM_SOURCE");
+	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s/" SCENARIO, src && *src ? src : ".");
+	if (!realpath(rel, b->scenario) ||
+	    !realpath(src && *src ? src : ".", b->source)) {
+		fprintf(stderr, "cloakroom bench: cannot find %s (run from the "
+				"source tree or set CLOAKROOM_SOURCE)\n",
+			rel);
+		return -1;
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	static bench b;
+	if (parse_args(&b, argc, argv) != 0)
+		return 2;
+	if (find_paths(&b) != 0)
+		return 2;
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp || strlen(tmp) > 200)
+		tmp = "/tmp";
+	snprintf(b.run_dir, sizeof(b.run_dir), "%s/cloakroom-bench-XXXXXX",
+		 tmp);
+	if (!mkdtemp(b.run_dir)) {
+		fprintf(stderr, "cloakroom bench: cannot create %s: %s\n",
+			b.run_dir, strerror(errno));
+		return 3;
+	}
+	spawn_install_signals();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	char mach[640], err[512] = "";
+	machine(mach, sizeof(mach));
+	load_avg(b.load_start, sizeof(b.load_start));
+	cpu_ticks ticks0, ticks1;
+	machine_ticks(&ticks0);
+	double own0 = own_cpu_s();
+	uint64_t wall0 = now_ns();
+	printf("cloakroom bench%s: %s (variant %s), %u rounds of bare then "
+	       "secured\n",
+	       mode_flag(&b.P), SCENARIO, VARIANT, b.P.rounds);
+	printf("machine: %s\nload average at start: %s\n", mach, b.load_start);
+	if (b.P.smoke)
+		printf("--smoke: too few calls for the figures to mean "
+		       "anything; it only shows that the benchmark runs\n");
+
+	int rc = 0;
+	for (unsigned r = 0; r < b.P.rounds && rc == 0; r++) {
+		for (int c = CFG_BARE; c <= CFG_SECURED && rc == 0; c++) {
+			if (spawn_interrupted() ||
+			    run_one(&b, (cfg_kind)c, r, err, sizeof(err)) != 0) {
+				if (spawn_interrupted())
+					snprintf(err, sizeof(err),
+						 "interrupted");
+				spawn_stop_all(b.kids, b.n, stop_grace_ms());
+				rc = 3;
+				break;
+			}
+			const cfg_result *R = &b.res[c];
+			printf("run %u %-8s p50 %8.1f us  throughput 1/8/64 in "
+			       "flight %6.0f %6.0f %6.0f calls/s  cold %6.1f "
+			       "ms\n",
+			       r + 1, cfg_name[c], R->p50_us[r], R->tput[r][0],
+			       R->tput[r][1], R->tput[r][2], R->cold_ms[r]);
+		}
+	}
+	if (rc == 0 && run_micro(&b, err, sizeof(err)) != 0)
+		rc = 3;
+	if (rc != 0) {
+		fprintf(stderr, "cloakroom bench: %s\n", err);
+		fprintf(stderr, "cloakroom bench: logs kept in %s\n", b.run_dir);
+		goto out;
+	}
+	load_avg(b.load_end, sizeof(b.load_end));
+	machine_ticks(&ticks1);
+	describe_others(b.others, sizeof(b.others), &ticks0, &ticks1,
+			own_cpu_s() - own0, ms_since(wall0) / 1e3);
+
+	summary s[2];
+	for (int c = 0; c < 2; c++) {
+		qsort(b.res[c].lat, b.res[c].lat_n, sizeof(uint64_t), cmp_u64);
+		summarize(&b, (cfg_kind)c, &s[c]);
+	}
+	printf("load average at end: %s\nCPU during the run: %s\n\n",
+	       b.load_end, b.others);
+	print_config(stdout, &b, CFG_BARE, &s[CFG_BARE]);
+	print_config(stdout, &b, CFG_SECURED, &s[CFG_SECURED]);
+	printf("\nmicro-benchmarks of the model (cloakroom-bench-micro%s, "
+	       "median of 5):\n",
+	       b.P.quick ? " --quick" : "");
+	print_micro(stdout, &b, false);
+
+	if (b.P.out_dir) {
+		char md[PATH_MAX + 64], svg[PATH_MAX + 64], doc[PATH_MAX + 64];
+		char frag[PATH_MAX];
+		snprintf(md, sizeof(md), "%s/" FIG_MD, b.P.out_dir);
+		snprintf(frag, sizeof(frag), "%s/" FIG_MD, b.run_dir);
+		snprintf(svg, sizeof(svg), "%s/" FIG_SVG, b.P.out_dir);
+		snprintf(doc, sizeof(doc), "%s/" DOC_MD, b.P.out_dir);
+		plot_series ps[2] = {
+			{.label = "bare", .color = "#1f77b4",
+			 .ns = b.res[0].lat, .count = b.res[0].lat_n},
+			{.label = "secured", .color = "#d62728",
+			 .ns = b.res[1].lat, .count = b.res[1].lat_n},
+		};
+		if (mkdir(b.P.out_dir, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "cloakroom bench: cannot create %s: "
+					"%s\n",
+				b.P.out_dir, strerror(errno));
+			rc = 3;
+		} else if (plot_latency_cdf(svg, "Sequential calls A -&gt; B "
+						 "-&gt; C: bare gRPC and the "
+						 "secured chain",
+					    ps, 2) != 0 ||
+			   write_markdown(&b, frag, s, mach) != 0) {
+			fprintf(stderr, "cloakroom bench: cannot write %s\n",
+				b.P.out_dir);
+			rc = 3;
+		} else {
+			/* Into DIR/benchmarks.md between its markers, or
+			 * alone as DIR/benchmarks-figures.md. */
+			int sp = splice_doc(doc, frag);
+			const char *where = sp == 1 ? md : doc;
+			if (sp == 1 && write_markdown(&b, md, s, mach) != 0)
+				sp = -1;
+			if (sp < 0) {
+				fprintf(stderr, "cloakroom bench: cannot write "
+						"%s\n",
+					where);
+				rc = 3;
+			} else {
+				printf("\nwrote %s and %s\n", svg, where);
+			}
+		}
+	}
+	printf("\ntargets:\n");
+	print_targets(stdout, &b, &s[CFG_BARE], &s[CFG_SECURED], false);
+	nftw(b.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+out:
+	for (int c = 0; c < 2; c++)
+		free(b.res[c].lat);
+	json_decref(b.micro);
+	return rc;
+}
