@@ -88,6 +88,23 @@ typedef struct sc_step {
 	bool as_self;        /* open_thread_token: OpenAsSelf */
 } sc_step;
 
+/* A process that misbehaves on the wire (scenarios/attacks/): what it
+ * does to the signed context of its outgoing calls. The model ignores
+ * it; the wire layer acts it out and the callee must refuse. */
+typedef enum sc_misbehave {
+	SC_MISBEHAVE_NONE = 0,
+	SC_MISBEHAVE_FORGE,          /* the ticket's signature is made up */
+	SC_MISBEHAVE_RAISE_LEVEL,    /* level raised after signing */
+	SC_MISBEHAVE_ADD_GROUP,      /* a group added after signing */
+	SC_MISBEHAVE_REPLAY,         /* resends its first context */
+	SC_MISBEHAVE_EXPIRED,        /* presents a context an hour old */
+	SC_MISBEHAVE_WRONG_AUDIENCE, /* a ticket for another service */
+	SC_MISBEHAVE_STRIP_ACTOR,    /* removes itself from the chain */
+	SC_MISBEHAVE_PRESENT_CLIENT, /* presents its caller without a ticket */
+	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
+	SC_MISBEHAVE_COUNT
+} sc_misbehave;
+
 typedef struct sc_process_def {
 	char *name;          /* "A", "B", "C", ... */
 	char *host;
@@ -97,6 +114,7 @@ typedef struct sc_process_def {
 	sc_authn server_authn; /* its own level as a server (T8) */
 	sc_step *steps;      /* client: its program; server: per call */
 	unsigned steps_count;
+	sc_misbehave misbehave; /* attacks only; default none */
 } sc_process_def;
 
 typedef struct sc_ace_def {

@@ -7,6 +7,7 @@
 #include "codec.h"
 #include "rpc.h"
 #include "sc_load.h"
+#include "secure.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +37,10 @@ typedef struct node {
 	int ready_fd;
 	int result_fd;
 	int timeout_ms;
+	const char *auth_dir;   /* signed contexts: the authority's files */
+	const char *authority;  /* and its address */
+	uint64_t skew_ms;
+	secure *sec;            /* NULL: contexts are not signed */
 	peer peers[MAX_PEERS];
 	size_t peers_count;
 	pthread_mutex_t lock; /* guards peers[].ch */
@@ -75,7 +80,8 @@ static void usage(node_kind k)
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
 		"       [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
-		"       [--result-fd N] [--timeout-ms N]\n",
+		"       [--result-fd N] [--timeout-ms N]\n"
+		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]\n",
 		kind_name(k));
 }
 
@@ -84,6 +90,7 @@ static int parse_args(node *n, int argc, char **argv)
 	n->ready_fd = -1;
 	n->result_fd = 1;
 	n->timeout_ms = 10000;
+	n->skew_ms = AUTH_DEFAULT_SKEW_MS;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -108,6 +115,12 @@ static int parse_args(node *n, int argc, char **argv)
 			n->result_fd = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {
 			n->timeout_ms = atoi(v);
+		} else if (strcmp(a, "--auth-dir") == 0) {
+			n->auth_dir = v;
+		} else if (strcmp(a, "--authority") == 0) {
+			n->authority = v;
+		} else if (strcmp(a, "--clock-skew-ms") == 0) {
+			n->skew_ms = strtoull(v, NULL, 10);
 		} else if (strcmp(a, "--peer") == 0) {
 			const char *eq = strchr(v, '=');
 			if (!eq || n->peers_count == MAX_PEERS ||
@@ -127,7 +140,8 @@ static int parse_args(node *n, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (!n->scenario_path || !n->process) {
+	if (!n->scenario_path || !n->process ||
+	    !n->auth_dir != !n->authority) {
 		usage(n->kind);
 		return -1;
 	}
@@ -188,10 +202,21 @@ static sc_status node_call(void *user, void *parent, const char *target,
 	}
 	uint8_t *cbuf = NULL, *rbuf = NULL;
 	size_t clen = 0, rlen = 0;
-	if (codec_context_encode(ctx, &cbuf, &clen) != 0 ||
-	    codec_request_encode(target, &rbuf, &rlen) != 0) {
+	if (n->sec) {
+		auth_reject why;
+		if (secure_seal(n->sec, parent, target, ctx, &cbuf, &clen,
+				&why) != 0) {
+			sc_log_rule(log, why.rule, "no call to %s: %s", target,
+				    why.reason);
+			node_log("call to %s not made: [%s] %s", target,
+				 why.rule, why.reason);
+			return SC_ACCESS_DENIED;
+		}
+	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
+		return SC_INTERNAL;
+	}
+	if (codec_request_encode(target, &rbuf, &rlen) != 0) {
 		free(cbuf);
-		free(rbuf);
 		return SC_INTERNAL;
 	}
 	rpc_result res;
@@ -207,7 +232,16 @@ static sc_status node_call(void *user, void *parent, const char *target,
 		st = SC_UNAVAILABLE;
 	} else if (res.status != RPC_STATUS_OK) {
 		st = status_from_rpc(res.status, res.details);
-		sc_log_rule(log, "NET", "%s answered gRPC status %d: %s",
+		/* "BAD_CONTEXT [K5] ...": the callee's rule goes in the
+		 * trace under its own id. */
+		char rule[8] = "NET";
+		const char *b = strstr(res.details, " [");
+		const char *e = b ? strchr(b + 2, ']') : NULL;
+		if (e && e - b - 2 > 0 && e - b - 2 < (long)sizeof(rule))
+			snprintf(rule, sizeof(rule), "%.*s", (int)(e - b - 2),
+				 b + 2);
+		sc_log_rule(log, rule, "%s refused the call (gRPC status %d): "
+				       "%s",
 			    target, res.status, res.details);
 	} else {
 		char err[256];
@@ -231,6 +265,41 @@ static void node_sleep(void *user, unsigned ms)
 			      .tv_nsec = (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_flag)
 		;
+}
+
+/* A signed context: open it (signatures, audience, expiry, replay), decode
+ * what it carries, bind it to its signer. On refusal fills out with
+ * UNAUTHENTICATED and "BAD_CONTEXT [rule] reason", logs, returns false. */
+static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
+			  sc_token **identity, rpc_reply *out)
+{
+	auth_opened o;
+	auth_reject why;
+	char err[200];
+	bool ok = false;
+	if (secure_accept(n->sec, in->context, in->context_len, &o, &why) != 0)
+		goto refuse;
+	if (codec_context_decode(o.context, o.context_len, ctx, identity, err,
+				 sizeof(err)) != 0) {
+		snprintf(why.rule, sizeof(why.rule), "K1");
+		snprintf(why.reason, sizeof(why.reason),
+			 "malformed context: %.170s", err);
+		auth_opened_free(&o);
+		goto refuse;
+	}
+	ok = secure_bind(n->sec, &o, ctx, &why) == 0;
+	auth_opened_free(&o);
+	if (ok)
+		return true;
+	sc_token_free(*identity);
+	*identity = NULL;
+refuse:
+	node_log("refused a call from %s: [%s] %s", in->peer, why.rule,
+		 why.reason);
+	out->status = RPC_STATUS_UNAUTHENTICATED;
+	snprintf(out->details, sizeof(out->details), "BAD_CONTEXT [%s] %s",
+		 why.rule, why.reason);
+	return false;
 }
 
 /* rpc_handler_fn: one incoming call. */
@@ -264,6 +333,11 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	if (in->context_entries > 1) {
 		snprintf(err, sizeof(err), "%zu context entries, expected one",
 			 in->context_entries);
+	} else if (in->context_present && n->sec) {
+		if (accept_signed(n, in, &ctx, &identity, out))
+			pctx = &ctx;
+		else
+			return;
 	} else if (in->context_present) {
 		if (codec_context_decode(in->context, in->context_len, &ctx,
 					 &identity, err, sizeof(err)) == 0)
@@ -336,6 +410,28 @@ static int load(node *n)
 	return 0;
 }
 
+static int open_secure(node *n)
+{
+	if (!n->auth_dir)
+		return 0;
+	secure_config cfg = {
+		.dir = n->auth_dir,
+		.authority = n->authority,
+		.process = n->process,
+		.skew_ms = n->skew_ms,
+		.timeout_ms = n->timeout_ms,
+		.misbehave = sc_runtime_process(n->rt)->misbehave,
+	};
+	char err[256];
+	if (secure_open(&cfg, &n->sec, err, sizeof(err)) != 0) {
+		node_log("cannot sign contexts: %s", err);
+		return 3;
+	}
+	if (cfg.misbehave != SC_MISBEHAVE_NONE)
+		node_log("misbehaving on purpose (scenario setting)");
+	return 0;
+}
+
 static int run_client(node *n)
 {
 	sc_trace t;
@@ -397,7 +493,11 @@ int node_main(int argc, char **argv, node_kind kind)
 	int rc = load(&n);
 	if (rc == 0) {
 		rpc_init();
-		rc = kind == NODE_CLIENT ? run_client(&n) : run_server(&n);
+		rc = open_secure(&n);
+		if (rc == 0)
+			rc = kind == NODE_CLIENT ? run_client(&n)
+						 : run_server(&n);
+		secure_close(n.sec);
 		for (size_t i = 0; i < n.peers_count; i++)
 			rpc_channel_close(n.peers[i].ch);
 		rpc_shutdown();

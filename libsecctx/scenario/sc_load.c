@@ -62,6 +62,18 @@ static const cyaml_strval_t start_strings[] = {
 	{"com", SC_START_COM},
 	{"batch", SC_START_BATCH},
 };
+static const cyaml_strval_t misbehave_strings[] = {
+	{"none", SC_MISBEHAVE_NONE},
+	{"forge", SC_MISBEHAVE_FORGE},
+	{"raise_level", SC_MISBEHAVE_RAISE_LEVEL},
+	{"add_group", SC_MISBEHAVE_ADD_GROUP},
+	{"replay", SC_MISBEHAVE_REPLAY},
+	{"expired", SC_MISBEHAVE_EXPIRED},
+	{"wrong_audience", SC_MISBEHAVE_WRONG_AUDIENCE},
+	{"strip_actor", SC_MISBEHAVE_STRIP_ACTOR},
+	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
+	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
+};
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},
 	{"revert", SC_STEP_REVERT},
@@ -184,6 +196,8 @@ static const cyaml_schema_field_t process_fields[] = {
 	ENUM("server_authn", ENUM_OPT, sc_process_def, server_authn,
 	     authn_strings),
 	LIST("steps", OPT, sc_process_def, steps, &step_entry),
+	ENUM("misbehave", ENUM_OPT, sc_process_def, misbehave,
+	     misbehave_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
