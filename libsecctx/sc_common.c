@@ -45,6 +45,10 @@ static const char *const cloaking_names[SC_CLOAK_COUNT] = {
 static const char *const transport_names[SC_TRANSPORT_COUNT] = {
 	"com", "pipe",
 };
+static const char *const tracking_names[SC_TRACKING_COUNT] = {
+	"static", "dynamic"};
+static const char *const scope_names[SC_SCOPE_COUNT] = {
+	"local", "site", "domain", "ou"};
 static const char *const start_names[SC_START_COUNT] = {
 	"interactive", "service", "com", "batch",
 };
@@ -94,6 +98,16 @@ NAME_FUNCS(sc_cloaking, sc_cloaking, cloaking_names, SC_CLOAK_COUNT)
 const char *sc_transport_name(sc_transport v)
 {
 	return name_of(transport_names, SC_TRANSPORT_COUNT, (int)v);
+}
+
+const char *sc_tracking_name(sc_tracking v)
+{
+	return name_of(tracking_names, SC_TRACKING_COUNT, (int)v);
+}
+
+const char *sc_scope_name(sc_scope v)
+{
+	return name_of(scope_names, SC_SCOPE_COUNT, (int)v);
 }
 
 const char *sc_start_name(sc_start v)

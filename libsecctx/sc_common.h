@@ -92,6 +92,24 @@ typedef enum sc_transport {
 	SC_TRANSPORT_COUNT
 } sc_transport;
 
+/* T7: how a named-pipe connection tracks the client's context. Without
+ * SECURITY_CONTEXT_TRACKING the mode is static. */
+typedef enum sc_tracking {
+	SC_TRACKING_STATIC = 0,
+	SC_TRACKING_DYNAMIC,
+	SC_TRACKING_COUNT
+} sc_tracking;
+
+/* P3: where a user-rights assignment comes from. Group policy applies
+ * local, then site, domain, OU: a later scope wins. */
+typedef enum sc_scope {
+	SC_SCOPE_LOCAL = 0,
+	SC_SCOPE_SITE,
+	SC_SCOPE_DOMAIN,
+	SC_SCOPE_OU,
+	SC_SCOPE_COUNT
+} sc_scope;
+
 /* How a process was started: decides logon type and the SERVICE group. */
 typedef enum sc_start {
 	SC_START_INTERACTIVE = 0,
@@ -122,6 +140,8 @@ int sc_package_parse(const char *s, sc_package *out);
 const char *sc_cloaking_name(sc_cloaking v);
 int sc_cloaking_parse(const char *s, sc_cloaking *out);
 const char *sc_transport_name(sc_transport v);
+const char *sc_tracking_name(sc_tracking v);
+const char *sc_scope_name(sc_scope v);
 const char *sc_start_name(sc_start v);
 const char *sc_logon_name(sc_logon v);
 

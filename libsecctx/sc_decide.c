@@ -49,14 +49,33 @@ sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log)
 sc_level sc_blanket_level_asked(const sc_blanket *b,
 				const sc_host_def *client_host, sc_log *log)
 {
-	if (b->level != SC_LEVEL_DEFAULT)
-		return b->level;
-	/* L6: named-pipe, RPC and DDE clients default to Impersonate. */
 	if (b->transport == SC_TRANSPORT_PIPE) {
-		sc_log_rule(log, "L6",
-			    "no level set on a named-pipe client: Impersonate");
+		/* N2: a pipe client sets the level with the SQOS flags when
+		 * it opens the pipe; without SECURITY_SQOS_PRESENT the level
+		 * bits are ignored. */
+		if (b->level != SC_LEVEL_DEFAULT && b->sqos) {
+			sc_log_rule(log, "N2",
+				    "named-pipe client opens the pipe with "
+				    "SECURITY_SQOS_PRESENT: %s",
+				    sc_level_name(b->level));
+			return b->level;
+		}
+		if (b->level != SC_LEVEL_DEFAULT)
+			sc_log_rule(log, "N2",
+				    "named-pipe client asks %s without "
+				    "SECURITY_SQOS_PRESENT: the level flags "
+				    "are ignored, Impersonate",
+				    sc_level_name(b->level));
+		else
+			/* L6: named-pipe, RPC and DDE clients default to
+			 * Impersonate. */
+			sc_log_rule(log, "L6",
+				    "no level set on a named-pipe client: "
+				    "Impersonate");
 		return SC_LEVEL_IMPERSONATE;
 	}
+	if (b->level != SC_LEVEL_DEFAULT)
+		return b->level;
 	/* L6: a COM client uses its host's default, Identify unless the
 	 * host says otherwise. */
 	sc_level l = SC_LEVEL_IDENTIFY;
@@ -268,8 +287,10 @@ void sc_proxy_release(sc_proxy *p)
 	p->captured = NULL;
 }
 
-int sc_proxy_capture(sc_proxy *p, const sc_token *process,
-		     const sc_token *thread, sc_log *log)
+/* Keep a copy of the identity a static proxy (C3) or a statically
+ * tracked pipe connection (T7) presents from now on. */
+static int capture(sc_proxy *p, const sc_token *process,
+		   const sc_token *thread, bool pipe, sc_log *log)
 {
 	const sc_token *who = thread ? thread : process;
 	sc_token *copy = sc_token_copy(who);
@@ -277,11 +298,25 @@ int sc_proxy_capture(sc_proxy *p, const sc_token *process,
 		return SC_ERR_NOMEM;
 	sc_token_free(p->captured);
 	p->captured = copy;
-	sc_log_rule(log, "C3",
-		    "static cloaking: the proxy to %s captures %s (%s token)",
-		    p->target, sc_token_user_name(who),
-		    thread ? "thread" : "process");
+	if (pipe)
+		sc_log_rule(log, "T7",
+			    "static tracking: the pipe to %s snapshots %s (%s "
+			    "token) as it connects",
+			    p->target, sc_token_user_name(who),
+			    thread ? "thread" : "process");
+	else
+		sc_log_rule(log, "C3",
+			    "static cloaking: the proxy to %s captures %s (%s "
+			    "token)",
+			    p->target, sc_token_user_name(who),
+			    thread ? "thread" : "process");
 	return 0;
+}
+
+int sc_proxy_capture(sc_proxy *p, const sc_token *process,
+		     const sc_token *thread, sc_log *log)
+{
+	return capture(p, process, thread, false, log);
 }
 
 static bool listed(char **names, unsigned n, const char *name)
@@ -297,7 +332,7 @@ static bool listed(char **names, unsigned n, const char *name)
  * is configured and refuses, or SC_NOT_FOUND with *applies false when
  * neither is configured. */
 static sc_status constrained(const sc_delegation *d, const char *target,
-			     bool *applies, sc_log *log)
+			     const sc_token *who, bool *applies, sc_log *log)
 {
 	*applies = false;
 	if (!d || !d->self || !d->target)
@@ -330,7 +365,20 @@ static sc_status constrained(const sc_delegation *d, const char *target,
 				    d->self->name, target, d->target->name);
 			return SC_NO_MATCH;
 		}
-		if (d->client && d->client->sensitive) {
+		if (sc_token_from_transition(who) &&
+		    !sc_token_forwardable(who)) {
+			/* D6: the ticket protocol transition gave. */
+			sc_log_rule(log, "D6",
+				    "the ticket %s obtained for %s by protocol "
+				    "transition is not forwardable",
+				    d->self->name, sc_token_user_name(who));
+			sc_log_rule(log, "D4",
+				    "constrained delegation needs a forwardable "
+				    "ticket: the call fails");
+			return SC_NOT_SUPPORTED;
+		}
+		if (!sc_token_from_transition(who) && d->client &&
+		    d->client->sensitive) {
 			sc_log_rule(log, "D4",
 				    "constrained delegation: %s is sensitive, "
 				    "its ticket is not forwardable",
@@ -360,13 +408,38 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 		return st;
 
 	const sc_token *who;
-	switch (b->cloaking) {
+	bool pipe = b->transport == SC_TRANSPORT_PIPE;
+	sc_cloaking mode = b->cloaking;
+	if (pipe) {
+		/* T7: a pipe client presents its thread's token, else its
+		 * process's; static tracking (the default, and always
+		 * without SQOS) snapshots it when the pipe connects, on the
+		 * first call; dynamic tracking follows it. */
+		mode = b->sqos && b->tracking == SC_TRACKING_DYNAMIC
+			       ? SC_CLOAK_DYNAMIC
+			       : SC_CLOAK_STATIC;
+	}
+	switch (mode) {
 	case SC_CLOAK_STATIC:
 		/* C3: fixed when the blanket was set, else on the first
 		 * call; later calls present the same identity. */
 		if (!proxy->captured) {
-			if (sc_proxy_capture(proxy, process, thread, log) != 0)
+			if (capture(proxy, process, thread, pipe, log) != 0)
 				return SC_INTERNAL;
+		} else if (pipe) {
+			const sc_token *now = thread ? thread : process;
+			sc_log_rule(log, "T7",
+				    "static tracking: presents %s, snapshotted "
+				    "when the pipe connected%s%s",
+				    sc_token_user_name(proxy->captured),
+				    strcmp(sc_token_user_sid(now),
+					   sc_token_user_sid(proxy->captured))
+					    ? ", not the current "
+					    : "",
+				    strcmp(sc_token_user_sid(now),
+					   sc_token_user_sid(proxy->captured))
+					    ? sc_token_user_name(now)
+					    : "");
 		} else {
 			const sc_token *now = thread ? thread : process;
 			bool same = strcmp(sc_token_user_sid(now),
@@ -390,6 +463,14 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	case SC_CLOAK_DYNAMIC:
 		/* C4: the current thread token, else the process token. */
 		who = thread ? thread : process;
+		if (pipe) {
+			sc_log_rule(log, "T7",
+				    "dynamic tracking: presents the %s token, "
+				    "%s",
+				    thread ? "thread" : "process",
+				    sc_token_user_name(who));
+			break;
+		}
 		sc_log_rule(log, "C4",
 			    "dynamic cloaking: presents the %s token, %s",
 			    thread ? "thread" : "process",
@@ -432,6 +513,36 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
+	if (crossing && sc_token_from_transition(who)) {
+		/* D6: protocol transition gave a token but no credential of
+		 * the user: only constrained delegation (S4U2Proxy) presents
+		 * it to another host. */
+		bool applies;
+		sc_status cd = constrained(deleg, target_host, who, &applies,
+					   log);
+		if (applies) {
+			if (cd != SC_OK)
+				return cd;
+			sc_log_rule(log, "D6",
+				    "%s, obtained by protocol transition, "
+				    "reaches %s through constrained delegation",
+				    sc_token_user_name(who), target_host);
+			*presented = who;
+			*boundaries = n;
+			return SC_OK;
+		}
+		sc_log_rule(log, "D6",
+			    "%s was obtained by protocol transition: %s holds "
+			    "no credential of it and no constrained delegation "
+			    "is configured",
+			    sc_token_user_name(who), my_host);
+		sc_log_rule(log, "C6",
+			    "the identity cannot cross to %s: the call fails "
+			    "with %s",
+			    target_host,
+			    sc_status_name(policy->double_hop_status));
+		return policy->double_hop_status;
+	}
 	if (crossing) {
 		if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
 			sc_log_rule(log, "L5",
@@ -445,8 +556,8 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 				    target_host);
 		} else {
 			bool applies;
-			sc_status cd = constrained(deleg, target_host, &applies,
-						   log);
+			sc_status cd = constrained(deleg, target_host, who,
+						   &applies, log);
 			if (applies) {
 				if (cd != SC_OK)
 					return cd;

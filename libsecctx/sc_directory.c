@@ -1,10 +1,12 @@
 /* sc_directory.c: the domain directory built from a scenario: principals
  * and their SIDs, who holds which privilege on a host (P3), and the logons
  * that build primary and network tokens, snapshotting the rights (P4).
- * Model only: no I/O, no gRPC. Read-only once built; the only shared
- * mutable state is the atomic logon-session counter. */
+ * Model only: no I/O, no gRPC. Read-only once built but for the rights
+ * changes of sc_directory_assign (an append-only list readers walk
+ * without a lock) and the atomic logon-session counter. */
 #include "sc_directory.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +29,19 @@ typedef struct principal {
 	const sc_account_def *account; /* PK_ACCOUNT only */
 } principal;
 
+/* A rights assignment made while the process runs (the assign_right
+ * step). Nodes are prepended and never change once published, so readers
+ * walk the list without a lock; writers take the mutex. */
+typedef struct overlay {
+	struct overlay *next;
+	char *host;
+	sc_right_def right;
+} overlay;
+
 struct sc_directory {
 	const sc_scenario *scn;
+	_Atomic(overlay *) changes; /* newest first */
+	pthread_mutex_t write_lock;
 	char *domain;
 	char sid_prefix[64]; /* "S-1-5-21-a-b-c" */
 	principal *p;
@@ -219,6 +232,8 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out)
 	if (!dir)
 		return SC_ERR_NOMEM;
 	dir->scn = scn;
+	atomic_init(&dir->changes, NULL);
+	pthread_mutex_init(&dir->write_lock, NULL);
 	/* A scenario without a domain name is a workgroup. */
 	dir->domain = strdup(scn->domain.name && scn->domain.name[0]
 				     ? scn->domain.name
@@ -284,6 +299,18 @@ void sc_directory_free(sc_directory *dir)
 	}
 	free(dir->p);
 	free(dir->domain);
+	overlay *o = atomic_load(&dir->changes);
+	while (o) {
+		overlay *next = o->next;
+		for (unsigned i = 0; i < o->right.holders_count; i++)
+			free(o->right.holders[i]);
+		free(o->right.holders);
+		free(o->right.privilege);
+		free(o->host);
+		free(o);
+		o = next;
+	}
+	pthread_mutex_destroy(&dir->write_lock);
 	free(dir);
 }
 
@@ -332,19 +359,76 @@ static const sc_host_def *host_def(const sc_directory *dir, const char *host)
 	return NULL;
 }
 
-/* P3: the host's entry for privilege; the last one wins when a host lists
- * it more than once (local, then site, domain, OU: later winning). */
-static const sc_right_def *host_right(const sc_host_def *h,
-				      const char *privilege)
+/* P3: the entry that decides privilege on host. Group policy applies
+ * local, then site, domain, OU: the entry of the latest scope wins; within
+ * one scope a later entry wins, and a change made while the process runs
+ * (assign_right) is later than the file's. NULL: the defaults apply. */
+static const sc_right_def *host_right(const sc_directory *dir,
+				      const char *host, const char *privilege)
 {
 	const sc_right_def *found = NULL;
-	if (!h)
+	bool found_changed = false;
+	if (!host || !privilege)
 		return NULL;
-	for (unsigned i = 0; i < h->rights_count; i++)
-		if (h->rights[i].privilege &&
-		    strcasecmp(h->rights[i].privilege, privilege) == 0)
-			found = &h->rights[i];
+	for (const overlay *o = atomic_load(&dir->changes); o; o = o->next) {
+		if (strcasecmp(o->host, host) != 0 ||
+		    strcasecmp(o->right.privilege, privilege) != 0)
+			continue;
+		/* Newest first: the first of a scope is the latest. */
+		if (!found || o->right.scope > found->scope) {
+			found = &o->right;
+			found_changed = true;
+		}
+	}
+	const sc_host_def *h = host_def(dir, host);
+	for (unsigned i = 0; h && i < h->rights_count; i++) {
+		const sc_right_def *r = &h->rights[i];
+		if (!r->privilege || strcasecmp(r->privilege, privilege) != 0)
+			continue;
+		if (!found || r->scope > found->scope ||
+		    (r->scope == found->scope && !found_changed)) {
+			found = r;
+			found_changed = false;
+		}
+	}
 	return found;
+}
+
+int sc_directory_assign(sc_directory *dir, const char *host,
+			const char *privilege, sc_scope scope,
+			char *const *holders, unsigned count)
+{
+	if (!host || !privilege)
+		return SC_ERR_INVAL;
+	overlay *o = calloc(1, sizeof(*o));
+	if (!o)
+		return SC_ERR_NOMEM;
+	o->host = strdup(host);
+	o->right.privilege = strdup(privilege);
+	o->right.scope = scope;
+	o->right.holders = calloc(count ? count : 1, sizeof(char *));
+	bool oom = !o->host || !o->right.privilege || !o->right.holders;
+	for (unsigned i = 0; !oom && i < count; i++) {
+		o->right.holders[i] = strdup(holders[i] ? holders[i] : "");
+		if (!o->right.holders[i])
+			oom = true;
+		else
+			o->right.holders_count = i + 1;
+	}
+	if (oom) {
+		for (unsigned i = 0; i < o->right.holders_count; i++)
+			free(o->right.holders[i]);
+		free(o->right.holders);
+		free(o->right.privilege);
+		free(o->host);
+		free(o);
+		return SC_ERR_NOMEM;
+	}
+	pthread_mutex_lock(&dir->write_lock);
+	o->next = atomic_load(&dir->changes);
+	atomic_store(&dir->changes, o);
+	pthread_mutex_unlock(&dir->write_lock);
+	return 0;
 }
 
 /* P3 for one SID. *from_host tells whether the host's assignment (true)
@@ -352,7 +436,7 @@ static const sc_right_def *host_right(const sc_host_def *h,
 static bool holds(const sc_directory *dir, const char *host,
 		  const char *privilege, const char *sid, bool *from_host)
 {
-	const sc_right_def *r = host_right(host_def(dir, host), privilege);
+	const sc_right_def *r = host_right(dir, host, privilege);
 	*from_host = r != NULL;
 	if (!sid || !privilege)
 		return false;
@@ -400,6 +484,16 @@ static size_t privilege_universe(const sc_directory *dir, const char *host,
 		if (!seen)
 			out[n++] = p;
 	}
+	for (const overlay *o = atomic_load(&dir->changes); o && n < cap;
+	     o = o->next) {
+		if (!host || strcasecmp(o->host, host) != 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcasecmp(out[k], o->right.privilege) == 0;
+		if (!seen)
+			out[n++] = o->right.privilege;
+	}
 	return n;
 }
 
@@ -435,8 +529,14 @@ static int grant_privileges(const sc_directory *dir, sc_token *t,
 					through = name;
 			}
 		}
-		const char *source = from_host ? "the host's rights assignment"
-					       : "default holders";
+		char source[96];
+		const sc_right_def *r = host_right(dir, host, privs[i]);
+		if (from_host && r)
+			snprintf(source, sizeof(source),
+				 "the host's rights assignment, %s scope",
+				 sc_scope_name(r->scope));
+		else
+			snprintf(source, sizeof(source), "default holders");
 		bool impersonate = strcmp(privs[i], SC_PRIV_IMPERSONATE) == 0;
 		if (!through) {
 			if (impersonate)
@@ -490,8 +590,28 @@ static const char *logon_group(sc_start start, sc_logon *logon)
 	}
 }
 
+/* The logon both sc_directory_logon and sc_directory_s4u_logon make:
+ * s4u builds an impersonation token of logon type NETWORK. */
+static sc_status logon_token(const sc_directory *dir, const char *account,
+			     const char *host, sc_start start, bool s4u,
+			     sc_token **out, sc_log *log);
+
 sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 			     const char *host, sc_start start,
+			     sc_token **out, sc_log *log)
+{
+	return logon_token(dir, account, host, start, false, out, log);
+}
+
+sc_status sc_directory_s4u_logon(const sc_directory *dir, const char *account,
+				 const char *host, sc_token **out, sc_log *log)
+{
+	return logon_token(dir, account, host, SC_START_INTERACTIVE, true, out,
+			   log);
+}
+
+static sc_status logon_token(const sc_directory *dir, const char *account,
+			     const char *host, sc_start start, bool s4u,
 			     sc_token **out, sc_log *log)
 {
 	*out = NULL;
@@ -511,8 +631,13 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 	bool anonymous = strcmp(p->sid, SC_SID_ANONYMOUS) == 0;
 	sc_logon logon;
 	const char *lgroup = logon_group(start, &logon);
+	if (s4u) {
+		logon = SC_LOGON_NETWORK;
+		lgroup = SC_SID_NETWORK;
+	}
 
-	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+	sc_token *t = sc_token_new(s4u ? SC_TOKEN_IMPERSONATION
+				       : SC_TOKEN_PRIMARY);
 	if (!t)
 		return SC_INTERNAL;
 	if (sc_token_set_user(t, p->sid, p->name) != 0 ||
@@ -548,7 +673,7 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 	sc_token_set_session(t, new_session());
 	sc_token_set_boundaries(t, 0);
 
-	if (start == SC_START_SERVICE || start == SC_START_COM)
+	if (!s4u && (start == SC_START_SERVICE || start == SC_START_COM))
 		sc_log_rule(log, "P3",
 			    "%s on %s is started by %s: its token gets "
 			    "NT AUTHORITY\\SERVICE",

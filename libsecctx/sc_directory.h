@@ -2,8 +2,8 @@
  * scenario: SIDs, principal names, user-rights assignments per host (P3),
  * and the logons that build primary and network tokens (P3, P4).
  * Model only: no I/O, no gRPC. The directory points into the scenario it
- * was built from, which must outlive it. Read-only after building, so
- * threads may share it. */
+ * was built from, which must outlive it. Read-only after building but
+ * for rights changes (sc_directory_assign), so threads may share it. */
 #ifndef SC_DIRECTORY_H
 #define SC_DIRECTORY_H
 
@@ -56,6 +56,24 @@ bool sc_directory_holds(const sc_directory *dir, const char *host,
 sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 			     const char *host, sc_start start,
 			     sc_token **out, sc_log *log);
+
+/* D6: the token a service on host obtains for account by protocol
+ * transition (an S4U logon: no credential of the user): an impersonation
+ * token of logon type NETWORK with the user's groups and the privileges
+ * they hold on host now (P4: a new logon reads the current rights). The
+ * caller sets its level and forwardability. */
+sc_status sc_directory_s4u_logon(const sc_directory *dir, const char *account,
+				 const char *host, sc_token **out,
+				 sc_log *log);
+
+/* P4: a change of host's user-rights assignment made while the process
+ * runs: privilege is now held by holders (principal names) at scope. It
+ * reaches the logons made after it (sc_directory_logon, network tokens,
+ * S4U logons), never a token built before. Safe to call while other
+ * threads read the directory. Returns 0 or SC_ERR_*. */
+int sc_directory_assign(sc_directory *dir, const char *host,
+			const char *privilege, sc_scope scope,
+			char *const *holders, unsigned count);
 
 /* The token a server on host builds for an authenticated network caller
  * whose presented identity is client (user and groups as the client's

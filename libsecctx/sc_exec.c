@@ -33,6 +33,9 @@ typedef struct sc_frame {
 	const sc_context *in;  /* NULL for the client program */
 	sc_token *client;      /* the token built for the caller */
 	sc_token *thread;      /* the thread token, NULL when reverted */
+	sc_token *primary;     /* the process token once this call adjusted
+	                          its privileges (a private copy), or NULL */
+	bool read;             /* N1: a message was read from the pipe */
 	void *parent;
 	sc_trace *out;
 	int hop;               /* this call's hop in out, -1 for the client */
@@ -106,6 +109,13 @@ const sc_directory *sc_runtime_directory(const sc_runtime *rt)
 	return rt->dir;
 }
 
+/* The process token as this call sees it: its own adjusted copy, if it
+ * made one, else the runtime's. */
+static const sc_token *proc_token(const sc_frame *f)
+{
+	return f->primary ? f->primary : f->rt->process;
+}
+
 /* The proxy to target; created on first use. Caller holds rt->lock. */
 static sc_proxy *proxy_for(sc_runtime *rt, const char *target)
 {
@@ -143,6 +153,12 @@ static sc_blanket effective_blanket(const sc_blanket *base,
 		b.identity = over->identity;
 	if (over->transport != SC_TRANSPORT_COM)
 		b.transport = over->transport;
+	if (over->sqos)
+		b.sqos = true;
+	if (over->tracking != SC_TRACKING_STATIC)
+		b.tracking = over->tracking;
+	if (over->effective_only)
+		b.effective_only = true;
 	return b;
 }
 
@@ -220,7 +236,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 					      sc_token_user_sid(f->thread))
 				    : NULL,
 	};
-	sc_status st = sc_cloak_choose(&b, proxy, rt->process, f->thread,
+	sc_status st = sc_cloak_choose(&b, proxy, proc_token(f), f->thread,
 				       rt->self->host, target->host,
 				       &rt->policy, &deleg, &who, &boundaries,
 				       &caller);
@@ -237,6 +253,17 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 
 	sc_trace reply;
 	sc_trace_init(&reply);
+	if (st == SC_OK && b.transport == SC_TRANSPORT_PIPE && b.sqos &&
+	    b.effective_only) {
+		/* T7: effective-only: only what is enabled reaches the
+		 * server. */
+		size_t n = sc_token_drop_disabled_privileges(identity);
+		sc_log_rule(&caller, "T7",
+			    "effective-only: %zu disabled privilege%s of %s "
+			    "%s not sent",
+			    n, n == 1 ? "" : "s", who_name,
+			    n == 1 ? "is" : "are");
+	}
 	if (st == SC_OK) {
 		sc_token_set_boundaries(identity, boundaries);
 		bool domain = host_in_domain(rt->scn, rt->self->host) &&
@@ -269,7 +296,6 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				      &caller);
 		}
 	}
-	sc_token_free(identity);
 
 	snprintf(r->as, sizeof(r->as), "%s", who_name);
 	if (st == SC_OK && reply.count > 0) {
@@ -285,8 +311,23 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		h0->log = merged;
 		h0->caller_notes = ncaller;
 		h0->cloaking = b.cloaking;
-		for (size_t i = 0; i < reply.count; i++)
+		bool nested = false;
+		for (size_t i = 0; i < reply.count; i++) {
 			reply.hops[i].depth += f->depth;
+			if (i > 0 && strcmp(reply.hops[i].to,
+					    rt->self->name) == 0)
+				nested = true;
+		}
+		if (nested && f->thread)
+			/* T5: a nested call served meanwhile impersonated
+			 * its own caller; this thread's impersonation is
+			 * restored when the call returns. */
+			sc_log_rule(&r->log, "T5",
+				    "a nested call into %s was served while "
+				    "this call waited: the thread's "
+				    "impersonation of %s is restored",
+				    rt->self->name,
+				    sc_token_user_name(f->thread));
 		r->hop = sc_trace_move(f->out, &reply);
 		r->status = f->out->hops[r->hop].status;
 	} else {
@@ -301,10 +342,14 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				 who_name);
 			sc_log_append(&h->log, &caller);
 			h->caller_notes = (unsigned)h->log.count;
+			/* The token diff: presented, nothing built. */
+			h->caller_token = identity;
+			identity = NULL;
 			r->hop = hi;
 		}
 		r->status = st;
 	}
+	sc_token_free(identity);
 	sc_trace_free(&reply);
 	sc_log_free(&caller);
 	return r->status;
@@ -377,19 +422,181 @@ static sc_status do_object(sc_frame *f, const sc_step *s, sc_step_result *r)
 				st = sc_acl_access_check(f->thread, &sd, desired,
 							 &r->granted, &r->log);
 			else if (st == SC_OK)
-				st = sc_acl_check_any(rt->process, &sd, desired,
-						      &r->granted, &r->log);
+				st = sc_acl_check_any(proc_token(f), &sd,
+						      desired, &r->granted,
+						      &r->log);
 		} else {
 			/* T6: the API needs an impersonation token; a
 			 * thread with none passes the primary token. */
 			st = sc_acl_access_check(f->thread ? f->thread
-							   : rt->process,
+							   : proc_token(f),
 						 &sd, desired, &r->granted,
 						 &r->log);
 		}
 	}
 	sc_sd_free_contents(&sd);
 	return st;
+}
+
+/* D6: protocol transition (S4U2Self): the service obtains a token for
+ * a user without the user's credential and impersonates it. The token is
+ * at Impersonate only when the process holds SeTcbPrivilege, else at
+ * Identify (LsaLogonUser with KERB_S4U_LOGON); its ticket is forwardable
+ * only when the service's account is trusted to authenticate for
+ * delegation and the user is not sensitive. */
+static sc_status do_transition(sc_frame *f, const sc_step *s,
+			       sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	const char *user = s->user;
+	if (!user && f->client && f->in && f->in->caller[0])
+		user = sc_token_user_name(f->client);
+	if (!user) {
+		sc_log_rule(&r->log, "D6",
+			    "protocol transition needs a user: no 'user' and "
+			    "no authenticated caller");
+		return SC_INVALID_PARAMETER;
+	}
+	snprintf(r->object, sizeof(r->object), "%s", user);
+	sc_token *t = NULL;
+	sc_status st = sc_directory_s4u_logon(rt->dir, user, rt->self->host,
+					      &t, &r->log);
+	if (st != SC_OK)
+		return st;
+	const sc_account_def *self =
+		sc_directory_account(rt->dir, rt->self->account);
+	const sc_account_def *who =
+		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(t));
+	bool tcb = sc_token_privilege_enabled(proc_token(f), SC_PRIV_TCB);
+	sc_token_set_level(t, tcb ? SC_LEVEL_IMPERSONATE : SC_LEVEL_IDENTIFY);
+	bool trusted = self && self->trusted_to_auth_for_delegation;
+	bool sensitive = who && who->sensitive;
+	sc_token_set_transition(t, trusted && !sensitive);
+	sc_log_rule(&r->log, "D6",
+		    "protocol transition: %s obtains a token for %s without "
+		    "its credential, at %s (%s SeTcbPrivilege)",
+		    sc_token_user_name(proc_token(f)), sc_token_user_name(t),
+		    tcb ? "Impersonate" : "Identify",
+		    tcb ? "holds" : "lacks");
+	if (sensitive)
+		sc_log_rule(&r->log, "D6",
+			    "%s is sensitive and cannot be delegated: its "
+			    "ticket is never forwardable",
+			    sc_token_user_name(t));
+	else
+		sc_log_rule(&r->log, "D6",
+			    "the ticket is %sforwardable: %s is %strusted to "
+			    "authenticate for delegation",
+			    trusted ? "" : "not ",
+			    self ? self->name : rt->self->account,
+			    trusted ? "" : "not ");
+	sc_token *thread = NULL;
+	st = sc_impersonate(proc_token(f), t, &thread, &r->log);
+	sc_token_free(t);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = thread;
+	}
+	return st;
+}
+
+/* P3, P4: the host's rights assignment changes while the process runs.
+ * Tokens built before keep their privileges; the next logons see it. */
+static sc_status do_assign(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	snprintf(r->object, sizeof(r->object), "%s",
+		 s->privilege ? s->privilege : "");
+	if (sc_directory_assign(rt->dir, rt->self->host, s->privilege,
+				s->scope, s->holders, s->holders_count) != 0)
+		return SC_INTERNAL;
+	sc_log_rule(&r->log, "P3",
+		    "%s on %s is now held by %u principal%s (%s scope)",
+		    s->privilege, rt->self->host, s->holders_count,
+		    s->holders_count == 1 ? "" : "s", sc_scope_name(s->scope));
+	bool had = sc_token_privilege_enabled(proc_token(f), s->privilege);
+	sc_log_rule(&r->log, "P4",
+		    "the running process keeps its token (%s %s): the change "
+		    "reaches the next logon only",
+		    had ? "still holding" : "still without", s->privilege);
+	return SC_OK;
+}
+
+/* PrivilegeCheck and AdjustTokenPrivileges on the current token: the
+ * thread's when impersonating (L1: not with an anonymous one), else the
+ * process's (a private copy once adjusted). */
+static sc_status do_privilege(sc_frame *f, const sc_step *s,
+			      sc_step_result *r)
+{
+	snprintf(r->object, sizeof(r->object), "%s", s->privilege);
+	if (f->thread && sc_token_level_raw(f->thread) == SC_LEVEL_ANONYMOUS) {
+		sc_log_rule(&r->log, "L1",
+			    "an anonymous token: privilege operations fail");
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	const sc_token *cur = f->thread ? f->thread : proc_token(f);
+	bool enabled = false;
+	bool held = sc_token_privilege_held(cur, s->privilege, &enabled);
+	const char *whose = f->thread ? "thread" : "process";
+	if (s->kind == SC_STEP_CHECK_PRIVILEGE) {
+		if (f->thread && sc_token_level_raw(f->thread) ==
+					 SC_LEVEL_IDENTIFY)
+			sc_log_rule(&r->log, "L3",
+				    "an Identify token answers privilege "
+				    "checks");
+		sc_log_rule(&r->log, f->thread ? "T4" : "P4",
+			    "%s %s in the %s token of %s",
+			    s->privilege,
+			    held && enabled ? "is enabled"
+			    : held          ? "is held but disabled"
+					    : "is not held",
+			    whose, sc_token_user_name(cur));
+		return held && enabled ? SC_OK : SC_PRIVILEGE_NOT_HELD;
+	}
+	bool enable = s->kind == SC_STEP_ENABLE_PRIVILEGE;
+	if (!held) {
+		/* ERROR_NOT_ALL_ASSIGNED: a privilege the token lacks. */
+		sc_log_rule(&r->log, "T7",
+			    "%s is not in the %s token of %s: it cannot be "
+			    "%s",
+			    s->privilege, whose, sc_token_user_name(cur),
+			    enable ? "enabled" : "disabled");
+		return SC_PRIVILEGE_NOT_HELD;
+	}
+	sc_token *mine = f->thread;
+	if (!mine) {
+		if (!f->primary) {
+			f->primary = sc_token_copy(f->rt->process);
+			if (!f->primary)
+				return SC_INTERNAL;
+		}
+		mine = f->primary;
+	}
+	sc_token_adjust_privilege(mine, s->privilege, enable);
+	sc_log_rule(&r->log, "T7", "%s %s in the %s token of %s",
+		    s->privilege, enable ? "enabled" : "disabled", whose,
+		    sc_token_user_name(mine));
+	return SC_OK;
+}
+
+/* T4: a new object is owned by the thread token's user when the thread
+ * impersonates, else the process's; L1, L3: creating one with an
+ * Anonymous or Identify token fails. The object is not kept. */
+static sc_status do_create(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	snprintf(r->object, sizeof(r->object), "%s",
+		 s->object ? s->object : "");
+	sc_status st = sc_open_allowed(f->thread, &r->log);
+	if (st != SC_OK)
+		return st;
+	const sc_token *owner = f->thread ? f->thread : proc_token(f);
+	snprintf(r->as, sizeof(r->as), "%s", sc_token_user_name(owner));
+	r->as_level = SC_LEVEL_DEFAULT;
+	sc_log_rule(&r->log, "T4",
+		    "the new object %s is owned by %s, the %s token's user",
+		    s->object ? s->object : "?", sc_token_user_name(owner),
+		    f->thread ? "thread" : "process");
+	return SC_OK;
 }
 
 static sc_status run_step(sc_frame *f, const sc_step *s)
@@ -408,8 +615,17 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 			st = SC_CANNOT_IMPERSONATE;
 			break;
 		}
+		if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
+			/* N1: nothing was read from the pipe yet. */
+			sc_log_rule(&r->log, "N1",
+				    "impersonating a pipe client before reading "
+				    "a message: fails, the thread keeps the "
+				    "process's context");
+			st = SC_CANNOT_IMPERSONATE;
+			break;
+		}
 		sc_token *t = NULL;
-		st = sc_impersonate(rt->process, f->client, &t, &r->log);
+		st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
 		if (st == SC_OK) {
 			sc_token_free(f->thread);
 			f->thread = t;
@@ -446,7 +662,7 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 			 * set. */
 			if (st == SC_OK &&
 			    p->blanket.cloaking == SC_CLOAK_STATIC &&
-			    sc_proxy_capture(p, rt->process, f->thread,
+			    sc_proxy_capture(p, proc_token(f), f->thread,
 					     &r->log) != 0)
 				st = SC_INTERNAL;
 		}
@@ -458,13 +674,13 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 			rt->sleep(rt->user, s->ms);
 		break;
 	case SC_STEP_QUERY_LEVEL:
-		st = sc_token_query_level(f->thread ? f->thread : rt->process,
+		st = sc_token_query_level(f->thread ? f->thread : proc_token(f),
 					  &r->level, &r->log);
 		break;
 	case SC_STEP_IMPERSONATE_SELF: {
 		/* T3: the thread gets a copy of the process token. */
 		sc_token *t = NULL;
-		st = sc_token_impersonate_self(rt->process,
+		st = sc_token_impersonate_self(proc_token(f),
 					       s->level != SC_LEVEL_DEFAULT
 						       ? s->level
 						       : SC_LEVEL_IMPERSONATE,
@@ -481,7 +697,7 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 			.allow_primary_from_identify =
 				rt->policy.allow_primary_from_identify};
 		sc_token *t = NULL;
-		const sc_token *src = f->thread ? f->thread : rt->process;
+		const sc_token *src = f->thread ? f->thread : proc_token(f);
 		sc_level want = s->level;
 		if (want == SC_LEVEL_DEFAULT)
 			want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
@@ -499,11 +715,11 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 	case SC_STEP_START_PROCESS:
 		/* T4: a new process inherits the primary token. */
 		snprintf(r->object, sizeof(r->object), "%s",
-			 sc_token_user_name(rt->process));
+			 sc_token_user_name(proc_token(f)));
 		sc_log_rule(&r->log, "T4",
 			    "the new process runs with the primary token of "
 			    "%s%s%s",
-			    sc_token_user_name(rt->process),
+			    sc_token_user_name(proc_token(f)),
 			    f->thread ? ", not the impersonated " : "",
 			    f->thread ? sc_token_user_name(f->thread) : "");
 		break;
@@ -513,11 +729,11 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 		 * the primary token, whoever the thread impersonates. */
 		const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
 								 : SC_PRIV_AUDIT;
-		bool held = sc_token_privilege_enabled(rt->process, priv);
+		bool held = sc_token_privilege_enabled(proc_token(f), priv);
 		st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
 		sc_log_rule(&r->log, "T4",
 			    "%s is checked on the primary token of %s: %s",
-			    priv, sc_token_user_name(rt->process),
+			    priv, sc_token_user_name(proc_token(f)),
 			    held ? "held" : "not held");
 		break;
 	}
@@ -549,14 +765,48 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 					       : "with the thread's token");
 		}
 		break;
+	case SC_STEP_PROTOCOL_TRANSITION:
+		st = do_transition(f, s, r);
+		break;
+	case SC_STEP_ASSIGN_RIGHT:
+		st = do_assign(f, s, r);
+		break;
+	case SC_STEP_CHECK_PRIVILEGE:
+	case SC_STEP_ENABLE_PRIVILEGE:
+	case SC_STEP_DISABLE_PRIVILEGE:
+		st = do_privilege(f, s, r);
+		break;
+	case SC_STEP_READ:
+		snprintf(r->object, sizeof(r->object), "%s",
+			 f->in && f->in->caller[0] ? f->in->caller : "");
+		if (!f->in || !f->in->caller[0]) {
+			sc_log_rule(&r->log, "N1",
+				    "no incoming call: nothing to read");
+			st = SC_INVALID_PARAMETER;
+		} else {
+			f->read = true;
+			sc_log_rule(&r->log, "N1",
+				    f->in->transport == SC_TRANSPORT_PIPE
+					    ? "the first message is read from "
+					      "the pipe: the client may be "
+					      "impersonated now"
+					    : "a COM call's request comes with "
+					      "the call: nothing more to read");
+		}
+		break;
+	case SC_STEP_CREATE_OBJECT:
+		st = do_create(f, s, r);
+		break;
 	default:
 		st = SC_INVALID_PARAMETER;
 		break;
 	}
 	/* Steps run as the thread's identity once they are done (the call
-	 * step set its own: the identity it presented). */
-	if (s->kind != SC_STEP_CALL || !r->as[0])
-		set_as(r, f->thread ? f->thread : rt->process);
+	 * step set its own: the identity it presented; create_object its
+	 * new object's owner). */
+	if ((s->kind != SC_STEP_CALL && s->kind != SC_STEP_CREATE_OBJECT) ||
+	    !r->as[0])
+		set_as(r, f->thread ? f->thread : proc_token(f));
 	r->status = st;
 	return st;
 }
@@ -564,8 +814,13 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 static void run_steps(sc_frame *f)
 {
 	const sc_process_def *p = f->rt->self;
-	for (unsigned i = 0; i < p->steps_count; i++)
-		run_step(f, &p->steps[i]);
+	for (unsigned i = 0; i < p->steps_count; i++) {
+		const sc_step *s = &p->steps[i];
+		/* A step with 'from' runs only in calls from that process. */
+		if (s->from && (!f->in || strcmp(f->in->caller, s->from) != 0))
+			continue;
+		run_step(f, s);
+	}
 }
 
 sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
@@ -573,6 +828,7 @@ sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
 	sc_frame f = {.rt = rt, .out = out, .hop = -1};
 	run_steps(&f);
 	sc_token_free(f.thread);
+	sc_token_free(f.primary);
 	return SC_OK;
 }
 
@@ -620,6 +876,21 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	if (st != SC_OK)
 		return st;
 	sc_token_set_delegable(f->client, oc.delegable);
+	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host &&
+	    oc.level > SC_LEVEL_ANONYMOUS) {
+		/* T7: on a local pipe the server impersonates the client's
+		 * own token: its privileges as the client sent them. */
+		if (sc_token_mirror_privileges(f->client, id) != 0)
+			return SC_INTERNAL;
+		sc_log_rule(&h->log, "T7",
+			    "local pipe: the server's token carries the "
+			    "client's privileges as the client has them");
+	}
+	/* The token diff's "after": at Anonymous, what the server sees (L1);
+	 * else the token it built. A copy that fails leaves it unknown. */
+	h->built_token = oc.level == SC_LEVEL_ANONYMOUS
+				 ? sc_token_new_anonymous(SC_LEVEL_ANONYMOUS)
+				 : sc_token_copy(f->client);
 	if (oc.level == SC_LEVEL_ANONYMOUS) {
 		/* L1: the server learns nothing about the client. */
 		snprintf(h->presented, sizeof(h->presented), "%s",
@@ -654,6 +925,8 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		h->boundaries = sc_token_boundaries(in->identity);
 		h->crossed_host = strcmp(in->caller_host, rt->self->host) != 0;
 		h->depth = in->depth;
+		/* The token diff's "before"; unknown if the copy fails. */
+		h->caller_token = sc_token_copy(in->identity);
 	} else {
 		snprintf(h->from, sizeof(h->from), "?");
 		snprintf(h->from_host, sizeof(h->from_host), "?");
@@ -689,6 +962,7 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		}
 	}
 	sc_token_free(f.thread);
+	sc_token_free(f.primary);
 	sc_token_free(f.client);
 	return st;
 }

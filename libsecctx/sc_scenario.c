@@ -2,6 +2,7 @@
  * on a scenario already in memory (the loader fills it, the model reads it).
  * Model only: never any I/O, libcyaml or gRPC here; strings are malloc'd. */
 #include "sc_scenario.h"
+#include "sc_suggest.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -29,6 +30,13 @@ static const char *const step_kind_names[SC_STEP_COUNT] = {
 	[SC_STEP_LOGON_USER] = "logon_user",
 	[SC_STEP_AUDIT] = "audit",
 	[SC_STEP_OPEN_THREAD_TOKEN] = "open_thread_token",
+	[SC_STEP_PROTOCOL_TRANSITION] = "protocol_transition",
+	[SC_STEP_ASSIGN_RIGHT] = "assign_right",
+	[SC_STEP_CHECK_PRIVILEGE] = "check_privilege",
+	[SC_STEP_ENABLE_PRIVILEGE] = "enable_privilege",
+	[SC_STEP_DISABLE_PRIVILEGE] = "disable_privilege",
+	[SC_STEP_READ] = "read",
+	[SC_STEP_CREATE_OBJECT] = "create_object",
 };
 
 const char *sc_step_kind_name(sc_step_kind k)
@@ -361,6 +369,7 @@ enum set_field {
 	F_DEFAULT_LEVEL,
 	F_DOUBLE_HOP,
 	F_ALLOW_PRIMARY,
+	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
 };
 
 static const struct set_key {
@@ -390,7 +399,8 @@ static const struct set_key {
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport, ACCOUNT.sensitive|trusted_for_delegation|"  \
 	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
-	"settings.double_hop_status|allow_primary_from_identify"
+	"settings.double_hop_status|allow_primary_from_identify, "          \
+	"HOST.Se...Privilege (holders joined by '+', or none)"
 
 /* One parsed, checked assignment, not yet applied. */
 struct set_op {
@@ -398,7 +408,8 @@ struct set_op {
 	unsigned index;  /* process, account or host index */
 	int ival;        /* enums */
 	bool bval;       /* booleans */
-	char *sval;      /* host, account, status: malloc'd */
+	char *sval;      /* host, account, status, holders: malloc'd */
+	char *privilege; /* F_RIGHT: malloc'd */
 };
 
 static char *trim(char *s)
@@ -429,8 +440,19 @@ static int bad_enum(char *err, size_t errlen, const char *key,
 {
 	char names[NAMES_LEN];
 	join_enum(names, sizeof(names), name, count);
-	errf(err, errlen, "invalid value '%s' for '%s' (expected one of: %s)",
-	     value, key, names);
+	const char *cands[64];
+	int n = count < 64 ? count : 64;
+	for (int i = 0; i < n; i++)
+		cands[i] = name(i);
+	const char *near = sc_suggest_nearest(value, cands, (size_t)n);
+	if (near)
+		errf(err, errlen,
+		     "invalid value '%s' for '%s' (did you mean '%s'? "
+		     "expected one of: %s)", value, key, near, names);
+	else
+		errf(err, errlen,
+		     "invalid value '%s' for '%s' (expected one of: %s)",
+		     value, key, names);
 	return SC_ERR_INVAL;
 }
 
@@ -491,9 +513,27 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 			break;
 		}
 	}
+	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
+	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
+	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
+	    strlen(fname) > 2)
+		k = &right_key;
 	if (!k) {
-		errf(err, errlen, "unknown key '%s' (keys: %s)", full,
-		     SET_KEYS_HELP);
+		const char *cands[COUNT_OF(set_keys)];
+		for (size_t i = 0; i < COUNT_OF(set_keys); i++)
+			cands[i] = (set_keys[i].target == ON_SETTINGS) ==
+						   settings
+					   ? set_keys[i].name
+					   : NULL;
+		const char *near =
+			sc_suggest_nearest(fname, cands, COUNT_OF(set_keys));
+		if (near)
+			errf(err, errlen,
+			     "unknown key '%s' (did you mean '%s.%s'? keys: "
+			     "%s)", full, target, near, SET_KEYS_HELP);
+		else
+			errf(err, errlen, "unknown key '%s' (keys: %s)", full,
+			     SET_KEYS_HELP);
 		goto out;
 	}
 	op->field = k->field;
@@ -608,9 +648,45 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 		rc = 0;
 		break;
 	}
+	case F_RIGHT:
+		break; /* checked below */
+	}
+	if (k->field == F_RIGHT) {
+		rc = 0;
+		char *hcopy = strdup(value);
+		if (!hcopy) {
+			errf(err, errlen, "out of memory");
+			rc = SC_ERR_NOMEM;
+			goto out;
+		}
+		if (strcasecmp(value, "none") != 0) {
+			char *save = NULL;
+			for (char *t = strtok_r(hcopy, "+", &save); t;
+			     t = strtok_r(NULL, "+", &save)) {
+				t = trim(t);
+				if (!principal_known(s, t)) {
+					errf(err, errlen,
+					     "invalid value '%s' for '%s': "
+					     "unknown principal '%s' (holders "
+					     "are declared accounts, groups or "
+					     "well-known names joined by '+', "
+					     "or none)", value, full, t);
+					rc = SC_ERR_INVAL;
+					break;
+				}
+			}
+		}
+		free(hcopy);
+		if (rc == 0) {
+			op->privilege = strdup(fname);
+			if (!op->privilege) {
+				errf(err, errlen, "out of memory");
+				rc = SC_ERR_NOMEM;
+			}
+		}
 	}
 	if (rc == 0 && (k->field == F_HOST || k->field == F_ACCOUNT ||
-			k->field == F_DOUBLE_HOP)) {
+			k->field == F_DOUBLE_HOP || k->field == F_RIGHT)) {
 		op->sval = strdup(value);
 		if (!op->sval) {
 			errf(err, errlen, "out of memory");
@@ -628,7 +704,57 @@ static void replace_string(char **slot, char *value)
 	*slot = value;
 }
 
-static void set_apply(sc_scenario *s, struct set_op *op)
+/* P3: the host's rights entry for op->privilege gets the holders of
+ * op->sval ('+'-separated, or "none"); it is added when absent. */
+static int set_apply_right(sc_host_def *h, struct set_op *op)
+{
+	sc_right_def *r = NULL;
+	for (unsigned i = 0; i < h->rights_count; i++)
+		if (h->rights[i].privilege &&
+		    strcmp(h->rights[i].privilege, op->privilege) == 0)
+			r = &h->rights[i];
+	unsigned n = 0;
+	char **holders = calloc(strlen(op->sval) / 2 + 2, sizeof(char *));
+	if (!holders)
+		return SC_ERR_NOMEM;
+	if (strcasecmp(op->sval, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(op->sval, "+", &save); t;
+		     t = strtok_r(NULL, "+", &save)) {
+			holders[n] = strdup(trim(t));
+			if (!holders[n]) {
+				for (unsigned k = 0; k < n; k++)
+					free(holders[k]);
+				free(holders);
+				return SC_ERR_NOMEM;
+			}
+			n++;
+		}
+	}
+	if (!r) {
+		sc_right_def *nr = realloc(h->rights, (h->rights_count + 1) *
+							      sizeof(*nr));
+		if (!nr) {
+			for (unsigned k = 0; k < n; k++)
+				free(holders[k]);
+			free(holders);
+			return SC_ERR_NOMEM;
+		}
+		h->rights = nr;
+		r = &h->rights[h->rights_count++];
+		memset(r, 0, sizeof(*r));
+		r->privilege = op->privilege;
+		op->privilege = NULL;
+	}
+	for (unsigned k = 0; k < r->holders_count; k++)
+		free(r->holders[k]);
+	free(r->holders);
+	r->holders = holders;
+	r->holders_count = n;
+	return 0;
+}
+
+static int set_apply(sc_scenario *s, struct set_op *op)
 {
 	sc_process_def *p = &s->processes[op->index];
 	sc_account_def *a = &s->domain.accounts[op->index];
@@ -686,7 +812,10 @@ static void set_apply(sc_scenario *s, struct set_op *op)
 	case F_ALLOW_PRIMARY:
 		s->settings.allow_primary_from_identify = op->bval;
 		break;
+	case F_RIGHT:
+		return set_apply_right(h, op);
 	}
+	return 0;
 }
 
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
@@ -694,11 +823,17 @@ int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 {
 	struct set_op op;
 	int rc = set_parse(s, assignment, &op, err, errlen);
-	if (rc != 0)
+	if (rc != 0) {
+		free(op.sval);
+		free(op.privilege);
 		return rc;
-	set_apply(s, &op);
+	}
+	rc = set_apply(s, &op);
 	free(op.sval);
-	return 0;
+	free(op.privilege);
+	if (rc != 0)
+		errf(err, errlen, "out of memory");
+	return rc;
 }
 
 /* ---- validation ------------------------------------------------------- */
@@ -890,16 +1025,19 @@ static void validate_hosts(struct vctx *v)
 				for (unsigned m = 0; m < k; m++) {
 					const char *o = h->rights[m].privilege;
 					if (!o ||
-					    strcasecmp(o, r->privilege) != 0)
+					    strcasecmp(o, r->privilege) != 0 ||
+					    h->rights[m].scope != r->scope)
 						continue;
 					problem(v,
 						P(path,
 						  "hosts[%u].rights[%u]."
 						  "privilege", i, k),
 						"'%s' is assigned twice on "
-						"host '%s' (also rights[%u])",
+						"host '%s' at scope %s (also "
+						"rights[%u])",
 						r->privilege,
-						h->name ? h->name : "", m);
+						h->name ? h->name : "",
+						sc_scope_name(r->scope), m);
 					break;
 				}
 			}
@@ -977,6 +1115,10 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			st->kind == SC_STEP_SET_BLANKET;
 	bool wants_object = st->kind == SC_STEP_OPEN ||
 			    st->kind == SC_STEP_ACCESS_CHECK;
+	bool wants_privilege = st->kind == SC_STEP_ASSIGN_RIGHT ||
+			       st->kind == SC_STEP_CHECK_PRIVILEGE ||
+			       st->kind == SC_STEP_ENABLE_PRIVILEGE ||
+			       st->kind == SC_STEP_DISABLE_PRIVILEGE;
 
 	if (wants_to) {
 		if (empty(st->to)) {
@@ -1007,7 +1149,17 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 				"and set_blanket)", kind);
 	}
 
-	if (wants_object) {
+	if (st->kind == SC_STEP_CREATE_OBJECT) {
+		/* A new object: any name, not a declared one. */
+		if (empty(st->object))
+			problem(v, P(path, "%s.object", pre),
+				"step '%s' needs 'object' (the new object's "
+				"name)", kind);
+		if (st->access_count)
+			problem(v, P(path, "%s.access", pre),
+				"'access' is not used by step '%s' (only open "
+				"and access_check)", kind);
+	} else if (wants_object) {
 		if (empty(st->object)) {
 			problem(v, P(path, "%s.object", pre),
 				"step '%s' needs 'object'", kind);
@@ -1057,6 +1209,52 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 		problem(v, P(path, "%s.as_self", pre),
 			"'as_self' is not used by step '%s' (only "
 			"open_thread_token)", kind);
+	if (st->user) {
+		if (st->kind != SC_STEP_PROTOCOL_TRANSITION)
+			problem(v, P(path, "%s.user", pre),
+				"'user' is not used by step '%s' (only "
+				"protocol_transition)", kind);
+		else
+			check_account(v, P(path, "%s.user", pre), st->user,
+				      "the user");
+	}
+	if (wants_privilege && empty(st->privilege))
+		problem(v, P(path, "%s.privilege", pre),
+			"step '%s' needs 'privilege' (e.g. "
+			"SeImpersonatePrivilege)", kind);
+	else if (!wants_privilege && st->privilege)
+		problem(v, P(path, "%s.privilege", pre),
+			"'privilege' is not used by step '%s' (only "
+			"assign_right, check_privilege, enable_privilege and "
+			"disable_privilege)", kind);
+	if (st->kind == SC_STEP_ASSIGN_RIGHT) {
+		for (unsigned m = 0; m < st->holders_count; m++)
+			check_principal(v, P(path, "%s.holders[%u]", pre, m),
+					st->holders[m]);
+	} else {
+		if (st->holders_count)
+			problem(v, P(path, "%s.holders", pre),
+				"'holders' is not used by step '%s' (only "
+				"assign_right)", kind);
+		if (st->scope != SC_SCOPE_LOCAL)
+			problem(v, P(path, "%s.scope", pre),
+				"'scope' is not used by step '%s' (only "
+				"assign_right)", kind);
+	}
+	if (st->from) {
+		if (!sc_scenario_process(s, st->from)) {
+			char names[NAMES_LEN];
+			join_names(names, sizeof(names), s, s->processes_count,
+				   process_at);
+			problem(v, P(path, "%s.from", pre),
+				"unknown process '%s' (declared processes: %s)",
+				st->from, names);
+		} else if (p->name && strcmp(st->from, p->name) == 0) {
+			problem(v, P(path, "%s.from", pre),
+				"'from' names process '%s' itself: a step "
+				"runs in calls from another process", p->name);
+		}
+	}
 }
 
 static void validate_processes(struct vctx *v)
@@ -1344,6 +1542,7 @@ static void validate_variants(struct vctx *v)
 			int rc = set_parse(s, vd->set[k], &op, err,
 					   sizeof(err));
 			free(op.sval);
+			free(op.privilege);
 			if (rc != 0)
 				problem(v,
 					P(path, "variants[%u].set[%u]", i, k),

@@ -32,6 +32,7 @@ typedef struct sc_domain_def {
  * the default holders of that privilege (P3). */
 typedef struct sc_right_def {
 	char *privilege;
+	sc_scope scope;  /* local (default), site, domain, ou: later wins */
 	char **holders; /* account names, group names or well-known names */
 	unsigned holders_count;
 } sc_right_def;
@@ -52,6 +53,12 @@ typedef struct sc_blanket {
 	sc_cloaking cloaking;  /* default none (C2) */
 	char *identity;        /* explicit identity on the proxy (C1) */
 	sc_transport transport;
+	/* A named pipe's security quality of service (N2, T7): without
+	 * sqos (SECURITY_SQOS_PRESENT) the level flags are ignored
+	 * (Impersonate), tracking is static and effective_only off. */
+	bool sqos;
+	sc_tracking tracking;
+	bool effective_only;
 } sc_blanket;
 
 typedef enum sc_step_kind {
@@ -69,6 +76,13 @@ typedef enum sc_step_kind {
 	SC_STEP_LOGON_USER,      /* LogonUser: SeTcbPrivilege, primary (T4) */
 	SC_STEP_AUDIT,           /* an audit alarm: SeAuditPrivilege (T4) */
 	SC_STEP_OPEN_THREAD_TOKEN, /* OpenThreadToken, as_self or not (L1) */
+	SC_STEP_PROTOCOL_TRANSITION, /* S4U logon for user:, impersonated (D6) */
+	SC_STEP_ASSIGN_RIGHT,    /* the host's rights change now (P3, P4) */
+	SC_STEP_CHECK_PRIVILEGE, /* PrivilegeCheck on the current token */
+	SC_STEP_ENABLE_PRIVILEGE,  /* AdjustTokenPrivileges: enable (T7) */
+	SC_STEP_DISABLE_PRIVILEGE, /* AdjustTokenPrivileges: disable (T7) */
+	SC_STEP_READ,            /* read the call's first message (N1) */
+	SC_STEP_CREATE_OBJECT,   /* create a new object: its owner (T4) */
 	SC_STEP_COUNT
 } sc_step_kind;
 
@@ -86,6 +100,13 @@ typedef struct sc_step {
 	sc_level level;      /* impersonate_self, duplicate */
 	bool primary;        /* duplicate: to a primary token */
 	bool as_self;        /* open_thread_token: OpenAsSelf */
+	char *user;          /* protocol_transition: the account (default:
+	                        the caller of the current call) */
+	char *privilege;     /* assign_right, check/enable/disable_privilege */
+	char **holders;      /* assign_right: the new holders */
+	unsigned holders_count;
+	sc_scope scope;      /* assign_right: the policy scope */
+	char *from;          /* any step: run only in calls from this process */
 } sc_step;
 
 /* A process that misbehaves on the wire (scenarios/attacks/): what it

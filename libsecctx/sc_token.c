@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct sc_group {
 	char *sid;
@@ -37,6 +38,8 @@ struct sc_token {
 	uint64_t session;
 	unsigned boundaries;
 	bool delegable;
+	bool transition;  /* from protocol transition: no credential (D6) */
+	bool forwardable; /* its ticket is forwardable (D4, D6) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -321,6 +324,77 @@ bool sc_token_privilege_enabled(const sc_token *t, const char *name)
 	return false;
 }
 
+bool sc_token_privilege_held(const sc_token *t, const char *name,
+			     bool *enabled)
+{
+	if (enabled)
+		*enabled = false;
+	if (!t || !name)
+		return false;
+	for (size_t i = 0; i < t->priv_count; i++)
+		if (strcasecmp(t->privs[i].name, name) == 0) {
+			if (enabled)
+				*enabled = t->privs[i].enabled;
+			return true;
+		}
+	return false;
+}
+
+int sc_token_adjust_privilege(sc_token *t, const char *name, bool enable)
+{
+	if (!t || !name)
+		return SC_ERR_INVAL;
+	for (size_t i = 0; i < t->priv_count; i++)
+		if (strcasecmp(t->privs[i].name, name) == 0) {
+			t->privs[i].enabled = enable;
+			return 0;
+		}
+	return SC_ERR_RANGE;
+}
+
+int sc_token_mirror_privileges(sc_token *dst, const sc_token *src)
+{
+	for (size_t i = 0; i < dst->priv_count; i++)
+		free(dst->privs[i].name);
+	dst->priv_count = 0;
+	for (size_t i = 0; i < src->priv_count; i++)
+		if (sc_token_add_privilege(dst, src->privs[i].name,
+					   src->privs[i].enabled) != 0)
+			return SC_ERR_NOMEM;
+	return 0;
+}
+
+size_t sc_token_drop_disabled_privileges(sc_token *t)
+{
+	size_t kept = 0, dropped = 0;
+	for (size_t i = 0; i < t->priv_count; i++) {
+		if (t->privs[i].enabled) {
+			t->privs[kept++] = t->privs[i];
+		} else {
+			free(t->privs[i].name);
+			dropped++;
+		}
+	}
+	t->priv_count = kept;
+	return dropped;
+}
+
+void sc_token_set_transition(sc_token *t, bool forwardable)
+{
+	t->transition = true;
+	t->forwardable = forwardable;
+}
+
+bool sc_token_from_transition(const sc_token *t)
+{
+	return t && t->transition;
+}
+
+bool sc_token_forwardable(const sc_token *t)
+{
+	return t && t->forwardable;
+}
+
 /* T1: only impersonation tokens have a level. */
 sc_status sc_token_query_level(const sc_token *t, sc_level *out,
 			       sc_log *log)
@@ -363,6 +437,8 @@ sc_token *sc_token_copy(const sc_token *t)
 	c->session = t->session;
 	c->boundaries = t->boundaries;
 	c->delegable = t->delegable;
+	c->transition = t->transition;
+	c->forwardable = t->forwardable;
 	return c;
 fail:
 	sc_token_free(c);

@@ -87,6 +87,25 @@ bool sc_token_has_sid(const sc_token *t, const char *sid);
 /* True if the token holds the privilege and it is enabled. */
 bool sc_token_privilege_enabled(const sc_token *t, const char *name);
 
+/* Whether the token holds the privilege (case-insensitive name); when it
+ * does, *enabled says whether it is enabled. */
+bool sc_token_privilege_held(const sc_token *t, const char *name,
+			     bool *enabled);
+/* AdjustTokenPrivileges on a token its owner may change (a frame's own
+ * copy): 0, or SC_ERR_RANGE when the token does not hold it. */
+int sc_token_adjust_privilege(sc_token *t, const char *name, bool enable);
+/* T7: dst's privileges become src's, with their enabled states (a local
+ * pipe server impersonates the client's own token). 0 or SC_ERR_NOMEM. */
+int sc_token_mirror_privileges(sc_token *dst, const sc_token *src);
+/* T7 effective-only: remove the disabled privileges; returns how many. */
+size_t sc_token_drop_disabled_privileges(sc_token *t);
+
+/* D6: a token obtained by protocol transition (S4U): the service holds no
+ * credential of the user; forwardable says whether its ticket is. */
+void sc_token_set_transition(sc_token *t, bool forwardable);
+bool sc_token_from_transition(const sc_token *t);
+bool sc_token_forwardable(const sc_token *t);
+
 /* T1: the level of an impersonation token; a primary token has none:
  * SC_INVALID_PARAMETER. */
 sc_status sc_token_query_level(const sc_token *t, sc_level *out,

@@ -28,6 +28,8 @@ void sc_trace_free(sc_trace *t)
 	for (size_t i = 0; i < t->count; i++) {
 		sc_log_free(&t->hops[i].log);
 		steps_free(t->hops[i].steps, t->hops[i].steps_count);
+		sc_token_free(t->hops[i].caller_token);
+		sc_token_free(t->hops[i].built_token);
 	}
 	free(t->hops);
 	steps_free(t->steps, t->steps_count);

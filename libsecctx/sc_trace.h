@@ -7,6 +7,7 @@
 
 #include "sc_common.h"
 #include "sc_scenario.h"
+#include "sc_token.h"
 
 #define SC_NAME_LEN 64
 #define SC_IDENT_LEN 160
@@ -49,6 +50,12 @@ typedef struct sc_hop {
 	sc_step_result *steps;       /* what the callee did */
 	size_t steps_count;
 	size_t steps_cap;
+	/* The token diff of the hop (sc_tokendiff.h); owned, NULL when
+	 * unknown: the token the caller presented (NULL when the call had
+	 * no context), and the token the callee built from it (NULL when
+	 * the call failed before it did, or was not authenticated). */
+	sc_token *caller_token;
+	sc_token *built_token;
 } sc_hop;
 
 typedef struct sc_trace {

@@ -3,6 +3,8 @@
  * never takes or changes a decision, and never alters the --json object. */
 #include "explain.h"
 
+#include "tokens.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -83,6 +85,7 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 		fprintf(out, "    during the call:\n");
 		steps_block(out, h->steps, h->steps_count, &num, color);
 	}
+	tokens_explain(out, h, "    ");
 	sc_hop_rules(h, rules, sizeof(rules), " ");
 	if (h->status == SC_OK)
 		fprintf(out, "    outcome: %s received %s at %s, OK",
@@ -190,6 +193,8 @@ static int jsonl_run(FILE *out, const char *scenario, const run_result *r)
 		json_t *hj = report_hop_json(h);
 		json_object_update(ev, hj);
 		json_decref(hj);
+		if (tokens_hop_json(ev, h) != 0)
+			rc = -1;
 		rc |= emit(out, ev);
 		rc |= rule_events(out, r, i, h, "caller", h->from, NULL,
 				  &h->log, 0, nc);

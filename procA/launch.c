@@ -9,9 +9,12 @@
 #include "codec.h"
 #include "diff.h"
 #include "explain.h"
+#include "svg.h"
+#include "matrix.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
+#include "stress.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -32,6 +35,7 @@ typedef enum out_format {
 	OUT_OBJECT,     /* --json: one object, a stable interface */
 	OUT_JSONL,      /* --format json: one event a line */
 	OUT_MERMAID,
+	OUT_SVG,        /* --format svg: procA/svg.c */
 } out_format;
 
 typedef struct opts {
@@ -42,6 +46,8 @@ typedef struct opts {
 	bool explain;
 	bool keep_logs;
 	int timeout_ms;
+	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
+	size_t sets_count;
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -60,16 +66,18 @@ __attribute__((format(printf, 3, 4))) static bool fmt(char *buf, size_t len,
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloakroom run FILE [--json | --format text|json|mermaid]\n"
+		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
+		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
 		"Runs the scenario FILE with real daemons and prints, per hop,\n"
 		"who called whom, the identity presented, at which level, with\n"
 		"which status, and the rule ids that decided; --explain adds\n"
 		"each hop's inputs and numbered decisions. --format json: one\n"
-		"JSON event a line; --format mermaid: a sequence diagram.\n"
+		"JSON event a line; --format mermaid: a sequence diagram;\n"
+		"--format svg: the sequence diagram drawn as SVG.\n"
 		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
 		"failed.\n");
 }
@@ -164,55 +172,35 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 			const bool *started, const char *listen, char *err,
 			size_t errlen)
 {
-	child *c = &r->children[i];
 	size_t n = r->scn->processes_count;
-	char prog[PATH_MAX + 16], tmo[32], wrap[512] = "";
 	char peers[16][256];
-	char *argv[96];
-	int a = 0, np = 0;
-	if (!fmt(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
-		 c->program)) {
-		fmt(err, errlen, "path too long: %s", bin_root);
-		return -1;
+	char *peer_args[16];
+	char *extra[2 * MATRIX_MAX_SETS];
+	size_t np = 0, ne = 0;
+	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
+		extra[ne++] = "--set";
+		extra[ne++] = L->o->sets[k];
 	}
-	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
-	if (w && *w) {
-		snprintf(wrap, sizeof(wrap), "%s", w);
-		char *save = NULL;
-		for (char *t = strtok_r(wrap, " ", &save); t && a < 32;
-		     t = strtok_r(NULL, " ", &save))
-			argv[a++] = t;
-	}
-	argv[a++] = prog;
-	argv[a++] = "--scenario";
-	argv[a++] = (char *)L->o->file;
-	argv[a++] = "--process";
-	argv[a++] = c->name;
-	if (variant) {
-		argv[a++] = "--variant";
-		argv[a++] = (char *)variant;
-	}
-	if (listen) {
-		argv[a++] = "--listen";
-		argv[a++] = (char *)listen;
-		argv[a++] = "--ready-fd";
-	} else {
-		snprintf(tmo, sizeof(tmo), "%d", L->o->timeout_ms);
-		argv[a++] = "--timeout-ms";
-		argv[a++] = tmo;
-		argv[a++] = "--result-fd";
-	}
-	argv[a++] = "3";
 	for (size_t t = 0; t < n && np < 16; t++) {
 		if (!started[t])
 			continue;
 		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
 			 r->children[t].name, addr[t]);
-		argv[a++] = "--peer";
-		argv[a++] = peers[np++];
+		peer_args[np] = peers[np];
+		np++;
 	}
-	argv[a] = NULL;
-	return spawn_start(c, argv, err, errlen);
+	spawn_daemon d = {
+		.bin_root = bin_root,
+		.scenario = L->o->file,
+		.variant = variant,
+		.listen = listen,
+		.timeout_ms = L->o->timeout_ms,
+		.peers = peer_args,
+		.peers_count = np,
+		.extra = extra,
+		.extra_count = ne,
+	};
+	return spawn_daemon_start(&r->children[i], &d, err, errlen);
 }
 
 /* Start the servers (callees before callers), then each client; collect
@@ -394,6 +382,18 @@ out:
 	}
 }
 
+int launch_run_case(const char *file, const char *variant, char **sets,
+		    size_t sets_count, const char *run_dir, int timeout_ms,
+		    run_result *r)
+{
+	opts o = {.file = file, .timeout_ms = timeout_ms, .sets = sets,
+		  .sets_count = sets_count};
+	launch L = {.o = &o};
+	snprintf(L.run_dir, sizeof(L.run_dir), "%s", run_dir);
+	run_variant(&L, variant, r);
+	return r->ran ? 0 : -1;
+}
+
 static int set_format(opts *o, out_format f)
 {
 	if (o->format_set && o->format != f) {
@@ -413,8 +413,10 @@ static int parse_format(opts *o, const char *name)
 		return set_format(o, OUT_JSONL);
 	if (strcmp(name, "mermaid") == 0)
 		return set_format(o, OUT_MERMAID);
+	if (strcmp(name, "svg") == 0)
+		return set_format(o, OUT_SVG);
 	fprintf(stderr, "cloakroom run: unknown format '%s' (text, json, "
-		"mermaid)\n", name);
+		"mermaid, svg)\n", name);
 	return -1;
 }
 
@@ -549,6 +551,8 @@ static int cmd_run(int argc, char **argv)
 		explain_jsonl(stdout, name, runs, done);
 	else if (o.format == OUT_MERMAID)
 		explain_mermaid(stdout, name, runs, done);
+	else if (o.format == OUT_SVG)
+		explain_svg(stdout, name, runs, done);
 	else if (o.explain)
 		explain_text(stdout, name, runs, done, isatty(1));
 	else
@@ -597,8 +601,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 2, argv + 2);
+	if (strcmp(argv[1], "matrix") == 0)
+		return cmd_matrix(argc - 2, argv + 2);
 	if (strcmp(argv[1], "new") == 0)
 		return cmd_new(argc - 2, argv + 2);
+	if (strcmp(argv[1], "stress") == 0)
+		return cmd_stress(bin_root, argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -94,6 +94,61 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 	return 0;
 }
 
+int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
+		       size_t errlen)
+{
+	enum { WRAP_MAX = 32, FIXED_MAX = 16, PEERS_MAX = 16, EXTRA_MAX = 80 };
+	char prog[4096 + 40], tmo[32], wrap[512] = "";
+	char *argv[WRAP_MAX + FIXED_MAX + 2 * PEERS_MAX + EXTRA_MAX + 1];
+	int a = 0;
+	int n = snprintf(prog, sizeof(prog), "%s/%s/%s", d->bin_root,
+			 c->program, c->program);
+	if (n < 0 || (size_t)n >= sizeof(prog)) {
+		snprintf(err, errlen, "path too long: %s", d->bin_root);
+		return -1;
+	}
+	if (d->peers_count > PEERS_MAX || d->extra_count > EXTRA_MAX) {
+		snprintf(err, errlen, "too many daemon options");
+		return -1;
+	}
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	if (w && *w) {
+		snprintf(wrap, sizeof(wrap), "%s", w);
+		char *save = NULL;
+		for (char *t = strtok_r(wrap, " ", &save); t && a < WRAP_MAX;
+		     t = strtok_r(NULL, " ", &save))
+			argv[a++] = t;
+	}
+	argv[a++] = prog;
+	argv[a++] = "--scenario";
+	argv[a++] = (char *)d->scenario;
+	argv[a++] = "--process";
+	argv[a++] = c->name;
+	if (d->variant) {
+		argv[a++] = "--variant";
+		argv[a++] = (char *)d->variant;
+	}
+	if (d->listen) {
+		argv[a++] = "--listen";
+		argv[a++] = (char *)d->listen;
+		argv[a++] = "--ready-fd";
+	} else {
+		snprintf(tmo, sizeof(tmo), "%d", d->timeout_ms);
+		argv[a++] = "--timeout-ms";
+		argv[a++] = tmo;
+		argv[a++] = "--result-fd";
+	}
+	argv[a++] = "3";
+	for (size_t i = 0; i < d->peers_count; i++) {
+		argv[a++] = "--peer";
+		argv[a++] = d->peers[i];
+	}
+	for (size_t i = 0; i < d->extra_count; i++)
+		argv[a++] = d->extra[i];
+	argv[a] = NULL;
+	return spawn_start(c, argv, err, errlen);
+}
+
 child *spawn_reap(child *all, size_t n)
 {
 	child *bad = NULL;

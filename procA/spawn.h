@@ -28,6 +28,27 @@ bool spawn_interrupted(void);
  * c->log_path. Returns 0, or -1 with err. */
 int spawn_start(child *c, char *const argv[], char *err, size_t errlen);
 
+/* A daemon's command line, as the launcher builds it; the benchmark
+ * starts its daemons through this too, so both run the same thing. */
+typedef struct spawn_daemon {
+	const char *bin_root;    /* <build>: programs are <build>/procX/procX */
+	const char *scenario;
+	const char *variant;     /* or NULL */
+	const char *listen;      /* a server: "ADDR:0", READY on fd 3; NULL:
+	                            a client, its result on fd 3 */
+	int timeout_ms;          /* a client's --timeout-ms */
+	char *const *peers;      /* "NAME=ADDR" of every server started */
+	size_t peers_count;
+	char *const *extra;      /* options appended as they are (--bare...) */
+	size_t extra_count;
+} spawn_daemon;
+
+/* Start c->program for process c->name with d's command line, behind
+ * CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q") when it is set. c->name,
+ * c->program and c->log_path must be set. Returns 0, or -1 with err. */
+int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
+		       size_t errlen);
+
 /* Wait for "READY <port>" from c. Returns 0 with *port, or -1 with err
  * (timeout, c died, another child died, interrupted). */
 int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,

@@ -168,9 +168,39 @@ static int steps_fill(const sc_step_result *r, size_t count,
 	return 0;
 }
 
+/* A hop's token (caller_token, built_token): an Identity and its user,
+ * allocated together so one free releases both. NULL for no token. */
+typedef struct hop_identity {
+	Cloakroom__Identity id;
+	Cloakroom__Sid user;
+} hop_identity;
+
+static void hop_identity_free(Cloakroom__Identity *m)
+{
+	if (!m)
+		return;
+	identity_free(m);
+	free((hop_identity *)m);
+}
+
+static int hop_identity_fill(const sc_token *t, Cloakroom__Identity **out)
+{
+	*out = NULL;
+	if (!t)
+		return 0;
+	hop_identity *hi = calloc(1, sizeof(*hi));
+	if (!hi)
+		return SC_ERR_NOMEM;
+	int rc = identity_fill(&hi->id, &hi->user, t);
+	*out = &hi->id;
+	return rc;
+}
+
 static void trace_msg_free(Cloakroom__Trace *m)
 {
 	for (size_t i = 0; i < m->n_hops; i++) {
+		hop_identity_free(m->hops[i]->caller_token);
+		hop_identity_free(m->hops[i]->built_token);
 		notes_free(m->hops[i]->notes, m->hops[i]->n_notes);
 		steps_free(m->hops[i]->steps, m->hops[i]->n_steps);
 		free(m->hops[i]);
@@ -213,6 +243,12 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 		hm->depth = h->depth;
 		hm->caller_notes = h->caller_notes;
 		rc = notes_fill(&h->log, &hm->notes, &hm->n_notes);
+		if (rc == 0)
+			rc = hop_identity_fill(h->caller_token,
+					       &hm->caller_token);
+		if (rc == 0)
+			rc = hop_identity_fill(h->built_token,
+					       &hm->built_token);
 		if (rc == 0)
 			rc = steps_fill(h->steps, h->steps_count, &hm->steps,
 					&hm->n_steps);
@@ -332,6 +368,47 @@ fail:
 	return SC_ERR_INVAL;
 }
 
+/* A hop's token from its Identity, checked like a context's: 0 with *out
+ * a new token (NULL for an absent message), or SC_ERR_INVAL. */
+static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
+{
+	*out = NULL;
+	if (!id)
+		return 0;
+	if (!id->user || !id->user->sid[0] ||
+	    id->n_groups > CODEC_MAX_GROUPS ||
+	    (id->token_type != SC_TOKEN_PRIMARY &&
+	     id->token_type != SC_TOKEN_IMPERSONATION) ||
+	    id->level >= SC_LEVEL_COUNT || id->logon_type >= SC_LOGON_COUNT ||
+	    id->package >= SC_PACKAGE_COUNT || id->authn >= SC_AUTHN_COUNT)
+		return SC_ERR_INVAL;
+	sc_token *t = sc_token_new((sc_token_type)id->token_type);
+	int rc = t ? sc_token_set_user(t, id->user->sid, id->user->name)
+		   : SC_ERR_NOMEM;
+	for (size_t i = 0; rc == 0 && i < id->n_groups; i++)
+		rc = sc_token_add_group(t, id->groups[i]->sid,
+					id->groups[i]->name,
+					id->groups[i]->attributes);
+	for (size_t i = 0; rc == 0 && i < id->n_privileges; i++)
+		rc = sc_token_add_privilege(t, id->privileges[i]->name,
+					    id->privileges[i]->enabled);
+	if (rc == 0)
+		rc = sc_token_set_origin_host(t, id->origin_host);
+	if (rc != 0) {
+		sc_token_free(t);
+		return SC_ERR_INVAL;
+	}
+	sc_token_set_level(t, (sc_level)id->level);
+	sc_token_set_logon(t, (sc_logon)id->logon_type);
+	sc_token_set_package(t, (sc_package)id->package);
+	sc_token_set_authn(t, (sc_authn)id->authn);
+	sc_token_set_session(t, id->session);
+	sc_token_set_boundaries(t, id->boundaries);
+	sc_token_set_delegable(t, id->delegable);
+	*out = t;
+	return 0;
+}
+
 static bool notes_decode(Cloakroom__Note **n, size_t count, sc_log *log)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -407,6 +484,9 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		if (hm->caller_notes > h->log.count)
 			FAIL("hop %zu: caller_notes out of range", i);
 		h->caller_notes = hm->caller_notes;
+		if (hop_identity_decode(hm->caller_token, &h->caller_token) ||
+		    hop_identity_decode(hm->built_token, &h->built_token))
+			FAIL("hop %zu: an invalid token", i);
 		for (size_t k = 0; k < hm->n_steps; k++) {
 			sc_step_result *r = sc_trace_add_step(t, hi);
 			if (!r || !step_decode(hm->steps[k], r))

@@ -1,16 +1,21 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
- * to rpc. Decisions are the model's; this file only moves bytes and
- * reports transport facts. */
+ * to rpc; and the benchmark's bare relay (--bare: the same calls over the
+ * same transport with no context, no token, no check) and load mode.
+ * Decisions are the model's; this file only moves bytes and reports
+ * transport facts. */
 #include "node.h"
 
 #include "codec.h"
+#include "load.h"
 #include "rpc.h"
 #include "sc_load.h"
 #include "secure.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #define MAX_PEERS 32
+#define MAX_SETS 64
 #define MAX_INFLIGHT 256
 
 typedef struct peer {
@@ -33,6 +39,8 @@ typedef struct node {
 	const char *process;
 	const char *scenario_path;
 	const char *variant;
+	const char *sets[MAX_SETS]; /* --set KEY=VALUE, after the variant */
+	size_t sets_count;
 	const char *listen;
 	int ready_fd;
 	int result_fd;
@@ -41,6 +49,11 @@ typedef struct node {
 	const char *authority;  /* and its address */
 	uint64_t skew_ms;
 	secure *sec;            /* NULL: contexts are not signed */
+	bool bare;           /* --bare: relay only, no security work */
+	load_plan load;      /* a client's load mode (benchmark), when set */
+	bool load_set;
+	const char *targets[MAX_PEERS]; /* bare: the processes the steps call */
+	size_t targets_count;
 	peer peers[MAX_PEERS];
 	size_t peers_count;
 	pthread_mutex_t lock; /* guards peers[].ch */
@@ -63,6 +76,47 @@ static const char *kind_name(node_kind k)
 
 static node *the_node;
 
+/* Calls served, and the most served at once (logged as the server stops:
+ * `cloakroom stress` reads it to show that calls overlapped). */
+static atomic_ullong calls_served;
+static atomic_uint calls_inflight, calls_inflight_max;
+
+/* A fault for tests only (see node.h): every call's context passes
+ * through one process-wide slot. */
+static atomic_bool fault_shared_context;
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *fault_slot;
+static size_t fault_slot_len;
+
+void node_fault_shared_context(bool on)
+{
+	atomic_store(&fault_shared_context, on);
+}
+
+/* The bug: store the caller's context where every call can see it, let
+ * other calls run, then read "the caller" back. Returns a malloc'd copy
+ * of whatever the slot holds by then (NULL when out of memory). */
+static uint8_t *fault_share(const uint8_t *ctx, size_t len, size_t *out_len)
+{
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *p = realloc(fault_slot, len ? len : 1);
+	if (p) {
+		fault_slot = p;
+		memcpy(fault_slot, ctx, len);
+		fault_slot_len = len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	usleep(500);
+	pthread_mutex_lock(&fault_lock);
+	uint8_t *copy = malloc(fault_slot_len ? fault_slot_len : 1);
+	if (copy) {
+		memcpy(copy, fault_slot, fault_slot_len);
+		*out_len = fault_slot_len;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	return copy;
+}
+
 static void node_log(const char *fmt, ...)
 {
 	char buf[1024];
@@ -79,8 +133,10 @@ static void usage(node_kind k)
 {
 	fprintf(stderr,
 		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
-		"       [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
-		"       [--result-fd N] [--timeout-ms N]\n"
+		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR]... [--ready-fd N]\n"
+		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
+		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
+		" --bench-ms MS]\n"
 		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]\n",
 		kind_name(k));
 }
@@ -94,6 +150,10 @@ static int parse_args(node *n, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--bare") == 0) {
+			n->bare = true;
+			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "%s: %s needs a value\n",
 				kind_name(n->kind), a);
@@ -107,6 +167,13 @@ static int parse_args(node *n, int argc, char **argv)
 			n->process = v;
 		} else if (strcmp(a, "--variant") == 0) {
 			n->variant = v;
+		} else if (strcmp(a, "--set") == 0) {
+			if (n->sets_count == MAX_SETS) {
+				fprintf(stderr, "%s: more than %d --set\n",
+					kind_name(n->kind), MAX_SETS);
+				return -1;
+			}
+			n->sets[n->sets_count++] = v;
 		} else if (strcmp(a, "--listen") == 0) {
 			n->listen = v;
 		} else if (strcmp(a, "--ready-fd") == 0) {
@@ -121,6 +188,29 @@ static int parse_args(node *n, int argc, char **argv)
 			n->authority = v;
 		} else if (strcmp(a, "--clock-skew-ms") == 0) {
 			n->skew_ms = strtoull(v, NULL, 10);
+		} else if (strncmp(a, "--bench-", 8) == 0) {
+			char *end = NULL;
+			errno = 0;
+			unsigned long x = strtoul(v, &end, 10);
+			if (errno || !*v || *end || x > 1000000000ul) {
+				fprintf(stderr, "%s: bad %s '%s'\n",
+					kind_name(n->kind), a, v);
+				return -1;
+			}
+			n->load_set = true;
+			if (strcmp(a, "--bench-warmup") == 0) {
+				n->load.warmup = (unsigned)x;
+			} else if (strcmp(a, "--bench-calls") == 0) {
+				n->load.calls = (unsigned)x;
+			} else if (strcmp(a, "--bench-inflight") == 0) {
+				n->load.inflight = (unsigned)x;
+			} else if (strcmp(a, "--bench-ms") == 0) {
+				n->load.duration_ms = (unsigned)x;
+			} else {
+				fprintf(stderr, "%s: unknown option %s\n",
+					kind_name(n->kind), a);
+				return -1;
+			}
 		} else if (strcmp(a, "--peer") == 0) {
 			const char *eq = strchr(v, '=');
 			if (!eq || n->peers_count == MAX_PEERS ||
@@ -143,6 +233,14 @@ static int parse_args(node *n, int argc, char **argv)
 	if (!n->scenario_path || !n->process ||
 	    !n->auth_dir != !n->authority) {
 		usage(n->kind);
+		return -1;
+	}
+	if (n->load_set &&
+	    (n->kind != NODE_CLIENT ||
+	     (n->load.calls == 0) == (n->load.inflight == 0))) {
+		fprintf(stderr, "%s: the load mode is a client's, with either "
+				"--bench-calls or --bench-inflight\n",
+			kind_name(n->kind));
 		return -1;
 	}
 	if (n->kind != NODE_CLIENT && !n->listen)
@@ -261,10 +359,16 @@ static sc_status node_call(void *user, void *parent, const char *target,
 static void node_sleep(void *user, unsigned ms)
 {
 	(void)user;
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_flag)
-		;
+	/* In slices: the stop signal may land on another thread, and a
+	 * sleeping call must not hold up the daemon's stop. */
+	while (ms > 0 && !stop_flag) {
+		unsigned slice = ms < 50 ? ms : 50;
+		struct timespec ts = {.tv_sec = 0,
+				      .tv_nsec = (long)slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 /* A signed context: open it (signatures, audience, expiry, replay), decode
@@ -302,10 +406,72 @@ refuse:
 	return false;
 }
 
-/* rpc_handler_fn: one incoming call. */
-static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+/* Bare relay: the calls this process's steps make, in order, each with
+ * the same request message as the secured path but no context; nothing
+ * is decoded or decided. The reply is the last callee's reply, or (at the
+ * end of the chain) the request itself. Returns an RPC status. */
+static int node_bare_relay(node *n, void *parent, const uint8_t *body,
+			   size_t body_len, uint8_t **reply, size_t *reply_len,
+			   char *why, size_t whylen)
+{
+	*reply = NULL;
+	*reply_len = 0;
+	for (size_t i = 0; i < n->targets_count; i++) {
+		const char *target = n->targets[i];
+		rpc_channel *ch = channel_for(n, target, why, whylen);
+		uint8_t *rbuf = NULL;
+		size_t rlen = 0;
+		if (!ch)
+			return RPC_STATUS_UNAVAILABLE;
+		if (codec_request_encode(target, &rbuf, &rlen) != 0)
+			return RPC_STATUS_INTERNAL;
+		rpc_result res;
+		memset(&res, 0, sizeof(res));
+		int rc = rpc_call(ch, parent, NULL, 0, rbuf, rlen,
+				  n->timeout_ms, &res);
+		free(rbuf);
+		if (rc != 0 || res.status != RPC_STATUS_OK) {
+			snprintf(why, whylen, "call to %.32s: %d %.160s",
+				 target, res.status, res.details);
+			int st = rc != 0 ? RPC_STATUS_UNAVAILABLE : res.status;
+			rpc_result_free(&res);
+			return st;
+		}
+		free(*reply);
+		*reply = res.body;
+		*reply_len = res.body_len;
+	}
+	if (!n->targets_count) {
+		*reply = malloc(body_len ? body_len : 1);
+		if (!*reply)
+			return RPC_STATUS_INTERNAL;
+		if (body_len)
+			memcpy(*reply, body, body_len);
+		*reply_len = body_len;
+	}
+	return RPC_STATUS_OK;
+}
+
+static void node_handle_bare(node *n, const rpc_incoming *in, rpc_reply *out)
+{
+	char why[RPC_ERRLEN] = "";
+	out->status = node_bare_relay(n, in->parent, in->body, in->body_len,
+				      &out->body, &out->body_len, why,
+				      sizeof(why));
+	if (out->status != RPC_STATUS_OK) {
+		node_log("bare relay: %s", why);
+		snprintf(out->details, sizeof(out->details), "%s", why);
+	}
+}
+
+/* One incoming call. */
+static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	node *n = user;
+	if (n->bare) {
+		node_handle_bare(n, in, out);
+		return;
+	}
 	char err[200] = "";
 	char target[SC_NAME_LEN] = "";
 	out->status = RPC_STATUS_OK;
@@ -339,9 +505,18 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 		else
 			return;
 	} else if (in->context_present) {
-		if (codec_context_decode(in->context, in->context_len, &ctx,
-					 &identity, err, sizeof(err)) == 0)
+		const uint8_t *cbytes = in->context;
+		size_t clen = in->context_len;
+		uint8_t *shared = NULL;
+		if (atomic_load(&fault_shared_context)) {
+			shared = fault_share(cbytes, clen, &clen);
+			if (shared)
+				cbytes = shared;
+		}
+		if (codec_context_decode(cbytes, clen, &ctx, &identity, err,
+					 sizeof(err)) == 0)
 			pctx = &ctx;
+		free(shared);
 	}
 	if (err[0]) {
 		node_log("refused a call from %s: malformed context: %s",
@@ -365,6 +540,19 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 	sc_trace_free(&t);
 	sc_token_free(identity);
+}
+
+/* rpc_handler_fn: one incoming call, counted. */
+static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	unsigned now = atomic_fetch_add(&calls_inflight, 1) + 1;
+	unsigned max = atomic_load(&calls_inflight_max);
+	while (now > max &&
+	       !atomic_compare_exchange_weak(&calls_inflight_max, &max, now))
+		;
+	node_serve(user, in, out);
+	atomic_fetch_sub(&calls_inflight, 1);
+	atomic_fetch_add(&calls_served, 1);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -395,6 +583,29 @@ static int load(node *n)
 		return 2;
 	}
 	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < n->sets_count; i++) {
+		char err[512];
+		if (sc_scenario_set(n->scn, n->sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n",
+				n->scenario_path, n->sets[i], err);
+			return 2;
+		}
+	}
+	if (n->bare) {
+		/* No runtime, no token: only whom the steps call. */
+		const sc_process_def *p =
+			sc_scenario_process(n->scn, n->process);
+		if (!p) {
+			node_log("cannot start: no process %s in %s",
+				 n->process, n->scenario_path);
+			return 3;
+		}
+		for (unsigned k = 0; k < p->steps_count; k++)
+			if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
+			    n->targets_count < MAX_PEERS)
+				n->targets[n->targets_count++] = p->steps[k].to;
+		return 0;
+	}
 	sc_log log;
 	sc_log_init(&log);
 	sc_status st = sc_runtime_new(n->scn, n->process, &n->rt, &log);
@@ -432,8 +643,47 @@ static int open_secure(node *n)
 	return 0;
 }
 
+/* load_call_fn: one call through the chain as the client makes it. */
+static int node_call_once(void *user)
+{
+	node *n = user;
+	if (n->bare) {
+		static const uint8_t none[1];
+		uint8_t *reply = NULL;
+		size_t len = 0;
+		char why[RPC_ERRLEN] = "";
+		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
+					 sizeof(why));
+		free(reply);
+		return st == RPC_STATUS_OK ? 0 : -1;
+	}
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(n->rt, &t);
+	/* A hop that did not complete (transport, bad context) is an
+	 * error; the model's own refusals are answers. */
+	int rc = t.count ? 0 : -1;
+	for (size_t i = 0; i < t.count; i++) {
+		sc_status st = t.hops[i].status;
+		if (st == SC_BAD_CONTEXT || st == SC_UNAVAILABLE ||
+		    st == SC_DEADLINE_EXCEEDED || st == SC_INTERNAL)
+			rc = -1;
+	}
+	sc_trace_free(&t);
+	return rc;
+}
+
 static int run_client(node *n)
 {
+	if (n->load_set) {
+		if (load_run(&n->load, node_call_once, n, n->result_fd) != 0) {
+			node_log("cannot run the load or report it");
+			return 4;
+		}
+		return 0;
+	}
+	if (n->bare)
+		return node_call_once(n) == 0 ? 0 : 4;
 	sc_trace t;
 	sc_trace_init(&t);
 	sc_runtime_run_client(n->rt, &t);
@@ -470,6 +720,9 @@ static int run_server(node *n)
 	node_log("listening on %s (port %d)", n->listen, port);
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	rpc_server_free(srv);
+	node_log("served %llu calls, at most %u at once",
+		 (unsigned long long)atomic_load(&calls_served),
+		 atomic_load(&calls_inflight_max));
 	return 0;
 }
 
@@ -505,5 +758,7 @@ int node_main(int argc, char **argv, node_kind kind)
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
 	pthread_mutex_destroy(&n.lock);
+	free(fault_slot);
+	fault_slot = NULL;
 	return rc;
 }

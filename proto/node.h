@@ -5,6 +5,8 @@
 #ifndef CLOAKROOM_NODE_H
 #define CLOAKROOM_NODE_H
 
+#include <stdbool.h>
+
 typedef enum node_kind {
 	NODE_CLIENT, /* procA: runs its steps, reports the trace, exits */
 	NODE_MIDDLE, /* procB: serves calls and calls onward */
@@ -14,5 +16,13 @@ typedef enum node_kind {
 /* Exit codes: 0 done, 2 bad arguments or scenario, 3 could not start
  * (bind failure, no runtime), 4 the run failed. */
 int node_main(int argc, char **argv, node_kind kind);
+
+/* For tests only, to prove that `cloakroom stress` can see a bleed: with
+ * on, every incoming call's context passes through one process-wide slot
+ * (the bug of a server that keeps "the current caller" per process), so
+ * concurrent calls can be served as each other. No option, environment
+ * variable or scenario key reaches this: only a program that calls it
+ * before node_main. */
+void node_fault_shared_context(bool on);
 
 #endif

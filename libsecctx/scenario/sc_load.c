@@ -89,6 +89,23 @@ static const cyaml_strval_t step_strings[] = {
 	{"logon_user", SC_STEP_LOGON_USER},
 	{"audit", SC_STEP_AUDIT},
 	{"open_thread_token", SC_STEP_OPEN_THREAD_TOKEN},
+	{"protocol_transition", SC_STEP_PROTOCOL_TRANSITION},
+	{"assign_right", SC_STEP_ASSIGN_RIGHT},
+	{"check_privilege", SC_STEP_CHECK_PRIVILEGE},
+	{"enable_privilege", SC_STEP_ENABLE_PRIVILEGE},
+	{"disable_privilege", SC_STEP_DISABLE_PRIVILEGE},
+	{"read", SC_STEP_READ},
+	{"create_object", SC_STEP_CREATE_OBJECT},
+};
+static const cyaml_strval_t tracking_strings[] = {
+	{"static", SC_TRACKING_STATIC},
+	{"dynamic", SC_TRACKING_DYNAMIC},
+};
+static const cyaml_strval_t scope_strings[] = {
+	{"local", SC_SCOPE_LOCAL},
+	{"site", SC_SCOPE_SITE},
+	{"domain", SC_SCOPE_DOMAIN},
+	{"ou", SC_SCOPE_OU},
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -136,6 +153,7 @@ static const cyaml_schema_field_t right_fields[] = {
 	STR("privilege", CYAML_FLAG_POINTER, sc_right_def, privilege),
 	LIST("holders", CYAML_FLAG_DEFAULT, sc_right_def, holders,
 	     &string_entry),
+	ENUM("scope", ENUM_OPT, sc_right_def, scope, scope_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t right_entry = {
@@ -162,6 +180,9 @@ static const cyaml_schema_field_t blanket_fields[] = {
 	ENUM("cloaking", ENUM_OPT, sc_blanket, cloaking, cloaking_strings),
 	STR("identity", OPT, sc_blanket, identity),
 	ENUM("transport", ENUM_OPT, sc_blanket, transport, transport_strings),
+	CYAML_FIELD_BOOL("sqos", OPT, sc_blanket, sqos),
+	ENUM("tracking", ENUM_OPT, sc_blanket, tracking, tracking_strings),
+	CYAML_FIELD_BOOL("effective_only", OPT, sc_blanket, effective_only),
 	CYAML_FIELD_END
 };
 
@@ -179,6 +200,11 @@ static const cyaml_schema_field_t step_fields[] = {
 	ENUM("level", ENUM_OPT, sc_step, level, level_strings),
 	CYAML_FIELD_BOOL("primary", OPT, sc_step, primary),
 	CYAML_FIELD_BOOL("as_self", OPT, sc_step, as_self),
+	STR("user", OPT, sc_step, user),
+	STR("privilege", OPT, sc_step, privilege),
+	LIST("holders", OPT, sc_step, holders, &string_entry),
+	ENUM("scope", ENUM_OPT, sc_step, scope, scope_strings),
+	STR("from", OPT, sc_step, from),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t step_entry = {

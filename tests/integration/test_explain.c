@@ -298,3 +298,215 @@ Test(explain, diff_reports_only_the_cloaking_change)
 	unlink(dyn);
 	rmdir(dir);
 }
+
+/* run FILE with the extra arguments, all variants; exit status 0. */
+static cmd_result run_all(const char *name, const char *a1, const char *a2)
+{
+	char file[512];
+	scenario_path(file, sizeof(file), name);
+	char *argv[] = {launch_path, "run", file, (char *)a1, (char *)a2,
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s: exit %d\n%s", name, r.status, r.err);
+	return r;
+}
+
+static bool is_rule_id(const char *s)
+{
+	if (!s || !(s[0] >= 'A' && s[0] <= 'Z') || !s[1])
+		return false;
+	for (const char *c = s + 1; *c; c++)
+		if (!(*c >= '0' && *c <= '9'))
+			return false;
+	return true;
+}
+
+/* Every hop of every variant of the seed scenarios: rule ids, the first
+ * of them the caller's, each note naming one. */
+Test(explain, every_hop_of_the_seed_scenarios_carries_rule_ids)
+{
+	static const char *const seeds[] = {
+		"seed-diagram.yaml", "double-hop.yaml",
+		"no-impersonate-privilege.yaml", "identify-cloaked.yaml",
+		"anonymous-remote.yaml"};
+	for (size_t f = 0; f < sizeof(seeds) / sizeof(seeds[0]); f++) {
+		cmd_result r = run_all(seeds[f], "--json", NULL);
+		json_error_t err;
+		json_t *root = json_loads(r.out, 0, &err);
+		cr_assert(root, "%s: %s", seeds[f], err.text);
+		json_t *vs = json_object_get(root, "variants");
+		size_t nv = vs ? json_array_size(vs) : 1, hops = 0;
+		for (size_t v = 0; v < nv; v++) {
+			json_t *run = vs ? json_array_get(vs, v) : root;
+			json_t *hs = json_object_get(run, "hops");
+			for (size_t i = 0; i < json_array_size(hs); i++, hops++) {
+				json_t *h = json_array_get(hs, i);
+				json_t *rules = json_object_get(h, "rules");
+				json_t *notes = json_object_get(h, "notes");
+				cr_expect_gt(json_array_size(rules), 0,
+					     "%s variant %zu hop %zu: no rule",
+					     seeds[f], v, i + 1);
+				cr_expect_gt(json_integer_value(json_object_get(
+						     h, "caller_notes")),
+					     0, "%s hop %zu", seeds[f], i + 1);
+				for (size_t k = 0; k < json_array_size(rules);
+				     k++)
+					cr_expect(is_rule_id(json_string_value(
+							  json_array_get(rules,
+									 k))),
+						  "%s hop %zu rule %zu",
+						  seeds[f], i + 1, k);
+				for (size_t k = 0; k < json_array_size(notes);
+				     k++)
+					cr_expect(is_rule_id(json_string_value(
+							  json_object_get(
+								  json_array_get(
+									  notes,
+									  k),
+								  "rule"))),
+						  "%s hop %zu note %zu",
+						  seeds[f], i + 1, k);
+			}
+		}
+		cr_expect_gt(hops, 0, "%s: no hop", seeds[f]);
+		json_decref(root);
+		cmd_free(&r);
+	}
+}
+
+/* The P2 downgrade stands out in the table, the JSON object and the
+ * events, not only in --explain. */
+Test(explain, p2_downgrade_is_a_warning_everywhere)
+{
+	cmd_result t = run_variant("no-impersonate-privilege.yaml",
+				   "plain-user", NULL, NULL);
+	char *ab = hop_block(t.out, "1   A->B");
+	cr_expect(strstr(ab, "warning P2: CORP\\bob lacks "
+			     "SeImpersonatePrivilege"),
+		  "%s", ab);
+	free(ab);
+	cmd_free(&t);
+	cmd_result j = run_variant("no-impersonate-privilege.yaml",
+				   "plain-user", "--format", "json");
+	int p2 = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(j.out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_t *ev = json_loads(l, 0, NULL);
+		cr_assert(ev);
+		const char *kind =
+			json_string_value(json_object_get(ev, "event"));
+		const char *rule =
+			json_string_value(json_object_get(ev, "rule"));
+		if (strcmp(kind, "rule") == 0 && strcmp(rule, "P2") == 0) {
+			p2++;
+			cr_expect(json_is_true(json_object_get(ev, "warning")));
+		}
+		if (strcmp(kind, "hop") == 0) {
+			json_t *w = json_object_get(ev, "warnings");
+			cr_expect_eq(json_array_size(w), 1, "%s", l);
+			cr_expect_str_eq(json_string_value(json_object_get(
+						 json_array_get(w, 0), "rule")),
+					 "P2");
+		}
+		json_decref(ev);
+	}
+	cr_expect_eq(p2, 1);
+	cmd_free(&j);
+}
+
+Test(explain, token_diff_of_a_hop_to_another_host)
+{
+	/* alice, logged on interactively on ws1, reaches B on app1: the
+	 * network logon drops INTERACTIVE and adds NETWORK. */
+	cmd_result r = run_variant("double-hop.yaml", "impersonate",
+				   "--explain", NULL);
+	char *ab = hop_block(r.out, "1   A->B");
+	cr_expect(strstr(ab, "crossed host yes"), "%s", ab);
+	cr_expect(strstr(ab, "    token diff (A presented -> B built):\n"
+			     "      user: CORP\\alice (unchanged)\n"
+			     "      type: primary -> impersonation\n"
+			     "      level: - -> impersonate\n"
+			     "      logon: interactive -> network\n"
+			     "      group added: NT AUTHORITY\\NETWORK\n"
+			     "      group removed: NT AUTHORITY\\INTERACTIVE\n"
+			     "    outcome:"),
+		  "%s", ab);
+	/* The second hop never left B: nothing was presented. */
+	char *bc = hop_block(r.out, "2   B->C");
+	cr_expect(strstr(bc, "token diff: B presented no token (the call "
+			     "failed before it)"),
+		  "%s", bc);
+	free(ab);
+	free(bc);
+	cmd_free(&r);
+}
+
+Test(explain, token_diff_of_a_service_identity_in_the_events)
+{
+	/* Cloaking off: C builds svc-b's network token on srv2: the SERVICE
+	 * group and SeImpersonatePrivilege (held on ws1 as a service) are
+	 * gone, NETWORK is added. */
+	cmd_result r = run_variant("seed-diagram.yaml", "cloaking-off",
+				   "--format", "json");
+	int hops = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(r.out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_t *ev = json_loads(l, 0, NULL);
+		cr_assert(ev);
+		if (strcmp(json_string_value(json_object_get(ev, "event")),
+			   "hop") != 0) {
+			json_decref(ev);
+			continue;
+		}
+		hops++;
+		json_t *d = json_object_get(ev, "token_diff");
+		cr_assert(json_is_object(d), "%s", l);
+		cr_expect(json_is_null(json_object_get(d, "user")));
+		json_t *lvl = json_object_get(d, "level");
+		cr_expect(json_is_null(json_object_get(lvl, "from")));
+		cr_expect_str_eq(json_string_value(json_object_get(lvl, "to")),
+				 "impersonate");
+		json_t *add = json_object_get(d, "groups_added");
+		json_t *rem = json_object_get(d, "groups_removed");
+		json_t *prem = json_object_get(d, "privileges_removed");
+		cr_assert_eq(json_array_size(add), 1, "%s", l);
+		cr_expect_str_eq(json_string_value(json_object_get(
+					 json_array_get(add, 0), "sid")),
+				 "S-1-5-2");
+		cr_assert_eq(json_array_size(rem), 1, "%s", l);
+		cr_expect_eq(json_array_size(json_object_get(
+				     d, "groups_deny_only")),
+			     0);
+		json_t *built = json_object_get(ev, "built_token");
+		cr_expect_str_eq(json_string_value(json_object_get(built,
+								   "logon")),
+				 "network");
+		if (hops == 1) {
+			cr_expect_str_eq(json_string_value(json_object_get(
+						 json_array_get(rem, 0), "sid")),
+					 "S-1-5-4");
+			cr_expect_eq(json_array_size(prem), 0);
+		} else {
+			cr_expect_str_eq(json_string_value(json_object_get(
+						 json_array_get(rem, 0), "sid")),
+					 "S-1-5-6");
+			cr_assert_eq(json_array_size(prem), 1, "%s", l);
+			cr_expect_str_eq(json_string_value(
+						 json_array_get(prem, 0)),
+					 "SeImpersonatePrivilege");
+			cr_expect_str_eq(json_string_value(json_object_get(
+						 json_object_get(ev,
+								 "caller_token"),
+						 "user")),
+					 "CORP\\svc-b");
+			cr_expect_eq(json_array_size(json_object_get(
+					     built, "privileges")),
+				     0);
+		}
+		json_decref(ev);
+	}
+	cr_expect_eq(hops, 2);
+	cmd_free(&r);
+}

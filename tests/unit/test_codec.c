@@ -191,3 +191,47 @@ Test(codec, garbage_trace_is_refused)
 		      0);
 	cr_expect_eq(t.count, 0);
 }
+
+Test(codec, trace_round_trip_keeps_the_hop_tokens)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	int h = sc_trace_add_hop(&t);
+	strcpy(t.hops[h].from, "B");
+	strcpy(t.hops[h].to, "C");
+	t.hops[h].caller_token = alice();
+	int h2 = sc_trace_add_hop(&t);
+	strcpy(t.hops[h2].from, "C");
+	strcpy(t.hops[h2].to, "D");
+	t.hops[h2].built_token = sc_token_new_anonymous(SC_LEVEL_ANONYMOUS);
+
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_trace_encode(&t, &buf, &len), 0);
+	sc_trace u;
+	sc_trace_init(&u);
+	char err[128];
+	cr_assert_eq(codec_trace_decode(buf, len, &u, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(u.count, 2);
+	const sc_token *c = u.hops[0].caller_token;
+	cr_assert_not_null(c);
+	cr_expect_null(u.hops[0].built_token);
+	cr_expect_str_eq(sc_token_user_name(c), "CORP\\alice");
+	cr_expect_eq(sc_token_level_raw(c), SC_LEVEL_DELEGATE);
+	cr_expect_eq(sc_token_logon(c), SC_LOGON_NETWORK);
+	cr_assert_eq(sc_token_group_count(c), 2);
+	const char *sid, *name;
+	uint32_t attrs;
+	sc_token_group(c, 1, &sid, &name, &attrs);
+	cr_expect_str_eq(name, "CORP\\Finance");
+	cr_expect_eq(attrs, SC_GROUP_USE_FOR_DENY_ONLY);
+	cr_assert_eq(sc_token_privilege_count(c), 1);
+	cr_expect_null(u.hops[1].caller_token);
+	cr_assert_not_null(u.hops[1].built_token);
+	cr_expect_str_eq(sc_token_user_sid(u.hops[1].built_token),
+			 SC_SID_ANONYMOUS);
+	sc_trace_free(&t);
+	sc_trace_free(&u);
+	free(buf);
+}

@@ -248,7 +248,9 @@ Test(scenario, step_kind_names)
 		"impersonate", "revert", "call", "open", "access_check",
 		"set_blanket", "sleep", "query_level", "impersonate_self",
 		"duplicate", "start_process", "logon_user", "audit",
-		"open_thread_token",
+		"open_thread_token", "protocol_transition", "assign_right",
+		"check_privilege", "enable_privilege", "disable_privilege",
+		"read", "create_object",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -342,10 +344,17 @@ Test(scenario, enum_names_match_tables)
 	for (int v = 0; v < SC_STEP_COUNT; v++) {
 		/* A step of every kind, with the fields it needs. */
 		bool to = v == SC_STEP_CALL || v == SC_STEP_SET_BLANKET;
-		bool obj = v == SC_STEP_OPEN || v == SC_STEP_ACCESS_CHECK;
+		bool obj = v == SC_STEP_OPEN || v == SC_STEP_ACCESS_CHECK ||
+			   v == SC_STEP_CREATE_OBJECT;
+		bool priv = v == SC_STEP_ASSIGN_RIGHT ||
+			    v == SC_STEP_CHECK_PRIVILEGE ||
+			    v == SC_STEP_ENABLE_PRIVILEGE ||
+			    v == SC_STEP_DISABLE_PRIVILEGE;
 		s = load_b_with(to    ? "    steps: [{do: %s, to: A}]\n"
 				: obj ? "    steps: [{do: %s, object: report}]\n"
 					OBJECT
+				: priv ? "    steps: [{do: %s, privilege: "
+					 "SeTcbPrivilege}]\n"
 				      : "    steps: [{do: %s}]\n",
 				sc_step_kind_name(v));
 		cr_expect_eq(s->processes[1].steps[0].kind, v);
@@ -609,7 +618,9 @@ Test(scenario, misspelled_step_kind)
 		   "invalid value 'cal' for 'do' (expected one of: impersonate, "
 		   "revert, call, open, access_check, set_blanket, sleep, "
 		   "query_level, impersonate_self, duplicate, start_process, "
-		   "logon_user, audit, open_thread_token)");
+		   "logon_user, audit, open_thread_token, protocol_transition, "
+		   "assign_right, check_privilege, enable_privilege, "
+		   "disable_privilege, read, create_object)");
 }
 
 Test(scenario, misspelled_started_by)
@@ -970,7 +981,7 @@ Test(validate, rights)
 		   "        holders: []\n" PROCS,
 		   14, 20,
 		   "'seimpersonateprivilege' is assigned twice on host 'srv1' "
-		   "(also rights[0])");
+		   "at scope local (also rights[0])");
 }
 
 Test(validate, rights_holders_known)
@@ -1723,8 +1734,9 @@ Test(set, errors)
 	set_fails(s, "mallory.sensitive=true", "unknown account 'mallory'");
 	set_fails(s, "nohost.workgroup=true", "unknown host 'nohost'");
 	set_fails(s, "B.level=impersonat",
-		  "invalid value 'impersonat' for 'B.level' (expected one of: "
-		  "default, anonymous, identify, impersonate, delegate)");
+		  "invalid value 'impersonat' for 'B.level' (did you mean "
+		  "'impersonate'? expected one of: default, anonymous, identify, "
+		  "impersonate, delegate)");
 	set_fails(s, "B.cloaking=off", "expected one of: none, static, "
 				       "dynamic, both");
 	set_fails(s, "B.authn=high", "expected one of: default, none, "

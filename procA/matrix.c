@@ -1,0 +1,983 @@
+/* matrix.c: `cloakroom matrix FILE --vary KEY=V1,V2 ...` sweeps settings
+ * over their cartesian product; every case is checked before anything
+ * starts, then run by the real daemons, one after the other, and printed
+ * as one row: the varied settings, then per hop what the callee received,
+ * at which level, with which status. Decides nothing (the model does) and
+ * never initialises gRPC (it forks the daemons). */
+#include "matrix.h"
+
+#include "sc_load.h"
+#include "sc_suggest.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_AXES 16
+#define MAX_CASES 10000
+#define MAX_VALUES 64
+
+typedef enum mformat { MF_TABLE = 0, MF_CSV, MF_JSON, MF_MARKDOWN } mformat;
+
+/* One --vary: the key as written, the full keys it sets, its values. */
+typedef struct axis {
+	const char *key;
+	char *targets[MATRIX_MAX_SETS];
+	size_t ntargets;
+	char *values[MAX_VALUES];
+	size_t nvalues;
+} axis;
+
+/* What one hop or one step with an id showed in one case. */
+typedef struct cell {
+	char label[160];     /* "A->B", "A->B#2", or a step id */
+	bool is_step;
+	char from[64], to[64];
+	char presented[160];
+	char level[16];
+	char status[40];
+	char rules[160];
+} cell;
+
+typedef struct mcase {
+	size_t *pick;        /* value index per axis */
+	cell *cells;
+	size_t ncells;
+	bool ran;
+	char error[512];
+} mcase;
+
+/* A column: a hop label or a step id, in first-seen order. */
+typedef struct column {
+	char label[160];
+	bool is_step;
+} column;
+
+/* Blanket keys that, without "PROC.", set every process that calls. */
+static const char *const bare_keys[] = {"level", "cloaking", "authn",
+					"package", "transport"};
+#define BARE_COUNT (sizeof(bare_keys) / sizeof(bare_keys[0]))
+
+static void matrix_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cloakroom matrix FILE --vary KEY=V1,V2 [--vary ...]\n"
+		"                        [--format table|csv|json|markdown]\n"
+		"                        [--variant NAME] [--timeout-ms N]\n"
+		"Runs FILE once per combination of the values (the cartesian\n"
+		"product), with real daemons, and prints one row per case: the\n"
+		"varied settings, then per hop the identity the callee received,\n"
+		"the level in effect and the status, then each step with an id.\n"
+		"KEY is a `set:` key (PROC.level, B.cloaking, A.host,\n"
+		"alice.sensitive, svc-b.trusted_for_delegation, ws1.workgroup,\n"
+		"srv2.SeImpersonatePrivilege=svc-c+Administrators, ...) or a bare\n"
+		"level|cloaking|authn|package|transport, which sets every process\n"
+		"that calls. The value `all` expands to every meaningful value.\n"
+		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
+		"did not run.\n");
+}
+
+static const char *level_all[] = {"anonymous", "identify", "impersonate",
+				  "delegate"};
+static const char *cloaking_all[] = {"none", "static", "dynamic"};
+static const char *authn_all[] = {"none", "connect", "call",
+				  "packet", "integrity", "privacy"};
+static const char *package_all[] = {"kerberos", "ntlm", "schannel"};
+static const char *transport_all[] = {"com", "pipe"};
+static const char *start_all[] = {"interactive", "service", "com", "batch"};
+static const char *bool_all[] = {"false", "true"};
+
+#define ALL(a) a, sizeof(a) / sizeof(a[0])
+
+/* The values `all` stands for, for a field name; hosts for "host". */
+static int expand_all(const sc_scenario *s, const char *field, axis *ax)
+{
+	const char **list = NULL;
+	size_t n = 0;
+	static const struct {
+		const char *field;
+		const char **list;
+		size_t n;
+	} table[] = {
+		{"level", ALL(level_all)},
+		{"default_level", ALL(level_all)},
+		{"cloaking", ALL(cloaking_all)},
+		{"authn", ALL(authn_all)},
+		{"server_authn", ALL(authn_all)},
+		{"package", ALL(package_all)},
+		{"transport", ALL(transport_all)},
+		{"started_by", ALL(start_all)},
+		{"sensitive", ALL(bool_all)},
+		{"trusted_for_delegation", ALL(bool_all)},
+		{"trusted_to_auth_for_delegation", ALL(bool_all)},
+		{"workgroup", ALL(bool_all)},
+		{"allow_primary_from_identify", ALL(bool_all)},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].field, field) == 0) {
+			list = table[i].list;
+			n = table[i].n;
+		}
+	if (strcmp(field, "host") == 0) {
+		for (unsigned i = 0; i < s->hosts_count && ax->nvalues < MAX_VALUES;
+		     i++)
+			ax->values[ax->nvalues++] = strdup(s->hosts[i].name);
+		return 0;
+	}
+	if (!list)
+		return -1;
+	for (size_t i = 0; i < n && ax->nvalues < MAX_VALUES; i++)
+		ax->values[ax->nvalues++] = strdup(list[i]);
+	return 0;
+}
+
+static bool calls_out(const sc_process_def *p)
+{
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL)
+			return true;
+	return false;
+}
+
+static void axis_free(axis *ax)
+{
+	for (size_t i = 0; i < ax->ntargets; i++)
+		free(ax->targets[i]);
+	for (size_t i = 0; i < ax->nvalues; i++)
+		free(ax->values[i]);
+}
+
+/* "KEY=V1,V2" into an axis, checked against the scenario s (which each
+ * assignment is tried on). Returns 0, or -1 after printing why. */
+static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || !eq[1]) {
+		fprintf(stderr,
+			"cloakroom matrix: --vary '%s' is not KEY=V1,V2,...\n",
+			spec);
+		return -1;
+	}
+	char *key = strndup(spec, (size_t)(eq - spec));
+	if (!key)
+		return -1;
+	ax->key = key;
+	const char *field = strrchr(key, '.');
+	if (field) {
+		field++;
+		ax->targets[ax->ntargets++] = strdup(key);
+	} else {
+		bool bare = false;
+		for (size_t i = 0; i < BARE_COUNT; i++)
+			bare = bare || strcmp(bare_keys[i], key) == 0;
+		if (!bare) {
+			const char *near =
+				sc_suggest_nearest(key, bare_keys, BARE_COUNT);
+			char hint[96] = "";
+			if (near)
+				snprintf(hint, sizeof(hint),
+					 " (did you mean '%s'?)", near);
+			fprintf(stderr,
+				"cloakroom matrix: unknown key '%s'%s: a key "
+				"without a dot is one of level, cloaking, "
+				"authn, package, transport; others are "
+				"PROC.KEY, ACCOUNT.KEY, HOST.KEY or "
+				"settings.KEY\n",
+				key, hint);
+			return -1;
+		}
+		field = key;
+		for (unsigned i = 0; i < s->processes_count; i++)
+			if (calls_out(&s->processes[i]) &&
+			    ax->ntargets < MATRIX_MAX_SETS) {
+				char full[256];
+				snprintf(full, sizeof(full), "%s.%s",
+					 s->processes[i].name, key);
+				ax->targets[ax->ntargets++] = strdup(full);
+			}
+		if (ax->ntargets == 0) {
+			fprintf(stderr,
+				"cloakroom matrix: '%s': no process of the "
+				"scenario calls another\n", key);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < ax->ntargets; i++)
+		if (!ax->targets[i])
+			return -1;
+
+	char *list = strdup(eq + 1);
+	if (!list)
+		return -1;
+	char *save = NULL;
+	int rc = 0;
+	for (char *v = strtok_r(list, ",", &save); v && rc == 0;
+	     v = strtok_r(NULL, ",", &save)) {
+		if (strcmp(v, "all") == 0) {
+			if (expand_all(s, field, ax) != 0) {
+				/* A bad key says so before 'all' does. */
+				char probe[512], err[768];
+				snprintf(probe, sizeof(probe), "%s=all",
+					 ax->targets[0]);
+				if (sc_scenario_set(s, probe, err,
+						    sizeof(err)) != 0 &&
+				    strncmp(err, "unknown", 7) == 0)
+					fprintf(stderr,
+						"cloakroom matrix: --vary %s: "
+						"%s\n", spec, err);
+				else
+					fprintf(stderr,
+						"cloakroom matrix: '%s=all': "
+						"'all' is defined for level, "
+						"cloaking, authn, package, "
+						"transport, started_by, host "
+						"and the true/false keys; list "
+						"the values of '%s'\n", key,
+						field);
+				rc = -1;
+			}
+		} else if (ax->nvalues < MAX_VALUES) {
+			ax->values[ax->nvalues++] = strdup(v);
+		} else {
+			fprintf(stderr, "cloakroom matrix: '%s': more than %d "
+				"values\n", key, MAX_VALUES);
+			rc = -1;
+		}
+	}
+	free(list);
+	if (rc != 0)
+		return rc;
+	if (ax->nvalues == 0) {
+		fprintf(stderr, "cloakroom matrix: '%s' has no values\n", spec);
+		return -1;
+	}
+	/* Every assignment must be one the scenario accepts. */
+	for (size_t v = 0; v < ax->nvalues; v++) {
+		if (!ax->values[v])
+			return -1;
+		for (size_t t = 0; t < ax->ntargets; t++) {
+			char set[512], err[768];
+			snprintf(set, sizeof(set), "%s=%s", ax->targets[t],
+				 ax->values[v]);
+			if (sc_scenario_set(s, set, err, sizeof(err)) != 0) {
+				fprintf(stderr,
+					"cloakroom matrix: --vary %s: %s\n",
+					spec, err);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The KEY=VALUE list of a case, in axis order. Returns the count. */
+static size_t case_sets(const axis *axes, size_t naxes, const size_t *pick,
+			char **sets)
+{
+	size_t n = 0;
+	for (size_t a = 0; a < naxes; a++)
+		for (size_t t = 0; t < axes[a].ntargets && n < MATRIX_MAX_SETS;
+		     t++) {
+			size_t l = strlen(axes[a].targets[t]) +
+				   strlen(axes[a].values[pick[a]]) + 2;
+			sets[n] = malloc(l);
+			if (!sets[n])
+				break;
+			snprintf(sets[n], l, "%s=%s", axes[a].targets[t],
+				 axes[a].values[pick[a]]);
+			n++;
+		}
+	return n;
+}
+
+static void sets_free(char **sets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(sets[i]);
+}
+
+struct vreport {
+	const char *file;
+	const char *where;
+	unsigned problems;
+};
+
+static void on_problem(void *user, const char *path, const char *msg)
+{
+	struct vreport *v = user;
+	if (v->problems++ < 5)
+		fprintf(stderr, "%s: with %s: %s: %s\n", v->file, v->where,
+			path, msg);
+}
+
+/* The scenario of one case: the file (and variant), then the sets. */
+static sc_scenario *case_load(const char *file, const char *variant,
+			      char **sets, size_t nsets, const char *where,
+			      bool validate)
+{
+	sc_load_errors errs = {0};
+	sc_scenario *s = NULL;
+	if (sc_load_file(file, variant, &s, &errs) != 0) {
+		for (size_t i = 0; i < errs.count; i++) {
+			char line[1024];
+			sc_load_error_format(&errs.items[i], line, sizeof(line));
+			fprintf(stderr, "%s\n", line);
+		}
+		sc_load_errors_free(&errs);
+		return NULL;
+	}
+	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < nsets; i++) {
+		char err[768];
+		if (sc_scenario_set(s, sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
+			sc_load_free(s);
+			return NULL;
+		}
+	}
+	if (validate) {
+		struct vreport v = {.file = file, .where = where};
+		sc_scenario_validate(s, on_problem, &v);
+		if (v.problems) {
+			sc_load_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static void case_where(const axis *axes, size_t naxes, const size_t *pick,
+		       char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t a = 0; a < naxes && used < len; a++) {
+		int w = snprintf(buf + used, len - used, "%s%s=%s",
+				 a ? " " : "", axes[a].key,
+				 axes[a].values[pick[a]]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static cell *cell_add(mcase *c)
+{
+	cell *n = realloc(c->cells, (c->ncells + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	c->cells = n;
+	memset(&n[c->ncells], 0, sizeof(*n));
+	return &n[c->ncells++];
+}
+
+static void step_cell(mcase *c, const sc_step_result *st)
+{
+	if (!st->id[0])
+		return;
+	cell *e = cell_add(c);
+	if (!e)
+		return;
+	e->is_step = true;
+	snprintf(e->label, sizeof(e->label), "%s", st->id);
+	snprintf(e->from, sizeof(e->from), "%s", st->process);
+	snprintf(e->presented, sizeof(e->presented), "%s", st->as);
+	snprintf(e->level, sizeof(e->level), "%s",
+		 st->as_level == SC_LEVEL_DEFAULT ? "primary"
+						  : sc_level_name(st->as_level));
+	snprintf(e->status, sizeof(e->status), "%s",
+		 sc_status_name(st->status));
+}
+
+/* The hops and identified steps of a finished run, as cells. */
+static void case_collect(mcase *c, const sc_trace *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		const sc_hop *h = &t->hops[i];
+		unsigned nth = 1;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(t->hops[k].from, h->from) == 0 &&
+			    strcmp(t->hops[k].to, h->to) == 0)
+				nth++;
+		cell *e = cell_add(c);
+		if (!e)
+			return;
+		if (nth > 1)
+			snprintf(e->label, sizeof(e->label), "%s->%s#%u",
+				 h->from, h->to, nth);
+		else
+			snprintf(e->label, sizeof(e->label), "%s->%s",
+				 h->from, h->to);
+		snprintf(e->from, sizeof(e->from), "%s", h->from);
+		snprintf(e->to, sizeof(e->to), "%s", h->to);
+		snprintf(e->presented, sizeof(e->presented), "%s",
+			 h->presented[0] ? h->presented : "-");
+		snprintf(e->level, sizeof(e->level), "%s",
+			 h->level_effective == SC_LEVEL_DEFAULT
+				 ? "-"
+				 : sc_level_name(h->level_effective));
+		snprintf(e->status, sizeof(e->status), "%s",
+			 sc_status_name(h->status));
+		sc_hop_rules(h, e->rules, sizeof(e->rules), " ");
+		for (size_t k = 0; k < h->steps_count; k++)
+			step_cell(c, &h->steps[k]);
+	}
+	for (size_t k = 0; k < t->steps_count; k++)
+		step_cell(c, &t->steps[k]);
+}
+
+static const cell *case_cell(const mcase *c, const column *col)
+{
+	for (size_t i = 0; i < c->ncells; i++)
+		if (c->cells[i].is_step == col->is_step &&
+		    strcmp(c->cells[i].label, col->label) == 0)
+			return &c->cells[i];
+	return NULL;
+}
+
+/* Hop columns first, then step columns, each in first-seen order. */
+static column *columns_of(const mcase *cases, size_t ncases, size_t *n)
+{
+	column *cols = NULL;
+	*n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < ncases; i++)
+			for (size_t k = 0; k < cases[i].ncells; k++) {
+				const cell *e = &cases[i].cells[k];
+				if (e->is_step != (pass == 1))
+					continue;
+				bool seen = false;
+				for (size_t j = 0; j < *n && !seen; j++)
+					seen = cols[j].is_step == e->is_step &&
+					       strcmp(cols[j].label,
+						      e->label) == 0;
+				if (seen)
+					continue;
+				column *nc =
+					realloc(cols, (*n + 1) * sizeof(*nc));
+				if (!nc)
+					return cols;
+				cols = nc;
+				snprintf(cols[*n].label, sizeof(cols[*n].label),
+					 "%s", e->label);
+				cols[*n].is_step = e->is_step;
+				(*n)++;
+			}
+	return cols;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* A grid of strings: row 0 is the header. */
+typedef struct grid {
+	char ***cells;
+	size_t rows, cols;
+} grid;
+
+static char *dupf(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *dupf(const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	char *s = NULL;
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* split: one column per field (csv), else one per hop and step. */
+static int grid_build(grid *g, const axis *axes, size_t naxes,
+		      const mcase *cases, size_t ncases, const column *cols,
+		      size_t ncols, bool split)
+{
+	size_t hopw = split ? 3 : 1;
+	size_t width = naxes;
+	for (size_t j = 0; j < ncols; j++)
+		width += cols[j].is_step ? 1 : hopw;
+	width += 1; /* error */
+	g->rows = ncases + 1;
+	g->cols = width;
+	g->cells = calloc(g->rows, sizeof(*g->cells));
+	if (!g->cells)
+		return -1;
+	for (size_t r = 0; r < g->rows; r++) {
+		g->cells[r] = calloc(width, sizeof(char *));
+		if (!g->cells[r])
+			return -1;
+		size_t c = 0;
+		const mcase *mc = r ? &cases[r - 1] : NULL;
+		for (size_t a = 0; a < naxes; a++)
+			g->cells[r][c++] = strdup(
+				mc ? axes[a].values[mc->pick[a]] : axes[a].key);
+		for (size_t j = 0; j < ncols; j++) {
+			const column *col = &cols[j];
+			const cell *e = mc ? case_cell(mc, col) : NULL;
+			if (col->is_step) {
+				g->cells[r][c++] =
+					!mc  ? dupf("%s", col->label)
+					: e ? dupf("%s", e->status)
+					    : strdup("-");
+			} else if (split) {
+				g->cells[r][c++] =
+					!mc  ? dupf("%s presented", col->label)
+					: e ? strdup(e->presented)
+					    : strdup("-");
+				g->cells[r][c++] =
+					!mc  ? dupf("%s level", col->label)
+					: e ? strdup(e->level)
+					    : strdup("-");
+				g->cells[r][c++] =
+					!mc  ? dupf("%s status", col->label)
+					: e ? strdup(e->status)
+					    : strdup("-");
+			} else {
+				g->cells[r][c++] =
+					!mc  ? dupf("%s", col->label)
+					: e ? dupf("%s %s %s", e->presented,
+						   e->level, e->status)
+					    : strdup("-");
+			}
+		}
+		g->cells[r][c++] = strdup(!mc ? "error"
+					  : mc->ran ? ""
+						    : mc->error);
+		for (size_t k = 0; k < c; k++)
+			if (!g->cells[r][k])
+				return -1;
+	}
+	return 0;
+}
+
+static void grid_free(grid *g)
+{
+	for (size_t r = 0; g->cells && r < g->rows; r++) {
+		for (size_t c = 0; g->cells[r] && c < g->cols; c++)
+			free(g->cells[r][c]);
+		free(g->cells[r]);
+	}
+	free(g->cells);
+}
+
+/* The error column only when some case has an error. */
+static bool any_error(const mcase *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!cases[i].ran)
+			return true;
+	return false;
+}
+
+static void print_table(FILE *out, const grid *g, bool errors)
+{
+	size_t cols = errors ? g->cols : g->cols - 1;
+	size_t *w = calloc(cols ? cols : 1, sizeof(size_t));
+	if (!w)
+		return;
+	for (size_t r = 0; r < g->rows; r++)
+		for (size_t c = 0; c < cols; c++) {
+			size_t l = strlen(g->cells[r][c]);
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (size_t r = 0; r < g->rows; r++) {
+		for (size_t c = 0; c < cols; c++)
+			fprintf(out, "%s%-*s", c ? "  " : "",
+				c + 1 < cols ? (int)w[c] : 0, g->cells[r][c]);
+		fputc('\n', out);
+		if (r == 0) {
+			for (size_t c = 0; c < cols; c++) {
+				fprintf(out, "%s", c ? "  " : "");
+				for (size_t k = 0; k < w[c]; k++)
+					fputc('-', out);
+			}
+			fputc('\n', out);
+		}
+	}
+	free(w);
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void print_csv(FILE *out, const grid *g)
+{
+	for (size_t r = 0; r < g->rows; r++) {
+		for (size_t c = 0; c < g->cols; c++) {
+			if (c)
+				fputc(',', out);
+			csv_field(out, g->cells[r][c]);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void md_field(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+static void print_markdown(FILE *out, const grid *g, bool errors)
+{
+	size_t cols = errors ? g->cols : g->cols - 1;
+	for (size_t r = 0; r < g->rows; r++) {
+		fputc('|', out);
+		for (size_t c = 0; c < cols; c++) {
+			fputc(' ', out);
+			md_field(out, g->cells[r][c]);
+			fputs(" |", out);
+		}
+		fputc('\n', out);
+		if (r == 0) {
+			fputc('|', out);
+			for (size_t c = 0; c < cols; c++)
+				fputs("---|", out);
+			fputc('\n', out);
+		}
+	}
+}
+
+static int print_json(FILE *out, const char *scenario, const axis *axes,
+		      size_t naxes, const mcase *cases, size_t ncases)
+{
+	json_t *root = json_object();
+	json_t *vary = json_array();
+	json_t *arr = json_array();
+	json_object_set_new(root, "scenario", json_string(scenario));
+	json_object_set_new(root, "vary", vary);
+	json_object_set_new(root, "cases", arr);
+	for (size_t a = 0; a < naxes; a++) {
+		json_t *v = json_array();
+		for (size_t k = 0; k < axes[a].nvalues; k++)
+			json_array_append_new(v, json_string(axes[a].values[k]));
+		json_array_append_new(vary,
+				      json_pack("{s:s, s:o}", "key", axes[a].key,
+						"values", v));
+	}
+	for (size_t i = 0; i < ncases; i++) {
+		const mcase *mc = &cases[i];
+		json_t *settings = json_object();
+		json_t *hops = json_array();
+		json_t *steps = json_array();
+		for (size_t a = 0; a < naxes; a++)
+			json_object_set_new(settings, axes[a].key,
+					    json_string(axes[a].values[mc->pick[a]]));
+		for (size_t k = 0; k < mc->ncells; k++) {
+			const cell *e = &mc->cells[k];
+			if (e->is_step)
+				json_array_append_new(
+					steps,
+					json_pack("{s:s, s:s, s:s, s:s, s:s}",
+						  "id", e->label, "process",
+						  e->from, "as", e->presented,
+						  "as_level", e->level, "status",
+						  e->status));
+			else
+				json_array_append_new(
+					hops,
+					json_pack("{s:s, s:s, s:s, s:s, s:s, "
+						  "s:s, s:s}",
+						  "hop", e->label, "from",
+						  e->from, "to", e->to,
+						  "presented", e->presented,
+						  "level", e->level, "status",
+						  e->status, "rules",
+						  e->rules));
+		}
+		json_t *o = json_pack("{s:o, s:b, s:o, s:o}", "settings",
+				      settings, "ran", mc->ran, "hops", hops,
+				      "steps", steps);
+		if (!mc->ran)
+			json_object_set_new(o, "error", json_string(mc->error));
+		json_array_append_new(arr, o);
+	}
+	int rc = json_dumpf(root, out, JSON_INDENT(2));
+	fputc('\n', out);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A bar on stderr once the sweep has lasted a second, on a terminal. */
+static void progress(bool tty, double start, size_t done, size_t total,
+		     bool *shown)
+{
+	if (!tty || (!*shown && now_s() - start < 1.0))
+		return;
+	const int width = 30;
+	int fill = total ? (int)((double)width * (double)done / (double)total)
+			 : width;
+	fprintf(stderr, "\rcloakroom matrix [");
+	for (int i = 0; i < width; i++)
+		fputc(i < fill ? '#' : ' ', stderr);
+	fprintf(stderr, "] %zu/%zu", done, total);
+	fflush(stderr);
+	*shown = true;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+int cmd_matrix(int argc, char **argv)
+{
+	const char *file = NULL, *variant = NULL;
+	const char *specs[MAX_AXES];
+	size_t nspecs = 0;
+	mformat format = MF_TABLE;
+	int timeout_ms = 10000;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
+			if (nspecs == MAX_AXES) {
+				fprintf(stderr, "cloakroom matrix: at most %d "
+					"--vary\n", MAX_AXES);
+				return 2;
+			}
+			specs[nspecs++] = argv[++i];
+		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+			const char *f = argv[++i];
+			static const char *const names[] = {"table", "csv",
+							    "json", "markdown"};
+			size_t k = 0;
+			while (k < 4 && strcmp(names[k], f) != 0)
+				k++;
+			if (k == 4) {
+				const char *near =
+					sc_suggest_nearest(f, names, 4);
+				fprintf(stderr,
+					"cloakroom matrix: unknown format '%s'%s%s%s "
+					"(table, csv, json, markdown)\n", f,
+					near ? " (did you mean '" : "",
+					near ? near : "", near ? "'?)" : "");
+				return 2;
+			}
+			format = (mformat)k;
+		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
+			variant = argv[++i];
+		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
+			timeout_ms = atoi(argv[++i]);
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			matrix_usage(stdout);
+			return 0;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "cloakroom matrix: unknown option %s%s\n",
+				a,
+				strcmp(a, "--vary") == 0 ||
+						strcmp(a, "--format") == 0
+					? " (it needs a value)"
+					: "");
+			return 2;
+		} else if (!file) {
+			file = a;
+		} else {
+			fprintf(stderr, "cloakroom matrix: one FILE only\n");
+			return 2;
+		}
+	}
+	if (!file || nspecs == 0) {
+		matrix_usage(stderr);
+		return 2;
+	}
+
+	/* Everything is checked before anything starts. */
+	int rc = 2;
+	axis axes[MAX_AXES];
+	memset(axes, 0, sizeof(axes));
+	mcase *cases = NULL;
+	size_t ncases = 1, done = 0;
+	char run_dir[PATH_MAX] = "";
+	sc_scenario *base = case_load(file, variant, NULL, 0, "no setting",
+				      false);
+	if (!base)
+		goto out;
+	for (size_t a = 0; a < nspecs; a++) {
+		if (axis_parse(base, specs[a], &axes[a]) != 0)
+			goto out;
+		if (ncases > MAX_CASES / axes[a].nvalues) {
+			fprintf(stderr, "cloakroom matrix: more than %d cases\n",
+				MAX_CASES);
+			goto out;
+		}
+		ncases *= axes[a].nvalues;
+	}
+	for (size_t a = 0; a < nspecs; a++)
+		for (size_t b = 0; b < a; b++)
+			for (size_t t = 0; t < axes[a].ntargets; t++)
+				for (size_t u = 0; u < axes[b].ntargets; u++)
+					if (strcmp(axes[a].targets[t],
+						   axes[b].targets[u]) == 0) {
+						fprintf(stderr,
+							"cloakroom matrix: '%s' "
+							"and '%s' both set %s\n",
+							axes[b].key, axes[a].key,
+							axes[a].targets[t]);
+						goto out;
+					}
+	size_t nsets_total = 0;
+	for (size_t a = 0; a < nspecs; a++)
+		nsets_total += axes[a].ntargets;
+	if (nsets_total > MATRIX_MAX_SETS) {
+		fprintf(stderr, "cloakroom matrix: more than %d settings per "
+			"case\n", MATRIX_MAX_SETS);
+		goto out;
+	}
+	cases = calloc(ncases, sizeof(*cases));
+	if (!cases) {
+		rc = 3;
+		goto out;
+	}
+	bool bad = false;
+	for (size_t i = 0; i < ncases; i++) {
+		cases[i].pick = calloc(nspecs, sizeof(size_t));
+		if (!cases[i].pick) {
+			rc = 3;
+			goto out;
+		}
+		size_t rest = i;
+		for (size_t a = nspecs; a-- > 0;) {
+			cases[i].pick[a] = rest % axes[a].nvalues;
+			rest /= axes[a].nvalues;
+		}
+		char *sets[MATRIX_MAX_SETS], where[1024];
+		size_t n = case_sets(axes, nspecs, cases[i].pick, sets);
+		case_where(axes, nspecs, cases[i].pick, where, sizeof(where));
+		sc_scenario *s = case_load(file, variant, sets, n, where, true);
+		if (!s)
+			bad = true;
+		sc_load_free(s);
+		sets_free(sets, n);
+	}
+	if (bad)
+		goto out;
+
+	const char *tmp = getenv("TMPDIR");
+	snprintf(run_dir, sizeof(run_dir), "%s/cloakroom-matrix-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(run_dir)) {
+		fprintf(stderr, "cloakroom matrix: cannot create %s: %s\n",
+			run_dir, strerror(errno));
+		run_dir[0] = '\0';
+		rc = 3;
+		goto out;
+	}
+
+	spawn_install_signals();
+	bool tty = isatty(2), shown = false, failed = false;
+	double start = now_s();
+	for (size_t i = 0; i < ncases && !spawn_interrupted(); i++) {
+		mcase *mc = &cases[i];
+		char *sets[MATRIX_MAX_SETS], where[1024];
+		size_t n = case_sets(axes, nspecs, mc->pick, sets);
+		case_where(axes, nspecs, mc->pick, where, sizeof(where));
+		run_result r;
+		memset(&r, 0, sizeof(r));
+		r.scn = case_load(file, variant, sets, n, where, false);
+		if (r.scn &&
+		    launch_run_case(file, variant, sets, n, run_dir,
+				    timeout_ms, &r) == 0) {
+			mc->ran = true;
+			case_collect(mc, &r.trace);
+		} else {
+			snprintf(mc->error, sizeof(mc->error), "%s",
+				 r.error[0] ? r.error : "the case did not load");
+			failed = true;
+		}
+		sc_trace_free(&r.trace);
+		free(r.children);
+		free(r.hosts_of);
+		free(r.accounts_of);
+		free(r.expects);
+		sc_load_free(r.scn);
+		sets_free(sets, n);
+		done++;
+		progress(tty, start, done, ncases, &shown);
+	}
+	if (shown)
+		fprintf(stderr, "\r\033[K");
+	if (spawn_interrupted())
+		failed = true;
+
+	size_t ncols = 0;
+	column *cols = columns_of(cases, done, &ncols);
+	const char *name = base->name ? base->name : file;
+	if (format == MF_JSON) {
+		print_json(stdout, name, axes, nspecs, cases, done);
+	} else {
+		grid g = {0};
+		if (grid_build(&g, axes, nspecs, cases, done, cols, ncols,
+			       format == MF_CSV) == 0) {
+			bool errors = any_error(cases, done);
+			if (format == MF_CSV)
+				print_csv(stdout, &g);
+			else if (format == MF_MARKDOWN)
+				print_markdown(stdout, &g, errors);
+			else
+				print_table(stdout, &g, errors);
+		} else {
+			failed = true;
+		}
+		grid_free(&g);
+	}
+	fflush(stdout);
+	free(cols);
+	if (failed && run_dir[0]) {
+		fprintf(stderr, "cloakroom matrix: daemon logs kept in %s\n",
+			run_dir);
+		run_dir[0] = '\0';
+	}
+	rc = failed ? 3 : 0;
+out:
+	if (run_dir[0])
+		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	for (size_t i = 0; cases && i < ncases; i++) {
+		free(cases[i].pick);
+		free(cases[i].cells);
+	}
+	free(cases);
+	for (size_t a = 0; a < nspecs; a++) {
+		axis_free(&axes[a]);
+		free((char *)axes[a].key);
+	}
+	sc_load_free(base);
+	return rc;
+}

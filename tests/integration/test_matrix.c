@@ -1,0 +1,240 @@
+/* test_matrix.c: `cloakroom matrix` runs every case of a sweep through the
+ * real daemons: what each callee received is what the rules say, every
+ * output format parses, and a bad key or value is exit 2 with nothing
+ * started. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+static char launch_path[512];
+static char seed[512];
+
+static void setup(void)
+{
+	snprintf(launch_path, sizeof(launch_path), "%s",
+		 env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"));
+	snprintf(seed, sizeof(seed), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+}
+
+TestSuite(matrix, .init = setup);
+
+static json_t *find_hop(json_t *c, const char *label)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(json_object_get(c, "hops"), i, h) {
+		if (strcmp(json_string_value(json_object_get(h, "hop")),
+			   label) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+static const char *field(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "(none)";
+}
+
+static json_t *find_step(json_t *c, const char *id)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(c, "steps"), i, s) {
+		if (strcmp(field(s, "id"), id) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* One expected row of the seed diagram's sweep. */
+struct row {
+	const char *level, *cloaking;
+	const char *ab_presented, *ab_level;
+	const char *bc_presented, *bc_level, *bc_status;
+	const char *c_open; /* c-opens-report's status, NULL: not run */
+};
+
+/* L1/L2/L3/L4, D1-D2 (svc-b is not trusted for delegation), C2-C5. */
+static const struct row seed_rows[] = {
+	{"anonymous", "none", "NT AUTHORITY\\ANONYMOUS LOGON", "anonymous",
+	 "CORP\\svc-b", "identify", "OK", "BAD_IMPERSONATION_LEVEL"},
+	{"anonymous", "static", "NT AUTHORITY\\ANONYMOUS LOGON", "anonymous",
+	 "-", "-", "BAD_IMPERSONATION_LEVEL", NULL},
+	{"anonymous", "dynamic", "NT AUTHORITY\\ANONYMOUS LOGON", "anonymous",
+	 "-", "-", "BAD_IMPERSONATION_LEVEL", NULL},
+	{"identify", "none", "CORP\\alice", "identify", "CORP\\svc-b",
+	 "identify", "OK", "BAD_IMPERSONATION_LEVEL"},
+	{"identify", "static", "CORP\\alice", "identify", "-", "-",
+	 "BAD_IMPERSONATION_LEVEL", NULL},
+	{"identify", "dynamic", "CORP\\alice", "identify", "-", "-",
+	 "BAD_IMPERSONATION_LEVEL", NULL},
+	{"impersonate", "none", "CORP\\alice", "impersonate", "CORP\\svc-b",
+	 "impersonate", "OK", "ACCESS_DENIED"},
+	{"impersonate", "static", "CORP\\alice", "impersonate", "CORP\\alice",
+	 "impersonate", "OK", "OK"},
+	{"impersonate", "dynamic", "CORP\\alice", "impersonate",
+	 "CORP\\alice", "impersonate", "OK", "OK"},
+	{"delegate", "none", "CORP\\alice", "impersonate", "CORP\\svc-b",
+	 "impersonate", "OK", "ACCESS_DENIED"},
+	{"delegate", "static", "CORP\\alice", "impersonate", "CORP\\alice",
+	 "impersonate", "OK", "OK"},
+	{"delegate", "dynamic", "CORP\\alice", "impersonate", "CORP\\alice",
+	 "impersonate", "OK", "OK"},
+};
+
+Test(matrix, seed_diagram_over_every_level_and_cloaking, .timeout = 120)
+{
+	char *argv[] = {launch_path, "matrix",  seed,	 "--vary",
+			"level=all", "--vary", "cloaking=all", "--format",
+			"json",	     NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "not JSON: %s\n%s", jerr.text, r.out);
+	json_t *cases = json_object_get(root, "cases");
+	size_t n = sizeof(seed_rows) / sizeof(seed_rows[0]);
+	cr_assert_eq(json_array_size(cases), n);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *w = &seed_rows[i];
+		json_t *c = json_array_get(cases, i);
+		json_t *set = json_object_get(c, "settings");
+		cr_assert_str_eq(field(set, "level"), w->level);
+		cr_assert_str_eq(field(set, "cloaking"), w->cloaking);
+		cr_assert(json_is_true(json_object_get(c, "ran")));
+		json_t *ab = find_hop(c, "A->B"), *bc = find_hop(c, "B->C");
+		cr_assert(ab && bc, "case %zu lacks a hop", i);
+		cr_expect_str_eq(field(ab, "presented"), w->ab_presented,
+				 "%s/%s", w->level, w->cloaking);
+		cr_expect_str_eq(field(ab, "level"), w->ab_level, "%s/%s",
+				 w->level, w->cloaking);
+		cr_expect_str_eq(field(ab, "status"), "OK");
+		cr_expect_str_eq(field(bc, "presented"), w->bc_presented,
+				 "%s/%s", w->level, w->cloaking);
+		cr_expect_str_eq(field(bc, "level"), w->bc_level, "%s/%s",
+				 w->level, w->cloaking);
+		cr_expect_str_eq(field(bc, "status"), w->bc_status, "%s/%s",
+				 w->level, w->cloaking);
+		json_t *open = find_step(c, "c-opens-report");
+		if (w->c_open) {
+			cr_assert(open, "%s/%s: C did not open", w->level,
+				  w->cloaking);
+			cr_expect_str_eq(field(open, "status"), w->c_open,
+					 "%s/%s", w->level, w->cloaking);
+		} else {
+			cr_expect_null(open, "%s/%s: C ran", w->level,
+				       w->cloaking);
+		}
+	}
+	json_decref(root);
+	cmd_free(&r);
+}
+
+static cmd_result sweep(const char *format)
+{
+	char *argv[] = {launch_path, "matrix", seed, "--vary",
+			"B.cloaking=none,dynamic", "--format", (char *)format,
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s: exit %d: %s", format, r.status, r.err);
+	return r;
+}
+
+/* Fields of one CSV line (RFC 4180 quoting). */
+static size_t csv_fields(const char *line)
+{
+	size_t n = 1;
+	bool quoted = false;
+	for (const char *p = line; *p && *p != '\n'; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == ',' && !quoted)
+			n++;
+	}
+	return n;
+}
+
+Test(matrix, every_format_parses, .timeout = 120)
+{
+	/* csv: B.cloaking, 3 columns per hop (A->B, B->C), the two steps
+	 * with an id, error. */
+	cmd_result r = sweep("csv");
+	size_t lines = 0;
+	for (char *l = r.out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		cr_expect_eq(csv_fields(l), 10, "line %zu: %s", lines, l);
+		lines++;
+	}
+	cr_expect_eq(lines, 3);
+	cr_expect(strncmp(r.out, "B.cloaking,A->B presented,A->B level,"
+			  "A->B status,B->C presented", 56) == 0, "%s", r.out);
+	cr_expect(strstr(r.out, "\ndynamic,CORP\\alice,impersonate,OK,"
+			  "CORP\\alice,impersonate,OK,OK,OK,\n"), "%s", r.out);
+	cmd_free(&r);
+
+	r = sweep("json");
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "not JSON: %s", jerr.text);
+	cr_expect_eq(json_array_size(json_object_get(root, "cases")), 2);
+	cr_expect_str_eq(field(root, "scenario"), "seed-diagram");
+	json_decref(root);
+	cmd_free(&r);
+
+	r = sweep("markdown");
+	lines = 0;
+	for (char *l = r.out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
+		size_t bars = 0;
+		for (char *p = l; *p && *p != '\n'; p++)
+			bars += *p == '|' && (p == l || p[-1] != '\\');
+		cr_expect_eq(bars, 6, "line %zu: %s", lines, l);
+		lines++;
+	}
+	cr_expect_eq(lines, 4);
+	cr_expect(strstr(r.out, "\n|---|---|---|---|---|\n"), "%s", r.out);
+	cmd_free(&r);
+
+	r = sweep("table");
+	cr_expect(strncmp(r.out, "B.cloaking  A->B", 16) == 0, "%s", r.out);
+	cr_expect(strstr(r.out, "none        CORP\\alice impersonate OK"),
+		  "%s", r.out);
+	cmd_free(&r);
+}
+
+static void expect_exit_2(const char *vary, const char *format,
+			  const char *words)
+{
+	char tmp[64] = "/tmp/cloakroom-test-XXXXXX";
+	cr_assert(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	char *argv[] = {launch_path, "matrix", seed, "--vary", (char *)vary,
+			"--format", (char *)format, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 2, "%s: exit %d", vary, r.status);
+	cr_expect(strstr(r.err, words), "%s: stderr lacks '%s':\n%s", vary,
+		  words, r.err);
+	cr_expect_eq(strlen(r.out), 0, "%s: printed %s", vary, r.out);
+	cr_expect(rmdir(tmp) == 0, "%s: something was launched", vary);
+	cmd_free(&r);
+}
+
+Test(matrix, bad_key_or_value_is_exit_2_with_nothing_started)
+{
+	expect_exit_2("levle=all", "table",
+		      "unknown key 'levle' (did you mean 'level'?)");
+	expect_exit_2("B.cloak=none", "table",
+		      "unknown key 'B.cloak' (did you mean 'B.cloaking'?");
+	expect_exit_2("level=imperonate", "table",
+		      "invalid value 'imperonate' for 'A.level' (did you "
+		      "mean 'impersonate'?");
+	expect_exit_2("Z.level=identify", "table", "unknown process 'Z'");
+	expect_exit_2("B.host=ws9", "table", "no such host");
+	expect_exit_2("account=all", "table", "unknown key 'account'");
+	expect_exit_2("alice.groups=all", "table", "unknown key");
+	expect_exit_2("level", "table", "is not KEY=V1,V2");
+	expect_exit_2("level=identify", "xml", "unknown format 'xml'");
+	expect_exit_2("ws1.SeImpersonatePrivilege=nobody", "table",
+		      "unknown principal 'nobody'");
+}

@@ -1,0 +1,400 @@
+/* test_stress.c: under load and faults. `cloakroom stress` sees no
+ * identity bleed through one concurrent B, and does see one when B shares
+ * its callers' state; a daemon killed mid-stress is named, exit 3, no
+ * orphan; a caller whose callee dies or stalls gets a clean status
+ * (UNAVAILABLE before its deadline, or DEADLINE_EXCEEDED) and B releases
+ * the call. Real processes only. */
+#include "harness.h"
+
+#include "codec.h"
+
+#include <criterion/criterion.h>
+#include <sys/prctl.h>
+
+static char launch_path[512];
+
+static void setup(void)
+{
+	snprintf(launch_path, sizeof(launch_path), "%s",
+		 env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"));
+}
+
+static void private_tmp(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/cloakroom-test-XXXXXX");
+	cr_assert(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+}
+
+static void remove_tree(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+/* The last line of s that starts with prefix, its number after it. */
+static long long last_number(const char *s, const char *prefix)
+{
+	long long v = -1;
+	for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			v = atoll(p + strlen(prefix));
+	return v;
+}
+
+static const char *last_line(const char *s)
+{
+	const char *end = s + strlen(s);
+	while (end > s && end[-1] == '\n')
+		end--;
+	const char *p = end;
+	while (p > s && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+TestSuite(stress, .init = setup, .timeout = 300);
+
+Test(stress, eight_clients_2000_calls_through_one_busy_B_never_bleed)
+{
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	char *argv[] = {launch_path, "stress", "--clients", "8", "--calls",
+			"2000", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strncmp(last_line(r.out), "mismatches: 0", 13) == 0,
+		  "the last line is not 'mismatches: 0':\n%s", r.out);
+	cr_expect(strstr(r.out, "calls: 2000 ok, 0 failed") != NULL, "%s",
+		  r.out);
+	/* B really served calls at once: otherwise nothing could bleed. */
+	const char *at = strstr(r.out, "at most ");
+	cr_assert(at, "no concurrency figure:\n%s", r.out);
+	cr_expect_gt(atoi(at + 8), 1, "B never served two calls at once:\n%s",
+		     r.out);
+	cr_expect_gt(last_number(r.out, "calls per second: "), 0, "%s", r.out);
+	remove_tree(tmp);
+	cmd_free(&r);
+}
+
+/* The test above can fail: a B that keeps "the current caller" in one
+ * process-wide slot (a fault only a test program can switch on) is
+ * caught. */
+Test(stress, a_B_that_shares_caller_state_is_caught)
+{
+	const char *wrapper = getenv("CLOAKROOM_BLEED_WRAPPER");
+	cr_assert(wrapper && *wrapper, "CLOAKROOM_BLEED_WRAPPER is not set");
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	setenv("CLOAKROOM_DAEMON_WRAPPER", wrapper, 1);
+	char *argv[] = {launch_path, "stress", "--clients", "8", "--calls",
+			"400", NULL};
+	cmd_result r = cmd_run(argv);
+	unsetenv("CLOAKROOM_DAEMON_WRAPPER");
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_gt(last_number(r.out, "mismatches: "), 0,
+		     "no mismatch counted:\n%s", r.out);
+	cr_expect(strncmp(last_line(r.out), "mismatches: ", 12) == 0, "%s",
+		  r.out);
+	cr_expect(strstr(r.out, "first mismatch: sent CORP\\user-") != NULL,
+		  "%s", r.out);
+	remove_tree(tmp);
+	cmd_free(&r);
+}
+
+Test(stress, bad_arguments_exit_2_and_start_nothing)
+{
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	char *cases[][4] = {{"--clients", "0", NULL, NULL},
+			    {"--clients", "99999", NULL, NULL},
+			    {"--calls", "-5", NULL, NULL},
+			    {"--calls", "many", NULL, NULL},
+			    {"--bogus", NULL, NULL, NULL}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = {launch_path, "stress", cases[i][0],
+				cases[i][1], NULL};
+		cmd_result r = cmd_run(argv);
+		cr_expect_eq(r.status, 2, "%s %s: exit %d\n%s", cases[i][0],
+			     cases[i][1] ? cases[i][1] : "", r.status, r.err);
+		cmd_free(&r);
+	}
+	DIR *d = opendir(tmp);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	cr_expect_eq(n, 0, "something was started");
+	remove_tree(tmp);
+}
+
+/* Start a stress run that will not end by itself; returns the launcher's
+ * pid once C, B and the clients run, with their pids. */
+static pid_t start_long_stress(pid_t *kids, int *n, int *fo, int *fe)
+{
+	char *argv[] = {launch_path, "stress", "--clients", "4", "--calls",
+			"1000000000", NULL};
+	pid_t pid = cmd_start(argv, fo, fe);
+	cr_assert(pid > 0);
+	for (int i = 0; i < 400; i++) {
+		*n = children_of(pid, kids, 8);
+		if (*n == 3)
+			return pid;
+		sleep_ms(25);
+	}
+	cr_assert_fail("the stress run did not start its three programs");
+	return -1;
+}
+
+static void kill_mid_stress(const char *comm, const char *name)
+{
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_long_stress(kids, &n, &fo, &fe);
+	pid_t victim = -1;
+	for (int k = 0; k < n; k++) {
+		char c[32];
+		comm_of(kids[k], c, sizeof(c));
+		if (strcmp(c, comm) == 0)
+			victim = kids[k];
+	}
+	cr_assert(victim > 0, "no %s among the launcher's children", comm);
+	sleep_ms(500); /* calls are under way */
+	kill(victim, SIGKILL);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	char want[96];
+	snprintf(want, sizeof(want), "daemon %s (%s, pid %d) killed by signal 9",
+		 name, comm, (int)victim);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	cr_expect(strstr(out, want) != NULL, "the report lacks '%s':\n%s", want,
+		  out);
+	for (int k = 0; k < n; k++)
+		cr_expect(!pid_alive(kids[k]), "pid %d outlived the run",
+			  (int)kids[k]);
+	remove_tree(tmp);
+	free(out);
+	free(err);
+}
+
+Test(stress, B_killed_mid_stress_is_named_exit_3_no_orphan)
+{
+	kill_mid_stress("procB", "B");
+}
+
+Test(stress, C_killed_mid_stress_is_named_exit_3_no_orphan)
+{
+	kill_mid_stress("procC", "C");
+}
+
+/* ---- one chain, daemons started by hand: what the caller sees -------- */
+
+static char chain_tmp[64];
+
+/* Start prog with fd 3 a pipe (returned in *fd) and its output in the
+ * log; it dies with this test. */
+static pid_t spawn3(char *const argv[], int *fd, const char *log)
+{
+	int p[2];
+	cr_assert(pipe(p) == 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int l = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (l >= 0) {
+			dup2(l, 1);
+			dup2(l, 2);
+		}
+		dup2(p[1], 3);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*fd = p[0];
+	return pid;
+}
+
+static int read_all(int fd, uint8_t **buf, size_t *len)
+{
+	size_t cap = 4096;
+	*buf = malloc(cap);
+	*len = 0;
+	for (;;) {
+		if (*len == cap)
+			*buf = realloc(*buf, cap *= 2);
+		ssize_t r = read(fd, *buf + *len, cap - *len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		*len += (size_t)r;
+	}
+	close(fd);
+	return 0;
+}
+
+typedef struct chain {
+	pid_t b, c, a;
+	int a_fd;
+} chain;
+
+/* slow-chain.yaml: C sleeps 8 s inside the call. B runs under wrapper
+ * words (may be NULL). A starts with its own deadline. */
+static void start_chain(chain *ch, char **b_wrapper, const char *a_timeout)
+{
+	char scen[512], bin[512], prog[3][600], log[3][128], peer[2][128];
+	snprintf(scen, sizeof(scen), "%s/tests/data/slow-chain.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(bin, sizeof(bin), "%s", env_or("CLOAKROOM_BIN", "."));
+	const char *names[3] = {"procC", "procB", "procA"};
+	private_tmp(chain_tmp, sizeof(chain_tmp));
+	for (int i = 0; i < 3; i++) {
+		snprintf(prog[i], sizeof(prog[i]), "%s/%s/%s", bin, names[i],
+			 names[i]);
+		snprintf(log[i], sizeof(log[i]), "%s/%s.log", chain_tmp,
+			 names[i]);
+	}
+	int fd, port;
+	char line[64] = "";
+	char *cargv[] = {prog[0], "--scenario", scen, "--process", "C",
+			 "--listen", "127.0.0.11:0", "--ready-fd", "3", NULL};
+	ch->c = spawn3(cargv, &fd, log[0]);
+	cr_assert(read(fd, line, sizeof(line) - 1) > 0 &&
+		  sscanf(line, "READY %d", &port) == 1, "C did not start");
+	close(fd);
+	snprintf(peer[0], sizeof(peer[0]), "C=127.0.0.11:%d", port);
+
+	char *bargv[32];
+	int a = 0;
+	for (int i = 0; b_wrapper && b_wrapper[i]; i++)
+		bargv[a++] = b_wrapper[i];
+	char *brest[] = {prog[1], "--scenario", scen, "--process", "B",
+			 "--listen", "127.0.0.10:0", "--ready-fd", "3",
+			 "--peer", peer[0], NULL};
+	for (int i = 0; brest[i]; i++)
+		bargv[a++] = brest[i];
+	bargv[a] = NULL;
+	memset(line, 0, sizeof(line));
+	ch->b = spawn3(bargv, &fd, log[1]);
+	cr_assert(read(fd, line, sizeof(line) - 1) > 0 &&
+		  sscanf(line, "READY %d", &port) == 1, "B did not start");
+	close(fd);
+	snprintf(peer[1], sizeof(peer[1]), "B=127.0.0.10:%d", port);
+
+	char *aargv[] = {prog[2], "--scenario", scen, "--process", "A",
+			 "--peer", peer[1], "--timeout-ms", (char *)a_timeout,
+			 "--result-fd", "3", NULL};
+	ch->a = spawn3(aargv, &ch->a_fd, log[2]);
+}
+
+/* A's trace, once A has finished. */
+static void a_trace(chain *ch, sc_trace *t)
+{
+	uint8_t *buf;
+	size_t len;
+	read_all(ch->a_fd, &buf, &len);
+	cr_expect_eq(cmd_wait(ch->a), 0, "A did not finish cleanly");
+	sc_trace_init(t);
+	char err[256];
+	cr_assert(codec_trace_decode(buf, len, t, err, sizeof(err)) == 0,
+		  "A's trace: %s", err);
+	free(buf);
+}
+
+static const sc_hop *find_hop(const sc_trace *t, const char *from,
+			      const char *to)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->hops[i].from, from) && !strcmp(t->hops[i].to, to))
+			return &t->hops[i];
+	return NULL;
+}
+
+static int stop(pid_t pid)
+{
+	if (pid_alive(pid))
+		kill(pid, SIGTERM);
+	return cmd_wait(pid);
+}
+
+TestSuite(faults, .timeout = 300);
+
+Test(faults, C_killed_mid_call_gives_A_UNAVAILABLE_before_its_deadline)
+{
+	chain ch;
+	start_chain(&ch, NULL, "60000");
+	sleep_ms(500); /* A -> B -> C, C asleep in the call */
+	kill(ch.c, SIGKILL);
+	sc_trace t;
+	a_trace(&ch, &t);
+	const sc_hop *ab = find_hop(&t, "A", "B"), *bc = find_hop(&t, "B", "C");
+	cr_assert(ab && bc, "A's trace lacks A->B or B->C");
+	cr_expect_eq(ab->status, SC_OK, "A->B: %s", sc_status_name(ab->status));
+	cr_expect_eq(bc->status, SC_UNAVAILABLE, "B->C: %s",
+		     sc_status_name(bc->status));
+	cr_expect_eq(stop(ch.b), 0, "B did not stop cleanly");
+	cmd_wait(ch.c);
+	sc_trace_free(&t);
+	remove_tree(chain_tmp);
+}
+
+Test(faults, B_killed_mid_call_gives_A_UNAVAILABLE_before_its_deadline)
+{
+	chain ch;
+	start_chain(&ch, NULL, "60000");
+	sleep_ms(500);
+	kill(ch.b, SIGKILL);
+	sc_trace t;
+	a_trace(&ch, &t);
+	const sc_hop *ab = find_hop(&t, "A", "B");
+	cr_assert(ab, "A's trace lacks A->B");
+	cr_expect_eq(ab->status, SC_UNAVAILABLE, "A->B: %s",
+		     sc_status_name(ab->status));
+	cmd_wait(ch.b);
+	cr_expect_eq(stop(ch.c), 0, "C did not stop cleanly");
+	sc_trace_free(&t);
+	remove_tree(chain_tmp);
+}
+
+/* C takes 8 s, A allows 1 s: A gets DEADLINE_EXCEEDED, B's call to C is
+ * cancelled with it and B lets go of the call: it stops cleanly, with no
+ * leak (under valgrind when there is one, ASan in the sanitizer build). */
+Test(faults, C_slower_than_the_deadline_gives_DEADLINE_EXCEEDED_and_B_lets_go)
+{
+	bool vg = access("/usr/bin/valgrind", X_OK) == 0 &&
+		  strcmp(env_or("CLOAKROOM_SANITIZE", "none"), "none") == 0;
+	char supp[600], vglog[700];
+	snprintf(supp, sizeof(supp), "--suppressions=%s/tests/valgrind.supp",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(vglog, sizeof(vglog), "--log-file=/tmp/cloakroom-vg-B-%d.log",
+		 (int)getpid());
+	char *wrapper[] = {"valgrind", "--error-exitcode=99",
+			   "--leak-check=full",
+			   "--show-leak-kinds=definite,indirect,possible",
+			   "--errors-for-leak-kinds=definite,indirect,possible",
+			   supp, vglog, NULL};
+	chain ch;
+	start_chain(&ch, vg ? wrapper : NULL, "1000");
+	sc_trace t;
+	a_trace(&ch, &t);
+	const sc_hop *ab = find_hop(&t, "A", "B");
+	cr_assert(ab, "A's trace lacks A->B");
+	cr_expect_eq(ab->status, SC_DEADLINE_EXCEEDED, "A->B: %s",
+		     sc_status_name(ab->status));
+	int b = stop(ch.b);
+	cr_expect_eq(b, 0, "B did not stop cleanly (exit %d%s)", b,
+		     b == 99 ? ": valgrind found an error, see the log" : "");
+	if (b == 0)
+		unlink(vglog + strlen("--log-file="));
+	cr_expect_eq(stop(ch.c), 0, "C did not stop cleanly");
+	sc_trace_free(&t);
+	remove_tree(chain_tmp);
+}
