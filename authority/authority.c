@@ -23,6 +23,8 @@ typedef struct authority {
 	const char *dir;
 	const char *listen;
 	int ready_fd;
+	const char *sets[64]; /* --set KEY=VALUE, as the daemons get them */
+	size_t sets_count;
 	sc_scenario *scn;
 	authority_state st;
 } authority;
@@ -61,6 +63,8 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->ready_fd = atoi(v);
 		else if (strcmp(k, "--clock-skew-ms") == 0)
 			a->st.skew_ms = strtoull(v, NULL, 10);
+		else if (strcmp(k, "--set") == 0 && a->sets_count < 64)
+			a->sets[a->sets_count++] = v;
 		else {
 			fprintf(stderr, "authority: unknown option %s\n", k);
 			return -1;
@@ -69,7 +73,8 @@ static int parse_args(authority *a, int argc, char **argv)
 	if (!a->scenario_path || !a->dir) {
 		fprintf(stderr, "usage: authority --scenario FILE --dir DIR "
 				"[--variant NAME] [--listen ADDR] "
-				"[--ready-fd N] [--clock-skew-ms N]\n");
+				"[--ready-fd N] [--clock-skew-ms N] "
+				"[--set KEY=VALUE]...\n");
 		return -1;
 	}
 	return 0;
@@ -112,7 +117,14 @@ int main(int argc, char **argv)
 	sc_load_errors_free(&errs);
 
 	char err[RPC_ERRLEN];
-	int rc = 3;
+	int rc = 2;
+	for (size_t i = 0; i < a.sets_count; i++)
+		if (sc_scenario_set(a.scn, a.sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n", a.scenario_path,
+				a.sets[i], err);
+			goto out;
+		}
+	rc = 3;
 	if (authority_ticket_setup(&a.st, a.scn, a.dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
 		goto out;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ typedef struct opts {
 	int timeout_ms;
 	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
 	size_t sets_count;
+	const char *skew_ms; /* --clock-skew-ms, given to every daemon */
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -69,6 +71,7 @@ static void usage(FILE *out)
 		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
+		"                      [--clock-skew-ms N]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
@@ -161,6 +164,8 @@ typedef struct launch {
 	const opts *o;
 	char run_dir[PATH_MAX];
 	int exit_code;
+	char auth_dir[PATH_MAX]; /* this variant's authority files */
+	char authority[160];     /* and its address */
 } launch;
 
 /* Start process i of the run: a server listening on listen (ready on fd
@@ -175,13 +180,26 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char peers[16][256];
 	char *peer_args[16];
-	char *extra[2 * MATRIX_MAX_SETS];
+	char *extra[2 * MATRIX_MAX_SETS + 6];
 	size_t np = 0, ne = 0;
 	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
 		extra[ne++] = "--set";
 		extra[ne++] = L->o->sets[k];
 	}
-	for (size_t t = 0; t < n && np < 16; t++) {
+	if (i < n) { /* a scenario process: the authority vouches for it */
+		extra[ne++] = "--auth-dir";
+		extra[ne++] = L->auth_dir;
+		extra[ne++] = "--authority";
+		extra[ne++] = L->authority;
+} else { /* the authority writes them */
+		extra[ne++] = "--dir";
+		extra[ne++] = L->auth_dir;
+	}
+	if (L->o->skew_ms) {
+		extra[ne++] = "--clock-skew-ms";
+		extra[ne++] = (char *)L->o->skew_ms;
+	}
+	for (size_t t = 0; addr && t < n && np < 16; t++) {
 		if (!started[t])
 			continue;
 		snprintf(peers[np], sizeof(peers[np]), "%s=%s",
@@ -203,13 +221,45 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	return spawn_daemon_start(&r->children[i], &d, err, errlen);
 }
 
-/* Start the servers (callees before callers), then each client; collect
- * its trace. */
+/* The run's domain authority (child n of r->children): it makes this
+ * variant's keys and credentials in L->auth_dir and serves tickets. */
+static int start_authority(launch *L, run_result *r, const char *variant,
+			   char *err, size_t errlen)
+{
+	size_t n = r->scn->processes_count;
+	child *c = &r->children[n];
+	snprintf(c->name, sizeof(c->name), "authority");
+	snprintf(c->program, sizeof(c->program), "authority");
+	if (!fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth", L->run_dir,
+		 variant ? variant : "", variant ? "-" : "") ||
+	    !fmt(c->log_path, sizeof(c->log_path), "%s/%s%sauthority.log",
+		 L->run_dir, variant ? variant : "", variant ? "-" : "")) {
+		snprintf(err, errlen, "path too long: %.200s", L->run_dir);
+		return -1;
+	}
+	if (mkdir(L->auth_dir, 0700) != 0) {
+		snprintf(err, errlen, "cannot create %.180s: %s", L->auth_dir,
+			 strerror(errno));
+		return -1;
+	}
+	int port = 0;
+	if (start_daemon(L, r, n, variant, NULL, NULL, "127.0.0.1:0", err,
+			 errlen) != 0 ||
+	    spawn_wait_ready(c, r->children, n + 1, READY_TIMEOUT_MS, &port,
+			     err, errlen) != 0)
+		return -1;
+	snprintf(L->authority, sizeof(L->authority), "127.0.0.1:%d", port);
+	return 0;
+}
+
+/* Start the authority, the servers (callees before callers), then each
+ * client; collect its trace. */
 static void run_variant(launch *L, const char *variant, run_result *r)
 {
 	sc_scenario *s = r->scn;
 	size_t n = s->processes_count;
-	r->children = calloc(n, sizeof(child));
+	size_t total = n + 1; /* and the authority */
+	r->children = calloc(total, sizeof(child));
 	r->hosts_of = calloc(n, sizeof(*r->hosts_of));
 	r->accounts_of = calloc(n, sizeof(*r->accounts_of));
 	char (*addr)[160] = calloc(n, sizeof(*addr));
@@ -220,6 +270,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		goto out;
 	}
+	r->children[n].pid = -1;
+	r->children[n].fd = -1;
 	for (size_t i = 0; i < n; i++) {
 		const sc_process_def *p = &s->processes[i];
 		child *c = &r->children[i];
@@ -240,6 +292,15 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		fmt(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
 			 L->run_dir, variant ? variant : "", variant ? "-" : "",
 			 p->name);
+	}
+
+	{
+		char err[256];
+		if (start_authority(L, r, variant, err, sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "authority: %s",
+				 err);
+			goto out;
+		}
 	}
 
 	/* Servers, in dependency order: a server starts once every process
@@ -274,7 +335,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			int port = 0;
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
-			    spawn_wait_ready(c, r->children, n,
+			    spawn_wait_ready(c, r->children, total,
 					     READY_TIMEOUT_MS, &port, err,
 					     sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
@@ -305,7 +366,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		size_t len = 0;
 		if (start_daemon(L, r, i, variant, addr, started, NULL, err,
 				 sizeof(err)) != 0 ||
-		    spawn_read_result(c, r->children, n, RESULT_TIMEOUT_MS,
+		    spawn_read_result(c, r->children, total, RESULT_TIMEOUT_MS,
 				      &buf, &len, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			goto out;
@@ -336,7 +397,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	/* A server that died during the run fails it, even if the
 	 * clients finished. */
-	child *dead = spawn_reap(r->children, n);
+	child *dead = spawn_reap(r->children, total);
 	if (dead) {
 		char d[64];
 		spawn_describe(dead, d, sizeof(d));
@@ -347,11 +408,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, n, 2000);
-	r->children_count = n;
+	spawn_stop_all(r->children, total, 2000);
+	r->children_count = n; /* the report lists the scenario's processes */
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
-	for (size_t i = 0; r->ran && i < n; i++) {
+	for (size_t i = 0; r->ran && i < total; i++) {
 		child *c = &r->children[i];
 		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
 				    WEXITSTATUS(c->wstatus) == 0))
@@ -373,7 +434,7 @@ out:
 			r->failed = sc_expect_eval(s->expect, s->expect_count,
 						   &r->trace, r->expects);
 	} else {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; r->children && i < total; i++) {
 			child *c = &r->children[i];
 			if (c->pid > 0 && c->reaped && !c->expected_exit)
 				fprintf(stderr, "cloakroom: see %s\n",
@@ -440,6 +501,16 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->variant = argv[++i];
 		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
 			o->timeout_ms = atoi(argv[++i]);
+		} else if (strcmp(a, "--clock-skew-ms") == 0 && i + 1 < argc) {
+			o->skew_ms = argv[++i];
+			if (!*o->skew_ms ||
+			    strspn(o->skew_ms, "0123456789") !=
+				    strlen(o->skew_ms) ||
+			    strlen(o->skew_ms) > 9) {
+				fprintf(stderr, "cloakroom run: --clock-skew-ms "
+						"takes a whole number of ms\n");
+				return -1;
+			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			exit(0);

@@ -122,8 +122,10 @@ int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
 	argv[a++] = prog;
 	argv[a++] = "--scenario";
 	argv[a++] = (char *)d->scenario;
-	argv[a++] = "--process";
-	argv[a++] = c->name;
+	if (strcmp(c->program, "authority") != 0) { /* it serves them all */
+		argv[a++] = "--process";
+		argv[a++] = c->name;
+	}
 	if (d->variant) {
 		argv[a++] = "--variant";
 		argv[a++] = (char *)d->variant;

@@ -11,7 +11,7 @@
 
 typedef struct child {
 	char name[64];      /* the scenario process */
-	char program[16];   /* procA, procB, procC */
+	char program[16];   /* procA, procB, procC, authority */
 	pid_t pid;
 	int fd;             /* our end of the fd-3 pipe, -1 when closed */
 	bool reaped;
@@ -43,7 +43,8 @@ typedef struct spawn_daemon {
 	size_t extra_count;
 } spawn_daemon;
 
-/* Start c->program for process c->name with d's command line, behind
+/* Start c->program for process c->name (the authority: for the whole
+ * run, no --process) with d's command line, behind
  * CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q") when it is set. c->name,
  * c->program and c->log_path must be set. Returns 0, or -1 with err. */
 int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
