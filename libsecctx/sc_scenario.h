@@ -166,6 +166,8 @@ typedef struct sc_expect_def {
 	char *warning;   /* a rule id that must be among the warnings */
 	char *rule;      /* a rule id that must be among the rules */
 	char *granted;   /* step: right names joined by '|' */
+	bool *ran;       /* NULL: not asked; false: the hop or step must not
+	                    have happened (an attack refused upstream) */
 } sc_expect_def;
 
 typedef struct sc_variant_def {

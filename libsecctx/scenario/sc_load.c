@@ -269,6 +269,7 @@ static const cyaml_schema_field_t expect_fields[] = {
 	STR("warning", OPT, sc_expect_def, warning),
 	STR("rule", OPT, sc_expect_def, rule),
 	STR("granted", OPT, sc_expect_def, granted),
+	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t expect_entry = {
@@ -1123,6 +1124,14 @@ static int append_expectations(sc_scenario *s, const sc_variant_def *v)
 		dst->warning = dup_or_null(src->warning, &oom);
 		dst->rule = dup_or_null(src->rule, &oom);
 		dst->granted = dup_or_null(src->granted, &oom);
+		dst->ran = NULL;
+		if (src->ran) {
+			dst->ran = malloc(sizeof(bool));
+			if (dst->ran)
+				*dst->ran = *src->ran;
+			else
+				oom = true;
+		}
 		s->expect_count++; /* freed with the scenario, even on oom */
 		if (oom)
 			return SC_ERR_NOMEM;
