@@ -60,7 +60,7 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 		snprintf(ap->name, sizeof(ap->name), "%s", p->name);
 		st->count++;
 
-		/* P3: the logon. The credential names the account of the
+		/* K8: the logon. The credential names the account of the
 		 * process's primary token. */
 		const sc_token *tok = sc_runtime_token(ap->rt);
 		auth_key *pk = NULL;
@@ -147,22 +147,28 @@ static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
 	return refuse(v, n->rule, "%s (%s)", n->text, sc_status_name(st));
 }
 
-/* D1 as the model states it: may the target receive this subject at
- * Delegate (a forwardable ticket)? */
+/* D1 as the model states it (sc_hop_negotiate, with the call's own
+ * facts: the level it asks, its package, transport and authentication):
+ * will the target hold this subject at Delegate, so that the ticket may
+ * be forwarded? presented_level: the level of the impersonation token
+ * presented, or SC_LEVEL_DEFAULT for the presenter's own identity. */
 static bool forwardable(authority_state *st, const sc_directory *dir,
 			const char *subject_sid, const char *from_host,
-			const sc_process_def *target, sc_package package)
+			const sc_process_def *target,
+			const Cloakroom__TicketRequest *rq, sc_level presented)
 {
 	const sc_account_def *client =
 		sc_directory_account_by_sid(dir, subject_sid);
 	const sc_account_def *server =
 		sc_directory_account(dir, target->account);
 	sc_hop_facts f = {
-		.asked = SC_LEVEL_DELEGATE,
-		.client_authn = SC_AUTHN_CONNECT,
-		.server_authn = SC_AUTHN_DEFAULT,
-		.package = package,
-		.transport = SC_TRANSPORT_COM,
+		.asked = (sc_level)rq->asked,
+		.client_authn = (sc_authn)rq->authn,
+		.server_authn = target->server_authn,
+		.package = (sc_package)rq->package,
+		.transport = (sc_transport)rq->transport,
+		.presented_is_thread = presented != SC_LEVEL_DEFAULT,
+		.presented_level = presented,
 		.crossed = strcmp(from_host, target->host) != 0,
 		.all_in_domain = host_in_domain(st->scn, from_host) &&
 				 host_in_domain(st->scn, target->host),
@@ -171,7 +177,7 @@ static bool forwardable(authority_state *st, const sc_directory *dir,
 	};
 	sc_hop_outcome oc;
 	sc_hop_negotiate(&f, &oc, NULL);
-	return oc.delegable;
+	return oc.delegable; /* D1 */
 }
 
 /* The decision: 0 with t filled, or -1 with v. */
@@ -188,8 +194,9 @@ static int decide(authority_state *st, const auth_credential *cred,
 							   rq->target);
 	if (!target)
 		return refuse(v, "K4", "no service %s in this run", rq->target);
-	if (rq->package >= SC_PACKAGE_COUNT)
-		return refuse(v, "K1", "package out of range");
+	if (rq->package >= SC_PACKAGE_COUNT || rq->asked >= SC_LEVEL_COUNT ||
+	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT)
+		return refuse(v, "K1", "a call fact is out of range");
 	const sc_directory *dir = sc_runtime_directory(me->rt);
 	const sc_token *process = sc_runtime_token(me->rt);
 	const char *sid = rq->subject_sid ? rq->subject_sid : "";
@@ -208,9 +215,10 @@ static int decide(authority_state *st, const auth_credential *cred,
 		snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
 		snprintf(t->subject_host, sizeof(t->subject_host), "%s",
 			 cred->host);
-		snprintf(t->rule, sizeof(t->rule), "P3");
 		t->forwardable = forwardable(st, dir, sid, cred->host, target,
-					     (sc_package)rq->package);
+					     rq, SC_LEVEL_DEFAULT);
+		/* K8: the logon vouches for it; D1: it may go further. */
+		snprintf(t->rule, sizeof(t->rule), t->forwardable ? "D1" : "K8");
 		return 0;
 	}
 
@@ -294,7 +302,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 	 * allowed unless constrained delegation vouched for this hop. */
 	t->forwardable = e.forwardable &&
 			 forwardable(st, dir, e.subject_sid, cred->host,
-				     target, (sc_package)rq->package);
+				     target, rq, SC_LEVEL_DELEGATE);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 typedef struct slot {
 	char sid[AUTH_IDENT_LEN];
 	char target[AUTH_NAME_LEN];
+	unsigned facts;  /* the call's facts the ticket was asked for */
 	uint8_t *bytes;
 	size_t len;
 	uint64_t expires_ms;
@@ -182,9 +183,17 @@ const char *secure_account(const secure *s)
 
 /* ---- tickets ------------------------------------------------------ */
 
+/* What the authority needs to know of the call (D1, D3, D7), packed as
+ * the ticket cache's key. */
+static unsigned call_facts(const sc_context *c)
+{
+	return (unsigned)c->asked | (unsigned)c->authn << 4 |
+	       (unsigned)c->package << 8 | (unsigned)c->transport << 12;
+}
+
 /* Ask the authority. Caller does not hold the lock. */
 static int request_ticket(secure *s, void *parent, const char *target,
-			  const char *sid, sc_package package,
+			  const char *sid, const sc_context *c,
 			  uint8_t **tb, size_t *tl, auth_reject *why)
 {
 	int rc = -1;
@@ -219,7 +228,10 @@ static int request_ticket(secure *s, void *parent, const char *target,
 	rq.target = (char *)target;
 	rq.subject_sid = (char *)sid;
 	rq.evidence = evs;
-	rq.package = (uint32_t)package;
+	rq.package = (uint32_t)c->package;
+	rq.asked = (uint32_t)c->asked;
+	rq.authn = (uint32_t)c->authn;
+	rq.transport = (uint32_t)c->transport;
 	rq.issued_ms = auth_now_ms();
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
@@ -292,16 +304,17 @@ out:
 }
 
 static int get_ticket(secure *s, void *parent, const char *target,
-		      const char *sid, sc_package package, uint8_t **tb,
+		      const char *sid, const sc_context *c, uint8_t **tb,
 		      size_t *tl, auth_reject *why)
 {
+	unsigned facts = call_facts(c);
 	uint64_t now = auth_now_ms();
 	*tb = NULL;
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < SECURE_SLOTS; i++) {
 		slot *k = &s->tickets[i];
 		if (k->bytes && strcmp(k->sid, sid) == 0 &&
-		    strcmp(k->target, target) == 0 &&
+		    strcmp(k->target, target) == 0 && k->facts == facts &&
 		    k->expires_ms > now + SECURE_RENEW_MS) {
 			*tb = dup_bytes(k->bytes, k->len);
 			*tl = k->len;
@@ -311,7 +324,7 @@ static int get_ticket(secure *s, void *parent, const char *target,
 	pthread_mutex_unlock(&s->lock);
 	if (*tb)
 		return 0;
-	if (request_ticket(s, parent, target, sid, package, tb, tl, why) != 0)
+	if (request_ticket(s, parent, target, sid, c, tb, tl, why) != 0)
 		return -1;
 	auth_ticket t;
 	auth_reject ignore;
@@ -324,6 +337,7 @@ static int get_ticket(secure *s, void *parent, const char *target,
 	pthread_mutex_lock(&s->lock);
 	slot *k = &s->tickets[s->tickets_next++ % SECURE_SLOTS];
 	slot_set(k, sid, target, *tb, *tl, t.expires_ms);
+	k->facts = facts;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -408,7 +422,7 @@ static int rogue_statements(secure *s, const char *target, const sc_token *id,
 	snprintf(t.audience, sizeof(t.audience), "%s", target);
 	t.forwardable = true;
 	t.expires_ms = c.expires_ms;
-	snprintf(t.rule, sizeof(t.rule), "P3");
+	snprintf(t.rule, sizeof(t.rule), "K8");
 	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
 	    auth_credential_sign(s->rogue, &c, cb, cl) != 0)
 		return -1;
@@ -475,13 +489,13 @@ int secure_seal(secure *s, void *parent, const char *target,
 	} else {
 		const char *for_whom =
 			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
-		if (get_ticket(s, parent, for_whom, sid, c.package, &tb, &tl,
+		if (get_ticket(s, parent, for_whom, sid, &c, &tb, &tl,
 			       why) != 0) {
 			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
 				goto out;
 			/* Refused: present the client on our own ticket. */
 			if (get_ticket(s, parent, target, s->me.account_sid,
-				       c.package, &tb, &tl, why) != 0)
+				       &c, &tb, &tl, why) != 0)
 				goto out;
 		}
 	}
