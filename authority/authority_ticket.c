@@ -370,14 +370,15 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 		       cred.process);
 		goto done;
 	}
-	if (rq->issued_ms + st->skew_ms < now ||
-	    rq->issued_ms > now + st->skew_ms) {
+	/* K3: a request lives as long as a context does. */
+	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
+	if (until + st->skew_ms < now || rq->issued_ms > now + st->skew_ms) {
 		refuse(&v, "K3", "the request is not current");
 		goto done;
 	}
 	if (rq->nonce.len != AUTH_NONCE_LEN ||
 	    auth_replay_check(st->replay, rq->nonce.data,
-			      rq->issued_ms + 2 * st->skew_ms, now) != 0) {
+			      until + st->skew_ms, now) != 0) {
 		refuse(&v, "K5", "the request was replayed");
 		goto done;
 	}

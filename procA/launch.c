@@ -29,6 +29,15 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_MS 10000
+#define STOP_GRACE_MS 2000
+
+/* Under CLOAKROOM_DAEMON_WRAPPER (valgrind) a daemon starts and stops
+ * many times slower: waits are stretched, never skipped. */
+static int wait_ms(int ms)
+{
+	const char *w = getenv("CLOAKROOM_DAEMON_WRAPPER");
+	return w && *w ? ms * 6 : ms;
+}
 #define RESULT_TIMEOUT_MS 60000
 
 typedef enum out_format {
@@ -230,14 +239,15 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	child *c = &r->children[n];
 	snprintf(c->name, sizeof(c->name), "authority");
 	snprintf(c->program, sizeof(c->program), "authority");
-	if (!fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth", L->run_dir,
-		 variant ? variant : "", variant ? "-" : "") ||
+	if (!fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth-XXXXXX",
+		 L->run_dir, variant ? variant : "", variant ? "-" : "") ||
 	    !fmt(c->log_path, sizeof(c->log_path), "%s/%s%sauthority.log",
 		 L->run_dir, variant ? variant : "", variant ? "-" : "")) {
 		snprintf(err, errlen, "path too long: %.200s", L->run_dir);
 		return -1;
 	}
-	if (mkdir(L->auth_dir, 0700) != 0) {
+	/* One directory per start: matrix cases share the run directory. */
+	if (!mkdtemp(L->auth_dir)) {
 		snprintf(err, errlen, "cannot create %.180s: %s", L->auth_dir,
 			 strerror(errno));
 		return -1;
@@ -245,7 +255,7 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	int port = 0;
 	if (start_daemon(L, r, n, variant, NULL, NULL, "127.0.0.1:0", err,
 			 errlen) != 0 ||
-	    spawn_wait_ready(c, r->children, n + 1, READY_TIMEOUT_MS, &port,
+	    spawn_wait_ready(c, r->children, n + 1, wait_ms(READY_TIMEOUT_MS), &port,
 			     err, errlen) != 0)
 		return -1;
 	snprintf(L->authority, sizeof(L->authority), "127.0.0.1:%d", port);
@@ -336,7 +346,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
 			    spawn_wait_ready(c, r->children, total,
-					     READY_TIMEOUT_MS, &port, err,
+					     wait_ms(READY_TIMEOUT_MS), &port, err,
 					     sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
 				goto out;
@@ -408,7 +418,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, total, 2000);
+	spawn_stop_all(r->children, total, wait_ms(STOP_GRACE_MS));
 	r->children_count = n; /* the report lists the scenario's processes */
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */

@@ -35,7 +35,9 @@ struct secure {
 	uint8_t *cred;
 	size_t cred_len;
 	auth_credential me;
-	rpc_channel *authority;
+	char authority_addr[160];
+	rpc_channel *authority;  /* opened at the first ticket request: a
+	                            process that never calls has none */
 	auth_replay *replay;
 	pthread_mutex_t lock; /* guards everything below */
 	slot tickets[SECURE_SLOTS];
@@ -137,12 +139,17 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 		goto bad;
 	}
 	s->replay = auth_replay_new(16384);
-	s->authority = cfg->authority ? rpc_channel_open(cfg->authority) : NULL;
-	if (!s->replay || !s->authority) {
-		snprintf(err, errlen, "cannot reach the authority at %s",
-			 cfg->authority ? cfg->authority : "(none)");
+	if (!s->replay) {
+		snprintf(err, errlen, "out of memory");
 		goto bad;
 	}
+	if (!cfg->authority || !cfg->authority[0] ||
+	    strlen(cfg->authority) >= sizeof(s->authority_addr)) {
+		snprintf(err, errlen, "no usable authority address");
+		goto bad;
+	}
+	snprintf(s->authority_addr, sizeof(s->authority_addr), "%s",
+		 cfg->authority);
 	if (cfg->misbehave == SC_MISBEHAVE_UNKNOWN_AUTHORITY &&
 	    auth_key_generate(&s->rogue) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -259,8 +266,17 @@ static int request_ticket(secure *s, void *parent, const char *target,
 		goto out;
 	}
 	cloakroom__signed_request__pack(&sr, req);
-	if (rpc_call(s->authority, parent, NULL, 0, req, rl,
-		     s->cfg.timeout_ms, &res) != 0 ||
+	pthread_mutex_lock(&s->lock);
+	if (!s->authority)
+		s->authority = rpc_channel_open(s->authority_addr);
+	rpc_channel *ach = s->authority;
+	pthread_mutex_unlock(&s->lock);
+	if (!ach) {
+		fail(why, "K7", "cannot open a channel to the authority");
+		goto out;
+	}
+	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
+		     &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
 		snprintf(why->rule, sizeof(why->rule), "K7");
 		snprintf(why->reason, sizeof(why->reason),
