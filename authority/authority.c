@@ -6,6 +6,7 @@
  * private key never leaves this process. */
 #include "auth.h"
 #include "authority_ticket.h"
+#include "authority_tls.h"
 #include "rpc.h"
 #include "sc_exec.h"
 #include "sc_load.h"
@@ -23,6 +24,7 @@ typedef struct authority {
 	const char *dir;
 	const char *listen;
 	int ready_fd;
+	bool insecure;        /* --insecure: no TLS on its own port */
 	const char *sets[64]; /* --set KEY=VALUE, as the daemons get them */
 	size_t sets_count;
 	sc_scenario *scn;
@@ -46,6 +48,10 @@ static int parse_args(authority *a, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(k, "--insecure") == 0) {
+			a->insecure = true;
+			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "authority: %s needs a value\n", k);
 			return -1;
@@ -74,7 +80,7 @@ static int parse_args(authority *a, int argc, char **argv)
 		fprintf(stderr, "usage: authority --scenario FILE --dir DIR "
 				"[--variant NAME] [--listen ADDR] "
 				"[--ready-fd N] [--clock-skew-ms N] "
-				"[--set KEY=VALUE]...\n");
+				"[--set KEY=VALUE]... [--insecure]\n");
 		return -1;
 	}
 	return 0;
@@ -89,6 +95,34 @@ static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
 		out->status = RPC_STATUS_INTERNAL;
 		snprintf(out->details, sizeof(out->details), "out of memory");
 	}
+}
+
+/* Its own port over mutual TLS, with the certificate it made. */
+static int use_tls(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], dns[AUTH_NAME_LEN];
+	uint8_t *pem[3] = {NULL, NULL, NULL};
+	size_t len;
+	auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
+	const char *names[3] = {"ca", dns, dns};
+	const char *exts[3] = {"crt", "crt", "key"};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
+			 exts[i]);
+		/* auth_file_read leaves room: the PEM ends with a NUL. */
+		rc = auth_file_read(path, &pem[i], &len);
+		if (rc == 0)
+			pem[i][len] = 0;
+	}
+	if (rc == 0)
+		rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
+				 (char *)pem[2]);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot use the TLS files in %s", dir);
+	for (int i = 0; i < 3; i++)
+		free(pem[i]);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -129,7 +163,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "authority: %s\n", err);
 		goto out;
 	}
+	if (authority_tls_setup(&a.st, a.dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		goto out;
+	}
 	rpc_init();
+	if (!a.insecure && use_tls(a.dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		rpc_shutdown();
+		goto out;
+	}
 	rpc_server *srv = NULL;
 	int port = 0;
 	if (rpc_server_start(a.listen, handle, &a, &srv, &port, err,

@@ -59,6 +59,7 @@ typedef struct opts {
 	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
 	size_t sets_count;
 	const char *skew_ms; /* --clock-skew-ms, given to every daemon */
+	bool insecure;       /* --insecure: no mutual TLS between daemons */
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -80,7 +81,7 @@ static void usage(FILE *out)
 		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
-		"                      [--clock-skew-ms N]\n"
+		"                      [--clock-skew-ms N] [--insecure]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
@@ -189,7 +190,7 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char peers[16][256];
 	char *peer_args[16];
-	char *extra[2 * MATRIX_MAX_SETS + 6];
+	char *extra[2 * MATRIX_MAX_SETS + 7];
 	size_t np = 0, ne = 0;
 	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
 		extra[ne++] = "--set";
@@ -204,6 +205,8 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 		extra[ne++] = "--dir";
 		extra[ne++] = L->auth_dir;
 	}
+	if (L->o->insecure)
+		extra[ne++] = "--insecure";
 	if (L->o->skew_ms) {
 		extra[ne++] = "--clock-skew-ms";
 		extra[ne++] = (char *)L->o->skew_ms;
@@ -503,6 +506,8 @@ static int parse_opts(int argc, char **argv, opts *o)
 		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
 			if (parse_format(o, argv[++i]) != 0)
 				return -1;
+		} else if (strcmp(a, "--insecure") == 0) {
+			o->insecure = true;
 		} else if (strcmp(a, "--explain") == 0) {
 			o->explain = true;
 		} else if (strcmp(a, "--keep-logs") == 0) {

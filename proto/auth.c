@@ -137,6 +137,37 @@ uint64_t auth_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static void dns_label(const char *s, size_t n, char *out, size_t len,
+		      size_t *o)
+{
+	for (size_t i = 0; i < n && *o + 1 < len; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '-';
+		out[(*o)++] = c;
+	}
+	out[*o] = '\0';
+}
+
+void auth_dns_name(const char *account, char *out, size_t len)
+{
+	size_t o = 0;
+	if (!len)
+		return;
+	out[0] = '\0';
+	const char *bs = strchr(account, '\\');
+	if (!bs) {
+		dns_label(account, strlen(account), out, len, &o);
+		return;
+	}
+	dns_label(bs + 1, strlen(bs + 1), out, len, &o);
+	if (o + 1 < len)
+		out[o++] = '.';
+	dns_label(account, (size_t)(bs - account), out, len, &o);
+}
+
 int auth_file_read(const char *path, uint8_t **buf, size_t *len)
 {
 	*buf = NULL;

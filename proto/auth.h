@@ -42,7 +42,14 @@ void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN]);
 int auth_random(uint8_t *buf, size_t len);
 uint64_t auth_now_ms(void);
 
-/* Read a whole small file (a key, a credential). 0 or -1. */
+/* The DNS form of an account for TLS certificates: "CORP\\svc-b" ->
+ * "svc-b.corp", "NT AUTHORITY\\NETWORK SERVICE" ->
+ * "network-service.nt-authority" (lower case; other characters '-'). */
+void auth_dns_name(const char *account, char *out, size_t len);
+#define AUTH_AUTHORITY_ACCOUNT "cloakroom authority"
+
+/* Read a whole small file (a key, a credential, a PEM). 0 or -1. The
+ * buffer has room for one more byte after the data (a PEM's NUL). */
 int auth_file_read(const char *path, uint8_t **buf, size_t *len);
 int auth_file_write(const char *path, const uint8_t *buf, size_t len);
 

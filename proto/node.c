@@ -49,6 +49,7 @@ typedef struct node {
 	const char *authority;  /* and its address */
 	uint64_t skew_ms;
 	secure *sec;            /* NULL: contexts are not signed */
+	bool insecure;          /* --insecure: signed contexts, no TLS */
 	bool bare;           /* --bare: relay only, no security work */
 	load_plan load;      /* a client's load mode (benchmark), when set */
 	bool load_set;
@@ -137,7 +138,8 @@ static void usage(node_kind k)
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
 		" --bench-ms MS]\n"
-		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]\n",
+		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]"
+		" [--insecure]\n",
 		kind_name(k));
 }
 
@@ -152,6 +154,10 @@ static int parse_args(node *n, int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--bare") == 0) {
 			n->bare = true;
+			continue;
+		}
+		if (strcmp(a, "--insecure") == 0) {
+			n->insecure = true;
 			continue;
 		}
 		if (!v) {
@@ -257,8 +263,14 @@ static rpc_channel *channel_for(node *n, const char *target, char *why,
 		peer *p = &n->peers[i];
 		if (strcmp(p->name, target) != 0)
 			continue;
-		if (!p->ch)
+		if (!p->ch && n->sec) {
+			char name[AUTH_NAME_LEN];
+			if (secure_peer_name(n->sec, target, name,
+					     sizeof(name)) == 0)
+				p->ch = rpc_channel_open_as(p->addr, name);
+		} else if (!p->ch) {
 			p->ch = rpc_channel_open(p->addr);
+		}
 		ch = p->ch;
 		if (!ch)
 			snprintf(why, whylen, "cannot open a channel to %s", p->addr);
@@ -391,7 +403,8 @@ static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
 		auth_opened_free(&o);
 		goto refuse;
 	}
-	ok = secure_bind(n->sec, &o, ctx, &why) == 0;
+	ok = secure_bind(n->sec, &o, ctx,
+			 rpc_tls_on() ? in->peer_account : NULL, &why) == 0;
 	auth_opened_free(&o);
 	if (ok)
 		return true;
@@ -623,7 +636,7 @@ static int load(node *n)
 
 static int open_secure(node *n)
 {
-	if (!n->auth_dir)
+	if (!n->auth_dir || n->bare)
 		return 0;
 	secure_config cfg = {
 		.dir = n->auth_dir,
@@ -632,6 +645,7 @@ static int open_secure(node *n)
 		.skew_ms = n->skew_ms,
 		.timeout_ms = n->timeout_ms,
 		.misbehave = sc_runtime_process(n->rt)->misbehave,
+		.insecure = n->insecure,
 	};
 	char err[256];
 	if (secure_open(&cfg, &n->sec, err, sizeof(err)) != 0) {

@@ -94,6 +94,35 @@ static int fail(auth_reject *why, const char *rule, const char *reason)
 	return -1;
 }
 
+/* Mutual TLS with the certificate of account (rpc_tls_use). */
+static int tls_load(const char *dir, const char *account, char *err,
+		    size_t errlen)
+{
+	char path[4096], dns[AUTH_NAME_LEN];
+	uint8_t *pem[3] = {NULL, NULL, NULL};
+	size_t len;
+	auth_dns_name(account, dns, sizeof(dns));
+	const char *names[3] = {"ca", dns, dns};
+	const char *exts[3] = {"crt", "crt", "key"};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
+			 exts[i]);
+		rc = auth_file_read(path, &pem[i], &len);
+		if (rc == 0)
+			pem[i][len] = 0; /* there is room: see auth.h */
+		else
+			snprintf(err, errlen, "cannot read %s", path);
+	}
+	if (rc == 0 &&
+	    (rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
+			      (char *)pem[2])) != 0)
+		snprintf(err, errlen, "out of memory");
+	for (int i = 0; i < 3; i++)
+		free(pem[i]);
+	return rc;
+}
+
 int secure_open(const secure_config *cfg, secure **out, char *err,
 		size_t errlen)
 {
@@ -150,6 +179,9 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 	}
 	snprintf(s->authority_addr, sizeof(s->authority_addr), "%s",
 		 cfg->authority);
+	if (!cfg->insecure && tls_load(cfg->dir, s->me.account, err,
+				       errlen) != 0)
+		goto bad;
 	if (cfg->misbehave == SC_MISBEHAVE_UNKNOWN_AUTHORITY &&
 	    auth_key_generate(&s->rogue) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -267,8 +299,11 @@ static int request_ticket(secure *s, void *parent, const char *target,
 	}
 	cloakroom__signed_request__pack(&sr, req);
 	pthread_mutex_lock(&s->lock);
-	if (!s->authority)
-		s->authority = rpc_channel_open(s->authority_addr);
+	if (!s->authority) {
+		char dns[AUTH_NAME_LEN];
+		auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
+		s->authority = rpc_channel_open_as(s->authority_addr, dns);
+	}
 	rpc_channel *ach = s->authority;
 	pthread_mutex_unlock(&s->lock);
 	if (!ach) {
@@ -562,10 +597,40 @@ static bool chain_ends_with(const char *chain, const char *name)
 	return cl == nl || chain[cl - nl - 1] == '>';
 }
 
+int secure_peer_name(secure *s, const char *target, char *out, size_t len)
+{
+	char path[4096];
+	uint8_t *b = NULL;
+	size_t l = 0;
+	auth_credential c;
+	auth_reject why;
+	out[0] = '\0';
+	if (!rpc_tls_on())
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, target);
+	int rc = auth_file_read(path, &b, &l);
+	if (rc == 0)
+		rc = auth_credential_check(s->anchor, b, l, auth_now_ms(),
+					   s->cfg.skew_ms, &c, &why);
+	free(b);
+	if (rc == 0)
+		auth_dns_name(c.account, out, len);
+	return rc;
+}
+
 int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
-		auth_reject *why)
+		const char *peer_account, auth_reject *why)
 {
 	char r[700];
+	/* K6: the TLS peer is the account whose process signed. */
+	if (peer_account && strcmp(peer_account, o->cred.account) != 0) {
+		snprintf(r, sizeof(r),
+			 "the TLS peer is %s, but the context was signed by "
+			 "%s (%s): relayed by another process",
+			 peer_account[0] ? peer_account : "(no certificate)",
+			 o->cred.process, o->cred.account);
+		return fail(why, "K6", r);
+	}
 	if (strcmp(ctx->caller, o->cred.process) != 0 ||
 	    strcmp(ctx->caller_host, o->cred.host) != 0) {
 		snprintf(r, sizeof(r),

@@ -18,10 +18,13 @@ typedef struct secure_config {
 	uint64_t skew_ms;           /* clock skew allowed */
 	int timeout_ms;             /* for ticket requests */
 	sc_misbehave misbehave;     /* attacks only */
+	bool insecure;              /* no mutual TLS (comparison runs) */
 } secure_config;
 
-/* Load the trust anchor, the process's key and credential. 0 or -1 with
- * err. */
+/* Load the trust anchor, the process's key and credential, and (unless
+ * insecure) turn on mutual TLS with its account's certificate
+ * (rpc_tls_use): call after rpc_init, before any server or channel. 0 or
+ * -1 with err. */
 int secure_open(const secure_config *cfg, secure **out, char *err,
 		size_t errlen);
 void secure_close(secure *s);
@@ -40,13 +43,19 @@ int secure_seal(secure *s, void *parent, const char *target,
 int secure_accept(secure *s, const uint8_t *buf, size_t len, auth_opened *o,
 		  auth_reject *why);
 
-/* Bind what was opened to the decoded context: the caller named in the
- * context is the credential's process on its host, the chain ends with
- * it (K6), and the identity presented is the ticket's subject (K7). On
- * success the ticket is kept as the evidence for presenting that subject
- * further. 0 or -1 with why. */
+/* Bind what was opened to the decoded context: over mutual TLS the peer's
+ * certificate names the credential's account (peer_account; NULL without
+ * TLS), the caller named in the context is the credential's process on
+ * its host, the chain ends with it (K6), and the identity presented is
+ * the ticket's subject (K7). On success the ticket is kept as the
+ * evidence for presenting that subject further. 0 or -1 with why. */
 int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
-		auth_reject *why);
+		const char *peer_account, auth_reject *why);
+
+/* The name target's TLS certificate must carry (the DNS form of the
+ * account in target's credential), for rpc_channel_open_as; "" without
+ * TLS. 0, or -1 when target has no valid credential. */
+int secure_peer_name(secure *s, const char *target, char *out, size_t len);
 
 /* The account named in this process's credential. */
 const char *secure_account(const secure *s);
