@@ -123,6 +123,8 @@ typedef enum sc_misbehave {
 	SC_MISBEHAVE_STRIP_ACTOR,    /* removes itself from the chain */
 	SC_MISBEHAVE_PRESENT_CLIENT, /* presents its caller without a ticket */
 	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
+	SC_MISBEHAVE_RELAY,          /* signs as its caller, with the
+	                                caller's stolen key and credential */
 	SC_MISBEHAVE_COUNT
 } sc_misbehave;
 

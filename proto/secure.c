@@ -46,6 +46,9 @@ struct secure {
 	size_t evidence_next;
 	/* misbehaviour only */
 	auth_key *rogue;
+	auth_key *stolen_key;     /* relay: the caller's */
+	uint8_t *stolen_cred;
+	size_t stolen_cred_len;
 	slot replayed;
 	sc_token *last_client;
 	char last_caller[SC_NAME_LEN];
@@ -210,6 +213,8 @@ void secure_close(secure *s)
 	auth_replay_free(s->replay);
 	auth_key_free(s->key);
 	auth_key_free(s->rogue);
+	auth_key_free(s->stolen_key);
+	free(s->stolen_cred);
 	free(s->cred);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -231,9 +236,26 @@ static unsigned call_facts(const sc_context *c)
 }
 
 /* Ask the authority. Caller does not hold the lock. */
+static int request_ticket_as(secure *s, const auth_key *key,
+			     const uint8_t *credb, size_t credl, void *parent,
+			     const char *target, const char *sid,
+			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     auth_reject *why);
+
 static int request_ticket(secure *s, void *parent, const char *target,
 			  const char *sid, const sc_context *c,
 			  uint8_t **tb, size_t *tl, auth_reject *why)
+{
+	return request_ticket_as(s, s->key, s->cred, s->cred_len, parent,
+				 target, sid, c, tb, tl, why);
+}
+
+/* As the process whose key and credential these are. */
+static int request_ticket_as(secure *s, const auth_key *key,
+			     const uint8_t *credb, size_t credl, void *parent,
+			     const char *target, const char *sid,
+			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     auth_reject *why)
 {
 	int rc = -1;
 	uint8_t nonce[AUTH_NONCE_LEN], sig[AUTH_SIG_LEN];
@@ -254,7 +276,7 @@ static int request_ticket(secure *s, void *parent, const char *target,
 		}
 	pthread_mutex_unlock(&s->lock);
 
-	cred = cloakroom__signed__unpack(NULL, s->cred_len, s->cred);
+	cred = cloakroom__signed__unpack(NULL, credl, credb);
 	if (ev)
 		evs = cloakroom__signed__unpack(NULL, evl, ev);
 	if (!cred || auth_random(nonce, sizeof(nonce)) != 0) {
@@ -281,7 +303,7 @@ static int request_ticket(secure *s, void *parent, const char *target,
 		goto out;
 	}
 	cloakroom__ticket_request__pack(&rq, body);
-	if (auth_sign(s->key, body, bl, sig) != 0) {
+	if (auth_sign(key, body, bl, sig) != 0) {
 		fail(why, "K7", "cannot sign the ticket request");
 		goto out;
 	}
@@ -485,6 +507,21 @@ static int rogue_statements(secure *s, const char *target, const sc_token *id,
 	return 0;
 }
 
+/* Load process's key and credential from the run's directory (relay). */
+static int steal(secure *s, const char *process, auth_reject *why)
+{
+	char path[4096];
+	if (s->stolen_key)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.key", s->cfg.dir, process);
+	if (auth_key_load(path, &s->stolen_key) != 0)
+		return fail(why, "K7", "cannot steal the caller's key");
+	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, process);
+	if (auth_file_read(path, &s->stolen_cred, &s->stolen_cred_len) != 0)
+		return fail(why, "K7", "cannot steal the caller's credential");
+	return 0;
+}
+
 /* ---- seal, accept, bind ------------------------------------------- */
 
 int secure_seal(secure *s, void *parent, const char *target,
@@ -507,7 +544,8 @@ int secure_seal(secure *s, void *parent, const char *target,
 		pthread_mutex_unlock(&s->lock);
 		return *out ? 0 : fail(why, "K7", "out of memory");
 	}
-	if (mb == SC_MISBEHAVE_STRIP_ACTOR && s->last_caller[0]) {
+	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
+	    s->last_caller[0]) {
 		/* Pretend the call comes straight from our caller. */
 		snprintf(c.caller, sizeof(c.caller), "%s", s->last_caller);
 		snprintf(c.caller_host, sizeof(c.caller_host), "%s",
@@ -531,7 +569,23 @@ int secure_seal(secure *s, void *parent, const char *target,
 		goto out;
 	}
 	const char *sid = sc_token_user_sid(c.identity);
-	if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
+	const auth_key *signer = s->key;
+	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
+		/* The caller's files sit in the same directory on one
+		 * machine: steal them, and be the caller. */
+		if (steal(s, s->last_caller, why) != 0 ||
+		    request_ticket_as(s, s->stolen_key, s->stolen_cred,
+				      s->stolen_cred_len, parent, target, sid,
+				      &c, &tb, &tl, why) != 0)
+			goto out;
+		signer = s->stolen_key;
+		credb = dup_bytes(s->stolen_cred, s->stolen_cred_len);
+		credl = s->stolen_cred_len;
+		if (!credb) {
+			fail(why, "K7", "out of memory");
+			goto out;
+		}
+	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
 		if (rogue_statements(s, target, c.identity, &credb, &credl, &tb,
 				     &tl) != 0) {
 			fail(why, "K7", "out of memory");
@@ -553,7 +607,7 @@ int secure_seal(secure *s, void *parent, const char *target,
 	uint64_t issued = auth_now_ms();
 	if (mb == SC_MISBEHAVE_EXPIRED)
 		issued -= 3600u * 1000u;
-	if (auth_seal(s->key, credb ? credb : s->cred,
+	if (auth_seal(signer, credb ? credb : s->cred,
 		      credb ? credl : s->cred_len, tb, tl, cb, cl, target,
 		      issued, AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0) {
 		fail(why, "K7", "cannot seal the context");

@@ -73,6 +73,7 @@ static const cyaml_strval_t misbehave_strings[] = {
 	{"strip_actor", SC_MISBEHAVE_STRIP_ACTOR},
 	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
 	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
+	{"relay", SC_MISBEHAVE_RELAY},
 };
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},

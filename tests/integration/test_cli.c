@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <sys/stat.h>
+#include <jansson.h>
 
 static char launch_path[512];
 
@@ -385,5 +386,55 @@ Test(cli, daemons_are_valgrind_clean, .timeout = 600)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		cr_log_warn("could not remove %s", tmp);
+	cmd_free(&r);
+}
+
+/* The seed diagram gives the same answers over mutual TLS (the default,
+ * which the scenario runner covers) and without it. */
+Test(cli, seed_diagram_holds_without_tls, .timeout = 60)
+{
+	char file[512];
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	char *argv[] = {launch_path, "run", file, "--insecure", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cmd_free(&r);
+}
+
+/* A context signed with a stolen key passes every signature check: only
+ * the TLS peer binding (K6) refuses it. Without TLS, C serves it as if A
+ * had called. */
+Test(cli, tls_peer_binding_refuses_a_relayed_context, .timeout = 60)
+{
+	char file[512];
+	data_path(file, sizeof(file),
+		  "../../scenarios/attacks/relayed-context.yaml");
+	char *tls[] = {launch_path, "run", file, "--json", NULL};
+	cmd_result r = cmd_run(tls);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "the TLS peer is CORP\\\\svc-b") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+	char *plain[] = {launch_path, "run", file, "--json", "--insecure",
+			 NULL};
+	r = cmd_run(plain);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	json_error_t e;
+	json_t *doc = json_loads(r.out, 0, &e);
+	cr_assert_not_null(doc, "%s", e.text);
+	size_t i;
+	json_t *h;
+	bool a_to_c = false;
+	json_array_foreach(json_object_get(doc, "hops"), i, h) {
+		const char *from = json_string_value(json_object_get(h, "from"));
+		const char *to = json_string_value(json_object_get(h, "to"));
+		const char *st = json_string_value(json_object_get(h, "status"));
+		if (from && to && st && strcmp(from, "A") == 0 &&
+		    strcmp(to, "C") == 0 && strcmp(st, "OK") == 0)
+			a_to_c = true;
+	}
+	cr_expect(a_to_c, "without TLS, C should believe A called:\n%s",
+		  r.out);
+	json_decref(doc);
 	cmd_free(&r);
 }
