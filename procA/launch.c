@@ -11,6 +11,7 @@
 #include "explain.h"
 #include "svg.h"
 #include "matrix.h"
+#include "netns.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
@@ -60,6 +61,7 @@ typedef struct opts {
 	size_t sets_count;
 	const char *skew_ms; /* --clock-skew-ms, given to every daemon */
 	bool insecure;       /* --insecure: no mutual TLS between daemons */
+	bool netns;          /* --hosts netns */
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -81,7 +83,8 @@ static void usage(FILE *out)
 		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
-		"                      [--clock-skew-ms N] [--insecure]\n"
+		"                      [--clock-skew-ms N] [--insecure]"
+		" [--hosts loopback|netns]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
@@ -146,13 +149,15 @@ static bool calls_out(const sc_process_def *p)
 
 /* The address a host's daemons listen on: its own, or 127.0.0.(10+i) so
  * that a remote hop is a different address even on loopback. */
-static void host_addr(const sc_scenario *s, const char *host, char *buf,
-		      size_t len)
+static void host_addr(const sc_scenario *s, const netns_set *ns,
+		      const char *host, char *buf, size_t len)
 {
 	for (unsigned i = 0; i < s->hosts_count; i++) {
 		if (strcmp(s->hosts[i].name, host) != 0)
 			continue;
-		if (s->hosts[i].address && *s->hosts[i].address)
+		if (ns && i < ns->count)
+			snprintf(buf, len, "%s", ns->addrs[i]);
+		else if (s->hosts[i].address && *s->hosts[i].address)
 			snprintf(buf, len, "%s", s->hosts[i].address);
 		else
 			snprintf(buf, len, "127.0.0.%u", 10 + i);
@@ -174,6 +179,7 @@ typedef struct launch {
 	const opts *o;
 	char run_dir[PATH_MAX];
 	int exit_code;
+	netns_set *ns;           /* --hosts netns, else NULL */
 	char auth_dir[PATH_MAX]; /* this variant's authority files */
 	char authority[160];     /* and its address */
 } launch;
@@ -255,13 +261,22 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 			 strerror(errno));
 		return -1;
 	}
+	char listen[32] = "127.0.0.1";
+	if (L->ns) {
+		snprintf(listen, sizeof(listen), "%s",
+			 L->ns->addrs[L->ns->count - 1]);
+		snprintf(c->netns, sizeof(c->netns), "%s",
+			 L->ns->names[L->ns->count - 1]);
+	}
+	strcat(listen, ":0");
 	int port = 0;
-	if (start_daemon(L, r, n, variant, NULL, NULL, "127.0.0.1:0", err,
+	if (start_daemon(L, r, n, variant, NULL, NULL, listen, err,
 			 errlen) != 0 ||
 	    spawn_wait_ready(c, r->children, n + 1, wait_ms(READY_TIMEOUT_MS), &port,
 			     err, errlen) != 0)
 		return -1;
-	snprintf(L->authority, sizeof(L->authority), "127.0.0.1:%d", port);
+	listen[strlen(listen) - 2] = '\0';
+	snprintf(L->authority, sizeof(L->authority), "%s:%d", listen, port);
 	return 0;
 }
 
@@ -295,6 +310,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		snprintf(c->program, sizeof(c->program), "%s",
 			 !called ? "procA" : calls_out(p) ? "procB" : "procC");
 		snprintf(r->hosts_of[i], sizeof(r->hosts_of[i]), "%s", p->host);
+		for (unsigned h = 0; L->ns && h < s->hosts_count; h++)
+			if (strcmp(s->hosts[h].name, p->host) == 0 &&
+			    h < L->ns->count)
+				snprintf(c->netns, sizeof(c->netns), "%s",
+					 L->ns->names[h]);
 		if (strchr(p->account, '\\') || !s->domain.name ||
 		    sc_scenario_account(s, p->account) == NULL)
 			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
@@ -342,7 +362,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			if (!ready)
 				continue;
 			char listen[192];
-			host_addr(s, p->host, listen, sizeof(listen));
+			host_addr(s, L->ns, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
 			char err[256];
 			int port = 0;
@@ -508,6 +528,15 @@ static int parse_opts(int argc, char **argv, opts *o)
 				return -1;
 		} else if (strcmp(a, "--insecure") == 0) {
 			o->insecure = true;
+		} else if (strcmp(a, "--hosts") == 0 && i + 1 < argc) {
+			const char *m = argv[++i];
+			if (strcmp(m, "netns") == 0) {
+				o->netns = true;
+			} else if (strcmp(m, "loopback") != 0) {
+				fprintf(stderr, "cloakroom run: --hosts takes "
+						"loopback or netns\n");
+				return -1;
+			}
 		} else if (strcmp(a, "--explain") == 0) {
 			o->explain = true;
 		} else if (strcmp(a, "--keep-logs") == 0) {
@@ -598,6 +627,11 @@ static int cmd_run(int argc, char **argv)
 	sc_load_errors_free(&errs);
 
 	launch L = {.o = &o, .exit_code = 0};
+	const char *no_netns = o.netns ? netns_unavailable() : NULL;
+	if (!bad && no_netns) {
+		fprintf(stderr, "cloakroom run: %s\n", no_netns);
+		bad = 1;
+	}
 	if (!bad) {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(L.run_dir, sizeof(L.run_dir), "%s/cloakroom-run-XXXXXX",
@@ -619,6 +653,17 @@ static int cmd_run(int argc, char **argv)
 	spawn_install_signals();
 	bool run_failed = false, expect_failed = false;
 	size_t done = 0;
+	netns_set ns;
+	if (o.netns) {
+		char err[256];
+		if (netns_setup(&ns, base->hosts_count, err, sizeof(err)) != 0) {
+			fprintf(stderr, "cloakroom run: %s\n", err);
+			run_failed = true;
+			nruns = 0;
+		} else {
+			L.ns = &ns;
+		}
+	}
 	for (size_t i = 0; i < nruns && !spawn_interrupted(); i++) {
 		run_variant(&L, runs[i].variant, &runs[i]);
 		done++;
@@ -629,6 +674,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (spawn_interrupted())
 		run_failed = true;
+	if (L.ns)
+		netns_teardown(L.ns);
 
 	const char *name = base->name ? base->name : o.file;
 	if (o.format == OUT_OBJECT)

@@ -18,6 +18,7 @@ typedef struct child {
 	int wstatus;
 	bool expected_exit; /* a client that finished, a server we stopped */
 	char log_path[512];
+	char netns[32];     /* --hosts netns: the namespace it runs in */
 } child;
 
 /* SIGINT/SIGTERM/SIGHUP set a flag that every wait below checks. */

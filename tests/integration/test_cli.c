@@ -438,3 +438,120 @@ Test(cli, tls_peer_binding_refuses_a_relayed_context, .timeout = 60)
 	json_decref(doc);
 	cmd_free(&r);
 }
+
+/* Namespaces whose name starts with prefix ("cr<pid>"). */
+static int namespaces_named(const char *prefix)
+{
+	DIR *d = opendir("/run/netns");
+	int n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+		     (e->d_name[strlen(prefix)] == '-');
+	closedir(d);
+	return n;
+}
+
+/* The seed diagram with each host in its own network namespace: the same
+ * answers, every namespace removed afterwards. Skipped, with the
+ * launcher's own reason, where it cannot run (not root). */
+Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
+{
+	char file[512], tmp[64];
+	private_tmp(tmp, sizeof(tmp));
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	char *argv[] = {launch_path, "run", file, "--hosts", "netns",
+			"--keep-logs", NULL};
+	pid_t pid;
+	int fo, fe;
+	pid = cmd_start(argv, &fo, &fe);
+	cr_assert(pid > 0);
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "cr%ld", (long)pid);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	if (geteuid() != 0) {
+		cr_expect_eq(status, 2, "exit %d\n%s", status, err);
+		cr_expect(strstr(err, "needs root") != NULL, "%s", err);
+		cr_log_warn("skipped: %s", err);
+		free(out);
+		free(err);
+		remove_tree(tmp);
+		cr_skip_test("%s", "--hosts netns needs root");
+		return;
+	}
+	cr_expect_eq(status, 0, "exit %d\n%s%s", status, out, err);
+	/* C (srv2) listened on its own namespace's address. */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "grep -l 'listening on 198.18.0.11:' %s/*/*-C.log | wc -l",
+		 tmp);
+	FILE *p = popen(cmd, "r");
+	int logs = 0;
+	if (p) {
+		if (fscanf(p, "%d", &logs) != 1)
+			logs = 0;
+		pclose(p);
+	}
+	cr_expect_eq(logs, 2, "C did not listen on 198.18.0.11 in both "
+			      "variants");
+	cr_expect_eq(namespaces_named(prefix), 0,
+		     "namespaces %s-* left behind", prefix);
+	free(out);
+	free(err);
+	remove_tree(tmp);
+}
+
+/* Without root, --hosts netns says why and exits 2, nothing started. */
+Test(cli, netns_without_root_is_exit_2, .timeout = 30)
+{
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+		cr_skip_test("needs root to drop to an unprivileged user");
+		return;
+	}
+	char file[512];
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+			"--clear-groups", launch_path, "run", file, "--hosts",
+			"netns", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 2, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.err, "--hosts netns needs root") != NULL, "%s",
+		  r.err);
+	cmd_free(&r);
+}
+
+/* By default each host has its own loopback address: in the seed diagram
+ * B (ws1) listens on 127.0.0.10, C (srv2) on 127.0.0.11, the authority
+ * on 127.0.0.1. */
+Test(cli, each_host_listens_on_its_own_loopback_address, .timeout = 60)
+{
+	char file[512], tmp[64], cmd[512];
+	private_tmp(tmp, sizeof(tmp));
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	char *argv[] = {launch_path, "run", file, "--variant",
+			"cloaking-dynamic", "--keep-logs", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	snprintf(cmd, sizeof(cmd),
+		 "cat %s/*/*-B.log | grep -c 'listening on 127.0.0.10:';"
+		 "cat %s/*/*-C.log | grep -c 'listening on 127.0.0.11:';"
+		 "cat %s/*/*-authority.log | grep -c 'listening on 127.0.0.1:'",
+		 tmp, tmp, tmp);
+	FILE *p = popen(cmd, "r");
+	int b = 0, c = 0, a = 0;
+	if (p) {
+		if (fscanf(p, "%d %d %d", &b, &c, &a) != 3)
+			b = c = a = 0;
+		pclose(p);
+	}
+	cr_expect(b == 1 && c == 1 && a == 1,
+		  "B on 127.0.0.10: %d, C on 127.0.0.11: %d, authority on "
+		  "127.0.0.1: %d",
+		  b, c, a);
+	cmd_free(&r);
+	remove_tree(tmp);
+}
