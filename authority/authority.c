@@ -69,6 +69,10 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->ready_fd = atoi(v);
 		else if (strcmp(k, "--clock-skew-ms") == 0)
 			a->st.skew_ms = strtoull(v, NULL, 10);
+		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
+			 atoi(v) <= 24 * 365)
+			a->st.credential_lifetime_ms =
+				(uint64_t)atoi(v) * 3600u * 1000u;
 		else if (strcmp(k, "--set") == 0 && a->sets_count < 64)
 			a->sets[a->sets_count++] = v;
 		else {
@@ -80,7 +84,8 @@ static int parse_args(authority *a, int argc, char **argv)
 		fprintf(stderr, "usage: authority --scenario FILE --dir DIR "
 				"[--variant NAME] [--listen ADDR] "
 				"[--ready-fd N] [--clock-skew-ms N] "
-				"[--set KEY=VALUE]... [--insecure]\n");
+				"[--set KEY=VALUE]... [--insecure] "
+				"[--credential-hours N]\n");
 		return -1;
 	}
 	return 0;

@@ -42,7 +42,9 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	uint64_t expires = auth_now_ms() + AUTH_CREDENTIAL_LIFETIME_MS;
+	uint64_t expires = auth_now_ms() + (st->credential_lifetime_ms
+						    ? st->credential_lifetime_ms
+						    : AUTH_CREDENTIAL_LIFETIME_MS);
 	for (unsigned i = 0; i < scn->processes_count; i++) {
 		const sc_process_def *p = &scn->processes[i];
 		if (!file_name_ok(p->name)) {

@@ -21,6 +21,7 @@ typedef struct authority_state {
 	authority_proc *procs;
 	size_t count;
 	uint64_t ticket_lifetime_ms;
+	uint64_t credential_lifetime_ms; /* 0: AUTH_CREDENTIAL_LIFETIME_MS */
 	uint64_t skew_ms;
 	auth_replay *replay; /* ticket requests */
 } authority_state;

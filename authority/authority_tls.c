@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define TLS_DAYS 2 /* a run is short; a deployment renews at restart */
+/* Two days, or as long as the credentials when they live longer. */
+#define TLS_MIN_S (2L * 24 * 3600)
+static long tls_valid_s = TLS_MIN_S;
 
 static EVP_PKEY *key_new(void)
 {
@@ -47,7 +49,7 @@ static X509 *cert_new(EVP_PKEY *key, const char *cn, const char *dns,
 		 ASN1_INTEGER_set(X509_get_serialNumber(c), serial) &&
 		 X509_gmtime_adj(X509_getm_notBefore(c), -3600) &&
 		 X509_gmtime_adj(X509_getm_notAfter(c),
-				 (long)TLS_DAYS * 24 * 3600) &&
+				 tls_valid_s) &&
 		 X509_set_pubkey(c, key) &&
 		 X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
 					    (const unsigned char *)"cloakroom",
@@ -117,6 +119,8 @@ static int issue(const char *dir, const char *cn, X509 *ca, EVP_PKEY *cakey,
 int authority_tls_setup(const authority_state *st, const char *dir, char *err,
 			size_t errlen)
 {
+	long cred_s = (long)(st->credential_lifetime_ms / 1000u);
+	tls_valid_s = cred_s > TLS_MIN_S ? cred_s : TLS_MIN_S;
 	EVP_PKEY *cakey = key_new();
 	X509 *ca = cakey ? cert_new(cakey, "cloakroom run CA", NULL, NULL,
 				    NULL, 1)

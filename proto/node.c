@@ -701,6 +701,25 @@ static int run_client(node *n)
 	sc_trace t;
 	sc_trace_init(&t);
 	sc_runtime_run_client(n->rt, &t);
+	/* One line per hop on stderr, for a client run by hand (a deployment
+	 * on several machines); the trace itself goes to the result fd. */
+	for (size_t i = 0; i < t.count; i++) {
+		const sc_hop *h = &t.hops[i];
+		bool bad = h->status != SC_OK && h->log.count; /* say why */
+		char rules[96] = "";
+		for (size_t k = 0; k < h->log.count; k++) {
+			size_t l = strlen(rules);
+			if (l + 10 < sizeof(rules))
+				snprintf(rules + l, sizeof(rules) - l, "%s%s",
+					 l ? " " : "", h->log.notes[k].rule);
+		}
+		node_log("hop %s->%s: %s, presented %s at %s [%s]%s%s", h->from,
+			 h->to, sc_status_name(h->status),
+			 h->presented[0] ? h->presented : "nobody",
+			 sc_level_name(h->level_effective), rules,
+			 bad ? ": " : "",
+			 bad ? h->log.notes[h->log.count - 1].text : "");
+	}
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc = 0;
