@@ -207,8 +207,11 @@ static int start_server(const char *bin_root, child *c, const char *file,
 			const char *listen, const char *peer, char *addr,
 			size_t addrlen, child *all, char *err, size_t errlen)
 {
-	char prog[PATH_MAX + 32], wrap[512];
+	char prog[PATH_MAX + 32], wrap[512], any_port[64];
 	char *argv[48];
+	/* Port 0: an ephemeral port (without one gRPC picks a fixed default,
+	 * and two runs on one machine collide). */
+	snprintf(any_port, sizeof(any_port), "%s:0", listen);
 	int a = wrapped(argv, 32, wrap, sizeof(wrap));
 	snprintf(prog, sizeof(prog), "%s/%s/%s", bin_root, c->program,
 		 c->program);
@@ -218,7 +221,7 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = "--process";
 	argv[a++] = c->name;
 	argv[a++] = "--listen";
-	argv[a++] = (char *)listen;
+	argv[a++] = any_port;
 	argv[a++] = "--ready-fd";
 	argv[a++] = "3";
 	if (peer) {

@@ -430,6 +430,7 @@ static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
 	size_t cl = 0;
 	sc_token *t = NULL;
 	int rc = 0;
+	ProtobufCBinaryData orig = m->context; /* unpack's: it frees it */
 	if (s->cfg.misbehave == SC_MISBEHAVE_FORGE) {
 		if (m->ticket && m->ticket->signature.len > 0)
 			m->ticket->signature.data[0] ^= 0x5a;
@@ -468,11 +469,8 @@ static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
 	*sealed = nb;
 	*len = nl;
 out:
-	if (cb) {
-		/* free_unpacked must not free our buffer */
-		m->context.data = NULL;
-		m->context.len = 0;
-	}
+	/* free_unpacked frees what unpack made, never our buffer */
+	m->context = orig;
 	cloakroom__sealed_context__free_unpacked(m, NULL);
 	free(cb);
 	sc_token_free(t);
