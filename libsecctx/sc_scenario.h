@@ -109,6 +109,25 @@ typedef struct sc_step {
 	char *from;          /* any step: run only in calls from this process */
 } sc_step;
 
+/* A process that misbehaves on the wire (scenarios/attacks/): what it
+ * does to the signed context of its outgoing calls. The model ignores
+ * it; the wire layer acts it out and the callee must refuse. */
+typedef enum sc_misbehave {
+	SC_MISBEHAVE_NONE = 0,
+	SC_MISBEHAVE_FORGE,          /* the ticket's signature is made up */
+	SC_MISBEHAVE_RAISE_LEVEL,    /* level raised after signing */
+	SC_MISBEHAVE_ADD_GROUP,      /* a group added after signing */
+	SC_MISBEHAVE_REPLAY,         /* resends its first context */
+	SC_MISBEHAVE_EXPIRED,        /* presents a context an hour old */
+	SC_MISBEHAVE_WRONG_AUDIENCE, /* a ticket for another service */
+	SC_MISBEHAVE_STRIP_ACTOR,    /* removes itself from the chain */
+	SC_MISBEHAVE_PRESENT_CLIENT, /* presents its caller without a ticket */
+	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
+	SC_MISBEHAVE_RELAY,          /* signs as its caller, with the
+	                                caller's stolen key and credential */
+	SC_MISBEHAVE_COUNT
+} sc_misbehave;
+
 typedef struct sc_process_def {
 	char *name;          /* "A", "B", "C", ... */
 	char *host;
@@ -118,6 +137,7 @@ typedef struct sc_process_def {
 	sc_authn server_authn; /* its own level as a server (T8) */
 	sc_step *steps;      /* client: its program; server: per call */
 	unsigned steps_count;
+	sc_misbehave misbehave; /* attacks only; default none */
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -148,6 +168,8 @@ typedef struct sc_expect_def {
 	char *warning;   /* a rule id that must be among the warnings */
 	char *rule;      /* a rule id that must be among the rules */
 	char *granted;   /* step: right names joined by '|' */
+	bool *ran;       /* NULL: not asked; false: the hop or step must not
+	                    have happened (an attack refused upstream) */
 } sc_expect_def;
 
 typedef struct sc_variant_def {

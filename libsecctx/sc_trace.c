@@ -221,6 +221,14 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->text, " rule %s", e->rule);
 
 	const sc_hop *h = find_hop(t, e->hop);
+	if (e->ran) {
+		APPEND(r->text, " %s", *e->ran ? "ran" : "did not run");
+		r->pass = !h == !*e->ran;
+		if (!r->pass)
+			APPEND(r->why, h ? "the hop ran" : "no such hop in the run");
+		if (!h || !r->pass)
+			return;
+	}
 	if (!h) {
 		r->pass = false;
 		APPEND(r->why, "no such hop in the run");
@@ -269,6 +277,14 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->text, " rule %s", e->rule);
 
 	const sc_step_result *s = find_step(t, e->step);
+	if (e->ran) {
+		APPEND(r->text, " %s", *e->ran ? "ran" : "did not run");
+		r->pass = !s == !*e->ran;
+		if (!r->pass)
+			APPEND(r->why, s ? "the step ran" : "the step did not run");
+		if (!s || !r->pass)
+			return;
+	}
 	if (!s) {
 		r->pass = false;
 		APPEND(r->why, "the step did not run");

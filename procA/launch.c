@@ -11,6 +11,7 @@
 #include "explain.h"
 #include "svg.h"
 #include "matrix.h"
+#include "netns.h"
 #include "report.h"
 #include "sc_load.h"
 #include "spawn.h"
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +49,9 @@ typedef struct opts {
 	int timeout_ms;
 	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
 	size_t sets_count;
+	const char *skew_ms; /* --clock-skew-ms, given to every daemon */
+	bool insecure;       /* --insecure: no mutual TLS between daemons */
+	bool netns;          /* --hosts netns */
 } opts;
 
 static char bin_root[PATH_MAX];
@@ -68,6 +73,8 @@ static void usage(FILE *out)
 		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
 		"                      [--explain] [--variant NAME] "
 		"[--keep-logs] [--timeout-ms N]\n"
+		"                      [--clock-skew-ms N] [--insecure]"
+		" [--hosts loopback|netns]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
 		"\n"
@@ -132,13 +139,15 @@ static bool calls_out(const sc_process_def *p)
 
 /* The address a host's daemons listen on: its own, or 127.0.0.(10+i) so
  * that a remote hop is a different address even on loopback. */
-static void host_addr(const sc_scenario *s, const char *host, char *buf,
-		      size_t len)
+static void host_addr(const sc_scenario *s, const netns_set *ns,
+		      const char *host, char *buf, size_t len)
 {
 	for (unsigned i = 0; i < s->hosts_count; i++) {
 		if (strcmp(s->hosts[i].name, host) != 0)
 			continue;
-		if (s->hosts[i].address && *s->hosts[i].address)
+		if (ns && i < ns->count)
+			snprintf(buf, len, "%s", ns->addrs[i]);
+		else if (s->hosts[i].address && *s->hosts[i].address)
 			snprintf(buf, len, "%s", s->hosts[i].address);
 		else
 			snprintf(buf, len, "127.0.0.%u", 10 + i);
@@ -160,6 +169,9 @@ typedef struct launch {
 	const opts *o;
 	char run_dir[PATH_MAX];
 	int exit_code;
+	netns_set *ns;           /* --hosts netns, else NULL */
+	char auth_dir[PATH_MAX]; /* this variant's authority files */
+	char authority[160];     /* and its address */
 } launch;
 
 /* Whether p has a call step to name. */
@@ -216,14 +228,29 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char peers[16][640];
 	char *peer_args[16];
-	char *extra[2 * MATRIX_MAX_SETS];
+	char *extra[2 * MATRIX_MAX_SETS + 7];
 	size_t np = 0, ne = 0;
 	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
 		extra[ne++] = "--set";
 		extra[ne++] = L->o->sets[k];
 	}
-	const sc_process_def *self = &r->scn->processes[i];
-	for (size_t t = 0; t < n && np < 16; t++) {
+	if (i < n) { /* a scenario process: the authority vouches for it */
+		extra[ne++] = "--auth-dir";
+		extra[ne++] = L->auth_dir;
+		extra[ne++] = "--authority";
+		extra[ne++] = L->authority;
+	} else { /* the authority writes them */
+		extra[ne++] = "--dir";
+		extra[ne++] = L->auth_dir;
+	}
+	if (L->o->insecure)
+		extra[ne++] = "--insecure";
+	if (L->o->skew_ms) {
+		extra[ne++] = "--clock-skew-ms";
+		extra[ne++] = (char *)L->o->skew_ms;
+	}
+	const sc_process_def *self = i < n ? &r->scn->processes[i] : NULL;
+	for (size_t t = 0; addr && self && t < n && np < 16; t++) {
 		if (!started[t]) {
 			if (t == i ||
 			    strcmp(r->children[t].program, "procA") == 0 ||
@@ -257,13 +284,55 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	return spawn_daemon_start(&r->children[i], &d, err, errlen);
 }
 
-/* Start the servers (callees before callers), then each client; collect
- * its trace. */
+/* The run's domain authority (child n of r->children): it makes this
+ * variant's keys and credentials in L->auth_dir and serves tickets. */
+static int start_authority(launch *L, run_result *r, const char *variant,
+			   char *err, size_t errlen)
+{
+	size_t n = r->scn->processes_count;
+	child *c = &r->children[n];
+	snprintf(c->name, sizeof(c->name), "authority");
+	snprintf(c->program, sizeof(c->program), "authority");
+	if (!fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth-XXXXXX",
+		 L->run_dir, variant ? variant : "", variant ? "-" : "") ||
+	    !fmt(c->log_path, sizeof(c->log_path), "%s/%s%sauthority.log",
+		 L->run_dir, variant ? variant : "", variant ? "-" : "")) {
+		snprintf(err, errlen, "path too long: %.200s", L->run_dir);
+		return -1;
+	}
+	/* One directory per start: matrix cases share the run directory. */
+	if (!mkdtemp(L->auth_dir)) {
+		snprintf(err, errlen, "cannot create %.180s: %s", L->auth_dir,
+			 strerror(errno));
+		return -1;
+	}
+	char listen[32] = "127.0.0.1";
+	if (L->ns) {
+		snprintf(listen, sizeof(listen), "%s",
+			 L->ns->addrs[L->ns->count - 1]);
+		snprintf(c->netns, sizeof(c->netns), "%s",
+			 L->ns->names[L->ns->count - 1]);
+	}
+	strcat(listen, ":0");
+	int port = 0;
+	if (start_daemon(L, r, n, variant, NULL, NULL, listen, err,
+			 errlen) != 0 ||
+	    spawn_wait_ready(c, r->children, n + 1, spawn_ready_timeout_ms(),
+			     &port, err, errlen) != 0)
+		return -1;
+	listen[strlen(listen) - 2] = '\0';
+	snprintf(L->authority, sizeof(L->authority), "%s:%d", listen, port);
+	return 0;
+}
+
+/* Start the authority, the servers (callees before callers), then each
+ * client; collect its trace. */
 static void run_variant(launch *L, const char *variant, run_result *r)
 {
 	sc_scenario *s = r->scn;
 	size_t n = s->processes_count;
-	r->children = calloc(n, sizeof(child));
+	size_t total = n + 1; /* and the authority */
+	r->children = calloc(total, sizeof(child));
 	r->hosts_of = calloc(n, sizeof(*r->hosts_of));
 	r->accounts_of = calloc(n, sizeof(*r->accounts_of));
 	char (*addr)[160] = calloc(n, sizeof(*addr));
@@ -274,6 +343,8 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		goto out;
 	}
+	r->children[n].pid = -1;
+	r->children[n].fd = -1;
 	for (size_t i = 0; i < n; i++) {
 		const sc_process_def *p = &s->processes[i];
 		child *c = &r->children[i];
@@ -284,6 +355,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		snprintf(c->program, sizeof(c->program), "%s",
 			 !called ? "procA" : calls_out(p) ? "procB" : "procC");
 		snprintf(r->hosts_of[i], sizeof(r->hosts_of[i]), "%s", p->host);
+		for (unsigned h = 0; L->ns && h < s->hosts_count; h++)
+			if (strcmp(s->hosts[h].name, p->host) == 0 &&
+			    h < L->ns->count)
+				snprintf(c->netns, sizeof(c->netns), "%s",
+					 L->ns->names[h]);
 		if (strchr(p->account, '\\') || !s->domain.name ||
 		    sc_scenario_account(s, p->account) == NULL)
 			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
@@ -294,6 +370,15 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		fmt(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
 			 L->run_dir, variant ? variant : "", variant ? "-" : "",
 			 p->name);
+	}
+
+	{
+		char err[256];
+		if (start_authority(L, r, variant, err, sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "authority: %s",
+				 err);
+			goto out;
+		}
 	}
 
 	/* Servers, in dependency order: a server starts once every process
@@ -325,13 +410,13 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 				continue;
 			force = false;
 			char listen[192];
-			host_addr(s, p->host, listen, sizeof(listen));
+			host_addr(s, L->ns, p->host, listen, sizeof(listen));
 			strcat(listen, ":0");
 			char err[256];
 			int port = 0;
 			if (start_daemon(L, r, i, variant, addr, started, listen,
 					 err, sizeof(err)) != 0 ||
-			    spawn_wait_ready(c, r->children, n,
+			    spawn_wait_ready(c, r->children, total,
 					     spawn_ready_timeout_ms(), &port,
 					     err, sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
@@ -364,7 +449,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		size_t len = 0;
 		if (start_daemon(L, r, i, variant, addr, started, NULL, err,
 				 sizeof(err)) != 0 ||
-		    spawn_read_result(c, r->children, n, RESULT_TIMEOUT_MS,
+		    spawn_read_result(c, r->children, total, RESULT_TIMEOUT_MS,
 				      &buf, &len, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			goto out;
@@ -395,7 +480,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	/* A server that died during the run fails it, even if the
 	 * clients finished. */
-	child *dead = spawn_reap(r->children, n);
+	child *dead = spawn_reap(r->children, total);
 	if (dead) {
 		char d[64];
 		spawn_describe(dead, d, sizeof(d));
@@ -406,11 +491,11 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, n, spawn_stop_grace_ms());
-	r->children_count = n;
+	spawn_stop_all(r->children, total, spawn_stop_grace_ms());
+	r->children_count = n; /* the report lists the scenario's processes */
 	/* A daemon that does not stop cleanly (a crash or a leak report at
 	 * exit, a hang past the grace period) fails the run too. */
-	for (size_t i = 0; r->ran && i < n; i++) {
+	for (size_t i = 0; r->ran && i < total; i++) {
 		child *c = &r->children[i];
 		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
 				    WEXITSTATUS(c->wstatus) == 0))
@@ -432,7 +517,7 @@ out:
 			r->failed = sc_expect_eval(s->expect, s->expect_count,
 						   &r->trace, r->expects);
 	} else {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; r->children && i < total; i++) {
 			child *c = &r->children[i];
 			if (c->pid > 0 && c->reaped && !c->expected_exit)
 				fprintf(stderr, "cloakroom: see %s\n",
@@ -491,6 +576,17 @@ static int parse_opts(int argc, char **argv, opts *o)
 		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
 			if (parse_format(o, argv[++i]) != 0)
 				return -1;
+		} else if (strcmp(a, "--insecure") == 0) {
+			o->insecure = true;
+		} else if (strcmp(a, "--hosts") == 0 && i + 1 < argc) {
+			const char *m = argv[++i];
+			if (strcmp(m, "netns") == 0) {
+				o->netns = true;
+			} else if (strcmp(m, "loopback") != 0) {
+				fprintf(stderr, "cloakroom run: --hosts takes "
+						"loopback or netns\n");
+				return -1;
+			}
 		} else if (strcmp(a, "--explain") == 0) {
 			o->explain = true;
 		} else if (strcmp(a, "--keep-logs") == 0) {
@@ -499,6 +595,16 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->variant = argv[++i];
 		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
 			o->timeout_ms = atoi(argv[++i]);
+		} else if (strcmp(a, "--clock-skew-ms") == 0 && i + 1 < argc) {
+			o->skew_ms = argv[++i];
+			if (!*o->skew_ms ||
+			    strspn(o->skew_ms, "0123456789") !=
+				    strlen(o->skew_ms) ||
+			    strlen(o->skew_ms) > 9) {
+				fprintf(stderr, "cloakroom run: --clock-skew-ms "
+						"takes a whole number of ms\n");
+				return -1;
+			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -571,6 +677,11 @@ static int cmd_run(int argc, char **argv)
 	sc_load_errors_free(&errs);
 
 	launch L = {.o = &o, .exit_code = 0};
+	const char *no_netns = o.netns ? netns_unavailable() : NULL;
+	if (!bad && no_netns) {
+		fprintf(stderr, "cloakroom run: %s\n", no_netns);
+		bad = 1;
+	}
 	if (!bad) {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(L.run_dir, sizeof(L.run_dir), "%s/cloakroom-run-XXXXXX",
@@ -592,6 +703,17 @@ static int cmd_run(int argc, char **argv)
 	spawn_install_signals();
 	bool run_failed = false, expect_failed = false;
 	size_t done = 0;
+	netns_set ns;
+	if (o.netns) {
+		char err[256];
+		if (netns_setup(&ns, base->hosts_count, err, sizeof(err)) != 0) {
+			fprintf(stderr, "cloakroom run: %s\n", err);
+			run_failed = true;
+			nruns = 0;
+		} else {
+			L.ns = &ns;
+		}
+	}
 	for (size_t i = 0; i < nruns && !spawn_interrupted(); i++) {
 		run_variant(&L, runs[i].variant, &runs[i]);
 		done++;
@@ -602,6 +724,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (spawn_interrupted())
 		run_failed = true;
+	if (L.ns)
+		netns_teardown(L.ns);
 
 	const char *name = base->name ? base->name : o.file;
 	if (o.format == OUT_OBJECT)

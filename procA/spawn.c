@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,17 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 		}
 		if (dup2(p[1], 3) < 0)
 			_exit(127);
+		if (c->netns[0]) {
+			char ns[64];
+			snprintf(ns, sizeof(ns), "/run/netns/%s", c->netns);
+			int fd = open(ns, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+				fprintf(stderr, "cannot enter %s: %s\n", ns,
+					strerror(errno));
+				_exit(127);
+			}
+			close(fd);
+		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -122,8 +134,10 @@ int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
 	argv[a++] = prog;
 	argv[a++] = "--scenario";
 	argv[a++] = (char *)d->scenario;
-	argv[a++] = "--process";
-	argv[a++] = c->name;
+	if (strcmp(c->program, "authority") != 0) { /* it serves them all */
+		argv[a++] = "--process";
+		argv[a++] = c->name;
+	}
 	if (d->variant) {
 		argv[a++] = "--variant";
 		argv[a++] = (char *)d->variant;

@@ -11,13 +11,14 @@
 
 typedef struct child {
 	char name[64];      /* the scenario process */
-	char program[16];   /* procA, procB, procC */
+	char program[16];   /* procA, procB, procC, authority */
 	pid_t pid;
 	int fd;             /* our end of the fd-3 pipe, -1 when closed */
 	bool reaped;
 	int wstatus;
 	bool expected_exit; /* a client that finished, a server we stopped */
 	char log_path[512];
+	char netns[32];     /* --hosts netns: the namespace it runs in */
 } child;
 
 /* SIGINT/SIGTERM/SIGHUP set a flag that every wait below checks. */
@@ -43,7 +44,8 @@ typedef struct spawn_daemon {
 	size_t extra_count;
 } spawn_daemon;
 
-/* Start c->program for process c->name with d's command line, behind
+/* Start c->program for process c->name (the authority: for the whole
+ * run, no --process) with d's command line, behind
  * CLOAKROOM_DAEMON_WRAPPER (e.g. "valgrind -q") when it is set. c->name,
  * c->program and c->log_path must be set. Returns 0, or -1 with err. */
 int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,

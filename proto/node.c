@@ -10,6 +10,7 @@
 #include "load.h"
 #include "rpc.h"
 #include "sc_load.h"
+#include "secure.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -44,6 +45,11 @@ typedef struct node {
 	int ready_fd;
 	int result_fd;
 	int timeout_ms;
+	const char *auth_dir;   /* signed contexts: the authority's files */
+	const char *authority;  /* and its address */
+	uint64_t skew_ms;
+	secure *sec;            /* NULL: contexts are not signed */
+	bool insecure;          /* --insecure: signed contexts, no TLS */
 	bool bare;           /* --bare: relay only, no security work */
 	load_plan load;      /* a client's load mode (benchmark), when set */
 	bool load_set;
@@ -131,7 +137,9 @@ static void usage(node_kind k)
 		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR|NAME=@FILE]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
-		" --bench-ms MS]\n",
+		" --bench-ms MS]\n"
+		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]"
+		" [--insecure]\n",
 		kind_name(k));
 }
 
@@ -140,11 +148,16 @@ static int parse_args(node *n, int argc, char **argv)
 	n->ready_fd = -1;
 	n->result_fd = 1;
 	n->timeout_ms = 10000;
+	n->skew_ms = AUTH_DEFAULT_SKEW_MS;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--bare") == 0) {
 			n->bare = true;
+			continue;
+		}
+		if (strcmp(a, "--insecure") == 0) {
+			n->insecure = true;
 			continue;
 		}
 		if (!v) {
@@ -175,6 +188,12 @@ static int parse_args(node *n, int argc, char **argv)
 			n->result_fd = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {
 			n->timeout_ms = atoi(v);
+		} else if (strcmp(a, "--auth-dir") == 0) {
+			n->auth_dir = v;
+		} else if (strcmp(a, "--authority") == 0) {
+			n->authority = v;
+		} else if (strcmp(a, "--clock-skew-ms") == 0) {
+			n->skew_ms = strtoull(v, NULL, 10);
 		} else if (strncmp(a, "--bench-", 8) == 0) {
 			char *end = NULL;
 			errno = 0;
@@ -217,7 +236,8 @@ static int parse_args(node *n, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (!n->scenario_path || !n->process) {
+	if (!n->scenario_path || !n->process ||
+	    !n->auth_dir != !n->authority) {
 		usage(n->kind);
 		return -1;
 	}
@@ -266,8 +286,14 @@ static rpc_channel *channel_for(node *n, const char *target, char *why,
 		if (!p->ch && p->addr[0] == '@' &&
 		    resolve_addr(p, why, whylen) != 0)
 			break;
-		if (!p->ch)
+		if (!p->ch && n->sec) {
+			char name[AUTH_NAME_LEN];
+			if (secure_peer_name(n->sec, target, name,
+					     sizeof(name)) == 0)
+				p->ch = rpc_channel_open_as(p->addr, name);
+		} else if (!p->ch) {
 			p->ch = rpc_channel_open(p->addr);
+		}
 		ch = p->ch;
 		if (!ch)
 			snprintf(why, whylen, "cannot open a channel to %s", p->addr);
@@ -309,10 +335,21 @@ static sc_status node_call(void *user, void *parent, const char *target,
 	}
 	uint8_t *cbuf = NULL, *rbuf = NULL;
 	size_t clen = 0, rlen = 0;
-	if (codec_context_encode(ctx, &cbuf, &clen) != 0 ||
-	    codec_request_encode(target, &rbuf, &rlen) != 0) {
+	if (n->sec) {
+		auth_reject why;
+		if (secure_seal(n->sec, parent, target, ctx, &cbuf, &clen,
+				&why) != 0) {
+			sc_log_rule(log, why.rule, "no call to %s: %s", target,
+				    why.reason);
+			node_log("call to %s not made: [%s] %s", target,
+				 why.rule, why.reason);
+			return SC_ACCESS_DENIED;
+		}
+	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
+		return SC_INTERNAL;
+	}
+	if (codec_request_encode(target, &rbuf, &rlen) != 0) {
 		free(cbuf);
-		free(rbuf);
 		return SC_INTERNAL;
 	}
 	if (clen > CODEC_MAX_CONTEXT) {
@@ -340,7 +377,16 @@ static sc_status node_call(void *user, void *parent, const char *target,
 		st = SC_UNAVAILABLE;
 	} else if (res.status != RPC_STATUS_OK) {
 		st = status_from_rpc(res.status, res.details);
-		sc_log_rule(log, "NET", "%s answered gRPC status %d: %s",
+		/* "BAD_CONTEXT [K5] ...": the callee's rule goes in the
+		 * trace under its own id. */
+		char rule[8] = "NET";
+		const char *b = strstr(res.details, " [");
+		const char *e = b ? strchr(b + 2, ']') : NULL;
+		if (e && e - b - 2 > 0 && e - b - 2 < (long)sizeof(rule))
+			snprintf(rule, sizeof(rule), "%.*s", (int)(e - b - 2),
+				 b + 2);
+		sc_log_rule(log, rule, "%s refused the call (gRPC status %d): "
+				       "%s",
 			    target, res.status, res.details);
 	} else {
 		char err[256];
@@ -373,6 +419,42 @@ static void node_sleep(void *user, unsigned ms)
 			;
 		ms -= slice;
 	}
+}
+
+/* A signed context: open it (signatures, audience, expiry, replay), decode
+ * what it carries, bind it to its signer. On refusal fills out with
+ * UNAUTHENTICATED and "BAD_CONTEXT [rule] reason", logs, returns false. */
+static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
+			  sc_token **identity, rpc_reply *out)
+{
+	auth_opened o;
+	auth_reject why;
+	char err[200];
+	bool ok = false;
+	if (secure_accept(n->sec, in->context, in->context_len, &o, &why) != 0)
+		goto refuse;
+	if (codec_context_decode(o.context, o.context_len, ctx, identity, err,
+				 sizeof(err)) != 0) {
+		snprintf(why.rule, sizeof(why.rule), "K1");
+		snprintf(why.reason, sizeof(why.reason),
+			 "malformed context: %.170s", err);
+		auth_opened_free(&o);
+		goto refuse;
+	}
+	ok = secure_bind(n->sec, &o, ctx,
+			 rpc_tls_on() ? in->peer_account : NULL, &why) == 0;
+	auth_opened_free(&o);
+	if (ok)
+		return true;
+	sc_token_free(*identity);
+	*identity = NULL;
+refuse:
+	node_log("refused a call from %s: [%s] %s", in->peer, why.rule,
+		 why.reason);
+	out->status = RPC_STATUS_UNAUTHENTICATED;
+	snprintf(out->details, sizeof(out->details), "BAD_CONTEXT [%s] %s",
+		 why.rule, why.reason);
+	return false;
 }
 
 /* Bare relay: the calls this process's steps make, in order, each with
@@ -468,6 +550,11 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 	if (in->context_entries > 1) {
 		snprintf(err, sizeof(err), "%zu context entries, expected one",
 			 in->context_entries);
+	} else if (in->context_present && n->sec) {
+		if (accept_signed(n, in, &ctx, &identity, out))
+			pctx = &ctx;
+		else
+			return;
 	} else if (in->context_present) {
 		const uint8_t *cbytes = in->context;
 		size_t clen = in->context_len;
@@ -585,6 +672,29 @@ static int load(node *n)
 	return 0;
 }
 
+static int open_secure(node *n)
+{
+	if (!n->auth_dir || n->bare)
+		return 0;
+	secure_config cfg = {
+		.dir = n->auth_dir,
+		.authority = n->authority,
+		.process = n->process,
+		.skew_ms = n->skew_ms,
+		.timeout_ms = n->timeout_ms,
+		.misbehave = sc_runtime_process(n->rt)->misbehave,
+		.insecure = n->insecure,
+	};
+	char err[256];
+	if (secure_open(&cfg, &n->sec, err, sizeof(err)) != 0) {
+		node_log("cannot sign contexts: %s", err);
+		return 3;
+	}
+	if (cfg.misbehave != SC_MISBEHAVE_NONE)
+		node_log("misbehaving on purpose (scenario setting)");
+	return 0;
+}
+
 /* load_call_fn: one call through the chain as the client makes it. */
 static int node_call_once(void *user)
 {
@@ -629,6 +739,25 @@ static int run_client(node *n)
 	sc_trace t;
 	sc_trace_init(&t);
 	sc_runtime_run_client(n->rt, &t);
+	/* One line per hop on stderr, for a client run by hand (a deployment
+	 * on several machines); the trace itself goes to the result fd. */
+	for (size_t i = 0; i < t.count; i++) {
+		const sc_hop *h = &t.hops[i];
+		bool bad = h->status != SC_OK && h->log.count; /* say why */
+		char rules[96] = "";
+		for (size_t k = 0; k < h->log.count; k++) {
+			size_t l = strlen(rules);
+			if (l + 10 < sizeof(rules))
+				snprintf(rules + l, sizeof(rules) - l, "%s%s",
+					 l ? " " : "", h->log.notes[k].rule);
+		}
+		node_log("hop %s->%s: %s, presented %s at %s [%s]%s%s", h->from,
+			 h->to, sc_status_name(h->status),
+			 h->presented[0] ? h->presented : "nobody",
+			 sc_level_name(h->level_effective), rules,
+			 bad ? ": " : "",
+			 bad ? h->log.notes[h->log.count - 1].text : "");
+	}
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int rc = 0;
@@ -688,7 +817,11 @@ int node_main(int argc, char **argv, node_kind kind)
 	int rc = load(&n);
 	if (rc == 0) {
 		rpc_init();
-		rc = kind == NODE_CLIENT ? run_client(&n) : run_server(&n);
+		rc = open_secure(&n);
+		if (rc == 0)
+			rc = kind == NODE_CLIENT ? run_client(&n)
+						 : run_server(&n);
+		secure_close(n.sec);
 		for (size_t i = 0; i < n.peers_count; i++)
 			rpc_channel_close(n.peers[i].ch);
 		rpc_shutdown();

@@ -34,6 +34,42 @@ void rpc_init(void)
 void rpc_shutdown(void)
 {
 	grpc_shutdown();
+	rpc_tls_use(NULL, NULL, NULL);
+}
+
+/* ---- mutual TLS (process-wide; set before servers and channels) ---- */
+
+static char *tls_ca, *tls_cert, *tls_key;
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int rpc_tls_use(const char *ca_pem, const char *cert_pem, const char *key_pem)
+{
+	free(tls_ca);
+	free(tls_cert);
+	if (tls_key) {
+		memset(tls_key, 0, strlen(tls_key));
+		free(tls_key);
+	}
+	tls_ca = tls_cert = tls_key = NULL;
+	if (!ca_pem || !cert_pem || !key_pem)
+		return 0;
+	tls_ca = dup_or_null(ca_pem);
+	tls_cert = dup_or_null(cert_pem);
+	tls_key = dup_or_null(key_pem);
+	if (!tls_ca || !tls_cert || !tls_key) {
+		rpc_tls_use(NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+bool rpc_tls_on(void)
+{
+	return tls_ca != NULL;
 }
 
 static gpr_timespec rpc_after_ms(int64_t ms)
@@ -242,7 +278,18 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 	}
 	grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
 
-	creds = grpc_insecure_server_credentials_create();
+	if (tls_ca) {
+		/* Mutual TLS: a client without a certificate of the run's
+		 * CA is refused during the handshake. */
+		grpc_ssl_pem_key_cert_pair pair = {.private_key = tls_key,
+						   .cert_chain = tls_cert};
+		creds = grpc_ssl_server_credentials_create_ex(
+			tls_ca, &pair, 1,
+			GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
+			NULL);
+	} else {
+		creds = grpc_insecure_server_credentials_create();
+	}
 	port = grpc_server_add_http2_port(srv->server, listen_addr, creds);
 	grpc_server_credentials_release(creds);
 	if (port <= 0) {
@@ -377,6 +424,19 @@ static void rpc_serve_dispatch(rpc_server *srv, rpc_request *r,
 	in.body_len = body_len;
 	char *peer = grpc_call_get_peer(r->call);
 	in.peer = peer ? peer : "";
+	char peer_account[RPC_NAMELEN] = "";
+	grpc_auth_context *actx = grpc_call_auth_context(r->call);
+	if (actx) {
+		grpc_auth_property_iterator it =
+			grpc_auth_context_find_properties_by_name(
+				actx, GRPC_X509_CN_PROPERTY_NAME);
+		const grpc_auth_property *p =
+			grpc_auth_property_iterator_next(&it);
+		if (p && p->value && p->value_length < sizeof(peer_account))
+			memcpy(peer_account, p->value, p->value_length);
+		grpc_auth_context_release(actx);
+	}
+	in.peer_account = peer_account;
 	in.deadline_ms = rpc_deadline_left_ms(r->details.deadline);
 	in.parent = r->call;
 
@@ -616,13 +676,33 @@ struct rpc_channel {
 
 rpc_channel *rpc_channel_open(const char *target)
 {
+	return rpc_channel_open_as(target, NULL);
+}
+
+rpc_channel *rpc_channel_open_as(const char *target, const char *peer_name)
+{
 	if (!target)
 		return NULL;
 	rpc_channel *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return NULL;
-	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-	ch->channel = grpc_channel_create(target, creds, NULL);
+	grpc_channel_credentials *creds;
+	grpc_arg arg = {
+		.type = GRPC_ARG_STRING,
+		.key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
+		.value.string = (char *)peer_name,
+	};
+	grpc_channel_args args = {.num_args = 1, .args = &arg};
+	bool named = false;
+	if (tls_ca) {
+		grpc_ssl_pem_key_cert_pair pair = {.private_key = tls_key,
+						   .cert_chain = tls_cert};
+		creds = grpc_ssl_credentials_create(tls_ca, &pair, NULL, NULL);
+		named = peer_name && *peer_name;
+	} else {
+		creds = grpc_insecure_credentials_create();
+	}
+	ch->channel = grpc_channel_create(target, creds, named ? &args : NULL);
 	grpc_channel_credentials_release(creds);
 	if (!ch->channel) {
 		free(ch);

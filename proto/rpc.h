@@ -17,6 +17,7 @@
  * RESOURCE_EXHAUSTED before any handler runs): room for the largest
  * context the codec accepts (64 KiB), base64-encoded, and the headers. */
 #define RPC_MAX_METADATA (128 * 1024)
+#define RPC_NAMELEN 160
 
 /* gRPC status codes used by callers (values of grpc_status_code). */
 #define RPC_STATUS_OK 0
@@ -44,6 +45,8 @@ typedef struct rpc_incoming {
 	const uint8_t *body;      /* request message bytes */
 	size_t body_len;
 	const char *peer;         /* the transport peer, e.g. ipv4:127.0.0.1:5 */
+	const char *peer_account; /* over mutual TLS: the common name of the
+	                             client's verified certificate; else "" */
 	int64_t deadline_ms;      /* ms left before the caller's deadline,
 	                             -1 when the caller set none */
 	void *parent;             /* pass to rpc_call to propagate the deadline
@@ -63,10 +66,18 @@ typedef struct rpc_reply {
 typedef void (*rpc_handler_fn)(void *user, const rpc_incoming *in,
 			       rpc_reply *out);
 
+/* Mutual TLS for every server started and channel opened afterwards in
+ * this process: the run's CA and this process's certificate and key, all
+ * PEM (copied). NULLs turn it off (insecure credentials, the default).
+ * 0, or -1 when out of memory. */
+int rpc_tls_use(const char *ca_pem, const char *cert_pem, const char *key_pem);
+bool rpc_tls_on(void);
+
 typedef struct rpc_server rpc_server;
 
 /* Bind listen_addr ("127.0.0.12:0": port 0 picks an ephemeral port) with
- * insecure credentials and SO_REUSEPORT off. On success returns 0, sets
+ * insecure credentials (or mutual TLS after rpc_tls_use) and SO_REUSEPORT
+ * off. On success returns 0, sets
  * *out and *bound_port. On failure returns -1 with a message naming the
  * address in err. */
 int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
@@ -86,9 +97,13 @@ void rpc_server_free(rpc_server *srv);
 
 typedef struct rpc_channel rpc_channel;
 
-/* A channel to target ("127.0.0.13:40123"), insecure credentials. A
+/* A channel to target ("127.0.0.13:40123"), insecure credentials (or TLS
+ * after rpc_tls_use). A
  * channel may be used by several threads at once. NULL on failure. */
 rpc_channel *rpc_channel_open(const char *target);
+/* The same; over TLS the server's certificate must name peer_name (a DNS
+ * name in its subjectAltName), whatever address target is. */
+rpc_channel *rpc_channel_open_as(const char *target, const char *peer_name);
 void rpc_channel_close(rpc_channel *ch);
 
 typedef struct rpc_result {

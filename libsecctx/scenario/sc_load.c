@@ -65,6 +65,19 @@ static const cyaml_strval_t start_strings[] = {
 	{"com", SC_START_COM},
 	{"batch", SC_START_BATCH},
 };
+static const cyaml_strval_t misbehave_strings[] = {
+	{"none", SC_MISBEHAVE_NONE},
+	{"forge", SC_MISBEHAVE_FORGE},
+	{"raise_level", SC_MISBEHAVE_RAISE_LEVEL},
+	{"add_group", SC_MISBEHAVE_ADD_GROUP},
+	{"replay", SC_MISBEHAVE_REPLAY},
+	{"expired", SC_MISBEHAVE_EXPIRED},
+	{"wrong_audience", SC_MISBEHAVE_WRONG_AUDIENCE},
+	{"strip_actor", SC_MISBEHAVE_STRIP_ACTOR},
+	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
+	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
+	{"relay", SC_MISBEHAVE_RELAY},
+};
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},
 	{"revert", SC_STEP_REVERT},
@@ -213,6 +226,8 @@ static const cyaml_schema_field_t process_fields[] = {
 	ENUM("server_authn", ENUM_OPT, sc_process_def, server_authn,
 	     authn_strings),
 	LIST("steps", OPT, sc_process_def, steps, &step_entry),
+	ENUM("misbehave", ENUM_OPT, sc_process_def, misbehave,
+	     misbehave_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -258,6 +273,7 @@ static const cyaml_schema_field_t expect_fields[] = {
 	STR("warning", OPT, sc_expect_def, warning),
 	STR("rule", OPT, sc_expect_def, rule),
 	STR("granted", OPT, sc_expect_def, granted),
+	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t expect_entry = {
@@ -1687,6 +1703,14 @@ static int append_expectations(sc_scenario *s, const sc_variant_def *v)
 		dst->warning = dup_or_null(src->warning, &oom);
 		dst->rule = dup_or_null(src->rule, &oom);
 		dst->granted = dup_or_null(src->granted, &oom);
+		dst->ran = NULL;
+		if (src->ran) {
+			dst->ran = malloc(sizeof(bool));
+			if (dst->ran)
+				*dst->ran = *src->ran;
+			else
+				oom = true;
+		}
 		s->expect_count++; /* freed with the scenario, even on oom */
 		if (oom)
 			return SC_ERR_NOMEM;

@@ -331,7 +331,7 @@ static void start_a(chain *ch, const char *a_timeout)
 	ch->a = spawn3(aargv, &ch->a_fd, log);
 }
 
-/* A -> B -> C of scenario name (slow-chain.yaml: C sleeps 8 s inside the
+/* A -> B -> C of scenario name (slow-chain.yaml: C sleeps 6 s inside the
  * call). B runs under wrapper words (may be NULL). A starts with its own
  * deadline. */
 static void start_chain_of(chain *ch, const char *name, char **b_wrapper,
@@ -441,7 +441,7 @@ Test(faults, B_killed_mid_call_gives_A_UNAVAILABLE_before_its_deadline)
 	remove_tree(chain_tmp);
 }
 
-/* C takes 8 s, A allows 1 s: A gets DEADLINE_EXCEEDED, B's call to C is
+/* C takes 6 s, A allows 1 s: A gets DEADLINE_EXCEEDED, B's call to C is
  * cancelled with it and B lets go of the call: it stops cleanly, with no
  * leak (under valgrind when there is one, ASan in the sanitizer build). */
 Test(faults, C_slower_than_the_deadline_gives_DEADLINE_EXCEEDED_and_B_lets_go)

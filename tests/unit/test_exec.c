@@ -153,3 +153,35 @@ Test(T8, a_call_without_context_is_served_unauthenticated)
 	sc_trace_free(&t);
 	world_free(&w);
 }
+
+/* `ran: false` passes only when the step or hop did not happen, and
+ * `ran: true` only when it did. */
+Test(expect, ran_false_fails_when_the_step_ran)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_run_client(w.rt[0], &t), SC_OK);
+	bool no = false, yes = true;
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].step = "c-opens-report";
+	ex[0].ran = &no;  /* it ran: fails */
+	ex[1].step = "c-opens-report";
+	ex[1].ran = &yes; /* passes */
+	ex[2].hop = "A->C";
+	ex[2].ran = &no;  /* no such hop: passes */
+	ex[3].hop = "B->C";
+	ex[3].ran = &no;  /* it ran: fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect_not(res[0].pass);
+	cr_expect(strstr(res[0].why, "the step ran") != NULL, "%s",
+		  res[0].why);
+	cr_expect(res[1].pass);
+	cr_expect(res[2].pass);
+	cr_expect_not(res[3].pass);
+	sc_trace_free(&t);
+	world_free(&w);
+}

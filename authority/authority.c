@@ -1,0 +1,206 @@
+/* authority: the run's domain authority, one process per run. At start it
+ * makes its Ed25519 key and every process's key, and issues each process
+ * its logon credential (files in --dir); then it serves ticket requests,
+ * deciding as a KDC with the model's own rules (D1 via sc_hop_negotiate,
+ * L4/L5/C6/D4/D5 via sc_cloak_choose): it never re-implements them. Its
+ * private key never leaves this process. */
+#include "auth.h"
+#include "authority_ticket.h"
+#include "authority_tls.h"
+#include "rpc.h"
+#include "sc_exec.h"
+#include "sc_load.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct authority {
+	const char *scenario_path;
+	const char *variant;
+	const char *dir;
+	const char *listen;
+	int ready_fd;
+	bool insecure;        /* --insecure: no TLS on its own port */
+	const char *sets[64]; /* --set KEY=VALUE, as the daemons get them */
+	size_t sets_count;
+	sc_scenario *scn;
+	authority_state st;
+} authority;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int parse_args(authority *a, int argc, char **argv)
+{
+	a->ready_fd = -1;
+	a->listen = "127.0.0.1:0";
+	a->st.ticket_lifetime_ms = AUTH_TICKET_LIFETIME_MS;
+	a->st.skew_ms = AUTH_DEFAULT_SKEW_MS;
+	for (int i = 1; i < argc; i++) {
+		const char *k = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(k, "--insecure") == 0) {
+			a->insecure = true;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "authority: %s needs a value\n", k);
+			return -1;
+		}
+		i++;
+		if (strcmp(k, "--scenario") == 0)
+			a->scenario_path = v;
+		else if (strcmp(k, "--variant") == 0)
+			a->variant = v;
+		else if (strcmp(k, "--dir") == 0)
+			a->dir = v;
+		else if (strcmp(k, "--listen") == 0)
+			a->listen = v;
+		else if (strcmp(k, "--ready-fd") == 0)
+			a->ready_fd = atoi(v);
+		else if (strcmp(k, "--clock-skew-ms") == 0)
+			a->st.skew_ms = strtoull(v, NULL, 10);
+		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
+			 atoi(v) <= 24 * 365)
+			a->st.credential_lifetime_ms =
+				(uint64_t)atoi(v) * 3600u * 1000u;
+		else if (strcmp(k, "--set") == 0 && a->sets_count < 64)
+			a->sets[a->sets_count++] = v;
+		else {
+			fprintf(stderr, "authority: unknown option %s\n", k);
+			return -1;
+		}
+	}
+	if (!a->scenario_path || !a->dir) {
+		fprintf(stderr, "usage: authority --scenario FILE --dir DIR "
+				"[--variant NAME] [--listen ADDR] "
+				"[--ready-fd N] [--clock-skew-ms N] "
+				"[--set KEY=VALUE]... [--insecure] "
+				"[--credential-hours N]\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	authority *a = user;
+	out->status = RPC_STATUS_OK;
+	if (authority_ticket_serve(&a->st, in->body, in->body_len, &out->body,
+				   &out->body_len) != 0) {
+		out->status = RPC_STATUS_INTERNAL;
+		snprintf(out->details, sizeof(out->details), "out of memory");
+	}
+}
+
+/* Its own port over mutual TLS, with the certificate it made. */
+static int use_tls(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], dns[AUTH_NAME_LEN];
+	uint8_t *pem[3] = {NULL, NULL, NULL};
+	size_t len;
+	auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
+	const char *names[3] = {"ca", dns, dns};
+	const char *exts[3] = {"crt", "crt", "key"};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
+			 exts[i]);
+		/* auth_file_read leaves room: the PEM ends with a NUL. */
+		rc = auth_file_read(path, &pem[i], &len);
+		if (rc == 0)
+			pem[i][len] = 0;
+	}
+	if (rc == 0)
+		rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
+				 (char *)pem[2]);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot use the TLS files in %s", dir);
+	for (int i = 0; i < 3; i++)
+		free(pem[i]);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	authority a;
+	memset(&a, 0, sizeof(a));
+	if (parse_args(&a, argc, argv) != 0)
+		return 2;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sc_load_errors errs = {0};
+	if (sc_load_file(a.scenario_path, a.variant, &a.scn, &errs) != 0) {
+		for (size_t i = 0; i < errs.count; i++) {
+			char line[512];
+			sc_load_error_format(&errs.items[i], line, sizeof(line));
+			fprintf(stderr, "%s\n", line);
+		}
+		sc_load_errors_free(&errs);
+		return 2;
+	}
+	sc_load_errors_free(&errs);
+
+	char err[RPC_ERRLEN];
+	int rc = 2;
+	for (size_t i = 0; i < a.sets_count; i++)
+		if (sc_scenario_set(a.scn, a.sets[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --set %s: %s\n", a.scenario_path,
+				a.sets[i], err);
+			goto out;
+		}
+	rc = 3;
+	if (authority_ticket_setup(&a.st, a.scn, a.dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		goto out;
+	}
+	if (authority_tls_setup(&a.st, a.dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		goto out;
+	}
+	rpc_init();
+	if (!a.insecure && use_tls(a.dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		rpc_shutdown();
+		goto out;
+	}
+	rpc_server *srv = NULL;
+	int port = 0;
+	if (rpc_server_start(a.listen, handle, &a, &srv, &port, err,
+			     sizeof(err)) != 0) {
+		fprintf(stderr, "authority: %s\n", err);
+		rpc_shutdown();
+		goto out;
+	}
+	if (a.ready_fd >= 0) {
+		char line[64];
+		int l = snprintf(line, sizeof(line), "READY %d\n", port);
+		if (write(a.ready_fd, line, (size_t)l) != l)
+			fprintf(stderr, "authority: cannot report readiness\n");
+		close(a.ready_fd);
+	}
+	fprintf(stderr, "authority[%ld]: listening on %s (port %d)\n",
+		(long)getpid(), a.listen, port);
+	rpc_server_run(srv, &stop_flag, 64);
+	rpc_server_free(srv);
+	rpc_shutdown();
+	rc = 0;
+out:
+	authority_ticket_free(&a.st);
+	sc_load_free(a.scn);
+	return rc;
+}

@@ -1,0 +1,410 @@
+/* authority_ticket.c: the authority's keys, the logon credentials it
+ * issues, and its ticket decisions. A ticket is minted only when the
+ * model says the requester may present that subject to that target
+ * (sc_cloak_choose: own identity, L4 one boundary, L5 with a forwardable
+ * ticket, D4/D5 constrained delegation; C6 otherwise); its forwardable
+ * flag is D1 (sc_hop_negotiate). It must never decide by itself. */
+#include "authority_ticket.h"
+
+#include "cloakroom.pb-c.h"
+#include "sc_decide.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool file_name_ok(const char *name)
+{
+	return name[0] && name[0] != '.' && !strchr(name, '/') &&
+	       strlen(name) < AUTH_NAME_LEN;
+}
+
+int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
+			   const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	st->scn = scn;
+	st->replay = auth_replay_new(4096);
+	if (!st->replay || auth_key_generate(&st->key) != 0) {
+		snprintf(err, errlen, "cannot make the authority's key");
+		return -1;
+	}
+	auth_key_public(st->key, st->pub);
+	snprintf(path, sizeof(path), "%s/authority.pub", dir);
+	if (auth_file_write(path, st->pub, AUTH_KEY_LEN) != 0) {
+		snprintf(err, errlen, "cannot write %s", path);
+		return -1;
+	}
+	st->procs = calloc(scn->processes_count ? scn->processes_count : 1,
+			   sizeof(*st->procs));
+	if (!st->procs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	uint64_t expires = auth_now_ms() + (st->credential_lifetime_ms
+						    ? st->credential_lifetime_ms
+						    : AUTH_CREDENTIAL_LIFETIME_MS);
+	for (unsigned i = 0; i < scn->processes_count; i++) {
+		const sc_process_def *p = &scn->processes[i];
+		if (!file_name_ok(p->name)) {
+			snprintf(err, errlen, "process name '%s' cannot name a "
+					      "key file", p->name);
+			return -1;
+		}
+		authority_proc *ap = &st->procs[st->count];
+		sc_log log;
+		sc_log_init(&log);
+		sc_status s = sc_runtime_new(scn, p->name, &ap->rt, &log);
+		sc_log_free(&log);
+		if (s != SC_OK)
+			continue; /* its daemon will not start either */
+		snprintf(ap->name, sizeof(ap->name), "%s", p->name);
+		st->count++;
+
+		/* K8: the logon. The credential names the account of the
+		 * process's primary token. */
+		const sc_token *tok = sc_runtime_token(ap->rt);
+		auth_key *pk = NULL;
+		auth_credential c;
+		memset(&c, 0, sizeof(c));
+		snprintf(c.process, sizeof(c.process), "%s", p->name);
+		snprintf(c.account, sizeof(c.account), "%s",
+			 sc_token_user_name(tok));
+		snprintf(c.account_sid, sizeof(c.account_sid), "%s",
+			 sc_token_user_sid(tok));
+		snprintf(c.host, sizeof(c.host), "%s", p->host);
+		c.expires_ms = expires;
+		uint8_t *cb = NULL;
+		size_t cl = 0;
+		int rc = auth_key_generate(&pk);
+		if (rc == 0) {
+			auth_key_public(pk, c.key);
+			snprintf(path, sizeof(path), "%s/%s.key", dir, p->name);
+			rc = auth_key_save(pk, path);
+		}
+		if (rc == 0)
+			rc = auth_credential_sign(st->key, &c, &cb, &cl);
+		if (rc == 0) {
+			snprintf(path, sizeof(path), "%s/%s.cred", dir, p->name);
+			rc = auth_file_write(path, cb, cl);
+		}
+		free(cb);
+		auth_key_free(pk);
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot issue the credential of "
+					      "%s in %s", p->name, dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void authority_ticket_free(authority_state *st)
+{
+	for (size_t i = 0; i < st->count; i++)
+		sc_runtime_free(st->procs[i].rt);
+	free(st->procs);
+	auth_key_free(st->key);
+	auth_replay_free(st->replay);
+	memset(st, 0, sizeof(*st));
+}
+
+static authority_proc *proc_named(authority_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->count; i++)
+		if (strcmp(st->procs[i].name, name) == 0)
+			return &st->procs[i];
+	return NULL;
+}
+
+static bool host_in_domain(const sc_scenario *scn, const char *host)
+{
+	const sc_host_def *h = sc_scenario_host(scn, host);
+	return h && !h->workgroup;
+}
+
+typedef struct verdict {
+	char rule[8];
+	char reason[SC_NOTE_TEXT];
+} verdict;
+
+static __attribute__((format(printf, 3, 4))) int
+refuse(verdict *v, const char *rule, const char *fmt, ...)
+{
+	snprintf(v->rule, sizeof(v->rule), "%s", rule);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The last rule the model logged: the one that refused. */
+static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
+{
+	if (log->count == 0)
+		return refuse(v, "K7", "refused: %s", sc_status_name(st));
+	const sc_note *n = &log->notes[log->count - 1];
+	return refuse(v, n->rule, "%s (%s)", n->text, sc_status_name(st));
+}
+
+/* D1 as the model states it (sc_hop_negotiate, with the call's own
+ * facts: the level it asks, its package, transport and authentication):
+ * will the target hold this subject at Delegate, so that the ticket may
+ * be forwarded? presented_level: the level of the impersonation token
+ * presented, or SC_LEVEL_DEFAULT for the presenter's own identity. */
+static bool forwardable(authority_state *st, const sc_directory *dir,
+			const char *subject_sid, const char *from_host,
+			const sc_process_def *target,
+			const Cloakroom__TicketRequest *rq, sc_level presented)
+{
+	const sc_account_def *client =
+		sc_directory_account_by_sid(dir, subject_sid);
+	const sc_account_def *server =
+		sc_directory_account(dir, target->account);
+	sc_hop_facts f = {
+		.asked = (sc_level)rq->asked,
+		.client_authn = (sc_authn)rq->authn,
+		.server_authn = target->server_authn,
+		.package = (sc_package)rq->package,
+		.transport = (sc_transport)rq->transport,
+		.presented_is_thread = presented != SC_LEVEL_DEFAULT,
+		.presented_level = presented,
+		.crossed = strcmp(from_host, target->host) != 0,
+		.all_in_domain = host_in_domain(st->scn, from_host) &&
+				 host_in_domain(st->scn, target->host),
+		.client_sensitive = client && client->sensitive,
+		.server_trusted = server && server->trusted_for_delegation,
+	};
+	sc_hop_outcome oc;
+	sc_hop_negotiate(&f, &oc, NULL);
+	return oc.delegable; /* D1 */
+}
+
+/* The decision: 0 with t filled, or -1 with v. */
+static int decide(authority_state *st, const auth_credential *cred,
+		  const Cloakroom__TicketRequest *rq, auth_ticket *t,
+		  verdict *v)
+{
+	uint64_t now = auth_now_ms();
+	authority_proc *me = proc_named(st, cred->process);
+	if (!me)
+		return refuse(v, "K7", "no process %s in this run",
+			      cred->process);
+	const sc_process_def *target = sc_scenario_process(st->scn,
+							   rq->target);
+	if (!target)
+		return refuse(v, "K4", "no service %s in this run", rq->target);
+	if (rq->package >= SC_PACKAGE_COUNT || rq->asked >= SC_LEVEL_COUNT ||
+	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT)
+		return refuse(v, "K1", "a call fact is out of range");
+	const sc_directory *dir = sc_runtime_directory(me->rt);
+	const sc_token *process = sc_runtime_token(me->rt);
+	const char *sid = rq->subject_sid ? rq->subject_sid : "";
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->presenter, sizeof(t->presenter), "%s", cred->process);
+	snprintf(t->audience, sizeof(t->audience), "%s", target->name);
+	t->expires_ms = now + st->ticket_lifetime_ms;
+	if (auth_random(t->nonce, sizeof(t->nonce)) != 0)
+		return refuse(v, "K7", "no randomness");
+
+	if (strcmp(sid, cred->account_sid) == 0) {
+		/* The process's own identity: its logon credential is the
+		 * evidence. */
+		snprintf(t->subject, sizeof(t->subject), "%s", cred->account);
+		snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
+		snprintf(t->subject_host, sizeof(t->subject_host), "%s",
+			 cred->host);
+		t->forwardable = forwardable(st, dir, sid, cred->host, target,
+					     rq, SC_LEVEL_DEFAULT);
+		/* K8: the logon vouches for it; D1: it may go further. */
+		snprintf(t->rule, sizeof(t->rule), t->forwardable ? "D1" : "K8");
+		return 0;
+	}
+
+	/* Someone else: only with a ticket that presented that subject to
+	 * the requester (the evidence, as for S4U2Proxy). */
+	if (!rq->evidence)
+		return refuse(v, "K7",
+			      "%s holds no credential for %s: no ticket "
+			      "presented that identity to it",
+			      cred->process, sid);
+	Cloakroom__Signed *ev = rq->evidence;
+	size_t el = cloakroom__signed__get_packed_size(ev);
+	uint8_t *eb = malloc(el ? el : 1);
+	if (!eb)
+		return refuse(v, "K7", "out of memory");
+	cloakroom__signed__pack(ev, eb);
+	auth_ticket e;
+	auth_reject why;
+	int rc = auth_ticket_check(st->pub, eb, el, now, st->skew_ms, &e, &why);
+	free(eb);
+	if (rc != 0)
+		return refuse(v, why.rule, "evidence: %s", why.reason);
+	if (strcmp(e.audience, cred->process) != 0)
+		return refuse(v, "K4",
+			      "the evidence ticket was for %s, not for %s",
+			      e.audience, cred->process);
+	if (strcmp(e.subject_sid, sid) != 0)
+		return refuse(v, "K7",
+			      "the evidence ticket presents %s, not %s",
+			      e.subject, sid);
+
+	/* The model decides whether this middle tier may present the
+	 * subject to the target: the same call the caller made, on a token
+	 * built from what the authority itself signed. */
+	sc_token *thread = sc_token_new(SC_TOKEN_IMPERSONATION);
+	if (!thread || sc_token_set_user(thread, e.subject_sid, e.subject) != 0 ||
+	    sc_token_set_origin_host(thread, e.subject_host) != 0) {
+		sc_token_free(thread);
+		return refuse(v, "K7", "out of memory");
+	}
+	sc_token_set_level(thread, e.forwardable ? SC_LEVEL_DELEGATE
+						 : SC_LEVEL_IMPERSONATE);
+	sc_token_set_delegable(thread, e.forwardable);
+	sc_token_set_boundaries(thread,
+				strcmp(e.subject_host, cred->host) != 0 ? 1 : 0);
+	sc_blanket b;
+	memset(&b, 0, sizeof(b));
+	b.cloaking = SC_CLOAK_DYNAMIC;
+	sc_proxy proxy;
+	memset(&proxy, 0, sizeof(proxy));
+	const sc_process_def *self = sc_runtime_process(me->rt);
+	sc_delegation deleg = {
+		.self = sc_directory_account(dir, self->account),
+		.target = sc_directory_account(dir, target->account),
+		.client = sc_directory_account_by_sid(dir, e.subject_sid),
+	};
+	sc_policy policy;
+	sc_policy_from_settings(&st->scn->settings, &policy);
+	const sc_token *presented = NULL;
+	unsigned boundaries = 0;
+	sc_log log;
+	sc_log_init(&log);
+	sc_status s = sc_cloak_choose(&b, &proxy, process, thread, cred->host,
+				      target->host, &policy, &deleg,
+				      &presented, &boundaries, &log);
+	sc_token_free(thread);
+	sc_proxy_release(&proxy);
+	if (s != SC_OK) {
+		rc = refuse_by_model(v, &log, s);
+		sc_log_free(&log);
+		return rc;
+	}
+	const char *rule = log.count ? log.notes[log.count - 1].rule : "L4";
+	snprintf(t->rule, sizeof(t->rule), "%s", rule);
+	sc_log_free(&log);
+	snprintf(t->subject, sizeof(t->subject), "%s", e.subject);
+	snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", e.subject_sid);
+	snprintf(t->subject_host, sizeof(t->subject_host), "%s",
+		 e.subject_host);
+	/* D1 again for the next hop, and never more than the evidence
+	 * allowed unless constrained delegation vouched for this hop. */
+	t->forwardable = e.forwardable &&
+			 forwardable(st, dir, e.subject_sid, cred->host,
+				     target, rq, SC_LEVEL_DELEGATE);
+	return 0;
+}
+
+static int reply_pack(const uint8_t *ticket, size_t tlen, const verdict *v,
+		      uint8_t **out, size_t *len)
+{
+	Cloakroom__TicketReply r;
+	cloakroom__ticket_reply__init(&r);
+	Cloakroom__Signed *s = NULL;
+	if (ticket) {
+		s = cloakroom__signed__unpack(NULL, tlen, ticket);
+		if (!s)
+			return -1;
+		r.ticket = s;
+	}
+	r.rule = (char *)v->rule;
+	r.reason = (char *)v->reason;
+	*len = cloakroom__ticket_reply__get_packed_size(&r);
+	*out = malloc(*len ? *len : 1);
+	if (*out)
+		cloakroom__ticket_reply__pack(&r, *out);
+	if (s)
+		cloakroom__signed__free_unpacked(s, NULL);
+	return *out ? 0 : -1;
+}
+
+int authority_ticket_serve(authority_state *st, const uint8_t *req,
+			   size_t len, uint8_t **reply, size_t *reply_len)
+{
+	verdict v;
+	memset(&v, 0, sizeof(v));
+	uint64_t now = auth_now_ms();
+	uint8_t *tb = NULL, *cb = NULL;
+	size_t tl = 0, cl = 0;
+	Cloakroom__TicketRequest *rq = NULL;
+	Cloakroom__SignedRequest *sr =
+		cloakroom__signed_request__unpack(NULL, len, req);
+	auth_credential cred;
+	auth_reject why;
+	if (!sr) {
+		refuse(&v, "K1", "not a signed ticket request");
+		goto done;
+	}
+	rq = cloakroom__ticket_request__unpack(NULL, sr->body.len,
+					       sr->body.data);
+	if (!rq || !rq->credential || !rq->target) {
+		refuse(&v, "K1", "the ticket request is malformed");
+		goto done;
+	}
+	cl = cloakroom__signed__get_packed_size(rq->credential);
+	cb = malloc(cl ? cl : 1);
+	if (!cb) {
+		refuse(&v, "K7", "out of memory");
+		goto done;
+	}
+	cloakroom__signed__pack(rq->credential, cb);
+	if (auth_credential_check(st->pub, cb, cl, now, st->skew_ms, &cred,
+				  &why) != 0) {
+		refuse(&v, why.rule, "credential: %s", why.reason);
+		goto done;
+	}
+	if (!auth_verify(cred.key, sr->body.data, sr->body.len,
+			 sr->signature.data, sr->signature.len)) {
+		refuse(&v, "K1", "the request is not signed by %s's key",
+		       cred.process);
+		goto done;
+	}
+	/* K3: a request lives as long as a context does. */
+	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
+	if (until + st->skew_ms < now || rq->issued_ms > now + st->skew_ms) {
+		refuse(&v, "K3", "the request is not current");
+		goto done;
+	}
+	if (rq->nonce.len != AUTH_NONCE_LEN ||
+	    auth_replay_check(st->replay, rq->nonce.data,
+			      until + st->skew_ms, now) != 0) {
+		refuse(&v, "K5", "the request was replayed");
+		goto done;
+	}
+	auth_ticket t;
+	if (decide(st, &cred, rq, &t, &v) == 0) {
+		if (auth_ticket_sign(st->key, &t, &tb, &tl) != 0) {
+			refuse(&v, "K7", "cannot sign");
+			goto done;
+		}
+		snprintf(v.rule, sizeof(v.rule), "%s", t.rule);
+		snprintf(v.reason, sizeof(v.reason),
+			 "%.50s may present %.90s to %.50s%s", t.presenter,
+			 t.subject,
+			 t.audience, t.forwardable ? " (forwardable)" : "");
+	}
+done:;
+	int rc = reply_pack(tb, tl, &v, reply, reply_len);
+	fprintf(stderr, "authority: %s: [%s] %s\n", tb ? "ticket" : "refused",
+		v.rule, v.reason);
+	free(tb);
+	free(cb);
+	if (rq)
+		cloakroom__ticket_request__free_unpacked(rq, NULL);
+	if (sr)
+		cloakroom__signed_request__free_unpacked(sr, NULL);
+	return rc;
+}

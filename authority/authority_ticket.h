@@ -1,0 +1,42 @@
+/* authority_ticket.h: the authority's state and its one service: given a
+ * signed ticket request, mint a ticket or refuse with the rule that
+ * decided. Decisions are the model's (sc_hop_negotiate for D1,
+ * sc_cloak_choose for L4/L5/C6/D4/D5); no gRPC here, so tests drive it
+ * with bytes. */
+#ifndef CLOAKROOM_AUTHORITY_TICKET_H
+#define CLOAKROOM_AUTHORITY_TICKET_H
+
+#include "auth.h"
+#include "sc_exec.h"
+
+typedef struct authority_proc {
+	char name[AUTH_NAME_LEN];
+	sc_runtime *rt; /* the process's runtime: its primary token */
+} authority_proc;
+
+typedef struct authority_state {
+	const sc_scenario *scn;
+	auth_key *key;
+	uint8_t pub[AUTH_KEY_LEN];
+	authority_proc *procs;
+	size_t count;
+	uint64_t ticket_lifetime_ms;
+	uint64_t credential_lifetime_ms; /* 0: AUTH_CREDENTIAL_LIFETIME_MS */
+	uint64_t skew_ms;
+	auth_replay *replay; /* ticket requests */
+} authority_state;
+
+/* Make the authority's key and every process's key, and issue each
+ * process its logon credential: DIR/authority.pub (the trust anchor, raw
+ * 32 bytes), DIR/NAME.key, DIR/NAME.cred. ticket_lifetime_ms and skew_ms
+ * must be set before. 0, or -1 with err. */
+int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
+			   const char *dir, char *err, size_t errlen);
+void authority_ticket_free(authority_state *st);
+
+/* One request (a packed SignedRequest) -> a malloc'd packed TicketReply,
+ * a ticket or a refusal with its rule. -1 only when out of memory. */
+int authority_ticket_serve(authority_state *st, const uint8_t *req,
+			   size_t len, uint8_t **reply, size_t *reply_len);
+
+#endif

@@ -1,0 +1,718 @@
+/* auth.c: Ed25519 signatures through OpenSSL, the authority's statements
+ * and sealed contexts as protobuf-c messages. Every check fails closed
+ * with a rule id and a reason; nothing here decides who may be presented
+ * (the authority does, with the model) and nothing here knows gRPC. */
+#include "auth.h"
+
+#include "cloakroom.pb-c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct auth_key {
+	EVP_PKEY *pkey;
+	uint8_t pub[AUTH_KEY_LEN];
+};
+
+static int key_from_seed(const uint8_t seed[AUTH_KEY_LEN], auth_key **out)
+{
+	auth_key *k = calloc(1, sizeof(*k));
+	if (!k)
+		return -1;
+	k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+					       AUTH_KEY_LEN);
+	size_t pl = AUTH_KEY_LEN;
+	if (!k->pkey || EVP_PKEY_get_raw_public_key(k->pkey, k->pub, &pl) != 1 ||
+	    pl != AUTH_KEY_LEN) {
+		auth_key_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+int auth_key_generate(auth_key **out)
+{
+	uint8_t seed[AUTH_KEY_LEN];
+	*out = NULL;
+	if (auth_random(seed, sizeof(seed)) != 0)
+		return -1;
+	int rc = key_from_seed(seed, out);
+	memset(seed, 0, sizeof(seed));
+	return rc;
+}
+
+int auth_key_load(const char *path, auth_key **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	*out = NULL;
+	if (auth_file_read(path, &buf, &len) != 0)
+		return -1;
+	int rc = len == AUTH_KEY_LEN ? key_from_seed(buf, out) : -1;
+	memset(buf, 0, len);
+	free(buf);
+	return rc;
+}
+
+int auth_key_save(const auth_key *k, const char *path)
+{
+	uint8_t seed[AUTH_KEY_LEN];
+	size_t len = sizeof(seed);
+	if (EVP_PKEY_get_raw_private_key(k->pkey, seed, &len) != 1 ||
+	    len != AUTH_KEY_LEN)
+		return -1;
+	int rc = auth_file_write(path, seed, len);
+	memset(seed, 0, sizeof(seed));
+	return rc;
+}
+
+void auth_key_free(auth_key *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+void auth_key_public(const auth_key *k, uint8_t pub[AUTH_KEY_LEN])
+{
+	memcpy(pub, k->pub, AUTH_KEY_LEN);
+}
+
+int auth_sign(const auth_key *k, const uint8_t *msg, size_t len,
+	      uint8_t sig[AUTH_SIG_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t sl = AUTH_SIG_LEN;
+	int ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+		 EVP_DigestSign(md, sig, &sl, msg, len) == 1 &&
+		 sl == AUTH_SIG_LEN;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+bool auth_verify(const uint8_t pub[AUTH_KEY_LEN], const uint8_t *msg,
+		 size_t len, const uint8_t *sig, size_t siglen)
+{
+	if (siglen != AUTH_SIG_LEN)
+		return false;
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+						   AUTH_KEY_LEN);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = pk && md &&
+		  EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1 &&
+		  EVP_DigestVerify(md, sig, siglen, msg, len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN])
+{
+	unsigned int ol = AUTH_HASH_LEN;
+	if (EVP_Digest(msg, len, out, &ol, EVP_sha256(), NULL) != 1)
+		memset(out, 0, AUTH_HASH_LEN); /* never matches a real hash */
+}
+
+int auth_random(uint8_t *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+uint64_t auth_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void dns_label(const char *s, size_t n, char *out, size_t len,
+		      size_t *o)
+{
+	for (size_t i = 0; i < n && *o + 1 < len; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '-';
+		out[(*o)++] = c;
+	}
+	out[*o] = '\0';
+}
+
+void auth_dns_name(const char *account, char *out, size_t len)
+{
+	size_t o = 0;
+	if (!len)
+		return;
+	out[0] = '\0';
+	const char *bs = strchr(account, '\\');
+	if (!bs) {
+		dns_label(account, strlen(account), out, len, &o);
+		return;
+	}
+	dns_label(bs + 1, strlen(bs + 1), out, len, &o);
+	if (o + 1 < len)
+		out[o++] = '.';
+	dns_label(account, (size_t)(bs - account), out, len, &o);
+}
+
+int auth_file_read(const char *path, uint8_t **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	uint8_t *b = malloc(AUTH_SEALED_MAX);
+	size_t n = b ? fread(b, 1, AUTH_SEALED_MAX, f) : 0;
+	bool bad = !b || ferror(f) || n == AUTH_SEALED_MAX;
+	fclose(f);
+	if (bad) {
+		free(b);
+		return -1;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int auth_file_write(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return close(fd) == 0 ? 0 : -1;
+}
+
+/* ---- statements --------------------------------------------------- */
+
+static __attribute__((format(printf, 3, 4))) int
+reject(auth_reject *why, const char *rule, const char *fmt, ...)
+{
+	snprintf(why->rule, sizeof(why->rule), "%s", rule);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why->reason, sizeof(why->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src ? src : "");
+	if (n >= cap)
+		return false;
+	memcpy(dst, src ? src : "", n + 1);
+	return true;
+}
+
+static bool copy_bytes(uint8_t *dst, size_t cap, ProtobufCBinaryData b)
+{
+	if (b.len != cap)
+		return false;
+	memcpy(dst, b.data, cap);
+	return true;
+}
+
+/* Wrap body in a Signed with the key's signature. */
+static int sign_body(const auth_key *k, const uint8_t *body, size_t blen,
+		     uint8_t **out, size_t *len)
+{
+	uint8_t sig[AUTH_SIG_LEN];
+	if (auth_sign(k, body, blen, sig) != 0)
+		return -1;
+	Cloakroom__Signed s;
+	cloakroom__signed__init(&s);
+	s.body.data = (uint8_t *)body;
+	s.body.len = blen;
+	s.signature.data = sig;
+	s.signature.len = sizeof(sig);
+	*len = cloakroom__signed__get_packed_size(&s);
+	*out = malloc(*len ? *len : 1);
+	if (!*out)
+		return -1;
+	cloakroom__signed__pack(&s, *out);
+	return 0;
+}
+
+#define BIN(field, ptr, n)                                                   \
+	do {                                                                 \
+		(field).data = (uint8_t *)(ptr);                             \
+		(field).len = (n);                                           \
+	} while (0)
+
+int auth_credential_sign(const auth_key *authority, const auth_credential *c,
+			 uint8_t **out, size_t *len)
+{
+	Cloakroom__Credential m;
+	cloakroom__credential__init(&m);
+	BIN(m.issuer, authority->pub, AUTH_KEY_LEN);
+	m.process = (char *)c->process;
+	m.account = (char *)c->account;
+	m.account_sid = (char *)c->account_sid;
+	m.host = (char *)c->host;
+	BIN(m.key, c->key, AUTH_KEY_LEN);
+	m.expires_ms = c->expires_ms;
+	size_t bl = cloakroom__credential__get_packed_size(&m);
+	uint8_t *body = malloc(bl ? bl : 1);
+	if (!body)
+		return -1;
+	cloakroom__credential__pack(&m, body);
+	int rc = sign_body(authority, body, bl, out, len);
+	free(body);
+	return rc;
+}
+
+int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
+		     uint8_t **out, size_t *len)
+{
+	Cloakroom__Ticket m;
+	cloakroom__ticket__init(&m);
+	BIN(m.issuer, authority->pub, AUTH_KEY_LEN);
+	m.subject = (char *)t->subject;
+	m.subject_sid = (char *)t->subject_sid;
+	m.subject_host = (char *)t->subject_host;
+	m.presenter = (char *)t->presenter;
+	m.audience = (char *)t->audience;
+	m.forwardable = t->forwardable;
+	m.expires_ms = t->expires_ms;
+	BIN(m.nonce, t->nonce, AUTH_NONCE_LEN);
+	m.rule = (char *)t->rule;
+	size_t bl = cloakroom__ticket__get_packed_size(&m);
+	uint8_t *body = malloc(bl ? bl : 1);
+	if (!body)
+		return -1;
+	cloakroom__ticket__pack(&m, body);
+	int rc = sign_body(authority, body, bl, out, len);
+	free(body);
+	return rc;
+}
+
+/* Issuer first (an unknown authority is K2 whatever its signature), then
+ * the signature (K1). */
+static int check_signed(const uint8_t anchor[AUTH_KEY_LEN],
+			ProtobufCBinaryData issuer, const Cloakroom__Signed *s,
+			const char *what, auth_reject *why)
+{
+	if (issuer.len != AUTH_KEY_LEN ||
+	    memcmp(issuer.data, anchor, AUTH_KEY_LEN) != 0)
+		return reject(why, "K2",
+			      "the %s was issued by an unknown authority", what);
+	if (!auth_verify(anchor, s->body.data, s->body.len, s->signature.data,
+			 s->signature.len))
+		return reject(why, "K1",
+			      "the %s's signature does not verify (forged or "
+			      "altered)",
+			      what);
+	return 0;
+}
+
+static int check_expiry(uint64_t expires, uint64_t now, uint64_t skew,
+			const char *what, auth_reject *why)
+{
+	if (expires + skew < now)
+		return reject(why, "K3",
+			      "the %s expired %llu ms ago (clock skew allowed: "
+			      "%llu ms)",
+			      what, (unsigned long long)(now - expires),
+			      (unsigned long long)skew);
+	return 0;
+}
+
+int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
+			  const uint8_t *buf, size_t len, uint64_t now_ms,
+			  uint64_t skew_ms, auth_credential *c,
+			  auth_reject *why)
+{
+	memset(c, 0, sizeof(*c));
+	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
+	Cloakroom__Credential *m =
+		s ? cloakroom__credential__unpack(NULL, s->body.len,
+						  s->body.data)
+		  : NULL;
+	int rc = 0;
+	if (!m)
+		rc = reject(why, "K1", "the credential is not a signed "
+				       "Credential message");
+	else if (check_signed(anchor, m->issuer, s, "credential", why) != 0)
+		rc = -1;
+	else if (!copy_bytes(c->issuer, AUTH_KEY_LEN, m->issuer) ||
+		 !copy_bytes(c->key, AUTH_KEY_LEN, m->key) ||
+		 !copy_str(c->process, sizeof(c->process), m->process) ||
+		 !copy_str(c->account, sizeof(c->account), m->account) ||
+		 !copy_str(c->account_sid, sizeof(c->account_sid),
+			   m->account_sid) ||
+		 !copy_str(c->host, sizeof(c->host), m->host))
+		rc = reject(why, "K1", "the credential has a malformed field");
+	else {
+		c->expires_ms = m->expires_ms;
+		rc = check_expiry(c->expires_ms, now_ms, skew_ms, "credential",
+				  why);
+	}
+	if (m)
+		cloakroom__credential__free_unpacked(m, NULL);
+	if (s)
+		cloakroom__signed__free_unpacked(s, NULL);
+	return rc;
+}
+
+int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+		      auth_ticket *t, auth_reject *why)
+{
+	memset(t, 0, sizeof(*t));
+	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
+	Cloakroom__Ticket *m =
+		s ? cloakroom__ticket__unpack(NULL, s->body.len, s->body.data)
+		  : NULL;
+	int rc = 0;
+	if (!m)
+		rc = reject(why, "K1",
+			    "the ticket is not a signed Ticket message");
+	else if (check_signed(anchor, m->issuer, s, "ticket", why) != 0)
+		rc = -1;
+	else if (!copy_bytes(t->issuer, AUTH_KEY_LEN, m->issuer) ||
+		 !copy_bytes(t->nonce, AUTH_NONCE_LEN, m->nonce) ||
+		 !copy_str(t->subject, sizeof(t->subject), m->subject) ||
+		 !copy_str(t->subject_sid, sizeof(t->subject_sid),
+			   m->subject_sid) ||
+		 !copy_str(t->subject_host, sizeof(t->subject_host),
+			   m->subject_host) ||
+		 !copy_str(t->presenter, sizeof(t->presenter), m->presenter) ||
+		 !copy_str(t->audience, sizeof(t->audience), m->audience) ||
+		 !copy_str(t->rule, sizeof(t->rule), m->rule))
+		rc = reject(why, "K1", "the ticket has a malformed field");
+	else {
+		t->forwardable = m->forwardable;
+		t->expires_ms = m->expires_ms;
+		rc = check_expiry(t->expires_ms, now_ms, skew_ms, "ticket",
+				  why);
+	}
+	if (m)
+		cloakroom__ticket__free_unpacked(m, NULL);
+	if (s)
+		cloakroom__signed__free_unpacked(s, NULL);
+	return rc;
+}
+
+/* ---- sealed contexts ---------------------------------------------- */
+
+int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
+	      const uint8_t *ticket, size_t ticket_len, const uint8_t *context,
+	      size_t context_len, const char *audience, uint64_t issued_ms,
+	      uint64_t lifetime_ms, uint8_t **out, size_t *out_len)
+{
+	*out = NULL;
+	int rc = -1;
+	Cloakroom__Signed *cs = cloakroom__signed__unpack(NULL, cred_len, cred);
+	Cloakroom__Signed *ts =
+		cloakroom__signed__unpack(NULL, ticket_len, ticket);
+	uint8_t ch[AUTH_HASH_LEN], th[AUTH_HASH_LEN], nonce[AUTH_NONCE_LEN];
+	uint8_t sig[AUTH_SIG_LEN];
+	uint8_t *ab = NULL;
+	if (!cs || !ts || auth_random(nonce, sizeof(nonce)) != 0)
+		goto out;
+	auth_hash(context, context_len, ch);
+	auth_hash(ts->body.data, ts->body.len, th);
+	Cloakroom__Authenticator a;
+	cloakroom__authenticator__init(&a);
+	BIN(a.context_hash, ch, sizeof(ch));
+	BIN(a.ticket_hash, th, sizeof(th));
+	a.audience = (char *)audience;
+	a.issued_ms = issued_ms;
+	a.expires_ms = issued_ms + lifetime_ms;
+	BIN(a.nonce, nonce, sizeof(nonce));
+	size_t al = cloakroom__authenticator__get_packed_size(&a);
+	ab = malloc(al ? al : 1);
+	if (!ab)
+		goto out;
+	cloakroom__authenticator__pack(&a, ab);
+	if (auth_sign(me, ab, al, sig) != 0)
+		goto out;
+	Cloakroom__SealedContext m;
+	cloakroom__sealed_context__init(&m);
+	BIN(m.context, context, context_len);
+	m.credential = cs;
+	m.ticket = ts;
+	BIN(m.authenticator, ab, al);
+	BIN(m.signature, sig, sizeof(sig));
+	*out_len = cloakroom__sealed_context__get_packed_size(&m);
+	*out = malloc(*out_len ? *out_len : 1);
+	if (!*out)
+		goto out;
+	cloakroom__sealed_context__pack(&m, *out);
+	rc = 0;
+out:
+	free(ab);
+	if (cs)
+		cloakroom__signed__free_unpacked(cs, NULL);
+	if (ts)
+		cloakroom__signed__free_unpacked(ts, NULL);
+	return rc;
+}
+
+static int pack_signed(const Cloakroom__Signed *s, uint8_t **out,
+		       size_t *len)
+{
+	*len = cloakroom__signed__get_packed_size(s);
+	*out = malloc(*len ? *len : 1);
+	if (!*out)
+		return -1;
+	cloakroom__signed__pack(s, *out);
+	return 0;
+}
+
+int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
+	      const uint8_t *buf, size_t len, uint64_t now_ms,
+	      uint64_t skew_ms, auth_replay *replay, auth_opened *out,
+	      auth_reject *why)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = -1;
+	uint8_t *cb = NULL, *tb = NULL;
+	size_t cl = 0, tl = 0;
+	Cloakroom__Authenticator *a = NULL;
+	Cloakroom__SealedContext *m = NULL;
+	if (len > AUTH_SEALED_MAX) {
+		reject(why, "K1", "sealed context of %zu bytes exceeds the "
+				  "%d-byte cap",
+		       len, AUTH_SEALED_MAX);
+		goto out;
+	}
+	m = cloakroom__sealed_context__unpack(NULL, len, buf);
+	if (!m || !m->credential || !m->ticket) {
+		reject(why, "K1", "the context is not signed (no sealed "
+				  "context with a credential and a ticket)");
+		goto out;
+	}
+	if (pack_signed(m->credential, &cb, &cl) != 0 ||
+	    pack_signed(m->ticket, &tb, &tl) != 0) {
+		reject(why, "K1", "out of memory");
+		goto out;
+	}
+	if (auth_credential_check(anchor, cb, cl, now_ms, skew_ms, &out->cred,
+				  why) != 0 ||
+	    auth_ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk,
+			      why) != 0)
+		goto out;
+	if (strcmp(out->tk.presenter, out->cred.process) != 0) {
+		reject(why, "K6",
+		       "the ticket lets %s present %s, but %s presents it",
+		       out->tk.presenter, out->tk.subject, out->cred.process);
+		goto out;
+	}
+	if (strcmp(out->tk.audience, me) != 0) {
+		reject(why, "K4", "the ticket is for %s, not %s",
+		       out->tk.audience, me);
+		goto out;
+	}
+	if (!auth_verify(out->cred.key, m->authenticator.data,
+			 m->authenticator.len, m->signature.data,
+			 m->signature.len)) {
+		reject(why, "K1",
+		       "the authenticator's signature does not verify with "
+		       "%s's key",
+		       out->cred.process);
+		goto out;
+	}
+	a = cloakroom__authenticator__unpack(NULL, m->authenticator.len,
+					     m->authenticator.data);
+	uint8_t ch[AUTH_HASH_LEN], th[AUTH_HASH_LEN];
+	auth_hash(m->context.data, m->context.len, ch);
+	auth_hash(m->ticket->body.data, m->ticket->body.len, th);
+	if (!a || a->context_hash.len != AUTH_HASH_LEN ||
+	    a->ticket_hash.len != AUTH_HASH_LEN ||
+	    a->nonce.len != AUTH_NONCE_LEN) {
+		reject(why, "K1", "the authenticator is malformed");
+		goto out;
+	}
+	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0) {
+		reject(why, "K1",
+		       "the context was altered after %s signed it",
+		       out->cred.process);
+		goto out;
+	}
+	if (memcmp(a->ticket_hash.data, th, AUTH_HASH_LEN) != 0) {
+		reject(why, "K1", "the authenticator was made for another "
+				  "ticket");
+		goto out;
+	}
+	if (strcmp(a->audience ? a->audience : "", me) != 0) {
+		reject(why, "K4", "the context is addressed to %s, not %s",
+		       a->audience ? a->audience : "", me);
+		goto out;
+	}
+	if (a->issued_ms > now_ms + skew_ms) {
+		reject(why, "K3",
+		       "the context is dated %llu ms in the future (clock "
+		       "skew allowed: %llu ms)",
+		       (unsigned long long)(a->issued_ms - now_ms),
+		       (unsigned long long)skew_ms);
+		goto out;
+	}
+	if (check_expiry(a->expires_ms, now_ms, skew_ms, "context", why) != 0)
+		goto out;
+	int r = auth_replay_check(replay, a->nonce.data, a->expires_ms + skew_ms,
+				  now_ms);
+	if (r == -1) {
+		reject(why, "K5", "replayed: this context (nonce) was already "
+				  "presented");
+		goto out;
+	}
+	if (r != 0) {
+		reject(why, "K5", "the replay cache is full: refused rather "
+				  "than risk a replay");
+		goto out;
+	}
+	out->context = malloc(m->context.len ? m->context.len : 1);
+	if (!out->context) {
+		reject(why, "K1", "out of memory");
+		goto out;
+	}
+	memcpy(out->context, m->context.data, m->context.len);
+	out->context_len = m->context.len;
+	out->ticket = tb;
+	out->ticket_len = tl;
+	tb = NULL;
+	rc = 0;
+out:
+	free(cb);
+	free(tb);
+	if (a)
+		cloakroom__authenticator__free_unpacked(a, NULL);
+	if (m)
+		cloakroom__sealed_context__free_unpacked(m, NULL);
+	if (rc != 0)
+		auth_opened_free(out);
+	return rc;
+}
+
+void auth_opened_free(auth_opened *o)
+{
+	free(o->context);
+	free(o->ticket);
+	o->context = o->ticket = NULL;
+	o->context_len = o->ticket_len = 0;
+}
+
+/* ---- replay cache: open addressing on the nonce -------------------- */
+
+typedef struct replay_slot {
+	uint8_t nonce[AUTH_NONCE_LEN];
+	uint64_t until; /* 0: empty */
+} replay_slot;
+
+struct auth_replay {
+	pthread_mutex_t lock;
+	replay_slot *slots;
+	size_t cap; /* a power of two */
+	size_t used;
+};
+
+auth_replay *auth_replay_new(size_t capacity)
+{
+	size_t cap = 64;
+	while (cap < capacity * 2)
+		cap *= 2;
+	auth_replay *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->slots = calloc(cap, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		return NULL;
+	}
+	r->cap = cap;
+	pthread_mutex_init(&r->lock, NULL);
+	return r;
+}
+
+void auth_replay_free(auth_replay *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->lock);
+	free(r->slots);
+	free(r);
+}
+
+static size_t slot_of(const uint8_t nonce[AUTH_NONCE_LEN])
+{
+	uint64_t h;
+	memcpy(&h, nonce, sizeof(h)); /* nonces are random */
+	return (size_t)h;
+}
+
+/* Drop expired entries by rebuilding the table. Caller holds the lock. */
+static void replay_purge(auth_replay *r, uint64_t now)
+{
+	replay_slot *old = r->slots;
+	replay_slot *fresh = calloc(r->cap, sizeof(*fresh));
+	if (!fresh)
+		return;
+	r->used = 0;
+	for (size_t i = 0; i < r->cap; i++) {
+		if (old[i].until == 0 || old[i].until < now)
+			continue;
+		size_t j = slot_of(old[i].nonce) & (r->cap - 1);
+		while (fresh[j].until != 0)
+			j = (j + 1) & (r->cap - 1);
+		fresh[j] = old[i];
+		r->used++;
+	}
+	r->slots = fresh;
+	free(old);
+}
+
+int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
+		      uint64_t keep_until_ms, uint64_t now_ms)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->used * 2 >= r->cap)
+		replay_purge(r, now_ms);
+	int rc = -2;
+	if (r->used * 2 < r->cap) {
+		size_t j = slot_of(nonce) & (r->cap - 1);
+		rc = 0;
+		while (r->slots[j].until != 0) {
+			/* An expired entry still counts: the context it
+			 * names cannot pass the expiry check anyway. */
+			if (memcmp(r->slots[j].nonce, nonce,
+				   AUTH_NONCE_LEN) == 0) {
+				rc = -1;
+				break;
+			}
+			j = (j + 1) & (r->cap - 1);
+		}
+		if (rc == 0) {
+			memcpy(r->slots[j].nonce, nonce, AUTH_NONCE_LEN);
+			r->slots[j].until = keep_until_ms ? keep_until_ms : 1;
+			r->used++;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}

@@ -1,0 +1,145 @@
+/* auth.h: signed contexts. Ed25519 keys (OpenSSL), the authority's signed
+ * statements (logon credentials, tickets), sealing one call's context and
+ * checking a sealed context (signatures, issuer, audience, expiry with a
+ * clock skew, replay). No gRPC and no model decision here: who may get a
+ * ticket is decided in authority/ (by the model's D1/D4/D5), what a hop
+ * grants in libsecctx. Rejections carry a K rule id (docs/rules.md). */
+#ifndef CLOAKROOM_AUTH_H
+#define CLOAKROOM_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUTH_KEY_LEN 32
+#define AUTH_SIG_LEN 64
+#define AUTH_NONCE_LEN 16
+#define AUTH_HASH_LEN 32
+#define AUTH_NAME_LEN 64
+#define AUTH_IDENT_LEN 160
+#define AUTH_SEALED_MAX 131072
+
+/* Lifetimes and skew, in ms (the defaults; settings can change them). */
+#define AUTH_CREDENTIAL_LIFETIME_MS (3600u * 1000u)
+#define AUTH_TICKET_LIFETIME_MS (600u * 1000u)
+#define AUTH_CONTEXT_LIFETIME_MS (30u * 1000u)
+#define AUTH_DEFAULT_SKEW_MS 5000u
+
+typedef struct auth_key auth_key; /* a private Ed25519 key */
+
+int auth_key_generate(auth_key **out);
+/* A key file holds the raw 32-byte private key (mode 0600). */
+int auth_key_load(const char *path, auth_key **out);
+int auth_key_save(const auth_key *k, const char *path);
+void auth_key_free(auth_key *k);
+void auth_key_public(const auth_key *k, uint8_t pub[AUTH_KEY_LEN]);
+
+int auth_sign(const auth_key *k, const uint8_t *msg, size_t len,
+	      uint8_t sig[AUTH_SIG_LEN]);
+bool auth_verify(const uint8_t pub[AUTH_KEY_LEN], const uint8_t *msg,
+		 size_t len, const uint8_t *sig, size_t siglen);
+void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN]);
+int auth_random(uint8_t *buf, size_t len);
+uint64_t auth_now_ms(void);
+
+/* The DNS form of an account for TLS certificates: "CORP\\svc-b" ->
+ * "svc-b.corp", "NT AUTHORITY\\NETWORK SERVICE" ->
+ * "network-service.nt-authority" (lower case; other characters '-'). */
+void auth_dns_name(const char *account, char *out, size_t len);
+#define AUTH_AUTHORITY_ACCOUNT "cloakroom authority"
+
+/* Read a whole small file (a key, a credential, a PEM). 0 or -1. The
+ * buffer has room for one more byte after the data (a PEM's NUL). */
+int auth_file_read(const char *path, uint8_t **buf, size_t *len);
+int auth_file_write(const char *path, const uint8_t *buf, size_t len);
+
+/* Why a statement or a sealed context was refused. */
+typedef struct auth_reject {
+	char rule[8];     /* K1..K8 */
+	char reason[200];
+} auth_reject;
+
+typedef struct auth_credential {
+	uint8_t issuer[AUTH_KEY_LEN];
+	char process[AUTH_NAME_LEN];
+	char account[AUTH_IDENT_LEN];
+	char account_sid[AUTH_IDENT_LEN];
+	char host[AUTH_NAME_LEN];
+	uint8_t key[AUTH_KEY_LEN];
+	uint64_t expires_ms;
+} auth_credential;
+
+typedef struct auth_ticket {
+	uint8_t issuer[AUTH_KEY_LEN];
+	char subject[AUTH_IDENT_LEN];
+	char subject_sid[AUTH_IDENT_LEN];
+	char subject_host[AUTH_NAME_LEN];
+	char presenter[AUTH_NAME_LEN];
+	char audience[AUTH_NAME_LEN];
+	bool forwardable;
+	uint64_t expires_ms;
+	uint8_t nonce[AUTH_NONCE_LEN];
+	char rule[8];
+} auth_ticket;
+
+/* The authority signs: a malloc'd packed Signed message (issuer is set
+ * from the key). 0 or -1. */
+int auth_credential_sign(const auth_key *authority, const auth_credential *c,
+			 uint8_t **out, size_t *len);
+int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
+		     uint8_t **out, size_t *len);
+
+/* Check a packed Signed statement: it parses, its issuer is anchor (else
+ * K2), its signature verifies (K1), it has not expired (K3, with skew).
+ * 0 with *c or *t filled, or -1 with why. */
+int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
+			  const uint8_t *buf, size_t len, uint64_t now_ms,
+			  uint64_t skew_ms, auth_credential *c,
+			  auth_reject *why);
+int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+		      auth_ticket *t, auth_reject *why);
+
+/* Seal one call's context: an Authenticator (hashes of the context and
+ * the ticket, audience, issued and expiry times, a fresh nonce) signed
+ * with the presenter's key, and the credential and ticket as they came
+ * from the authority. A malloc'd packed SealedContext. 0 or -1. */
+int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
+	      const uint8_t *ticket, size_t ticket_len, const uint8_t *context,
+	      size_t context_len, const char *audience, uint64_t issued_ms,
+	      uint64_t lifetime_ms, uint8_t **out, size_t *out_len);
+
+typedef struct auth_replay auth_replay; /* thread-safe */
+
+auth_replay *auth_replay_new(size_t capacity);
+void auth_replay_free(auth_replay *r);
+/* 0: first sight, remembered until expires_ms + skew; -1: seen before;
+ * -2: the cache is full of live entries. */
+int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
+		      uint64_t keep_until_ms, uint64_t now_ms);
+
+/* A sealed context that passed every check. */
+typedef struct auth_opened {
+	uint8_t *context;        /* the packed SecurityContext (malloc'd) */
+	size_t context_len;
+	uint8_t *ticket;         /* the packed Signed ticket (malloc'd): the
+	                            evidence for an onward ticket request */
+	size_t ticket_len;
+	auth_credential cred;    /* the presenter's */
+	auth_ticket tk;
+} auth_opened;
+
+/* Open and check a sealed context meant for process me: the credential
+ * and the ticket come from anchor (K2) and verify (K1); the ticket names
+ * the credential's process as presenter (K6) and me as audience (K4); the
+ * authenticator verifies with the credential's key, covers this context
+ * and this ticket (K1), names me (K4), is within its lifetime (K3) and
+ * was not seen before (K5, checked last). 0 with out filled (free with
+ * auth_opened_free), or -1 with why. */
+int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
+	      const uint8_t *buf, size_t len, uint64_t now_ms,
+	      uint64_t skew_ms, auth_replay *replay, auth_opened *out,
+	      auth_reject *why);
+void auth_opened_free(auth_opened *o);
+
+#endif

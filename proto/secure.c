@@ -1,0 +1,731 @@
+/* secure.c: the daemon side of signed contexts (see secure.h): ticket
+ * requests to the authority, a ticket cache, the evidence kept from
+ * incoming calls, sealing and binding. A process set to misbehave
+ * (scenarios/attacks/) alters its outgoing contexts here, so that every
+ * attack goes through the same checks an honest call does; nothing here
+ * may relax a check for it. */
+#include "secure.h"
+
+#include "cloakroom.pb-c.h"
+#include "codec.h"
+#include "rpc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECURE_SLOTS 64
+#define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
+
+typedef struct slot {
+	char sid[AUTH_IDENT_LEN];
+	char target[AUTH_NAME_LEN];
+	unsigned facts;  /* the call's facts the ticket was asked for */
+	uint8_t *bytes;
+	size_t len;
+	uint64_t expires_ms;
+} slot;
+
+struct secure {
+	secure_config cfg;
+	char process[AUTH_NAME_LEN];
+	uint8_t anchor[AUTH_KEY_LEN];
+	auth_key *key;
+	uint8_t *cred;
+	size_t cred_len;
+	auth_credential me;
+	char authority_addr[160];
+	rpc_channel *authority;  /* opened at the first ticket request: a
+	                            process that never calls has none */
+	auth_replay *replay;
+	pthread_mutex_t lock; /* guards everything below */
+	slot tickets[SECURE_SLOTS];
+	size_t tickets_next;
+	slot evidence[SECURE_SLOTS];
+	size_t evidence_next;
+	/* misbehaviour only */
+	auth_key *rogue;
+	auth_key *stolen_key;     /* relay: the caller's */
+	uint8_t *stolen_cred;
+	size_t stolen_cred_len;
+	slot replayed;
+	sc_token *last_client;
+	char last_caller[SC_NAME_LEN];
+	char last_caller_host[SC_NAME_LEN];
+	char last_chain[256];
+};
+
+static void slot_clear(slot *s)
+{
+	free(s->bytes);
+	memset(s, 0, sizeof(*s));
+}
+
+static int slot_set(slot *s, const char *sid, const char *target,
+		    const uint8_t *b, size_t len, uint64_t expires)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, b, len);
+	slot_clear(s);
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	snprintf(s->target, sizeof(s->target), "%s", target);
+	s->bytes = copy;
+	s->len = len;
+	s->expires_ms = expires;
+	return 0;
+}
+
+static uint8_t *dup_bytes(const uint8_t *b, size_t len)
+{
+	uint8_t *c = malloc(len ? len : 1);
+	if (c)
+		memcpy(c, b, len);
+	return c;
+}
+
+static int fail(auth_reject *why, const char *rule, const char *reason)
+{
+	snprintf(why->rule, sizeof(why->rule), "%s", rule);
+	size_t n = strlen(reason);
+	if (n >= sizeof(why->reason))
+		n = sizeof(why->reason) - 1; /* a long reason is cut */
+	memcpy(why->reason, reason, n);
+	why->reason[n] = '\0';
+	return -1;
+}
+
+/* Mutual TLS with the certificate of account (rpc_tls_use). */
+static int tls_load(const char *dir, const char *account, char *err,
+		    size_t errlen)
+{
+	char path[4096], dns[AUTH_NAME_LEN];
+	uint8_t *pem[3] = {NULL, NULL, NULL};
+	size_t len;
+	auth_dns_name(account, dns, sizeof(dns));
+	const char *names[3] = {"ca", dns, dns};
+	const char *exts[3] = {"crt", "crt", "key"};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
+			 exts[i]);
+		rc = auth_file_read(path, &pem[i], &len);
+		if (rc == 0)
+			pem[i][len] = 0; /* there is room: see auth.h */
+		else
+			snprintf(err, errlen, "cannot read %s", path);
+	}
+	if (rc == 0 &&
+	    (rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
+			      (char *)pem[2])) != 0)
+		snprintf(err, errlen, "out of memory");
+	for (int i = 0; i < 3; i++)
+		free(pem[i]);
+	return rc;
+}
+
+int secure_open(const secure_config *cfg, secure **out, char *err,
+		size_t errlen)
+{
+	*out = NULL;
+	secure *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->cfg = *cfg;
+	snprintf(s->process, sizeof(s->process), "%s", cfg->process);
+	s->cfg.process = s->process;
+	pthread_mutex_init(&s->lock, NULL);
+	char path[4096];
+	uint8_t *pub = NULL;
+	size_t pl = 0;
+	auth_reject why;
+	snprintf(path, sizeof(path), "%s/authority.pub", cfg->dir);
+	if (auth_file_read(path, &pub, &pl) != 0 || pl != AUTH_KEY_LEN) {
+		snprintf(err, errlen, "cannot read the trust anchor %s", path);
+		goto bad;
+	}
+	memcpy(s->anchor, pub, AUTH_KEY_LEN);
+	snprintf(path, sizeof(path), "%s/%s.key", cfg->dir, cfg->process);
+	if (auth_key_load(path, &s->key) != 0) {
+		snprintf(err, errlen, "cannot read the key %s", path);
+		goto bad;
+	}
+	snprintf(path, sizeof(path), "%s/%s.cred", cfg->dir, cfg->process);
+	if (auth_file_read(path, &s->cred, &s->cred_len) != 0 ||
+	    auth_credential_check(s->anchor, s->cred, s->cred_len,
+				  auth_now_ms(), cfg->skew_ms, &s->me,
+				  &why) != 0) {
+		snprintf(err, errlen, "no valid credential in %s", path);
+		goto bad;
+	}
+	uint8_t mine[AUTH_KEY_LEN];
+	auth_key_public(s->key, mine);
+	if (memcmp(mine, s->me.key, AUTH_KEY_LEN) != 0 ||
+	    strcmp(s->me.process, cfg->process) != 0) {
+		snprintf(err, errlen, "the credential in %s is not this "
+				      "process's", path);
+		goto bad;
+	}
+	s->replay = auth_replay_new(16384);
+	if (!s->replay) {
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
+	if (!cfg->authority || !cfg->authority[0] ||
+	    strlen(cfg->authority) >= sizeof(s->authority_addr)) {
+		snprintf(err, errlen, "no usable authority address");
+		goto bad;
+	}
+	snprintf(s->authority_addr, sizeof(s->authority_addr), "%s",
+		 cfg->authority);
+	if (!cfg->insecure && tls_load(cfg->dir, s->me.account, err,
+				       errlen) != 0)
+		goto bad;
+	if (cfg->misbehave == SC_MISBEHAVE_UNKNOWN_AUTHORITY &&
+	    auth_key_generate(&s->rogue) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
+	free(pub);
+	*out = s;
+	return 0;
+bad:
+	free(pub);
+	secure_close(s);
+	return -1;
+}
+
+void secure_close(secure *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < SECURE_SLOTS; i++) {
+		slot_clear(&s->tickets[i]);
+		slot_clear(&s->evidence[i]);
+	}
+	slot_clear(&s->replayed);
+	sc_token_free(s->last_client);
+	rpc_channel_close(s->authority);
+	auth_replay_free(s->replay);
+	auth_key_free(s->key);
+	auth_key_free(s->rogue);
+	auth_key_free(s->stolen_key);
+	free(s->stolen_cred);
+	free(s->cred);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const char *secure_account(const secure *s)
+{
+	return s->me.account;
+}
+
+/* ---- tickets ------------------------------------------------------ */
+
+/* What the authority needs to know of the call (D1, D3, D7), packed as
+ * the ticket cache's key. */
+static unsigned call_facts(const sc_context *c)
+{
+	return (unsigned)c->asked | (unsigned)c->authn << 4 |
+	       (unsigned)c->package << 8 | (unsigned)c->transport << 12;
+}
+
+/* Ask the authority. Caller does not hold the lock. */
+static int request_ticket_as(secure *s, const auth_key *key,
+			     const uint8_t *credb, size_t credl, void *parent,
+			     const char *target, const char *sid,
+			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     auth_reject *why);
+
+static int request_ticket(secure *s, void *parent, const char *target,
+			  const char *sid, const sc_context *c,
+			  uint8_t **tb, size_t *tl, auth_reject *why)
+{
+	return request_ticket_as(s, s->key, s->cred, s->cred_len, parent,
+				 target, sid, c, tb, tl, why);
+}
+
+/* As the process whose key and credential these are. */
+static int request_ticket_as(secure *s, const auth_key *key,
+			     const uint8_t *credb, size_t credl, void *parent,
+			     const char *target, const char *sid,
+			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     auth_reject *why)
+{
+	int rc = -1;
+	uint8_t nonce[AUTH_NONCE_LEN], sig[AUTH_SIG_LEN];
+	uint8_t *body = NULL, *req = NULL, *ev = NULL;
+	size_t bl = 0, rl = 0, evl = 0;
+	Cloakroom__Signed *cred = NULL, *evs = NULL;
+	Cloakroom__TicketReply *rep = NULL;
+	rpc_result res;
+	memset(&res, 0, sizeof(res));
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < SECURE_SLOTS; i++)
+		if (s->evidence[i].bytes && strcmp(s->evidence[i].sid, sid) == 0) {
+			ev = dup_bytes(s->evidence[i].bytes,
+				       s->evidence[i].len);
+			evl = s->evidence[i].len;
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+
+	cred = cloakroom__signed__unpack(NULL, credl, credb);
+	if (ev)
+		evs = cloakroom__signed__unpack(NULL, evl, ev);
+	if (!cred || auth_random(nonce, sizeof(nonce)) != 0) {
+		fail(why, "K7", "cannot build a ticket request");
+		goto out;
+	}
+	Cloakroom__TicketRequest rq;
+	cloakroom__ticket_request__init(&rq);
+	rq.credential = cred;
+	rq.target = (char *)target;
+	rq.subject_sid = (char *)sid;
+	rq.evidence = evs;
+	rq.package = (uint32_t)c->package;
+	rq.asked = (uint32_t)c->asked;
+	rq.authn = (uint32_t)c->authn;
+	rq.transport = (uint32_t)c->transport;
+	rq.issued_ms = auth_now_ms();
+	rq.nonce.data = nonce;
+	rq.nonce.len = sizeof(nonce);
+	bl = cloakroom__ticket_request__get_packed_size(&rq);
+	body = malloc(bl ? bl : 1);
+	if (!body) {
+		fail(why, "K7", "out of memory");
+		goto out;
+	}
+	cloakroom__ticket_request__pack(&rq, body);
+	if (auth_sign(key, body, bl, sig) != 0) {
+		fail(why, "K7", "cannot sign the ticket request");
+		goto out;
+	}
+	Cloakroom__SignedRequest sr;
+	cloakroom__signed_request__init(&sr);
+	sr.body.data = body;
+	sr.body.len = bl;
+	sr.signature.data = sig;
+	sr.signature.len = sizeof(sig);
+	rl = cloakroom__signed_request__get_packed_size(&sr);
+	req = malloc(rl ? rl : 1);
+	if (!req) {
+		fail(why, "K7", "out of memory");
+		goto out;
+	}
+	cloakroom__signed_request__pack(&sr, req);
+	pthread_mutex_lock(&s->lock);
+	if (!s->authority) {
+		char dns[AUTH_NAME_LEN];
+		auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
+		s->authority = rpc_channel_open_as(s->authority_addr, dns);
+	}
+	rpc_channel *ach = s->authority;
+	pthread_mutex_unlock(&s->lock);
+	if (!ach) {
+		fail(why, "K7", "cannot open a channel to the authority");
+		goto out;
+	}
+	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
+		     &res) != 0 ||
+	    res.status != RPC_STATUS_OK) {
+		snprintf(why->rule, sizeof(why->rule), "K7");
+		snprintf(why->reason, sizeof(why->reason),
+			 "the authority did not answer: %.150s", res.details);
+		goto out;
+	}
+	rep = cloakroom__ticket_reply__unpack(NULL, res.body_len, res.body);
+	if (!rep) {
+		fail(why, "K7", "the authority's reply is unreadable");
+		goto out;
+	}
+	if (!rep->ticket) {
+		snprintf(why->rule, sizeof(why->rule), "%s",
+			 rep->rule && rep->rule[0] ? rep->rule : "K7");
+		snprintf(why->reason, sizeof(why->reason),
+			 "the authority refused a ticket to present %s to %s: "
+			 "%s",
+			 sid, target, rep->reason ? rep->reason : "");
+		goto out;
+	}
+	*tl = cloakroom__signed__get_packed_size(rep->ticket);
+	*tb = malloc(*tl ? *tl : 1);
+	if (!*tb) {
+		fail(why, "K7", "out of memory");
+		goto out;
+	}
+	cloakroom__signed__pack(rep->ticket, *tb);
+	rc = 0;
+out:
+	if (rep)
+		cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	rpc_result_free(&res);
+	if (cred)
+		cloakroom__signed__free_unpacked(cred, NULL);
+	if (evs)
+		cloakroom__signed__free_unpacked(evs, NULL);
+	free(ev);
+	free(body);
+	free(req);
+	return rc;
+}
+
+static int get_ticket(secure *s, void *parent, const char *target,
+		      const char *sid, const sc_context *c, uint8_t **tb,
+		      size_t *tl, auth_reject *why)
+{
+	unsigned facts = call_facts(c);
+	uint64_t now = auth_now_ms();
+	*tb = NULL;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < SECURE_SLOTS; i++) {
+		slot *k = &s->tickets[i];
+		if (k->bytes && strcmp(k->sid, sid) == 0 &&
+		    strcmp(k->target, target) == 0 && k->facts == facts &&
+		    k->expires_ms > now + SECURE_RENEW_MS) {
+			*tb = dup_bytes(k->bytes, k->len);
+			*tl = k->len;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (*tb)
+		return 0;
+	if (request_ticket(s, parent, target, sid, c, tb, tl, why) != 0)
+		return -1;
+	auth_ticket t;
+	auth_reject ignore;
+	if (auth_ticket_check(s->anchor, *tb, *tl, now, s->cfg.skew_ms, &t,
+			      &ignore) != 0) {
+		free(*tb);
+		*tb = NULL;
+		return fail(why, ignore.rule, ignore.reason);
+	}
+	pthread_mutex_lock(&s->lock);
+	slot *k = &s->tickets[s->tickets_next++ % SECURE_SLOTS];
+	slot_set(k, sid, target, *tb, *tl, t.expires_ms);
+	k->facts = facts;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* ---- misbehaviour: what an attacker does to what it sends ---------- */
+
+/* Replace the context inside a sealed message, keeping the signature
+ * (raise_level, add_group) or break the ticket's signature (forge). */
+static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
+		  size_t *len)
+{
+	Cloakroom__SealedContext *m =
+		cloakroom__sealed_context__unpack(NULL, *len, *sealed);
+	if (!m)
+		return -1;
+	uint8_t *cb = NULL;
+	size_t cl = 0;
+	sc_token *t = NULL;
+	int rc = 0;
+	ProtobufCBinaryData orig = m->context; /* unpack's: it frees it */
+	if (s->cfg.misbehave == SC_MISBEHAVE_FORGE) {
+		if (m->ticket && m->ticket->signature.len > 0)
+			m->ticket->signature.data[0] ^= 0x5a;
+	} else {
+		sc_context c = *ctx;
+		t = sc_token_copy(ctx->identity);
+		if (!t) {
+			rc = -1;
+			goto out;
+		}
+		if (s->cfg.misbehave == SC_MISBEHAVE_RAISE_LEVEL) {
+			c.asked = SC_LEVEL_DELEGATE;
+			sc_token_set_level(t, SC_LEVEL_DELEGATE);
+			sc_token_set_delegable(t, true);
+		} else {
+			sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					   "BUILTIN\\Administrators",
+					   SC_GROUP_ENABLED);
+		}
+		c.identity = t;
+		if (codec_context_encode(&c, &cb, &cl) != 0) {
+			rc = -1;
+			goto out;
+		}
+		m->context.data = cb;
+		m->context.len = cl;
+	}
+	size_t nl = cloakroom__sealed_context__get_packed_size(m);
+	uint8_t *nb = malloc(nl ? nl : 1);
+	if (!nb) {
+		rc = -1;
+		goto out;
+	}
+	cloakroom__sealed_context__pack(m, nb);
+	free(*sealed);
+	*sealed = nb;
+	*len = nl;
+out:
+	/* free_unpacked frees what unpack made, never our buffer */
+	m->context = orig;
+	cloakroom__sealed_context__free_unpacked(m, NULL);
+	free(cb);
+	sc_token_free(t);
+	return rc;
+}
+
+/* A credential and a ticket from an authority nobody trusts. */
+static int rogue_statements(secure *s, const char *target, const sc_token *id,
+			    uint8_t **cb, size_t *cl, uint8_t **tb, size_t *tl)
+{
+	auth_credential c = s->me;
+	c.expires_ms = auth_now_ms() + AUTH_CREDENTIAL_LIFETIME_MS;
+	auth_ticket t;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.subject, sizeof(t.subject), "%s", sc_token_user_name(id));
+	snprintf(t.subject_sid, sizeof(t.subject_sid), "%s",
+		 sc_token_user_sid(id));
+	snprintf(t.subject_host, sizeof(t.subject_host), "%s", s->me.host);
+	snprintf(t.presenter, sizeof(t.presenter), "%s", s->process);
+	snprintf(t.audience, sizeof(t.audience), "%s", target);
+	t.forwardable = true;
+	t.expires_ms = c.expires_ms;
+	snprintf(t.rule, sizeof(t.rule), "K8");
+	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
+	    auth_credential_sign(s->rogue, &c, cb, cl) != 0)
+		return -1;
+	if (auth_ticket_sign(s->rogue, &t, tb, tl) != 0) {
+		free(*cb);
+		*cb = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Load process's key and credential from the run's directory (relay). */
+static int steal(secure *s, const char *process, auth_reject *why)
+{
+	char path[4096];
+	if (s->stolen_key)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.key", s->cfg.dir, process);
+	if (auth_key_load(path, &s->stolen_key) != 0)
+		return fail(why, "K7", "cannot steal the caller's key");
+	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, process);
+	if (auth_file_read(path, &s->stolen_cred, &s->stolen_cred_len) != 0)
+		return fail(why, "K7", "cannot steal the caller's credential");
+	return 0;
+}
+
+/* ---- seal, accept, bind ------------------------------------------- */
+
+int secure_seal(secure *s, void *parent, const char *target,
+		const sc_context *ctx, uint8_t **out, size_t *out_len,
+		auth_reject *why)
+{
+	*out = NULL;
+	sc_misbehave mb = s->cfg.misbehave;
+	sc_context c = *ctx;
+	sc_token *swapped = NULL;
+	uint8_t *cb = NULL, *tb = NULL, *credb = NULL;
+	size_t cl = 0, tl = 0, credl = 0;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (mb == SC_MISBEHAVE_REPLAY && s->replayed.bytes &&
+	    strcmp(s->replayed.target, target) == 0) {
+		*out = dup_bytes(s->replayed.bytes, s->replayed.len);
+		*out_len = s->replayed.len;
+		pthread_mutex_unlock(&s->lock);
+		return *out ? 0 : fail(why, "K7", "out of memory");
+	}
+	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
+	    s->last_caller[0]) {
+		/* Pretend the call comes straight from our caller. */
+		snprintf(c.caller, sizeof(c.caller), "%s", s->last_caller);
+		snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+			 s->last_caller_host);
+		snprintf(c.chain, sizeof(c.chain), "%s", s->last_chain);
+		c.depth = ctx->depth ? ctx->depth - 1 : 0;
+	}
+	if (mb == SC_MISBEHAVE_PRESENT_CLIENT && s->last_client) {
+		/* Present our caller, whatever the model decided. */
+		swapped = sc_token_copy(s->last_client);
+		if (swapped) {
+			sc_token_set_boundaries(
+				swapped, sc_token_boundaries(s->last_client) + 1);
+			c.identity = swapped;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	if (codec_context_encode(&c, &cb, &cl) != 0) {
+		fail(why, "K7", "out of memory");
+		goto out;
+	}
+	const char *sid = sc_token_user_sid(c.identity);
+	const auth_key *signer = s->key;
+	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
+		/* The caller's files sit in the same directory on one
+		 * machine: steal them, and be the caller. */
+		if (steal(s, s->last_caller, why) != 0 ||
+		    request_ticket_as(s, s->stolen_key, s->stolen_cred,
+				      s->stolen_cred_len, parent, target, sid,
+				      &c, &tb, &tl, why) != 0)
+			goto out;
+		signer = s->stolen_key;
+		credb = dup_bytes(s->stolen_cred, s->stolen_cred_len);
+		credl = s->stolen_cred_len;
+		if (!credb) {
+			fail(why, "K7", "out of memory");
+			goto out;
+		}
+	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
+		if (rogue_statements(s, target, c.identity, &credb, &credl, &tb,
+				     &tl) != 0) {
+			fail(why, "K7", "out of memory");
+			goto out;
+		}
+	} else {
+		const char *for_whom =
+			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
+		if (get_ticket(s, parent, for_whom, sid, &c, &tb, &tl,
+			       why) != 0) {
+			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
+				goto out;
+			/* Refused: present the client on our own ticket. */
+			if (get_ticket(s, parent, target, s->me.account_sid,
+				       &c, &tb, &tl, why) != 0)
+				goto out;
+		}
+	}
+	uint64_t issued = auth_now_ms();
+	if (mb == SC_MISBEHAVE_EXPIRED)
+		issued -= 3600u * 1000u;
+	if (auth_seal(signer, credb ? credb : s->cred,
+		      credb ? credl : s->cred_len, tb, tl, cb, cl, target,
+		      issued, AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0) {
+		fail(why, "K7", "cannot seal the context");
+		goto out;
+	}
+	if ((mb == SC_MISBEHAVE_FORGE || mb == SC_MISBEHAVE_RAISE_LEVEL ||
+	     mb == SC_MISBEHAVE_ADD_GROUP) &&
+	    tamper(s, &c, out, out_len) != 0) {
+		free(*out);
+		*out = NULL;
+		fail(why, "K7", "out of memory");
+		goto out;
+	}
+	if (mb == SC_MISBEHAVE_REPLAY) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->replayed.bytes)
+			slot_set(&s->replayed, "", target, *out, *out_len, 0);
+		pthread_mutex_unlock(&s->lock);
+	}
+	rc = 0;
+out:
+	sc_token_free(swapped);
+	free(cb);
+	free(tb);
+	free(credb);
+	return rc;
+}
+
+int secure_accept(secure *s, const uint8_t *buf, size_t len, auth_opened *o,
+		  auth_reject *why)
+{
+	return auth_open(s->anchor, s->process, buf, len, auth_now_ms(),
+			 s->cfg.skew_ms, s->replay, o, why);
+}
+
+static bool chain_ends_with(const char *chain, const char *name)
+{
+	size_t cl = strlen(chain), nl = strlen(name);
+	if (cl < nl || strcmp(chain + cl - nl, name) != 0)
+		return false;
+	return cl == nl || chain[cl - nl - 1] == '>';
+}
+
+int secure_peer_name(secure *s, const char *target, char *out, size_t len)
+{
+	char path[4096];
+	uint8_t *b = NULL;
+	size_t l = 0;
+	auth_credential c;
+	auth_reject why;
+	out[0] = '\0';
+	if (!rpc_tls_on())
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, target);
+	int rc = auth_file_read(path, &b, &l);
+	if (rc == 0)
+		rc = auth_credential_check(s->anchor, b, l, auth_now_ms(),
+					   s->cfg.skew_ms, &c, &why);
+	free(b);
+	if (rc == 0)
+		auth_dns_name(c.account, out, len);
+	return rc;
+}
+
+int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
+		const char *peer_account, auth_reject *why)
+{
+	char r[700];
+	/* K6: the TLS peer is the account whose process signed. */
+	if (peer_account && strcmp(peer_account, o->cred.account) != 0) {
+		snprintf(r, sizeof(r),
+			 "the TLS peer is %s, but the context was signed by "
+			 "%s (%s): relayed by another process",
+			 peer_account[0] ? peer_account : "(no certificate)",
+			 o->cred.process, o->cred.account);
+		return fail(why, "K6", r);
+	}
+	if (strcmp(ctx->caller, o->cred.process) != 0 ||
+	    strcmp(ctx->caller_host, o->cred.host) != 0) {
+		snprintf(r, sizeof(r),
+			 "the context names caller %s on %s, but it was "
+			 "signed by %s on %s",
+			 ctx->caller, ctx->caller_host, o->cred.process,
+			 o->cred.host);
+		return fail(why, "K6", r);
+	}
+	if (!chain_ends_with(ctx->chain, ctx->caller)) {
+		snprintf(r, sizeof(r), "the chain '%s' does not end with its "
+				       "caller %s",
+			 ctx->chain, ctx->caller);
+		return fail(why, "K6", r);
+	}
+	if (strcmp(sc_token_user_sid(ctx->identity), o->tk.subject_sid) != 0) {
+		snprintf(r, sizeof(r),
+			 "%s presents %s, but its ticket is for %s: no "
+			 "credential the authority minted for this hop",
+			 o->cred.process, sc_token_user_name(ctx->identity),
+			 o->tk.subject);
+		return fail(why, "K7", r);
+	}
+	pthread_mutex_lock(&s->lock);
+	size_t i;
+	for (i = 0; i < SECURE_SLOTS; i++)
+		if (s->evidence[i].bytes &&
+		    strcmp(s->evidence[i].sid, o->tk.subject_sid) == 0)
+			break;
+	if (i == SECURE_SLOTS)
+		i = s->evidence_next++ % SECURE_SLOTS;
+	slot_set(&s->evidence[i], o->tk.subject_sid, "", o->ticket,
+		 o->ticket_len, o->tk.expires_ms);
+	if (s->cfg.misbehave != SC_MISBEHAVE_NONE) {
+		sc_token_free(s->last_client);
+		s->last_client = sc_token_copy(ctx->identity);
+		snprintf(s->last_caller, sizeof(s->last_caller), "%s",
+			 ctx->caller);
+		snprintf(s->last_caller_host, sizeof(s->last_caller_host),
+			 "%s", ctx->caller_host);
+		snprintf(s->last_chain, sizeof(s->last_chain), "%s",
+			 ctx->chain);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
