@@ -361,6 +361,18 @@ static const char *start_name_i(int v)
 	return sc_start_name((sc_start)v);
 }
 
+/* As the scenario format spells them (scenarios/attacks/). */
+static const char *const misbehave_names[SC_MISBEHAVE_COUNT] = {
+	"none", "forge", "raise_level", "add_group", "replay", "expired",
+	"wrong_audience", "strip_actor", "present_client",
+	"unknown_authority", "relay",
+};
+
+static const char *misbehave_name_i(int v)
+{
+	return v >= 0 && v < SC_MISBEHAVE_COUNT ? misbehave_names[v] : NULL;
+}
+
 static const char *status_name_i(int v)
 {
 	return sc_status_name((sc_status)v);
@@ -408,6 +420,7 @@ enum set_field {
 	F_SQOS,
 	F_TRACKING,
 	F_EFFECTIVE_ONLY,
+	F_MISBEHAVE,
 	F_SENSITIVE,
 	F_TRUSTED,
 	F_TRUSTED_AUTH,
@@ -435,6 +448,7 @@ static const struct set_key {
 	{"sqos", ON_PROC, F_SQOS},
 	{"tracking", ON_PROC, F_TRACKING},
 	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
+	{"misbehave", ON_PROC, F_MISBEHAVE},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
@@ -446,7 +460,7 @@ static const struct set_key {
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only, ACCOUNT.sensitive|trusted_for_delegation|"  \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave, ACCOUNT.sensitive|trusted_for_delegation|"  \
 	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
@@ -652,6 +666,11 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 				      SC_TRANSPORT_COUNT, &op->ival, err,
 				      errlen);
 		break;
+	case F_MISBEHAVE:
+		rc = parse_enum_value(full, value, misbehave_name_i,
+				      SC_MISBEHAVE_COUNT, &op->ival, err,
+				      errlen);
+		break;
 	case F_TRACKING:
 		rc = parse_enum_value(full, value, tracking_name_i,
 				      SC_TRACKING_COUNT, &op->ival, err,
@@ -840,6 +859,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_EFFECTIVE_ONLY:
 		p->blanket.effective_only = op->bval;
+		break;
+	case F_MISBEHAVE:
+		p->misbehave = (sc_misbehave)op->ival;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);

@@ -94,6 +94,10 @@ static const char *package_all[] = {"kerberos", "ntlm", "schannel"};
 static const char *transport_all[] = {"com", "pipe"};
 static const char *start_all[] = {"interactive", "service", "com", "batch"};
 static const char *bool_all[] = {"false", "true"};
+static const char *misbehave_all[] = {
+	"none", "forge", "raise_level", "add_group", "replay", "expired",
+	"wrong_audience", "strip_actor", "present_client",
+	"unknown_authority", "relay"};
 
 #define ALL(a) a, sizeof(a) / sizeof(a[0])
 
@@ -115,6 +119,7 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"package", ALL(package_all)},
 		{"transport", ALL(transport_all)},
 		{"started_by", ALL(start_all)},
+		{"misbehave", ALL(misbehave_all)},
 		{"sensitive", ALL(bool_all)},
 		{"trusted_for_delegation", ALL(bool_all)},
 		{"trusted_to_auth_for_delegation", ALL(bool_all)},
@@ -238,7 +243,7 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 						"cloakroom matrix: '%s=all': "
 						"'all' is defined for level, "
 						"cloaking, authn, package, "
-						"transport, started_by, host "
+						"transport, started_by, misbehave, host "
 						"and the true/false keys; list "
 						"the values of '%s'\n", key,
 						field);
