@@ -2,8 +2,10 @@
  * identities (generated into a scenario, never read from the user) call C
  * through ONE B at once, B impersonating each caller and cloaking
  * dynamically; every reply says which identity C received, and a call
- * where it is not the sender's is a mismatch. Launcher code: it forks, so
- * it never initialises gRPC; the clients run in cloakroom-stress-client. */
+ * where it is not the sender's is a mismatch. Contexts are signed (a
+ * run's authority, tickets, sealed contexts) unless --unsigned; TLS is
+ * off (one client program holds every identity). Launcher code: it forks,
+ * so it never initialises gRPC; the clients run in cloakroom-stress-client. */
 #include "stress.h"
 
 #include "sc_load.h"
@@ -16,18 +18,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define STRESS_MAX_CLIENTS 1024
 
-enum { CH_C, CH_B, CH_CLIENTS, CH_COUNT };
+enum { CH_AUTH, CH_C, CH_B, CH_CLIENTS, CH_COUNT };
 
 typedef struct stress_opts {
 	unsigned long clients;
 	unsigned long long calls;
 	int timeout_ms;
 	bool keep_logs;
+	bool unsigned_contexts; /* --unsigned: no authority, no signatures */
 } stress_opts;
 
 typedef struct stress_result {
@@ -44,13 +48,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cloakroom stress [--clients N] [--calls M] "
-		"[--timeout-ms N] [--keep-logs]\n"
+		"[--timeout-ms N] [--unsigned] [--keep-logs]\n"
 		"\n"
 		"N client identities (default 8, at most %d) call C through\n"
 		"one B at once (B impersonates each caller, cloaking dynamic)\n"
 		"until M calls (default 2000) are done, and count the calls\n"
 		"where the identity C received is not the one the client sent.\n"
 		"Prints calls per second, then the mismatch count.\n"
+		"Contexts are signed (the run's authority, tickets, sealed\n"
+		"contexts checked by B and C) without TLS; --unsigned sends\n"
+		"them unsigned, with no authority.\n"
 		"Exit: 0 no mismatch and no failed call, 1 otherwise, 2 bad\n"
 		"arguments, 3 the run failed (a daemon died, a signal).\n",
 		STRESS_MAX_CLIENTS);
@@ -143,6 +150,9 @@ static int parse_opts(int argc, char **argv, stress_opts *o)
 		} else if (strcmp(a, "--keep-logs") == 0) {
 			o->keep_logs = true;
 			continue;
+		} else if (strcmp(a, "--unsigned") == 0) {
+			o->unsigned_contexts = true;
+			continue;
 		}
 		if (!v) {
 			fprintf(stderr, "cloakroom stress: %s needs a value\n",
@@ -205,8 +215,10 @@ static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
 /* Start server c on host address host (an ephemeral port: never a fixed
  * one, so that runs side by side do not collide); addr gets host:port. */
 static int start_server(const char *bin_root, child *c, const char *file,
-			const char *host, const char *peer, char *addr,
-			size_t addrlen, child *all, char *err, size_t errlen)
+			const char *host, const char *peer,
+			const char *auth_dir, const char *authority,
+			char *addr, size_t addrlen, child *all, char *err,
+			size_t errlen)
 {
 	char prog[PATH_MAX + 32], wrap[512], listen[64];
 	snprintf(listen, sizeof(listen), "%s:0", host);
@@ -217,8 +229,10 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	argv[a++] = prog;
 	argv[a++] = "--scenario";
 	argv[a++] = (char *)file;
-	argv[a++] = "--process";
-	argv[a++] = c->name;
+	if (strcmp(c->program, "authority") != 0) {
+		argv[a++] = "--process";
+		argv[a++] = c->name;
+	}
 	argv[a++] = "--listen";
 	argv[a++] = listen;
 	argv[a++] = "--ready-fd";
@@ -226,6 +240,15 @@ static int start_server(const char *bin_root, child *c, const char *file,
 	if (peer) {
 		argv[a++] = "--peer";
 		argv[a++] = (char *)peer;
+	}
+	if (auth_dir) { /* the authority's own files, or a daemon's */
+		argv[a++] = authority ? "--auth-dir" : "--dir";
+		argv[a++] = (char *)auth_dir;
+		if (authority) {
+			argv[a++] = "--authority";
+			argv[a++] = (char *)authority;
+		}
+		argv[a++] = "--insecure";
 	}
 	argv[a] = NULL;
 	int port = 0;
@@ -339,8 +362,9 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 
 	child all[CH_COUNT];
 	memset(all, 0, sizeof(all));
-	static const char *names[CH_COUNT] = {"C", "B", "clients"};
-	static const char *progs[CH_COUNT] = {"procC", "procB",
+	static const char *names[CH_COUNT] = {"authority", "C", "B",
+					      "clients"};
+	static const char *progs[CH_COUNT] = {"authority", "procC", "procB",
 					      "stress-client"};
 	for (int i = 0; i < CH_COUNT; i++) {
 		all[i].pid = -1;
@@ -353,20 +377,42 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	}
 
 	spawn_install_signals();
-	char err[512] = "", c_addr[64], b_addr[64], peer[96];
+	char err[512] = "", c_addr[64], b_addr[64], peer[96], a_addr[64];
+	char auth_dir[PATH_MAX];
+	const char *adir = NULL, *aaddr = NULL;
+	snprintf(auth_dir, sizeof(auth_dir), "%.300s/auth", run_dir);
 	stress_result res;
 	memset(&res, 0, sizeof(res));
 	bool ran = false;
 	printf("stress: %lu clients, %llu calls, A -> B -> C, cloaking "
-	       "dynamic\n",
-	       o.clients, o.calls);
+	       "dynamic, contexts %s\n",
+	       o.clients, o.calls,
+	       o.unsigned_contexts ? "unsigned (no authority)"
+				   : "signed (authority, tickets; no TLS)");
 	fflush(stdout);
-	if (start_server(bin_root, &all[CH_C], file, "127.0.0.11", NULL,
-			 c_addr, sizeof(c_addr), all, err, sizeof(err)) != 0)
+	if (!o.unsigned_contexts) {
+		/* The run's authority: keys and credentials for every
+		 * process in auth_dir, then tickets. */
+		if (mkdir(auth_dir, 0700) != 0) {
+			snprintf(err, sizeof(err), "cannot create %.300s: %s",
+				 auth_dir, strerror(errno));
+			goto out;
+		}
+		if (start_server(bin_root, &all[CH_AUTH], file, "127.0.0.1",
+				 NULL, auth_dir, NULL, a_addr, sizeof(a_addr),
+				 all, err, sizeof(err)) != 0)
+			goto out;
+		adir = auth_dir;
+		aaddr = a_addr;
+	}
+	if (start_server(bin_root, &all[CH_C], file, "127.0.0.11", NULL, adir,
+			 aaddr, c_addr, sizeof(c_addr), all, err,
+			 sizeof(err)) != 0)
 		goto out;
 	snprintf(peer, sizeof(peer), "C=%s", c_addr);
-	if (start_server(bin_root, &all[CH_B], file, "127.0.0.10", peer,
-			 b_addr, sizeof(b_addr), all, err, sizeof(err)) != 0)
+	if (start_server(bin_root, &all[CH_B], file, "127.0.0.10", peer, adir,
+			 aaddr, b_addr, sizeof(b_addr), all, err,
+			 sizeof(err)) != 0)
 		goto out;
 
 	{
@@ -384,6 +430,12 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 				"--timeout-ms", tmo, "--result-fd", "3", NULL};
 		for (size_t k = 0; rest[k]; k++)
 			cargv[a++] = rest[k];
+		if (adir) {
+			cargv[a++] = "--auth-dir";
+			cargv[a++] = (char *)adir;
+			cargv[a++] = "--authority";
+			cargv[a++] = (char *)aaddr;
+		}
 		cargv[a] = NULL;
 		/* No overall clock: each call has its deadline, and a dead
 		 * daemon or a signal ends the wait at once. */
@@ -407,8 +459,10 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	ran = true;
 out:
 	spawn_stop_all(all, CH_COUNT, spawn_stop_grace_ms());
-	for (int i = CH_C; ran && i <= CH_B; i++) {
+	for (int i = CH_AUTH; ran && i <= CH_B; i++) {
 		child *c = &all[i];
+		if (i == CH_AUTH && o.unsigned_contexts)
+			continue;
 		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)
 			continue;
 		char d[64];

@@ -1,11 +1,14 @@
 /* stress_client.c: the client side of `cloakroom stress`: N client
  * identities of one scenario, one thread each, call the middle tier at
  * once until M calls are done, and each reply is judged by stress_check.
- * It reports counts on the result fd; it never decides who is presented
- * (the model does, in every process) and never forks (it runs gRPC). */
+ * With --auth-dir each client seals its contexts as its own process (its
+ * key, its credential, tickets from the authority), without TLS. It
+ * reports counts on the result fd; it never decides who is presented (the
+ * model does, in every process) and never forks (it runs gRPC). */
 #include "codec.h"
 #include "rpc.h"
 #include "sc_load.h"
+#include "secure.h"
 #include "stress_check.h"
 
 #include <errno.h>
@@ -38,6 +41,7 @@ typedef struct client {
 	const char *middle_addr;
 	rpc_channel *ch;
 	sc_runtime *rt;
+	secure *sec; /* signed contexts; NULL: unsigned */
 	char name[SC_IDENT_LEN];
 	char sid[SC_IDENT_LEN];
 	pthread_t thread;
@@ -57,13 +61,21 @@ static sc_status client_call(void *user, void *parent, const char *target,
 			     sc_log *log)
 {
 	client *c = user;
-	(void)parent;
 	uint8_t *cbuf = NULL, *rbuf = NULL;
 	size_t clen = 0, rlen = 0;
-	if (codec_context_encode(ctx, &cbuf, &clen) != 0 ||
-	    codec_request_encode(target, &rbuf, &rlen) != 0) {
+	if (c->sec) {
+		auth_reject why;
+		if (secure_seal(c->sec, parent, target, ctx, &cbuf, &clen,
+				&why) != 0) {
+			sc_log_rule(log, why.rule, "cannot sign the context "
+				    "for %s: %s", target, why.reason);
+			return SC_BAD_CONTEXT;
+		}
+	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
+		return SC_INTERNAL;
+	}
+	if (codec_request_encode(target, &rbuf, &rlen) != 0) {
 		free(cbuf);
-		free(rbuf);
 		return SC_INTERNAL;
 	}
 	unsigned now = atomic_fetch_add(&c->sh->inflight, 1) + 1;
@@ -154,12 +166,14 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: cloakroom-stress-client --scenario FILE "
 			"--peer NAME=ADDR --end NAME --clients N --calls M\n"
-			"       [--timeout-ms N] [--result-fd N]\n");
+			"       [--timeout-ms N] [--result-fd N]"
+			" [--auth-dir DIR --authority ADDR]\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *scenario = NULL, *peer = NULL, *end = NULL;
+	const char *auth_dir = NULL, *authority = NULL;
 	unsigned long nclients = 0;
 	unsigned long long calls = 0;
 	int timeout_ms = 10000, result_fd = 1;
@@ -179,6 +193,10 @@ int main(int argc, char **argv)
 			timeout_ms = atoi(v);
 		else if (strcmp(a, "--result-fd") == 0)
 			result_fd = atoi(v);
+		else if (strcmp(a, "--auth-dir") == 0)
+			auth_dir = v;
+		else if (strcmp(a, "--authority") == 0)
+			authority = v;
 		else {
 			usage();
 			return 2;
@@ -186,7 +204,7 @@ int main(int argc, char **argv)
 	}
 	const char *eq = peer ? strchr(peer, '=') : NULL;
 	if (!scenario || !eq || !end || nclients == 0 ||
-	    nclients > MAX_CLIENTS || calls == 0) {
+	    nclients > MAX_CLIENTS || calls == 0 || !auth_dir != !authority) {
 		usage();
 		return 2;
 	}
@@ -229,6 +247,24 @@ int main(int argc, char **argv)
 		if (rc)
 			break;
 		c->sh = &sh;
+		if (auth_dir) {
+			secure_config cfg = {
+				.dir = auth_dir,
+				.authority = authority,
+				.process = name,
+				.skew_ms = AUTH_DEFAULT_SKEW_MS,
+				.timeout_ms = timeout_ms,
+				.misbehave = SC_MISBEHAVE_NONE,
+				.insecure = true,
+			};
+			char err[256];
+			if (secure_open(&cfg, &c->sec, err, sizeof(err)) != 0) {
+				fprintf(stderr, "stress: %s cannot sign: %s\n",
+					name, err);
+				rc = 3;
+				break;
+			}
+		}
 		c->ch = rpc_channel_open(eq + 1);
 		if (!c->ch) {
 			fprintf(stderr, "stress: cannot open a channel to %s\n",
@@ -279,6 +315,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned long i = 0; cl && i < nclients; i++) {
 		rpc_channel_close(cl[i].ch);
+		secure_close(cl[i].sec);
 		sc_runtime_free(cl[i].rt);
 	}
 	free(cl);

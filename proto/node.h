@@ -20,7 +20,8 @@ int node_main(int argc, char **argv, node_kind kind);
 /* For tests only, to prove that `cloakroom stress` can see a bleed: with
  * on, every incoming call's context passes through one process-wide slot
  * (the bug of a server that keeps "the current caller" per process), so
- * concurrent calls can be served as each other. No option, environment
+ * concurrent calls can be served as each other (with signed contexts,
+ * after they were opened and bound). No option, environment
  * variable or scenario key reaches this: only a program that calls it
  * before node_main. */
 void node_fault_shared_context(bool on);

@@ -72,6 +72,9 @@ Test(stress, eight_clients_2000_calls_through_one_busy_B_never_bleed)
 		  "the last line is not 'mismatches: 0':\n%s", r.out);
 	cr_expect(strstr(r.out, "calls: 2000 ok, 0 failed") != NULL, "%s",
 		  r.out);
+	/* Through the secured path: the authority's tickets, sealed
+	 * contexts opened and bound by B and C. */
+	cr_expect(strstr(r.out, "contexts signed") != NULL, "%s", r.out);
 	/* B really served calls at once: otherwise nothing could bleed. */
 	const char *at = strstr(r.out, "at most ");
 	cr_assert(at, "no concurrency figure:\n%s", r.out);
@@ -183,7 +186,7 @@ Test(stress, bad_arguments_exit_2_and_start_nothing)
 }
 
 /* Start a stress run that will not end by itself; returns the launcher's
- * pid once C, B and the clients run, with their pids. */
+ * pid once the authority, C, B and the clients run, with their pids. */
 static pid_t start_long_stress(pid_t *kids, int *n, int *fo, int *fe)
 {
 	char *argv[] = {launch_path, "stress", "--clients", "4", "--calls",
@@ -192,11 +195,11 @@ static pid_t start_long_stress(pid_t *kids, int *n, int *fo, int *fe)
 	cr_assert(pid > 0);
 	for (int i = 0; i < 400; i++) {
 		*n = children_of(pid, kids, 8);
-		if (*n == 3)
+		if (*n == 4)
 			return pid;
 		sleep_ms(25);
 	}
-	cr_assert_fail("the stress run did not start its three programs");
+	cr_assert_fail("the stress run did not start its four programs");
 	return -1;
 }
 
