@@ -592,7 +592,10 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		reject(why, "K1", "out of memory");
 		goto out;
 	}
-	memcpy(out->context, m->context.data, m->context.len);
+	/* An empty context has no data at all (protobuf-c leaves it NULL):
+	 * opened as empty, for the codec to refuse. */
+	if (m->context.len)
+		memcpy(out->context, m->context.data, m->context.len);
 	out->context_len = m->context.len;
 	out->ticket = tb;
 	out->ticket_len = tl;
@@ -628,24 +631,28 @@ typedef struct replay_slot {
 struct auth_replay {
 	pthread_mutex_t lock;
 	replay_slot *slots;
-	size_t cap; /* a power of two */
+	size_t cap; /* a power of two; at most half of it in use */
+	size_t max; /* the most cap grows to */
 	size_t used;
 };
 
+#define REPLAY_MIN_SLOTS 64u
+
 auth_replay *auth_replay_new(size_t capacity)
 {
-	size_t cap = 64;
-	while (cap < capacity * 2)
-		cap *= 2;
+	size_t max = REPLAY_MIN_SLOTS;
+	while (max < capacity * 2)
+		max *= 2;
 	auth_replay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->slots = calloc(cap, sizeof(*r->slots));
+	r->slots = calloc(REPLAY_MIN_SLOTS, sizeof(*r->slots));
 	if (!r->slots) {
 		free(r);
 		return NULL;
 	}
-	r->cap = cap;
+	r->cap = REPLAY_MIN_SLOTS;
+	r->max = max;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
@@ -666,24 +673,33 @@ static size_t slot_of(const uint8_t nonce[AUTH_NONCE_LEN])
 	return (size_t)h;
 }
 
-/* Drop expired entries by rebuilding the table. Caller holds the lock. */
-static void replay_purge(auth_replay *r, uint64_t now)
+/* The table is half full: drop expired entries and, while live ones would
+ * fill a quarter of it, double it (up to max), so that the next rebuild is
+ * as many insertions away as there are live entries. Caller holds the
+ * lock. Out of memory: the table stays as it was. */
+static void replay_rebuild(auth_replay *r, uint64_t now)
 {
 	replay_slot *old = r->slots;
-	replay_slot *fresh = calloc(r->cap, sizeof(*fresh));
+	size_t live = 0;
+	for (size_t i = 0; i < r->cap; i++)
+		live += old[i].until != 0 && old[i].until >= now;
+	size_t cap = r->cap;
+	while (live * 4 >= cap && cap < r->max)
+		cap *= 2;
+	replay_slot *fresh = calloc(cap, sizeof(*fresh));
 	if (!fresh)
 		return;
-	r->used = 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		if (old[i].until == 0 || old[i].until < now)
 			continue;
-		size_t j = slot_of(old[i].nonce) & (r->cap - 1);
+		size_t j = slot_of(old[i].nonce) & (cap - 1);
 		while (fresh[j].until != 0)
-			j = (j + 1) & (r->cap - 1);
+			j = (j + 1) & (cap - 1);
 		fresh[j] = old[i];
-		r->used++;
 	}
 	r->slots = fresh;
+	r->cap = cap;
+	r->used = live;
 	free(old);
 }
 
@@ -692,7 +708,7 @@ int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 {
 	pthread_mutex_lock(&r->lock);
 	if (r->used * 2 >= r->cap)
-		replay_purge(r, now_ms);
+		replay_rebuild(r, now_ms);
 	int rc = -2;
 	if (r->used * 2 < r->cap) {
 		size_t j = slot_of(nonce) & (r->cap - 1);

@@ -111,6 +111,9 @@ int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
 
 typedef struct auth_replay auth_replay; /* thread-safe */
 
+/* A cache that holds up to capacity live nonces (at least 32): its table
+ * starts small and grows as live entries come, so a busy daemon is not
+ * refused long before capacity, and an idle one holds little. */
 auth_replay *auth_replay_new(size_t capacity);
 void auth_replay_free(auth_replay *r);
 /* 0: first sight, remembered until expires_ms + skew; -1: seen before;

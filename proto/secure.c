@@ -17,6 +17,7 @@
 
 #define SECURE_SLOTS 64
 #define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
+#define SECURE_REPLAY_CAPACITY 262144u /* live nonces an incoming cache holds */
 
 typedef struct slot {
 	char sid[AUTH_IDENT_LEN];
@@ -170,7 +171,9 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 				      "process's", path);
 		goto bad;
 	}
-	s->replay = auth_replay_new(16384);
+	/* A nonce lives as long as its context, plus the skew (35 s by
+	 * default): room for about 7,000 calls a second. */
+	s->replay = auth_replay_new(SECURE_REPLAY_CAPACITY);
 	if (!s->replay) {
 		snprintf(err, errlen, "out of memory");
 		goto bad;

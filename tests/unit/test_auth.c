@@ -121,6 +121,32 @@ Test(auth, honest_context_opens)
 	world_free(&w);
 }
 
+/* A signer may seal an empty context (no bytes at all on the wire): it
+ * opens as empty, for the codec to refuse, and nothing reads through a
+ * null pointer (a case fuzz-auth found; the sanitizer build checks it). */
+Test(auth, empty_context_opens_as_empty)
+{
+	world w;
+	world_init(&w);
+	auth_replay *r = auth_replay_new(16);
+	uint8_t *s;
+	size_t l;
+	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket, w.ticket_len,
+			       NULL, 0, "C", NOW, 30000, &s, &l),
+		     0);
+	auth_opened o;
+	auth_reject why;
+	cr_assert_eq(auth_open(w.anchor, "C", s, l, NOW + 10, SKEW, r, &o,
+			       &why),
+		     0, "%s", why.reason);
+	cr_expect_eq(o.context_len, 0);
+	cr_expect(o.context != NULL);
+	auth_opened_free(&o);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
 Test(auth, replay_is_refused_on_the_second_call)
 {
 	world w;
@@ -318,6 +344,40 @@ Test(auth, replay_cache_forgets_expired_and_refuses_when_full)
 	memset(n, 0, sizeof(n));
 	cr_expect_eq(auth_replay_check(r, n, NOW + 5000, NOW + 2000), 0);
 	cr_expect_eq(auth_replay_check(r, n, NOW + 5000, NOW + 2001), -1);
+	auth_replay_free(r);
+}
+
+/* A busy daemon: the cache grows to its capacity, well past where it
+ * starts, still refuses every replay, and refuses when full. */
+Test(auth, replay_cache_grows_to_its_capacity)
+{
+	auth_replay *r = auth_replay_new(20000); /* up to 32768 live */
+	uint8_t n[AUTH_NONCE_LEN];
+	memset(n, 0, sizeof(n));
+	unsigned ok = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < 40000 && rc == 0; i++) {
+		memcpy(n, &i, sizeof(i));
+		rc = auth_replay_check(r, n, NOW + 1000, NOW);
+		ok += rc == 0;
+	}
+	cr_expect_eq(rc, -2, "a full cache of live entries refuses");
+	cr_expect_eq(ok, 32768);
+	for (unsigned i = 0; i < 32768; i += 997) {
+		memcpy(n, &i, sizeof(i));
+		cr_expect_eq(auth_replay_check(r, n, NOW + 1000, NOW + 1), -2);
+	}
+	auth_replay_free(r);
+	r = auth_replay_new(20000);
+	for (unsigned i = 0; i < 20000; i++) {
+		memcpy(n, &i, sizeof(i));
+		cr_assert_eq(auth_replay_check(r, n, NOW + 1000, NOW), 0);
+	}
+	for (unsigned i = 0; i < 20000; i += 997) {
+		memcpy(n, &i, sizeof(i));
+		cr_expect_eq(auth_replay_check(r, n, NOW + 1000, NOW + 1), -1,
+			     "nonce %u replayed", i);
+	}
 	auth_replay_free(r);
 }
 
