@@ -166,4 +166,44 @@ static inline void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Whether /proc/PID/FILE (NUL-separated strings) contains text. */
+static inline bool proc_file_has(const char *pid, const char *file,
+				 const char *text)
+{
+	char path[300], buf[65536];
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = '\n';
+	buf[n] = 0;
+	return strstr(buf, text) != NULL;
+}
+
+/* Live processes (not zombies, not this one) whose command line or
+ * environment mentions text: a run started with TMPDIR=text, or given
+ * files under it, leaves none once it is over. */
+static inline int procs_mentioning(const char *text)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || pid == getpid() || !pid_alive(pid))
+			continue;
+		if (proc_file_has(e->d_name, "cmdline", text) ||
+		    proc_file_has(e->d_name, "environ", text))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 #endif
