@@ -63,8 +63,11 @@ static inline void slurp_two(int fo, int fe, char **out, char **err)
 	}
 }
 
-/* Start argv with stdout and stderr on pipes; returns the pid. */
-static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
+/* Start argv with stdout and stderr on pipes; returns the pid. With
+ * group, in a process group of its own (whose id is the pid), as a shell
+ * runs a foreground job: Ctrl-C is a SIGINT to that whole group. */
+static inline pid_t cmd_start_as(char *const argv[], int *fo, int *fe,
+				 bool group)
 {
 	int po[2], pe[2];
 	*fo = *fe = -1;
@@ -72,6 +75,8 @@ static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (group)
+			setpgid(0, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
 		close(po[0]);
@@ -86,6 +91,11 @@ static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
 	*fo = po[0];
 	*fe = pe[0];
 	return pid;
+}
+
+static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
+{
+	return cmd_start_as(argv, fo, fe, false);
 }
 
 static inline int cmd_wait(pid_t pid)
