@@ -133,7 +133,7 @@ static void node_log(const char *fmt, ...)
 static void usage(node_kind k)
 {
 	fprintf(stderr,
-		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
+		"usage: %s --scenario FILE --role NAME (or --process NAME) [--variant NAME]\n"
 		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR|NAME=@FILE]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"

@@ -123,7 +123,7 @@ wait_for() {
 }
 pid_in() { sed -n "s/.*$2\[[A-Z ]*\([0-9][0-9]*\)\]: listening.*/\1/p" "$1" | head -1; }
 
-echo "1..9"
+echo "1..10"
 
 # 1. Build and install on every machine.
 s1=$(block "1." 1)
@@ -185,4 +185,15 @@ p=$(sed -n 's/^authority\[\([0-9]*\)\]: listening.*/\1/p' "$T/authority.log")
 wait "${PIDS[0]}"
 check "SIGTERM stops the authority with exit 0" "$T/authority.log" -- test $? = 0
 PIDS=()
+
+# The systemd unit, as the document gives it (binaries at m2's place).
+if command -v systemd-analyze >/dev/null; then
+	block systemd 1 | sed "s#/opt/cloakroom#$T/m2/opt#g" \
+		>"$T/cloakroom-procB.service"
+	systemd-analyze verify "$T/cloakroom-procB.service" >"$T/unit.log" 2>&1
+	check "the systemd unit verifies" "$T/cloakroom-procB.service" "$T/unit.log" -- \
+		test $? = 0 -a ! -s "$T/unit.log"
+else
+	n=$((n + 1)); echo "ok $n - the systemd unit verifies # SKIP no systemd-analyze"
+fi
 exit $failed
