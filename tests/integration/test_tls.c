@@ -50,9 +50,10 @@ static void make_authority(const char *dir)
 	ssize_t got = read(p[0], line, sizeof(line) - 1);
 	close(p[0]);
 	kill(pid, SIGTERM);
-	cmd_wait(pid);
+	int st = cmd_wait(pid);
 	cr_assert(got > 0 && strncmp(line, "READY", 5) == 0,
 		  "the authority did not start in %s", dir);
+	cr_expect_eq(st, 0, "the authority did not stop cleanly: %d", st);
 }
 
 /* Two runs' files: own/ (the run's) and other/ (another CA). */
@@ -170,9 +171,11 @@ static int call_procC(const char *ca_dir, const char *cert_dir)
 static int served_calls(void)
 {
 	kill(procC_pid, SIGTERM);
-	cmd_wait(procC_pid);
+	int st = cmd_wait(procC_pid);
 	procC_pid = -1;
 	char *log = slurp(procC_log);
+	/* A crash, or a sanitizer's report at exit, is not a clean stop. */
+	cr_expect_eq(st, 0, "procC did not stop cleanly (%d):\n%s", st, log);
 	const char *s = strstr(log, "]: served ");
 	int n = -1;
 	if (!s || sscanf(s, "]: served %d", &n) != 1)
