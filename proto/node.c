@@ -788,7 +788,8 @@ static int run_server(node *n)
 			node_log("cannot report readiness");
 		close(n->ready_fd);
 	}
-	node_log("listening on %s (port %d)", n->listen, port);
+	node_log("listening on %s (port %d), %s", n->listen, port,
+		 rpc_tls_on() ? "mutual TLS" : "no TLS");
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	rpc_server_free(srv);
 	node_log("served %llu calls, at most %u at once",

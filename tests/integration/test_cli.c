@@ -612,15 +612,43 @@ static char *seed_answers(const char *out)
 	return all;
 }
 
+/* How many lines of the kept logs under dir match the grep pattern. */
+static int log_lines(const char *dir, const char *pattern)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "cat %s/*/*.log | grep -c '%s'", dir,
+		 pattern);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = 0;
+		pclose(p);
+	}
+	return n;
+}
+
 /* The seed diagram over mutual TLS (the default), in JSON: the answers
  * every other transport must give. */
 static char *seed_answers_over_tls(void)
 {
-	char file[512];
+	char file[512], tmp[64];
+	const char *saved = getenv("TMPDIR");
+	char *was = saved ? strdup(saved) : NULL;
+	private_tmp(tmp, sizeof(tmp));
 	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
-	char *argv[] = {launch_path, "run", file, "--json", NULL};
+	char *argv[] = {launch_path, "run", file, "--json", "--keep-logs",
+			NULL};
 	cmd_result r = cmd_run(argv);
 	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	/* B, C and the authority of both variants listened over TLS. */
+	cr_expect_eq(log_lines(tmp, "listening on .*, mutual TLS$"), 6,
+		     "not every server of the default run used mutual TLS");
+	remove_tree(tmp);
+	if (was) {
+		setenv("TMPDIR", was, 1);
+		free(was);
+	}
 	char *a = seed_answers(r.out);
 	cr_assert(a && strstr(a, "cloaking-dynamic: hop B->C presented "
 				 "CORP\\alice") != NULL,
@@ -635,12 +663,16 @@ static char *seed_answers_over_tls(void)
 Test(cli, seed_diagram_holds_without_tls, .timeout = 60)
 {
 	char *tls = seed_answers_over_tls();
-	char file[512];
+	char file[512], tmp[64];
+	private_tmp(tmp, sizeof(tmp));
 	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
-	char *argv[] = {launch_path, "run", file, "--json", "--insecure",
-			NULL};
+	char *argv[] = {launch_path, "run",	  file, "--json",
+			"--insecure", "--keep-logs", NULL};
 	cmd_result r = cmd_run(argv);
 	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(log_lines(tmp, "listening on .*, no TLS$"), 6,
+		     "a server of the --insecure run used TLS");
+	remove_tree(tmp);
 	char *plain = seed_answers(r.out);
 	cr_assert(plain, "no report:\n%s", r.err);
 	cr_expect_str_eq(plain, tls, "--insecure gave other answers");
@@ -727,6 +759,10 @@ Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
 		free(tls);
 		free(apart);
 	}
+	/* Over mutual TLS there too: B, C and the authority, per variant. */
+	cr_expect_eq(log_lines(tmp, "listening on 198\\.18\\.0\\.[0-9]*:.*, "
+				    "mutual TLS$"),
+		     6, "not every server in the namespaces used mutual TLS");
 	/* C (srv2) listened on its own namespace's address. */
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd),

@@ -136,8 +136,8 @@ check "step 1 installs on every machine" "$T"/install-*.log -- \
 # 2. The authority on m1.
 on m1 "$(block "2." 1)" >"$T/authority.log" 2>&1 &
 PIDS+=($!)
-check "step 2 starts the authority on 192.0.2.11:7000" "$T/authority.log" -- \
-	wait_for "$T/authority.log" "listening on 192.0.2.11:7000"
+check "step 2 starts the authority on 192.0.2.11:7000, mutual TLS" "$T/authority.log" -- \
+	wait_for "$T/authority.log" "listening on 192.0.2.11:7000 (port 7000), mutual TLS"
 
 # 3. Each machine gets its files.
 on m1 "$(block "3." 1)" >"$T/files.log" 2>&1
@@ -149,12 +149,12 @@ check "step 3 gives each machine its own files only" "$T/files.log" -- \
 # 4. Servers, callees first.
 on m3 "$(block "4." 1)" >"$T/procC.log" 2>&1 &
 PIDS+=($!)
-check "step 4 starts procC on m3" "$T/procC.log" -- \
-	wait_for "$T/procC.log" "listening on 192.0.2.13:7003"
+check "step 4 starts procC on m3, mutual TLS" "$T/procC.log" -- \
+	wait_for "$T/procC.log" "listening on 192.0.2.13:7003 (port 7003), mutual TLS"
 on m2 "$(block "4." 2)" >"$T/procB.log" 2>&1 &
 PIDS+=($!)
-check "step 4 starts procB on m2" "$T/procB.log" -- \
-	wait_for "$T/procB.log" "listening on 192.0.2.12:7002"
+check "step 4 starts procB on m2, mutual TLS" "$T/procB.log" -- \
+	wait_for "$T/procB.log" "listening on 192.0.2.12:7002 (port 7002), mutual TLS"
 
 # 5. The client on m1: the hops the document shows, and a trace.
 mkdir "$T/run"
