@@ -1,8 +1,9 @@
 /* test_tls.c: mutual TLS between daemons refuses a certificate another
  * CA signed, on either side of a call: a daemon does not serve a caller
  * whose certificate is not from the run's CA, and a caller does not call a
- * daemon whose certificate is not. Two real authorities make two CAs; a
- * real procC serves; this process calls it over gRPC. */
+ * daemon whose certificate is not, and the authority gives no ticket to
+ * a client whose certificate is not. Real authorities make the CAs; a
+ * real procC (or procB) serves; this process, or a real procA, calls. */
 #include "harness.h"
 
 #include "codec.h"
@@ -21,9 +22,13 @@ static void run_cmd(const char *cmd)
 	cr_assert(system(cmd) == 0, "%s", cmd);
 }
 
+static pid_t authority_pid = -1;
+static int authority_port;
+
 /* An authority's files in dir (made empty, 0700): start one, read its
- * READY line, stop it. Only its files are needed here. */
-static void make_authority(const char *dir)
+ * READY line; with keep, leave it serving (authority_pid, _port), else
+ * stop it: only its files are needed. */
+static void start_authority(const char *dir, bool keep)
 {
 	char scen[512], prog[512];
 	snprintf(scen, sizeof(scen), "%s/scenarios/seed-diagram.yaml",
@@ -49,11 +54,20 @@ static void make_authority(const char *dir)
 	char line[64] = "";
 	ssize_t got = read(p[0], line, sizeof(line) - 1);
 	close(p[0]);
+	cr_assert(got > 0 && sscanf(line, "READY %d", &authority_port) == 1,
+		  "the authority did not start in %s", dir);
+	if (keep) {
+		authority_pid = pid;
+		return;
+	}
 	kill(pid, SIGTERM);
 	int st = cmd_wait(pid);
-	cr_assert(got > 0 && strncmp(line, "READY", 5) == 0,
-		  "the authority did not start in %s", dir);
 	cr_expect_eq(st, 0, "the authority did not stop cleanly: %d", st);
+}
+
+static void make_authority(const char *dir)
+{
+	start_authority(dir, false);
 }
 
 /* Two runs' files: own/ (the run's) and other/ (another CA). */
@@ -70,6 +84,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (authority_pid > 0) {
+		kill(authority_pid, SIGTERM);
+		cmd_wait(authority_pid);
+	}
 	if (procC_pid > 0) {
 		kill(procC_pid, SIGTERM);
 		cmd_wait(procC_pid);
@@ -82,16 +100,30 @@ static void teardown(void)
 
 TestSuite(tls, .init = setup, .fini = teardown, .timeout = 60);
 
+static void start_daemon(const char *program, const char *role,
+			 const char *dir);
+
 /* procC with the files of dir (TLS on, as in a run); never calls out, so
  * the authority's address is never dialled. */
 static void start_procC(const char *dir)
 {
+	start_daemon("procC", "C", dir);
+}
+
+/* A server daemon (procC's slot: procC_pid, _port, _log) playing role
+ * with the files of dir, the authority at authority_port (9: none). */
+static void start_daemon(const char *program, const char *role,
+			 const char *dir)
+{
 	char scen[512], prog[512];
 	snprintf(scen, sizeof(scen), "%s/scenarios/seed-diagram.yaml",
 		 env_or("CLOAKROOM_SOURCE", "."));
-	snprintf(prog, sizeof(prog), "%s/procC/procC",
-		 env_or("CLOAKROOM_BIN", "."));
+	snprintf(prog, sizeof(prog), "%s/%s/%s", env_or("CLOAKROOM_BIN", "."),
+		 program, program);
 	snprintf(procC_log, sizeof(procC_log), "%s/procC.log", tmp);
+	char auth[64];
+	snprintf(auth, sizeof(auth), "127.0.0.1:%d",
+		 authority_pid > 0 ? authority_port : 9);
 	int logfd = open(procC_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int p[2];
 	cr_assert(pipe(p) == 0 && logfd >= 0);
@@ -102,10 +134,10 @@ static void start_procC(const char *dir)
 		dup2(logfd, 2);
 		char *argv[] = {prog,	      "--scenario", scen,
 				"--variant",  "cloaking-dynamic",
-				"--role",     "C",	    "--listen",
+				"--role",     (char *)role, "--listen",
 				"127.0.0.1:0", "--ready-fd", "3",
 				"--auth-dir", (char *)dir, "--authority",
-				"127.0.0.1:9", NULL};
+				auth,	      NULL};
 		execv(prog, argv);
 		_exit(127);
 	}
@@ -115,7 +147,7 @@ static void start_procC(const char *dir)
 	ssize_t got = read(p[0], line, sizeof(line) - 1);
 	close(p[0]);
 	cr_assert(got > 0 && sscanf(line, "READY %d", &procC_port) == 1,
-		  "procC did not start");
+		  "%s did not start", program);
 }
 
 static char *slurp(const char *path)
@@ -220,5 +252,46 @@ Test(tls, a_daemon_with_a_certificate_from_another_ca_is_refused)
 	start_procC(mixed);
 	int st = call_procC("own", "own");
 	cr_expect_eq(st, 14, "status %d, expected UNAVAILABLE (14)", st);
+	cr_expect_eq(served_calls(), 0);
+}
+
+/* A whole client, procA, whose certificate another CA signed (its other
+ * files are the run's): the run's authority refuses its TLS handshake, so
+ * it gets no ticket and makes no call; the hop says the authority was
+ * out of reach (NET), not that anything was decided. B serves nothing. */
+Test(tls, a_client_with_a_certificate_from_another_ca_gets_no_ticket)
+{
+	char own[128], mixed[128], cmd[1024];
+	snprintf(own, sizeof(own), "%s/run", tmp);
+	start_authority(own, true);
+	snprintf(mixed, sizeof(mixed), "%s/mixed", tmp);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -m 0700 '%s' && cp '%s'/* '%s' && "
+		 "cp '%s'/other/alice.corp.crt '%s'/other/alice.corp.key '%s'",
+		 mixed, own, mixed, tmp, tmp, mixed);
+	run_cmd(cmd);
+	/* procB in the server slot (procC_pid, _port, _log). */
+	start_daemon("procB", "B", own);
+	char scen[512], prog[512], peer[64], auth[64];
+	snprintf(scen, sizeof(scen), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(prog, sizeof(prog), "%s/procA/procA",
+		 env_or("CLOAKROOM_BIN", "."));
+	snprintf(peer, sizeof(peer), "B=127.0.0.1:%d", procC_port);
+	snprintf(auth, sizeof(auth), "127.0.0.1:%d", authority_port);
+	char *argv[] = {prog,	      "--scenario", scen,
+			"--variant",  "cloaking-dynamic",
+			"--role",     "A",	    "--peer",
+			peer,	      "--auth-dir", mixed,
+			"--authority", auth,	    "--result-fd",
+			"1",	      NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "procA exit %d\n%s", r.status, r.err);
+	cr_expect(strstr(r.err, "hop A->B: UNAVAILABLE") != NULL &&
+			  strstr(r.err, "the authority did not answer") !=
+				  NULL,
+		  "procA did not report the authority out of reach:\n%s",
+		  r.err);
+	cmd_free(&r);
 	cr_expect_eq(served_calls(), 0);
 }
