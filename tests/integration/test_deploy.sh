@@ -38,6 +38,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 n=0
 failed=0
