@@ -332,13 +332,14 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	rpc_channel *ach = s->authority;
 	pthread_mutex_unlock(&s->lock);
 	if (!ach) {
-		fail(why, "K7", "cannot open a channel to the authority");
+		/* Transport, not a decision: NET (docs/rules.md). */
+		fail(why, "NET", "cannot open a channel to the authority");
 		goto out;
 	}
 	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
 		     &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
-		snprintf(why->rule, sizeof(why->rule), "K7");
+		snprintf(why->rule, sizeof(why->rule), "NET");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority did not answer: %.150s", res.details);
 		goto out;
