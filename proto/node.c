@@ -369,6 +369,11 @@ static sc_status node_call(void *user, void *parent, const char *target,
 			return strcmp(why.rule, "NET") == 0 ? SC_UNAVAILABLE
 							    : SC_ACCESS_DENIED;
 		}
+		char tamper[256];
+		if (secure_tampering(n->sec, ctx, tamper, sizeof(tamper)))
+			sc_log_rule(log, "NET",
+				    "misbehaving on purpose in its call to %s: "
+				    "it %s", target, tamper);
 	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
 		return SC_INTERNAL;
 	}
