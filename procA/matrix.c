@@ -1,6 +1,7 @@
 /* matrix.c: `cloakroom matrix FILE --vary KEY=V1,V2 ...` sweeps settings
  * over their cartesian product; every case is checked before anything
- * starts, then run by the real daemons, one after the other, and printed
+ * starts, then run by the real daemons, one after the other (warm: one
+ * set of daemons serves every case of the same cast, warm.h), and printed
  * as one row: the varied settings, then per hop what the callee received,
  * at which level, with which status. Decides nothing (the model does) and
  * never initialises gRPC (it forks the daemons). */
@@ -9,6 +10,7 @@
 #include "sc_load.h"
 #include "sc_suggest.h"
 #include "spawn.h"
+#include "warm.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -71,7 +73,7 @@ static void matrix_usage(FILE *out)
 	fprintf(out,
 		"usage: cloakroom matrix FILE --vary KEY=V1,V2 [--vary ...]\n"
 		"                        [--format table|csv|json|markdown]\n"
-		"                        [--variant NAME] [--timeout-ms N]\n"
+		"                        [--variant NAME] [--timeout-ms N] [--stats]\n"
 		"Runs FILE once per combination of the values (the cartesian\n"
 		"product), with real daemons, and prints one row per case: the\n"
 		"varied settings, then per hop the identity the callee received,\n"
@@ -81,6 +83,10 @@ static void matrix_usage(FILE *out)
 		"srv2.SeImpersonatePrivilege=svc-c+Administrators, ...) or a bare\n"
 		"level|cloaking|authn|package|transport, which sets every process\n"
 		"that calls. The value `all` expands to every meaningful value.\n"
+		"Cases of the same cast (processes, hosts, accounts, whom they\n"
+		"call) run on one warm set of daemons; a case that changes the\n"
+		"cast gets a new set. --stats: cases, seconds, cases per second\n"
+		"and daemon sets started, on stderr.\n"
 		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
 		"did not run.\n");
 }
@@ -772,9 +778,12 @@ int cmd_matrix(int argc, char **argv)
 	size_t nspecs = 0;
 	mformat format = MF_TABLE;
 	int timeout_ms = 10000;
+	bool stats = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
+		if (strcmp(a, "--stats") == 0) {
+			stats = true;
+		} else if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
 			if (nspecs == MAX_AXES) {
 				fprintf(stderr, "cloakroom matrix: at most %d "
 					"--vary\n", MAX_AXES);
@@ -911,6 +920,11 @@ int cmd_matrix(int argc, char **argv)
 	spawn_install_signals();
 	bool tty = isatty(2), shown = false, failed = false;
 	double start = now_s();
+	launch_pool *pool = launch_pool_new(run_dir, timeout_ms);
+	if (!pool) {
+		rc = 3;
+		goto out;
+	}
 	for (size_t i = 0; i < ncases && !spawn_interrupted(); i++) {
 		mcase *mc = &cases[i];
 		char *sets[MATRIX_MAX_SETS], where[1024];
@@ -920,8 +934,7 @@ int cmd_matrix(int argc, char **argv)
 		memset(&r, 0, sizeof(r));
 		r.scn = case_load(file, variant, sets, n, where, false);
 		if (r.scn &&
-		    launch_run_case(file, variant, sets, n, run_dir,
-				    timeout_ms, &r) == 0) {
+		    launch_pool_run(pool, file, variant, sets, n, &r) == 0) {
 			mc->ran = true;
 			case_collect(mc, &r.trace);
 		} else {
@@ -941,6 +954,16 @@ int cmd_matrix(int argc, char **argv)
 	}
 	if (shown)
 		fprintf(stderr, "\r\033[K");
+	unsigned nsets = launch_pool_sets_started(pool);
+	double took = now_s() - start;
+	if (launch_pool_free(pool) != 0)
+		failed = true;
+	if (stats)
+		fprintf(stderr,
+			"matrix: %zu cases in %.3f s (%.0f cases/s), %u daemon "
+			"set%s started\n",
+			done, took, took > 0 ? (double)done / took : 0.0, nsets,
+			nsets == 1 ? "" : "s");
 	if (spawn_interrupted())
 		failed = true;
 
