@@ -29,6 +29,7 @@ typedef struct authority {
 	int control_fd;       /* --control-fd: warm, cases come here */
 	pthread_rwlock_t case_lock; /* requests read st, a case swaps it */
 	bool insecure;        /* --insecure: no TLS on its own port */
+	sc_load_cache *cache; /* warm: the files loaded, for copies */
 	const char *sets[64]; /* --set KEY=VALUE, as the daemons get them */
 	size_t sets_count;
 	sc_scenario *scn;
@@ -114,13 +115,16 @@ static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
 
 /* The scenario at path (variant, then sets). NULL after printing why
  * (into err when err is given, else on stderr). */
-static sc_scenario *load_scenario(const char *path, const char *variant,
+static sc_scenario *load_scenario(sc_load_cache *cache, const char *path,
+				  const char *variant,
 				  const char *const *sets, size_t nsets,
 				  char *err, size_t errlen)
 {
 	sc_load_errors errs = {0};
 	sc_scenario *scn = NULL;
-	if (sc_load_file(path, variant, &scn, &errs) != 0) {
+	char why[RPC_ERRLEN];
+	if (sc_load_case(cache, path, variant, sets, nsets, &scn, &errs, why,
+			 sizeof(why)) != 0) {
 		for (size_t i = 0; i < errs.count; i++) {
 			char line[512];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
@@ -129,23 +133,14 @@ static sc_scenario *load_scenario(const char *path, const char *variant,
 			else if (!err)
 				fprintf(stderr, "%s\n", line);
 		}
+		if (!errs.count && err)
+			snprintf(err, errlen, "%s: --set %s", path, why);
+		else if (!errs.count)
+			fprintf(stderr, "%s: --set %s\n", path, why);
 		sc_load_errors_free(&errs);
 		return NULL;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < nsets; i++) {
-		char why[RPC_ERRLEN];
-		if (sc_scenario_set(scn, sets[i], why, sizeof(why)) != 0) {
-			if (err)
-				snprintf(err, errlen, "%s: --set %s: %s", path,
-					 sets[i], why);
-			else
-				fprintf(stderr, "%s: --set %s: %s\n", path,
-					sets[i], why);
-			sc_load_free(scn);
-			return NULL;
-		}
-	}
 	return scn;
 }
 
@@ -197,7 +192,7 @@ static void *control_serve(void *arg)
 		if (nf < 3 || strcmp(fields[0], "CASE") != 0)
 			snprintf(err, sizeof(err), "bad control line");
 		else
-			scn = load_scenario(fields[1],
+			scn = load_scenario(a->cache, fields[1],
 					    strcmp(fields[2], "-") == 0
 						    ? NULL
 						    : fields[2],
@@ -274,8 +269,10 @@ int main(int argc, char **argv)
 	int rc = 2;
 	char err[RPC_ERRLEN];
 	pthread_rwlock_init(&a.case_lock, NULL);
-	a.scn = load_scenario(a.scenario_path, a.variant, a.sets, a.sets_count,
-			      NULL, 0);
+	if (a.control_fd >= 0 && !(a.cache = sc_load_cache_new()))
+		goto out;
+	a.scn = load_scenario(a.cache, a.scenario_path, a.variant, a.sets,
+			      a.sets_count, NULL, 0);
 	if (!a.scn)
 		goto out;
 	rc = 3;
@@ -326,6 +323,7 @@ int main(int argc, char **argv)
 out:
 	authority_ticket_free(&a.st);
 	sc_load_free(a.scn);
+	sc_load_cache_free(a.cache);
 	pthread_rwlock_destroy(&a.case_lock);
 	return rc;
 }

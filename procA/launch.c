@@ -603,7 +603,7 @@ out:
  * everything else (levels, cloaking, flags, privileges, objects, steps
  * other than whom they call) is the case's, loaded per case. A malloc'd
  * string, or NULL when out of memory. */
-static char *cast_key(const sc_scenario *s)
+char *launch_cast_key(const sc_scenario *s)
 {
 	char *key = NULL;
 	size_t len = 0;
@@ -645,7 +645,7 @@ struct launch_pool {
 	launch L;
 	run_result set;  /* the running set: its children and first case */
 	size_t total;    /* its children, the authority included */
-	char *cast;      /* its cast_key; NULL when none is running */
+	char *cast;      /* its launch_cast_key; NULL when none runs */
 	unsigned sets;   /* sets started */
 	unsigned cases;  /* cases run on a running set */
 	bool unclean;    /* a set did not stop cleanly */
@@ -857,7 +857,7 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 {
 	sc_trace_init(&r->trace);
 	char *line = case_line(file, variant, sets, nsets);
-	char *cast = line ? cast_key(r->scn) : NULL;
+	char *cast = line ? launch_cast_key(r->scn) : NULL;
 	if (!cast) {
 		free(line);
 		return launch_run_case(file, variant, sets, nsets,

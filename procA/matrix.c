@@ -51,9 +51,11 @@ typedef struct cell {
 
 typedef struct mcase {
 	size_t *pick;        /* value index per axis */
+	char *cast;          /* its cast (warm.h): cases run grouped by it */
 	cell *cells;
 	size_t ncells;
 	bool ran;
+	bool finished;       /* ran or failed (not interrupted before) */
 	char error[512];
 } mcase;
 
@@ -329,31 +331,28 @@ static void on_problem(void *user, const char *path, const char *msg)
 			path, msg);
 }
 
-/* The scenario of one case: the file (and variant), then the sets. */
-static sc_scenario *case_load(const char *file, const char *variant,
-			      char **sets, size_t nsets, const char *where,
-			      bool validate)
+/* The scenario of one case: the file (and variant), then the sets; the
+ * file is loaded once (cache), each case is a copy. */
+static sc_scenario *case_load(sc_load_cache *cache, const char *file,
+			      const char *variant, char **sets, size_t nsets,
+			      const char *where, bool validate)
 {
 	sc_load_errors errs = {0};
 	sc_scenario *s = NULL;
-	if (sc_load_file(file, variant, &s, &errs) != 0) {
+	char err[1024];
+	if (sc_load_case(cache, file, variant, (const char *const *)sets,
+			 nsets, &s, &errs, err, sizeof(err)) != 0) {
 		for (size_t i = 0; i < errs.count; i++) {
 			char line[1024];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
 			fprintf(stderr, "%s\n", line);
 		}
+		if (!errs.count)
+			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
 		sc_load_errors_free(&errs);
 		return NULL;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < nsets; i++) {
-		char err[768];
-		if (sc_scenario_set(s, sets[i], err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
-			sc_load_free(s);
-			return NULL;
-		}
-	}
 	if (validate) {
 		struct vreport v = {.file = file, .where = where};
 		sc_scenario_validate(s, on_problem, &v);
@@ -443,6 +442,16 @@ static void case_collect(mcase *c, const sc_trace *t)
 	}
 	for (size_t k = 0; k < t->steps_count; k++)
 		step_cell(c, &t->steps[k]);
+}
+
+/* Case indices by cast, then by index. */
+static int by_cast(const void *a, const void *b, void *user)
+{
+	const mcase *cases = user;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(cases[i].cast ? cases[i].cast : "",
+		       cases[j].cast ? cases[j].cast : "");
+	return c ? c : i < j ? -1 : i > j;
 }
 
 static const cell *case_cell(const mcase *c, const column *col)
@@ -842,8 +851,10 @@ int cmd_matrix(int argc, char **argv)
 	mcase *cases = NULL;
 	size_t ncases = 1, done = 0;
 	char run_dir[PATH_MAX] = "";
-	sc_scenario *base = case_load(file, variant, NULL, 0, "no setting",
-				      false);
+	sc_load_cache *cache = sc_load_cache_new();
+	sc_scenario *base = cache ? case_load(cache, file, variant, NULL, 0,
+					      "no setting", false)
+				  : NULL;
 	if (!base)
 		goto out;
 	for (size_t a = 0; a < nspecs; a++) {
@@ -897,9 +908,12 @@ int cmd_matrix(int argc, char **argv)
 		char *sets[MATRIX_MAX_SETS], where[1024];
 		size_t n = case_sets(axes, nspecs, cases[i].pick, sets);
 		case_where(axes, nspecs, cases[i].pick, where, sizeof(where));
-		sc_scenario *s = case_load(file, variant, sets, n, where, true);
+		sc_scenario *s =
+			case_load(cache, file, variant, sets, n, where, true);
 		if (!s)
 			bad = true;
+		else if (!(cases[i].cast = launch_cast_key(s)))
+			cases[i].cast = strdup("");
 		sc_load_free(s);
 		sets_free(sets, n);
 	}
@@ -925,14 +939,25 @@ int cmd_matrix(int argc, char **argv)
 		rc = 3;
 		goto out;
 	}
-	for (size_t i = 0; i < ncases && !spawn_interrupted(); i++) {
-		mcase *mc = &cases[i];
+	/* Cases of one cast one after the other, each cast once: a set of
+	 * daemons per cast (rows are printed in case order all the same). */
+	size_t *order = calloc(ncases, sizeof(*order));
+	if (!order) {
+		launch_pool_free(pool);
+		rc = 3;
+		goto out;
+	}
+	for (size_t i = 0; i < ncases; i++)
+		order[i] = i;
+	qsort_r(order, ncases, sizeof(*order), by_cast, cases);
+	for (size_t o = 0; o < ncases && !spawn_interrupted(); o++) {
+		mcase *mc = &cases[order[o]];
 		char *sets[MATRIX_MAX_SETS], where[1024];
 		size_t n = case_sets(axes, nspecs, mc->pick, sets);
 		case_where(axes, nspecs, mc->pick, where, sizeof(where));
 		run_result r;
 		memset(&r, 0, sizeof(r));
-		r.scn = case_load(file, variant, sets, n, where, false);
+		r.scn = case_load(cache, file, variant, sets, n, where, false);
 		if (r.scn &&
 		    launch_pool_run(pool, file, variant, sets, n, &r) == 0) {
 			mc->ran = true;
@@ -949,6 +974,7 @@ int cmd_matrix(int argc, char **argv)
 		free(r.expects);
 		sc_load_free(r.scn);
 		sets_free(sets, n);
+		mc->finished = true;
 		done++;
 		progress(tty, start, done, ncases, &shown);
 	}
@@ -966,6 +992,12 @@ int cmd_matrix(int argc, char **argv)
 			nsets == 1 ? "" : "s");
 	if (spawn_interrupted())
 		failed = true;
+	free(order);
+	/* Rows in case order: as many as ran, up to the first that did not
+	 * (an interrupted sweep). */
+	done = 0;
+	while (done < ncases && cases[done].finished)
+		done++;
 
 	size_t ncols = 0;
 	column *cols = columns_of(cases, done, &ncols);
@@ -1002,6 +1034,7 @@ out:
 	for (size_t i = 0; cases && i < ncases; i++) {
 		free(cases[i].pick);
 		free(cases[i].cells);
+		free(cases[i].cast);
 	}
 	free(cases);
 	for (size_t a = 0; a < nspecs; a++) {
@@ -1009,5 +1042,6 @@ out:
 		free((char *)axes[a].key);
 	}
 	sc_load_free(base);
+	sc_load_cache_free(cache);
 	return rc;
 }

@@ -26,6 +26,10 @@ launch_pool *launch_pool_new(const char *run_dir, int timeout_ms);
 int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 		    char **sets, size_t nsets, run_result *r);
 
+/* The cast of s as a key: two cases with the same key can run on the
+ * same set. A malloc'd string, or NULL when out of memory. */
+char *launch_cast_key(const sc_scenario *s);
+
 /* How many sets the pool has started so far. */
 unsigned launch_pool_sets_started(const launch_pool *p);
 

@@ -62,6 +62,7 @@ typedef struct node {
 	int control_fd;       /* --control-fd: warm, cases come here */
 	pthread_rwlock_t case_lock; /* calls read scn and rt, a case swaps
 	                               them */
+	sc_load_cache *cache;  /* warm: the files loaded, for copies */
 	sc_scenario *scn;
 	sc_runtime *rt;
 } node;
@@ -651,9 +652,12 @@ static int load_case(node *n, const char *path, const char *variant,
 	*scn = NULL;
 	*rt = NULL;
 	sc_load_errors errs = {0};
-	if (sc_load_file(path, variant, scn, &errs) != 0) {
+	char why[768];
+	if (sc_load_case(n->cache, path, variant, sets, nsets, scn, &errs, why,
+			 sizeof(why)) != 0) {
 		size_t used = 0;
-		err[0] = '\0';
+		if (!errs.count)
+			snprintf(err, errlen, "%s: --set %s", path, why);
 		for (size_t i = 0; i < errs.count && used + 1 < errlen; i++) {
 			char line[512];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
@@ -667,16 +671,6 @@ static int load_case(node *n, const char *path, const char *variant,
 		return 2;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < nsets; i++) {
-		char why[512];
-		if (sc_scenario_set(*scn, sets[i], why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "%s: --set %s: %s", path, sets[i],
-				 why);
-			sc_load_free(*scn);
-			*scn = NULL;
-			return 2;
-		}
-	}
 	if (bare)
 		return 0;
 	sc_log log;
@@ -1050,6 +1044,12 @@ int node_main(int argc, char **argv, node_kind kind)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (n.control_fd >= 0 && !(n.cache = sc_load_cache_new())) {
+		fprintf(stderr, "%s: out of memory\n", kind_name(kind));
+		pthread_rwlock_destroy(&n.case_lock);
+		pthread_mutex_destroy(&n.lock);
+		return 3;
+	}
 	int rc = load(&n);
 	if (rc == 0) {
 		rpc_init();
@@ -1064,6 +1064,7 @@ int node_main(int argc, char **argv, node_kind kind)
 	}
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
+	sc_load_cache_free(n.cache);
 	pthread_rwlock_destroy(&n.case_lock);
 	pthread_mutex_destroy(&n.lock);
 	free(fault_slot);
