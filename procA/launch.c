@@ -1136,14 +1136,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
-	if (strcmp(argv[1], "check") == 0) {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			return 3;
-		self[n] = '\0';
-		return cmd_check(self, argc - 2, argv + 2);
-	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(argv[1], "matrix") == 0)
