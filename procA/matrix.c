@@ -76,6 +76,7 @@ static void matrix_usage(FILE *out)
 		"usage: cloakroom matrix FILE --vary KEY=V1,V2 [--vary ...]\n"
 		"                        [--format table|csv|json|markdown]\n"
 		"                        [--variant NAME] [--timeout-ms N] [--stats]\n"
+		"                        [--cold]\n"
 		"Runs FILE once per combination of the values (the cartesian\n"
 		"product), with real daemons, and prints one row per case: the\n"
 		"varied settings, then per hop the identity the callee received,\n"
@@ -87,8 +88,9 @@ static void matrix_usage(FILE *out)
 		"that calls. The value `all` expands to every meaningful value.\n"
 		"Cases of the same cast (processes, hosts, accounts, whom they\n"
 		"call) run on one warm set of daemons; a case that changes the\n"
-		"cast gets a new set. --stats: cases, seconds, cases per second\n"
-		"and daemon sets started, on stderr.\n"
+		"cast gets a new set (--cold: new daemons for every case, as\n"
+		"`run` does). --stats: cases, seconds, cases per second and\n"
+		"daemon sets started, on stderr.\n"
 		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
 		"did not run.\n");
 }
@@ -787,11 +789,13 @@ int cmd_matrix(int argc, char **argv)
 	size_t nspecs = 0;
 	mformat format = MF_TABLE;
 	int timeout_ms = 10000;
-	bool stats = false;
+	bool stats = false, cold = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--stats") == 0) {
 			stats = true;
+		} else if (strcmp(a, "--cold") == 0) {
+			cold = true;
 		} else if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
 			if (nspecs == MAX_AXES) {
 				fprintf(stderr, "cloakroom matrix: at most %d "
@@ -959,7 +963,10 @@ int cmd_matrix(int argc, char **argv)
 		memset(&r, 0, sizeof(r));
 		r.scn = case_load(cache, file, variant, sets, n, where, false);
 		if (r.scn &&
-		    launch_pool_run(pool, file, variant, sets, n, &r) == 0) {
+		    (cold ? launch_run_case(file, variant, sets, n, run_dir,
+					    timeout_ms, &r)
+			  : launch_pool_run(pool, file, variant, sets, n,
+					    &r)) == 0) {
 			mc->ran = true;
 			case_collect(mc, &r.trace);
 		} else {
@@ -980,7 +987,7 @@ int cmd_matrix(int argc, char **argv)
 	}
 	if (shown)
 		fprintf(stderr, "\r\033[K");
-	unsigned nsets = launch_pool_sets_started(pool);
+	unsigned nsets = cold ? (unsigned)done : launch_pool_sets_started(pool);
 	double took = now_s() - start;
 	if (launch_pool_free(pool) != 0)
 		failed = true;
