@@ -189,7 +189,7 @@ static int load_all(cfile *fs, check_run *cr)
 		char err[512];
 		if (sc_load_case(cache, files[f], NULL, NULL, 0, &cf->base,
 				 &errs, err, sizeof(err)) != 0) {
-			char line[1024] = "out of memory";
+			char line[900] = "out of memory";
 			if (errs.count)
 				sc_load_error_format(&errs.items[0], line,
 						     sizeof(line));
@@ -217,7 +217,7 @@ static int load_all(cfile *fs, check_run *cr)
 			if (sc_load_case(cache, files[f], c->variant, NULL, 0,
 					 &c->scn, &errs, err,
 					 sizeof(err)) != 0) {
-				char line[1024] = "out of memory";
+				char line[900] = "out of memory";
 				if (errs.count)
 					sc_load_error_format(&errs.items[0],
 							     line,
