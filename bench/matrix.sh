@@ -3,7 +3,8 @@
 # cases a second `cloakroom matrix` runs on warm daemons (one set serving
 # every case of the sweep), against the goal of 500, with the fixed cost
 # of starting the set apart, the CPU spent per case, and the same sweep's
-# first cases on cold daemons (new daemons per case) for comparison. It
+# first cases on cold daemons (new daemons per case) and the sweep on two
+# sets at once (-j 2) for comparison. It
 # prints only what it measured; it asserts nothing about times.
 # Usage: matrix.sh LAUNCHER SOURCE_DIR [--quick | --smoke]
 set -eu
@@ -53,6 +54,8 @@ steady=$(echo "$n $s $one_s" | awk '{d=$2-$3; if (d > 0) printf "%.0f", ($1-1)/d
 overall=$(echo "$n $s" | awk '{printf "%.0f", $1/$2}')
 echo "  $n cases: $s s on $sets daemon set(s): $overall cases/s overall, $steady cases/s once the set runs"
 echo "  CPU once the set runs: $(echo "$cpu $one_cpu $n" | awk '{printf "%.2f", 1000*($1-$2)/($3-1)}') ms per case (launcher and daemons, user and system; $cpu s for the whole sweep)"
+measure "$sweep -j 2"
+echo "  -j 2 (two sets at once): $M_N cases in $M_S s: $(echo "$M_N $M_S" | awk '{printf "%.0f", $1/$2}') cases/s overall on $M_SETS daemon sets"
 measure "$cold --cold"
 echo "  cold, for comparison: $M_N cases in $M_S s: $(echo "$M_N $M_S" | awk '{printf "%.1f", $1/$2}') cases/s (new daemons per case)"
 met=$(echo "$steady $goal" | awk '{print ($1 != "n/a" && $1 >= $2) ? "met" : "missed"}')

@@ -368,7 +368,8 @@ Test(matrix, warm_cases_do_not_leak_into_each_other, .timeout = 300)
 
 /* A setting that changes the cast (B's host: its address and the hop's
  * crossing) gets a set of its own; cases are grouped by cast, whatever
- * the order of the axes, and the rows still come out in case order. */
+ * the order of the axes, and the rows still come out in case order, with
+ * one set or two at once. */
 Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 {
 	char *argv[] = {launch_path, "matrix", seed, "--vary",
@@ -399,6 +400,19 @@ Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 				 i < 2 ? "CORP\\svc-b" : "CORP\\alice",
 				 "case %zu", i);
 	}
+	/* Two sets at once (-j 2) print the same rows. */
+	char *two[] = {launch_path, "matrix", seed, "--vary",
+		       "B.cloaking=none,dynamic", "--vary", "B.host=ws1,srv2",
+		       "--format", "json", "-j", "2", NULL};
+	cmd_result r2 = cmd_run(two);
+	cr_assert_eq(r2.status, 0, "-j 2: exit %d: %s", r2.status, r2.err);
+	json_t *root2 = json_loads(r2.out, 0, &jerr);
+	cr_assert(root2, "-j 2: not JSON: %s\n%s", jerr.text, r2.out);
+	cr_expect(json_equal(json_object_get(root, "cases"),
+			     json_object_get(root2, "cases")),
+		  "-j 2 printed other cases:\n%s", r2.out);
+	json_decref(root2);
+	cmd_free(&r2);
 	json_decref(root);
 	cmd_free(&r);
 
