@@ -4,8 +4,8 @@
 # every case of the sweep), against the goal of 500, with the fixed cost
 # of starting the set apart, the CPU spent per case, and the same sweep's
 # first cases on cold daemons (new daemons per case) and the sweep on two
-# sets at once (-j 2) for comparison. It
-# prints only what it measured; it asserts nothing about times.
+# sets at once (-j 2) for comparison. It prints only what it measured;
+# it asserts nothing about times.
 # Usage: matrix.sh LAUNCHER SOURCE_DIR [--quick | --smoke]
 set -eu
 launch="$1"
