@@ -1,8 +1,10 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
  * to rpc; and the benchmark's bare relay (--bare: the same calls over the
- * same transport with no context, no token, no check) and load mode.
- * Decisions are the model's; this file only moves bytes and reports
+ * same transport with no context, no token, no check) and load mode;
+ * and warm mode (--control-fd: case after case on one daemon, each
+ * loaded whole, none seeing what the last one left). Decisions are the
+ * model's; this file only moves bytes and reports
  * transport facts. */
 #include "node.h"
 
