@@ -1,6 +1,8 @@
-/* authority: the run's domain authority, one process per run. At start it
- * makes its Ed25519 key and every process's key, and issues each process
- * its logon credential (files in --dir); then it serves ticket requests,
+/* authority: the run's domain authority, one process per run (or, warm,
+ * per set of daemons: --control-fd gives it case after case of one cast).
+ * At start it makes its Ed25519 key and every process's key, and issues
+ * each process its logon credential (files in --dir); then it serves
+ * ticket requests,
  * deciding as a KDC with the model's own rules (D1 via sc_hop_negotiate,
  * L4/L5/C6/D4/D5 via sc_cloak_choose): it never re-implements them. Its
  * private key never leaves this process. */
