@@ -308,8 +308,9 @@ int main(int argc, char **argv)
 		if (a.control_fd < 0) /* warm: cases are answered there */
 			close(a.ready_fd);
 	}
-	fprintf(stderr, "authority[%ld]: listening on %s (port %d)%s\n",
+	fprintf(stderr, "authority[%ld]: listening on %s (port %d), %s%s\n",
 		(long)getpid(), a.listen, port,
+		rpc_tls_on() ? "mutual TLS" : "no TLS",
 		a.control_fd >= 0 ? ", warm" : "");
 	pthread_t ctl;
 	bool ctl_on = a.control_fd >= 0 &&
