@@ -1,7 +1,8 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
  * to rpc; and the benchmark's bare relay (--bare: the same calls over the
- * same transport with no context, no token, no check) and load mode.
+ * same transport, mutual TLS included when given the authority's files,
+ * with no context, no token, no check) and load mode.
  * Decisions are the model's; this file only moves bytes and reports
  * transport facts. */
 #include "node.h"
@@ -672,9 +673,13 @@ static int load(node *n)
 	return 0;
 }
 
+/* Signed contexts with the authority's files. The bare relay given them
+ * (and not --insecure) only takes its mutual TLS from them, so that bare
+ * and secured runs share a transport: the same certificates, the same
+ * handshake, and nothing sealed or checked per call. */
 static int open_secure(node *n)
 {
-	if (!n->auth_dir || n->bare)
+	if (!n->auth_dir || (n->bare && n->insecure))
 		return 0;
 	secure_config cfg = {
 		.dir = n->auth_dir,
@@ -682,7 +687,8 @@ static int open_secure(node *n)
 		.process = n->process,
 		.skew_ms = n->skew_ms,
 		.timeout_ms = n->timeout_ms,
-		.misbehave = sc_runtime_process(n->rt)->misbehave,
+		.misbehave = n->rt ? sc_runtime_process(n->rt)->misbehave
+				   : SC_MISBEHAVE_NONE,
 		.insecure = n->insecure,
 	};
 	char err[256];
