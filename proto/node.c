@@ -713,6 +713,8 @@ static int node_call_once(void *user)
 		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
 					 sizeof(why));
 		free(reply);
+		if (st != RPC_STATUS_OK)
+			node_log("bare relay: %s", why);
 		return st == RPC_STATUS_OK ? 0 : -1;
 	}
 	sc_trace t;
