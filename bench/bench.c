@@ -1285,7 +1285,7 @@ static void usage(FILE *f)
 		"latency, throughput at 1/8/64 in flight, RSS, cold start, the\n"
 		"micro-benchmarks and, last, the ratios secured/bare of each\n"
 		"pair against the targets.\n"
-		"  --quick     fewer calls, 2 rounds (about 25 s)\n"
+		"  --quick     fewer calls, 2 rounds (about 30 s)\n"
 		"  --smoke     tiny counts, 1 round: checks that it runs\n"
 		"  --rounds N  rounds of the four runs (1 to 20; 5)\n"
 		"  --out DIR   write the plot DIR/" FIG_SVG " and the\n"
