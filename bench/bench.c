@@ -62,7 +62,7 @@ static const unsigned inflights[NTP] = {1, 8, 64};
  * credentials (--insecure), and mutual TLS with the run's certificates
  * (the default of `cloakroom run`). */
 typedef enum cfg_kind {
-	CFG_BARE = 0,        /* --bare --insecure-like: no authority at all */
+	CFG_BARE = 0,        /* --bare --insecure: no authority at all */
 	CFG_SECURED = 1,     /* signed contexts, authority, --insecure */
 	CFG_BARE_TLS = 2,    /* --bare over mutual TLS (authority's certs) */
 	CFG_SECURED_TLS = 3, /* the default run: signed contexts, mTLS */
