@@ -1184,6 +1184,21 @@ static bool earlier_step_id(const sc_scenario *s, unsigned pi, unsigned sj,
 	return false;
 }
 
+/* Whether name is a declared process; if not, says so at path with the
+ * declared names and the nearest one. */
+static bool known_process(struct vctx *v, const char *path, const char *name)
+{
+	const sc_scenario *s = v->s;
+	if (sc_scenario_process(s, name))
+		return true;
+	char names[NAMES_LEN], near[NAMES_LEN];
+	join_names(names, sizeof(names), s, s->processes_count, process_at);
+	problem(v, path, "unknown process '%s' (%sdeclared processes: %s)",
+		name, hint(near, sizeof(near), s, s->processes_count,
+			   process_at, name), names);
+	return false;
+}
+
 static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 {
 	const sc_scenario *s = v->s;
@@ -1219,15 +1234,8 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			problem(v, P(path, "%s.to", pre),
 				"step '%s' needs 'to' (the callee process)",
 				kind);
-		} else if (!sc_scenario_process(s, st->to)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->processes_count,
-				   process_at);
-			problem(v, P(path, "%s.to", pre),
-				"unknown process '%s' (%sdeclared processes: "
-				"%s)", st->to,
-				hint(near, sizeof(near), s, s->processes_count,
-				     process_at, st->to), names);
+		} else if (!known_process(v, P(path, "%s.to", pre), st->to)) {
+			/* reported */
 		} else if (p->name && strcmp(st->to, p->name) == 0) {
 			problem(v, P(path, "%s.to", pre),
 				"step '%s' of process '%s' targets itself: a "
@@ -1341,15 +1349,8 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 				"assign_right)", kind);
 	}
 	if (st->from) {
-		if (!sc_scenario_process(s, st->from)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->processes_count,
-				   process_at);
-			problem(v, P(path, "%s.from", pre),
-				"unknown process '%s' (%sdeclared processes: "
-				"%s)", st->from,
-				hint(near, sizeof(near), s, s->processes_count,
-				     process_at, st->from), names);
+		if (!known_process(v, P(path, "%s.from", pre), st->from)) {
+			/* reported */
 		} else if (p->name && strcmp(st->from, p->name) == 0) {
 			problem(v, P(path, "%s.from", pre),
 				"'from' names process '%s' itself: a step "
