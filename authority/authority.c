@@ -193,8 +193,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "authority: cannot report readiness\n");
 		close(a.ready_fd);
 	}
-	fprintf(stderr, "authority[%ld]: listening on %s (port %d)\n",
-		(long)getpid(), a.listen, port);
+	fprintf(stderr, "authority[%ld]: listening on %s (port %d), %s\n",
+		(long)getpid(), a.listen, port,
+		rpc_tls_on() ? "mutual TLS" : "no TLS");
 	rpc_server_run(srv, &stop_flag, 64);
 	rpc_server_free(srv);
 	rpc_shutdown();

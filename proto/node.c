@@ -134,7 +134,7 @@ static void node_log(const char *fmt, ...)
 static void usage(node_kind k)
 {
 	fprintf(stderr,
-		"usage: %s --scenario FILE --process NAME [--variant NAME]\n"
+		"usage: %s --scenario FILE --role NAME (or --process NAME) [--variant NAME]\n"
 		"       [--set KEY=VALUE]... [--listen ADDR] [--peer NAME=ADDR|NAME=@FILE]... [--ready-fd N]\n"
 		"       [--result-fd N] [--timeout-ms N] [--bare]\n"
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
@@ -344,8 +344,15 @@ static sc_status node_call(void *user, void *parent, const char *target,
 				    why.reason);
 			node_log("call to %s not made: [%s] %s", target,
 				 why.rule, why.reason);
-			return SC_ACCESS_DENIED;
+			/* An authority out of reach decided nothing. */
+			return strcmp(why.rule, "NET") == 0 ? SC_UNAVAILABLE
+							    : SC_ACCESS_DENIED;
 		}
+		char tamper[256];
+		if (secure_tampering(n->sec, ctx, tamper, sizeof(tamper)))
+			sc_log_rule(log, "NET",
+				    "misbehaving on purpose in its call to %s: "
+				    "it %s", target, tamper);
 	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
 		return SC_INTERNAL;
 	}
@@ -386,9 +393,18 @@ static sc_status node_call(void *user, void *parent, const char *target,
 		if (e && e - b - 2 > 0 && e - b - 2 < (long)sizeof(rule))
 			snprintf(rule, sizeof(rule), "%.*s", (int)(e - b - 2),
 				 b + 2);
-		sc_log_rule(log, rule, "%s refused the call (gRPC status %d): "
-				       "%s",
-			    target, res.status, res.details);
+		/* Only a status the callee sent is its refusal; an
+		 * unreachable callee, or a TLS handshake either side
+		 * refused, is a failed call. */
+		if (st == SC_BAD_CONTEXT || st == SC_INTERNAL)
+			sc_log_rule(log, rule,
+				    "%s refused the call (gRPC status %d): %s",
+				    target, res.status, res.details);
+		else
+			sc_log_rule(log, rule,
+				    "the call to %s failed (gRPC status %d): "
+				    "%s",
+				    target, res.status, res.details);
 	} else {
 		char err[256];
 		if (codec_trace_decode(res.body, res.body_len, reply, err,
@@ -796,7 +812,8 @@ static int run_server(node *n)
 			node_log("cannot report readiness");
 		close(n->ready_fd);
 	}
-	node_log("listening on %s (port %d)", n->listen, port);
+	node_log("listening on %s (port %d), %s", n->listen, port,
+		 rpc_tls_on() ? "mutual TLS" : "no TLS");
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	rpc_server_free(srv);
 	node_log("served %llu calls, at most %u at once",

@@ -329,13 +329,14 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	rpc_channel *ach = s->authority;
 	pthread_mutex_unlock(&s->lock);
 	if (!ach) {
-		fail(why, "K7", "cannot open a channel to the authority");
+		/* Transport, not a decision: NET (docs/rules.md). */
+		fail(why, "NET", "cannot open a channel to the authority");
 		goto out;
 	}
 	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
 		     &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
-		snprintf(why->rule, sizeof(why->rule), "K7");
+		snprintf(why->rule, sizeof(why->rule), "NET");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority did not answer: %.150s", res.details);
 		goto out;
@@ -728,4 +729,37 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
+{
+	static const char *const what[SC_MISBEHAVE_COUNT] = {
+		[SC_MISBEHAVE_FORGE] = "signs its ticket with a made-up signature",
+		[SC_MISBEHAVE_RAISE_LEVEL] = "raises the level after signing",
+		[SC_MISBEHAVE_ADD_GROUP] = "adds a group after signing",
+		[SC_MISBEHAVE_REPLAY] = "resends the context of its first call",
+		[SC_MISBEHAVE_EXPIRED] = "sends a context an hour old",
+		[SC_MISBEHAVE_WRONG_AUDIENCE] = "uses a ticket for another service",
+		[SC_MISBEHAVE_STRIP_ACTOR] = "removes itself from the chain",
+		[SC_MISBEHAVE_UNKNOWN_AUTHORITY] =
+			"signs with another authority's keys",
+		[SC_MISBEHAVE_RELAY] =
+			"signs as its caller, with the caller's stolen key",
+	};
+	sc_misbehave mb = s->cfg.misbehave;
+	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)
+		return 0;
+	if (mb == SC_MISBEHAVE_PRESENT_CLIENT) {
+		pthread_mutex_lock(&s->lock);
+		const char *client = s->last_client
+			? sc_token_user_name(s->last_client) : NULL;
+		snprintf(buf, len,
+			 "presents its caller %s in place of %s, with no ticket "
+			 "for that", client ? client : "(none yet)",
+			 sc_token_user_name(ctx->identity));
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		snprintf(buf, len, "%s", what[mb]);
+	}
+	return 1;
 }

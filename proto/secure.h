@@ -60,4 +60,9 @@ int secure_peer_name(secure *s, const char *target, char *out, size_t len);
 /* The account named in this process's credential. */
 const char *secure_account(const secure *s);
 
+/* When the process misbehaves (an attack scenario), what it does to the
+ * context it seals for ctx, in words, into buf; returns 1, else 0. The
+ * trace shows it next to what the model decided. */
+int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len);
+
 #endif

@@ -63,8 +63,11 @@ static inline void slurp_two(int fo, int fe, char **out, char **err)
 	}
 }
 
-/* Start argv with stdout and stderr on pipes; returns the pid. */
-static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
+/* Start argv with stdout and stderr on pipes; returns the pid. With
+ * group, in a process group of its own (whose id is the pid), as a shell
+ * runs a foreground job: Ctrl-C is a SIGINT to that whole group. */
+static inline pid_t cmd_start_as(char *const argv[], int *fo, int *fe,
+				 bool group)
 {
 	int po[2], pe[2];
 	*fo = *fe = -1;
@@ -72,6 +75,8 @@ static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (group)
+			setpgid(0, 0);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
 		close(po[0]);
@@ -86,6 +91,11 @@ static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
 	*fo = po[0];
 	*fe = pe[0];
 	return pid;
+}
+
+static inline pid_t cmd_start(char *const argv[], int *fo, int *fe)
+{
+	return cmd_start_as(argv, fo, fe, false);
 }
 
 static inline int cmd_wait(pid_t pid)
@@ -164,6 +174,46 @@ static inline void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
+}
+
+/* Whether /proc/PID/FILE (NUL-separated strings) contains text. */
+static inline bool proc_file_has(const char *pid, const char *file,
+				 const char *text)
+{
+	char path[300], buf[65536];
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = '\n';
+	buf[n] = 0;
+	return strstr(buf, text) != NULL;
+}
+
+/* Live processes (not zombies, not this one) whose command line or
+ * environment mentions text: a run started with TMPDIR=text, or given
+ * files under it, leaves none once it is over. */
+static inline int procs_mentioning(const char *text)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || pid == getpid() || !pid_alive(pid))
+			continue;
+		if (proc_file_has(e->d_name, "cmdline", text) ||
+		    proc_file_has(e->d_name, "environ", text))
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 #endif

@@ -142,13 +142,26 @@ Test(cli, missing_file_exits_2)
 	cmd_free(&r);
 }
 
+static void remove_tree(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
 Test(cli, failed_expectation_exits_1)
 {
 	char file[512];
+	char tmp[64];
+	private_tmp(tmp, sizeof(tmp));
 	data_path(file, sizeof(file), "wrong-expectation.yaml");
 	char *argv[] = {launch_path, "run", file, NULL};
 	cmd_result r = cmd_run(argv);
 	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(procs_mentioning(tmp), 0,
+		     "a process of the failed run is still running");
+	remove_tree(tmp);
 	cr_expect(strstr(r.out, "FAIL") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "presented CORP\\alice") != NULL ||
 		      strstr(r.out, "saw: presented CORP\\alice") != NULL,
@@ -160,22 +173,34 @@ Test(cli, failed_expectation_exits_1)
  * launcher's pid with the daemons' pids. */
 static char slow_tmp[64];
 
-static void remove_tree(const char *dir)
+
+/* Namespaces whose name starts with prefix ("cr<pid>"). */
+static int namespaces_named(const char *prefix)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	DIR *d = opendir("/run/netns");
+	int n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+		     (e->d_name[strlen(prefix)] == '-');
+	closedir(d);
+	return n;
 }
 
-static pid_t start_slow(pid_t *kids, int *nkids, int *fo, int *fe)
+/* With group, the launcher runs in a process group of its own, as a
+ * shell's foreground job; hosts is a --hosts mode or NULL. */
+static pid_t start_slow_as(pid_t *kids, int *nkids, int *fo, int *fe,
+			   bool group, const char *hosts)
 {
 	char file[512];
 	/* The launcher keeps a failed run's logs: keep them out of /tmp. */
 	private_tmp(slow_tmp, sizeof(slow_tmp));
 	data_path(file, sizeof(file), "slow-chain.yaml");
-	char *argv[] = {launch_path, "run", file, NULL};
-	pid_t pid = cmd_start(argv, fo, fe);
+	char *argv[] = {launch_path, "run", file,
+			hosts ? "--hosts" : NULL, (char *)hosts, NULL};
+	pid_t pid = cmd_start_as(argv, fo, fe, group);
 	cr_assert(pid > 0);
 	for (int i = 0; i < 200; i++) {
 		*nkids = children_of(pid, kids, 8);
@@ -193,6 +218,11 @@ static pid_t start_slow(pid_t *kids, int *nkids, int *fo, int *fe)
 	}
 	cr_assert_fail("the three daemons did not start");
 	return -1;
+}
+
+static pid_t start_slow(pid_t *kids, int *nkids, int *fo, int *fe)
+{
+	return start_slow_as(kids, nkids, fo, fe, false, NULL);
 }
 
 static void expect_all_gone(pid_t *kids, int n)
@@ -224,6 +254,8 @@ Test(cli, killed_daemon_stops_the_run_with_no_orphan, .timeout = 60)
 	cr_expect(strstr(out, "B") && strstr(out, "signal 9"),
 		  "the report does not name the dead daemon:\n%s", out);
 	expect_all_gone(kids, n);
+	cr_expect_eq(procs_mentioning(slow_tmp), 0,
+		     "a process of the run outlived the failure");
 	remove_tree(slow_tmp);
 	free(out);
 	free(err);
@@ -241,6 +273,59 @@ Test(cli, sigint_stops_every_daemon, .timeout = 60)
 	int status = cmd_wait(pid);
 	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
 	expect_all_gone(kids, n);
+	cr_expect_eq(procs_mentioning(slow_tmp), 0,
+		     "a process of the run outlived SIGINT");
+	remove_tree(slow_tmp);
+	free(out);
+	free(err);
+}
+
+/* Ctrl-C in a terminal: SIGINT to the launcher and every daemon of its
+ * process group at once. The run stops (exit 3), and no daemon nor the
+ * authority is left running. */
+Test(cli, ctrl_c_to_the_whole_group_leaves_no_process, .timeout = 60)
+{
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_slow_as(kids, &n, &fo, &fe, true, NULL);
+	sleep_ms(200);
+	kill(-pid, SIGINT);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	expect_all_gone(kids, n);
+	cr_expect_eq(procs_mentioning(slow_tmp), 0,
+		     "a process of the run outlived Ctrl-C");
+	remove_tree(slow_tmp);
+	free(out);
+	free(err);
+}
+
+/* The same in network namespaces (root only): no process, and no
+ * namespace, left. */
+Test(cli, ctrl_c_in_network_namespaces_leaves_nothing, .timeout = 60)
+{
+	if (geteuid() != 0) {
+		cr_skip_test("%s", "--hosts netns needs root");
+		return;
+	}
+	pid_t kids[8];
+	int n = 0, fo, fe;
+	pid_t pid = start_slow_as(kids, &n, &fo, &fe, true, "netns");
+	sleep_ms(200);
+	kill(-pid, SIGINT);
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	expect_all_gone(kids, n);
+	cr_expect_eq(procs_mentioning(slow_tmp), 0,
+		     "a process of the run outlived Ctrl-C");
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "cr%ld", (long)pid);
+	cr_expect_eq(namespaces_named(prefix), 0,
+		     "namespaces %s-* left behind", prefix);
 	remove_tree(slow_tmp);
 	free(out);
 	free(err);
@@ -439,15 +524,160 @@ Test(cli, daemons_are_valgrind_clean, .timeout = 600)
 	cmd_free(&r);
 }
 
-/* The seed diagram gives the same answers over mutual TLS (the default,
- * which the scenario runner covers) and without it. */
+/* The answers of a run's --json, one line per hop and per step: who
+ * presented which identity at which level, the status, the rules; per
+ * variant. Timing, pids and addresses are left out. malloc'd. */
+static void append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t l = strlen(s);
+	if (*len + l + 1 > *cap) {
+		*cap = (*len + l + 1) * 2;
+		*buf = realloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, s, l + 1);
+	*len += l;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "-";
+}
+
+static void append_rules(char **b, size_t *l, size_t *c, json_t *o)
+{
+	size_t i;
+	json_t *r;
+	append(b, l, c, " [");
+	json_array_foreach(json_object_get(o, "rules"), i, r) {
+		append(b, l, c, " ");
+		append(b, l, c, json_string_value(r));
+	}
+	append(b, l, c, " ]\n");
+}
+
+static char *answers_of(json_t *run, const char *variant)
+{
+	char *b = NULL, line[1024];
+	size_t l = 0, c = 0;
+	append(&b, &l, &c, "");
+	size_t i, k;
+	json_t *h, *st;
+	json_array_foreach(json_object_get(run, "hops"), i, h) {
+		snprintf(line, sizeof(line),
+			 "%s: hop %s->%s presented %s asked %s effective %s "
+			 "status %s rules",
+			 variant, jstr(h, "from"), jstr(h, "to"),
+			 jstr(h, "presented"), jstr(h, "level_requested"),
+			 jstr(h, "level_effective"), jstr(h, "status"));
+		append(&b, &l, &c, line);
+		append_rules(&b, &l, &c, h);
+		json_array_foreach(json_object_get(h, "steps"), k, st) {
+			snprintf(line, sizeof(line),
+				 "%s:   step %s %s %s as %s at %s: %s granted "
+				 "%s rules",
+				 variant, jstr(st, "process"), jstr(st, "do"),
+				 jstr(st, "object"), jstr(st, "as"),
+				 jstr(st, "as_level"), jstr(st, "status"),
+				 jstr(st, "granted"));
+			append(&b, &l, &c, line);
+			append_rules(&b, &l, &c, st);
+		}
+	}
+	return b;
+}
+
+/* The seed diagram's answers in every variant, from the launcher's
+ * --json (out); the variants' expectations must hold. NULL if out is no
+ * report. */
+static char *seed_answers(const char *out)
+{
+	json_error_t e;
+	json_t *root = json_loads(out, 0, &e);
+	if (!root)
+		return NULL;
+	cr_expect(json_is_true(json_object_get(root, "pass")),
+		  "the seed diagram's expectations failed");
+	char *all = NULL;
+	size_t l = 0, c = 0;
+	append(&all, &l, &c, "");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(root, "variants"), i, v) {
+		char *a = answers_of(v, jstr(v, "name"));
+		append(&all, &l, &c, a);
+		free(a);
+	}
+	json_decref(root);
+	return all;
+}
+
+/* How many lines of the kept logs under dir match the grep pattern. */
+static int log_lines(const char *dir, const char *pattern)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "cat %s/*/*.log | grep -c '%s'", dir,
+		 pattern);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = 0;
+		pclose(p);
+	}
+	return n;
+}
+
+/* The seed diagram over mutual TLS (the default), in JSON: the answers
+ * every other transport must give. */
+static char *seed_answers_over_tls(void)
+{
+	char file[512], tmp[64];
+	const char *saved = getenv("TMPDIR");
+	char *was = saved ? strdup(saved) : NULL;
+	private_tmp(tmp, sizeof(tmp));
+	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
+	char *argv[] = {launch_path, "run", file, "--json", "--keep-logs",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	/* B, C and the authority of both variants listened over TLS. */
+	cr_expect_eq(log_lines(tmp, "listening on .*, mutual TLS$"), 6,
+		     "not every server of the default run used mutual TLS");
+	remove_tree(tmp);
+	if (was) {
+		setenv("TMPDIR", was, 1);
+		free(was);
+	}
+	char *a = seed_answers(r.out);
+	cr_assert(a && strstr(a, "cloaking-dynamic: hop B->C presented "
+				 "CORP\\alice") != NULL,
+		  "unexpected answers over TLS:\n%s", a ? a : r.out);
+	cmd_free(&r);
+	return a;
+}
+
+/* The seed diagram gives the same answers (per hop: presented identity,
+ * levels, status, rules; per step the same) without TLS as over mutual
+ * TLS. */
 Test(cli, seed_diagram_holds_without_tls, .timeout = 60)
 {
-	char file[512];
+	char *tls = seed_answers_over_tls();
+	char file[512], tmp[64];
+	private_tmp(tmp, sizeof(tmp));
 	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
-	char *argv[] = {launch_path, "run", file, "--insecure", NULL};
+	char *argv[] = {launch_path, "run",	  file, "--json",
+			"--insecure", "--keep-logs", NULL};
 	cmd_result r = cmd_run(argv);
 	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_eq(log_lines(tmp, "listening on .*, no TLS$"), 6,
+		     "a server of the --insecure run used TLS");
+	remove_tree(tmp);
+	char *plain = seed_answers(r.out);
+	cr_assert(plain, "no report:\n%s", r.err);
+	cr_expect_str_eq(plain, tls, "--insecure gave other answers");
+	free(plain);
+	free(tls);
 	cmd_free(&r);
 }
 
@@ -489,21 +719,6 @@ Test(cli, tls_peer_binding_refuses_a_relayed_context, .timeout = 60)
 	cmd_free(&r);
 }
 
-/* Namespaces whose name starts with prefix ("cr<pid>"). */
-static int namespaces_named(const char *prefix)
-{
-	DIR *d = opendir("/run/netns");
-	int n = 0;
-	if (!d)
-		return 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
-		     (e->d_name[strlen(prefix)] == '-');
-	closedir(d);
-	return n;
-}
-
 /* The seed diagram with each host in its own network namespace: the same
  * answers, every namespace removed afterwards. Skipped, with the
  * launcher's own reason, where it cannot run (not root). */
@@ -512,8 +727,8 @@ Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
 	char file[512], tmp[64];
 	private_tmp(tmp, sizeof(tmp));
 	data_path(file, sizeof(file), "../../scenarios/seed-diagram.yaml");
-	char *argv[] = {launch_path, "run", file, "--hosts", "netns",
-			"--keep-logs", NULL};
+	char *argv[] = {launch_path, "run",	    file, "--hosts",
+			"netns",     "--keep-logs", "--json", NULL};
 	pid_t pid;
 	int fo, fe;
 	pid = cmd_start(argv, &fo, &fe);
@@ -534,6 +749,20 @@ Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
 		return;
 	}
 	cr_expect_eq(status, 0, "exit %d\n%s%s", status, out, err);
+	/* The same answers as over loopback with mutual TLS. */
+	char *apart = seed_answers(out);
+	cr_expect(apart, "no report:\n%s", err);
+	if (apart) {
+		char *tls = seed_answers_over_tls();
+		cr_expect_str_eq(apart, tls,
+				 "--hosts netns gave other answers");
+		free(tls);
+		free(apart);
+	}
+	/* Over mutual TLS there too: B, C and the authority, per variant. */
+	cr_expect_eq(log_lines(tmp, "listening on 198\\.18\\.0\\.[0-9]*:.*, "
+				    "mutual TLS$"),
+		     6, "not every server in the namespaces used mutual TLS");
 	/* C (srv2) listened on its own namespace's address. */
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd),

@@ -339,12 +339,12 @@ typedef struct run {
 	authority_state st;
 } run;
 
-static void run_start(run *x, const char *variant)
+static void run_start_in(run *x, const char *file, const char *variant)
 {
 	char path[512];
 	const char *src = getenv("CLOAKROOM_SOURCE");
-	snprintf(path, sizeof(path), "%s/scenarios/double-hop.yaml",
-		 src ? src : ".");
+	snprintf(path, sizeof(path), "%s/scenarios/%s", src ? src : ".",
+		 file);
 	sc_load_errors errs = {0};
 	cr_assert_eq(sc_load_file(path, variant, &x->scn, &errs), 0);
 	sc_load_errors_free(&errs);
@@ -357,6 +357,11 @@ static void run_start(run *x, const char *variant)
 	cr_assert_eq(authority_ticket_setup(&x->st, x->scn, dir, err,
 					    sizeof(err)),
 		     0, "%s", err);
+}
+
+static void run_start(run *x, const char *variant)
+{
+	run_start_in(x, "double-hop.yaml", variant);
 }
 
 static void run_stop(run *x)
@@ -509,10 +514,11 @@ Test(authority, another_identity_needs_evidence)
 }
 
 /* The evidence a middle tier holds: the ticket its caller presented. */
-static Cloakroom__TicketReply *double_hop(const char *variant,
-					  sc_level a_asks, run *x)
+static Cloakroom__TicketReply *double_hop_in(const char *file,
+					     const char *variant,
+					     sc_level a_asks, run *x)
 {
-	run_start(x, variant);
+	run_start_in(x, file, variant);
 	Cloakroom__TicketReply *ab = ask(x, "A", "B", sid_of(x, "alice"),
 					 a_asks, NULL, 0);
 	cr_assert_not_null(ab->ticket);
@@ -524,6 +530,59 @@ static Cloakroom__TicketReply *double_hop(const char *variant,
 					 SC_LEVEL_DELEGATE, ev, l);
 	free(ev);
 	return bc;
+}
+
+static Cloakroom__TicketReply *double_hop(const char *variant,
+					  sc_level a_asks, run *x)
+{
+	return double_hop_in("double-hop.yaml", variant, a_asks, x);
+}
+
+/* Constrained and resource-based delegation are decided at the
+ * authority: B, holding alice's non-forwardable ticket (Impersonate),
+ * asks for alice to C. */
+static void expect_delegation(const char *variant, bool minted,
+			      const char *rule)
+{
+	run x;
+	Cloakroom__TicketReply *rep = double_hop_in(
+		"constrained-delegation.yaml", variant, SC_LEVEL_IMPERSONATE,
+		&x);
+	if (minted)
+		cr_expect_not_null(rep->ticket, "%s: %s", variant,
+				   rep->reason);
+	else
+		cr_expect_null(rep->ticket, "%s: a ticket was minted",
+			       variant);
+	cr_expect_str_eq(rep->rule, rule, "%s: %s %s", variant, rep->rule,
+			 rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+Test(authority, D4_constrained_delegation_to_a_listed_service)
+{
+	expect_delegation("constrained-listed", true, "D4");
+}
+
+Test(authority, D4_refuses_a_service_not_listed)
+{
+	expect_delegation("constrained-not-listed", false, "D4");
+}
+
+Test(authority, D5_resource_based_delegation_the_target_allows)
+{
+	expect_delegation("resource-based-allowed", true, "D5");
+}
+
+Test(authority, D5_refuses_a_caller_the_target_does_not_name)
+{
+	expect_delegation("resource-based-not-allowed", false, "D5");
+}
+
+Test(authority, nothing_configured_is_refused_C6)
+{
+	expect_delegation("nothing-configured", false, "C6");
 }
 
 Test(authority, double_hop_with_a_forwardable_ticket_is_L5)

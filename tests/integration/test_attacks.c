@@ -1,0 +1,184 @@
+/* test_attacks.c: every attack of scenarios/attacks/, run by the real
+ * launcher over mutual TLS, is refused the same way: one hop BAD_CONTEXT
+ * (gRPC UNAUTHENTICATED) under the attack's K rule, the trace saying why,
+ * nothing run at the callee for that call, the callee's log naming the
+ * refusal, and no process left behind. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <jansson.h>
+#include <sys/stat.h>
+
+/* Each attack of the issue, with the rule that must refuse it. */
+typedef struct attack {
+	char file[64];
+	char rule[4];
+} attack;
+
+static const attack attacks[] = {
+	{"forged-context.yaml", "K1"},	   /* forged context */
+	{"raised-level.yaml", "K1"},	   /* tampered: level raised */
+	{"added-group.yaml", "K1"},	   /* tampered: a group added */
+	{"replay.yaml", "K5"},		   /* replay across two calls */
+	{"expired-context.yaml", "K3"},	   /* expired context */
+	{"wrong-audience.yaml", "K4"},	   /* wrong audience */
+	{"stripped-actor.yaml", "K6"},	   /* actor stripped from the chain */
+	{"present-client.yaml", "K7"},	   /* client with no credential */
+	{"unknown-authority.yaml", "K2"},  /* signed by an unknown authority */
+	{"relayed-context.yaml", "K6"},	   /* relayed: the TLS peer binding */
+};
+#define ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
+
+static void attacks_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/scenarios/attacks",
+		 env_or("CLOAKROOM_SOURCE", "."));
+}
+
+/* Every file in scenarios/attacks/ is in the table, and every entry of
+ * the table is a file: an attack cannot be added, or lost, unchecked. */
+Test(attacks, the_table_is_the_directory)
+{
+	char dir[512];
+	attacks_dir(dir, sizeof(dir));
+	DIR *d = opendir(dir);
+	cr_assert(d, "%s", dir);
+	struct dirent *e;
+	size_t files = 0;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 5, ".yaml") != 0)
+			continue;
+		files++;
+		bool known = false;
+		for (size_t i = 0; i < ATTACKS; i++)
+			known |= strcmp(attacks[i].file, e->d_name) == 0;
+		cr_expect(known, "%s is not in test_attacks.c's table",
+			  e->d_name);
+	}
+	closedir(d);
+	cr_expect_eq(files, ATTACKS, "%zu files, %zu attacks in the table",
+		     files, (size_t)ATTACKS);
+}
+
+ParameterizedTestParameters(attacks, refused)
+{
+	attack *p = cr_malloc(sizeof(attacks));
+	memcpy(p, attacks, sizeof(attacks));
+	return cr_make_param_array(attack, p, ATTACKS, NULL);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static bool has_rule(json_t *hop, const char *rule)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(hop, "rules"), i, r)
+		if (strcmp(json_string_value(r), rule) == 0)
+			return true;
+	return false;
+}
+
+/* How many lines of the callee's log(s) under dir say it refused a call
+ * under rule. */
+static int refusals_logged(const char *dir, const char *callee,
+			   const char *rule)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "cat %s/*/%s.log %s/*/*-%s.log 2>/dev/null | "
+		 "grep -c 'refused a call from .*: \\[%s\\] '",
+		 dir, callee, dir, callee, rule);
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = 0;
+		pclose(p);
+	}
+	return n;
+}
+
+ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
+{
+	char file[600], dir[512], tmp[64];
+	attacks_dir(dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/%s", dir, a->file);
+	snprintf(tmp, sizeof(tmp), "/tmp/cloakroom-attack-XXXXXX");
+	cr_assert(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"run", file, "--json", "--keep-logs", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "%s: exit %d\n%s", a->file, r.status, r.err);
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "%s: no JSON: %s\n%s", a->file, jerr.text, r.err);
+	cr_expect(json_is_true(json_object_get(root, "pass")),
+		  "%s: its expectations failed", a->file);
+
+	json_t *hops = json_object_get(root, "hops");
+	size_t i, refused = 0, at = 0;
+	json_t *h;
+	json_array_foreach(hops, i, h) {
+		if (strcmp(str(h, "status"), "BAD_CONTEXT") == 0) {
+			refused++;
+			at = i;
+		} else {
+			cr_expect_str_eq(str(h, "status"), "OK",
+					 "%s: hop %zu %s->%s", a->file, i + 1,
+					 str(h, "from"), str(h, "to"));
+		}
+	}
+	cr_assert_eq(refused, 1, "%s: %zu hops refused, expected 1", a->file,
+		     refused);
+	h = json_array_get(hops, at);
+	const char *callee = str(h, "to");
+	/* Refused under the attack's rule, and the trace says why: the
+	 * callee's UNAUTHENTICATED status and reason, cited under it. */
+	cr_expect(has_rule(h, a->rule), "%s: the refused hop does not cite %s",
+		  a->file, a->rule);
+	char tag[32];
+	snprintf(tag, sizeof(tag), "BAD_CONTEXT [%s] ", a->rule);
+	bool why = false;
+	json_t *n;
+	json_array_foreach(json_object_get(h, "notes"), i, n) {
+		const char *text = str(n, "text");
+		const char *t = strstr(text, tag);
+		if (strcmp(str(n, "rule"), a->rule) == 0 && t &&
+		    strlen(t + strlen(tag)) > 8 &&
+		    strstr(text, "gRPC status 16") != NULL)
+			why = true;
+	}
+	cr_expect(why, "%s: no note under %s saying '%s<reason>' with the "
+		       "UNAUTHENTICATED status",
+		  a->file, a->rule, tag);
+	/* Nothing granted: no step ran at the callee for this call, and no
+	 * call went further from it. */
+	cr_expect_eq(json_array_size(json_object_get(h, "steps")), 0,
+		     "%s: steps ran at %s for the refused call", a->file,
+		     callee);
+	for (size_t k = at + 1; k < json_array_size(hops); k++)
+		cr_expect_str_neq(str(json_array_get(hops, k), "from"), callee,
+				  "%s: %s called on after it refused", a->file,
+				  callee);
+	/* The callee logged the refusal under the same rule. */
+	cr_expect_eq(refusals_logged(tmp, callee, a->rule), 1,
+		     "%s: %s's log does not say it refused under %s", a->file,
+		     callee, a->rule);
+	/* No process of the run outlives it. */
+	cr_expect_eq(procs_mentioning(tmp), 0,
+		     "%s: a process of the run is still running", a->file);
+	json_decref(root);
+	cmd_free(&r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", tmp);
+}
