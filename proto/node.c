@@ -1,10 +1,11 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
  * to rpc; and the benchmark's bare relay (--bare: the same calls over the
- * same transport with no context, no token, no check) and load mode;
- * and warm mode (--control-fd: case after case on one daemon, each
- * loaded whole, none seeing what the last one left). Decisions are the
- * model's; this file only moves bytes and reports
+ * same transport, mutual TLS included when given the authority's files,
+ * with no context, no token, no check) and load mode; and warm mode
+ * (--control-fd: case after case on one daemon, each loaded whole, none
+ * seeing what the last one left). Decisions are the model's; this file
+ * only moves bytes and reports
  * transport facts. */
 #include "node.h"
 
@@ -903,9 +904,13 @@ static int run_client_warm(node *n)
 	return got < 0 ? 4 : rc;
 }
 
+/* Signed contexts with the authority's files. The bare relay given them
+ * (and not --insecure) only takes its mutual TLS from them, so that bare
+ * and secured runs share a transport: the same certificates, the same
+ * handshake, and nothing sealed or checked per call. */
 static int open_secure(node *n)
 {
-	if (!n->auth_dir || n->bare)
+	if (!n->auth_dir || (n->bare && n->insecure))
 		return 0;
 	secure_config cfg = {
 		.dir = n->auth_dir,
@@ -913,7 +918,8 @@ static int open_secure(node *n)
 		.process = n->process,
 		.skew_ms = n->skew_ms,
 		.timeout_ms = n->timeout_ms,
-		.misbehave = sc_runtime_process(n->rt)->misbehave,
+		.misbehave = n->rt ? sc_runtime_process(n->rt)->misbehave
+				   : SC_MISBEHAVE_NONE,
 		.insecure = n->insecure,
 	};
 	char err[256];
@@ -938,6 +944,8 @@ static int node_call_once(void *user)
 		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
 					 sizeof(why));
 		free(reply);
+		if (st != RPC_STATUS_OK)
+			node_log("bare relay: %s", why);
 		return st == RPC_STATUS_OK ? 0 : -1;
 	}
 	sc_trace t;
