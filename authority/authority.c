@@ -1,6 +1,8 @@
-/* authority: the run's domain authority, one process per run. At start it
- * makes its Ed25519 key and every process's key, and issues each process
- * its logon credential (files in --dir); then it serves ticket requests,
+/* authority: the run's domain authority, one process per run (or, warm,
+ * per set of daemons: --control-fd gives it case after case of one cast).
+ * At start it makes its Ed25519 key and every process's key, and issues
+ * each process its logon credential (files in --dir); then it serves
+ * ticket requests,
  * deciding as a KDC with the model's own rules (D1 via sc_hop_negotiate,
  * L4/L5/C6/D4/D5 via sc_cloak_choose): it never re-implements them. Its
  * private key never leaves this process. */
@@ -12,6 +14,8 @@
 #include "sc_load.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +28,10 @@ typedef struct authority {
 	const char *dir;
 	const char *listen;
 	int ready_fd;
+	int control_fd;       /* --control-fd: warm, cases come here */
+	pthread_rwlock_t case_lock; /* requests read st, a case swaps it */
 	bool insecure;        /* --insecure: no TLS on its own port */
+	sc_load_cache *cache; /* warm: the files loaded, for copies */
 	const char *sets[64]; /* --set KEY=VALUE, as the daemons get them */
 	size_t sets_count;
 	sc_scenario *scn;
@@ -42,6 +49,7 @@ static void on_signal(int sig)
 static int parse_args(authority *a, int argc, char **argv)
 {
 	a->ready_fd = -1;
+	a->control_fd = -1;
 	a->listen = "127.0.0.1:0";
 	a->st.ticket_lifetime_ms = AUTH_TICKET_LIFETIME_MS;
 	a->st.skew_ms = AUTH_DEFAULT_SKEW_MS;
@@ -67,6 +75,8 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->listen = v;
 		else if (strcmp(k, "--ready-fd") == 0)
 			a->ready_fd = atoi(v);
+		else if (strcmp(k, "--control-fd") == 0)
+			a->control_fd = atoi(v);
 		else if (strcmp(k, "--clock-skew-ms") == 0)
 			a->st.skew_ms = strtoull(v, NULL, 10);
 		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
@@ -85,7 +95,7 @@ static int parse_args(authority *a, int argc, char **argv)
 				"[--variant NAME] [--listen ADDR] "
 				"[--ready-fd N] [--clock-skew-ms N] "
 				"[--set KEY=VALUE]... [--insecure] "
-				"[--credential-hours N]\n");
+				"[--credential-hours N] [--control-fd N]\n");
 		return -1;
 	}
 	return 0;
@@ -95,11 +105,126 @@ static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
 {
 	authority *a = user;
 	out->status = RPC_STATUS_OK;
-	if (authority_ticket_serve(&a->st, in->body, in->body_len, &out->body,
-				   &out->body_len) != 0) {
+	pthread_rwlock_rdlock(&a->case_lock);
+	int rc = authority_ticket_serve(&a->st, in->body, in->body_len,
+					&out->body, &out->body_len);
+	pthread_rwlock_unlock(&a->case_lock);
+	if (rc != 0) {
 		out->status = RPC_STATUS_INTERNAL;
 		snprintf(out->details, sizeof(out->details), "out of memory");
 	}
+}
+
+/* The scenario at path (variant, then sets). NULL after printing why
+ * (into err when err is given, else on stderr). */
+static sc_scenario *load_scenario(sc_load_cache *cache, const char *path,
+				  const char *variant,
+				  const char *const *sets, size_t nsets,
+				  char *err, size_t errlen)
+{
+	sc_load_errors errs = {0};
+	sc_scenario *scn = NULL;
+	char why[RPC_ERRLEN];
+	if (sc_load_case(cache, path, variant, sets, nsets, &scn, &errs, why,
+			 sizeof(why)) != 0) {
+		for (size_t i = 0; i < errs.count; i++) {
+			char line[512];
+			sc_load_error_format(&errs.items[i], line, sizeof(line));
+			if (err && i == 0)
+				snprintf(err, errlen, "%s", line);
+			else if (!err)
+				fprintf(stderr, "%s\n", line);
+		}
+		if (!errs.count && err)
+			snprintf(err, errlen, "%s: --set %s", path, why);
+		else if (!errs.count)
+			fprintf(stderr, "%s: --set %s\n", path, why);
+		sc_load_errors_free(&errs);
+		return NULL;
+	}
+	sc_load_errors_free(&errs);
+	return scn;
+}
+
+/* A warm authority's control thread: each line "CASE\tFILE\tVARIANT\t
+ * SET..." (VARIANT "-" for none) makes that case the one it decides by,
+ * answered "OK" or "ERR why" on the ready fd. Its keys and the
+ * credentials it issued stand (the launcher starts a new authority when
+ * the cast changes). End of input stops it. */
+static void *control_serve(void *arg)
+{
+	authority *a = arg;
+	char *pending = NULL;
+	size_t plen = 0;
+	while (!stop_flag) {
+		char *nl = plen ? memchr(pending, '\n', plen) : NULL;
+		if (!nl) {
+			struct pollfd pfd = {.fd = a->control_fd,
+					     .events = POLLIN};
+			int pr = poll(&pfd, 1, 100);
+			if (pr < 0 && errno != EINTR)
+				break;
+			if (pr <= 0)
+				continue;
+			char buf[4096];
+			ssize_t r = read(a->control_fd, buf, sizeof(buf));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0 || plen + (size_t)r > (1u << 20))
+				break;
+			char *p = realloc(pending, plen + (size_t)r);
+			if (!p)
+				break;
+			memcpy(p + plen, buf, (size_t)r);
+			pending = p;
+			plen += (size_t)r;
+			continue;
+		}
+		*nl = '\0';
+		size_t used = (size_t)(nl - pending) + 1;
+		char *fields[3 + 64];
+		size_t nf = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(pending, "\t", &save);
+		     t && nf < sizeof(fields) / sizeof(fields[0]);
+		     t = strtok_r(NULL, "\t", &save))
+			fields[nf++] = t;
+		char err[1024] = "", head[1100];
+		sc_scenario *scn = NULL;
+		if (nf < 3 || strcmp(fields[0], "CASE") != 0)
+			snprintf(err, sizeof(err), "bad control line");
+		else
+			scn = load_scenario(a->cache, fields[1],
+					    strcmp(fields[2], "-") == 0
+						    ? NULL
+						    : fields[2],
+					    (const char *const *)fields + 3,
+					    nf - 3, err, sizeof(err));
+		if (scn) {
+			pthread_rwlock_wrlock(&a->case_lock);
+			sc_scenario *old = a->scn;
+			if (authority_ticket_rebind(&a->st, scn, err,
+						    sizeof(err)) == 0) {
+				a->scn = scn;
+				scn = old;
+			}
+			pthread_rwlock_unlock(&a->case_lock);
+			sc_load_free(scn); /* the old one, or the refused one */
+		}
+		memmove(pending, pending + used, plen - used);
+		plen -= used;
+		if (err[0])
+			snprintf(head, sizeof(head), "ERR %.*s\n",
+				 (int)strcspn(err, "\n"), err);
+		else
+			snprintf(head, sizeof(head), "OK\n");
+		size_t hl = strlen(head);
+		if (write(a->ready_fd, head, hl) != (ssize_t)hl)
+			break;
+	}
+	free(pending);
+	stop_flag = 1;
+	return NULL;
 }
 
 /* Its own port over mutual TLS, with the certificate it made. */
@@ -143,26 +268,15 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sc_load_errors errs = {0};
-	if (sc_load_file(a.scenario_path, a.variant, &a.scn, &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[512];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
-		sc_load_errors_free(&errs);
-		return 2;
-	}
-	sc_load_errors_free(&errs);
-
-	char err[RPC_ERRLEN];
 	int rc = 2;
-	for (size_t i = 0; i < a.sets_count; i++)
-		if (sc_scenario_set(a.scn, a.sets[i], err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: --set %s: %s\n", a.scenario_path,
-				a.sets[i], err);
-			goto out;
-		}
+	char err[RPC_ERRLEN];
+	pthread_rwlock_init(&a.case_lock, NULL);
+	if (a.control_fd >= 0 && !(a.cache = sc_load_cache_new()))
+		goto out;
+	a.scn = load_scenario(a.cache, a.scenario_path, a.variant, a.sets,
+			      a.sets_count, NULL, 0);
+	if (!a.scn)
+		goto out;
 	rc = 3;
 	if (authority_ticket_setup(&a.st, a.scn, a.dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
@@ -191,17 +305,28 @@ int main(int argc, char **argv)
 		int l = snprintf(line, sizeof(line), "READY %d\n", port);
 		if (write(a.ready_fd, line, (size_t)l) != l)
 			fprintf(stderr, "authority: cannot report readiness\n");
-		close(a.ready_fd);
+		if (a.control_fd < 0) /* warm: cases are answered there */
+			close(a.ready_fd);
 	}
-	fprintf(stderr, "authority[%ld]: listening on %s (port %d), %s\n",
+	fprintf(stderr, "authority[%ld]: listening on %s (port %d), %s%s\n",
 		(long)getpid(), a.listen, port,
-		rpc_tls_on() ? "mutual TLS" : "no TLS");
+		rpc_tls_on() ? "mutual TLS" : "no TLS",
+		a.control_fd >= 0 ? ", warm" : "");
+	pthread_t ctl;
+	bool ctl_on = a.control_fd >= 0 &&
+		      pthread_create(&ctl, NULL, control_serve, &a) == 0;
+	if (a.control_fd >= 0 && !ctl_on)
+		stop_flag = 1;
 	rpc_server_run(srv, &stop_flag, 64);
+	if (ctl_on)
+		pthread_join(ctl, NULL);
 	rpc_server_free(srv);
 	rpc_shutdown();
 	rc = 0;
 out:
 	authority_ticket_free(&a.st);
 	sc_load_free(a.scn);
+	sc_load_cache_free(a.cache);
+	pthread_rwlock_destroy(&a.case_lock);
 	return rc;
 }

@@ -100,6 +100,38 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 	return 0;
 }
 
+int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
+			    char *err, size_t errlen)
+{
+	authority_proc *procs =
+		calloc(scn->processes_count ? scn->processes_count : 1,
+		       sizeof(*procs));
+	size_t count = 0;
+	if (!procs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < scn->processes_count; i++) {
+		const sc_process_def *p = &scn->processes[i];
+		authority_proc *ap = &procs[count];
+		sc_log log;
+		sc_log_init(&log);
+		sc_status s = sc_runtime_new(scn, p->name, &ap->rt, &log);
+		sc_log_free(&log);
+		if (s != SC_OK)
+			continue; /* as at the setup: no ticket for it */
+		snprintf(ap->name, sizeof(ap->name), "%s", p->name);
+		count++;
+	}
+	for (size_t i = 0; i < st->count; i++)
+		sc_runtime_free(st->procs[i].rt);
+	free(st->procs);
+	st->procs = procs;
+	st->count = count;
+	st->scn = scn;
+	return 0;
+}
+
 void authority_ticket_free(authority_state *st)
 {
 	for (size_t i = 0; i < st->count; i++)

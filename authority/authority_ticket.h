@@ -34,6 +34,14 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			   const char *dir, char *err, size_t errlen);
 void authority_ticket_free(authority_state *st);
 
+/* Decide from now on by scn (a warm authority's next case, whose cast is
+ * the setup's: the same processes, accounts and hosts, so the keys and
+ * credentials issued stand): the processes' runtimes are rebuilt from it.
+ * The caller keeps scn alive and serves no request meanwhile. 0, or -1
+ * with err (nothing changed). */
+int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
+			    char *err, size_t errlen);
+
 /* One request (a packed SignedRequest) -> a malloc'd packed TicketReply,
  * a ticket or a refusal with its rule. -1 only when out of memory. */
 int authority_ticket_serve(authority_state *st, const uint8_t *req,

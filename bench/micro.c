@@ -1,6 +1,11 @@
 /* micro.c: micro-benchmarks of the model (token builds, the per-hop
- * decision, access checks, a hop and the seed chain served in process).
- * It must never print a figure it did not measure, nor touch the wire. */
+ * decision, access checks, a hop and the seed chain served in process) and
+ * of what a hop adds to it on the wire: the context's encoding, sealing
+ * and opening (Ed25519 signatures, the replay cache). It must never print
+ * a figure it did not measure, nor open a socket. */
+#include "auth.h"
+#include "cloakroom.pb-c.h"
+#include "codec.h"
 #include "sc_acl.h"
 #include "sc_decide.h"
 #include "sc_directory.h"
@@ -17,6 +22,9 @@
 #define MAX_ACES 200
 
 typedef void (*bench_fn)(void *arg, uint64_t n);
+
+/* The daemon's replay cache size (proto/secure.c). */
+#define REPLAY_CAPACITY 16384
 
 typedef struct result {
 	const char *name;
@@ -50,6 +58,19 @@ typedef struct bench {
 	sc_delegation deleg;
 	sc_sd sd;
 	uint32_t desired;
+	/* Signed contexts: what B does to send its context to C, and what C
+	 * does to accept it (proto/secure.c, proto/auth.c). */
+	auth_key *authority, *bkey;
+	uint8_t anchor[AUTH_KEY_LEN], bpub[AUTH_KEY_LEN];
+	uint8_t *cred, *ticket, *ctx_bytes, *authn;
+	size_t cred_len, ticket_len, ctx_len, authn_len;
+	uint8_t authn_sig[AUTH_SIG_LEN];
+	/* Prepared before each timed repetition (not timed). */
+	uint8_t **pool;          /* fresh sealed contexts, one per open */
+	size_t *pool_len;
+	uint64_t pool_n;
+	uint8_t (*nonces)[AUTH_NONCE_LEN];
+	auth_replay *replay;     /* empty, as large as the daemon's or more */
 } bench;
 
 /* This thread's CPU time: on a shared machine, the time the benchmark
@@ -254,6 +275,289 @@ static void run_chain(void *arg, uint64_t n)
 	}
 }
 
+/* ---- signed contexts: one hop B -> C ---- */
+
+static void replay_fresh(bench *bn, uint64_t n)
+{
+	auth_replay_free(bn->replay);
+	bn->replay = auth_replay_new(n > REPLAY_CAPACITY ? (size_t)n
+							 : REPLAY_CAPACITY);
+	if (!bn->replay)
+		die("out of memory");
+}
+
+static void seal_once(bench *bn, uint8_t **out, size_t *len)
+{
+	if (auth_seal(bn->bkey, bn->cred, bn->cred_len, bn->ticket,
+		      bn->ticket_len, bn->ctx_bytes, bn->ctx_len, "C",
+		      auth_now_ms(), AUTH_CONTEXT_LIFETIME_MS, out, len) != 0)
+		die("auth_seal failed");
+}
+
+static void pool_free(bench *bn)
+{
+	for (uint64_t i = 0; i < bn->pool_n; i++)
+		free(bn->pool[i]);
+	free(bn->pool);
+	free(bn->pool_len);
+	bn->pool = NULL;
+	bn->pool_len = NULL;
+	bn->pool_n = 0;
+}
+
+/* Before a repetition of `open`: n contexts sealed afresh (each with
+ * its own nonce) and an empty replay cache. */
+static void prep_open(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	pool_free(bn);
+	bn->pool = calloc(n, sizeof(*bn->pool));
+	bn->pool_len = calloc(n, sizeof(*bn->pool_len));
+	if (!bn->pool || !bn->pool_len)
+		die("out of memory");
+	bn->pool_n = n;
+	for (uint64_t i = 0; i < n; i++)
+		seal_once(bn, &bn->pool[i], &bn->pool_len[i]);
+	replay_fresh(bn, n);
+}
+
+/* Before a repetition of `replay.check`: n fresh nonces, an empty cache. */
+static void prep_nonces(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	free(bn->nonces);
+	bn->nonces = malloc(n * sizeof(*bn->nonces));
+	if (!bn->nonces || auth_random(&bn->nonces[0][0],
+				       n * sizeof(*bn->nonces)) != 0)
+		die("out of memory");
+	replay_fresh(bn, n);
+}
+
+static void prep_replay(void *arg, uint64_t n)
+{
+	replay_fresh(arg, n);
+}
+
+static void run_ctx_encode(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *b = NULL;
+		size_t l = 0;
+		if (codec_context_encode(&bn->w.to_c, &b, &l) != 0)
+			die("encode failed");
+		free(b);
+	}
+}
+
+static void run_ctx_decode(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	char err[200];
+	for (uint64_t i = 0; i < n; i++) {
+		sc_context c;
+		sc_token *id = NULL;
+		if (codec_context_decode(bn->ctx_bytes, bn->ctx_len, &c, &id,
+					 err, sizeof(err)) != 0)
+			die("decode failed");
+		sc_token_free(id);
+	}
+}
+
+static void run_sign(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	uint8_t sig[AUTH_SIG_LEN];
+	for (uint64_t i = 0; i < n; i++)
+		if (auth_sign(bn->bkey, bn->authn, bn->authn_len, sig) != 0)
+			die("auth_sign failed");
+}
+
+static void run_verify(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++)
+		if (!auth_verify(bn->bpub, bn->authn, bn->authn_len,
+				 bn->authn_sig, AUTH_SIG_LEN))
+			die("auth_verify failed");
+}
+
+static void run_ticket_check(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	auth_ticket t;
+	auth_reject why;
+	for (uint64_t i = 0; i < n; i++)
+		if (auth_ticket_check(bn->anchor, bn->ticket, bn->ticket_len,
+				      auth_now_ms(), AUTH_DEFAULT_SKEW_MS, &t,
+				      &why) != 0)
+			die("auth_ticket_check refused the ticket");
+}
+
+static void run_seal(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *b = NULL;
+		size_t l = 0;
+		seal_once(bn, &b, &l);
+		free(b);
+	}
+}
+
+static void open_one(bench *bn, const uint8_t *buf, size_t len)
+{
+	auth_opened o;
+	auth_reject why;
+	if (auth_open(bn->anchor, "C", buf, len, auth_now_ms(),
+		      AUTH_DEFAULT_SKEW_MS, bn->replay, &o, &why) != 0) {
+		fprintf(stderr, "cloakroom-bench-micro: auth_open: [%s] %s\n",
+			why.rule, why.reason);
+		exit(1);
+	}
+	auth_opened_free(&o);
+}
+
+static void run_open(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	for (uint64_t i = 0; i < n && i < bn->pool_n; i++)
+		open_one(bn, bn->pool[i], bn->pool_len[i]);
+}
+
+static void run_replay(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	uint64_t until = auth_now_ms() + 60000;
+	for (uint64_t i = 0; i < n; i++)
+		if (auth_replay_check(bn->replay, bn->nonces[i], until,
+				      auth_now_ms()) != 0)
+			die("a fresh nonce was refused");
+}
+
+/* The whole of it, as one hop does it: B encodes and seals, C opens,
+ * decodes and range-checks. */
+static void run_signed_hop(void *arg, uint64_t n)
+{
+	bench *bn = arg;
+	char err[200];
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *cb = NULL, *sb = NULL;
+		size_t cl = 0, sl = 0;
+		if (codec_context_encode(&bn->w.to_c, &cb, &cl) != 0 ||
+		    auth_seal(bn->bkey, bn->cred, bn->cred_len, bn->ticket,
+			      bn->ticket_len, cb, cl, "C", auth_now_ms(),
+			      AUTH_CONTEXT_LIFETIME_MS, &sb, &sl) != 0)
+			die("seal failed");
+		free(cb);
+		auth_opened o;
+		auth_reject why;
+		if (auth_open(bn->anchor, "C", sb, sl, auth_now_ms(),
+			      AUTH_DEFAULT_SKEW_MS, bn->replay, &o,
+			      &why) != 0)
+			die("open failed");
+		free(sb);
+		sc_context c;
+		sc_token *id = NULL;
+		if (codec_context_decode(o.context, o.context_len, &c, &id, err,
+					 sizeof(err)) != 0)
+			die("decode failed");
+		sc_token_free(id);
+		auth_opened_free(&o);
+	}
+}
+
+/* The statements the authority would issue for the hop B -> C (its
+ * key, B's credential, a ticket for B to present alice to C), and one
+ * sealed context opened once to check that the chain of checks
+ * accepts it. */
+static void signed_setup(bench *bn)
+{
+	const sc_scenario *scn = bn->w.scn;
+	const sc_process_def *pb = sc_scenario_process(scn, "B");
+	if (auth_key_generate(&bn->authority) != 0 ||
+	    auth_key_generate(&bn->bkey) != 0)
+		die("cannot make keys");
+	auth_key_public(bn->authority, bn->anchor);
+	auth_key_public(bn->bkey, bn->bpub);
+	uint64_t now = auth_now_ms();
+	auth_credential c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.process, sizeof(c.process), "B");
+	snprintf(c.account, sizeof(c.account), "%s\\%s",
+		 scn->domain.name ? scn->domain.name : "CORP", pb->account);
+	snprintf(c.account_sid, sizeof(c.account_sid), "%s",
+		 sc_directory_sid(bn->dir, pb->account));
+	snprintf(c.host, sizeof(c.host), "%s", pb->host);
+	memcpy(c.key, bn->bpub, AUTH_KEY_LEN);
+	c.expires_ms = now + AUTH_CREDENTIAL_LIFETIME_MS;
+	auth_ticket t;
+	memset(&t, 0, sizeof(t));
+	const sc_token *id = bn->w.to_c.identity;
+	snprintf(t.subject, sizeof(t.subject), "%s", sc_token_user_name(id));
+	snprintf(t.subject_sid, sizeof(t.subject_sid), "%s",
+		 sc_token_user_sid(id));
+	snprintf(t.subject_host, sizeof(t.subject_host), "%s",
+		 sc_token_origin_host(id) ? sc_token_origin_host(id) : "");
+	snprintf(t.presenter, sizeof(t.presenter), "B");
+	snprintf(t.audience, sizeof(t.audience), "C");
+	t.expires_ms = now + AUTH_TICKET_LIFETIME_MS;
+	snprintf(t.rule, sizeof(t.rule), "C4");
+	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
+	    auth_credential_sign(bn->authority, &c, &bn->cred,
+				 &bn->cred_len) != 0 ||
+	    auth_ticket_sign(bn->authority, &t, &bn->ticket,
+			     &bn->ticket_len) != 0 ||
+	    codec_context_encode(&bn->w.to_c, &bn->ctx_bytes,
+				 &bn->ctx_len) != 0)
+		die("cannot sign the statements");
+	/* One authenticator, as sealed: the message each signature covers. */
+	uint8_t *sb = NULL;
+	size_t sl = 0;
+	seal_once(bn, &sb, &sl);
+	Cloakroom__SealedContext *m =
+		cloakroom__sealed_context__unpack(NULL, sl, sb);
+	if (!m)
+		die("cannot read a sealed context back");
+	bn->authn_len = m->authenticator.len;
+	bn->authn = malloc(bn->authn_len ? bn->authn_len : 1);
+	if (!bn->authn)
+		die("out of memory");
+	memcpy(bn->authn, m->authenticator.data, bn->authn_len);
+	cloakroom__sealed_context__free_unpacked(m, NULL);
+	if (auth_sign(bn->bkey, bn->authn, bn->authn_len, bn->authn_sig) != 0)
+		die("auth_sign failed");
+	/* C accepts it and gets back the context B sent. */
+	replay_fresh(bn, 1);
+	auth_opened o;
+	auth_reject why;
+	if (auth_open(bn->anchor, "C", sb, sl, auth_now_ms(),
+		      AUTH_DEFAULT_SKEW_MS, bn->replay, &o, &why) != 0 ||
+	    o.context_len != bn->ctx_len ||
+	    memcmp(o.context, bn->ctx_bytes, bn->ctx_len) != 0)
+		die("C does not accept the context B sealed");
+	auth_opened_free(&o);
+	/* ... exactly once (K5). */
+	if (auth_open(bn->anchor, "C", sb, sl, auth_now_ms(),
+		      AUTH_DEFAULT_SKEW_MS, bn->replay, &o, &why) == 0 ||
+	    strcmp(why.rule, "K5") != 0)
+		die("C accepts a replayed context");
+	free(sb);
+}
+
+static void signed_free(bench *bn)
+{
+	pool_free(bn);
+	free(bn->nonces);
+	auth_replay_free(bn->replay);
+	free(bn->cred);
+	free(bn->ticket);
+	free(bn->ctx_bytes);
+	free(bn->authn);
+	auth_key_free(bn->authority);
+	auth_key_free(bn->bkey);
+}
+
 /* ---- set-up: every item is checked to decide as the seed says ---- */
 
 static void sd_build(bench *bn, size_t aces)
@@ -357,10 +661,12 @@ static void bench_setup(bench *bn, const char *path)
 
 	if (sc_acl_right_parse("read", &bn->desired) != 0)
 		die("no right named read");
+	signed_setup(bn);
 }
 
 static void bench_free(bench *bn)
 {
+	signed_free(bn);
 	sc_sd_free_contents(&bn->sd);
 	sc_proxy_release(&bn->proxy);
 	sc_token_free(bn->client);
@@ -378,12 +684,16 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Calibrate n so one repetition takes about rep_ns, then run REPS
- * repetitions and keep the median ns per operation. */
-static result measure(const char *name, bench_fn fn, void *arg,
-		      uint64_t rep_ns)
+ * repetitions and keep the median ns per operation. prep, when set, runs
+ * untimed before each timed run of n operations (fresh sealed contexts,
+ * an empty replay cache). */
+static result measure_prep(const char *name, bench_fn prep, bench_fn fn,
+			   void *arg, uint64_t rep_ns)
 {
 	uint64_t n = 1, el;
 	for (;;) {
+		if (prep)
+			prep(arg, n);
 		uint64_t t0 = now_ns();
 		fn(arg, n);
 		el = now_ns() - t0;
@@ -398,12 +708,20 @@ static result measure(const char *name, bench_fn fn, void *arg,
 		iters = 1;
 	double v[REPS];
 	for (int r = 0; r < REPS; r++) {
+		if (prep)
+			prep(arg, iters);
 		uint64_t t0 = now_ns();
 		fn(arg, iters);
 		v[r] = (double)(now_ns() - t0) / (double)iters;
 	}
 	qsort(v, REPS, sizeof(v[0]), cmp_double);
 	return (result){.name = name, .ns = v[REPS / 2], .iters = iters};
+}
+
+static result measure(const char *name, bench_fn fn, void *arg,
+		      uint64_t rep_ns)
+{
+	return measure_prep(name, NULL, fn, arg, rep_ns);
 }
 
 static void usage(FILE *f)
@@ -442,7 +760,7 @@ int main(int argc, char **argv)
 	/* The item's budget is shared by its REPS repetitions. */
 	uint64_t rep_ns = (quick ? 20000000ull : 200000000ull) / REPS;
 
-	result res[16];
+	result res[32];
 	size_t nres = 0;
 	res[nres++] = measure("token.logon (svc-b, service)", run_logon, &bn,
 			      rep_ns);
@@ -466,6 +784,27 @@ int main(int argc, char **argv)
 	size_t chain = nres;
 	res[nres++] = measure("chain A->B->C (run_client)", run_chain, &bn,
 			      rep_ns);
+	res[nres++] = measure("context.encode (B's context for C)",
+			      run_ctx_encode, &bn, rep_ns);
+	res[nres++] = measure("context.decode (at C, range checked)",
+			      run_ctx_decode, &bn, rep_ns);
+	res[nres++] = measure("ed25519.sign (an authenticator)", run_sign,
+			      &bn, rep_ns);
+	res[nres++] = measure("ed25519.verify (an authenticator)",
+			      run_verify, &bn, rep_ns);
+	res[nres++] = measure("ticket.check (parse, issuer, verify, expiry)",
+			      run_ticket_check, &bn, rep_ns);
+	size_t seal = nres;
+	res[nres++] = measure("seal (B: hashes, authenticator, sign)",
+			      run_seal, &bn, rep_ns);
+	size_t open = nres;
+	res[nres++] = measure_prep("open (C: 3 verifies, hashes, replay)",
+				   prep_open, run_open, &bn, rep_ns);
+	res[nres++] = measure_prep("replay.check (a fresh nonce)",
+				   prep_nonces, run_replay, &bn, rep_ns);
+	size_t hop = nres;
+	res[nres++] = measure_prep("signed hop (encode+seal+open+decode)",
+				   prep_replay, run_signed_hop, &bn, rep_ns);
 	const unsigned hops = 2; /* checked in bench_setup */
 	double per_hop = res[chain].ns / hops;
 	double d = res[decide].ns;
@@ -481,8 +820,11 @@ int main(int argc, char **argv)
 			       (unsigned long long)res[i].iters);
 		printf("],\n \"chain_hops\": %u, \"chain_ns_per_hop\": %.1f,\n"
 		       " \"per_hop_decision\": {\"ns\": %.1f, "
-		       "\"target_ns\": %.0f, \"met\": %s}}\n",
-		       hops, per_hop, d, TARGET_NS, met ? "true" : "false");
+		       "\"target_ns\": %.0f, \"met\": %s},\n"
+		       " \"signed\": {\"seal_ns\": %.1f, \"open_ns\": %.1f, "
+		       "\"hop_ns\": %.1f}}\n",
+		       hops, per_hop, d, TARGET_NS, met ? "true" : "false",
+		       res[seal].ns, res[open].ns, res[hop].ns);
 	} else {
 		printf("%-44s %12s %12s\n", "item", "ns/op", "iterations");
 		for (size_t i = 0; i < nres; i++)

@@ -1,25 +1,32 @@
 /* check.c: `cloakroom check PATH...` runs every scenario file under the
- * paths, each through `run --json` in its own launcher process (so each
- * keeps its own daemons and its own clean-up), up to -j at once, and prints
- * one line per scenario and a closing `N passed, N failed` line; and
- * `cloakroom new NAME` writes a starter scenario. Never initialises gRPC. */
+ * paths, every variant of each, on warm daemons (warm.h): the cases are
+ * grouped by cast, so that one set of daemons serves every file and
+ * variant of the same cast, and -j sets run at once; it prints one line
+ * per scenario, in file order, and a closing `N passed, N failed` line;
+ * and `cloakroom new NAME` writes a starter scenario. Never initialises
+ * gRPC (its threads only fork and exec daemons and read pipes). */
 #include "check.h"
+
+#include "sc_load.h"
+#include "spawn.h"
+#include "warm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FILES 4096
+#define MAX_JOBS 16
 
 static char **files;
 static size_t files_count;
@@ -45,165 +52,275 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-typedef struct job {
-	const char *file;
-	pid_t pid;
-	int fd;
-	int efd;        /* its stderr: the first line explains bad input */
-	char *out;
-	size_t len, cap;
-	char *err;
-	int status;
+/* One run: a file with one of its variants (or none). */
+typedef struct ccase {
+	size_t file;          /* index in files */
+	const char *variant;  /* NULL: the scenario has none */
+	sc_scenario *scn;     /* loaded before anything starts */
+	char *cast;           /* its cast: runs are grouped by it */
 	bool done;
-} job;
+	int status;           /* as `run`: 0 passed, 1 failed, 3 did not run */
+	char why[512];        /* the first failing expectation, or error */
+} ccase;
 
-static int job_start(job *j, const char *self)
+/* One file: its cases, and its result once they are all done. */
+typedef struct cfile {
+	size_t first, count;  /* its cases */
+	int status;           /* 2: did not load (why holds the error) */
+	char why[1024];
+	sc_scenario *base;
+} cfile;
+
+typedef struct check_run {
+	ccase *cases;
+	size_t ncases;
+	size_t *order;        /* case indices, grouped by cast */
+	size_t next;          /* next in order to take */
+	unsigned sets;        /* daemon sets started, all workers */
+	bool unclean;         /* a set did not stop cleanly */
+	char run_dir[PATH_MAX];
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+} check_run;
+
+typedef struct worker {
+	check_run *cr;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+} worker;
+
+static int by_cast(const void *a, const void *b, void *user)
 {
-	int p[2], e[2];
-	if (pipe(p) != 0)
-		return -1;
-	if (pipe(e) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	j->pid = fork();
-	if (j->pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		close(e[0]);
-		close(e[1]);
-		return -1;
-	}
-	if (j->pid == 0) {
-		dup2(p[1], 1);
-		dup2(e[1], 2);
-		close(p[0]);
-		close(p[1]);
-		close(e[0]);
-		close(e[1]);
-		execl(self, self, "run", j->file, "--json", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	close(e[1]);
-	j->fd = p[0];
-	j->efd = e[0];
-	return 0;
+	const ccase *cases = user;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(cases[i].cast, cases[j].cast);
+	return c ? c : i < j ? -1 : i > j;
 }
 
-/* Read what is there; returns true when the job's output is complete. */
-static bool job_read(job *j)
+/* Run one case on the worker's pool; fill its result. */
+static void case_run(launch_pool *pool, const char *file, ccase *c)
 {
-	if (j->len + 4096 >= j->cap) {
-		size_t nc = j->cap ? j->cap * 2 : 16384;
-		char *n = realloc(j->out, nc);
-		if (!n)
-			return true;
-		j->out = n;
-		j->cap = nc;
+	run_result r;
+	memset(&r, 0, sizeof(r));
+	r.scn = c->scn;
+	r.variant = c->variant;
+	if (launch_pool_run(pool, file, c->variant, NULL, 0, &r) != 0) {
+		c->status = 3;
+		snprintf(c->why, sizeof(c->why), "%s",
+			 r.error[0] ? r.error : "the run failed");
+	} else if (r.failed) {
+		c->status = 1;
+		for (unsigned i = 0; r.expects && i < r.expect_count; i++)
+			if (!r.expects[i].pass) {
+				snprintf(c->why, sizeof(c->why), "%s",
+					 r.expects[i].text);
+				break;
+			}
+	} else {
+		c->status = 0;
 	}
-	ssize_t r = read(j->fd, j->out + j->len, j->cap - j->len - 1);
-	if (r < 0 && errno == EINTR)
-		return false;
-	if (r <= 0) {
-		close(j->fd);
-		j->fd = -1;
-		/* Its stderr: a few lines at most; keep the first. */
-		char err[512];
-		ssize_t e = read(j->efd, err, sizeof(err) - 1);
-		close(j->efd);
-		j->efd = -1;
-		if (e > 0) {
-			err[e] = '\0';
-			err[strcspn(err, "\n")] = '\0';
-			j->err = strdup(err);
+	sc_trace_free(&r.trace);
+	free(r.children);
+	free(r.hosts_of);
+	free(r.accounts_of);
+	free(r.expects);
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	check_run *cr = w->cr;
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/w%u", cr->run_dir, w->id);
+	launch_pool *pool = mkdir(dir, 0700) == 0
+				    ? launch_pool_new(dir, 10000)
+				    : NULL;
+	for (;;) {
+		/* The next cast's runs, all of them: one set serves them. */
+		pthread_mutex_lock(&cr->lock);
+		size_t from = cr->next, to = from;
+		while (to < cr->ncases &&
+		       strcmp(cr->cases[cr->order[to]].cast,
+			      cr->cases[cr->order[from]].cast) == 0)
+			to++;
+		cr->next = to;
+		pthread_mutex_unlock(&cr->lock);
+		if (from == to)
+			break;
+		for (size_t o = from; o < to; o++) {
+			ccase *c = &cr->cases[cr->order[o]];
+			if (!pool || spawn_interrupted()) {
+				c->status = 3;
+				snprintf(c->why, sizeof(c->why), "%s",
+					 pool ? "interrupted"
+					      : "cannot start");
+			} else {
+				case_run(pool, files[c->file], c);
+			}
+			pthread_mutex_lock(&cr->lock);
+			c->done = true;
+			pthread_cond_broadcast(&cr->changed);
+			pthread_mutex_unlock(&cr->lock);
 		}
-		int ws;
-		while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR)
-			;
-		j->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-		j->done = true;
-		return true;
 	}
-	j->len += (size_t)r;
-	j->out[j->len] = '\0';
-	return false;
-}
-
-/* The first failing expectation or run error of a run object. */
-static const char *first_failure(json_t *run)
-{
-	json_t *err = json_object_get(run, "error");
-	if (json_is_string(err))
-		return json_string_value(err);
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(run, "expectations"), i, e) {
-		if (!json_is_true(json_object_get(e, "pass")))
-			return json_string_value(json_object_get(e, "text"));
-	}
+	unsigned sets = pool ? launch_pool_sets_started(pool) : 0;
+	bool unclean = launch_pool_free(pool) != 0;
+	pthread_mutex_lock(&cr->lock);
+	cr->sets += sets;
+	cr->unclean = cr->unclean || unclean;
+	pthread_mutex_unlock(&cr->lock);
 	return NULL;
 }
 
-/* One line for a finished job; fills *pass. */
-static void job_report(const job *j, bool as_json, json_t *all, bool *pass)
+/* Load every file and each of its variants (nothing starts on bad
+ * input: a file that does not load is a failure of its own). */
+static int load_all(cfile *fs, check_run *cr)
 {
-	json_error_t jerr;
-	json_t *root = j->out ? json_loads(j->out, 0, &jerr) : NULL;
-	*pass = j->status == 0 && root &&
-		json_is_true(json_object_get(root, "pass"));
-	char why[512] = "";
-	if (!root) {
-		snprintf(why, sizeof(why), "%s (exit %d)",
-			 j->err ? j->err : "no result", j->status);
-	} else if (!*pass) {
-		json_t *vs = json_object_get(root, "variants");
-		const char *w = NULL;
-		size_t i;
-		json_t *v;
-		if (vs) {
-			json_array_foreach(vs, i, v) {
-				w = first_failure(v);
-				if (w) {
-					snprintf(why, sizeof(why), "[%s] %s",
-						 json_string_value(json_object_get(
-							 v, "name")),
-						 w);
-					break;
-				}
+	size_t cap = files_count * 2 + 8;
+	cr->cases = calloc(cap, sizeof(*cr->cases));
+	if (!cr->cases)
+		return -1;
+	sc_load_cache *cache = sc_load_cache_new();
+	for (size_t f = 0; f < files_count; f++) {
+		cfile *cf = &fs[f];
+		cf->first = cr->ncases;
+		sc_load_errors errs = {0};
+		char err[512];
+		if (sc_load_case(cache, files[f], NULL, NULL, 0, &cf->base,
+				 &errs, err, sizeof(err)) != 0) {
+			char line[900] = "out of memory";
+			if (errs.count)
+				sc_load_error_format(&errs.items[0], line,
+						     sizeof(line));
+			snprintf(cf->why, sizeof(cf->why), "%s (exit 2)", line);
+			cf->status = 2;
+			sc_load_errors_free(&errs);
+			continue;
+		}
+		size_t nv = cf->base->variants_count ? cf->base->variants_count
+						     : 1;
+		if (cr->ncases + nv > cap) {
+			cap = (cr->ncases + nv) * 2;
+			ccase *n = realloc(cr->cases, cap * sizeof(*n));
+			if (!n)
+				break;
+			cr->cases = n;
+		}
+		for (size_t v = 0; v < nv; v++) {
+			ccase *c = &cr->cases[cr->ncases];
+			memset(c, 0, sizeof(*c));
+			c->file = f;
+			c->variant = cf->base->variants_count
+					     ? cf->base->variants[v].name
+					     : NULL;
+			if (sc_load_case(cache, files[f], c->variant, NULL, 0,
+					 &c->scn, &errs, err,
+					 sizeof(err)) != 0) {
+				char line[900] = "out of memory";
+				if (errs.count)
+					sc_load_error_format(&errs.items[0],
+							     line,
+							     sizeof(line));
+				snprintf(cf->why, sizeof(cf->why),
+					 "%s (exit 2)", line);
+				cf->status = 2;
+				sc_load_errors_free(&errs);
+				break;
 			}
-		} else {
-			w = first_failure(root);
-			if (w)
-				snprintf(why, sizeof(why), "%s", w);
+			c->cast = launch_cast_key(c->scn);
+			if (!c->cast) {
+				sc_load_free(c->scn);
+				break;
+			}
+			cr->ncases++;
+			cf->count++;
+		}
+		if (cf->status == 2) { /* none of its cases runs */
+			for (size_t k = cf->first; k < cf->first + cf->count;
+			     k++) {
+				sc_load_free(cr->cases[k].scn);
+				free(cr->cases[k].cast);
+			}
+			cr->ncases = cf->first;
+			cf->count = 0;
 		}
 	}
+	sc_load_cache_free(cache);
+	return 0;
+}
+
+/* A file's line once its cases are done; fills *pass. */
+static void file_report(const cfile *cf, const char *file,
+			const check_run *cr, bool as_json, json_t *all,
+			bool *pass)
+{
+	char why[1024] = "";
+	int status = cf->status;
+	if (status != 2) {
+		status = 0;
+		for (size_t k = cf->first; k < cf->first + cf->count; k++) {
+			const ccase *c = &cr->cases[k];
+			if (c->status > status)
+				status = c->status;
+			if (c->status && !why[0]) {
+				if (c->variant)
+					snprintf(why, sizeof(why), "[%s] %s",
+						 c->variant, c->why);
+				else
+					snprintf(why, sizeof(why), "%s",
+						 c->why);
+			}
+		}
+	} else {
+		snprintf(why, sizeof(why), "%s", cf->why);
+	}
+	*pass = status == 0;
 	if (as_json) {
 		json_array_append_new(all, json_pack("{s:s, s:b, s:i, s:s}",
-						     "file", j->file, "pass",
-						     *pass, "exit", j->status,
+						     "file", file, "pass",
+						     *pass, "exit", status,
 						     "failure", why));
 	} else {
-		printf("%s %s%s%s\n", *pass ? "pass" : "FAIL", j->file,
+		printf("%s %s%s%s\n", *pass ? "pass" : "FAIL", file,
 		       why[0] ? ": " : "", why);
 		fflush(stdout);
 	}
-	json_decref(root);
 }
 
 static void check_usage(FILE *out)
 {
-	fprintf(out, "usage: cloakroom check [-j N] [--json] PATH...\n"
-		     "Runs every scenario (*.yaml) under the paths; prints one "
-		     "line each\nand 'N passed, N failed'. Exit 0 only when "
-		     "all pass.\n");
+	fprintf(out, "usage: cloakroom check [-j N] [--json] [--stats] "
+		     "PATH...\n"
+		     "Runs every scenario (*.yaml) under the paths, every "
+		     "variant of each;\nprints one line each and 'N passed, "
+		     "N failed'. Exit 0 only when all pass.\n"
+		     "Runs of the same cast (processes, hosts, accounts, whom "
+		     "they call)\nshare one warm set of daemons; -j N: N sets "
+		     "at once (default 2).\n--stats: runs, seconds and daemon "
+		     "sets started, on stderr.\n");
 }
 
-int cmd_check(const char *self, int argc, char **argv)
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int cmd_check(int argc, char **argv)
 {
 	int jobs = 2;
-	bool as_json = false;
+	bool as_json = false, stats = false;
 	files = calloc(MAX_FILES, sizeof(*files));
 	if (!files)
 		return 3;
@@ -215,6 +332,8 @@ int cmd_check(const char *self, int argc, char **argv)
 			jobs = atoi(argv[i] + 2);
 		} else if (strcmp(argv[i], "--json") == 0) {
 			as_json = true;
+		} else if (strcmp(argv[i], "--stats") == 0) {
+			stats = true;
 		} else if (strcmp(argv[i], "-h") == 0 ||
 			   strcmp(argv[i], "--help") == 0) {
 			check_usage(stdout);
@@ -248,53 +367,65 @@ int cmd_check(const char *self, int argc, char **argv)
 	}
 	if (jobs < 1)
 		jobs = 1;
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
 
-	job *js = calloc(files_count, sizeof(*js));
+	cfile *fs = calloc(files_count, sizeof(*fs));
+	check_run cr;
+	memset(&cr, 0, sizeof(cr));
+	pthread_mutex_init(&cr.lock, NULL);
+	pthread_cond_init(&cr.changed, NULL);
+	worker ws[MAX_JOBS];
+	memset(ws, 0, sizeof(ws));
+	double start = now_s();
+	rc = 3;
+	if (!fs || load_all(fs, &cr) != 0)
+		goto done;
+	cr.order = calloc(cr.ncases ? cr.ncases : 1, sizeof(*cr.order));
+	if (!cr.order)
+		goto done;
+	for (size_t i = 0; i < cr.ncases; i++)
+		cr.order[i] = i;
+	qsort_r(cr.order, cr.ncases, sizeof(*cr.order), by_cast, cr.cases);
+	const char *tmp = getenv("TMPDIR");
+	snprintf(cr.run_dir, sizeof(cr.run_dir), "%s/cloakroom-check-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(cr.run_dir)) {
+		fprintf(stderr, "cloakroom check: cannot create %s: %s\n",
+			cr.run_dir, strerror(errno));
+		cr.run_dir[0] = '\0';
+		goto done;
+	}
+	spawn_install_signals();
+	for (int j = 0; j < jobs; j++) {
+		ws[j].cr = &cr;
+		ws[j].id = (unsigned)j;
+		ws[j].started = pthread_create(&ws[j].thread, NULL,
+					       worker_main, &ws[j]) == 0;
+	}
+
+	/* Lines come out in file order, whatever order the runs end in. */
 	json_t *all = as_json ? json_array() : NULL;
 	unsigned passed = 0, failed = 0;
-	size_t next = 0, running = 0, reported = 0;
-	if (!js) {
-		rc = 3;
-		goto out;
-	}
-	for (size_t i = 0; i < files_count; i++) {
-		js[i].file = files[i];
-		js[i].fd = -1;
-		js[i].efd = -1;
-	}
-	/* Lines come out in file order, whatever order the jobs end in. */
-	while (reported < files_count) {
-		while (running < (size_t)jobs && next < files_count) {
-			if (job_start(&js[next], self) != 0) {
-				js[next].done = true;
-				js[next].status = 3;
-			} else {
-				running++;
-			}
-			next++;
+	for (size_t f = 0; f < files_count; f++) {
+		pthread_mutex_lock(&cr.lock);
+		for (;;) {
+			bool ready = true;
+			for (size_t k = fs[f].first;
+			     k < fs[f].first + fs[f].count; k++)
+				ready = ready && cr.cases[k].done;
+			if (ready)
+				break;
+			pthread_cond_wait(&cr.changed, &cr.lock);
 		}
-		struct pollfd pfd[64];
-		size_t idx[64], np = 0;
-		for (size_t i = 0; i < next && np < 64; i++)
-			if (!js[i].done && js[i].fd >= 0) {
-				pfd[np].fd = js[i].fd;
-				pfd[np].events = POLLIN;
-				idx[np++] = i;
-			}
-		if (np > 0 && poll(pfd, np, -1) > 0) {
-			for (size_t k = 0; k < np; k++)
-				if (pfd[k].revents && job_read(&js[idx[k]]))
-					running--;
-		}
-		while (reported < next && js[reported].done) {
-			bool pass;
-			job_report(&js[reported], as_json, all, &pass);
-			pass ? passed++ : failed++;
-			free(js[reported].out);
-			free(js[reported].err);
-			reported++;
-		}
+		pthread_mutex_unlock(&cr.lock);
+		bool pass;
+		file_report(&fs[f], files[f], &cr, as_json, all, &pass);
+		pass ? passed++ : failed++;
 	}
+	for (int j = 0; j < jobs; j++)
+		if (ws[j].started)
+			pthread_join(ws[j].thread, NULL);
 	if (as_json) {
 		json_t *root = json_pack("{s:o, s:i, s:i}", "scenarios", all,
 					 "passed", passed, "failed", failed);
@@ -304,8 +435,36 @@ int cmd_check(const char *self, int argc, char **argv)
 	} else {
 		printf("%u passed, %u failed\n", passed, failed);
 	}
-	free(js);
+	fflush(stdout);
+	if (stats) {
+		double took = now_s() - start;
+		fprintf(stderr,
+			"check: %zu files, %zu runs in %.3f s, %u daemon set%s "
+			"started\n",
+			files_count, cr.ncases, took, cr.sets,
+			cr.sets == 1 ? "" : "s");
+	}
 	rc = failed ? 1 : 0;
+	if (cr.unclean || spawn_interrupted()) {
+		rc = 3;
+		fprintf(stderr, "cloakroom check: daemon logs kept in %s\n",
+			cr.run_dir);
+		cr.run_dir[0] = '\0';
+	}
+done:
+	if (cr.run_dir[0])
+		nftw(cr.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	for (size_t k = 0; k < cr.ncases; k++) {
+		sc_load_free(cr.cases[k].scn);
+		free(cr.cases[k].cast);
+	}
+	for (size_t f = 0; fs && f < files_count; f++)
+		sc_load_free(fs[f].base);
+	free(cr.cases);
+	free(cr.order);
+	free(fs);
+	pthread_cond_destroy(&cr.changed);
+	pthread_mutex_destroy(&cr.lock);
 out:
 	for (size_t i = 0; i < files_count; i++)
 		free(files[i]);

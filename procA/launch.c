@@ -16,6 +16,7 @@
 #include "sc_load.h"
 #include "spawn.h"
 #include "stress.h"
+#include "warm.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -172,6 +173,7 @@ typedef struct launch {
 	netns_set *ns;           /* --hosts netns, else NULL */
 	char auth_dir[PATH_MAX]; /* this variant's authority files */
 	char authority[160];     /* and its address */
+	bool warm;               /* daemons that take cases (launch_pool) */
 } launch;
 
 /* Whether p has a call step to name. */
@@ -228,7 +230,7 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char peers[16][640];
 	char *peer_args[16];
-	char *extra[2 * MATRIX_MAX_SETS + 7];
+	char *extra[2 * MATRIX_MAX_SETS + 9];
 	size_t np = 0, ne = 0;
 	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
 		extra[ne++] = "--set";
@@ -245,6 +247,11 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	}
 	if (L->o->insecure)
 		extra[ne++] = "--insecure";
+	if (L->warm) {
+		extra[ne++] = "--control-fd";
+		extra[ne++] = "4";
+		r->children[i].warm = true;
+	}
 	if (L->o->skew_ms) {
 		extra[ne++] = "--clock-skew-ms";
 		extra[ne++] = (char *)L->o->skew_ms;
@@ -325,9 +332,13 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	return 0;
 }
 
-/* Start the authority, the servers (callees before callers), then each
- * client; collect its trace. */
-static void run_variant(launch *L, const char *variant, run_result *r)
+/* Fill r's children (the scenario's processes, then the authority) and
+ * start the authority and the servers, callees before callers; a warm
+ * set (L->warm) starts its clients too, which then wait for cases.
+ * addr and started (n each) receive the servers' addresses. 0, or -1
+ * with r->error. */
+static int cast_start(launch *L, const char *variant, run_result *r,
+		      char (*addr)[160], bool *started)
 {
 	sc_scenario *s = r->scn;
 	size_t n = s->processes_count;
@@ -335,13 +346,9 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 	r->children = calloc(total, sizeof(child));
 	r->hosts_of = calloc(n, sizeof(*r->hosts_of));
 	r->accounts_of = calloc(n, sizeof(*r->accounts_of));
-	char (*addr)[160] = calloc(n, sizeof(*addr));
-	bool *started = calloc(n, sizeof(bool));
-	sc_trace_init(&r->trace);
-	if (!r->children || !r->hosts_of || !r->accounts_of || !addr ||
-	    !started) {
+	if (!r->children || !r->hosts_of || !r->accounts_of) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
-		goto out;
+		return -1;
 	}
 	r->children[n].pid = -1;
 	r->children[n].fd = -1;
@@ -377,7 +384,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		if (start_authority(L, r, variant, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "authority: %s",
 				 err);
-			goto out;
+			return -1;
 		}
 	}
 
@@ -420,7 +427,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 					     spawn_ready_timeout_ms(), &port,
 					     err, sizeof(err)) != 0) {
 				snprintf(r->error, sizeof(r->error), "%s", err);
-				goto out;
+				return -1;
 			}
 			listen[strlen(listen) - 2] = '\0';
 			fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
@@ -429,7 +436,7 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 				snprintf(r->error, sizeof(r->error),
 					 "cannot write the address of %s in %.300s",
 					 c->name, L->run_dir);
-				goto out;
+				return -1;
 			}
 			started[i] = true;
 			up++;
@@ -438,6 +445,123 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		if (!progress)
 			force = true; /* a cycle: see above */
 	}
+
+	/* Warm clients start now and wait for their first case. */
+	for (size_t i = 0; L->warm && i < n; i++) {
+		char err[256];
+		if (strcmp(r->children[i].program, "procA") == 0 &&
+		    start_daemon(L, r, i, variant, addr, started, NULL, err,
+				 sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Append a client's trace (buf, from the wire) to r->trace, its steps'
+ * hop indices moved along. 0, or -1 with r->error. */
+static int trace_merge(run_result *r, const char *client, const uint8_t *buf,
+		       size_t len)
+{
+	char err[256];
+	sc_trace part;
+	sc_trace_init(&part);
+	if (codec_trace_decode(buf, len, &part, err, sizeof(err)) != 0) {
+		snprintf(r->error, sizeof(r->error),
+			 "client %s reported an unreadable trace: %s", client,
+			 err);
+		sc_trace_free(&part);
+		return -1;
+	}
+	int first = sc_trace_move(&r->trace, &part);
+	for (size_t k = 0; k < part.steps_count; k++) {
+		sc_step_result *d = sc_trace_add_step(&r->trace, -1);
+		if (!d)
+			break;
+		sc_log_free(&d->log);
+		*d = part.steps[k];
+		sc_log_init(&part.steps[k].log);
+		if (d->hop >= 0)
+			d->hop += first;
+	}
+	sc_trace_free(&part);
+	return 0;
+}
+
+/* A server that died during the run fails it, even if the clients
+ * finished. 0, or -1 with r->error. */
+static int none_dead(run_result *r, size_t total)
+{
+	child *dead = spawn_reap(r->children, total);
+	if (!dead)
+		return 0;
+	char d[64];
+	spawn_describe(dead, d, sizeof(d));
+	snprintf(r->error, sizeof(r->error), "daemon %s (%s, pid %ld) %s",
+		 dead->name, dead->program, (long)dead->pid, d);
+	return -1;
+}
+
+/* Stop every daemon of r; one that does not stop cleanly (a crash or a
+ * leak report at exit, a hang past the grace period) fails the run too
+ * (r->ran false, r->error). */
+static void cast_stop(run_result *r, size_t total)
+{
+	if (!r->children)
+		return;
+	spawn_stop_all(r->children, total, spawn_stop_grace_ms());
+	for (size_t i = 0; r->ran && i < total; i++) {
+		child *c = &r->children[i];
+		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
+				    WEXITSTATUS(c->wstatus) == 0))
+			continue;
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		snprintf(r->error, sizeof(r->error),
+			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
+			 c->name, c->program, (long)c->pid, d);
+		r->ran = false;
+	}
+}
+
+/* The expectations of a completed run, or the logs of a failed one. */
+static void run_judge(run_result *r, size_t total)
+{
+	sc_scenario *s = r->scn;
+	if (r->ran) {
+		r->expect_count = s->expect_count;
+		r->expects = calloc(s->expect_count ? s->expect_count : 1,
+				    sizeof(*r->expects));
+		if (r->expects)
+			r->failed = sc_expect_eval(s->expect, s->expect_count,
+						   &r->trace, r->expects);
+	} else {
+		for (size_t i = 0; r->children && i < total; i++) {
+			child *c = &r->children[i];
+			if (c->pid > 0 && c->reaped && !c->expected_exit)
+				fprintf(stderr, "cloakroom: see %s\n",
+					c->log_path);
+		}
+	}
+}
+
+/* Start the authority, the servers (callees before callers), then each
+ * client; collect its trace. */
+static void run_variant(launch *L, const char *variant, run_result *r)
+{
+	sc_scenario *s = r->scn;
+	size_t n = s->processes_count;
+	size_t total = n + 1; /* and the authority */
+	char (*addr)[160] = calloc(n ? n : 1, sizeof(*addr));
+	bool *started = calloc(n ? n : 1, sizeof(bool));
+	sc_trace_init(&r->trace);
+	if (!addr || !started) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		goto out;
+	}
+	if (cast_start(L, variant, r, addr, started) != 0)
+		goto out;
 
 	/* Clients, one after the other, in the order they are declared. */
 	for (size_t i = 0; i < n; i++) {
@@ -454,76 +578,314 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			goto out;
 		}
-		sc_trace part;
-		sc_trace_init(&part);
-		int rc = codec_trace_decode(buf, len, &part, err, sizeof(err));
+		int rc = trace_merge(r, c->name, buf, len);
 		free(buf);
-		if (rc != 0) {
-			snprintf(r->error, sizeof(r->error),
-				 "client %s reported an unreadable trace: %s",
-				 c->name, err);
+		if (rc != 0)
 			goto out;
-		}
-		/* Client steps, with their hop indices moved along. */
-		int first = sc_trace_move(&r->trace, &part);
-		for (size_t k = 0; k < part.steps_count; k++) {
-			sc_step_result *d = sc_trace_add_step(&r->trace, -1);
-			if (!d)
-				break;
-			sc_log_free(&d->log);
-			*d = part.steps[k];
-			sc_log_init(&part.steps[k].log);
-			if (d->hop >= 0)
-				d->hop += first;
-		}
-		sc_trace_free(&part);
 	}
-	/* A server that died during the run fails it, even if the
-	 * clients finished. */
-	child *dead = spawn_reap(r->children, total);
-	if (dead) {
-		char d[64];
-		spawn_describe(dead, d, sizeof(d));
-		snprintf(r->error, sizeof(r->error),
-			 "daemon %s (%s, pid %ld) %s", dead->name,
-			 dead->program, (long)dead->pid, d);
+	if (none_dead(r, total) != 0)
 		goto out;
-	}
 	r->ran = true;
 out:
-	spawn_stop_all(r->children, total, spawn_stop_grace_ms());
+	cast_stop(r, total);
 	r->children_count = n; /* the report lists the scenario's processes */
-	/* A daemon that does not stop cleanly (a crash or a leak report at
-	 * exit, a hang past the grace period) fails the run too. */
-	for (size_t i = 0; r->ran && i < total; i++) {
-		child *c = &r->children[i];
-		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
-				    WEXITSTATUS(c->wstatus) == 0))
-			continue;
-		char d[64];
-		spawn_describe(c, d, sizeof(d));
-		snprintf(r->error, sizeof(r->error),
-			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
-			 c->name, c->program, (long)c->pid, d);
-		r->ran = false;
-	}
 	free(addr);
 	free(started);
-	if (r->ran) {
-		r->expect_count = s->expect_count;
-		r->expects = calloc(s->expect_count ? s->expect_count : 1,
-				    sizeof(*r->expects));
-		if (r->expects)
-			r->failed = sc_expect_eval(s->expect, s->expect_count,
-						   &r->trace, r->expects);
-	} else {
-		for (size_t i = 0; r->children && i < total; i++) {
-			child *c = &r->children[i];
-			if (c->pid > 0 && c->reaped && !c->expected_exit)
-				fprintf(stderr, "cloakroom: see %s\n",
-					c->log_path);
+	run_judge(r, total);
+}
+
+/* ---- warm daemons: one set serves many cases ----------------------- */
+
+/* What a set of daemons is bound to: per process its program, host and
+ * listening address, account (name and SID, which its credential and
+ * certificate carry), misbehaviour (fixed at its start) and whom it
+ * calls (its peers). Two cases with the same key run on the same set;
+ * everything else (levels, cloaking, flags, privileges, objects, steps
+ * other than whom they call) is the case's, loaded per case. A malloc'd
+ * string, or NULL when out of memory. */
+char *launch_cast_key(const sc_scenario *s)
+{
+	char *key = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&key, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "domain=%s\n", s->domain.name ? s->domain.name : "");
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		char addr[192];
+		host_addr(s, NULL, p->host, addr, sizeof(addr));
+		sc_runtime *rt = NULL;
+		sc_log log;
+		sc_log_init(&log);
+		const char *sid = "-";
+		if (sc_runtime_new(s, p->name, &rt, &log) == SC_OK)
+			sid = sc_token_user_sid(sc_runtime_token(rt));
+		fprintf(f, "%s %s %s %s %s %s %d calls", p->name,
+			!is_called(s, p->name) ? "procA"
+			: calls_out(p)         ? "procB"
+					       : "procC",
+			p->host, addr, p->account, sid, (int)p->misbehave);
+		for (unsigned k = 0; k < p->steps_count; k++)
+			if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to)
+				fprintf(f, " %s", p->steps[k].to);
+		fputc('\n', f);
+		sc_runtime_free(rt);
+		sc_log_free(&log);
+	}
+	if (fclose(f) != 0) {
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
+struct launch_pool {
+	opts o;
+	launch L;
+	run_result set;  /* the running set: its children and first case */
+	size_t total;    /* its children, the authority included */
+	char *cast;      /* its launch_cast_key; NULL when none runs */
+	unsigned sets;   /* sets started */
+	unsigned cases;  /* cases run on a running set */
+	bool unclean;    /* a set did not stop cleanly */
+	char *sets_kept[MATRIX_MAX_SETS];
+};
+
+launch_pool *launch_pool_new(const char *run_dir, int timeout_ms)
+{
+	launch_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->o.timeout_ms = timeout_ms;
+	p->L.o = &p->o;
+	p->L.warm = true;
+	snprintf(p->L.run_dir, sizeof(p->L.run_dir), "%s", run_dir);
+	return p;
+}
+
+/* Forget the set (its daemons stopped already). */
+static void pool_release(launch_pool *p)
+{
+	free(p->set.children);
+	free(p->set.hosts_of);
+	free(p->set.accounts_of);
+	sc_load_free(p->set.scn);
+	memset(&p->set, 0, sizeof(p->set));
+	free(p->cast);
+	p->cast = NULL;
+	for (size_t i = 0; i < MATRIX_MAX_SETS; i++) {
+		free(p->sets_kept[i]);
+		p->sets_kept[i] = NULL;
+	}
+}
+
+/* Stop the running set, if any. */
+static void pool_stop(launch_pool *p)
+{
+	if (!p->cast)
+		return;
+	p->set.ran = true;
+	cast_stop(&p->set, p->total);
+	if (!p->set.ran) {
+		fprintf(stderr, "cloakroom: %s\n", p->set.error);
+		p->unclean = true;
+	}
+	pool_release(p);
+}
+
+int launch_pool_free(launch_pool *p)
+{
+	if (!p)
+		return 0;
+	pool_stop(p);
+	int rc = p->unclean ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+unsigned launch_pool_sets_started(const launch_pool *p)
+{
+	return p->sets;
+}
+
+/* Start a set for the cast of file (variant, sets): its daemons load
+ * that case at their start. 0, or -1 with err. */
+static int pool_start(launch_pool *p, const char *file, const char *variant,
+		      char **sets, size_t nsets, char *cast, char *err,
+		      size_t errlen)
+{
+	sc_load_errors errs = {0};
+	memset(&p->set, 0, sizeof(p->set));
+	if (sc_load_file(file, variant, &p->set.scn, &errs) != 0) {
+		sc_load_errors_free(&errs);
+		snprintf(err, errlen, "%s does not load", file);
+		free(cast);
+		return -1;
+	}
+	sc_load_errors_free(&errs);
+	for (size_t i = 0; i < nsets && i < MATRIX_MAX_SETS; i++) {
+		p->sets_kept[i] = strdup(sets[i]);
+		if (!p->sets_kept[i] ||
+		    sc_scenario_set(p->set.scn, sets[i], err, errlen) != 0) {
+			if (!p->sets_kept[i])
+				snprintf(err, errlen, "out of memory");
+			p->cast = cast; /* pool_release frees all */
+			pool_release(p);
+			return -1;
 		}
 	}
+	/* The daemons keep the command line's strings: the pool owns them. */
+	p->o.file = file;
+	p->o.sets = p->sets_kept;
+	p->o.sets_count = nsets < MATRIX_MAX_SETS ? nsets : MATRIX_MAX_SETS;
+	p->cast = cast;
+	p->total = p->set.scn->processes_count + 1;
+	p->sets++;
+	size_t n = p->set.scn->processes_count;
+	char (*addr)[160] = calloc(n ? n : 1, sizeof(*addr));
+	bool *started = calloc(n ? n : 1, sizeof(bool));
+	int rc = addr && started ? cast_start(&p->L, variant, &p->set, addr,
+					      started)
+				 : -1;
+	if (rc != 0)
+		snprintf(err, errlen, "%s",
+			 addr && started ? p->set.error : "out of memory");
+	free(addr);
+	free(started);
+	if (rc != 0) {
+		cast_stop(&p->set, p->total);
+		run_judge(&p->set, p->total); /* names the logs */
+		pool_release(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* The control line of a case, or NULL when a field holds a tab or a
+ * newline (or the variant is "-", which stands for none): such a case
+ * runs cold. */
+static char *case_line(const char *file, const char *variant, char **sets,
+		       size_t nsets)
+{
+	if (strpbrk(file, "\t\n") ||
+	    (variant && (strpbrk(variant, "\t\n") || !*variant ||
+			 strcmp(variant, "-") == 0)))
+		return NULL;
+	for (size_t i = 0; i < nsets; i++)
+		if (strpbrk(sets[i], "\t\n") || !*sets[i])
+			return NULL;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "CASE\t%s\t%s", file, variant ? variant : "-");
+	for (size_t i = 0; i < nsets; i++)
+		fprintf(f, "\t%s", sets[i]);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+/* Run the case line on the running set: every server and the authority
+ * take it (all at once), then each client runs it in turn and answers its
+ * trace. 0, or -1 with r->error. */
+static int pool_case(launch_pool *p, const char *line, run_result *r)
+{
+	child *all = p->set.children;
+	size_t total = p->total;
+	char err[256] = "";
+	for (size_t i = 0; i < total; i++)
+		if (strcmp(all[i].program, "procA") != 0 &&
+		    spawn_tell(&all[i], line, err, sizeof(err)) != 0)
+			goto fail;
+	for (size_t i = 0; i < total; i++) {
+		if (strcmp(all[i].program, "procA") == 0)
+			continue;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		if (spawn_answer(&all[i], all, total, spawn_ready_timeout_ms(),
+				 &buf, &len, err, sizeof(err)) != 0)
+			goto fail;
+		bool ok = strncmp((char *)buf, "OK\n", 3) == 0;
+		if (!ok)
+			snprintf(err, sizeof(err), "%s (%s): %.*s", all[i].name,
+				 all[i].program,
+				 (int)strcspn((char *)buf, "\n"), (char *)buf);
+		free(buf);
+		if (!ok)
+			goto fail;
+	}
+	for (size_t i = 0; i < total; i++) {
+		if (strcmp(all[i].program, "procA") != 0)
+			continue;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		if (spawn_ask(&all[i], all, total, RESULT_TIMEOUT_MS, line,
+			      &buf, &len, err, sizeof(err)) != 0)
+			goto fail;
+		char *nl = memchr(buf, '\n', len);
+		if (strncmp((char *)buf, "RESULT ", 7) != 0 || !nl) {
+			snprintf(err, sizeof(err), "client %s: %.*s",
+				 all[i].name, (int)strcspn((char *)buf, "\n"),
+				 (char *)buf);
+			free(buf);
+			goto fail;
+		}
+		size_t head = (size_t)(nl + 1 - (char *)buf);
+		int rc = trace_merge(r, all[i].name, buf + head, len - head);
+		free(buf);
+		if (rc != 0)
+			return -1;
+	}
+	if (none_dead(&p->set, total) != 0) {
+		snprintf(r->error, sizeof(r->error), "%s", p->set.error);
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(r->error, sizeof(r->error), "%s", err);
+	return -1;
+}
+
+int launch_pool_run(launch_pool *p, const char *file, const char *variant,
+		    char **sets, size_t nsets, run_result *r)
+{
+	sc_trace_init(&r->trace);
+	char *line = case_line(file, variant, sets, nsets);
+	char *cast = line ? launch_cast_key(r->scn) : NULL;
+	if (!cast) {
+		free(line);
+		return launch_run_case(file, variant, sets, nsets,
+				       p->L.run_dir, p->o.timeout_ms, r);
+	}
+	int rc = 0;
+	if (p->cast && strcmp(p->cast, cast) == 0) {
+		free(cast);
+	} else {
+		char err[512];
+		pool_stop(p);
+		if (pool_start(p, file, variant, sets, nsets, cast, err,
+			       sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s", err);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && pool_case(p, line, r) != 0) {
+		/* A set that failed a case is not trusted with the next. */
+		rc = -1;
+		pool_stop(p);
+	}
+	free(line);
+	if (rc == 0)
+		p->cases++;
+	r->ran = rc == 0;
+	run_judge(r, 0);
+	return rc;
 }
 
 int launch_run_case(const char *file, const char *variant, char **sets,
@@ -774,14 +1136,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
-	if (strcmp(argv[1], "check") == 0) {
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			return 3;
-		self[n] = '\0';
-		return cmd_check(self, argc - 2, argv + 2);
-	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "diff") == 0)
 		return cmd_diff(argc - 2, argv + 2);
 	if (strcmp(argv[1], "matrix") == 0)

@@ -1,6 +1,7 @@
 /* matrix.c: `cloakroom matrix FILE --vary KEY=V1,V2 ...` sweeps settings
  * over their cartesian product; every case is checked before anything
- * starts, then run by the real daemons, one after the other, and printed
+ * starts, then run by the real daemons, one after the other (warm: one
+ * set of daemons serves every case of the same cast, warm.h), and printed
  * as one row: the varied settings, then per hop what the callee received,
  * at which level, with which status. Decides nothing (the model does) and
  * never initialises gRPC (it forks the daemons). */
@@ -9,6 +10,7 @@
 #include "sc_load.h"
 #include "sc_suggest.h"
 #include "spawn.h"
+#include "warm.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -17,7 +19,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,9 +53,11 @@ typedef struct cell {
 
 typedef struct mcase {
 	size_t *pick;        /* value index per axis */
+	char *cast;          /* its cast (warm.h): cases run grouped by it */
 	cell *cells;
 	size_t ncells;
 	bool ran;
+	bool finished;       /* ran or failed (not interrupted before) */
 	char error[512];
 } mcase;
 
@@ -71,7 +77,8 @@ static void matrix_usage(FILE *out)
 	fprintf(out,
 		"usage: cloakroom matrix FILE --vary KEY=V1,V2 [--vary ...]\n"
 		"                        [--format table|csv|json|markdown]\n"
-		"                        [--variant NAME] [--timeout-ms N]\n"
+		"                        [--variant NAME] [--timeout-ms N] [--stats]\n"
+		"                        [--cold] [-j N]\n"
 		"Runs FILE once per combination of the values (the cartesian\n"
 		"product), with real daemons, and prints one row per case: the\n"
 		"varied settings, then per hop the identity the callee received,\n"
@@ -81,6 +88,12 @@ static void matrix_usage(FILE *out)
 		"srv2.SeImpersonatePrivilege=svc-c+Administrators, ...) or a bare\n"
 		"level|cloaking|authn|package|transport, which sets every process\n"
 		"that calls. The value `all` expands to every meaningful value.\n"
+		"Cases of the same cast (processes, hosts, accounts, whom they\n"
+		"call) run on one warm set of daemons; a case that changes the\n"
+		"cast gets a new set (--cold: new daemons for every case, as\n"
+		"`run` does). --stats: cases, seconds, cases per second and\n"
+		"daemon sets started, on stderr. -j N: N sets at once, each\n"
+		"taking the next case (1 by default).\n"
 		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
 		"did not run.\n");
 }
@@ -323,31 +336,28 @@ static void on_problem(void *user, const char *path, const char *msg)
 			path, msg);
 }
 
-/* The scenario of one case: the file (and variant), then the sets. */
-static sc_scenario *case_load(const char *file, const char *variant,
-			      char **sets, size_t nsets, const char *where,
-			      bool validate)
+/* The scenario of one case: the file (and variant), then the sets; the
+ * file is loaded once (cache), each case is a copy. */
+static sc_scenario *case_load(sc_load_cache *cache, const char *file,
+			      const char *variant, char **sets, size_t nsets,
+			      const char *where, bool validate)
 {
 	sc_load_errors errs = {0};
 	sc_scenario *s = NULL;
-	if (sc_load_file(file, variant, &s, &errs) != 0) {
+	char err[1024];
+	if (sc_load_case(cache, file, variant, (const char *const *)sets,
+			 nsets, &s, &errs, err, sizeof(err)) != 0) {
 		for (size_t i = 0; i < errs.count; i++) {
 			char line[1024];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
 			fprintf(stderr, "%s\n", line);
 		}
+		if (!errs.count)
+			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
 		sc_load_errors_free(&errs);
 		return NULL;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < nsets; i++) {
-		char err[768];
-		if (sc_scenario_set(s, sets[i], err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
-			sc_load_free(s);
-			return NULL;
-		}
-	}
 	if (validate) {
 		struct vreport v = {.file = file, .where = where};
 		sc_scenario_validate(s, on_problem, &v);
@@ -437,6 +447,16 @@ static void case_collect(mcase *c, const sc_trace *t)
 	}
 	for (size_t k = 0; k < t->steps_count; k++)
 		step_cell(c, &t->steps[k]);
+}
+
+/* Case indices by cast, then by index. */
+static int by_cast(const void *a, const void *b, void *user)
+{
+	const mcase *cases = user;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(cases[i].cast ? cases[i].cast : "",
+		       cases[j].cast ? cases[j].cast : "");
+	return c ? c : i < j ? -1 : i > j;
 }
 
 static const cell *case_cell(const mcase *c, const column *col)
@@ -754,6 +774,103 @@ static void progress(bool tty, double start, size_t done, size_t total,
 	*shown = true;
 }
 
+#define MAX_JOBS 16
+
+/* A sweep in progress: the cases, the order they run in, and what the
+ * workers share (under lock). */
+typedef struct sweep {
+	const axis *axes;
+	size_t naxes;
+	mcase *cases;
+	size_t ncases;
+	size_t *order;       /* case indices, grouped by cast */
+	const char *file, *variant, *run_dir;
+	int timeout_ms;
+	bool cold, tty;
+	double start;
+	pthread_mutex_t lock;
+	size_t next, done;   /* in order; finished */
+	unsigned sets;       /* daemon sets started */
+	bool shown, failed;
+} sweep;
+
+typedef struct mworker {
+	sweep *sw;
+	unsigned id;         /* 0: the only one, in run_dir itself */
+	pthread_t thread;
+	bool started;
+} mworker;
+
+/* One worker: its own scenario cache and set of daemons (in its own
+ * directory when there are several), taking the next case in order
+ * until none is left. */
+static void *sweep_worker(void *arg)
+{
+	mworker *w = arg;
+	sweep *sw = w->sw;
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s", sw->run_dir);
+	if (w->id)
+		snprintf(dir, sizeof(dir), "%s/w%u", sw->run_dir, w->id);
+	bool dir_ok = !w->id || mkdir(dir, 0700) == 0;
+	sc_load_cache *cache = sc_load_cache_new();
+	launch_pool *pool = dir_ok ? launch_pool_new(dir, sw->timeout_ms)
+				   : NULL;
+	for (;;) {
+		pthread_mutex_lock(&sw->lock);
+		size_t k = sw->next < sw->ncases && !spawn_interrupted()
+				   ? sw->order[sw->next++]
+				   : (size_t)-1;
+		pthread_mutex_unlock(&sw->lock);
+		if (k == (size_t)-1)
+			break;
+		mcase *mc = &sw->cases[k];
+		char *sets[MATRIX_MAX_SETS], where[1024];
+		size_t n = case_sets(sw->axes, sw->naxes, mc->pick, sets);
+		case_where(sw->axes, sw->naxes, mc->pick, where, sizeof(where));
+		run_result r;
+		memset(&r, 0, sizeof(r));
+		r.scn = cache && pool ? case_load(cache, sw->file, sw->variant,
+						  sets, n, where, false)
+				      : NULL;
+		if (r.scn &&
+		    (sw->cold ? launch_run_case(sw->file, sw->variant, sets, n,
+						dir, sw->timeout_ms, &r)
+			      : launch_pool_run(pool, sw->file, sw->variant,
+						sets, n, &r)) == 0) {
+			mc->ran = true;
+			case_collect(mc, &r.trace);
+		} else {
+			snprintf(mc->error, sizeof(mc->error), "%s",
+				 r.error[0] ? r.error : "the case did not load");
+		}
+		sc_trace_free(&r.trace);
+		free(r.children);
+		free(r.hosts_of);
+		free(r.accounts_of);
+		free(r.expects);
+		sc_load_free(r.scn);
+		sets_free(sets, n);
+		pthread_mutex_lock(&sw->lock);
+		mc->finished = true;
+		sw->failed = sw->failed || !mc->ran;
+		sw->done++;
+		if (sw->cold)
+			sw->sets++;
+		progress(sw->tty, sw->start, sw->done, sw->ncases, &sw->shown);
+		pthread_mutex_unlock(&sw->lock);
+	}
+	unsigned sets = pool ? launch_pool_sets_started(pool) : 0;
+	bool unclean = launch_pool_free(pool) != 0;
+	sc_load_cache_free(cache);
+	pthread_mutex_lock(&sw->lock);
+	if (!sw->cold)
+		sw->sets += sets;
+	sw->failed = sw->failed || unclean || !pool || !cache;
+	pthread_mutex_unlock(&sw->lock);
+	return NULL;
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag,
 		    struct FTW *ftw)
 {
@@ -772,9 +889,22 @@ int cmd_matrix(int argc, char **argv)
 	size_t nspecs = 0;
 	mformat format = MF_TABLE;
 	int timeout_ms = 10000;
+	bool stats = false, cold = false;
+	int jobs = 1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
+		if (strcmp(a, "--stats") == 0) {
+			stats = true;
+		} else if (strcmp(a, "--cold") == 0) {
+			cold = true;
+		} else if (strcmp(a, "-j") == 0 && i + 1 < argc) {
+			jobs = atoi(argv[++i]);
+			if (jobs < 1 || jobs > MAX_JOBS) {
+				fprintf(stderr, "cloakroom matrix: -j takes 1 to "
+						"%d\n", MAX_JOBS);
+				return 2;
+			}
+		} else if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
 			if (nspecs == MAX_AXES) {
 				fprintf(stderr, "cloakroom matrix: at most %d "
 					"--vary\n", MAX_AXES);
@@ -833,8 +963,10 @@ int cmd_matrix(int argc, char **argv)
 	mcase *cases = NULL;
 	size_t ncases = 1, done = 0;
 	char run_dir[PATH_MAX] = "";
-	sc_scenario *base = case_load(file, variant, NULL, 0, "no setting",
-				      false);
+	sc_load_cache *cache = sc_load_cache_new();
+	sc_scenario *base = cache ? case_load(cache, file, variant, NULL, 0,
+					      "no setting", false)
+				  : NULL;
 	if (!base)
 		goto out;
 	for (size_t a = 0; a < nspecs; a++) {
@@ -888,9 +1020,12 @@ int cmd_matrix(int argc, char **argv)
 		char *sets[MATRIX_MAX_SETS], where[1024];
 		size_t n = case_sets(axes, nspecs, cases[i].pick, sets);
 		case_where(axes, nspecs, cases[i].pick, where, sizeof(where));
-		sc_scenario *s = case_load(file, variant, sets, n, where, true);
+		sc_scenario *s =
+			case_load(cache, file, variant, sets, n, where, true);
 		if (!s)
 			bad = true;
+		else if (!(cases[i].cast = launch_cast_key(s)))
+			cases[i].cast = strdup("");
 		sc_load_free(s);
 		sets_free(sets, n);
 	}
@@ -909,40 +1044,61 @@ int cmd_matrix(int argc, char **argv)
 	}
 
 	spawn_install_signals();
-	bool tty = isatty(2), shown = false, failed = false;
-	double start = now_s();
-	for (size_t i = 0; i < ncases && !spawn_interrupted(); i++) {
-		mcase *mc = &cases[i];
-		char *sets[MATRIX_MAX_SETS], where[1024];
-		size_t n = case_sets(axes, nspecs, mc->pick, sets);
-		case_where(axes, nspecs, mc->pick, where, sizeof(where));
-		run_result r;
-		memset(&r, 0, sizeof(r));
-		r.scn = case_load(file, variant, sets, n, where, false);
-		if (r.scn &&
-		    launch_run_case(file, variant, sets, n, run_dir,
-				    timeout_ms, &r) == 0) {
-			mc->ran = true;
-			case_collect(mc, &r.trace);
-		} else {
-			snprintf(mc->error, sizeof(mc->error), "%s",
-				 r.error[0] ? r.error : "the case did not load");
-			failed = true;
-		}
-		sc_trace_free(&r.trace);
-		free(r.children);
-		free(r.hosts_of);
-		free(r.accounts_of);
-		free(r.expects);
-		sc_load_free(r.scn);
-		sets_free(sets, n);
-		done++;
-		progress(tty, start, done, ncases, &shown);
+	/* Cases of one cast one after the other, each cast once: a set of
+	 * daemons per cast and worker (rows are printed in case order all
+	 * the same). */
+	sweep sw = {
+		.axes = axes, .naxes = nspecs, .cases = cases,
+		.ncases = ncases, .file = file, .variant = variant,
+		.run_dir = run_dir, .timeout_ms = timeout_ms, .cold = cold,
+		.tty = isatty(2), .start = now_s(),
+	};
+	sw.order = calloc(ncases, sizeof(*sw.order));
+	if (!sw.order) {
+		rc = 3;
+		goto out;
 	}
-	if (shown)
+	for (size_t i = 0; i < ncases; i++)
+		sw.order[i] = i;
+	qsort_r(sw.order, ncases, sizeof(*sw.order), by_cast, cases);
+	pthread_mutex_init(&sw.lock, NULL);
+	mworker ws[MAX_JOBS];
+	memset(ws, 0, sizeof(ws));
+	if (jobs == 1) {
+		ws[0].sw = &sw;
+		sweep_worker(&ws[0]);
+	} else {
+		for (int j = 0; j < jobs; j++) {
+			ws[j].sw = &sw;
+			ws[j].id = (unsigned)j + 1;
+			ws[j].started = pthread_create(&ws[j].thread, NULL,
+						       sweep_worker,
+						       &ws[j]) == 0;
+		}
+		for (int j = 0; j < jobs; j++)
+			if (ws[j].started)
+				pthread_join(ws[j].thread, NULL);
+	}
+	pthread_mutex_destroy(&sw.lock);
+	if (sw.shown)
 		fprintf(stderr, "\r\033[K");
+	bool failed = sw.failed;
+	double took = now_s() - sw.start;
+	done = sw.done;
+	if (stats)
+		fprintf(stderr,
+			"matrix: %zu cases in %.3f s (%.0f cases/s), %u daemon "
+			"set%s started\n",
+			done, took, took > 0 ? (double)done / took : 0.0,
+			sw.sets, sw.sets == 1 ? "" : "s");
 	if (spawn_interrupted())
 		failed = true;
+	free(sw.order);
+	/* Rows in case order: as many as ran, up to the first that did not
+	 * (an interrupted sweep). */
+	done = 0;
+	while (done < ncases && cases[done].finished)
+		done++;
 
 	size_t ncols = 0;
 	column *cols = columns_of(cases, done, &ncols);
@@ -979,6 +1135,7 @@ out:
 	for (size_t i = 0; cases && i < ncases; i++) {
 		free(cases[i].pick);
 		free(cases[i].cells);
+		free(cases[i].cast);
 	}
 	free(cases);
 	for (size_t a = 0; a < nspecs; a++) {
@@ -986,5 +1143,6 @@ out:
 		free((char *)axes[a].key);
 	}
 	sc_load_free(base);
+	sc_load_cache_free(cache);
 	return rc;
 }

@@ -48,9 +48,16 @@ static int64_t now_ms(void)
 
 int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 {
-	int p[2];
+	int p[2], q[2] = {-1, -1};
+	c->ctl = -1;
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (c->warm && pipe2(q, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
 		return -1;
 	}
 	pid_t parent = getpid();
@@ -59,6 +66,10 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
+		if (c->warm) {
+			close(q[0]);
+			close(q[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
@@ -81,7 +92,7 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 			dup2(devnull, 0);
 			close(devnull);
 		}
-		if (dup2(p[1], 3) < 0)
+		if (dup2(p[1], 3) < 0 || (c->warm && dup2(q[0], 4) < 0))
 			_exit(127);
 		if (c->netns[0]) {
 			char ns[64];
@@ -99,6 +110,10 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 		_exit(127);
 	}
 	close(p[1]);
+	if (c->warm) {
+		close(q[0]);
+		c->ctl = q[1];
+	}
 	c->pid = pid;
 	c->fd = p[0];
 	c->reaped = false;
@@ -193,9 +208,28 @@ void spawn_describe(const child *c, char *buf, size_t len)
 			 WEXITSTATUS(c->wstatus));
 }
 
-/* Read from c->fd until pred says done, EOF, timeout or trouble. */
+typedef enum pump_until {
+	UNTIL_EOF,
+	UNTIL_NEWLINE,
+	UNTIL_ANSWER, /* a line, or "RESULT N\n" and N bytes */
+} pump_until;
+
+static bool answer_complete(const uint8_t *buf, size_t len)
+{
+	const uint8_t *nl = memchr(buf, '\n', len);
+	if (!nl)
+		return false;
+	unsigned long want = 0;
+	if (strncmp((const char *)buf, "RESULT ", 7) != 0 ||
+	    sscanf((const char *)buf + 7, "%lu", &want) != 1)
+		return true;
+	return len - (size_t)(nl + 1 - buf) >= want;
+}
+
+/* Read from c->fd until the answer is complete, EOF, timeout or
+ * trouble. */
 static int pump(child *c, child *all, size_t n, int timeout_ms,
-		uint8_t **buf, size_t *len, bool until_newline, char *err,
+		uint8_t **buf, size_t *len, pump_until until, char *err,
 		size_t errlen)
 {
 	size_t cap = 256;
@@ -255,7 +289,9 @@ static int pump(child *c, child *all, size_t n, int timeout_ms,
 			return 0; /* EOF */
 		*len += (size_t)r;
 		(*buf)[*len] = 0;
-		if (until_newline && memchr(*buf, '\n', *len))
+		if (until == UNTIL_NEWLINE && memchr(*buf, '\n', *len))
+			return 0;
+		if (until == UNTIL_ANSWER && answer_complete(*buf, *len))
 			return 0;
 	}
 }
@@ -265,7 +301,8 @@ int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = pump(c, all, n, timeout_ms, &buf, &len, true, err, errlen);
+	int rc = pump(c, all, n, timeout_ms, &buf, &len, UNTIL_NEWLINE, err,
+		      errlen);
 	if (rc == 0) {
 		if (len == 0 || sscanf((char *)buf, "READY %d", port) != 1) {
 			/* EOF without READY: the daemon is gone or failed. */
@@ -283,16 +320,71 @@ int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
 		}
 	}
 	free(buf);
-	close(c->fd);
-	c->fd = -1;
+	if (!c->warm || rc != 0) { /* a warm daemon answers on it later */
+		close(c->fd);
+		c->fd = -1;
+	}
 	return rc;
+}
+
+int spawn_tell(child *c, const char *msg, char *err, size_t errlen)
+{
+	if (!c->warm || c->ctl < 0 || c->fd < 0) {
+		snprintf(err, errlen, "%s (%s) takes no cases", c->name,
+			 c->program);
+		return -1;
+	}
+	size_t l = strlen(msg), off = 0;
+	while (off < l) {
+		ssize_t w = write(c->ctl, msg + off, l - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "%s (%s, pid %ld) is gone",
+				 c->name, c->program, (long)c->pid);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int spawn_answer(child *c, child *all, size_t n, int timeout_ms,
+		 uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	*buf = NULL;
+	*len = 0;
+	int rc = pump(c, all, n, timeout_ms, buf, len, UNTIL_ANSWER, err,
+		      errlen);
+	if (rc == 0 && !answer_complete(*buf, *len)) {
+		snprintf(err, errlen, "%s (%s, pid %ld) closed its pipe",
+			 c->name, c->program, (long)c->pid);
+		rc = -1;
+	}
+	if (rc != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int spawn_ask(child *c, child *all, size_t n, int timeout_ms,
+	      const char *msg, uint8_t **buf, size_t *len, char *err,
+	      size_t errlen)
+{
+	*buf = NULL;
+	*len = 0;
+	if (spawn_tell(c, msg, err, errlen) != 0)
+		return -1;
+	return spawn_answer(c, all, n, timeout_ms, buf, len, err, errlen);
 }
 
 int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 		      uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
 	c->expected_exit = true;
-	int rc = pump(c, all, n, timeout_ms, buf, len, false, err, errlen);
+	int rc = pump(c, all, n, timeout_ms, buf, len, UNTIL_EOF, err, errlen);
 	close(c->fd);
 	c->fd = -1;
 	if (rc != 0) {
@@ -349,6 +441,12 @@ int spawn_ready_timeout_ms(void)
 
 void spawn_stop_all(child *all, size_t n, int grace_ms)
 {
+	for (size_t i = 0; i < n; i++) { /* a warm daemon: no more cases */
+		if (all[i].warm && all[i].ctl >= 0) {
+			close(all[i].ctl);
+			all[i].ctl = -1;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].pid > 0 && !all[i].reaped) {
 			all[i].expected_exit = true;

@@ -19,6 +19,9 @@ typedef struct child {
 	bool expected_exit; /* a client that finished, a server we stopped */
 	char log_path[512];
 	char netns[32];     /* --hosts netns: the namespace it runs in */
+	bool warm;          /* set before the start: a warm daemon, which
+	                       reads cases on fd 4 and answers on fd 3 */
+	int ctl;            /* warm: our end of its fd-4 pipe, else -1 */
 } child;
 
 /* SIGINT/SIGTERM/SIGHUP set a flag that every wait below checks. */
@@ -55,6 +58,18 @@ int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
  * (timeout, c died, another child died, interrupted). */
 int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
 		     int *port, char *err, size_t errlen);
+
+/* A warm daemon (c->warm): send msg (one line) on its control pipe, then
+ * read its answer on fd 3: a line ("OK", "ERR why"), or "RESULT N" and N
+ * bytes. Returns 0 with a malloc'd, NUL-terminated answer, or -1 with err
+ * (timeout, c or another child died, interrupted, c closed its pipe). */
+int spawn_ask(child *c, child *all, size_t n, int timeout_ms,
+	      const char *msg, uint8_t **buf, size_t *len, char *err,
+	      size_t errlen);
+/* spawn_ask in two halves, to ask several daemons at once. */
+int spawn_tell(child *c, const char *msg, char *err, size_t errlen);
+int spawn_answer(child *c, child *all, size_t n, int timeout_ms,
+		 uint8_t **buf, size_t *len, char *err, size_t errlen);
 
 /* Read c's result (everything it writes on fd 3 until it closes) and wait
  * for it to exit. Returns 0 with a malloc'd buffer, or -1 with err. */

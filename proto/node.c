@@ -1,8 +1,11 @@
 /* node.c: the body of every daemon: argument parsing, the scenario, the
  * model's runtime, and the wiring of its outgoing calls and incoming calls
  * to rpc; and the benchmark's bare relay (--bare: the same calls over the
- * same transport with no context, no token, no check) and load mode.
- * Decisions are the model's; this file only moves bytes and reports
+ * same transport, mutual TLS included when given the authority's files,
+ * with no context, no token, no check) and load mode; and warm mode
+ * (--control-fd: case after case on one daemon, each loaded whole, none
+ * seeing what the last one left). Decisions are the model's; this file
+ * only moves bytes and reports
  * transport facts. */
 #include "node.h"
 
@@ -14,6 +17,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -58,6 +62,10 @@ typedef struct node {
 	peer peers[MAX_PEERS];
 	size_t peers_count;
 	pthread_mutex_t lock; /* guards peers[].ch */
+	int control_fd;       /* --control-fd: warm, cases come here */
+	pthread_rwlock_t case_lock; /* calls read scn and rt, a case swaps
+	                               them */
+	sc_load_cache *cache;  /* warm: the files loaded, for copies */
 	sc_scenario *scn;
 	sc_runtime *rt;
 } node;
@@ -161,7 +169,8 @@ static void usage(node_kind k)
 		"       [--bench-warmup N] [--bench-calls N | --bench-inflight K"
 		" --bench-ms MS]\n"
 		"       [--auth-dir DIR --authority ADDR] [--clock-skew-ms N]"
-		" [--insecure]\n",
+		" [--insecure]\n"
+		"       [--control-fd N]\n",
 		kind_name(k));
 }
 
@@ -169,6 +178,7 @@ static int parse_args(node *n, int argc, char **argv)
 {
 	n->ready_fd = -1;
 	n->result_fd = 1;
+	n->control_fd = -1;
 	n->timeout_ms = 10000;
 	n->skew_ms = AUTH_DEFAULT_SKEW_MS;
 	for (int i = 1; i < argc; i++) {
@@ -208,6 +218,8 @@ static int parse_args(node *n, int argc, char **argv)
 			n->ready_fd = atoi(v);
 		} else if (strcmp(a, "--result-fd") == 0) {
 			n->result_fd = atoi(v);
+		} else if (strcmp(a, "--control-fd") == 0) {
+			n->control_fd = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {
 			n->timeout_ms = atoi(v);
 		} else if (strcmp(a, "--auth-dir") == 0) {
@@ -261,6 +273,12 @@ static int parse_args(node *n, int argc, char **argv)
 	if (!n->scenario_path || !n->process ||
 	    !n->auth_dir != !n->authority) {
 		usage(n->kind);
+		return -1;
+	}
+	if (n->control_fd >= 0 && (n->bare || n->load_set)) {
+		fprintf(stderr, "%s: --control-fd is for scenario runs, not "
+				"the benchmark's modes\n",
+			kind_name(n->kind));
 		return -1;
 	}
 	if (n->load_set &&
@@ -640,7 +658,12 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	while (now > max &&
 	       !atomic_compare_exchange_weak(&calls_inflight_max, &max, now))
 		;
+	node *n = user;
+	/* A warm daemon's case is swapped only between runs; the lock makes
+	 * sure no call ever sees half of a swap. */
+	pthread_rwlock_rdlock(&n->case_lock);
 	node_serve(user, in, out);
+	pthread_rwlock_unlock(&n->case_lock);
 	atomic_fetch_sub(&calls_inflight, 1);
 	atomic_fetch_add(&calls_served, 1);
 }
@@ -660,60 +683,257 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int load(node *n)
+/* The scenario at path (variant, then sets, applied in this order) and,
+ * unless bare, this process's runtime wired to the transport. 0, or 2 (bad
+ * scenario or setting) or 3 (no runtime for this process) with err. */
+static int load_case(node *n, const char *path, const char *variant,
+		     const char *const *sets, size_t nsets, bool bare,
+		     sc_scenario **scn, sc_runtime **rt, char *err,
+		     size_t errlen)
 {
+	*scn = NULL;
+	*rt = NULL;
 	sc_load_errors errs = {0};
-	if (sc_load_file(n->scenario_path, n->variant, &n->scn, &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
+	char why[768];
+	if (sc_load_case(n->cache, path, variant, sets, nsets, scn, &errs, why,
+			 sizeof(why)) != 0) {
+		size_t used = 0;
+		if (!errs.count)
+			snprintf(err, errlen, "%s: --set %s", path, why);
+		for (size_t i = 0; i < errs.count && used + 1 < errlen; i++) {
 			char line[512];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
+			int w = snprintf(err + used, errlen - used, "%s%s",
+					 i ? "\n" : "", line);
+			if (w < 0)
+				break;
+			used += (size_t)w;
 		}
 		sc_load_errors_free(&errs);
 		return 2;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < n->sets_count; i++) {
-		char err[512];
-		if (sc_scenario_set(n->scn, n->sets[i], err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: --set %s: %s\n",
-				n->scenario_path, n->sets[i], err);
-			return 2;
-		}
-	}
-	if (n->bare) {
-		/* No runtime, no token: only whom the steps call. */
-		const sc_process_def *p =
-			sc_scenario_process(n->scn, n->process);
-		if (!p) {
-			node_log("cannot start: no process %s in %s",
-				 n->process, n->scenario_path);
-			return 3;
-		}
-		for (unsigned k = 0; k < p->steps_count; k++)
-			if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
-			    n->targets_count < MAX_PEERS)
-				n->targets[n->targets_count++] = p->steps[k].to;
+	if (bare)
 		return 0;
-	}
 	sc_log log;
 	sc_log_init(&log);
-	sc_status st = sc_runtime_new(n->scn, n->process, &n->rt, &log);
+	sc_status st = sc_runtime_new(*scn, n->process, rt, &log);
 	if (st != SC_OK) {
-		node_log("cannot start: %s%s%s", sc_status_name(st),
-			 log.count ? ": " : "",
+		snprintf(err, errlen, "cannot start: %s%s%s",
+			 sc_status_name(st), log.count ? ": " : "",
 			 log.count ? log.notes[log.count - 1].text : "");
 		sc_log_free(&log);
+		sc_load_free(*scn);
+		*scn = NULL;
+		*rt = NULL;
 		return 3;
 	}
 	sc_log_free(&log);
-	sc_runtime_set_transport(n->rt, node_call, node_sleep, n);
+	sc_runtime_set_transport(*rt, node_call, node_sleep, n);
 	return 0;
 }
 
+static int load(node *n)
+{
+	char err[2048];
+	int rc = load_case(n, n->scenario_path, n->variant, n->sets,
+			   n->sets_count, n->bare, &n->scn, &n->rt, err,
+			   sizeof(err));
+	if (rc == 2)
+		fprintf(stderr, "%s\n", err);
+	else if (rc == 3)
+		node_log("%s", err);
+	if (rc != 0 || !n->bare)
+		return rc;
+	/* Bare: no runtime, no token: only whom the steps call. */
+	const sc_process_def *p = sc_scenario_process(n->scn, n->process);
+	if (!p) {
+		node_log("cannot start: no process %s in %s", n->process,
+			 n->scenario_path);
+		return 3;
+	}
+	for (unsigned k = 0; k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to &&
+		    n->targets_count < MAX_PEERS)
+			n->targets[n->targets_count++] = p->steps[k].to;
+	return 0;
+}
+
+/* ---- warm daemons ------------------------------------------------- */
+
+/* One line from fd into *line (malloc'd, without its newline), waiting
+ * in slices so that a stop signal is seen. 1 a line, 0 end of input or
+ * stop, -1 error. Bytes after the newline stay in *pending. */
+static int control_line(int fd, char **pending, size_t *plen, char **line)
+{
+	*line = NULL;
+	for (;;) {
+		char *nl = *plen ? memchr(*pending, '\n', *plen) : NULL;
+		if (nl) {
+			size_t l = (size_t)(nl - *pending);
+			*line = strndup(*pending, l);
+			memmove(*pending, nl + 1, *plen - l - 1);
+			*plen -= l + 1;
+			return *line ? 1 : -1;
+		}
+		if (stop_flag)
+			return 0;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, 100);
+		if (pr < 0 && errno != EINTR)
+			return -1;
+		if (pr <= 0)
+			continue;
+		char buf[4096];
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		if (*plen + (size_t)r > (1u << 20))
+			return -1; /* no case is a megabyte long */
+		char *p = realloc(*pending, *plen + (size_t)r + 1);
+		if (!p)
+			return -1;
+		memcpy(p + *plen, buf, (size_t)r);
+		*pending = p;
+		*plen += (size_t)r;
+	}
+}
+
+/* "CASE\tFILE\tVARIANT\tSET..." (VARIANT empty for none): load it and
+ * make it this daemon's case. Between cases, everything a case leaves
+ * behind goes with it: the runtime (its objects, rights and policy
+ * changes) and the tickets and evidence of signed contexts. 0, or -1
+ * with err (the previous case stays). */
+static int control_case(node *n, char *line, char *err, size_t errlen)
+{
+	char *fields[2 + MAX_SETS + 1];
+	size_t nf = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(line, "\t", &save); t && nf < 2 + MAX_SETS + 1;
+	     t = strtok_r(NULL, "\t", &save))
+		fields[nf++] = t;
+	/* strtok_r skips an empty variant: it is written as "-". */
+	if (nf < 3 || strcmp(fields[0], "CASE") != 0 || nf > 3 + MAX_SETS) {
+		snprintf(err, errlen, "bad control line");
+		return -1;
+	}
+	const char *variant = strcmp(fields[2], "-") == 0 ? NULL : fields[2];
+	sc_scenario *scn = NULL;
+	sc_runtime *rt = NULL;
+	if (load_case(n, fields[1], variant, (const char *const *)fields + 3,
+		      nf - 3, false, &scn, &rt, err, errlen) != 0)
+		return -1;
+	if (sc_runtime_process(rt)->misbehave !=
+	    (n->rt ? sc_runtime_process(n->rt)->misbehave
+		   : SC_MISBEHAVE_NONE)) {
+		snprintf(err, errlen, "this case's misbehaviour needs its own "
+				      "daemons");
+		sc_runtime_free(rt);
+		sc_load_free(scn);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&n->case_lock);
+	sc_runtime *old_rt = n->rt;
+	sc_scenario *old_scn = n->scn;
+	n->rt = rt;
+	n->scn = scn;
+	if (n->sec)
+		secure_reset(n->sec);
+	pthread_rwlock_unlock(&n->case_lock);
+	sc_runtime_free(old_rt);
+	sc_load_free(old_scn);
+	return 0;
+}
+
+static int answer(int fd, const char *head, const uint8_t *body, size_t len)
+{
+	return write_all(fd, head, strlen(head)) == 0 &&
+			       (!len || write_all(fd, body, len) == 0)
+		       ? 0
+		       : -1;
+}
+
+/* A warm server's control thread: each case is loaded, swapped in, and
+ * answered "OK" (or "ERR why") on the ready fd. End of input stops the
+ * daemon. */
+static void *control_serve(void *arg)
+{
+	node *n = arg;
+	char *pending = NULL, *line = NULL;
+	size_t plen = 0;
+	int got;
+	while ((got = control_line(n->control_fd, &pending, &plen, &line)) ==
+	       1) {
+		char err[1024], head[1100];
+		if (control_case(n, line, err, sizeof(err)) == 0)
+			snprintf(head, sizeof(head), "OK\n");
+		else
+			snprintf(head, sizeof(head), "ERR %.*s\n",
+				 (int)strcspn(err, "\n"), err);
+		free(line);
+		if (answer(n->ready_fd, head, NULL, 0) != 0)
+			break;
+	}
+	free(pending);
+	stop_flag = 1;
+	return NULL;
+}
+
+/* The client's trace of one run of its steps. */
+static void client_trace(node *n, sc_trace *t)
+{
+	sc_trace_init(t);
+	sc_runtime_run_client(n->rt, t);
+}
+
+/* A warm client: each case is loaded and run, and its trace answered as
+ * "RESULT N" and N bytes (or "ERR why") on the result fd. */
+static int run_client_warm(node *n)
+{
+	char *pending = NULL, *line = NULL;
+	size_t plen = 0;
+	int got, rc = 0;
+	while ((got = control_line(n->control_fd, &pending, &plen, &line)) ==
+	       1) {
+		char err[1024], head[1100];
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		if (control_case(n, line, err, sizeof(err)) == 0) {
+			sc_trace t;
+			client_trace(n, &t);
+			if (codec_trace_encode(&t, &buf, &len) != 0) {
+				snprintf(head, sizeof(head), "ERR out of memory\n");
+				len = 0;
+			} else {
+				snprintf(head, sizeof(head), "RESULT %zu\n",
+					 len);
+			}
+			sc_trace_free(&t);
+		} else {
+			snprintf(head, sizeof(head), "ERR %.*s\n",
+				 (int)strcspn(err, "\n"), err);
+		}
+		free(line);
+		int w = answer(n->result_fd, head, buf, len);
+		free(buf);
+		if (w != 0) {
+			rc = 4;
+			break;
+		}
+	}
+	free(pending);
+	return got < 0 ? 4 : rc;
+}
+
+/* Signed contexts with the authority's files. The bare relay given them
+ * (and not --insecure) only takes its mutual TLS from them, so that bare
+ * and secured runs share a transport: the same certificates, the same
+ * handshake, and nothing sealed or checked per call. */
 static int open_secure(node *n)
 {
-	if (!n->auth_dir || n->bare)
+	if (!n->auth_dir || (n->bare && n->insecure))
 		return 0;
 	secure_config cfg = {
 		.dir = n->auth_dir,
@@ -721,7 +941,8 @@ static int open_secure(node *n)
 		.process = n->process,
 		.skew_ms = n->skew_ms,
 		.timeout_ms = n->timeout_ms,
-		.misbehave = sc_runtime_process(n->rt)->misbehave,
+		.misbehave = n->rt ? sc_runtime_process(n->rt)->misbehave
+				   : SC_MISBEHAVE_NONE,
 		.insecure = n->insecure,
 	};
 	char err[256];
@@ -746,6 +967,8 @@ static int node_call_once(void *user)
 		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
 					 sizeof(why));
 		free(reply);
+		if (st != RPC_STATUS_OK)
+			node_log("bare relay: %s", why);
 		return st == RPC_STATUS_OK ? 0 : -1;
 	}
 	sc_trace t;
@@ -766,6 +989,8 @@ static int node_call_once(void *user)
 
 static int run_client(node *n)
 {
+	if (n->control_fd >= 0)
+		return run_client_warm(n);
 	if (n->load_set) {
 		if (load_run(&n->load, node_call_once, n, n->result_fd) != 0) {
 			node_log("cannot run the load or report it");
@@ -825,11 +1050,22 @@ static int run_server(node *n)
 		int l = snprintf(line, sizeof(line), "READY %d\n", port);
 		if (write_all(n->ready_fd, line, (size_t)l) != 0)
 			node_log("cannot report readiness");
-		close(n->ready_fd);
+		if (n->control_fd < 0) /* warm: cases are answered there */
+			close(n->ready_fd);
 	}
-	node_log("listening on %s (port %d), %s", n->listen, port,
-		 rpc_tls_on() ? "mutual TLS" : "no TLS");
+	node_log("listening on %s (port %d), %s%s", n->listen, port,
+		 rpc_tls_on() ? "mutual TLS" : "no TLS",
+		 n->control_fd >= 0 ? ", warm (cases on the control fd)" : "");
+	pthread_t ctl;
+	bool ctl_on = n->control_fd >= 0 &&
+		      pthread_create(&ctl, NULL, control_serve, n) == 0;
+	if (n->control_fd >= 0 && !ctl_on) {
+		node_log("cannot start the control thread");
+		stop_flag = 1;
+	}
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
+	if (ctl_on)
+		pthread_join(ctl, NULL);
 	rpc_server_free(srv);
 	node_log("served %llu calls, at most %u at once",
 		 (unsigned long long)atomic_load(&calls_served),
@@ -844,8 +1080,12 @@ int node_main(int argc, char **argv, node_kind kind)
 	n.kind = kind;
 	the_node = &n;
 	pthread_mutex_init(&n.lock, NULL);
-	if (parse_args(&n, argc, argv) != 0)
+	pthread_rwlock_init(&n.case_lock, NULL);
+	if (parse_args(&n, argc, argv) != 0) {
+		pthread_rwlock_destroy(&n.case_lock);
+		pthread_mutex_destroy(&n.lock);
 		return 2;
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -854,6 +1094,12 @@ int node_main(int argc, char **argv, node_kind kind)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (n.control_fd >= 0 && !(n.cache = sc_load_cache_new())) {
+		fprintf(stderr, "%s: out of memory\n", kind_name(kind));
+		pthread_rwlock_destroy(&n.case_lock);
+		pthread_mutex_destroy(&n.lock);
+		return 3;
+	}
 	int rc = load(&n);
 	if (rc == 0) {
 		rpc_init();
@@ -868,6 +1114,8 @@ int node_main(int argc, char **argv, node_kind kind)
 	}
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
+	sc_load_cache_free(n.cache);
+	pthread_rwlock_destroy(&n.case_lock);
 	pthread_mutex_destroy(&n.lock);
 	free(fault_slot);
 	fault_slot = NULL;

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 
 typedef enum node_kind {
-	NODE_CLIENT, /* procA: runs its steps, reports the trace, exits */
+	NODE_CLIENT, /* procA: runs its steps, reports the trace, exits (warm:
+	                once per case, until its control pipe closes) */
 	NODE_MIDDLE, /* procB: serves calls and calls onward */
 	NODE_END     /* procC: serves calls */
 } node_kind;

@@ -223,6 +223,29 @@ void secure_close(secure *s)
 	free(s);
 }
 
+void secure_reset(secure *s)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < SECURE_SLOTS; i++) {
+		slot_clear(&s->tickets[i]);
+		slot_clear(&s->evidence[i]);
+	}
+	s->tickets_next = 0;
+	s->evidence_next = 0;
+	slot_clear(&s->replayed);
+	sc_token_free(s->last_client);
+	s->last_client = NULL;
+	auth_key_free(s->stolen_key);
+	s->stolen_key = NULL;
+	free(s->stolen_cred);
+	s->stolen_cred = NULL;
+	s->stolen_cred_len = 0;
+	s->last_caller[0] = '\0';
+	s->last_caller_host[0] = '\0';
+	s->last_chain[0] = '\0';
+	pthread_mutex_unlock(&s->lock);
+}
+
 const char *secure_account(const secure *s)
 {
 	return s->me.account;

@@ -29,6 +29,12 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 		size_t errlen);
 void secure_close(secure *s);
 
+/* Forget what earlier runs left: cached tickets, the evidence kept from
+ * incoming calls, and what a misbehaving process captured. A warm daemon
+ * calls it between cases, so that no case sees another's tickets; the
+ * key, the credential and the replay cache stay. */
+void secure_reset(secure *s);
+
 /* Seal ctx for target: a ticket for (the identity's user, target) from
  * the cache or the authority, then the authenticator. parent propagates
  * the incoming call's deadline. 0 with a malloc'd packed SealedContext,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define SC_LOAD_MAX_BYTES (1024u * 1024u)
 #define MSG_LEN 768
@@ -1867,6 +1868,218 @@ void sc_load_free(sc_scenario *s)
 {
 	if (s)
 		cyaml_free(&free_config, &scenario_schema, s, 0);
+}
+
+/* ---- copies ----------------------------------------------------------- */
+
+/* A deep copy driven by the schema, as cyaml_free walks it (so that
+ * sc_load_free frees a copy as it frees a load): every pointer the schema
+ * names gets its own allocation, everything else is copied as it is. */
+static int clone_value(const cyaml_schema_value_t *v, const uint8_t *src,
+		       uint8_t *dst, unsigned count);
+
+static size_t entry_size(const cyaml_schema_value_t *e)
+{
+	return e->flags & CYAML_FLAG_POINTER ? sizeof(void *) : e->data_size;
+}
+
+/* After a failed copy: the pointers of a value not deepened yet (still
+ * src's) become NULL, so that the copy frees only its own. */
+static void clone_forget(const cyaml_schema_value_t *v, uint8_t *dst)
+{
+	if (v->flags & CYAML_FLAG_POINTER) {
+		memset(dst, 0, sizeof(void *));
+		return;
+	}
+	if (v->type == CYAML_MAPPING) {
+		for (const cyaml_schema_field_t *f = v->mapping.fields; f->key;
+		     f++)
+			clone_forget(&f->value, dst + f->data_offset);
+	} else if (v->type == CYAML_SEQUENCE_FIXED) {
+		const cyaml_schema_value_t *e = v->sequence.entry;
+		for (unsigned i = 0; i < v->sequence.max; i++)
+			clone_forget(e, dst + entry_size(e) * i);
+	}
+}
+
+/* dst holds a copy of src's bytes already; deepen the fields. */
+static int clone_mapping(const cyaml_schema_value_t *v, const uint8_t *src,
+			 uint8_t *dst)
+{
+	for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+		bool failed = false;
+		unsigned count = 0;
+		if (f->value.type == CYAML_SEQUENCE) {
+			const uint8_t *c = src + f->count_offset;
+			switch (f->count_size) {
+			case 1: count = *c; break;
+			case 2: count = *(const uint16_t *)c; break;
+			case 4: count = *(const uint32_t *)c; break;
+			case 8: count = (unsigned)*(const uint64_t *)c; break;
+			default: failed = true;
+			}
+		}
+		if (failed || clone_value(&f->value, src + f->data_offset,
+					  dst + f->data_offset, count) != 0) {
+			if (failed)
+				clone_forget(&f->value, dst + f->data_offset);
+			while ((++f)->key)
+				clone_forget(&f->value, dst + f->data_offset);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* src and dst point at the value's place (a pointer's, for a pointer);
+ * dst's bytes are a copy of src's. On failure every pointer not yet
+ * deepened is NULL in dst, so that it can be freed. */
+static int clone_value(const cyaml_schema_value_t *v, const uint8_t *src,
+		       uint8_t *dst, unsigned count)
+{
+	const uint8_t *from = src;
+	uint8_t *to = dst;
+	if (v->type == CYAML_SEQUENCE_FIXED)
+		count = v->sequence.max;
+	bool seq = v->type == CYAML_SEQUENCE || v->type == CYAML_SEQUENCE_FIXED;
+	if (v->flags & CYAML_FLAG_POINTER) {
+		memcpy(&from, src, sizeof(from));
+		if (!from)
+			return 0;
+		size_t size = v->type == CYAML_STRING
+				      ? strlen((const char *)from) + 1
+			      : seq ? (size_t)count * entry_size(v->sequence.entry)
+				    : v->data_size;
+		to = malloc(size ? size : 1);
+		if (to && size)
+			memcpy(to, from, size);
+		memcpy(dst, &to, sizeof(to));
+		if (!to)
+			return -1;
+	}
+	if (v->type == CYAML_MAPPING)
+		return clone_mapping(v, from, to);
+	if (!seq)
+		return 0;
+	const cyaml_schema_value_t *e = v->sequence.entry;
+	size_t step = entry_size(e);
+	int rc = 0;
+	for (unsigned i = 0; i < count; i++)
+		if (rc == 0)
+			rc = clone_value(e, from + step * i, to + step * i, 0);
+		else
+			clone_forget(e, to + step * i);
+	return rc;
+}
+
+#define CACHE_SLOTS 8
+
+typedef struct cache_slot {
+	char *path;
+	char *variant;   /* NULL: none */
+	struct stat st;  /* the file as it was loaded */
+	sc_scenario *scn;
+} cache_slot;
+
+struct sc_load_cache {
+	cache_slot slots[CACHE_SLOTS];
+	unsigned next;
+};
+
+sc_load_cache *sc_load_cache_new(void)
+{
+	return calloc(1, sizeof(sc_load_cache));
+}
+
+static void cache_slot_clear(cache_slot *c)
+{
+	free(c->path);
+	free(c->variant);
+	sc_load_free(c->scn);
+	memset(c, 0, sizeof(*c));
+}
+
+void sc_load_cache_free(sc_load_cache *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < CACHE_SLOTS; i++)
+		cache_slot_clear(&c->slots[i]);
+	free(c);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int sc_load_case(sc_load_cache *c, const char *path, const char *variant,
+		 const char *const *sets, size_t nsets, sc_scenario **out,
+		 sc_load_errors *errs, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	struct stat st;
+	const sc_scenario *base = NULL;
+	bool known = stat(path, &st) == 0;
+	for (unsigned i = 0; known && c && i < CACHE_SLOTS; i++) {
+		cache_slot *k = &c->slots[i];
+		if (k->scn && strcmp(k->path, path) == 0 &&
+		    (variant ? k->variant && strcmp(k->variant, variant) == 0
+			     : !k->variant) &&
+		    same_file(&k->st, &st))
+			base = k->scn;
+	}
+	sc_scenario *s = NULL;
+	if (base) {
+		if (sc_load_clone(base, &s) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return SC_ERR_NOMEM;
+		}
+	} else {
+		int rc = sc_load_file(path, variant, &s, errs);
+		if (rc != 0)
+			return rc;
+		if (known && c) {
+			cache_slot *k = &c->slots[c->next++ % CACHE_SLOTS];
+			cache_slot_clear(k);
+			k->path = strdup(path);
+			k->variant = variant ? strdup(variant) : NULL;
+			k->st = st;
+			if (!k->path || (variant && !k->variant) ||
+			    sc_load_clone(s, &k->scn) != 0)
+				cache_slot_clear(k); /* kept next time, maybe */
+		}
+	}
+	for (size_t i = 0; i < nsets; i++) {
+		char why[512];
+		if (sc_scenario_set(s, sets[i], why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", sets[i], why);
+			sc_load_free(s);
+			return SC_ERR_INVAL;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+int sc_load_clone(const sc_scenario *s, sc_scenario **out)
+{
+	*out = NULL;
+	if (!s)
+		return -1;
+	sc_scenario *copy = NULL;
+	if (clone_value(&scenario_schema, (const uint8_t *)&s,
+			(uint8_t *)&copy, 0) != 0) {
+		sc_load_free(copy);
+		return -1;
+	}
+	*out = copy;
+	return 0;
 }
 
 int sc_load_buffer(const char *name, const char *data, size_t len,

@@ -38,6 +38,28 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 
 void sc_load_free(sc_scenario *s);
 
+/* A deep copy of s (free it with sc_load_free): a loaded scenario can be
+ * copied, then changed by sc_scenario_set, many times for the cost of one
+ * load. 0, or -1 when out of memory. */
+int sc_load_clone(const sc_scenario *s, sc_scenario **out);
+
+/* Loads kept for copies (a warm daemon's cases, a sweep's cases): the
+ * last few files loaded, each with its variant. */
+typedef struct sc_load_cache sc_load_cache;
+sc_load_cache *sc_load_cache_new(void); /* NULL when out of memory */
+void sc_load_cache_free(sc_load_cache *c);
+
+/* The scenario of path with variant, then each of sets applied by
+ * sc_scenario_set in order: a copy of the cached load of (path, variant)
+ * while the file has the same inode, size and modification time (a file
+ * it extends is not looked at again), else a fresh load, then cached. c
+ * may be NULL (no cache). 0 with *out; or non-zero with the load's
+ * errors in errs, or "SET: why" for a setting (or "out of memory") in
+ * err. */
+int sc_load_case(sc_load_cache *c, const char *path, const char *variant,
+		 const char *const *sets, size_t nsets, sc_scenario **out,
+		 sc_load_errors *errs, char *err, size_t errlen);
+
 /* Calls fn with the path of every key the format knows, in schema order:
  * "scenario", "domain.accounts[].name", "processes[].steps[].blanket.sqos".
  * For documentation checks. */

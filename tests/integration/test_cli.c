@@ -424,6 +424,26 @@ Test(cli, check_runs_every_scenario_and_closes_with_the_summary,
 	cmd_free(&r);
 }
 
+/* check runs every variant of a file, and variants of one cast (they
+ * change levels and flags, not processes, hosts or accounts) share one
+ * set of daemons instead of starting their own. */
+Test(cli, check_runs_the_variants_of_one_cast_on_one_set, .timeout = 300)
+{
+	char file[512];
+	snprintf(file, sizeof(file), "%s/scenarios/double-hop.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "check", "-j", "1", "--stats", file,
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "\n1 passed, 0 failed\n") != NULL, "%s",
+		  r.out);
+	cr_expect(strstr(r.err, "1 files, 4 runs in ") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, ", 1 daemon set started") != NULL, "%s",
+		  r.err);
+	cmd_free(&r);
+}
+
 Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 {
 	char dir[512];

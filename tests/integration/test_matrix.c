@@ -272,3 +272,156 @@ Test(matrix, levels_table_in_docs_is_current, .timeout = 300)
 	cr_expect_str_eq(r.out, start, "docs/levels-table.md is stale");
 	cmd_free(&r);
 }
+
+/* ---- warm daemons ---------------------------------------------------- */
+
+static char levels[512];
+
+/* A matrix run of the levels scenario's delegate-remote variant with the
+ * given --vary values: its cases (JSON, a new reference); *sets
+ * receives the daemon sets started. */
+static json_t *levels_sweep(const char *trusted, const char *sensitive,
+			    unsigned *sets)
+{
+	snprintf(levels, sizeof(levels), "%s/scenarios/impersonation-levels.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char t[64], s[64];
+	snprintf(t, sizeof(t), "svc-b.trusted_for_delegation=%s", trusted);
+	snprintf(s, sizeof(s), "alice.sensitive=%s", sensitive);
+	char *argv[] = {launch_path, "matrix", levels, "--variant",
+			"delegate-remote", "--vary", t, "--vary", s,
+			"--format", "json", "--stats", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s %s: exit %d: %s", t, s, r.status,
+		     r.err);
+	const char *st = strstr(r.err, "daemon set");
+	cr_assert(st, "no --stats line: %s", r.err);
+	while (st > r.err && st[-1] != ',')
+		st--;
+	*sets = (unsigned)atoi(st + 1);
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "not JSON: %s\n%s", jerr.text, r.out);
+	json_t *cases = json_incref(json_object_get(root, "cases"));
+	json_decref(root);
+	cmd_free(&r);
+	return cases;
+}
+
+/* What a case showed: its hops and its steps. */
+static bool same_case(json_t *a, json_t *b)
+{
+	return json_equal(json_object_get(a, "hops"),
+			  json_object_get(b, "hops")) &&
+	       json_equal(json_object_get(a, "steps"),
+			  json_object_get(b, "steps"));
+}
+
+/* One set of daemons serves the whole sweep, and no case sees what an
+ * earlier one left: a forwardable ticket (svc-b trusted for delegation)
+ * or the evidence of one must not make the next case (untrusted, or a
+ * sensitive alice) delegate. Every case of the warm sweep, in either
+ * order, shows what that case run alone on daemons of its own shows. */
+Test(matrix, warm_cases_do_not_leak_into_each_other, .timeout = 300)
+{
+	static const char *const orders[2][2] = {{"true,false", "false,true"},
+						 {"false,true", "true,false"}};
+	const char *alone_t[2] = {"true", "false"};
+	const char *alone_s[2] = {"false", "true"};
+	json_t *want[2][2];
+	for (int a = 0; a < 2; a++)
+		for (int b = 0; b < 2; b++) {
+			unsigned sets = 0;
+			json_t *c = levels_sweep(alone_t[a], alone_s[b], &sets);
+			cr_expect_eq(sets, 1);
+			cr_assert_eq(json_array_size(c), 1);
+			want[a][b] = json_incref(json_array_get(c, 0));
+			json_decref(c);
+		}
+	/* The cases differ (else the test could not fail). */
+	cr_assert(!same_case(want[0][0], want[1][0]));
+	cr_assert(!same_case(want[0][0], want[0][1]));
+	for (int o = 0; o < 2; o++) {
+		unsigned sets = 0;
+		json_t *c = levels_sweep(orders[o][0], orders[o][1], &sets);
+		cr_expect_eq(sets, 1, "one set for the whole sweep, not %u",
+			     sets);
+		cr_assert_eq(json_array_size(c), 4);
+		for (size_t i = 0; i < 4; i++) {
+			/* Case order: trusted outer, sensitive inner. */
+			int ti = o == 0 ? (int)i / 2 : 1 - (int)i / 2;
+			int si = o == 0 ? (int)i % 2 : 1 - (int)i % 2;
+			char *got = json_dumps(json_array_get(c, i), 0);
+			cr_expect(same_case(json_array_get(c, i),
+					    want[ti][si]),
+				  "order %d case %zu differs from the case run "
+				  "alone: %s",
+				  o, i, got);
+			free(got);
+		}
+		json_decref(c);
+	}
+	for (int a = 0; a < 2; a++)
+		for (int b = 0; b < 2; b++)
+			json_decref(want[a][b]);
+}
+
+/* A setting that changes the cast (B's host: its address and the hop's
+ * crossing) gets a set of its own; cases are grouped by cast, whatever
+ * the order of the axes, and the rows still come out in case order, with
+ * one set or two at once. */
+Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
+{
+	char *argv[] = {launch_path, "matrix", seed, "--vary",
+			"B.cloaking=none,dynamic", "--vary", "B.host=ws1,srv2",
+			"--format", "json", "--stats", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "4 cases"), "%s", r.err);
+	cr_expect(strstr(r.err, "2 daemon sets started"), "%s", r.err);
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "not JSON: %s\n%s", jerr.text, r.out);
+	json_t *cases = json_object_get(root, "cases");
+	cr_assert_eq(json_array_size(cases), 4);
+	static const char *const want[4][2] = {{"none", "ws1"},
+					       {"none", "srv2"},
+					       {"dynamic", "ws1"},
+					       {"dynamic", "srv2"}};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *set = json_object_get(json_array_get(cases, i),
+					      "settings");
+		cr_expect_str_eq(field(set, "B.cloaking"), want[i][0]);
+		cr_expect_str_eq(field(set, "B.host"), want[i][1]);
+		json_t *bc = find_hop(json_array_get(cases, i), "B->C");
+		cr_assert(bc, "case %zu lacks B->C", i);
+		/* Cloaking decides what C sees, wherever B runs. */
+		cr_expect_str_eq(field(bc, "presented"),
+				 i < 2 ? "CORP\\svc-b" : "CORP\\alice",
+				 "case %zu", i);
+	}
+	/* Two sets at once (-j 2) print the same rows. */
+	char *two[] = {launch_path, "matrix", seed, "--vary",
+		       "B.cloaking=none,dynamic", "--vary", "B.host=ws1,srv2",
+		       "--format", "json", "-j", "2", NULL};
+	cmd_result r2 = cmd_run(two);
+	cr_assert_eq(r2.status, 0, "-j 2: exit %d: %s", r2.status, r2.err);
+	json_t *root2 = json_loads(r2.out, 0, &jerr);
+	cr_assert(root2, "-j 2: not JSON: %s\n%s", jerr.text, r2.out);
+	cr_expect(json_equal(json_object_get(root, "cases"),
+			     json_object_get(root2, "cases")),
+		  "-j 2 printed other cases:\n%s", r2.out);
+	json_decref(root2);
+	cmd_free(&r2);
+	json_decref(root);
+	cmd_free(&r);
+
+	char *same[] = {launch_path, "matrix", seed, "--vary", "level=all",
+			"--vary", "cloaking=all", "--format", "csv", "--stats",
+			NULL};
+	r = cmd_run(same);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "12 cases"), "%s", r.err);
+	cr_expect(strstr(r.err, "1 daemon set started"), "%s", r.err);
+	cmd_free(&r);
+}

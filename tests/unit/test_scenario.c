@@ -391,9 +391,9 @@ Test(scenario, enum_names_match_tables)
 
 /* ---- loading: the full format and its defaults ------------------------ */
 
-Test(scenario, full_scenario_loads_every_field)
+/* Every field of full_yaml as loaded. */
+static void expect_full(const sc_scenario *s)
 {
-	sc_scenario *s = load_ok(full_yaml, NULL);
 
 	cr_expect_str_eq(s->name, "seed-diagram");
 	cr_expect_str_eq(s->description, "free text");
@@ -516,7 +516,92 @@ Test(scenario, full_scenario_loads_every_field)
 	cr_expect_eq(s->variants[1].expect_count, 0);
 
 	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 0);
+}
+
+Test(scenario, full_scenario_loads_every_field)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	expect_full(s);
 	sc_load_free(s);
+}
+
+/* A copy holds every field, owns its memory (the original is freed
+ * first; the sanitizer build checks every byte), and a setting changes
+ * the copy only. */
+Test(scenario, a_copy_is_whole_and_its_own)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	sc_scenario *c = NULL, *d = NULL;
+	cr_assert_eq(sc_load_clone(s, &c), 0);
+	cr_assert_eq(sc_load_clone(c, &d), 0);
+	sc_load_free(s);
+	expect_full(c);
+	char err[256];
+	cr_assert_eq(sc_scenario_set(d, "B.cloaking=none", err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(sc_scenario_set(d, "alice.sensitive=true", err,
+				     sizeof(err)), 0, "%s", err);
+	cr_expect(d->domain.accounts[0].sensitive);
+	cr_expect(!c->domain.accounts[0].sensitive);
+	expect_full(c);
+	sc_load_free(c);
+	sc_load_free(d);
+}
+
+/* sc_load_case: the same file twice is the same scenario, each a copy of
+ * its own with its settings; a bad setting is named in err; a file that
+ * changed is loaded again. */
+Test(scenario, cached_loads_are_copies_with_their_settings)
+{
+	char path[] = "/tmp/cloakroom-cache-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, full_yaml, strlen(full_yaml)),
+		     (ssize_t)strlen(full_yaml));
+	close(fd);
+	sc_load_cache *cache = sc_load_cache_new();
+	cr_assert(cache);
+	sc_load_errors errs = {0};
+	char err[512];
+	const char *sets[] = {"alice.sensitive=true"};
+	sc_scenario *a = NULL, *b = NULL, *c = NULL;
+	cr_assert_eq(sc_load_case(cache, path, NULL, sets, 1, &a, &errs, err,
+				  sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sc_load_case(cache, path, NULL, NULL, 0, &b, &errs, err,
+				  sizeof(err)), 0, "%s", err);
+	cr_expect(a->domain.accounts[0].sensitive);
+	cr_expect(!b->domain.accounts[0].sensitive);
+	expect_full(b);
+	const char *bad[] = {"alice.sensitive=maybe"};
+	cr_expect_neq(sc_load_case(cache, path, NULL, bad, 1, &c, &errs, err,
+				   sizeof(err)), 0);
+	cr_expect_null(c);
+	cr_expect_eq(errs.count, 0);
+	cr_expect(strstr(err, "alice.sensitive=maybe"), "%s", err);
+	/* The file changes (its size): the next case sees the change. */
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "%s", full_yaml);
+	fprintf(f, "# one more line\n");
+	fclose(f);
+	sc_scenario *e = NULL;
+	cr_assert_eq(sc_load_case(cache, path, NULL, NULL, 0, &e, &errs, err,
+				  sizeof(err)), 0, "%s", err);
+	expect_full(e);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "scenario: [broken\n");
+	fclose(f);
+	sc_scenario *g = NULL;
+	cr_expect_neq(sc_load_case(cache, path, NULL, NULL, 0, &g, &errs, err,
+				   sizeof(err)), 0, "a changed file is read again");
+	cr_expect_gt(errs.count, 0);
+	sc_load_errors_free(&errs);
+	sc_load_free(a);
+	sc_load_free(b);
+	sc_load_free(e);
+	sc_load_cache_free(cache);
+	unlink(path);
 }
 
 Test(scenario, missing_optional_fields_are_zero)
