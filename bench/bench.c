@@ -185,28 +185,6 @@ static double median(const double *v, size_t n)
 
 /* ---- the scenario's chain ------------------------------------------ */
 
-/* As the launcher decides: a process nobody calls is a client (procA),
- * one that calls out serves and calls onward (procB), else procC. */
-static bool is_called(const sc_scenario *s, const char *name)
-{
-	for (unsigned i = 0; i < s->processes_count; i++)
-		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
-			const sc_step *st = &s->processes[i].steps[k];
-			if (st->kind == SC_STEP_CALL && st->to &&
-			    strcmp(st->to, name) == 0)
-				return true;
-		}
-	return false;
-}
-
-static bool calls_out(const sc_process_def *p)
-{
-	for (unsigned k = 0; k < p->steps_count; k++)
-		if (p->steps[k].kind == SC_STEP_CALL)
-			return true;
-	return false;
-}
-
 /* A host's loopback address, as the launcher gives it. */
 static void host_addr(const sc_scenario *s, const char *host, char *buf,
 		      size_t len)
@@ -325,9 +303,7 @@ static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
 		c->fd = -1;
 		snprintf(c->name, sizeof(c->name), "%s", p->name);
 		snprintf(c->program, sizeof(c->program), "%s",
-			 !is_called(s, p->name) ? "procA"
-			 : calls_out(p)         ? "procB"
-						: "procC");
+			 sc_scenario_program(s, p));
 		snprintf(c->log_path, sizeof(c->log_path), "%s/%s-%u-%.32s.log",
 			 b->run_dir, cfg_name[cfg], round + 1, p->name);
 		if (strcmp(c->program, "procA") == 0) {

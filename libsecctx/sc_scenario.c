@@ -83,6 +83,34 @@ static bool empty(const char *s)
 
 /* ---- lookups ---------------------------------------------------------- */
 
+bool sc_scenario_is_called(const sc_scenario *s, const char *name)
+{
+	for (unsigned i = 0; s && name && i < s->processes_count; i++)
+		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
+			const sc_step *st = &s->processes[i].steps[k];
+			if (st->kind == SC_STEP_CALL && st->to &&
+			    strcmp(st->to, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+bool sc_process_calls_out(const sc_process_def *p)
+{
+	for (unsigned k = 0; p && k < p->steps_count; k++)
+		if (p->steps[k].kind == SC_STEP_CALL)
+			return true;
+	return false;
+}
+
+const char *sc_scenario_program(const sc_scenario *s,
+				const sc_process_def *p)
+{
+	if (!sc_scenario_is_called(s, p->name))
+		return "procA";
+	return sc_process_calls_out(p) ? "procB" : "procC";
+}
+
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name)
 {

@@ -219,6 +219,15 @@ typedef struct sc_scenario {
 #define SC_MAX_LIST 256      /* any inner list: groups, dacl, access... */
 #define SC_MAX_HOPS 16       /* the longest call chain */
 
+/* The call graph: whether some process has a call step to name (a
+ * process nobody calls is a client), whether p has a call step at all;
+ * and the program that runs p: "procA" for a client, "procB" for a
+ * server that calls onward, "procC" for one that only serves. */
+bool sc_scenario_is_called(const sc_scenario *s, const char *name);
+bool sc_process_calls_out(const sc_process_def *p);
+const char *sc_scenario_program(const sc_scenario *s,
+				const sc_process_def *p);
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);

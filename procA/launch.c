@@ -117,27 +117,6 @@ static void print_load_errors(const sc_load_errors *errs)
 	}
 }
 
-/* Who is a client (called by nobody), who serves and calls onward. */
-static bool is_called(const sc_scenario *s, const char *name)
-{
-	for (unsigned i = 0; i < s->processes_count; i++)
-		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
-			const sc_step *st = &s->processes[i].steps[k];
-			if (st->kind == SC_STEP_CALL && st->to &&
-			    strcmp(st->to, name) == 0)
-				return true;
-		}
-	return false;
-}
-
-static bool calls_out(const sc_process_def *p)
-{
-	for (unsigned k = 0; k < p->steps_count; k++)
-		if (p->steps[k].kind == SC_STEP_CALL)
-			return true;
-	return false;
-}
-
 /* The address a host's daemons listen on: its own, or 127.0.0.(10+i) so
  * that a remote hop is a different address even on loopback. */
 static void host_addr(const sc_scenario *s, const netns_set *ns,
@@ -358,9 +337,8 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 		c->pid = -1;
 		c->fd = -1;
 		snprintf(c->name, sizeof(c->name), "%s", p->name);
-		bool called = is_called(s, p->name);
 		snprintf(c->program, sizeof(c->program), "%s",
-			 !called ? "procA" : calls_out(p) ? "procB" : "procC");
+			 sc_scenario_program(s, p));
 		snprintf(r->hosts_of[i], sizeof(r->hosts_of[i]), "%s", p->host);
 		for (unsigned h = 0; L->ns && h < s->hosts_count; h++)
 			if (strcmp(s->hosts[h].name, p->host) == 0 &&
@@ -622,9 +600,7 @@ char *launch_cast_key(const sc_scenario *s)
 		if (sc_runtime_new(s, p->name, &rt, &log) == SC_OK)
 			sid = sc_token_user_sid(sc_runtime_token(rt));
 		fprintf(f, "%s %s %s %s %s %s %d calls", p->name,
-			!is_called(s, p->name) ? "procA"
-			: calls_out(p)         ? "procB"
-					       : "procC",
+			sc_scenario_program(s, p),
 			p->host, addr, p->account, sid, (int)p->misbehave);
 		for (unsigned k = 0; k < p->steps_count; k++)
 			if (p->steps[k].kind == SC_STEP_CALL && p->steps[k].to)

@@ -157,14 +157,6 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 	return 0;
 }
 
-static bool calls_out(const sc_process_def *p)
-{
-	for (unsigned k = 0; k < p->steps_count; k++)
-		if (p->steps[k].kind == SC_STEP_CALL)
-			return true;
-	return false;
-}
-
 static void axis_free(axis *ax)
 {
 	for (size_t i = 0; i < ax->ntargets; i++)
@@ -214,7 +206,7 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		}
 		field = key;
 		for (unsigned i = 0; i < s->processes_count; i++)
-			if (calls_out(&s->processes[i]) &&
+			if (sc_process_calls_out(&s->processes[i]) &&
 			    ax->ntargets < MATRIX_MAX_SETS) {
 				char full[256];
 				snprintf(full, sizeof(full), "%s.%s",

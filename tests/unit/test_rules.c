@@ -70,25 +70,13 @@ static void world_free(world *w)
 	sc_load_free(w->scn);
 }
 
-static bool is_called(const sc_scenario *s, const char *name)
-{
-	for (unsigned i = 0; i < s->processes_count; i++)
-		for (unsigned k = 0; k < s->processes[i].steps_count; k++) {
-			const sc_step *st = &s->processes[i].steps[k];
-			if (st->kind == SC_STEP_CALL && st->to &&
-			    strcmp(st->to, name) == 0)
-				return true;
-		}
-	return false;
-}
-
 /* Like the launcher: every client (a process nobody calls), one after
  * the other in the order declared, into one trace. */
 static void world_run(world *w, sc_trace *t)
 {
 	sc_trace_init(t);
 	for (size_t i = 0; i < w->n; i++)
-		if (!is_called(w->scn, w->scn->processes[i].name))
+		if (!sc_scenario_is_called(w->scn, w->scn->processes[i].name))
 			cr_assert_eq(sc_runtime_run_client(w->rt[i], t), SC_OK);
 }
 

@@ -2598,3 +2598,23 @@ Test(validate, a_scope_may_repeat_a_privilege)
 		   "  - name: srv1\n" PROCS,
 		   12, 21, "assigned twice on host 'ws1' at scope site");
 }
+
+/* The program that runs each process follows the call graph: nobody
+ * calls A (procA), B is called and calls C (procB), C only serves. */
+Test(scenario, program_follows_the_call_graph)
+{
+	struct loaded l = load(full_yaml, NULL);
+	cr_assert_eq(l.rc, 0);
+	const sc_process_def *a = sc_scenario_process(l.s, "A");
+	const sc_process_def *b = sc_scenario_process(l.s, "B");
+	const sc_process_def *c = sc_scenario_process(l.s, "C");
+	cr_assert(a && b && c);
+	cr_expect_str_eq(sc_scenario_program(l.s, a), "procA");
+	cr_expect_str_eq(sc_scenario_program(l.s, b), "procB");
+	cr_expect_str_eq(sc_scenario_program(l.s, c), "procC");
+	cr_expect(!sc_scenario_is_called(l.s, "A"));
+	cr_expect(sc_scenario_is_called(l.s, "C"));
+	cr_expect(!sc_process_calls_out(c));
+	sc_load_free(l.s);
+	sc_load_errors_free(&l.errs);
+}
