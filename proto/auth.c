@@ -330,10 +330,12 @@ static int check_signed(const uint8_t anchor[AUTH_KEY_LEN],
 	return 0;
 }
 
+/* K3. Compared by difference, never by sum: an expiry near the top of
+ * the range must not wrap into the past (or a past one into the future). */
 static int check_expiry(uint64_t expires, uint64_t now, uint64_t skew,
 			const char *what, auth_reject *why)
 {
-	if (expires + skew < now)
+	if (expires < now && now - expires > skew)
 		return reject(why, "K3",
 			      "the %s expired %llu ms ago (clock skew allowed: "
 			      "%llu ms)",
@@ -496,6 +498,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	size_t cl = 0, tl = 0;
 	Cloakroom__Authenticator *a = NULL;
 	Cloakroom__SealedContext *m = NULL;
+	if (skew_ms > AUTH_MAX_SKEW_MS) /* keeps every sum below in range */
+		skew_ms = AUTH_MAX_SKEW_MS;
 	if (len > AUTH_SEALED_MAX) {
 		reject(why, "K1", "sealed context of %zu bytes exceeds the "
 				  "%d-byte cap",
@@ -565,12 +569,28 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		       a->audience ? a->audience : "", me);
 		goto out;
 	}
-	if (a->issued_ms > now_ms + skew_ms) {
+	if (a->issued_ms > now_ms && a->issued_ms - now_ms > skew_ms) {
 		reject(why, "K3",
 		       "the context is dated %llu ms in the future (clock "
 		       "skew allowed: %llu ms)",
 		       (unsigned long long)(a->issued_ms - now_ms),
 		       (unsigned long long)skew_ms);
+		goto out;
+	}
+	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A signer
+	 * claiming longer would keep its nonce in our replay cache that
+	 * long: with many such contexts, the cache fills and honest calls
+	 * are refused (K5). */
+	if (a->expires_ms < a->issued_ms) {
+		reject(why, "K3", "the context expires before it was issued");
+		goto out;
+	}
+	if (a->expires_ms - a->issued_ms > AUTH_CONTEXT_LIFETIME_MS) {
+		reject(why, "K3",
+		       "the context claims to live %llu ms; a context lives "
+		       "at most %u ms",
+		       (unsigned long long)(a->expires_ms - a->issued_ms),
+		       AUTH_CONTEXT_LIFETIME_MS);
 		goto out;
 	}
 	if (check_expiry(a->expires_ms, now_ms, skew_ms, "context", why) != 0)

@@ -24,6 +24,7 @@
 #define AUTH_TICKET_LIFETIME_MS (600u * 1000u)
 #define AUTH_CONTEXT_LIFETIME_MS (30u * 1000u)
 #define AUTH_DEFAULT_SKEW_MS 5000u
+#define AUTH_MAX_SKEW_MS 999999999u /* the most --clock-skew-ms takes */
 
 typedef struct auth_key auth_key; /* a private Ed25519 key */
 

@@ -227,7 +227,18 @@ static int parse_args(node *n, int argc, char **argv)
 		} else if (strcmp(a, "--authority") == 0) {
 			n->authority = v;
 		} else if (strcmp(a, "--clock-skew-ms") == 0) {
-			n->skew_ms = strtoull(v, NULL, 10);
+			char *end = NULL;
+			errno = 0;
+			unsigned long long x = strtoull(v, &end, 10);
+			if (errno || !*v || *end || *v == '-' ||
+			    x > AUTH_MAX_SKEW_MS) {
+				fprintf(stderr,
+					"%s: bad --clock-skew-ms '%s' (0 to "
+					"%u ms)\n",
+					kind_name(n->kind), v, AUTH_MAX_SKEW_MS);
+				return -1;
+			}
+			n->skew_ms = x;
 		} else if (strncmp(a, "--bench-", 8) == 0) {
 			char *end = NULL;
 			errno = 0;

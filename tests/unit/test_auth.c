@@ -252,6 +252,121 @@ Test(auth, expiry_allows_the_clock_skew_and_no_more)
 	world_free(&w);
 }
 
+/* A signer may claim any lifetime: a context that would live longer than
+ * a context may is refused (its nonce would otherwise sit in the replay
+ * cache until then, and enough of them fill it), and so is one that
+ * expires before it was issued. */
+Test(auth, a_context_claiming_a_long_life_is_K3)
+{
+	world w;
+	world_init(&w);
+	auth_replay *r = auth_replay_new(16);
+	const uint64_t lifetimes[] = {AUTH_CONTEXT_LIFETIME_MS + 1,
+				      24ull * 3600 * 1000,
+				      UINT64_MAX - NOW};
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t *s;
+		size_t l;
+		auth_reject why;
+		cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+				       w.ticket_len, context, sizeof(context),
+				       "C", NOW, lifetimes[i], &s, &l),
+			     0);
+		cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why),
+				 "K3", "lifetime %llu",
+				 (unsigned long long)lifetimes[i]);
+		cr_expect(strstr(why.reason, "a context lives at most"),
+			  "%s", why.reason);
+		free(s);
+	}
+	/* issued + lifetime wraps: expires before it was issued. */
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+			       w.ticket_len, context, sizeof(context), "C",
+			       NOW, UINT64_MAX - NOW + 2, &s, &l),
+		     0);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "K3");
+	cr_expect(strstr(why.reason, "before it was issued"), "%s",
+		  why.reason);
+	free(s);
+	/* Exactly the most a context may live: accepted. */
+	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+			       w.ticket_len, context, sizeof(context), "C",
+			       NOW, AUTH_CONTEXT_LIFETIME_MS, &s, &l),
+		     0);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "", "%s",
+			 why.reason);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
+/* Times near the top of the range neither wrap into the past nor the
+ * future: a credential and ticket the authority made valid "forever"
+ * open; a huge clock skew is capped, not summed past the range. */
+Test(auth, expiry_near_the_top_of_the_range_does_not_wrap)
+{
+	world w;
+	world_init(&w);
+	free(w.cred);
+	free(w.ticket);
+	cred_for(w.authority, w.b, "B", UINT64_MAX, &w.cred, &w.cred_len);
+	ticket_for(w.authority, "B", "C", UINT64_MAX - 1, &w.ticket,
+		   &w.ticket_len);
+	auth_replay *r = auth_replay_new(16);
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "", "%s",
+			 why.reason);
+	free(s);
+	/* Expired an hour ago, opened with the largest skew there is: the
+	 * skew is capped at AUTH_MAX_SKEW_MS, so an hour is within it, and
+	 * a context from the far future is still refused. */
+	seal(&w, "C", NOW - 3600000, &s, &l);
+	auth_opened o;
+	memset(&why, 0, sizeof(why));
+	cr_expect_eq(auth_open(w.anchor, "C", s, l, NOW, UINT64_MAX, r, &o,
+			       &why),
+		     0, "%s", why.reason);
+	auth_opened_free(&o);
+	free(s);
+	seal(&w, "C", UINT64_MAX - AUTH_CONTEXT_LIFETIME_MS, &s, &l);
+	memset(&why, 0, sizeof(why));
+	cr_expect_neq(auth_open(w.anchor, "C", s, l, NOW, UINT64_MAX, r, &o,
+				&why),
+		      0);
+	cr_expect_str_eq(why.rule, "K3");
+	cr_expect(strstr(why.reason, "in the future"), "%s", why.reason);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
+/* Past its expiry by more than the skew, with the message saying by how
+ * much (not a wrapped figure). */
+Test(auth, expired_credential_says_how_long_ago)
+{
+	world w;
+	world_init(&w);
+	free(w.cred);
+	cred_for(w.authority, w.b, "B", NOW - 60000, &w.cred, &w.cred_len);
+	auth_replay *r = auth_replay_new(16);
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K3");
+	cr_expect(strstr(why.reason, "credential expired 60000 ms ago"),
+		  "%s", why.reason);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
 Test(auth, unknown_authority_is_K2)
 {
 	world w;
