@@ -77,7 +77,9 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->ready_fd = atoi(v);
 		else if (strcmp(k, "--control-fd") == 0)
 			a->control_fd = atoi(v);
-		else if (strcmp(k, "--clock-skew-ms") == 0)
+		else if (strcmp(k, "--clock-skew-ms") == 0 && *v &&
+			 strspn(v, "0123456789") == strlen(v) &&
+			 strtoull(v, NULL, 10) <= AUTH_MAX_SKEW_MS)
 			a->st.skew_ms = strtoull(v, NULL, 10);
 		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
 			 atoi(v) <= 24 * 365)

@@ -142,6 +142,11 @@ void authority_ticket_free(authority_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static uint64_t now_of(const authority_state *st)
+{
+	return st->fixed_now_ms ? st->fixed_now_ms : auth_now_ms();
+}
+
 static authority_proc *proc_named(authority_state *st, const char *name)
 {
 	for (size_t i = 0; i < st->count; i++)
@@ -219,7 +224,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 		  const Cloakroom__TicketRequest *rq, auth_ticket *t,
 		  verdict *v)
 {
-	uint64_t now = auth_now_ms();
+	uint64_t now = now_of(st);
 	authority_proc *me = proc_named(st, cred->process);
 	if (!me)
 		return refuse(v, "K7", "no process %s in this run",
@@ -368,7 +373,7 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 {
 	verdict v;
 	memset(&v, 0, sizeof(v));
-	uint64_t now = auth_now_ms();
+	uint64_t now = now_of(st);
 	uint8_t *tb = NULL, *cb = NULL;
 	size_t tl = 0, cl = 0;
 	Cloakroom__TicketRequest *rq = NULL;
@@ -404,15 +409,20 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 		       cred.process);
 		goto done;
 	}
-	/* K3: a request lives as long as a context does. */
-	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
-	if (until + st->skew_ms < now || rq->issued_ms > now + st->skew_ms) {
+	/* K3: a request lives as long as a context does. Compared by
+	 * difference: no issue time wraps into the window. */
+	uint64_t skew = st->skew_ms < AUTH_MAX_SKEW_MS ? st->skew_ms
+						       : AUTH_MAX_SKEW_MS;
+	if ((rq->issued_ms < now &&
+	     now - rq->issued_ms > AUTH_CONTEXT_LIFETIME_MS + skew) ||
+	    (rq->issued_ms > now && rq->issued_ms - now > skew)) {
 		refuse(&v, "K3", "the request is not current");
 		goto done;
 	}
+	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
 	if (rq->nonce.len != AUTH_NONCE_LEN ||
 	    auth_replay_check(st->replay, rq->nonce.data,
-			      until + st->skew_ms, now) != 0) {
+			      until + skew, now) != 0) {
 		refuse(&v, "K5", "the request was replayed");
 		goto done;
 	}
@@ -430,8 +440,9 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 	}
 done:;
 	int rc = reply_pack(tb, tl, &v, reply, reply_len);
-	fprintf(stderr, "authority: %s: [%s] %s\n", tb ? "ticket" : "refused",
-		v.rule, v.reason);
+	if (!st->quiet)
+		fprintf(stderr, "authority: %s: [%s] %s\n",
+			tb ? "ticket" : "refused", v.rule, v.reason);
 	free(tb);
 	free(cb);
 	if (rq)

@@ -22,8 +22,10 @@ typedef struct authority_state {
 	size_t count;
 	uint64_t ticket_lifetime_ms;
 	uint64_t credential_lifetime_ms; /* 0: AUTH_CREDENTIAL_LIFETIME_MS */
-	uint64_t skew_ms;
-	auth_replay *replay; /* ticket requests */
+	uint64_t skew_ms;      /* at most AUTH_MAX_SKEW_MS */
+	uint64_t fixed_now_ms; /* 0: the real clock; else this (fuzzing) */
+	bool quiet;            /* no verdict on stderr (fuzzing) */
+	auth_replay *replay;   /* ticket requests */
 } authority_state;
 
 /* Make the authority's key and every process's key, and issue each

@@ -546,6 +546,9 @@ static void run_stop(run *x)
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The issue time ask() puts in a request: 0 for the clock's. */
+static uint64_t ask_issued_ms;
+
 /* process asks for a ticket presenting sid to target; returns the reply
  * (free with cloakroom__ticket_reply__free_unpacked). */
 static Cloakroom__TicketReply *ask(run *x, const char *process,
@@ -578,7 +581,7 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	rq.asked = asked;
 	rq.authn = SC_AUTHN_CONNECT;
 	rq.transport = SC_TRANSPORT_COM;
-	rq.issued_ms = auth_now_ms();
+	rq.issued_ms = ask_issued_ms ? ask_issued_ms : auth_now_ms();
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
 	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
@@ -684,6 +687,35 @@ Test(authority, another_identity_needs_evidence)
 					  SC_LEVEL_DELEGATE, NULL, 0);
 	cr_expect_null(rep->ticket);
 	cr_expect_str_eq(rep->rule, "K7");
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* A request's issue time is checked by difference: one from near the top
+ * of the 64-bit range does not wrap into the window and is refused K3,
+ * as is one a minute old; one a second old is served. */
+Test(authority, a_request_not_current_is_K3_whatever_its_time)
+{
+	run x;
+	run_start(&x, "delegate");
+	const uint64_t times[] = {UINT64_MAX, UINT64_MAX - 20000,
+				  auth_now_ms() - 60000,
+				  auth_now_ms() + 60000};
+	for (unsigned i = 0; i < 4; i++) {
+		ask_issued_ms = times[i];
+		Cloakroom__TicketReply *rep =
+			ask(&x, "A", "B", sid_of(&x, "alice"),
+			    SC_LEVEL_IMPERSONATE, NULL, 0);
+		cr_expect_null(rep->ticket, "issued %llu",
+			       (unsigned long long)times[i]);
+		cr_expect_str_eq(rep->rule, "K3");
+		cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	}
+	ask_issued_ms = auth_now_ms() - 1000;
+	Cloakroom__TicketReply *rep = ask(&x, "A", "B", sid_of(&x, "alice"),
+					  SC_LEVEL_IMPERSONATE, NULL, 0);
+	ask_issued_ms = 0;
+	cr_expect_not_null(rep->ticket, "[%s] %s", rep->rule, rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
 }
