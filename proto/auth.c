@@ -258,6 +258,27 @@ static int sign_body(const auth_key *k, const uint8_t *body, size_t blen,
 	return 0;
 }
 
+int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
+		      uint8_t **out, size_t *len)
+{
+	uint8_t sig[AUTH_SIG_LEN];
+	*out = NULL;
+	if (auth_sign(k, body, blen, sig) != 0)
+		return -1;
+	Cloakroom__SignedRequest s;
+	cloakroom__signed_request__init(&s);
+	s.body.data = (uint8_t *)body;
+	s.body.len = blen;
+	s.signature.data = sig;
+	s.signature.len = sizeof(sig);
+	*len = cloakroom__signed_request__get_packed_size(&s);
+	*out = malloc(*len ? *len : 1);
+	if (!*out)
+		return -1;
+	cloakroom__signed_request__pack(&s, *out);
+	return 0;
+}
+
 #define BIN(field, ptr, n)                                                   \
 	do {                                                                 \
 		(field).data = (uint8_t *)(ptr);                             \

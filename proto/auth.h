@@ -90,6 +90,11 @@ int auth_credential_sign(const auth_key *authority, const auth_credential *c,
 int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
 		     uint8_t **out, size_t *len);
 
+/* A ticket request as the authority takes it: body (a packed
+ * TicketRequest) in a SignedRequest with k's signature. 0, or -1. */
+int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
+		      uint8_t **out, size_t *len);
+
 /* Check a packed Signed statement: it parses, its issuer is anchor (else
  * K2), its signature verifies (K1), it has not expired (K3, with skew).
  * 0 with *c or *t filled, or -1 with why. */

@@ -284,7 +284,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 			     auth_reject *why)
 {
 	int rc = -1;
-	uint8_t nonce[AUTH_NONCE_LEN], sig[AUTH_SIG_LEN];
+	uint8_t nonce[AUTH_NONCE_LEN];
 	uint8_t *body = NULL, *req = NULL, *ev = NULL;
 	size_t bl = 0, rl = 0, evl = 0;
 	Cloakroom__Signed *cred = NULL, *evs = NULL;
@@ -329,23 +329,10 @@ static int request_ticket_as(secure *s, const auth_key *key,
 		goto out;
 	}
 	cloakroom__ticket_request__pack(&rq, body);
-	if (auth_sign(key, body, bl, sig) != 0) {
+	if (auth_request_sign(key, body, bl, &req, &rl) != 0) {
 		fail(why, "K7", "cannot sign the ticket request");
 		goto out;
 	}
-	Cloakroom__SignedRequest sr;
-	cloakroom__signed_request__init(&sr);
-	sr.body.data = body;
-	sr.body.len = bl;
-	sr.signature.data = sig;
-	sr.signature.len = sizeof(sig);
-	rl = cloakroom__signed_request__get_packed_size(&sr);
-	req = malloc(rl ? rl : 1);
-	if (!req) {
-		fail(why, "K7", "out of memory");
-		goto out;
-	}
-	cloakroom__signed_request__pack(&sr, req);
 	pthread_mutex_lock(&s->lock);
 	if (!s->authority) {
 		char dns[AUTH_NAME_LEN];

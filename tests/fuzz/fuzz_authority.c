@@ -191,6 +191,20 @@ static const auth_key *signer_for(const Cloakroom__Signed *cred)
 	return k;
 }
 
+/* orig's body, exactly as it came, signed by the authority into *into. */
+static Cloakroom__Signed *authority_signed(const Cloakroom__Signed *orig,
+					   Cloakroom__Signed *into,
+					   uint8_t sig[AUTH_SIG_LEN])
+{
+	if (auth_sign(st.key, orig->body.data, orig->body.len, sig) != 0)
+		abort();
+	cloakroom__signed__init(into);
+	into->body = orig->body;
+	into->signature.data = sig;
+	into->signature.len = AUTH_SIG_LEN;
+	return into;
+}
+
 /* Mutations almost never keep a signature valid: whatever parses as a
  * ticket request is signed again (the credential's and the evidence's
  * bodies exactly as they came, by the authority's key; the request by the
@@ -208,47 +222,24 @@ static void resign(const uint8_t *data, size_t size)
 			cloakroom__signed_request__free_unpacked(sr, NULL);
 		return;
 	}
-	uint8_t csig[AUTH_SIG_LEN], esig[AUTH_SIG_LEN], rsig[AUTH_SIG_LEN];
+	uint8_t csig[AUTH_SIG_LEN], esig[AUTH_SIG_LEN];
 	Cloakroom__Signed cs, es;
 	Cloakroom__Signed *oc = rq->credential, *oe = rq->evidence;
-	if (oc) {
-		if (auth_sign(st.key, oc->body.data, oc->body.len, csig) != 0)
-			abort();
-		cloakroom__signed__init(&cs);
-		cs.body = oc->body;
-		cs.signature.data = csig;
-		cs.signature.len = sizeof(csig);
-		rq->credential = &cs;
-	}
-	if (oe) {
-		if (auth_sign(st.key, oe->body.data, oe->body.len, esig) != 0)
-			abort();
-		cloakroom__signed__init(&es);
-		es.body = oe->body;
-		es.signature.data = esig;
-		es.signature.len = sizeof(esig);
-		rq->evidence = &es;
-	}
+	if (oc)
+		rq->credential = authority_signed(oc, &cs, csig);
+	if (oe)
+		rq->evidence = authority_signed(oe, &es, esig);
 	size_t bl = cloakroom__ticket_request__get_packed_size(rq);
 	uint8_t *body = malloc(bl ? bl : 1);
 	if (!body)
 		abort();
 	cloakroom__ticket_request__pack(rq, body);
-	if (auth_sign(signer_for(oc), body, bl, rsig) != 0)
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (auth_request_sign(signer_for(oc), body, bl, &buf, &len) != 0)
 		abort();
 	rq->credential = oc; /* freed with rq */
 	rq->evidence = oe;
-	Cloakroom__SignedRequest out;
-	cloakroom__signed_request__init(&out);
-	out.body.data = body;
-	out.body.len = bl;
-	out.signature.data = rsig;
-	out.signature.len = sizeof(rsig);
-	size_t len = cloakroom__signed_request__get_packed_size(&out);
-	uint8_t *buf = malloc(len ? len : 1);
-	if (!buf)
-		abort();
-	cloakroom__signed_request__pack(&out, buf);
 	serve("signed again", buf, len);
 	free(buf);
 	free(body);

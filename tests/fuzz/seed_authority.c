@@ -113,7 +113,7 @@ static void request(const char *name, const char *want, const asking *a)
 				   : NULL;
 	Cloakroom__Signed *es = eb ? cloakroom__signed__unpack(NULL, el, eb)
 				   : NULL;
-	uint8_t nonce[AUTH_NONCE_LEN], sig[AUTH_SIG_LEN];
+	uint8_t nonce[AUTH_NONCE_LEN];
 	for (size_t i = 0; i < sizeof(nonce); i++)
 		nonce[i] = (uint8_t)(name[i % strlen(name)] + i);
 	Cloakroom__TicketRequest rq;
@@ -138,19 +138,10 @@ static void request(const char *name, const char *want, const asking *a)
 	}
 	cloakroom__ticket_request__pack(&rq, body);
 	const auth_key *k = a->signer ? keys[index_of(a->signer)] : rogue;
-	if (auth_sign(k, body, bl, sig) != 0)
-		failed = 1;
-	Cloakroom__SignedRequest sr;
-	cloakroom__signed_request__init(&sr);
-	sr.body.data = body;
-	sr.body.len = bl;
-	sr.signature.data = sig;
-	sr.signature.len = sizeof(sig);
-	size_t len = cloakroom__signed_request__get_packed_size(&sr);
-	uint8_t *out = malloc(len);
-	if (!out)
+	uint8_t *out = NULL;
+	size_t len = 0;
+	if (auth_request_sign(k, body, bl, &out, &len) != 0)
 		abort();
-	cloakroom__signed_request__pack(&sr, out);
 
 	/* Served once: the seed must get the verdict its name gives. */
 	auth_replay_free(st.replay);

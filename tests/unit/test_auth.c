@@ -569,7 +569,7 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 		evidence ? cloakroom__signed__unpack(NULL, evidence_len,
 						     evidence)
 			 : NULL;
-	uint8_t nonce[AUTH_NONCE_LEN], sig[AUTH_SIG_LEN];
+	uint8_t nonce[AUTH_NONCE_LEN];
 	auth_random(nonce, sizeof(nonce));
 	Cloakroom__TicketRequest rq;
 	cloakroom__ticket_request__init(&rq);
@@ -587,16 +587,9 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
 	uint8_t *body = malloc(bl);
 	cloakroom__ticket_request__pack(&rq, body);
-	cr_assert_eq(auth_sign(k, body, bl, sig), 0);
-	Cloakroom__SignedRequest sr;
-	cloakroom__signed_request__init(&sr);
-	sr.body.data = body;
-	sr.body.len = bl;
-	sr.signature.data = sig;
-	sr.signature.len = sizeof(sig);
-	size_t rl = cloakroom__signed_request__get_packed_size(&sr);
-	uint8_t *req = malloc(rl);
-	cloakroom__signed_request__pack(&sr, req);
+	uint8_t *req = NULL;
+	size_t rl = 0;
+	cr_assert_eq(auth_request_sign(k, body, bl, &req, &rl), 0);
 	uint8_t *reply = NULL;
 	size_t replen = 0;
 	cr_assert_eq(authority_ticket_serve(&x->st, req, rl, &reply, &replen),
