@@ -77,10 +77,17 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->ready_fd = atoi(v);
 		else if (strcmp(k, "--control-fd") == 0)
 			a->control_fd = atoi(v);
-		else if (strcmp(k, "--clock-skew-ms") == 0 && *v &&
-			 strspn(v, "0123456789") == strlen(v) &&
-			 strtoull(v, NULL, 10) <= AUTH_MAX_SKEW_MS)
+		else if (strcmp(k, "--clock-skew-ms") == 0) {
+			if (!*v || strspn(v, "0123456789") != strlen(v) ||
+			    strlen(v) > 9) {
+				fprintf(stderr,
+					"authority: bad --clock-skew-ms '%s' "
+					"(0 to %u ms)\n",
+					v, AUTH_MAX_SKEW_MS);
+				return -1;
+			}
 			a->st.skew_ms = strtoull(v, NULL, 10);
+		}
 		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
 			 atoi(v) <= 24 * 365)
 			a->st.credential_lifetime_ms =

@@ -1,9 +1,11 @@
 /* seed_authority.c: writes the seed corpus of fuzz-authority into the
  * directory given: ticket requests made with the fixed keys of
- * fuzz_authority.h, one granted under each rule the authority decides by
- * (K8, D1, L4, L5, D4, D5) and one refused for each reason (K1 to K7,
- * C6, D4, D5); each is served once here and its rule checked, so a seed
- * that no longer says what its name says fails the build of the corpus.
+ * fuzz_authority.h: granted under K8 (also for a workgroup client), D1,
+ * D4, D5 and L5; refused C6, D4 (sensitive client), K1 (wrong signer,
+ * out-of-range fact), K2, K3 (stale, future), K4 (evidence for another,
+ * no such target) and K7 (no evidence). Each is served once here and its
+ * verdict checked: a seed that no longer gets what its name says makes
+ * this program exit 1.
  * A build tool for tests/fuzz/corpus/authority; never part of a daemon. */
 #include "cloakroom.pb-c.h"
 #include "fuzz_authority.h"
@@ -132,10 +134,8 @@ static void request(const char *name, const char *want, const asking *a)
 	rq.nonce.len = sizeof(nonce);
 	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
 	uint8_t *body = malloc(bl ? bl : 1);
-	if (!cs || !body) {
-		failed = 1;
-		return;
-	}
+	if (!cs || !body)
+		abort(); /* out of memory, or a credential that does not parse */
 	cloakroom__ticket_request__pack(&rq, body);
 	const auth_key *k = a->signer ? keys[index_of(a->signer)] : rogue;
 	uint8_t *out = NULL;

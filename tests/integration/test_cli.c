@@ -393,6 +393,42 @@ Test(cli, daemon_that_cannot_bind_names_the_address, .timeout = 30)
 	cmd_free(&r);
 }
 
+/* --clock-skew-ms past its cap (or not a number) is refused, by name,
+ * by the launcher, a daemon and the authority alike. */
+Test(cli, clock_skew_over_the_cap_is_refused_everywhere, .timeout = 30)
+{
+	char scen[512], procC[512], authority[512], dir[64];
+	data_path(scen, sizeof(scen), "slow-chain.yaml");
+	snprintf(procC, sizeof(procC), "%s/procC/procC",
+		 env_or("CLOAKROOM_BIN", "."));
+	snprintf(authority, sizeof(authority), "%s/authority/authority",
+		 env_or("CLOAKROOM_BIN", "."));
+	private_tmp(dir, sizeof(dir));
+	const char *bad[] = {"1000000000", "99999999999999999999", "-1",
+			     "5s"};
+	for (unsigned i = 0; i < 4; i++) {
+		char *d[] = {procC,  "--scenario", scen,
+			     "--process", "C", "--listen", "127.0.0.1:0",
+			     "--clock-skew-ms", (char *)bad[i], NULL};
+		char *a[] = {authority, "--scenario", scen, "--dir", dir,
+			     "--clock-skew-ms", (char *)bad[i], NULL};
+		char *l[] = {launch_path, "run", scen, "--clock-skew-ms",
+			     (char *)bad[i], NULL};
+		char **argvs[] = {d, a, l};
+		for (unsigned k = 0; k < 3; k++) {
+			cmd_result r = cmd_run(argvs[k]);
+			cr_expect_neq(r.status, 0, "%s %s: exit 0",
+				      argvs[k][0], bad[i]);
+			cr_expect(strstr(r.err, "--clock-skew-ms") != NULL,
+				  "%s %s: stderr does not name the option:\n%s",
+				  argvs[k][0], bad[i], r.err);
+			cmd_free(&r);
+		}
+	}
+	cr_expect(dir_empty(dir), "something was written or launched");
+	rmdir(dir);
+}
+
 static int count_yaml(const char *dir)
 {
 	char cmd[700];
