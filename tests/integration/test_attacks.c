@@ -2,7 +2,10 @@
  * launcher over mutual TLS, is refused the same way: one hop BAD_CONTEXT
  * (gRPC UNAUTHENTICATED) under the attack's K rule, the trace saying why,
  * nothing run at the callee for that call, the callee's log naming the
- * refusal, and no process left behind. */
+ * refusal, and no process left behind. Without TLS (--insecure) every
+ * attack but the relay is refused the same way (the signatures alone
+ * catch it); the relay, which only the TLS peer binding catches, then
+ * succeeds, as docs/security.md says. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -14,19 +17,20 @@
 typedef struct attack {
 	char file[64];
 	char rule[4];
+	bool needs_tls; /* only the TLS peer binding catches it */
 } attack;
 
 static const attack attacks[] = {
-	{"forged-context.yaml", "K1"},	   /* forged context */
-	{"raised-level.yaml", "K1"},	   /* tampered: level raised */
-	{"added-group.yaml", "K1"},	   /* tampered: a group added */
-	{"replay.yaml", "K5"},		   /* replay across two calls */
-	{"expired-context.yaml", "K3"},	   /* expired context */
-	{"wrong-audience.yaml", "K4"},	   /* wrong audience */
-	{"stripped-actor.yaml", "K6"},	   /* actor stripped from the chain */
-	{"present-client.yaml", "K7"},	   /* client with no credential */
-	{"unknown-authority.yaml", "K2"},  /* signed by an unknown authority */
-	{"relayed-context.yaml", "K6"},	   /* relayed: the TLS peer binding */
+	{"forged-context.yaml", "K1", false},	  /* forged context */
+	{"raised-level.yaml", "K1", false},	  /* tampered: level raised */
+	{"added-group.yaml", "K1", false},	  /* tampered: a group added */
+	{"replay.yaml", "K5", false},		  /* replay across two calls */
+	{"expired-context.yaml", "K3", false},	  /* expired context */
+	{"wrong-audience.yaml", "K4", false},	  /* wrong audience */
+	{"stripped-actor.yaml", "K6", false},	  /* actor stripped */
+	{"present-client.yaml", "K7", false},	  /* client, no credential */
+	{"unknown-authority.yaml", "K2", false}, /* unknown authority */
+	{"relayed-context.yaml", "K6", true},	  /* relayed: TLS binding */
 };
 #define ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 
@@ -69,6 +73,16 @@ ParameterizedTestParameters(attacks, refused)
 	return cr_make_param_array(attack, p, ATTACKS, NULL);
 }
 
+ParameterizedTestParameters(attacks, refused_without_tls)
+{
+	attack *p = cr_malloc(sizeof(attacks));
+	size_t n = 0;
+	for (size_t i = 0; i < ATTACKS; i++)
+		if (!attacks[i].needs_tls)
+			p[n++] = attacks[i];
+	return cr_make_param_array(attack, p, n, NULL);
+}
+
 static const char *str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -105,7 +119,9 @@ static int refusals_logged(const char *dir, const char *callee,
 	return n;
 }
 
-ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
+/* Runs the attack (over mutual TLS, or without TLS) and checks that it
+ * was refused as the header says. */
+static void expect_refused(const attack *a, bool insecure)
 {
 	char file[600], dir[512], tmp[64];
 	attacks_dir(dir, sizeof(dir));
@@ -114,7 +130,8 @@ ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
 	cr_assert(mkdtemp(tmp));
 	setenv("TMPDIR", tmp, 1);
 	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
-			"run", file, "--json", "--keep-logs", NULL};
+			"run", file, "--json", "--keep-logs",
+			insecure ? "--insecure" : NULL, NULL};
 	cmd_result r = cmd_run(argv);
 	cr_expect_eq(r.status, 0, "%s: exit %d\n%s", a->file, r.status, r.err);
 	json_error_t jerr;
@@ -175,6 +192,47 @@ ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
 	/* No process of the run outlives it. */
 	cr_expect_eq(procs_mentioning(tmp), 0,
 		     "%s: a process of the run is still running", a->file);
+	json_decref(root);
+	cmd_free(&r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", tmp);
+}
+
+ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
+{
+	expect_refused(a, false);
+}
+
+ParameterizedTest(attack *a, attacks, refused_without_tls, .timeout = 120)
+{
+	expect_refused(a, true);
+}
+
+/* The relay without TLS: every signature checks out, so C believes A
+ * called; the run's expectations (refused under K6) fail, exit 1. */
+Test(attacks, the_relay_succeeds_without_tls, .timeout = 120)
+{
+	char file[600], dir[512], tmp[64];
+	attacks_dir(dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/relayed-context.yaml", dir);
+	snprintf(tmp, sizeof(tmp), "/tmp/cloakroom-attack-XXXXXX");
+	cr_assert(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"run", file, "--json", "--insecure", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	json_error_t jerr;
+	json_t *root = json_loads(r.out, 0, &jerr);
+	cr_assert(root, "no JSON: %s\n%s", jerr.text, r.err);
+	json_t *h;
+	size_t i, bad = 0;
+	json_array_foreach(json_object_get(root, "hops"), i, h)
+		bad += strcmp(str(h, "status"), "OK") != 0;
+	cr_expect_eq(bad, 0, "a hop was refused without TLS");
+	cr_expect_eq(procs_mentioning(tmp), 0, "a process is still running");
 	json_decref(root);
 	cmd_free(&r);
 	char cmd[128];
