@@ -295,6 +295,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "authority: %s\n", err);
 		goto out;
 	}
+	auth_memo_enable(true); /* credentials and evidence come back */
 	rpc_init();
 	if (!a.insecure && use_tls(a.dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);

@@ -1038,6 +1038,8 @@ static void print_targets(FILE *o, const bench *b, const summary *s,
 	double dec = micro_decision_ns(b);
 	json_t *sg = json_object_get(b->micro, "signed");
 	double hop = json_number_value(json_object_get(sg, "hop_ns"));
+	double hop_memo =
+		json_number_value(json_object_get(sg, "hop_remembered_ns"));
 	int rc = 0;
 	for (int c = 1; c < NCFG; c++)
 		if (s[c].max_hwm_kb > s[rc].max_hwm_kb)
@@ -1047,8 +1049,9 @@ static void print_targets(FILE *o, const bench *b, const summary *s,
 		   "%s\n",
 		li, dec, T_DECISION_NS, met(dec <= T_DECISION_NS));
 	fprintf(o, "%ssigned context per hop (micro: encode, seal, open, "
-		   "decode): %.0f ns, on top of the decision\n",
-		li, hop);
+		   "decode): %.0f ns, %.0f ns with the credential and ticket "
+		   "remembered (as the daemons run), on top of the decision\n",
+		li, hop, hop_memo);
 	fprintf(o, "%sdaemon RSS at 64 in flight: %.1f MB VmHWM, %s %s "
 		   "(target <= %.0f MB): %s\n",
 		li, rss, proc_name(b, s[rc].max_proc), cfg_name[rc], T_RSS_MB,

@@ -40,6 +40,18 @@ int auth_sign(const auth_key *k, const uint8_t *msg, size_t len,
 bool auth_verify(const uint8_t pub[AUTH_KEY_LEN], const uint8_t *msg,
 		 size_t len, const uint8_t *sig, size_t siglen);
 void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN]);
+
+/* The authority's statements (credentials, tickets) come back on every
+ * call, byte for byte. With the memo on, a statement whose exact bytes
+ * (issuer key, body, signature: their SHA-256) already verified is not
+ * verified again; anything else is, and only a signature that verifies is
+ * remembered (a fixed table, AUTH_MEMO_SLOTS, newest wins a slot). Only
+ * the signature is remembered: issuer, fields and expiry are checked on
+ * every use. Off by default; daemons and the authority turn it on,
+ * process-wide and thread-safe. auth_memo_hits: verifications saved. */
+#define AUTH_MEMO_SLOTS 1024
+void auth_memo_enable(bool on);
+uint64_t auth_memo_hits(void);
 int auth_random(uint8_t *buf, size_t len);
 uint64_t auth_now_ms(void);
 

@@ -961,6 +961,9 @@ static int open_secure(node *n)
 		node_log("cannot sign contexts: %s", err);
 		return 3;
 	}
+	/* The authority's credentials and tickets arrive again on every
+	 * call: each verified once (auth.h). */
+	auth_memo_enable(true);
 	if (cfg.misbehave != SC_MISBEHAVE_NONE)
 		node_log("misbehaving on purpose (scenario setting)");
 	return 0;
@@ -1078,9 +1081,11 @@ static int run_server(node *n)
 	if (ctl_on)
 		pthread_join(ctl, NULL);
 	rpc_server_free(srv);
-	node_log("served %llu calls, at most %u at once",
+	node_log("served %llu calls, at most %u at once; %llu signature "
+		 "checks of statements already verified saved",
 		 (unsigned long long)atomic_load(&calls_served),
-		 atomic_load(&calls_inflight_max));
+		 atomic_load(&calls_inflight_max),
+		 (unsigned long long)auth_memo_hits());
 	return 0;
 }
 

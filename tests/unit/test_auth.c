@@ -367,6 +367,85 @@ Test(auth, expired_credential_says_how_long_ago)
 	world_free(&w);
 }
 
+/* The memo of verified statements: the same credential and ticket bytes
+ * are verified once; every other check still runs on every use, and bytes
+ * that differ in any way are verified afresh. */
+Test(auth, memo_verifies_a_statement_once_and_nothing_else)
+{
+	world w;
+	world_init(&w);
+	auth_memo_enable(true);
+	auth_replay *r = auth_replay_new(64);
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "", "%s",
+			 why.reason);
+	free(s);
+	cr_expect_eq(auth_memo_hits(), 0);
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "", "%s",
+			 why.reason);
+	free(s);
+	cr_expect_eq(auth_memo_hits(), 2, "credential and ticket remembered");
+
+	/* The remembered credential with one bit changed anywhere, signature
+	 * or body: verified afresh, refused. */
+	for (size_t i = 0; i < w.cred_len; i++) {
+		w.cred[i] ^= 0x01;
+		auth_credential c;
+		int rc = auth_credential_check(w.anchor, w.cred, w.cred_len,
+					       NOW, SKEW, &c, &why);
+		w.cred[i] ^= 0x01;
+		cr_expect_neq(rc, 0, "byte %zu altered, accepted", i);
+		if (rc == 0)
+			break;
+	}
+	/* Remembered, yet past its expiry later: K3 (a verified signature is
+	 * all the memo keeps). */
+	seal(&w, "C", NOW + 3600000 + SKEW + 10, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 3600000 + SKEW + 20, r,
+				 &why),
+			 "K3");
+	cr_expect(strstr(why.reason, "credential expired"), "%s", why.reason);
+	free(s);
+	/* The same bytes under another anchor: K2, whatever was remembered. */
+	uint8_t other[AUTH_KEY_LEN];
+	memcpy(other, w.anchor, sizeof(other));
+	other[0] ^= 0x80;
+	auth_credential c;
+	cr_expect_neq(auth_credential_check(other, w.cred, w.cred_len, NOW,
+					    SKEW, &c, &why),
+		      0);
+	cr_expect_str_eq(why.rule, "K2");
+	auth_memo_enable(false);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
+/* A forged statement is never remembered: refused every time. */
+Test(auth, memo_never_remembers_a_forgery)
+{
+	world w;
+	world_init(&w);
+	auth_memo_enable(true);
+	size_t sig_at = w.cred_len - 1; /* the signature is the last field */
+	w.cred[sig_at] ^= 0x01;
+	for (int i = 0; i < 3; i++) {
+		auth_credential c;
+		auth_reject why;
+		cr_expect_neq(auth_credential_check(w.anchor, w.cred,
+						    w.cred_len, NOW, SKEW, &c,
+						    &why),
+			      0);
+		cr_expect_str_eq(why.rule, "K1");
+	}
+	cr_expect_eq(auth_memo_hits(), 0);
+	auth_memo_enable(false);
+	world_free(&w);
+}
+
 Test(auth, unknown_authority_is_K2)
 {
 	world w;
