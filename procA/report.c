@@ -90,8 +90,60 @@ static void default_detail(FILE *out, const run_result *r, size_t hop,
 	}
 }
 
-static void text_run(FILE *out, const run_result *r, bool color,
-		     report_detail_fn detail)
+#define NCOL 10
+/* The per-hop table's columns. */
+static const char *const head[NCOL] = {
+	"#", "hop", "hosts", "crossed", "asked",
+	"effective", "presented", "status", "access", "rules",
+};
+
+/* One line of the per-hop table, as text. */
+typedef struct hop_row {
+	char num[16], hop[SC_NAME_LEN * 2 + 4], hosts[SC_NAME_LEN * 2 + 4];
+	char rules[256], acc[128];
+	const char *cell[NCOL];
+} hop_row;
+
+static void hop_row_fill(hop_row *row, size_t i, const sc_hop *h)
+{
+	snprintf(row->num, sizeof(row->num), "%zu", i + 1);
+	snprintf(row->hop, sizeof(row->hop), "%s->%s", h->from, h->to);
+	snprintf(row->hosts, sizeof(row->hosts), "%s->%s", h->from_host,
+		 h->to_host);
+	sc_hop_rules(h, row->rules, sizeof(row->rules), " ");
+	access_summary(h, row->acc, sizeof(row->acc));
+	row->cell[0] = row->num;
+	row->cell[1] = row->hop;
+	row->cell[2] = row->hosts;
+	row->cell[3] = yesno(h->crossed_host);
+	row->cell[4] = sc_level_name(h->level_requested);
+	row->cell[5] = h->status == SC_OK ? sc_level_name(h->level_effective)
+					  : "-";
+	row->cell[6] = h->presented[0] ? h->presented : "-";
+	row->cell[7] = sc_status_name(h->status);
+	row->cell[8] = row->acc;
+	row->cell[9] = row->rules;
+}
+
+/* Each column as wide as its widest cell over every run shown, so that
+ * the variants of a scenario line up. */
+static void column_widths(const run_result *runs, size_t n, int w[NCOL])
+{
+	for (int c = 0; c < NCOL; c++)
+		w[c] = (int)strlen(head[c]);
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; runs[k].ran && i < runs[k].trace.count;
+		     i++) {
+			hop_row row;
+			hop_row_fill(&row, i, &runs[k].trace.hops[i]);
+			for (int c = 0; c < NCOL; c++)
+				if ((int)strlen(row.cell[c]) > w[c])
+					w[c] = (int)strlen(row.cell[c]);
+		}
+}
+
+static void text_run(FILE *out, const run_result *r, const int w[NCOL],
+		     bool color, report_detail_fn detail)
 {
 	report_palette pal = report_palette_for(color);
 	const char *red = pal.red, *green = pal.green, *off = pal.off;
@@ -103,27 +155,23 @@ static void text_run(FILE *out, const run_result *r, bool color,
 		fprintf(out, "%srun failed: %s%s\n", red, r->error, off);
 		return;
 	}
-	fprintf(out, "%-3s %-10s %-16s %-7s %-12s %-12s %-28s %-24s %-26s %s\n",
-		"#", "hop", "hosts", "crossed", "asked", "effective",
-		"presented", "status", "access", "rules");
+	for (int c = 0; c + 1 < NCOL; c++)
+		fprintf(out, "%-*s ", w[c], head[c]);
+	fprintf(out, "%s\n", head[NCOL - 1]);
 	for (size_t i = 0; i < r->trace.count; i++) {
 		const sc_hop *h = &r->trace.hops[i];
-		char hop[SC_NAME_LEN * 2 + 4], hosts[SC_NAME_LEN * 2 + 4];
-		char rules[256], acc[128];
-		snprintf(hop, sizeof(hop), "%s->%s", h->from, h->to);
-		snprintf(hosts, sizeof(hosts), "%s->%s", h->from_host,
-			 h->to_host);
-		sc_hop_rules(h, rules, sizeof(rules), " ");
-		access_summary(h, acc, sizeof(acc));
-		fprintf(out, "%-3zu %-10s %-16s %-7s %-12s %-12s %-28s %s%-24s%s "
-			     "%-26s %s\n",
-			i + 1, hop, hosts, yesno(h->crossed_host),
-			sc_level_name(h->level_requested),
-			h->status == SC_OK ? sc_level_name(h->level_effective)
-					   : "-",
-			h->presented[0] ? h->presented : "-",
-			h->status == SC_OK ? "" : red, sc_status_name(h->status),
-			h->status == SC_OK ? "" : off, acc, rules);
+		hop_row row;
+		hop_row_fill(&row, i, h);
+		bool bad = h->status != SC_OK;
+		for (int c = 0; c < NCOL; c++) {
+			if (c == 7 && bad)
+				fprintf(out, "%s%-*s%s ", red, w[c], row.cell[c],
+					off);
+			else if (c + 1 < NCOL)
+				fprintf(out, "%-*s ", w[c], row.cell[c]);
+			else
+				fprintf(out, "%s\n", row.cell[c]);
+		}
 		detail(out, r, i, color);
 	}
 	detail(out, r, r->trace.count, color);
@@ -149,8 +197,10 @@ void report_text_with(FILE *out, const char *scenario,
 {
 	fprintf(out, "scenario %s\n", scenario);
 	unsigned passed = 0, failed = 0;
+	int w[NCOL];
+	column_widths(runs, n, w);
 	for (size_t i = 0; i < n; i++) {
-		text_run(out, &runs[i], color,
+		text_run(out, &runs[i], w, color,
 			 detail ? detail : default_detail);
 		for (unsigned k = 0; k < runs[i].expect_count; k++)
 			runs[i].expects[k].pass ? passed++ : failed++;

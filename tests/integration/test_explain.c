@@ -56,8 +56,8 @@ Test(explain, seed_cloaking_dynamic_cites_c4_on_b_to_c)
 {
 	cmd_result r = run_variant("seed-diagram.yaml", "cloaking-dynamic",
 				   "--explain", NULL);
-	char *ab = hop_block(r.out, "1   A->B");
-	char *bc = hop_block(r.out, "2   B->C");
+	char *ab = hop_block(r.out, "1 A->B");
+	char *bc = hop_block(r.out, "2 B->C");
 	/* Every hop: the facts, who decided, numbered rule-cited notes. */
 	cr_expect(strstr(ab, "caller A decided:"), "%s", ab);
 	cr_expect(strstr(ab, "callee B decided:"), "%s", ab);
@@ -85,7 +85,7 @@ Test(explain, seed_cloaking_off_cites_c2_on_b_to_c)
 {
 	cmd_result r = run_variant("seed-diagram.yaml", "cloaking-off",
 				   "--explain", NULL);
-	char *bc = hop_block(r.out, "2   B->C");
+	char *bc = hop_block(r.out, "2 B->C");
 	cr_expect(strstr(bc, "caller B decided:\n      1. [C2] no cloaking"),
 		  "%s", bc);
 	cr_expect(!strstr(bc, "[C4]"), "%s", bc);
@@ -99,7 +99,7 @@ Test(explain, p2_downgrade_is_a_warning)
 {
 	cmd_result r = run_variant("no-impersonate-privilege.yaml",
 				   "plain-user", "--explain", NULL);
-	char *ab = hop_block(r.out, "1   A->B");
+	char *ab = hop_block(r.out, "1 A->B");
 	cr_expect(strstr(ab, ". WARNING [P2] CORP\\bob lacks "
 			     "SeImpersonatePrivilege"),
 		  "%s", ab);
@@ -316,6 +316,54 @@ static cmd_result run_all(const char *name, const char *a1, const char *a2)
 	return r;
 }
 
+/* The table's columns are as wide as their widest cell over every
+ * variant: the header is the same for each variant, each hop line has
+ * its cells where the header has its names, and the table is narrow. */
+Test(explain, table_columns_fit_and_line_up_across_variants)
+{
+	cmd_result r = run_all("seed-diagram.yaml", NULL, NULL);
+	const char *p = r.out, *first = NULL;
+	size_t first_len = 0, headers = 0, rows = 0;
+	const char *names[] = {"hop", "hosts", "presented", "status",
+			       "access", "rules"};
+	size_t at[6] = {0};
+	while (p && *p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (strncmp(p, "# hop ", 6) == 0) {
+			if (!first) {
+				first = p;
+				first_len = n;
+				for (int c = 0; c < 6; c++) {
+					const char *q = strstr(p, names[c]);
+					cr_assert(q && (size_t)(q - p) < n);
+					at[c] = (size_t)(q - p);
+				}
+			} else {
+				cr_expect(n == first_len &&
+					      strncmp(p, first, n) == 0,
+					  "variants' headers differ:\n%.*s\n%.*s",
+					  (int)first_len, first, (int)n, p);
+			}
+			headers++;
+		} else if (first && p[0] >= '1' && p[0] <= '9' && p[1] == ' ') {
+			/* A hop line: a cell starts under each name. */
+			for (int c = 0; c < 6; c++)
+				cr_expect(at[c] < n && p[at[c] - 1] == ' ' &&
+					      p[at[c]] != ' ',
+					  "no cell under '%s' in:\n%.*s",
+					  names[c], (int)n, p);
+			cr_expect(n < 120, "a %zu-column line:\n%.*s", n,
+				  (int)n, p);
+			rows++;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	cr_expect_eq(headers, 2, "one header per variant");
+	cr_expect_eq(rows, 4, "two hops per variant");
+	cmd_free(&r);
+}
+
 static bool is_rule_id(const char *s)
 {
 	if (!s || !(s[0] >= 'A' && s[0] <= 'Z') || !s[1])
@@ -385,7 +433,7 @@ Test(explain, p2_downgrade_is_a_warning_everywhere)
 {
 	cmd_result t = run_variant("no-impersonate-privilege.yaml",
 				   "plain-user", NULL, NULL);
-	char *ab = hop_block(t.out, "1   A->B");
+	char *ab = hop_block(t.out, "1 A->B");
 	cr_expect(strstr(ab, "warning P2: CORP\\bob lacks "
 			     "SeImpersonatePrivilege"),
 		  "%s", ab);
@@ -426,7 +474,7 @@ Test(explain, token_diff_of_a_hop_to_another_host)
 	 * network logon drops INTERACTIVE and adds NETWORK. */
 	cmd_result r = run_variant("double-hop.yaml", "impersonate",
 				   "--explain", NULL);
-	char *ab = hop_block(r.out, "1   A->B");
+	char *ab = hop_block(r.out, "1 A->B");
 	cr_expect(strstr(ab, "crossed host yes"), "%s", ab);
 	cr_expect(strstr(ab, "    token diff (A presented -> B built):\n"
 			     "      user: CORP\\alice (unchanged)\n"
@@ -438,7 +486,7 @@ Test(explain, token_diff_of_a_hop_to_another_host)
 			     "    outcome:"),
 		  "%s", ab);
 	/* The second hop never left B: nothing was presented. */
-	char *bc = hop_block(r.out, "2   B->C");
+	char *bc = hop_block(r.out, "2 B->C");
 	cr_expect(strstr(bc, "token diff: B presented no token (the call "
 			     "failed before it)"),
 		  "%s", bc);
@@ -811,14 +859,14 @@ static void warning_everywhere(const char *name, const char *variant,
 Test(explain, p2_downgrade_in_the_table_explain_and_svg)
 {
 	warning_everywhere("no-impersonate-privilege.yaml", "plain-user", 1,
-			   "1   A->B", "P2",
+			   "1 A->B", "P2",
 			   "CORP\\bob lacks SeImpersonatePrivilege and no P1 "
 			   "exemption applies");
 }
 
 Test(explain, l2_anonymous_promotion_in_the_table_explain_and_svg)
 {
-	warning_everywhere("anonymous-remote.yaml", "remote", 1, "1   A->B",
+	warning_everywhere("anonymous-remote.yaml", "remote", 1, "1 A->B",
 			   "L2",
 			   "Anonymous asked on a call that crosses hosts: "
 			   "promoted to Identify");
@@ -827,7 +875,7 @@ Test(explain, l2_anonymous_promotion_in_the_table_explain_and_svg)
 Test(explain, c3_identity_captured_earlier_in_the_table_explain_and_svg)
 {
 	warning_everywhere("rules/c3-static-cloaking.yaml", "static", 4,
-			   "4   B->C", "C3",
+			   "4 B->C", "C3",
 			   "static cloaking: presents CORP\\alice, captured on "
 			   "the proxy's call 1 (this is its call 2), not the "
 			   "current CORP\\bob");
@@ -836,7 +884,7 @@ Test(explain, c3_identity_captured_earlier_in_the_table_explain_and_svg)
 Test(explain, t8_unauthenticated_caller_in_the_table_explain_and_svg)
 {
 	warning_everywhere("rules/t8-authentication-level.yaml", "none", 1,
-			   "1   A->B", "T8",
+			   "1 A->B", "T8",
 			   "authentication level none: the caller is not "
 			   "authenticated and cannot be impersonated");
 }
