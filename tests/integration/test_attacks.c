@@ -119,24 +119,50 @@ static int refusals_logged(const char *dir, const char *callee,
 	return n;
 }
 
-/* Runs the attack (over mutual TLS, or without TLS) and checks that it
- * was refused as the header says. */
-static void expect_refused(const attack *a, bool insecure)
+/* Runs scenarios/attacks/NAME with --json and --keep-logs (and
+ * --insecure), in a private TMPDIR written to tmp; the exit status must be
+ * want. Returns the report; attack_run_end frees it and removes tmp. */
+static json_t *attack_run(const char *name, bool insecure, int want,
+			  char tmp[64], cmd_result *r)
 {
-	char file[600], dir[512], tmp[64];
+	char file[600], dir[512];
 	attacks_dir(dir, sizeof(dir));
-	snprintf(file, sizeof(file), "%s/%s", dir, a->file);
-	snprintf(tmp, sizeof(tmp), "/tmp/cloakroom-attack-XXXXXX");
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	snprintf(tmp, 64, "/tmp/cloakroom-attack-XXXXXX");
 	cr_assert(mkdtemp(tmp));
 	setenv("TMPDIR", tmp, 1);
 	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
 			"run", file, "--json", "--keep-logs",
 			insecure ? "--insecure" : NULL, NULL};
-	cmd_result r = cmd_run(argv);
-	cr_expect_eq(r.status, 0, "%s: exit %d\n%s", a->file, r.status, r.err);
+	*r = cmd_run(argv);
+	cr_expect_eq(r->status, want, "%s: exit %d\n%s", name, r->status,
+		     r->err);
 	json_error_t jerr;
-	json_t *root = json_loads(r.out, 0, &jerr);
-	cr_assert(root, "%s: no JSON: %s\n%s", a->file, jerr.text, r.err);
+	json_t *root = json_loads(r->out, 0, &jerr);
+	cr_assert(root, "%s: no JSON: %s\n%s", name, jerr.text, r->err);
+	return root;
+}
+
+static void attack_run_end(const char *tmp, json_t *root, cmd_result *r)
+{
+	/* No process of the run outlives it. */
+	cr_expect_eq(procs_mentioning(tmp), 0,
+		     "a process of the run is still running");
+	json_decref(root);
+	cmd_free(r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", tmp);
+}
+
+/* Runs the attack (over mutual TLS, or without TLS) and checks that it
+ * was refused as the header says. */
+static void expect_refused(const attack *a, bool insecure)
+{
+	char tmp[64];
+	cmd_result r;
+	json_t *root = attack_run(a->file, insecure, 0, tmp, &r);
 	cr_expect(json_is_true(json_object_get(root, "pass")),
 		  "%s: its expectations failed", a->file);
 
@@ -189,15 +215,7 @@ static void expect_refused(const attack *a, bool insecure)
 	cr_expect_eq(refusals_logged(tmp, callee, a->rule), 1,
 		     "%s: %s's log does not say it refused under %s", a->file,
 		     callee, a->rule);
-	/* No process of the run outlives it. */
-	cr_expect_eq(procs_mentioning(tmp), 0,
-		     "%s: a process of the run is still running", a->file);
-	json_decref(root);
-	cmd_free(&r);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", tmp);
+	attack_run_end(tmp, root, &r);
 }
 
 ParameterizedTest(attack *a, attacks, refused, .timeout = 120)
@@ -214,29 +232,13 @@ ParameterizedTest(attack *a, attacks, refused_without_tls, .timeout = 120)
  * called; the run's expectations (refused under K6) fail, exit 1. */
 Test(attacks, the_relay_succeeds_without_tls, .timeout = 120)
 {
-	char file[600], dir[512], tmp[64];
-	attacks_dir(dir, sizeof(dir));
-	snprintf(file, sizeof(file), "%s/relayed-context.yaml", dir);
-	snprintf(tmp, sizeof(tmp), "/tmp/cloakroom-attack-XXXXXX");
-	cr_assert(mkdtemp(tmp));
-	setenv("TMPDIR", tmp, 1);
-	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
-			"run", file, "--json", "--insecure", NULL};
-	cmd_result r = cmd_run(argv);
-	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
-	json_error_t jerr;
-	json_t *root = json_loads(r.out, 0, &jerr);
-	cr_assert(root, "no JSON: %s\n%s", jerr.text, r.err);
+	char tmp[64];
+	cmd_result r;
+	json_t *root = attack_run("relayed-context.yaml", true, 1, tmp, &r);
 	json_t *h;
 	size_t i, bad = 0;
 	json_array_foreach(json_object_get(root, "hops"), i, h)
 		bad += strcmp(str(h, "status"), "OK") != 0;
 	cr_expect_eq(bad, 0, "a hop was refused without TLS");
-	cr_expect_eq(procs_mentioning(tmp), 0, "a process is still running");
-	json_decref(root);
-	cmd_free(&r);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", tmp);
+	attack_run_end(tmp, root, &r);
 }
