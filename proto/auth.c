@@ -237,46 +237,45 @@ static bool copy_bytes(uint8_t *dst, size_t cap, ProtobufCBinaryData b)
 	return true;
 }
 
-/* Wrap body in a Signed with the key's signature. */
-static int sign_body(const auth_key *k, const uint8_t *body, size_t blen,
-		     uint8_t **out, size_t *len)
-{
-	uint8_t sig[AUTH_SIG_LEN];
-	if (auth_sign(k, body, blen, sig) != 0)
-		return -1;
-	Cloakroom__Signed s;
-	cloakroom__signed__init(&s);
-	s.body.data = (uint8_t *)body;
-	s.body.len = blen;
-	s.signature.data = sig;
-	s.signature.len = sizeof(sig);
-	*len = cloakroom__signed__get_packed_size(&s);
-	*out = malloc(*len ? *len : 1);
-	if (!*out)
-		return -1;
-	cloakroom__signed__pack(&s, *out);
-	return 0;
-}
-
-int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
-		      uint8_t **out, size_t *len)
+/* body and k's signature of it into m (a Signed or a SignedRequest: the
+ * same two fields), packed into a malloc'd *out. */
+static int sign_pack(const auth_key *k, const uint8_t *body, size_t blen,
+		     ProtobufCMessage *m, ProtobufCBinaryData *mbody,
+		     ProtobufCBinaryData *msig, uint8_t **out, size_t *len)
 {
 	uint8_t sig[AUTH_SIG_LEN];
 	*out = NULL;
 	if (auth_sign(k, body, blen, sig) != 0)
 		return -1;
-	Cloakroom__SignedRequest s;
-	cloakroom__signed_request__init(&s);
-	s.body.data = (uint8_t *)body;
-	s.body.len = blen;
-	s.signature.data = sig;
-	s.signature.len = sizeof(sig);
-	*len = cloakroom__signed_request__get_packed_size(&s);
+	mbody->data = (uint8_t *)body;
+	mbody->len = blen;
+	msig->data = sig;
+	msig->len = sizeof(sig);
+	*len = protobuf_c_message_get_packed_size(m);
 	*out = malloc(*len ? *len : 1);
 	if (!*out)
 		return -1;
-	cloakroom__signed_request__pack(&s, *out);
+	protobuf_c_message_pack(m, *out);
 	return 0;
+}
+
+/* Wrap body in a Signed with the key's signature. */
+static int sign_body(const auth_key *k, const uint8_t *body, size_t blen,
+		     uint8_t **out, size_t *len)
+{
+	Cloakroom__Signed s;
+	cloakroom__signed__init(&s);
+	return sign_pack(k, body, blen, &s.base, &s.body, &s.signature, out,
+			 len);
+}
+
+int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
+		      uint8_t **out, size_t *len)
+{
+	Cloakroom__SignedRequest s;
+	cloakroom__signed_request__init(&s);
+	return sign_pack(k, body, blen, &s.base, &s.body, &s.signature, out,
+			 len);
 }
 
 #define BIN(field, ptr, n)                                                   \

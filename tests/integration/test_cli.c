@@ -232,6 +232,24 @@ static void expect_all_gone(pid_t *kids, int n)
 			  (int)kids[k]);
 }
 
+/* The slow run was stopped (by what the message says): the launcher
+ * exits 3, every daemon of it is gone and no process names its run
+ * directory, which is then removed. Returns what it printed (free it). */
+static char *expect_stopped(pid_t pid, int fo, int fe, pid_t *kids, int n,
+			    const char *by)
+{
+	char *out, *err;
+	slurp_two(fo, fe, &out, &err);
+	int status = cmd_wait(pid);
+	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	expect_all_gone(kids, n);
+	cr_expect_eq(procs_mentioning(slow_tmp), 0,
+		     "a process of the run outlived %s", by);
+	remove_tree(slow_tmp);
+	free(err);
+	return out;
+}
+
 Test(cli, killed_daemon_stops_the_run_with_no_orphan, .timeout = 60)
 {
 	pid_t kids[8];
@@ -247,18 +265,10 @@ Test(cli, killed_daemon_stops_the_run_with_no_orphan, .timeout = 60)
 	cr_assert(b > 0);
 	sleep_ms(300); /* the call is under way in C */
 	kill(b, SIGKILL);
-	char *out, *err;
-	slurp_two(fo, fe, &out, &err);
-	int status = cmd_wait(pid);
-	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
+	char *out = expect_stopped(pid, fo, fe, kids, n, "the failure");
 	cr_expect(strstr(out, "B") && strstr(out, "signal 9"),
 		  "the report does not name the dead daemon:\n%s", out);
-	expect_all_gone(kids, n);
-	cr_expect_eq(procs_mentioning(slow_tmp), 0,
-		     "a process of the run outlived the failure");
-	remove_tree(slow_tmp);
 	free(out);
-	free(err);
 }
 
 Test(cli, sigint_stops_every_daemon, .timeout = 60)
@@ -268,16 +278,7 @@ Test(cli, sigint_stops_every_daemon, .timeout = 60)
 	pid_t pid = start_slow(kids, &n, &fo, &fe);
 	sleep_ms(200);
 	kill(pid, SIGINT);
-	char *out, *err;
-	slurp_two(fo, fe, &out, &err);
-	int status = cmd_wait(pid);
-	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
-	expect_all_gone(kids, n);
-	cr_expect_eq(procs_mentioning(slow_tmp), 0,
-		     "a process of the run outlived SIGINT");
-	remove_tree(slow_tmp);
-	free(out);
-	free(err);
+	free(expect_stopped(pid, fo, fe, kids, n, "SIGINT"));
 }
 
 /* Ctrl-C in a terminal: SIGINT to the launcher and every daemon of its
@@ -290,16 +291,7 @@ Test(cli, ctrl_c_to_the_whole_group_leaves_no_process, .timeout = 60)
 	pid_t pid = start_slow_as(kids, &n, &fo, &fe, true, NULL);
 	sleep_ms(200);
 	kill(-pid, SIGINT);
-	char *out, *err;
-	slurp_two(fo, fe, &out, &err);
-	int status = cmd_wait(pid);
-	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
-	expect_all_gone(kids, n);
-	cr_expect_eq(procs_mentioning(slow_tmp), 0,
-		     "a process of the run outlived Ctrl-C");
-	remove_tree(slow_tmp);
-	free(out);
-	free(err);
+	free(expect_stopped(pid, fo, fe, kids, n, "Ctrl-C"));
 }
 
 /* The same in network namespaces (root only): no process, and no
@@ -315,20 +307,11 @@ Test(cli, ctrl_c_in_network_namespaces_leaves_nothing, .timeout = 60)
 	pid_t pid = start_slow_as(kids, &n, &fo, &fe, true, "netns");
 	sleep_ms(200);
 	kill(-pid, SIGINT);
-	char *out, *err;
-	slurp_two(fo, fe, &out, &err);
-	int status = cmd_wait(pid);
-	cr_expect_eq(status, 3, "exit %d\n%s%s", status, out, err);
-	expect_all_gone(kids, n);
-	cr_expect_eq(procs_mentioning(slow_tmp), 0,
-		     "a process of the run outlived Ctrl-C");
+	free(expect_stopped(pid, fo, fe, kids, n, "Ctrl-C"));
 	char prefix[32];
 	snprintf(prefix, sizeof(prefix), "cr%ld", (long)pid);
 	cr_expect_eq(namespaces_named(prefix), 0,
 		     "namespaces %s-* left behind", prefix);
-	remove_tree(slow_tmp);
-	free(out);
-	free(err);
 }
 
 Test(cli, killed_launcher_takes_its_daemons_along, .timeout = 60)
