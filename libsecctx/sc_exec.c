@@ -560,6 +560,12 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			    : held          ? "is held but disabled"
 					    : "is not held",
 			    whose, sc_token_user_name(cur));
+		/* P3 decided what the token holds, at its logon. */
+		sc_log_rule(&r->log, "P3",
+			    "%s's token %s %s from its logon: the host's "
+			    "holders of the right decided",
+			    sc_token_user_name(cur),
+			    held ? "got" : "did not get", s->privilege);
 		return held && enabled ? SC_OK : SC_PRIVILEGE_NOT_HELD;
 	}
 	bool enable = s->kind == SC_STEP_ENABLE_PRIVILEGE;
