@@ -565,13 +565,13 @@ Test(rules_doc, the_check_catches_a_missing_scenario)
 	 * not hold; C2 in one that does. */
 	unsigned failed = 0;
 	char why[768] = "";
-	cr_expect_eq(checked_citations("tests/data/rules-doc-probe.yaml",
+	cr_expect_eq(checked_citations("tests/unit/data/rules-doc-probe.yaml",
 				       "C4", &failed, why, sizeof(why)),
 		     0);
 	cr_expect_eq(failed, 1);
 	cr_expect(strstr(why, "rule C4") != NULL, "%s", why);
 	failed = 0;
-	cr_expect_eq(checked_citations("tests/data/rules-doc-probe.yaml",
+	cr_expect_eq(checked_citations("tests/unit/data/rules-doc-probe.yaml",
 				       "C2", &failed, why, sizeof(why)),
 		     1);
 	cr_expect_eq(failed, 0);
