@@ -560,6 +560,28 @@ static sc_status do_assign(sc_frame *f, const sc_step *s, sc_step_result *r)
 	return SC_OK;
 }
 
+/* Whether a logon of t's user on host now would get privilege: the
+ * host's rights as they are now, for the user or an enabled group (P3). */
+static bool held_at_logon_now(const sc_runtime *rt, const sc_token *t,
+			      const char *privilege)
+{
+	if (sc_directory_holds(rt->dir, rt->self->host, privilege,
+			       sc_token_user_sid(t)))
+		return true;
+	size_t n = sc_token_group_count(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *sid;
+		uint32_t attrs;
+		sc_token_group(t, i, &sid, NULL, &attrs);
+		if ((attrs & SC_GROUP_ENABLED) &&
+		    !(attrs & SC_GROUP_USE_FOR_DENY_ONLY) &&
+		    sc_directory_holds(rt->dir, rt->self->host, privilege,
+				       sid))
+			return true;
+	}
+	return false;
+}
+
 /* T9 PrivilegeCheck and T10 AdjustTokenPrivileges on the current token:
  * the thread's when impersonating (T4; L1: not with an anonymous one),
  * else the process's (a private copy once adjusted). */
@@ -594,6 +616,23 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			    : held          ? "is held but disabled"
 					    : "is not held",
 			    whose, sc_token_user_name(cur));
+		/* P3 decided what the token holds, at its logon. */
+		sc_log_rule(&r->log, "P3",
+			    "%s's token %s %s from its logon: the host's "
+			    "holders of the right decided",
+			    sc_token_user_name(cur),
+			    held ? "got" : "did not get", s->privilege);
+		if (!f->thread &&
+		    held_at_logon_now(f->rt, cur, s->privilege) != held)
+			/* P4: the rights changed since the process's logon;
+			 * its token keeps what it started with. */
+			sc_log_rule(&r->log, "P4",
+				    "the rights of %s on %s changed since the "
+				    "process's logon: a logon now would %s it, "
+				    "the running process %s it",
+				    s->privilege, f->rt->self->host,
+				    held ? "not get" : "get",
+				    held ? "keeps" : "still lacks");
 		return held && enabled ? SC_OK : SC_PRIVILEGE_NOT_HELD;
 	}
 	bool enable = s->kind == SC_STEP_ENABLE_PRIVILEGE;
