@@ -104,6 +104,8 @@ int sc_trace_move(sc_trace *dst, sc_trace *src)
 
 static void add_rule(char *buf, size_t len, const char *sep, const char *r)
 {
+	if (!r[0])
+		return; /* an input error's note names no rule */
 	/* Deduplicate: look for r as a whole item. */
 	size_t rl = strlen(r), sl = strlen(sep);
 	const char *p = buf;
@@ -210,6 +212,23 @@ static sc_level step_level(const sc_step_result *s)
 	return s->as_level;
 }
 
+/* `warning: none`: no warning at all (the hop's own notes, or the
+ * step's); else the rule must be among the warnings. */
+static bool no_warning(const sc_log *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->notes[i].warning)
+			return false;
+	return true;
+}
+
+static bool warning_ok(const sc_log *l, const sc_hop *h, const char *want)
+{
+	if (strcasecmp(want, "none") == 0)
+		return no_warning(l);
+	return h ? hop_has(h, want, true) : log_has(l, want, true);
+}
+
 #define APPEND(buf, ...)                                                     \
 	snprintf((buf) + strlen(buf), sizeof(buf) - strlen(buf), __VA_ARGS__)
 
@@ -257,9 +276,12 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(h->status));
 	}
-	if (e->warning && !hop_has(h, e->warning, true)) {
+	if (e->warning && !warning_ok(&h->log, h, e->warning)) {
 		r->pass = false;
-		APPEND(r->why, "no %s warning; ", e->warning);
+		if (strcasecmp(e->warning, "none") == 0)
+			APPEND(r->why, "a warning was given; ");
+		else
+			APPEND(r->why, "no %s warning; ", e->warning);
 	}
 	if (e->rule && !hop_has(h, e->rule, false)) {
 		r->pass = false;
@@ -279,6 +301,8 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->text, " level %s", e->level);
 	if (e->granted)
 		APPEND(r->text, " granted %s", e->granted);
+	if (e->runs_as)
+		APPEND(r->text, " runs as %s", e->runs_as);
 	if (e->warning)
 		APPEND(r->text, " warning %s", e->warning);
 	if (e->rule)
@@ -320,9 +344,21 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 			APPEND(r->why, "granted %s; ", seen);
 		}
 	}
-	if (e->warning && !log_has(&s->log, e->warning, true)) {
+	/* T4: a start_process step records the new process's account as
+	 * its object. */
+	if (e->runs_as && (s->kind != SC_STEP_START_PROCESS ||
+			   !same_identity(e->runs_as, s->object))) {
 		r->pass = false;
-		APPEND(r->why, "no %s warning; ", e->warning);
+		APPEND(r->why, "the new process runs as %s; ",
+		       s->kind == SC_STEP_START_PROCESS ? s->object
+							: "nobody (no process)");
+	}
+	if (e->warning && !warning_ok(&s->log, NULL, e->warning)) {
+		r->pass = false;
+		if (strcasecmp(e->warning, "none") == 0)
+			APPEND(r->why, "a warning was given; ");
+		else
+			APPEND(r->why, "no %s warning; ", e->warning);
 	}
 	if (e->rule && !log_has(&s->log, e->rule, false)) {
 		r->pass = false;

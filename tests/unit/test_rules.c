@@ -184,6 +184,23 @@ Test(N1, impersonating_before_reading_the_pipe_fails)
 	done(&w, &t);
 }
 
+/* N1 leaves the thread in the process's context: a token it held before
+ * (ImpersonateSelf) is dropped, so the primary token answers next (T1). */
+Test(N1, impersonating_before_reading_drops_an_earlier_token)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "n1-n2-named-pipes.yaml",
+		 "no-sqos");
+	cr_expect_eq(step(&t, "self-first")->status, SC_OK);
+	const sc_step_result *early = step(&t, "too-early");
+	cr_expect_eq(early->status, SC_CANNOT_IMPERSONATE);
+	cr_expect_eq(early->as_level, SC_LEVEL_DEFAULT,
+		     "no thread token after N1");
+	cr_expect_eq(step(&t, "still-process")->status, SC_INVALID_PARAMETER);
+	done(&w, &t);
+}
+
 Test(N1, a_com_call_needs_no_read)
 {
 	world w;
@@ -336,6 +353,137 @@ Test(T4, a_new_object_is_owned_by_the_thread_or_the_process)
 	done(&w, &t);
 }
 
+/* T4: the owner of a new object is the token's default owner: the
+ * Administrators group for an administrator's token (alice's, SYSTEM's),
+ * else the user. */
+Test(T4, a_new_object_is_owned_by_the_default_owner)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t4-new-object-owner.yaml", NULL);
+	cr_expect_str_eq(step(&t, "alice-creates")->as,
+			 "BUILTIN\\Administrators");
+	cr_expect_str_eq(step(&t, "bob-creates")->as, "CORP\\bob");
+	cr_expect_str_eq(step(&t, "b-creates")->as, "CORP\\svc-b");
+	cr_expect_str_eq(step(&t, "system-creates")->as,
+			 "BUILTIN\\Administrators");
+	done(&w, &t);
+}
+
+/* T4: a process started while impersonating runs as the primary token's
+ * account; the step records it as its object. */
+Test(T4, a_new_process_runs_as_the_primary_token)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t-token-operations.yaml",
+		 "service-account");
+	const sc_step_result *p = step(&t, "start-process");
+	cr_expect_str_eq(p->object, "CORP\\svc-b");
+	cr_expect_str_eq(p->as, "CORP\\alice");
+	done(&w, &t);
+	run_file(&w, &t, "scenarios/rules", "t-token-operations.yaml",
+		 "system");
+	cr_expect_str_eq(step(&t, "start-process")->object,
+			 "NT AUTHORITY\\SYSTEM");
+	done(&w, &t);
+}
+
+/* L1: at Anonymous a protocol transition with no user obtains nothing,
+ * and never a token for the caller's real name. */
+Test(L1, a_transition_without_user_at_anonymous_reveals_nobody)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "anonymous");
+	const sc_step_result *s = step(&t, "s4u-caller");
+	cr_expect_eq(s->status, SC_LOGON_FAILURE);
+	cr_expect(sc_log_has_rule(&s->log, "L1"));
+	cr_expect_str_eq(s->object, "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_expect_str_eq(s->as, "CORP\\svc-b");
+	done(&w, &t);
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "identify");
+	s = step(&t, "s4u-caller");
+	cr_expect_eq(s->status, SC_OK);
+	cr_expect_str_eq(s->as, "CORP\\alice");
+	done(&w, &t);
+}
+
+/* T9, T10: the privilege steps name their own rules, not T7 or P4. */
+Test(T9, privilege_steps_name_their_own_rules)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t7-pipe-sqos.yaml",
+		 "static-tracking");
+	const sc_step_result *dis = step(&t, "s-disable"),
+			     *chk = step(&t, "d-check"),
+			     *en = step(&t, "d-enable");
+	cr_expect(sc_log_has_rule(&dis->log, "T10"));
+	cr_expect(sc_log_has_rule(&en->log, "T10"));
+	cr_expect(sc_log_has_rule(&chk->log, "T9"));
+	cr_expect(sc_log_has_rule(&chk->log, "T4"), "impersonating");
+	const sc_step_result *all[] = {dis, chk, en};
+	for (int i = 0; i < 3; i++)
+		cr_expect(!sc_log_has_rule(&all[i]->log, "T7") &&
+				  !sc_log_has_rule(&all[i]->log, "P4"),
+			  "step %s", all[i]->id);
+	done(&w, &t);
+	/* On the process's own token P4 is named only when the host's
+	 * rights changed since its logon. */
+	run_file(&w, &t, "tests/unit/data", "privilege-check.yaml", NULL);
+	const sc_step_result *before = step(&t, "before"),
+			     *after = step(&t, "after"),
+			     *never = step(&t, "never-held");
+	cr_expect(sc_log_has_rule(&before->log, "T9"));
+	cr_expect(!sc_log_has_rule(&before->log, "P4"));
+	cr_expect_eq(after->status, SC_OK);
+	cr_expect(sc_log_has_rule(&after->log, "P4"));
+	cr_expect(!sc_log_has_rule(&never->log, "P4"));
+	done(&w, &t);
+}
+
+/* C1 through set_blanket: an invalid blanket is refused and leaves the
+ * proxy as it was; none and default given in a step take effect. */
+Test(C1, set_blanket_judges_the_whole_blanket)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c1-set-blanket.yaml", NULL);
+	const sc_step_result *bad = step(&t, "b1-static-identity");
+	cr_expect_eq(bad->status, SC_INVALID_BLANKET);
+	cr_expect(!sc_log_has_rule(&bad->log, "C3"), "nothing captured");
+	const sc_hop *b1 = hop(&t, "B1", "C", 1);
+	cr_assert(b1);
+	cr_expect_str_eq(b1->presented, "CORP\\svc-b");
+	const sc_hop *off = hop(&t, "B3", "C", 1), *def = hop(&t, "B3", "C", 2);
+	cr_assert(off && def);
+	cr_expect_str_eq(off->presented, "CORP\\svc-b");
+	cr_expect_str_eq(def->presented, "CORP\\alice");
+	cr_expect_eq(def->level_requested, SC_LEVEL_IDENTIFY);
+	done(&w, &t);
+}
+
+/* An input error names no rule: its note's id is empty, and the lists of
+ * rule ids leave it out. */
+Test(rules, an_input_error_names_no_rule)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "tests/unit/data", "input-errors.yaml", NULL);
+	const char *ids[] = {"no-caller", "nothing-to-read", "no-user"};
+	for (int i = 0; i < 3; i++) {
+		const sc_step_result *s = step(&t, ids[i]);
+		cr_expect_neq(s->status, SC_OK, "%s", ids[i]);
+		cr_assert_eq(s->log.count, 1, "%s", ids[i]);
+		cr_expect_str_eq(s->log.notes[0].rule, "", "%s", ids[i]);
+		cr_expect_str_eq(sc_note_rule_shown(&s->log.notes[0]), "-");
+	}
+	done(&w, &t);
+}
+
 Test(L3, an_access_check_answers_where_an_open_fails)
 {
 	world w;
@@ -390,6 +538,7 @@ static const char *const spec_ids[] = {
 	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
 	"P1", "P2", "P3", "P4",
 	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
+	"T9", "T10", /* ours: PrivilegeCheck, AdjustTokenPrivileges */
 	"N1", "N2",
 };
 
