@@ -30,7 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define RESULT_TIMEOUT_MS 60000
+/* The deadline of a call when the run sets none (proto/rpc.c). */
+#define RPC_DEFAULT_DEADLINE_MS 30000
 
 typedef enum out_format {
 	OUT_TEXT = 0,
@@ -524,6 +525,27 @@ static void run_judge(run_result *r, size_t total)
 	}
 }
 
+/* How long a client may take to answer the launcher: its own work (as
+ * long as a daemon may take to start, scaled for slow daemons) and, for
+ * each of its call steps, the call's deadline (everything downstream runs
+ * within it), and each of its sleeps. The launcher never gives up on a
+ * client its own deadlines still bound: a slow run ends with the hop that
+ * ran out of time, named in the trace, and the launcher's limit catches
+ * only a client that hangs. started: the client is already running. */
+static int client_answer_ms(const sc_process_def *p, int timeout_ms,
+			    bool started)
+{
+	int64_t call = timeout_ms > 0 ? timeout_ms : RPC_DEFAULT_DEADLINE_MS;
+	int64_t ms = (int64_t)spawn_ready_timeout_ms() * (started ? 1 : 2);
+	for (unsigned i = 0; p && i < p->steps_count; i++) {
+		if (p->steps[i].kind == SC_STEP_CALL)
+			ms += call;
+		else if (p->steps[i].kind == SC_STEP_SLEEP)
+			ms += p->steps[i].ms;
+	}
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 /* Start the authority, the servers (callees before callers), then each
  * client; collect its trace. */
 static void run_variant(launch *L, const char *variant, run_result *r)
@@ -551,7 +573,9 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		size_t len = 0;
 		if (start_daemon(L, r, i, variant, addr, started, NULL, err,
 				 sizeof(err)) != 0 ||
-		    spawn_read_result(c, r->children, total, RESULT_TIMEOUT_MS,
+		    spawn_read_result(c, r->children, total,
+				      client_answer_ms(&s->processes[i],
+						       L->o->timeout_ms, false),
 				      &buf, &len, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			goto out;
@@ -801,8 +825,11 @@ static int pool_case(launch_pool *p, const char *line, run_result *r)
 			continue;
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		if (spawn_ask(&all[i], all, total, RESULT_TIMEOUT_MS, line,
-			      &buf, &len, err, sizeof(err)) != 0)
+		int wait_ms = client_answer_ms(
+			sc_scenario_process(r->scn, all[i].name),
+			p->o.timeout_ms, true);
+		if (spawn_ask(&all[i], all, total, wait_ms, line, &buf, &len,
+			      err, sizeof(err)) != 0)
 			goto fail;
 		char *nl = memchr(buf, '\n', len);
 		if (strncmp((char *)buf, "RESULT ", 7) != 0 || !nl) {
