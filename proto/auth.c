@@ -321,11 +321,26 @@ int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
 	m.expires_ms = t->expires_ms;
 	BIN(m.nonce, t->nonce, AUTH_NONCE_LEN);
 	m.rule = (char *)t->rule;
+	m.level = t->level;
+	m.transport = t->transport;
+	m.package = t->package;
+	m.authn = t->authn;
+	Cloakroom__Identity *pac =
+		t->pac ? cloakroom__identity__unpack(NULL, t->pac_len, t->pac)
+		       : NULL;
+	if (t->pac && !pac)
+		return -1;
+	m.authorization = pac;
 	size_t bl = cloakroom__ticket__get_packed_size(&m);
 	uint8_t *body = malloc(bl ? bl : 1);
-	if (!body)
+	if (!body) {
+		if (pac)
+			cloakroom__identity__free_unpacked(pac, NULL);
 		return -1;
+	}
 	cloakroom__ticket__pack(&m, body);
+	if (pac)
+		cloakroom__identity__free_unpacked(pac, NULL);
 	int rc = sign_body(authority, body, bl, out, len);
 	free(body);
 	return rc;
@@ -484,11 +499,24 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 	return rc;
 }
 
-int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		      size_t len, uint64_t now_ms, uint64_t skew_ms,
-		      auth_ticket *t, auth_reject *why)
+/* SC_LEVEL_ANONYMOUS..SC_LEVEL_DELEGATE and the facts' counts, as
+ * libsecctx/sc_common.h numbers them (auth.c does not include it). */
+#define TICKET_LEVEL_MIN 1u
+#define TICKET_LEVEL_MAX 4u
+#define TICKET_TRANSPORTS 2u
+#define TICKET_PACKAGES 4u
+#define TICKET_AUTHNS 7u
+
+static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+			size_t len, uint64_t now_ms, uint64_t skew_ms,
+			auth_ticket *t, uint8_t **pac, size_t *pac_len,
+			auth_reject *why)
 {
 	memset(t, 0, sizeof(*t));
+	if (pac) {
+		*pac = NULL;
+		*pac_len = 0;
+	}
 	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
 	Cloakroom__Ticket *m =
 		s ? cloakroom__ticket__unpack(NULL, s->body.len, s->body.data)
@@ -510,17 +538,55 @@ int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		 !copy_str(t->audience, sizeof(t->audience), m->audience) ||
 		 !copy_str(t->rule, sizeof(t->rule), m->rule))
 		rc = reject(why, "K1", "the ticket has a malformed field");
+	else if (!m->authorization)
+		rc = reject(why, "K1", "the ticket carries no authorization "
+				       "data");
+	else if (m->level < TICKET_LEVEL_MIN || m->level > TICKET_LEVEL_MAX ||
+		 m->transport >= TICKET_TRANSPORTS ||
+		 m->package >= TICKET_PACKAGES || m->authn >= TICKET_AUTHNS)
+		rc = reject(why, "K1", "the ticket's level or hop facts are "
+				       "out of range");
 	else {
 		t->forwardable = m->forwardable;
 		t->expires_ms = m->expires_ms;
+		t->level = m->level;
+		t->transport = m->transport;
+		t->package = m->package;
+		t->authn = m->authn;
 		rc = check_expiry(t->expires_ms, now_ms, skew_ms, "ticket",
 				  why);
+	}
+	if (rc == 0 && pac) {
+		*pac_len = cloakroom__identity__get_packed_size(
+			m->authorization);
+		*pac = malloc(*pac_len ? *pac_len : 1);
+		if (!*pac)
+			rc = reject(why, "K1", "out of memory");
+		else
+			cloakroom__identity__pack(m->authorization, *pac);
 	}
 	if (m)
 		cloakroom__ticket__free_unpacked(m, NULL);
 	if (s)
 		cloakroom__signed__free_unpacked(s, NULL);
 	return rc;
+}
+
+int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+		      auth_ticket *t, auth_reject *why)
+{
+	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, NULL, NULL,
+			    why);
+}
+
+int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		    size_t len, uint64_t now_ms, uint64_t skew_ms,
+		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
+		    auth_reject *why)
+{
+	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, pac,
+			    pac_len, why);
 }
 
 /* ---- sealed contexts ---------------------------------------------- */
@@ -622,8 +688,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	}
 	if (auth_credential_check(anchor, cb, cl, now_ms, skew_ms, &out->cred,
 				  why) != 0 ||
-	    auth_ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk,
-			      why) != 0)
+	    ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk, &out->pac,
+			 &out->pac_len, why) != 0)
 		goto out;
 	if (strcmp(out->tk.presenter, out->cred.process) != 0) {
 		reject(why, "K6",
@@ -740,8 +806,9 @@ void auth_opened_free(auth_opened *o)
 {
 	free(o->context);
 	free(o->ticket);
-	o->context = o->ticket = NULL;
-	o->context_len = o->ticket_len = 0;
+	free(o->pac);
+	o->context = o->ticket = o->pac = NULL;
+	o->context_len = o->ticket_len = o->pac_len = 0;
 }
 
 /* ---- replay cache: open addressing on the nonce -------------------- */

@@ -93,6 +93,20 @@ typedef struct auth_ticket {
 	uint64_t expires_ms;
 	uint8_t nonce[AUTH_NONCE_LEN];
 	char rule[8];
+	/* The hop's facts as the authority decided them: the most the
+	 * audience may hold the subject at (an sc_level, Anonymous to
+	 * Delegate), the transport, package and authentication level. */
+	uint32_t level;
+	uint32_t transport;
+	uint32_t package;
+	uint32_t authn;
+	/* The authorization data (the PAC): a packed Identity, the subject
+	 * as the presenter holds it (codec_identity_encode). Borrowed, for
+	 * auth_ticket_sign only: auth_ticket_check leaves it NULL (the
+	 * callee gets it in auth_opened.pac, the authority with
+	 * auth_ticket_pac). */
+	const uint8_t *pac;
+	size_t pac_len;
 } auth_ticket;
 
 /* The authority signs: a malloc'd packed Signed message (issuer is set
@@ -117,6 +131,13 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		      size_t len, uint64_t now_ms, uint64_t skew_ms,
 		      auth_ticket *t, auth_reject *why);
+/* As auth_ticket_check, and the ticket's authorization data (a packed
+ * Identity) in a malloc'd *pac. A ticket without one, or whose level or
+ * facts are out of range, is refused (K1) by both. */
+int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		    size_t len, uint64_t now_ms, uint64_t skew_ms,
+		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
+		    auth_reject *why);
 
 /* Seal one call's context: an Authenticator (hashes of the context and
  * the ticket, audience, issued and expiry times, a fresh nonce) signed
@@ -148,6 +169,9 @@ typedef struct auth_opened {
 	size_t ticket_len;
 	auth_credential cred;    /* the presenter's */
 	auth_ticket tk;
+	uint8_t *pac;            /* the ticket's authorization data, a
+	                            packed Identity (malloc'd) */
+	size_t pac_len;
 } auth_opened;
 
 /* Open and check a sealed context meant for process me: the credential
