@@ -964,8 +964,18 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
 		      .hop = hi, .depth = in ? in->depth + 1 : 1};
 	sc_status st = SC_OK;
-	if (in)
+	sc_authn min = rt->self->server_authn;
+	if (in) {
 		st = accept_call(&f, &out->hops[hi]);
+	} else if (min != SC_AUTHN_DEFAULT && min > SC_AUTHN_NONE) {
+		/* T8: the call would run at the server's level, with nobody
+		 * to authenticate: a server with a minimum refuses it. */
+		sc_log_rule(&h->log, "T8",
+			    "%s requires authentication level %s: a call "
+			    "with no security context is refused",
+			    rt->self->name, sc_authn_name(min));
+		st = SC_ACCESS_DENIED;
+	}
 	out->hops[hi].status = st;
 	if (st == SC_OK) {
 		/* A call without context is still served, unauthenticated:

@@ -824,6 +824,8 @@ struct auth_replay {
 	size_t cap; /* a power of two; at most half of it in use */
 	size_t max; /* the most cap grows to */
 	size_t used;
+	uint8_t key[16]; /* SipHash key, drawn when the cache is made */
+	uint64_t probes; /* slots compared, for tests */
 };
 
 #define REPLAY_MIN_SLOTS 64u
@@ -843,6 +845,11 @@ auth_replay *auth_replay_new(size_t capacity)
 	}
 	r->cap = REPLAY_MIN_SLOTS;
 	r->max = max;
+	if (auth_random(r->key, sizeof(r->key)) != 0) {
+		free(r->slots);
+		free(r);
+		return NULL;
+	}
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
@@ -856,11 +863,75 @@ void auth_replay_free(auth_replay *r)
 	free(r);
 }
 
-static size_t slot_of(const uint8_t nonce[AUTH_NONCE_LEN])
+/* SipHash-2-4 (Aumasson and Bernstein) of a 16-byte message. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                             \
+	do {                                                                 \
+		v0 += v1;                                                    \
+		v1 = ROTL(v1, 13);                                           \
+		v1 ^= v0;                                                    \
+		v0 = ROTL(v0, 32);                                           \
+		v2 += v3;                                                    \
+		v3 = ROTL(v3, 16);                                           \
+		v3 ^= v2;                                                    \
+		v0 += v3;                                                    \
+		v3 = ROTL(v3, 21);                                           \
+		v3 ^= v0;                                                    \
+		v2 += v1;                                                    \
+		v1 = ROTL(v1, 17);                                           \
+		v1 ^= v2;                                                    \
+		v2 = ROTL(v2, 32);                                           \
+	} while (0)
+
+static uint64_t le64(const uint8_t *p)
 {
-	uint64_t h;
-	memcpy(&h, nonce, sizeof(h)); /* nonces are random */
-	return (size_t)h;
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t siphash16(const uint8_t key[16],
+			  const uint8_t msg[AUTH_NONCE_LEN])
+{
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
+	uint64_t v3 = k1 ^ 0x7465646279746573ull;
+	for (int i = 0; i < AUTH_NONCE_LEN; i += 8) {
+		uint64_t m = le64(msg + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t b = (uint64_t)AUTH_NONCE_LEN << 56;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The nonce's home slot: a keyed hash, never the nonce's own bytes,
+ * which its signer chooses (chosen nonces would share one probe chain). */
+static size_t slot_of(const auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN])
+{
+	return (size_t)siphash16(r->key, nonce);
+}
+
+uint64_t auth_replay_probes(auth_replay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t n = r->probes;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 /* The table is half full: drop expired entries and, while live ones would
@@ -882,7 +953,7 @@ static void replay_rebuild(auth_replay *r, uint64_t now)
 	for (size_t i = 0; i < r->cap; i++) {
 		if (old[i].until == 0 || old[i].until < now)
 			continue;
-		size_t j = slot_of(old[i].nonce) & (cap - 1);
+		size_t j = slot_of(r, old[i].nonce) & (cap - 1);
 		while (fresh[j].until != 0)
 			j = (j + 1) & (cap - 1);
 		fresh[j] = old[i];
@@ -901,9 +972,10 @@ int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		replay_rebuild(r, now_ms);
 	int rc = -2;
 	if (r->used * 2 < r->cap) {
-		size_t j = slot_of(nonce) & (r->cap - 1);
+		size_t j = slot_of(r, nonce) & (r->cap - 1);
 		rc = 0;
 		while (r->slots[j].until != 0) {
+			r->probes++;
 			/* An expired entry still counts: the context it
 			 * names cannot pass the expiry check anyway. */
 			if (memcmp(r->slots[j].nonce, nonce,

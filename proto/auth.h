@@ -159,6 +159,11 @@ void auth_replay_free(auth_replay *r);
  * -2: the cache is full of live entries. */
 int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		      uint64_t keep_until_ms, uint64_t now_ms);
+/* How many occupied slots auth_replay_check has compared so far (tests:
+ * the slots are found with a keyed hash, SipHash-2-4 under a key drawn
+ * when the cache is made, so nonces a signer chooses cannot share one
+ * probe chain). */
+uint64_t auth_replay_probes(auth_replay *r);
 
 /* A sealed context that passed every check. */
 typedef struct auth_opened {

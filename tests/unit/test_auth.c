@@ -599,6 +599,27 @@ Test(auth, replay_cache_grows_to_its_capacity)
 	auth_replay_free(r);
 }
 
+/* A signer chooses its nonces: 20,000 that share their first 8 bytes
+ * (the bytes an unkeyed table would index by) still find their slots in
+ * a few probes each, not in one chain as long as the cache. */
+Test(auth, replay_slots_are_a_keyed_hash)
+{
+	const unsigned n = 20000;
+	auth_replay *r = auth_replay_new(n);
+	uint8_t nonce[AUTH_NONCE_LEN];
+	memset(nonce, 0x42, sizeof(nonce));
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(nonce + 8, &i, sizeof(i));
+		cr_assert_eq(auth_replay_check(r, nonce, NOW + 1000, NOW), 0);
+	}
+	uint64_t probes = auth_replay_probes(r);
+	cr_expect_lt(probes, 4ull * n, "%llu probes for %u chosen nonces",
+		     (unsigned long long)probes, n);
+	memcpy(nonce + 8, &(unsigned){7}, sizeof(unsigned));
+	cr_expect_eq(auth_replay_check(r, nonce, NOW + 1000, NOW + 1), -1);
+	auth_replay_free(r);
+}
+
 /* ---- the authority ------------------------------------------------- */
 
 static char dir[64];
