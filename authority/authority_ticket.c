@@ -21,6 +21,27 @@ static bool file_name_ok(const char *name)
 	       strlen(name) < AUTH_NAME_LEN;
 }
 
+/* One replay cache per process of the cast (K5), kept across rebinds.
+ * 0, or -1 when out of memory. */
+static int make_requesters(authority_state *st, const sc_scenario *scn)
+{
+	st->requesters = calloc(scn->processes_count ? scn->processes_count
+						     : 1,
+				sizeof(*st->requesters));
+	if (!st->requesters)
+		return -1;
+	for (unsigned i = 0; i < scn->processes_count; i++) {
+		authority_requester *rq = &st->requesters[i];
+		snprintf(rq->name, sizeof(rq->name), "%s",
+			 scn->processes[i].name);
+		rq->replay = auth_replay_new(AUTHORITY_REPLAY_PER_REQUESTER);
+		if (!rq->replay)
+			return -1;
+		st->requesters_count++;
+	}
+	return 0;
+}
+
 int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			   const char *dir, char *err, size_t errlen)
 {
@@ -38,10 +59,7 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 	}
 	st->procs = calloc(scn->processes_count ? scn->processes_count : 1,
 			   sizeof(*st->procs));
-	st->requesters = calloc(scn->processes_count ? scn->processes_count
-						     : 1,
-				sizeof(*st->requesters));
-	if (!st->procs || !st->requesters) {
+	if (!st->procs || make_requesters(st, scn) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -55,14 +73,6 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 					      "key file", p->name);
 			return -1;
 		}
-		authority_requester *rq = &st->requesters[st->requesters_count];
-		snprintf(rq->name, sizeof(rq->name), "%s", p->name);
-		rq->replay = auth_replay_new(AUTHORITY_REPLAY_PER_REQUESTER);
-		if (!rq->replay) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		st->requesters_count++;
 		authority_proc *ap = &st->procs[st->count];
 		sc_log log;
 		sc_log_init(&log);
@@ -133,6 +143,13 @@ int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
 			continue; /* as at the setup: no ticket for it */
 		snprintf(ap->name, sizeof(ap->name), "%s", p->name);
 		count++;
+	}
+	if (!st->requesters && make_requesters(st, scn) != 0) {
+		for (size_t i = 0; i < count; i++)
+			sc_runtime_free(procs[i].rt);
+		free(procs);
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
 	for (size_t i = 0; i < st->count; i++)
 		sc_runtime_free(st->procs[i].rt);

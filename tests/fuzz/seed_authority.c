@@ -225,40 +225,53 @@ int main(int argc, char **argv)
 	 * asked, issued offset, rogue credential, package, evidence's
 	 * audience */
 	request("granted-k8-own-identity", "K8",
-		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d1-own-identity-forwardable", "D1",
-		&(asking){"A", "A", "M", "A", NULL, false, D, -1000, false, K, NULL});
+		&(asking){"A", "A", "M", "A", NULL, false, D, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d4-listed-service", "D4",
-		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d5-resource-allows", "D5",
-		&(asking){"B", "B", "R", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "R", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-l5-forwardable-evidence", "L5",
-		&(asking){"M", "M", "C", "A", "A", true, D, -1000, false, K, NULL});
+		&(asking){"M", "M", "C", "A", "A", true, D, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-k8-workgroup-client", "K8",
-		&(asking){"Z", "Z", "B", "Z", NULL, false, I, 0, false, K, NULL});
+		&(asking){"Z", "Z", "B", "Z", NULL, false, I, 0, false,
+			  K, NULL, 0, 0});
 	request("refused-c6-double-hop", "C6",
-		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-d4-sensitive-client", "D4",
-		&(asking){"B", "B", "C", "Z", "Z", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "Z", "Z", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k7-no-evidence", "K7",
-		&(asking){"B", "B", "C", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k4-evidence-for-another", "K4",
 		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false, K,
-			  "B"});
+			  "B", 0, 0});
 	request("refused-k4-no-such-target", "K4",
-		&(asking){"A", "A", "X", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"A", "A", "X", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k1-wrong-signer", "K1",
-		&(asking){"B", "A", "C", "B", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"B", "A", "C", "B", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k1-out-of-range", "K1",
 		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false,
-			  SC_PACKAGE_COUNT, NULL});
+			  SC_PACKAGE_COUNT, NULL, 0, 0});
 	request("refused-k2-other-authority", "K2",
-		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, true, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, true,
+			  K, NULL, 0, 0});
 	request("refused-k3-stale", "K3",
 		&(asking){"A", "A", "B", "A", NULL, false, I, -600000, false,
-			  K, NULL});
+			  K, NULL, 0, 0});
 	request("refused-k3-future", "K3",
-		&(asking){"A", "A", "B", "A", NULL, false, I, 60000, false, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, 60000, false,
+			  K, NULL, 0, 0});
 	/* The level of the evidence decides (C5), as in the model. */
 	request("refused-c5-identify-evidence", "C5",
 		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false, K,
