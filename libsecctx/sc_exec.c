@@ -772,7 +772,7 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 					sc_proxy_release(p);
 				sc_log_rule(&r->log, "C1",
 					    "the blanket of the proxy to %s is "
-					    "set: %s cloaking, level %s%s%s",
+					    "set: cloaking %s, level %s%s%s",
 					    p->target,
 					    sc_cloaking_name(nb.cloaking),
 					    sc_level_name(nb.level),
