@@ -499,13 +499,6 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 	return rc;
 }
 
-/* SC_LEVEL_ANONYMOUS..SC_LEVEL_DELEGATE and the facts' counts, as
- * libsecctx/sc_common.h numbers them (auth.c does not include it). */
-#define TICKET_LEVEL_MIN 1u
-#define TICKET_LEVEL_MAX 4u
-#define TICKET_TRANSPORTS 2u
-#define TICKET_PACKAGES 4u
-#define TICKET_AUTHNS 7u
 
 static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 			size_t len, uint64_t now_ms, uint64_t skew_ms,
@@ -541,9 +534,11 @@ static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 	else if (!m->authorization)
 		rc = reject(why, "K1", "the ticket carries no authorization "
 				       "data");
-	else if (m->level < TICKET_LEVEL_MIN || m->level > TICKET_LEVEL_MAX ||
-		 m->transport >= TICKET_TRANSPORTS ||
-		 m->package >= TICKET_PACKAGES || m->authn >= TICKET_AUTHNS)
+	else if (m->level < AUTH_TICKET_LEVEL_MIN ||
+		 m->level > AUTH_TICKET_LEVEL_MAX ||
+		 m->transport >= AUTH_TICKET_TRANSPORTS ||
+		 m->package >= AUTH_TICKET_PACKAGES ||
+		 m->authn >= AUTH_TICKET_AUTHNS)
 		rc = reject(why, "K1", "the ticket's level or hop facts are "
 				       "out of range");
 	else {

@@ -82,6 +82,15 @@ typedef struct auth_credential {
 	uint64_t expires_ms;
 } auth_credential;
 
+/* A ticket's level (SC_LEVEL_ANONYMOUS..SC_LEVEL_DELEGATE) and the
+ * counts of its hop facts, as libsecctx/sc_common.h numbers them (auth
+ * does not include it; proto/secure.c checks they agree). */
+#define AUTH_TICKET_LEVEL_MIN 1u
+#define AUTH_TICKET_LEVEL_MAX 4u
+#define AUTH_TICKET_TRANSPORTS 4u
+#define AUTH_TICKET_PACKAGES 4u
+#define AUTH_TICKET_AUTHNS 7u
+
 typedef struct auth_ticket {
 	uint8_t issuer[AUTH_KEY_LEN];
 	char subject[AUTH_IDENT_LEN];

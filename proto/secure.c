@@ -15,6 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(AUTH_TICKET_LEVEL_MIN == SC_LEVEL_ANONYMOUS &&
+		       AUTH_TICKET_LEVEL_MAX == SC_LEVEL_DELEGATE &&
+		       AUTH_TICKET_TRANSPORTS == SC_TRANSPORT_COUNT &&
+		       AUTH_TICKET_PACKAGES == SC_PACKAGE_COUNT &&
+		       AUTH_TICKET_AUTHNS == SC_AUTHN_COUNT,
+	       "auth.h's ticket ranges are sc_common.h's");
+
 #define SECURE_SLOTS 64
 #define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
 #define SECURE_REPLAY_CAPACITY 262144u /* live nonces an incoming cache holds */

@@ -228,3 +228,79 @@ Test(expect, ran_false_fails_when_the_step_ran)
 	sc_trace_free(&t);
 	world_free(&w);
 }
+
+/* A hop's `rule:` names the hop's own decisions (the caller's and the
+ * callee's notes on the call), never a note of a step the callee ran
+ * inside it; a step's `rule:` names the step's. */
+Test(expect, a_hop_rule_is_not_found_in_the_callees_steps)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	int h = sc_trace_add_hop(&t);
+	cr_assert_geq(h, 0);
+	snprintf(t.hops[h].from, SC_NAME_LEN, "B");
+	snprintf(t.hops[h].to, SC_NAME_LEN, "C");
+	sc_log_rule(&t.hops[h].log, "C4", "dynamic cloaking");
+	sc_step_result *s = sc_trace_add_step(&t, h);
+	cr_assert(s);
+	snprintf(s->id, SC_NAME_LEN, "c-open");
+	s->kind = SC_STEP_OPEN;
+	sc_log_rule(&s->log, "T6", "the access check");
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].rule = "T6";  /* the step's note: fails */
+	ex[1].hop = "B->C";
+	ex[1].rule = "C4";  /* the hop's own: passes */
+	ex[2].step = "c-open";
+	ex[2].rule = "T6";  /* passes */
+	ex[3].step = "c-open";
+	ex[3].rule = "C4";  /* the hop's note: fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect_not(res[0].pass);
+	cr_expect(res[1].pass);
+	cr_expect(res[2].pass);
+	cr_expect_not(res[3].pass);
+	sc_trace_free(&t);
+}
+
+/* A step's `level:` is the one level the step reports: what a
+ * query_level read (not the level of the token it ran as), the level of
+ * a duplicate's copy, and for any other step the level of its token. */
+Test(expect, a_step_level_is_the_level_the_step_reports)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_step_result *q = sc_trace_add_step(&t, -1);
+	cr_assert(q);
+	snprintf(q->id, SC_NAME_LEN, "query");
+	q->kind = SC_STEP_QUERY_LEVEL;
+	q->level = SC_LEVEL_IDENTIFY;
+	q->as_level = SC_LEVEL_IMPERSONATE;
+	sc_step_result *o = sc_trace_add_step(&t, -1);
+	cr_assert(o);
+	snprintf(o->id, SC_NAME_LEN, "open");
+	o->kind = SC_STEP_OPEN;
+	o->level = SC_LEVEL_IDENTIFY;
+	o->as_level = SC_LEVEL_IMPERSONATE;
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].step = "query";
+	ex[0].level = "identify";     /* read: passes */
+	ex[1].step = "query";
+	ex[1].level = "impersonate";  /* its thread's: fails */
+	ex[2].step = "open";
+	ex[2].level = "impersonate";  /* its token's: passes */
+	ex[3].step = "open";
+	ex[3].level = "identify";     /* fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect_not(res[1].pass);
+	cr_expect(strstr(res[1].why, "level identify") != NULL, "%s",
+		  res[1].why);
+	cr_expect(res[2].pass);
+	cr_expect_not(res[3].pass);
+	sc_trace_free(&t);
+}
