@@ -314,6 +314,12 @@ static sc_token *held_from_evidence(authority_state *st,
 				"malformed: %s", err);
 		return NULL;
 	}
+	if (strcmp(sc_token_user_sid(client), e->subject_sid) != 0) {
+		sc_token_free(client);
+		refuse(v, "K1", "evidence: its authorization data is not its "
+				"subject's");
+		return NULL;
+	}
 	const sc_process_def *from = sc_scenario_process(st->scn, e->presenter);
 	bool local_pipe = e->transport == SC_TRANSPORT_PIPE && from &&
 			  strcmp(from->host, cred->host) == 0;

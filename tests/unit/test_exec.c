@@ -154,6 +154,40 @@ Test(T8, a_call_without_context_is_served_unauthenticated)
 	world_free(&w);
 }
 
+/* The name the callee shows is its directory's for the SID presented,
+ * never the one on the wire: svc-b's SID named "CORP\\alice" is shown,
+ * and impersonated, as CORP\\svc-b. */
+Test(K7, the_presented_name_comes_from_the_directory)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	const sc_token *b = sc_runtime_token(w.rt[1]);
+	sc_token *liar = sc_token_copy(b);
+	cr_assert(liar);
+	cr_assert_eq(sc_token_set_user(liar, sc_token_user_sid(b),
+				       "CORP\\alice"),
+		     0);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = liar;
+	c.asked = SC_LEVEL_IMPERSONATE;
+	c.authn = SC_AUTHN_CONNECT;
+	c.package = SC_PACKAGE_KERBEROS;
+	snprintf(c.caller, sizeof(c.caller), "B");
+	snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+		 sc_runtime_process(w.rt[1])->host);
+	snprintf(c.chain, sizeof(c.chain), "A>B");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_serve(w.rt[2], &c, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "CORP\\svc-b");
+	cr_assert_geq(t.hops[0].steps_count, 1);
+	cr_expect_str_eq(t.hops[0].steps[0].as, "CORP\\svc-b");
+	sc_trace_free(&t);
+	sc_token_free(liar);
+	world_free(&w);
+}
+
 /* What a call with no context draws (docs/security.md): B's steps run,
  * as B: its impersonation fails (T8) and its call to C, with dynamic
  * cloaking and no thread token, presents B's own account (C4). Nothing
