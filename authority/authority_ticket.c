@@ -268,7 +268,7 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 		.server_trusted = server && server->trusted_for_delegation,
 	};
 	sc_hop_negotiate(&f, oc, NULL);
-	if (!oc->authenticated)
+	if (!oc->authenticated || oc->level < SC_LEVEL_ANONYMOUS)
 		oc->level = SC_LEVEL_ANONYMOUS; /* T8: nobody to hold */
 }
 
@@ -358,7 +358,9 @@ static int decide(authority_state *st, const auth_credential *cred,
 							   rq->target);
 	if (!target)
 		return refuse(v, "K4", "no service %s in this run", rq->target);
+	/* The level asked is the one after L6: never "default". */
 	if (rq->package >= SC_PACKAGE_COUNT || rq->asked >= SC_LEVEL_COUNT ||
+	    rq->asked == SC_LEVEL_DEFAULT ||
 	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT ||
 	    rq->presented >= SC_LEVEL_COUNT || rq->basis > 1)
 		return refuse(v, "K1", "a call fact is out of range");

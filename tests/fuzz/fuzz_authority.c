@@ -85,8 +85,11 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 	auth_credential c;
 	auth_reject why;
 	if (auth_ticket_check(st.pub, tb, tl, FUZZ_AUTH_NOW_MS,
-			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0)
+			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0) {
+		fprintf(stderr, "fuzz-authority: [%s] %s\n", why.rule,
+			why.reason);
 		broken("a minted ticket does not verify");
+	}
 	free(tb);
 	Cloakroom__SignedRequest *sr =
 		cloakroom__signed_request__unpack(NULL, len, req);
