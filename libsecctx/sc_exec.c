@@ -109,6 +109,11 @@ const sc_directory *sc_runtime_directory(const sc_runtime *rt)
 	return rt->dir;
 }
 
+const sc_scenario *sc_runtime_scenario(const sc_runtime *rt)
+{
+	return rt->scn;
+}
+
 /* The process token as this call sees it: its own adjusted copy, if it
  * made one, else the runtime's. */
 static const sc_token *proc_token(const sc_frame *f)
@@ -497,37 +502,11 @@ static sc_status do_transition(sc_frame *f, const sc_step *s,
 	}
 	snprintf(r->object, sizeof(r->object), "%s", user);
 	sc_token *t = NULL;
-	sc_status st = sc_directory_s4u_logon(rt->dir, user, rt->self->host,
-					      &t, &r->log);
+	sc_status st = sc_directory_transition(rt->dir, proc_token(f),
+					       rt->self->account, user,
+					       rt->self->host, &t, &r->log);
 	if (st != SC_OK)
 		return st;
-	const sc_account_def *self =
-		sc_directory_account(rt->dir, rt->self->account);
-	const sc_account_def *who =
-		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(t));
-	bool tcb = sc_token_privilege_enabled(proc_token(f), SC_PRIV_TCB);
-	sc_token_set_level(t, tcb ? SC_LEVEL_IMPERSONATE : SC_LEVEL_IDENTIFY);
-	bool trusted = self && self->trusted_to_auth_for_delegation;
-	bool sensitive = who && who->sensitive;
-	sc_token_set_transition(t, trusted && !sensitive);
-	sc_log_rule(&r->log, "D6",
-		    "protocol transition: %s obtains a token for %s without "
-		    "its credential, at %s (%s SeTcbPrivilege)",
-		    sc_token_user_name(proc_token(f)), sc_token_user_name(t),
-		    tcb ? "Impersonate" : "Identify",
-		    tcb ? "holds" : "lacks");
-	if (sensitive)
-		sc_log_rule(&r->log, "D6",
-			    "%s is sensitive and cannot be delegated: its "
-			    "ticket is never forwardable",
-			    sc_token_user_name(t));
-	else
-		sc_log_rule(&r->log, "D6",
-			    "the ticket is %sforwardable: %s is %strusted to "
-			    "authenticate for delegation",
-			    trusted ? "" : "not ",
-			    self ? self->name : rt->self->account,
-			    trusted ? "" : "not ");
 	sc_token *thread = NULL;
 	st = sc_impersonate(proc_token(f), t, &thread, &r->log);
 	sc_token_free(t);
@@ -772,7 +751,7 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 					sc_proxy_release(p);
 				sc_log_rule(&r->log, "C1",
 					    "the blanket of the proxy to %s is "
-					    "set: %s cloaking, level %s%s%s",
+					    "set: cloaking %s, level %s%s%s",
 					    p->target,
 					    sc_cloaking_name(nb.cloaking),
 					    sc_level_name(nb.level),
@@ -964,9 +943,12 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 {
 	sc_runtime *rt = f->rt;
 	const sc_context *in = f->in;
-	const sc_token *id = in->identity;
+	const sc_token *id = in->identity; /* what the caller claims */
+	/* Whom the token is built from: the authority's word when there is
+	 * one (K7), else the claim. */
+	const sc_token *who = in->vouched ? in->vouched : id;
 	const sc_account_def *client_acct =
-		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(id));
+		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(who));
 	const sc_account_def *server_acct =
 		sc_directory_account(rt->dir, rt->self->account);
 
@@ -988,6 +970,26 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	};
 	sc_hop_outcome oc;
 	sc_hop_negotiate(&facts, &oc, &h->log);
+	if (in->vouched && oc.authenticated && oc.level > in->vouched_level) {
+		/* K7: the ticket says at what level the authority lets the
+		 * callee hold this identity; the context may only ask
+		 * less. */
+		sc_log_rule(&h->log, "K7",
+			    "the ticket vouches for %s at %s at most: the hop "
+			    "runs at %s, not %s",
+			    sc_token_user_name(who),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(oc.level));
+		oc.level = in->vouched_level;
+	}
+	if (in->vouched && !in->vouched_forwardable && oc.delegable) {
+		sc_log_rule(&h->log, "K7",
+			    "the ticket is not forwardable: %s cannot be "
+			    "delegated further",
+			    sc_token_user_name(who));
+		oc.delegable = false;
+	}
 	h->authn = oc.authn;
 	h->level_effective = oc.level;
 
@@ -996,22 +998,28 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 			 SC_ANONYMOUS_NAME);
 		return SC_OK;
 	}
-	sc_status st = sc_directory_network_token(
-		rt->dir, id, rt->self->host, oc.level, in->package, oc.authn,
-		&f->client, &h->log);
+	sc_status st;
+	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host) {
+		/* T7: on a local pipe the server impersonates the client's
+		 * own token: its logon, groups and privileges (no network
+		 * logon), the privileges as the client still holds them. */
+		st = sc_directory_pipe_token(rt->dir, who, id, oc.level,
+					     in->package, oc.authn, &f->client,
+					     &h->log);
+		if (st == SC_OK)
+			sc_log_rule(&h->log, "T7",
+				    "local pipe: the server impersonates the "
+				    "client's own token (%s logon, its groups "
+				    "and privileges as the client has them)",
+				    sc_logon_name(sc_token_logon(who)));
+	} else {
+		st = sc_directory_network_token(rt->dir, who, rt->self->host,
+						oc.level, in->package, oc.authn,
+						&f->client, &h->log);
+	}
 	if (st != SC_OK)
 		return st;
 	sc_token_set_delegable(f->client, oc.delegable);
-	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host &&
-	    oc.level > SC_LEVEL_ANONYMOUS) {
-		/* T7: on a local pipe the server impersonates the client's
-		 * own token: its privileges as the client sent them. */
-		if (sc_token_mirror_privileges(f->client, id) != 0)
-			return SC_INTERNAL;
-		sc_log_rule(&h->log, "T7",
-			    "local pipe: the server's token carries the "
-			    "client's privileges as the client has them");
-	}
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */
 	h->built_token = oc.level == SC_LEVEL_ANONYMOUS
@@ -1024,10 +1032,12 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
 			 SC_SID_ANONYMOUS);
 	} else {
+		/* The name the callee's directory gives the SID: never the
+		 * one on the wire. */
 		snprintf(h->presented, sizeof(h->presented), "%s",
-			 sc_token_user_name(id));
+			 sc_token_user_name(f->client));
 		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
-			 sc_token_user_sid(id));
+			 sc_token_user_sid(f->client));
 	}
 	return SC_OK;
 }
@@ -1051,8 +1061,11 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		h->boundaries = sc_token_boundaries(in->identity);
 		h->crossed_host = strcmp(in->caller_host, rt->self->host) != 0;
 		h->depth = in->depth;
-		/* The token diff's "before"; unknown if the copy fails. */
-		h->caller_token = sc_token_copy(in->identity);
+		/* The token diff's "before": what the authority vouches the
+		 * caller presents, else what it claims; unknown if the copy
+		 * fails. */
+		h->caller_token = sc_token_copy(in->vouched ? in->vouched
+							    : in->identity);
 	} else {
 		snprintf(h->from, sizeof(h->from), "?");
 		snprintf(h->from_host, sizeof(h->from_host), "?");
@@ -1068,8 +1081,18 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
 		      .hop = hi, .depth = in ? in->depth + 1 : 1};
 	sc_status st = SC_OK;
-	if (in)
+	sc_authn min = rt->self->server_authn;
+	if (in) {
 		st = accept_call(&f, &out->hops[hi]);
+	} else if (min != SC_AUTHN_DEFAULT && min > SC_AUTHN_NONE) {
+		/* T8: the call would run at the server's level, with nobody
+		 * to authenticate: a server with a minimum refuses it. */
+		sc_log_rule(&h->log, "T8",
+			    "%s requires authentication level %s: a call "
+			    "with no security context is refused",
+			    rt->self->name, sc_authn_name(min));
+		st = SC_ACCESS_DENIED;
+	}
 	out->hops[hi].status = st;
 	if (st == SC_OK) {
 		/* A call without context is still served, unauthenticated:

@@ -143,6 +143,14 @@ typedef enum sc_misbehave {
 	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
 	SC_MISBEHAVE_RELAY,          /* signs as its caller, with the
 	                                caller's stolen key and credential */
+	SC_MISBEHAVE_CLAIM_GROUPS,   /* signs a context claiming groups it
+	                                is not in (Administrators, the
+	                                other accounts' SIDs) */
+	SC_MISBEHAVE_CLAIM_PRIVILEGE, /* signs a context claiming
+	                                 SeTcbPrivilege, enabled */
+	SC_MISBEHAVE_IDENTIFY_EVIDENCE, /* presents its caller at Impersonate
+	                                   on evidence from a call made at
+	                                   Identify or Anonymous */
 	SC_MISBEHAVE_COUNT
 } sc_misbehave;
 

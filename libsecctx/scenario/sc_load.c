@@ -79,6 +79,9 @@ static const cyaml_strval_t misbehave_strings[] = {
 	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
 	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
 	{"relay", SC_MISBEHAVE_RELAY},
+	{"claim_groups", SC_MISBEHAVE_CLAIM_GROUPS},
+	{"claim_privilege", SC_MISBEHAVE_CLAIM_PRIVILEGE},
+	{"identify_evidence", SC_MISBEHAVE_IDENTIFY_EVIDENCE},
 };
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},

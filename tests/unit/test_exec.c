@@ -154,6 +154,83 @@ Test(T8, a_call_without_context_is_served_unauthenticated)
 	world_free(&w);
 }
 
+/* The name the callee shows is its directory's for the SID presented,
+ * never the one on the wire: svc-b's SID named "CORP\\alice" is shown,
+ * and impersonated, as CORP\\svc-b. */
+Test(K7, the_presented_name_comes_from_the_directory)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	const sc_token *b = sc_runtime_token(w.rt[1]);
+	sc_token *liar = sc_token_copy(b);
+	cr_assert(liar);
+	cr_assert_eq(sc_token_set_user(liar, sc_token_user_sid(b),
+				       "CORP\\alice"),
+		     0);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = liar;
+	c.asked = SC_LEVEL_IMPERSONATE;
+	c.authn = SC_AUTHN_CONNECT;
+	c.package = SC_PACKAGE_KERBEROS;
+	snprintf(c.caller, sizeof(c.caller), "B");
+	snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+		 sc_runtime_process(w.rt[1])->host);
+	snprintf(c.chain, sizeof(c.chain), "A>B");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_serve(w.rt[2], &c, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "CORP\\svc-b");
+	cr_assert_geq(t.hops[0].steps_count, 1);
+	cr_expect_str_eq(t.hops[0].steps[0].as, "CORP\\svc-b");
+	sc_trace_free(&t);
+	sc_token_free(liar);
+	world_free(&w);
+}
+
+/* What a call with no context draws (docs/security.md): B's steps run,
+ * as B: its impersonation fails (T8) and its call to C, with dynamic
+ * cloaking and no thread token, presents B's own account (C4). Nothing
+ * runs as the caller. */
+Test(T8, a_call_without_context_makes_the_server_act_as_itself)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_expect_eq(t.hops[0].steps[0].status, SC_CANNOT_IMPERSONATE);
+	const sc_hop *bc = hop(&t, "B", "C");
+	cr_assert(bc, "B did not call C");
+	cr_expect_str_eq(bc->presented, "CORP\\svc-b");
+	cr_expect(sc_log_has_rule(&bc->log, "C4"));
+	for (size_t i = 0; i < t.count; i++)
+		cr_expect_str_neq(t.hops[i].presented, "CORP\\alice");
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
+/* A server with a minimum authentication level refuses a call that
+ * carries no context (it cannot run at that level with nobody
+ * authenticated): no step runs, nobody is called. */
+Test(T8, a_server_with_a_minimum_level_refuses_a_call_without_context)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	w.scn->processes[1].server_authn = SC_AUTHN_PACKET;
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_expect_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(t.count, 1, "B called on");
+	cr_expect_eq(t.hops[0].status, SC_ACCESS_DENIED);
+	cr_expect_eq(t.hops[0].steps_count, 0, "B's steps ran");
+	cr_expect(sc_log_has_rule(&t.hops[0].log, "T8"));
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
 /* `ran: false` passes only when the step or hop did not happen, and
  * `ran: true` only when it did. */
 Test(expect, ran_false_fails_when_the_step_ran)
