@@ -14,11 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool file_name_ok(const char *name)
-{
-	return name[0] && name[0] != '.' && !strchr(name, '/') &&
-	       strlen(name) < AUTH_NAME_LEN;
-}
+_Static_assert(SC_PROCESS_NAME_MAX < AUTH_NAME_LEN,
+	       "a process name fits a credential's fields");
 
 int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			   const char *dir, char *err, size_t errlen)
@@ -47,9 +44,11 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 						    : AUTH_CREDENTIAL_LIFETIME_MS);
 	for (unsigned i = 0; i < scn->processes_count; i++) {
 		const sc_process_def *p = &scn->processes[i];
-		if (!file_name_ok(p->name)) {
-			snprintf(err, errlen, "process name '%s' cannot name a "
-					      "key file", p->name);
+		/* The loader's rule (it refused such a name already): the
+		 * name becomes the names of key files. */
+		char why[200];
+		if (!sc_process_name_ok(p->name, why, sizeof(why))) {
+			snprintf(err, errlen, "%s", why);
 			return -1;
 		}
 		authority_proc *ap = &st->procs[st->count];

@@ -369,6 +369,12 @@ int cmd_check(int argc, char **argv)
 		jobs = 1;
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
+	/* A file whose daemons do not fit in memory, -j sets at once, fails
+	 * to load. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
 
 	cfile *fs = calloc(files_count, sizeof(*fs));
 	check_run cr;

@@ -948,7 +948,12 @@ int cmd_matrix(int argc, char **argv)
 		return 2;
 	}
 
-	/* Everything is checked before anything starts. */
+	/* Everything is checked before anything starts, and that the
+	 * daemons fit in memory, -j sets at once. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
 	int rc = 2;
 	axis axes[MAX_AXES];
 	memset(axes, 0, sizeof(axes));

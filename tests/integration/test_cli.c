@@ -131,6 +131,45 @@ Test(cli, call_loop_is_file_line_col_exit_2)
 			 "closes a loop: C -> B -> C");
 }
 
+/* A run whose daemons (one per process and the authority) would not fit
+ * in the memory available is refused at load time, at the first process
+ * past the limit, exit 2, nothing started. The memory is given, so that
+ * the test does not depend on the machine's: 48 MiB holds 3 daemons of
+ * 16 MiB, and the seed diagram needs 4; under check -j 2 twice that
+ * memory holds 3 per set. */
+Test(cli, daemons_past_the_memory_are_refused_at_load_exit_2)
+{
+	char file[512], tmp[64];
+	snprintf(file, sizeof(file), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	private_tmp(tmp, sizeof(tmp));
+	setenv("CLOAKROOM_MEMORY_MB", "48", 1);
+	char *argv[] = {launch_path, "run", file, NULL};
+	cmd_result r = cmd_run(argv);
+	char where[600];
+	snprintf(where, sizeof(where), "%s:42:5: processes[2]: a run of this "
+		 "scenario starts 4 daemons", file);
+	cr_expect_eq(r.status, 2, "exit %d:\n%s", r.status, r.err);
+	cr_expect(strstr(r.err, where) != NULL, "no '%s' in:\n%s", where,
+		  r.err);
+	cr_expect(strstr(r.err, "more than the 3 that fit in memory: 48 MiB")
+		  != NULL, "%s", r.err);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+
+	setenv("CLOAKROOM_MEMORY_MB", "96", 1);
+	char *check[] = {launch_path, "check", "-j", "2", file, NULL};
+	r = cmd_run(check);
+	cr_expect_eq(r.status, 1, "exit %d:\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, where) != NULL, "no '%s' in:\n%s", where,
+		  r.out);
+	cr_expect(strstr(r.out, "(-j 2)") != NULL, "%s", r.out);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+	unsetenv("CLOAKROOM_MEMORY_MB");
+	rmdir(tmp);
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",
