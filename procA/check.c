@@ -107,8 +107,8 @@ static void case_run(launch_pool *pool, const char *file, ccase *c)
 	r.variant = c->variant;
 	if (launch_pool_run(pool, file, c->variant, NULL, 0, &r) != 0) {
 		c->status = 3;
-		snprintf(c->why, sizeof(c->why), "%s",
-			 r.error[0] ? r.error : "the run failed");
+		sc_escape(r.error[0] ? r.error : "the run failed", c->why,
+			  sizeof(c->why));
 	} else if (r.failed) {
 		c->status = 1;
 		for (unsigned i = 0; r.expects && i < r.expect_count; i++)

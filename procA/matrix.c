@@ -833,8 +833,8 @@ static void *sweep_worker(void *arg)
 			mc->ran = true;
 			case_collect(mc, &r.trace);
 		} else {
-			snprintf(mc->error, sizeof(mc->error), "%s",
-				 r.error[0] ? r.error : "the case did not load");
+			sc_escape(r.error[0] ? r.error : "the case did not load",
+				  mc->error, sizeof(mc->error));
 		}
 		sc_trace_free(&r.trace);
 		free(r.children);

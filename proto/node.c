@@ -150,11 +150,14 @@ static void fault_share_opened(sc_context *ctx, sc_token **identity)
 
 static void node_log(const char *fmt, ...)
 {
-	char buf[1024];
+	char raw[1024], buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* What came from the wire (peers, details, names) cannot fake a
+	 * line of the log. */
+	sc_escape(raw, buf, sizeof(buf));
 	fprintf(stderr, "%s[%s %ld]: %s\n", kind_name(the_node->kind),
 		the_node->process ? the_node->process : "?", (long)getpid(),
 		buf);

@@ -362,8 +362,10 @@ void sc_load_error_format(const sc_load_error *e, char *buf, size_t len)
 		buf[0] = '\0';
 		return;
 	}
-	const char *file = e->file ? e->file : "";
-	const char *msg = e->message ? e->message : "";
+	/* Messages quote the file's text: escaped, as every printer does. */
+	char file[512], msg[2 * MSG_LEN];
+	sc_escape(e->file, file, sizeof(file));
+	sc_escape(e->message, msg, sizeof(msg));
 	if (e->line && e->col)
 		snprintf(buf, len, "%s:%u:%u: %s", file, e->line, e->col, msg);
 	else if (e->line)
@@ -1290,6 +1292,25 @@ static bool check_value(struct loader *ld, yn *n,
 		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
 			    text, where, exp);
 		return false;
+	}
+	case CYAML_STRING: {
+		/* Names and values are printed: a control character could
+		 * fake lines of a report. Only a description may hold one
+		 * (a line break), and it is escaped wherever printed. */
+		const char *key = p->n ? p->c[p->n - 1].key : "";
+		if (strcmp(key, "description") == 0)
+			return true;
+		for (size_t i = 0; i < n->len; i++) {
+			unsigned char c = (unsigned char)n->text[i];
+			if (c < 0x20 || c == 0x7f) {
+				add_error_n(ld, n, "'%s' holds a control "
+					    "character (byte 0x%02x at offset "
+					    "%zu): only a description may",
+					    where, c, i);
+				return false;
+			}
+		}
+		return true;
 	}
 	default:
 		return true;

@@ -170,6 +170,38 @@ Test(cli, daemons_past_the_memory_are_refused_at_load_exit_2)
 	rmdir(tmp);
 }
 
+/* Text from a scenario file is printed escaped: a description with a
+ * line break and an escape sequence cannot fake a PASS line or colour. */
+Test(cli, printed_text_cannot_fake_a_report_line)
+{
+	char tmp[64], file[160], seed[512];
+	private_tmp(tmp, sizeof(tmp));
+	snprintf(seed, sizeof(seed), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(file, sizeof(file), "%s/fake.yaml", tmp);
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fprintf(f, "extends: %s\n"
+		   "variants:\n"
+		   "  - name: cloaking-off\n"
+		   "    description: \"x\\n\\e[32mPASS everything\\e[0m\"\n",
+		seed);
+	fclose(f);
+	char *argv[] = {launch_path, "run", file, "--variant", "cloaking-off",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
+	cr_expect_null(strchr(r.out, '\x1b'), "an escape sequence got out:\n%s",
+		       r.out);
+	cr_expect_null(strstr(r.out, "\nPASS everything"), "%s", r.out);
+	cr_expect(strstr(r.out, "x\\n\\x1b[32mPASS everything") != NULL, "%s",
+		  r.out);
+	cmd_free(&r);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	cr_expect_eq(system(cmd), 0);
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",

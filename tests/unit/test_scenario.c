@@ -1314,6 +1314,24 @@ Test(validate, process_names_the_authority_refuses)
 	cr_expect_not(sc_process_name_ok("a/b", why, sizeof(why)));
 }
 
+/* A name or value with a control character is refused where it is
+ * (it is printed, and could fake lines of a report); a description may
+ * hold line breaks (printed escaped). */
+Test(validate, control_characters_only_in_a_description)
+{
+	fails_once(BASE
+		   "    steps:\n"                               /* 22 */
+		   "      - do: revert\n"                       /* 23 */
+		   "        id: \"x\\nPASS A->B\"\n",             /* 24 */
+		   24, 13, "holds a control character (byte 0x0a");
+	fails_once("scenario: \"t\\e[2K\"\n" DOMAIN HOSTS PROCS, 1, 11,
+		   "'scenario' holds a control character (byte 0x1b");
+	sc_scenario *s = load_ok(BASE "description: \"two\\nlines\"\n",
+				 NULL);
+	cr_expect_str_eq(s->description, "two\nlines");
+	sc_load_free(s);
+}
+
 /* Nesting is checked while parsing, before a document is built: the
  * first collection past 64 levels is named, and a file of a million
  * levels (the 1 MiB cap) is refused at once (it took half an hour when
