@@ -419,9 +419,16 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 		goto done;
 	}
 	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
-	if (rq->nonce.len != AUTH_NONCE_LEN ||
-	    auth_replay_check(st->replay, rq->nonce.data,
-			      until + skew, now) != 0) {
+	int seen = rq->nonce.len != AUTH_NONCE_LEN
+			   ? -1
+			   : auth_replay_check(st->replay, rq->nonce.data,
+					       until + skew, now);
+	if (seen == -2) {
+		refuse(&v, AUTH_BUSY, "the replay cache is full: the request "
+				      "was not judged");
+		goto done;
+	}
+	if (seen != 0) {
 		refuse(&v, "K5", "the request was replayed");
 		goto done;
 	}

@@ -706,8 +706,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		goto out;
 	}
 	if (r != 0) {
-		reject(why, "K5", "the replay cache is full: refused rather "
-				  "than risk a replay");
+		reject(why, AUTH_BUSY, "the replay cache is full: not "
+				       "judged rather than risk a replay");
 		goto out;
 	}
 	out->context = malloc(m->context.len ? m->context.len : 1);

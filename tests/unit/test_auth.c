@@ -169,6 +169,30 @@ Test(auth, replay_is_refused_on_the_second_call)
 	world_free(&w);
 }
 
+/* A replay cache full of live nonces judges nothing: the context is
+ * not opened, under BUSY (the caller hears the callee is busy), never
+ * K5, which says the context was replayed. */
+Test(auth, a_full_replay_cache_is_busy_not_a_replay)
+{
+	world w;
+	world_init(&w);
+	auth_replay *r = auth_replay_new(32); /* 32 live nonces at most */
+	uint8_t n[AUTH_NONCE_LEN];
+	memset(n, 0xee, sizeof(n));
+	unsigned i = 0;
+	while (auth_replay_check(r, n, NOW + 60000, NOW) == 0 && i < 100000)
+		memcpy(n, &(unsigned){++i}, sizeof(i));
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 1, r, &why), AUTH_BUSY);
+	cr_expect(strstr(why.reason, "full") != NULL, "%s", why.reason);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
 Test(auth, any_altered_byte_is_refused)
 {
 	world w;
