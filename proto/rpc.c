@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -28,6 +29,8 @@
 
 #define RPC_POLL_MS 100
 #define RPC_REPLY_GRACE_MS 2000 /* for a reply to go out at stop */
+#define RPC_TRIM_MS 2000 /* quiet this long: the heap is trimmed */
+#define RPC_TRIM_IDLE_MS 10000 /* and this often while no call is held */
 #define RPC_DEFAULT_TIMEOUT_MS 30000
 #define RPC_STATUS_MAX 16 /* GRPC_STATUS_UNAUTHENTICATED */
 
@@ -890,7 +893,7 @@ int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 	srv->quit = false;
 	atomic_store(&srv->stopping, false);
 
-	int64_t last_scan = rpc_now_ms();
+	int64_t last_scan = rpc_now_ms(), last_event = last_scan, last_trim = 0;
 	while (!*stop) {
 		if (!srv->pend && rpc_request_post(srv) != 0) {
 			rc = -1;
@@ -905,9 +908,24 @@ int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 		if (ev.type == GRPC_OP_COMPLETE)
 			rpc_on_event(srv, ev);
 		int64_t now = rpc_now_ms();
+		if (ev.type == GRPC_OP_COMPLETE)
+			last_event = now;
 		if (now - last_scan >= RPC_POLL_MS) {
 			rpc_expire(srv, false);
 			last_scan = now;
+		}
+		/* After a burst (streams reset at once, a flood of
+		 * connections), give the freed heap back: the allocator
+		 * keeps it otherwise, and the process's memory would stay
+		 * at the burst's high-water mark. Once calls have been
+		 * quiet for a while, and every RPC_TRIM_IDLE_MS while no
+		 * call is held (connections make no event here). */
+		bool quiet = last_event > last_trim &&
+			     now - last_event >= RPC_TRIM_MS;
+		if (quiet || (now - last_trim >= RPC_TRIM_IDLE_MS &&
+			      rpc_server_held(srv) == 0)) {
+			malloc_trim(0);
+			last_trim = now;
 		}
 	}
 

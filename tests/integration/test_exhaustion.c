@@ -105,6 +105,32 @@ static int open_fds(pid_t pid)
 	return n - 2;
 }
 
+/* Connections waiting in the kernel for the daemon to accept them (the
+ * listening socket's accept queue, in /proc/net/tcp or tcp6: gRPC
+ * listens on an IPv6 socket that takes IPv4 too), or -1. */
+static int accept_queue(int port)
+{
+	static const char *const tables[] = {"/proc/net/tcp",
+					     "/proc/net/tcp6"};
+	int q = -1;
+	for (int t = 0; t < 2; t++) {
+		FILE *f = fopen(tables[t], "r");
+		char line[512];
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned lport, st, tx, rx;
+			if (sscanf(line,
+				   " %*d: %*[0-9A-Fa-f]:%4x %*[0-9A-Fa-f]:%*4x "
+				   "%2x %8x:%8x",
+				   &lport, &st, &tx, &rx) == 4 &&
+			    (int)lport == port && st == 0x0a)
+				q = (int)rx;
+		}
+		if (f)
+			fclose(f);
+	}
+	return q;
+}
+
 static bool log_says(const char *words)
 {
 	FILE *f = fopen(log_path, "r");
@@ -144,14 +170,17 @@ Test(exhaustion, connections_past_the_descriptor_limit_then_recovery)
 	cr_expect_eq(kill(daemon_pid, 0), 0, "procC died");
 	for (int i = 0; i < N; i++)
 		close(fds[i]);
-	/* The daemon lets go of what it accepted (seen from outside: its
-	 * descriptors fall back to a handful). */
-	int left = open_fds(daemon_pid);
-	for (int i = 0; i < 6000 && left > 64; i++) {
+	/* The daemon has taken every connection the kernel queued for it
+	 * and let go of them (seen from outside: its accept queue is empty
+	 * and its descriptors are back to a handful). */
+	int left = open_fds(daemon_pid), queued = accept_queue(daemon_port);
+	for (int i = 0; i < 12000 && (left > 64 || queued != 0); i++) {
 		struct timespec ts = {.tv_nsec = 10 * 1000000L};
 		nanosleep(&ts, NULL);
+		queued = accept_queue(daemon_port);
 		left = open_fds(daemon_pid);
 	}
+	cr_expect_eq(queued, 0, "%d connections still queued", queued);
 	cr_expect_leq(left, 64, "procC still holds %d descriptors", left);
 	cr_expect_eq(honest_call(), RPC_STATUS_OK,
 		     "no call served after the attack");
