@@ -116,6 +116,7 @@ static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	out->status = RPC_STATUS_OK;
 	pthread_rwlock_rdlock(&a->case_lock);
 	int rc = authority_ticket_serve(&a->st, in->body, in->body_len,
+					rpc_tls_on() ? in->peer_account : NULL,
 					&out->body, &out->body_len);
 	pthread_rwlock_unlock(&a->case_lock);
 	if (rc != 0) {

@@ -7,6 +7,7 @@
 #include "authority_ticket.h"
 
 #include "cloakroom.pb-c.h"
+#include "codec.h"
 #include "sc_decide.h"
 
 #include <stdarg.h>
@@ -17,13 +18,33 @@
 _Static_assert(SC_PROCESS_NAME_MAX < AUTH_NAME_LEN,
 	       "a process name fits a credential's fields");
 
+/* One replay cache per process of the cast (K5), kept across rebinds.
+ * 0, or -1 when out of memory. */
+static int make_requesters(authority_state *st, const sc_scenario *scn)
+{
+	st->requesters = calloc(scn->processes_count ? scn->processes_count
+						     : 1,
+				sizeof(*st->requesters));
+	if (!st->requesters)
+		return -1;
+	for (unsigned i = 0; i < scn->processes_count; i++) {
+		authority_requester *rq = &st->requesters[i];
+		snprintf(rq->name, sizeof(rq->name), "%s",
+			 scn->processes[i].name);
+		rq->replay = auth_replay_new(AUTHORITY_REPLAY_PER_REQUESTER);
+		if (!rq->replay)
+			return -1;
+		st->requesters_count++;
+	}
+	return 0;
+}
+
 int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			   const char *dir, char *err, size_t errlen)
 {
 	char path[4096];
 	st->scn = scn;
-	st->replay = auth_replay_new(4096);
-	if (!st->replay || auth_key_generate(&st->key) != 0) {
+	if (auth_key_generate(&st->key) != 0) {
 		snprintf(err, errlen, "cannot make the authority's key");
 		return -1;
 	}
@@ -35,7 +56,7 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 	}
 	st->procs = calloc(scn->processes_count ? scn->processes_count : 1,
 			   sizeof(*st->procs));
-	if (!st->procs) {
+	if (!st->procs || make_requesters(st, scn) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -122,6 +143,13 @@ int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
 		snprintf(ap->name, sizeof(ap->name), "%s", p->name);
 		count++;
 	}
+	if (!st->requesters && make_requesters(st, scn) != 0) {
+		for (size_t i = 0; i < count; i++)
+			sc_runtime_free(procs[i].rt);
+		free(procs);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < st->count; i++)
 		sc_runtime_free(st->procs[i].rt);
 	free(st->procs);
@@ -137,8 +165,31 @@ void authority_ticket_free(authority_state *st)
 		sc_runtime_free(st->procs[i].rt);
 	free(st->procs);
 	auth_key_free(st->key);
-	auth_replay_free(st->replay);
+	for (size_t i = 0; i < st->requesters_count; i++)
+		auth_replay_free(st->requesters[i].replay);
+	free(st->requesters);
 	memset(st, 0, sizeof(*st));
+}
+
+int authority_ticket_forget_requests(authority_state *st)
+{
+	for (size_t i = 0; i < st->requesters_count; i++) {
+		auth_replay *fresh =
+			auth_replay_new(AUTHORITY_REPLAY_PER_REQUESTER);
+		if (!fresh)
+			return -1;
+		auth_replay_free(st->requesters[i].replay);
+		st->requesters[i].replay = fresh;
+	}
+	return 0;
+}
+
+static auth_replay *replay_of(authority_state *st, const char *process)
+{
+	for (size_t i = 0; i < st->requesters_count; i++)
+		if (strcmp(st->requesters[i].name, process) == 0)
+			return st->requesters[i].replay;
+	return NULL;
 }
 
 static uint64_t now_of(const authority_state *st)
@@ -185,15 +236,17 @@ static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
 	return refuse(v, n->rule, "%s (%s)", n->text, sc_status_name(st));
 }
 
-/* D1 as the model states it (sc_hop_negotiate, with the call's own
- * facts: the level it asks, its package, transport and authentication):
- * will the target hold this subject at Delegate, so that the ticket may
- * be forwarded? presented_level: the level of the impersonation token
- * presented, or SC_LEVEL_DEFAULT for the presenter's own identity. */
-static bool forwardable(authority_state *st, const sc_directory *dir,
-			const char *subject_sid, const char *from_host,
-			const sc_process_def *target,
-			const Cloakroom__TicketRequest *rq, sc_level presented)
+/* The hop as the callee will negotiate it (sc_hop_negotiate, with the
+ * call's own facts: the level it asks, its package, transport and
+ * authentication): the level at which the target may hold this subject,
+ * and whether D1 lets it delegate further. presented: the level of the
+ * impersonation token presented, or SC_LEVEL_DEFAULT for a primary
+ * token (T2). */
+static void negotiate(authority_state *st, const sc_directory *dir,
+		      const char *subject_sid, const char *from_host,
+		      const sc_process_def *target,
+		      const Cloakroom__TicketRequest *rq, sc_level presented,
+		      sc_hop_outcome *oc)
 {
 	const sc_account_def *client =
 		sc_directory_account_by_sid(dir, subject_sid);
@@ -213,12 +266,84 @@ static bool forwardable(authority_state *st, const sc_directory *dir,
 		.client_sensitive = client && client->sensitive,
 		.server_trusted = server && server->trusted_for_delegation,
 	};
-	sc_hop_outcome oc;
-	sc_hop_negotiate(&f, &oc, NULL);
-	return oc.delegable; /* D1 */
+	sc_hop_negotiate(&f, oc, NULL);
+	if (!oc->authenticated || oc->level < SC_LEVEL_ANONYMOUS)
+		oc->level = SC_LEVEL_ANONYMOUS; /* T8: nobody to hold */
 }
 
-/* The decision: 0 with t filled, or -1 with v. */
+/* The ticket's hop facts and authorization data: the subject as token
+ * (the presenter's hold on it) and the outcome of the hop. pac is
+ * malloc'd into t (the caller frees t->pac). 0, or -1 with v. */
+static int vouch_for(authority_state *st, const sc_token *token,
+		     const sc_hop_outcome *oc,
+		     const Cloakroom__TicketRequest *rq, auth_ticket *t,
+		     verdict *v)
+{
+	uint8_t *pac = NULL;
+	size_t len = 0;
+	(void)st;
+	if (codec_identity_encode(token, &pac, &len) != 0)
+		return refuse(v, "K7", "out of memory");
+	t->pac = pac;
+	t->pac_len = len;
+	t->level = (uint32_t)oc->level;
+	t->transport = rq->transport;
+	t->package = rq->package;
+	t->authn = (uint32_t)oc->authn;
+	t->forwardable = t->forwardable && oc->delegable;
+	return 0;
+}
+
+/* K7: the token the requester holds for the subject of the evidence e
+ * (whose authorization data is epac), built as the requester built it
+ * when it accepted that call: a network logon on its host, or on a local
+ * pipe the client's own token (sc_directory_network_token,
+ * sc_directory_pipe_token), at the level e vouched for. NULL with v. */
+static sc_token *held_from_evidence(authority_state *st,
+				    const sc_directory *dir,
+				    const auth_credential *cred,
+				    const auth_ticket *e, const uint8_t *epac,
+				    size_t epac_len, verdict *v)
+{
+	char err[200];
+	sc_token *client = NULL, *held = NULL;
+	if (codec_identity_decode(epac, epac_len, &client, err, sizeof(err)) !=
+	    0) {
+		refuse(v, "K1", "evidence: its authorization data is "
+				"malformed: %s", err);
+		return NULL;
+	}
+	if (strcmp(sc_token_user_sid(client), e->subject_sid) != 0) {
+		sc_token_free(client);
+		refuse(v, "K1", "evidence: its authorization data is not its "
+				"subject's");
+		return NULL;
+	}
+	const sc_process_def *from = sc_scenario_process(st->scn, e->presenter);
+	bool local_pipe = e->transport == SC_TRANSPORT_PIPE && from &&
+			  strcmp(from->host, cred->host) == 0;
+	sc_status s =
+		local_pipe
+			? sc_directory_pipe_token(dir, client, client,
+						  (sc_level)e->level,
+						  (sc_package)e->package,
+						  (sc_authn)e->authn, &held, NULL)
+			: sc_directory_network_token(
+				  dir, client, cred->host, (sc_level)e->level,
+				  (sc_package)e->package, (sc_authn)e->authn,
+				  &held, NULL);
+	sc_token_free(client);
+	if (s != SC_OK) {
+		refuse(v, "K7", "evidence: %s", sc_status_name(s));
+		return NULL;
+	}
+	sc_token_set_delegable(held, e->forwardable);
+	sc_token_set_boundaries(held,
+				strcmp(e->subject_host, cred->host) != 0 ? 1 : 0);
+	return held;
+}
+
+/* The decision: 0 with t filled (t->pac malloc'd), or -1 with v. */
 static int decide(authority_state *st, const auth_credential *cred,
 		  const Cloakroom__TicketRequest *rq, auth_ticket *t,
 		  verdict *v)
@@ -232,12 +357,17 @@ static int decide(authority_state *st, const auth_credential *cred,
 							   rq->target);
 	if (!target)
 		return refuse(v, "K4", "no service %s in this run", rq->target);
+	/* The level asked is the one after L6: never "default". */
 	if (rq->package >= SC_PACKAGE_COUNT || rq->asked >= SC_LEVEL_COUNT ||
-	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT)
+	    rq->asked == SC_LEVEL_DEFAULT ||
+	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT ||
+	    rq->presented >= SC_LEVEL_COUNT || rq->basis > 1)
 		return refuse(v, "K1", "a call fact is out of range");
 	const sc_directory *dir = sc_runtime_directory(me->rt);
 	const sc_token *process = sc_runtime_token(me->rt);
+	const sc_process_def *self = sc_runtime_process(me->rt);
 	const char *sid = rq->subject_sid ? rq->subject_sid : "";
+	sc_hop_outcome oc;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->presenter, sizeof(t->presenter), "%s", cred->process);
@@ -246,102 +376,152 @@ static int decide(authority_state *st, const auth_credential *cred,
 	if (auth_random(t->nonce, sizeof(t->nonce)) != 0)
 		return refuse(v, "K7", "no randomness");
 
-	if (strcmp(sid, cred->account_sid) == 0) {
+	if (strcmp(sid, cred->account_sid) == 0 && rq->basis == 0) {
 		/* The process's own identity: its logon credential is the
-		 * evidence. */
+		 * evidence, and its logon, as the directory and its host's
+		 * rights make it, the authorization data. */
+		sc_token *logon = NULL;
+		sc_status ls = sc_directory_logon(dir, sid, cred->host,
+						  self->started_by, &logon,
+						  NULL);
+		if (ls != SC_OK)
+			return refuse(v, "K7", "no logon of %s on %s: %s", sid,
+				      cred->host, sc_status_name(ls));
 		snprintf(t->subject, sizeof(t->subject), "%s", cred->account);
 		snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
 		snprintf(t->subject_host, sizeof(t->subject_host), "%s",
 			 cred->host);
-		t->forwardable = forwardable(st, dir, sid, cred->host, target,
-					     rq, SC_LEVEL_DEFAULT);
+		/* The subject's own consent: the level of the token it
+		 * presents may only lower the hop (T2). */
+		negotiate(st, dir, sid, cred->host, target, rq,
+			  rq->presented ? (sc_level)rq->presented
+					: SC_LEVEL_DEFAULT,
+			  &oc);
+		t->forwardable = true;
+		int rc = vouch_for(st, logon, &oc, rq, t, v);
+		sc_token_free(logon);
 		/* K8: the logon vouches for it; D1: it may go further. */
 		snprintf(t->rule, sizeof(t->rule), t->forwardable ? "D1" : "K8");
-		return 0;
+		return rc;
 	}
 
-	/* Someone else: only with a ticket that presented that subject to
-	 * the requester (the evidence, as for S4U2Proxy). */
-	if (!rq->evidence)
-		return refuse(v, "K7",
-			      "%s holds no credential for %s: no ticket "
-			      "presented that identity to it",
-			      cred->process, sid);
-	Cloakroom__Signed *ev = rq->evidence;
-	size_t el = cloakroom__signed__get_packed_size(ev);
-	uint8_t *eb = malloc(el ? el : 1);
-	if (!eb)
-		return refuse(v, "K7", "out of memory");
-	cloakroom__signed__pack(ev, eb);
-	auth_ticket e;
-	auth_reject why;
-	int rc = auth_ticket_check(st->pub, eb, el, now, st->skew_ms, &e, &why);
-	free(eb);
-	if (rc != 0)
-		return refuse(v, why.rule, "evidence: %s", why.reason);
-	if (strcmp(e.audience, cred->process) != 0)
-		return refuse(v, "K4",
-			      "the evidence ticket was for %s, not for %s",
-			      e.audience, cred->process);
-	if (strcmp(e.subject_sid, sid) != 0)
-		return refuse(v, "K7",
-			      "the evidence ticket presents %s, not %s",
-			      e.subject, sid);
+	/* Someone else: the token the requester holds for that subject,
+	 * built by the model from what the authority itself signed (the
+	 * evidence: a ticket that presented the subject to the requester,
+	 * as for S4U2Proxy), or by protocol transition (D6, S4U2Self). */
+	sc_token *held = NULL;
+	bool ev_forwardable = false;
+	sc_log log;
+	sc_log_init(&log);
+	if (rq->basis == 1) {
+		sc_status ts = sc_directory_transition(dir, process,
+						       self->account, sid,
+						       cred->host, &held, &log);
+		if (ts != SC_OK) {
+			int rc = refuse_by_model(v, &log, ts);
+			sc_log_free(&log);
+			return rc;
+		}
+	} else {
+		if (!rq->evidence) {
+			sc_log_free(&log);
+			return refuse(v, "K7",
+				      "%s holds no credential for %s: no "
+				      "ticket presented that identity to it",
+				      cred->process, sid);
+		}
+		Cloakroom__Signed *ev = rq->evidence;
+		size_t el = cloakroom__signed__get_packed_size(ev);
+		uint8_t *eb = malloc(el ? el : 1), *epac = NULL;
+		size_t epac_len = 0;
+		if (!eb) {
+			sc_log_free(&log);
+			return refuse(v, "K7", "out of memory");
+		}
+		cloakroom__signed__pack(ev, eb);
+		auth_ticket e;
+		auth_reject why;
+		int rc = auth_ticket_pac(st->pub, eb, el, now, st->skew_ms, &e,
+					 &epac, &epac_len, &why);
+		free(eb);
+		if (rc != 0)
+			rc = refuse(v, why.rule, "evidence: %s", why.reason);
+		else if (strcmp(e.audience, cred->process) != 0)
+			rc = refuse(v, "K4",
+				    "the evidence ticket was for %s, not for %s",
+				    e.audience, cred->process);
+		else if (strcmp(e.subject_sid, sid) != 0)
+			rc = refuse(v, "K7",
+				    "the evidence ticket presents %s, not %s",
+				    e.subject, sid);
+		else if (!(held = held_from_evidence(st, dir, cred, &e, epac,
+						     epac_len, v)))
+			rc = -1;
+		free(epac);
+		ev_forwardable = e.forwardable;
+		if (rc != 0) {
+			sc_log_free(&log);
+			return -1;
+		}
+	}
 
 	/* The model decides whether this middle tier may present the
-	 * subject to the target: the same call the caller made, on a token
-	 * built from what the authority itself signed. */
-	sc_token *thread = sc_token_new(SC_TOKEN_IMPERSONATION);
-	if (!thread || sc_token_set_user(thread, e.subject_sid, e.subject) != 0 ||
-	    sc_token_set_origin_host(thread, e.subject_host) != 0) {
-		sc_token_free(thread);
-		return refuse(v, "K7", "out of memory");
+	 * subject to the target: the requester impersonates what it holds
+	 * (P1, P2, L1) and presents it, cloaked (C5, L4, L5, C6, D4, D5):
+	 * the same calls the caller made. */
+	sc_token *thread = NULL;
+	sc_status s = sc_impersonate(process, held, &thread, &log);
+	sc_token_free(held);
+	if (s != SC_OK) {
+		int rc = refuse_by_model(v, &log, s);
+		sc_log_free(&log);
+		return rc;
 	}
-	sc_token_set_level(thread, e.forwardable ? SC_LEVEL_DELEGATE
-						 : SC_LEVEL_IMPERSONATE);
-	sc_token_set_delegable(thread, e.forwardable);
-	sc_token_set_boundaries(thread,
-				strcmp(e.subject_host, cred->host) != 0 ? 1 : 0);
+	sc_log_free(&log);
+	sc_log_init(&log);
 	sc_blanket b;
 	memset(&b, 0, sizeof(b));
 	b.cloaking = SC_CLOAK_DYNAMIC;
 	sc_proxy proxy;
 	memset(&proxy, 0, sizeof(proxy));
-	const sc_process_def *self = sc_runtime_process(me->rt);
 	sc_delegation deleg = {
 		.self = sc_directory_account(dir, self->account),
 		.target = sc_directory_account(dir, target->account),
-		.client = sc_directory_account_by_sid(dir, e.subject_sid),
+		.client = sc_directory_account_by_sid(dir,
+						      sc_token_user_sid(thread)),
 	};
 	sc_policy policy;
 	sc_policy_from_settings(&st->scn->settings, &policy);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
-	sc_log log;
-	sc_log_init(&log);
-	sc_status s = sc_cloak_choose(&b, &proxy, process, thread, cred->host,
-				      target->host, &policy, &deleg,
-				      &presented, &boundaries, &log);
-	sc_token_free(thread);
+	s = sc_cloak_choose(&b, &proxy, process, thread, cred->host,
+			    target->host, &policy, &deleg, &presented,
+			    &boundaries, &log);
 	sc_proxy_release(&proxy);
 	if (s != SC_OK) {
-		rc = refuse_by_model(v, &log, s);
+		int rc = refuse_by_model(v, &log, s);
 		sc_log_free(&log);
+		sc_token_free(thread);
 		return rc;
 	}
 	const char *rule = log.count ? log.notes[log.count - 1].rule : "L4";
 	snprintf(t->rule, sizeof(t->rule), "%s", rule);
 	sc_log_free(&log);
-	snprintf(t->subject, sizeof(t->subject), "%s", e.subject);
-	snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", e.subject_sid);
+	snprintf(t->subject, sizeof(t->subject), "%s",
+		 sc_token_user_name(thread));
+	snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
 	snprintf(t->subject_host, sizeof(t->subject_host), "%s",
-		 e.subject_host);
-	/* D1 again for the next hop, and never more than the evidence
-	 * allowed unless constrained delegation vouched for this hop. */
-	t->forwardable = e.forwardable &&
-			 forwardable(st, dir, e.subject_sid, cred->host,
-				     target, rq, SC_LEVEL_DELEGATE);
-	return 0;
+		 sc_token_origin_host(thread));
+	/* The next hop as the target will negotiate it, on the token the
+	 * requester presents (T2: never above its level); forwardable only
+	 * when the evidence was (or, for a transition, when D1 holds on a
+	 * token that T2 lets reach Delegate) and D1 holds for this hop. */
+	negotiate(st, dir, sid, cred->host, target, rq,
+		  sc_token_level_raw(thread), &oc);
+	t->forwardable = rq->basis == 1 || ev_forwardable;
+	int rc = vouch_for(st, thread, &oc, rq, t, v);
+	sc_token_free(thread);
+	return rc;
 }
 
 static int reply_pack(const uint8_t *ticket, size_t tlen, const verdict *v,
@@ -368,7 +548,8 @@ static int reply_pack(const uint8_t *ticket, size_t tlen, const verdict *v,
 }
 
 int authority_ticket_serve(authority_state *st, const uint8_t *req,
-			   size_t len, uint8_t **reply, size_t *reply_len)
+			   size_t len, const char *peer_account,
+			   uint8_t **reply, size_t *reply_len)
 {
 	verdict v;
 	memset(&v, 0, sizeof(v));
@@ -408,6 +589,22 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 		       cred.process);
 		goto done;
 	}
+	/* K6: the requester is the TLS peer, as a daemon binds its
+	 * callers: a key and credential stolen by another process get it
+	 * nothing. */
+	if (peer_account && strcmp(peer_account, cred.account) != 0) {
+		refuse(&v, "K6",
+		       "the TLS peer is %.60s, but the request was signed by "
+		       "%.50s (%.60s): made by another process",
+		       peer_account[0] ? peer_account : "(no certificate)",
+		       cred.process, cred.account);
+		goto done;
+	}
+	auth_replay *replay = replay_of(st, cred.process);
+	if (!replay) {
+		refuse(&v, "K7", "no process %.60s in this run", cred.process);
+		goto done;
+	}
 	/* K3: a request lives as long as a context does. Compared by
 	 * difference: no issue time wraps into the window. */
 	uint64_t skew = st->skew_ms < AUTH_MAX_SKEW_MS ? st->skew_ms
@@ -421,20 +618,27 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
 	int seen = rq->nonce.len != AUTH_NONCE_LEN
 			   ? -1
-			   : auth_replay_check(st->replay, rq->nonce.data,
+			   : auth_replay_check(replay, rq->nonce.data,
 					       until + skew, now);
-	if (seen == -2) {
-		refuse(&v, AUTH_BUSY, "the replay cache is full: the request "
-				      "was not judged");
-		goto done;
-	}
-	if (seen != 0) {
+	if (seen == -1) {
 		refuse(&v, "K5", "the request was replayed");
 		goto done;
 	}
+	if (seen != 0) {
+		/* Nothing judged: busy, not a replay. */
+		refuse(&v, AUTH_BUSY, "%.60s has %u requests in flight, the "
+				      "most one requester may: the request "
+				      "was not judged",
+		       cred.process, AUTHORITY_REPLAY_PER_REQUESTER);
+		goto done;
+	}
 	auth_ticket t;
+	memset(&t, 0, sizeof(t));
 	if (decide(st, &cred, rq, &t, &v) == 0) {
-		if (auth_ticket_sign(st->key, &t, &tb, &tl) != 0) {
+		int signed_ok = auth_ticket_sign(st->key, &t, &tb, &tl);
+		free((void *)t.pac);
+		t.pac = NULL;
+		if (signed_ok != 0) {
 			refuse(&v, "K7", "cannot sign");
 			goto done;
 		}

@@ -14,6 +14,11 @@ typedef struct authority_proc {
 	sc_runtime *rt; /* the process's runtime: its primary token */
 } authority_proc;
 
+typedef struct authority_requester {
+	char name[AUTH_NAME_LEN];
+	auth_replay *replay;
+} authority_requester;
+
 typedef struct authority_state {
 	const sc_scenario *scn;
 	auth_key *key;
@@ -25,8 +30,16 @@ typedef struct authority_state {
 	uint64_t skew_ms;      /* at most AUTH_MAX_SKEW_MS */
 	uint64_t fixed_now_ms; /* 0: the real clock; else this (fuzzing) */
 	bool quiet;            /* no verdict on stderr (fuzzing) */
-	auth_replay *replay;   /* ticket requests */
+	/* Ticket requests' nonces, one cache per requester (K5): a
+	 * requester that floods the authority fills its own, never
+	 * another's. Made at the setup, for the cast, and kept across
+	 * rebinds. */
+	authority_requester *requesters;
+	size_t requesters_count;
 } authority_state;
+
+/* Live nonces each requester's replay cache holds. */
+#define AUTHORITY_REPLAY_PER_REQUESTER 4096u
 
 /* Make the authority's key and every process's key, and issue each
  * process its logon credential: DIR/authority.pub (the trust anchor, raw
@@ -45,8 +58,15 @@ int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
 			    char *err, size_t errlen);
 
 /* One request (a packed SignedRequest) -> a malloc'd packed TicketReply,
- * a ticket or a refusal with its rule. -1 only when out of memory. */
+ * a ticket or a refusal with its rule. peer_account: over mutual TLS the
+ * account in the requester's certificate, which must be the credential's
+ * (K6); NULL without TLS. -1 only when out of memory. */
 int authority_ticket_serve(authority_state *st, const uint8_t *req,
-			   size_t len, uint8_t **reply, size_t *reply_len);
+			   size_t len, const char *peer_account,
+			   uint8_t **reply, size_t *reply_len);
+
+/* Empty every requester's replay cache (fuzzing: each input on its own).
+ * 0, or -1 when out of memory. */
+int authority_ticket_forget_requests(authority_state *st);
 
 #endif

@@ -503,6 +503,13 @@ static void signed_setup(bench *bn)
 	snprintf(t.audience, sizeof(t.audience), "C");
 	t.expires_ms = now + AUTH_TICKET_LIFETIME_MS;
 	snprintf(t.rule, sizeof(t.rule), "C4");
+	t.level = SC_LEVEL_IMPERSONATE;
+	t.package = SC_PACKAGE_KERBEROS;
+	t.authn = SC_AUTHN_CONNECT;
+	uint8_t *pac = NULL;
+	if (codec_identity_encode(id, &pac, &t.pac_len) != 0)
+		die("out of memory");
+	t.pac = pac;
 	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
 	    auth_credential_sign(bn->authority, &c, &bn->cred,
 				 &bn->cred_len) != 0 ||
@@ -511,6 +518,7 @@ static void signed_setup(bench *bn)
 	    codec_context_encode(&bn->w.to_c, &bn->ctx_bytes,
 				 &bn->ctx_len) != 0)
 		die("cannot sign the statements");
+	free(pac);
 	/* One authenticator, as sealed: the message each signature covers. */
 	uint8_t *sb = NULL;
 	size_t sl = 0;

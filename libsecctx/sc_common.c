@@ -43,7 +43,9 @@ static const char *const cloaking_names[SC_CLOAK_COUNT] = {
 	"none", "static", "dynamic", "both",
 };
 static const char *const transport_names[SC_TRANSPORT_COUNT] = {
-	"com", "pipe",
+#define TRANSPORT_NAME(id, name) [SC_TRANSPORT_##id] = name,
+	SC_TRANSPORTS(TRANSPORT_NAME)
+#undef TRANSPORT_NAME
 };
 static const char *const tracking_names[SC_TRACKING_COUNT] = {
 	"static", "dynamic"};
@@ -235,6 +237,19 @@ void sc_log_warn(sc_log *log, const char *rule, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vadd(log, true, rule, fmt, ap);
 	va_end(ap);
+}
+
+void sc_log_input(sc_log *log, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vadd(log, false, "", fmt, ap);
+	va_end(ap);
+}
+
+const char *sc_note_rule_shown(const sc_note *n)
+{
+	return n->rule[0] ? n->rule : "-";
 }
 
 int sc_log_append(sc_log *dst, const sc_log *src)

@@ -95,9 +95,22 @@ typedef enum sc_cloaking {
 	SC_CLOAK_COUNT
 } sc_cloaking;
 
+/* The transports, and their spellings: the one place both are defined
+ * (the enum, sc_transport_name and the scenario loader all expand it).
+ * COM is DCOM with CoSetProxyBlanket; a named pipe sets its level with
+ * the SQOS flags (N1, N2, T7); RPC and DDE clients default to
+ * Impersonate (L6); a pipe, RPC or DDE connection between hosts ignores
+ * the level flags (D7). */
+#define SC_TRANSPORTS(X) \
+	X(COM, "com")        \
+	X(PIPE, "pipe")      \
+	X(RPC, "rpc")        \
+	X(DDE, "dde")
+
 typedef enum sc_transport {
-	SC_TRANSPORT_COM = 0,
-	SC_TRANSPORT_PIPE,
+#define SC_TRANSPORT_ENUM(id, name) SC_TRANSPORT_##id,
+	SC_TRANSPORTS(SC_TRANSPORT_ENUM)
+#undef SC_TRANSPORT_ENUM
 	SC_TRANSPORT_COUNT
 } sc_transport;
 
@@ -180,6 +193,13 @@ void sc_log_rule(sc_log *log, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sc_log_warn(sc_log *log, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An input error (a step placed where it cannot act, such as an
+ * impersonate with no incoming call) decides nothing: its note carries no
+ * rule id (an empty one). Readers show it as "-" (sc_note_rule_shown). */
+void sc_log_input(sc_log *log, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The note's rule id, or "-" for an input error's note. */
+const char *sc_note_rule_shown(const sc_note *n);
 /* Append all notes of src to dst. */
 int sc_log_append(sc_log *dst, const sc_log *src);
 bool sc_log_has_rule(const sc_log *log, const char *rule);

@@ -76,6 +76,14 @@ sc_level sc_blanket_level_asked(const sc_blanket *b,
 	}
 	if (b->level != SC_LEVEL_DEFAULT)
 		return b->level;
+	if (b->transport == SC_TRANSPORT_RPC ||
+	    b->transport == SC_TRANSPORT_DDE) {
+		/* L6: RPC and DDE clients default to Impersonate. */
+		sc_log_rule(log, "L6", "no level set on an %s client: "
+				       "Impersonate",
+			    b->transport == SC_TRANSPORT_RPC ? "RPC" : "DDE");
+		return SC_LEVEL_IMPERSONATE;
+	}
 	/* L6: a COM client uses its host's default, Identify unless the
 	 * host says otherwise. */
 	sc_level l = SC_LEVEL_IDENTIFY;
@@ -143,23 +151,30 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 			    sc_authn_name(sa));
 
 	sc_level l = f->asked;
+	bool d7 = f->crossed && (f->transport == SC_TRANSPORT_PIPE ||
+				 f->transport == SC_TRANSPORT_RPC ||
+				 f->transport == SC_TRANSPORT_DDE);
 
-	/* L2: Anonymous across hosts is promoted to Identify, silently. */
-	if (l == SC_LEVEL_ANONYMOUS && f->crossed) {
+	if (d7) {
+		/* D7: across hosts, a named pipe, RPC or DDE connection
+		 * ignores the client's level flags (Anonymous included: L2
+		 * has nothing to promote). */
+		l = f->server_trusted ? SC_LEVEL_DELEGATE
+				      : SC_LEVEL_IMPERSONATE;
+		sc_log_rule(log, "D7",
+			    "%s across hosts: level flags ignored, %s (server "
+			    "account %strusted for delegation)",
+			    f->transport == SC_TRANSPORT_PIPE  ? "named pipe"
+			    : f->transport == SC_TRANSPORT_RPC ? "RPC"
+							       : "DDE",
+			    sc_level_name(l), f->server_trusted ? "" : "not ");
+	} else if (l == SC_LEVEL_ANONYMOUS && f->crossed) {
+		/* L2: Anonymous across hosts is promoted to Identify,
+		 * silently. */
 		l = SC_LEVEL_IDENTIFY;
 		sc_log_warn(log, "L2",
 			    "Anonymous asked on a call that crosses hosts: "
 			    "promoted to Identify");
-	}
-
-	/* D7: across hosts, a named pipe ignores the client's level flags. */
-	if (f->transport == SC_TRANSPORT_PIPE && f->crossed) {
-		l = f->server_trusted ? SC_LEVEL_DELEGATE
-				      : SC_LEVEL_IMPERSONATE;
-		sc_log_rule(log, "D7",
-			    "named pipe across hosts: level flags ignored, %s "
-			    "(server account %strusted for delegation)",
-			    sc_level_name(l), f->server_trusted ? "" : "not ");
 	}
 
 	/* D3: Schannel gives Impersonate at most. */
@@ -505,6 +520,17 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	default:
 		/* C2: the process identity, whatever the thread does. */
 		who = process;
+		if (b->identity && *b->identity)
+			/* C1: an explicit identity without cloaking. The
+			 * scenario loader accepts only the process's own
+			 * account there (a process holds no other account's
+			 * password), so its credentials are the process's. */
+			sc_log_rule(log, "C1",
+				    "explicit identity %s on the proxy, no "
+				    "cloaking: the proxy authenticates with "
+				    "that account's credentials, the process's "
+				    "own",
+				    b->identity);
 		if (thread)
 			sc_log_rule(log, "C2",
 				    "no cloaking: presents the process "

@@ -24,7 +24,8 @@ sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log);
 
 /* Client side, L6: the level a client asks for when its blanket sets none
  * (a COM client: its host's default, Identify unless the host says
- * otherwise; a named-pipe client: Impersonate). */
+ * otherwise; a named-pipe, RPC or DDE client: Impersonate); N2: a pipe
+ * client's level counts only with the SQOS flags. */
 sc_level sc_blanket_level_asked(const sc_blanket *b,
 				const sc_host_def *client_host, sc_log *log);
 /* The authentication level the client asks (default: Connect) and its
@@ -55,8 +56,9 @@ typedef struct sc_hop_outcome {
 	bool delegable;          /* the identity may cross further hosts */
 } sc_hop_outcome;
 
-/* Server side: the effective level of a hop. T8 (authn), L2 (Anonymous
- * across hosts -> Identify, a warning), D7 (pipe across hosts), D3
+/* Server side: the effective level of a hop. T8 (authn), D7 (a pipe, RPC
+ * or DDE connection across hosts ignores the level flags), else L2
+ * (Anonymous across hosts -> Identify, a warning), D3
  * (Schannel caps at Impersonate; NTLM never crosses hosts as Delegate),
  * D1/D2 (Delegate needs all conditions, else Impersonate naming the
  * failed one), T2 (a presented impersonation token cannot be raised). */
@@ -76,8 +78,8 @@ sc_status sc_impersonate(const sc_token *process, const sc_token *client,
 typedef struct sc_proxy {
 	char target[64];
 	sc_token *captured;      /* NULL until captured */
-	bool has_blanket;        /* a set_blanket step ran */
-	sc_blanket blanket;      /* the blanket it set (identity not kept) */
+	bool has_blanket;        /* a set_blanket step succeeded */
+	sc_blanket blanket;      /* the whole blanket it set (C1 judged it) */
 	unsigned calls;          /* calls made through it */
 	unsigned captured_call;  /* C3: the call (1-based) that captured;
 				    0: its set_blanket step did */

@@ -704,6 +704,83 @@ static bool logon_type_group(const char *sid)
 	       strcmp(sid, SC_SID_BATCH) == 0;
 }
 
+/* The display name of sid: the directory's, else the one given. */
+static const char *name_of(const sc_directory *dir, const char *sid,
+			   const char *given)
+{
+	const char *n = sc_directory_name(dir, sid);
+	return n ? n : given;
+}
+
+/* t's user, origin host and groups (less the logon-type groups when
+ * network) from client, names from the directory. */
+static int copy_user_and_groups(const sc_directory *dir, sc_token *t,
+				const sc_token *client, bool network)
+{
+	const char *usid = sc_token_user_sid(client);
+	if (sc_token_set_user(t, usid,
+			      name_of(dir, usid, sc_token_user_name(client))) !=
+		    0 ||
+	    sc_token_set_origin_host(t, sc_token_origin_host(client)) != 0)
+		return SC_ERR_NOMEM;
+	size_t ng = sc_token_group_count(client);
+	for (size_t i = 0; i < ng; i++) {
+		const char *sid;
+		const char *name;
+		uint32_t attrs;
+		sc_token_group(client, i, &sid, &name, &attrs);
+		if (network && logon_type_group(sid))
+			continue;
+		if (sc_token_add_group(t, sid, name_of(dir, sid, name),
+				       attrs) != 0)
+			return SC_ERR_NOMEM;
+	}
+	return 0;
+}
+
+sc_status sc_directory_pipe_token(const sc_directory *dir,
+				  const sc_token *client, const sc_token *claim,
+				  sc_level level, sc_package package,
+				  sc_authn authn, sc_token **out, sc_log *log)
+{
+	*out = NULL;
+	if (!client || !claim || level < SC_LEVEL_ANONYMOUS ||
+	    level > SC_LEVEL_DELEGATE) {
+		sc_log_rule(log, "T7", "local pipe client: %s "
+				       "(INVALID_PARAMETER)",
+			    client && claim ? "the level is not set"
+					    : "no client");
+		return SC_INVALID_PARAMETER;
+	}
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	if (!t)
+		return SC_INTERNAL;
+	if (copy_user_and_groups(dir, t, client, false) != 0)
+		goto nomem;
+	size_t np = sc_token_privilege_count(client);
+	for (size_t i = 0; i < np; i++) {
+		const char *name;
+		bool enabled, claimed_on;
+		sc_token_privilege(client, i, &name, &enabled);
+		if (!sc_token_privilege_held(claim, name, &claimed_on))
+			continue; /* dropped: effective-only */
+		if (sc_token_add_privilege(t, name, enabled && claimed_on) !=
+		    0)
+			goto nomem;
+	}
+	sc_token_set_level(t, level);
+	sc_token_set_logon(t, sc_token_logon(client));
+	sc_token_set_session(t, sc_token_session(client));
+	sc_token_set_package(t, package);
+	sc_token_set_authn(t, authn);
+	sc_token_set_boundaries(t, sc_token_boundaries(claim));
+	*out = t;
+	return SC_OK;
+nomem:
+	sc_token_free(t);
+	return SC_INTERNAL;
+}
+
 sc_status sc_directory_network_token(const sc_directory *dir,
 				     const sc_token *client, const char *host,
 				     sc_level level, sc_package package,
@@ -722,21 +799,8 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
 	if (!t)
 		return SC_INTERNAL;
-	if (sc_token_set_user(t, sc_token_user_sid(client),
-			      sc_token_user_name(client)) != 0 ||
-	    sc_token_set_origin_host(t, sc_token_origin_host(client)) != 0)
+	if (copy_user_and_groups(dir, t, client, true) != 0)
 		goto nomem;
-	size_t ng = sc_token_group_count(client);
-	for (size_t i = 0; i < ng; i++) {
-		const char *sid;
-		const char *name;
-		uint32_t attrs;
-		sc_token_group(client, i, &sid, &name, &attrs);
-		if (logon_type_group(sid))
-			continue;
-		if (sc_token_add_group(t, sid, name, attrs) != 0)
-			goto nomem;
-	}
 	if (add_group(dir, t, SC_SID_NETWORK) != 0)
 		goto nomem;
 	sc_token_set_level(t, level);
@@ -752,4 +816,44 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 nomem:
 	sc_token_free(t);
 	return SC_INTERNAL;
+}
+
+sc_status sc_directory_transition(const sc_directory *dir,
+				  const sc_token *process,
+				  const char *self_account, const char *user,
+				  const char *host, sc_token **out, sc_log *log)
+{
+	*out = NULL;
+	sc_token *t = NULL;
+	sc_status st = sc_directory_s4u_logon(dir, user, host, &t, log);
+	if (st != SC_OK)
+		return st;
+	const sc_account_def *self = sc_directory_account(dir, self_account);
+	const sc_account_def *who =
+		sc_directory_account_by_sid(dir, sc_token_user_sid(t));
+	bool tcb = sc_token_privilege_enabled(process, SC_PRIV_TCB);
+	sc_token_set_level(t, tcb ? SC_LEVEL_IMPERSONATE : SC_LEVEL_IDENTIFY);
+	bool trusted = self && self->trusted_to_auth_for_delegation;
+	bool sensitive = who && who->sensitive;
+	sc_token_set_transition(t, trusted && !sensitive);
+	sc_log_rule(log, "D6",
+		    "protocol transition: %s obtains a token for %s without "
+		    "its credential, at %s (%s SeTcbPrivilege)",
+		    sc_token_user_name(process), sc_token_user_name(t),
+		    tcb ? "Impersonate" : "Identify",
+		    tcb ? "holds" : "lacks");
+	if (sensitive)
+		sc_log_rule(log, "D6",
+			    "%s is sensitive and cannot be delegated: its "
+			    "ticket is never forwardable",
+			    sc_token_user_name(t));
+	else
+		sc_log_rule(log, "D6",
+			    "the ticket is %sforwardable: %s is %strusted to "
+			    "authenticate for delegation",
+			    trusted ? "" : "not ",
+			    self ? self->name : self_account,
+			    trusted ? "" : "not ");
+	*out = t;
+	return SC_OK;
 }

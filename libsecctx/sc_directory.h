@@ -66,6 +66,17 @@ sc_status sc_directory_s4u_logon(const sc_directory *dir, const char *account,
 				 const char *host, sc_token **out,
 				 sc_log *log);
 
+/* D6: protocol transition by the service whose process token is process
+ * and whose account is self_account, on host: the S4U logon of user, at
+ * Impersonate when process holds SeTcbPrivilege (enabled), else
+ * Identify; its ticket forwardable when self_account is trusted to
+ * authenticate for delegation and user is not sensitive. The
+ * `protocol_transition` step and the authority both call it. */
+sc_status sc_directory_transition(const sc_directory *dir,
+				  const sc_token *process,
+				  const char *self_account, const char *user,
+				  const char *host, sc_token **out, sc_log *log);
+
 /* P4: a change of host's user-rights assignment made while the process
  * runs: privilege is now held by holders (principal names) at scope. It
  * reaches the logons made after it (sc_directory_logon, network tokens,
@@ -77,7 +88,8 @@ int sc_directory_assign(sc_directory *dir, const char *host,
 
 /* The token a server on host builds for an authenticated network caller
  * whose presented identity is client (user and groups as the client's
- * token carries them): an impersonation token at level, logon type
+ * token carries them; the user's and groups' names from the directory
+ * when it knows their SIDs): an impersonation token at level, logon type
  * NETWORK, with the client's user and groups less the logon-type groups
  * (INTERACTIVE, SERVICE, BATCH) plus NETWORK, the privileges the user or
  * its groups hold on host (P3), origin host and boundaries copied from
@@ -87,5 +99,18 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 				     sc_level level, sc_package package,
 				     sc_authn authn, sc_token **out,
 				     sc_log *log);
+
+/* T7: the token a server impersonating a local named-pipe client gets:
+ * the client's own token (client: its user, groups with their
+ * attributes, logon type and session, origin host; names from the
+ * directory), at level, with client's privileges as far as claim still
+ * holds them: a privilege claim lacks is dropped (effective-only), one
+ * claim disabled is disabled; claim never adds one or enables one
+ * client has disabled. claim may be client itself. Boundaries from
+ * claim; package and authn as given. */
+sc_status sc_directory_pipe_token(const sc_directory *dir,
+				  const sc_token *client, const sc_token *claim,
+				  sc_level level, sc_package package,
+				  sc_authn authn, sc_token **out, sc_log *log);
 
 #endif

@@ -48,7 +48,7 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	*out = NULL;
 	const sc_process_def *self = sc_scenario_process(scn, name);
 	if (!self) {
-		sc_log_rule(log, "P3", "no process named %s", name);
+		sc_log_input(log, "no process named %s", name);
 		return SC_NOT_FOUND;
 	}
 	sc_runtime *rt = calloc(1, sizeof(*rt));
@@ -109,6 +109,11 @@ const sc_directory *sc_runtime_directory(const sc_runtime *rt)
 	return rt->dir;
 }
 
+const sc_scenario *sc_runtime_scenario(const sc_runtime *rt)
+{
+	return rt->scn;
+}
+
 /* The process token as this call sees it: its own adjusted copy, if it
  * made one, else the runtime's. */
 static const sc_token *proc_token(const sc_frame *f)
@@ -134,31 +139,35 @@ static sc_proxy *proxy_for(sc_runtime *rt, const char *target)
 }
 
 /* The blanket a call uses: the step's settings over the proxy's (set by
- * set_blanket) over the process's. */
+ * set_blanket) over the process's. A step's blanket overrides exactly the
+ * fields it gives (over->given), none and default included: that is how
+ * set_blanket turns cloaking off or puts the level back to the default. */
 static sc_blanket effective_blanket(const sc_blanket *base,
 				    const sc_blanket *over)
 {
 	sc_blanket b = *base;
 	if (!over)
 		return b;
-	if (over->authn != SC_AUTHN_DEFAULT)
+	unsigned g = over->given;
+	if (g & SC_GIVEN_AUTHN)
 		b.authn = over->authn;
-	if (over->level != SC_LEVEL_DEFAULT)
+	if (g & SC_GIVEN_LEVEL)
 		b.level = over->level;
-	if (over->package != SC_PACKAGE_DEFAULT)
+	if (g & SC_GIVEN_PACKAGE)
 		b.package = over->package;
-	if (over->cloaking != SC_CLOAK_NONE)
+	if (g & SC_GIVEN_CLOAKING)
 		b.cloaking = over->cloaking;
-	if (over->identity)
+	if (g & SC_GIVEN_IDENTITY)
 		b.identity = over->identity;
-	if (over->transport != SC_TRANSPORT_COM)
+	if (g & SC_GIVEN_TRANSPORT)
 		b.transport = over->transport;
-	if (over->sqos)
-		b.sqos = true;
-	if (over->tracking != SC_TRACKING_STATIC)
+	if (g & SC_GIVEN_SQOS)
+		b.sqos = over->sqos;
+	if (g & SC_GIVEN_TRACKING)
 		b.tracking = over->tracking;
-	if (over->effective_only)
-		b.effective_only = true;
+	if (g & SC_GIVEN_EFFECTIVE_ONLY)
+		b.effective_only = over->effective_only;
+	b.given = base->given | g;
 	return b;
 }
 
@@ -221,10 +230,11 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		sc_log_free(&caller);
 		return SC_INTERNAL;
 	}
-	sc_blanket b = effective_blanket(&rt->self->blanket,
-					 proxy->has_blanket ? &proxy->blanket
-							    : NULL);
-	b = effective_blanket(&b, s->blanket);
+	/* A blanket set on the proxy replaces the process's whole: it was
+	 * made from it. */
+	sc_blanket b = effective_blanket(proxy->has_blanket ? &proxy->blanket
+							    : &rt->self->blanket,
+					 s->blanket);
 	if (f->in && f->in->depth >= 1)
 		/* C7: a middle tier called by another middle tier: the chain
 		 * is longer than three, and this tier chooses with its own
@@ -297,7 +307,8 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 			     rt->self->name) >= (int)sizeof(ctx.chain))
 			ctx.chain[sizeof(ctx.chain) - 1] = '\0';
 		if (!rt->call) {
-			sc_log_rule(&caller, "T8", "no transport to call %s",
+			/* A fact of the transport, not a decision: NET. */
+			sc_log_rule(&caller, "NET", "no transport to call %s",
 				    s->to);
 			st = SC_UNAVAILABLE;
 		} else {
@@ -458,47 +469,44 @@ static sc_status do_transition(sc_frame *f, const sc_step *s,
 {
 	sc_runtime *rt = f->rt;
 	const char *user = s->user;
-	if (!user && f->client && f->in && f->in->caller[0])
+	if (!user && f->client && f->in && f->in->caller[0]) {
+		if (sc_token_level_raw(f->client) == SC_LEVEL_ANONYMOUS) {
+			/* L1: at Anonymous the server learns nothing about
+			 * its caller: the only user it knows is the anonymous
+			 * identity, which no ticket can be obtained for. */
+			snprintf(r->object, sizeof(r->object), "%s",
+				 SC_ANONYMOUS_NAME);
+			sc_log_rule(&r->log, "L1",
+				    "the caller is anonymous: the server knows "
+				    "it only as %s",
+				    SC_ANONYMOUS_NAME);
+			sc_log_rule(&r->log, "D6",
+				    "protocol transition needs a domain "
+				    "account: none for %s (LOGON_FAILURE)",
+				    SC_ANONYMOUS_NAME);
+			return SC_LOGON_FAILURE;
+		}
 		user = sc_token_user_name(f->client);
+	}
 	if (!user) {
-		sc_log_rule(&r->log, "D6",
-			    "protocol transition needs a user: no 'user' and "
-			    "no authenticated caller");
+		if (f->in && f->in->caller[0])
+			/* T8: an unauthenticated call has no caller. */
+			sc_log_rule(&r->log, "T8",
+				    "the call is not authenticated: there is "
+				    "no caller to obtain a token for");
+		else
+			sc_log_input(&r->log,
+				     "protocol transition needs a user: no "
+				     "'user' and no incoming call");
 		return SC_INVALID_PARAMETER;
 	}
 	snprintf(r->object, sizeof(r->object), "%s", user);
 	sc_token *t = NULL;
-	sc_status st = sc_directory_s4u_logon(rt->dir, user, rt->self->host,
-					      &t, &r->log);
+	sc_status st = sc_directory_transition(rt->dir, proc_token(f),
+					       rt->self->account, user,
+					       rt->self->host, &t, &r->log);
 	if (st != SC_OK)
 		return st;
-	const sc_account_def *self =
-		sc_directory_account(rt->dir, rt->self->account);
-	const sc_account_def *who =
-		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(t));
-	bool tcb = sc_token_privilege_enabled(proc_token(f), SC_PRIV_TCB);
-	sc_token_set_level(t, tcb ? SC_LEVEL_IMPERSONATE : SC_LEVEL_IDENTIFY);
-	bool trusted = self && self->trusted_to_auth_for_delegation;
-	bool sensitive = who && who->sensitive;
-	sc_token_set_transition(t, trusted && !sensitive);
-	sc_log_rule(&r->log, "D6",
-		    "protocol transition: %s obtains a token for %s without "
-		    "its credential, at %s (%s SeTcbPrivilege)",
-		    sc_token_user_name(proc_token(f)), sc_token_user_name(t),
-		    tcb ? "Impersonate" : "Identify",
-		    tcb ? "holds" : "lacks");
-	if (sensitive)
-		sc_log_rule(&r->log, "D6",
-			    "%s is sensitive and cannot be delegated: its "
-			    "ticket is never forwardable",
-			    sc_token_user_name(t));
-	else
-		sc_log_rule(&r->log, "D6",
-			    "the ticket is %sforwardable: %s is %strusted to "
-			    "authenticate for delegation",
-			    trusted ? "" : "not ",
-			    self ? self->name : rt->self->account,
-			    trusted ? "" : "not ");
 	sc_token *thread = NULL;
 	st = sc_impersonate(proc_token(f), t, &thread, &r->log);
 	sc_token_free(t);
@@ -531,9 +539,31 @@ static sc_status do_assign(sc_frame *f, const sc_step *s, sc_step_result *r)
 	return SC_OK;
 }
 
-/* PrivilegeCheck and AdjustTokenPrivileges on the current token: the
- * thread's when impersonating (L1: not with an anonymous one), else the
- * process's (a private copy once adjusted). */
+/* Whether a logon of t's user on host now would get privilege: the
+ * host's rights as they are now, for the user or an enabled group (P3). */
+static bool held_at_logon_now(const sc_runtime *rt, const sc_token *t,
+			      const char *privilege)
+{
+	if (sc_directory_holds(rt->dir, rt->self->host, privilege,
+			       sc_token_user_sid(t)))
+		return true;
+	size_t n = sc_token_group_count(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *sid;
+		uint32_t attrs;
+		sc_token_group(t, i, &sid, NULL, &attrs);
+		if ((attrs & SC_GROUP_ENABLED) &&
+		    !(attrs & SC_GROUP_USE_FOR_DENY_ONLY) &&
+		    sc_directory_holds(rt->dir, rt->self->host, privilege,
+				       sid))
+			return true;
+	}
+	return false;
+}
+
+/* T9 PrivilegeCheck and T10 AdjustTokenPrivileges on the current token:
+ * the thread's when impersonating (T4; L1: not with an anonymous one),
+ * else the process's (a private copy once adjusted). */
 static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			      sc_step_result *r)
 {
@@ -553,19 +583,42 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			sc_log_rule(&r->log, "L3",
 				    "an Identify token answers privilege "
 				    "checks");
-		sc_log_rule(&r->log, f->thread ? "T4" : "P4",
-			    "%s %s in the %s token of %s",
+		if (f->thread)
+			sc_log_rule(&r->log, "T4",
+				    "impersonating: the privilege check uses "
+				    "the thread token of %s",
+				    sc_token_user_name(cur));
+		/* T9: held and enabled, or PRIVILEGE_NOT_HELD. */
+		sc_log_rule(&r->log, "T9", "%s %s in the %s token of %s",
 			    s->privilege,
 			    held && enabled ? "is enabled"
 			    : held          ? "is held but disabled"
 					    : "is not held",
 			    whose, sc_token_user_name(cur));
+		/* P3 decided what the token holds, at its logon. */
+		sc_log_rule(&r->log, "P3",
+			    "%s's token %s %s from its logon: the host's "
+			    "holders of the right decided",
+			    sc_token_user_name(cur),
+			    held ? "got" : "did not get", s->privilege);
+		if (!f->thread &&
+		    held_at_logon_now(f->rt, cur, s->privilege) != held)
+			/* P4: the rights changed since the process's logon;
+			 * its token keeps what it started with. */
+			sc_log_rule(&r->log, "P4",
+				    "the rights of %s on %s changed since the "
+				    "process's logon: a logon now would %s it, "
+				    "the running process %s it",
+				    s->privilege, f->rt->self->host,
+				    held ? "not get" : "get",
+				    held ? "keeps" : "still lacks");
 		return held && enabled ? SC_OK : SC_PRIVILEGE_NOT_HELD;
 	}
 	bool enable = s->kind == SC_STEP_ENABLE_PRIVILEGE;
 	if (!held) {
-		/* ERROR_NOT_ALL_ASSIGNED: a privilege the token lacks. */
-		sc_log_rule(&r->log, "T7",
+		/* T10: ERROR_NOT_ALL_ASSIGNED: a privilege the token
+		 * lacks. */
+		sc_log_rule(&r->log, "T10",
 			    "%s is not in the %s token of %s: it cannot be "
 			    "%s",
 			    s->privilege, whose, sc_token_user_name(cur),
@@ -582,15 +635,17 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 		mine = f->primary;
 	}
 	sc_token_adjust_privilege(mine, s->privilege, enable);
-	sc_log_rule(&r->log, "T7", "%s %s in the %s token of %s",
+	sc_log_rule(&r->log, "T10", "%s %s in the %s token of %s",
 		    s->privilege, enable ? "enabled" : "disabled", whose,
 		    sc_token_user_name(mine));
 	return SC_OK;
 }
 
-/* T4: a new object is owned by the thread token's user when the thread
- * impersonates, else the process's; L1, L3: creating one with an
- * Anonymous or Identify token fails. The object is not kept. */
+/* T4: a new object is owned by the default owner of the thread token
+ * when the thread impersonates, else of the process token: its user, or
+ * the Administrators group for an administrator's token
+ * (sc_token_default_owner); L1, L3: creating one with an Anonymous or
+ * Identify token fails. The object is not kept. */
 static sc_status do_create(sc_frame *f, const sc_step *s, sc_step_result *r)
 {
 	snprintf(r->object, sizeof(r->object), "%s",
@@ -598,13 +653,25 @@ static sc_status do_create(sc_frame *f, const sc_step *s, sc_step_result *r)
 	sc_status st = sc_open_allowed(f->thread, &r->log);
 	if (st != SC_OK)
 		return st;
-	const sc_token *owner = f->thread ? f->thread : proc_token(f);
-	snprintf(r->as, sizeof(r->as), "%s", sc_token_user_name(owner));
+	const sc_token *tok = f->thread ? f->thread : proc_token(f);
+	const char *owner = NULL;
+	sc_token_default_owner(tok, NULL, &owner);
+	snprintf(r->as, sizeof(r->as), "%s", owner);
 	r->as_level = SC_LEVEL_DEFAULT;
-	sc_log_rule(&r->log, "T4",
-		    "the new object %s is owned by %s, the %s token's user",
-		    s->object ? s->object : "?", sc_token_user_name(owner),
-		    f->thread ? "thread" : "process");
+	if (strcmp(owner, sc_token_user_name(tok)) == 0)
+		sc_log_rule(&r->log, "T4",
+			    "the new object %s is owned by %s, the default "
+			    "owner of the %s token (its user)",
+			    s->object ? s->object : "?", owner,
+			    f->thread ? "thread" : "process");
+	else
+		sc_log_rule(&r->log, "T4",
+			    "the new object %s is owned by %s, the default "
+			    "owner of the %s token of %s (an administrator's "
+			    "token names the group, not the user)",
+			    s->object ? s->object : "?", owner,
+			    f->thread ? "thread" : "process",
+			    sc_token_user_name(tok));
 	return SC_OK;
 }
 
@@ -618,18 +685,23 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 	switch (s->kind) {
 	case SC_STEP_IMPERSONATE: {
 		if (!f->in) {
-			sc_log_rule(&r->log, "T5",
-				    "no incoming call: there is no client to "
-				    "impersonate");
+			sc_log_input(&r->log, "no incoming call: there is no "
+					      "client to impersonate");
 			st = SC_CANNOT_IMPERSONATE;
 			break;
 		}
 		if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
-			/* N1: nothing was read from the pipe yet. */
+			/* N1: nothing was read from the pipe yet: the call
+			 * fails and the thread is left in the process's
+			 * context, whatever it impersonated before. */
 			sc_log_rule(&r->log, "N1",
 				    "impersonating a pipe client before reading "
-				    "a message: fails, the thread keeps the "
-				    "process's context");
+				    "a message: fails, the thread is in the "
+				    "process's context%s",
+				    f->thread ? " (its earlier token is dropped)"
+					      : "");
+			sc_token_free(f->thread);
+			f->thread = NULL;
 			st = SC_CANNOT_IMPERSONATE;
 			break;
 		}
@@ -661,12 +733,32 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 		if (!p) {
 			st = SC_INTERNAL;
 		} else {
-			p->blanket = effective_blanket(&rt->self->blanket,
-						       s->blanket);
-			p->blanket.identity = NULL;
-			p->has_blanket = true;
+			/* The process's blanket with the step's fields, the
+			 * explicit identity included: C1 judges the whole. */
+			sc_blanket nb = effective_blanket(&rt->self->blanket,
+							  s->blanket);
 			snprintf(r->object, sizeof(r->object), "%s", p->target);
-			st = sc_blanket_validate(&p->blanket, &r->log);
+			st = sc_blanket_validate(&nb, &r->log);
+			if (st == SC_OK) {
+				/* CoSetProxyBlanket took it; a failed one
+				 * leaves the proxy as it was. */
+				p->blanket = nb;
+				p->has_blanket = true;
+				if (nb.cloaking != SC_CLOAK_STATIC &&
+				    nb.transport != SC_TRANSPORT_PIPE)
+					/* No static cloaking any more: what
+					 * the proxy had captured is gone. */
+					sc_proxy_release(p);
+				sc_log_rule(&r->log, "C1",
+					    "the blanket of the proxy to %s is "
+					    "set: cloaking %s, level %s%s%s",
+					    p->target,
+					    sc_cloaking_name(nb.cloaking),
+					    sc_level_name(nb.level),
+					    nb.identity ? ", explicit identity "
+							: "",
+					    nb.identity ? nb.identity : "");
+			}
 			/* C3: a static proxy captures when its blanket is
 			 * set. */
 			if (st == SC_OK &&
@@ -789,18 +881,22 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 		snprintf(r->object, sizeof(r->object), "%s",
 			 f->in && f->in->caller[0] ? f->in->caller : "");
 		if (!f->in || !f->in->caller[0]) {
-			sc_log_rule(&r->log, "N1",
-				    "no incoming call: nothing to read");
+			sc_log_input(&r->log, "no incoming call: nothing to "
+					      "read");
 			st = SC_INVALID_PARAMETER;
 		} else {
 			f->read = true;
-			sc_log_rule(&r->log, "N1",
-				    f->in->transport == SC_TRANSPORT_PIPE
-					    ? "the first message is read from "
-					      "the pipe: the client may be "
-					      "impersonated now"
-					    : "a COM call's request comes with "
-					      "the call: nothing more to read");
+			if (f->in->transport == SC_TRANSPORT_PIPE)
+				sc_log_rule(&r->log, "N1",
+					    "the first message is read from the "
+					    "pipe: the client may be impersonated "
+					    "now");
+			else
+				sc_log_rule(&r->log, "N1",
+					    "a %s call's request comes with the "
+					    "call: nothing more to read (only a "
+					    "pipe server must read first)",
+					    sc_transport_name(f->in->transport));
 		}
 		break;
 	case SC_STEP_CREATE_OBJECT:
@@ -847,9 +943,12 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 {
 	sc_runtime *rt = f->rt;
 	const sc_context *in = f->in;
-	const sc_token *id = in->identity;
+	const sc_token *id = in->identity; /* what the caller claims */
+	/* Whom the token is built from: the authority's word when there is
+	 * one (K7), else the claim. */
+	const sc_token *who = in->vouched ? in->vouched : id;
 	const sc_account_def *client_acct =
-		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(id));
+		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(who));
 	const sc_account_def *server_acct =
 		sc_directory_account(rt->dir, rt->self->account);
 
@@ -871,6 +970,26 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	};
 	sc_hop_outcome oc;
 	sc_hop_negotiate(&facts, &oc, &h->log);
+	if (in->vouched && oc.authenticated && oc.level > in->vouched_level) {
+		/* K7: the ticket says at what level the authority lets the
+		 * callee hold this identity; the context may only ask
+		 * less. */
+		sc_log_rule(&h->log, "K7",
+			    "the ticket vouches for %s at %s at most: the hop "
+			    "runs at %s, not %s",
+			    sc_token_user_name(who),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(oc.level));
+		oc.level = in->vouched_level;
+	}
+	if (in->vouched && !in->vouched_forwardable && oc.delegable) {
+		sc_log_rule(&h->log, "K7",
+			    "the ticket is not forwardable: %s cannot be "
+			    "delegated further",
+			    sc_token_user_name(who));
+		oc.delegable = false;
+	}
 	h->authn = oc.authn;
 	h->level_effective = oc.level;
 
@@ -879,22 +998,28 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 			 SC_ANONYMOUS_NAME);
 		return SC_OK;
 	}
-	sc_status st = sc_directory_network_token(
-		rt->dir, id, rt->self->host, oc.level, in->package, oc.authn,
-		&f->client, &h->log);
+	sc_status st;
+	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host) {
+		/* T7: on a local pipe the server impersonates the client's
+		 * own token: its logon, groups and privileges (no network
+		 * logon), the privileges as the client still holds them. */
+		st = sc_directory_pipe_token(rt->dir, who, id, oc.level,
+					     in->package, oc.authn, &f->client,
+					     &h->log);
+		if (st == SC_OK)
+			sc_log_rule(&h->log, "T7",
+				    "local pipe: the server impersonates the "
+				    "client's own token (%s logon, its groups "
+				    "and privileges as the client has them)",
+				    sc_logon_name(sc_token_logon(who)));
+	} else {
+		st = sc_directory_network_token(rt->dir, who, rt->self->host,
+						oc.level, in->package, oc.authn,
+						&f->client, &h->log);
+	}
 	if (st != SC_OK)
 		return st;
 	sc_token_set_delegable(f->client, oc.delegable);
-	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host &&
-	    oc.level > SC_LEVEL_ANONYMOUS) {
-		/* T7: on a local pipe the server impersonates the client's
-		 * own token: its privileges as the client sent them. */
-		if (sc_token_mirror_privileges(f->client, id) != 0)
-			return SC_INTERNAL;
-		sc_log_rule(&h->log, "T7",
-			    "local pipe: the server's token carries the "
-			    "client's privileges as the client has them");
-	}
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */
 	h->built_token = oc.level == SC_LEVEL_ANONYMOUS
@@ -907,10 +1032,12 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
 			 SC_SID_ANONYMOUS);
 	} else {
+		/* The name the callee's directory gives the SID: never the
+		 * one on the wire. */
 		snprintf(h->presented, sizeof(h->presented), "%s",
-			 sc_token_user_name(id));
+			 sc_token_user_name(f->client));
 		snprintf(h->presented_sid, sizeof(h->presented_sid), "%s",
-			 sc_token_user_sid(id));
+			 sc_token_user_sid(f->client));
 	}
 	return SC_OK;
 }
@@ -934,8 +1061,11 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		h->boundaries = sc_token_boundaries(in->identity);
 		h->crossed_host = strcmp(in->caller_host, rt->self->host) != 0;
 		h->depth = in->depth;
-		/* The token diff's "before"; unknown if the copy fails. */
-		h->caller_token = sc_token_copy(in->identity);
+		/* The token diff's "before": what the authority vouches the
+		 * caller presents, else what it claims; unknown if the copy
+		 * fails. */
+		h->caller_token = sc_token_copy(in->vouched ? in->vouched
+							    : in->identity);
 	} else {
 		snprintf(h->from, sizeof(h->from), "?");
 		snprintf(h->from_host, sizeof(h->from_host), "?");
@@ -951,8 +1081,18 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
 		      .hop = hi, .depth = in ? in->depth + 1 : 1};
 	sc_status st = SC_OK;
-	if (in)
+	sc_authn min = rt->self->server_authn;
+	if (in) {
 		st = accept_call(&f, &out->hops[hi]);
+	} else if (min != SC_AUTHN_DEFAULT && min > SC_AUTHN_NONE) {
+		/* T8: the call would run at the server's level, with nobody
+		 * to authenticate: a server with a minimum refuses it. */
+		sc_log_rule(&h->log, "T8",
+			    "%s requires authentication level %s: a call "
+			    "with no security context is refused",
+			    rt->self->name, sc_authn_name(min));
+		st = SC_ACCESS_DENIED;
+	}
 	out->hops[hi].status = st;
 	if (st == SC_OK) {
 		/* A call without context is still served, unauthenticated:

@@ -27,6 +27,17 @@ typedef struct sc_context {
 	char caller_account[SC_IDENT_LEN];
 	unsigned depth;             /* hops before this one */
 	char chain[256];            /* "A>B": processes so far */
+	/* The authority's word on this hop, when contexts are signed (the
+	 * ticket: docs/security.md): the callee builds its token from
+	 * vouched alone (user, groups and their attributes, privileges,
+	 * logon type and session, origin host; names from its directory),
+	 * never above vouched_level, and delegable only when
+	 * vouched_forwardable. identity then only narrows: a lower level,
+	 * disabled privileges on a local pipe. NULL: no authority (the
+	 * model alone, or unsigned contexts): identity is taken as is. */
+	const sc_token *vouched;
+	sc_level vouched_level;
+	bool vouched_forwardable;
 } sc_context;
 
 /* The wire layer's outgoing call. parent is what the runtime was given
@@ -52,6 +63,7 @@ void sc_runtime_set_transport(sc_runtime *rt, sc_call_fn call,
 const sc_process_def *sc_runtime_process(const sc_runtime *rt);
 const sc_token *sc_runtime_token(const sc_runtime *rt);
 const sc_directory *sc_runtime_directory(const sc_runtime *rt);
+const sc_scenario *sc_runtime_scenario(const sc_runtime *rt);
 
 /* Run the process's steps as a client (no incoming call). */
 sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out);

@@ -424,7 +424,8 @@ static const char *start_name_i(int v)
 static const char *const misbehave_names[SC_MISBEHAVE_COUNT] = {
 	"none", "forge", "raise_level", "add_group", "replay", "expired",
 	"wrong_audience", "strip_actor", "present_client",
-	"unknown_authority", "relay",
+	"unknown_authority", "relay", "claim_groups", "claim_privilege",
+	"identify_evidence",
 };
 
 static const char *misbehave_name_i(int v)
@@ -1204,13 +1205,72 @@ static void validate_hosts(struct vctx *v)
 	}
 }
 
+/* Whether a and b name one account: a declared one, however written, or
+ * the same well-known service account. */
+static bool same_account(const sc_scenario *s, const char *a, const char *b)
+{
+	const sc_account_def *da = sc_scenario_account(s, a);
+	const sc_account_def *db = sc_scenario_account(s, b);
+	if (da || db)
+		return da == db;
+	static const char nt[] = "NT AUTHORITY\\";
+	if (strncasecmp(a, nt, sizeof(nt) - 1) == 0)
+		a += sizeof(nt) - 1;
+	if (strncasecmp(b, nt, sizeof(nt) - 1) == 0)
+		b += sizeof(nt) - 1;
+	return strcasecmp(a, b) == 0;
+}
+
+/* C1: an explicit identity on a proxy (CoSetProxyBlanket's, or an RPC
+ * binding's, authentication identity) is a user name with its password.
+ * A process of a scenario holds only its own account's credentials, so
+ * the identity may name only that account; and a named-pipe or DDE
+ * client has no such identity to set: it presents its own context (T7). */
 static void check_blanket_identity(struct vctx *v, const char *prefix,
-				   const sc_blanket *b)
+				   const sc_blanket *b,
+				   const sc_process_def *p)
 {
 	char path[PATH_LEN];
-	if (b && b->identity)
-		check_account(v, P(path, "%s.blanket.identity", prefix),
-			      b->identity, "the blanket identity");
+	if (!b || !b->identity)
+		return;
+	P(path, "%s.blanket.identity", prefix);
+	check_account(v, path, b->identity, "the blanket identity");
+	if (!account_known(v->s, b->identity) || empty(p->account) ||
+	    !account_known(v->s, p->account))
+		return;
+	if (!same_account(v->s, b->identity, p->account)) {
+		problem(v, path,
+			"explicit identity '%s' on a proxy of process '%s', "
+			"which runs as '%s': an explicit identity passes that "
+			"account's password, and a process holds only its own "
+			"account's credentials (name '%s', or leave the "
+			"identity out)",
+			b->identity, p->name ? p->name : "?", p->account,
+			p->account);
+		return;
+	}
+	sc_transport t = (b != &p->blanket && (b->given & SC_GIVEN_TRANSPORT))
+				 ? b->transport
+				 : p->blanket.transport;
+	if (t == SC_TRANSPORT_PIPE || t == SC_TRANSPORT_DDE)
+		problem(v, path,
+			"explicit identity '%s' on a %s client: only COM and "
+			"RPC proxies take one; a %s client presents its own "
+			"context",
+			b->identity, sc_transport_name(t),
+			t == SC_TRANSPORT_PIPE ? "named-pipe" : "DDE");
+}
+
+static const sc_step *step_by_id(const sc_scenario *s, const char *id)
+{
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		for (unsigned j = 0; j < p->steps_count; j++)
+			if (p->steps[j].id &&
+			    strcasecmp(p->steps[j].id, id) == 0)
+				return &p->steps[j];
+	}
+	return NULL;
 }
 
 static bool has_step_id(const sc_scenario *s, const char *id)
@@ -1300,7 +1360,7 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 				"step '%s' of process '%s' targets itself: a "
 				"call goes to another process", kind, p->name);
 		}
-		check_blanket_identity(v, pre, st->blanket);
+		check_blanket_identity(v, pre, st->blanket, p);
 	} else {
 		if (st->to)
 			problem(v, P(path, "%s.to", pre),
@@ -1455,7 +1515,7 @@ static void validate_processes(struct vctx *v)
 		}
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
-		check_blanket_identity(v, pre, &p->blanket);
+		check_blanket_identity(v, pre, &p->blanket, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}
@@ -1644,10 +1704,25 @@ static void validate_expect(struct vctx *v, const char *pre,
 			"invalid status '%s' (expected one of: %s)", e->status,
 			names);
 	}
-	if (e->warning && !rule_id_well_formed(e->warning))
+	if (e->warning && strcasecmp(e->warning, "none") != 0 &&
+	    !rule_id_well_formed(e->warning))
 		problem(v, P(path, "%s.warning", pre),
-			"'%s' is not a rule id (expected e.g. P2)",
+			"'%s' is not a rule id (expected e.g. P2, or none)",
 			e->warning);
+	if (e->runs_as) {
+		const sc_step *st = e->step ? step_by_id(v->s, e->step) : NULL;
+		if (!e->step)
+			problem(v, P(path, "%s.runs_as", pre),
+				"'runs_as' is for a start_process step: "
+				"name it with 'step'");
+		else if (st && st->kind != SC_STEP_START_PROCESS)
+			problem(v, P(path, "%s.runs_as", pre),
+				"'runs_as' is for a start_process step; step "
+				"'%s' is a %s step",
+				e->step, sc_step_kind_name(st->kind));
+		check_account(v, P(path, "%s.runs_as", pre), e->runs_as,
+			      "the account the new process runs as");
+	}
 	if (e->rule && !rule_id_well_formed(e->rule))
 		problem(v, P(path, "%s.rule", pre),
 			"'%s' is not a rule id (expected e.g. C4)", e->rule);

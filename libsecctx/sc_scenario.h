@@ -46,6 +46,22 @@ typedef struct sc_host_def {
 	char *address;          /* optional listen address, e.g. 127.0.0.12 */
 } sc_host_def;
 
+/* The fields of a blanket written in the file (sc_blanket.given): a
+ * step's blanket overrides exactly these, so that `cloaking: none` or
+ * `level: default` given there take effect (the zero values otherwise
+ * read as "not set"). */
+enum {
+	SC_GIVEN_AUTHN = 1u << 0,
+	SC_GIVEN_LEVEL = 1u << 1,
+	SC_GIVEN_PACKAGE = 1u << 2,
+	SC_GIVEN_CLOAKING = 1u << 3,
+	SC_GIVEN_IDENTITY = 1u << 4,
+	SC_GIVEN_TRANSPORT = 1u << 5,
+	SC_GIVEN_SQOS = 1u << 6,
+	SC_GIVEN_TRACKING = 1u << 7,
+	SC_GIVEN_EFFECTIVE_ONLY = 1u << 8,
+};
+
 typedef struct sc_blanket {
 	sc_authn authn;        /* DEFAULT: connect */
 	sc_level level;        /* DEFAULT: L6 decides */
@@ -59,6 +75,8 @@ typedef struct sc_blanket {
 	bool sqos;
 	sc_tracking tracking;
 	bool effective_only;
+	unsigned given;        /* SC_GIVEN_*: the keys the file wrote (the
+	                          loader sets it; not a YAML key) */
 } sc_blanket;
 
 typedef enum sc_step_kind {
@@ -125,6 +143,14 @@ typedef enum sc_misbehave {
 	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
 	SC_MISBEHAVE_RELAY,          /* signs as its caller, with the
 	                                caller's stolen key and credential */
+	SC_MISBEHAVE_CLAIM_GROUPS,   /* signs a context claiming groups it
+	                                is not in (Administrators, the
+	                                other accounts' SIDs) */
+	SC_MISBEHAVE_CLAIM_PRIVILEGE, /* signs a context claiming
+	                                 SeTcbPrivilege, enabled */
+	SC_MISBEHAVE_IDENTIFY_EVIDENCE, /* presents its caller at Impersonate
+	                                   on evidence from a call made at
+	                                   Identify or Anonymous */
 	SC_MISBEHAVE_COUNT
 } sc_misbehave;
 
@@ -168,6 +194,8 @@ typedef struct sc_expect_def {
 	char *warning;   /* a rule id that must be among the warnings */
 	char *rule;      /* a rule id that must be among the rules */
 	char *granted;   /* step: right names joined by '|' */
+	char *runs_as;   /* step (start_process): the new process's account
+	                    (T4: the primary token's) */
 	bool *ran;       /* NULL: not asked; false: the hop or step must not
 	                    have happened (an attack refused upstream) */
 } sc_expect_def;

@@ -314,6 +314,43 @@ bool sc_token_has_sid(const sc_token *t, const char *sid)
 	return false;
 }
 
+/* The first group of t, enabled and not deny-only, that is BUILTIN\
+ * Administrators (builtin) or a domain's Domain Admins (by name: the
+ * directory makes up domain group SIDs); NULL if none. */
+static const struct sc_group *admin_group(const sc_token *t, bool builtin)
+{
+	static const char da[] = "\\Domain Admins";
+	const size_t dl = sizeof(da) - 1;
+	for (size_t i = 0; t && i < t->group_count; i++) {
+		const struct sc_group *g = &t->groups[i];
+		if (!(g->attrs & SC_GROUP_ENABLED) ||
+		    (g->attrs & SC_GROUP_USE_FOR_DENY_ONLY))
+			continue;
+		size_t n = strlen(g->name);
+		bool match = builtin
+				     ? strcmp(g->sid, SC_SID_ADMINISTRATORS) == 0
+				     : strcasecmp(g->name, da + 1) == 0 ||
+					       (n > dl &&
+						strcasecmp(g->name + n - dl,
+							   da) == 0);
+		if (match)
+			return g;
+	}
+	return NULL;
+}
+
+void sc_token_default_owner(const sc_token *t, const char **sid,
+			    const char **name)
+{
+	const struct sc_group *g = admin_group(t, true);
+	if (!g)
+		g = admin_group(t, false);
+	if (sid)
+		*sid = g ? g->sid : t ? t->user_sid : "";
+	if (name)
+		*name = g ? g->name : t ? t->user_name : "";
+}
+
 bool sc_token_privilege_enabled(const sc_token *t, const char *name)
 {
 	if (!t || !name)

@@ -84,6 +84,13 @@ bool sc_token_delegable(const sc_token *t);
 
 /* True if the token's user or an enabled group is sid. */
 bool sc_token_has_sid(const sc_token *t, const char *sid);
+/* T4: the token's default owner, the owner of the objects it creates:
+ * its user, except for an administrator's token, whose default owner is
+ * the administrators' group it holds enabled (BUILTIN\Administrators,
+ * else Domain Admins), so that every administrator may manage what one
+ * of them created. Either out pointer may be NULL; strings belong to t. */
+void sc_token_default_owner(const sc_token *t, const char **sid,
+			    const char **name);
 /* True if the token holds the privilege and it is enabled. */
 bool sc_token_privilege_enabled(const sc_token *t, const char *name);
 

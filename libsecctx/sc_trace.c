@@ -104,6 +104,8 @@ int sc_trace_move(sc_trace *dst, sc_trace *src)
 
 static void add_rule(char *buf, size_t len, const char *sep, const char *r)
 {
+	if (!r[0])
+		return; /* an input error's note names no rule */
 	/* Deduplicate: look for r as a whole item. */
 	size_t rl = strlen(r), sl = strlen(sep);
 	const char *p = buf;
@@ -192,14 +194,39 @@ static bool log_has(const sc_log *l, const char *rule, bool warnings_only)
 	return false;
 }
 
+/* A hop's own decisions: the caller's and the callee's notes on the call
+ * itself, not the notes of the steps the callee ran inside it (each step
+ * is checked with a step expectation). */
 static bool hop_has(const sc_hop *h, const char *rule, bool warnings_only)
 {
-	if (log_has(&h->log, rule, warnings_only))
-		return true;
-	for (size_t i = 0; i < h->steps_count; i++)
-		if (log_has(&h->steps[i].log, rule, warnings_only))
-			return true;
-	return false;
+	return log_has(&h->log, rule, warnings_only);
+}
+
+/* The one level a step reports: the level a query_level step read, the
+ * level of a duplicate step's copy, and for any other step the level of
+ * the token it ran as (default: a primary token). */
+static sc_level step_level(const sc_step_result *s)
+{
+	if (s->kind == SC_STEP_QUERY_LEVEL || s->kind == SC_STEP_DUPLICATE)
+		return s->level;
+	return s->as_level;
+}
+
+/* `warning: none`: no warning at all (the hop's own notes, or the
+ * step's); else the rule must be among the warnings. */
+static bool no_warning(const sc_log *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (l->notes[i].warning)
+			return false;
+	return true;
+}
+
+static bool warning_ok(const sc_log *l, const sc_hop *h, const char *want)
+{
+	if (strcasecmp(want, "none") == 0)
+		return no_warning(l);
+	return h ? hop_has(h, want, true) : log_has(l, want, true);
 }
 
 #define APPEND(buf, ...)                                                     \
@@ -249,9 +276,12 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(h->status));
 	}
-	if (e->warning && !hop_has(h, e->warning, true)) {
+	if (e->warning && !warning_ok(&h->log, h, e->warning)) {
 		r->pass = false;
-		APPEND(r->why, "no %s warning; ", e->warning);
+		if (strcasecmp(e->warning, "none") == 0)
+			APPEND(r->why, "a warning was given; ");
+		else
+			APPEND(r->why, "no %s warning; ", e->warning);
 	}
 	if (e->rule && !hop_has(h, e->rule, false)) {
 		r->pass = false;
@@ -271,6 +301,8 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->text, " level %s", e->level);
 	if (e->granted)
 		APPEND(r->text, " granted %s", e->granted);
+	if (e->runs_as)
+		APPEND(r->text, " runs as %s", e->runs_as);
 	if (e->warning)
 		APPEND(r->text, " warning %s", e->warning);
 	if (e->rule)
@@ -299,10 +331,10 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(s->status));
 	}
-	if (e->level && strcasecmp(e->level, sc_level_name(s->level)) != 0 &&
-	    strcasecmp(e->level, sc_level_name(s->as_level)) != 0) {
+	if (e->level &&
+	    strcasecmp(e->level, sc_level_name(step_level(s))) != 0) {
 		r->pass = false;
-		APPEND(r->why, "level %s; ", sc_level_name(s->as_level));
+		APPEND(r->why, "level %s; ", sc_level_name(step_level(s)));
 	}
 	if (e->granted) {
 		char seen[128];
@@ -312,9 +344,21 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 			APPEND(r->why, "granted %s; ", seen);
 		}
 	}
-	if (e->warning && !log_has(&s->log, e->warning, true)) {
+	/* T4: a start_process step records the new process's account as
+	 * its object. */
+	if (e->runs_as && (s->kind != SC_STEP_START_PROCESS ||
+			   !same_identity(e->runs_as, s->object))) {
 		r->pass = false;
-		APPEND(r->why, "no %s warning; ", e->warning);
+		APPEND(r->why, "the new process runs as %s; ",
+		       s->kind == SC_STEP_START_PROCESS ? s->object
+							: "nobody (no process)");
+	}
+	if (e->warning && !warning_ok(&s->log, NULL, e->warning)) {
+		r->pass = false;
+		if (strcasecmp(e->warning, "none") == 0)
+			APPEND(r->why, "a warning was given; ");
+		else
+			APPEND(r->why, "no %s warning; ", e->warning);
 	}
 	if (e->rule && !log_has(&s->log, e->rule, false)) {
 		r->pass = false;

@@ -30,9 +30,10 @@ static void note_line(FILE *out, unsigned num, const sc_note *n,
 	report_palette p = report_palette_for(color);
 	if (n->warning)
 		fprintf(out, "%s%u. %s%sWARNING [%s] %s%s\n", ind, num, p.bold,
-			p.yellow, n->rule, n->text, p.off);
+			p.yellow, sc_note_rule_shown(n), n->text, p.off);
 	else
-		fprintf(out, "%s%u. [%s] %s\n", ind, num, n->rule, n->text);
+		fprintf(out, "%s%u. [%s] %s\n", ind, num, sc_note_rule_shown(n),
+			n->text);
 }
 
 static void notes_block(FILE *out, const sc_log *l, size_t from, size_t to,

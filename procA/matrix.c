@@ -110,7 +110,8 @@ static const char *bool_all[] = {"false", "true"};
 static const char *misbehave_all[] = {
 	"none", "forge", "raise_level", "add_group", "replay", "expired",
 	"wrong_audience", "strip_actor", "present_client",
-	"unknown_authority", "relay"};
+	"unknown_authority", "relay", "claim_groups", "claim_privilege",
+	"identify_evidence"};
 
 #define ALL(a) a, sizeof(a) / sizeof(a[0])
 

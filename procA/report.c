@@ -27,7 +27,9 @@ void report_step_line(FILE *out, const sc_step_result *s, const char *ind)
 	char rules[128] = "";
 	for (size_t i = 0; i < s->log.count; i++) {
 		size_t l = strlen(rules);
-		if (!strstr(rules, s->log.notes[i].rule))
+		/* An input error's note names no rule. */
+		if (s->log.notes[i].rule[0] &&
+		    !strstr(rules, s->log.notes[i].rule))
 			snprintf(rules + l, sizeof(rules) - l, "%s%s",
 				 l ? " " : "", s->log.notes[i].rule);
 	}
@@ -231,7 +233,9 @@ static json_t *step_json(const sc_step_result *s)
 	sc_acl_rights_format(s->granted, g, sizeof(g));
 	json_t *rules = json_array();
 	for (size_t i = 0; i < s->log.count; i++)
-		json_array_append_new(rules, json_string(s->log.notes[i].rule));
+		if (s->log.notes[i].rule[0]) /* an input error names none */
+			json_array_append_new(rules,
+					      json_string(s->log.notes[i].rule));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
 			 "process", s->process, "id", s->id, "do",
 			 sc_step_kind_name(s->kind), "object", s->object,

@@ -65,7 +65,7 @@ static sc_status client_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (c->sec) {
 		auth_reject why;
-		if (secure_seal(c->sec, parent, target, ctx, &cbuf, &clen,
+		if (secure_seal(c->sec, parent, target, ctx, NULL, &cbuf, &clen,
 				&why) != 0) {
 			sc_log_rule(log, why.rule, "cannot sign the context "
 				    "for %s: %s", target, why.reason);

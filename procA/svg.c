@@ -463,7 +463,8 @@ static unsigned hop_lines(FILE *out, const layout *L, const sc_hop *h,
 	char buf[600];
 	const sc_note *why = hop_why(h);
 	if (why) {
-		snprintf(buf, sizeof(buf), "[%s] %s", why->rule, why->text);
+		snprintf(buf, sizeof(buf), "[%s] %s", sc_note_rule_shown(why),
+			 why->text);
 		n += wrapped(out, h->status == SC_OK ? "why" : "why failed",
 			     buf, max, left, y);
 	}

@@ -321,11 +321,26 @@ int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
 	m.expires_ms = t->expires_ms;
 	BIN(m.nonce, t->nonce, AUTH_NONCE_LEN);
 	m.rule = (char *)t->rule;
+	m.level = t->level;
+	m.transport = t->transport;
+	m.package = t->package;
+	m.authn = t->authn;
+	Cloakroom__Identity *pac =
+		t->pac ? cloakroom__identity__unpack(NULL, t->pac_len, t->pac)
+		       : NULL;
+	if (t->pac && !pac)
+		return -1;
+	m.authorization = pac;
 	size_t bl = cloakroom__ticket__get_packed_size(&m);
 	uint8_t *body = malloc(bl ? bl : 1);
-	if (!body)
+	if (!body) {
+		if (pac)
+			cloakroom__identity__free_unpacked(pac, NULL);
 		return -1;
+	}
 	cloakroom__ticket__pack(&m, body);
+	if (pac)
+		cloakroom__identity__free_unpacked(pac, NULL);
 	int rc = sign_body(authority, body, bl, out, len);
 	free(body);
 	return rc;
@@ -484,11 +499,17 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 	return rc;
 }
 
-int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		      size_t len, uint64_t now_ms, uint64_t skew_ms,
-		      auth_ticket *t, auth_reject *why)
+
+static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+			size_t len, uint64_t now_ms, uint64_t skew_ms,
+			auth_ticket *t, uint8_t **pac, size_t *pac_len,
+			auth_reject *why)
 {
 	memset(t, 0, sizeof(*t));
+	if (pac) {
+		*pac = NULL;
+		*pac_len = 0;
+	}
 	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
 	Cloakroom__Ticket *m =
 		s ? cloakroom__ticket__unpack(NULL, s->body.len, s->body.data)
@@ -510,17 +531,57 @@ int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		 !copy_str(t->audience, sizeof(t->audience), m->audience) ||
 		 !copy_str(t->rule, sizeof(t->rule), m->rule))
 		rc = reject(why, "K1", "the ticket has a malformed field");
+	else if (!m->authorization)
+		rc = reject(why, "K1", "the ticket carries no authorization "
+				       "data");
+	else if (m->level < AUTH_TICKET_LEVEL_MIN ||
+		 m->level > AUTH_TICKET_LEVEL_MAX ||
+		 m->transport >= AUTH_TICKET_TRANSPORTS ||
+		 m->package >= AUTH_TICKET_PACKAGES ||
+		 m->authn >= AUTH_TICKET_AUTHNS)
+		rc = reject(why, "K1", "the ticket's level or hop facts are "
+				       "out of range");
 	else {
 		t->forwardable = m->forwardable;
 		t->expires_ms = m->expires_ms;
+		t->level = m->level;
+		t->transport = m->transport;
+		t->package = m->package;
+		t->authn = m->authn;
 		rc = check_expiry(t->expires_ms, now_ms, skew_ms, "ticket",
 				  why);
+	}
+	if (rc == 0 && pac) {
+		*pac_len = cloakroom__identity__get_packed_size(
+			m->authorization);
+		*pac = malloc(*pac_len ? *pac_len : 1);
+		if (!*pac)
+			rc = reject(why, "K1", "out of memory");
+		else
+			cloakroom__identity__pack(m->authorization, *pac);
 	}
 	if (m)
 		cloakroom__ticket__free_unpacked(m, NULL);
 	if (s)
 		cloakroom__signed__free_unpacked(s, NULL);
 	return rc;
+}
+
+int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+		      auth_ticket *t, auth_reject *why)
+{
+	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, NULL, NULL,
+			    why);
+}
+
+int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		    size_t len, uint64_t now_ms, uint64_t skew_ms,
+		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
+		    auth_reject *why)
+{
+	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, pac,
+			    pac_len, why);
 }
 
 /* ---- sealed contexts ---------------------------------------------- */
@@ -622,8 +683,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	}
 	if (auth_credential_check(anchor, cb, cl, now_ms, skew_ms, &out->cred,
 				  why) != 0 ||
-	    auth_ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk,
-			      why) != 0)
+	    ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk, &out->pac,
+			 &out->pac_len, why) != 0)
 		goto out;
 	if (strcmp(out->tk.presenter, out->cred.process) != 0) {
 		reject(why, "K6",
@@ -740,8 +801,9 @@ void auth_opened_free(auth_opened *o)
 {
 	free(o->context);
 	free(o->ticket);
-	o->context = o->ticket = NULL;
-	o->context_len = o->ticket_len = 0;
+	free(o->pac);
+	o->context = o->ticket = o->pac = NULL;
+	o->context_len = o->ticket_len = o->pac_len = 0;
 }
 
 /* ---- replay cache: open addressing on the nonce -------------------- */
@@ -757,6 +819,8 @@ struct auth_replay {
 	size_t cap; /* a power of two; at most half of it in use */
 	size_t max; /* the most cap grows to */
 	size_t used;
+	uint8_t key[16]; /* SipHash key, drawn when the cache is made */
+	uint64_t probes; /* slots compared, for tests */
 };
 
 #define REPLAY_MIN_SLOTS 64u
@@ -776,6 +840,11 @@ auth_replay *auth_replay_new(size_t capacity)
 	}
 	r->cap = REPLAY_MIN_SLOTS;
 	r->max = max;
+	if (auth_random(r->key, sizeof(r->key)) != 0) {
+		free(r->slots);
+		free(r);
+		return NULL;
+	}
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
@@ -789,11 +858,75 @@ void auth_replay_free(auth_replay *r)
 	free(r);
 }
 
-static size_t slot_of(const uint8_t nonce[AUTH_NONCE_LEN])
+/* SipHash-2-4 (Aumasson and Bernstein) of a 16-byte message. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                             \
+	do {                                                                 \
+		v0 += v1;                                                    \
+		v1 = ROTL(v1, 13);                                           \
+		v1 ^= v0;                                                    \
+		v0 = ROTL(v0, 32);                                           \
+		v2 += v3;                                                    \
+		v3 = ROTL(v3, 16);                                           \
+		v3 ^= v2;                                                    \
+		v0 += v3;                                                    \
+		v3 = ROTL(v3, 21);                                           \
+		v3 ^= v0;                                                    \
+		v2 += v1;                                                    \
+		v1 = ROTL(v1, 17);                                           \
+		v1 ^= v2;                                                    \
+		v2 = ROTL(v2, 32);                                           \
+	} while (0)
+
+static uint64_t le64(const uint8_t *p)
 {
-	uint64_t h;
-	memcpy(&h, nonce, sizeof(h)); /* nonces are random */
-	return (size_t)h;
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t siphash16(const uint8_t key[16],
+			  const uint8_t msg[AUTH_NONCE_LEN])
+{
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
+	uint64_t v3 = k1 ^ 0x7465646279746573ull;
+	for (int i = 0; i < AUTH_NONCE_LEN; i += 8) {
+		uint64_t m = le64(msg + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t b = (uint64_t)AUTH_NONCE_LEN << 56;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The nonce's home slot: a keyed hash, never the nonce's own bytes,
+ * which its signer chooses (chosen nonces would share one probe chain). */
+static size_t slot_of(const auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN])
+{
+	return (size_t)siphash16(r->key, nonce);
+}
+
+uint64_t auth_replay_probes(auth_replay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t n = r->probes;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 /* The table is half full: drop expired entries and, while live ones would
@@ -815,7 +948,7 @@ static void replay_rebuild(auth_replay *r, uint64_t now)
 	for (size_t i = 0; i < r->cap; i++) {
 		if (old[i].until == 0 || old[i].until < now)
 			continue;
-		size_t j = slot_of(old[i].nonce) & (cap - 1);
+		size_t j = slot_of(r, old[i].nonce) & (cap - 1);
 		while (fresh[j].until != 0)
 			j = (j + 1) & (cap - 1);
 		fresh[j] = old[i];
@@ -834,9 +967,10 @@ int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		replay_rebuild(r, now_ms);
 	int rc = -2;
 	if (r->used * 2 < r->cap) {
-		size_t j = slot_of(nonce) & (r->cap - 1);
+		size_t j = slot_of(r, nonce) & (r->cap - 1);
 		rc = 0;
 		while (r->slots[j].until != 0) {
+			r->probes++;
 			/* An expired entry still counts: the context it
 			 * names cannot pass the expiry check anyway. */
 			if (memcmp(r->slots[j].nonce, nonce,

@@ -82,6 +82,15 @@ typedef struct auth_credential {
 	uint64_t expires_ms;
 } auth_credential;
 
+/* A ticket's level (SC_LEVEL_ANONYMOUS..SC_LEVEL_DELEGATE) and the
+ * counts of its hop facts, as libsecctx/sc_common.h numbers them (auth
+ * does not include it; proto/secure.c checks they agree). */
+#define AUTH_TICKET_LEVEL_MIN 1u
+#define AUTH_TICKET_LEVEL_MAX 4u
+#define AUTH_TICKET_TRANSPORTS 4u
+#define AUTH_TICKET_PACKAGES 4u
+#define AUTH_TICKET_AUTHNS 7u
+
 typedef struct auth_ticket {
 	uint8_t issuer[AUTH_KEY_LEN];
 	char subject[AUTH_IDENT_LEN];
@@ -93,6 +102,20 @@ typedef struct auth_ticket {
 	uint64_t expires_ms;
 	uint8_t nonce[AUTH_NONCE_LEN];
 	char rule[8];
+	/* The hop's facts as the authority decided them: the most the
+	 * audience may hold the subject at (an sc_level, Anonymous to
+	 * Delegate), the transport, package and authentication level. */
+	uint32_t level;
+	uint32_t transport;
+	uint32_t package;
+	uint32_t authn;
+	/* The authorization data (the PAC): a packed Identity, the subject
+	 * as the presenter holds it (codec_identity_encode). Borrowed, for
+	 * auth_ticket_sign only: auth_ticket_check leaves it NULL (the
+	 * callee gets it in auth_opened.pac, the authority with
+	 * auth_ticket_pac). */
+	const uint8_t *pac;
+	size_t pac_len;
 } auth_ticket;
 
 /* The authority signs: a malloc'd packed Signed message (issuer is set
@@ -117,6 +140,13 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		      size_t len, uint64_t now_ms, uint64_t skew_ms,
 		      auth_ticket *t, auth_reject *why);
+/* As auth_ticket_check, and the ticket's authorization data (a packed
+ * Identity) in a malloc'd *pac. A ticket without one, or whose level or
+ * facts are out of range, is refused (K1) by both. */
+int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
+		    size_t len, uint64_t now_ms, uint64_t skew_ms,
+		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
+		    auth_reject *why);
 
 /* Seal one call's context: an Authenticator (hashes of the context and
  * the ticket, audience, issued and expiry times, a fresh nonce) signed
@@ -144,6 +174,11 @@ void auth_replay_free(auth_replay *r);
  * -2: the cache is full of live entries. */
 int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		      uint64_t keep_until_ms, uint64_t now_ms);
+/* How many occupied slots auth_replay_check has compared so far (tests:
+ * the slots are found with a keyed hash, SipHash-2-4 under a key drawn
+ * when the cache is made, so nonces a signer chooses cannot share one
+ * probe chain). */
+uint64_t auth_replay_probes(auth_replay *r);
 
 /* A sealed context that passed every check. */
 typedef struct auth_opened {
@@ -154,6 +189,9 @@ typedef struct auth_opened {
 	size_t ticket_len;
 	auth_credential cred;    /* the presenter's */
 	auth_ticket tk;
+	uint8_t *pac;            /* the ticket's authorization data, a
+	                            packed Identity (malloc'd) */
+	size_t pac_len;
 } auth_opened;
 
 /* Open and check a sealed context meant for process me: the credential

@@ -578,3 +578,43 @@ fail:
 		cloakroom__call_request__free_unpacked(m, NULL);
 	return SC_ERR_INVAL;
 }
+
+int codec_identity_encode(const sc_token *t, uint8_t **buf, size_t *len)
+{
+	Cloakroom__Identity id;
+	Cloakroom__Sid user;
+	*buf = NULL;
+	int rc = identity_fill(&id, &user, t);
+	if (rc == 0) {
+		*len = cloakroom__identity__get_packed_size(&id);
+		*buf = malloc(*len ? *len : 1);
+		if (!*buf)
+			rc = SC_ERR_NOMEM;
+		else
+			cloakroom__identity__pack(&id, *buf);
+	}
+	identity_free(&id);
+	return rc;
+}
+
+int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
+			  char *err, size_t errlen)
+{
+	*out = NULL;
+	if (len > CODEC_MAX_CONTEXT) {
+		snprintf(err, errlen, "identity of %zu bytes over the %d-byte "
+				      "cap", len, CODEC_MAX_CONTEXT);
+		return SC_ERR_INVAL;
+	}
+	Cloakroom__Identity *m = cloakroom__identity__unpack(NULL, len, buf);
+	int rc = m ? hop_identity_decode(m, out) : SC_ERR_INVAL;
+	if (m)
+		cloakroom__identity__free_unpacked(m, NULL);
+	if (rc != 0 || !*out) {
+		sc_token_free(*out);
+		*out = NULL;
+		snprintf(err, errlen, "malformed identity");
+		return SC_ERR_INVAL;
+	}
+	return 0;
+}

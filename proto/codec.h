@@ -32,6 +32,14 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len);
 int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		       char *err, size_t errlen);
 
+/* A token alone, as an Identity (the authorization data a ticket carries:
+ * proto/auth.h). Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM.
+ * Decode checks it as a context's identity is checked: 0 with *out a new
+ * token, or SC_ERR_INVAL with err. */
+int codec_identity_encode(const sc_token *t, uint8_t **buf, size_t *len);
+int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
+			  char *err, size_t errlen);
+
 /* The request body: the name of the process the caller means to reach. */
 int codec_request_encode(const char *target, uint8_t **buf, size_t *len);
 int codec_request_decode(const uint8_t *buf, size_t len, char *target,

@@ -128,20 +128,35 @@ static uint8_t *fault_share(const uint8_t *ctx, size_t len, size_t *out_len)
 
 /* The same bug behind signed contexts: what the signatures vouched for
  * was right, what the call is then served with is another call's. */
-static void fault_share_opened(sc_context *ctx, sc_token **identity)
+static void fault_share_opened(sc_context *ctx, sc_token **identity,
+			       sc_token **vouched)
 {
 	uint8_t *b = NULL, *shared = NULL;
 	size_t len = 0, slen = 0;
 	char err[200];
-	if (codec_context_encode(ctx, &b, &len) == 0 &&
+	/* What is shared is the identity the call is served with: the
+	 * authority's word on it. */
+	sc_context mine = *ctx;
+	if (*vouched)
+		mine.identity = *vouched;
+	if (codec_context_encode(&mine, &b, &len) == 0 &&
 	    (shared = fault_share(b, len, &slen)) != NULL) {
 		sc_context c;
 		sc_token *id = NULL;
+		sc_token *v = NULL;
 		if (codec_context_decode(shared, slen, &c, &id, err,
-					 sizeof(err)) == 0) {
+					 sizeof(err)) == 0 &&
+		    (v = sc_token_copy(id)) != NULL) {
 			sc_token_free(*identity);
+			sc_token_free(*vouched);
+			c.vouched = v;
+			c.vouched_level = ctx->vouched_level;
+			c.vouched_forwardable = ctx->vouched_forwardable;
 			*ctx = c;
 			*identity = id;
+			*vouched = v;
+		} else {
+			sc_token_free(id);
 		}
 	}
 	free(b);
@@ -392,7 +407,7 @@ static sc_status node_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (n->sec) {
 		auth_reject why;
-		if (secure_seal(n->sec, parent, target, ctx, &cbuf, &clen,
+		if (secure_seal(n->sec, parent, target, ctx, n->rt, &cbuf, &clen,
 				&why) != 0) {
 			bool busy = strcmp(why.rule, AUTH_BUSY) == 0;
 			sc_log_rule(log, busy ? "NET" : why.rule,
@@ -502,7 +517,8 @@ static void node_sleep(void *user, unsigned ms)
  * what it carries, bind it to its signer. On refusal fills out with
  * UNAUTHENTICATED and "BAD_CONTEXT [rule] reason", logs, returns false. */
 static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
-			  sc_token **identity, rpc_reply *out)
+			  sc_token **identity, sc_token **vouched,
+			  rpc_reply *out)
 {
 	auth_opened o;
 	auth_reject why;
@@ -519,7 +535,15 @@ static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
 		goto refuse;
 	}
 	ok = secure_bind(n->sec, &o, ctx,
-			 rpc_tls_on() ? in->peer_account : NULL, &why) == 0;
+			 rpc_tls_on() ? in->peer_account : NULL, vouched,
+			 &why) == 0;
+	if (ok) {
+		/* The authority's word: the model builds the caller's token
+		 * from it (sc_context.vouched). */
+		ctx->vouched = *vouched;
+		ctx->vouched_level = (sc_level)o.tk.level;
+		ctx->vouched_forwardable = o.tk.forwardable;
+	}
 	auth_opened_free(&o);
 	if (ok)
 		return true;
@@ -632,17 +656,17 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 
 	sc_context ctx;
-	sc_token *identity = NULL;
+	sc_token *identity = NULL, *vouched = NULL;
 	const sc_context *pctx = NULL;
 	if (in->context_entries > 1) {
 		snprintf(err, sizeof(err), "%zu context entries, expected one",
 			 in->context_entries);
 	} else if (in->context_present && n->sec) {
-		if (!accept_signed(n, in, &ctx, &identity, out))
+		if (!accept_signed(n, in, &ctx, &identity, &vouched, out))
 			return;
 		pctx = &ctx;
 		if (atomic_load(&fault_shared_context))
-			fault_share_opened(&ctx, &identity);
+			fault_share_opened(&ctx, &identity, &vouched);
 	} else if (in->context_present) {
 		const uint8_t *cbytes = in->context;
 		size_t clen = in->context_len;
@@ -679,6 +703,7 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 	sc_trace_free(&t);
 	sc_token_free(identity);
+	sc_token_free(vouched);
 }
 
 /* rpc_handler_fn: one incoming call, counted. */

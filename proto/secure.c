@@ -15,6 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(AUTH_TICKET_LEVEL_MIN == SC_LEVEL_ANONYMOUS &&
+		       AUTH_TICKET_LEVEL_MAX == SC_LEVEL_DELEGATE &&
+		       AUTH_TICKET_TRANSPORTS == SC_TRANSPORT_COUNT &&
+		       AUTH_TICKET_PACKAGES == SC_PACKAGE_COUNT &&
+		       AUTH_TICKET_AUTHNS == SC_AUTHN_COUNT,
+	       "auth.h's ticket ranges are sc_common.h's");
+
 /* Tickets and evidence kept: one entry per (subject, target, facts) and
  * per subject, as many as the calls use, up to this many each (a middle
  * tier serving 1,024 clients keeps 1,024 of each). */
@@ -64,6 +71,7 @@ struct secure {
 	size_t stolen_cred_len;
 	slot replayed;
 	sc_token *last_client;
+	sc_level last_level;      /* the level its ticket vouched for */
 	char last_caller[SC_NAME_LEN];
 	char last_caller_host[SC_NAME_LEN];
 	char last_chain[256];
@@ -397,8 +405,13 @@ const char *secure_account(const secure *s)
  * the ticket cache's key. */
 static unsigned call_facts(const sc_context *c)
 {
+	const sc_token *id = c->identity;
+	unsigned presented = sc_token_type_of(id) == SC_TOKEN_IMPERSONATION
+				     ? (unsigned)sc_token_level_raw(id)
+				     : 0;
 	return (unsigned)c->asked | (unsigned)c->authn << 4 |
-	       (unsigned)c->package << 8 | (unsigned)c->transport << 12;
+	       (unsigned)c->package << 8 | (unsigned)c->transport << 12 |
+	       presented << 16 | (unsigned)sc_token_from_transition(id) << 20;
 }
 
 /* Ask the authority. Caller does not hold the lock. */
@@ -432,9 +445,14 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 
+	/* D6: a token from protocol transition is presented on no
+	 * evidence (S4U2Self); any other identity but the process's own on
+	 * the ticket that presented it to this process. */
+	bool transition = sc_token_from_transition(c->identity);
 	pthread_mutex_lock(&s->lock);
 	s->requested++;
-	const slot *held = kc_find(&s->evidence, sid, "", 0);
+	const slot *held =
+		transition ? NULL : kc_find(&s->evidence, sid, "", 0);
 	if (held) {
 		ev = dup_bytes(held->bytes, held->len);
 		evl = held->len;
@@ -458,6 +476,10 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	rq.asked = (uint32_t)c->asked;
 	rq.authn = (uint32_t)c->authn;
 	rq.transport = (uint32_t)c->transport;
+	rq.basis = transition ? 1 : 0;
+	rq.presented = sc_token_type_of(c->identity) == SC_TOKEN_IMPERSONATION
+			       ? (uint32_t)sc_token_level_raw(c->identity)
+			       : 0;
 	rq.issued_ms = auth_now_ms();
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
@@ -667,16 +689,93 @@ static int steal(secure *s, const char *process, auth_reject *why)
 	return 0;
 }
 
+/* claim_groups: BUILTIN\\Administrators and the SID of every other
+ * account of the domain (from the caller's directory), as enabled groups
+ * of t. */
+static int claim_groups(const sc_runtime *rt, sc_token *t)
+{
+	if (!sc_token_has_sid(t, SC_SID_ADMINISTRATORS) &&
+	    sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+			       "BUILTIN\\Administrators",
+			       SC_GROUP_ENABLED) != 0)
+		return -1;
+	if (!rt)
+		return 0;
+	const sc_scenario *scn = sc_runtime_scenario(rt);
+	const sc_directory *dir = sc_runtime_directory(rt);
+	for (unsigned i = 0; i < scn->domain.accounts_count; i++) {
+		const char *sid =
+			sc_directory_sid(dir, scn->domain.accounts[i].name);
+		if (!sid || strcmp(sid, sc_token_user_sid(t)) == 0 ||
+		    sc_token_has_sid(t, sid))
+			continue;
+		const char *name = sc_directory_name(dir, sid);
+		if (sc_token_add_group(t, sid, name ? name : sid,
+				       SC_GROUP_ENABLED) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The identity a misbehaving process claims in place of id, before it
+ * signs (claim_groups, claim_privilege): a new token, or NULL (out of
+ * memory). */
+static sc_token *claimed(secure *s, const sc_runtime *rt,
+			 const sc_token *id)
+{
+	sc_token *t = sc_token_copy(id);
+	if (!t)
+		return NULL;
+	int rc = 0;
+	if (s->cfg.misbehave == SC_MISBEHAVE_CLAIM_GROUPS)
+		rc = claim_groups(rt, t);
+	else if (sc_token_privilege_held(t, SC_PRIV_TCB, NULL))
+		rc = sc_token_adjust_privilege(t, SC_PRIV_TCB, true);
+	else
+		rc = sc_token_add_privilege(t, SC_PRIV_TCB, true);
+	if (rc != 0) {
+		sc_token_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* relay: present exactly what the stolen ticket vouches for (the
+ * caller's own logon), as the caller itself would: a new context in *cb
+ * for *c with *relayed as its identity. 0 or -1. */
+static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
+			    sc_context *c, sc_token **relayed, uint8_t **cb,
+			    size_t *cl)
+{
+	auth_ticket t;
+	auth_reject why;
+	uint8_t *pac = NULL;
+	size_t pl = 0;
+	char err[200];
+	int rc = auth_ticket_pac(s->anchor, tb, tl, auth_now_ms(),
+				 s->cfg.skew_ms, &t, &pac, &pl, &why);
+	if (rc == 0)
+		rc = codec_identity_decode(pac, pl, relayed, err, sizeof(err));
+	free(pac);
+	if (rc != 0)
+		return -1;
+	sc_token_set_boundaries(*relayed, sc_token_boundaries(c->identity));
+	c->identity = *relayed;
+	free(*cb);
+	*cb = NULL;
+	return codec_context_encode(c, cb, cl) == 0 ? 0 : -1;
+}
+
 /* ---- seal, accept, bind ------------------------------------------- */
 
 int secure_seal(secure *s, void *parent, const char *target,
-		const sc_context *ctx, uint8_t **out, size_t *out_len,
-		auth_reject *why)
+		const sc_context *ctx, const sc_runtime *rt, uint8_t **out,
+		size_t *out_len, auth_reject *why)
 {
 	*out = NULL;
 	sc_misbehave mb = s->cfg.misbehave;
 	sc_context c = *ctx;
-	sc_token *swapped = NULL;
+	sc_token *swapped = NULL, *relayed = NULL;
 	uint8_t *cb = NULL, *tb = NULL, *credb = NULL;
 	size_t cl = 0, tl = 0, credl = 0;
 	int rc = -1;
@@ -698,16 +797,33 @@ int secure_seal(secure *s, void *parent, const char *target,
 		snprintf(c.chain, sizeof(c.chain), "%s", s->last_chain);
 		c.depth = ctx->depth ? ctx->depth - 1 : 0;
 	}
-	if (mb == SC_MISBEHAVE_PRESENT_CLIENT && s->last_client) {
+	if ((mb == SC_MISBEHAVE_PRESENT_CLIENT ||
+	     mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) && s->last_client) {
 		/* Present our caller, whatever the model decided. */
 		swapped = sc_token_copy(s->last_client);
 		if (swapped) {
 			sc_token_set_boundaries(
 				swapped, sc_token_boundaries(s->last_client) + 1);
+			/* identify_evidence: as if the caller's Identify (or
+			 * Anonymous) call let us act as it. */
+			if (mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE &&
+			    sc_token_level_raw(swapped) < SC_LEVEL_IMPERSONATE)
+				sc_token_set_level(swapped,
+						   SC_LEVEL_IMPERSONATE);
 			c.identity = swapped;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
+	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
+		/* Claimed before signing: every signature will verify. */
+		swapped = claimed(s, rt, ctx->identity);
+		if (!swapped) {
+			fail(why, "K7", "out of memory");
+			goto out;
+		}
+		c.identity = swapped;
+	}
 
 	if (codec_context_encode(&c, &cb, &cl) != 0) {
 		fail(why, "K7", "out of memory");
@@ -726,7 +842,8 @@ int secure_seal(secure *s, void *parent, const char *target,
 		signer = s->stolen_key;
 		credb = dup_bytes(s->stolen_cred, s->stolen_cred_len);
 		credl = s->stolen_cred_len;
-		if (!credb) {
+		if (!credb || relay_as_vouched(s, tb, tl, &c, &relayed, &cb,
+					       &cl) != 0) {
 			fail(why, "K7", "out of memory");
 			goto out;
 		}
@@ -775,6 +892,7 @@ int secure_seal(secure *s, void *parent, const char *target,
 	rc = 0;
 out:
 	sc_token_free(swapped);
+	sc_token_free(relayed);
 	free(cb);
 	free(tb);
 	free(credb);
@@ -817,9 +935,79 @@ int secure_peer_name(secure *s, const char *target, char *out, size_t len)
 	return rc;
 }
 
-int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
-		const char *peer_account, auth_reject *why)
+/* K7: the ticket's authorization data (the PAC) is the authority's word
+ * on the identity; the context may claim no group it does not hold and,
+ * on a local pipe (where the server gets the client's own privileges,
+ * T7), no privilege it does not hold nor enable one it holds disabled.
+ * Over the network the callee's host decides the privileges (P3), so
+ * what the context says of them is not read. On success *vouched is the
+ * ticket's identity, its boundaries the context's. */
+static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
+		 sc_token **vouched, auth_reject *why)
 {
+	char r[700], err[200];
+	sc_token *v = NULL;
+	if (!o->pac || codec_identity_decode(o->pac, o->pac_len, &v, err,
+					     sizeof(err)) != 0) {
+		snprintf(r, sizeof(r), "the ticket's authorization data is "
+				       "malformed: %s",
+			 o->pac ? err : "none");
+		return fail(why, "K1", r);
+	}
+	if (strcmp(sc_token_user_sid(v), o->tk.subject_sid) != 0) {
+		sc_token_free(v);
+		return fail(why, "K1", "the ticket's authorization data is "
+				       "not its subject's");
+	}
+	const sc_token *id = ctx->identity;
+	size_t ng = sc_token_group_count(id);
+	for (size_t i = 0; i < ng; i++) {
+		const char *sid, *name;
+		uint32_t attrs;
+		sc_token_group(id, i, &sid, &name, &attrs);
+		size_t k, nv = sc_token_group_count(v);
+		for (k = 0; k < nv; k++) {
+			const char *vs;
+			sc_token_group(v, k, &vs, NULL, NULL);
+			if (strcmp(vs, sid) == 0)
+				break;
+		}
+		if (k == nv) {
+			snprintf(r, sizeof(r),
+				 "%s claims group %s for %s, which its ticket "
+				 "does not vouch for",
+				 o->cred.process, sid, o->tk.subject);
+			sc_token_free(v);
+			return fail(why, "K7", r);
+		}
+	}
+	bool local_pipe = ctx->transport == SC_TRANSPORT_PIPE &&
+			  strcmp(ctx->caller_host, s->me.host) == 0;
+	size_t np = local_pipe ? sc_token_privilege_count(id) : 0;
+	for (size_t i = 0; i < np; i++) {
+		const char *name;
+		bool on, von;
+		sc_token_privilege(id, i, &name, &on);
+		bool held = sc_token_privilege_held(v, name, &von);
+		if (!held || (on && !von)) {
+			snprintf(r, sizeof(r),
+				 "%s claims %s%s for %s on a local pipe, which "
+				 "its ticket does not vouch for",
+				 o->cred.process, name,
+				 held ? " enabled" : "", o->tk.subject);
+			sc_token_free(v);
+			return fail(why, "K7", r);
+		}
+	}
+	sc_token_set_boundaries(v, sc_token_boundaries(id));
+	*vouched = v;
+	return 0;
+}
+
+int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
+		const char *peer_account, sc_token **vouched, auth_reject *why)
+{
+	*vouched = NULL;
 	char r[700];
 	/* K6: the TLS peer is the account whose process signed. */
 	if (peer_account && strcmp(peer_account, o->cred.account) != 0) {
@@ -849,10 +1037,12 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 		snprintf(r, sizeof(r),
 			 "%s presents %s, but its ticket is for %s: no "
 			 "credential the authority minted for this hop",
-			 o->cred.process, sc_token_user_name(ctx->identity),
+			 o->cred.process, sc_token_user_sid(ctx->identity),
 			 o->tk.subject);
 		return fail(why, "K7", r);
 	}
+	if (vouch(s, o, ctx, vouched, why) != 0)
+		return -1;
 	pthread_mutex_lock(&s->lock);
 	(void)kc_put(&s->evidence, o->tk.subject_sid, "", 0, o->ticket,
 		     o->ticket_len, o->tk.expires_ms, auth_now_ms());
@@ -865,6 +1055,7 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 			 "%s", ctx->caller_host);
 		snprintf(s->last_chain, sizeof(s->last_chain), "%s",
 			 ctx->chain);
+		s->last_level = (sc_level)o->tk.level;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -884,18 +1075,36 @@ int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
 			"signs with another authority's keys",
 		[SC_MISBEHAVE_RELAY] =
 			"signs as its caller, with the caller's stolen key",
+		[SC_MISBEHAVE_CLAIM_GROUPS] =
+			"claims BUILTIN\\Administrators and the other accounts' "
+			"SIDs as its groups, and signs that",
+		[SC_MISBEHAVE_CLAIM_PRIVILEGE] =
+			"claims SeTcbPrivilege, enabled, and signs that",
 	};
 	sc_misbehave mb = s->cfg.misbehave;
 	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)
 		return 0;
-	if (mb == SC_MISBEHAVE_PRESENT_CLIENT) {
+	if (mb == SC_MISBEHAVE_PRESENT_CLIENT ||
+	    mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) {
 		pthread_mutex_lock(&s->lock);
 		const char *client = s->last_client
 			? sc_token_user_name(s->last_client) : NULL;
-		snprintf(buf, len,
-			 "presents its caller %s in place of %s, with no ticket "
-			 "for that", client ? client : "(none yet)",
-			 sc_token_user_name(ctx->identity));
+		if (mb == SC_MISBEHAVE_PRESENT_CLIENT)
+			snprintf(buf, len,
+				 "presents its caller %s in place of %s, with "
+				 "no ticket for that",
+				 client ? client : "(none yet)",
+				 sc_token_user_name(ctx->identity));
+		else
+			snprintf(buf, len,
+				 "presents its caller %s at Impersonate in "
+				 "place of %s, on the ticket of a call made "
+				 "at %s",
+				 client ? client : "(none yet)",
+				 sc_token_user_name(ctx->identity),
+				 s->last_client
+					 ? sc_level_name(s->last_level)
+					 : "?");
 		pthread_mutex_unlock(&s->lock);
 	} else {
 		snprintf(buf, len, "%s", what[mb]);

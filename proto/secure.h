@@ -39,10 +39,12 @@ void secure_reset(secure *s);
  * the cache or the authority, then the authenticator. parent propagates
  * the incoming call's deadline. 0 with a malloc'd packed SealedContext,
  * or -1 with why (the authority refused: its rule and reason). A
- * misbehaving process alters what it sends here. */
+ * misbehaving process alters what it sends here (rt: the caller's
+ * runtime, whose directory it reads the accounts it claims from; may be
+ * NULL). */
 int secure_seal(secure *s, void *parent, const char *target,
-		const sc_context *ctx, uint8_t **out, size_t *out_len,
-		auth_reject *why);
+		const sc_context *ctx, const sc_runtime *rt, uint8_t **out,
+		size_t *out_len, auth_reject *why);
 
 /* Open an incoming sealed context (auth_open against the run's anchor,
  * this process as audience, the process's replay cache). */
@@ -52,11 +54,16 @@ int secure_accept(secure *s, const uint8_t *buf, size_t len, auth_opened *o,
 /* Bind what was opened to the decoded context: over mutual TLS the peer's
  * certificate names the credential's account (peer_account; NULL without
  * TLS), the caller named in the context is the credential's process on
- * its host, the chain ends with it (K6), and the identity presented is
- * the ticket's subject (K7). On success the ticket is kept as the
- * evidence for presenting that subject further. 0 or -1 with why. */
+ * its host, the chain ends with it (K6), the identity presented is the
+ * ticket's subject, and it claims no group its ticket's authorization
+ * data does not hold, nor on a local pipe a privilege (K7). On success
+ * *vouched is a new token, the ticket's identity (the caller sets
+ * ctx->vouched to it and frees it after the call), and the ticket is
+ * kept as the evidence for presenting that subject further. 0 or -1
+ * with why. */
 int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
-		const char *peer_account, auth_reject *why);
+		const char *peer_account, sc_token **vouched,
+		auth_reject *why);
 
 /* The name target's TLS certificate must carry (the DNS form of the
  * account in target's credential), for rpc_channel_open_as; "" without

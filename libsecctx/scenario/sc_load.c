@@ -59,8 +59,9 @@ static const cyaml_strval_t cloaking_strings[] = {
 	{"both", SC_CLOAK_BOTH},
 };
 static const cyaml_strval_t transport_strings[] = {
-	{"com", SC_TRANSPORT_COM},
-	{"pipe", SC_TRANSPORT_PIPE},
+#define TRANSPORT_STRING(id, name) {name, SC_TRANSPORT_##id},
+	SC_TRANSPORTS(TRANSPORT_STRING)
+#undef TRANSPORT_STRING
 };
 static const cyaml_strval_t start_strings[] = {
 	{"interactive", SC_START_INTERACTIVE},
@@ -80,6 +81,9 @@ static const cyaml_strval_t misbehave_strings[] = {
 	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
 	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
 	{"relay", SC_MISBEHAVE_RELAY},
+	{"claim_groups", SC_MISBEHAVE_CLAIM_GROUPS},
+	{"claim_privilege", SC_MISBEHAVE_CLAIM_PRIVILEGE},
+	{"identify_evidence", SC_MISBEHAVE_IDENTIFY_EVIDENCE},
 };
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},
@@ -276,6 +280,7 @@ static const cyaml_schema_field_t expect_fields[] = {
 	STR("warning", OPT, sc_expect_def, warning),
 	STR("rule", OPT, sc_expect_def, rule),
 	STR("granted", OPT, sc_expect_def, granted),
+	STR("runs_as", OPT, sc_expect_def, runs_as),
 	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran),
 	CYAML_FIELD_END
 };
@@ -1840,6 +1845,7 @@ static int append_expectations(sc_scenario *s, const sc_variant_def *v)
 		dst->warning = dup_or_null(src->warning, &oom);
 		dst->rule = dup_or_null(src->rule, &oom);
 		dst->granted = dup_or_null(src->granted, &oom);
+		dst->runs_as = dup_or_null(src->runs_as, &oom);
 		dst->ran = NULL;
 		if (src->ran) {
 			dst->ran = malloc(sizeof(bool));
@@ -2004,6 +2010,54 @@ void sc_load_free(sc_scenario *s)
 {
 	if (s)
 		cyaml_free(&free_config, &scenario_schema, s, 0);
+}
+
+/* ---- the fields a blanket wrote ---------------------------------------- */
+
+static const struct {
+	const char *key;
+	unsigned bit;
+} given_bits[] = {
+	{"authn", SC_GIVEN_AUTHN},         {"level", SC_GIVEN_LEVEL},
+	{"package", SC_GIVEN_PACKAGE},     {"cloaking", SC_GIVEN_CLOAKING},
+	{"identity", SC_GIVEN_IDENTITY},   {"transport", SC_GIVEN_TRANSPORT},
+	{"sqos", SC_GIVEN_SQOS},           {"tracking", SC_GIVEN_TRACKING},
+	{"effective_only", SC_GIVEN_EFFECTIVE_ONLY},
+};
+
+static unsigned given_of(const yn *m)
+{
+	unsigned given = 0;
+	for (size_t i = 0; i < map_pairs(m); i++)
+		for (size_t k = 0; k < sizeof(given_bits) / sizeof(given_bits[0]);
+		     k++)
+			if (scalar_is(map_key(m, i), given_bits[k].key))
+				given |= given_bits[k].bit;
+	return given;
+}
+
+/* Which blanket fields the (merged, checked) tree wrote: libcyaml reads a
+ * field not written and one written as its zero value (none, default,
+ * false) alike, and a step's blanket must tell them apart (it overrides
+ * exactly what it gives). The tree and s list processes and steps in the
+ * same order. */
+static void mark_given(const yn *root, sc_scenario *s)
+{
+	const yn *procs = map_get(root, "processes");
+	for (unsigned i = 0; procs && procs->type == YN_SEQ &&
+			     i < s->processes_count && i < procs->n;
+	     i++) {
+		sc_process_def *p = &s->processes[i];
+		const yn *pm = procs->kids[i];
+		p->blanket.given = given_of(map_get(pm, "blanket"));
+		const yn *steps = map_get(pm, "steps");
+		for (unsigned j = 0; steps && steps->type == YN_SEQ &&
+				     j < p->steps_count && j < steps->n;
+		     j++)
+			if (p->steps[j].blanket)
+				p->steps[j].blanket->given = given_of(
+					map_get(steps->kids[j], "blanket"));
+	}
 }
 
 /* ---- copies ----------------------------------------------------------- */
@@ -2314,6 +2368,8 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 			report_schema_error(&ld, &cap, cerr);
 		goto fail;
 	}
+
+	mark_given(ld.root, s);
 
 	/* 4. References, also when the schema had errors: all in one pass. */
 	if (!ld.skip_refs)

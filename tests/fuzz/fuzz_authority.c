@@ -85,8 +85,11 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 	auth_credential c;
 	auth_reject why;
 	if (auth_ticket_check(st.pub, tb, tl, FUZZ_AUTH_NOW_MS,
-			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0)
+			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0) {
+		fprintf(stderr, "fuzz-authority: [%s] %s\n", why.rule,
+			why.reason);
 		broken("a minted ticket does not verify");
+	}
 	free(tb);
 	Cloakroom__SignedRequest *sr =
 		cloakroom__signed_request__unpack(NULL, len, req);
@@ -109,11 +112,19 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 		       "requester");
 	if (strcmp(t.audience, rq->target) != 0)
 		broken("a ticket for another target than the one asked");
-	if (strcmp(t.subject_sid, c.account_sid) == 0) {
+	if (t.level < SC_LEVEL_ANONYMOUS || t.level > SC_LEVEL_DELEGATE)
+		broken("a ticket without a level");
+	if (t.forwardable && t.level != SC_LEVEL_DELEGATE)
+		broken("a forwardable ticket below Delegate");
+	if (strcmp(t.subject_sid, c.account_sid) == 0 && rq->basis == 0) {
 		if (strcmp(t.subject, c.account) != 0 ||
 		    strcmp(t.subject_host, c.host) != 0)
 			broken("an own-identity ticket that is not the "
 			       "credential's");
+	} else if (rq->basis == 1) {
+		if (strcmp(t.subject_host, c.host) != 0)
+			broken("a protocol-transition ticket whose subject's "
+			       "credentials are not on the requester's host");
 	} else {
 		if (!rq->evidence)
 			broken("another identity without evidence");
@@ -124,14 +135,21 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 				      FUZZ_AUTH_SKEW_MS, &e, &why) != 0)
 			broken("another identity on evidence that is refused");
 		free(eb);
+		/* The subject's name comes from the directory by SID, not
+		 * from the evidence: the SID must be the evidence's. */
 		if (strcmp(e.audience, c.process) != 0 ||
-		    strcmp(e.subject_sid, t.subject_sid) != 0 ||
-		    strcmp(e.subject, t.subject) != 0)
+		    strcmp(e.subject_sid, t.subject_sid) != 0)
 			broken("a ticket for a subject the evidence did not "
 			       "present to the requester");
 		if (t.forwardable && !e.forwardable)
 			broken("a forwardable ticket from evidence that was "
 			       "not");
+		/* C5: a hold below Impersonate presents nobody; T2: a
+		 * hop never above the level the evidence vouched for. */
+		if (e.level < SC_LEVEL_IMPERSONATE)
+			broken("a ticket on evidence below Impersonate");
+		if (t.level > e.level)
+			broken("a ticket above the level of its evidence");
 	}
 	cloakroom__ticket_request__free_unpacked(rq, NULL);
 	cloakroom__signed_request__free_unpacked(sr, NULL);
@@ -142,14 +160,13 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
  * reply; a ticket's request is served again and must be refused K5. */
 static void serve(const char *how, const uint8_t *buf, size_t len)
 {
-	auth_replay_free(st.replay);
-	st.replay = auth_replay_new(4);
-	if (!st.replay)
+	if (authority_ticket_forget_requests(&st) != 0)
 		abort();
 	for (int round = 0; round < 2; round++) {
 		uint8_t *reply = NULL;
 		size_t rl = 0;
-		if (authority_ticket_serve(&st, buf, len, &reply, &rl) != 0)
+		if (authority_ticket_serve(&st, buf, len, NULL, &reply, &rl) !=
+		    0)
 			broken("no reply (serve failed)");
 		Cloakroom__TicketReply *r =
 			cloakroom__ticket_reply__unpack(NULL, rl, reply);

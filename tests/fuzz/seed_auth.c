@@ -54,10 +54,26 @@ static uint8_t *ticket(const auth_key *issuer, const char *subject,
 	snprintf(t.rule, sizeof(t.rule), forwardable ? "D1" : "L4");
 	t.forwardable = forwardable;
 	t.expires_ms = FUZZ_AUTH_NOW_MS + AUTH_TICKET_LIFETIME_MS;
+	t.level = forwardable ? SC_LEVEL_DELEGATE : SC_LEVEL_IMPERSONATE;
+	t.package = SC_PACKAGE_KERBEROS;
+	t.authn = SC_AUTHN_CONNECT;
+	/* The authorization data: the subject and its groups. */
+	sc_token *pac = sc_token_new(SC_TOKEN_IMPERSONATION);
+	uint8_t *pb = NULL;
+	size_t pl = 0;
+	if (!pac || sc_token_set_user(pac, sid, subject) != 0 ||
+	    sc_token_add_group(pac, "S-1-5-21-1-513", "CORP\\Domain Users",
+			       7) != 0 ||
+	    codec_identity_encode(pac, &pb, &pl) != 0)
+		failed = 1;
+	sc_token_free(pac);
+	t.pac = pb;
+	t.pac_len = pl;
 	uint8_t *out = NULL;
 	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
 	    auth_ticket_sign(issuer, &t, &out, len) != 0)
 		failed = 1;
+	free(pb);
 	return out;
 }
 

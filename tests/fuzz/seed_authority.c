@@ -1,13 +1,15 @@
 /* seed_authority.c: writes the seed corpus of fuzz-authority into the
  * directory given: ticket requests made with the fixed keys of
  * fuzz_authority.h: granted under K8 (also for a workgroup client), D1,
- * D4, D5 and L5; refused C6, D4 (sensitive client), K1 (wrong signer,
+ * D4, D5 and L5; refused C5 (evidence from an Identify call, protocol
+ * transition without SeTcbPrivilege), C6, D4 (sensitive client), K1 (wrong signer,
  * out-of-range fact), K2, K3 (stale, future), K4 (evidence for another,
  * no such target) and K7 (no evidence). Each is served once here and its
  * verdict checked: a seed that no longer gets what its name says makes
  * this program exit 1.
  * A build tool for tests/fuzz/corpus/authority; never part of a daemon. */
 #include "cloakroom.pb-c.h"
+#include "codec.h"
 #include "fuzz_authority.h"
 
 #include <stdio.h>
@@ -68,10 +70,28 @@ static uint8_t *credential(const auth_key *issuer, const char *process,
 /* A ticket presenting subject's identity (from subject's process) to
  * audience, as the authority would have minted it for the first hop. */
 static uint8_t *evidence(const char *subject, const char *presenter,
-			 const char *audience, bool forwardable, size_t *len)
+			 const char *audience, bool forwardable,
+			 sc_level level, size_t *len)
 {
 	auth_ticket t;
 	memset(&t, 0, sizeof(t));
+	/* The subject's own logon, as its authorization data. */
+	uint8_t *pac = NULL;
+	size_t pl = 0;
+	for (size_t i = 0; i < st.count; i++)
+		if (strcmp(st.procs[i].name, subject) == 0 &&
+		    codec_identity_encode(sc_runtime_token(st.procs[i].rt),
+					  &pac, &pl) != 0)
+			abort();
+	if (!pac)
+		abort();
+	t.pac = pac;
+	t.pac_len = pl;
+	t.level = level ? level
+			: forwardable ? SC_LEVEL_DELEGATE : SC_LEVEL_IMPERSONATE;
+	t.transport = SC_TRANSPORT_COM;
+	t.package = SC_PACKAGE_KERBEROS;
+	t.authn = SC_AUTHN_CONNECT;
 	snprintf(t.subject, sizeof(t.subject), "%s", account_of(subject));
 	snprintf(t.subject_sid, sizeof(t.subject_sid), "%s", sid_of(subject));
 	snprintf(t.subject_host, sizeof(t.subject_host), "%s",
@@ -85,6 +105,7 @@ static uint8_t *evidence(const char *subject, const char *presenter,
 	uint8_t *out = NULL;
 	if (auth_ticket_sign(st.key, &t, &out, len) != 0)
 		failed = 1;
+	free(pac);
 	return out;
 }
 
@@ -100,6 +121,9 @@ typedef struct asking {
 	bool rogue_credential; /* issued by another authority */
 	uint32_t package;      /* SC_PACKAGE_COUNT: out of range */
 	const char *ev_to;     /* the evidence's audience (NULL: process) */
+	sc_level ev_level;     /* the evidence's level (default: Delegate
+	                          when forwardable, else Impersonate) */
+	uint32_t basis;        /* 1: protocol transition (D6) */
 } asking;
 
 static void request(const char *name, const char *want, const asking *a)
@@ -109,7 +133,7 @@ static void request(const char *name, const char *want, const asking *a)
 				 a->process, &cl);
 	uint8_t *eb = a->ev_from ? evidence(a->subject, a->ev_from,
 					    a->ev_to ? a->ev_to : a->process,
-					    a->ev_forwardable, &el)
+					    a->ev_forwardable, a->ev_level, &el)
 				 : NULL;
 	Cloakroom__Signed *cs = cb ? cloakroom__signed__unpack(NULL, cl, cb)
 				   : NULL;
@@ -128,6 +152,7 @@ static void request(const char *name, const char *want, const asking *a)
 	rq.asked = a->asked;
 	rq.authn = SC_AUTHN_CONNECT;
 	rq.transport = SC_TRANSPORT_COM;
+	rq.basis = a->basis;
 	rq.issued_ms =
 		(uint64_t)((int64_t)FUZZ_AUTH_NOW_MS + a->issued_offset_ms);
 	rq.nonce.data = nonce;
@@ -144,12 +169,12 @@ static void request(const char *name, const char *want, const asking *a)
 		abort();
 
 	/* Served once: the seed must get the verdict its name gives. */
-	auth_replay_free(st.replay);
-	st.replay = auth_replay_new(4);
+	if (authority_ticket_forget_requests(&st) != 0)
+		abort();
 	uint8_t *reply = NULL;
 	size_t rl = 0;
 	Cloakroom__TicketReply *r = NULL;
-	if (authority_ticket_serve(&st, out, len, &reply, &rl) == 0)
+	if (authority_ticket_serve(&st, out, len, NULL, &reply, &rl) == 0)
 		r = cloakroom__ticket_reply__unpack(NULL, rl, reply);
 	bool granted = strncmp(name, "granted", 7) == 0;
 	if (!r || strcmp(r->rule, want) != 0 || (r->ticket != NULL) != granted) {
@@ -200,40 +225,62 @@ int main(int argc, char **argv)
 	 * asked, issued offset, rogue credential, package, evidence's
 	 * audience */
 	request("granted-k8-own-identity", "K8",
-		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d1-own-identity-forwardable", "D1",
-		&(asking){"A", "A", "M", "A", NULL, false, D, -1000, false, K, NULL});
+		&(asking){"A", "A", "M", "A", NULL, false, D, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d4-listed-service", "D4",
-		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-d5-resource-allows", "D5",
-		&(asking){"B", "B", "R", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "R", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-l5-forwardable-evidence", "L5",
-		&(asking){"M", "M", "C", "A", "A", true, D, -1000, false, K, NULL});
+		&(asking){"M", "M", "C", "A", "A", true, D, -1000, false,
+			  K, NULL, 0, 0});
 	request("granted-k8-workgroup-client", "K8",
-		&(asking){"Z", "Z", "B", "Z", NULL, false, I, 0, false, K, NULL});
+		&(asking){"Z", "Z", "B", "Z", NULL, false, I, 0, false,
+			  K, NULL, 0, 0});
 	request("refused-c6-double-hop", "C6",
-		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false, K, NULL});
+		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-d4-sensitive-client", "D4",
-		&(asking){"B", "B", "C", "Z", "Z", false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "Z", "Z", false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k7-no-evidence", "K7",
-		&(asking){"B", "B", "C", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"B", "B", "C", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k4-evidence-for-another", "K4",
 		&(asking){"M", "M", "C", "A", "A", false, I, -1000, false, K,
-			  "B"});
+			  "B", 0, 0});
 	request("refused-k4-no-such-target", "K4",
-		&(asking){"A", "A", "X", "A", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"A", "A", "X", "A", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k1-wrong-signer", "K1",
-		&(asking){"B", "A", "C", "B", NULL, false, I, -1000, false, K, NULL});
+		&(asking){"B", "A", "C", "B", NULL, false, I, -1000, false,
+			  K, NULL, 0, 0});
 	request("refused-k1-out-of-range", "K1",
 		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, false,
-			  SC_PACKAGE_COUNT, NULL});
+			  SC_PACKAGE_COUNT, NULL, 0, 0});
 	request("refused-k2-other-authority", "K2",
-		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, true, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, -1000, true,
+			  K, NULL, 0, 0});
 	request("refused-k3-stale", "K3",
 		&(asking){"A", "A", "B", "A", NULL, false, I, -600000, false,
-			  K, NULL});
+			  K, NULL, 0, 0});
 	request("refused-k3-future", "K3",
-		&(asking){"A", "A", "B", "A", NULL, false, I, 60000, false, K, NULL});
+		&(asking){"A", "A", "B", "A", NULL, false, I, 60000, false,
+			  K, NULL, 0, 0});
+	/* The level of the evidence decides (C5), as in the model. */
+	request("refused-c5-identify-evidence", "C5",
+		&(asking){"B", "B", "C", "A", "A", false, I, -1000, false, K,
+			  NULL, SC_LEVEL_IDENTIFY, 0});
+	/* Protocol transition without SeTcbPrivilege: Identify (D6), so
+	 * nobody is presented (C5). */
+	request("refused-c5-transition-without-tcb", "C5",
+		&(asking){"B", "B", "C", "A", NULL, false, I, -1000, false, K,
+			  NULL, 0, 1});
 	for (size_t i = 0; i < FUZZ_AUTHORITY_PROCS; i++)
 		auth_key_free(keys[i]);
 	auth_key_free(rogue);

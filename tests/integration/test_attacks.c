@@ -1,11 +1,13 @@
 /* test_attacks.c: every attack of scenarios/attacks/, run by the real
- * launcher over mutual TLS, is refused the same way: one hop BAD_CONTEXT
- * (gRPC UNAUTHENTICATED) under the attack's K rule, the trace saying why,
- * nothing run at the callee for that call, the callee's log naming the
- * refusal, and no process left behind. Without TLS (--insecure) every
- * attack but the relay is refused the same way (the signatures alone
- * catch it); the relay, which only the TLS peer binding catches, then
- * succeeds, as docs/security.md says. */
+ * launcher over mutual TLS, is refused the same way: one hop refused under
+ * the attack's rule, either by the callee (BAD_CONTEXT, gRPC
+ * UNAUTHENTICATED, its log naming the refusal) or by the authority, which
+ * mints no ticket (the call is not made: ACCESS_DENIED, the authority's
+ * log naming the refusal); the trace says why, nothing runs at the callee
+ * for that call, and no process is left behind. Without TLS (--insecure)
+ * every attack but the relay is refused the same way (the signatures and
+ * the tickets' authorization data alone catch it); the relay, which only
+ * the TLS peer binding catches, then succeeds, as docs/security.md says. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -13,24 +15,31 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-/* Each attack of the issue, with the rule that must refuse it. */
+/* Each attack, with the rule that must refuse it and where: at the
+ * callee (the hop BAD_CONTEXT, gRPC UNAUTHENTICATED) or at the authority,
+ * which mints no ticket (the call is not made: ACCESS_DENIED). */
 typedef struct attack {
 	char file[64];
 	char rule[4];
-	bool needs_tls; /* only the TLS peer binding catches it */
+	bool needs_tls; /* only a TLS peer binding catches it */
+	bool at_authority;
 } attack;
 
 static const attack attacks[] = {
-	{"forged-context.yaml", "K1", false},	  /* forged context */
-	{"raised-level.yaml", "K1", false},	  /* tampered: level raised */
-	{"added-group.yaml", "K1", false},	  /* tampered: a group added */
-	{"replay.yaml", "K5", false},		  /* replay across two calls */
-	{"expired-context.yaml", "K3", false},	  /* expired context */
-	{"wrong-audience.yaml", "K4", false},	  /* wrong audience */
-	{"stripped-actor.yaml", "K6", false},	  /* actor stripped */
-	{"present-client.yaml", "K7", false},	  /* client, no credential */
-	{"unknown-authority.yaml", "K2", false}, /* unknown authority */
-	{"relayed-context.yaml", "K6", true},	  /* relayed: TLS binding */
+	{"forged-context.yaml", "K1", false, false},	  /* forged context */
+	{"raised-level.yaml", "K1", false, false},	  /* level raised */
+	{"added-group.yaml", "K1", false, false},	  /* a group added */
+	{"replay.yaml", "K5", false, false},		  /* replay */
+	{"expired-context.yaml", "K3", false, false},	  /* expired */
+	{"wrong-audience.yaml", "K4", false, false},	  /* wrong audience */
+	{"stripped-actor.yaml", "K6", false, false},	  /* actor stripped */
+	{"present-client.yaml", "K7", false, false},	  /* no credential */
+	{"unknown-authority.yaml", "K2", false, false},  /* unknown authority */
+	{"relayed-context.yaml", "K6", true, true},	  /* relayed: TLS peer */
+	{"claimed-groups.yaml", "K7", false, false},	  /* signed extra groups */
+	{"claimed-groups-through-b.yaml", "K7", false, false}, /* via honest B */
+	{"claimed-privilege.yaml", "K7", false, false},  /* pipe: SeTcb claimed */
+	{"identify-evidence.yaml", "C5", false, true},	  /* Identify evidence */
 };
 #define ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 
@@ -156,6 +165,42 @@ static void attack_run_end(const char *tmp, json_t *root, cmd_result *r)
 		cr_log_warn("could not remove %s", tmp);
 }
 
+/* Refused at the authority: the caller's trace says so under the rule,
+ * the authority's log names the refusal, and the callee never served the
+ * call (no step, no refusal of its own). */
+static void expect_refused_at_authority(const attack *a, const char *tmp,
+					json_t *h)
+{
+	bool why = false;
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(h, "notes"), i, n)
+		why |= strcmp(str(n, "rule"), a->rule) == 0 &&
+		       strstr(str(n, "text"), "the authority refused") != NULL;
+	cr_expect(why, "%s: no note under %s saying the authority refused",
+		  a->file, a->rule);
+	cr_expect_eq(json_array_size(json_object_get(h, "steps")), 0,
+		     "%s: steps ran at %s", a->file, str(h, "to"));
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "cat %s/*/authority.log %s/*/*-authority.log 2>/dev/null | "
+		 "grep -c '^authority: refused: \\[%s\\] '",
+		 tmp, tmp, a->rule);
+	FILE *p = popen(cmd, "r");
+	int count = 0;
+	if (p) {
+		if (fscanf(p, "%d", &count) != 1)
+			count = 0;
+		pclose(p);
+	}
+	cr_expect_geq(count, 1, "%s: the authority's log does not say it "
+				"refused under %s",
+		      a->file, a->rule);
+	cr_expect_eq(refusals_logged(tmp, str(h, "to"), a->rule), 0,
+		     "%s: %s was reached and refused the call itself", a->file,
+		     str(h, "to"));
+}
+
 /* Runs the attack (over mutual TLS, or without TLS) and checks that it
  * was refused as the header says. */
 static void expect_refused(const attack *a, bool insecure)
@@ -169,8 +214,9 @@ static void expect_refused(const attack *a, bool insecure)
 	json_t *hops = json_object_get(root, "hops");
 	size_t i, refused = 0, at = 0;
 	json_t *h;
+	const char *refusal = a->at_authority ? "ACCESS_DENIED" : "BAD_CONTEXT";
 	json_array_foreach(hops, i, h) {
-		if (strcmp(str(h, "status"), "BAD_CONTEXT") == 0) {
+		if (strcmp(str(h, "status"), refusal) == 0) {
 			refused++;
 			at = i;
 		} else {
@@ -187,6 +233,11 @@ static void expect_refused(const attack *a, bool insecure)
 	 * callee's UNAUTHENTICATED status and reason, cited under it. */
 	cr_expect(has_rule(h, a->rule), "%s: the refused hop does not cite %s",
 		  a->file, a->rule);
+	if (a->at_authority) {
+		expect_refused_at_authority(a, tmp, h);
+		attack_run_end(tmp, root, &r);
+		return;
+	}
 	char tag[32];
 	snprintf(tag, sizeof(tag), "BAD_CONTEXT [%s] ", a->rule);
 	bool why = false;

@@ -2,12 +2,16 @@
  * CA signed, on either side of a call: a daemon does not serve a caller
  * whose certificate is not from the run's CA, and a caller does not call a
  * daemon whose certificate is not, and the authority gives no ticket to
- * a client whose certificate is not. Real authorities make the CAs; a
- * real procC (or procB) serves; this process, or a real procA, calls. */
+ * a client whose certificate is not; a context signed by one process and
+ * sent on another's connection is refused (K6). Real authorities make the
+ * CAs; a real procC (or procB) serves; this process, or a real procA,
+ * calls. */
 #include "harness.h"
 
 #include "codec.h"
 #include "rpc.h"
+#include "sc_load.h"
+#include "secure.h"
 
 #include <criterion/criterion.h>
 #include <sys/stat.h>
@@ -294,4 +298,92 @@ Test(tls, a_client_with_a_certificate_from_another_ca_gets_no_ticket)
 		  r.err);
 	cmd_free(&r);
 	cr_expect_eq(served_calls(), 0);
+}
+
+/* K6 at the callee: a context signed as A, with A's key, credential and
+ * a ticket the authority minted to A (asked over A's own TLS connection,
+ * as A would), sent to B over a connection whose certificate is
+ * svc-b's: B refuses it, the TLS peer is not the signer. */
+Test(tls, a_context_relayed_by_another_peer_is_refused_K6)
+{
+	char own[128], scen[512], auth[64], err[256];
+	snprintf(own, sizeof(own), "%s/run", tmp);
+	start_authority(own, true);
+	start_daemon("procB", "B", own);
+	snprintf(scen, sizeof(scen), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(auth, sizeof(auth), "127.0.0.1:%d", authority_port);
+	sc_scenario *scn = NULL;
+	sc_load_errors errs = {0};
+	cr_assert_eq(sc_load_file(scen, "cloaking-dynamic", &scn, &errs), 0);
+	sc_load_errors_free(&errs);
+	sc_runtime *rt = NULL;
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_runtime_new(scn, "A", &rt, &log), SC_OK);
+	sc_log_free(&log);
+
+	rpc_init();
+	secure_config cfg = {.dir = own, .authority = auth, .process = "A",
+			     .skew_ms = AUTH_DEFAULT_SKEW_MS,
+			     .timeout_ms = 10000};
+	secure *sec = NULL;
+	cr_assert_eq(secure_open(&cfg, &sec, err, sizeof(err)), 0, "%s", err);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = sc_runtime_token(rt);
+	c.asked = SC_LEVEL_IMPERSONATE;
+	c.authn = SC_AUTHN_CONNECT;
+	c.package = SC_PACKAGE_KERBEROS;
+	c.transport = SC_TRANSPORT_COM;
+	snprintf(c.caller, sizeof(c.caller), "A");
+	snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+		 sc_runtime_process(rt)->host);
+	snprintf(c.caller_account, sizeof(c.caller_account), "%s",
+		 secure_account(sec));
+	snprintf(c.chain, sizeof(c.chain), "A");
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	auth_reject why;
+	cr_assert_eq(secure_seal(sec, NULL, "B", &c, rt, &sealed, &slen, &why),
+		     0, "[%s] %s", why.rule, why.reason);
+
+	/* Now as svc-b: its certificate, A's sealed context. */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/ca.crt", own);
+	char *ca = slurp(path);
+	snprintf(path, sizeof(path), "%s/svc-b.corp.crt", own);
+	char *cert = slurp(path);
+	snprintf(path, sizeof(path), "%s/svc-b.corp.key", own);
+	char *key = slurp(path);
+	cr_assert(rpc_tls_use(ca, cert, key) == 0);
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", procC_port);
+	rpc_channel *ch = rpc_channel_open_as(addr, "svc-b.corp");
+	cr_assert(ch);
+	uint8_t *req;
+	size_t rlen;
+	cr_assert(codec_request_encode("B", &req, &rlen) == 0);
+	rpc_result res;
+	memset(&res, 0, sizeof(res));
+	cr_assert(rpc_call(ch, NULL, sealed, slen, req, rlen, 10000, &res) == 0,
+		  "%s", res.details);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
+		     res.status, res.details);
+	cr_expect(strstr(res.details, "BAD_CONTEXT [K6] the TLS peer is "
+				      "CORP\\svc-b") != NULL,
+		  "%s", res.details);
+	rpc_result_free(&res);
+	free(req);
+	free(sealed);
+	rpc_channel_close(ch);
+	secure_close(sec);
+	rpc_tls_use(NULL, NULL, NULL);
+	rpc_shutdown();
+	free(ca);
+	free(cert);
+	free(key);
+	sc_runtime_free(rt);
+	sc_load_free(scn);
+	cr_expect_eq(served_calls(), 1);
 }

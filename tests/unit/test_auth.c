@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "authority_ticket.h"
 #include "cloakroom.pb-c.h"
+#include "codec.h"
 #include "sc_load.h"
 
 #include <criterion/criterion.h>
@@ -38,12 +39,35 @@ static void cred_for(const auth_key *authority, const auth_key *who,
 	cr_assert_eq(auth_credential_sign(authority, &c, out, len), 0);
 }
 
+/* The authorization data of a ticket for alice: a packed Identity. */
+static uint8_t test_pac[256];
+static size_t test_pac_len;
+
+static void pac_alice(void)
+{
+	Cloakroom__Identity id;
+	Cloakroom__Sid user;
+	cloakroom__identity__init(&id);
+	cloakroom__sid__init(&user);
+	user.sid = "S-1-5-21-1-1001";
+	user.name = "CORP\\alice";
+	id.user = &user;
+	id.token_type = 1;
+	test_pac_len = cloakroom__identity__get_packed_size(&id);
+	cr_assert(test_pac_len <= sizeof(test_pac));
+	cloakroom__identity__pack(&id, test_pac);
+}
+
 static void ticket_for(const auth_key *authority, const char *presenter,
 		       const char *audience, uint64_t expires, uint8_t **out,
 		       size_t *len)
 {
 	auth_ticket t;
 	memset(&t, 0, sizeof(t));
+	pac_alice();
+	t.pac = test_pac;
+	t.pac_len = test_pac_len;
+	t.level = SC_LEVEL_IMPERSONATE;
 	snprintf(t.subject, sizeof(t.subject), "CORP\\alice");
 	snprintf(t.subject_sid, sizeof(t.subject_sid), "S-1-5-21-1-1001");
 	snprintf(t.subject_host, sizeof(t.subject_host), "ws1");
@@ -599,6 +623,27 @@ Test(auth, replay_cache_grows_to_its_capacity)
 	auth_replay_free(r);
 }
 
+/* A signer chooses its nonces: 20,000 that share their first 8 bytes
+ * (the bytes an unkeyed table would index by) still find their slots in
+ * a few probes each, not in one chain as long as the cache. */
+Test(auth, replay_slots_are_a_keyed_hash)
+{
+	const unsigned n = 20000;
+	auth_replay *r = auth_replay_new(n);
+	uint8_t nonce[AUTH_NONCE_LEN];
+	memset(nonce, 0x42, sizeof(nonce));
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(nonce + 8, &i, sizeof(i));
+		cr_assert_eq(auth_replay_check(r, nonce, NOW + 1000, NOW), 0);
+	}
+	uint64_t probes = auth_replay_probes(r);
+	cr_expect_lt(probes, 4ull * n, "%llu probes for %u chosen nonces",
+		     (unsigned long long)probes, n);
+	memcpy(nonce + 8, &(unsigned){7}, sizeof(unsigned));
+	cr_expect_eq(auth_replay_check(r, nonce, NOW + 1000, NOW + 1), -1);
+	auth_replay_free(r);
+}
+
 /* ---- the authority ------------------------------------------------- */
 
 static char dir[64];
@@ -651,6 +696,9 @@ static void run_stop(run *x)
 
 /* The issue time ask() puts in a request: 0 for the clock's. */
 static uint64_t ask_issued_ms;
+/* The TLS peer ask() reports: NULL for none (no TLS); "" for the
+ * requester's own account. */
+static const char *ask_peer;
 
 /* process asks for a ticket presenting sid to target; returns the reply
  * (free with cloakroom__ticket_reply__free_unpacked). */
@@ -695,7 +743,20 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	cr_assert_eq(auth_request_sign(k, body, bl, &req, &rl), 0);
 	uint8_t *reply = NULL;
 	size_t replen = 0;
-	cr_assert_eq(authority_ticket_serve(&x->st, req, rl, &reply, &replen),
+	char own[AUTH_IDENT_LEN] = "";
+	if (ask_peer && !ask_peer[0]) {
+		auth_credential c;
+		auth_reject why;
+		cr_assert_eq(auth_credential_check(x->st.pub, cred, cl,
+						   auth_now_ms(), SKEW, &c,
+						   &why),
+			     0);
+		snprintf(own, sizeof(own), "%s", c.account);
+	}
+	cr_assert_eq(authority_ticket_serve(&x->st, req, rl,
+					    ask_peer && !ask_peer[0] ? own
+								     : ask_peer,
+					    &reply, &replen),
 		     0);
 	Cloakroom__TicketReply *rep =
 		cloakroom__ticket_reply__unpack(NULL, replen, reply);
@@ -926,6 +987,146 @@ Test(authority, evidence_for_another_audience_is_K4)
 	free(ev);
 	cr_expect_null(rep->ticket);
 	cr_expect_str_eq(rep->rule, "K4");
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* Evidence carries the level of the hop it proves, and the authority
+ * decides on it as the middle tier's model does: alice called B at
+ * Identify (or Anonymous, raised to Identify across hosts, L2), so B's
+ * thread holds her at Identify and a cloaked call cannot present her
+ * (C5), even where constrained delegation would let an Impersonate token
+ * through (D4). */
+Test(authority, evidence_from_an_identify_call_presents_nobody_C5)
+{
+	const sc_level levels[] = {SC_LEVEL_IDENTIFY, SC_LEVEL_ANONYMOUS};
+	for (unsigned i = 0; i < 2; i++) {
+		run x;
+		Cloakroom__TicketReply *rep = double_hop_in(
+			"constrained-delegation.yaml", "constrained-listed",
+			levels[i], &x);
+		cr_expect_null(rep->ticket, "alice called at %s: a ticket was "
+					    "minted",
+			       sc_level_name(levels[i]));
+		cr_expect_str_eq(rep->rule, "C5", "%s: [%s] %s",
+				 sc_level_name(levels[i]), rep->rule,
+				 rep->reason);
+		cloakroom__ticket_reply__free_unpacked(rep, NULL);
+		run_stop(&x);
+	}
+}
+
+static auth_ticket ticket_of(run *x, const Cloakroom__TicketReply *rep,
+			     sc_token **pac)
+{
+	size_t l = cloakroom__signed__get_packed_size(rep->ticket);
+	uint8_t *b = malloc(l), *p = NULL;
+	size_t pl = 0;
+	cloakroom__signed__pack(rep->ticket, b);
+	auth_ticket t;
+	auth_reject why;
+	cr_assert_eq(auth_ticket_pac(x->st.pub, b, l, auth_now_ms(), SKEW, &t,
+				     &p, &pl, &why),
+		     0, "%s", why.reason);
+	char err[200];
+	cr_assert_eq(codec_identity_decode(p, pl, pac, err, sizeof(err)), 0,
+		     "%s", err);
+	free(p);
+	free(b);
+	return t;
+}
+
+/* The ticket carries the level the hop may reach and the subject's
+ * authorization data as the directory and the host's rights make it:
+ * alice's own logon on ws1 (her groups, INTERACTIVE, no Administrators). */
+Test(authority, a_ticket_carries_the_level_and_the_logon_of_its_subject)
+{
+	run x;
+	run_start(&x, "delegate");
+	Cloakroom__TicketReply *rep = ask(&x, "A", "B", sid_of(&x, "alice"),
+					  SC_LEVEL_IDENTIFY, NULL, 0);
+	cr_assert_not_null(rep->ticket, "%s", rep->reason);
+	sc_token *pac = NULL;
+	auth_ticket t = ticket_of(&x, rep, &pac);
+	cr_expect_eq(t.level, SC_LEVEL_IDENTIFY);
+	cr_expect_str_eq(sc_token_user_sid(pac), sid_of(&x, "alice"));
+	cr_expect(sc_token_has_sid(pac, SC_SID_INTERACTIVE));
+	cr_expect(sc_token_has_sid(pac, SC_SID_EVERYONE));
+	cr_expect_not(sc_token_has_sid(pac, SC_SID_ADMINISTRATORS));
+	cr_expect_eq(sc_token_logon(pac), SC_LOGON_INTERACTIVE);
+	sc_token_free(pac);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+	/* B, holding alice at Delegate (D1), presents her network token:
+	 * NETWORK in place of INTERACTIVE; C's account is not trusted for
+	 * delegation, so the hop reaches Impersonate only (D2). */
+	rep = double_hop("delegate", SC_LEVEL_DELEGATE, &x);
+	cr_assert_not_null(rep->ticket, "%s", rep->reason);
+	t = ticket_of(&x, rep, &pac);
+	cr_expect_eq(t.level, SC_LEVEL_IMPERSONATE);
+	cr_expect_not(t.forwardable);
+	cr_expect(sc_token_has_sid(pac, SC_SID_NETWORK));
+	cr_expect_not(sc_token_has_sid(pac, SC_SID_INTERACTIVE));
+	sc_token_free(pac);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* K6 at the authority: a request signed with A's key and credential
+ * that arrives over svc-b's TLS connection is refused; over A's own, it
+ * is served. */
+Test(authority, the_requester_is_bound_to_its_TLS_peer_K6)
+{
+	run x;
+	run_start(&x, "delegate");
+	ask_peer = "CORP\\svc-b";
+	Cloakroom__TicketReply *rep = ask(&x, "A", "B", sid_of(&x, "alice"),
+					  SC_LEVEL_IMPERSONATE, NULL, 0);
+	cr_expect_null(rep->ticket, "a ticket was minted to another peer");
+	cr_expect_str_eq(rep->rule, "K6", "[%s] %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	ask_peer = "";
+	rep = ask(&x, "A", "B", sid_of(&x, "alice"), SC_LEVEL_IMPERSONATE,
+		  NULL, 0);
+	ask_peer = NULL;
+	cr_expect_not_null(rep->ticket, "[%s] %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* K5 per requester: A fills its own replay cache with live requests and
+ * is then refused, as busy (nothing judged, not a replay); B, asking
+ * next, is served. */
+Test(authority, a_requester_fills_only_its_own_replay_cache, .timeout = 120)
+{
+	run x;
+	run_start(&x, "delegate");
+	unsigned refused = 0;
+	for (unsigned i = 0; i < AUTHORITY_REPLAY_PER_REQUESTER + 8; i++) {
+		Cloakroom__TicketReply *rep =
+			ask(&x, "A", "B", sid_of(&x, "alice"),
+			    SC_LEVEL_IMPERSONATE, NULL, 0);
+		refused += rep->ticket == NULL;
+		if (!rep->ticket)
+			cr_expect_str_eq(rep->rule, AUTH_BUSY);
+		cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	}
+	cr_expect_gt(refused, 0, "A was never refused");
+	auth_credential b;
+	uint8_t *cb = NULL;
+	size_t cl = 0;
+	auth_reject why;
+	char path[256];
+	snprintf(path, sizeof(path), "%s/B.cred", dir);
+	cr_assert_eq(auth_file_read(path, &cb, &cl), 0);
+	cr_assert_eq(auth_credential_check(x.st.pub, cb, cl, auth_now_ms(),
+					   SKEW, &b, &why),
+		     0);
+	free(cb);
+	Cloakroom__TicketReply *rep =
+		ask(&x, "B", "C", b.account_sid, SC_LEVEL_IMPERSONATE, NULL, 0);
+	cr_expect_not_null(rep->ticket, "B refused after A's flood: [%s] %s",
+			   rep->rule, rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
 }

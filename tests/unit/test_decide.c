@@ -103,6 +103,29 @@ Test(L6, pipe_client_without_level_asks_impersonate)
 	sc_log_free(&log);
 }
 
+Test(L6, rpc_and_dde_clients_without_level_ask_impersonate)
+{
+	sc_transport ts[] = {SC_TRANSPORT_RPC, SC_TRANSPORT_DDE};
+	sc_host_def h = {.name = "ws1", .default_level = SC_LEVEL_IDENTIFY};
+	for (int i = 0; i < 2; i++) {
+		sc_blanket b = {.transport = ts[i]};
+		sc_log log;
+		sc_log_init(&log);
+		cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+			     SC_LEVEL_IMPERSONATE, "%s",
+			     sc_transport_name(ts[i]));
+		cr_expect(sc_log_has_rule(&log, "L6"));
+		sc_log_free(&log);
+		/* A level set is the level asked: no SQOS flags here. */
+		b.level = SC_LEVEL_IDENTIFY;
+		sc_log_init(&log);
+		cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+			     SC_LEVEL_IDENTIFY);
+		cr_expect(!sc_log_has_rule(&log, "N2"));
+		sc_log_free(&log);
+	}
+}
+
 Test(T8, authn_none_means_nobody_is_authenticated)
 {
 	sc_hop_outcome oc;
@@ -217,6 +240,48 @@ Test(D7, pipe_across_hosts_ignores_the_level_flags)
 	cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_IMPERSONATE);
 	f.server_trusted = true;
 	cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_DELEGATE);
+}
+
+Test(D7, rpc_and_dde_across_hosts_ignore_the_level_flags)
+{
+	sc_transport ts[] = {SC_TRANSPORT_RPC, SC_TRANSPORT_DDE};
+	for (int i = 0; i < 2; i++) {
+		sc_hop_facts f = facts(SC_LEVEL_IDENTIFY);
+		f.transport = ts[i];
+		f.crossed = true;
+		sc_hop_outcome oc;
+		sc_log log;
+		sc_log_init(&log);
+		cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
+		cr_expect(sc_log_has_rule(&log, "D7"));
+		sc_log_free(&log);
+		f.server_trusted = true;
+		cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_DELEGATE);
+		/* On one host D7 does not apply: the level asked holds. */
+		f.crossed = false;
+		cr_expect_eq(negotiate(&f, NULL, &oc), SC_LEVEL_IDENTIFY);
+	}
+}
+
+/* L2 is for COM: D7 sets the level of a pipe, RPC or DDE connection
+ * across hosts, and no promotion warning precedes it. */
+Test(D7, anonymous_across_hosts_gets_no_l2_warning)
+{
+	sc_transport ts[] = {SC_TRANSPORT_PIPE, SC_TRANSPORT_RPC,
+			     SC_TRANSPORT_DDE};
+	for (int i = 0; i < 3; i++) {
+		sc_hop_facts f = facts(SC_LEVEL_ANONYMOUS);
+		f.transport = ts[i];
+		f.crossed = true;
+		sc_hop_outcome oc;
+		sc_log log;
+		sc_log_init(&log);
+		cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
+		cr_expect(!sc_log_has_rule(&log, "L2"), "%s",
+			  sc_transport_name(ts[i]));
+		cr_expect(sc_log_has_rule(&log, "D7"));
+		sc_log_free(&log);
+	}
 }
 
 Test(T2, a_hop_cannot_raise_a_presented_thread_token)
@@ -426,6 +491,29 @@ Test(C1, both_cloaking_flags_or_an_explicit_identity_are_invalid)
 	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_INVALID_BLANKET);
 	b.cloaking = SC_CLOAK_NONE;
 	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_OK);
+}
+
+/* C1: an explicit identity without cloaking is named in the trace, and
+ * the proxy authenticates with the process's own credentials (the only
+ * account a process may name there). */
+Test(C1, an_explicit_identity_without_cloaking_is_not_ignored)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 0);
+	sc_blanket b = {.cloaking = SC_CLOAK_NONE, .identity = "CORP\\svc-b"};
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(sc_cloak_choose(&b, &c.proxy, c.process, c.thread, "ws1",
+				     "srv2", &c.policy, c.deleg, &who, &n,
+				     &c.log),
+		     SC_OK);
+	cr_expect_eq(who, c.process);
+	cr_expect(sc_log_has_rule(&c.log, "C1"));
+	cr_expect(sc_log_has_rule(&c.log, "C2"));
+	cc_free(&c);
+	/* With cloaking it is an invalid blanket, whatever the mode. */
+	b.cloaking = SC_CLOAK_DYNAMIC;
+	cr_expect_eq(sc_blanket_validate(&b, NULL), SC_INVALID_BLANKET);
 }
 
 Test(C2, without_cloaking_the_process_identity_goes_downstream)

@@ -154,6 +154,83 @@ Test(T8, a_call_without_context_is_served_unauthenticated)
 	world_free(&w);
 }
 
+/* The name the callee shows is its directory's for the SID presented,
+ * never the one on the wire: svc-b's SID named "CORP\\alice" is shown,
+ * and impersonated, as CORP\\svc-b. */
+Test(K7, the_presented_name_comes_from_the_directory)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	const sc_token *b = sc_runtime_token(w.rt[1]);
+	sc_token *liar = sc_token_copy(b);
+	cr_assert(liar);
+	cr_assert_eq(sc_token_set_user(liar, sc_token_user_sid(b),
+				       "CORP\\alice"),
+		     0);
+	sc_context c;
+	memset(&c, 0, sizeof(c));
+	c.identity = liar;
+	c.asked = SC_LEVEL_IMPERSONATE;
+	c.authn = SC_AUTHN_CONNECT;
+	c.package = SC_PACKAGE_KERBEROS;
+	snprintf(c.caller, sizeof(c.caller), "B");
+	snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+		 sc_runtime_process(w.rt[1])->host);
+	snprintf(c.chain, sizeof(c.chain), "A>B");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_serve(w.rt[2], &c, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "CORP\\svc-b");
+	cr_assert_geq(t.hops[0].steps_count, 1);
+	cr_expect_str_eq(t.hops[0].steps[0].as, "CORP\\svc-b");
+	sc_trace_free(&t);
+	sc_token_free(liar);
+	world_free(&w);
+}
+
+/* What a call with no context draws (docs/security.md): B's steps run,
+ * as B: its impersonation fails (T8) and its call to C, with dynamic
+ * cloaking and no thread token, presents B's own account (C4). Nothing
+ * runs as the caller. */
+Test(T8, a_call_without_context_makes_the_server_act_as_itself)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_assert_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t), SC_OK);
+	cr_expect_str_eq(t.hops[0].presented, "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_expect_eq(t.hops[0].steps[0].status, SC_CANNOT_IMPERSONATE);
+	const sc_hop *bc = hop(&t, "B", "C");
+	cr_assert(bc, "B did not call C");
+	cr_expect_str_eq(bc->presented, "CORP\\svc-b");
+	cr_expect(sc_log_has_rule(&bc->log, "C4"));
+	for (size_t i = 0; i < t.count; i++)
+		cr_expect_str_neq(t.hops[i].presented, "CORP\\alice");
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
+/* A server with a minimum authentication level refuses a call that
+ * carries no context (it cannot run at that level with nobody
+ * authenticated): no step runs, nobody is called. */
+Test(T8, a_server_with_a_minimum_level_refuses_a_call_without_context)
+{
+	world w;
+	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
+	w.scn->processes[1].server_authn = SC_AUTHN_PACKET;
+	sc_trace t;
+	sc_trace_init(&t);
+	cr_expect_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t),
+		     SC_ACCESS_DENIED);
+	cr_assert_eq(t.count, 1, "B called on");
+	cr_expect_eq(t.hops[0].status, SC_ACCESS_DENIED);
+	cr_expect_eq(t.hops[0].steps_count, 0, "B's steps ran");
+	cr_expect(sc_log_has_rule(&t.hops[0].log, "T8"));
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
 /* `ran: false` passes only when the step or hop did not happen, and
  * `ran: true` only when it did. */
 Test(expect, ran_false_fails_when_the_step_ran)
@@ -184,4 +261,80 @@ Test(expect, ran_false_fails_when_the_step_ran)
 	cr_expect_not(res[3].pass);
 	sc_trace_free(&t);
 	world_free(&w);
+}
+
+/* A hop's `rule:` names the hop's own decisions (the caller's and the
+ * callee's notes on the call), never a note of a step the callee ran
+ * inside it; a step's `rule:` names the step's. */
+Test(expect, a_hop_rule_is_not_found_in_the_callees_steps)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	int h = sc_trace_add_hop(&t);
+	cr_assert_geq(h, 0);
+	snprintf(t.hops[h].from, SC_NAME_LEN, "B");
+	snprintf(t.hops[h].to, SC_NAME_LEN, "C");
+	sc_log_rule(&t.hops[h].log, "C4", "dynamic cloaking");
+	sc_step_result *s = sc_trace_add_step(&t, h);
+	cr_assert(s);
+	snprintf(s->id, SC_NAME_LEN, "c-open");
+	s->kind = SC_STEP_OPEN;
+	sc_log_rule(&s->log, "T6", "the access check");
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].rule = "T6";  /* the step's note: fails */
+	ex[1].hop = "B->C";
+	ex[1].rule = "C4";  /* the hop's own: passes */
+	ex[2].step = "c-open";
+	ex[2].rule = "T6";  /* passes */
+	ex[3].step = "c-open";
+	ex[3].rule = "C4";  /* the hop's note: fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect_not(res[0].pass);
+	cr_expect(res[1].pass);
+	cr_expect(res[2].pass);
+	cr_expect_not(res[3].pass);
+	sc_trace_free(&t);
+}
+
+/* A step's `level:` is the one level the step reports: what a
+ * query_level read (not the level of the token it ran as), the level of
+ * a duplicate's copy, and for any other step the level of its token. */
+Test(expect, a_step_level_is_the_level_the_step_reports)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_step_result *q = sc_trace_add_step(&t, -1);
+	cr_assert(q);
+	snprintf(q->id, SC_NAME_LEN, "query");
+	q->kind = SC_STEP_QUERY_LEVEL;
+	q->level = SC_LEVEL_IDENTIFY;
+	q->as_level = SC_LEVEL_IMPERSONATE;
+	sc_step_result *o = sc_trace_add_step(&t, -1);
+	cr_assert(o);
+	snprintf(o->id, SC_NAME_LEN, "open");
+	o->kind = SC_STEP_OPEN;
+	o->level = SC_LEVEL_IDENTIFY;
+	o->as_level = SC_LEVEL_IMPERSONATE;
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].step = "query";
+	ex[0].level = "identify";     /* read: passes */
+	ex[1].step = "query";
+	ex[1].level = "impersonate";  /* its thread's: fails */
+	ex[2].step = "open";
+	ex[2].level = "impersonate";  /* its token's: passes */
+	ex[3].step = "open";
+	ex[3].level = "identify";     /* fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect_not(res[1].pass);
+	cr_expect(strstr(res[1].why, "level identify") != NULL, "%s",
+		  res[1].why);
+	cr_expect(res[2].pass);
+	cr_expect_not(res[3].pass);
+	sc_trace_free(&t);
 }

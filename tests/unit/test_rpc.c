@@ -108,6 +108,7 @@ typedef struct rpc_seen {
 	size_t body_len;
 	char peer[128];
 	int64_t deadline_ms;
+	int64_t at_ms;  /* when the handler read deadline_ms */
 } rpc_seen;
 
 /* Records the call and replies "re:" + body. */
@@ -128,6 +129,7 @@ static void rpc_test_record(void *user, const rpc_incoming *in,
 		memcpy(s->body, in->body, in->body_len);
 	snprintf(s->peer, sizeof(s->peer), "%s", in->peer ? in->peer : "");
 	s->deadline_ms = in->deadline_ms;
+	s->at_ms = rpc_test_now_ms();
 	pthread_mutex_unlock(&s->lock);
 
 	out->body_len = 3 + in->body_len;
@@ -414,6 +416,15 @@ Test(rpc, slow_handler_gives_deadline_exceeded_within_the_timeout)
 	rpc_test_stop(&ts);
 }
 
+/* Deadlines are measured against what the call itself took: every
+ * transit, every wait and every clock reading of a call lies between the
+ * caller's start (t0) and its return (t1), so an error from a loaded
+ * machine is at most t1 - t0; the only other one is the wire's: gRPC sends
+ * the time left in three significant figures, rounded up (1 % at most).
+ * The timeout is long, so that a slow call still leaves most of it, and
+ * not the 30 s a call without one gets. */
+#define RPC_TEST_DEADLINE_MS 20000
+
 Test(rpc, handler_sees_the_callers_deadline)
 {
 	rpc_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -422,17 +433,26 @@ Test(rpc, handler_sees_the_callers_deadline)
 
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 4000,
-			      &res), 0);
+	int64_t t0 = rpc_test_now_ms();
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
+			      RPC_TEST_DEADLINE_MS, &res), 0);
+	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
 	rpc_test_stop(&ts);
 
-	cr_expect_gt(seen.deadline_ms, 2000, "%lld", (long long)seen.deadline_ms);
-	/* gRPC sends the timeout rounded up to its unit: a few ms over. */
-	cr_expect_leq(seen.deadline_ms, 4100, "%lld",
-		      (long long)seen.deadline_ms);
+	/* The time left the handler saw is the caller's timeout, less what
+	 * passed before the handler looked, within the wire's rounding. */
+	cr_assert(seen.called);
+	cr_expect_geq(seen.deadline_ms, RPC_TEST_DEADLINE_MS - 2 * took - 1,
+		      "saw %lld ms left; the call took %lld ms",
+		      (long long)seen.deadline_ms, (long long)took);
+	cr_expect_leq(seen.deadline_ms,
+		      RPC_TEST_DEADLINE_MS + RPC_TEST_DEADLINE_MS / 100 + took +
+			      1,
+		      "saw %lld ms left; the call took %lld ms",
+		      (long long)seen.deadline_ms, (long long)took);
 }
 
 /* A handler that says when it starts and when it is done. */
@@ -460,6 +480,8 @@ typedef struct rpc_hop {
 	int child_timeout_ms;
 	int child_status;
 	int64_t child_took_ms;
+	int64_t deadline_ms;  /* the time left the middle saw, and when */
+	int64_t at_ms;
 } rpc_hop;
 
 static void rpc_test_forward(void *user, const rpc_incoming *in,
@@ -467,6 +489,8 @@ static void rpc_test_forward(void *user, const rpc_incoming *in,
 {
 	rpc_hop *h = user;
 	rpc_result res;
+	h->deadline_ms = in->deadline_ms;
+	h->at_ms = rpc_test_now_ms();
 	int64_t t0 = rpc_test_now_ms();
 	int rc = rpc_call(h->next, in->parent, in->context, in->context_len,
 			  in->body, in->body_len, h->child_timeout_ms, &res);
@@ -496,8 +520,11 @@ Test(rpc, child_call_inherits_the_parents_deadline)
 
 	rpc_channel *ch = rpc_channel_open(mid.target);
 	rpc_result res;
+	int64_t t0 = rpc_test_now_ms();
 	cr_assert_eq(rpc_call(ch, NULL, (const uint8_t *)"\x01\x00", 2,
-			      (const uint8_t *)"b", 1, 1500, &res), 0);
+			      (const uint8_t *)"b", 1, RPC_TEST_DEADLINE_MS,
+			      &res), 0);
+	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	cr_expect_eq(res.body_len, 4);
 	rpc_result_free(&res);
@@ -508,9 +535,22 @@ Test(rpc, child_call_inherits_the_parents_deadline)
 
 	cr_assert(seen.called);
 	cr_expect_eq(seen.context_len, 2);
-	cr_expect_gt(seen.deadline_ms, 0);
-	cr_expect_leq(seen.deadline_ms, 1500, "child saw %lld ms",
-		      (long long)seen.deadline_ms);
+	/* The child call, which set no timeout of its own, ends when its
+	 * parent does: the same instant, as each handler saw it, within what
+	 * the whole call took and the wire's rounding on each hop. */
+	cr_expect_geq(hop.deadline_ms, 0, "the middle saw no deadline");
+	cr_expect_geq(seen.deadline_ms, 0, "the child has no deadline");
+	int64_t parent_end = hop.at_ms + hop.deadline_ms;
+	int64_t child_end = seen.at_ms + seen.deadline_ms;
+	int64_t slack = took + 2 * (RPC_TEST_DEADLINE_MS / 100) + 2;
+	cr_expect_leq(child_end - parent_end, slack,
+		      "the child ends %lld ms after its parent; the call took "
+		      "%lld ms",
+		      (long long)(child_end - parent_end), (long long)took);
+	cr_expect_geq(child_end - parent_end, -slack,
+		      "the child ends %lld ms before its parent; the call took "
+		      "%lld ms",
+		      (long long)(parent_end - child_end), (long long)took);
 }
 
 Test(rpc, parent_deadline_cuts_a_slow_child_call_short)

@@ -184,6 +184,23 @@ Test(N1, impersonating_before_reading_the_pipe_fails)
 	done(&w, &t);
 }
 
+/* N1 leaves the thread in the process's context: a token it held before
+ * (ImpersonateSelf) is dropped, so the primary token answers next (T1). */
+Test(N1, impersonating_before_reading_drops_an_earlier_token)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "n1-n2-named-pipes.yaml",
+		 "no-sqos");
+	cr_expect_eq(step(&t, "self-first")->status, SC_OK);
+	const sc_step_result *early = step(&t, "too-early");
+	cr_expect_eq(early->status, SC_CANNOT_IMPERSONATE);
+	cr_expect_eq(early->as_level, SC_LEVEL_DEFAULT,
+		     "no thread token after N1");
+	cr_expect_eq(step(&t, "still-process")->status, SC_INVALID_PARAMETER);
+	done(&w, &t);
+}
+
 Test(N1, a_com_call_needs_no_read)
 {
 	world w;
@@ -336,6 +353,137 @@ Test(T4, a_new_object_is_owned_by_the_thread_or_the_process)
 	done(&w, &t);
 }
 
+/* T4: the owner of a new object is the token's default owner: the
+ * Administrators group for an administrator's token (alice's, SYSTEM's),
+ * else the user. */
+Test(T4, a_new_object_is_owned_by_the_default_owner)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t4-new-object-owner.yaml", NULL);
+	cr_expect_str_eq(step(&t, "alice-creates")->as,
+			 "BUILTIN\\Administrators");
+	cr_expect_str_eq(step(&t, "bob-creates")->as, "CORP\\bob");
+	cr_expect_str_eq(step(&t, "b-creates")->as, "CORP\\svc-b");
+	cr_expect_str_eq(step(&t, "system-creates")->as,
+			 "BUILTIN\\Administrators");
+	done(&w, &t);
+}
+
+/* T4: a process started while impersonating runs as the primary token's
+ * account; the step records it as its object. */
+Test(T4, a_new_process_runs_as_the_primary_token)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t-token-operations.yaml",
+		 "service-account");
+	const sc_step_result *p = step(&t, "start-process");
+	cr_expect_str_eq(p->object, "CORP\\svc-b");
+	cr_expect_str_eq(p->as, "CORP\\alice");
+	done(&w, &t);
+	run_file(&w, &t, "scenarios/rules", "t-token-operations.yaml",
+		 "system");
+	cr_expect_str_eq(step(&t, "start-process")->object,
+			 "NT AUTHORITY\\SYSTEM");
+	done(&w, &t);
+}
+
+/* L1: at Anonymous a protocol transition with no user obtains nothing,
+ * and never a token for the caller's real name. */
+Test(L1, a_transition_without_user_at_anonymous_reveals_nobody)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "anonymous");
+	const sc_step_result *s = step(&t, "s4u-caller");
+	cr_expect_eq(s->status, SC_LOGON_FAILURE);
+	cr_expect(sc_log_has_rule(&s->log, "L1"));
+	cr_expect_str_eq(s->object, "NT AUTHORITY\\ANONYMOUS LOGON");
+	cr_expect_str_eq(s->as, "CORP\\svc-b");
+	done(&w, &t);
+	run_file(&w, &t, "scenarios/rules", "l1-l3-anonymous-and-identify.yaml",
+		 "identify");
+	s = step(&t, "s4u-caller");
+	cr_expect_eq(s->status, SC_OK);
+	cr_expect_str_eq(s->as, "CORP\\alice");
+	done(&w, &t);
+}
+
+/* T9, T10: the privilege steps name their own rules, not T7 or P4. */
+Test(T9, privilege_steps_name_their_own_rules)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t7-pipe-sqos.yaml",
+		 "static-tracking");
+	const sc_step_result *dis = step(&t, "s-disable"),
+			     *chk = step(&t, "d-check"),
+			     *en = step(&t, "d-enable");
+	cr_expect(sc_log_has_rule(&dis->log, "T10"));
+	cr_expect(sc_log_has_rule(&en->log, "T10"));
+	cr_expect(sc_log_has_rule(&chk->log, "T9"));
+	cr_expect(sc_log_has_rule(&chk->log, "T4"), "impersonating");
+	const sc_step_result *all[] = {dis, chk, en};
+	for (int i = 0; i < 3; i++)
+		cr_expect(!sc_log_has_rule(&all[i]->log, "T7") &&
+				  !sc_log_has_rule(&all[i]->log, "P4"),
+			  "step %s", all[i]->id);
+	done(&w, &t);
+	/* On the process's own token P4 is named only when the host's
+	 * rights changed since its logon. */
+	run_file(&w, &t, "tests/unit/data", "privilege-check.yaml", NULL);
+	const sc_step_result *before = step(&t, "before"),
+			     *after = step(&t, "after"),
+			     *never = step(&t, "never-held");
+	cr_expect(sc_log_has_rule(&before->log, "T9"));
+	cr_expect(!sc_log_has_rule(&before->log, "P4"));
+	cr_expect_eq(after->status, SC_OK);
+	cr_expect(sc_log_has_rule(&after->log, "P4"));
+	cr_expect(!sc_log_has_rule(&never->log, "P4"));
+	done(&w, &t);
+}
+
+/* C1 through set_blanket: an invalid blanket is refused and leaves the
+ * proxy as it was; none and default given in a step take effect. */
+Test(C1, set_blanket_judges_the_whole_blanket)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "c1-set-blanket.yaml", NULL);
+	const sc_step_result *bad = step(&t, "b1-static-identity");
+	cr_expect_eq(bad->status, SC_INVALID_BLANKET);
+	cr_expect(!sc_log_has_rule(&bad->log, "C3"), "nothing captured");
+	const sc_hop *b1 = hop(&t, "B1", "C", 1);
+	cr_assert(b1);
+	cr_expect_str_eq(b1->presented, "CORP\\svc-b");
+	const sc_hop *off = hop(&t, "B3", "C", 1), *def = hop(&t, "B3", "C", 2);
+	cr_assert(off && def);
+	cr_expect_str_eq(off->presented, "CORP\\svc-b");
+	cr_expect_str_eq(def->presented, "CORP\\alice");
+	cr_expect_eq(def->level_requested, SC_LEVEL_IDENTIFY);
+	done(&w, &t);
+}
+
+/* An input error names no rule: its note's id is empty, and the lists of
+ * rule ids leave it out. */
+Test(rules, an_input_error_names_no_rule)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "tests/unit/data", "input-errors.yaml", NULL);
+	const char *ids[] = {"no-caller", "nothing-to-read", "no-user"};
+	for (int i = 0; i < 3; i++) {
+		const sc_step_result *s = step(&t, ids[i]);
+		cr_expect_neq(s->status, SC_OK, "%s", ids[i]);
+		cr_assert_eq(s->log.count, 1, "%s", ids[i]);
+		cr_expect_str_eq(s->log.notes[0].rule, "", "%s", ids[i]);
+		cr_expect_str_eq(sc_note_rule_shown(&s->log.notes[0]), "-");
+	}
+	done(&w, &t);
+}
+
 Test(L3, an_access_check_answers_where_an_open_fails)
 {
 	world w;
@@ -390,6 +538,7 @@ static const char *const spec_ids[] = {
 	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
 	"P1", "P2", "P3", "P4",
 	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
+	"T9", "T10", /* ours: PrivilegeCheck, AdjustTokenPrivileges */
 	"N1", "N2",
 };
 
@@ -439,23 +588,64 @@ static char *row_of(const char *doc, const char *id)
 	return NULL;
 }
 
-/* Whether text has an expectation line citing id: "rule: ID" or
- * "warning: ID", not followed by a digit (T1 is not T10). */
-static bool cites(const char *text, const char *id)
+/* Whether e cites id: its `rule:` or `warning:` is id (parsed, so a
+ * comment or T10 for T1 does not count). */
+static bool cites(const sc_expect_def *e, const char *id)
 {
-	const char *keys[] = {"rule:", "warning:"};
-	for (int k = 0; k < 2; k++)
-		for (const char *p = strstr(text, keys[k]); p;
-		     p = strstr(p + 1, keys[k])) {
-			const char *v = p + strlen(keys[k]);
-			while (*v == ' ')
-				v++;
-			size_t n = strlen(id);
-			if (strncasecmp(v, id, n) == 0 &&
-			    !(v[n] >= '0' && v[n] <= '9'))
-				return true;
+	return (e->rule && strcasecmp(e->rule, id) == 0) ||
+	       (e->warning && strcasecmp(e->warning, id) == 0);
+}
+
+/* How many expectations citing id the runs of file check and find
+ * holding: the file is run in the model in each of its variants (once
+ * when it has none), and each expectation of the run is evaluated. One
+ * that fails is not counted: it is added to *failed, and the first is
+ * described in why. */
+static unsigned checked_citations(const char *rel, const char *id,
+				  unsigned *failed, char *why, size_t len)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", source(), rel);
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	int rc = sc_load_file(path, NULL, &s, &errs);
+	sc_load_errors_free(&errs);
+	cr_expect_eq(rc, 0, "%s: docs/rules.md names %s, which does not load",
+		     id, rel);
+	if (rc != 0)
+		return 0;
+	unsigned runs = s->variants_count ? s->variants_count : 1;
+	char **names = calloc(runs, sizeof(*names));
+	cr_assert_not_null(names);
+	for (unsigned v = 0; v < s->variants_count; v++)
+		names[v] = strdup(s->variants[v].name);
+	sc_load_free(s);
+	unsigned held = 0;
+	for (unsigned v = 0; v < runs; v++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, ".", rel, names[v]);
+		unsigned n = w.scn->expect_count;
+		sc_expect_result *res = calloc(n ? n : 1, sizeof(*res));
+		cr_assert_not_null(res);
+		sc_expect_eval(w.scn->expect, n, &t, res);
+		for (unsigned i = 0; i < n; i++) {
+			if (!cites(&w.scn->expect[i], id))
+				continue;
+			if (res[i].pass) {
+				held++;
+			} else if ((*failed)++ == 0) {
+				snprintf(why, len, "%s %s: %s (saw: %s)", rel,
+					 names[v] ? names[v] : "", res[i].text,
+					 res[i].why);
+			}
 		}
-	return false;
+		free(res);
+		done(&w, &t);
+		free(names[v]);
+	}
+	free(names);
+	return held;
 }
 
 Test(rules_doc, every_id_has_a_scenario)
@@ -471,7 +661,8 @@ Test(rules_doc, every_id_has_a_scenario)
 		cr_expect_not_null(row, "docs/rules.md has no row for %s", id);
 		if (!row)
 			continue;
-		unsigned named = 0, showing = 0;
+		unsigned named = 0, showing = 0, failed = 0;
+		char why[768] = "";
 		for (const char *p = strstr(row, prefix); p;
 		     p = strstr(p + 1, prefix)) {
 			size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
@@ -482,27 +673,27 @@ Test(rules_doc, every_id_has_a_scenario)
 			if (rl < 5 || strcmp(rel + rl - 5, ".yaml") != 0)
 				continue;
 			named++;
-			snprintf(path, sizeof(path), "%s/%s", source(), rel);
-			char *text = slurp(path);
-			cr_expect_not_null(text, "%s: docs/rules.md names %s, "
-				           "which does not exist", id, rel);
-			if (text && cites(text, id))
-				showing++;
-			free(text);
+			showing += checked_citations(rel, id, &failed, why,
+						     sizeof(why));
 		}
 		cr_expect_gt(named, 0,
 			     "%s: its row in docs/rules.md names no scenario "
 			     "under scenarios/rules/", id);
+		cr_expect_eq(failed, 0, "%s: %u expectation(s) citing it do "
+			     "not hold, first: %s", id, failed, why);
 		cr_expect_gt(showing, 0,
-			     "%s: no scenario its row names has an expectation "
-			     "citing it (rule: %s or warning: %s)", id, id, id);
+			     "%s: no run of a scenario its row names checks an "
+			     "expectation citing it (rule: %s or warning: %s) "
+			     "and finds it holding",
+			     id, id, id);
 		free(row);
 	}
 	free(doc);
 }
 
-/* The check above can fail: a row without a scenario, or one whose files
- * do not cite the id, is caught. */
+/* The check above can fail: a row without a scenario is caught, and an
+ * expectation counts only when it is one (parsed) that cites the id and
+ * that a run of the file checks and finds holding. */
 Test(rules_doc, the_check_catches_a_missing_scenario)
 {
 	const char *doc = "| D6 | words | code | none yet |\n"
@@ -512,8 +703,25 @@ Test(rules_doc, the_check_catches_a_missing_scenario)
 	cr_expect_null(strstr(row, "scenarios/rules/"));
 	free(row);
 	cr_expect_null(row_of(doc, "D1"));
-	cr_expect(cites("  - {hop: A->B, rule: T1}\n", "T1"));
-	cr_expect_not(cites("  - {hop: A->B, rule: T10}\n", "T1"));
-	cr_expect_not(cites("# T1 in a comment\n", "T1"));
-	cr_expect(cites("warning: l2\n", "L2"));
+	sc_expect_def e = {.hop = "A->B", .rule = "T10"};
+	cr_expect_not(cites(&e, "T1"));
+	e.rule = "t1";
+	cr_expect(cites(&e, "T1"));
+	e.rule = NULL;
+	e.warning = "l2";
+	cr_expect(cites(&e, "L2"));
+	/* The probe cites C4 in a comment, and in an expectation that does
+	 * not hold; C2 in one that does. */
+	unsigned failed = 0;
+	char why[768] = "";
+	cr_expect_eq(checked_citations("tests/unit/data/rules-doc-probe.yaml",
+				       "C4", &failed, why, sizeof(why)),
+		     0);
+	cr_expect_eq(failed, 1);
+	cr_expect(strstr(why, "rule C4") != NULL, "%s", why);
+	failed = 0;
+	cr_expect_eq(checked_citations("tests/unit/data/rules-doc-probe.yaml",
+				       "C2", &failed, why, sizeof(why)),
+		     1);
+	cr_expect_eq(failed, 0);
 }

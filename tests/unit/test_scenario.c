@@ -180,8 +180,8 @@ static const char full_yaml[] =
 	"      level: impersonate\n"
 	"      package: kerberos\n"
 	"      cloaking: none\n"
-	"      identity: CORP\\bob\n"
-	"      transport: pipe\n"
+	"      identity: CORP\\alice\n"
+	"      transport: rpc\n"
 	"    server_authn: privacy\n"
 	"    steps:\n"
 	"      - do: call\n"
@@ -437,8 +437,8 @@ static void expect_full(const sc_scenario *s)
 	cr_expect_eq(p->blanket.level, SC_LEVEL_IMPERSONATE);
 	cr_expect_eq(p->blanket.package, SC_PACKAGE_KERBEROS);
 	cr_expect_eq(p->blanket.cloaking, SC_CLOAK_NONE);
-	cr_expect_str_eq(p->blanket.identity, "CORP\\bob");
-	cr_expect_eq(p->blanket.transport, SC_TRANSPORT_PIPE);
+	cr_expect_str_eq(p->blanket.identity, "CORP\\alice");
+	cr_expect_eq(p->blanket.transport, SC_TRANSPORT_RPC);
 	cr_expect_eq(p->server_authn, SC_AUTHN_PRIVACY);
 	cr_assert_eq(p->steps_count, 2);
 	cr_expect_eq(p->steps[0].kind, SC_STEP_CALL);
@@ -1428,6 +1428,106 @@ Test(validate, blanket_identity_declared)
 		   25, 29, "unknown account 'mallory'");
 }
 
+/* C1: an explicit identity passes the account's password: a process
+ * holds only its own; and pipes and DDE take none. */
+Test(validate, blanket_identity_is_the_process_own_account)
+{
+	fails_once(BASE
+		   "    blanket:\n"             /* 22 */
+		   "      identity: alice\n",   /* 23 */
+		   23, 17, "a process holds only its own account's");
+	fails_once(BASE
+		   "    steps:\n"                          /* 22 */
+		   "      - do: set_blanket\n"             /* 23 */
+		   "        to: A\n"                       /* 24 */
+		   "        blanket: {identity: alice}\n", /* 25 */
+		   25, 29, "explicit identity 'alice' on a proxy of process 'B'");
+	fails_once(BASE
+		   "    blanket:\n"                          /* 22 */
+		   "      transport: pipe\n"                 /* 23 */
+		   "      identity: CORP\\svc-b\n",         /* 24 */
+		   24, 17, "on a pipe client: only COM and RPC");
+	fails_once(BASE
+		   "    steps:\n"                                      /* 22 */
+		   "      - do: call\n"                                /* 23 */
+		   "        to: A\n"                                   /* 24 */
+		   "        blanket: {transport: dde, identity: svc-b}\n", /* 25 */
+		   25, 45, "on a dde client");
+	sc_scenario *s = load_ok(BASE
+				 "    blanket: {identity: CORP\\SVC-B, "
+				 "transport: rpc}\n"
+				 "    steps:\n"
+				 "      - do: set_blanket\n"
+				 "        to: A\n"
+				 "        blanket: {identity: svc-b}\n",
+				 NULL);
+	sc_load_free(s);
+}
+
+/* A step's blanket records the keys it wrote, zero values included, so
+ * that `cloaking: none` and `level: default` override (item of C1). */
+Test(scenario, a_step_blanket_knows_what_it_gave)
+{
+	sc_scenario *s = load_ok(BASE
+				 "    blanket: {cloaking: dynamic, level: delegate}\n"
+				 "    steps:\n"
+				 "      - do: set_blanket\n"
+				 "        to: A\n"
+				 "        blanket: {cloaking: none, level: default, "
+				 "sqos: false}\n"
+				 "      - do: set_blanket\n"
+				 "        to: A\n"
+				 "        blanket: {authn: call}\n",
+				 NULL);
+	const sc_process_def *b = &s->processes[1];
+	cr_expect_eq(b->blanket.given, SC_GIVEN_CLOAKING | SC_GIVEN_LEVEL);
+	cr_assert_not_null(b->steps[0].blanket);
+	cr_expect_eq(b->steps[0].blanket->given,
+		     SC_GIVEN_CLOAKING | SC_GIVEN_LEVEL | SC_GIVEN_SQOS);
+	cr_expect_eq(b->steps[0].blanket->cloaking, SC_CLOAK_NONE);
+	cr_expect_eq(b->steps[0].blanket->level, SC_LEVEL_DEFAULT);
+	cr_expect_eq(b->steps[1].blanket->given, SC_GIVEN_AUTHN);
+	sc_scenario *copy = NULL;
+	cr_assert_eq(sc_load_clone(s, &copy), 0);
+	cr_expect_eq(copy->processes[1].steps[0].blanket->given,
+		     SC_GIVEN_CLOAKING | SC_GIVEN_LEVEL | SC_GIVEN_SQOS);
+	sc_load_free(copy);
+	sc_load_free(s);
+}
+
+/* T4: runs_as names the account a start_process step's new process runs
+ * as; it belongs to such a step only. `warning: none` is a valid value. */
+Test(validate, runs_as_is_for_a_start_process_step)
+{
+	fails_once(BASE
+		   "    steps:\n"                                  /* 22 */
+		   "      - {do: revert, id: r}\n"                  /* 23 */
+		   "expect:\n"                                     /* 24 */
+		   "  - {step: r, runs_as: svc-b}\n",               /* 25 */
+		   25, 24, "'runs_as' is for a start_process step; step 'r' "
+			   "is a revert step");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, runs_as: svc-b}\n",             /* 23 */
+		   23, 26, "name it with 'step'");
+	fails_once(BASE
+		   "    steps:\n"                                  /* 22 */
+		   "      - {do: start_process, id: p}\n"          /* 23 */
+		   "expect:\n"                                     /* 24 */
+		   "  - {step: p, runs_as: mallory}\n",             /* 25 */
+		   25, 24, "unknown account 'mallory'");
+	sc_scenario *s = load_ok(BASE
+				 "    steps:\n"
+				 "      - {do: start_process, id: p}\n"
+				 "expect:\n"
+				 "  - {step: p, runs_as: NT AUTHORITY\\SYSTEM, "
+				 "warning: none}\n"
+				 "  - {hop: A->B, warning: NONE}\n",
+				 NULL);
+	cr_expect_str_eq(s->expect[0].runs_as, "NT AUTHORITY\\SYSTEM");
+	sc_load_free(s);
+}
+
 Test(validate, call_needs_a_target)
 {
 	fails_once(BASE
@@ -2094,7 +2194,7 @@ Test(set, errors)
 					 "service, com, batch");
 	set_fails(s, "B.server_authn=", "invalid value '' for "
 					"'B.server_authn'");
-	set_fails(s, "B.transport=tcp", "expected one of: com, pipe");
+	set_fails(s, "B.transport=tcp", "expected one of: com, pipe, rpc, dde");
 	set_fails(s, "B.host=srv9", "no such host (declared hosts: ws1, srv1, "
 				    "srv2)");
 	set_fails(s, "B.account=mallory", "not a declared account");

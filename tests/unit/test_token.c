@@ -37,6 +37,40 @@ static void assert_last_note(const sc_log *log, const char *rule,
 				   n->text);
 }
 
+/* T4: the default owner is the user, but the administrators' group of an
+ * administrator's token: BUILTIN\\Administrators first, else Domain
+ * Admins; a deny-only or disabled group does not count. */
+Test(T4, the_default_owner_is_the_user_or_the_administrators_group)
+{
+	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	const char *sid, *name;
+	sc_token_default_owner(t, &sid, &name);
+	cr_expect_str_eq(sid, ALICE_SID);
+	cr_expect_str_eq(name, "CORP\\alice");
+	cr_assert_eq(sc_token_add_group(t, "S-1-5-21-1-2-3-512",
+					"CORP\\Domain Admins",
+					SC_GROUP_ENABLED), 0);
+	sc_token_default_owner(t, NULL, &name);
+	cr_expect_str_eq(name, "CORP\\Domain Admins");
+	cr_assert_eq(sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					"BUILTIN\\Administrators",
+					SC_GROUP_ENABLED), 0);
+	sc_token_default_owner(t, &sid, NULL);
+	cr_expect_str_eq(sid, SC_SID_ADMINISTRATORS);
+	sc_token_free(t);
+
+	t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	cr_assert_eq(sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					"BUILTIN\\Administrators",
+					SC_GROUP_ENABLED |
+						SC_GROUP_USE_FOR_DENY_ONLY), 0);
+	cr_assert_eq(sc_token_add_group(t, "S-1-5-21-1-2-3-512",
+					"CORP\\Domain Admins", 0), 0);
+	sc_token_default_owner(t, &sid, NULL);
+	cr_expect_str_eq(sid, ALICE_SID, "deny-only and disabled groups");
+	sc_token_free(t);
+}
+
 Test(T1, primary_token_has_no_level)
 {
 	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
