@@ -743,8 +743,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	}
 	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A signer
 	 * claiming longer would keep its nonce in our replay cache that
-	 * long: with many such contexts, the cache fills and honest calls
-	 * are refused (K5). */
+	 * long: with many such contexts, the cache fills and its calls are
+	 * refused (BUSY). */
 	if (a->expires_ms < a->issued_ms) {
 		reject(why, "K3", "the context expires before it was issued");
 		goto out;
@@ -759,8 +759,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	}
 	if (check_expiry(a->expires_ms, now_ms, skew_ms, "context", why) != 0)
 		goto out;
-	int r = auth_replay_check(replay, a->nonce.data, a->expires_ms + skew_ms,
-				  now_ms);
+	int r = auth_replay_check_for(replay, out->cred.process, a->nonce.data,
+				      a->expires_ms + skew_ms, now_ms);
 	if (r == -1) {
 		reject(why, "K5", "replayed: this context (nonce) was already "
 				  "presented");
@@ -821,7 +821,22 @@ struct auth_replay {
 	size_t used;
 	uint8_t key[16]; /* SipHash key, drawn when the cache is made */
 	uint64_t probes; /* slots compared, for tests */
+	/* Per presenter (auth_replay_new_per_presenter): a cache of its own
+	 * for each, made at its first context; none otherwise. */
+	bool per_presenter;
+	size_t per_capacity;
+	struct replay_owner *owners;
+	size_t owners_count;
 };
+
+typedef struct replay_owner {
+	char name[AUTH_NAME_LEN];
+	auth_replay *cache;
+} replay_owner;
+
+/* The most presenters a per-presenter cache keeps apart (a run's cast is
+ * at most 2048 processes). */
+#define REPLAY_MAX_PRESENTERS 4096u
 
 #define REPLAY_MIN_SLOTS 64u
 
@@ -849,10 +864,51 @@ auth_replay *auth_replay_new(size_t capacity)
 	return r;
 }
 
+auth_replay *auth_replay_new_per_presenter(size_t capacity)
+{
+	auth_replay *r = auth_replay_new(32);
+	if (!r)
+		return NULL;
+	r->owners = calloc(REPLAY_MAX_PRESENTERS, sizeof(*r->owners));
+	if (!r->owners) {
+		auth_replay_free(r);
+		return NULL;
+	}
+	r->per_presenter = true;
+	r->per_capacity = capacity;
+	return r;
+}
+
+int auth_replay_check_for(auth_replay *r, const char *presenter,
+			  const uint8_t nonce[AUTH_NONCE_LEN],
+			  uint64_t keep_until_ms, uint64_t now_ms)
+{
+	if (!r->per_presenter)
+		return auth_replay_check(r, nonce, keep_until_ms, now_ms);
+	auth_replay *mine = NULL;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->owners_count && !mine; i++)
+		if (strcmp(r->owners[i].name, presenter) == 0)
+			mine = r->owners[i].cache;
+	if (!mine && r->owners_count < REPLAY_MAX_PRESENTERS &&
+	    strlen(presenter) < AUTH_NAME_LEN &&
+	    (mine = auth_replay_new(r->per_capacity)) != NULL) {
+		replay_owner *o = &r->owners[r->owners_count++];
+		memcpy(o->name, presenter, strlen(presenter) + 1);
+		o->cache = mine;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return mine ? auth_replay_check(mine, nonce, keep_until_ms, now_ms)
+		    : -2;
+}
+
 void auth_replay_free(auth_replay *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; i < r->owners_count; i++)
+		auth_replay_free(r->owners[i].cache);
+	free(r->owners);
 	pthread_mutex_destroy(&r->lock);
 	free(r->slots);
 	free(r);

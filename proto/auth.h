@@ -174,6 +174,18 @@ void auth_replay_free(auth_replay *r);
  * -2: the cache is full of live entries. */
 int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		      uint64_t keep_until_ms, uint64_t now_ms);
+/* A cache that keeps each presenter's nonces apart (K5): one cache of
+ * up to capacity live nonces per presenter, made at its first context, so
+ * that a presenter that fills its own is the only one refused.
+ * auth_replay_check_for checks nonce in presenter's (in a cache made by
+ * auth_replay_new, in the one cache). Same returns as auth_replay_check;
+ * -2 also past the most presenters kept apart (4096). auth_open checks
+ * in the credential's process's. */
+auth_replay *auth_replay_new_per_presenter(size_t capacity);
+int auth_replay_check_for(auth_replay *r, const char *presenter,
+			  const uint8_t nonce[AUTH_NONCE_LEN],
+			  uint64_t keep_until_ms, uint64_t now_ms);
+
 /* How many occupied slots auth_replay_check has compared so far (tests:
  * the slots are found with a keyed hash, SipHash-2-4 under a key drawn
  * when the cache is made, so nonces a signer chooses cannot share one

@@ -316,8 +316,10 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 		goto bad;
 	}
 	/* A nonce lives as long as its context, plus the skew (35 s by
-	 * default): room for about 7,000 calls a second. */
-	s->replay = auth_replay_new(SECURE_REPLAY_CAPACITY);
+	 * default): room for about 7,000 calls a second from each caller,
+	 * in a cache of its own: a caller that fills its own is the only
+	 * one refused (K5). */
+	s->replay = auth_replay_new_per_presenter(SECURE_REPLAY_CAPACITY);
 	if (!s->replay) {
 		snprintf(err, errlen, "out of memory");
 		goto bad;

@@ -644,6 +644,43 @@ Test(auth, replay_slots_are_a_keyed_hash)
 	auth_replay_free(r);
 }
 
+/* K5 per presenter at the callee: another presenter X fills its own
+ * cache with live nonces and is then refused; B's context still opens;
+ * only when B's own cache is full is B refused. */
+Test(auth, a_presenter_fills_only_its_own_replay_cache)
+{
+	world w;
+	world_init(&w);
+	auth_replay *r = auth_replay_new_per_presenter(64);
+	uint8_t n[AUTH_NONCE_LEN];
+	memset(n, 0, sizeof(n));
+	int last = 0;
+	for (unsigned i = 0; i < 200 && last == 0; i++) {
+		memcpy(n, &i, sizeof(i));
+		last = auth_replay_check_for(r, "X", n, NOW + 30000, NOW);
+	}
+	cr_expect_eq(last, -2, "X's cache never filled");
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	seal(&w, "C", NOW, &s, &l);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "",
+			 "B refused after X filled its cache: [%s] %s",
+			 why.rule, why.reason);
+	free(s);
+	last = 0;
+	for (unsigned i = 0; i < 200 && last == 0; i++) {
+		memcpy(n, &i, sizeof(i));
+		last = auth_replay_check_for(r, "B", n, NOW + 30000, NOW);
+	}
+	seal(&w, "C", NOW, &s, &l);
+	/* B's own cache full: B is busy-refused (nothing judged), not K5. */
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), AUTH_BUSY);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
 /* ---- the authority ------------------------------------------------- */
 
 static char dir[64];
