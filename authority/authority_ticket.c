@@ -15,11 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool file_name_ok(const char *name)
-{
-	return name[0] && name[0] != '.' && !strchr(name, '/') &&
-	       strlen(name) < AUTH_NAME_LEN;
-}
+_Static_assert(SC_PROCESS_NAME_MAX < AUTH_NAME_LEN,
+	       "a process name fits a credential's fields");
 
 /* One replay cache per process of the cast (K5), kept across rebinds.
  * 0, or -1 when out of memory. */
@@ -68,9 +65,11 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 						    : AUTH_CREDENTIAL_LIFETIME_MS);
 	for (unsigned i = 0; i < scn->processes_count; i++) {
 		const sc_process_def *p = &scn->processes[i];
-		if (!file_name_ok(p->name)) {
-			snprintf(err, errlen, "process name '%s' cannot name a "
-					      "key file", p->name);
+		/* The loader's rule (it refused such a name already): the
+		 * name becomes the names of key files. */
+		char why[200];
+		if (!sc_process_name_ok(p->name, why, sizeof(why))) {
+			snprintf(err, errlen, "%s", why);
 			return -1;
 		}
 		authority_proc *ap = &st->procs[st->count];
@@ -626,9 +625,10 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 		goto done;
 	}
 	if (seen != 0) {
-		refuse(&v, "K5", "%.60s has %u requests in flight, the most "
-				 "one requester may: refused rather than risk "
-				 "a replay",
+		/* Nothing judged: busy, not a replay. */
+		refuse(&v, AUTH_BUSY, "%.60s has %u requests in flight, the "
+				      "most one requester may: the request "
+				      "was not judged",
 		       cred.process, AUTHORITY_REPLAY_PER_REQUESTER);
 		goto done;
 	}

@@ -122,6 +122,56 @@ const char *sc_logon_name(sc_logon v)
 	return name_of(logon_names, SC_LOGON_COUNT, (int)v);
 }
 
+/* Length of the UTF-8 sequence at p (2 to 4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+		 : p[0] >= 0xe0 ? 3
+		 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *sc_escape(const char *s, char *out, size_t len)
+{
+	size_t w = 0;
+	if (!len)
+		return out;
+	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
+	     *p;) {
+		char esc[8];
+		size_t n = 1, el;
+		if (*p < 0x80 && *p >= 0x20 && *p != 0x7f) {
+			esc[0] = (char)*p;
+			el = 1;
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			esc[0] = '\\';
+			esc[1] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+			el = 2;
+		} else if (*p < 0x80) {
+			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		} else if ((n = utf8_len(p)) == 0) {
+			n = 1;
+			el = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		} else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			el = (size_t)snprintf(esc, sizeof(esc), "\\u00%02x",
+					      p[1]);
+		} else {
+			memcpy(esc, p, n);
+			el = n;
+		}
+		if (w + el >= len)
+			break;
+		memcpy(out + w, esc, el);
+		w += el;
+		p += n;
+	}
+	out[w] = '\0';
+	return out;
+}
+
 void sc_log_init(sc_log *log)
 {
 	memset(log, 0, sizeof(*log));
@@ -164,9 +214,13 @@ static void log_vadd(sc_log *log, bool warning, const char *rule,
 	sc_note *n = log_push(log);
 	if (!n)
 		return;
-	snprintf(n->rule, sizeof(n->rule), "%s", rule);
+	sc_escape(rule, n->rule, sizeof(n->rule));
 	n->warning = warning;
-	vsnprintf(n->text, sizeof(n->text), fmt, ap);
+	/* A note may quote what came from a file or the wire: kept
+	 * escaped, so that every printer of a trace prints it safely. */
+	char raw[sizeof(n->text)];
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	sc_escape(raw, n->text, sizeof(n->text));
 }
 
 void sc_log_rule(sc_log *log, const char *rule, const char *fmt, ...)

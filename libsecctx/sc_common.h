@@ -42,6 +42,15 @@ typedef enum sc_status {
 	SC_STATUS_COUNT
 } sc_status;
 
+/* Copy s into out (len bytes, always terminated), with every byte a
+ * terminal could act on written out: C0 controls and DEL as \n, \r, \t
+ * or \xNN, C1 controls (UTF-8 U+0080 to U+009F) as \u00NN, and bytes
+ * that are not UTF-8 as \xNN. Backslashes stay (account names hold
+ * them), so the result is for display only. Idempotent. The one function
+ * every printer of names and text from files or the wire uses. Returns
+ * out. */
+char *sc_escape(const char *s, char *out, size_t len);
+
 const char *sc_status_name(sc_status s);
 /* Returns 0 and sets *out, or SC_ERR_INVAL for an unknown name. */
 int sc_status_parse(const char *name, sc_status *out);

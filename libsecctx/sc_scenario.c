@@ -111,6 +111,37 @@ const char *sc_scenario_program(const sc_scenario *s,
 	return sc_process_calls_out(p) ? "procB" : "procC";
 }
 
+bool sc_process_name_ok(const char *name, char *why, size_t len)
+{
+	if (!name || !*name) {
+		snprintf(why, len, "the process name is empty");
+		return false;
+	}
+	size_t n = strlen(name);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(why, len, "the process name contains a control "
+					   "character (byte 0x%02x at offset %zu)",
+				 c, i);
+			return false;
+		}
+	}
+	if (n > SC_PROCESS_NAME_MAX)
+		snprintf(why, len, "process name '%.20s...' is %zu bytes long, "
+				   "more than %d", name, n, SC_PROCESS_NAME_MAX);
+	else if (name[0] == '.' || strchr(name, '/'))
+		snprintf(why, len, "process name '%s' %s: it names the "
+				   "process's key files", name,
+			 name[0] == '.' ? "begins with '.'" : "contains '/'");
+	else if (strstr(name, "->") || strchr(name, '#') || strchr(name, '='))
+		snprintf(why, len, "process name '%s' contains '->', '#' or '=', "
+				   "which separate hops and settings", name);
+	else
+		return true;
+	return false;
+}
+
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name)
 {
@@ -1454,14 +1485,9 @@ static void validate_processes(struct vctx *v)
 	for (unsigned i = 0; i < s->processes_count; i++) {
 		const sc_process_def *p = &s->processes[i];
 		P(pre, "processes[%u]", i);
-		if (empty(p->name)) {
-			problem(v, P(path, "%s.name", pre),
-				"the process name is empty");
-		} else if (strstr(p->name, "->") || strchr(p->name, '#') ||
-			   strchr(p->name, '=')) {
-			problem(v, P(path, "%s.name", pre),
-				"process name '%s' contains '->', '#' or '=', "
-				"which separate hops and settings", p->name);
+		char why[200];
+		if (!sc_process_name_ok(p->name, why, sizeof(why))) {
+			problem(v, P(path, "%s.name", pre), "%s", why);
 		} else {
 			for (unsigned j = 0; j < i; j++) {
 				const char *o = s->processes[j].name;

@@ -256,6 +256,18 @@ bool sc_process_calls_out(const sc_process_def *p);
 const char *sc_scenario_program(const sc_scenario *s,
 				const sc_process_def *p);
 
+/* The longest process name, in bytes: a name must fit the trace's fields
+ * and the credentials and key files the authority names after it. */
+#define SC_PROCESS_NAME_MAX 63
+
+/* Whether name can be a process's name. Not when empty, longer than
+ * SC_PROCESS_NAME_MAX, beginning with '.', holding '/' (it names key
+ * files), a control character, or '->', '#' or '=' (which separate hops
+ * and settings); why then says which, in words (it never echoes a control
+ * character). The one rule: the loader refuses such a name at its
+ * position, and the authority checks it again before it names a file. */
+bool sc_process_name_ok(const char *name, char *why, size_t len);
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);

@@ -107,8 +107,8 @@ static void case_run(launch_pool *pool, const char *file, ccase *c)
 	r.variant = c->variant;
 	if (launch_pool_run(pool, file, c->variant, NULL, 0, &r) != 0) {
 		c->status = 3;
-		snprintf(c->why, sizeof(c->why), "%s",
-			 r.error[0] ? r.error : "the run failed");
+		sc_escape(r.error[0] ? r.error : "the run failed", c->why,
+			  sizeof(c->why));
 	} else if (r.failed) {
 		c->status = 1;
 		for (unsigned i = 0; r.expects && i < r.expect_count; i++)
@@ -369,6 +369,12 @@ int cmd_check(int argc, char **argv)
 		jobs = 1;
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
+	/* A file whose daemons do not fit in memory, -j sets at once, fails
+	 * to load. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
 
 	cfile *fs = calloc(files_count, sizeof(*fs));
 	check_run cr;

@@ -996,8 +996,11 @@ static int cmd_run(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
 
-	/* Check everything before anything starts: the scenario, and every
-	 * variant applied to it. */
+	/* Check everything before anything starts: the scenario, every
+	 * variant applied to it, and that its daemons fit in memory. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit(1, fit_why, sizeof(fit_why)),
+			      fit_why);
 	sc_load_errors errs = {0};
 	sc_scenario *base = NULL;
 	if (sc_load_file(o.file, NULL, &base, &errs) != 0) {

@@ -834,8 +834,8 @@ static void *sweep_worker(void *arg)
 			mc->ran = true;
 			case_collect(mc, &r.trace);
 		} else {
-			snprintf(mc->error, sizeof(mc->error), "%s",
-				 r.error[0] ? r.error : "the case did not load");
+			sc_escape(r.error[0] ? r.error : "the case did not load",
+				  mc->error, sizeof(mc->error));
 		}
 		sc_trace_free(&r.trace);
 		free(r.children);
@@ -949,7 +949,12 @@ int cmd_matrix(int argc, char **argv)
 		return 2;
 	}
 
-	/* Everything is checked before anything starts. */
+	/* Everything is checked before anything starts, and that the
+	 * daemons fit in memory, -j sets at once. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
 	int rc = 2;
 	axis axes[MAX_AXES];
 	memset(axes, 0, sizeof(axes));

@@ -149,12 +149,14 @@ static void text_run(FILE *out, const run_result *r, const int w[NCOL],
 {
 	report_palette pal = report_palette_for(color);
 	const char *red = pal.red, *green = pal.green, *off = pal.off;
+	char esc[1024];
 	if (r->variant)
 		fprintf(out, "\n== variant %s%s%s\n", r->variant,
 			r->description ? ": " : "",
-			r->description ? r->description : "");
+			sc_escape(r->description, esc, sizeof(esc)));
 	if (!r->ran) {
-		fprintf(out, "%srun failed: %s%s\n", red, r->error, off);
+		fprintf(out, "%srun failed: %s%s\n", red,
+			sc_escape(r->error, esc, sizeof(esc)), off);
 		return;
 	}
 	for (int c = 0; c + 1 < NCOL; c++)

@@ -4,6 +4,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -483,4 +484,78 @@ void spawn_stop_all(child *all, size_t n, int grace_ms)
 			all[i].fd = -1;
 		}
 	}
+}
+
+/* ---- how many daemons fit ------------------------------------------- */
+
+/* One number from a file (cgroup limits); 0 when absent or "max". */
+static unsigned long long file_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[64] = "";
+	if (!f)
+		return 0;
+	bool got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	if (!got || line[0] < '0' || line[0] > '9')
+		return 0;
+	return strtoull(line, NULL, 10);
+}
+
+/* MiB this process and its children may still use; 0 when unknown. */
+static unsigned long long memory_available_mib(const char **source)
+{
+	const char *env = getenv("CLOAKROOM_MEMORY_MB");
+	if (env && *env) {
+		*source = "given by CLOAKROOM_MEMORY_MB";
+		return strtoull(env, NULL, 10);
+	}
+	unsigned long long kib = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	unsigned long long mib = kib / 1024;
+	*source = "available";
+	/* Under a cgroup limit (v2, else v1) the room left there counts,
+	 * when it is less. A v1 "no limit" is a huge number: harmless. */
+	unsigned long long lim = file_number("/sys/fs/cgroup/memory.max");
+	unsigned long long used = file_number("/sys/fs/cgroup/memory.current");
+	if (!lim) {
+		lim = file_number("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+		used = file_number("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+	}
+	if (lim && lim > used && (lim - used) / (1024 * 1024) < mib) {
+		mib = (lim - used) / (1024 * 1024);
+		*source = "left under the cgroup's limit";
+	}
+	return mib;
+}
+
+unsigned spawn_daemons_fit(unsigned sets, char *why, size_t whylen)
+{
+	const char *source = "";
+	unsigned long long mib = memory_available_mib(&source);
+	if (sets < 1)
+		sets = 1;
+	if (!mib) {
+		snprintf(why, whylen, "the memory available is unknown");
+		return 0;
+	}
+	unsigned long long fit = mib / SPAWN_DAEMON_MIB / sets;
+	if (fit > 1000000)
+		fit = 1000000;
+	if (fit < 1)
+		fit = 1;
+	if (sets > 1)
+		snprintf(why, whylen, "%llu MiB %s, %d MiB a daemon, %u sets "
+				      "of daemons at once (-j %u)",
+			 mib, source, SPAWN_DAEMON_MIB, sets, sets);
+	else
+		snprintf(why, whylen, "%llu MiB %s, %d MiB a daemon", mib,
+			 source, SPAWN_DAEMON_MIB);
+	return (unsigned)fit;
 }

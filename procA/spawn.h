@@ -92,6 +92,18 @@ int spawn_stop_grace_ms(void);
 int spawn_ready_timeout_ms(void);
 void spawn_stop_all(child *all, size_t n, int grace_ms);
 
+/* What one daemon is budgeted in memory, in MiB: each measured at 11 to
+ * 20 MB resident (docs/robustness.md), with room for mutual TLS. */
+#define SPAWN_DAEMON_MIB 16
+
+/* The most daemons that fit in the memory available when sets sets of
+ * them run at once (check -j, matrix -j): the memory available
+ * (/proc/meminfo's MemAvailable, or the room left under this process's
+ * cgroup limit when that is lower; CLOAKROOM_MEMORY_MB, when set, in its
+ * place), divided by SPAWN_DAEMON_MIB and by sets. 0 when the memory
+ * cannot be read (then no limit). why says how the figure was reached. */
+unsigned spawn_daemons_fit(unsigned sets, char *why, size_t whylen);
+
 /* "exited with status 3" / "killed by signal 9". */
 void spawn_describe(const child *c, char *buf, size_t len);
 

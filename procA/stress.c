@@ -39,6 +39,7 @@ typedef struct stress_result {
 	long long elapsed_us;
 	unsigned client_inflight_max;
 	unsigned b_inflight_max;   /* from B's closing log line; 0 unknown */
+	unsigned long long b_tickets; /* tickets B asked for (signed) */
 	unsigned long long b_served;
 	char first_mismatch[512];
 	char first_failure[512];
@@ -296,6 +297,11 @@ static void read_b_stats(const char *log_path, stress_result *r)
 		if (p)
 			sscanf(p, "served %llu calls, at most %u at once",
 			       &r->b_served, &r->b_inflight_max);
+		const char *t = strstr(line, " tickets asked of the authority");
+		while (t && t > line && t[-1] >= '0' && t[-1] <= '9')
+			t--;
+		if (t && strstr(line, "served "))
+			r->b_tickets = strtoull(t, NULL, 10);
 	}
 	fclose(f);
 }
@@ -490,6 +496,9 @@ out:
 		       "at most %u outstanding)\n",
 		       res.b_served, res.b_inflight_max,
 		       res.client_inflight_max);
+		if (!o.unsigned_contexts)
+			printf("B asked the authority for %llu tickets\n",
+			       res.b_tickets);
 		if (res.first_failure[0])
 			printf("first failed call: %s\n", res.first_failure);
 		if (res.first_mismatch[0])

@@ -743,8 +743,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	}
 	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A signer
 	 * claiming longer would keep its nonce in our replay cache that
-	 * long: with many such contexts, the cache fills and honest calls
-	 * are refused (K5). */
+	 * long: with many such contexts, the cache fills and its calls are
+	 * refused (BUSY). */
 	if (a->expires_ms < a->issued_ms) {
 		reject(why, "K3", "the context expires before it was issued");
 		goto out;
@@ -767,8 +767,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		goto out;
 	}
 	if (r != 0) {
-		reject(why, "K5", "the replay cache is full: refused rather "
-				  "than risk a replay");
+		reject(why, AUTH_BUSY, "the replay cache is full: not "
+				       "judged rather than risk a replay");
 		goto out;
 	}
 	out->context = malloc(m->context.len ? m->context.len : 1);

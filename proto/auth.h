@@ -157,6 +157,12 @@ int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
 	      size_t context_len, const char *audience, uint64_t issued_ms,
 	      uint64_t lifetime_ms, uint8_t **out, size_t *out_len);
 
+/* Not a rule: a statement that was not judged because a cache was full
+ * (a replay cache holding only live entries). The caller is told the
+ * callee is busy (RESOURCE_EXHAUSTED, the hop UNAVAILABLE under NET),
+ * never that its context was replayed. */
+#define AUTH_BUSY "BUSY"
+
 typedef struct auth_replay auth_replay; /* thread-safe */
 
 /* A cache that holds up to capacity live nonces (at least 32): its table

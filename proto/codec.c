@@ -275,10 +275,35 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 		goto fail;                                                   \
 	} while (0)
 
+/* No C0 control character and no DEL: every name is printed somewhere,
+ * and a line break or an escape sequence in one could fake a report's
+ * lines. Honest peers never send one (the loader refuses them). */
+static bool printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
+	     *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Every name of an identity is printable (see printable). */
+static bool identity_printable(const Cloakroom__Identity *id)
+{
+	bool ok = printable(id->user->sid) && printable(id->user->name) &&
+		  printable(id->origin_host);
+	for (size_t i = 0; ok && i < id->n_groups; i++)
+		ok = printable(id->groups[i]->sid) &&
+		     printable(id->groups[i]->name);
+	for (size_t i = 0; ok && i < id->n_privileges; i++)
+		ok = printable(id->privileges[i]->name);
+	return ok;
+}
+
 static bool copy_str(char *dst, size_t cap, const char *src)
 {
 	size_t n = strlen(src ? src : "");
-	if (n >= cap)
+	if (n >= cap || !printable(src))
 		return false;
 	memcpy(dst, src ? src : "", n + 1);
 	return true;
@@ -331,7 +356,10 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	    !copy_str(ctx->caller_account, sizeof(ctx->caller_account),
 		      m->caller_account) ||
 	    !copy_str(ctx->chain, sizeof(ctx->chain), m->chain))
-		FAIL("a caller field is too long");
+		FAIL("a caller field is too long or holds a control "
+		     "character");
+	if (!identity_printable(id))
+		FAIL("a name of the identity holds a control character");
 	if (!ctx->caller[0] || !ctx->caller_host[0])
 		FAIL("context names no caller process or host");
 
@@ -387,7 +415,8 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 	    (id->token_type != SC_TOKEN_PRIMARY &&
 	     id->token_type != SC_TOKEN_IMPERSONATION) ||
 	    id->level >= SC_LEVEL_COUNT || id->logon_type >= SC_LOGON_COUNT ||
-	    id->package >= SC_PACKAGE_COUNT || id->authn >= SC_AUTHN_COUNT)
+	    id->package >= SC_PACKAGE_COUNT || id->authn >= SC_AUTHN_COUNT ||
+	    !identity_printable(id))
 		return SC_ERR_INVAL;
 	sc_token *t = sc_token_new((sc_token_type)id->token_type);
 	int rc = t ? sc_token_set_user(t, id->user->sid, id->user->name)
@@ -476,7 +505,8 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 			      hm->presented) ||
 		    !copy_str(h->presented_sid, sizeof(h->presented_sid),
 			      hm->presented_sid))
-			FAIL("hop %zu: a field is too long", i);
+			FAIL("hop %zu: a field is too long or holds a control "
+			     "character", i);
 		h->crossed_host = hm->crossed_host;
 		h->boundaries = hm->boundaries;
 		h->level_requested = (sc_level)hm->level_requested;

@@ -165,11 +165,14 @@ static void fault_share_opened(sc_context *ctx, sc_token **identity,
 
 static void node_log(const char *fmt, ...)
 {
-	char buf[1024];
+	char raw[1024], buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* What came from the wire (peers, details, names) cannot fake a
+	 * line of the log. */
+	sc_escape(raw, buf, sizeof(buf));
 	fprintf(stderr, "%s[%s %ld]: %s\n", kind_name(the_node->kind),
 		the_node->process ? the_node->process : "?", (long)getpid(),
 		buf);
@@ -378,6 +381,7 @@ static sc_status status_from_rpc(int code, const char *details)
 		return SC_DEADLINE_EXCEEDED;
 	case RPC_STATUS_UNAVAILABLE:
 	case RPC_STATUS_CANCELLED:
+	case RPC_STATUS_RESOURCE_EXHAUSTED: /* busy: nothing judged */
 		return SC_UNAVAILABLE;
 	case RPC_STATUS_INVALID_ARGUMENT:
 	case RPC_STATUS_UNAUTHENTICATED:
@@ -405,13 +409,19 @@ static sc_status node_call(void *user, void *parent, const char *target,
 		auth_reject why;
 		if (secure_seal(n->sec, parent, target, ctx, n->rt, &cbuf, &clen,
 				&why) != 0) {
-			sc_log_rule(log, why.rule, "no call to %s: %s", target,
+			bool busy = strcmp(why.rule, AUTH_BUSY) == 0;
+			sc_log_rule(log, busy ? "NET" : why.rule,
+				    "no call to %s: %s%s", target,
+				    busy ? "the authority is busy: " : "",
 				    why.reason);
 			node_log("call to %s not made: [%s] %s", target,
 				 why.rule, why.reason);
-			/* An authority out of reach decided nothing. */
-			return strcmp(why.rule, "NET") == 0 ? SC_UNAVAILABLE
-							    : SC_ACCESS_DENIED;
+			/* An authority out of reach, or too busy to judge,
+			 * decided nothing. */
+			return strcmp(why.rule, "NET") == 0 ||
+					       strcmp(why.rule, AUTH_BUSY) == 0
+				       ? SC_UNAVAILABLE
+				       : SC_ACCESS_DENIED;
 		}
 		char tamper[256];
 		if (secure_tampering(n->sec, ctx, tamper, sizeof(tamper)))
@@ -540,6 +550,16 @@ static bool accept_signed(node *n, const rpc_incoming *in, sc_context *ctx,
 	sc_token_free(*identity);
 	*identity = NULL;
 refuse:
+	if (strcmp(why.rule, AUTH_BUSY) == 0) {
+		/* Nothing was judged: the caller hears busy, not a
+		 * refusal of its context. */
+		node_log("could not take a call from %s: busy: %s", in->peer,
+			 why.reason);
+		out->status = RPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(out->details, sizeof(out->details), "BUSY: %s",
+			 why.reason);
+		return false;
+	}
 	node_log("refused a call from %s: [%s] %s", in->peer, why.rule,
 		 why.reason);
 	out->status = RPC_STATUS_UNAUTHENTICATED;
@@ -1105,12 +1125,18 @@ static int run_server(node *n)
 	rpc_server_run(srv, &stop_flag, MAX_INFLIGHT);
 	if (ctl_on)
 		pthread_join(ctl, NULL);
+	unsigned long long refused, expired;
+	rpc_server_counts(srv, &refused, &expired);
 	rpc_server_free(srv);
 	node_log("served %llu calls, at most %u at once; %llu signature "
-		 "checks of statements already verified saved",
+		 "checks of statements already verified saved; %llu tickets "
+		 "asked of the authority; %llu calls refused busy, %llu ended "
+		 "at a stage's deadline, %llu connections refused",
 		 (unsigned long long)atomic_load(&calls_served),
 		 atomic_load(&calls_inflight_max),
-		 (unsigned long long)auth_memo_hits());
+		 (unsigned long long)auth_memo_hits(),
+		 secure_tickets_requested(n->sec), refused, expired,
+		 rpc_connections_refused());
 	return 0;
 }
 

@@ -11,23 +11,36 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RPC_POLL_MS 100
-#define RPC_REPLY_GRACE_POLLS 20 /* 2 s for a reply to drain at stop */
+#define RPC_REPLY_GRACE_MS 2000 /* for a reply to go out at stop */
+#define RPC_TRIM_MS 2000 /* quiet this long: the heap is trimmed */
+#define RPC_TRIM_IDLE_MS 10000 /* and this often while no call is held */
 #define RPC_DEFAULT_TIMEOUT_MS 30000
 #define RPC_STATUS_MAX 16 /* GRPC_STATUS_UNAUTHENTICATED */
 
 /* ---- helpers ----------------------------------------------------- */
 
+static void rpc_fd_setup(void);
+
 void rpc_init(void)
 {
+	rpc_fd_setup();
 	grpc_init();
 }
 
@@ -135,103 +148,280 @@ static void rpc_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One requested (or arrived) call: everything grpc_server_request_call
- * fills, plus the pluck queue bound to the call. */
-typedef struct rpc_request {
+static int64_t rpc_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The stages of one call. Only SERVING holds a worker: a call waits for
+ * its request message, and its reply goes out, on the serving loop's
+ * queue, so a caller that stalls costs a slot in the table of live calls
+ * (bounded, and each stage with a deadline), never a worker. */
+typedef enum rpc_stage {
+	RPC_STAGE_REQUESTED, /* asked of gRPC, not arrived */
+	RPC_STAGE_RECEIVING, /* arrived, its request message not yet */
+	RPC_STAGE_QUEUED,    /* message in, waiting for a worker */
+	RPC_STAGE_SERVING,   /* a worker runs the handler */
+	RPC_STAGE_REPLYING,  /* reply and status going out */
+} rpc_stage;
+
+/* One call, from the request to gRPC to its release. Its address is the
+ * tag of its one outstanding batch at any time. */
+typedef struct rpc_live {
 	grpc_call *call;
 	grpc_call_details details;
 	grpc_metadata_array md;
-	grpc_completion_queue *cq;
-} rpc_request;
-
-/* A worker slot: at most max_inflight of them, each one joinable thread. */
-typedef struct rpc_slot {
-	struct rpc_server *srv;
-	struct rpc_slot_set *set;
-	rpc_request req;
-	pthread_t tid;
-	bool used;  /* a thread was started and not yet joined */
-	bool done;  /* that thread has finished its call */
-} rpc_slot;
-
-typedef struct rpc_slot_set {
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	rpc_slot *slots;
-	unsigned n;
-} rpc_slot_set;
+	grpc_byte_buffer *req_bb;
+	rpc_stage stage;
+	int64_t until_ms;   /* the stage's deadline (monotonic ms) */
+	bool linked;        /* in the server's list of live calls */
+	rpc_reply reply;
+	grpc_op ops[4];
+	grpc_slice status_details;
+	bool have_status_details;
+	grpc_byte_buffer *rep_bb;
+	int close_cancelled;
+	struct rpc_live *prev, *next; /* live calls */
+	struct rpc_live *qnext;       /* the queue for a worker */
+} rpc_live;
 
 struct rpc_server {
 	grpc_server *server;
-	grpc_completion_queue *cq;  /* notifications, create_for_next */
+	grpc_completion_queue *cq; /* requests and every call's batches */
+	grpc_resource_quota *quota;
 	rpc_handler_fn handler;
 	void *user;
-	rpc_request pend;           /* the request kept outstanding */
-	bool pend_outstanding;
-	atomic_bool stopping;       /* run saw *stop: drop calls still
-	                               waiting for their request message */
+	rpc_limits lim;
+	rpc_live *pend;            /* the request kept outstanding */
+	pthread_mutex_t lock;      /* guards everything below */
+	pthread_cond_t work;       /* a call queued, or the workers quit */
+	rpc_live *live;            /* calls past REQUESTED */
+	size_t nlive;
+	rpc_live *qhead, *qtail;
+	size_t queued;
+	pthread_t *workers;
+	unsigned nworkers, idle, max_workers;
+	bool quit;
+	atomic_bool stopping;
+	atomic_ullong refused, expired;
 };
 
-static void rpc_request_clear(rpc_request *r)
+#define RPC_DEFAULT_LIMITS                                                 \
+	((rpc_limits){.receive_ms = RPC_RECEIVE_MS,                        \
+		      .queue_ms = RPC_QUEUE_MS,                            \
+		      .serve_ms = RPC_SERVE_MS,                            \
+		      .reply_ms = RPC_REPLY_MS,                            \
+		      .max_calls = RPC_MAX_CALLS})
+
+void rpc_server_limits(rpc_server *srv, const rpc_limits *l)
 {
-	if (r->call) {
-		grpc_call_unref(r->call);
-		r->call = NULL;
-	}
-	grpc_call_details_destroy(&r->details);
-	grpc_metadata_array_destroy(&r->md);
-	if (r->cq) {
-		rpc_pluck_cq_free(r->cq);
-		r->cq = NULL;
-	}
+	rpc_limits d = RPC_DEFAULT_LIMITS;
+
+	if (!srv || !l)
+		return;
+	srv->lim.receive_ms = l->receive_ms ? l->receive_ms : d.receive_ms;
+	srv->lim.queue_ms = l->queue_ms ? l->queue_ms : d.queue_ms;
+	srv->lim.serve_ms = l->serve_ms ? l->serve_ms : d.serve_ms;
+	srv->lim.reply_ms = l->reply_ms ? l->reply_ms : d.reply_ms;
+	srv->lim.max_calls = l->max_calls ? l->max_calls : d.max_calls;
 }
 
-/* Refuse a call we will not serve (server stopping) and release it. */
-static void rpc_request_refuse(rpc_request *r)
+void rpc_server_counts(const rpc_server *srv, unsigned long long *refused,
+		       unsigned long long *expired)
 {
-	if (r->call)
-		grpc_call_cancel_with_status(r->call, GRPC_STATUS_UNAVAILABLE,
-					     "server stopping", NULL);
-	rpc_request_clear(r);
+	*refused = srv ? atomic_load(&srv->refused) : 0;
+	*expired = srv ? atomic_load(&srv->expired) : 0;
+}
+
+unsigned rpc_server_held(rpc_server *srv)
+{
+	if (!srv)
+		return 0;
+	pthread_mutex_lock(&srv->lock);
+	unsigned n = (unsigned)srv->nlive;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
+static void rpc_live_free(rpc_live *c)
+{
+	if (!c)
+		return;
+	if (c->call)
+		grpc_call_unref(c->call);
+	grpc_call_details_destroy(&c->details);
+	grpc_metadata_array_destroy(&c->md);
+	if (c->req_bb)
+		grpc_byte_buffer_destroy(c->req_bb);
+	if (c->rep_bb)
+		grpc_byte_buffer_destroy(c->rep_bb);
+	if (c->have_status_details)
+		grpc_slice_unref(c->status_details);
+	free(c->reply.body);
+	free(c);
+}
+
+/* Take c out of the list of live calls and free it. Caller holds no
+ * lock. */
+static void rpc_live_release(rpc_server *srv, rpc_live *c)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (c->linked) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			srv->live = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		c->linked = false;
+		srv->nlive--;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	rpc_live_free(c);
+}
+
+/* A call arrived that will not be served (too many, or stopping): its
+ * status says why; then it is released. */
+static void rpc_live_refuse(rpc_server *srv, rpc_live *c, int status,
+			    const char *why)
+{
+	if (c->call)
+		grpc_call_cancel_with_status(c->call, (grpc_status_code)status,
+					     why, NULL);
+	rpc_live_release(srv, c);
 }
 
 static int rpc_request_post(rpc_server *srv)
 {
-	rpc_request *r = &srv->pend;
+	rpc_live *c = calloc(1, sizeof(*c));
 
-	memset(r, 0, sizeof(*r));
-	grpc_call_details_init(&r->details);
-	grpc_metadata_array_init(&r->md);
-	r->cq = grpc_completion_queue_create_for_pluck(NULL);
-	if (!r->cq) {
-		rpc_request_clear(r);
+	if (!c)
 		return -1;
-	}
-	grpc_call_error e = grpc_server_request_call(srv->server, &r->call,
-						     &r->details, &r->md, r->cq,
-						     srv->cq, r);
+	grpc_call_details_init(&c->details);
+	grpc_metadata_array_init(&c->md);
+	c->stage = RPC_STAGE_REQUESTED;
+	grpc_call_error e = grpc_server_request_call(srv->server, &c->call,
+						     &c->details, &c->md,
+						     srv->cq, srv->cq, c);
 	if (e != GRPC_CALL_OK) {
-		rpc_request_clear(r);
+		c->call = NULL;
+		rpc_live_free(c);
 		return -1;
 	}
-	srv->pend_outstanding = true;
+	srv->pend = c;
 	return 0;
 }
 
-/* Events on the notification queue other than the shutdown tag can only
- * be our outstanding request; when it completes outside rpc_server_run
- * the call is refused. */
+/* The outstanding request, completing outside rpc_server_run (at
+ * shutdown): a call that came with it is refused. */
 static void rpc_pend_finished_unserved(rpc_server *srv, grpc_event ev)
 {
-	if (ev.type != GRPC_OP_COMPLETE || ev.tag != &srv->pend)
+	if (ev.type != GRPC_OP_COMPLETE || !srv->pend || ev.tag != srv->pend)
 		return;
-	srv->pend_outstanding = false;
+	rpc_live *c = srv->pend;
+	srv->pend = NULL;
 	if (!ev.success) {
-		srv->pend.call = NULL;
-		rpc_request_clear(&srv->pend);
+		c->call = NULL;
+		rpc_live_free(c);
 	} else {
-		rpc_request_refuse(&srv->pend);
+		rpc_live_refuse(srv, c, GRPC_STATUS_UNAVAILABLE,
+				"server stopping");
 	}
+}
+
+/* ---- connections: descriptors never run out ---------------------- */
+
+/* gRPC 1.51 stops listening for good when accept4 fails for want of a
+ * descriptor ("Failed accept4: Too many open files"): the process lives
+ * on and never accepts again. So the daemon takes accept4 itself (gRPC
+ * core calls it through the dynamic linker, and the program's own
+ * definition comes first): a connection that would take a descriptor at
+ * or above the cap (rpc_max_fds, below the process's limit) is accepted
+ * and closed at once, as is one that found no descriptor (the
+ * descriptor kept in reserve is given up for it), and gRPC hears EAGAIN,
+ * which keeps it listening. Closed connections free their descriptors,
+ * and the daemon accepts again. */
+static atomic_int rpc_fd_cap;        /* 0: no cap */
+static atomic_int rpc_fd_reserve = -1;
+static atomic_ullong rpc_conns_refused;
+
+static void rpc_fd_reserve_take(void)
+{
+	if (atomic_load(&rpc_fd_reserve) < 0)
+		atomic_store(&rpc_fd_reserve,
+			     open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	for (int tries = 0; tries < 65536; tries++) {
+		socklen_t keep = len ? *len : 0;
+		int c = (int)syscall(SYS_accept4, fd, addr, len, flags);
+		int cap = atomic_load(&rpc_fd_cap);
+		if (c >= 0 && (cap <= 0 || c < cap))
+			return c;
+		if (c >= 0) {
+			close(c); /* over the cap: refused */
+			atomic_fetch_add(&rpc_conns_refused, 1);
+		} else if (errno == EMFILE || errno == ENFILE ||
+			   errno == ENOBUFS || errno == ENOMEM) {
+			/* No descriptor: take the connection with the one in
+			 * reserve and drop it, so that the listener lives. */
+			int r = atomic_exchange(&rpc_fd_reserve, -1);
+			if (r < 0) {
+				errno = EAGAIN;
+				return -1;
+			}
+			close(r);
+			int d = (int)syscall(SYS_accept4, fd, NULL, NULL,
+					     SOCK_CLOEXEC);
+			if (d >= 0) {
+				close(d);
+				atomic_fetch_add(&rpc_conns_refused, 1);
+			}
+			rpc_fd_reserve_take();
+			if (d < 0) {
+				errno = EAGAIN;
+				return -1;
+			}
+		} else {
+			return -1; /* EAGAIN and the rest, as they are */
+		}
+		if (len)
+			*len = keep;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+unsigned long long rpc_connections_refused(void)
+{
+	return atomic_load(&rpc_conns_refused);
+}
+
+/* Raise the soft descriptor limit to the hard one, keep one descriptor
+ * in reserve, and cap connections below the limit: room is left for
+ * the daemon's own channels, files and gRPC's internal descriptors. */
+static void rpc_fd_setup(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rpc_fd_reserve_take();
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	rlim_t cap = rl.rlim_cur > RPC_FD_HEADROOM * 2
+			     ? rl.rlim_cur - RPC_FD_HEADROOM
+			     : rl.rlim_cur / 2;
+	if (cap > RPC_MAX_FDS)
+		cap = RPC_MAX_FDS;
+	atomic_store(&rpc_fd_cap, (int)cap);
 }
 
 int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
@@ -256,19 +446,45 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 	}
 	srv->handler = handler;
 	srv->user = user;
+	srv->lim = RPC_DEFAULT_LIMITS;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->work, NULL);
 
 	/* Metadata up to RPC_MAX_METADATA reaches the handler, so that the
 	 * codec's own, lower context cap answers (and is logged) rather
-	 * than gRPC's 8 KiB default. */
-	grpc_arg arg[2] = {
+	 * than gRPC's 8 KiB default. A connection that has not finished
+	 * its handshake (TLS, or HTTP/2's settings) within
+	 * RPC_HANDSHAKE_MS is closed (gRPC's default is 120 s); one with no
+	 * call for RPC_IDLE_MS is closed; one carries at most
+	 * RPC_MAX_STREAMS calls at once; and gRPC's buffers for all of
+	 * them share one memory quota. */
+	srv->quota = grpc_resource_quota_create("cloakroom-server");
+	grpc_resource_quota_resize(srv->quota, RPC_MEMORY_QUOTA);
+	grpc_arg arg[7] = {
 		{.type = GRPC_ARG_INTEGER,
 		 .key = (char *)GRPC_ARG_ALLOW_REUSEPORT,
 		 .value.integer = 0},
 		{.type = GRPC_ARG_INTEGER,
 		 .key = (char *)GRPC_ARG_MAX_METADATA_SIZE,
 		 .value.integer = RPC_MAX_METADATA},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+		 .value.integer = RPC_HANDSHAKE_MS},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+		 .value.integer = RPC_IDLE_MS},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_MAX_CONCURRENT_STREAMS,
+		 .value.integer = RPC_MAX_STREAMS},
+		{.type = GRPC_ARG_POINTER,
+		 .key = (char *)GRPC_ARG_RESOURCE_QUOTA,
+		 .value.pointer = {.p = srv->quota,
+				   .vtable = grpc_resource_quota_arg_vtable()}},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+		 .value.integer = RPC_MAX_MESSAGE},
 	};
-	grpc_channel_args args = { .num_args = 2, .args = arg };
+	grpc_channel_args args = { .num_args = 7, .args = arg };
 	srv->server = grpc_server_create(&args, NULL);
 	srv->cq = grpc_completion_queue_create_for_next(NULL);
 	if (!srv->server || !srv->cq) {
@@ -319,6 +535,10 @@ fail:
 		}
 		grpc_completion_queue_destroy(srv->cq);
 	}
+	if (srv->quota)
+		grpc_resource_quota_unref(srv->quota);
+	pthread_cond_destroy(&srv->work);
+	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 	return -1;
 }
@@ -335,55 +555,10 @@ static int64_t rpc_deadline_left_ms(gpr_timespec deadline)
 	return ms < 0 ? 0 : ms;
 }
 
-/* Wait for a batch on a server call. A caller without a deadline that
- * stalls (never sends its message, never reads the reply) must not keep
- * rpc_server_run from returning: once the server is stopping and the
- * batch is still pending after grace_polls polls, cancel the call. Returns
- * 0 when the batch succeeded and the call was not cancelled here. */
-static int rpc_serve_wait(rpc_server *srv, rpc_request *r, void *tag,
-			  int grace_polls)
-{
-	bool cancelled_here = false;
-	int stuck = 0;
-	grpc_event ev;
-
-	for (;;) {
-		ev = grpc_completion_queue_pluck(r->cq, tag,
-						 rpc_after_ms(RPC_POLL_MS),
-						 NULL);
-		if (ev.type == GRPC_OP_COMPLETE)
-			break;
-		if (cancelled_here || !atomic_load(&srv->stopping))
-			continue;
-		if (++stuck >= grace_polls) {
-			grpc_call_cancel_with_status(r->call,
-						     GRPC_STATUS_UNAVAILABLE,
-						     "server stopping", NULL);
-			cancelled_here = true;
-		}
-	}
-	return ev.success && !cancelled_here ? 0 : -1;
-}
-
-/* Wait for the request message. Returns 0 when the call is still live
- * (*bb may be NULL if the caller half-closed without a message). */
-static int rpc_serve_receive(rpc_server *srv, rpc_request *r,
-			     grpc_byte_buffer **bb)
-{
-	grpc_op op;
-
-	memset(&op, 0, sizeof(op));
-	op.op = GRPC_OP_RECV_MESSAGE;
-	op.data.recv_message.recv_message = bb;
-	if (grpc_call_start_batch(r->call, &op, 1, &op, NULL) != GRPC_CALL_OK)
-		return -1;
-	return rpc_serve_wait(srv, r, &op, 1);
-}
-
 /* Build what the handler sees and run it. Pointers in the incoming view
  * stay valid until the call is released. */
-static void rpc_serve_dispatch(rpc_server *srv, rpc_request *r,
-			       grpc_byte_buffer *req_bb, rpc_reply *reply)
+static void rpc_serve_dispatch(rpc_server *srv, rpc_live *r,
+			       rpc_reply *reply)
 {
 	uint8_t *body = NULL;
 	size_t body_len = 0;
@@ -395,13 +570,13 @@ static void rpc_serve_dispatch(rpc_server *srv, rpc_request *r,
 			 "unknown method (only %s is served)", RPC_METHOD);
 		return;
 	}
-	if (!req_bb) {
+	if (!r->req_bb) {
 		reply->status = RPC_STATUS_INVALID_ARGUMENT;
 		snprintf(reply->details, sizeof(reply->details),
 			 "no request message");
 		return;
 	}
-	if (rpc_buffer_take(req_bb, &body, &body_len) != 0) {
+	if (rpc_buffer_take(r->req_bb, &body, &body_len) != 0) {
 		reply->status = RPC_STATUS_RESOURCE_EXHAUSTED;
 		snprintf(reply->details, sizeof(reply->details),
 			 "cannot read request message");
@@ -454,147 +629,275 @@ static void rpc_serve_dispatch(rpc_server *srv, rpc_request *r,
 	free(body);
 }
 
-/* Send the reply (message only with RPC_STATUS_OK) and the status. */
-static void rpc_serve_reply(rpc_server *srv, rpc_request *r,
-			    const rpc_reply *reply)
+/* Send c->reply (its message only with RPC_STATUS_OK) and the status,
+ * and wait for the caller's half-close; the completion comes to the
+ * serving loop, which releases the call. From any thread. */
+static void rpc_reply_start(rpc_server *srv, rpc_live *c)
 {
-	grpc_byte_buffer *rep_bb = NULL;
-	grpc_slice details = grpc_slice_from_copied_string(reply->details);
-	int cancelled = 0;
-	grpc_op ops[4];
 	size_t n = 0;
 
-	if (reply->status == RPC_STATUS_OK)
-		rep_bb = rpc_buffer_make(reply->body ? reply->body :
-					 (const uint8_t *)"", reply->body_len);
-	memset(ops, 0, sizeof(ops));
-	ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[n].data.send_initial_metadata.count = 0;
+	if (c->reply.status == RPC_STATUS_OK)
+		c->rep_bb = rpc_buffer_make(c->reply.body ? c->reply.body :
+					    (const uint8_t *)"",
+					    c->reply.body_len);
+	c->status_details = grpc_slice_from_copied_string(c->reply.details);
+	c->have_status_details = true;
+	memset(c->ops, 0, sizeof(c->ops));
+	c->ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
 	n++;
-	if (rep_bb) {
-		ops[n].op = GRPC_OP_SEND_MESSAGE;
-		ops[n].data.send_message.send_message = rep_bb;
+	if (c->rep_bb) {
+		c->ops[n].op = GRPC_OP_SEND_MESSAGE;
+		c->ops[n].data.send_message.send_message = c->rep_bb;
 		n++;
 	}
-	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-	ops[n].data.send_status_from_server.trailing_metadata_count = 0;
-	ops[n].data.send_status_from_server.status =
-		(grpc_status_code)reply->status;
-	ops[n].data.send_status_from_server.status_details = &details;
+	c->ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+	c->ops[n].data.send_status_from_server.status =
+		(grpc_status_code)c->reply.status;
+	c->ops[n].data.send_status_from_server.status_details =
+		&c->status_details;
 	n++;
-	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-	ops[n].data.recv_close_on_server.cancelled = &cancelled;
+	c->ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	c->ops[n].data.recv_close_on_server.cancelled = &c->close_cancelled;
 	n++;
-	/* A reply gets RPC_REPLY_GRACE_POLLS polls to drain once stopping. */
-	if (grpc_call_start_batch(r->call, ops, n, ops, NULL) == GRPC_CALL_OK)
-		(void)rpc_serve_wait(srv, r, ops, RPC_REPLY_GRACE_POLLS);
-	grpc_slice_unref(details);
-	if (rep_bb)
-		grpc_byte_buffer_destroy(rep_bb);
+	pthread_mutex_lock(&srv->lock);
+	c->stage = RPC_STAGE_REPLYING;
+	c->until_ms = rpc_now_ms() + (atomic_load(&srv->stopping)
+					      ? RPC_REPLY_GRACE_MS
+					      : (int64_t)srv->lim.reply_ms);
+	pthread_mutex_unlock(&srv->lock);
+	if (grpc_call_start_batch(c->call, c->ops, n, c, NULL) !=
+	    GRPC_CALL_OK)
+		rpc_live_refuse(srv, c, GRPC_STATUS_INTERNAL,
+				"cannot send the reply");
 }
 
-/* Serve one call on its own pluck queue, then release it. */
-static void rpc_serve(rpc_server *srv, rpc_request *r)
+/* Reply with a status and no message, from the serving loop. */
+static void rpc_reply_status(rpc_server *srv, rpc_live *c, int status,
+			     const char *why)
 {
-	grpc_byte_buffer *req_bb = NULL;
-	rpc_reply reply;
-
-	memset(&reply, 0, sizeof(reply));
-	reply.status = RPC_STATUS_OK;
-	if (rpc_serve_receive(srv, r, &req_bb) == 0) {
-		rpc_serve_dispatch(srv, r, req_bb, &reply);
-		rpc_serve_reply(srv, r, &reply);
-	}
-	if (req_bb)
-		grpc_byte_buffer_destroy(req_bb);
-	free(reply.body);
-	rpc_request_clear(r);
+	c->reply.status = status;
+	snprintf(c->reply.details, sizeof(c->reply.details), "%s", why);
+	rpc_reply_start(srv, c);
 }
 
 static void *rpc_worker(void *arg)
 {
-	rpc_slot *slot = arg;
-	rpc_slot_set *set = slot->set;
+	rpc_server *srv = arg;
 
-	rpc_serve(slot->srv, &slot->req);
-	pthread_mutex_lock(&set->lock);
-	slot->done = true;
-	pthread_cond_signal(&set->freed);
-	pthread_mutex_unlock(&set->lock);
+	pthread_mutex_lock(&srv->lock);
+	for (;;) {
+		rpc_live *c = srv->qhead;
+		if (!c) {
+			if (srv->quit)
+				break;
+			srv->idle++;
+			pthread_cond_wait(&srv->work, &srv->lock);
+			srv->idle--;
+			continue;
+		}
+		srv->qhead = c->qnext;
+		if (!srv->qhead)
+			srv->qtail = NULL;
+		srv->queued--;
+		c->qnext = NULL;
+		c->stage = RPC_STAGE_SERVING;
+		c->until_ms = rpc_now_ms() + srv->lim.serve_ms;
+		pthread_mutex_unlock(&srv->lock);
+		memset(&c->reply, 0, sizeof(c->reply));
+		c->reply.status = RPC_STATUS_OK;
+		rpc_serve_dispatch(srv, c, &c->reply);
+		rpc_reply_start(srv, c);
+		pthread_mutex_lock(&srv->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
 	return NULL;
 }
 
-/* A slot whose thread is not running, joining a finished one; NULL when
- * every slot is busy. Only the serving loop takes slots. */
-static rpc_slot *rpc_slot_find(rpc_slot_set *set)
+/* A call whose message arrived: to a worker (started when none is idle
+ * and fewer than max_inflight run), or refused when the queue is as long
+ * as the number of workers can drain in reason. */
+static void rpc_enqueue(rpc_server *srv, rpc_live *c)
 {
-	rpc_slot *found = NULL;
-
-	pthread_mutex_lock(&set->lock);
-	for (unsigned i = 0; i < set->n && !found; i++)
-		if (!set->slots[i].used || set->slots[i].done)
-			found = &set->slots[i];
-	pthread_mutex_unlock(&set->lock);
-	if (found && found->used) {
-		pthread_join(found->tid, NULL);
-		found->used = false;
-		found->done = false;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->queued >= srv->lim.max_calls) {
+		pthread_mutex_unlock(&srv->lock);
+		atomic_fetch_add(&srv->refused, 1);
+		rpc_reply_status(srv, c, RPC_STATUS_RESOURCE_EXHAUSTED,
+				 "server busy: too many calls waiting");
+		return;
 	}
-	return found;
+	c->stage = RPC_STAGE_QUEUED;
+	c->until_ms = rpc_now_ms() + srv->lim.queue_ms;
+	if (srv->qtail)
+		srv->qtail->qnext = c;
+	else
+		srv->qhead = c;
+	srv->qtail = c;
+	srv->queued++;
+	if (srv->idle == 0 && srv->nworkers < srv->max_workers &&
+	    pthread_create(&srv->workers[srv->nworkers], NULL, rpc_worker,
+			   srv) == 0)
+		srv->nworkers++;
+	pthread_cond_signal(&srv->work);
+	pthread_mutex_unlock(&srv->lock);
 }
 
-/* Wait up to RPC_POLL_MS for some slot to finish. */
-static void rpc_slot_wait(rpc_slot_set *set)
+/* The message of c, on its way in: wait for it on the loop's queue. */
+static void rpc_receive_start(rpc_server *srv, rpc_live *c)
 {
-	struct timespec until;
+	grpc_op op;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += RPC_POLL_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = &c->req_bb;
+	pthread_mutex_lock(&srv->lock);
+	c->stage = RPC_STAGE_RECEIVING;
+	c->until_ms = rpc_now_ms() + srv->lim.receive_ms;
+	pthread_mutex_unlock(&srv->lock);
+	if (grpc_call_start_batch(c->call, &op, 1, c, NULL) != GRPC_CALL_OK)
+		rpc_live_refuse(srv, c, GRPC_STATUS_INTERNAL,
+				"cannot receive the request");
+}
+
+/* One completion on the loop's queue. */
+static void rpc_on_event(rpc_server *srv, grpc_event ev)
+{
+	rpc_live *c = ev.tag;
+
+	if (c == srv->pend) {
+		srv->pend = NULL;
+		if (!ev.success) {
+			c->call = NULL;
+			rpc_live_free(c);
+			return;
+		}
+		pthread_mutex_lock(&srv->lock);
+		bool full = srv->nlive >= srv->lim.max_calls;
+		if (!full) {
+			c->next = srv->live;
+			if (srv->live)
+				srv->live->prev = c;
+			srv->live = c;
+			c->linked = true;
+			srv->nlive++;
+		}
+		pthread_mutex_unlock(&srv->lock);
+		if (atomic_load(&srv->stopping)) {
+			rpc_live_refuse(srv, c, GRPC_STATUS_UNAVAILABLE,
+					"server stopping");
+		} else if (full) {
+			atomic_fetch_add(&srv->refused, 1);
+			rpc_live_refuse(srv, c, GRPC_STATUS_RESOURCE_EXHAUSTED,
+					"server busy: too many calls at once");
+		} else {
+			rpc_receive_start(srv, c);
+		}
+		return;
 	}
-	pthread_mutex_lock(&set->lock);
-	bool any = false;
-	for (unsigned i = 0; i < set->n; i++)
-		any |= !set->slots[i].used || set->slots[i].done;
-	if (!any)
-		pthread_cond_timedwait(&set->freed, &set->lock, &until);
-	pthread_mutex_unlock(&set->lock);
+	pthread_mutex_lock(&srv->lock);
+	rpc_stage stage = c->stage;
+	bool expired = c->until_ms == INT64_MAX;
+	pthread_mutex_unlock(&srv->lock);
+	if (stage == RPC_STAGE_RECEIVING && ev.success && !expired &&
+	    !atomic_load(&srv->stopping))
+		rpc_enqueue(srv, c);
+	else
+		rpc_live_release(srv, c); /* replied, or cancelled */
+}
+
+/* Every stage past its deadline: a call that has not sent its message,
+ * waited too long for a worker, is served too long, or does not take
+ * its reply is ended; with stopping, calls not yet served are. */
+static void rpc_expire(rpc_server *srv, bool stopping)
+{
+	int64_t now = rpc_now_ms();
+	rpc_live *busy[64];
+	size_t nbusy = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (rpc_live *c = srv->live; c; c = c->next) {
+		bool over = now >= c->until_ms;
+		if (c->until_ms == INT64_MAX)
+			continue; /* already ended here */
+		if (c->stage == RPC_STAGE_RECEIVING && (over || stopping)) {
+			grpc_call_cancel_with_status(
+				c->call,
+				stopping ? GRPC_STATUS_UNAVAILABLE
+					 : GRPC_STATUS_DEADLINE_EXCEEDED,
+				stopping ? "server stopping"
+					 : "the request message did not "
+					   "arrive in time",
+				NULL);
+			c->until_ms = INT64_MAX;
+			if (!stopping)
+				atomic_fetch_add(&srv->expired, 1);
+		} else if (c->stage == RPC_STAGE_QUEUED &&
+			   (over || stopping) && nbusy < 64) {
+			/* Out of the queue; answered below, unlocked. */
+			rpc_live **p = &srv->qhead, *prev = NULL;
+			while (*p && *p != c) {
+				prev = *p;
+				p = &(*p)->qnext;
+			}
+			if (*p) {
+				*p = c->qnext;
+				if (srv->qtail == c)
+					srv->qtail = prev;
+				srv->queued--;
+				c->qnext = NULL;
+			}
+			c->stage = RPC_STAGE_REPLYING;
+			c->until_ms = INT64_MAX;
+			busy[nbusy++] = c;
+		} else if ((c->stage == RPC_STAGE_SERVING ||
+			    c->stage == RPC_STAGE_REPLYING) && over) {
+			/* The handler's calls are cancelled with it. */
+			grpc_call_cancel_with_status(
+				c->call, GRPC_STATUS_DEADLINE_EXCEEDED,
+				c->stage == RPC_STAGE_SERVING
+					? "serving the call took too long"
+					: "the caller did not take its reply",
+				NULL);
+			c->until_ms = INT64_MAX;
+			if (!stopping)
+				atomic_fetch_add(&srv->expired, 1);
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+	for (size_t i = 0; i < nbusy; i++) {
+		if (!stopping)
+			atomic_fetch_add(&srv->expired, 1);
+		rpc_reply_status(srv, busy[i],
+				 stopping ? RPC_STATUS_UNAVAILABLE
+					  : RPC_STATUS_RESOURCE_EXHAUSTED,
+				 stopping ? "server stopping"
+					  : "server busy: no worker free in "
+					    "time");
+	}
 }
 
 int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 		   unsigned max_inflight)
 {
-	rpc_slot_set set;
 	int rc = 0;
 
 	if (!srv || !stop)
 		return -1;
 	if (max_inflight == 0)
 		max_inflight = 1;
-	memset(&set, 0, sizeof(set));
-	set.n = max_inflight;
-	set.slots = calloc(max_inflight, sizeof(*set.slots));
-	if (!set.slots)
+	srv->workers = calloc(max_inflight, sizeof(*srv->workers));
+	if (!srv->workers)
 		return -1;
+	srv->max_workers = max_inflight;
+	srv->nworkers = 0;
+	srv->quit = false;
 	atomic_store(&srv->stopping, false);
-	pthread_mutex_init(&set.lock, NULL);
-	pthread_cond_init(&set.freed, NULL);
 
+	int64_t last_scan = rpc_now_ms(), last_event = last_scan, last_trim = 0;
 	while (!*stop) {
-		if (!srv->pend_outstanding) {
-			/* Ask for a call only when a slot can take it, so
-			 * excess calls wait inside gRPC. */
-			rpc_slot *free_slot = rpc_slot_find(&set);
-			if (!free_slot) {
-				rpc_slot_wait(&set);
-				continue;
-			}
-			if (rpc_request_post(srv) != 0) {
-				rc = -1;
-				break;
-			}
+		if (!srv->pend && rpc_request_post(srv) != 0) {
+			rc = -1;
+			break;
 		}
 		grpc_event ev = grpc_completion_queue_next(
 			srv->cq, rpc_after_ms(RPC_POLL_MS), NULL);
@@ -602,39 +905,56 @@ int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 			rc = -1;
 			break;
 		}
-		if (ev.type != GRPC_OP_COMPLETE || ev.tag != &srv->pend)
-			continue;
-		srv->pend_outstanding = false;
-		if (!ev.success) {
-			srv->pend.call = NULL;
-			rpc_request_clear(&srv->pend);
-			continue;
+		if (ev.type == GRPC_OP_COMPLETE)
+			rpc_on_event(srv, ev);
+		int64_t now = rpc_now_ms();
+		if (ev.type == GRPC_OP_COMPLETE)
+			last_event = now;
+		if (now - last_scan >= RPC_POLL_MS) {
+			rpc_expire(srv, false);
+			last_scan = now;
 		}
-		rpc_slot *slot = rpc_slot_find(&set);
-		if (!slot) {
-			/* Cannot happen: we posted only with a free slot. */
-			rpc_request_refuse(&srv->pend);
-			continue;
-		}
-		slot->srv = srv;
-		slot->set = &set;
-		slot->req = srv->pend;
-		memset(&srv->pend, 0, sizeof(srv->pend));
-		slot->done = false;
-		slot->used = true;
-		if (pthread_create(&slot->tid, NULL, rpc_worker, slot) != 0) {
-			slot->used = false;
-			rpc_request_refuse(&slot->req);
+		/* After a burst (streams reset at once, a flood of
+		 * connections), give the freed heap back: the allocator
+		 * keeps it otherwise, and the process's memory would stay
+		 * at the burst's high-water mark. Once calls have been
+		 * quiet for a while, and every RPC_TRIM_IDLE_MS while no
+		 * call is held (connections make no event here). */
+		bool quiet = last_event > last_trim &&
+			     now - last_event >= RPC_TRIM_MS;
+		if (quiet || (now - last_trim >= RPC_TRIM_IDLE_MS &&
+			      rpc_server_held(srv) == 0)) {
+			malloc_trim(0);
+			last_trim = now;
 		}
 	}
 
+	/* Stop: calls not yet served are refused, running ones finish and
+	 * reply (a reply has RPC_REPLY_GRACE_MS to go out). */
 	atomic_store(&srv->stopping, true);
-	for (unsigned i = 0; i < set.n; i++)
-		if (set.slots[i].used)
-			pthread_join(set.slots[i].tid, NULL);
-	pthread_cond_destroy(&set.freed);
-	pthread_mutex_destroy(&set.lock);
-	free(set.slots);
+	for (;;) {
+		rpc_expire(srv, true);
+		pthread_mutex_lock(&srv->lock);
+		size_t left = srv->nlive;
+		pthread_mutex_unlock(&srv->lock);
+		if (left == 0)
+			break;
+		grpc_event ev = grpc_completion_queue_next(
+			srv->cq, rpc_after_ms(RPC_POLL_MS), NULL);
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		if (ev.type == GRPC_OP_COMPLETE)
+			rpc_on_event(srv, ev);
+	}
+	pthread_mutex_lock(&srv->lock);
+	srv->quit = true;
+	pthread_cond_broadcast(&srv->work);
+	pthread_mutex_unlock(&srv->lock);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
 	return rc;
 }
 
@@ -665,6 +985,9 @@ void rpc_server_free(rpc_server *srv)
 		rpc_pend_finished_unserved(srv, ev);
 	}
 	grpc_completion_queue_destroy(srv->cq);
+	grpc_resource_quota_unref(srv->quota);
+	pthread_cond_destroy(&srv->work);
+	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
 

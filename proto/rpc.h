@@ -84,10 +84,64 @@ int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
 		     void *user, rpc_server **out, int *bound_port, char *err,
 		     size_t errlen);
 
+/* Limits on each stage of serving a call. A call waits for its request
+ * message, then for a worker, without holding one; a worker runs the
+ * handler; the reply goes out and the caller's half-close comes back
+ * without one. Each stage has a deadline, counted from its start, and a
+ * call past it is ended (and counted): one whose message did not come
+ * gets DEADLINE_EXCEEDED, one no worker took gets RESOURCE_EXHAUSTED,
+ * one served too long is cancelled with DEADLINE_EXCEEDED (and the calls
+ * its handler made with it), one whose caller does not take the reply is
+ * cancelled. The caller's own deadline, when nearer, ends a call first
+ * (gRPC). At most max_calls calls are held at once, every stage counted:
+ * another is refused at once with RESOURCE_EXHAUSTED. */
+typedef struct rpc_limits {
+	unsigned receive_ms;
+	unsigned queue_ms;
+	unsigned serve_ms;
+	unsigned reply_ms;
+	unsigned max_calls;
+} rpc_limits;
+#define RPC_RECEIVE_MS 10000
+#define RPC_QUEUE_MS 30000
+#define RPC_SERVE_MS 120000
+#define RPC_REPLY_MS 10000
+#define RPC_MAX_CALLS 4096
+
+/* What every server of the process is given, per connection and in all
+ * (gRPC channel arguments, and the descriptor cap of rpc_init): */
+#define RPC_HANDSHAKE_MS 10000   /* TLS and HTTP/2 settings, from accept */
+#define RPC_IDLE_MS 300000       /* a connection with no call is closed */
+#define RPC_MAX_STREAMS 1024     /* calls at once on one connection */
+#define RPC_MAX_MESSAGE (1024 * 1024) /* a request message */
+#define RPC_MEMORY_QUOTA (256u * 1024 * 1024) /* gRPC's buffers, a server */
+/* rpc_init raises the soft RLIMIT_NOFILE to the hard one; a connection
+ * that would take a descriptor at or over the limit less RPC_FD_HEADROOM
+ * (at most RPC_MAX_FDS) is accepted and closed at once, so that the
+ * process never runs out of descriptors (gRPC 1.51 stops listening for
+ * good when it does) and the channels and files of its own work always
+ * find one. */
+#define RPC_FD_HEADROOM 128
+#define RPC_MAX_FDS 8192
+
+/* Change a server's limits before rpc_server_run (0 keeps a default). */
+void rpc_server_limits(rpc_server *srv, const rpc_limits *l);
+/* Calls refused (too many at once, or no worker in time) and calls ended
+ * at a stage's deadline, since the server started. */
+void rpc_server_counts(const rpc_server *srv, unsigned long long *refused,
+		       unsigned long long *expired);
+/* Calls the server holds now, every stage counted. */
+unsigned rpc_server_held(rpc_server *srv);
+/* Connections accepted and closed at once by the descriptor cap, in this
+ * process. */
+unsigned long long rpc_connections_refused(void);
+
 /* Serve until *stop becomes non-zero (checked at least every 100 ms).
- * Each call runs handler on its own thread, so a slow call does not hold
- * up others; at most max_inflight calls run at once (further calls wait
- * for a slot). Returns when every running call has finished. */
+ * Calls run handler on a pool of worker threads, so a slow call does not
+ * hold up others; at most max_inflight calls run at once (further calls
+ * wait for a worker, within the limits above). At stop, calls not yet
+ * served are refused (UNAVAILABLE); returns when every running call has
+ * finished and replied. */
 int rpc_server_run(rpc_server *srv, volatile sig_atomic_t *stop,
 		   unsigned max_inflight);
 

@@ -22,7 +22,10 @@ _Static_assert(AUTH_TICKET_LEVEL_MIN == SC_LEVEL_ANONYMOUS &&
 		       AUTH_TICKET_AUTHNS == SC_AUTHN_COUNT,
 	       "auth.h's ticket ranges are sc_common.h's");
 
-#define SECURE_SLOTS 64
+/* Tickets and evidence kept: one entry per (subject, target, facts) and
+ * per subject, as many as the calls use, up to this many each (a middle
+ * tier serving 1,024 clients keeps 1,024 of each). */
+#define SECURE_CACHE_MAX 65536u
 #define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
 #define SECURE_REPLAY_CAPACITY 262144u /* live nonces an incoming cache holds */
 
@@ -33,7 +36,17 @@ typedef struct slot {
 	uint8_t *bytes;
 	size_t len;
 	uint64_t expires_ms;
+	struct slot *next; /* in its bucket (a cache's entries) */
 } slot;
+
+/* A cache of signed statements by (sid, target, facts): chained buckets,
+ * doubled as entries come; at SECURE_CACHE_MAX, expired entries go, then
+ * the one that expires first. */
+typedef struct kcache {
+	slot **buckets;
+	size_t nbuckets; /* a power of two, or 0 before the first entry */
+	size_t count;
+} kcache;
 
 struct secure {
 	secure_config cfg;
@@ -48,10 +61,9 @@ struct secure {
 	                            process that never calls has none */
 	auth_replay *replay;
 	pthread_mutex_t lock; /* guards everything below */
-	slot tickets[SECURE_SLOTS];
-	size_t tickets_next;
-	slot evidence[SECURE_SLOTS];
-	size_t evidence_next;
+	unsigned long long requested; /* ticket requests made */
+	kcache tickets;  /* by (subject sid, target, facts) */
+	kcache evidence; /* by subject sid: the ticket that presented it */
 	/* misbehaviour only */
 	auth_key *rogue;
 	auth_key *stolen_key;     /* relay: the caller's */
@@ -85,6 +97,130 @@ static int slot_set(slot *s, const char *sid, const char *target,
 	s->len = len;
 	s->expires_ms = expires;
 	return 0;
+}
+
+static size_t kc_hash(const char *sid, const char *target, unsigned facts)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const char *p = sid; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = target; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ facts) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 32));
+}
+
+static slot *kc_find(const kcache *c, const char *sid, const char *target,
+		     unsigned facts)
+{
+	if (!c->nbuckets)
+		return NULL;
+	for (slot *e = c->buckets[kc_hash(sid, target, facts) &
+				  (c->nbuckets - 1)];
+	     e; e = e->next)
+		if (e->facts == facts && strcmp(e->sid, sid) == 0 &&
+		    strcmp(e->target, target) == 0)
+			return e;
+	return NULL;
+}
+
+static void kc_unlink(kcache *c, slot *x)
+{
+	slot **pp = &c->buckets[kc_hash(x->sid, x->target, x->facts) &
+				(c->nbuckets - 1)];
+	while (*pp && *pp != x)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = x->next;
+		c->count--;
+		free(x->bytes);
+		free(x);
+	}
+}
+
+/* Room for one more: expired entries go; if none had, the entry that
+ * expires first. */
+static void kc_make_room(kcache *c, uint64_t now)
+{
+	slot *first = NULL;
+	for (size_t b = 0; b < c->nbuckets; b++)
+		for (slot *e = c->buckets[b], *nx; e; e = nx) {
+			nx = e->next;
+			if (e->expires_ms <= now)
+				kc_unlink(c, e);
+			else if (!first || e->expires_ms < first->expires_ms)
+				first = e;
+		}
+	if (c->count >= SECURE_CACHE_MAX && first)
+		kc_unlink(c, first);
+}
+
+static int kc_grow(kcache *c)
+{
+	size_t n = c->nbuckets ? c->nbuckets * 2 : 64;
+	slot **b = calloc(n, sizeof(*b));
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (slot *e = c->buckets[i], *nx; e; e = nx) {
+			nx = e->next;
+			size_t h = kc_hash(e->sid, e->target, e->facts) & (n - 1);
+			e->next = b[h];
+			b[h] = e;
+		}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+	return 0;
+}
+
+/* Keep a copy of b under (sid, target, facts), replacing what was. */
+static int kc_put(kcache *c, const char *sid, const char *target,
+		  unsigned facts, const uint8_t *b, size_t len,
+		  uint64_t expires, uint64_t now)
+{
+	slot *e = kc_find(c, sid, target, facts);
+	if (e) {
+		uint8_t *copy = malloc(len ? len : 1);
+		if (!copy)
+			return -1;
+		memcpy(copy, b, len);
+		free(e->bytes);
+		e->bytes = copy;
+		e->len = len;
+		e->expires_ms = expires;
+		return 0;
+	}
+	if (c->count >= SECURE_CACHE_MAX)
+		kc_make_room(c, now);
+	if ((c->count >= c->nbuckets && c->nbuckets * 2 <= SECURE_CACHE_MAX) ||
+	    !c->nbuckets)
+		if (kc_grow(c) != 0 && !c->nbuckets)
+			return -1;
+	e = calloc(1, sizeof(*e));
+	if (!e || slot_set(e, sid, target, b, len, expires) != 0) {
+		free(e);
+		return -1;
+	}
+	e->facts = facts;
+	size_t h = kc_hash(sid, target, facts) & (c->nbuckets - 1);
+	e->next = c->buckets[h];
+	c->buckets[h] = e;
+	c->count++;
+	return 0;
+}
+
+static void kc_clear(kcache *c)
+{
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (slot *e = c->buckets[i], *nx; e; e = nx) {
+			nx = e->next;
+			free(e->bytes);
+			free(e);
+		}
+	free(c->buckets);
+	memset(c, 0, sizeof(*c));
 }
 
 static uint8_t *dup_bytes(const uint8_t *b, size_t len)
@@ -216,10 +352,8 @@ void secure_close(secure *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < SECURE_SLOTS; i++) {
-		slot_clear(&s->tickets[i]);
-		slot_clear(&s->evidence[i]);
-	}
+	kc_clear(&s->tickets);
+	kc_clear(&s->evidence);
 	slot_clear(&s->replayed);
 	sc_token_free(s->last_client);
 	rpc_channel_close(s->authority);
@@ -236,12 +370,8 @@ void secure_close(secure *s)
 void secure_reset(secure *s)
 {
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < SECURE_SLOTS; i++) {
-		slot_clear(&s->tickets[i]);
-		slot_clear(&s->evidence[i]);
-	}
-	s->tickets_next = 0;
-	s->evidence_next = 0;
+	kc_clear(&s->tickets);
+	kc_clear(&s->evidence);
 	slot_clear(&s->replayed);
 	sc_token_free(s->last_client);
 	s->last_client = NULL;
@@ -254,6 +384,16 @@ void secure_reset(secure *s)
 	s->last_caller_host[0] = '\0';
 	s->last_chain[0] = '\0';
 	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned long long secure_tickets_requested(secure *s)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	unsigned long long n = s->requested;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 const char *secure_account(const secure *s)
@@ -312,13 +452,13 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	 * the ticket that presented it to this process. */
 	bool transition = sc_token_from_transition(c->identity);
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; !transition && i < SECURE_SLOTS; i++)
-		if (s->evidence[i].bytes && strcmp(s->evidence[i].sid, sid) == 0) {
-			ev = dup_bytes(s->evidence[i].bytes,
-				       s->evidence[i].len);
-			evl = s->evidence[i].len;
-			break;
-		}
+	s->requested++;
+	const slot *held =
+		transition ? NULL : kc_find(&s->evidence, sid, "", 0);
+	if (held) {
+		ev = dup_bytes(held->bytes, held->len);
+		evl = held->len;
+	}
 	pthread_mutex_unlock(&s->lock);
 
 	cred = cloakroom__signed__unpack(NULL, credl, credb);
@@ -421,15 +561,10 @@ static int get_ticket(secure *s, void *parent, const char *target,
 	uint64_t now = auth_now_ms();
 	*tb = NULL;
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < SECURE_SLOTS; i++) {
-		slot *k = &s->tickets[i];
-		if (k->bytes && strcmp(k->sid, sid) == 0 &&
-		    strcmp(k->target, target) == 0 && k->facts == facts &&
-		    k->expires_ms > now + SECURE_RENEW_MS) {
-			*tb = dup_bytes(k->bytes, k->len);
-			*tl = k->len;
-			break;
-		}
+	const slot *k = kc_find(&s->tickets, sid, target, facts);
+	if (k && k->expires_ms > now + SECURE_RENEW_MS) {
+		*tb = dup_bytes(k->bytes, k->len);
+		*tl = k->len;
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (*tb)
@@ -445,9 +580,8 @@ static int get_ticket(secure *s, void *parent, const char *target,
 		return fail(why, ignore.rule, ignore.reason);
 	}
 	pthread_mutex_lock(&s->lock);
-	slot *k = &s->tickets[s->tickets_next++ % SECURE_SLOTS];
-	slot_set(k, sid, target, *tb, *tl, t.expires_ms);
-	k->facts = facts;
+	(void)kc_put(&s->tickets, sid, target, facts, *tb, *tl, t.expires_ms,
+		     now); /* not kept when out of memory: asked again */
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
@@ -912,15 +1046,8 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	if (vouch(s, o, ctx, vouched, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
-	size_t i;
-	for (i = 0; i < SECURE_SLOTS; i++)
-		if (s->evidence[i].bytes &&
-		    strcmp(s->evidence[i].sid, o->tk.subject_sid) == 0)
-			break;
-	if (i == SECURE_SLOTS)
-		i = s->evidence_next++ % SECURE_SLOTS;
-	slot_set(&s->evidence[i], o->tk.subject_sid, "", o->ticket,
-		 o->ticket_len, o->tk.expires_ms);
+	(void)kc_put(&s->evidence, o->tk.subject_sid, "", 0, o->ticket,
+		     o->ticket_len, o->tk.expires_ms, auth_now_ms());
 	if (s->cfg.misbehave != SC_MISBEHAVE_NONE) {
 		sc_token_free(s->last_client);
 		s->last_client = sc_token_copy(ctx->identity);

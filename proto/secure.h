@@ -70,6 +70,10 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
  * TLS. 0, or -1 when target has no valid credential. */
 int secure_peer_name(secure *s, const char *target, char *out, size_t len);
 
+/* Ticket requests this process has made of the authority (a cache that
+ * keeps what it was given asks once per subject and target). */
+unsigned long long secure_tickets_requested(secure *s);
+
 /* The account named in this process's credential. */
 const char *secure_account(const secure *s);
 

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SC_LOAD_MAX_BYTES (1024u * 1024u)
 #define MSG_LEN 768
@@ -365,8 +367,10 @@ void sc_load_error_format(const sc_load_error *e, char *buf, size_t len)
 		buf[0] = '\0';
 		return;
 	}
-	const char *file = e->file ? e->file : "";
-	const char *msg = e->message ? e->message : "";
+	/* Messages quote the file's text: escaped, as every printer does. */
+	char file[512], msg[2 * MSG_LEN];
+	sc_escape(e->file, file, sizeof(file));
+	sc_escape(e->message, msg, sizeof(msg));
 	if (e->line && e->col)
 		snprintf(buf, len, "%s:%u:%u: %s", file, e->line, e->col, msg);
 	else if (e->line)
@@ -595,6 +599,7 @@ struct yn {
 
 #define MAX_NODES 250000u
 #define MAX_EXTENDS 8
+#define MAX_NESTING 64 /* mappings and lists inside one another */
 
 struct loader {
 	const char *file;
@@ -840,7 +845,7 @@ static yn *from_doc(struct loader *ld, yaml_document_t *doc, int id,
 	yaml_node_t *d = yaml_document_get_node(doc, id);
 	if (!d || ld->oom)
 		return NULL;
-	if (depth > 64) {
+	if (depth > MAX_NESTING) {
 		ld->oom = ld->oom ? ld->oom : 2;
 		return NULL;
 	}
@@ -1293,6 +1298,25 @@ static bool check_value(struct loader *ld, yn *n,
 			    text, where, exp);
 		return false;
 	}
+	case CYAML_STRING: {
+		/* Names and values are printed: a control character could
+		 * fake lines of a report. Only a description may hold one
+		 * (a line break), and it is escaped wherever printed. */
+		const char *key = p->n ? p->c[p->n - 1].key : "";
+		if (strcmp(key, "description") == 0)
+			return true;
+		for (size_t i = 0; i < n->len; i++) {
+			unsigned char c = (unsigned char)n->text[i];
+			if (c < 0x20 || c == 0x7f) {
+				add_error_n(ld, n, "'%s' holds a control "
+					    "character (byte 0x%02x at offset "
+					    "%zu): only a description may",
+					    where, c, i);
+				return false;
+			}
+		}
+		return true;
+	}
 	default:
 		return true;
 	}
@@ -1388,14 +1412,28 @@ static yn *merge(struct loader *ld, yn *base, yn *over, struct path *p)
 /* ---- reading and parsing ---------------------------------------------- */
 
 /* The whole file, at most one byte past the limit. Returns 0, or an errno
- * (EFBIG when over the limit). */
-static int read_all(const char *path, char **out, size_t *outlen)
+ * (EFBIG when over the limit; with regular_only, EINVAL for anything but a
+ * regular file, found without blocking and before a byte is read). */
+static int read_all(const char *path, bool regular_only, char **out,
+		    size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+				    (regular_only ? O_NONBLOCK : 0));
+	if (fd < 0)
 		return errno ? errno : EIO;
+	struct stat st;
+	if (regular_only && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return EINVAL;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		return e;
+	}
 	size_t cap = 64 * 1024, len = 0;
 	char *buf = malloc(cap);
 	int rc = 0;
@@ -1487,6 +1525,53 @@ static void report_syntax_error(struct loader *ld, const char *file,
 		add_error_at(ld, file, line, col, "syntax error: %s", problem);
 }
 
+/* Refuse nesting past MAX_NESTING while parsing, before libyaml builds
+ * a document: its loader and scanner cost grows with the square of the
+ * depth (37 s for 100,000 levels), and no scenario nests more than a few
+ * levels. Events stream: the walk stops at the first collection too
+ * deep, having read only what lies before it. A syntax error is left to
+ * the load that follows, which reports it. Returns false after reporting
+ * the position of the first collection past the cap. */
+static bool nesting_ok(struct loader *ld, const char *file, const char *data,
+		       size_t len)
+{
+	yaml_parser_t yp;
+	if (!yaml_parser_initialize(&yp)) {
+		ld->oom = 1;
+		return false;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+	unsigned depth = 0;
+	bool ok = true;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&yp, &ev))
+			break;
+		yaml_event_type_t t = ev.type;
+		if (t == YAML_SEQUENCE_START_EVENT ||
+		    t == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_NESTING) {
+				add_error_at(ld, file,
+					     (unsigned)ev.start_mark.line + 1,
+					     (unsigned)ev.start_mark.column + 1,
+					     "nested deeper than %d levels "
+					     "(mappings and lists inside one "
+					     "another): this one is level %u",
+					     MAX_NESTING, depth);
+				ok = false;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT ||
+			   t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (!ok || t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&yp);
+	return ok;
+}
+
 /* The tree of one file's text: syntax errors, one document only. Returns
  * NULL after reporting an error. */
 static yn *parse_tree(struct loader *ld, const char *file, const char *data,
@@ -1494,6 +1579,8 @@ static yn *parse_tree(struct loader *ld, const char *file, const char *data,
 {
 	yaml_parser_t yp;
 	yaml_document_t doc;
+	if (!nesting_ok(ld, file, data, len))
+		return NULL;
 	if (!yaml_parser_initialize(&yp)) {
 		ld->oom = 1;
 		return NULL;
@@ -1530,14 +1617,22 @@ static yn *parse_tree(struct loader *ld, const char *file, const char *data,
 	if (!root && ld->oom == 2) {
 		add_error_at(ld, file, 1, 1,
 			     "the document is too large: more than %u nodes "
-			     "or 64 levels once its aliases are expanded",
-			     MAX_NODES);
+			     "or %d levels once its aliases are expanded",
+			     MAX_NODES, MAX_NESTING);
 		ld->oom = 0;
 	}
 out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
 	return root;
+}
+
+/* name ends in .yaml or .yml. */
+static bool yaml_named(const char *name)
+{
+	size_t n = strlen(name);
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 /* A base file named by 'extends', relative to the directory of from. */
@@ -1572,6 +1667,17 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 			    path, strerror(errno));
 		return NULL;
 	}
+	/* Only a scenario file: a name ending in .yaml or .yml, for the name
+	 * given and the file it resolves to (a link named x.yaml to
+	 * /etc/shadow is refused), and a regular file (a FIFO or a device
+	 * would block or never end). What is refused is never read, so
+	 * none of its content reaches an error. */
+	if (!yaml_named(path) || !yaml_named(real)) {
+		add_error_n(ld, v, "extends '%s': %s is not a scenario file "
+			    "(a name ending in .yaml or .yml)", v->text,
+			    yaml_named(path) ? real : path);
+		return NULL;
+	}
 	for (unsigned i = 0; i <= depth; i++) {
 		if (strcmp(chain[i], real) != 0)
 			continue;
@@ -1595,11 +1701,12 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 	}
 	char *data;
 	size_t len;
-	int e = read_all(path, &data, &len);
+	int e = read_all(path, true, &data, &len);
 	if (e) {
 		free(data);
 		add_error_n(ld, v, "extends '%s': cannot read %s: %s", v->text,
 			    path, e == EFBIG ? "larger than 1 MiB" :
+			    e == EINVAL ? "not a regular file" :
 			    strerror(e));
 		return NULL;
 	}
@@ -1614,6 +1721,35 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 		return NULL;
 	struct path p = {.n = 0};
 	return merge(ld, base, root, &p);
+}
+
+/* ---- how many daemons a run may start ---------------------------------- */
+
+static unsigned daemons_max;
+static char daemons_why[200];
+
+void sc_load_limit_daemons(unsigned max, const char *why)
+{
+	daemons_max = max;
+	snprintf(daemons_why, sizeof(daemons_why), "%s", why ? why : "");
+}
+
+/* A run starts a daemon for every process and the authority: refused at
+ * the first process past the limit, if one is set. */
+static void check_daemons(struct loader *ld, const yn *root)
+{
+	const yn *procs = map_get(root, "processes");
+	if (!daemons_max || !procs || procs->type != YN_SEQ)
+		return;
+	size_t n = procs->n, fit = daemons_max > 1 ? daemons_max - 1 : 0;
+	if (n <= fit)
+		return;
+	add_error_n(ld, procs->kids[fit],
+		    "processes[%zu]: a run of this scenario starts %zu daemons "
+		    "(one for each of its %zu processes, and the authority), "
+		    "more than the %u that fit in memory%s%s",
+		    fit, n + 1, n, daemons_max, daemons_why[0] ? ": " : "",
+		    daemons_why);
 }
 
 /* ---- libcyaml's own error, should the check have missed one ----------- */
@@ -2192,6 +2328,9 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 	ld.root = with_base(&ld, ld.root, ld.file, chain, 0);
 	if (!ld.root || ld.problems || ld.oom)
 		goto fail;
+	check_daemons(&ld, ld.root);
+	if (ld.problems)
+		goto fail;
 
 	/* 2. Every schema error, the tree repaired as it goes. */
 	struct path p = {.n = 0};
@@ -2286,7 +2425,7 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 	}
 	char *buf;
 	size_t len;
-	int e = read_all(path, &buf, &len);
+	int e = read_all(path, false, &buf, &len);
 	/* Over the cap (len is then the cap and one byte): the buffer's
 	 * check names the position of the first byte past it. */
 	if (e == ENOMEM) {

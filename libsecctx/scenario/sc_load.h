@@ -38,6 +38,14 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 
 void sc_load_free(sc_scenario *s);
 
+/* The most daemons a run of this process may start: one for each of a
+ * scenario's processes, and the authority. The launcher sets it from the
+ * memory available before it loads anything; a scenario with more
+ * processes is then refused at the first process past it, the error
+ * ending with why (how the figure was reached). 0, the default: only the
+ * caps of sc_scenario.h. Set it once, before loading. */
+void sc_load_limit_daemons(unsigned max, const char *why);
+
 /* A deep copy of s (free it with sc_load_free): a loaded scenario can be
  * copied, then changed by sc_scenario_set, many times for the cost of one
  * load. 0, or -1 when out of memory. */

@@ -131,6 +131,77 @@ Test(cli, call_loop_is_file_line_col_exit_2)
 			 "closes a loop: C -> B -> C");
 }
 
+/* A run whose daemons (one per process and the authority) would not fit
+ * in the memory available is refused at load time, at the first process
+ * past the limit, exit 2, nothing started. The memory is given, so that
+ * the test does not depend on the machine's: 48 MiB holds 3 daemons of
+ * 16 MiB, and the seed diagram needs 4; under check -j 2 twice that
+ * memory holds 3 per set. */
+Test(cli, daemons_past_the_memory_are_refused_at_load_exit_2)
+{
+	char file[512], tmp[64];
+	snprintf(file, sizeof(file), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	private_tmp(tmp, sizeof(tmp));
+	setenv("CLOAKROOM_MEMORY_MB", "48", 1);
+	char *argv[] = {launch_path, "run", file, NULL};
+	cmd_result r = cmd_run(argv);
+	char where[600];
+	snprintf(where, sizeof(where), "%s:42:5: processes[2]: a run of this "
+		 "scenario starts 4 daemons", file);
+	cr_expect_eq(r.status, 2, "exit %d:\n%s", r.status, r.err);
+	cr_expect(strstr(r.err, where) != NULL, "no '%s' in:\n%s", where,
+		  r.err);
+	cr_expect(strstr(r.err, "more than the 3 that fit in memory: 48 MiB")
+		  != NULL, "%s", r.err);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+
+	setenv("CLOAKROOM_MEMORY_MB", "96", 1);
+	char *check[] = {launch_path, "check", "-j", "2", file, NULL};
+	r = cmd_run(check);
+	cr_expect_eq(r.status, 1, "exit %d:\n%s", r.status, r.out);
+	cr_expect(strstr(r.out, where) != NULL, "no '%s' in:\n%s", where,
+		  r.out);
+	cr_expect(strstr(r.out, "(-j 2)") != NULL, "%s", r.out);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+	unsetenv("CLOAKROOM_MEMORY_MB");
+	rmdir(tmp);
+}
+
+/* Text from a scenario file is printed escaped: a description with a
+ * line break and an escape sequence cannot fake a PASS line or colour. */
+Test(cli, printed_text_cannot_fake_a_report_line)
+{
+	char tmp[64], file[160], seed[512];
+	private_tmp(tmp, sizeof(tmp));
+	snprintf(seed, sizeof(seed), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(file, sizeof(file), "%s/fake.yaml", tmp);
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fprintf(f, "extends: %s\n"
+		   "variants:\n"
+		   "  - name: cloaking-off\n"
+		   "    description: \"x\\n\\e[32mPASS everything\\e[0m\"\n",
+		seed);
+	fclose(f);
+	char *argv[] = {launch_path, "run", file, "--variant", "cloaking-off",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
+	cr_expect_null(strchr(r.out, '\x1b'), "an escape sequence got out:\n%s",
+		       r.out);
+	cr_expect_null(strstr(r.out, "\nPASS everything"), "%s", r.out);
+	cr_expect(strstr(r.out, "x\\n\\x1b[32mPASS everything") != NULL, "%s",
+		  r.out);
+	cmd_free(&r);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	cr_expect_eq(system(cmd), 0);
+}
+
 Test(cli, missing_file_exits_2)
 {
 	char *argv[] = {launch_path, "run", "/nonexistent/cloakroom.yaml",

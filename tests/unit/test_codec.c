@@ -285,3 +285,75 @@ Test(codec, trace_round_trip_keeps_the_hop_tokens)
 	sc_trace_free(&u);
 	free(buf);
 }
+
+/* A name carrying a line break or an escape sequence could fake lines of
+ * a report or a log wherever it is printed: the codec refuses a context
+ * with one, in a caller field or in a name of the identity, and a trace
+ * with one in a hop. */
+Test(codec, names_with_control_characters_are_refused)
+{
+	sc_token *t = alice();
+	sc_context in = context(t);
+	strcpy(in.caller, "B\nPASS A->B: presented CORP\\alice");
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_context_encode(&in, &buf, &len), 0);
+	sc_context out;
+	sc_token *id = NULL;
+	char err[128];
+	cr_expect_neq(codec_context_decode(buf, len, &out, &id, err,
+					   sizeof(err)), 0);
+	cr_expect(strstr(err, "control character") != NULL, "%s", err);
+	free(buf);
+
+	sc_token *bad = alice();
+	sc_token_add_group(bad, "S-1-5-21-1-2-3-2002", "CORP\\\x1b[32mAdmins",
+			   SC_GROUP_ENABLED);
+	in = context(bad);
+	cr_assert_eq(codec_context_encode(&in, &buf, &len), 0);
+	cr_expect_neq(codec_context_decode(buf, len, &out, &id, err,
+					   sizeof(err)), 0);
+	cr_expect(strstr(err, "control character") != NULL, "%s", err);
+	free(buf);
+
+	sc_trace tr;
+	sc_trace_init(&tr);
+	int h = sc_trace_add_hop(&tr);
+	cr_assert_geq(h, 0);
+	strcpy(tr.hops[h].from, "A");
+	strcpy(tr.hops[h].to, "C\r\x1b[2K");
+	cr_assert_eq(codec_trace_encode(&tr, &buf, &len), 0);
+	sc_trace back;
+	sc_trace_init(&back);
+	cr_expect_neq(codec_trace_decode(buf, len, &back, err, sizeof(err)), 0);
+	sc_trace_free(&back);
+	cr_expect(strstr(err, "control character") != NULL, "%s", err);
+	free(buf);
+	sc_trace_free(&tr);
+	sc_token_free(bad);
+	sc_token_free(t);
+}
+
+/* The one escaping function: controls written out, C1 controls and
+ * bytes that are not UTF-8 too, UTF-8 kept, backslashes kept, the same
+ * text again unchanged. */
+Test(codec, escaping_for_display)
+{
+	char out[128], again[128];
+	sc_escape("a\nb\x1b[32mPASS\t\r\x7f", out, sizeof(out));
+	cr_expect_str_eq(out, "a\\nb\\x1b[32mPASS\\t\\r\\x7f");
+	sc_escape("CORP\\alice \xc3\xa9 \xc2\x9b[2J \xff", out, sizeof(out));
+	cr_expect_str_eq(out, "CORP\\alice \xc3\xa9 \\u009b[2J \\xff");
+	sc_escape(out, again, sizeof(again));
+	cr_expect_str_eq(again, out);
+	/* Cut whole, never in the middle of an escape. */
+	sc_escape("ab\x1b", out, 5);
+	cr_expect_str_eq(out, "ab");
+	/* A note records its text escaped, so every printer of a trace
+	 * prints it safely. */
+	sc_log log;
+	sc_log_init(&log);
+	sc_log_rule(&log, "NET", "C refused: %s", "x\n\x1b[32mPASS");
+	cr_expect_str_eq(log.notes[0].text, "C refused: x\\n\\x1b[32mPASS");
+	sc_log_free(&log);
+}

@@ -2,6 +2,7 @@
  * concurrent calls apart, honours deadlines and statuses, and stops clean.
  * It must never depend on a fixed port or on anything outside this process. */
 #include "rpc.h"
+#include "../support/stall.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
@@ -844,4 +845,111 @@ Test(rpc, a_caller_that_never_sends_its_request_does_not_block_stop)
 	grpc_completion_queue_shutdown(cq);
 	grpc_completion_queue_destroy(cq);
 	grpc_channel_destroy(chan);
+}
+
+/* ---- callers that stall ------------------------------------------ */
+
+/* A call honest callers make, with its own deadline. */
+static int rpc_test_honest(const char *target, int timeout_ms)
+{
+	rpc_channel *ch = rpc_channel_open(target);
+	rpc_result res;
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
+			      timeout_ms, &res), 0);
+	int st = res.status;
+	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	return st;
+}
+
+/* Calls that send their headers and never their message wait for it
+ * without a worker: with 2 workers and 50 such calls held, an honest
+ * call is served at once (it used to wait behind them until its
+ * deadline, each stalled call holding a worker for good). */
+Test(rpc, stalled_callers_hold_no_worker)
+{
+	rpc_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	rpc_test_server ts;
+	rpc_test_start(&ts, rpc_test_record, &seen, 2);
+	stall_set st;
+	cr_assert_eq(stall_open(&st, ts.target, 50), 0);
+	/* Until the server holds all of them, then the honest call. */
+	for (int i = 0; i < 3000 && rpc_server_held(ts.srv) < 50; i++)
+		rpc_test_sleep_ms(10);
+	cr_assert_eq(rpc_server_held(ts.srv), 50);
+	cr_expect_eq(rpc_test_honest(ts.target, 20000), RPC_STATUS_OK);
+	cr_expect_not(stall_ended(&st, 0, 0), "a stalled call was ended "
+		      "before its stage's deadline");
+	stall_close(&st);
+	rpc_test_stop(&ts);
+}
+
+/* A call whose message does not come within the receive limit is ended
+ * (DEADLINE_EXCEEDED; gRPC 1.51 does not tell a client that never
+ * half-closes, so the server's count is what is checked), and the server
+ * holds nothing after. */
+Test(rpc, a_message_that_never_comes_ends_the_call_at_the_stage_deadline)
+{
+	rpc_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	rpc_test_server ts;
+	char err[RPC_ERRLEN] = "";
+	memset(&ts, 0, sizeof(ts));
+	ts.max_inflight = 2;
+	cr_assert_eq(rpc_server_start("127.0.0.1:0", rpc_test_record, &seen,
+				      &ts.srv, &ts.port, err, sizeof(err)), 0);
+	rpc_server_limits(ts.srv, &(rpc_limits){.receive_ms = 200});
+	snprintf(ts.target, sizeof(ts.target), "127.0.0.1:%d", ts.port);
+	cr_assert_eq(pthread_create(&ts.tid, NULL, rpc_test_run, &ts), 0);
+
+	stall_set st;
+	cr_assert_eq(stall_open(&st, ts.target, 5), 0);
+	unsigned long long refused = 0, expired = 0;
+	for (int i = 0; i < 3000 && expired < 5; i++) {
+		rpc_test_sleep_ms(10);
+		rpc_server_counts(ts.srv, &refused, &expired);
+	}
+	cr_expect_eq(expired, 5);
+	cr_expect_eq(refused, 0);
+	cr_expect_not(seen.called);
+	for (int i = 0; i < 3000 && rpc_server_held(ts.srv) > 0; i++)
+		rpc_test_sleep_ms(10);
+	cr_expect_eq(rpc_server_held(ts.srv), 0);
+	cr_expect_eq(rpc_test_honest(ts.target, 20000), RPC_STATUS_OK);
+	stall_close(&st);
+	rpc_test_stop(&ts);
+}
+
+/* Past max_calls held at once, a call is refused at once with
+ * RESOURCE_EXHAUSTED; once the stalled ones are gone, calls are served
+ * again. */
+Test(rpc, calls_past_the_cap_are_refused_and_service_comes_back)
+{
+	rpc_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	rpc_test_server ts;
+	char err[RPC_ERRLEN] = "";
+	memset(&ts, 0, sizeof(ts));
+	ts.max_inflight = 2;
+	cr_assert_eq(rpc_server_start("127.0.0.1:0", rpc_test_record, &seen,
+				      &ts.srv, &ts.port, err, sizeof(err)), 0);
+	rpc_server_limits(ts.srv, &(rpc_limits){.max_calls = 4});
+	snprintf(ts.target, sizeof(ts.target), "127.0.0.1:%d", ts.port);
+	cr_assert_eq(pthread_create(&ts.tid, NULL, rpc_test_run, &ts), 0);
+
+	stall_set st;
+	cr_assert_eq(stall_open(&st, ts.target, 10), 0);
+	unsigned long long refused = 0, expired = 0;
+	for (int i = 0; i < 3000 && refused < 6; i++) {
+		rpc_test_sleep_ms(10);
+		rpc_server_counts(ts.srv, &refused, &expired);
+	}
+	cr_expect_eq(refused, 6);
+	cr_expect_eq(rpc_server_held(ts.srv), 4);
+	cr_expect_eq(rpc_test_honest(ts.target, 20000),
+		     RPC_STATUS_RESOURCE_EXHAUSTED);
+	stall_close(&st); /* the callers give up */
+	for (int i = 0; i < 3000 && rpc_server_held(ts.srv) > 0; i++)
+		rpc_test_sleep_ms(10);
+	cr_assert_eq(rpc_server_held(ts.srv), 0);
+	cr_expect_eq(rpc_test_honest(ts.target, 20000), RPC_STATUS_OK);
+	rpc_test_stop(&ts);
 }

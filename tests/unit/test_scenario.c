@@ -1271,6 +1271,99 @@ Test(validate, process_names)
 		   22, 11, "duplicate process 'A' (also processes[0])");
 }
 
+/* The names the authority would refuse (they name its key files) are
+ * refused by the loader, at their position, by the same rule. */
+Test(validate, process_names_the_authority_refuses)
+{
+	fails_once(BASE
+		   "  - name: /\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "process name '/' contains '/'");
+	fails_once(BASE
+		   "  - name: ../x\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "process name '../x' begins with '.'");
+	fails_once(BASE
+		   "  - name: .hidden\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "begins with '.'");
+	fails_once(BASE
+		   "  - name: \"x\\ny\"\n"
+		   "    host: ws1\n"
+		   "    account: alice\n",
+		   22, 11, "control character (byte 0x0a at offset 1)");
+	char name[SC_PROCESS_NAME_MAX + 2];
+	memset(name, 'p', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	char yaml[2048];
+	snprintf(yaml, sizeof(yaml),
+		 BASE "  - name: %s\n    host: ws1\n    account: alice\n",
+		 name);
+	fails_once(yaml, 22, 11, "bytes long, more than 63");
+	/* One byte less is a name. */
+	name[SC_PROCESS_NAME_MAX] = '\0';
+	snprintf(yaml, sizeof(yaml),
+		 BASE "  - name: %s\n    host: ws1\n    account: alice\n",
+		 name);
+	sc_load_free(load_ok(yaml, NULL));
+	char why[200];
+	cr_expect(sc_process_name_ok("procB", why, sizeof(why)));
+	cr_expect_not(sc_process_name_ok("a/b", why, sizeof(why)));
+}
+
+/* A name or value with a control character is refused where it is
+ * (it is printed, and could fake lines of a report); a description may
+ * hold line breaks (printed escaped). */
+Test(validate, control_characters_only_in_a_description)
+{
+	fails_once(BASE
+		   "    steps:\n"                               /* 22 */
+		   "      - do: revert\n"                       /* 23 */
+		   "        id: \"x\\nPASS A->B\"\n",             /* 24 */
+		   24, 13, "holds a control character (byte 0x0a");
+	fails_once("scenario: \"t\\e[2K\"\n" DOMAIN HOSTS PROCS, 1, 11,
+		   "'scenario' holds a control character (byte 0x1b");
+	sc_scenario *s = load_ok(BASE "description: \"two\\nlines\"\n",
+				 NULL);
+	cr_expect_str_eq(s->description, "two\nlines");
+	sc_load_free(s);
+}
+
+/* Nesting is checked while parsing, before a document is built: the
+ * first collection past 64 levels is named, and a file of a million
+ * levels (the 1 MiB cap) is refused at once (it took half an hour when
+ * the depth was checked on the built document, libyaml's cost growing
+ * with the square of the depth). */
+Test(scenario, deep_nesting_is_refused_while_parsing)
+{
+	size_t levels = (1024 * 1024 - 64) / 2;
+	size_t len = strlen("scenario: t\ndescription: ") + 2 * levels;
+	char *yaml = malloc(len + 1);
+	cr_assert_not_null(yaml);
+	size_t w = (size_t)sprintf(yaml, "scenario: t\ndescription: ");
+	memset(yaml + w, '[', levels);
+	memset(yaml + w + levels, ']', levels);
+	yaml[len] = '\0';
+	struct loaded l = load_fails(yaml, NULL, 1);
+	/* Level 1 is the top mapping: the 64th '[' (column 14 + 63) is
+	 * level 65. */
+	assert_error(&l, 0, 2, 77, "nested deeper than 64 levels");
+	sc_load_errors_free(&l.errs);
+	free(yaml);
+	/* Block style, one level a line. */
+	char block[8192] = "scenario: t\ndescription:\n";
+	for (int i = 0; i < 70; i++) {
+		size_t b = strlen(block);
+		snprintf(block + b, sizeof(block) - b, "%*s-\n", i, "");
+	}
+	l = load_fails(block, NULL, 1);
+	assert_error(&l, 0, 2 + 64, 64, "nested deeper than 64 levels");
+	sc_load_errors_free(&l.errs);
+}
+
 Test(validate, process_host_declared)
 {
 	fails_once(BASE
@@ -2603,6 +2696,51 @@ Test(extends, must_name_a_file)
 	cr_assert_eq(l.errs.count, 1);
 	assert_error_in(&l, 0, &t, "child.yaml", 1, 10,
 			"'extends' names the scenario file");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+}
+
+/* 'extends' reads only a regular file named .yaml or .yml; anything else
+ * is refused before a byte of it is read, so nothing of it reaches an
+ * error, and a FIFO does not block. */
+Test(extends, only_a_regular_yaml_file)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "secret.txt", "root:secret-hash:19000:0:99999:7:::\n");
+	char path[256], target[256];
+	snprintf(path, sizeof(path), "%s/link.yaml", t.dir);
+	snprintf(target, sizeof(target), "%s/secret.txt", t.dir);
+	cr_assert_eq(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/fifo.yaml", t.dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/dir.yaml", t.dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	static const struct {
+		const char *extends, *says;
+	} cases[] = {
+		{"secret.txt", "is not a scenario file"},
+		{"link.yaml", "is not a scenario file"},
+		{"fifo.yaml", "not a regular file"},
+		{"dir.yaml", "not a regular file"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "scenario: child\nextends: %s\n",
+			 cases[i].extends);
+		tree_file(&t, "child.yaml", text);
+		struct loaded l = load_in(&t, "child.yaml");
+		cr_assert_eq(l.rc, SC_ERR_INVAL);
+		cr_assert_eq(l.errs.count, 1, "%s: %zu errors",
+			     cases[i].extends, l.errs.count);
+		assert_error_in(&l, 0, &t, "child.yaml", 2, 10, cases[i].says);
+		cr_expect_null(strstr(l.errs.items[0].message, "secret-hash"));
+		sc_load_errors_free(&l.errs);
+	}
+	tree_file(&t, "base.yml", BASE);
+	tree_file(&t, "child.yaml", "scenario: child\nextends: base.yml\n");
+	struct loaded l = load_in(&t, "child.yaml");
+	cr_expect_eq(l.rc, 0, "a .yml base loads");
+	sc_load_free(l.s);
 	sc_load_errors_free(&l.errs);
 	tree_free(&t);
 }
