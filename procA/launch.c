@@ -332,11 +332,13 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 	}
 	r->children[n].pid = -1;
 	r->children[n].fd = -1;
+	r->children[n].ctl = -1;
 	for (size_t i = 0; i < n; i++) {
 		const sc_process_def *p = &s->processes[i];
 		child *c = &r->children[i];
 		c->pid = -1;
 		c->fd = -1;
+		c->ctl = -1;
 		snprintf(c->name, sizeof(c->name), "%s", p->name);
 		snprintf(c->program, sizeof(c->program), "%s",
 			 sc_scenario_program(s, p));

@@ -93,7 +93,15 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 			dup2(devnull, 0);
 			close(devnull);
 		}
-		if (dup2(p[1], 3) < 0 || (c->warm && dup2(q[0], 4) < 0))
+		/* The daemon's fds 3 and 4: moved above them first, since
+		 * pipe2 may have returned 3 or 4 themselves (another thread
+		 * of the launcher closed its own), and dup2 onto the same
+		 * number neither clears close-on-exec nor keeps the other
+		 * end apart. */
+		int ready = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
+		int cases = c->warm ? fcntl(q[0], F_DUPFD_CLOEXEC, 10) : -1;
+		if (ready < 0 || dup2(ready, 3) < 0 ||
+		    (c->warm && (cases < 0 || dup2(cases, 4) < 0)))
 			_exit(127);
 		if (c->netns[0]) {
 			char ns[64];

@@ -375,6 +375,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	for (int i = 0; i < CH_COUNT; i++) {
 		all[i].pid = -1;
 		all[i].fd = -1;
+		all[i].ctl = -1;
 		snprintf(all[i].name, sizeof(all[i].name), "%s", names[i]);
 		snprintf(all[i].program, sizeof(all[i].program), "%.15s",
 			 progs[i]);
