@@ -47,6 +47,23 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int spawn_child_fds(int ready, int cases)
+{
+	/* Both copied above 4 first: pipe2 may have returned 3 or 4 for
+	 * either (another thread of the launcher closed its own), and dup2
+	 * onto the same number neither clears close-on-exec nor keeps the
+	 * other pipe apart. */
+	int r = fcntl(ready, F_DUPFD_CLOEXEC, 10);
+	int k = cases >= 0 ? fcntl(cases, F_DUPFD_CLOEXEC, 10) : -1;
+	if (r < 0 || (cases >= 0 && k < 0) || dup2(r, 3) < 0 ||
+	    (k >= 0 && dup2(k, 4) < 0))
+		return -1;
+	close(r);
+	if (k >= 0)
+		close(k);
+	return 0;
+}
+
 int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 {
 	int p[2], q[2] = {-1, -1};
@@ -93,15 +110,7 @@ int spawn_start(child *c, char *const argv[], char *err, size_t errlen)
 			dup2(devnull, 0);
 			close(devnull);
 		}
-		/* The daemon's fds 3 and 4: moved above them first, since
-		 * pipe2 may have returned 3 or 4 themselves (another thread
-		 * of the launcher closed its own), and dup2 onto the same
-		 * number neither clears close-on-exec nor keeps the other
-		 * end apart. */
-		int ready = fcntl(p[1], F_DUPFD_CLOEXEC, 10);
-		int cases = c->warm ? fcntl(q[0], F_DUPFD_CLOEXEC, 10) : -1;
-		if (ready < 0 || dup2(ready, 3) < 0 ||
-		    (c->warm && (cases < 0 || dup2(cases, 4) < 0)))
+		if (spawn_child_fds(p[1], c->warm ? q[0] : -1) != 0)
 			_exit(127);
 		if (c->netns[0]) {
 			char ns[64];

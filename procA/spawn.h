@@ -28,6 +28,11 @@ typedef struct child {
 void spawn_install_signals(void);
 bool spawn_interrupted(void);
 
+/* In a forked child before exec: make ready fd 3 and cases (a warm
+ * daemon's, else -1) fd 4, both kept across exec, whatever numbers they
+ * have now. 0, or -1. */
+int spawn_child_fds(int ready, int cases);
+
 /* Start argv[0] with fd 3 = pipe write end, stdout+stderr appended to
  * c->log_path. Returns 0, or -1 with err. */
 int spawn_start(child *c, char *const argv[], char *err, size_t errlen);
