@@ -195,8 +195,24 @@ static uint32_t domain_hash(const char *name, uint32_t seed)
 	return h;
 }
 
+/* The domain groups Windows creates with fixed RIDs (MS-DTYP 2.4.2.4),
+ * so that SIDs and SDDL aliases (DA, DU, DC, AP...) name the same group
+ * as the names do. */
+static const struct {
+	const char *name;
+	unsigned rid;
+} fixed_rids[] = {
+	{"Domain Admins", 512},      {"Domain Users", 513},
+	{"Domain Guests", 514},      {"Domain Computers", 515},
+	{"Domain Controllers", 516}, {"Cert Publishers", 517},
+	{"Schema Admins", 518},      {"Enterprise Admins", 519},
+	{"Group Policy Creator Owners", 520},
+	{"Protected Users", 525},    {"Key Admins", 526},
+};
+
 /* "Domain Users" and every name in the accounts' groups lists that is not
- * already a principal becomes a domain group, 2000 + index. */
+ * already a principal becomes a domain group: its fixed RID when Windows
+ * gives it one, else 2000 + index. */
 static int add_domain_group(sc_directory *dir, const char *group,
 			    unsigned *index)
 {
@@ -215,11 +231,16 @@ static int add_domain_group(sc_directory *dir, const char *group,
 		return 0;
 	char sid[96];
 	char name[256];
-	snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix, 2000 + *index);
+	unsigned rid = 0;
+	for (size_t i = 0; i < sizeof(fixed_rids) / sizeof(fixed_rids[0]); i++)
+		if (strcasecmp(bare, fixed_rids[i].name) == 0)
+			rid = fixed_rids[i].rid;
+	snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix,
+		 rid ? rid : 2000 + *index);
 	snprintf(name, sizeof(name), "%s\\%s", dir->domain, bare);
 	if (!add_principal(dir, PK_DOMAIN_GROUP, sid, name, NULL))
 		return SC_ERR_NOMEM;
-	(*index)++;
+	*index += rid ? 0 : 1;
 	return 0;
 }
 
@@ -317,6 +338,11 @@ void sc_directory_free(sc_directory *dir)
 const char *sc_directory_domain(const sc_directory *dir)
 {
 	return dir->domain;
+}
+
+const char *sc_directory_domain_sid(const sc_directory *dir)
+{
+	return dir->sid_prefix;
 }
 
 const char *sc_directory_sid(const sc_directory *dir, const char *name)

@@ -23,6 +23,8 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out);
 void sc_directory_free(sc_directory *dir);
 
 const char *sc_directory_domain(const sc_directory *dir);
+/* The domain's SID ("S-1-5-21-a-b-c"), which its accounts' SIDs extend. */
+const char *sc_directory_domain_sid(const sc_directory *dir);
 
 /* Principal name ("alice", "CORP\\alice", "Administrators", "SERVICE",
  * "LOCAL SERVICE", ...) to SID; NULL when unknown. Case-insensitive. */

@@ -6,6 +6,7 @@
 #include "sc_exec.h"
 
 #include "sc_acl.h"
+#include "sc_sddl.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -379,6 +380,26 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 			  sc_sd *sd, sc_log *log)
 {
 	memset(sd, 0, sizeof(*sd));
+	if (o->dacl_sddl) {
+		/* T6 on the descriptor as written; the loader has read it
+		 * already, so a failure here is only memory. */
+		sc_sddl_error err;
+		if (sc_sddl_parse(o->dacl_sddl,
+				  sc_directory_domain_sid(rt->dir), sd, NULL,
+				  &err) != 0)
+			return SC_INTERNAL;
+		if (!sd->owner_sid && o->owner) {
+			const char *sid = sc_directory_sid(rt->dir, o->owner);
+			if (!sid) {
+				sc_log_rule(log, "T6", "unknown owner %s",
+					    o->owner);
+				return SC_NO_SUCH_OBJECT;
+			}
+			if (!(sd->owner_sid = strdup(sid)))
+				return SC_INTERNAL;
+		}
+		return SC_OK;
+	}
 	sd->mapping = sc_file_mapping;
 	const char *owner = sc_directory_sid(rt->dir, o->owner);
 	if (o->owner && !owner) {

@@ -2,6 +2,7 @@
  * on a scenario already in memory (the loader fills it, the model reads it).
  * Model only: never any I/O, libcyaml or gRPC here; strings are malloc'd. */
 #include "sc_scenario.h"
+#include "sc_sddl.h"
 #include "sc_suggest.h"
 
 #include <ctype.h>
@@ -1037,6 +1038,49 @@ static void check_principal(struct vctx *v, const char *path,
 	}
 }
 
+/* An object's dacl_sddl: readable, with a D: part, and the owner given
+ * once (owner: or O:). Domain-relative aliases are read against a
+ * stand-in domain here: the run resolves them against the scenario's. */
+static void check_object_sddl(struct vctx *v, const char *pre,
+			      const sc_object_def *o)
+{
+	char path[PATH_LEN];
+	if (!o->dacl_sddl) {
+		if (empty(o->owner))
+			problem(v, P(path, "%s", pre),
+				"an object needs its owner (owner:)");
+		return;
+	}
+	if (o->dacl_count || o->null_dacl)
+		problem(v, P(path, "%s.dacl_sddl", pre),
+			"give the DACL once: dacl_sddl, or dacl / null_dacl");
+	sc_sd sd;
+	sc_sddl_extra ex;
+	sc_sddl_error err;
+	int rc = sc_sddl_parse(o->dacl_sddl, "S-1-5-21-0-0-0", &sd, &ex,
+			       &err);
+	sc_sd_free_contents(&sd);
+	if (rc == SC_ERR_INVAL) {
+		problem(v, P(path, "%s.dacl_sddl#%zu", pre, err.col - 1),
+			"%s", err.msg);
+		return;
+	}
+	if (!ex.has_dacl)
+		problem(v, P(path, "%s.dacl_sddl", pre),
+			"no D: part: that is no DACL at all, which grants "
+			"everyone everything; write D:NO_ACCESS_CONTROL to "
+			"mean that");
+	if (ex.has_owner && o->owner)
+		problem(v, P(path, "%s.owner", pre),
+			"the owner is given twice (owner: and O: in "
+			"dacl_sddl)");
+	else if (!ex.has_owner && empty(o->owner))
+		problem(v, P(path, "%s", pre),
+			"an object needs its owner (owner:, or O: in "
+			"dacl_sddl)");
+}
+
+
 static void check_account(struct vctx *v, const char *path,
 			  const char *name, const char *what)
 {
@@ -1559,7 +1603,9 @@ static void validate_objects(struct vctx *v)
 				hint(near, sizeof(near), s, s->hosts_count,
 				     host_at, o->host), names);
 		}
-		check_principal(v, P(path, "%s.owner", pre), o->owner);
+		check_object_sddl(v, pre, o);
+		if (o->owner)
+			check_principal(v, P(path, "%s.owner", pre), o->owner);
 		if (o->null_dacl && o->dacl_count)
 			problem(v, P(path, "%s.dacl", pre),
 				"null_dacl is true but dacl has %u entr%s: a "

@@ -176,11 +176,11 @@ typedef struct sc_ace_def {
 typedef struct sc_object_def {
 	char *name;
 	char *host;
-	char *owner;         /* principal; default: the host's first process
-	                        account is NOT assumed: owner is required */
+	char *owner;         /* principal; required, unless dacl_sddl has O: */
 	bool null_dacl;      /* true: NULL DACL (everything granted) */
 	sc_ace_def *dacl;    /* dacl: [] is an empty DACL (nothing granted) */
 	unsigned dacl_count;
+	char *dacl_sddl;     /* or the descriptor as SDDL text (sc_sddl.h) */
 } sc_object_def;
 
 /* One expectation. Every field but one of hop/step is optional; a set

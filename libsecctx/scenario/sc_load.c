@@ -255,9 +255,10 @@ static const cyaml_schema_value_t ace_entry = {
 static const cyaml_schema_field_t object_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, sc_object_def, name),
 	STR("host", CYAML_FLAG_POINTER, sc_object_def, host),
-	STR("owner", CYAML_FLAG_POINTER, sc_object_def, owner),
+	STR("owner", OPT, sc_object_def, owner),
 	CYAML_FIELD_BOOL("null_dacl", OPT, sc_object_def, null_dacl),
 	LIST("dacl", OPT, sc_object_def, dacl, &ace_entry),
+	STR("dacl_sddl", OPT, sc_object_def, dacl_sddl),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t object_entry = {
@@ -589,6 +590,7 @@ enum { YN_SCALAR, YN_SEQ, YN_MAP };
 typedef struct yn yn;
 struct yn {
 	int type;
+	int style;  /* a scalar's yaml_scalar_style_t: columns inside it */
 	char *text; /* scalar, NUL-terminated */
 	size_t len;
 	yn **kids; /* sequence items; mapping keys and values alternating */
@@ -852,9 +854,13 @@ static yn *from_doc(struct loader *ld, yaml_document_t *doc, int id,
 	unsigned line = (unsigned)d->start_mark.line + 1;
 	unsigned col = (unsigned)d->start_mark.column + 1;
 	yn at = {.file = file, .line = line, .col = col};
-	if (d->type == YAML_SCALAR_NODE)
-		return yn_scalar(ld, (const char *)d->data.scalar.value,
-				 d->data.scalar.length, &at);
+	if (d->type == YAML_SCALAR_NODE) {
+		yn *y = yn_scalar(ld, (const char *)d->data.scalar.value,
+				  d->data.scalar.length, &at);
+		if (y)
+			y->style = (int)d->data.scalar.style;
+		return y;
+	}
 	if (d->type == YAML_SEQUENCE_NODE) {
 		yn *s = yn_new(ld, YN_SEQ, file, line, col);
 		for (yaml_node_item_t *it = d->data.sequence.items.start;
@@ -1782,6 +1788,13 @@ static void report_schema_error(struct loader *ld, const struct capture *c,
 static void on_problem(void *user, const char *path, const char *msg)
 {
 	struct loader *ld = user;
+	/* "PATH#N": the problem is N bytes into the scalar at PATH. */
+	char bare[LIST_LEN];
+	const char *hash = strchr(path, '#');
+	unsigned long inside = hash ? strtoul(hash + 1, NULL, 10) : 0;
+	snprintf(bare, sizeof(bare), "%.*s",
+		 (int)(hash ? (size_t)(hash - path) : strlen(path)), path);
+	path = bare;
 	struct path p;
 	if (!path_parse(path, &p))
 		p.n = 0;
@@ -1804,6 +1817,17 @@ static void on_problem(void *user, const char *path, const char *msg)
 	char where[LIST_LEN];
 	path_format(&p, p.n, where, sizeof(where));
 	yn *n = walk(ld, &p, p.n, NULL);
+	yn inner;
+	if (hash && n && n->type == YN_SCALAR && !memchr(n->text, '\n', n->len) &&
+	    (n->style == YAML_PLAIN_SCALAR_STYLE ||
+	     n->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+	     n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+	    inside <= n->len) {
+		inner = *n;
+		inner.col += (unsigned)inside +
+			     (n->style != YAML_PLAIN_SCALAR_STYLE);
+		n = &inner;
+	}
 	const char *sep = *where ? ": " : "";
 	if (ld->variant_applied)
 		add_error_n(ld, n, "%s%s%s (with variant '%s')", where, sep,

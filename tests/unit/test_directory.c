@@ -510,24 +510,29 @@ Test(directory, domain_accounts)
 	cr_assert_null(sc_directory_account(dir, "nobody"));
 }
 
+/* Groups Windows creates get their fixed RIDs (MS-DTYP 2.4.2.4: Domain
+ * Users 513); the scenario's own groups 2000 on, in order. */
 Test(directory, domain_groups_get_generated_sids)
 {
 	unsigned x, y, z, rid;
 	const char *du = sid("Domain Users");
 	cr_assert_eq(sscanf(du, "S-1-5-21-%u-%u-%u-%u", &x, &y, &z, &rid), 4);
-	cr_assert_eq(rid, 2000);
+	cr_assert_eq(rid, 513);
 	cr_assert_str_eq(sc_directory_name(dir, du), "CORP\\Domain Users");
 	char want[96];
-	snprintf(want, sizeof(want), "S-1-5-21-%u-%u-%u-2001", x, y, z);
+	snprintf(want, sizeof(want), "S-1-5-21-%u-%u-%u-2000", x, y, z);
 	cr_assert_str_eq(sid("Developers"), want);
 	cr_assert_str_eq(sid("CORP\\Developers"), want);
 	/* "Administrators" is BUILTIN, not a new domain group. */
-	snprintf(want, sizeof(want), "S-1-5-21-%u-%u-%u-2002", x, y, z);
+	snprintf(want, sizeof(want), "S-1-5-21-%u-%u-%u-2001", x, y, z);
 	cr_assert_str_eq(sid("Service Accounts"), want);
 	cr_assert_str_eq(sc_directory_name(dir, want),
 			 "CORP\\Service Accounts");
-	/* The same prefix as the accounts. */
+	/* The same prefix as the accounts, and the domain's SID. */
 	cr_assert_eq(strncmp(du, sid("alice"), strlen(du) - 4), 0);
+	cr_assert_eq(strncmp(du, sc_directory_domain_sid(dir),
+			     strlen(du) - 4), 0);
+	cr_assert_eq(strlen(sc_directory_domain_sid(dir)), strlen(du) - 4);
 }
 
 Test(directory, domain_prefix_is_derived_from_the_domain)

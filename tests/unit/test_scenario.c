@@ -1735,6 +1735,55 @@ Test(validate, null_dacl_with_entries)
 		   28, 7, "null_dacl is true but dacl has 1 entry");
 }
 
+/* dacl_sddl: the column of the bad token inside the text, plain and
+ * quoted. */
+Test(validate, dacl_sddl_error_names_the_bad_token)
+{
+	fails_once(BASE
+		   "objects:\n"                /* 22 */
+		   "  - name: report\n"        /* 23 */
+		   "    host: srv1\n"          /* 24 */
+		   "    dacl_sddl: O:BAD:(A;;FQ;;;BA)\n",
+		   25, 26, "'FQ' is not an access right");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    dacl_sddl: \"O:BAD:(A;;FA;;;BA)(A;;FR;;;QQ)\"\n",
+		   25, 44, "'QQ' is not a SID");
+}
+
+Test(validate, dacl_sddl_owner_once_and_a_dacl)
+{
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: alice\n"       /* 25 */
+		   "    dacl_sddl: \"O:BAD:\"\n",
+		   25, 12, "the owner is given twice");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    dacl_sddl: \"O:BA\"\n",  /* 25 */
+		   25, 16, "no D: part");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"        /* 23 */
+		   "    host: srv1\n"
+		   "    dacl_sddl: \"D:\"\n",
+		   23, 5, "needs its owner");
+	fails_once(BASE
+		   "objects:\n"
+		   "  - name: report\n"
+		   "    host: srv1\n"
+		   "    owner: alice\n"
+		   "    null_dacl: true\n"
+		   "    dacl_sddl: \"D:\"\n",   /* 27 */
+		   27, 16, "give the DACL once");
+}
+
 Test(validate, ace_allow_xor_deny)
 {
 	fails_once(BASE
