@@ -11,6 +11,7 @@
 #include "sc_directory.h"
 #include "sc_exec.h"
 #include "sc_load.h"
+#include "sc_world.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,7 @@ typedef struct result {
 /* The seed diagram (variant cloaking-dynamic) run in process. */
 typedef struct world {
 	sc_scenario *scn;
-	sc_runtime *rt[8];
-	size_t n;
+	sc_world *w;
 	/* The context B sends C, captured during the first chain. */
 	bool captured;
 	sc_context to_c;
@@ -88,37 +88,28 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* ---- the in-memory transport, as in tests/unit/test_exec.c ---- */
+/* ---- the scenario in process (sc_world), keeping B's context to C ---- */
 
-static sc_status fake_call(void *user, void *parent, const char *target,
-			   const sc_context *ctx, sc_trace *reply, sc_log *log)
+static void keep_context_to_c(void *user, const char *target,
+			      const sc_context *ctx)
 {
-	(void)parent;
-	(void)log;
 	world *w = user;
-	if (!w->captured && strcmp(target, "C") == 0) {
-		w->to_c = *ctx;
-		w->to_c_identity = sc_token_copy(ctx->identity);
-		if (!w->to_c_identity)
-			die("out of memory");
-		w->to_c.identity = w->to_c_identity;
-		w->captured = true;
-	}
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
-			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
-			return SC_OK;
-		}
-	return SC_UNAVAILABLE;
+	if (w->captured || strcmp(target, "C") != 0)
+		return;
+	w->to_c = *ctx;
+	w->to_c_identity = sc_token_copy(ctx->identity);
+	if (!w->to_c_identity)
+		die("out of memory");
+	w->to_c.identity = w->to_c_identity;
+	w->captured = true;
 }
 
 static sc_runtime *world_runtime(world *w, const char *name)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(sc_runtime_process(w->rt[i])->name, name) == 0)
-			return w->rt[i];
-	die("the seed diagram has no such process");
-	return NULL;
+	sc_runtime *rt = sc_world_runtime(w->w, name);
+	if (!rt)
+		die("the seed diagram has no such process");
+	return rt;
 }
 
 static void world_load(world *w, const char *path, const char *variant)
@@ -138,24 +129,17 @@ static void world_load(world *w, const char *path, const char *variant)
 		exit(1);
 	}
 	sc_load_errors_free(&errs);
-	if (w->scn->processes_count > 8)
-		die("too many processes");
-	for (unsigned i = 0; i < w->scn->processes_count; i++) {
-		sc_log log;
-		sc_log_init(&log);
-		if (sc_runtime_new(w->scn, w->scn->processes[i].name,
-				   &w->rt[w->n], &log) != SC_OK)
-			die("sc_runtime_new failed");
-		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
-		w->n++;
-		sc_log_free(&log);
-	}
+	sc_log log;
+	sc_log_init(&log);
+	if (sc_world_new(w->scn, &w->w, &log) != SC_OK)
+		die("sc_world_new failed");
+	sc_log_free(&log);
+	sc_world_set_tap(w->w, keep_context_to_c, w);
 }
 
 static void world_free(world *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		sc_runtime_free(w->rt[i]);
+	sc_world_free(w->w);
 	sc_token_free(w->to_c_identity);
 	sc_load_free(w->scn);
 }

@@ -3,6 +3,7 @@
  * model alone, in microseconds, before any daemon is involved. */
 #include "sc_exec.h"
 #include "sc_load.h"
+#include "sc_world.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,25 +11,8 @@
 
 typedef struct world {
 	sc_scenario *scn;
-	sc_runtime *rt[8];
-	size_t n;
+	sc_world *w;
 } world;
-
-static sc_status fake_call(void *user, void *parent, const char *target,
-			   const sc_context *ctx, sc_trace *reply, sc_log *log)
-{
-	(void)parent;
-	(void)log;
-	world *w = user;
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
-			/* Like a daemon: the trace goes back whatever the
-			 * callee's own status. */
-			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
-			return SC_OK;
-		}
-	return SC_UNAVAILABLE;
-}
 
 static void world_load(world *w, const char *file, const char *variant)
 {
@@ -40,22 +24,15 @@ static void world_load(world *w, const char *file, const char *variant)
 	cr_assert_eq(sc_load_file(path, variant, &w->scn, &errs), 0,
 		     "cannot load %s", path);
 	sc_load_errors_free(&errs);
-	for (unsigned i = 0; i < w->scn->processes_count; i++) {
-		sc_log log;
-		sc_log_init(&log);
-		cr_assert_eq(sc_runtime_new(w->scn, w->scn->processes[i].name,
-					    &w->rt[w->n], &log),
-			     SC_OK);
-		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
-		w->n++;
-		sc_log_free(&log);
-	}
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_world_new(w->scn, &w->w, &log), SC_OK);
+	sc_log_free(&log);
 }
 
 static void world_free(world *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		sc_runtime_free(w->rt[i]);
+	sc_world_free(w->w);
 	sc_load_free(w->scn);
 }
 
@@ -74,7 +51,7 @@ static void run_seed(const char *variant, const char *want_at_c,
 	world_load(&w, "seed-diagram.yaml", variant);
 	sc_trace t;
 	sc_trace_init(&t);
-	cr_assert_eq(sc_runtime_run_client(w.rt[0], &t), SC_OK);
+	cr_assert_eq(sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t), SC_OK);
 	const sc_hop *ab = hop(&t, "A", "B"), *bc = hop(&t, "B", "C");
 	cr_assert(ab && bc);
 	cr_expect_str_eq(ab->presented, "CORP\\alice");
@@ -114,7 +91,7 @@ Test(C6, double_hop_fails_at_impersonate_and_passes_with_delegation)
 		world_load(&w, "double-hop.yaml", variants[i]);
 		sc_trace t;
 		sc_trace_init(&t);
-		sc_runtime_run_client(w.rt[0], &t);
+		sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t);
 		const sc_hop *bc = hop(&t, "B", "C");
 		cr_assert(bc, "%s: no B->C hop", variants[i]);
 		cr_expect_eq(bc->status, want[i], "%s: %s", variants[i],
@@ -130,7 +107,7 @@ Test(T5, impersonation_ends_with_the_call)
 	world_load(&w, "identify-cloaked.yaml", NULL);
 	sc_trace t;
 	sc_trace_init(&t);
-	sc_runtime_run_client(w.rt[0], &t);
+	sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t);
 	const sc_hop *ab = hop(&t, "A", "B");
 	cr_assert(ab);
 	/* B never reverts: the end of the call does. */
@@ -146,7 +123,7 @@ Test(T8, a_call_without_context_is_served_unauthenticated)
 	sc_trace t;
 	sc_trace_init(&t);
 	/* C serves a call that carried no context: impersonation fails. */
-	cr_assert_eq(sc_runtime_serve(w.rt[2], NULL, NULL, &t), SC_OK);
+	cr_assert_eq(sc_runtime_serve(sc_world_runtime(w.w, "C"), NULL, NULL, &t), SC_OK);
 	cr_expect_str_eq(t.hops[0].presented, "NT AUTHORITY\\ANONYMOUS LOGON");
 	cr_assert_geq(t.hops[0].steps_count, 1);
 	cr_expect_eq(t.hops[0].steps[0].status, SC_CANNOT_IMPERSONATE);
@@ -161,7 +138,7 @@ Test(K7, the_presented_name_comes_from_the_directory)
 {
 	world w;
 	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
-	const sc_token *b = sc_runtime_token(w.rt[1]);
+	const sc_token *b = sc_runtime_token(sc_world_runtime(w.w, "B"));
 	sc_token *liar = sc_token_copy(b);
 	cr_assert(liar);
 	cr_assert_eq(sc_token_set_user(liar, sc_token_user_sid(b),
@@ -175,11 +152,11 @@ Test(K7, the_presented_name_comes_from_the_directory)
 	c.package = SC_PACKAGE_KERBEROS;
 	snprintf(c.caller, sizeof(c.caller), "B");
 	snprintf(c.caller_host, sizeof(c.caller_host), "%s",
-		 sc_runtime_process(w.rt[1])->host);
+		 sc_runtime_process(sc_world_runtime(w.w, "B"))->host);
 	snprintf(c.chain, sizeof(c.chain), "A>B");
 	sc_trace t;
 	sc_trace_init(&t);
-	cr_assert_eq(sc_runtime_serve(w.rt[2], &c, NULL, &t), SC_OK);
+	cr_assert_eq(sc_runtime_serve(sc_world_runtime(w.w, "C"), &c, NULL, &t), SC_OK);
 	cr_expect_str_eq(t.hops[0].presented, "CORP\\svc-b");
 	cr_assert_geq(t.hops[0].steps_count, 1);
 	cr_expect_str_eq(t.hops[0].steps[0].as, "CORP\\svc-b");
@@ -198,7 +175,7 @@ Test(T8, a_call_without_context_makes_the_server_act_as_itself)
 	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
 	sc_trace t;
 	sc_trace_init(&t);
-	cr_assert_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t), SC_OK);
+	cr_assert_eq(sc_runtime_serve(sc_world_runtime(w.w, "B"), NULL, NULL, &t), SC_OK);
 	cr_expect_str_eq(t.hops[0].presented, "NT AUTHORITY\\ANONYMOUS LOGON");
 	cr_expect_eq(t.hops[0].steps[0].status, SC_CANNOT_IMPERSONATE);
 	const sc_hop *bc = hop(&t, "B", "C");
@@ -221,7 +198,7 @@ Test(T8, a_server_with_a_minimum_level_refuses_a_call_without_context)
 	w.scn->processes[1].server_authn = SC_AUTHN_PACKET;
 	sc_trace t;
 	sc_trace_init(&t);
-	cr_expect_eq(sc_runtime_serve(w.rt[1], NULL, NULL, &t),
+	cr_expect_eq(sc_runtime_serve(sc_world_runtime(w.w, "B"), NULL, NULL, &t),
 		     SC_ACCESS_DENIED);
 	cr_assert_eq(t.count, 1, "B called on");
 	cr_expect_eq(t.hops[0].status, SC_ACCESS_DENIED);
@@ -239,7 +216,7 @@ Test(expect, ran_false_fails_when_the_step_ran)
 	world_load(&w, "seed-diagram.yaml", "cloaking-dynamic");
 	sc_trace t;
 	sc_trace_init(&t);
-	cr_assert_eq(sc_runtime_run_client(w.rt[0], &t), SC_OK);
+	cr_assert_eq(sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t), SC_OK);
 	bool no = false, yes = true;
 	sc_expect_def ex[4];
 	memset(ex, 0, sizeof(ex));

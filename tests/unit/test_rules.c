@@ -6,6 +6,7 @@
  * scenarios/rules/ that cites it. Never starts a daemon. */
 #include "sc_exec.h"
 #include "sc_load.h"
+#include "sc_world.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -16,23 +17,8 @@
 
 typedef struct world {
 	sc_scenario *scn;
-	sc_runtime *rt[16];
-	size_t n;
+	sc_world *w;
 } world;
-
-static sc_status fake_call(void *user, void *parent, const char *target,
-			   const sc_context *ctx, sc_trace *reply, sc_log *log)
-{
-	(void)parent;
-	(void)log;
-	world *w = user;
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(sc_runtime_process(w->rt[i])->name, target) == 0) {
-			sc_runtime_serve(w->rt[i], ctx, NULL, reply);
-			return SC_OK;
-		}
-	return SC_UNAVAILABLE;
-}
 
 static const char *source(void)
 {
@@ -50,23 +36,15 @@ static void world_load(world *w, const char *path, const char *variant)
 		sc_load_error_format(&errs.items[0], first, sizeof(first));
 	sc_load_errors_free(&errs);
 	cr_assert_eq(rc, 0, "cannot load %s: %s", path, first);
-	cr_assert_leq(w->scn->processes_count, 16);
-	for (unsigned i = 0; i < w->scn->processes_count; i++) {
-		sc_log log;
-		sc_log_init(&log);
-		cr_assert_eq(sc_runtime_new(w->scn, w->scn->processes[i].name,
-					    &w->rt[w->n], &log),
-			     SC_OK);
-		sc_runtime_set_transport(w->rt[w->n], fake_call, NULL, w);
-		w->n++;
-		sc_log_free(&log);
-	}
+	sc_log log;
+	sc_log_init(&log);
+	cr_assert_eq(sc_world_new(w->scn, &w->w, &log), SC_OK);
+	sc_log_free(&log);
 }
 
 static void world_free(world *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		sc_runtime_free(w->rt[i]);
+	sc_world_free(w->w);
 	sc_load_free(w->scn);
 }
 
@@ -74,10 +52,7 @@ static void world_free(world *w)
  * the other in the order declared, into one trace. */
 static void world_run(world *w, sc_trace *t)
 {
-	sc_trace_init(t);
-	for (size_t i = 0; i < w->n; i++)
-		if (!sc_scenario_is_called(w->scn, w->scn->processes[i].name))
-			cr_assert_eq(sc_runtime_run_client(w->rt[i], t), SC_OK);
+	cr_assert_eq(sc_world_run(w->w, t), SC_OK);
 }
 
 /* Load and run path (a file under scenarios/rules/ or tests/data/). */
