@@ -365,6 +365,19 @@ static sc_status constrained(const sc_delegation *d, const char *target,
 		*applies = true;
 		if (listed(d->target->allowed_to_act,
 			   d->target->allowed_to_act_count, d->self->name)) {
+			/* S4U2Proxy takes a ticket that is not forwardable
+			 * only for a client that is not sensitive (MS-SFU
+			 * 3.1.5.2.1); a sensitive client's never is. */
+			if (d->client && d->client->sensitive) {
+				sc_log_rule(log, "D5",
+					    "resource-based delegation: %s "
+					    "lists %s, but %s is sensitive and "
+					    "cannot be delegated: the call "
+					    "fails",
+					    d->target->name, d->self->name,
+					    d->client->name);
+				return SC_NOT_SUPPORTED;
+			}
 			sc_log_rule(log, "D5",
 				    "resource-based delegation: %s lists %s "
 				    "among accounts allowed to act for others",

@@ -237,7 +237,7 @@ typedef struct sc_scenario {
  * first element over the cap). Beside the loader's 1 MiB on the file, they
  * bound the work every check and every daemon does. A process's steps are
  * its program; a call chain is the hops from a client to the last callee. */
-#define SC_MAX_ACCOUNTS 4096
+#define SC_MAX_ACCOUNTS 65536
 #define SC_MAX_HOSTS 64
 #define SC_MAX_PROCESSES 2048 /* cloakroom stress: 1024 clients, B and C */
 #define SC_MAX_STEPS 256     /* per process */

@@ -13,6 +13,8 @@
 #include "matrix.h"
 #include "netns.h"
 #include "report.h"
+
+int cmd_paths(int argc, char **argv); /* paths/cmd_paths.c */
 #include "sc_load.h"
 #include "spawn.h"
 #include "stress.h"
@@ -79,6 +81,8 @@ static void usage(FILE *out)
 		" [--hosts loopback|netns]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
+		"       cloakroom paths FILE --to SERVICE [--as USER] "
+		"[--from ACCOUNT] [--out DIR]\n"
 		"\n"
 		"Runs the scenario FILE with real daemons and prints, per hop,\n"
 		"who called whom, the identity presented, at which level, with\n"
@@ -1154,6 +1158,8 @@ int main(int argc, char **argv)
 		return cmd_new(argc - 2, argv + 2);
 	if (strcmp(argv[1], "stress") == 0)
 		return cmd_stress(bin_root, argc - 2, argv + 2);
+	if (strcmp(argv[1], "paths") == 0)
+		return cmd_paths(argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

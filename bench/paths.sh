@@ -1,0 +1,27 @@
+#!/bin/sh
+# paths.sh: `cloakroom bench --paths [--smoke]`: `cloakroom paths` on a
+# generated domain (bench/paths-domain.py; 10,000 users and 2,000
+# computers, --smoke 200 and 40), end to end: loading the domain, the
+# search decided by the model in process, and the confirmation of every
+# path on the daemons, each path run (--confirm each) and one run per
+# class of alike paths (--confirm class). It prints only what it measured
+# and asserts nothing about times, against the goal of 5 s.
+# Usage: paths.sh LAUNCHER SOURCE_DIR [--smoke]
+set -eu
+launch="$1"
+src="$2"
+users=10000 computers=2000
+[ "${3:-}" = "--smoke" ] && users=200 computers=40
+out="$(mktemp -d "${TMPDIR:-/tmp}/cloakroom-bench-paths-XXXXXX")"
+trap 'rm -rf "$out"' EXIT
+python3 "$src/bench/paths-domain.py" "$users" "$computers" "$out/domain.yaml"
+echo "paths on a generated domain: $users users, $computers computers ($(wc -c <"$out/domain.yaml") bytes)"
+echo "  machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for how in class each; do
+  t0=$(date +%s.%N)
+  "$launch" paths "$out/domain.yaml" --to svc-sql --confirm "$how" \
+    >"$out/table" 2>"$out/stats" ||
+    { echo "cloakroom bench --paths: paths failed:" >&2; cat "$out/stats" >&2; exit 3; }
+  t1=$(date +%s.%N)
+  echo "  --confirm $how: $(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}') s end to end; $(cat "$out/stats")"
+done

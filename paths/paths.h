@@ -1,0 +1,69 @@
+/* paths.h: delegation paths to a service, found in a domain. For a target
+ * service account, every middle tier the domain's delegation settings let
+ * present a client to it (unconstrained, constrained, constrained after
+ * protocol transition, resource-based, and the plain double hop from the
+ * client's own host), each written as a small scenario of its own and
+ * decided by the model in process (sc_world), so that each answer names
+ * the rules that gave it, and each can then be run on the daemons.
+ * No I/O here: the caller writes the scenarios and runs them. */
+#ifndef CLOAKROOM_PATHS_H
+#define CLOAKROOM_PATHS_H
+
+#include "sc_scenario.h"
+#include "sc_trace.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum paths_kind {
+	PATHS_UNCONSTRAINED,   /* D1, L5: the middle tier is trusted */
+	PATHS_CONSTRAINED,     /* D4: the target is in its list */
+	PATHS_TRANSITION,      /* D6 then D4: no client ticket needed */
+	PATHS_RESOURCE_BASED,  /* D5: the target lists the middle tier */
+	PATHS_SAME_HOST,       /* L4: the client on the middle tier's host */
+	PATHS_KIND_COUNT
+} paths_kind;
+
+/* Its name in tables and file names ("unconstrained", ...). */
+const char *paths_kind_name(paths_kind k);
+/* The rule the kind rests on, as docs/rules.md names it ("D4"). */
+const char *paths_kind_rule(paths_kind k);
+
+typedef struct paths_query {
+	const char *target;   /* the service's account, **required** */
+	const char *as;       /* one client account, or NULL: every class */
+	const char *from;     /* one middle tier only: its account, or a host
+	                         whose machine account HOST$ it is; then
+	                         PATHS_SAME_HOST is tried for it too */
+} paths_query;
+
+typedef struct paths_found {
+	paths_kind kind;
+	char client[128];     /* the client account the case runs */
+	size_t clients;       /* how many accounts it stands for */
+	bool client_sensitive;
+	char middle[128];     /* the middle tier's account */
+	char target[128];
+	char *yaml;           /* the case as a scenario file (owned) */
+	/* What the model decided for the hop to the target. */
+	sc_status status;
+	char presented[SC_IDENT_LEN];
+	char rules[96];       /* the hop's rule ids in order, "D4 C6" */
+	char why[SC_NOTE_TEXT]; /* the deciding note (the last of the hop) */
+	bool reached;         /* status OK and the client presented */
+} paths_found;
+
+typedef struct paths_result {
+	paths_found *items;
+	size_t count;
+	size_t candidates;    /* middle tiers considered */
+} paths_result;
+
+/* Every path of q in the domain of s (its accounts; its hosts and
+ * processes are not used). Returns 0, SC_ERR_NOMEM, or SC_ERR_INVAL with
+ * err (an unknown target or client). */
+int paths_find(const sc_scenario *s, const paths_query *q, paths_result *out,
+	       char *err, size_t errlen);
+void paths_result_free(paths_result *r);
+
+#endif

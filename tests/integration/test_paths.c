@@ -1,0 +1,147 @@
+/* test_paths.c: `cloakroom paths` on tests/data/domains/paths-lab.yaml. What each
+ * path must give is written from the lab's definition and docs/rules.md
+ * (D1, D4, D5, D6, L4, L5, C6), not from the program's output; every path
+ * is then confirmed on the daemons. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+static cmd_result paths(const char *a1, const char *a2, const char *a3,
+			const char *a4)
+{
+	char lab[512];
+	snprintf(lab, sizeof(lab), "%s/tests/data/domains/paths-lab.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", lab, "--format", "json", (char *)a1,
+			(char *)a2, (char *)a3, (char *)a4, NULL};
+	return cmd_run(argv);
+}
+
+typedef struct want {
+	const char *kind, *middle, *client, *status, *rule;
+	bool reached;
+} want;
+
+static const want lab[] = {
+	/* svc-web: constrained, Kerberos only. */
+	{"constrained", "svc-web", "alice", "OK", "D4", true},
+	{"constrained", "svc-web", "admin", "NOT_SUPPORTED", "D4", false},
+	{"protocol-transition", "svc-web", "alice", "NOT_SUPPORTED", "D6", false},
+	{"protocol-transition", "svc-web", "admin", "NOT_SUPPORTED", "D6", false},
+	/* svc-app: constrained, any protocol. */
+	{"constrained", "svc-app", "alice", "OK", "D4", true},
+	{"constrained", "svc-app", "admin", "NOT_SUPPORTED", "D4", false},
+	{"protocol-transition", "svc-app", "alice", "OK", "D6", true},
+	{"protocol-transition", "svc-app", "admin", "NOT_SUPPORTED", "D6", false},
+	/* svc-legacy: unconstrained; a sensitive client's ticket stays
+	 * home, and the double hop fails (D1, D2, C6). */
+	{"unconstrained", "svc-legacy", "alice", "OK", "L5", true},
+	{"unconstrained", "svc-legacy", "admin", "ACCESS_DENIED", "C6", false},
+	/* svc-rbcd: listed by svc-sql. */
+	{"resource-based", "svc-rbcd", "alice", "OK", "D5", true},
+	{"resource-based", "svc-rbcd", "admin", "NOT_SUPPORTED", "D5", false},
+};
+
+static bool has_rule(const char *rules, const char *rule)
+{
+	char padded[128], word[16];
+	snprintf(padded, sizeof(padded), " %s ", rules);
+	snprintf(word, sizeof(word), " %s ", rule);
+	return strstr(padded, word) != NULL;
+}
+
+static void expect_paths(const char *out, const want *w, size_t n)
+{
+	json_error_t e;
+	json_t *arr = json_loads(out, 0, &e);
+	cr_assert(json_is_array(arr), "not JSON: %s", e.text);
+	cr_expect_eq(json_array_size(arr), n, "%zu paths, expected %zu",
+		     json_array_size(arr), n);
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		size_t k;
+		json_t *o;
+		json_array_foreach(arr, k, o) {
+			const char *kind = json_string_value(
+				json_object_get(o, "kind"));
+			const char *mid = json_string_value(
+				json_object_get(o, "middle"));
+			const char *cl = json_string_value(
+				json_object_get(o, "client"));
+			if (!kind || !mid || !cl || strcmp(kind, w[i].kind) ||
+			    strcmp(mid, w[i].middle) ||
+			    strcmp(cl, w[i].client))
+				continue;
+			seen = true;
+			const char *st = json_string_value(
+				json_object_get(o, "status"));
+			const char *rules = json_string_value(
+				json_object_get(o, "rules"));
+			cr_expect_str_eq(st, w[i].status, "%s via %s for %s",
+					 w[i].kind, w[i].middle, w[i].client);
+			cr_expect(rules && has_rule(rules, w[i].rule),
+				  "%s via %s for %s: rules '%s' lack %s",
+				  w[i].kind, w[i].middle, w[i].client,
+				  rules ? rules : "", w[i].rule);
+			cr_expect_eq(json_is_true(json_object_get(o, "reached")),
+				     w[i].reached, "%s via %s for %s: reached",
+				     w[i].kind, w[i].middle, w[i].client);
+			cr_expect(json_is_true(json_object_get(o, "confirmed")),
+				  "%s via %s for %s: not confirmed (%s)",
+				  w[i].kind, w[i].middle, w[i].client,
+				  json_string_value(
+					  json_object_get(o, "daemons")));
+		}
+		cr_expect(seen, "no path %s via %s for %s", w[i].kind,
+			  w[i].middle, w[i].client);
+	}
+	json_decref(arr);
+}
+
+Test(paths, every_kind_found_decided_and_confirmed, .timeout = 300)
+{
+	cmd_result r = paths("--to", "svc-sql", NULL, NULL);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	expect_paths(r.out, lab, sizeof(lab) / sizeof(lab[0]));
+	cr_expect(strstr(r.err, "12 of 12 confirmed"), "%s", r.err);
+	cmd_free(&r);
+}
+
+/* --from one middle tier: its paths, and the client on its own host,
+ * which needs no delegation at all (one host boundary, L4). */
+Test(paths, from_one_middle_tier_adds_its_own_host, .timeout = 300)
+{
+	static const want w[] = {
+		{"resource-based", "svc-rbcd", "bob", "OK", "D5", true},
+		{"same-host", "svc-rbcd", "bob", "OK", "L4", true},
+	};
+	char lab_path[512];
+	snprintf(lab_path, sizeof(lab_path), "%s/tests/data/domains/paths-lab.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", lab_path, "--format", "json", "--to",
+			"svc-sql", "--from", "svc-rbcd", "--as", "bob", NULL};
+	cmd_result r;
+	r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	expect_paths(r.out, w, 2);
+	cmd_free(&r);
+}
+
+Test(paths, unknown_names_are_exit_2)
+{
+	cmd_result r = paths("--to", "svc-nope", NULL, NULL);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "no account 'svc-nope'"), "%s", r.err);
+	cmd_free(&r);
+	r = paths("--to", "svc-sql", "--as", "carol");
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "no account 'carol'"), "%s", r.err);
+	cmd_free(&r);
+	r = paths(NULL, NULL, NULL, NULL);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "--to SERVICE is required"), "%s", r.err);
+	cmd_free(&r);
+}
