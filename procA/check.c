@@ -60,7 +60,7 @@ typedef struct ccase {
 	char *cast;           /* its cast: runs are grouped by it */
 	bool done;
 	int status;           /* as `run`: 0 passed, 1 failed, 3 did not run */
-	char why[512];        /* the first failing expectation, or error */
+	char why[800];        /* the first failing expectation, or error */
 } ccase;
 
 /* One file: its cases, and its result once they are all done. */
@@ -113,8 +113,10 @@ static void case_run(launch_pool *pool, const char *file, ccase *c)
 		c->status = 1;
 		for (unsigned i = 0; r.expects && i < r.expect_count; i++)
 			if (!r.expects[i].pass) {
-				snprintf(c->why, sizeof(c->why), "%s",
-					 r.expects[i].text);
+				/* As `run` says it: the expectation, then what
+				 * the run gave instead. */
+				snprintf(c->why, sizeof(c->why), "%s (saw: %s)",
+					 r.expects[i].text, r.expects[i].why);
 				break;
 			}
 	} else {
@@ -326,10 +328,20 @@ int cmd_check(int argc, char **argv)
 		return 3;
 	int rc = 0;
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) {
-			jobs = atoi(argv[++i]);
-		} else if (strncmp(argv[i], "-j", 2) == 0 && argv[i][2]) {
-			jobs = atoi(argv[i] + 2);
+		if (strncmp(argv[i], "-j", 2) == 0) {
+			const char *v = argv[i][2] ? argv[i] + 2
+				      : i + 1 < argc ? argv[++i] : NULL;
+			char *end = NULL;
+			long n = v ? strtol(v, &end, 10) : 0;
+			if (!v || !*v || *end || n < 1 || n > MAX_JOBS) {
+				fprintf(stderr, "cloakroom check: -j takes a "
+						"number of sets, 1 to %d%s%s%s\n",
+					MAX_JOBS, v ? " (not '" : "",
+					v ? v : "", v ? "')" : "");
+				rc = 2;
+				goto out;
+			}
+			jobs = (int)n;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			as_json = true;
 		} else if (strcmp(argv[i], "--stats") == 0) {
@@ -365,10 +377,6 @@ int cmd_check(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (jobs < 1)
-		jobs = 1;
-	if (jobs > MAX_JOBS)
-		jobs = MAX_JOBS;
 	/* A file whose daemons do not fit in memory, -j sets at once, fails
 	 * to load. */
 	char fit_why[200];

@@ -81,6 +81,7 @@ static void usage(FILE *out)
 		" [--hosts loopback|netns]\n"
 		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
 		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
+		"       cloakroom --version\n"
 		"       cloakroom paths FILE --to SERVICE [--as USER] "
 		"[--from ACCOUNT] [--out DIR]\n"
 		"\n"
@@ -1145,6 +1146,11 @@ int main(int argc, char **argv)
 	    strcmp(argv[1], "--help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("cloakroom %s\n", CLOAKROOM_VERSION);
+		return 0;
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);

@@ -890,13 +890,17 @@ int cmd_matrix(int argc, char **argv)
 			stats = true;
 		} else if (strcmp(a, "--cold") == 0) {
 			cold = true;
-		} else if (strcmp(a, "-j") == 0 && i + 1 < argc) {
-			jobs = atoi(argv[++i]);
-			if (jobs < 1 || jobs > MAX_JOBS) {
-				fprintf(stderr, "cloakroom matrix: -j takes 1 to "
-						"%d\n", MAX_JOBS);
+		} else if (strcmp(a, "-j") == 0) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+			char *end = NULL;
+			long n = strtol(v, &end, 10);
+			if (!*v || *end || n < 1 || n > MAX_JOBS) {
+				fprintf(stderr, "cloakroom matrix: -j takes a "
+						"number of sets, 1 to %d (not "
+						"'%s')\n", MAX_JOBS, v);
 				return 2;
 			}
+			jobs = (int)n;
 		} else if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
 			if (nspecs == MAX_AXES) {
 				fprintf(stderr, "cloakroom matrix: at most %d "

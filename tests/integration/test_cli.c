@@ -947,3 +947,55 @@ Test(cli, each_host_listens_on_its_own_loopback_address, .timeout = 60)
 	cmd_free(&r);
 	remove_tree(tmp);
 }
+
+/* check says what it saw, as run does. */
+Test(cli, check_says_what_it_saw, .timeout = 120)
+{
+	char file[512];
+	snprintf(file, sizeof(file), "%s/tests/data/wrong-expectation.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "check", file, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.out, "A->B: presented CORP\\bob (saw: presented "
+				"CORP\\alice)") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+}
+
+/* -j takes a number of sets: 0, words and a missing value are exit 2,
+ * nothing run. */
+Test(cli, jobs_must_be_a_number_of_sets)
+{
+	char file[512];
+	snprintf(file, sizeof(file), "%s/tests/data/quick-chain.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	const char *bad[] = {"0", "x", "3x", "99"};
+	for (size_t i = 0; i < 4; i++) {
+		char *argv[] = {launch_path, "check", "-j", (char *)bad[i],
+				file, NULL};
+		cmd_result r = cmd_run(argv);
+		cr_expect_eq(r.status, 2, "-j %s: exit %d", bad[i], r.status);
+		cr_expect(strstr(r.err, "-j takes a number of sets") != NULL,
+			  "-j %s: %s", bad[i], r.err);
+		cr_expect(strstr(r.out, "passed") == NULL, "-j %s ran: %s",
+			  bad[i], r.out);
+		cmd_free(&r);
+		char *argm[] = {launch_path, "matrix", file, "--vary",
+				"level=all", "-j", (char *)bad[i], NULL};
+		r = cmd_run(argm);
+		cr_expect_eq(r.status, 2, "matrix -j %s: exit %d", bad[i],
+			     r.status);
+		cmd_free(&r);
+	}
+}
+
+Test(cli, version)
+{
+	char *argv[] = {launch_path, "--version", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0);
+	cr_expect(strncmp(r.out, "cloakroom ", 10) == 0 &&
+		  strchr(r.out + 10, '.') != NULL, "%s", r.out);
+	cmd_free(&r);
+}
