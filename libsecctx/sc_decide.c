@@ -401,6 +401,49 @@ static sc_status constrained(const sc_delegation *d, const char *target,
 				    d->self->name, target, d->target->name);
 			return SC_NO_MATCH;
 		}
+		if (!sc_token_from_transition(who) &&
+		    sc_token_package(who) == SC_PACKAGE_NTLM) {
+			/* S4U2Proxy needs the client's Kerberos ticket to
+			 * this service as evidence; an NTLM logon left
+			 * none. "Use any authentication protocol" gets one
+			 * by protocol transition (S4U2Self, D6); "Kerberos
+			 * only" cannot. */
+			if (!d->self->trusted_to_auth_for_delegation) {
+				sc_log_rule(log, "D4",
+					    "constrained delegation needs %s's "
+					    "Kerberos ticket to %s as evidence: "
+					    "it signed in with NTLM, and %s is "
+					    "not trusted to authenticate for "
+					    "delegation (Kerberos only): the "
+					    "call fails",
+					    sc_token_user_name(who),
+					    d->self->name, d->self->name);
+				return SC_NOT_SUPPORTED;
+			}
+			if (d->client && d->client->sensitive) {
+				sc_log_rule(log, "D6",
+					    "protocol transition for %s, "
+					    "signed in with NTLM: the ticket "
+					    "of a sensitive account is not "
+					    "forwardable",
+					    d->client->name);
+				sc_log_rule(log, "D4",
+					    "constrained delegation needs a "
+					    "forwardable ticket: the call "
+					    "fails");
+				return SC_NOT_SUPPORTED;
+			}
+			sc_log_rule(log, "D6",
+				    "%s signed in with NTLM: %s, trusted to "
+				    "authenticate for delegation, obtains a "
+				    "forwardable ticket for it by protocol "
+				    "transition",
+				    sc_token_user_name(who), d->self->name);
+			sc_log_rule(log, "D4",
+				    "constrained delegation: %s lists %s",
+				    d->self->name, d->target->name);
+			return SC_OK;
+		}
 		if (sc_token_from_transition(who) &&
 		    !sc_token_forwardable(who)) {
 			/* D6: the ticket protocol transition gave. */
@@ -578,6 +621,25 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
+	if (crossing && b->package == SC_PACKAGE_NTLM &&
+	    (sc_token_boundaries(who) > 0 || sc_token_from_transition(who))) {
+		/* D3: NTLM authenticates with the client's own secret, which
+		 * only the host holding its logon has. This one holds a
+		 * forwarded ticket, or a token from protocol transition, or
+		 * what constrained delegation would give: all Kerberos. No
+		 * fallback to another identity (C6). */
+		sc_log_rule(log, "D3",
+			    "NTLM: %s holds no NTLM secret of %s (its logon is "
+			    "on %s), so NTLM cannot present it to %s",
+			    my_host, sc_token_user_name(who),
+			    sc_token_origin_host(who), target_host);
+		sc_log_rule(log, "C6",
+			    "the identity cannot cross to %s: the call fails "
+			    "with %s",
+			    target_host,
+			    sc_status_name(policy->double_hop_status));
+		return policy->double_hop_status;
+	}
 	if (crossing && sc_token_from_transition(who)) {
 		/* D6: protocol transition gave a token but no credential of
 		 * the user: only constrained delegation (S4U2Proxy) presents

@@ -209,6 +209,7 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 	h->level_requested = asked;
 	h->level_effective = SC_LEVEL_DEFAULT;
 	h->cloaking = b->cloaking;
+	h->package = b->package; /* as resolved for the hop (D3) */
 	h->depth = f->depth;
 }
 
@@ -256,6 +257,11 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 					      sc_token_user_sid(f->thread))
 				    : NULL,
 	};
+	/* The package this hop uses (Negotiate: Kerberos between domain
+	 * hosts, else NTLM): D3 decides what it can carry. */
+	b.package = sc_blanket_package(
+		&b, host_in_domain(rt->scn, rt->self->host) &&
+			    host_in_domain(rt->scn, target->host));
 	sc_status st = sc_cloak_choose(&b, proxy, proc_token(f), f->thread,
 				       rt->self->host, target->host,
 				       &rt->policy, &deleg, &who, &boundaries,
