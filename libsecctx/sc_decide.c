@@ -3,6 +3,7 @@
  * follows each rule's wording in order; every branch logs its rule id.
  * Model only: no I/O, no gRPC. */
 #include "sc_decide.h"
+#include "sc_directory.h"
 
 #include <string.h>
 #include <strings.h>
@@ -354,12 +355,19 @@ static bool listed(char **names, unsigned n, const char *name)
  * it lets the middle tier present the client, a failure status when it
  * is configured and refuses, or SC_NOT_FOUND with *applies false when
  * neither is configured. */
-static sc_status constrained(const sc_delegation *d, const char *target,
+static sc_status constrained(const sc_delegation *dg, const char *target,
 			     const sc_token *who, bool *applies, sc_log *log)
 {
 	*applies = false;
-	if (!d || !d->self || !d->target)
+	if (!dg || !dg->self || !dg->target)
 		return SC_NOT_FOUND;
+	/* D4, D5 judge the identity presented (who): under static cloaking
+	 * it is the one captured, not the thread's. */
+	sc_delegation judged = *dg;
+	if (dg->dir)
+		judged.client = sc_directory_account_by_sid(
+			dg->dir, sc_token_user_sid(who));
+	const sc_delegation *d = &judged;
 	/* D5: resource-based, on the target's account. */
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;

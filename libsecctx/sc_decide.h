@@ -107,11 +107,15 @@ int sc_proxy_capture(sc_proxy *p, const sc_token *process,
  * NOT_SUPPORTED when the client's ticket is not forwardable). */
 /* What constrained delegation needs to know (D4, D5): the accounts of the
  * middle tier, of its target and of the client it presents. Any may be
- * NULL (a well-known account, or none configured). */
+ * NULL (a well-known account, or none configured). With dir set, the
+ * client is the account of the identity the call presents, looked up
+ * there when it is chosen (static cloaking may present another than the
+ * thread's); client is then not read. */
 typedef struct sc_delegation {
 	const sc_account_def *self;
 	const sc_account_def *target;
 	const sc_account_def *client;
+	const struct sc_directory *dir;
 } sc_delegation;
 
 sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,

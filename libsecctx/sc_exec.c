@@ -252,10 +252,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	sc_delegation deleg = {
 		.self = sc_directory_account(rt->dir, rt->self->account),
 		.target = sc_directory_account(rt->dir, target->account),
-		.client = f->thread ? sc_directory_account_by_sid(
-					      rt->dir,
-					      sc_token_user_sid(f->thread))
-				    : NULL,
+		.dir = rt->dir, /* the client: whom the call presents */
 	};
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
