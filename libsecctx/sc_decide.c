@@ -491,6 +491,17 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 	return SC_NOT_FOUND;
 }
 
+/* C6: an identity that cannot cross fails the call, with no fallback to
+ * another identity. */
+static sc_status cannot_cross(const sc_policy *policy,
+			      const char *target_host, sc_log *log)
+{
+	sc_log_rule(log, "C6",
+		    "the identity cannot cross to %s: the call fails with %s",
+		    target_host, sc_status_name(policy->double_hop_status));
+	return policy->double_hop_status;
+}
+
 sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			  const sc_token *process, const sc_token *thread,
 			  const char *my_host, const char *target_host,
@@ -651,12 +662,7 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			    "on %s), so NTLM cannot present it to %s",
 			    my_host, sc_token_user_name(who),
 			    sc_token_origin_host(who), target_host);
-		sc_log_rule(log, "C6",
-			    "the identity cannot cross to %s: the call fails "
-			    "with %s",
-			    target_host,
-			    sc_status_name(policy->double_hop_status));
-		return policy->double_hop_status;
+		return cannot_cross(policy, target_host, log);
 	}
 	if (crossing && sc_token_from_transition(who)) {
 		/* D6: protocol transition gave a token but no credential of
@@ -681,12 +687,7 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 			    "no credential of it and no constrained delegation "
 			    "is configured",
 			    sc_token_user_name(who), my_host);
-		sc_log_rule(log, "C6",
-			    "the identity cannot cross to %s: the call fails "
-			    "with %s",
-			    target_host,
-			    sc_status_name(policy->double_hop_status));
-		return policy->double_hop_status;
+		return cannot_cross(policy, target_host, log);
 	}
 	if (crossing) {
 		if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
