@@ -184,8 +184,18 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 		sc_log_rule(log, "D3", "Schannel: Impersonate at most");
 	}
 
-	/* D1/D2: Delegate holds only when every condition does. */
-	if (l == SC_LEVEL_DELEGATE) {
+	/* D3: NTLM delegates between processes of one host: the level
+	 * stays Delegate on a hop that crosses nothing, and the identity
+	 * never crosses hosts on its strength (not delegable). D1's
+	 * conditions are the domain's, for Kerberos. */
+	if (l == SC_LEVEL_DELEGATE && f->package == SC_PACKAGE_NTLM &&
+	    !f->crossed) {
+		sc_log_rule(log, "D3",
+			    "NTLM on one host: Delegate holds between its "
+			    "processes; the identity never crosses hosts on "
+			    "it");
+	} else if (l == SC_LEVEL_DELEGATE) {
+		/* D1/D2: Delegate holds only when every condition does. */
 		const char *why = d1_failed(f);
 		if (why) {
 			l = SC_LEVEL_IMPERSONATE;

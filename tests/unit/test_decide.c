@@ -183,6 +183,7 @@ Test(D2, each_failed_condition_gives_impersonate_and_is_named)
 	for (int c = 0; c < 4; c++) {
 		sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
 		f.server_trusted = true;
+		f.crossed = true;
 		if (c == 0)
 			f.client_sensitive = true;
 		if (c == 1)
@@ -223,11 +224,29 @@ Test(D3, ntlm_delegate_names_d3)
 	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
 	f.package = SC_PACKAGE_NTLM;
 	f.server_trusted = true;
+	f.crossed = true;
 	sc_log log;
 	sc_log_init(&log);
 	sc_hop_outcome oc;
 	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_IMPERSONATE);
 	cr_expect(sc_log_has_rule(&log, "D3"));
+	sc_log_free(&log);
+}
+
+/* D3: between processes of one host NTLM delegates: Delegate stays, the
+ * domain's D1 conditions aside, and nothing may cross on it. */
+Test(D3, ntlm_on_one_host_delegates_but_never_across)
+{
+	sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
+	f.package = SC_PACKAGE_NTLM;
+	f.server_trusted = false;
+	sc_log log;
+	sc_log_init(&log);
+	sc_hop_outcome oc;
+	cr_expect_eq(negotiate(&f, &log, &oc), SC_LEVEL_DELEGATE);
+	cr_expect(!oc.delegable);
+	cr_expect(log_mentions(&log, "D3", "one host"));
+	cr_expect(!sc_log_has_rule(&log, "D2"));
 	sc_log_free(&log);
 }
 
