@@ -43,47 +43,6 @@ typedef struct sc_frame {
 	unsigned depth;
 } sc_frame;
 
-/* T6: the groups the process definition makes deny-only or disabled in
- * its token (a filtered or restricted token). A deny-only group keeps its
- * other attributes; a disabled one loses SE_GROUP_ENABLED. */
-static sc_status apply_group_states(sc_runtime *rt, sc_log *log)
-{
-	const sc_process_def *p = rt->self;
-	char **list[2] = {p->deny_only_groups, p->disabled_groups};
-	unsigned count[2] = {p->deny_only_groups_count,
-			     p->disabled_groups_count};
-	for (unsigned l = 0; l < 2; l++) {
-		for (unsigned k = 0; k < count[l]; k++) {
-			const char *sid = sc_directory_sid(rt->dir, list[l][k]);
-			uint32_t attrs = 0;
-			bool found = false;
-			size_t n = sc_token_group_count(rt->process);
-			for (size_t g = 0; sid && g < n && !found; g++) {
-				const char *gs;
-				sc_token_group(rt->process, g, &gs, NULL,
-					       &attrs);
-				found = strcmp(gs, sid) == 0;
-			}
-			if (!found) {
-				sc_log_input(log, "%s holds no group %s",
-					     p->name, list[l][k]);
-				return SC_NOT_FOUND;
-			}
-			attrs = l == 0 ? attrs | SC_GROUP_USE_FOR_DENY_ONLY
-				       : attrs & ~SC_GROUP_ENABLED;
-			if (sc_token_set_group_attrs(rt->process, sid,
-						     attrs) != 0)
-				return SC_INTERNAL;
-			sc_log_rule(log, "T6",
-				    "%s's token holds %s %s: it matches %s",
-				    p->name, list[l][k],
-				    l == 0 ? "deny-only" : "disabled",
-				    l == 0 ? "deny ACEs only" : "no ACE");
-		}
-	}
-	return SC_OK;
-}
-
 sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 			 sc_runtime **out, sc_log *log)
 {
@@ -107,8 +66,6 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	}
 	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
 					  self->started_by, &rt->process, log);
-	if (st == SC_OK)
-		st = apply_group_states(rt, log);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;

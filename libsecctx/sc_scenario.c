@@ -1522,66 +1522,6 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 	}
 }
 
-/* T6: each name in a process's deny_only_groups / disabled_groups is one
- * of its account's groups, named once across both lists. */
-static void check_group_states(struct vctx *v, const char *pre,
-			       const sc_process_def *p)
-{
-	char path[PATH_LEN];
-	const sc_account_def *a = p->account ?
-					  sc_scenario_account(v->s, p->account) :
-					  NULL;
-	const char *key[2] = {"deny_only_groups", "disabled_groups"};
-	char **list[2] = {p->deny_only_groups, p->disabled_groups};
-	unsigned count[2] = {p->deny_only_groups_count,
-			     p->disabled_groups_count};
-	for (unsigned l = 0; l < 2; l++) {
-		for (unsigned k = 0; k < count[l]; k++) {
-			const char *g = list[l][k];
-			P(path, "%s.%s[%u]", pre, key[l], k);
-			bool member = false;
-			for (unsigned m = 0; a && g && m < a->groups_count; m++)
-				if (a->groups[m] &&
-				    strcasecmp(a->groups[m], g) == 0)
-					member = true;
-			if (!member) {
-				const char *near =
-					a && g && strlen(g) >= 3 ?
-						sc_suggest_nearest(
-							g,
-							(const char *const *)
-								a->groups,
-							a->groups_count) :
-						NULL;
-				char hintbuf[NAMES_LEN] = "";
-				if (near)
-					snprintf(hintbuf, sizeof(hintbuf),
-						 "did you mean '%s'? ", near);
-				problem(v, path,
-					"'%s' is not a group of the process's "
-					"account '%s' (%sonly the account's "
-					"groups can be deny-only or disabled)",
-					g ? g : "", p->account ? p->account : "",
-					hintbuf);
-				continue;
-			}
-			for (unsigned l2 = 0; l2 <= l; l2++) {
-				unsigned end = l2 == l ? k : count[l2];
-				for (unsigned j = 0; j < end; j++)
-					if (list[l2][j] &&
-					    strcasecmp(list[l2][j], g) == 0) {
-						problem(v, path,
-							"group '%s' is already "
-							"in %s[%u]",
-							g, key[l2], j);
-						l2 = l + 1;
-						break;
-					}
-			}
-		}
-	}
-}
-
 static void validate_processes(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -1620,7 +1560,6 @@ static void validate_processes(struct vctx *v)
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
-		check_group_states(v, pre, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}

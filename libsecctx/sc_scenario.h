@@ -164,13 +164,6 @@ typedef struct sc_process_def {
 	sc_step *steps;      /* client: its program; server: per call */
 	unsigned steps_count;
 	sc_misbehave misbehave; /* attacks only; default none */
-	/* T6: groups of its account that its token holds deny-only (a
-	 * filtered or restricted token) or disabled; names from the
-	 * account's groups. */
-	char **deny_only_groups;
-	unsigned deny_only_groups_count;
-	char **disabled_groups;
-	unsigned disabled_groups_count;
 } sc_process_def;
 
 typedef struct sc_ace_def {

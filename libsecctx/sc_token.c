@@ -144,19 +144,6 @@ int sc_token_add_group(sc_token *t, const char *sid, const char *name,
 	return 0;
 }
 
-int sc_token_set_group_attrs(sc_token *t, const char *sid, uint32_t attrs)
-{
-	if (!t || !sid)
-		return SC_ERR_INVAL;
-	for (size_t i = 0; i < t->group_count; i++) {
-		if (strcmp(t->groups[i].sid, sid) == 0) {
-			t->groups[i].attrs = attrs;
-			return 0;
-		}
-	}
-	return SC_ERR_RANGE;
-}
-
 int sc_token_add_privilege(sc_token *t, const char *name, bool enabled)
 {
 	if (!t || !name)

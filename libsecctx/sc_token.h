@@ -47,9 +47,6 @@ int sc_token_set_user(sc_token *t, const char *sid, const char *name);
 int sc_token_add_group(sc_token *t, const char *sid, const char *name,
 		       uint32_t attrs);
 int sc_token_add_privilege(sc_token *t, const char *name, bool enabled);
-/* Replaces the attributes of the group whose SID is sid (T6: deny-only,
- * disabled). Returns 0, or SC_ERR_RANGE when t holds no such group. */
-int sc_token_set_group_attrs(sc_token *t, const char *sid, uint32_t attrs);
 void sc_token_set_level(sc_token *t, sc_level level); /* impersonation */
 void sc_token_set_logon(sc_token *t, sc_logon logon);
 void sc_token_set_package(sc_token *t, sc_package p);

@@ -235,10 +235,6 @@ static const cyaml_schema_field_t process_fields[] = {
 	LIST("steps", OPT, sc_process_def, steps, &step_entry),
 	ENUM("misbehave", ENUM_OPT, sc_process_def, misbehave,
 	     misbehave_strings),
-	LIST("deny_only_groups", OPT, sc_process_def, deny_only_groups,
-	     &string_entry),
-	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
-	     &string_entry),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {

@@ -712,28 +712,6 @@ Test(scenario, misspelled_enum_value)
 		   "default, anonymous, identify, impersonate, delegate)");
 }
 
-Test(scenario, group_state_names_a_group_of_the_account)
-{
-	fails_once(HEAD DOMAIN
-		   "      groups: [Finance]\n"            /*  8 */
-		   HOSTS PROCS
-		   "    disabled_groups: [Finanse]\n",   /* 23 */
-		   23, 23,
-		   "'Finanse' is not a group of the process's account 'svc-b' "
-		   "(did you mean 'Finance'? ");
-}
-
-Test(scenario, group_state_named_twice)
-{
-	fails_once(HEAD DOMAIN
-		   "      groups: [Finance]\n"            /*  8 */
-		   HOSTS PROCS
-		   "    deny_only_groups: [Finance]\n"   /* 23 */
-		   "    disabled_groups: [finance]\n",   /* 24 */
-		   24, 23,
-		   "group 'finance' is already in deny_only_groups[0]");
-}
-
 Test(scenario, misspelled_step_kind)
 {
 	fails_then_loop(BASE

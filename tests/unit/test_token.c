@@ -330,21 +330,6 @@ Test(token, has_sid_ignores_disabled_and_deny_only_groups)
 	sc_token_free(t);
 }
 
-Test(token, set_group_attrs_changes_only_that_group)
-{
-	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
-	cr_assert(sc_token_has_sid(t, SC_SID_USERS));
-	cr_assert_eq(sc_token_set_group_attrs(t, SC_SID_USERS,
-					      SC_GROUP_ENABLED |
-						      SC_GROUP_USE_FOR_DENY_ONLY),
-		     0);
-	cr_assert_not(sc_token_has_sid(t, SC_SID_USERS));
-	cr_assert(sc_token_has_sid(t, ALICE_SID));
-	cr_assert_eq(sc_token_set_group_attrs(t, SC_SID_BATCH, 0),
-		     SC_ERR_RANGE);
-	sc_token_free(t);
-}
-
 Test(token, privilege_enabled_only_when_enabled)
 {
 	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
