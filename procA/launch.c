@@ -15,6 +15,7 @@
 #include "report.h"
 
 int cmd_paths(int argc, char **argv); /* paths/cmd_paths.c */
+int cmd_import(int argc, char **argv); /* import/cmd_import.c */
 #include "sc_load.h"
 #include "spawn.h"
 #include "stress.h"
@@ -84,6 +85,7 @@ static void usage(FILE *out)
 		"       cloakroom --version\n"
 		"       cloakroom paths FILE --to SERVICE [--as USER] "
 		"[--from ACCOUNT] [--out DIR]\n"
+		"       cloakroom import FILE... --out DIR [--domain NAME]\n"
 		"\n"
 		"Runs the scenario FILE with real daemons and prints, per hop,\n"
 		"who called whom, the identity presented, at which level, with\n"
@@ -1166,6 +1168,8 @@ int main(int argc, char **argv)
 		return cmd_stress(bin_root, argc - 2, argv + 2);
 	if (strcmp(argv[1], "paths") == 0)
 		return cmd_paths(argc - 2, argv + 2);
+	if (strcmp(argv[1], "import") == 0)
+		return cmd_import(argc - 2, argv + 2);
 	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
