@@ -89,7 +89,7 @@ static void set_err(imp_error *err, unsigned line, const char *f, ...)
 static const char *shown(const char *s, char *buf, size_t len)
 {
 	char tmp[200];
-	snprintf(tmp, sizeof(tmp), "%s", s ? s : "");
+	snprintf(tmp, sizeof(tmp), "%.199s", s ? s : "");
 	return sc_escape(tmp, buf, len);
 }
 
@@ -236,6 +236,29 @@ static void ldap_log(const char *msg)
 		ldap_said[--n] = '\0';
 }
 
+/* ldap_parse_ldif_record writes its complaints to stderr itself
+ * (fprintf): stderr points at a buffer while it runs, and what it said
+ * joins the error. The import runs on one thread. */
+static FILE *stderr_to(char *buf, size_t len)
+{
+	memset(buf, 0, len);
+	FILE *m = fmemopen(buf, len - 1, "w");
+	if (!m)
+		return NULL;
+	FILE *old = stderr;
+	stderr = m;
+	return old;
+}
+
+static void stderr_back(FILE *old)
+{
+	if (!old)
+		return;
+	FILE *m = stderr;
+	stderr = old;
+	fclose(m);
+}
+
 /* Lines libldap would act on beyond the file: `include: URL` reads
  * another file, `attr:< URL` a value from one. An export is one file, so
  * both are refused before libldap sees the text; so is a NUL byte. */
@@ -299,7 +322,8 @@ static unsigned record_line(const char *data, size_t len, unsigned after,
 static void ldif_bad_record(const char *rec, unsigned start, imp_error *err)
 {
 	unsigned bad = 0;
-	char text[80] = "";
+	char text[80] = "", whole[256];
+	snprintf(whole, sizeof(whole), "%s", ldap_said);
 	size_t off = 0;
 	unsigned phys = 0;
 	while (rec[off]) {
@@ -345,9 +369,9 @@ static void ldif_bad_record(const char *rec, unsigned start, imp_error *err)
 			shown(text, esc, sizeof(esc)), why[0] ? ": " : "",
 			why);
 	} else {
-		set_err(err, start, "not an LDIF entry (libldap: %s)",
-			ldap_said[0] ? shown(ldap_said, esc, sizeof(esc))
-				     : "refused");
+		set_err(err, start, "not an LDIF entry (%s)",
+			whole[0] ? shown(whole, esc, sizeof(esc))
+				 : "libldap refused it");
 	}
 }
 
@@ -593,6 +617,10 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 			break;
 		}
 		unsigned start = record_line(data, len, (unsigned)before, buf);
+		/* An entry is where its dn: is, past ldapsearch's comment. */
+		unsigned dn_line = start;
+		for (const char *l = buf; *l == '#'; dn_line++)
+			l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0);
 		if (ldapsearch_trailer(buf)) {
 			d->trailers++;
 			continue;
@@ -606,17 +634,22 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		}
 		struct berval bv = {strlen(rec), rec};
 		ldap_said[0] = '\0';
+		char said[256];
+		FILE *saved = stderr_to(said, sizeof(said));
 		int prc = ldap_parse_ldif_record(
-			&bv, start - 1, &lr, "cloakroom import",
+			&bv, start - 1, &lr, "libldap",
 			LDIF_DEFAULT_ADD | LDIF_ENTRIES_ONLY |
 				LDIF_NO_CONTROLS);
+		stderr_back(saved);
+		if (!ldap_said[0] && said[0])
+			ldap_log(said);
 		if (prc != LDAP_SUCCESS || !lr.lr_dn.bv_val) {
 			ldap_ldif_record_done(&lr);
 			free(rec);
 			if (prc != LDAP_SUCCESS)
 				ldif_bad_record(buf, start, err);
 			else
-				set_err(err, start, "a record without dn:");
+				set_err(err, dn_line, "a record without dn:");
 			rc = SC_ERR_INVAL;
 			break;
 		}
@@ -626,10 +659,10 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 			rc = list_addf(&d->skipped,
 				       "%s:%u: %s: a change record, not an "
 				       "entry", shown(fname, f, sizeof(f)),
-				       start,
+				       dn_line,
 				       shown(lr.lr_dn.bv_val, dn, sizeof(dn)));
 		} else {
-			rc = ldif_entry(d, fname, start, &lr);
+			rc = ldif_entry(d, fname, dn_line, &lr);
 		}
 		ldap_ldif_record_done(&lr);
 		free(rec);
@@ -1396,17 +1429,19 @@ int imp_build(imp_domain *d, const char *scenario, char **yaml,
 	sb_printf(&out, "\ndomain:\n  name: ");
 	sb_quoted(&out, d->name);
 	sb_printf(&out, "\n  accounts:\n");
+	/* Users, then computers, each in the order read: the same export
+	 * as LDIF or as JSON files gives the same file. */
 	size_t written = 0;
-	for (size_t i = 0; rc == 0 && i < d->count; i++) {
-		if (!b.keep[i])
-			continue;
-		if (d->objs[i].cls == IMP_GROUP) {
-			sum->groups++;
-			continue;
+	for (size_t i = 0; i < d->count; i++)
+		sum->groups += b.keep[i] && d->objs[i].cls == IMP_GROUP;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; rc == 0 && i < d->count; i++) {
+			if (!b.keep[i] ||
+			    d->objs[i].cls != (pass ? IMP_COMPUTER : IMP_USER))
+				continue;
+			rc = write_account(&b, i, &out, sum);
+			written++;
 		}
-		rc = write_account(&b, i, &out, sum);
-		written++;
-	}
 	if (rc == 0 && written == 0)
 		sb_printf(&out, "    []\n");
 	/* One client process: the file is then a scenario of its own, which
