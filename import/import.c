@@ -296,22 +296,26 @@ static int ldif_prescan(const char *data, size_t len, imp_error *err)
 	return 0;
 }
 
+/* A position in the file: the start of a line, and its number. */
+typedef struct cursor {
+	size_t off;
+	unsigned line;
+} cursor;
+
 /* The line where rec (a copy of whole lines of data) starts: the first
- * line after `after` whose text begins with it. */
-static unsigned record_line(const char *data, size_t len, unsigned after,
-			    const char *rec)
+ * line after `after` whose text begins with it. c moves forward only, so
+ * that the whole file is walked once. */
+static unsigned record_line(const char *data, size_t len, cursor *c,
+			    unsigned after, const char *rec)
 {
 	size_t first = strcspn(rec, "\n") + 1;
-	unsigned line = 1;
-	size_t i = 0;
-	while (i < len) {
-		if (line > after && len - i >= first &&
-		    memcmp(data + i, rec, first) == 0)
-			return line;
-		while (i < len && data[i] != '\n')
-			i++;
-		i++;
-		line++;
+	while (c->off < len) {
+		if (c->line > after && len - c->off >= first &&
+		    memcmp(data + c->off, rec, first) == 0)
+			return c->line;
+		const char *nl = memchr(data + c->off, '\n', len - c->off);
+		c->off = nl ? (size_t)(nl - data) + 1 : len;
+		c->line++;
 	}
 	return after + 1;
 }
@@ -602,6 +606,7 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 	ber_get_option(NULL, LBER_OPT_LOG_PRINT_FN, &old);
 	ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, (void *)ldap_log);
 	unsigned long lno = 0;
+	cursor cur = {0, 1};
 	char *buf = NULL;
 	int buflen = 0;
 	for (;;) {
@@ -616,7 +621,8 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 			rc = SC_ERR_INVAL;
 			break;
 		}
-		unsigned start = record_line(data, len, (unsigned)before, buf);
+		unsigned start = record_line(data, len, &cur, (unsigned)before,
+					     buf);
 		/* An entry is where its dn: is, past ldapsearch's comment. */
 		unsigned dn_line = start;
 		for (const char *l = buf; *l == '#'; dn_line++)
