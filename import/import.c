@@ -408,6 +408,8 @@ static int read_rbcd(imp_domain *d, imp_object *o, const struct berval *v)
 	char at[900];
 	int rc = sc_sd_from_binary((const uint8_t *)v->bv_val, v->bv_len, &sd,
 				   &ex, &e);
+	if (rc != 0) /* what it read before the error is freed too */
+		sc_sd_free_contents(&sd);
 	if (rc == SC_ERR_NOMEM)
 		return rc;
 	if (rc != 0)

@@ -336,6 +336,30 @@ Test(import, rbcd_descriptor_allow_deny_and_groups)
 	imp_domain_free(&d);
 }
 
+/* A descriptor that does not parse: noted, the account kept, nothing
+ * it read before the error left allocated (the sanitizer build checks). */
+Test(import, rbcd_descriptor_malformed_is_noted)
+{
+	/* Revision 1, self-relative, an owner read, then a DACL at the end. */
+	static const char ldif[] =
+		"dn: CN=t,DC=lab,DC=test\nobjectClass: user\n"
+		"sAMAccountName: t\nobjectSid: S-1-5-21-1-2-3-1200\n"
+		"msDS-AllowedToActOnBehalfOfOtherIdentity:: "
+		"AQAEgBQAAAAAAAAAAAAAACQAAAABAgAAAAAABSAAAAAgAgAA\n";
+	imp_domain d;
+	imp_error err;
+	cr_assert_eq(imp_domain_init(&d, NULL), 0);
+	cr_assert_eq(imp_read_ldif(&d, "m.ldif", ldif, strlen(ldif), &err),
+		     0, "%u: %s", err.line, err.msg);
+	cr_expect_eq(d.count, 1);
+	cr_assert_eq(d.notes.count, 1);
+	cr_expect(strstr(d.notes.items[0], "m.ldif:1: CN=t,DC=lab,DC=test: "
+					   "msDS-AllowedToActOnBehalfOf"
+					   "OtherIdentity not read"),
+		  "%s", d.notes.items[0]);
+	imp_domain_free(&d);
+}
+
 /* A malformed file: the line, and why. */
 static void refused(const char *text, unsigned line, const char *why,
 		    bool json)
