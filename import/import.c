@@ -261,7 +261,8 @@ static void stderr_back(FILE *old)
 
 /* Lines libldap would act on beyond the file: `include: URL` reads
  * another file, `attr:< URL` a value from one. An export is one file, so
- * both are refused before libldap sees the text; so is a NUL byte. */
+ * both are refused before libldap sees the text; so are a NUL byte and a
+ * line that libldap cannot take (below). */
 static int ldif_prescan(const char *data, size_t len, imp_error *err)
 {
 	unsigned line = 1;
@@ -278,6 +279,12 @@ static int ldif_prescan(const char *data, size_t len, imp_error *err)
 		if (n >= 8 && strncasecmp(l, "include:", 8) == 0) {
 			set_err(err, line, "'include:' is not read: an export "
 					   "is one file");
+			return SC_ERR_INVAL;
+		}
+		/* An attribute without a name: libldap 2.5 reads a NULL
+		 * for it (and crashes), so it never gets there. */
+		if (n && l[0] == ':') {
+			set_err(err, line, "an attribute without a name");
 			return SC_ERR_INVAL;
 		}
 		if (n && l[0] != ' ' && l[0] != '#') {
