@@ -630,6 +630,10 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 			rc = SC_ERR_INVAL;
 			break;
 		}
+		/* A record of nothing libldap keeps (a line number
+		 * alone, which it skips as an index): no text. */
+		if (!buf || !buf[0])
+			continue;
 		unsigned start = record_line(data, len, &cur, (unsigned)before,
 					     buf);
 		/* An entry is where its dn: is, past ldapsearch's comment. */

@@ -449,3 +449,18 @@ Test(import, host_aliases_follow_spn_mappings)
 	cr_expect(!imp_spn_is_host_alias("MSSQLSvc", 8));
 	cr_expect(!imp_spn_is_host_alias("ldap", 4));
 }
+
+/* A record libldap keeps nothing of (a line number alone, its "index"):
+ * no entry, no error, nothing read out of bounds (found by fuzz-import). */
+Test(import, index_line_alone_is_nothing)
+{
+	static const char ldif[] = "2-not-an-entry\n";
+	imp_domain d;
+	imp_error err;
+	cr_assert_eq(imp_domain_init(&d, NULL), 0);
+	cr_expect_eq(imp_read_ldif(&d, "i.ldif", ldif, strlen(ldif), &err), 0,
+		     "%u: %s", err.line, err.msg);
+	cr_expect_eq(d.count, 0);
+	cr_expect_eq(d.records, 0);
+	imp_domain_free(&d);
+}
