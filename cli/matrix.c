@@ -1,16 +1,16 @@
 /* matrix.c: `cloakroom matrix FILE --vary KEY=V1,V2 ...` sweeps settings
  * over their cartesian product; every case is checked before anything
  * starts, then run by the real daemons, one after the other (warm: one
- * set of daemons serves every case of the same cast, warm.h), and printed
+ * set of daemons serves every case of the same cast, launch.h), and printed
  * as one row: the varied settings, then per hop what the callee received,
  * at which level, with which status. Decides nothing (the model does) and
  * never initialises gRPC (it forks the daemons). */
-#include "matrix.h"
+#include "cli.h"
 
 #include "sc_load.h"
 #include "sc_suggest.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -34,7 +34,7 @@ typedef enum mformat { MF_TABLE = 0, MF_CSV, MF_JSON, MF_MARKDOWN } mformat;
 /* One --vary: the key as written, the full keys it sets, its values. */
 typedef struct axis {
 	const char *key;
-	char *targets[MATRIX_MAX_SETS];
+	char *targets[LAUNCH_MAX_SETS];
 	size_t ntargets;
 	char *values[MAX_VALUES];
 	size_t nvalues;
@@ -53,7 +53,7 @@ typedef struct cell {
 
 typedef struct mcase {
 	size_t *pick;        /* value index per axis */
-	char *cast;          /* its cast (warm.h): cases run grouped by it */
+	char *cast;          /* its cast (launch.h): cases run grouped by it */
 	cell *cells;
 	size_t ncells;
 	bool ran;
@@ -208,7 +208,7 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		field = key;
 		for (unsigned i = 0; i < s->processes_count; i++)
 			if (sc_process_calls_out(&s->processes[i]) &&
-			    ax->ntargets < MATRIX_MAX_SETS) {
+			    ax->ntargets < LAUNCH_MAX_SETS) {
 				char full[256];
 				snprintf(full, sizeof(full), "%s.%s",
 					 s->processes[i].name, key);
@@ -295,7 +295,7 @@ static size_t case_sets(const axis *axes, size_t naxes, const size_t *pick,
 {
 	size_t n = 0;
 	for (size_t a = 0; a < naxes; a++)
-		for (size_t t = 0; t < axes[a].ntargets && n < MATRIX_MAX_SETS;
+		for (size_t t = 0; t < axes[a].ntargets && n < LAUNCH_MAX_SETS;
 		     t++) {
 			size_t l = strlen(axes[a].targets[t]) +
 				   strlen(axes[a].values[pick[a]]) + 2;
@@ -818,7 +818,7 @@ static void *sweep_worker(void *arg)
 		if (k == (size_t)-1)
 			break;
 		mcase *mc = &sw->cases[k];
-		char *sets[MATRIX_MAX_SETS], where[1024];
+		char *sets[LAUNCH_MAX_SETS], where[1024];
 		size_t n = case_sets(sw->axes, sw->naxes, mc->pick, sets);
 		case_where(sw->axes, sw->naxes, mc->pick, where, sizeof(where));
 		run_result r;
@@ -997,9 +997,9 @@ int cmd_matrix(int argc, char **argv)
 	size_t nsets_total = 0;
 	for (size_t a = 0; a < nspecs; a++)
 		nsets_total += axes[a].ntargets;
-	if (nsets_total > MATRIX_MAX_SETS) {
+	if (nsets_total > LAUNCH_MAX_SETS) {
 		fprintf(stderr, "cloakroom matrix: more than %d settings per "
-			"case\n", MATRIX_MAX_SETS);
+			"case\n", LAUNCH_MAX_SETS);
 		goto out;
 	}
 	cases = calloc(ncases, sizeof(*cases));
@@ -1019,7 +1019,7 @@ int cmd_matrix(int argc, char **argv)
 			cases[i].pick[a] = rest % axes[a].nvalues;
 			rest /= axes[a].nvalues;
 		}
-		char *sets[MATRIX_MAX_SETS], where[1024];
+		char *sets[LAUNCH_MAX_SETS], where[1024];
 		size_t n = case_sets(axes, nspecs, cases[i].pick, sets);
 		case_where(axes, nspecs, cases[i].pick, where, sizeof(where));
 		sc_scenario *s =

@@ -1,12 +1,13 @@
-/* cmd_paths.c: `cloakroom paths FILE --to SERVICE`: every delegation path
+/* paths.c: `cloakroom paths FILE --to SERVICE`: every delegation path
  * to a service in a domain (paths.h), each written as a scenario file and
  * confirmed by running it on the daemons. Launcher code: never
  * initialises gRPC. */
+#include "cli.h"
 #include "paths.h"
 
 #include "sc_load.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -17,8 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-int cmd_paths(int argc, char **argv);
 
 static void usage(FILE *f)
 {

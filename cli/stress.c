@@ -8,6 +8,9 @@
  * so it never initialises gRPC; the clients run in cloakroom-stress-client. */
 #include "stress.h"
 
+#include "cli.h"
+#include "launch.h"
+
 #include "sc_load.h"
 #include "spawn.h"
 
@@ -315,8 +318,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
 	return remove(path);
 }
 
-int cmd_stress(const char *bin_root, int argc, char **argv)
+int cmd_stress(int argc, char **argv)
 {
+	const char *bin_root = launch_bin_root();
 	stress_opts o;
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
@@ -426,7 +430,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 		char prog[PATH_MAX + 64], wrap[512], nc[32], nm[32], tmo[32];
 		char *cargv[48];
 		int a = wrapped(cargv, 32, wrap, sizeof(wrap));
-		snprintf(prog, sizeof(prog), "%s/procA/cloakroom-stress-client",
+		snprintf(prog, sizeof(prog), "%s/cli/cloakroom-stress-client",
 			 bin_root);
 		snprintf(peer, sizeof(peer), "B=%s", b_addr);
 		snprintf(nc, sizeof(nc), "%lu", o.clients);

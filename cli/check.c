@@ -1,15 +1,15 @@
 /* check.c: `cloakroom check PATH...` runs every scenario file under the
- * paths, every variant of each, on warm daemons (warm.h): the cases are
+ * paths, every variant of each, on warm daemons (launch.h): the cases are
  * grouped by cast, so that one set of daemons serves every file and
  * variant of the same cast, and -j sets run at once; it prints one line
  * per scenario, in file order, and a closing `N passed, N failed` line;
  * and `cloakroom new NAME` writes a starter scenario. Never initialises
  * gRPC (its threads only fork and exec daemons and read pipes). */
-#include "check.h"
+#include "cli.h"
 
 #include "sc_load.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
