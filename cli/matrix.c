@@ -11,9 +11,9 @@
 #include "sc_suggest.h"
 #include "spawn.h"
 #include "launch.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -743,18 +743,11 @@ static int print_json(FILE *out, const char *scenario, const axis *axes,
 
 /* ---- progress --------------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A bar on stderr once the sweep has lasted a second, on a terminal. */
 static void progress(bool tty, double start, size_t done, size_t total,
 		     bool *shown)
 {
-	if (!tty || (!*shown && now_s() - start < 1.0))
+	if (!tty || (!*shown && util_now_s() - start < 1.0))
 		return;
 	const int width = 30;
 	int fill = total ? (int)((double)width * (double)done / (double)total)
@@ -864,15 +857,6 @@ static void *sweep_worker(void *arg)
 	return NULL;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* ---- the command ------------------------------------------------------ */
 
 int cmd_matrix(int argc, char **argv)
@@ -929,7 +913,13 @@ int cmd_matrix(int argc, char **argv)
 		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
 			variant = argv[++i];
 		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
-			timeout_ms = atoi(argv[++i]);
+			long x;
+			if (util_parse_long(argv[++i], 1, INT_MAX, &x) != 0) {
+				fprintf(stderr, "cloakroom matrix: --timeout-ms "
+						"takes a positive whole number\n");
+				return 2;
+			}
+			timeout_ms = (int)x;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			matrix_usage(stdout);
 			return 0;
@@ -1053,7 +1043,7 @@ int cmd_matrix(int argc, char **argv)
 		.axes = axes, .naxes = nspecs, .cases = cases,
 		.ncases = ncases, .file = file, .variant = variant,
 		.run_dir = run_dir, .timeout_ms = timeout_ms, .cold = cold,
-		.tty = isatty(2), .start = now_s(),
+		.tty = isatty(2), .start = util_now_s(),
 	};
 	sw.order = calloc(ncases, sizeof(*sw.order));
 	if (!sw.order) {
@@ -1085,7 +1075,7 @@ int cmd_matrix(int argc, char **argv)
 	if (sw.shown)
 		fprintf(stderr, "\r\033[K");
 	bool failed = sw.failed;
-	double took = now_s() - sw.start;
+	double took = util_now_s() - sw.start;
 	done = sw.done;
 	if (stats)
 		fprintf(stderr,
@@ -1133,7 +1123,7 @@ int cmd_matrix(int argc, char **argv)
 	rc = failed ? 3 : 0;
 out:
 	if (run_dir[0])
-		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(run_dir);
 	for (size_t i = 0; cases && i < ncases; i++) {
 		free(cases[i].pick);
 		free(cases[i].cells);

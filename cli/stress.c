@@ -13,9 +13,9 @@
 
 #include "sc_load.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,15 +309,6 @@ static void read_b_stats(const char *log_path, stress_result *r)
 	fclose(f);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int cmd_stress(int argc, char **argv)
 {
 	const char *bin_root = launch_bin_root();
@@ -366,7 +357,7 @@ int cmd_stress(int argc, char **argv)
 	free(yaml);
 	if (!written) {
 		fprintf(stderr, "cloakroom: cannot write %s\n", file);
-		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(run_dir);
 		return 3;
 	}
 
@@ -520,7 +511,7 @@ out:
 			fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
 				run_dir);
 		else
-			nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			util_rm_tree(run_dir);
 	}
 	fflush(stdout);
 	return rc;

@@ -8,6 +8,7 @@
 #include "launch.h"
 
 #include "codec.h"
+#include "control.h"
 #include "sc_load.h"
 #include "util.h"
 
@@ -699,35 +700,6 @@ static int pool_start(launch_pool *p, const char *file, const char *variant,
 	return 0;
 }
 
-/* The control line of a case, or NULL when a field holds a tab or a
- * newline (or the variant is "-", which stands for none): such a case
- * runs cold. */
-static char *case_line(const char *file, const char *variant, char **sets,
-		       size_t nsets)
-{
-	if (strpbrk(file, "\t\n") ||
-	    (variant && (strpbrk(variant, "\t\n") || !*variant ||
-			 strcmp(variant, "-") == 0)))
-		return NULL;
-	for (size_t i = 0; i < nsets; i++)
-		if (strpbrk(sets[i], "\t\n") || !*sets[i])
-			return NULL;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&line, &len);
-	if (!f)
-		return NULL;
-	fprintf(f, "CASE\t%s\t%s", file, variant ? variant : "-");
-	for (size_t i = 0; i < nsets; i++)
-		fprintf(f, "\t%s", sets[i]);
-	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(line);
-		return NULL;
-	}
-	return line;
-}
-
 /* Run the case line on the running set: every server and the authority
  * take it (all at once), then each client runs it in turn and answers its
  * trace. 0, or -1 with r->error. */
@@ -796,7 +768,7 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 		    char **sets, size_t nsets, run_result *r)
 {
 	sc_trace_init(&r->trace);
-	char *line = case_line(file, variant, sets, nsets);
+	char *line = control_case_format(file, variant, sets, nsets);
 	char *cast = line ? launch_cast_key(r->scn) : NULL;
 	if (!cast) {
 		free(line);
