@@ -36,6 +36,33 @@ static bool holds_daemons(const char *dir)
 	       access(prog, X_OK) == 0;
 }
 
+/* The installed daemons relative to the installed launcher:
+ * <prefix>/<bindir>/cloakroom-launch -> <prefix>/<libexecdir>/cloakroom,
+ * so that an installation moved as a whole (DESTDIR) still finds them.
+ * 0, or -1 when bindir or libexecdir is absolute or self is not under
+ * bindir. */
+static int installed_root(const char *self_dir, char *buf, size_t len)
+{
+#if defined(CLOAKROOM_BINDIR) && defined(CLOAKROOM_LIBEXECDIR_REL)
+	const char *bindir = CLOAKROOM_BINDIR;
+	if (bindir[0] == '/' || CLOAKROOM_LIBEXECDIR_REL[0] == '/')
+		return -1;
+	size_t sl = strlen(self_dir), bl = strlen(bindir);
+	if (sl <= bl || strcmp(self_dir + sl - bl, bindir) != 0 ||
+	    self_dir[sl - bl - 1] != '/')
+		return -1;
+	return util_fmt(buf, len, "%.*s/%s/cloakroom", (int)(sl - bl - 1),
+			self_dir, CLOAKROOM_LIBEXECDIR_REL)
+		       ? 0
+		       : -1;
+#else
+	(void)self_dir;
+	(void)buf;
+	(void)len;
+	return -1;
+#endif
+}
+
 int launch_find_bin_root(void)
 {
 	const char *env = getenv("CLOAKROOM_BIN");
@@ -43,24 +70,23 @@ int launch_find_bin_root(void)
 		snprintf(bin_root, sizeof(bin_root), "%s", env);
 		return 0;
 	}
-	char self[PATH_MAX];
+	char self[PATH_MAX], inst[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
+		char *dir = dirname(self);
+		if (installed_root(dir, inst, sizeof(inst)) == 0 &&
+		    holds_daemons(inst)) {
+			snprintf(bin_root, sizeof(bin_root), "%s", inst);
+			return 0;
+		}
 		/* <build>/cli/cloakroom-launch -> <build> */
-		char *d = dirname(dirname(self));
+		char *d = dirname(dir);
 		if (holds_daemons(d)) {
 			snprintf(bin_root, sizeof(bin_root), "%s", d);
 			return 0;
 		}
 	}
-#ifdef CLOAKROOM_LIBEXECDIR
-	if (holds_daemons(CLOAKROOM_LIBEXECDIR)) {
-		snprintf(bin_root, sizeof(bin_root), "%s",
-			 CLOAKROOM_LIBEXECDIR);
-		return 0;
-	}
-#endif
 	return -1;
 }
 

@@ -29,9 +29,11 @@ typedef struct launch_opts {
 	bool insecure;       /* no mutual TLS between daemons */
 } launch_opts;
 
-/* Find the daemons: $CLOAKROOM_BIN, else the build directory this
- * program runs from (<build>/cli/cloakroom-launch), else the installed
- * ones (CLOAKROOM_LIBEXECDIR). 0, or -1 when none is found. */
+/* Find the daemons: $CLOAKROOM_BIN; else, for an installed launcher
+ * (<prefix>/<bindir>), <prefix>/<libexecdir>/cloakroom; else the build
+ * directory it runs from (<build>/cli/cloakroom-launch). Either holds
+ * procA/procA, procB/procB, procC/procC, authority/authority. 0, or -1
+ * when none is found. */
 int launch_find_bin_root(void);
 /* Where launch_find_bin_root found them. */
 const char *launch_bin_root(void);
