@@ -200,6 +200,20 @@ static int parse_opts(int argc, char **argv, stress_opts *o)
 	return 0;
 }
 
+/* One stress run: its directory, scenario file, processes and result. */
+typedef struct srun {
+	const stress_opts *o;
+	const char *bin_root;
+	char run_dir[PATH_MAX];
+	char file[PATH_MAX + 16];
+	char auth_dir[PATH_MAX];
+	const char *adir, *aaddr; /* NULL: unsigned contexts */
+	char a_addr[64], b_addr[64], c_addr[64];
+	child all[CH_COUNT];
+	stress_result res;
+	char err[512];
+} srun;
+
 /* argv for one program of the run, after CLOAKROOM_DAEMON_WRAPPER's words
  * (as for `run`). wrap is the caller's buffer the words point into. */
 static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
@@ -216,14 +230,20 @@ static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
 	return a;
 }
 
-/* Start server c on host address host (an ephemeral port: never a fixed
- * one, so that runs side by side do not collide); addr gets host:port. */
-static int start_server(const char *bin_root, child *c, const char *file,
-			const char *host, const char *peer,
-			const char *auth_dir, const char *authority,
-			char *addr, size_t addrlen, child *all, char *err,
-			size_t errlen)
+/* Start server `which` of R on host address host (an ephemeral port:
+ * never a fixed one, so that runs side by side do not collide), calling
+ * peer (NULL: none); addr gets host:port. The authority is given its
+ * directory, a daemon the authority's (none: unsigned contexts). 0, or -1
+ * with R->err. */
+static int start_server(srun *R, int which, const char *host,
+			const char *peer, char *addr, size_t addrlen)
 {
+	child *c = &R->all[which], *all = R->all;
+	const char *bin_root = R->bin_root, *file = R->file;
+	const char *auth_dir = which == CH_AUTH ? R->auth_dir : R->adir;
+	const char *authority = which == CH_AUTH ? NULL : R->aaddr;
+	char *err = R->err;
+	size_t errlen = sizeof(R->err);
 	char prog[PATH_MAX + 32], wrap[512], listen[64];
 	snprintf(listen, sizeof(listen), "%s:0", host);
 	char *argv[48];
@@ -309,20 +329,6 @@ static void read_b_stats(const char *log_path, stress_result *r)
 	fclose(f);
 }
 
-/* One stress run: its directory, scenario file, processes and result. */
-typedef struct srun {
-	const stress_opts *o;
-	const char *bin_root;
-	char run_dir[PATH_MAX];
-	char file[PATH_MAX + 16];
-	char auth_dir[PATH_MAX];
-	const char *adir, *aaddr; /* NULL: unsigned contexts */
-	char a_addr[64], b_addr[64], c_addr[64];
-	child all[CH_COUNT];
-	stress_result res;
-	char err[512];
-} srun;
-
 /* The scenario: generated, checked by the same loader the daemons use
  * before anything starts, and written in a fresh run directory. 0, 2 (a
  * scenario error, said on stderr) or 3. */
@@ -403,22 +409,18 @@ static int start_servers(srun *R)
 				 "%s", R->auth_dir, strerror(errno));
 			return -1;
 		}
-		if (start_server(R->bin_root, &R->all[CH_AUTH], R->file,
-				 "127.0.0.1", NULL, R->auth_dir, NULL, R->a_addr,
-				 sizeof(R->a_addr), R->all, R->err,
-				 sizeof(R->err)) != 0)
+		if (start_server(R, CH_AUTH, "127.0.0.1", NULL, R->a_addr,
+				 sizeof(R->a_addr)) != 0)
 			return -1;
 		R->adir = R->auth_dir;
 		R->aaddr = R->a_addr;
 	}
-	if (start_server(R->bin_root, &R->all[CH_C], R->file, "127.0.0.11",
-			 NULL, R->adir, R->aaddr, R->c_addr, sizeof(R->c_addr),
-			 R->all, R->err, sizeof(R->err)) != 0)
+	if (start_server(R, CH_C, "127.0.0.11", NULL, R->c_addr,
+			 sizeof(R->c_addr)) != 0)
 		return -1;
 	snprintf(peer, sizeof(peer), "C=%s", R->c_addr);
-	return start_server(R->bin_root, &R->all[CH_B], R->file, "127.0.0.10",
-			    peer, R->adir, R->aaddr, R->b_addr,
-			    sizeof(R->b_addr), R->all, R->err, sizeof(R->err));
+	return start_server(R, CH_B, "127.0.0.10", peer, R->b_addr,
+			    sizeof(R->b_addr));
 }
 
 /* The clients, all in one process calling B, and their result. No
