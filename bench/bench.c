@@ -8,6 +8,7 @@
  * measure. */
 #include "plot.h"
 #include "sc_load.h"
+#include "launch.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -313,52 +314,34 @@ static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
 	if (cfg_has_authority(cfg) &&
 	    authority_start(b, cfg, round, err, errlen) != 0)
 		goto out;
-	while (up < servers) {
-		bool progress = false;
-		for (size_t i = 0; i < b->n; i++) {
-			const sc_process_def *p = &s->processes[i];
-			child *c = &b->kids[i];
-			if (started[i] || i == b->client)
-				continue;
-			bool ready = true;
-			for (unsigned k = 0; k < p->steps_count; k++) {
-				const sc_step *st = &p->steps[k];
-				if (st->kind != SC_STEP_CALL)
-					continue;
-				const sc_process_def *t =
-					sc_scenario_process(s, st->to);
-				ready = ready && t &&
-					started[(size_t)(t - s->processes)];
-			}
-			if (!ready)
-				continue;
-			char ip[128], listen[160];
-			host_addr(s, p->host, ip, sizeof(ip));
-			snprintf(listen, sizeof(listen), "%s:0", ip);
-			char *extra[8];
-			spawn_daemon d;
-			daemon_opts(b, &d, listen, extra,
-				    cfg_opts(b, cfg, extra));
-			int port = 0;
-			if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
-			    spawn_wait_ready(c, b->kids, b->nk, READY_TIMEOUT_MS,
-					     &port, err, errlen) != 0)
-				goto out;
-			snprintf(b->addr[i], sizeof(b->addr[i]), "%s:%d", ip,
-				 port);
-			snprintf(b->peer_buf[b->npeers],
-				 sizeof(b->peer_buf[0]), "%s=%s", c->name,
-				 b->addr[i]);
-			b->peers[b->npeers] = b->peer_buf[b->npeers];
-			b->npeers++;
-			started[i] = true;
-			up++;
-			progress = true;
-		}
-		if (!progress) {
-			snprintf(err, errlen, "the call graph has a cycle");
+	long i;
+	while ((i = launch_next_server(s, started, false)) >= 0) {
+		const sc_process_def *p = &s->processes[i];
+		child *c = &b->kids[i];
+		char ip[128], listen[160];
+		host_addr(s, p->host, ip, sizeof(ip));
+		snprintf(listen, sizeof(listen), "%s:0", ip);
+		char *extra[8];
+		spawn_daemon d;
+		daemon_opts(b, &d, listen, extra, cfg_opts(b, cfg, extra));
+		int port = 0;
+		if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
+		    spawn_wait_ready(c, b->kids, b->nk, READY_TIMEOUT_MS, &port,
+				     err, errlen) != 0)
 			goto out;
-		}
+		char addr[sizeof(b->addr[0])];
+		snprintf(addr, sizeof(addr), "%s:%d", ip, port);
+		memcpy(b->addr[i], addr, sizeof(addr));
+		snprintf(b->peer_buf[b->npeers], sizeof(b->peer_buf[0]),
+			 "%s=%s", p->name, addr);
+		b->peers[b->npeers] = b->peer_buf[b->npeers];
+		b->npeers++;
+		started[i] = true;
+		up++;
+	}
+	if (up < servers) {
+		snprintf(err, errlen, "the call graph has a cycle");
+		goto out;
 	}
 	rc = 0;
 out:

@@ -187,9 +187,8 @@ int secure_fail(auth_reject *why, const char *rule, const char *reason)
 	return -1;
 }
 
-/* Mutual TLS with the certificate of account (rpc_tls_use). */
-static int tls_load(const char *dir, const char *account, char *err,
-		    size_t errlen)
+int secure_tls_use(const char *dir, const char *account, char *err,
+		   size_t errlen)
 {
 	char path[4096], dns[AUTH_NAME_LEN];
 	uint8_t *pem[3] = {NULL, NULL, NULL};
@@ -276,7 +275,7 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 	}
 	snprintf(s->authority_addr, sizeof(s->authority_addr), "%s",
 		 cfg->authority);
-	if (!cfg->insecure && tls_load(cfg->dir, s->me.account, err,
+	if (!cfg->insecure && secure_tls_use(cfg->dir, s->me.account, err,
 				       errlen) != 0)
 		goto bad;
 	if (cfg->misbehave == SC_MISBEHAVE_UNKNOWN_AUTHORITY &&
