@@ -344,11 +344,7 @@ static int write_scenario(srun *R)
 	int rc = 0;
 	if (sc_load_buffer("stress.yaml", yaml, strlen(yaml), NULL, &scn,
 			   &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[1024];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
+		sc_load_errors_print(&errs, stderr);
 		rc = 2;
 	}
 	sc_load_errors_free(&errs);

@@ -316,11 +316,7 @@ int main(int argc, char **argv)
 	sc_scenario *scn = NULL;
 	sc_load_errors errs = {0};
 	if (sc_load_file(o.scenario, NULL, &scn, &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[512];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
+		sc_load_errors_print(&errs, stderr);
 		sc_load_errors_free(&errs);
 		return 2;
 	}
