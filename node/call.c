@@ -160,14 +160,17 @@ sc_status node_call(void *user, void *parent, const char *target,
 		st = SC_UNAVAILABLE;
 	} else if (res.status != RPC_STATUS_OK) {
 		st = status_from_rpc(res.status, res.details);
-		/* "BAD_CONTEXT [K5] ...": the callee's rule goes in the
-		 * trace under its own id. */
-		char rule[8] = "NET";
-		const char *b = strstr(res.details, " [");
-		const char *e = b ? strchr(b + 2, ']') : NULL;
-		if (e && e - b - 2 > 0 && e - b - 2 < (long)sizeof(rule))
-			snprintf(rule, sizeof(rule), "%.*s", (int)(e - b - 2),
-				 b + 2);
+		/* The callee's refusal (its trailer) goes in the trace under
+		 * the callee's own rule id; anything else is the network's. */
+		char rule[8] = "NET", err[128];
+		sc_refusal ref;
+		if (res.trailer &&
+		    codec_refusal_decode(res.trailer, res.trailer_len, &ref, err,
+					 sizeof(err)) == 0)
+			snprintf(rule, sizeof(rule), "%s", ref.rule);
+		else if (res.trailer)
+			node_log("call to %s: unreadable refusal: %s", target,
+				 err);
 		/* Only a status the callee sent is its refusal; an
 		 * unreachable callee, or a TLS handshake either side
 		 * refused, is a failed call. */

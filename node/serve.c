@@ -80,6 +80,11 @@ refuse:
 	out->status = RPC_STATUS_UNAUTHENTICATED;
 	snprintf(out->details, sizeof(out->details), "BAD_CONTEXT [%s] %s",
 		 why.rule, why.reason);
+	/* The caller records it under the rule that decided: typed, in
+	 * the reply's trailer (the details are for people). */
+	why.status = SC_BAD_CONTEXT;
+	if (codec_refusal_encode(&why, &out->trailer, &out->trailer_len))
+		out->trailer = NULL;
 	return false;
 }
 

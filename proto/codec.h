@@ -45,4 +45,11 @@ int codec_request_encode(const char *target, uint8_t **buf, size_t *len);
 int codec_request_decode(const uint8_t *buf, size_t len, char *target,
 			 size_t cap, char *err, size_t errlen);
 
+/* A callee's refusal (sc_refusal) as the Refusal message. Decode checks
+ * the status name and that the rule is an id (1 to 7 capitals and
+ * digits): 0, or SC_ERR_INVAL with err. */
+int codec_refusal_encode(const sc_refusal *r, uint8_t **buf, size_t *len);
+int codec_refusal_decode(const uint8_t *buf, size_t len, sc_refusal *r,
+			 char *err, size_t errlen);
+
 #endif

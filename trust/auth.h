@@ -7,6 +7,8 @@
 #ifndef CLOAKROOM_AUTH_H
 #define CLOAKROOM_AUTH_H
 
+#include "sc_common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,11 +68,9 @@ void auth_dns_name(const char *account, char *out, size_t len);
 int auth_file_read(const char *path, uint8_t **buf, size_t *len);
 int auth_file_write(const char *path, const uint8_t *buf, size_t len);
 
-/* Why a statement or a sealed context was refused. */
-typedef struct auth_reject {
-	char rule[8];     /* K1..K8 */
-	char reason[200];
-} auth_reject;
+/* Why a statement or a sealed context was refused: its rule K1..K8 and
+ * reason (the status is set where the refusal is sent). */
+typedef sc_refusal auth_reject;
 
 typedef struct auth_credential {
 	uint8_t issuer[AUTH_KEY_LEN];
