@@ -73,7 +73,17 @@ typedef struct cfile {
 	sc_scenario *base;
 } cfile;
 
+/* What the command line asks for (the files go to `files`). */
+typedef struct copts {
+	int jobs;
+	bool as_json, stats;
+	bool insecure;       /* --insecure: no mutual TLS between daemons */
+	const char *variant; /* --variant: only this variant of each file */
+	int timeout_ms;      /* --timeout-ms: a call's default deadline */
+} copts;
+
 typedef struct check_run {
+	const copts *o;
 	ccase *cases;
 	size_t ncases;
 	size_t *order;        /* case indices, grouped by cast */
@@ -138,8 +148,10 @@ static void *worker_main(void *arg)
 	char dir[PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/w%u", cr->run_dir, w->id);
 	launch_pool *pool = mkdir(dir, 0700) == 0
-				    ? launch_pool_new(dir, 10000)
+				    ? launch_pool_new(dir, cr->o->timeout_ms)
 				    : NULL;
+	if (pool)
+		launch_pool_set_insecure(pool, cr->o->insecure);
 	for (;;) {
 		/* The next cast's runs, all of them: one set serves them. */
 		pthread_mutex_lock(&cr->lock);
@@ -202,8 +214,9 @@ static int load_all(cfile *fs, check_run *cr)
 			sc_load_errors_free(&errs);
 			continue;
 		}
-		size_t nv = cf->base->variants_count ? cf->base->variants_count
-						     : 1;
+		size_t nv = cf->base->variants_count && !cr->o->variant
+				    ? cf->base->variants_count
+				    : 1;
 		if (cr->ncases + nv > cap) {
 			cap = (cr->ncases + nv) * 2;
 			ccase *n = realloc(cr->cases, cap * sizeof(*n));
@@ -215,9 +228,10 @@ static int load_all(cfile *fs, check_run *cr)
 			ccase *c = &cr->cases[cr->ncases];
 			memset(c, 0, sizeof(*c));
 			c->file = f;
-			c->variant = cf->base->variants_count
-					     ? cf->base->variants[v].name
-					     : NULL;
+			c->variant = cr->o->variant ? cr->o->variant
+				   : cf->base->variants_count
+					   ? cf->base->variants[v].name
+					   : NULL;
 			if (sc_load_case(cache, files[f], c->variant, NULL, 0,
 					 &c->scn, &errs, err,
 					 sizeof(err)) != 0) {
@@ -295,21 +309,18 @@ static void file_report(const cfile *cf, const char *file,
 static void check_usage(FILE *out)
 {
 	fprintf(out, "usage: cloakroom check [-j N] [--json] [--stats] "
-		     "PATH...\n"
+		     "[--variant NAME] [--insecure]\n"
+		     "                       [--timeout-ms N] PATH...\n"
 		     "Runs every scenario (*.yaml) under the paths, every "
-		     "variant of each;\nprints one line each and 'N passed, "
+		     "variant of each\n(--variant: only that one; a file "
+		     "without it fails); prints one line\neach and 'N passed, "
 		     "N failed'. Exit 0 only when all pass.\n"
 		     "Runs of the same cast (processes, hosts, accounts, whom "
 		     "they call)\nshare one warm set of daemons; -j N: N sets "
 		     "at once (default 2).\n--stats: runs, seconds and daemon "
-		     "sets started, on stderr.\n");
+		     "sets started, on stderr. --insecure and\n--timeout-ms "
+		     "as for run.\n");
 }
-
-/* What the command line asks for (the files go to `files`). */
-typedef struct copts {
-	int jobs;
-	bool as_json, stats;
-} copts;
 
 /* Add path (a file, or every scenario under a directory, sorted) to
  * `files`. 0, or -1 said on stderr. */
@@ -330,48 +341,64 @@ static int add_path(const char *path)
 	return 0;
 }
 
+enum { CO_JSON = 256, CO_STATS, CO_INSECURE, CO_VARIANT, CO_TIMEOUT };
+
+static int parse_one(copts *o, int c, const char *v)
+{
+	long n;
+	switch (c) {
+	case 'j':
+		if (util_parse_long(v, 1, MAX_JOBS, &n) == 0) {
+			o->jobs = (int)n;
+			return 0;
+		}
+		fprintf(stderr, "cloakroom check: -j takes a number of sets, 1 "
+			"to %d (not '%s')\n", MAX_JOBS, v);
+		return -1;
+	case CO_TIMEOUT:
+		if (util_parse_long(v, 1, INT_MAX, &n) == 0) {
+			o->timeout_ms = (int)n;
+			return 0;
+		}
+		fprintf(stderr, "cloakroom check: --timeout-ms takes a positive "
+			"whole number of ms\n");
+		return -1;
+	case CO_JSON: o->as_json = true; return 0;
+	case CO_STATS: o->stats = true; return 0;
+	case CO_INSECURE: o->insecure = true; return 0;
+	case CO_VARIANT: o->variant = v; return 0;
+	}
+	return -1;
+}
+
 /* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
 static int parse_opts(int argc, char **argv, copts *o)
 {
-	enum { CO_JSON = 256, CO_STATS };
 	static const struct option longs[] = {
 		{"json", no_argument, NULL, CO_JSON},
 		{"stats", no_argument, NULL, CO_STATS},
+		{"insecure", no_argument, NULL, CO_INSECURE},
+		{"variant", required_argument, NULL, CO_VARIANT},
+		{"timeout-ms", required_argument, NULL, CO_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	*o = (copts){.jobs = 2};
-	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	*o = (copts){.jobs = 2, .timeout_ms = 10000};
+	char **args = cli_args("cloakroom check", argc, argv);
 	if (!args)
 		return -1;
-	args[0] = "cloakroom check";
-	memcpy(args + 1, argv, (size_t)argc * sizeof(char *));
 	optind = 1;
 	opterr = 0;
 	int c, rc = 0;
-	long n;
 	while (rc == 0 &&
 	       (c = getopt_long(argc + 1, args, ":hj:", longs, NULL)) != -1) {
 		if (c == 'h') {
 			check_usage(stdout);
 			rc = 1;
-		} else if (c == 'j' || (c == ':' && optopt == 'j')) {
-			const char *v = c == 'j' ? optarg : NULL;
-			if (v && util_parse_long(v, 1, MAX_JOBS, &n) == 0) {
-				o->jobs = (int)n;
-				continue;
-			}
-			fprintf(stderr, "cloakroom check: -j takes a number of "
-				"sets, 1 to %d%s%s%s\n", MAX_JOBS,
-				v ? " (not '" : "", v ? v : "", v ? "')" : "");
+		} else if (c == '?' || c == ':') {
+			cli_option_error(args[0], c, args[optind - 1]);
 			rc = -1;
-		} else if (c == CO_JSON) {
-			o->as_json = true;
-		} else if (c == CO_STATS) {
-			o->stats = true;
 		} else {
-			fprintf(stderr, "cloakroom check: unknown option %s\n",
-				args[optind - 1]);
-			rc = -1;
+			rc = parse_one(o, c, optarg);
 		}
 	}
 	for (int i = optind; rc == 0 && i < argc + 1; i++)
@@ -500,6 +527,7 @@ int cmd_check(int argc, char **argv)
 	cfile *fs = calloc(files_count, sizeof(*fs));
 	check_run cr;
 	memset(&cr, 0, sizeof(cr));
+	cr.o = &o;
 	pthread_mutex_init(&cr.lock, NULL);
 	pthread_cond_init(&cr.changed, NULL);
 	rc = check_files(&o, &cr, fs);
@@ -585,6 +613,12 @@ static const char starter[] =
 
 int cmd_new(int argc, char **argv)
 {
+	if (argc == 1 && (strcmp(argv[0], "-h") == 0 ||
+			  strcmp(argv[0], "--help") == 0)) {
+		printf("usage: cloakroom new NAME\nWrites NAME.yaml, a starter "
+		       "scenario to edit (never over an existing file).\n");
+		return 0;
+	}
 	if (argc != 1 || argv[0][0] == '-') {
 		fprintf(stderr, "usage: cloakroom new NAME  (writes NAME.yaml)\n");
 		return 2;
@@ -614,6 +648,8 @@ int cmd_new(int argc, char **argv)
 	}
 	fprintf(f, starter, path, path, name);
 	fclose(f);
-	printf("wrote %s; run it with: ./cloakroom run %s\n", path, path);
+	char quoted[PATH_MAX * 2];
+	printf("wrote %s; run it with: ./cloakroom run %s\n", path,
+	       cli_shell_quote(path, quoted, sizeof(quoted)));
 	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef CLOAKROOM_CLI_H
 #define CLOAKROOM_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* run FILE: every variant (or --variant) on real daemons, reported. */
@@ -30,5 +32,19 @@ int cmd_paths(int argc, char **argv);
 
 /* The launcher's usage text. */
 void cli_usage(FILE *out);
+
+/* The helpers of every command's option parser (args.c). */
+/* argv with cmd in front (getopt_long's argv[0]), malloc'd, or NULL. */
+char **cli_args(const char *cmd, int argc, char **argv);
+/* Say on stderr what getopt_long's c (':' a missing value, '?' an
+ * unknown option) means for token: "cmd: --variant needs NAME". */
+void cli_option_error(const char *cmd, int c, const char *token);
+/* --color=auto|always|never. auto: colour when fd is a terminal and
+ * NO_COLOR is unset or empty. */
+enum { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+int cli_color_parse(const char *mode, int *out);
+bool cli_color_on(int mode, int fd);
+/* s as one shell word (quoted when it needs it), in buf. */
+const char *cli_shell_quote(const char *s, char *buf, size_t len);
 
 #endif

@@ -954,11 +954,9 @@ static int parse_opts(int argc, char **argv, mopts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 10000;
 	o->jobs = 1;
-	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	char **args = cli_args("cloakroom matrix", argc, argv);
 	if (!args)
 		return -1;
-	args[0] = "cloakroom matrix";
-	memcpy(args + 1, argv, (size_t)argc * sizeof(char *));
 	optind = 1;
 	opterr = 0;
 	int c, rc = 0;
@@ -967,14 +965,8 @@ static int parse_opts(int argc, char **argv, mopts *o)
 		if (c == 'h') {
 			matrix_usage(stdout);
 			rc = 1;
-		} else if (c == ':' && optopt == 'j') {
-			fprintf(stderr, "cloakroom matrix: -j takes a number of "
-				"sets, 1 to %d (not '')\n", MAX_JOBS);
-			rc = -1;
 		} else if (c == '?' || c == ':') {
-			fprintf(stderr, "cloakroom matrix: unknown option %s%s\n",
-				args[optind - 1],
-				c == ':' ? " (it needs a value)" : "");
+			cli_option_error(args[0], c, args[optind - 1]);
 			rc = -1;
 		} else {
 			rc = parse_one(o, c, optarg);

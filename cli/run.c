@@ -39,6 +39,7 @@ typedef struct opts {
 	bool explain;
 	bool keep_logs;
 	bool netns;          /* --hosts netns */
+	int color;           /* --color: CLI_COLOR_* */
 } opts;
 
 /* The scenario as written (base) and one loaded run per variant. */
@@ -48,6 +49,26 @@ typedef struct runs {
 	size_t n;
 	size_t done;         /* runs that were started */
 } runs;
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
+		"                      [--explain] [--variant NAME] [--keep-logs]\n"
+		"                      [--timeout-ms N] [--clock-skew-ms N] "
+		"[--insecure]\n"
+		"                      [--hosts loopback|netns] [--color "
+		"auto|always|never]\n"
+		"Runs the scenario FILE with real daemons, every variant (or "
+		"--variant),\nand prints, per hop, who called whom, the identity "
+		"presented, at which\nlevel, with which status, and the rule ids "
+		"that decided; --explain adds\neach hop's inputs and numbered "
+		"decisions. --format json: one JSON event\na line; mermaid: a "
+		"sequence diagram; svg: the diagram drawn as SVG;\n--json: one "
+		"object. --color auto: on a terminal, unless NO_COLOR is set.\n"
+		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run "
+		"failed.\n");
+}
 
 static int set_format(opts *o, out_format f)
 {
@@ -76,7 +97,7 @@ static int parse_format(opts *o, const char *name)
 }
 
 enum { OPT_JSON = 256, OPT_FORMAT, OPT_INSECURE, OPT_HOSTS, OPT_EXPLAIN,
-       OPT_KEEP_LOGS, OPT_VARIANT, OPT_TIMEOUT, OPT_SKEW };
+       OPT_KEEP_LOGS, OPT_VARIANT, OPT_TIMEOUT, OPT_SKEW, OPT_COLOR };
 
 static int parse_one(opts *o, int c, const char *arg)
 {
@@ -114,6 +135,12 @@ static int parse_one(opts *o, int c, const char *arg)
 		}
 		o->c.timeout_ms = (int)v;
 		return 0;
+	case OPT_COLOR:
+		if (cli_color_parse(arg, &o->color) == 0)
+			return 0;
+		fprintf(stderr, "cloakroom run: --color takes auto, always or "
+				"never\n");
+		return -1;
 	case OPT_SKEW:
 		if (strlen(arg) > 9 || util_parse_long(arg, 0, INT_MAX, &v)) {
 			fprintf(stderr, "cloakroom run: --clock-skew-ms takes a "
@@ -138,30 +165,27 @@ static int parse_opts(int argc, char **argv, opts *o)
 		{"variant", required_argument, NULL, OPT_VARIANT},
 		{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
 		{"clock-skew-ms", required_argument, NULL, OPT_SKEW},
+		{"color", required_argument, NULL, OPT_COLOR},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->c.timeout_ms = 10000;
 	/* argv[0] is the scenario or an option: getopt starts at 1. */
-	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	char **args = cli_args("cloakroom run", argc, argv);
 	if (!args)
 		return -1;
-	args[0] = "cloakroom run";
-	for (int i = 0; i < argc; i++)
-		args[i + 1] = argv[i];
 	int rc = 0, c;
 	optind = 1;
 	opterr = 0;
 	while (rc == 0 &&
-	       (c = getopt_long(argc + 1, args, "h", longs, NULL)) != -1) {
+	       (c = getopt_long(argc + 1, args, ":h", longs, NULL)) != -1) {
 		if (c == 'h') {
-			cli_usage(stdout);
+			run_usage(stdout);
 			free(args);
 			exit(0);
 		}
 		if (c == '?' || c == ':') {
-			fprintf(stderr, "cloakroom run: unknown option or missing "
-				"value: %s\n", args[optind - 1]);
+			cli_option_error(args[0], c, args[optind - 1]);
 			rc = -1;
 		} else {
 			rc = parse_one(o, c, optarg);
@@ -175,7 +199,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 	}
 	free(args);
 	if (rc == 0 && !o->c.file) {
-		cli_usage(stderr);
+		run_usage(stderr);
 		rc = -1;
 	}
 	return rc;
@@ -275,9 +299,11 @@ static void runs_print(const opts *o, const runs *R)
 	else if (o->format == OUT_SVG)
 		explain_svg(stdout, name, R->r, R->done);
 	else if (o->explain)
-		explain_text(stdout, name, R->r, R->done, isatty(1));
+		explain_text(stdout, name, R->r, R->done,
+			     cli_color_on(o->color, 1));
 	else
-		report_text(stdout, name, R->r, R->done, isatty(1));
+		report_text(stdout, name, R->r, R->done,
+			    cli_color_on(o->color, 1));
 	fflush(stdout);
 }
 

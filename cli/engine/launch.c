@@ -668,6 +668,11 @@ int launch_pool_free(launch_pool *p)
 	return rc;
 }
 
+void launch_pool_set_insecure(launch_pool *p, bool insecure)
+{
+	p->o.insecure = insecure;
+}
+
 unsigned launch_pool_sets_started(const launch_pool *p)
 {
 	return p->sets;
@@ -798,8 +803,12 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 	char *cast = line ? launch_cast_key(r->scn) : NULL;
 	if (!cast) {
 		free(line);
-		return launch_run_case(file, variant, sets, nsets,
-				       p->L.run_dir, p->o.timeout_ms, r);
+		launch_opts o = p->o;
+		o.file = file;
+		o.sets = sets;
+		o.sets_count = nsets;
+		launch_run_variant(&o, p->L.run_dir, NULL, variant, r);
+		return r->ran ? 0 : -1;
 	}
 	int rc = 0;
 	if (p->cast && strcmp(p->cast, cast) == 0) {

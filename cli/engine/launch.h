@@ -78,6 +78,10 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
  * same set. A malloc'd string, or NULL when out of memory. */
 char *launch_cast_key(const sc_scenario *s);
 
+/* Daemons the pool starts from now on talk without mutual TLS
+ * (`--insecure`). */
+void launch_pool_set_insecure(launch_pool *p, bool insecure);
+
 /* How many sets the pool has started so far. */
 unsigned launch_pool_sets_started(const launch_pool *p);
 
