@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "explain.h"
+#include "html.h"
 #include "launch.h"
 #include "netns.h"
 #include "report.h"
@@ -29,6 +30,7 @@ typedef enum out_format {
 	OUT_JSONL,      /* --format json: one event a line */
 	OUT_MERMAID,
 	OUT_SVG,        /* --format svg: cli/render/svg.c */
+	OUT_HTML,       /* --format html: cli/render/html.c */
 } out_format;
 
 typedef struct opts {
@@ -53,7 +55,7 @@ typedef struct runs {
 static void run_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
+		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg|html]\n"
 		"                      [--explain] [--variant NAME] [--keep-logs]\n"
 		"                      [--timeout-ms N] [--clock-skew-ms N] "
 		"[--insecure]\n"
@@ -64,8 +66,9 @@ static void run_usage(FILE *out)
 		"presented, at which\nlevel, with which status, and the rule ids "
 		"that decided; --explain adds\neach hop's inputs and numbered "
 		"decisions. --format json: one JSON event\na line; mermaid: a "
-		"sequence diagram; svg: the diagram drawn as SVG;\n--json: one "
-		"object. --color auto: on a terminal, unless NO_COLOR is set.\n"
+		"sequence diagram; svg: the diagram drawn as SVG;\nhtml: one "
+		"self-contained page (diagram, hops, explanations, token\n"
+		"diffs, expectations); --json: one object. --color auto: on a terminal, unless NO_COLOR is set.\n"
 		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run "
 		"failed.\n");
 }
@@ -87,12 +90,13 @@ static int parse_format(opts *o, const char *name)
 		const char *name;
 		out_format f;
 	} formats[] = {{"text", OUT_TEXT}, {"json", OUT_JSONL},
-		       {"mermaid", OUT_MERMAID}, {"svg", OUT_SVG}};
+		       {"mermaid", OUT_MERMAID}, {"svg", OUT_SVG},
+		       {"html", OUT_HTML}};
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (strcmp(name, formats[i].name) == 0)
 			return set_format(o, formats[i].f);
 	fprintf(stderr, "cloakroom run: unknown format '%s' (text, json, "
-		"mermaid, svg)\n", name);
+		"mermaid, svg, html)\n", name);
 	return -1;
 }
 
@@ -298,6 +302,8 @@ static void runs_print(const opts *o, const runs *R)
 		explain_mermaid(stdout, name, R->r, R->done);
 	else if (o->format == OUT_SVG)
 		explain_svg(stdout, name, R->r, R->done);
+	else if (o->format == OUT_HTML)
+		explain_html(stdout, name, R->r, R->done);
 	else if (o->explain)
 		explain_text(stdout, name, R->r, R->done,
 			     cli_color_on(o->color, 1));

@@ -115,6 +115,11 @@ static void explain_detail(FILE *out, const run_result *r, size_t hop,
 	steps_block(out, r->trace.steps, r->trace.steps_count, &num, color);
 }
 
+void explain_hop_text(FILE *out, const run_result *r, size_t i)
+{
+	explain_detail(out, r, i, false);
+}
+
 void explain_text(FILE *out, const char *scenario, const run_result *runs,
 		  size_t n, bool color)
 {
