@@ -9,10 +9,10 @@
 #include "plot.h"
 #include "sc_load.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -142,16 +142,9 @@ typedef struct bench {
 	json_t *micro;
 } bench;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static double ms_since(uint64_t t0)
 {
-	return (double)(now_ns() - t0) / 1e6;
+	return (double)(util_now_ns() - t0) / 1e6;
 }
 
 /* The option the run was made with, as printed: " --smoke", " --quick"
@@ -642,7 +635,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 
 	/* Cold start: from reading the scenario to the first call's result
 	 * in hand (the client has exited). */
-	uint64_t t0 = now_ns();
+	uint64_t t0 = util_now_ns();
 	double reaped0 = reaped_cpu_ms();
 	if (chain_start(b, cfg, round, err, errlen) != 0)
 		return -1;
@@ -724,7 +717,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 	 * configurations it runs. */
 	if (cfg_is_secured(cfg)) {
 		char prog[PATH_MAX + 32];
-		snprintf(prog, sizeof(prog), "%s/procA/cloakroom-launch",
+		snprintf(prog, sizeof(prog), "%s/cli/cloakroom-launch",
 			 b->bin_root);
 		char *argv[] = {prog, "run", b->scenario, "--variant", VARIANT,
 				cfg_is_tls(cfg) ? NULL : "--insecure", NULL};
@@ -736,7 +729,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 			 b->run_dir, cfg_name[cfg], round + 1);
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		t0 = now_ns();
+		t0 = util_now_ns();
 		if (spawn_start(&l, argv, err, errlen) != 0 ||
 		    spawn_read_result(&l, &l, 1, CLIENT_TIMEOUT_MS, &buf, &len,
 				      err, errlen) != 0) {
@@ -1361,15 +1354,6 @@ static int find_paths(bench *b)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	static bench b;
@@ -1396,7 +1380,7 @@ int main(int argc, char **argv)
 	cpu_ticks ticks0, ticks1;
 	machine_ticks(&ticks0);
 	double own0 = own_cpu_s();
-	uint64_t wall0 = now_ns();
+	uint64_t wall0 = util_now_ns();
 	printf("cloakroom bench%s: %s (variant %s), %u rounds of bare, "
 	       "secured, bare-mtls, secured-mtls\n",
 	       mode_flag(&b.P), SCENARIO, VARIANT, b.P.rounds);
@@ -1499,7 +1483,7 @@ int main(int argc, char **argv)
 	}
 	printf("\ntargets:\n");
 	print_targets(stdout, &b, s, false);
-	nftw(b.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	util_rm_tree(b.run_dir);
 out:
 	for (int c = 0; c < NCFG; c++)
 		free(b.res[c].lat);

@@ -33,7 +33,7 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		       char *err, size_t errlen);
 
 /* A token alone, as an Identity (the authorization data a ticket carries:
- * proto/auth.h). Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM.
+ * trust/auth.h). Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM.
  * Decode checks it as a context's identity is checked: 0 with *out a new
  * token, or SC_ERR_INVAL with err. */
 int codec_identity_encode(const sc_token *t, uint8_t **buf, size_t *len);

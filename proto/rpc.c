@@ -355,8 +355,9 @@ static void rpc_fd_reserve_take(void)
 			     open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
-int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len, int flags)
 {
+	struct sockaddr *addr = sa.__sockaddr__; /* glibc's declaration */
 	for (int tries = 0; tries < 65536; tries++) {
 		socklen_t keep = len ? *len : 0;
 		int c = (int)syscall(SYS_accept4, fd, addr, len, flags);

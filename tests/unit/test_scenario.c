@@ -321,39 +321,39 @@ Test(scenario, enum_names_match_tables)
 	sc_scenario *s;
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
 		s = load_b_with("    blanket: {level: %s}\n", sc_level_name(v));
-		cr_expect_eq(s->processes[1].blanket.level, v);
+		cr_expect_eq((int)s->processes[1].blanket.level, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_AUTHN_COUNT; v++) {
 		s = load_b_with("    server_authn: %s\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].server_authn, v);
+		cr_expect_eq((int)s->processes[1].server_authn, v);
 		s->processes[1].server_authn = SC_AUTHN_DEFAULT;
 		sc_load_free(s);
 		s = load_b_with("    blanket: {authn: %s}\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].blanket.authn, v);
+		cr_expect_eq((int)s->processes[1].blanket.authn, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_PACKAGE_COUNT; v++) {
 		s = load_b_with("    blanket: {package: %s}\n",
 				sc_package_name(v));
-		cr_expect_eq(s->processes[1].blanket.package, v);
+		cr_expect_eq((int)s->processes[1].blanket.package, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_CLOAK_COUNT; v++) {
 		s = load_b_with("    blanket: {cloaking: %s}\n",
 				sc_cloaking_name(v));
-		cr_expect_eq(s->processes[1].blanket.cloaking, v);
+		cr_expect_eq((int)s->processes[1].blanket.cloaking, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_TRANSPORT_COUNT; v++) {
 		s = load_b_with("    blanket: {transport: %s}\n",
 				sc_transport_name(v));
-		cr_expect_eq(s->processes[1].blanket.transport, v);
+		cr_expect_eq((int)s->processes[1].blanket.transport, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_START_COUNT; v++) {
 		s = load_b_with("    started_by: %s\n", sc_start_name(v));
-		cr_expect_eq(s->processes[1].started_by, v);
+		cr_expect_eq((int)s->processes[1].started_by, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_STEP_COUNT; v++) {
@@ -379,7 +379,7 @@ Test(scenario, enum_names_match_tables)
 					  "Everyone}]\n"
 				      : "    steps: [{do: %s}]\n",
 				sc_step_kind_name(v));
-		cr_expect_eq(s->processes[1].steps[0].kind, v);
+		cr_expect_eq((int)s->processes[1].steps[0].kind, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
@@ -388,7 +388,7 @@ Test(scenario, enum_names_match_tables)
 			 HEAD DOMAIN HOSTS "    default_level: %s\n" PROCS,
 			 sc_level_name(v));
 		s = load_ok(yaml, NULL);
-		cr_expect_eq(s->hosts[1].default_level, v);
+		cr_expect_eq((int)s->hosts[1].default_level, v);
 		sc_load_free(s);
 	}
 }

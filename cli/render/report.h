@@ -4,28 +4,11 @@
 #ifndef CLOAKROOM_REPORT_H
 #define CLOAKROOM_REPORT_H
 
-#include "spawn.h"
-#include "sc_scenario.h"
-#include "sc_trace.h"
+#include "run.h"
 
 #include <jansson.h>
 #include <stdio.h>
 
-typedef struct run_result {
-	const char *variant;          /* NULL: the scenario has none */
-	const char *description;
-	sc_scenario *scn;             /* the scenario as this run saw it */
-	child *children;
-	size_t children_count;
-	char (*hosts_of)[64];         /* host of each child */
-	char (*accounts_of)[160];     /* account of each child */
-	sc_trace trace;
-	sc_expect_result *expects;
-	unsigned expect_count;
-	unsigned failed;
-	bool ran;                     /* the run completed */
-	char error[512];              /* why it did not */
-} run_result;
 
 /* Terminal colours, or empty strings when color is false. */
 typedef struct report_palette {

@@ -84,7 +84,7 @@ typedef struct auth_credential {
 
 /* A ticket's level (SC_LEVEL_ANONYMOUS..SC_LEVEL_DELEGATE) and the
  * counts of its hop facts, as libsecctx/sc_common.h numbers them (auth
- * does not include it; proto/secure.c checks they agree). */
+ * does not include it; trust/secure.c checks they agree). */
 #define AUTH_TICKET_LEVEL_MIN 1u
 #define AUTH_TICKET_LEVEL_MAX 4u
 #define AUTH_TICKET_TRANSPORTS 4u

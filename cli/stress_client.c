@@ -10,8 +10,10 @@
 #include "sc_load.h"
 #include "secure.h"
 #include "stress_check.h"
+#include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -141,27 +143,6 @@ static void *client_run(void *arg)
 	return NULL;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: cloakroom-stress-client --scenario FILE "
@@ -185,14 +166,25 @@ int main(int argc, char **argv)
 			peer = v;
 		else if (strcmp(a, "--end") == 0)
 			end = v;
-		else if (strcmp(a, "--clients") == 0)
-			nclients = strtoul(v, NULL, 10);
-		else if (strcmp(a, "--calls") == 0)
-			calls = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--timeout-ms") == 0)
-			timeout_ms = atoi(v);
-		else if (strcmp(a, "--result-fd") == 0)
-			result_fd = atoi(v);
+		else if (strcmp(a, "--clients") == 0 ||
+			 strcmp(a, "--calls") == 0 ||
+			 strcmp(a, "--timeout-ms") == 0 ||
+			 strcmp(a, "--result-fd") == 0) {
+			long x;
+			if (util_parse_long(v, 0, INT_MAX, &x) != 0) {
+				fprintf(stderr, "stress-client: bad %s '%s'\n",
+					a, v);
+				return 2;
+			}
+			if (a[2] == 'c' && a[3] == 'l')
+				nclients = (unsigned long)x;
+			else if (a[2] == 'c')
+				calls = (unsigned long long)x;
+			else if (a[2] == 't')
+				timeout_ms = (int)x;
+			else
+				result_fd = (int)x;
+		}
 		else if (strcmp(a, "--auth-dir") == 0)
 			auth_dir = v;
 		else if (strcmp(a, "--authority") == 0)
@@ -279,7 +271,7 @@ int main(int argc, char **argv)
 		sc_runtime_set_transport(c->rt, client_call, NULL, c);
 	}
 
-	int64_t t0 = now_us();
+	int64_t t0 = ((int64_t)(util_now_ns() / 1000u));
 	unsigned long started = 0;
 	for (unsigned long i = 0; rc == 0 && i < nclients; i++) {
 		if (pthread_create(&cl[i].thread, NULL, client_run, &cl[i]) !=
@@ -294,7 +286,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned long i = 0; i < started; i++)
 		pthread_join(cl[i].thread, NULL);
-	int64_t elapsed = now_us() - t0;
+	int64_t elapsed = ((int64_t)(util_now_ns() / 1000u)) - t0;
 
 	if (rc == 0) {
 		char out[2048];
@@ -308,7 +300,7 @@ int main(int argc, char **argv)
 			(unsigned long long)atomic_load(&sh.mismatches),
 			(long long)elapsed, atomic_load(&sh.inflight_max),
 			sh.first_mismatch, sh.first_failure);
-		if (n < 0 || write_all(result_fd, out, strlen(out)) != 0) {
+		if (n < 0 || util_write_all(result_fd, out, strlen(out)) != 0) {
 			fprintf(stderr, "stress: cannot report the result\n");
 			rc = 4;
 		}

@@ -1,7 +1,7 @@
 /* diff.c: `cloakroom diff RUN1.json RUN2.json`: matches the hops of two
  * `run --json` outputs by (from, to, occurrence) and prints only the fields
  * that changed. Reads the files with jansson; never trusts their shape. */
-#include "diff.h"
+#include "cli.h"
 
 #include <jansson.h>
 #include <limits.h>

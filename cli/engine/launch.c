@@ -1,29 +1,19 @@
-/* launch.c: the cloakroom launcher. Checks the scenario (nothing starts on
- * bad input), starts the daemons of each variant as OS processes, collects
- * the trace that comes back along the reply chain, checks expectations and
- * reports. It never initialises gRPC (it forks), and it stops every process
- * it started, whatever happens.
- * Exit: 0 all expectations held, 1 one failed, 2 bad input, 3 the run
- * failed (a daemon did not start or died, or a signal). */
-#include "check.h"
-#include "codec.h"
-#include "diff.h"
-#include "explain.h"
-#include "svg.h"
-#include "matrix.h"
-#include "netns.h"
-#include "report.h"
+/* launch.c: the engine that starts a scenario's daemons as OS processes
+ * (the authority, the servers in dependency order, then the clients),
+ * collects the trace that comes back along the reply chain, judges the
+ * expectations and stops every process it started, whatever happens. It
+ * runs one case cold (launch_run_variant, launch_run_case) or many on a
+ * warm set (launch_pool). Launcher code: never initialises gRPC (it
+ * forks). Used by run, check, matrix, paths and the benchmark. */
+#include "launch.h"
 
-int cmd_paths(int argc, char **argv); /* paths/cmd_paths.c */
+#include "codec.h"
+#include "control.h"
 #include "sc_load.h"
-#include "spawn.h"
-#include "stress.h"
-#include "warm.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,92 +25,69 @@ int cmd_paths(int argc, char **argv); /* paths/cmd_paths.c */
 /* The deadline of a call when the run sets none (proto/rpc.c). */
 #define RPC_DEFAULT_DEADLINE_MS 30000
 
-typedef enum out_format {
-	OUT_TEXT = 0,
-	OUT_OBJECT,     /* --json: one object, a stable interface */
-	OUT_JSONL,      /* --format json: one event a line */
-	OUT_MERMAID,
-	OUT_SVG,        /* --format svg: procA/svg.c */
-} out_format;
-
-typedef struct opts {
-	const char *file;
-	const char *variant;
-	out_format format;
-	bool format_set;
-	bool explain;
-	bool keep_logs;
-	int timeout_ms;
-	char **sets;         /* KEY=VALUE given to every daemon (matrix) */
-	size_t sets_count;
-	const char *skew_ms; /* --clock-skew-ms, given to every daemon */
-	bool insecure;       /* --insecure: no mutual TLS between daemons */
-	bool netns;          /* --hosts netns */
-} opts;
-
 static char bin_root[PATH_MAX];
 
-/* snprintf that reports truncation (a path too long is an error). */
-__attribute__((format(printf, 3, 4))) static bool fmt(char *buf, size_t len,
-						      const char *f, ...)
+/* Whether dir holds the daemons (dir/procB/procB, as in a build tree
+ * and in the installed libexecdir/cloakroom). */
+static bool holds_daemons(const char *dir)
 {
-	va_list ap;
-	va_start(ap, f);
-	int n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	return n >= 0 && (size_t)n < len;
+	char prog[PATH_MAX];
+	return util_fmt(prog, sizeof(prog), "%s/procB/procB", dir) &&
+	       access(prog, X_OK) == 0;
 }
 
-static void usage(FILE *out)
+/* The installed daemons relative to the installed launcher:
+ * <prefix>/<bindir>/cloakroom-launch -> <prefix>/<libexecdir>/cloakroom,
+ * so that an installation moved as a whole (DESTDIR) still finds them.
+ * 0, or -1 when bindir or libexecdir is absolute or self is not under
+ * bindir. */
+static int installed_root(const char *self_dir, char *buf, size_t len)
 {
-	fprintf(out,
-		"usage: cloakroom run FILE [--json | --format text|json|mermaid|svg]\n"
-		"                      [--explain] [--variant NAME] "
-		"[--keep-logs] [--timeout-ms N]\n"
-		"                      [--clock-skew-ms N] [--insecure]"
-		" [--hosts loopback|netns]\n"
-		"       cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
-		"       cloakroom matrix FILE --vary KEY=V1,V2... [--format F]\n"
-		"       cloakroom --version\n"
-		"       cloakroom paths FILE --to SERVICE [--as USER] "
-		"[--from ACCOUNT] [--out DIR]\n"
-		"\n"
-		"Runs the scenario FILE with real daemons and prints, per hop,\n"
-		"who called whom, the identity presented, at which level, with\n"
-		"which status, and the rule ids that decided; --explain adds\n"
-		"each hop's inputs and numbered decisions. --format json: one\n"
-		"JSON event a line; --format mermaid: a sequence diagram;\n"
-		"--format svg: the sequence diagram drawn as SVG.\n"
-		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
-		"failed.\n");
+#if defined(CLOAKROOM_BINDIR) && defined(CLOAKROOM_LIBEXECDIR_REL)
+	const char *bindir = CLOAKROOM_BINDIR;
+	if (bindir[0] == '/' || CLOAKROOM_LIBEXECDIR_REL[0] == '/')
+		return -1;
+	size_t sl = strlen(self_dir), bl = strlen(bindir);
+	if (sl <= bl || strcmp(self_dir + sl - bl, bindir) != 0 ||
+	    self_dir[sl - bl - 1] != '/')
+		return -1;
+	return util_fmt(buf, len, "%.*s/%s/cloakroom", (int)(sl - bl - 1),
+			self_dir, CLOAKROOM_LIBEXECDIR_REL)
+		       ? 0
+		       : -1;
+#else
+	(void)self_dir;
+	(void)buf;
+	(void)len;
+	return -1;
+#endif
 }
 
-static int find_bin_root(void)
+int launch_find_bin_root(void)
 {
 	const char *env = getenv("CLOAKROOM_BIN");
 	if (env && *env) {
 		snprintf(bin_root, sizeof(bin_root), "%s", env);
 		return 0;
 	}
-	char self[PATH_MAX];
+	char self[PATH_MAX], inst[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	/* <build>/procA/cloakroom-launch -> <build> */
-	char *d = dirname(self);
-	d = dirname(d);
-	snprintf(bin_root, sizeof(bin_root), "%s", d);
-	return 0;
-}
-
-static void print_load_errors(const sc_load_errors *errs)
-{
-	for (size_t i = 0; i < errs->count; i++) {
-		char line[1024];
-		sc_load_error_format(&errs->items[i], line, sizeof(line));
-		fprintf(stderr, "%s\n", line);
+	if (n > 0) {
+		self[n] = '\0';
+		char *dir = dirname(self);
+		if (installed_root(dir, inst, sizeof(inst)) == 0 &&
+		    holds_daemons(inst)) {
+			snprintf(bin_root, sizeof(bin_root), "%s", inst);
+			return 0;
+		}
+		/* <build>/cli/cloakroom-launch -> <build> */
+		char *d = dirname(dir);
+		if (holds_daemons(d)) {
+			snprintf(bin_root, sizeof(bin_root), "%s", d);
+			return 0;
+		}
 	}
+	return -1;
 }
 
 /* The address a host's daemons listen on: its own, or 127.0.0.(10+i) so
@@ -142,19 +109,9 @@ static void host_addr(const sc_scenario *s, const netns_set *ns,
 	snprintf(buf, len, "127.0.0.1");
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 typedef struct launch {
-	const opts *o;
+	const launch_opts *o;
 	char run_dir[PATH_MAX];
-	int exit_code;
 	netns_set *ns;           /* --hosts netns, else NULL */
 	char auth_dir[PATH_MAX]; /* this variant's authority files */
 	char authority[160];     /* and its address */
@@ -176,7 +133,7 @@ static bool calls(const sc_process_def *p, const char *name)
 static void addr_file(const launch *L, const char *variant, const char *name,
 		      char *buf, size_t len)
 {
-	fmt(buf, len, "%s/%s%s%s.addr", L->run_dir, variant ? variant : "",
+	util_fmt(buf, len, "%s/%s%s%s.addr", L->run_dir, variant ? variant : "",
 	    variant ? "-" : "", name);
 }
 
@@ -187,7 +144,7 @@ static int publish_addr(const launch *L, const char *variant,
 {
 	char path[PATH_MAX + 64], tmp[PATH_MAX + 80];
 	addr_file(L, variant, name, path, sizeof(path));
-	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	util_fmt(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -1;
@@ -215,9 +172,9 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 	size_t n = r->scn->processes_count;
 	char peers[16][640];
 	char *peer_args[16];
-	char *extra[2 * MATRIX_MAX_SETS + 9];
+	char *extra[2 * LAUNCH_MAX_SETS + 9];
 	size_t np = 0, ne = 0;
-	for (size_t k = 0; k < L->o->sets_count && k < MATRIX_MAX_SETS; k++) {
+	for (size_t k = 0; k < L->o->sets_count && k < LAUNCH_MAX_SETS; k++) {
 		extra[ne++] = "--set";
 		extra[ne++] = L->o->sets[k];
 	}
@@ -251,7 +208,7 @@ static int start_daemon(launch *L, run_result *r, size_t i,
 			char path[PATH_MAX + 64];
 			addr_file(L, variant, r->children[t].name, path,
 				  sizeof(path));
-			fmt(peers[np], sizeof(peers[np]), "%s=@%s",
+			util_fmt(peers[np], sizeof(peers[np]), "%s=@%s",
 			    r->children[t].name, path);
 			peer_args[np] = peers[np];
 			np++;
@@ -285,9 +242,9 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	child *c = &r->children[n];
 	snprintf(c->name, sizeof(c->name), "authority");
 	snprintf(c->program, sizeof(c->program), "authority");
-	if (!fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth-XXXXXX",
+	if (!util_fmt(L->auth_dir, sizeof(L->auth_dir), "%s/%s%sauth-XXXXXX",
 		 L->run_dir, variant ? variant : "", variant ? "-" : "") ||
-	    !fmt(c->log_path, sizeof(c->log_path), "%s/%s%sauthority.log",
+	    !util_fmt(c->log_path, sizeof(c->log_path), "%s/%s%sauthority.log",
 		 L->run_dir, variant ? variant : "", variant ? "-" : "")) {
 		snprintf(err, errlen, "path too long: %.200s", L->run_dir);
 		return -1;
@@ -360,7 +317,7 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 		else
 			snprintf(r->accounts_of[i], sizeof(r->accounts_of[i]),
 				 "%s\\%s", s->domain.name, p->account);
-		fmt(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
+		util_fmt(c->log_path, sizeof(c->log_path), "%s/%s%s%s.log",
 			 L->run_dir, variant ? variant : "", variant ? "-" : "",
 			 p->name);
 	}
@@ -416,7 +373,7 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 				return -1;
 			}
 			listen[strlen(listen) - 2] = '\0';
-			fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
+			util_fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
 				 port);
 			if (publish_addr(L, variant, c->name, addr[i]) != 0) {
 				snprintf(r->error, sizeof(r->error),
@@ -648,7 +605,7 @@ char *launch_cast_key(const sc_scenario *s)
 }
 
 struct launch_pool {
-	opts o;
+	launch_opts o;
 	launch L;
 	run_result set;  /* the running set: its children and first case */
 	size_t total;    /* its children, the authority included */
@@ -656,7 +613,7 @@ struct launch_pool {
 	unsigned sets;   /* sets started */
 	unsigned cases;  /* cases run on a running set */
 	bool unclean;    /* a set did not stop cleanly */
-	char *sets_kept[MATRIX_MAX_SETS];
+	char *sets_kept[LAUNCH_MAX_SETS];
 };
 
 launch_pool *launch_pool_new(const char *run_dir, int timeout_ms)
@@ -681,7 +638,7 @@ static void pool_release(launch_pool *p)
 	memset(&p->set, 0, sizeof(p->set));
 	free(p->cast);
 	p->cast = NULL;
-	for (size_t i = 0; i < MATRIX_MAX_SETS; i++) {
+	for (size_t i = 0; i < LAUNCH_MAX_SETS; i++) {
 		free(p->sets_kept[i]);
 		p->sets_kept[i] = NULL;
 	}
@@ -731,7 +688,7 @@ static int pool_start(launch_pool *p, const char *file, const char *variant,
 		return -1;
 	}
 	sc_load_errors_free(&errs);
-	for (size_t i = 0; i < nsets && i < MATRIX_MAX_SETS; i++) {
+	for (size_t i = 0; i < nsets && i < LAUNCH_MAX_SETS; i++) {
 		p->sets_kept[i] = strdup(sets[i]);
 		if (!p->sets_kept[i] ||
 		    sc_scenario_set(p->set.scn, sets[i], err, errlen) != 0) {
@@ -745,7 +702,7 @@ static int pool_start(launch_pool *p, const char *file, const char *variant,
 	/* The daemons keep the command line's strings: the pool owns them. */
 	p->o.file = file;
 	p->o.sets = p->sets_kept;
-	p->o.sets_count = nsets < MATRIX_MAX_SETS ? nsets : MATRIX_MAX_SETS;
+	p->o.sets_count = nsets < LAUNCH_MAX_SETS ? nsets : LAUNCH_MAX_SETS;
 	p->cast = cast;
 	p->total = p->set.scn->processes_count + 1;
 	p->sets++;
@@ -767,35 +724,6 @@ static int pool_start(launch_pool *p, const char *file, const char *variant,
 		return -1;
 	}
 	return 0;
-}
-
-/* The control line of a case, or NULL when a field holds a tab or a
- * newline (or the variant is "-", which stands for none): such a case
- * runs cold. */
-static char *case_line(const char *file, const char *variant, char **sets,
-		       size_t nsets)
-{
-	if (strpbrk(file, "\t\n") ||
-	    (variant && (strpbrk(variant, "\t\n") || !*variant ||
-			 strcmp(variant, "-") == 0)))
-		return NULL;
-	for (size_t i = 0; i < nsets; i++)
-		if (strpbrk(sets[i], "\t\n") || !*sets[i])
-			return NULL;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&line, &len);
-	if (!f)
-		return NULL;
-	fprintf(f, "CASE\t%s\t%s", file, variant ? variant : "-");
-	for (size_t i = 0; i < nsets; i++)
-		fprintf(f, "\t%s", sets[i]);
-	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(line);
-		return NULL;
-	}
-	return line;
 }
 
 /* Run the case line on the running set: every server and the authority
@@ -866,7 +794,7 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 		    char **sets, size_t nsets, run_result *r)
 {
 	sc_trace_init(&r->trace);
-	char *line = case_line(file, variant, sets, nsets);
+	char *line = control_case_format(file, variant, sets, nsets);
 	char *cast = line ? launch_cast_key(r->scn) : NULL;
 	if (!cast) {
 		free(line);
@@ -902,7 +830,7 @@ int launch_run_case(const char *file, const char *variant, char **sets,
 		    size_t sets_count, const char *run_dir, int timeout_ms,
 		    run_result *r)
 {
-	opts o = {.file = file, .timeout_ms = timeout_ms, .sets = sets,
+	launch_opts o = {.file = file, .timeout_ms = timeout_ms, .sets = sets,
 		  .sets_count = sets_count};
 	launch L = {.o = &o};
 	snprintf(L.run_dir, sizeof(L.run_dir), "%s", run_dir);
@@ -910,263 +838,15 @@ int launch_run_case(const char *file, const char *variant, char **sets,
 	return r->ran ? 0 : -1;
 }
 
-static int set_format(opts *o, out_format f)
+void launch_run_variant(const launch_opts *o, const char *run_dir,
+			netns_set *ns, const char *variant, run_result *r)
 {
-	if (o->format_set && o->format != f) {
-		fprintf(stderr, "cloakroom run: one output format only\n");
-		return -1;
-	}
-	o->format = f;
-	o->format_set = true;
-	return 0;
+	launch L = {.o = o, .ns = ns};
+	snprintf(L.run_dir, sizeof(L.run_dir), "%s", run_dir);
+	run_variant(&L, variant, r);
 }
 
-static int parse_format(opts *o, const char *name)
+const char *launch_bin_root(void)
 {
-	if (strcmp(name, "text") == 0)
-		return set_format(o, OUT_TEXT);
-	if (strcmp(name, "json") == 0)
-		return set_format(o, OUT_JSONL);
-	if (strcmp(name, "mermaid") == 0)
-		return set_format(o, OUT_MERMAID);
-	if (strcmp(name, "svg") == 0)
-		return set_format(o, OUT_SVG);
-	fprintf(stderr, "cloakroom run: unknown format '%s' (text, json, "
-		"mermaid, svg)\n", name);
-	return -1;
-}
-
-static int parse_opts(int argc, char **argv, opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->timeout_ms = 10000;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0) {
-			if (set_format(o, OUT_OBJECT) != 0)
-				return -1;
-		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-			if (parse_format(o, argv[++i]) != 0)
-				return -1;
-		} else if (strcmp(a, "--insecure") == 0) {
-			o->insecure = true;
-		} else if (strcmp(a, "--hosts") == 0 && i + 1 < argc) {
-			const char *m = argv[++i];
-			if (strcmp(m, "netns") == 0) {
-				o->netns = true;
-			} else if (strcmp(m, "loopback") != 0) {
-				fprintf(stderr, "cloakroom run: --hosts takes "
-						"loopback or netns\n");
-				return -1;
-			}
-		} else if (strcmp(a, "--explain") == 0) {
-			o->explain = true;
-		} else if (strcmp(a, "--keep-logs") == 0) {
-			o->keep_logs = true;
-		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
-			o->variant = argv[++i];
-		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
-			o->timeout_ms = atoi(argv[++i]);
-		} else if (strcmp(a, "--clock-skew-ms") == 0 && i + 1 < argc) {
-			o->skew_ms = argv[++i];
-			if (!*o->skew_ms ||
-			    strspn(o->skew_ms, "0123456789") !=
-				    strlen(o->skew_ms) ||
-			    strlen(o->skew_ms) > 9) {
-				fprintf(stderr, "cloakroom run: --clock-skew-ms "
-						"takes a whole number of ms\n");
-				return -1;
-			}
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			exit(0);
-		} else if (a[0] == '-') {
-			fprintf(stderr, "cloakroom run: unknown option %s\n", a);
-			return -1;
-		} else if (!o->file) {
-			o->file = a;
-		} else {
-			fprintf(stderr, "cloakroom run: one FILE only\n");
-			return -1;
-		}
-	}
-	if (!o->file) {
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-}
-
-static int cmd_run(int argc, char **argv)
-{
-	opts o;
-	if (parse_opts(argc, argv, &o) != 0)
-		return 2;
-
-	/* Check everything before anything starts: the scenario, every
-	 * variant applied to it, and that its daemons fit in memory. */
-	char fit_why[200];
-	sc_load_limit_daemons(spawn_daemons_fit(1, fit_why, sizeof(fit_why)),
-			      fit_why);
-	sc_load_errors errs = {0};
-	sc_scenario *base = NULL;
-	if (sc_load_file(o.file, NULL, &base, &errs) != 0) {
-		print_load_errors(&errs);
-		sc_load_errors_free(&errs);
-		return 2;
-	}
-	size_t nruns = base->variants_count ? base->variants_count : 1;
-	if (o.variant)
-		nruns = 1;
-	run_result *runs = calloc(nruns, sizeof(*runs));
-	if (!runs) {
-		sc_load_free(base);
-		return 3;
-	}
-	int bad = 0;
-	for (size_t i = 0; i < nruns; i++) {
-		const char *v = o.variant ? o.variant
-			      : base->variants_count
-				      ? base->variants[i].name
-				      : NULL;
-		runs[i].variant = v;
-		if (sc_load_file(o.file, v, &runs[i].scn, &errs) != 0)
-			bad = 1;
-		else if (v)
-			for (unsigned k = 0; k < base->variants_count; k++)
-				if (strcmp(base->variants[k].name, v) == 0)
-					runs[i].description =
-						base->variants[k].description;
-	}
-	if (!bad) {
-		for (size_t i = 0; i < nruns; i++)
-			if (runs[i].scn->expect_count == 0)
-				fprintf(stderr,
-					"%s: warning: %s%s has no "
-					"expectations\n",
-					o.file, runs[i].variant ? "variant " : "",
-					runs[i].variant ? runs[i].variant
-							: "the scenario");
-	}
-	print_load_errors(&errs);
-	sc_load_errors_free(&errs);
-
-	launch L = {.o = &o, .exit_code = 0};
-	const char *no_netns = o.netns ? netns_unavailable() : NULL;
-	if (!bad && no_netns) {
-		fprintf(stderr, "cloakroom run: %s\n", no_netns);
-		bad = 1;
-	}
-	if (!bad) {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(L.run_dir, sizeof(L.run_dir), "%s/cloakroom-run-XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(L.run_dir)) {
-			fprintf(stderr, "cloakroom: cannot create %s: %s\n",
-				L.run_dir, strerror(errno));
-			bad = 3;
-		}
-	}
-	if (bad) {
-		for (size_t i = 0; i < nruns; i++)
-			sc_load_free(runs[i].scn);
-		free(runs);
-		sc_load_free(base);
-		return bad == 1 ? 2 : 3;
-	}
-
-	spawn_install_signals();
-	bool run_failed = false, expect_failed = false;
-	size_t done = 0;
-	netns_set ns;
-	if (o.netns) {
-		char err[256];
-		if (netns_setup(&ns, base->hosts_count, err, sizeof(err)) != 0) {
-			fprintf(stderr, "cloakroom run: %s\n", err);
-			run_failed = true;
-			nruns = 0;
-		} else {
-			L.ns = &ns;
-		}
-	}
-	for (size_t i = 0; i < nruns && !spawn_interrupted(); i++) {
-		run_variant(&L, runs[i].variant, &runs[i]);
-		done++;
-		if (!runs[i].ran)
-			run_failed = true;
-		else if (runs[i].failed)
-			expect_failed = true;
-	}
-	if (spawn_interrupted())
-		run_failed = true;
-	if (L.ns)
-		netns_teardown(L.ns);
-
-	const char *name = base->name ? base->name : o.file;
-	if (o.format == OUT_OBJECT)
-		report_json(stdout, name, runs, done);
-	else if (o.format == OUT_JSONL)
-		explain_jsonl(stdout, name, runs, done);
-	else if (o.format == OUT_MERMAID)
-		explain_mermaid(stdout, name, runs, done);
-	else if (o.format == OUT_SVG)
-		explain_svg(stdout, name, runs, done);
-	else if (o.explain)
-		explain_text(stdout, name, runs, done, isatty(1));
-	else
-		report_text(stdout, name, runs, done, isatty(1));
-	fflush(stdout);
-
-	if (run_failed || o.keep_logs)
-		fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
-			L.run_dir);
-	else
-		nftw(L.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-
-	for (size_t i = 0; i < nruns; i++) {
-		sc_trace_free(&runs[i].trace);
-		free(runs[i].children);
-		free(runs[i].hosts_of);
-		free(runs[i].accounts_of);
-		free(runs[i].expects);
-		sc_load_free(runs[i].scn);
-	}
-	free(runs);
-	sc_load_free(base);
-	return run_failed ? 3 : expect_failed ? 1 : 0;
-}
-
-int main(int argc, char **argv)
-{
-	if (find_bin_root() != 0) {
-		fprintf(stderr, "cloakroom: cannot find the daemons\n");
-		return 3;
-	}
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (strcmp(argv[1], "--version") == 0 ||
-	    strcmp(argv[1], "version") == 0) {
-		printf("cloakroom %s\n", CLOAKROOM_VERSION);
-		return 0;
-	}
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 2, argv + 2);
-	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(argc - 2, argv + 2);
-	if (strcmp(argv[1], "diff") == 0)
-		return cmd_diff(argc - 2, argv + 2);
-	if (strcmp(argv[1], "matrix") == 0)
-		return cmd_matrix(argc - 2, argv + 2);
-	if (strcmp(argv[1], "new") == 0)
-		return cmd_new(argc - 2, argv + 2);
-	if (strcmp(argv[1], "stress") == 0)
-		return cmd_stress(bin_root, argc - 2, argv + 2);
-	if (strcmp(argv[1], "paths") == 0)
-		return cmd_paths(argc - 2, argv + 2);
-	fprintf(stderr, "cloakroom: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	return bin_root;
 }

@@ -1,19 +1,20 @@
 /* matrix.c: `cloakroom matrix FILE --vary KEY=V1,V2 ...` sweeps settings
  * over their cartesian product; every case is checked before anything
  * starts, then run by the real daemons, one after the other (warm: one
- * set of daemons serves every case of the same cast, warm.h), and printed
+ * set of daemons serves every case of the same cast, launch.h), and printed
  * as one row: the varied settings, then per hop what the callee received,
  * at which level, with which status. Decides nothing (the model does) and
  * never initialises gRPC (it forks the daemons). */
-#include "matrix.h"
+#include "cli.h"
 
 #include "sc_load.h"
 #include "sc_suggest.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,7 +35,7 @@ typedef enum mformat { MF_TABLE = 0, MF_CSV, MF_JSON, MF_MARKDOWN } mformat;
 /* One --vary: the key as written, the full keys it sets, its values. */
 typedef struct axis {
 	const char *key;
-	char *targets[MATRIX_MAX_SETS];
+	char *targets[LAUNCH_MAX_SETS];
 	size_t ntargets;
 	char *values[MAX_VALUES];
 	size_t nvalues;
@@ -53,7 +54,7 @@ typedef struct cell {
 
 typedef struct mcase {
 	size_t *pick;        /* value index per axis */
-	char *cast;          /* its cast (warm.h): cases run grouped by it */
+	char *cast;          /* its cast (launch.h): cases run grouped by it */
 	cell *cells;
 	size_t ncells;
 	bool ran;
@@ -208,7 +209,7 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		field = key;
 		for (unsigned i = 0; i < s->processes_count; i++)
 			if (sc_process_calls_out(&s->processes[i]) &&
-			    ax->ntargets < MATRIX_MAX_SETS) {
+			    ax->ntargets < LAUNCH_MAX_SETS) {
 				char full[256];
 				snprintf(full, sizeof(full), "%s.%s",
 					 s->processes[i].name, key);
@@ -295,7 +296,7 @@ static size_t case_sets(const axis *axes, size_t naxes, const size_t *pick,
 {
 	size_t n = 0;
 	for (size_t a = 0; a < naxes; a++)
-		for (size_t t = 0; t < axes[a].ntargets && n < MATRIX_MAX_SETS;
+		for (size_t t = 0; t < axes[a].ntargets && n < LAUNCH_MAX_SETS;
 		     t++) {
 			size_t l = strlen(axes[a].targets[t]) +
 				   strlen(axes[a].values[pick[a]]) + 2;
@@ -743,18 +744,11 @@ static int print_json(FILE *out, const char *scenario, const axis *axes,
 
 /* ---- progress --------------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A bar on stderr once the sweep has lasted a second, on a terminal. */
 static void progress(bool tty, double start, size_t done, size_t total,
 		     bool *shown)
 {
-	if (!tty || (!*shown && now_s() - start < 1.0))
+	if (!tty || (!*shown && util_now_s() - start < 1.0))
 		return;
 	const int width = 30;
 	int fill = total ? (int)((double)width * (double)done / (double)total)
@@ -818,7 +812,7 @@ static void *sweep_worker(void *arg)
 		if (k == (size_t)-1)
 			break;
 		mcase *mc = &sw->cases[k];
-		char *sets[MATRIX_MAX_SETS], where[1024];
+		char *sets[LAUNCH_MAX_SETS], where[1024];
 		size_t n = case_sets(sw->axes, sw->naxes, mc->pick, sets);
 		case_where(sw->axes, sw->naxes, mc->pick, where, sizeof(where));
 		run_result r;
@@ -864,287 +858,369 @@ static void *sweep_worker(void *arg)
 	return NULL;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* ---- the command ------------------------------------------------------ */
 
-int cmd_matrix(int argc, char **argv)
-{
-	const char *file = NULL, *variant = NULL;
+/* What the command line asks for. */
+typedef struct mopts {
+	const char *file, *variant;
 	const char *specs[MAX_AXES];
-	size_t nspecs = 0;
-	mformat format = MF_TABLE;
-	int timeout_ms = 10000;
-	bool stats = false, cold = false;
-	int jobs = 1;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--stats") == 0) {
-			stats = true;
-		} else if (strcmp(a, "--cold") == 0) {
-			cold = true;
-		} else if (strcmp(a, "-j") == 0) {
-			const char *v = i + 1 < argc ? argv[++i] : "";
-			char *end = NULL;
-			long n = strtol(v, &end, 10);
-			if (!*v || *end || n < 1 || n > MAX_JOBS) {
-				fprintf(stderr, "cloakroom matrix: -j takes a "
-						"number of sets, 1 to %d (not "
-						"'%s')\n", MAX_JOBS, v);
-				return 2;
-			}
-			jobs = (int)n;
-		} else if (strcmp(a, "--vary") == 0 && i + 1 < argc) {
-			if (nspecs == MAX_AXES) {
-				fprintf(stderr, "cloakroom matrix: at most %d "
-					"--vary\n", MAX_AXES);
-				return 2;
-			}
-			specs[nspecs++] = argv[++i];
-		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-			const char *f = argv[++i];
-			static const char *const names[] = {"table", "csv",
-							    "json", "markdown"};
-			size_t k = 0;
-			while (k < 4 && strcmp(names[k], f) != 0)
-				k++;
-			if (k == 4) {
-				const char *near =
-					sc_suggest_nearest(f, names, 4);
-				fprintf(stderr,
-					"cloakroom matrix: unknown format '%s'%s%s%s "
-					"(table, csv, json, markdown)\n", f,
-					near ? " (did you mean '" : "",
-					near ? near : "", near ? "'?)" : "");
-				return 2;
-			}
-			format = (mformat)k;
-		} else if (strcmp(a, "--variant") == 0 && i + 1 < argc) {
-			variant = argv[++i];
-		} else if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
-			timeout_ms = atoi(argv[++i]);
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			matrix_usage(stdout);
-			return 0;
-		} else if (a[0] == '-') {
-			fprintf(stderr, "cloakroom matrix: unknown option %s%s\n",
-				a,
-				strcmp(a, "--vary") == 0 ||
-						strcmp(a, "--format") == 0
-					? " (it needs a value)"
-					: "");
-			return 2;
-		} else if (!file) {
-			file = a;
-		} else {
-			fprintf(stderr, "cloakroom matrix: one FILE only\n");
-			return 2;
-		}
-	}
-	if (!file || nspecs == 0) {
-		matrix_usage(stderr);
-		return 2;
-	}
+	size_t nspecs;
+	mformat format;
+	int timeout_ms;
+	bool stats, cold;
+	int jobs;
+} mopts;
 
-	/* Everything is checked before anything starts, and that the
-	 * daemons fit in memory, -j sets at once. */
-	char fit_why[200];
-	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
-						sizeof(fit_why)),
-			      fit_why);
-	int rc = 2;
+/* The sweep's plan: its axes and every case (each with its cast). */
+typedef struct mplan {
+	sc_load_cache *cache;
+	sc_scenario *base;
 	axis axes[MAX_AXES];
-	memset(axes, 0, sizeof(axes));
-	mcase *cases = NULL;
-	size_t ncases = 1, done = 0;
-	char run_dir[PATH_MAX] = "";
-	sc_load_cache *cache = sc_load_cache_new();
-	sc_scenario *base = cache ? case_load(cache, file, variant, NULL, 0,
-					      "no setting", false)
-				  : NULL;
-	if (!base)
-		goto out;
-	for (size_t a = 0; a < nspecs; a++) {
-		if (axis_parse(base, specs[a], &axes[a]) != 0)
-			goto out;
-		if (ncases > MAX_CASES / axes[a].nvalues) {
-			fprintf(stderr, "cloakroom matrix: more than %d cases\n",
-				MAX_CASES);
-			goto out;
+	size_t naxes;
+	mcase *cases;
+	size_t ncases;
+} mplan;
+
+static int parse_format(const char *f, mformat *out)
+{
+	static const char *const names[] = {"table", "csv", "json",
+					    "markdown"};
+	for (size_t k = 0; k < 4; k++)
+		if (strcmp(names[k], f) == 0) {
+			*out = (mformat)k;
+			return 0;
 		}
-		ncases *= axes[a].nvalues;
+	const char *near = sc_suggest_nearest(f, names, 4);
+	fprintf(stderr, "cloakroom matrix: unknown format '%s'%s%s%s (table, "
+		"csv, json, markdown)\n", f, near ? " (did you mean '" : "",
+		near ? near : "", near ? "'?)" : "");
+	return -1;
+}
+
+enum { MO_VARY = 256, MO_FORMAT, MO_VARIANT, MO_TIMEOUT, MO_STATS,
+       MO_COLD };
+
+static int parse_one(mopts *o, int c, const char *v)
+{
+	long n;
+	switch (c) {
+	case 'j':
+		if (util_parse_long(v, 1, MAX_JOBS, &n) != 0) {
+			fprintf(stderr, "cloakroom matrix: -j takes a number of "
+				"sets, 1 to %d (not '%s')\n", MAX_JOBS, v);
+			return -1;
+		}
+		o->jobs = (int)n;
+		return 0;
+	case MO_VARY:
+		if (o->nspecs == MAX_AXES) {
+			fprintf(stderr, "cloakroom matrix: at most %d --vary\n",
+				MAX_AXES);
+			return -1;
+		}
+		o->specs[o->nspecs++] = v;
+		return 0;
+	case MO_FORMAT:
+		return parse_format(v, &o->format);
+	case MO_VARIANT:
+		o->variant = v;
+		return 0;
+	case MO_TIMEOUT:
+		if (util_parse_long(v, 1, INT_MAX, &n) != 0) {
+			fprintf(stderr, "cloakroom matrix: --timeout-ms takes a "
+				"positive whole number\n");
+			return -1;
+		}
+		o->timeout_ms = (int)n;
+		return 0;
+	case MO_STATS:
+		o->stats = true;
+		return 0;
+	case MO_COLD:
+		o->cold = true;
+		return 0;
 	}
-	for (size_t a = 0; a < nspecs; a++)
+	return -1;
+}
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
+static int parse_opts(int argc, char **argv, mopts *o)
+{
+	static const struct option longs[] = {
+		{"vary", required_argument, NULL, MO_VARY},
+		{"format", required_argument, NULL, MO_FORMAT},
+		{"variant", required_argument, NULL, MO_VARIANT},
+		{"timeout-ms", required_argument, NULL, MO_TIMEOUT},
+		{"stats", no_argument, NULL, MO_STATS},
+		{"cold", no_argument, NULL, MO_COLD},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 10000;
+	o->jobs = 1;
+	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	if (!args)
+		return -1;
+	args[0] = "cloakroom matrix";
+	memcpy(args + 1, argv, (size_t)argc * sizeof(char *));
+	optind = 1;
+	opterr = 0;
+	int c, rc = 0;
+	while (rc == 0 &&
+	       (c = getopt_long(argc + 1, args, ":hj:", longs, NULL)) != -1) {
+		if (c == 'h') {
+			matrix_usage(stdout);
+			rc = 1;
+		} else if (c == ':' && optopt == 'j') {
+			fprintf(stderr, "cloakroom matrix: -j takes a number of "
+				"sets, 1 to %d (not '')\n", MAX_JOBS);
+			rc = -1;
+		} else if (c == '?' || c == ':') {
+			fprintf(stderr, "cloakroom matrix: unknown option %s%s\n",
+				args[optind - 1],
+				c == ':' ? " (it needs a value)" : "");
+			rc = -1;
+		} else {
+			rc = parse_one(o, c, optarg);
+		}
+	}
+	if (rc == 0 && optind < argc + 1)
+		o->file = args[optind++];
+	if (rc == 0 && optind < argc + 1) {
+		fprintf(stderr, "cloakroom matrix: one FILE only\n");
+		rc = -1;
+	}
+	free(args);
+	if (rc == 0 && (!o->file || o->nspecs == 0)) {
+		matrix_usage(stderr);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* No two axes set the same target. 0, or -1 said on stderr. */
+static int axes_disjoint(const axis *axes, size_t n)
+{
+	for (size_t a = 0; a < n; a++)
 		for (size_t b = 0; b < a; b++)
 			for (size_t t = 0; t < axes[a].ntargets; t++)
-				for (size_t u = 0; u < axes[b].ntargets; u++)
+				for (size_t u = 0; u < axes[b].ntargets; u++) {
 					if (strcmp(axes[a].targets[t],
-						   axes[b].targets[u]) == 0) {
-						fprintf(stderr,
-							"cloakroom matrix: '%s' "
-							"and '%s' both set %s\n",
-							axes[b].key, axes[a].key,
-							axes[a].targets[t]);
-						goto out;
-					}
-	size_t nsets_total = 0;
-	for (size_t a = 0; a < nspecs; a++)
-		nsets_total += axes[a].ntargets;
-	if (nsets_total > MATRIX_MAX_SETS) {
+						   axes[b].targets[u]) != 0)
+						continue;
+					fprintf(stderr, "cloakroom matrix: '%s' "
+						"and '%s' both set %s\n",
+						axes[b].key, axes[a].key,
+						axes[a].targets[t]);
+					return -1;
+				}
+	return 0;
+}
+
+/* The axes of o's --vary over the scenario as written, and their
+ * product's size. 0, or 2 (said on stderr). */
+static int plan_axes(const mopts *o, mplan *P)
+{
+	P->cache = sc_load_cache_new();
+	P->base = P->cache ? case_load(P->cache, o->file, o->variant, NULL, 0,
+				       "no setting", false)
+			   : NULL;
+	if (!P->base)
+		return 2;
+	P->naxes = o->nspecs;
+	P->ncases = 1;
+	size_t nsets = 0;
+	for (size_t a = 0; a < o->nspecs; a++) {
+		if (axis_parse(P->base, o->specs[a], &P->axes[a]) != 0)
+			return 2;
+		if (P->ncases > MAX_CASES / P->axes[a].nvalues) {
+			fprintf(stderr, "cloakroom matrix: more than %d cases\n",
+				MAX_CASES);
+			return 2;
+		}
+		P->ncases *= P->axes[a].nvalues;
+		nsets += P->axes[a].ntargets;
+	}
+	if (axes_disjoint(P->axes, P->naxes) != 0)
+		return 2;
+	if (nsets > LAUNCH_MAX_SETS) {
 		fprintf(stderr, "cloakroom matrix: more than %d settings per "
-			"case\n", MATRIX_MAX_SETS);
-		goto out;
+			"case\n", LAUNCH_MAX_SETS);
+		return 2;
 	}
-	cases = calloc(ncases, sizeof(*cases));
-	if (!cases) {
-		rc = 3;
-		goto out;
-	}
+	return 0;
+}
+
+/* Every case of the product, each loaded (so that a bad one stops the
+ * sweep before anything starts) for its cast. 0, 2 (a case does not
+ * load, said on stderr) or 3. */
+static int plan_cases(const mopts *o, mplan *P)
+{
+	P->cases = calloc(P->ncases, sizeof(*P->cases));
+	if (!P->cases)
+		return 3;
 	bool bad = false;
-	for (size_t i = 0; i < ncases; i++) {
-		cases[i].pick = calloc(nspecs, sizeof(size_t));
-		if (!cases[i].pick) {
-			rc = 3;
-			goto out;
-		}
+	for (size_t i = 0; i < P->ncases; i++) {
+		mcase *c = &P->cases[i];
+		c->pick = calloc(P->naxes ? P->naxes : 1, sizeof(size_t));
+		if (!c->pick)
+			return 3;
 		size_t rest = i;
-		for (size_t a = nspecs; a-- > 0;) {
-			cases[i].pick[a] = rest % axes[a].nvalues;
-			rest /= axes[a].nvalues;
+		for (size_t a = P->naxes; a-- > 0;) {
+			c->pick[a] = rest % P->axes[a].nvalues;
+			rest /= P->axes[a].nvalues;
 		}
-		char *sets[MATRIX_MAX_SETS], where[1024];
-		size_t n = case_sets(axes, nspecs, cases[i].pick, sets);
-		case_where(axes, nspecs, cases[i].pick, where, sizeof(where));
-		sc_scenario *s =
-			case_load(cache, file, variant, sets, n, where, true);
+		char *sets[LAUNCH_MAX_SETS], where[1024];
+		size_t n = case_sets(P->axes, P->naxes, c->pick, sets);
+		case_where(P->axes, P->naxes, c->pick, where, sizeof(where));
+		sc_scenario *s = case_load(P->cache, o->file, o->variant, sets,
+					   n, where, true);
 		if (!s)
 			bad = true;
-		else if (!(cases[i].cast = launch_cast_key(s)))
-			cases[i].cast = strdup("");
+		else if (!(c->cast = launch_cast_key(s)))
+			c->cast = strdup("");
 		sc_load_free(s);
 		sets_free(sets, n);
 	}
-	if (bad)
-		goto out;
+	return bad ? 2 : 0;
+}
 
-	const char *tmp = getenv("TMPDIR");
-	snprintf(run_dir, sizeof(run_dir), "%s/cloakroom-matrix-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(run_dir)) {
-		fprintf(stderr, "cloakroom matrix: cannot create %s: %s\n",
-			run_dir, strerror(errno));
-		run_dir[0] = '\0';
-		rc = 3;
-		goto out;
+static void plan_free(mplan *P)
+{
+	for (size_t i = 0; P->cases && i < P->ncases; i++) {
+		free(P->cases[i].pick);
+		free(P->cases[i].cells);
+		free(P->cases[i].cast);
 	}
+	free(P->cases);
+	for (size_t a = 0; a < P->naxes; a++) {
+		axis_free(&P->axes[a]);
+		free((char *)P->axes[a].key);
+	}
+	sc_load_free(P->base);
+	sc_load_cache_free(P->cache);
+}
 
-	spawn_install_signals();
-	/* Cases of one cast one after the other, each cast once: a set of
-	 * daemons per cast and worker (rows are printed in case order all
-	 * the same). */
+/* Run every case: the cases of one cast one after the other, each cast
+ * once, a set of daemons per cast and worker (rows are printed in case
+ * order all the same). Returns whether every case ran (-1: out of
+ * memory). */
+static int sweep_run(const mopts *o, mplan *P, const char *run_dir)
+{
 	sweep sw = {
-		.axes = axes, .naxes = nspecs, .cases = cases,
-		.ncases = ncases, .file = file, .variant = variant,
-		.run_dir = run_dir, .timeout_ms = timeout_ms, .cold = cold,
-		.tty = isatty(2), .start = now_s(),
+		.axes = P->axes, .naxes = P->naxes, .cases = P->cases,
+		.ncases = P->ncases, .file = o->file, .variant = o->variant,
+		.run_dir = run_dir, .timeout_ms = o->timeout_ms,
+		.cold = o->cold, .tty = isatty(2), .start = util_now_s(),
 	};
-	sw.order = calloc(ncases, sizeof(*sw.order));
-	if (!sw.order) {
-		rc = 3;
-		goto out;
-	}
-	for (size_t i = 0; i < ncases; i++)
+	sw.order = calloc(P->ncases, sizeof(*sw.order));
+	if (!sw.order)
+		return -1;
+	for (size_t i = 0; i < P->ncases; i++)
 		sw.order[i] = i;
-	qsort_r(sw.order, ncases, sizeof(*sw.order), by_cast, cases);
+	qsort_r(sw.order, P->ncases, sizeof(*sw.order), by_cast, P->cases);
 	pthread_mutex_init(&sw.lock, NULL);
 	mworker ws[MAX_JOBS];
 	memset(ws, 0, sizeof(ws));
-	if (jobs == 1) {
-		ws[0].sw = &sw;
-		sweep_worker(&ws[0]);
-	} else {
-		for (int j = 0; j < jobs; j++) {
-			ws[j].sw = &sw;
-			ws[j].id = (unsigned)j + 1;
+	for (int j = 0; j < o->jobs; j++) {
+		ws[j].sw = &sw;
+		ws[j].id = o->jobs == 1 ? 0 : (unsigned)j + 1;
+		if (o->jobs == 1)
+			sweep_worker(&ws[0]);
+		else
 			ws[j].started = pthread_create(&ws[j].thread, NULL,
 						       sweep_worker,
 						       &ws[j]) == 0;
-		}
-		for (int j = 0; j < jobs; j++)
-			if (ws[j].started)
-				pthread_join(ws[j].thread, NULL);
 	}
+	for (int j = 0; j < o->jobs; j++)
+		if (ws[j].started)
+			pthread_join(ws[j].thread, NULL);
 	pthread_mutex_destroy(&sw.lock);
 	if (sw.shown)
 		fprintf(stderr, "\r\033[K");
-	bool failed = sw.failed;
-	double took = now_s() - sw.start;
-	done = sw.done;
-	if (stats)
+	double took = util_now_s() - sw.start;
+	if (o->stats)
 		fprintf(stderr,
 			"matrix: %zu cases in %.3f s (%.0f cases/s), %u daemon "
 			"set%s started\n",
-			done, took, took > 0 ? (double)done / took : 0.0,
+			sw.done, took, took > 0 ? (double)sw.done / took : 0.0,
 			sw.sets, sw.sets == 1 ? "" : "s");
-	if (spawn_interrupted())
-		failed = true;
 	free(sw.order);
-	/* Rows in case order: as many as ran, up to the first that did not
-	 * (an interrupted sweep). */
-	done = 0;
-	while (done < ncases && cases[done].finished)
-		done++;
+	return !sw.failed && !spawn_interrupted();
+}
 
+/* The rows of the cases that ran, in case order, up to the first that
+ * did not (an interrupted sweep). Returns whether they were printed. */
+static bool print_rows(const mopts *o, const mplan *P)
+{
+	size_t done = 0;
+	while (done < P->ncases && P->cases[done].finished)
+		done++;
 	size_t ncols = 0;
-	column *cols = columns_of(cases, done, &ncols);
-	const char *name = base->name ? base->name : file;
-	if (format == MF_JSON) {
-		print_json(stdout, name, axes, nspecs, cases, done);
+	column *cols = columns_of(P->cases, done, &ncols);
+	const char *name = P->base->name ? P->base->name : o->file;
+	bool ok = true;
+	if (o->format == MF_JSON) {
+		print_json(stdout, name, P->axes, P->naxes, P->cases, done);
 	} else {
 		grid g = {0};
-		if (grid_build(&g, axes, nspecs, cases, done, cols, ncols,
-			       format == MF_CSV) == 0) {
-			bool errors = any_error(cases, done);
-			if (format == MF_CSV)
+		if (grid_build(&g, P->axes, P->naxes, P->cases, done, cols,
+			       ncols, o->format == MF_CSV) == 0) {
+			bool errors = any_error(P->cases, done);
+			if (o->format == MF_CSV)
 				print_csv(stdout, &g);
-			else if (format == MF_MARKDOWN)
+			else if (o->format == MF_MARKDOWN)
 				print_markdown(stdout, &g, errors);
 			else
 				print_table(stdout, &g, errors);
 		} else {
-			failed = true;
+			ok = false;
 		}
 		grid_free(&g);
 	}
 	fflush(stdout);
 	free(cols);
-	if (failed && run_dir[0]) {
+	return ok;
+}
+
+int cmd_matrix(int argc, char **argv)
+{
+	mopts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	/* Everything is checked before anything starts, and that the
+	 * daemons fit in memory, -j sets at once. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)o.jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
+	mplan P;
+	memset(&P, 0, sizeof(P));
+	char run_dir[PATH_MAX];
+	rc = plan_axes(&o, &P);
+	if (rc == 0)
+		rc = plan_cases(&o, &P);
+	if (rc == 0 &&
+	    util_mkdtemp(run_dir, sizeof(run_dir), "cloakroom-matrix") != 0) {
+		fprintf(stderr, "cloakroom matrix: cannot create a run "
+			"directory: %s\n", strerror(errno));
+		rc = 3;
+	}
+	if (rc != 0) {
+		plan_free(&P);
+		return rc;
+	}
+	spawn_install_signals();
+	int ran = sweep_run(&o, &P, run_dir);
+	bool ok = ran == 1;
+	if (ran >= 0)
+		ok = print_rows(&o, &P) && ok;
+	if (ran == 0)
 		fprintf(stderr, "cloakroom matrix: daemon logs kept in %s\n",
 			run_dir);
-		run_dir[0] = '\0';
-	}
-	rc = failed ? 3 : 0;
-out:
-	if (run_dir[0])
-		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	for (size_t i = 0; cases && i < ncases; i++) {
-		free(cases[i].pick);
-		free(cases[i].cells);
-		free(cases[i].cast);
-	}
-	free(cases);
-	for (size_t a = 0; a < nspecs; a++) {
-		axis_free(&axes[a]);
-		free((char *)axes[a].key);
-	}
-	sc_load_free(base);
-	sc_load_cache_free(cache);
-	return rc;
+	else
+		util_rm_tree(run_dir);
+	plan_free(&P);
+	return ok ? 0 : 3;
 }

@@ -1,15 +1,16 @@
 /* check.c: `cloakroom check PATH...` runs every scenario file under the
- * paths, every variant of each, on warm daemons (warm.h): the cases are
+ * paths, every variant of each, on warm daemons (launch.h): the cases are
  * grouped by cast, so that one set of daemons serves every file and
  * variant of the same cast, and -j sets run at once; it prints one line
  * per scenario, in file order, and a closing `N passed, N failed` line;
  * and `cloakroom new NAME` writes a starter scenario. Never initialises
  * gRPC (its threads only fork and exec daemons and read pipes). */
-#include "check.h"
+#include "cli.h"
 
 #include "sc_load.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,22 +304,6 @@ static void check_usage(FILE *out)
 		     "sets started, on stderr.\n");
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int cmd_check(int argc, char **argv)
 {
 	int jobs = 2;
@@ -391,7 +376,7 @@ int cmd_check(int argc, char **argv)
 	pthread_cond_init(&cr.changed, NULL);
 	worker ws[MAX_JOBS];
 	memset(ws, 0, sizeof(ws));
-	double start = now_s();
+	double start = util_now_s();
 	rc = 3;
 	if (!fs || load_all(fs, &cr) != 0)
 		goto done;
@@ -451,7 +436,7 @@ int cmd_check(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (stats) {
-		double took = now_s() - start;
+		double took = util_now_s() - start;
 		fprintf(stderr,
 			"check: %zu files, %zu runs in %.3f s, %u daemon set%s "
 			"started\n",
@@ -467,7 +452,7 @@ int cmd_check(int argc, char **argv)
 	}
 done:
 	if (cr.run_dir[0])
-		nftw(cr.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(cr.run_dir);
 	for (size_t k = 0; k < cr.ncases; k++) {
 		sc_load_free(cr.cases[k].scn);
 		free(cr.cases[k].cast);

@@ -8,11 +8,14 @@
  * so it never initialises gRPC; the clients run in cloakroom-stress-client. */
 #include "stress.h"
 
+#include "cli.h"
+#include "launch.h"
+
 #include "sc_load.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -306,17 +309,9 @@ static void read_b_stats(const char *log_path, stress_result *r)
 	fclose(f);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
+int cmd_stress(int argc, char **argv)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int cmd_stress(const char *bin_root, int argc, char **argv)
-{
+	const char *bin_root = launch_bin_root();
 	stress_opts o;
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
@@ -362,7 +357,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 	free(yaml);
 	if (!written) {
 		fprintf(stderr, "cloakroom: cannot write %s\n", file);
-		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(run_dir);
 		return 3;
 	}
 
@@ -426,7 +421,7 @@ int cmd_stress(const char *bin_root, int argc, char **argv)
 		char prog[PATH_MAX + 64], wrap[512], nc[32], nm[32], tmo[32];
 		char *cargv[48];
 		int a = wrapped(cargv, 32, wrap, sizeof(wrap));
-		snprintf(prog, sizeof(prog), "%s/procA/cloakroom-stress-client",
+		snprintf(prog, sizeof(prog), "%s/cli/cloakroom-stress-client",
 			 bin_root);
 		snprintf(peer, sizeof(peer), "B=%s", b_addr);
 		snprintf(nc, sizeof(nc), "%lu", o.clients);
@@ -516,7 +511,7 @@ out:
 			fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
 				run_dir);
 		else
-			nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			util_rm_tree(run_dir);
 	}
 	fflush(stdout);
 	return rc;

@@ -2,6 +2,7 @@
  * stopping them all whatever happens (success, failure, a signal, a dead
  * daemon). Must never initialise gRPC. */
 #include "spawn.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -38,13 +39,6 @@ void spawn_install_signals(void)
 bool spawn_interrupted(void)
 {
 	return interrupted != 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int spawn_child_fds(int ready, int cases)
@@ -257,7 +251,7 @@ static int pump(child *c, child *all, size_t n, int timeout_ms,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = util_now_ms() + timeout_ms;
 	for (;;) {
 		if (interrupted) {
 			snprintf(err, errlen, "interrupted by signal %d",
@@ -272,7 +266,7 @@ static int pump(child *c, child *all, size_t n, int timeout_ms,
 				 dead->name, dead->program, (long)dead->pid, d);
 			return -1;
 		}
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - util_now_ms();
 		if (left <= 0) {
 			snprintf(err, errlen, "%s (%s, pid %ld) did not answer "
 					      "within %d ms",
@@ -411,8 +405,8 @@ int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
 		return -1;
 	}
 	/* The client closes its pipe when it exits: reap it. */
-	int64_t deadline = now_ms() + spawn_stop_grace_ms();
-	while (!c->reaped && now_ms() < deadline) {
+	int64_t deadline = util_now_ms() + spawn_stop_grace_ms();
+	while (!c->reaped && util_now_ms() < deadline) {
 		int ws;
 		pid_t r = waitpid(c->pid, &ws, WNOHANG);
 		if (r == c->pid) {
@@ -471,7 +465,7 @@ void spawn_stop_all(child *all, size_t n, int grace_ms)
 			kill(all[i].pid, SIGTERM);
 		}
 	}
-	int64_t deadline = now_ms() + grace_ms;
+	int64_t deadline = util_now_ms() + grace_ms;
 	for (;;) {
 		spawn_reap(all, n);
 		bool live = false;
@@ -479,7 +473,7 @@ void spawn_stop_all(child *all, size_t n, int grace_ms)
 			live = live || (all[i].pid > 0 && !all[i].reaped);
 		if (!live)
 			break;
-		if (now_ms() >= deadline) {
+		if (util_now_ms() >= deadline) {
 			for (size_t i = 0; i < n; i++) {
 				if (all[i].pid > 0 && !all[i].reaped) {
 					kill(all[i].pid, SIGKILL);

@@ -1,15 +1,16 @@
-/* cmd_paths.c: `cloakroom paths FILE --to SERVICE`: every delegation path
+/* paths.c: `cloakroom paths FILE --to SERVICE`: every delegation path
  * to a service in a domain (paths.h), each written as a scenario file and
  * confirmed by running it on the daemons. Launcher code: never
  * initialises gRPC. */
+#include "cli.h"
 #include "paths.h"
 
 #include "sc_load.h"
 #include "spawn.h"
-#include "warm.h"
+#include "launch.h"
+#include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -17,8 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-int cmd_paths(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -37,22 +36,6 @@ static void usage(FILE *f)
 		"  each one (default), or one per class of paths whose "
 		"settings differ only\n"
 		"  in account names (--confirm class).\n");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* "03-constrained-svc-web-alice.yaml", names reduced to [A-Za-z0-9._-]. */
@@ -301,7 +284,7 @@ int cmd_paths(int argc, char **argv)
 	}
 	sc_load_errors_free(&errs);
 
-	double t0 = now_s();
+	double t0 = util_now_s();
 	paths_result r;
 	char err[256];
 	if (paths_find(s, &q, &r, err, sizeof(err)) != 0) {
@@ -309,7 +292,7 @@ int cmd_paths(int argc, char **argv)
 		sc_load_free(s);
 		return 2;
 	}
-	double found_s = now_s() - t0;
+	double found_s = util_now_s() - t0;
 
 	int rc = 0;
 	char dir[4096], run_dir[4096] = "";
@@ -349,7 +332,7 @@ int cmd_paths(int argc, char **argv)
 			goto done;
 		}
 	}
-	double t1 = now_s();
+	double t1 = util_now_s();
 	if (confirm_on && r.count) {
 		snprintf(run_dir, sizeof(run_dir), "%s/cloakroom-paths-run-XXXXXX",
 			 tmp && *tmp ? tmp : "/tmp");
@@ -376,7 +359,7 @@ int cmd_paths(int argc, char **argv)
 		if (!pool || launch_pool_free(pool) != 0)
 			rc = 3;
 	}
-	double confirm_s = now_s() - t1;
+	double confirm_s = util_now_s() - t1;
 	if (!out) /* written only to be run: --out keeps them */
 		for (size_t i = 0; i < r.count; i++)
 			files[i][0] = '\0';
@@ -414,9 +397,9 @@ int cmd_paths(int argc, char **argv)
 	}
 done:
 	if (run_dir[0])
-		nftw(run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(run_dir);
 	if (!out)
-		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		util_rm_tree(dir);
 	free(files);
 	free(c);
 	paths_result_free(&r);
