@@ -13,6 +13,7 @@
 #include "rpc.h"
 #include "sc_exec.h"
 #include "sc_load.h"
+#include "secure.h"
 #include "util.h"
 
 #include <errno.h>
@@ -211,46 +212,13 @@ static void *control_serve(void *arg)
 	return NULL;
 }
 
-/* Its own port over mutual TLS, with the certificate it made. */
-static int use_tls(const char *dir, char *err, size_t errlen)
-{
-	char path[4096], dns[AUTH_NAME_LEN];
-	uint8_t *pem[3] = {NULL, NULL, NULL};
-	size_t len;
-	auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
-	const char *names[3] = {"ca", dns, dns};
-	const char *exts[3] = {"crt", "crt", "key"};
-	int rc = 0;
-	for (int i = 0; i < 3 && rc == 0; i++) {
-		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
-			 exts[i]);
-		/* auth_file_read leaves room: the PEM ends with a NUL. */
-		rc = auth_file_read(path, &pem[i], &len);
-		if (rc == 0)
-			pem[i][len] = 0;
-	}
-	if (rc == 0)
-		rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
-				 (char *)pem[2]);
-	if (rc != 0)
-		snprintf(err, errlen, "cannot use the TLS files in %s", dir);
-	for (int i = 0; i < 3; i++)
-		free(pem[i]);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	authority a;
 	memset(&a, 0, sizeof(a));
 	if (parse_args(&a, argc, argv) != 0)
 		return 2;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	util_daemon_signals(on_signal);
 
 	int rc = 2;
 	char err[RPC_ERRLEN];
@@ -274,7 +242,8 @@ int main(int argc, char **argv)
 	}
 	auth_memo_enable(true); /* credentials and evidence come back */
 	rpc_init();
-	if (!a.insecure && use_tls(a.dir, err, sizeof(err)) != 0) {
+	if (!a.insecure && secure_tls_use(a.dir, AUTH_AUTHORITY_ACCOUNT, err,
+					 sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
 		rpc_shutdown();
 		goto out;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
@@ -304,127 +305,107 @@ static void check_usage(FILE *out)
 		     "sets started, on stderr.\n");
 }
 
-int cmd_check(int argc, char **argv)
+/* What the command line asks for (the files go to `files`). */
+typedef struct copts {
+	int jobs;
+	bool as_json, stats;
+} copts;
+
+/* Add path (a file, or every scenario under a directory, sorted) to
+ * `files`. 0, or -1 said on stderr. */
+static int add_path(const char *path)
 {
-	int jobs = 2;
-	bool as_json = false, stats = false;
-	files = calloc(MAX_FILES, sizeof(*files));
-	if (!files)
-		return 3;
-	int rc = 0;
-	for (int i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "-j", 2) == 0) {
-			const char *v = argv[i][2] ? argv[i] + 2
-				      : i + 1 < argc ? argv[++i] : NULL;
-			char *end = NULL;
-			long n = v ? strtol(v, &end, 10) : 0;
-			if (!v || !*v || *end || n < 1 || n > MAX_JOBS) {
-				fprintf(stderr, "cloakroom check: -j takes a "
-						"number of sets, 1 to %d%s%s%s\n",
-					MAX_JOBS, v ? " (not '" : "",
-					v ? v : "", v ? "')" : "");
-				rc = 2;
-				goto out;
-			}
-			jobs = (int)n;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			as_json = true;
-		} else if (strcmp(argv[i], "--stats") == 0) {
-			stats = true;
-		} else if (strcmp(argv[i], "-h") == 0 ||
-			   strcmp(argv[i], "--help") == 0) {
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "cloakroom check: %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	size_t before = files_count;
+	if (S_ISDIR(st.st_mode))
+		nftw(path, collect, 16, FTW_PHYS);
+	else if (files_count < MAX_FILES)
+		files[files_count++] = strdup(path);
+	qsort(files + before, files_count - before, sizeof(*files), by_name);
+	return 0;
+}
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
+static int parse_opts(int argc, char **argv, copts *o)
+{
+	enum { CO_JSON = 256, CO_STATS };
+	static const struct option longs[] = {
+		{"json", no_argument, NULL, CO_JSON},
+		{"stats", no_argument, NULL, CO_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	*o = (copts){.jobs = 2};
+	char **args = calloc((size_t)argc + 2, sizeof(char *));
+	if (!args)
+		return -1;
+	args[0] = "cloakroom check";
+	memcpy(args + 1, argv, (size_t)argc * sizeof(char *));
+	optind = 1;
+	opterr = 0;
+	int c, rc = 0;
+	long n;
+	while (rc == 0 &&
+	       (c = getopt_long(argc + 1, args, ":hj:", longs, NULL)) != -1) {
+		if (c == 'h') {
 			check_usage(stdout);
-			goto out;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "cloakroom check: unknown option %s\n",
-				argv[i]);
-			rc = 2;
-			goto out;
-		} else {
-			struct stat st;
-			if (stat(argv[i], &st) != 0) {
-				fprintf(stderr, "cloakroom check: %s: %s\n",
-					argv[i], strerror(errno));
-				rc = 2;
-				goto out;
+			rc = 1;
+		} else if (c == 'j' || (c == ':' && optopt == 'j')) {
+			const char *v = c == 'j' ? optarg : NULL;
+			if (v && util_parse_long(v, 1, MAX_JOBS, &n) == 0) {
+				o->jobs = (int)n;
+				continue;
 			}
-			size_t before = files_count;
-			if (S_ISDIR(st.st_mode))
-				nftw(argv[i], collect, 16, FTW_PHYS);
-			else if (files_count < MAX_FILES)
-				files[files_count++] = strdup(argv[i]);
-			qsort(files + before, files_count - before,
-			      sizeof(*files), by_name);
+			fprintf(stderr, "cloakroom check: -j takes a number of "
+				"sets, 1 to %d%s%s%s\n", MAX_JOBS,
+				v ? " (not '" : "", v ? v : "", v ? "')" : "");
+			rc = -1;
+		} else if (c == CO_JSON) {
+			o->as_json = true;
+		} else if (c == CO_STATS) {
+			o->stats = true;
+		} else {
+			fprintf(stderr, "cloakroom check: unknown option %s\n",
+				args[optind - 1]);
+			rc = -1;
 		}
 	}
-	if (files_count == 0) {
+	for (int i = optind; rc == 0 && i < argc + 1; i++)
+		rc = add_path(args[i]);
+	free(args);
+	if (rc == 0 && files_count == 0) {
 		check_usage(stderr);
-		rc = 2;
-		goto out;
+		rc = -1;
 	}
-	/* A file whose daemons do not fit in memory, -j sets at once, fails
-	 * to load. */
-	char fit_why[200];
-	sc_load_limit_daemons(spawn_daemons_fit((unsigned)jobs, fit_why,
-						sizeof(fit_why)),
-			      fit_why);
+	return rc;
+}
 
-	cfile *fs = calloc(files_count, sizeof(*fs));
-	check_run cr;
-	memset(&cr, 0, sizeof(cr));
-	pthread_mutex_init(&cr.lock, NULL);
-	pthread_cond_init(&cr.changed, NULL);
-	worker ws[MAX_JOBS];
-	memset(ws, 0, sizeof(ws));
-	double start = util_now_s();
-	rc = 3;
-	if (!fs || load_all(fs, &cr) != 0)
-		goto done;
-	cr.order = calloc(cr.ncases ? cr.ncases : 1, sizeof(*cr.order));
-	if (!cr.order)
-		goto done;
-	for (size_t i = 0; i < cr.ncases; i++)
-		cr.order[i] = i;
-	qsort_r(cr.order, cr.ncases, sizeof(*cr.order), by_cast, cr.cases);
-	const char *tmp = getenv("TMPDIR");
-	snprintf(cr.run_dir, sizeof(cr.run_dir), "%s/cloakroom-check-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(cr.run_dir)) {
-		fprintf(stderr, "cloakroom check: cannot create %s: %s\n",
-			cr.run_dir, strerror(errno));
-		cr.run_dir[0] = '\0';
-		goto done;
-	}
-	spawn_install_signals();
-	for (int j = 0; j < jobs; j++) {
-		ws[j].cr = &cr;
-		ws[j].id = (unsigned)j;
-		ws[j].started = pthread_create(&ws[j].thread, NULL,
-					       worker_main, &ws[j]) == 0;
-	}
-
-	/* Lines come out in file order, whatever order the runs end in. */
+/* Each file's lines, in file order, whatever order its runs end in.
+ * Returns the number of files that failed. */
+static unsigned report_in_order(check_run *cr, cfile *fs, bool as_json)
+{
 	json_t *all = as_json ? json_array() : NULL;
 	unsigned passed = 0, failed = 0;
 	for (size_t f = 0; f < files_count; f++) {
-		pthread_mutex_lock(&cr.lock);
+		pthread_mutex_lock(&cr->lock);
 		for (;;) {
 			bool ready = true;
 			for (size_t k = fs[f].first;
 			     k < fs[f].first + fs[f].count; k++)
-				ready = ready && cr.cases[k].done;
+				ready = ready && cr->cases[k].done;
 			if (ready)
 				break;
-			pthread_cond_wait(&cr.changed, &cr.lock);
+			pthread_cond_wait(&cr->changed, &cr->lock);
 		}
-		pthread_mutex_unlock(&cr.lock);
+		pthread_mutex_unlock(&cr->lock);
 		bool pass;
-		file_report(&fs[f], files[f], &cr, as_json, all, &pass);
+		file_report(&fs[f], files[f], cr, as_json, all, &pass);
 		pass ? passed++ : failed++;
 	}
-	for (int j = 0; j < jobs; j++)
-		if (ws[j].started)
-			pthread_join(ws[j].thread, NULL);
 	if (as_json) {
 		json_t *root = json_pack("{s:o, s:i, s:i}", "scenarios", all,
 					 "passed", passed, "failed", failed);
@@ -435,22 +416,93 @@ int cmd_check(int argc, char **argv)
 		printf("%u passed, %u failed\n", passed, failed);
 	}
 	fflush(stdout);
-	if (stats) {
+	return failed;
+}
+
+/* Load every file, run every case on -j workers and report. 0 all
+ * passed, 1 one failed, 3 a set of daemons did not stop cleanly, a
+ * signal, or out of memory. */
+static int check_files(const copts *o, check_run *cr, cfile *fs)
+{
+	worker ws[MAX_JOBS];
+	memset(ws, 0, sizeof(ws));
+	double start = util_now_s();
+	if (!fs || load_all(fs, cr) != 0)
+		return 3;
+	cr->order = calloc(cr->ncases ? cr->ncases : 1, sizeof(*cr->order));
+	if (!cr->order)
+		return 3;
+	for (size_t i = 0; i < cr->ncases; i++)
+		cr->order[i] = i;
+	qsort_r(cr->order, cr->ncases, sizeof(*cr->order), by_cast,
+		cr->cases);
+	if (util_mkdtemp(cr->run_dir, sizeof(cr->run_dir),
+			 "cloakroom-check") != 0) {
+		fprintf(stderr, "cloakroom check: cannot create a run "
+			"directory: %s\n", strerror(errno));
+		cr->run_dir[0] = '\0';
+		return 3;
+	}
+	spawn_install_signals();
+	for (int j = 0; j < o->jobs; j++) {
+		ws[j].cr = cr;
+		ws[j].id = (unsigned)j;
+		ws[j].started = pthread_create(&ws[j].thread, NULL,
+					       worker_main, &ws[j]) == 0;
+	}
+	unsigned failed = report_in_order(cr, fs, o->as_json);
+	for (int j = 0; j < o->jobs; j++)
+		if (ws[j].started)
+			pthread_join(ws[j].thread, NULL);
+	if (o->stats) {
 		double took = util_now_s() - start;
 		fprintf(stderr,
 			"check: %zu files, %zu runs in %.3f s, %u daemon set%s "
 			"started\n",
-			files_count, cr.ncases, took, cr.sets,
-			cr.sets == 1 ? "" : "s");
+			files_count, cr->ncases, took, cr->sets,
+			cr->sets == 1 ? "" : "s");
 	}
-	rc = failed ? 1 : 0;
-	if (cr.unclean || spawn_interrupted()) {
-		rc = 3;
+	if (cr->unclean || spawn_interrupted()) {
 		fprintf(stderr, "cloakroom check: daemon logs kept in %s\n",
-			cr.run_dir);
-		cr.run_dir[0] = '\0';
+			cr->run_dir);
+		cr->run_dir[0] = '\0';
+		return 3;
 	}
-done:
+	return failed ? 1 : 0;
+}
+
+static void files_free(void)
+{
+	for (size_t i = 0; i < files_count; i++)
+		free(files[i]);
+	free(files);
+	files = NULL;
+	files_count = 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	files = calloc(MAX_FILES, sizeof(*files));
+	if (!files)
+		return 3;
+	copts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != 0) {
+		files_free();
+		return rc > 0 ? 0 : 2;
+	}
+	/* A file whose daemons do not fit in memory, -j sets at once, fails
+	 * to load. */
+	char fit_why[200];
+	sc_load_limit_daemons(spawn_daemons_fit((unsigned)o.jobs, fit_why,
+						sizeof(fit_why)),
+			      fit_why);
+	cfile *fs = calloc(files_count, sizeof(*fs));
+	check_run cr;
+	memset(&cr, 0, sizeof(cr));
+	pthread_mutex_init(&cr.lock, NULL);
+	pthread_cond_init(&cr.changed, NULL);
+	rc = check_files(&o, &cr, fs);
 	if (cr.run_dir[0])
 		util_rm_tree(cr.run_dir);
 	for (size_t k = 0; k < cr.ncases; k++) {
@@ -464,12 +516,7 @@ done:
 	free(fs);
 	pthread_cond_destroy(&cr.changed);
 	pthread_mutex_destroy(&cr.lock);
-out:
-	for (size_t i = 0; i < files_count; i++)
-		free(files[i]);
-	free(files);
-	files = NULL;
-	files_count = 0;
+	files_free();
 	return rc;
 }
 

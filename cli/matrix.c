@@ -341,11 +341,7 @@ static sc_scenario *case_load(sc_load_cache *cache, const char *file,
 	char err[1024];
 	if (sc_load_case(cache, file, variant, (const char *const *)sets,
 			 nsets, &s, &errs, err, sizeof(err)) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[1024];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
+		sc_load_errors_print(&errs, stderr);
 		if (!errs.count)
 			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
 		sc_load_errors_free(&errs);

@@ -274,11 +274,7 @@ int cmd_paths(int argc, char **argv)
 	sc_scenario *s = NULL;
 	sc_load_errors errs = {0};
 	if (sc_load_file(file, NULL, &s, &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[1024];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
+		sc_load_errors_print(&errs, stderr);
 		sc_load_errors_free(&errs);
 		return 2;
 	}

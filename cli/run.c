@@ -49,15 +49,6 @@ typedef struct runs {
 	size_t done;         /* runs that were started */
 } runs;
 
-static void print_load_errors(const sc_load_errors *errs)
-{
-	for (size_t i = 0; i < errs->count; i++) {
-		char line[1024];
-		sc_load_error_format(&errs->items[i], line, sizeof(line));
-		fprintf(stderr, "%s\n", line);
-	}
-}
-
 static int set_format(opts *o, out_format f)
 {
 	if (o->format_set && o->format != f) {
@@ -214,7 +205,7 @@ static int runs_load(const opts *o, runs *R)
 			      fit_why);
 	sc_load_errors errs = {0};
 	if (sc_load_file(o->c.file, NULL, &R->base, &errs) != 0) {
-		print_load_errors(&errs);
+		sc_load_errors_print(&errs, stderr);
 		sc_load_errors_free(&errs);
 		return 2;
 	}
@@ -242,7 +233,7 @@ static int runs_load(const opts *o, runs *R)
 				o->c.file, R->r[i].variant ? "variant " : "",
 				R->r[i].variant ? R->r[i].variant
 						: "the scenario");
-	print_load_errors(&errs);
+	sc_load_errors_print(&errs, stderr);
 	sc_load_errors_free(&errs);
 	return bad ? 2 : 0;
 }

@@ -200,6 +200,20 @@ static int parse_opts(int argc, char **argv, stress_opts *o)
 	return 0;
 }
 
+/* One stress run: its directory, scenario file, processes and result. */
+typedef struct srun {
+	const stress_opts *o;
+	const char *bin_root;
+	char run_dir[PATH_MAX];
+	char file[PATH_MAX + 16];
+	char auth_dir[PATH_MAX];
+	const char *adir, *aaddr; /* NULL: unsigned contexts */
+	char a_addr[64], b_addr[64], c_addr[64];
+	child all[CH_COUNT];
+	stress_result res;
+	char err[512];
+} srun;
+
 /* argv for one program of the run, after CLOAKROOM_DAEMON_WRAPPER's words
  * (as for `run`). wrap is the caller's buffer the words point into. */
 static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
@@ -216,14 +230,20 @@ static int wrapped(char **argv, int max, char *wrap, size_t wraplen)
 	return a;
 }
 
-/* Start server c on host address host (an ephemeral port: never a fixed
- * one, so that runs side by side do not collide); addr gets host:port. */
-static int start_server(const char *bin_root, child *c, const char *file,
-			const char *host, const char *peer,
-			const char *auth_dir, const char *authority,
-			char *addr, size_t addrlen, child *all, char *err,
-			size_t errlen)
+/* Start server `which` of R on host address host (an ephemeral port:
+ * never a fixed one, so that runs side by side do not collide), calling
+ * peer (NULL: none); addr gets host:port. The authority is given its
+ * directory, a daemon the authority's (none: unsigned contexts). 0, or -1
+ * with R->err. */
+static int start_server(srun *R, int which, const char *host,
+			const char *peer, char *addr, size_t addrlen)
 {
+	child *c = &R->all[which], *all = R->all;
+	const char *bin_root = R->bin_root, *file = R->file;
+	const char *auth_dir = which == CH_AUTH ? R->auth_dir : R->adir;
+	const char *authority = which == CH_AUTH ? NULL : R->aaddr;
+	char *err = R->err;
+	size_t errlen = sizeof(R->err);
 	char prog[PATH_MAX + 32], wrap[512], listen[64];
 	snprintf(listen, sizeof(listen), "%s:0", host);
 	char *argv[48];
@@ -309,210 +329,236 @@ static void read_b_stats(const char *log_path, stress_result *r)
 	fclose(f);
 }
 
-int cmd_stress(int argc, char **argv)
+/* The scenario: generated, checked by the same loader the daemons use
+ * before anything starts, and written in a fresh run directory. 0, 2 (a
+ * scenario error, said on stderr) or 3. */
+static int write_scenario(srun *R)
 {
-	const char *bin_root = launch_bin_root();
-	stress_opts o;
-	if (parse_opts(argc, argv, &o) != 0)
-		return 2;
-
-	/* The scenario: generated, then checked by the same loader the
-	 * daemons use, before anything starts. */
-	char *yaml = stress_scenario_yaml((unsigned)o.clients);
+	char *yaml = stress_scenario_yaml((unsigned)R->o->clients);
 	if (!yaml) {
 		fprintf(stderr, "cloakroom stress: out of memory\n");
 		return 3;
 	}
 	sc_scenario *scn = NULL;
 	sc_load_errors errs = {0};
+	int rc = 0;
 	if (sc_load_buffer("stress.yaml", yaml, strlen(yaml), NULL, &scn,
 			   &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[1024];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
-		}
-		sc_load_errors_free(&errs);
-		free(yaml);
-		return 2;
+		sc_load_errors_print(&errs, stderr);
+		rc = 2;
 	}
 	sc_load_errors_free(&errs);
 	sc_load_free(scn);
-
-	char run_dir[PATH_MAX], file[PATH_MAX + 16];
-	const char *tmp = getenv("TMPDIR");
-	snprintf(run_dir, sizeof(run_dir), "%.300s/cloakroom-stress-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(run_dir)) {
-		fprintf(stderr, "cloakroom: cannot create %s: %s\n", run_dir,
-			strerror(errno));
-		free(yaml);
-		return 3;
+	if (rc == 0 && util_mkdtemp(R->run_dir, sizeof(R->run_dir),
+				    "cloakroom-stress") != 0) {
+		fprintf(stderr, "cloakroom: cannot create a run directory: "
+			"%s\n", strerror(errno));
+		rc = 3;
 	}
-	snprintf(file, sizeof(file), "%s/stress.yaml", run_dir);
-	FILE *f = fopen(file, "w");
-	bool written = f && fputs(yaml, f) >= 0;
-	if (f && fclose(f) != 0)
-		written = false;
+	if (rc == 0) {
+		snprintf(R->file, sizeof(R->file), "%s/stress.yaml", R->run_dir);
+		FILE *f = fopen(R->file, "w");
+		bool written = f && fputs(yaml, f) >= 0;
+		if (f && fclose(f) != 0)
+			written = false;
+		if (!written) {
+			fprintf(stderr, "cloakroom: cannot write %s\n", R->file);
+			util_rm_tree(R->run_dir);
+			rc = 3;
+		}
+	}
 	free(yaml);
-	if (!written) {
-		fprintf(stderr, "cloakroom: cannot write %s\n", file);
-		util_rm_tree(run_dir);
-		return 3;
-	}
+	return rc;
+}
 
-	child all[CH_COUNT];
-	memset(all, 0, sizeof(all));
+static void children_init(srun *R)
+{
 	static const char *names[CH_COUNT] = {"authority", "C", "B",
 					      "clients"};
 	static const char *progs[CH_COUNT] = {"authority", "procC", "procB",
 					      "stress-client"};
+	memset(R->all, 0, sizeof(R->all));
 	for (int i = 0; i < CH_COUNT; i++) {
-		all[i].pid = -1;
-		all[i].fd = -1;
-		all[i].ctl = -1;
-		snprintf(all[i].name, sizeof(all[i].name), "%s", names[i]);
-		snprintf(all[i].program, sizeof(all[i].program), "%.15s",
-			 progs[i]);
-		snprintf(all[i].log_path, sizeof(all[i].log_path),
-			 "%.400s/%s.log", run_dir, names[i]);
+		child *c = &R->all[i];
+		c->pid = -1;
+		c->fd = -1;
+		c->ctl = -1;
+		snprintf(c->name, sizeof(c->name), "%s", names[i]);
+		snprintf(c->program, sizeof(c->program), "%.15s", progs[i]);
+		snprintf(c->log_path, sizeof(c->log_path), "%.400s/%s.log",
+			 R->run_dir, names[i]);
 	}
+}
 
+/* The authority (signed contexts), C, then B calling C. 0, or -1 with
+ * R->err. */
+static int start_servers(srun *R)
+{
+	char peer[96];
+	if (!R->o->unsigned_contexts) {
+		/* Keys and credentials for every process in auth_dir, then
+		 * tickets. */
+		snprintf(R->auth_dir, sizeof(R->auth_dir), "%.300s/auth",
+			 R->run_dir);
+		if (mkdir(R->auth_dir, 0700) != 0) {
+			snprintf(R->err, sizeof(R->err), "cannot create %.300s: "
+				 "%s", R->auth_dir, strerror(errno));
+			return -1;
+		}
+		if (start_server(R, CH_AUTH, "127.0.0.1", NULL, R->a_addr,
+				 sizeof(R->a_addr)) != 0)
+			return -1;
+		R->adir = R->auth_dir;
+		R->aaddr = R->a_addr;
+	}
+	if (start_server(R, CH_C, "127.0.0.11", NULL, R->c_addr,
+			 sizeof(R->c_addr)) != 0)
+		return -1;
+	snprintf(peer, sizeof(peer), "C=%s", R->c_addr);
+	return start_server(R, CH_B, "127.0.0.10", peer, R->b_addr,
+			    sizeof(R->b_addr));
+}
+
+/* The clients, all in one process calling B, and their result. No
+ * overall clock: each call has its deadline, and a dead daemon or a
+ * signal ends the wait at once. 0, or -1 with R->err. */
+static int run_clients(srun *R)
+{
+	char prog[PATH_MAX + 64], wrap[512], nc[32], nm[32], tmo[32];
+	char peer[96];
+	char *cargv[48];
+	int a = wrapped(cargv, 32, wrap, sizeof(wrap));
+	snprintf(prog, sizeof(prog), "%s/cli/cloakroom-stress-client",
+		 R->bin_root);
+	snprintf(peer, sizeof(peer), "B=%s", R->b_addr);
+	snprintf(nc, sizeof(nc), "%lu", R->o->clients);
+	snprintf(nm, sizeof(nm), "%llu", R->o->calls);
+	snprintf(tmo, sizeof(tmo), "%d", R->o->timeout_ms);
+	char *rest[] = {prog, "--scenario", R->file, "--peer", peer, "--end",
+			"C", "--clients", nc, "--calls", nm, "--timeout-ms",
+			tmo, "--result-fd", "3", NULL};
+	for (size_t k = 0; rest[k]; k++)
+		cargv[a++] = rest[k];
+	if (R->adir) {
+		cargv[a++] = "--auth-dir";
+		cargv[a++] = (char *)R->adir;
+		cargv[a++] = "--authority";
+		cargv[a++] = (char *)R->aaddr;
+	}
+	cargv[a] = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (spawn_start(&R->all[CH_CLIENTS], cargv, R->err,
+			sizeof(R->err)) != 0 ||
+	    spawn_read_result(&R->all[CH_CLIENTS], R->all, CH_COUNT,
+			      INT32_MAX, &buf, &len, R->err,
+			      sizeof(R->err)) != 0)
+		return -1;
+	parse_result((const char *)buf, &R->res);
+	free(buf);
+	child *dead = spawn_reap(R->all, CH_COUNT);
+	if (dead) {
+		char d[64];
+		spawn_describe(dead, d, sizeof(d));
+		snprintf(R->err, sizeof(R->err), "daemon %s (%s, pid %ld) %s",
+			 dead->name, dead->program, (long)dead->pid, d);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop every process; a server that did not stop cleanly, or a signal,
+ * fails a run that had completed. Returns whether the run stands. */
+static bool stop_all(srun *R, bool ran)
+{
+	spawn_stop_all(R->all, CH_COUNT, spawn_stop_grace_ms());
+	for (int i = CH_AUTH; ran && i <= CH_B; i++) {
+		child *c = &R->all[i];
+		if (i == CH_AUTH && R->o->unsigned_contexts)
+			continue;
+		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)
+			continue;
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		snprintf(R->err, sizeof(R->err),
+			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
+			 c->name, c->program, (long)c->pid, d);
+		ran = false;
+	}
+	if (spawn_interrupted() && ran) {
+		snprintf(R->err, sizeof(R->err), "interrupted");
+		ran = false;
+	}
+	return ran;
+}
+
+/* The figures of a completed run; 0 when every call arrived with its own
+ * identity, else 1. */
+static int print_result(srun *R)
+{
+	stress_result *res = &R->res;
+	read_b_stats(R->all[CH_B].log_path, res);
+	double secs = (double)res->elapsed_us / 1e6;
+	printf("calls: %llu ok, %llu failed, %llu mismatched\n", res->ok,
+	       res->failed, res->mismatches);
+	printf("B served %llu calls, at most %u at once (clients had at most "
+	       "%u outstanding)\n",
+	       res->b_served, res->b_inflight_max, res->client_inflight_max);
+	if (!R->o->unsigned_contexts)
+		printf("B asked the authority for %llu tickets\n",
+		       res->b_tickets);
+	if (res->first_failure[0])
+		printf("first failed call: %s\n", res->first_failure);
+	if (res->first_mismatch[0])
+		printf("first mismatch: %s\n", res->first_mismatch);
+	printf("calls per second: %.0f\n",
+	       secs > 0 ? (double)res->calls / secs : 0.0);
+	printf("mismatches: %llu\n", res->mismatches);
+	return res->mismatches || res->failed ||
+			       res->ok + res->failed + res->mismatches !=
+				       R->o->calls
+		       ? 1
+		       : 0;
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	stress_opts o;
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+	srun *R = calloc(1, sizeof(*R));
+	if (!R)
+		return 3;
+	R->o = &o;
+	R->bin_root = launch_bin_root();
+	int rc = write_scenario(R);
+	if (rc != 0) {
+		free(R);
+		return rc;
+	}
+	children_init(R);
 	spawn_install_signals();
-	char err[512] = "", c_addr[64], b_addr[64], peer[96], a_addr[64];
-	char auth_dir[PATH_MAX];
-	const char *adir = NULL, *aaddr = NULL;
-	snprintf(auth_dir, sizeof(auth_dir), "%.300s/auth", run_dir);
-	stress_result res;
-	memset(&res, 0, sizeof(res));
-	bool ran = false;
 	printf("stress: %lu clients, %llu calls, A -> B -> C, cloaking "
 	       "dynamic, contexts %s\n",
 	       o.clients, o.calls,
 	       o.unsigned_contexts ? "unsigned (no authority)"
 				   : "signed (authority, tickets; no TLS)");
 	fflush(stdout);
-	if (!o.unsigned_contexts) {
-		/* The run's authority: keys and credentials for every
-		 * process in auth_dir, then tickets. */
-		if (mkdir(auth_dir, 0700) != 0) {
-			snprintf(err, sizeof(err), "cannot create %.300s: %s",
-				 auth_dir, strerror(errno));
-			goto out;
-		}
-		if (start_server(bin_root, &all[CH_AUTH], file, "127.0.0.1",
-				 NULL, auth_dir, NULL, a_addr, sizeof(a_addr),
-				 all, err, sizeof(err)) != 0)
-			goto out;
-		adir = auth_dir;
-		aaddr = a_addr;
-	}
-	if (start_server(bin_root, &all[CH_C], file, "127.0.0.11", NULL, adir,
-			 aaddr, c_addr, sizeof(c_addr), all, err,
-			 sizeof(err)) != 0)
-		goto out;
-	snprintf(peer, sizeof(peer), "C=%s", c_addr);
-	if (start_server(bin_root, &all[CH_B], file, "127.0.0.10", peer, adir,
-			 aaddr, b_addr, sizeof(b_addr), all, err,
-			 sizeof(err)) != 0)
-		goto out;
-
-	{
-		char prog[PATH_MAX + 64], wrap[512], nc[32], nm[32], tmo[32];
-		char *cargv[48];
-		int a = wrapped(cargv, 32, wrap, sizeof(wrap));
-		snprintf(prog, sizeof(prog), "%s/cli/cloakroom-stress-client",
-			 bin_root);
-		snprintf(peer, sizeof(peer), "B=%s", b_addr);
-		snprintf(nc, sizeof(nc), "%lu", o.clients);
-		snprintf(nm, sizeof(nm), "%llu", o.calls);
-		snprintf(tmo, sizeof(tmo), "%d", o.timeout_ms);
-		char *rest[] = {prog, "--scenario", file, "--peer", peer,
-				"--end", "C", "--clients", nc, "--calls", nm,
-				"--timeout-ms", tmo, "--result-fd", "3", NULL};
-		for (size_t k = 0; rest[k]; k++)
-			cargv[a++] = rest[k];
-		if (adir) {
-			cargv[a++] = "--auth-dir";
-			cargv[a++] = (char *)adir;
-			cargv[a++] = "--authority";
-			cargv[a++] = (char *)aaddr;
-		}
-		cargv[a] = NULL;
-		/* No overall clock: each call has its deadline, and a dead
-		 * daemon or a signal ends the wait at once. */
-		uint8_t *buf = NULL;
-		size_t len = 0;
-		if (spawn_start(&all[CH_CLIENTS], cargv, err, sizeof(err)) != 0 ||
-		    spawn_read_result(&all[CH_CLIENTS], all, CH_COUNT, INT32_MAX,
-				      &buf, &len, err, sizeof(err)) != 0)
-			goto out;
-		parse_result((const char *)buf, &res);
-		free(buf);
-	}
-	child *dead = spawn_reap(all, CH_COUNT);
-	if (dead) {
-		char d[64];
-		spawn_describe(dead, d, sizeof(d));
-		snprintf(err, sizeof(err), "daemon %s (%s, pid %ld) %s",
-			 dead->name, dead->program, (long)dead->pid, d);
-		goto out;
-	}
-	ran = true;
-out:
-	spawn_stop_all(all, CH_COUNT, spawn_stop_grace_ms());
-	for (int i = CH_AUTH; ran && i <= CH_B; i++) {
-		child *c = &all[i];
-		if (i == CH_AUTH && o.unsigned_contexts)
-			continue;
-		if (WIFEXITED(c->wstatus) && WEXITSTATUS(c->wstatus) == 0)
-			continue;
-		char d[64];
-		spawn_describe(c, d, sizeof(d));
-		snprintf(err, sizeof(err),
-			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
-			 c->name, c->program, (long)c->pid, d);
-		ran = false;
-	}
-	if (spawn_interrupted() && ran) {
-		snprintf(err, sizeof(err), "interrupted");
-		ran = false;
-	}
-	int rc;
-	if (!ran) {
-		printf("run failed: %s\n", err);
-		fprintf(stderr, "cloakroom: daemon logs kept in %s\n", run_dir);
+	bool ran = start_servers(R) == 0 && run_clients(R) == 0;
+	if (!stop_all(R, ran)) {
+		printf("run failed: %s\n", R->err);
+		fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
+			R->run_dir);
 		rc = 3;
 	} else {
-		read_b_stats(all[CH_B].log_path, &res);
-		double secs = (double)res.elapsed_us / 1e6;
-		printf("calls: %llu ok, %llu failed, %llu mismatched\n", res.ok,
-		       res.failed, res.mismatches);
-		printf("B served %llu calls, at most %u at once (clients had "
-		       "at most %u outstanding)\n",
-		       res.b_served, res.b_inflight_max,
-		       res.client_inflight_max);
-		if (!o.unsigned_contexts)
-			printf("B asked the authority for %llu tickets\n",
-			       res.b_tickets);
-		if (res.first_failure[0])
-			printf("first failed call: %s\n", res.first_failure);
-		if (res.first_mismatch[0])
-			printf("first mismatch: %s\n", res.first_mismatch);
-		printf("calls per second: %.0f\n",
-		       secs > 0 ? (double)res.calls / secs : 0.0);
-		printf("mismatches: %llu\n", res.mismatches);
-		rc = res.mismatches || res.failed ||
-				     res.ok + res.failed + res.mismatches !=
-					     o.calls
-			     ? 1
-			     : 0;
+		rc = print_result(R);
 		if (o.keep_logs)
 			fprintf(stderr, "cloakroom: daemon logs kept in %s\n",
-				run_dir);
+				R->run_dir);
 		else
-			util_rm_tree(run_dir);
+			util_rm_tree(R->run_dir);
 	}
 	fflush(stdout);
+	free(R);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -151,161 +152,191 @@ static void usage(void)
 			" [--auth-dir DIR --authority ADDR]\n");
 }
 
-int main(int argc, char **argv)
-{
-	const char *scenario = NULL, *peer = NULL, *end = NULL;
-	const char *auth_dir = NULL, *authority = NULL;
-	unsigned long nclients = 0;
-	unsigned long long calls = 0;
-	int timeout_ms = 10000, result_fd = 1;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		const char *a = argv[i], *v = argv[i + 1];
-		if (strcmp(a, "--scenario") == 0)
-			scenario = v;
-		else if (strcmp(a, "--peer") == 0)
-			peer = v;
-		else if (strcmp(a, "--end") == 0)
-			end = v;
-		else if (strcmp(a, "--clients") == 0 ||
-			 strcmp(a, "--calls") == 0 ||
-			 strcmp(a, "--timeout-ms") == 0 ||
-			 strcmp(a, "--result-fd") == 0) {
-			long x;
-			if (util_parse_long(v, 0, INT_MAX, &x) != 0) {
-				fprintf(stderr, "stress-client: bad %s '%s'\n",
-					a, v);
-				return 2;
-			}
-			if (a[2] == 'c' && a[3] == 'l')
-				nclients = (unsigned long)x;
-			else if (a[2] == 'c')
-				calls = (unsigned long long)x;
-			else if (a[2] == 't')
-				timeout_ms = (int)x;
-			else
-				result_fd = (int)x;
-		}
-		else if (strcmp(a, "--auth-dir") == 0)
-			auth_dir = v;
-		else if (strcmp(a, "--authority") == 0)
-			authority = v;
-		else {
-			usage();
-			return 2;
-		}
-	}
-	const char *eq = peer ? strchr(peer, '=') : NULL;
-	if (!scenario || !eq || !end || nclients == 0 ||
-	    nclients > MAX_CLIENTS || calls == 0 || !auth_dir != !authority) {
-		usage();
-		return 2;
-	}
+/* The command line. */
+typedef struct sopts {
+	const char *scenario, *peer, *end, *auth_dir, *authority;
+	const char *addr; /* the middle's address, after '=' in peer */
 	char middle[SC_NAME_LEN];
-	snprintf(middle, sizeof(middle), "%.*s", (int)(eq - peer), peer);
-	signal(SIGPIPE, SIG_IGN);
+	unsigned long clients;
+	unsigned long long calls;
+	int timeout_ms, result_fd;
+} sopts;
 
-	sc_scenario *scn = NULL;
-	sc_load_errors errs = {0};
-	if (sc_load_file(scenario, NULL, &scn, &errs) != 0) {
-		for (size_t i = 0; i < errs.count; i++) {
-			char line[512];
-			sc_load_error_format(&errs.items[i], line, sizeof(line));
-			fprintf(stderr, "%s\n", line);
+static int parse_opts(int argc, char **argv, sopts *o)
+{
+	enum { S_SCENARIO = 256, S_PEER, S_END, S_AUTH_DIR, S_AUTHORITY,
+	       S_CLIENTS, S_CALLS, S_TIMEOUT, S_RESULT_FD };
+	static const struct option longs[] = {
+		{"scenario", required_argument, NULL, S_SCENARIO},
+		{"peer", required_argument, NULL, S_PEER},
+		{"end", required_argument, NULL, S_END},
+		{"auth-dir", required_argument, NULL, S_AUTH_DIR},
+		{"authority", required_argument, NULL, S_AUTHORITY},
+		{"clients", required_argument, NULL, S_CLIENTS},
+		{"calls", required_argument, NULL, S_CALLS},
+		{"timeout-ms", required_argument, NULL, S_TIMEOUT},
+		{"result-fd", required_argument, NULL, S_RESULT_FD},
+		{NULL, 0, NULL, 0}};
+	*o = (sopts){.timeout_ms = 10000, .result_fd = 1};
+	optind = 1;
+	opterr = 0;
+	int c, idx = 0;
+	long x = 0;
+	while ((c = getopt_long(argc, argv, "", longs, &idx)) != -1) {
+		if (c == '?' || c == ':')
+			return -1;
+		if (c >= S_CLIENTS &&
+		    util_parse_long(optarg, 0, INT_MAX, &x) != 0) {
+			fprintf(stderr, "stress-client: bad --%s '%s'\n",
+				longs[idx].name, optarg);
+			return -1;
 		}
-		sc_load_errors_free(&errs);
-		return 2;
+		switch (c) {
+		case S_SCENARIO: o->scenario = optarg; break;
+		case S_PEER: o->peer = optarg; break;
+		case S_END: o->end = optarg; break;
+		case S_AUTH_DIR: o->auth_dir = optarg; break;
+		case S_AUTHORITY: o->authority = optarg; break;
+		case S_CLIENTS: o->clients = (unsigned long)x; break;
+		case S_CALLS: o->calls = (unsigned long long)x; break;
+		case S_TIMEOUT: o->timeout_ms = (int)x; break;
+		case S_RESULT_FD: o->result_fd = (int)x; break;
+		}
 	}
-	sc_load_errors_free(&errs);
+	const char *eq = o->peer ? strchr(o->peer, '=') : NULL;
+	if (optind < argc || !o->scenario || !eq || !o->end ||
+	    o->clients == 0 || o->clients > MAX_CLIENTS || o->calls == 0 ||
+	    !o->auth_dir != !o->authority)
+		return -1;
+	o->addr = eq + 1;
+	snprintf(o->middle, sizeof(o->middle), "%.*s", (int)(eq - o->peer),
+		 o->peer);
+	return 0;
+}
 
-	shared sh = {.middle = middle, .end = end, .timeout_ms = timeout_ms,
-		     .calls = calls};
-	pthread_mutex_init(&sh.lock, NULL);
-	client *cl = calloc(nclients, sizeof(*cl));
-	int rc = cl ? 0 : 3;
-	rpc_init();
-	for (unsigned long i = 0; rc == 0 && i < nclients; i++) {
-		client *c = &cl[i];
-		char name[SC_NAME_LEN];
-		snprintf(name, sizeof(name), "client-%lu", i);
-		sc_log log;
-		sc_log_init(&log);
-		if (sc_runtime_new(scn, name, &c->rt, &log) != SC_OK) {
-			fprintf(stderr, "stress: cannot start %s%s%s\n", name,
-				log.count ? ": " : "",
-				log.count ? log.notes[log.count - 1].text : "");
-			rc = 3;
-		}
-		sc_log_free(&log);
-		if (rc)
-			break;
-		c->sh = &sh;
-		if (auth_dir) {
-			secure_config cfg = {
-				.dir = auth_dir,
-				.authority = authority,
-				.process = name,
-				.skew_ms = AUTH_DEFAULT_SKEW_MS,
-				.timeout_ms = timeout_ms,
-				.misbehave = SC_MISBEHAVE_NONE,
-				.insecure = true,
-			};
-			char err[256];
-			if (secure_open(&cfg, &c->sec, err, sizeof(err)) != 0) {
-				fprintf(stderr, "stress: %s cannot sign: %s\n",
-					name, err);
-				rc = 3;
-				break;
-			}
-		}
-		c->ch = rpc_channel_open(eq + 1);
-		if (!c->ch) {
-			fprintf(stderr, "stress: cannot open a channel to %s\n",
-				eq + 1);
-			rc = 3;
-			break;
-		}
-		const sc_token *tok = sc_runtime_token(c->rt);
-		snprintf(c->name, sizeof(c->name), "%s",
-			 sc_token_user_name(tok));
-		snprintf(c->sid, sizeof(c->sid), "%s", sc_token_user_sid(tok));
-		sc_runtime_set_transport(c->rt, client_call, NULL, c);
+/* Client i: its runtime, its signed-context layer, its channel to the
+ * middle. 0, or 3 said on stderr. */
+static int client_open(const sopts *o, sc_scenario *scn, unsigned long i,
+		       client *c)
+{
+	char name[SC_NAME_LEN];
+	snprintf(name, sizeof(name), "client-%lu", i);
+	sc_log log;
+	sc_log_init(&log);
+	int rc = 0;
+	if (sc_runtime_new(scn, name, &c->rt, &log) != SC_OK) {
+		fprintf(stderr, "stress: cannot start %s%s%s\n", name,
+			log.count ? ": " : "",
+			log.count ? log.notes[log.count - 1].text : "");
+		rc = 3;
 	}
+	sc_log_free(&log);
+	if (rc)
+		return rc;
+	if (o->auth_dir) {
+		secure_config cfg = {
+			.dir = o->auth_dir,
+			.authority = o->authority,
+			.process = name,
+			.skew_ms = AUTH_DEFAULT_SKEW_MS,
+			.timeout_ms = o->timeout_ms,
+			.misbehave = SC_MISBEHAVE_NONE,
+			.insecure = true,
+		};
+		char err[256];
+		if (secure_open(&cfg, &c->sec, err, sizeof(err)) != 0) {
+			fprintf(stderr, "stress: %s cannot sign: %s\n", name,
+				err);
+			return 3;
+		}
+	}
+	c->ch = rpc_channel_open(o->addr);
+	if (!c->ch) {
+		fprintf(stderr, "stress: cannot open a channel to %s\n",
+			o->addr);
+		return 3;
+	}
+	const sc_token *tok = sc_runtime_token(c->rt);
+	snprintf(c->name, sizeof(c->name), "%s", sc_token_user_name(tok));
+	snprintf(c->sid, sizeof(c->sid), "%s", sc_token_user_sid(tok));
+	sc_runtime_set_transport(c->rt, client_call, NULL, c);
+	return 0;
+}
 
-	int64_t t0 = ((int64_t)(util_now_ns() / 1000u));
+/* Every client on its own thread until the calls are made; returns the
+ * microseconds it took, or -1 when a thread could not start. */
+static int64_t run_all(shared *sh, client *cl, unsigned long n)
+{
+	uint64_t t0 = util_now_ns();
 	unsigned long started = 0;
-	for (unsigned long i = 0; rc == 0 && i < nclients; i++) {
+	bool ok = true;
+	for (unsigned long i = 0; i < n; i++) {
 		if (pthread_create(&cl[i].thread, NULL, client_run, &cl[i]) !=
 		    0) {
 			fprintf(stderr, "stress: cannot start a thread\n");
 			/* Claim every call: the running threads stop. */
-			atomic_store(&sh.next, calls);
-			rc = 3;
+			atomic_store(&sh->next, sh->calls);
+			ok = false;
 			break;
 		}
 		started++;
 	}
 	for (unsigned long i = 0; i < started; i++)
 		pthread_join(cl[i].thread, NULL);
-	int64_t elapsed = ((int64_t)(util_now_ns() / 1000u)) - t0;
+	return ok ? (int64_t)((util_now_ns() - t0) / 1000u) : -1;
+}
 
-	if (rc == 0) {
-		char out[2048];
-		int n = snprintf(
-			out, sizeof(out),
-			"calls %llu\nok %llu\nfailed %llu\nmismatches %llu\n"
-			"elapsed_us %lld\nclient_inflight_max %u\n"
-			"first_mismatch %s\nfirst_failure %s\n",
-			calls, (unsigned long long)atomic_load(&sh.ok),
-			(unsigned long long)atomic_load(&sh.failed),
-			(unsigned long long)atomic_load(&sh.mismatches),
-			(long long)elapsed, atomic_load(&sh.inflight_max),
-			sh.first_mismatch, sh.first_failure);
-		if (n < 0 || util_write_all(result_fd, out, strlen(out)) != 0) {
-			fprintf(stderr, "stress: cannot report the result\n");
-			rc = 4;
-		}
+static int report(const sopts *o, shared *sh, int64_t elapsed_us)
+{
+	char out[2048];
+	int n = snprintf(out, sizeof(out),
+			 "calls %llu\nok %llu\nfailed %llu\nmismatches %llu\n"
+			 "elapsed_us %lld\nclient_inflight_max %u\n"
+			 "first_mismatch %s\nfirst_failure %s\n",
+			 o->calls, (unsigned long long)atomic_load(&sh->ok),
+			 (unsigned long long)atomic_load(&sh->failed),
+			 (unsigned long long)atomic_load(&sh->mismatches),
+			 (long long)elapsed_us, atomic_load(&sh->inflight_max),
+			 sh->first_mismatch, sh->first_failure);
+	if (n < 0 || util_write_all(o->result_fd, out, strlen(out)) != 0) {
+		fprintf(stderr, "stress: cannot report the result\n");
+		return 4;
 	}
-	for (unsigned long i = 0; cl && i < nclients; i++) {
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	sopts o;
+	if (parse_opts(argc, argv, &o) != 0) {
+		usage();
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sc_scenario *scn = NULL;
+	sc_load_errors errs = {0};
+	if (sc_load_file(o.scenario, NULL, &scn, &errs) != 0) {
+		sc_load_errors_print(&errs, stderr);
+		sc_load_errors_free(&errs);
+		return 2;
+	}
+	sc_load_errors_free(&errs);
+	shared sh = {.middle = o.middle, .end = o.end,
+		     .timeout_ms = o.timeout_ms, .calls = o.calls};
+	pthread_mutex_init(&sh.lock, NULL);
+	client *cl = calloc(o.clients, sizeof(*cl));
+	int rc = cl ? 0 : 3;
+	rpc_init();
+	for (unsigned long i = 0; rc == 0 && i < o.clients; i++) {
+		cl[i].sh = &sh;
+		rc = client_open(&o, scn, i, &cl[i]);
+	}
+	int64_t elapsed = rc == 0 ? run_all(&sh, cl, o.clients) : 0;
+	if (elapsed < 0)
+		rc = 3;
+	if (rc == 0)
+		rc = report(&o, &sh, elapsed);
+	for (unsigned long i = 0; cl && i < o.clients; i++) {
 		rpc_channel_close(cl[i].ch);
 		secure_close(cl[i].sec);
 		sc_runtime_free(cl[i].rt);

@@ -148,12 +148,7 @@ int node_main(int argc, char **argv, node_kind kind)
 		return 2;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	util_daemon_signals(on_signal);
 
 	if (n.control_fd >= 0 && !(n.cache = sc_load_cache_new())) {
 		fprintf(stderr, "%s: out of memory\n", node_kind_name(kind));

@@ -1,10 +1,10 @@
 /* secure.c: the daemon side of signed contexts (see secure.h): ticket
  * requests to the authority, a ticket cache, the evidence kept from
  * incoming calls, sealing and binding. A process set to misbehave
- * (scenarios/attacks/) alters its outgoing contexts here, so that every
- * attack goes through the same checks an honest call does; nothing here
- * may relax a check for it. */
-#include "secure.h"
+ * (scenarios/attacks/) seals beside this path, in misbehave.c, and its
+ * contexts go through the same checks an honest call's do; nothing may
+ * relax a check for it. */
+#include "secure_int.h"
 
 #include "cloakroom.pb-c.h"
 #include "codec.h"
@@ -22,68 +22,13 @@ _Static_assert(AUTH_TICKET_LEVEL_MIN == SC_LEVEL_ANONYMOUS &&
 		       AUTH_TICKET_AUTHNS == SC_AUTHN_COUNT,
 	       "auth.h's ticket ranges are sc_common.h's");
 
-/* Tickets and evidence kept: one entry per (subject, target, facts) and
- * per subject, as many as the calls use, up to this many each (a middle
- * tier serving 1,024 clients keeps 1,024 of each). */
-#define SECURE_CACHE_MAX 65536u
-#define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
-#define SECURE_REPLAY_CAPACITY 262144u /* live nonces an incoming cache holds */
-
-typedef struct slot {
-	char sid[AUTH_IDENT_LEN];
-	char target[AUTH_NAME_LEN];
-	unsigned facts;  /* the call's facts the ticket was asked for */
-	uint8_t *bytes;
-	size_t len;
-	uint64_t expires_ms;
-	struct slot *next; /* in its bucket (a cache's entries) */
-} slot;
-
-/* A cache of signed statements by (sid, target, facts): chained buckets,
- * doubled as entries come; at SECURE_CACHE_MAX, expired entries go, then
- * the one that expires first. */
-typedef struct kcache {
-	slot **buckets;
-	size_t nbuckets; /* a power of two, or 0 before the first entry */
-	size_t count;
-} kcache;
-
-struct secure {
-	secure_config cfg;
-	char process[AUTH_NAME_LEN];
-	uint8_t anchor[AUTH_KEY_LEN];
-	auth_key *key;
-	uint8_t *cred;
-	size_t cred_len;
-	auth_credential me;
-	char authority_addr[160];
-	rpc_channel *authority;  /* opened at the first ticket request: a
-	                            process that never calls has none */
-	auth_replay *replay;
-	pthread_mutex_t lock; /* guards everything below */
-	unsigned long long requested; /* ticket requests made */
-	kcache tickets;  /* by (subject sid, target, facts) */
-	kcache evidence; /* by subject sid: the ticket that presented it */
-	/* misbehaviour only */
-	auth_key *rogue;
-	auth_key *stolen_key;     /* relay: the caller's */
-	uint8_t *stolen_cred;
-	size_t stolen_cred_len;
-	slot replayed;
-	sc_token *last_client;
-	sc_level last_level;      /* the level its ticket vouched for */
-	char last_caller[SC_NAME_LEN];
-	char last_caller_host[SC_NAME_LEN];
-	char last_chain[256];
-};
-
 static void slot_clear(slot *s)
 {
 	free(s->bytes);
 	memset(s, 0, sizeof(*s));
 }
 
-static int slot_set(slot *s, const char *sid, const char *target,
+int secure_slot_set(slot *s, const char *sid, const char *target,
 		    const uint8_t *b, size_t len, uint64_t expires)
 {
 	uint8_t *copy = malloc(len ? len : 1);
@@ -199,7 +144,7 @@ static int kc_put(kcache *c, const char *sid, const char *target,
 		if (kc_grow(c) != 0 && !c->nbuckets)
 			return -1;
 	e = calloc(1, sizeof(*e));
-	if (!e || slot_set(e, sid, target, b, len, expires) != 0) {
+	if (!e || secure_slot_set(e, sid, target, b, len, expires) != 0) {
 		free(e);
 		return -1;
 	}
@@ -223,7 +168,7 @@ static void kc_clear(kcache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static uint8_t *dup_bytes(const uint8_t *b, size_t len)
+uint8_t *secure_dup_bytes(const uint8_t *b, size_t len)
 {
 	uint8_t *c = malloc(len ? len : 1);
 	if (c)
@@ -231,7 +176,7 @@ static uint8_t *dup_bytes(const uint8_t *b, size_t len)
 	return c;
 }
 
-static int fail(auth_reject *why, const char *rule, const char *reason)
+int secure_fail(auth_reject *why, const char *rule, const char *reason)
 {
 	snprintf(why->rule, sizeof(why->rule), "%s", rule);
 	size_t n = strlen(reason);
@@ -242,9 +187,8 @@ static int fail(auth_reject *why, const char *rule, const char *reason)
 	return -1;
 }
 
-/* Mutual TLS with the certificate of account (rpc_tls_use). */
-static int tls_load(const char *dir, const char *account, char *err,
-		    size_t errlen)
+int secure_tls_use(const char *dir, const char *account, char *err,
+		   size_t errlen)
 {
 	char path[4096], dns[AUTH_NAME_LEN];
 	uint8_t *pem[3] = {NULL, NULL, NULL};
@@ -331,7 +275,7 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 	}
 	snprintf(s->authority_addr, sizeof(s->authority_addr), "%s",
 		 cfg->authority);
-	if (!cfg->insecure && tls_load(cfg->dir, s->me.account, err,
+	if (!cfg->insecure && secure_tls_use(cfg->dir, s->me.account, err,
 				       errlen) != 0)
 		goto bad;
 	if (cfg->misbehave == SC_MISBEHAVE_UNKNOWN_AUTHORITY &&
@@ -417,22 +361,16 @@ static unsigned call_facts(const sc_context *c)
 }
 
 /* Ask the authority. Caller does not hold the lock. */
-static int request_ticket_as(secure *s, const auth_key *key,
-			     const uint8_t *credb, size_t credl, void *parent,
-			     const char *target, const char *sid,
-			     const sc_context *c, uint8_t **tb, size_t *tl,
-			     auth_reject *why);
-
 static int request_ticket(secure *s, void *parent, const char *target,
 			  const char *sid, const sc_context *c,
 			  uint8_t **tb, size_t *tl, auth_reject *why)
 {
-	return request_ticket_as(s, s->key, s->cred, s->cred_len, parent,
+	return secure_request_ticket_as(s, s->key, s->cred, s->cred_len, parent,
 				 target, sid, c, tb, tl, why);
 }
 
 /* As the process whose key and credential these are. */
-static int request_ticket_as(secure *s, const auth_key *key,
+int secure_request_ticket_as(secure *s, const auth_key *key,
 			     const uint8_t *credb, size_t credl, void *parent,
 			     const char *target, const char *sid,
 			     const sc_context *c, uint8_t **tb, size_t *tl,
@@ -456,7 +394,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	const slot *held =
 		transition ? NULL : kc_find(&s->evidence, sid, "", 0);
 	if (held) {
-		ev = dup_bytes(held->bytes, held->len);
+		ev = secure_dup_bytes(held->bytes, held->len);
 		evl = held->len;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -465,7 +403,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	if (ev)
 		evs = cloakroom__signed__unpack(NULL, evl, ev);
 	if (!cred || auth_random(nonce, sizeof(nonce)) != 0) {
-		fail(why, "K7", "cannot build a ticket request");
+		secure_fail(why, "K7", "cannot build a ticket request");
 		goto out;
 	}
 	Cloakroom__TicketRequest rq;
@@ -488,12 +426,12 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	bl = cloakroom__ticket_request__get_packed_size(&rq);
 	body = malloc(bl ? bl : 1);
 	if (!body) {
-		fail(why, "K7", "out of memory");
+		secure_fail(why, "K7", "out of memory");
 		goto out;
 	}
 	cloakroom__ticket_request__pack(&rq, body);
 	if (auth_request_sign(key, body, bl, &req, &rl) != 0) {
-		fail(why, "K7", "cannot sign the ticket request");
+		secure_fail(why, "K7", "cannot sign the ticket request");
 		goto out;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -506,7 +444,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	pthread_mutex_unlock(&s->lock);
 	if (!ach) {
 		/* Transport, not a decision: NET (docs/rules.md). */
-		fail(why, "NET", "cannot open a channel to the authority");
+		secure_fail(why, "NET", "cannot open a channel to the authority");
 		goto out;
 	}
 	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
@@ -519,7 +457,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	}
 	rep = cloakroom__ticket_reply__unpack(NULL, res.body_len, res.body);
 	if (!rep) {
-		fail(why, "K7", "the authority's reply is unreadable");
+		secure_fail(why, "K7", "the authority's reply is unreadable");
 		goto out;
 	}
 	if (!rep->ticket) {
@@ -534,7 +472,7 @@ static int request_ticket_as(secure *s, const auth_key *key,
 	*tl = cloakroom__signed__get_packed_size(rep->ticket);
 	*tb = malloc(*tl ? *tl : 1);
 	if (!*tb) {
-		fail(why, "K7", "out of memory");
+		secure_fail(why, "K7", "out of memory");
 		goto out;
 	}
 	cloakroom__signed__pack(rep->ticket, *tb);
@@ -553,7 +491,7 @@ out:
 	return rc;
 }
 
-static int get_ticket(secure *s, void *parent, const char *target,
+int secure_get_ticket(secure *s, void *parent, const char *target,
 		      const char *sid, const sc_context *c, uint8_t **tb,
 		      size_t *tl, auth_reject *why)
 {
@@ -563,7 +501,7 @@ static int get_ticket(secure *s, void *parent, const char *target,
 	pthread_mutex_lock(&s->lock);
 	const slot *k = kc_find(&s->tickets, sid, target, facts);
 	if (k && k->expires_ms > now + SECURE_RENEW_MS) {
-		*tb = dup_bytes(k->bytes, k->len);
+		*tb = secure_dup_bytes(k->bytes, k->len);
 		*tl = k->len;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -577,7 +515,7 @@ static int get_ticket(secure *s, void *parent, const char *target,
 			      &ignore) != 0) {
 		free(*tb);
 		*tb = NULL;
-		return fail(why, ignore.rule, ignore.reason);
+		return secure_fail(why, ignore.rule, ignore.reason);
 	}
 	pthread_mutex_lock(&s->lock);
 	(void)kc_put(&s->tickets, sid, target, facts, *tb, *tl, t.expires_ms,
@@ -588,316 +526,33 @@ static int get_ticket(secure *s, void *parent, const char *target,
 
 /* ---- misbehaviour: what an attacker does to what it sends ---------- */
 
-/* Replace the context inside a sealed message, keeping the signature
- * (raise_level, add_group) or break the ticket's signature (forge). */
-static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
-		  size_t *len)
-{
-	Cloakroom__SealedContext *m =
-		cloakroom__sealed_context__unpack(NULL, *len, *sealed);
-	if (!m)
-		return -1;
-	uint8_t *cb = NULL;
-	size_t cl = 0;
-	sc_token *t = NULL;
-	int rc = 0;
-	ProtobufCBinaryData orig = m->context; /* unpack's: it frees it */
-	if (s->cfg.misbehave == SC_MISBEHAVE_FORGE) {
-		if (m->ticket && m->ticket->signature.len > 0)
-			m->ticket->signature.data[0] ^= 0x5a;
-	} else {
-		sc_context c = *ctx;
-		t = sc_token_copy(ctx->identity);
-		if (!t) {
-			rc = -1;
-			goto out;
-		}
-		if (s->cfg.misbehave == SC_MISBEHAVE_RAISE_LEVEL) {
-			c.asked = SC_LEVEL_DELEGATE;
-			sc_token_set_level(t, SC_LEVEL_DELEGATE);
-			sc_token_set_delegable(t, true);
-		} else {
-			sc_token_add_group(t, SC_SID_ADMINISTRATORS,
-					   "BUILTIN\\Administrators",
-					   SC_GROUP_ENABLED);
-		}
-		c.identity = t;
-		if (codec_context_encode(&c, &cb, &cl) != 0) {
-			rc = -1;
-			goto out;
-		}
-		m->context.data = cb;
-		m->context.len = cl;
-	}
-	size_t nl = cloakroom__sealed_context__get_packed_size(m);
-	uint8_t *nb = malloc(nl ? nl : 1);
-	if (!nb) {
-		rc = -1;
-		goto out;
-	}
-	cloakroom__sealed_context__pack(m, nb);
-	free(*sealed);
-	*sealed = nb;
-	*len = nl;
-out:
-	/* free_unpacked frees what unpack made, never our buffer */
-	m->context = orig;
-	cloakroom__sealed_context__free_unpacked(m, NULL);
-	free(cb);
-	sc_token_free(t);
-	return rc;
-}
-
-/* A credential and a ticket from an authority nobody trusts. */
-static int rogue_statements(secure *s, const char *target, const sc_token *id,
-			    uint8_t **cb, size_t *cl, uint8_t **tb, size_t *tl)
-{
-	auth_credential c = s->me;
-	c.expires_ms = auth_now_ms() + AUTH_CREDENTIAL_LIFETIME_MS;
-	auth_ticket t;
-	memset(&t, 0, sizeof(t));
-	snprintf(t.subject, sizeof(t.subject), "%s", sc_token_user_name(id));
-	snprintf(t.subject_sid, sizeof(t.subject_sid), "%s",
-		 sc_token_user_sid(id));
-	snprintf(t.subject_host, sizeof(t.subject_host), "%s", s->me.host);
-	snprintf(t.presenter, sizeof(t.presenter), "%s", s->process);
-	snprintf(t.audience, sizeof(t.audience), "%s", target);
-	t.forwardable = true;
-	t.expires_ms = c.expires_ms;
-	snprintf(t.rule, sizeof(t.rule), "K8");
-	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
-	    auth_credential_sign(s->rogue, &c, cb, cl) != 0)
-		return -1;
-	if (auth_ticket_sign(s->rogue, &t, tb, tl) != 0) {
-		free(*cb);
-		*cb = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Load process's key and credential from the run's directory (relay). */
-static int steal(secure *s, const char *process, auth_reject *why)
-{
-	char path[4096];
-	if (s->stolen_key)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s.key", s->cfg.dir, process);
-	if (auth_key_load(path, &s->stolen_key) != 0)
-		return fail(why, "K7", "cannot steal the caller's key");
-	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, process);
-	if (auth_file_read(path, &s->stolen_cred, &s->stolen_cred_len) != 0)
-		return fail(why, "K7", "cannot steal the caller's credential");
-	return 0;
-}
-
-/* claim_groups: BUILTIN\\Administrators and the SID of every other
- * account of the domain (from the caller's directory), as enabled groups
- * of t. */
-static int claim_groups(const sc_runtime *rt, sc_token *t)
-{
-	if (!sc_token_has_sid(t, SC_SID_ADMINISTRATORS) &&
-	    sc_token_add_group(t, SC_SID_ADMINISTRATORS,
-			       "BUILTIN\\Administrators",
-			       SC_GROUP_ENABLED) != 0)
-		return -1;
-	if (!rt)
-		return 0;
-	const sc_scenario *scn = sc_runtime_scenario(rt);
-	const sc_directory *dir = sc_runtime_directory(rt);
-	for (unsigned i = 0; i < scn->domain.accounts_count; i++) {
-		const char *sid =
-			sc_directory_sid(dir, scn->domain.accounts[i].name);
-		if (!sid || strcmp(sid, sc_token_user_sid(t)) == 0 ||
-		    sc_token_has_sid(t, sid))
-			continue;
-		const char *name = sc_directory_name(dir, sid);
-		if (sc_token_add_group(t, sid, name ? name : sid,
-				       SC_GROUP_ENABLED) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The identity a misbehaving process claims in place of id, before it
- * signs (claim_groups, claim_privilege): a new token, or NULL (out of
- * memory). */
-static sc_token *claimed(secure *s, const sc_runtime *rt,
-			 const sc_token *id)
-{
-	sc_token *t = sc_token_copy(id);
-	if (!t)
-		return NULL;
-	int rc = 0;
-	if (s->cfg.misbehave == SC_MISBEHAVE_CLAIM_GROUPS)
-		rc = claim_groups(rt, t);
-	else if (sc_token_privilege_held(t, SC_PRIV_TCB, NULL))
-		rc = sc_token_adjust_privilege(t, SC_PRIV_TCB, true);
-	else
-		rc = sc_token_add_privilege(t, SC_PRIV_TCB, true);
-	if (rc != 0) {
-		sc_token_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-/* relay: present exactly what the stolen ticket vouches for (the
- * caller's own logon), as the caller itself would: a new context in *cb
- * for *c with *relayed as its identity. 0 or -1. */
-static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
-			    sc_context *c, sc_token **relayed, uint8_t **cb,
-			    size_t *cl)
-{
-	auth_ticket t;
-	auth_reject why;
-	uint8_t *pac = NULL;
-	size_t pl = 0;
-	char err[200];
-	int rc = auth_ticket_pac(s->anchor, tb, tl, auth_now_ms(),
-				 s->cfg.skew_ms, &t, &pac, &pl, &why);
-	if (rc == 0)
-		rc = codec_identity_decode(pac, pl, relayed, err, sizeof(err));
-	free(pac);
-	if (rc != 0)
-		return -1;
-	sc_token_set_boundaries(*relayed, sc_token_boundaries(c->identity));
-	c->identity = *relayed;
-	free(*cb);
-	*cb = NULL;
-	return codec_context_encode(c, cb, cl) == 0 ? 0 : -1;
-}
-
 /* ---- seal, accept, bind ------------------------------------------- */
 
 int secure_seal(secure *s, void *parent, const char *target,
 		const sc_context *ctx, const sc_runtime *rt, uint8_t **out,
 		size_t *out_len, auth_reject *why)
 {
+	if (s->cfg.misbehave != SC_MISBEHAVE_NONE)
+		return secure_misbehave_seal(s, parent, target, ctx, rt, out,
+					     out_len, why);
 	*out = NULL;
-	sc_misbehave mb = s->cfg.misbehave;
-	sc_context c = *ctx;
-	sc_token *swapped = NULL, *relayed = NULL;
-	uint8_t *cb = NULL, *tb = NULL, *credb = NULL;
-	size_t cl = 0, tl = 0, credl = 0;
+	uint8_t *cb = NULL, *tb = NULL;
+	size_t cl = 0, tl = 0;
 	int rc = -1;
-
-	pthread_mutex_lock(&s->lock);
-	if (mb == SC_MISBEHAVE_REPLAY && s->replayed.bytes &&
-	    strcmp(s->replayed.target, target) == 0) {
-		*out = dup_bytes(s->replayed.bytes, s->replayed.len);
-		*out_len = s->replayed.len;
-		pthread_mutex_unlock(&s->lock);
-		return *out ? 0 : fail(why, "K7", "out of memory");
-	}
-	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
-	    s->last_caller[0]) {
-		/* Pretend the call comes straight from our caller. */
-		snprintf(c.caller, sizeof(c.caller), "%s", s->last_caller);
-		snprintf(c.caller_host, sizeof(c.caller_host), "%s",
-			 s->last_caller_host);
-		snprintf(c.chain, sizeof(c.chain), "%s", s->last_chain);
-		c.depth = ctx->depth ? ctx->depth - 1 : 0;
-	}
-	if ((mb == SC_MISBEHAVE_PRESENT_CLIENT ||
-	     mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) && s->last_client) {
-		/* Present our caller, whatever the model decided. */
-		swapped = sc_token_copy(s->last_client);
-		if (swapped) {
-			sc_token_set_boundaries(
-				swapped, sc_token_boundaries(s->last_client) + 1);
-			/* identify_evidence: as if the caller's Identify (or
-			 * Anonymous) call let us act as it. */
-			if (mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE &&
-			    sc_token_level_raw(swapped) < SC_LEVEL_IMPERSONATE)
-				sc_token_set_level(swapped,
-						   SC_LEVEL_IMPERSONATE);
-			c.identity = swapped;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
-	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
-		/* Claimed before signing: every signature will verify. */
-		swapped = claimed(s, rt, ctx->identity);
-		if (!swapped) {
-			fail(why, "K7", "out of memory");
-			goto out;
-		}
-		c.identity = swapped;
-	}
-
-	if (codec_context_encode(&c, &cb, &cl) != 0) {
-		fail(why, "K7", "out of memory");
-		goto out;
-	}
-	const char *sid = sc_token_user_sid(c.identity);
-	const auth_key *signer = s->key;
-	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
-		/* The caller's files sit in the same directory on one
-		 * machine: steal them, and be the caller. */
-		if (steal(s, s->last_caller, why) != 0 ||
-		    request_ticket_as(s, s->stolen_key, s->stolen_cred,
-				      s->stolen_cred_len, parent, target, sid,
-				      &c, &tb, &tl, why) != 0)
-			goto out;
-		signer = s->stolen_key;
-		credb = dup_bytes(s->stolen_cred, s->stolen_cred_len);
-		credl = s->stolen_cred_len;
-		if (!credb || relay_as_vouched(s, tb, tl, &c, &relayed, &cb,
-					       &cl) != 0) {
-			fail(why, "K7", "out of memory");
-			goto out;
-		}
-	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
-		if (rogue_statements(s, target, c.identity, &credb, &credl, &tb,
-				     &tl) != 0) {
-			fail(why, "K7", "out of memory");
-			goto out;
-		}
-	} else {
-		const char *for_whom =
-			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
-		if (get_ticket(s, parent, for_whom, sid, &c, &tb, &tl,
-			       why) != 0) {
-			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
-				goto out;
-			/* Refused: present the client on our own ticket. */
-			if (get_ticket(s, parent, target, s->me.account_sid,
-				       &c, &tb, &tl, why) != 0)
-				goto out;
-		}
-	}
-	uint64_t issued = auth_now_ms();
-	if (mb == SC_MISBEHAVE_EXPIRED)
-		issued -= 3600u * 1000u;
-	if (auth_seal(signer, credb ? credb : s->cred,
-		      credb ? credl : s->cred_len, tb, tl, cb, cl, target,
-		      issued, AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0) {
-		fail(why, "K7", "cannot seal the context");
-		goto out;
-	}
-	if ((mb == SC_MISBEHAVE_FORGE || mb == SC_MISBEHAVE_RAISE_LEVEL ||
-	     mb == SC_MISBEHAVE_ADD_GROUP) &&
-	    tamper(s, &c, out, out_len) != 0) {
-		free(*out);
-		*out = NULL;
-		fail(why, "K7", "out of memory");
-		goto out;
-	}
-	if (mb == SC_MISBEHAVE_REPLAY) {
-		pthread_mutex_lock(&s->lock);
-		if (!s->replayed.bytes)
-			slot_set(&s->replayed, "", target, *out, *out_len, 0);
-		pthread_mutex_unlock(&s->lock);
-	}
-	rc = 0;
-out:
-	sc_token_free(swapped);
-	sc_token_free(relayed);
+	if (codec_context_encode(ctx, &cb, &cl) != 0)
+		secure_fail(why, "K7", "out of memory");
+	else if (secure_get_ticket(s, parent, target,
+				   sc_token_user_sid(ctx->identity), ctx, &tb,
+				   &tl, why) != 0)
+		; /* why says it */
+	else if (auth_seal(s->key, s->cred, s->cred_len, tb, tl, cb, cl,
+			   target, auth_now_ms(), AUTH_CONTEXT_LIFETIME_MS,
+			   out, out_len) != 0)
+		secure_fail(why, "K7", "cannot seal the context");
+	else
+		rc = 0;
 	free(cb);
 	free(tb);
-	free(credb);
 	return rc;
 }
 
@@ -954,11 +609,11 @@ static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
 		snprintf(r, sizeof(r), "the ticket's authorization data is "
 				       "malformed: %s",
 			 o->pac ? err : "none");
-		return fail(why, "K1", r);
+		return secure_fail(why, "K1", r);
 	}
 	if (strcmp(sc_token_user_sid(v), o->tk.subject_sid) != 0) {
 		sc_token_free(v);
-		return fail(why, "K1", "the ticket's authorization data is "
+		return secure_fail(why, "K1", "the ticket's authorization data is "
 				       "not its subject's");
 	}
 	const sc_token *id = ctx->identity;
@@ -980,7 +635,7 @@ static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
 				 "does not vouch for",
 				 o->cred.process, sid, o->tk.subject);
 			sc_token_free(v);
-			return fail(why, "K7", r);
+			return secure_fail(why, "K7", r);
 		}
 	}
 	bool local_pipe = ctx->transport == SC_TRANSPORT_PIPE &&
@@ -998,7 +653,7 @@ static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
 				 o->cred.process, name,
 				 held ? " enabled" : "", o->tk.subject);
 			sc_token_free(v);
-			return fail(why, "K7", r);
+			return secure_fail(why, "K7", r);
 		}
 	}
 	sc_token_set_boundaries(v, sc_token_boundaries(id));
@@ -1018,7 +673,7 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 			 "%s (%s): relayed by another process",
 			 peer_account[0] ? peer_account : "(no certificate)",
 			 o->cred.process, o->cred.account);
-		return fail(why, "K6", r);
+		return secure_fail(why, "K6", r);
 	}
 	if (strcmp(ctx->caller, o->cred.process) != 0 ||
 	    strcmp(ctx->caller_host, o->cred.host) != 0) {
@@ -1027,13 +682,13 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 			 "signed by %s on %s",
 			 ctx->caller, ctx->caller_host, o->cred.process,
 			 o->cred.host);
-		return fail(why, "K6", r);
+		return secure_fail(why, "K6", r);
 	}
 	if (!chain_ends_with(ctx->chain, ctx->caller)) {
 		snprintf(r, sizeof(r), "the chain '%s' does not end with its "
 				       "caller %s",
 			 ctx->chain, ctx->caller);
-		return fail(why, "K6", r);
+		return secure_fail(why, "K6", r);
 	}
 	if (strcmp(sc_token_user_sid(ctx->identity), o->tk.subject_sid) != 0) {
 		snprintf(r, sizeof(r),
@@ -1041,7 +696,7 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 			 "credential the authority minted for this hop",
 			 o->cred.process, sc_token_user_sid(ctx->identity),
 			 o->tk.subject);
-		return fail(why, "K7", r);
+		return secure_fail(why, "K7", r);
 	}
 	if (vouch(s, o, ctx, vouched, why) != 0)
 		return -1;
@@ -1061,55 +716,4 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
-}
-
-int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
-{
-	static const char *const what[SC_MISBEHAVE_COUNT] = {
-		[SC_MISBEHAVE_FORGE] = "signs its ticket with a made-up signature",
-		[SC_MISBEHAVE_RAISE_LEVEL] = "raises the level after signing",
-		[SC_MISBEHAVE_ADD_GROUP] = "adds a group after signing",
-		[SC_MISBEHAVE_REPLAY] = "resends the context of its first call",
-		[SC_MISBEHAVE_EXPIRED] = "sends a context an hour old",
-		[SC_MISBEHAVE_WRONG_AUDIENCE] = "uses a ticket for another service",
-		[SC_MISBEHAVE_STRIP_ACTOR] = "removes itself from the chain",
-		[SC_MISBEHAVE_UNKNOWN_AUTHORITY] =
-			"signs with another authority's keys",
-		[SC_MISBEHAVE_RELAY] =
-			"signs as its caller, with the caller's stolen key",
-		[SC_MISBEHAVE_CLAIM_GROUPS] =
-			"claims BUILTIN\\Administrators and the other accounts' "
-			"SIDs as its groups, and signs that",
-		[SC_MISBEHAVE_CLAIM_PRIVILEGE] =
-			"claims SeTcbPrivilege, enabled, and signs that",
-	};
-	sc_misbehave mb = s->cfg.misbehave;
-	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)
-		return 0;
-	if (mb == SC_MISBEHAVE_PRESENT_CLIENT ||
-	    mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) {
-		pthread_mutex_lock(&s->lock);
-		const char *client = s->last_client
-			? sc_token_user_name(s->last_client) : NULL;
-		if (mb == SC_MISBEHAVE_PRESENT_CLIENT)
-			snprintf(buf, len,
-				 "presents its caller %s in place of %s, with "
-				 "no ticket for that",
-				 client ? client : "(none yet)",
-				 sc_token_user_name(ctx->identity));
-		else
-			snprintf(buf, len,
-				 "presents its caller %s at Impersonate in "
-				 "place of %s, on the ticket of a call made "
-				 "at %s",
-				 client ? client : "(none yet)",
-				 sc_token_user_name(ctx->identity),
-				 s->last_client
-					 ? sc_level_name(s->last_level)
-					 : "?");
-		pthread_mutex_unlock(&s->lock);
-	} else {
-		snprintf(buf, len, "%s", what[mb]);
-	}
-	return 1;
 }

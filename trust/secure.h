@@ -82,4 +82,11 @@ const char *secure_account(const secure *s);
  * trace shows it next to what the model decided. */
 int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len);
 
+/* Mutual TLS for this process's gRPC (rpc_tls_use) with the certificate
+ * of account that the authority wrote in dir (ca.crt, NAME.crt and
+ * NAME.key). Call after rpc_init, before any server or channel. 0, or -1
+ * with err. */
+int secure_tls_use(const char *dir, const char *account, char *err,
+		   size_t errlen);
+
 #endif

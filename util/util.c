@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,4 +90,14 @@ bool util_fmt(char *buf, size_t len, const char *f, ...)
 	int n = vsnprintf(buf, len, f, ap);
 	va_end(ap);
 	return n >= 0 && (size_t)n < len;
+}
+
+void util_daemon_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }

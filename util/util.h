@@ -22,6 +22,10 @@ int util_rm_tree(const char *path);
  * unset) into buf. 0, or -1 with errno. */
 int util_mkdtemp(char *buf, size_t len, const char *prefix);
 
+/* A daemon's signals: handler on SIGTERM and SIGINT (it should only set a
+ * flag), SIGPIPE ignored (a peer gone is an error return, not a death). */
+void util_daemon_signals(void (*handler)(int));
+
 /* Write all len bytes of buf to fd, through EINTR and short writes. 0, or
  * -1 with errno. */
 int util_write_all(int fd, const void *buf, size_t len);

@@ -274,6 +274,32 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	return 0;
 }
 
+static bool is_client(const sc_scenario *s, const sc_process_def *p)
+{
+	return strcmp(sc_scenario_program(s, p), "procA") == 0;
+}
+
+long launch_next_server(const sc_scenario *s, const bool *started,
+			bool any_waiting)
+{
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		if (started[i] || is_client(s, p))
+			continue;
+		bool ready = true;
+		for (unsigned k = 0; ready && k < p->steps_count; k++) {
+			const sc_step *st = &p->steps[k];
+			if (st->kind != SC_STEP_CALL)
+				continue;
+			const sc_process_def *t = sc_scenario_process(s, st->to);
+			ready = t && started[t - s->processes];
+		}
+		if (ready || any_waiting)
+			return (long)i;
+	}
+	return -1;
+}
+
 /* Fill r's children (the scenario's processes, then the authority) and
  * start the authority and the servers, callees before callers; a warm
  * set (L->warm) starts its clients too, which then wait for cases.
@@ -334,59 +360,33 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 	/* Servers, in dependency order: a server starts once every process
 	 * it calls is listening; in a cycle, the first one waiting starts
 	 * anyway and learns the others' addresses from their files. */
-	size_t servers = 0, up = 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(r->children[i].program, "procA") != 0)
-			servers++;
-	bool force = false;
-	while (up < servers) {
-		bool progress = false;
-		for (size_t i = 0; i < n; i++) {
-			child *c = &r->children[i];
-			const sc_process_def *p = &s->processes[i];
-			if (started[i] || strcmp(c->program, "procA") == 0)
-				continue;
-			bool ready = true;
-			for (unsigned k = 0; k < p->steps_count; k++) {
-				const sc_step *st = &p->steps[k];
-				if (st->kind != SC_STEP_CALL)
-					continue;
-				const sc_process_def *t =
-					sc_scenario_process(s, st->to);
-				size_t ti = (size_t)(t - s->processes);
-				ready = ready && started[ti];
-			}
-			if (!ready && !force)
-				continue;
-			force = false;
-			char listen[192];
-			host_addr(s, L->ns, p->host, listen, sizeof(listen));
-			strcat(listen, ":0");
-			char err[256];
-			int port = 0;
-			if (start_daemon(L, r, i, variant, addr, started, listen,
-					 err, sizeof(err)) != 0 ||
-			    spawn_wait_ready(c, r->children, total,
-					     spawn_ready_timeout_ms(), &port,
-					     err, sizeof(err)) != 0) {
-				snprintf(r->error, sizeof(r->error), "%s", err);
-				return -1;
-			}
-			listen[strlen(listen) - 2] = '\0';
-			util_fmt(addr[i], sizeof(addr[i]), "%s:%d", listen,
-				 port);
-			if (publish_addr(L, variant, c->name, addr[i]) != 0) {
-				snprintf(r->error, sizeof(r->error),
-					 "cannot write the address of %s in %.300s",
-					 c->name, L->run_dir);
-				return -1;
-			}
-			started[i] = true;
-			up++;
-			progress = true;
+	long i;
+	while ((i = launch_next_server(s, started, false)) >= 0 ||
+	       (i = launch_next_server(s, started, true)) >= 0) {
+		child *c = &r->children[i];
+		const sc_process_def *p = &s->processes[i];
+		char listen[192];
+		host_addr(s, L->ns, p->host, listen, sizeof(listen));
+		strcat(listen, ":0");
+		char err[256];
+		int port = 0;
+		if (start_daemon(L, r, (size_t)i, variant, addr, started,
+				 listen, err, sizeof(err)) != 0 ||
+		    spawn_wait_ready(c, r->children, total,
+				     spawn_ready_timeout_ms(), &port, err,
+				     sizeof(err)) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s", err);
+			return -1;
 		}
-		if (!progress)
-			force = true; /* a cycle: see above */
+		listen[strlen(listen) - 2] = '\0';
+		util_fmt(addr[i], sizeof(addr[i]), "%s:%d", listen, port);
+		if (publish_addr(L, variant, c->name, addr[i]) != 0) {
+			snprintf(r->error, sizeof(r->error),
+				 "cannot write the address of %s in %.300s",
+				 c->name, L->run_dir);
+			return -1;
+		}
+		started[i] = true;
 	}
 
 	/* Warm clients start now and wait for their first case. */

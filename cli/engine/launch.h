@@ -38,6 +38,14 @@ int launch_find_bin_root(void);
 /* Where launch_find_bin_root found them. */
 const char *launch_bin_root(void);
 
+/* The next server of s to start, callees before callers: the first (in
+ * file order) not started whose callees have all started, or, with
+ * any_waiting, the first not started at all (a call graph with a cycle).
+ * Clients (procA) are never servers. -1 when none is left (or, without
+ * any_waiting, none is ready). */
+long launch_next_server(const sc_scenario *s, const bool *started,
+			bool any_waiting);
+
 /* Run r->scn (loaded by the caller from o->file with variant, o->sets
  * applied) once on its own daemons: the authority, the servers (callees
  * before callers), then each client, its trace collected; daemon logs go

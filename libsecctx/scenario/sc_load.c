@@ -2471,3 +2471,12 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 	free(buf);
 	return rc;
 }
+
+void sc_load_errors_print(const sc_load_errors *errs, FILE *out)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		char line[1024];
+		sc_load_error_format(&errs->items[i], line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+}
