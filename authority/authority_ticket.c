@@ -384,9 +384,15 @@ static int decide(authority_state *st, const auth_credential *cred,
 		sc_status ls = sc_directory_logon(dir, sid, cred->host,
 						  self->started_by, &logon,
 						  NULL);
-		if (ls != SC_OK)
+		if (ls == SC_OK)
+			/* T6: the groups its definition holds deny-only or
+			 * disabled, as its daemon's token holds them. */
+			ls = sc_directory_group_states(dir, logon, self, NULL);
+		if (ls != SC_OK) {
+			sc_token_free(logon);
 			return refuse(v, "K7", "no logon of %s on %s: %s", sid,
 				      cred->host, sc_status_name(ls));
+		}
 		snprintf(t->subject, sizeof(t->subject), "%s", cred->account);
 		snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
 		snprintf(t->subject_host, sizeof(t->subject_host), "%s",

@@ -39,6 +39,8 @@ typedef enum sc_status {
 	SC_DEADLINE_EXCEEDED,
 	SC_INTERNAL,
 	SC_NO_TOKEN,
+	SC_CANT_DISABLE_MANDATORY, /* AdjustTokenGroups on a mandatory group */
+	SC_CANT_ENABLE_DENY_ONLY,   /* AdjustTokenGroups on a deny-only one */
 	SC_STATUS_COUNT
 } sc_status;
 
