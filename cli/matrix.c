@@ -99,53 +99,37 @@ static void matrix_usage(FILE *out)
 		"did not run.\n");
 }
 
-static const char *level_all[] = {"anonymous", "identify", "impersonate",
-				  "delegate"};
-static const char *cloaking_all[] = {"none", "static", "dynamic"};
-static const char *authn_all[] = {"none", "connect", "call",
-				  "packet", "integrity", "privacy"};
-static const char *package_all[] = {"kerberos", "ntlm", "schannel"};
-static const char *transport_all[] = {"com", "pipe"};
-static const char *start_all[] = {"interactive", "service", "com", "batch"};
-static const char *bool_all[] = {"false", "true"};
-static const char *misbehave_all[] = {
-	"none", "forge", "raise_level", "add_group", "replay", "expired",
-	"wrong_audience", "strip_actor", "present_client",
-	"unknown_authority", "relay", "claim_groups", "claim_privilege",
-	"identify_evidence"};
-
-#define ALL(a) a, sizeof(a) / sizeof(a[0])
+static const sc_enum_entry bool_entries[] = {{"false", 0, true},
+					    {"true", 1, true}};
+static const sc_enum_table bool_table = {bool_entries, 2, 2};
 
 /* The values `all` stands for, for a field name; hosts for "host". */
 static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 {
-	const char **list = NULL;
-	size_t n = 0;
+	/* The values each enum's table (sc_common.h) marks for `all`. */
+	const sc_enum_table *list = NULL;
 	static const struct {
 		const char *field;
-		const char **list;
-		size_t n;
+		const sc_enum_table *t;
 	} table[] = {
-		{"level", ALL(level_all)},
-		{"default_level", ALL(level_all)},
-		{"cloaking", ALL(cloaking_all)},
-		{"authn", ALL(authn_all)},
-		{"server_authn", ALL(authn_all)},
-		{"package", ALL(package_all)},
-		{"transport", ALL(transport_all)},
-		{"started_by", ALL(start_all)},
-		{"misbehave", ALL(misbehave_all)},
-		{"sensitive", ALL(bool_all)},
-		{"trusted_for_delegation", ALL(bool_all)},
-		{"trusted_to_auth_for_delegation", ALL(bool_all)},
-		{"workgroup", ALL(bool_all)},
-		{"allow_primary_from_identify", ALL(bool_all)},
+		{"level", &sc_level_table},
+		{"default_level", &sc_level_table},
+		{"cloaking", &sc_cloaking_table},
+		{"authn", &sc_authn_table},
+		{"server_authn", &sc_authn_table},
+		{"package", &sc_package_table},
+		{"transport", &sc_transport_table},
+		{"started_by", &sc_start_table},
+		{"misbehave", &sc_misbehave_table},
+		{"sensitive", &bool_table},
+		{"trusted_for_delegation", &bool_table},
+		{"trusted_to_auth_for_delegation", &bool_table},
+		{"workgroup", &bool_table},
+		{"allow_primary_from_identify", &bool_table},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].field, field) == 0) {
-			list = table[i].list;
-			n = table[i].n;
-		}
+		if (strcmp(table[i].field, field) == 0)
+			list = table[i].t;
 	if (strcmp(field, "host") == 0) {
 		for (unsigned i = 0; i < s->hosts_count && ax->nvalues < MAX_VALUES;
 		     i++)
@@ -154,8 +138,10 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 	}
 	if (!list)
 		return -1;
-	for (size_t i = 0; i < n && ax->nvalues < MAX_VALUES; i++)
-		ax->values[ax->nvalues++] = strdup(list[i]);
+	for (size_t i = 0; i < list->values && ax->nvalues < MAX_VALUES; i++)
+		if (list->entries[i].in_all)
+			ax->values[ax->nvalues++] =
+				strdup(list->entries[i].name);
 	return 0;
 }
 

@@ -16,37 +16,27 @@
 #define MSG_LEN 640
 #define NAMES_LEN 360
 
-static const char *const step_kind_names[SC_STEP_COUNT] = {
-	[SC_STEP_IMPERSONATE] = "impersonate",
-	[SC_STEP_REVERT] = "revert",
-	[SC_STEP_CALL] = "call",
-	[SC_STEP_OPEN] = "open",
-	[SC_STEP_ACCESS_CHECK] = "access_check",
-	[SC_STEP_SET_BLANKET] = "set_blanket",
-	[SC_STEP_SLEEP] = "sleep",
-	[SC_STEP_QUERY_LEVEL] = "query_level",
-	[SC_STEP_IMPERSONATE_SELF] = "impersonate_self",
-	[SC_STEP_DUPLICATE] = "duplicate",
-	[SC_STEP_START_PROCESS] = "start_process",
-	[SC_STEP_LOGON_USER] = "logon_user",
-	[SC_STEP_AUDIT] = "audit",
-	[SC_STEP_OPEN_THREAD_TOKEN] = "open_thread_token",
-	[SC_STEP_PROTOCOL_TRANSITION] = "protocol_transition",
-	[SC_STEP_ASSIGN_RIGHT] = "assign_right",
-	[SC_STEP_CHECK_PRIVILEGE] = "check_privilege",
-	[SC_STEP_ENABLE_PRIVILEGE] = "enable_privilege",
-	[SC_STEP_DISABLE_PRIVILEGE] = "disable_privilege",
-	[SC_STEP_READ] = "read",
-	[SC_STEP_CREATE_OBJECT] = "create_object",
-	[SC_STEP_ENABLE_GROUP] = "enable_group",
-	[SC_STEP_DISABLE_GROUP] = "disable_group",
-};
+#define STEP_VALUE(id, name, all) {name, SC_STEP_##id, all},
+#define STEP_ALIAS(id, name) {name, SC_STEP_##id, false},
+static const sc_enum_entry step_kind_entries[] = {
+	SC_STEP_KINDS(STEP_VALUE) SC_STEP_KIND_ALIASES(STEP_ALIAS)};
+const sc_enum_table sc_step_kind_table = {
+	step_kind_entries,
+	sizeof(step_kind_entries) / sizeof(step_kind_entries[0]),
+	SC_STEP_COUNT};
+#define MISBEHAVE_VALUE(id, name, all) {name, SC_MISBEHAVE_##id, all},
+static const sc_enum_entry misbehave_entries[] = {
+	SC_MISBEHAVES(MISBEHAVE_VALUE)};
+const sc_enum_table sc_misbehave_table = {
+	misbehave_entries,
+	sizeof(misbehave_entries) / sizeof(misbehave_entries[0]),
+	SC_MISBEHAVE_COUNT};
 
 const char *sc_step_kind_name(sc_step_kind k)
 {
 	if ((int)k < 0 || (int)k >= SC_STEP_COUNT)
 		return "?";
-	return step_kind_names[k];
+	return step_kind_entries[k].name;
 }
 
 /* Right names only, for validation: the masks belong to sc_acl.c. */
@@ -442,16 +432,11 @@ static const char *start_name_i(int v)
 }
 
 /* As the scenario format spells them (scenarios/attacks/). */
-static const char *const misbehave_names[SC_MISBEHAVE_COUNT] = {
-	"none", "forge", "raise_level", "add_group", "replay", "expired",
-	"wrong_audience", "strip_actor", "present_client",
-	"unknown_authority", "relay", "claim_groups", "claim_privilege",
-	"identify_evidence",
-};
 
 static const char *misbehave_name_i(int v)
 {
-	return v >= 0 && v < SC_MISBEHAVE_COUNT ? misbehave_names[v] : NULL;
+	return v >= 0 && v < SC_MISBEHAVE_COUNT ? misbehave_entries[v].name
+						 : NULL;
 }
 
 static const char *status_name_i(int v)

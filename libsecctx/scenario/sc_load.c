@@ -28,98 +28,42 @@
 
 /* ---- schema ----------------------------------------------------------- */
 
-/* Enum names: the same spellings as sc_common.c and sc_scenario.c (the
- * unit tests check they agree). */
-static const cyaml_strval_t level_strings[] = {
-	{"default", SC_LEVEL_DEFAULT},
-	{"anonymous", SC_LEVEL_ANONYMOUS},
-	{"identify", SC_LEVEL_IDENTIFY},
-	{"impersonate", SC_LEVEL_IMPERSONATE},
-	{"delegate", SC_LEVEL_DELEGATE},
-};
-static const cyaml_strval_t authn_strings[] = {
-	{"default", SC_AUTHN_DEFAULT},
-	{"none", SC_AUTHN_NONE},
-	{"connect", SC_AUTHN_CONNECT},
-	{"call", SC_AUTHN_CALL},
-	{"packet", SC_AUTHN_PACKET},
-	{"integrity", SC_AUTHN_INTEGRITY},
-	{"privacy", SC_AUTHN_PRIVACY},
-};
-static const cyaml_strval_t package_strings[] = {
-	{"default", SC_PACKAGE_DEFAULT},
-	{"kerberos", SC_PACKAGE_KERBEROS},
-	{"ntlm", SC_PACKAGE_NTLM},
-	{"schannel", SC_PACKAGE_SCHANNEL},
-};
-static const cyaml_strval_t cloaking_strings[] = {
-	{"none", SC_CLOAK_NONE},
-	{"static", SC_CLOAK_STATIC},
-	{"dynamic", SC_CLOAK_DYNAMIC},
-	{"both", SC_CLOAK_BOTH},
-};
-static const cyaml_strval_t transport_strings[] = {
-#define TRANSPORT_STRING(id, name) {name, SC_TRANSPORT_##id},
-	SC_TRANSPORTS(TRANSPORT_STRING)
-#undef TRANSPORT_STRING
-};
-static const cyaml_strval_t start_strings[] = {
-	{"interactive", SC_START_INTERACTIVE},
-	{"service", SC_START_SERVICE},
-	{"com", SC_START_COM},
-	{"batch", SC_START_BATCH},
-};
-static const cyaml_strval_t misbehave_strings[] = {
-	{"none", SC_MISBEHAVE_NONE},
-	{"forge", SC_MISBEHAVE_FORGE},
-	{"raise_level", SC_MISBEHAVE_RAISE_LEVEL},
-	{"add_group", SC_MISBEHAVE_ADD_GROUP},
-	{"replay", SC_MISBEHAVE_REPLAY},
-	{"expired", SC_MISBEHAVE_EXPIRED},
-	{"wrong_audience", SC_MISBEHAVE_WRONG_AUDIENCE},
-	{"strip_actor", SC_MISBEHAVE_STRIP_ACTOR},
-	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
-	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
-	{"relay", SC_MISBEHAVE_RELAY},
-	{"claim_groups", SC_MISBEHAVE_CLAIM_GROUPS},
-	{"claim_privilege", SC_MISBEHAVE_CLAIM_PRIVILEGE},
-	{"identify_evidence", SC_MISBEHAVE_IDENTIFY_EVIDENCE},
-};
-static const cyaml_strval_t step_strings[] = {
-	{"impersonate", SC_STEP_IMPERSONATE},
-	{"revert", SC_STEP_REVERT},
-	{"call", SC_STEP_CALL},
-	{"open", SC_STEP_OPEN},
-	{"access_check", SC_STEP_ACCESS_CHECK},
-	{"set_blanket", SC_STEP_SET_BLANKET},
-	{"sleep", SC_STEP_SLEEP},
-	{"query_level", SC_STEP_QUERY_LEVEL},
-	{"impersonate_self", SC_STEP_IMPERSONATE_SELF},
-	{"duplicate", SC_STEP_DUPLICATE},
-	{"start_process", SC_STEP_START_PROCESS},
-	{"logon_user", SC_STEP_LOGON_USER},
-	{"audit", SC_STEP_AUDIT},
-	{"open_thread_token", SC_STEP_OPEN_THREAD_TOKEN},
-	{"protocol_transition", SC_STEP_PROTOCOL_TRANSITION},
-	{"assign_right", SC_STEP_ASSIGN_RIGHT},
-	{"check_privilege", SC_STEP_CHECK_PRIVILEGE},
-	{"enable_privilege", SC_STEP_ENABLE_PRIVILEGE},
-	{"disable_privilege", SC_STEP_DISABLE_PRIVILEGE},
-	{"read", SC_STEP_READ},
-	{"create_object", SC_STEP_CREATE_OBJECT},
-	{"enable_group", SC_STEP_ENABLE_GROUP},
-	{"disable_group", SC_STEP_DISABLE_GROUP},
-};
-static const cyaml_strval_t tracking_strings[] = {
-	{"static", SC_TRACKING_STATIC},
-	{"dynamic", SC_TRACKING_DYNAMIC},
-};
-static const cyaml_strval_t scope_strings[] = {
-	{"local", SC_SCOPE_LOCAL},
-	{"site", SC_SCOPE_SITE},
-	{"domain", SC_SCOPE_DOMAIN},
-	{"ou", SC_SCOPE_OU},
-};
+/* Enum spellings, aliases included: expanded from the tables of
+ * sc_common.h and sc_scenario.h, the one place they are written. */
+#define NO_ALIASES(X)
+#define STRINGS(var, list, aliases, prefix)                                  \
+	static const cyaml_strval_t var[] = {list(prefix##_V)               \
+						 aliases(prefix##_A)};
+#define LEVEL_V(id, name, all) {name, SC_LEVEL_##id},
+#define LEVEL_A(id, name) {name, SC_LEVEL_##id},
+#define AUTHN_V(id, name, all) {name, SC_AUTHN_##id},
+#define AUTHN_A(id, name) {name, SC_AUTHN_##id},
+#define PACKAGE_V(id, name, all) {name, SC_PACKAGE_##id},
+#define PACKAGE_A(id, name) {name, SC_PACKAGE_##id},
+#define CLOAK_V(id, name, all) {name, SC_CLOAK_##id},
+#define CLOAK_A(id, name) {name, SC_CLOAK_##id},
+#define TRANSPORT_V(id, name, all) {name, SC_TRANSPORT_##id},
+#define TRANSPORT_A(id, name) {name, SC_TRANSPORT_##id},
+#define START_V(id, name, all) {name, SC_START_##id},
+#define START_A(id, name) {name, SC_START_##id},
+#define MISBEHAVE_V(id, name, all) {name, SC_MISBEHAVE_##id},
+#define MISBEHAVE_A(id, name) {name, SC_MISBEHAVE_##id},
+#define STEP_V(id, name, all) {name, SC_STEP_##id},
+#define STEP_A(id, name) {name, SC_STEP_##id},
+#define TRACKING_V(id, name, all) {name, SC_TRACKING_##id},
+#define TRACKING_A(id, name) {name, SC_TRACKING_##id},
+#define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
+#define SCOPE_A(id, name) {name, SC_SCOPE_##id},
+STRINGS(level_strings, SC_LEVELS, SC_LEVEL_ALIASES, LEVEL)
+STRINGS(authn_strings, SC_AUTHNS, SC_AUTHN_ALIASES, AUTHN)
+STRINGS(package_strings, SC_PACKAGES, NO_ALIASES, PACKAGE)
+STRINGS(cloaking_strings, SC_CLOAKINGS, SC_CLOAKING_ALIASES, CLOAK)
+STRINGS(transport_strings, SC_TRANSPORTS, NO_ALIASES, TRANSPORT)
+STRINGS(start_strings, SC_STARTS, NO_ALIASES, START)
+STRINGS(misbehave_strings, SC_MISBEHAVES, NO_ALIASES, MISBEHAVE)
+STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
+STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
+STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 
 #define OPT CYAML_FLAG_OPTIONAL
 #define ENUM_OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT | \
@@ -958,8 +902,16 @@ static void strval_list(const cyaml_schema_value_t *v, char *buf, size_t len)
 	size_t used = 0;
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < v->enumeration.count && used < len; i++) {
+		/* An alias names a value already listed: the list gives each
+		 * value's own spelling once. */
+		bool alias = false;
+		for (uint32_t j = 0; j < i && !alias; j++)
+			alias = v->enumeration.strings[j].val ==
+				v->enumeration.strings[i].val;
+		if (alias)
+			continue;
 		int w = snprintf(buf + used, len - used, "%s%s",
-				 i ? ", " : "", v->enumeration.strings[i].str);
+				 used ? ", " : "", v->enumeration.strings[i].str);
 		if (w < 0)
 			return;
 		used += (size_t)w;

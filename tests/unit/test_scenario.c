@@ -2972,3 +2972,73 @@ Test(scenario, program_follows_the_call_graph)
 	sc_load_free(l.s);
 	sc_load_errors_free(&l.errs);
 }
+
+/* Every value of every enum table (sc_common.h, sc_scenario.h), and
+ * every alias, is spelt in docs/scenario-format.md in backquotes: the
+ * tables are the one place a spelling is defined, and the doc cannot
+ * fall behind them. */
+Test(docs, every_enum_spelling_is_documented)
+{
+	const char *md = read_doc();
+	const struct {
+		const char *what;
+		const sc_enum_table *t;
+	} tables[] = {
+		{"status", &sc_status_table},     {"level", &sc_level_table},
+		{"authn", &sc_authn_table},       {"package", &sc_package_table},
+		{"cloaking", &sc_cloaking_table}, {"transport", &sc_transport_table},
+		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
+		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
+		{"do", &sc_step_kind_table},
+	};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		for (size_t k = 0; k < tables[i].t->count; k++) {
+			char want[128];
+			snprintf(want, sizeof(want), "`%s`",
+				 tables[i].t->entries[k].name);
+			cr_expect(strstr(md, want) != NULL,
+				  "docs/scenario-format.md lacks %s %s",
+				  tables[i].what, want);
+		}
+}
+
+/* A Windows spelling loads as the value it names, through the schema and
+ * through the parse functions alike, and prints as the scenario's own
+ * spelling. */
+Test(scenario, windows_spellings_are_aliases)
+{
+	const struct {
+		const char *yaml;
+		int want;
+		int which; /* 0 level, 1 authn, 2 cloaking, 3 step kind */
+	} cases[] = {
+		{"    blanket: {level: SecurityImpersonation}\n",
+		 SC_LEVEL_IMPERSONATE, 0},
+		{"    blanket: {level: RPC_C_IMP_LEVEL_DELEGATE}\n",
+		 SC_LEVEL_DELEGATE, 0},
+		{"    blanket: {authn: RPC_C_AUTHN_LEVEL_PKT_PRIVACY}\n",
+		 SC_AUTHN_PRIVACY, 1},
+		{"    blanket: {authn: pkt_integrity}\n", SC_AUTHN_INTEGRITY, 1},
+		{"    blanket: {cloaking: EOAC_DYNAMIC_CLOAKING}\n",
+		 SC_CLOAK_DYNAMIC, 2},
+		{"    steps: [{do: ImpersonateNamedPipeClient}, "
+		 "{do: RevertToSelf}]\n", SC_STEP_IMPERSONATE, 3},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sc_scenario *s = load_b_with("%s", cases[i].yaml);
+		const sc_process_def *b = &s->processes[1];
+		int got = cases[i].which == 0   ? (int)b->blanket.level
+			: cases[i].which == 1 ? (int)b->blanket.authn
+			: cases[i].which == 2 ? (int)b->blanket.cloaking
+					      : (int)b->steps[0].kind;
+		cr_expect_eq(got, cases[i].want, "%s", cases[i].yaml);
+		if (cases[i].which == 3)
+			cr_expect_eq((int)b->steps[1].kind, SC_STEP_REVERT);
+		sc_load_free(s);
+	}
+	sc_level l;
+	cr_expect_eq(sc_level_parse("SecurityIdentification", &l), 0);
+	cr_expect_eq(l, SC_LEVEL_IDENTIFY);
+	cr_expect_str_eq(sc_level_name(l), "identify");
+	cr_expect_neq(sc_level_parse("SecurityImpersonate", &l), 0);
+}
