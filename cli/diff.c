@@ -1,12 +1,22 @@
-/* diff.c: `cloakroom diff RUN1.json RUN2.json`: matches the hops of two
- * `run --json` outputs by (from, to, occurrence) and prints only the fields
- * that changed. Reads the files with jansson; never trusts their shape. */
+/* diff.c: `cloakroom diff RUN1 RUN2`: matches the hops of two runs by
+ * (from, to, occurrence), their steps by id or, without ids, by the
+ * longest common sequence of what they do, and prints only the fields
+ * that changed. A side is a `run --json` output (read with jansson, its
+ * shape never trusted) or a scenario file, run here on its daemons. */
 #include "cli.h"
 
+#include "launch.h"
+#include "report.h"
+#include "sc_load.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +26,7 @@ typedef struct side {
 	const char *variant;    /* FILE:VARIANT, or NULL */
 	json_t *root;
 	json_t *runs;           /* the run objects compared (owned) */
+	bool run_failed;        /* a scenario side whose run did not complete */
 } side;
 
 typedef struct out_state {
@@ -26,13 +37,17 @@ typedef struct out_state {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cloakroom diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
+		"usage: cloakroom diff RUN1[:VARIANT] RUN2[:VARIANT]\n"
 		"\n"
-		"Compares two outputs of `cloakroom run --json` hop by hop\n"
-		"(hops matched by caller, callee and occurrence) and prints\n"
-		"the fields that changed. Files with variants are compared\n"
-		"variant by variant, by name; FILE:VARIANT picks one.\n"
-		"Exit: 0 no difference, 1 differences, 2 bad input.\n");
+		"Compares two runs hop by hop (hops matched by caller, callee\n"
+		"and occurrence; steps by id, or by the longest common\n"
+		"sequence of what they do) and prints the fields that changed.\n"
+		"A side is a `cloakroom run --json` output, or a scenario file\n"
+		"(.yaml), which is run first: `diff FILE.yaml:V1 FILE.yaml:V2`\n"
+		"compares two variants. Runs with variants are compared variant\n"
+		"by variant, by name; FILE:VARIANT picks one.\n"
+		"Exit: 0 no difference, 1 differences, 2 bad input, 3 a\n"
+		"scenario's run failed.\n");
 }
 
 static const char *str_or(json_t *o, const char *key, const char *dflt)
@@ -62,6 +77,8 @@ static void join(json_t *a, const char *key, char *buf, size_t len)
 static void change(out_state *o, const char *what, const char *field,
 		   const char *a, const char *b)
 {
+	a = *a ? a : "-"; /* an empty value as the table shows it */
+	b = *b ? b : "-";
 	if (strcmp(a, b) == 0)
 		return;
 	if (o->header && !o->changed)
@@ -100,6 +117,91 @@ static bool valid_run(json_t *run, const side *s, const char *name)
 	return true;
 }
 
+static bool is_scenario(const char *path)
+{
+	size_t n = strlen(path);
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* One variant (NULL: none) of the scenario at s->path, run on its own
+ * daemons under run_dir, appended to s->runs as `run --json` has it.
+ * False when it does not load (said on stderr). */
+static bool run_variant(side *s, const char *variant, const char *desc,
+			const char *run_dir)
+{
+	run_result r;
+	memset(&r, 0, sizeof(r));
+	r.variant = variant;
+	r.description = desc;
+	sc_load_errors errs = {0};
+	if (sc_load_file(s->path, variant, &r.scn, &errs) != 0) {
+		sc_load_errors_print(&errs, stderr);
+		sc_load_errors_free(&errs);
+		return false;
+	}
+	sc_load_errors_free(&errs);
+	launch_opts o = {.file = s->path, .timeout_ms = 10000};
+	launch_run_variant(&o, run_dir, NULL, variant, &r);
+	if (!r.ran) {
+		fprintf(stderr, "cloakroom diff: %s%s%s: the run failed: %s\n",
+			s->path, variant ? ":" : "", variant ? variant : "",
+			r.error);
+		s->run_failed = true;
+	}
+	json_array_append_new(s->runs, report_run_json(&r));
+	sc_trace_free(&r.trace);
+	free(r.children);
+	free(r.hosts_of);
+	free(r.accounts_of);
+	free(r.expects);
+	sc_load_free(r.scn);
+	return true;
+}
+
+/* A scenario side: the file is checked, then each variant (or the one
+ * named) runs, as `run --json` would. False on bad input or a failed
+ * run (s->run_failed). */
+static bool run_side(side *s)
+{
+	sc_load_errors errs = {0};
+	sc_scenario *base = NULL;
+	if (sc_load_file(s->path, NULL, &base, &errs) != 0) {
+		sc_load_errors_print(&errs, stderr);
+		sc_load_errors_free(&errs);
+		return false;
+	}
+	sc_load_errors_free(&errs);
+	char run_dir[PATH_MAX];
+	if (util_mkdtemp(run_dir, sizeof(run_dir), "cloakroom-diff") != 0) {
+		fprintf(stderr, "cloakroom diff: cannot create a run directory: "
+			"%s\n", strerror(errno));
+		sc_load_free(base);
+		s->run_failed = true;
+		return false;
+	}
+	spawn_install_signals();
+	s->runs = json_array();
+	bool ok = true;
+	if (s->variant || !base->variants_count) {
+		const char *desc = NULL;
+		for (unsigned k = 0; s->variant && k < base->variants_count; k++)
+			if (strcmp(base->variants[k].name, s->variant) == 0)
+				desc = base->variants[k].description;
+		ok = run_variant(s, s->variant, desc, run_dir);
+	}
+	for (unsigned k = 0; ok && !s->variant && k < base->variants_count; k++)
+		ok = run_variant(s, base->variants[k].name,
+				 base->variants[k].description, run_dir);
+	sc_load_free(base);
+	if (s->run_failed)
+		fprintf(stderr, "cloakroom diff: daemon logs kept in %s\n",
+			run_dir);
+	else
+		util_rm_tree(run_dir);
+	return ok && !s->run_failed && !spawn_interrupted();
+}
+
 /* Reads FILE or FILE:VARIANT into s. Returns false on bad input. */
 static bool load_side(side *s, const char *arg)
 {
@@ -109,11 +211,15 @@ static bool load_side(side *s, const char *arg)
 		*colon = '\0';
 		s->variant = arg + (colon - s->path) + 1;
 	}
+	if (is_scenario(s->path))
+		return run_side(s);
 	json_error_t err;
 	s->root = json_load_file(s->path, 0, &err);
 	if (!s->root) {
 		if (err.line > 0)
-			fprintf(stderr, "cloakroom diff: %s:%d:%d: %s\n",
+			fprintf(stderr, "cloakroom diff: %s:%d:%d: %s (a side "
+				"is `cloakroom run --json` output, or a scenario "
+				"file ending in .yaml)\n",
 				s->path, err.line, err.column, err.text);
 		else
 			fprintf(stderr, "cloakroom diff: %s\n", err.text);
@@ -199,34 +305,96 @@ static void step_label(json_t *st, size_t k, const char *hop, char *buf,
 		 str_or(st, "do", "?"), obj[0] ? " " : "", obj);
 }
 
+/* What a step is, for matching: its id when it has one, else what it
+ * does and to which object or callee. */
+static void step_key(json_t *st, char *buf, size_t len)
+{
+	const char *id = str_or(st, "id", "");
+	if (*id)
+		snprintf(buf, len, "id:%s", id);
+	else
+		snprintf(buf, len, "%s %s%s", str_or(st, "do", "?"),
+			 str_or(st, "object", ""), str_or(st, "to", ""));
+}
+
+static void diff_step(out_state *o, const char *hop, json_t *x, json_t *y,
+		      size_t k)
+{
+	char label[512];
+	step_label(x, k, hop, label, sizeof(label));
+	change(o, label, "do", str_or(x, "do", "-"), str_or(y, "do", "-"));
+	change(o, label, "status", str_or(x, "status", "-"),
+	       str_or(y, "status", "-"));
+}
+
+/* Steps paired along the longest common sequence of their keys (ids
+ * where they have them): a step added or removed in the middle leaves the
+ * others paired with their own. */
 static void diff_steps(out_state *o, const char *hop, json_t *a, json_t *b,
 		       const side *sa, const side *sb)
 {
 	size_t na = json_array_size(a), nb = json_array_size(b);
-	char label[512];
-	for (size_t k = 0; k < na || k < nb; k++) {
-		json_t *x = json_array_get(a, k), *y = json_array_get(b, k);
-		step_label(x ? x : y, k, hop, label, sizeof(label));
-		if (!x || !y) {
-			only_in(o, label, x ? sa : sb);
-			continue;
-		}
-		change(o, label, "do", str_or(x, "do", "-"),
-		       str_or(y, "do", "-"));
-		change(o, label, "status", str_or(x, "status", "-"),
-		       str_or(y, "status", "-"));
+	if (na > 256 || nb > 256) { /* beyond any scenario: by position */
+		na = nb = na < nb ? na : nb;
 	}
+	char (*ka)[160] = calloc(na + 1, sizeof(*ka));
+	char (*kb)[160] = calloc(nb + 1, sizeof(*kb));
+	unsigned short *L = calloc((na + 1) * (nb + 1), sizeof(*L));
+	if (!ka || !kb || !L)
+		goto out;
+	for (size_t i = 0; i < na; i++)
+		step_key(json_array_get(a, i), ka[i], sizeof(ka[i]));
+	for (size_t j = 0; j < nb; j++)
+		step_key(json_array_get(b, j), kb[j], sizeof(kb[j]));
+#define LCS(i, j) L[(i) * (nb + 1) + (j)]
+	for (size_t i = na; i-- > 0;)
+		for (size_t j = nb; j-- > 0;)
+			LCS(i, j) = strcmp(ka[i], kb[j]) == 0
+					    ? (unsigned short)(LCS(i + 1, j + 1) + 1)
+				    : LCS(i + 1, j) >= LCS(i, j + 1) ? LCS(i + 1, j)
+								     : LCS(i, j + 1);
+	char label[512];
+	size_t i = 0, j = 0;
+	while (i < na || j < nb) {
+		json_t *x = i < na ? json_array_get(a, i) : NULL;
+		json_t *y = j < nb ? json_array_get(b, j) : NULL;
+		if (x && y && strcmp(ka[i], kb[j]) == 0) {
+			diff_step(o, hop, x, y, i);
+			i++, j++;
+		} else if (x && (!y || LCS(i + 1, j) >= LCS(i, j + 1))) {
+			step_label(x, i, hop, label, sizeof(label));
+			only_in(o, label, sa);
+			i++;
+		} else {
+			step_label(y, j, hop, label, sizeof(label));
+			only_in(o, label, sb);
+			j++;
+		}
+	}
+#undef LCS
+out:
+	free(ka);
+	free(kb);
+	free(L);
+}
+
+/* The level in effect as the table shows it: "-" for a failed hop. */
+static const char *level_of(json_t *h)
+{
+	if (strcmp(str_or(h, "status", "OK"), "OK") != 0)
+		return "-";
+	return str_or(h, "level_effective", "-");
 }
 
 static void diff_hop(out_state *o, const char *label, json_t *a, json_t *b,
 		     const side *sa, const side *sb)
 {
-	static const char *const fields[] = {"presented", "level_effective",
-					     "status", NULL};
+	static const char *const fields[] = {"presented", "status", NULL};
 	char x[1024], y[1024];
 	for (size_t i = 0; fields[i]; i++)
 		change(o, label, fields[i], str_or(a, fields[i], "-"),
 		       str_or(b, fields[i], "-"));
+	change(o, label, "level_effective", level_of(a), level_of(b));
 	join(json_object_get(a, "rules"), NULL, x, sizeof(x));
 	join(json_object_get(b, "rules"), NULL, y, sizeof(y));
 	change(o, label, "rules", x, y);
@@ -331,6 +499,8 @@ int cmd_diff(int argc, char **argv)
 	int rc = 2;
 	if (load_side(&s[0], argv[0]) && load_side(&s[1], argv[1]))
 		rc = diff_sides(&s[0], &s[1]) ? 1 : 0;
+	else if (s[0].run_failed || s[1].run_failed)
+		rc = 3;
 	fflush(stdout);
 	for (int i = 0; i < 2; i++) {
 		json_decref(s[i].runs);

@@ -282,7 +282,7 @@ json_t *report_hop_json(const sc_hop *h)
 	return o;
 }
 
-static json_t *run_json(const run_result *r)
+json_t *report_run_json(const run_result *r)
 {
 	json_t *o = json_object();
 	if (r->variant) {
@@ -337,12 +337,12 @@ int report_json(FILE *out, const char *scenario, const run_result *runs,
 	for (size_t i = 0; i < n; i++)
 		pass = pass && runs[i].ran && runs[i].failed == 0;
 	if (n == 1 && !runs[0].variant) {
-		root = run_json(&runs[0]);
+		root = report_run_json(&runs[0]);
 	} else {
 		root = json_object();
 		json_t *vs = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(vs, run_json(&runs[i]));
+			json_array_append_new(vs, report_run_json(&runs[i]));
 		json_object_set_new(root, "variants", vs);
 	}
 	json_object_set_new(root, "scenario", json_string(scenario));

@@ -32,6 +32,9 @@ void report_text_with(FILE *out, const char *scenario,
 void report_step_line(FILE *out, const sc_step_result *s, const char *ind);
 /* A hop as the JSON object prints it (a new reference). */
 json_t *report_hop_json(const sc_hop *h);
+/* One run as the JSON object prints it (a new reference): under
+ * "variants" when the scenario has variants, else the object itself. */
+json_t *report_run_json(const run_result *r);
 /* Prints the JSON object; returns 0 or -1. */
 int report_json(FILE *out, const char *scenario, const run_result *runs,
 		size_t n);
