@@ -758,241 +758,296 @@ static sc_status do_create(sc_frame *f, const sc_step *s, sc_step_result *r)
 	return SC_OK;
 }
 
-static sc_status run_step(sc_frame *f, const sc_step *s)
+static sc_status step_impersonate(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	(void)s;
+	sc_status st = SC_OK;
+	if (!f->in) {
+		sc_log_input(&r->log, "no incoming call: there is no "
+				      "client to impersonate");
+		st = SC_CANNOT_IMPERSONATE;
+		return st;
+	}
+	if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
+		/* N1: nothing was read from the pipe yet: the call
+		 * fails and the thread is left in the process's
+		 * context, whatever it impersonated before. */
+		sc_log_rule(&r->log, "N1",
+			    "impersonating a pipe client before reading "
+			    "a message: fails, the thread is in the "
+			    "process's context%s",
+			    f->thread ? " (its earlier token is dropped)"
+				      : "");
+		sc_token_free(f->thread);
+		f->thread = NULL;
+		st = SC_CANNOT_IMPERSONATE;
+		return st;
+	}
+	sc_token *t = NULL;
+	st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
+static sc_status step_revert(sc_frame *f, const sc_step *s,
+			     sc_step_result *r)
+{
+	(void)s;
+	/* T5: revert drops the thread token, whatever the nesting. */
+	sc_token_free(f->thread);
+	f->thread = NULL;
+	sc_log_rule(&r->log, "T5",
+		    "revert: the thread runs as the process again");
+	return SC_OK;
+}
+
+static sc_status step_set_blanket(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
 {
 	sc_runtime *rt = f->rt;
+	sc_status st = SC_OK;
+	pthread_mutex_lock(&rt->lock);
+	sc_proxy *p = proxy_for(rt, s->to ? s->to : "");
+	if (!p) {
+		st = SC_INTERNAL;
+	} else {
+		/* The process's blanket with the step's fields, the
+		 * explicit identity included: C1 judges the whole. */
+		sc_blanket nb = effective_blanket(&rt->self->blanket,
+						  s->blanket);
+		snprintf(r->object, sizeof(r->object), "%s", p->target);
+		st = sc_blanket_validate(&nb, &r->log);
+		if (st == SC_OK) {
+			/* CoSetProxyBlanket took it; a failed one
+			 * leaves the proxy as it was. */
+			p->blanket = nb;
+			p->has_blanket = true;
+			if (nb.cloaking != SC_CLOAK_STATIC &&
+			    nb.transport != SC_TRANSPORT_PIPE)
+				/* No static cloaking any more: what
+				 * the proxy had captured is gone. */
+				sc_proxy_release(p);
+			sc_log_rule(&r->log, "C1",
+				    "the blanket of the proxy to %s is "
+				    "set: cloaking %s, level %s%s%s",
+				    p->target,
+				    sc_cloaking_name(nb.cloaking),
+				    sc_level_name(nb.level),
+				    nb.identity ? ", explicit identity "
+						: "",
+				    nb.identity ? nb.identity : "");
+		}
+		/* C3: a static proxy captures when its blanket is
+		 * set. */
+		if (st == SC_OK &&
+		    p->blanket.cloaking == SC_CLOAK_STATIC &&
+		    sc_proxy_capture(p, proc_token(f), f->thread,
+				     &r->log) != 0)
+			st = SC_INTERNAL;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return st;
+}
+
+static sc_status step_sleep(sc_frame *f, const sc_step *s,
+			    sc_step_result *r)
+{
+	(void)r;
+	sc_runtime *rt = f->rt;
+	if (rt->sleep)
+		rt->sleep(rt->user, s->ms);
+	return SC_OK;
+}
+
+static sc_status step_query_level(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	(void)s;
+	sc_status st = SC_OK;
+	st = sc_token_query_level(f->thread ? f->thread : proc_token(f),
+				  &r->level, &r->log);
+	return st;
+}
+
+static sc_status step_impersonate_self(sc_frame *f, const sc_step *s,
+				       sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	/* T3: the thread gets a copy of the process token. */
+	sc_token *t = NULL;
+	st = sc_token_impersonate_self(proc_token(f),
+				       s->level != SC_LEVEL_DEFAULT
+					       ? s->level
+					       : SC_LEVEL_IMPERSONATE,
+				       &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
+static sc_status step_duplicate(sc_frame *f, const sc_step *s,
+				sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	sc_status st = SC_OK;
+	/* T2: a copy of the current token; the copy is not kept. */
+	sc_token_policy tp = {
+		.allow_primary_from_identify =
+			rt->policy.allow_primary_from_identify};
+	sc_token *t = NULL;
+	const sc_token *src = f->thread ? f->thread : proc_token(f);
+	sc_level want = s->level;
+	if (want == SC_LEVEL_DEFAULT)
+		want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
+			       ? SC_LEVEL_IMPERSONATE
+			       : sc_token_level_raw(src);
+	st = sc_token_duplicate(src,
+				s->primary ? SC_TOKEN_PRIMARY
+					   : SC_TOKEN_IMPERSONATION,
+				want, &tp, &t, &r->log);
+	if (st == SC_OK && !s->primary)
+		r->level = sc_token_level_raw(t);
+	sc_token_free(t);
+	return st;
+}
+
+static sc_status step_start_process(sc_frame *f, const sc_step *s,
+				    sc_step_result *r)
+{
+	(void)s;
+	/* T4: a new process inherits the primary token. */
+	snprintf(r->object, sizeof(r->object), "%s",
+		 sc_token_user_name(proc_token(f)));
+	sc_log_rule(&r->log, "T4",
+		    "the new process runs with the primary token of "
+		    "%s%s%s",
+		    sc_token_user_name(proc_token(f)),
+		    f->thread ? ", not the impersonated " : "",
+		    f->thread ? sc_token_user_name(f->thread) : "");
+	return SC_OK;
+}
+
+static sc_status step_primary_privilege(sc_frame *f, const sc_step *s,
+					sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	/* T4: SeTcbPrivilege and SeAuditPrivilege are checked on
+	 * the primary token, whoever the thread impersonates. */
+	const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
+							 : SC_PRIV_AUDIT;
+	bool held = sc_token_privilege_enabled(proc_token(f), priv);
+	st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
+	sc_log_rule(&r->log, "T4",
+		    "%s is checked on the primary token of %s: %s",
+		    priv, sc_token_user_name(proc_token(f)),
+		    held ? "held" : "not held");
+	return st;
+}
+
+static sc_status step_open_thread_token(sc_frame *f, const sc_step *s,
+					sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	if (!f->thread) {
+		st = SC_NO_TOKEN;
+		sc_log_rule(&r->log, "T5",
+			    "the thread is not impersonating: no "
+			    "thread token");
+	} else if (sc_token_level_raw(f->thread) ==
+		   SC_LEVEL_ANONYMOUS) {
+		/* L1: an anonymous token cannot be opened. */
+		st = SC_CANT_OPEN_ANONYMOUS;
+		sc_log_rule(&r->log, "L1",
+			    "the thread token is anonymous: it cannot "
+			    "be opened");
+	} else if (!s->as_self && sc_token_level_raw(f->thread) ==
+					  SC_LEVEL_IDENTIFY) {
+		/* L3: opened with the thread's own Identify token. */
+		st = SC_BAD_IMPERSONATION_LEVEL;
+		sc_log_rule(&r->log, "L3",
+			    "opened with the thread's Identify token: "
+			    "fails; open as self to use the process's "
+			    "context");
+	} else {
+		sc_log_rule(&r->log, "T4",
+			    "the thread token is opened %s",
+			    s->as_self ? "with the process's own context"
+				       : "with the thread's token");
+	}
+	return st;
+}
+
+static sc_status step_read(sc_frame *f, const sc_step *s,
+			   sc_step_result *r)
+{
+	(void)s;
+	sc_status st = SC_OK;
+	snprintf(r->object, sizeof(r->object), "%s",
+		 f->in && f->in->caller[0] ? f->in->caller : "");
+	if (!f->in || !f->in->caller[0]) {
+		sc_log_input(&r->log, "no incoming call: nothing to "
+				      "read");
+		st = SC_INVALID_PARAMETER;
+	} else {
+		f->read = true;
+		if (f->in->transport == SC_TRANSPORT_PIPE)
+			sc_log_rule(&r->log, "N1",
+				    "the first message is read from the "
+				    "pipe: the client may be impersonated "
+				    "now");
+		else
+			sc_log_rule(&r->log, "N1",
+				    "a %s call's request comes with the "
+				    "call: nothing more to read (only a "
+				    "pipe server must read first)",
+				    sc_transport_name(f->in->transport));
+	}
+	return st;
+}
+
+/* One handler per step kind. */
+typedef sc_status step_fn(sc_frame *f, const sc_step *s, sc_step_result *r);
+static step_fn *const step_handlers[SC_STEP_COUNT] = {
+	[SC_STEP_IMPERSONATE] = step_impersonate,
+	[SC_STEP_REVERT] = step_revert,
+	[SC_STEP_CALL] = do_call,
+	[SC_STEP_OPEN] = do_object,
+	[SC_STEP_ACCESS_CHECK] = do_object,
+	[SC_STEP_SET_BLANKET] = step_set_blanket,
+	[SC_STEP_SLEEP] = step_sleep,
+	[SC_STEP_QUERY_LEVEL] = step_query_level,
+	[SC_STEP_IMPERSONATE_SELF] = step_impersonate_self,
+	[SC_STEP_DUPLICATE] = step_duplicate,
+	[SC_STEP_START_PROCESS] = step_start_process,
+	[SC_STEP_LOGON_USER] = step_primary_privilege,
+	[SC_STEP_AUDIT] = step_primary_privilege,
+	[SC_STEP_OPEN_THREAD_TOKEN] = step_open_thread_token,
+	[SC_STEP_PROTOCOL_TRANSITION] = do_transition,
+	[SC_STEP_ASSIGN_RIGHT] = do_assign,
+	[SC_STEP_CHECK_PRIVILEGE] = do_privilege,
+	[SC_STEP_ENABLE_PRIVILEGE] = do_privilege,
+	[SC_STEP_DISABLE_PRIVILEGE] = do_privilege,
+	[SC_STEP_READ] = step_read,
+	[SC_STEP_CREATE_OBJECT] = do_create,
+	[SC_STEP_ENABLE_GROUP] = do_group,
+	[SC_STEP_DISABLE_GROUP] = do_group,
+};
+
+static sc_status run_step(sc_frame *f, const sc_step *s)
+{
 	sc_step_result *r = begin_step(f, s);
 	if (!r)
 		return SC_INTERNAL;
-	sc_status st = SC_OK;
-	switch (s->kind) {
-	case SC_STEP_IMPERSONATE: {
-		if (!f->in) {
-			sc_log_input(&r->log, "no incoming call: there is no "
-					      "client to impersonate");
-			st = SC_CANNOT_IMPERSONATE;
-			break;
-		}
-		if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
-			/* N1: nothing was read from the pipe yet: the call
-			 * fails and the thread is left in the process's
-			 * context, whatever it impersonated before. */
-			sc_log_rule(&r->log, "N1",
-				    "impersonating a pipe client before reading "
-				    "a message: fails, the thread is in the "
-				    "process's context%s",
-				    f->thread ? " (its earlier token is dropped)"
-					      : "");
-			sc_token_free(f->thread);
-			f->thread = NULL;
-			st = SC_CANNOT_IMPERSONATE;
-			break;
-		}
-		sc_token *t = NULL;
-		st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
-		if (st == SC_OK) {
-			sc_token_free(f->thread);
-			f->thread = t;
-		}
-		break;
-	}
-	case SC_STEP_REVERT:
-		/* T5: revert drops the thread token, whatever the nesting. */
-		sc_token_free(f->thread);
-		f->thread = NULL;
-		sc_log_rule(&r->log, "T5",
-			    "revert: the thread runs as the process again");
-		break;
-	case SC_STEP_CALL:
-		st = do_call(f, s, r);
-		break;
-	case SC_STEP_OPEN:
-	case SC_STEP_ACCESS_CHECK:
-		st = do_object(f, s, r);
-		break;
-	case SC_STEP_SET_BLANKET: {
-		pthread_mutex_lock(&rt->lock);
-		sc_proxy *p = proxy_for(rt, s->to ? s->to : "");
-		if (!p) {
-			st = SC_INTERNAL;
-		} else {
-			/* The process's blanket with the step's fields, the
-			 * explicit identity included: C1 judges the whole. */
-			sc_blanket nb = effective_blanket(&rt->self->blanket,
-							  s->blanket);
-			snprintf(r->object, sizeof(r->object), "%s", p->target);
-			st = sc_blanket_validate(&nb, &r->log);
-			if (st == SC_OK) {
-				/* CoSetProxyBlanket took it; a failed one
-				 * leaves the proxy as it was. */
-				p->blanket = nb;
-				p->has_blanket = true;
-				if (nb.cloaking != SC_CLOAK_STATIC &&
-				    nb.transport != SC_TRANSPORT_PIPE)
-					/* No static cloaking any more: what
-					 * the proxy had captured is gone. */
-					sc_proxy_release(p);
-				sc_log_rule(&r->log, "C1",
-					    "the blanket of the proxy to %s is "
-					    "set: cloaking %s, level %s%s%s",
-					    p->target,
-					    sc_cloaking_name(nb.cloaking),
-					    sc_level_name(nb.level),
-					    nb.identity ? ", explicit identity "
-							: "",
-					    nb.identity ? nb.identity : "");
-			}
-			/* C3: a static proxy captures when its blanket is
-			 * set. */
-			if (st == SC_OK &&
-			    p->blanket.cloaking == SC_CLOAK_STATIC &&
-			    sc_proxy_capture(p, proc_token(f), f->thread,
-					     &r->log) != 0)
-				st = SC_INTERNAL;
-		}
-		pthread_mutex_unlock(&rt->lock);
-		break;
-	}
-	case SC_STEP_SLEEP:
-		if (rt->sleep)
-			rt->sleep(rt->user, s->ms);
-		break;
-	case SC_STEP_QUERY_LEVEL:
-		st = sc_token_query_level(f->thread ? f->thread : proc_token(f),
-					  &r->level, &r->log);
-		break;
-	case SC_STEP_IMPERSONATE_SELF: {
-		/* T3: the thread gets a copy of the process token. */
-		sc_token *t = NULL;
-		st = sc_token_impersonate_self(proc_token(f),
-					       s->level != SC_LEVEL_DEFAULT
-						       ? s->level
-						       : SC_LEVEL_IMPERSONATE,
-					       &t, &r->log);
-		if (st == SC_OK) {
-			sc_token_free(f->thread);
-			f->thread = t;
-		}
-		break;
-	}
-	case SC_STEP_DUPLICATE: {
-		/* T2: a copy of the current token; the copy is not kept. */
-		sc_token_policy tp = {
-			.allow_primary_from_identify =
-				rt->policy.allow_primary_from_identify};
-		sc_token *t = NULL;
-		const sc_token *src = f->thread ? f->thread : proc_token(f);
-		sc_level want = s->level;
-		if (want == SC_LEVEL_DEFAULT)
-			want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
-				       ? SC_LEVEL_IMPERSONATE
-				       : sc_token_level_raw(src);
-		st = sc_token_duplicate(src,
-					s->primary ? SC_TOKEN_PRIMARY
-						   : SC_TOKEN_IMPERSONATION,
-					want, &tp, &t, &r->log);
-		if (st == SC_OK && !s->primary)
-			r->level = sc_token_level_raw(t);
-		sc_token_free(t);
-		break;
-	}
-	case SC_STEP_START_PROCESS:
-		/* T4: a new process inherits the primary token. */
-		snprintf(r->object, sizeof(r->object), "%s",
-			 sc_token_user_name(proc_token(f)));
-		sc_log_rule(&r->log, "T4",
-			    "the new process runs with the primary token of "
-			    "%s%s%s",
-			    sc_token_user_name(proc_token(f)),
-			    f->thread ? ", not the impersonated " : "",
-			    f->thread ? sc_token_user_name(f->thread) : "");
-		break;
-	case SC_STEP_LOGON_USER:
-	case SC_STEP_AUDIT: {
-		/* T4: SeTcbPrivilege and SeAuditPrivilege are checked on
-		 * the primary token, whoever the thread impersonates. */
-		const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
-								 : SC_PRIV_AUDIT;
-		bool held = sc_token_privilege_enabled(proc_token(f), priv);
-		st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
-		sc_log_rule(&r->log, "T4",
-			    "%s is checked on the primary token of %s: %s",
-			    priv, sc_token_user_name(proc_token(f)),
-			    held ? "held" : "not held");
-		break;
-	}
-	case SC_STEP_OPEN_THREAD_TOKEN:
-		if (!f->thread) {
-			st = SC_NO_TOKEN;
-			sc_log_rule(&r->log, "T5",
-				    "the thread is not impersonating: no "
-				    "thread token");
-		} else if (sc_token_level_raw(f->thread) ==
-			   SC_LEVEL_ANONYMOUS) {
-			/* L1: an anonymous token cannot be opened. */
-			st = SC_CANT_OPEN_ANONYMOUS;
-			sc_log_rule(&r->log, "L1",
-				    "the thread token is anonymous: it cannot "
-				    "be opened");
-		} else if (!s->as_self && sc_token_level_raw(f->thread) ==
-						  SC_LEVEL_IDENTIFY) {
-			/* L3: opened with the thread's own Identify token. */
-			st = SC_BAD_IMPERSONATION_LEVEL;
-			sc_log_rule(&r->log, "L3",
-				    "opened with the thread's Identify token: "
-				    "fails; open as self to use the process's "
-				    "context");
-		} else {
-			sc_log_rule(&r->log, "T4",
-				    "the thread token is opened %s",
-				    s->as_self ? "with the process's own context"
-					       : "with the thread's token");
-		}
-		break;
-	case SC_STEP_PROTOCOL_TRANSITION:
-		st = do_transition(f, s, r);
-		break;
-	case SC_STEP_ASSIGN_RIGHT:
-		st = do_assign(f, s, r);
-		break;
-	case SC_STEP_CHECK_PRIVILEGE:
-	case SC_STEP_ENABLE_PRIVILEGE:
-	case SC_STEP_DISABLE_PRIVILEGE:
-		st = do_privilege(f, s, r);
-		break;
-	case SC_STEP_READ:
-		snprintf(r->object, sizeof(r->object), "%s",
-			 f->in && f->in->caller[0] ? f->in->caller : "");
-		if (!f->in || !f->in->caller[0]) {
-			sc_log_input(&r->log, "no incoming call: nothing to "
-					      "read");
-			st = SC_INVALID_PARAMETER;
-		} else {
-			f->read = true;
-			if (f->in->transport == SC_TRANSPORT_PIPE)
-				sc_log_rule(&r->log, "N1",
-					    "the first message is read from the "
-					    "pipe: the client may be impersonated "
-					    "now");
-			else
-				sc_log_rule(&r->log, "N1",
-					    "a %s call's request comes with the "
-					    "call: nothing more to read (only a "
-					    "pipe server must read first)",
-					    sc_transport_name(f->in->transport));
-		}
-		break;
-	case SC_STEP_CREATE_OBJECT:
-		st = do_create(f, s, r);
-		break;
-	case SC_STEP_ENABLE_GROUP:
-	case SC_STEP_DISABLE_GROUP:
-		st = do_group(f, s, r);
-		break;
-	default:
-		st = SC_INVALID_PARAMETER;
-		break;
-	}
+	step_fn *handle = (int)s->kind >= 0 && s->kind < SC_STEP_COUNT
+				  ? step_handlers[s->kind]
+				  : NULL;
+	sc_status st = handle ? handle(f, s, r) : SC_INVALID_PARAMETER;
 	/* Steps run as the thread's identity once they are done (the call
 	 * step set its own: the identity it presented; create_object its
 	 * new object's owner). */
