@@ -365,6 +365,127 @@ static bool listed(char **names, unsigned n, const char *name)
  * it lets the middle tier present the client, a failure status when it
  * is configured and refuses, or SC_NOT_FOUND with *applies false when
  * neither is configured. */
+/* D5: resource-based, on the target's account (which lists accounts
+ * allowed to act for others). */
+static sc_status d5(const sc_delegation *d, sc_log *log)
+{
+	if (listed(d->target->allowed_to_act,
+		   d->target->allowed_to_act_count, d->self->name)) {
+		/* S4U2Proxy takes a ticket that is not forwardable
+		 * only for a client that is not sensitive (MS-SFU
+		 * 3.1.5.2.1); a sensitive client's never is. */
+		if (d->client && d->client->sensitive) {
+			sc_log_rule(log, "D5",
+				    "resource-based delegation: %s "
+				    "lists %s, but %s is sensitive and "
+				    "cannot be delegated: the call "
+				    "fails",
+				    d->target->name, d->self->name,
+				    d->client->name);
+			return SC_NOT_SUPPORTED;
+		}
+		sc_log_rule(log, "D5",
+			    "resource-based delegation: %s lists %s "
+			    "among accounts allowed to act for others",
+			    d->target->name, d->self->name);
+		return SC_OK;
+	}
+	sc_log_rule(log, "D5",
+		    "resource-based delegation: %s does not list %s",
+		    d->target->name, d->self->name);
+	return SC_NOT_FOUND;
+}
+
+/* D4 for a client that signed in with NTLM: S4U2Proxy needs evidence,
+ * and only protocol transition (D6) gets it. */
+static sc_status d4_after_ntlm(const sc_delegation *d, const sc_token *who,
+			       sc_log *log)
+{
+	/* S4U2Proxy needs the client's Kerberos ticket to
+	 * this service as evidence; an NTLM logon left
+	 * none. "Use any authentication protocol" gets one
+	 * by protocol transition (S4U2Self, D6); "Kerberos
+	 * only" cannot. */
+	if (!d->self->trusted_to_auth_for_delegation) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs %s's "
+			    "Kerberos ticket to %s as evidence: "
+			    "it signed in with NTLM, and %s is "
+			    "not trusted to authenticate for "
+			    "delegation (Kerberos only): the "
+			    "call fails",
+			    sc_token_user_name(who),
+			    d->self->name, d->self->name);
+		return SC_NOT_SUPPORTED;
+	}
+	if (d->client && d->client->sensitive) {
+		sc_log_rule(log, "D6",
+			    "protocol transition for %s, "
+			    "signed in with NTLM: the ticket "
+			    "of a sensitive account is not "
+			    "forwardable",
+			    d->client->name);
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs a "
+			    "forwardable ticket: the call "
+			    "fails");
+		return SC_NOT_SUPPORTED;
+	}
+	sc_log_rule(log, "D6",
+		    "%s signed in with NTLM: %s, trusted to "
+		    "authenticate for delegation, obtains a "
+		    "forwardable ticket for it by protocol "
+		    "transition",
+		    sc_token_user_name(who), d->self->name);
+	sc_log_rule(log, "D4",
+		    "constrained delegation: %s lists %s",
+		    d->self->name, d->target->name);
+	return SC_OK;
+}
+
+/* D4: the middle tier's own list of services. */
+static sc_status d4(const sc_delegation *d, const char *target,
+		    const sc_token *who, sc_log *log)
+{
+	if (!listed(d->self->allowed_to_delegate_to,
+		    d->self->allowed_to_delegate_to_count,
+		    d->target->name)) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation: %s may delegate "
+			    "only to its listed services, not to %s (%s)",
+			    d->self->name, target, d->target->name);
+		return SC_NO_MATCH;
+	}
+	if (!sc_token_from_transition(who) &&
+	    sc_token_package(who) == SC_PACKAGE_NTLM)
+		return d4_after_ntlm(d, who, log);
+	if (sc_token_from_transition(who) &&
+	    !sc_token_forwardable(who)) {
+		/* D6: the ticket protocol transition gave. */
+		sc_log_rule(log, "D6",
+			    "the ticket %s obtained for %s by protocol "
+			    "transition is not forwardable",
+			    d->self->name, sc_token_user_name(who));
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs a forwardable "
+			    "ticket: the call fails");
+		return SC_NOT_SUPPORTED;
+	}
+	if (!sc_token_from_transition(who) && d->client &&
+	    d->client->sensitive) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation: %s is sensitive, "
+			    "its ticket is not forwardable",
+			    d->client->name);
+		return SC_NOT_SUPPORTED;
+	}
+	sc_log_rule(log, "D4",
+		    "constrained delegation: %s lists %s; the client's "
+		    "ticket is forwardable",
+		    d->self->name, d->target->name);
+	return SC_OK;
+}
+
 static sc_status constrained(const sc_delegation *dg, const char *target,
 			     const sc_token *who, bool *applies, sc_log *log)
 {
@@ -378,115 +499,13 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 		judged.client = sc_directory_account_by_sid(
 			dg->dir, sc_token_user_sid(who));
 	const sc_delegation *d = &judged;
-	/* D5: resource-based, on the target's account. */
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;
-		if (listed(d->target->allowed_to_act,
-			   d->target->allowed_to_act_count, d->self->name)) {
-			/* S4U2Proxy takes a ticket that is not forwardable
-			 * only for a client that is not sensitive (MS-SFU
-			 * 3.1.5.2.1); a sensitive client's never is. */
-			if (d->client && d->client->sensitive) {
-				sc_log_rule(log, "D5",
-					    "resource-based delegation: %s "
-					    "lists %s, but %s is sensitive and "
-					    "cannot be delegated: the call "
-					    "fails",
-					    d->target->name, d->self->name,
-					    d->client->name);
-				return SC_NOT_SUPPORTED;
-			}
-			sc_log_rule(log, "D5",
-				    "resource-based delegation: %s lists %s "
-				    "among accounts allowed to act for others",
-				    d->target->name, d->self->name);
-			return SC_OK;
-		}
-		sc_log_rule(log, "D5",
-			    "resource-based delegation: %s does not list %s",
-			    d->target->name, d->self->name);
-		return SC_NOT_FOUND;
+		return d5(d, log);
 	}
-	/* D4: the middle tier's own list of services. */
 	if (d->self->allowed_to_delegate_to_count > 0) {
 		*applies = true;
-		if (!listed(d->self->allowed_to_delegate_to,
-			    d->self->allowed_to_delegate_to_count,
-			    d->target->name)) {
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s may delegate "
-				    "only to its listed services, not to %s (%s)",
-				    d->self->name, target, d->target->name);
-			return SC_NO_MATCH;
-		}
-		if (!sc_token_from_transition(who) &&
-		    sc_token_package(who) == SC_PACKAGE_NTLM) {
-			/* S4U2Proxy needs the client's Kerberos ticket to
-			 * this service as evidence; an NTLM logon left
-			 * none. "Use any authentication protocol" gets one
-			 * by protocol transition (S4U2Self, D6); "Kerberos
-			 * only" cannot. */
-			if (!d->self->trusted_to_auth_for_delegation) {
-				sc_log_rule(log, "D4",
-					    "constrained delegation needs %s's "
-					    "Kerberos ticket to %s as evidence: "
-					    "it signed in with NTLM, and %s is "
-					    "not trusted to authenticate for "
-					    "delegation (Kerberos only): the "
-					    "call fails",
-					    sc_token_user_name(who),
-					    d->self->name, d->self->name);
-				return SC_NOT_SUPPORTED;
-			}
-			if (d->client && d->client->sensitive) {
-				sc_log_rule(log, "D6",
-					    "protocol transition for %s, "
-					    "signed in with NTLM: the ticket "
-					    "of a sensitive account is not "
-					    "forwardable",
-					    d->client->name);
-				sc_log_rule(log, "D4",
-					    "constrained delegation needs a "
-					    "forwardable ticket: the call "
-					    "fails");
-				return SC_NOT_SUPPORTED;
-			}
-			sc_log_rule(log, "D6",
-				    "%s signed in with NTLM: %s, trusted to "
-				    "authenticate for delegation, obtains a "
-				    "forwardable ticket for it by protocol "
-				    "transition",
-				    sc_token_user_name(who), d->self->name);
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s lists %s",
-				    d->self->name, d->target->name);
-			return SC_OK;
-		}
-		if (sc_token_from_transition(who) &&
-		    !sc_token_forwardable(who)) {
-			/* D6: the ticket protocol transition gave. */
-			sc_log_rule(log, "D6",
-				    "the ticket %s obtained for %s by protocol "
-				    "transition is not forwardable",
-				    d->self->name, sc_token_user_name(who));
-			sc_log_rule(log, "D4",
-				    "constrained delegation needs a forwardable "
-				    "ticket: the call fails");
-			return SC_NOT_SUPPORTED;
-		}
-		if (!sc_token_from_transition(who) && d->client &&
-		    d->client->sensitive) {
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s is sensitive, "
-				    "its ticket is not forwardable",
-				    d->client->name);
-			return SC_NOT_SUPPORTED;
-		}
-		sc_log_rule(log, "D4",
-			    "constrained delegation: %s lists %s; the client's "
-			    "ticket is forwardable",
-			    d->self->name, d->target->name);
-		return SC_OK;
+		return d4(d, target, who, log);
 	}
 	return SC_NOT_FOUND;
 }
