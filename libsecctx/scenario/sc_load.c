@@ -1138,16 +1138,18 @@ static void check_mapping(struct loader *ld, yn *m,
 /* Checks n against v, reporting every error under it. Returns false when
  * n itself is unusable (wrong type, bad value): the caller drops or
  * replaces it; errors below n are repaired in place. */
-static bool check_value(struct loader *ld, yn *n,
-			const cyaml_schema_value_t *v, struct path *p)
-{
-	char where[LIST_LEN], exp[LIST_LEN], text[LIST_LEN];
-	if (ld->oom)
-		return true;
-	path_format(p, p->n, where, sizeof(where));
-	expected_text(v, exp, sizeof(exp));
-	scalar_text(n, text, sizeof(text));
+/* What an error about a value says: where it is, what was expected,
+ * what was found. */
+typedef struct vtext {
+	const char *where, *exp, *text;
+} vtext;
 
+/* Whether n has the shape v wants (a mapping, a list or a scalar);
+ * when not, the error. */
+static bool check_type(struct loader *ld, yn *n, const cyaml_schema_value_t *v,
+		       struct path *p, const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
 	bool type_ok;
 	switch (v->type) {
 	case CYAML_MAPPING:
@@ -1161,94 +1163,102 @@ static bool check_value(struct loader *ld, yn *n,
 		type_ok = n->type == YN_SCALAR;
 		break;
 	}
-	if (!type_ok) {
-		if (p->n == 0)
-			add_error_n(ld, n, "the document must be a mapping "
-				    "with the scenario's keys, not %s",
-				    node_kind(n));
-		else if (n->type == YN_SCALAR && n->len)
-			add_error_n(ld, n, "wrong type for '%s': expected %s, "
-				    "found the scalar '%s'", where, exp, text);
-		else
-			add_error_n(ld, n, "wrong type for '%s': expected %s, "
-				    "found %s", where, exp, node_kind(n));
-		return false;
-	}
+	if (type_ok)
+		return true;
+	if (p->n == 0)
+		add_error_n(ld, n, "the document must be a mapping with the "
+			    "scenario's keys, not %s", node_kind(n));
+	else if (n->type == YN_SCALAR && n->len)
+		add_error_n(ld, n, "wrong type for '%s': expected %s, found "
+			    "the scalar '%s'", where, exp, text);
+	else
+		add_error_n(ld, n, "wrong type for '%s': expected %s, found %s",
+			    where, exp, node_kind(n));
+	return false;
+}
 
-	switch (v->type) {
-	case CYAML_MAPPING:
-		check_mapping(ld, n, v, p);
-		return true;
-	case CYAML_SEQUENCE:
-	case CYAML_SEQUENCE_FIXED:
-		for (size_t i = 0; i < n->n; i++) {
-			unsigned saved = p->n;
-			path_index(p, (unsigned)i);
-			if (!check_value(ld, n->kids[i], v->sequence.entry,
-					 p)) {
-				yn *ph = placeholder(ld, v->sequence.entry,
-						     n->kids[i]);
-				if (!ph)
-					return true;
-				n->kids[i] = ph;
-				quiet_under(ld, p);
-			}
-			p->n = saved;
-		}
-		if (n->n < v->sequence.min) {
-			add_error_n(ld, n, "'%s' needs at least %u entr%s",
-				    where, v->sequence.min,
-				    v->sequence.min == 1 ? "y" : "ies");
-			while (n->n < v->sequence.min)
-				if (!yn_push(ld, n, placeholder(
-						    ld, v->sequence.entry, n)))
-					return true;
-			if (p->n <= 1)
-				ld->skip_refs = true;
+/* Every entry (a bad one replaced by a placeholder, so that the rest is
+ * still checked), then the list's length. */
+static bool check_sequence(struct loader *ld, yn *n,
+			   const cyaml_schema_value_t *v, struct path *p,
+			   const char *where)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		unsigned saved = p->n;
+		path_index(p, (unsigned)i);
+		if (!check_value(ld, n->kids[i], v->sequence.entry, p)) {
+			yn *ph = placeholder(ld, v->sequence.entry, n->kids[i]);
+			if (!ph)
+				return true;
+			n->kids[i] = ph;
 			quiet_under(ld, p);
-		} else if (v->sequence.max != CYAML_UNLIMITED &&
-			   n->n > v->sequence.max) {
-			add_error_n(ld, n, "'%s' has too many entries", where);
-			return false;
 		}
-		return true;
-	case CYAML_ENUM: {
-		const char *names[64];
-		uint32_t count = v->enumeration.count;
-		for (uint32_t i = 0; i < count && i < 64; i++) {
-			names[i] = v->enumeration.strings[i].str;
-			if (strcasecmp(names[i], n->text) == 0)
+		p->n = saved;
+	}
+	if (n->n < v->sequence.min) {
+		add_error_n(ld, n, "'%s' needs at least %u entr%s", where,
+			    v->sequence.min,
+			    v->sequence.min == 1 ? "y" : "ies");
+		while (n->n < v->sequence.min)
+			if (!yn_push(ld, n,
+				     placeholder(ld, v->sequence.entry, n)))
 				return true;
-		}
-		const char *near = sc_suggest_nearest(
-			n->text, names, count < 64 ? count : 64);
-		if (near) {
-			add_error_n(ld, n, "invalid value '%s' for '%s' (did "
-				    "you mean '%s'? expected %s)", text, where,
-				    near, exp);
-			/* Read on as if spelt right. */
-			char *fixed = strdup(near);
-			if (!fixed) {
-				ld->oom = 1;
-				return true;
-			}
-			free(n->text);
-			n->text = fixed;
-			n->len = strlen(fixed);
-			return true;
-		}
-			add_error_n(ld, n, "invalid value '%s' for '%s' "
-				    "(expected %s)", text, where, exp);
+		if (p->n <= 1)
+			ld->skip_refs = true;
+		quiet_under(ld, p);
+	} else if (v->sequence.max != CYAML_UNLIMITED &&
+		   n->n > v->sequence.max) {
+		add_error_n(ld, n, "'%s' has too many entries", where);
 		return false;
 	}
-	case CYAML_BOOL:
-		if (strcasecmp(n->text, "true") == 0 ||
-		    strcasecmp(n->text, "false") == 0)
+	return true;
+}
+
+/* One of the enum's spellings (aliases included); a near miss is an
+ * error with did-you-mean, and reading goes on as if spelt right. */
+static bool check_enum(struct loader *ld, yn *n, const cyaml_schema_value_t *v,
+		       const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
+	const char *names[128];
+	uint32_t count = v->enumeration.count < 128 ? v->enumeration.count
+						    : 128;
+	for (uint32_t i = 0; i < count; i++) {
+		names[i] = v->enumeration.strings[i].str;
+		if (strcasecmp(names[i], n->text) == 0)
 			return true;
+	}
+	const char *near = sc_suggest_nearest(n->text, names, count);
+	if (!near) {
 		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
 			    text, where, exp);
 		return false;
-	case CYAML_UINT: {
+	}
+	add_error_n(ld, n, "invalid value '%s' for '%s' (did you mean '%s'? "
+		    "expected %s)", text, where, near, exp);
+	char *fixed = strdup(near);
+	if (!fixed) {
+		ld->oom = 1;
+		return true;
+	}
+	free(n->text);
+	n->text = fixed;
+	n->len = strlen(fixed);
+	return true;
+}
+
+/* A boolean, a whole number in range, or a string without control
+ * characters. */
+static bool check_scalar(struct loader *ld, yn *n,
+			 const cyaml_schema_value_t *v, struct path *p,
+			 const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
+	if (v->type == CYAML_BOOL) {
+		if (strcasecmp(n->text, "true") == 0 ||
+		    strcasecmp(n->text, "false") == 0)
+			return true;
+	} else if (v->type == CYAML_UINT) {
 		bool ok = n->len > 0 && n->len <= 20;
 		for (size_t i = 0; ok && i < n->len; i++)
 			ok = isdigit((unsigned char)n->text[i]);
@@ -1259,11 +1269,7 @@ static bool check_value(struct loader *ld, yn *n,
 		}
 		if (ok)
 			return true;
-		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
-			    text, where, exp);
-		return false;
-	}
-	case CYAML_STRING: {
+	} else if (v->type == CYAML_STRING) {
 		/* Names and values are printed: a control character could
 		 * fake lines of a report. Only a description may hold one
 		 * (a line break), and it is escaped wherever printed. */
@@ -1281,9 +1287,37 @@ static bool check_value(struct loader *ld, yn *n,
 			}
 		}
 		return true;
-	}
-	default:
+	} else {
 		return true;
+	}
+	add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)", text,
+		    where, exp);
+	return false;
+}
+
+static bool check_value(struct loader *ld, yn *n,
+			const cyaml_schema_value_t *v, struct path *p)
+{
+	char where[LIST_LEN], exp[LIST_LEN], text[LIST_LEN];
+	if (ld->oom)
+		return true;
+	path_format(p, p->n, where, sizeof(where));
+	expected_text(v, exp, sizeof(exp));
+	scalar_text(n, text, sizeof(text));
+	const vtext t = {where, exp, text};
+	if (!check_type(ld, n, v, p, &t))
+		return false;
+	switch (v->type) {
+	case CYAML_MAPPING:
+		check_mapping(ld, n, v, p);
+		return true;
+	case CYAML_SEQUENCE:
+	case CYAML_SEQUENCE_FIXED:
+		return check_sequence(ld, n, v, p, where);
+	case CYAML_ENUM:
+		return check_enum(ld, n, v, &t);
+	default:
+		return check_scalar(ld, n, v, p, &t);
 	}
 }
 
