@@ -2289,6 +2289,83 @@ int sc_load_clone(const sc_scenario *s, sc_scenario **out)
 	return 0;
 }
 
+/* The error of a document over SC_LOAD_MAX_BYTES, at the first byte
+ * past the cap (columns count characters: UTF-8 continuation bytes do
+ * not). */
+static void too_large(struct loader *ld, const char *data)
+{
+	unsigned line = 1, col = 1;
+	for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == '\n') {
+			line++;
+			col = 1;
+		} else if ((c & 0xC0) != 0x80) {
+			col++;
+		}
+	}
+	add_error(ld, line, col,
+		  "the scenario is larger than 1 MiB (the cap, %u bytes); "
+		  "this is the first byte past it",
+		  SC_LOAD_MAX_BYTES);
+}
+
+/* libcyaml reads the checked and repaired tree (emitted into text): the
+ * scenario, or NULL with the error reported (or ld->oom). */
+static sc_scenario *cyaml_read(struct loader *ld, struct buf *text)
+{
+	sc_scenario *s = NULL;
+	emit(text, ld->root);
+	if (text->oom) {
+		ld->oom = 1;
+		return NULL;
+	}
+	struct capture cap;
+	memset(&cap, 0, sizeof(cap));
+	cyaml_config_t cfg = {
+		.log_fn = load_log,
+		.log_ctx = &cap,
+		.mem_fn = load_mem,
+		.mem_ctx = NULL,
+		.log_level = CYAML_LOG_ERROR,
+		.flags = CYAML_CFG_DEFAULT,
+	};
+	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)text->p, text->len,
+					   &cfg, &scenario_schema,
+					   (cyaml_data_t **)&s, NULL);
+	if (cerr == CYAML_ERR_OOM) {
+		ld->oom = 1;
+		return NULL;
+	}
+	if (cerr != CYAML_OK || !s) {
+		/* libcyaml freed what it had loaded */
+		if (!ld->problems)
+			report_schema_error(ld, &cap, cerr);
+		return NULL;
+	}
+	return s;
+}
+
+/* What a load that failed returns, its last error added: the document
+ * too large, out of memory, or the errors found (sorted). */
+static int load_failed(struct loader *ld, sc_load_errors *errs,
+		       size_t first)
+{
+	if (ld->oom == 2) {
+		errs_push(errs, ld->file, 1, 1, "the document is too large");
+		return SC_ERR_INVAL;
+	}
+	if (ld->oom) {
+		/* Best effort: the error list may itself be out of memory. */
+		errs_push(errs, ld->file, 0, 0, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	if (!ld->problems)
+		errs_push(errs, ld->file, 1, 1, "the scenario did not load");
+	sort_errors(errs, first, ld->file);
+	return SC_ERR_INVAL;
+}
+
 int sc_load_buffer(const char *name, const char *data, size_t len,
 		   const char *variant, sc_scenario **out,
 		   sc_load_errors *errs)
@@ -2312,22 +2389,7 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		return SC_ERR_INVAL;
 	}
 	if (len > SC_LOAD_MAX_BYTES) {
-		/* The position of the first byte past the cap (columns
-		 * count characters: UTF-8 continuation bytes do not). */
-		unsigned line = 1, col = 1;
-		for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
-			unsigned char c = (unsigned char)data[i];
-			if (c == '\n') {
-				line++;
-				col = 1;
-			} else if ((c & 0xC0) != 0x80) {
-				col++;
-			}
-		}
-		add_error(&ld, line, col,
-			  "the scenario is larger than 1 MiB (the cap, %u "
-			  "bytes); this is the first byte past it",
-			  SC_LOAD_MAX_BYTES);
+		too_large(&ld, data);
 		return SC_ERR_INVAL;
 	}
 	ld.root = parse_tree(&ld, ld.file, data ? data : "", len);
@@ -2357,34 +2419,9 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		goto fail;
 
 	/* 3. libcyaml reads the (repaired) tree. */
-	emit(&text, ld.root);
-	if (text.oom) {
-		ld.oom = 1;
+	s = cyaml_read(&ld, &text);
+	if (!s)
 		goto fail;
-	}
-	struct capture cap;
-	memset(&cap, 0, sizeof(cap));
-	cyaml_config_t cfg = {
-		.log_fn = load_log,
-		.log_ctx = &cap,
-		.mem_fn = load_mem,
-		.mem_ctx = NULL,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_DEFAULT,
-	};
-	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)text.p, text.len,
-					   &cfg, &scenario_schema,
-					   (cyaml_data_t **)&s, NULL);
-	if (cerr == CYAML_ERR_OOM) {
-		ld.oom = 1;
-		goto fail;
-	}
-	if (cerr != CYAML_OK || !s) {
-		s = NULL; /* libcyaml freed what it had loaded */
-		if (!ld.problems)
-			report_schema_error(&ld, &cap, cerr);
-		goto fail;
-	}
 
 	mark_given(ld.root, s);
 
@@ -2411,19 +2448,7 @@ fail:
 	free(text.p);
 	free(chain);
 	loader_free(&ld);
-	if (ld.oom == 2) {
-		errs_push(errs, ld.file, 1, 1, "the document is too large");
-		return SC_ERR_INVAL;
-	}
-	if (ld.oom) {
-		/* Best effort: the error list may itself be out of memory. */
-		errs_push(errs, ld.file, 0, 0, "out of memory");
-		return SC_ERR_NOMEM;
-	}
-	if (!ld.problems)
-		errs_push(errs, ld.file, 1, 1, "the scenario did not load");
-	sort_errors(errs, first, ld.file);
-	return SC_ERR_INVAL;
+	return load_failed(&ld, errs, first);
 }
 
 int sc_load_file(const char *path, const char *variant, sc_scenario **out,
