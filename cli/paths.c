@@ -210,7 +210,16 @@ static int print_json(const paths_result *r, const confirm *c,
 	return rc;
 }
 
-int cmd_paths(int argc, char **argv)
+/* The command line. */
+typedef struct popts {
+	paths_query q;
+	const char *file, *out, *format;
+	bool confirm_on, each;
+	long timeout_ms;
+} popts;
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
+static int parse_opts(int argc, char **argv, popts *o)
 {
 	static const struct option opts[] = {
 		{"to", required_argument, NULL, 't'},
@@ -224,149 +233,107 @@ int cmd_paths(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	paths_query q = {0};
-	const char *out = NULL, *format = "table";
-	bool confirm_on = true, each = true;
-	long timeout_ms = 20000;
+	*o = (popts){.format = "table", .confirm_on = true, .each = true,
+		     .timeout_ms = 20000};
 	optind = 0; /* argv[0] is the file: permute from the start */
-	int o;
-	while ((o = getopt_long(argc + 1, argv - 1, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 't': q.target = optarg; break;
-		case 'a': q.as = optarg; break;
-		case 'f': q.from = optarg; break;
-		case 'o': out = optarg; break;
-		case 'F': format = optarg; break;
-		case 'n': confirm_on = false; break;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc + 1, argv - 1, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': o->q.target = optarg; break;
+		case 'a': o->q.as = optarg; break;
+		case 'f': o->q.from = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'F': o->format = optarg; break;
+		case 'n': o->confirm_on = false; break;
 		case 'c':
 			if (strcmp(optarg, "each") && strcmp(optarg, "class")) {
 				fprintf(stderr, "cloakroom paths: --confirm "
 						"takes each or class\n");
-				return 2;
+				return -1;
 			}
-			each = strcmp(optarg, "each") == 0;
+			o->each = strcmp(optarg, "each") == 0;
 			break;
-		case 'T': {
-			char *end;
-			errno = 0;
-			timeout_ms = strtol(optarg, &end, 10);
-			if (errno || *end || timeout_ms < 100 ||
-			    timeout_ms > 3600000) {
+		case 'T':
+			if (util_parse_long(optarg, 100, 3600000,
+					    &o->timeout_ms) != 0) {
 				fprintf(stderr, "cloakroom paths: --timeout-ms "
 						"takes 100 to 3600000\n");
-				return 2;
+				return -1;
 			}
 			break;
-		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); return 1;
+		default:
+			cli_option_error("cloakroom paths", c,
+					 argv[optind - 2]);
+			return -1;
 		}
 	}
-	const char *file = optind < argc + 1 ? argv[optind - 1] : NULL;
-	if (!file || optind + 1 < argc + 1 || !q.target ||
-	    (strcmp(format, "table") && strcmp(format, "json"))) {
-		if (!q.target && file)
+	o->file = optind < argc + 1 ? argv[optind - 1] : NULL;
+	if (!o->file || optind + 1 < argc + 1 || !o->q.target ||
+	    (strcmp(o->format, "table") && strcmp(o->format, "json"))) {
+		if (!o->q.target && o->file)
 			fprintf(stderr, "cloakroom paths: --to SERVICE is "
 					"required\n");
 		usage(stderr);
-		return 2;
+		return -1;
 	}
-	sc_scenario *s = NULL;
-	sc_load_errors errs = {0};
-	if (sc_load_file(file, NULL, &s, &errs) != 0) {
-		sc_load_errors_print(&errs, stderr);
-		sc_load_errors_free(&errs);
-		return 2;
-	}
-	sc_load_errors_free(&errs);
+	return 0;
+}
 
-	double t0 = util_now_s();
-	paths_result r;
-	char err[256];
-	if (paths_find(s, &q, &r, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cloakroom paths: %s\n", err);
-		sc_load_free(s);
+/* Where the cases' files go: --out DIR (kept), or a fresh temporary
+ * directory (removed at the end). 0, 2 or 3 said on stderr. */
+static int case_dir(const popts *o, char *dir, size_t len)
+{
+	if (o->out) {
+		snprintf(dir, len, "%s", o->out);
+		if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+			return 0;
+		fprintf(stderr, "cloakroom paths: cannot create %s: %s\n", dir,
+			strerror(errno));
 		return 2;
 	}
-	double found_s = util_now_s() - t0;
+	if (util_mkdtemp(dir, len, "cloakroom-paths") == 0)
+		return 0;
+	fprintf(stderr, "cloakroom paths: cannot create a directory: %s\n",
+		strerror(errno));
+	return 3;
+}
 
-	int rc = 0;
-	char dir[4096], run_dir[4096] = "";
-	const char *tmp = getenv("TMPDIR");
-	if (out) {
-		snprintf(dir, sizeof(dir), "%s", out);
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "cloakroom paths: cannot create %s: %s\n",
-				dir, strerror(errno));
-			paths_result_free(&r);
-			sc_load_free(s);
-			return 2;
-		}
-	} else {
-		snprintf(dir, sizeof(dir), "%s/cloakroom-paths-XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(dir)) {
-			fprintf(stderr, "cloakroom paths: cannot create %s\n",
-				dir);
-			paths_result_free(&r);
-			sc_load_free(s);
-			return 3;
-		}
+/* Run every path's case on warm daemons (with --confirm class, one case
+ * per class of paths that share their settings). 0, or 3 when the
+ * daemons could not run them (run_dir then names their logs). */
+static int confirm_all(const popts *o, const sc_scenario *s,
+		       const paths_result *r, char (*files)[4096], confirm *c,
+		       char *run_dir)
+{
+	if (util_mkdtemp(run_dir, 4096, "cloakroom-paths-run") != 0) {
+		run_dir[0] = '\0';
+		return 3;
 	}
-	char (*files)[4096] = calloc(r.count ? r.count : 1, sizeof(*files));
-	confirm *c = calloc(r.count ? r.count : 1, sizeof(*c));
-	if (!files || !c) {
-		rc = 3;
-		goto done;
+	spawn_install_signals();
+	launch_pool *pool = launch_pool_new(run_dir, (int)o->timeout_ms);
+	for (size_t i = 0; pool && i < r->count && !spawn_interrupted(); i++) {
+		for (size_t k = 0; !o->each && k < i; k++)
+			if (!c[k].as &&
+			    same_settings(s, &r->items[k], &r->items[i])) {
+				c[i] = c[k];
+				c[i].as = k + 1;
+				break;
+			}
+		if (!c[i].as)
+			confirm_case(pool, files[i], &r->items[i], &c[i]);
 	}
-	for (size_t i = 0; i < r.count; i++) {
-		case_file(files[i], sizeof(files[i]), dir, i, &r.items[i]);
-		if (write_file(files[i], r.items[i].yaml) != 0) {
-			fprintf(stderr, "cloakroom paths: cannot write %s\n",
-				files[i]);
-			rc = 3;
-			goto done;
-		}
-	}
-	double t1 = util_now_s();
-	if (confirm_on && r.count) {
-		snprintf(run_dir, sizeof(run_dir), "%s/cloakroom-paths-run-XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(run_dir)) {
-			run_dir[0] = '\0';
-			rc = 3;
-			goto done;
-		}
-		spawn_install_signals();
-		launch_pool *pool = launch_pool_new(run_dir, (int)timeout_ms);
-		for (size_t i = 0; pool && i < r.count && !spawn_interrupted();
-		     i++) {
-			for (size_t k = 0; !each && k < i; k++)
-				if (!c[k].as &&
-				    same_settings(s, &r.items[k], &r.items[i])) {
-					c[i] = c[k];
-					c[i].as = k + 1;
-					break;
-				}
-			if (!c[i].as)
-				confirm_case(pool, files[i], &r.items[i],
-					     &c[i]);
-		}
-		if (!pool || launch_pool_free(pool) != 0)
-			rc = 3;
-	}
-	double confirm_s = util_now_s() - t1;
-	if (!out) /* written only to be run: --out keeps them */
-		for (size_t i = 0; i < r.count; i++)
-			files[i][0] = '\0';
-	if (strcmp(format, "json") == 0) {
-		if (print_json(&r, c, files, confirm_on) != 0)
-			rc = 3;
-	} else {
-		print_table(&r, c, files, confirm_on);
-	}
+	return !pool || launch_pool_free(pool) != 0 ? 3 : 0;
+}
+
+/* The summary line on stderr, and the exit code it means: 3 a path did
+ * not run, 1 the daemons disagreed with the search on one, else rc. */
+static int summarize(const popts *o, const paths_result *r,
+		     const confirm *c, double found_s, double confirm_s, int rc)
+{
 	size_t agree = 0, ran = 0, runs = 0;
-	for (size_t i = 0; i < r.count; i++) {
+	for (size_t i = 0; i < r->count; i++) {
 		agree += c[i].agrees;
 		ran += c[i].ran;
 		runs += c[i].ran && !c[i].as;
@@ -374,27 +341,83 @@ int cmd_paths(int argc, char **argv)
 	fprintf(stderr,
 		"paths: %zu path%s through %zu middle tier%s, found in %.3f s"
 		"; ",
-		r.count, r.count == 1 ? "" : "s", r.candidates,
-		r.candidates == 1 ? "" : "s", found_s);
-	if (confirm_on)
+		r->count, r->count == 1 ? "" : "s", r->candidates,
+		r->candidates == 1 ? "" : "s", found_s);
+	if (o->confirm_on)
 		fprintf(stderr, "%zu of %zu confirmed on the daemons in %.3f s "
 				"(%zu runs)\n",
-			agree, r.count, confirm_s, runs);
+			agree, r->count, confirm_s, runs);
 	else
 		fprintf(stderr, "not run on the daemons (--no-confirm)\n");
-	if (rc == 0 && confirm_on && ran < r.count)
-		rc = 3;
-	else if (rc == 0 && confirm_on && agree < r.count)
-		rc = 1;
-	if (rc != 0 && run_dir[0]) {
+	if (rc == 0 && o->confirm_on && ran < r->count)
+		return 3;
+	if (rc == 0 && o->confirm_on && agree < r->count)
+		return 1;
+	return rc;
+}
+
+int cmd_paths(int argc, char **argv)
+{
+	popts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	if (sc_load_file(o.file, NULL, &s, &errs) != 0) {
+		sc_load_errors_print(&errs, stderr);
+		sc_load_errors_free(&errs);
+		return 2;
+	}
+	sc_load_errors_free(&errs);
+	double t0 = util_now_s();
+	paths_result r;
+	char err[256];
+	if (paths_find(s, &o.q, &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cloakroom paths: %s\n", err);
+		sc_load_free(s);
+		return 2;
+	}
+	double found_s = util_now_s() - t0;
+	char dir[4096], run_dir[4096] = "";
+	if ((rc = case_dir(&o, dir, sizeof(dir))) != 0) {
+		paths_result_free(&r);
+		sc_load_free(s);
+		return rc;
+	}
+	char (*files)[4096] = calloc(r.count ? r.count : 1, sizeof(*files));
+	confirm *c = calloc(r.count ? r.count : 1, sizeof(*c));
+	rc = files && c ? 0 : 3;
+	for (size_t i = 0; rc == 0 && i < r.count; i++) {
+		case_file(files[i], sizeof(files[i]), dir, i, &r.items[i]);
+		if (write_file(files[i], r.items[i].yaml) != 0) {
+			fprintf(stderr, "cloakroom paths: cannot write %s\n",
+				files[i]);
+			rc = 3;
+		}
+	}
+	if (rc == 0) {
+		double t1 = util_now_s();
+		if (o.confirm_on && r.count)
+			rc = confirm_all(&o, s, &r, files, c, run_dir);
+		double confirm_s = util_now_s() - t1;
+		if (!o.out) /* written only to be run: --out keeps them */
+			for (size_t i = 0; i < r.count; i++)
+				files[i][0] = '\0';
+		if (strcmp(o.format, "json") == 0) {
+			if (print_json(&r, c, files, o.confirm_on) != 0)
+				rc = 3;
+		} else {
+			print_table(&r, c, files, o.confirm_on);
+		}
+		rc = summarize(&o, &r, c, found_s, confirm_s, rc);
+	}
+	if (rc != 0 && run_dir[0])
 		fprintf(stderr, "cloakroom paths: daemon logs kept in %s\n",
 			run_dir);
-		run_dir[0] = '\0';
-	}
-done:
-	if (run_dir[0])
+	else if (run_dir[0])
 		util_rm_tree(run_dir);
-	if (!out)
+	if (!o.out)
 		util_rm_tree(dir);
 	free(files);
 	free(c);
