@@ -41,7 +41,6 @@ typedef struct shared {
 
 typedef struct client {
 	shared *sh;
-	const char *middle_addr;
 	rpc_channel *ch;
 	sc_runtime *rt;
 	secure *sec; /* signed contexts; NULL: unsigned */
