@@ -3,7 +3,10 @@
  * messages, the colour choice, quoting a path for a shell. */
 #include "cli.h"
 
+#include "util.h"
+
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,4 +98,16 @@ const char *cli_shell_quote(const char *s, char *buf, size_t len)
 		buf[o++] = '\'';
 	buf[o < len ? o : len - 1] = '\0';
 	return buf;
+}
+
+int cli_columns(int fd)
+{
+	const char *env = getenv("COLUMNS");
+	long n;
+	if (env && util_parse_long(env, 20, 100000, &n) == 0)
+		return (int)n;
+	struct winsize ws;
+	if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 0;
 }

@@ -44,6 +44,9 @@ void cli_option_error(const char *cmd, int c, const char *token);
 enum { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 int cli_color_parse(const char *mode, int *out);
 bool cli_color_on(int mode, int fd);
+/* The width to fit output in: $COLUMNS, else the terminal's when fd is
+ * one, else 0 (no limit: a pipe gets whole lines). */
+int cli_columns(int fd);
 /* s as one shell word (quoted when it needs it), in buf. */
 const char *cli_shell_quote(const char *s, char *buf, size_t len);
 

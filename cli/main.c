@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "launch.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,9 @@ static const command commands[] = {
 
 int main(int argc, char **argv)
 {
+	/* Widths of names on a terminal (wcwidth) follow the user's
+	 * locale; nothing else does. */
+	setlocale(LC_CTYPE, "");
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		cli_usage(argc < 2 ? stderr : stdout);

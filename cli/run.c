@@ -42,6 +42,7 @@ typedef struct opts {
 	bool keep_logs;
 	bool netns;          /* --hosts netns */
 	int color;           /* --color: CLI_COLOR_* */
+	bool wide;           /* --wide: the table as wide as its cells */
 } opts;
 
 /* The scenario as written (base) and one loaded run per variant. */
@@ -60,7 +61,7 @@ static void run_usage(FILE *out)
 		"                      [--timeout-ms N] [--clock-skew-ms N] "
 		"[--insecure]\n"
 		"                      [--hosts loopback|netns] [--color "
-		"auto|always|never]\n"
+		"auto|always|never] [--wide]\n"
 		"Runs the scenario FILE with real daemons, every variant (or "
 		"--variant),\nand prints, per hop, who called whom, the identity "
 		"presented, at which\nlevel, with which status, and the rule ids "
@@ -101,7 +102,8 @@ static int parse_format(opts *o, const char *name)
 }
 
 enum { OPT_JSON = 256, OPT_FORMAT, OPT_INSECURE, OPT_HOSTS, OPT_EXPLAIN,
-       OPT_KEEP_LOGS, OPT_VARIANT, OPT_TIMEOUT, OPT_SKEW, OPT_COLOR };
+       OPT_KEEP_LOGS, OPT_VARIANT, OPT_TIMEOUT, OPT_SKEW, OPT_COLOR,
+       OPT_WIDE };
 
 static int parse_one(opts *o, int c, const char *arg)
 {
@@ -139,6 +141,9 @@ static int parse_one(opts *o, int c, const char *arg)
 		}
 		o->c.timeout_ms = (int)v;
 		return 0;
+	case OPT_WIDE:
+		o->wide = true;
+		return 0;
 	case OPT_COLOR:
 		if (cli_color_parse(arg, &o->color) == 0)
 			return 0;
@@ -170,6 +175,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 		{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
 		{"clock-skew-ms", required_argument, NULL, OPT_SKEW},
 		{"color", required_argument, NULL, OPT_COLOR},
+		{"wide", no_argument, NULL, OPT_WIDE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -293,6 +299,7 @@ static bool runs_run(const opts *o, runs *R, const char *run_dir)
 
 static void runs_print(const opts *o, const runs *R)
 {
+	report_set_width(o->wide ? 0 : cli_columns(1));
 	const char *name = R->base->name ? R->base->name : o->c.file;
 	if (o->format == OUT_OBJECT)
 		report_json(stdout, name, R->r, R->done);

@@ -6,7 +6,81 @@
 #include "sc_acl.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+
+/* The table's width budget (report_set_width): 0, none. */
+static int table_width;
+
+void report_set_width(int columns)
+{
+	table_width = columns > 0 ? columns : 0;
+}
+
+/* The columns s takes on a terminal (wcwidth per character); bytes the
+ * locale cannot decode count one column per UTF-8 character. */
+static int disp_width(const char *s)
+{
+	mbstate_t st;
+	memset(&st, 0, sizeof(st));
+	int w = 0;
+	size_t len = strlen(s);
+	while (len > 0) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s, len, &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			/* Not decodable here: one column per character. */
+			memset(&st, 0, sizeof(st));
+			n = 1;
+			while (n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
+				n++;
+			w++;
+		} else {
+			int cw = wcwidth(wc);
+			w += cw > 0 ? cw : 0;
+		}
+		s += n;
+		len -= n;
+	}
+	return w;
+}
+
+/* s in at most width columns: cut, its last column a '~', when longer.
+ * Writes into buf (len bytes). */
+static const char *fit(const char *s, int width, char *buf, size_t len)
+{
+	if (width <= 0 || disp_width(s) <= width)
+		return s;
+	size_t o = 0;
+	int w = 0;
+	while (*s && o + 8 < len) {
+		size_t n = 1;
+		while (s[n] && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n++;
+		char one[8];
+		memcpy(one, s, n < 7 ? n : 7);
+		one[n < 7 ? n : 7] = '\0';
+		int cw = disp_width(one);
+		if (w + cw > width - 1)
+			break;
+		memcpy(buf + o, s, n);
+		o += n;
+		w += cw;
+		s += n;
+	}
+	buf[o++] = '~';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* s, then spaces to width columns. */
+static void pad(FILE *out, const char *s, int width)
+{
+	fputs(s, out);
+	for (int i = disp_width(s); i < width; i++)
+		fputc(' ', out);
+}
 
 static const char *yesno(bool b)
 {
@@ -53,16 +127,36 @@ void report_step_line(FILE *out, const sc_step_result *s, const char *ind)
 	fputc('\n', out);
 }
 
+/* What the callee's opens came to: "report:OK,ledger:ACCESS_DENIED",
+ * the same outcome repeated in a row folded ("ledger:ACCESS_DENIED x2"). */
 static void access_summary(const sc_hop *h, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	for (size_t i = 0; i < h->steps_count; i++) {
-		const sc_step_result *s = &h->steps[i];
-		if (s->kind != SC_STEP_OPEN && s->kind != SC_STEP_ACCESS_CHECK)
+	char last[SC_NAME_LEN + 40] = "";
+	unsigned times = 0;
+	for (size_t i = 0; i <= h->steps_count; i++) {
+		const sc_step_result *s = i < h->steps_count ? &h->steps[i]
+							     : NULL;
+		if (s && s->kind != SC_STEP_OPEN &&
+		    s->kind != SC_STEP_ACCESS_CHECK)
 			continue;
-		size_t l = strlen(buf);
-		snprintf(buf + l, len - l, "%s%s:%s", l ? "," : "", s->object,
-			 sc_status_name(s->status));
+		char cur[SC_NAME_LEN + 40] = "";
+		if (s)
+			snprintf(cur, sizeof(cur), "%s:%s", s->object,
+				 sc_status_name(s->status));
+		if (s && times && strcmp(cur, last) == 0) {
+			times++;
+			continue;
+		}
+		if (times) {
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? "," : "", last);
+			l = strlen(buf);
+			if (times > 1)
+				snprintf(buf + l, len - l, " x%u", times);
+		}
+		snprintf(last, sizeof(last), "%s", cur);
+		times = s ? 1 : 0;
 	}
 	if (!buf[0])
 		snprintf(buf, len, "-");
@@ -127,21 +221,49 @@ static void hop_row_fill(hop_row *row, size_t i, const sc_hop *h)
 	row->cell[9] = row->rules;
 }
 
+/* Within the width budget, the widest of the columns that can give
+ * (presented, access, rules, hosts) lose columns, one at a time, down to
+ * their heading's width; their cells are cut with '~'. */
+static void shrink_to_fit(int w[NCOL])
+{
+	static const int give[] = {6, 8, 9, 2};
+	if (!table_width)
+		return;
+	for (;;) {
+		int total = NCOL - 1; /* the spaces between columns */
+		for (int c = 0; c < NCOL; c++)
+			total += w[c];
+		if (total <= table_width)
+			return;
+		int widest = -1;
+		for (size_t k = 0; k < sizeof(give) / sizeof(give[0]); k++) {
+			int c = give[k];
+			if (w[c] > disp_width(head[c]) + 1 &&
+			    (widest < 0 || w[c] > w[widest]))
+				widest = c;
+		}
+		if (widest < 0)
+			return; /* as narrow as it goes */
+		w[widest]--;
+	}
+}
+
 /* Each column as wide as its widest cell over every run shown, so that
- * the variants of a scenario line up. */
+ * the variants of a scenario line up; then fitted to the budget. */
 static void column_widths(const run_result *runs, size_t n, int w[NCOL])
 {
 	for (int c = 0; c < NCOL; c++)
-		w[c] = (int)strlen(head[c]);
+		w[c] = disp_width(head[c]);
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; runs[k].ran && i < runs[k].trace.count;
 		     i++) {
 			hop_row row;
 			hop_row_fill(&row, i, &runs[k].trace.hops[i]);
 			for (int c = 0; c < NCOL; c++)
-				if ((int)strlen(row.cell[c]) > w[c])
-					w[c] = (int)strlen(row.cell[c]);
+				if (disp_width(row.cell[c]) > w[c])
+					w[c] = disp_width(row.cell[c]);
 		}
+	shrink_to_fit(w);
 }
 
 static void text_run(FILE *out, const run_result *r, const int w[NCOL],
@@ -159,8 +281,10 @@ static void text_run(FILE *out, const run_result *r, const int w[NCOL],
 			sc_escape(r->error, esc, sizeof(esc)), off);
 		return;
 	}
-	for (int c = 0; c + 1 < NCOL; c++)
-		fprintf(out, "%-*s ", w[c], head[c]);
+	for (int c = 0; c + 1 < NCOL; c++) {
+		pad(out, head[c], w[c]);
+		fputc(' ', out);
+	}
 	fprintf(out, "%s\n", head[NCOL - 1]);
 	for (size_t i = 0; i < r->trace.count; i++) {
 		const sc_hop *h = &r->trace.hops[i];
@@ -168,13 +292,17 @@ static void text_run(FILE *out, const run_result *r, const int w[NCOL],
 		hop_row_fill(&row, i, h);
 		bool bad = h->status != SC_OK;
 		for (int c = 0; c < NCOL; c++) {
+			char cut[512];
+			const char *cell = fit(row.cell[c], w[c], cut,
+					       sizeof(cut));
 			if (c == 7 && bad)
-				fprintf(out, "%s%-*s%s ", red, w[c], row.cell[c],
-					off);
-			else if (c + 1 < NCOL)
-				fprintf(out, "%-*s ", w[c], row.cell[c]);
-			else
-				fprintf(out, "%s\n", row.cell[c]);
+				fputs(red, out);
+			if (c + 1 < NCOL) {
+				pad(out, cell, w[c]);
+				fprintf(out, "%s ", c == 7 && bad ? off : "");
+			} else {
+				fprintf(out, "%s\n", cell);
+			}
 		}
 		detail(out, r, i, color);
 	}

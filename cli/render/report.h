@@ -23,6 +23,11 @@ report_palette report_palette_for(bool color);
 typedef void (*report_detail_fn)(FILE *out, const run_result *r, size_t hop,
 				 bool color);
 
+/* The hop table fits in columns (0: no limit): the presented identity,
+ * access, rules and hosts columns narrow first, their cells cut with
+ * '~'. Widths count terminal columns (wcwidth), not bytes. */
+void report_set_width(int columns);
+
 void report_text(FILE *out, const char *scenario, const run_result *runs,
 		 size_t n, bool color);
 void report_text_with(FILE *out, const char *scenario,
