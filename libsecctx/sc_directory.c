@@ -943,7 +943,7 @@ const sc_account_def *sc_directory_computer(const sc_directory *dir,
 
 /* SYSTEM, NETWORK SERVICE or LOCAL SERVICE: an account of the host, not
  * of the domain (D1, D8). */
-static bool machine_identity(const char *sid)
+bool sc_directory_machine_identity(const char *sid)
 {
 	return sid && (strcmp(sid, SC_SID_LOCAL_SYSTEM) == 0 ||
 		       strcmp(sid, SC_SID_NETWORK_SERVICE) == 0 ||
@@ -959,7 +959,7 @@ const sc_account_def *sc_directory_service_account(const sc_directory *dir,
 		return NULL;
 	/* D1: a service running as a machine identity has its host's
 	 * computer account's delegation settings. */
-	if (machine_identity(p->sid))
+	if (sc_directory_machine_identity(p->sid))
 		return sc_directory_computer(dir, host);
 	return p->account;
 }
@@ -1002,7 +1002,7 @@ sc_status sc_directory_on_network(const sc_directory *dir,
 	*out = NULL;
 	const char *sid = who ? sc_token_user_sid(who) : NULL;
 	if (!who || !from_host || !to_host || strcmp(from_host, to_host) == 0 ||
-	    !machine_identity(sid))
+	    !sc_directory_machine_identity(sid))
 		return SC_OK;
 	const char *user = sc_token_user_name(who);
 	const sc_account_def *c = sc_directory_computer(dir, from_host);

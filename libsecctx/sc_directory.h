@@ -121,6 +121,10 @@ sc_status sc_directory_pipe_token(const sc_directory *dir,
 const sc_account_def *sc_directory_computer(const sc_directory *dir,
 					    const char *host);
 
+/* D1, D8: SYSTEM, NETWORK SERVICE or LOCAL SERVICE (a SID): an account
+ * of a host, not of the domain. */
+bool sc_directory_machine_identity(const char *sid);
+
 /* D1: the account whose delegation settings a service running as account
  * on host has: for SYSTEM, NETWORK SERVICE and LOCAL SERVICE the host's
  * computer account (NULL on a workgroup host), else the domain account

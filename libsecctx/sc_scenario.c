@@ -458,7 +458,7 @@ static const char *const misbehave_names[SC_MISBEHAVE_COUNT] = {
 	"none", "forge", "raise_level", "add_group", "replay", "expired",
 	"wrong_audience", "strip_actor", "present_client",
 	"unknown_authority", "relay", "claim_groups", "claim_privilege",
-	"identify_evidence",
+	"identify_evidence", "claim_computer",
 };
 
 static const char *misbehave_name_i(int v)

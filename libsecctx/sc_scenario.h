@@ -153,6 +153,8 @@ typedef enum sc_misbehave {
 	SC_MISBEHAVE_IDENTIFY_EVIDENCE, /* presents its caller at Impersonate
 	                                   on evidence from a call made at
 	                                   Identify or Anonymous */
+	SC_MISBEHAVE_CLAIM_COMPUTER,    /* presents another host's computer
+	                                   account (D8), asking a ticket */
 	SC_MISBEHAVE_COUNT
 } sc_misbehave;
 

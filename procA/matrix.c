@@ -111,7 +111,7 @@ static const char *misbehave_all[] = {
 	"none", "forge", "raise_level", "add_group", "replay", "expired",
 	"wrong_audience", "strip_actor", "present_client",
 	"unknown_authority", "relay", "claim_groups", "claim_privilege",
-	"identify_evidence"};
+	"identify_evidence", "claim_computer"};
 
 #define ALL(a) a, sizeof(a) / sizeof(a[0])
 

@@ -84,6 +84,7 @@ static const cyaml_strval_t misbehave_strings[] = {
 	{"claim_groups", SC_MISBEHAVE_CLAIM_GROUPS},
 	{"claim_privilege", SC_MISBEHAVE_CLAIM_PRIVILEGE},
 	{"identify_evidence", SC_MISBEHAVE_IDENTIFY_EVIDENCE},
+	{"claim_computer", SC_MISBEHAVE_CLAIM_COMPUTER},
 };
 static const cyaml_strval_t step_strings[] = {
 	{"impersonate", SC_STEP_IMPERSONATE},
