@@ -267,6 +267,8 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 				 host_in_domain(st->scn, target->host),
 		.client_sensitive = client && client->sensitive,
 		.server_trusted = server && server->trusted_for_delegation,
+		.server_computer = server && server == sc_directory_computer(
+							dir, target->host),
 	};
 	sc_hop_negotiate(&f, oc, NULL);
 	if (!oc->authenticated || oc->level < SC_LEVEL_ANONYMOUS)

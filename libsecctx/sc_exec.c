@@ -998,6 +998,9 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.client_sensitive = client_acct && client_acct->sensitive,
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
+		.server_computer =
+			server_acct && server_acct == sc_directory_computer(
+						       rt->dir, rt->self->host),
 		.presented_is_thread =
 			sc_token_type_of(id) == SC_TOKEN_IMPERSONATION,
 		.presented_level = sc_token_level_raw(id),
