@@ -3,7 +3,9 @@
  * model says the requester may present that subject to that target
  * (sc_cloak_choose: own identity, L4 one boundary, L5 with a forwardable
  * ticket, D4/D5 constrained delegation; C6 otherwise); its forwardable
- * flag is D1 (sc_hop_negotiate). It must never decide by itself. */
+ * flag is D1 (sc_hop_negotiate); a machine identity's subject on another
+ * host is what D8 makes of it (sc_directory_on_network). It must never
+ * decide by itself. */
 #include "authority_ticket.h"
 
 #include "cloakroom.pb-c.h"
