@@ -391,6 +391,10 @@ static int decide(authority_state *st, const auth_credential *cred,
 		ls = sc_directory_logon(dir, cred->account_sid, cred->host,
 					self->started_by, &logon, NULL);
 		if (ls == SC_OK)
+			/* T6: the groups its definition holds deny-only or
+			 * disabled, as its daemon's token holds them. */
+			ls = sc_directory_group_states(dir, logon, self, NULL);
+		if (ls == SC_OK)
 			ls = sc_directory_on_network(dir, logon, cred->host,
 						     target->host, &on_net, NULL);
 	}

@@ -24,7 +24,7 @@
 
 typedef void (*bench_fn)(void *arg, uint64_t n);
 
-/* The daemon's replay cache size (proto/secure.c). */
+/* The daemon's replay cache size (trust/secure.c). */
 #define REPLAY_CAPACITY 16384
 
 typedef struct result {
@@ -59,7 +59,7 @@ typedef struct bench {
 	sc_sd sd;
 	uint32_t desired;
 	/* Signed contexts: what B does to send its context to C, and what C
-	 * does to accept it (proto/secure.c, proto/auth.c). */
+	 * does to accept it (trust/secure.c, trust/auth.c). */
 	auth_key *authority, *bkey;
 	uint8_t anchor[AUTH_KEY_LEN], bpub[AUTH_KEY_LEN];
 	uint8_t *cred, *ticket, *ctx_bytes, *authn;

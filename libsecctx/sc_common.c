@@ -28,6 +28,8 @@ static const char *const status_names[SC_STATUS_COUNT] = {
 	[SC_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
 	[SC_INTERNAL] = "INTERNAL",
 	[SC_NO_TOKEN] = "NO_TOKEN",
+	[SC_CANT_DISABLE_MANDATORY] = "CANT_DISABLE_MANDATORY",
+	[SC_CANT_ENABLE_DENY_ONLY] = "CANT_ENABLE_DENY_ONLY",
 };
 
 static const char *const level_names[SC_LEVEL_COUNT] = {

@@ -39,8 +39,20 @@ typedef enum sc_status {
 	SC_DEADLINE_EXCEEDED,
 	SC_INTERNAL,
 	SC_NO_TOKEN,
+	SC_CANT_DISABLE_MANDATORY, /* AdjustTokenGroups on a mandatory group */
+	SC_CANT_ENABLE_DENY_ONLY,   /* AdjustTokenGroups on a deny-only one */
 	SC_STATUS_COUNT
 } sc_status;
+
+/* A refusal: the status the refused party records, the id of the rule
+ * that decided (a K rule of docs/rules.md, or NET for a fact of the
+ * transport) and why. One type for trust (auth_reject) and the wire
+ * (codec_refusal_*, the callee's refusal carried to the caller). */
+typedef struct sc_refusal {
+	sc_status status;
+	char rule[8];
+	char reason[200];
+} sc_refusal;
 
 /* Copy s into out (len bytes, always terminated), with every byte a
  * terminal could act on written out: C0 controls and DEL as \n, \r, \t

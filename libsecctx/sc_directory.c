@@ -641,7 +641,7 @@ static int add_group(const sc_directory *dir, sc_token *t, const char *sid)
 	}
 	const char *name = sc_directory_name(dir, sid);
 	return sc_token_add_group(t, sid, name ? name : sid,
-				  SC_GROUP_ENABLED);
+				  SC_GROUP_MANDATORY | SC_GROUP_ENABLED);
 }
 
 static const char *logon_group(sc_start start, sc_logon *logon)
@@ -766,6 +766,39 @@ static sc_status logon_token(const sc_directory *dir, const char *account,
 nomem:
 	sc_token_free(t);
 	return SC_INTERNAL;
+}
+
+sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
+				    const sc_process_def *p, sc_log *log)
+{
+	char **list[2] = {p->deny_only_groups, p->disabled_groups};
+	unsigned count[2] = {p->deny_only_groups_count,
+			     p->disabled_groups_count};
+	for (unsigned l = 0; l < 2; l++) {
+		for (unsigned k = 0; k < count[l]; k++) {
+			const char *sid = sc_directory_sid(dir, list[l][k]);
+			uint32_t attrs = 0;
+			if (!sid || !sc_token_group_attrs(t, sid, &attrs)) {
+				sc_log_input(log, "%s holds no group %s",
+					     p->name, list[l][k]);
+				return SC_NOT_FOUND;
+			}
+			/* Deny-only keeps the group's other attributes; an
+			 * optional group held disabled is neither mandatory
+			 * nor enabled (T11 may enable it). */
+			attrs = l == 0 ? attrs | SC_GROUP_USE_FOR_DENY_ONLY
+				       : attrs & ~(SC_GROUP_MANDATORY |
+						   SC_GROUP_ENABLED);
+			if (sc_token_set_group_attrs(t, sid, attrs) != 0)
+				return SC_INTERNAL;
+			sc_log_rule(log, "T6",
+				    "%s's token holds %s %s: it matches %s",
+				    p->name, list[l][k],
+				    l == 0 ? "deny-only" : "disabled",
+				    l == 0 ? "deny ACEs only" : "no ACE");
+		}
+	}
+	return SC_OK;
 }
 
 static bool logon_type_group(const char *sid)

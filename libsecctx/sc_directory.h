@@ -59,6 +59,15 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 			     const char *host, sc_start start,
 			     sc_token **out, sc_log *log);
 
+/* T6: the groups process p's definition holds deny-only
+ * (deny_only_groups: as a filtered or restricted token) or optional and
+ * disabled (disabled_groups) in its token t, made by sc_directory_logon;
+ * each names a group t holds (the loader checked it is one of the
+ * account's). The daemons and the authority apply it to the same logon.
+ * SC_OK, or SC_NOT_FOUND when t lacks a group. */
+sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
+				    const sc_process_def *p, sc_log *log);
+
 /* D6: the token a service on host obtains for account by protocol
  * transition (an S4U logon: no credential of the user): an impersonation
  * token of logon type NETWORK with the user's groups and the privileges

@@ -66,6 +66,8 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	}
 	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
 					  self->started_by, &rt->process, log);
+	if (st == SC_OK)
+		st = sc_directory_group_states(rt->dir, rt->process, self, log);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;
@@ -673,6 +675,63 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 	return SC_OK;
 }
 
+/* T11 AdjustTokenGroups on the current token: the thread's when
+ * impersonating (L1: not an anonymous one), else the process's (a private
+ * copy once adjusted, as T10's). A mandatory group cannot be disabled, a
+ * deny-only one cannot be enabled; a group the token lacks changes
+ * nothing, and the call still succeeds. */
+static sc_status do_group(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	snprintf(r->object, sizeof(r->object), "%s", s->group);
+	if (f->thread && sc_token_level_raw(f->thread) == SC_LEVEL_ANONYMOUS) {
+		sc_log_rule(&r->log, "L1",
+			    "an anonymous token: its groups cannot be "
+			    "adjusted");
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	bool enable = s->kind == SC_STEP_ENABLE_GROUP;
+	const char *whose = f->thread ? "thread" : "process";
+	const sc_token *cur = f->thread ? f->thread : proc_token(f);
+	const char *sid = sc_directory_sid(f->rt->dir, s->group);
+	uint32_t attrs = 0;
+	if (!sid || !sc_token_group_attrs(cur, sid, &attrs)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is not in the %s token of %s: nothing changes",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_OK;
+	}
+	if (enable && (attrs & SC_GROUP_USE_FOR_DENY_ONLY)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is deny-only in the %s token of %s: it cannot "
+			    "be enabled",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_CANT_ENABLE_DENY_ONLY;
+	}
+	if (!enable && (attrs & SC_GROUP_MANDATORY)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is mandatory in the %s token of %s: it cannot "
+			    "be disabled",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_CANT_DISABLE_MANDATORY;
+	}
+	sc_token *mine = f->thread;
+	if (!mine) {
+		if (!f->primary) {
+			f->primary = sc_token_copy(f->rt->process);
+			if (!f->primary)
+				return SC_INTERNAL;
+		}
+		mine = f->primary;
+	}
+	attrs = enable ? attrs | SC_GROUP_ENABLED : attrs & ~SC_GROUP_ENABLED;
+	if (sc_token_set_group_attrs(mine, sid, attrs) != 0)
+		return SC_INTERNAL;
+	sc_log_rule(&r->log, "T11", "%s %s in the %s token of %s", s->group,
+		    enable ? "enabled" : "disabled", whose,
+		    sc_token_user_name(mine));
+	return SC_OK;
+}
+
 /* T4: a new object is owned by the default owner of the thread token
  * when the thread impersonates, else of the process token: its user, or
  * the Administrators group for an administrator's token
@@ -934,6 +993,10 @@ static sc_status run_step(sc_frame *f, const sc_step *s)
 	case SC_STEP_CREATE_OBJECT:
 		st = do_create(f, s, r);
 		break;
+	case SC_STEP_ENABLE_GROUP:
+	case SC_STEP_DISABLE_GROUP:
+		st = do_group(f, s, r);
+		break;
 	default:
 		st = SC_INVALID_PARAMETER;
 		break;
@@ -967,6 +1030,20 @@ sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
 	return SC_OK;
+}
+
+/* How many groups of t are deny-only or disabled (T6). */
+static size_t restricted_groups(const sc_token *t)
+{
+	size_t n = 0, ng = sc_token_group_count(t);
+	for (size_t i = 0; i < ng; i++) {
+		uint32_t attrs;
+		sc_token_group(t, i, NULL, NULL, &attrs);
+		if ((attrs & SC_GROUP_USE_FOR_DENY_ONLY) ||
+		    !(attrs & SC_GROUP_ENABLED))
+			n++;
+	}
+	return n;
 }
 
 /* The callee's view of a hop: the level (L, D, T8) and the caller's
@@ -1056,6 +1133,17 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	}
 	if (st != SC_OK)
 		return st;
+	/* T6, K7: the groups keep the states the client's token gives
+	 * them, within what the authority vouches for (a mandatory group
+	 * stays enabled, a deny-only one deny-only). */
+	sc_token_take_group_states(f->client, id);
+	size_t held = restricted_groups(f->client);
+	if (held > 0)
+		sc_log_rule(&h->log, "T6",
+			    "the server's token of %s holds %zu group%s "
+			    "deny-only or disabled, as the client's token does",
+			    sc_token_user_name(f->client), held,
+			    held == 1 ? "" : "s");
 	sc_token_set_delegable(f->client, oc.delegable);
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */

@@ -38,6 +38,8 @@ static const char *const step_kind_names[SC_STEP_COUNT] = {
 	[SC_STEP_DISABLE_PRIVILEGE] = "disable_privilege",
 	[SC_STEP_READ] = "read",
 	[SC_STEP_CREATE_OBJECT] = "create_object",
+	[SC_STEP_ENABLE_GROUP] = "enable_group",
+	[SC_STEP_DISABLE_GROUP] = "disable_group",
 };
 
 const char *sc_step_kind_name(sc_step_kind k)
@@ -265,6 +267,24 @@ static bool is_group_of_some_account(const sc_scenario *s, const char *g)
 			if (a->groups[k] && strcasecmp(a->groups[k], g) == 0)
 				return true;
 	}
+	return false;
+}
+
+/* T6: whether g is one of the groups of account (a declared account;
+ * a well-known one has none). When it is not, *near is the nearest of
+ * them, or NULL. */
+static bool is_group_of_account(const sc_scenario *s, const char *account,
+				const char *g, const char **near)
+{
+	const sc_account_def *a = account ? sc_scenario_account(s, account)
+					  : NULL;
+	*near = NULL;
+	for (unsigned k = 0; a && g && k < a->groups_count; k++)
+		if (a->groups[k] && strcasecmp(a->groups[k], g) == 0)
+			return true;
+	if (a && g && strlen(g) >= 3)
+		*near = sc_suggest_nearest(g, (const char *const *)a->groups,
+					   a->groups_count);
 	return false;
 }
 
@@ -523,6 +543,8 @@ enum set_field {
 	F_DOUBLE_HOP,
 	F_ALLOW_PRIMARY,
 	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
+	F_DENY_ONLY_GROUPS, /* PROC.deny_only_groups=group+group (T6) */
+	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
 };
 
 static const struct set_key {
@@ -543,6 +565,8 @@ static const struct set_key {
 	{"tracking", ON_PROC, F_TRACKING},
 	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
 	{"misbehave", ON_PROC, F_MISBEHAVE},
+	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS},
+	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
@@ -556,9 +580,11 @@ static const struct set_key {
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only|misbehave, ACCOUNT.sensitive|trusted_for_delegation|"  \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
+	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
 	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
-	"trusted_for_delegation, "                                            \
+	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
 
@@ -628,6 +654,46 @@ static int parse_enum_value(const char *key, const char *value,
 static int index_of(const void *base, size_t size, const void *elem)
 {
 	return (int)(((const char *)elem - (const char *)base) / size);
+}
+
+/* PROC.deny_only_groups, PROC.disabled_groups: groups of the process's
+ * account joined by '+', or none (T6). */
+static int check_group_list(const sc_scenario *s, const sc_process_def *p,
+			    const char *full, const char *value, char *err,
+			    size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t) {
+		errf(err, errlen, "invalid value '%s' for '%s' (groups of the "
+				  "process's account joined by '+', or none)",
+		     value, full);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		const char *near;
+		if (!is_group_of_account(s, p->account, t, &near)) {
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': '%s' is not a "
+			     "group of the process's account '%s'%s%s%s "
+			     "(groups of the account joined by '+', or none)",
+			     value, full, t, p->account ? p->account : "",
+			     near ? " (did you mean '" : "", near ? near : "",
+			     near ? "'?)" : "");
+			rc = SC_ERR_INVAL;
+		}
+	}
+	free(copy);
+	return rc;
 }
 
 static int set_parse(const sc_scenario *s, const char *assignment,
@@ -828,6 +894,11 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	}
 	case F_RIGHT:
 		break; /* checked below */
+	case F_DENY_ONLY_GROUPS:
+	case F_DISABLED_GROUPS:
+		rc = check_group_list(s, &s->processes[op->index], full, value,
+				      err, errlen);
+		break;
 	}
 	if (k->field == F_RIGHT) {
 		rc = 0;
@@ -864,7 +935,9 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 		}
 	}
 	if (rc == 0 && (k->field == F_HOST || k->field == F_ACCOUNT ||
-			k->field == F_DOUBLE_HOP || k->field == F_RIGHT)) {
+			k->field == F_DOUBLE_HOP || k->field == F_RIGHT ||
+			k->field == F_DENY_ONLY_GROUPS ||
+			k->field == F_DISABLED_GROUPS)) {
 		op->sval = strdup(value);
 		if (!op->sval) {
 			errf(err, errlen, "out of memory");
@@ -929,6 +1002,36 @@ static int set_apply_right(sc_host_def *h, struct set_op *op)
 	free(r->holders);
 	r->holders = holders;
 	r->holders_count = n;
+	return 0;
+}
+
+/* T6: a process's deny_only_groups or disabled_groups become the groups
+ * of op->sval ('+'-separated, or "none"). */
+static int set_apply_groups(char ***list, unsigned *count, char *sval)
+{
+	unsigned n = 0;
+	char **groups = calloc(strlen(sval) / 2 + 2, sizeof(char *));
+	if (!groups)
+		return SC_ERR_NOMEM;
+	if (strcasecmp(sval, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(sval, "+", &save); t;
+		     t = strtok_r(NULL, "+", &save)) {
+			groups[n] = strdup(trim(t));
+			if (!groups[n]) {
+				for (unsigned k = 0; k < n; k++)
+					free(groups[k]);
+				free(groups);
+				return SC_ERR_NOMEM;
+			}
+			n++;
+		}
+	}
+	for (unsigned k = 0; k < *count; k++)
+		free((*list)[k]);
+	free(*list);
+	*list = groups;
+	*count = n;
 	return 0;
 }
 
@@ -1007,6 +1110,12 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_RIGHT:
 		return set_apply_right(h, op);
+	case F_DENY_ONLY_GROUPS:
+		return set_apply_groups(&p->deny_only_groups,
+					&p->deny_only_groups_count, op->sval);
+	case F_DISABLED_GROUPS:
+		return set_apply_groups(&p->disabled_groups,
+					&p->disabled_groups_count, op->sval);
 	}
 	return 0;
 }
@@ -1542,6 +1651,17 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			"'privilege' is not used by step '%s' (only "
 			"assign_right, check_privilege, enable_privilege and "
 			"disable_privilege)", kind);
+	bool wants_group = st->kind == SC_STEP_ENABLE_GROUP ||
+			   st->kind == SC_STEP_DISABLE_GROUP;
+	if (wants_group && empty(st->group))
+		problem(v, P(path, "%s.group", pre),
+			"step '%s' needs 'group' (e.g. Domain Users)", kind);
+	else if (wants_group)
+		check_principal(v, P(path, "%s.group", pre), st->group);
+	else if (st->group)
+		problem(v, P(path, "%s.group", pre),
+			"'group' is not used by step '%s' (only enable_group "
+			"and disable_group)", kind);
 	if (st->kind == SC_STEP_ASSIGN_RIGHT) {
 		for (unsigned m = 0; m < st->holders_count; m++)
 			check_principal(v, P(path, "%s.holders[%u]", pre, m),
@@ -1563,6 +1683,55 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 			problem(v, P(path, "%s.from", pre),
 				"'from' names process '%s' itself: a step "
 				"runs in calls from another process", p->name);
+		}
+	}
+}
+
+/* T6: each name in a process's deny_only_groups / disabled_groups is one
+ * of its account's groups, named once across both lists. */
+static void check_group_states(struct vctx *v, const char *pre,
+			       const sc_process_def *p)
+{
+	char path[PATH_LEN];
+	const char *key[2] = {"deny_only_groups", "disabled_groups"};
+	char **list[2] = {p->deny_only_groups, p->disabled_groups};
+	unsigned count[2] = {p->deny_only_groups_count,
+			     p->disabled_groups_count};
+	for (unsigned l = 0; l < 2; l++) {
+		for (unsigned k = 0; k < count[l]; k++) {
+			const char *g = list[l][k];
+			const char *near;
+			P(path, "%s.%s[%u]", pre, key[l], k);
+			if (empty(g)) {
+				problem(v, path, "the group name is empty");
+				continue;
+			}
+			if (!is_group_of_account(v->s, p->account, g, &near)) {
+				char hintbuf[NAMES_LEN] = "";
+				if (near)
+					snprintf(hintbuf, sizeof(hintbuf),
+						 "did you mean '%s'? ", near);
+				problem(v, path,
+					"'%s' is not a group of the process's "
+					"account '%s' (%sonly the account's "
+					"groups can be deny-only or disabled)",
+					g, p->account ? p->account : "",
+					hintbuf);
+				continue;
+			}
+			bool dup = false;
+			for (unsigned l2 = 0; l2 <= l && !dup; l2++) {
+				unsigned end = l2 == l ? k : count[l2];
+				for (unsigned j = 0; j < end && !dup; j++)
+					if (list[l2][j] &&
+					    strcasecmp(list[l2][j], g) == 0) {
+						problem(v, path,
+							"group '%s' is already "
+							"in %s[%u]",
+							g, key[l2], j);
+						dup = true;
+					}
+			}
 		}
 	}
 }
@@ -1605,6 +1774,7 @@ static void validate_processes(struct vctx *v)
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
+		check_group_states(v, pre, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}

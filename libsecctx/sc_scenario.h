@@ -103,6 +103,8 @@ typedef enum sc_step_kind {
 	SC_STEP_DISABLE_PRIVILEGE, /* AdjustTokenPrivileges: disable (T7) */
 	SC_STEP_READ,            /* read the call's first message (N1) */
 	SC_STEP_CREATE_OBJECT,   /* create a new object: its owner (T4) */
+	SC_STEP_ENABLE_GROUP,    /* AdjustTokenGroups: enable (T11) */
+	SC_STEP_DISABLE_GROUP,   /* AdjustTokenGroups: disable (T11) */
 	SC_STEP_COUNT
 } sc_step_kind;
 
@@ -123,6 +125,7 @@ typedef struct sc_step {
 	char *user;          /* protocol_transition: the account (default:
 	                        the caller of the current call) */
 	char *privilege;     /* assign_right, check/enable/disable_privilege */
+	char *group;         /* enable_group, disable_group: a principal */
 	char **holders;      /* assign_right: the new holders */
 	unsigned holders_count;
 	sc_scope scope;      /* assign_right: the policy scope */
@@ -168,6 +171,13 @@ typedef struct sc_process_def {
 	sc_step *steps;      /* client: its program; server: per call */
 	unsigned steps_count;
 	sc_misbehave misbehave; /* attacks only; default none */
+	/* T6: groups of its account that its token holds deny-only (a
+	 * filtered or restricted token) or optional and disabled; names
+	 * from the account's groups. */
+	char **deny_only_groups;
+	unsigned deny_only_groups_count;
+	char **disabled_groups;
+	unsigned disabled_groups_count;
 } sc_process_def;
 
 typedef struct sc_ace_def {

@@ -108,6 +108,8 @@ static const cyaml_strval_t step_strings[] = {
 	{"disable_privilege", SC_STEP_DISABLE_PRIVILEGE},
 	{"read", SC_STEP_READ},
 	{"create_object", SC_STEP_CREATE_OBJECT},
+	{"enable_group", SC_STEP_ENABLE_GROUP},
+	{"disable_group", SC_STEP_DISABLE_GROUP},
 };
 static const cyaml_strval_t tracking_strings[] = {
 	{"static", SC_TRACKING_STATIC},
@@ -216,6 +218,7 @@ static const cyaml_schema_field_t step_fields[] = {
 	CYAML_FIELD_BOOL("as_self", OPT, sc_step, as_self),
 	STR("user", OPT, sc_step, user),
 	STR("privilege", OPT, sc_step, privilege),
+	STR("group", OPT, sc_step, group),
 	LIST("holders", OPT, sc_step, holders, &string_entry),
 	ENUM("scope", ENUM_OPT, sc_step, scope, scope_strings),
 	STR("from", OPT, sc_step, from),
@@ -238,6 +241,10 @@ static const cyaml_schema_field_t process_fields[] = {
 	LIST("steps", OPT, sc_process_def, steps, &step_entry),
 	ENUM("misbehave", ENUM_OPT, sc_process_def, misbehave,
 	     misbehave_strings),
+	LIST("deny_only_groups", OPT, sc_process_def, deny_only_groups,
+	     &string_entry),
+	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
+	     &string_entry),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -2466,4 +2473,13 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 	int rc = sc_load_buffer(path, buf, len, variant, out, errs);
 	free(buf);
 	return rc;
+}
+
+void sc_load_errors_print(const sc_load_errors *errs, FILE *out)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		char line[1024];
+		sc_load_error_format(&errs->items[i], line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
 }

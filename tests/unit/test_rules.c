@@ -422,6 +422,34 @@ Test(T9, privilege_steps_name_their_own_rules)
 
 /* C1 through set_blanket: an invalid blanket is refused and leaves the
  * proxy as it was; none and default given in a step take effect. */
+Test(T11, adjusting_groups_and_the_states_a_pipe_server_sees)
+{
+	const char *variants[] = {"filtered", "unfiltered"};
+	sc_status deny_only[] = {SC_CANT_ENABLE_DENY_ONLY, SC_OK};
+	sc_status at_b[] = {SC_ACCESS_DENIED, SC_OK};
+	for (int i = 0; i < 2; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "t6-group-states.yaml",
+			 variants[i]);
+		cr_expect_eq(step(&t, "a-disables-mandatory")->status,
+			     SC_CANT_DISABLE_MANDATORY, "%s", variants[i]);
+		cr_expect_eq(step(&t, "a-enables-deny-only")->status,
+			     deny_only[i], "%s", variants[i]);
+		cr_expect(sc_log_has_rule(&step(&t, "a-enables-sales")->log,
+					  "T11"));
+		cr_expect_eq(step(&t, "b-allow-deny-only")->status, at_b[i],
+			     "%s: the deny-only group crossed the pipe",
+			     variants[i]);
+		const sc_hop *ab = hop(&t, "A", "B", 1);
+		cr_assert(ab);
+		/* Finance deny-only, Contractors disabled; Sales enabled. */
+		cr_expect_eq(sc_log_has_rule(&ab->log, "T6"), i == 0, "%s",
+			     variants[i]);
+		done(&w, &t);
+	}
+}
+
 Test(C1, set_blanket_judges_the_whole_blanket)
 {
 	world w;

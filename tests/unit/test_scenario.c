@@ -265,7 +265,7 @@ Test(scenario, step_kind_names)
 		"duplicate", "start_process", "logon_user", "audit",
 		"open_thread_token", "protocol_transition", "assign_right",
 		"check_privilege", "enable_privilege", "disable_privilege",
-		"read", "create_object",
+		"read", "create_object", "enable_group", "disable_group",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -321,39 +321,39 @@ Test(scenario, enum_names_match_tables)
 	sc_scenario *s;
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
 		s = load_b_with("    blanket: {level: %s}\n", sc_level_name(v));
-		cr_expect_eq(s->processes[1].blanket.level, v);
+		cr_expect_eq((int)s->processes[1].blanket.level, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_AUTHN_COUNT; v++) {
 		s = load_b_with("    server_authn: %s\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].server_authn, v);
+		cr_expect_eq((int)s->processes[1].server_authn, v);
 		s->processes[1].server_authn = SC_AUTHN_DEFAULT;
 		sc_load_free(s);
 		s = load_b_with("    blanket: {authn: %s}\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].blanket.authn, v);
+		cr_expect_eq((int)s->processes[1].blanket.authn, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_PACKAGE_COUNT; v++) {
 		s = load_b_with("    blanket: {package: %s}\n",
 				sc_package_name(v));
-		cr_expect_eq(s->processes[1].blanket.package, v);
+		cr_expect_eq((int)s->processes[1].blanket.package, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_CLOAK_COUNT; v++) {
 		s = load_b_with("    blanket: {cloaking: %s}\n",
 				sc_cloaking_name(v));
-		cr_expect_eq(s->processes[1].blanket.cloaking, v);
+		cr_expect_eq((int)s->processes[1].blanket.cloaking, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_TRANSPORT_COUNT; v++) {
 		s = load_b_with("    blanket: {transport: %s}\n",
 				sc_transport_name(v));
-		cr_expect_eq(s->processes[1].blanket.transport, v);
+		cr_expect_eq((int)s->processes[1].blanket.transport, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_START_COUNT; v++) {
 		s = load_b_with("    started_by: %s\n", sc_start_name(v));
-		cr_expect_eq(s->processes[1].started_by, v);
+		cr_expect_eq((int)s->processes[1].started_by, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_STEP_COUNT; v++) {
@@ -365,6 +365,8 @@ Test(scenario, enum_names_match_tables)
 			    v == SC_STEP_CHECK_PRIVILEGE ||
 			    v == SC_STEP_ENABLE_PRIVILEGE ||
 			    v == SC_STEP_DISABLE_PRIVILEGE;
+		bool group = v == SC_STEP_ENABLE_GROUP ||
+			     v == SC_STEP_DISABLE_GROUP;
 		/* B calls a new C (calling A back would be a loop). */
 		s = load_b_with(to    ? "    steps: [{do: %s, to: C}]\n"
 					"  - name: C\n    host: srv1\n"
@@ -373,9 +375,11 @@ Test(scenario, enum_names_match_tables)
 					OBJECT
 				: priv ? "    steps: [{do: %s, privilege: "
 					 "SeTcbPrivilege}]\n"
+				: group ? "    steps: [{do: %s, group: "
+					  "Everyone}]\n"
 				      : "    steps: [{do: %s}]\n",
 				sc_step_kind_name(v));
-		cr_expect_eq(s->processes[1].steps[0].kind, v);
+		cr_expect_eq((int)s->processes[1].steps[0].kind, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
@@ -384,7 +388,7 @@ Test(scenario, enum_names_match_tables)
 			 HEAD DOMAIN HOSTS "    default_level: %s\n" PROCS,
 			 sc_level_name(v));
 		s = load_ok(yaml, NULL);
-		cr_expect_eq(s->hosts[1].default_level, v);
+		cr_expect_eq((int)s->hosts[1].default_level, v);
 		sc_load_free(s);
 	}
 }
@@ -677,7 +681,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave)");
+		   "misbehave, deny_only_groups, disabled_groups)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -714,6 +718,44 @@ Test(scenario, misspelled_enum_value)
 		   "default, anonymous, identify, impersonate, delegate)");
 }
 
+Test(scenario, group_state_names_a_group_of_the_account)
+{
+	fails_once(HEAD DOMAIN
+		   "      groups: [Finance]\n"            /*  8 */
+		   HOSTS PROCS
+		   "    disabled_groups: [Finanse]\n",   /* 23 */
+		   23, 23,
+		   "'Finanse' is not a group of the process's account 'svc-b' "
+		   "(did you mean 'Finance'? ");
+}
+
+Test(scenario, group_state_named_twice)
+{
+	fails_once(HEAD DOMAIN
+		   "      groups: [Finance]\n"            /*  8 */
+		   HOSTS PROCS
+		   "    deny_only_groups: [Finance]\n"   /* 23 */
+		   "    disabled_groups: [finance]\n",   /* 24 */
+		   24, 23,
+		   "group 'finance' is already in deny_only_groups[0]");
+}
+
+Test(scenario, group_steps_need_a_group_and_only_they_take_one)
+{
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: enable_group}\n",       /* 23 */
+		   23, 9, "step 'enable_group' needs 'group'");
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: disable_group, group: Finanse}\n", /* 23 */
+		   23, 36, "unknown principal 'Finanse'");
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: revert, group: Everyone}\n", /* 23 */
+		   23, 29, "'group' is not used by step 'revert'");
+}
+
 Test(scenario, misspelled_step_kind)
 {
 	fails_then_loop(BASE
@@ -727,7 +769,8 @@ Test(scenario, misspelled_step_kind)
 		   "query_level, impersonate_self, duplicate, start_process, "
 		   "logon_user, audit, open_thread_token, protocol_transition, "
 		   "assign_right, check_privilege, enable_privilege, "
-		   "disable_privilege, read, create_object)");
+		   "disable_privilege, read, create_object, enable_group, "
+		   "disable_group)");
 }
 
 Test(scenario, misspelled_started_by)
@@ -2123,6 +2166,30 @@ static void set_fails(sc_scenario *s, const char *assignment,
 	cr_assert_eq(rc, SC_ERR_INVAL, "'%s' should fail", assignment);
 	cr_expect_not_null(strstr(err, fragment), "'%s' does not contain '%s'",
 			   err, fragment);
+}
+
+Test(set, group_states)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	sc_process_def *a = &s->processes[0]; /* alice: Domain Users */
+	set_ok(s, "A.deny_only_groups=Domain Users");
+	cr_assert_eq(a->deny_only_groups_count, 1);
+	cr_expect_str_eq(a->deny_only_groups[0], "Domain Users");
+	set_ok(s, "A.disabled_groups = Domain Users + domain users ");
+	cr_assert_eq(a->disabled_groups_count, 2);
+	cr_expect_str_eq(a->disabled_groups[1], "domain users");
+	set_ok(s, "A.disabled_groups=none");
+	cr_expect_eq(a->disabled_groups_count, 0);
+	set_fails(s, "A.deny_only_groups=Domain Usres",
+		  "'Domain Usres' is not a group of the process's account "
+		  "'alice' (did you mean 'Domain Users'?)");
+	set_fails(s, "B.disabled_groups=Domain Users",
+		  "is not a group of the process's account 'svc-b'");
+	set_fails(s, "A.disabled_groups=+", "groups of the process's account "
+					    "joined by '+', or none");
+	cr_expect_eq(a->deny_only_groups_count, 1, "a failed set changes "
+						   "nothing");
+	sc_load_free(s);
 }
 
 Test(set, process_keys)
