@@ -115,7 +115,12 @@ static const char *d1_failed(const sc_hop_facts *f)
 		return "the client account is sensitive and cannot be "
 		       "delegated";
 	if (!f->server_trusted)
-		return "the server account is not trusted for delegation";
+		return f->server_computer
+			       ? "the server runs as a machine identity and its "
+				 "host's computer account is not trusted for "
+				 "delegation"
+			       : "the server account is not trusted for "
+				 "delegation";
 	if (!f->all_in_domain)
 		return "a host is not in the domain";
 	if (f->package != SC_PACKAGE_KERBEROS)
@@ -209,8 +214,11 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 			out->delegable = true;
 			sc_log_rule(log, "D1",
 				    "Delegate holds: client not sensitive, "
-				    "server trusted for delegation, domain "
-				    "hosts, Kerberos");
+				    "server trusted for delegation%s, domain "
+				    "hosts, Kerberos",
+				    f->server_computer
+					    ? " (its host's computer account)"
+					    : "");
 		}
 	}
 

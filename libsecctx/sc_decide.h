@@ -45,6 +45,8 @@ typedef struct sc_hop_facts {
 	bool all_in_domain;      /* both hosts are domain members */
 	bool client_sensitive;   /* the presented account (D1) */
 	bool server_trusted;     /* the callee's account (D1, D7) */
+	bool server_computer;    /* that account is its host's computer
+				    account: it runs as a machine identity */
 	bool presented_is_thread;/* the caller presents an impersonation token */
 	sc_level presented_level;/* its level, when presented_is_thread */
 } sc_hop_facts;

@@ -265,11 +265,19 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 				       rt->self->host, target->host,
 				       &rt->policy, &deleg, &who, &boundaries,
 				       &caller);
-	sc_token *identity = (st == SC_OK) ? sc_token_copy(who) : NULL;
+	sc_token *identity = NULL;
+	if (st == SC_OK) {
+		/* D8: a machine identity authenticates to another host as
+		 * its host's computer account, or anonymously. */
+		st = sc_directory_on_network(rt->dir, who, rt->self->host,
+					     target->host, &identity, &caller);
+		if (st == SC_OK && !identity)
+			identity = sc_token_copy(who);
+	}
 	char who_name[SC_IDENT_LEN] = "";
 	if (who)
 		snprintf(who_name, sizeof(who_name), "%s",
-			 sc_token_user_name(who));
+			 sc_token_user_name(identity ? identity : who));
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
 
@@ -1105,8 +1113,10 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	const sc_token *who = in->vouched ? in->vouched : id;
 	const sc_account_def *client_acct =
 		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(who));
-	const sc_account_def *server_acct =
-		sc_directory_account(rt->dir, rt->self->account);
+	/* D1: the account whose trust for delegation counts (for a
+	 * machine identity, the host's computer account). */
+	const sc_account_def *server_acct = sc_directory_service_account(
+		rt->dir, rt->self->account, rt->self->host);
 
 	sc_hop_facts facts = {
 		.asked = in->asked,
@@ -1120,6 +1130,9 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.client_sensitive = client_acct && client_acct->sensitive,
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
+		.server_computer =
+			server_acct && server_acct == sc_directory_computer(
+						       rt->dir, rt->self->host),
 		.presented_is_thread =
 			sc_token_type_of(id) == SC_TOKEN_IMPERSONATION,
 		.presented_level = sc_token_level_raw(id),

@@ -157,6 +157,37 @@ const sc_host_def *sc_scenario_host(const sc_scenario *s, const char *name)
 	return NULL;
 }
 
+bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len)
+{
+	if (len)
+		out[0] = '\0';
+	if (!h || !h->name || !h->name[0] || h->workgroup ||
+	    len < SC_COMPUTER_NAME_MAX)
+		return false;
+	/* D8: the NetBIOS name (up to the first dot, in capitals) and '$'. */
+	size_t n = 0;
+	for (const char *c = h->name; *c && *c != '.' && n + 2 < len; c++)
+		out[n++] = (char)toupper((unsigned char)*c);
+	out[n++] = '$';
+	out[n] = '\0';
+	return true;
+}
+
+/* D8: name is a domain host's computer account ("SRV1$"), or the group
+ * Domain Computers, which a scenario with a domain host has. */
+static bool computer_principal(const sc_scenario *s, const char *name)
+{
+	char cn[SC_COMPUTER_NAME_MAX];
+	for (unsigned i = 0; i < s->hosts_count; i++) {
+		if (!sc_host_computer_name(&s->hosts[i], cn, sizeof(cn)))
+			continue;
+		if (strcasecmp(name, cn) == 0 ||
+		    strcasecmp(name, "Domain Computers") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* "CORP\alice" -> "alice" when CORP is the scenario's domain; a name
  * without a backslash is returned as is; another authority gives NULL. */
 static const char *domain_local(const sc_scenario *s, const char *name)
@@ -283,7 +314,8 @@ static bool principal_known(const sc_scenario *s, const char *name)
 		if (a && strcasecmp(a, base) == 0)
 			return true;
 	}
-	return is_group_of_some_account(s, base);
+	return is_group_of_some_account(s, base) ||
+	       computer_principal(s, base);
 }
 
 static bool right_known(const char *name)
@@ -491,6 +523,7 @@ enum set_field {
 	F_TRUSTED,
 	F_TRUSTED_AUTH,
 	F_WORKGROUP,
+	F_HOST_TRUSTED,
 	F_DEFAULT_LEVEL,
 	F_DOUBLE_HOP,
 	F_ALLOW_PRIMARY,
@@ -524,6 +557,8 @@ static const struct set_key {
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
 	{"workgroup", ON_HOST, F_WORKGROUP},
 	{"default_level", ON_HOST, F_DEFAULT_LEVEL},
+	/* After the account's: X names the account X, else the host X. */
+	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED},
 	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP},
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY},
 };
@@ -533,7 +568,8 @@ static const struct set_key {
 	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
-	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
+	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
+	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
 
@@ -682,11 +718,16 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	bool settings = strcmp(target, "settings") == 0;
 	const struct set_key *k = NULL;
 	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
-		if (strcmp(set_keys[i].name, fname) == 0 &&
-		    (set_keys[i].target == ON_SETTINGS) == settings) {
+		if (strcmp(set_keys[i].name, fname) != 0 ||
+		    (set_keys[i].target == ON_SETTINGS) != settings)
+			continue;
+		/* A name on accounts and hosts (trusted_for_delegation):
+		 * the account X, else the host X. */
+		if (!k || (k->target == ON_ACCOUNT &&
+			   !sc_scenario_account(s, target) &&
+			   set_keys[i].target == ON_HOST &&
+			   sc_scenario_host(s, target)))
 			k = &set_keys[i];
-			break;
-		}
 	}
 	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
 	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
@@ -794,6 +835,7 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	case F_TRUSTED:
 	case F_TRUSTED_AUTH:
 	case F_WORKGROUP:
+	case F_HOST_TRUSTED:
 	case F_ALLOW_PRIMARY:
 		rc = parse_bool(value, &op->bval);
 		if (rc != 0)
@@ -1037,6 +1079,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_WORKGROUP:
 		h->workgroup = op->bval;
+		break;
+	case F_HOST_TRUSTED:
+		h->trusted_for_delegation = op->bval;
 		break;
 	case F_DEFAULT_LEVEL:
 		h->default_level = (sc_level)op->ival;

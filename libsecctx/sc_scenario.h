@@ -40,6 +40,8 @@ typedef struct sc_right_def {
 typedef struct sc_host_def {
 	char *name;
 	bool workgroup;        /* not in the domain (D1); default false */
+	bool trusted_for_delegation; /* its computer account DOMAIN\NAME$
+					(D1, D8); a workgroup host has none */
 	sc_level default_level; /* L6: a COM client's default; DEFAULT=Identify */
 	sc_right_def *rights;
 	unsigned rights_count;
@@ -187,7 +189,8 @@ typedef struct sc_step {
  *   (Administrators, the other accounts' SIDs); claim_privilege: signs a
  *   context claiming SeTcbPrivilege, enabled; identify_evidence: presents
  *   its caller at Impersonate on evidence from a call made at Identify or
- *   Anonymous. */
+ *   Anonymous; claim_computer: presents another host's computer account
+ *   (D8), asking a ticket. */
 #define SC_MISBEHAVES(X)                                                     \
 	X(NONE, "none", 1)                                                   \
 	X(FORGE, "forge", 1)                                                 \
@@ -202,7 +205,8 @@ typedef struct sc_step {
 	X(RELAY, "relay", 1)                                                 \
 	X(CLAIM_GROUPS, "claim_groups", 1)                                   \
 	X(CLAIM_PRIVILEGE, "claim_privilege", 1)                             \
-	X(IDENTIFY_EVIDENCE, "identify_evidence", 1)
+	X(IDENTIFY_EVIDENCE, "identify_evidence", 1)                         \
+	X(CLAIM_COMPUTER, "claim_computer", 1)
 
 typedef enum sc_misbehave {
 #define SC_MISBEHAVE_ENUM(id, name, all) SC_MISBEHAVE_##id,
@@ -333,6 +337,13 @@ const char *sc_scenario_program(const sc_scenario *s,
  * position, and the authority checks it again before it names a file. */
 bool sc_process_name_ok(const char *name, char *why, size_t len);
 
+/* D8: the name of host h's computer account in the domain ("SRV1$": the
+ * host's name up to its first dot, in capitals, then '$') into out,
+ * which holds at least SC_COMPUTER_NAME_MAX bytes; false (out empty) for
+ * a workgroup host, which has none. */
+#define SC_COMPUTER_NAME_MAX 72
+bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len);
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);
@@ -349,7 +360,9 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
- *   HOST.workgroup | HOST.default_level | HOST.Se...Privilege (holders)
+ *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
+ *   HOST.Se...Privilege (holders)
+ * (X.trusted_for_delegation names the account X, else the host X.)
  *   settings.double_hop_status | settings.allow_primary_from_identify
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,

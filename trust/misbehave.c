@@ -167,6 +167,29 @@ static sc_token *claimed(secure *s, const sc_runtime *rt,
 	return t;
 }
 
+/* claim_computer: the computer account of the first domain host of the
+ * scenario other than the process's own, logged on there (its groups),
+ * with id's boundaries; NULL when there is none. */
+static sc_token *other_computer(const sc_runtime *rt, const sc_token *id)
+{
+	const sc_scenario *scn = sc_runtime_scenario(rt);
+	const sc_directory *dir = sc_runtime_directory(rt);
+	const char *mine = sc_runtime_process(rt)->host;
+	for (unsigned i = 0; i < scn->hosts_count; i++) {
+		const char *h = scn->hosts[i].name;
+		const sc_account_def *c = sc_directory_computer(dir, h);
+		if (!c || strcmp(h, mine) == 0)
+			continue;
+		sc_token *t = NULL;
+		if (sc_directory_logon(dir, c->name, h, SC_START_SERVICE, &t,
+				       NULL) != SC_OK)
+			return NULL;
+		sc_token_set_boundaries(t, sc_token_boundaries(id));
+		return t;
+	}
+	return NULL;
+}
+
 /* relay: present exactly what the stolen ticket vouches for (the
  * caller's own logon), as the caller itself would: a new context in *cb
  * for *c with *relayed as its identity. 0 or -1. */
@@ -241,6 +264,12 @@ int secure_misbehave_seal(secure *s, void *parent, const char *target,
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (mb == SC_MISBEHAVE_CLAIM_COMPUTER && rt) {
+		/* D8: be another domain host's SYSTEM on the network. */
+		swapped = other_computer(rt, ctx->identity);
+		if (swapped)
+			c.identity = swapped;
+	}
 	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
 	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
 		/* Claimed before signing: every signature will verify. */
@@ -345,6 +374,9 @@ int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
 			"SIDs as its groups, and signs that",
 		[SC_MISBEHAVE_CLAIM_PRIVILEGE] =
 			"claims SeTcbPrivilege, enabled, and signs that",
+		[SC_MISBEHAVE_CLAIM_COMPUTER] =
+			"presents another host's computer account and asks "
+			"the authority a ticket for it",
 	};
 	sc_misbehave mb = s->cfg.misbehave;
 	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)

@@ -393,6 +393,21 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 	s->requested++;
 	const slot *held =
 		transition ? NULL : kc_find(&s->evidence, sid, "", 0);
+	/* D8: a machine identity this process holds reaches another host
+	 * as its host's computer account, or as ANONYMOUS LOGON: its
+	 * evidence is the ticket that presented SYSTEM, NETWORK SERVICE or
+	 * LOCAL SERVICE to it (the authority checks what D8 makes of it). */
+	static const char *const as_computer[] = {
+		SC_SID_LOCAL_SYSTEM, SC_SID_NETWORK_SERVICE, NULL};
+	static const char *const as_anonymous[] = {
+		SC_SID_LOCAL_SERVICE, SC_SID_LOCAL_SYSTEM,
+		SC_SID_NETWORK_SERVICE, NULL};
+	const char *const *machine =
+		strcmp(sid, SC_SID_ANONYMOUS) == 0 ? as_anonymous : as_computer;
+	for (size_t i = 0; !held && !transition && machine[i] &&
+			   strcmp(sid, s->me.account_sid) != 0;
+	     i++)
+		held = kc_find(&s->evidence, machine[i], "", 0);
 	if (held) {
 		ev = secure_dup_bytes(held->bytes, held->len);
 		evl = held->len;

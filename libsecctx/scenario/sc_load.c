@@ -120,6 +120,8 @@ static const cyaml_schema_value_t right_entry = {
 static const cyaml_schema_field_t host_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, sc_host_def, name),
 	CYAML_FIELD_BOOL("workgroup", OPT, sc_host_def, workgroup),
+	CYAML_FIELD_BOOL("trusted_for_delegation", OPT, sc_host_def,
+			 trusted_for_delegation),
 	ENUM("default_level", ENUM_OPT, sc_host_def, default_level,
 	     level_strings),
 	STR("address", OPT, sc_host_def, address),

@@ -537,7 +537,7 @@ Test(C7, named_from_the_second_middle_tier_on)
 
 static const char *const spec_ids[] = {
 	"L1", "L2", "L3", "L4", "L5", "L6",
-	"D1", "D2", "D3", "D4", "D5", "D6", "D7",
+	"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8",
 	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
 	"P1", "P2", "P3", "P4",
 	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",

@@ -168,7 +168,7 @@ static const char full_yaml[] =
 	"    rights:\n"
 	"      - privilege: SeImpersonatePrivilege\n"
 	"        holders: [Administrators, SERVICE]\n"
-	"  - name: srv1\n"
+	"  - {name: srv1, trusted_for_delegation: true}\n"
 	"  - name: srv2\n"
 	"processes:\n"
 	"  - name: A\n"
@@ -425,6 +425,8 @@ static void expect_full(const sc_scenario *s)
 	cr_expect(h->workgroup);
 	cr_expect_eq(h->default_level, SC_LEVEL_IDENTIFY);
 	cr_expect_str_eq(h->address, "127.0.0.12");
+	cr_expect_not(h->trusted_for_delegation);
+	cr_expect(s->hosts[1].trusted_for_delegation);
 	cr_assert_eq(h->rights_count, 1);
 	cr_expect_str_eq(h->rights[0].privilege, "SeImpersonatePrivilege");
 	cr_assert_eq(h->rights[0].holders_count, 2);
@@ -2250,6 +2252,19 @@ Test(set, host_keys)
 	cr_expect(s->hosts[1].workgroup);
 	set_ok(s, "ws1.default_level=anonymous");
 	cr_expect_eq(s->hosts[0].default_level, SC_LEVEL_ANONYMOUS);
+	/* D1, D8: a host's computer account; the same key on an account
+	 * names the account. */
+	set_ok(s, "srv1.trusted_for_delegation=false");
+	cr_expect_not(s->hosts[1].trusted_for_delegation);
+	set_ok(s, "srv1.trusted_for_delegation=true");
+	cr_expect(s->hosts[1].trusted_for_delegation);
+	cr_expect_not(s->hosts[0].trusted_for_delegation);
+	set_ok(s, "alice.trusted_for_delegation=true");
+	cr_expect(s->domain.accounts[0].trusted_for_delegation);
+	cr_expect(s->hosts[1].trusted_for_delegation, "the account's key "
+		  "leaves the host's alone");
+	set_fails(s, "nowhere.trusted_for_delegation=true",
+		  "unknown account 'nowhere'");
 	sc_load_free(s);
 }
 
