@@ -535,24 +535,34 @@ static int decide(authority_state *st, const auth_credential *cred,
 	}
 	sc_log_free(&log);
 	sc_log_init(&log);
+	/* The hop on the inputs the caller's model had: the call's facts
+	 * as the request states them (level asked, authentication,
+	 * package, transport), presenting the subject through its thread
+	 * (dynamic cloaking: the question is whether it may be presented),
+	 * the accounts from the same directory lookups. */
 	sc_blanket b;
 	memset(&b, 0, sizeof(b));
 	b.cloaking = SC_CLOAK_DYNAMIC;
+	b.level = (sc_level)rq->asked;
+	b.authn = (sc_authn)rq->authn;
+	b.package = (sc_package)rq->package;
+	b.transport = (sc_transport)rq->transport;
 	sc_proxy proxy;
 	memset(&proxy, 0, sizeof(proxy));
-	sc_delegation deleg = {
-		.self = sc_directory_account(dir, self->account),
-		.target = sc_directory_account(dir, target->account),
-		.client = sc_directory_account_by_sid(dir,
-						      sc_token_user_sid(thread)),
-	};
 	sc_policy policy;
 	sc_policy_from_settings(&st->scn->settings, &policy);
+	sc_cloak_input ci = {
+		.blanket = &b,
+		.process = process,
+		.thread = thread,
+		.my_host = cred->host,
+		.target_host = target->host,
+		.policy = &policy,
+	};
+	sc_cloak_input_init(&ci, dir, self->account, target->account);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
-	s = sc_cloak_choose(&b, &proxy, process, thread, cred->host,
-			    target->host, &policy, &deleg, &presented,
-			    &boundaries, &log);
+	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);
 	sc_proxy_release(&proxy);
 	if (s != SC_OK) {
 		int rc = refuse_by_model(v, &log, s);

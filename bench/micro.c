@@ -200,10 +200,14 @@ static const char *decide_once(bench *bn, sc_log *log)
 	if (sc_impersonate(sc_runtime_token(bn->b), bn->client, &thread,
 			   log) != SC_OK)
 		die("impersonate failed");
-	if (sc_cloak_choose(&bn->b_blanket, &bn->proxy,
-			    sc_runtime_token(bn->b), thread, "ws1", "srv2",
-			    &bn->policy, &bn->deleg, &presented, &boundaries,
-			    log) == SC_OK && presented)
+	sc_cloak_input in = {.blanket = &bn->b_blanket,
+			     .process = sc_runtime_token(bn->b),
+			     .thread = thread, .my_host = "ws1",
+			     .target_host = "srv2", .policy = &bn->policy,
+			     .deleg = bn->deleg};
+	if (sc_cloak_choose(&in, &bn->proxy, &presented, &boundaries, log) ==
+		    SC_OK &&
+	    presented)
 		who = presented == thread ? "thread" : "other";
 	sc_token_free(thread);
 	return who;

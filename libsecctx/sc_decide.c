@@ -529,13 +529,25 @@ static sc_status cannot_cross(const sc_policy *policy,
 	return policy->double_hop_status;
 }
 
-sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
-			  const sc_token *process, const sc_token *thread,
-			  const char *my_host, const char *target_host,
-			  const sc_policy *policy, const sc_delegation *deleg,
+void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
+			 const char *self_account, const char *target_account)
+{
+	in->deleg = (sc_delegation){
+		.self = sc_directory_account(dir, self_account),
+		.target = sc_directory_account(dir, target_account),
+		.dir = dir, /* the client: whom the call presents */
+	};
+}
+
+sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log)
 {
+	const sc_blanket *b = in->blanket;
+	const sc_token *process = in->process, *thread = in->thread;
+	const char *my_host = in->my_host, *target_host = in->target_host;
+	const sc_policy *policy = in->policy;
+	const sc_delegation *deleg = &in->deleg;
 	*presented = NULL;
 	*boundaries = 0;
 	sc_status st = sc_blanket_validate(b, log);

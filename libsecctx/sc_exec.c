@@ -251,19 +251,21 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
 	const sc_token *who = NULL;
 	unsigned boundaries = 0;
-	sc_delegation deleg = {
-		.self = sc_directory_account(rt->dir, rt->self->account),
-		.target = sc_directory_account(rt->dir, target->account),
-		.dir = rt->dir, /* the client: whom the call presents */
-	};
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
 	b.package = sc_blanket_package(
 		&b, host_in_domain(rt->scn, rt->self->host) &&
 			    host_in_domain(rt->scn, target->host));
-	sc_status st = sc_cloak_choose(&b, proxy, proc_token(f), f->thread,
-				       rt->self->host, target->host,
-				       &rt->policy, &deleg, &who, &boundaries,
+	sc_cloak_input ci = {
+		.blanket = &b,
+		.process = proc_token(f),
+		.thread = f->thread,
+		.my_host = rt->self->host,
+		.target_host = target->host,
+		.policy = &rt->policy,
+	};
+	sc_cloak_input_init(&ci, rt->dir, rt->self->account, target->account);
+	sc_status st = sc_cloak_choose(&ci, proxy, &who, &boundaries,
 				       &caller);
 	sc_token *identity = NULL;
 	if (st == SC_OK) {
