@@ -433,59 +433,9 @@ static const char *level_name_i(int v)
 	return sc_level_name((sc_level)v);
 }
 
-static const char *authn_name_i(int v)
-{
-	return sc_authn_name((sc_authn)v);
-}
-
-static const char *package_name_i(int v)
-{
-	return sc_package_name((sc_package)v);
-}
-
-static const char *cloaking_name_i(int v)
-{
-	return sc_cloaking_name((sc_cloaking)v);
-}
-
-static const char *tracking_name_i(int v)
-{
-	return sc_tracking_name((sc_tracking)v);
-}
-
-static const char *transport_name_i(int v)
-{
-	return sc_transport_name((sc_transport)v);
-}
-
-static const char *start_name_i(int v)
-{
-	return sc_start_name((sc_start)v);
-}
-
-/* As the scenario format spells them (scenarios/attacks/). */
-
-static const char *misbehave_name_i(int v)
-{
-	return v >= 0 && v < SC_MISBEHAVE_COUNT ? misbehave_entries[v].name
-						 : NULL;
-}
-
 static const char *status_name_i(int v)
 {
 	return sc_status_name((sc_status)v);
-}
-
-static int parse_by_name(const char *(*name)(int), int count, const char *s,
-			 int *out)
-{
-	for (int i = 0; i < count; i++) {
-		if (strcasecmp(name(i), s) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return SC_ERR_INVAL;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -606,36 +556,6 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int bad_enum(char *err, size_t errlen, const char *key,
-		    const char *value, const char *(*name)(int), int count)
-{
-	char names[NAMES_LEN];
-	join_enum(names, sizeof(names), name, count);
-	const char *cands[64];
-	int n = count < 64 ? count : 64;
-	for (int i = 0; i < n; i++)
-		cands[i] = name(i);
-	const char *near = sc_suggest_nearest(value, cands, (size_t)n);
-	if (near)
-		errf(err, errlen,
-		     "invalid value '%s' for '%s' (did you mean '%s'? "
-		     "expected one of: %s)", value, key, near, names);
-	else
-		errf(err, errlen,
-		     "invalid value '%s' for '%s' (expected one of: %s)",
-		     value, key, names);
-	return SC_ERR_INVAL;
-}
-
-static int parse_enum_value(const char *key, const char *value,
-			    const char *(*name)(int), int count, int *out,
-			    char *err, size_t errlen)
-{
-	if (parse_by_name(name, count, value, out) != 0)
-		return bad_enum(err, errlen, key, value, name, count);
-	return 0;
-}
-
 static int index_of(const void *base, size_t size, const void *elem)
 {
 	return (int)(((const char *)elem - (const char *)base) / size);
@@ -681,40 +601,62 @@ static int check_group_list(const sc_scenario *s, const sc_process_def *p,
 	return rc;
 }
 
-static int set_parse(const sc_scenario *s, const char *assignment,
-		     struct set_op *op, char *err, size_t errlen)
+/* The enum a `set:` field's value is one of (its table, aliases
+ * included), or NULL for the fields that are not enums. */
+static const sc_enum_table *field_enum(enum set_field f)
 {
-	memset(op, 0, sizeof(*op));
-	if (!s || !assignment) {
-		errf(err, errlen, "no assignment");
-		return SC_ERR_INVAL;
+	switch (f) {
+	case F_LEVEL:
+	case F_DEFAULT_LEVEL: return &sc_level_table;
+	case F_CLOAKING: return &sc_cloaking_table;
+	case F_AUTHN:
+	case F_SERVER_AUTHN: return &sc_authn_table;
+	case F_PACKAGE: return &sc_package_table;
+	case F_STARTED_BY: return &sc_start_table;
+	case F_TRANSPORT: return &sc_transport_table;
+	case F_MISBEHAVE: return &sc_misbehave_table;
+	case F_TRACKING: return &sc_tracking_table;
+	case F_DOUBLE_HOP: return &sc_status_table;
+	default: return NULL;
 	}
-	char *copy = strdup(assignment);
-	if (!copy) {
-		errf(err, errlen, "out of memory");
-		return SC_ERR_NOMEM;
+}
+
+/* value as one of t's spellings; else the error, with did-you-mean and
+ * the values (not the aliases) listed. */
+static int parse_table_value(const sc_enum_table *t, const char *key,
+			     const char *value, int *out, char *err,
+			     size_t errlen)
+{
+	if (sc_enum_parse(t, value, out) == 0)
+		return 0;
+	char names[NAMES_LEN] = "";
+	const char *cands[64];
+	size_t n = t->values < 64 ? t->values : 64;
+	for (size_t i = 0; i < n; i++) {
+		cands[i] = t->entries[i].name;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+			 cands[i]);
 	}
-	int rc = SC_ERR_INVAL;
-	char *eq = strchr(copy, '=');
-	if (!eq) {
-		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
-		     assignment, SET_KEYS_HELP);
-		goto out;
-	}
-	*eq = '\0';
-	char *key = trim(copy);
-	char *value = trim(eq + 1);
-	char *dot = strrchr(key, '.');
-	if (!dot || dot == key || !dot[1]) {
-		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
-		     SET_KEYS_HELP);
-		goto out;
-	}
-	*dot = '\0';
-	const char *target = key;
-	const char *fname = dot + 1;
-	char full[256]; /* "TARGET.FIELD", for messages */
-	snprintf(full, sizeof(full), "%s.%s", target, fname);
+	const char *near = sc_suggest_nearest(value, cands, n);
+	if (near)
+		errf(err, errlen,
+		     "invalid value '%s' for '%s' (did you mean '%s'? "
+		     "expected one of: %s)", value, key, near, names);
+	else
+		errf(err, errlen,
+		     "invalid value '%s' for '%s' (expected one of: %s)",
+		     value, key, names);
+	return SC_ERR_INVAL;
+}
+
+/* The `set:` key named fname on target (a process, an account, a host
+ * or "settings"), or NULL with the error (did-you-mean). */
+static const struct set_key *set_find_key(const sc_scenario *s,
+					  const char *target,
+					  const char *fname, const char *full,
+					  char *err, size_t errlen)
+{
 	bool settings = strcmp(target, "settings") == 0;
 	const struct set_key *k = NULL;
 	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
@@ -734,202 +676,221 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
 	    strlen(fname) > 2)
 		k = &right_key;
-	if (!k) {
-		const char *cands[COUNT_OF(set_keys)];
-		for (size_t i = 0; i < COUNT_OF(set_keys); i++)
-			cands[i] = (set_keys[i].target == ON_SETTINGS) ==
-						   settings
-					   ? set_keys[i].name
-					   : NULL;
-		const char *near =
-			sc_suggest_nearest(fname, cands, COUNT_OF(set_keys));
-		if (near)
-			errf(err, errlen,
-			     "unknown key '%s' (did you mean '%s.%s'? keys: "
-			     "%s)", full, target, near, SET_KEYS_HELP);
-		else
-			errf(err, errlen, "unknown key '%s' (keys: %s)", full,
-			     SET_KEYS_HELP);
-		goto out;
-	}
-	op->field = k->field;
+	if (k)
+		return k;
+	const char *cands[COUNT_OF(set_keys)];
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++)
+		cands[i] = (set_keys[i].target == ON_SETTINGS) == settings
+				   ? set_keys[i].name
+				   : NULL;
+	const char *near = sc_suggest_nearest(fname, cands, COUNT_OF(set_keys));
+	if (near)
+		errf(err, errlen,
+		     "unknown key '%s' (did you mean '%s.%s'? keys: %s)", full,
+		     target, near, SET_KEYS_HELP);
+	else
+		errf(err, errlen, "unknown key '%s' (keys: %s)", full,
+		     SET_KEYS_HELP);
+	return NULL;
+}
 
+/* One `set:` assignment being parsed. */
+typedef struct set_ctx {
+	const sc_scenario *s;
+	const char *target, *fname, *value;
+	const char *full; /* "TARGET.FIELD", for messages */
+	struct set_op *op;
+	char *err;
+	size_t errlen;
+} set_ctx;
+
+/* op->index: the process, account or host the key's target names. 0, or
+ * SC_ERR_INVAL with the error. */
+static int set_target(const set_ctx *c, const struct set_key *k)
+{
+	const sc_scenario *s = c->s;
+	const char *target = c->target, *full = c->full;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	const void *found = NULL;
+	const char *what = "";
 	switch (k->target) {
-	case ON_PROC: {
-		const sc_process_def *p = sc_scenario_process(s, target);
-		if (!p) {
-			errf(err, errlen, "unknown process '%s' in '%s'",
-			     target, full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->processes, sizeof(*p), p);
+	case ON_PROC:
+		found = sc_scenario_process(s, target);
+		what = "process";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->processes, sizeof(s->processes[0]), found);
 		break;
-	}
-	case ON_ACCOUNT: {
-		const sc_account_def *a = sc_scenario_account(s, target);
-		if (!a) {
-			errf(err, errlen, "unknown account '%s' in '%s'",
-			     target, full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->domain.accounts, sizeof(*a),
-					       a);
+	case ON_ACCOUNT:
+		found = sc_scenario_account(s, target);
+		what = "account";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->domain.accounts,
+				sizeof(s->domain.accounts[0]), found);
 		break;
-	}
-	case ON_HOST: {
-		const sc_host_def *h = sc_scenario_host(s, target);
-		if (!h) {
-			errf(err, errlen, "unknown host '%s' in '%s'", target,
-			     full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->hosts, sizeof(*h), h);
+	case ON_HOST:
+		found = sc_scenario_host(s, target);
+		what = "host";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->hosts, sizeof(s->hosts[0]), found);
 		break;
-	}
 	case ON_SETTINGS:
-		break;
+		return 0;
 	}
+	if (found)
+		return 0;
+	errf(err, errlen, "unknown %s '%s' in '%s'", what, target, full);
+	return SC_ERR_INVAL;
+}
 
+/* HOST.SeXxxPrivilege=HOLDER+HOLDER... (or none): every holder a
+ * declared account, group or well-known name. */
+static int set_right(const set_ctx *c)
+{
+	const sc_scenario *s = c->s;
+	const char *fname = c->fname, *full = c->full, *value = c->value;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	char *hcopy = strdup(value);
+	if (!hcopy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	if (strcasecmp(value, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(hcopy, "+", &save); t && rc == 0;
+		     t = strtok_r(NULL, "+", &save)) {
+			t = trim(t);
+			if (principal_known(s, t))
+				continue;
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': unknown principal "
+			     "'%s' (holders are declared accounts, groups or "
+			     "well-known names joined by '+', or none)",
+			     value, full, t);
+			rc = SC_ERR_INVAL;
+		}
+	}
+	free(hcopy);
+	if (rc == 0 && !(op->privilege = strdup(fname))) {
+		errf(err, errlen, "out of memory");
+		rc = SC_ERR_NOMEM;
+	}
+	return rc;
+}
+
+/* The value of a field that is not an enum, into op (sval for the
+ * names). */
+static int set_value(const set_ctx *c, const struct set_key *k)
+{
+	const sc_scenario *s = c->s;
+	const char *full = c->full, *value = c->value;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	int rc = SC_ERR_INVAL;
+	char names[NAMES_LEN];
 	switch (k->field) {
-	case F_LEVEL:
-	case F_DEFAULT_LEVEL:
-		rc = parse_enum_value(full, value, level_name_i, SC_LEVEL_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_CLOAKING:
-		rc = parse_enum_value(full, value, cloaking_name_i,
-				      SC_CLOAK_COUNT, &op->ival, err, errlen);
-		break;
-	case F_AUTHN:
-	case F_SERVER_AUTHN:
-		rc = parse_enum_value(full, value, authn_name_i, SC_AUTHN_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_PACKAGE:
-		rc = parse_enum_value(full, value, package_name_i,
-				      SC_PACKAGE_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_STARTED_BY:
-		rc = parse_enum_value(full, value, start_name_i, SC_START_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_TRANSPORT:
-		rc = parse_enum_value(full, value, transport_name_i,
-				      SC_TRANSPORT_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_MISBEHAVE:
-		rc = parse_enum_value(full, value, misbehave_name_i,
-				      SC_MISBEHAVE_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_TRACKING:
-		rc = parse_enum_value(full, value, tracking_name_i,
-				      SC_TRACKING_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_SQOS:
-	case F_EFFECTIVE_ONLY:
-	case F_SENSITIVE:
-	case F_TRUSTED:
-	case F_TRUSTED_AUTH:
-	case F_WORKGROUP:
-	case F_HOST_TRUSTED:
-	case F_ALLOW_PRIMARY:
-		rc = parse_bool(value, &op->bval);
-		if (rc != 0)
-			errf(err, errlen,
-			     "invalid value '%s' for '%s' (expected true or "
-			     "false)", value, full);
-		break;
 	case F_HOST:
-		if (!sc_scenario_host(s, value)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': no such host "
-			     "(declared hosts: %s)", value, full, names);
+		if (sc_scenario_host(s, value)) {
+			rc = 0;
 			break;
 		}
-		rc = 0;
+		join_names(names, sizeof(names), s, s->hosts_count, host_at);
+		errf(err, errlen, "invalid value '%s' for '%s': no such host "
+			"(declared hosts: %s)", value, full, names);
 		break;
 	case F_ACCOUNT:
-		if (empty(value) || !account_known(s, value)) {
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': not a declared "
-			     "account nor LOCAL SERVICE, NETWORK SERVICE or "
-			     "SYSTEM", value, full);
+		if (!empty(value) && account_known(s, value)) {
+			rc = 0;
 			break;
 		}
-		rc = 0;
+		errf(err, errlen, "invalid value '%s' for '%s': not a declared "
+			"account nor LOCAL SERVICE, NETWORK SERVICE or SYSTEM",
+		     value, full);
 		break;
-	case F_DOUBLE_HOP: {
-		sc_status st;
-		if (sc_status_parse(value, &st) != 0) {
-			rc = bad_enum(err, errlen, full, value, status_name_i,
-				      SC_STATUS_COUNT);
-			break;
-		}
-		/* The canonical spelling, whatever case was given. */
-		value = (char *)sc_status_name(st);
-		rc = 0;
-		break;
-	}
 	case F_RIGHT:
-		break; /* checked below */
+		rc = set_right(c);
+		break;
 	case F_DENY_ONLY_GROUPS:
 	case F_DISABLED_GROUPS:
 		rc = check_group_list(s, &s->processes[op->index], full, value,
 				      err, errlen);
 		break;
+	default: /* the true/false keys */
+		rc = parse_bool(value, &op->bval);
+		if (rc != 0)
+			errf(err, errlen, "invalid value '%s' for '%s' "
+				"(expected true or false)", value, full);
+		return rc;
 	}
-	if (k->field == F_RIGHT) {
-		rc = 0;
-		char *hcopy = strdup(value);
-		if (!hcopy) {
-			errf(err, errlen, "out of memory");
-			rc = SC_ERR_NOMEM;
-			goto out;
-		}
-		if (strcasecmp(value, "none") != 0) {
-			char *save = NULL;
-			for (char *t = strtok_r(hcopy, "+", &save); t;
-			     t = strtok_r(NULL, "+", &save)) {
-				t = trim(t);
-				if (!principal_known(s, t)) {
-					errf(err, errlen,
-					     "invalid value '%s' for '%s': "
-					     "unknown principal '%s' (holders "
-					     "are declared accounts, groups or "
-					     "well-known names joined by '+', "
-					     "or none)", value, full, t);
-					rc = SC_ERR_INVAL;
-					break;
-				}
-			}
-		}
-		free(hcopy);
-		if (rc == 0) {
-			op->privilege = strdup(fname);
-			if (!op->privilege) {
+	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
+	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
+	    k->field != F_ACCOUNT)
+		return rc;
+	if (rc == 0 && !(op->sval = strdup(value))) {
+		errf(err, errlen, "out of memory");
+		rc = SC_ERR_NOMEM;
+	}
+	return rc;
+}
+
+static int set_parse(const sc_scenario *s, const char *assignment,
+		     struct set_op *op, char *err, size_t errlen)
+{
+	memset(op, 0, sizeof(*op));
+	if (!s || !assignment) {
+		errf(err, errlen, "no assignment");
+		return SC_ERR_INVAL;
+	}
+	char *copy = strdup(assignment);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = SC_ERR_INVAL;
+	char *eq = strchr(copy, '=');
+	char *key = copy, *value = eq ? trim(eq + 1) : NULL, *dot = NULL;
+	if (eq) {
+		*eq = '\0';
+		key = trim(copy);
+		dot = strrchr(key, '.');
+	}
+	if (!eq) {
+		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
+		     assignment, SET_KEYS_HELP);
+	} else if (!dot || dot == key || !dot[1]) {
+		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
+		     SET_KEYS_HELP);
+	} else {
+		*dot = '\0';
+		const char *target = key, *fname = dot + 1;
+		char full[256]; /* "TARGET.FIELD", for messages */
+		snprintf(full, sizeof(full), "%s.%s", target, fname);
+		const struct set_key *k =
+			set_find_key(s, target, fname, full, err, errlen);
+		set_ctx c = {s, target, fname, value, full, op, err, errlen};
+		if (k && (rc = set_target(&c, k)) == 0) {
+			op->field = k->field;
+			const sc_enum_table *t = field_enum(k->field);
+			rc = t ? parse_table_value(t, full, value, &op->ival,
+						   err, errlen)
+			       : set_value(&c, k);
+			/* A status is kept in its canonical spelling. */
+			if (rc == 0 && k->field == F_DOUBLE_HOP &&
+			    !(op->sval = strdup(
+				      sc_status_name((sc_status)op->ival)))) {
 				errf(err, errlen, "out of memory");
 				rc = SC_ERR_NOMEM;
 			}
 		}
 	}
-	if (rc == 0 && (k->field == F_HOST || k->field == F_ACCOUNT ||
-			k->field == F_DOUBLE_HOP || k->field == F_RIGHT ||
-			k->field == F_DENY_ONLY_GROUPS ||
-			k->field == F_DISABLED_GROUPS)) {
-		op->sval = strdup(value);
-		if (!op->sval) {
-			errf(err, errlen, "out of memory");
-			rc = SC_ERR_NOMEM;
-		}
-	}
-out:
 	free(copy);
 	return rc;
 }
