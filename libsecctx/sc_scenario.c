@@ -1462,175 +1462,190 @@ static bool known_process(struct vctx *v, const char *path, const char *name)
 	return false;
 }
 
-static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
+/* Which step kinds take each of a step's optional keys: the one place
+ * the "'KEY' is not used by step 'KIND' (only ...)" checks come from. */
+#define KIND(k) (1ull << SC_STEP_##k)
+typedef struct step_key {
+	const char *key;
+	bool (*given)(const sc_step *st);
+	unsigned long long kinds;
+	const char *only;
+} step_key;
+static bool given_to(const sc_step *st) { return st->to; }
+static bool given_blanket(const sc_step *st) { return st->blanket; }
+static bool given_object(const sc_step *st) { return st->object; }
+static bool given_access(const sc_step *st) { return st->access_count; }
+static bool given_ms(const sc_step *st) { return st->ms; }
+static bool given_level(const sc_step *st)
 {
-	const sc_scenario *s = v->s;
-	const sc_process_def *p = &s->processes[pi];
-	const sc_step *st = &p->steps[sj];
+	return st->level != SC_LEVEL_DEFAULT;
+}
+static bool given_primary(const sc_step *st) { return st->primary; }
+static bool given_as_self(const sc_step *st) { return st->as_self; }
+static bool given_user(const sc_step *st) { return st->user; }
+static bool given_privilege(const sc_step *st) { return st->privilege; }
+static bool given_group(const sc_step *st) { return st->group; }
+static bool given_holders(const sc_step *st) { return st->holders_count; }
+static bool given_scope(const sc_step *st)
+{
+	return st->scope != SC_SCOPE_LOCAL;
+}
+static const step_key step_keys[] = {
+	{"to", given_to, KIND(CALL) | KIND(SET_BLANKET),
+	 "call and set_blanket"},
+	{"blanket", given_blanket, KIND(CALL) | KIND(SET_BLANKET),
+	 "call and set_blanket"},
+	{"object", given_object,
+	 KIND(OPEN) | KIND(ACCESS_CHECK) | KIND(CREATE_OBJECT),
+	 "open, access_check and create_object"},
+	{"access", given_access, KIND(OPEN) | KIND(ACCESS_CHECK),
+	 "open and access_check"},
+	{"ms", given_ms, KIND(SLEEP), "sleep"},
+	{"level", given_level, KIND(IMPERSONATE_SELF) | KIND(DUPLICATE),
+	 "impersonate_self and duplicate"},
+	{"primary", given_primary, KIND(DUPLICATE), "duplicate"},
+	{"as_self", given_as_self, KIND(OPEN_THREAD_TOKEN),
+	 "open_thread_token"},
+	{"user", given_user, KIND(PROTOCOL_TRANSITION), "protocol_transition"},
+	{"privilege", given_privilege,
+	 KIND(ASSIGN_RIGHT) | KIND(CHECK_PRIVILEGE) | KIND(ENABLE_PRIVILEGE) |
+		 KIND(DISABLE_PRIVILEGE),
+	 "assign_right, check_privilege, enable_privilege and "
+	 "disable_privilege"},
+	{"group", given_group, KIND(ENABLE_GROUP) | KIND(DISABLE_GROUP),
+	 "enable_group and disable_group"},
+	{"holders", given_holders, KIND(ASSIGN_RIGHT), "assign_right"},
+	{"scope", given_scope, KIND(ASSIGN_RIGHT), "assign_right"},
+};
+_Static_assert(SC_STEP_COUNT <= 64, "step kinds fit the KIND() masks");
+
+static bool step_takes(const sc_step *st, const char *key)
+{
+	for (size_t i = 0; i < COUNT_OF(step_keys); i++)
+		if (strcmp(step_keys[i].key, key) == 0)
+			return step_keys[i].kinds & (1ull << st->kind);
+	return false;
+}
+
+/* A step's id: not empty, and not another step's of the process. */
+static void check_step_id(struct vctx *v, const char *pre, unsigned pi,
+			  unsigned sj, const sc_step *st)
+{
+	char path[PATH_LEN], where[PATH_LEN];
+	if (!st->id)
+		return;
+	if (!*st->id)
+		problem(v, P(path, "%s.id", pre), "the step id is empty");
+	else if (earlier_step_id(v->s, pi, sj, st->id, where))
+		problem(v, P(path, "%s.id", pre),
+			"duplicate step id '%s' (also %s): expectations name "
+			"steps by id", st->id, where);
+}
+
+/* call and set_blanket: the callee, another process. */
+static void check_step_to(struct vctx *v, const char *pre,
+			  const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN];
 	const char *kind = sc_step_kind_name(st->kind);
-	char pre[PATH_LEN], path[PATH_LEN], near[NAMES_LEN];
-	P(pre, "processes[%u].steps[%u]", pi, sj);
+	if (empty(st->to))
+		problem(v, P(path, "%s.to", pre),
+			"step '%s' needs 'to' (the callee process)", kind);
+	else if (known_process(v, P(path, "%s.to", pre), st->to) && p->name &&
+		 strcmp(st->to, p->name) == 0)
+		problem(v, P(path, "%s.to", pre),
+			"step '%s' of process '%s' targets itself: a call goes "
+			"to another process", kind, p->name);
+	check_blanket_identity(v, pre, st->blanket, p);
+}
 
-	if (st->id) {
-		char where[PATH_LEN];
-		if (!*st->id)
-			problem(v, P(path, "%s.id", pre),
-				"the step id is empty");
-		else if (earlier_step_id(s, pi, sj, st->id, where))
-			problem(v, P(path, "%s.id", pre),
-				"duplicate step id '%s' (also %s): "
-				"expectations name steps by id", st->id,
-				where);
-	}
-
-	bool wants_to = st->kind == SC_STEP_CALL ||
-			st->kind == SC_STEP_SET_BLANKET;
-	bool wants_object = st->kind == SC_STEP_OPEN ||
-			    st->kind == SC_STEP_ACCESS_CHECK;
-	bool wants_privilege = st->kind == SC_STEP_ASSIGN_RIGHT ||
-			       st->kind == SC_STEP_CHECK_PRIVILEGE ||
-			       st->kind == SC_STEP_ENABLE_PRIVILEGE ||
-			       st->kind == SC_STEP_DISABLE_PRIVILEGE;
-
-	if (wants_to) {
-		if (empty(st->to)) {
-			problem(v, P(path, "%s.to", pre),
-				"step '%s' needs 'to' (the callee process)",
-				kind);
-		} else if (!known_process(v, P(path, "%s.to", pre), st->to)) {
-			/* reported */
-		} else if (p->name && strcmp(st->to, p->name) == 0) {
-			problem(v, P(path, "%s.to", pre),
-				"step '%s' of process '%s' targets itself: a "
-				"call goes to another process", kind, p->name);
-		}
-		check_blanket_identity(v, pre, st->blanket, p);
-	} else {
-		if (st->to)
-			problem(v, P(path, "%s.to", pre),
-				"'to' is not used by step '%s' (only call and "
-				"set_blanket)", kind);
-		if (st->blanket)
-			problem(v, P(path, "%s.blanket", pre),
-				"'blanket' is not used by step '%s' (only call "
-				"and set_blanket)", kind);
-	}
-
+/* open and access_check: a declared object on the process's host, and
+ * the rights asked; create_object: a new object's name. */
+static void check_step_object(struct vctx *v, const char *pre,
+			      const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN], near[NAMES_LEN];
+	const char *kind = sc_step_kind_name(st->kind);
+	const sc_scenario *s = v->s;
 	if (st->kind == SC_STEP_CREATE_OBJECT) {
-		/* A new object: any name, not a declared one. */
 		if (empty(st->object))
 			problem(v, P(path, "%s.object", pre),
 				"step '%s' needs 'object' (the new object's "
 				"name)", kind);
-		if (st->access_count)
-			problem(v, P(path, "%s.access", pre),
-				"'access' is not used by step '%s' (only open "
-				"and access_check)", kind);
-	} else if (wants_object) {
-		if (empty(st->object)) {
-			problem(v, P(path, "%s.object", pre),
-				"step '%s' needs 'object'", kind);
-		} else if (!sc_scenario_object(s, p->host, st->object)) {
-			const sc_object_def *o =
-				sc_scenario_object(s, NULL, st->object);
-			if (o)
-				problem(v, P(path, "%s.object", pre),
-					"object '%s' is on host '%s', not on "
-					"'%s' where process '%s' runs: a "
-					"process opens only local objects",
-					st->object, o->host ? o->host : "",
-					p->host ? p->host : "",
-					p->name ? p->name : "");
-			else
-				problem(v, P(path, "%s.object", pre),
-					"unknown object '%s' (%sno object of "
-					"that name on host '%s')",
-					st->object,
-					object_hint(s, p->host, st->object,
-						    near, sizeof(near)),
-					p->host ? p->host : "");
-		}
-		check_rights(v, pre, st->access, st->access_count);
-	} else {
-		if (st->object)
-			problem(v, P(path, "%s.object", pre),
-				"'object' is not used by step '%s' (only open "
-				"and access_check)", kind);
-		if (st->access_count)
-			problem(v, P(path, "%s.access", pre),
-				"'access' is not used by step '%s' (only open "
-				"and access_check)", kind);
+		return;
 	}
-
-	if (st->kind != SC_STEP_SLEEP && st->ms)
-		problem(v, P(path, "%s.ms", pre),
-			"'ms' is not used by step '%s' (only sleep)", kind);
-	if (st->level != SC_LEVEL_DEFAULT &&
-	    st->kind != SC_STEP_IMPERSONATE_SELF &&
-	    st->kind != SC_STEP_DUPLICATE)
-		problem(v, P(path, "%s.level", pre),
-			"'level' is not used by step '%s' (only "
-			"impersonate_self and duplicate)", kind);
-	if (st->primary && st->kind != SC_STEP_DUPLICATE)
-		problem(v, P(path, "%s.primary", pre),
-			"'primary' is not used by step '%s' (only duplicate)",
-			kind);
-	if (st->as_self && st->kind != SC_STEP_OPEN_THREAD_TOKEN)
-		problem(v, P(path, "%s.as_self", pre),
-			"'as_self' is not used by step '%s' (only "
-			"open_thread_token)", kind);
-	if (st->user) {
-		if (st->kind != SC_STEP_PROTOCOL_TRANSITION)
-			problem(v, P(path, "%s.user", pre),
-				"'user' is not used by step '%s' (only "
-				"protocol_transition)", kind);
+	if (empty(st->object)) {
+		problem(v, P(path, "%s.object", pre),
+			"step '%s' needs 'object'", kind);
+	} else if (!sc_scenario_object(s, p->host, st->object)) {
+		const sc_object_def *o = sc_scenario_object(s, NULL, st->object);
+		if (o)
+			problem(v, P(path, "%s.object", pre),
+				"object '%s' is on host '%s', not on '%s' where "
+				"process '%s' runs: a process opens only local "
+				"objects",
+				st->object, o->host ? o->host : "",
+				p->host ? p->host : "", p->name ? p->name : "");
 		else
-			check_account(v, P(path, "%s.user", pre), st->user,
-				      "the user");
+			problem(v, P(path, "%s.object", pre),
+				"unknown object '%s' (%sno object of that name "
+				"on host '%s')",
+				st->object,
+				object_hint(s, p->host, st->object, near,
+					    sizeof(near)),
+				p->host ? p->host : "");
 	}
-	if (wants_privilege && empty(st->privilege))
+	check_rights(v, pre, st->access, st->access_count);
+}
+
+/* What the keys a step kind takes must hold: the user, privilege,
+ * group, holders and the process a step runs in calls from. */
+static void check_step_values(struct vctx *v, const char *pre,
+			      const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN];
+	const char *kind = sc_step_kind_name(st->kind);
+	if (st->user && step_takes(st, "user"))
+		check_account(v, P(path, "%s.user", pre), st->user, "the user");
+	if (step_takes(st, "privilege") && empty(st->privilege))
 		problem(v, P(path, "%s.privilege", pre),
 			"step '%s' needs 'privilege' (e.g. "
 			"SeImpersonatePrivilege)", kind);
-	else if (!wants_privilege && st->privilege)
-		problem(v, P(path, "%s.privilege", pre),
-			"'privilege' is not used by step '%s' (only "
-			"assign_right, check_privilege, enable_privilege and "
-			"disable_privilege)", kind);
-	bool wants_group = st->kind == SC_STEP_ENABLE_GROUP ||
-			   st->kind == SC_STEP_DISABLE_GROUP;
-	if (wants_group && empty(st->group))
+	if (step_takes(st, "group") && empty(st->group))
 		problem(v, P(path, "%s.group", pre),
 			"step '%s' needs 'group' (e.g. Domain Users)", kind);
-	else if (wants_group)
+	else if (step_takes(st, "group"))
 		check_principal(v, P(path, "%s.group", pre), st->group);
-	else if (st->group)
-		problem(v, P(path, "%s.group", pre),
-			"'group' is not used by step '%s' (only enable_group "
-			"and disable_group)", kind);
-	if (st->kind == SC_STEP_ASSIGN_RIGHT) {
-		for (unsigned m = 0; m < st->holders_count; m++)
-			check_principal(v, P(path, "%s.holders[%u]", pre, m),
-					st->holders[m]);
-	} else {
-		if (st->holders_count)
-			problem(v, P(path, "%s.holders", pre),
-				"'holders' is not used by step '%s' (only "
-				"assign_right)", kind);
-		if (st->scope != SC_SCOPE_LOCAL)
-			problem(v, P(path, "%s.scope", pre),
-				"'scope' is not used by step '%s' (only "
-				"assign_right)", kind);
-	}
-	if (st->from) {
-		if (!known_process(v, P(path, "%s.from", pre), st->from)) {
-			/* reported */
-		} else if (p->name && strcmp(st->from, p->name) == 0) {
-			problem(v, P(path, "%s.from", pre),
-				"'from' names process '%s' itself: a step "
-				"runs in calls from another process", p->name);
-		}
-	}
+	for (unsigned m = 0; step_takes(st, "holders") && m < st->holders_count;
+	     m++)
+		check_principal(v, P(path, "%s.holders[%u]", pre, m),
+				st->holders[m]);
+	if (st->from && known_process(v, P(path, "%s.from", pre), st->from) &&
+	    p->name && strcmp(st->from, p->name) == 0)
+		problem(v, P(path, "%s.from", pre),
+			"'from' names process '%s' itself: a step runs in "
+			"calls from another process", p->name);
+}
+
+static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
+{
+	const sc_process_def *p = &v->s->processes[pi];
+	const sc_step *st = &p->steps[sj];
+	char pre[PATH_LEN], path[PATH_LEN];
+	P(pre, "processes[%u].steps[%u]", pi, sj);
+	check_step_id(v, pre, pi, sj, st);
+	for (size_t i = 0; i < COUNT_OF(step_keys); i++)
+		if (step_keys[i].given(st) &&
+		    !(step_keys[i].kinds & (1ull << st->kind)))
+			problem(v, P(path, "%s.%s", pre, step_keys[i].key),
+				"'%s' is not used by step '%s' (only %s)",
+				step_keys[i].key, sc_step_kind_name(st->kind),
+				step_keys[i].only);
+	if (step_takes(st, "to"))
+		check_step_to(v, pre, p, st);
+	if (step_takes(st, "object"))
+		check_step_object(v, pre, p, st);
+	check_step_values(v, pre, p, st);
 }
 
 /* T6: each name in a process's deny_only_groups / disabled_groups is one
