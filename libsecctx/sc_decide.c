@@ -539,6 +539,150 @@ void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
 	};
 }
 
+/* C3 (T7 on a pipe): static cloaking presents what the proxy captured
+ * when its blanket was set, else on its first call; later calls present
+ * the same identity, whatever the thread does now. */
+static sc_status static_identity(sc_proxy *proxy, const sc_token *process,
+				 const sc_token *thread, bool pipe, sc_log *log)
+{
+	if (!proxy->captured) {
+		if (capture(proxy, process, thread, pipe, true, log) != 0)
+			return SC_INTERNAL;
+	} else if (pipe) {
+		const sc_token *now = thread ? thread : process;
+		sc_log_rule(log, "T7",
+			    "static tracking: presents %s, snapshotted "
+			    "when the pipe connected%s%s",
+			    sc_token_user_name(proxy->captured),
+			    strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured))
+				    ? ", not the current "
+				    : "",
+			    strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured))
+				    ? sc_token_user_name(now)
+				    : "");
+	} else {
+		const sc_token *now = thread ? thread : process;
+		bool same = strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured)) ==
+			    0;
+		/* When it was captured: on which call, or when
+		 * the blanket was set. */
+		const char *who_then =
+			sc_token_user_name(proxy->captured);
+		unsigned cap = proxy->captured_call,
+			 now_call = proxy->calls + 1;
+		if (same && cap)
+			sc_log_rule(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured on the proxy's call %u (this "
+				    "is its call %u)",
+				    who_then, cap, now_call);
+		else if (same)
+			sc_log_rule(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured when its blanket was set",
+				    who_then);
+		else if (cap)
+			sc_log_warn(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured on the proxy's call %u (this "
+				    "is its call %u), not the current %s",
+				    who_then, cap, now_call,
+				    sc_token_user_name(now));
+		else
+			sc_log_warn(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured when its blanket was "
+				    "set, not the current %s",
+				    who_then, sc_token_user_name(now));
+	}
+	return SC_OK;
+}
+
+/* Whether who may be presented across a host boundary (its n-th): D3
+ * for NTLM, D6 for a token from protocol transition, then L5 (Delegate),
+ * L4 (one boundary), constrained delegation (D4, D5) or the double hop
+ * (C6). SC_OK, or the status the call fails with. */
+static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
+			   unsigned n, sc_log *log)
+{
+	const sc_blanket *b = in->blanket;
+	const char *my_host = in->my_host, *target_host = in->target_host;
+	const sc_policy *policy = in->policy;
+	const sc_delegation *deleg = &in->deleg;
+	sc_level l = sc_token_level_raw(who);
+	if (b->package == SC_PACKAGE_NTLM &&
+	    (sc_token_boundaries(who) > 0 || sc_token_from_transition(who))) {
+		/* D3: NTLM authenticates with the client's own secret, which
+		 * only the host holding its logon has. This one holds a
+		 * forwarded ticket, or a token from protocol transition, or
+		 * what constrained delegation would give: all Kerberos. No
+		 * fallback to another identity (C6). */
+		sc_log_rule(log, "D3",
+			    "NTLM: %s holds no NTLM secret of %s (its logon is "
+			    "on %s), so NTLM cannot present it to %s",
+			    my_host, sc_token_user_name(who),
+			    sc_token_origin_host(who), target_host);
+		return cannot_cross(policy, target_host, log);
+	}
+	if (sc_token_from_transition(who)) {
+		/* D6: protocol transition gave a token but no credential of
+		 * the user: only constrained delegation (S4U2Proxy) presents
+		 * it to another host. */
+		bool applies;
+		sc_status cd = constrained(deleg, target_host, who, &applies,
+					   log);
+		if (applies) {
+			if (cd != SC_OK)
+				return cd;
+			sc_log_rule(log, "D6",
+				    "%s, obtained by protocol transition, "
+				    "reaches %s through constrained delegation",
+				    sc_token_user_name(who), target_host);
+			return SC_OK;
+		}
+		sc_log_rule(log, "D6",
+			    "%s was obtained by protocol transition: %s holds "
+			    "no credential of it and no constrained delegation "
+			    "is configured",
+			    sc_token_user_name(who), my_host);
+		return cannot_cross(policy, target_host, log);
+	}
+	if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
+		sc_log_rule(log, "L5",
+			    "Delegate: %s may cross to %s (boundary %u)",
+			    sc_token_user_name(who), target_host, n);
+	} else if (sc_token_boundaries(who) == 0) {
+		sc_log_rule(log, "L4",
+			    "Impersonate: %s's credentials are on %s, "
+			    "one boundary to %s is allowed",
+			    sc_token_user_name(who), my_host,
+			    target_host);
+	} else {
+		bool applies;
+		sc_status cd = constrained(deleg, target_host, who,
+					   &applies, log);
+		if (applies)
+			return cd;
+		/* C6: no silent fallback to another identity. */
+		sc_log_rule(log, "L4",
+			    "Impersonate: %s's credentials stay on %s; "
+			    "%s cannot present them to %s",
+			    sc_token_user_name(who),
+			    sc_token_origin_host(who), my_host,
+			    target_host);
+		sc_log_rule(log, "C6",
+			    "the double hop: %u host boundaries exceed "
+			    "what %s allows: the call fails with %s",
+			    n, sc_level_name(l),
+			    sc_status_name(policy->double_hop_status));
+		return policy->double_hop_status;
+	}
+	return SC_OK;
+}
+
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log)
@@ -546,8 +690,6 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	const sc_blanket *b = in->blanket;
 	const sc_token *process = in->process, *thread = in->thread;
 	const char *my_host = in->my_host, *target_host = in->target_host;
-	const sc_policy *policy = in->policy;
-	const sc_delegation *deleg = &in->deleg;
 	*presented = NULL;
 	*boundaries = 0;
 	sc_status st = sc_blanket_validate(b, log);
@@ -570,59 +712,8 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	case SC_CLOAK_STATIC:
 		/* C3: fixed when the blanket was set, else on the first
 		 * call; later calls present the same identity. */
-		if (!proxy->captured) {
-			if (capture(proxy, process, thread, pipe, true, log) != 0)
-				return SC_INTERNAL;
-		} else if (pipe) {
-			const sc_token *now = thread ? thread : process;
-			sc_log_rule(log, "T7",
-				    "static tracking: presents %s, snapshotted "
-				    "when the pipe connected%s%s",
-				    sc_token_user_name(proxy->captured),
-				    strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured))
-					    ? ", not the current "
-					    : "",
-				    strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured))
-					    ? sc_token_user_name(now)
-					    : "");
-		} else {
-			const sc_token *now = thread ? thread : process;
-			bool same = strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured)) ==
-				    0;
-			/* When it was captured: on which call, or when
-			 * the blanket was set. */
-			const char *who_then =
-				sc_token_user_name(proxy->captured);
-			unsigned cap = proxy->captured_call,
-				 now_call = proxy->calls + 1;
-			if (same && cap)
-				sc_log_rule(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured on the proxy's call %u (this "
-					    "is its call %u)",
-					    who_then, cap, now_call);
-			else if (same)
-				sc_log_rule(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured when its blanket was set",
-					    who_then);
-			else if (cap)
-				sc_log_warn(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured on the proxy's call %u (this "
-					    "is its call %u), not the current %s",
-					    who_then, cap, now_call,
-					    sc_token_user_name(now));
-			else
-				sc_log_warn(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured when its blanket was "
-					    "set, not the current %s",
-					    who_then, sc_token_user_name(now));
-		}
+		if (static_identity(proxy, process, thread, pipe, log) != SC_OK)
+			return SC_INTERNAL;
 		who = proxy->captured;
 		break;
 	case SC_CLOAK_DYNAMIC:
@@ -689,82 +780,8 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
-	if (crossing && b->package == SC_PACKAGE_NTLM &&
-	    (sc_token_boundaries(who) > 0 || sc_token_from_transition(who))) {
-		/* D3: NTLM authenticates with the client's own secret, which
-		 * only the host holding its logon has. This one holds a
-		 * forwarded ticket, or a token from protocol transition, or
-		 * what constrained delegation would give: all Kerberos. No
-		 * fallback to another identity (C6). */
-		sc_log_rule(log, "D3",
-			    "NTLM: %s holds no NTLM secret of %s (its logon is "
-			    "on %s), so NTLM cannot present it to %s",
-			    my_host, sc_token_user_name(who),
-			    sc_token_origin_host(who), target_host);
-		return cannot_cross(policy, target_host, log);
-	}
-	if (crossing && sc_token_from_transition(who)) {
-		/* D6: protocol transition gave a token but no credential of
-		 * the user: only constrained delegation (S4U2Proxy) presents
-		 * it to another host. */
-		bool applies;
-		sc_status cd = constrained(deleg, target_host, who, &applies,
-					   log);
-		if (applies) {
-			if (cd != SC_OK)
-				return cd;
-			sc_log_rule(log, "D6",
-				    "%s, obtained by protocol transition, "
-				    "reaches %s through constrained delegation",
-				    sc_token_user_name(who), target_host);
-			*presented = who;
-			*boundaries = n;
-			return SC_OK;
-		}
-		sc_log_rule(log, "D6",
-			    "%s was obtained by protocol transition: %s holds "
-			    "no credential of it and no constrained delegation "
-			    "is configured",
-			    sc_token_user_name(who), my_host);
-		return cannot_cross(policy, target_host, log);
-	}
-	if (crossing) {
-		if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
-			sc_log_rule(log, "L5",
-				    "Delegate: %s may cross to %s (boundary %u)",
-				    sc_token_user_name(who), target_host, n);
-		} else if (sc_token_boundaries(who) == 0) {
-			sc_log_rule(log, "L4",
-				    "Impersonate: %s's credentials are on %s, "
-				    "one boundary to %s is allowed",
-				    sc_token_user_name(who), my_host,
-				    target_host);
-		} else {
-			bool applies;
-			sc_status cd = constrained(deleg, target_host, who,
-						   &applies, log);
-			if (applies) {
-				if (cd != SC_OK)
-					return cd;
-				*presented = who;
-				*boundaries = n;
-				return SC_OK;
-			}
-			/* C6: no silent fallback to another identity. */
-			sc_log_rule(log, "L4",
-				    "Impersonate: %s's credentials stay on %s; "
-				    "%s cannot present them to %s",
-				    sc_token_user_name(who),
-				    sc_token_origin_host(who), my_host,
-				    target_host);
-			sc_log_rule(log, "C6",
-				    "the double hop: %u host boundaries exceed "
-				    "what %s allows: the call fails with %s",
-				    n, sc_level_name(l),
-				    sc_status_name(policy->double_hop_status));
-			return policy->double_hop_status;
-		}
-	}
+	if (crossing && (st = may_cross(in, who, n, log)) != SC_OK)
+		return st;
 	*presented = who;
 	*boundaries = n;
 	return SC_OK;
