@@ -216,178 +216,209 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 }
 
 /* A call step: choose the identity (C1-C6), send, and merge the reply. */
-static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
+/* One outgoing call as the caller decides it (call_choose), then sends
+ * (call_send) and records (call_record). */
+typedef struct call_plan {
+	const sc_process_def *target;
+	sc_blanket b;       /* the proxy's blanket with the step's */
+	sc_level asked;     /* after L6 */
+	sc_token *identity; /* what the call presents (owned) */
+	unsigned boundaries;
+	char who_name[SC_IDENT_LEN];
+	sc_log caller;      /* the caller's decisions */
+} call_plan;
+
+/* The blanket, the level asked, the identity presented (C1-C7, L4, L5,
+ * D3-D6) and what the network makes of it (D8), under the runtime's
+ * lock (the proxy's state). */
+static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 {
 	sc_runtime *rt = f->rt;
-	const sc_process_def *target = sc_scenario_process(rt->scn, s->to);
-	if (!target)
-		return SC_NOT_FOUND;
-	snprintf(r->object, sizeof(r->object), "%s", s->to);
-
-	sc_log caller;
-	sc_log_init(&caller);
-
 	pthread_mutex_lock(&rt->lock);
 	sc_proxy *proxy = proxy_for(rt, s->to);
 	if (!proxy) {
 		pthread_mutex_unlock(&rt->lock);
-		sc_log_free(&caller);
 		return SC_INTERNAL;
 	}
 	/* A blanket set on the proxy replaces the process's whole: it was
 	 * made from it. */
-	sc_blanket b = effective_blanket(proxy->has_blanket ? &proxy->blanket
-							    : &rt->self->blanket,
-					 s->blanket);
+	c->b = effective_blanket(proxy->has_blanket ? &proxy->blanket
+						    : &rt->self->blanket,
+				 s->blanket);
 	if (f->in && f->in->depth >= 1)
 		/* C7: a middle tier called by another middle tier: the chain
 		 * is longer than three, and this tier chooses with its own
 		 * proxy and blanket whatever the tiers before it did. */
-		sc_log_rule(&caller, "C7",
+		sc_log_rule(&c->caller, "C7",
 			    "%s, middle tier %u of the chain %s>%s, applies "
 			    "C2-C6 with its own proxy to %s",
 			    rt->self->name, f->in->depth + 1, f->in->chain,
 			    rt->self->name, s->to);
-	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
+	c->asked = sc_blanket_level_asked(&c->b, rt->host, &c->caller);
 	const sc_token *who = NULL;
-	unsigned boundaries = 0;
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
-	b.package = sc_blanket_package(
-		&b, host_in_domain(rt->scn, rt->self->host) &&
-			    host_in_domain(rt->scn, target->host));
+	c->b.package = sc_blanket_package(
+		&c->b, host_in_domain(rt->scn, rt->self->host) &&
+			       host_in_domain(rt->scn, c->target->host));
 	sc_cloak_input ci = {
-		.blanket = &b,
+		.blanket = &c->b,
 		.process = proc_token(f),
 		.thread = f->thread,
 		.my_host = rt->self->host,
-		.target_host = target->host,
+		.target_host = c->target->host,
 		.policy = &rt->policy,
 	};
-	sc_cloak_input_init(&ci, rt->dir, rt->self->account, target->account);
-	sc_status st = sc_cloak_choose(&ci, proxy, &who, &boundaries,
-				       &caller);
-	sc_token *identity = NULL;
+	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
+			    c->target->account);
+	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
+				       &c->caller);
 	if (st == SC_OK) {
 		/* D8: a machine identity authenticates to another host as
 		 * its host's computer account, or anonymously. */
 		st = sc_directory_on_network(rt->dir, who, rt->self->host,
-					     target->host, &identity, &caller);
-		if (st == SC_OK && !identity)
-			identity = sc_token_copy(who);
+					     c->target->host, &c->identity,
+					     &c->caller);
+		if (st == SC_OK && !c->identity)
+			c->identity = sc_token_copy(who);
 	}
-	char who_name[SC_IDENT_LEN] = "";
 	if (who)
-		snprintf(who_name, sizeof(who_name), "%s",
-			 sc_token_user_name(identity ? identity : who));
+		snprintf(c->who_name, sizeof(c->who_name), "%s",
+			 sc_token_user_name(c->identity ? c->identity : who));
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
+	return st == SC_OK && !c->identity ? SC_INTERNAL : st;
+}
 
-	if (st == SC_OK && !identity)
-		st = SC_INTERNAL;
-
-	sc_trace reply;
-	sc_trace_init(&reply);
-	if (st == SC_OK && b.transport == SC_TRANSPORT_PIPE && b.sqos &&
-	    b.effective_only) {
+/* The context the call carries (T7's effective-only applied), sent
+ * through the runtime's transport; the callee's trace into reply. */
+static sc_status call_send(sc_frame *f, const sc_step *s, call_plan *c,
+			   sc_trace *reply)
+{
+	sc_runtime *rt = f->rt;
+	if (c->b.transport == SC_TRANSPORT_PIPE && c->b.sqos &&
+	    c->b.effective_only) {
 		/* T7: effective-only: only what is enabled reaches the
 		 * server. */
-		size_t n = sc_token_drop_disabled_privileges(identity);
-		sc_log_rule(&caller, "T7",
+		size_t n = sc_token_drop_disabled_privileges(c->identity);
+		sc_log_rule(&c->caller, "T7",
 			    "effective-only: %zu disabled privilege%s of %s "
 			    "%s not sent",
-			    n, n == 1 ? "" : "s", who_name,
+			    n, n == 1 ? "" : "s", c->who_name,
 			    n == 1 ? "is" : "are");
 	}
-	if (st == SC_OK) {
-		sc_token_set_boundaries(identity, boundaries);
-		bool domain = host_in_domain(rt->scn, rt->self->host) &&
-			      host_in_domain(rt->scn, target->host);
-		sc_context ctx;
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.identity = identity;
-		ctx.asked = asked;
-		ctx.authn = sc_blanket_authn_asked(&b);
-		ctx.package = sc_blanket_package(&b, domain);
-		ctx.cloaking = b.cloaking;
-		ctx.transport = b.transport;
-		ctx.depth = f->in ? f->in->depth + 1 : 0;
-		snprintf(ctx.caller, sizeof(ctx.caller), "%s", rt->self->name);
-		snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
-			 rt->self->host);
-		snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
-			 sc_token_user_name(rt->process));
-		/* A chain too long for the field keeps its start. */
-		if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
-			     f->in ? f->in->chain : "", f->in ? ">" : "",
-			     rt->self->name) >= (int)sizeof(ctx.chain))
-			ctx.chain[sizeof(ctx.chain) - 1] = '\0';
-		if (!rt->call) {
-			/* A fact of the transport, not a decision: NET. */
-			sc_log_rule(&caller, "NET", "no transport to call %s",
-				    s->to);
-			st = SC_UNAVAILABLE;
-		} else {
-			st = rt->call(rt->user, f->parent, s->to, &ctx, &reply,
-				      &caller);
-		}
+	sc_token_set_boundaries(c->identity, c->boundaries);
+	bool domain = host_in_domain(rt->scn, rt->self->host) &&
+		      host_in_domain(rt->scn, c->target->host);
+	sc_context ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.identity = c->identity;
+	ctx.asked = c->asked;
+	ctx.authn = sc_blanket_authn_asked(&c->b);
+	ctx.package = sc_blanket_package(&c->b, domain);
+	ctx.cloaking = c->b.cloaking;
+	ctx.transport = c->b.transport;
+	ctx.depth = f->in ? f->in->depth + 1 : 0;
+	snprintf(ctx.caller, sizeof(ctx.caller), "%s", rt->self->name);
+	snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
+		 rt->self->host);
+	snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
+		 sc_token_user_name(rt->process));
+	/* A chain too long for the field keeps its start. */
+	if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
+		     f->in ? f->in->chain : "", f->in ? ">" : "",
+		     rt->self->name) >= (int)sizeof(ctx.chain))
+		ctx.chain[sizeof(ctx.chain) - 1] = '\0';
+	if (!rt->call) {
+		/* A fact of the transport, not a decision: NET. */
+		sc_log_rule(&c->caller, "NET", "no transport to call %s",
+			    s->to);
+		return SC_UNAVAILABLE;
 	}
+	return rt->call(rt->user, f->parent, s->to, &ctx, reply, &c->caller);
+}
 
-	snprintf(r->as, sizeof(r->as), "%s", who_name);
-	if (st == SC_OK && reply.count > 0) {
-		/* The callee's hop comes first in its fragment: put the
-		 * caller's decisions before the callee's. */
-		sc_hop *h0 = &reply.hops[0];
-		sc_log merged;
-		sc_log_init(&merged);
-		sc_log_append(&merged, &caller);
-		unsigned ncaller = (unsigned)merged.count;
-		sc_log_append(&merged, &h0->log);
-		sc_log_free(&h0->log);
-		h0->log = merged;
-		h0->caller_notes = ncaller;
-		h0->cloaking = b.cloaking;
-		bool nested = false;
-		for (size_t i = 0; i < reply.count; i++) {
-			reply.hops[i].depth += f->depth;
-			if (i > 0 && strcmp(reply.hops[i].to,
-					    rt->self->name) == 0)
-				nested = true;
-		}
-		if (nested && f->thread)
-			/* T5: a nested call served meanwhile impersonated
-			 * its own caller; this thread's impersonation is
-			 * restored when the call returns. */
-			sc_log_rule(&r->log, "T5",
-				    "a nested call into %s was served while "
-				    "this call waited: the thread's "
-				    "impersonation of %s is restored",
-				    rt->self->name,
-				    sc_token_user_name(f->thread));
-		r->hop = sc_trace_move(f->out, &reply);
-		r->status = f->out->hops[r->hop].status;
-	} else {
-		if (st == SC_OK)
-			st = SC_BAD_CONTEXT; /* a reply with no hop */
-		int hi = sc_trace_add_hop(f->out);
-		if (hi >= 0) {
-			sc_hop *h = &f->out->hops[hi];
-			fill_failed_hop(f, h, s->to, target->host, &b, asked);
-			h->status = st;
-			snprintf(h->presented, sizeof(h->presented), "%s",
-				 who_name);
-			sc_log_append(&h->log, &caller);
-			h->caller_notes = (unsigned)h->log.count;
-			/* The token diff: presented, nothing built. */
-			h->caller_token = identity;
-			identity = NULL;
-			r->hop = hi;
-		}
-		r->status = st;
+/* The callee's hops, the caller's decisions first, moved into the
+ * frame's trace. */
+static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
+			      sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	sc_hop *h0 = &reply->hops[0];
+	sc_log merged;
+	sc_log_init(&merged);
+	sc_log_append(&merged, &c->caller);
+	unsigned ncaller = (unsigned)merged.count;
+	sc_log_append(&merged, &h0->log);
+	sc_log_free(&h0->log);
+	h0->log = merged;
+	h0->caller_notes = ncaller;
+	h0->cloaking = c->b.cloaking;
+	bool nested = false;
+	for (size_t i = 0; i < reply->count; i++) {
+		reply->hops[i].depth += f->depth;
+		if (i > 0 && strcmp(reply->hops[i].to, rt->self->name) == 0)
+			nested = true;
 	}
-	sc_token_free(identity);
+	if (nested && f->thread)
+		/* T5: a nested call served meanwhile impersonated its own
+		 * caller; this thread's impersonation is restored when the
+		 * call returns. */
+		sc_log_rule(&r->log, "T5",
+			    "a nested call into %s was served while this call "
+			    "waited: the thread's impersonation of %s is "
+			    "restored",
+			    rt->self->name, sc_token_user_name(f->thread));
+	r->hop = sc_trace_move(f->out, reply);
+	r->status = f->out->hops[r->hop].status;
+}
+
+/* A call that failed: its hop, with what the caller decided and
+ * presented (the token diff: presented, nothing built). */
+static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
+				sc_status st, sc_step_result *r)
+{
+	int hi = sc_trace_add_hop(f->out);
+	if (hi >= 0) {
+		sc_hop *h = &f->out->hops[hi];
+		fill_failed_hop(f, h, s->to, c->target->host, &c->b, c->asked);
+		h->status = st;
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 c->who_name);
+		sc_log_append(&h->log, &c->caller);
+		h->caller_notes = (unsigned)h->log.count;
+		h->caller_token = c->identity;
+		c->identity = NULL;
+		r->hop = hi;
+	}
+	r->status = st;
+}
+
+static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	call_plan c;
+	memset(&c, 0, sizeof(c));
+	c.target = sc_scenario_process(f->rt->scn, s->to);
+	if (!c.target)
+		return SC_NOT_FOUND;
+	snprintf(r->object, sizeof(r->object), "%s", s->to);
+	sc_log_init(&c.caller);
+	sc_status st = call_choose(f, s, &c);
+	sc_trace reply;
+	sc_trace_init(&reply);
+	if (st == SC_OK)
+		st = call_send(f, s, &c, &reply);
+	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
+	if (st == SC_OK && reply.count > 0)
+		call_record_reply(f, &c, &reply, r);
+	else
+		call_record_failure(f, s, &c,
+				    st == SC_OK ? SC_BAD_CONTEXT /* no hop */
+						: st,
+				    r);
+	sc_token_free(c.identity);
 	sc_trace_free(&reply);
-	sc_log_free(&caller);
+	sc_log_free(&c.caller);
 	return r->status;
 }
 
