@@ -128,13 +128,12 @@ static const char *d1_failed(const sc_hop_facts *f)
 	return NULL;
 }
 
-void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
-		      sc_log *log)
+/* T8: the call runs at the higher of the two authentication levels; at
+ * None nobody is authenticated and nobody can be impersonated (false,
+ * out's level Anonymous). */
+static bool negotiate_authn(const sc_hop_facts *f, sc_hop_outcome *out,
+			    sc_log *log)
 {
-	memset(out, 0, sizeof(*out));
-
-	/* T8: the call runs at the higher of the two authentication levels;
-	 * at None nobody is authenticated and nobody can be impersonated. */
 	sc_authn ca = f->client_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT
 							  : f->client_authn;
 	sc_authn sa = f->server_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_NONE
@@ -146,7 +145,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 		sc_log_warn(log, "T8",
 			    "authentication level none: the caller is not "
 			    "authenticated and cannot be impersonated");
-		return;
+		return false;
 	}
 	out->authenticated = true;
 	if (sa > ca)
@@ -155,7 +154,36 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 			    "the higher wins)",
 			    sc_authn_name(out->authn), sc_authn_name(ca),
 			    sc_authn_name(sa));
+	return true;
+}
 
+/* What the level in effect lets the server do (L1, L3, L4, L5). */
+static void log_level(sc_level l, bool delegable, sc_log *log)
+{
+	if (l == SC_LEVEL_ANONYMOUS)
+		sc_log_rule(log, "L1",
+			    "Anonymous: the server learns nothing about the "
+			    "client");
+	else if (l == SC_LEVEL_IDENTIFY)
+		sc_log_rule(log, "L3",
+			    "Identify: the server may query the client's "
+			    "identity but not act as it");
+	else if (l == SC_LEVEL_IMPERSONATE)
+		sc_log_rule(log, "L4",
+			    "Impersonate: the server may act as the client on "
+			    "its own host");
+	else if (l == SC_LEVEL_DELEGATE && delegable)
+		sc_log_rule(log, "L5",
+			    "Delegate: the identity may cross further hosts");
+}
+
+void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
+		      sc_log *log)
+{
+	memset(out, 0, sizeof(*out));
+
+	if (!negotiate_authn(f, out, log))
+		return;
 	sc_level l = f->asked;
 	bool d7 = f->crossed && (f->transport == SC_TRANSPORT_PIPE ||
 				 f->transport == SC_TRANSPORT_RPC ||
@@ -235,21 +263,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 	}
 
 	out->level = l;
-	if (l == SC_LEVEL_ANONYMOUS)
-		sc_log_rule(log, "L1",
-			    "Anonymous: the server learns nothing about the "
-			    "client");
-	else if (l == SC_LEVEL_IDENTIFY)
-		sc_log_rule(log, "L3",
-			    "Identify: the server may query the client's "
-			    "identity but not act as it");
-	else if (l == SC_LEVEL_IMPERSONATE)
-		sc_log_rule(log, "L4",
-			    "Impersonate: the server may act as the client on "
-			    "its own host");
-	else if (l == SC_LEVEL_DELEGATE && out->delegable)
-		sc_log_rule(log, "L5",
-			    "Delegate: the identity may cross further hosts");
+	log_level(l, out->delegable, log);
 }
 
 sc_status sc_impersonate(const sc_token *process, const sc_token *client,
