@@ -43,6 +43,44 @@ TABLE(sc_scope, SC_SCOPES, NO_ALIASES, SC_SCOPE_COUNT)
 TABLE(sc_start, SC_STARTS, NO_ALIASES, SC_START_COUNT)
 TABLE(sc_logon, SC_LOGONS, NO_ALIASES, SC_LOGON_COUNT)
 
+#define RULE_ID(id, warns) #id,
+const char *const sc_rule_ids[] = {SC_RULES(RULE_ID)};
+#define RULE_WARNS(id, warns) warns,
+static const bool rule_warns[] = {SC_RULES(RULE_WARNS)};
+const size_t sc_rule_count = sizeof(sc_rule_ids) / sizeof(sc_rule_ids[0]);
+
+static long rule_index(const char *id)
+{
+	for (size_t i = 0; id && i < sc_rule_count; i++)
+		if (strcasecmp(sc_rule_ids[i], id) == 0)
+			return (long)i;
+	return -1;
+}
+
+bool sc_rule_known(const char *id)
+{
+	return rule_index(id) >= 0;
+}
+
+bool sc_rule_warns(const char *id)
+{
+	long i = rule_index(id);
+	return i >= 0 && rule_warns[i];
+}
+
+#define USER_RIGHT(name) #name,
+const char *const sc_user_rights[] = {SC_USER_RIGHTS(USER_RIGHT)};
+const size_t sc_user_right_count =
+	sizeof(sc_user_rights) / sizeof(sc_user_rights[0]);
+
+bool sc_user_right_known(const char *name)
+{
+	for (size_t i = 0; name && i < sc_user_right_count; i++)
+		if (strcasecmp(sc_user_rights[i], name) == 0)
+			return true;
+	return false;
+}
+
 int sc_enum_parse(const sc_enum_table *t, const char *s, int *out)
 {
 	if (!s)

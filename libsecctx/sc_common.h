@@ -57,6 +57,62 @@ typedef enum sc_status {
 	SC_STATUS_COUNT
 } sc_status;
 
+/* Every rule id of docs/rules.md, and whether the rule can warn (a note
+ * a user must not miss; a `warning:` expectation names one of these).
+ * The unit test rules_doc::the_rule_table_is_the_doc keeps this list
+ * and the document's rows the same. */
+#define SC_RULES(X)                                                          \
+	X(L1, 0) X(L2, 1) X(L3, 0) X(L4, 0) X(L5, 0) X(L6, 0)               \
+	X(D1, 0) X(D2, 0) X(D3, 0) X(D4, 0) X(D5, 0) X(D6, 0) X(D7, 0)      \
+	X(D8, 0)                                                             \
+	X(C1, 0) X(C2, 0) X(C3, 1) X(C4, 0) X(C5, 0) X(C6, 0) X(C7, 0)      \
+	X(P1, 0) X(P2, 1) X(P3, 0) X(P4, 0)                                  \
+	X(T1, 0) X(T2, 0) X(T3, 0) X(T4, 0) X(T5, 0) X(T6, 0) X(T7, 0)      \
+	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0)                                \
+	X(N1, 0) X(N2, 0)                                                    \
+	X(K1, 0) X(K2, 0) X(K3, 0) X(K4, 0) X(K5, 0) X(K6, 0) X(K7, 0)      \
+	X(K8, 0)
+
+/* The ids of SC_RULES, in order, and how many. */
+extern const char *const sc_rule_ids[];
+extern const size_t sc_rule_count;
+/* id (case-insensitive) is a rule of docs/rules.md; and one that warns. */
+bool sc_rule_known(const char *id);
+bool sc_rule_warns(const char *id);
+
+/* The user rights a scenario may name (privileges and logon rights), as
+ * Windows spells them; anything else is a typo. */
+#define SC_USER_RIGHTS(X)                                                    \
+	X(SeAssignPrimaryTokenPrivilege) X(SeAuditPrivilege)                 \
+	X(SeBackupPrivilege) X(SeChangeNotifyPrivilege)                      \
+	X(SeCreateGlobalPrivilege) X(SeCreatePagefilePrivilege)              \
+	X(SeCreatePermanentPrivilege) X(SeCreateSymbolicLinkPrivilege)       \
+	X(SeCreateTokenPrivilege) X(SeDebugPrivilege)                        \
+	X(SeDelegateSessionUserImpersonatePrivilege)                         \
+	X(SeEnableDelegationPrivilege) X(SeImpersonatePrivilege)             \
+	X(SeIncreaseBasePriorityPrivilege) X(SeIncreaseQuotaPrivilege)       \
+	X(SeIncreaseWorkingSetPrivilege) X(SeLoadDriverPrivilege)            \
+	X(SeLockMemoryPrivilege) X(SeMachineAccountPrivilege)                \
+	X(SeManageVolumePrivilege) X(SeProfileSingleProcessPrivilege)        \
+	X(SeRelabelPrivilege) X(SeRemoteShutdownPrivilege)                   \
+	X(SeRestorePrivilege) X(SeSecurityPrivilege) X(SeShutdownPrivilege)  \
+	X(SeSyncAgentPrivilege) X(SeSystemEnvironmentPrivilege)              \
+	X(SeSystemProfilePrivilege) X(SeSystemtimePrivilege)                 \
+	X(SeTakeOwnershipPrivilege) X(SeTcbPrivilege)                        \
+	X(SeTimeZonePrivilege) X(SeTrustedCredManAccessPrivilege)            \
+	X(SeUndockPrivilege) X(SeUnsolicitedInputPrivilege)                  \
+	X(SeBatchLogonRight) X(SeDenyBatchLogonRight)                        \
+	X(SeDenyInteractiveLogonRight) X(SeDenyNetworkLogonRight)            \
+	X(SeDenyRemoteInteractiveLogonRight) X(SeDenyServiceLogonRight)      \
+	X(SeInteractiveLogonRight) X(SeNetworkLogonRight)                    \
+	X(SeRemoteInteractiveLogonRight) X(SeServiceLogonRight)
+
+extern const char *const sc_user_rights[];
+extern const size_t sc_user_right_count;
+/* name is one of SC_USER_RIGHTS (any case, as LookupPrivilegeValue
+ * takes it). */
+bool sc_user_right_known(const char *name);
+
 /* A refusal: the status the refused party records, the id of the rule
  * that decided (a K rule of docs/rules.md, or NET for a fact of the
  * transport) and why. One type for trust (auth_reject) and the wire

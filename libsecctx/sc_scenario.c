@@ -674,8 +674,16 @@ static const struct set_key *set_find_key(const sc_scenario *s,
 	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
 	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
 	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
-	    strlen(fname) > 2)
-		k = &right_key;
+	    strlen(fname) > 2) {
+		if (sc_user_right_known(fname))
+			return &right_key;
+		const char *near = sc_suggest_nearest(fname, sc_user_rights,
+						      sc_user_right_count);
+		errf(err, errlen, "unknown user right '%s' in '%s'%s%s%s",
+		     fname, full, near ? " (did you mean '" : "",
+		     near ? near : "", near ? "'?)" : "");
+		return NULL;
+	}
 	if (k)
 		return k;
 	const char *cands[COUNT_OF(set_keys)];
@@ -1108,6 +1116,9 @@ static void problem(struct vctx *v, const char *path, const char *fmt, ...)
 		v->report(v->user, path, msg);
 }
 
+static void check_user_right(struct vctx *v, const char *path,
+			     const char *name);
+
 /* The path buffer every check writes into. */
 static const char *P(char *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -1320,6 +1331,11 @@ static void validate_hosts(struct vctx *v)
 					  k),
 					"the privilege name is empty");
 			} else {
+				check_user_right(
+					v,
+					P(path, "hosts[%u].rights[%u].privilege",
+					  i, k),
+					r->privilege);
 				for (unsigned m = 0; m < k; m++) {
 					const char *o = h->rights[m].privilege;
 					if (!o ||
@@ -1598,6 +1614,24 @@ static void check_step_object(struct vctx *v, const char *pre,
 	check_rights(v, pre, st->access, st->access_count);
 }
 
+/* A user right named in a scenario: one Windows has (a typo would
+ * otherwise be a right nobody checks), with did-you-mean. */
+static void check_user_right(struct vctx *v, const char *path,
+			     const char *name)
+{
+	if (empty(name) || sc_user_right_known(name))
+		return;
+	const char *near = sc_suggest_nearest(name, sc_user_rights,
+					      sc_user_right_count);
+	if (near)
+		problem(v, path, "unknown user right '%s' (did you mean '%s'?)",
+			name, near);
+	else
+		problem(v, path, "unknown user right '%s' (privileges such as "
+			"SeImpersonatePrivilege, logon rights such as "
+			"SeNetworkLogonRight)", name);
+}
+
 /* What the keys a step kind takes must hold: the user, privilege,
  * group, holders and the process a step runs in calls from. */
 static void check_step_values(struct vctx *v, const char *pre,
@@ -1611,6 +1645,9 @@ static void check_step_values(struct vctx *v, const char *pre,
 		problem(v, P(path, "%s.privilege", pre),
 			"step '%s' needs 'privilege' (e.g. "
 			"SeImpersonatePrivilege)", kind);
+	else if (step_takes(st, "privilege"))
+		check_user_right(v, P(path, "%s.privilege", pre),
+				 st->privilege);
 	if (step_takes(st, "group") && empty(st->group))
 		problem(v, P(path, "%s.group", pre),
 			"step '%s' needs 'group' (e.g. Domain Users)", kind);
@@ -1814,16 +1851,30 @@ static void validate_objects(struct vctx *v)
 	}
 }
 
-static bool rule_id_well_formed(const char *r)
+/* An expectation's rule id: one of docs/rules.md's (sc_common.h's
+ * SC_RULES), and for a `warning:` one of the rules that warn. */
+static void check_rule_id(struct vctx *v, const char *path, const char *id,
+			  bool warning)
 {
-	size_t i = 0;
-	while (isalpha((unsigned char)r[i]))
-		i++;
-	if (i == 0 || !isdigit((unsigned char)r[i]))
-		return false;
-	while (isdigit((unsigned char)r[i]))
-		i++;
-	return r[i] == '\0';
+	if (sc_rule_known(id)) {
+		if (!warning || sc_rule_warns(id))
+			return;
+		char warns[64] = "";
+		for (size_t i = 0; i < sc_rule_count; i++)
+			if (sc_rule_warns(sc_rule_ids[i])) {
+				size_t l = strlen(warns);
+				snprintf(warns + l, sizeof(warns) - l, "%s%s",
+					 l ? ", " : "", sc_rule_ids[i]);
+			}
+		problem(v, path, "'%s' never warns (the rules that warn: %s; "
+			"or none)", id, warns);
+		return;
+	}
+	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
+	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
+		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T11, N1-N2, "
+		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
+		near ? "'? " : "");
 }
 
 /* Expectations compare case-insensitively: so does a hop's lookup. */
@@ -1922,15 +1973,18 @@ static void validate_expect(struct vctx *v, const char *pre,
 	if (e->status && sc_status_parse(e->status, &status) != 0) {
 		join_enum(names, sizeof(names), status_name_i,
 			  SC_STATUS_COUNT);
+		const char *cands[SC_STATUS_COUNT];
+		for (int i = 0; i < SC_STATUS_COUNT; i++)
+			cands[i] = sc_status_name((sc_status)i);
+		const char *near = sc_suggest_nearest(e->status, cands,
+						      SC_STATUS_COUNT);
 		problem(v, P(path, "%s.status", pre),
-			"invalid status '%s' (expected one of: %s)", e->status,
-			names);
+			"invalid status '%s' (%s%s%sexpected one of: %s)",
+			e->status, near ? "did you mean '" : "",
+			near ? near : "", near ? "'? " : "", names);
 	}
-	if (e->warning && strcasecmp(e->warning, "none") != 0 &&
-	    !rule_id_well_formed(e->warning))
-		problem(v, P(path, "%s.warning", pre),
-			"'%s' is not a rule id (expected e.g. P2, or none)",
-			e->warning);
+	if (e->warning && strcasecmp(e->warning, "none") != 0)
+		check_rule_id(v, P(path, "%s.warning", pre), e->warning, true);
 	if (e->runs_as) {
 		const sc_step *st = e->step ? step_by_id(v->s, e->step) : NULL;
 		if (!e->step)
@@ -1945,9 +1999,8 @@ static void validate_expect(struct vctx *v, const char *pre,
 		check_account(v, P(path, "%s.runs_as", pre), e->runs_as,
 			      "the account the new process runs as");
 	}
-	if (e->rule && !rule_id_well_formed(e->rule))
-		problem(v, P(path, "%s.rule", pre),
-			"'%s' is not a rule id (expected e.g. C4)", e->rule);
+	if (e->rule)
+		check_rule_id(v, P(path, "%s.rule", pre), e->rule, false);
 	if (e->granted) {
 		/* "read|write": every part a right name. */
 		const char *g = e->granted;

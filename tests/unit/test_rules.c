@@ -728,3 +728,33 @@ Test(rules_doc, the_check_catches_a_missing_scenario)
 		     1);
 	cr_expect_eq(failed, 0);
 }
+
+/* The model's table of rule ids (SC_RULES, which the loader checks
+ * expectations against) and the rows of docs/rules.md are the same ids:
+ * a rule added to one and not the other fails here. */
+Test(rules_doc, the_rule_table_is_the_doc)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/rules.md",
+		 getenv("CLOAKROOM_SOURCE") ? getenv("CLOAKROOM_SOURCE") : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot read %s", path);
+	char line[4096];
+	size_t rows = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char id[16];
+		int end = 0;
+		/* "| D7 | ..." is a rule's row; "| D7 and D1 together |" is
+		 * not. */
+		if (sscanf(line, "| %15[A-Z0-9] |%n", id, &end) != 1 || !end ||
+		    !(id[0] >= 'A' && id[0] <= 'Z' && id[1] >= '0' &&
+		      id[1] <= '9'))
+			continue;
+		rows++;
+		cr_expect(sc_rule_known(id), "docs/rules.md has %s, SC_RULES "
+			  "does not", id);
+	}
+	fclose(f);
+	cr_expect_eq(rows, sc_rule_count, "docs/rules.md has %zu rule rows, "
+		     "SC_RULES %zu ids", rows, sc_rule_count);
+}

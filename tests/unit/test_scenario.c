@@ -1966,8 +1966,8 @@ Test(validate, expectation_level_status_rules_granted)
 				    "of: default, anonymous, identify, "
 				    "impersonate, delegate)");
 	assert_error(&l, 1, 25, 13, "invalid status 'DENIED'");
-	assert_error(&l, 2, 26, 14, "'P' is not a rule id");
-	assert_error(&l, 3, 27, 11, "'2C' is not a rule id");
+	assert_error(&l, 2, 26, 14, "unknown rule id 'P' (did you mean 'P1'?");
+	assert_error(&l, 3, 27, 11, "unknown rule id '2C' (did you mean 'C2'?");
 	assert_error(&l, 4, 28, 14, "'read|wirte' is not a '|'-joined list");
 	assert_error(&l, 5, 30, 14, "'read||write' is not");
 	sc_load_errors_free(&l.errs);
@@ -3056,4 +3056,43 @@ Test(scenario, windows_spellings_are_aliases)
 	cr_expect_eq(l, SC_LEVEL_IDENTIFY);
 	cr_expect_str_eq(sc_level_name(l), "identify");
 	cr_expect_neq(sc_level_parse("SecurityImpersonate", &l), 0);
+}
+
+/* Every name is checked at load time, with did-you-mean: a user right
+ * (on a host, in a step, in `set:`), a rule id and a warning (only the
+ * rules that warn), a status. */
+Test(validate, every_name_with_did_you_mean)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"                                 /* 11 */
+		   "      - privilege: SeImpersonatePrivelege\n"   /* 12 */
+		   "        holders: [SERVICE]\n" PROCS,
+		   12, 20,
+		   "unknown user right 'SeImpersonatePrivelege' (did you mean "
+		   "'SeImpersonatePrivilege'?)");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    warning: P1\n",        /* 24 */
+		   24, 14, "'P1' never warns (the rules that warn: L2, C3, P2, "
+			   "T8; or none)");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    rule: Z9\n",           /* 24 */
+		   24, 11, "unknown rule id 'Z9' (did you mean 'T9'?");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    status: ACCES_DENIED\n", /* 24 */
+		   24, 13, "(did you mean 'ACCESS_DENIED'?");
+	sc_scenario *s = load_ok(HEAD DOMAIN HOSTS PROCS, NULL);
+	char err[512];
+	cr_expect_neq(sc_scenario_set(s, "srv1.SeTcbPrivelege=alice", err,
+				      sizeof(err)), 0);
+	cr_expect(strstr(err, "did you mean 'SeTcbPrivilege'") != NULL, "%s",
+		  err);
+	cr_expect_eq(sc_scenario_set(s, "srv1.SeTcbPrivilege=alice", err,
+				     sizeof(err)), 0, "%s", err);
+	sc_load_free(s);
 }
