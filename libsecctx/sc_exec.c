@@ -28,6 +28,9 @@ struct sc_runtime {
 	size_t proxies_count;
 };
 
+/* The most tokens one call (or the client's program) keeps. */
+#define SC_KEPT_MAX 16
+
 /* The state of one call being served (or of the client program). */
 typedef struct sc_frame {
 	sc_runtime *rt;
@@ -37,6 +40,11 @@ typedef struct sc_frame {
 	sc_token *primary;     /* the process token once this call adjusted
 	                          its privileges (a private copy), or NULL */
 	bool read;             /* N1: a message was read from the pipe */
+	struct {               /* T2: the copies duplicate steps kept */
+		const char *name;
+		sc_token *t;
+	} kept[SC_KEPT_MAX];
+	size_t kept_count;
 	void *parent;
 	sc_trace *out;
 	int hop;               /* this call's hop in out, -1 for the client */
@@ -115,6 +123,39 @@ const sc_directory *sc_runtime_directory(const sc_runtime *rt)
 const sc_scenario *sc_runtime_scenario(const sc_runtime *rt)
 {
 	return rt->scn;
+}
+
+/* The token f keeps as name, or NULL. */
+static const sc_token *kept_token(const sc_frame *f, const char *name)
+{
+	for (size_t i = 0; name && i < f->kept_count; i++)
+		if (strcmp(f->kept[i].name, name) == 0)
+			return f->kept[i].t;
+	return NULL;
+}
+
+/* Keep t (taken) as name in f, replacing what that name held. 0, or -1
+ * when f keeps too many (t not taken). */
+static int keep_token(sc_frame *f, const char *name, sc_token *t)
+{
+	for (size_t i = 0; i < f->kept_count; i++)
+		if (strcmp(f->kept[i].name, name) == 0) {
+			sc_token_free(f->kept[i].t);
+			f->kept[i].t = t;
+			return 0;
+		}
+	if (f->kept_count == SC_KEPT_MAX)
+		return -1;
+	f->kept[f->kept_count].name = name;
+	f->kept[f->kept_count++].t = t;
+	return 0;
+}
+
+static void kept_free(sc_frame *f)
+{
+	for (size_t i = 0; i < f->kept_count; i++)
+		sc_token_free(f->kept[i].t);
+	f->kept_count = 0;
 }
 
 /* The process token as this call sees it: its own adjusted copy, if it
@@ -907,11 +948,14 @@ static sc_status step_sleep(sc_frame *f, const sc_step *s,
 static sc_status step_query_level(sc_frame *f, const sc_step *s,
 				  sc_step_result *r)
 {
-	(void)s;
-	sc_status st = SC_OK;
-	st = sc_token_query_level(f->thread ? f->thread : proc_token(f),
-				  &r->level, &r->log);
-	return st;
+	const sc_token *t = s->token ? kept_token(f, s->token)
+				     : f->thread ? f->thread : proc_token(f);
+	if (!t) {
+		sc_log_input(&r->log, "no token is kept as %s in this call",
+			     s->token);
+		return SC_NO_TOKEN;
+	}
+	return sc_token_query_level(t, &r->level, &r->log);
 }
 
 static sc_status step_impersonate_self(sc_frame *f, const sc_step *s,
@@ -937,7 +981,8 @@ static sc_status step_duplicate(sc_frame *f, const sc_step *s,
 {
 	sc_runtime *rt = f->rt;
 	sc_status st = SC_OK;
-	/* T2: a copy of the current token; the copy is not kept. */
+	/* T2: a copy of the current token, kept under s->keep when the step
+	 * names it (for set_thread_token, query_level, start_process). */
 	sc_token_policy tp = {
 		.allow_primary_from_identify =
 			rt->policy.allow_primary_from_identify};
@@ -954,14 +999,59 @@ static sc_status step_duplicate(sc_frame *f, const sc_step *s,
 				want, &tp, &t, &r->log);
 	if (st == SC_OK && !s->primary)
 		r->level = sc_token_level_raw(t);
+	if (st == SC_OK && s->keep && keep_token(f, s->keep, t) == 0) {
+		sc_log_rule(&r->log, "T2",
+			    "the %s copy of %s is kept as %s",
+			    s->primary ? "primary" : "impersonation",
+			    sc_token_user_name(t), s->keep);
+		return st;
+	}
 	sc_token_free(t);
 	return st;
+}
+
+/* CreateProcessWithTokenW: the new process runs as a kept primary token
+ * when the caller's primary token holds SeImpersonatePrivilege (T4, the
+ * potato's payoff). */
+static sc_status start_with_token(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	const sc_token *t = kept_token(f, s->token);
+	if (!t) {
+		sc_log_input(&r->log, "no token is kept as %s in this call",
+			     s->token);
+		return SC_NO_TOKEN;
+	}
+	if (sc_token_type_of(t) != SC_TOKEN_PRIMARY) {
+		sc_log_rule(&r->log, "T4",
+			    "CreateProcessWithTokenW needs a primary token: %s "
+			    "is an impersonation token (duplicate it with "
+			    "primary: true)", s->token);
+		return SC_INVALID_PARAMETER;
+	}
+	if (!sc_token_privilege_held(proc_token(f), SC_PRIV_IMPERSONATE,
+				     NULL)) {
+		sc_log_rule(&r->log, "T4",
+			    "CreateProcessWithTokenW: %s's primary token does "
+			    "not hold SeImpersonatePrivilege: the process is "
+			    "not created",
+			    sc_token_user_name(proc_token(f)));
+		return SC_PRIVILEGE_NOT_HELD;
+	}
+	snprintf(r->object, sizeof(r->object), "%s", sc_token_user_name(t));
+	sc_log_rule(&r->log, "T4",
+		    "CreateProcessWithTokenW: %s holds SeImpersonatePrivilege: "
+		    "the new process runs as %s, with the kept token %s",
+		    sc_token_user_name(proc_token(f)), sc_token_user_name(t),
+		    s->token);
+	return SC_OK;
 }
 
 static sc_status step_start_process(sc_frame *f, const sc_step *s,
 				    sc_step_result *r)
 {
-	(void)s;
+	if (s->token)
+		return start_with_token(f, s, r);
 	/* T4: a new process inherits the primary token. */
 	snprintf(r->object, sizeof(r->object), "%s",
 		 sc_token_user_name(proc_token(f)));
@@ -1052,6 +1142,28 @@ static sc_status step_read(sc_frame *f, const sc_step *s,
 	return st;
 }
 
+/* SetThreadToken / ImpersonateLoggedOnUser with a kept token: the
+ * thread impersonates it as sc_impersonate allows (P1: at Impersonate
+ * with SeImpersonatePrivilege or for the process's own user, else at
+ * Identify). */
+static sc_status step_set_thread_token(sc_frame *f, const sc_step *s,
+				       sc_step_result *r)
+{
+	const sc_token *kept = kept_token(f, s->token);
+	if (!kept) {
+		sc_log_input(&r->log, "no token is kept as %s in this call",
+			     s->token);
+		return SC_NO_TOKEN;
+	}
+	sc_token *t = NULL;
+	sc_status st = sc_impersonate(proc_token(f), kept, &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
 /* One handler per step kind. */
 typedef sc_status step_fn(sc_frame *f, const sc_step *s, sc_step_result *r);
 static step_fn *const step_handlers[SC_STEP_COUNT] = {
@@ -1078,6 +1190,7 @@ static step_fn *const step_handlers[SC_STEP_COUNT] = {
 	[SC_STEP_CREATE_OBJECT] = do_create,
 	[SC_STEP_ENABLE_GROUP] = do_group,
 	[SC_STEP_DISABLE_GROUP] = do_group,
+	[SC_STEP_SET_THREAD_TOKEN] = step_set_thread_token,
 };
 
 static sc_status run_step(sc_frame *f, const sc_step *s)
@@ -1117,6 +1230,7 @@ sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
 	run_steps(&f);
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
+	kept_free(&f);
 	return SC_OK;
 }
 
@@ -1326,5 +1440,6 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
 	sc_token_free(f.client);
+	kept_free(&f);
 	return st;
 }

@@ -1502,6 +1502,8 @@ static bool given_user(const sc_step *st) { return st->user; }
 static bool given_privilege(const sc_step *st) { return st->privilege; }
 static bool given_group(const sc_step *st) { return st->group; }
 static bool given_holders(const sc_step *st) { return st->holders_count; }
+static bool given_keep(const sc_step *st) { return st->keep; }
+static bool given_token(const sc_step *st) { return st->token; }
 static bool given_scope(const sc_step *st)
 {
 	return st->scope != SC_SCOPE_LOCAL;
@@ -1532,6 +1534,10 @@ static const step_key step_keys[] = {
 	 "enable_group and disable_group"},
 	{"holders", given_holders, KIND(ASSIGN_RIGHT), "assign_right"},
 	{"scope", given_scope, KIND(ASSIGN_RIGHT), "assign_right"},
+	{"keep", given_keep, KIND(DUPLICATE), "duplicate"},
+	{"token", given_token,
+	 KIND(SET_THREAD_TOKEN) | KIND(QUERY_LEVEL) | KIND(START_PROCESS),
+	 "set_thread_token, query_level and start_process"},
 };
 _Static_assert(SC_STEP_COUNT <= 64, "step kinds fit the KIND() masks");
 
@@ -1614,6 +1620,17 @@ static void check_step_object(struct vctx *v, const char *pre,
 	check_rights(v, pre, st->access, st->access_count);
 }
 
+/* Whether a step of p before st keeps a token named name. */
+static bool kept_before(const sc_process_def *p, const sc_step *st,
+			const char *name)
+{
+	for (const sc_step *k = p->steps; k < st; k++)
+		if (k->kind == SC_STEP_DUPLICATE && k->keep &&
+		    strcmp(k->keep, name) == 0)
+			return true;
+	return false;
+}
+
 /* A user right named in a scenario: one Windows has (a typo would
  * otherwise be a right nobody checks), with did-you-mean. */
 static void check_user_right(struct vctx *v, const char *path,
@@ -1657,6 +1674,19 @@ static void check_step_values(struct vctx *v, const char *pre,
 	     m++)
 		check_principal(v, P(path, "%s.holders[%u]", pre, m),
 				st->holders[m]);
+	if (st->kind == SC_STEP_SET_THREAD_TOKEN && empty(st->token))
+		problem(v, P(path, "%s.token", pre),
+			"step '%s' needs 'token' (the name a duplicate step "
+			"kept its copy under)", kind);
+	else if (st->token && step_takes(st, "token") &&
+		 !kept_before(p, st, st->token))
+		problem(v, P(path, "%s.token", pre),
+			"no earlier step of process '%s' keeps a token named "
+			"'%s' (a duplicate step with keep: %s)",
+			p->name ? p->name : "", st->token, st->token);
+	if (st->keep && empty(st->keep))
+		problem(v, P(path, "%s.keep", pre), "the kept token's name is "
+			"empty");
 	if (st->from && known_process(v, P(path, "%s.from", pre), st->from) &&
 	    p->name && strcmp(st->from, p->name) == 0)
 		problem(v, P(path, "%s.from", pre),

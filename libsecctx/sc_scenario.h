@@ -99,7 +99,12 @@ typedef struct sc_blanket {
  *   PrivilegeCheck on the current token (T9); enable_privilege /
  *   disable_privilege: AdjustTokenPrivileges (T10); read: read the call's
  *   first message (N1); create_object: a new object, its owner (T4);
- *   enable_group / disable_group: AdjustTokenGroups (T11). */
+ *   enable_group / disable_group: AdjustTokenGroups (T11);
+ *   set_thread_token: SetThreadToken / ImpersonateLoggedOnUser with a
+ *   token a duplicate step kept (P1, T2). A duplicate's `keep: NAME`
+ *   keeps its copy for the rest of the call (or of the client's
+ *   program); query_level and start_process (CreateProcessWithTokenW,
+ *   which needs SeImpersonatePrivilege: T4) take one with `token:`. */
 #define SC_STEP_KINDS(X)                                                     \
 	X(IMPERSONATE, "impersonate", 0)                                     \
 	X(REVERT, "revert", 0)                                               \
@@ -123,7 +128,8 @@ typedef struct sc_blanket {
 	X(READ, "read", 0)                                                   \
 	X(CREATE_OBJECT, "create_object", 0)                                 \
 	X(ENABLE_GROUP, "enable_group", 0)                                   \
-	X(DISABLE_GROUP, "disable_group", 0)
+	X(DISABLE_GROUP, "disable_group", 0)                                 \
+	X(SET_THREAD_TOKEN, "set_thread_token", 0)
 /* The Windows API names people paste. */
 #define SC_STEP_KIND_ALIASES(X)                                              \
 	X(IMPERSONATE, "CoImpersonateClient")                                \
@@ -139,7 +145,10 @@ typedef struct sc_blanket {
 	X(OPEN_THREAD_TOKEN, "OpenThreadToken")                              \
 	X(ACCESS_CHECK, "AccessCheck")                                       \
 	X(CHECK_PRIVILEGE, "PrivilegeCheck")                                 \
-	X(READ, "ReadFile")
+	X(READ, "ReadFile")                                                  \
+	X(SET_THREAD_TOKEN, "SetThreadToken")                                \
+	X(SET_THREAD_TOKEN, "ImpersonateLoggedOnUser")                       \
+	X(START_PROCESS, "CreateProcessWithTokenW")
 
 typedef enum sc_step_kind {
 #define SC_STEP_KIND_ENUM(id, name, all) SC_STEP_##id,
@@ -171,6 +180,9 @@ typedef struct sc_step {
 	unsigned holders_count;
 	sc_scope scope;      /* assign_right: the policy scope */
 	char *from;          /* any step: run only in calls from this process */
+	char *keep;          /* duplicate: the name the copy is kept under */
+	char *token;         /* set_thread_token, query_level, start_process:
+	                        a kept token's name */
 } sc_step;
 
 /* A process that misbehaves on the wire (scenarios/attacks/): what it

@@ -165,6 +165,8 @@ static const cyaml_schema_field_t step_fields[] = {
 	LIST("holders", OPT, sc_step, holders, &string_entry),
 	ENUM("scope", ENUM_OPT, sc_step, scope, scope_strings),
 	STR("from", OPT, sc_step, from),
+	STR("keep", OPT, sc_step, keep),
+	STR("token", OPT, sc_step, token),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t step_entry = {

@@ -266,6 +266,7 @@ Test(scenario, step_kind_names)
 		"open_thread_token", "protocol_transition", "assign_right",
 		"check_privilege", "enable_privilege", "disable_privilege",
 		"read", "create_object", "enable_group", "disable_group",
+		"set_thread_token",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -367,6 +368,7 @@ Test(scenario, enum_names_match_tables)
 			    v == SC_STEP_DISABLE_PRIVILEGE;
 		bool group = v == SC_STEP_ENABLE_GROUP ||
 			     v == SC_STEP_DISABLE_GROUP;
+		bool token = v == SC_STEP_SET_THREAD_TOKEN;
 		/* B calls a new C (calling A back would be a loop). */
 		s = load_b_with(to    ? "    steps: [{do: %s, to: C}]\n"
 					"  - name: C\n    host: srv1\n"
@@ -377,9 +379,12 @@ Test(scenario, enum_names_match_tables)
 					 "SeTcbPrivilege}]\n"
 				: group ? "    steps: [{do: %s, group: "
 					  "Everyone}]\n"
+				: token ? "    steps: [{do: duplicate, keep: t}, "
+					  "{do: %s, token: t}]\n"
 				      : "    steps: [{do: %s}]\n",
 				sc_step_kind_name(v));
-		cr_expect_eq((int)s->processes[1].steps[0].kind, v);
+		cr_expect_eq((int)s->processes[1].steps[token ? 1 : 0].kind,
+			     v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
@@ -770,7 +775,7 @@ Test(scenario, misspelled_step_kind)
 		   "logon_user, audit, open_thread_token, protocol_transition, "
 		   "assign_right, check_privilege, enable_privilege, "
 		   "disable_privilege, read, create_object, enable_group, "
-		   "disable_group)");
+		   "disable_group, set_thread_token)");
 }
 
 Test(scenario, misspelled_started_by)
