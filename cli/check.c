@@ -134,11 +134,7 @@ static void case_run(launch_pool *pool, const char *file, ccase *c)
 	} else {
 		c->status = 0;
 	}
-	sc_trace_free(&r.trace);
-	free(r.children);
-	free(r.hosts_of);
-	free(r.accounts_of);
-	free(r.expects);
+	run_result_free(&r, false);
 }
 
 static void *worker_main(void *arg)

@@ -150,12 +150,7 @@ static bool run_variant(side *s, const char *variant, const char *desc,
 		s->run_failed = true;
 	}
 	json_array_append_new(s->runs, report_run_json(&r));
-	sc_trace_free(&r.trace);
-	free(r.children);
-	free(r.hosts_of);
-	free(r.accounts_of);
-	free(r.expects);
-	sc_load_free(r.scn);
+	run_result_free(&r, true);
 	return true;
 }
 

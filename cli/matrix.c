@@ -813,12 +813,7 @@ static void *sweep_worker(void *arg)
 			sc_escape(r.error[0] ? r.error : "the case did not load",
 				  mc->error, sizeof(mc->error));
 		}
-		sc_trace_free(&r.trace);
-		free(r.children);
-		free(r.hosts_of);
-		free(r.accounts_of);
-		free(r.expects);
-		sc_load_free(r.scn);
+		run_result_free(&r, true);
 		sets_free(sets, n);
 		pthread_mutex_lock(&sw->lock);
 		mc->finished = true;

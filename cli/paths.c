@@ -99,12 +99,7 @@ static void confirm_case(launch_pool *pool, const char *path,
 			break;
 		}
 	}
-	sc_trace_free(&r.trace);
-	free(r.children);
-	free(r.hosts_of);
-	free(r.accounts_of);
-	free(r.expects);
-	sc_load_free(r.scn);
+	run_result_free(&r, true);
 }
 
 /* Two paths whose cases differ only in account names: same kind, same

@@ -218,12 +218,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 static void runs_free(runs *R)
 {
 	for (size_t i = 0; R->r && i < R->n; i++) {
-		sc_trace_free(&R->r[i].trace);
-		free(R->r[i].children);
-		free(R->r[i].hosts_of);
-		free(R->r[i].accounts_of);
-		free(R->r[i].expects);
-		sc_load_free(R->r[i].scn);
+		run_result_free(&R->r[i], true);
 	}
 	free(R->r);
 	sc_load_free(R->base);

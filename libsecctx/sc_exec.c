@@ -134,6 +134,19 @@ static const sc_token *kept_token(const sc_frame *f, const char *name)
 	return NULL;
 }
 
+/* The token f keeps as name; else NULL, said in the step's log (an
+ * input error: the loader checks that an earlier step keeps it, so only
+ * a keep that failed gets here). */
+static const sc_token *kept_or_say(const sc_frame *f, const char *name,
+				   sc_step_result *r)
+{
+	const sc_token *t = kept_token(f, name);
+	if (!t)
+		sc_log_input(&r->log, "no token is kept as %s in this call",
+			     name);
+	return t;
+}
+
 /* Keep t (taken) as name in f, replacing what that name held. 0, or -1
  * when f keeps too many (t not taken). */
 static int keep_token(sc_frame *f, const char *name, sc_token *t)
@@ -948,13 +961,10 @@ static sc_status step_sleep(sc_frame *f, const sc_step *s,
 static sc_status step_query_level(sc_frame *f, const sc_step *s,
 				  sc_step_result *r)
 {
-	const sc_token *t = s->token ? kept_token(f, s->token)
+	const sc_token *t = s->token ? kept_or_say(f, s->token, r)
 				     : f->thread ? f->thread : proc_token(f);
-	if (!t) {
-		sc_log_input(&r->log, "no token is kept as %s in this call",
-			     s->token);
+	if (!t)
 		return SC_NO_TOKEN;
-	}
 	return sc_token_query_level(t, &r->level, &r->log);
 }
 
@@ -1016,12 +1026,9 @@ static sc_status step_duplicate(sc_frame *f, const sc_step *s,
 static sc_status start_with_token(sc_frame *f, const sc_step *s,
 				  sc_step_result *r)
 {
-	const sc_token *t = kept_token(f, s->token);
-	if (!t) {
-		sc_log_input(&r->log, "no token is kept as %s in this call",
-			     s->token);
+	const sc_token *t = kept_or_say(f, s->token, r);
+	if (!t)
 		return SC_NO_TOKEN;
-	}
 	if (sc_token_type_of(t) != SC_TOKEN_PRIMARY) {
 		sc_log_rule(&r->log, "T4",
 			    "CreateProcessWithTokenW needs a primary token: %s "
@@ -1149,12 +1156,9 @@ static sc_status step_read(sc_frame *f, const sc_step *s,
 static sc_status step_set_thread_token(sc_frame *f, const sc_step *s,
 				       sc_step_result *r)
 {
-	const sc_token *kept = kept_token(f, s->token);
-	if (!kept) {
-		sc_log_input(&r->log, "no token is kept as %s in this call",
-			     s->token);
+	const sc_token *kept = kept_or_say(f, s->token, r);
+	if (!kept)
 		return SC_NO_TOKEN;
-	}
 	sc_token *t = NULL;
 	sc_status st = sc_impersonate(proc_token(f), kept, &t, &r->log);
 	if (st == SC_OK) {

@@ -859,3 +859,20 @@ const char *launch_bin_root(void)
 {
 	return bin_root;
 }
+
+void run_result_free(run_result *r, bool with_scenario)
+{
+	sc_trace_free(&r->trace);
+	free(r->children);
+	free(r->hosts_of);
+	free(r->accounts_of);
+	free(r->expects);
+	r->children = NULL;
+	r->hosts_of = NULL;
+	r->accounts_of = NULL;
+	r->expects = NULL;
+	if (with_scenario) {
+		sc_load_free(r->scn);
+		r->scn = NULL;
+	}
+}

@@ -28,4 +28,8 @@ typedef struct run_result {
 	char error[512];              /* why it did not */
 } run_result;
 
+/* Free what r holds: its trace, children, hosts, accounts and judged
+ * expectations; r->scn too when with_scenario (the caller's otherwise). */
+void run_result_free(run_result *r, bool with_scenario);
+
 #endif
