@@ -4,8 +4,10 @@
 # computers, --smoke 200 and 40), end to end: loading the domain, the
 # search decided by the model in process, and the confirmation of every
 # path on the daemons, each path run (--confirm each) and one run per
-# class of alike paths (--confirm class). It prints only what it measured
-# and asserts nothing about times, against the goal of 5 s.
+# class of alike paths (--confirm class); then the same domain as an
+# Active Directory LDIF export, through `cloakroom import` and `paths`
+# (--confirm class) on what it wrote. It prints only what it measured and
+# asserts nothing about times, against the goal of 5 s.
 # Usage: paths.sh LAUNCHER SOURCE_DIR [--smoke]
 set -eu
 launch="$1"
@@ -25,3 +27,14 @@ for how in class each; do
   t1=$(date +%s.%N)
   echo "  --confirm $how: $(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}') s end to end; $(cat "$out/stats")"
 done
+python3 "$src/bench/paths-domain.py" "$users" "$computers" "$out/export.ldif" ldif
+t0=$(date +%s.%N)
+"$launch" import "$out/export.ldif" --out "$out/imported" >"$out/import" 2>&1 ||
+  { echo "cloakroom bench --paths: import failed:" >&2; cat "$out/import" >&2; exit 3; }
+t1=$(date +%s.%N)
+"$launch" paths "$out/imported/domain.yaml" --to svc-sql --confirm class \
+  >"$out/table" 2>"$out/stats" ||
+  { echo "cloakroom bench --paths: paths failed:" >&2; cat "$out/stats" >&2; exit 3; }
+t2=$(date +%s.%N)
+echo "  import of the LDIF export ($(wc -c <"$out/export.ldif") bytes): $(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}') s; $(sed -n 's/^  accounts written: //p' "$out/import")"
+echo "  import, then paths --confirm class: $(echo "$t0 $t2" | awk '{printf "%.2f", $2-$1}') s end to end; $(cat "$out/stats")"

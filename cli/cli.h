@@ -29,6 +29,8 @@ int cmd_matrix(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 /* paths FILE --to SERVICE: delegation paths to a service, confirmed. */
 int cmd_paths(int argc, char **argv);
+/* import FILE... --out DIR: an AD export written as a scenario's domain. */
+int cmd_import(int argc, char **argv);
 
 /* The launcher's usage text. */
 void cli_usage(FILE *out);

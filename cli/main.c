@@ -29,6 +29,8 @@ void cli_usage(FILE *out)
 		"  paths FILE --to SERVICE [--as USER] [--from ACCOUNT] "
 		"[--out DIR]\n"
 		"                  delegation paths to a service, confirmed\n"
+		"  import FILE... --out DIR [--domain NAME]\n"
+		"                  an AD export (LDIF, SharpHound JSON) as a domain\n"
 		"  new NAME        write NAME.yaml, a starter scenario\n"
 		"  stress [--clients N] [--calls M]   identity bleed under load\n"
 		"  --version       the version\n"
@@ -54,7 +56,7 @@ typedef struct command {
 static const command commands[] = {
 	{"run", cmd_run},       {"check", cmd_check},   {"diff", cmd_diff},
 	{"matrix", cmd_matrix}, {"new", cmd_new},       {"stress", cmd_stress},
-	{"paths", cmd_paths},
+	{"paths", cmd_paths},   {"import", cmd_import},
 };
 
 int main(int argc, char **argv)
