@@ -134,16 +134,18 @@ static const sc_token *kept_token(const sc_frame *f, const char *name)
 	return NULL;
 }
 
-/* The token f keeps as name; else NULL, said in the step's log (an
- * input error: the loader checks that an earlier step keeps it, so only
- * a keep that failed gets here). */
+/* The token f keeps as name; else NULL, said in the step's log (T2:
+ * the loader checks that an earlier step keeps it, so the duplicate that
+ * would have kept it failed, or did not run in this call). */
 static const sc_token *kept_or_say(const sc_frame *f, const char *name,
 				   sc_step_result *r)
 {
 	const sc_token *t = kept_token(f, name);
 	if (!t)
-		sc_log_input(&r->log, "no token is kept as %s in this call",
-			     name);
+		sc_log_rule(&r->log, "T2",
+			    "no token is kept as %s in this call: the "
+			    "duplicate that keeps it failed or did not run",
+			    name);
 	return t;
 }
 
