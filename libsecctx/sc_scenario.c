@@ -751,7 +751,23 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 	}
 	if (found)
 		return 0;
-	errf(err, errlen, "unknown %s '%s' in '%s'", what, target, full);
+	/* Did-you-mean among the names of that kind. */
+	const char *cands[64];
+	size_t n = 0;
+	if (k->target == ON_PROC)
+		for (unsigned i = 0; i < s->processes_count && n < 64; i++)
+			cands[n++] = s->processes[i].name;
+	else if (k->target == ON_ACCOUNT)
+		for (unsigned i = 0; i < s->domain.accounts_count && n < 64;
+		     i++)
+			cands[n++] = s->domain.accounts[i].name;
+	else
+		for (unsigned i = 0; i < s->hosts_count && n < 64; i++)
+			cands[n++] = s->hosts[i].name;
+	const char *near = sc_suggest_nearest(target, cands, n);
+	errf(err, errlen, "unknown %s '%s' in '%s'%s%s%s", what, target, full,
+	     near ? " (did you mean '" : "", near ? near : "",
+	     near ? "'?)" : "");
 	return SC_ERR_INVAL;
 }
 

@@ -3099,5 +3099,9 @@ Test(validate, every_name_with_did_you_mean)
 		  err);
 	cr_expect_eq(sc_scenario_set(s, "srv1.SeTcbPrivilege=alice", err,
 				     sizeof(err)), 0, "%s", err);
+	cr_expect_neq(sc_scenario_set(s, "Bb.level=identify", err, sizeof(err)),
+		      0);
+	cr_expect(strstr(err, "unknown process 'Bb' in 'Bb.level' (did you "
+			      "mean 'B'?)") != NULL, "%s", err);
 	sc_load_free(s);
 }
