@@ -315,6 +315,8 @@ typedef struct cursor {
 static unsigned record_line(const char *data, size_t len, cursor *c,
 			    unsigned after, const char *rec)
 {
+	if (!rec) /* libldap gave no text for the record */
+		return after + 1;
 	size_t first = strcspn(rec, "\n") + 1;
 	while (c->off < len) {
 		if (c->line > after && len - c->off >= first &&
@@ -630,7 +632,9 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		int r = ldif_read_record(lf, &lno, &buf, &buflen);
 		if (r == 0)
 			break;
-		if (r < 0) {
+		if (r < 0 || !buf) {
+			/* (A record libldap counted but gave no text for is
+			 * as unreadable as one it refused.) */
 			set_err(err, (unsigned)lno, "libldap could not read "
 						    "the record");
 			rc = SC_ERR_INVAL;
