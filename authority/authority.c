@@ -9,11 +9,15 @@
 #include "auth.h"
 #include "authority_ticket.h"
 #include "authority_tls.h"
+#include "control.h"
 #include "rpc.h"
 #include "sc_exec.h"
 #include "sc_load.h"
+#include "secure.h"
+#include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,6 +50,31 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* A numeric option, checked whole and within its range. 0, or -1 said
+ * on stderr. */
+static int number_option(authority *a, const char *k, const char *v)
+{
+	bool skew = strcmp(k, "--clock-skew-ms") == 0;
+	bool hours = strcmp(k, "--credential-hours") == 0;
+	long min = hours ? 1 : 0;
+	long max = skew ? (long)AUTH_MAX_SKEW_MS : hours ? 24 * 365 : INT_MAX;
+	long x;
+	if (util_parse_long(v, min, max, &x) != 0) {
+		fprintf(stderr, "authority: bad %s '%s' (%ld to %ld)\n", k, v,
+			min, max);
+		return -1;
+	}
+	if (skew)
+		a->st.skew_ms = (uint64_t)x;
+	else if (hours)
+		a->st.credential_lifetime_ms = (uint64_t)x * 3600u * 1000u;
+	else if (strcmp(k, "--ready-fd") == 0)
+		a->ready_fd = (int)x;
+	else
+		a->control_fd = (int)x;
+	return 0;
+}
+
 static int parse_args(authority *a, int argc, char **argv)
 {
 	a->ready_fd = -1;
@@ -73,25 +102,13 @@ static int parse_args(authority *a, int argc, char **argv)
 			a->dir = v;
 		else if (strcmp(k, "--listen") == 0)
 			a->listen = v;
-		else if (strcmp(k, "--ready-fd") == 0)
-			a->ready_fd = atoi(v);
-		else if (strcmp(k, "--control-fd") == 0)
-			a->control_fd = atoi(v);
-		else if (strcmp(k, "--clock-skew-ms") == 0) {
-			if (!*v || strspn(v, "0123456789") != strlen(v) ||
-			    strlen(v) > 9) {
-				fprintf(stderr,
-					"authority: bad --clock-skew-ms '%s' "
-					"(0 to %u ms)\n",
-					v, AUTH_MAX_SKEW_MS);
+		else if (strcmp(k, "--ready-fd") == 0 ||
+			 strcmp(k, "--control-fd") == 0 ||
+			 strcmp(k, "--clock-skew-ms") == 0 ||
+			 strcmp(k, "--credential-hours") == 0) {
+			if (number_option(a, k, v) != 0)
 				return -1;
-			}
-			a->st.skew_ms = strtoull(v, NULL, 10);
 		}
-		else if (strcmp(k, "--credential-hours") == 0 && atoi(v) > 0 &&
-			 atoi(v) <= 24 * 365)
-			a->st.credential_lifetime_ms =
-				(uint64_t)atoi(v) * 3600u * 1000u;
 		else if (strcmp(k, "--set") == 0 && a->sets_count < 64)
 			a->sets[a->sets_count++] = v;
 		else {
@@ -164,52 +181,17 @@ static sc_scenario *load_scenario(sc_load_cache *cache, const char *path,
 static void *control_serve(void *arg)
 {
 	authority *a = arg;
-	char *pending = NULL;
-	size_t plen = 0;
-	while (!stop_flag) {
-		char *nl = plen ? memchr(pending, '\n', plen) : NULL;
-		if (!nl) {
-			struct pollfd pfd = {.fd = a->control_fd,
-					     .events = POLLIN};
-			int pr = poll(&pfd, 1, 100);
-			if (pr < 0 && errno != EINTR)
-				break;
-			if (pr <= 0)
-				continue;
-			char buf[4096];
-			ssize_t r = read(a->control_fd, buf, sizeof(buf));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0 || plen + (size_t)r > (1u << 20))
-				break;
-			char *p = realloc(pending, plen + (size_t)r);
-			if (!p)
-				break;
-			memcpy(p + plen, buf, (size_t)r);
-			pending = p;
-			plen += (size_t)r;
-			continue;
-		}
-		*nl = '\0';
-		size_t used = (size_t)(nl - pending) + 1;
-		char *fields[3 + 64];
-		size_t nf = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(pending, "\t", &save);
-		     t && nf < sizeof(fields) / sizeof(fields[0]);
-		     t = strtok_r(NULL, "\t", &save))
-			fields[nf++] = t;
-		char err[1024] = "", head[1100];
+	control_reader r = {.fd = a->control_fd};
+	char *line = NULL;
+	while (control_read_line(&r, &line, &stop_flag) == 1) {
+		char err[1024] = "";
+		control_case c;
 		sc_scenario *scn = NULL;
-		if (nf < 3 || strcmp(fields[0], "CASE") != 0)
+		if (control_case_parse(line, &c) != 0)
 			snprintf(err, sizeof(err), "bad control line");
 		else
-			scn = load_scenario(a->cache, fields[1],
-					    strcmp(fields[2], "-") == 0
-						    ? NULL
-						    : fields[2],
-					    (const char *const *)fields + 3,
-					    nf - 3, err, sizeof(err));
+			scn = load_scenario(a->cache, c.file, c.variant, c.sets,
+					    c.sets_count, err, sizeof(err));
 		if (scn) {
 			pthread_rwlock_wrlock(&a->case_lock);
 			sc_scenario *old = a->scn;
@@ -221,48 +203,13 @@ static void *control_serve(void *arg)
 			pthread_rwlock_unlock(&a->case_lock);
 			sc_load_free(scn); /* the old one, or the refused one */
 		}
-		memmove(pending, pending + used, plen - used);
-		plen -= used;
-		if (err[0])
-			snprintf(head, sizeof(head), "ERR %.*s\n",
-				 (int)strcspn(err, "\n"), err);
-		else
-			snprintf(head, sizeof(head), "OK\n");
-		size_t hl = strlen(head);
-		if (write(a->ready_fd, head, hl) != (ssize_t)hl)
+		free(line);
+		if (control_send_status(a->ready_fd, err) != 0)
 			break;
 	}
-	free(pending);
+	control_reader_free(&r);
 	stop_flag = 1;
 	return NULL;
-}
-
-/* Its own port over mutual TLS, with the certificate it made. */
-static int use_tls(const char *dir, char *err, size_t errlen)
-{
-	char path[4096], dns[AUTH_NAME_LEN];
-	uint8_t *pem[3] = {NULL, NULL, NULL};
-	size_t len;
-	auth_dns_name(AUTH_AUTHORITY_ACCOUNT, dns, sizeof(dns));
-	const char *names[3] = {"ca", dns, dns};
-	const char *exts[3] = {"crt", "crt", "key"};
-	int rc = 0;
-	for (int i = 0; i < 3 && rc == 0; i++) {
-		snprintf(path, sizeof(path), "%s/%s.%s", dir, names[i],
-			 exts[i]);
-		/* auth_file_read leaves room: the PEM ends with a NUL. */
-		rc = auth_file_read(path, &pem[i], &len);
-		if (rc == 0)
-			pem[i][len] = 0;
-	}
-	if (rc == 0)
-		rc = rpc_tls_use((char *)pem[0], (char *)pem[1],
-				 (char *)pem[2]);
-	if (rc != 0)
-		snprintf(err, errlen, "cannot use the TLS files in %s", dir);
-	for (int i = 0; i < 3; i++)
-		free(pem[i]);
-	return rc;
 }
 
 int main(int argc, char **argv)
@@ -271,12 +218,7 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if (parse_args(&a, argc, argv) != 0)
 		return 2;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	util_daemon_signals(on_signal);
 
 	int rc = 2;
 	char err[RPC_ERRLEN];
@@ -300,7 +242,8 @@ int main(int argc, char **argv)
 	}
 	auth_memo_enable(true); /* credentials and evidence come back */
 	rpc_init();
-	if (!a.insecure && use_tls(a.dir, err, sizeof(err)) != 0) {
+	if (!a.insecure && secure_tls_use(a.dir, AUTH_AUTHORITY_ACCOUNT, err,
+					 sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
 		rpc_shutdown();
 		goto out;

@@ -3,7 +3,9 @@
  * model says the requester may present that subject to that target
  * (sc_cloak_choose: own identity, L4 one boundary, L5 with a forwardable
  * ticket, D4/D5 constrained delegation; C6 otherwise); its forwardable
- * flag is D1 (sc_hop_negotiate). It must never decide by itself. */
+ * flag is D1 (sc_hop_negotiate); a machine identity's subject on another
+ * host is what D8 makes of it (sc_directory_on_network). It must never
+ * decide by itself. */
 #include "authority_ticket.h"
 
 #include "cloakroom.pb-c.h"
@@ -250,8 +252,10 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 {
 	const sc_account_def *client =
 		sc_directory_account_by_sid(dir, subject_sid);
-	const sc_account_def *server =
-		sc_directory_account(dir, target->account);
+	/* D1: as the callee judges it (for a machine identity, the
+	 * host's computer account). */
+	const sc_account_def *server = sc_directory_service_account(
+		dir, target->account, target->host);
 	sc_hop_facts f = {
 		.asked = (sc_level)rq->asked,
 		.client_authn = (sc_authn)rq->authn,
@@ -265,6 +269,8 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 				 host_in_domain(st->scn, target->host),
 		.client_sensitive = client && client->sensitive,
 		.server_trusted = server && server->trusted_for_delegation,
+		.server_computer = server && server == sc_directory_computer(
+							dir, target->host),
 	};
 	sc_hop_negotiate(&f, oc, NULL);
 	if (!oc->authenticated || oc->level < SC_LEVEL_ANONYMOUS)
@@ -376,18 +382,44 @@ static int decide(authority_state *st, const auth_credential *cred,
 	if (auth_random(t->nonce, sizeof(t->nonce)) != 0)
 		return refuse(v, "K7", "no randomness");
 
-	if (strcmp(sid, cred->account_sid) == 0 && rq->basis == 0) {
+	/* The process's own identity as it authenticates to the target:
+	 * its logon on its host, and on another host what D8 makes of a
+	 * machine identity (its host's computer account, or anonymous). */
+	sc_token *logon = NULL, *on_net = NULL;
+	sc_status ls = SC_OK;
+	if (rq->basis == 0) {
+		ls = sc_directory_logon(dir, cred->account_sid, cred->host,
+					self->started_by, &logon, NULL);
+		if (ls == SC_OK)
+			/* T6: the groups its definition holds deny-only or
+			 * disabled, as its daemon's token holds them. */
+			ls = sc_directory_group_states(dir, logon, self, NULL);
+		if (ls == SC_OK)
+			ls = sc_directory_on_network(dir, logon, cred->host,
+						     target->host, &on_net, NULL);
+	}
+	if (rq->basis == 0 && strcmp(sid, cred->account_sid) == 0 &&
+	    (ls != SC_OK || on_net)) {
+		int rc = ls != SC_OK
+				 ? refuse(v, "K7", "no logon of %s on %s: %s",
+					  sid, cred->host, sc_status_name(ls))
+				 : refuse(v, "D8",
+					  "%s does not authenticate to %s as "
+					  "itself: it is presented there as %s",
+					  cred->account, target->host,
+					  sc_token_user_name(on_net));
+		sc_token_free(logon);
+		sc_token_free(on_net);
+		return rc;
+	}
+	const sc_token *own = on_net ? on_net : logon;
+	if (own && strcmp(sid, sc_token_user_sid(own)) == 0) {
 		/* The process's own identity: its logon credential is the
 		 * evidence, and its logon, as the directory and its host's
-		 * rights make it, the authorization data. */
-		sc_token *logon = NULL;
-		sc_status ls = sc_directory_logon(dir, sid, cred->host,
-						  self->started_by, &logon,
-						  NULL);
-		if (ls != SC_OK)
-			return refuse(v, "K7", "no logon of %s on %s: %s", sid,
-				      cred->host, sc_status_name(ls));
-		snprintf(t->subject, sizeof(t->subject), "%s", cred->account);
+		 * rights make it (D8: on another host, the computer
+		 * account's or anonymous), the authorization data. */
+		snprintf(t->subject, sizeof(t->subject), "%s",
+			 on_net ? sc_token_user_name(on_net) : cred->account);
 		snprintf(t->subject_sid, sizeof(t->subject_sid), "%s", sid);
 		snprintf(t->subject_host, sizeof(t->subject_host), "%s",
 			 cred->host);
@@ -398,12 +430,17 @@ static int decide(authority_state *st, const auth_credential *cred,
 					: SC_LEVEL_DEFAULT,
 			  &oc);
 		t->forwardable = true;
-		int rc = vouch_for(st, logon, &oc, rq, t, v);
+		int rc = vouch_for(st, own, &oc, rq, t, v);
 		sc_token_free(logon);
-		/* K8: the logon vouches for it; D1: it may go further. */
-		snprintf(t->rule, sizeof(t->rule), t->forwardable ? "D1" : "K8");
+		sc_token_free(on_net);
+		/* K8: the logon vouches for it; D1: it may go further; D8:
+		 * a machine identity's logon, as the network sees it. */
+		snprintf(t->rule, sizeof(t->rule), "%s",
+			 t->forwardable ? "D1" : on_net ? "D8" : "K8");
 		return rc;
 	}
+	sc_token_free(logon);
+	sc_token_free(on_net);
 
 	/* Someone else: the token the requester holds for that subject,
 	 * built by the model from what the authority itself signed (the
@@ -425,6 +462,22 @@ static int decide(authority_state *st, const auth_credential *cred,
 	} else {
 		if (!rq->evidence) {
 			sc_log_free(&log);
+			const sc_account_def *c =
+				sc_directory_account_by_sid(dir, sid);
+			for (unsigned i = 0; c && i < st->scn->hosts_count;
+			     i++)
+				if (sc_directory_computer(
+					    dir, st->scn->hosts[i].name) == c)
+					/* D8: a host's computer account is
+					 * presented only by that host's
+					 * SYSTEM or NETWORK SERVICE. */
+					return refuse(
+						v, "K7",
+						"%s holds no credential for %s: "
+						"only SYSTEM or NETWORK SERVICE "
+						"on %s presents it (D8)",
+						cred->process, c->name,
+						st->scn->hosts[i].name);
 			return refuse(v, "K7",
 				      "%s holds no credential for %s: no "
 				      "ticket presented that identity to it",
@@ -450,7 +503,10 @@ static int decide(authority_state *st, const auth_credential *cred,
 			rc = refuse(v, "K4",
 				    "the evidence ticket was for %s, not for %s",
 				    e.audience, cred->process);
-		else if (strcmp(e.subject_sid, sid) != 0)
+		else if (strcmp(e.subject_sid, sid) != 0 &&
+			 !sc_directory_machine_identity(e.subject_sid))
+			/* (A machine identity's evidence may ask for what D8
+			 * makes of it: checked once the model chose.) */
 			rc = refuse(v, "K7",
 				    "the evidence ticket presents %s, not %s",
 				    e.subject, sid);
@@ -479,30 +535,66 @@ static int decide(authority_state *st, const auth_credential *cred,
 	}
 	sc_log_free(&log);
 	sc_log_init(&log);
+	/* The hop on the inputs the caller's model had: the call's facts
+	 * as the request states them (level asked, authentication,
+	 * package, transport), presenting the subject through its thread
+	 * (dynamic cloaking: the question is whether it may be presented),
+	 * the accounts from the same directory lookups. */
 	sc_blanket b;
 	memset(&b, 0, sizeof(b));
 	b.cloaking = SC_CLOAK_DYNAMIC;
+	b.level = (sc_level)rq->asked;
+	b.authn = (sc_authn)rq->authn;
+	b.package = (sc_package)rq->package;
+	b.transport = (sc_transport)rq->transport;
 	sc_proxy proxy;
 	memset(&proxy, 0, sizeof(proxy));
-	sc_delegation deleg = {
-		.self = sc_directory_account(dir, self->account),
-		.target = sc_directory_account(dir, target->account),
-		.client = sc_directory_account_by_sid(dir,
-						      sc_token_user_sid(thread)),
-	};
 	sc_policy policy;
 	sc_policy_from_settings(&st->scn->settings, &policy);
+	sc_cloak_input ci = {
+		.blanket = &b,
+		.process = process,
+		.thread = thread,
+		.my_host = cred->host,
+		.target_host = target->host,
+		.policy = &policy,
+	};
+	sc_cloak_input_init(&ci, dir, self->account, target->account);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
-	s = sc_cloak_choose(&b, &proxy, process, thread, cred->host,
-			    target->host, &policy, &deleg, &presented,
-			    &boundaries, &log);
+	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);
 	sc_proxy_release(&proxy);
 	if (s != SC_OK) {
 		int rc = refuse_by_model(v, &log, s);
 		sc_log_free(&log);
 		sc_token_free(thread);
 		return rc;
+	}
+	/* D8: a machine identity the requester holds authenticates to
+	 * another host as the computer account of the requester's host, or
+	 * anonymously: the subject asked for must be that. */
+	sc_token *net = NULL;
+	s = sc_directory_on_network(dir, thread, cred->host, target->host,
+				    &net, &log);
+	if (s != SC_OK || strcmp(sc_token_user_sid(net ? net : thread), sid)) {
+		int rc = s != SC_OK
+				 ? refuse_by_model(v, &log, s)
+				 : refuse(v, "K7",
+					  "the evidence ticket presents %s, "
+					  "who reaches %s as %s, not %s",
+					  sc_token_user_name(thread),
+					  target->host,
+					  sc_token_user_name(net ? net
+								 : thread),
+					  sid);
+		sc_log_free(&log);
+		sc_token_free(thread);
+		sc_token_free(net);
+		return rc;
+	}
+	if (net) {
+		sc_token_free(thread);
+		thread = net;
 	}
 	const char *rule = log.count ? log.notes[log.count - 1].rule : "L4";
 	snprintf(t->rule, sizeof(t->rule), "%s", rule);

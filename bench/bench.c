@@ -8,11 +8,12 @@
  * measure. */
 #include "plot.h"
 #include "sc_load.h"
+#include "launch.h"
 #include "spawn.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -142,16 +143,9 @@ typedef struct bench {
 	json_t *micro;
 } bench;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static double ms_since(uint64_t t0)
 {
-	return (double)(now_ns() - t0) / 1e6;
+	return (double)(util_now_ns() - t0) / 1e6;
 }
 
 /* The option the run was made with, as printed: " --smoke", " --quick"
@@ -320,52 +314,34 @@ static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
 	if (cfg_has_authority(cfg) &&
 	    authority_start(b, cfg, round, err, errlen) != 0)
 		goto out;
-	while (up < servers) {
-		bool progress = false;
-		for (size_t i = 0; i < b->n; i++) {
-			const sc_process_def *p = &s->processes[i];
-			child *c = &b->kids[i];
-			if (started[i] || i == b->client)
-				continue;
-			bool ready = true;
-			for (unsigned k = 0; k < p->steps_count; k++) {
-				const sc_step *st = &p->steps[k];
-				if (st->kind != SC_STEP_CALL)
-					continue;
-				const sc_process_def *t =
-					sc_scenario_process(s, st->to);
-				ready = ready && t &&
-					started[(size_t)(t - s->processes)];
-			}
-			if (!ready)
-				continue;
-			char ip[128], listen[160];
-			host_addr(s, p->host, ip, sizeof(ip));
-			snprintf(listen, sizeof(listen), "%s:0", ip);
-			char *extra[8];
-			spawn_daemon d;
-			daemon_opts(b, &d, listen, extra,
-				    cfg_opts(b, cfg, extra));
-			int port = 0;
-			if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
-			    spawn_wait_ready(c, b->kids, b->nk, READY_TIMEOUT_MS,
-					     &port, err, errlen) != 0)
-				goto out;
-			snprintf(b->addr[i], sizeof(b->addr[i]), "%s:%d", ip,
-				 port);
-			snprintf(b->peer_buf[b->npeers],
-				 sizeof(b->peer_buf[0]), "%s=%s", c->name,
-				 b->addr[i]);
-			b->peers[b->npeers] = b->peer_buf[b->npeers];
-			b->npeers++;
-			started[i] = true;
-			up++;
-			progress = true;
-		}
-		if (!progress) {
-			snprintf(err, errlen, "the call graph has a cycle");
+	long i;
+	while ((i = launch_next_server(s, started, false)) >= 0) {
+		const sc_process_def *p = &s->processes[i];
+		child *c = &b->kids[i];
+		char ip[128], listen[160];
+		host_addr(s, p->host, ip, sizeof(ip));
+		snprintf(listen, sizeof(listen), "%s:0", ip);
+		char *extra[8];
+		spawn_daemon d;
+		daemon_opts(b, &d, listen, extra, cfg_opts(b, cfg, extra));
+		int port = 0;
+		if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
+		    spawn_wait_ready(c, b->kids, b->nk, READY_TIMEOUT_MS, &port,
+				     err, errlen) != 0)
 			goto out;
-		}
+		char addr[sizeof(b->addr[0])];
+		snprintf(addr, sizeof(addr), "%s:%d", ip, port);
+		memcpy(b->addr[i], addr, sizeof(addr));
+		snprintf(b->peer_buf[b->npeers], sizeof(b->peer_buf[0]),
+			 "%s=%s", p->name, addr);
+		b->peers[b->npeers] = b->peer_buf[b->npeers];
+		b->npeers++;
+		started[i] = true;
+		up++;
+	}
+	if (up < servers) {
+		snprintf(err, errlen, "the call graph has a cycle");
+		goto out;
 	}
 	rc = 0;
 out:
@@ -642,7 +618,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 
 	/* Cold start: from reading the scenario to the first call's result
 	 * in hand (the client has exited). */
-	uint64_t t0 = now_ns();
+	uint64_t t0 = util_now_ns();
 	double reaped0 = reaped_cpu_ms();
 	if (chain_start(b, cfg, round, err, errlen) != 0)
 		return -1;
@@ -724,7 +700,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 	 * configurations it runs. */
 	if (cfg_is_secured(cfg)) {
 		char prog[PATH_MAX + 32];
-		snprintf(prog, sizeof(prog), "%s/procA/cloakroom-launch",
+		snprintf(prog, sizeof(prog), "%s/cli/cloakroom-launch",
 			 b->bin_root);
 		char *argv[] = {prog, "run", b->scenario, "--variant", VARIANT,
 				cfg_is_tls(cfg) ? NULL : "--insecure", NULL};
@@ -736,7 +712,7 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 			 b->run_dir, cfg_name[cfg], round + 1);
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		t0 = now_ns();
+		t0 = util_now_ns();
 		if (spawn_start(&l, argv, err, errlen) != 0 ||
 		    spawn_read_result(&l, &l, 1, CLIENT_TIMEOUT_MS, &buf, &len,
 				      err, errlen) != 0) {
@@ -1361,30 +1337,84 @@ static int find_paths(bench *b)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
+/* Every round of every configuration, then the micro-benchmarks. 0, or
+ * -1 with err (the daemons stopped). */
+static int run_rounds(bench *b, char *err, size_t errlen)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	for (unsigned r = 0; r < b->P.rounds; r++) {
+		for (int c = 0; c < NCFG; c++) {
+			if (spawn_interrupted() ||
+			    run_one(b, (cfg_kind)c, r, err, errlen) != 0) {
+				if (spawn_interrupted())
+					snprintf(err, errlen, "interrupted");
+				spawn_stop_all(b->kids, b->nk, stop_grace_ms());
+				return -1;
+			}
+			const cfg_result *R = &b->res[c];
+			printf("run %u %-12s p50 %8.1f us  throughput 1/8/64 in "
+			       "flight %6.0f %6.0f %6.0f calls/s  cold %6.1f "
+			       "ms\n",
+			       r + 1, cfg_name[c], R->p50_us[r], R->tput[r][0],
+			       R->tput[r][1], R->tput[r][2], R->cold_ms[r]);
+		}
+	}
+	return run_micro(b, err, errlen);
+}
+
+/* --out DIR: the latency plot, and the figures spliced into
+ * DIR/benchmarks.md between its markers (or alone as
+ * DIR/benchmarks-figures.md). 0, or 3 said on stderr. */
+static int write_figures(bench *b, const summary *s, const char *mach)
+{
+	char md[PATH_MAX + 64], svg[PATH_MAX + 64], doc[PATH_MAX + 64];
+	char frag[PATH_MAX];
+	snprintf(md, sizeof(md), "%s/" FIG_MD, b->P.out_dir);
+	snprintf(frag, sizeof(frag), "%s/" FIG_MD, b->run_dir);
+	snprintf(svg, sizeof(svg), "%s/" FIG_SVG, b->P.out_dir);
+	snprintf(doc, sizeof(doc), "%s/" DOC_MD, b->P.out_dir);
+	plot_series ps[NCFG] = {
+		{.label = "bare", .color = "#9ecae1"},
+		{.label = "secured", .color = "#fdae6b"},
+		{.label = "bare, mutual TLS", .color = "#1f77b4"},
+		{.label = "secured, mutual TLS", .color = "#d62728"},
+	};
+	for (int c = 0; c < NCFG; c++) {
+		ps[c].ns = b->res[c].lat;
+		ps[c].count = b->res[c].lat_n;
+	}
+	if (mkdir(b->P.out_dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cloakroom bench: cannot create %s: %s\n",
+			b->P.out_dir, strerror(errno));
+		return 3;
+	}
+	if (plot_latency_cdf(svg, "Sequential calls A -&gt; B -&gt; C: bare "
+				  "gRPC and the secured chain",
+			     ps, NCFG) != 0 ||
+	    write_markdown(b, frag, s, mach) != 0) {
+		fprintf(stderr, "cloakroom bench: cannot write %s\n",
+			b->P.out_dir);
+		return 3;
+	}
+	int sp = splice_doc(doc, frag);
+	const char *where = sp == 1 ? md : doc;
+	if (sp == 1 && write_markdown(b, md, s, mach) != 0)
+		sp = -1;
+	if (sp < 0) {
+		fprintf(stderr, "cloakroom bench: cannot write %s\n", where);
+		return 3;
+	}
+	printf("\nwrote %s and %s\n", svg, where);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static bench b;
-	if (parse_args(&b, argc, argv) != 0)
+	if (parse_args(&b, argc, argv) != 0 || find_paths(&b) != 0)
 		return 2;
-	if (find_paths(&b) != 0)
-		return 2;
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp || strlen(tmp) > 200)
-		tmp = "/tmp";
-	snprintf(b.run_dir, sizeof(b.run_dir), "%s/cloakroom-bench-XXXXXX",
-		 tmp);
-	if (!mkdtemp(b.run_dir)) {
-		fprintf(stderr, "cloakroom bench: cannot create %s: %s\n",
-			b.run_dir, strerror(errno));
+	if (util_mkdtemp(b.run_dir, sizeof(b.run_dir), "cloakroom-bench")) {
+		fprintf(stderr, "cloakroom bench: cannot create a run "
+			"directory: %s\n", strerror(errno));
 		return 3;
 	}
 	spawn_install_signals();
@@ -1396,7 +1426,7 @@ int main(int argc, char **argv)
 	cpu_ticks ticks0, ticks1;
 	machine_ticks(&ticks0);
 	double own0 = own_cpu_s();
-	uint64_t wall0 = now_ns();
+	uint64_t wall0 = util_now_ns();
 	printf("cloakroom bench%s: %s (variant %s), %u rounds of bare, "
 	       "secured, bare-mtls, secured-mtls\n",
 	       mode_flag(&b.P), SCENARIO, VARIANT, b.P.rounds);
@@ -1404,103 +1434,35 @@ int main(int argc, char **argv)
 	if (b.P.smoke)
 		printf("--smoke: too few calls for the figures to mean "
 		       "anything; it only shows that the benchmark runs\n");
-
 	int rc = 0;
-	for (unsigned r = 0; r < b.P.rounds && rc == 0; r++) {
-		for (int c = 0; c < NCFG && rc == 0; c++) {
-			if (spawn_interrupted() ||
-			    run_one(&b, (cfg_kind)c, r, err, sizeof(err)) != 0) {
-				if (spawn_interrupted())
-					snprintf(err, sizeof(err),
-						 "interrupted");
-				spawn_stop_all(b.kids, b.nk, stop_grace_ms());
-				rc = 3;
-				break;
-			}
-			const cfg_result *R = &b.res[c];
-			printf("run %u %-12s p50 %8.1f us  throughput 1/8/64 in "
-			       "flight %6.0f %6.0f %6.0f calls/s  cold %6.1f "
-			       "ms\n",
-			       r + 1, cfg_name[c], R->p50_us[r], R->tput[r][0],
-			       R->tput[r][1], R->tput[r][2], R->cold_ms[r]);
-		}
-	}
-	if (rc == 0 && run_micro(&b, err, sizeof(err)) != 0)
-		rc = 3;
-	if (rc != 0) {
+	if (run_rounds(&b, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cloakroom bench: %s\n", err);
 		fprintf(stderr, "cloakroom bench: logs kept in %s\n", b.run_dir);
-		goto out;
-	}
-	load_avg(b.load_end, sizeof(b.load_end));
-	machine_ticks(&ticks1);
-	describe_others(b.others, sizeof(b.others), &ticks0, &ticks1,
-			own_cpu_s() - own0, ms_since(wall0) / 1e3);
-
-	summary s[NCFG];
-	for (int c = 0; c < NCFG; c++) {
-		qsort(b.res[c].lat, b.res[c].lat_n, sizeof(uint64_t), cmp_u64);
-		summarize(&b, (cfg_kind)c, &s[c]);
-	}
-	printf("load average at end: %s\nCPU during the run: %s\n\n",
-	       b.load_end, b.others);
-	for (int c = 0; c < NCFG; c++)
-		print_config(stdout, &b, (cfg_kind)c, &s[c]);
-	printf("\nmicro-benchmarks (cloakroom-bench-micro%s, median of 5):\n",
-	       b.P.quick ? " --quick" : "");
-	print_micro(stdout, &b, false);
-
-	if (b.P.out_dir) {
-		char md[PATH_MAX + 64], svg[PATH_MAX + 64], doc[PATH_MAX + 64];
-		char frag[PATH_MAX];
-		snprintf(md, sizeof(md), "%s/" FIG_MD, b.P.out_dir);
-		snprintf(frag, sizeof(frag), "%s/" FIG_MD, b.run_dir);
-		snprintf(svg, sizeof(svg), "%s/" FIG_SVG, b.P.out_dir);
-		snprintf(doc, sizeof(doc), "%s/" DOC_MD, b.P.out_dir);
-		plot_series ps[NCFG] = {
-			{.label = "bare", .color = "#9ecae1"},
-			{.label = "secured", .color = "#fdae6b"},
-			{.label = "bare, mutual TLS", .color = "#1f77b4"},
-			{.label = "secured, mutual TLS", .color = "#d62728"},
-		};
+		rc = 3;
+	} else {
+		load_avg(b.load_end, sizeof(b.load_end));
+		machine_ticks(&ticks1);
+		describe_others(b.others, sizeof(b.others), &ticks0, &ticks1,
+				own_cpu_s() - own0, ms_since(wall0) / 1e3);
+		summary s[NCFG];
 		for (int c = 0; c < NCFG; c++) {
-			ps[c].ns = b.res[c].lat;
-			ps[c].count = b.res[c].lat_n;
+			qsort(b.res[c].lat, b.res[c].lat_n, sizeof(uint64_t),
+			      cmp_u64);
+			summarize(&b, (cfg_kind)c, &s[c]);
 		}
-		if (mkdir(b.P.out_dir, 0755) != 0 && errno != EEXIST) {
-			fprintf(stderr, "cloakroom bench: cannot create %s: "
-					"%s\n",
-				b.P.out_dir, strerror(errno));
-			rc = 3;
-		} else if (plot_latency_cdf(svg, "Sequential calls A -&gt; B "
-						 "-&gt; C: bare gRPC and the "
-						 "secured chain",
-					    ps, NCFG) != 0 ||
-			   write_markdown(&b, frag, s, mach) != 0) {
-			fprintf(stderr, "cloakroom bench: cannot write %s\n",
-				b.P.out_dir);
-			rc = 3;
-		} else {
-			/* Into DIR/benchmarks.md between its markers, or
-			 * alone as DIR/benchmarks-figures.md. */
-			int sp = splice_doc(doc, frag);
-			const char *where = sp == 1 ? md : doc;
-			if (sp == 1 && write_markdown(&b, md, s, mach) != 0)
-				sp = -1;
-			if (sp < 0) {
-				fprintf(stderr, "cloakroom bench: cannot write "
-						"%s\n",
-					where);
-				rc = 3;
-			} else {
-				printf("\nwrote %s and %s\n", svg, where);
-			}
-		}
+		printf("load average at end: %s\nCPU during the run: %s\n\n",
+		       b.load_end, b.others);
+		for (int c = 0; c < NCFG; c++)
+			print_config(stdout, &b, (cfg_kind)c, &s[c]);
+		printf("\nmicro-benchmarks (cloakroom-bench-micro%s, median of "
+		       "5):\n", b.P.quick ? " --quick" : "");
+		print_micro(stdout, &b, false);
+		if (b.P.out_dir)
+			rc = write_figures(&b, s, mach);
+		printf("\ntargets:\n");
+		print_targets(stdout, &b, s, false);
+		util_rm_tree(b.run_dir);
 	}
-	printf("\ntargets:\n");
-	print_targets(stdout, &b, s, false);
-	nftw(b.run_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-out:
 	for (int c = 0; c < NCFG; c++)
 		free(b.res[c].lat);
 	json_decref(b.micro);

@@ -22,7 +22,7 @@ case "$mode" in
            cold="--vary level=identify,impersonate" ;;
   --quick) sweep="--vary level=all --vary B.cloaking=all --vary authn=all --vary package=all"
            cold="--vary level=all" ;;
-  *)       sweep="--vary level=all --vary B.cloaking=all --vary authn=all --vary package=all --vary transport=all --vary B.started_by=all"
+  *)       sweep="--vary level=all --vary B.cloaking=all --vary authn=all --vary package=all --vary transport=com,pipe --vary B.started_by=all"
            cold="--vary level=all --vary B.cloaking=all" ;;
 esac
 

@@ -24,7 +24,7 @@
 
 typedef void (*bench_fn)(void *arg, uint64_t n);
 
-/* The daemon's replay cache size (proto/secure.c). */
+/* The daemon's replay cache size (trust/secure.c). */
 #define REPLAY_CAPACITY 16384
 
 typedef struct result {
@@ -59,7 +59,7 @@ typedef struct bench {
 	sc_sd sd;
 	uint32_t desired;
 	/* Signed contexts: what B does to send its context to C, and what C
-	 * does to accept it (proto/secure.c, proto/auth.c). */
+	 * does to accept it (trust/secure.c, trust/auth.c). */
 	auth_key *authority, *bkey;
 	uint8_t anchor[AUTH_KEY_LEN], bpub[AUTH_KEY_LEN];
 	uint8_t *cred, *ticket, *ctx_bytes, *authn;
@@ -200,10 +200,14 @@ static const char *decide_once(bench *bn, sc_log *log)
 	if (sc_impersonate(sc_runtime_token(bn->b), bn->client, &thread,
 			   log) != SC_OK)
 		die("impersonate failed");
-	if (sc_cloak_choose(&bn->b_blanket, &bn->proxy,
-			    sc_runtime_token(bn->b), thread, "ws1", "srv2",
-			    &bn->policy, &bn->deleg, &presented, &boundaries,
-			    log) == SC_OK && presented)
+	sc_cloak_input in = {.blanket = &bn->b_blanket,
+			     .process = sc_runtime_token(bn->b),
+			     .thread = thread, .my_host = "ws1",
+			     .target_host = "srv2", .policy = &bn->policy,
+			     .deleg = bn->deleg};
+	if (sc_cloak_choose(&in, &bn->proxy, &presented, &boundaries, log) ==
+		    SC_OK &&
+	    presented)
 		who = presented == thread ? "thread" : "other";
 	sc_token_free(thread);
 	return who;

@@ -315,6 +315,8 @@ typedef struct cursor {
 static unsigned record_line(const char *data, size_t len, cursor *c,
 			    unsigned after, const char *rec)
 {
+	if (!rec) /* libldap gave no text for the record */
+		return after + 1;
 	size_t first = strcspn(rec, "\n") + 1;
 	while (c->off < len) {
 		if (c->line > after && len - c->off >= first &&
@@ -611,9 +613,15 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		free(copy);
 		return SC_ERR_NOMEM;
 	}
-	BER_LOG_PRINT_FN *old = NULL;
+	BER_LOG_PRINT_FN old = NULL;
 	ber_get_option(NULL, LBER_OPT_LOG_PRINT_FN, &old);
-	ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, (void *)ldap_log);
+	/* liblber takes the function itself as the option's value: a union
+	 * carries it there without an ISO-forbidden cast. */
+	union {
+		BER_LOG_PRINT_FN fn;
+		void *p;
+	} log_fn = {.fn = ldap_log}, old_fn = {.fn = old};
+	ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, log_fn.p);
 	unsigned long lno = 0;
 	cursor cur = {0, 1};
 	char *buf = NULL;
@@ -624,7 +632,9 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		int r = ldif_read_record(lf, &lno, &buf, &buflen);
 		if (r == 0)
 			break;
-		if (r < 0) {
+		if (r < 0 || !buf) {
+			/* (A record libldap counted but gave no text for is
+			 * as unreadable as one it refused.) */
 			set_err(err, (unsigned)lno, "libldap could not read "
 						    "the record");
 			rc = SC_ERR_INVAL;
@@ -688,7 +698,7 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		if (rc)
 			break;
 	}
-	ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, (void *)old);
+	ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN, old_fn.p);
 	ber_memfree(buf);
 	ldif_close(lf);
 	free(copy);

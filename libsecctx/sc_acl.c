@@ -107,146 +107,174 @@ static sc_status fail_denied(uint32_t *granted, sc_log *log, const char *how,
 }
 
 /* T6 from step 2 on: everything after the token checks. */
+/* One walk of the DACL for a token (steps 4 to 7 below). */
+typedef struct walk {
+	const sc_token *token;
+	const sc_sd *sd;
+	const sc_generic_mapping *m;
+	const char *who;
+	uint32_t want;    /* the bits asked for by name */
+	bool max;         /* and MAXIMUM_ALLOWED */
+	uint32_t current; /* granted so far */
+	uint32_t denied;  /* denied before being granted */
+	sc_log *log;
+} walk;
+
+/* 4: the owner is implicitly granted READ_CONTROL and WRITE_DAC, unless
+ * an OWNER RIGHTS ACE is present: then that ACE decides what the owner
+ * gets, in its place in the walk. */
+static void walk_owner(walk *w)
+{
+	if (!w->sd->owner_sid || !sid_present(w->token, w->sd->owner_sid, false))
+		return;
+	if (dacl_has_owner_rights(w->sd)) {
+		sc_log_rule(w->log, "T6",
+			    "%s owns the object, but the DACL has an OWNER "
+			    "RIGHTS ACE: no implicit rights, the ACE decides",
+			    w->who);
+		return;
+	}
+	w->current |= SC_READ_CONTROL | SC_WRITE_DAC;
+	sc_log_rule(w->log, "T6",
+		    "%s owns the object: read_control and write_dac are "
+		    "granted implicitly",
+		    w->who);
+}
+
+/* 6a: a matching deny ACE denies the bits not yet granted; if it names
+ * any bit still requested, the check fails (SC_ACCESS_DENIED). */
+static sc_status walk_deny(walk *w, size_t i, const sc_ace *ace,
+			   uint32_t access)
+{
+	char names[128];
+	uint32_t hit = access & ~w->current;
+	w->denied |= hit;
+	if (!w->max && (hit & w->want)) {
+		sc_acl_rights_format(hit & w->want, names, sizeof(names));
+		sc_log_rule(w->log, "T6",
+			    "ACE %zu (deny %s) matches %s and denies requested "
+			    "%s: ACCESS_DENIED",
+			    i, ace->sid, w->who, names);
+		return SC_ACCESS_DENIED;
+	}
+	if (hit) {
+		sc_acl_rights_format(hit, names, sizeof(names));
+		sc_log_rule(w->log, "T6", "ACE %zu (deny %s) matches %s: "
+					  "denies %s",
+			    i, ace->sid, w->who, names);
+	} else {
+		sc_log_rule(w->log, "T6",
+			    "ACE %zu (deny %s) matches %s but names only rights "
+			    "already granted: no effect",
+			    i, ace->sid, w->who);
+	}
+	return SC_OK;
+}
+
+/* 6b: a matching allow ACE adds the bits no earlier deny ACE took
+ * away. */
+static void walk_allow(walk *w, size_t i, const sc_ace *ace, uint32_t access)
+{
+	char names[128];
+	uint32_t add = access & ~w->denied & ~w->current;
+	w->current |= add;
+	sc_acl_rights_format(add, names, sizeof(names));
+	sc_log_rule(w->log, "T6", "ACE %zu (allow %s) matches %s: adds %s", i,
+		    ace->sid, w->who, add ? names : "nothing new");
+}
+
+/* 6: the ACEs in order, until everything requested is granted. */
+static sc_status walk_aces(walk *w)
+{
+	for (size_t i = 0; i < w->sd->ace_count; i++) {
+		if (!w->max && (w->current & w->want) == w->want)
+			break; /* everything requested is granted: stop */
+		const sc_ace *ace = &w->sd->aces[i];
+		if (!ace_matches(w->token, w->sd, ace))
+			continue;
+		uint32_t access =
+			sc_acl_map_generic(ace->mask, w->m) & ~SC_MAXIMUM_ALLOWED;
+		if (ace->type != SC_ACE_DENY)
+			walk_allow(w, i, ace, access);
+		else if (walk_deny(w, i, ace, access) != SC_OK)
+			return SC_ACCESS_DENIED;
+	}
+	return SC_OK;
+}
+
+/* 7: the result. */
+static sc_status walk_result(walk *w, uint32_t *granted)
+{
+	char names[128];
+	if (w->max) {
+		/* MAXIMUM_ALLOWED: what would be granted, provided the bits
+		 * asked for by name are among it and it is not nothing. */
+		if ((w->current & w->want) != w->want)
+			return fail_denied(granted, w->log, "maximum_allowed: ",
+					   w->want & ~w->current);
+		if (!w->current) {
+			sc_log_rule(w->log, "T6",
+				    "maximum_allowed: nothing would be granted: "
+				    "ACCESS_DENIED");
+			return SC_ACCESS_DENIED;
+		}
+		*granted = w->current;
+		sc_acl_rights_format(w->current, names, sizeof(names));
+		sc_log_rule(w->log, "T6", "maximum_allowed grants %s to %s",
+			    names, w->who);
+		return SC_OK;
+	}
+	if ((w->current & w->want) != w->want)
+		return fail_denied(granted, w->log, "", w->want & ~w->current);
+	*granted = w->want;
+	sc_acl_rights_format(w->want, names, sizeof(names));
+	sc_log_rule(w->log, "T6", "granted %s to %s", names, w->who);
+	return SC_OK;
+}
+
 static sc_status access_walk(const sc_token *token, const sc_sd *sd,
 			     uint32_t desired, uint32_t *granted, sc_log *log)
 {
-	const char *who = sc_token_user_name(token);
+	walk w = {.token = token, .sd = sd, .who = sc_token_user_name(token),
+		  .log = log};
 	char names[128];
-	uint32_t current = 0; /* granted so far */
-	uint32_t denied = 0;  /* denied before being granted */
-
 	*granted = 0;
 
-	/* 2: generic rights are mapped first, in the request and (below)
-	 * in every ACE. */
-	const sc_generic_mapping *m = sd_mapping(sd, log);
-	uint32_t want = sc_acl_map_generic(desired, m);
-	bool max = want & SC_MAXIMUM_ALLOWED;
-	want &= ~SC_MAXIMUM_ALLOWED; /* the bits asked for by name */
+	/* 2: generic rights are mapped first, in the request and (in
+	 * walk_aces) in every ACE. */
+	w.m = sd_mapping(sd, log);
+	uint32_t want = sc_acl_map_generic(desired, w.m);
+	w.max = want & SC_MAXIMUM_ALLOWED;
+	w.want = want & ~SC_MAXIMUM_ALLOWED;
 	if (desired & SC_GENERIC_ANY) {
-		sc_acl_rights_format(want, names, sizeof(names));
+		sc_acl_rights_format(w.want, names, sizeof(names));
 		sc_log_rule(log, "T6", "generic rights mapped: %s%s", names,
-			    max ? " (and maximum_allowed)" : "");
+			    w.max ? " (and maximum_allowed)" : "");
 	}
-	if (!max && !want) {
+	if (!w.max && !w.want) {
 		sc_log_rule(log, "T6", "nothing was requested: ACCESS_DENIED");
 		return SC_ACCESS_DENIED;
 	}
 
 	/* 3: a NULL DACL grants everything. */
 	if (!sd->dacl_present) {
-		*granted = want;
-		if (max)
-			*granted |= m->all | SC_STANDARD_RIGHTS_ALL;
+		*granted = w.want;
+		if (w.max)
+			*granted |= w.m->all | SC_STANDARD_RIGHTS_ALL;
 		sc_acl_rights_format(*granted, names, sizeof(names));
 		sc_log_rule(log, "T6", "NULL DACL: everything is granted to "
 				       "%s: %s",
-			    who, names);
+			    w.who, names);
 		return SC_OK;
 	}
 
-	/* 4: the owner is implicitly granted READ_CONTROL and WRITE_DAC,
-	 * unless an OWNER RIGHTS ACE is present: then that ACE decides what
-	 * the owner gets, in its place in the walk. */
-	if (sd->owner_sid && sid_present(token, sd->owner_sid, false)) {
-		if (dacl_has_owner_rights(sd)) {
-			sc_log_rule(log, "T6",
-				    "%s owns the object, but the DACL has an "
-				    "OWNER RIGHTS ACE: no implicit rights, the "
-				    "ACE decides",
-				    who);
-		} else {
-			current |= SC_READ_CONTROL | SC_WRITE_DAC;
-			sc_log_rule(log, "T6",
-				    "%s owns the object: read_control and "
-				    "write_dac are granted implicitly",
-				    who);
-		}
-	}
-
+	walk_owner(&w);
 	/* 5: an empty DACL grants nothing (beyond the owner's rights). */
 	if (sd->ace_count == 0)
 		sc_log_rule(log, "T6", "empty DACL: no ACE grants anything");
-
-	/* 6: the ACEs in order. */
-	for (size_t i = 0; i < sd->ace_count; i++) {
-		if (!max && (current & want) == want)
-			break; /* everything requested is granted: stop */
-		const sc_ace *ace = &sd->aces[i];
-		if (!ace_matches(token, sd, ace))
-			continue;
-		uint32_t access =
-			sc_acl_map_generic(ace->mask, m) & ~SC_MAXIMUM_ALLOWED;
-
-		if (ace->type == SC_ACE_DENY) {
-			/* 6a: a matching deny ACE denies the bits not yet
-			 * granted; if it names any bit still requested, the
-			 * check fails. */
-			uint32_t hit = access & ~current;
-			denied |= hit;
-			if (!max && (hit & want)) {
-				sc_acl_rights_format(hit & want, names,
-						     sizeof(names));
-				sc_log_rule(log, "T6",
-					    "ACE %zu (deny %s) matches %s and "
-					    "denies requested %s: "
-					    "ACCESS_DENIED",
-					    i, ace->sid, who, names);
-				*granted = 0;
-				return SC_ACCESS_DENIED;
-			}
-			if (hit) {
-				sc_acl_rights_format(hit, names,
-						     sizeof(names));
-				sc_log_rule(log, "T6",
-					    "ACE %zu (deny %s) matches %s: "
-					    "denies %s",
-					    i, ace->sid, who, names);
-			} else {
-				sc_log_rule(log, "T6",
-					    "ACE %zu (deny %s) matches %s but "
-					    "names only rights already "
-					    "granted: no effect",
-					    i, ace->sid, who);
-			}
-		} else {
-			/* 6b: a matching allow ACE adds the bits no earlier
-			 * deny ACE took away. */
-			uint32_t add = access & ~denied & ~current;
-			current |= add;
-			sc_acl_rights_format(add, names, sizeof(names));
-			sc_log_rule(log, "T6",
-				    "ACE %zu (allow %s) matches %s: adds %s",
-				    i, ace->sid, who,
-				    add ? names : "nothing new");
-		}
-	}
-
-	/* 7: the result. */
-	if (max) {
-		/* MAXIMUM_ALLOWED: what would be granted, provided the bits
-		 * asked for by name are among it and it is not nothing. */
-		if ((current & want) != want)
-			return fail_denied(granted, log, "maximum_allowed: ",
-					   want & ~current);
-		if (!current) {
-			sc_log_rule(log, "T6",
-				    "maximum_allowed: nothing would be "
-				    "granted: ACCESS_DENIED");
-			return SC_ACCESS_DENIED;
-		}
-		*granted = current;
-		sc_acl_rights_format(current, names, sizeof(names));
-		sc_log_rule(log, "T6", "maximum_allowed grants %s to %s",
-			    names, who);
-		return SC_OK;
-	}
-	if ((current & want) != want)
-		return fail_denied(granted, log, "", want & ~current);
-	*granted = want;
-	sc_acl_rights_format(want, names, sizeof(names));
-	sc_log_rule(log, "T6", "granted %s to %s", names, who);
-	return SC_OK;
+	if (walk_aces(&w) != SC_OK)
+		return SC_ACCESS_DENIED;
+	return walk_result(&w, granted);
 }
 
 sc_status sc_acl_access_check(const sc_token *token, const sc_sd *sd,

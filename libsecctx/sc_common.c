@@ -8,119 +8,121 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const status_names[SC_STATUS_COUNT] = {
-	[SC_OK] = "OK",
-	[SC_ACCESS_DENIED] = "ACCESS_DENIED",
-	[SC_BAD_IMPERSONATION_LEVEL] = "BAD_IMPERSONATION_LEVEL",
-	[SC_CANT_OPEN_ANONYMOUS] = "CANT_OPEN_ANONYMOUS",
-	[SC_NO_IMPERSONATION_TOKEN] = "NO_IMPERSONATION_TOKEN",
-	[SC_INVALID_PARAMETER] = "INVALID_PARAMETER",
-	[SC_CANNOT_IMPERSONATE] = "CANNOT_IMPERSONATE",
-	[SC_PRIVILEGE_NOT_HELD] = "PRIVILEGE_NOT_HELD",
-	[SC_NOT_SUPPORTED] = "NOT_SUPPORTED",
-	[SC_NO_MATCH] = "NO_MATCH",
-	[SC_NOT_FOUND] = "NOT_FOUND",
-	[SC_INVALID_BLANKET] = "INVALID_BLANKET",
-	[SC_NO_SUCH_OBJECT] = "NO_SUCH_OBJECT",
-	[SC_LOGON_FAILURE] = "LOGON_FAILURE",
-	[SC_BAD_CONTEXT] = "BAD_CONTEXT",
-	[SC_UNAVAILABLE] = "UNAVAILABLE",
-	[SC_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
-	[SC_INTERNAL] = "INTERNAL",
-	[SC_NO_TOKEN] = "NO_TOKEN",
-};
+/* Each enum's table (sc_common.h), expanded. */
+#define TABLE(type, list, aliases, prefix)                                   \
+	static const sc_enum_entry type##_entries[] = {                      \
+		list(type##_VALUE) aliases(type##_ALIAS)};                   \
+	const sc_enum_table type##_table = {                                 \
+		type##_entries,                                              \
+		sizeof(type##_entries) / sizeof(type##_entries[0]),          \
+		prefix};
+#define NO_ALIASES(X)
 
-static const char *const level_names[SC_LEVEL_COUNT] = {
-	"default", "anonymous", "identify", "impersonate", "delegate",
-};
-static const char *const authn_names[SC_AUTHN_COUNT] = {
-	"default", "none", "connect", "call", "packet", "integrity", "privacy",
-};
-static const char *const package_names[SC_PACKAGE_COUNT] = {
-	"default", "kerberos", "ntlm", "schannel",
-};
-static const char *const cloaking_names[SC_CLOAK_COUNT] = {
-	"none", "static", "dynamic", "both",
-};
-static const char *const transport_names[SC_TRANSPORT_COUNT] = {
-#define TRANSPORT_NAME(id, name) [SC_TRANSPORT_##id] = name,
-	SC_TRANSPORTS(TRANSPORT_NAME)
-#undef TRANSPORT_NAME
-};
-static const char *const tracking_names[SC_TRACKING_COUNT] = {
-	"static", "dynamic"};
-static const char *const scope_names[SC_SCOPE_COUNT] = {
-	"local", "site", "domain", "ou"};
-static const char *const start_names[SC_START_COUNT] = {
-	"interactive", "service", "com", "batch",
-};
-static const char *const logon_names[SC_LOGON_COUNT] = {
-	"interactive", "network", "batch", "service", "explicit", "anonymous",
-};
+#define sc_status_VALUE(id, name, all) {name, SC_##id, all},
+#define sc_level_VALUE(id, name, all) {name, SC_LEVEL_##id, all},
+#define sc_level_ALIAS(id, name) {name, SC_LEVEL_##id, false},
+#define sc_authn_VALUE(id, name, all) {name, SC_AUTHN_##id, all},
+#define sc_authn_ALIAS(id, name) {name, SC_AUTHN_##id, false},
+#define sc_package_VALUE(id, name, all) {name, SC_PACKAGE_##id, all},
+#define sc_cloaking_VALUE(id, name, all) {name, SC_CLOAK_##id, all},
+#define sc_cloaking_ALIAS(id, name) {name, SC_CLOAK_##id, false},
+#define sc_transport_VALUE(id, name, all) {name, SC_TRANSPORT_##id, all},
+#define sc_tracking_VALUE(id, name, all) {name, SC_TRACKING_##id, all},
+#define sc_scope_VALUE(id, name, all) {name, SC_SCOPE_##id, all},
+#define sc_start_VALUE(id, name, all) {name, SC_START_##id, all},
+#define sc_logon_VALUE(id, name, all) {name, SC_LOGON_##id, all},
 
-static const char *name_of(const char *const *names, int count, int v)
+TABLE(sc_status, SC_STATUSES, NO_ALIASES, SC_STATUS_COUNT)
+TABLE(sc_level, SC_LEVELS, SC_LEVEL_ALIASES, SC_LEVEL_COUNT)
+TABLE(sc_authn, SC_AUTHNS, SC_AUTHN_ALIASES, SC_AUTHN_COUNT)
+TABLE(sc_package, SC_PACKAGES, NO_ALIASES, SC_PACKAGE_COUNT)
+TABLE(sc_cloaking, SC_CLOAKINGS, SC_CLOAKING_ALIASES, SC_CLOAK_COUNT)
+TABLE(sc_transport, SC_TRANSPORTS, NO_ALIASES, SC_TRANSPORT_COUNT)
+TABLE(sc_tracking, SC_TRACKINGS, NO_ALIASES, SC_TRACKING_COUNT)
+TABLE(sc_scope, SC_SCOPES, NO_ALIASES, SC_SCOPE_COUNT)
+TABLE(sc_start, SC_STARTS, NO_ALIASES, SC_START_COUNT)
+TABLE(sc_logon, SC_LOGONS, NO_ALIASES, SC_LOGON_COUNT)
+
+#define RULE_ID(id, warns) #id,
+const char *const sc_rule_ids[] = {SC_RULES(RULE_ID)};
+#define RULE_WARNS(id, warns) warns,
+static const bool rule_warns[] = {SC_RULES(RULE_WARNS)};
+const size_t sc_rule_count = sizeof(sc_rule_ids) / sizeof(sc_rule_ids[0]);
+
+static long rule_index(const char *id)
 {
-	return (v >= 0 && v < count && names[v]) ? names[v] : "?";
+	for (size_t i = 0; id && i < sc_rule_count; i++)
+		if (strcasecmp(sc_rule_ids[i], id) == 0)
+			return (long)i;
+	return -1;
 }
 
-static int parse_in(const char *const *names, int count, const char *s,
-		    int *out)
+bool sc_rule_known(const char *id)
+{
+	return rule_index(id) >= 0;
+}
+
+bool sc_rule_warns(const char *id)
+{
+	long i = rule_index(id);
+	return i >= 0 && rule_warns[i];
+}
+
+#define USER_RIGHT(name) #name,
+const char *const sc_user_rights[] = {SC_USER_RIGHTS(USER_RIGHT)};
+const size_t sc_user_right_count =
+	sizeof(sc_user_rights) / sizeof(sc_user_rights[0]);
+
+bool sc_user_right_known(const char *name)
+{
+	for (size_t i = 0; name && i < sc_user_right_count; i++)
+		if (strcasecmp(sc_user_rights[i], name) == 0)
+			return true;
+	return false;
+}
+
+int sc_enum_parse(const sc_enum_table *t, const char *s, int *out)
 {
 	if (!s)
 		return SC_ERR_INVAL;
-	for (int i = 0; i < count; i++) {
-		if (names[i] && strcasecmp(names[i], s) == 0) {
-			*out = i;
+	for (size_t i = 0; i < t->count; i++)
+		if (strcasecmp(t->entries[i].name, s) == 0) {
+			*out = t->entries[i].value;
 			return 0;
 		}
-	}
 	return SC_ERR_INVAL;
 }
 
-#define NAME_FUNCS(type, prefix, table, count)                               \
-	const char *prefix##_name(type v)                                    \
+/* The first spelling of v in t (values come first, in enum order). */
+static const char *enum_name(const sc_enum_table *t, int v)
+{
+	return v >= 0 && (size_t)v < t->values ? t->entries[v].name : "?";
+}
+
+#define NAME_FUNCS(type)                                                     \
+	const char *type##_name(type v)                                      \
 	{                                                                    \
-		return name_of(table, count, (int)v);                        \
+		return enum_name(&type##_table, (int)v);                     \
 	}                                                                    \
-	int prefix##_parse(const char *s, type *out)                         \
+	int type##_parse(const char *s, type *out)                           \
 	{                                                                    \
 		int v;                                                       \
-		if (parse_in(table, count, s, &v) != 0)                      \
+		if (sc_enum_parse(&type##_table, s, &v) != 0)                \
 			return SC_ERR_INVAL;                                 \
 		*out = (type)v;                                              \
 		return 0;                                                    \
 	}
 
-NAME_FUNCS(sc_status, sc_status, status_names, SC_STATUS_COUNT)
-NAME_FUNCS(sc_level, sc_level, level_names, SC_LEVEL_COUNT)
-NAME_FUNCS(sc_authn, sc_authn, authn_names, SC_AUTHN_COUNT)
-NAME_FUNCS(sc_package, sc_package, package_names, SC_PACKAGE_COUNT)
-NAME_FUNCS(sc_cloaking, sc_cloaking, cloaking_names, SC_CLOAK_COUNT)
-
-const char *sc_transport_name(sc_transport v)
-{
-	return name_of(transport_names, SC_TRANSPORT_COUNT, (int)v);
-}
-
-const char *sc_tracking_name(sc_tracking v)
-{
-	return name_of(tracking_names, SC_TRACKING_COUNT, (int)v);
-}
-
-const char *sc_scope_name(sc_scope v)
-{
-	return name_of(scope_names, SC_SCOPE_COUNT, (int)v);
-}
-
-const char *sc_start_name(sc_start v)
-{
-	return name_of(start_names, SC_START_COUNT, (int)v);
-}
-
-const char *sc_logon_name(sc_logon v)
-{
-	return name_of(logon_names, SC_LOGON_COUNT, (int)v);
-}
+NAME_FUNCS(sc_status)
+NAME_FUNCS(sc_level)
+NAME_FUNCS(sc_authn)
+NAME_FUNCS(sc_package)
+NAME_FUNCS(sc_cloaking)
+NAME_FUNCS(sc_transport)
+NAME_FUNCS(sc_tracking)
+NAME_FUNCS(sc_scope)
+NAME_FUNCS(sc_start)
+NAME_FUNCS(sc_logon)
 
 /* Length of the UTF-8 sequence at p (2 to 4), or 0 when it is not one. */
 static size_t utf8_len(const unsigned char *p)

@@ -19,28 +19,109 @@
 #define SC_ERR_INVAL (-2)
 #define SC_ERR_RANGE (-3)
 
+/* One table per enum: each X(ID, "spelling", ALL) line gives a value's
+ * id, its one spelling (in scenarios, `set:`, traces and output) and
+ * whether `matrix --vary KEY=all` sweeps it. The enum, its name and parse
+ * functions, the scenario schema (sc_load.c) and matrix's `all` are all
+ * expanded from these lists: adding a value is one line here. Aliases
+ * (SC_*_ALIASES) are further spellings a scenario may use, such as the
+ * Windows API's names; output always uses the first. */
+#define SC_STATUSES(X)                                                       \
+	X(OK, "OK", 1)                                                       \
+	X(ACCESS_DENIED, "ACCESS_DENIED", 1)                                 \
+	X(BAD_IMPERSONATION_LEVEL, "BAD_IMPERSONATION_LEVEL", 1)             \
+	X(CANT_OPEN_ANONYMOUS, "CANT_OPEN_ANONYMOUS", 1)                     \
+	X(NO_IMPERSONATION_TOKEN, "NO_IMPERSONATION_TOKEN", 1)               \
+	X(INVALID_PARAMETER, "INVALID_PARAMETER", 1)                         \
+	X(CANNOT_IMPERSONATE, "CANNOT_IMPERSONATE", 1)                       \
+	X(PRIVILEGE_NOT_HELD, "PRIVILEGE_NOT_HELD", 1)                       \
+	X(NOT_SUPPORTED, "NOT_SUPPORTED", 1)                                 \
+	X(NO_MATCH, "NO_MATCH", 1)                                           \
+	X(NOT_FOUND, "NOT_FOUND", 1)                                         \
+	X(INVALID_BLANKET, "INVALID_BLANKET", 1)                             \
+	X(NO_SUCH_OBJECT, "NO_SUCH_OBJECT", 1)                               \
+	X(LOGON_FAILURE, "LOGON_FAILURE", 1)                                 \
+	X(BAD_CONTEXT, "BAD_CONTEXT", 1)                                     \
+	X(UNAVAILABLE, "UNAVAILABLE", 1)                                     \
+	X(DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED", 1)                         \
+	X(INTERNAL, "INTERNAL", 1)                                           \
+	X(NO_TOKEN, "NO_TOKEN", 1)                                           \
+	/* AdjustTokenGroups on a mandatory group, on a deny-only one */     \
+	X(CANT_DISABLE_MANDATORY, "CANT_DISABLE_MANDATORY", 1)               \
+	X(CANT_ENABLE_DENY_ONLY, "CANT_ENABLE_DENY_ONLY", 1)
+
 typedef enum sc_status {
-	SC_OK = 0,
-	SC_ACCESS_DENIED,
-	SC_BAD_IMPERSONATION_LEVEL,
-	SC_CANT_OPEN_ANONYMOUS,
-	SC_NO_IMPERSONATION_TOKEN,
-	SC_INVALID_PARAMETER,
-	SC_CANNOT_IMPERSONATE,
-	SC_PRIVILEGE_NOT_HELD,
-	SC_NOT_SUPPORTED,
-	SC_NO_MATCH,
-	SC_NOT_FOUND,
-	SC_INVALID_BLANKET,
-	SC_NO_SUCH_OBJECT,
-	SC_LOGON_FAILURE,
-	SC_BAD_CONTEXT,
-	SC_UNAVAILABLE,
-	SC_DEADLINE_EXCEEDED,
-	SC_INTERNAL,
-	SC_NO_TOKEN,
+#define SC_STATUS_ENUM(id, name, all) SC_##id,
+	SC_STATUSES(SC_STATUS_ENUM)
+#undef SC_STATUS_ENUM
 	SC_STATUS_COUNT
 } sc_status;
+
+/* Every rule id of docs/rules.md, and whether the rule can warn (a note
+ * a user must not miss; a `warning:` expectation names one of these).
+ * The unit test rules_doc::the_rule_table_is_the_doc keeps this list
+ * and the document's rows the same. */
+#define SC_RULES(X)                                                          \
+	X(L1, 0) X(L2, 1) X(L3, 0) X(L4, 0) X(L5, 0) X(L6, 0)               \
+	X(D1, 0) X(D2, 0) X(D3, 0) X(D4, 0) X(D5, 0) X(D6, 0) X(D7, 0)      \
+	X(D8, 0)                                                             \
+	X(C1, 0) X(C2, 0) X(C3, 1) X(C4, 0) X(C5, 0) X(C6, 0) X(C7, 0)      \
+	X(P1, 0) X(P2, 1) X(P3, 0) X(P4, 0)                                  \
+	X(T1, 0) X(T2, 0) X(T3, 0) X(T4, 0) X(T5, 0) X(T6, 0) X(T7, 0)      \
+	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0)                                \
+	X(N1, 0) X(N2, 0)                                                    \
+	X(K1, 0) X(K2, 0) X(K3, 0) X(K4, 0) X(K5, 0) X(K6, 0) X(K7, 0)      \
+	X(K8, 0)
+
+/* The ids of SC_RULES, in order, and how many. */
+extern const char *const sc_rule_ids[];
+extern const size_t sc_rule_count;
+/* id (case-insensitive) is a rule of docs/rules.md; and one that warns. */
+bool sc_rule_known(const char *id);
+bool sc_rule_warns(const char *id);
+
+/* The user rights a scenario may name (privileges and logon rights), as
+ * Windows spells them; anything else is a typo. */
+#define SC_USER_RIGHTS(X)                                                    \
+	X(SeAssignPrimaryTokenPrivilege) X(SeAuditPrivilege)                 \
+	X(SeBackupPrivilege) X(SeChangeNotifyPrivilege)                      \
+	X(SeCreateGlobalPrivilege) X(SeCreatePagefilePrivilege)              \
+	X(SeCreatePermanentPrivilege) X(SeCreateSymbolicLinkPrivilege)       \
+	X(SeCreateTokenPrivilege) X(SeDebugPrivilege)                        \
+	X(SeDelegateSessionUserImpersonatePrivilege)                         \
+	X(SeEnableDelegationPrivilege) X(SeImpersonatePrivilege)             \
+	X(SeIncreaseBasePriorityPrivilege) X(SeIncreaseQuotaPrivilege)       \
+	X(SeIncreaseWorkingSetPrivilege) X(SeLoadDriverPrivilege)            \
+	X(SeLockMemoryPrivilege) X(SeMachineAccountPrivilege)                \
+	X(SeManageVolumePrivilege) X(SeProfileSingleProcessPrivilege)        \
+	X(SeRelabelPrivilege) X(SeRemoteShutdownPrivilege)                   \
+	X(SeRestorePrivilege) X(SeSecurityPrivilege) X(SeShutdownPrivilege)  \
+	X(SeSyncAgentPrivilege) X(SeSystemEnvironmentPrivilege)              \
+	X(SeSystemProfilePrivilege) X(SeSystemtimePrivilege)                 \
+	X(SeTakeOwnershipPrivilege) X(SeTcbPrivilege)                        \
+	X(SeTimeZonePrivilege) X(SeTrustedCredManAccessPrivilege)            \
+	X(SeUndockPrivilege) X(SeUnsolicitedInputPrivilege)                  \
+	X(SeBatchLogonRight) X(SeDenyBatchLogonRight)                        \
+	X(SeDenyInteractiveLogonRight) X(SeDenyNetworkLogonRight)            \
+	X(SeDenyRemoteInteractiveLogonRight) X(SeDenyServiceLogonRight)      \
+	X(SeInteractiveLogonRight) X(SeNetworkLogonRight)                    \
+	X(SeRemoteInteractiveLogonRight) X(SeServiceLogonRight)
+
+extern const char *const sc_user_rights[];
+extern const size_t sc_user_right_count;
+/* name is one of SC_USER_RIGHTS (any case, as LookupPrivilegeValue
+ * takes it). */
+bool sc_user_right_known(const char *name);
+
+/* A refusal: the status the refused party records, the id of the rule
+ * that decided (a K rule of docs/rules.md, or NET for a fact of the
+ * transport) and why. One type for trust (auth_reject) and the wire
+ * (codec_refusal_*, the callee's refusal carried to the caller). */
+typedef struct sc_refusal {
+	sc_status status;
+	char rule[8];
+	char reason[200];
+} sc_refusal;
 
 /* Copy s into out (len bytes, always terminated), with every byte a
  * terminal could act on written out: C0 controls and DEL as \n, \r, \t
@@ -58,40 +139,90 @@ int sc_status_parse(const char *name, sc_status *out);
 /* Levels are ordered: comparisons with < and > follow the spec's order
  * Anonymous < Identify < Impersonate < Delegate. SC_LEVEL_DEFAULT means
  * "the client set none" (L6 decides). */
+#define SC_LEVELS(X)                                                         \
+	X(DEFAULT, "default", 0)                                             \
+	X(ANONYMOUS, "anonymous", 1)                                         \
+	X(IDENTIFY, "identify", 1)                                           \
+	X(IMPERSONATE, "impersonate", 1)                                     \
+	X(DELEGATE, "delegate", 1)
+/* As Windows spells them: SECURITY_IMPERSONATION_LEVEL and RPC_C_IMP_*. */
+#define SC_LEVEL_ALIASES(X)                                                  \
+	X(ANONYMOUS, "SecurityAnonymous")                                    \
+	X(IDENTIFY, "SecurityIdentification")                                \
+	X(IMPERSONATE, "SecurityImpersonation")                              \
+	X(DELEGATE, "SecurityDelegation")                                    \
+	X(DEFAULT, "RPC_C_IMP_LEVEL_DEFAULT")                                \
+	X(ANONYMOUS, "RPC_C_IMP_LEVEL_ANONYMOUS")                            \
+	X(IDENTIFY, "RPC_C_IMP_LEVEL_IDENTIFY")                              \
+	X(IMPERSONATE, "RPC_C_IMP_LEVEL_IMPERSONATE")                        \
+	X(DELEGATE, "RPC_C_IMP_LEVEL_DELEGATE")
+
 typedef enum sc_level {
-	SC_LEVEL_DEFAULT = 0,
-	SC_LEVEL_ANONYMOUS,
-	SC_LEVEL_IDENTIFY,
-	SC_LEVEL_IMPERSONATE,
-	SC_LEVEL_DELEGATE,
+#define SC_LEVEL_ENUM(id, name, all) SC_LEVEL_##id,
+	SC_LEVELS(SC_LEVEL_ENUM)
+#undef SC_LEVEL_ENUM
 	SC_LEVEL_COUNT
 } sc_level;
 
 /* Authentication levels, ordered as T8 says. */
+#define SC_AUTHNS(X)                                                         \
+	X(DEFAULT, "default", 0)                                             \
+	X(NONE, "none", 1)                                                   \
+	X(CONNECT, "connect", 1)                                             \
+	X(CALL, "call", 1)                                                   \
+	X(PACKET, "packet", 1)                                               \
+	X(INTEGRITY, "integrity", 1)                                         \
+	X(PRIVACY, "privacy", 1)
+/* As Windows spells them: RPC_C_AUTHN_LEVEL_*, and its short forms. */
+#define SC_AUTHN_ALIASES(X)                                                  \
+	X(DEFAULT, "RPC_C_AUTHN_LEVEL_DEFAULT")                              \
+	X(NONE, "RPC_C_AUTHN_LEVEL_NONE")                                    \
+	X(CONNECT, "RPC_C_AUTHN_LEVEL_CONNECT")                              \
+	X(CALL, "RPC_C_AUTHN_LEVEL_CALL")                                    \
+	X(PACKET, "RPC_C_AUTHN_LEVEL_PKT")                                   \
+	X(INTEGRITY, "RPC_C_AUTHN_LEVEL_PKT_INTEGRITY")                      \
+	X(PRIVACY, "RPC_C_AUTHN_LEVEL_PKT_PRIVACY")                          \
+	X(PACKET, "pkt")                                                     \
+	X(INTEGRITY, "pkt_integrity")                                        \
+	X(PRIVACY, "pkt_privacy")
+
 typedef enum sc_authn {
-	SC_AUTHN_DEFAULT = 0,
-	SC_AUTHN_NONE,
-	SC_AUTHN_CONNECT,
-	SC_AUTHN_CALL,
-	SC_AUTHN_PACKET,
-	SC_AUTHN_INTEGRITY,
-	SC_AUTHN_PRIVACY,
+#define SC_AUTHN_ENUM(id, name, all) SC_AUTHN_##id,
+	SC_AUTHNS(SC_AUTHN_ENUM)
+#undef SC_AUTHN_ENUM
 	SC_AUTHN_COUNT
 } sc_authn;
 
+/* DEFAULT: Kerberos in a domain, NTLM otherwise. */
+#define SC_PACKAGES(X)                                                       \
+	X(DEFAULT, "default", 0)                                             \
+	X(KERBEROS, "kerberos", 1)                                           \
+	X(NTLM, "ntlm", 1)                                                   \
+	X(SCHANNEL, "schannel", 1)
+
 typedef enum sc_package {
-	SC_PACKAGE_DEFAULT = 0, /* Kerberos in a domain, NTLM otherwise */
-	SC_PACKAGE_KERBEROS,
-	SC_PACKAGE_NTLM,
-	SC_PACKAGE_SCHANNEL,
+#define SC_PACKAGE_ENUM(id, name, all) SC_PACKAGE_##id,
+	SC_PACKAGES(SC_PACKAGE_ENUM)
+#undef SC_PACKAGE_ENUM
 	SC_PACKAGE_COUNT
 } sc_package;
 
+/* BOTH: both capability flags set, which C1 refuses. */
+#define SC_CLOAKINGS(X)                                                      \
+	X(NONE, "none", 1)                                                   \
+	X(STATIC, "static", 1)                                               \
+	X(DYNAMIC, "dynamic", 1)                                             \
+	X(BOTH, "both", 0)
+/* As Windows spells them: the EOAC_* capability flags. */
+#define SC_CLOAKING_ALIASES(X)                                               \
+	X(NONE, "EOAC_NONE")                                                 \
+	X(STATIC, "EOAC_STATIC_CLOAKING")                                    \
+	X(DYNAMIC, "EOAC_DYNAMIC_CLOAKING")
+
 typedef enum sc_cloaking {
-	SC_CLOAK_NONE = 0,
-	SC_CLOAK_STATIC,
-	SC_CLOAK_DYNAMIC,
-	SC_CLOAK_BOTH, /* both capability flags set: invalid (C1) */
+#define SC_CLOAKING_ENUM(id, name, all) SC_CLOAK_##id,
+	SC_CLOAKINGS(SC_CLOAKING_ENUM)
+#undef SC_CLOAKING_ENUM
 	SC_CLOAK_COUNT
 } sc_cloaking;
 
@@ -101,14 +232,14 @@ typedef enum sc_cloaking {
  * the SQOS flags (N1, N2, T7); RPC and DDE clients default to
  * Impersonate (L6); a pipe, RPC or DDE connection between hosts ignores
  * the level flags (D7). */
-#define SC_TRANSPORTS(X) \
-	X(COM, "com")        \
-	X(PIPE, "pipe")      \
-	X(RPC, "rpc")        \
-	X(DDE, "dde")
+#define SC_TRANSPORTS(X)                                                     \
+	X(COM, "com", 1)                                                     \
+	X(PIPE, "pipe", 1)                                                   \
+	X(RPC, "rpc", 1)                                                     \
+	X(DDE, "dde", 1)
 
 typedef enum sc_transport {
-#define SC_TRANSPORT_ENUM(id, name) SC_TRANSPORT_##id,
+#define SC_TRANSPORT_ENUM(id, name, all) SC_TRANSPORT_##id,
 	SC_TRANSPORTS(SC_TRANSPORT_ENUM)
 #undef SC_TRANSPORT_ENUM
 	SC_TRANSPORT_COUNT
@@ -116,38 +247,61 @@ typedef enum sc_transport {
 
 /* T7: how a named-pipe connection tracks the client's context. Without
  * SECURITY_CONTEXT_TRACKING the mode is static. */
+#define SC_TRACKINGS(X)                                                      \
+	X(STATIC, "static", 1)                                               \
+	X(DYNAMIC, "dynamic", 1)
+
 typedef enum sc_tracking {
-	SC_TRACKING_STATIC = 0,
-	SC_TRACKING_DYNAMIC,
+#define SC_TRACKING_ENUM(id, name, all) SC_TRACKING_##id,
+	SC_TRACKINGS(SC_TRACKING_ENUM)
+#undef SC_TRACKING_ENUM
 	SC_TRACKING_COUNT
 } sc_tracking;
 
 /* P3: where a user-rights assignment comes from. Group policy applies
  * local, then site, domain, OU: a later scope wins. */
+#define SC_SCOPES(X)                                                         \
+	X(LOCAL, "local", 1)                                                 \
+	X(SITE, "site", 1)                                                   \
+	X(DOMAIN, "domain", 1)                                               \
+	X(OU, "ou", 1)
+
 typedef enum sc_scope {
-	SC_SCOPE_LOCAL = 0,
-	SC_SCOPE_SITE,
-	SC_SCOPE_DOMAIN,
-	SC_SCOPE_OU,
+#define SC_SCOPE_ENUM(id, name, all) SC_SCOPE_##id,
+	SC_SCOPES(SC_SCOPE_ENUM)
+#undef SC_SCOPE_ENUM
 	SC_SCOPE_COUNT
 } sc_scope;
 
-/* How a process was started: decides logon type and the SERVICE group. */
+/* How a process was started: decides logon type and the SERVICE group
+ * (SERVICE: by the service control manager; COM: a COM server under a
+ * configured account; both get the SERVICE group). */
+#define SC_STARTS(X)                                                         \
+	X(INTERACTIVE, "interactive", 1)                                     \
+	X(SERVICE, "service", 1)                                             \
+	X(COM, "com", 1)                                                     \
+	X(BATCH, "batch", 1)
+
 typedef enum sc_start {
-	SC_START_INTERACTIVE = 0,
-	SC_START_SERVICE, /* by the service control manager: SERVICE group */
-	SC_START_COM,     /* COM server under a configured account: SERVICE */
-	SC_START_BATCH,
+#define SC_START_ENUM(id, name, all) SC_START_##id,
+	SC_STARTS(SC_START_ENUM)
+#undef SC_START_ENUM
 	SC_START_COUNT
 } sc_start;
 
+/* EXPLICIT: LogonUser with explicit credentials. */
+#define SC_LOGONS(X)                                                         \
+	X(INTERACTIVE, "interactive", 1)                                     \
+	X(NETWORK, "network", 1)                                             \
+	X(BATCH, "batch", 1)                                                 \
+	X(SERVICE, "service", 1)                                             \
+	X(EXPLICIT, "explicit", 1)                                           \
+	X(ANONYMOUS, "anonymous", 1)
+
 typedef enum sc_logon {
-	SC_LOGON_INTERACTIVE = 0,
-	SC_LOGON_NETWORK,
-	SC_LOGON_BATCH,
-	SC_LOGON_SERVICE,
-	SC_LOGON_EXPLICIT, /* LogonUser with explicit credentials */
-	SC_LOGON_ANONYMOUS,
+#define SC_LOGON_ENUM(id, name, all) SC_LOGON_##id,
+	SC_LOGONS(SC_LOGON_ENUM)
+#undef SC_LOGON_ENUM
 	SC_LOGON_COUNT
 } sc_logon;
 
@@ -162,10 +316,35 @@ int sc_package_parse(const char *s, sc_package *out);
 const char *sc_cloaking_name(sc_cloaking v);
 int sc_cloaking_parse(const char *s, sc_cloaking *out);
 const char *sc_transport_name(sc_transport v);
+int sc_transport_parse(const char *s, sc_transport *out);
 const char *sc_tracking_name(sc_tracking v);
+int sc_tracking_parse(const char *s, sc_tracking *out);
 const char *sc_scope_name(sc_scope v);
+int sc_scope_parse(const char *s, sc_scope *out);
 const char *sc_start_name(sc_start v);
+int sc_start_parse(const char *s, sc_start *out);
 const char *sc_logon_name(sc_logon v);
+int sc_logon_parse(const char *s, sc_logon *out);
+
+/* An enum as its table gives it, for code that lists spellings (the
+ * scenario loader's schema, matrix's `all`, did-you-mean): every value's
+ * spelling, value and whether `all` sweeps it, then the aliases. */
+typedef struct sc_enum_entry {
+	const char *name;
+	int value;
+	bool in_all; /* false for aliases */
+} sc_enum_entry;
+typedef struct sc_enum_table {
+	const sc_enum_entry *entries;
+	size_t count;   /* values, then aliases */
+	size_t values;  /* the first `values` entries are the values */
+} sc_enum_table;
+extern const sc_enum_table sc_status_table, sc_level_table, sc_authn_table,
+	sc_package_table, sc_cloaking_table, sc_transport_table,
+	sc_tracking_table, sc_scope_table, sc_start_table, sc_logon_table;
+/* The value of s in t (a spelling or an alias, case-insensitive). 0, or
+ * SC_ERR_INVAL. */
+int sc_enum_parse(const sc_enum_table *t, const char *s, int *out);
 
 /* The decision log: every decision appends one note naming its rule id.
  * Warnings are notes a user must not miss (P2, L2, C3, T8 none). */

@@ -115,7 +115,12 @@ static const char *d1_failed(const sc_hop_facts *f)
 		return "the client account is sensitive and cannot be "
 		       "delegated";
 	if (!f->server_trusted)
-		return "the server account is not trusted for delegation";
+		return f->server_computer
+			       ? "the server runs as a machine identity and its "
+				 "host's computer account is not trusted for "
+				 "delegation"
+			       : "the server account is not trusted for "
+				 "delegation";
 	if (!f->all_in_domain)
 		return "a host is not in the domain";
 	if (f->package != SC_PACKAGE_KERBEROS)
@@ -123,13 +128,12 @@ static const char *d1_failed(const sc_hop_facts *f)
 	return NULL;
 }
 
-void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
-		      sc_log *log)
+/* T8: the call runs at the higher of the two authentication levels; at
+ * None nobody is authenticated and nobody can be impersonated (false,
+ * out's level Anonymous). */
+static bool negotiate_authn(const sc_hop_facts *f, sc_hop_outcome *out,
+			    sc_log *log)
 {
-	memset(out, 0, sizeof(*out));
-
-	/* T8: the call runs at the higher of the two authentication levels;
-	 * at None nobody is authenticated and nobody can be impersonated. */
 	sc_authn ca = f->client_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT
 							  : f->client_authn;
 	sc_authn sa = f->server_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_NONE
@@ -141,7 +145,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 		sc_log_warn(log, "T8",
 			    "authentication level none: the caller is not "
 			    "authenticated and cannot be impersonated");
-		return;
+		return false;
 	}
 	out->authenticated = true;
 	if (sa > ca)
@@ -150,7 +154,36 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 			    "the higher wins)",
 			    sc_authn_name(out->authn), sc_authn_name(ca),
 			    sc_authn_name(sa));
+	return true;
+}
 
+/* What the level in effect lets the server do (L1, L3, L4, L5). */
+static void log_level(sc_level l, bool delegable, sc_log *log)
+{
+	if (l == SC_LEVEL_ANONYMOUS)
+		sc_log_rule(log, "L1",
+			    "Anonymous: the server learns nothing about the "
+			    "client");
+	else if (l == SC_LEVEL_IDENTIFY)
+		sc_log_rule(log, "L3",
+			    "Identify: the server may query the client's "
+			    "identity but not act as it");
+	else if (l == SC_LEVEL_IMPERSONATE)
+		sc_log_rule(log, "L4",
+			    "Impersonate: the server may act as the client on "
+			    "its own host");
+	else if (l == SC_LEVEL_DELEGATE && delegable)
+		sc_log_rule(log, "L5",
+			    "Delegate: the identity may cross further hosts");
+}
+
+void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
+		      sc_log *log)
+{
+	memset(out, 0, sizeof(*out));
+
+	if (!negotiate_authn(f, out, log))
+		return;
 	sc_level l = f->asked;
 	bool d7 = f->crossed && (f->transport == SC_TRANSPORT_PIPE ||
 				 f->transport == SC_TRANSPORT_RPC ||
@@ -209,8 +242,11 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 			out->delegable = true;
 			sc_log_rule(log, "D1",
 				    "Delegate holds: client not sensitive, "
-				    "server trusted for delegation, domain "
-				    "hosts, Kerberos");
+				    "server trusted for delegation%s, domain "
+				    "hosts, Kerberos",
+				    f->server_computer
+					    ? " (its host's computer account)"
+					    : "");
 		}
 	}
 
@@ -227,21 +263,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 	}
 
 	out->level = l;
-	if (l == SC_LEVEL_ANONYMOUS)
-		sc_log_rule(log, "L1",
-			    "Anonymous: the server learns nothing about the "
-			    "client");
-	else if (l == SC_LEVEL_IDENTIFY)
-		sc_log_rule(log, "L3",
-			    "Identify: the server may query the client's "
-			    "identity but not act as it");
-	else if (l == SC_LEVEL_IMPERSONATE)
-		sc_log_rule(log, "L4",
-			    "Impersonate: the server may act as the client on "
-			    "its own host");
-	else if (l == SC_LEVEL_DELEGATE && out->delegable)
-		sc_log_rule(log, "L5",
-			    "Delegate: the identity may cross further hosts");
+	log_level(l, out->delegable, log);
 }
 
 sc_status sc_impersonate(const sc_token *process, const sc_token *client,
@@ -365,6 +387,127 @@ static bool listed(char **names, unsigned n, const char *name)
  * it lets the middle tier present the client, a failure status when it
  * is configured and refuses, or SC_NOT_FOUND with *applies false when
  * neither is configured. */
+/* D5: resource-based, on the target's account (which lists accounts
+ * allowed to act for others). */
+static sc_status d5(const sc_delegation *d, sc_log *log)
+{
+	if (listed(d->target->allowed_to_act,
+		   d->target->allowed_to_act_count, d->self->name)) {
+		/* S4U2Proxy takes a ticket that is not forwardable
+		 * only for a client that is not sensitive (MS-SFU
+		 * 3.1.5.2.1); a sensitive client's never is. */
+		if (d->client && d->client->sensitive) {
+			sc_log_rule(log, "D5",
+				    "resource-based delegation: %s "
+				    "lists %s, but %s is sensitive and "
+				    "cannot be delegated: the call "
+				    "fails",
+				    d->target->name, d->self->name,
+				    d->client->name);
+			return SC_NOT_SUPPORTED;
+		}
+		sc_log_rule(log, "D5",
+			    "resource-based delegation: %s lists %s "
+			    "among accounts allowed to act for others",
+			    d->target->name, d->self->name);
+		return SC_OK;
+	}
+	sc_log_rule(log, "D5",
+		    "resource-based delegation: %s does not list %s",
+		    d->target->name, d->self->name);
+	return SC_NOT_FOUND;
+}
+
+/* D4 for a client that signed in with NTLM: S4U2Proxy needs evidence,
+ * and only protocol transition (D6) gets it. */
+static sc_status d4_after_ntlm(const sc_delegation *d, const sc_token *who,
+			       sc_log *log)
+{
+	/* S4U2Proxy needs the client's Kerberos ticket to
+	 * this service as evidence; an NTLM logon left
+	 * none. "Use any authentication protocol" gets one
+	 * by protocol transition (S4U2Self, D6); "Kerberos
+	 * only" cannot. */
+	if (!d->self->trusted_to_auth_for_delegation) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs %s's "
+			    "Kerberos ticket to %s as evidence: "
+			    "it signed in with NTLM, and %s is "
+			    "not trusted to authenticate for "
+			    "delegation (Kerberos only): the "
+			    "call fails",
+			    sc_token_user_name(who),
+			    d->self->name, d->self->name);
+		return SC_NOT_SUPPORTED;
+	}
+	if (d->client && d->client->sensitive) {
+		sc_log_rule(log, "D6",
+			    "protocol transition for %s, "
+			    "signed in with NTLM: the ticket "
+			    "of a sensitive account is not "
+			    "forwardable",
+			    d->client->name);
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs a "
+			    "forwardable ticket: the call "
+			    "fails");
+		return SC_NOT_SUPPORTED;
+	}
+	sc_log_rule(log, "D6",
+		    "%s signed in with NTLM: %s, trusted to "
+		    "authenticate for delegation, obtains a "
+		    "forwardable ticket for it by protocol "
+		    "transition",
+		    sc_token_user_name(who), d->self->name);
+	sc_log_rule(log, "D4",
+		    "constrained delegation: %s lists %s",
+		    d->self->name, d->target->name);
+	return SC_OK;
+}
+
+/* D4: the middle tier's own list of services. */
+static sc_status d4(const sc_delegation *d, const char *target,
+		    const sc_token *who, sc_log *log)
+{
+	if (!listed(d->self->allowed_to_delegate_to,
+		    d->self->allowed_to_delegate_to_count,
+		    d->target->name)) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation: %s may delegate "
+			    "only to its listed services, not to %s (%s)",
+			    d->self->name, target, d->target->name);
+		return SC_NO_MATCH;
+	}
+	if (!sc_token_from_transition(who) &&
+	    sc_token_package(who) == SC_PACKAGE_NTLM)
+		return d4_after_ntlm(d, who, log);
+	if (sc_token_from_transition(who) &&
+	    !sc_token_forwardable(who)) {
+		/* D6: the ticket protocol transition gave. */
+		sc_log_rule(log, "D6",
+			    "the ticket %s obtained for %s by protocol "
+			    "transition is not forwardable",
+			    d->self->name, sc_token_user_name(who));
+		sc_log_rule(log, "D4",
+			    "constrained delegation needs a forwardable "
+			    "ticket: the call fails");
+		return SC_NOT_SUPPORTED;
+	}
+	if (!sc_token_from_transition(who) && d->client &&
+	    d->client->sensitive) {
+		sc_log_rule(log, "D4",
+			    "constrained delegation: %s is sensitive, "
+			    "its ticket is not forwardable",
+			    d->client->name);
+		return SC_NOT_SUPPORTED;
+	}
+	sc_log_rule(log, "D4",
+		    "constrained delegation: %s lists %s; the client's "
+		    "ticket is forwardable",
+		    d->self->name, d->target->name);
+	return SC_OK;
+}
+
 static sc_status constrained(const sc_delegation *dg, const char *target,
 			     const sc_token *who, bool *applies, sc_log *log)
 {
@@ -378,115 +521,13 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 		judged.client = sc_directory_account_by_sid(
 			dg->dir, sc_token_user_sid(who));
 	const sc_delegation *d = &judged;
-	/* D5: resource-based, on the target's account. */
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;
-		if (listed(d->target->allowed_to_act,
-			   d->target->allowed_to_act_count, d->self->name)) {
-			/* S4U2Proxy takes a ticket that is not forwardable
-			 * only for a client that is not sensitive (MS-SFU
-			 * 3.1.5.2.1); a sensitive client's never is. */
-			if (d->client && d->client->sensitive) {
-				sc_log_rule(log, "D5",
-					    "resource-based delegation: %s "
-					    "lists %s, but %s is sensitive and "
-					    "cannot be delegated: the call "
-					    "fails",
-					    d->target->name, d->self->name,
-					    d->client->name);
-				return SC_NOT_SUPPORTED;
-			}
-			sc_log_rule(log, "D5",
-				    "resource-based delegation: %s lists %s "
-				    "among accounts allowed to act for others",
-				    d->target->name, d->self->name);
-			return SC_OK;
-		}
-		sc_log_rule(log, "D5",
-			    "resource-based delegation: %s does not list %s",
-			    d->target->name, d->self->name);
-		return SC_NOT_FOUND;
+		return d5(d, log);
 	}
-	/* D4: the middle tier's own list of services. */
 	if (d->self->allowed_to_delegate_to_count > 0) {
 		*applies = true;
-		if (!listed(d->self->allowed_to_delegate_to,
-			    d->self->allowed_to_delegate_to_count,
-			    d->target->name)) {
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s may delegate "
-				    "only to its listed services, not to %s (%s)",
-				    d->self->name, target, d->target->name);
-			return SC_NO_MATCH;
-		}
-		if (!sc_token_from_transition(who) &&
-		    sc_token_package(who) == SC_PACKAGE_NTLM) {
-			/* S4U2Proxy needs the client's Kerberos ticket to
-			 * this service as evidence; an NTLM logon left
-			 * none. "Use any authentication protocol" gets one
-			 * by protocol transition (S4U2Self, D6); "Kerberos
-			 * only" cannot. */
-			if (!d->self->trusted_to_auth_for_delegation) {
-				sc_log_rule(log, "D4",
-					    "constrained delegation needs %s's "
-					    "Kerberos ticket to %s as evidence: "
-					    "it signed in with NTLM, and %s is "
-					    "not trusted to authenticate for "
-					    "delegation (Kerberos only): the "
-					    "call fails",
-					    sc_token_user_name(who),
-					    d->self->name, d->self->name);
-				return SC_NOT_SUPPORTED;
-			}
-			if (d->client && d->client->sensitive) {
-				sc_log_rule(log, "D6",
-					    "protocol transition for %s, "
-					    "signed in with NTLM: the ticket "
-					    "of a sensitive account is not "
-					    "forwardable",
-					    d->client->name);
-				sc_log_rule(log, "D4",
-					    "constrained delegation needs a "
-					    "forwardable ticket: the call "
-					    "fails");
-				return SC_NOT_SUPPORTED;
-			}
-			sc_log_rule(log, "D6",
-				    "%s signed in with NTLM: %s, trusted to "
-				    "authenticate for delegation, obtains a "
-				    "forwardable ticket for it by protocol "
-				    "transition",
-				    sc_token_user_name(who), d->self->name);
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s lists %s",
-				    d->self->name, d->target->name);
-			return SC_OK;
-		}
-		if (sc_token_from_transition(who) &&
-		    !sc_token_forwardable(who)) {
-			/* D6: the ticket protocol transition gave. */
-			sc_log_rule(log, "D6",
-				    "the ticket %s obtained for %s by protocol "
-				    "transition is not forwardable",
-				    d->self->name, sc_token_user_name(who));
-			sc_log_rule(log, "D4",
-				    "constrained delegation needs a forwardable "
-				    "ticket: the call fails");
-			return SC_NOT_SUPPORTED;
-		}
-		if (!sc_token_from_transition(who) && d->client &&
-		    d->client->sensitive) {
-			sc_log_rule(log, "D4",
-				    "constrained delegation: %s is sensitive, "
-				    "its ticket is not forwardable",
-				    d->client->name);
-			return SC_NOT_SUPPORTED;
-		}
-		sc_log_rule(log, "D4",
-			    "constrained delegation: %s lists %s; the client's "
-			    "ticket is forwardable",
-			    d->self->name, d->target->name);
-		return SC_OK;
+		return d4(d, target, who, log);
 	}
 	return SC_NOT_FOUND;
 }
@@ -502,13 +543,167 @@ static sc_status cannot_cross(const sc_policy *policy,
 	return policy->double_hop_status;
 }
 
-sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
-			  const sc_token *process, const sc_token *thread,
-			  const char *my_host, const char *target_host,
-			  const sc_policy *policy, const sc_delegation *deleg,
+void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
+			 const char *self_account, const char *target_account)
+{
+	in->deleg = (sc_delegation){
+		.self = sc_directory_account(dir, self_account),
+		.target = sc_directory_account(dir, target_account),
+		.dir = dir, /* the client: whom the call presents */
+	};
+}
+
+/* C3 (T7 on a pipe): static cloaking presents what the proxy captured
+ * when its blanket was set, else on its first call; later calls present
+ * the same identity, whatever the thread does now. */
+static sc_status static_identity(sc_proxy *proxy, const sc_token *process,
+				 const sc_token *thread, bool pipe, sc_log *log)
+{
+	if (!proxy->captured) {
+		if (capture(proxy, process, thread, pipe, true, log) != 0)
+			return SC_INTERNAL;
+	} else if (pipe) {
+		const sc_token *now = thread ? thread : process;
+		sc_log_rule(log, "T7",
+			    "static tracking: presents %s, snapshotted "
+			    "when the pipe connected%s%s",
+			    sc_token_user_name(proxy->captured),
+			    strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured))
+				    ? ", not the current "
+				    : "",
+			    strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured))
+				    ? sc_token_user_name(now)
+				    : "");
+	} else {
+		const sc_token *now = thread ? thread : process;
+		bool same = strcmp(sc_token_user_sid(now),
+				   sc_token_user_sid(proxy->captured)) ==
+			    0;
+		/* When it was captured: on which call, or when
+		 * the blanket was set. */
+		const char *who_then =
+			sc_token_user_name(proxy->captured);
+		unsigned cap = proxy->captured_call,
+			 now_call = proxy->calls + 1;
+		if (same && cap)
+			sc_log_rule(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured on the proxy's call %u (this "
+				    "is its call %u)",
+				    who_then, cap, now_call);
+		else if (same)
+			sc_log_rule(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured when its blanket was set",
+				    who_then);
+		else if (cap)
+			sc_log_warn(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured on the proxy's call %u (this "
+				    "is its call %u), not the current %s",
+				    who_then, cap, now_call,
+				    sc_token_user_name(now));
+		else
+			sc_log_warn(log, "C3",
+				    "static cloaking: presents %s, "
+				    "captured when its blanket was "
+				    "set, not the current %s",
+				    who_then, sc_token_user_name(now));
+	}
+	return SC_OK;
+}
+
+/* Whether who may be presented across a host boundary (its n-th): D3
+ * for NTLM, D6 for a token from protocol transition, then L5 (Delegate),
+ * L4 (one boundary), constrained delegation (D4, D5) or the double hop
+ * (C6). SC_OK, or the status the call fails with. */
+static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
+			   unsigned n, sc_log *log)
+{
+	const sc_blanket *b = in->blanket;
+	const char *my_host = in->my_host, *target_host = in->target_host;
+	const sc_policy *policy = in->policy;
+	const sc_delegation *deleg = &in->deleg;
+	sc_level l = sc_token_level_raw(who);
+	if (b->package == SC_PACKAGE_NTLM &&
+	    (sc_token_boundaries(who) > 0 || sc_token_from_transition(who))) {
+		/* D3: NTLM authenticates with the client's own secret, which
+		 * only the host holding its logon has. This one holds a
+		 * forwarded ticket, or a token from protocol transition, or
+		 * what constrained delegation would give: all Kerberos. No
+		 * fallback to another identity (C6). */
+		sc_log_rule(log, "D3",
+			    "NTLM: %s holds no NTLM secret of %s (its logon is "
+			    "on %s), so NTLM cannot present it to %s",
+			    my_host, sc_token_user_name(who),
+			    sc_token_origin_host(who), target_host);
+		return cannot_cross(policy, target_host, log);
+	}
+	if (sc_token_from_transition(who)) {
+		/* D6: protocol transition gave a token but no credential of
+		 * the user: only constrained delegation (S4U2Proxy) presents
+		 * it to another host. */
+		bool applies;
+		sc_status cd = constrained(deleg, target_host, who, &applies,
+					   log);
+		if (applies) {
+			if (cd != SC_OK)
+				return cd;
+			sc_log_rule(log, "D6",
+				    "%s, obtained by protocol transition, "
+				    "reaches %s through constrained delegation",
+				    sc_token_user_name(who), target_host);
+			return SC_OK;
+		}
+		sc_log_rule(log, "D6",
+			    "%s was obtained by protocol transition: %s holds "
+			    "no credential of it and no constrained delegation "
+			    "is configured",
+			    sc_token_user_name(who), my_host);
+		return cannot_cross(policy, target_host, log);
+	}
+	if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
+		sc_log_rule(log, "L5",
+			    "Delegate: %s may cross to %s (boundary %u)",
+			    sc_token_user_name(who), target_host, n);
+	} else if (sc_token_boundaries(who) == 0) {
+		sc_log_rule(log, "L4",
+			    "Impersonate: %s's credentials are on %s, "
+			    "one boundary to %s is allowed",
+			    sc_token_user_name(who), my_host,
+			    target_host);
+	} else {
+		bool applies;
+		sc_status cd = constrained(deleg, target_host, who,
+					   &applies, log);
+		if (applies)
+			return cd;
+		/* C6: no silent fallback to another identity. */
+		sc_log_rule(log, "L4",
+			    "Impersonate: %s's credentials stay on %s; "
+			    "%s cannot present them to %s",
+			    sc_token_user_name(who),
+			    sc_token_origin_host(who), my_host,
+			    target_host);
+		sc_log_rule(log, "C6",
+			    "the double hop: %u host boundaries exceed "
+			    "what %s allows: the call fails with %s",
+			    n, sc_level_name(l),
+			    sc_status_name(policy->double_hop_status));
+		return policy->double_hop_status;
+	}
+	return SC_OK;
+}
+
+sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log)
 {
+	const sc_blanket *b = in->blanket;
+	const sc_token *process = in->process, *thread = in->thread;
+	const char *my_host = in->my_host, *target_host = in->target_host;
 	*presented = NULL;
 	*boundaries = 0;
 	sc_status st = sc_blanket_validate(b, log);
@@ -531,59 +726,8 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	case SC_CLOAK_STATIC:
 		/* C3: fixed when the blanket was set, else on the first
 		 * call; later calls present the same identity. */
-		if (!proxy->captured) {
-			if (capture(proxy, process, thread, pipe, true, log) != 0)
-				return SC_INTERNAL;
-		} else if (pipe) {
-			const sc_token *now = thread ? thread : process;
-			sc_log_rule(log, "T7",
-				    "static tracking: presents %s, snapshotted "
-				    "when the pipe connected%s%s",
-				    sc_token_user_name(proxy->captured),
-				    strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured))
-					    ? ", not the current "
-					    : "",
-				    strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured))
-					    ? sc_token_user_name(now)
-					    : "");
-		} else {
-			const sc_token *now = thread ? thread : process;
-			bool same = strcmp(sc_token_user_sid(now),
-					   sc_token_user_sid(proxy->captured)) ==
-				    0;
-			/* When it was captured: on which call, or when
-			 * the blanket was set. */
-			const char *who_then =
-				sc_token_user_name(proxy->captured);
-			unsigned cap = proxy->captured_call,
-				 now_call = proxy->calls + 1;
-			if (same && cap)
-				sc_log_rule(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured on the proxy's call %u (this "
-					    "is its call %u)",
-					    who_then, cap, now_call);
-			else if (same)
-				sc_log_rule(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured when its blanket was set",
-					    who_then);
-			else if (cap)
-				sc_log_warn(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured on the proxy's call %u (this "
-					    "is its call %u), not the current %s",
-					    who_then, cap, now_call,
-					    sc_token_user_name(now));
-			else
-				sc_log_warn(log, "C3",
-					    "static cloaking: presents %s, "
-					    "captured when its blanket was "
-					    "set, not the current %s",
-					    who_then, sc_token_user_name(now));
-		}
+		if (static_identity(proxy, process, thread, pipe, log) != SC_OK)
+			return SC_INTERNAL;
 		who = proxy->captured;
 		break;
 	case SC_CLOAK_DYNAMIC:
@@ -650,82 +794,8 @@ sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
-	if (crossing && b->package == SC_PACKAGE_NTLM &&
-	    (sc_token_boundaries(who) > 0 || sc_token_from_transition(who))) {
-		/* D3: NTLM authenticates with the client's own secret, which
-		 * only the host holding its logon has. This one holds a
-		 * forwarded ticket, or a token from protocol transition, or
-		 * what constrained delegation would give: all Kerberos. No
-		 * fallback to another identity (C6). */
-		sc_log_rule(log, "D3",
-			    "NTLM: %s holds no NTLM secret of %s (its logon is "
-			    "on %s), so NTLM cannot present it to %s",
-			    my_host, sc_token_user_name(who),
-			    sc_token_origin_host(who), target_host);
-		return cannot_cross(policy, target_host, log);
-	}
-	if (crossing && sc_token_from_transition(who)) {
-		/* D6: protocol transition gave a token but no credential of
-		 * the user: only constrained delegation (S4U2Proxy) presents
-		 * it to another host. */
-		bool applies;
-		sc_status cd = constrained(deleg, target_host, who, &applies,
-					   log);
-		if (applies) {
-			if (cd != SC_OK)
-				return cd;
-			sc_log_rule(log, "D6",
-				    "%s, obtained by protocol transition, "
-				    "reaches %s through constrained delegation",
-				    sc_token_user_name(who), target_host);
-			*presented = who;
-			*boundaries = n;
-			return SC_OK;
-		}
-		sc_log_rule(log, "D6",
-			    "%s was obtained by protocol transition: %s holds "
-			    "no credential of it and no constrained delegation "
-			    "is configured",
-			    sc_token_user_name(who), my_host);
-		return cannot_cross(policy, target_host, log);
-	}
-	if (crossing) {
-		if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
-			sc_log_rule(log, "L5",
-				    "Delegate: %s may cross to %s (boundary %u)",
-				    sc_token_user_name(who), target_host, n);
-		} else if (sc_token_boundaries(who) == 0) {
-			sc_log_rule(log, "L4",
-				    "Impersonate: %s's credentials are on %s, "
-				    "one boundary to %s is allowed",
-				    sc_token_user_name(who), my_host,
-				    target_host);
-		} else {
-			bool applies;
-			sc_status cd = constrained(deleg, target_host, who,
-						   &applies, log);
-			if (applies) {
-				if (cd != SC_OK)
-					return cd;
-				*presented = who;
-				*boundaries = n;
-				return SC_OK;
-			}
-			/* C6: no silent fallback to another identity. */
-			sc_log_rule(log, "L4",
-				    "Impersonate: %s's credentials stay on %s; "
-				    "%s cannot present them to %s",
-				    sc_token_user_name(who),
-				    sc_token_origin_host(who), my_host,
-				    target_host);
-			sc_log_rule(log, "C6",
-				    "the double hop: %u host boundaries exceed "
-				    "what %s allows: the call fails with %s",
-				    n, sc_level_name(l),
-				    sc_status_name(policy->double_hop_status));
-			return policy->double_hop_status;
-		}
-	}
+	if (crossing && (st = may_cross(in, who, n, log)) != SC_OK)
+		return st;
 	*presented = who;
 	*boundaries = n;
 	return SC_OK;

@@ -45,6 +45,8 @@ typedef struct sc_hop_facts {
 	bool all_in_domain;      /* both hosts are domain members */
 	bool client_sensitive;   /* the presented account (D1) */
 	bool server_trusted;     /* the callee's account (D1, D7) */
+	bool server_computer;    /* that account is its host's computer
+				    account: it runs as a machine identity */
 	bool presented_is_thread;/* the caller presents an impersonation token */
 	sc_level presented_level;/* its level, when presented_is_thread */
 } sc_hop_facts;
@@ -118,10 +120,28 @@ typedef struct sc_delegation {
 	const struct sc_directory *dir;
 } sc_delegation;
 
-sc_status sc_cloak_choose(const sc_blanket *b, sc_proxy *proxy,
-			  const sc_token *process, const sc_token *thread,
-			  const char *my_host, const char *target_host,
-			  const sc_policy *policy, const sc_delegation *deleg,
+/* A hop as sc_cloak_choose judges it. The caller (sc_exec.c) and the
+ * authority (authority_ticket.c, before it mints a ticket) fill it the
+ * same way: sc_cloak_input_init gives the accounts, the blanket carries
+ * the call's facts (level asked, authentication, package, transport) and
+ * cloaking. The authority's tokens are rebuilt from the credential and
+ * the evidence it verified, never taken from the caller. */
+typedef struct sc_cloak_input {
+	const sc_blanket *blanket;
+	const sc_token *process;  /* the middle tier's primary token */
+	const sc_token *thread;   /* its thread token, or NULL */
+	const char *my_host, *target_host;
+	const sc_policy *policy;
+	sc_delegation deleg;
+} sc_cloak_input;
+
+/* in's delegation inputs from the directory: the middle tier's and the
+ * target's accounts (by name); the client is whom the call presents
+ * (looked up by its SID in dir). The other fields are the caller's. */
+void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
+			 const char *self_account, const char *target_account);
+
+sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log);
 

@@ -47,7 +47,16 @@ struct sc_directory {
 	principal *p;
 	size_t count;
 	size_t cap;
+	/* D8: the computer accounts of the domain hosts, in host order
+	 * (name NULL for a workgroup host, or one whose name a scenario
+	 * account already has). */
+	sc_account_def *computers;
+	unsigned computers_count;
 };
+
+/* A computer account's one group (D8). */
+static char domain_computers[] = "Domain Computers";
+static char *computer_groups[] = {domain_computers};
 
 static const struct {
 	principal_kind kind;
@@ -293,8 +302,41 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out)
 		p->account = a;
 	}
 
+	/* D8: every domain host has a computer account, DOMAIN\HOST$, a
+	 * member of Domain Computers, trusted for delegation when the host
+	 * says so (D1). Its RID follows the accounts' range. */
+	dir->computers = calloc(scn->hosts_count ? scn->hosts_count : 1,
+				sizeof(*dir->computers));
+	if (!dir->computers)
+		goto nomem;
+	dir->computers_count = scn->hosts_count;
+	bool any_computer = false;
+	for (unsigned i = 0; i < scn->hosts_count; i++) {
+		const sc_host_def *h = &scn->hosts[i];
+		char cn[SC_COMPUTER_NAME_MAX], sid[96], name[256];
+		if (!sc_host_computer_name(h, cn, sizeof(cn)) || find(dir, cn))
+			continue;
+		sc_account_def *c = &dir->computers[i];
+		c->name = strdup(cn);
+		if (!c->name)
+			goto nomem;
+		c->groups = computer_groups;
+		c->groups_count = 1;
+		c->trusted_for_delegation = h->trusted_for_delegation;
+		snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix,
+			 1000 + SC_MAX_ACCOUNTS + i);
+		snprintf(name, sizeof(name), "%s\\%s", dir->domain, cn);
+		principal *p = add_principal(dir, PK_ACCOUNT, sid, name, NULL);
+		if (!p)
+			goto nomem;
+		p->account = c;
+		any_computer = true;
+	}
+
 	unsigned gi = 0;
-	if (add_domain_group(dir, "Domain Users", &gi) != 0)
+	if (add_domain_group(dir, "Domain Users", &gi) != 0 ||
+	    (any_computer &&
+	     add_domain_group(dir, "Domain Computers", &gi) != 0))
 		goto nomem;
 	for (unsigned i = 0; i < d->accounts_count; i++) {
 		const sc_account_def *a = &d->accounts[i];
@@ -319,6 +361,9 @@ void sc_directory_free(sc_directory *dir)
 		free(dir->p[i].name);
 	}
 	free(dir->p);
+	for (unsigned i = 0; dir->computers && i < dir->computers_count; i++)
+		free(dir->computers[i].name);
+	free(dir->computers);
 	free(dir->domain);
 	overlay *o = atomic_load(&dir->changes);
 	while (o) {
@@ -596,7 +641,7 @@ static int add_group(const sc_directory *dir, sc_token *t, const char *sid)
 	}
 	const char *name = sc_directory_name(dir, sid);
 	return sc_token_add_group(t, sid, name ? name : sid,
-				  SC_GROUP_ENABLED);
+				  SC_GROUP_MANDATORY | SC_GROUP_ENABLED);
 }
 
 static const char *logon_group(sc_start start, sc_logon *logon)
@@ -721,6 +766,39 @@ static sc_status logon_token(const sc_directory *dir, const char *account,
 nomem:
 	sc_token_free(t);
 	return SC_INTERNAL;
+}
+
+sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
+				    const sc_process_def *p, sc_log *log)
+{
+	char **list[2] = {p->deny_only_groups, p->disabled_groups};
+	unsigned count[2] = {p->deny_only_groups_count,
+			     p->disabled_groups_count};
+	for (unsigned l = 0; l < 2; l++) {
+		for (unsigned k = 0; k < count[l]; k++) {
+			const char *sid = sc_directory_sid(dir, list[l][k]);
+			uint32_t attrs = 0;
+			if (!sid || !sc_token_group_attrs(t, sid, &attrs)) {
+				sc_log_input(log, "%s holds no group %s",
+					     p->name, list[l][k]);
+				return SC_NOT_FOUND;
+			}
+			/* Deny-only keeps the group's other attributes; an
+			 * optional group held disabled is neither mandatory
+			 * nor enabled (T11 may enable it). */
+			attrs = l == 0 ? attrs | SC_GROUP_USE_FOR_DENY_ONLY
+				       : attrs & ~(SC_GROUP_MANDATORY |
+						   SC_GROUP_ENABLED);
+			if (sc_token_set_group_attrs(t, sid, attrs) != 0)
+				return SC_INTERNAL;
+			sc_log_rule(log, "T6",
+				    "%s's token holds %s %s: it matches %s",
+				    p->name, list[l][k],
+				    l == 0 ? "deny-only" : "disabled",
+				    l == 0 ? "deny ACEs only" : "no ACE");
+		}
+	}
+	return SC_OK;
 }
 
 static bool logon_type_group(const char *sid)
@@ -881,5 +959,122 @@ sc_status sc_directory_transition(const sc_directory *dir,
 			    self ? self->name : self_account,
 			    trusted ? "" : "not ");
 	*out = t;
+	return SC_OK;
+}
+
+const sc_account_def *sc_directory_computer(const sc_directory *dir,
+					    const char *host)
+{
+	for (unsigned i = 0; host && i < dir->computers_count; i++) {
+		const sc_host_def *h = &dir->scn->hosts[i];
+		if (dir->computers[i].name && h->name &&
+		    strcmp(h->name, host) == 0)
+			return &dir->computers[i];
+	}
+	return NULL;
+}
+
+/* SYSTEM, NETWORK SERVICE or LOCAL SERVICE: an account of the host, not
+ * of the domain (D1, D8). */
+bool sc_directory_machine_identity(const char *sid)
+{
+	return sid && (strcmp(sid, SC_SID_LOCAL_SYSTEM) == 0 ||
+		       strcmp(sid, SC_SID_NETWORK_SERVICE) == 0 ||
+		       strcmp(sid, SC_SID_LOCAL_SERVICE) == 0);
+}
+
+const sc_account_def *sc_directory_service_account(const sc_directory *dir,
+						   const char *account,
+						   const char *host)
+{
+	const principal *p = find(dir, account);
+	if (!p)
+		return NULL;
+	/* D1: a service running as a machine identity has its host's
+	 * computer account's delegation settings. */
+	if (sc_directory_machine_identity(p->sid))
+		return sc_directory_computer(dir, host);
+	return p->account;
+}
+
+/* D8: a token of who's type (and level) whose user is sid, name, with
+ * the groups of groups[] (well-known or directory SIDs, NULL-ended), no
+ * privilege, its logon on host. */
+static sc_token *network_self(const sc_directory *dir, const sc_token *who,
+			      const char *sid, const char *name,
+			      const char *const *groups, const char *host,
+			      sc_logon logon)
+{
+	sc_token *t = sc_token_new(sc_token_type_of(who));
+	if (!t)
+		return NULL;
+	if (sc_token_set_user(t, sid, name) != 0 ||
+	    sc_token_set_origin_host(t, host) != 0)
+		goto nomem;
+	for (const char *const *g = groups; *g; g++)
+		if (add_group(dir, t, *g) != 0)
+			goto nomem;
+	if (sc_token_type_of(who) == SC_TOKEN_IMPERSONATION)
+		sc_token_set_level(t, sc_token_level_raw(who));
+	sc_token_set_logon(t, logon);
+	sc_token_set_session(t, sc_token_session(who));
+	sc_token_set_package(t, sc_token_package(who));
+	sc_token_set_authn(t, sc_token_authn(who));
+	sc_token_set_boundaries(t, sc_token_boundaries(who));
+	return t;
+nomem:
+	sc_token_free(t);
+	return NULL;
+}
+
+sc_status sc_directory_on_network(const sc_directory *dir,
+				  const sc_token *who, const char *from_host,
+				  const char *to_host, sc_token **out,
+				  sc_log *log)
+{
+	*out = NULL;
+	const char *sid = who ? sc_token_user_sid(who) : NULL;
+	if (!who || !from_host || !to_host || strcmp(from_host, to_host) == 0 ||
+	    !sc_directory_machine_identity(sid))
+		return SC_OK;
+	const char *user = sc_token_user_name(who);
+	const sc_account_def *c = sc_directory_computer(dir, from_host);
+	const char *csid = c ? sc_directory_sid(dir, c->name) : NULL;
+	if (strcmp(sid, SC_SID_LOCAL_SERVICE) != 0 && c && csid) {
+		/* D8: SYSTEM and NETWORK SERVICE act as the computer on the
+		 * network: its account, its groups, no local privilege. */
+		const char *dc = sc_directory_sid(dir, "Domain Computers");
+		const char *groups[] = {SC_SID_EVERYONE,
+					SC_SID_AUTHENTICATED_USERS, dc, NULL};
+		*out = network_self(dir, who, csid, sc_directory_name(dir, csid),
+				    groups, from_host, sc_token_logon(who));
+		if (!*out)
+			return SC_INTERNAL;
+		sc_log_rule(log, "D8",
+			    "%s authenticates to %s as the computer account "
+			    "of %s, %s (its groups, none of %s's privileges "
+			    "on %s)",
+			    user, to_host, from_host, sc_token_user_name(*out),
+			    user, from_host);
+		return SC_OK;
+	}
+	/* D8: LOCAL SERVICE presents anonymous credentials; so does a
+	 * machine identity of a host outside the domain, which has no
+	 * computer account (a null session). */
+	const char *groups[] = {SC_SID_EVERYONE, NULL};
+	*out = network_self(dir, who, SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME,
+			    groups, from_host, SC_LOGON_ANONYMOUS);
+	if (!*out)
+		return SC_INTERNAL;
+	if (strcmp(sid, SC_SID_LOCAL_SERVICE) == 0)
+		sc_log_rule(log, "D8",
+			    "%s presents anonymous credentials to %s: %s",
+			    user, to_host, SC_ANONYMOUS_NAME);
+	else
+		sc_log_rule(log, "D8",
+			    "%s is not a domain member: %s has no computer "
+			    "account to authenticate to %s with, and presents "
+			    "anonymous credentials (a null session): %s",
+			    from_host, user, to_host, SC_ANONYMOUS_NAME);
 	return SC_OK;
 }

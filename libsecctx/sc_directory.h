@@ -59,6 +59,15 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 			     const char *host, sc_start start,
 			     sc_token **out, sc_log *log);
 
+/* T6: the groups process p's definition holds deny-only
+ * (deny_only_groups: as a filtered or restricted token) or optional and
+ * disabled (disabled_groups) in its token t, made by sc_directory_logon;
+ * each names a group t holds (the loader checked it is one of the
+ * account's). The daemons and the authority apply it to the same logon.
+ * SC_OK, or SC_NOT_FOUND when t lacks a group. */
+sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
+				    const sc_process_def *p, sc_log *log);
+
 /* D6: the token a service on host obtains for account by protocol
  * transition (an S4U logon: no credential of the user): an impersonation
  * token of logon type NETWORK with the user's groups and the privileges
@@ -114,5 +123,39 @@ sc_status sc_directory_pipe_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
 				  sc_level level, sc_package package,
 				  sc_authn authn, sc_token **out, sc_log *log);
+
+/* D8: the computer account of host (DOMAIN\HOST$, in Domain Computers,
+ * trusted for delegation when hosts[].trusted_for_delegation says so);
+ * NULL for a workgroup host, which has none, or an unknown one. */
+const sc_account_def *sc_directory_computer(const sc_directory *dir,
+					    const char *host);
+
+/* D1, D8: SYSTEM, NETWORK SERVICE or LOCAL SERVICE (a SID): an account
+ * of a host, not of the domain. */
+bool sc_directory_machine_identity(const char *sid);
+
+/* D1: the account whose delegation settings a service running as account
+ * on host has: for SYSTEM, NETWORK SERVICE and LOCAL SERVICE the host's
+ * computer account (NULL on a workgroup host), else the domain account
+ * (NULL for an unknown one). The model's hop (sc_exec.c) and the
+ * authority's both judge trust for delegation by it. */
+const sc_account_def *sc_directory_service_account(const sc_directory *dir,
+						   const char *account,
+						   const char *host);
+
+/* D8: the identity who (a token a process on from_host presents)
+ * authenticates as on to_host. On another host, SYSTEM and NETWORK
+ * SERVICE are the computer account of from_host, with Everyone,
+ * Authenticated Users and Domain Computers and no privilege; LOCAL
+ * SERVICE, and a machine identity of a workgroup host (no computer
+ * account), present anonymous credentials (ANONYMOUS LOGON, Everyone).
+ * Then *out is a new token of who's type and level, its logon on
+ * from_host; else (the same host, or another identity) *out is NULL and
+ * nothing is logged. The caller (do_call) and the authority both call
+ * it. SC_OK, or SC_INTERNAL out of memory. */
+sc_status sc_directory_on_network(const sc_directory *dir,
+				  const sc_token *who, const char *from_host,
+				  const char *to_host, sc_token **out,
+				  sc_log *log);
 
 #endif

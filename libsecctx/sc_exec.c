@@ -28,6 +28,9 @@ struct sc_runtime {
 	size_t proxies_count;
 };
 
+/* The most tokens one call (or the client's program) keeps. */
+#define SC_KEPT_MAX 16
+
 /* The state of one call being served (or of the client program). */
 typedef struct sc_frame {
 	sc_runtime *rt;
@@ -37,6 +40,11 @@ typedef struct sc_frame {
 	sc_token *primary;     /* the process token once this call adjusted
 	                          its privileges (a private copy), or NULL */
 	bool read;             /* N1: a message was read from the pipe */
+	struct {               /* T2: the copies duplicate steps kept */
+		const char *name;
+		sc_token *t;
+	} kept[SC_KEPT_MAX];
+	size_t kept_count;
 	void *parent;
 	sc_trace *out;
 	int hop;               /* this call's hop in out, -1 for the client */
@@ -66,6 +74,8 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	}
 	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
 					  self->started_by, &rt->process, log);
+	if (st == SC_OK)
+		st = sc_directory_group_states(rt->dir, rt->process, self, log);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;
@@ -113,6 +123,54 @@ const sc_directory *sc_runtime_directory(const sc_runtime *rt)
 const sc_scenario *sc_runtime_scenario(const sc_runtime *rt)
 {
 	return rt->scn;
+}
+
+/* The token f keeps as name, or NULL. */
+static const sc_token *kept_token(const sc_frame *f, const char *name)
+{
+	for (size_t i = 0; name && i < f->kept_count; i++)
+		if (strcmp(f->kept[i].name, name) == 0)
+			return f->kept[i].t;
+	return NULL;
+}
+
+/* The token f keeps as name; else NULL, said in the step's log (T2:
+ * the loader checks that an earlier step keeps it, so the duplicate that
+ * would have kept it failed, or did not run in this call). */
+static const sc_token *kept_or_say(const sc_frame *f, const char *name,
+				   sc_step_result *r)
+{
+	const sc_token *t = kept_token(f, name);
+	if (!t)
+		sc_log_rule(&r->log, "T2",
+			    "no token is kept as %s in this call: the "
+			    "duplicate that keeps it failed or did not run",
+			    name);
+	return t;
+}
+
+/* Keep t (taken) as name in f, replacing what that name held. 0, or -1
+ * when f keeps too many (t not taken). */
+static int keep_token(sc_frame *f, const char *name, sc_token *t)
+{
+	for (size_t i = 0; i < f->kept_count; i++)
+		if (strcmp(f->kept[i].name, name) == 0) {
+			sc_token_free(f->kept[i].t);
+			f->kept[i].t = t;
+			return 0;
+		}
+	if (f->kept_count == SC_KEPT_MAX)
+		return -1;
+	f->kept[f->kept_count].name = name;
+	f->kept[f->kept_count++].t = t;
+	return 0;
+}
+
+static void kept_free(sc_frame *f)
+{
+	for (size_t i = 0; i < f->kept_count; i++)
+		sc_token_free(f->kept[i].t);
+	f->kept_count = 0;
 }
 
 /* The process token as this call sees it: its own adjusted copy, if it
@@ -214,168 +272,209 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 }
 
 /* A call step: choose the identity (C1-C6), send, and merge the reply. */
-static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
+/* One outgoing call as the caller decides it (call_choose), then sends
+ * (call_send) and records (call_record). */
+typedef struct call_plan {
+	const sc_process_def *target;
+	sc_blanket b;       /* the proxy's blanket with the step's */
+	sc_level asked;     /* after L6 */
+	sc_token *identity; /* what the call presents (owned) */
+	unsigned boundaries;
+	char who_name[SC_IDENT_LEN];
+	sc_log caller;      /* the caller's decisions */
+} call_plan;
+
+/* The blanket, the level asked, the identity presented (C1-C7, L4, L5,
+ * D3-D6) and what the network makes of it (D8), under the runtime's
+ * lock (the proxy's state). */
+static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 {
 	sc_runtime *rt = f->rt;
-	const sc_process_def *target = sc_scenario_process(rt->scn, s->to);
-	if (!target)
-		return SC_NOT_FOUND;
-	snprintf(r->object, sizeof(r->object), "%s", s->to);
-
-	sc_log caller;
-	sc_log_init(&caller);
-
 	pthread_mutex_lock(&rt->lock);
 	sc_proxy *proxy = proxy_for(rt, s->to);
 	if (!proxy) {
 		pthread_mutex_unlock(&rt->lock);
-		sc_log_free(&caller);
 		return SC_INTERNAL;
 	}
 	/* A blanket set on the proxy replaces the process's whole: it was
 	 * made from it. */
-	sc_blanket b = effective_blanket(proxy->has_blanket ? &proxy->blanket
-							    : &rt->self->blanket,
-					 s->blanket);
+	c->b = effective_blanket(proxy->has_blanket ? &proxy->blanket
+						    : &rt->self->blanket,
+				 s->blanket);
 	if (f->in && f->in->depth >= 1)
 		/* C7: a middle tier called by another middle tier: the chain
 		 * is longer than three, and this tier chooses with its own
 		 * proxy and blanket whatever the tiers before it did. */
-		sc_log_rule(&caller, "C7",
+		sc_log_rule(&c->caller, "C7",
 			    "%s, middle tier %u of the chain %s>%s, applies "
 			    "C2-C6 with its own proxy to %s",
 			    rt->self->name, f->in->depth + 1, f->in->chain,
 			    rt->self->name, s->to);
-	sc_level asked = sc_blanket_level_asked(&b, rt->host, &caller);
+	c->asked = sc_blanket_level_asked(&c->b, rt->host, &c->caller);
 	const sc_token *who = NULL;
-	unsigned boundaries = 0;
-	sc_delegation deleg = {
-		.self = sc_directory_account(rt->dir, rt->self->account),
-		.target = sc_directory_account(rt->dir, target->account),
-		.dir = rt->dir, /* the client: whom the call presents */
-	};
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
-	b.package = sc_blanket_package(
-		&b, host_in_domain(rt->scn, rt->self->host) &&
-			    host_in_domain(rt->scn, target->host));
-	sc_status st = sc_cloak_choose(&b, proxy, proc_token(f), f->thread,
-				       rt->self->host, target->host,
-				       &rt->policy, &deleg, &who, &boundaries,
-				       &caller);
-	sc_token *identity = (st == SC_OK) ? sc_token_copy(who) : NULL;
-	char who_name[SC_IDENT_LEN] = "";
+	c->b.package = sc_blanket_package(
+		&c->b, host_in_domain(rt->scn, rt->self->host) &&
+			       host_in_domain(rt->scn, c->target->host));
+	sc_cloak_input ci = {
+		.blanket = &c->b,
+		.process = proc_token(f),
+		.thread = f->thread,
+		.my_host = rt->self->host,
+		.target_host = c->target->host,
+		.policy = &rt->policy,
+	};
+	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
+			    c->target->account);
+	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
+				       &c->caller);
+	if (st == SC_OK) {
+		/* D8: a machine identity authenticates to another host as
+		 * its host's computer account, or anonymously. */
+		st = sc_directory_on_network(rt->dir, who, rt->self->host,
+					     c->target->host, &c->identity,
+					     &c->caller);
+		if (st == SC_OK && !c->identity)
+			c->identity = sc_token_copy(who);
+	}
 	if (who)
-		snprintf(who_name, sizeof(who_name), "%s",
-			 sc_token_user_name(who));
+		snprintf(c->who_name, sizeof(c->who_name), "%s",
+			 sc_token_user_name(c->identity ? c->identity : who));
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
+	return st == SC_OK && !c->identity ? SC_INTERNAL : st;
+}
 
-	if (st == SC_OK && !identity)
-		st = SC_INTERNAL;
-
-	sc_trace reply;
-	sc_trace_init(&reply);
-	if (st == SC_OK && b.transport == SC_TRANSPORT_PIPE && b.sqos &&
-	    b.effective_only) {
+/* The context the call carries (T7's effective-only applied), sent
+ * through the runtime's transport; the callee's trace into reply. */
+static sc_status call_send(sc_frame *f, const sc_step *s, call_plan *c,
+			   sc_trace *reply)
+{
+	sc_runtime *rt = f->rt;
+	if (c->b.transport == SC_TRANSPORT_PIPE && c->b.sqos &&
+	    c->b.effective_only) {
 		/* T7: effective-only: only what is enabled reaches the
 		 * server. */
-		size_t n = sc_token_drop_disabled_privileges(identity);
-		sc_log_rule(&caller, "T7",
+		size_t n = sc_token_drop_disabled_privileges(c->identity);
+		sc_log_rule(&c->caller, "T7",
 			    "effective-only: %zu disabled privilege%s of %s "
 			    "%s not sent",
-			    n, n == 1 ? "" : "s", who_name,
+			    n, n == 1 ? "" : "s", c->who_name,
 			    n == 1 ? "is" : "are");
 	}
-	if (st == SC_OK) {
-		sc_token_set_boundaries(identity, boundaries);
-		bool domain = host_in_domain(rt->scn, rt->self->host) &&
-			      host_in_domain(rt->scn, target->host);
-		sc_context ctx;
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.identity = identity;
-		ctx.asked = asked;
-		ctx.authn = sc_blanket_authn_asked(&b);
-		ctx.package = sc_blanket_package(&b, domain);
-		ctx.cloaking = b.cloaking;
-		ctx.transport = b.transport;
-		ctx.depth = f->in ? f->in->depth + 1 : 0;
-		snprintf(ctx.caller, sizeof(ctx.caller), "%s", rt->self->name);
-		snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
-			 rt->self->host);
-		snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
-			 sc_token_user_name(rt->process));
-		/* A chain too long for the field keeps its start. */
-		if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
-			     f->in ? f->in->chain : "", f->in ? ">" : "",
-			     rt->self->name) >= (int)sizeof(ctx.chain))
-			ctx.chain[sizeof(ctx.chain) - 1] = '\0';
-		if (!rt->call) {
-			/* A fact of the transport, not a decision: NET. */
-			sc_log_rule(&caller, "NET", "no transport to call %s",
-				    s->to);
-			st = SC_UNAVAILABLE;
-		} else {
-			st = rt->call(rt->user, f->parent, s->to, &ctx, &reply,
-				      &caller);
-		}
+	sc_token_set_boundaries(c->identity, c->boundaries);
+	bool domain = host_in_domain(rt->scn, rt->self->host) &&
+		      host_in_domain(rt->scn, c->target->host);
+	sc_context ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.identity = c->identity;
+	ctx.asked = c->asked;
+	ctx.authn = sc_blanket_authn_asked(&c->b);
+	ctx.package = sc_blanket_package(&c->b, domain);
+	ctx.cloaking = c->b.cloaking;
+	ctx.transport = c->b.transport;
+	ctx.depth = f->in ? f->in->depth + 1 : 0;
+	snprintf(ctx.caller, sizeof(ctx.caller), "%s", rt->self->name);
+	snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
+		 rt->self->host);
+	snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
+		 sc_token_user_name(rt->process));
+	/* A chain too long for the field keeps its start. */
+	if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
+		     f->in ? f->in->chain : "", f->in ? ">" : "",
+		     rt->self->name) >= (int)sizeof(ctx.chain))
+		ctx.chain[sizeof(ctx.chain) - 1] = '\0';
+	if (!rt->call) {
+		/* A fact of the transport, not a decision: NET. */
+		sc_log_rule(&c->caller, "NET", "no transport to call %s",
+			    s->to);
+		return SC_UNAVAILABLE;
 	}
+	return rt->call(rt->user, f->parent, s->to, &ctx, reply, &c->caller);
+}
 
-	snprintf(r->as, sizeof(r->as), "%s", who_name);
-	if (st == SC_OK && reply.count > 0) {
-		/* The callee's hop comes first in its fragment: put the
-		 * caller's decisions before the callee's. */
-		sc_hop *h0 = &reply.hops[0];
-		sc_log merged;
-		sc_log_init(&merged);
-		sc_log_append(&merged, &caller);
-		unsigned ncaller = (unsigned)merged.count;
-		sc_log_append(&merged, &h0->log);
-		sc_log_free(&h0->log);
-		h0->log = merged;
-		h0->caller_notes = ncaller;
-		h0->cloaking = b.cloaking;
-		bool nested = false;
-		for (size_t i = 0; i < reply.count; i++) {
-			reply.hops[i].depth += f->depth;
-			if (i > 0 && strcmp(reply.hops[i].to,
-					    rt->self->name) == 0)
-				nested = true;
-		}
-		if (nested && f->thread)
-			/* T5: a nested call served meanwhile impersonated
-			 * its own caller; this thread's impersonation is
-			 * restored when the call returns. */
-			sc_log_rule(&r->log, "T5",
-				    "a nested call into %s was served while "
-				    "this call waited: the thread's "
-				    "impersonation of %s is restored",
-				    rt->self->name,
-				    sc_token_user_name(f->thread));
-		r->hop = sc_trace_move(f->out, &reply);
-		r->status = f->out->hops[r->hop].status;
-	} else {
-		if (st == SC_OK)
-			st = SC_BAD_CONTEXT; /* a reply with no hop */
-		int hi = sc_trace_add_hop(f->out);
-		if (hi >= 0) {
-			sc_hop *h = &f->out->hops[hi];
-			fill_failed_hop(f, h, s->to, target->host, &b, asked);
-			h->status = st;
-			snprintf(h->presented, sizeof(h->presented), "%s",
-				 who_name);
-			sc_log_append(&h->log, &caller);
-			h->caller_notes = (unsigned)h->log.count;
-			/* The token diff: presented, nothing built. */
-			h->caller_token = identity;
-			identity = NULL;
-			r->hop = hi;
-		}
-		r->status = st;
+/* The callee's hops, the caller's decisions first, moved into the
+ * frame's trace. */
+static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
+			      sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	sc_hop *h0 = &reply->hops[0];
+	sc_log merged;
+	sc_log_init(&merged);
+	sc_log_append(&merged, &c->caller);
+	unsigned ncaller = (unsigned)merged.count;
+	sc_log_append(&merged, &h0->log);
+	sc_log_free(&h0->log);
+	h0->log = merged;
+	h0->caller_notes = ncaller;
+	h0->cloaking = c->b.cloaking;
+	bool nested = false;
+	for (size_t i = 0; i < reply->count; i++) {
+		reply->hops[i].depth += f->depth;
+		if (i > 0 && strcmp(reply->hops[i].to, rt->self->name) == 0)
+			nested = true;
 	}
-	sc_token_free(identity);
+	if (nested && f->thread)
+		/* T5: a nested call served meanwhile impersonated its own
+		 * caller; this thread's impersonation is restored when the
+		 * call returns. */
+		sc_log_rule(&r->log, "T5",
+			    "a nested call into %s was served while this call "
+			    "waited: the thread's impersonation of %s is "
+			    "restored",
+			    rt->self->name, sc_token_user_name(f->thread));
+	r->hop = sc_trace_move(f->out, reply);
+	r->status = f->out->hops[r->hop].status;
+}
+
+/* A call that failed: its hop, with what the caller decided and
+ * presented (the token diff: presented, nothing built). */
+static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
+				sc_status st, sc_step_result *r)
+{
+	int hi = sc_trace_add_hop(f->out);
+	if (hi >= 0) {
+		sc_hop *h = &f->out->hops[hi];
+		fill_failed_hop(f, h, s->to, c->target->host, &c->b, c->asked);
+		h->status = st;
+		snprintf(h->presented, sizeof(h->presented), "%s",
+			 c->who_name);
+		sc_log_append(&h->log, &c->caller);
+		h->caller_notes = (unsigned)h->log.count;
+		h->caller_token = c->identity;
+		c->identity = NULL;
+		r->hop = hi;
+	}
+	r->status = st;
+}
+
+static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	call_plan c;
+	memset(&c, 0, sizeof(c));
+	c.target = sc_scenario_process(f->rt->scn, s->to);
+	if (!c.target)
+		return SC_NOT_FOUND;
+	snprintf(r->object, sizeof(r->object), "%s", s->to);
+	sc_log_init(&c.caller);
+	sc_status st = call_choose(f, s, &c);
+	sc_trace reply;
+	sc_trace_init(&reply);
+	if (st == SC_OK)
+		st = call_send(f, s, &c, &reply);
+	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
+	if (st == SC_OK && reply.count > 0)
+		call_record_reply(f, &c, &reply, r);
+	else
+		call_record_failure(f, s, &c,
+				    st == SC_OK ? SC_BAD_CONTEXT /* no hop */
+						: st,
+				    r);
+	sc_token_free(c.identity);
 	sc_trace_free(&reply);
-	sc_log_free(&caller);
+	sc_log_free(&c.caller);
 	return r->status;
 }
 
@@ -665,6 +764,63 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 	return SC_OK;
 }
 
+/* T11 AdjustTokenGroups on the current token: the thread's when
+ * impersonating (L1: not an anonymous one), else the process's (a private
+ * copy once adjusted, as T10's). A mandatory group cannot be disabled, a
+ * deny-only one cannot be enabled; a group the token lacks changes
+ * nothing, and the call still succeeds. */
+static sc_status do_group(sc_frame *f, const sc_step *s, sc_step_result *r)
+{
+	snprintf(r->object, sizeof(r->object), "%s", s->group);
+	if (f->thread && sc_token_level_raw(f->thread) == SC_LEVEL_ANONYMOUS) {
+		sc_log_rule(&r->log, "L1",
+			    "an anonymous token: its groups cannot be "
+			    "adjusted");
+		return SC_BAD_IMPERSONATION_LEVEL;
+	}
+	bool enable = s->kind == SC_STEP_ENABLE_GROUP;
+	const char *whose = f->thread ? "thread" : "process";
+	const sc_token *cur = f->thread ? f->thread : proc_token(f);
+	const char *sid = sc_directory_sid(f->rt->dir, s->group);
+	uint32_t attrs = 0;
+	if (!sid || !sc_token_group_attrs(cur, sid, &attrs)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is not in the %s token of %s: nothing changes",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_OK;
+	}
+	if (enable && (attrs & SC_GROUP_USE_FOR_DENY_ONLY)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is deny-only in the %s token of %s: it cannot "
+			    "be enabled",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_CANT_ENABLE_DENY_ONLY;
+	}
+	if (!enable && (attrs & SC_GROUP_MANDATORY)) {
+		sc_log_rule(&r->log, "T11",
+			    "%s is mandatory in the %s token of %s: it cannot "
+			    "be disabled",
+			    s->group, whose, sc_token_user_name(cur));
+		return SC_CANT_DISABLE_MANDATORY;
+	}
+	sc_token *mine = f->thread;
+	if (!mine) {
+		if (!f->primary) {
+			f->primary = sc_token_copy(f->rt->process);
+			if (!f->primary)
+				return SC_INTERNAL;
+		}
+		mine = f->primary;
+	}
+	attrs = enable ? attrs | SC_GROUP_ENABLED : attrs & ~SC_GROUP_ENABLED;
+	if (sc_token_set_group_attrs(mine, sid, attrs) != 0)
+		return SC_INTERNAL;
+	sc_log_rule(&r->log, "T11", "%s %s in the %s token of %s", s->group,
+		    enable ? "enabled" : "disabled", whose,
+		    sc_token_user_name(mine));
+	return SC_OK;
+}
+
 /* T4: a new object is owned by the default owner of the thread token
  * when the thread impersonates, else of the process token: its user, or
  * the Administrators group for an administrator's token
@@ -699,237 +855,359 @@ static sc_status do_create(sc_frame *f, const sc_step *s, sc_step_result *r)
 	return SC_OK;
 }
 
-static sc_status run_step(sc_frame *f, const sc_step *s)
+static sc_status step_impersonate(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	(void)s;
+	sc_status st = SC_OK;
+	if (!f->in) {
+		sc_log_input(&r->log, "no incoming call: there is no "
+				      "client to impersonate");
+		st = SC_CANNOT_IMPERSONATE;
+		return st;
+	}
+	if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
+		/* N1: nothing was read from the pipe yet: the call
+		 * fails and the thread is left in the process's
+		 * context, whatever it impersonated before. */
+		sc_log_rule(&r->log, "N1",
+			    "impersonating a pipe client before reading "
+			    "a message: fails, the thread is in the "
+			    "process's context%s",
+			    f->thread ? " (its earlier token is dropped)"
+				      : "");
+		sc_token_free(f->thread);
+		f->thread = NULL;
+		st = SC_CANNOT_IMPERSONATE;
+		return st;
+	}
+	sc_token *t = NULL;
+	st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
+static sc_status step_revert(sc_frame *f, const sc_step *s,
+			     sc_step_result *r)
+{
+	(void)s;
+	/* T5: revert drops the thread token, whatever the nesting. */
+	sc_token_free(f->thread);
+	f->thread = NULL;
+	sc_log_rule(&r->log, "T5",
+		    "revert: the thread runs as the process again");
+	return SC_OK;
+}
+
+static sc_status step_set_blanket(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
 {
 	sc_runtime *rt = f->rt;
+	sc_status st = SC_OK;
+	pthread_mutex_lock(&rt->lock);
+	sc_proxy *p = proxy_for(rt, s->to ? s->to : "");
+	if (!p) {
+		st = SC_INTERNAL;
+	} else {
+		/* The process's blanket with the step's fields, the
+		 * explicit identity included: C1 judges the whole. */
+		sc_blanket nb = effective_blanket(&rt->self->blanket,
+						  s->blanket);
+		snprintf(r->object, sizeof(r->object), "%s", p->target);
+		st = sc_blanket_validate(&nb, &r->log);
+		if (st == SC_OK) {
+			/* CoSetProxyBlanket took it; a failed one
+			 * leaves the proxy as it was. */
+			p->blanket = nb;
+			p->has_blanket = true;
+			if (nb.cloaking != SC_CLOAK_STATIC &&
+			    nb.transport != SC_TRANSPORT_PIPE)
+				/* No static cloaking any more: what
+				 * the proxy had captured is gone. */
+				sc_proxy_release(p);
+			sc_log_rule(&r->log, "C1",
+				    "the blanket of the proxy to %s is "
+				    "set: cloaking %s, level %s%s%s",
+				    p->target,
+				    sc_cloaking_name(nb.cloaking),
+				    sc_level_name(nb.level),
+				    nb.identity ? ", explicit identity "
+						: "",
+				    nb.identity ? nb.identity : "");
+		}
+		/* C3: a static proxy captures when its blanket is
+		 * set. */
+		if (st == SC_OK &&
+		    p->blanket.cloaking == SC_CLOAK_STATIC &&
+		    sc_proxy_capture(p, proc_token(f), f->thread,
+				     &r->log) != 0)
+			st = SC_INTERNAL;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return st;
+}
+
+static sc_status step_sleep(sc_frame *f, const sc_step *s,
+			    sc_step_result *r)
+{
+	(void)r;
+	sc_runtime *rt = f->rt;
+	if (rt->sleep)
+		rt->sleep(rt->user, s->ms);
+	return SC_OK;
+}
+
+static sc_status step_query_level(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	const sc_token *t = s->token ? kept_or_say(f, s->token, r)
+				     : f->thread ? f->thread : proc_token(f);
+	if (!t)
+		return SC_NO_TOKEN;
+	return sc_token_query_level(t, &r->level, &r->log);
+}
+
+static sc_status step_impersonate_self(sc_frame *f, const sc_step *s,
+				       sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	/* T3: the thread gets a copy of the process token. */
+	sc_token *t = NULL;
+	st = sc_token_impersonate_self(proc_token(f),
+				       s->level != SC_LEVEL_DEFAULT
+					       ? s->level
+					       : SC_LEVEL_IMPERSONATE,
+				       &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
+static sc_status step_duplicate(sc_frame *f, const sc_step *s,
+				sc_step_result *r)
+{
+	sc_runtime *rt = f->rt;
+	sc_status st = SC_OK;
+	/* T2: a copy of the current token, kept under s->keep when the step
+	 * names it (for set_thread_token, query_level, start_process). */
+	sc_token_policy tp = {
+		.allow_primary_from_identify =
+			rt->policy.allow_primary_from_identify};
+	sc_token *t = NULL;
+	const sc_token *src = f->thread ? f->thread : proc_token(f);
+	sc_level want = s->level;
+	if (want == SC_LEVEL_DEFAULT)
+		want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
+			       ? SC_LEVEL_IMPERSONATE
+			       : sc_token_level_raw(src);
+	st = sc_token_duplicate(src,
+				s->primary ? SC_TOKEN_PRIMARY
+					   : SC_TOKEN_IMPERSONATION,
+				want, &tp, &t, &r->log);
+	if (st == SC_OK && !s->primary)
+		r->level = sc_token_level_raw(t);
+	if (st == SC_OK && s->keep && keep_token(f, s->keep, t) == 0) {
+		sc_log_rule(&r->log, "T2",
+			    "the %s copy of %s is kept as %s",
+			    s->primary ? "primary" : "impersonation",
+			    sc_token_user_name(t), s->keep);
+		return st;
+	}
+	sc_token_free(t);
+	return st;
+}
+
+/* CreateProcessWithTokenW: the new process runs as a kept primary token
+ * when the caller's primary token holds SeImpersonatePrivilege (T4, the
+ * potato's payoff). */
+static sc_status start_with_token(sc_frame *f, const sc_step *s,
+				  sc_step_result *r)
+{
+	const sc_token *t = kept_or_say(f, s->token, r);
+	if (!t)
+		return SC_NO_TOKEN;
+	if (sc_token_type_of(t) != SC_TOKEN_PRIMARY) {
+		sc_log_rule(&r->log, "T4",
+			    "CreateProcessWithTokenW needs a primary token: %s "
+			    "is an impersonation token (duplicate it with "
+			    "primary: true)", s->token);
+		return SC_INVALID_PARAMETER;
+	}
+	if (!sc_token_privilege_held(proc_token(f), SC_PRIV_IMPERSONATE,
+				     NULL)) {
+		sc_log_rule(&r->log, "T4",
+			    "CreateProcessWithTokenW: %s's primary token does "
+			    "not hold SeImpersonatePrivilege: the process is "
+			    "not created",
+			    sc_token_user_name(proc_token(f)));
+		return SC_PRIVILEGE_NOT_HELD;
+	}
+	snprintf(r->object, sizeof(r->object), "%s", sc_token_user_name(t));
+	sc_log_rule(&r->log, "T4",
+		    "CreateProcessWithTokenW: %s holds SeImpersonatePrivilege: "
+		    "the new process runs as %s, with the kept token %s",
+		    sc_token_user_name(proc_token(f)), sc_token_user_name(t),
+		    s->token);
+	return SC_OK;
+}
+
+static sc_status step_start_process(sc_frame *f, const sc_step *s,
+				    sc_step_result *r)
+{
+	if (s->token)
+		return start_with_token(f, s, r);
+	/* T4: a new process inherits the primary token. */
+	snprintf(r->object, sizeof(r->object), "%s",
+		 sc_token_user_name(proc_token(f)));
+	sc_log_rule(&r->log, "T4",
+		    "the new process runs with the primary token of "
+		    "%s%s%s",
+		    sc_token_user_name(proc_token(f)),
+		    f->thread ? ", not the impersonated " : "",
+		    f->thread ? sc_token_user_name(f->thread) : "");
+	return SC_OK;
+}
+
+static sc_status step_primary_privilege(sc_frame *f, const sc_step *s,
+					sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	/* T4: SeTcbPrivilege and SeAuditPrivilege are checked on
+	 * the primary token, whoever the thread impersonates. */
+	const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
+							 : SC_PRIV_AUDIT;
+	bool held = sc_token_privilege_enabled(proc_token(f), priv);
+	st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
+	sc_log_rule(&r->log, "T4",
+		    "%s is checked on the primary token of %s: %s",
+		    priv, sc_token_user_name(proc_token(f)),
+		    held ? "held" : "not held");
+	return st;
+}
+
+static sc_status step_open_thread_token(sc_frame *f, const sc_step *s,
+					sc_step_result *r)
+{
+	sc_status st = SC_OK;
+	if (!f->thread) {
+		st = SC_NO_TOKEN;
+		sc_log_rule(&r->log, "T5",
+			    "the thread is not impersonating: no "
+			    "thread token");
+	} else if (sc_token_level_raw(f->thread) ==
+		   SC_LEVEL_ANONYMOUS) {
+		/* L1: an anonymous token cannot be opened. */
+		st = SC_CANT_OPEN_ANONYMOUS;
+		sc_log_rule(&r->log, "L1",
+			    "the thread token is anonymous: it cannot "
+			    "be opened");
+	} else if (!s->as_self && sc_token_level_raw(f->thread) ==
+					  SC_LEVEL_IDENTIFY) {
+		/* L3: opened with the thread's own Identify token. */
+		st = SC_BAD_IMPERSONATION_LEVEL;
+		sc_log_rule(&r->log, "L3",
+			    "opened with the thread's Identify token: "
+			    "fails; open as self to use the process's "
+			    "context");
+	} else {
+		sc_log_rule(&r->log, "T4",
+			    "the thread token is opened %s",
+			    s->as_self ? "with the process's own context"
+				       : "with the thread's token");
+	}
+	return st;
+}
+
+static sc_status step_read(sc_frame *f, const sc_step *s,
+			   sc_step_result *r)
+{
+	(void)s;
+	sc_status st = SC_OK;
+	snprintf(r->object, sizeof(r->object), "%s",
+		 f->in && f->in->caller[0] ? f->in->caller : "");
+	if (!f->in || !f->in->caller[0]) {
+		sc_log_input(&r->log, "no incoming call: nothing to "
+				      "read");
+		st = SC_INVALID_PARAMETER;
+	} else {
+		f->read = true;
+		if (f->in->transport == SC_TRANSPORT_PIPE)
+			sc_log_rule(&r->log, "N1",
+				    "the first message is read from the "
+				    "pipe: the client may be impersonated "
+				    "now");
+		else
+			sc_log_rule(&r->log, "N1",
+				    "a %s call's request comes with the "
+				    "call: nothing more to read (only a "
+				    "pipe server must read first)",
+				    sc_transport_name(f->in->transport));
+	}
+	return st;
+}
+
+/* SetThreadToken / ImpersonateLoggedOnUser with a kept token: the
+ * thread impersonates it as sc_impersonate allows (P1: at Impersonate
+ * with SeImpersonatePrivilege or for the process's own user, else at
+ * Identify). */
+static sc_status step_set_thread_token(sc_frame *f, const sc_step *s,
+				       sc_step_result *r)
+{
+	const sc_token *kept = kept_or_say(f, s->token, r);
+	if (!kept)
+		return SC_NO_TOKEN;
+	sc_token *t = NULL;
+	sc_status st = sc_impersonate(proc_token(f), kept, &t, &r->log);
+	if (st == SC_OK) {
+		sc_token_free(f->thread);
+		f->thread = t;
+	}
+	return st;
+}
+
+/* One handler per step kind. */
+typedef sc_status step_fn(sc_frame *f, const sc_step *s, sc_step_result *r);
+static step_fn *const step_handlers[SC_STEP_COUNT] = {
+	[SC_STEP_IMPERSONATE] = step_impersonate,
+	[SC_STEP_REVERT] = step_revert,
+	[SC_STEP_CALL] = do_call,
+	[SC_STEP_OPEN] = do_object,
+	[SC_STEP_ACCESS_CHECK] = do_object,
+	[SC_STEP_SET_BLANKET] = step_set_blanket,
+	[SC_STEP_SLEEP] = step_sleep,
+	[SC_STEP_QUERY_LEVEL] = step_query_level,
+	[SC_STEP_IMPERSONATE_SELF] = step_impersonate_self,
+	[SC_STEP_DUPLICATE] = step_duplicate,
+	[SC_STEP_START_PROCESS] = step_start_process,
+	[SC_STEP_LOGON_USER] = step_primary_privilege,
+	[SC_STEP_AUDIT] = step_primary_privilege,
+	[SC_STEP_OPEN_THREAD_TOKEN] = step_open_thread_token,
+	[SC_STEP_PROTOCOL_TRANSITION] = do_transition,
+	[SC_STEP_ASSIGN_RIGHT] = do_assign,
+	[SC_STEP_CHECK_PRIVILEGE] = do_privilege,
+	[SC_STEP_ENABLE_PRIVILEGE] = do_privilege,
+	[SC_STEP_DISABLE_PRIVILEGE] = do_privilege,
+	[SC_STEP_READ] = step_read,
+	[SC_STEP_CREATE_OBJECT] = do_create,
+	[SC_STEP_ENABLE_GROUP] = do_group,
+	[SC_STEP_DISABLE_GROUP] = do_group,
+	[SC_STEP_SET_THREAD_TOKEN] = step_set_thread_token,
+};
+
+static sc_status run_step(sc_frame *f, const sc_step *s)
+{
 	sc_step_result *r = begin_step(f, s);
 	if (!r)
 		return SC_INTERNAL;
-	sc_status st = SC_OK;
-	switch (s->kind) {
-	case SC_STEP_IMPERSONATE: {
-		if (!f->in) {
-			sc_log_input(&r->log, "no incoming call: there is no "
-					      "client to impersonate");
-			st = SC_CANNOT_IMPERSONATE;
-			break;
-		}
-		if (f->in->transport == SC_TRANSPORT_PIPE && !f->read) {
-			/* N1: nothing was read from the pipe yet: the call
-			 * fails and the thread is left in the process's
-			 * context, whatever it impersonated before. */
-			sc_log_rule(&r->log, "N1",
-				    "impersonating a pipe client before reading "
-				    "a message: fails, the thread is in the "
-				    "process's context%s",
-				    f->thread ? " (its earlier token is dropped)"
-					      : "");
-			sc_token_free(f->thread);
-			f->thread = NULL;
-			st = SC_CANNOT_IMPERSONATE;
-			break;
-		}
-		sc_token *t = NULL;
-		st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
-		if (st == SC_OK) {
-			sc_token_free(f->thread);
-			f->thread = t;
-		}
-		break;
-	}
-	case SC_STEP_REVERT:
-		/* T5: revert drops the thread token, whatever the nesting. */
-		sc_token_free(f->thread);
-		f->thread = NULL;
-		sc_log_rule(&r->log, "T5",
-			    "revert: the thread runs as the process again");
-		break;
-	case SC_STEP_CALL:
-		st = do_call(f, s, r);
-		break;
-	case SC_STEP_OPEN:
-	case SC_STEP_ACCESS_CHECK:
-		st = do_object(f, s, r);
-		break;
-	case SC_STEP_SET_BLANKET: {
-		pthread_mutex_lock(&rt->lock);
-		sc_proxy *p = proxy_for(rt, s->to ? s->to : "");
-		if (!p) {
-			st = SC_INTERNAL;
-		} else {
-			/* The process's blanket with the step's fields, the
-			 * explicit identity included: C1 judges the whole. */
-			sc_blanket nb = effective_blanket(&rt->self->blanket,
-							  s->blanket);
-			snprintf(r->object, sizeof(r->object), "%s", p->target);
-			st = sc_blanket_validate(&nb, &r->log);
-			if (st == SC_OK) {
-				/* CoSetProxyBlanket took it; a failed one
-				 * leaves the proxy as it was. */
-				p->blanket = nb;
-				p->has_blanket = true;
-				if (nb.cloaking != SC_CLOAK_STATIC &&
-				    nb.transport != SC_TRANSPORT_PIPE)
-					/* No static cloaking any more: what
-					 * the proxy had captured is gone. */
-					sc_proxy_release(p);
-				sc_log_rule(&r->log, "C1",
-					    "the blanket of the proxy to %s is "
-					    "set: cloaking %s, level %s%s%s",
-					    p->target,
-					    sc_cloaking_name(nb.cloaking),
-					    sc_level_name(nb.level),
-					    nb.identity ? ", explicit identity "
-							: "",
-					    nb.identity ? nb.identity : "");
-			}
-			/* C3: a static proxy captures when its blanket is
-			 * set. */
-			if (st == SC_OK &&
-			    p->blanket.cloaking == SC_CLOAK_STATIC &&
-			    sc_proxy_capture(p, proc_token(f), f->thread,
-					     &r->log) != 0)
-				st = SC_INTERNAL;
-		}
-		pthread_mutex_unlock(&rt->lock);
-		break;
-	}
-	case SC_STEP_SLEEP:
-		if (rt->sleep)
-			rt->sleep(rt->user, s->ms);
-		break;
-	case SC_STEP_QUERY_LEVEL:
-		st = sc_token_query_level(f->thread ? f->thread : proc_token(f),
-					  &r->level, &r->log);
-		break;
-	case SC_STEP_IMPERSONATE_SELF: {
-		/* T3: the thread gets a copy of the process token. */
-		sc_token *t = NULL;
-		st = sc_token_impersonate_self(proc_token(f),
-					       s->level != SC_LEVEL_DEFAULT
-						       ? s->level
-						       : SC_LEVEL_IMPERSONATE,
-					       &t, &r->log);
-		if (st == SC_OK) {
-			sc_token_free(f->thread);
-			f->thread = t;
-		}
-		break;
-	}
-	case SC_STEP_DUPLICATE: {
-		/* T2: a copy of the current token; the copy is not kept. */
-		sc_token_policy tp = {
-			.allow_primary_from_identify =
-				rt->policy.allow_primary_from_identify};
-		sc_token *t = NULL;
-		const sc_token *src = f->thread ? f->thread : proc_token(f);
-		sc_level want = s->level;
-		if (want == SC_LEVEL_DEFAULT)
-			want = sc_token_type_of(src) == SC_TOKEN_PRIMARY
-				       ? SC_LEVEL_IMPERSONATE
-				       : sc_token_level_raw(src);
-		st = sc_token_duplicate(src,
-					s->primary ? SC_TOKEN_PRIMARY
-						   : SC_TOKEN_IMPERSONATION,
-					want, &tp, &t, &r->log);
-		if (st == SC_OK && !s->primary)
-			r->level = sc_token_level_raw(t);
-		sc_token_free(t);
-		break;
-	}
-	case SC_STEP_START_PROCESS:
-		/* T4: a new process inherits the primary token. */
-		snprintf(r->object, sizeof(r->object), "%s",
-			 sc_token_user_name(proc_token(f)));
-		sc_log_rule(&r->log, "T4",
-			    "the new process runs with the primary token of "
-			    "%s%s%s",
-			    sc_token_user_name(proc_token(f)),
-			    f->thread ? ", not the impersonated " : "",
-			    f->thread ? sc_token_user_name(f->thread) : "");
-		break;
-	case SC_STEP_LOGON_USER:
-	case SC_STEP_AUDIT: {
-		/* T4: SeTcbPrivilege and SeAuditPrivilege are checked on
-		 * the primary token, whoever the thread impersonates. */
-		const char *priv = s->kind == SC_STEP_LOGON_USER ? SC_PRIV_TCB
-								 : SC_PRIV_AUDIT;
-		bool held = sc_token_privilege_enabled(proc_token(f), priv);
-		st = held ? SC_OK : SC_PRIVILEGE_NOT_HELD;
-		sc_log_rule(&r->log, "T4",
-			    "%s is checked on the primary token of %s: %s",
-			    priv, sc_token_user_name(proc_token(f)),
-			    held ? "held" : "not held");
-		break;
-	}
-	case SC_STEP_OPEN_THREAD_TOKEN:
-		if (!f->thread) {
-			st = SC_NO_TOKEN;
-			sc_log_rule(&r->log, "T5",
-				    "the thread is not impersonating: no "
-				    "thread token");
-		} else if (sc_token_level_raw(f->thread) ==
-			   SC_LEVEL_ANONYMOUS) {
-			/* L1: an anonymous token cannot be opened. */
-			st = SC_CANT_OPEN_ANONYMOUS;
-			sc_log_rule(&r->log, "L1",
-				    "the thread token is anonymous: it cannot "
-				    "be opened");
-		} else if (!s->as_self && sc_token_level_raw(f->thread) ==
-						  SC_LEVEL_IDENTIFY) {
-			/* L3: opened with the thread's own Identify token. */
-			st = SC_BAD_IMPERSONATION_LEVEL;
-			sc_log_rule(&r->log, "L3",
-				    "opened with the thread's Identify token: "
-				    "fails; open as self to use the process's "
-				    "context");
-		} else {
-			sc_log_rule(&r->log, "T4",
-				    "the thread token is opened %s",
-				    s->as_self ? "with the process's own context"
-					       : "with the thread's token");
-		}
-		break;
-	case SC_STEP_PROTOCOL_TRANSITION:
-		st = do_transition(f, s, r);
-		break;
-	case SC_STEP_ASSIGN_RIGHT:
-		st = do_assign(f, s, r);
-		break;
-	case SC_STEP_CHECK_PRIVILEGE:
-	case SC_STEP_ENABLE_PRIVILEGE:
-	case SC_STEP_DISABLE_PRIVILEGE:
-		st = do_privilege(f, s, r);
-		break;
-	case SC_STEP_READ:
-		snprintf(r->object, sizeof(r->object), "%s",
-			 f->in && f->in->caller[0] ? f->in->caller : "");
-		if (!f->in || !f->in->caller[0]) {
-			sc_log_input(&r->log, "no incoming call: nothing to "
-					      "read");
-			st = SC_INVALID_PARAMETER;
-		} else {
-			f->read = true;
-			if (f->in->transport == SC_TRANSPORT_PIPE)
-				sc_log_rule(&r->log, "N1",
-					    "the first message is read from the "
-					    "pipe: the client may be impersonated "
-					    "now");
-			else
-				sc_log_rule(&r->log, "N1",
-					    "a %s call's request comes with the "
-					    "call: nothing more to read (only a "
-					    "pipe server must read first)",
-					    sc_transport_name(f->in->transport));
-		}
-		break;
-	case SC_STEP_CREATE_OBJECT:
-		st = do_create(f, s, r);
-		break;
-	default:
-		st = SC_INVALID_PARAMETER;
-		break;
-	}
+	step_fn *handle = (int)s->kind >= 0 && s->kind < SC_STEP_COUNT
+				  ? step_handlers[s->kind]
+				  : NULL;
+	sc_status st = handle ? handle(f, s, r) : SC_INVALID_PARAMETER;
 	/* Steps run as the thread's identity once they are done (the call
 	 * step set its own: the identity it presented; create_object its
 	 * new object's owner). */
@@ -958,7 +1236,22 @@ sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
 	run_steps(&f);
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
+	kept_free(&f);
 	return SC_OK;
+}
+
+/* How many groups of t are deny-only or disabled (T6). */
+static size_t restricted_groups(const sc_token *t)
+{
+	size_t n = 0, ng = sc_token_group_count(t);
+	for (size_t i = 0; i < ng; i++) {
+		uint32_t attrs;
+		sc_token_group(t, i, NULL, NULL, &attrs);
+		if ((attrs & SC_GROUP_USE_FOR_DENY_ONLY) ||
+		    !(attrs & SC_GROUP_ENABLED))
+			n++;
+	}
+	return n;
 }
 
 /* The callee's view of a hop: the level (L, D, T8) and the caller's
@@ -973,8 +1266,10 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	const sc_token *who = in->vouched ? in->vouched : id;
 	const sc_account_def *client_acct =
 		sc_directory_account_by_sid(rt->dir, sc_token_user_sid(who));
-	const sc_account_def *server_acct =
-		sc_directory_account(rt->dir, rt->self->account);
+	/* D1: the account whose trust for delegation counts (for a
+	 * machine identity, the host's computer account). */
+	const sc_account_def *server_acct = sc_directory_service_account(
+		rt->dir, rt->self->account, rt->self->host);
 
 	sc_hop_facts facts = {
 		.asked = in->asked,
@@ -988,6 +1283,9 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.client_sensitive = client_acct && client_acct->sensitive,
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
+		.server_computer =
+			server_acct && server_acct == sc_directory_computer(
+						       rt->dir, rt->self->host),
 		.presented_is_thread =
 			sc_token_type_of(id) == SC_TOKEN_IMPERSONATION,
 		.presented_level = sc_token_level_raw(id),
@@ -1043,6 +1341,17 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	}
 	if (st != SC_OK)
 		return st;
+	/* T6, K7: the groups keep the states the client's token gives
+	 * them, within what the authority vouches for (a mandatory group
+	 * stays enabled, a deny-only one deny-only). */
+	sc_token_take_group_states(f->client, id);
+	size_t held = restricted_groups(f->client);
+	if (held > 0)
+		sc_log_rule(&h->log, "T6",
+			    "the server's token of %s holds %zu group%s "
+			    "deny-only or disabled, as the client's token does",
+			    sc_token_user_name(f->client), held,
+			    held == 1 ? "" : "s");
 	sc_token_set_delegable(f->client, oc.delegable);
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */
@@ -1137,5 +1446,6 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
 	sc_token_free(f.client);
+	kept_free(&f);
 	return st;
 }

@@ -16,35 +16,27 @@
 #define MSG_LEN 640
 #define NAMES_LEN 360
 
-static const char *const step_kind_names[SC_STEP_COUNT] = {
-	[SC_STEP_IMPERSONATE] = "impersonate",
-	[SC_STEP_REVERT] = "revert",
-	[SC_STEP_CALL] = "call",
-	[SC_STEP_OPEN] = "open",
-	[SC_STEP_ACCESS_CHECK] = "access_check",
-	[SC_STEP_SET_BLANKET] = "set_blanket",
-	[SC_STEP_SLEEP] = "sleep",
-	[SC_STEP_QUERY_LEVEL] = "query_level",
-	[SC_STEP_IMPERSONATE_SELF] = "impersonate_self",
-	[SC_STEP_DUPLICATE] = "duplicate",
-	[SC_STEP_START_PROCESS] = "start_process",
-	[SC_STEP_LOGON_USER] = "logon_user",
-	[SC_STEP_AUDIT] = "audit",
-	[SC_STEP_OPEN_THREAD_TOKEN] = "open_thread_token",
-	[SC_STEP_PROTOCOL_TRANSITION] = "protocol_transition",
-	[SC_STEP_ASSIGN_RIGHT] = "assign_right",
-	[SC_STEP_CHECK_PRIVILEGE] = "check_privilege",
-	[SC_STEP_ENABLE_PRIVILEGE] = "enable_privilege",
-	[SC_STEP_DISABLE_PRIVILEGE] = "disable_privilege",
-	[SC_STEP_READ] = "read",
-	[SC_STEP_CREATE_OBJECT] = "create_object",
-};
+#define STEP_VALUE(id, name, all) {name, SC_STEP_##id, all},
+#define STEP_ALIAS(id, name) {name, SC_STEP_##id, false},
+static const sc_enum_entry step_kind_entries[] = {
+	SC_STEP_KINDS(STEP_VALUE) SC_STEP_KIND_ALIASES(STEP_ALIAS)};
+const sc_enum_table sc_step_kind_table = {
+	step_kind_entries,
+	sizeof(step_kind_entries) / sizeof(step_kind_entries[0]),
+	SC_STEP_COUNT};
+#define MISBEHAVE_VALUE(id, name, all) {name, SC_MISBEHAVE_##id, all},
+static const sc_enum_entry misbehave_entries[] = {
+	SC_MISBEHAVES(MISBEHAVE_VALUE)};
+const sc_enum_table sc_misbehave_table = {
+	misbehave_entries,
+	sizeof(misbehave_entries) / sizeof(misbehave_entries[0]),
+	SC_MISBEHAVE_COUNT};
 
 const char *sc_step_kind_name(sc_step_kind k)
 {
 	if ((int)k < 0 || (int)k >= SC_STEP_COUNT)
 		return "?";
-	return step_kind_names[k];
+	return step_kind_entries[k].name;
 }
 
 /* Right names only, for validation: the masks belong to sc_acl.c. */
@@ -165,6 +157,37 @@ const sc_host_def *sc_scenario_host(const sc_scenario *s, const char *name)
 	return NULL;
 }
 
+bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len)
+{
+	if (len)
+		out[0] = '\0';
+	if (!h || !h->name || !h->name[0] || h->workgroup ||
+	    len < SC_COMPUTER_NAME_MAX)
+		return false;
+	/* D8: the NetBIOS name (up to the first dot, in capitals) and '$'. */
+	size_t n = 0;
+	for (const char *c = h->name; *c && *c != '.' && n + 2 < len; c++)
+		out[n++] = (char)toupper((unsigned char)*c);
+	out[n++] = '$';
+	out[n] = '\0';
+	return true;
+}
+
+/* D8: name is a domain host's computer account ("SRV1$"), or the group
+ * Domain Computers, which a scenario with a domain host has. */
+static bool computer_principal(const sc_scenario *s, const char *name)
+{
+	char cn[SC_COMPUTER_NAME_MAX];
+	for (unsigned i = 0; i < s->hosts_count; i++) {
+		if (!sc_host_computer_name(&s->hosts[i], cn, sizeof(cn)))
+			continue;
+		if (strcasecmp(name, cn) == 0 ||
+		    strcasecmp(name, "Domain Computers") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* "CORP\alice" -> "alice" when CORP is the scenario's domain; a name
  * without a backslash is returned as is; another authority gives NULL. */
 static const char *domain_local(const sc_scenario *s, const char *name)
@@ -237,6 +260,24 @@ static bool is_group_of_some_account(const sc_scenario *s, const char *g)
 	return false;
 }
 
+/* T6: whether g is one of the groups of account (a declared account;
+ * a well-known one has none). When it is not, *near is the nearest of
+ * them, or NULL. */
+static bool is_group_of_account(const sc_scenario *s, const char *account,
+				const char *g, const char **near)
+{
+	const sc_account_def *a = account ? sc_scenario_account(s, account)
+					  : NULL;
+	*near = NULL;
+	for (unsigned k = 0; a && g && k < a->groups_count; k++)
+		if (a->groups[k] && strcasecmp(a->groups[k], g) == 0)
+			return true;
+	if (a && g && strlen(g) >= 3)
+		*near = sc_suggest_nearest(g, (const char *const *)a->groups,
+					   a->groups_count);
+	return false;
+}
+
 /* A principal in an ACE, an owner or a rights holder: a SID string, a
  * declared account, a group named in some account's groups, or a
  * well-known name; optionally qualified by the domain, NT AUTHORITY,
@@ -273,7 +314,8 @@ static bool principal_known(const sc_scenario *s, const char *name)
 		if (a && strcasecmp(a, base) == 0)
 			return true;
 	}
-	return is_group_of_some_account(s, base);
+	return is_group_of_some_account(s, base) ||
+	       computer_principal(s, base);
 }
 
 static bool right_known(const char *name)
@@ -391,64 +433,9 @@ static const char *level_name_i(int v)
 	return sc_level_name((sc_level)v);
 }
 
-static const char *authn_name_i(int v)
-{
-	return sc_authn_name((sc_authn)v);
-}
-
-static const char *package_name_i(int v)
-{
-	return sc_package_name((sc_package)v);
-}
-
-static const char *cloaking_name_i(int v)
-{
-	return sc_cloaking_name((sc_cloaking)v);
-}
-
-static const char *tracking_name_i(int v)
-{
-	return sc_tracking_name((sc_tracking)v);
-}
-
-static const char *transport_name_i(int v)
-{
-	return sc_transport_name((sc_transport)v);
-}
-
-static const char *start_name_i(int v)
-{
-	return sc_start_name((sc_start)v);
-}
-
-/* As the scenario format spells them (scenarios/attacks/). */
-static const char *const misbehave_names[SC_MISBEHAVE_COUNT] = {
-	"none", "forge", "raise_level", "add_group", "replay", "expired",
-	"wrong_audience", "strip_actor", "present_client",
-	"unknown_authority", "relay", "claim_groups", "claim_privilege",
-	"identify_evidence",
-};
-
-static const char *misbehave_name_i(int v)
-{
-	return v >= 0 && v < SC_MISBEHAVE_COUNT ? misbehave_names[v] : NULL;
-}
-
 static const char *status_name_i(int v)
 {
 	return sc_status_name((sc_status)v);
-}
-
-static int parse_by_name(const char *(*name)(int), int count, const char *s,
-			 int *out)
-{
-	for (int i = 0; i < count; i++) {
-		if (strcasecmp(name(i), s) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return SC_ERR_INVAL;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -486,10 +473,13 @@ enum set_field {
 	F_TRUSTED,
 	F_TRUSTED_AUTH,
 	F_WORKGROUP,
+	F_HOST_TRUSTED,
 	F_DEFAULT_LEVEL,
 	F_DOUBLE_HOP,
 	F_ALLOW_PRIMARY,
 	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
+	F_DENY_ONLY_GROUPS, /* PROC.deny_only_groups=group+group (T6) */
+	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
 };
 
 static const struct set_key {
@@ -510,19 +500,26 @@ static const struct set_key {
 	{"tracking", ON_PROC, F_TRACKING},
 	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
 	{"misbehave", ON_PROC, F_MISBEHAVE},
+	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS},
+	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
 	{"workgroup", ON_HOST, F_WORKGROUP},
 	{"default_level", ON_HOST, F_DEFAULT_LEVEL},
+	/* After the account's: X names the account X, else the host X. */
+	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED},
 	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP},
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY},
 };
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only|misbehave, ACCOUNT.sensitive|trusted_for_delegation|"  \
-	"trusted_to_auth_for_delegation, HOST.workgroup|default_level, "     \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
+	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
+	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
+	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
 
@@ -559,16 +556,89 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int bad_enum(char *err, size_t errlen, const char *key,
-		    const char *value, const char *(*name)(int), int count)
+static int index_of(const void *base, size_t size, const void *elem)
 {
-	char names[NAMES_LEN];
-	join_enum(names, sizeof(names), name, count);
+	return (int)(((const char *)elem - (const char *)base) / size);
+}
+
+/* PROC.deny_only_groups, PROC.disabled_groups: groups of the process's
+ * account joined by '+', or none (T6). */
+static int check_group_list(const sc_scenario *s, const sc_process_def *p,
+			    const char *full, const char *value, char *err,
+			    size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t) {
+		errf(err, errlen, "invalid value '%s' for '%s' (groups of the "
+				  "process's account joined by '+', or none)",
+		     value, full);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		const char *near;
+		if (!is_group_of_account(s, p->account, t, &near)) {
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': '%s' is not a "
+			     "group of the process's account '%s'%s%s%s "
+			     "(groups of the account joined by '+', or none)",
+			     value, full, t, p->account ? p->account : "",
+			     near ? " (did you mean '" : "", near ? near : "",
+			     near ? "'?)" : "");
+			rc = SC_ERR_INVAL;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* The enum a `set:` field's value is one of (its table, aliases
+ * included), or NULL for the fields that are not enums. */
+static const sc_enum_table *field_enum(enum set_field f)
+{
+	switch (f) {
+	case F_LEVEL:
+	case F_DEFAULT_LEVEL: return &sc_level_table;
+	case F_CLOAKING: return &sc_cloaking_table;
+	case F_AUTHN:
+	case F_SERVER_AUTHN: return &sc_authn_table;
+	case F_PACKAGE: return &sc_package_table;
+	case F_STARTED_BY: return &sc_start_table;
+	case F_TRANSPORT: return &sc_transport_table;
+	case F_MISBEHAVE: return &sc_misbehave_table;
+	case F_TRACKING: return &sc_tracking_table;
+	case F_DOUBLE_HOP: return &sc_status_table;
+	default: return NULL;
+	}
+}
+
+/* value as one of t's spellings; else the error, with did-you-mean and
+ * the values (not the aliases) listed. */
+static int parse_table_value(const sc_enum_table *t, const char *key,
+			     const char *value, int *out, char *err,
+			     size_t errlen)
+{
+	if (sc_enum_parse(t, value, out) == 0)
+		return 0;
+	char names[NAMES_LEN] = "";
 	const char *cands[64];
-	int n = count < 64 ? count : 64;
-	for (int i = 0; i < n; i++)
-		cands[i] = name(i);
-	const char *near = sc_suggest_nearest(value, cands, (size_t)n);
+	size_t n = t->values < 64 ? t->values : 64;
+	for (size_t i = 0; i < n; i++) {
+		cands[i] = t->entries[i].name;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+			 cands[i]);
+	}
+	const char *near = sc_suggest_nearest(value, cands, n);
 	if (near)
 		errf(err, errlen,
 		     "invalid value '%s' for '%s' (did you mean '%s'? "
@@ -580,18 +650,219 @@ static int bad_enum(char *err, size_t errlen, const char *key,
 	return SC_ERR_INVAL;
 }
 
-static int parse_enum_value(const char *key, const char *value,
-			    const char *(*name)(int), int count, int *out,
-			    char *err, size_t errlen)
+/* The `set:` key named fname on target (a process, an account, a host
+ * or "settings"), or NULL with the error (did-you-mean). */
+static const struct set_key *set_find_key(const sc_scenario *s,
+					  const char *target,
+					  const char *fname, const char *full,
+					  char *err, size_t errlen)
 {
-	if (parse_by_name(name, count, value, out) != 0)
-		return bad_enum(err, errlen, key, value, name, count);
-	return 0;
+	bool settings = strcmp(target, "settings") == 0;
+	const struct set_key *k = NULL;
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
+		if (strcmp(set_keys[i].name, fname) != 0 ||
+		    (set_keys[i].target == ON_SETTINGS) != settings)
+			continue;
+		/* A name on accounts and hosts (trusted_for_delegation):
+		 * the account X, else the host X. */
+		if (!k || (k->target == ON_ACCOUNT &&
+			   !sc_scenario_account(s, target) &&
+			   set_keys[i].target == ON_HOST &&
+			   sc_scenario_host(s, target)))
+			k = &set_keys[i];
+	}
+	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
+	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
+	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
+	    strlen(fname) > 2) {
+		if (sc_user_right_known(fname))
+			return &right_key;
+		const char *near = sc_suggest_nearest(fname, sc_user_rights,
+						      sc_user_right_count);
+		errf(err, errlen, "unknown user right '%s' in '%s'%s%s%s",
+		     fname, full, near ? " (did you mean '" : "",
+		     near ? near : "", near ? "'?)" : "");
+		return NULL;
+	}
+	if (k)
+		return k;
+	const char *cands[COUNT_OF(set_keys)];
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++)
+		cands[i] = (set_keys[i].target == ON_SETTINGS) == settings
+				   ? set_keys[i].name
+				   : NULL;
+	const char *near = sc_suggest_nearest(fname, cands, COUNT_OF(set_keys));
+	if (near)
+		errf(err, errlen,
+		     "unknown key '%s' (did you mean '%s.%s'? keys: %s)", full,
+		     target, near, SET_KEYS_HELP);
+	else
+		errf(err, errlen, "unknown key '%s' (keys: %s)", full,
+		     SET_KEYS_HELP);
+	return NULL;
 }
 
-static int index_of(const void *base, size_t size, const void *elem)
+/* One `set:` assignment being parsed. */
+typedef struct set_ctx {
+	const sc_scenario *s;
+	const char *target, *fname, *value;
+	const char *full; /* "TARGET.FIELD", for messages */
+	struct set_op *op;
+	char *err;
+	size_t errlen;
+} set_ctx;
+
+/* op->index: the process, account or host the key's target names. 0, or
+ * SC_ERR_INVAL with the error. */
+static int set_target(const set_ctx *c, const struct set_key *k)
 {
-	return (int)(((const char *)elem - (const char *)base) / size);
+	const sc_scenario *s = c->s;
+	const char *target = c->target, *full = c->full;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	const void *found = NULL;
+	const char *what = "";
+	switch (k->target) {
+	case ON_PROC:
+		found = sc_scenario_process(s, target);
+		what = "process";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->processes, sizeof(s->processes[0]), found);
+		break;
+	case ON_ACCOUNT:
+		found = sc_scenario_account(s, target);
+		what = "account";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->domain.accounts,
+				sizeof(s->domain.accounts[0]), found);
+		break;
+	case ON_HOST:
+		found = sc_scenario_host(s, target);
+		what = "host";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->hosts, sizeof(s->hosts[0]), found);
+		break;
+	case ON_SETTINGS:
+		return 0;
+	}
+	if (found)
+		return 0;
+	/* Did-you-mean among the names of that kind. */
+	const char *cands[64];
+	size_t n = 0;
+	if (k->target == ON_PROC)
+		for (unsigned i = 0; i < s->processes_count && n < 64; i++)
+			cands[n++] = s->processes[i].name;
+	else if (k->target == ON_ACCOUNT)
+		for (unsigned i = 0; i < s->domain.accounts_count && n < 64;
+		     i++)
+			cands[n++] = s->domain.accounts[i].name;
+	else
+		for (unsigned i = 0; i < s->hosts_count && n < 64; i++)
+			cands[n++] = s->hosts[i].name;
+	const char *near = sc_suggest_nearest(target, cands, n);
+	errf(err, errlen, "unknown %s '%s' in '%s'%s%s%s", what, target, full,
+	     near ? " (did you mean '" : "", near ? near : "",
+	     near ? "'?)" : "");
+	return SC_ERR_INVAL;
+}
+
+/* HOST.SeXxxPrivilege=HOLDER+HOLDER... (or none): every holder a
+ * declared account, group or well-known name. */
+static int set_right(const set_ctx *c)
+{
+	const sc_scenario *s = c->s;
+	const char *fname = c->fname, *full = c->full, *value = c->value;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	char *hcopy = strdup(value);
+	if (!hcopy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	if (strcasecmp(value, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(hcopy, "+", &save); t && rc == 0;
+		     t = strtok_r(NULL, "+", &save)) {
+			t = trim(t);
+			if (principal_known(s, t))
+				continue;
+			errf(err, errlen,
+			     "invalid value '%s' for '%s': unknown principal "
+			     "'%s' (holders are declared accounts, groups or "
+			     "well-known names joined by '+', or none)",
+			     value, full, t);
+			rc = SC_ERR_INVAL;
+		}
+	}
+	free(hcopy);
+	if (rc == 0 && !(op->privilege = strdup(fname))) {
+		errf(err, errlen, "out of memory");
+		rc = SC_ERR_NOMEM;
+	}
+	return rc;
+}
+
+/* The value of a field that is not an enum, into op (sval for the
+ * names). */
+static int set_value(const set_ctx *c, const struct set_key *k)
+{
+	const sc_scenario *s = c->s;
+	const char *full = c->full, *value = c->value;
+	struct set_op *op = c->op;
+	char *err = c->err;
+	size_t errlen = c->errlen;
+	int rc = SC_ERR_INVAL;
+	char names[NAMES_LEN];
+	switch (k->field) {
+	case F_HOST:
+		if (sc_scenario_host(s, value)) {
+			rc = 0;
+			break;
+		}
+		join_names(names, sizeof(names), s, s->hosts_count, host_at);
+		errf(err, errlen, "invalid value '%s' for '%s': no such host "
+			"(declared hosts: %s)", value, full, names);
+		break;
+	case F_ACCOUNT:
+		if (!empty(value) && account_known(s, value)) {
+			rc = 0;
+			break;
+		}
+		errf(err, errlen, "invalid value '%s' for '%s': not a declared "
+			"account nor LOCAL SERVICE, NETWORK SERVICE or SYSTEM",
+		     value, full);
+		break;
+	case F_RIGHT:
+		rc = set_right(c);
+		break;
+	case F_DENY_ONLY_GROUPS:
+	case F_DISABLED_GROUPS:
+		rc = check_group_list(s, &s->processes[op->index], full, value,
+				      err, errlen);
+		break;
+	default: /* the true/false keys */
+		rc = parse_bool(value, &op->bval);
+		if (rc != 0)
+			errf(err, errlen, "invalid value '%s' for '%s' "
+				"(expected true or false)", value, full);
+		return rc;
+	}
+	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
+	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
+	    k->field != F_ACCOUNT)
+		return rc;
+	if (rc == 0 && !(op->sval = strdup(value))) {
+		errf(err, errlen, "out of memory");
+		rc = SC_ERR_NOMEM;
+	}
+	return rc;
 }
 
 static int set_parse(const sc_scenario *s, const char *assignment,
@@ -609,227 +880,41 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	}
 	int rc = SC_ERR_INVAL;
 	char *eq = strchr(copy, '=');
+	char *key = copy, *value = eq ? trim(eq + 1) : NULL, *dot = NULL;
+	if (eq) {
+		*eq = '\0';
+		key = trim(copy);
+		dot = strrchr(key, '.');
+	}
 	if (!eq) {
 		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
 		     assignment, SET_KEYS_HELP);
-		goto out;
-	}
-	*eq = '\0';
-	char *key = trim(copy);
-	char *value = trim(eq + 1);
-	char *dot = strrchr(key, '.');
-	if (!dot || dot == key || !dot[1]) {
+	} else if (!dot || dot == key || !dot[1]) {
 		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
 		     SET_KEYS_HELP);
-		goto out;
-	}
-	*dot = '\0';
-	const char *target = key;
-	const char *fname = dot + 1;
-	char full[256]; /* "TARGET.FIELD", for messages */
-	snprintf(full, sizeof(full), "%s.%s", target, fname);
-	bool settings = strcmp(target, "settings") == 0;
-	const struct set_key *k = NULL;
-	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
-		if (strcmp(set_keys[i].name, fname) == 0 &&
-		    (set_keys[i].target == ON_SETTINGS) == settings) {
-			k = &set_keys[i];
-			break;
-		}
-	}
-	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
-	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
-	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
-	    strlen(fname) > 2)
-		k = &right_key;
-	if (!k) {
-		const char *cands[COUNT_OF(set_keys)];
-		for (size_t i = 0; i < COUNT_OF(set_keys); i++)
-			cands[i] = (set_keys[i].target == ON_SETTINGS) ==
-						   settings
-					   ? set_keys[i].name
-					   : NULL;
-		const char *near =
-			sc_suggest_nearest(fname, cands, COUNT_OF(set_keys));
-		if (near)
-			errf(err, errlen,
-			     "unknown key '%s' (did you mean '%s.%s'? keys: "
-			     "%s)", full, target, near, SET_KEYS_HELP);
-		else
-			errf(err, errlen, "unknown key '%s' (keys: %s)", full,
-			     SET_KEYS_HELP);
-		goto out;
-	}
-	op->field = k->field;
-
-	switch (k->target) {
-	case ON_PROC: {
-		const sc_process_def *p = sc_scenario_process(s, target);
-		if (!p) {
-			errf(err, errlen, "unknown process '%s' in '%s'",
-			     target, full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->processes, sizeof(*p), p);
-		break;
-	}
-	case ON_ACCOUNT: {
-		const sc_account_def *a = sc_scenario_account(s, target);
-		if (!a) {
-			errf(err, errlen, "unknown account '%s' in '%s'",
-			     target, full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->domain.accounts, sizeof(*a),
-					       a);
-		break;
-	}
-	case ON_HOST: {
-		const sc_host_def *h = sc_scenario_host(s, target);
-		if (!h) {
-			errf(err, errlen, "unknown host '%s' in '%s'", target,
-			     full);
-			goto out;
-		}
-		op->index = (unsigned)index_of(s->hosts, sizeof(*h), h);
-		break;
-	}
-	case ON_SETTINGS:
-		break;
-	}
-
-	switch (k->field) {
-	case F_LEVEL:
-	case F_DEFAULT_LEVEL:
-		rc = parse_enum_value(full, value, level_name_i, SC_LEVEL_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_CLOAKING:
-		rc = parse_enum_value(full, value, cloaking_name_i,
-				      SC_CLOAK_COUNT, &op->ival, err, errlen);
-		break;
-	case F_AUTHN:
-	case F_SERVER_AUTHN:
-		rc = parse_enum_value(full, value, authn_name_i, SC_AUTHN_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_PACKAGE:
-		rc = parse_enum_value(full, value, package_name_i,
-				      SC_PACKAGE_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_STARTED_BY:
-		rc = parse_enum_value(full, value, start_name_i, SC_START_COUNT,
-				      &op->ival, err, errlen);
-		break;
-	case F_TRANSPORT:
-		rc = parse_enum_value(full, value, transport_name_i,
-				      SC_TRANSPORT_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_MISBEHAVE:
-		rc = parse_enum_value(full, value, misbehave_name_i,
-				      SC_MISBEHAVE_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_TRACKING:
-		rc = parse_enum_value(full, value, tracking_name_i,
-				      SC_TRACKING_COUNT, &op->ival, err,
-				      errlen);
-		break;
-	case F_SQOS:
-	case F_EFFECTIVE_ONLY:
-	case F_SENSITIVE:
-	case F_TRUSTED:
-	case F_TRUSTED_AUTH:
-	case F_WORKGROUP:
-	case F_ALLOW_PRIMARY:
-		rc = parse_bool(value, &op->bval);
-		if (rc != 0)
-			errf(err, errlen,
-			     "invalid value '%s' for '%s' (expected true or "
-			     "false)", value, full);
-		break;
-	case F_HOST:
-		if (!sc_scenario_host(s, value)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': no such host "
-			     "(declared hosts: %s)", value, full, names);
-			break;
-		}
-		rc = 0;
-		break;
-	case F_ACCOUNT:
-		if (empty(value) || !account_known(s, value)) {
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': not a declared "
-			     "account nor LOCAL SERVICE, NETWORK SERVICE or "
-			     "SYSTEM", value, full);
-			break;
-		}
-		rc = 0;
-		break;
-	case F_DOUBLE_HOP: {
-		sc_status st;
-		if (sc_status_parse(value, &st) != 0) {
-			rc = bad_enum(err, errlen, full, value, status_name_i,
-				      SC_STATUS_COUNT);
-			break;
-		}
-		/* The canonical spelling, whatever case was given. */
-		value = (char *)sc_status_name(st);
-		rc = 0;
-		break;
-	}
-	case F_RIGHT:
-		break; /* checked below */
-	}
-	if (k->field == F_RIGHT) {
-		rc = 0;
-		char *hcopy = strdup(value);
-		if (!hcopy) {
-			errf(err, errlen, "out of memory");
-			rc = SC_ERR_NOMEM;
-			goto out;
-		}
-		if (strcasecmp(value, "none") != 0) {
-			char *save = NULL;
-			for (char *t = strtok_r(hcopy, "+", &save); t;
-			     t = strtok_r(NULL, "+", &save)) {
-				t = trim(t);
-				if (!principal_known(s, t)) {
-					errf(err, errlen,
-					     "invalid value '%s' for '%s': "
-					     "unknown principal '%s' (holders "
-					     "are declared accounts, groups or "
-					     "well-known names joined by '+', "
-					     "or none)", value, full, t);
-					rc = SC_ERR_INVAL;
-					break;
-				}
-			}
-		}
-		free(hcopy);
-		if (rc == 0) {
-			op->privilege = strdup(fname);
-			if (!op->privilege) {
+	} else {
+		*dot = '\0';
+		const char *target = key, *fname = dot + 1;
+		char full[256]; /* "TARGET.FIELD", for messages */
+		snprintf(full, sizeof(full), "%s.%s", target, fname);
+		const struct set_key *k =
+			set_find_key(s, target, fname, full, err, errlen);
+		set_ctx c = {s, target, fname, value, full, op, err, errlen};
+		if (k && (rc = set_target(&c, k)) == 0) {
+			op->field = k->field;
+			const sc_enum_table *t = field_enum(k->field);
+			rc = t ? parse_table_value(t, full, value, &op->ival,
+						   err, errlen)
+			       : set_value(&c, k);
+			/* A status is kept in its canonical spelling. */
+			if (rc == 0 && k->field == F_DOUBLE_HOP &&
+			    !(op->sval = strdup(
+				      sc_status_name((sc_status)op->ival)))) {
 				errf(err, errlen, "out of memory");
 				rc = SC_ERR_NOMEM;
 			}
 		}
 	}
-	if (rc == 0 && (k->field == F_HOST || k->field == F_ACCOUNT ||
-			k->field == F_DOUBLE_HOP || k->field == F_RIGHT)) {
-		op->sval = strdup(value);
-		if (!op->sval) {
-			errf(err, errlen, "out of memory");
-			rc = SC_ERR_NOMEM;
-		}
-	}
-out:
 	free(copy);
 	return rc;
 }
@@ -887,6 +972,36 @@ static int set_apply_right(sc_host_def *h, struct set_op *op)
 	free(r->holders);
 	r->holders = holders;
 	r->holders_count = n;
+	return 0;
+}
+
+/* T6: a process's deny_only_groups or disabled_groups become the groups
+ * of op->sval ('+'-separated, or "none"). */
+static int set_apply_groups(char ***list, unsigned *count, char *sval)
+{
+	unsigned n = 0;
+	char **groups = calloc(strlen(sval) / 2 + 2, sizeof(char *));
+	if (!groups)
+		return SC_ERR_NOMEM;
+	if (strcasecmp(sval, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(sval, "+", &save); t;
+		     t = strtok_r(NULL, "+", &save)) {
+			groups[n] = strdup(trim(t));
+			if (!groups[n]) {
+				for (unsigned k = 0; k < n; k++)
+					free(groups[k]);
+				free(groups);
+				return SC_ERR_NOMEM;
+			}
+			n++;
+		}
+	}
+	for (unsigned k = 0; k < *count; k++)
+		free((*list)[k]);
+	free(*list);
+	*list = groups;
+	*count = n;
 	return 0;
 }
 
@@ -950,6 +1065,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_WORKGROUP:
 		h->workgroup = op->bval;
 		break;
+	case F_HOST_TRUSTED:
+		h->trusted_for_delegation = op->bval;
+		break;
 	case F_DEFAULT_LEVEL:
 		h->default_level = (sc_level)op->ival;
 		break;
@@ -962,6 +1080,12 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_RIGHT:
 		return set_apply_right(h, op);
+	case F_DENY_ONLY_GROUPS:
+		return set_apply_groups(&p->deny_only_groups,
+					&p->deny_only_groups_count, op->sval);
+	case F_DISABLED_GROUPS:
+		return set_apply_groups(&p->disabled_groups,
+					&p->disabled_groups_count, op->sval);
 	}
 	return 0;
 }
@@ -1007,6 +1131,9 @@ static void problem(struct vctx *v, const char *path, const char *fmt, ...)
 	if (v->report)
 		v->report(v->user, path, msg);
 }
+
+static void check_user_right(struct vctx *v, const char *path,
+			     const char *name);
 
 /* The path buffer every check writes into. */
 static const char *P(char *buf, const char *fmt, ...)
@@ -1220,6 +1347,11 @@ static void validate_hosts(struct vctx *v)
 					  k),
 					"the privilege name is empty");
 			} else {
+				check_user_right(
+					v,
+					P(path, "hosts[%u].rights[%u].privilege",
+					  i, k),
+					r->privilege);
 				for (unsigned m = 0; m < k; m++) {
 					const char *o = h->rights[m].privilege;
 					if (!o ||
@@ -1362,162 +1494,288 @@ static bool known_process(struct vctx *v, const char *path, const char *name)
 	return false;
 }
 
-static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
+/* Which step kinds take each of a step's optional keys: the one place
+ * the "'KEY' is not used by step 'KIND' (only ...)" checks come from. */
+#define KIND(k) (1ull << SC_STEP_##k)
+typedef struct step_key {
+	const char *key;
+	bool (*given)(const sc_step *st);
+	unsigned long long kinds;
+	const char *only;
+} step_key;
+static bool given_to(const sc_step *st) { return st->to; }
+static bool given_blanket(const sc_step *st) { return st->blanket; }
+static bool given_object(const sc_step *st) { return st->object; }
+static bool given_access(const sc_step *st) { return st->access_count; }
+static bool given_ms(const sc_step *st) { return st->ms; }
+static bool given_level(const sc_step *st)
 {
-	const sc_scenario *s = v->s;
-	const sc_process_def *p = &s->processes[pi];
-	const sc_step *st = &p->steps[sj];
+	return st->level != SC_LEVEL_DEFAULT;
+}
+static bool given_primary(const sc_step *st) { return st->primary; }
+static bool given_as_self(const sc_step *st) { return st->as_self; }
+static bool given_user(const sc_step *st) { return st->user; }
+static bool given_privilege(const sc_step *st) { return st->privilege; }
+static bool given_group(const sc_step *st) { return st->group; }
+static bool given_holders(const sc_step *st) { return st->holders_count; }
+static bool given_keep(const sc_step *st) { return st->keep; }
+static bool given_token(const sc_step *st) { return st->token; }
+static bool given_scope(const sc_step *st)
+{
+	return st->scope != SC_SCOPE_LOCAL;
+}
+static const step_key step_keys[] = {
+	{"to", given_to, KIND(CALL) | KIND(SET_BLANKET),
+	 "call and set_blanket"},
+	{"blanket", given_blanket, KIND(CALL) | KIND(SET_BLANKET),
+	 "call and set_blanket"},
+	{"object", given_object,
+	 KIND(OPEN) | KIND(ACCESS_CHECK) | KIND(CREATE_OBJECT),
+	 "open, access_check and create_object"},
+	{"access", given_access, KIND(OPEN) | KIND(ACCESS_CHECK),
+	 "open and access_check"},
+	{"ms", given_ms, KIND(SLEEP), "sleep"},
+	{"level", given_level, KIND(IMPERSONATE_SELF) | KIND(DUPLICATE),
+	 "impersonate_self and duplicate"},
+	{"primary", given_primary, KIND(DUPLICATE), "duplicate"},
+	{"as_self", given_as_self, KIND(OPEN_THREAD_TOKEN),
+	 "open_thread_token"},
+	{"user", given_user, KIND(PROTOCOL_TRANSITION), "protocol_transition"},
+	{"privilege", given_privilege,
+	 KIND(ASSIGN_RIGHT) | KIND(CHECK_PRIVILEGE) | KIND(ENABLE_PRIVILEGE) |
+		 KIND(DISABLE_PRIVILEGE),
+	 "assign_right, check_privilege, enable_privilege and "
+	 "disable_privilege"},
+	{"group", given_group, KIND(ENABLE_GROUP) | KIND(DISABLE_GROUP),
+	 "enable_group and disable_group"},
+	{"holders", given_holders, KIND(ASSIGN_RIGHT), "assign_right"},
+	{"scope", given_scope, KIND(ASSIGN_RIGHT), "assign_right"},
+	{"keep", given_keep, KIND(DUPLICATE), "duplicate"},
+	{"token", given_token,
+	 KIND(SET_THREAD_TOKEN) | KIND(QUERY_LEVEL) | KIND(START_PROCESS),
+	 "set_thread_token, query_level and start_process"},
+};
+_Static_assert(SC_STEP_COUNT <= 64, "step kinds fit the KIND() masks");
+
+static bool step_takes(const sc_step *st, const char *key)
+{
+	for (size_t i = 0; i < COUNT_OF(step_keys); i++)
+		if (strcmp(step_keys[i].key, key) == 0)
+			return step_keys[i].kinds & (1ull << st->kind);
+	return false;
+}
+
+/* A step's id: not empty, and not another step's of the process. */
+static void check_step_id(struct vctx *v, const char *pre, unsigned pi,
+			  unsigned sj, const sc_step *st)
+{
+	char path[PATH_LEN], where[PATH_LEN];
+	if (!st->id)
+		return;
+	if (!*st->id)
+		problem(v, P(path, "%s.id", pre), "the step id is empty");
+	else if (earlier_step_id(v->s, pi, sj, st->id, where))
+		problem(v, P(path, "%s.id", pre),
+			"duplicate step id '%s' (also %s): expectations name "
+			"steps by id", st->id, where);
+}
+
+/* call and set_blanket: the callee, another process. */
+static void check_step_to(struct vctx *v, const char *pre,
+			  const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN];
 	const char *kind = sc_step_kind_name(st->kind);
-	char pre[PATH_LEN], path[PATH_LEN], near[NAMES_LEN];
-	P(pre, "processes[%u].steps[%u]", pi, sj);
+	if (empty(st->to))
+		problem(v, P(path, "%s.to", pre),
+			"step '%s' needs 'to' (the callee process)", kind);
+	else if (known_process(v, P(path, "%s.to", pre), st->to) && p->name &&
+		 strcmp(st->to, p->name) == 0)
+		problem(v, P(path, "%s.to", pre),
+			"step '%s' of process '%s' targets itself: a call goes "
+			"to another process", kind, p->name);
+	check_blanket_identity(v, pre, st->blanket, p);
+}
 
-	if (st->id) {
-		char where[PATH_LEN];
-		if (!*st->id)
-			problem(v, P(path, "%s.id", pre),
-				"the step id is empty");
-		else if (earlier_step_id(s, pi, sj, st->id, where))
-			problem(v, P(path, "%s.id", pre),
-				"duplicate step id '%s' (also %s): "
-				"expectations name steps by id", st->id,
-				where);
-	}
-
-	bool wants_to = st->kind == SC_STEP_CALL ||
-			st->kind == SC_STEP_SET_BLANKET;
-	bool wants_object = st->kind == SC_STEP_OPEN ||
-			    st->kind == SC_STEP_ACCESS_CHECK;
-	bool wants_privilege = st->kind == SC_STEP_ASSIGN_RIGHT ||
-			       st->kind == SC_STEP_CHECK_PRIVILEGE ||
-			       st->kind == SC_STEP_ENABLE_PRIVILEGE ||
-			       st->kind == SC_STEP_DISABLE_PRIVILEGE;
-
-	if (wants_to) {
-		if (empty(st->to)) {
-			problem(v, P(path, "%s.to", pre),
-				"step '%s' needs 'to' (the callee process)",
-				kind);
-		} else if (!known_process(v, P(path, "%s.to", pre), st->to)) {
-			/* reported */
-		} else if (p->name && strcmp(st->to, p->name) == 0) {
-			problem(v, P(path, "%s.to", pre),
-				"step '%s' of process '%s' targets itself: a "
-				"call goes to another process", kind, p->name);
-		}
-		check_blanket_identity(v, pre, st->blanket, p);
-	} else {
-		if (st->to)
-			problem(v, P(path, "%s.to", pre),
-				"'to' is not used by step '%s' (only call and "
-				"set_blanket)", kind);
-		if (st->blanket)
-			problem(v, P(path, "%s.blanket", pre),
-				"'blanket' is not used by step '%s' (only call "
-				"and set_blanket)", kind);
-	}
-
+/* open and access_check: a declared object on the process's host, and
+ * the rights asked; create_object: a new object's name. */
+static void check_step_object(struct vctx *v, const char *pre,
+			      const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN], near[NAMES_LEN];
+	const char *kind = sc_step_kind_name(st->kind);
+	const sc_scenario *s = v->s;
 	if (st->kind == SC_STEP_CREATE_OBJECT) {
-		/* A new object: any name, not a declared one. */
 		if (empty(st->object))
 			problem(v, P(path, "%s.object", pre),
 				"step '%s' needs 'object' (the new object's "
 				"name)", kind);
-		if (st->access_count)
-			problem(v, P(path, "%s.access", pre),
-				"'access' is not used by step '%s' (only open "
-				"and access_check)", kind);
-	} else if (wants_object) {
-		if (empty(st->object)) {
-			problem(v, P(path, "%s.object", pre),
-				"step '%s' needs 'object'", kind);
-		} else if (!sc_scenario_object(s, p->host, st->object)) {
-			const sc_object_def *o =
-				sc_scenario_object(s, NULL, st->object);
-			if (o)
-				problem(v, P(path, "%s.object", pre),
-					"object '%s' is on host '%s', not on "
-					"'%s' where process '%s' runs: a "
-					"process opens only local objects",
-					st->object, o->host ? o->host : "",
-					p->host ? p->host : "",
-					p->name ? p->name : "");
-			else
-				problem(v, P(path, "%s.object", pre),
-					"unknown object '%s' (%sno object of "
-					"that name on host '%s')",
-					st->object,
-					object_hint(s, p->host, st->object,
-						    near, sizeof(near)),
-					p->host ? p->host : "");
-		}
-		check_rights(v, pre, st->access, st->access_count);
-	} else {
-		if (st->object)
-			problem(v, P(path, "%s.object", pre),
-				"'object' is not used by step '%s' (only open "
-				"and access_check)", kind);
-		if (st->access_count)
-			problem(v, P(path, "%s.access", pre),
-				"'access' is not used by step '%s' (only open "
-				"and access_check)", kind);
+		return;
 	}
-
-	if (st->kind != SC_STEP_SLEEP && st->ms)
-		problem(v, P(path, "%s.ms", pre),
-			"'ms' is not used by step '%s' (only sleep)", kind);
-	if (st->level != SC_LEVEL_DEFAULT &&
-	    st->kind != SC_STEP_IMPERSONATE_SELF &&
-	    st->kind != SC_STEP_DUPLICATE)
-		problem(v, P(path, "%s.level", pre),
-			"'level' is not used by step '%s' (only "
-			"impersonate_self and duplicate)", kind);
-	if (st->primary && st->kind != SC_STEP_DUPLICATE)
-		problem(v, P(path, "%s.primary", pre),
-			"'primary' is not used by step '%s' (only duplicate)",
-			kind);
-	if (st->as_self && st->kind != SC_STEP_OPEN_THREAD_TOKEN)
-		problem(v, P(path, "%s.as_self", pre),
-			"'as_self' is not used by step '%s' (only "
-			"open_thread_token)", kind);
-	if (st->user) {
-		if (st->kind != SC_STEP_PROTOCOL_TRANSITION)
-			problem(v, P(path, "%s.user", pre),
-				"'user' is not used by step '%s' (only "
-				"protocol_transition)", kind);
+	if (empty(st->object)) {
+		problem(v, P(path, "%s.object", pre),
+			"step '%s' needs 'object'", kind);
+	} else if (!sc_scenario_object(s, p->host, st->object)) {
+		const sc_object_def *o = sc_scenario_object(s, NULL, st->object);
+		if (o)
+			problem(v, P(path, "%s.object", pre),
+				"object '%s' is on host '%s', not on '%s' where "
+				"process '%s' runs: a process opens only local "
+				"objects",
+				st->object, o->host ? o->host : "",
+				p->host ? p->host : "", p->name ? p->name : "");
 		else
-			check_account(v, P(path, "%s.user", pre), st->user,
-				      "the user");
+			problem(v, P(path, "%s.object", pre),
+				"unknown object '%s' (%sno object of that name "
+				"on host '%s')",
+				st->object,
+				object_hint(s, p->host, st->object, near,
+					    sizeof(near)),
+				p->host ? p->host : "");
 	}
-	if (wants_privilege && empty(st->privilege))
+	check_rights(v, pre, st->access, st->access_count);
+}
+
+/* Whether a step of p before st keeps a token named name. */
+static bool kept_before(const sc_process_def *p, const sc_step *st,
+			const char *name)
+{
+	for (const sc_step *k = p->steps; k < st; k++)
+		if (k->kind == SC_STEP_DUPLICATE && k->keep &&
+		    strcmp(k->keep, name) == 0)
+			return true;
+	return false;
+}
+
+/* A user right named in a scenario: one Windows has (a typo would
+ * otherwise be a right nobody checks), with did-you-mean. */
+static void check_user_right(struct vctx *v, const char *path,
+			     const char *name)
+{
+	if (empty(name) || sc_user_right_known(name))
+		return;
+	const char *near = sc_suggest_nearest(name, sc_user_rights,
+					      sc_user_right_count);
+	if (near)
+		problem(v, path, "unknown user right '%s' (did you mean '%s'?)",
+			name, near);
+	else
+		problem(v, path, "unknown user right '%s' (privileges such as "
+			"SeImpersonatePrivilege, logon rights such as "
+			"SeNetworkLogonRight)", name);
+}
+
+/* What the keys a step kind takes must hold: the user, privilege,
+ * group, holders and the process a step runs in calls from. */
+static void check_step_values(struct vctx *v, const char *pre,
+			      const sc_process_def *p, const sc_step *st)
+{
+	char path[PATH_LEN];
+	const char *kind = sc_step_kind_name(st->kind);
+	if (st->user && step_takes(st, "user"))
+		check_account(v, P(path, "%s.user", pre), st->user, "the user");
+	if (step_takes(st, "privilege") && empty(st->privilege))
 		problem(v, P(path, "%s.privilege", pre),
 			"step '%s' needs 'privilege' (e.g. "
 			"SeImpersonatePrivilege)", kind);
-	else if (!wants_privilege && st->privilege)
-		problem(v, P(path, "%s.privilege", pre),
-			"'privilege' is not used by step '%s' (only "
-			"assign_right, check_privilege, enable_privilege and "
-			"disable_privilege)", kind);
-	if (st->kind == SC_STEP_ASSIGN_RIGHT) {
-		for (unsigned m = 0; m < st->holders_count; m++)
-			check_principal(v, P(path, "%s.holders[%u]", pre, m),
-					st->holders[m]);
-	} else {
-		if (st->holders_count)
-			problem(v, P(path, "%s.holders", pre),
-				"'holders' is not used by step '%s' (only "
-				"assign_right)", kind);
-		if (st->scope != SC_SCOPE_LOCAL)
-			problem(v, P(path, "%s.scope", pre),
-				"'scope' is not used by step '%s' (only "
-				"assign_right)", kind);
-	}
-	if (st->from) {
-		if (!known_process(v, P(path, "%s.from", pre), st->from)) {
-			/* reported */
-		} else if (p->name && strcmp(st->from, p->name) == 0) {
-			problem(v, P(path, "%s.from", pre),
-				"'from' names process '%s' itself: a step "
-				"runs in calls from another process", p->name);
+	else if (step_takes(st, "privilege"))
+		check_user_right(v, P(path, "%s.privilege", pre),
+				 st->privilege);
+	if (step_takes(st, "group") && empty(st->group))
+		problem(v, P(path, "%s.group", pre),
+			"step '%s' needs 'group' (e.g. Domain Users)", kind);
+	else if (step_takes(st, "group"))
+		check_principal(v, P(path, "%s.group", pre), st->group);
+	for (unsigned m = 0; step_takes(st, "holders") && m < st->holders_count;
+	     m++)
+		check_principal(v, P(path, "%s.holders[%u]", pre, m),
+				st->holders[m]);
+	if (st->kind == SC_STEP_SET_THREAD_TOKEN && empty(st->token))
+		problem(v, P(path, "%s.token", pre),
+			"step '%s' needs 'token' (the name a duplicate step "
+			"kept its copy under)", kind);
+	else if (st->token && step_takes(st, "token") &&
+		 !kept_before(p, st, st->token))
+		problem(v, P(path, "%s.token", pre),
+			"no earlier step of process '%s' keeps a token named "
+			"'%s' (a duplicate step with keep: %s)",
+			p->name ? p->name : "", st->token, st->token);
+	if (st->keep && empty(st->keep))
+		problem(v, P(path, "%s.keep", pre), "the kept token's name is "
+			"empty");
+	if (st->from && known_process(v, P(path, "%s.from", pre), st->from) &&
+	    p->name && strcmp(st->from, p->name) == 0)
+		problem(v, P(path, "%s.from", pre),
+			"'from' names process '%s' itself: a step runs in "
+			"calls from another process", p->name);
+}
+
+static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
+{
+	const sc_process_def *p = &v->s->processes[pi];
+	const sc_step *st = &p->steps[sj];
+	char pre[PATH_LEN], path[PATH_LEN];
+	P(pre, "processes[%u].steps[%u]", pi, sj);
+	check_step_id(v, pre, pi, sj, st);
+	for (size_t i = 0; i < COUNT_OF(step_keys); i++)
+		if (step_keys[i].given(st) &&
+		    !(step_keys[i].kinds & (1ull << st->kind)))
+			problem(v, P(path, "%s.%s", pre, step_keys[i].key),
+				"'%s' is not used by step '%s' (only %s)",
+				step_keys[i].key, sc_step_kind_name(st->kind),
+				step_keys[i].only);
+	if (step_takes(st, "to"))
+		check_step_to(v, pre, p, st);
+	if (step_takes(st, "object"))
+		check_step_object(v, pre, p, st);
+	check_step_values(v, pre, p, st);
+}
+
+/* T6: each name in a process's deny_only_groups / disabled_groups is one
+ * of its account's groups, named once across both lists. */
+static void check_group_states(struct vctx *v, const char *pre,
+			       const sc_process_def *p)
+{
+	char path[PATH_LEN];
+	const char *key[2] = {"deny_only_groups", "disabled_groups"};
+	char **list[2] = {p->deny_only_groups, p->disabled_groups};
+	unsigned count[2] = {p->deny_only_groups_count,
+			     p->disabled_groups_count};
+	for (unsigned l = 0; l < 2; l++) {
+		for (unsigned k = 0; k < count[l]; k++) {
+			const char *g = list[l][k];
+			const char *near;
+			P(path, "%s.%s[%u]", pre, key[l], k);
+			if (empty(g)) {
+				problem(v, path, "the group name is empty");
+				continue;
+			}
+			if (!is_group_of_account(v->s, p->account, g, &near)) {
+				char hintbuf[NAMES_LEN] = "";
+				if (near)
+					snprintf(hintbuf, sizeof(hintbuf),
+						 "did you mean '%s'? ", near);
+				problem(v, path,
+					"'%s' is not a group of the process's "
+					"account '%s' (%sonly the account's "
+					"groups can be deny-only or disabled)",
+					g, p->account ? p->account : "",
+					hintbuf);
+				continue;
+			}
+			bool dup = false;
+			for (unsigned l2 = 0; l2 <= l && !dup; l2++) {
+				unsigned end = l2 == l ? k : count[l2];
+				for (unsigned j = 0; j < end && !dup; j++)
+					if (list[l2][j] &&
+					    strcasecmp(list[l2][j], g) == 0) {
+						problem(v, path,
+							"group '%s' is already "
+							"in %s[%u]",
+							g, key[l2], j);
+						dup = true;
+					}
+			}
 		}
 	}
 }
@@ -1560,6 +1818,7 @@ static void validate_processes(struct vctx *v)
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
+		check_group_states(v, pre, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}
@@ -1638,16 +1897,30 @@ static void validate_objects(struct vctx *v)
 	}
 }
 
-static bool rule_id_well_formed(const char *r)
+/* An expectation's rule id: one of docs/rules.md's (sc_common.h's
+ * SC_RULES), and for a `warning:` one of the rules that warn. */
+static void check_rule_id(struct vctx *v, const char *path, const char *id,
+			  bool warning)
 {
-	size_t i = 0;
-	while (isalpha((unsigned char)r[i]))
-		i++;
-	if (i == 0 || !isdigit((unsigned char)r[i]))
-		return false;
-	while (isdigit((unsigned char)r[i]))
-		i++;
-	return r[i] == '\0';
+	if (sc_rule_known(id)) {
+		if (!warning || sc_rule_warns(id))
+			return;
+		char warns[64] = "";
+		for (size_t i = 0; i < sc_rule_count; i++)
+			if (sc_rule_warns(sc_rule_ids[i])) {
+				size_t l = strlen(warns);
+				snprintf(warns + l, sizeof(warns) - l, "%s%s",
+					 l ? ", " : "", sc_rule_ids[i]);
+			}
+		problem(v, path, "'%s' never warns (the rules that warn: %s; "
+			"or none)", id, warns);
+		return;
+	}
+	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
+	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
+		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T11, N1-N2, "
+		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
+		near ? "'? " : "");
 }
 
 /* Expectations compare case-insensitively: so does a hop's lookup. */
@@ -1746,15 +2019,18 @@ static void validate_expect(struct vctx *v, const char *pre,
 	if (e->status && sc_status_parse(e->status, &status) != 0) {
 		join_enum(names, sizeof(names), status_name_i,
 			  SC_STATUS_COUNT);
+		const char *cands[SC_STATUS_COUNT];
+		for (int i = 0; i < SC_STATUS_COUNT; i++)
+			cands[i] = sc_status_name((sc_status)i);
+		const char *near = sc_suggest_nearest(e->status, cands,
+						      SC_STATUS_COUNT);
 		problem(v, P(path, "%s.status", pre),
-			"invalid status '%s' (expected one of: %s)", e->status,
-			names);
+			"invalid status '%s' (%s%s%sexpected one of: %s)",
+			e->status, near ? "did you mean '" : "",
+			near ? near : "", near ? "'? " : "", names);
 	}
-	if (e->warning && strcasecmp(e->warning, "none") != 0 &&
-	    !rule_id_well_formed(e->warning))
-		problem(v, P(path, "%s.warning", pre),
-			"'%s' is not a rule id (expected e.g. P2, or none)",
-			e->warning);
+	if (e->warning && strcasecmp(e->warning, "none") != 0)
+		check_rule_id(v, P(path, "%s.warning", pre), e->warning, true);
 	if (e->runs_as) {
 		const sc_step *st = e->step ? step_by_id(v->s, e->step) : NULL;
 		if (!e->step)
@@ -1769,9 +2045,8 @@ static void validate_expect(struct vctx *v, const char *pre,
 		check_account(v, P(path, "%s.runs_as", pre), e->runs_as,
 			      "the account the new process runs as");
 	}
-	if (e->rule && !rule_id_well_formed(e->rule))
-		problem(v, P(path, "%s.rule", pre),
-			"'%s' is not a rule id (expected e.g. C4)", e->rule);
+	if (e->rule)
+		check_rule_id(v, P(path, "%s.rule", pre), e->rule, false);
 	if (e->granted) {
 		/* "read|write": every part a right name. */
 		const char *g = e->granted;

@@ -40,6 +40,8 @@ typedef struct sc_right_def {
 typedef struct sc_host_def {
 	char *name;
 	bool workgroup;        /* not in the domain (D1); default false */
+	bool trusted_for_delegation; /* its computer account DOMAIN\NAME$
+					(D1, D8); a workgroup host has none */
 	sc_level default_level; /* L6: a COM client's default; DEFAULT=Identify */
 	sc_right_def *rights;
 	unsigned rights_count;
@@ -79,30 +81,82 @@ typedef struct sc_blanket {
 	                          loader sets it; not a YAML key) */
 } sc_blanket;
 
+/* The step kinds (the YAML key "do"), as the enums of sc_common.h: id,
+ * spelling, whether matrix's `all` sweeps it (never: a step is not a
+ * setting). What each is:
+ *   impersonate: CoImpersonateClient / RpcImpersonateClient
+ *   revert: CoRevertToSelf (T5); call: call another process (to:)
+ *   open: open a local object (object:, access:); access_check: AccessCheck
+ *   on a local object (T6); set_blanket: CoSetProxyBlanket on the proxy
+ *   to to:; sleep: wait ms milliseconds; query_level: GetTokenInformation
+ *   (level) (T1); impersonate_self: ImpersonateSelf at level (T3);
+ *   duplicate: DuplicateTokenEx at level / primary (T2); start_process:
+ *   CreateProcess, the primary token (T4); logon_user: LogonUser,
+ *   SeTcbPrivilege, primary (T4); audit: an audit alarm, SeAuditPrivilege
+ *   (T4); open_thread_token: OpenThreadToken, as_self or not (L1);
+ *   protocol_transition: S4U logon for user:, impersonated (D6);
+ *   assign_right: the host's rights change now (P3, P4); check_privilege:
+ *   PrivilegeCheck on the current token (T9); enable_privilege /
+ *   disable_privilege: AdjustTokenPrivileges (T10); read: read the call's
+ *   first message (N1); create_object: a new object, its owner (T4);
+ *   enable_group / disable_group: AdjustTokenGroups (T11);
+ *   set_thread_token: SetThreadToken / ImpersonateLoggedOnUser with a
+ *   token a duplicate step kept (P1, T2). A duplicate's `keep: NAME`
+ *   keeps its copy for the rest of the call (or of the client's
+ *   program); query_level and start_process (CreateProcessWithTokenW,
+ *   which needs SeImpersonatePrivilege: T4) take one with `token:`. */
+#define SC_STEP_KINDS(X)                                                     \
+	X(IMPERSONATE, "impersonate", 0)                                     \
+	X(REVERT, "revert", 0)                                               \
+	X(CALL, "call", 0)                                                   \
+	X(OPEN, "open", 0)                                                   \
+	X(ACCESS_CHECK, "access_check", 0)                                   \
+	X(SET_BLANKET, "set_blanket", 0)                                     \
+	X(SLEEP, "sleep", 0)                                                 \
+	X(QUERY_LEVEL, "query_level", 0)                                     \
+	X(IMPERSONATE_SELF, "impersonate_self", 0)                           \
+	X(DUPLICATE, "duplicate", 0)                                         \
+	X(START_PROCESS, "start_process", 0)                                 \
+	X(LOGON_USER, "logon_user", 0)                                       \
+	X(AUDIT, "audit", 0)                                                 \
+	X(OPEN_THREAD_TOKEN, "open_thread_token", 0)                         \
+	X(PROTOCOL_TRANSITION, "protocol_transition", 0)                     \
+	X(ASSIGN_RIGHT, "assign_right", 0)                                   \
+	X(CHECK_PRIVILEGE, "check_privilege", 0)                             \
+	X(ENABLE_PRIVILEGE, "enable_privilege", 0)                           \
+	X(DISABLE_PRIVILEGE, "disable_privilege", 0)                         \
+	X(READ, "read", 0)                                                   \
+	X(CREATE_OBJECT, "create_object", 0)                                 \
+	X(ENABLE_GROUP, "enable_group", 0)                                   \
+	X(DISABLE_GROUP, "disable_group", 0)                                 \
+	X(SET_THREAD_TOKEN, "set_thread_token", 0)
+/* The Windows API names people paste. */
+#define SC_STEP_KIND_ALIASES(X)                                              \
+	X(IMPERSONATE, "CoImpersonateClient")                                \
+	X(IMPERSONATE, "RpcImpersonateClient")                               \
+	X(IMPERSONATE, "ImpersonateNamedPipeClient")                         \
+	X(REVERT, "CoRevertToSelf")                                          \
+	X(REVERT, "RevertToSelf")                                            \
+	X(SET_BLANKET, "CoSetProxyBlanket")                                  \
+	X(IMPERSONATE_SELF, "ImpersonateSelf")                               \
+	X(DUPLICATE, "DuplicateTokenEx")                                     \
+	X(START_PROCESS, "CreateProcess")                                    \
+	X(LOGON_USER, "LogonUser")                                           \
+	X(OPEN_THREAD_TOKEN, "OpenThreadToken")                              \
+	X(ACCESS_CHECK, "AccessCheck")                                       \
+	X(CHECK_PRIVILEGE, "PrivilegeCheck")                                 \
+	X(READ, "ReadFile")                                                  \
+	X(SET_THREAD_TOKEN, "SetThreadToken")                                \
+	X(SET_THREAD_TOKEN, "ImpersonateLoggedOnUser")                       \
+	X(START_PROCESS, "CreateProcessWithTokenW")
+
 typedef enum sc_step_kind {
-	SC_STEP_IMPERSONATE = 0, /* CoImpersonateClient / RpcImpersonateClient */
-	SC_STEP_REVERT,          /* CoRevertToSelf (T5) */
-	SC_STEP_CALL,            /* call another process (to:) */
-	SC_STEP_OPEN,            /* open a local object (object:, access:) */
-	SC_STEP_ACCESS_CHECK,    /* AccessCheck on a local object (T6) */
-	SC_STEP_SET_BLANKET,     /* CoSetProxyBlanket on the proxy to to: */
-	SC_STEP_SLEEP,           /* wait ms milliseconds */
-	SC_STEP_QUERY_LEVEL,     /* GetTokenInformation(level) (T1) */
-	SC_STEP_IMPERSONATE_SELF,/* ImpersonateSelf at level (T3) */
-	SC_STEP_DUPLICATE,       /* DuplicateTokenEx at level / primary (T2) */
-	SC_STEP_START_PROCESS,   /* CreateProcess: the primary token (T4) */
-	SC_STEP_LOGON_USER,      /* LogonUser: SeTcbPrivilege, primary (T4) */
-	SC_STEP_AUDIT,           /* an audit alarm: SeAuditPrivilege (T4) */
-	SC_STEP_OPEN_THREAD_TOKEN, /* OpenThreadToken, as_self or not (L1) */
-	SC_STEP_PROTOCOL_TRANSITION, /* S4U logon for user:, impersonated (D6) */
-	SC_STEP_ASSIGN_RIGHT,    /* the host's rights change now (P3, P4) */
-	SC_STEP_CHECK_PRIVILEGE, /* PrivilegeCheck on the current token */
-	SC_STEP_ENABLE_PRIVILEGE,  /* AdjustTokenPrivileges: enable (T7) */
-	SC_STEP_DISABLE_PRIVILEGE, /* AdjustTokenPrivileges: disable (T7) */
-	SC_STEP_READ,            /* read the call's first message (N1) */
-	SC_STEP_CREATE_OBJECT,   /* create a new object: its owner (T4) */
+#define SC_STEP_KIND_ENUM(id, name, all) SC_STEP_##id,
+	SC_STEP_KINDS(SC_STEP_KIND_ENUM)
+#undef SC_STEP_KIND_ENUM
 	SC_STEP_COUNT
 } sc_step_kind;
+extern const sc_enum_table sc_step_kind_table;
 
 const char *sc_step_kind_name(sc_step_kind k);
 
@@ -121,38 +175,58 @@ typedef struct sc_step {
 	char *user;          /* protocol_transition: the account (default:
 	                        the caller of the current call) */
 	char *privilege;     /* assign_right, check/enable/disable_privilege */
+	char *group;         /* enable_group, disable_group: a principal */
 	char **holders;      /* assign_right: the new holders */
 	unsigned holders_count;
 	sc_scope scope;      /* assign_right: the policy scope */
 	char *from;          /* any step: run only in calls from this process */
+	char *keep;          /* duplicate: the name the copy is kept under */
+	char *token;         /* set_thread_token, query_level, start_process:
+	                        a kept token's name */
 } sc_step;
 
 /* A process that misbehaves on the wire (scenarios/attacks/): what it
  * does to the signed context of its outgoing calls. The model ignores
  * it; the wire layer acts it out and the callee must refuse. */
+/* What a process set to misbehave (attacks only) does to the contexts
+ * it sends (trust/misbehave.c):
+ *   forge: the ticket's signature is made up; raise_level / add_group:
+ *   the level raised, a group added after signing; replay: resends its
+ *   first context; expired: a context an hour old; wrong_audience: a
+ *   ticket for another service; strip_actor: removes itself from the
+ *   chain; present_client: presents its caller without a ticket;
+ *   unknown_authority: its own authority's signatures; relay: signs as
+ *   its caller, with the caller's stolen key and credential;
+ *   claim_groups: signs a context claiming groups it is not in
+ *   (Administrators, the other accounts' SIDs); claim_privilege: signs a
+ *   context claiming SeTcbPrivilege, enabled; identify_evidence: presents
+ *   its caller at Impersonate on evidence from a call made at Identify or
+ *   Anonymous; claim_computer: presents another host's computer account
+ *   (D8), asking a ticket. */
+#define SC_MISBEHAVES(X)                                                     \
+	X(NONE, "none", 1)                                                   \
+	X(FORGE, "forge", 1)                                                 \
+	X(RAISE_LEVEL, "raise_level", 1)                                     \
+	X(ADD_GROUP, "add_group", 1)                                         \
+	X(REPLAY, "replay", 1)                                               \
+	X(EXPIRED, "expired", 1)                                             \
+	X(WRONG_AUDIENCE, "wrong_audience", 1)                               \
+	X(STRIP_ACTOR, "strip_actor", 1)                                     \
+	X(PRESENT_CLIENT, "present_client", 1)                               \
+	X(UNKNOWN_AUTHORITY, "unknown_authority", 1)                         \
+	X(RELAY, "relay", 1)                                                 \
+	X(CLAIM_GROUPS, "claim_groups", 1)                                   \
+	X(CLAIM_PRIVILEGE, "claim_privilege", 1)                             \
+	X(IDENTIFY_EVIDENCE, "identify_evidence", 1)                         \
+	X(CLAIM_COMPUTER, "claim_computer", 1)
+
 typedef enum sc_misbehave {
-	SC_MISBEHAVE_NONE = 0,
-	SC_MISBEHAVE_FORGE,          /* the ticket's signature is made up */
-	SC_MISBEHAVE_RAISE_LEVEL,    /* level raised after signing */
-	SC_MISBEHAVE_ADD_GROUP,      /* a group added after signing */
-	SC_MISBEHAVE_REPLAY,         /* resends its first context */
-	SC_MISBEHAVE_EXPIRED,        /* presents a context an hour old */
-	SC_MISBEHAVE_WRONG_AUDIENCE, /* a ticket for another service */
-	SC_MISBEHAVE_STRIP_ACTOR,    /* removes itself from the chain */
-	SC_MISBEHAVE_PRESENT_CLIENT, /* presents its caller without a ticket */
-	SC_MISBEHAVE_UNKNOWN_AUTHORITY, /* its own authority's signatures */
-	SC_MISBEHAVE_RELAY,          /* signs as its caller, with the
-	                                caller's stolen key and credential */
-	SC_MISBEHAVE_CLAIM_GROUPS,   /* signs a context claiming groups it
-	                                is not in (Administrators, the
-	                                other accounts' SIDs) */
-	SC_MISBEHAVE_CLAIM_PRIVILEGE, /* signs a context claiming
-	                                 SeTcbPrivilege, enabled */
-	SC_MISBEHAVE_IDENTIFY_EVIDENCE, /* presents its caller at Impersonate
-	                                   on evidence from a call made at
-	                                   Identify or Anonymous */
+#define SC_MISBEHAVE_ENUM(id, name, all) SC_MISBEHAVE_##id,
+	SC_MISBEHAVES(SC_MISBEHAVE_ENUM)
+#undef SC_MISBEHAVE_ENUM
 	SC_MISBEHAVE_COUNT
 } sc_misbehave;
+extern const sc_enum_table sc_misbehave_table;
 
 typedef struct sc_process_def {
 	char *name;          /* "A", "B", "C", ... */
@@ -164,6 +238,13 @@ typedef struct sc_process_def {
 	sc_step *steps;      /* client: its program; server: per call */
 	unsigned steps_count;
 	sc_misbehave misbehave; /* attacks only; default none */
+	/* T6: groups of its account that its token holds deny-only (a
+	 * filtered or restricted token) or optional and disabled; names
+	 * from the account's groups. */
+	char **deny_only_groups;
+	unsigned deny_only_groups_count;
+	char **disabled_groups;
+	unsigned disabled_groups_count;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -268,6 +349,13 @@ const char *sc_scenario_program(const sc_scenario *s,
  * position, and the authority checks it again before it names a file. */
 bool sc_process_name_ok(const char *name, char *why, size_t len);
 
+/* D8: the name of host h's computer account in the domain ("SRV1$": the
+ * host's name up to its first dot, in capitals, then '$') into out,
+ * which holds at least SC_COMPUTER_NAME_MAX bytes; false (out empty) for
+ * a workgroup host, which has none. */
+#define SC_COMPUTER_NAME_MAX 72
+bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len);
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);
@@ -284,7 +372,9 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
- *   HOST.workgroup | HOST.default_level | HOST.Se...Privilege (holders)
+ *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
+ *   HOST.Se...Privilege (holders)
+ * (X.trusted_for_delegation names the account X, else the host X.)
  *   settings.double_hop_status | settings.allow_primary_from_identify
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,

@@ -144,6 +144,54 @@ int sc_token_add_group(sc_token *t, const char *sid, const char *name,
 	return 0;
 }
 
+int sc_token_set_group_attrs(sc_token *t, const char *sid, uint32_t attrs)
+{
+	if (!t || !sid)
+		return SC_ERR_INVAL;
+	for (size_t i = 0; i < t->group_count; i++) {
+		if (strcmp(t->groups[i].sid, sid) == 0) {
+			t->groups[i].attrs = attrs;
+			return 0;
+		}
+	}
+	return SC_ERR_RANGE;
+}
+
+bool sc_token_group_attrs(const sc_token *t, const char *sid,
+			  uint32_t *attrs)
+{
+	for (size_t i = 0; t && sid && i < t->group_count; i++) {
+		if (strcmp(t->groups[i].sid, sid) == 0) {
+			*attrs = t->groups[i].attrs;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t sc_token_take_group_states(sc_token *t, const sc_token *claim)
+{
+	size_t changed = 0;
+	for (size_t i = 0; t && claim && i < t->group_count; i++) {
+		uint32_t mine = t->groups[i].attrs, theirs;
+		if (!sc_token_group_attrs(claim, t->groups[i].sid, &theirs))
+			continue;
+		uint32_t now = mine;
+		if (mine & SC_GROUP_USE_FOR_DENY_ONLY)
+			now = mine; /* never enabled again */
+		else if (theirs & SC_GROUP_USE_FOR_DENY_ONLY)
+			now = mine | SC_GROUP_USE_FOR_DENY_ONLY;
+		else if (!(mine & SC_GROUP_MANDATORY))
+			now = (mine & ~SC_GROUP_ENABLED) |
+			      (theirs & SC_GROUP_ENABLED);
+		if (now != mine) {
+			t->groups[i].attrs = now;
+			changed++;
+		}
+	}
+	return changed;
+}
+
 int sc_token_add_privilege(sc_token *t, const char *name, bool enabled)
 {
 	if (!t || !name)

@@ -24,7 +24,9 @@
 
 #define SC_ANONYMOUS_NAME "NT AUTHORITY\\ANONYMOUS LOGON"
 
-/* Group attributes (subset of SE_GROUP_*). */
+/* Group attributes (subset of SE_GROUP_*). A logon makes every group
+ * mandatory and enabled; only an optional group can be disabled (T11). */
+#define SC_GROUP_MANDATORY 0x1u
 #define SC_GROUP_ENABLED 0x4u
 #define SC_GROUP_USE_FOR_DENY_ONLY 0x10u
 #define SC_GROUP_OWNER 0x8u
@@ -47,6 +49,21 @@ int sc_token_set_user(sc_token *t, const char *sid, const char *name);
 int sc_token_add_group(sc_token *t, const char *sid, const char *name,
 		       uint32_t attrs);
 int sc_token_add_privilege(sc_token *t, const char *name, bool enabled);
+/* Replaces the attributes of the group whose SID is sid (T6: deny-only,
+ * disabled). Returns 0, or SC_ERR_RANGE when t holds no such group. */
+int sc_token_set_group_attrs(sc_token *t, const char *sid, uint32_t attrs);
+/* The attributes of t's group sid in *attrs: true, or false when t holds
+ * no such group. */
+bool sc_token_group_attrs(const sc_token *t, const char *sid,
+			  uint32_t *attrs);
+/* T7, K7: t was built from what vouches for the client (the authority's
+ * authorization data); claim is the token the client sent. Each group of
+ * t takes the claim's state where the claim may set it: deny-only when
+ * the claim holds it so, and for an optional group (not mandatory, not
+ * deny-only) the claim's enabled state. A mandatory group stays enabled,
+ * a deny-only one deny-only, whatever the claim says. Returns how many
+ * groups changed. */
+size_t sc_token_take_group_states(sc_token *t, const sc_token *claim);
 void sc_token_set_level(sc_token *t, sc_level level); /* impersonation */
 void sc_token_set_logon(sc_token *t, sc_logon logon);
 void sc_token_set_package(sc_token *t, sc_package p);

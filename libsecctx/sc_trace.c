@@ -267,8 +267,9 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->why, "presented %s; ",
 		       h->presented[0] ? h->presented : "nobody");
 	}
-	if (e->level &&
-	    strcasecmp(e->level, sc_level_name(h->level_effective)) != 0) {
+	sc_level want;
+	if (e->level && (sc_level_parse(e->level, &want) != 0 ||
+			 want != h->level_effective)) {
 		r->pass = false;
 		APPEND(r->why, "level %s; ", sc_level_name(h->level_effective));
 	}
@@ -331,8 +332,9 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(s->status));
 	}
-	if (e->level &&
-	    strcasecmp(e->level, sc_level_name(step_level(s))) != 0) {
+	sc_level want;
+	if (e->level && (sc_level_parse(e->level, &want) != 0 ||
+			 want != step_level(s))) {
 		r->pass = false;
 		APPEND(r->why, "level %s; ", sc_level_name(step_level(s)));
 	}

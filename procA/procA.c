@@ -1,6 +1,6 @@
 /* procA: the client. Runs its steps (its calls into the chain), reports
  * the trace to the launcher and exits.
- * Thin by design: everything is in proto/node.c (wiring) and libsecctx
+ * Thin by design: everything is in node/node.c (wiring) and libsecctx
  * (decisions). */
 #include "node.h"
 

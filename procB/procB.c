@@ -1,6 +1,6 @@
 /* procB: a middle tier (B, and D, E... in longer chains). Serves calls
  * and calls onward on its callers' behalf.
- * Thin by design: everything is in proto/node.c (wiring) and libsecctx
+ * Thin by design: everything is in node/node.c (wiring) and libsecctx
  * (decisions). */
 #include "node.h"
 

@@ -1,6 +1,6 @@
 /* procC: the end server. Serves calls: impersonates, checks access to
  * its objects.
- * Thin by design: everything is in proto/node.c (wiring) and libsecctx
+ * Thin by design: everything is in node/node.c (wiring) and libsecctx
  * (decisions). */
 #include "node.h"
 

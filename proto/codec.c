@@ -618,3 +618,43 @@ int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
 	}
 	return 0;
 }
+
+int codec_refusal_encode(const sc_refusal *r, uint8_t **buf, size_t *len)
+{
+	Cloakroom__Refusal m;
+	cloakroom__refusal__init(&m);
+	m.status = S(sc_status_name(r->status));
+	m.rule = S(r->rule);
+	m.reason = S(r->reason);
+	*len = cloakroom__refusal__get_packed_size(&m);
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf)
+		return SC_ERR_NOMEM;
+	cloakroom__refusal__pack(&m, *buf);
+	return 0;
+}
+
+int codec_refusal_decode(const uint8_t *buf, size_t len, sc_refusal *r,
+			 char *err, size_t errlen)
+{
+	Cloakroom__Refusal *m = cloakroom__refusal__unpack(NULL, len, buf);
+	memset(r, 0, sizeof(*r));
+	if (!m)
+		FAIL("refusal is not a valid Refusal message");
+	if (!m->status || sc_status_parse(m->status, &r->status) != 0)
+		FAIL("refusal with an unknown status");
+	size_t rl = m->rule ? strlen(m->rule) : 0;
+	if (rl == 0 || rl >= sizeof(r->rule) ||
+	    strspn(m->rule, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != rl)
+		FAIL("refusal without a rule id");
+	memcpy(r->rule, m->rule, rl + 1);
+	/* The reason is the callee's words: kept, never trusted. */
+	snprintf(r->reason, sizeof(r->reason), "%s",
+		 m->reason ? m->reason : "");
+	cloakroom__refusal__free_unpacked(m, NULL);
+	return 0;
+fail:
+	if (m)
+		cloakroom__refusal__free_unpacked(m, NULL);
+	return SC_ERR_INVAL;
+}

@@ -33,7 +33,7 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		       char *err, size_t errlen);
 
 /* A token alone, as an Identity (the authorization data a ticket carries:
- * proto/auth.h). Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM.
+ * trust/auth.h). Encode: 0 and a malloc'd buffer, or SC_ERR_NOMEM.
  * Decode checks it as a context's identity is checked: 0 with *out a new
  * token, or SC_ERR_INVAL with err. */
 int codec_identity_encode(const sc_token *t, uint8_t **buf, size_t *len);
@@ -44,5 +44,12 @@ int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
 int codec_request_encode(const char *target, uint8_t **buf, size_t *len);
 int codec_request_decode(const uint8_t *buf, size_t len, char *target,
 			 size_t cap, char *err, size_t errlen);
+
+/* A callee's refusal (sc_refusal) as the Refusal message. Decode checks
+ * the status name and that the rule is an id (1 to 7 capitals and
+ * digits): 0, or SC_ERR_INVAL with err. */
+int codec_refusal_encode(const sc_refusal *r, uint8_t **buf, size_t *len);
+int codec_refusal_decode(const uint8_t *buf, size_t len, sc_refusal *r,
+			 char *err, size_t errlen);
 
 #endif

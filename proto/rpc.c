@@ -182,6 +182,8 @@ typedef struct rpc_live {
 	grpc_op ops[4];
 	grpc_slice status_details;
 	bool have_status_details;
+	grpc_metadata trailer;  /* RPC_REFUSAL_KEY, when the reply has one */
+	bool have_trailer;
 	grpc_byte_buffer *rep_bb;
 	int close_cancelled;
 	struct rpc_live *prev, *next; /* live calls */
@@ -260,7 +262,12 @@ static void rpc_live_free(rpc_live *c)
 		grpc_byte_buffer_destroy(c->rep_bb);
 	if (c->have_status_details)
 		grpc_slice_unref(c->status_details);
+	if (c->have_trailer) {
+		grpc_slice_unref(c->trailer.key);
+		grpc_slice_unref(c->trailer.value);
+	}
 	free(c->reply.body);
+	free(c->reply.trailer);
 	free(c);
 }
 
@@ -355,8 +362,9 @@ static void rpc_fd_reserve_take(void)
 			     open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
-int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len, int flags)
 {
+	struct sockaddr *addr = sa.__sockaddr__; /* glibc's declaration */
 	for (int tries = 0; tries < 65536; tries++) {
 		socklen_t keep = len ? *len : 0;
 		int c = (int)syscall(SYS_accept4, fd, addr, len, flags);
@@ -655,6 +663,17 @@ static void rpc_reply_start(rpc_server *srv, rpc_live *c)
 		(grpc_status_code)c->reply.status;
 	c->ops[n].data.send_status_from_server.status_details =
 		&c->status_details;
+	if (c->reply.status != RPC_STATUS_OK && c->reply.trailer &&
+	    !c->have_trailer) {
+		c->trailer.key = grpc_slice_from_static_string(RPC_REFUSAL_KEY);
+		c->trailer.value = grpc_slice_from_copied_buffer(
+			(const char *)c->reply.trailer, c->reply.trailer_len);
+		c->have_trailer = true;
+		c->ops[n].data.send_status_from_server.trailing_metadata_count =
+			1;
+		c->ops[n].data.send_status_from_server.trailing_metadata =
+			&c->trailer;
+	}
 	n++;
 	c->ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	c->ops[n].data.recv_close_on_server.cancelled = &c->close_cancelled;
@@ -1054,6 +1073,23 @@ static int rpc_local_fail(rpc_result *res, const char *why)
 	return -1;
 }
 
+/* The first RPC_REFUSAL_KEY value of md, copied into res (nothing when
+ * there is none, or it is over RPC_ERRLEN: a refusal is small). */
+static void rpc_take_trailer(const grpc_metadata_array *md, rpc_result *res)
+{
+	for (size_t i = 0; i < md->count; i++) {
+		if (grpc_slice_str_cmp(md->metadata[i].key, RPC_REFUSAL_KEY) != 0)
+			continue;
+		size_t len = GRPC_SLICE_LENGTH(md->metadata[i].value);
+		if (len == 0 || len > RPC_ERRLEN || !(res->trailer = malloc(len)))
+			return;
+		memcpy(res->trailer, GRPC_SLICE_START_PTR(md->metadata[i].value),
+		       len);
+		res->trailer_len = len;
+		return;
+	}
+}
+
 int rpc_call(rpc_channel *ch, void *parent, const uint8_t *context,
 	     size_t context_len, const uint8_t *body, size_t body_len,
 	     int timeout_ms, rpc_result *res)
@@ -1143,6 +1179,8 @@ int rpc_call(rpc_channel *ch, void *parent, const uint8_t *context,
 					    &res->body_len) != 0)
 				rc = rpc_local_fail(res,
 					"rpc_call: cannot read reply message");
+			if (status != GRPC_STATUS_OK)
+				rpc_take_trailer(&trailing_md, res);
 		}
 	}
 
@@ -1166,4 +1204,7 @@ void rpc_result_free(rpc_result *res)
 	free(res->body);
 	res->body = NULL;
 	res->body_len = 0;
+	free(res->trailer);
+	res->trailer = NULL;
+	res->trailer_len = 0;
 }

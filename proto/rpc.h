@@ -12,6 +12,9 @@
 
 #define RPC_METHOD "/cloakroom.Chain/Call"
 #define RPC_CONTEXT_KEY "x-cloakroom-context-bin"
+/* A refusal (codec_refusal_*) rides with a non-OK status under this
+ * trailing metadata key. */
+#define RPC_REFUSAL_KEY "x-cloakroom-refusal-bin"
 #define RPC_ERRLEN 256
 /* A server accepts this much metadata (gRPC refuses more with
  * RESOURCE_EXHAUSTED before any handler runs): room for the largest
@@ -53,14 +56,17 @@ typedef struct rpc_incoming {
 	                             and cancellation along the chain */
 } rpc_incoming;
 
-/* What a handler fills. body is malloc'd by the handler and freed by the
- * server. status RPC_STATUS_OK sends body; any other status sends no
- * message, only the status and details. */
+/* What a handler fills. body and trailer are malloc'd by the handler and
+ * freed by the server. status RPC_STATUS_OK sends body; any other status
+ * sends no message, only the status, details (for people) and, when
+ * set, trailer as RPC_REFUSAL_KEY (for the caller's program). */
 typedef struct rpc_reply {
 	uint8_t *body;
 	size_t body_len;
 	int status;
 	char details[RPC_ERRLEN];
+	uint8_t *trailer;
+	size_t trailer_len;
 } rpc_reply;
 
 typedef void (*rpc_handler_fn)(void *user, const rpc_incoming *in,
@@ -165,6 +171,8 @@ typedef struct rpc_result {
 	char details[RPC_ERRLEN];
 	uint8_t *body;            /* malloc'd reply bytes (caller frees) */
 	size_t body_len;
+	uint8_t *trailer;         /* malloc'd RPC_REFUSAL_KEY value, or NULL */
+	size_t trailer_len;
 } rpc_result;
 
 /* One unary call of RPC_METHOD. context (may be NULL: no metadata sent)

@@ -28,96 +28,42 @@
 
 /* ---- schema ----------------------------------------------------------- */
 
-/* Enum names: the same spellings as sc_common.c and sc_scenario.c (the
- * unit tests check they agree). */
-static const cyaml_strval_t level_strings[] = {
-	{"default", SC_LEVEL_DEFAULT},
-	{"anonymous", SC_LEVEL_ANONYMOUS},
-	{"identify", SC_LEVEL_IDENTIFY},
-	{"impersonate", SC_LEVEL_IMPERSONATE},
-	{"delegate", SC_LEVEL_DELEGATE},
-};
-static const cyaml_strval_t authn_strings[] = {
-	{"default", SC_AUTHN_DEFAULT},
-	{"none", SC_AUTHN_NONE},
-	{"connect", SC_AUTHN_CONNECT},
-	{"call", SC_AUTHN_CALL},
-	{"packet", SC_AUTHN_PACKET},
-	{"integrity", SC_AUTHN_INTEGRITY},
-	{"privacy", SC_AUTHN_PRIVACY},
-};
-static const cyaml_strval_t package_strings[] = {
-	{"default", SC_PACKAGE_DEFAULT},
-	{"kerberos", SC_PACKAGE_KERBEROS},
-	{"ntlm", SC_PACKAGE_NTLM},
-	{"schannel", SC_PACKAGE_SCHANNEL},
-};
-static const cyaml_strval_t cloaking_strings[] = {
-	{"none", SC_CLOAK_NONE},
-	{"static", SC_CLOAK_STATIC},
-	{"dynamic", SC_CLOAK_DYNAMIC},
-	{"both", SC_CLOAK_BOTH},
-};
-static const cyaml_strval_t transport_strings[] = {
-#define TRANSPORT_STRING(id, name) {name, SC_TRANSPORT_##id},
-	SC_TRANSPORTS(TRANSPORT_STRING)
-#undef TRANSPORT_STRING
-};
-static const cyaml_strval_t start_strings[] = {
-	{"interactive", SC_START_INTERACTIVE},
-	{"service", SC_START_SERVICE},
-	{"com", SC_START_COM},
-	{"batch", SC_START_BATCH},
-};
-static const cyaml_strval_t misbehave_strings[] = {
-	{"none", SC_MISBEHAVE_NONE},
-	{"forge", SC_MISBEHAVE_FORGE},
-	{"raise_level", SC_MISBEHAVE_RAISE_LEVEL},
-	{"add_group", SC_MISBEHAVE_ADD_GROUP},
-	{"replay", SC_MISBEHAVE_REPLAY},
-	{"expired", SC_MISBEHAVE_EXPIRED},
-	{"wrong_audience", SC_MISBEHAVE_WRONG_AUDIENCE},
-	{"strip_actor", SC_MISBEHAVE_STRIP_ACTOR},
-	{"present_client", SC_MISBEHAVE_PRESENT_CLIENT},
-	{"unknown_authority", SC_MISBEHAVE_UNKNOWN_AUTHORITY},
-	{"relay", SC_MISBEHAVE_RELAY},
-	{"claim_groups", SC_MISBEHAVE_CLAIM_GROUPS},
-	{"claim_privilege", SC_MISBEHAVE_CLAIM_PRIVILEGE},
-	{"identify_evidence", SC_MISBEHAVE_IDENTIFY_EVIDENCE},
-};
-static const cyaml_strval_t step_strings[] = {
-	{"impersonate", SC_STEP_IMPERSONATE},
-	{"revert", SC_STEP_REVERT},
-	{"call", SC_STEP_CALL},
-	{"open", SC_STEP_OPEN},
-	{"access_check", SC_STEP_ACCESS_CHECK},
-	{"set_blanket", SC_STEP_SET_BLANKET},
-	{"sleep", SC_STEP_SLEEP},
-	{"query_level", SC_STEP_QUERY_LEVEL},
-	{"impersonate_self", SC_STEP_IMPERSONATE_SELF},
-	{"duplicate", SC_STEP_DUPLICATE},
-	{"start_process", SC_STEP_START_PROCESS},
-	{"logon_user", SC_STEP_LOGON_USER},
-	{"audit", SC_STEP_AUDIT},
-	{"open_thread_token", SC_STEP_OPEN_THREAD_TOKEN},
-	{"protocol_transition", SC_STEP_PROTOCOL_TRANSITION},
-	{"assign_right", SC_STEP_ASSIGN_RIGHT},
-	{"check_privilege", SC_STEP_CHECK_PRIVILEGE},
-	{"enable_privilege", SC_STEP_ENABLE_PRIVILEGE},
-	{"disable_privilege", SC_STEP_DISABLE_PRIVILEGE},
-	{"read", SC_STEP_READ},
-	{"create_object", SC_STEP_CREATE_OBJECT},
-};
-static const cyaml_strval_t tracking_strings[] = {
-	{"static", SC_TRACKING_STATIC},
-	{"dynamic", SC_TRACKING_DYNAMIC},
-};
-static const cyaml_strval_t scope_strings[] = {
-	{"local", SC_SCOPE_LOCAL},
-	{"site", SC_SCOPE_SITE},
-	{"domain", SC_SCOPE_DOMAIN},
-	{"ou", SC_SCOPE_OU},
-};
+/* Enum spellings, aliases included: expanded from the tables of
+ * sc_common.h and sc_scenario.h, the one place they are written. */
+#define NO_ALIASES(X)
+#define STRINGS(var, list, aliases, prefix)                                  \
+	static const cyaml_strval_t var[] = {list(prefix##_V)               \
+						 aliases(prefix##_A)};
+#define LEVEL_V(id, name, all) {name, SC_LEVEL_##id},
+#define LEVEL_A(id, name) {name, SC_LEVEL_##id},
+#define AUTHN_V(id, name, all) {name, SC_AUTHN_##id},
+#define AUTHN_A(id, name) {name, SC_AUTHN_##id},
+#define PACKAGE_V(id, name, all) {name, SC_PACKAGE_##id},
+#define PACKAGE_A(id, name) {name, SC_PACKAGE_##id},
+#define CLOAK_V(id, name, all) {name, SC_CLOAK_##id},
+#define CLOAK_A(id, name) {name, SC_CLOAK_##id},
+#define TRANSPORT_V(id, name, all) {name, SC_TRANSPORT_##id},
+#define TRANSPORT_A(id, name) {name, SC_TRANSPORT_##id},
+#define START_V(id, name, all) {name, SC_START_##id},
+#define START_A(id, name) {name, SC_START_##id},
+#define MISBEHAVE_V(id, name, all) {name, SC_MISBEHAVE_##id},
+#define MISBEHAVE_A(id, name) {name, SC_MISBEHAVE_##id},
+#define STEP_V(id, name, all) {name, SC_STEP_##id},
+#define STEP_A(id, name) {name, SC_STEP_##id},
+#define TRACKING_V(id, name, all) {name, SC_TRACKING_##id},
+#define TRACKING_A(id, name) {name, SC_TRACKING_##id},
+#define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
+#define SCOPE_A(id, name) {name, SC_SCOPE_##id},
+STRINGS(level_strings, SC_LEVELS, SC_LEVEL_ALIASES, LEVEL)
+STRINGS(authn_strings, SC_AUTHNS, SC_AUTHN_ALIASES, AUTHN)
+STRINGS(package_strings, SC_PACKAGES, NO_ALIASES, PACKAGE)
+STRINGS(cloaking_strings, SC_CLOAKINGS, SC_CLOAKING_ALIASES, CLOAK)
+STRINGS(transport_strings, SC_TRANSPORTS, NO_ALIASES, TRANSPORT)
+STRINGS(start_strings, SC_STARTS, NO_ALIASES, START)
+STRINGS(misbehave_strings, SC_MISBEHAVES, NO_ALIASES, MISBEHAVE)
+STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
+STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
+STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 
 #define OPT CYAML_FLAG_OPTIONAL
 #define ENUM_OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT | \
@@ -174,6 +120,8 @@ static const cyaml_schema_value_t right_entry = {
 static const cyaml_schema_field_t host_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, sc_host_def, name),
 	CYAML_FIELD_BOOL("workgroup", OPT, sc_host_def, workgroup),
+	CYAML_FIELD_BOOL("trusted_for_delegation", OPT, sc_host_def,
+			 trusted_for_delegation),
 	ENUM("default_level", ENUM_OPT, sc_host_def, default_level,
 	     level_strings),
 	STR("address", OPT, sc_host_def, address),
@@ -213,9 +161,12 @@ static const cyaml_schema_field_t step_fields[] = {
 	CYAML_FIELD_BOOL("as_self", OPT, sc_step, as_self),
 	STR("user", OPT, sc_step, user),
 	STR("privilege", OPT, sc_step, privilege),
+	STR("group", OPT, sc_step, group),
 	LIST("holders", OPT, sc_step, holders, &string_entry),
 	ENUM("scope", ENUM_OPT, sc_step, scope, scope_strings),
 	STR("from", OPT, sc_step, from),
+	STR("keep", OPT, sc_step, keep),
+	STR("token", OPT, sc_step, token),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t step_entry = {
@@ -235,6 +186,10 @@ static const cyaml_schema_field_t process_fields[] = {
 	LIST("steps", OPT, sc_process_def, steps, &step_entry),
 	ENUM("misbehave", ENUM_OPT, sc_process_def, misbehave,
 	     misbehave_strings),
+	LIST("deny_only_groups", OPT, sc_process_def, deny_only_groups,
+	     &string_entry),
+	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
+	     &string_entry),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -951,8 +906,16 @@ static void strval_list(const cyaml_schema_value_t *v, char *buf, size_t len)
 	size_t used = 0;
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < v->enumeration.count && used < len; i++) {
+		/* An alias names a value already listed: the list gives each
+		 * value's own spelling once. */
+		bool alias = false;
+		for (uint32_t j = 0; j < i && !alias; j++)
+			alias = v->enumeration.strings[j].val ==
+				v->enumeration.strings[i].val;
+		if (alias)
+			continue;
 		int w = snprintf(buf + used, len - used, "%s%s",
-				 i ? ", " : "", v->enumeration.strings[i].str);
+				 used ? ", " : "", v->enumeration.strings[i].str);
 		if (w < 0)
 			return;
 		used += (size_t)w;
@@ -1179,16 +1142,18 @@ static void check_mapping(struct loader *ld, yn *m,
 /* Checks n against v, reporting every error under it. Returns false when
  * n itself is unusable (wrong type, bad value): the caller drops or
  * replaces it; errors below n are repaired in place. */
-static bool check_value(struct loader *ld, yn *n,
-			const cyaml_schema_value_t *v, struct path *p)
-{
-	char where[LIST_LEN], exp[LIST_LEN], text[LIST_LEN];
-	if (ld->oom)
-		return true;
-	path_format(p, p->n, where, sizeof(where));
-	expected_text(v, exp, sizeof(exp));
-	scalar_text(n, text, sizeof(text));
+/* What an error about a value says: where it is, what was expected,
+ * what was found. */
+typedef struct vtext {
+	const char *where, *exp, *text;
+} vtext;
 
+/* Whether n has the shape v wants (a mapping, a list or a scalar);
+ * when not, the error. */
+static bool check_type(struct loader *ld, yn *n, const cyaml_schema_value_t *v,
+		       struct path *p, const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
 	bool type_ok;
 	switch (v->type) {
 	case CYAML_MAPPING:
@@ -1202,94 +1167,102 @@ static bool check_value(struct loader *ld, yn *n,
 		type_ok = n->type == YN_SCALAR;
 		break;
 	}
-	if (!type_ok) {
-		if (p->n == 0)
-			add_error_n(ld, n, "the document must be a mapping "
-				    "with the scenario's keys, not %s",
-				    node_kind(n));
-		else if (n->type == YN_SCALAR && n->len)
-			add_error_n(ld, n, "wrong type for '%s': expected %s, "
-				    "found the scalar '%s'", where, exp, text);
-		else
-			add_error_n(ld, n, "wrong type for '%s': expected %s, "
-				    "found %s", where, exp, node_kind(n));
-		return false;
-	}
+	if (type_ok)
+		return true;
+	if (p->n == 0)
+		add_error_n(ld, n, "the document must be a mapping with the "
+			    "scenario's keys, not %s", node_kind(n));
+	else if (n->type == YN_SCALAR && n->len)
+		add_error_n(ld, n, "wrong type for '%s': expected %s, found "
+			    "the scalar '%s'", where, exp, text);
+	else
+		add_error_n(ld, n, "wrong type for '%s': expected %s, found %s",
+			    where, exp, node_kind(n));
+	return false;
+}
 
-	switch (v->type) {
-	case CYAML_MAPPING:
-		check_mapping(ld, n, v, p);
-		return true;
-	case CYAML_SEQUENCE:
-	case CYAML_SEQUENCE_FIXED:
-		for (size_t i = 0; i < n->n; i++) {
-			unsigned saved = p->n;
-			path_index(p, (unsigned)i);
-			if (!check_value(ld, n->kids[i], v->sequence.entry,
-					 p)) {
-				yn *ph = placeholder(ld, v->sequence.entry,
-						     n->kids[i]);
-				if (!ph)
-					return true;
-				n->kids[i] = ph;
-				quiet_under(ld, p);
-			}
-			p->n = saved;
-		}
-		if (n->n < v->sequence.min) {
-			add_error_n(ld, n, "'%s' needs at least %u entr%s",
-				    where, v->sequence.min,
-				    v->sequence.min == 1 ? "y" : "ies");
-			while (n->n < v->sequence.min)
-				if (!yn_push(ld, n, placeholder(
-						    ld, v->sequence.entry, n)))
-					return true;
-			if (p->n <= 1)
-				ld->skip_refs = true;
+/* Every entry (a bad one replaced by a placeholder, so that the rest is
+ * still checked), then the list's length. */
+static bool check_sequence(struct loader *ld, yn *n,
+			   const cyaml_schema_value_t *v, struct path *p,
+			   const char *where)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		unsigned saved = p->n;
+		path_index(p, (unsigned)i);
+		if (!check_value(ld, n->kids[i], v->sequence.entry, p)) {
+			yn *ph = placeholder(ld, v->sequence.entry, n->kids[i]);
+			if (!ph)
+				return true;
+			n->kids[i] = ph;
 			quiet_under(ld, p);
-		} else if (v->sequence.max != CYAML_UNLIMITED &&
-			   n->n > v->sequence.max) {
-			add_error_n(ld, n, "'%s' has too many entries", where);
-			return false;
 		}
-		return true;
-	case CYAML_ENUM: {
-		const char *names[64];
-		uint32_t count = v->enumeration.count;
-		for (uint32_t i = 0; i < count && i < 64; i++) {
-			names[i] = v->enumeration.strings[i].str;
-			if (strcasecmp(names[i], n->text) == 0)
+		p->n = saved;
+	}
+	if (n->n < v->sequence.min) {
+		add_error_n(ld, n, "'%s' needs at least %u entr%s", where,
+			    v->sequence.min,
+			    v->sequence.min == 1 ? "y" : "ies");
+		while (n->n < v->sequence.min)
+			if (!yn_push(ld, n,
+				     placeholder(ld, v->sequence.entry, n)))
 				return true;
-		}
-		const char *near = sc_suggest_nearest(
-			n->text, names, count < 64 ? count : 64);
-		if (near) {
-			add_error_n(ld, n, "invalid value '%s' for '%s' (did "
-				    "you mean '%s'? expected %s)", text, where,
-				    near, exp);
-			/* Read on as if spelt right. */
-			char *fixed = strdup(near);
-			if (!fixed) {
-				ld->oom = 1;
-				return true;
-			}
-			free(n->text);
-			n->text = fixed;
-			n->len = strlen(fixed);
-			return true;
-		}
-			add_error_n(ld, n, "invalid value '%s' for '%s' "
-				    "(expected %s)", text, where, exp);
+		if (p->n <= 1)
+			ld->skip_refs = true;
+		quiet_under(ld, p);
+	} else if (v->sequence.max != CYAML_UNLIMITED &&
+		   n->n > v->sequence.max) {
+		add_error_n(ld, n, "'%s' has too many entries", where);
 		return false;
 	}
-	case CYAML_BOOL:
-		if (strcasecmp(n->text, "true") == 0 ||
-		    strcasecmp(n->text, "false") == 0)
+	return true;
+}
+
+/* One of the enum's spellings (aliases included); a near miss is an
+ * error with did-you-mean, and reading goes on as if spelt right. */
+static bool check_enum(struct loader *ld, yn *n, const cyaml_schema_value_t *v,
+		       const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
+	const char *names[128];
+	uint32_t count = v->enumeration.count < 128 ? v->enumeration.count
+						    : 128;
+	for (uint32_t i = 0; i < count; i++) {
+		names[i] = v->enumeration.strings[i].str;
+		if (strcasecmp(names[i], n->text) == 0)
 			return true;
+	}
+	const char *near = sc_suggest_nearest(n->text, names, count);
+	if (!near) {
 		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
 			    text, where, exp);
 		return false;
-	case CYAML_UINT: {
+	}
+	add_error_n(ld, n, "invalid value '%s' for '%s' (did you mean '%s'? "
+		    "expected %s)", text, where, near, exp);
+	char *fixed = strdup(near);
+	if (!fixed) {
+		ld->oom = 1;
+		return true;
+	}
+	free(n->text);
+	n->text = fixed;
+	n->len = strlen(fixed);
+	return true;
+}
+
+/* A boolean, a whole number in range, or a string without control
+ * characters. */
+static bool check_scalar(struct loader *ld, yn *n,
+			 const cyaml_schema_value_t *v, struct path *p,
+			 const vtext *t)
+{
+	const char *where = t->where, *exp = t->exp, *text = t->text;
+	if (v->type == CYAML_BOOL) {
+		if (strcasecmp(n->text, "true") == 0 ||
+		    strcasecmp(n->text, "false") == 0)
+			return true;
+	} else if (v->type == CYAML_UINT) {
 		bool ok = n->len > 0 && n->len <= 20;
 		for (size_t i = 0; ok && i < n->len; i++)
 			ok = isdigit((unsigned char)n->text[i]);
@@ -1300,11 +1273,7 @@ static bool check_value(struct loader *ld, yn *n,
 		}
 		if (ok)
 			return true;
-		add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)",
-			    text, where, exp);
-		return false;
-	}
-	case CYAML_STRING: {
+	} else if (v->type == CYAML_STRING) {
 		/* Names and values are printed: a control character could
 		 * fake lines of a report. Only a description may hold one
 		 * (a line break), and it is escaped wherever printed. */
@@ -1322,9 +1291,37 @@ static bool check_value(struct loader *ld, yn *n,
 			}
 		}
 		return true;
-	}
-	default:
+	} else {
 		return true;
+	}
+	add_error_n(ld, n, "invalid value '%s' for '%s' (expected %s)", text,
+		    where, exp);
+	return false;
+}
+
+static bool check_value(struct loader *ld, yn *n,
+			const cyaml_schema_value_t *v, struct path *p)
+{
+	char where[LIST_LEN], exp[LIST_LEN], text[LIST_LEN];
+	if (ld->oom)
+		return true;
+	path_format(p, p->n, where, sizeof(where));
+	expected_text(v, exp, sizeof(exp));
+	scalar_text(n, text, sizeof(text));
+	const vtext t = {where, exp, text};
+	if (!check_type(ld, n, v, p, &t))
+		return false;
+	switch (v->type) {
+	case CYAML_MAPPING:
+		check_mapping(ld, n, v, p);
+		return true;
+	case CYAML_SEQUENCE:
+	case CYAML_SEQUENCE_FIXED:
+		return check_sequence(ld, n, v, p, where);
+	case CYAML_ENUM:
+		return check_enum(ld, n, v, &t);
+	default:
+		return check_scalar(ld, n, v, p, &t);
 	}
 }
 
@@ -2296,6 +2293,83 @@ int sc_load_clone(const sc_scenario *s, sc_scenario **out)
 	return 0;
 }
 
+/* The error of a document over SC_LOAD_MAX_BYTES, at the first byte
+ * past the cap (columns count characters: UTF-8 continuation bytes do
+ * not). */
+static void too_large(struct loader *ld, const char *data)
+{
+	unsigned line = 1, col = 1;
+	for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == '\n') {
+			line++;
+			col = 1;
+		} else if ((c & 0xC0) != 0x80) {
+			col++;
+		}
+	}
+	add_error(ld, line, col,
+		  "the scenario is larger than 1 MiB (the cap, %u bytes); "
+		  "this is the first byte past it",
+		  SC_LOAD_MAX_BYTES);
+}
+
+/* libcyaml reads the checked and repaired tree (emitted into text): the
+ * scenario, or NULL with the error reported (or ld->oom). */
+static sc_scenario *cyaml_read(struct loader *ld, struct buf *text)
+{
+	sc_scenario *s = NULL;
+	emit(text, ld->root);
+	if (text->oom) {
+		ld->oom = 1;
+		return NULL;
+	}
+	struct capture cap;
+	memset(&cap, 0, sizeof(cap));
+	cyaml_config_t cfg = {
+		.log_fn = load_log,
+		.log_ctx = &cap,
+		.mem_fn = load_mem,
+		.mem_ctx = NULL,
+		.log_level = CYAML_LOG_ERROR,
+		.flags = CYAML_CFG_DEFAULT,
+	};
+	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)text->p, text->len,
+					   &cfg, &scenario_schema,
+					   (cyaml_data_t **)&s, NULL);
+	if (cerr == CYAML_ERR_OOM) {
+		ld->oom = 1;
+		return NULL;
+	}
+	if (cerr != CYAML_OK || !s) {
+		/* libcyaml freed what it had loaded */
+		if (!ld->problems)
+			report_schema_error(ld, &cap, cerr);
+		return NULL;
+	}
+	return s;
+}
+
+/* What a load that failed returns, its last error added: the document
+ * too large, out of memory, or the errors found (sorted). */
+static int load_failed(struct loader *ld, sc_load_errors *errs,
+		       size_t first)
+{
+	if (ld->oom == 2) {
+		errs_push(errs, ld->file, 1, 1, "the document is too large");
+		return SC_ERR_INVAL;
+	}
+	if (ld->oom) {
+		/* Best effort: the error list may itself be out of memory. */
+		errs_push(errs, ld->file, 0, 0, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	if (!ld->problems)
+		errs_push(errs, ld->file, 1, 1, "the scenario did not load");
+	sort_errors(errs, first, ld->file);
+	return SC_ERR_INVAL;
+}
+
 int sc_load_buffer(const char *name, const char *data, size_t len,
 		   const char *variant, sc_scenario **out,
 		   sc_load_errors *errs)
@@ -2319,22 +2393,7 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		return SC_ERR_INVAL;
 	}
 	if (len > SC_LOAD_MAX_BYTES) {
-		/* The position of the first byte past the cap (columns
-		 * count characters: UTF-8 continuation bytes do not). */
-		unsigned line = 1, col = 1;
-		for (size_t i = 0; i < SC_LOAD_MAX_BYTES; i++) {
-			unsigned char c = (unsigned char)data[i];
-			if (c == '\n') {
-				line++;
-				col = 1;
-			} else if ((c & 0xC0) != 0x80) {
-				col++;
-			}
-		}
-		add_error(&ld, line, col,
-			  "the scenario is larger than 1 MiB (the cap, %u "
-			  "bytes); this is the first byte past it",
-			  SC_LOAD_MAX_BYTES);
+		too_large(&ld, data);
 		return SC_ERR_INVAL;
 	}
 	ld.root = parse_tree(&ld, ld.file, data ? data : "", len);
@@ -2364,34 +2423,9 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 		goto fail;
 
 	/* 3. libcyaml reads the (repaired) tree. */
-	emit(&text, ld.root);
-	if (text.oom) {
-		ld.oom = 1;
+	s = cyaml_read(&ld, &text);
+	if (!s)
 		goto fail;
-	}
-	struct capture cap;
-	memset(&cap, 0, sizeof(cap));
-	cyaml_config_t cfg = {
-		.log_fn = load_log,
-		.log_ctx = &cap,
-		.mem_fn = load_mem,
-		.mem_ctx = NULL,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_DEFAULT,
-	};
-	cyaml_err_t cerr = cyaml_load_data((const uint8_t *)text.p, text.len,
-					   &cfg, &scenario_schema,
-					   (cyaml_data_t **)&s, NULL);
-	if (cerr == CYAML_ERR_OOM) {
-		ld.oom = 1;
-		goto fail;
-	}
-	if (cerr != CYAML_OK || !s) {
-		s = NULL; /* libcyaml freed what it had loaded */
-		if (!ld.problems)
-			report_schema_error(&ld, &cap, cerr);
-		goto fail;
-	}
 
 	mark_given(ld.root, s);
 
@@ -2418,19 +2452,7 @@ fail:
 	free(text.p);
 	free(chain);
 	loader_free(&ld);
-	if (ld.oom == 2) {
-		errs_push(errs, ld.file, 1, 1, "the document is too large");
-		return SC_ERR_INVAL;
-	}
-	if (ld.oom) {
-		/* Best effort: the error list may itself be out of memory. */
-		errs_push(errs, ld.file, 0, 0, "out of memory");
-		return SC_ERR_NOMEM;
-	}
-	if (!ld.problems)
-		errs_push(errs, ld.file, 1, 1, "the scenario did not load");
-	sort_errors(errs, first, ld.file);
-	return SC_ERR_INVAL;
+	return load_failed(&ld, errs, first);
 }
 
 int sc_load_file(const char *path, const char *variant, sc_scenario **out,
@@ -2463,4 +2485,13 @@ int sc_load_file(const char *path, const char *variant, sc_scenario **out,
 	int rc = sc_load_buffer(path, buf, len, variant, out, errs);
 	free(buf);
 	return rc;
+}
+
+void sc_load_errors_print(const sc_load_errors *errs, FILE *out)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		char line[1024];
+		sc_load_error_format(&errs->items[i], line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
 }

@@ -7,6 +7,8 @@
 
 #include "sc_scenario.h"
 
+#include <stdio.h>
+
 typedef struct sc_load_error {
 	char *file;
 	unsigned line; /* 1-based; 0 when unknown */
@@ -76,6 +78,8 @@ void sc_load_schema_keys(sc_load_key_fn fn, void *user);
 
 /* "file:line:col: message" (or "file: message" without a position). */
 void sc_load_error_format(const sc_load_error *e, char *buf, size_t len);
+/* Every error of errs, formatted, one a line on out. */
+void sc_load_errors_print(const sc_load_errors *errs, FILE *out);
 void sc_load_errors_free(sc_load_errors *errs);
 
 #endif

@@ -6,7 +6,9 @@
  * must parse and name the rule that decided; and a ticket it mints must
  * verify under its key, be for the target asked, be presented by the
  * process whose credential signed the request, present that process's own
- * identity or the subject of evidence addressed to it, be forwardable only
+ * identity or the subject of evidence addressed to it (D8: a machine
+ * identity on another host as its host's computer account or ANONYMOUS
+ * LOGON), be forwardable only
  * when the evidence was, and the same request again must be refused K5. */
 #include "cloakroom.pb-c.h"
 #include "fuzz_authority.h"
@@ -75,6 +77,20 @@ static uint8_t *pack_signed(const Cloakroom__Signed *s, size_t *len)
 	return b;
 }
 
+/* D8: t presents what a machine identity of host is on another host:
+ * host's computer account, or ANONYMOUS LOGON; its credentials on host. */
+static bool d8_subject(const auth_ticket *t, const char *host)
+{
+	if (strcmp(t->subject_host, host) != 0 || st.count == 0)
+		return false;
+	if (strcmp(t->subject_sid, SC_SID_ANONYMOUS) == 0)
+		return true;
+	const sc_directory *dir = sc_runtime_directory(st.procs[0].rt);
+	const sc_account_def *a = sc_directory_computer(dir, host);
+	const char *sid = a ? sc_directory_sid(dir, a->name) : NULL;
+	return sid && strcmp(sid, t->subject_sid) == 0;
+}
+
 /* What a minted ticket must be, given the request that obtained it. */
 static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 			 size_t len)
@@ -121,6 +137,11 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 		    strcmp(t.subject_host, c.host) != 0)
 			broken("an own-identity ticket that is not the "
 			       "credential's");
+	} else if (rq->basis == 0 &&
+		   sc_directory_machine_identity(c.account_sid) &&
+		   d8_subject(&t, c.host)) {
+		/* D8: the requester's own machine identity, as another
+		 * host sees it. */
 	} else if (rq->basis == 1) {
 		if (strcmp(t.subject_host, c.host) != 0)
 			broken("a protocol-transition ticket whose subject's "
@@ -138,7 +159,9 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 		/* The subject's name comes from the directory by SID, not
 		 * from the evidence: the SID must be the evidence's. */
 		if (strcmp(e.audience, c.process) != 0 ||
-		    strcmp(e.subject_sid, t.subject_sid) != 0)
+		    (strcmp(e.subject_sid, t.subject_sid) != 0 &&
+		     !(sc_directory_machine_identity(e.subject_sid) &&
+		       d8_subject(&t, c.host))))
 			broken("a ticket for a subject the evidence did not "
 			       "present to the requester");
 		if (t.forwardable && !e.forwardable)

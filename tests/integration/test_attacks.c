@@ -40,6 +40,7 @@ static const attack attacks[] = {
 	{"claimed-groups-through-b.yaml", "K7", false, false}, /* via honest B */
 	{"claimed-privilege.yaml", "K7", false, false},  /* pipe: SeTcb claimed */
 	{"identify-evidence.yaml", "C5", false, true},	  /* Identify evidence */
+	{"claimed-computer.yaml", "K7", false, true},	  /* another's HOST$ */
 };
 #define ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 

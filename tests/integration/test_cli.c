@@ -548,7 +548,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n3 passed, 7 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n4 passed, 7 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }
@@ -997,5 +997,175 @@ Test(cli, version)
 	cr_expect_eq(r.status, 0);
 	cr_expect(strncmp(r.out, "cloakroom ", 10) == 0 &&
 		  strchr(r.out + 10, '.') != NULL, "%s", r.out);
+	cmd_free(&r);
+}
+
+/* Every command's --help prints its own usage on stdout and exits 0;
+ * the launcher's own help lists every command. */
+Test(cli, every_command_has_its_own_help)
+{
+	const char *cmds[] = {"run", "check", "matrix", "diff", "new",
+			      "stress", "paths"};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[] = {launch_path, (char *)cmds[i], "--help", NULL};
+		cmd_result r = cmd_run(argv);
+		char want[64];
+		snprintf(want, sizeof(want), "usage: cloakroom %s", cmds[i]);
+		cr_expect_eq(r.status, 0, "%s --help: exit %d", cmds[i],
+			     r.status);
+		cr_expect(strstr(r.out, want) != NULL, "%s --help:\n%s",
+			  cmds[i], r.out);
+		cmd_free(&r);
+	}
+	char *argv[] = {launch_path, "--help", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "\n  %s ", cmds[i]);
+		cr_expect(strstr(r.out, want) != NULL, "help lacks %s:\n%s",
+			  cmds[i], r.out);
+	}
+	cr_expect(strstr(r.out, "bench --matrix") != NULL, "%s", r.out);
+	cmd_free(&r);
+}
+
+/* An option without its value is named with what it takes; exit 2,
+ * nothing run. */
+Test(cli, a_missing_option_value_is_named)
+{
+	char file[512], tmp[64];
+	data_path(file, sizeof(file), "quick-chain.yaml");
+	private_tmp(tmp, sizeof(tmp));
+	const struct {
+		const char *cmd, *opt, *says;
+	} cases[] = {
+		{"run", "--variant", "--variant needs NAME"},
+		{"run", "--timeout-ms", "--timeout-ms needs N"},
+		{"check", "--variant", "--variant needs NAME"},
+		{"matrix", "--vary", "--vary needs KEY=V1,V2"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = {launch_path, (char *)cases[i].cmd, file,
+				(char *)cases[i].opt, NULL};
+		cmd_result r = cmd_run(argv);
+		cr_expect_eq(r.status, 2, "%s %s: exit %d", cases[i].cmd,
+			     cases[i].opt, r.status);
+		cr_expect(strstr(r.err, cases[i].says) != NULL, "%s %s: %s",
+			  cases[i].cmd, cases[i].opt, r.err);
+		cmd_free(&r);
+	}
+	cr_expect(dir_empty(tmp), "something ran in %s", tmp);
+	rmdir(tmp);
+}
+
+/* check takes --variant, --insecure and --timeout-ms as run does: only
+ * that variant runs, and a file without it fails naming it. */
+Test(cli, check_takes_variant_insecure_and_timeout)
+{
+	char dh[512], seed[512];
+	snprintf(dh, sizeof(dh), "%s/scenarios/double-hop.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(seed, sizeof(seed), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "check", "--variant", "delegate",
+			"--insecure", "--timeout-ms", "20000", dh, seed, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "pass ") && strstr(r.out, "double-hop.yaml"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "unknown variant 'delegate'") != NULL, "%s",
+		  r.out);
+	cr_expect(strstr(r.out, "1 passed, 1 failed") != NULL, "%s", r.out);
+	cmd_free(&r);
+}
+
+/* new suggests a command line that a shell runs as is. */
+Test(cli, new_quotes_the_path_it_suggests)
+{
+	char tmp[64], name[128];
+	private_tmp(tmp, sizeof(tmp));
+	snprintf(name, sizeof(name), "%s/a b", tmp);
+	char *argv[] = {launch_path, "new", name, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	char want[160];
+	snprintf(want, sizeof(want), "run '%s.yaml'", name);
+	cr_expect(strstr(r.out, want) != NULL, "%s", r.out);
+	cmd_free(&r);
+	char path[160];
+	snprintf(path, sizeof(path), "%s.yaml", name);
+	unlink(path);
+	rmdir(tmp);
+}
+
+/* --color: always colours even into a pipe, never and NO_COLOR never do
+ * (auto is off into a pipe). */
+Test(cli, color_follows_the_option_and_no_color)
+{
+	char file[512];
+	data_path(file, sizeof(file), "quick-chain.yaml");
+	const char *modes[] = {"--color=always", "--color=never", NULL};
+	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			setenv("NO_COLOR", "1", 1);
+		char *argv[] = {launch_path, "run", file,
+				(char *)(modes[i] ? modes[i] : "--color=auto"),
+				NULL};
+		cmd_result r = cmd_run(argv);
+		bool esc = strchr(r.out, '\033') != NULL;
+		cr_expect_eq(esc, i == 0, "%s: escapes %d\n%s",
+			     modes[i] ? modes[i] : "NO_COLOR", esc, r.out);
+		cmd_free(&r);
+	}
+	unsetenv("NO_COLOR");
+}
+
+/* The display width of a line (UTF-8 characters; the scenarios' names
+ * are one column each). */
+static int line_width(const char *s, size_t n)
+{
+	int w = 0;
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return w;
+}
+
+/* The hop table fits $COLUMNS (80 here; its long cells cut with '~'), or is
+ * whole with --wide; columns line up by what a terminal shows, not by
+ * bytes (CORP\josé); an outcome repeated in a row is folded. */
+Test(cli, the_table_fits_the_terminal_and_lines_up)
+{
+	char file[512];
+	data_path(file, sizeof(file), "wide-names.yaml");
+	char *argv[] = {launch_path, "run", file, NULL};
+	setenv("COLUMNS", "80", 1);
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	const char *head = strstr(r.out, "# hop");
+	const char *row = strstr(r.out, "\n1 A->B");
+	cr_assert(head && row, "%s", r.out);
+	row++;
+	cr_expect_leq(line_width(head, strcspn(head, "\n")), 80, "%s", r.out);
+	cr_expect_leq(line_width(row, strcspn(row, "\n")), 80, "%s", r.out);
+	cr_expect(strchr(row, '~') != NULL && strchr(row, '~') < strchr(row, '\n'),
+		  "nothing was cut:\n%s", r.out);
+	cmd_free(&r);
+
+	char *wide[] = {launch_path, "run", file, "--wide", NULL};
+	r = cmd_run(wide);
+	unsetenv("COLUMNS");
+	head = strstr(r.out, "# hop");
+	row = strstr(r.out, "\n1 A->B");
+	cr_assert(head && row, "%s", r.out);
+	row++;
+	cr_expect_gt(line_width(row, strcspn(row, "\n")), 80, "%s", r.out);
+	cr_expect(strstr(row, "ledger:ACCESS_DENIED x2 ") != NULL, "%s", r.out);
+	/* "status" starts at the same column in the heading and the row. */
+	const char *hs = strstr(head, "status");
+	const char *rs = strstr(row, "OK ");
+	cr_assert(hs && rs, "%s", r.out);
+	cr_expect_eq(line_width(head, (size_t)(hs - head)),
+		     line_width(row, (size_t)(rs - row)), "%s", r.out);
 	cmd_free(&r);
 }

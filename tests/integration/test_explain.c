@@ -888,3 +888,77 @@ Test(explain, t8_unauthenticated_caller_in_the_table_explain_and_svg)
 			   "authentication level none: the caller is not "
 			   "authenticated and cannot be impersonated");
 }
+
+/* diff FILE.yaml:V1 FILE.yaml:V2 runs the two variants and compares them
+ * as their --json outputs compare. */
+Test(explain, diff_runs_two_variants_of_a_scenario_file)
+{
+	char file[512], a[600], b[600];
+	snprintf(file, sizeof(file), "%s/scenarios/seed-diagram.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(a, sizeof(a), "%s:cloaking-off", file);
+	snprintf(b, sizeof(b), "%s:cloaking-dynamic", file);
+	char *argv[] = {launch_path, "diff", a, b, NULL};
+	cmd_result d = cmd_run(argv);
+	cr_expect_eq(d.status, 1, "exit %d: %s", d.status, d.err);
+	cr_expect(strstr(d.out, "B->C presented: CORP\\svc-b -> CORP\\alice\n"),
+		  "%s", d.out);
+	cr_expect(strstr(d.out, "B->C step 2 (open report) status: "
+				"ACCESS_DENIED -> OK\n"), "%s", d.out);
+	cmd_free(&d);
+	snprintf(b, sizeof(b), "%s:no-such-variant", file);
+	char *bad[] = {launch_path, "diff", a, b, NULL};
+	d = cmd_run(bad);
+	cr_expect_eq(d.status, 2, "exit %d", d.status);
+	cr_expect(strstr(d.err, "unknown variant 'no-such-variant'"), "%s",
+		  d.err);
+	cmd_free(&d);
+}
+
+/* Steps pair by id, or by the longest common sequence of what they do:
+ * a step added in the middle is the only difference, not every step
+ * after it. An empty value shows as "-", and a failed hop's level as
+ * "-" on both sides, as the table shows them. */
+Test(explain, diff_aligns_steps_and_shows_empty_values)
+{
+	char dir[] = "/tmp/cloakroom-diff-XXXXXX", x[64], y[64];
+	cr_assert(mkdtemp(dir));
+	snprintf(x, sizeof(x), "%s/x.json", dir);
+	snprintf(y, sizeof(y), "%s/y.json", dir);
+	to_file(x, "{\"hops\": [{\"from\": \"A\", \"to\": \"B\", "
+		   "\"presented\": \"\", \"status\": \"ACCESS_DENIED\", "
+		   "\"level_effective\": \"impersonate\", \"steps\": ["
+		   "{\"do\": \"impersonate\", \"status\": \"OK\"},"
+		   "{\"do\": \"open\", \"object\": \"report\", "
+		   "\"status\": \"OK\"},"
+		   "{\"do\": \"revert\", \"status\": \"OK\"}]}]}");
+	to_file(y, "{\"hops\": [{\"from\": \"A\", \"to\": \"B\", "
+		   "\"presented\": \"CORP\\\\alice\", "
+		   "\"status\": \"ACCESS_DENIED\", "
+		   "\"level_effective\": \"identify\", \"steps\": ["
+		   "{\"do\": \"impersonate\", \"status\": \"OK\"},"
+		   "{\"do\": \"query_level\", \"status\": \"OK\"},"
+		   "{\"do\": \"open\", \"object\": \"report\", "
+		   "\"status\": \"OK\"},"
+		   "{\"do\": \"revert\", \"status\": \"OK\"}]}]}");
+	char *argv[] = {launch_path, "diff", x, y, NULL};
+	cmd_result d = cmd_run(argv);
+	cr_expect_eq(d.status, 1, "exit %d: %s", d.status, d.err);
+	cr_expect(strstr(d.out, "A->B presented: - -> CORP\\alice\n") ==
+			  d.out,
+		  "%s", d.out);
+	cr_expect(strstr(d.out, "A->B step 2 (query_level): only in RUN2"),
+		  "%s", d.out);
+	cr_expect(!strstr(d.out, "level_effective"), "%s", d.out);
+	cr_expect(!strstr(d.out, "open report) do") &&
+			  !strstr(d.out, "revert) do"),
+		  "%s", d.out);
+	int lines = 0;
+	for (const char *p = d.out; *p; p++)
+		lines += *p == '\n';
+	cr_expect_eq(lines, 2, "%s", d.out);
+	cmd_free(&d);
+	unlink(x);
+	unlink(y);
+	rmdir(dir);
+}

@@ -3,6 +3,7 @@
 #include "codec.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,4 +357,41 @@ Test(codec, escaping_for_display)
 	sc_log_rule(&log, "NET", "C refused: %s", "x\n\x1b[32mPASS");
 	cr_expect_str_eq(log.notes[0].text, "C refused: x\\n\\x1b[32mPASS");
 	sc_log_free(&log);
+}
+
+/* A refusal keeps its status, rule and reason; one with an unknown
+ * status or a rule that is not an id is refused, as is garbage. */
+Test(codec, refusal_round_trip_and_bad_refusals)
+{
+	sc_refusal r = {.status = SC_BAD_CONTEXT, .rule = "K5",
+			.reason = "replayed nonce"}, back;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[128];
+	cr_assert_eq(codec_refusal_encode(&r, &buf, &len), 0);
+	cr_assert_eq(codec_refusal_decode(buf, len, &back, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_expect_eq(back.status, SC_BAD_CONTEXT);
+	cr_expect_str_eq(back.rule, "K5");
+	cr_expect_str_eq(back.reason, "replayed nonce");
+	free(buf);
+
+	const char *rules[] = {"", "k5", "K5 ", "K5]x", "K-5"};
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		sc_refusal bad = r;
+		snprintf(bad.rule, sizeof(bad.rule), "%s", rules[i]);
+		cr_assert_eq(codec_refusal_encode(&bad, &buf, &len), 0);
+		cr_expect_neq(codec_refusal_decode(buf, len, &back, err,
+						   sizeof(err)), 0,
+			      "rule '%s' accepted", rules[i]);
+		free(buf);
+	}
+	sc_refusal bad = r;
+	bad.status = SC_STATUS_COUNT; /* no name: encoded as "?" */
+	cr_assert_eq(codec_refusal_encode(&bad, &buf, &len), 0);
+	cr_expect_neq(codec_refusal_decode(buf, len, &back, err, sizeof(err)),
+		      0);
+	free(buf);
+	cr_expect_neq(codec_refusal_decode((const uint8_t *)"\xff\xff", 2,
+					   &back, err, sizeof(err)), 0);
 }

@@ -493,12 +493,23 @@ static void cc_free(cloak_case *c)
 	sc_log_free(&c->log);
 }
 
+/* sc_cloak_choose for c's tokens from ws1 to host to. */
+static sc_status cloak(cloak_case *c, const sc_blanket *b, const char *to,
+		       const sc_token **who, unsigned *n)
+{
+	sc_cloak_input in = {.blanket = b, .process = c->process,
+			     .thread = c->thread, .my_host = "ws1",
+			     .target_host = to, .policy = &c->policy};
+	if (c->deleg)
+		in.deleg = *c->deleg;
+	return sc_cloak_choose(&in, &c->proxy, who, n, &c->log);
+}
+
 static sc_status choose(cloak_case *c, sc_cloaking mode, const char *to,
 			const sc_token **who, unsigned *n)
 {
 	sc_blanket b = {.cloaking = mode};
-	return sc_cloak_choose(&b, &c->proxy, c->process, c->thread, "ws1", to,
-			       &c->policy, c->deleg, who, n, &c->log);
+	return cloak(c, &b, to, who, n);
 }
 
 Test(C1, both_cloaking_flags_or_an_explicit_identity_are_invalid)
@@ -522,10 +533,7 @@ Test(C1, an_explicit_identity_without_cloaking_is_not_ignored)
 	sc_blanket b = {.cloaking = SC_CLOAK_NONE, .identity = "CORP\\svc-b"};
 	const sc_token *who;
 	unsigned n;
-	cr_assert_eq(sc_cloak_choose(&b, &c.proxy, c.process, c.thread, "ws1",
-				     "srv2", &c.policy, c.deleg, &who, &n,
-				     &c.log),
-		     SC_OK);
+	cr_assert_eq(cloak(&c, &b, "srv2", &who, &n), SC_OK);
 	cr_expect_eq(who, c.process);
 	cr_expect(sc_log_has_rule(&c.log, "C1"));
 	cr_expect(sc_log_has_rule(&c.log, "C2"));
@@ -746,8 +754,7 @@ static sc_status choose_pipe(cloak_case *c, bool sqos, sc_tracking tr,
 	sc_blanket b = {.transport = SC_TRANSPORT_PIPE, .sqos = sqos,
 			.tracking = tr};
 	unsigned n;
-	return sc_cloak_choose(&b, &c->proxy, c->process, c->thread, "ws1",
-			       "ws1", &c->policy, c->deleg, who, &n, &c->log);
+	return cloak(c, &b, "ws1", who, &n);
 }
 
 Test(T7, static_tracking_snapshots_the_context_at_connect)

@@ -888,3 +888,148 @@ Test(D6, s4u_logon_builds_a_network_token_for_the_user)
 		      SC_OK);
 	cr_expect_null(t);
 }
+
+/* D1, D8: computer accounts. srv1 is trusted for delegation, srv2 is not,
+ * wg is not in the domain. */
+static sc_account_def d8_accounts[] = {{.name = "alice"}};
+static sc_host_def d8_hosts[] = {
+	{.name = "srv1.corp.example", .trusted_for_delegation = true},
+	{.name = "srv2"},
+	{.name = "wg", .workgroup = true, .trusted_for_delegation = true},
+};
+static sc_scenario d8_scn;
+
+static void d8_setup(void)
+{
+	memset(&d8_scn, 0, sizeof(d8_scn));
+	d8_scn.name = "d8";
+	d8_scn.domain.name = "CORP";
+	d8_scn.domain.accounts = d8_accounts;
+	d8_scn.domain.accounts_count = 1;
+	d8_scn.hosts = d8_hosts;
+	d8_scn.hosts_count = 3;
+	cr_assert_eq(sc_directory_new(&d8_scn, &dir), 0);
+	sc_log_init(&log_);
+}
+
+TestSuite(D8, .init = d8_setup, .fini = teardown);
+TestSuite(D1, .init = d8_setup, .fini = teardown);
+
+Test(D8, every_domain_host_has_a_computer_account)
+{
+	const sc_account_def *c = sc_directory_computer(dir, "srv1.corp.example");
+	cr_assert_not_null(c);
+	cr_expect_str_eq(c->name, "SRV1$");
+	cr_expect(c->trusted_for_delegation);
+	cr_expect_str_eq(sc_directory_name(dir, sid("CORP\\SRV1$")),
+			 "CORP\\SRV1$");
+	cr_expect_eq(sc_directory_account_by_sid(dir, sid("SRV1$")), c);
+	cr_expect_not(sc_directory_computer(dir, "srv2")->trusted_for_delegation);
+	cr_expect_null(sc_directory_computer(dir, "wg"),
+		       "a workgroup host has no computer account");
+	cr_expect_null(sc_directory_computer(dir, "nowhere"));
+	/* Domain Computers has its fixed RID. */
+	char dc[96];
+	snprintf(dc, sizeof(dc), "%s-515", sc_directory_domain_sid(dir));
+	cr_expect_str_eq(sid("Domain Computers"), dc);
+}
+
+Test(D1, a_machine_identity_has_its_computers_trust)
+{
+	const sc_account_def *c = sc_directory_computer(dir, "srv1.corp.example");
+	cr_expect_eq(sc_directory_service_account(dir, "NETWORK SERVICE",
+						  "srv1.corp.example"), c);
+	cr_expect_eq(sc_directory_service_account(dir, "SYSTEM",
+						  "srv1.corp.example"), c);
+	cr_expect_eq(sc_directory_service_account(dir, "LOCAL SERVICE",
+						  "srv1.corp.example"), c);
+	cr_expect_null(sc_directory_service_account(dir, "SYSTEM", "wg"));
+	cr_expect_eq(sc_directory_service_account(dir, "alice", "srv2"),
+		     &d8_accounts[0]);
+	cr_expect_null(sc_directory_service_account(dir, "nobody", "srv2"));
+}
+
+static sc_token *d8_logon(const char *account, const char *host)
+{
+	sc_token *t = NULL;
+	cr_assert_eq(sc_directory_logon(dir, account, host, SC_START_SERVICE,
+					&t, NULL), SC_OK);
+	return t;
+}
+
+Test(D8, system_reaches_another_host_as_the_computer_account)
+{
+	sc_token *sys = d8_logon("SYSTEM", "srv1.corp.example"), *net = NULL;
+	cr_assert(sc_token_privilege_enabled(sys, SC_PRIV_TCB));
+	cr_assert_eq(sc_directory_on_network(dir, sys, "srv1.corp.example",
+					     "srv2", &net, &log_), SC_OK);
+	cr_assert_not_null(net);
+	cr_expect_str_eq(sc_token_user_name(net), "CORP\\SRV1$");
+	cr_expect(has_group(net, sid("Domain Computers")));
+	cr_expect(has_group(net, SC_SID_AUTHENTICATED_USERS));
+	cr_expect(has_group(net, SC_SID_EVERYONE));
+	cr_expect_not(has_group(net, SC_SID_ADMINISTRATORS));
+	cr_expect_eq(sc_token_privilege_count(net), 0,
+		     "none of SYSTEM's privileges");
+	cr_expect_eq(sc_token_type_of(net), SC_TOKEN_PRIMARY);
+	cr_expect_str_eq(sc_token_origin_host(net), "srv1.corp.example");
+	cr_expect(sc_log_has_rule(&log_, "D8"));
+	sc_token_free(net);
+	net = NULL;
+	/* On its own host SYSTEM stays itself. */
+	cr_expect_eq(sc_directory_on_network(dir, sys, "srv1.corp.example",
+					     "srv1.corp.example", &net, NULL),
+		     SC_OK);
+	cr_expect_null(net);
+	sc_token_free(sys);
+}
+
+Test(D8, an_impersonated_machine_identity_keeps_its_level)
+{
+	sc_token *ns = d8_logon("NETWORK SERVICE", "srv2"), *imp = NULL,
+		 *net = NULL;
+	cr_assert_eq(sc_token_duplicate(ns, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_IMPERSONATE, NULL, &imp,
+					NULL), SC_OK);
+	cr_assert_eq(sc_directory_on_network(dir, imp, "srv2",
+					     "srv1.corp.example", &net, NULL),
+		     SC_OK);
+	cr_assert_not_null(net);
+	cr_expect_str_eq(sc_token_user_name(net), "CORP\\SRV2$");
+	cr_expect_eq(sc_token_type_of(net), SC_TOKEN_IMPERSONATION);
+	cr_expect_eq(sc_token_level_raw(net), SC_LEVEL_IMPERSONATE);
+	sc_token_free(net);
+	sc_token_free(imp);
+	sc_token_free(ns);
+}
+
+Test(D8, local_service_and_a_workgroup_host_present_anonymous)
+{
+	sc_token *ls = d8_logon("LOCAL SERVICE", "srv2"), *net = NULL;
+	cr_assert_eq(sc_directory_on_network(dir, ls, "srv2", "wg", &net,
+					     &log_), SC_OK);
+	cr_assert_not_null(net);
+	cr_expect_str_eq(sc_token_user_sid(net), SC_SID_ANONYMOUS);
+	cr_expect_eq(sc_token_privilege_count(net), 0);
+	sc_token_free(net);
+	net = NULL;
+	sc_token *sys = d8_logon("SYSTEM", "wg");
+	cr_assert_eq(sc_directory_on_network(dir, sys, "wg", "srv2", &net,
+					     &log_), SC_OK);
+	cr_assert_not_null(net);
+	cr_expect_str_eq(sc_token_user_sid(net), SC_SID_ANONYMOUS);
+	sc_token_free(net);
+	sc_token_free(sys);
+	sc_token_free(ls);
+}
+
+Test(D8, other_identities_cross_as_themselves)
+{
+	sc_token *a = d8_logon("alice", "srv2"), *net = NULL;
+	cr_expect_eq(sc_directory_on_network(dir, a, "srv2",
+					     "srv1.corp.example", &net, &log_),
+		     SC_OK);
+	cr_expect_null(net);
+	cr_expect_not(sc_log_has_rule(&log_, "D8"));
+	sc_token_free(a);
+}

@@ -149,6 +149,18 @@ static void rpc_test_deny(void *user, const rpc_incoming *in, rpc_reply *out)
 		 "access denied: CORP\\alice lacks read on report.xlsx");
 }
 
+/* A refusal with bytes after the status: they travel as the trailer. */
+static void rpc_test_refuse(void *user, const rpc_incoming *in, rpc_reply *out)
+{
+	(void)user;
+	(void)in;
+	out->status = RPC_STATUS_UNAUTHENTICATED;
+	snprintf(out->details, sizeof(out->details), "for people");
+	out->trailer = malloc(5);
+	memcpy(out->trailer, "\0K5\xff!", 5);
+	out->trailer_len = 5;
+}
+
 static void rpc_test_sleep_ms(int ms)
 {
 	struct timespec t = { .tv_sec = ms / 1000,
@@ -390,6 +402,35 @@ Test(rpc, handler_status_and_details_reach_the_client)
 	cr_expect_eq(res.body_len, 0);
 	rpc_result_free(&res);
 
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts);
+}
+
+/* The handler's trailer reaches the caller byte for byte, beside the
+ * status and the details; a reply without one brings none. */
+Test(rpc, a_refusals_trailer_reaches_the_client_byte_exact)
+{
+	rpc_test_server ts;
+	rpc_test_start(&ts, rpc_test_refuse, NULL, 4);
+	rpc_channel *ch = rpc_channel_open(ts.target);
+	rpc_result res;
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 5000,
+			      &res), 0);
+	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED);
+	cr_expect_str_eq(res.details, "for people");
+	cr_assert_eq(res.trailer_len, 5);
+	cr_expect_eq(memcmp(res.trailer, "\0K5\xff!", 5), 0);
+	rpc_result_free(&res);
+	rpc_channel_close(ch);
+	rpc_test_stop(&ts);
+
+	rpc_test_start(&ts, rpc_test_deny, NULL, 4);
+	ch = rpc_channel_open(ts.target);
+	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 5000,
+			      &res), 0);
+	cr_expect_null(res.trailer);
+	cr_expect_eq(res.trailer_len, 0);
+	rpc_result_free(&res);
 	rpc_channel_close(ch);
 	rpc_test_stop(&ts);
 }

@@ -422,6 +422,34 @@ Test(T9, privilege_steps_name_their_own_rules)
 
 /* C1 through set_blanket: an invalid blanket is refused and leaves the
  * proxy as it was; none and default given in a step take effect. */
+Test(T11, adjusting_groups_and_the_states_a_pipe_server_sees)
+{
+	const char *variants[] = {"filtered", "unfiltered"};
+	sc_status deny_only[] = {SC_CANT_ENABLE_DENY_ONLY, SC_OK};
+	sc_status at_b[] = {SC_ACCESS_DENIED, SC_OK};
+	for (int i = 0; i < 2; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "t6-group-states.yaml",
+			 variants[i]);
+		cr_expect_eq(step(&t, "a-disables-mandatory")->status,
+			     SC_CANT_DISABLE_MANDATORY, "%s", variants[i]);
+		cr_expect_eq(step(&t, "a-enables-deny-only")->status,
+			     deny_only[i], "%s", variants[i]);
+		cr_expect(sc_log_has_rule(&step(&t, "a-enables-sales")->log,
+					  "T11"));
+		cr_expect_eq(step(&t, "b-allow-deny-only")->status, at_b[i],
+			     "%s: the deny-only group crossed the pipe",
+			     variants[i]);
+		const sc_hop *ab = hop(&t, "A", "B", 1);
+		cr_assert(ab);
+		/* Finance deny-only, Contractors disabled; Sales enabled. */
+		cr_expect_eq(sc_log_has_rule(&ab->log, "T6"), i == 0, "%s",
+			     variants[i]);
+		done(&w, &t);
+	}
+}
+
 Test(C1, set_blanket_judges_the_whole_blanket)
 {
 	world w;
@@ -509,7 +537,7 @@ Test(C7, named_from_the_second_middle_tier_on)
 
 static const char *const spec_ids[] = {
 	"L1", "L2", "L3", "L4", "L5", "L6",
-	"D1", "D2", "D3", "D4", "D5", "D6", "D7",
+	"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8",
 	"C1", "C2", "C3", "C4", "C5", "C6", "C7",
 	"P1", "P2", "P3", "P4",
 	"T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8",
@@ -699,4 +727,34 @@ Test(rules_doc, the_check_catches_a_missing_scenario)
 				       "C2", &failed, why, sizeof(why)),
 		     1);
 	cr_expect_eq(failed, 0);
+}
+
+/* The model's table of rule ids (SC_RULES, which the loader checks
+ * expectations against) and the rows of docs/rules.md are the same ids:
+ * a rule added to one and not the other fails here. */
+Test(rules_doc, the_rule_table_is_the_doc)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/docs/rules.md",
+		 getenv("CLOAKROOM_SOURCE") ? getenv("CLOAKROOM_SOURCE") : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot read %s", path);
+	char line[4096];
+	size_t rows = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char id[16];
+		int end = 0;
+		/* "| D7 | ..." is a rule's row; "| D7 and D1 together |" is
+		 * not. */
+		if (sscanf(line, "| %15[A-Z0-9] |%n", id, &end) != 1 || !end ||
+		    !(id[0] >= 'A' && id[0] <= 'Z' && id[1] >= '0' &&
+		      id[1] <= '9'))
+			continue;
+		rows++;
+		cr_expect(sc_rule_known(id), "docs/rules.md has %s, SC_RULES "
+			  "does not", id);
+	}
+	fclose(f);
+	cr_expect_eq(rows, sc_rule_count, "docs/rules.md has %zu rule rows, "
+		     "SC_RULES %zu ids", rows, sc_rule_count);
 }

@@ -168,7 +168,7 @@ static const char full_yaml[] =
 	"    rights:\n"
 	"      - privilege: SeImpersonatePrivilege\n"
 	"        holders: [Administrators, SERVICE]\n"
-	"  - name: srv1\n"
+	"  - {name: srv1, trusted_for_delegation: true}\n"
 	"  - name: srv2\n"
 	"processes:\n"
 	"  - name: A\n"
@@ -265,7 +265,8 @@ Test(scenario, step_kind_names)
 		"duplicate", "start_process", "logon_user", "audit",
 		"open_thread_token", "protocol_transition", "assign_right",
 		"check_privilege", "enable_privilege", "disable_privilege",
-		"read", "create_object",
+		"read", "create_object", "enable_group", "disable_group",
+		"set_thread_token",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -321,39 +322,39 @@ Test(scenario, enum_names_match_tables)
 	sc_scenario *s;
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
 		s = load_b_with("    blanket: {level: %s}\n", sc_level_name(v));
-		cr_expect_eq(s->processes[1].blanket.level, v);
+		cr_expect_eq((int)s->processes[1].blanket.level, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_AUTHN_COUNT; v++) {
 		s = load_b_with("    server_authn: %s\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].server_authn, v);
+		cr_expect_eq((int)s->processes[1].server_authn, v);
 		s->processes[1].server_authn = SC_AUTHN_DEFAULT;
 		sc_load_free(s);
 		s = load_b_with("    blanket: {authn: %s}\n", sc_authn_name(v));
-		cr_expect_eq(s->processes[1].blanket.authn, v);
+		cr_expect_eq((int)s->processes[1].blanket.authn, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_PACKAGE_COUNT; v++) {
 		s = load_b_with("    blanket: {package: %s}\n",
 				sc_package_name(v));
-		cr_expect_eq(s->processes[1].blanket.package, v);
+		cr_expect_eq((int)s->processes[1].blanket.package, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_CLOAK_COUNT; v++) {
 		s = load_b_with("    blanket: {cloaking: %s}\n",
 				sc_cloaking_name(v));
-		cr_expect_eq(s->processes[1].blanket.cloaking, v);
+		cr_expect_eq((int)s->processes[1].blanket.cloaking, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_TRANSPORT_COUNT; v++) {
 		s = load_b_with("    blanket: {transport: %s}\n",
 				sc_transport_name(v));
-		cr_expect_eq(s->processes[1].blanket.transport, v);
+		cr_expect_eq((int)s->processes[1].blanket.transport, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_START_COUNT; v++) {
 		s = load_b_with("    started_by: %s\n", sc_start_name(v));
-		cr_expect_eq(s->processes[1].started_by, v);
+		cr_expect_eq((int)s->processes[1].started_by, v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_STEP_COUNT; v++) {
@@ -365,6 +366,9 @@ Test(scenario, enum_names_match_tables)
 			    v == SC_STEP_CHECK_PRIVILEGE ||
 			    v == SC_STEP_ENABLE_PRIVILEGE ||
 			    v == SC_STEP_DISABLE_PRIVILEGE;
+		bool group = v == SC_STEP_ENABLE_GROUP ||
+			     v == SC_STEP_DISABLE_GROUP;
+		bool token = v == SC_STEP_SET_THREAD_TOKEN;
 		/* B calls a new C (calling A back would be a loop). */
 		s = load_b_with(to    ? "    steps: [{do: %s, to: C}]\n"
 					"  - name: C\n    host: srv1\n"
@@ -373,9 +377,14 @@ Test(scenario, enum_names_match_tables)
 					OBJECT
 				: priv ? "    steps: [{do: %s, privilege: "
 					 "SeTcbPrivilege}]\n"
+				: group ? "    steps: [{do: %s, group: "
+					  "Everyone}]\n"
+				: token ? "    steps: [{do: duplicate, keep: t}, "
+					  "{do: %s, token: t}]\n"
 				      : "    steps: [{do: %s}]\n",
 				sc_step_kind_name(v));
-		cr_expect_eq(s->processes[1].steps[0].kind, v);
+		cr_expect_eq((int)s->processes[1].steps[token ? 1 : 0].kind,
+			     v);
 		sc_load_free(s);
 	}
 	for (int v = 0; v < SC_LEVEL_COUNT; v++) {
@@ -384,7 +393,7 @@ Test(scenario, enum_names_match_tables)
 			 HEAD DOMAIN HOSTS "    default_level: %s\n" PROCS,
 			 sc_level_name(v));
 		s = load_ok(yaml, NULL);
-		cr_expect_eq(s->hosts[1].default_level, v);
+		cr_expect_eq((int)s->hosts[1].default_level, v);
 		sc_load_free(s);
 	}
 }
@@ -421,6 +430,8 @@ static void expect_full(const sc_scenario *s)
 	cr_expect(h->workgroup);
 	cr_expect_eq(h->default_level, SC_LEVEL_IDENTIFY);
 	cr_expect_str_eq(h->address, "127.0.0.12");
+	cr_expect_not(h->trusted_for_delegation);
+	cr_expect(s->hosts[1].trusted_for_delegation);
 	cr_assert_eq(h->rights_count, 1);
 	cr_expect_str_eq(h->rights[0].privilege, "SeImpersonatePrivilege");
 	cr_assert_eq(h->rights[0].holders_count, 2);
@@ -675,7 +686,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave)");
+		   "misbehave, deny_only_groups, disabled_groups)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -712,6 +723,44 @@ Test(scenario, misspelled_enum_value)
 		   "default, anonymous, identify, impersonate, delegate)");
 }
 
+Test(scenario, group_state_names_a_group_of_the_account)
+{
+	fails_once(HEAD DOMAIN
+		   "      groups: [Finance]\n"            /*  8 */
+		   HOSTS PROCS
+		   "    disabled_groups: [Finanse]\n",   /* 23 */
+		   23, 23,
+		   "'Finanse' is not a group of the process's account 'svc-b' "
+		   "(did you mean 'Finance'? ");
+}
+
+Test(scenario, group_state_named_twice)
+{
+	fails_once(HEAD DOMAIN
+		   "      groups: [Finance]\n"            /*  8 */
+		   HOSTS PROCS
+		   "    deny_only_groups: [Finance]\n"   /* 23 */
+		   "    disabled_groups: [finance]\n",   /* 24 */
+		   24, 23,
+		   "group 'finance' is already in deny_only_groups[0]");
+}
+
+Test(scenario, group_steps_need_a_group_and_only_they_take_one)
+{
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: enable_group}\n",       /* 23 */
+		   23, 9, "step 'enable_group' needs 'group'");
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: disable_group, group: Finanse}\n", /* 23 */
+		   23, 36, "unknown principal 'Finanse'");
+	fails_once(BASE
+		   "    steps:\n"                         /* 22 */
+		   "      - {do: revert, group: Everyone}\n", /* 23 */
+		   23, 29, "'group' is not used by step 'revert'");
+}
+
 Test(scenario, misspelled_step_kind)
 {
 	fails_then_loop(BASE
@@ -725,7 +774,8 @@ Test(scenario, misspelled_step_kind)
 		   "query_level, impersonate_self, duplicate, start_process, "
 		   "logon_user, audit, open_thread_token, protocol_transition, "
 		   "assign_right, check_privilege, enable_privilege, "
-		   "disable_privilege, read, create_object)");
+		   "disable_privilege, read, create_object, enable_group, "
+		   "disable_group, set_thread_token)");
 }
 
 Test(scenario, misspelled_started_by)
@@ -1921,8 +1971,8 @@ Test(validate, expectation_level_status_rules_granted)
 				    "of: default, anonymous, identify, "
 				    "impersonate, delegate)");
 	assert_error(&l, 1, 25, 13, "invalid status 'DENIED'");
-	assert_error(&l, 2, 26, 14, "'P' is not a rule id");
-	assert_error(&l, 3, 27, 11, "'2C' is not a rule id");
+	assert_error(&l, 2, 26, 14, "unknown rule id 'P' (did you mean 'P1'?");
+	assert_error(&l, 3, 27, 11, "unknown rule id '2C' (did you mean 'C2'?");
 	assert_error(&l, 4, 28, 14, "'read|wirte' is not a '|'-joined list");
 	assert_error(&l, 5, 30, 14, "'read||write' is not");
 	sc_load_errors_free(&l.errs);
@@ -2123,6 +2173,30 @@ static void set_fails(sc_scenario *s, const char *assignment,
 			   err, fragment);
 }
 
+Test(set, group_states)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	sc_process_def *a = &s->processes[0]; /* alice: Domain Users */
+	set_ok(s, "A.deny_only_groups=Domain Users");
+	cr_assert_eq(a->deny_only_groups_count, 1);
+	cr_expect_str_eq(a->deny_only_groups[0], "Domain Users");
+	set_ok(s, "A.disabled_groups = Domain Users + domain users ");
+	cr_assert_eq(a->disabled_groups_count, 2);
+	cr_expect_str_eq(a->disabled_groups[1], "domain users");
+	set_ok(s, "A.disabled_groups=none");
+	cr_expect_eq(a->disabled_groups_count, 0);
+	set_fails(s, "A.deny_only_groups=Domain Usres",
+		  "'Domain Usres' is not a group of the process's account "
+		  "'alice' (did you mean 'Domain Users'?)");
+	set_fails(s, "B.disabled_groups=Domain Users",
+		  "is not a group of the process's account 'svc-b'");
+	set_fails(s, "A.disabled_groups=+", "groups of the process's account "
+					    "joined by '+', or none");
+	cr_expect_eq(a->deny_only_groups_count, 1, "a failed set changes "
+						   "nothing");
+	sc_load_free(s);
+}
+
 Test(set, process_keys)
 {
 	sc_scenario *s = load_ok(full_yaml, NULL);
@@ -2183,6 +2257,19 @@ Test(set, host_keys)
 	cr_expect(s->hosts[1].workgroup);
 	set_ok(s, "ws1.default_level=anonymous");
 	cr_expect_eq(s->hosts[0].default_level, SC_LEVEL_ANONYMOUS);
+	/* D1, D8: a host's computer account; the same key on an account
+	 * names the account. */
+	set_ok(s, "srv1.trusted_for_delegation=false");
+	cr_expect_not(s->hosts[1].trusted_for_delegation);
+	set_ok(s, "srv1.trusted_for_delegation=true");
+	cr_expect(s->hosts[1].trusted_for_delegation);
+	cr_expect_not(s->hosts[0].trusted_for_delegation);
+	set_ok(s, "alice.trusted_for_delegation=true");
+	cr_expect(s->domain.accounts[0].trusted_for_delegation);
+	cr_expect(s->hosts[1].trusted_for_delegation, "the account's key "
+		  "leaves the host's alone");
+	set_fails(s, "nowhere.trusted_for_delegation=true",
+		  "unknown account 'nowhere'");
 	sc_load_free(s);
 }
 
@@ -2904,4 +2991,117 @@ Test(scenario, program_follows_the_call_graph)
 	cr_expect(!sc_process_calls_out(c));
 	sc_load_free(l.s);
 	sc_load_errors_free(&l.errs);
+}
+
+/* Every value of every enum table (sc_common.h, sc_scenario.h), and
+ * every alias, is spelt in docs/scenario-format.md in backquotes: the
+ * tables are the one place a spelling is defined, and the doc cannot
+ * fall behind them. */
+Test(docs, every_enum_spelling_is_documented)
+{
+	const char *md = read_doc();
+	const struct {
+		const char *what;
+		const sc_enum_table *t;
+	} tables[] = {
+		{"status", &sc_status_table},     {"level", &sc_level_table},
+		{"authn", &sc_authn_table},       {"package", &sc_package_table},
+		{"cloaking", &sc_cloaking_table}, {"transport", &sc_transport_table},
+		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
+		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
+		{"do", &sc_step_kind_table},
+	};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		for (size_t k = 0; k < tables[i].t->count; k++) {
+			char want[128];
+			snprintf(want, sizeof(want), "`%s`",
+				 tables[i].t->entries[k].name);
+			cr_expect(strstr(md, want) != NULL,
+				  "docs/scenario-format.md lacks %s %s",
+				  tables[i].what, want);
+		}
+}
+
+/* A Windows spelling loads as the value it names, through the schema and
+ * through the parse functions alike, and prints as the scenario's own
+ * spelling. */
+Test(scenario, windows_spellings_are_aliases)
+{
+	const struct {
+		const char *yaml;
+		int want;
+		int which; /* 0 level, 1 authn, 2 cloaking, 3 step kind */
+	} cases[] = {
+		{"    blanket: {level: SecurityImpersonation}\n",
+		 SC_LEVEL_IMPERSONATE, 0},
+		{"    blanket: {level: RPC_C_IMP_LEVEL_DELEGATE}\n",
+		 SC_LEVEL_DELEGATE, 0},
+		{"    blanket: {authn: RPC_C_AUTHN_LEVEL_PKT_PRIVACY}\n",
+		 SC_AUTHN_PRIVACY, 1},
+		{"    blanket: {authn: pkt_integrity}\n", SC_AUTHN_INTEGRITY, 1},
+		{"    blanket: {cloaking: EOAC_DYNAMIC_CLOAKING}\n",
+		 SC_CLOAK_DYNAMIC, 2},
+		{"    steps: [{do: ImpersonateNamedPipeClient}, "
+		 "{do: RevertToSelf}]\n", SC_STEP_IMPERSONATE, 3},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sc_scenario *s = load_b_with("%s", cases[i].yaml);
+		const sc_process_def *b = &s->processes[1];
+		int got = cases[i].which == 0   ? (int)b->blanket.level
+			: cases[i].which == 1 ? (int)b->blanket.authn
+			: cases[i].which == 2 ? (int)b->blanket.cloaking
+					      : (int)b->steps[0].kind;
+		cr_expect_eq(got, cases[i].want, "%s", cases[i].yaml);
+		if (cases[i].which == 3)
+			cr_expect_eq((int)b->steps[1].kind, SC_STEP_REVERT);
+		sc_load_free(s);
+	}
+	sc_level l;
+	cr_expect_eq(sc_level_parse("SecurityIdentification", &l), 0);
+	cr_expect_eq(l, SC_LEVEL_IDENTIFY);
+	cr_expect_str_eq(sc_level_name(l), "identify");
+	cr_expect_neq(sc_level_parse("SecurityImpersonate", &l), 0);
+}
+
+/* Every name is checked at load time, with did-you-mean: a user right
+ * (on a host, in a step, in `set:`), a rule id and a warning (only the
+ * rules that warn), a status. */
+Test(validate, every_name_with_did_you_mean)
+{
+	fails_once(HEAD DOMAIN HOSTS
+		   "    rights:\n"                                 /* 11 */
+		   "      - privilege: SeImpersonatePrivelege\n"   /* 12 */
+		   "        holders: [SERVICE]\n" PROCS,
+		   12, 20,
+		   "unknown user right 'SeImpersonatePrivelege' (did you mean "
+		   "'SeImpersonatePrivilege'?)");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    warning: P1\n",        /* 24 */
+		   24, 14, "'P1' never warns (the rules that warn: L2, C3, P2, "
+			   "T8; or none)");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    rule: Z9\n",           /* 24 */
+		   24, 11, "unknown rule id 'Z9' (did you mean 'T9'?");
+	fails_once(HEAD DOMAIN HOSTS PROCS
+		   "expect:\n"                 /* 22 */
+		   "  - hop: A->B\n"           /* 23 */
+		   "    status: ACCES_DENIED\n", /* 24 */
+		   24, 13, "(did you mean 'ACCESS_DENIED'?");
+	sc_scenario *s = load_ok(HEAD DOMAIN HOSTS PROCS, NULL);
+	char err[512];
+	cr_expect_neq(sc_scenario_set(s, "srv1.SeTcbPrivelege=alice", err,
+				      sizeof(err)), 0);
+	cr_expect(strstr(err, "did you mean 'SeTcbPrivilege'") != NULL, "%s",
+		  err);
+	cr_expect_eq(sc_scenario_set(s, "srv1.SeTcbPrivilege=alice", err,
+				     sizeof(err)), 0, "%s", err);
+	cr_expect_neq(sc_scenario_set(s, "Bb.level=identify", err, sizeof(err)),
+		      0);
+	cr_expect(strstr(err, "unknown process 'Bb' in 'Bb.level' (did you "
+			      "mean 'B'?)") != NULL, "%s", err);
+	sc_load_free(s);
 }

@@ -1,4 +1,4 @@
-/* test_spawn.c: the launcher's fork+exec of a daemon (procA/spawn.c). */
+/* test_spawn.c: the launcher's fork+exec of a daemon (cli/engine/spawn.c). */
 #include <criterion/criterion.h>
 
 #include <stdio.h>

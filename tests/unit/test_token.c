@@ -330,6 +330,61 @@ Test(token, has_sid_ignores_disabled_and_deny_only_groups)
 	sc_token_free(t);
 }
 
+Test(token, set_group_attrs_changes_only_that_group)
+{
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IDENTIFY);
+	cr_assert(sc_token_has_sid(t, SC_SID_USERS));
+	cr_assert_eq(sc_token_set_group_attrs(t, SC_SID_USERS,
+					      SC_GROUP_ENABLED |
+						      SC_GROUP_USE_FOR_DENY_ONLY),
+		     0);
+	cr_assert_not(sc_token_has_sid(t, SC_SID_USERS));
+	cr_assert(sc_token_has_sid(t, SC_SID_EVERYONE));
+	uint32_t a = 0;
+	cr_assert(sc_token_group_attrs(t, SC_SID_USERS, &a));
+	cr_assert_eq(a, SC_GROUP_ENABLED | SC_GROUP_USE_FOR_DENY_ONLY);
+	cr_assert_not(sc_token_group_attrs(t, SC_SID_BATCH, &a));
+	cr_assert_eq(sc_token_set_group_attrs(t, SC_SID_BATCH, 0),
+		     SC_ERR_RANGE);
+	sc_token_free(t);
+}
+
+/* T6, K7: the server's token takes the client's group states where the
+ * vouched token lets it: deny-only always, enabled or not for an optional
+ * group; never enabling a deny-only group nor disabling a mandatory one. */
+Test(T6, group_states_taken_from_the_claim_within_the_vouched)
+{
+	const uint32_t M = SC_GROUP_MANDATORY | SC_GROUP_ENABLED;
+	const struct {
+		uint32_t vouched, claim, want;
+	} cases[] = {
+		{M, M | SC_GROUP_USE_FOR_DENY_ONLY,
+		 M | SC_GROUP_USE_FOR_DENY_ONLY},
+		{M, 0, M},                              /* mandatory stays */
+		{0, SC_GROUP_ENABLED, SC_GROUP_ENABLED}, /* optional enabled */
+		{SC_GROUP_ENABLED, 0, 0},               /* optional disabled */
+		{SC_GROUP_USE_FOR_DENY_ONLY, SC_GROUP_ENABLED,
+		 SC_GROUP_USE_FOR_DENY_ONLY},           /* deny-only stays */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sc_token *v = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+		sc_token *c = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+		cr_assert_eq(sc_token_set_group_attrs(v, SC_SID_USERS,
+						      cases[i].vouched), 0);
+		cr_assert_eq(sc_token_set_group_attrs(c, SC_SID_USERS,
+						      cases[i].claim), 0);
+		size_t n = sc_token_take_group_states(v, c);
+		uint32_t a = 0;
+		cr_assert(sc_token_group_attrs(v, SC_SID_USERS, &a));
+		cr_expect_eq(a, cases[i].want, "case %zu: 0x%x, want 0x%x", i,
+			     a, cases[i].want);
+		cr_expect_eq(n, cases[i].want != cases[i].vouched, "case %zu",
+			     i);
+		sc_token_free(v);
+		sc_token_free(c);
+	}
+}
+
 Test(token, privilege_enabled_only_when_enabled)
 {
 	sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);

@@ -1,0 +1,410 @@
+/* misbehave.c: what a process set to misbehave (scenarios/attacks/) does
+ * to the contexts it sends in place of what the model decided: forged or
+ * tampered signatures, replays, stolen keys, claimed groups... It seals
+ * beside the honest path (secure_seal hands it the call), and what it
+ * sends goes through every check an honest context does. */
+#include "secure_int.h"
+
+#include "cloakroom.pb-c.h"
+#include "codec.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Replace the context inside a sealed message, keeping the signature
+ * (raise_level, add_group) or break the ticket's signature (forge). */
+static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
+		  size_t *len)
+{
+	Cloakroom__SealedContext *m =
+		cloakroom__sealed_context__unpack(NULL, *len, *sealed);
+	if (!m)
+		return -1;
+	uint8_t *cb = NULL;
+	size_t cl = 0;
+	sc_token *t = NULL;
+	int rc = 0;
+	ProtobufCBinaryData orig = m->context; /* unpack's: it frees it */
+	if (s->cfg.misbehave == SC_MISBEHAVE_FORGE) {
+		if (m->ticket && m->ticket->signature.len > 0)
+			m->ticket->signature.data[0] ^= 0x5a;
+	} else {
+		sc_context c = *ctx;
+		t = sc_token_copy(ctx->identity);
+		if (!t) {
+			rc = -1;
+			goto out;
+		}
+		if (s->cfg.misbehave == SC_MISBEHAVE_RAISE_LEVEL) {
+			c.asked = SC_LEVEL_DELEGATE;
+			sc_token_set_level(t, SC_LEVEL_DELEGATE);
+			sc_token_set_delegable(t, true);
+		} else {
+			sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					   "BUILTIN\\Administrators",
+					   SC_GROUP_ENABLED);
+		}
+		c.identity = t;
+		if (codec_context_encode(&c, &cb, &cl) != 0) {
+			rc = -1;
+			goto out;
+		}
+		m->context.data = cb;
+		m->context.len = cl;
+	}
+	size_t nl = cloakroom__sealed_context__get_packed_size(m);
+	uint8_t *nb = malloc(nl ? nl : 1);
+	if (!nb) {
+		rc = -1;
+		goto out;
+	}
+	cloakroom__sealed_context__pack(m, nb);
+	free(*sealed);
+	*sealed = nb;
+	*len = nl;
+out:
+	/* free_unpacked frees what unpack made, never our buffer */
+	m->context = orig;
+	cloakroom__sealed_context__free_unpacked(m, NULL);
+	free(cb);
+	sc_token_free(t);
+	return rc;
+}
+
+/* A credential and a ticket from an authority nobody trusts. */
+static int rogue_statements(secure *s, const char *target, const sc_token *id,
+			    uint8_t **cb, size_t *cl, uint8_t **tb, size_t *tl)
+{
+	auth_credential c = s->me;
+	c.expires_ms = auth_now_ms() + AUTH_CREDENTIAL_LIFETIME_MS;
+	auth_ticket t;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.subject, sizeof(t.subject), "%s", sc_token_user_name(id));
+	snprintf(t.subject_sid, sizeof(t.subject_sid), "%s",
+		 sc_token_user_sid(id));
+	snprintf(t.subject_host, sizeof(t.subject_host), "%s", s->me.host);
+	snprintf(t.presenter, sizeof(t.presenter), "%s", s->process);
+	snprintf(t.audience, sizeof(t.audience), "%s", target);
+	t.forwardable = true;
+	t.expires_ms = c.expires_ms;
+	snprintf(t.rule, sizeof(t.rule), "K8");
+	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
+	    auth_credential_sign(s->rogue, &c, cb, cl) != 0)
+		return -1;
+	if (auth_ticket_sign(s->rogue, &t, tb, tl) != 0) {
+		free(*cb);
+		*cb = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Load process's key and credential from the run's directory (relay). */
+static int steal(secure *s, const char *process, auth_reject *why)
+{
+	char path[4096];
+	if (s->stolen_key)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.key", s->cfg.dir, process);
+	if (auth_key_load(path, &s->stolen_key) != 0)
+		return secure_fail(why, "K7", "cannot steal the caller's key");
+	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, process);
+	if (auth_file_read(path, &s->stolen_cred, &s->stolen_cred_len) != 0)
+		return secure_fail(why, "K7", "cannot steal the caller's credential");
+	return 0;
+}
+
+/* claim_groups: BUILTIN\\Administrators and the SID of every other
+ * account of the domain (from the caller's directory), as enabled groups
+ * of t. */
+static int claim_groups(const sc_runtime *rt, sc_token *t)
+{
+	if (!sc_token_has_sid(t, SC_SID_ADMINISTRATORS) &&
+	    sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+			       "BUILTIN\\Administrators",
+			       SC_GROUP_ENABLED) != 0)
+		return -1;
+	if (!rt)
+		return 0;
+	const sc_scenario *scn = sc_runtime_scenario(rt);
+	const sc_directory *dir = sc_runtime_directory(rt);
+	for (unsigned i = 0; i < scn->domain.accounts_count; i++) {
+		const char *sid =
+			sc_directory_sid(dir, scn->domain.accounts[i].name);
+		if (!sid || strcmp(sid, sc_token_user_sid(t)) == 0 ||
+		    sc_token_has_sid(t, sid))
+			continue;
+		const char *name = sc_directory_name(dir, sid);
+		if (sc_token_add_group(t, sid, name ? name : sid,
+				       SC_GROUP_ENABLED) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The identity a misbehaving process claims in place of id, before it
+ * signs (claim_groups, claim_privilege): a new token, or NULL (out of
+ * memory). */
+static sc_token *claimed(secure *s, const sc_runtime *rt,
+			 const sc_token *id)
+{
+	sc_token *t = sc_token_copy(id);
+	if (!t)
+		return NULL;
+	int rc = 0;
+	if (s->cfg.misbehave == SC_MISBEHAVE_CLAIM_GROUPS)
+		rc = claim_groups(rt, t);
+	else if (sc_token_privilege_held(t, SC_PRIV_TCB, NULL))
+		rc = sc_token_adjust_privilege(t, SC_PRIV_TCB, true);
+	else
+		rc = sc_token_add_privilege(t, SC_PRIV_TCB, true);
+	if (rc != 0) {
+		sc_token_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* claim_computer: the computer account of the first domain host of the
+ * scenario other than the process's own, logged on there (its groups),
+ * with id's boundaries; NULL when there is none. */
+static sc_token *other_computer(const sc_runtime *rt, const sc_token *id)
+{
+	const sc_scenario *scn = sc_runtime_scenario(rt);
+	const sc_directory *dir = sc_runtime_directory(rt);
+	const char *mine = sc_runtime_process(rt)->host;
+	for (unsigned i = 0; i < scn->hosts_count; i++) {
+		const char *h = scn->hosts[i].name;
+		const sc_account_def *c = sc_directory_computer(dir, h);
+		if (!c || strcmp(h, mine) == 0)
+			continue;
+		sc_token *t = NULL;
+		if (sc_directory_logon(dir, c->name, h, SC_START_SERVICE, &t,
+				       NULL) != SC_OK)
+			return NULL;
+		sc_token_set_boundaries(t, sc_token_boundaries(id));
+		return t;
+	}
+	return NULL;
+}
+
+/* relay: present exactly what the stolen ticket vouches for (the
+ * caller's own logon), as the caller itself would: a new context in *cb
+ * for *c with *relayed as its identity. 0 or -1. */
+static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
+			    sc_context *c, sc_token **relayed, uint8_t **cb,
+			    size_t *cl)
+{
+	auth_ticket t;
+	auth_reject why;
+	uint8_t *pac = NULL;
+	size_t pl = 0;
+	char err[200];
+	int rc = auth_ticket_pac(s->anchor, tb, tl, auth_now_ms(),
+				 s->cfg.skew_ms, &t, &pac, &pl, &why);
+	if (rc == 0)
+		rc = codec_identity_decode(pac, pl, relayed, err, sizeof(err));
+	free(pac);
+	if (rc != 0)
+		return -1;
+	sc_token_set_boundaries(*relayed, sc_token_boundaries(c->identity));
+	c->identity = *relayed;
+	free(*cb);
+	*cb = NULL;
+	return codec_context_encode(c, cb, cl) == 0 ? 0 : -1;
+}
+
+/* secure_seal for a process set to misbehave: what the model decided,
+ * altered as its misbehaviour says, before, while or after sealing. */
+int secure_misbehave_seal(secure *s, void *parent, const char *target,
+			  const sc_context *ctx, const sc_runtime *rt,
+			  uint8_t **out, size_t *out_len, auth_reject *why)
+{
+	*out = NULL;
+	sc_misbehave mb = s->cfg.misbehave;
+	sc_context c = *ctx;
+	sc_token *swapped = NULL, *relayed = NULL;
+	uint8_t *cb = NULL, *tb = NULL, *credb = NULL;
+	size_t cl = 0, tl = 0, credl = 0;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (mb == SC_MISBEHAVE_REPLAY && s->replayed.bytes &&
+	    strcmp(s->replayed.target, target) == 0) {
+		*out = secure_dup_bytes(s->replayed.bytes, s->replayed.len);
+		*out_len = s->replayed.len;
+		pthread_mutex_unlock(&s->lock);
+		return *out ? 0 : secure_fail(why, "K7", "out of memory");
+	}
+	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
+	    s->last_caller[0]) {
+		/* Pretend the call comes straight from our caller. */
+		snprintf(c.caller, sizeof(c.caller), "%s", s->last_caller);
+		snprintf(c.caller_host, sizeof(c.caller_host), "%s",
+			 s->last_caller_host);
+		snprintf(c.chain, sizeof(c.chain), "%s", s->last_chain);
+		c.depth = ctx->depth ? ctx->depth - 1 : 0;
+	}
+	if ((mb == SC_MISBEHAVE_PRESENT_CLIENT ||
+	     mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) && s->last_client) {
+		/* Present our caller, whatever the model decided. */
+		swapped = sc_token_copy(s->last_client);
+		if (swapped) {
+			sc_token_set_boundaries(
+				swapped, sc_token_boundaries(s->last_client) + 1);
+			/* identify_evidence: as if the caller's Identify (or
+			 * Anonymous) call let us act as it. */
+			if (mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE &&
+			    sc_token_level_raw(swapped) < SC_LEVEL_IMPERSONATE)
+				sc_token_set_level(swapped,
+						   SC_LEVEL_IMPERSONATE);
+			c.identity = swapped;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (mb == SC_MISBEHAVE_CLAIM_COMPUTER && rt) {
+		/* D8: be another domain host's SYSTEM on the network. */
+		swapped = other_computer(rt, ctx->identity);
+		if (swapped)
+			c.identity = swapped;
+	}
+	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
+	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
+		/* Claimed before signing: every signature will verify. */
+		swapped = claimed(s, rt, ctx->identity);
+		if (!swapped) {
+			secure_fail(why, "K7", "out of memory");
+			goto out;
+		}
+		c.identity = swapped;
+	}
+
+	if (codec_context_encode(&c, &cb, &cl) != 0) {
+		secure_fail(why, "K7", "out of memory");
+		goto out;
+	}
+	const char *sid = sc_token_user_sid(c.identity);
+	const auth_key *signer = s->key;
+	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
+		/* The caller's files sit in the same directory on one
+		 * machine: steal them, and be the caller. */
+		if (steal(s, s->last_caller, why) != 0 ||
+		    secure_request_ticket_as(s, s->stolen_key, s->stolen_cred,
+				      s->stolen_cred_len, parent, target, sid,
+				      &c, &tb, &tl, why) != 0)
+			goto out;
+		signer = s->stolen_key;
+		credb = secure_dup_bytes(s->stolen_cred, s->stolen_cred_len);
+		credl = s->stolen_cred_len;
+		if (!credb || relay_as_vouched(s, tb, tl, &c, &relayed, &cb,
+					       &cl) != 0) {
+			secure_fail(why, "K7", "out of memory");
+			goto out;
+		}
+	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
+		if (rogue_statements(s, target, c.identity, &credb, &credl, &tb,
+				     &tl) != 0) {
+			secure_fail(why, "K7", "out of memory");
+			goto out;
+		}
+	} else {
+		const char *for_whom =
+			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
+		if (secure_get_ticket(s, parent, for_whom, sid, &c, &tb, &tl,
+			       why) != 0) {
+			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
+				goto out;
+			/* Refused: present the client on our own ticket. */
+			if (secure_get_ticket(s, parent, target, s->me.account_sid,
+				       &c, &tb, &tl, why) != 0)
+				goto out;
+		}
+	}
+	uint64_t issued = auth_now_ms();
+	if (mb == SC_MISBEHAVE_EXPIRED)
+		issued -= 3600u * 1000u;
+	if (auth_seal(signer, credb ? credb : s->cred,
+		      credb ? credl : s->cred_len, tb, tl, cb, cl, target,
+		      issued, AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0) {
+		secure_fail(why, "K7", "cannot seal the context");
+		goto out;
+	}
+	if ((mb == SC_MISBEHAVE_FORGE || mb == SC_MISBEHAVE_RAISE_LEVEL ||
+	     mb == SC_MISBEHAVE_ADD_GROUP) &&
+	    tamper(s, &c, out, out_len) != 0) {
+		free(*out);
+		*out = NULL;
+		secure_fail(why, "K7", "out of memory");
+		goto out;
+	}
+	if (mb == SC_MISBEHAVE_REPLAY) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->replayed.bytes)
+			secure_slot_set(&s->replayed, "", target, *out, *out_len, 0);
+		pthread_mutex_unlock(&s->lock);
+	}
+	rc = 0;
+out:
+	sc_token_free(swapped);
+	sc_token_free(relayed);
+	free(cb);
+	free(tb);
+	free(credb);
+	return rc;
+}
+
+int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
+{
+	static const char *const what[SC_MISBEHAVE_COUNT] = {
+		[SC_MISBEHAVE_FORGE] = "signs its ticket with a made-up signature",
+		[SC_MISBEHAVE_RAISE_LEVEL] = "raises the level after signing",
+		[SC_MISBEHAVE_ADD_GROUP] = "adds a group after signing",
+		[SC_MISBEHAVE_REPLAY] = "resends the context of its first call",
+		[SC_MISBEHAVE_EXPIRED] = "sends a context an hour old",
+		[SC_MISBEHAVE_WRONG_AUDIENCE] = "uses a ticket for another service",
+		[SC_MISBEHAVE_STRIP_ACTOR] = "removes itself from the chain",
+		[SC_MISBEHAVE_UNKNOWN_AUTHORITY] =
+			"signs with another authority's keys",
+		[SC_MISBEHAVE_RELAY] =
+			"signs as its caller, with the caller's stolen key",
+		[SC_MISBEHAVE_CLAIM_GROUPS] =
+			"claims BUILTIN\\Administrators and the other accounts' "
+			"SIDs as its groups, and signs that",
+		[SC_MISBEHAVE_CLAIM_PRIVILEGE] =
+			"claims SeTcbPrivilege, enabled, and signs that",
+		[SC_MISBEHAVE_CLAIM_COMPUTER] =
+			"presents another host's computer account and asks "
+			"the authority a ticket for it",
+	};
+	sc_misbehave mb = s->cfg.misbehave;
+	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)
+		return 0;
+	if (mb == SC_MISBEHAVE_PRESENT_CLIENT ||
+	    mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) {
+		pthread_mutex_lock(&s->lock);
+		const char *client = s->last_client
+			? sc_token_user_name(s->last_client) : NULL;
+		if (mb == SC_MISBEHAVE_PRESENT_CLIENT)
+			snprintf(buf, len,
+				 "presents its caller %s in place of %s, with "
+				 "no ticket for that",
+				 client ? client : "(none yet)",
+				 sc_token_user_name(ctx->identity));
+		else
+			snprintf(buf, len,
+				 "presents its caller %s at Impersonate in "
+				 "place of %s, on the ticket of a call made "
+				 "at %s",
+				 client ? client : "(none yet)",
+				 sc_token_user_name(ctx->identity),
+				 s->last_client
+					 ? sc_level_name(s->last_level)
+					 : "?");
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		snprintf(buf, len, "%s", what[mb]);
+	}
+	return 1;
+}

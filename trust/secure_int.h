@@ -1,0 +1,93 @@
+/* secure_int.h: what secure.c (the honest path) and misbehave.c (the
+ * attacks' path beside it) share: the daemon's signed-context state and
+ * the ticket requests both make. */
+#ifndef CLOAKROOM_SECURE_INT_H
+#define CLOAKROOM_SECURE_INT_H
+
+#include "secure.h"
+
+#include "rpc.h"
+
+#include <pthread.h>
+
+/* Tickets and evidence kept: one entry per (subject, target, facts) and
+ * per subject, as many as the calls use, up to this many each (a middle
+ * tier serving 1,024 clients keeps 1,024 of each). */
+#define SECURE_CACHE_MAX 65536u
+#define SECURE_RENEW_MS 2000 /* renew a ticket this long before expiry */
+#define SECURE_REPLAY_CAPACITY 262144u /* live nonces an incoming cache holds */
+
+typedef struct slot {
+	char sid[AUTH_IDENT_LEN];
+	char target[AUTH_NAME_LEN];
+	unsigned facts;  /* the call's facts the ticket was asked for */
+	uint8_t *bytes;
+	size_t len;
+	uint64_t expires_ms;
+	struct slot *next; /* in its bucket (a cache's entries) */
+} slot;
+
+/* A cache of signed statements by (sid, target, facts): chained buckets,
+ * doubled as entries come; at SECURE_CACHE_MAX, expired entries go, then
+ * the one that expires first. */
+typedef struct kcache {
+	slot **buckets;
+	size_t nbuckets; /* a power of two, or 0 before the first entry */
+	size_t count;
+} kcache;
+
+struct secure {
+	secure_config cfg;
+	char process[AUTH_NAME_LEN];
+	uint8_t anchor[AUTH_KEY_LEN];
+	auth_key *key;
+	uint8_t *cred;
+	size_t cred_len;
+	auth_credential me;
+	char authority_addr[160];
+	rpc_channel *authority;  /* opened at the first ticket request: a
+	                            process that never calls has none */
+	auth_replay *replay;
+	pthread_mutex_t lock; /* guards everything below */
+	unsigned long long requested; /* ticket requests made */
+	kcache tickets;  /* by (subject sid, target, facts) */
+	kcache evidence; /* by subject sid: the ticket that presented it */
+	/* misbehaviour only */
+	auth_key *rogue;
+	auth_key *stolen_key;     /* relay: the caller's */
+	uint8_t *stolen_cred;
+	size_t stolen_cred_len;
+	slot replayed;
+	sc_token *last_client;
+	sc_level last_level;      /* the level its ticket vouched for */
+	char last_caller[SC_NAME_LEN];
+	char last_caller_host[SC_NAME_LEN];
+	char last_chain[256];
+};
+
+/* Record bytes in s (replacing what it held). 0, or -1 out of memory. */
+int secure_slot_set(slot *s, const char *sid, const char *target,
+		    const uint8_t *b, size_t len, uint64_t expires_ms);
+/* A malloc'd copy of len bytes of b (NULL when out of memory). */
+uint8_t *secure_dup_bytes(const uint8_t *b, size_t len);
+/* Fill why with rule and reason; returns -1. */
+int secure_fail(auth_reject *why, const char *rule, const char *reason);
+/* Ask the authority for a ticket presenting sid to target for the call
+ * c, as the process whose key and credential these are. Caller does not
+ * hold the lock. 0 and the ticket in tb, or -1 with why. */
+int secure_request_ticket_as(secure *s, const auth_key *key,
+			     const uint8_t *credb, size_t credl, void *parent,
+			     const char *target, const char *sid,
+			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     auth_reject *why);
+/* A ticket for (sid, target, the call's facts): the cached one while it
+ * is valid, else a new one. 0, or -1 with why. */
+int secure_get_ticket(secure *s, void *parent, const char *target,
+		      const char *sid, const sc_context *c, uint8_t **tb,
+		      size_t *tl, auth_reject *why);
+/* secure_seal for a process set to misbehave (misbehave.c). */
+int secure_misbehave_seal(secure *s, void *parent, const char *target,
+			  const sc_context *ctx, const sc_runtime *rt,
+			  uint8_t **out, size_t *out_len, auth_reject *why);
+
+#endif
