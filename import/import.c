@@ -629,10 +629,16 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 	for (;;) {
 		unsigned long before = lno;
 		ldap_said[0] = '\0';
+		/* libldap reuses buf and writes nothing into it for a record
+		 * it skips whole (an index line): emptied first, such a
+		 * record is seen as the empty text it is, not as the last
+		 * record again. */
+		if (buf)
+			buf[0] = '\0';
 		int r = ldif_read_record(lf, &lno, &buf, &buflen);
 		if (r == 0)
 			break;
-		if (r < 0 || !buf) {
+		if (r < 0 || !buf || !buf[0]) {
 			/* (A record libldap counted but gave no text for is
 			 * as unreadable as one it refused.) */
 			set_err(err, (unsigned)lno, "libldap could not read "
@@ -640,10 +646,6 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 			rc = SC_ERR_INVAL;
 			break;
 		}
-		/* A record of nothing libldap keeps (a line number
-		 * alone, which it skips as an index): no text. */
-		if (!buf || !buf[0])
-			continue;
 		unsigned start = record_line(data, len, &cur, (unsigned)before,
 					     buf);
 		/* An entry is where its dn: is, past ldapsearch's comment. */

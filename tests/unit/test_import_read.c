@@ -450,17 +450,24 @@ Test(import, host_aliases_follow_spn_mappings)
 	cr_expect(!imp_spn_is_host_alias("ldap", 4));
 }
 
-/* A record libldap keeps nothing of (a line number alone, its "index"):
- * no entry, no error, nothing read out of bounds (found by fuzz-import). */
-Test(import, index_line_alone_is_nothing)
+/* A record libldap counts but keeps no text of (a line number alone,
+ * which it skips as an "index", first in the file or after another
+ * record): refused as unreadable, never read out of bounds (found by
+ * fuzz-import). */
+Test(import, index_line_alone_is_unreadable)
 {
-	static const char ldif[] = "2-not-an-entry\n";
-	imp_domain d;
-	imp_error err;
-	cr_assert_eq(imp_domain_init(&d, NULL), 0);
-	cr_expect_eq(imp_read_ldif(&d, "i.ldif", ldif, strlen(ldif), &err), 0,
-		     "%u: %s", err.line, err.msg);
-	cr_expect_eq(d.count, 0);
-	cr_expect_eq(d.records, 0);
-	imp_domain_free(&d);
+	static const char *const texts[] = {
+		"2-not-an-entry\n",
+		"dn: CN=a,DC=l\nobjectClass: user\n\n2-not-an-entry\n",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		imp_domain d;
+		imp_error err;
+		cr_assert_eq(imp_domain_init(&d, NULL), 0);
+		cr_expect_eq(imp_read_ldif(&d, "i.ldif", texts[i],
+					   strlen(texts[i]), &err),
+			     SC_ERR_INVAL, "%s", texts[i]);
+		cr_expect(strstr(err.msg, "could not read"), "%s", err.msg);
+		imp_domain_free(&d);
+	}
 }
