@@ -329,14 +329,14 @@ static unsigned record_line(const char *data, size_t len, cursor *c,
 	return after + 1;
 }
 
-/* A record libldap refused: find its first line that libldap's own line
- * reader (ldif_getline, ldif_parse_line2) refuses, so that the error
- * names that line; else the record's first line. */
-static void ldif_bad_record(const char *rec, unsigned start, imp_error *err)
+/* Each line of rec as libldap's own line reader (ldif_getline,
+ * ldif_parse_line2) takes it, with an attribute name: a line it refuses,
+ * an empty name or a lone "-" (which ldap_parse_ldif_record reads as a
+ * NULL name in an entry, and crashes on) is where the record is wrong.
+ * Checked before the record goes to ldap_parse_ldif_record. Returns false
+ * with err at that line. */
+static bool ldif_lines_ok(const char *rec, unsigned start, imp_error *err)
 {
-	unsigned bad = 0;
-	char text[80] = "", whole[256];
-	snprintf(whole, sizeof(whole), "%s", ldap_said);
 	size_t off = 0;
 	unsigned phys = 0;
 	while (rec[off]) {
@@ -349,43 +349,52 @@ static void ldif_bad_record(const char *rec, unsigned start, imp_error *err)
 				end++;
 			lines++;
 		} while (rec[end] == ' ');
+		bool bad = false;
 		if (rec[off] != '#') {
 			char *one = strndup(rec + off, end - off);
 			char *next = one, *l;
+			ldap_said[0] = '\0';
 			if (one && (l = ldif_getline(&next)) != NULL) {
 				struct berval type, value;
 				int freeval = 0;
-				ldap_said[0] = '\0';
-				if (ldif_parse_line2(l, &type, &value,
-						     &freeval) != 0) {
-					bad = start + phys;
-					snprintf(text, sizeof(text), "%.*s",
-						 (int)strcspn(rec + off, "\n"),
-						 rec + off);
-				} else if (freeval) {
+				bad = strcmp(l, "-") == 0 ||
+				      ldif_parse_line2(l, &type, &value,
+						       &freeval) != 0 ||
+				      type.bv_len == 0;
+				if (freeval)
 					ber_memfree(value.bv_val);
-				}
 			}
 			free(one);
-			if (bad)
-				break;
+		}
+		if (bad) {
+			char text[80], esc[200], why[200];
+			snprintf(text, sizeof(text), "%.*s",
+				 (int)strcspn(rec + off, "\n"), rec + off);
+			shown(ldap_said, why, sizeof(why));
+			set_err(err, start + phys,
+				"not an LDIF line (ATTRIBUTE: VALUE or "
+				"ATTRIBUTE:: BASE64): '%s'%s%s",
+				shown(text, esc, sizeof(esc)),
+				why[0] ? ": " : "", why);
+			return false;
 		}
 		phys += lines;
 		off = end;
 	}
-	char esc[200];
-	if (bad) {
-		char why[200];
-		shown(ldap_said, why, sizeof(why));
-		set_err(err, bad, "not an LDIF line (ATTRIBUTE: VALUE or "
-				  "ATTRIBUTE:: BASE64): '%s'%s%s",
-			shown(text, esc, sizeof(esc)), why[0] ? ": " : "",
-			why);
-	} else {
-		set_err(err, start, "not an LDIF entry (%s)",
-			whole[0] ? shown(whole, esc, sizeof(esc))
-				 : "libldap refused it");
-	}
+	return true;
+}
+
+/* A record libldap refused whose every line reads: the record as a whole
+ * is wrong, at its first line. */
+static void ldif_bad_record(const char *rec, unsigned start, imp_error *err)
+{
+	char whole[256], esc[200];
+	snprintf(whole, sizeof(whole), "%s", ldap_said);
+	if (!ldif_lines_ok(rec, start, err))
+		return;
+	set_err(err, start, "not an LDIF entry (%s)",
+		whole[0] ? shown(whole, esc, sizeof(esc))
+			 : "libldap refused it");
 }
 
 /* The attribute name without options ("member;range=0-1499" -> member). */
@@ -655,6 +664,10 @@ int imp_read_ldif(imp_domain *d, const char *file, const char *data,
 		if (ldapsearch_trailer(buf)) {
 			d->trailers++;
 			continue;
+		}
+		if (!ldif_lines_ok(buf, start, err)) {
+			rc = SC_ERR_INVAL;
+			break;
 		}
 		LDIFRecord lr;
 		memset(&lr, 0, sizeof(lr));

@@ -387,6 +387,7 @@ Test(import, malformed_files_say_where)
 		"without dn", false);
 	refused("include: file:///etc/passwd\n", 1, "include", false);
 	refused("dn: CN=a,DC=l\n: user\n", 2, "without a name", false);
+	refused("dn: CN=a,DC=l\n-\n", 2, "not an LDIF line", false);
 	refused("dn: CN=a,DC=l\njpegPhoto:< file:///etc/shadow\n", 2,
 		"from a URL", false);
 	refused("{\"data\": [\n  {\"Properties\": }\n]}", 2, "not valid JSON",
