@@ -1,5 +1,6 @@
 /* run.c: `cloakroom run FILE`: checks the scenario (nothing starts on bad
- * input), runs each variant on its own daemons (engine: launch.h), checks
+ * input), runs each case (the file as written, each variant) on its own
+ * daemons (engine: launch.h), checks
  * the expectations and reports (cli/render/). The engine stops every
  * process it started, whatever happens.
  * Exit: 0 all expectations held, 1 one failed, 2 bad input, 3 the run
@@ -45,7 +46,7 @@ typedef struct opts {
 	bool wide;           /* --wide: the table as wide as its cells */
 } opts;
 
-/* The scenario as written (base) and one loaded run per variant. */
+/* The scenario as written (base) and one loaded run per case. */
 typedef struct runs {
 	sc_scenario *base;
 	run_result *r;
@@ -62,8 +63,9 @@ static void run_usage(FILE *out)
 		"[--insecure]\n"
 		"                      [--hosts loopback|netns] [--color "
 		"auto|always|never] [--wide]\n"
-		"Runs the scenario FILE with real daemons, every variant (or "
-		"--variant),\nand prints, per hop, who called whom, the identity "
+		"Runs the scenario FILE with real daemons, every case (the file "
+		"as written,\nnamed as-written, then each variant; --variant "
+		"NAME: that one),\nand prints, per hop, who called whom, the identity "
 		"presented, at which\nlevel, with which status, and the rule ids "
 		"that decided; --explain adds\neach hop's inputs and numbered "
 		"decisions. --format json: one JSON event\na line; mermaid: a "
@@ -224,7 +226,7 @@ static void runs_free(runs *R)
 	sc_load_free(R->base);
 }
 
-/* Load the scenario and every variant of it (or --variant) before
+/* Load the scenario and every case of it (or --variant) before
  * anything starts, and check that its daemons fit in memory. 0, 2 bad
  * input (said on stderr) or 3. */
 static int runs_load(const opts *o, runs *R)
@@ -238,16 +240,21 @@ static int runs_load(const opts *o, runs *R)
 		sc_load_errors_free(&errs);
 		return 2;
 	}
+	/* The cases: the file as written, then each variant (docs/
+	 * scenario-format.md, "variants"); or the one --variant names. */
 	const sc_scenario *b = R->base;
-	R->n = o->variant || !b->variants_count ? 1 : b->variants_count;
+	R->n = o->variant ? 1 : sc_scenario_cases(b);
 	R->r = calloc(R->n, sizeof(*R->r));
 	if (!R->r)
 		return 3;
 	bool bad = false;
 	for (size_t i = 0; i < R->n; i++) {
-		const char *v = o->variant		? o->variant
-				: b->variants_count ? b->variants[i].name
-						    : NULL;
+		const char *v =
+			o->variant ? o->variant
+			: b->variants_count
+				? sc_case_name(sc_scenario_case_variant(
+					  b, (unsigned)i))
+				: NULL;
 		R->r[i].variant = v;
 		if (sc_load_file(o->c.file, v, &R->r[i].scn, &errs) != 0)
 			bad = true;
@@ -259,7 +266,7 @@ static int runs_load(const opts *o, runs *R)
 	for (size_t i = 0; !bad && i < R->n; i++)
 		if (R->r[i].scn->expect_count == 0)
 			fprintf(stderr, "%s: warning: %s%s has no expectations\n",
-				o->c.file, R->r[i].variant ? "variant " : "",
+				o->c.file, R->r[i].variant ? "case " : "",
 				R->r[i].variant ? R->r[i].variant
 						: "the scenario");
 	sc_load_errors_print(&errs, stderr);
@@ -267,7 +274,7 @@ static int runs_load(const opts *o, runs *R)
 	return bad ? 2 : 0;
 }
 
-/* Run every loaded variant, one after the other, until a signal. Returns
+/* Run every loaded case, one after the other, until a signal. Returns
  * whether every run completed. */
 static bool runs_run(const opts *o, runs *R, const char *run_dir)
 {

@@ -76,6 +76,57 @@ static bool empty(const char *s)
 
 /* ---- lookups ---------------------------------------------------------- */
 
+/* ---- cases ------------------------------------------------------------ */
+
+unsigned sc_scenario_cases(const sc_scenario *s)
+{
+	return s ? 1 + s->variants_count : 0;
+}
+
+const char *sc_scenario_case_variant(const sc_scenario *s, unsigned i)
+{
+	return s && i > 0 && i <= s->variants_count ? s->variants[i - 1].name
+						    : NULL;
+}
+
+const char *sc_case_name(const char *variant)
+{
+	return variant ? variant : SC_AS_WRITTEN;
+}
+
+/* "FROM->TO" or "FROM->TO#N": the lengths of FROM and TO, and N (1 when
+ * absent). false when it is not a hop. */
+static bool hop_parts(const char *hop, size_t *from, const char **to,
+		      size_t *tolen, unsigned long *nth)
+{
+	const char *arrow = hop ? strstr(hop, "->") : NULL;
+	if (!arrow)
+		return false;
+	*from = (size_t)(arrow - hop);
+	*to = arrow + 2;
+	const char *hash = strchr(*to, '#');
+	*tolen = hash ? (size_t)(hash - *to) : strlen(*to);
+	*nth = hash ? strtoul(hash + 1, NULL, 10) : 1;
+	return true;
+}
+
+bool sc_expect_same_target(const sc_expect_def *a, const sc_expect_def *b)
+{
+	if (!a || !b)
+		return false;
+	if (a->step || b->step)
+		return a->step && b->step && strcasecmp(a->step, b->step) == 0;
+	size_t af, bf, at, bt;
+	const char *ato, *bto;
+	unsigned long an, bn;
+	if (!hop_parts(a->hop, &af, &ato, &at, &an) ||
+	    !hop_parts(b->hop, &bf, &bto, &bt, &bn))
+		return a->hop && b->hop && strcasecmp(a->hop, b->hop) == 0;
+	return af == bf && at == bt && an == bn &&
+	       strncasecmp(a->hop, b->hop, af) == 0 &&
+	       strncasecmp(ato, bto, at) == 0;
+}
+
 bool sc_scenario_is_called(const sc_scenario *s, const char *name)
 {
 	for (unsigned i = 0; s && name && i < s->processes_count; i++)
@@ -2076,6 +2127,98 @@ static void validate_expect(struct vctx *v, const char *pre,
 	}
 }
 
+/* What an expectation aims at, for messages: "hop 'B->C'" or "step
+ * 'c-open'". */
+static const char *target_text(const sc_expect_def *e, char *buf,
+			       size_t len)
+{
+	snprintf(buf, len, "%s '%s'", e->hop ? "hop" : "step",
+		 e->hop ? e->hop : e->step ? e->step : "");
+	return buf;
+}
+
+/* A variant's {hop|step: X, drop: true}: it names X and nothing else,
+ * the scenario has an expectation on X, and the variant does not also
+ * expect X. */
+static void validate_drop(struct vctx *v, const char *pre,
+			  const sc_variant_def *vd, unsigned k)
+{
+	const sc_scenario *s = v->s;
+	const sc_expect_def *e = &vd->expect[k];
+	char path[PATH_LEN], what[300];
+	if (!e->hop == !e->step) {
+		problem(v, pre, "a dropping expectation names one 'hop' or "
+				"'step': the target whose expectations it "
+				"drops");
+		return;
+	}
+	const struct {
+		const char *key;
+		bool given;
+	} others[] = {
+		{"presented", e->presented}, {"level", e->level},
+		{"status", e->status},       {"warning", e->warning},
+		{"rule", e->rule},           {"granted", e->granted},
+		{"runs_as", e->runs_as},     {"ran", e->ran},
+	};
+	for (size_t i = 0; i < COUNT_OF(others); i++)
+		if (others[i].given) {
+			problem(v, P(path, "%s.%s", pre, others[i].key),
+				"a dropping expectation takes no '%s': it "
+				"only drops the scenario's expectations on "
+				"%s (write the new one without 'drop')",
+				others[i].key, target_text(e, what,
+							   sizeof(what)));
+			return;
+		}
+	const char *key = e->hop ? "hop" : "step";
+	for (unsigned j = 0; j < vd->expect_count; j++)
+		if (j != k && !vd->expect[j].drop &&
+		    sc_expect_same_target(&vd->expect[j], e)) {
+			problem(v, P(path, "%s.%s", pre, key),
+				"variant '%s' both drops and expects %s (its "
+				"expect[%u]): an expectation of the variant "
+				"already replaces the scenario's on it",
+				vd->name ? vd->name : "",
+				target_text(e, what, sizeof(what)), j);
+			return;
+		}
+	const char *cands[64];
+	size_t nc = 0;
+	char names[NAMES_LEN] = "";
+	for (unsigned j = 0; j < s->expect_count; j++) {
+		const sc_expect_def *o = &s->expect[j];
+		if (sc_expect_same_target(o, e))
+			return;
+		const char *t = o->hop ? o->hop : o->step;
+		if (!t || !o->hop != !e->hop)
+			continue;
+		bool seen = false;
+		for (size_t c = 0; c < nc && !seen; c++)
+			seen = strcasecmp(cands[c], t) == 0;
+		if (seen || nc == COUNT_OF(cands))
+			continue;
+		cands[nc++] = t;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", nc > 1 ? ", " : "",
+			 t);
+	}
+	if (!nc) {
+		problem(v, P(path, "%s.%s", pre, key),
+			"drops nothing: the scenario has no expectation on "
+			"%s (nor on any %s)", target_text(e, what, sizeof(what)),
+			key);
+		return;
+	}
+	const char *near = sc_suggest_nearest(e->hop ? e->hop : e->step, cands,
+					      nc);
+	problem(v, P(path, "%s.%s", pre, key),
+		"drops nothing: the scenario has no expectation on %s "
+		"(%s%s%sits %ss with expectations: %s)",
+		target_text(e, what, sizeof(what)), near ? "did you mean '" : "",
+		near ? near : "", near ? "'? " : "", key, names);
+}
+
 static void validate_variants(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -2085,6 +2228,10 @@ static void validate_variants(struct vctx *v)
 		if (empty(vd->name)) {
 			problem(v, P(path, "variants[%u].name", i),
 				"the variant name is empty");
+		} else if (strcasecmp(vd->name, SC_AS_WRITTEN) == 0) {
+			problem(v, P(path, "variants[%u].name", i),
+				"'%s' names the case of the file as written; "
+				"a variant needs another name", vd->name);
 		} else {
 			for (unsigned j = 0; j < i; j++) {
 				const char *o = s->variants[j].name;
@@ -2109,10 +2256,13 @@ static void validate_variants(struct vctx *v)
 					P(path, "variants[%u].set[%u]", i, k),
 					"%s", err);
 		}
-		for (unsigned k = 0; k < vd->expect_count; k++)
-			validate_expect(v,
-					P(pre, "variants[%u].expect[%u]", i, k),
-					&vd->expect[k]);
+		for (unsigned k = 0; k < vd->expect_count; k++) {
+			P(pre, "variants[%u].expect[%u]", i, k);
+			if (vd->expect[k].drop)
+				validate_drop(v, pre, vd, k);
+			else
+				validate_expect(v, pre, &vd->expect[k]);
+		}
 	}
 }
 

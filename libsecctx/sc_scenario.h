@@ -279,7 +279,20 @@ typedef struct sc_expect_def {
 	                    (T4: the primary token's) */
 	bool *ran;       /* NULL: not asked; false: the hop or step must not
 	                    have happened (an attack refused upstream) */
+	bool drop;       /* in a variant: the scenario's expectations on this
+	                    hop or step do not apply (no other field) */
 } sc_expect_def;
+
+/* The name of the case that is the file as written, beside one case per
+ * variant; no variant may take it, and `--variant as-written` selects
+ * the file as written. */
+#define SC_AS_WRITTEN "as-written"
+
+/* Whether a and b name the same hop ("B->C" is "B->C#1"; process names
+ * compared case-insensitively, as expectations are) or the same step id
+ * (case-insensitively): a variant's expectation replaces the scenario's
+ * on the same target. */
+bool sc_expect_same_target(const sc_expect_def *a, const sc_expect_def *b);
 
 typedef struct sc_variant_def {
 	char *name;
@@ -307,12 +320,21 @@ typedef struct sc_scenario {
 	unsigned processes_count;
 	sc_object_def *objects;
 	unsigned objects_count;
-	sc_expect_def *expect;   /* expectations of every variant */
+	sc_expect_def *expect;   /* the file's; a variant's case has these but
+	                            those it replaces or drops, then its own */
 	unsigned expect_count;
 	sc_variant_def *variants;
 	unsigned variants_count;
 	sc_settings settings;
 } sc_scenario;
+
+/* The cases of a scenario: the file as written (case 0, variant NULL),
+ * then one per variant (case i: variants[i - 1]). sc_scenario_case_variant
+ * gives the variant to load for case i (NULL: as written);
+ * sc_case_name the name to show for a variant (NULL: SC_AS_WRITTEN). */
+unsigned sc_scenario_cases(const sc_scenario *s);
+const char *sc_scenario_case_variant(const sc_scenario *s, unsigned i);
+const char *sc_case_name(const char *variant);
 
 /* Caps on a scenario's size (sc_scenario_validate refuses more, naming the
  * first element over the cap). Beside the loader's 1 MiB on the file, they

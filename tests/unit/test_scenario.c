@@ -1133,7 +1133,7 @@ Test(scenario, load_file)
 	cr_assert_eq(sc_load_file(path, "cloaking-off", &s, &errs), 0);
 	cr_expect_eq(errs.count, 0);
 	cr_expect_str_eq(s->name, "seed-diagram");
-	cr_expect_eq(s->expect_count, 4);
+	cr_expect_eq(s->expect_count, 3);
 	sc_load_free(s);
 	unlink(path);
 	free(path);
@@ -2074,23 +2074,122 @@ Test(validate, reports_key_paths)
 
 /* ---- variants --------------------------------------------------------- */
 
-Test(variant, set_applied_and_expectations_appended)
+Test(variant, set_applied_and_expectations_replaced)
 {
 	sc_scenario *s = load_ok(full_yaml, "cloaking-off");
 
 	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_NONE);
 	cr_expect(!s->domain.accounts[1].sensitive);
-	cr_assert_eq(s->expect_count, 4);
-	cr_expect_str_eq(s->expect[0].hop, "B->C");
-	cr_expect_str_eq(s->expect[0].presented, "CORP\\alice");
-	cr_expect_str_eq(s->expect[2].step, "c-open");
-	cr_expect_str_eq(s->expect[3].hop, "B->C");
-	cr_expect_str_eq(s->expect[3].presented, "CORP\\svc-b");
-	cr_expect_str_eq(s->expect[3].rule, "C2");
-	cr_expect_null(s->expect[3].status);
-	cr_expect_neq(s->expect[3].hop, s->variants[0].expect[0].hop,
-		      "appended expectations are copies");
+	/* The variant's B->C replaces the file's; B->C#2 is another hop. */
+	cr_assert_eq(s->expect_count, 3);
+	cr_expect_str_eq(s->expect[0].hop, "B->C#2");
+	cr_expect_str_eq(s->expect[1].step, "c-open");
+	cr_expect_str_eq(s->expect[2].hop, "B->C");
+	cr_expect_str_eq(s->expect[2].presented, "CORP\\svc-b");
+	cr_expect_str_eq(s->expect[2].rule, "C2");
+	cr_expect_null(s->expect[2].status);
+	cr_expect_neq(s->expect[2].hop, s->variants[0].expect[0].hop,
+		      "the variant's expectations are copies");
 	sc_load_free(s);
+}
+
+/* The file as written is a case of its own: its expectations alone,
+ * also when asked for by the name `as-written`. */
+Test(variant, as_written_is_the_file_alone)
+{
+	const char *names[] = {NULL, "as-written"};
+	for (int i = 0; i < 2; i++) {
+		sc_scenario *s = load_ok(full_yaml, names[i]);
+		cr_expect_eq(s->processes[1].blanket.cloaking,
+			     SC_CLOAK_DYNAMIC);
+		cr_assert_eq(s->expect_count, 3);
+		cr_expect_str_eq(s->expect[0].presented, "CORP\\alice");
+		cr_expect_eq(sc_scenario_cases(s), 3);
+		cr_expect_null(sc_scenario_case_variant(s, 0));
+		cr_expect_str_eq(sc_scenario_case_variant(s, 1),
+				 "cloaking-off");
+		cr_expect_str_eq(sc_scenario_case_variant(s, 2), "empty");
+		cr_expect_null(sc_scenario_case_variant(s, 3));
+		cr_expect_str_eq(sc_case_name(NULL), "as-written");
+		sc_load_free(s);
+	}
+}
+
+/* A variant's expectation replaces the file's on the same target: the
+ * same hop (B->C is B->C#1, names in any case) or the same step id; a
+ * drop removes them; the rest stay. */
+#define TWO_HOPS                                                              \
+	BASE "    steps:\n"                     /* 22 */                      \
+	"      - {do: open, id: b-open, object: report}\n" /* 23 */          \
+	OBJECT                                  /* 24-30 */                   \
+	"expect:\n"                             /* 31 */                      \
+	"  - {hop: A->B#1, status: OK}\n"       /* 32 */                      \
+	"  - {hop: A->B, level: identify}\n"    /* 33 */                      \
+	"  - {step: b-open, status: OK}\n"      /* 34 */                      \
+	"  - {step: a-call, status: OK}\n"      /* 35 */                      \
+	"variants:\n"                           /* 36 */                      \
+	"  - name: v\n"                         /* 37 */                      \
+	"    expect:\n"                         /* 38 */
+
+Test(variant, same_target_replaced_or_dropped)
+{
+	sc_scenario *s = load_ok(TWO_HOPS
+				 "      - {hop: a->b, status: ACCESS_DENIED}\n"
+				 "      - {step: B-OPEN, drop: true}\n",
+				 "v");
+	cr_assert_eq(s->expect_count, 2);
+	cr_expect_str_eq(s->expect[0].step, "a-call");
+	cr_expect_str_eq(s->expect[1].hop, "a->b");
+	cr_expect_str_eq(s->expect[1].status, "ACCESS_DENIED");
+	sc_load_free(s);
+
+	/* As written: all four. */
+	s = load_ok(TWO_HOPS "      - {hop: A->B, drop: true}\n", NULL);
+	cr_expect_eq(s->expect_count, 4);
+	sc_load_free(s);
+	s = load_ok(TWO_HOPS "      - {hop: A->B, drop: true}\n", "v");
+	cr_assert_eq(s->expect_count, 2);
+	cr_expect_str_eq(s->expect[0].step, "b-open");
+	sc_load_free(s);
+}
+
+Test(variant, a_drop_is_checked)
+{
+	/* Checked when the file loads, with or without the variant. */
+	const char *variants[] = {NULL, "v"};
+	for (int i = 0; i < 2; i++) {
+		struct loaded l = load_fails(
+			TWO_HOPS
+			"      - {hop: A->B#2, drop: true}\n"          /* 39 */
+			"      - {step: b-opn, drop: true}\n"          /* 40 */
+			"      - {step: a-call, drop: true, status: OK}\n" /* 41 */
+			"      - {drop: true}\n"                       /* 42 */
+			"      - {step: b-open, drop: true}\n"         /* 43 */
+			"      - {step: b-open, status: OK}\n",        /* 44 */
+			variants[i], 5);
+		assert_error(&l, 0, 39, 15, "drops nothing: the scenario has "
+					    "no expectation on hop 'A->B#2' "
+					    "(did you mean 'A->B#1'? its hops "
+					    "with expectations: A->B#1, A->B)");
+		assert_error(&l, 1, 40, 16, "drops nothing: the scenario has "
+					    "no expectation on step 'b-opn' "
+					    "(did you mean 'b-open'?");
+		assert_error(&l, 2, 41, 44, "a dropping expectation takes no "
+					    "'status'");
+		assert_error(&l, 3, 42, 9, "a dropping expectation names one "
+					   "'hop' or 'step'");
+		assert_error(&l, 4, 43, 16, "variant 'v' both drops and "
+					    "expects step 'b-open' (its "
+					    "expect[5])");
+		sc_load_errors_free(&l.errs);
+	}
+	fails_once(TWO_HOPS "      - {hop: A->B}\n"
+		   "  - name: as-written\n", /* 40 */
+		   40, 11, "'as-written' names the case of the file as "
+			   "written; a variant needs another name");
+	fails_once(BASE "expect:\n"
+		   "  - {hop: A->B, drop: true}\n", /* 23 */
+		   23, 17, "unknown key 'drop' in 'expect[0]'");
 }
 
 Test(variant, without_sets_or_expectations)
