@@ -72,11 +72,6 @@ typedef struct column {
 	bool is_step;
 } column;
 
-/* Blanket keys that, without "PROC.", set every process that calls. */
-static const char *const bare_keys[] = {"level", "cloaking", "authn",
-					"package", "transport"};
-#define BARE_COUNT (sizeof(bare_keys) / sizeof(bare_keys[0]))
-
 static void matrix_usage(FILE *out)
 {
 	fprintf(out,
@@ -90,9 +85,11 @@ static void matrix_usage(FILE *out)
 		"the level in effect and the status, then each step with an id.\n"
 		"KEY is a `set:` key (PROC.level, B.cloaking, A.host,\n"
 		"alice.sensitive, svc-b.trusted_for_delegation, ws1.workgroup,\n"
-		"srv2.SeImpersonatePrivilege=svc-c+Administrators, ...) or a bare\n"
-		"level|cloaking|authn|package|transport, which sets every process\n"
-		"that calls. The value `all` expands to every meaningful value.\n"
+		"srv2.SeImpersonatePrivilege=svc-c+Administrators,\n"
+		"svc-b.allowed_to_delegate_to=svc-c+svc-r|none, B.disabled_groups,\n"
+		"...) or a bare level|cloaking|authn|package|transport|sqos|\n"
+		"tracking|effective_only, which sets every process that calls.\n"
+		"The value `all` expands to every meaningful value.\n"
 		"A file with variants is swept in every case (the file as\n"
 		"written, named as-written, then each variant: the first\n"
 		"column, `variant`); --variant NAME sweeps that one only.\n"
@@ -180,23 +177,15 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		field++;
 		ax->targets[ax->ntargets++] = strdup(key);
 	} else {
-		bool bare = false;
-		for (size_t i = 0; i < BARE_COUNT; i++)
-			bare = bare || strcmp(bare_keys[i], key) == 0;
-		if (!bare) {
-			const char *near =
-				sc_suggest_nearest(key, bare_keys, BARE_COUNT);
-			char hint[96] = "";
-			if (near)
-				snprintf(hint, sizeof(hint),
-					 " (did you mean '%s'?)", near);
-			fprintf(stderr,
-				"cloakroom matrix: unknown key '%s'%s: a key "
-				"without a dot is one of level, cloaking, "
-				"authn, package, transport; others are "
-				"PROC.KEY, ACCOUNT.KEY, HOST.KEY or "
-				"settings.KEY\n",
-				key, hint);
+		/* A key without a dot (sc_set_key_bare, the one table of
+		 * `set:` keys): each process that calls gets its own
+		 * setting, so that two axes cannot both set one. */
+		if (!sc_set_key_bare(key)) {
+			char probe[512], err[1024];
+			snprintf(probe, sizeof(probe), "%s", spec);
+			sc_scenario_set(s, probe, err, sizeof(err));
+			fprintf(stderr, "cloakroom matrix: --vary %s: %s\n", spec,
+				err);
 			return -1;
 		}
 		field = key;

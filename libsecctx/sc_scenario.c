@@ -531,45 +531,66 @@ enum set_field {
 	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
 	F_DENY_ONLY_GROUPS, /* PROC.deny_only_groups=group+group (T6) */
 	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
+	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
+	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 };
 
+/* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
+ * written without "PROC." and then sets that blanket field of every
+ * process with a call step (a call step's own blanket still overrides
+ * it for that call, as it overrides PROC.KEY). */
 static const struct set_key {
 	const char *name;
 	enum set_target target;
 	enum set_field field;
+	bool bare;
 } set_keys[] = {
-	{"level", ON_PROC, F_LEVEL},
-	{"cloaking", ON_PROC, F_CLOAKING},
-	{"authn", ON_PROC, F_AUTHN},
-	{"package", ON_PROC, F_PACKAGE},
-	{"host", ON_PROC, F_HOST},
-	{"account", ON_PROC, F_ACCOUNT},
-	{"started_by", ON_PROC, F_STARTED_BY},
-	{"server_authn", ON_PROC, F_SERVER_AUTHN},
-	{"transport", ON_PROC, F_TRANSPORT},
-	{"sqos", ON_PROC, F_SQOS},
-	{"tracking", ON_PROC, F_TRACKING},
-	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
-	{"misbehave", ON_PROC, F_MISBEHAVE},
-	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS},
-	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS},
-	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
-	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
-	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
-	{"workgroup", ON_HOST, F_WORKGROUP},
-	{"default_level", ON_HOST, F_DEFAULT_LEVEL},
+	{"level", ON_PROC, F_LEVEL, true},
+	{"cloaking", ON_PROC, F_CLOAKING, true},
+	{"authn", ON_PROC, F_AUTHN, true},
+	{"package", ON_PROC, F_PACKAGE, true},
+	{"host", ON_PROC, F_HOST, false},
+	{"account", ON_PROC, F_ACCOUNT, false},
+	{"started_by", ON_PROC, F_STARTED_BY, false},
+	{"server_authn", ON_PROC, F_SERVER_AUTHN, false},
+	{"transport", ON_PROC, F_TRANSPORT, true},
+	{"sqos", ON_PROC, F_SQOS, true},
+	{"tracking", ON_PROC, F_TRACKING, true},
+	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY, true},
+	{"misbehave", ON_PROC, F_MISBEHAVE, false},
+	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS, false},
+	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
+	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
+	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
+	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
+	{"allowed_to_delegate_to", ON_ACCOUNT, F_DELEGATE_TO, false},
+	{"allowed_to_act", ON_ACCOUNT, F_ALLOWED_TO_ACT, false},
+	{"workgroup", ON_HOST, F_WORKGROUP, false},
+	{"default_level", ON_HOST, F_DEFAULT_LEVEL, false},
 	/* After the account's: X names the account X, else the host X. */
-	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED},
-	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP},
-	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY},
+	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED, false},
+	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP, false},
+	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
 };
+
+bool sc_set_key_bare(const char *key)
+{
+	for (size_t i = 0; key && i < COUNT_OF(set_keys); i++)
+		if (set_keys[i].bare && strcmp(set_keys[i].name, key) == 0)
+			return true;
+	return false;
+}
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"level|cloaking|authn|package|transport|sqos|tracking|"              \
+	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
-	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
+	"trusted_to_auth_for_delegation, ACCOUNT.allowed_to_delegate_to|"    \
+	"allowed_to_act (accounts joined by '+', or none), "                 \
+	"HOST.workgroup|default_level|"                                      \
 	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
@@ -577,6 +598,7 @@ static const struct set_key {
 /* One parsed, checked assignment, not yet applied. */
 struct set_op {
 	enum set_field field;
+	bool bare;       /* every process with a call step */
 	unsigned index;  /* process, account or host index */
 	int ival;        /* enums */
 	bool bval;       /* booleans */
@@ -647,6 +669,47 @@ static int check_group_list(const sc_scenario *s, const sc_process_def *p,
 			     near ? "'?)" : "");
 			rc = SC_ERR_INVAL;
 		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* ACCOUNT.allowed_to_delegate_to, ACCOUNT.allowed_to_act: declared
+ * accounts joined by '+', or none (D4, D5). */
+static int check_account_list(const sc_scenario *s, const char *full,
+			      const char *value, char *err, size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t) {
+		errf(err, errlen, "invalid value '%s' for '%s' (declared "
+				  "accounts joined by '+', or none)",
+		     value, full);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		if (*t && sc_scenario_account(s, t))
+			continue;
+		const char *cands[64];
+		size_t n = 0;
+		for (unsigned i = 0; i < s->domain.accounts_count && n < 64; i++)
+			cands[n++] = s->domain.accounts[i].name;
+		const char *near = sc_suggest_nearest(t, cands, n);
+		errf(err, errlen,
+		     "invalid value '%s' for '%s': unknown account '%s'%s%s%s "
+		     "(declared accounts joined by '+', or none)",
+		     value, full, t, near ? " (did you mean '" : "",
+		     near ? near : "", near ? "'?)" : "");
+		rc = SC_ERR_INVAL;
 	}
 	free(copy);
 	return rc;
@@ -723,7 +786,7 @@ static const struct set_key *set_find_key(const sc_scenario *s,
 			k = &set_keys[i];
 	}
 	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
-	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
+	static const struct set_key right_key = {"", ON_HOST, F_RIGHT, false};
 	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
 	    strlen(fname) > 2) {
 		if (sc_user_right_known(fname))
@@ -898,6 +961,10 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 		rc = check_group_list(s, &s->processes[op->index], full, value,
 				      err, errlen);
 		break;
+	case F_DELEGATE_TO:
+	case F_ALLOWED_TO_ACT:
+		rc = check_account_list(s, full, value, err, errlen);
+		break;
 	default: /* the true/false keys */
 		rc = parse_bool(value, &op->bval);
 		if (rc != 0)
@@ -907,13 +974,62 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 	}
 	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
 	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
-	    k->field != F_ACCOUNT)
+	    k->field != F_ACCOUNT && k->field != F_DELEGATE_TO &&
+	    k->field != F_ALLOWED_TO_ACT)
 		return rc;
 	if (rc == 0 && !(op->sval = strdup(value))) {
 		errf(err, errlen, "out of memory");
 		rc = SC_ERR_NOMEM;
 	}
 	return rc;
+}
+
+/* A key without "PROC.": a blanket field of every process with a call
+ * step (one checked value for all). */
+static int set_parse_bare(const sc_scenario *s, const char *key,
+			  const char *value, struct set_op *op, char *err,
+			  size_t errlen)
+{
+	const struct set_key *k = NULL;
+	const char *cands[COUNT_OF(set_keys)];
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
+		cands[i] = set_keys[i].bare ? set_keys[i].name : NULL;
+		if (set_keys[i].bare && strcmp(set_keys[i].name, key) == 0)
+			k = &set_keys[i];
+	}
+	if (!k) {
+		const char *near =
+			sc_suggest_nearest(key, cands, COUNT_OF(set_keys));
+		errf(err, errlen,
+		     "unknown key '%s'%s%s%s: a key without a dot is a "
+		     "blanket field of every process that calls (level, "
+		     "cloaking, authn, package, transport, sqos, tracking, "
+		     "effective_only); the others are PROC.KEY, ACCOUNT.KEY, "
+		     "HOST.KEY or settings.KEY",
+		     key, near ? " (did you mean '" : "", near ? near : "",
+		     near ? "'?)" : "");
+		return SC_ERR_INVAL;
+	}
+	unsigned first = s->processes_count;
+	for (unsigned i = s->processes_count; i-- > 0;)
+		if (sc_process_calls_out(&s->processes[i]))
+			first = i;
+	if (first == s->processes_count) {
+		errf(err, errlen, "'%s' sets every process that calls, and no "
+				  "process of the scenario calls another", key);
+		return SC_ERR_INVAL;
+	}
+	op->bare = true;
+	op->field = k->field;
+	op->index = first;
+	const sc_enum_table *t = field_enum(k->field);
+	if (t)
+		return parse_table_value(t, key, value, &op->ival, err, errlen);
+	if (parse_bool(value, &op->bval) == 0)
+		return 0;
+	errf(err, errlen, "invalid value '%s' for '%s' (expected true or "
+			  "false)", value, key);
+	return SC_ERR_INVAL;
 }
 
 static int set_parse(const sc_scenario *s, const char *assignment,
@@ -940,7 +1056,9 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	if (!eq) {
 		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
 		     assignment, SET_KEYS_HELP);
-	} else if (!dot || dot == key || !dot[1]) {
+	} else if (!dot) {
+		rc = set_parse_bare(s, key, value, op, err, errlen);
+	} else if (dot == key || !dot[1]) {
 		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
 		     SET_KEYS_HELP);
 	} else {
@@ -1137,6 +1255,13 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_DISABLED_GROUPS:
 		return set_apply_groups(&p->disabled_groups,
 					&p->disabled_groups_count, op->sval);
+	case F_DELEGATE_TO:
+		return set_apply_groups(&a->allowed_to_delegate_to,
+					&a->allowed_to_delegate_to_count,
+					op->sval);
+	case F_ALLOWED_TO_ACT:
+		return set_apply_groups(&a->allowed_to_act,
+					&a->allowed_to_act_count, op->sval);
 	}
 	return 0;
 }
@@ -1151,7 +1276,16 @@ int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		free(op.privilege);
 		return rc;
 	}
-	rc = set_apply(s, &op);
+	if (op.bare) {
+		/* A blanket field (no string): the same value for each. */
+		for (unsigned i = 0; i < s->processes_count && rc == 0; i++)
+			if (sc_process_calls_out(&s->processes[i])) {
+				op.index = i;
+				rc = set_apply(s, &op);
+			}
+	} else {
+		rc = set_apply(s, &op);
+	}
 	free(op.sval);
 	free(op.privilege);
 	if (rc != 0)

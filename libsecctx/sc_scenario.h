@@ -245,6 +245,8 @@ typedef struct sc_process_def {
 	unsigned deny_only_groups_count;
 	char **disabled_groups;
 	unsigned disabled_groups_count;
+	bool is_new;         /* `new: true`: a process a file that extends
+	                        another adds (checked when merging) */
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -387,13 +389,18 @@ const sc_account_def *sc_scenario_account(const sc_scenario *s,
 const sc_object_def *sc_scenario_object(const sc_scenario *s,
 					const char *host, const char *name);
 
-/* Apply one "KEY=VALUE" setting to the scenario in place (variants and
- * matrix sweeps). Keys:
+/* Apply one "KEY=VALUE" setting to the scenario in place (variants,
+ * matrix sweeps, run --set). Keys:
  *   PROC.level | PROC.cloaking | PROC.authn | PROC.package | PROC.host |
  *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport |
  *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
+ *   PROC.misbehave | PROC.deny_only_groups | PROC.disabled_groups
+ *   level | cloaking | authn | package | transport | sqos | tracking |
+ *   effective_only: without "PROC.", every process with a call step
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
+ *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts
+ *   joined by '+', or none)
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
  *   HOST.Se...Privilege (holders)
  * (X.trusted_for_delegation names the account X, else the host X.)
@@ -401,6 +408,10 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		    size_t errlen);
+/* Whether key may be written without "PROC." (every process that
+ * calls): level, cloaking, authn, package, transport, sqos, tracking,
+ * effective_only. */
+bool sc_set_key_bare(const char *key);
 
 /* Reference checks the schema cannot make (a process naming an undeclared
  * host, a call to an undeclared process...), the caps above, and the call

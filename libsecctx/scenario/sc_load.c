@@ -190,6 +190,7 @@ static const cyaml_schema_field_t process_fields[] = {
 	     &string_entry),
 	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
 	     &string_entry),
+	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -1374,9 +1375,59 @@ static bool same_entry(const yn *a, const yn *b, bool object)
 
 static yn *merge(struct loader *ld, yn *base, yn *over, struct path *p);
 
+/* Whether a process entry says `new: true`. */
+static bool marked_new(const yn *entry)
+{
+	const yn *v = map_get(entry, "new");
+	return v && v->type == YN_SCALAR && strcasecmp(v->text, "true") == 0;
+}
+
+/* A process of a file that extends another either merges into a
+ * process of the base (same name) or is marked `new: true`: a misspelt
+ * name must not add a process silently. */
+static void check_process_entry(struct loader *ld, const yn *base,
+				const yn *o, bool found)
+{
+	if (o->type != YN_MAP)
+		return;
+	const yn *name = map_get(o, "name");
+	if (found && marked_new(o)) {
+		long k = map_find(o, "new", 0);
+		add_error_n(ld, k >= 0 ? map_key(o, (size_t)k) : o,
+			    "process '%s' is in the scenario this one extends: "
+			    "this entry changes it ('new: true' is for a "
+			    "process the base does not have)",
+			    name && name->type == YN_SCALAR ? name->text : "");
+		return;
+	}
+	if (found || marked_new(o) || !name || name->type != YN_SCALAR)
+		return;
+	const char *cands[64];
+	size_t nc = 0;
+	char names[LIST_LEN] = "";
+	for (size_t i = 0; i < base->n; i++) {
+		const yn *bn = map_get(base->kids[i], "name");
+		if (!bn || bn->type != YN_SCALAR)
+			continue;
+		if (nc < 64)
+			cands[nc++] = bn->text;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
+			 bn->text);
+	}
+	const char *near = sc_suggest_nearest(name->text, cands, nc);
+	add_error_n(ld, name,
+		    "process '%s' is not in the scenario this one extends "
+		    "(%s%s%sits processes: %s); to add a process, mark it "
+		    "'new: true'",
+		    name->text, near ? "did you mean '" : "", near ? near : "",
+		    near ? "'? " : "", names);
+}
+
 static yn *merge_named(struct loader *ld, yn *base, yn *over, struct path *p)
 {
 	bool object = strcmp(p->c[0].key, "objects") == 0;
+	bool process = strcmp(p->c[0].key, "processes") == 0;
 	yn *s = yn_new(ld, YN_SEQ, over->file, over->line, over->col);
 	for (size_t i = 0; s && i < base->n; i++)
 		yn_push(ld, s, base->kids[i]);
@@ -1387,6 +1438,8 @@ static yn *merge_named(struct loader *ld, yn *base, yn *over, struct path *p)
 					base->kids[i]->type == YN_MAP &&
 					same_entry(base->kids[i], o, object)))
 			i++;
+		if (process)
+			check_process_entry(ld, base, o, i < base->n);
 		if (i == base->n) {
 			yn_push(ld, s, o);
 			continue;
@@ -1675,6 +1728,19 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 		     char chain[][PATH_MAX], unsigned depth)
 {
 	yn *v = map_get(root, "extends");
+	if (!v && root->type == YN_MAP) {
+		/* `new: true` adds a process to a base; without one it is a
+		 * mistake (the file was meant to extend another). */
+		const yn *ps = map_get(root, "processes");
+		for (size_t i = 0; ps && ps->type == YN_SEQ && i < ps->n; i++) {
+			long k = map_find(ps->kids[i], "new", 0);
+			if (k >= 0 && marked_new(ps->kids[i]))
+				add_error_n(ld, map_key(ps->kids[i], (size_t)k),
+					    "'new: true' marks a process that "
+					    "a file adds to the scenario it "
+					    "extends; this file extends none");
+		}
+	}
 	if (!v || root->type != YN_MAP)
 		return root;
 	if (v->type != YN_SCALAR || !v->len) {

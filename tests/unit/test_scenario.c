@@ -686,7 +686,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups)");
+		   "misbehave, deny_only_groups, disabled_groups, new)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -2890,6 +2890,66 @@ Test(extends, a_cycle_is_an_error)
 }
 
 /* Each error names the file its text is in. */
+/* A process of a file that extends another that matches no process of
+ * the base is an error at its name, with did-you-mean, unless it is
+ * marked `new: true`; `new: true` on a process the base has, or in a
+ * file that extends nothing, is an error too. */
+Test(extends, a_process_the_base_lacks_must_be_marked_new)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "typo.yaml",
+		  "extends: base.yaml\n"                 /* 1 */
+		  "scenario: typo\n"                     /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: Bb\n"                       /* 4 */
+		  "    blanket: {level: delegate}\n");   /* 5 */
+	struct loaded l = load_in(&t, "typo.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "typo.yaml", 4, 11,
+			"process 'Bb' is not in the scenario this one extends "
+			"(did you mean 'B'? its processes: A, B); to add a "
+			"process, mark it 'new: true'");
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "added.yaml",
+		  "extends: base.yaml\n"
+		  "scenario: added\n"
+		  "processes:\n"
+		  "  - name: D\n"
+		  "    new: true\n"
+		  "    host: ws1\n"
+		  "    account: alice\n"
+		  "    steps: [{do: call, to: B}]\n");
+	l = load_in(&t, "added.yaml");
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.s->processes_count, 3);
+	cr_expect_str_eq(l.s->processes[2].name, "D");
+	cr_expect(l.s->processes[2].is_new);
+	cr_expect(!l.s->processes[1].is_new);
+	sc_load_free(l.s);
+
+	tree_file(&t, "not-new.yaml",
+		  "extends: base.yaml\n"                 /* 1 */
+		  "scenario: not-new\n"                  /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: B\n"                        /* 4 */
+		  "    new: true\n");                    /* 5 */
+	l = load_in(&t, "not-new.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "not-new.yaml", 5, 5,
+			"process 'B' is in the scenario this one extends");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+
+	fails_once(BASE "    new: true\n", /* 22 */
+		   22, 5, "'new: true' marks a process that a file adds to "
+			  "the scenario it extends; this file extends none");
+	fails_once(BASE "    new: maybe\n", /* 22 */
+		   22, 10, "invalid value 'maybe' for 'processes[1].new'");
+}
+
 Test(extends, errors_name_the_file_they_are_in)
 {
 	struct tree t = tree_new();
