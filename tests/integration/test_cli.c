@@ -1306,3 +1306,99 @@ Test(cli, diff_takes_the_file_as_written_by_name, .timeout = 120)
 		  "%s", r.out);
 	cmd_free(&r);
 }
+
+/* ---- run --set: a what-if with any `set:` key ------------------------ */
+
+/* A misspelt key, process or value is exit 2 with did-you-mean, nothing
+ * started. */
+Test(cli, run_set_is_checked_as_set_is)
+{
+	static const struct {
+		const char *set, *words;
+	} bad[] = {
+		{"levl=identify", "--set levl=identify: unknown key 'levl' "
+				  "(did you mean 'level'?)"},
+		{"Bb.level=identify", "unknown process 'Bb' in 'Bb.level' "
+				      "(did you mean 'B'?)"},
+		{"B.level=impersonat", "(did you mean 'impersonate'?"},
+		{"svc-b.allowed_to_delegate_to=svc-x",
+		 "unknown account 'svc-x' (did you mean 'svc-b'?)"},
+		{"B.level", "--set 'B.level' is not KEY=VALUE"},
+	};
+	char file[512], tmp[64];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		private_tmp(tmp, sizeof(tmp));
+		char *argv[] = {launch_path, "run", file, "--set",
+				(char *)bad[i].set, NULL};
+		cmd_result r = cmd_run(argv);
+		cr_expect_eq(r.status, 2, "%s: exit %d", bad[i].set, r.status);
+		cr_expect(strstr(r.err, bad[i].words) != NULL,
+			  "%s: stderr lacks '%s':\n%s", bad[i].set,
+			  bad[i].words, r.err);
+		cr_expect(dir_empty(tmp), "%s: something was launched",
+			  bad[i].set);
+		rmdir(tmp);
+		cmd_free(&r);
+	}
+}
+
+/* --set reaches the daemons of every case: B without cloaking presents
+ * itself, so the file as written fails its B->C expectation; a bare
+ * level= makes every caller ask Identify. */
+Test(cli, run_set_changes_what_the_daemons_do, .timeout = 120)
+{
+	char file[512], names[256];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *off[] = {launch_path, "run", file, "--set", "B.cloaking=none",
+		       "--json", NULL};
+	cmd_result r = cmd_run(off);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	cr_expect_str_eq(case_names(r.out, names, sizeof(names)),
+			 "as-written:FAIL off:pass no-open:FAIL");
+	cr_expect(strstr(r.out, "presented CORP\\\\svc-b") != NULL, "%s",
+		  r.out);
+	cmd_free(&r);
+	char *ident[] = {launch_path, "run", file, "--variant", "as-written",
+			 "--set", "level=identify", "--json", NULL};
+	r = cmd_run(ident);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	json_error_t e;
+	json_t *root = json_loads(r.out, 0, &e);
+	cr_assert(root, "%s", r.out);
+	json_t *h;
+	size_t i;
+	json_t *run = json_array_get(json_object_get(root, "variants"), 0);
+	json_array_foreach(json_object_get(run, "hops"), i, h)
+		cr_expect_str_eq(jstr(h, "level_requested"), "identify",
+				 "hop %zu", i + 1);
+	json_decref(root);
+	cmd_free(&r);
+}
+
+/* --vary reaches the delegation lists and group states as `set:` does. */
+Test(cli, matrix_varies_delegation_lists_and_group_states, .timeout = 120)
+{
+	char file[512];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *argv[] = {launch_path, "matrix", file, "--variant", "as-written",
+			"--vary", "svc-b.allowed_to_delegate_to=none,svc-c",
+			"--vary", "svc-c.allowed_to_act=none,svc-b+alice",
+			"--vary", "level=impersonate", "--format", "csv", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_expect(strncmp(r.out, "svc-b.allowed_to_delegate_to,"
+				 "svc-c.allowed_to_act,level,", 54) == 0,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\nsvc-c,svc-b+alice,impersonate,") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+	char *bad[] = {launch_path, "matrix", file, "--vary",
+		       "B.disabled_groups=none,Salse", NULL};
+	r = cmd_run(bad);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "'Salse' is not a group of the process's "
+				"account") != NULL,
+		  "%s", r.err);
+	cmd_free(&r);
+}

@@ -2346,6 +2346,63 @@ Test(set, account_keys)
 	sc_load_free(s);
 }
 
+/* Constrained and resource-based delegation: declared accounts joined
+ * by '+', or none, checked with did-you-mean (D4, D5). */
+Test(set, delegation_lists)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	const sc_account_def *b = &s->domain.accounts[1];
+	cr_assert_str_eq(b->name, "svc-b");
+	set_ok(s, "svc-b.allowed_to_delegate_to=svc-c + bob");
+	cr_assert_eq(b->allowed_to_delegate_to_count, 2);
+	cr_expect_str_eq(b->allowed_to_delegate_to[0], "svc-c");
+	cr_expect_str_eq(b->allowed_to_delegate_to[1], "bob");
+	set_ok(s, "svc-b.allowed_to_delegate_to=none");
+	cr_expect_eq(b->allowed_to_delegate_to_count, 0);
+	set_ok(s, "svc-b.allowed_to_act=alice");
+	cr_assert_eq(b->allowed_to_act_count, 1);
+	cr_expect_str_eq(b->allowed_to_act[0], "alice");
+	set_fails(s, "svc-b.allowed_to_act=alise",
+		  "invalid value 'alise' for 'svc-b.allowed_to_act': unknown "
+		  "account 'alise' (did you mean 'alice'?)");
+	set_fails(s, "svc-b.alowed_to_act=alice",
+		  "did you mean 'svc-b.allowed_to_act'?");
+	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 0);
+	sc_load_free(s);
+}
+
+/* A blanket key without "PROC." sets every process with a call step
+ * (A and B here), not the one that only serves (C). */
+Test(set, bare_blanket_keys_set_every_process_that_calls)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	set_ok(s, "level=identify");
+	cr_expect_eq(s->processes[0].blanket.level, SC_LEVEL_IDENTIFY);
+	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_IDENTIFY);
+	cr_expect_eq(s->processes[2].blanket.level, SC_LEVEL_DEFAULT);
+	set_ok(s, "cloaking=static");
+	cr_expect_eq(s->processes[0].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(s->processes[2].blanket.cloaking, SC_CLOAK_NONE);
+	set_ok(s, "sqos=true");
+	cr_expect(s->processes[1].blanket.sqos && !s->processes[2].blanket.sqos);
+	set_fails(s, "level=impersonat", "invalid value 'impersonat' for "
+					 "'level' (did you mean 'impersonate'?");
+	set_fails(s, "sqos=yes", "invalid value 'yes' for 'sqos' (expected "
+				 "true or false)");
+	cr_expect(sc_set_key_bare("level") && sc_set_key_bare("tracking"));
+	cr_expect(!sc_set_key_bare("host") && !sc_set_key_bare("levle"));
+	sc_load_free(s);
+
+	s = load_ok(BASE, NULL);
+	free(s->processes[0].steps);
+	s->processes[0].steps = NULL;
+	s->processes[0].steps_count = 0;
+	set_fails(s, "level=identify", "no process of the scenario calls "
+				       "another");
+	sc_load_free(s);
+}
+
 Test(set, host_keys)
 {
 	sc_scenario *s = load_ok(full_yaml, NULL);
@@ -2404,7 +2461,9 @@ Test(set, errors)
 	sc_scenario *s = load_ok(full_yaml, NULL);
 
 	set_fails(s, "B.level", "'B.level' is not KEY=VALUE");
-	set_fails(s, "level=delegate", "unknown key 'level'");
+	set_fails(s, "levle=delegate", "unknown key 'levle' (did you mean "
+				       "'level'?): a key without a dot");
+	set_fails(s, "host=ws1", "unknown key 'host'");
 	set_fails(s, "B.colour=red", "unknown key 'B.colour' (keys: "
 				     "PROC.level|cloaking");
 	set_fails(s, "settings.level=delegate", "unknown key 'settings.level'");
