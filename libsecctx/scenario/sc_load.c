@@ -2046,6 +2046,8 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 			if (w > 0)
 				used += (size_t)w;
 		}
+		if (nc < 64) /* the file as written is a case too */
+			cands[nc++] = SC_AS_WRITTEN;
 		const char *near = sc_suggest_nearest(variant, cands, nc);
 		yn *at = map_get(ld->root, "variants");
 		long k = map_find(ld->root, "variants", 0);
@@ -2053,7 +2055,8 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 			at = map_key(ld->root, (size_t)k);
 		if (!s->variants_count)
 			add_error_n(ld, at, "unknown variant '%s' (the "
-				    "scenario has no variants)", variant);
+				    "scenario has no variants: its one case is "
+				    "%s)", variant, SC_AS_WRITTEN);
 		else if (near)
 			add_error_n(ld, at, "unknown variant '%s' (did you "
 				    "mean '%s'? variants: %s)", variant, near,

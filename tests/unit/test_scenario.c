@@ -2211,7 +2211,13 @@ Test(variant, unknown_variant)
 	l = load_fails(BASE, "anything", 1);
 	assert_error(&l, 0, 1, 1,
 		     "unknown variant 'anything' (the scenario has no "
-		     "variants)");
+		     "variants: its one case is as-written)");
+	sc_load_errors_free(&l.errs);
+
+	l = load_fails(full_yaml, "as-writen", 1);
+	assert_error(&l, 0, 105, 1,
+		     "unknown variant 'as-writen' (did you mean 'as-written'? "
+		     "variants: cloaking-off, empty)");
 	sc_load_errors_free(&l.errs);
 }
 
