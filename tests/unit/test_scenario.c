@@ -2400,10 +2400,10 @@ Test(set, bare_blanket_keys_set_every_process_that_calls)
 	cr_expect(!sc_set_key_bare("host") && !sc_set_key_bare("levle"));
 	sc_load_free(s);
 
-	s = load_ok(BASE, NULL);
-	free(s->processes[0].steps);
-	s->processes[0].steps = NULL;
-	s->processes[0].steps_count = 0;
+	s = load_ok(HEAD DOMAIN HOSTS
+		    "processes:\n"
+		    "  - {name: A, host: ws1, account: alice}\n",
+		    NULL);
 	set_fails(s, "level=identify", "no process of the scenario calls "
 				       "another");
 	sc_load_free(s);
