@@ -34,11 +34,20 @@ static int make_requesters(authority_state *st, const sc_scenario *scn)
 		snprintf(rq->name, sizeof(rq->name), "%s",
 			 scn->processes[i].name);
 		rq->replay = auth_replay_new(AUTHORITY_REPLAY_PER_REQUESTER);
-		if (!rq->replay)
+		if (!rq->replay || auth_random(rq->secret, sizeof(rq->secret)))
 			return -1;
 		st->requesters_count++;
 	}
 	return 0;
+}
+
+static const authority_requester *requester_named(const authority_state *st,
+						  const char *process)
+{
+	for (size_t i = 0; i < st->requesters_count; i++)
+		if (strcmp(st->requesters[i].name, process) == 0)
+			return &st->requesters[i];
+	return NULL;
 }
 
 int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
@@ -105,6 +114,13 @@ int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			snprintf(path, sizeof(path), "%s/%s.key", dir, p->name);
 			rc = auth_key_save(pk, path);
 		}
+		const authority_requester *rq = requester_named(st, p->name);
+		if (rc == 0) {
+			snprintf(path, sizeof(path), "%s/%s.skey", dir, p->name);
+			rc = rq ? auth_file_write(path, rq->secret,
+						  AUTH_SECRET_LEN)
+				: -1;
+		}
 		if (rc == 0)
 			rc = auth_credential_sign(st->key, &c, &cb, &cl);
 		if (rc == 0) {
@@ -169,6 +185,9 @@ void authority_ticket_free(authority_state *st)
 	auth_key_free(st->key);
 	for (size_t i = 0; i < st->requesters_count; i++)
 		auth_replay_free(st->requesters[i].replay);
+	if (st->requesters)
+		memset(st->requesters, 0,
+		       st->requesters_count * sizeof(*st->requesters));
 	free(st->requesters);
 	memset(st, 0, sizeof(*st));
 }
@@ -378,7 +397,13 @@ static int decide(authority_state *st, const auth_credential *cred,
 	memset(t, 0, sizeof(*t));
 	snprintf(t->presenter, sizeof(t->presenter), "%s", cred->process);
 	snprintf(t->audience, sizeof(t->audience), "%s", target->name);
-	t->expires_ms = now + st->ticket_lifetime_ms;
+	/* A requester may ask a shorter life than the authority gives,
+	 * never a longer one. */
+	t->expires_ms = now + (rq->lifetime_ms &&
+					       rq->lifetime_ms <
+						       st->ticket_lifetime_ms
+				       ? rq->lifetime_ms
+				       : st->ticket_lifetime_ms);
 	if (auth_random(t->nonce, sizeof(t->nonce)) != 0)
 		return refuse(v, "K7", "no randomness");
 
@@ -616,11 +641,16 @@ static int decide(authority_state *st, const auth_credential *cred,
 	return rc;
 }
 
-static int reply_pack(const uint8_t *ticket, size_t tlen, const verdict *v,
+static int reply_pack(const uint8_t *ticket, size_t tlen,
+		      const uint8_t *sealed_key, const verdict *v,
 		      uint8_t **out, size_t *len)
 {
 	Cloakroom__TicketReply r;
 	cloakroom__ticket_reply__init(&r);
+	if (ticket) {
+		r.session_key.data = (uint8_t *)sealed_key;
+		r.session_key.len = AUTH_SEALED_KEY_LEN;
+	}
 	Cloakroom__Signed *s = NULL;
 	if (ticket) {
 		s = cloakroom__signed__unpack(NULL, tlen, ticket);
@@ -646,6 +676,7 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 	verdict v;
 	memset(&v, 0, sizeof(v));
 	uint64_t now = now_of(st);
+	uint8_t sealed_key[AUTH_SEALED_KEY_LEN] = {0};
 	uint8_t *tb = NULL, *cb = NULL;
 	size_t tl = 0, cl = 0;
 	Cloakroom__TicketRequest *rq = NULL;
@@ -727,7 +758,25 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 	auth_ticket t;
 	memset(&t, 0, sizeof(t));
 	if (decide(st, &cred, rq, &t, &v) == 0) {
-		int signed_ok = auth_ticket_sign(st->key, &t, &tb, &tl);
+		/* A fresh session key for this ticket alone: sealed for the
+		 * audience inside the ticket, for the requester in the
+		 * reply. */
+		uint8_t key[AUTH_SESSION_KEY_LEN];
+		const authority_requester *aud =
+			requester_named(st, t.audience);
+		const authority_requester *req =
+			requester_named(st, cred.process);
+		int signed_ok =
+			aud && req && auth_random(key, sizeof(key)) == 0 &&
+					auth_key_seal(aud->secret, key, t.nonce,
+						      t.audience,
+						      t.session_key) == 0 &&
+					auth_key_seal(req->secret, key, t.nonce,
+						      cred.process,
+						      sealed_key) == 0
+				? auth_ticket_sign(st->key, &t, &tb, &tl)
+				: -1;
+		memset(key, 0, sizeof(key));
 		free((void *)t.pac);
 		t.pac = NULL;
 		if (signed_ok != 0) {
@@ -741,7 +790,7 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 			 t.audience, t.forwardable ? " (forwardable)" : "");
 	}
 done:;
-	int rc = reply_pack(tb, tl, &v, reply, reply_len);
+	int rc = reply_pack(tb, tl, sealed_key, &v, reply, reply_len);
 	if (!st->quiet)
 		fprintf(stderr, "authority: %s: [%s] %s\n",
 			tb ? "ticket" : "refused", v.rule, v.reason);

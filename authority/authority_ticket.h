@@ -17,6 +17,9 @@ typedef struct authority_proc {
 typedef struct authority_requester {
 	char name[AUTH_NAME_LEN];
 	auth_replay *replay;
+	/* The process's secret key (NAME.skey): session keys are sealed
+	 * under it, for it as a ticket's audience or as its requester. */
+	uint8_t secret[AUTH_SECRET_LEN];
 } authority_requester;
 
 typedef struct authority_state {
@@ -41,10 +44,11 @@ typedef struct authority_state {
 /* Live nonces each requester's replay cache holds. */
 #define AUTHORITY_REPLAY_PER_REQUESTER 4096u
 
-/* Make the authority's key and every process's key, and issue each
- * process its logon credential: DIR/authority.pub (the trust anchor, raw
- * 32 bytes), DIR/NAME.key, DIR/NAME.cred. ticket_lifetime_ms and skew_ms
- * must be set before. 0, or -1 with err. */
+/* Make the authority's key and every process's key and secret key, and
+ * issue each process its logon credential: DIR/authority.pub (the trust
+ * anchor, raw 32 bytes), DIR/NAME.key, DIR/NAME.skey, DIR/NAME.cred.
+ * ticket_lifetime_ms and skew_ms must be set before. 0, or -1 with
+ * err. */
 int authority_ticket_setup(authority_state *st, const sc_scenario *scn,
 			   const char *dir, char *err, size_t errlen);
 void authority_ticket_free(authority_state *st);
@@ -58,7 +62,9 @@ int authority_ticket_rebind(authority_state *st, const sc_scenario *scn,
 			    char *err, size_t errlen);
 
 /* One request (a packed SignedRequest) -> a malloc'd packed TicketReply,
- * a ticket or a refusal with its rule. peer_account: over mutual TLS the
+ * a ticket (with a fresh session key, sealed in the ticket for its
+ * audience and in the reply for the requester) or a refusal with its
+ * rule. peer_account: over mutual TLS the
  * account in the requester's certificate, which must be the credential's
  * (K6); NULL without TLS. -1 only when out of memory. */
 int authority_ticket_serve(authority_state *st, const uint8_t *req,

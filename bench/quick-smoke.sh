@@ -1,8 +1,8 @@
 #!/bin/sh
 # quick-smoke.sh: runs `cloakroom bench --smoke --out DIR` (the quick mode
 # with tiny counts) and checks that it exits 0, prints the four
-# configurations, the seal/open micro-benchmarks and the ratio lines of
-# both pairs last, writes the plot and
+# configurations and the minimal relay's, the seal/open micro-benchmarks,
+# the floor's ratio and the ratio lines of both pairs last, writes the plot and
 # puts the figures between the markers of DIR/benchmarks.md, keeping the
 # text around them. It must never assert a time or a ratio's value.
 set -u
@@ -19,7 +19,10 @@ printf 'before\n<!-- bench:figures:begin -->\nold\n<!-- bench:figures:end -->\na
 "$bench" --smoke --out "$out/figures" >"$log" 2>&1 || fail "exit status $?"
 for line in 'configuration bare ' 'configuration secured ' \
             'configuration bare-mtls ' 'configuration secured-mtls ' \
-            '  seal ' '  open ' \
+            'configuration minimal ' \
+            '  seal ' '  open, ticket kept ' '  proof ' \
+            'per-call proof (micro: seal and open, ticket kept): ' \
+            'ratio p50 latency bare/minimal relay, insecure transport: ' \
             'ratio p50 latency secured/bare, insecure transport: ' \
             'ratio throughput at 64 in flight secured/bare, insecure transport: ' \
             'ratio p50 latency secured/bare, mutual TLS: ' \

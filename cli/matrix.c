@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -96,8 +97,9 @@ static void matrix_usage(FILE *out)
 		"Cases of the same cast (processes, hosts, accounts, whom they\n"
 		"call) run on one warm set of daemons; a case that changes the\n"
 		"cast gets a new set (--cold: new daemons for every case, as\n"
-		"`run` does). --stats: cases, seconds, cases per second and\n"
-		"daemon sets started, on stderr. -j N: N sets at once, each\n"
+		"`run` does). --stats: cases, seconds, cases per second,\n"
+		"daemon sets started and tickets the authority minted, on\n"
+		"stderr. -j N: N sets at once, each\n"
 		"taking the next case (1 by default).\n"
 		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
 		"did not run.\n");
@@ -1101,6 +1103,27 @@ static void plan_free(mplan *P)
 	sc_load_cache_free(P->cache);
 }
 
+/* Tickets the authorities of the sweep minted: their logs' "authority:
+ * ticket:" lines, in every *authority.log under dir (nftw's walk). */
+static unsigned long long minted;
+
+static int count_minted(const char *path, const struct stat *st, int type,
+			struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	size_t l = strlen(path);
+	if (type != FTW_F || l < 13 || strcmp(path + l - 13, "authority.log"))
+		return 0;
+	FILE *in = fopen(path, "r");
+	char line[512];
+	while (in && fgets(line, sizeof(line), in))
+		minted += strncmp(line, "authority: ticket:", 18) == 0;
+	if (in)
+		fclose(in);
+	return 0;
+}
+
 /* Run every case: the cases of one cast one after the other, each cast
  * once, a set of daemons per cast and worker (rows are printed in case
  * order all the same). Returns whether every case ran (-1: out of
@@ -1139,12 +1162,16 @@ static int sweep_run(const mopts *o, mplan *P, const char *run_dir)
 	if (sw.shown)
 		fprintf(stderr, "\r\033[K");
 	double took = util_now_s() - sw.start;
+	minted = 0;
+	if (o->stats)
+		nftw(run_dir, count_minted, 8, FTW_PHYS);
 	if (o->stats)
 		fprintf(stderr,
 			"matrix: %zu cases in %.3f s (%.0f cases/s), %u daemon "
-			"set%s started\n",
+			"set%s started, %llu ticket%s minted\n",
 			sw.done, took, took > 0 ? (double)sw.done / took : 0.0,
-			sw.sets, sw.sets == 1 ? "" : "s");
+			sw.sets, sw.sets == 1 ? "" : "s", minted,
+			minted == 1 ? "" : "s");
 	free(sw.order);
 	return !sw.failed && !spawn_interrupted();
 }

@@ -76,7 +76,7 @@ static sc_status client_call(void *user, void *parent, const char *target,
 	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
 		return SC_INTERNAL;
 	}
-	if (codec_request_encode(target, &rbuf, &rlen) != 0) {
+	if (codec_request_encode(target, true, &rbuf, &rlen) != 0) {
 		free(cbuf);
 		return SC_INTERNAL;
 	}

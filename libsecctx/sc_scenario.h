@@ -202,7 +202,11 @@ typedef struct sc_step {
  *   context claiming SeTcbPrivilege, enabled; identify_evidence: presents
  *   its caller at Impersonate on evidence from a call made at Identify or
  *   Anonymous; claim_computer: presents another host's computer account
- *   (D8), asking a ticket. */
+ *   (D8), asking a ticket; other_session_key: makes its authenticator's
+ *   MAC with another ticket's session key; moved_authenticator: sends an
+ *   authenticator made for another of its tickets with this one;
+ *   stale_session_key: asks its first ticket to each target for one
+ *   second and keeps using it and its session key after it expired. */
 #define SC_MISBEHAVES(X)                                                     \
 	X(NONE, "none", 1)                                                   \
 	X(FORGE, "forge", 1)                                                 \
@@ -218,7 +222,10 @@ typedef struct sc_step {
 	X(CLAIM_GROUPS, "claim_groups", 1)                                   \
 	X(CLAIM_PRIVILEGE, "claim_privilege", 1)                             \
 	X(IDENTIFY_EVIDENCE, "identify_evidence", 1)                         \
-	X(CLAIM_COMPUTER, "claim_computer", 1)
+	X(CLAIM_COMPUTER, "claim_computer", 1)                               \
+	X(OTHER_SESSION_KEY, "other_session_key", 1)                         \
+	X(MOVED_AUTHENTICATOR, "moved_authenticator", 1)                     \
+	X(STALE_SESSION_KEY, "stale_session_key", 1)
 
 typedef enum sc_misbehave {
 #define SC_MISBEHAVE_ENUM(id, name, all) SC_MISBEHAVE_##id,

@@ -92,6 +92,8 @@ static sc_status status_from_rpc(int code, const char *details)
 	}
 }
 
+_Thread_local bool node_trace_wanted = true;
+
 /* sc_call_fn: the model asks for an outgoing call. */
 sc_status node_call(void *user, void *parent, const char *target,
 			   const sc_context *ctx, sc_trace *reply, sc_log *log)
@@ -131,7 +133,11 @@ sc_status node_call(void *user, void *parent, const char *target,
 	} else if (codec_context_encode(ctx, &cbuf, &clen) != 0) {
 		return SC_INTERNAL;
 	}
-	if (codec_request_encode(target, &rbuf, &rlen) != 0) {
+	/* The trace goes back up the chain only when the call this one
+	 * serves asked for it (the launcher does; the benchmark's load
+	 * does not). */
+	if (codec_request_encode(target, node_trace_wanted, &rbuf, &rlen) !=
+	    0) {
 		free(cbuf);
 		return SC_INTERNAL;
 	}
@@ -233,7 +239,7 @@ int node_bare_relay(node *n, void *parent, const uint8_t *body,
 		size_t rlen = 0;
 		if (!ch)
 			return RPC_STATUS_UNAVAILABLE;
-		if (codec_request_encode(target, &rbuf, &rlen) != 0)
+		if (codec_request_encode(target, false, &rbuf, &rlen) != 0)
 			return RPC_STATUS_INTERNAL;
 		rpc_result res;
 		memset(&res, 0, sizeof(res));
@@ -280,6 +286,7 @@ int node_call_once(void *user)
 	}
 	sc_trace t;
 	sc_trace_init(&t);
+	node_trace_wanted = false; /* load: statuses only, as the bare relay */
 	sc_runtime_run_client(n->rt, &t);
 	/* A hop that did not complete (transport, bad context) is an
 	 * error; the model's own refusals are answers. */

@@ -171,6 +171,7 @@ int node_main(int argc, char **argv, node_kind kind)
 	sc_runtime_free(n.rt);
 	sc_load_free(n.scn);
 	sc_load_cache_free(n.cache);
+	free(n.case_key);
 	pthread_rwlock_destroy(&n.case_lock);
 	pthread_mutex_destroy(&n.lock);
 	free(node_misbehave_slot);

@@ -56,6 +56,8 @@ typedef struct node {
 	pthread_rwlock_t case_lock; /* calls read scn and rt, a case swaps
 	                               them */
 	sc_load_cache *cache;  /* warm: the files loaded, for copies */
+	char *case_key;        /* warm: what of the case the authority reads
+	                          (warm.c), to keep tickets across cases */
 	sc_scenario *scn;
 	sc_runtime *rt;
 } node;
@@ -89,6 +91,11 @@ void node_log(const char *fmt, ...);
 
 /* args.c: 0, or -1 said on stderr (exit 2). */
 int node_parse_args(node *n, int argc, char **argv);
+
+/* Whether the calls this thread makes ask their callees for the trace:
+ * as the call it serves asked (serve.c), true for the launcher's client,
+ * false in load mode (call.c). */
+extern _Thread_local bool node_trace_wanted;
 
 /* sc_call_fn: the model asks for an outgoing call. */
 sc_status node_call(void *user, void *parent, const char *target,

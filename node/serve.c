@@ -110,10 +110,12 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 	char err[200] = "";
 	char target[SC_NAME_LEN] = "";
+	bool want_trace = false;
 	out->status = RPC_STATUS_OK;
 
 	if (codec_request_decode(in->body, in->body_len, target,
-				 sizeof(target), err, sizeof(err)) != 0) {
+				 sizeof(target), &want_trace, err,
+				 sizeof(err)) != 0) {
 		node_log("refused a call from %s: %s", in->peer, err);
 		out->status = RPC_STATUS_INVALID_ARGUMENT;
 		snprintf(out->details, sizeof(out->details), "BAD_REQUEST: %s",
@@ -170,8 +172,10 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 
 	sc_trace t;
 	sc_trace_init(&t);
+	node_trace_wanted = want_trace; /* for the calls this one makes */
 	sc_runtime_serve(n->rt, pctx, in->parent, &t);
-	if (codec_trace_encode(&t, &out->body, &out->body_len) != 0) {
+	if (codec_trace_encode_as(&t, want_trace, &out->body,
+				  &out->body_len) != 0) {
 		out->status = RPC_STATUS_INTERNAL;
 		snprintf(out->details, sizeof(out->details), "out of memory");
 	}
@@ -314,7 +318,8 @@ int node_run_server(node *n)
 		 "at a stage's deadline, %llu connections refused",
 		 (unsigned long long)atomic_load(&node_calls_served),
 		 atomic_load(&node_calls_inflight_max),
-		 (unsigned long long)auth_memo_hits(),
+		 (unsigned long long)auth_memo_hits() +
+			 secure_statements_reused(n->sec),
 		 secure_tickets_requested(n->sec), refused, expired,
 		 rpc_connections_refused());
 	return 0;

@@ -26,11 +26,69 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Whether a set changes only the facts of the calls its process makes:
+ * PROC.level, PROC.authn, PROC.package, PROC.transport (what a ticket
+ * request states, and the ticket cache's key) or PROC.cloaking (which
+ * identity is presented: the cache's key too). Every other set may
+ * change what the authority decides on the same request (accounts,
+ * groups, hosts, delegation, rights, settings...). */
+static bool fact_only(const char *set)
+{
+	static const char *const keys[] = {"level", "authn", "package",
+					   "transport", "cloaking"};
+	const char *dot = strchr(set, '.'), *eq = strchr(set, '=');
+	if (!dot || !eq || dot > eq)
+		return false;
+	const char *dot2 = strchr(dot + 1, '.');
+	if (dot2 && dot2 < eq)
+		return false;
+	size_t kl = (size_t)(eq - dot - 1);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == kl && strncmp(dot + 1, keys[i], kl) == 0)
+			return true;
+	return false;
+}
+
+/* The case as the authority reads it: the file, the variant and every
+ * set but those that change only a call's facts, in order. Two cases
+ * with the same key get the same ticket for the same request (the
+ * ticket cache is keyed by the call's facts and the evidence besides),
+ * so a ticket asked in one serves in the other. A malloc'd string, or
+ * NULL. */
+static char *case_key(const control_case *c)
+{
+	size_t len = strlen(c->file) + 2 +
+		     (c->variant ? strlen(c->variant) : 0) + 1;
+	for (size_t i = 0; i < c->sets_count; i++)
+		len += strlen(c->sets[i]) + 1;
+	char *k = malloc(len);
+	if (!k)
+		return NULL;
+	size_t o = (size_t)snprintf(k, len, "%s\t%s", c->file,
+				    c->variant ? c->variant : "");
+	for (size_t i = 0; i < c->sets_count; i++)
+		if (!fact_only(c->sets[i]))
+			o += (size_t)snprintf(k + o, len - o, "\t%s",
+					      c->sets[i]);
+	return k;
+}
+
+/* The case key's 64-bit FNV-1a: the ticket cache's case (0 is the
+ * daemon's own case, from its command line). */
+static uint64_t case_id(const char *key)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h | 1u;
+}
+
 /* "CASE\tFILE\tVARIANT\tSET..." (VARIANT empty for none): load it and
  * make it this daemon's case. Between cases, everything a case leaves
  * behind goes with it: the runtime (its objects, rights and policy
- * changes) and the tickets and evidence of signed contexts. 0, or -1
- * with err (the previous case stays). */
+ * changes) and the evidence of signed contexts; the tickets held stay,
+ * each for the case (case_key) it was asked in. 0, or -1 with err (the
+ * previous case stays). */
 static int take_case(node *n, char *line, char *err, size_t errlen)
 {
 	control_case c;
@@ -52,14 +110,23 @@ static int take_case(node *n, char *line, char *err, size_t errlen)
 		sc_load_free(scn);
 		return -1;
 	}
+	char *key = case_key(&c);
+	if (!key) {
+		snprintf(err, errlen, "out of memory");
+		sc_runtime_free(rt);
+		sc_load_free(scn);
+		return -1;
+	}
 	pthread_rwlock_wrlock(&n->case_lock);
 	sc_runtime *old_rt = n->rt;
 	sc_scenario *old_scn = n->scn;
 	n->rt = rt;
 	n->scn = scn;
 	if (n->sec)
-		secure_reset(n->sec);
+		secure_reset(n->sec, case_id(key));
 	pthread_rwlock_unlock(&n->case_lock);
+	free(n->case_key);
+	n->case_key = key;
 	sc_runtime_free(old_rt);
 	sc_load_free(old_scn);
 	return 0;

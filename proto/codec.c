@@ -211,6 +211,12 @@ static void trace_msg_free(Cloakroom__Trace *m)
 
 int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 {
+	return codec_trace_encode_as(t, true, buf, len);
+}
+
+int codec_trace_encode_as(const sc_trace *t, bool full, uint8_t **buf,
+			  size_t *len)
+{
 	Cloakroom__Trace m;
 	cloakroom__trace__init(&m);
 	int rc = 0;
@@ -228,6 +234,10 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 		m.hops[m.n_hops++] = hm;
 		hm->from = (char *)h->from;
 		hm->to = (char *)h->to;
+		hm->status = (uint32_t)h->status;
+		hm->depth = h->depth;
+		if (!full)
+			continue; /* the hop's ends, status and depth */
 		hm->from_host = (char *)h->from_host;
 		hm->to_host = (char *)h->to_host;
 		hm->crossed_host = h->crossed_host;
@@ -239,8 +249,6 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 		hm->cloaking = (uint32_t)h->cloaking;
 		hm->presented = (char *)h->presented;
 		hm->presented_sid = (char *)h->presented_sid;
-		hm->status = (uint32_t)h->status;
-		hm->depth = h->depth;
 		hm->caller_notes = h->caller_notes;
 		rc = notes_fill(&h->log, &hm->notes, &hm->n_notes);
 		if (rc == 0)
@@ -254,7 +262,8 @@ int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len)
 					&hm->n_steps);
 	}
 	if (rc == 0)
-		rc = steps_fill(t->steps, t->steps_count, &m.steps, &m.n_steps);
+		rc = steps_fill(t->steps, full ? t->steps_count : 0, &m.steps,
+				&m.n_steps);
 	if (rc == 0) {
 		*len = cloakroom__trace__get_packed_size(&m);
 		*buf = malloc(*len ? *len : 1);
@@ -549,11 +558,13 @@ fail:
 	return SC_ERR_INVAL;
 }
 
-int codec_request_encode(const char *target, uint8_t **buf, size_t *len)
+int codec_request_encode(const char *target, bool trace, uint8_t **buf,
+			 size_t *len)
 {
 	Cloakroom__CallRequest m;
 	cloakroom__call_request__init(&m);
 	m.target = S(target);
+	m.trace = trace;
 	*len = cloakroom__call_request__get_packed_size(&m);
 	*buf = malloc(*len ? *len : 1);
 	if (!*buf)
@@ -563,7 +574,7 @@ int codec_request_encode(const char *target, uint8_t **buf, size_t *len)
 }
 
 int codec_request_decode(const uint8_t *buf, size_t len, char *target,
-			 size_t cap, char *err, size_t errlen)
+			 size_t cap, bool *trace, char *err, size_t errlen)
 {
 	Cloakroom__CallRequest *m = cloakroom__call_request__unpack(NULL, len,
 								   buf);
@@ -571,6 +582,7 @@ int codec_request_decode(const uint8_t *buf, size_t len, char *target,
 		FAIL("request is not a valid CallRequest message");
 	if (!copy_str(target, cap, m->target))
 		FAIL("request target too long");
+	*trace = m->trace;
 	cloakroom__call_request__free_unpacked(m, NULL);
 	return 0;
 fail:

@@ -28,6 +28,11 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 			 sc_token **identity, char *err, size_t errlen);
 
 int codec_trace_encode(const sc_trace *t, uint8_t **buf, size_t *len);
+/* full: as codec_trace_encode; else each hop's ends, status and depth
+ * only (no notes, tokens nor steps): the reply to a call that did not
+ * ask for the trace (CallRequest.trace). */
+int codec_trace_encode_as(const sc_trace *t, bool full, uint8_t **buf,
+			  size_t *len);
 /* Decode into an initialised, empty trace. 0 or SC_ERR_INVAL with err. */
 int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		       char *err, size_t errlen);
@@ -40,10 +45,13 @@ int codec_identity_encode(const sc_token *t, uint8_t **buf, size_t *len);
 int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
 			  char *err, size_t errlen);
 
-/* The request body: the name of the process the caller means to reach. */
-int codec_request_encode(const char *target, uint8_t **buf, size_t *len);
+/* The request body: the name of the process the caller means to reach,
+ * and whether the reply should carry the trace (every hop's notes, steps
+ * and tokens) or only each hop's ends, status and depth. */
+int codec_request_encode(const char *target, bool trace, uint8_t **buf,
+			 size_t *len);
 int codec_request_decode(const uint8_t *buf, size_t len, char *target,
-			 size_t cap, char *err, size_t errlen);
+			 size_t cap, bool *trace, char *err, size_t errlen);
 
 /* A callee's refusal (sc_refusal) as the Refusal message. Decode checks
  * the status name and that the rule is an id (1 to 7 capitals and

@@ -1,14 +1,18 @@
-/* auth.c: Ed25519 signatures through OpenSSL, the authority's statements
- * and sealed contexts as protobuf-c messages. Every check fails closed
- * with a rule id and a reason; nothing here decides who may be presented
- * (the authority does, with the model) and nothing here knows gRPC. */
+/* auth.c: Ed25519 signatures, AES-256-GCM and HMAC-SHA256 through
+ * OpenSSL, the authority's statements and sealed contexts as protobuf-c
+ * messages. Every check fails closed with a rule id and a reason; nothing
+ * here decides who may be presented (the authority does, with the model)
+ * and nothing here knows gRPC. */
 #include "auth.h"
 
 #include "cloakroom.pb-c.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -118,11 +122,189 @@ bool auth_verify(const uint8_t pub[AUTH_KEY_LEN], const uint8_t *msg,
 	return ok;
 }
 
+/* SHA-256 and HMAC-SHA256 on every call: the algorithms fetched once,
+ * and a context of each per thread, reused (OpenSSL's one-shot calls
+ * fetch and allocate every time, which costs more than the hashing). */
+typedef struct auth_thread_ctx {
+	EVP_MD_CTX *md;
+	EVP_MAC_CTX *mac;
+	struct auth_thread_ctx *prev, *next; /* every thread's, see ctx_all */
+} auth_thread_ctx;
+
+/* Every live thread's contexts, so that those of threads still running
+ * when the process exits stay reachable (a thread's specific data is not
+ * a root the leak checkers always see), and each is freed when its
+ * thread ends. */
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static auth_thread_ctx *ctx_all;
+
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+static EVP_MD *sha256_alg;
+static EVP_MAC *hmac_alg;
+
+static void thread_ctx_free(void *p)
+{
+	auth_thread_ctx *t = p;
+	pthread_mutex_lock(&ctx_lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else if (ctx_all == t)
+		ctx_all = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&ctx_lock);
+	EVP_MD_CTX_free(t->md);
+	EVP_MAC_CTX_free(t->mac);
+	free(t);
+}
+
+static void algs_init(void)
+{
+	sha256_alg = EVP_MD_fetch(NULL, "SHA256", NULL);
+	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (pthread_key_create(&ctx_key, thread_ctx_free) != 0) {
+		EVP_MD_free(sha256_alg);
+		EVP_MAC_free(hmac_alg);
+		sha256_alg = NULL;
+		hmac_alg = NULL;
+	}
+}
+
+/* This thread's contexts, or NULL (out of memory). */
+static auth_thread_ctx *thread_ctx(void)
+{
+	pthread_once(&algs_once, algs_init);
+	if (!sha256_alg || !hmac_alg)
+		return NULL;
+	auth_thread_ctx *t = pthread_getspecific(ctx_key);
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->md = EVP_MD_CTX_new();
+	t->mac = EVP_MAC_CTX_new(hmac_alg);
+	OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(
+				  OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			  OSSL_PARAM_construct_end()};
+	if (!t->md || !t->mac || EVP_MAC_CTX_set_params(t->mac, p) != 1 ||
+	    pthread_setspecific(ctx_key, t) != 0) {
+		thread_ctx_free(t);
+		return NULL;
+	}
+	pthread_mutex_lock(&ctx_lock);
+	t->next = ctx_all;
+	if (ctx_all)
+		ctx_all->prev = t;
+	ctx_all = t;
+	pthread_mutex_unlock(&ctx_lock);
+	return t;
+}
+
 void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN])
 {
+	auth_thread_ctx *t = thread_ctx();
 	unsigned int ol = AUTH_HASH_LEN;
-	if (EVP_Digest(msg, len, out, &ol, EVP_sha256(), NULL) != 1)
+	if (!t || EVP_DigestInit_ex2(t->md, sha256_alg, NULL) != 1 ||
+	    (len && EVP_DigestUpdate(t->md, msg, len) != 1) ||
+	    EVP_DigestFinal_ex(t->md, out, &ol) != 1 || ol != AUTH_HASH_LEN)
 		memset(out, 0, AUTH_HASH_LEN); /* never matches a real hash */
+}
+
+int auth_secret_load(const char *path, uint8_t out[AUTH_SECRET_LEN])
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (auth_file_read(path, &buf, &len) != 0)
+		return -1;
+	int rc = len == AUTH_SECRET_LEN ? 0 : -1;
+	if (rc == 0)
+		memcpy(out, buf, AUTH_SECRET_LEN);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+/* The additional data of a sealed session key: the ticket's id and the
+ * holder's name, with its length. */
+static bool gcm_aad(EVP_CIPHER_CTX *c, const uint8_t id[AUTH_NONCE_LEN],
+		    const char *holder)
+{
+	int ol = 0;
+	uint32_t hl = (uint32_t)strlen(holder);
+	return EVP_CipherUpdate(c, NULL, &ol, id, AUTH_NONCE_LEN) == 1 &&
+	       EVP_CipherUpdate(c, NULL, &ol, (const uint8_t *)&hl,
+				sizeof(hl)) == 1 &&
+	       (!hl || EVP_CipherUpdate(c, NULL, &ol, (const uint8_t *)holder,
+					(int)hl) == 1);
+}
+
+int auth_key_seal(const uint8_t secret[AUTH_SECRET_LEN],
+		  const uint8_t key[AUTH_SESSION_KEY_LEN],
+		  const uint8_t ticket_id[AUTH_NONCE_LEN], const char *holder,
+		  uint8_t out[AUTH_SEALED_KEY_LEN])
+{
+	uint8_t *iv = out, *ct = out + AUTH_GCM_NONCE_LEN,
+		*tag = ct + AUTH_SESSION_KEY_LEN;
+	if (auth_random(iv, AUTH_GCM_NONCE_LEN) != 0)
+		return -1;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int ol = 0, fl = 0;
+	bool ok = c &&
+		  EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, secret, iv) ==
+			  1 &&
+		  gcm_aad(c, ticket_id, holder) &&
+		  EVP_EncryptUpdate(c, ct, &ol, key, AUTH_SESSION_KEY_LEN) == 1 &&
+		  ol == AUTH_SESSION_KEY_LEN &&
+		  EVP_EncryptFinal_ex(c, ct + ol, &fl) == 1 && fl == 0 &&
+		  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, AUTH_GCM_TAG_LEN,
+				      tag) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+int auth_key_unseal(const uint8_t secret[AUTH_SECRET_LEN], const uint8_t *in,
+		    size_t len, const uint8_t ticket_id[AUTH_NONCE_LEN],
+		    const char *holder, uint8_t key[AUTH_SESSION_KEY_LEN])
+{
+	if (len != AUTH_SEALED_KEY_LEN)
+		return -1;
+	const uint8_t *iv = in, *ct = in + AUTH_GCM_NONCE_LEN,
+		      *tag = ct + AUTH_SESSION_KEY_LEN;
+	uint8_t plain[AUTH_SESSION_KEY_LEN], t[AUTH_GCM_TAG_LEN];
+	memcpy(t, tag, sizeof(t));
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int ol = 0, fl = 0;
+	bool ok = c &&
+		  EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, secret, iv) ==
+			  1 &&
+		  gcm_aad(c, ticket_id, holder) &&
+		  EVP_DecryptUpdate(c, plain, &ol, ct, AUTH_SESSION_KEY_LEN) ==
+			  1 &&
+		  ol == AUTH_SESSION_KEY_LEN &&
+		  EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, AUTH_GCM_TAG_LEN,
+				      t) == 1 &&
+		  EVP_DecryptFinal_ex(c, plain + ol, &fl) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (ok)
+		memcpy(key, plain, AUTH_SESSION_KEY_LEN);
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return ok ? 0 : -1;
+}
+
+int auth_mac(const uint8_t key[AUTH_SESSION_KEY_LEN], const uint8_t *msg,
+	     size_t len, uint8_t out[AUTH_MAC_LEN])
+{
+	auth_thread_ctx *t = thread_ctx();
+	size_t ol = 0;
+	return t && EVP_MAC_init(t->mac, key, AUTH_SESSION_KEY_LEN, NULL) == 1 &&
+			       (!len || EVP_MAC_update(t->mac, msg, len) == 1) &&
+			       EVP_MAC_final(t->mac, out, &ol, AUTH_MAC_LEN) ==
+				       1 &&
+			       ol == AUTH_MAC_LEN
+		       ? 0
+		       : -1;
 }
 
 int auth_random(uint8_t *buf, size_t len)
@@ -229,6 +411,15 @@ static bool copy_str(char *dst, size_t cap, const char *src)
 	return true;
 }
 
+/* A malloc'd copy of len bytes (NULL when out of memory). */
+static uint8_t *secure_copy(const uint8_t *b, size_t len)
+{
+	uint8_t *c = malloc(len ? len : 1);
+	if (c && len)
+		memcpy(c, b, len);
+	return c;
+}
+
 static bool copy_bytes(uint8_t *dst, size_t cap, ProtobufCBinaryData b)
 {
 	if (b.len != cap)
@@ -331,6 +522,7 @@ int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
 	if (t->pac && !pac)
 		return -1;
 	m.authorization = pac;
+	BIN(m.session_key, t->session_key, AUTH_SEALED_KEY_LEN);
 	size_t bl = cloakroom__ticket__get_packed_size(&m);
 	uint8_t *body = malloc(bl ? bl : 1);
 	if (!body) {
@@ -534,6 +726,9 @@ static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 	else if (!m->authorization)
 		rc = reject(why, "K1", "the ticket carries no authorization "
 				       "data");
+	else if (!copy_bytes(t->session_key, AUTH_SEALED_KEY_LEN,
+			     m->session_key))
+		rc = reject(why, "K1", "the ticket carries no session key");
 	else if (m->level < AUTH_TICKET_LEVEL_MIN ||
 		 m->level > AUTH_TICKET_LEVEL_MAX ||
 		 m->transport >= AUTH_TICKET_TRANSPORTS ||
@@ -586,80 +781,263 @@ int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 
 /* ---- sealed contexts ---------------------------------------------- */
 
-int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
-	      const uint8_t *ticket, size_t ticket_len, const uint8_t *context,
-	      size_t context_len, const char *audience, uint64_t issued_ms,
-	      uint64_t lifetime_ms, uint8_t **out, size_t *out_len)
+/* An authenticator's nonce: it must never repeat (the callee's replay
+ * cache keys on it; the MAC, not the nonce, makes the authenticator
+ * unforgeable), so each thread draws 8 random bytes once and counts
+ * after them, instead of asking the random generator on every call. 0
+ * or -1. */
+static int fresh_nonce(uint8_t out[AUTH_NONCE_LEN])
+{
+	static _Thread_local uint8_t prefix[8];
+	static _Thread_local uint64_t count;
+	static _Thread_local bool drawn;
+	if (!drawn && auth_random(prefix, sizeof(prefix)) != 0)
+		return -1;
+	drawn = true;
+	count++;
+	memcpy(out, prefix, sizeof(prefix));
+	memcpy(out + sizeof(prefix), &count, sizeof(count));
+	return 0;
+}
+
+int auth_seal(const uint8_t session_key[AUTH_SESSION_KEY_LEN],
+	      const uint8_t ticket_id[AUTH_NONCE_LEN], const uint8_t *cred,
+	      size_t cred_len, const uint8_t *ticket, size_t ticket_len,
+	      const uint8_t *context, size_t context_len, const char *audience,
+	      uint64_t issued_ms, uint64_t lifetime_ms, uint8_t **out,
+	      size_t *out_len)
 {
 	*out = NULL;
-	int rc = -1;
-	Cloakroom__Signed *cs = cloakroom__signed__unpack(NULL, cred_len, cred);
-	Cloakroom__Signed *ts =
-		cloakroom__signed__unpack(NULL, ticket_len, ticket);
-	uint8_t ch[AUTH_HASH_LEN], th[AUTH_HASH_LEN], nonce[AUTH_NONCE_LEN];
-	uint8_t sig[AUTH_SIG_LEN];
-	uint8_t *ab = NULL;
-	if (!cs || !ts || auth_random(nonce, sizeof(nonce)) != 0)
-		goto out;
+	uint8_t ch[AUTH_HASH_LEN], nonce[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
+	uint8_t ab[512];
+	if (fresh_nonce(nonce) != 0)
+		return -1;
 	auth_hash(context, context_len, ch);
-	auth_hash(ts->body.data, ts->body.len, th);
 	Cloakroom__Authenticator a;
 	cloakroom__authenticator__init(&a);
 	BIN(a.context_hash, ch, sizeof(ch));
-	BIN(a.ticket_hash, th, sizeof(th));
+	BIN(a.ticket_id, ticket_id, AUTH_NONCE_LEN);
 	a.audience = (char *)audience;
 	a.issued_ms = issued_ms;
 	a.expires_ms = issued_ms + lifetime_ms;
 	BIN(a.nonce, nonce, sizeof(nonce));
 	size_t al = cloakroom__authenticator__get_packed_size(&a);
-	ab = malloc(al ? al : 1);
-	if (!ab)
-		goto out;
+	if (al > sizeof(ab))
+		return -1; /* an audience longer than a process name */
 	cloakroom__authenticator__pack(&a, ab);
-	if (auth_sign(me, ab, al, sig) != 0)
-		goto out;
+	if (auth_mac(session_key, ab, al, mac) != 0)
+		return -1;
 	Cloakroom__SealedContext m;
 	cloakroom__sealed_context__init(&m);
 	BIN(m.context, context, context_len);
-	m.credential = cs;
-	m.ticket = ts;
+	BIN(m.credential, cred, cred_len);
+	BIN(m.ticket, ticket, ticket_len);
 	BIN(m.authenticator, ab, al);
-	BIN(m.signature, sig, sizeof(sig));
+	BIN(m.mac, mac, sizeof(mac));
 	*out_len = cloakroom__sealed_context__get_packed_size(&m);
 	*out = malloc(*out_len ? *out_len : 1);
 	if (!*out)
-		goto out;
-	cloakroom__sealed_context__pack(&m, *out);
-	rc = 0;
-out:
-	free(ab);
-	if (cs)
-		cloakroom__signed__free_unpacked(cs, NULL);
-	if (ts)
-		cloakroom__signed__free_unpacked(ts, NULL);
-	return rc;
-}
-
-static int pack_signed(const Cloakroom__Signed *s, uint8_t **out,
-		       size_t *len)
-{
-	*len = cloakroom__signed__get_packed_size(s);
-	*out = malloc(*len ? *len : 1);
-	if (!*out)
 		return -1;
-	cloakroom__signed__pack(s, *out);
+	cloakroom__sealed_context__pack(&m, *out);
 	return 0;
 }
 
-int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
-	      const uint8_t *buf, size_t len, uint64_t now_ms,
-	      uint64_t skew_ms, auth_replay *replay, auth_opened *out,
-	      auth_reject *why)
+/* ---- the audience's verified statements ---------------------------- */
+
+static uint64_t siphash16(const uint8_t key[16],
+			  const uint8_t msg[AUTH_NONCE_LEN]);
+
+typedef struct seen_slot {
+	uint8_t *bytes; /* exactly what verified; NULL: empty */
+	size_t len;
+	bool is_ticket;
+	auth_credential cred;
+	auth_ticket tk;
+	uint8_t *pac;
+	size_t pac_len;
+	uint8_t key[AUTH_SESSION_KEY_LEN]; /* the ticket's, unsealed */
+} seen_slot;
+
+struct auth_audience {
+	uint8_t anchor[AUTH_KEY_LEN];
+	char me[AUTH_NAME_LEN];
+	uint8_t secret[AUTH_SECRET_LEN];
+	uint8_t hkey[16]; /* SipHash key for the slots */
+	pthread_mutex_t lock;
+	uint64_t hits;
+	seen_slot *slots[AUTH_AUDIENCE_SLOTS]; /* NULL: empty */
+};
+
+auth_audience *auth_audience_new(const uint8_t anchor[AUTH_KEY_LEN],
+				 const char *me,
+				 const uint8_t secret[AUTH_SECRET_LEN])
+{
+	if (strlen(me) >= AUTH_NAME_LEN)
+		return NULL;
+	auth_audience *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	if (auth_random(a->hkey, sizeof(a->hkey)) != 0) {
+		free(a);
+		return NULL;
+	}
+	memcpy(a->anchor, anchor, AUTH_KEY_LEN);
+	memcpy(a->me, me, strlen(me) + 1);
+	memcpy(a->secret, secret, AUTH_SECRET_LEN);
+	pthread_mutex_init(&a->lock, NULL);
+	return a;
+}
+
+static void seen_free(seen_slot *e)
+{
+	if (!e)
+		return;
+	free(e->bytes);
+	free(e->pac);
+	OPENSSL_cleanse(e->key, sizeof(e->key));
+	free(e);
+}
+
+void auth_audience_free(auth_audience *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < AUTH_AUDIENCE_SLOTS; i++)
+		seen_free(a->slots[i]);
+	pthread_mutex_destroy(&a->lock);
+	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	free(a);
+}
+
+uint64_t auth_audience_hits(auth_audience *a)
+{
+	pthread_mutex_lock(&a->lock);
+	uint64_t h = a->hits;
+	pthread_mutex_unlock(&a->lock);
+	return h;
+}
+
+/* A statement's slot: a keyed hash of its last 16 bytes (a signature's,
+ * for a well-formed Signed) and of its length. */
+static size_t seen_index(const auth_audience *a, const uint8_t *b,
+			 size_t len)
+{
+	uint8_t tail[AUTH_NONCE_LEN] = {0};
+	size_t n = len < sizeof(tail) ? len : sizeof(tail);
+	if (n)
+		memcpy(tail, b + len - n, n);
+	for (size_t i = 0; i < sizeof(len); i++)
+		tail[i] ^= (uint8_t)(len >> (8 * i));
+	return (size_t)(siphash16(a->hkey, tail) % AUTH_AUDIENCE_SLOTS);
+}
+
+/* What a statement whose bytes verified before held (a copy: the pac is
+ * malloc'd), or false. */
+static bool seen_find(auth_audience *a, const uint8_t *b, size_t len,
+		      bool ticket, seen_slot *out)
+{
+	size_t i = seen_index(a, b, len);
+	bool hit = false;
+	pthread_mutex_lock(&a->lock);
+	const seen_slot *e = a->slots[i];
+	if (e && e->is_ticket == ticket && e->len == len &&
+	    memcmp(e->bytes, b, len) == 0) {
+		*out = *e;
+		out->bytes = NULL;
+		out->pac = NULL;
+		hit = !e->pac_len ||
+		      (out->pac = secure_copy(e->pac, e->pac_len)) != NULL;
+		a->hits += hit;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return hit;
+}
+
+/* Remember a statement that passed every check (out of memory: not
+ * remembered, verified again next time). */
+static void seen_put(auth_audience *a, const uint8_t *b, size_t len,
+		     const seen_slot *v)
+{
+	seen_slot *n = malloc(sizeof(*n));
+	if (!n)
+		return;
+	*n = *v;
+	n->bytes = secure_copy(b, len);
+	n->len = len;
+	n->pac = v->pac_len ? secure_copy(v->pac, v->pac_len) : NULL;
+	if (!n->bytes || (v->pac_len && !n->pac)) {
+		seen_free(n);
+		return;
+	}
+	size_t i = seen_index(a, b, len);
+	pthread_mutex_lock(&a->lock);
+	seen_slot *old = a->slots[i];
+	a->slots[i] = n;
+	pthread_mutex_unlock(&a->lock);
+	seen_free(old);
+}
+
+/* The presenter's credential: from the table, or checked (K2, K1) and
+ * kept; its expiry (K3) on every use. */
+static int open_credential(auth_audience *a, const uint8_t *b, size_t len,
+			   uint64_t now, uint64_t skew, auth_credential *c,
+			   auth_reject *why)
+{
+	seen_slot e;
+	if (seen_find(a, b, len, false, &e)) {
+		*c = e.cred;
+		return check_expiry(c->expires_ms, now, skew, "credential",
+				    why);
+	}
+	if (auth_credential_check(a->anchor, b, len, now, skew, c, why) != 0)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	e.cred = *c;
+	seen_put(a, b, len, &e);
+	return 0;
+}
+
+/* The ticket: from the table, or checked (K2, K1, its session key
+ * unsealed with the audience's secret) and kept; its expiry (K3) on
+ * every use. The presenter (K6) and audience (K4) are checked by the
+ * caller, on every use. e->pac is malloc'd (or NULL), the caller's to
+ * free whatever this returns. */
+static int open_ticket(auth_audience *a, const uint8_t *b, size_t len,
+		       uint64_t now, uint64_t skew, seen_slot *e,
+		       auth_reject *why)
+{
+	if (seen_find(a, b, len, true, e)) {
+		return check_expiry(e->tk.expires_ms, now, skew, "ticket",
+				    why); /* the caller frees e->pac */
+	}
+	memset(e, 0, sizeof(*e));
+	if (ticket_check(a->anchor, b, len, now, skew, &e->tk, &e->pac,
+			 &e->pac_len, why) != 0)
+		return -1;
+	e->is_ticket = true;
+	/* Only the audience can open it; a ticket for another process is
+	 * refused as such (K4) before this matters. */
+	if (strcmp(e->tk.audience, a->me) == 0 &&
+	    auth_key_unseal(a->secret, e->tk.session_key, AUTH_SEALED_KEY_LEN,
+			    e->tk.nonce, a->me, e->key) != 0) {
+		return reject(why, "K1",
+			      "the ticket's session key is not sealed for %s",
+			      a->me);
+	}
+	if (strcmp(e->tk.audience, a->me) == 0)
+		seen_put(a, b, len, e);
+	return 0;
+}
+
+int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
+	      uint64_t now_ms, uint64_t skew_ms, auth_replay *replay,
+	      auth_opened *out, auth_reject *why)
 {
 	memset(out, 0, sizeof(*out));
 	int rc = -1;
-	uint8_t *cb = NULL, *tb = NULL;
-	size_t cl = 0, tl = 0;
+	const char *me = aud->me;
+	seen_slot e;
+	memset(&e, 0, sizeof(e));
 	Cloakroom__Authenticator *a = NULL;
 	Cloakroom__SealedContext *m = NULL;
 	if (skew_ms > AUTH_MAX_SKEW_MS) /* keeps every sum below in range */
@@ -671,21 +1049,20 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		goto out;
 	}
 	m = cloakroom__sealed_context__unpack(NULL, len, buf);
-	if (!m || !m->credential || !m->ticket) {
+	if (!m || !m->credential.len || !m->ticket.len) {
 		reject(why, "K1", "the context is not signed (no sealed "
 				  "context with a credential and a ticket)");
 		goto out;
 	}
-	if (pack_signed(m->credential, &cb, &cl) != 0 ||
-	    pack_signed(m->ticket, &tb, &tl) != 0) {
-		reject(why, "K1", "out of memory");
+	if (open_credential(aud, m->credential.data, m->credential.len,
+			    now_ms, skew_ms, &out->cred, why) != 0 ||
+	    open_ticket(aud, m->ticket.data, m->ticket.len, now_ms, skew_ms,
+			&e, why) != 0)
 		goto out;
-	}
-	if (auth_credential_check(anchor, cb, cl, now_ms, skew_ms, &out->cred,
-				  why) != 0 ||
-	    ticket_check(anchor, tb, tl, now_ms, skew_ms, &out->tk, &out->pac,
-			 &out->pac_len, why) != 0)
-		goto out;
+	out->tk = e.tk;
+	out->pac = e.pac;
+	out->pac_len = e.pac_len;
+	e.pac = NULL;
 	if (strcmp(out->tk.presenter, out->cred.process) != 0) {
 		reject(why, "K6",
 		       "the ticket lets %s present %s, but %s presents it",
@@ -697,35 +1074,37 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		       out->tk.audience, me);
 		goto out;
 	}
-	if (!auth_verify(out->cred.key, m->authenticator.data,
-			 m->authenticator.len, m->signature.data,
-			 m->signature.len)) {
-		reject(why, "K1",
-		       "the authenticator's signature does not verify with "
-		       "%s's key",
-		       out->cred.process);
-		goto out;
-	}
 	a = cloakroom__authenticator__unpack(NULL, m->authenticator.len,
 					     m->authenticator.data);
-	uint8_t ch[AUTH_HASH_LEN], th[AUTH_HASH_LEN];
-	auth_hash(m->context.data, m->context.len, ch);
-	auth_hash(m->ticket->body.data, m->ticket->body.len, th);
 	if (!a || a->context_hash.len != AUTH_HASH_LEN ||
-	    a->ticket_hash.len != AUTH_HASH_LEN ||
-	    a->nonce.len != AUTH_NONCE_LEN) {
+	    a->ticket_id.len != AUTH_NONCE_LEN ||
+	    a->nonce.len != AUTH_NONCE_LEN || m->mac.len != AUTH_MAC_LEN) {
 		reject(why, "K1", "the authenticator is malformed");
 		goto out;
 	}
-	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0) {
-		reject(why, "K1",
-		       "the context was altered after %s signed it",
-		       out->cred.process);
-		goto out;
-	}
-	if (memcmp(a->ticket_hash.data, th, AUTH_HASH_LEN) != 0) {
+	/* K1: the authenticator was made for this ticket, under its session
+	 * key: one moved from another ticket, or made with another ticket's
+	 * key, does not hold. */
+	if (memcmp(a->ticket_id.data, out->tk.nonce, AUTH_NONCE_LEN) != 0) {
 		reject(why, "K1", "the authenticator was made for another "
 				  "ticket");
+		goto out;
+	}
+	uint8_t mac[AUTH_MAC_LEN];
+	if (auth_mac(e.key, m->authenticator.data, m->authenticator.len,
+		     mac) != 0 ||
+	    CRYPTO_memcmp(mac, m->mac.data, AUTH_MAC_LEN) != 0) {
+		reject(why, "K1",
+		       "the authenticator's MAC does not verify under the "
+		       "ticket's session key");
+		goto out;
+	}
+	uint8_t ch[AUTH_HASH_LEN];
+	auth_hash(m->context.data, m->context.len, ch);
+	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0) {
+		reject(why, "K1",
+		       "the context was altered after %s sealed it",
+		       out->cred.process);
 		goto out;
 	}
 	if (strcmp(a->audience ? a->audience : "", me) != 0) {
@@ -741,7 +1120,7 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		       (unsigned long long)skew_ms);
 		goto out;
 	}
-	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A signer
+	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A sealer
 	 * claiming longer would keep its nonce in our replay cache that
 	 * long: with many such contexts, the cache fills and its calls are
 	 * refused (BUSY). */
@@ -772,7 +1151,8 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 		goto out;
 	}
 	out->context = malloc(m->context.len ? m->context.len : 1);
-	if (!out->context) {
+	out->ticket = secure_copy(m->ticket.data, m->ticket.len);
+	if (!out->context || !out->ticket) {
 		reject(why, "K1", "out of memory");
 		goto out;
 	}
@@ -781,13 +1161,11 @@ int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
 	if (m->context.len)
 		memcpy(out->context, m->context.data, m->context.len);
 	out->context_len = m->context.len;
-	out->ticket = tb;
-	out->ticket_len = tl;
-	tb = NULL;
+	out->ticket_len = m->ticket.len;
 	rc = 0;
 out:
-	free(cb);
-	free(tb);
+	OPENSSL_cleanse(e.key, sizeof(e.key));
+	free(e.pac);
 	if (a)
 		cloakroom__authenticator__free_unpacked(a, NULL);
 	if (m)
@@ -808,14 +1186,22 @@ void auth_opened_free(auth_opened *o)
 
 /* ---- replay cache: open addressing on the nonce -------------------- */
 
-typedef struct replay_slot {
-	uint8_t nonce[AUTH_NONCE_LEN];
-	uint64_t until; /* 0: empty */
-} replay_slot;
+/* A slot holds a nonce's keyed 64-bit hash (its home slot is the hash's
+ * low bits) and, in a second array, until when it is kept, in whole
+ * seconds rounded up: 12 bytes a nonce instead of 24 for the nonce and a
+ * time in ms, which halves the table a busy callee keeps (every nonce
+ * stays for a context's life and the skew, about 35 s). Two nonces with
+ * one hash would make the second look replayed: a refusal, never an
+ * acceptance, and with a secret key and 64 bits, about one chance in
+ * 10^14 per check with 200,000 nonces kept. */
+typedef struct replay_table {
+	uint64_t *hash;
+	uint32_t *until; /* seconds; 0: empty */
+} replay_table;
 
 struct auth_replay {
 	pthread_mutex_t lock;
-	replay_slot *slots;
+	replay_table slots;
 	size_t cap; /* a power of two; at most half of it in use */
 	size_t max; /* the most cap grows to */
 	size_t used;
@@ -840,6 +1226,25 @@ typedef struct replay_owner {
 
 #define REPLAY_MIN_SLOTS 64u
 
+static int replay_table_new(replay_table *t, size_t cap)
+{
+	t->hash = calloc(cap, sizeof(*t->hash));
+	t->until = calloc(cap, sizeof(*t->until));
+	if (t->hash && t->until)
+		return 0;
+	free(t->hash);
+	free(t->until);
+	t->hash = NULL;
+	t->until = NULL;
+	return -1;
+}
+
+static void replay_table_free(replay_table *t)
+{
+	free(t->hash);
+	free(t->until);
+}
+
 auth_replay *auth_replay_new(size_t capacity)
 {
 	size_t max = REPLAY_MIN_SLOTS;
@@ -848,15 +1253,14 @@ auth_replay *auth_replay_new(size_t capacity)
 	auth_replay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->slots = calloc(REPLAY_MIN_SLOTS, sizeof(*r->slots));
-	if (!r->slots) {
+	if (replay_table_new(&r->slots, REPLAY_MIN_SLOTS) != 0) {
 		free(r);
 		return NULL;
 	}
 	r->cap = REPLAY_MIN_SLOTS;
 	r->max = max;
 	if (auth_random(r->key, sizeof(r->key)) != 0) {
-		free(r->slots);
+		replay_table_free(&r->slots);
 		free(r);
 		return NULL;
 	}
@@ -910,7 +1314,7 @@ void auth_replay_free(auth_replay *r)
 		auth_replay_free(r->owners[i].cache);
 	free(r->owners);
 	pthread_mutex_destroy(&r->lock);
-	free(r->slots);
+	replay_table_free(&r->slots);
 	free(r);
 }
 
@@ -970,11 +1374,21 @@ static uint64_t siphash16(const uint8_t key[16],
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* The nonce's home slot: a keyed hash, never the nonce's own bytes,
- * which its signer chooses (chosen nonces would share one probe chain). */
-static size_t slot_of(const auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN])
+/* The nonce's keyed hash, never the nonce's own bytes, which its signer
+ * chooses (chosen nonces would share one probe chain); its low bits are
+ * the home slot. */
+static uint64_t replay_hash(const auth_replay *r,
+			    const uint8_t nonce[AUTH_NONCE_LEN])
 {
-	return (size_t)siphash16(r->key, nonce);
+	return siphash16(r->key, nonce);
+}
+
+/* A time in ms as the table keeps it: whole seconds, rounded up, never 0
+ * (0 marks an empty slot). */
+static uint32_t replay_seconds(uint64_t ms)
+{
+	uint64_t s = ms / 1000u + (ms % 1000u != 0);
+	return s == 0 ? 1u : s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
 uint64_t auth_replay_probes(auth_replay *r)
@@ -989,30 +1403,33 @@ uint64_t auth_replay_probes(auth_replay *r)
  * fill a quarter of it, double it (up to max), so that the next rebuild is
  * as many insertions away as there are live entries. Caller holds the
  * lock. Out of memory: the table stays as it was. */
-static void replay_rebuild(auth_replay *r, uint64_t now)
+static void replay_rebuild(auth_replay *r, uint64_t now_ms)
 {
-	replay_slot *old = r->slots;
+	replay_table old = r->slots;
+	/* Rounding both up never drops an entry kept until now or later. */
+	uint32_t now = replay_seconds(now_ms);
 	size_t live = 0;
 	for (size_t i = 0; i < r->cap; i++)
-		live += old[i].until != 0 && old[i].until >= now;
+		live += old.until[i] != 0 && old.until[i] >= now;
 	size_t cap = r->cap;
 	while (live * 4 >= cap && cap < r->max)
 		cap *= 2;
-	replay_slot *fresh = calloc(cap, sizeof(*fresh));
-	if (!fresh)
+	replay_table fresh;
+	if (replay_table_new(&fresh, cap) != 0)
 		return;
 	for (size_t i = 0; i < r->cap; i++) {
-		if (old[i].until == 0 || old[i].until < now)
+		if (old.until[i] == 0 || old.until[i] < now)
 			continue;
-		size_t j = slot_of(r, old[i].nonce) & (cap - 1);
-		while (fresh[j].until != 0)
+		size_t j = (size_t)old.hash[i] & (cap - 1);
+		while (fresh.until[j] != 0)
 			j = (j + 1) & (cap - 1);
-		fresh[j] = old[i];
+		fresh.hash[j] = old.hash[i];
+		fresh.until[j] = old.until[i];
 	}
 	r->slots = fresh;
 	r->cap = cap;
 	r->used = live;
-	free(old);
+	replay_table_free(&old);
 }
 
 int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
@@ -1023,22 +1440,22 @@ int auth_replay_check(auth_replay *r, const uint8_t nonce[AUTH_NONCE_LEN],
 		replay_rebuild(r, now_ms);
 	int rc = -2;
 	if (r->used * 2 < r->cap) {
-		size_t j = slot_of(r, nonce) & (r->cap - 1);
+		uint64_t h = replay_hash(r, nonce);
+		size_t j = (size_t)h & (r->cap - 1);
 		rc = 0;
-		while (r->slots[j].until != 0) {
+		while (r->slots.until[j] != 0) {
 			r->probes++;
 			/* An expired entry still counts: the context it
 			 * names cannot pass the expiry check anyway. */
-			if (memcmp(r->slots[j].nonce, nonce,
-				   AUTH_NONCE_LEN) == 0) {
+			if (r->slots.hash[j] == h) {
 				rc = -1;
 				break;
 			}
 			j = (j + 1) & (r->cap - 1);
 		}
 		if (rc == 0) {
-			memcpy(r->slots[j].nonce, nonce, AUTH_NONCE_LEN);
-			r->slots[j].until = keep_until_ms ? keep_until_ms : 1;
+			r->slots.hash[j] = h;
+			r->slots.until[j] = replay_seconds(keep_until_ms);
 			r->used++;
 		}
 	}

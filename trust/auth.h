@@ -1,9 +1,12 @@
 /* auth.h: signed contexts. Ed25519 keys (OpenSSL), the authority's signed
- * statements (logon credentials, tickets), sealing one call's context and
- * checking a sealed context (signatures, issuer, audience, expiry with a
- * clock skew, replay). No gRPC and no model decision here: who may get a
- * ticket is decided in authority/ (by the model's D1/D4/D5), what a hop
- * grants in libsecctx. Rejections carry a K rule id (docs/rules.md). */
+ * statements (logon credentials, tickets), session keys sealed for one
+ * process (AES-256-GCM under its secret key), sealing one call's context
+ * under its ticket's session key (HMAC-SHA256) and checking a sealed
+ * context (issuer, signatures once per statement, audience, the MAC,
+ * expiry with a clock skew, replay). No gRPC and no model decision here:
+ * who may get a ticket is decided in authority/ (by the model's
+ * D1/D4/D5), what a hop grants in libsecctx. Rejections carry a K rule id
+ * (docs/rules.md). */
 #ifndef CLOAKROOM_AUTH_H
 #define CLOAKROOM_AUTH_H
 
@@ -20,6 +23,14 @@
 #define AUTH_NAME_LEN 64
 #define AUTH_IDENT_LEN 160
 #define AUTH_SEALED_MAX 131072
+#define AUTH_SECRET_LEN 32      /* a process's secret key (NAME.skey) */
+#define AUTH_SESSION_KEY_LEN 32 /* a ticket's session key */
+#define AUTH_MAC_LEN 32         /* HMAC-SHA256 */
+#define AUTH_GCM_NONCE_LEN 12
+#define AUTH_GCM_TAG_LEN 16
+/* A session key sealed for one process: GCM nonce, ciphertext, tag. */
+#define AUTH_SEALED_KEY_LEN                                                  \
+	(AUTH_GCM_NONCE_LEN + AUTH_SESSION_KEY_LEN + AUTH_GCM_TAG_LEN)
 
 /* Lifetimes and skew, in ms (the defaults; settings can change them). */
 #define AUTH_CREDENTIAL_LIFETIME_MS (3600u * 1000u)
@@ -42,6 +53,30 @@ int auth_sign(const auth_key *k, const uint8_t *msg, size_t len,
 bool auth_verify(const uint8_t pub[AUTH_KEY_LEN], const uint8_t *msg,
 		 size_t len, const uint8_t *sig, size_t siglen);
 void auth_hash(const uint8_t *msg, size_t len, uint8_t out[AUTH_HASH_LEN]);
+
+/* A process's secret key: AUTH_SECRET_LEN random bytes the authority
+ * makes for every process at launch and writes beside its key and
+ * credential (NAME.skey, mode 0600); only the process and the authority
+ * hold it. Session keys reach a process sealed under it. 0 or -1. */
+int auth_secret_load(const char *path, uint8_t out[AUTH_SECRET_LEN]);
+
+/* Seal a session key for holder under holder's secret (AES-256-GCM, a
+ * fresh nonce; the additional data is the ticket's id and holder's name,
+ * so a sealed key moved to another ticket or process does not open).
+ * 0 or -1. */
+int auth_key_seal(const uint8_t secret[AUTH_SECRET_LEN],
+		  const uint8_t key[AUTH_SESSION_KEY_LEN],
+		  const uint8_t ticket_id[AUTH_NONCE_LEN], const char *holder,
+		  uint8_t out[AUTH_SEALED_KEY_LEN]);
+/* 0 with key, or -1: not sealed under this secret, for this ticket and
+ * holder, or altered. */
+int auth_key_unseal(const uint8_t secret[AUTH_SECRET_LEN], const uint8_t *in,
+		    size_t len, const uint8_t ticket_id[AUTH_NONCE_LEN],
+		    const char *holder, uint8_t key[AUTH_SESSION_KEY_LEN]);
+
+/* HMAC-SHA256 of msg under key. 0 or -1. */
+int auth_mac(const uint8_t key[AUTH_SESSION_KEY_LEN], const uint8_t *msg,
+	     size_t len, uint8_t out[AUTH_MAC_LEN]);
 
 /* The authority's statements (credentials, tickets) come back on every
  * call, byte for byte. With the memo on, a statement whose exact bytes
@@ -116,6 +151,10 @@ typedef struct auth_ticket {
 	 * auth_ticket_pac). */
 	const uint8_t *pac;
 	size_t pac_len;
+	/* The session key sealed for the audience (auth_key_seal with the
+	 * audience's secret, the ticket's nonce as its id). A ticket
+	 * without one is refused (K1). */
+	uint8_t session_key[AUTH_SEALED_KEY_LEN];
 } auth_ticket;
 
 /* The authority signs: a malloc'd packed Signed message (issuer is set
@@ -148,14 +187,18 @@ int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
 		    auth_reject *why);
 
-/* Seal one call's context: an Authenticator (hashes of the context and
- * the ticket, audience, issued and expiry times, a fresh nonce) signed
- * with the presenter's key, and the credential and ticket as they came
- * from the authority. A malloc'd packed SealedContext. 0 or -1. */
-int auth_seal(const auth_key *me, const uint8_t *cred, size_t cred_len,
-	      const uint8_t *ticket, size_t ticket_len, const uint8_t *context,
-	      size_t context_len, const char *audience, uint64_t issued_ms,
-	      uint64_t lifetime_ms, uint8_t **out, size_t *out_len);
+/* Seal one call's context: an Authenticator (the context's hash, the
+ * ticket's id, audience, issued and expiry times, a fresh nonce) and its
+ * HMAC-SHA256 under the ticket's session key, with the credential and
+ * the ticket as they came from the authority. No signature: the
+ * authority signed the ticket once. A malloc'd packed SealedContext. 0
+ * or -1. */
+int auth_seal(const uint8_t session_key[AUTH_SESSION_KEY_LEN],
+	      const uint8_t ticket_id[AUTH_NONCE_LEN], const uint8_t *cred,
+	      size_t cred_len, const uint8_t *ticket, size_t ticket_len,
+	      const uint8_t *context, size_t context_len, const char *audience,
+	      uint64_t issued_ms, uint64_t lifetime_ms, uint8_t **out,
+	      size_t *out_len);
 
 /* Not a rule: a statement that was not judged because a cache was full
  * (a replay cache holding only live entries). The caller is told the
@@ -206,17 +249,35 @@ typedef struct auth_opened {
 	size_t pac_len;
 } auth_opened;
 
-/* Open and check a sealed context meant for process me: the credential
- * and the ticket come from anchor (K2) and verify (K1); the ticket names
- * the credential's process as presenter (K6) and me as audience (K4); the
- * authenticator verifies with the credential's key, covers this context
- * and this ticket (K1), names me (K4), is within its lifetime (K3) and
- * was not seen before (K5, checked last). 0 with out filled (free with
- * auth_opened_free), or -1 with why. */
-int auth_open(const uint8_t anchor[AUTH_KEY_LEN], const char *me,
-	      const uint8_t *buf, size_t len, uint64_t now_ms,
-	      uint64_t skew_ms, auth_replay *replay, auth_opened *out,
-	      auth_reject *why);
+/* An audience: a process that takes sealed contexts (its name, the trust
+ * anchor, its secret key), and the credentials and tickets it has
+ * verified, each with what it read from it (a ticket's session key
+ * unsealed) until it expires. A statement is taken from there only when
+ * its bytes are exactly those that verified; anything else is verified
+ * afresh, and only a statement that passed every check is kept (a fixed
+ * table, AUTH_AUDIENCE_SLOTS, a newer statement taking an older one's
+ * slot). Expiry (K3) is checked on every use. Thread-safe. */
+#define AUTH_AUDIENCE_SLOTS 4096
+typedef struct auth_audience auth_audience;
+auth_audience *auth_audience_new(const uint8_t anchor[AUTH_KEY_LEN],
+				 const char *me,
+				 const uint8_t secret[AUTH_SECRET_LEN]);
+void auth_audience_free(auth_audience *a);
+/* Statements taken from the audience's table instead of verified. */
+uint64_t auth_audience_hits(auth_audience *a);
+
+/* Open and check a sealed context meant for the audience: the credential
+ * and the ticket come from its anchor (K2) and verify (K1), neither has
+ * expired (K3); the ticket names the credential's process as presenter
+ * (K6) and the audience as its audience (K4), and carries a session key
+ * sealed for the audience (K1); the authenticator names this ticket
+ * (K1), its MAC verifies under the ticket's session key and it covers
+ * this context (K1), it names the audience (K4), is within its lifetime
+ * (K3) and was not seen before (K5, checked last). 0 with out filled
+ * (free with auth_opened_free), or -1 with why. */
+int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
+	      uint64_t now_ms, uint64_t skew_ms, auth_replay *replay,
+	      auth_opened *out, auth_reject *why);
 void auth_opened_free(auth_opened *o);
 
 #endif

@@ -28,8 +28,9 @@ static int tamper(secure *s, const sc_context *ctx, uint8_t **sealed,
 	int rc = 0;
 	ProtobufCBinaryData orig = m->context; /* unpack's: it frees it */
 	if (s->cfg.misbehave == SC_MISBEHAVE_FORGE) {
-		if (m->ticket && m->ticket->signature.len > 0)
-			m->ticket->signature.data[0] ^= 0x5a;
+		/* A Signed ends with its signature: change its last byte. */
+		if (m->ticket.len > 0)
+			m->ticket.data[m->ticket.len - 1] ^= 0x5a;
 	} else {
 		sc_context c = *ctx;
 		t = sc_token_copy(ctx->identity);
@@ -73,9 +74,11 @@ out:
 	return rc;
 }
 
-/* A credential and a ticket from an authority nobody trusts. */
+/* A credential and a ticket from an authority nobody trusts, and a
+ * session key of its own for the ticket (sealed for the target under a
+ * key the target does not hold). */
 static int rogue_statements(secure *s, const char *target, const sc_token *id,
-			    uint8_t **cb, size_t *cl, uint8_t **tb, size_t *tl)
+			    uint8_t **cb, size_t *cl, held_ticket *tk)
 {
 	auth_credential c = s->me;
 	c.expires_ms = auth_now_ms() + AUTH_CREDENTIAL_LIFETIME_MS;
@@ -90,10 +93,16 @@ static int rogue_statements(secure *s, const char *target, const sc_token *id,
 	t.forwardable = true;
 	t.expires_ms = c.expires_ms;
 	snprintf(t.rule, sizeof(t.rule), "K8");
+	uint8_t kek[AUTH_SECRET_LEN];
 	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
+	    auth_random(tk->key, sizeof(tk->key)) != 0 ||
+	    auth_random(kek, sizeof(kek)) != 0 ||
+	    auth_key_seal(kek, tk->key, t.nonce, target, t.session_key) != 0 ||
 	    auth_credential_sign(s->rogue, &c, cb, cl) != 0)
 		return -1;
-	if (auth_ticket_sign(s->rogue, &t, tb, tl) != 0) {
+	memcpy(tk->id, t.nonce, sizeof(tk->id));
+	tk->expires_ms = t.expires_ms;
+	if (auth_ticket_sign(s->rogue, &t, &tk->bytes, &tk->len) != 0) {
 		free(*cb);
 		*cb = NULL;
 		return -1;
@@ -113,6 +122,9 @@ static int steal(secure *s, const char *process, auth_reject *why)
 	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, process);
 	if (auth_file_read(path, &s->stolen_cred, &s->stolen_cred_len) != 0)
 		return secure_fail(why, "K7", "cannot steal the caller's credential");
+	snprintf(path, sizeof(path), "%s/%s.skey", s->cfg.dir, process);
+	if (auth_secret_load(path, s->stolen_secret) != 0)
+		return secure_fail(why, "K7", "cannot steal the caller's secret key");
 	return 0;
 }
 
@@ -216,6 +228,43 @@ static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
 	return codec_context_encode(c, cb, cl) == 0 ? 0 : -1;
 }
 
+/* stale_session_key: the first ticket to target, asked for one second
+ * only, and then that ticket and its session key for every call to
+ * target, long after it expired (the honest path asks again before
+ * expiry). 0, or -1 with why. */
+#define STALE_LIFETIME_MS 1000u
+static int stale_ticket(secure *s, void *parent, const char *target,
+			const char *sid, const sc_context *c, held_ticket *tk,
+			auth_reject *why)
+{
+	pthread_mutex_lock(&s->lock);
+	const slot *k = NULL;
+	for (size_t b = 0; b < s->stale.nbuckets && !k; b++)
+		for (const slot *e = s->stale.buckets[b]; e && !k; e = e->next)
+			if (strcmp(e->target, target) == 0)
+				k = e;
+	if (k) {
+		tk->bytes = secure_dup_bytes(k->bytes, k->len);
+		tk->len = k->len;
+		memcpy(tk->key, k->key, sizeof(tk->key));
+		memcpy(tk->id, k->id, sizeof(tk->id));
+		tk->expires_ms = k->expires_ms;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (k)
+		return tk->bytes ? 0 : secure_fail(why, "K7", "out of memory");
+	const requester me = {s->key, s->cred, s->cred_len, s->secret,
+			      s->process};
+	if (secure_request_ticket_as(s, &me, STALE_LIFETIME_MS, parent, target,
+				     sid, c, tk, why) != 0)
+		return -1;
+	pthread_mutex_lock(&s->lock);
+	static const kfacts none;
+	int rc = secure_kc_put(&s->stale, "", target, &none, tk);
+	pthread_mutex_unlock(&s->lock);
+	return rc == 0 ? 0 : secure_fail(why, "K7", "out of memory");
+}
+
 /* secure_seal for a process set to misbehave: what the model decided,
  * altered as its misbehaviour says, before, while or after sealing. */
 int secure_misbehave_seal(secure *s, void *parent, const char *target,
@@ -226,8 +275,11 @@ int secure_misbehave_seal(secure *s, void *parent, const char *target,
 	sc_misbehave mb = s->cfg.misbehave;
 	sc_context c = *ctx;
 	sc_token *swapped = NULL, *relayed = NULL;
-	uint8_t *cb = NULL, *tb = NULL, *credb = NULL;
-	size_t cl = 0, tl = 0, credl = 0;
+	uint8_t *cb = NULL, *credb = NULL;
+	size_t cl = 0, credl = 0;
+	held_ticket tk, other;
+	memset(&tk, 0, sizeof(tk));
+	memset(&other, 0, sizeof(other));
 	int rc = -1;
 
 	pthread_mutex_lock(&s->lock);
@@ -286,48 +338,68 @@ int secure_misbehave_seal(secure *s, void *parent, const char *target,
 		goto out;
 	}
 	const char *sid = sc_token_user_sid(c.identity);
-	const auth_key *signer = s->key;
 	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
 		/* The caller's files sit in the same directory on one
 		 * machine: steal them, and be the caller. */
-		if (steal(s, s->last_caller, why) != 0 ||
-		    secure_request_ticket_as(s, s->stolen_key, s->stolen_cred,
-				      s->stolen_cred_len, parent, target, sid,
-				      &c, &tb, &tl, why) != 0)
+		if (steal(s, s->last_caller, why) != 0)
 			goto out;
-		signer = s->stolen_key;
+		const requester as = {s->stolen_key, s->stolen_cred,
+				      s->stolen_cred_len, s->stolen_secret,
+				      s->last_caller};
+		if (secure_request_ticket_as(s, &as, 0, parent, target, sid, &c,
+					     &tk, why) != 0)
+			goto out;
 		credb = secure_dup_bytes(s->stolen_cred, s->stolen_cred_len);
 		credl = s->stolen_cred_len;
-		if (!credb || relay_as_vouched(s, tb, tl, &c, &relayed, &cb,
-					       &cl) != 0) {
+		if (!credb || relay_as_vouched(s, tk.bytes, tk.len, &c, &relayed,
+					       &cb, &cl) != 0) {
 			secure_fail(why, "K7", "out of memory");
 			goto out;
 		}
 	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
-		if (rogue_statements(s, target, c.identity, &credb, &credl, &tb,
-				     &tl) != 0) {
+		if (rogue_statements(s, target, c.identity, &credb, &credl,
+				     &tk) != 0) {
 			secure_fail(why, "K7", "out of memory");
 			goto out;
 		}
+	} else if (mb == SC_MISBEHAVE_STALE_SESSION_KEY) {
+		if (stale_ticket(s, parent, target, sid, &c, &tk, why) != 0)
+			goto out;
 	} else {
 		const char *for_whom =
 			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
-		if (secure_get_ticket(s, parent, for_whom, sid, &c, &tb, &tl,
-			       why) != 0) {
+		if (secure_get_ticket(s, parent, for_whom, sid, &c, &tk,
+				      why) != 0) {
 			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
 				goto out;
 			/* Refused: present the client on our own ticket. */
-			if (secure_get_ticket(s, parent, target, s->me.account_sid,
-				       &c, &tb, &tl, why) != 0)
+			if (secure_get_ticket(s, parent, target,
+					      s->me.account_sid, &c, &tk,
+					      why) != 0)
 				goto out;
 		}
 	}
+	/* other_session_key, moved_authenticator: another ticket of its
+	 * own, its own account presented to itself: a different ticket, a
+	 * different session key. */
+	if ((mb == SC_MISBEHAVE_OTHER_SESSION_KEY ||
+	     mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR) &&
+	    secure_get_ticket(s, parent, s->process, s->me.account_sid, &c,
+			      &other, why) != 0)
+		goto out;
+	/* The session key and the ticket id the authenticator is made
+	 * with: the ticket's own, or the other ticket's key (and, moved,
+	 * its id: the authenticator made for the other ticket). */
+	const uint8_t *key = other.bytes ? other.key : tk.key;
+	const uint8_t *id =
+		mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR ? other.id : tk.id;
 	uint64_t issued = auth_now_ms();
 	if (mb == SC_MISBEHAVE_EXPIRED)
 		issued -= 3600u * 1000u;
-	if (auth_seal(signer, credb ? credb : s->cred,
-		      credb ? credl : s->cred_len, tb, tl, cb, cl, target,
-		      issued, AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0) {
+	if (auth_seal(key, id, credb ? credb : s->cred,
+		      credb ? credl : s->cred_len, tk.bytes, tk.len, cb, cl,
+		      target, issued, AUTH_CONTEXT_LIFETIME_MS, out,
+		      out_len) != 0) {
 		secure_fail(why, "K7", "cannot seal the context");
 		goto out;
 	}
@@ -350,7 +422,8 @@ out:
 	sc_token_free(swapped);
 	sc_token_free(relayed);
 	free(cb);
-	free(tb);
+	held_ticket_free(&tk);
+	held_ticket_free(&other);
 	free(credb);
 	return rc;
 }
@@ -377,6 +450,15 @@ int secure_tampering(secure *s, const sc_context *ctx, char *buf, size_t len)
 		[SC_MISBEHAVE_CLAIM_COMPUTER] =
 			"presents another host's computer account and asks "
 			"the authority a ticket for it",
+		[SC_MISBEHAVE_OTHER_SESSION_KEY] =
+			"makes its authenticator's MAC with the session key "
+			"of another of its tickets",
+		[SC_MISBEHAVE_MOVED_AUTHENTICATOR] =
+			"sends with its ticket an authenticator made for "
+			"another of its tickets",
+		[SC_MISBEHAVE_STALE_SESSION_KEY] =
+			"keeps a one-second ticket and its session key, and "
+			"uses them after the ticket expired",
 	};
 	sc_misbehave mb = s->cfg.misbehave;
 	if (mb <= SC_MISBEHAVE_NONE || mb >= SC_MISBEHAVE_COUNT)

@@ -28,6 +28,12 @@ static void slot_clear(slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void held_ticket_free(held_ticket *t)
+{
+	free(t->bytes);
+	memset(t, 0, sizeof(*t));
+}
+
 int secure_slot_set(slot *s, const char *sid, const char *target,
 		    const uint8_t *b, size_t len, uint64_t expires)
 {
@@ -44,8 +50,18 @@ int secure_slot_set(slot *s, const char *sid, const char *target,
 	return 0;
 }
 
-static size_t kc_hash(const char *sid, const char *target, unsigned facts)
+static const kfacts no_facts;
+
+static bool kf_equal(const kfacts *a, const kfacts *b)
 {
+	return a->call == b->call && a->case_id == b->case_id &&
+	       a->basis_len == b->basis_len &&
+	       memcmp(a->basis, b->basis, a->basis_len) == 0;
+}
+
+static size_t kc_hash(const char *sid, const char *target, const kfacts *f)
+{
+	uint64_t facts = f->call ^ f->case_id;
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (const char *p = sid; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -53,18 +69,21 @@ static size_t kc_hash(const char *sid, const char *target, unsigned facts)
 	for (const char *p = target; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	h = (h ^ facts) * 1099511628211ull;
+	h = (h ^ (facts >> 32)) * 1099511628211ull;
+	for (size_t i = 0; i < f->basis_len; i++)
+		h = (h ^ f->basis[i]) * 1099511628211ull;
 	return (size_t)(h ^ (h >> 32));
 }
 
 static slot *kc_find(const kcache *c, const char *sid, const char *target,
-		     unsigned facts)
+		     const kfacts *facts)
 {
 	if (!c->nbuckets)
 		return NULL;
 	for (slot *e = c->buckets[kc_hash(sid, target, facts) &
 				  (c->nbuckets - 1)];
 	     e; e = e->next)
-		if (e->facts == facts && strcmp(e->sid, sid) == 0 &&
+		if (kf_equal(&e->facts, facts) && strcmp(e->sid, sid) == 0 &&
 		    strcmp(e->target, target) == 0)
 			return e;
 	return NULL;
@@ -72,7 +91,7 @@ static slot *kc_find(const kcache *c, const char *sid, const char *target,
 
 static void kc_unlink(kcache *c, slot *x)
 {
-	slot **pp = &c->buckets[kc_hash(x->sid, x->target, x->facts) &
+	slot **pp = &c->buckets[kc_hash(x->sid, x->target, &x->facts) &
 				(c->nbuckets - 1)];
 	while (*pp && *pp != x)
 		pp = &(*pp)->next;
@@ -110,7 +129,8 @@ static int kc_grow(kcache *c)
 	for (size_t i = 0; i < c->nbuckets; i++)
 		for (slot *e = c->buckets[i], *nx; e; e = nx) {
 			nx = e->next;
-			size_t h = kc_hash(e->sid, e->target, e->facts) & (n - 1);
+			size_t h = kc_hash(e->sid, e->target, &e->facts) &
+				   (n - 1);
 			e->next = b[h];
 			b[h] = e;
 		}
@@ -120,12 +140,17 @@ static int kc_grow(kcache *c)
 	return 0;
 }
 
-/* Keep a copy of b under (sid, target, facts), replacing what was. */
+/* Keep a copy of b under (sid, target, facts), replacing what was; h,
+ * when given, is the ticket's session key and id. */
 static int kc_put(kcache *c, const char *sid, const char *target,
-		  unsigned facts, const uint8_t *b, size_t len,
-		  uint64_t expires, uint64_t now)
+		  const kfacts *facts, const uint8_t *b, size_t len,
+		  uint64_t expires, uint64_t now, const held_ticket *h)
 {
 	slot *e = kc_find(c, sid, target, facts);
+	if (e && e->len == len && memcmp(e->bytes, b, len) == 0) {
+		e->expires_ms = expires; /* the same statement again */
+		return 0;
+	}
 	if (e) {
 		uint8_t *copy = malloc(len ? len : 1);
 		if (!copy)
@@ -135,6 +160,10 @@ static int kc_put(kcache *c, const char *sid, const char *target,
 		e->bytes = copy;
 		e->len = len;
 		e->expires_ms = expires;
+		if (h) {
+			memcpy(e->key, h->key, sizeof(e->key));
+			memcpy(e->id, h->id, sizeof(e->id));
+		}
 		return 0;
 	}
 	if (c->count >= SECURE_CACHE_MAX)
@@ -148,12 +177,23 @@ static int kc_put(kcache *c, const char *sid, const char *target,
 		free(e);
 		return -1;
 	}
-	e->facts = facts;
-	size_t h = kc_hash(sid, target, facts) & (c->nbuckets - 1);
-	e->next = c->buckets[h];
-	c->buckets[h] = e;
+	e->facts = *facts;
+	if (h) {
+		memcpy(e->key, h->key, sizeof(e->key));
+		memcpy(e->id, h->id, sizeof(e->id));
+	}
+	size_t hb = kc_hash(sid, target, facts) & (c->nbuckets - 1);
+	e->next = c->buckets[hb];
+	c->buckets[hb] = e;
 	c->count++;
 	return 0;
+}
+
+int secure_kc_put(kcache *c, const char *sid, const char *target,
+		  const kfacts *facts, const held_ticket *h)
+{
+	return kc_put(c, sid, target, facts, h->bytes, h->len, h->expires_ms,
+		      auth_now_ms(), h);
 }
 
 static void kc_clear(kcache *c)
@@ -251,6 +291,11 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 		snprintf(err, errlen, "no valid credential in %s", path);
 		goto bad;
 	}
+	snprintf(path, sizeof(path), "%s/%s.skey", cfg->dir, cfg->process);
+	if (auth_secret_load(path, s->secret) != 0) {
+		snprintf(err, errlen, "cannot read the secret key %s", path);
+		goto bad;
+	}
 	uint8_t mine[AUTH_KEY_LEN];
 	auth_key_public(s->key, mine);
 	if (memcmp(mine, s->me.key, AUTH_KEY_LEN) != 0 ||
@@ -264,7 +309,8 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 	 * in a cache of its own: a caller that fills its own is the only
 	 * one refused (K5). */
 	s->replay = auth_replay_new_per_presenter(SECURE_REPLAY_CAPACITY);
-	if (!s->replay) {
+	s->audience = auth_audience_new(s->anchor, s->process, s->secret);
+	if (!s->replay || !s->audience) {
 		snprintf(err, errlen, "out of memory");
 		goto bad;
 	}
@@ -298,10 +344,14 @@ void secure_close(secure *s)
 		return;
 	kc_clear(&s->tickets);
 	kc_clear(&s->evidence);
+	kc_clear(&s->stale);
 	slot_clear(&s->replayed);
 	sc_token_free(s->last_client);
 	rpc_channel_close(s->authority);
 	auth_replay_free(s->replay);
+	auth_audience_free(s->audience);
+	memset(s->secret, 0, sizeof(s->secret));
+	memset(s->stolen_secret, 0, sizeof(s->stolen_secret));
 	auth_key_free(s->key);
 	auth_key_free(s->rogue);
 	auth_key_free(s->stolen_key);
@@ -311,11 +361,12 @@ void secure_close(secure *s)
 	free(s);
 }
 
-void secure_reset(secure *s)
+void secure_reset(secure *s, uint64_t case_id)
 {
 	pthread_mutex_lock(&s->lock);
-	kc_clear(&s->tickets);
+	s->case_id = case_id;
 	kc_clear(&s->evidence);
+	kc_clear(&s->stale);
 	slot_clear(&s->replayed);
 	sc_token_free(s->last_client);
 	s->last_client = NULL;
@@ -324,6 +375,7 @@ void secure_reset(secure *s)
 	free(s->stolen_cred);
 	s->stolen_cred = NULL;
 	s->stolen_cred_len = 0;
+	memset(s->stolen_secret, 0, sizeof(s->stolen_secret));
 	s->last_caller[0] = '\0';
 	s->last_caller_host[0] = '\0';
 	s->last_chain[0] = '\0';
@@ -340,6 +392,11 @@ unsigned long long secure_tickets_requested(secure *s)
 	return n;
 }
 
+unsigned long long secure_statements_reused(secure *s)
+{
+	return s ? (unsigned long long)auth_audience_hits(s->audience) : 0;
+}
+
 const char *secure_account(const secure *s)
 {
 	return s->me.account;
@@ -347,33 +404,66 @@ const char *secure_account(const secure *s)
 
 /* ---- tickets ------------------------------------------------------ */
 
-/* What the authority needs to know of the call (D1, D3, D7), packed as
- * the ticket cache's key. */
-static unsigned call_facts(const sc_context *c)
+/* The ticket that presented sid to this process (its evidence for a
+ * ticket presenting sid further), or NULL: none for a token from protocol
+ * transition (D6, S4U2Self, no evidence) nor for the process's own
+ * account. D8: a machine identity this process holds reaches another host
+ * as its host's computer account, or as ANONYMOUS LOGON: its evidence is
+ * the ticket that presented SYSTEM, NETWORK SERVICE or LOCAL SERVICE to
+ * it (the authority checks what D8 makes of it). Caller holds the lock. */
+static const slot *evidence_for(const secure *s, const char *sid,
+				bool transition)
+{
+	if (transition)
+		return NULL;
+	const slot *held = kc_find(&s->evidence, sid, "", &no_facts);
+	static const char *const as_computer[] = {
+		SC_SID_LOCAL_SYSTEM, SC_SID_NETWORK_SERVICE, NULL};
+	static const char *const as_anonymous[] = {
+		SC_SID_LOCAL_SERVICE, SC_SID_LOCAL_SYSTEM,
+		SC_SID_NETWORK_SERVICE, NULL};
+	const char *const *machine =
+		strcmp(sid, SC_SID_ANONYMOUS) == 0 ? as_anonymous : as_computer;
+	for (size_t i = 0; !held && machine[i] &&
+			   strcmp(sid, s->me.account_sid) != 0;
+	     i++)
+		held = kc_find(&s->evidence, machine[i], "", &no_facts);
+	return held;
+}
+
+/* What the authority needs to know of the call (D1, D3, D7), the case
+ * it decides by, and which evidence it would be asked on: the ticket
+ * cache's key. A ticket is asked again when the call's facts change, the
+ * case does (secure_set_case) or its evidence does (a new ticket from
+ * this process's caller). Caller holds the lock. */
+static void call_facts(const secure *s, const char *sid, const sc_context *c,
+		       kfacts *f)
 {
 	const sc_token *id = c->identity;
 	unsigned presented = sc_token_type_of(id) == SC_TOKEN_IMPERSONATION
 				     ? (unsigned)sc_token_level_raw(id)
 				     : 0;
-	return (unsigned)c->asked | (unsigned)c->authn << 4 |
-	       (unsigned)c->package << 8 | (unsigned)c->transport << 12 |
-	       presented << 16 | (unsigned)sc_token_from_transition(id) << 20;
+	bool transition = sc_token_from_transition(id);
+	memset(f, 0, sizeof(*f));
+	f->call = (unsigned)c->asked | (unsigned)c->authn << 4 |
+		  (unsigned)c->package << 8 | (unsigned)c->transport << 12 |
+		  presented << 16 | (unsigned)transition << 20;
+	f->case_id = s->case_id;
+	const slot *ev = evidence_for(s, sid, transition);
+	if (ev) {
+		/* The evidence's last bytes are its signature's. */
+		f->basis_len = ev->len < SECURE_BASIS_LEN ? ev->len
+							  : SECURE_BASIS_LEN;
+		memcpy(f->basis, ev->bytes + ev->len - f->basis_len,
+		       f->basis_len);
+		f->call |= 1u << 31; /* asked on evidence */
+	}
 }
 
-/* Ask the authority. Caller does not hold the lock. */
-static int request_ticket(secure *s, void *parent, const char *target,
-			  const char *sid, const sc_context *c,
-			  uint8_t **tb, size_t *tl, auth_reject *why)
-{
-	return secure_request_ticket_as(s, s->key, s->cred, s->cred_len, parent,
-				 target, sid, c, tb, tl, why);
-}
-
-/* As the process whose key and credential these are. */
-int secure_request_ticket_as(secure *s, const auth_key *key,
-			     const uint8_t *credb, size_t credl, void *parent,
+int secure_request_ticket_as(secure *s, const requester *who,
+			     uint64_t lifetime_ms, void *parent,
 			     const char *target, const char *sid,
-			     const sc_context *c, uint8_t **tb, size_t *tl,
+			     const sc_context *c, held_ticket *out,
 			     auth_reject *why)
 {
 	int rc = -1;
@@ -384,6 +474,7 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 	Cloakroom__TicketReply *rep = NULL;
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
+	memset(out, 0, sizeof(*out));
 
 	/* D6: a token from protocol transition is presented on no
 	 * evidence (S4U2Self); any other identity but the process's own on
@@ -391,30 +482,14 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 	bool transition = sc_token_from_transition(c->identity);
 	pthread_mutex_lock(&s->lock);
 	s->requested++;
-	const slot *held =
-		transition ? NULL : kc_find(&s->evidence, sid, "", 0);
-	/* D8: a machine identity this process holds reaches another host
-	 * as its host's computer account, or as ANONYMOUS LOGON: its
-	 * evidence is the ticket that presented SYSTEM, NETWORK SERVICE or
-	 * LOCAL SERVICE to it (the authority checks what D8 makes of it). */
-	static const char *const as_computer[] = {
-		SC_SID_LOCAL_SYSTEM, SC_SID_NETWORK_SERVICE, NULL};
-	static const char *const as_anonymous[] = {
-		SC_SID_LOCAL_SERVICE, SC_SID_LOCAL_SYSTEM,
-		SC_SID_NETWORK_SERVICE, NULL};
-	const char *const *machine =
-		strcmp(sid, SC_SID_ANONYMOUS) == 0 ? as_anonymous : as_computer;
-	for (size_t i = 0; !held && !transition && machine[i] &&
-			   strcmp(sid, s->me.account_sid) != 0;
-	     i++)
-		held = kc_find(&s->evidence, machine[i], "", 0);
+	const slot *held = evidence_for(s, sid, transition);
 	if (held) {
 		ev = secure_dup_bytes(held->bytes, held->len);
 		evl = held->len;
 	}
 	pthread_mutex_unlock(&s->lock);
 
-	cred = cloakroom__signed__unpack(NULL, credl, credb);
+	cred = cloakroom__signed__unpack(NULL, who->cred_len, who->cred);
 	if (ev)
 		evs = cloakroom__signed__unpack(NULL, evl, ev);
 	if (!cred || auth_random(nonce, sizeof(nonce)) != 0) {
@@ -435,6 +510,7 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 	rq.presented = sc_token_type_of(c->identity) == SC_TOKEN_IMPERSONATION
 			       ? (uint32_t)sc_token_level_raw(c->identity)
 			       : 0;
+	rq.lifetime_ms = lifetime_ms;
 	rq.issued_ms = auth_now_ms();
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
@@ -445,7 +521,7 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 		goto out;
 	}
 	cloakroom__ticket_request__pack(&rq, body);
-	if (auth_request_sign(key, body, bl, &req, &rl) != 0) {
+	if (auth_request_sign(who->key, body, bl, &req, &rl) != 0) {
 		secure_fail(why, "K7", "cannot sign the ticket request");
 		goto out;
 	}
@@ -484,15 +560,35 @@ int secure_request_ticket_as(secure *s, const auth_key *key,
 			 sid, target, rep->reason ? rep->reason : "");
 		goto out;
 	}
-	*tl = cloakroom__signed__get_packed_size(rep->ticket);
-	*tb = malloc(*tl ? *tl : 1);
-	if (!*tb) {
+	out->len = cloakroom__signed__get_packed_size(rep->ticket);
+	out->bytes = malloc(out->len ? out->len : 1);
+	if (!out->bytes) {
 		secure_fail(why, "K7", "out of memory");
 		goto out;
 	}
-	cloakroom__signed__pack(rep->ticket, *tb);
+	cloakroom__signed__pack(rep->ticket, out->bytes);
+	/* The authority's signature, once per ticket; then the session
+	 * key it sealed for this requester. */
+	auth_ticket t;
+	auth_reject bad;
+	if (auth_ticket_check(s->anchor, out->bytes, out->len, auth_now_ms(),
+			      s->cfg.skew_ms, &t, &bad) != 0) {
+		secure_fail(why, bad.rule, bad.reason);
+		goto out;
+	}
+	if (auth_key_unseal(who->secret, rep->session_key.data,
+			    rep->session_key.len, t.nonce, who->process,
+			    out->key) != 0) {
+		secure_fail(why, "K1", "the ticket's session key is not sealed "
+				       "for this process");
+		goto out;
+	}
+	memcpy(out->id, t.nonce, sizeof(out->id));
+	out->expires_ms = t.expires_ms;
 	rc = 0;
 out:
+	if (rc != 0)
+		held_ticket_free(out);
 	if (rep)
 		cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	rpc_result_free(&res);
@@ -507,39 +603,37 @@ out:
 }
 
 int secure_get_ticket(secure *s, void *parent, const char *target,
-		      const char *sid, const sc_context *c, uint8_t **tb,
-		      size_t *tl, auth_reject *why)
+		      const char *sid, const sc_context *c, held_ticket *out,
+		      auth_reject *why)
 {
-	unsigned facts = call_facts(c);
 	uint64_t now = auth_now_ms();
-	*tb = NULL;
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
-	const slot *k = kc_find(&s->tickets, sid, target, facts);
+	kfacts facts;
+	call_facts(s, sid, c, &facts);
+	const slot *k = kc_find(&s->tickets, sid, target, &facts);
 	if (k && k->expires_ms > now + SECURE_RENEW_MS) {
-		*tb = secure_dup_bytes(k->bytes, k->len);
-		*tl = k->len;
+		out->bytes = secure_dup_bytes(k->bytes, k->len);
+		out->len = k->len;
+		memcpy(out->key, k->key, sizeof(out->key));
+		memcpy(out->id, k->id, sizeof(out->id));
+		out->expires_ms = k->expires_ms;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (*tb)
+	if (out->bytes)
 		return 0;
-	if (request_ticket(s, parent, target, sid, c, tb, tl, why) != 0)
+	const requester me = {s->key, s->cred, s->cred_len, s->secret,
+			      s->process};
+	if (secure_request_ticket_as(s, &me, 0, parent, target, sid, c, out,
+				     why) != 0)
 		return -1;
-	auth_ticket t;
-	auth_reject ignore;
-	if (auth_ticket_check(s->anchor, *tb, *tl, now, s->cfg.skew_ms, &t,
-			      &ignore) != 0) {
-		free(*tb);
-		*tb = NULL;
-		return secure_fail(why, ignore.rule, ignore.reason);
-	}
 	pthread_mutex_lock(&s->lock);
-	(void)kc_put(&s->tickets, sid, target, facts, *tb, *tl, t.expires_ms,
-		     now); /* not kept when out of memory: asked again */
+	(void)kc_put(&s->tickets, sid, target, &facts, out->bytes, out->len,
+		     out->expires_ms, now, out); /* not kept when out of
+						    memory: asked again */
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
-
-/* ---- misbehaviour: what an attacker does to what it sends ---------- */
 
 /* ---- seal, accept, bind ------------------------------------------- */
 
@@ -551,31 +645,33 @@ int secure_seal(secure *s, void *parent, const char *target,
 		return secure_misbehave_seal(s, parent, target, ctx, rt, out,
 					     out_len, why);
 	*out = NULL;
-	uint8_t *cb = NULL, *tb = NULL;
-	size_t cl = 0, tl = 0;
+	uint8_t *cb = NULL;
+	size_t cl = 0;
+	held_ticket t;
+	memset(&t, 0, sizeof(t));
 	int rc = -1;
 	if (codec_context_encode(ctx, &cb, &cl) != 0)
 		secure_fail(why, "K7", "out of memory");
 	else if (secure_get_ticket(s, parent, target,
-				   sc_token_user_sid(ctx->identity), ctx, &tb,
-				   &tl, why) != 0)
+				   sc_token_user_sid(ctx->identity), ctx, &t,
+				   why) != 0)
 		; /* why says it */
-	else if (auth_seal(s->key, s->cred, s->cred_len, tb, tl, cb, cl,
-			   target, auth_now_ms(), AUTH_CONTEXT_LIFETIME_MS,
-			   out, out_len) != 0)
+	else if (auth_seal(t.key, t.id, s->cred, s->cred_len, t.bytes, t.len,
+			   cb, cl, target, auth_now_ms(),
+			   AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0)
 		secure_fail(why, "K7", "cannot seal the context");
 	else
 		rc = 0;
 	free(cb);
-	free(tb);
+	held_ticket_free(&t);
 	return rc;
 }
 
 int secure_accept(secure *s, const uint8_t *buf, size_t len, auth_opened *o,
 		  auth_reject *why)
 {
-	return auth_open(s->anchor, s->process, buf, len, auth_now_ms(),
-			 s->cfg.skew_ms, s->replay, o, why);
+	return auth_open(s->audience, buf, len, auth_now_ms(), s->cfg.skew_ms,
+			 s->replay, o, why);
 }
 
 static bool chain_ends_with(const char *chain, const char *name)
@@ -684,7 +780,7 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	/* K6: the TLS peer is the account whose process signed. */
 	if (peer_account && strcmp(peer_account, o->cred.account) != 0) {
 		snprintf(r, sizeof(r),
-			 "the TLS peer is %s, but the context was signed by "
+			 "the TLS peer is %s, but the context was sealed by "
 			 "%s (%s): relayed by another process",
 			 peer_account[0] ? peer_account : "(no certificate)",
 			 o->cred.process, o->cred.account);
@@ -716,8 +812,8 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	if (vouch(s, o, ctx, vouched, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
-	(void)kc_put(&s->evidence, o->tk.subject_sid, "", 0, o->ticket,
-		     o->ticket_len, o->tk.expires_ms, auth_now_ms());
+	(void)kc_put(&s->evidence, o->tk.subject_sid, "", &no_facts, o->ticket,
+		     o->ticket_len, o->tk.expires_ms, auth_now_ms(), NULL);
 	if (s->cfg.misbehave != SC_MISBEHAVE_NONE) {
 		sc_token_free(s->last_client);
 		s->last_client = sc_token_copy(ctx->identity);

@@ -29,11 +29,17 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 		size_t errlen);
 void secure_close(secure *s);
 
-/* Forget what earlier runs left: cached tickets, the evidence kept from
- * incoming calls, and what a misbehaving process captured. A warm daemon
- * calls it between cases, so that no case sees another's tickets; the
- * key, the credential and the replay cache stay. */
-void secure_reset(secure *s);
+/* Forget what earlier runs left: the evidence kept from incoming calls
+ * and what a misbehaving process captured; and run the next case as
+ * case_id. A warm daemon calls it between cases. The tickets it holds to
+ * present stay, each keyed by the case it was asked in (with its
+ * subject, target, the call's facts and the evidence it was asked on),
+ * so a ticket is presented again only in a case whose case_id is the
+ * same: case_id stands for every input of the authority's decisions the
+ * case sets (node/warm.c: the file, the variant and the sets that are
+ * not a call's facts). The key, the secret, the credential, the replay
+ * cache and the tickets verified as an audience stay. */
+void secure_reset(secure *s, uint64_t case_id);
 
 /* Seal ctx for target: a ticket for (the identity's user, target) from
  * the cache or the authority, then the authenticator. parent propagates
@@ -73,6 +79,10 @@ int secure_peer_name(secure *s, const char *target, char *out, size_t len);
 /* Ticket requests this process has made of the authority (a cache that
  * keeps what it was given asks once per subject and target). */
 unsigned long long secure_tickets_requested(secure *s);
+
+/* Credentials and tickets taken as already verified (their session key
+ * unsealed) instead of verified again, as an audience. */
+unsigned long long secure_statements_reused(secure *s);
 
 /* The account named in this process's credential. */
 const char *secure_account(const secure *s);

@@ -40,9 +40,12 @@ static uint8_t *credential(const auth_key *issuer, const auth_key *key,
 	return out;
 }
 
+/* A ticket, its id in id; its session key (fuzz_auth_session_key of the
+ * id) sealed for the audience under C's secret. */
 static uint8_t *ticket(const auth_key *issuer, const char *subject,
 		       const char *sid, const char *presenter,
-		       const char *audience, bool forwardable, size_t *len)
+		       const char *audience, bool forwardable,
+		       uint8_t id[AUTH_NONCE_LEN], size_t *len)
 {
 	auth_ticket t;
 	memset(&t, 0, sizeof(t));
@@ -69,10 +72,15 @@ static uint8_t *ticket(const auth_key *issuer, const char *subject,
 	sc_token_free(pac);
 	t.pac = pb;
 	t.pac_len = pl;
-	uint8_t *out = NULL;
+	uint8_t *out = NULL, key[AUTH_SESSION_KEY_LEN],
+		secret[AUTH_SECRET_LEN];
+	fuzz_auth_secret(secret);
 	if (auth_random(t.nonce, sizeof(t.nonce)) != 0 ||
+	    fuzz_auth_session_key(t.nonce, key) != 0 ||
+	    auth_key_seal(secret, key, t.nonce, audience, t.session_key) != 0 ||
 	    auth_ticket_sign(issuer, &t, &out, len) != 0)
 		failed = 1;
+	memcpy(id, t.nonce, AUTH_NONCE_LEN);
 	free(pb);
 	return out;
 }
@@ -115,7 +123,8 @@ static uint8_t *context(const char *user, const char *sid, bool rich,
 }
 
 typedef struct sealing {
-	const auth_key *signer;
+	const uint8_t *key_id;    /* the ticket whose session key MACs */
+	const uint8_t *id;        /* the ticket the authenticator names */
 	const uint8_t *cred, *ticket, *ctx;
 	size_t cred_len, ticket_len, ctx_len;
 	const char *audience;
@@ -125,10 +134,11 @@ typedef struct sealing {
 
 static void seal(const char *name, const sealing *s)
 {
-	uint8_t *out = NULL;
+	uint8_t *out = NULL, key[AUTH_SESSION_KEY_LEN];
 	size_t len = 0;
 	if (!s->cred || !s->ticket || !s->ctx ||
-	    auth_seal(s->signer, s->cred, s->cred_len, s->ticket,
+	    fuzz_auth_session_key(s->key_id, key) != 0 ||
+	    auth_seal(key, s->id, s->cred, s->cred_len, s->ticket,
 		      s->ticket_len, s->ctx, s->ctx_len, s->audience,
 		      (uint64_t)((int64_t)FUZZ_AUTH_NOW_MS +
 				 s->issued_offset_ms),
@@ -164,46 +174,53 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	size_t cl, rcl, tl, otl, atl, ptl, rtl, xl, ol, rl;
+	uint8_t ti[AUTH_NONCE_LEN], oi[AUTH_NONCE_LEN], ai[AUTH_NONCE_LEN],
+		pi[AUTH_NONCE_LEN], ri[AUTH_NONCE_LEN];
 	uint8_t *cred = credential(authority, b, &cl);
 	uint8_t *rcred = credential(rogue, b, &rcl);
 	uint8_t *tk = ticket(authority, "CORP\\alice", "S-1-5-21-1-1001", "B",
-			     "C", true, &tl);
+			     "C", true, ti, &tl);
 	uint8_t *own = ticket(authority, "CORP\\svc-b", "S-1-5-21-1-1002", "B",
-			      "C", false, &otl);
+			      "C", false, oi, &otl);
 	uint8_t *other = ticket(authority, "CORP\\alice", "S-1-5-21-1-1001",
-				"B", "D", true, &atl);
+				"B", "D", true, ai, &atl);
 	uint8_t *pres = ticket(authority, "CORP\\alice", "S-1-5-21-1-1001",
-			       "A", "C", true, &ptl);
+			       "A", "C", true, pi, &ptl);
 	uint8_t *rtk = ticket(rogue, "CORP\\alice", "S-1-5-21-1-1001", "B",
-			      "C", true, &rtl);
+			      "C", true, ri, &rtl);
 	uint8_t *ctx = context("CORP\\alice", "S-1-5-21-1-1001", false, &xl);
 	uint8_t *octx = context("CORP\\svc-b", "S-1-5-21-1-1002", false, &ol);
 	uint8_t *rich = context("CORP\\alice", "S-1-5-21-1-1001", true, &rl);
 
 	write_seed("credential-b", cred, cl);
 	write_seed("ticket-alice-b-c", tk, tl);
-	sealing s = {b, cred, tk, ctx, cl, tl, xl, "C", -1000, false};
+	sealing s = {ti, ti, cred, tk, ctx, cl, tl, xl, "C", -1000, false};
 	seal("sealed-alice", &s);
-	sealing own_s = {b, cred, own, octx, cl, otl, ol, "C", -1000, false};
+	sealing own_s = {oi, oi, cred, own, octx, cl, otl, ol, "C", -1000,
+			 false};
 	seal("sealed-own-identity", &own_s);
-	sealing r = {b, cred, tk, rich, cl, tl, rl, "C", 0, false};
+	sealing r = {ti, ti, cred, tk, rich, cl, tl, rl, "C", 0, false};
 	seal("sealed-alice-delegate", &r);
 	/* Refused, one reason each. */
-	sealing k4 = {b, cred, other, ctx, cl, atl, xl, "D", -1000, false};
+	sealing k4 = {ai, ai, cred, other, ctx, cl, atl, xl, "D", -1000,
+		      false};
 	seal("refused-k4-ticket-for-d", &k4);
-	sealing k4a = {b, cred, tk, ctx, cl, tl, xl, "D", -1000, false};
+	sealing k4a = {ti, ti, cred, tk, ctx, cl, tl, xl, "D", -1000, false};
 	seal("refused-k4-addressed-to-d", &k4a);
-	sealing k1 = {b, cred, tk, ctx, cl, tl, xl, "C", -1000, true};
+	sealing k1 = {ti, ti, cred, tk, ctx, cl, tl, xl, "C", -1000, true};
 	seal("refused-k1-altered", &k1);
-	sealing k1s = {authority, cred, tk, ctx, cl, tl, xl, "C", -1000, false};
-	seal("refused-k1-wrong-signer", &k1s);
-	sealing k3 = {b, cred, tk, ctx, cl, tl, xl, "C", -600000, false};
+	sealing k1k = {oi, ti, cred, tk, ctx, cl, tl, xl, "C", -1000, false};
+	seal("refused-k1-other-session-key", &k1k);
+	sealing k1m = {oi, oi, cred, tk, ctx, cl, tl, xl, "C", -1000, false};
+	seal("refused-k1-moved-authenticator", &k1m);
+	sealing k3 = {ti, ti, cred, tk, ctx, cl, tl, xl, "C", -600000, false};
 	seal("refused-k3-expired", &k3);
-	sealing k3f = {b, cred, tk, ctx, cl, tl, xl, "C", 60000, false};
+	sealing k3f = {ti, ti, cred, tk, ctx, cl, tl, xl, "C", 60000, false};
 	seal("refused-k3-future", &k3f);
-	sealing k6 = {b, cred, pres, ctx, cl, ptl, xl, "C", -1000, false};
+	sealing k6 = {pi, pi, cred, pres, ctx, cl, ptl, xl, "C", -1000, false};
 	seal("refused-k6-presenter-a", &k6);
-	sealing k2 = {b, rcred, rtk, ctx, rcl, rtl, xl, "C", -1000, false};
+	sealing k2 = {ri, ri, rcred, rtk, ctx, rcl, rtl, xl, "C", -1000,
+		      false};
 	seal("refused-k2-other-authority", &k2);
 
 	free(cred);

@@ -41,6 +41,9 @@ static const attack attacks[] = {
 	{"claimed-privilege.yaml", "K7", false, false},  /* pipe: SeTcb claimed */
 	{"identify-evidence.yaml", "C5", false, true},	  /* Identify evidence */
 	{"claimed-computer.yaml", "K7", false, true},	  /* another's HOST$ */
+	{"other-session-key.yaml", "K1", false, false},  /* another's MAC key */
+	{"moved-authenticator.yaml", "K1", false, false}, /* moved authenticator */
+	{"stale-session-key.yaml", "K3", false, false},  /* key past expiry */
 };
 #define ATTACKS (sizeof(attacks) / sizeof(attacks[0]))
 

@@ -145,7 +145,8 @@ on m1 "$(block "3." 1)" >"$T/files.log" 2>&1
 check "step 3 gives each machine its own files only" "$T/files.log" -- \
 	test -f "$T/m2/etc/auth/svc-b.corp.key" -a -f "$T/m3/etc/auth/C.key" \
 	-a -f "$T/m1/etc/auth/A.key" -a ! -e "$T/m3/etc/auth/B.key" \
-	-a ! -e "$T/m2/etc/auth/A.key"
+	-a ! -e "$T/m2/etc/auth/A.key" -a -f "$T/m3/etc/auth/C.skey" \
+	-a ! -e "$T/m2/etc/auth/A.skey"
 
 # 4. Servers, callees first.
 on m3 "$(block "4." 1)" >"$T/procC.log" 2>&1 &

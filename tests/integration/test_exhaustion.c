@@ -78,7 +78,7 @@ static int honest_call(void)
 	cr_assert(ch);
 	uint8_t *req;
 	size_t rlen;
-	cr_assert(codec_request_encode("C", &req, &rlen) == 0);
+	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	rpc_result res;
 	cr_assert(rpc_call(ch, NULL, NULL, 0, req, rlen, 20000, &res) == 0,
 		  "%s", res.details);

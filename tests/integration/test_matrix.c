@@ -516,3 +516,59 @@ Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 	cr_expect(strstr(r.err, "1 daemon set started"), "%s", r.err);
 	cmd_free(&r);
 }
+
+/* Warm daemons keep their tickets across the cases of a cast: a case
+ * that asks the same of the authority (the same subject, presenter,
+ * target and call facts, in a case the authority reads the same) is
+ * served by the ticket an earlier case was given; a case that changes
+ * the call's facts (the level asked) or what the authority decides by
+ * (alice's account flag) gets new tickets. The authority's count is the
+ * evidence: two tickets a case (A->B, B->C) when nothing is shared. */
+static unsigned long long tickets_minted(char *const argv[])
+{
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	const char *m = strstr(r.err, " tickets minted");
+	if (!m)
+		m = strstr(r.err, " ticket minted");
+	cr_assert(m, "no ticket count: %s", r.err);
+	while (m > r.err && m[-1] >= '0' && m[-1] <= '9')
+		m--;
+	unsigned long long n = strtoull(m, NULL, 10);
+	cmd_free(&r);
+	return n;
+}
+
+Test(matrix, warm_daemons_reuse_tickets_only_for_an_unchanged_case,
+     .timeout = 300)
+{
+	/* Static and dynamic cloaking present the same alice to C on the
+	 * same facts: one ticket each hop for both cases. */
+	char *same[] = {launch_path, "matrix", seed, "--vary",
+			"B.cloaking=static,dynamic", "--format", "csv",
+			"--stats", NULL};
+	cr_expect_eq(tickets_minted(same), 2);
+	/* Another level asked: other facts, other tickets. */
+	char *level[] = {launch_path, "matrix", seed, "--vary",
+			 "level=impersonate,delegate", "--format", "csv",
+			 "--stats", NULL};
+	cr_expect_eq(tickets_minted(level), 4);
+	/* alice sensitive: the authority's inputs changed, new tickets
+	 * for the same request. */
+	char *flag[] = {launch_path, "matrix", seed, "--vary",
+			"alice.sensitive=false,true", "--format", "csv",
+			"--stats", NULL};
+	cr_expect_eq(tickets_minted(flag), 4);
+	/* Both: three cloakings share within each value of the flag
+	 * (svc-b's ticket to C, alice's to C, alice's to B). */
+	char *both[] = {launch_path, "matrix", seed, "--vary",
+			"B.cloaking=none,static,dynamic", "--vary",
+			"alice.sensitive=false,true", "--format", "csv",
+			"--stats", NULL};
+	cr_expect_eq(tickets_minted(both), 6);
+	/* Cold daemons (new ones per case) share nothing. */
+	char *cold[] = {launch_path, "matrix", seed, "--vary",
+			"B.cloaking=static,dynamic", "--format", "csv",
+			"--stats", "--cold", NULL};
+	cr_expect_eq(tickets_minted(cold), 4);
+}

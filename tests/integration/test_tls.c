@@ -185,7 +185,7 @@ static int call_procC(const char *ca_dir, const char *cert_dir)
 	cr_assert(ch);
 	uint8_t *req;
 	size_t rlen;
-	cr_assert(codec_request_encode("C", &req, &rlen) == 0);
+	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 	cr_assert(rpc_call(ch, NULL, NULL, 0, req, rlen, 10000, &res) == 0,
@@ -363,7 +363,7 @@ Test(tls, a_context_relayed_by_another_peer_is_refused_K6)
 	cr_assert(ch);
 	uint8_t *req;
 	size_t rlen;
-	cr_assert(codec_request_encode("B", &req, &rlen) == 0);
+	cr_assert(codec_request_encode("B", true, &req, &rlen) == 0);
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 	cr_assert(rpc_call(ch, NULL, sealed, slen, req, rlen, 10000, &res) == 0,

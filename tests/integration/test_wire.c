@@ -66,7 +66,7 @@ static void call(const uint8_t *ctx, size_t len, rpc_result *res)
 {
 	uint8_t *req;
 	size_t rlen;
-	cr_assert(codec_request_encode("C", &req, &rlen) == 0);
+	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	memset(res, 0, sizeof(*res));
 	cr_assert(rpc_call(ch, NULL, ctx, len, req, rlen, 20000, res) == 0,
 		  "%s", res->details);

@@ -39,6 +39,12 @@ static void cred_for(const auth_key *authority, const auth_key *who,
 	cr_assert_eq(auth_credential_sign(authority, &c, out, len), 0);
 }
 
+/* The audience's secret key, and the session key and id of the ticket
+ * ticket_for made last (each test runs in a process of its own). */
+static uint8_t test_secret[AUTH_SECRET_LEN] = {7, 7, 7};
+static uint8_t test_key[AUTH_SESSION_KEY_LEN];
+static uint8_t test_id[AUTH_NONCE_LEN];
+
 /* The authorization data of a ticket for alice: a packed Identity. */
 static uint8_t test_pac[256];
 static size_t test_pac_len;
@@ -75,6 +81,11 @@ static void ticket_for(const auth_key *authority, const char *presenter,
 	snprintf(t.audience, sizeof(t.audience), "%s", audience);
 	t.expires_ms = expires;
 	cr_assert_eq(auth_random(t.nonce, sizeof(t.nonce)), 0);
+	cr_assert_eq(auth_random(test_key, sizeof(test_key)), 0);
+	memcpy(test_id, t.nonce, sizeof(test_id));
+	cr_assert_eq(auth_key_seal(test_secret, test_key, t.nonce, audience,
+				   t.session_key),
+		     0);
 	cr_assert_eq(auth_ticket_sign(authority, &t, out, len), 0);
 }
 
@@ -103,10 +114,23 @@ static const uint8_t context[] = "a packed SecurityContext";
 static void seal(world *w, const char *audience, uint64_t issued,
 		 uint8_t **out, size_t *len)
 {
-	cr_assert_eq(auth_seal(w->b, w->cred, w->cred_len, w->ticket,
+	cr_assert_eq(auth_seal(test_key, test_id, w->cred, w->cred_len, w->ticket,
 			       w->ticket_len, context, sizeof(context),
 			       audience, issued, 30000, out, len),
 		     0);
+}
+
+/* auth_open as me, an audience with the test's secret that has verified
+ * nothing yet. */
+static int open_raw(world *w, const char *me, const uint8_t *buf, size_t len,
+		    uint64_t now, uint64_t skew, auth_replay *r,
+		    auth_opened *o, auth_reject *why)
+{
+	auth_audience *a = auth_audience_new(w->anchor, me, test_secret);
+	cr_assert(a);
+	int rc = auth_open(a, buf, len, now, skew, r, o, why);
+	auth_audience_free(a);
+	return rc;
 }
 
 /* Opens as C at now; returns the rule ("" when accepted). */
@@ -117,7 +141,7 @@ static const char *open_as(world *w, const char *me, const uint8_t *buf,
 	auth_opened o;
 	static char rule[8];
 	memset(why, 0, sizeof(*why));
-	if (auth_open(w->anchor, me, buf, len, now, SKEW, r, &o, why) != 0) {
+	if (open_raw(w, me, buf, len, now, SKEW, r, &o, why) != 0) {
 		snprintf(rule, sizeof(rule), "%s", why->rule);
 		return rule;
 	}
@@ -155,12 +179,12 @@ Test(auth, empty_context_opens_as_empty)
 	auth_replay *r = auth_replay_new(16);
 	uint8_t *s;
 	size_t l;
-	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket, w.ticket_len,
+	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket, w.ticket_len,
 			       NULL, 0, "C", NOW, 30000, &s, &l),
 		     0);
 	auth_opened o;
 	auth_reject why;
-	cr_assert_eq(auth_open(w.anchor, "C", s, l, NOW + 10, SKEW, r, &o,
+	cr_assert_eq(open_raw(&w, "C", s, l, NOW + 10, SKEW, r, &o,
 			       &why),
 		     0, "%s", why.reason);
 	cr_expect_eq(o.context_len, 0);
@@ -316,7 +340,7 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 		uint8_t *s;
 		size_t l;
 		auth_reject why;
-		cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+		cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
 				       w.ticket_len, context, sizeof(context),
 				       "C", NOW, lifetimes[i], &s, &l),
 			     0);
@@ -331,7 +355,7 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
 			       w.ticket_len, context, sizeof(context), "C",
 			       NOW, UINT64_MAX - NOW + 2, &s, &l),
 		     0);
@@ -340,7 +364,7 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 		  why.reason);
 	free(s);
 	/* Exactly the most a context may live: accepted. */
-	cr_assert_eq(auth_seal(w.b, w.cred, w.cred_len, w.ticket,
+	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
 			       w.ticket_len, context, sizeof(context), "C",
 			       NOW, AUTH_CONTEXT_LIFETIME_MS, &s, &l),
 		     0);
@@ -377,14 +401,14 @@ Test(auth, expiry_near_the_top_of_the_range_does_not_wrap)
 	seal(&w, "C", NOW - 3600000, &s, &l);
 	auth_opened o;
 	memset(&why, 0, sizeof(why));
-	cr_expect_eq(auth_open(w.anchor, "C", s, l, NOW, UINT64_MAX, r, &o,
+	cr_expect_eq(open_raw(&w, "C", s, l, NOW, UINT64_MAX, r, &o,
 			       &why),
 		     0, "%s", why.reason);
 	auth_opened_free(&o);
 	free(s);
 	seal(&w, "C", UINT64_MAX - AUTH_CONTEXT_LIFETIME_MS, &s, &l);
 	memset(&why, 0, sizeof(why));
-	cr_expect_neq(auth_open(w.anchor, "C", s, l, NOW, UINT64_MAX, r, &o,
+	cr_expect_neq(open_raw(&w, "C", s, l, NOW, UINT64_MAX, r, &o,
 				&why),
 		      0);
 	cr_expect_str_eq(why.rule, "K3");
@@ -532,24 +556,162 @@ Test(auth, a_ticket_for_another_presenter_is_K6)
 	world_free(&w);
 }
 
-Test(auth, signed_by_another_key_than_the_credential_is_K1)
+/* other_session_key: the authenticator names this ticket, but its MAC
+ * was made with another ticket's session key. */
+Test(auth, a_mac_under_another_session_key_is_K1)
 {
 	world w;
 	world_init(&w);
-	auth_key *other = NULL;
-	cr_assert_eq(auth_key_generate(&other), 0);
+	uint8_t other[AUTH_SESSION_KEY_LEN];
+	memcpy(other, test_key, sizeof(other));
+	other[0] ^= 0x01;
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(other, w.cred, w.cred_len, w.ticket,
+	cr_assert_eq(auth_seal(other, test_id, w.cred, w.cred_len, w.ticket,
 			       w.ticket_len, context, sizeof(context), "C",
 			       NOW, 30000, &s, &l),
 		     0);
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
+	cr_expect(strstr(why.reason, "MAC does not verify"), "%s", why.reason);
 	free(s);
 	auth_replay_free(r);
-	auth_key_free(other);
+	world_free(&w);
+}
+
+/* moved_authenticator: an authenticator made (and MAC'd) for one ticket,
+ * sent with another. */
+Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
+{
+	world w;
+	world_init(&w);
+	uint8_t first_key[AUTH_SESSION_KEY_LEN], first_id[AUTH_NONCE_LEN];
+	memcpy(first_key, test_key, sizeof(first_key));
+	memcpy(first_id, test_id, sizeof(first_id));
+	free(w.ticket);
+	ticket_for(w.authority, "B", "C", NOW + 600000, &w.ticket,
+		   &w.ticket_len);
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	cr_assert_eq(auth_seal(first_key, first_id, w.cred, w.cred_len,
+			       w.ticket, w.ticket_len, context,
+			       sizeof(context), "C", NOW, 30000, &s, &l),
+		     0);
+	auth_replay *r = auth_replay_new(16);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
+	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
+		  why.reason);
+	free(s);
+	/* The same authenticator with its own ticket's key but naming the
+	 * first ticket: still for another ticket. */
+	cr_assert_eq(auth_seal(test_key, first_id, w.cred, w.cred_len,
+			       w.ticket, w.ticket_len, context,
+			       sizeof(context), "C", NOW, 30000, &s, &l),
+		     0);
+	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
+	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
+		  why.reason);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
+/* A ticket whose session key was sealed under another process's secret
+ * (or for another holder) gives its presenter nothing at this audience. */
+Test(auth, a_session_key_not_sealed_for_the_audience_is_K1)
+{
+	world w;
+	world_init(&w);
+	uint8_t *s;
+	size_t l;
+	auth_reject why;
+	auth_opened o;
+	seal(&w, "C", NOW, &s, &l);
+	uint8_t other[AUTH_SECRET_LEN] = {9};
+	auth_audience *a = auth_audience_new(w.anchor, "C", other);
+	auth_replay *r = auth_replay_new(16);
+	cr_expect_neq(auth_open(a, s, l, NOW, SKEW, r, &o, &why), 0);
+	cr_expect_str_eq(why.rule, "K1");
+	cr_expect(strstr(why.reason, "not sealed for C"), "%s", why.reason);
+	auth_audience_free(a);
+	free(s);
+	auth_replay_free(r);
+	world_free(&w);
+}
+
+Test(auth, a_sealed_key_opens_only_for_its_ticket_and_holder)
+{
+	uint8_t secret[AUTH_SECRET_LEN] = {1}, key[AUTH_SESSION_KEY_LEN] = {2};
+	uint8_t id[AUTH_NONCE_LEN] = {3}, sealed[AUTH_SEALED_KEY_LEN];
+	uint8_t out[AUTH_SESSION_KEY_LEN];
+	cr_assert_eq(auth_key_seal(secret, key, id, "C", sealed), 0);
+	cr_expect_eq(auth_key_unseal(secret, sealed, sizeof(sealed), id, "C",
+				     out),
+		     0);
+	cr_expect_eq(memcmp(out, key, sizeof(key)), 0);
+	cr_expect_neq(auth_key_unseal(secret, sealed, sizeof(sealed), id, "B",
+				      out),
+		      0, "another holder");
+	uint8_t id2[AUTH_NONCE_LEN] = {4};
+	cr_expect_neq(auth_key_unseal(secret, sealed, sizeof(sealed), id2,
+				      "C", out),
+		      0, "another ticket");
+	uint8_t secret2[AUTH_SECRET_LEN] = {5};
+	cr_expect_neq(auth_key_unseal(secret2, sealed, sizeof(sealed), id,
+				      "C", out),
+		      0, "another secret");
+	for (size_t i = 0; i < sizeof(sealed); i++) {
+		sealed[i] ^= 0x10;
+		cr_expect_neq(auth_key_unseal(secret, sealed, sizeof(sealed),
+					      id, "C", out),
+			      0, "byte %zu altered", i);
+		sealed[i] ^= 0x10;
+	}
+}
+
+/* The audience verifies a ticket once and keeps it with its session key:
+ * the next call takes it from there (no signature checked), and past the
+ * ticket's expiry the kept session key opens nothing (K3): a session
+ * key reused after its ticket expired. */
+Test(auth, the_audience_keeps_a_ticket_until_it_expires)
+{
+	world w;
+	world_init(&w);
+	free(w.ticket);
+	ticket_for(w.authority, "B", "C", NOW + 1000, &w.ticket,
+		   &w.ticket_len);
+	auth_audience *a = auth_audience_new(w.anchor, "C", test_secret);
+	auth_replay *r = auth_replay_new(64);
+	auth_opened o;
+	auth_reject why;
+	uint8_t *s;
+	size_t l;
+	for (int i = 0; i < 3; i++) {
+		seal(&w, "C", NOW, &s, &l);
+		cr_expect_eq(auth_open(a, s, l, NOW, SKEW, r, &o, &why), 0,
+			     "%s", why.reason);
+		auth_opened_free(&o);
+		free(s);
+	}
+	cr_expect_eq(auth_audience_hits(a), 4,
+		     "credential and ticket taken twice as verified");
+	/* Within the skew after expiry: still taken. */
+	seal(&w, "C", NOW + 1000 + SKEW, &s, &l);
+	cr_expect_eq(auth_open(a, s, l, NOW + 1000 + SKEW, SKEW, r, &o, &why),
+		     0, "%s", why.reason);
+	auth_opened_free(&o);
+	free(s);
+	/* Past it: the kept ticket and its session key are refused. */
+	seal(&w, "C", NOW + 1000 + SKEW + 1, &s, &l);
+	cr_expect_neq(
+		auth_open(a, s, l, NOW + 1000 + SKEW + 1, SKEW, r, &o, &why), 0);
+	cr_expect_str_eq(why.rule, "K3");
+	cr_expect(strstr(why.reason, "ticket expired"), "%s", why.reason);
+	free(s);
+	auth_audience_free(a);
+	auth_replay_free(r);
 	world_free(&w);
 }
 
