@@ -544,30 +544,35 @@ Test(matrix, warm_daemons_reuse_tickets_only_for_an_unchanged_case,
 {
 	/* Static and dynamic cloaking present the same alice to C on the
 	 * same facts: one ticket each hop for both cases. */
-	char *same[] = {launch_path, "matrix", seed, "--vary",
+	char *same[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=static,dynamic", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(same), 2);
 	/* Another level asked: other facts, other tickets. */
-	char *level[] = {launch_path, "matrix", seed, "--vary",
+	char *level[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			 "level=impersonate,delegate", "--format", "csv",
 			 "--stats", NULL};
 	cr_expect_eq(tickets_minted(level), 4);
 	/* alice sensitive: the authority's inputs changed, new tickets
 	 * for the same request. */
-	char *flag[] = {launch_path, "matrix", seed, "--vary",
+	char *flag[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"alice.sensitive=false,true", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(flag), 4);
 	/* Both: three cloakings share within each value of the flag
 	 * (svc-b's ticket to C, alice's to C, alice's to B). */
-	char *both[] = {launch_path, "matrix", seed, "--vary",
+	char *both[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=none,static,dynamic", "--vary",
 			"alice.sensitive=false,true", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(both), 6);
 	/* Cold daemons (new ones per case) share nothing. */
-	char *cold[] = {launch_path, "matrix", seed, "--vary",
+	char *cold[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=static,dynamic", "--format", "csv",
 			"--stats", "--cold", NULL};
 	cr_expect_eq(tickets_minted(cold), 4);
