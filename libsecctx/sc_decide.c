@@ -5,6 +5,7 @@
 #include "sc_decide.h"
 #include "sc_directory.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -383,89 +384,85 @@ static bool listed(char **names, unsigned n, const char *name)
 	return false;
 }
 
-/* D4, D5: constrained delegation, when configured. Returns SC_OK when
- * it lets the middle tier present the client, a failure status when it
- * is configured and refuses, or SC_NOT_FOUND with *applies false when
- * neither is configured. */
-/* D5: resource-based, on the target's account (which lists accounts
- * allowed to act for others). */
-static sc_status d5(const sc_delegation *d, sc_log *log)
+/* D4's evidence (MS-SFU 3.2.5.2): S4U2Proxy under classic constrained
+ * delegation needs the client's Kerberos ticket to the middle tier, and
+ * that ticket forwardable. What the middle tier holds: */
+typedef enum d4_evidence {
+	D4_FORWARDABLE,        /* the client's forwardable ticket */
+	D4_BY_TRANSITION,      /* an NTLM sign-in: protocol transition
+				  (D6) gives a forwardable ticket */
+	D4_NTLM_KERBEROS_ONLY, /* an NTLM sign-in, no transition: none */
+	D4_NTLM_SENSITIVE,     /* an NTLM sign-in: transition gives a
+				  ticket that is not forwardable */
+	D4_TRANSITION_UNFORWARDABLE, /* a transition token's ticket is not
+					forwardable (D6) */
+	D4_SENSITIVE,          /* a sensitive client's ticket is not
+				  forwardable */
+} d4_evidence;
+
+static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
 {
-	if (listed(d->target->allowed_to_act,
-		   d->target->allowed_to_act_count, d->self->name)) {
-		/* S4U2Proxy takes a ticket that is not forwardable
-		 * only for a client that is not sensitive (MS-SFU
-		 * 3.1.5.2.1); a sensitive client's never is. */
-		if (d->client && d->client->sensitive) {
-			sc_log_rule(log, "D5",
-				    "resource-based delegation: %s "
-				    "lists %s, but %s is sensitive and "
-				    "cannot be delegated: the call "
-				    "fails",
-				    d->target->name, d->self->name,
-				    d->client->name);
-			return SC_NOT_SUPPORTED;
-		}
-		sc_log_rule(log, "D5",
-			    "resource-based delegation: %s lists %s "
-			    "among accounts allowed to act for others",
-			    d->target->name, d->self->name);
-		return SC_OK;
+	bool transition = sc_token_from_transition(who);
+	if (!transition && sc_token_package(who) == SC_PACKAGE_NTLM) {
+		/* An NTLM logon left no Kerberos ticket. "Use any
+		 * authentication protocol" gets one by protocol transition
+		 * (S4U2Self, D6); "Kerberos only" cannot. */
+		if (!d->self->trusted_to_auth_for_delegation)
+			return D4_NTLM_KERBEROS_ONLY;
+		if (d->client && d->client->sensitive)
+			return D4_NTLM_SENSITIVE;
+		return D4_BY_TRANSITION;
 	}
-	sc_log_rule(log, "D5",
-		    "resource-based delegation: %s does not list %s",
-		    d->target->name, d->self->name);
-	return SC_NOT_FOUND;
+	if (transition && !sc_token_forwardable(who))
+		return D4_TRANSITION_UNFORWARDABLE;
+	if (!transition && d->client && d->client->sensitive)
+		return D4_SENSITIVE;
+	return D4_FORWARDABLE;
 }
 
-/* D4 for a client that signed in with NTLM: S4U2Proxy needs evidence,
- * and only protocol transition (D6) gets it. */
-static sc_status d4_after_ntlm(const sc_delegation *d, const sc_token *who,
-			       sc_log *log)
+static bool d4_usable(d4_evidence e)
 {
-	/* S4U2Proxy needs the client's Kerberos ticket to
-	 * this service as evidence; an NTLM logon left
-	 * none. "Use any authentication protocol" gets one
-	 * by protocol transition (S4U2Self, D6); "Kerberos
-	 * only" cannot. */
-	if (!d->self->trusted_to_auth_for_delegation) {
-		sc_log_rule(log, "D4",
-			    "constrained delegation needs %s's "
-			    "Kerberos ticket to %s as evidence: "
-			    "it signed in with NTLM, and %s is "
-			    "not trusted to authenticate for "
-			    "delegation (Kerberos only): the "
-			    "call fails",
-			    sc_token_user_name(who),
-			    d->self->name, d->self->name);
-		return SC_NOT_SUPPORTED;
-	}
-	if (d->client && d->client->sensitive) {
-		sc_log_rule(log, "D6",
-			    "protocol transition for %s, "
-			    "signed in with NTLM: the ticket "
-			    "of a sensitive account is not "
-			    "forwardable",
-			    d->client->name);
-		sc_log_rule(log, "D4",
-			    "constrained delegation needs a "
-			    "forwardable ticket: the call "
-			    "fails");
-		return SC_NOT_SUPPORTED;
-	}
-	sc_log_rule(log, "D6",
-		    "%s signed in with NTLM: %s, trusted to "
-		    "authenticate for delegation, obtains a "
-		    "forwardable ticket for it by protocol "
-		    "transition",
-		    sc_token_user_name(who), d->self->name);
-	sc_log_rule(log, "D4",
-		    "constrained delegation: %s lists %s",
-		    d->self->name, d->target->name);
-	return SC_OK;
+	return e == D4_FORWARDABLE || e == D4_BY_TRANSITION;
 }
 
-/* D4: the middle tier's own list of services. */
+/* Why D4 cannot use the evidence e, in a few words (a note holds
+ * SC_NOTE_TEXT bytes): D4's own note, or D5's when D5 decides after D4
+ * did not grant. */
+static void d4_why_not(d4_evidence e, const sc_delegation *d,
+		       const sc_token *who, char *out, size_t n)
+{
+	const char *user = sc_token_user_name(who);
+	switch (e) {
+	case D4_NTLM_KERBEROS_ONLY:
+		snprintf(out, n,
+			 "%s signed in with NTLM and %s is Kerberos only: no "
+			 "evidence ticket",
+			 user, d->self->name);
+		break;
+	case D4_NTLM_SENSITIVE:
+		snprintf(out, n,
+			 "%s signed in with NTLM, and is sensitive: no "
+			 "forwardable ticket",
+			 user);
+		break;
+	case D4_TRANSITION_UNFORWARDABLE:
+		snprintf(out, n,
+			 "the ticket from protocol transition is not "
+			 "forwardable");
+		break;
+	case D4_SENSITIVE:
+		snprintf(out, n, "%s is sensitive: its ticket is not "
+				 "forwardable",
+			 user);
+		break;
+	default:
+		snprintf(out, n, "%s", "");
+		break;
+	}
+}
+
+/* D4: the middle tier's own list of services, with the evidence it
+ * holds. */
 static sc_status d4(const sc_delegation *d, const char *target,
 		    const sc_token *who, sc_log *log)
 {
@@ -478,27 +475,33 @@ static sc_status d4(const sc_delegation *d, const char *target,
 			    d->self->name, target, d->target->name);
 		return SC_NO_MATCH;
 	}
-	if (!sc_token_from_transition(who) &&
-	    sc_token_package(who) == SC_PACKAGE_NTLM)
-		return d4_after_ntlm(d, who, log);
-	if (sc_token_from_transition(who) &&
-	    !sc_token_forwardable(who)) {
-		/* D6: the ticket protocol transition gave. */
+	d4_evidence e = d4_evidence_of(d, who);
+	/* D6: what protocol transition gave, or would give. */
+	if (e == D4_NTLM_SENSITIVE)
+		sc_log_rule(log, "D6",
+			    "protocol transition for %s, signed in with NTLM: "
+			    "the ticket of a sensitive account is not "
+			    "forwardable",
+			    d->client->name);
+	else if (e == D4_TRANSITION_UNFORWARDABLE)
 		sc_log_rule(log, "D6",
 			    "the ticket %s obtained for %s by protocol "
 			    "transition is not forwardable",
 			    d->self->name, sc_token_user_name(who));
+	else if (e == D4_BY_TRANSITION)
+		sc_log_rule(log, "D6",
+			    "%s signed in with NTLM: %s, trusted to "
+			    "authenticate for delegation, obtains a "
+			    "forwardable ticket for it by protocol "
+			    "transition",
+			    sc_token_user_name(who), d->self->name);
+	if (!d4_usable(e)) {
+		char why[SC_NOTE_TEXT];
+		d4_why_not(e, d, who, why, sizeof(why));
 		sc_log_rule(log, "D4",
-			    "constrained delegation needs a forwardable "
-			    "ticket: the call fails");
-		return SC_NOT_SUPPORTED;
-	}
-	if (!sc_token_from_transition(who) && d->client &&
-	    d->client->sensitive) {
-		sc_log_rule(log, "D4",
-			    "constrained delegation: %s is sensitive, "
-			    "its ticket is not forwardable",
-			    d->client->name);
+			    "constrained delegation: %s lists %s, but %s: the "
+			    "call fails",
+			    d->self->name, d->target->name, why);
 		return SC_NOT_SUPPORTED;
 	}
 	sc_log_rule(log, "D4",
@@ -508,6 +511,46 @@ static sc_status d4(const sc_delegation *d, const char *target,
 	return SC_OK;
 }
 
+/* D5: resource-based, on the target's account (which lists accounts
+ * allowed to act for others), judged when D4 did not grant: d4_not says
+ * why, for the note. */
+static sc_status d5(const sc_delegation *d, const char *d4_not, sc_log *log)
+{
+	if (listed(d->target->allowed_to_act,
+		   d->target->allowed_to_act_count, d->self->name)) {
+		/* S4U2Proxy takes a ticket that is not forwardable
+		 * only for a client that is not sensitive (MS-SFU
+		 * 3.1.5.2.1); a sensitive client's never is. */
+		if (d->client && d->client->sensitive) {
+			sc_log_rule(log, "D5",
+				    "D4 did not grant (%s); resource-based "
+				    "delegation: %s lists %s, but %s is "
+				    "sensitive: the call fails",
+				    d4_not, d->target->name, d->self->name,
+				    d->client->name);
+			return SC_NOT_SUPPORTED;
+		}
+		sc_log_rule(log, "D5",
+			    "D4 did not grant (%s); resource-based "
+			    "delegation: %s lists %s, and needs no "
+			    "forwardable ticket",
+			    d4_not, d->target->name, d->self->name);
+		return SC_OK;
+	}
+	sc_log_rule(log, "D5",
+		    "D4 did not grant (%s); resource-based delegation: %s "
+		    "does not list %s",
+		    d4_not, d->target->name, d->self->name);
+	return SC_NOT_FOUND;
+}
+
+/* D4, D5: constrained delegation, when configured, in the KDC's order
+ * (MS-SFU 3.2.5.2): classic first, when the middle tier lists the target
+ * and holds forwardable evidence (D4 grants); else, when the target
+ * lists accounts allowed to act, resource-based (D5 decides); else D4
+ * alone. Returns SC_OK when it lets the middle tier present the client,
+ * a failure status when it is configured and refuses, or SC_NOT_FOUND
+ * with *applies false when neither is configured. */
 static sc_status constrained(const sc_delegation *dg, const char *target,
 			     const sc_token *who, bool *applies, sc_log *log)
 {
@@ -521,9 +564,32 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 		judged.client = sc_directory_account_by_sid(
 			dg->dir, sc_token_user_sid(who));
 	const sc_delegation *d = &judged;
+	bool d4_lists = listed(d->self->allowed_to_delegate_to,
+			       d->self->allowed_to_delegate_to_count,
+			       d->target->name);
+	d4_evidence ev = d4_evidence_of(d, who);
+	if (d4_lists && d4_usable(ev)) {
+		/* D4 first: the target's own list is not read. */
+		*applies = true;
+		return d4(d, target, who, log);
+	}
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;
-		return d5(d, log);
+		char why[2 * SC_NOTE_TEXT];
+		if (d4_lists) {
+			char ev_why[SC_NOTE_TEXT];
+			d4_why_not(ev, d, who, ev_why, sizeof(ev_why));
+			snprintf(why, sizeof(why), "%s lists %s, but %s",
+				 d->self->name, d->target->name, ev_why);
+		} else {
+			snprintf(why, sizeof(why),
+				 d->self->allowed_to_delegate_to_count
+					 ? "%s does not list %s"
+					 : "%s lists no service, %s "
+					   "included",
+				 d->self->name, d->target->name);
+		}
+		return d5(d, why, log);
 	}
 	if (d->self->allowed_to_delegate_to_count > 0) {
 		*applies = true;

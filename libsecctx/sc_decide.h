@@ -103,10 +103,13 @@ int sc_proxy_capture(sc_proxy *p, const sc_token *process,
  * level allows (Impersonate: one, and only from the host that holds its
  * credentials, L4; Delegate with a delegable identity: any, L5) fails
  * with policy->double_hop_status, unless constrained delegation lets the
- * middle tier present the client to that target: resource-based on the
- * target's account first (D5: NOT_FOUND when not listed), then the middle
- * tier's own list (D4: NO_MATCH when the target is not listed,
- * NOT_SUPPORTED when the client's ticket is not forwardable). */
+ * middle tier present the client to that target, in the KDC's order
+ * (MS-SFU 3.2.5.2): the middle tier's own list first (D4 grants when it
+ * names the target and the client's ticket is forwardable); else, when
+ * the target's account lists accounts allowed to act, that list decides
+ * (D5: NOT_FOUND when not listed, no forwardable ticket needed); else D4
+ * alone (NO_MATCH when the target is not listed, NOT_SUPPORTED when the
+ * client's ticket is not forwardable). */
 /* What constrained delegation needs to know (D4, D5): the accounts of the
  * middle tier, of its target and of the client it presents. Any may be
  * NULL (a well-known account, or none configured). With dir set, the

@@ -169,11 +169,49 @@ static void put_process(buf *b, const char *name, const char *host,
 	put(b, "    blanket: %s\n    steps:\n%s", blanket, steps);
 }
 
+/* The first account list names that is not one of cast's, when list names
+ * none of them: the case holds it, so that the list stays non-empty there
+ * as in the domain (D5 decides on the target's list whenever it has one,
+ * D4 on the middle tier's, and the case must be decided alike). NULL
+ * when not needed. */
+static const sc_account_def *stand_in(const sc_scenario *s,
+				      char *const *list, unsigned n,
+				      const char *const *cast, size_t ncast)
+{
+	for (size_t c = 0; c < ncast; c++)
+		if (listed(list, n, cast[c]))
+			return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		const sc_account_def *a =
+			list[i] ? sc_scenario_account(s, list[i]) : NULL;
+		if (a)
+			return a;
+	}
+	return NULL;
+}
+
 static char *case_yaml(const sc_scenario *s, paths_kind k,
 		       const sc_account_def *u, const sc_account_def *m,
 		       const sc_account_def *t)
 {
-	const char *cast[3] = {u->name, m->name, t->name};
+	const char *cast[5] = {u->name, m->name, t->name};
+	const sc_account_def *acc[5] = {u, m, t};
+	size_t ncast = 3;
+	/* The middle tier's list of services (D4) and the target's list of
+	 * accounts allowed to act (D5) keep one entry each when they name
+	 * nobody of the case. */
+	const sc_account_def *extra[2] = {
+		stand_in(s, m->allowed_to_delegate_to,
+			 m->allowed_to_delegate_to_count, cast, 3),
+		stand_in(s, t->allowed_to_act, t->allowed_to_act_count, cast,
+			 3),
+	};
+	for (size_t i = 0; i < 2; i++) {
+		if (!extra[i] || (i == 1 && extra[1] == extra[0]))
+			continue;
+		cast[ncast] = extra[i]->name;
+		acc[ncast++] = extra[i];
+	}
 	const char *client_host = k == PATHS_SAME_HOST ? "middle-host"
 						       : "client-host";
 	buf b = {0};
@@ -186,10 +224,8 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 	put(&b, "\ndomain:\n  name: ");
 	put_str(&b, s->domain.name ? s->domain.name : "CORP");
 	put(&b, "\n  accounts:\n");
-	for (size_t i = 0; i < 3; i++) {
-		const sc_account_def *a = i == 0 ? u : i == 1 ? m : t;
-		put_account(&b, a, cast, 3);
-	}
+	for (size_t i = 0; i < ncast; i++)
+		put_account(&b, acc[i], cast, ncast);
 	put(&b, "hosts:\n");
 	if (k != PATHS_SAME_HOST)
 		put(&b, "  - name: %s\n", client_host);

@@ -46,25 +46,31 @@ typedef struct want {
  * ("Administrator (and 9 more)", the first of them), the sensitive ones
  * (admin by NOT_DELEGATED, carol and dan by Protected Users) as
  * another. */
+/* SQL01$ has an allowed_to_act list (APP02$): wherever classic
+ * constrained delegation (D4, judged first) does not grant, that list
+ * decides (D5), and a middle tier not on it gets NOT_FOUND. */
 static const want lab[] = {
-	/* svc-web: MSSQLSvc/sql01 is SQL01$'s; Kerberos only (D4, no D6). */
+	/* svc-web: MSSQLSvc/sql01 is SQL01$'s; Kerberos only (D4, no D6):
+	 * the transition's ticket is not forwardable. */
 	{"constrained", "svc-web", "Administrator", "OK", "D4", true},
-	{"constrained", "svc-web", "admin", "NOT_SUPPORTED", "D4", false},
-	{"protocol-transition", "svc-web", "Administrator", "NOT_SUPPORTED",
-	 "D6", false},
-	{"protocol-transition", "svc-web", "admin", "NOT_SUPPORTED", "D6",
+	{"constrained", "svc-web", "admin", "NOT_FOUND", "D5", false},
+	{"protocol-transition", "svc-web", "Administrator", "NOT_FOUND",
+	 "D5", false},
+	{"protocol-transition", "svc-web", "admin", "NOT_FOUND", "D5",
 	 false},
 	/* svc-app: TRUSTED_TO_AUTH_FOR_DELEGATION (D6). */
 	{"constrained", "svc-app", "Administrator", "OK", "D4", true},
-	{"constrained", "svc-app", "admin", "NOT_SUPPORTED", "D4", false},
+	{"constrained", "svc-app", "admin", "NOT_FOUND", "D5", false},
 	{"protocol-transition", "svc-app", "Administrator", "OK", "D6", true},
-	{"protocol-transition", "svc-app", "admin", "NOT_SUPPORTED", "D6",
+	{"protocol-transition", "svc-app", "admin", "NOT_FOUND", "D5",
 	 false},
-	/* TRUSTED_FOR_DELEGATION: WEB01$ and the domain controller. */
+	/* TRUSTED_FOR_DELEGATION: WEB01$ and the domain controller; a
+	 * sensitive client is not delegated (D1, D2), and SQL01$'s list
+	 * names neither (D5). */
 	{"unconstrained", "WEB01$", "Administrator", "OK", "L5", true},
-	{"unconstrained", "WEB01$", "admin", "ACCESS_DENIED", "C6", false},
+	{"unconstrained", "WEB01$", "admin", "NOT_FOUND", "D5", false},
 	{"unconstrained", "DC01$", "Administrator", "OK", "L5", true},
-	{"unconstrained", "DC01$", "admin", "ACCESS_DENIED", "C6", false},
+	{"unconstrained", "DC01$", "admin", "NOT_FOUND", "D5", false},
 	/* SQL01$'s msDS-AllowedToActOnBehalfOfOtherIdentity: APP02$. */
 	{"resource-based", "APP02$", "Administrator", "OK", "D5", true},
 	{"resource-based", "APP02$", "admin", "NOT_SUPPORTED", "D5", false},

@@ -713,6 +713,82 @@ Test(D5, the_targets_list_decides)
 	sc_log_free(&log);
 }
 
+/* The KDC's order (MS-SFU 3.2.5.2): classic constrained delegation first;
+ * the target's list decides only when D4 does not grant. */
+Test(D4, is_judged_before_the_targets_list)
+{
+	char *to[] = {"svc-c"}, *act_other[] = {"svc-x"}, *act_b[] = {"svc-b"};
+	sc_account_def self = {.name = "svc-b", .allowed_to_delegate_to = to,
+			       .allowed_to_delegate_to_count = 1};
+	sc_account_def target = {.name = "svc-c", .allowed_to_act = act_other,
+				 .allowed_to_act_count = 1};
+	sc_account_def alice = {.name = "alice"};
+	sc_log log;
+	sc_log_init(&log);
+	/* (a) the target lets another act, svc-b lists it: D4 grants. */
+	cr_expect_eq(choose_with(&self, &target, &alice, &log), SC_OK);
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	cr_expect_not(sc_log_has_rule(&log, "D5"),
+		      "the target's list is not read when D4 grants");
+	sc_log_clear(&log);
+	/* (a) both lists name the pair: still D4. */
+	target.allowed_to_act = act_b;
+	cr_expect_eq(choose_with(&self, &target, &alice, &log), SC_OK);
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	cr_expect_not(sc_log_has_rule(&log, "D5"));
+	sc_log_clear(&log);
+	/* (b) a sensitive client: D4 cannot grant, D5 decides and says
+	 * why D4 did not. */
+	alice.sensitive = true;
+	cr_expect_eq(choose_with(&self, &target, &alice, &log),
+		     SC_NOT_SUPPORTED);
+	cr_expect(log_mentions(&log, "D5", "D4 did not grant"));
+	cr_expect(log_mentions(&log, "D5", "not forwardable"));
+	cr_expect_not(sc_log_has_rule(&log, "D4"));
+	sc_log_clear(&log);
+	target.allowed_to_act = act_other;
+	cr_expect_eq(choose_with(&self, &target, &alice, &log), SC_NOT_FOUND);
+	cr_expect(log_mentions(&log, "D5", "does not list svc-b"));
+	sc_log_clear(&log);
+	/* (c) no list on the target: D4 alone. */
+	target.allowed_to_act_count = 0;
+	cr_expect_eq(choose_with(&self, &target, &alice, &log),
+		     SC_NOT_SUPPORTED);
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	cr_expect_not(sc_log_has_rule(&log, "D5"));
+	sc_log_free(&log);
+}
+
+/* (b): resource-based delegation takes evidence D4 cannot use. */
+Test(D5, decides_when_d4_cannot_use_the_evidence)
+{
+	char *to[] = {"svc-c"}, *act[] = {"svc-b"};
+	sc_account_def self = {.name = "svc-b", .allowed_to_delegate_to = to,
+			       .allowed_to_delegate_to_count = 1};
+	sc_account_def target = {.name = "svc-c", .allowed_to_act = act,
+				 .allowed_to_act_count = 1};
+	sc_account_def alice = {.name = "alice"};
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1);
+	/* alice signed in with NTLM; svc-b is Kerberos only: no evidence. */
+	sc_token_set_package(c.thread, SC_PACKAGE_NTLM);
+	sc_delegation d = {.self = &self, .target = &target, .client = &alice};
+	c.deleg = &d;
+	const sc_token *who;
+	unsigned n;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect(log_mentions(&c.log, "D5", "Kerberos only: no evidence"));
+	cr_expect_not(sc_log_has_rule(&c.log, "D4"));
+	/* With no list on the target, D4 alone refuses the same evidence
+	 * (c). */
+	target.allowed_to_act_count = 0;
+	sc_log_clear(&c.log);
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
+		     SC_NOT_SUPPORTED);
+	cr_expect(sc_log_has_rule(&c.log, "D4"));
+	cc_free(&c);
+}
+
 Test(C6, without_constrained_delegation_configured_the_double_hop_fails)
 {
 	sc_account_def self = {.name = "svc-b"}, target = {.name = "svc-c"};
