@@ -573,6 +573,20 @@ static const struct set_key {
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
 };
 
+void sc_set_keys(sc_set_key_fn fn, void *user)
+{
+	static const char *const prefix[] = {"PROC.", "ACCOUNT.", "HOST.",
+					     "settings."};
+	for (size_t i = 0; fn && i < COUNT_OF(set_keys); i++) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s%s", prefix[set_keys[i].target],
+			 set_keys[i].name);
+		fn(user, key);
+		if (set_keys[i].bare)
+			fn(user, set_keys[i].name);
+	}
+}
+
 bool sc_set_key_bare(const char *key)
 {
 	for (size_t i = 0; key && i < COUNT_OF(set_keys); i++)

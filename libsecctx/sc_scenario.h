@@ -419,6 +419,12 @@ int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
  * calls): level, cloaking, authn, package, transport, sqos, tracking,
  * effective_only. */
 bool sc_set_key_bare(const char *key);
+/* Calls fn with every key of sc_scenario_set as the documentation
+ * writes it: "PROC.level", "ACCOUNT.allowed_to_act", "HOST.workgroup",
+ * "settings.double_hop_status", and each bare key ("level"). For
+ * documentation checks (HOST.Se...Privilege is not listed). */
+typedef void (*sc_set_key_fn)(void *user, const char *key);
+void sc_set_keys(sc_set_key_fn fn, void *user);
 
 /* Reference checks the schema cannot make (a process naming an undeclared
  * host, a call to an undeclared process...), the caps above, and the call

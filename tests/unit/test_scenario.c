@@ -3220,6 +3220,47 @@ Test(scenario, program_follows_the_call_graph)
  * every alias, is spelt in docs/scenario-format.md in backquotes: the
  * tables are the one place a spelling is defined, and the doc cannot
  * fall behind them. */
+struct set_doc {
+	const char *table; /* the `set` keys table of the docs */
+	char missing[1024];
+};
+
+static void set_key_documented(void *user, const char *key)
+{
+	struct set_doc *d = user;
+	char quoted[128];
+	snprintf(quoted, sizeof(quoted), "`%s`", key);
+	if (!strstr(d->table, quoted)) {
+		size_t l = strlen(d->missing);
+		snprintf(d->missing + l, sizeof(d->missing) - l, " %s", key);
+	}
+}
+
+/* Every key `set:`, `--vary` and `run --set` take (the one table of
+ * sc_scenario.c) is in the `set` keys table of docs/scenario-format.md,
+ * in backquotes: PROC.level, ACCOUNT.allowed_to_act, a bare `level`. */
+Test(docs, every_set_key_is_documented)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *from = strstr(md, "`set` keys (");
+	cr_assert_not_null(from, "no `set` keys table");
+	const char *to = strstr(from, "\nEvery `set` entry");
+	cr_assert_not_null(to);
+	static char table[16384];
+	size_t n = (size_t)(to - from);
+	cr_assert_lt(n, sizeof(table));
+	memcpy(table, from, n);
+	table[n] = '\0';
+	static struct set_doc d;
+	d.table = table;
+	d.missing[0] = '\0';
+	sc_set_keys(set_key_documented, &d);
+	cr_expect_str_eq(d.missing, "", "set keys not in the table of "
+			 "docs/scenario-format.md:%s", d.missing);
+}
+
 Test(docs, every_enum_spelling_is_documented)
 {
 	const char *md = read_doc();
