@@ -1462,6 +1462,27 @@ static bool sid_well_formed(const char *sid)
 	return digit;
 }
 
+/* An account named in a delegation list (allowed_to_delegate_to,
+ * allowed_to_act): a declared account, or an error with the nearest
+ * declared one. The built-in accounts do not count: the lists name
+ * service accounts of the domain. */
+static void check_listed_account(struct vctx *v, const char *path,
+				 const char *name, const char *what)
+{
+	if (name && sc_scenario_account(v->s, name))
+		return;
+	char names[NAMES_LEN];
+	join_names(names, sizeof(names), v->s, v->s->domain.accounts_count,
+		   account_at);
+	char near[NAMES_LEN];
+	problem(v, path,
+		"unknown account '%s' (%sdeclared accounts: %s; %s names "
+		"declared accounts)", name ? name : "",
+		hint(near, sizeof(near), v->s, v->s->domain.accounts_count,
+		     account_at, name),
+		v->s->domain.accounts_count ? names : "none", what);
+}
+
 static void validate_accounts(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -1491,29 +1512,21 @@ static void validate_accounts(struct vctx *v)
 				"'%s' is not a SID (expected S-1-...)",
 				a->sid);
 		for (unsigned k = 0; k < a->allowed_to_delegate_to_count;
-		     k++) {
-			const char *t = a->allowed_to_delegate_to[k];
-			if (t && sc_scenario_account(s, t))
-				continue;
-			problem(v,
+		     k++)
+			check_listed_account(
+				v,
 				P(path,
 				  "domain.accounts[%u].allowed_to_delegate_to"
 				  "[%u]", i, k),
-				"unknown account '%s' (constrained delegation "
-				"names declared accounts)", t ? t : "");
-		}
-		for (unsigned k = 0; k < a->allowed_to_act_count; k++) {
-			const char *t = a->allowed_to_act[k];
-			if (t && sc_scenario_account(s, t))
-				continue;
-			problem(v,
+				a->allowed_to_delegate_to[k],
+				"constrained delegation");
+		for (unsigned k = 0; k < a->allowed_to_act_count; k++)
+			check_listed_account(
+				v,
 				P(path,
 				  "domain.accounts[%u].allowed_to_act[%u]", i,
 				  k),
-				"unknown account '%s' (resource-based "
-				"delegation names declared accounts)",
-				t ? t : "");
-		}
+				a->allowed_to_act[k], "resource-based delegation");
 	}
 }
 

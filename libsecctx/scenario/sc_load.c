@@ -2034,13 +2034,17 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 		const char *cands[64];
 		size_t used = 0, nc = 0;
 		names[0] = '\0';
+		/* The cases of the file: as written, then each variant. */
+		int w0 = snprintf(names, sizeof(names), "%s", SC_AS_WRITTEN);
+		if (w0 > 0)
+			used = (size_t)w0;
 		for (unsigned i = 0; i < s->variants_count; i++) {
 			if (nc < 64)
 				cands[nc++] = s->variants[i].name;
 			if (used >= sizeof(names))
 				continue;
 			int w = snprintf(names + used, sizeof(names) - used,
-					 "%s%s", i ? ", " : "",
+					 ", %s",
 					 s->variants[i].name ?
 						 s->variants[i].name : "");
 			if (w > 0)
@@ -2059,11 +2063,11 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 				    "%s)", variant, SC_AS_WRITTEN);
 		else if (near)
 			add_error_n(ld, at, "unknown variant '%s' (did you "
-				    "mean '%s'? variants: %s)", variant, near,
+				    "mean '%s'? cases: %s)", variant, near,
 				    names);
 		else
-			add_error_n(ld, at, "unknown variant '%s' (variants: "
-				    "%s)", variant, names);
+			add_error_n(ld, at, "unknown variant '%s' (cases: %s)",
+				    variant, names);
 		return;
 	}
 

@@ -84,6 +84,38 @@ Test(cli, yaml_syntax_error_is_file_line_col_exit_2)
 	expect_bad_input("syntax-error.yaml", "", NULL);
 }
 
+/* An account misspelt in allowed_to_delegate_to or allowed_to_act is
+ * named at the bad name, with the declared account meant. */
+Test(cli, misspelt_delegation_account_is_file_line_col_exit_2)
+{
+	expect_bad_input("delegation-typo.yaml", "9:32:",
+			 "allowed_to_delegate_to[0]: unknown account 'svc-cc' "
+			 "(did you mean 'svc-c'?");
+	expect_bad_input("delegation-typo.yaml", "11:24:",
+			 "allowed_to_act[0]: unknown account 'svc-bb' (did you "
+			 "mean 'svc-b'?");
+}
+
+/* An unknown --variant lists every case of the file, the file as written
+ * (as-written) first; exit 2, nothing started. */
+Test(cli, unknown_variant_lists_every_case)
+{
+	char file[512], tmp[64];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	private_tmp(tmp, sizeof(tmp));
+	char *argv[] = {launch_path, "run", file, "--variant", "zzzzzzzz",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "unknown variant 'zzzzzzzz' (cases: "
+				"as-written, off, no-open)"),
+		  "%s", r.err);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cr_expect_eq(strlen(r.out), 0, "%s", r.out);
+	rmdir(tmp);
+	cmd_free(&r);
+}
+
 Test(cli, unknown_key_is_file_line_col_exit_2)
 {
 	expect_bad_input("unknown-key.yaml", "13:", "colour");
@@ -548,7 +580,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n5 passed, 8 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n5 passed, 9 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }

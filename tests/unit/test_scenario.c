@@ -1261,6 +1261,31 @@ Test(validate, delegation_targets_declared)
 		   HOSTS PROCS, 9, 24, "unknown account 'nobody'");
 }
 
+/* A misspelt account in either list is named at the bad name, with the
+ * declared account it is nearest to. */
+Test(validate, delegation_targets_did_you_mean)
+{
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"                               /* 8 */
+		   "      allowed_to_delegate_to: [svc-b, svc-bb]\n"   /* 9 */
+		   HOSTS PROCS, 9, 39,
+		   "allowed_to_delegate_to[1]: unknown account 'svc-bb' "
+		   "(did you mean 'svc-b'? ");
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"
+		   "      allowed_to_act: [alicee]\n"
+		   HOSTS PROCS, 9, 24,
+		   "allowed_to_act[0]: unknown account 'alicee' (did you "
+		   "mean 'alice'? ");
+	/* Nothing near: no guess, the declared accounts are listed. */
+	fails_once(HEAD DOMAIN
+		   "    - name: carol\n"
+		   "      allowed_to_act: [zzzzzzzz]\n"
+		   HOSTS PROCS, 9, 24,
+		   "unknown account 'zzzzzzzz' (declared accounts: alice, "
+		   "svc-b, carol; ");
+}
+
 Test(validate, host_name_empty_or_duplicate)
 {
 	fails_once(HEAD DOMAIN HOSTS "  - name: ''\n" PROCS, 11, 11,
@@ -2205,7 +2230,8 @@ Test(variant, unknown_variant)
 	struct loaded l = load_fails(full_yaml, "cloaking-of", 1);
 	assert_error(&l, 0, 105, 1,
 		     "unknown variant 'cloaking-of' (did you mean "
-		     "'cloaking-off'? variants: cloaking-off, empty)");
+		     "'cloaking-off'? cases: as-written, cloaking-off, "
+		     "empty)");
 	sc_load_errors_free(&l.errs);
 
 	l = load_fails(BASE, "anything", 1);
@@ -2217,7 +2243,12 @@ Test(variant, unknown_variant)
 	l = load_fails(full_yaml, "as-writen", 1);
 	assert_error(&l, 0, 105, 1,
 		     "unknown variant 'as-writen' (did you mean 'as-written'? "
-		     "variants: cloaking-off, empty)");
+		     "cases: as-written, cloaking-off, empty)");
+
+	l = load_fails(full_yaml, "zzzzzzzzzz", 1);
+	assert_error(&l, 0, 105, 1,
+		     "unknown variant 'zzzzzzzzzz' (cases: as-written, "
+		     "cloaking-off, empty)");
 	sc_load_errors_free(&l.errs);
 }
 
