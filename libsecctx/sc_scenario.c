@@ -1526,7 +1526,8 @@ static void validate_accounts(struct vctx *v)
 				P(path,
 				  "domain.accounts[%u].allowed_to_act[%u]", i,
 				  k),
-				a->allowed_to_act[k], "resource-based delegation");
+				a->allowed_to_act[k],
+				"resource-based delegation");
 	}
 }
 
