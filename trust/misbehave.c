@@ -396,10 +396,18 @@ int secure_misbehave_seal(secure *s, void *parent, const char *target,
 	uint64_t issued = auth_now_ms();
 	if (mb == SC_MISBEHAVE_EXPIRED)
 		issued -= 3600u * 1000u;
-	if (auth_seal(key, id, credb ? credb : s->cred,
-		      credb ? credl : s->cred_len, tk.bytes, tk.len, cb, cl,
-		      target, issued, AUTH_CONTEXT_LIFETIME_MS, out,
-		      out_len) != 0) {
+	if (auth_seal(&(auth_seal_in){.session_key = key,
+				      .ticket_id = id,
+				      .cred = credb ? credb : s->cred,
+				      .cred_len = credb ? credl : s->cred_len,
+				      .ticket = tk.bytes,
+				      .ticket_len = tk.len,
+				      .context = cb,
+				      .context_len = cl,
+				      .audience = target,
+				      .issued_ms = issued,
+				      .lifetime_ms = AUTH_CONTEXT_LIFETIME_MS},
+		      out, out_len) != 0) {
 		secure_fail(why, "K7", "cannot seal the context");
 		goto out;
 	}

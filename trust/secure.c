@@ -656,9 +656,19 @@ int secure_seal(secure *s, void *parent, const char *target,
 				   sc_token_user_sid(ctx->identity), ctx, &t,
 				   why) != 0)
 		; /* why says it */
-	else if (auth_seal(t.key, t.id, s->cred, s->cred_len, t.bytes, t.len,
-			   cb, cl, target, auth_now_ms(),
-			   AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0)
+	else if (auth_seal(&(auth_seal_in){.session_key = t.key,
+					   .ticket_id = t.id,
+					   .cred = s->cred,
+					   .cred_len = s->cred_len,
+					   .ticket = t.bytes,
+					   .ticket_len = t.len,
+					   .context = cb,
+					   .context_len = cl,
+					   .audience = target,
+					   .issued_ms = auth_now_ms(),
+					   .lifetime_ms =
+						   AUTH_CONTEXT_LIFETIME_MS},
+			   out, out_len) != 0)
 		secure_fail(why, "K7", "cannot seal the context");
 	else
 		rc = 0;
