@@ -480,6 +480,7 @@ enum set_field {
 	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
 	F_DENY_ONLY_GROUPS, /* PROC.deny_only_groups=group+group (T6) */
 	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
+	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
 };
 
 static const struct set_key {
@@ -502,6 +503,7 @@ static const struct set_key {
 	{"misbehave", ON_PROC, F_MISBEHAVE},
 	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS},
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS},
+	{"tickets", ON_PROC, F_TICKETS},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
@@ -515,7 +517,8 @@ static const struct set_key {
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
+	"tickets, "                                                          \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
 	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
@@ -616,6 +619,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_TRANSPORT: return &sc_transport_table;
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
+	case F_TICKETS: return &sc_tickets_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
 	}
@@ -1038,6 +1042,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_MISBEHAVE:
 		p->misbehave = (sc_misbehave)op->ival;
+		break;
+	case F_TICKETS:
+		p->tickets = (sc_tickets)op->ival;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);

@@ -252,6 +252,9 @@ typedef struct sc_process_def {
 	unsigned deny_only_groups_count;
 	char **disabled_groups;
 	unsigned disabled_groups_count;
+	/* D1, D4: whether its logon's tickets are forwardable (the
+	 * default) or not (kinit without -f). */
+	sc_tickets tickets;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -377,6 +380,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.level | PROC.cloaking | PROC.authn | PROC.package | PROC.host |
  *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport |
  *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
+ *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
