@@ -33,7 +33,7 @@ cpu_now() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14+$15+$16+$17)/t}'
 measure() {
   before=$(cpu_now)
   # shellcheck disable=SC2086
-  "$launch" matrix "$scen" $1 --format csv --stats >"$out/table" 2>"$out/stats" ||
+  "$launch" matrix "$scen" --variant as-written $1 --format csv --stats >"$out/table" 2>"$out/stats" ||
     { echo "cloakroom bench --matrix: the sweep failed:" >&2; cat "$out/stats" "$out/table" >&2; exit 3; }
   M_CPU=$(echo "$(cpu_now) $before" | awk '{printf "%.3f", $1-$2}')
   line=$(sed -n 's/^matrix: \([0-9]*\) cases in \([0-9.]*\) s .*, \([0-9]*\) daemon sets\{0,1\} started, \([0-9]*\) tickets\{0,1\} minted$/\1 \2 \3 \4/p' "$out/stats")

@@ -1,5 +1,5 @@
 /* check.c: `cloakroom check PATH...` runs every scenario file under the
- * paths, every variant of each, on warm daemons (launch.h): the cases are
+ * paths, every case of each (as written, each variant), on warm daemons (launch.h): the cases are
  * grouped by cast, so that one set of daemons serves every file and
  * variant of the same cast, and -j sets run at once; it prints one line
  * per scenario, in file order, and a closing `N passed, N failed` line;
@@ -210,9 +210,8 @@ static int load_all(cfile *fs, check_run *cr)
 			sc_load_errors_free(&errs);
 			continue;
 		}
-		size_t nv = cf->base->variants_count && !cr->o->variant
-				    ? cf->base->variants_count
-				    : 1;
+		/* The file as written, then each variant; or --variant. */
+		size_t nv = cr->o->variant ? 1 : sc_scenario_cases(cf->base);
 		if (cr->ncases + nv > cap) {
 			cap = (cr->ncases + nv) * 2;
 			ccase *n = realloc(cr->cases, cap * sizeof(*n));
@@ -226,7 +225,8 @@ static int load_all(cfile *fs, check_run *cr)
 			c->file = f;
 			c->variant = cr->o->variant ? cr->o->variant
 				   : cf->base->variants_count
-					   ? cf->base->variants[v].name
+					   ? sc_case_name(sc_scenario_case_variant(
+						     cf->base, (unsigned)v))
 					   : NULL;
 			if (sc_load_case(cache, files[f], c->variant, NULL, 0,
 					 &c->scn, &errs, err,
@@ -308,9 +308,10 @@ static void check_usage(FILE *out)
 		     "[--variant NAME] [--insecure]\n"
 		     "                       [--timeout-ms N] PATH...\n"
 		     "Runs every scenario (*.yaml) under the paths, every "
-		     "variant of each\n(--variant: only that one; a file "
-		     "without it fails); prints one line\neach and 'N passed, "
-		     "N failed'. Exit 0 only when all pass.\n"
+		     "case of each (the\nfile as written, named as-written, "
+		     "then each variant; --variant NAME:\nonly that one, and "
+		     "a file without it fails); prints one line each\nand "
+		     "'N passed, N failed'. Exit 0 only when all pass.\n"
 		     "Runs of the same cast (processes, hosts, accounts, whom "
 		     "they call)\nshare one warm set of daemons; -j N: N sets "
 		     "at once (default 2).\n--stats: runs, seconds and daemon "
@@ -596,14 +597,17 @@ static const char starter[] =
 	"    dacl:\n"
 	"      - {allow: alice, access: [read]}\n"
 	"\n"
+	"# The file as written is one case (as-written); each variant is\n"
+	"# another, with the file's expectations but those it replaces.\n"
+	"expect:\n"
+	"  - {hop: A->B, presented: CORP\\alice, level: impersonate, status: OK}\n"
+	"  - {hop: B->C, presented: CORP\\alice, level: impersonate, status: OK}\n"
+	"  - {step: c-opens-report, status: OK}\n"
+	"\n"
 	"variants:\n"
-	"  - name: as-written\n"
-	"    expect:\n"
-	"      - {hop: B->C, presented: CORP\\alice, level: impersonate, status: OK}\n"
-	"      - {step: c-opens-report, status: OK}\n"
 	"  - name: no-cloaking\n"
 	"    set: [B.cloaking=none]\n"
-	"    expect:\n"
+	"    expect:                         # the same hop or step: replaces the file's\n"
 	"      - {hop: B->C, presented: CORP\\svc-b}\n"
 	"      - {step: c-opens-report, status: ACCESS_DENIED}\n";
 

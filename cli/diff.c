@@ -44,8 +44,10 @@ static void usage(FILE *out)
 		"sequence of what they do) and prints the fields that changed.\n"
 		"A side is a `cloakroom run --json` output, or a scenario file\n"
 		"(.yaml), which is run first: `diff FILE.yaml:V1 FILE.yaml:V2`\n"
-		"compares two variants. Runs with variants are compared variant\n"
-		"by variant, by name; FILE:VARIANT picks one.\n"
+		"compares two cases. Runs with several cases (the file as\n"
+		"written, named as-written, and each variant) are compared case\n"
+		"by case, by name; FILE:VARIANT picks one (FILE:as-written the\n"
+		"file as written).\n"
 		"Exit: 0 no difference, 1 differences, 2 bad input, 3 a\n"
 		"scenario's run failed.\n");
 }
@@ -154,7 +156,7 @@ static bool run_variant(side *s, const char *variant, const char *desc,
 	return true;
 }
 
-/* A scenario side: the file is checked, then each variant (or the one
+/* A scenario side: the file is checked, then each case (or the one
  * named) runs, as `run --json` would. False on bad input or a failed
  * run (s->run_failed). */
 static bool run_side(side *s)
@@ -185,9 +187,13 @@ static bool run_side(side *s)
 				desc = base->variants[k].description;
 		ok = run_variant(s, s->variant, desc, run_dir);
 	}
-	for (unsigned k = 0; ok && !s->variant && k < base->variants_count; k++)
-		ok = run_variant(s, base->variants[k].name,
-				 base->variants[k].description, run_dir);
+	/* Every case, as `run` has them: as written, then each variant. */
+	for (unsigned k = 0; ok && !s->variant && base->variants_count &&
+			     k < sc_scenario_cases(base);
+	     k++)
+		ok = run_variant(s, sc_case_name(sc_scenario_case_variant(base, k)),
+				 k ? base->variants[k - 1].description : NULL,
+				 run_dir);
 	sc_load_free(base);
 	if (s->run_failed)
 		fprintf(stderr, "cloakroom diff: daemon logs kept in %s\n",

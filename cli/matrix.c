@@ -27,15 +27,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_AXES 16
+#define MAX_VARY 16
+#define MAX_AXES (MAX_VARY + 1) /* the --vary, and the cases of the file */
 #define MAX_CASES 10000
 #define MAX_VALUES 64
 
 typedef enum mformat { MF_TABLE = 0, MF_CSV, MF_JSON, MF_MARKDOWN } mformat;
 
-/* One --vary: the key as written, the full keys it sets, its values. */
+/* One --vary: the key as written, the full keys it sets, its values.
+ * The axis of the cases (variant: as-written, then each variant) sets
+ * nothing: its value is the variant each case loads. */
 typedef struct axis {
 	const char *key;
+	bool is_case;
 	char *targets[LAUNCH_MAX_SETS];
 	size_t ntargets;
 	char *values[MAX_VALUES];
@@ -69,11 +73,6 @@ typedef struct column {
 	bool is_step;
 } column;
 
-/* Blanket keys that, without "PROC.", set every process that calls. */
-static const char *const bare_keys[] = {"level", "cloaking", "authn",
-					"package", "transport"};
-#define BARE_COUNT (sizeof(bare_keys) / sizeof(bare_keys[0]))
-
 static void matrix_usage(FILE *out)
 {
 	fprintf(out,
@@ -87,9 +86,14 @@ static void matrix_usage(FILE *out)
 		"the level in effect and the status, then each step with an id.\n"
 		"KEY is a `set:` key (PROC.level, B.cloaking, A.host,\n"
 		"alice.sensitive, svc-b.trusted_for_delegation, ws1.workgroup,\n"
-		"srv2.SeImpersonatePrivilege=svc-c+Administrators, ...) or a bare\n"
-		"level|cloaking|authn|package|transport, which sets every process\n"
-		"that calls. The value `all` expands to every meaningful value.\n"
+		"srv2.SeImpersonatePrivilege=svc-c+Administrators,\n"
+		"svc-b.allowed_to_delegate_to=svc-c+svc-r|none, B.disabled_groups,\n"
+		"...) or a bare level|cloaking|authn|package|transport|sqos|\n"
+		"tracking|effective_only, which sets every process that calls.\n"
+		"The value `all` expands to every meaningful value.\n"
+		"A file with variants is swept in every case (the file as\n"
+		"written, named as-written, then each variant: the first\n"
+		"column, `variant`); --variant NAME sweeps that one only.\n"
 		"Cases of the same cast (processes, hosts, accounts, whom they\n"
 		"call) run on one warm set of daemons; a case that changes the\n"
 		"cast gets a new set (--cold: new daemons for every case, as\n"
@@ -176,23 +180,15 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		field++;
 		ax->targets[ax->ntargets++] = strdup(key);
 	} else {
-		bool bare = false;
-		for (size_t i = 0; i < BARE_COUNT; i++)
-			bare = bare || strcmp(bare_keys[i], key) == 0;
-		if (!bare) {
-			const char *near =
-				sc_suggest_nearest(key, bare_keys, BARE_COUNT);
-			char hint[96] = "";
-			if (near)
-				snprintf(hint, sizeof(hint),
-					 " (did you mean '%s'?)", near);
-			fprintf(stderr,
-				"cloakroom matrix: unknown key '%s'%s: a key "
-				"without a dot is one of level, cloaking, "
-				"authn, package, transport; others are "
-				"PROC.KEY, ACCOUNT.KEY, HOST.KEY or "
-				"settings.KEY\n",
-				key, hint);
+		/* A key without a dot (sc_set_key_bare, the one table of
+		 * `set:` keys): each process that calls gets its own
+		 * setting, so that two axes cannot both set one. */
+		if (!sc_set_key_bare(key)) {
+			char probe[512], err[1024];
+			snprintf(probe, sizeof(probe), "%s", spec);
+			sc_scenario_set(s, probe, err, sizeof(err));
+			fprintf(stderr, "cloakroom matrix: --vary %s: %s\n", spec,
+				err);
 			return -1;
 		}
 		field = key;
@@ -277,6 +273,17 @@ static int axis_parse(sc_scenario *s, const char *spec, axis *ax)
 		}
 	}
 	return 0;
+}
+
+/* The variant a case loads: its value on the axis of the cases, else
+ * dflt (--variant, or NULL: the file as written). */
+static const char *case_variant(const axis *axes, size_t naxes,
+				const size_t *pick, const char *dflt)
+{
+	for (size_t a = 0; a < naxes; a++)
+		if (axes[a].is_case)
+			return axes[a].values[pick[a]];
+	return dflt;
 }
 
 /* The KEY=VALUE list of a case, in axis order. Returns the count. */
@@ -802,14 +809,16 @@ static void *sweep_worker(void *arg)
 		case_where(sw->axes, sw->naxes, mc->pick, where, sizeof(where));
 		run_result r;
 		memset(&r, 0, sizeof(r));
-		r.scn = cache && pool ? case_load(cache, sw->file, sw->variant,
+		const char *variant = case_variant(sw->axes, sw->naxes,
+						   mc->pick, sw->variant);
+		r.scn = cache && pool ? case_load(cache, sw->file, variant,
 						  sets, n, where, false)
 				      : NULL;
 		if (r.scn &&
-		    (sw->cold ? launch_run_case(sw->file, sw->variant, sets, n,
+		    (sw->cold ? launch_run_case(sw->file, variant, sets, n,
 						dir, sw->timeout_ms, &r)
-			      : launch_pool_run(pool, sw->file, sw->variant,
-						sets, n, &r)) == 0) {
+			      : launch_pool_run(pool, sw->file, variant, sets,
+						n, &r)) == 0) {
 			mc->ran = true;
 			case_collect(mc, &r.trace);
 		} else {
@@ -843,7 +852,7 @@ static void *sweep_worker(void *arg)
 /* What the command line asks for. */
 typedef struct mopts {
 	const char *file, *variant;
-	const char *specs[MAX_AXES];
+	const char *specs[MAX_VARY];
 	size_t nspecs;
 	mformat format;
 	int timeout_ms;
@@ -893,9 +902,9 @@ static int parse_one(mopts *o, int c, const char *v)
 		o->jobs = (int)n;
 		return 0;
 	case MO_VARY:
-		if (o->nspecs == MAX_AXES) {
+		if (o->nspecs == MAX_VARY) {
 			fprintf(stderr, "cloakroom matrix: at most %d --vary\n",
-				MAX_AXES);
+				MAX_VARY);
 			return -1;
 		}
 		o->specs[o->nspecs++] = v;
@@ -999,11 +1008,31 @@ static int plan_axes(const mopts *o, mplan *P)
 			   : NULL;
 	if (!P->base)
 		return 2;
-	P->naxes = o->nspecs;
 	P->ncases = 1;
+	/* Without --variant, every case of the file: as written, then each
+	 * variant, as the first axis. */
+	if (!o->variant && P->base->variants_count) {
+		axis *ax = &P->axes[P->naxes++];
+		ax->is_case = true;
+		ax->key = strdup("variant");
+		if (sc_scenario_cases(P->base) > MAX_VALUES) {
+			fprintf(stderr, "cloakroom matrix: %s has more than %d "
+				"cases (as-written and its variants): pick one "
+				"with --variant\n", o->file, MAX_VALUES);
+			return 2;
+		}
+		for (unsigned k = 0; k < sc_scenario_cases(P->base); k++) {
+			ax->values[ax->nvalues] = strdup(
+				sc_case_name(sc_scenario_case_variant(P->base, k)));
+			if (!ax->values[ax->nvalues++] || !ax->key)
+				return 3;
+		}
+		P->ncases = ax->nvalues;
+	}
 	size_t nsets = 0;
-	for (size_t a = 0; a < o->nspecs; a++) {
-		if (axis_parse(P->base, o->specs[a], &P->axes[a]) != 0)
+	for (size_t i = 0; i < o->nspecs; i++) {
+		size_t a = P->naxes++;
+		if (axis_parse(P->base, o->specs[i], &P->axes[a]) != 0)
 			return 2;
 		if (P->ncases > MAX_CASES / P->axes[a].nvalues) {
 			fprintf(stderr, "cloakroom matrix: more than %d cases\n",
@@ -1045,8 +1074,10 @@ static int plan_cases(const mopts *o, mplan *P)
 		char *sets[LAUNCH_MAX_SETS], where[1024];
 		size_t n = case_sets(P->axes, P->naxes, c->pick, sets);
 		case_where(P->axes, P->naxes, c->pick, where, sizeof(where));
-		sc_scenario *s = case_load(P->cache, o->file, o->variant, sets,
-					   n, where, true);
+		sc_scenario *s = case_load(
+			P->cache, o->file,
+			case_variant(P->axes, P->naxes, c->pick, o->variant),
+			sets, n, where, true);
 		if (!s)
 			bad = true;
 		else if (!(c->cast = launch_cast_key(s)))

@@ -1,5 +1,6 @@
 /* run.c: `cloakroom run FILE`: checks the scenario (nothing starts on bad
- * input), runs each variant on its own daemons (engine: launch.h), checks
+ * input), runs each case (the file as written, each variant) on its own
+ * daemons (engine: launch.h), checks
  * the expectations and reports (cli/render/). The engine stops every
  * process it started, whatever happens.
  * Exit: 0 all expectations held, 1 one failed, 2 bad input, 3 the run
@@ -35,6 +36,7 @@ typedef enum out_format {
 
 typedef struct opts {
 	launch_opts c;       /* what every daemon is given */
+	char *sets[LAUNCH_MAX_SETS]; /* --set KEY=VALUE, in order (c.sets) */
 	const char *variant;
 	out_format format;
 	bool format_set;
@@ -45,7 +47,7 @@ typedef struct opts {
 	bool wide;           /* --wide: the table as wide as its cells */
 } opts;
 
-/* The scenario as written (base) and one loaded run per variant. */
+/* The scenario as written (base) and one loaded run per case. */
 typedef struct runs {
 	sc_scenario *base;
 	run_result *r;
@@ -62,14 +64,21 @@ static void run_usage(FILE *out)
 		"[--insecure]\n"
 		"                      [--hosts loopback|netns] [--color "
 		"auto|always|never] [--wide]\n"
-		"Runs the scenario FILE with real daemons, every variant (or "
-		"--variant),\nand prints, per hop, who called whom, the identity "
+		"                      [--set KEY=VALUE ...]\n"
+		"Runs the scenario FILE with real daemons, every case (the file "
+		"as written,\nnamed as-written, then each variant; --variant "
+		"NAME: that one),\nand prints, per hop, who called whom, the identity "
 		"presented, at which\nlevel, with which status, and the rule ids "
 		"that decided; --explain adds\neach hop's inputs and numbered "
 		"decisions. --format json: one JSON event\na line; mermaid: a "
 		"sequence diagram; svg: the diagram drawn as SVG;\nhtml: one "
 		"self-contained page (diagram, hops, explanations, token\n"
 		"diffs, expectations); --json: one object. --color auto: on a terminal, unless NO_COLOR is set.\n"
+		"--set KEY=VALUE (repeatable): a what-if, applied to every case "
+		"after its\nvariant, any `set:` key (B.level=delegate, "
+		"level=identify for every\nprocess that calls, "
+		"svc-b.allowed_to_delegate_to=svc-c+svc-r, ...),\nchecked "
+		"as `set:` is.\n"
 		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run "
 		"failed.\n");
 }
@@ -103,7 +112,7 @@ static int parse_format(opts *o, const char *name)
 
 enum { OPT_JSON = 256, OPT_FORMAT, OPT_INSECURE, OPT_HOSTS, OPT_EXPLAIN,
        OPT_KEEP_LOGS, OPT_VARIANT, OPT_TIMEOUT, OPT_SKEW, OPT_COLOR,
-       OPT_WIDE };
+       OPT_WIDE, OPT_SET };
 
 static int parse_one(opts *o, int c, const char *arg)
 {
@@ -144,6 +153,19 @@ static int parse_one(opts *o, int c, const char *arg)
 	case OPT_WIDE:
 		o->wide = true;
 		return 0;
+	case OPT_SET:
+		if (o->c.sets_count == LAUNCH_MAX_SETS) {
+			fprintf(stderr, "cloakroom run: at most %d --set\n",
+				LAUNCH_MAX_SETS);
+			return -1;
+		}
+		if (!strchr(arg, '=')) {
+			fprintf(stderr, "cloakroom run: --set '%s' is not "
+				"KEY=VALUE\n", arg);
+			return -1;
+		}
+		o->sets[o->c.sets_count++] = (char *)arg;
+		return 0;
 	case OPT_COLOR:
 		if (cli_color_parse(arg, &o->color) == 0)
 			return 0;
@@ -176,10 +198,12 @@ static int parse_opts(int argc, char **argv, opts *o)
 		{"clock-skew-ms", required_argument, NULL, OPT_SKEW},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"wide", no_argument, NULL, OPT_WIDE},
+		{"set", required_argument, NULL, OPT_SET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->c.timeout_ms = 10000;
+	o->c.sets = o->sets;
 	/* argv[0] is the scenario or an option: getopt starts at 1. */
 	char **args = cli_args("cloakroom run", argc, argv);
 	if (!args)
@@ -224,7 +248,41 @@ static void runs_free(runs *R)
 	sc_load_free(R->base);
 }
 
-/* Load the scenario and every variant of it (or --variant) before
+struct set_report {
+	const char *file, *variant;
+	unsigned problems;
+};
+
+static void set_problem(void *user, const char *path, const char *msg)
+{
+	struct set_report *r = user;
+	if (r->problems++ < 5)
+		fprintf(stderr, "%s: with --set%s%s: %s: %s\n", r->file,
+			r->variant ? " in case " : "",
+			r->variant ? r->variant : "", path, msg);
+}
+
+/* --set on one loaded case: each assignment applied as `set:` is (its
+ * errors said once, for the first case), then the scenario checked
+ * again, as after a variant. 0, or -1 said on stderr. */
+static int runs_set(const opts *o, sc_scenario *scn, const char *variant,
+		    bool first)
+{
+	for (size_t k = 0; k < o->c.sets_count; k++) {
+		char err[1024];
+		if (sc_scenario_set(scn, o->sets[k], err, sizeof(err)) != 0) {
+			if (first)
+				fprintf(stderr, "cloakroom run: --set %s: %s\n",
+					o->sets[k], err);
+			return -1;
+		}
+	}
+	struct set_report r = {o->c.file, variant, 0};
+	sc_scenario_validate(scn, set_problem, &r);
+	return r.problems ? -1 : 0;
+}
+
+/* Load the scenario and every case of it (or --variant) before
  * anything starts, and check that its daemons fit in memory. 0, 2 bad
  * input (said on stderr) or 3. */
 static int runs_load(const opts *o, runs *R)
@@ -238,18 +296,26 @@ static int runs_load(const opts *o, runs *R)
 		sc_load_errors_free(&errs);
 		return 2;
 	}
+	/* The cases: the file as written, then each variant (docs/
+	 * scenario-format.md, "variants"); or the one --variant names. */
 	const sc_scenario *b = R->base;
-	R->n = o->variant || !b->variants_count ? 1 : b->variants_count;
+	R->n = o->variant ? 1 : sc_scenario_cases(b);
 	R->r = calloc(R->n, sizeof(*R->r));
 	if (!R->r)
 		return 3;
 	bool bad = false;
 	for (size_t i = 0; i < R->n; i++) {
-		const char *v = o->variant		? o->variant
-				: b->variants_count ? b->variants[i].name
-						    : NULL;
+		const char *v =
+			o->variant ? o->variant
+			: b->variants_count
+				? sc_case_name(sc_scenario_case_variant(
+					  b, (unsigned)i))
+				: NULL;
 		R->r[i].variant = v;
 		if (sc_load_file(o->c.file, v, &R->r[i].scn, &errs) != 0)
+			bad = true;
+		else if (o->c.sets_count &&
+			 runs_set(o, R->r[i].scn, v, i == 0) != 0)
 			bad = true;
 		for (unsigned k = 0; v && !bad && k < b->variants_count; k++)
 			if (strcmp(b->variants[k].name, v) == 0)
@@ -259,7 +325,7 @@ static int runs_load(const opts *o, runs *R)
 	for (size_t i = 0; !bad && i < R->n; i++)
 		if (R->r[i].scn->expect_count == 0)
 			fprintf(stderr, "%s: warning: %s%s has no expectations\n",
-				o->c.file, R->r[i].variant ? "variant " : "",
+				o->c.file, R->r[i].variant ? "case " : "",
 				R->r[i].variant ? R->r[i].variant
 						: "the scenario");
 	sc_load_errors_print(&errs, stderr);
@@ -267,7 +333,7 @@ static int runs_load(const opts *o, runs *R)
 	return bad ? 2 : 0;
 }
 
-/* Run every loaded variant, one after the other, until a signal. Returns
+/* Run every loaded case, one after the other, until a signal. Returns
  * whether every run completed. */
 static bool runs_run(const opts *o, runs *R, const char *run_dir)
 {

@@ -1465,8 +1465,9 @@ int imp_build(imp_domain *d, const char *scenario, char **yaml,
 			  shown(d->files.items[i], esc, sizeof(esc)));
 	sb_printf(&out, ".\n# `cloakroom paths` reads its domain; a scenario "
 			"can extend it (extends:)\n# and define its own "
-			"hosts and processes (process A replaces the one "
-			"below).\nscenario: ");
+			"hosts and processes (process A merges into the "
+			"one below;\n# a process of its own says new: true)."
+			"\nscenario: ");
 	sb_quoted(&out, scenario);
 	sb_printf(&out, "\ndescription: \"the domain %s, imported\"\n",
 		  d->name);

@@ -76,6 +76,57 @@ static bool empty(const char *s)
 
 /* ---- lookups ---------------------------------------------------------- */
 
+/* ---- cases ------------------------------------------------------------ */
+
+unsigned sc_scenario_cases(const sc_scenario *s)
+{
+	return s ? 1 + s->variants_count : 0;
+}
+
+const char *sc_scenario_case_variant(const sc_scenario *s, unsigned i)
+{
+	return s && i > 0 && i <= s->variants_count ? s->variants[i - 1].name
+						    : NULL;
+}
+
+const char *sc_case_name(const char *variant)
+{
+	return variant ? variant : SC_AS_WRITTEN;
+}
+
+/* "FROM->TO" or "FROM->TO#N": the lengths of FROM and TO, and N (1 when
+ * absent). false when it is not a hop. */
+static bool hop_parts(const char *hop, size_t *from, const char **to,
+		      size_t *tolen, unsigned long *nth)
+{
+	const char *arrow = hop ? strstr(hop, "->") : NULL;
+	if (!arrow)
+		return false;
+	*from = (size_t)(arrow - hop);
+	*to = arrow + 2;
+	const char *hash = strchr(*to, '#');
+	*tolen = hash ? (size_t)(hash - *to) : strlen(*to);
+	*nth = hash ? strtoul(hash + 1, NULL, 10) : 1;
+	return true;
+}
+
+bool sc_expect_same_target(const sc_expect_def *a, const sc_expect_def *b)
+{
+	if (!a || !b)
+		return false;
+	if (a->step || b->step)
+		return a->step && b->step && strcasecmp(a->step, b->step) == 0;
+	size_t af, bf, at, bt;
+	const char *ato, *bto;
+	unsigned long an, bn;
+	if (!hop_parts(a->hop, &af, &ato, &at, &an) ||
+	    !hop_parts(b->hop, &bf, &bto, &bt, &bn))
+		return a->hop && b->hop && strcasecmp(a->hop, b->hop) == 0;
+	return af == bf && at == bt && an == bn &&
+	       strncasecmp(a->hop, b->hop, af) == 0 &&
+	       strncasecmp(ato, bto, at) == 0;
+}
+
 bool sc_scenario_is_called(const sc_scenario *s, const char *name)
 {
 	for (unsigned i = 0; s && name && i < s->processes_count; i++)
@@ -480,48 +531,83 @@ enum set_field {
 	F_RIGHT, /* HOST.SeSomethingPrivilege=holder+holder (P3) */
 	F_DENY_ONLY_GROUPS, /* PROC.deny_only_groups=group+group (T6) */
 	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
+	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
+	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
 };
 
+/* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
+ * written without "PROC." and then sets that blanket field of every
+ * process with a call step (a call step's own blanket still overrides
+ * it for that call, as it overrides PROC.KEY). */
 static const struct set_key {
 	const char *name;
 	enum set_target target;
 	enum set_field field;
+	bool bare;
 } set_keys[] = {
-	{"level", ON_PROC, F_LEVEL},
-	{"cloaking", ON_PROC, F_CLOAKING},
-	{"authn", ON_PROC, F_AUTHN},
-	{"package", ON_PROC, F_PACKAGE},
-	{"host", ON_PROC, F_HOST},
-	{"account", ON_PROC, F_ACCOUNT},
-	{"started_by", ON_PROC, F_STARTED_BY},
-	{"server_authn", ON_PROC, F_SERVER_AUTHN},
-	{"transport", ON_PROC, F_TRANSPORT},
-	{"sqos", ON_PROC, F_SQOS},
-	{"tracking", ON_PROC, F_TRACKING},
-	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY},
-	{"misbehave", ON_PROC, F_MISBEHAVE},
-	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS},
-	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS},
-	{"tickets", ON_PROC, F_TICKETS},
-	{"sensitive", ON_ACCOUNT, F_SENSITIVE},
-	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED},
-	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH},
-	{"workgroup", ON_HOST, F_WORKGROUP},
-	{"default_level", ON_HOST, F_DEFAULT_LEVEL},
+	{"level", ON_PROC, F_LEVEL, true},
+	{"cloaking", ON_PROC, F_CLOAKING, true},
+	{"authn", ON_PROC, F_AUTHN, true},
+	{"package", ON_PROC, F_PACKAGE, true},
+	{"host", ON_PROC, F_HOST, false},
+	{"account", ON_PROC, F_ACCOUNT, false},
+	{"started_by", ON_PROC, F_STARTED_BY, false},
+	{"server_authn", ON_PROC, F_SERVER_AUTHN, false},
+	{"transport", ON_PROC, F_TRANSPORT, true},
+	{"sqos", ON_PROC, F_SQOS, true},
+	{"tracking", ON_PROC, F_TRACKING, true},
+	{"effective_only", ON_PROC, F_EFFECTIVE_ONLY, true},
+	{"misbehave", ON_PROC, F_MISBEHAVE, false},
+	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS, false},
+	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
+	{"tickets", ON_PROC, F_TICKETS, false},
+	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
+	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
+	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
+	{"allowed_to_delegate_to", ON_ACCOUNT, F_DELEGATE_TO, false},
+	{"allowed_to_act", ON_ACCOUNT, F_ALLOWED_TO_ACT, false},
+	{"workgroup", ON_HOST, F_WORKGROUP, false},
+	{"default_level", ON_HOST, F_DEFAULT_LEVEL, false},
 	/* After the account's: X names the account X, else the host X. */
-	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED},
-	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP},
-	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY},
+	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED, false},
+	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP, false},
+	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
 };
+
+void sc_set_keys(sc_set_key_fn fn, void *user)
+{
+	static const char *const prefix[] = {"PROC.", "ACCOUNT.", "HOST.",
+					     "settings."};
+	for (size_t i = 0; fn && i < COUNT_OF(set_keys); i++) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s%s", prefix[set_keys[i].target],
+			 set_keys[i].name);
+		fn(user, key);
+		if (set_keys[i].bare)
+			fn(user, set_keys[i].name);
+	}
+}
+
+bool sc_set_key_bare(const char *key)
+{
+	for (size_t i = 0; key && i < COUNT_OF(set_keys); i++)
+		if (set_keys[i].bare && strcmp(set_keys[i].name, key) == 0)
+			return true;
+	return false;
+}
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
 	"tickets, "                                                          \
+	"level|cloaking|authn|package|transport|sqos|tracking|"              \
+	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
-	"trusted_to_auth_for_delegation, HOST.workgroup|default_level|"      \
+	"trusted_to_auth_for_delegation, ACCOUNT.allowed_to_delegate_to|"    \
+	"allowed_to_act (accounts joined by '+', or none), "                 \
+	"HOST.workgroup|default_level|"                                      \
 	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify, "          \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
@@ -529,6 +615,7 @@ static const struct set_key {
 /* One parsed, checked assignment, not yet applied. */
 struct set_op {
 	enum set_field field;
+	bool bare;       /* every process with a call step */
 	unsigned index;  /* process, account or host index */
 	int ival;        /* enums */
 	bool bval;       /* booleans */
@@ -599,6 +686,47 @@ static int check_group_list(const sc_scenario *s, const sc_process_def *p,
 			     near ? "'?)" : "");
 			rc = SC_ERR_INVAL;
 		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* ACCOUNT.allowed_to_delegate_to, ACCOUNT.allowed_to_act: declared
+ * accounts joined by '+', or none (D4, D5). */
+static int check_account_list(const sc_scenario *s, const char *full,
+			      const char *value, char *err, size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t) {
+		errf(err, errlen, "invalid value '%s' for '%s' (declared "
+				  "accounts joined by '+', or none)",
+		     value, full);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		if (*t && sc_scenario_account(s, t))
+			continue;
+		const char *cands[64];
+		size_t n = 0;
+		for (unsigned i = 0; i < s->domain.accounts_count && n < 64; i++)
+			cands[n++] = s->domain.accounts[i].name;
+		const char *near = sc_suggest_nearest(t, cands, n);
+		errf(err, errlen,
+		     "invalid value '%s' for '%s': unknown account '%s'%s%s%s "
+		     "(declared accounts joined by '+', or none)",
+		     value, full, t, near ? " (did you mean '" : "",
+		     near ? near : "", near ? "'?)" : "");
+		rc = SC_ERR_INVAL;
 	}
 	free(copy);
 	return rc;
@@ -676,7 +804,7 @@ static const struct set_key *set_find_key(const sc_scenario *s,
 			k = &set_keys[i];
 	}
 	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
-	static const struct set_key right_key = {"", ON_HOST, F_RIGHT};
+	static const struct set_key right_key = {"", ON_HOST, F_RIGHT, false};
 	if (!k && !settings && strncmp(fname, "Se", 2) == 0 &&
 	    strlen(fname) > 2) {
 		if (sc_user_right_known(fname))
@@ -851,6 +979,10 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 		rc = check_group_list(s, &s->processes[op->index], full, value,
 				      err, errlen);
 		break;
+	case F_DELEGATE_TO:
+	case F_ALLOWED_TO_ACT:
+		rc = check_account_list(s, full, value, err, errlen);
+		break;
 	default: /* the true/false keys */
 		rc = parse_bool(value, &op->bval);
 		if (rc != 0)
@@ -860,13 +992,62 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 	}
 	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
 	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
-	    k->field != F_ACCOUNT)
+	    k->field != F_ACCOUNT && k->field != F_DELEGATE_TO &&
+	    k->field != F_ALLOWED_TO_ACT)
 		return rc;
 	if (rc == 0 && !(op->sval = strdup(value))) {
 		errf(err, errlen, "out of memory");
 		rc = SC_ERR_NOMEM;
 	}
 	return rc;
+}
+
+/* A key without "PROC.": a blanket field of every process with a call
+ * step (one checked value for all). */
+static int set_parse_bare(const sc_scenario *s, const char *key,
+			  const char *value, struct set_op *op, char *err,
+			  size_t errlen)
+{
+	const struct set_key *k = NULL;
+	const char *cands[COUNT_OF(set_keys)];
+	for (size_t i = 0; i < COUNT_OF(set_keys); i++) {
+		cands[i] = set_keys[i].bare ? set_keys[i].name : NULL;
+		if (set_keys[i].bare && strcmp(set_keys[i].name, key) == 0)
+			k = &set_keys[i];
+	}
+	if (!k) {
+		const char *near =
+			sc_suggest_nearest(key, cands, COUNT_OF(set_keys));
+		errf(err, errlen,
+		     "unknown key '%s'%s%s%s: a key without a dot is a "
+		     "blanket field of every process that calls (level, "
+		     "cloaking, authn, package, transport, sqos, tracking, "
+		     "effective_only); the others are PROC.KEY, ACCOUNT.KEY, "
+		     "HOST.KEY or settings.KEY",
+		     key, near ? " (did you mean '" : "", near ? near : "",
+		     near ? "'?)" : "");
+		return SC_ERR_INVAL;
+	}
+	unsigned first = s->processes_count;
+	for (unsigned i = s->processes_count; i-- > 0;)
+		if (sc_process_calls_out(&s->processes[i]))
+			first = i;
+	if (first == s->processes_count) {
+		errf(err, errlen, "'%s' sets every process that calls, and no "
+				  "process of the scenario calls another", key);
+		return SC_ERR_INVAL;
+	}
+	op->bare = true;
+	op->field = k->field;
+	op->index = first;
+	const sc_enum_table *t = field_enum(k->field);
+	if (t)
+		return parse_table_value(t, key, value, &op->ival, err, errlen);
+	if (parse_bool(value, &op->bval) == 0)
+		return 0;
+	errf(err, errlen, "invalid value '%s' for '%s' (expected true or "
+			  "false)", value, key);
+	return SC_ERR_INVAL;
 }
 
 static int set_parse(const sc_scenario *s, const char *assignment,
@@ -893,7 +1074,9 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	if (!eq) {
 		errf(err, errlen, "'%s' is not KEY=VALUE (keys: %s)",
 		     assignment, SET_KEYS_HELP);
-	} else if (!dot || dot == key || !dot[1]) {
+	} else if (!dot) {
+		rc = set_parse_bare(s, key, value, op, err, errlen);
+	} else if (dot == key || !dot[1]) {
 		errf(err, errlen, "unknown key '%s' (keys: %s)", key,
 		     SET_KEYS_HELP);
 	} else {
@@ -1093,6 +1276,13 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_DISABLED_GROUPS:
 		return set_apply_groups(&p->disabled_groups,
 					&p->disabled_groups_count, op->sval);
+	case F_DELEGATE_TO:
+		return set_apply_groups(&a->allowed_to_delegate_to,
+					&a->allowed_to_delegate_to_count,
+					op->sval);
+	case F_ALLOWED_TO_ACT:
+		return set_apply_groups(&a->allowed_to_act,
+					&a->allowed_to_act_count, op->sval);
 	}
 	return 0;
 }
@@ -1107,7 +1297,16 @@ int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		free(op.privilege);
 		return rc;
 	}
-	rc = set_apply(s, &op);
+	if (op.bare) {
+		/* A blanket field (no string): the same value for each. */
+		for (unsigned i = 0; i < s->processes_count && rc == 0; i++)
+			if (sc_process_calls_out(&s->processes[i])) {
+				op.index = i;
+				rc = set_apply(s, &op);
+			}
+	} else {
+		rc = set_apply(s, &op);
+	}
 	free(op.sval);
 	free(op.privilege);
 	if (rc != 0)
@@ -2083,6 +2282,98 @@ static void validate_expect(struct vctx *v, const char *pre,
 	}
 }
 
+/* What an expectation aims at, for messages: "hop 'B->C'" or "step
+ * 'c-open'". */
+static const char *target_text(const sc_expect_def *e, char *buf,
+			       size_t len)
+{
+	snprintf(buf, len, "%s '%s'", e->hop ? "hop" : "step",
+		 e->hop ? e->hop : e->step ? e->step : "");
+	return buf;
+}
+
+/* A variant's {hop|step: X, drop: true}: it names X and nothing else,
+ * the scenario has an expectation on X, and the variant does not also
+ * expect X. */
+static void validate_drop(struct vctx *v, const char *pre,
+			  const sc_variant_def *vd, unsigned k)
+{
+	const sc_scenario *s = v->s;
+	const sc_expect_def *e = &vd->expect[k];
+	char path[PATH_LEN], what[300];
+	if (!e->hop == !e->step) {
+		problem(v, pre, "a dropping expectation names one 'hop' or "
+				"'step': the target whose expectations it "
+				"drops");
+		return;
+	}
+	const struct {
+		const char *key;
+		bool given;
+	} others[] = {
+		{"presented", e->presented}, {"level", e->level},
+		{"status", e->status},       {"warning", e->warning},
+		{"rule", e->rule},           {"granted", e->granted},
+		{"runs_as", e->runs_as},     {"ran", e->ran},
+	};
+	for (size_t i = 0; i < COUNT_OF(others); i++)
+		if (others[i].given) {
+			problem(v, P(path, "%s.%s", pre, others[i].key),
+				"a dropping expectation takes no '%s': it "
+				"only drops the scenario's expectations on "
+				"%s (write the new one without 'drop')",
+				others[i].key, target_text(e, what,
+							   sizeof(what)));
+			return;
+		}
+	const char *key = e->hop ? "hop" : "step";
+	for (unsigned j = 0; j < vd->expect_count; j++)
+		if (j != k && !vd->expect[j].drop &&
+		    sc_expect_same_target(&vd->expect[j], e)) {
+			problem(v, P(path, "%s.%s", pre, key),
+				"variant '%s' both drops and expects %s (its "
+				"expect[%u]): an expectation of the variant "
+				"already replaces the scenario's on it",
+				vd->name ? vd->name : "",
+				target_text(e, what, sizeof(what)), j);
+			return;
+		}
+	const char *cands[64];
+	size_t nc = 0;
+	char names[NAMES_LEN] = "";
+	for (unsigned j = 0; j < s->expect_count; j++) {
+		const sc_expect_def *o = &s->expect[j];
+		if (sc_expect_same_target(o, e))
+			return;
+		const char *t = o->hop ? o->hop : o->step;
+		if (!t || !o->hop != !e->hop)
+			continue;
+		bool seen = false;
+		for (size_t c = 0; c < nc && !seen; c++)
+			seen = strcasecmp(cands[c], t) == 0;
+		if (seen || nc == COUNT_OF(cands))
+			continue;
+		cands[nc++] = t;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", nc > 1 ? ", " : "",
+			 t);
+	}
+	if (!nc) {
+		problem(v, P(path, "%s.%s", pre, key),
+			"drops nothing: the scenario has no expectation on "
+			"%s (nor on any %s)", target_text(e, what, sizeof(what)),
+			key);
+		return;
+	}
+	const char *near = sc_suggest_nearest(e->hop ? e->hop : e->step, cands,
+					      nc);
+	problem(v, P(path, "%s.%s", pre, key),
+		"drops nothing: the scenario has no expectation on %s "
+		"(%s%s%sits %ss with expectations: %s)",
+		target_text(e, what, sizeof(what)), near ? "did you mean '" : "",
+		near ? near : "", near ? "'? " : "", key, names);
+}
+
 static void validate_variants(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -2092,6 +2383,10 @@ static void validate_variants(struct vctx *v)
 		if (empty(vd->name)) {
 			problem(v, P(path, "variants[%u].name", i),
 				"the variant name is empty");
+		} else if (strcasecmp(vd->name, SC_AS_WRITTEN) == 0) {
+			problem(v, P(path, "variants[%u].name", i),
+				"'%s' names the case of the file as written; "
+				"a variant needs another name", vd->name);
 		} else {
 			for (unsigned j = 0; j < i; j++) {
 				const char *o = s->variants[j].name;
@@ -2116,10 +2411,13 @@ static void validate_variants(struct vctx *v)
 					P(path, "variants[%u].set[%u]", i, k),
 					"%s", err);
 		}
-		for (unsigned k = 0; k < vd->expect_count; k++)
-			validate_expect(v,
-					P(pre, "variants[%u].expect[%u]", i, k),
-					&vd->expect[k]);
+		for (unsigned k = 0; k < vd->expect_count; k++) {
+			P(pre, "variants[%u].expect[%u]", i, k);
+			if (vd->expect[k].drop)
+				validate_drop(v, pre, vd, k);
+			else
+				validate_expect(v, pre, &vd->expect[k]);
+		}
 	}
 }
 

@@ -252,6 +252,8 @@ typedef struct sc_process_def {
 	unsigned deny_only_groups_count;
 	char **disabled_groups;
 	unsigned disabled_groups_count;
+	bool is_new;         /* `new: true`: a process a file that extends
+	                        another adds (checked when merging) */
 	/* D1, D4: whether its logon's tickets are forwardable (the
 	 * default) or not (kinit without -f). */
 	sc_tickets tickets;
@@ -289,7 +291,20 @@ typedef struct sc_expect_def {
 	                    (T4: the primary token's) */
 	bool *ran;       /* NULL: not asked; false: the hop or step must not
 	                    have happened (an attack refused upstream) */
+	bool drop;       /* in a variant: the scenario's expectations on this
+	                    hop or step do not apply (no other field) */
 } sc_expect_def;
+
+/* The name of the case that is the file as written, beside one case per
+ * variant; no variant may take it, and `--variant as-written` selects
+ * the file as written. */
+#define SC_AS_WRITTEN "as-written"
+
+/* Whether a and b name the same hop ("B->C" is "B->C#1"; process names
+ * compared case-insensitively, as expectations are) or the same step id
+ * (case-insensitively): a variant's expectation replaces the scenario's
+ * on the same target. */
+bool sc_expect_same_target(const sc_expect_def *a, const sc_expect_def *b);
 
 typedef struct sc_variant_def {
 	char *name;
@@ -317,12 +332,21 @@ typedef struct sc_scenario {
 	unsigned processes_count;
 	sc_object_def *objects;
 	unsigned objects_count;
-	sc_expect_def *expect;   /* expectations of every variant */
+	sc_expect_def *expect;   /* the file's; a variant's case has these but
+	                            those it replaces or drops, then its own */
 	unsigned expect_count;
 	sc_variant_def *variants;
 	unsigned variants_count;
 	sc_settings settings;
 } sc_scenario;
+
+/* The cases of a scenario: the file as written (case 0, variant NULL),
+ * then one per variant (case i: variants[i - 1]). sc_scenario_case_variant
+ * gives the variant to load for case i (NULL: as written);
+ * sc_case_name the name to show for a variant (NULL: SC_AS_WRITTEN). */
+unsigned sc_scenario_cases(const sc_scenario *s);
+const char *sc_scenario_case_variant(const sc_scenario *s, unsigned i);
+const char *sc_case_name(const char *variant);
 
 /* Caps on a scenario's size (sc_scenario_validate refuses more, naming the
  * first element over the cap). Beside the loader's 1 MiB on the file, they
@@ -375,14 +399,19 @@ const sc_account_def *sc_scenario_account(const sc_scenario *s,
 const sc_object_def *sc_scenario_object(const sc_scenario *s,
 					const char *host, const char *name);
 
-/* Apply one "KEY=VALUE" setting to the scenario in place (variants and
- * matrix sweeps). Keys:
+/* Apply one "KEY=VALUE" setting to the scenario in place (variants,
+ * matrix sweeps, run --set). Keys:
  *   PROC.level | PROC.cloaking | PROC.authn | PROC.package | PROC.host |
  *   PROC.account | PROC.started_by | PROC.server_authn | PROC.transport |
  *   PROC.sqos | PROC.tracking | PROC.effective_only   (pipes: N2, T7)
+ *   PROC.misbehave | PROC.deny_only_groups | PROC.disabled_groups
+ *   level | cloaking | authn | package | transport | sqos | tracking |
+ *   effective_only: without "PROC.", every process with a call step
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
+ *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts
+ *   joined by '+', or none)
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
  *   HOST.Se...Privilege (holders)
  * (X.trusted_for_delegation names the account X, else the host X.)
@@ -390,6 +419,16 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		    size_t errlen);
+/* Whether key may be written without "PROC." (every process that
+ * calls): level, cloaking, authn, package, transport, sqos, tracking,
+ * effective_only. */
+bool sc_set_key_bare(const char *key);
+/* Calls fn with every key of sc_scenario_set as the documentation
+ * writes it: "PROC.level", "ACCOUNT.allowed_to_act", "HOST.workgroup",
+ * "settings.double_hop_status", and each bare key ("level"). For
+ * documentation checks (HOST.Se...Privilege is not listed). */
+typedef void (*sc_set_key_fn)(void *user, const char *key);
+void sc_set_keys(sc_set_key_fn fn, void *user);
 
 /* Reference checks the schema cannot make (a process naming an undeclared
  * host, a call to an undeclared process...), the caps above, and the call

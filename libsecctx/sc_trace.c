@@ -133,7 +133,8 @@ void sc_hop_rules(const sc_hop *h, char *buf, size_t len, const char *sep)
 			add_rule(buf, len, sep, h->steps[s].log.notes[i].rule);
 }
 
-/* "B->C" or "B->C#2": the n-th hop from B to C. */
+/* "B->C" or "B->C#2": the n-th hop from B to C. Process names compare
+ * as the loader checks them: case-insensitively. */
 static const sc_hop *find_hop(const sc_trace *t, const char *spec)
 {
 	char from[SC_NAME_LEN], to[SC_NAME_LEN];
@@ -150,8 +151,8 @@ static const sc_hop *find_hop(const sc_trace *t, const char *spec)
 	}
 	for (size_t i = 0; i < t->count; i++) {
 		const sc_hop *h = &t->hops[i];
-		if (strcmp(h->from, from) == 0 && strcmp(h->to, to) == 0 &&
-		    --nth == 0)
+		if (strcasecmp(h->from, from) == 0 &&
+		    strcasecmp(h->to, to) == 0 && --nth == 0)
 			return h;
 	}
 	return NULL;

@@ -272,7 +272,9 @@ static void text_run(FILE *out, const run_result *r, const int w[NCOL],
 	report_palette pal = report_palette_for(color);
 	const char *red = pal.red, *green = pal.green, *off = pal.off;
 	char esc[1024];
-	if (r->variant)
+	if (r->variant && strcmp(r->variant, SC_AS_WRITTEN) == 0)
+		fprintf(out, "\n== %s: the file as written\n", SC_AS_WRITTEN);
+	else if (r->variant)
 		fprintf(out, "\n== variant %s%s%s\n", r->variant,
 			r->description ? ": " : "",
 			sc_escape(r->description, esc, sizeof(esc)));

@@ -193,6 +193,7 @@ static const cyaml_schema_field_t process_fields[] = {
 	     &string_entry),
 	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
 	     &string_entry),
+	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
 	ENUM("tickets", ENUM_OPT, sc_process_def, tickets, tickets_strings),
 	CYAML_FIELD_END
 };
@@ -231,28 +232,43 @@ static const cyaml_schema_field_t settings_fields[] = {
 	CYAML_FIELD_END
 };
 
+/* An expectation's fields; a variant's may also drop (below). */
+#define EXPECT_FIELDS                                                      \
+	STR("hop", OPT, sc_expect_def, hop),                               \
+	STR("step", OPT, sc_expect_def, step),                             \
+	STR("presented", OPT, sc_expect_def, presented),                   \
+	STR("level", OPT, sc_expect_def, level),                           \
+	STR("status", OPT, sc_expect_def, status),                         \
+	STR("warning", OPT, sc_expect_def, warning),                       \
+	STR("rule", OPT, sc_expect_def, rule),                             \
+	STR("granted", OPT, sc_expect_def, granted),                       \
+	STR("runs_as", OPT, sc_expect_def, runs_as),                       \
+	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran)
+
 static const cyaml_schema_field_t expect_fields[] = {
-	STR("hop", OPT, sc_expect_def, hop),
-	STR("step", OPT, sc_expect_def, step),
-	STR("presented", OPT, sc_expect_def, presented),
-	STR("level", OPT, sc_expect_def, level),
-	STR("status", OPT, sc_expect_def, status),
-	STR("warning", OPT, sc_expect_def, warning),
-	STR("rule", OPT, sc_expect_def, rule),
-	STR("granted", OPT, sc_expect_def, granted),
-	STR("runs_as", OPT, sc_expect_def, runs_as),
-	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran),
+	EXPECT_FIELDS,
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t expect_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, sc_expect_def, expect_fields),
+};
+/* A variant's expectation: the same, or a drop of the file's on its
+ * hop or step. */
+static const cyaml_schema_field_t variant_expect_fields[] = {
+	EXPECT_FIELDS,
+	CYAML_FIELD_BOOL("drop", OPT, sc_expect_def, drop),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t variant_expect_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, sc_expect_def,
+			    variant_expect_fields),
 };
 
 static const cyaml_schema_field_t variant_fields[] = {
 	STR("name", CYAML_FLAG_POINTER, sc_variant_def, name),
 	STR("description", OPT, sc_variant_def, description),
 	LIST("set", OPT, sc_variant_def, set, &string_entry),
-	LIST("expect", OPT, sc_variant_def, expect, &expect_entry),
+	LIST("expect", OPT, sc_variant_def, expect, &variant_expect_entry),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t variant_entry = {
@@ -578,10 +594,12 @@ struct loader {
 	struct path quiet[64];
 	unsigned nquiet;
 	bool skip_refs;
-	/* While re-validating with a variant: where its expectations start
-	 * and which variant they came from. */
+	/* While re-validating with a variant: where each expectation of the
+	 * case came from (>= 0: the file's expect[i]; < 0: the variant's
+	 * expect[-1 - i]) and which variant it is. */
 	bool variant_applied;
-	unsigned own_expect;
+	long *expect_origin;
+	unsigned s_expect_count; /* entries of expect_origin */
 	unsigned variant_index;
 	const char *variant_name;
 };
@@ -687,6 +705,8 @@ static void loader_free(struct loader *ld)
 	for (size_t i = 0; i < ld->nfiles; i++)
 		free(ld->files[i]);
 	free(ld->files);
+	free(ld->expect_origin);
+	ld->expect_origin = NULL;
 	ld->nodes = NULL;
 	ld->files = NULL;
 	ld->nnodes = ld->capnodes = ld->nfiles = 0;
@@ -1359,9 +1379,59 @@ static bool same_entry(const yn *a, const yn *b, bool object)
 
 static yn *merge(struct loader *ld, yn *base, yn *over, struct path *p);
 
+/* Whether a process entry says `new: true`. */
+static bool marked_new(const yn *entry)
+{
+	const yn *v = map_get(entry, "new");
+	return v && v->type == YN_SCALAR && strcasecmp(v->text, "true") == 0;
+}
+
+/* A process of a file that extends another either merges into a
+ * process of the base (same name) or is marked `new: true`: a misspelt
+ * name must not add a process silently. */
+static void check_process_entry(struct loader *ld, const yn *base,
+				const yn *o, bool found)
+{
+	if (o->type != YN_MAP)
+		return;
+	const yn *name = map_get(o, "name");
+	if (found && marked_new(o)) {
+		long k = map_find(o, "new", 0);
+		add_error_n(ld, k >= 0 ? map_key(o, (size_t)k) : o,
+			    "process '%s' is in the scenario this one extends: "
+			    "this entry changes it ('new: true' is for a "
+			    "process the base does not have)",
+			    name && name->type == YN_SCALAR ? name->text : "");
+		return;
+	}
+	if (found || marked_new(o) || !name || name->type != YN_SCALAR)
+		return;
+	const char *cands[64];
+	size_t nc = 0;
+	char names[LIST_LEN] = "";
+	for (size_t i = 0; i < base->n; i++) {
+		const yn *bn = map_get(base->kids[i], "name");
+		if (!bn || bn->type != YN_SCALAR)
+			continue;
+		if (nc < 64)
+			cands[nc++] = bn->text;
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
+			 bn->text);
+	}
+	const char *near = sc_suggest_nearest(name->text, cands, nc);
+	add_error_n(ld, name,
+		    "process '%s' is not in the scenario this one extends "
+		    "(%s%s%sits processes: %s); to add a process, mark it "
+		    "'new: true'",
+		    name->text, near ? "did you mean '" : "", near ? near : "",
+		    near ? "'? " : "", names);
+}
+
 static yn *merge_named(struct loader *ld, yn *base, yn *over, struct path *p)
 {
 	bool object = strcmp(p->c[0].key, "objects") == 0;
+	bool process = strcmp(p->c[0].key, "processes") == 0;
 	yn *s = yn_new(ld, YN_SEQ, over->file, over->line, over->col);
 	for (size_t i = 0; s && i < base->n; i++)
 		yn_push(ld, s, base->kids[i]);
@@ -1372,6 +1442,8 @@ static yn *merge_named(struct loader *ld, yn *base, yn *over, struct path *p)
 					base->kids[i]->type == YN_MAP &&
 					same_entry(base->kids[i], o, object)))
 			i++;
+		if (process)
+			check_process_entry(ld, base, o, i < base->n);
 		if (i == base->n) {
 			yn_push(ld, s, o);
 			continue;
@@ -1660,6 +1732,19 @@ static yn *with_base(struct loader *ld, yn *root, const char *file,
 		     char chain[][PATH_MAX], unsigned depth)
 {
 	yn *v = map_get(root, "extends");
+	if (!v && root->type == YN_MAP) {
+		/* `new: true` adds a process to a base; without one it is a
+		 * mistake (the file was meant to extend another). */
+		const yn *ps = map_get(root, "processes");
+		for (size_t i = 0; ps && ps->type == YN_SEQ && i < ps->n; i++) {
+			long k = map_find(ps->kids[i], "new", 0);
+			if (k >= 0 && marked_new(ps->kids[i]))
+				add_error_n(ld, map_key(ps->kids[i], (size_t)k),
+					    "'new: true' marks a process that "
+					    "a file adds to the scenario it "
+					    "extends; this file extends none");
+		}
+	}
 	if (!v || root->type != YN_MAP)
 		return root;
 	if (v->type != YN_SCALAR || !v->len) {
@@ -1799,15 +1884,24 @@ static void on_problem(void *user, const char *path, const char *msg)
 	struct path p;
 	if (!path_parse(path, &p))
 		p.n = 0;
-	/* Expectations appended by a variant point back at the variant. */
-	if (ld->variant_applied && p.n >= 2 &&
+	/* The variants were checked before one was applied; a drop is
+	 * checked against the file's expectations, not the case's. */
+	if (ld->variant_applied && p.n >= 1 &&
+	    strcmp(p.c[0].key, "variants") == 0)
+		return;
+	/* The case's expectations point back at where they are written:
+	 * the file's expect, or the variant's. */
+	if (ld->variant_applied && ld->expect_origin && p.n >= 2 &&
 	    strcmp(p.c[0].key, "expect") == 0 && !p.c[1].key[0] &&
-	    p.c[1].index >= ld->own_expect && p.n + 2 <= MAX_DEPTH) {
+	    p.c[1].index < ld->s_expect_count && p.n + 2 <= MAX_DEPTH) {
+		long o = ld->expect_origin[p.c[1].index];
 		struct path q = {.n = 0};
-		path_key(&q, "variants");
-		path_index(&q, ld->variant_index);
+		if (o < 0) {
+			path_key(&q, "variants");
+			path_index(&q, ld->variant_index);
+		}
 		path_key(&q, "expect");
-		path_index(&q, p.c[1].index - ld->own_expect);
+		path_index(&q, (unsigned)(o < 0 ? -1 - o : o));
 		for (unsigned i = 2; i < p.n; i++)
 			q.c[q.n++] = p.c[i];
 		p = q;
@@ -1849,40 +1943,85 @@ static char *dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
-static int append_expectations(sc_scenario *s, const sc_variant_def *v)
+static int copy_expectation(sc_expect_def *dst, const sc_expect_def *src)
 {
-	if (!v->expect_count)
-		return 0;
-	size_t n = (size_t)s->expect_count + v->expect_count;
-	sc_expect_def *e = realloc(s->expect, n * sizeof(*e));
-	if (!e)
-		return SC_ERR_NOMEM;
-	s->expect = e;
 	bool oom = false;
-	for (unsigned i = 0; i < v->expect_count; i++) {
-		const sc_expect_def *src = &v->expect[i];
-		sc_expect_def *dst = &s->expect[s->expect_count];
-		dst->hop = dup_or_null(src->hop, &oom);
-		dst->step = dup_or_null(src->step, &oom);
-		dst->presented = dup_or_null(src->presented, &oom);
-		dst->level = dup_or_null(src->level, &oom);
-		dst->status = dup_or_null(src->status, &oom);
-		dst->warning = dup_or_null(src->warning, &oom);
-		dst->rule = dup_or_null(src->rule, &oom);
-		dst->granted = dup_or_null(src->granted, &oom);
-		dst->runs_as = dup_or_null(src->runs_as, &oom);
-		dst->ran = NULL;
-		if (src->ran) {
-			dst->ran = malloc(sizeof(bool));
-			if (dst->ran)
-				*dst->ran = *src->ran;
-			else
-				oom = true;
-		}
-		s->expect_count++; /* freed with the scenario, even on oom */
-		if (oom)
-			return SC_ERR_NOMEM;
+	memset(dst, 0, sizeof(*dst));
+	dst->hop = dup_or_null(src->hop, &oom);
+	dst->step = dup_or_null(src->step, &oom);
+	dst->presented = dup_or_null(src->presented, &oom);
+	dst->level = dup_or_null(src->level, &oom);
+	dst->status = dup_or_null(src->status, &oom);
+	dst->warning = dup_or_null(src->warning, &oom);
+	dst->rule = dup_or_null(src->rule, &oom);
+	dst->granted = dup_or_null(src->granted, &oom);
+	dst->runs_as = dup_or_null(src->runs_as, &oom);
+	if (src->ran) {
+		dst->ran = malloc(sizeof(bool));
+		if (dst->ran)
+			*dst->ran = *src->ran;
+		else
+			oom = true;
 	}
+	return oom ? SC_ERR_NOMEM : 0;
+}
+
+static void free_expectation(sc_expect_def *e)
+{
+	free(e->hop);
+	free(e->step);
+	free(e->presented);
+	free(e->level);
+	free(e->status);
+	free(e->warning);
+	free(e->rule);
+	free(e->granted);
+	free(e->runs_as);
+	free(e->ran);
+}
+
+/* The case of variant v: the scenario's expectations but those on a
+ * target (hop or step) that v expects or drops, then v's own (its
+ * drops left out). ld->expect_origin says where each came from. */
+static int merge_expectations(struct loader *ld, sc_scenario *s,
+			      const sc_variant_def *v)
+{
+	size_t cap = (size_t)s->expect_count + v->expect_count;
+	long *origin = calloc(cap ? cap : 1, sizeof(*origin));
+	sc_expect_def *e = calloc(cap ? cap : 1, sizeof(*e));
+	if (!origin || !e) {
+		free(origin);
+		free(e);
+		return SC_ERR_NOMEM;
+	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->expect_count; i++) {
+		bool replaced = false;
+		for (unsigned k = 0; k < v->expect_count && !replaced; k++)
+			replaced = sc_expect_same_target(&s->expect[i],
+							 &v->expect[k]);
+		if (replaced) {
+			free_expectation(&s->expect[i]);
+			continue;
+		}
+		origin[n] = (long)i;
+		e[n++] = s->expect[i]; /* moved */
+	}
+	free(s->expect);
+	s->expect = e;
+	s->expect_count = n;
+	free(ld->expect_origin);
+	ld->expect_origin = origin;
+	for (unsigned k = 0; k < v->expect_count; k++) {
+		if (v->expect[k].drop)
+			continue;
+		origin[n] = -1 - (long)k;
+		int rc = copy_expectation(&e[n], &v->expect[k]);
+		s->expect_count = ++n; /* freed with the scenario, even on oom */
+		if (rc != 0)
+			return rc;
+	}
+	ld->s_expect_count = n;
 	return 0;
 }
 
@@ -1911,6 +2050,8 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 			if (w > 0)
 				used += (size_t)w;
 		}
+		if (nc < 64) /* the file as written is a case too */
+			cands[nc++] = SC_AS_WRITTEN;
 		const char *near = sc_suggest_nearest(variant, cands, nc);
 		yn *at = map_get(ld->root, "variants");
 		long k = map_find(ld->root, "variants", 0);
@@ -1918,7 +2059,8 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 			at = map_key(ld->root, (size_t)k);
 		if (!s->variants_count)
 			add_error_n(ld, at, "unknown variant '%s' (the "
-				    "scenario has no variants)", variant);
+				    "scenario has no variants: its one case is "
+				    "%s)", variant, SC_AS_WRITTEN);
 		else if (near)
 			add_error_n(ld, at, "unknown variant '%s' (did you "
 				    "mean '%s'? variants: %s)", variant, near,
@@ -1950,8 +2092,7 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 	if (ld->problems)
 		return;
 
-	ld->own_expect = s->expect_count;
-	if (append_expectations(s, v) != 0) {
+	if (merge_expectations(ld, s, v) != 0) {
 		ld->oom = 1;
 		return;
 	}
@@ -1959,6 +2100,24 @@ static void apply_variant(struct loader *ld, sc_scenario *s,
 	ld->variant_index = vi;
 	ld->variant_name = v->name;
 	sc_scenario_validate(s, on_problem, ld);
+	if (ld->problems)
+		return;
+	/* The case is the variant applied: the variants are not its own
+	 * (their drops and sets were checked against the file as written). */
+	for (unsigned i = 0; i < s->variants_count; i++) {
+		sc_variant_def *d = &s->variants[i];
+		free(d->name);
+		free(d->description);
+		for (unsigned k = 0; k < d->set_count; k++)
+			free(d->set[k]);
+		free(d->set);
+		for (unsigned k = 0; k < d->expect_count; k++)
+			free_expectation(&d->expect[k]);
+		free(d->expect);
+	}
+	free(s->variants);
+	s->variants = NULL;
+	s->variants_count = 0;
 }
 
 /* ---- entry points ----------------------------------------------------- */
@@ -2439,7 +2598,8 @@ int sc_load_buffer(const char *name, const char *data, size_t len,
 	if (ld.problems || ld.oom)
 		goto fail;
 
-	if (variant) {
+	/* `--variant as-written` is the file as written. */
+	if (variant && strcmp(variant, SC_AS_WRITTEN) != 0) {
 		apply_variant(&ld, s, variant);
 		if (ld.problems || ld.oom)
 			goto fail;

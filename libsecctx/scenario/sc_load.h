@@ -24,9 +24,11 @@ typedef struct sc_load_errors {
 
 /* Load path. A top-level 'extends: FILE' (relative to path's directory)
  * loads FILE first and puts this file on top of it (docs/scenario-
- * format.md, "extends"). With variant non-NULL, the variant's "set"
- * entries are applied and its expectations appended after the scenario's
- * own. Errors (YAML syntax, unknown key, wrong type, invalid value,
+ * format.md, "extends"). With variant non-NULL (and not SC_AS_WRITTEN,
+ * which is the file as written), the case of that variant: its "set"
+ * entries applied, the scenario's expectations but those on a hop or
+ * step the variant expects or drops, then the variant's own; the case
+ * has no variants. Errors (YAML syntax, unknown key, wrong type, invalid value,
  * undeclared reference, unknown variant, bad "set" entry, a missing or
  * cyclic 'extends') are appended to errs with their position, all of them.
  * Returns 0 and a scenario in *out, or SC_ERR_INVAL (with at least one

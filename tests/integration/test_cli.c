@@ -548,7 +548,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n4 passed, 7 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n5 passed, 8 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }
@@ -621,9 +621,9 @@ Test(cli, daemons_are_valgrind_clean, .timeout = 600)
 			clean = 0;
 		pclose(p);
 	}
-	/* Per variant: A, B, C and the authority. */
-	cr_expect_eq(clean, 8, "%d of 8 daemons reported no error", clean);
-	if (clean != 8) {
+	/* Per case (as written, two variants): A, B, C and the authority. */
+	cr_expect_eq(clean, 12, "%d of 12 daemons reported no error", clean);
+	if (clean != 12) {
 		/* Show what valgrind said before the logs go. */
 		snprintf(cmd, sizeof(cmd),
 			 "grep -L 'ERROR SUMMARY: 0 errors' %s/vg-*.log | "
@@ -754,8 +754,9 @@ static char *seed_answers_over_tls(void)
 			NULL};
 	cmd_result r = cmd_run(argv);
 	cr_assert_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
-	/* B, C and the authority of both variants listened over TLS. */
-	cr_expect_eq(log_lines(tmp, "listening on .*, mutual TLS$"), 6,
+	/* B, C and the authority of each case (as written, two variants)
+	 * listened over TLS. */
+	cr_expect_eq(log_lines(tmp, "listening on .*, mutual TLS$"), 9,
 		     "not every server of the default run used mutual TLS");
 	remove_tree(tmp);
 	if (was) {
@@ -783,7 +784,7 @@ Test(cli, seed_diagram_holds_without_tls, .timeout = 60)
 			"--insecure", "--keep-logs", NULL};
 	cmd_result r = cmd_run(argv);
 	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
-	cr_expect_eq(log_lines(tmp, "listening on .*, no TLS$"), 6,
+	cr_expect_eq(log_lines(tmp, "listening on .*, no TLS$"), 9,
 		     "a server of the --insecure run used TLS");
 	remove_tree(tmp);
 	char *plain = seed_answers(r.out);
@@ -872,10 +873,10 @@ Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
 		free(tls);
 		free(apart);
 	}
-	/* Over mutual TLS there too: B, C and the authority, per variant. */
+	/* Over mutual TLS there too: B, C and the authority, per case. */
 	cr_expect_eq(log_lines(tmp, "listening on 198\\.18\\.0\\.[0-9]*:.*, "
 				    "mutual TLS$"),
-		     6, "not every server in the namespaces used mutual TLS");
+		     9, "not every server in the namespaces used mutual TLS");
 	/* C (srv2) listened on its own namespace's address. */
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd),
@@ -888,8 +889,8 @@ Test(cli, seed_diagram_in_network_namespaces, .timeout = 120)
 			logs = 0;
 		pclose(p);
 	}
-	cr_expect_eq(logs, 2, "C did not listen on 198.18.0.11 in both "
-			      "variants");
+	cr_expect_eq(logs, 3, "C did not listen on 198.18.0.11 in every "
+			      "case");
 	cr_expect_eq(namespaces_named(prefix), 0,
 		     "namespaces %s-* left behind", prefix);
 	free(out);
@@ -1167,5 +1168,237 @@ Test(cli, the_table_fits_the_terminal_and_lines_up)
 	cr_assert(hs && rs, "%s", r.out);
 	cr_expect_eq(line_width(head, (size_t)(hs - head)),
 		     line_width(row, (size_t)(rs - row)), "%s", r.out);
+	cmd_free(&r);
+}
+
+/* ---- one rule for variants: the file as written, then each variant --- */
+
+/* The names of the cases of a `run --json` output, joined by ' ', and
+ * whether each passed ("as-written:pass off:FAIL"), in buf. */
+static const char *case_names(const char *out, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	json_error_t e;
+	json_t *root = json_loads(out, 0, &e);
+	if (!root)
+		return buf;
+	size_t i, used = 0;
+	json_t *v;
+	json_array_foreach(json_object_get(root, "variants"), i, v) {
+		int w = snprintf(buf + used, len - used, "%s%s:%s", i ? " " : "",
+				 jstr(v, "name"),
+				 json_is_true(json_object_get(v, "pass"))
+					 ? "pass"
+					 : "FAIL");
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	json_decref(root);
+	return buf;
+}
+
+/* run without --variant runs the file as written (as-written) and each
+ * variant; `off` passes only because its expectations on B->C and
+ * c-opens replace the file's, `no-open` only because it drops the one on
+ * c-opens. */
+Test(cli, run_runs_the_file_as_written_and_every_variant, .timeout = 120)
+{
+	char file[512], names[256];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *argv[] = {launch_path, "run", file, "--json", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect_str_eq(case_names(r.out, names, sizeof(names)),
+			 "as-written:pass off:pass no-open:pass");
+	cmd_free(&r);
+}
+
+/* The file as written runs, and its failure is the run's: exit 1, while
+ * the variant that replaces the failing expectation passes alone. */
+Test(cli, a_failing_file_as_written_fails_the_run, .timeout = 120)
+{
+	char file[512], names[256];
+	data_path(file, sizeof(file), "variant-as-written-fails.yaml");
+	char *all[] = {launch_path, "run", file, "--json", NULL};
+	cmd_result r = cmd_run(all);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	cr_expect_str_eq(case_names(r.out, names, sizeof(names)),
+			 "as-written:FAIL cloaks:pass");
+	cmd_free(&r);
+	char *one[] = {launch_path, "run", file, "--variant", "cloaks", NULL};
+	r = cmd_run(one);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cmd_free(&r);
+	char *aw[] = {launch_path, "run", file, "--variant", "as-written",
+		      "--json", NULL};
+	r = cmd_run(aw);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	cr_expect_str_eq(case_names(r.out, names, sizeof(names)),
+			 "as-written:FAIL");
+	cmd_free(&r);
+}
+
+/* check follows the same rule: the file as written is a case, named in
+ * the failure. */
+Test(cli, check_runs_the_file_as_written_too, .timeout = 120)
+{
+	char pass[512], fail[512];
+	data_path(pass, sizeof(pass), "variant-cases.yaml");
+	data_path(fail, sizeof(fail), "variant-as-written-fails.yaml");
+	char *argv[] = {launch_path, "check", "--stats", pass, fail, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "pass ") && strstr(r.out, "variant-cases.yaml\n"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "variant-as-written-fails.yaml: [as-written] "
+				"B->C: presented CORP\\alice (saw: presented "
+				"CORP\\svc-b)") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.err, "2 files, 5 runs in ") != NULL, "%s", r.err);
+	cmd_free(&r);
+	char *aw[] = {launch_path, "check", "--variant", "as-written", pass,
+		      NULL};
+	r = cmd_run(aw);
+	cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+	cmd_free(&r);
+}
+
+/* matrix sweeps every case of a file with variants (the first column),
+ * or the one --variant names. */
+Test(cli, matrix_sweeps_every_case, .timeout = 120)
+{
+	char file[512];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *argv[] = {launch_path, "matrix", file, "--vary",
+			"A.level=impersonate", "--format", "csv", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_expect(strncmp(r.out, "variant,A.level,", 16) == 0, "%s", r.out);
+	cr_expect(strstr(r.out, "\nas-written,impersonate,CORP\\alice,") &&
+			  strstr(r.out, "\noff,impersonate,CORP\\alice,") &&
+			  strstr(r.out, "\nno-open,impersonate,CORP\\bob,"),
+		  "%s", r.out);
+	cmd_free(&r);
+	char *one[] = {launch_path, "matrix", file, "--variant", "off",
+		       "--vary", "A.level=impersonate", "--format", "csv",
+		       NULL};
+	r = cmd_run(one);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_expect(strncmp(r.out, "A.level,", 8) == 0 &&
+			  strstr(r.out, "CORP\\svc-b") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+}
+
+/* diff names the file as written as-written, as run does. */
+Test(cli, diff_takes_the_file_as_written_by_name, .timeout = 120)
+{
+	char file[512], a[600], b[600];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	snprintf(a, sizeof(a), "%s:as-written", file);
+	snprintf(b, sizeof(b), "%s:off", file);
+	char *argv[] = {launch_path, "diff", a, b, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "B->C presented: CORP\\alice -> CORP\\svc-b") !=
+			  NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+}
+
+/* ---- run --set: a what-if with any `set:` key ------------------------ */
+
+/* A misspelt key, process or value is exit 2 with did-you-mean, nothing
+ * started. */
+Test(cli, run_set_is_checked_as_set_is)
+{
+	static const struct {
+		const char *set, *words;
+	} bad[] = {
+		{"levl=identify", "--set levl=identify: unknown key 'levl' "
+				  "(did you mean 'level'?)"},
+		{"Bb.level=identify", "unknown process 'Bb' in 'Bb.level' "
+				      "(did you mean 'B'?)"},
+		{"B.level=impersonat", "(did you mean 'impersonate'?"},
+		{"svc-b.allowed_to_delegate_to=svc-x",
+		 "unknown account 'svc-x' (did you mean 'svc-b'?)"},
+		{"B.level", "--set 'B.level' is not KEY=VALUE"},
+	};
+	char file[512], tmp[64];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		private_tmp(tmp, sizeof(tmp));
+		char *argv[] = {launch_path, "run", file, "--set",
+				(char *)bad[i].set, NULL};
+		cmd_result r = cmd_run(argv);
+		cr_expect_eq(r.status, 2, "%s: exit %d", bad[i].set, r.status);
+		cr_expect(strstr(r.err, bad[i].words) != NULL,
+			  "%s: stderr lacks '%s':\n%s", bad[i].set,
+			  bad[i].words, r.err);
+		cr_expect(dir_empty(tmp), "%s: something was launched",
+			  bad[i].set);
+		rmdir(tmp);
+		cmd_free(&r);
+	}
+}
+
+/* --set reaches the daemons of every case: B without cloaking presents
+ * itself, so the file as written fails its B->C expectation; a bare
+ * level= makes every caller ask Identify. */
+Test(cli, run_set_changes_what_the_daemons_do, .timeout = 120)
+{
+	char file[512], names[256];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *off[] = {launch_path, "run", file, "--set", "B.cloaking=none",
+		       "--json", NULL};
+	cmd_result r = cmd_run(off);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	cr_expect_str_eq(case_names(r.out, names, sizeof(names)),
+			 "as-written:FAIL off:pass no-open:FAIL");
+	cr_expect(strstr(r.out, "presented CORP\\\\svc-b") != NULL, "%s",
+		  r.out);
+	cmd_free(&r);
+	char *ident[] = {launch_path, "run", file, "--variant", "as-written",
+			 "--set", "level=identify", "--json", NULL};
+	r = cmd_run(ident);
+	cr_expect_eq(r.status, 1, "exit %d\n%s", r.status, r.err);
+	json_error_t e;
+	json_t *root = json_loads(r.out, 0, &e);
+	cr_assert(root, "%s", r.out);
+	json_t *h;
+	size_t i;
+	json_t *run = json_array_get(json_object_get(root, "variants"), 0);
+	json_array_foreach(json_object_get(run, "hops"), i, h)
+		cr_expect_str_eq(jstr(h, "level_requested"), "identify",
+				 "hop %zu", i + 1);
+	json_decref(root);
+	cmd_free(&r);
+}
+
+/* --vary reaches the delegation lists and group states as `set:` does. */
+Test(cli, matrix_varies_delegation_lists_and_group_states, .timeout = 120)
+{
+	char file[512];
+	data_path(file, sizeof(file), "variant-cases.yaml");
+	char *argv[] = {launch_path, "matrix", file, "--variant", "as-written",
+			"--vary", "svc-b.allowed_to_delegate_to=none,svc-c",
+			"--vary", "svc-c.allowed_to_act=none,svc-b+alice",
+			"--vary", "level=impersonate", "--format", "csv", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.err);
+	cr_expect(strncmp(r.out, "svc-b.allowed_to_delegate_to,"
+				 "svc-c.allowed_to_act,level,", 54) == 0,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\nsvc-c,svc-b+alice,impersonate,") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+	char *bad[] = {launch_path, "matrix", file, "--vary",
+		       "B.disabled_groups=none,Salse", NULL};
+	r = cmd_run(bad);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "'Salse' is not a group of the process's "
+				"account") != NULL,
+		  "%s", r.err);
 	cmd_free(&r);
 }

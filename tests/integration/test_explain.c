@@ -223,7 +223,7 @@ Test(explain, mermaid_one_arrow_per_hop_in_host_boxes)
 
 Test(explain, mermaid_failed_hop_and_warning)
 {
-	mermaid_check("double-hop.yaml", "impersonate", 1, 1);
+	mermaid_check("double-hop.yaml", "as-written", 1, 1);
 	cmd_result r = run_variant("no-impersonate-privilege.yaml",
 				   "plain-user", "--format", "mermaid");
 	cr_expect(strstr(r.out, "⚠P2"), "%s", r.out);
@@ -359,8 +359,8 @@ Test(explain, table_columns_fit_and_line_up_across_variants)
 		}
 		p = e ? e + 1 : NULL;
 	}
-	cr_expect_eq(headers, 2, "one header per variant");
-	cr_expect_eq(rows, 4, "two hops per variant");
+	cr_expect_eq(headers, 3, "one header per case");
+	cr_expect_eq(rows, 6, "two hops per case");
 	cmd_free(&r);
 }
 
@@ -472,7 +472,7 @@ Test(explain, token_diff_of_a_hop_to_another_host)
 {
 	/* alice, logged on interactively on ws1, reaches B on app1: the
 	 * network logon drops INTERACTIVE and adds NETWORK. */
-	cmd_result r = run_variant("double-hop.yaml", "impersonate",
+	cmd_result r = run_variant("double-hop.yaml", "as-written",
 				   "--explain", NULL);
 	char *ab = hop_block(r.out, "1 A->B");
 	cr_expect(strstr(ab, "crossed host yes"), "%s", ab);
@@ -866,7 +866,7 @@ Test(explain, p2_downgrade_in_the_table_explain_and_svg)
 
 Test(explain, l2_anonymous_promotion_in_the_table_explain_and_svg)
 {
-	warning_everywhere("anonymous-remote.yaml", "remote", 1, "1 A->B",
+	warning_everywhere("anonymous-remote.yaml", "as-written", 1, "1 A->B",
 			   "L2",
 			   "Anonymous asked on a call that crosses hosts: "
 			   "promoted to Identify");
@@ -874,7 +874,7 @@ Test(explain, l2_anonymous_promotion_in_the_table_explain_and_svg)
 
 Test(explain, c3_identity_captured_earlier_in_the_table_explain_and_svg)
 {
-	warning_everywhere("rules/c3-static-cloaking.yaml", "static", 4,
+	warning_everywhere("rules/c3-static-cloaking.yaml", "as-written", 4,
 			   "4 B->C", "C3",
 			   "static cloaking: presents CORP\\alice, captured on "
 			   "the proxy's call 1 (this is its call 2), not the "
@@ -883,7 +883,7 @@ Test(explain, c3_identity_captured_earlier_in_the_table_explain_and_svg)
 
 Test(explain, t8_unauthenticated_caller_in_the_table_explain_and_svg)
 {
-	warning_everywhere("rules/t8-authentication-level.yaml", "none", 1,
+	warning_everywhere("rules/t8-authentication-level.yaml", "as-written", 1,
 			   "1 A->B", "T8",
 			   "authentication level none: the caller is not "
 			   "authenticated and cannot be impersonated");

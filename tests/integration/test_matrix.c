@@ -87,9 +87,9 @@ static const struct row seed_rows[] = {
 
 Test(matrix, seed_diagram_over_every_level_and_cloaking, .timeout = 120)
 {
-	char *argv[] = {launch_path, "matrix",  seed,	 "--vary",
-			"level=all", "--vary", "cloaking=all", "--format",
-			"json",	     NULL};
+	char *argv[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary", "level=all", "--vary",
+			"cloaking=all", "--format", "json", NULL};
 	cmd_result r = cmd_run(argv);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	json_error_t jerr;
@@ -135,9 +135,9 @@ Test(matrix, seed_diagram_over_every_level_and_cloaking, .timeout = 120)
 
 static cmd_result sweep(const char *format)
 {
-	char *argv[] = {launch_path, "matrix", seed, "--vary",
-			"B.cloaking=none,dynamic", "--format", (char *)format,
-			NULL};
+	char *argv[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary", "B.cloaking=none,dynamic",
+			"--format", (char *)format, NULL};
 	cmd_result r = cmd_run(argv);
 	cr_assert_eq(r.status, 0, "%s: exit %d: %s", format, r.status, r.err);
 	return r;
@@ -315,7 +315,8 @@ Test(matrix, levels_table_in_docs_is_current, .timeout = 300)
 	fclose(f);
 	text[len] = '\0';
 	const char *cmd = "    ./cloakroom matrix scenarios/impersonation-levels"
-			  ".yaml --vary level=all --vary B.host=ws1,app1 "
+			  ".yaml --variant as-written --vary level=all --vary "
+			  "B.host=ws1,app1 "
 			  "--vary B.cloaking=all --format markdown\n\n";
 	char *start = strstr(text, cmd);
 	cr_assert(start, "the command is not in %s", doc);
@@ -347,7 +348,8 @@ Test(matrix, levels_table_in_docs_is_current, .timeout = 300)
 			}
 	cr_assert_lt(used, sizeof(want));
 
-	char *argv[] = {launch_path, "matrix", file, "--vary", "level=all",
+	char *argv[] = {launch_path, "matrix", file, "--variant", "as-written",
+			"--vary", "level=all",
 			"--vary", "B.host=ws1,app1", "--vary",
 			"B.cloaking=all", "--format", "markdown", NULL};
 	cmd_result r = cmd_run(argv);
@@ -459,9 +461,10 @@ Test(matrix, warm_cases_do_not_leak_into_each_other, .timeout = 300)
  * one set or two at once. */
 Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 {
-	char *argv[] = {launch_path, "matrix", seed, "--vary",
-			"B.cloaking=none,dynamic", "--vary", "B.host=ws1,srv2",
-			"--format", "json", "--stats", NULL};
+	char *argv[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary", "B.cloaking=none,dynamic",
+			"--vary", "B.host=ws1,srv2", "--format", "json",
+			"--stats", NULL};
 	cmd_result r = cmd_run(argv);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_expect(strstr(r.err, "4 cases"), "%s", r.err);
@@ -488,9 +491,10 @@ Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 				 "case %zu", i);
 	}
 	/* Two sets at once (-j 2) print the same rows. */
-	char *two[] = {launch_path, "matrix", seed, "--vary",
-		       "B.cloaking=none,dynamic", "--vary", "B.host=ws1,srv2",
-		       "--format", "json", "-j", "2", NULL};
+	char *two[] = {launch_path, "matrix", seed, "--variant",
+		       "as-written", "--vary", "B.cloaking=none,dynamic",
+		       "--vary", "B.host=ws1,srv2", "--format", "json", "-j",
+		       "2", NULL};
 	cmd_result r2 = cmd_run(two);
 	cr_assert_eq(r2.status, 0, "-j 2: exit %d: %s", r2.status, r2.err);
 	json_t *root2 = json_loads(r2.out, 0, &jerr);
@@ -503,9 +507,9 @@ Test(matrix, a_new_set_only_when_the_cast_changes, .timeout = 300)
 	json_decref(root);
 	cmd_free(&r);
 
-	char *same[] = {launch_path, "matrix", seed, "--vary", "level=all",
-			"--vary", "cloaking=all", "--format", "csv", "--stats",
-			NULL};
+	char *same[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary", "level=all", "--vary",
+			"cloaking=all", "--format", "csv", "--stats", NULL};
 	r = cmd_run(same);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
 	cr_expect(strstr(r.err, "12 cases"), "%s", r.err);
@@ -540,30 +544,35 @@ Test(matrix, warm_daemons_reuse_tickets_only_for_an_unchanged_case,
 {
 	/* Static and dynamic cloaking present the same alice to C on the
 	 * same facts: one ticket each hop for both cases. */
-	char *same[] = {launch_path, "matrix", seed, "--vary",
+	char *same[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=static,dynamic", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(same), 2);
 	/* Another level asked: other facts, other tickets. */
-	char *level[] = {launch_path, "matrix", seed, "--vary",
+	char *level[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			 "level=impersonate,delegate", "--format", "csv",
 			 "--stats", NULL};
 	cr_expect_eq(tickets_minted(level), 4);
 	/* alice sensitive: the authority's inputs changed, new tickets
 	 * for the same request. */
-	char *flag[] = {launch_path, "matrix", seed, "--vary",
+	char *flag[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"alice.sensitive=false,true", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(flag), 4);
 	/* Both: three cloakings share within each value of the flag
 	 * (svc-b's ticket to C, alice's to C, alice's to B). */
-	char *both[] = {launch_path, "matrix", seed, "--vary",
+	char *both[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=none,static,dynamic", "--vary",
 			"alice.sensitive=false,true", "--format", "csv",
 			"--stats", NULL};
 	cr_expect_eq(tickets_minted(both), 6);
 	/* Cold daemons (new ones per case) share nothing. */
-	char *cold[] = {launch_path, "matrix", seed, "--vary",
+	char *cold[] = {launch_path, "matrix", seed, "--variant",
+			"as-written", "--vary",
 			"B.cloaking=static,dynamic", "--format", "csv",
 			"--stats", "--cold", NULL};
 	cr_expect_eq(tickets_minted(cold), 4);

@@ -1,7 +1,8 @@
 /* test_scenarios.c: the data-driven runner. Every scenario file under
- * scenarios/ is one test: the real launcher starts the real daemons, and
- * the file's own expect: blocks decide. A scenario without expectations
- * fails, so no file can pass by saying nothing. */
+ * scenarios/ is one test: the real launcher starts the real daemons in
+ * every case of the file (as written, then each variant), and the file's
+ * own expect: blocks decide. A case without expectations fails, so no
+ * file can pass by saying nothing. */
 #include "harness.h"
 
 #include <criterion/criterion.h>

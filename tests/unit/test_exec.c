@@ -82,7 +82,7 @@ Test(C2, seed_diagram_without_cloaking_presents_svc_b_to_c)
 
 Test(C6, double_hop_fails_at_impersonate_and_passes_with_delegation)
 {
-	const char *variants[] = {"impersonate", "delegate",
+	const char *variants[] = {"as-written", "delegate",
 				  "delegate-sensitive", "delegate-untrusted"};
 	sc_status want[] = {SC_ACCESS_DENIED, SC_OK, SC_ACCESS_DENIED,
 			    SC_ACCESS_DENIED};

@@ -181,7 +181,7 @@ Test(N1, a_com_call_needs_no_read)
 	world w;
 	sc_trace t;
 	run_file(&w, &t, "scenarios/rules", "c2-c6-cloaking-and-hosts.yaml",
-		 "dynamic");
+		 "as-written");
 	/* B impersonates at once: a COM call's request came with it. */
 	const sc_hop *ab = hop(&t, "A", "B", 1);
 	cr_assert(ab);
@@ -297,7 +297,7 @@ Test(T5, no_nested_call_no_restoring)
 	world w;
 	sc_trace t;
 	run_file(&w, &t, "scenarios/rules", "c2-c6-cloaking-and-hosts.yaml",
-		 "dynamic");
+		 "as-written");
 	const sc_hop *ab = hop(&t, "A", "B", 1);
 	cr_assert(ab && ab->steps_count >= 2);
 	cr_expect_not(sc_log_has_rule(&ab->steps[1].log, "T5"));
@@ -522,7 +522,7 @@ Test(C7, named_from_the_second_middle_tier_on)
 	world w;
 	sc_trace t;
 	run_file(&w, &t, "scenarios/rules", "c7-long-chain.yaml",
-		 "delegate-all-the-way");
+		 "as-written");
 	const sc_hop *bd = hop(&t, "B", "D", 1), *dc = hop(&t, "D", "C", 1);
 	cr_assert(bd && dc);
 	cr_expect_not(sc_log_has_rule(&bd->log, "C7"));
@@ -600,8 +600,8 @@ static bool cites(const sc_expect_def *e, const char *id)
 }
 
 /* How many expectations citing id the runs of file check and find
- * holding: the file is run in the model in each of its variants (once
- * when it has none), and each expectation of the run is evaluated. One
+ * holding: the file is run in the model in each of its cases (as
+ * written, then each variant), and each expectation of the run is evaluated. One
  * that fails is not counted: it is added to *failed, and the first is
  * described in why. */
 static unsigned checked_citations(const char *rel, const char *id,
@@ -617,11 +617,14 @@ static unsigned checked_citations(const char *rel, const char *id,
 		     id, rel);
 	if (rc != 0)
 		return 0;
-	unsigned runs = s->variants_count ? s->variants_count : 1;
+	/* Every case: the file as written, then each variant. */
+	unsigned runs = sc_scenario_cases(s);
 	char **names = calloc(runs, sizeof(*names));
 	cr_assert_not_null(names);
-	for (unsigned v = 0; v < s->variants_count; v++)
-		names[v] = strdup(s->variants[v].name);
+	for (unsigned v = 0; v < runs; v++) {
+		const char *name = sc_scenario_case_variant(s, v);
+		names[v] = name ? strdup(name) : NULL;
+	}
 	sc_load_free(s);
 	unsigned held = 0;
 	for (unsigned v = 0; v < runs; v++) {

@@ -686,7 +686,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups, tickets)");
+		   "misbehave, deny_only_groups, disabled_groups, new, tickets)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -1133,7 +1133,7 @@ Test(scenario, load_file)
 	cr_assert_eq(sc_load_file(path, "cloaking-off", &s, &errs), 0);
 	cr_expect_eq(errs.count, 0);
 	cr_expect_str_eq(s->name, "seed-diagram");
-	cr_expect_eq(s->expect_count, 4);
+	cr_expect_eq(s->expect_count, 3);
 	sc_load_free(s);
 	unlink(path);
 	free(path);
@@ -2074,23 +2074,121 @@ Test(validate, reports_key_paths)
 
 /* ---- variants --------------------------------------------------------- */
 
-Test(variant, set_applied_and_expectations_appended)
+Test(variant, set_applied_and_expectations_replaced)
 {
 	sc_scenario *s = load_ok(full_yaml, "cloaking-off");
 
 	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_NONE);
 	cr_expect(!s->domain.accounts[1].sensitive);
-	cr_assert_eq(s->expect_count, 4);
-	cr_expect_str_eq(s->expect[0].hop, "B->C");
-	cr_expect_str_eq(s->expect[0].presented, "CORP\\alice");
-	cr_expect_str_eq(s->expect[2].step, "c-open");
-	cr_expect_str_eq(s->expect[3].hop, "B->C");
-	cr_expect_str_eq(s->expect[3].presented, "CORP\\svc-b");
-	cr_expect_str_eq(s->expect[3].rule, "C2");
-	cr_expect_null(s->expect[3].status);
-	cr_expect_neq(s->expect[3].hop, s->variants[0].expect[0].hop,
-		      "appended expectations are copies");
+	/* The variant's B->C replaces the file's; B->C#2 is another hop. */
+	cr_assert_eq(s->expect_count, 3);
+	cr_expect_str_eq(s->expect[0].hop, "B->C#2");
+	cr_expect_str_eq(s->expect[1].step, "c-open");
+	cr_expect_str_eq(s->expect[2].hop, "B->C");
+	cr_expect_str_eq(s->expect[2].presented, "CORP\\svc-b");
+	cr_expect_str_eq(s->expect[2].rule, "C2");
+	cr_expect_null(s->expect[2].status);
+	cr_expect_eq(s->variants_count, 0, "a variant's case has no variants");
 	sc_load_free(s);
+}
+
+/* The file as written is a case of its own: its expectations alone,
+ * also when asked for by the name `as-written`. */
+Test(variant, as_written_is_the_file_alone)
+{
+	const char *names[] = {NULL, "as-written"};
+	for (int i = 0; i < 2; i++) {
+		sc_scenario *s = load_ok(full_yaml, names[i]);
+		cr_expect_eq(s->processes[1].blanket.cloaking,
+			     SC_CLOAK_DYNAMIC);
+		cr_assert_eq(s->expect_count, 3);
+		cr_expect_str_eq(s->expect[0].presented, "CORP\\alice");
+		cr_expect_eq(sc_scenario_cases(s), 3);
+		cr_expect_null(sc_scenario_case_variant(s, 0));
+		cr_expect_str_eq(sc_scenario_case_variant(s, 1),
+				 "cloaking-off");
+		cr_expect_str_eq(sc_scenario_case_variant(s, 2), "empty");
+		cr_expect_null(sc_scenario_case_variant(s, 3));
+		cr_expect_str_eq(sc_case_name(NULL), "as-written");
+		sc_load_free(s);
+	}
+}
+
+/* A variant's expectation replaces the file's on the same target: the
+ * same hop (B->C is B->C#1, names in any case) or the same step id; a
+ * drop removes them; the rest stay. */
+#define TWO_HOPS                                                              \
+	BASE "    steps:\n"                     /* 22 */                      \
+	"      - {do: open, id: b-open, object: report}\n" /* 23 */          \
+	OBJECT                                  /* 24-30 */                   \
+	"expect:\n"                             /* 31 */                      \
+	"  - {hop: A->B#1, status: OK}\n"       /* 32 */                      \
+	"  - {hop: A->B, level: identify}\n"    /* 33 */                      \
+	"  - {step: b-open, status: OK}\n"      /* 34 */                      \
+	"  - {step: a-call, status: OK}\n"      /* 35 */                      \
+	"variants:\n"                           /* 36 */                      \
+	"  - name: v\n"                         /* 37 */                      \
+	"    expect:\n"                         /* 38 */
+
+Test(variant, same_target_replaced_or_dropped)
+{
+	sc_scenario *s = load_ok(TWO_HOPS
+				 "      - {hop: a->b, status: ACCESS_DENIED}\n"
+				 "      - {step: B-OPEN, drop: true}\n",
+				 "v");
+	cr_assert_eq(s->expect_count, 2);
+	cr_expect_str_eq(s->expect[0].step, "a-call");
+	cr_expect_str_eq(s->expect[1].hop, "a->b");
+	cr_expect_str_eq(s->expect[1].status, "ACCESS_DENIED");
+	sc_load_free(s);
+
+	/* As written: all four. */
+	s = load_ok(TWO_HOPS "      - {hop: A->B, drop: true}\n", NULL);
+	cr_expect_eq(s->expect_count, 4);
+	sc_load_free(s);
+	s = load_ok(TWO_HOPS "      - {hop: A->B, drop: true}\n", "v");
+	cr_assert_eq(s->expect_count, 2);
+	cr_expect_str_eq(s->expect[0].step, "b-open");
+	sc_load_free(s);
+}
+
+Test(variant, a_drop_is_checked)
+{
+	/* Checked when the file loads, with or without the variant. */
+	const char *variants[] = {NULL, "v"};
+	for (int i = 0; i < 2; i++) {
+		struct loaded l = load_fails(
+			TWO_HOPS
+			"      - {hop: A->B#2, drop: true}\n"          /* 39 */
+			"      - {step: b-opn, drop: true}\n"          /* 40 */
+			"      - {step: a-call, drop: true, status: OK}\n" /* 41 */
+			"      - {drop: true}\n"                       /* 42 */
+			"      - {step: b-open, drop: true}\n"         /* 43 */
+			"      - {step: b-open, status: OK}\n",        /* 44 */
+			variants[i], 5);
+		assert_error(&l, 0, 39, 15, "drops nothing: the scenario has "
+					    "no expectation on hop 'A->B#2' "
+					    "(did you mean 'A->B#1'? its hops "
+					    "with expectations: A->B#1, A->B)");
+		assert_error(&l, 1, 40, 16, "drops nothing: the scenario has "
+					    "no expectation on step 'b-opn' "
+					    "(did you mean 'b-open'?");
+		assert_error(&l, 2, 41, 44, "a dropping expectation takes no "
+					    "'status'");
+		assert_error(&l, 3, 42, 9, "a dropping expectation names one "
+					   "'hop' or 'step'");
+		assert_error(&l, 4, 43, 16, "variant 'v' both drops and "
+					    "expects step 'b-open' (its "
+					    "expect[5])");
+		sc_load_errors_free(&l.errs);
+	}
+	fails_once(TWO_HOPS "      - {hop: A->B}\n"
+		   "  - name: as-written\n", /* 40 */
+		   40, 11, "'as-written' names the case of the file as "
+			   "written; a variant needs another name");
+	fails_once(BASE "expect:\n"
+		   "  - {hop: A->B, drop: true}\n", /* 23 */
+		   23, 17, "unknown key 'drop' in 'expect[0]'");
 }
 
 Test(variant, without_sets_or_expectations)
@@ -2113,7 +2211,13 @@ Test(variant, unknown_variant)
 	l = load_fails(BASE, "anything", 1);
 	assert_error(&l, 0, 1, 1,
 		     "unknown variant 'anything' (the scenario has no "
-		     "variants)");
+		     "variants: its one case is as-written)");
+	sc_load_errors_free(&l.errs);
+
+	l = load_fails(full_yaml, "as-writen", 1);
+	assert_error(&l, 0, 105, 1,
+		     "unknown variant 'as-writen' (did you mean 'as-written'? "
+		     "variants: cloaking-off, empty)");
 	sc_load_errors_free(&l.errs);
 }
 
@@ -2253,6 +2357,63 @@ Test(set, account_keys)
 	sc_load_free(s);
 }
 
+/* Constrained and resource-based delegation: declared accounts joined
+ * by '+', or none, checked with did-you-mean (D4, D5). */
+Test(set, delegation_lists)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	const sc_account_def *b = &s->domain.accounts[1];
+	cr_assert_str_eq(b->name, "svc-b");
+	set_ok(s, "svc-b.allowed_to_delegate_to=svc-c + bob");
+	cr_assert_eq(b->allowed_to_delegate_to_count, 2);
+	cr_expect_str_eq(b->allowed_to_delegate_to[0], "svc-c");
+	cr_expect_str_eq(b->allowed_to_delegate_to[1], "bob");
+	set_ok(s, "svc-b.allowed_to_delegate_to=none");
+	cr_expect_eq(b->allowed_to_delegate_to_count, 0);
+	set_ok(s, "svc-b.allowed_to_act=alice");
+	cr_assert_eq(b->allowed_to_act_count, 1);
+	cr_expect_str_eq(b->allowed_to_act[0], "alice");
+	set_fails(s, "svc-b.allowed_to_act=alise",
+		  "invalid value 'alise' for 'svc-b.allowed_to_act': unknown "
+		  "account 'alise' (did you mean 'alice'?)");
+	set_fails(s, "svc-b.alowed_to_act=alice",
+		  "did you mean 'svc-b.allowed_to_act'?");
+	cr_expect_eq(sc_scenario_validate(s, NULL, NULL), 0);
+	sc_load_free(s);
+}
+
+/* A blanket key without "PROC." sets every process with a call step
+ * (A and B here), not the one that only serves (C). */
+Test(set, bare_blanket_keys_set_every_process_that_calls)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	set_ok(s, "level=identify");
+	cr_expect_eq(s->processes[0].blanket.level, SC_LEVEL_IDENTIFY);
+	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_IDENTIFY);
+	cr_expect_eq(s->processes[2].blanket.level, SC_LEVEL_DEFAULT);
+	set_ok(s, "cloaking=static");
+	cr_expect_eq(s->processes[0].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(s->processes[1].blanket.cloaking, SC_CLOAK_STATIC);
+	cr_expect_eq(s->processes[2].blanket.cloaking, SC_CLOAK_NONE);
+	set_ok(s, "sqos=true");
+	cr_expect(s->processes[1].blanket.sqos && !s->processes[2].blanket.sqos);
+	set_fails(s, "level=impersonat", "invalid value 'impersonat' for "
+					 "'level' (did you mean 'impersonate'?");
+	set_fails(s, "sqos=yes", "invalid value 'yes' for 'sqos' (expected "
+				 "true or false)");
+	cr_expect(sc_set_key_bare("level") && sc_set_key_bare("tracking"));
+	cr_expect(!sc_set_key_bare("host") && !sc_set_key_bare("levle"));
+	sc_load_free(s);
+
+	s = load_ok(HEAD DOMAIN HOSTS
+		    "processes:\n"
+		    "  - {name: A, host: ws1, account: alice}\n",
+		    NULL);
+	set_fails(s, "level=identify", "no process of the scenario calls "
+				       "another");
+	sc_load_free(s);
+}
+
 Test(set, host_keys)
 {
 	sc_scenario *s = load_ok(full_yaml, NULL);
@@ -2311,7 +2472,9 @@ Test(set, errors)
 	sc_scenario *s = load_ok(full_yaml, NULL);
 
 	set_fails(s, "B.level", "'B.level' is not KEY=VALUE");
-	set_fails(s, "level=delegate", "unknown key 'level'");
+	set_fails(s, "levle=delegate", "unknown key 'levle' (did you mean "
+				       "'level'?): a key without a dot");
+	set_fails(s, "host=ws1", "unknown key 'host'");
 	set_fails(s, "B.colour=red", "unknown key 'B.colour' (keys: "
 				     "PROC.level|cloaking");
 	set_fails(s, "settings.level=delegate", "unknown key 'settings.level'");
@@ -2799,6 +2962,66 @@ Test(extends, a_cycle_is_an_error)
 }
 
 /* Each error names the file its text is in. */
+/* A process of a file that extends another that matches no process of
+ * the base is an error at its name, with did-you-mean, unless it is
+ * marked `new: true`; `new: true` on a process the base has, or in a
+ * file that extends nothing, is an error too. */
+Test(extends, a_process_the_base_lacks_must_be_marked_new)
+{
+	struct tree t = tree_new();
+	tree_file(&t, "typo.yaml",
+		  "extends: base.yaml\n"                 /* 1 */
+		  "scenario: typo\n"                     /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: Bb\n"                       /* 4 */
+		  "    blanket: {level: delegate}\n");   /* 5 */
+	struct loaded l = load_in(&t, "typo.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "typo.yaml", 4, 11,
+			"process 'Bb' is not in the scenario this one extends "
+			"(did you mean 'B'? its processes: A, B); to add a "
+			"process, mark it 'new: true'");
+	sc_load_errors_free(&l.errs);
+
+	tree_file(&t, "added.yaml",
+		  "extends: base.yaml\n"
+		  "scenario: added\n"
+		  "processes:\n"
+		  "  - name: D\n"
+		  "    new: true\n"
+		  "    host: ws1\n"
+		  "    account: alice\n"
+		  "    steps: [{do: call, to: B}]\n");
+	l = load_in(&t, "added.yaml");
+	cr_assert_eq(l.rc, 0);
+	cr_assert_eq(l.s->processes_count, 3);
+	cr_expect_str_eq(l.s->processes[2].name, "D");
+	cr_expect(l.s->processes[2].is_new);
+	cr_expect(!l.s->processes[1].is_new);
+	sc_load_free(l.s);
+
+	tree_file(&t, "not-new.yaml",
+		  "extends: base.yaml\n"                 /* 1 */
+		  "scenario: not-new\n"                  /* 2 */
+		  "processes:\n"                         /* 3 */
+		  "  - name: B\n"                        /* 4 */
+		  "    new: true\n");                    /* 5 */
+	l = load_in(&t, "not-new.yaml");
+	cr_assert_eq(l.rc, SC_ERR_INVAL);
+	cr_assert_eq(l.errs.count, 1);
+	assert_error_in(&l, 0, &t, "not-new.yaml", 5, 5,
+			"process 'B' is in the scenario this one extends");
+	sc_load_errors_free(&l.errs);
+	tree_free(&t);
+
+	fails_once(BASE "    new: true\n", /* 22 */
+		   22, 5, "'new: true' marks a process that a file adds to "
+			  "the scenario it extends; this file extends none");
+	fails_once(BASE "    new: maybe\n", /* 22 */
+		   22, 10, "invalid value 'maybe' for 'processes[1].new'");
+}
+
 Test(extends, errors_name_the_file_they_are_in)
 {
 	struct tree t = tree_new();
@@ -3004,6 +3227,47 @@ Test(scenario, program_follows_the_call_graph)
  * every alias, is spelt in docs/scenario-format.md in backquotes: the
  * tables are the one place a spelling is defined, and the doc cannot
  * fall behind them. */
+struct set_doc {
+	const char *table; /* the `set` keys table of the docs */
+	char missing[1024];
+};
+
+static void set_key_documented(void *user, const char *key)
+{
+	struct set_doc *d = user;
+	char quoted[128];
+	snprintf(quoted, sizeof(quoted), "`%s`", key);
+	if (!strstr(d->table, quoted)) {
+		size_t l = strlen(d->missing);
+		snprintf(d->missing + l, sizeof(d->missing) - l, " %s", key);
+	}
+}
+
+/* Every key `set:`, `--vary` and `run --set` take (the one table of
+ * sc_scenario.c) is in the `set` keys table of docs/scenario-format.md,
+ * in backquotes: PROC.level, ACCOUNT.allowed_to_act, a bare `level`. */
+Test(docs, every_set_key_is_documented)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *from = strstr(md, "`set` keys (");
+	cr_assert_not_null(from, "no `set` keys table");
+	const char *to = strstr(from, "\nEvery `set` entry");
+	cr_assert_not_null(to);
+	static char table[16384];
+	size_t n = (size_t)(to - from);
+	cr_assert_lt(n, sizeof(table));
+	memcpy(table, from, n);
+	table[n] = '\0';
+	static struct set_doc d;
+	d.table = table;
+	d.missing[0] = '\0';
+	sc_set_keys(set_key_documented, &d);
+	cr_expect_str_eq(d.missing, "", "set keys not in the table of "
+			 "docs/scenario-format.md:%s", d.missing);
+}
+
 Test(docs, every_enum_spelling_is_documented)
 {
 	const char *md = read_doc();
