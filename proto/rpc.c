@@ -41,6 +41,12 @@ static void rpc_fd_setup(void);
 void rpc_init(void)
 {
 	rpc_fd_setup();
+	/* As many malloc arenas as CPUs, not glibc's eight per CPU: every
+	 * worker thread that allocates would otherwise take an arena of its
+	 * own and keep its free memory there (a daemon at 64 calls in flight
+	 * held about 4 MB more). Before any thread starts. */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	mallopt(M_ARENA_MAX, cpus > 0 && cpus < 64 ? (int)cpus : 8);
 	grpc_init();
 }
 
