@@ -262,10 +262,11 @@ static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
  * authentication): the level at which the target may hold this subject,
  * and whether D1 lets it delegate further. presented: the level of the
  * impersonation token presented, or SC_LEVEL_DEFAULT for a primary
- * token (T2). */
+ * token (T2); subject: the token presented (D1: its tickets may not be
+ * forwardable). */
 static void negotiate(authority_state *st, const sc_directory *dir,
-		      const char *subject_sid, const char *from_host,
-		      const sc_process_def *target,
+		      const char *subject_sid, const sc_token *subject,
+		      const char *from_host, const sc_process_def *target,
 		      const Cloakroom__TicketRequest *rq, sc_level presented,
 		      sc_hop_outcome *oc)
 {
@@ -287,6 +288,7 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 		.all_in_domain = host_in_domain(st->scn, from_host) &&
 				 host_in_domain(st->scn, target->host),
 		.client_sensitive = client && client->sensitive,
+		.client_unforwardable = sc_token_unforwardable(subject),
 		.server_trusted = server && server->trusted_for_delegation,
 		.server_computer = server && server == sc_directory_computer(
 							dir, target->host),
@@ -357,11 +359,14 @@ static sc_token *held_from_evidence(authority_state *st,
 				  dir, client, cred->host, (sc_level)e->level,
 				  (sc_package)e->package, (sc_authn)e->authn,
 				  &held, NULL);
+	/* D1, D4: the subject's tickets, as its authorization data says. */
+	bool unforwardable = sc_token_unforwardable(client);
 	sc_token_free(client);
 	if (s != SC_OK) {
 		refuse(v, "K7", "evidence: %s", sc_status_name(s));
 		return NULL;
 	}
+	sc_token_set_unforwardable(held, unforwardable);
 	sc_token_set_delegable(held, e->forwardable);
 	sc_token_set_boundaries(held,
 				strcmp(e->subject_host, cred->host) != 0 ? 1 : 0);
@@ -420,6 +425,9 @@ static int decide(authority_state *st, const auth_credential *cred,
 			 * disabled, as its daemon's token holds them. */
 			ls = sc_directory_group_states(dir, logon, self, NULL);
 		if (ls == SC_OK)
+			/* D1, D4: the tickets its logon asks for. */
+			sc_directory_ticket_options(logon, self);
+		if (ls == SC_OK)
 			ls = sc_directory_on_network(dir, logon, cred->host,
 						     target->host, &on_net, NULL);
 	}
@@ -450,7 +458,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 			 cred->host);
 		/* The subject's own consent: the level of the token it
 		 * presents may only lower the hop (T2). */
-		negotiate(st, dir, sid, cred->host, target, rq,
+		negotiate(st, dir, sid, own, cred->host, target, rq,
 			  rq->presented ? (sc_level)rq->presented
 					: SC_LEVEL_DEFAULT,
 			  &oc);
@@ -633,7 +641,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 	 * requester presents (T2: never above its level); forwardable only
 	 * when the evidence was (or, for a transition, when D1 holds on a
 	 * token that T2 lets reach Delegate) and D1 holds for this hop. */
-	negotiate(st, dir, sid, cred->host, target, rq,
+	negotiate(st, dir, sid, thread, cred->host, target, rq,
 		  sc_token_level_raw(thread), &oc);
 	t->forwardable = rq->basis == 1 || ev_forwardable;
 	int rc = vouch_for(st, thread, &oc, rq, t, v);

@@ -127,6 +127,7 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"transport", &sc_transport_table},
 		{"started_by", &sc_start_table},
 		{"misbehave", &sc_misbehave_table},
+		{"tickets", &sc_tickets_table},
 		{"sensitive", &bool_table},
 		{"trusted_for_delegation", &bool_table},
 		{"trusted_to_auth_for_delegation", &bool_table},

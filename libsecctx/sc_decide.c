@@ -115,6 +115,9 @@ static const char *d1_failed(const sc_hop_facts *f)
 	if (f->client_sensitive)
 		return "the client account is sensitive and cannot be "
 		       "delegated";
+	if (f->client_unforwardable)
+		return "the client's ticket is not forwardable (its logon "
+		       "asked for none)";
 	if (!f->server_trusted)
 		return f->server_computer
 			       ? "the server runs as a machine identity and its "
@@ -398,6 +401,8 @@ typedef enum d4_evidence {
 					forwardable (D6) */
 	D4_SENSITIVE,          /* a sensitive client's ticket is not
 				  forwardable */
+	D4_UNFORWARDABLE,      /* the client asked for tickets that are
+				  not forwardable (processes[].tickets) */
 } d4_evidence;
 
 static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
@@ -417,6 +422,8 @@ static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
 		return D4_TRANSITION_UNFORWARDABLE;
 	if (!transition && d->client && d->client->sensitive)
 		return D4_SENSITIVE;
+	if (!transition && sc_token_unforwardable(who))
+		return D4_UNFORWARDABLE;
 	return D4_FORWARDABLE;
 }
 
@@ -453,6 +460,11 @@ static void d4_why_not(d4_evidence e, const sc_delegation *d,
 	case D4_SENSITIVE:
 		snprintf(out, n, "%s is sensitive: its ticket is not "
 				 "forwardable",
+			 user);
+		break;
+	case D4_UNFORWARDABLE:
+		snprintf(out, n, "%s's ticket is not forwardable (its logon "
+				 "asked for none)",
 			 user);
 		break;
 	default:

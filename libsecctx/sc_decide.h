@@ -44,6 +44,8 @@ typedef struct sc_hop_facts {
 	bool crossed;            /* caller's host differs from the callee's */
 	bool all_in_domain;      /* both hosts are domain members */
 	bool client_sensitive;   /* the presented account (D1) */
+	bool client_unforwardable; /* its logon asked for tickets that are
+				      not forwardable (D1) */
 	bool server_trusted;     /* the callee's account (D1, D7) */
 	bool server_computer;    /* that account is its host's computer
 				    account: it runs as a machine identity */

@@ -768,6 +768,12 @@ nomem:
 	return SC_INTERNAL;
 }
 
+void sc_directory_ticket_options(sc_token *t, const sc_process_def *p)
+{
+	sc_token_set_unforwardable(t, p &&
+				       p->tickets == SC_TICKETS_NOT_FORWARDABLE);
+}
+
 sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 				    const sc_process_def *p, sc_log *log)
 {

@@ -76,6 +76,9 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 					  self->started_by, &rt->process, log);
 	if (st == SC_OK)
 		st = sc_directory_group_states(rt->dir, rt->process, self, log);
+	if (st == SC_OK)
+		/* D1, D4: the tickets its logon asks for. */
+		sc_directory_ticket_options(rt->process, self);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;
@@ -1281,6 +1284,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.all_in_domain = host_in_domain(rt->scn, in->caller_host) &&
 				 host_in_domain(rt->scn, rt->self->host),
 		.client_sensitive = client_acct && client_acct->sensitive,
+		.client_unforwardable = sc_token_unforwardable(who),
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
 		.server_computer =
@@ -1353,6 +1357,8 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 			    sc_token_user_name(f->client), held,
 			    held == 1 ? "" : "s");
 	sc_token_set_delegable(f->client, oc.delegable);
+	/* D1, D4: tickets that are not forwardable stay so downstream. */
+	sc_token_set_unforwardable(f->client, sc_token_unforwardable(who));
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */
 	h->built_token = oc.level == SC_LEVEL_ANONYMOUS

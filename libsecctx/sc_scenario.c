@@ -533,6 +533,7 @@ enum set_field {
 	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
 	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
+	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -560,6 +561,7 @@ static const struct set_key {
 	{"misbehave", ON_PROC, F_MISBEHAVE, false},
 	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS, false},
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
+	{"tickets", ON_PROC, F_TICKETS, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -597,7 +599,8 @@ bool sc_set_key_bare(const char *key)
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
+	"tickets, "                                                          \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -744,6 +747,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_TRANSPORT: return &sc_transport_table;
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
+	case F_TICKETS: return &sc_tickets_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
 	}
@@ -1221,6 +1225,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_MISBEHAVE:
 		p->misbehave = (sc_misbehave)op->ival;
+		break;
+	case F_TICKETS:
+		p->tickets = (sc_tickets)op->ival;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);

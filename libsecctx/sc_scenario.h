@@ -254,6 +254,9 @@ typedef struct sc_process_def {
 	unsigned disabled_groups_count;
 	bool is_new;         /* `new: true`: a process a file that extends
 	                        another adds (checked when merging) */
+	/* D1, D4: whether its logon's tickets are forwardable (the
+	 * default) or not (kinit without -f). */
+	sc_tickets tickets;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -404,6 +407,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.misbehave | PROC.deny_only_groups | PROC.disabled_groups
  *   level | cloaking | authn | package | transport | sqos | tracking |
  *   effective_only: without "PROC.", every process with a call step
+ *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts

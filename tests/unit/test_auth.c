@@ -1182,13 +1182,12 @@ static Cloakroom__TicketReply *double_hop(const char *variant,
 /* Constrained and resource-based delegation are decided at the
  * authority: B, holding alice's non-forwardable ticket (Impersonate),
  * asks for alice to C. */
-static void expect_delegation(const char *variant, bool minted,
-			      const char *rule)
+static void expect_delegation_in(const char *file, const char *variant,
+				 bool minted, const char *rule)
 {
 	run x;
-	Cloakroom__TicketReply *rep = double_hop_in(
-		"constrained-delegation.yaml", variant, SC_LEVEL_IMPERSONATE,
-		&x);
+	Cloakroom__TicketReply *rep =
+		double_hop_in(file, variant, SC_LEVEL_IMPERSONATE, &x);
 	if (minted)
 		cr_expect_not_null(rep->ticket, "%s: %s", variant,
 				   rep->reason);
@@ -1199,6 +1198,13 @@ static void expect_delegation(const char *variant, bool minted,
 			 rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
+}
+
+static void expect_delegation(const char *variant, bool minted,
+			      const char *rule)
+{
+	expect_delegation_in("constrained-delegation.yaml", variant, minted,
+			     rule);
 }
 
 Test(authority, D4_constrained_delegation_to_a_listed_service)
@@ -1224,6 +1230,31 @@ Test(authority, D5_refuses_a_caller_the_target_does_not_name)
 Test(authority, nothing_configured_is_refused_C6)
 {
 	expect_delegation("nothing-configured", false, "C6");
+}
+
+/* The KDC's order: classic constrained delegation is judged first, also
+ * at the authority, whatever the target's allowed_to_act list says. */
+Test(authority, D4_is_judged_before_the_targets_list)
+{
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     SC_AS_WRITTEN, true, "D4");
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     "d4-listed-target-lists-b", true, "D4");
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     "sensitive-d5-not-listed", false, "D5");
+}
+
+/* alice's logon asks for tickets that are not forwardable: the evidence
+ * ticket says so, and the authority's D4 refuses it, as the caller's
+ * model does; D5 takes it. */
+Test(authority, D4_refuses_evidence_that_is_not_forwardable)
+{
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     SC_AS_WRITTEN, false, "D4");
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     "forwardable-default", true, "D4");
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     "d5-accepts", true, "D5");
 }
 
 Test(authority, double_hop_with_a_forwardable_ticket_is_L5)

@@ -686,7 +686,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups, new)");
+		   "misbehave, deny_only_groups, disabled_groups, new, tickets)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -2326,6 +2326,11 @@ Test(set, process_keys)
 	cr_expect_eq(b->started_by, SC_START_BATCH);
 	set_ok(s, "B.server_authn=none");
 	cr_expect_eq(b->server_authn, SC_AUTHN_NONE);
+	cr_expect_eq(b->tickets, SC_TICKETS_FORWARDABLE, "the default");
+	set_ok(s, "B.tickets=not_forwardable");
+	cr_expect_eq(b->tickets, SC_TICKETS_NOT_FORWARDABLE);
+	set_ok(s, "B.tickets=forwardable");
+	cr_expect_eq(b->tickets, SC_TICKETS_FORWARDABLE);
 	set_ok(s, "B.transport=pipe");
 	cr_expect_eq(b->blanket.transport, SC_TRANSPORT_PIPE);
 	set_ok(s, " B.level = Impersonate ");
@@ -2494,6 +2499,8 @@ Test(set, errors)
 	set_fails(s, "B.server_authn=", "invalid value '' for "
 					"'B.server_authn'");
 	set_fails(s, "B.transport=tcp", "expected one of: com, pipe, rpc, dde");
+	set_fails(s, "B.tickets=false",
+		  "expected one of: forwardable, not_forwardable");
 	set_fails(s, "B.host=srv9", "no such host (declared hosts: ws1, srv1, "
 				    "srv2)");
 	set_fails(s, "B.account=mallory", "not a declared account");
@@ -3273,6 +3280,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"cloaking", &sc_cloaking_table}, {"transport", &sc_transport_table},
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
+		{"tickets", &sc_tickets_table},
 		{"do", &sc_step_kind_table},
 	};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
