@@ -114,9 +114,18 @@ static const uint8_t context[] = "a packed SecurityContext";
 static void seal(world *w, const char *audience, uint64_t issued,
 		 uint8_t **out, size_t *len)
 {
-	cr_assert_eq(auth_seal(test_key, test_id, w->cred, w->cred_len, w->ticket,
-			       w->ticket_len, context, sizeof(context),
-			       audience, issued, 30000, out, len),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = test_id,
+					       .cred = w->cred,
+					       .cred_len = w->cred_len,
+					       .ticket = w->ticket,
+					       .ticket_len = w->ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = audience,
+					       .issued_ms = issued,
+					       .lifetime_ms = 30000},
+			       out, len),
 		     0);
 }
 
@@ -179,8 +188,18 @@ Test(auth, empty_context_opens_as_empty)
 	auth_replay *r = auth_replay_new(16);
 	uint8_t *s;
 	size_t l;
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket, w.ticket_len,
-			       NULL, 0, "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = test_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = NULL,
+					       .context_len = 0,
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_opened o;
 	auth_reject why;
@@ -340,10 +359,21 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 		uint8_t *s;
 		size_t l;
 		auth_reject why;
-		cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-				       w.ticket_len, context, sizeof(context),
-				       "C", NOW, lifetimes[i], &s, &l),
-			     0);
+		cr_assert_eq(
+			auth_seal(
+				&(auth_seal_in){.session_key = test_key,
+						.ticket_id = test_id,
+						.cred = w.cred,
+						.cred_len = w.cred_len,
+						.ticket = w.ticket,
+						.ticket_len = w.ticket_len,
+						.context = context,
+						.context_len = sizeof(context),
+						.audience = "C",
+						.issued_ms = NOW,
+						.lifetime_ms = lifetimes[i]},
+				&s, &l),
+			0);
 		cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why),
 				 "K3", "lifetime %llu",
 				 (unsigned long long)lifetimes[i]);
@@ -355,19 +385,40 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, UINT64_MAX - NOW + 2, &s, &l),
-		     0);
+	cr_assert_eq(
+		auth_seal(&(auth_seal_in){.session_key = test_key,
+					  .ticket_id = test_id,
+					  .cred = w.cred,
+					  .cred_len = w.cred_len,
+					  .ticket = w.ticket,
+					  .ticket_len = w.ticket_len,
+					  .context = context,
+					  .context_len = sizeof(context),
+					  .audience = "C",
+					  .issued_ms = NOW,
+					  .lifetime_ms = UINT64_MAX - NOW + 2},
+			  &s, &l),
+		0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "K3");
 	cr_expect(strstr(why.reason, "before it was issued"), "%s",
 		  why.reason);
 	free(s);
 	/* Exactly the most a context may live: accepted. */
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, AUTH_CONTEXT_LIFETIME_MS, &s, &l),
-		     0);
+	cr_assert_eq(
+		auth_seal(&(auth_seal_in){.session_key = test_key,
+					  .ticket_id = test_id,
+					  .cred = w.cred,
+					  .cred_len = w.cred_len,
+					  .ticket = w.ticket,
+					  .ticket_len = w.ticket_len,
+					  .context = context,
+					  .context_len = sizeof(context),
+					  .audience = "C",
+					  .issued_ms = NOW,
+					  .lifetime_ms =
+						  AUTH_CONTEXT_LIFETIME_MS},
+			  &s, &l),
+		0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "", "%s",
 			 why.reason);
 	free(s);
@@ -568,9 +619,18 @@ Test(auth, a_mac_under_another_session_key_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(other, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = other,
+					       .ticket_id = test_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
@@ -595,9 +655,18 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(first_key, first_id, w.cred, w.cred_len,
-			       w.ticket, w.ticket_len, context,
-			       sizeof(context), "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = first_key,
+					       .ticket_id = first_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
@@ -606,9 +675,18 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	free(s);
 	/* The same authenticator with its own ticket's key but naming the
 	 * first ticket: still for another ticket. */
-	cr_assert_eq(auth_seal(test_key, first_id, w.cred, w.cred_len,
-			       w.ticket, w.ticket_len, context,
-			       sizeof(context), "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = first_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
 	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
