@@ -2,6 +2,7 @@
  * on a scenario already in memory (the loader fills it, the model reads it).
  * Model only: never any I/O, libcyaml or gRPC here; strings are malloc'd. */
 #include "sc_scenario.h"
+#include "sc_acl.h"
 #include "sc_sddl.h"
 #include "sc_suggest.h"
 
@@ -39,12 +40,10 @@ const char *sc_step_kind_name(sc_step_kind k)
 	return step_kind_entries[k].name;
 }
 
-/* Right names only, for validation: the masks belong to sc_acl.c. */
-static const char *const right_names[] = {
-	"read", "write", "execute", "all", "delete", "read_control",
-	"write_dac", "write_owner", "maximum_allowed", "read_data",
-	"write_data",
-};
+/* Right names only, for validation (SC_ACCESS_RIGHTS). */
+#define SC_RIGHT_NAME(name, mask) name,
+static const char *const right_names[] = { SC_ACCESS_RIGHTS(SC_RIGHT_NAME) };
+#undef SC_RIGHT_NAME
 #define RIGHT_NAMES_COUNT (sizeof(right_names) / sizeof(right_names[0]))
 
 /* The well-known service accounts a process may run as. */

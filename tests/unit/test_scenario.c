@@ -1660,9 +1660,11 @@ Test(validate, step_access_names)
 		   "    host: srv1\n"
 		   "    owner: svc-b\n",
 		   25, 24,
-		   "unknown access right 'frobnicate' (expected one of: read, "
-		   "write, execute, all, delete, read_control, write_dac, "
-		   "write_owner, maximum_allowed, read_data, write_data)");
+		   "unknown access right 'frobnicate' (expected one of: all, "
+		   "read, write, execute, delete, read_control, write_dac, "
+		   "write_owner, read_data, write_data, append_data, read_ea, "
+		   "write_ea, file_execute, read_attributes, write_attributes, "
+		   "synchronize, maximum_allowed)");
 }
 
 Test(validate, every_right_name_is_accepted)
@@ -1673,13 +1675,16 @@ Test(validate, every_right_name_is_accepted)
 				 "        object: report\n"
 				 "        access: [READ, write, execute, all, "
 				 "delete, read_control, write_dac, write_owner, "
-				 "maximum_allowed, read_data, write_data]\n"
+				 "maximum_allowed, read_data, write_data, "
+				 "append_data, read_ea, write_ea, file_execute, "
+				 "read_attributes, write_attributes, "
+				 "synchronize]\n"
 				 "objects:\n"
 				 "  - name: report\n"
 				 "    host: srv1\n"
 				 "    owner: svc-b\n",
 				 NULL);
-	cr_expect_eq(s->processes[1].steps[0].access_count, 11);
+	cr_expect_eq(s->processes[1].steps[0].access_count, 18);
 	sc_load_free(s);
 }
 
