@@ -397,6 +397,20 @@ static int decide(authority_state *st, const auth_credential *cred,
 	const sc_token *process = sc_runtime_token(me->rt);
 	const sc_process_def *self = sc_runtime_process(me->rt);
 	const char *sid = rq->subject_sid ? rq->subject_sid : "";
+	/* C6 (settings.double_hop_outcome anonymous): ANONYMOUS LOGON asked
+	 * in place of an identity the call could not carry. The hop is
+	 * judged on that identity (its evidence, or its protocol
+	 * transition), and the model must present anonymous in its place
+	 * (checked once it chose). */
+	const char *replaced = rq->replaced_sid && rq->replaced_sid[0]
+				       ? rq->replaced_sid
+				       : NULL;
+	if (replaced && strcmp(sid, SC_SID_ANONYMOUS) != 0)
+		return refuse(v, "K7",
+			      "%s is asked in place of %s: only ANONYMOUS "
+			      "LOGON replaces an identity",
+			      sid, replaced);
+	const char *held_sid = replaced ? replaced : sid;
 	sc_hop_outcome oc;
 
 	memset(t, 0, sizeof(*t));
@@ -446,7 +460,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 		return rc;
 	}
 	const sc_token *own = on_net ? on_net : logon;
-	if (own && strcmp(sid, sc_token_user_sid(own)) == 0) {
+	if (!replaced && own && strcmp(sid, sc_token_user_sid(own)) == 0) {
 		/* The process's own identity: its logon credential is the
 		 * evidence, and its logon, as the directory and its host's
 		 * rights make it (D8: on another host, the computer
@@ -485,7 +499,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 	sc_log_init(&log);
 	if (rq->basis == 1) {
 		sc_status ts = sc_directory_transition(dir, process,
-						       self->account, sid,
+						       self->account, held_sid,
 						       cred->host, &held, &log);
 		if (ts != SC_OK) {
 			int rc = refuse_by_model(v, &log, ts);
@@ -496,7 +510,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 		if (!rq->evidence) {
 			sc_log_free(&log);
 			const sc_account_def *c =
-				sc_directory_account_by_sid(dir, sid);
+				sc_directory_account_by_sid(dir, held_sid);
 			for (unsigned i = 0; c && i < st->scn->hosts_count;
 			     i++)
 				if (sc_directory_computer(
@@ -514,7 +528,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 			return refuse(v, "K7",
 				      "%s holds no credential for %s: no "
 				      "ticket presented that identity to it",
-				      cred->process, sid);
+				      cred->process, held_sid);
 		}
 		Cloakroom__Signed *ev = rq->evidence;
 		size_t el = cloakroom__signed__get_packed_size(ev);
@@ -536,13 +550,13 @@ static int decide(authority_state *st, const auth_credential *cred,
 			rc = refuse(v, "K4",
 				    "the evidence ticket was for %s, not for %s",
 				    e.audience, cred->process);
-		else if (strcmp(e.subject_sid, sid) != 0 &&
+		else if (strcmp(e.subject_sid, held_sid) != 0 &&
 			 !sc_directory_machine_identity(e.subject_sid))
 			/* (A machine identity's evidence may ask for what D8
 			 * makes of it: checked once the model chose.) */
 			rc = refuse(v, "K7",
 				    "the evidence ticket presents %s, not %s",
-				    e.subject, sid);
+				    e.subject, held_sid);
 		else if (!(held = held_from_evidence(st, dir, cred, &e, epac,
 						     epac_len, v)))
 			rc = -1;
@@ -596,7 +610,17 @@ static int decide(authority_state *st, const auth_credential *cred,
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
 	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);
+	/* C6: the model presents ANONYMOUS LOGON in place of the thread's
+	 * identity (settings.double_hop_outcome anonymous). */
+	sc_token *shown = NULL;
+	if (s == SC_OK && presented && presented != thread &&
+	    !(shown = sc_token_copy(presented)))
+		s = SC_INTERNAL;
 	sc_proxy_release(&proxy);
+	if (shown) {
+		sc_token_free(thread);
+		thread = shown;
+	}
 	if (s != SC_OK) {
 		int rc = refuse_by_model(v, &log, s);
 		sc_log_free(&log);

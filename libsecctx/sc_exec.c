@@ -282,6 +282,8 @@ typedef struct call_plan {
 	sc_blanket b;       /* the proxy's blanket with the step's */
 	sc_level asked;     /* after L6 */
 	sc_token *identity; /* what the call presents (owned) */
+	sc_token *replaced; /* C6 anonymous: the identity it could not
+			       carry (owned), else NULL */
 	unsigned boundaries;
 	char who_name[SC_IDENT_LEN];
 	sc_log caller;      /* the caller's decisions */
@@ -340,6 +342,12 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 					     &c->caller);
 		if (st == SC_OK && !c->identity)
 			c->identity = sc_token_copy(who);
+		/* C6: ANONYMOUS LOGON in place of an identity that could not
+		 * cross: the authority is asked on that identity's
+		 * evidence. */
+		if (st == SC_OK && who == proxy->anonymous &&
+		    !(c->replaced = sc_token_copy(proxy->replaced)))
+			st = SC_INTERNAL;
 	}
 	if (who)
 		snprintf(c->who_name, sizeof(c->who_name), "%s",
@@ -372,6 +380,7 @@ static sc_status call_send(sc_frame *f, const sc_step *s, call_plan *c,
 	sc_context ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.identity = c->identity;
+	ctx.replaced = c->replaced;
 	ctx.asked = c->asked;
 	ctx.authn = sc_blanket_authn_asked(&c->b);
 	ctx.package = sc_blanket_package(&c->b, domain);
@@ -476,6 +485,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 						: st,
 				    r);
 	sc_token_free(c.identity);
+	sc_token_free(c.replaced);
 	sc_trace_free(&reply);
 	sc_log_free(&c.caller);
 	return r->status;

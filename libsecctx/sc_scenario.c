@@ -533,6 +533,7 @@ enum set_field {
 	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
+	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -572,6 +573,7 @@ static const struct set_key {
 	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED, false},
 	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP, false},
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
+	{"double_hop_outcome", ON_SETTINGS, F_DOUBLE_HOP_OUTCOME, false},
 };
 
 void sc_set_keys(sc_set_key_fn fn, void *user)
@@ -608,7 +610,8 @@ bool sc_set_key_bare(const char *key)
 	"allowed_to_act (accounts joined by '+', or none), "                 \
 	"HOST.workgroup|default_level|"                                      \
 	"trusted_for_delegation, "                                           \
-	"settings.double_hop_status|allow_primary_from_identify, "          \
+	"settings.double_hop_status|allow_primary_from_identify|"           \
+	"double_hop_outcome, "                                               \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
 
 /* One parsed, checked assignment, not yet applied. */
@@ -747,6 +750,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
 	case F_TICKETS: return &sc_tickets_table;
+	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
 	}
@@ -1266,6 +1270,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_ALLOW_PRIMARY:
 		s->settings.allow_primary_from_identify = op->bval;
+		break;
+	case F_DOUBLE_HOP_OUTCOME:
+		s->settings.double_hop_outcome = (sc_double_hop)op->ival;
 		break;
 	case F_RIGHT:
 		return set_apply_right(h, op);

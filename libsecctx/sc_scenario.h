@@ -319,6 +319,7 @@ typedef struct sc_variant_def {
 typedef struct sc_settings {
 	char *double_hop_status;        /* C6: default ACCESS_DENIED */
 	bool allow_primary_from_identify; /* T2: default false */
+	sc_double_hop double_hop_outcome; /* C6: default fail */
 } sc_settings;
 
 typedef struct sc_scenario {
@@ -415,7 +416,8 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
  *   HOST.Se...Privilege (holders)
  * (X.trusted_for_delegation names the account X, else the host X.)
- *   settings.double_hop_status | settings.allow_primary_from_identify
+ *   settings.double_hop_status | settings.allow_primary_from_identify |
+ *   settings.double_hop_outcome
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		    size_t errlen);

@@ -443,7 +443,12 @@ static void call_facts(const secure *s, const char *sid, const sc_context *c,
 	unsigned presented = sc_token_type_of(id) == SC_TOKEN_IMPERSONATION
 				     ? (unsigned)sc_token_level_raw(id)
 				     : 0;
-	bool transition = sc_token_from_transition(id);
+	/* C6: ANONYMOUS LOGON in place of an identity that could not cross
+	 * is asked on that identity's evidence. */
+	const sc_token *judged = c->replaced ? c->replaced : id;
+	bool transition = sc_token_from_transition(judged);
+	if (c->replaced)
+		sid = sc_token_user_sid(c->replaced);
 	memset(f, 0, sizeof(*f));
 	f->call = (unsigned)c->asked | (unsigned)c->authn << 4 |
 		  (unsigned)c->package << 8 | (unsigned)c->transport << 12 |
@@ -477,11 +482,16 @@ static int ticket_request_make(secure *s, const requester *who,
 
 	/* D6: a token from protocol transition is presented on no
 	 * evidence (S4U2Self); any other identity but the process's own on
-	 * the ticket that presented it to this process. */
-	bool transition = sc_token_from_transition(c->identity);
+	 * the ticket that presented it to this process. C6: ANONYMOUS LOGON
+	 * in place of an identity that could not cross, on that identity's
+	 * basis. */
+	const sc_token *judged = c->replaced ? c->replaced : c->identity;
+	bool transition = sc_token_from_transition(judged);
 	pthread_mutex_lock(&s->lock);
 	s->requested++;
-	const slot *held = evidence_for(s, w->sid, transition);
+	const slot *held = evidence_for(
+		s, c->replaced ? sc_token_user_sid(c->replaced) : w->sid,
+		transition);
 	if (held) {
 		ev = secure_dup_bytes(held->bytes, held->len);
 		evl = held->len;
@@ -506,6 +516,8 @@ static int ticket_request_make(secure *s, const requester *who,
 	rq.authn = (uint32_t)c->authn;
 	rq.transport = (uint32_t)c->transport;
 	rq.basis = transition ? 1 : 0;
+	rq.replaced_sid =
+		c->replaced ? (char *)sc_token_user_sid(c->replaced) : (char *)"";
 	rq.presented = sc_token_type_of(c->identity) == SC_TOKEN_IMPERSONATION
 			       ? (uint32_t)sc_token_level_raw(c->identity)
 			       : 0;

@@ -54,6 +54,8 @@
 #define TRACKING_A(id, name) {name, SC_TRACKING_##id},
 #define TICKETS_V(id, name, all) {name, SC_TICKETS_##id},
 #define TICKETS_A(id, name) {name, SC_TICKETS_##id},
+#define DOUBLE_HOP_V(id, name, all) {name, SC_DOUBLE_HOP_##id},
+#define DOUBLE_HOP_A(id, name) {name, SC_DOUBLE_HOP_##id},
 #define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
 #define SCOPE_A(id, name) {name, SC_SCOPE_##id},
 STRINGS(level_strings, SC_LEVELS, SC_LEVEL_ALIASES, LEVEL)
@@ -67,6 +69,7 @@ STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
 STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
+STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
 
 #define OPT CYAML_FLAG_OPTIONAL
 #define ENUM_OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT | \
@@ -229,6 +232,8 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("double_hop_status", OPT, sc_settings, double_hop_status),
 	CYAML_FIELD_BOOL("allow_primary_from_identify", OPT, sc_settings,
 			 allow_primary_from_identify),
+	ENUM("double_hop_outcome", ENUM_OPT, sc_settings, double_hop_outcome,
+	     double_hop_strings),
 	CYAML_FIELD_END
 };
 

@@ -976,6 +976,8 @@ static uint64_t ask_issued_ms;
 /* The TLS peer ask() reports: NULL for none (no TLS); "" for the
  * requester's own account. */
 static const char *ask_peer;
+/* C6: the identity ANONYMOUS LOGON is asked in place of (NULL: none). */
+static const char *ask_replaced_sid;
 
 /* process asks for a ticket presenting sid to target; returns the reply
  * (free with cloakroom__ticket_reply__free_unpacked). */
@@ -1010,6 +1012,7 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	rq.authn = SC_AUTHN_CONNECT;
 	rq.transport = SC_TRANSPORT_COM;
 	rq.issued_ms = ask_issued_ms ? ask_issued_ms : auth_now_ms();
+	rq.replaced_sid = (char *)(ask_replaced_sid ? ask_replaced_sid : "");
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
 	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
@@ -1435,6 +1438,63 @@ Test(authority, a_requester_fills_only_its_own_replay_cache, .timeout = 120)
 		ask(&x, "B", "C", b.account_sid, SC_LEVEL_IMPERSONATE, NULL, 0);
 	cr_expect_not_null(rep->ticket, "B refused after A's flood: [%s] %s",
 			   rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* C6 with settings.double_hop_outcome anonymous: B holds alice at
+ * Impersonate from another host and may present ANONYMOUS LOGON in her
+ * place to C, on her evidence; the authority mints it only when the
+ * model replaces her so (rule C6), and mints nothing else in her
+ * place. */
+static Cloakroom__TicketReply *anonymous_for_alice(run *x, const char *sid,
+						   bool replaced)
+{
+	Cloakroom__TicketReply *ab = ask(x, "A", "B", sid_of(x, "alice"),
+					 SC_LEVEL_IMPERSONATE, NULL, 0);
+	cr_assert_not_null(ab->ticket);
+	size_t l = cloakroom__signed__get_packed_size(ab->ticket);
+	uint8_t *ev = malloc(l);
+	cloakroom__signed__pack(ab->ticket, ev);
+	cloakroom__ticket_reply__free_unpacked(ab, NULL);
+	ask_replaced_sid = replaced ? sid_of(x, "alice") : NULL;
+	Cloakroom__TicketReply *bc =
+		ask(x, "B", "C", sid, SC_LEVEL_IMPERSONATE, ev, l);
+	ask_replaced_sid = NULL;
+	free(ev);
+	return bc;
+}
+
+Test(authority, C6_anonymous_in_place_of_an_identity_that_cannot_cross)
+{
+	run x;
+	run_start_in(&x, "rules/c6-double-hop-anonymous.yaml", "anonymous");
+	Cloakroom__TicketReply *rep =
+		anonymous_for_alice(&x, SC_SID_ANONYMOUS, true);
+	cr_expect_not_null(rep->ticket, "%s", rep->reason);
+	cr_expect_str_eq(rep->rule, "C6", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	/* Only ANONYMOUS LOGON replaces an identity. */
+	rep = anonymous_for_alice(&x, SC_SID_LOCAL_SYSTEM, true);
+	cr_expect_null(rep->ticket);
+	cr_expect_str_eq(rep->rule, "K7", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	/* Anonymous on alice's evidence without saying whom it replaces. */
+	rep = anonymous_for_alice(&x, SC_SID_ANONYMOUS, false);
+	cr_expect_null(rep->ticket);
+	cr_expect_str_eq(rep->rule, "K7", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+Test(authority, C6_no_anonymous_when_the_scenario_says_fail)
+{
+	run x;
+	run_start_in(&x, "rules/c6-double-hop-anonymous.yaml", SC_AS_WRITTEN);
+	Cloakroom__TicketReply *rep =
+		anonymous_for_alice(&x, SC_SID_ANONYMOUS, true);
+	cr_expect_null(rep->ticket, "a ticket was minted");
+	cr_expect_str_eq(rep->rule, "C6", "%s %s", rep->rule, rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
 }

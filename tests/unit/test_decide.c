@@ -649,6 +649,36 @@ Test(C6, impersonate_cannot_cross_a_second_host_boundary)
 	cc_free(&c);
 }
 
+/* C6 with settings.double_hop_outcome anonymous: the call goes through as
+ * ANONYMOUS LOGON (a null session from the middle tier's host), and the
+ * note says the identity was replaced; the failure status is not used. */
+Test(C6, the_double_hop_can_go_through_as_anonymous)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1); /* alice came from another host */
+	c.policy.double_hop_outcome = SC_DOUBLE_HOP_ANONYMOUS;
+	c.policy.double_hop_status = SC_LOGON_FAILURE;
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_assert_not_null(who);
+	cr_expect_str_eq(sc_token_user_sid(who), SC_SID_ANONYMOUS);
+	cr_expect_str_eq(sc_token_user_name(who), SC_ANONYMOUS_NAME);
+	cr_expect_eq(sc_token_level_raw(who), SC_LEVEL_IMPERSONATE);
+	cr_expect_str_eq(sc_token_origin_host(who), "ws1");
+	cr_expect_eq(n, 1, "a null session from this host");
+	cr_expect(who == c.proxy.anonymous);
+	cr_expect_str_eq(sc_token_user_name(c.proxy.replaced), "CORP\\alice");
+	cr_expect(log_mentions(&c.log, "C6", "replaced by NT AUTHORITY"));
+	/* One boundary from the client's own host is still L4's: alice. */
+	sc_token_set_boundaries(c.thread, 0);
+	sc_log_clear(&c.log);
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cr_expect_not(sc_log_has_rule(&c.log, "C6"));
+	cc_free(&c);
+}
+
 Test(L5, a_delegable_identity_crosses_any_number_of_hosts)
 {
 	cloak_case c;

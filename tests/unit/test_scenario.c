@@ -2469,6 +2469,12 @@ Test(set, settings_keys)
 	cr_expect(s->settings.allow_primary_from_identify);
 	set_ok(s, "settings.allow_primary_from_identify=false");
 	cr_expect(!s->settings.allow_primary_from_identify);
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_FAIL,
+		     "the default");
+	set_ok(s, "settings.double_hop_outcome=anonymous");
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_ANONYMOUS);
+	set_ok(s, "settings.double_hop_outcome=fail");
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_FAIL);
 	sc_load_free(s);
 }
 
@@ -2518,6 +2524,8 @@ Test(set, errors)
 		  "(expected one of: OK, ACCESS_DENIED");
 	set_fails(s, "settings.allow_primary_from_identify=no",
 		  "expected true or false");
+	set_fails(s, "settings.double_hop_outcome=anonymus",
+		  "did you mean 'anonymous'?");
 
 	/* Nothing changed. */
 	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_DEFAULT);
@@ -3286,6 +3294,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
+		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 	};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
