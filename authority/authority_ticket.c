@@ -262,10 +262,11 @@ static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
  * authentication): the level at which the target may hold this subject,
  * and whether D1 lets it delegate further. presented: the level of the
  * impersonation token presented, or SC_LEVEL_DEFAULT for a primary
- * token (T2). */
+ * token (T2); subject: the token presented (D1: its tickets may not be
+ * forwardable). */
 static void negotiate(authority_state *st, const sc_directory *dir,
-		      const char *subject_sid, const char *from_host,
-		      const sc_process_def *target,
+		      const char *subject_sid, const sc_token *subject,
+		      const char *from_host, const sc_process_def *target,
 		      const Cloakroom__TicketRequest *rq, sc_level presented,
 		      sc_hop_outcome *oc)
 {
@@ -287,6 +288,7 @@ static void negotiate(authority_state *st, const sc_directory *dir,
 		.all_in_domain = host_in_domain(st->scn, from_host) &&
 				 host_in_domain(st->scn, target->host),
 		.client_sensitive = client && client->sensitive,
+		.client_unforwardable = sc_token_unforwardable(subject),
 		.server_trusted = server && server->trusted_for_delegation,
 		.server_computer = server && server == sc_directory_computer(
 							dir, target->host),
@@ -357,11 +359,14 @@ static sc_token *held_from_evidence(authority_state *st,
 				  dir, client, cred->host, (sc_level)e->level,
 				  (sc_package)e->package, (sc_authn)e->authn,
 				  &held, NULL);
+	/* D1, D4: the subject's tickets, as its authorization data says. */
+	bool unforwardable = sc_token_unforwardable(client);
 	sc_token_free(client);
 	if (s != SC_OK) {
 		refuse(v, "K7", "evidence: %s", sc_status_name(s));
 		return NULL;
 	}
+	sc_token_set_unforwardable(held, unforwardable);
 	sc_token_set_delegable(held, e->forwardable);
 	sc_token_set_boundaries(held,
 				strcmp(e->subject_host, cred->host) != 0 ? 1 : 0);
@@ -392,6 +397,20 @@ static int decide(authority_state *st, const auth_credential *cred,
 	const sc_token *process = sc_runtime_token(me->rt);
 	const sc_process_def *self = sc_runtime_process(me->rt);
 	const char *sid = rq->subject_sid ? rq->subject_sid : "";
+	/* C6 (settings.double_hop_outcome anonymous): ANONYMOUS LOGON asked
+	 * in place of an identity the call could not carry. The hop is
+	 * judged on that identity (its evidence, or its protocol
+	 * transition), and the model must present anonymous in its place
+	 * (checked once it chose). */
+	const char *replaced = rq->replaced_sid && rq->replaced_sid[0]
+				       ? rq->replaced_sid
+				       : NULL;
+	if (replaced && strcmp(sid, SC_SID_ANONYMOUS) != 0)
+		return refuse(v, "K7",
+			      "%s is asked in place of %s: only ANONYMOUS "
+			      "LOGON replaces an identity",
+			      sid, replaced);
+	const char *held_sid = replaced ? replaced : sid;
 	sc_hop_outcome oc;
 
 	memset(t, 0, sizeof(*t));
@@ -420,6 +439,9 @@ static int decide(authority_state *st, const auth_credential *cred,
 			 * disabled, as its daemon's token holds them. */
 			ls = sc_directory_group_states(dir, logon, self, NULL);
 		if (ls == SC_OK)
+			/* D1, D4: the tickets its logon asks for. */
+			sc_directory_ticket_options(logon, self);
+		if (ls == SC_OK)
 			ls = sc_directory_on_network(dir, logon, cred->host,
 						     target->host, &on_net, NULL);
 	}
@@ -438,7 +460,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 		return rc;
 	}
 	const sc_token *own = on_net ? on_net : logon;
-	if (own && strcmp(sid, sc_token_user_sid(own)) == 0) {
+	if (!replaced && own && strcmp(sid, sc_token_user_sid(own)) == 0) {
 		/* The process's own identity: its logon credential is the
 		 * evidence, and its logon, as the directory and its host's
 		 * rights make it (D8: on another host, the computer
@@ -450,7 +472,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 			 cred->host);
 		/* The subject's own consent: the level of the token it
 		 * presents may only lower the hop (T2). */
-		negotiate(st, dir, sid, cred->host, target, rq,
+		negotiate(st, dir, sid, own, cred->host, target, rq,
 			  rq->presented ? (sc_level)rq->presented
 					: SC_LEVEL_DEFAULT,
 			  &oc);
@@ -477,7 +499,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 	sc_log_init(&log);
 	if (rq->basis == 1) {
 		sc_status ts = sc_directory_transition(dir, process,
-						       self->account, sid,
+						       self->account, held_sid,
 						       cred->host, &held, &log);
 		if (ts != SC_OK) {
 			int rc = refuse_by_model(v, &log, ts);
@@ -488,7 +510,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 		if (!rq->evidence) {
 			sc_log_free(&log);
 			const sc_account_def *c =
-				sc_directory_account_by_sid(dir, sid);
+				sc_directory_account_by_sid(dir, held_sid);
 			for (unsigned i = 0; c && i < st->scn->hosts_count;
 			     i++)
 				if (sc_directory_computer(
@@ -506,7 +528,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 			return refuse(v, "K7",
 				      "%s holds no credential for %s: no "
 				      "ticket presented that identity to it",
-				      cred->process, sid);
+				      cred->process, held_sid);
 		}
 		Cloakroom__Signed *ev = rq->evidence;
 		size_t el = cloakroom__signed__get_packed_size(ev);
@@ -528,13 +550,13 @@ static int decide(authority_state *st, const auth_credential *cred,
 			rc = refuse(v, "K4",
 				    "the evidence ticket was for %s, not for %s",
 				    e.audience, cred->process);
-		else if (strcmp(e.subject_sid, sid) != 0 &&
+		else if (strcmp(e.subject_sid, held_sid) != 0 &&
 			 !sc_directory_machine_identity(e.subject_sid))
 			/* (A machine identity's evidence may ask for what D8
 			 * makes of it: checked once the model chose.) */
 			rc = refuse(v, "K7",
 				    "the evidence ticket presents %s, not %s",
-				    e.subject, sid);
+				    e.subject, held_sid);
 		else if (!(held = held_from_evidence(st, dir, cred, &e, epac,
 						     epac_len, v)))
 			rc = -1;
@@ -588,7 +610,17 @@ static int decide(authority_state *st, const auth_credential *cred,
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
 	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);
+	/* C6: the model presents ANONYMOUS LOGON in place of the thread's
+	 * identity (settings.double_hop_outcome anonymous). */
+	sc_token *shown = NULL;
+	if (s == SC_OK && presented && presented != thread &&
+	    !(shown = sc_token_copy(presented)))
+		s = SC_INTERNAL;
 	sc_proxy_release(&proxy);
+	if (shown) {
+		sc_token_free(thread);
+		thread = shown;
+	}
 	if (s != SC_OK) {
 		int rc = refuse_by_model(v, &log, s);
 		sc_log_free(&log);
@@ -633,7 +665,7 @@ static int decide(authority_state *st, const auth_credential *cred,
 	 * requester presents (T2: never above its level); forwardable only
 	 * when the evidence was (or, for a transition, when D1 holds on a
 	 * token that T2 lets reach Delegate) and D1 holds for this hop. */
-	negotiate(st, dir, sid, cred->host, target, rq,
+	negotiate(st, dir, sid, thread, cred->host, target, rq,
 		  sc_token_level_raw(thread), &oc);
 	t->forwardable = rq->basis == 1 || ev_forwardable;
 	int rc = vouch_for(st, thread, &oc, rq, t, v);

@@ -282,9 +282,18 @@ static void replay_fresh(bench *bn, uint64_t n)
 
 static void seal_once(bench *bn, uint8_t **out, size_t *len)
 {
-	if (auth_seal(bn->skey, bn->tid, bn->cred, bn->cred_len, bn->ticket,
-		      bn->ticket_len, bn->ctx_bytes, bn->ctx_len, "C",
-		      auth_now_ms(), AUTH_CONTEXT_LIFETIME_MS, out, len) != 0)
+	if (auth_seal(&(auth_seal_in){.session_key = bn->skey,
+				      .ticket_id = bn->tid,
+				      .cred = bn->cred,
+				      .cred_len = bn->cred_len,
+				      .ticket = bn->ticket,
+				      .ticket_len = bn->ticket_len,
+				      .context = bn->ctx_bytes,
+				      .context_len = bn->ctx_len,
+				      .audience = "C",
+				      .issued_ms = auth_now_ms(),
+				      .lifetime_ms = AUTH_CONTEXT_LIFETIME_MS},
+		      out, len) != 0)
 		die("auth_seal failed");
 }
 
@@ -464,10 +473,19 @@ static void run_signed_hop(void *arg, uint64_t n)
 		uint8_t *cb = NULL, *sb = NULL;
 		size_t cl = 0, sl = 0;
 		if (codec_context_encode(&bn->w.to_c, &cb, &cl) != 0 ||
-		    auth_seal(bn->skey, bn->tid, bn->cred, bn->cred_len,
-			      bn->ticket, bn->ticket_len, cb, cl, "C",
-			      auth_now_ms(), AUTH_CONTEXT_LIFETIME_MS, &sb,
-			      &sl) != 0)
+		    auth_seal(&(auth_seal_in){.session_key = bn->skey,
+					      .ticket_id = bn->tid,
+					      .cred = bn->cred,
+					      .cred_len = bn->cred_len,
+					      .ticket = bn->ticket,
+					      .ticket_len = bn->ticket_len,
+					      .context = cb,
+					      .context_len = cl,
+					      .audience = "C",
+					      .issued_ms = auth_now_ms(),
+					      .lifetime_ms =
+						      AUTH_CONTEXT_LIFETIME_MS},
+			      &sb, &sl) != 0)
 			die("seal failed");
 		free(cb);
 		auth_opened o;

@@ -111,3 +111,34 @@ int cli_columns(int fd)
 		return ws.ws_col;
 	return 0;
 }
+
+void cli_progress_start(cli_progress *p, const char *label)
+{
+	p->label = label;
+	p->tty = isatty(2) == 1;
+	p->start = util_now_s();
+	p->shown = false;
+}
+
+void cli_progress_show(cli_progress *p, size_t done, size_t total)
+{
+	if (!p->tty || (!p->shown && util_now_s() - p->start < 1.0))
+		return;
+	const int width = 30;
+	int fill = total ? (int)((double)width * (double)done / (double)total)
+			 : width;
+	fprintf(stderr, "\r%s [", p->label);
+	for (int i = 0; i < width; i++)
+		fputc(i < fill ? '#' : ' ', stderr);
+	fprintf(stderr, "] %zu/%zu", done, total);
+	fflush(stderr);
+	p->shown = true;
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+	if (!p->shown)
+		return;
+	fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}

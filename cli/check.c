@@ -414,6 +414,8 @@ static unsigned report_in_order(check_run *cr, cfile *fs, bool as_json)
 {
 	json_t *all = as_json ? json_array() : NULL;
 	unsigned passed = 0, failed = 0;
+	cli_progress bar;
+	cli_progress_start(&bar, "cloakroom check");
 	for (size_t f = 0; f < files_count; f++) {
 		pthread_mutex_lock(&cr->lock);
 		for (;;) {
@@ -423,9 +425,23 @@ static unsigned report_in_order(check_run *cr, cfile *fs, bool as_json)
 				ready = ready && cr->cases[k].done;
 			if (ready)
 				break;
-			pthread_cond_wait(&cr->changed, &cr->lock);
+			size_t done = 0;
+			for (size_t k = 0; k < cr->ncases; k++)
+				done += cr->cases[k].done;
+			cli_progress_show(&bar, done, cr->ncases);
+			/* Woken by a finished case, or in a quarter second
+			 * to show the bar once the run has lasted one. */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 250000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&cr->changed, &cr->lock, &until);
 		}
 		pthread_mutex_unlock(&cr->lock);
+		cli_progress_clear(&bar);
 		bool pass;
 		file_report(&fs[f], files[f], cr, as_json, all, &pass);
 		pass ? passed++ : failed++;

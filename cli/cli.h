@@ -49,6 +49,18 @@ bool cli_color_on(int mode, int fd);
 /* The width to fit output in: $COLUMNS, else the terminal's when fd is
  * one, else 0 (no limit: a pipe gets whole lines). */
 int cli_columns(int fd);
+/* A progress bar on stderr, shown once a run has lasted a second and
+ * only on a terminal: "label [####    ] done/total". Clear it before
+ * printing a line; the next show draws it again. */
+typedef struct cli_progress {
+	const char *label;
+	bool tty;
+	double start;
+	bool shown;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label);
+void cli_progress_show(cli_progress *p, size_t done, size_t total);
+void cli_progress_clear(cli_progress *p);
 /* s as one shell word (quoted when it needs it), in buf. */
 const char *cli_shell_quote(const char *s, char *buf, size_t len);
 

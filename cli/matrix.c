@@ -127,6 +127,8 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"transport", &sc_transport_table},
 		{"started_by", &sc_start_table},
 		{"misbehave", &sc_misbehave_table},
+		{"tickets", &sc_tickets_table},
+		{"double_hop_outcome", &sc_double_hop_table},
 		{"sensitive", &bool_table},
 		{"trusted_for_delegation", &bool_table},
 		{"trusted_to_auth_for_delegation", &bool_table},
@@ -733,25 +735,6 @@ static int print_json(FILE *out, const char *scenario, const axis *axes,
 	return rc;
 }
 
-/* ---- progress --------------------------------------------------------- */
-
-/* A bar on stderr once the sweep has lasted a second, on a terminal. */
-static void progress(bool tty, double start, size_t done, size_t total,
-		     bool *shown)
-{
-	if (!tty || (!*shown && util_now_s() - start < 1.0))
-		return;
-	const int width = 30;
-	int fill = total ? (int)((double)width * (double)done / (double)total)
-			 : width;
-	fprintf(stderr, "\rcloakroom matrix [");
-	for (int i = 0; i < width; i++)
-		fputc(i < fill ? '#' : ' ', stderr);
-	fprintf(stderr, "] %zu/%zu", done, total);
-	fflush(stderr);
-	*shown = true;
-}
-
 #define MAX_JOBS 16
 
 /* A sweep in progress: the cases, the order they run in, and what the
@@ -764,12 +747,13 @@ typedef struct sweep {
 	size_t *order;       /* case indices, grouped by cast */
 	const char *file, *variant, *run_dir;
 	int timeout_ms;
-	bool cold, tty;
+	bool cold;
 	double start;
+	cli_progress bar;    /* on stderr, under lock */
 	pthread_mutex_t lock;
 	size_t next, done;   /* in order; finished */
 	unsigned sets;       /* daemon sets started */
-	bool shown, failed;
+	bool failed;
 } sweep;
 
 typedef struct mworker {
@@ -832,7 +816,7 @@ static void *sweep_worker(void *arg)
 		sw->done++;
 		if (sw->cold)
 			sw->sets++;
-		progress(sw->tty, sw->start, sw->done, sw->ncases, &sw->shown);
+		cli_progress_show(&sw->bar, sw->done, sw->ncases);
 		pthread_mutex_unlock(&sw->lock);
 	}
 	unsigned sets = pool ? launch_pool_sets_started(pool) : 0;
@@ -1134,8 +1118,9 @@ static int sweep_run(const mopts *o, mplan *P, const char *run_dir)
 		.axes = P->axes, .naxes = P->naxes, .cases = P->cases,
 		.ncases = P->ncases, .file = o->file, .variant = o->variant,
 		.run_dir = run_dir, .timeout_ms = o->timeout_ms,
-		.cold = o->cold, .tty = isatty(2), .start = util_now_s(),
+		.cold = o->cold, .start = util_now_s(),
 	};
+	cli_progress_start(&sw.bar, "cloakroom matrix");
 	sw.order = calloc(P->ncases, sizeof(*sw.order));
 	if (!sw.order)
 		return -1;
@@ -1159,8 +1144,7 @@ static int sweep_run(const mopts *o, mplan *P, const char *run_dir)
 		if (ws[j].started)
 			pthread_join(ws[j].thread, NULL);
 	pthread_mutex_destroy(&sw.lock);
-	if (sw.shown)
-		fprintf(stderr, "\r\033[K");
+	cli_progress_clear(&sw.bar);
 	double took = util_now_s() - sw.start;
 	minted = 0;
 	if (o->stats)

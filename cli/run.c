@@ -347,12 +347,16 @@ static bool runs_run(const opts *o, runs *R, const char *run_dir)
 		}
 		nsp = &ns;
 	}
+	cli_progress bar;
+	cli_progress_start(&bar, "cloakroom run");
 	for (size_t i = 0; i < R->n && !spawn_interrupted(); i++) {
 		launch_run_variant(&o->c, run_dir, nsp, R->r[i].variant,
 				   &R->r[i]);
 		R->done++;
 		ok = ok && R->r[i].ran;
+		cli_progress_show(&bar, R->done, R->n);
 	}
+	cli_progress_clear(&bar);
 	if (nsp)
 		netns_teardown(nsp);
 	return ok && !spawn_interrupted();

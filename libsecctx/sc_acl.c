@@ -75,6 +75,27 @@ static bool ace_matches(const sc_token *t, const sc_sd *sd,
 	return sid_present(t, ace->sid, deny);
 }
 
+/* An ACE's trustee as the trace names it: the token's user or group it
+ * stands for (an ACE that matched is always one of them), OWNER RIGHTS,
+ * else its SID. */
+static const char *trustee_name(const sc_token *t, const char *sid)
+{
+	if (!sid)
+		return "(no SID)";
+	if (strcmp(sid, SC_SID_OWNER_RIGHTS) == 0)
+		return "OWNER RIGHTS";
+	if (strcmp(sc_token_user_sid(t), sid) == 0)
+		return sc_token_user_name(t);
+	size_t n = sc_token_group_count(t);
+	for (size_t i = 0; i < n; i++) {
+		const char *gsid, *name;
+		sc_token_group(t, i, &gsid, &name, NULL);
+		if (strcmp(gsid, sid) == 0 && name && *name)
+			return name;
+	}
+	return sid;
+}
+
 static bool dacl_has_owner_rights(const sc_sd *sd)
 {
 	for (size_t i = 0; i < sd->ace_count; i++)
@@ -154,19 +175,19 @@ static sc_status walk_deny(walk *w, size_t i, const sc_ace *ace,
 		sc_log_rule(w->log, "T6",
 			    "ACE %zu (deny %s) matches %s and denies requested "
 			    "%s: ACCESS_DENIED",
-			    i, ace->sid, w->who, names);
+			    i, trustee_name(w->token, ace->sid), w->who, names);
 		return SC_ACCESS_DENIED;
 	}
 	if (hit) {
 		sc_acl_rights_format(hit, names, sizeof(names));
 		sc_log_rule(w->log, "T6", "ACE %zu (deny %s) matches %s: "
 					  "denies %s",
-			    i, ace->sid, w->who, names);
+			    i, trustee_name(w->token, ace->sid), w->who, names);
 	} else {
 		sc_log_rule(w->log, "T6",
 			    "ACE %zu (deny %s) matches %s but names only rights "
 			    "already granted: no effect",
-			    i, ace->sid, w->who);
+			    i, trustee_name(w->token, ace->sid), w->who);
 	}
 	return SC_OK;
 }
@@ -180,7 +201,8 @@ static void walk_allow(walk *w, size_t i, const sc_ace *ace, uint32_t access)
 	w->current |= add;
 	sc_acl_rights_format(add, names, sizeof(names));
 	sc_log_rule(w->log, "T6", "ACE %zu (allow %s) matches %s: adds %s", i,
-		    ace->sid, w->who, add ? names : "nothing new");
+		    trustee_name(w->token, ace->sid), w->who,
+		    add ? names : "nothing new");
 }
 
 /* 6: the ACEs in order, until everything requested is granted. */
@@ -308,23 +330,14 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	return access_walk(token, sd, desired, granted, log);
 }
 
-/* The right names, in the order sc_acl_rights_format writes them. */
+/* The right names (SC_ACCESS_RIGHTS), in the order sc_acl_rights_format
+ * writes them. */
+#define SC_RIGHT_ENTRY(name, mask) { name, mask },
 static const struct {
 	const char *name;
 	uint32_t mask;
-} right_names[] = {
-	{ "all", SC_GENERIC_ALL },
-	{ "read", SC_GENERIC_READ },
-	{ "write", SC_GENERIC_WRITE },
-	{ "execute", SC_GENERIC_EXECUTE },
-	{ "delete", SC_DELETE },
-	{ "read_control", SC_READ_CONTROL },
-	{ "write_dac", SC_WRITE_DAC },
-	{ "write_owner", SC_WRITE_OWNER },
-	{ "read_data", SC_FILE_READ_DATA },
-	{ "write_data", SC_FILE_WRITE_DATA },
-	{ "maximum_allowed", SC_MAXIMUM_ALLOWED },
-};
+} right_names[] = { SC_ACCESS_RIGHTS(SC_RIGHT_ENTRY) };
+#undef SC_RIGHT_ENTRY
 
 #define N_RIGHT_NAMES (sizeof(right_names) / sizeof(right_names[0]))
 

@@ -71,9 +71,33 @@ sc_status sc_acl_access_check(const sc_token *token, const sc_sd *sd,
 sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 			   uint32_t desired, uint32_t *granted, sc_log *log);
 
-/* Access right names: "read", "write", "execute", "all", "delete",
- * "read_control", "write_dac", "write_owner", "maximum_allowed",
- * "read_data", "write_data". Returns 0 or SC_ERR_INVAL. */
+/* Every access right name and its mask, once: the generic rights
+ * first (the trace names a mask's whole generic sets, then each specific
+ * right left), then the standard and the file's specific rights. The
+ * names are the scenario's spellings (access:, granted:) and the trace's.
+ * X(name, mask). */
+#define SC_ACCESS_RIGHTS(X)                                                 \
+	X("all", SC_GENERIC_ALL)                                            \
+	X("read", SC_GENERIC_READ)                                          \
+	X("write", SC_GENERIC_WRITE)                                        \
+	X("execute", SC_GENERIC_EXECUTE)                                    \
+	X("delete", SC_DELETE)                                              \
+	X("read_control", SC_READ_CONTROL)                                  \
+	X("write_dac", SC_WRITE_DAC)                                        \
+	X("write_owner", SC_WRITE_OWNER)                                    \
+	X("read_data", SC_FILE_READ_DATA)                                   \
+	X("write_data", SC_FILE_WRITE_DATA)                                 \
+	X("append_data", SC_FILE_APPEND_DATA)                               \
+	X("read_ea", SC_FILE_READ_EA)                                       \
+	X("write_ea", SC_FILE_WRITE_EA)                                     \
+	X("file_execute", SC_FILE_EXECUTE)                                  \
+	X("read_attributes", SC_FILE_READ_ATTRIBUTES)                       \
+	X("write_attributes", SC_FILE_WRITE_ATTRIBUTES)                     \
+	X("synchronize", SC_SYNCHRONIZE)                                    \
+	X("maximum_allowed", SC_MAXIMUM_ALLOWED)
+
+/* A name of SC_ACCESS_RIGHTS, any case, "none" (0) or a hex mask.
+ * Returns 0 or SC_ERR_INVAL. */
 int sc_acl_right_parse(const char *name, uint32_t *mask);
 /* Writes a "|"-joined list of names for mask into buf. */
 void sc_acl_rights_format(uint32_t mask, char *buf, size_t len);

@@ -258,6 +258,38 @@ typedef enum sc_tracking {
 	SC_TRACKING_COUNT
 } sc_tracking;
 
+/* D1, D4: the tickets a process's logon asks for. Forwardable is the
+ * default (Windows', `kinit -f`); a client may ask for tickets that are
+ * not (`kinit` without -f): they are not forwarded (D1) and are no
+ * evidence for classic constrained delegation (D4). */
+#define SC_TICKETS(X)                                                        \
+	X(FORWARDABLE, "forwardable", 1)                                     \
+	X(NOT_FORWARDABLE, "not_forwardable", 1)
+
+typedef enum sc_tickets {
+#define SC_TICKETS_ENUM(id, name, all) SC_TICKETS_##id,
+	SC_TICKETS(SC_TICKETS_ENUM)
+#undef SC_TICKETS_ENUM
+	SC_TICKETS_COUNT
+} sc_tickets;
+
+/* C6: what a call whose identity cannot cross (the double hop: L4, D3,
+ * D6) comes to: it fails with settings.double_hop_status (the default),
+ * or it goes through as NT AUTHORITY\ANONYMOUS LOGON, the middle tier
+ * having no credentials of the client to send (a null session), the
+ * symptom Windows commonly shows ("login failed for NT AUTHORITY\
+ * ANONYMOUS LOGON"). */
+#define SC_DOUBLE_HOP_OUTCOMES(X)                                            \
+	X(FAIL, "fail", 1)                                                   \
+	X(ANONYMOUS, "anonymous", 1)
+
+typedef enum sc_double_hop {
+#define SC_DOUBLE_HOP_ENUM(id, name, all) SC_DOUBLE_HOP_##id,
+	SC_DOUBLE_HOP_OUTCOMES(SC_DOUBLE_HOP_ENUM)
+#undef SC_DOUBLE_HOP_ENUM
+	SC_DOUBLE_HOP_COUNT
+} sc_double_hop;
+
 /* P3: where a user-rights assignment comes from. Group policy applies
  * local, then site, domain, OU: a later scope wins. */
 #define SC_SCOPES(X)                                                         \
@@ -319,6 +351,10 @@ const char *sc_transport_name(sc_transport v);
 int sc_transport_parse(const char *s, sc_transport *out);
 const char *sc_tracking_name(sc_tracking v);
 int sc_tracking_parse(const char *s, sc_tracking *out);
+const char *sc_tickets_name(sc_tickets v);
+int sc_tickets_parse(const char *s, sc_tickets *out);
+const char *sc_double_hop_name(sc_double_hop v);
+int sc_double_hop_parse(const char *s, sc_double_hop *out);
 const char *sc_scope_name(sc_scope v);
 int sc_scope_parse(const char *s, sc_scope *out);
 const char *sc_start_name(sc_start v);
@@ -341,7 +377,8 @@ typedef struct sc_enum_table {
 } sc_enum_table;
 extern const sc_enum_table sc_status_table, sc_level_table, sc_authn_table,
 	sc_package_table, sc_cloaking_table, sc_transport_table,
-	sc_tracking_table, sc_scope_table, sc_start_table, sc_logon_table;
+	sc_tracking_table, sc_tickets_table, sc_double_hop_table,
+	sc_scope_table, sc_start_table, sc_logon_table;
 /* The value of s in t (a spelling or an alias, case-insensitive). 0, or
  * SC_ERR_INVAL. */
 int sc_enum_parse(const sc_enum_table *t, const char *s, int *out);

@@ -13,8 +13,10 @@ void sc_policy_from_settings(const sc_settings *s, sc_policy *out)
 {
 	out->double_hop_status = SC_ACCESS_DENIED;
 	out->allow_primary_from_identify = false;
+	out->double_hop_outcome = SC_DOUBLE_HOP_FAIL;
 	if (!s)
 		return;
+	out->double_hop_outcome = s->double_hop_outcome;
 	sc_status st;
 	if (s->double_hop_status &&
 	    sc_status_parse(s->double_hop_status, &st) == 0)
@@ -115,6 +117,9 @@ static const char *d1_failed(const sc_hop_facts *f)
 	if (f->client_sensitive)
 		return "the client account is sensitive and cannot be "
 		       "delegated";
+	if (f->client_unforwardable)
+		return "the client's ticket is not forwardable (its logon "
+		       "asked for none)";
 	if (!f->server_trusted)
 		return f->server_computer
 			       ? "the server runs as a machine identity and its "
@@ -334,6 +339,10 @@ void sc_proxy_release(sc_proxy *p)
 {
 	sc_token_free(p->captured);
 	p->captured = NULL;
+	sc_token_free(p->anonymous);
+	p->anonymous = NULL;
+	sc_token_free(p->replaced);
+	p->replaced = NULL;
 }
 
 /* Keep a copy of the identity a static proxy (C3) or a statically
@@ -398,6 +407,8 @@ typedef enum d4_evidence {
 					forwardable (D6) */
 	D4_SENSITIVE,          /* a sensitive client's ticket is not
 				  forwardable */
+	D4_UNFORWARDABLE,      /* the client asked for tickets that are
+				  not forwardable (processes[].tickets) */
 } d4_evidence;
 
 static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
@@ -417,6 +428,8 @@ static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
 		return D4_TRANSITION_UNFORWARDABLE;
 	if (!transition && d->client && d->client->sensitive)
 		return D4_SENSITIVE;
+	if (!transition && sc_token_unforwardable(who))
+		return D4_UNFORWARDABLE;
 	return D4_FORWARDABLE;
 }
 
@@ -453,6 +466,11 @@ static void d4_why_not(d4_evidence e, const sc_delegation *d,
 	case D4_SENSITIVE:
 		snprintf(out, n, "%s is sensitive: its ticket is not "
 				 "forwardable",
+			 user);
+		break;
+	case D4_UNFORWARDABLE:
+		snprintf(out, n, "%s's ticket is not forwardable (its logon "
+				 "asked for none)",
 			 user);
 		break;
 	default:
@@ -598,11 +616,29 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 	return SC_NOT_FOUND;
 }
 
-/* C6: an identity that cannot cross fails the call, with no fallback to
- * another identity. */
-static sc_status cannot_cross(const sc_policy *policy,
-			      const char *target_host, sc_log *log)
+/* C6 with settings.double_hop_outcome anonymous: the middle tier holds no
+ * credentials of who to send, and the call goes through with none (a null
+ * session): the callee sees ANONYMOUS LOGON. */
+static sc_status as_anonymous(const sc_token *who, const char *target_host,
+			      bool *anonymous, sc_log *log)
 {
+	*anonymous = true;
+	sc_log_rule(log, "C6",
+		    "the double hop: %s cannot be presented to %s; with "
+		    "double_hop_outcome anonymous the call goes through with "
+		    "no credentials: the identity is replaced by %s",
+		    sc_token_user_name(who), target_host, SC_ANONYMOUS_NAME);
+	return SC_OK;
+}
+
+/* C6: an identity that cannot cross fails the call, with no fallback to
+ * another identity; or, when the scenario says so, goes as anonymous. */
+static sc_status cannot_cross(const sc_policy *policy, const sc_token *who,
+			      const char *target_host, bool *anonymous,
+			      sc_log *log)
+{
+	if (policy->double_hop_outcome == SC_DOUBLE_HOP_ANONYMOUS)
+		return as_anonymous(who, target_host, anonymous, log);
 	sc_log_rule(log, "C6",
 		    "the identity cannot cross to %s: the call fails with %s",
 		    target_host, sc_status_name(policy->double_hop_status));
@@ -684,9 +720,10 @@ static sc_status static_identity(sc_proxy *proxy, const sc_token *process,
 /* Whether who may be presented across a host boundary (its n-th): D3
  * for NTLM, D6 for a token from protocol transition, then L5 (Delegate),
  * L4 (one boundary), constrained delegation (D4, D5) or the double hop
- * (C6). SC_OK, or the status the call fails with. */
+ * (C6). SC_OK, or the status the call fails with; SC_OK with *anonymous
+ * set when C6 lets the call go through as ANONYMOUS LOGON instead. */
 static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
-			   unsigned n, sc_log *log)
+			   unsigned n, bool *anonymous, sc_log *log)
 {
 	const sc_blanket *b = in->blanket;
 	const char *my_host = in->my_host, *target_host = in->target_host;
@@ -705,7 +742,7 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 			    "on %s), so NTLM cannot present it to %s",
 			    my_host, sc_token_user_name(who),
 			    sc_token_origin_host(who), target_host);
-		return cannot_cross(policy, target_host, log);
+		return cannot_cross(policy, who, target_host, anonymous, log);
 	}
 	if (sc_token_from_transition(who)) {
 		/* D6: protocol transition gave a token but no credential of
@@ -728,7 +765,7 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 			    "no credential of it and no constrained delegation "
 			    "is configured",
 			    sc_token_user_name(who), my_host);
-		return cannot_cross(policy, target_host, log);
+		return cannot_cross(policy, who, target_host, anonymous, log);
 	}
 	if (l == SC_LEVEL_DELEGATE && sc_token_delegable(who)) {
 		sc_log_rule(log, "L5",
@@ -753,6 +790,8 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 			    sc_token_user_name(who),
 			    sc_token_origin_host(who), my_host,
 			    target_host);
+		if (policy->double_hop_outcome == SC_DOUBLE_HOP_ANONYMOUS)
+			return as_anonymous(who, target_host, anonymous, log);
 		sc_log_rule(log, "C6",
 			    "the double hop: %u host boundaries exceed "
 			    "what %s allows: the call fails with %s",
@@ -860,8 +899,28 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
-	if (crossing && (st = may_cross(in, who, n, log)) != SC_OK)
+	bool anonymous = false;
+	if (crossing && (st = may_cross(in, who, n, &anonymous, log)) != SC_OK)
 		return st;
+	if (anonymous) {
+		/* C6: a null session from this host, in place of who. */
+		sc_token *anon = sc_token_new_anonymous(l);
+		sc_token *was = sc_token_copy(who);
+		if (!anon || !was ||
+		    sc_token_set_origin_host(anon, my_host) != 0) {
+			sc_token_free(anon);
+			sc_token_free(was);
+			return SC_INTERNAL;
+		}
+		sc_token_set_package(anon, b->package);
+		sc_token_free(proxy->anonymous);
+		sc_token_free(proxy->replaced);
+		proxy->anonymous = anon;
+		proxy->replaced = was;
+		*presented = anon;
+		*boundaries = 1;
+		return SC_OK;
+	}
 	*presented = who;
 	*boundaries = n;
 	return SC_OK;

@@ -13,6 +13,8 @@
 /* Settings for points the spec leaves open (see docs/rules.md). */
 typedef struct sc_policy {
 	sc_status double_hop_status; /* C6: default SC_ACCESS_DENIED */
+	sc_double_hop double_hop_outcome; /* C6: fail (the default) or
+					     present ANONYMOUS LOGON */
 	bool allow_primary_from_identify; /* T2 */
 } sc_policy;
 
@@ -44,6 +46,8 @@ typedef struct sc_hop_facts {
 	bool crossed;            /* caller's host differs from the callee's */
 	bool all_in_domain;      /* both hosts are domain members */
 	bool client_sensitive;   /* the presented account (D1) */
+	bool client_unforwardable; /* its logon asked for tickets that are
+				      not forwardable (D1) */
 	bool server_trusted;     /* the callee's account (D1, D7) */
 	bool server_computer;    /* that account is its host's computer
 				    account: it runs as a machine identity */
@@ -85,6 +89,11 @@ typedef struct sc_proxy {
 	unsigned calls;          /* calls made through it */
 	unsigned captured_call;  /* C3: the call (1-based) that captured;
 				    0: its set_blanket step did */
+	/* C6 with settings.double_hop_outcome anonymous: what the last call
+	 * presented (ANONYMOUS LOGON, a null session) in place of the
+	 * identity it could not carry (replaced, a copy); NULL otherwise. */
+	sc_token *anonymous;
+	sc_token *replaced;
 } sc_proxy;
 
 void sc_proxy_release(sc_proxy *p);

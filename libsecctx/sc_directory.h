@@ -68,6 +68,11 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 				    const sc_process_def *p, sc_log *log);
 
+/* D1, D4: the tickets p's logon asks for (processes[].tickets): t, that
+ * logon, is marked when they are not forwardable. The daemons and the
+ * authority apply it to the same logon. */
+void sc_directory_ticket_options(sc_token *t, const sc_process_def *p);
+
 /* D6: the token a service on host obtains for account by protocol
  * transition (an S4U logon: no credential of the user): an impersonation
  * token of logon type NETWORK with the user's groups and the privileges

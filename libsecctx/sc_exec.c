@@ -76,6 +76,9 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 					  self->started_by, &rt->process, log);
 	if (st == SC_OK)
 		st = sc_directory_group_states(rt->dir, rt->process, self, log);
+	if (st == SC_OK)
+		/* D1, D4: the tickets its logon asks for. */
+		sc_directory_ticket_options(rt->process, self);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;
@@ -279,6 +282,8 @@ typedef struct call_plan {
 	sc_blanket b;       /* the proxy's blanket with the step's */
 	sc_level asked;     /* after L6 */
 	sc_token *identity; /* what the call presents (owned) */
+	sc_token *replaced; /* C6 anonymous: the identity it could not
+			       carry (owned), else NULL */
 	unsigned boundaries;
 	char who_name[SC_IDENT_LEN];
 	sc_log caller;      /* the caller's decisions */
@@ -337,6 +342,12 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 					     &c->caller);
 		if (st == SC_OK && !c->identity)
 			c->identity = sc_token_copy(who);
+		/* C6: ANONYMOUS LOGON in place of an identity that could not
+		 * cross: the authority is asked on that identity's
+		 * evidence. */
+		if (st == SC_OK && who == proxy->anonymous &&
+		    !(c->replaced = sc_token_copy(proxy->replaced)))
+			st = SC_INTERNAL;
 	}
 	if (who)
 		snprintf(c->who_name, sizeof(c->who_name), "%s",
@@ -369,6 +380,7 @@ static sc_status call_send(sc_frame *f, const sc_step *s, call_plan *c,
 	sc_context ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.identity = c->identity;
+	ctx.replaced = c->replaced;
 	ctx.asked = c->asked;
 	ctx.authn = sc_blanket_authn_asked(&c->b);
 	ctx.package = sc_blanket_package(&c->b, domain);
@@ -473,6 +485,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 						: st,
 				    r);
 	sc_token_free(c.identity);
+	sc_token_free(c.replaced);
 	sc_trace_free(&reply);
 	sc_log_free(&c.caller);
 	return r->status;
@@ -1281,6 +1294,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.all_in_domain = host_in_domain(rt->scn, in->caller_host) &&
 				 host_in_domain(rt->scn, rt->self->host),
 		.client_sensitive = client_acct && client_acct->sensitive,
+		.client_unforwardable = sc_token_unforwardable(who),
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
 		.server_computer =
@@ -1353,6 +1367,8 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 			    sc_token_user_name(f->client), held,
 			    held == 1 ? "" : "s");
 	sc_token_set_delegable(f->client, oc.delegable);
+	/* D1, D4: tickets that are not forwardable stay so downstream. */
+	sc_token_set_unforwardable(f->client, sc_token_unforwardable(who));
 	/* The token diff's "after": at Anonymous, what the server sees (L1);
 	 * else the token it built. A copy that fails leaves it unknown. */
 	h->built_token = oc.level == SC_LEVEL_ANONYMOUS

@@ -17,6 +17,11 @@
 typedef struct sc_context {
 	const sc_token *identity;   /* user, groups, privileges, level,
 	                               origin host, boundaries at the callee */
+	/* Caller side only (not on the wire): under C6 with
+	 * settings.double_hop_outcome anonymous, identity is ANONYMOUS LOGON
+	 * in place of replaced, the identity the call could not carry (the
+	 * authority judges the hop on replaced's evidence); else NULL. */
+	const sc_token *replaced;
 	sc_level asked;             /* after L6 */
 	sc_authn authn;             /* the client's */
 	sc_package package;

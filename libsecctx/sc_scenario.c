@@ -2,6 +2,7 @@
  * on a scenario already in memory (the loader fills it, the model reads it).
  * Model only: never any I/O, libcyaml or gRPC here; strings are malloc'd. */
 #include "sc_scenario.h"
+#include "sc_acl.h"
 #include "sc_sddl.h"
 #include "sc_suggest.h"
 
@@ -39,12 +40,10 @@ const char *sc_step_kind_name(sc_step_kind k)
 	return step_kind_entries[k].name;
 }
 
-/* Right names only, for validation: the masks belong to sc_acl.c. */
-static const char *const right_names[] = {
-	"read", "write", "execute", "all", "delete", "read_control",
-	"write_dac", "write_owner", "maximum_allowed", "read_data",
-	"write_data",
-};
+/* Right names only, for validation (SC_ACCESS_RIGHTS). */
+#define SC_RIGHT_NAME(name, mask) name,
+static const char *const right_names[] = { SC_ACCESS_RIGHTS(SC_RIGHT_NAME) };
+#undef SC_RIGHT_NAME
 #define RIGHT_NAMES_COUNT (sizeof(right_names) / sizeof(right_names[0]))
 
 /* The well-known service accounts a process may run as. */
@@ -533,6 +532,8 @@ enum set_field {
 	F_DISABLED_GROUPS,  /* PROC.disabled_groups=group+group (T6) */
 	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
+	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
+	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -560,6 +561,7 @@ static const struct set_key {
 	{"misbehave", ON_PROC, F_MISBEHAVE, false},
 	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS, false},
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
+	{"tickets", ON_PROC, F_TICKETS, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -571,6 +573,7 @@ static const struct set_key {
 	{"trusted_for_delegation", ON_HOST, F_HOST_TRUSTED, false},
 	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP, false},
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
+	{"double_hop_outcome", ON_SETTINGS, F_DOUBLE_HOP_OUTCOME, false},
 };
 
 void sc_set_keys(sc_set_key_fn fn, void *user)
@@ -597,7 +600,8 @@ bool sc_set_key_bare(const char *key)
 
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
-	"server_authn|transport|sqos|tracking|effective_only|misbehave, "    \
+	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
+	"tickets, "                                                          \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -606,7 +610,8 @@ bool sc_set_key_bare(const char *key)
 	"allowed_to_act (accounts joined by '+', or none), "                 \
 	"HOST.workgroup|default_level|"                                      \
 	"trusted_for_delegation, "                                           \
-	"settings.double_hop_status|allow_primary_from_identify, "          \
+	"settings.double_hop_status|allow_primary_from_identify|"           \
+	"double_hop_outcome, "                                               \
 	"HOST.Se...Privilege (holders joined by '+', or none)"
 
 /* One parsed, checked assignment, not yet applied. */
@@ -744,6 +749,8 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_TRANSPORT: return &sc_transport_table;
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
+	case F_TICKETS: return &sc_tickets_table;
+	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
 	}
@@ -1222,6 +1229,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_MISBEHAVE:
 		p->misbehave = (sc_misbehave)op->ival;
 		break;
+	case F_TICKETS:
+		p->tickets = (sc_tickets)op->ival;
+		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);
 		op->sval = NULL;
@@ -1260,6 +1270,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_ALLOW_PRIMARY:
 		s->settings.allow_primary_from_identify = op->bval;
+		break;
+	case F_DOUBLE_HOP_OUTCOME:
+		s->settings.double_hop_outcome = (sc_double_hop)op->ival;
 		break;
 	case F_RIGHT:
 		return set_apply_right(h, op);

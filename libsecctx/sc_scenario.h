@@ -254,6 +254,9 @@ typedef struct sc_process_def {
 	unsigned disabled_groups_count;
 	bool is_new;         /* `new: true`: a process a file that extends
 	                        another adds (checked when merging) */
+	/* D1, D4: whether its logon's tickets are forwardable (the
+	 * default) or not (kinit without -f). */
+	sc_tickets tickets;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -316,6 +319,7 @@ typedef struct sc_variant_def {
 typedef struct sc_settings {
 	char *double_hop_status;        /* C6: default ACCESS_DENIED */
 	bool allow_primary_from_identify; /* T2: default false */
+	sc_double_hop double_hop_outcome; /* C6: default fail */
 } sc_settings;
 
 typedef struct sc_scenario {
@@ -404,6 +408,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.misbehave | PROC.deny_only_groups | PROC.disabled_groups
  *   level | cloaking | authn | package | transport | sqos | tracking |
  *   effective_only: without "PROC.", every process with a call step
+ *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts
@@ -411,7 +416,8 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
  *   HOST.Se...Privilege (holders)
  * (X.trusted_for_delegation names the account X, else the host X.)
- *   settings.double_hop_status | settings.allow_primary_from_identify
+ *   settings.double_hop_status | settings.allow_primary_from_identify |
+ *   settings.double_hop_outcome
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */
 int sc_scenario_set(sc_scenario *s, const char *assignment, char *err,
 		    size_t errlen);

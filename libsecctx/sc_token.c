@@ -40,6 +40,7 @@ struct sc_token {
 	bool delegable;
 	bool transition;  /* from protocol transition: no credential (D6) */
 	bool forwardable; /* its ticket is forwardable (D4, D6) */
+	bool unforwardable; /* its logon's tickets are not (D1, D4) */
 };
 
 static char *dup_or_empty(const char *s)
@@ -470,6 +471,16 @@ void sc_token_set_transition(sc_token *t, bool forwardable)
 	t->forwardable = forwardable;
 }
 
+void sc_token_set_unforwardable(sc_token *t, bool u)
+{
+	t->unforwardable = u;
+}
+
+bool sc_token_unforwardable(const sc_token *t)
+{
+	return t && t->unforwardable;
+}
+
 bool sc_token_from_transition(const sc_token *t)
 {
 	return t && t->transition;
@@ -524,6 +535,7 @@ sc_token *sc_token_copy(const sc_token *t)
 	c->delegable = t->delegable;
 	c->transition = t->transition;
 	c->forwardable = t->forwardable;
+	c->unforwardable = t->unforwardable;
 	return c;
 fail:
 	sc_token_free(c);

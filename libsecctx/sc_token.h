@@ -124,6 +124,13 @@ int sc_token_mirror_privileges(sc_token *dst, const sc_token *src);
 /* T7 effective-only: remove the disabled privileges; returns how many. */
 size_t sc_token_drop_disabled_privileges(sc_token *t);
 
+/* D1, D4: the identity's logon asked for tickets that are not forwardable
+ * (processes[].tickets: not_forwardable, kinit without -f): they are not
+ * forwarded, and are no evidence for classic constrained delegation. The
+ * flag travels with the identity to the hosts it reaches. */
+void sc_token_set_unforwardable(sc_token *t, bool u);
+bool sc_token_unforwardable(const sc_token *t);
+
 /* D6: a token obtained by protocol transition (S4U): the service holds no
  * credential of the user; forwardable says whether its ticket is. */
 void sc_token_set_transition(sc_token *t, bool forwardable);

@@ -70,6 +70,7 @@ static int identity_fill(Cloakroom__Identity *m, Cloakroom__Sid *user,
 	m->session = sc_token_session(t);
 	m->boundaries = sc_token_boundaries(t);
 	m->delegable = sc_token_delegable(t);
+	m->unforwardable = sc_token_unforwardable(t);
 	return 0;
 }
 
@@ -392,6 +393,7 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	sc_token_set_session(t, id->session);
 	sc_token_set_boundaries(t, id->boundaries);
 	sc_token_set_delegable(t, id->delegable);
+	sc_token_set_unforwardable(t, id->unforwardable);
 
 	ctx->identity = t;
 	ctx->asked = (sc_level)m->level_requested;
@@ -450,6 +452,7 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 	sc_token_set_session(t, id->session);
 	sc_token_set_boundaries(t, id->boundaries);
 	sc_token_set_delegable(t, id->delegable);
+	sc_token_set_unforwardable(t, id->unforwardable);
 	*out = t;
 	return 0;
 }

@@ -800,38 +800,33 @@ static int fresh_nonce(uint8_t out[AUTH_NONCE_LEN])
 	return 0;
 }
 
-int auth_seal(const uint8_t session_key[AUTH_SESSION_KEY_LEN],
-	      const uint8_t ticket_id[AUTH_NONCE_LEN], const uint8_t *cred,
-	      size_t cred_len, const uint8_t *ticket, size_t ticket_len,
-	      const uint8_t *context, size_t context_len, const char *audience,
-	      uint64_t issued_ms, uint64_t lifetime_ms, uint8_t **out,
-	      size_t *out_len)
+int auth_seal(const auth_seal_in *in, uint8_t **out, size_t *out_len)
 {
 	*out = NULL;
 	uint8_t ch[AUTH_HASH_LEN], nonce[AUTH_NONCE_LEN], mac[AUTH_MAC_LEN];
 	uint8_t ab[512];
 	if (fresh_nonce(nonce) != 0)
 		return -1;
-	auth_hash(context, context_len, ch);
+	auth_hash(in->context, in->context_len, ch);
 	Cloakroom__Authenticator a;
 	cloakroom__authenticator__init(&a);
 	BIN(a.context_hash, ch, sizeof(ch));
-	BIN(a.ticket_id, ticket_id, AUTH_NONCE_LEN);
-	a.audience = (char *)audience;
-	a.issued_ms = issued_ms;
-	a.expires_ms = issued_ms + lifetime_ms;
+	BIN(a.ticket_id, in->ticket_id, AUTH_NONCE_LEN);
+	a.audience = (char *)in->audience;
+	a.issued_ms = in->issued_ms;
+	a.expires_ms = in->issued_ms + in->lifetime_ms;
 	BIN(a.nonce, nonce, sizeof(nonce));
 	size_t al = cloakroom__authenticator__get_packed_size(&a);
 	if (al > sizeof(ab))
 		return -1; /* an audience longer than a process name */
 	cloakroom__authenticator__pack(&a, ab);
-	if (auth_mac(session_key, ab, al, mac) != 0)
+	if (auth_mac(in->session_key, ab, al, mac) != 0)
 		return -1;
 	Cloakroom__SealedContext m;
 	cloakroom__sealed_context__init(&m);
-	BIN(m.context, context, context_len);
-	BIN(m.credential, cred, cred_len);
-	BIN(m.ticket, ticket, ticket_len);
+	BIN(m.context, in->context, in->context_len);
+	BIN(m.credential, in->cred, in->cred_len);
+	BIN(m.ticket, in->ticket, in->ticket_len);
 	BIN(m.authenticator, ab, al);
 	BIN(m.mac, mac, sizeof(mac));
 	*out_len = cloakroom__sealed_context__get_packed_size(&m);
@@ -1029,19 +1024,146 @@ static int open_ticket(auth_audience *a, const uint8_t *b, size_t len,
 	return 0;
 }
 
+/* One sealed context being opened: the audience, its clock, the reason
+ * of a refusal. */
+typedef struct opening {
+	auth_audience *aud;
+	uint64_t now;
+	uint64_t skew;
+	auth_reject *why;
+} opening;
+
+/* The presenter's credential and the ticket (K2, K1, K3), the ticket's
+ * presenter (K6) and audience (K4). out->tk, out->cred and out->pac are
+ * filled, e->key holds the ticket's session key. */
+static int open_statements(const opening *op,
+			   const Cloakroom__SealedContext *m,
+			   auth_opened *out, seen_slot *e)
+{
+	auth_reject *why = op->why;
+	if (open_credential(op->aud, m->credential.data, m->credential.len,
+			    op->now, op->skew, &out->cred, why) != 0 ||
+	    open_ticket(op->aud, m->ticket.data, m->ticket.len, op->now,
+			op->skew, e, why) != 0)
+		return -1;
+	out->tk = e->tk;
+	out->pac = e->pac;
+	out->pac_len = e->pac_len;
+	e->pac = NULL;
+	if (strcmp(out->tk.presenter, out->cred.process) != 0)
+		return reject(why, "K6",
+			      "the ticket lets %s present %s, but %s presents "
+			      "it",
+			      out->tk.presenter, out->tk.subject,
+			      out->cred.process);
+	if (strcmp(out->tk.audience, op->aud->me) != 0)
+		return reject(why, "K4", "the ticket is for %s, not %s",
+			      out->tk.audience, op->aud->me);
+	return 0;
+}
+
+/* The authenticator's times (K3): not from the future beyond the skew,
+ * a life of at most AUTH_CONTEXT_LIFETIME_MS (a sealer claiming longer
+ * would keep its nonce in our replay cache that long: with many such
+ * contexts, the cache fills and its calls are refused, BUSY), not
+ * expired. */
+static int check_times(const opening *op, const Cloakroom__Authenticator *a)
+{
+	auth_reject *why = op->why;
+	if (a->issued_ms > op->now && a->issued_ms - op->now > op->skew)
+		return reject(why, "K3",
+			      "the context is dated %llu ms in the future "
+			      "(clock skew allowed: %llu ms)",
+			      (unsigned long long)(a->issued_ms - op->now),
+			      (unsigned long long)op->skew);
+	if (a->expires_ms < a->issued_ms)
+		return reject(why, "K3",
+			      "the context expires before it was issued");
+	if (a->expires_ms - a->issued_ms > AUTH_CONTEXT_LIFETIME_MS)
+		return reject(why, "K3",
+			      "the context claims to live %llu ms; a context "
+			      "lives at most %u ms",
+			      (unsigned long long)(a->expires_ms -
+						   a->issued_ms),
+			      AUTH_CONTEXT_LIFETIME_MS);
+	return check_expiry(a->expires_ms, op->now, op->skew, "context", why);
+}
+
+/* The authenticator (*ap, unpacked; the caller frees it): made for this
+ * ticket (K1), its MAC under the ticket's session key (K1), this context
+ * (K1), addressed to the audience (K4), its times (K3). */
+static int open_authenticator(const opening *op,
+			      const Cloakroom__SealedContext *m,
+			      const auth_opened *out,
+			      const uint8_t key[AUTH_SESSION_KEY_LEN],
+			      Cloakroom__Authenticator **ap)
+{
+	auth_reject *why = op->why;
+	const char *me = op->aud->me;
+	Cloakroom__Authenticator *a = *ap = cloakroom__authenticator__unpack(
+		NULL, m->authenticator.len, m->authenticator.data);
+	if (!a || a->context_hash.len != AUTH_HASH_LEN ||
+	    a->ticket_id.len != AUTH_NONCE_LEN ||
+	    a->nonce.len != AUTH_NONCE_LEN || m->mac.len != AUTH_MAC_LEN)
+		return reject(why, "K1", "the authenticator is malformed");
+	/* One moved from another ticket, or made with another ticket's
+	 * key, does not hold. */
+	if (memcmp(a->ticket_id.data, out->tk.nonce, AUTH_NONCE_LEN) != 0)
+		return reject(why, "K1", "the authenticator was made for "
+					 "another ticket");
+	uint8_t mac[AUTH_MAC_LEN];
+	if (auth_mac(key, m->authenticator.data, m->authenticator.len, mac) !=
+		    0 ||
+	    CRYPTO_memcmp(mac, m->mac.data, AUTH_MAC_LEN) != 0)
+		return reject(why, "K1",
+			      "the authenticator's MAC does not verify under "
+			      "the ticket's session key");
+	uint8_t ch[AUTH_HASH_LEN];
+	auth_hash(m->context.data, m->context.len, ch);
+	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0)
+		return reject(why, "K1",
+			      "the context was altered after %s sealed it",
+			      out->cred.process);
+	if (strcmp(a->audience ? a->audience : "", me) != 0)
+		return reject(why, "K4",
+			      "the context is addressed to %s, not %s",
+			      a->audience ? a->audience : "", me);
+	return check_times(op, a);
+}
+
+/* The context and the ticket, copied out of the sealed context. */
+static int copy_opened(const Cloakroom__SealedContext *m, auth_opened *out,
+		       auth_reject *why)
+{
+	out->context = malloc(m->context.len ? m->context.len : 1);
+	out->ticket = secure_copy(m->ticket.data, m->ticket.len);
+	if (!out->context || !out->ticket)
+		return reject(why, "K1", "out of memory");
+	/* An empty context has no data at all (protobuf-c leaves it NULL):
+	 * opened as empty, for the codec to refuse. */
+	if (m->context.len)
+		memcpy(out->context, m->context.data, m->context.len);
+	out->context_len = m->context.len;
+	out->ticket_len = m->ticket.len;
+	return 0;
+}
+
 int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
 	      uint64_t now_ms, uint64_t skew_ms, auth_replay *replay,
 	      auth_opened *out, auth_reject *why)
 {
 	memset(out, 0, sizeof(*out));
+	/* The cap keeps every sum of times below in range. */
+	opening op = {.aud = aud,
+		      .now = now_ms,
+		      .skew = skew_ms > AUTH_MAX_SKEW_MS ? AUTH_MAX_SKEW_MS
+							 : skew_ms,
+		      .why = why};
 	int rc = -1;
-	const char *me = aud->me;
 	seen_slot e;
 	memset(&e, 0, sizeof(e));
 	Cloakroom__Authenticator *a = NULL;
 	Cloakroom__SealedContext *m = NULL;
-	if (skew_ms > AUTH_MAX_SKEW_MS) /* keeps every sum below in range */
-		skew_ms = AUTH_MAX_SKEW_MS;
 	if (len > AUTH_SEALED_MAX) {
 		reject(why, "K1", "sealed context of %zu bytes exceeds the "
 				  "%d-byte cap",
@@ -1054,92 +1176,13 @@ int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
 				  "context with a credential and a ticket)");
 		goto out;
 	}
-	if (open_credential(aud, m->credential.data, m->credential.len,
-			    now_ms, skew_ms, &out->cred, why) != 0 ||
-	    open_ticket(aud, m->ticket.data, m->ticket.len, now_ms, skew_ms,
-			&e, why) != 0)
+	if (open_statements(&op, m, out, &e) != 0 ||
+	    open_authenticator(&op, m, out, e.key, &a) != 0)
 		goto out;
-	out->tk = e.tk;
-	out->pac = e.pac;
-	out->pac_len = e.pac_len;
-	e.pac = NULL;
-	if (strcmp(out->tk.presenter, out->cred.process) != 0) {
-		reject(why, "K6",
-		       "the ticket lets %s present %s, but %s presents it",
-		       out->tk.presenter, out->tk.subject, out->cred.process);
-		goto out;
-	}
-	if (strcmp(out->tk.audience, me) != 0) {
-		reject(why, "K4", "the ticket is for %s, not %s",
-		       out->tk.audience, me);
-		goto out;
-	}
-	a = cloakroom__authenticator__unpack(NULL, m->authenticator.len,
-					     m->authenticator.data);
-	if (!a || a->context_hash.len != AUTH_HASH_LEN ||
-	    a->ticket_id.len != AUTH_NONCE_LEN ||
-	    a->nonce.len != AUTH_NONCE_LEN || m->mac.len != AUTH_MAC_LEN) {
-		reject(why, "K1", "the authenticator is malformed");
-		goto out;
-	}
-	/* K1: the authenticator was made for this ticket, under its session
-	 * key: one moved from another ticket, or made with another ticket's
-	 * key, does not hold. */
-	if (memcmp(a->ticket_id.data, out->tk.nonce, AUTH_NONCE_LEN) != 0) {
-		reject(why, "K1", "the authenticator was made for another "
-				  "ticket");
-		goto out;
-	}
-	uint8_t mac[AUTH_MAC_LEN];
-	if (auth_mac(e.key, m->authenticator.data, m->authenticator.len,
-		     mac) != 0 ||
-	    CRYPTO_memcmp(mac, m->mac.data, AUTH_MAC_LEN) != 0) {
-		reject(why, "K1",
-		       "the authenticator's MAC does not verify under the "
-		       "ticket's session key");
-		goto out;
-	}
-	uint8_t ch[AUTH_HASH_LEN];
-	auth_hash(m->context.data, m->context.len, ch);
-	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0) {
-		reject(why, "K1",
-		       "the context was altered after %s sealed it",
-		       out->cred.process);
-		goto out;
-	}
-	if (strcmp(a->audience ? a->audience : "", me) != 0) {
-		reject(why, "K4", "the context is addressed to %s, not %s",
-		       a->audience ? a->audience : "", me);
-		goto out;
-	}
-	if (a->issued_ms > now_ms && a->issued_ms - now_ms > skew_ms) {
-		reject(why, "K3",
-		       "the context is dated %llu ms in the future (clock "
-		       "skew allowed: %llu ms)",
-		       (unsigned long long)(a->issued_ms - now_ms),
-		       (unsigned long long)skew_ms);
-		goto out;
-	}
-	/* K3: a context lives AUTH_CONTEXT_LIFETIME_MS at most. A sealer
-	 * claiming longer would keep its nonce in our replay cache that
-	 * long: with many such contexts, the cache fills and its calls are
-	 * refused (BUSY). */
-	if (a->expires_ms < a->issued_ms) {
-		reject(why, "K3", "the context expires before it was issued");
-		goto out;
-	}
-	if (a->expires_ms - a->issued_ms > AUTH_CONTEXT_LIFETIME_MS) {
-		reject(why, "K3",
-		       "the context claims to live %llu ms; a context lives "
-		       "at most %u ms",
-		       (unsigned long long)(a->expires_ms - a->issued_ms),
-		       AUTH_CONTEXT_LIFETIME_MS);
-		goto out;
-	}
-	if (check_expiry(a->expires_ms, now_ms, skew_ms, "context", why) != 0)
-		goto out;
+	/* K5, last: only a context that passed every other check takes a
+	 * place in the replay cache. */
 	int r = auth_replay_check_for(replay, out->cred.process, a->nonce.data,
-				      a->expires_ms + skew_ms, now_ms);
+				      a->expires_ms + op.skew, now_ms);
 	if (r == -1) {
 		reject(why, "K5", "replayed: this context (nonce) was already "
 				  "presented");
@@ -1150,19 +1193,7 @@ int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
 				       "judged rather than risk a replay");
 		goto out;
 	}
-	out->context = malloc(m->context.len ? m->context.len : 1);
-	out->ticket = secure_copy(m->ticket.data, m->ticket.len);
-	if (!out->context || !out->ticket) {
-		reject(why, "K1", "out of memory");
-		goto out;
-	}
-	/* An empty context has no data at all (protobuf-c leaves it NULL):
-	 * opened as empty, for the codec to refuse. */
-	if (m->context.len)
-		memcpy(out->context, m->context.data, m->context.len);
-	out->context_len = m->context.len;
-	out->ticket_len = m->ticket.len;
-	rc = 0;
+	rc = copy_opened(m, out, why);
 out:
 	OPENSSL_cleanse(e.key, sizeof(e.key));
 	free(e.pac);

@@ -193,12 +193,20 @@ int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
  * the ticket as they came from the authority. No signature: the
  * authority signed the ticket once. A malloc'd packed SealedContext. 0
  * or -1. */
-int auth_seal(const uint8_t session_key[AUTH_SESSION_KEY_LEN],
-	      const uint8_t ticket_id[AUTH_NONCE_LEN], const uint8_t *cred,
-	      size_t cred_len, const uint8_t *ticket, size_t ticket_len,
-	      const uint8_t *context, size_t context_len, const char *audience,
-	      uint64_t issued_ms, uint64_t lifetime_ms, uint8_t **out,
-	      size_t *out_len);
+typedef struct auth_seal_in {
+	const uint8_t *session_key; /* AUTH_SESSION_KEY_LEN bytes */
+	const uint8_t *ticket_id;   /* AUTH_NONCE_LEN bytes */
+	const uint8_t *cred;        /* the presenter's Signed Credential */
+	size_t cred_len;
+	const uint8_t *ticket; /* a Signed Ticket */
+	size_t ticket_len;
+	const uint8_t *context; /* a packed SecurityContext */
+	size_t context_len;
+	const char *audience;
+	uint64_t issued_ms;
+	uint64_t lifetime_ms;
+} auth_seal_in;
+int auth_seal(const auth_seal_in *in, uint8_t **out, size_t *out_len);
 
 /* Not a rule: a statement that was not judged because a cache was full
  * (a replay cache holding only live entries). The caller is told the

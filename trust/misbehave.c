@@ -255,8 +255,9 @@ static int stale_ticket(secure *s, void *parent, const char *target,
 		return tk->bytes ? 0 : secure_fail(why, "K7", "out of memory");
 	const requester me = {s->key, s->cred, s->cred_len, s->secret,
 			      s->process};
-	if (secure_request_ticket_as(s, &me, STALE_LIFETIME_MS, parent, target,
-				     sid, c, tk, why) != 0)
+	if (secure_request_ticket_as(
+		    s, &me, &(ticket_want){target, sid, c, STALE_LIFETIME_MS},
+		    parent, tk, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	static const kfacts none;
@@ -267,151 +268,221 @@ static int stale_ticket(secure *s, void *parent, const char *target,
 
 /* secure_seal for a process set to misbehave: what the model decided,
  * altered as its misbehaviour says, before, while or after sealing. */
+/* One misbehaving seal: what it works on, freed by misdeed_free. */
+typedef struct misdeed {
+	secure *s;
+	void *parent;
+	const char *target;
+	sc_misbehave mb;
+	sc_context c;              /* the context as sent */
+	sc_token *swapped;         /* an identity put in its place */
+	sc_token *relayed;         /* relay: the caller's vouched token */
+	uint8_t *cb, *credb;       /* the context packed; a credential */
+	size_t cl, credl;
+	held_ticket tk, other;     /* the ticket; another of its own */
+} misdeed;
+
+/* The context's caller and identity as the misbehaviour wants them:
+ * the caller's caller (strip_actor, relay), our caller presented
+ * (present_client, identify_evidence), another host's computer account
+ * (claim_computer), claimed groups or privileges. Caller holds no
+ * lock. 0, or -1 with why. */
+static int misdeed_identity(misdeed *m, const sc_context *ctx,
+			    const sc_runtime *rt, auth_reject *why)
+{
+	secure *s = m->s;
+	sc_misbehave mb = m->mb;
+	pthread_mutex_lock(&s->lock);
+	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
+	    s->last_caller[0]) {
+		/* Pretend the call comes straight from our caller. */
+		snprintf(m->c.caller, sizeof(m->c.caller), "%s",
+			 s->last_caller);
+		snprintf(m->c.caller_host, sizeof(m->c.caller_host), "%s",
+			 s->last_caller_host);
+		snprintf(m->c.chain, sizeof(m->c.chain), "%s", s->last_chain);
+		m->c.depth = ctx->depth ? ctx->depth - 1 : 0;
+	}
+	if ((mb == SC_MISBEHAVE_PRESENT_CLIENT ||
+	     mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) && s->last_client) {
+		/* Present our caller, whatever the model decided. */
+		m->swapped = sc_token_copy(s->last_client);
+		if (m->swapped) {
+			sc_token_set_boundaries(
+				m->swapped,
+				sc_token_boundaries(s->last_client) + 1);
+			/* identify_evidence: as if the caller's Identify (or
+			 * Anonymous) call let us act as it. */
+			if (mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE &&
+			    sc_token_level_raw(m->swapped) <
+				    SC_LEVEL_IMPERSONATE)
+				sc_token_set_level(m->swapped,
+						   SC_LEVEL_IMPERSONATE);
+			m->c.identity = m->swapped;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (mb == SC_MISBEHAVE_CLAIM_COMPUTER && rt) {
+		/* D8: be another domain host's SYSTEM on the network. */
+		m->swapped = other_computer(rt, ctx->identity);
+		if (m->swapped)
+			m->c.identity = m->swapped;
+	}
+	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
+	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
+		/* Claimed before signing: every signature will verify. */
+		m->swapped = claimed(s, rt, ctx->identity);
+		if (!m->swapped)
+			return secure_fail(why, "K7", "out of memory");
+		m->c.identity = m->swapped;
+	}
+	return 0;
+}
+
+/* The ticket (and credential) the context goes with: the caller's,
+ * stolen (relay); a rogue authority's; a short-lived one
+ * (stale_session_key); one for ourselves (wrong_audience); ours; and
+ * for other_session_key and moved_authenticator another ticket of its
+ * own, its own account presented to itself: a different ticket, a
+ * different session key. 0, or -1 with why. */
+static int misdeed_ticket(misdeed *m, auth_reject *why)
+{
+	secure *s = m->s;
+	sc_misbehave mb = m->mb;
+	const char *target = m->target;
+	const char *sid = sc_token_user_sid(m->c.identity);
+	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
+		/* The caller's files sit in the same directory on one
+		 * machine: steal them, and be the caller. */
+		if (steal(s, s->last_caller, why) != 0)
+			return -1;
+		const requester as = {s->stolen_key, s->stolen_cred,
+				      s->stolen_cred_len, s->stolen_secret,
+				      s->last_caller};
+		if (secure_request_ticket_as(
+			    s, &as, &(ticket_want){target, sid, &m->c, 0},
+			    m->parent, &m->tk, why) != 0)
+			return -1;
+		m->credb = secure_dup_bytes(s->stolen_cred, s->stolen_cred_len);
+		m->credl = s->stolen_cred_len;
+		if (!m->credb ||
+		    relay_as_vouched(s, m->tk.bytes, m->tk.len, &m->c,
+				     &m->relayed, &m->cb, &m->cl) != 0)
+			return secure_fail(why, "K7", "out of memory");
+	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
+		if (rogue_statements(s, target, m->c.identity, &m->credb,
+				     &m->credl, &m->tk) != 0)
+			return secure_fail(why, "K7", "out of memory");
+	} else if (mb == SC_MISBEHAVE_STALE_SESSION_KEY) {
+		if (stale_ticket(s, m->parent, target, sid, &m->c, &m->tk,
+				 why) != 0)
+			return -1;
+	} else {
+		const char *for_whom =
+			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
+		if (secure_get_ticket(s, m->parent, for_whom, sid, &m->c,
+				      &m->tk, why) != 0) {
+			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
+				return -1;
+			/* Refused: present the client on our own ticket. */
+			if (secure_get_ticket(s, m->parent, target,
+					      s->me.account_sid, &m->c, &m->tk,
+					      why) != 0)
+				return -1;
+		}
+	}
+	if ((mb == SC_MISBEHAVE_OTHER_SESSION_KEY ||
+	     mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR) &&
+	    secure_get_ticket(s, m->parent, s->process, s->me.account_sid,
+			      &m->c, &m->other, why) != 0)
+		return -1;
+	return 0;
+}
+
+/* Seal the context: the authenticator with the ticket's session key,
+ * or the other ticket's key (and, moved, its id: the authenticator made
+ * for the other ticket), an hour in the past (expired); then tampered
+ * with (forge, raise_level, add_group). 0, or -1 with why. */
+static int misdeed_seal(misdeed *m, uint8_t **out, size_t *out_len,
+			auth_reject *why)
+{
+	secure *s = m->s;
+	sc_misbehave mb = m->mb;
+	const uint8_t *key = m->other.bytes ? m->other.key : m->tk.key;
+	const uint8_t *id = mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR
+				    ? m->other.id
+				    : m->tk.id;
+	uint64_t issued = auth_now_ms();
+	if (mb == SC_MISBEHAVE_EXPIRED)
+		issued -= 3600u * 1000u;
+	if (auth_seal(&(auth_seal_in){.session_key = key,
+				      .ticket_id = id,
+				      .cred = m->credb ? m->credb : s->cred,
+				      .cred_len = m->credb ? m->credl
+							   : s->cred_len,
+				      .ticket = m->tk.bytes,
+				      .ticket_len = m->tk.len,
+				      .context = m->cb,
+				      .context_len = m->cl,
+				      .audience = m->target,
+				      .issued_ms = issued,
+				      .lifetime_ms = AUTH_CONTEXT_LIFETIME_MS},
+		      out, out_len) != 0)
+		return secure_fail(why, "K7", "cannot seal the context");
+	if ((mb == SC_MISBEHAVE_FORGE || mb == SC_MISBEHAVE_RAISE_LEVEL ||
+	     mb == SC_MISBEHAVE_ADD_GROUP) &&
+	    tamper(s, &m->c, out, out_len) != 0) {
+		free(*out);
+		*out = NULL;
+		return secure_fail(why, "K7", "out of memory");
+	}
+	return 0;
+}
+
+static void misdeed_free(misdeed *m)
+{
+	sc_token_free(m->swapped);
+	sc_token_free(m->relayed);
+	free(m->cb);
+	held_ticket_free(&m->tk);
+	held_ticket_free(&m->other);
+	free(m->credb);
+}
+
 int secure_misbehave_seal(secure *s, void *parent, const char *target,
 			  const sc_context *ctx, const sc_runtime *rt,
 			  uint8_t **out, size_t *out_len, auth_reject *why)
 {
 	*out = NULL;
-	sc_misbehave mb = s->cfg.misbehave;
-	sc_context c = *ctx;
-	sc_token *swapped = NULL, *relayed = NULL;
-	uint8_t *cb = NULL, *credb = NULL;
-	size_t cl = 0, credl = 0;
-	held_ticket tk, other;
-	memset(&tk, 0, sizeof(tk));
-	memset(&other, 0, sizeof(other));
-	int rc = -1;
+	misdeed m;
+	memset(&m, 0, sizeof(m));
+	m.s = s;
+	m.parent = parent;
+	m.target = target;
+	m.mb = s->cfg.misbehave;
+	m.c = *ctx;
 
 	pthread_mutex_lock(&s->lock);
-	if (mb == SC_MISBEHAVE_REPLAY && s->replayed.bytes &&
+	if (m.mb == SC_MISBEHAVE_REPLAY && s->replayed.bytes &&
 	    strcmp(s->replayed.target, target) == 0) {
 		*out = secure_dup_bytes(s->replayed.bytes, s->replayed.len);
 		*out_len = s->replayed.len;
 		pthread_mutex_unlock(&s->lock);
 		return *out ? 0 : secure_fail(why, "K7", "out of memory");
 	}
-	if ((mb == SC_MISBEHAVE_STRIP_ACTOR || mb == SC_MISBEHAVE_RELAY) &&
-	    s->last_caller[0]) {
-		/* Pretend the call comes straight from our caller. */
-		snprintf(c.caller, sizeof(c.caller), "%s", s->last_caller);
-		snprintf(c.caller_host, sizeof(c.caller_host), "%s",
-			 s->last_caller_host);
-		snprintf(c.chain, sizeof(c.chain), "%s", s->last_chain);
-		c.depth = ctx->depth ? ctx->depth - 1 : 0;
-	}
-	if ((mb == SC_MISBEHAVE_PRESENT_CLIENT ||
-	     mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE) && s->last_client) {
-		/* Present our caller, whatever the model decided. */
-		swapped = sc_token_copy(s->last_client);
-		if (swapped) {
-			sc_token_set_boundaries(
-				swapped, sc_token_boundaries(s->last_client) + 1);
-			/* identify_evidence: as if the caller's Identify (or
-			 * Anonymous) call let us act as it. */
-			if (mb == SC_MISBEHAVE_IDENTIFY_EVIDENCE &&
-			    sc_token_level_raw(swapped) < SC_LEVEL_IMPERSONATE)
-				sc_token_set_level(swapped,
-						   SC_LEVEL_IMPERSONATE);
-			c.identity = swapped;
-		}
-	}
 	pthread_mutex_unlock(&s->lock);
-	if (mb == SC_MISBEHAVE_CLAIM_COMPUTER && rt) {
-		/* D8: be another domain host's SYSTEM on the network. */
-		swapped = other_computer(rt, ctx->identity);
-		if (swapped)
-			c.identity = swapped;
-	}
-	if (mb == SC_MISBEHAVE_CLAIM_GROUPS ||
-	    mb == SC_MISBEHAVE_CLAIM_PRIVILEGE) {
-		/* Claimed before signing: every signature will verify. */
-		swapped = claimed(s, rt, ctx->identity);
-		if (!swapped) {
-			secure_fail(why, "K7", "out of memory");
-			goto out;
-		}
-		c.identity = swapped;
-	}
 
-	if (codec_context_encode(&c, &cb, &cl) != 0) {
+	int rc = -1;
+	if (misdeed_identity(&m, ctx, rt, why) != 0)
+		goto out;
+	if (codec_context_encode(&m.c, &m.cb, &m.cl) != 0) {
 		secure_fail(why, "K7", "out of memory");
 		goto out;
 	}
-	const char *sid = sc_token_user_sid(c.identity);
-	if (mb == SC_MISBEHAVE_RELAY && s->last_caller[0]) {
-		/* The caller's files sit in the same directory on one
-		 * machine: steal them, and be the caller. */
-		if (steal(s, s->last_caller, why) != 0)
-			goto out;
-		const requester as = {s->stolen_key, s->stolen_cred,
-				      s->stolen_cred_len, s->stolen_secret,
-				      s->last_caller};
-		if (secure_request_ticket_as(s, &as, 0, parent, target, sid, &c,
-					     &tk, why) != 0)
-			goto out;
-		credb = secure_dup_bytes(s->stolen_cred, s->stolen_cred_len);
-		credl = s->stolen_cred_len;
-		if (!credb || relay_as_vouched(s, tk.bytes, tk.len, &c, &relayed,
-					       &cb, &cl) != 0) {
-			secure_fail(why, "K7", "out of memory");
-			goto out;
-		}
-	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
-		if (rogue_statements(s, target, c.identity, &credb, &credl,
-				     &tk) != 0) {
-			secure_fail(why, "K7", "out of memory");
-			goto out;
-		}
-	} else if (mb == SC_MISBEHAVE_STALE_SESSION_KEY) {
-		if (stale_ticket(s, parent, target, sid, &c, &tk, why) != 0)
-			goto out;
-	} else {
-		const char *for_whom =
-			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
-		if (secure_get_ticket(s, parent, for_whom, sid, &c, &tk,
-				      why) != 0) {
-			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
-				goto out;
-			/* Refused: present the client on our own ticket. */
-			if (secure_get_ticket(s, parent, target,
-					      s->me.account_sid, &c, &tk,
-					      why) != 0)
-				goto out;
-		}
-	}
-	/* other_session_key, moved_authenticator: another ticket of its
-	 * own, its own account presented to itself: a different ticket, a
-	 * different session key. */
-	if ((mb == SC_MISBEHAVE_OTHER_SESSION_KEY ||
-	     mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR) &&
-	    secure_get_ticket(s, parent, s->process, s->me.account_sid, &c,
-			      &other, why) != 0)
+	if (misdeed_ticket(&m, why) != 0 ||
+	    misdeed_seal(&m, out, out_len, why) != 0)
 		goto out;
-	/* The session key and the ticket id the authenticator is made
-	 * with: the ticket's own, or the other ticket's key (and, moved,
-	 * its id: the authenticator made for the other ticket). */
-	const uint8_t *key = other.bytes ? other.key : tk.key;
-	const uint8_t *id =
-		mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR ? other.id : tk.id;
-	uint64_t issued = auth_now_ms();
-	if (mb == SC_MISBEHAVE_EXPIRED)
-		issued -= 3600u * 1000u;
-	if (auth_seal(key, id, credb ? credb : s->cred,
-		      credb ? credl : s->cred_len, tk.bytes, tk.len, cb, cl,
-		      target, issued, AUTH_CONTEXT_LIFETIME_MS, out,
-		      out_len) != 0) {
-		secure_fail(why, "K7", "cannot seal the context");
-		goto out;
-	}
-	if ((mb == SC_MISBEHAVE_FORGE || mb == SC_MISBEHAVE_RAISE_LEVEL ||
-	     mb == SC_MISBEHAVE_ADD_GROUP) &&
-	    tamper(s, &c, out, out_len) != 0) {
-		free(*out);
-		*out = NULL;
-		secure_fail(why, "K7", "out of memory");
-		goto out;
-	}
-	if (mb == SC_MISBEHAVE_REPLAY) {
+	if (m.mb == SC_MISBEHAVE_REPLAY) {
 		pthread_mutex_lock(&s->lock);
 		if (!s->replayed.bytes)
 			secure_slot_set(&s->replayed, "", target, *out, *out_len, 0);
@@ -419,12 +490,7 @@ int secure_misbehave_seal(secure *s, void *parent, const char *target,
 	}
 	rc = 0;
 out:
-	sc_token_free(swapped);
-	sc_token_free(relayed);
-	free(cb);
-	held_ticket_free(&tk);
-	held_ticket_free(&other);
-	free(credb);
+	misdeed_free(&m);
 	return rc;
 }
 

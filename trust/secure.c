@@ -443,7 +443,12 @@ static void call_facts(const secure *s, const char *sid, const sc_context *c,
 	unsigned presented = sc_token_type_of(id) == SC_TOKEN_IMPERSONATION
 				     ? (unsigned)sc_token_level_raw(id)
 				     : 0;
-	bool transition = sc_token_from_transition(id);
+	/* C6: ANONYMOUS LOGON in place of an identity that could not cross
+	 * is asked on that identity's evidence. */
+	const sc_token *judged = c->replaced ? c->replaced : id;
+	bool transition = sc_token_from_transition(judged);
+	if (c->replaced)
+		sid = sc_token_user_sid(c->replaced);
 	memset(f, 0, sizeof(*f));
 	f->call = (unsigned)c->asked | (unsigned)c->authn << 4 |
 		  (unsigned)c->package << 8 | (unsigned)c->transport << 12 |
@@ -460,29 +465,33 @@ static void call_facts(const secure *s, const char *sid, const sc_context *c,
 	}
 }
 
-int secure_request_ticket_as(secure *s, const requester *who,
-			     uint64_t lifetime_ms, void *parent,
-			     const char *target, const char *sid,
-			     const sc_context *c, held_ticket *out,
-			     auth_reject *why)
+/* A ticket request as who signs it (*req, malloc'd): its credential,
+ * the identity (sid) to present to target, the evidence this process
+ * holds for it (none for a protocol-transition token, D6), and the
+ * call's facts. 0, or -1 with why. */
+static int ticket_request_make(secure *s, const requester *who,
+			       const ticket_want *w, uint8_t **req,
+			       size_t *rl, auth_reject *why)
 {
 	int rc = -1;
 	uint8_t nonce[AUTH_NONCE_LEN];
-	uint8_t *body = NULL, *req = NULL, *ev = NULL;
-	size_t bl = 0, rl = 0, evl = 0;
+	uint8_t *body = NULL, *ev = NULL;
+	size_t evl = 0;
 	Cloakroom__Signed *cred = NULL, *evs = NULL;
-	Cloakroom__TicketReply *rep = NULL;
-	rpc_result res;
-	memset(&res, 0, sizeof(res));
-	memset(out, 0, sizeof(*out));
+	const sc_context *c = w->call;
 
 	/* D6: a token from protocol transition is presented on no
 	 * evidence (S4U2Self); any other identity but the process's own on
-	 * the ticket that presented it to this process. */
-	bool transition = sc_token_from_transition(c->identity);
+	 * the ticket that presented it to this process. C6: ANONYMOUS LOGON
+	 * in place of an identity that could not cross, on that identity's
+	 * basis. */
+	const sc_token *judged = c->replaced ? c->replaced : c->identity;
+	bool transition = sc_token_from_transition(judged);
 	pthread_mutex_lock(&s->lock);
 	s->requested++;
-	const slot *held = evidence_for(s, sid, transition);
+	const slot *held = evidence_for(
+		s, c->replaced ? sc_token_user_sid(c->replaced) : w->sid,
+		transition);
 	if (held) {
 		ev = secure_dup_bytes(held->bytes, held->len);
 		evl = held->len;
@@ -499,32 +508,53 @@ int secure_request_ticket_as(secure *s, const requester *who,
 	Cloakroom__TicketRequest rq;
 	cloakroom__ticket_request__init(&rq);
 	rq.credential = cred;
-	rq.target = (char *)target;
-	rq.subject_sid = (char *)sid;
+	rq.target = (char *)w->target;
+	rq.subject_sid = (char *)w->sid;
 	rq.evidence = evs;
 	rq.package = (uint32_t)c->package;
 	rq.asked = (uint32_t)c->asked;
 	rq.authn = (uint32_t)c->authn;
 	rq.transport = (uint32_t)c->transport;
 	rq.basis = transition ? 1 : 0;
+	rq.replaced_sid =
+		c->replaced ? (char *)sc_token_user_sid(c->replaced) : (char *)"";
 	rq.presented = sc_token_type_of(c->identity) == SC_TOKEN_IMPERSONATION
 			       ? (uint32_t)sc_token_level_raw(c->identity)
 			       : 0;
-	rq.lifetime_ms = lifetime_ms;
+	rq.lifetime_ms = w->lifetime_ms;
 	rq.issued_ms = auth_now_ms();
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
-	bl = cloakroom__ticket_request__get_packed_size(&rq);
+	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
 	body = malloc(bl ? bl : 1);
 	if (!body) {
 		secure_fail(why, "K7", "out of memory");
 		goto out;
 	}
 	cloakroom__ticket_request__pack(&rq, body);
-	if (auth_request_sign(who->key, body, bl, &req, &rl) != 0) {
+	if (auth_request_sign(who->key, body, bl, req, rl) != 0) {
 		secure_fail(why, "K7", "cannot sign the ticket request");
 		goto out;
 	}
+	rc = 0;
+out:
+	if (cred)
+		cloakroom__signed__free_unpacked(cred, NULL);
+	if (evs)
+		cloakroom__signed__free_unpacked(evs, NULL);
+	free(ev);
+	free(body);
+	return rc;
+}
+
+/* Send the request to the authority (the channel opened at the first
+ * request) and read its reply (*rep, the caller's to free). A reply
+ * that refuses is the caller's to read. 0, or -1 with why. */
+static int ticket_request_send(secure *s, void *parent, const uint8_t *req,
+			       size_t rl, Cloakroom__TicketReply **rep,
+			       auth_reject *why)
+{
+	*rep = NULL;
 	pthread_mutex_lock(&s->lock);
 	if (!s->authority) {
 		char dns[AUTH_NAME_LEN];
@@ -533,71 +563,83 @@ int secure_request_ticket_as(secure *s, const requester *who,
 	}
 	rpc_channel *ach = s->authority;
 	pthread_mutex_unlock(&s->lock);
-	if (!ach) {
-		/* Transport, not a decision: NET (docs/rules.md). */
-		secure_fail(why, "NET", "cannot open a channel to the authority");
-		goto out;
-	}
+	/* Transport, not a decision: NET (docs/rules.md). */
+	if (!ach)
+		return secure_fail(why, "NET",
+				   "cannot open a channel to the authority");
+	rpc_result res;
+	memset(&res, 0, sizeof(res));
+	int rc = -1;
 	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
 		     &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
 		snprintf(why->rule, sizeof(why->rule), "NET");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority did not answer: %.150s", res.details);
-		goto out;
-	}
-	rep = cloakroom__ticket_reply__unpack(NULL, res.body_len, res.body);
-	if (!rep) {
+	} else if (!(*rep = cloakroom__ticket_reply__unpack(
+			     NULL, res.body_len, res.body))) {
 		secure_fail(why, "K7", "the authority's reply is unreadable");
-		goto out;
+	} else {
+		rc = 0;
 	}
+	rpc_result_free(&res);
+	return rc;
+}
+
+/* The ticket of a reply into out: refused (the authority's rule and
+ * reason), or checked (the authority's signature, once per ticket) and
+ * its session key unsealed with who's secret. 0, or -1 with why. */
+static int ticket_take(secure *s, const requester *who,
+		       const ticket_want *w, const Cloakroom__TicketReply *rep,
+		       held_ticket *out, auth_reject *why)
+{
 	if (!rep->ticket) {
 		snprintf(why->rule, sizeof(why->rule), "%s",
 			 rep->rule && rep->rule[0] ? rep->rule : "K7");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority refused a ticket to present %s to %s: "
 			 "%s",
-			 sid, target, rep->reason ? rep->reason : "");
-		goto out;
+			 w->sid, w->target, rep->reason ? rep->reason : "");
+		return -1;
 	}
 	out->len = cloakroom__signed__get_packed_size(rep->ticket);
 	out->bytes = malloc(out->len ? out->len : 1);
-	if (!out->bytes) {
-		secure_fail(why, "K7", "out of memory");
-		goto out;
-	}
+	if (!out->bytes)
+		return secure_fail(why, "K7", "out of memory");
 	cloakroom__signed__pack(rep->ticket, out->bytes);
-	/* The authority's signature, once per ticket; then the session
-	 * key it sealed for this requester. */
 	auth_ticket t;
 	auth_reject bad;
 	if (auth_ticket_check(s->anchor, out->bytes, out->len, auth_now_ms(),
-			      s->cfg.skew_ms, &t, &bad) != 0) {
-		secure_fail(why, bad.rule, bad.reason);
-		goto out;
-	}
+			      s->cfg.skew_ms, &t, &bad) != 0)
+		return secure_fail(why, bad.rule, bad.reason);
 	if (auth_key_unseal(who->secret, rep->session_key.data,
 			    rep->session_key.len, t.nonce, who->process,
-			    out->key) != 0) {
-		secure_fail(why, "K1", "the ticket's session key is not sealed "
-				       "for this process");
-		goto out;
-	}
+			    out->key) != 0)
+		return secure_fail(why, "K1",
+				   "the ticket's session key is not sealed "
+				   "for this process");
 	memcpy(out->id, t.nonce, sizeof(out->id));
 	out->expires_ms = t.expires_ms;
-	rc = 0;
-out:
+	return 0;
+}
+
+int secure_request_ticket_as(secure *s, const requester *who,
+			     const ticket_want *w, void *parent,
+			     held_ticket *out, auth_reject *why)
+{
+	memset(out, 0, sizeof(*out));
+	uint8_t *req = NULL;
+	size_t rl = 0;
+	Cloakroom__TicketReply *rep = NULL;
+	int rc = -1;
+	if (ticket_request_make(s, who, w, &req, &rl, why) == 0 &&
+	    ticket_request_send(s, parent, req, rl, &rep, why) == 0 &&
+	    ticket_take(s, who, w, rep, out, why) == 0)
+		rc = 0;
 	if (rc != 0)
 		held_ticket_free(out);
 	if (rep)
 		cloakroom__ticket_reply__free_unpacked(rep, NULL);
-	rpc_result_free(&res);
-	if (cred)
-		cloakroom__signed__free_unpacked(cred, NULL);
-	if (evs)
-		cloakroom__signed__free_unpacked(evs, NULL);
-	free(ev);
-	free(body);
 	free(req);
 	return rc;
 }
@@ -624,8 +666,8 @@ int secure_get_ticket(secure *s, void *parent, const char *target,
 		return 0;
 	const requester me = {s->key, s->cred, s->cred_len, s->secret,
 			      s->process};
-	if (secure_request_ticket_as(s, &me, 0, parent, target, sid, c, out,
-				     why) != 0)
+	if (secure_request_ticket_as(s, &me, &(ticket_want){target, sid, c, 0},
+				     parent, out, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	(void)kc_put(&s->tickets, sid, target, &facts, out->bytes, out->len,
@@ -656,9 +698,19 @@ int secure_seal(secure *s, void *parent, const char *target,
 				   sc_token_user_sid(ctx->identity), ctx, &t,
 				   why) != 0)
 		; /* why says it */
-	else if (auth_seal(t.key, t.id, s->cred, s->cred_len, t.bytes, t.len,
-			   cb, cl, target, auth_now_ms(),
-			   AUTH_CONTEXT_LIFETIME_MS, out, out_len) != 0)
+	else if (auth_seal(&(auth_seal_in){.session_key = t.key,
+					   .ticket_id = t.id,
+					   .cred = s->cred,
+					   .cred_len = s->cred_len,
+					   .ticket = t.bytes,
+					   .ticket_len = t.len,
+					   .context = cb,
+					   .context_len = cl,
+					   .audience = target,
+					   .issued_ms = auth_now_ms(),
+					   .lifetime_ms =
+						   AUTH_CONTEXT_LIFETIME_MS},
+			   out, out_len) != 0)
 		secure_fail(why, "K7", "cannot seal the context");
 	else
 		rc = 0;

@@ -119,16 +119,22 @@ typedef struct requester {
 	const char *process;
 } requester;
 
-/* Ask the authority for a ticket presenting sid to target for the call
- * c, as rq, for lifetime_ms (0: the authority's lifetime). The ticket is
+/* What a ticket request asks: to present sid to target for the call
+ * call, for lifetime_ms (0: the authority's lifetime; never longer). */
+typedef struct ticket_want {
+	const char *target;
+	const char *sid;
+	const sc_context *call;
+	uint64_t lifetime_ms;
+} ticket_want;
+
+/* Ask the authority, as rq, for the ticket w asks. The ticket is
  * checked (the authority's signature) and its session key unsealed.
  * Caller does not hold the lock. 0 and the ticket in out, or -1 with
  * why. */
 int secure_request_ticket_as(secure *s, const requester *rq,
-			     uint64_t lifetime_ms, void *parent,
-			     const char *target, const char *sid,
-			     const sc_context *c, held_ticket *out,
-			     auth_reject *why);
+			     const ticket_want *w, void *parent,
+			     held_ticket *out, auth_reject *why);
 /* A ticket for (sid, target, the call's facts): the cached one while it
  * is valid, else a new one. 0, or -1 with why. */
 int secure_get_ticket(secure *s, void *parent, const char *target,

@@ -52,6 +52,10 @@
 #define STEP_A(id, name) {name, SC_STEP_##id},
 #define TRACKING_V(id, name, all) {name, SC_TRACKING_##id},
 #define TRACKING_A(id, name) {name, SC_TRACKING_##id},
+#define TICKETS_V(id, name, all) {name, SC_TICKETS_##id},
+#define TICKETS_A(id, name) {name, SC_TICKETS_##id},
+#define DOUBLE_HOP_V(id, name, all) {name, SC_DOUBLE_HOP_##id},
+#define DOUBLE_HOP_A(id, name) {name, SC_DOUBLE_HOP_##id},
 #define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
 #define SCOPE_A(id, name) {name, SC_SCOPE_##id},
 STRINGS(level_strings, SC_LEVELS, SC_LEVEL_ALIASES, LEVEL)
@@ -64,6 +68,8 @@ STRINGS(misbehave_strings, SC_MISBEHAVES, NO_ALIASES, MISBEHAVE)
 STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
 STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
+STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
+STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
 
 #define OPT CYAML_FLAG_OPTIONAL
 #define ENUM_OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT | \
@@ -191,6 +197,7 @@ static const cyaml_schema_field_t process_fields[] = {
 	LIST("disabled_groups", OPT, sc_process_def, disabled_groups,
 	     &string_entry),
 	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
+	ENUM("tickets", ENUM_OPT, sc_process_def, tickets, tickets_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -225,6 +232,8 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("double_hop_status", OPT, sc_settings, double_hop_status),
 	CYAML_FIELD_BOOL("allow_primary_from_identify", OPT, sc_settings,
 			 allow_primary_from_identify),
+	ENUM("double_hop_outcome", ENUM_OPT, sc_settings, double_hop_outcome,
+	     double_hop_strings),
 	CYAML_FIELD_END
 };
 

@@ -138,11 +138,21 @@ static void seal(const char *name, const sealing *s)
 	size_t len = 0;
 	if (!s->cred || !s->ticket || !s->ctx ||
 	    fuzz_auth_session_key(s->key_id, key) != 0 ||
-	    auth_seal(key, s->id, s->cred, s->cred_len, s->ticket,
-		      s->ticket_len, s->ctx, s->ctx_len, s->audience,
-		      (uint64_t)((int64_t)FUZZ_AUTH_NOW_MS +
-				 s->issued_offset_ms),
-		      AUTH_CONTEXT_LIFETIME_MS, &out, &len) != 0) {
+	    auth_seal(
+		    &(auth_seal_in){
+			    .session_key = key,
+			    .ticket_id = s->id,
+			    .cred = s->cred,
+			    .cred_len = s->cred_len,
+			    .ticket = s->ticket,
+			    .ticket_len = s->ticket_len,
+			    .context = s->ctx,
+			    .context_len = s->ctx_len,
+			    .audience = s->audience,
+			    .issued_ms = (uint64_t)((int64_t)FUZZ_AUTH_NOW_MS +
+						    s->issued_offset_ms),
+			    .lifetime_ms = AUTH_CONTEXT_LIFETIME_MS},
+		    &out, &len) != 0) {
 		failed = 1;
 		return;
 	}

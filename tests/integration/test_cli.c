@@ -1434,3 +1434,37 @@ Test(cli, matrix_varies_delegation_lists_and_group_states, .timeout = 120)
 		  "%s", r.err);
 	cmd_free(&r);
 }
+
+/* On a terminal, a check lasting more than a second shows a progress bar
+ * on stderr and erases it before its line; on a pipe it shows none. */
+Test(cli, check_shows_a_progress_bar_only_on_a_terminal, .timeout = 120)
+{
+	char file[512], cmd[1400];
+	snprintf(file, sizeof(file), "%s/tests/data/slow-chain.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	/* script(1) gives the command a terminal; its output comes back
+	 * through the pipe, escapes and carriage returns included. */
+	snprintf(cmd, sizeof(cmd),
+		 "script -qec \"'%s' check '%s'\" /dev/null 2>&1", launch_path,
+		 file);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	char buf[8192];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	cr_expect_eq(pclose(p), 0, "%s", buf);
+	char *bar = strstr(buf, "cloakroom check [");
+	char *erase = strstr(buf, "\r\033[K");
+	char *line = strstr(buf, "pass ");
+	cr_expect_not_null(bar, "no progress bar on a terminal:\n%s", buf);
+	cr_expect(erase && line && erase < line,
+		  "the bar is not erased before the line:\n%s", buf);
+
+	char *argv[] = {launch_path, "check", file, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d\n%s", r.status, r.out);
+	cr_expect_null(strstr(r.err ? r.err : "", "cloakroom check ["),
+		       "a progress bar on a pipe:\n%s", r.err);
+	cr_expect_not_null(strstr(r.out, "pass "), "%s", r.out);
+	cmd_free(&r);
+}

@@ -563,6 +563,13 @@ Test(rights, parse_names)
 		{ "maximum_allowed", SC_MAXIMUM_ALLOWED },
 		{ "read_data", SC_FILE_READ_DATA },
 		{ "write_data", SC_FILE_WRITE_DATA },
+		{ "append_data", SC_FILE_APPEND_DATA },
+		{ "read_ea", SC_FILE_READ_EA },
+		{ "write_ea", SC_FILE_WRITE_EA },
+		{ "file_execute", SC_FILE_EXECUTE },
+		{ "read_attributes", SC_FILE_READ_ATTRIBUTES },
+		{ "write_attributes", SC_FILE_WRITE_ATTRIBUTES },
+		{ "synchronize", SC_SYNCHRONIZE },
 		{ "READ", SC_GENERIC_READ },
 		{ "none", 0 },
 		{ "0x100000", SC_SYNCHRONIZE },
@@ -609,13 +616,23 @@ Test(rights, format_prefers_generic_names)
 	assert_format(SC_GENERIC_ALL | SC_GENERIC_WRITE, "all|write");
 }
 
+Test(rights, format_names_every_specific_right)
+{
+	assert_format(SC_SYNCHRONIZE, "synchronize");
+	assert_format(R | SC_FILE_APPEND_DATA | SC_FILE_EXECUTE,
+		      "read_data|append_data|file_execute");
+	/* FILE_GENERIC_READ less READ_DATA is not "read". */
+	assert_format(FGR & ~R,
+		      "read_control|read_ea|read_attributes|synchronize");
+	assert_format(FGW & ~W, "read_control|append_data|write_ea|"
+				"write_attributes|synchronize");
+}
+
 Test(rights, format_leftover_bits_in_hex)
 {
-	assert_format(SC_SYNCHRONIZE, "0x100000");
-	assert_format(R | SC_FILE_APPEND_DATA | SC_FILE_EXECUTE,
-		      "read_data|0x24");
-	/* FILE_GENERIC_READ less READ_DATA is not "read". */
-	assert_format(FGR & ~R, "read_control|0x100088");
+	/* Bits no name covers: FILE_DELETE_CHILD (0x40), ACCESS_SYSTEM_SECURITY. */
+	assert_format(R | 0x40u, "read_data|0x40");
+	assert_format(0x01000000u, "0x1000000");
 }
 
 Test(rights, format_round_trips_through_parse)

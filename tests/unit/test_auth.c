@@ -114,9 +114,18 @@ static const uint8_t context[] = "a packed SecurityContext";
 static void seal(world *w, const char *audience, uint64_t issued,
 		 uint8_t **out, size_t *len)
 {
-	cr_assert_eq(auth_seal(test_key, test_id, w->cred, w->cred_len, w->ticket,
-			       w->ticket_len, context, sizeof(context),
-			       audience, issued, 30000, out, len),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = test_id,
+					       .cred = w->cred,
+					       .cred_len = w->cred_len,
+					       .ticket = w->ticket,
+					       .ticket_len = w->ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = audience,
+					       .issued_ms = issued,
+					       .lifetime_ms = 30000},
+			       out, len),
 		     0);
 }
 
@@ -179,8 +188,18 @@ Test(auth, empty_context_opens_as_empty)
 	auth_replay *r = auth_replay_new(16);
 	uint8_t *s;
 	size_t l;
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket, w.ticket_len,
-			       NULL, 0, "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = test_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = NULL,
+					       .context_len = 0,
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_opened o;
 	auth_reject why;
@@ -340,10 +359,21 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 		uint8_t *s;
 		size_t l;
 		auth_reject why;
-		cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-				       w.ticket_len, context, sizeof(context),
-				       "C", NOW, lifetimes[i], &s, &l),
-			     0);
+		cr_assert_eq(
+			auth_seal(
+				&(auth_seal_in){.session_key = test_key,
+						.ticket_id = test_id,
+						.cred = w.cred,
+						.cred_len = w.cred_len,
+						.ticket = w.ticket,
+						.ticket_len = w.ticket_len,
+						.context = context,
+						.context_len = sizeof(context),
+						.audience = "C",
+						.issued_ms = NOW,
+						.lifetime_ms = lifetimes[i]},
+				&s, &l),
+			0);
 		cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why),
 				 "K3", "lifetime %llu",
 				 (unsigned long long)lifetimes[i]);
@@ -355,19 +385,40 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, UINT64_MAX - NOW + 2, &s, &l),
-		     0);
+	cr_assert_eq(
+		auth_seal(&(auth_seal_in){.session_key = test_key,
+					  .ticket_id = test_id,
+					  .cred = w.cred,
+					  .cred_len = w.cred_len,
+					  .ticket = w.ticket,
+					  .ticket_len = w.ticket_len,
+					  .context = context,
+					  .context_len = sizeof(context),
+					  .audience = "C",
+					  .issued_ms = NOW,
+					  .lifetime_ms = UINT64_MAX - NOW + 2},
+			  &s, &l),
+		0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "K3");
 	cr_expect(strstr(why.reason, "before it was issued"), "%s",
 		  why.reason);
 	free(s);
 	/* Exactly the most a context may live: accepted. */
-	cr_assert_eq(auth_seal(test_key, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, AUTH_CONTEXT_LIFETIME_MS, &s, &l),
-		     0);
+	cr_assert_eq(
+		auth_seal(&(auth_seal_in){.session_key = test_key,
+					  .ticket_id = test_id,
+					  .cred = w.cred,
+					  .cred_len = w.cred_len,
+					  .ticket = w.ticket,
+					  .ticket_len = w.ticket_len,
+					  .context = context,
+					  .context_len = sizeof(context),
+					  .audience = "C",
+					  .issued_ms = NOW,
+					  .lifetime_ms =
+						  AUTH_CONTEXT_LIFETIME_MS},
+			  &s, &l),
+		0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "", "%s",
 			 why.reason);
 	free(s);
@@ -568,9 +619,18 @@ Test(auth, a_mac_under_another_session_key_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(other, test_id, w.cred, w.cred_len, w.ticket,
-			       w.ticket_len, context, sizeof(context), "C",
-			       NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = other,
+					       .ticket_id = test_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
@@ -595,9 +655,18 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(first_key, first_id, w.cred, w.cred_len,
-			       w.ticket, w.ticket_len, context,
-			       sizeof(context), "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = first_key,
+					       .ticket_id = first_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
@@ -606,9 +675,18 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	free(s);
 	/* The same authenticator with its own ticket's key but naming the
 	 * first ticket: still for another ticket. */
-	cr_assert_eq(auth_seal(test_key, first_id, w.cred, w.cred_len,
-			       w.ticket, w.ticket_len, context,
-			       sizeof(context), "C", NOW, 30000, &s, &l),
+	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
+					       .ticket_id = first_id,
+					       .cred = w.cred,
+					       .cred_len = w.cred_len,
+					       .ticket = w.ticket,
+					       .ticket_len = w.ticket_len,
+					       .context = context,
+					       .context_len = sizeof(context),
+					       .audience = "C",
+					       .issued_ms = NOW,
+					       .lifetime_ms = 30000},
+			       &s, &l),
 		     0);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
 	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
@@ -898,6 +976,8 @@ static uint64_t ask_issued_ms;
 /* The TLS peer ask() reports: NULL for none (no TLS); "" for the
  * requester's own account. */
 static const char *ask_peer;
+/* C6: the identity ANONYMOUS LOGON is asked in place of (NULL: none). */
+static const char *ask_replaced_sid;
 
 /* process asks for a ticket presenting sid to target; returns the reply
  * (free with cloakroom__ticket_reply__free_unpacked). */
@@ -932,6 +1012,7 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	rq.authn = SC_AUTHN_CONNECT;
 	rq.transport = SC_TRANSPORT_COM;
 	rq.issued_ms = ask_issued_ms ? ask_issued_ms : auth_now_ms();
+	rq.replaced_sid = (char *)(ask_replaced_sid ? ask_replaced_sid : "");
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
 	size_t bl = cloakroom__ticket_request__get_packed_size(&rq);
@@ -1104,13 +1185,12 @@ static Cloakroom__TicketReply *double_hop(const char *variant,
 /* Constrained and resource-based delegation are decided at the
  * authority: B, holding alice's non-forwardable ticket (Impersonate),
  * asks for alice to C. */
-static void expect_delegation(const char *variant, bool minted,
-			      const char *rule)
+static void expect_delegation_in(const char *file, const char *variant,
+				 bool minted, const char *rule)
 {
 	run x;
-	Cloakroom__TicketReply *rep = double_hop_in(
-		"constrained-delegation.yaml", variant, SC_LEVEL_IMPERSONATE,
-		&x);
+	Cloakroom__TicketReply *rep =
+		double_hop_in(file, variant, SC_LEVEL_IMPERSONATE, &x);
 	if (minted)
 		cr_expect_not_null(rep->ticket, "%s: %s", variant,
 				   rep->reason);
@@ -1121,6 +1201,13 @@ static void expect_delegation(const char *variant, bool minted,
 			 rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
+}
+
+static void expect_delegation(const char *variant, bool minted,
+			      const char *rule)
+{
+	expect_delegation_in("constrained-delegation.yaml", variant, minted,
+			     rule);
 }
 
 Test(authority, D4_constrained_delegation_to_a_listed_service)
@@ -1146,6 +1233,31 @@ Test(authority, D5_refuses_a_caller_the_target_does_not_name)
 Test(authority, nothing_configured_is_refused_C6)
 {
 	expect_delegation("nothing-configured", false, "C6");
+}
+
+/* The KDC's order: classic constrained delegation is judged first, also
+ * at the authority, whatever the target's allowed_to_act list says. */
+Test(authority, D4_is_judged_before_the_targets_list)
+{
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     SC_AS_WRITTEN, true, "D4");
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     "d4-listed-target-lists-b", true, "D4");
+	expect_delegation_in("rules/d4-before-d5.yaml",
+			     "sensitive-d5-not-listed", false, "D5");
+}
+
+/* alice's logon asks for tickets that are not forwardable: the evidence
+ * ticket says so, and the authority's D4 refuses it, as the caller's
+ * model does; D5 takes it. */
+Test(authority, D4_refuses_evidence_that_is_not_forwardable)
+{
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     SC_AS_WRITTEN, false, "D4");
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     "forwardable-default", true, "D4");
+	expect_delegation_in("rules/d4-unforwardable-ticket.yaml",
+			     "d5-accepts", true, "D5");
 }
 
 Test(authority, double_hop_with_a_forwardable_ticket_is_L5)
@@ -1326,6 +1438,63 @@ Test(authority, a_requester_fills_only_its_own_replay_cache, .timeout = 120)
 		ask(&x, "B", "C", b.account_sid, SC_LEVEL_IMPERSONATE, NULL, 0);
 	cr_expect_not_null(rep->ticket, "B refused after A's flood: [%s] %s",
 			   rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+/* C6 with settings.double_hop_outcome anonymous: B holds alice at
+ * Impersonate from another host and may present ANONYMOUS LOGON in her
+ * place to C, on her evidence; the authority mints it only when the
+ * model replaces her so (rule C6), and mints nothing else in her
+ * place. */
+static Cloakroom__TicketReply *anonymous_for_alice(run *x, const char *sid,
+						   bool replaced)
+{
+	Cloakroom__TicketReply *ab = ask(x, "A", "B", sid_of(x, "alice"),
+					 SC_LEVEL_IMPERSONATE, NULL, 0);
+	cr_assert_not_null(ab->ticket);
+	size_t l = cloakroom__signed__get_packed_size(ab->ticket);
+	uint8_t *ev = malloc(l);
+	cloakroom__signed__pack(ab->ticket, ev);
+	cloakroom__ticket_reply__free_unpacked(ab, NULL);
+	ask_replaced_sid = replaced ? sid_of(x, "alice") : NULL;
+	Cloakroom__TicketReply *bc =
+		ask(x, "B", "C", sid, SC_LEVEL_IMPERSONATE, ev, l);
+	ask_replaced_sid = NULL;
+	free(ev);
+	return bc;
+}
+
+Test(authority, C6_anonymous_in_place_of_an_identity_that_cannot_cross)
+{
+	run x;
+	run_start_in(&x, "rules/c6-double-hop-anonymous.yaml", "anonymous");
+	Cloakroom__TicketReply *rep =
+		anonymous_for_alice(&x, SC_SID_ANONYMOUS, true);
+	cr_expect_not_null(rep->ticket, "%s", rep->reason);
+	cr_expect_str_eq(rep->rule, "C6", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	/* Only ANONYMOUS LOGON replaces an identity. */
+	rep = anonymous_for_alice(&x, SC_SID_LOCAL_SYSTEM, true);
+	cr_expect_null(rep->ticket);
+	cr_expect_str_eq(rep->rule, "K7", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	/* Anonymous on alice's evidence without saying whom it replaces. */
+	rep = anonymous_for_alice(&x, SC_SID_ANONYMOUS, false);
+	cr_expect_null(rep->ticket);
+	cr_expect_str_eq(rep->rule, "K7", "%s %s", rep->rule, rep->reason);
+	cloakroom__ticket_reply__free_unpacked(rep, NULL);
+	run_stop(&x);
+}
+
+Test(authority, C6_no_anonymous_when_the_scenario_says_fail)
+{
+	run x;
+	run_start_in(&x, "rules/c6-double-hop-anonymous.yaml", SC_AS_WRITTEN);
+	Cloakroom__TicketReply *rep =
+		anonymous_for_alice(&x, SC_SID_ANONYMOUS, true);
+	cr_expect_null(rep->ticket, "a ticket was minted");
+	cr_expect_str_eq(rep->rule, "C6", "%s %s", rep->rule, rep->reason);
 	cloakroom__ticket_reply__free_unpacked(rep, NULL);
 	run_stop(&x);
 }

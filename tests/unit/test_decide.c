@@ -179,8 +179,8 @@ static bool log_mentions(const sc_log *l, const char *rule, const char *w)
 Test(D2, each_failed_condition_gives_impersonate_and_is_named)
 {
 	const char *words[] = {"sensitive", "not trusted", "not in the domain",
-			       "not Kerberos"};
-	for (int c = 0; c < 4; c++) {
+			       "not Kerberos", "ticket is not forwardable"};
+	for (int c = 0; c < 5; c++) {
 		sc_hop_facts f = facts(SC_LEVEL_DELEGATE);
 		f.server_trusted = true;
 		f.crossed = true;
@@ -192,6 +192,8 @@ Test(D2, each_failed_condition_gives_impersonate_and_is_named)
 			f.all_in_domain = false;
 		if (c == 3)
 			f.package = SC_PACKAGE_NTLM;
+		if (c == 4)
+			f.client_unforwardable = true;
 		sc_log log;
 		sc_log_init(&log);
 		sc_hop_outcome oc;
@@ -647,6 +649,36 @@ Test(C6, impersonate_cannot_cross_a_second_host_boundary)
 	cc_free(&c);
 }
 
+/* C6 with settings.double_hop_outcome anonymous: the call goes through as
+ * ANONYMOUS LOGON (a null session from the middle tier's host), and the
+ * note says the identity was replaced; the failure status is not used. */
+Test(C6, the_double_hop_can_go_through_as_anonymous)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1); /* alice came from another host */
+	c.policy.double_hop_outcome = SC_DOUBLE_HOP_ANONYMOUS;
+	c.policy.double_hop_status = SC_LOGON_FAILURE;
+	const sc_token *who;
+	unsigned n;
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_assert_not_null(who);
+	cr_expect_str_eq(sc_token_user_sid(who), SC_SID_ANONYMOUS);
+	cr_expect_str_eq(sc_token_user_name(who), SC_ANONYMOUS_NAME);
+	cr_expect_eq(sc_token_level_raw(who), SC_LEVEL_IMPERSONATE);
+	cr_expect_str_eq(sc_token_origin_host(who), "ws1");
+	cr_expect_eq(n, 1, "a null session from this host");
+	cr_expect(who == c.proxy.anonymous);
+	cr_expect_str_eq(sc_token_user_name(c.proxy.replaced), "CORP\\alice");
+	cr_expect(log_mentions(&c.log, "C6", "replaced by NT AUTHORITY"));
+	/* One boundary from the client's own host is still L4's: alice. */
+	sc_token_set_boundaries(c.thread, 0);
+	sc_log_clear(&c.log);
+	cr_assert_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect_str_eq(sc_token_user_name(who), "CORP\\alice");
+	cr_expect_not(sc_log_has_rule(&c.log, "C6"));
+	cc_free(&c);
+}
+
 Test(L5, a_delegable_identity_crosses_any_number_of_hosts)
 {
 	cloak_case c;
@@ -757,6 +789,49 @@ Test(D4, is_judged_before_the_targets_list)
 	cr_expect(sc_log_has_rule(&log, "D4"));
 	cr_expect_not(sc_log_has_rule(&log, "D5"));
 	sc_log_free(&log);
+}
+
+/* A client whose logon asked for tickets that are not forwardable (kinit
+ * without -f), not sensitive: its ticket is no evidence for D4; D5 takes
+ * it; a token from protocol transition has its own ticket (D6). */
+Test(D4, a_ticket_that_is_not_forwardable_is_no_evidence)
+{
+	char *to[] = {"svc-c"}, *act[] = {"svc-b"};
+	sc_account_def self = {.name = "svc-b", .allowed_to_delegate_to = to,
+			       .allowed_to_delegate_to_count = 1};
+	sc_account_def target = {.name = "svc-c"};
+	sc_account_def alice = {.name = "alice"};
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1);
+	sc_token_set_unforwardable(c.thread, true);
+	sc_delegation d = {.self = &self, .target = &target, .client = &alice};
+	c.deleg = &d;
+	const sc_token *who;
+	unsigned n;
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
+		     SC_NOT_SUPPORTED);
+	cr_expect(log_mentions(&c.log, "D4", "not forwardable"));
+	cr_expect_null(who);
+	/* The default: forwardable, D4 grants. */
+	sc_token_set_unforwardable(c.thread, false);
+	sc_log_clear(&c.log);
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect(log_mentions(&c.log, "D4", "forwardable"));
+	/* D5 takes a ticket that is not forwardable. */
+	sc_token_set_unforwardable(c.thread, true);
+	target.allowed_to_act = act;
+	target.allowed_to_act_count = 1;
+	sc_log_clear(&c.log);
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect(log_mentions(&c.log, "D5", "not forwardable"));
+	cr_expect_not(sc_log_has_rule(&c.log, "D4"));
+	/* A forwardable ticket from protocol transition: D4 grants. */
+	target.allowed_to_act_count = 0;
+	sc_token_set_transition(c.thread, true);
+	sc_log_clear(&c.log);
+	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n), SC_OK);
+	cr_expect(sc_log_has_rule(&c.log, "D4"));
+	cc_free(&c);
 }
 
 /* (b): resource-based delegation takes evidence D4 cannot use. */

@@ -686,7 +686,7 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups, new)");
+		   "misbehave, deny_only_groups, disabled_groups, new, tickets)");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -1685,9 +1685,11 @@ Test(validate, step_access_names)
 		   "    host: srv1\n"
 		   "    owner: svc-b\n",
 		   25, 24,
-		   "unknown access right 'frobnicate' (expected one of: read, "
-		   "write, execute, all, delete, read_control, write_dac, "
-		   "write_owner, maximum_allowed, read_data, write_data)");
+		   "unknown access right 'frobnicate' (expected one of: all, "
+		   "read, write, execute, delete, read_control, write_dac, "
+		   "write_owner, read_data, write_data, append_data, read_ea, "
+		   "write_ea, file_execute, read_attributes, write_attributes, "
+		   "synchronize, maximum_allowed)");
 }
 
 Test(validate, every_right_name_is_accepted)
@@ -1698,13 +1700,16 @@ Test(validate, every_right_name_is_accepted)
 				 "        object: report\n"
 				 "        access: [READ, write, execute, all, "
 				 "delete, read_control, write_dac, write_owner, "
-				 "maximum_allowed, read_data, write_data]\n"
+				 "maximum_allowed, read_data, write_data, "
+				 "append_data, read_ea, write_ea, file_execute, "
+				 "read_attributes, write_attributes, "
+				 "synchronize]\n"
 				 "objects:\n"
 				 "  - name: report\n"
 				 "    host: srv1\n"
 				 "    owner: svc-b\n",
 				 NULL);
-	cr_expect_eq(s->processes[1].steps[0].access_count, 11);
+	cr_expect_eq(s->processes[1].steps[0].access_count, 18);
 	sc_load_free(s);
 }
 
@@ -2357,6 +2362,11 @@ Test(set, process_keys)
 	cr_expect_eq(b->started_by, SC_START_BATCH);
 	set_ok(s, "B.server_authn=none");
 	cr_expect_eq(b->server_authn, SC_AUTHN_NONE);
+	cr_expect_eq(b->tickets, SC_TICKETS_FORWARDABLE, "the default");
+	set_ok(s, "B.tickets=not_forwardable");
+	cr_expect_eq(b->tickets, SC_TICKETS_NOT_FORWARDABLE);
+	set_ok(s, "B.tickets=forwardable");
+	cr_expect_eq(b->tickets, SC_TICKETS_FORWARDABLE);
 	set_ok(s, "B.transport=pipe");
 	cr_expect_eq(b->blanket.transport, SC_TRANSPORT_PIPE);
 	set_ok(s, " B.level = Impersonate ");
@@ -2490,6 +2500,12 @@ Test(set, settings_keys)
 	cr_expect(s->settings.allow_primary_from_identify);
 	set_ok(s, "settings.allow_primary_from_identify=false");
 	cr_expect(!s->settings.allow_primary_from_identify);
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_FAIL,
+		     "the default");
+	set_ok(s, "settings.double_hop_outcome=anonymous");
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_ANONYMOUS);
+	set_ok(s, "settings.double_hop_outcome=fail");
+	cr_expect_eq(s->settings.double_hop_outcome, SC_DOUBLE_HOP_FAIL);
 	sc_load_free(s);
 }
 
@@ -2525,6 +2541,8 @@ Test(set, errors)
 	set_fails(s, "B.server_authn=", "invalid value '' for "
 					"'B.server_authn'");
 	set_fails(s, "B.transport=tcp", "expected one of: com, pipe, rpc, dde");
+	set_fails(s, "B.tickets=false",
+		  "expected one of: forwardable, not_forwardable");
 	set_fails(s, "B.host=srv9", "no such host (declared hosts: ws1, srv1, "
 				    "srv2)");
 	set_fails(s, "B.account=mallory", "not a declared account");
@@ -2537,6 +2555,8 @@ Test(set, errors)
 		  "(expected one of: OK, ACCESS_DENIED");
 	set_fails(s, "settings.allow_primary_from_identify=no",
 		  "expected true or false");
+	set_fails(s, "settings.double_hop_outcome=anonymus",
+		  "did you mean 'anonymous'?");
 
 	/* Nothing changed. */
 	cr_expect_eq(s->processes[1].blanket.level, SC_LEVEL_DEFAULT);
@@ -3304,6 +3324,8 @@ Test(docs, every_enum_spelling_is_documented)
 		{"cloaking", &sc_cloaking_table}, {"transport", &sc_transport_table},
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
+		{"tickets", &sc_tickets_table},
+		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 	};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
