@@ -571,9 +571,12 @@ static size_t privilege_universe(const sc_directory *dir, const char *host,
 #define MAX_PRIVILEGES 64
 
 /* P3: give t every privilege that its user or one of its enabled groups
- * holds on host, enabled, and say why. Reads the rights now (P4). */
+ * holds on host, enabled, and say why. Reads the rights now (P4). A
+ * process's own logon (own) also says that it lacks
+ * SeImpersonatePrivilege, which decides whether it may impersonate (P1);
+ * a client's network logon says only what it holds. */
 static int grant_privileges(const sc_directory *dir, sc_token *t,
-			    const char *host, sc_log *log)
+			    const char *host, bool own, sc_log *log)
 {
 	const char *privs[MAX_PRIVILEGES];
 	size_t n = privilege_universe(dir, host, privs, MAX_PRIVILEGES);
@@ -610,7 +613,7 @@ static int grant_privileges(const sc_directory *dir, sc_token *t,
 			snprintf(source, sizeof(source), "default holders");
 		bool impersonate = strcmp(privs[i], SC_PRIV_IMPERSONATE) == 0;
 		if (!through) {
-			if (impersonate)
+			if (impersonate && own)
 				sc_log_rule(log, "P3",
 					    "%s does not hold %s on %s (%s)",
 					    user, privs[i], host, source);
@@ -756,7 +759,7 @@ static sc_status logon_token(const sc_directory *dir, const char *account,
 		sc_log_rule(log, "P3", "host %s is not in the scenario: the "
 				       "default rights apply",
 			    host);
-	if (grant_privileges(dir, t, host, log) != 0)
+	if (grant_privileges(dir, t, host, true, log) != 0)
 		goto nomem;
 	sc_log_rule(log, "P4", "the rights of %s on %s are read at this logon: "
 			       "later changes reach its next logon only",
@@ -919,7 +922,7 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 	sc_token_set_authn(t, authn);
 	sc_token_set_session(t, new_session());
 	sc_token_set_boundaries(t, sc_token_boundaries(client));
-	if (grant_privileges(dir, t, host, log) != 0)
+	if (grant_privileges(dir, t, host, false, log) != 0)
 		goto nomem;
 	*out = t;
 	return SC_OK;

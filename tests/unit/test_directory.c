@@ -1033,3 +1033,33 @@ Test(D8, other_identities_cross_as_themselves)
 	cr_expect_not(sc_log_has_rule(&log_, "D8"));
 	sc_token_free(a);
 }
+
+/* A client's network logon says which privileges it holds, not which it
+ * lacks: whether the callee may impersonate is its own token's P3. */
+Test(network, a_client_without_impersonate_is_not_a_decision)
+{
+	sc_token *c = logon("alice", "ws1", SC_START_INTERACTIVE);
+	sc_token *b = logon("bob", "ws1", SC_START_INTERACTIVE);
+	sc_log_free(&log_);
+	sc_log_init(&log_);
+	sc_token *n = NULL, *m = NULL;
+	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
+						SC_LEVEL_IMPERSONATE,
+						SC_PACKAGE_KERBEROS,
+						SC_AUTHN_PACKET, &n, &log_),
+		     SC_OK);
+	cr_expect_not(log_has_text("P3", "does not hold"));
+	cr_assert_eq(sc_directory_network_token(dir, b, "ws1",
+						SC_LEVEL_IMPERSONATE,
+						SC_PACKAGE_KERBEROS,
+						SC_AUTHN_PACKET, &m, &log_),
+		     SC_OK);
+	cr_expect(log_has_text("P3", "CORP\\bob holds SeImpersonatePrivilege "
+				     "on ws1"));
+	cr_expect(sc_token_privilege_enabled(m, SC_PRIV_IMPERSONATE));
+	cr_expect_not(has_privilege(n, SC_PRIV_IMPERSONATE));
+	sc_token_free(n);
+	sc_token_free(m);
+	sc_token_free(c);
+	sc_token_free(b);
+}
