@@ -434,6 +434,15 @@ static int decide(authority_state *st, const auth_credential *cred,
 	if (rq->basis == 0) {
 		ls = sc_directory_logon(dir, cred->account_sid, cred->host,
 					self->started_by, &logon, NULL);
+		if (ls == SC_OK &&
+		    strcmp(sc_token_user_sid(logon), cred->account_sid) != 0) {
+			/* K7: the directory also finds an account by name; a
+			 * credential whose account SID is not the SID of the
+			 * logon found vouches for no logon. */
+			sc_token_free(logon);
+			logon = NULL;
+			ls = SC_NOT_FOUND;
+		}
 		if (ls == SC_OK)
 			/* T6: the groups its definition holds deny-only or
 			 * disabled, as its daemon's token holds them. */
