@@ -111,22 +111,30 @@ static void world_free(world *w)
 
 static const uint8_t context[] = "a packed SecurityContext";
 
+/* What most tests seal: w's credential and ticket, the test's session
+ * key and ticket id, this context, for C, issued NOW, for 30 s. */
+static auth_seal_in seal_in(const world *w)
+{
+	return (auth_seal_in){.session_key = test_key,
+			      .ticket_id = test_id,
+			      .cred = w->cred,
+			      .cred_len = w->cred_len,
+			      .ticket = w->ticket,
+			      .ticket_len = w->ticket_len,
+			      .context = context,
+			      .context_len = sizeof(context),
+			      .audience = "C",
+			      .issued_ms = NOW,
+			      .lifetime_ms = 30000};
+}
+
 static void seal(world *w, const char *audience, uint64_t issued,
 		 uint8_t **out, size_t *len)
 {
-	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
-					       .ticket_id = test_id,
-					       .cred = w->cred,
-					       .cred_len = w->cred_len,
-					       .ticket = w->ticket,
-					       .ticket_len = w->ticket_len,
-					       .context = context,
-					       .context_len = sizeof(context),
-					       .audience = audience,
-					       .issued_ms = issued,
-					       .lifetime_ms = 30000},
-			       out, len),
-		     0);
+	auth_seal_in in = seal_in(w);
+	in.audience = audience;
+	in.issued_ms = issued;
+	cr_assert_eq(auth_seal(&in, out, len), 0);
 }
 
 /* auth_open as me, an audience with the test's secret that has verified
@@ -188,19 +196,12 @@ Test(auth, empty_context_opens_as_empty)
 	auth_replay *r = auth_replay_new(16);
 	uint8_t *s;
 	size_t l;
-	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
-					       .ticket_id = test_id,
-					       .cred = w.cred,
-					       .cred_len = w.cred_len,
-					       .ticket = w.ticket,
-					       .ticket_len = w.ticket_len,
-					       .context = NULL,
-					       .context_len = 0,
-					       .audience = "C",
-					       .issued_ms = NOW,
-					       .lifetime_ms = 30000},
-			       &s, &l),
-		     0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.context = NULL;
+		in.context_len = 0;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	auth_opened o;
 	auth_reject why;
 	cr_assert_eq(open_raw(&w, "C", s, l, NOW + 10, SKEW, r, &o,
@@ -359,21 +360,9 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 		uint8_t *s;
 		size_t l;
 		auth_reject why;
-		cr_assert_eq(
-			auth_seal(
-				&(auth_seal_in){.session_key = test_key,
-						.ticket_id = test_id,
-						.cred = w.cred,
-						.cred_len = w.cred_len,
-						.ticket = w.ticket,
-						.ticket_len = w.ticket_len,
-						.context = context,
-						.context_len = sizeof(context),
-						.audience = "C",
-						.issued_ms = NOW,
-						.lifetime_ms = lifetimes[i]},
-				&s, &l),
-			0);
+		auth_seal_in in = seal_in(&w);
+		in.lifetime_ms = lifetimes[i];
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
 		cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why),
 				 "K3", "lifetime %llu",
 				 (unsigned long long)lifetimes[i]);
@@ -385,40 +374,21 @@ Test(auth, a_context_claiming_a_long_life_is_K3)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(
-		auth_seal(&(auth_seal_in){.session_key = test_key,
-					  .ticket_id = test_id,
-					  .cred = w.cred,
-					  .cred_len = w.cred_len,
-					  .ticket = w.ticket,
-					  .ticket_len = w.ticket_len,
-					  .context = context,
-					  .context_len = sizeof(context),
-					  .audience = "C",
-					  .issued_ms = NOW,
-					  .lifetime_ms = UINT64_MAX - NOW + 2},
-			  &s, &l),
-		0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.lifetime_ms = UINT64_MAX - NOW + 2;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "K3");
 	cr_expect(strstr(why.reason, "before it was issued"), "%s",
 		  why.reason);
 	free(s);
 	/* Exactly the most a context may live: accepted. */
-	cr_assert_eq(
-		auth_seal(&(auth_seal_in){.session_key = test_key,
-					  .ticket_id = test_id,
-					  .cred = w.cred,
-					  .cred_len = w.cred_len,
-					  .ticket = w.ticket,
-					  .ticket_len = w.ticket_len,
-					  .context = context,
-					  .context_len = sizeof(context),
-					  .audience = "C",
-					  .issued_ms = NOW,
-					  .lifetime_ms =
-						  AUTH_CONTEXT_LIFETIME_MS},
-			  &s, &l),
-		0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.lifetime_ms = AUTH_CONTEXT_LIFETIME_MS;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW + 10, r, &why), "", "%s",
 			 why.reason);
 	free(s);
@@ -619,19 +589,11 @@ Test(auth, a_mac_under_another_session_key_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = other,
-					       .ticket_id = test_id,
-					       .cred = w.cred,
-					       .cred_len = w.cred_len,
-					       .ticket = w.ticket,
-					       .ticket_len = w.ticket_len,
-					       .context = context,
-					       .context_len = sizeof(context),
-					       .audience = "C",
-					       .issued_ms = NOW,
-					       .lifetime_ms = 30000},
-			       &s, &l),
-		     0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.session_key = other;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
 	cr_expect(strstr(why.reason, "MAC does not verify"), "%s", why.reason);
@@ -655,19 +617,12 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	uint8_t *s;
 	size_t l;
 	auth_reject why;
-	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = first_key,
-					       .ticket_id = first_id,
-					       .cred = w.cred,
-					       .cred_len = w.cred_len,
-					       .ticket = w.ticket,
-					       .ticket_len = w.ticket_len,
-					       .context = context,
-					       .context_len = sizeof(context),
-					       .audience = "C",
-					       .issued_ms = NOW,
-					       .lifetime_ms = 30000},
-			       &s, &l),
-		     0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.session_key = first_key;
+		in.ticket_id = first_id;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	auth_replay *r = auth_replay_new(16);
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
 	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
@@ -675,19 +630,11 @@ Test(auth, an_authenticator_moved_to_another_ticket_is_K1)
 	free(s);
 	/* The same authenticator with its own ticket's key but naming the
 	 * first ticket: still for another ticket. */
-	cr_assert_eq(auth_seal(&(auth_seal_in){.session_key = test_key,
-					       .ticket_id = first_id,
-					       .cred = w.cred,
-					       .cred_len = w.cred_len,
-					       .ticket = w.ticket,
-					       .ticket_len = w.ticket_len,
-					       .context = context,
-					       .context_len = sizeof(context),
-					       .audience = "C",
-					       .issued_ms = NOW,
-					       .lifetime_ms = 30000},
-			       &s, &l),
-		     0);
+	{
+		auth_seal_in in = seal_in(&w);
+		in.ticket_id = first_id;
+		cr_assert_eq(auth_seal(&in, &s, &l), 0);
+	}
 	cr_expect_str_eq(open_as(&w, "C", s, l, NOW, r, &why), "K1");
 	cr_expect(strstr(why.reason, "made for another ticket"), "%s",
 		  why.reason);
