@@ -289,7 +289,10 @@ Test(import, rbcd_descriptor_allow_deny_and_groups)
 		"S-1-5-21-1-2-3-1203", /* web2, a member, denied */
 		"S-1-5-21-1-2-3-9999", /* nobody */
 	};
-	uint8_t sd[400];
+	/* Zeroed: descriptor() leaves ACE flags and the high bytes of sizes
+	 * and masks as they are, and stack garbage there (an inherit-only
+	 * flag on the deny ACE) changed what the test read. */
+	uint8_t sd[400] = {0};
 	size_t n = descriptor(sd, types, sids, 4);
 	char enc[700];
 	b64(sd, n, enc);
