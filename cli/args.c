@@ -54,6 +54,36 @@ void cli_option_error(const char *cmd, int c, const char *token)
 	}
 }
 
+int cli_getopt(const cli_parser *p, int argc, char **argv, void *ctx)
+{
+	char **args = cli_args(p->cmd, argc, argv);
+	if (!args) {
+		fprintf(stderr, "%s: out of memory\n", p->cmd);
+		return -1;
+	}
+	char shorts[32];
+	snprintf(shorts, sizeof(shorts), ":h%s", p->shorts ? p->shorts : "");
+	optind = 1; /* args[0] is the command: its arguments start at 1 */
+	opterr = 0;
+	int c, rc = 0;
+	while (rc == 0 &&
+	       (c = getopt_long(argc + 1, args, shorts, p->longs, NULL)) != -1) {
+		if (c == 'h') {
+			p->usage(stdout);
+			rc = 1;
+		} else if (c == '?' || c == ':') {
+			cli_option_error(p->cmd, c, args[optind - 1]);
+			rc = -1;
+		} else {
+			rc = p->one(ctx, c, optarg);
+		}
+	}
+	for (int i = optind; rc == 0 && i < argc + 1; i++)
+		rc = p->positional(ctx, args[i]);
+	free(args);
+	return rc;
+}
+
 int cli_color_parse(const char *mode, int *out)
 {
 	if (strcmp(mode, "auto") == 0)

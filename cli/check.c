@@ -368,6 +368,17 @@ static int parse_one(copts *o, int c, const char *v)
 	return -1;
 }
 
+static int check_one(void *o, int c, const char *value)
+{
+	return parse_one(o, c, value);
+}
+
+static int check_positional(void *ctx, const char *arg)
+{
+	(void)ctx;
+	return add_path(arg);
+}
+
 /* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
 static int parse_opts(int argc, char **argv, copts *o)
 {
@@ -380,27 +391,15 @@ static int parse_opts(int argc, char **argv, copts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	*o = (copts){.jobs = 2, .timeout_ms = 10000};
-	char **args = cli_args("cloakroom check", argc, argv);
-	if (!args)
-		return -1;
-	optind = 1;
-	opterr = 0;
-	int c, rc = 0;
-	while (rc == 0 &&
-	       (c = getopt_long(argc + 1, args, ":hj:", longs, NULL)) != -1) {
-		if (c == 'h') {
-			check_usage(stdout);
-			rc = 1;
-		} else if (c == '?' || c == ':') {
-			cli_option_error(args[0], c, args[optind - 1]);
-			rc = -1;
-		} else {
-			rc = parse_one(o, c, optarg);
-		}
-	}
-	for (int i = optind; rc == 0 && i < argc + 1; i++)
-		rc = add_path(args[i]);
-	free(args);
+	static const cli_parser parser = {
+		.cmd = "cloakroom check",
+		.shorts = "j:",
+		.longs = longs,
+		.usage = check_usage,
+		.one = check_one,
+		.positional = check_positional,
+	};
+	int rc = cli_getopt(&parser, argc, argv, o);
 	if (rc == 0 && files_count == 0) {
 		check_usage(stderr);
 		rc = -1;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <getopt.h>
 #include <stdio.h>
 
 /* run FILE: every variant (or --variant) on real daemons, reported. */
@@ -41,6 +42,22 @@ char **cli_args(const char *cmd, int argc, char **argv);
 /* Say on stderr what getopt_long's c (':' a missing value, '?' an
  * unknown option) means for token: "cmd: --variant needs NAME". */
 void cli_option_error(const char *cmd, int c, const char *token);
+/* One command's options: getopt_long over argv (the command's own
+ * arguments, argv[0] the first of them), -h and --help printing usage on
+ * stdout, a missing value or an unknown option said on stderr
+ * (cli_option_error), each option handed to one() and each argument that
+ * is no option, in order, to positional(). */
+typedef struct cli_parser {
+	const char *cmd;            /* "cloakroom run": in every message */
+	const char *shorts;         /* short options besides -h ("j:"), or NULL */
+	const struct option *longs; /* ends with a zeroed entry */
+	void (*usage)(FILE *out);
+	/* 0, or -1 having said why on stderr */
+	int (*one)(void *ctx, int c, const char *value);
+	int (*positional)(void *ctx, const char *arg);
+} cli_parser;
+/* 0; 1 when help was printed; -1 on bad arguments (said on stderr). */
+int cli_getopt(const cli_parser *p, int argc, char **argv, void *ctx);
 /* --color=auto|always|never. auto: colour when fd is a terminal and
  * NO_COLOR is unset or empty. */
 enum { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };

@@ -9,6 +9,7 @@
 
 #include "sc_common.h"
 #include "sc_load.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -153,16 +154,8 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return -1;
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	bool ok = off == len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+	bool ok = util_write_all(fd, text, strlen(text)) == 0 &&
+		  fchmod(fd, 0644) == 0 && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		unlink(tmp);
@@ -171,124 +164,178 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 	return 0;
 }
 
-int cmd_import(int argc, char **argv)
+typedef struct iopts {
+	const char *out, *domain, *name;
+	const char **files; /* the arguments that are no option */
+	int nfiles;
+} iopts;
+
+static int import_one(void *ctx, int c, const char *value)
 {
-	static const struct option opts[] = {
+	iopts *o = ctx;
+	switch (c) {
+	case 'o': o->out = value; return 0;
+	case 'd': o->domain = value; return 0;
+	case 'n': o->name = value; return 0;
+	}
+	return -1;
+}
+
+static int import_positional(void *ctx, const char *arg)
+{
+	iopts *o = ctx;
+	o->files[o->nfiles++] = arg;
+	return 0;
+}
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). o->files
+ * is malloc'd. */
+static int parse_opts(int argc, char **argv, iopts *o)
+{
+	static const struct option longs[] = {
 		{"out", required_argument, NULL, 'o'},
 		{"domain", required_argument, NULL, 'd'},
 		{"name", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out = NULL, *domain = NULL, *name = NULL;
-	optind = 0; /* argv[0] is a file: permute from the start */
-	int o;
-	while ((o = getopt_long(argc + 1, argv - 1, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'o': out = optarg; break;
-		case 'd': domain = optarg; break;
-		case 'n': name = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	int first = optind - 1;
-	if (first >= argc || !out) {
-		if (!out && first < argc)
+	static const cli_parser parser = {
+		.cmd = "cloakroom import",
+		.longs = longs,
+		.usage = usage,
+		.one = import_one,
+		.positional = import_positional,
+	};
+	memset(o, 0, sizeof(*o));
+	o->files = calloc((size_t)argc + 1, sizeof(*o->files));
+	if (!o->files)
+		return -1;
+	int rc = cli_getopt(&parser, argc, argv, o);
+	if (rc == 0 && (o->nfiles == 0 || !o->out)) {
+		if (!o->out && o->nfiles > 0)
 			fprintf(stderr, "cloakroom import: --out DIR is "
 					"required\n");
 		usage(stderr);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* The domain read from o's files as scenario text (*yaml, malloc'd),
+ * which must load as a scenario at path. 0, 2 bad input, 3 failure. */
+static int domain_yaml(const iopts *o, imp_domain *d, const char *path,
+		       char **yaml, imp_summary *sum)
+{
+	int rc = 0;
+	for (int i = 0; i < o->nfiles && rc == 0; i++)
+		rc = read_arg(d, o->files[i]);
+	if (rc != 0)
+		return rc;
+	char low[64], scn[300];
+	snprintf(low, sizeof(low), "%s", d->name ? d->name : "");
+	for (char *c = low; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	snprintf(scn, sizeof(scn), "%s", o->name ? o->name : "imported-domain");
+	if (!o->name && low[0])
+		snprintf(scn, sizeof(scn), "imported-%s", low);
+	imp_error err;
+	int b = imp_build(d, scn, yaml, sum, &err);
+	if (b == SC_ERR_INVAL) {
+		fprintf(stderr, "cloakroom import: %s\n", err.msg);
 		return 2;
 	}
-	imp_domain d;
-	if (imp_domain_init(&d, domain) != 0)
+	if (b)
 		return 3;
-	int rc = 0;
-	for (int i = first; i < argc && rc == 0; i++)
-		rc = read_arg(&d, argv[i]);
+	/* What is written must load: a name the format refuses is an error
+	 * here, not in `cloakroom paths`. */
+	sc_scenario *s = NULL;
+	sc_load_errors errs = {0};
+	if (sc_load_buffer(path, *yaml, strlen(*yaml), NULL, &s, &errs)) {
+		for (size_t i = 0; i < errs.count && i < 10; i++) {
+			char line[1024];
+			sc_load_error_format(&errs.items[i], line, sizeof(line));
+			fprintf(stderr, "cloakroom import: the domain would not "
+					"load: %s\n",
+				line);
+		}
+		rc = 2;
+	}
+	sc_load_errors_free(&errs);
+	sc_load_free(s);
+	return rc;
+}
+
+/* yaml written as path in the directory out, made if need be. 0, or 3. */
+static int write_out(const char *out, const char *path, const char *yaml)
+{
+	struct stat st;
+	if (mkdir(out, 0755) != 0 &&
+	    !(errno == EEXIST && stat(out, &st) == 0 && S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "cloakroom import: cannot create %s: %s\n", out,
+			strerror(errno));
+		return 3;
+	}
+	if (write_atomic(out, path, yaml) != 0) {
+		fprintf(stderr, "cloakroom import: cannot write %s: %s\n", path,
+			strerror(errno));
+		return 3;
+	}
+	return 0;
+}
+
+static void print_summary(const imp_domain *d, const imp_summary *sum,
+			  const char *path)
+{
+	printf("import: %zu record%s read from %zu LDIF and %zu JSON "
+	       "file%s (%zu ldapsearch trailer%s)\n",
+	       d->records, d->records == 1 ? "" : "s", d->ldif_files,
+	       d->json_files, d->ldif_files + d->json_files == 1 ? "" : "s",
+	       d->trailers, d->trailers == 1 ? "" : "s");
+	printf("  accounts written: %zu users, %zu computers "
+	       "(%zu groups read)\n",
+	       sum->users, sum->computers, sum->groups);
+	printf("  delegation: %zu unconstrained, %zu constrained "
+	       "(%zu with protocol transition), %zu resource-based "
+	       "targets\n",
+	       sum->unconstrained, sum->constrained, sum->transition,
+	       sum->resource_based);
+	printf("  sensitive: %zu (%zu by Protected Users)\n", sum->sensitive,
+	       sum->protected_users);
+	printf("  left out: %zu disabled, %zu not understood; "
+	       "%zu reference%s not resolved\n",
+	       sum->disabled, d->skipped.count, d->notes.count,
+	       d->notes.count == 1 ? "" : "s");
+	printf("wrote %s\n", path);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	iopts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != 0) {
+		free(o.files);
+		return rc > 0 ? 0 : 2;
+	}
+	imp_domain d;
+	if (imp_domain_init(&d, o.domain) != 0) {
+		free(o.files);
+		return 3;
+	}
 	char *yaml = NULL;
 	imp_summary sum;
-	imp_error err;
-	char scn[300];
-	if (rc == 0) {
-		char low[64];
-		snprintf(low, sizeof(low), "%s", d.name ? d.name : "");
-		for (char *c = low; *c; c++)
-			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-		snprintf(scn, sizeof(scn), "%s",
-			 name ? name : "imported-domain");
-		if (!name && low[0])
-			snprintf(scn, sizeof(scn), "imported-%s", low);
-		int b = imp_build(&d, scn, &yaml, &sum, &err);
-		if (b == SC_ERR_INVAL) {
-			fprintf(stderr, "cloakroom import: %s\n", err.msg);
-			rc = 2;
-		} else if (b) {
-			rc = 3;
-		}
-	}
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/domain.yaml", out);
-	if (rc == 0) {
-		/* What is written must load: a name the format refuses is
-		 * an error here, not in `cloakroom paths`. */
-		sc_scenario *s = NULL;
-		sc_load_errors errs = {0};
-		if (sc_load_buffer(path, yaml, strlen(yaml), NULL, &s, &errs)) {
-			for (size_t i = 0; i < errs.count && i < 10; i++) {
-				char line[1024];
-				sc_load_error_format(&errs.items[i], line,
-						     sizeof(line));
-				fprintf(stderr, "cloakroom import: the domain "
-						"would not load: %s\n", line);
-			}
-			rc = 2;
-		}
-		sc_load_errors_free(&errs);
-		sc_load_free(s);
-	}
+	snprintf(path, sizeof(path), "%s/domain.yaml", o.out);
+	rc = domain_yaml(&o, &d, path, &yaml, &sum);
 	for (size_t i = 0; rc == 0 && i < d.skipped.count; i++)
 		fprintf(stderr, "import: skipped %s\n", d.skipped.items[i]);
 	for (size_t i = 0; rc == 0 && i < d.notes.count; i++)
 		fprintf(stderr, "import: %s\n", d.notes.items[i]);
-	if (rc == 0) {
-		struct stat st;
-		if (mkdir(out, 0755) != 0 &&
-		    !(errno == EEXIST && stat(out, &st) == 0 &&
-		      S_ISDIR(st.st_mode))) {
-			fprintf(stderr, "cloakroom import: cannot create "
-					"%s: %s\n", out, strerror(errno));
-			rc = 3;
-		} else if (write_atomic(out, path, yaml) != 0) {
-			fprintf(stderr, "cloakroom import: cannot write %s: "
-					"%s\n", path, strerror(errno));
-			rc = 3;
-		}
-	}
-	if (rc == 0) {
-		printf("import: %zu record%s read from %zu LDIF and %zu JSON "
-		       "file%s (%zu ldapsearch trailer%s)\n",
-		       d.records, d.records == 1 ? "" : "s", d.ldif_files,
-		       d.json_files,
-		       d.ldif_files + d.json_files == 1 ? "" : "s",
-		       d.trailers, d.trailers == 1 ? "" : "s");
-		printf("  accounts written: %zu users, %zu computers "
-		       "(%zu groups read)\n",
-		       sum.users, sum.computers, sum.groups);
-		printf("  delegation: %zu unconstrained, %zu constrained "
-		       "(%zu with protocol transition), %zu resource-based "
-		       "targets\n",
-		       sum.unconstrained, sum.constrained, sum.transition,
-		       sum.resource_based);
-		printf("  sensitive: %zu (%zu by Protected Users)\n",
-		       sum.sensitive, sum.protected_users);
-		printf("  left out: %zu disabled, %zu not understood; "
-		       "%zu reference%s not resolved\n",
-		       sum.disabled, d.skipped.count, d.notes.count,
-		       d.notes.count == 1 ? "" : "s");
-		printf("wrote %s\n", path);
-	}
+	if (rc == 0)
+		rc = write_out(o.out, path, yaml);
+	if (rc == 0)
+		print_summary(&d, &sum, path);
 	free(yaml);
 	imp_domain_free(&d);
+	free(o.files);
 	return rc;
 }

@@ -915,6 +915,22 @@ static int parse_one(mopts *o, int c, const char *v)
 	return -1;
 }
 
+static int matrix_one(void *o, int c, const char *value)
+{
+	return parse_one(o, c, value);
+}
+
+static int matrix_positional(void *ctx, const char *arg)
+{
+	mopts *o = ctx;
+	if (o->file) {
+		fprintf(stderr, "cloakroom matrix: one FILE only\n");
+		return -1;
+	}
+	o->file = arg;
+	return 0;
+}
+
 /* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
 static int parse_opts(int argc, char **argv, mopts *o)
 {
@@ -930,31 +946,15 @@ static int parse_opts(int argc, char **argv, mopts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 10000;
 	o->jobs = 1;
-	char **args = cli_args("cloakroom matrix", argc, argv);
-	if (!args)
-		return -1;
-	optind = 1;
-	opterr = 0;
-	int c, rc = 0;
-	while (rc == 0 &&
-	       (c = getopt_long(argc + 1, args, ":hj:", longs, NULL)) != -1) {
-		if (c == 'h') {
-			matrix_usage(stdout);
-			rc = 1;
-		} else if (c == '?' || c == ':') {
-			cli_option_error(args[0], c, args[optind - 1]);
-			rc = -1;
-		} else {
-			rc = parse_one(o, c, optarg);
-		}
-	}
-	if (rc == 0 && optind < argc + 1)
-		o->file = args[optind++];
-	if (rc == 0 && optind < argc + 1) {
-		fprintf(stderr, "cloakroom matrix: one FILE only\n");
-		rc = -1;
-	}
-	free(args);
+	static const cli_parser parser = {
+		.cmd = "cloakroom matrix",
+		.shorts = "j:",
+		.longs = longs,
+		.usage = matrix_usage,
+		.one = matrix_one,
+		.positional = matrix_positional,
+	};
+	int rc = cli_getopt(&parser, argc, argv, o);
 	if (rc == 0 && (!o->file || o->nspecs == 0)) {
 		matrix_usage(stderr);
 		rc = -1;

@@ -184,6 +184,23 @@ static int parse_one(opts *o, int c, const char *arg)
 	return -1;
 }
 
+static int run_one(void *o, int c, const char *value)
+{
+	return parse_one(o, c, value);
+}
+
+static int run_positional(void *ctx, const char *arg)
+{
+	opts *o = ctx;
+	if (o->c.file) {
+		fprintf(stderr, "cloakroom run: one FILE only\n");
+		return -1;
+	}
+	o->c.file = arg;
+	return 0;
+}
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
 static int parse_opts(int argc, char **argv, opts *o)
 {
 	static const struct option longs[] = {
@@ -204,34 +221,14 @@ static int parse_opts(int argc, char **argv, opts *o)
 	memset(o, 0, sizeof(*o));
 	o->c.timeout_ms = 10000;
 	o->c.sets = o->sets;
-	/* argv[0] is the scenario or an option: getopt starts at 1. */
-	char **args = cli_args("cloakroom run", argc, argv);
-	if (!args)
-		return -1;
-	int rc = 0, c;
-	optind = 1;
-	opterr = 0;
-	while (rc == 0 &&
-	       (c = getopt_long(argc + 1, args, ":h", longs, NULL)) != -1) {
-		if (c == 'h') {
-			run_usage(stdout);
-			free(args);
-			exit(0);
-		}
-		if (c == '?' || c == ':') {
-			cli_option_error(args[0], c, args[optind - 1]);
-			rc = -1;
-		} else {
-			rc = parse_one(o, c, optarg);
-		}
-	}
-	if (rc == 0 && optind < argc + 1)
-		o->c.file = args[optind++];
-	if (rc == 0 && optind < argc + 1) {
-		fprintf(stderr, "cloakroom run: one FILE only\n");
-		rc = -1;
-	}
-	free(args);
+	static const cli_parser parser = {
+		.cmd = "cloakroom run",
+		.longs = longs,
+		.usage = run_usage,
+		.one = run_one,
+		.positional = run_positional,
+	};
+	int rc = cli_getopt(&parser, argc, argv, o);
 	if (rc == 0 && !o->c.file) {
 		run_usage(stderr);
 		rc = -1;
@@ -388,8 +385,9 @@ static void runs_print(const opts *o, const runs *R)
 int cmd_run(int argc, char **argv)
 {
 	opts o;
-	if (parse_opts(argc, argv, &o) != 0)
-		return 2;
+	int prc = parse_opts(argc, argv, &o);
+	if (prc != 0)
+		return prc > 0 ? 0 : 2;
 	runs R = {0};
 	int bad = runs_load(&o, &R);
 	const char *no_netns = o.netns && !bad ? netns_unavailable() : NULL;

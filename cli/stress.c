@@ -141,63 +141,73 @@ char *stress_scenario_yaml(unsigned clients)
 	return t.s;
 }
 
+enum { SO_CLIENTS = 256, SO_CALLS, SO_TIMEOUT, SO_KEEP_LOGS, SO_UNSIGNED };
+
+static int stress_one(void *ctx, int c, const char *v)
+{
+	stress_opts *o = ctx;
+	long n;
+	switch (c) {
+	case SO_CLIENTS:
+		if (util_parse_long(v, 1, STRESS_MAX_CLIENTS, &n) != 0) {
+			fprintf(stderr, "cloakroom stress: --clients takes 1 "
+					"to %d, not '%s'\n",
+				STRESS_MAX_CLIENTS, v);
+			return -1;
+		}
+		o->clients = (unsigned long)n;
+		return 0;
+	case SO_CALLS:
+		if (util_parse_long(v, 1, LONG_MAX, &n) != 0) {
+			fprintf(stderr, "cloakroom stress: --calls takes a "
+					"positive count, not '%s'\n",
+				v);
+			return -1;
+		}
+		o->calls = (unsigned long long)n;
+		return 0;
+	case SO_TIMEOUT:
+		if (util_parse_long(v, 1, 3600000, &n) != 0) {
+			fprintf(stderr, "cloakroom stress: --timeout-ms takes 1 "
+					"to 3600000, not '%s'\n",
+				v);
+			return -1;
+		}
+		o->timeout_ms = (int)n;
+		return 0;
+	case SO_KEEP_LOGS: o->keep_logs = true; return 0;
+	case SO_UNSIGNED: o->unsigned_contexts = true; return 0;
+	}
+	return -1;
+}
+
+static int stress_positional(void *ctx, const char *arg)
+{
+	(void)ctx;
+	fprintf(stderr, "cloakroom stress: takes no file ('%s')\n", arg);
+	return -1;
+}
+
+/* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
 static int parse_opts(int argc, char **argv, stress_opts *o)
 {
+	static const struct option longs[] = {
+		{"clients", required_argument, NULL, SO_CLIENTS},
+		{"calls", required_argument, NULL, SO_CALLS},
+		{"timeout-ms", required_argument, NULL, SO_TIMEOUT},
+		{"keep-logs", no_argument, NULL, SO_KEEP_LOGS},
+		{"unsigned", no_argument, NULL, SO_UNSIGNED},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	static const cli_parser parser = {
+		.cmd = "cloakroom stress",
+		.longs = longs,
+		.usage = usage,
+		.one = stress_one,
+		.positional = stress_positional,
+	};
 	*o = (stress_opts){.clients = 8, .calls = 2000, .timeout_ms = 10000};
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			exit(0);
-		} else if (strcmp(a, "--keep-logs") == 0) {
-			o->keep_logs = true;
-			continue;
-		} else if (strcmp(a, "--unsigned") == 0) {
-			o->unsigned_contexts = true;
-			continue;
-		}
-		if (!v) {
-			fprintf(stderr, "cloakroom stress: %s needs a value\n",
-				a);
-			return -1;
-		}
-		i++;
-		errno = 0;
-		unsigned long long n = strtoull(v, &end, 10);
-		bool bad = errno != 0 || !end || *end || v[0] == '-' || !v[0];
-		if (strcmp(a, "--clients") == 0) {
-			if (bad || n == 0 || n > STRESS_MAX_CLIENTS) {
-				fprintf(stderr, "cloakroom stress: --clients "
-						"takes 1 to %d, not '%s'\n",
-					STRESS_MAX_CLIENTS, v);
-				return -1;
-			}
-			o->clients = (unsigned long)n;
-		} else if (strcmp(a, "--calls") == 0) {
-			if (bad || n == 0) {
-				fprintf(stderr, "cloakroom stress: --calls "
-						"takes a positive count, not "
-						"'%s'\n", v);
-				return -1;
-			}
-			o->calls = n;
-		} else if (strcmp(a, "--timeout-ms") == 0) {
-			if (bad || n == 0 || n > 3600000) {
-				fprintf(stderr, "cloakroom stress: --timeout-ms "
-						"takes 1 to 3600000, not '%s'\n",
-					v);
-				return -1;
-			}
-			o->timeout_ms = (int)n;
-		} else {
-			fprintf(stderr, "cloakroom stress: unknown option %s\n",
-				a);
-			return -1;
-		}
-	}
-	return 0;
+	return cli_getopt(&parser, argc, argv, o);
 }
 
 /* One stress run: its directory, scenario file, processes and result. */
@@ -524,8 +534,9 @@ static int print_result(srun *R)
 int cmd_stress(int argc, char **argv)
 {
 	stress_opts o;
-	if (parse_opts(argc, argv, &o) != 0)
-		return 2;
+	int prc = parse_opts(argc, argv, &o);
+	if (prc != 0)
+		return prc > 0 ? 0 : 2;
 	srun *R = calloc(1, sizeof(*R));
 	if (!R)
 		return 3;

@@ -1037,8 +1037,8 @@ Test(cli, version)
  * the launcher's own help lists every command. */
 Test(cli, every_command_has_its_own_help)
 {
-	const char *cmds[] = {"run", "check", "matrix", "diff", "new",
-			      "stress", "paths"};
+	const char *cmds[] = {"run",    "check", "matrix", "diff",  "new",
+			      "stress", "paths", "import"};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *argv[] = {launch_path, (char *)cmds[i], "--help", NULL};
 		cmd_result r = cmd_run(argv);
@@ -1077,6 +1077,8 @@ Test(cli, a_missing_option_value_is_named)
 		{"run", "--timeout-ms", "--timeout-ms needs N"},
 		{"check", "--variant", "--variant needs NAME"},
 		{"matrix", "--vary", "--vary needs KEY=V1,V2"},
+		{"import", "--out", "--out needs DIR"},
+		{"stress", "--clients", "--clients needs N"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[] = {launch_path, (char *)cases[i].cmd, file,
@@ -1086,6 +1088,32 @@ Test(cli, a_missing_option_value_is_named)
 			     cases[i].opt, r.status);
 		cr_expect(strstr(r.err, cases[i].says) != NULL, "%s %s: %s",
 			  cases[i].cmd, cases[i].opt, r.err);
+		cmd_free(&r);
+	}
+	cr_expect(dir_empty(tmp), "something ran in %s", tmp);
+	rmdir(tmp);
+}
+
+/* An option a command does not take is named, with where to look; exit
+ * 2, nothing run. */
+Test(cli, an_unknown_option_is_named)
+{
+	char file[512], tmp[64];
+	data_path(file, sizeof(file), "quick-chain.yaml");
+	private_tmp(tmp, sizeof(tmp));
+	const char *cmds[] = {"run", "check", "matrix", "import", "stress"};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[] = {launch_path, (char *)cmds[i], file, "--frobnicate",
+				NULL};
+		cmd_result r = cmd_run(argv);
+		char want[128];
+		snprintf(want, sizeof(want),
+			 "cloakroom %s: unknown option --frobnicate (see "
+			 "cloakroom %s --help)",
+			 cmds[i], cmds[i]);
+		cr_expect_eq(r.status, 2, "%s: exit %d", cmds[i], r.status);
+		cr_expect(strstr(r.err, want) != NULL, "%s: %s", cmds[i],
+			  r.err);
 		cmd_free(&r);
 	}
 	cr_expect(dir_empty(tmp), "something ran in %s", tmp);
