@@ -153,6 +153,12 @@ typedef struct sc_cloak_input {
 void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
 			 const char *self_account, const char *target_account);
 
+/* Which identity a call presents (C1-C6) and the host boundaries it
+ * crosses with it (L4, L5, D3-D6). SC_OK with *presented and *boundaries,
+ * or the status the call fails with: when the identity chosen was refused
+ * (C5, C6, D3-D6), *presented is that identity and *boundaries what it
+ * would have crossed, so that the failed hop names them; otherwise NULL
+ * and 0. */
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log);

@@ -352,6 +352,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 	if (who)
 		snprintf(c->who_name, sizeof(c->who_name), "%s",
 			 sc_token_user_name(c->identity ? c->identity : who));
+
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
 	return st == SC_OK && !c->identity ? SC_INTERNAL : st;
@@ -453,6 +454,11 @@ static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
 		h->status = st;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
+		/* The facts as the caller judged them: the boundaries the
+		 * identity would have crossed (C6, D3-D6) and the
+		 * authentication level it asked. */
+		h->boundaries = c->boundaries;
+		h->authn = sc_blanket_authn_asked(&c->b);
 		sc_log_append(&h->log, &c->caller);
 		h->caller_notes = (unsigned)h->log.count;
 		h->caller_token = c->identity;
