@@ -701,6 +701,26 @@ Test(L6, com_plus_loads_and_takes_a_boolean)
 		   "did you mean 'com_plus'?");
 }
 
+Test(P1, logon_user_keeps_a_token_for_set_thread_token)
+{
+	sc_scenario *s = load_b_with(
+		"    steps:\n"
+		"      - {do: logon_user, user: %s, keep: t}\n"
+		"      - {do: set_thread_token, token: t}\n", "alice");
+	cr_expect_str_eq(s->processes[1].steps[0].user, "alice");
+	cr_expect_str_eq(s->processes[1].steps[0].keep, "t");
+	sc_load_free(s);
+	/* keep without user: no token to keep. */
+	fails_once(BASE "    steps: [{do: logon_user, keep: t}]\n", 22, 36,
+		   "keeps a token only with 'user'");
+	/* a well-known service account has no password. */
+	fails_once(BASE "    steps: [{do: logon_user, user: NETWORK SERVICE}]"
+			"\n", 22, 36, "has no password");
+	/* an unknown account, with did-you-mean. */
+	fails_once(BASE "    steps: [{do: logon_user, user: alise}]\n", 22,
+		   36, "did you mean 'alice'?");
+}
+
 Test(scenario, unknown_top_level_key)
 {
 	fails_once(BASE "objets: []\n", 22, 1,
