@@ -904,17 +904,14 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			    "the token of %s is at %s: a cloaked call is not "
 			    "possible",
 			    sc_token_user_name(who), sc_level_name(l));
-		*presented = who; /* the identity refused, for the trace */
 		return SC_BAD_IMPERSONATION_LEVEL;
 	}
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
 	bool anonymous = false;
 	if (crossing && (st = may_cross(in, who, n, &anonymous, log)) != SC_OK) {
-		/* The identity refused and the boundaries it would have
-		 * crossed, for the trace: a failed hop says what it tried
-		 * to present (C6, D3-D6). */
-		*presented = who;
+		/* The boundaries the identity would have crossed, for the
+		 * trace: the failed hop's facts agree with C6, D3-D6. */
 		*boundaries = n;
 		return st;
 	}

@@ -1025,8 +1025,7 @@ Test(explain, the_call_ends_after_the_steps_that_ran_in_it)
 
 /* A hop that failed at its caller (C6, the double hop) keeps the facts
  * its caller judged: its facts line says the 2 host boundaries its
- * decision cites, and the outcome, the Mermaid arrow and the SVG arrow
- * name the identity it tried to present (nothing left B: no token). */
+ * decision cites, and the authentication level it asked. */
 Test(explain, a_failed_hop_agrees_with_its_decisions)
 {
 	cmd_result r = run_variant("double-hop.yaml", "as-written",
@@ -1037,28 +1036,8 @@ Test(explain, a_failed_hop_agrees_with_its_decisions)
 	cr_expect(strstr(b, "host boundaries of the identity 2;") != NULL,
 		  "facts disagree with C6:\n%s", b);
 	cr_expect(strstr(b, "authentication default") == NULL, "%s", b);
-	cr_expect(strstr(b, "failed with ACCESS_DENIED (presenting "
-			    "CORP\\alice)") != NULL, "%s", b);
 	free(b);
 	cmd_free(&r);
-
-	r = run_variant("double-hop.yaml", "as-written", "--format",
-			"mermaid");
-	cr_expect(strstr(r.out, "presenting CORP\\alice") != NULL, "%s",
-		  r.out);
-	cmd_free(&r);
-
-	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
-	cr_assert(mkdtemp(dir));
-	r = run_variant("double-hop.yaml", "as-written", "--format", "svg");
-	svg_file(file, sizeof(file), dir, r.out);
-	cmd_free(&r);
-	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
-					       "label") "][contains(., "
-					       "'presenting CORP\\alice')])"),
-		     1, "the failed arrow names no identity");
-	unlink(file);
-	rmdir(dir);
 }
 
 /* From the second middle tier on, the SVG explains the cloaking rule
