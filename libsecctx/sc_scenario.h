@@ -129,7 +129,8 @@ typedef struct sc_blanket {
 	X(CREATE_OBJECT, "create_object", 0)                                 \
 	X(ENABLE_GROUP, "enable_group", 0)                                   \
 	X(DISABLE_GROUP, "disable_group", 0)                                 \
-	X(SET_THREAD_TOKEN, "set_thread_token", 0)
+	X(SET_THREAD_TOKEN, "set_thread_token", 0)                           \
+	X(RESTART, "restart", 0)
 /* The Windows API names people paste. */
 #define SC_STEP_KIND_ALIASES(X)                                              \
 	X(IMPERSONATE, "CoImpersonateClient")                                \

@@ -343,3 +343,27 @@ Test(P1, explicit_logon_token_is_impersonated_without_the_privilege)
 	sc_trace_free(&t);
 	world_free(&w);
 }
+
+/* P4: rights assigned while the process runs reach its token at its
+ * restart, not before. */
+Test(P4, restart_builds_the_token_from_the_current_rights)
+{
+	world w;
+	world_load(&w, "rules/p4-restart.yaml", NULL);
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(sc_world_runtime(w.w, "A1"), &t);
+	const sc_hop *ab = hop(&t, "A1", "B");
+	cr_assert(ab);
+	cr_assert_eq(ab->steps_count, 8);
+	cr_expect_eq(ab->steps[5].status, SC_PRIVILEGE_NOT_HELD,
+		     "assigned, not yet restarted");
+	cr_expect_eq(ab->steps[6].status, SC_OK);
+	cr_expect(sc_log_has_rule(&ab->steps[6].log, "P4"));
+	cr_expect_eq(ab->steps[7].status, SC_OK, "restarted: held");
+	const sc_token *now = sc_runtime_token(sc_world_runtime(w.w, "B"));
+	cr_expect(sc_token_privilege_enabled(now, "SeBackupPrivilege"));
+	cr_expect_not(sc_token_privilege_enabled(now, "SeImpersonatePrivilege"));
+	sc_trace_free(&t);
+	world_free(&w);
+}

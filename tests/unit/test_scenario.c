@@ -266,7 +266,7 @@ Test(scenario, step_kind_names)
 		"open_thread_token", "protocol_transition", "assign_right",
 		"check_privilege", "enable_privilege", "disable_privilege",
 		"read", "create_object", "enable_group", "disable_group",
-		"set_thread_token",
+		"set_thread_token", "restart",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -807,7 +807,7 @@ Test(scenario, misspelled_step_kind)
 		   "logon_user, audit, open_thread_token, protocol_transition, "
 		   "assign_right, check_privilege, enable_privilege, "
 		   "disable_privilege, read, create_object, enable_group, "
-		   "disable_group, set_thread_token)");
+		   "disable_group, set_thread_token, restart)");
 }
 
 Test(scenario, misspelled_started_by)
