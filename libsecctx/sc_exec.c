@@ -271,6 +271,8 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 	h->level_effective = SC_LEVEL_DEFAULT;
 	h->cloaking = b->cloaking;
 	h->package = b->package; /* as resolved for the hop (D3) */
+	h->authn = sc_blanket_authn_asked(b); /* T8: the client's, as the
+						 blanket asks it */
 	h->depth = f->depth;
 }
 
@@ -444,13 +446,14 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 /* A call that failed: its hop, with what the caller decided and
  * presented (the token diff: presented, nothing built). */
 static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
-				sc_status st, sc_step_result *r)
+				sc_status st, bool sent, sc_step_result *r)
 {
 	int hi = sc_trace_add_hop(f->out);
 	if (hi >= 0) {
 		sc_hop *h = &f->out->hops[hi];
 		fill_failed_hop(f, h, s->to, c->target->host, &c->b, c->asked);
 		h->status = st;
+		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
 		sc_log_append(&h->log, &c->caller);
@@ -472,9 +475,12 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	snprintf(r->object, sizeof(r->object), "%s", s->to);
 	sc_log_init(&c.caller);
 	sc_status st = call_choose(f, s, &c);
+	/* A call the proxy refused (C1, C5, C6, D4, D5, D8) is not sent:
+	 * no call is made. */
+	bool sent = st == SC_OK;
 	sc_trace reply;
 	sc_trace_init(&reply);
-	if (st == SC_OK)
+	if (sent)
 		st = call_send(f, s, &c, &reply);
 	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
 	if (st == SC_OK && reply.count > 0)
@@ -483,7 +489,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		call_record_failure(f, s, &c,
 				    st == SC_OK ? SC_BAD_CONTEXT /* no hop */
 						: st,
-				    r);
+				    sent, r);
 	sc_token_free(c.identity);
 	sc_token_free(c.replaced);
 	sc_trace_free(&reply);

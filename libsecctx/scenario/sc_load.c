@@ -248,6 +248,9 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("rule", OPT, sc_expect_def, rule),                             \
 	STR("granted", OPT, sc_expect_def, granted),                       \
 	STR("runs_as", OPT, sc_expect_def, runs_as),                       \
+	STR("absent", OPT, sc_expect_def, absent),                         \
+	STR("authn", OPT, sc_expect_def, authn),                           \
+	STR("note", OPT, sc_expect_def, note),                             \
 	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran)
 
 static const cyaml_schema_field_t expect_fields[] = {
@@ -1961,6 +1964,9 @@ static int copy_expectation(sc_expect_def *dst, const sc_expect_def *src)
 	dst->rule = dup_or_null(src->rule, &oom);
 	dst->granted = dup_or_null(src->granted, &oom);
 	dst->runs_as = dup_or_null(src->runs_as, &oom);
+	dst->absent = dup_or_null(src->absent, &oom);
+	dst->authn = dup_or_null(src->authn, &oom);
+	dst->note = dup_or_null(src->note, &oom);
 	if (src->ran) {
 		dst->ran = malloc(sizeof(bool));
 		if (dst->ran)
@@ -1982,6 +1988,9 @@ static void free_expectation(sc_expect_def *e)
 	free(e->rule);
 	free(e->granted);
 	free(e->runs_as);
+	free(e->absent);
+	free(e->authn);
+	free(e->note);
 	free(e->ran);
 }
 

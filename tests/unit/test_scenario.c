@@ -1603,6 +1603,54 @@ Test(validate, runs_as_is_for_a_start_process_step)
 	sc_load_free(s);
 }
 
+/* The negative expectations and the ones on notes: a negated status
+ * names a status after its '!', `absent` a rule id, `authn` a hop's
+ * authentication level, `note` some text; each wrong value is an error
+ * at its place, with did-you-mean. */
+Test(validate, negative_and_note_expectations)
+{
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!OK\", absent: D9}\n", /* 23 */
+		   23, 40, "unknown rule id 'D9' (did you mean 'D1'?");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!ACCES_DENIED\"}\n",  /* 23 */
+		   23, 25, "invalid status '!ACCES_DENIED' (did you mean "
+			   "'!ACCESS_DENIED'?");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!\"}\n",             /* 23 */
+		   23, 25, "invalid status '!'");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, authn: pakcet}\n",             /* 23 */
+		   23, 24, "invalid authentication level 'pakcet' (did you "
+			   "mean 'packet'?");
+	fails_once(BASE
+		   "    steps:\n"                                  /* 22 */
+		   "      - {do: revert, id: r}\n"                  /* 23 */
+		   "expect:\n"                                     /* 24 */
+		   "  - {step: r, authn: connect}\n",               /* 25 */
+		   25, 22, "'authn' is the authentication level of a hop");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, note: \"\"}\n",                /* 23 */
+		   23, 23, "'note' is empty");
+	sc_scenario *s = load_ok(BASE
+				 "expect:\n"
+				 "  - {hop: A->B, status: '!OK', absent: p2, "
+				 "authn: RPC_C_AUTHN_LEVEL_PKT, note: Identify}\n",
+				 NULL);
+	cr_expect_str_eq(s->expect[0].status, "!OK");
+	cr_expect(sc_expect_status_negated(s->expect[0].status));
+	cr_expect_str_eq(sc_expect_status_name(s->expect[0].status), "OK");
+	cr_expect_str_eq(s->expect[0].absent, "p2");
+	cr_expect_str_eq(s->expect[0].authn, "RPC_C_AUTHN_LEVEL_PKT");
+	cr_expect_str_eq(s->expect[0].note, "Identify");
+	sc_load_free(s);
+}
+
 Test(validate, call_needs_a_target)
 {
 	fails_once(BASE
