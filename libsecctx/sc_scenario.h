@@ -257,6 +257,8 @@ typedef struct sc_process_def {
 	/* D1, D4: whether its logon's tickets are forwardable (the
 	 * default) or not (kinit without -f). */
 	sc_tickets tickets;
+	/* T5: the apartment its calls are served in (MTA by default). */
+	sc_apartment apartment;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -409,6 +411,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   level | cloaking | authn | package | transport | sqos | tracking |
  *   effective_only: without "PROC.", every process with a call step
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
+ *   PROC.apartment (mta / sta: T5)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts

@@ -3325,6 +3325,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
+		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 	};
