@@ -686,7 +686,8 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups, new, tickets)");
+		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
+		   "apartment)");
 }
 
 Test(scenario, unknown_top_level_key)
