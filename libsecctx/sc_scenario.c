@@ -533,6 +533,7 @@ enum set_field {
 	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
+	F_APARTMENT,        /* PROC.apartment=sta (T5) */
 	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 	F_COM_PLUS,         /* PROC.com_plus=true (L6) */
 };
@@ -564,6 +565,7 @@ static const struct set_key {
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
 	{"tickets", ON_PROC, F_TICKETS, false},
 	{"com_plus", ON_PROC, F_COM_PLUS, false},
+	{"apartment", ON_PROC, F_APARTMENT, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -603,7 +605,7 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|com_plus, "                                                 \
+	"tickets|com_plus|apartment, "                                       \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -752,6 +754,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
 	case F_TICKETS: return &sc_tickets_table;
+	case F_APARTMENT: return &sc_apartment_table;
 	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
@@ -1236,6 +1239,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_COM_PLUS:
 		p->com_plus = op->bval;
+		break;
+	case F_APARTMENT:
+		p->apartment = (sc_apartment)op->ival;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);

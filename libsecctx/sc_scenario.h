@@ -261,6 +261,8 @@ typedef struct sc_process_def {
 	 * Impersonate when its blanket sets no level, whatever its host's
 	 * default. */
 	bool com_plus;
+	/* T5: the apartment its calls are served in (MTA by default). */
+	sc_apartment apartment;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -427,6 +429,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   level | cloaking | authn | package | transport | sqos | tracking |
  *   effective_only: without "PROC.", every process with a call step
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
+ *   PROC.apartment (mta / sta: T5)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts

@@ -54,6 +54,8 @@
 #define TRACKING_A(id, name) {name, SC_TRACKING_##id},
 #define TICKETS_V(id, name, all) {name, SC_TICKETS_##id},
 #define TICKETS_A(id, name) {name, SC_TICKETS_##id},
+#define APARTMENT_V(id, name, all) {name, SC_APARTMENT_##id},
+#define APARTMENT_A(id, name) {name, SC_APARTMENT_##id},
 #define DOUBLE_HOP_V(id, name, all) {name, SC_DOUBLE_HOP_##id},
 #define DOUBLE_HOP_A(id, name) {name, SC_DOUBLE_HOP_##id},
 #define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
@@ -69,6 +71,7 @@ STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
 STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
+STRINGS(apartment_strings, SC_APARTMENTS, SC_APARTMENT_ALIASES, APARTMENT)
 STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -199,6 +202,8 @@ static const cyaml_schema_field_t process_fields[] = {
 	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
 	ENUM("tickets", ENUM_OPT, sc_process_def, tickets, tickets_strings),
 	CYAML_FIELD_BOOL("com_plus", OPT, sc_process_def, com_plus),
+	ENUM("apartment", ENUM_OPT, sc_process_def, apartment,
+	     apartment_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {

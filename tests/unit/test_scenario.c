@@ -687,7 +687,7 @@ Test(scenario, unknown_key_in_a_process)
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
 		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
-		   "com_plus)");
+		   "com_plus, apartment)");
 }
 
 Test(L6, com_plus_loads_and_takes_a_boolean)
@@ -3410,6 +3410,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
+		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 	};
