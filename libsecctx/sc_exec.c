@@ -290,6 +290,8 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 	h->level_effective = SC_LEVEL_DEFAULT;
 	h->cloaking = b->cloaking;
 	h->package = b->package; /* as resolved for the hop (D3) */
+	h->authn = sc_blanket_authn_asked(b); /* T8: the client's, as the
+						 blanket asks it */
 	h->depth = f->depth;
 }
 
@@ -448,15 +450,27 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 		if (i > 0 && strcmp(reply->hops[i].to, rt->self->name) == 0)
 			nested = true;
 	}
-	if (nested && f->thread)
-		/* T5: a nested call served meanwhile impersonated its own
-		 * caller; this thread's impersonation is restored when the
-		 * call returns. */
-		sc_log_rule(&r->log, "T5",
-			    "a nested call into %s was served while this call "
-			    "waited: the thread's impersonation of %s is "
-			    "restored",
-			    rt->self->name, sc_token_user_name(f->thread));
+	if (nested && f->thread) {
+		/* T5: a call served meanwhile impersonated its own caller;
+		 * this call's impersonation is restored when it returns (in
+		 * an STA the other call ran on this very thread). */
+		if (rt->self->apartment == SC_APARTMENT_STA)
+			sc_log_rule(&r->log, "T5",
+				    "a call into %s was served on this thread "
+				    "(single-threaded apartment) while this "
+				    "call waited: the thread's impersonation "
+				    "of %s is restored",
+				    rt->self->name,
+				    sc_token_user_name(f->thread));
+		else
+			sc_log_rule(&r->log, "T5",
+				    "a call into %s was served on another "
+				    "thread of its multithreaded apartment "
+				    "while this call waited: this thread "
+				    "still impersonates %s",
+				    rt->self->name,
+				    sc_token_user_name(f->thread));
+	}
 	r->hop = sc_trace_move(f->out, reply);
 	r->status = f->out->hops[r->hop].status;
 }
@@ -464,13 +478,14 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 /* A call that failed: its hop, with what the caller decided and
  * presented (the token diff: presented, nothing built). */
 static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
-				sc_status st, sc_step_result *r)
+				sc_status st, bool sent, sc_step_result *r)
 {
 	int hi = sc_trace_add_hop(f->out);
 	if (hi >= 0) {
 		sc_hop *h = &f->out->hops[hi];
 		fill_failed_hop(f, h, s->to, c->target->host, &c->b, c->asked);
 		h->status = st;
+		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
 		sc_log_append(&h->log, &c->caller);
@@ -492,9 +507,12 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	snprintf(r->object, sizeof(r->object), "%s", s->to);
 	sc_log_init(&c.caller);
 	sc_status st = call_choose(f, s, &c);
+	/* A call the proxy refused (C1, C5, C6, D4, D5, D8) is not sent:
+	 * no call is made. */
+	bool sent = st == SC_OK;
 	sc_trace reply;
 	sc_trace_init(&reply);
-	if (st == SC_OK)
+	if (sent)
 		st = call_send(f, s, &c, &reply);
 	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
 	if (st == SC_OK && reply.count > 0)
@@ -503,7 +521,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		call_record_failure(f, s, &c,
 				    st == SC_OK ? SC_BAD_CONTEXT /* no hop */
 						: st,
-				    r);
+				    sent, r);
 	sc_token_free(c.identity);
 	sc_token_free(c.replaced);
 	sc_trace_free(&reply);
@@ -1505,6 +1523,46 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	return SC_OK;
 }
 
+/* Whether name is one of the processes of chain ("A>B>C"): one of its
+ * calls is out, waiting for this one to return. */
+static bool waiting_in_call(const char *chain, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = chain; *p;) {
+		size_t len = strcspn(p, ">");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == '>')
+			p++;
+	}
+	return false;
+}
+
+/* T5: a call that arrives while one of self's calls is out (chain: the
+ * processes it came through) is served in self's apartment: in an STA
+ * on the one thread, which waits in that call, re-entrantly; in an MTA
+ * on another thread. Either way it impersonates its own caller. */
+static void note_apartment(const sc_process_def *self, const char *chain,
+			   sc_log *log)
+{
+	if (self->apartment == SC_APARTMENT_STA)
+		sc_log_rule(log, "T5",
+			    "%s is a single-threaded apartment and its thread "
+			    "waits in a call out (%s>%s): this call is served "
+			    "on that thread, re-entrantly, with its own "
+			    "impersonation; the waiting call's is restored "
+			    "when it returns",
+			    self->name, chain, self->name);
+	else
+		sc_log_rule(log, "T5",
+			    "%s is a multithreaded apartment: this call is "
+			    "served on another thread while a call of %s is "
+			    "out (%s>%s), each thread with its own "
+			    "impersonation",
+			    self->name, self->name, chain, self->name);
+}
+
 sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 			   void *parent, sc_trace *out)
 {
@@ -1540,6 +1598,9 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 			    "authentication level none, the caller is not "
 			    "authenticated");
 	}
+
+	if (in && waiting_in_call(in->chain, rt->self->name))
+		note_apartment(rt->self, in->chain, &h->log);
 
 	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
 		      .hop = hi, .depth = in ? in->depth + 1 : 1,
