@@ -44,6 +44,9 @@ typedef struct sc_hop {
 	char presented[SC_IDENT_LEN];     /* "CORP\\alice" */
 	char presented_sid[SC_IDENT_LEN];
 	sc_status status;
+	bool not_sent;               /* the caller's proxy refused the call
+	                                before sending it (C1, C5, C6, D4,
+	                                D5, D8): no call was made */
 	unsigned depth;              /* 0 for the client's own calls */
 	sc_log log;                  /* rules and warnings, in order */
 	unsigned caller_notes;       /* leading notes of log the caller took */
@@ -78,9 +81,13 @@ sc_step_result *sc_trace_add_step(sc_trace *t, int hop);
  * src's first hop, or -1. */
 int sc_trace_move(sc_trace *dst, sc_trace *src);
 
+/* T5's note when a served call ends with its thread still impersonating,
+ * the one note of a hop's log taken after the callee's steps ran. */
+#define SC_NOTE_CALL_ENDS "the call ends: its impersonation ends with it"
+
 /* How many notes at the end of h's log the callee took when the call
- * ended, after its steps ran (T5: its impersonation ends with the call):
- * 0 or 1. Numbered and listed after the steps. */
+ * ended, after its steps ran (T5, SC_NOTE_CALL_ENDS): 0 or 1. Numbered
+ * and listed after the steps. */
 size_t sc_hop_closing_notes(const sc_hop *h);
 
 /* Rule ids of a hop (callee's steps included), deduplicated, in the order

@@ -76,6 +76,9 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 	notes_block(out, &h->log, 0, nc, &num, "      ", color);
 	if (nc < h->log.count)
 		fprintf(out, "    callee %s decided:\n", h->to);
+	else if (h->not_sent)
+		fprintf(out, "    callee %s decided: nothing (no call was made: "
+			"%s's proxy refused it)\n", h->to, h->from);
 	else if (h->status != SC_OK)
 		fprintf(out, "    callee %s decided: nothing (the call failed "
 			"before it did)\n", h->to);
@@ -417,6 +420,9 @@ static void mm_hop(FILE *out, const sc_scenario *s, const sc_hop *h)
 			fputs(", presenting ", out);
 			mm_text(out, h->presented);
 		}
+		/* A call the caller's proxy refused was never sent. */
+		if (h->not_sent)
+			fputs(", not sent", out);
 	}
 	fputc('\n', out);
 	sc_hop_rules(h, rules, sizeof(rules), " ");

@@ -178,12 +178,15 @@ typedef struct hop_text {
 static void hop_label(const sc_hop *h, hop_text *t)
 {
 	if (h->status != SC_OK) {
+		/* A call the caller's proxy refused was never sent. */
+		bool how = h->presented[0] || h->not_sent;
 		snprintf(t->who, sizeof(t->who), GLYPH_FAIL " %s, asked %s%s",
 			 sc_status_name(h->status),
-			 sc_level_name(h->level_requested),
-			 h->presented[0] ? "," : "");
-		snprintf(t->how, sizeof(t->how), "%s%s",
-			 h->presented[0] ? "presenting " : "", h->presented);
+			 sc_level_name(h->level_requested), how ? "," : "");
+		snprintf(t->how, sizeof(t->how), "%s%s%s%s",
+			 h->presented[0] ? "presenting " : "", h->presented,
+			 h->presented[0] && h->not_sent ? ", " : "",
+			 h->not_sent ? "not sent" : "");
 	} else {
 		snprintf(t->who, sizeof(t->who), "%s%s",
 			 hop_warns(h) ? GLYPH_WARN " " : "",
@@ -224,13 +227,15 @@ static const sc_note *hop_why(const sc_hop *h)
 
 /* The callee's steps that change its identity or what it may do, drawn
  * under the hop: the thread token (impersonate, revert, impersonate_self,
- * logon_user, set_thread_token, protocol_transition), the token's
- * privileges and groups (enable_/disable_privilege, enable_/disable_group,
- * assign_right), the blanket of its later calls (set_blanket), a token
- * kept or a process started with one (duplicate, start_process), and
- * what it could do with them (open, access_check, create_object). The
- * others (call: its own arrow; query_level, check_privilege, read, audit,
- * sleep, open_thread_token) change neither. */
+ * logon_user, set_thread_token, protocol_transition), the process token
+ * (restart: a new logon), the token's privileges and groups
+ * (enable_/disable_privilege, enable_/disable_group, assign_right), the
+ * blanket of its later calls (set_blanket), a token kept or a process
+ * started with one (duplicate, start_process), and what it could do with
+ * them (open, access_check, create_object). The others (call: its own
+ * arrow; query_level, check_privilege, read, audit, sleep,
+ * open_thread_token) change neither. No default: a new step kind must be
+ * placed on one side or the other. */
 static bool drawn_step(const sc_step_result *s)
 {
 	switch (s->kind) {
@@ -240,6 +245,7 @@ static bool drawn_step(const sc_step_result *s)
 	case SC_STEP_LOGON_USER:
 	case SC_STEP_SET_THREAD_TOKEN:
 	case SC_STEP_PROTOCOL_TRANSITION:
+	case SC_STEP_RESTART:
 	case SC_STEP_ENABLE_PRIVILEGE:
 	case SC_STEP_DISABLE_PRIVILEGE:
 	case SC_STEP_ENABLE_GROUP:
@@ -252,9 +258,17 @@ static bool drawn_step(const sc_step_result *s)
 	case SC_STEP_ACCESS_CHECK:
 	case SC_STEP_CREATE_OBJECT:
 		return true;
-	default:
+	case SC_STEP_CALL:
+	case SC_STEP_QUERY_LEVEL:
+	case SC_STEP_CHECK_PRIVILEGE:
+	case SC_STEP_READ:
+	case SC_STEP_AUDIT:
+	case SC_STEP_SLEEP:
+	case SC_STEP_OPEN_THREAD_TOKEN:
+	case SC_STEP_COUNT:
 		return false;
 	}
+	return false;
 }
 
 /* The line under a hop for one drawn step: "✓ open report as CORP\alice

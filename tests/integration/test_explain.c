@@ -1006,9 +1006,10 @@ Test(explain, the_call_ends_after_the_steps_that_ran_in_it)
 	cr_expect(p1 > 0 && t5 > p1, "P1 %u, T5 %u:\n%s", p1, t5, b);
 	cr_expect(strstr(b, "when the call ended, callee B decided:") != NULL,
 		  "%s", b);
-	cr_expect(strstr(b, "rules in the order they applied: C2 L4 P1 T5") !=
-			  NULL, "%s", b);
-	cr_expect(strstr(r.out, "C2 L4 P1 T5\n") != NULL,
+	cr_expect(strstr(b, "rules in the order they applied: "
+			    "C2 L4 T8 P1 T5") != NULL,
+		  "%s", b);
+	cr_expect(strstr(r.out, "C2 L4 T8 P1 T5\n") != NULL,
 		  "the table's rules:\n%s", r.out);
 	free(b);
 	cmd_free(&r);
@@ -1096,4 +1097,60 @@ Test(explain, svg_draws_the_steps_that_change_identity)
 		     1);
 	unlink(file);
 	rmdir(dir);
+}
+
+/* The process token changes too: B's restart (P4, a new logon) is drawn
+ * under the hop it ran in, with the assignments before it. */
+Test(explain, svg_draws_a_restart)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_variant("rules/p4-restart.yaml", "as-written",
+				   "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'restart B as CORP\\svc-b')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'assign_right ')])"),
+		     2);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* A call B's proxy refused (C1: an invalid blanket) was never sent: its
+ * arrow says so, in the SVG and in Mermaid; a call that was made does
+ * not. */
+Test(explain, a_call_not_sent_says_so_on_its_arrow)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_variant("rules/c1-d3-refused-at-the-proxy.yaml",
+				   "as-written", "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "label") "][contains(., "
+					       "'not sent')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "label") "][contains(., "
+					       "'not sent')])"),
+		     0);
+	unlink(file);
+	rmdir(dir);
+
+	r = run_variant("rules/c1-d3-refused-at-the-proxy.yaml", "as-written",
+			"--format", "mermaid");
+	cr_expect(strstr(r.out, "  B-xC: INVALID_BLANKET, asked impersonate, "
+				"not sent\n") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "A->>B: CORP\\alice at impersonate\n") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
 }
