@@ -696,9 +696,13 @@ static sc_status cannot_cross(const sc_policy *policy, const sc_token *who,
 void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
 			 const char *self_account, const char *target_account)
 {
+	/* D4, D5 read the accounts' lists; a machine identity's are its
+	 * host's computer account's (D1, D8). */
 	in->deleg = (sc_delegation){
-		.self = sc_directory_account(dir, self_account),
-		.target = sc_directory_account(dir, target_account),
+		.self = sc_directory_service_account(dir, self_account,
+						     in->my_host),
+		.target = sc_directory_service_account(dir, target_account,
+						       in->target_host),
 		.dir = dir, /* the client: whom the call presents */
 	};
 }

@@ -150,7 +150,9 @@ typedef struct sc_cloak_input {
 } sc_cloak_input;
 
 /* in's delegation inputs from the directory: the middle tier's and the
- * target's accounts (by name); the client is whom the call presents
+ * target's accounts (by name; for a machine identity its host's computer
+ * account, from in->my_host and in->target_host, which the caller sets
+ * first); the client is whom the call presents
  * (looked up by its SID in dir). The other fields are the caller's. */
 void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
 			 const char *self_account, const char *target_account);
