@@ -661,7 +661,7 @@ static int present_held(const deciding *d, sc_token *held, sc_token **shown,
 		.policy = &policy,
 	};
 	sc_cloak_input_init(&ci, d->dir, d->self->account,
-			    d->target->account);
+			    d->target->account, d->target->spn);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
 	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);

@@ -331,7 +331,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 		.policy = &rt->policy,
 	};
 	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
-			    c->target->account);
+			    c->target->account, c->target->spn);
 	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
 				       &c->caller);
 	if (st == SC_OK) {
