@@ -109,7 +109,8 @@ static bool same_settings(const sc_scenario *s, const paths_found *a,
 {
 	if (a->kind != b->kind || a->client_sensitive != b->client_sensitive ||
 	    a->status != b->status || a->reached != b->reached ||
-	    strcmp(a->rules, b->rules) != 0 || strcmp(a->target, b->target))
+	    strcmp(a->rules, b->rules) != 0 || strcmp(a->target, b->target) ||
+	    strcmp(a->target_spn, b->target_spn))
 		return false;
 	const sc_account_def *ma = sc_scenario_account(s, a->middle);
 	const sc_account_def *mb = sc_scenario_account(s, b->middle);
@@ -155,6 +156,9 @@ static void print_table(const paths_result *r, const confirm *c,
 		       : c[i].as     ? "as above"
 		       : c[i].agrees ? "yes"
 				     : "NO");
+		if (f->target_spn[0])
+			printf("    service %s (%s's SPN, as %s lists it)\n",
+			       f->target_spn, f->target, f->middle);
 		printf("    %s %s\n", f->reached ? "reaches it as" : "stopped:",
 		       f->reached ? f->presented : f->why);
 		if (confirmed && c[i].as)
@@ -185,6 +189,9 @@ static int print_json(const paths_result *r, const confirm *c,
 			"presented", f->presented, "rules", f->rules,
 			"reached", f->reached, "why", f->why, "scenario",
 			files[i]);
+		if (o && f->target_spn[0])
+			json_object_set_new(o, "target_spn",
+					    json_string(f->target_spn));
 		if (o && confirmed && c[i].as)
 			json_object_set_new(o, "confirmed_by",
 					    json_integer((json_int_t)c[i].as));
