@@ -5,6 +5,7 @@
 #include "import.h"
 
 #include "sc_common.h"
+#include "sc_scenario.h"
 #include "sc_sddl.h"
 
 #include <ctype.h>
@@ -1354,11 +1355,36 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 	int rc = groups_of(b, i, &groups, &prot, d);
 	if (!rc)
 		rc = outside_groups(b, o, &groups, &prot);
-	/* D4: msDS-AllowedToDelegateTo names SPNs; the account holding
-	 * each is the target. */
+	/* The services it runs: its servicePrincipalName, each written
+	 * once (on the first account holding it) and well formed. */
+	imp_list spns = {0};
+	for (size_t k = 0; !rc && k < o->spns.count; k++) {
+		const char *spn = o->spns.items[k];
+		long h = ix_find(&b->by_spn, spn);
+		if (sc_spn_syntax(spn))
+			rc = list_addf(&d->notes,
+				       "%s: servicePrincipalName %s: %s; not "
+				       "read",
+				       where(o, at, sizeof(at)),
+				       shown(spn, esc, sizeof(esc)),
+				       sc_spn_syntax(spn));
+		else if (h != (long)i)
+			rc = list_addf(&d->notes,
+				       "%s: servicePrincipalName %s is also "
+				       "%s's; kept there",
+				       where(o, at, sizeof(at)),
+				       shown(spn, esc, sizeof(esc)),
+				       h >= 0 ? d->objs[h].name : "?");
+		else if (spns.count < IMP_MAX_LIST && !list_has(&spns, spn))
+			rc = list_add(&spns, spn);
+	}
+	/* D4: msDS-AllowedToDelegateTo names SPNs, written as they are
+	 * when an account holds them; an SPN AD maps to HOST/
+	 * (sPNMappings) is written as the account holding HOST/. */
 	for (size_t k = 0; !rc && k < o->delegate_spns.count; k++) {
 		const char *spn = o->delegate_spns.items[k];
 		long t = spn_owner(b, spn);
+		long direct = ix_find(&b->by_spn, spn);
 		if (t < 0)
 			rc = list_addf(&d->notes,
 				       "%s: allowed to delegate to %s: no "
@@ -1366,6 +1392,10 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 				       "that SPN",
 				       where(o, at, sizeof(at)),
 				       shown(spn, esc, sizeof(esc)));
+		else if (direct >= 0 && !sc_spn_syntax(spn))
+			rc = to.count < IMP_MAX_LIST && !list_has(&to, spn)
+				     ? list_add(&to, spn)
+				     : 0;
 		else
 			rc = add_principal(b, t, &to);
 	}
@@ -1418,6 +1448,7 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 		sb_quoted(out, o->name);
 		sb_printf(out, "\n      sid: \"%s\"\n", o->sid);
 		sb_list(out, "groups", &groups);
+		sb_list(out, "spns", &spns);
 		if (sensitive)
 			sb_printf(out, "      sensitive: true\n");
 		if (o->trusted_for_delegation)
@@ -1437,6 +1468,7 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 		sum->resource_based += act.count > 0;
 	}
 	list_free(&groups);
+	list_free(&spns);
 	list_free(&to);
 	list_free(&act);
 	return rc;

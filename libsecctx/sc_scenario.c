@@ -1654,39 +1654,74 @@ static void check_listed_spn(struct vctx *v, const char *path,
 		hint(near, sizeof(near), v->s, spn_count(v->s), spn_at, spn));
 }
 
-/* domain.accounts[i].spns: well formed, each held by one account only
- * (AD refuses a duplicate SPN in the forest). */
+/* domain.accounts[i].spns: each well formed. */
 static void validate_spns(struct vctx *v, unsigned i)
 {
-	const sc_scenario *s = v->s;
-	const sc_account_def *a = &s->domain.accounts[i];
+	const sc_account_def *a = &v->s->domain.accounts[i];
 	char path[PATH_LEN];
 	for (unsigned k = 0; k < a->spns_count; k++) {
-		const char *spn = a->spns[k];
-		P(path, "domain.accounts[%u].spns[%u]", i, k);
-		const char *why = sc_spn_syntax(spn);
-		if (why) {
-			problem(v, path, "'%s' is not an SPN: %s",
-				spn ? spn : "", why);
-			continue;
-		}
-		for (unsigned j = 0; j <= i; j++) {
-			const sc_account_def *o = &s->domain.accounts[j];
-			unsigned upto = j == i ? k : o->spns_count;
-			unsigned m = 0;
-			while (m < upto && !(o->spns[m] &&
-					     strcasecmp(o->spns[m], spn) == 0))
-				m++;
-			if (m < upto) {
-				problem(v, path,
-					"duplicate SPN '%s' (also "
-					"domain.accounts[%u].spns[%u], of "
-					"'%s': an SPN names one account)",
-					spn, j, m, o->name ? o->name : "");
-				break;
-			}
-		}
+		const char *why = sc_spn_syntax(a->spns[k]);
+		if (why)
+			problem(v, P(path, "domain.accounts[%u].spns[%u]", i,
+				     k),
+				"'%s' is not an SPN: %s",
+				a->spns[k] ? a->spns[k] : "", why);
 	}
+}
+
+struct spn_at {
+	const char *spn;
+	unsigned account, k;
+};
+
+static int spn_at_cmp(const void *x, const void *y)
+{
+	const struct spn_at *a = x, *b = y;
+	int c = strcasecmp(a->spn, b->spn);
+	if (c)
+		return c;
+	if (a->account != b->account)
+		return a->account < b->account ? -1 : 1;
+	return (a->k > b->k) - (a->k < b->k);
+}
+
+/* An SPN is held by one account only (AD refuses a duplicate in the
+ * forest): sorted, so that a domain of thousands is checked at once. */
+static void check_duplicate_spns(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	unsigned n = spn_count(s);
+	if (n < 2)
+		return;
+	struct spn_at *all = calloc(n, sizeof(*all));
+	if (!all) {
+		problem(v, "domain.accounts", "out of memory");
+		return;
+	}
+	unsigned m = 0;
+	for (unsigned a = 0; a < s->domain.accounts_count; a++)
+		for (unsigned k = 0; k < s->domain.accounts[a].spns_count; k++)
+			if (s->domain.accounts[a].spns[k])
+				all[m++] = (struct spn_at){
+					s->domain.accounts[a].spns[k], a, k};
+	qsort(all, m, sizeof(*all), spn_at_cmp);
+	char path[PATH_LEN];
+	for (unsigned j = 1; j < m; j++) {
+		if (strcasecmp(all[j].spn, all[j - 1].spn) != 0)
+			continue;
+		unsigned f = j - 1;
+		while (f > 0 && strcasecmp(all[f - 1].spn, all[j].spn) == 0)
+			f--;
+		const char *owner = s->domain.accounts[all[f].account].name;
+		problem(v,
+			P(path, "domain.accounts[%u].spns[%u]", all[j].account,
+			  all[j].k),
+			"duplicate SPN '%s' (also domain.accounts[%u].spns[%u], "
+			"of '%s': an SPN names one account)",
+			all[j].spn, all[f].account, all[f].k,
+			owner ? owner : "");
+	}
+	free(all);
 }
 
 static void validate_accounts(struct vctx *v)
@@ -1739,6 +1774,7 @@ static void validate_accounts(struct vctx *v)
 				a->allowed_to_act[k],
 				"resource-based delegation");
 	}
+	check_duplicate_spns(v);
 }
 
 static void validate_hosts(struct vctx *v)

@@ -136,6 +136,55 @@ Test(paths, from_one_middle_tier_adds_its_own_host, .timeout = 300)
 	cmd_free(&r);
 }
 
+/* D4 by SPN: a middle tier listing an SPN of svc-sql (either of its
+ * two) reaches it, called by that SPN (target_spn); one listing the
+ * account reaches it by account; one listing another account's SPN
+ * (cifs/fs1) has no path. No sensitive client, no transition rights:
+ * protocol transition gives a ticket that is not forwardable (D6), and
+ * D4 refuses it (NOT_SUPPORTED). */
+Test(paths, targets_named_by_spn, .timeout = 300)
+{
+	static const want w[] = {
+		{"constrained", "svc-web", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-web", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+		{"constrained", "svc-rpt", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-rpt", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+		{"constrained", "svc-app", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-app", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+	};
+	static const char *const spn[][2] = {
+		{"svc-web", "MSSQLSvc/db1.corp.local:1433"},
+		{"svc-rpt", "HTTP/db1.corp.local"},
+		{"svc-app", ""},
+	};
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/data/domains/spn-lab.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", path, "--format", "json", "--to", "svc-sql",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	expect_paths(r.out, w, sizeof(w) / sizeof(w[0]));
+	json_t *arr = json_loads(r.out, 0, NULL);
+	size_t k;
+	json_t *o;
+	json_array_foreach(arr, k, o) {
+		const char *mid = json_string_value(json_object_get(o, "middle"));
+		const char *got = json_string_value(
+			json_object_get(o, "target_spn"));
+		for (size_t i = 0; mid && i < 3; i++)
+			if (strcmp(mid, spn[i][0]) == 0)
+				cr_expect_str_eq(got ? got : "", spn[i][1],
+						 "%s: the target's SPN", mid);
+	}
+	json_decref(arr);
+	cmd_free(&r);
+}
+
 Test(paths, unknown_names_are_exit_2)
 {
 	cmd_result r = paths("--to", "svc-nope", NULL, NULL);
