@@ -978,6 +978,8 @@ typedef struct build {
 	bool *keep;        /* object i is written (users, computers) or
 			      used (groups) */
 	key_index by_sid, by_dn, by_spn;
+	key_index listed_spns; /* the SPNs some enabled account's
+				  msDS-AllowedToDelegateTo names */
 	size_t **parents;  /* groups object i is a direct member of */
 	size_t *nparents, *capparents;
 	unsigned *seen;    /* walk stamps */
@@ -1212,6 +1214,7 @@ static void build_free(build *b)
 	free(b->by_sid.k);
 	free(b->by_dn.k);
 	free(b->by_spn.k);
+	free(b->listed_spns.k);
 }
 
 static int prepare(build *b, imp_summary *sum)
@@ -1295,6 +1298,18 @@ static int prepare(build *b, imp_summary *sum)
 			b->by_spn.k[b->by_spn.n++] =
 				(key_ix){d->objs[i].spns.items[k], i};
 	qsort(b->by_spn.k, b->by_spn.n, sizeof(key_ix), key_cmp);
+	size_t nlisted = 0;
+	for (size_t i = 0; i < n; i++)
+		nlisted += b->keep[i] ? d->objs[i].delegate_spns.count : 0;
+	if (ix_build(&b->listed_spns, nlisted))
+		return SC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; b->keep[i] &&
+				   k < d->objs[i].delegate_spns.count;
+		     k++)
+			b->listed_spns.k[b->listed_spns.n++] = (key_ix){
+				d->objs[i].delegate_spns.items[k], i};
+	qsort(b->listed_spns.k, b->listed_spns.n, sizeof(key_ix), key_cmp);
 	/* Memberships: memberOf on the member, member on the group. */
 	for (size_t i = 0; i < n; i++) {
 		imp_object *o = &d->objs[i];
@@ -1355,12 +1370,17 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 	int rc = groups_of(b, i, &groups, &prot, d);
 	if (!rc)
 		rc = outside_groups(b, o, &groups, &prot);
-	/* The services it runs: its servicePrincipalName, each written
-	 * once (on the first account holding it) and well formed. */
+	/* The services it runs that constrained delegation names: its
+	 * servicePrincipalName values some msDS-AllowedToDelegateTo lists
+	 * (the others decide nothing, and a domain of thousands of hosts
+	 * would outgrow the scenario cap), each written once (on the first
+	 * account holding it) and well formed. */
 	imp_list spns = {0};
 	for (size_t k = 0; !rc && k < o->spns.count; k++) {
 		const char *spn = o->spns.items[k];
 		long h = ix_find(&b->by_spn, spn);
+		if (ix_find(&b->listed_spns, spn) < 0)
+			continue;
 		if (sc_spn_syntax(spn))
 			rc = list_addf(&d->notes,
 				       "%s: servicePrincipalName %s: %s; not "
