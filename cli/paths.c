@@ -6,6 +6,7 @@
 #include "paths.h"
 
 #include "sc_load.h"
+#include "svg.h"
 #include "spawn.h"
 #include "launch.h"
 #include "util.h"
@@ -212,6 +213,52 @@ static int print_json(const paths_result *r, const confirm *c,
 	return rc;
 }
 
+/* The level the client's hop grants, as the case runs it (paths.md). */
+static const char *entry_of(paths_kind k)
+{
+	switch (k) {
+	case PATHS_UNCONSTRAINED: return "Delegate, Kerberos (D1)";
+	case PATHS_TRANSITION: return "Identify: a form logon, no ticket";
+	case PATHS_SAME_HOST: return "Impersonate, on B's host (L4)";
+	default: return "Impersonate, Kerberos";
+	}
+}
+
+/* --format svg: the graph (render/paths_svg.c). */
+static int print_svg(const char *file, const paths_result *r,
+		     const confirm *c, bool confirmed)
+{
+	svg_path *p = calloc(r->count ? r->count : 1, sizeof(*p));
+	char(*cl)[200] = calloc(r->count ? r->count : 1, sizeof(*cl));
+	int rc = -1;
+	if (p && cl) {
+		for (size_t i = 0; i < r->count; i++) {
+			const paths_found *f = &r->items[i];
+			p[i] = (svg_path){
+				.kind = paths_kind_name(f->kind),
+				.kind_rule = paths_kind_rule(f->kind),
+				.entry = entry_of(f->kind),
+				.client = who(f, cl[i], sizeof(cl[i])),
+				.middle = f->middle,
+				.target = f->target,
+				.target_spn = f->target_spn,
+				.status = sc_status_name(f->status),
+				.presented = f->presented,
+				.rules = f->rules,
+				.why = f->why,
+				.reached = f->reached,
+				.confirmed = !confirmed ? -1
+					     : c[i].agrees ? 1
+							   : 0,
+			};
+		}
+		rc = paths_svg(stdout, file, p, r->count);
+	}
+	free(p);
+	free(cl);
+	return rc;
+}
+
 /* The command line. */
 typedef struct popts {
 	paths_query q;
@@ -273,7 +320,8 @@ static int parse_opts(int argc, char **argv, popts *o)
 	}
 	o->file = optind < argc + 1 ? argv[optind - 1] : NULL;
 	if (!o->file || optind + 1 < argc + 1 || !o->q.target ||
-	    (strcmp(o->format, "table") && strcmp(o->format, "json"))) {
+	    (strcmp(o->format, "table") && strcmp(o->format, "json") &&
+	     strcmp(o->format, "svg"))) {
 		if (!o->q.target && o->file)
 			fprintf(stderr, "cloakroom paths: --to SERVICE is "
 					"required\n");
@@ -408,6 +456,9 @@ int cmd_paths(int argc, char **argv)
 				files[i][0] = '\0';
 		if (strcmp(o.format, "json") == 0) {
 			if (print_json(&r, c, files, o.confirm_on) != 0)
+				rc = 3;
+		} else if (strcmp(o.format, "svg") == 0) {
+			if (print_svg(o.file, &r, c, o.confirm_on) != 0)
 				rc = 3;
 		} else {
 			print_table(&r, c, files, o.confirm_on);
