@@ -34,7 +34,7 @@ static const struct {
 	{"--from", "ACCOUNT_OR_HOST"}, {"--out", "DIR"},
 	{"--confirm", "each or class"}, {"--clients", "N"},
 	{"--calls", "N"},             {"--color", "auto, always or never"},
-	{"-j", "N (sets at once)"},
+	{"-j", "N (sets at once)"},   {"--at", "STEP"},
 };
 
 void cli_option_error(const char *cmd, int c, const char *token)

@@ -33,6 +33,9 @@ int cmd_paths(int argc, char **argv);
 /* import FILE... --out DIR: an AD export written as a scenario's domain. */
 int cmd_import(int argc, char **argv);
 
+/* tokens FILE: the tokens a run used, as whoami /all prints them. */
+int cmd_tokens(int argc, char **argv);
+
 /* The launcher's usage text. */
 void cli_usage(FILE *out);
 

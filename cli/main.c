@@ -31,6 +31,9 @@ void cli_usage(FILE *out)
 		"                  delegation paths to a service, confirmed\n"
 		"  import FILE... --out DIR [--domain NAME]\n"
 		"                  an AD export (LDIF, SharpHound JSON) as a domain\n"
+		"  tokens FILE [--variant NAME] [--at STEP] [--format text|json]\n"
+		"                  the tokens the run used, as whoami /all shows "
+		"them\n"
 		"  new NAME        write NAME.yaml, a starter scenario\n"
 		"  stress [--clients N] [--calls M]   identity bleed under load\n"
 		"  --version       the version\n"
@@ -56,7 +59,7 @@ typedef struct command {
 static const command commands[] = {
 	{"run", cmd_run},       {"check", cmd_check},   {"diff", cmd_diff},
 	{"matrix", cmd_matrix}, {"new", cmd_new},       {"stress", cmd_stress},
-	{"paths", cmd_paths},   {"import", cmd_import},
+	{"paths", cmd_paths},   {"import", cmd_import}, {"tokens", cmd_tokens},
 };
 
 int main(int argc, char **argv)

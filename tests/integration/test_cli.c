@@ -1052,7 +1052,7 @@ Test(cli, version)
 Test(cli, every_command_has_its_own_help)
 {
 	const char *cmds[] = {"run",    "check", "matrix", "diff",  "new",
-			      "stress", "paths", "import"};
+			      "stress", "paths", "import", "tokens"};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *argv[] = {launch_path, (char *)cmds[i], "--help", NULL};
 		cmd_result r = cmd_run(argv);
@@ -1093,6 +1093,7 @@ Test(cli, a_missing_option_value_is_named)
 		{"matrix", "--vary", "--vary needs KEY=V1,V2"},
 		{"import", "--out", "--out needs DIR"},
 		{"stress", "--clients", "--clients needs N"},
+		{"tokens", "--at", "--at needs STEP"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[] = {launch_path, (char *)cases[i].cmd, file,
@@ -1115,7 +1116,8 @@ Test(cli, an_unknown_option_is_named)
 	char file[512], tmp[64];
 	data_path(file, sizeof(file), "quick-chain.yaml");
 	private_tmp(tmp, sizeof(tmp));
-	const char *cmds[] = {"run", "check", "matrix", "import", "stress"};
+	const char *cmds[] = {"run",    "check",  "matrix",
+			      "import", "stress", "tokens"};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *argv[] = {launch_path, (char *)cmds[i], file, "--frobnicate",
 				NULL};
@@ -1508,5 +1510,147 @@ Test(cli, check_shows_a_progress_bar_only_on_a_terminal, .timeout = 120)
 	cr_expect_null(strstr(r.err ? r.err : "", "cloakroom check ["),
 		       "a progress bar on a pipe:\n%s", r.err);
 	cr_expect_not_null(strstr(r.out, "pass "), "%s", r.out);
+	cmd_free(&r);
+}
+
+static void source_path(char *buf, size_t len, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", env_or("CLOAKROOM_SOURCE", "."), rel);
+}
+
+/* tokens: every process token, then the thread token each callee served
+ * its call under, as whoami /all prints them; the case the run used
+ * (--variant) decides which: as written B->C fails, so C has no thread
+ * token; with delegate C serves the call as alice. */
+Test(cli, tokens_shows_the_tokens_the_run_used, .timeout = 120)
+{
+	char file[512];
+	source_path(file, sizeof(file), "scenarios/double-hop.yaml");
+	char *argv[] = {launch_path, "tokens", file, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	const char *want[] = {
+		"== A: process token ==", "== B: process token ==",
+		"== C: process token ==",
+		"== B: thread token serving the call from A (hop 1) ==",
+		"USER INFORMATION", "GROUP INFORMATION",
+		"PRIVILEGES INFORMATION", "CORP\\alice S-1-5-21-",
+		"Mandatory group, Enabled group",
+		"SeImpersonatePrivilege Enabled",
+		"Impersonation level: impersonate\n",
+		"Logon type:          network\n",
+		"Logon session:       0x",
+		"Integrity level:     not modelled"};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect(strstr(r.out, want[i]) != NULL, "lacks '%s':\n%s",
+			  want[i], r.out);
+	cr_expect(strstr(r.out, "== C: thread token") == NULL, "%s", r.out);
+	cmd_free(&r);
+
+	char *argv2[] = {launch_path, "tokens", file, "--variant", "delegate",
+			 NULL};
+	r = cmd_run(argv2);
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "== C: thread token serving the call from B "
+				"(hop 2) ==") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "Impersonation level: delegate\n") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+}
+
+/* tokens --at STEP: the process that ran the step, its primary token and
+ * the thread token it ran under; --format json holds the same, and its
+ * thread token is the one run --json reports the callee built. */
+Test(cli, tokens_at_a_step_and_as_json, .timeout = 120)
+{
+	char file[512];
+	source_path(file, sizeof(file), "scenarios/double-hop.yaml");
+	char *argv[] = {launch_path, "tokens", file, "--at", "b-calls-c",
+			"--format", "json", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	json_error_t je;
+	json_t *doc = json_loads(r.out, 0, &je);
+	cr_assert_not_null(doc, "%s: %s", je.text, r.out);
+	json_t *toks = json_object_get(doc, "tokens");
+	cr_assert_eq(json_array_size(toks), 2, "%s", r.out);
+	json_t *p = json_array_get(toks, 0), *t = json_array_get(toks, 1);
+	cr_expect_str_eq(json_string_value(json_object_get(p, "kind")),
+			 "primary");
+	cr_expect_str_eq(json_string_value(json_object_get(p, "process")),
+			 "B");
+	json_t *tt = json_object_get(t, "token");
+	cr_expect_str_eq(json_string_value(json_object_get(t, "kind")),
+			 "thread");
+	cr_expect_str_eq(json_string_value(json_object_get(tt, "user")),
+			 "CORP\\alice");
+	cr_expect_str_eq(json_string_value(json_object_get(tt, "level")),
+			 "impersonate");
+	cr_expect(json_is_null(json_object_get(tt, "integrity")));
+	json_t *g0 = json_array_get(json_object_get(tt, "groups"), 0);
+	cr_expect(json_is_boolean(json_object_get(g0, "mandatory")) &&
+		  json_is_boolean(json_object_get(g0, "deny_only")) &&
+		  json_is_boolean(json_object_get(g0, "owner")));
+	cmd_free(&r);
+
+	/* the same token run --format json reports B built (hop 1) */
+	char *argv2[] = {launch_path, "run", file, "--variant", "as-written",
+			 "--format", "json", NULL};
+	r = cmd_run(argv2);
+	const char *line = strstr(r.out, "{\"event\":\"hop\"");
+	cr_assert_not_null(line, "%s", r.out);
+	json_t *run = json_loadb(line, strcspn(line, "\n"), 0, &je);
+	cr_assert_not_null(run, "%s: %s", je.text, line);
+	cr_expect_eq(json_integer_value(json_object_get(run, "hop")), 1);
+	json_t *built = json_object_get(run, "built_token");
+	cr_expect_str_eq(json_string_value(json_object_get(built, "user_sid")),
+			 json_string_value(json_object_get(tt, "user_sid")));
+	cr_expect_str_eq(json_string_value(json_object_get(built, "level")),
+			 json_string_value(json_object_get(tt, "level")));
+	cr_expect_eq(json_array_size(json_object_get(built, "groups")),
+		     json_array_size(json_object_get(tt, "groups")));
+	json_decref(run);
+	json_decref(doc);
+	cmd_free(&r);
+}
+
+/* tokens: an unknown step id is named with the nearest one, exit 2,
+ * nothing started; a step that did not run in the case is exit 1. */
+Test(cli, tokens_bad_step_is_exit_2_with_did_you_mean, .timeout = 60)
+{
+	char file[512], tmp[64];
+	source_path(file, sizeof(file), "scenarios/double-hop.yaml");
+	private_tmp(tmp, sizeof(tmp));
+	char *argv[] = {launch_path, "tokens", file, "--at", "c-open-report",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "--at c-open-report: no step has that id "
+				"(did you mean 'c-opens-report'?)") != NULL,
+		  "%s", r.err);
+	cr_expect_eq(strlen(r.out), 0, "%s", r.out);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+	char *argv2[] = {launch_path, "tokens", file, "--format", "xml", NULL};
+	r = cmd_run(argv2);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "unknown format 'xml'") != NULL, "%s", r.err);
+	cmd_free(&r);
+	char *argv3[] = {launch_path, "tokens", file, "--variant", "delegat",
+			 NULL};
+	r = cmd_run(argv3);
+	cr_expect_eq(r.status, 2, "exit %d", r.status);
+	cr_expect(strstr(r.err, "did you mean 'delegate'?") != NULL, "%s",
+		  r.err);
+	cr_expect(dir_empty(tmp), "something was launched");
+	cmd_free(&r);
+	rmdir(tmp);
+	unsetenv("TMPDIR");
+	char *argv4[] = {launch_path, "tokens", file, "--at", "c-opens-report",
+			 NULL};
+	r = cmd_run(argv4);
+	cr_expect_eq(r.status, 1, "exit %d", r.status);
+	cr_expect(strstr(r.err, "step c-opens-report did not run") != NULL,
+		  "%s", r.err);
 	cmd_free(&r);
 }
