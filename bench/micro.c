@@ -689,7 +689,7 @@ static void bench_setup(bench *bn, const char *path)
 	bn->facts = (sc_hop_facts){
 		.asked = sc_blanket_level_asked(&pa->blanket,
 						sc_scenario_host(scn, "ws1"),
-						NULL),
+						pa->com_plus, NULL),
 		.client_authn = sc_blanket_authn_asked(&pa->blanket),
 		.server_authn = pb->server_authn,
 		.package = sc_blanket_package(&pa->blanket, true),

@@ -51,7 +51,8 @@ sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log)
 }
 
 sc_level sc_blanket_level_asked(const sc_blanket *b,
-				const sc_host_def *client_host, sc_log *log)
+				const sc_host_def *client_host, bool com_plus,
+				sc_log *log)
 {
 	if (b->transport == SC_TRANSPORT_PIPE) {
 		/* N2: a pipe client sets the level with the SQOS flags when
@@ -86,6 +87,14 @@ sc_level sc_blanket_level_asked(const sc_blanket *b,
 		sc_log_rule(log, "L6", "no level set on an %s client: "
 				       "Impersonate",
 			    b->transport == SC_TRANSPORT_RPC ? "RPC" : "DDE");
+		return SC_LEVEL_IMPERSONATE;
+	}
+	/* L6: a COM+ server application defaults to Impersonate (the
+	 * application's own setting, not the machine-wide default). */
+	if (com_plus) {
+		sc_log_rule(log, "L6",
+			    "no level set on a COM+ server application: "
+			    "Impersonate, the COM+ default");
 		return SC_LEVEL_IMPERSONATE;
 	}
 	/* L6: a COM client uses its host's default, Identify unless the

@@ -26,10 +26,12 @@ sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log);
 
 /* Client side, L6: the level a client asks for when its blanket sets none
  * (a COM client: its host's default, Identify unless the host says
- * otherwise; a named-pipe, RPC or DDE client: Impersonate); N2: a pipe
- * client's level counts only with the SQOS flags. */
+ * otherwise, but Impersonate in a COM+ server application, com_plus; a
+ * named-pipe, RPC or DDE client: Impersonate); N2: a pipe client's level
+ * counts only with the SQOS flags. */
 sc_level sc_blanket_level_asked(const sc_blanket *b,
-				const sc_host_def *client_host, sc_log *log);
+				const sc_host_def *client_host, bool com_plus,
+				sc_log *log);
 /* The authentication level the client asks (default: Connect) and its
  * package (default: Kerberos when both hosts are in the domain, else
  * NTLM). */

@@ -771,6 +771,31 @@ nomem:
 	return SC_INTERNAL;
 }
 
+sc_status sc_directory_explicit_logon(const sc_directory *dir,
+				      const sc_token *process,
+				      const char *account, const char *host,
+				      sc_token **out, sc_log *log)
+{
+	*out = NULL;
+	const principal *p = find(dir, account);
+	if (p && !p->account) {
+		sc_log_rule(log, "T4",
+			    "LogonUser of %s: a well-known account has no "
+			    "password to log on with (LOGON_FAILURE)",
+			    p->name);
+		return SC_LOGON_FAILURE;
+	}
+	sc_status st = logon_token(dir, account, host, SC_START_INTERACTIVE,
+				   false, out, log);
+	if (st != SC_OK)
+		return st;
+	/* P1: an explicit-credentials logon made in the caller's logon
+	 * session. */
+	sc_token_set_logon(*out, SC_LOGON_EXPLICIT);
+	sc_token_set_session(*out, sc_token_session(process));
+	return SC_OK;
+}
+
 void sc_directory_ticket_options(sc_token *t, const sc_process_def *p)
 {
 	sc_token_set_unforwardable(t, p &&

@@ -82,6 +82,17 @@ sc_status sc_directory_s4u_logon(const sc_directory *dir, const char *account,
 				 const char *host, sc_token **out,
 				 sc_log *log);
 
+/* P1, T4: LogonUser with account's password (explicit credentials), by
+ * a process on host whose token is process: a primary token as
+ * sc_directory_logon makes for an interactive logon, its privileges read
+ * now (P4), of logon type EXPLICIT and in process's logon session (the
+ * third exemption of P1 looks for both). No privilege is needed. A
+ * well-known service account has no password: SC_LOGON_FAILURE. */
+sc_status sc_directory_explicit_logon(const sc_directory *dir,
+				      const sc_token *process,
+				      const char *account, const char *host,
+				      sc_token **out, sc_log *log);
+
 /* D6: protocol transition by the service whose process token is process
  * and whose account is self_account, on host: the S4U logon of user, at
  * Impersonate when process holds SeTcbPrivilege (enabled), else

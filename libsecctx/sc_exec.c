@@ -315,7 +315,8 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 			    "C2-C6 with its own proxy to %s",
 			    rt->self->name, f->in->depth + 1, f->in->chain,
 			    rt->self->name, s->to);
-	c->asked = sc_blanket_level_asked(&c->b, rt->host, &c->caller);
+	c->asked = sc_blanket_level_asked(&c->b, rt->host,
+					   rt->self->com_plus, &c->caller);
 	const sc_token *who = NULL;
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
@@ -1103,6 +1104,39 @@ static sc_status step_primary_privilege(sc_frame *f, const sc_step *s,
 	return st;
 }
 
+/* LogonUser. With a user, the explicit-credentials logon (the user's
+ * password): no privilege is needed (since Windows XP; docs/rules.md,
+ * settings), and the token, kept under s->keep, is one the P1 exemption
+ * accepts: an explicit logon in this process's logon session. Without a
+ * user, the logon that needs SeTcbPrivilege, checked on the primary
+ * token (T4). */
+static sc_status step_logon_user(sc_frame *f, const sc_step *s,
+				 sc_step_result *r)
+{
+	if (!s->user)
+		return step_primary_privilege(f, s, r);
+	sc_runtime *rt = f->rt;
+	sc_token *t = NULL;
+	sc_status st = sc_directory_explicit_logon(rt->dir, proc_token(f),
+						   s->user, rt->self->host,
+						   &t, &r->log);
+	if (st != SC_OK)
+		return st;
+	snprintf(r->object, sizeof(r->object), "%s", sc_token_user_name(t));
+	sc_log_rule(&r->log, "T4",
+		    "LogonUser with the password of %s: explicit credentials "
+		    "need no privilege of %s; a primary token in its logon "
+		    "session",
+		    sc_token_user_name(t), sc_token_user_name(proc_token(f)));
+	if (s->keep && keep_token(f, s->keep, t) == 0) {
+		sc_log_rule(&r->log, "T2", "the token of %s is kept as %s",
+			    sc_token_user_name(t), s->keep);
+		return SC_OK;
+	}
+	sc_token_free(t);
+	return SC_OK;
+}
+
 static sc_status step_open_thread_token(sc_frame *f, const sc_step *s,
 					sc_step_result *r)
 {
@@ -1174,8 +1208,20 @@ static sc_status step_set_thread_token(sc_frame *f, const sc_step *s,
 	const sc_token *kept = kept_or_say(f, s->token, r);
 	if (!kept)
 		return SC_NO_TOKEN;
+	/* ImpersonateLoggedOnUser with a primary token: the thread gets an
+	 * impersonation copy at Impersonate, as P1 then allows. */
+	sc_token *copy = NULL;
+	if (sc_token_type_of(kept) == SC_TOKEN_PRIMARY) {
+		sc_status cs = sc_token_duplicate(kept, SC_TOKEN_IMPERSONATION,
+						  SC_LEVEL_IMPERSONATE, NULL,
+						  &copy, &r->log);
+		if (cs != SC_OK)
+			return cs;
+		kept = copy;
+	}
 	sc_token *t = NULL;
 	sc_status st = sc_impersonate(proc_token(f), kept, &t, &r->log);
+	sc_token_free(copy);
 	if (st == SC_OK) {
 		sc_token_free(f->thread);
 		f->thread = t;
@@ -1197,7 +1243,7 @@ static step_fn *const step_handlers[SC_STEP_COUNT] = {
 	[SC_STEP_IMPERSONATE_SELF] = step_impersonate_self,
 	[SC_STEP_DUPLICATE] = step_duplicate,
 	[SC_STEP_START_PROCESS] = step_start_process,
-	[SC_STEP_LOGON_USER] = step_primary_privilege,
+	[SC_STEP_LOGON_USER] = step_logon_user,
 	[SC_STEP_AUDIT] = step_primary_privilege,
 	[SC_STEP_OPEN_THREAD_TOKEN] = step_open_thread_token,
 	[SC_STEP_PROTOCOL_TRANSITION] = do_transition,

@@ -623,6 +623,7 @@ enum set_field {
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
 	F_SPN,              /* PROC.spn=CLASS/HOST or none (D4) */
 	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
+	F_COM_PLUS,         /* PROC.com_plus=true (L6) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -651,6 +652,7 @@ static const struct set_key {
 	{"deny_only_groups", ON_PROC, F_DENY_ONLY_GROUPS, false},
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
 	{"tickets", ON_PROC, F_TICKETS, false},
+	{"com_plus", ON_PROC, F_COM_PLUS, false},
 	{"spn", ON_PROC, F_SPN, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
@@ -691,7 +693,7 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|spn, "                                                      \
+	"tickets|com_plus|spn, "                                             \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -1339,6 +1341,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_TICKETS:
 		p->tickets = (sc_tickets)op->ival;
+		break;
+	case F_COM_PLUS:
+		p->com_plus = op->bval;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);
@@ -1999,7 +2004,8 @@ static const step_key step_keys[] = {
 	{"primary", given_primary, KIND(DUPLICATE), "duplicate"},
 	{"as_self", given_as_self, KIND(OPEN_THREAD_TOKEN),
 	 "open_thread_token"},
-	{"user", given_user, KIND(PROTOCOL_TRANSITION), "protocol_transition"},
+	{"user", given_user, KIND(PROTOCOL_TRANSITION) | KIND(LOGON_USER),
+	 "protocol_transition and logon_user"},
 	{"privilege", given_privilege,
 	 KIND(ASSIGN_RIGHT) | KIND(CHECK_PRIVILEGE) | KIND(ENABLE_PRIVILEGE) |
 		 KIND(DISABLE_PRIVILEGE),
@@ -2009,7 +2015,8 @@ static const step_key step_keys[] = {
 	 "enable_group and disable_group"},
 	{"holders", given_holders, KIND(ASSIGN_RIGHT), "assign_right"},
 	{"scope", given_scope, KIND(ASSIGN_RIGHT), "assign_right"},
-	{"keep", given_keep, KIND(DUPLICATE), "duplicate"},
+	{"keep", given_keep, KIND(DUPLICATE) | KIND(LOGON_USER),
+	 "duplicate and logon_user"},
 	{"token", given_token,
 	 KIND(SET_THREAD_TOKEN) | KIND(QUERY_LEVEL) | KIND(START_PROCESS),
 	 "set_thread_token, query_level and start_process"},
@@ -2100,8 +2107,9 @@ static bool kept_before(const sc_process_def *p, const sc_step *st,
 			const char *name)
 {
 	for (const sc_step *k = p->steps; k < st; k++)
-		if (k->kind == SC_STEP_DUPLICATE && k->keep &&
-		    strcmp(k->keep, name) == 0)
+		if ((k->kind == SC_STEP_DUPLICATE ||
+		     k->kind == SC_STEP_LOGON_USER) &&
+		    k->keep && strcmp(k->keep, name) == 0)
 			return true;
 	return false;
 }
@@ -2151,17 +2159,28 @@ static void check_step_values(struct vctx *v, const char *pre,
 				st->holders[m]);
 	if (st->kind == SC_STEP_SET_THREAD_TOKEN && empty(st->token))
 		problem(v, P(path, "%s.token", pre),
-			"step '%s' needs 'token' (the name a duplicate step "
-			"kept its copy under)", kind);
+			"step '%s' needs 'token' (the name a duplicate or "
+			"logon_user step kept its token under)", kind);
 	else if (st->token && step_takes(st, "token") &&
 		 !kept_before(p, st, st->token))
 		problem(v, P(path, "%s.token", pre),
 			"no earlier step of process '%s' keeps a token named "
-			"'%s' (a duplicate step with keep: %s)",
+			"'%s' (a duplicate or logon_user step with keep: %s)",
 			p->name ? p->name : "", st->token, st->token);
 	if (st->keep && empty(st->keep))
 		problem(v, P(path, "%s.keep", pre), "the kept token's name is "
 			"empty");
+	else if (st->keep && st->kind == SC_STEP_LOGON_USER && !st->user)
+		problem(v, P(path, "%s.keep", pre),
+			"step 'logon_user' keeps a token only with 'user' (the "
+			"account whose password it logs on with)");
+	if (st->kind == SC_STEP_LOGON_USER && !empty(st->user) &&
+	    account_known(v->s, st->user) &&
+	    !sc_scenario_account(v->s, st->user))
+		problem(v, P(path, "%s.user", pre),
+			"'%s' is a well-known service account, which has no "
+			"password: LogonUser with explicit credentials names a "
+			"domain account", st->user);
 	if (st->from && known_process(v, P(path, "%s.from", pre), st->from) &&
 	    p->name && strcmp(st->from, p->name) == 0)
 		problem(v, P(path, "%s.from", pre),

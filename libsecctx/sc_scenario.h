@@ -260,6 +260,10 @@ typedef struct sc_process_def {
 	/* D1, D4: whether its logon's tickets are forwardable (the
 	 * default) or not (kinit without -f). */
 	sc_tickets tickets;
+	/* L6: a COM+ server application (dllhost), whose COM calls ask
+	 * Impersonate when its blanket sets no level, whatever its host's
+	 * default. */
+	bool com_plus;
 	/* D4: the SPN its callers name it by (one of its account's spns);
 	 * NULL: named by its account. */
 	char *spn;

@@ -199,6 +199,7 @@ static const cyaml_schema_field_t process_fields[] = {
 	     &string_entry),
 	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
 	ENUM("tickets", ENUM_OPT, sc_process_def, tickets, tickets_strings),
+	CYAML_FIELD_BOOL("com_plus", OPT, sc_process_def, com_plus),
 	STR("spn", OPT, sc_process_def, spn),
 	CYAML_FIELD_END
 };

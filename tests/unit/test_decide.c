@@ -83,12 +83,38 @@ Test(L6, com_client_without_level_uses_the_host_default)
 {
 	sc_blanket b = {0};
 	sc_host_def h = {.name = "ws1"};
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL), SC_LEVEL_IDENTIFY);
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, NULL),
+		     SC_LEVEL_IDENTIFY);
 	h.default_level = SC_LEVEL_IMPERSONATE;
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL),
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, NULL),
 		     SC_LEVEL_IMPERSONATE);
 	b.level = SC_LEVEL_ANONYMOUS;
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, NULL), SC_LEVEL_ANONYMOUS);
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, NULL),
+		     SC_LEVEL_ANONYMOUS);
+}
+
+Test(L6, com_plus_application_without_level_asks_impersonate)
+{
+	/* COM+ server applications default to Impersonate, whatever the
+	 * host's default; a level set is still the level asked. */
+	sc_blanket b = {0};
+	sc_host_def h = {.name = "ws1", .default_level = SC_LEVEL_IDENTIFY};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, true, &log),
+		     SC_LEVEL_IMPERSONATE);
+	cr_expect(sc_log_has_rule(&log, "L6"));
+	sc_log_free(&log);
+	h.default_level = SC_LEVEL_ANONYMOUS;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, true, NULL),
+		     SC_LEVEL_IMPERSONATE);
+	b.level = SC_LEVEL_IDENTIFY;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, true, NULL),
+		     SC_LEVEL_IDENTIFY);
+	/* Not COM+: the host's default. */
+	b.level = SC_LEVEL_DEFAULT;
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, NULL),
+		     SC_LEVEL_ANONYMOUS);
 }
 
 Test(L6, pipe_client_without_level_asks_impersonate)
@@ -97,7 +123,7 @@ Test(L6, pipe_client_without_level_asks_impersonate)
 	sc_host_def h = {.name = "ws1"};
 	sc_log log;
 	sc_log_init(&log);
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
 		     SC_LEVEL_IMPERSONATE);
 	cr_expect(sc_log_has_rule(&log, "L6"));
 	sc_log_free(&log);
@@ -111,7 +137,7 @@ Test(L6, rpc_and_dde_clients_without_level_ask_impersonate)
 		sc_blanket b = {.transport = ts[i]};
 		sc_log log;
 		sc_log_init(&log);
-		cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+		cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
 			     SC_LEVEL_IMPERSONATE, "%s",
 			     sc_transport_name(ts[i]));
 		cr_expect(sc_log_has_rule(&log, "L6"));
@@ -119,7 +145,7 @@ Test(L6, rpc_and_dde_clients_without_level_ask_impersonate)
 		/* A level set is the level asked: no SQOS flags here. */
 		b.level = SC_LEVEL_IDENTIFY;
 		sc_log_init(&log);
-		cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+		cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
 			     SC_LEVEL_IDENTIFY);
 		cr_expect(!sc_log_has_rule(&log, "N2"));
 		sc_log_free(&log);
@@ -926,16 +952,17 @@ Test(N2, pipe_level_needs_sqos_present)
 	sc_log_init(&log);
 	sc_blanket b = {.transport = SC_TRANSPORT_PIPE,
 			.level = SC_LEVEL_IDENTIFY};
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
 		     SC_LEVEL_IMPERSONATE, "level bits without SQOS ignored");
 	cr_expect(log_mentions(&log, "N2", "without SECURITY_SQOS_PRESENT"));
 	sc_log_clear(&log);
 	b.sqos = true;
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log), SC_LEVEL_IDENTIFY);
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
+		     SC_LEVEL_IDENTIFY);
 	cr_expect(sc_log_has_rule(&log, "N2"));
 	sc_log_clear(&log);
 	b.level = SC_LEVEL_DEFAULT;
-	cr_expect_eq(sc_blanket_level_asked(&b, &h, &log),
+	cr_expect_eq(sc_blanket_level_asked(&b, &h, false, &log),
 		     SC_LEVEL_IMPERSONATE,
 		     "SQOS without a level: the pipe default, not the host's");
 	cr_expect(sc_log_has_rule(&log, "L6"));

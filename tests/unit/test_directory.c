@@ -99,6 +99,7 @@ TestSuite(P4, .init = setup, .fini = teardown);
 TestSuite(D6, .init = setup, .fini = teardown);
 TestSuite(directory, .init = setup, .fini = teardown);
 TestSuite(network, .init = setup, .fini = teardown);
+TestSuite(P1, .init = setup, .fini = teardown);
 
 static const char *sid(const char *name)
 {
@@ -1062,4 +1063,32 @@ Test(network, a_client_without_impersonate_is_not_a_decision)
 	sc_token_free(m);
 	sc_token_free(c);
 	sc_token_free(b);
+}
+
+/* P1, T4: LogonUser with a password: an explicit logon in the caller's
+ * logon session, with the user's privileges on the host now; a
+ * well-known service account has no password. */
+Test(P1, explicit_logon_is_in_the_callers_session)
+{
+	sc_token *svc = logon("svc-b", "ws1", SC_START_INTERACTIVE);
+	sc_token *t = NULL;
+	cr_assert_eq(sc_directory_explicit_logon(dir, svc, "bob", "ws1", &t,
+						 &log_),
+		     SC_OK);
+	cr_expect_eq(sc_token_type_of(t), SC_TOKEN_PRIMARY);
+	cr_expect_eq(sc_token_logon(t), SC_LOGON_EXPLICIT);
+	cr_expect_eq(sc_token_session(t), sc_token_session(svc));
+	cr_expect_str_eq(sc_token_user_sid(t), sid("bob"));
+	/* bob is in Administrators: SeImpersonatePrivilege by default. */
+	cr_expect(sc_token_privilege_enabled(t, SC_PRIV_IMPERSONATE));
+	sc_token_free(t);
+	t = NULL;
+	cr_expect_eq(sc_directory_explicit_logon(dir, svc, "NETWORK SERVICE",
+						 "ws1", &t, &log_),
+		     SC_LOGON_FAILURE);
+	cr_expect_null(t);
+	cr_expect_eq(sc_directory_explicit_logon(dir, svc, "nobody", "ws1",
+						 &t, &log_),
+		     SC_LOGON_FAILURE);
+	sc_token_free(svc);
 }

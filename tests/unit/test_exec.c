@@ -315,3 +315,31 @@ Test(expect, a_step_level_is_the_level_the_step_reports)
 	cr_expect_not(res[3].pass);
 	sc_trace_free(&t);
 }
+
+/* P1's third exemption against P2: the caller's token is downgraded, the
+ * same user logged on with a password is impersonated at Impersonate. */
+Test(P1, explicit_logon_token_is_impersonated_without_the_privilege)
+{
+	world w;
+	world_load(&w, "rules/p1-explicit-logon.yaml", NULL);
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t);
+	const sc_hop *ab = hop(&t, "A", "B");
+	cr_assert(ab);
+	cr_assert_geq(ab->steps_count, 9);
+	/* impersonate: P2, Identify. */
+	cr_expect_eq(ab->steps[0].status, SC_OK);
+	cr_expect(sc_log_has_rule(&ab->steps[0].log, "P2"));
+	/* logon_user with bob's password, then set_thread_token. */
+	cr_expect_eq(ab->steps[3].status, SC_OK);
+	cr_expect_eq(ab->steps[4].status, SC_OK);
+	cr_expect(sc_log_has_rule(&ab->steps[4].log, "P1"));
+	cr_expect_not(sc_log_has_rule(&ab->steps[4].log, "P2"));
+	cr_expect_eq(ab->steps[5].level, SC_LEVEL_IMPERSONATE);
+	cr_expect_eq(ab->steps[6].status, SC_OK, "bob's file opens");
+	/* logon_user without a user needs SeTcbPrivilege. */
+	cr_expect_eq(ab->steps[8].status, SC_PRIVILEGE_NOT_HELD);
+	sc_trace_free(&t);
+	world_free(&w);
+}

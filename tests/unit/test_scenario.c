@@ -686,7 +686,39 @@ Test(scenario, unknown_key_in_a_process)
 	fails_once(BASE "    bogus: 1\n", 22, 5,
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
-		   "misbehave, deny_only_groups, disabled_groups, new, tickets, spn)");
+		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
+		   "com_plus, spn)");
+}
+
+Test(L6, com_plus_loads_and_takes_a_boolean)
+{
+	sc_scenario *s = load_b_with("    com_plus: %s\n", "true");
+	cr_expect(s->processes[1].com_plus);
+	cr_expect(!s->processes[0].com_plus, "the default");
+	sc_load_free(s);
+	fails_once(BASE "    com_plus: yes\n", 22, 15, "com_plus");
+	fails_once(BASE "    com_pluss: true\n", 22, 5,
+		   "did you mean 'com_plus'?");
+}
+
+Test(P1, logon_user_keeps_a_token_for_set_thread_token)
+{
+	sc_scenario *s = load_b_with(
+		"    steps:\n"
+		"      - {do: logon_user, user: %s, keep: t}\n"
+		"      - {do: set_thread_token, token: t}\n", "alice");
+	cr_expect_str_eq(s->processes[1].steps[0].user, "alice");
+	cr_expect_str_eq(s->processes[1].steps[0].keep, "t");
+	sc_load_free(s);
+	/* keep without user: no token to keep. */
+	fails_once(BASE "    steps: [{do: logon_user, keep: t}]\n", 22, 36,
+		   "keeps a token only with 'user'");
+	/* a well-known service account has no password. */
+	fails_once(BASE "    steps: [{do: logon_user, user: NETWORK SERVICE}]"
+			"\n", 22, 36, "has no password");
+	/* an unknown account, with did-you-mean. */
+	fails_once(BASE "    steps: [{do: logon_user, user: alise}]\n", 22,
+		   36, "did you mean 'alice'?");
 }
 
 Test(scenario, unknown_top_level_key)
@@ -2417,6 +2449,11 @@ Test(set, process_keys)
 	cr_expect_eq(b->tickets, SC_TICKETS_NOT_FORWARDABLE);
 	set_ok(s, "B.tickets=forwardable");
 	cr_expect_eq(b->tickets, SC_TICKETS_FORWARDABLE);
+	cr_expect(!b->com_plus, "the default: not a COM+ application");
+	set_ok(s, "B.com_plus=true");
+	cr_expect(b->com_plus);
+	set_ok(s, "B.com_plus=false");
+	cr_expect(!b->com_plus);
 	set_ok(s, "B.transport=pipe");
 	cr_expect_eq(b->blanket.transport, SC_TRANSPORT_PIPE);
 	set_ok(s, " B.level = Impersonate ");
