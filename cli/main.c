@@ -8,59 +8,50 @@
 #include <stdio.h>
 #include <string.h>
 
-void cli_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cloakroom COMMAND [OPTIONS]   (cloakroom COMMAND --help: "
-		"its own options)\n"
-		"  run FILE [--json | --format text|json|mermaid|svg] "
-		"[--explain]\n"
-		"           [--variant NAME] [--keep-logs] [--timeout-ms N] "
-		"[--color WHEN]\n"
-		"           [--clock-skew-ms N] [--insecure] [--hosts "
-		"loopback|netns]\n"
-		"                  run a scenario's daemons and report each hop\n"
-		"  check [-j N] [--json] [--stats] [--variant NAME] PATH...\n"
-		"                  every scenario under PATH, pass or fail\n"
-		"  matrix FILE --vary KEY=V1,V2... [--format F] [-j N]\n"
-		"                  a sweep of settings, one row per case\n"
-		"  diff RUN1.json[:VARIANT] RUN2.json[:VARIANT]\n"
-		"                  what changed between two runs, hop by hop\n"
-		"  paths FILE --to SERVICE [--as USER] [--from ACCOUNT] "
-		"[--out DIR]\n"
-		"                  delegation paths to a service, confirmed\n"
-		"  import FILE... --out DIR [--domain NAME]\n"
-		"                  an AD export (LDIF, SharpHound JSON) as a domain\n"
-		"  tokens FILE [--variant NAME] [--at STEP] [--format text|json]\n"
-		"                  the tokens the run used, as whoami /all shows "
-		"them\n"
-		"  new NAME        write NAME.yaml, a starter scenario\n"
-		"  stress [--clients N] [--calls M]   identity bleed under load\n"
-		"  --version       the version\n"
-		"In a checkout, ./cloakroom also runs demo, test, build, fuzz and "
-		"bench\n(bench --matrix, bench --paths): ./cloakroom --help.\n"
-		"\n"
-		"run prints, per hop, who called whom, the identity presented, "
-		"at which\nlevel, with which status, and the rule ids that "
-		"decided; --explain adds\neach hop's inputs and numbered "
-		"decisions. --format json: one JSON event\na line; mermaid: a "
-		"sequence diagram; svg: the diagram drawn as SVG.\n"
-		"--color auto (default: on a terminal, unless NO_COLOR is set), "
-		"always\nor never.\n"
-		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
-		"failed.\n");
-}
-
+/* Every command: its name, its entry point, its arguments in short and
+ * what it does, as the launcher's own help lists them. Each command's
+ * --help gives its options in full. */
 typedef struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *args, *what;
 } command;
 
 static const command commands[] = {
-	{"run", cmd_run},       {"check", cmd_check},   {"diff", cmd_diff},
-	{"matrix", cmd_matrix}, {"new", cmd_new},       {"stress", cmd_stress},
-	{"paths", cmd_paths},   {"import", cmd_import}, {"tokens", cmd_tokens},
+	{"run", cmd_run, "FILE [--explain] [--format F] [--set K=V]",
+	 "run a scenario's daemons and report each hop (F: text, json, "
+	 "mermaid, svg, html)"},
+	{"check", cmd_check, "[-j N] [--json] PATH...",
+	 "every scenario under PATH, pass or fail"},
+	{"matrix", cmd_matrix, "FILE --vary KEY=V1,V2... [--format F]",
+	 "a sweep of settings, one row per case"},
+	{"diff", cmd_diff, "RUN1 RUN2",
+	 "what changed between two runs (JSON or FILE:VARIANT), hop by hop"},
+	{"paths", cmd_paths, "FILE --to SERVICE [--as USER] [--format F]",
+	 "delegation paths to a service, each confirmed on the daemons"},
+	{"import", cmd_import, "FILE... --out DIR",
+	 "an AD export (LDIF, SharpHound JSON) as a scenario's domain"},
+	{"tokens", cmd_tokens, "FILE [--at STEP] [--format F]",
+	 "the tokens the run used, as whoami /all shows them"},
+	{"new", cmd_new, "NAME", "write NAME.yaml, a starter scenario"},
+	{"stress", cmd_stress, "[--clients N] [--calls M]",
+	 "identity bleed under load"},
 };
+
+void cli_usage(FILE *out)
+{
+	fprintf(out, "usage: cloakroom COMMAND [OPTIONS]   (cloakroom COMMAND "
+		     "--help: its own options)\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %s %s\n      %s\n", commands[i].name,
+			commands[i].args, commands[i].what);
+	fprintf(out,
+		"  --version\n      the version\n"
+		"In a checkout, ./cloakroom also runs demo, test, build, fuzz and "
+		"bench\n(bench --matrix, bench --paths): ./cloakroom --help.\n"
+		"Exit: 0 expectations held, 1 one failed, 2 bad input, 3 the run\n"
+		"failed.\n");
+}
 
 int main(int argc, char **argv)
 {

@@ -128,6 +128,7 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"started_by", &sc_start_table},
 		{"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
+		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"sensitive", &bool_table},
 		{"trusted_for_delegation", &bool_table},

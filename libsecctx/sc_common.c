@@ -29,6 +29,8 @@
 #define sc_transport_VALUE(id, name, all) {name, SC_TRANSPORT_##id, all},
 #define sc_tracking_VALUE(id, name, all) {name, SC_TRACKING_##id, all},
 #define sc_tickets_VALUE(id, name, all) {name, SC_TICKETS_##id, all},
+#define sc_apartment_VALUE(id, name, all) {name, SC_APARTMENT_##id, all},
+#define sc_apartment_ALIAS(id, name) {name, SC_APARTMENT_##id, false},
 #define sc_double_hop_VALUE(id, name, all) {name, SC_DOUBLE_HOP_##id, all},
 #define sc_scope_VALUE(id, name, all) {name, SC_SCOPE_##id, all},
 #define sc_start_VALUE(id, name, all) {name, SC_START_##id, all},
@@ -42,6 +44,7 @@ TABLE(sc_cloaking, SC_CLOAKINGS, SC_CLOAKING_ALIASES, SC_CLOAK_COUNT)
 TABLE(sc_transport, SC_TRANSPORTS, NO_ALIASES, SC_TRANSPORT_COUNT)
 TABLE(sc_tracking, SC_TRACKINGS, NO_ALIASES, SC_TRACKING_COUNT)
 TABLE(sc_tickets, SC_TICKETS, NO_ALIASES, SC_TICKETS_COUNT)
+TABLE(sc_apartment, SC_APARTMENTS, SC_APARTMENT_ALIASES, SC_APARTMENT_COUNT)
 TABLE(sc_double_hop, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, SC_DOUBLE_HOP_COUNT)
 TABLE(sc_scope, SC_SCOPES, NO_ALIASES, SC_SCOPE_COUNT)
 TABLE(sc_start, SC_STARTS, NO_ALIASES, SC_START_COUNT)
@@ -125,6 +128,7 @@ NAME_FUNCS(sc_cloaking)
 NAME_FUNCS(sc_transport)
 NAME_FUNCS(sc_tracking)
 NAME_FUNCS(sc_tickets)
+NAME_FUNCS(sc_apartment)
 NAME_FUNCS(sc_double_hop)
 NAME_FUNCS(sc_scope)
 NAME_FUNCS(sc_start)

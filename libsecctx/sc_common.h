@@ -273,6 +273,27 @@ typedef enum sc_tickets {
 	SC_TICKETS_COUNT
 } sc_tickets;
 
+/* T5: the apartment a server process's COM threads initialise
+ * (CoInitializeEx). MTA, COINIT_MULTITHREADED, is CoInitializeEx's
+ * default and what services commonly use: calls are served concurrently,
+ * each on its own thread. An STA (COINIT_APARTMENTTHREADED) has one
+ * thread, which serves one call at a time; while that thread waits in
+ * an outgoing call, a call arriving in the apartment is served on it,
+ * re-entrantly. */
+#define SC_APARTMENTS(X)                                                     \
+	X(MTA, "mta", 1)                                                     \
+	X(STA, "sta", 1)
+#define SC_APARTMENT_ALIASES(X)                                              \
+	X(MTA, "COINIT_MULTITHREADED")                                       \
+	X(STA, "COINIT_APARTMENTTHREADED")
+
+typedef enum sc_apartment {
+#define SC_APARTMENT_ENUM(id, name, all) SC_APARTMENT_##id,
+	SC_APARTMENTS(SC_APARTMENT_ENUM)
+#undef SC_APARTMENT_ENUM
+	SC_APARTMENT_COUNT
+} sc_apartment;
+
 /* C6: what a call whose identity cannot cross (the double hop: L4, D3,
  * D6) comes to: it fails with settings.double_hop_status (the default),
  * or it goes through as NT AUTHORITY\ANONYMOUS LOGON, the middle tier
@@ -353,6 +374,8 @@ const char *sc_tracking_name(sc_tracking v);
 int sc_tracking_parse(const char *s, sc_tracking *out);
 const char *sc_tickets_name(sc_tickets v);
 int sc_tickets_parse(const char *s, sc_tickets *out);
+const char *sc_apartment_name(sc_apartment v);
+int sc_apartment_parse(const char *s, sc_apartment *out);
 const char *sc_double_hop_name(sc_double_hop v);
 int sc_double_hop_parse(const char *s, sc_double_hop *out);
 const char *sc_scope_name(sc_scope v);
@@ -377,7 +400,8 @@ typedef struct sc_enum_table {
 } sc_enum_table;
 extern const sc_enum_table sc_status_table, sc_level_table, sc_authn_table,
 	sc_package_table, sc_cloaking_table, sc_transport_table,
-	sc_tracking_table, sc_tickets_table, sc_double_hop_table,
+	sc_tracking_table, sc_tickets_table, sc_apartment_table,
+	sc_double_hop_table,
 	sc_scope_table, sc_start_table, sc_logon_table;
 /* The value of s in t (a spelling or an alias, case-insensitive). 0, or
  * SC_ERR_INVAL. */

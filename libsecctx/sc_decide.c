@@ -33,9 +33,14 @@ sc_status sc_blanket_validate(const sc_blanket *b, sc_log *log)
 			    "blanket");
 		return SC_INVALID_BLANKET;
 	}
-	/* C1 with D3: Schannel supports no cloaking. */
+	/* C1 with D3: Schannel supports no cloaking. D3 states the
+	 * limit; C1, last, decides the refusal. */
 	if (b->cloaking != SC_CLOAK_NONE &&
 	    b->package == SC_PACKAGE_SCHANNEL) {
+		sc_log_rule(log, "D3",
+			    "Schannel supports no cloaking: %s cloaking cannot "
+			    "be used with it",
+			    sc_cloaking_name(b->cloaking));
 		sc_log_rule(log, "C1", "cloaking with Schannel: invalid blanket");
 		return SC_INVALID_BLANKET;
 	}
@@ -146,13 +151,24 @@ static const char *d1_failed(const sc_hop_facts *f)
 /* T8: the call runs at the higher of the two authentication levels; at
  * None nobody is authenticated and nobody can be impersonated (false,
  * out's level Anonymous). */
+static sc_authn client_authn_of(const sc_hop_facts *f)
+{
+	return f->client_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT
+						   : f->client_authn;
+}
+
+/* A server that sets no minimum: none (docs/rules.md). */
+static sc_authn server_authn_of(const sc_hop_facts *f)
+{
+	return f->server_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_NONE
+						   : f->server_authn;
+}
+
 static bool negotiate_authn(const sc_hop_facts *f, sc_hop_outcome *out,
 			    sc_log *log)
 {
-	sc_authn ca = f->client_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_CONNECT
-							  : f->client_authn;
-	sc_authn sa = f->server_authn == SC_AUTHN_DEFAULT ? SC_AUTHN_NONE
-							  : f->server_authn;
+	sc_authn ca = client_authn_of(f);
+	sc_authn sa = server_authn_of(f);
 	out->authn = ca > sa ? ca : sa;
 	if (out->authn == SC_AUTHN_NONE) {
 		out->authenticated = false;
@@ -279,6 +295,20 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 
 	out->level = l;
 	log_level(l, out->delegable, log);
+	/* T8: the client's level decided the authentication level (the
+	 * server's raise is noted first, in negotiate_authn); noted last,
+	 * after the level, which it does not change. */
+	if (server_authn_of(f) <= client_authn_of(f))
+		sc_log_rule(log, "T8",
+			    "authentication level %s: the client's level "
+			    "decides (the server %s%s)",
+			    sc_authn_name(out->authn),
+			    f->server_authn == SC_AUTHN_DEFAULT ? "sets no "
+								  "minimum"
+								: "asks ",
+			    f->server_authn == SC_AUTHN_DEFAULT
+				    ? ""
+				    : sc_authn_name(f->server_authn));
 }
 
 sc_status sc_impersonate(const sc_token *process, const sc_token *client,
@@ -329,6 +359,15 @@ sc_status sc_impersonate(const sc_token *process, const sc_token *client,
 		return SC_OK;
 	}
 
+	/* P1 failed, the check that decides P2: none of its four
+	 * conditions holds. */
+	sc_log_rule(log, "P1",
+		    "%s may not impersonate %s at %s: it lacks "
+		    "SeImpersonatePrivilege, the client is not its own user, "
+		    "and the token is not from an explicit logon in its "
+		    "logon session",
+		    sc_token_user_name(process), sc_token_user_name(client),
+		    sc_level_name(l));
 	/* P2: the silent downgrade: success, but at Identify. */
 	*thread = sc_token_copy(client);
 	if (!*thread)

@@ -23,9 +23,14 @@ struct sc_runtime {
 	sc_call_fn call;
 	sc_sleep_fn sleep;
 	void *user;
-	pthread_mutex_t lock; /* guards proxies */
+	pthread_mutex_t lock; /* guards proxies, process and retired */
 	sc_proxy *proxies;
 	size_t proxies_count;
+	/* P4: the tokens of the process before each restart; calls that
+	 * began before a restart still use theirs, so they live until the
+	 * runtime is freed. */
+	sc_token **retired;
+	size_t retired_count;
 };
 
 /* The most tokens one call (or the client's program) keeps. */
@@ -39,6 +44,8 @@ typedef struct sc_frame {
 	sc_token *thread;      /* the thread token, NULL when reverted */
 	sc_token *primary;     /* the process token once this call adjusted
 	                          its privileges (a private copy), or NULL */
+	const sc_token *proc;  /* the process token when the call began, or
+	                          after this call restarted the process */
 	bool read;             /* N1: a message was read from the pipe */
 	struct {               /* T2: the copies duplicate steps kept */
 		const char *name;
@@ -95,6 +102,9 @@ void sc_runtime_free(sc_runtime *rt)
 		sc_proxy_release(&rt->proxies[i]);
 	free(rt->proxies);
 	sc_token_free(rt->process);
+	for (size_t i = 0; i < rt->retired_count; i++)
+		sc_token_free(rt->retired[i]);
+	free(rt->retired);
 	sc_directory_free(rt->dir);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
@@ -178,9 +188,18 @@ static void kept_free(sc_frame *f)
 
 /* The process token as this call sees it: its own adjusted copy, if it
  * made one, else the runtime's. */
+/* The process token now (a restart replaces it). */
+static const sc_token *process_now(sc_runtime *rt)
+{
+	pthread_mutex_lock(&rt->lock);
+	const sc_token *t = rt->process;
+	pthread_mutex_unlock(&rt->lock);
+	return t;
+}
+
 static const sc_token *proc_token(const sc_frame *f)
 {
-	return f->primary ? f->primary : f->rt->process;
+	return f->primary ? f->primary : f->proc;
 }
 
 /* The proxy to target; created on first use. Caller holds rt->lock. */
@@ -271,6 +290,8 @@ static void fill_failed_hop(sc_frame *f, sc_hop *h, const char *target,
 	h->level_effective = SC_LEVEL_DEFAULT;
 	h->cloaking = b->cloaking;
 	h->package = b->package; /* as resolved for the hop (D3) */
+	h->authn = sc_blanket_authn_asked(b); /* T8: the client's, as the
+						 blanket asks it */
 	h->depth = f->depth;
 }
 
@@ -392,7 +413,7 @@ static sc_status call_send(sc_frame *f, const sc_step *s, call_plan *c,
 	snprintf(ctx.caller_host, sizeof(ctx.caller_host), "%s",
 		 rt->self->host);
 	snprintf(ctx.caller_account, sizeof(ctx.caller_account), "%s",
-		 sc_token_user_name(rt->process));
+		 sc_token_user_name(f->proc));
 	/* A chain too long for the field keeps its start. */
 	if (snprintf(ctx.chain, sizeof(ctx.chain), "%s%s%s",
 		     f->in ? f->in->chain : "", f->in ? ">" : "",
@@ -429,15 +450,27 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 		if (i > 0 && strcmp(reply->hops[i].to, rt->self->name) == 0)
 			nested = true;
 	}
-	if (nested && f->thread)
-		/* T5: a nested call served meanwhile impersonated its own
-		 * caller; this thread's impersonation is restored when the
-		 * call returns. */
-		sc_log_rule(&r->log, "T5",
-			    "a nested call into %s was served while this call "
-			    "waited: the thread's impersonation of %s is "
-			    "restored",
-			    rt->self->name, sc_token_user_name(f->thread));
+	if (nested && f->thread) {
+		/* T5: a call served meanwhile impersonated its own caller;
+		 * this call's impersonation is restored when it returns (in
+		 * an STA the other call ran on this very thread). */
+		if (rt->self->apartment == SC_APARTMENT_STA)
+			sc_log_rule(&r->log, "T5",
+				    "a call into %s was served on this thread "
+				    "(single-threaded apartment) while this "
+				    "call waited: the thread's impersonation "
+				    "of %s is restored",
+				    rt->self->name,
+				    sc_token_user_name(f->thread));
+		else
+			sc_log_rule(&r->log, "T5",
+				    "a call into %s was served on another "
+				    "thread of its multithreaded apartment "
+				    "while this call waited: this thread "
+				    "still impersonates %s",
+				    rt->self->name,
+				    sc_token_user_name(f->thread));
+	}
 	r->hop = sc_trace_move(f->out, reply);
 	r->status = f->out->hops[r->hop].status;
 }
@@ -445,13 +478,14 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 /* A call that failed: its hop, with what the caller decided and
  * presented (the token diff: presented, nothing built). */
 static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
-				sc_status st, sc_step_result *r)
+				sc_status st, bool sent, sc_step_result *r)
 {
 	int hi = sc_trace_add_hop(f->out);
 	if (hi >= 0) {
 		sc_hop *h = &f->out->hops[hi];
 		fill_failed_hop(f, h, s->to, c->target->host, &c->b, c->asked);
 		h->status = st;
+		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
 		sc_log_append(&h->log, &c->caller);
@@ -473,9 +507,12 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	snprintf(r->object, sizeof(r->object), "%s", s->to);
 	sc_log_init(&c.caller);
 	sc_status st = call_choose(f, s, &c);
+	/* A call the proxy refused (C1, C5, C6, D4, D5, D8) is not sent:
+	 * no call is made. */
+	bool sent = st == SC_OK;
 	sc_trace reply;
 	sc_trace_init(&reply);
-	if (st == SC_OK)
+	if (sent)
 		st = call_send(f, s, &c, &reply);
 	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
 	if (st == SC_OK && reply.count > 0)
@@ -484,7 +521,7 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 		call_record_failure(f, s, &c,
 				    st == SC_OK ? SC_BAD_CONTEXT /* no hop */
 						: st,
-				    r);
+				    sent, r);
 	sc_token_free(c.identity);
 	sc_token_free(c.replaced);
 	sc_trace_free(&reply);
@@ -765,7 +802,7 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 	sc_token *mine = f->thread;
 	if (!mine) {
 		if (!f->primary) {
-			f->primary = sc_token_copy(f->rt->process);
+			f->primary = sc_token_copy(f->proc);
 			if (!f->primary)
 				return SC_INTERNAL;
 		}
@@ -820,7 +857,7 @@ static sc_status do_group(sc_frame *f, const sc_step *s, sc_step_result *r)
 	sc_token *mine = f->thread;
 	if (!mine) {
 		if (!f->primary) {
-			f->primary = sc_token_copy(f->rt->process);
+			f->primary = sc_token_copy(f->proc);
 			if (!f->primary)
 				return SC_INTERNAL;
 		}
@@ -1229,6 +1266,53 @@ static sc_status step_set_thread_token(sc_frame *f, const sc_step *s,
 	return st;
 }
 
+/* P4: the process restarts: a new logon builds its token from the host's
+ * rights as they are now; the thread's impersonation, this call's adjusted
+ * copy and its kept tokens end with the old process. Calls that began
+ * before keep the old token (retired, freed with the runtime). */
+static sc_status step_restart(sc_frame *f, const sc_step *s,
+			      sc_step_result *r)
+{
+	(void)s;
+	sc_runtime *rt = f->rt;
+	const sc_process_def *self = rt->self;
+	sc_token *t = NULL;
+	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
+					  self->started_by, &t, &r->log);
+	if (st == SC_OK)
+		st = sc_directory_group_states(rt->dir, t, self, &r->log);
+	if (st != SC_OK) {
+		sc_token_free(t);
+		return st;
+	}
+	sc_directory_ticket_options(t, self);
+	pthread_mutex_lock(&rt->lock);
+	sc_token **n = realloc(rt->retired,
+			       (rt->retired_count + 1) * sizeof(*n));
+	if (n) {
+		rt->retired = n;
+		rt->retired[rt->retired_count++] = rt->process;
+		rt->process = t;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	if (!n) {
+		sc_token_free(t);
+		return SC_INTERNAL;
+	}
+	f->proc = t;
+	sc_token_free(f->thread);
+	f->thread = NULL;
+	sc_token_free(f->primary);
+	f->primary = NULL;
+	kept_free(f);
+	snprintf(r->object, sizeof(r->object), "%s", self->name);
+	sc_log_rule(&r->log, "P4",
+		    "%s restarts: its new token is built from the rights of "
+		    "%s as they are now",
+		    self->name, self->host);
+	return SC_OK;
+}
+
 /* One handler per step kind. */
 typedef sc_status step_fn(sc_frame *f, const sc_step *s, sc_step_result *r);
 static step_fn *const step_handlers[SC_STEP_COUNT] = {
@@ -1256,6 +1340,7 @@ static step_fn *const step_handlers[SC_STEP_COUNT] = {
 	[SC_STEP_ENABLE_GROUP] = do_group,
 	[SC_STEP_DISABLE_GROUP] = do_group,
 	[SC_STEP_SET_THREAD_TOKEN] = step_set_thread_token,
+	[SC_STEP_RESTART] = step_restart,
 };
 
 static sc_status run_step(sc_frame *f, const sc_step *s)
@@ -1291,7 +1376,8 @@ static void run_steps(sc_frame *f)
 
 sc_status sc_runtime_run_client(sc_runtime *rt, sc_trace *out)
 {
-	sc_frame f = {.rt = rt, .out = out, .hop = -1};
+	sc_frame f = {.rt = rt, .out = out, .hop = -1,
+		      .proc = process_now(rt)};
 	run_steps(&f);
 	sc_token_free(f.thread);
 	sc_token_free(f.primary);
@@ -1437,6 +1523,46 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	return SC_OK;
 }
 
+/* Whether name is one of the processes of chain ("A>B>C"): one of its
+ * calls is out, waiting for this one to return. */
+static bool waiting_in_call(const char *chain, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = chain; *p;) {
+		size_t len = strcspn(p, ">");
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == '>')
+			p++;
+	}
+	return false;
+}
+
+/* T5: a call that arrives while one of self's calls is out (chain: the
+ * processes it came through) is served in self's apartment: in an STA
+ * on the one thread, which waits in that call, re-entrantly; in an MTA
+ * on another thread. Either way it impersonates its own caller. */
+static void note_apartment(const sc_process_def *self, const char *chain,
+			   sc_log *log)
+{
+	if (self->apartment == SC_APARTMENT_STA)
+		sc_log_rule(log, "T5",
+			    "%s is a single-threaded apartment and its thread "
+			    "waits in a call out (%s>%s): this call is served "
+			    "on that thread, re-entrantly, with its own "
+			    "impersonation; the waiting call's is restored "
+			    "when it returns",
+			    self->name, chain, self->name);
+	else
+		sc_log_rule(log, "T5",
+			    "%s is a multithreaded apartment: this call is "
+			    "served on another thread while a call of %s is "
+			    "out (%s>%s), each thread with its own "
+			    "impersonation",
+			    self->name, self->name, chain, self->name);
+}
+
 sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 			   void *parent, sc_trace *out)
 {
@@ -1473,8 +1599,12 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 			    "authenticated");
 	}
 
+	if (in && waiting_in_call(in->chain, rt->self->name))
+		note_apartment(rt->self, in->chain, &h->log);
+
 	sc_frame f = {.rt = rt, .in = in, .parent = parent, .out = out,
-		      .hop = hi, .depth = in ? in->depth + 1 : 1};
+		      .hop = hi, .depth = in ? in->depth + 1 : 1,
+		      .proc = process_now(rt)};
 	sc_status st = SC_OK;
 	sc_authn min = rt->self->server_authn;
 	if (in) {

@@ -621,6 +621,7 @@ enum set_field {
 	F_DELEGATE_TO,      /* ACCOUNT.allowed_to_delegate_to=acct+acct (D4) */
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
+	F_APARTMENT,        /* PROC.apartment=sta (T5) */
 	F_SPN,              /* PROC.spn=CLASS/HOST or none (D4) */
 	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 	F_COM_PLUS,         /* PROC.com_plus=true (L6) */
@@ -653,6 +654,7 @@ static const struct set_key {
 	{"disabled_groups", ON_PROC, F_DISABLED_GROUPS, false},
 	{"tickets", ON_PROC, F_TICKETS, false},
 	{"com_plus", ON_PROC, F_COM_PLUS, false},
+	{"apartment", ON_PROC, F_APARTMENT, false},
 	{"spn", ON_PROC, F_SPN, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
@@ -693,7 +695,7 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|com_plus|spn, "                                             \
+	"tickets|com_plus|apartment|spn, "                                   \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -847,6 +849,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_MISBEHAVE: return &sc_misbehave_table;
 	case F_TRACKING: return &sc_tracking_table;
 	case F_TICKETS: return &sc_tickets_table;
+	case F_APARTMENT: return &sc_apartment_table;
 	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
@@ -1344,6 +1347,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_COM_PLUS:
 		p->com_plus = op->bval;
+		break;
+	case F_APARTMENT:
+		p->apartment = (sc_apartment)op->ival;
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);
@@ -2443,6 +2449,16 @@ static void check_rule_id(struct vctx *v, const char *path, const char *id,
 		near ? "'? " : "");
 }
 
+bool sc_expect_status_negated(const char *status)
+{
+	return status && status[0] == SC_STATUS_NOT;
+}
+
+const char *sc_expect_status_name(const char *status)
+{
+	return sc_expect_status_negated(status) ? status + 1 : status;
+}
+
 /* Expectations compare case-insensitively: so does a hop's lookup. */
 static const sc_process_def *process_nocase(const sc_scenario *s,
 					    const char *name)
@@ -2536,19 +2552,56 @@ static void validate_expect(struct vctx *v, const char *pre,
 			"invalid level '%s' (expected one of: %s)", e->level,
 			names);
 	}
-	if (e->status && sc_status_parse(e->status, &status) != 0) {
+	/* "!OK": any status but OK (sc_expect_status_negated). */
+	const char *st_name = e->status ? sc_expect_status_name(e->status)
+					: NULL;
+	if (st_name && sc_status_parse(st_name, &status) != 0) {
 		join_enum(names, sizeof(names), status_name_i,
 			  SC_STATUS_COUNT);
 		const char *cands[SC_STATUS_COUNT];
 		for (int i = 0; i < SC_STATUS_COUNT; i++)
 			cands[i] = sc_status_name((sc_status)i);
-		const char *near = sc_suggest_nearest(e->status, cands,
+		const char *near = sc_suggest_nearest(st_name, cands,
 						      SC_STATUS_COUNT);
+		const char *neg = st_name != e->status ? "!" : "";
 		problem(v, P(path, "%s.status", pre),
-			"invalid status '%s' (%s%s%sexpected one of: %s)",
+			"invalid status '%s' (%s%s%s%sexpected one of: %s, "
+			"or one of them after '!' for any other status)",
 			e->status, near ? "did you mean '" : "",
-			near ? near : "", near ? "'? " : "", names);
+			near ? neg : "", near ? near : "", near ? "'? " : "",
+			names);
 	}
+	if (e->absent)
+		check_rule_id(v, P(path, "%s.absent", pre), e->absent, false);
+	if (e->authn) {
+		sc_authn a;
+		if (!e->hop) {
+			problem(v, P(path, "%s.authn", pre),
+				"'authn' is the authentication level of a "
+				"hop: name the hop with 'hop'");
+		} else if (sc_authn_parse(e->authn, &a) != 0) {
+			const char *cands[SC_AUTHN_COUNT];
+			for (int i = 0; i < SC_AUTHN_COUNT; i++)
+				cands[i] = sc_authn_name((sc_authn)i);
+			const char *near = sc_suggest_nearest(
+				e->authn, cands, SC_AUTHN_COUNT);
+			join_table(names, sizeof(names), cands,
+				   SC_AUTHN_COUNT);
+			problem(v, P(path, "%s.authn", pre),
+				"invalid authentication level '%s' (%s%s%s"
+				"expected one of: %s)",
+				e->authn, near ? "did you mean '" : "",
+				near ? near : "", near ? "'? " : "", names);
+		}
+	}
+	if (e->note && !e->note[0])
+		problem(v, P(path, "%s.note", pre),
+			"'note' is empty: it would match any note (give a "
+			"word of the note's text)");
+	else if (e->note && strlen(e->note) >= SC_NOTE_TEXT)
+		problem(v, P(path, "%s.note", pre),
+			"'note' is longer than a note can be (%d bytes): it "
+			"can match none", SC_NOTE_TEXT - 1);
 	if (e->warning && strcasecmp(e->warning, "none") != 0)
 		check_rule_id(v, P(path, "%s.warning", pre), e->warning, true);
 	if (e->runs_as) {
@@ -2629,6 +2682,8 @@ static void validate_drop(struct vctx *v, const char *pre,
 		{"status", e->status},       {"warning", e->warning},
 		{"rule", e->rule},           {"granted", e->granted},
 		{"runs_as", e->runs_as},     {"ran", e->ran},
+		{"absent", e->absent},       {"authn", e->authn},
+		{"note", e->note},
 	};
 	for (size_t i = 0; i < COUNT_OF(others); i++)
 		if (others[i].given) {

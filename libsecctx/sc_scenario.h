@@ -132,7 +132,8 @@ typedef struct sc_blanket {
 	X(CREATE_OBJECT, "create_object", 0)                                 \
 	X(ENABLE_GROUP, "enable_group", 0)                                   \
 	X(DISABLE_GROUP, "disable_group", 0)                                 \
-	X(SET_THREAD_TOKEN, "set_thread_token", 0)
+	X(SET_THREAD_TOKEN, "set_thread_token", 0)                           \
+	X(RESTART, "restart", 0)
 /* The Windows API names people paste. */
 #define SC_STEP_KIND_ALIASES(X)                                              \
 	X(IMPERSONATE, "CoImpersonateClient")                                \
@@ -264,6 +265,8 @@ typedef struct sc_process_def {
 	 * Impersonate when its blanket sets no level, whatever its host's
 	 * default. */
 	bool com_plus;
+	/* T5: the apartment its calls are served in (MTA by default). */
+	sc_apartment apartment;
 	/* D4: the SPN its callers name it by (one of its account's spns);
 	 * NULL: named by its account. */
 	char *spn;
@@ -293,17 +296,31 @@ typedef struct sc_expect_def {
 	char *step;      /* a step id */
 	char *presented; /* "CORP\\alice" or "alice" */
 	char *level;     /* effective level name */
-	char *status;    /* OK, ACCESS_DENIED, ... */
+	char *status;    /* OK, ACCESS_DENIED, ...; "!OK": any status but
+	                    that one */
 	char *warning;   /* a rule id that must be among the warnings */
 	char *rule;      /* a rule id that must be among the rules */
 	char *granted;   /* step: right names joined by '|' */
 	char *runs_as;   /* step (start_process): the new process's account
 	                    (T4: the primary token's) */
+	char *absent;    /* a rule id none of the hop's (or step's) notes
+	                    names, as a rule or a warning */
+	char *authn;     /* hop: its authentication level (T8) */
+	char *note;      /* a substring of one of the notes' text (of a
+	                    note of `rule` when both are given) */
 	bool *ran;       /* NULL: not asked; false: the hop or step must not
 	                    have happened (an attack refused upstream) */
 	bool drop;       /* in a variant: the scenario's expectations on this
 	                    hop or step do not apply (no other field) */
 } sc_expect_def;
+
+/* An expectation's status negated: "!OK" is any status but OK (the
+ * call failed, whatever the reason). sc_expect_status_negated says
+ * whether status is so written; sc_expect_status_name gives the status
+ * name it compares with (past the '!'). */
+#define SC_STATUS_NOT '!'
+bool sc_expect_status_negated(const char *status);
+const char *sc_expect_status_name(const char *status);
 
 /* The name of the case that is the file as written, beside one case per
  * variant; no variant may take it, and `--variant as-written` selects
@@ -438,6 +455,7 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   level | cloaking | authn | package | transport | sqos | tracking |
  *   effective_only: without "PROC.", every process with a call step
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
+ *   PROC.apartment (mta / sta: T5)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts

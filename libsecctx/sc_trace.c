@@ -233,6 +233,87 @@ static bool warning_ok(const sc_log *l, const sc_hop *h, const char *want)
 #define APPEND(buf, ...)                                                     \
 	snprintf((buf) + strlen(buf), sizeof(buf) - strlen(buf), __VA_ARGS__)
 
+/* Whether needle occurs in hay, case-insensitively. */
+static bool has_text(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return n == 0;
+}
+
+/* `note:` a substring of the text of one of l's notes; with `rule:`
+ * given, of one of that rule's notes. */
+static bool note_ok(const sc_log *l, const char *rule, const char *want)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if ((!rule || strcasecmp(l->notes[i].rule, rule) == 0) &&
+		    has_text(l->notes[i].text, want))
+			return true;
+	return false;
+}
+
+/* `status: NAME`, or `status: "!NAME"`: any status but NAME. */
+static bool status_ok(const char *want, sc_status seen)
+{
+	bool same = strcasecmp(sc_expect_status_name(want),
+			       sc_status_name(seen)) == 0;
+	return sc_expect_status_negated(want) ? !same : same;
+}
+
+/* The fields a hop and a step share, in the expectation's text. */
+static void text_common(const sc_expect_def *e, sc_expect_result *r)
+{
+	if (e->warning)
+		APPEND(r->text, " warning %s", e->warning);
+	if (e->rule)
+		APPEND(r->text, " rule %s", e->rule);
+	if (e->absent)
+		APPEND(r->text, " without %s", e->absent);
+	if (e->note)
+		APPEND(r->text, " note '%s'", e->note);
+}
+
+static void text_status(const sc_expect_def *e, sc_expect_result *r)
+{
+	if (!e->status)
+		return;
+	if (sc_expect_status_negated(e->status))
+		APPEND(r->text, " status not %s",
+		       sc_expect_status_name(e->status));
+	else
+		APPEND(r->text, " status %s", e->status);
+}
+
+/* The checks on a hop's or a step's notes: warning, rule, absent,
+ * note. hop is the hop when l is its log, else NULL. */
+static void eval_notes(const sc_expect_def *e, const sc_log *l,
+		       const sc_hop *h, sc_expect_result *r)
+{
+	if (e->warning && !warning_ok(l, h, e->warning)) {
+		r->pass = false;
+		if (strcasecmp(e->warning, "none") == 0)
+			APPEND(r->why, "a warning was given; ");
+		else
+			APPEND(r->why, "no %s warning; ", e->warning);
+	}
+	if (e->rule && !log_has(l, e->rule, false)) {
+		r->pass = false;
+		APPEND(r->why, "rule %s did not apply; ", e->rule);
+	}
+	/* absent: no note of the rule, decision or warning. */
+	if (e->absent && log_has(l, e->absent, false)) {
+		r->pass = false;
+		APPEND(r->why, "%s applied; ", e->absent);
+	}
+	if (e->note && !note_ok(l, e->rule, e->note)) {
+		r->pass = false;
+		APPEND(r->why, "no %s%snote says '%s'; ",
+		       e->rule ? e->rule : "", e->rule ? " " : "", e->note);
+	}
+}
+
 static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		     sc_expect_result *r)
 {
@@ -241,19 +322,25 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		APPEND(r->text, " presented %s", e->presented);
 	if (e->level)
 		APPEND(r->text, " level %s", e->level);
-	if (e->status)
-		APPEND(r->text, " status %s", e->status);
-	if (e->warning)
-		APPEND(r->text, " warning %s", e->warning);
-	if (e->rule)
-		APPEND(r->text, " rule %s", e->rule);
+	if (e->authn)
+		APPEND(r->text, " authn %s", e->authn);
+	text_status(e, r);
+	text_common(e, r);
 
 	const sc_hop *h = find_hop(t, e->hop);
 	if (e->ran) {
+		/* A hop ran when its call was made: one the caller's proxy
+		 * refused before sending (C1, C5, C6, D4, D5, D8) did not,
+		 * though the trace records the refusal. */
+		bool made = h && !h->not_sent;
 		APPEND(r->text, " %s", *e->ran ? "ran" : "did not run");
-		r->pass = !h == !*e->ran;
+		r->pass = made == *e->ran;
 		if (!r->pass)
-			APPEND(r->why, h ? "the hop ran" : "no such hop in the run");
+			APPEND(r->why, "%s",
+			       made ? "the hop ran"
+			       : h  ? "no call was made: the caller's proxy "
+				      "refused it"
+				    : "no such hop in the run");
 		if (!h || !r->pass)
 			return;
 	}
@@ -274,21 +361,19 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "level %s; ", sc_level_name(h->level_effective));
 	}
-	if (e->status && strcasecmp(e->status, sc_status_name(h->status))) {
+	sc_authn authn;
+	if (e->authn && (sc_authn_parse(e->authn, &authn) != 0 ||
+			 authn != h->authn)) {
+		r->pass = false;
+		APPEND(r->why, "authn %s; ", sc_authn_name(h->authn));
+	}
+	if (e->status && !status_ok(e->status, h->status)) {
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(h->status));
 	}
-	if (e->warning && !warning_ok(&h->log, h, e->warning)) {
-		r->pass = false;
-		if (strcasecmp(e->warning, "none") == 0)
-			APPEND(r->why, "a warning was given; ");
-		else
-			APPEND(r->why, "no %s warning; ", e->warning);
-	}
-	if (e->rule && !hop_has(h, e->rule, false)) {
-		r->pass = false;
-		APPEND(r->why, "rule %s did not apply; ", e->rule);
-	}
+	/* A hop's own decisions: the caller's and the callee's notes on
+	 * the call itself (hop_has), not those of the callee's steps. */
+	eval_notes(e, &h->log, h, r);
 }
 
 static void eval_step(const sc_expect_def *e, const sc_trace *t,
@@ -297,18 +382,14 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 	APPEND(r->text, "step %s:", e->step);
 	if (e->presented)
 		APPEND(r->text, " as %s", e->presented);
-	if (e->status)
-		APPEND(r->text, " status %s", e->status);
+	text_status(e, r);
 	if (e->level)
 		APPEND(r->text, " level %s", e->level);
 	if (e->granted)
 		APPEND(r->text, " granted %s", e->granted);
 	if (e->runs_as)
 		APPEND(r->text, " runs as %s", e->runs_as);
-	if (e->warning)
-		APPEND(r->text, " warning %s", e->warning);
-	if (e->rule)
-		APPEND(r->text, " rule %s", e->rule);
+	text_common(e, r);
 
 	const sc_step_result *s = find_step(t, e->step);
 	if (e->ran) {
@@ -329,7 +410,7 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "ran as %s; ", s->as);
 	}
-	if (e->status && strcasecmp(e->status, sc_status_name(s->status))) {
+	if (e->status && !status_ok(e->status, s->status)) {
 		r->pass = false;
 		APPEND(r->why, "status %s; ", sc_status_name(s->status));
 	}
@@ -356,17 +437,7 @@ static void eval_step(const sc_expect_def *e, const sc_trace *t,
 		       s->kind == SC_STEP_START_PROCESS ? s->object
 							: "nobody (no process)");
 	}
-	if (e->warning && !warning_ok(&s->log, NULL, e->warning)) {
-		r->pass = false;
-		if (strcasecmp(e->warning, "none") == 0)
-			APPEND(r->why, "a warning was given; ");
-		else
-			APPEND(r->why, "no %s warning; ", e->warning);
-	}
-	if (e->rule && !log_has(&s->log, e->rule, false)) {
-		r->pass = false;
-		APPEND(r->why, "rule %s did not apply; ", e->rule);
-	}
+	eval_notes(e, &s->log, NULL, r);
 }
 
 unsigned sc_expect_eval(const sc_expect_def *ex, unsigned n,

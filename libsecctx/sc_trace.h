@@ -44,6 +44,9 @@ typedef struct sc_hop {
 	char presented[SC_IDENT_LEN];     /* "CORP\\alice" */
 	char presented_sid[SC_IDENT_LEN];
 	sc_status status;
+	bool not_sent;               /* the caller's proxy refused the call
+	                                before sending it (C1, C5, C6, D4,
+	                                D5, D8): no call was made */
 	unsigned depth;              /* 0 for the client's own calls */
 	sc_log log;                  /* rules and warnings, in order */
 	unsigned caller_notes;       /* leading notes of log the caller took */

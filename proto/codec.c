@@ -237,6 +237,7 @@ int codec_trace_encode_as(const sc_trace *t, bool full, uint8_t **buf,
 		hm->to = (char *)h->to;
 		hm->status = (uint32_t)h->status;
 		hm->depth = h->depth;
+		hm->not_sent = h->not_sent;
 		if (!full)
 			continue; /* the hop's ends, status and depth */
 		hm->from_host = (char *)h->from_host;
@@ -527,6 +528,7 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		h->package = (sc_package)hm->package;
 		h->cloaking = (sc_cloaking)hm->cloaking;
 		h->status = (sc_status)hm->status;
+		h->not_sent = hm->not_sent;
 		h->depth = hm->depth;
 		if (!notes_decode(hm->notes, hm->n_notes, &h->log))
 			FAIL("out of memory");

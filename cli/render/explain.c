@@ -76,6 +76,9 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 	notes_block(out, &h->log, 0, nc, &num, "      ", color);
 	if (nc < h->log.count)
 		fprintf(out, "    callee %s decided:\n", h->to);
+	else if (h->not_sent)
+		fprintf(out, "    callee %s decided: nothing (no call was made: "
+			"%s's proxy refused it)\n", h->to, h->from);
 	else if (h->status != SC_OK)
 		fprintf(out, "    callee %s decided: nothing (the call failed "
 			"before it did)\n", h->to);

@@ -406,9 +406,13 @@ json_t *report_hop_json(const sc_hop *h)
 		h->presented, "presented_sid", h->presented_sid, "status",
 		sc_status_name(h->status), "rules", ra, "warnings", warn,
 		"notes", notes_json(&h->log, false), "steps", steps);
-	if (o)
+	if (o) {
 		json_object_set_new(o, "caller_notes",
 				    json_integer(h->caller_notes));
+		/* false: the caller's proxy refused the call before
+		 * sending it (no call was made). */
+		json_object_set_new(o, "sent", json_boolean(!h->not_sent));
+	}
 	return o;
 }
 

@@ -54,6 +54,8 @@
 #define TRACKING_A(id, name) {name, SC_TRACKING_##id},
 #define TICKETS_V(id, name, all) {name, SC_TICKETS_##id},
 #define TICKETS_A(id, name) {name, SC_TICKETS_##id},
+#define APARTMENT_V(id, name, all) {name, SC_APARTMENT_##id},
+#define APARTMENT_A(id, name) {name, SC_APARTMENT_##id},
 #define DOUBLE_HOP_V(id, name, all) {name, SC_DOUBLE_HOP_##id},
 #define DOUBLE_HOP_A(id, name) {name, SC_DOUBLE_HOP_##id},
 #define SCOPE_V(id, name, all) {name, SC_SCOPE_##id},
@@ -69,6 +71,7 @@ STRINGS(step_strings, SC_STEP_KINDS, SC_STEP_KIND_ALIASES, STEP)
 STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
+STRINGS(apartment_strings, SC_APARTMENTS, SC_APARTMENT_ALIASES, APARTMENT)
 STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -200,6 +203,8 @@ static const cyaml_schema_field_t process_fields[] = {
 	CYAML_FIELD_BOOL("new", OPT, sc_process_def, is_new),
 	ENUM("tickets", ENUM_OPT, sc_process_def, tickets, tickets_strings),
 	CYAML_FIELD_BOOL("com_plus", OPT, sc_process_def, com_plus),
+	ENUM("apartment", ENUM_OPT, sc_process_def, apartment,
+	     apartment_strings),
 	STR("spn", OPT, sc_process_def, spn),
 	CYAML_FIELD_END
 };
@@ -251,6 +256,9 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("rule", OPT, sc_expect_def, rule),                             \
 	STR("granted", OPT, sc_expect_def, granted),                       \
 	STR("runs_as", OPT, sc_expect_def, runs_as),                       \
+	STR("absent", OPT, sc_expect_def, absent),                         \
+	STR("authn", OPT, sc_expect_def, authn),                           \
+	STR("note", OPT, sc_expect_def, note),                             \
 	CYAML_FIELD_BOOL_PTR("ran", OPT, sc_expect_def, ran)
 
 static const cyaml_schema_field_t expect_fields[] = {
@@ -1964,6 +1972,9 @@ static int copy_expectation(sc_expect_def *dst, const sc_expect_def *src)
 	dst->rule = dup_or_null(src->rule, &oom);
 	dst->granted = dup_or_null(src->granted, &oom);
 	dst->runs_as = dup_or_null(src->runs_as, &oom);
+	dst->absent = dup_or_null(src->absent, &oom);
+	dst->authn = dup_or_null(src->authn, &oom);
+	dst->note = dup_or_null(src->note, &oom);
 	if (src->ran) {
 		dst->ran = malloc(sizeof(bool));
 		if (dst->ran)
@@ -1985,6 +1996,9 @@ static void free_expectation(sc_expect_def *e)
 	free(e->rule);
 	free(e->granted);
 	free(e->runs_as);
+	free(e->absent);
+	free(e->authn);
+	free(e->note);
 	free(e->ran);
 }
 

@@ -316,6 +316,177 @@ Test(expect, a_step_level_is_the_level_the_step_reports)
 	sc_trace_free(&t);
 }
 
+/* A hand-made hop B->C with the notes given, and a step "s" with its own
+ * note: the traces the checks below read. */
+static void trace_with_hop(sc_trace *t, sc_status st, sc_authn authn,
+			   bool not_sent)
+{
+	sc_trace_init(t);
+	int h = sc_trace_add_hop(t);
+	cr_assert_geq(h, 0);
+	snprintf(t->hops[h].from, SC_NAME_LEN, "B");
+	snprintf(t->hops[h].to, SC_NAME_LEN, "C");
+	t->hops[h].status = st;
+	t->hops[h].authn = authn;
+	t->hops[h].not_sent = not_sent;
+	sc_log_rule(&t->hops[h].log, "D2",
+		    "Delegate asked but the client account is sensitive and "
+		    "cannot be delegated: Impersonate");
+	sc_log_rule(&t->hops[h].log, "L4", "Impersonate");
+	sc_step_result *s = sc_trace_add_step(t, h);
+	cr_assert(s);
+	snprintf(s->id, SC_NAME_LEN, "s");
+	s->kind = SC_STEP_IMPERSONATE;
+	s->status = SC_OK;
+	sc_log_warn(&s->log, "P2", "downgraded to Identify");
+}
+
+/* `status: "!OK"`: any status but OK; `status: "!ACCESS_DENIED"` fails
+ * on an ACCESS_DENIED hop. */
+Test(expect, a_negated_status_is_any_other_status)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_INVALID_BLANKET, SC_AUTHN_CONNECT, false);
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].status = "!OK";              /* INVALID_BLANKET: passes */
+	ex[1].hop = "B->C";
+	ex[1].status = "!invalid_blanket"; /* it is: fails */
+	ex[2].step = "s";
+	ex[2].status = "!OK";              /* the step is OK: fails */
+	ex[3].step = "s";
+	ex[3].status = "!ACCESS_DENIED";   /* passes */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect(strstr(res[0].text, "status not OK") != NULL, "%s",
+		  res[0].text);
+	cr_expect_not(res[1].pass);
+	cr_expect(strstr(res[1].why, "status INVALID_BLANKET") != NULL, "%s",
+		  res[1].why);
+	cr_expect_not(res[2].pass);
+	cr_expect(res[3].pass);
+	sc_trace_free(&t);
+}
+
+/* `absent: ID`: no note of the hop (or the step) names the id, as a
+ * decision or as a warning. */
+Test(expect, absent_fails_when_the_rule_applied)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_OK, SC_AUTHN_CONNECT, false);
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].absent = "D1";  /* passes */
+	ex[1].hop = "B->C";
+	ex[1].absent = "d2";  /* applied: fails */
+	ex[2].step = "s";
+	ex[2].absent = "P2";  /* the step's warning: fails */
+	ex[3].hop = "B->C";
+	ex[3].absent = "P2";  /* a step's note is not the hop's: passes */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect_not(res[1].pass);
+	cr_expect(strstr(res[1].why, "d2 applied") != NULL, "%s", res[1].why);
+	cr_expect_not(res[2].pass);
+	cr_expect(res[3].pass);
+	sc_trace_free(&t);
+}
+
+/* `authn:` the hop's authentication level, in any of its spellings. */
+Test(expect, authn_is_the_hops_authentication_level)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_OK, SC_AUTHN_PACKET, false);
+	sc_expect_def ex[3];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].authn = "packet";                /* passes */
+	ex[1].hop = "B->C";
+	ex[1].authn = "RPC_C_AUTHN_LEVEL_PKT"; /* the same: passes */
+	ex[2].hop = "B->C";
+	ex[2].authn = "default";               /* fails */
+	sc_expect_result res[3];
+	cr_expect_eq(sc_expect_eval(ex, 3, &t, res), 1);
+	cr_expect(res[0].pass);
+	cr_expect(res[1].pass);
+	cr_expect_not(res[2].pass);
+	cr_expect(strstr(res[2].why, "authn packet") != NULL, "%s",
+		  res[2].why);
+	sc_trace_free(&t);
+}
+
+/* `note:` a substring of a note's text, case-insensitively; with `rule:`
+ * it must be in a note of that rule. */
+Test(expect, note_is_a_substring_of_a_notes_text)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_OK, SC_AUTHN_CONNECT, false);
+	sc_expect_def ex[5];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].note = "SENSITIVE";   /* passes */
+	ex[1].hop = "B->C";
+	ex[1].rule = "D2";
+	ex[1].note = "sensitive";   /* D2's note: passes */
+	ex[2].hop = "B->C";
+	ex[2].rule = "L4";
+	ex[2].note = "sensitive";   /* not L4's note: fails */
+	ex[3].hop = "B->C";
+	ex[3].note = "trusted";     /* no note says it: fails */
+	ex[4].step = "s";
+	ex[4].note = "downgraded";  /* the step's warning: passes */
+	sc_expect_result res[5];
+	cr_expect_eq(sc_expect_eval(ex, 5, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect(res[1].pass);
+	cr_expect_not(res[2].pass);
+	cr_expect(strstr(res[2].why, "no L4 note says 'sensitive'") != NULL,
+		  "%s", res[2].why);
+	cr_expect_not(res[3].pass);
+	cr_expect(res[4].pass);
+	sc_trace_free(&t);
+}
+
+/* `ran: false` on a hop: no call was made. A hop the caller's proxy
+ * refused before sending it did not run, though the trace records it
+ * (and its other fields are checked); a hop that was sent ran. */
+Test(expect, a_hop_refused_at_the_proxy_did_not_run)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_INVALID_BLANKET, SC_AUTHN_CONNECT, true);
+	bool no = false, yes = true;
+	sc_expect_def ex[3];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].ran = &no;
+	ex[0].status = "INVALID_BLANKET";  /* passes */
+	ex[1].hop = "B->C";
+	ex[1].ran = &no;
+	ex[1].status = "OK";               /* not sent, but the status: fails */
+	ex[2].hop = "B->C";
+	ex[2].ran = &yes;                  /* fails */
+	sc_expect_result res[3];
+	cr_expect_eq(sc_expect_eval(ex, 3, &t, res), 2);
+	cr_expect(res[0].pass);
+	cr_expect_not(res[1].pass);
+	cr_expect_not(res[2].pass);
+	cr_expect(strstr(res[2].why, "no call was made") != NULL, "%s",
+		  res[2].why);
+	sc_trace_free(&t);
+	trace_with_hop(&t, SC_ACCESS_DENIED, SC_AUTHN_CONNECT, false);
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].ran = &no;                   /* it was sent: fails */
+	cr_expect_eq(sc_expect_eval(ex, 1, &t, res), 1);
+	cr_expect(strstr(res[0].why, "the hop ran") != NULL, "%s",
+		  res[0].why);
+	sc_trace_free(&t);
+}
+
 /* P1's third exemption against P2: the caller's token is downgraded, the
  * same user logged on with a password is impersonated at Impersonate. */
 Test(P1, explicit_logon_token_is_impersonated_without_the_privilege)
@@ -340,6 +511,30 @@ Test(P1, explicit_logon_token_is_impersonated_without_the_privilege)
 	cr_expect_eq(ab->steps[6].status, SC_OK, "bob's file opens");
 	/* logon_user without a user needs SeTcbPrivilege. */
 	cr_expect_eq(ab->steps[8].status, SC_PRIVILEGE_NOT_HELD);
+	sc_trace_free(&t);
+	world_free(&w);
+}
+
+/* P4: rights assigned while the process runs reach its token at its
+ * restart, not before. */
+Test(P4, restart_builds_the_token_from_the_current_rights)
+{
+	world w;
+	world_load(&w, "rules/p4-restart.yaml", NULL);
+	sc_trace t;
+	sc_trace_init(&t);
+	sc_runtime_run_client(sc_world_runtime(w.w, "A1"), &t);
+	const sc_hop *ab = hop(&t, "A1", "B");
+	cr_assert(ab);
+	cr_assert_eq(ab->steps_count, 8);
+	cr_expect_eq(ab->steps[5].status, SC_PRIVILEGE_NOT_HELD,
+		     "assigned, not yet restarted");
+	cr_expect_eq(ab->steps[6].status, SC_OK);
+	cr_expect(sc_log_has_rule(&ab->steps[6].log, "P4"));
+	cr_expect_eq(ab->steps[7].status, SC_OK, "restarted: held");
+	const sc_token *now = sc_runtime_token(sc_world_runtime(w.w, "B"));
+	cr_expect(sc_token_privilege_enabled(now, "SeBackupPrivilege"));
+	cr_expect_not(sc_token_privilege_enabled(now, "SeImpersonatePrivilege"));
 	sc_trace_free(&t);
 	world_free(&w);
 }

@@ -291,6 +291,67 @@ Test(T5, a_nested_call_leaves_the_impersonation_restored)
 	done(&w, &t);
 }
 
+/* Whether a note of rule in log says text. */
+static bool says(const sc_log *log, const char *rule, const char *text)
+{
+	for (size_t i = 0; i < log->count; i++)
+		if (!strcmp(log->notes[i].rule, rule) &&
+		    strstr(log->notes[i].text, text))
+			return true;
+	return false;
+}
+
+/* bob's call reaches B while B's call for alice waits in C: in the MTA
+ * it is served on another thread, in the STA re-entrantly on the waiting
+ * thread; in both it runs as bob, and alice's impersonation holds after
+ * B's call returns. The trace keeps the order: A->B, B->C, C->D, D->B. */
+Test(T5, two_clients_interleave_through_one_apartment)
+{
+	const char *variants[] = {"mta", "sta"};
+	for (int i = 0; i < 2; i++) {
+		world w;
+		sc_trace t;
+		run_file(&w, &t, "scenarios/rules", "t5-apartments.yaml",
+			 variants[i]);
+		cr_assert_eq(t.count, 4, "%s", variants[i]);
+		const char *order[][2] = {
+			{"A", "B"}, {"B", "C"}, {"C", "D"}, {"D", "B"}};
+		for (int k = 0; k < 4; k++) {
+			cr_expect_str_eq(t.hops[k].from, order[k][0]);
+			cr_expect_str_eq(t.hops[k].to, order[k][1]);
+		}
+		const sc_hop *db = hop(&t, "D", "B", 1);
+		bool sta = i == 1;
+		cr_expect_eq(says(&db->log, "T5", "re-entrantly"), sta, "%s",
+			     variants[i]);
+		cr_expect_eq(says(&db->log, "T5", "on another thread"), !sta,
+			     "%s", variants[i]);
+		const sc_step_result *call = step(&t, "b-calls-c");
+		cr_expect_eq(says(&call->log, "T5", "on this thread"), sta);
+		cr_expect_eq(says(&call->log, "T5", "still impersonates"),
+			     !sta);
+		cr_expect_str_eq(step(&t, "bob-reads")->as, "CORP\\bob");
+		cr_expect_eq(step(&t, "bob-reads")->status, SC_ACCESS_DENIED);
+		cr_expect_str_eq(step(&t, "alice-reads-after")->as,
+				 "CORP\\alice");
+		cr_expect_eq(step(&t, "alice-reads-after")->status, SC_OK);
+		done(&w, &t);
+	}
+}
+
+/* A call that does not come back through its server is served in the
+ * apartment as any call is: nothing is said about apartments. */
+Test(T5, no_call_out_no_apartment_note)
+{
+	world w;
+	sc_trace t;
+	run_file(&w, &t, "scenarios/rules", "t5-apartments.yaml", "sta");
+	const sc_hop *ab = hop(&t, "A", "B", 1);
+	cr_assert(ab);
+	cr_expect_not(says(&ab->log, "T5", "apartment"));
+	done(&w, &t);
+}
+
 /* Without a nested call nothing is restored, and nothing is said. */
 Test(T5, no_nested_call_no_restoring)
 {

@@ -266,7 +266,7 @@ Test(scenario, step_kind_names)
 		"open_thread_token", "protocol_transition", "assign_right",
 		"check_privilege", "enable_privilege", "disable_privilege",
 		"read", "create_object", "enable_group", "disable_group",
-		"set_thread_token",
+		"set_thread_token", "restart",
 	};
 	for (int k = 0; k < SC_STEP_COUNT; k++)
 		cr_expect_str_eq(sc_step_kind_name((sc_step_kind)k), names[k]);
@@ -687,7 +687,7 @@ Test(scenario, unknown_key_in_a_process)
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
 		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
-		   "com_plus, spn)");
+		   "com_plus, apartment, spn)");
 }
 
 Test(L6, com_plus_loads_and_takes_a_boolean)
@@ -857,7 +857,7 @@ Test(scenario, misspelled_step_kind)
 		   "logon_user, audit, open_thread_token, protocol_transition, "
 		   "assign_right, check_privilege, enable_privilege, "
 		   "disable_privilege, read, create_object, enable_group, "
-		   "disable_group, set_thread_token)");
+		   "disable_group, set_thread_token, restart)");
 }
 
 Test(scenario, misspelled_started_by)
@@ -1682,6 +1682,54 @@ Test(validate, runs_as_is_for_a_start_process_step)
 				 "  - {hop: A->B, warning: NONE}\n",
 				 NULL);
 	cr_expect_str_eq(s->expect[0].runs_as, "NT AUTHORITY\\SYSTEM");
+	sc_load_free(s);
+}
+
+/* The negative expectations and the ones on notes: a negated status
+ * names a status after its '!', `absent` a rule id, `authn` a hop's
+ * authentication level, `note` some text; each wrong value is an error
+ * at its place, with did-you-mean. */
+Test(validate, negative_and_note_expectations)
+{
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!OK\", absent: D9}\n", /* 23 */
+		   23, 40, "unknown rule id 'D9' (did you mean 'D1'?");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!ACCES_DENIED\"}\n",  /* 23 */
+		   23, 25, "invalid status '!ACCES_DENIED' (did you mean "
+			   "'!ACCESS_DENIED'?");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!\"}\n",             /* 23 */
+		   23, 25, "invalid status '!'");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, authn: pakcet}\n",             /* 23 */
+		   23, 24, "invalid authentication level 'pakcet' (did you "
+			   "mean 'packet'?");
+	fails_once(BASE
+		   "    steps:\n"                                  /* 22 */
+		   "      - {do: revert, id: r}\n"                  /* 23 */
+		   "expect:\n"                                     /* 24 */
+		   "  - {step: r, authn: connect}\n",               /* 25 */
+		   25, 22, "'authn' is the authentication level of a hop");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, note: \"\"}\n",                /* 23 */
+		   23, 23, "'note' is empty");
+	sc_scenario *s = load_ok(BASE
+				 "expect:\n"
+				 "  - {hop: A->B, status: '!OK', absent: p2, "
+				 "authn: RPC_C_AUTHN_LEVEL_PKT, note: Identify}\n",
+				 NULL);
+	cr_expect_str_eq(s->expect[0].status, "!OK");
+	cr_expect(sc_expect_status_negated(s->expect[0].status));
+	cr_expect_str_eq(sc_expect_status_name(s->expect[0].status), "OK");
+	cr_expect_str_eq(s->expect[0].absent, "p2");
+	cr_expect_str_eq(s->expect[0].authn, "RPC_C_AUTHN_LEVEL_PKT");
+	cr_expect_str_eq(s->expect[0].note, "Identify");
 	sc_load_free(s);
 }
 
@@ -3412,6 +3460,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"tracking", &sc_tracking_table}, {"scope", &sc_scope_table},
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
+		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 	};
