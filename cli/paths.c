@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cloakroom paths FILE --to SERVICE [--as USER] "
 		"[--from ACCOUNT_OR_HOST]\n"
-		"                       [--out DIR] [--format table|json] "
+		"                       [--out DIR] [--format table|json|svg] "
 		"[--confirm each|class | --no-confirm]\n"
 		"                       [--timeout-ms N]\n"
 		"  Every way a client's identity reaches SERVICE (an account "
