@@ -916,7 +916,16 @@ static int copy_user_and_groups(const sc_directory *dir, sc_token *t,
 	return 0;
 }
 
-sc_status sc_directory_pipe_token(const sc_directory *dir,
+bool sc_directory_keeps_client_token(const char *from_host,
+				     const char *to_host)
+{
+	/* T7: one host, one logon: the server impersonates the token the
+	 * client holds; across hosts the client logs on to the server's
+	 * host over the network. */
+	return from_host && to_host && strcmp(from_host, to_host) == 0;
+}
+
+sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
 				  sc_level level, sc_package package,
 				  sc_authn authn, sc_token **out, sc_log *log)

@@ -726,6 +726,17 @@ Test(network, token_contents)
 	sc_token_free(c);
 }
 
+/* T7: one host keeps the client's own token, whatever the transport;
+ * another host is a network logon. Host names compare exactly. */
+Test(network, one_host_keeps_the_clients_token)
+{
+	cr_assert(sc_directory_keeps_client_token("ws1", "ws1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", "srv1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", "ws10"));
+	cr_assert_not(sc_directory_keeps_client_token(NULL, "ws1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", NULL));
+}
+
 Test(network, service_group_is_dropped_with_its_privilege)
 {
 	sc_token *c = logon("svc-b", "ws1", SC_START_SERVICE);
