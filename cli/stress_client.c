@@ -67,8 +67,9 @@ static sc_status client_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (c->sec) {
 		auth_reject why;
-		if (secure_seal(c->sec, parent, target, ctx, NULL, &cbuf, &clen,
-				&why) != 0) {
+		if (secure_seal(c->sec,
+				&(secure_call){parent, target, ctx, NULL},
+				&cbuf, &clen, &why) != 0) {
 			sc_log_rule(log, why.rule, "cannot sign the context "
 				    "for %s: %s", target, why.reason);
 			return SC_BAD_CONTEXT;

@@ -109,8 +109,9 @@ sc_status node_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (n->sec) {
 		auth_reject why;
-		if (secure_seal(n->sec, parent, target, ctx, n->rt, &cbuf, &clen,
-				&why) != 0) {
+		if (secure_seal(n->sec,
+				&(secure_call){parent, target, ctx, n->rt},
+				&cbuf, &clen, &why) != 0) {
 			bool busy = strcmp(why.rule, AUTH_BUSY) == 0;
 			sc_log_rule(log, busy ? "NET" : why.rule,
 				    "no call to %s: %s%s", target,

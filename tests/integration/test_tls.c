@@ -345,7 +345,8 @@ Test(tls, a_context_relayed_by_another_peer_is_refused_K6)
 	uint8_t *sealed = NULL;
 	size_t slen = 0;
 	auth_reject why;
-	cr_assert_eq(secure_seal(sec, NULL, "B", &c, rt, &sealed, &slen, &why),
+	cr_assert_eq(secure_seal(sec, &(secure_call){NULL, "B", &c, rt},
+				 &sealed, &slen, &why),
 		     0, "[%s] %s", why.rule, why.reason);
 
 	/* Now as svc-b: its certificate, A's sealed context. */
