@@ -250,8 +250,8 @@ int main(int argc, char **argv)
 	}
 	rpc_server *srv = NULL;
 	int port = 0;
-	if (rpc_server_start(a.listen, handle, &a, &srv, &port, err,
-			     sizeof(err)) != 0) {
+	if (rpc_server_start(a.listen, &(rpc_service){handle, &a}, &srv, &port,
+			     err, sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
 		rpc_shutdown();
 		goto out;

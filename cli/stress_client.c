@@ -88,8 +88,10 @@ static sc_status client_call(void *user, void *parent, const char *target,
 		;
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = rpc_call(c->ch, NULL, cbuf, clen, rbuf, rlen,
-			  c->sh->timeout_ms, &res);
+	int rc = rpc_call(
+		c->ch,
+		&(rpc_request){NULL, cbuf, clen, rbuf, rlen, c->sh->timeout_ms},
+		&res);
 	atomic_fetch_sub(&c->sh->inflight, 1);
 	free(cbuf);
 	free(rbuf);

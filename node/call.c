@@ -156,8 +156,10 @@ sc_status node_call(void *user, void *parent, const char *target,
 	}
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = rpc_call(ch, parent, cbuf, clen, rbuf, rlen, n->timeout_ms,
-			  &res);
+	int rc = rpc_call(
+		ch,
+		&(rpc_request){parent, cbuf, clen, rbuf, rlen, n->timeout_ms},
+		&res);
 	free(cbuf);
 	free(rbuf);
 	sc_status st = SC_OK;
@@ -244,8 +246,10 @@ int node_bare_relay(node *n, void *parent, const uint8_t *body,
 			return RPC_STATUS_INTERNAL;
 		rpc_result res;
 		memset(&res, 0, sizeof(res));
-		int rc = rpc_call(ch, parent, NULL, 0, rbuf, rlen,
-				  n->timeout_ms, &res);
+		int rc = rpc_call(ch,
+				  &(rpc_request){parent, NULL, 0, rbuf, rlen,
+						 n->timeout_ms},
+				  &res);
 		free(rbuf);
 		if (rc != 0 || res.status != RPC_STATUS_OK) {
 			snprintf(why, whylen, "call to %.32s: %d %.160s",

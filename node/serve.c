@@ -109,12 +109,10 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 		return;
 	}
 	char err[200] = "";
-	char target[SC_NAME_LEN] = "";
-	bool want_trace = false;
+	codec_request rq = {"", false};
 	out->status = RPC_STATUS_OK;
 
-	if (codec_request_decode(in->body, in->body_len, target,
-				 sizeof(target), &want_trace, err,
+	if (codec_request_decode(in->body, in->body_len, &rq, err,
 				 sizeof(err)) != 0) {
 		node_log("refused a call from %s: %s", in->peer, err);
 		out->status = RPC_STATUS_INVALID_ARGUMENT;
@@ -122,6 +120,8 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 			 err);
 		return;
 	}
+	const char *target = rq.target;
+	bool want_trace = rq.trace;
 	if (target[0] && strcmp(target, n->process) != 0) {
 		node_log("refused a call from %s meant for %s", in->peer,
 			 target);
@@ -283,8 +283,8 @@ int node_run_server(node *n)
 	char err[RPC_ERRLEN];
 	rpc_server *srv = NULL;
 	int port = 0;
-	if (rpc_server_start(n->listen, node_handle, n, &srv, &port, err,
-			     sizeof(err)) != 0) {
+	if (rpc_server_start(n->listen, &(rpc_service){node_handle, n}, &srv,
+			     &port, err, sizeof(err)) != 0) {
 		node_log("%s", err);
 		return 3;
 	}

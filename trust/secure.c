@@ -585,14 +585,16 @@ static int ticket_request_send(secure *s, void *parent, const uint8_t *req,
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 	int rc = -1;
-	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
-		     &res) != 0 ||
+	if (rpc_call(
+		    ach,
+		    &(rpc_request){parent, NULL, 0, req, rl, s->cfg.timeout_ms},
+		    &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
 		snprintf(why->rule, sizeof(why->rule), "NET");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority did not answer: %.150s", res.details);
-	} else if (!(*rep = cloakroom__ticket_reply__unpack(
-			     NULL, res.body_len, res.body))) {
+	} else if (!(*rep = cloakroom__ticket_reply__unpack(NULL, res.body_len,
+							    res.body))) {
 		secure_fail(why, "K7", "the authority's reply is unreadable");
 	} else {
 		rc = 0;
