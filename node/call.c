@@ -229,10 +229,12 @@ void node_sleep(void *user, unsigned ms)
  * the same request message as the secured path but no context; nothing
  * is decoded or decided. The reply is the last callee's reply, or (at the
  * end of the chain) the request itself. Returns an RPC status. */
-int node_bare_relay(node *n, void *parent, const uint8_t *body,
-			   size_t body_len, uint8_t **reply, size_t *reply_len,
-			   char *why, size_t whylen)
+int node_bare_relay(node *n, const rpc_incoming *in, uint8_t **reply,
+		    size_t *reply_len, char *why, size_t whylen)
 {
+	void *parent = in->parent;
+	const uint8_t *body = in->body;
+	size_t body_len = in->body_len;
 	*reply = NULL;
 	*reply_len = 0;
 	for (size_t i = 0; i < n->targets_count; i++) {
@@ -282,7 +284,8 @@ int node_call_once(void *user)
 		uint8_t *reply = NULL;
 		size_t len = 0;
 		char why[RPC_ERRLEN] = "";
-		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
+		rpc_incoming in = {.body = none};
+		int st = node_bare_relay(n, &in, &reply, &len, why,
 					 sizeof(why));
 		free(reply);
 		if (st != RPC_STATUS_OK)
