@@ -125,8 +125,8 @@ static void *client_run(void *arg)
 		sc_trace_init(&t);
 		sc_runtime_run_client(c->rt, &t);
 		char why[400];
-		switch (stress_check(&t, sh->middle, sh->end, c->name, c->sid,
-				     why, sizeof(why))) {
+		stress_expect x = {sh->middle, sh->end, c->name, c->sid};
+		switch (stress_check(&t, &x, why, sizeof(why))) {
 		case STRESS_MATCH:
 			atomic_fetch_add(&sh->ok, 1);
 			break;
