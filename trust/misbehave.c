@@ -210,12 +210,12 @@ typedef struct misdeed {
 	void *parent;
 	const char *target;
 	sc_misbehave mb;
-	sc_context c;	     /* the context as sent */
-	sc_token *swapped;   /* an identity put in its place */
-	sc_token *relayed;   /* relay: the caller's vouched token */
-	uint8_t *cb, *credb; /* the context packed; a credential */
+	sc_context c;              /* the context as sent */
+	sc_token *swapped;         /* an identity put in its place */
+	sc_token *relayed;         /* relay: the caller's vouched token */
+	uint8_t *cb, *credb;       /* the context packed; a credential */
 	size_t cl, credl;
-	held_ticket tk, other; /* the ticket; another of its own */
+	held_ticket tk, other;     /* the ticket; another of its own */
 } misdeed;
 
 /* relay: present exactly what the stolen ticket vouches for (the
@@ -284,7 +284,6 @@ static int stale_ticket(secure *s, void *parent, const ticket_want *w,
 	pthread_mutex_unlock(&s->lock);
 	return rc == 0 ? 0 : secure_fail(why, "K7", "out of memory");
 }
-
 
 /* The context's caller and identity as the misbehaviour wants them:
  * the caller's caller (strip_actor, relay), our caller presented
