@@ -142,18 +142,25 @@ static void handle(void *user, const rpc_incoming *in, rpc_reply *out)
 	}
 }
 
-/* The scenario at path (variant, then sets). NULL after printing why
+/* A scenario to load: the file, its variant and settings. */
+typedef struct scenario_ask {
+	const char *path;
+	const char *variant;
+	const char *const *sets;
+	size_t nsets;
+} scenario_ask;
+
+/* The scenario at k->path (variant, then sets). NULL after printing why
  * (into err when err is given, else on stderr). */
-static sc_scenario *load_scenario(sc_load_cache *cache, const char *path,
-				  const char *variant,
-				  const char *const *sets, size_t nsets,
+static sc_scenario *load_scenario(sc_load_cache *cache, const scenario_ask *k,
 				  char *err, size_t errlen)
 {
+	const char *path = k->path;
 	sc_load_errors errs = {0};
 	sc_scenario *scn = NULL;
 	char why[RPC_ERRLEN];
-	if (sc_load_case(cache, path, variant, sets, nsets, &scn, &errs, why,
-			 sizeof(why)) != 0) {
+	if (sc_load_case(cache, path, k->variant, k->sets, k->nsets, &scn,
+			 &errs, why, sizeof(why)) != 0) {
 		for (size_t i = 0; i < errs.count; i++) {
 			char line[512];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));
@@ -190,8 +197,11 @@ static void *control_serve(void *arg)
 		if (control_case_parse(line, &c) != 0)
 			snprintf(err, sizeof(err), "bad control line");
 		else
-			scn = load_scenario(a->cache, c.file, c.variant, c.sets,
-					    c.sets_count, err, sizeof(err));
+			scn = load_scenario(a->cache,
+					    &(scenario_ask){c.file, c.variant,
+							    c.sets,
+							    c.sets_count},
+					    err, sizeof(err));
 		if (scn) {
 			pthread_rwlock_wrlock(&a->case_lock);
 			sc_scenario *old = a->scn;
@@ -225,8 +235,8 @@ int main(int argc, char **argv)
 	pthread_rwlock_init(&a.case_lock, NULL);
 	if (a.control_fd >= 0 && !(a.cache = sc_load_cache_new()))
 		goto out;
-	a.scn = load_scenario(a.cache, a.scenario_path, a.variant, a.sets,
-			      a.sets_count, NULL, 0);
+	scenario_ask k = {a.scenario_path, a.variant, a.sets, a.sets_count};
+	a.scn = load_scenario(a.cache, &k, NULL, 0);
 	if (!a.scn)
 		goto out;
 	rc = 3;
@@ -250,8 +260,8 @@ int main(int argc, char **argv)
 	}
 	rpc_server *srv = NULL;
 	int port = 0;
-	if (rpc_server_start(a.listen, handle, &a, &srv, &port, err,
-			     sizeof(err)) != 0) {
+	if (rpc_server_start(a.listen, &(rpc_service){handle, &a}, &srv, &port,
+			     err, sizeof(err)) != 0) {
 		fprintf(stderr, "authority: %s\n", err);
 		rpc_shutdown();
 		goto out;

@@ -587,8 +587,11 @@ static int held_by_evidence(const deciding *d, sc_token **held,
 	cloakroom__signed__pack(ev, eb);
 	auth_ticket e;
 	auth_reject why;
-	int rc = auth_ticket_pac(st->pub, eb, el, d->now, st->skew_ms, &e,
-				 &epac, &epac_len, &why);
+	auth_checker by = {st->pub, d->now, st->skew_ms};
+	auth_pac ep = {NULL, 0};
+	int rc = auth_ticket_pac(&by, eb, el, &e, &ep, &why);
+	epac = ep.data;
+	epac_len = ep.len;
 	free(eb);
 	if (rc != 0)
 		rc = refuse(v, why.rule, "evidence: %s", why.reason);
@@ -802,8 +805,8 @@ static int admit_request(authority_state *st,
 	if (!cb)
 		return refuse(v, "K7", "out of memory");
 	cloakroom__signed__pack(rq->credential, cb);
-	int rc = auth_credential_check(st->pub, cb, cl, now, st->skew_ms, cred,
-				       &why);
+	auth_checker by = {st->pub, now, st->skew_ms};
+	int rc = auth_credential_check(&by, cb, cl, cred, &why);
 	free(cb);
 	if (rc != 0)
 		return refuse(v, why.rule, "credential: %s", why.reason);

@@ -262,8 +262,8 @@ static int authority_start(bench *b, cfg_kind cfg, unsigned round,
 	int port = 0;
 	b->nk = b->n + 1;
 	if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
-	    spawn_wait_ready(c, b->kids, b->nk, READY_TIMEOUT_MS, &port, err,
-			     errlen) != 0)
+	    spawn_wait_ready(&(spawn_wait){c, b->kids, b->nk, READY_TIMEOUT_MS},
+			     &port, err, errlen) != 0)
 		return -1;
 	snprintf(b->authority, sizeof(b->authority), "127.0.0.1:%d", port);
 	return 0;
@@ -353,14 +353,14 @@ static int chain_start(bench *b, cfg_kind cfg, unsigned round, char *err,
 							: NULL,
 					NULL};
 			if (spawn_start(c, argv, err, errlen) != 0 ||
-			    spawn_wait_ready(c, b->kids, b->nk,
-					     READY_TIMEOUT_MS, &port, err,
-					     errlen) != 0)
+			    spawn_wait_ready(&(spawn_wait){c, b->kids, b->nk,
+							   READY_TIMEOUT_MS},
+					     &port, err, errlen) != 0)
 				goto out;
 		} else if (spawn_daemon_start(c, &d, err, errlen) != 0 ||
-			   spawn_wait_ready(c, b->kids, b->nk,
-					    READY_TIMEOUT_MS, &port, err,
-					    errlen) != 0)
+			   spawn_wait_ready(&(spawn_wait){c, b->kids, b->nk,
+							  READY_TIMEOUT_MS},
+					    &port, err, errlen) != 0)
 			goto out;
 		char addr[sizeof(b->addr[0])];
 		snprintf(addr, sizeof(addr), "%s:%d", ip, port);
@@ -631,8 +631,9 @@ static int chain_load(bench *b, cfg_kind cfg, char **args, size_t nargs,
 	}
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = spawn_read_result(c, b->kids, b->nk, CLIENT_TIMEOUT_MS, &buf,
-				   &len, err, errlen);
+	int rc = spawn_read_result(
+		&(spawn_wait){c, b->kids, b->nk, CLIENT_TIMEOUT_MS}, &buf, &len,
+		err, errlen);
 	if (sampling) {
 		atomic_store(&s->stop, true);
 		pthread_join(s->tid, NULL);
@@ -760,8 +761,9 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 		size_t len = 0;
 		t0 = util_now_ns();
 		if (spawn_start(&l, argv, err, errlen) != 0 ||
-		    spawn_read_result(&l, &l, 1, CLIENT_TIMEOUT_MS, &buf, &len,
-				      err, errlen) != 0) {
+		    spawn_read_result(
+			    &(spawn_wait){&l, &l, 1, CLIENT_TIMEOUT_MS}, &buf,
+			    &len, err, errlen) != 0) {
 			spawn_stop_all(&l, 1, 2000);
 			return -1;
 		}
@@ -789,8 +791,8 @@ static int run_micro(bench *b, char *err, size_t errlen)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	if (spawn_start(&c, argv, err, errlen) != 0 ||
-	    spawn_read_result(&c, &c, 1, CLIENT_TIMEOUT_MS, &buf, &len, err,
-			      errlen) != 0) {
+	    spawn_read_result(&(spawn_wait){&c, &c, 1, CLIENT_TIMEOUT_MS}, &buf,
+			      &len, err, errlen) != 0) {
 		spawn_stop_all(&c, 1, 2000);
 		return -1;
 	}

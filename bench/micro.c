@@ -391,8 +391,9 @@ static void run_ticket_check(void *arg, uint64_t n)
 	auth_ticket t;
 	auth_reject why;
 	for (uint64_t i = 0; i < n; i++)
-		if (auth_ticket_check(bn->anchor, bn->ticket, bn->ticket_len,
-				      auth_now_ms(), AUTH_DEFAULT_SKEW_MS, &t,
+		if (auth_ticket_check(&(auth_checker){bn->anchor, auth_now_ms(),
+						      AUTH_DEFAULT_SKEW_MS},
+				      bn->ticket, bn->ticket_len, &t,
 				      &why) != 0)
 			die("auth_ticket_check refused the ticket");
 }
@@ -418,8 +419,9 @@ static int c_open(bench *bn, const uint8_t *buf, size_t len, auth_opened *o,
 			      : bn->aud;
 	if (!a)
 		die("out of memory");
-	int rc = auth_open(a, buf, len, auth_now_ms(), AUTH_DEFAULT_SKEW_MS,
-			   bn->replay, o, why);
+	auth_open_opts by = {a, bn->replay, auth_now_ms(),
+			     AUTH_DEFAULT_SKEW_MS};
+	int rc = auth_open(&by, buf, len, o, why);
 	if (bn->aud_fresh)
 		auth_audience_free(a);
 	return rc;

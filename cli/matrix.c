@@ -328,17 +328,27 @@ static void on_problem(void *user, const char *path, const char *msg)
 			path, msg);
 }
 
-/* The scenario of one case: the file (and variant), then the sets; the
- * file is loaded once (cache), each case is a copy. */
-static sc_scenario *case_load(sc_load_cache *cache, const char *file,
-			      const char *variant, char **sets, size_t nsets,
-			      const char *where, bool validate)
+/* One case to load: the file (and variant), then the sets; where names
+ * the sets in messages. */
+typedef struct mload {
+	const char *file;
+	const char *variant;
+	char **sets;
+	size_t nsets;
+	const char *where;
+} mload;
+
+/* The scenario of one case; the file is loaded once (cache), each case
+ * is a copy. */
+static sc_scenario *case_load(sc_load_cache *cache, const mload *m,
+			      bool validate)
 {
+	const char *file = m->file, *where = m->where;
 	sc_load_errors errs = {0};
 	sc_scenario *s = NULL;
 	char err[1024];
-	if (sc_load_case(cache, file, variant, (const char *const *)sets,
-			 nsets, &s, &errs, err, sizeof(err)) != 0) {
+	if (sc_load_case(cache, file, m->variant, (const char *const *)m->sets,
+			 m->nsets, &s, &errs, err, sizeof(err)) != 0) {
 		sc_load_errors_print(&errs, stderr);
 		if (!errs.count)
 			fprintf(stderr, "%s: with %s: %s\n", file, where, err);
@@ -507,11 +517,23 @@ static char *dupf(const char *f, ...)
 	return s;
 }
 
+/* What a grid shows: the axes, the cases and the columns. */
+typedef struct grid_src {
+	const axis *axes;
+	size_t naxes;
+	const mcase *cases;
+	size_t ncases;
+	const column *cols;
+	size_t ncols;
+} grid_src;
+
 /* split: one column per field (csv), else one per hop and step. */
-static int grid_build(grid *g, const axis *axes, size_t naxes,
-		      const mcase *cases, size_t ncases, const column *cols,
-		      size_t ncols, bool split)
+static int grid_build(grid *g, const grid_src *src, bool split)
 {
+	const axis *axes = src->axes;
+	const mcase *cases = src->cases;
+	const column *cols = src->cols;
+	size_t naxes = src->naxes, ncases = src->ncases, ncols = src->ncols;
 	size_t hopw = split ? 3 : 1;
 	size_t width = naxes;
 	for (size_t j = 0; j < ncols; j++)
@@ -795,12 +817,14 @@ static void *sweep_worker(void *arg)
 		memset(&r, 0, sizeof(r));
 		const char *variant = case_variant(sw->axes, sw->naxes,
 						   mc->pick, sw->variant);
-		r.scn = cache && pool ? case_load(cache, sw->file, variant,
-						  sets, n, where, false)
-				      : NULL;
+		mload ml = {sw->file, variant, sets, n, where};
+		launch_opts lo = {.file = sw->file,
+				  .sets = sets,
+				  .sets_count = n,
+				  .timeout_ms = sw->timeout_ms};
+		r.scn = cache && pool ? case_load(cache, &ml, false) : NULL;
 		if (r.scn &&
-		    (sw->cold ? launch_run_case(sw->file, variant, sets, n,
-						dir, sw->timeout_ms, &r)
+		    (sw->cold ? launch_run_case(&lo, variant, dir, &r)
 			      : launch_pool_run(pool, sw->file, variant, sets,
 						n, &r)) == 0) {
 			mc->ran = true;
@@ -987,9 +1011,8 @@ static int axes_disjoint(const axis *axes, size_t n)
 static int plan_axes(const mopts *o, mplan *P)
 {
 	P->cache = sc_load_cache_new();
-	P->base = P->cache ? case_load(P->cache, o->file, o->variant, NULL, 0,
-				       "no setting", false)
-			   : NULL;
+	mload ml = {o->file, o->variant, NULL, 0, "no setting"};
+	P->base = P->cache ? case_load(P->cache, &ml, false) : NULL;
 	if (!P->base)
 		return 2;
 	P->ncases = 1;
@@ -1058,10 +1081,11 @@ static int plan_cases(const mopts *o, mplan *P)
 		char *sets[LAUNCH_MAX_SETS], where[1024];
 		size_t n = case_sets(P->axes, P->naxes, c->pick, sets);
 		case_where(P->axes, P->naxes, c->pick, where, sizeof(where));
-		sc_scenario *s = case_load(
-			P->cache, o->file,
+		mload ml = {
+			o->file,
 			case_variant(P->axes, P->naxes, c->pick, o->variant),
-			sets, n, where, true);
+			sets, n, where};
+		sc_scenario *s = case_load(P->cache, &ml, true);
 		if (!s)
 			bad = true;
 		else if (!(c->cast = launch_cast_key(s)))
@@ -1176,8 +1200,8 @@ static bool print_rows(const mopts *o, const mplan *P)
 		print_json(stdout, name, P->axes, P->naxes, P->cases, done);
 	} else {
 		grid g = {0};
-		if (grid_build(&g, P->axes, P->naxes, P->cases, done, cols,
-			       ncols, o->format == MF_CSV) == 0) {
+		grid_src src = {P->axes, P->naxes, P->cases, done, cols, ncols};
+		if (grid_build(&g, &src, o->format == MF_CSV) == 0) {
 			bool errors = any_error(P->cases, done);
 			if (o->format == MF_CSV)
 				print_csv(stdout, &g);

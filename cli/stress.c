@@ -287,8 +287,9 @@ static int start_server(srun *R, int which, const char *host,
 	argv[a] = NULL;
 	int port = 0;
 	if (spawn_start(c, argv, err, errlen) != 0 ||
-	    spawn_wait_ready(c, all, CH_COUNT, spawn_ready_timeout_ms(),
-			     &port, err, errlen) != 0)
+	    spawn_wait_ready(
+		    &(spawn_wait){c, all, CH_COUNT, spawn_ready_timeout_ms()},
+		    &port, err, errlen) != 0)
 		return -1;
 	snprintf(addr, addrlen, "%s:%d", host, port);
 	return 0;
@@ -458,11 +459,11 @@ static int run_clients(srun *R)
 	cargv[a] = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if (spawn_start(&R->all[CH_CLIENTS], cargv, R->err,
-			sizeof(R->err)) != 0 ||
-	    spawn_read_result(&R->all[CH_CLIENTS], R->all, CH_COUNT,
-			      INT32_MAX, &buf, &len, R->err,
-			      sizeof(R->err)) != 0)
+	if (spawn_start(&R->all[CH_CLIENTS], cargv, R->err, sizeof(R->err)) !=
+		    0 ||
+	    spawn_read_result(&(spawn_wait){&R->all[CH_CLIENTS], R->all,
+					    CH_COUNT, INT32_MAX},
+			      &buf, &len, R->err, sizeof(R->err)) != 0)
 		return -1;
 	parse_result((const char *)buf, &R->res);
 	free(buf);

@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-stress_verdict stress_check(const sc_trace *t, const char *middle,
-			    const char *end, const char *sent_name,
-			    const char *sent_sid, char *why, size_t whylen)
+stress_verdict stress_check(const sc_trace *t, const stress_expect *x,
+			    char *why, size_t whylen)
 {
+	const char *middle = x->middle, *end = x->end;
+	const char *sent_name = x->sent_name, *sent_sid = x->sent_sid;
 	const sc_hop *h = NULL;
 	for (size_t i = 0; i < t->count && !h; i++)
 		if (strcmp(t->hops[i].from, middle) == 0 &&

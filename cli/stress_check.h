@@ -14,11 +14,18 @@ typedef enum stress_verdict {
 	STRESS_FAILED,     /* the call did not reach the end */
 } stress_verdict;
 
-/* Find the hop middle->end in t and compare the identity presented there
- * (user name and SID, as the end decoded them) with the client's own.
- * why gets one line for anything but a match. */
-stress_verdict stress_check(const sc_trace *t, const char *middle,
-			    const char *end, const char *sent_name,
-			    const char *sent_sid, char *why, size_t whylen);
+/* The hop checked (middle->end) and the identity the client sent. */
+typedef struct stress_expect {
+	const char *middle;
+	const char *end;
+	const char *sent_name;
+	const char *sent_sid;
+} stress_expect;
+
+/* Find the hop middle->end in t and compare the identity presented
+ * there (user name and SID, as the end decoded them) with the client's
+ * own. why gets one line for anything but a match. */
+stress_verdict stress_check(const sc_trace *t, const stress_expect *x,
+			    char *why, size_t whylen);
 
 #endif

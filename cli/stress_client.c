@@ -67,8 +67,9 @@ static sc_status client_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (c->sec) {
 		auth_reject why;
-		if (secure_seal(c->sec, parent, target, ctx, NULL, &cbuf, &clen,
-				&why) != 0) {
+		if (secure_seal(c->sec,
+				&(secure_call){parent, target, ctx, NULL},
+				&cbuf, &clen, &why) != 0) {
 			sc_log_rule(log, why.rule, "cannot sign the context "
 				    "for %s: %s", target, why.reason);
 			return SC_BAD_CONTEXT;
@@ -87,8 +88,10 @@ static sc_status client_call(void *user, void *parent, const char *target,
 		;
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = rpc_call(c->ch, NULL, cbuf, clen, rbuf, rlen,
-			  c->sh->timeout_ms, &res);
+	int rc = rpc_call(
+		c->ch,
+		&(rpc_request){NULL, cbuf, clen, rbuf, rlen, c->sh->timeout_ms},
+		&res);
 	atomic_fetch_sub(&c->sh->inflight, 1);
 	free(cbuf);
 	free(rbuf);
@@ -122,8 +125,8 @@ static void *client_run(void *arg)
 		sc_trace_init(&t);
 		sc_runtime_run_client(c->rt, &t);
 		char why[400];
-		switch (stress_check(&t, sh->middle, sh->end, c->name, c->sid,
-				     why, sizeof(why))) {
+		stress_expect x = {sh->middle, sh->end, c->name, c->sid};
+		switch (stress_check(&t, &x, why, sizeof(why))) {
 		case STRESS_MATCH:
 			atomic_fetch_add(&sh->ok, 1);
 			break;

@@ -230,8 +230,8 @@ int cmd_tokens(int argc, char **argv)
 	}
 	spawn_install_signals();
 	int rc;
-	if (launch_run_case(o.file, o.variant, NULL, 0, run_dir, o.timeout_ms,
-			    &r) != 0) {
+	launch_opts lo = {.file = o.file, .timeout_ms = o.timeout_ms};
+	if (launch_run_case(&lo, o.variant, run_dir, &r) != 0) {
 		fprintf(stderr, "cloakroom tokens: the run failed: %s\n"
 				"cloakroom: daemon logs kept in %s\n",
 			r.error, run_dir);

@@ -459,6 +459,49 @@ static const char *last_class(LDAPMod *m)
 	return last;
 }
 
+/* objectSid, as text or binary, into o->sid. NULL, or why the entry is
+ * skipped. */
+static const char *read_sid(imp_object *o, struct berval **v)
+{
+	char sid[200];
+	size_t used;
+	if (v[0]->bv_len > 4 && !memchr(v[0]->bv_val, 0, v[0]->bv_len) &&
+	    strncmp(v[0]->bv_val, "S-1-", 4) == 0)
+		snprintf(sid, sizeof(sid), "%s", v[0]->bv_val);
+	else if (sc_sid_from_binary((const uint8_t *)v[0]->bv_val,
+				    v[0]->bv_len, &used, sid,
+				    sizeof(sid)) != 0 ||
+		 used != v[0]->bv_len)
+		sid[0] = '\0';
+	free(o->sid);
+	o->sid = sid_text(sid) ? strdup(sid) : NULL;
+	return o->sid ? NULL : "its objectSid is not a SID";
+}
+
+/* userAccountControl into o's flags. NULL, or why (in whybuf) the entry
+ * is skipped. */
+static const char *read_uac(imp_object *o, struct berval **v, char *whybuf,
+			    size_t whylen)
+{
+	char num[24];
+	char *end;
+	snprintf(num, sizeof(num), "%.*s",
+		 (int)(v[0]->bv_len < 23 ? v[0]->bv_len : 23), v[0]->bv_val);
+	/* AD writes it as a signed 32-bit decimal. */
+	long long u = strtoll(num, &end, 10);
+	if (!num[0] || *end || u < INT32_MIN || u > UINT32_MAX) {
+		snprintf(whybuf, whylen,
+			 "userAccountControl '%.30s' is not a number", num);
+		return whybuf;
+	}
+	uint32_t uac = (uint32_t)u;
+	o->disabled = uac & IMP_UAC_ACCOUNTDISABLE;
+	o->trusted_for_delegation = uac & IMP_UAC_TRUSTED_FOR_DELEGATION;
+	o->not_delegated = uac & IMP_UAC_NOT_DELEGATED;
+	o->trusted_to_auth = uac & IMP_UAC_TRUSTED_TO_AUTH_FOR_DELEGATION;
+	return NULL;
+}
+
 /* One entry, as libldap parsed it, into an object (or a skipped note). */
 static int ldif_entry(imp_domain *d, const char *file, unsigned line,
 		      const LDIFRecord *lr)
@@ -488,44 +531,13 @@ static int ldif_entry(imp_domain *d, const char *file, unsigned line,
 			if (!o->name)
 				rc = SC_ERR_NOMEM;
 		} else if (attr_is(m->mod_type, "objectSid")) {
-			char sid[200];
-			size_t used;
-			if (v[0]->bv_len > 4 && !memchr(v[0]->bv_val, 0,
-							v[0]->bv_len) &&
-			    strncmp(v[0]->bv_val, "S-1-", 4) == 0)
-				snprintf(sid, sizeof(sid), "%s", v[0]->bv_val);
-			else if (sc_sid_from_binary(
-					 (const uint8_t *)v[0]->bv_val,
-					 v[0]->bv_len, &used, sid,
-					 sizeof(sid)) != 0 ||
-				 used != v[0]->bv_len)
-				sid[0] = '\0';
-			free(o->sid);
-			o->sid = sid_text(sid) ? strdup(sid) : NULL;
-			if (!o->sid)
-				why = "its objectSid is not a SID";
+			const char *w = read_sid(o, v);
+			if (w)
+				why = w;
 		} else if (attr_is(m->mod_type, "userAccountControl")) {
-			char num[24];
-			char *end;
-			snprintf(num, sizeof(num), "%.*s",
-				 (int)(v[0]->bv_len < 23 ? v[0]->bv_len : 23),
-				 v[0]->bv_val);
-			/* AD writes it as a signed 32-bit decimal. */
-			long long u = strtoll(num, &end, 10);
-			if (!num[0] || *end || u < INT32_MIN || u > UINT32_MAX) {
-				snprintf(whybuf, sizeof(whybuf),
-					 "userAccountControl '%.30s' is not a "
-					 "number", num);
-				why = whybuf;
-				continue;
-			}
-			uint32_t uac = (uint32_t)u;
-			o->disabled = uac & IMP_UAC_ACCOUNTDISABLE;
-			o->trusted_for_delegation =
-				uac & IMP_UAC_TRUSTED_FOR_DELEGATION;
-			o->not_delegated = uac & IMP_UAC_NOT_DELEGATED;
-			o->trusted_to_auth =
-				uac & IMP_UAC_TRUSTED_TO_AUTH_FOR_DELEGATION;
+			const char *w = read_uac(o, v, whybuf, sizeof(whybuf));
+			if (w)
+				why = w;
 		} else if (attr_is(m->mod_type, "servicePrincipalName")) {
 			rc = add_values(&o->spns, v);
 		} else if (attr_is(m->mod_type, "msDS-AllowedToDelegateTo")) {

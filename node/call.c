@@ -109,8 +109,9 @@ sc_status node_call(void *user, void *parent, const char *target,
 	size_t clen = 0, rlen = 0;
 	if (n->sec) {
 		auth_reject why;
-		if (secure_seal(n->sec, parent, target, ctx, n->rt, &cbuf, &clen,
-				&why) != 0) {
+		if (secure_seal(n->sec,
+				&(secure_call){parent, target, ctx, n->rt},
+				&cbuf, &clen, &why) != 0) {
 			bool busy = strcmp(why.rule, AUTH_BUSY) == 0;
 			sc_log_rule(log, busy ? "NET" : why.rule,
 				    "no call to %s: %s%s", target,
@@ -155,8 +156,10 @@ sc_status node_call(void *user, void *parent, const char *target,
 	}
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = rpc_call(ch, parent, cbuf, clen, rbuf, rlen, n->timeout_ms,
-			  &res);
+	int rc = rpc_call(
+		ch,
+		&(rpc_request){parent, cbuf, clen, rbuf, rlen, n->timeout_ms},
+		&res);
 	free(cbuf);
 	free(rbuf);
 	sc_status st = SC_OK;
@@ -226,10 +229,12 @@ void node_sleep(void *user, unsigned ms)
  * the same request message as the secured path but no context; nothing
  * is decoded or decided. The reply is the last callee's reply, or (at the
  * end of the chain) the request itself. Returns an RPC status. */
-int node_bare_relay(node *n, void *parent, const uint8_t *body,
-			   size_t body_len, uint8_t **reply, size_t *reply_len,
-			   char *why, size_t whylen)
+int node_bare_relay(node *n, const rpc_incoming *in, uint8_t **reply,
+		    size_t *reply_len, char *why, size_t whylen)
 {
+	void *parent = in->parent;
+	const uint8_t *body = in->body;
+	size_t body_len = in->body_len;
 	*reply = NULL;
 	*reply_len = 0;
 	for (size_t i = 0; i < n->targets_count; i++) {
@@ -243,8 +248,10 @@ int node_bare_relay(node *n, void *parent, const uint8_t *body,
 			return RPC_STATUS_INTERNAL;
 		rpc_result res;
 		memset(&res, 0, sizeof(res));
-		int rc = rpc_call(ch, parent, NULL, 0, rbuf, rlen,
-				  n->timeout_ms, &res);
+		int rc = rpc_call(ch,
+				  &(rpc_request){parent, NULL, 0, rbuf, rlen,
+						 n->timeout_ms},
+				  &res);
 		free(rbuf);
 		if (rc != 0 || res.status != RPC_STATUS_OK) {
 			snprintf(why, whylen, "call to %.32s: %d %.160s",
@@ -277,7 +284,8 @@ int node_call_once(void *user)
 		uint8_t *reply = NULL;
 		size_t len = 0;
 		char why[RPC_ERRLEN] = "";
-		int st = node_bare_relay(n, NULL, none, 0, &reply, &len, why,
+		rpc_incoming in = {.body = none};
+		int st = node_bare_relay(n, &in, &reply, &len, why,
 					 sizeof(why));
 		free(reply);
 		if (st != RPC_STATUS_OK)

@@ -108,17 +108,21 @@ void node_sleep(void *user, unsigned ms);
  * the same request message as the secured path but no context; nothing
  * is decoded or decided. The reply is the last callee's reply, or (at the
  * end of the chain) the request itself. Returns an RPC status. */
-int node_bare_relay(node *n, void *parent, const uint8_t *body,
-			   size_t body_len, uint8_t **reply, size_t *reply_len,
-			   char *why, size_t whylen);
+int node_bare_relay(node *n, const rpc_incoming *in, uint8_t **reply,
+		    size_t *reply_len, char *why, size_t whylen);
 
 /* The scenario at path (variant, then sets, applied in this order) and,
  * unless bare, this process's runtime wired to the transport. 0, or 2 (bad
  * scenario or setting) or 3 (no runtime for this process) with err. */
-int node_load_case(node *n, const char *path, const char *variant,
-		     const char *const *sets, size_t nsets, bool bare,
-		     sc_scenario **scn, sc_runtime **rt, char *err,
-		     size_t errlen);
+typedef struct node_case {
+	const char *path;
+	const char *variant;
+	const char *const *sets;
+	size_t nsets;
+	bool bare;
+} node_case;
+int node_load_case(node *n, const node_case *c, sc_scenario **scn,
+		   sc_runtime **rt, char *err, size_t errlen);
 
 /* serve.c */
 int node_load(node *n);

@@ -91,8 +91,7 @@ refuse:
 static void node_handle_bare(node *n, const rpc_incoming *in, rpc_reply *out)
 {
 	char why[RPC_ERRLEN] = "";
-	out->status = node_bare_relay(n, in->parent, in->body, in->body_len,
-				      &out->body, &out->body_len, why,
+	out->status = node_bare_relay(n, in, &out->body, &out->body_len, why,
 				      sizeof(why));
 	if (out->status != RPC_STATUS_OK) {
 		node_log("bare relay: %s", why);
@@ -109,12 +108,10 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 		return;
 	}
 	char err[200] = "";
-	char target[SC_NAME_LEN] = "";
-	bool want_trace = false;
+	codec_request rq = {"", false};
 	out->status = RPC_STATUS_OK;
 
-	if (codec_request_decode(in->body, in->body_len, target,
-				 sizeof(target), &want_trace, err,
+	if (codec_request_decode(in->body, in->body_len, &rq, err,
 				 sizeof(err)) != 0) {
 		node_log("refused a call from %s: %s", in->peer, err);
 		out->status = RPC_STATUS_INVALID_ARGUMENT;
@@ -122,6 +119,8 @@ static void node_serve(void *user, const rpc_incoming *in, rpc_reply *out)
 			 err);
 		return;
 	}
+	const char *target = rq.target;
+	bool want_trace = rq.trace;
 	if (target[0] && strcmp(target, n->process) != 0) {
 		node_log("refused a call from %s meant for %s", in->peer,
 			 target);
@@ -205,17 +204,16 @@ static void node_handle(void *user, const rpc_incoming *in, rpc_reply *out)
 /* The scenario at path (variant, then sets, applied in this order) and,
  * unless bare, this process's runtime wired to the transport. 0, or 2 (bad
  * scenario or setting) or 3 (no runtime for this process) with err. */
-int node_load_case(node *n, const char *path, const char *variant,
-		     const char *const *sets, size_t nsets, bool bare,
-		     sc_scenario **scn, sc_runtime **rt, char *err,
-		     size_t errlen)
+int node_load_case(node *n, const node_case *c, sc_scenario **scn,
+		   sc_runtime **rt, char *err, size_t errlen)
 {
+	const char *path = c->path;
 	*scn = NULL;
 	*rt = NULL;
 	sc_load_errors errs = {0};
 	char why[768];
-	if (sc_load_case(n->cache, path, variant, sets, nsets, scn, &errs, why,
-			 sizeof(why)) != 0) {
+	if (sc_load_case(n->cache, path, c->variant, c->sets, c->nsets, scn,
+			 &errs, why, sizeof(why)) != 0) {
 		size_t used = 0;
 		if (!errs.count)
 			snprintf(err, errlen, "%s: --set %s", path, why);
@@ -232,7 +230,7 @@ int node_load_case(node *n, const char *path, const char *variant,
 		return 2;
 	}
 	sc_load_errors_free(&errs);
-	if (bare)
+	if (c->bare)
 		return 0;
 	sc_log log;
 	sc_log_init(&log);
@@ -255,9 +253,9 @@ int node_load_case(node *n, const char *path, const char *variant,
 int node_load(node *n)
 {
 	char err[2048];
-	int rc = node_load_case(n, n->scenario_path, n->variant, n->sets,
-			   n->sets_count, n->bare, &n->scn, &n->rt, err,
-			   sizeof(err));
+	node_case c = {n->scenario_path, n->variant, n->sets, n->sets_count,
+		       n->bare};
+	int rc = node_load_case(n, &c, &n->scn, &n->rt, err, sizeof(err));
 	if (rc == 2)
 		fprintf(stderr, "%s\n", err);
 	else if (rc == 3)
@@ -283,8 +281,8 @@ int node_run_server(node *n)
 	char err[RPC_ERRLEN];
 	rpc_server *srv = NULL;
 	int port = 0;
-	if (rpc_server_start(n->listen, node_handle, n, &srv, &port, err,
-			     sizeof(err)) != 0) {
+	if (rpc_server_start(n->listen, &(rpc_service){node_handle, n}, &srv,
+			     &port, err, sizeof(err)) != 0) {
 		node_log("%s", err);
 		return 3;
 	}

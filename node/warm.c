@@ -98,8 +98,8 @@ static int take_case(node *n, char *line, char *err, size_t errlen)
 	}
 	sc_scenario *scn = NULL;
 	sc_runtime *rt = NULL;
-	if (node_load_case(n, c.file, c.variant, c.sets, c.sets_count, false,
-			   &scn, &rt, err, errlen) != 0)
+	node_case nc = {c.file, c.variant, c.sets, c.sets_count, false};
+	if (node_load_case(n, &nc, &scn, &rt, err, errlen) != 0)
 		return -1;
 	if (sc_runtime_process(rt)->misbehave !=
 	    (n->rt ? sc_runtime_process(n->rt)->misbehave

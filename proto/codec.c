@@ -578,16 +578,16 @@ int codec_request_encode(const char *target, bool trace, uint8_t **buf,
 	return 0;
 }
 
-int codec_request_decode(const uint8_t *buf, size_t len, char *target,
-			 size_t cap, bool *trace, char *err, size_t errlen)
+int codec_request_decode(const uint8_t *buf, size_t len, codec_request *out,
+			 char *err, size_t errlen)
 {
 	Cloakroom__CallRequest *m = cloakroom__call_request__unpack(NULL, len,
 								   buf);
 	if (!m)
 		FAIL("request is not a valid CallRequest message");
-	if (!copy_str(target, cap, m->target))
+	if (!copy_str(out->target, sizeof(out->target), m->target))
 		FAIL("request target too long");
-	*trace = m->trace;
+	out->trace = m->trace;
 	cloakroom__call_request__free_unpacked(m, NULL);
 	return 0;
 fail:

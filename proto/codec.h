@@ -50,8 +50,12 @@ int codec_identity_decode(const uint8_t *buf, size_t len, sc_token **out,
  * and tokens) or only each hop's ends, status and depth. */
 int codec_request_encode(const char *target, bool trace, uint8_t **buf,
 			 size_t *len);
-int codec_request_decode(const uint8_t *buf, size_t len, char *target,
-			 size_t cap, bool *trace, char *err, size_t errlen);
+typedef struct codec_request {
+	char target[SC_NAME_LEN];
+	bool trace;
+} codec_request;
+int codec_request_decode(const uint8_t *buf, size_t len, codec_request *out,
+			 char *err, size_t errlen);
 
 /* A callee's refusal (sc_refusal) as the Refusal message. Decode checks
  * the status name and that the rule is an id (1 to 7 capitals and

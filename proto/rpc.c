@@ -438,12 +438,14 @@ static void rpc_fd_setup(void)
 	atomic_store(&rpc_fd_cap, (int)cap);
 }
 
-int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
-		     void *user, rpc_server **out, int *bound_port, char *err,
+int rpc_server_start(const char *listen_addr, const rpc_service *svc,
+		     rpc_server **out, int *bound_port, char *err,
 		     size_t errlen)
 {
 	grpc_server_credentials *creds;
 	int port;
+	rpc_handler_fn handler = svc ? svc->handler : NULL;
+	void *user = svc ? svc->user : NULL;
 
 	if (out)
 		*out = NULL;
@@ -1096,13 +1098,19 @@ static void rpc_take_trailer(const grpc_metadata_array *md, rpc_result *res)
 	}
 }
 
-int rpc_call(rpc_channel *ch, void *parent, const uint8_t *context,
-	     size_t context_len, const uint8_t *body, size_t body_len,
-	     int timeout_ms, rpc_result *res)
+int rpc_call(rpc_channel *ch, const rpc_request *rq, rpc_result *res)
 {
 	if (!res)
 		return -1;
 	rpc_result_reset(res);
+	if (!rq)
+		return rpc_local_fail(res, "rpc_call: bad arguments");
+	void *parent = rq->parent;
+	const uint8_t *context = rq->context;
+	size_t context_len = rq->context_len;
+	const uint8_t *body = rq->body;
+	size_t body_len = rq->body_len;
+	int timeout_ms = rq->timeout_ms;
 	if (!ch || (!body && body_len))
 		return rpc_local_fail(res, "rpc_call: bad arguments");
 

@@ -86,8 +86,13 @@ typedef struct rpc_server rpc_server;
  * off. On success returns 0, sets
  * *out and *bound_port. On failure returns -1 with a message naming the
  * address in err. */
-int rpc_server_start(const char *listen_addr, rpc_handler_fn handler,
-		     void *user, rpc_server **out, int *bound_port, char *err,
+/* What a server runs for each call: handler, given user. */
+typedef struct rpc_service {
+	rpc_handler_fn handler;
+	void *user;
+} rpc_service;
+int rpc_server_start(const char *listen_addr, const rpc_service *svc,
+		     rpc_server **out, int *bound_port, char *err,
 		     size_t errlen);
 
 /* Limits on each stage of serving a call. A call waits for its request
@@ -175,15 +180,23 @@ typedef struct rpc_result {
 	size_t trailer_len;
 } rpc_result;
 
-/* One unary call of RPC_METHOD. context (may be NULL: no metadata sent)
- * goes as RPC_CONTEXT_KEY. parent is an rpc_incoming.parent or NULL; with
+/* One call's request: parent, the context and body, the timeout. */
+typedef struct rpc_request {
+	void *parent;
+	const uint8_t *context;
+	size_t context_len;
+	const uint8_t *body;
+	size_t body_len;
+	int timeout_ms;
+} rpc_request;
+
+/* One unary call of RPC_METHOD with rq. context (may be NULL: no metadata
+ * sent) goes as RPC_CONTEXT_KEY. parent is an rpc_incoming.parent or NULL; with
  * a parent the child call inherits its deadline (and is cancelled with
  * it), and timeout_ms (if > 0) can only shorten it. Blocks until the call
  * ends. Returns 0 when the call completed (whatever its status, in res),
  * -1 on a local failure (res->details says why). */
-int rpc_call(rpc_channel *ch, void *parent, const uint8_t *context,
-	     size_t context_len, const uint8_t *body, size_t body_len,
-	     int timeout_ms, rpc_result *res);
+int rpc_call(rpc_channel *ch, const rpc_request *rq, rpc_result *res);
 
 void rpc_result_free(rpc_result *res);
 

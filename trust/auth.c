@@ -430,18 +430,24 @@ static bool copy_bytes(uint8_t *dst, size_t cap, ProtobufCBinaryData b)
 
 /* body and k's signature of it into m (a Signed or a SignedRequest: the
  * same two fields), packed into a malloc'd *out. */
+typedef struct signed_msg {
+	ProtobufCMessage *m;
+	ProtobufCBinaryData *body;
+	ProtobufCBinaryData *sig;
+} signed_msg;
+
 static int sign_pack(const auth_key *k, const uint8_t *body, size_t blen,
-		     ProtobufCMessage *m, ProtobufCBinaryData *mbody,
-		     ProtobufCBinaryData *msig, uint8_t **out, size_t *len)
+		     const signed_msg *sm, uint8_t **out, size_t *len)
 {
 	uint8_t sig[AUTH_SIG_LEN];
+	ProtobufCMessage *m = sm->m;
 	*out = NULL;
 	if (auth_sign(k, body, blen, sig) != 0)
 		return -1;
-	mbody->data = (uint8_t *)body;
-	mbody->len = blen;
-	msig->data = sig;
-	msig->len = sizeof(sig);
+	sm->body->data = (uint8_t *)body;
+	sm->body->len = blen;
+	sm->sig->data = sig;
+	sm->sig->len = sizeof(sig);
 	*len = protobuf_c_message_get_packed_size(m);
 	*out = malloc(*len ? *len : 1);
 	if (!*out)
@@ -456,8 +462,8 @@ static int sign_body(const auth_key *k, const uint8_t *body, size_t blen,
 {
 	Cloakroom__Signed s;
 	cloakroom__signed__init(&s);
-	return sign_pack(k, body, blen, &s.base, &s.body, &s.signature, out,
-			 len);
+	signed_msg sm = {&s.base, &s.body, &s.signature};
+	return sign_pack(k, body, blen, &sm, out, len);
 }
 
 int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
@@ -465,8 +471,8 @@ int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
 {
 	Cloakroom__SignedRequest s;
 	cloakroom__signed_request__init(&s);
-	return sign_pack(k, body, blen, &s.base, &s.body, &s.signature, out,
-			 len);
+	signed_msg sm = {&s.base, &s.body, &s.signature};
+	return sign_pack(k, body, blen, &sm, out, len);
 }
 
 #define BIN(field, ptr, n)                                                   \
@@ -654,10 +660,8 @@ static int check_expiry(uint64_t expires, uint64_t now, uint64_t skew,
 	return 0;
 }
 
-int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
-			  const uint8_t *buf, size_t len, uint64_t now_ms,
-			  uint64_t skew_ms, auth_credential *c,
-			  auth_reject *why)
+int auth_credential_check(const auth_checker *by, const uint8_t *buf,
+			  size_t len, auth_credential *c, auth_reject *why)
 {
 	memset(c, 0, sizeof(*c));
 	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
@@ -669,7 +673,8 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 	if (!m)
 		rc = reject(why, "K1", "the credential is not a signed "
 				       "Credential message");
-	else if (check_signed(anchor, m->issuer, s, "credential", why) != 0)
+	else if (check_signed(by->anchor, m->issuer, s, "credential", why) !=
+		 0)
 		rc = -1;
 	else if (!copy_bytes(c->issuer, AUTH_KEY_LEN, m->issuer) ||
 		 !copy_bytes(c->key, AUTH_KEY_LEN, m->key) ||
@@ -681,8 +686,8 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 		rc = reject(why, "K1", "the credential has a malformed field");
 	else {
 		c->expires_ms = m->expires_ms;
-		rc = check_expiry(c->expires_ms, now_ms, skew_ms, "credential",
-				  why);
+		rc = check_expiry(c->expires_ms, by->now_ms, by->skew_ms,
+				  "credential", why);
 	}
 	if (m)
 		cloakroom__credential__free_unpacked(m, NULL);
@@ -692,15 +697,14 @@ int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
 }
 
 
-static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-			size_t len, uint64_t now_ms, uint64_t skew_ms,
-			auth_ticket *t, uint8_t **pac, size_t *pac_len,
+static int ticket_check(const auth_checker *by, const uint8_t *buf,
+			size_t len, auth_ticket *t, auth_pac *pac,
 			auth_reject *why)
 {
 	memset(t, 0, sizeof(*t));
 	if (pac) {
-		*pac = NULL;
-		*pac_len = 0;
+		pac->data = NULL;
+		pac->len = 0;
 	}
 	Cloakroom__Signed *s = cloakroom__signed__unpack(NULL, len, buf);
 	Cloakroom__Ticket *m =
@@ -710,7 +714,7 @@ static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 	if (!m)
 		rc = reject(why, "K1",
 			    "the ticket is not a signed Ticket message");
-	else if (check_signed(anchor, m->issuer, s, "ticket", why) != 0)
+	else if (check_signed(by->anchor, m->issuer, s, "ticket", why) != 0)
 		rc = -1;
 	else if (!copy_bytes(t->issuer, AUTH_KEY_LEN, m->issuer) ||
 		 !copy_bytes(t->nonce, AUTH_NONCE_LEN, m->nonce) ||
@@ -743,17 +747,17 @@ static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 		t->transport = m->transport;
 		t->package = m->package;
 		t->authn = m->authn;
-		rc = check_expiry(t->expires_ms, now_ms, skew_ms, "ticket",
-				  why);
+		rc = check_expiry(t->expires_ms, by->now_ms, by->skew_ms,
+				  "ticket", why);
 	}
 	if (rc == 0 && pac) {
-		*pac_len = cloakroom__identity__get_packed_size(
+		pac->len = cloakroom__identity__get_packed_size(
 			m->authorization);
-		*pac = malloc(*pac_len ? *pac_len : 1);
-		if (!*pac)
+		pac->data = malloc(pac->len ? pac->len : 1);
+		if (!pac->data)
 			rc = reject(why, "K1", "out of memory");
 		else
-			cloakroom__identity__pack(m->authorization, *pac);
+			cloakroom__identity__pack(m->authorization, pac->data);
 	}
 	if (m)
 		cloakroom__ticket__free_unpacked(m, NULL);
@@ -762,21 +766,16 @@ static int ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
 	return rc;
 }
 
-int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+int auth_ticket_check(const auth_checker *by, const uint8_t *buf, size_t len,
 		      auth_ticket *t, auth_reject *why)
 {
-	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, NULL, NULL,
-			    why);
+	return ticket_check(by, buf, len, t, NULL, why);
 }
 
-int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		    size_t len, uint64_t now_ms, uint64_t skew_ms,
-		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
-		    auth_reject *why)
+int auth_ticket_pac(const auth_checker *by, const uint8_t *buf, size_t len,
+		    auth_ticket *t, auth_pac *pac, auth_reject *why)
 {
-	return ticket_check(anchor, buf, len, now_ms, skew_ms, t, pac,
-			    pac_len, why);
+	return ticket_check(by, buf, len, t, pac, why);
 }
 
 /* ---- sealed contexts ---------------------------------------------- */
@@ -972,19 +971,29 @@ static void seen_put(auth_audience *a, const uint8_t *b, size_t len,
 	seen_free(old);
 }
 
+/* One sealed context being opened: the audience, its clock, the reason
+ * of a refusal. */
+typedef struct opening {
+	auth_audience *aud;
+	uint64_t now;
+	uint64_t skew;
+	auth_reject *why;
+} opening;
+
 /* The presenter's credential: from the table, or checked (K2, K1) and
  * kept; its expiry (K3) on every use. */
-static int open_credential(auth_audience *a, const uint8_t *b, size_t len,
-			   uint64_t now, uint64_t skew, auth_credential *c,
-			   auth_reject *why)
+static int open_credential(const opening *op, const uint8_t *b, size_t len,
+			   auth_credential *c)
 {
+	auth_audience *a = op->aud;
 	seen_slot e;
 	if (seen_find(a, b, len, false, &e)) {
 		*c = e.cred;
-		return check_expiry(c->expires_ms, now, skew, "credential",
-				    why);
+		return check_expiry(c->expires_ms, op->now, op->skew,
+				    "credential", op->why);
 	}
-	if (auth_credential_check(a->anchor, b, len, now, skew, c, why) != 0)
+	auth_checker by = {a->anchor, op->now, op->skew};
+	if (auth_credential_check(&by, b, len, c, op->why) != 0)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	e.cred = *c;
@@ -997,17 +1006,22 @@ static int open_credential(auth_audience *a, const uint8_t *b, size_t len,
  * every use. The presenter (K6) and audience (K4) are checked by the
  * caller, on every use. e->pac is malloc'd (or NULL), the caller's to
  * free whatever this returns. */
-static int open_ticket(auth_audience *a, const uint8_t *b, size_t len,
-		       uint64_t now, uint64_t skew, seen_slot *e,
-		       auth_reject *why)
+static int open_ticket(const opening *op, const uint8_t *b, size_t len,
+		       seen_slot *e)
 {
+	auth_audience *a = op->aud;
+	auth_reject *why = op->why;
 	if (seen_find(a, b, len, true, e)) {
-		return check_expiry(e->tk.expires_ms, now, skew, "ticket",
-				    why); /* the caller frees e->pac */
+		return check_expiry(e->tk.expires_ms, op->now, op->skew,
+				    "ticket", why); /* the caller frees e->pac */
 	}
 	memset(e, 0, sizeof(*e));
-	if (ticket_check(a->anchor, b, len, now, skew, &e->tk, &e->pac,
-			 &e->pac_len, why) != 0)
+	auth_checker by = {a->anchor, op->now, op->skew};
+	auth_pac pac = {NULL, 0};
+	int rc = ticket_check(&by, b, len, &e->tk, &pac, why);
+	e->pac = pac.data;
+	e->pac_len = pac.len;
+	if (rc != 0)
 		return -1;
 	e->is_ticket = true;
 	/* Only the audience can open it; a ticket for another process is
@@ -1024,15 +1038,6 @@ static int open_ticket(auth_audience *a, const uint8_t *b, size_t len,
 	return 0;
 }
 
-/* One sealed context being opened: the audience, its clock, the reason
- * of a refusal. */
-typedef struct opening {
-	auth_audience *aud;
-	uint64_t now;
-	uint64_t skew;
-	auth_reject *why;
-} opening;
-
 /* The presenter's credential and the ticket (K2, K1, K3), the ticket's
  * presenter (K6) and audience (K4). out->tk, out->cred and out->pac are
  * filled, e->key holds the ticket's session key. */
@@ -1041,10 +1046,9 @@ static int open_statements(const opening *op,
 			   auth_opened *out, seen_slot *e)
 {
 	auth_reject *why = op->why;
-	if (open_credential(op->aud, m->credential.data, m->credential.len,
-			    op->now, op->skew, &out->cred, why) != 0 ||
-	    open_ticket(op->aud, m->ticket.data, m->ticket.len, op->now,
-			op->skew, e, why) != 0)
+	if (open_credential(op, m->credential.data, m->credential.len,
+			    &out->cred) != 0 ||
+	    open_ticket(op, m->ticket.data, m->ticket.len, e) != 0)
 		return -1;
 	out->tk = e->tk;
 	out->pac = e->pac;
@@ -1148,16 +1152,16 @@ static int copy_opened(const Cloakroom__SealedContext *m, auth_opened *out,
 	return 0;
 }
 
-int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
-	      uint64_t now_ms, uint64_t skew_ms, auth_replay *replay,
+int auth_open(const auth_open_opts *by, const uint8_t *buf, size_t len,
 	      auth_opened *out, auth_reject *why)
 {
 	memset(out, 0, sizeof(*out));
+	uint64_t now_ms = by->now_ms;
 	/* The cap keeps every sum of times below in range. */
-	opening op = {.aud = aud,
+	opening op = {.aud = by->aud,
 		      .now = now_ms,
-		      .skew = skew_ms > AUTH_MAX_SKEW_MS ? AUTH_MAX_SKEW_MS
-							 : skew_ms,
+		      .skew = by->skew_ms > AUTH_MAX_SKEW_MS ? AUTH_MAX_SKEW_MS
+							     : by->skew_ms,
 		      .why = why};
 	int rc = -1;
 	seen_slot e;
@@ -1181,7 +1185,7 @@ int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
 		goto out;
 	/* K5, last: only a context that passed every other check takes a
 	 * place in the replay cache. */
-	int r = auth_replay_check_for(replay, out->cred.process, a->nonce.data,
+	int r = auth_replay_check_for(by->replay, out->cred.process, a->nonce.data,
 				      a->expires_ms + op.skew, now_ms);
 	if (r == -1) {
 		reject(why, "K5", "replayed: this context (nonce) was already "

@@ -169,23 +169,32 @@ int auth_ticket_sign(const auth_key *authority, const auth_ticket *t,
 int auth_request_sign(const auth_key *k, const uint8_t *body, size_t blen,
 		      uint8_t **out, size_t *len);
 
-/* Check a packed Signed statement: it parses, its issuer is anchor (else
- * K2), its signature verifies (K1), it has not expired (K3, with skew).
- * 0 with *c or *t filled, or -1 with why. */
-int auth_credential_check(const uint8_t anchor[AUTH_KEY_LEN],
-			  const uint8_t *buf, size_t len, uint64_t now_ms,
-			  uint64_t skew_ms, auth_credential *c,
-			  auth_reject *why);
-int auth_ticket_check(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		      size_t len, uint64_t now_ms, uint64_t skew_ms,
+/* Who checks a statement, and when: the trust anchor statements must come
+ * from, the time, and the clock skew allowed. */
+typedef struct auth_checker {
+	const uint8_t *anchor; /* AUTH_KEY_LEN bytes */
+	uint64_t now_ms;
+	uint64_t skew_ms;
+} auth_checker;
+
+/* A ticket's authorization data (a packed Identity), malloc'd. */
+typedef struct auth_pac {
+	uint8_t *data;
+	size_t len;
+} auth_pac;
+
+/* Check a packed Signed statement: it parses, its issuer is by->anchor
+ * (else K2), its signature verifies (K1), it has not expired (K3, with
+ * skew). 0 with *c or *t filled, or -1 with why. */
+int auth_credential_check(const auth_checker *by, const uint8_t *buf,
+			  size_t len, auth_credential *c, auth_reject *why);
+int auth_ticket_check(const auth_checker *by, const uint8_t *buf, size_t len,
 		      auth_ticket *t, auth_reject *why);
 /* As auth_ticket_check, and the ticket's authorization data (a packed
- * Identity) in a malloc'd *pac. A ticket without one, or whose level or
- * facts are out of range, is refused (K1) by both. */
-int auth_ticket_pac(const uint8_t anchor[AUTH_KEY_LEN], const uint8_t *buf,
-		    size_t len, uint64_t now_ms, uint64_t skew_ms,
-		    auth_ticket *t, uint8_t **pac, size_t *pac_len,
-		    auth_reject *why);
+ * Identity) in a malloc'd pac->data. A ticket without one, or whose level
+ * or facts are out of range, is refused (K1) by both. */
+int auth_ticket_pac(const auth_checker *by, const uint8_t *buf, size_t len,
+		    auth_ticket *t, auth_pac *pac, auth_reject *why);
 
 /* Seal one call's context: an Authenticator (the context's hash, the
  * ticket's id, audience, issued and expiry times, a fresh nonce) and its
@@ -283,8 +292,13 @@ uint64_t auth_audience_hits(auth_audience *a);
  * this context (K1), it names the audience (K4), is within its lifetime
  * (K3) and was not seen before (K5, checked last). 0 with out filled
  * (free with auth_opened_free), or -1 with why. */
-int auth_open(auth_audience *aud, const uint8_t *buf, size_t len,
-	      uint64_t now_ms, uint64_t skew_ms, auth_replay *replay,
+typedef struct auth_open_opts {
+	auth_audience *aud;
+	auth_replay *replay; /* where the nonce goes (K5) */
+	uint64_t now_ms;
+	uint64_t skew_ms;
+} auth_open_opts;
+int auth_open(const auth_open_opts *by, const uint8_t *buf, size_t len,
 	      auth_opened *out, auth_reject *why);
 void auth_opened_free(auth_opened *o);
 

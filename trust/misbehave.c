@@ -202,23 +202,44 @@ static sc_token *other_computer(const sc_runtime *rt, const sc_token *id)
 	return NULL;
 }
 
+/* secure_seal for a process set to misbehave: what the model decided,
+ * altered as its misbehaviour says, before, while or after sealing. */
+/* One misbehaving seal: what it works on, freed by misdeed_free. */
+typedef struct misdeed {
+	secure *s;
+	void *parent;
+	const char *target;
+	sc_misbehave mb;
+	sc_context c;              /* the context as sent */
+	sc_token *swapped;         /* an identity put in its place */
+	sc_token *relayed;         /* relay: the caller's vouched token */
+	uint8_t *cb, *credb;       /* the context packed; a credential */
+	size_t cl, credl;
+	held_ticket tk, other;     /* the ticket; another of its own */
+} misdeed;
+
 /* relay: present exactly what the stolen ticket vouches for (the
  * caller's own logon), as the caller itself would: a new context in *cb
  * for *c with *relayed as its identity. 0 or -1. */
-static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
-			    sc_context *c, sc_token **relayed, uint8_t **cb,
-			    size_t *cl)
+static int relay_as_vouched(misdeed *m)
 {
+	secure *s = m->s;
+	const uint8_t *tb = m->tk.bytes;
+	size_t tl = m->tk.len;
+	sc_context *c = &m->c;
+	sc_token **relayed = &m->relayed;
+	uint8_t **cb = &m->cb;
+	size_t *cl = &m->cl;
 	auth_ticket t;
 	auth_reject why;
-	uint8_t *pac = NULL;
-	size_t pl = 0;
 	char err[200];
-	int rc = auth_ticket_pac(s->anchor, tb, tl, auth_now_ms(),
-				 s->cfg.skew_ms, &t, &pac, &pl, &why);
+	auth_checker by = {s->anchor, auth_now_ms(), s->cfg.skew_ms};
+	auth_pac pac = {NULL, 0};
+	int rc = auth_ticket_pac(&by, tb, tl, &t, &pac, &why);
 	if (rc == 0)
-		rc = codec_identity_decode(pac, pl, relayed, err, sizeof(err));
-	free(pac);
+		rc = codec_identity_decode(pac.data, pac.len, relayed, err,
+					   sizeof(err));
+	free(pac.data);
 	if (rc != 0)
 		return -1;
 	sc_token_set_boundaries(*relayed, sc_token_boundaries(c->identity));
@@ -233,10 +254,10 @@ static int relay_as_vouched(secure *s, const uint8_t *tb, size_t tl,
  * target, long after it expired (the honest path asks again before
  * expiry). 0, or -1 with why. */
 #define STALE_LIFETIME_MS 1000u
-static int stale_ticket(secure *s, void *parent, const char *target,
-			const char *sid, const sc_context *c, held_ticket *tk,
-			auth_reject *why)
+static int stale_ticket(secure *s, void *parent, const ticket_want *w,
+			held_ticket *tk, auth_reject *why)
 {
+	const char *target = w->target;
 	pthread_mutex_lock(&s->lock);
 	const slot *k = NULL;
 	for (size_t b = 0; b < s->stale.nbuckets && !k; b++)
@@ -255,9 +276,7 @@ static int stale_ticket(secure *s, void *parent, const char *target,
 		return tk->bytes ? 0 : secure_fail(why, "K7", "out of memory");
 	const requester me = {s->key, s->cred, s->cred_len, s->secret,
 			      s->process};
-	if (secure_request_ticket_as(
-		    s, &me, &(ticket_want){target, sid, c, STALE_LIFETIME_MS},
-		    parent, tk, why) != 0)
+	if (secure_request_ticket_as(s, &me, w, parent, tk, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
 	static const kfacts none;
@@ -265,22 +284,6 @@ static int stale_ticket(secure *s, void *parent, const char *target,
 	pthread_mutex_unlock(&s->lock);
 	return rc == 0 ? 0 : secure_fail(why, "K7", "out of memory");
 }
-
-/* secure_seal for a process set to misbehave: what the model decided,
- * altered as its misbehaviour says, before, while or after sealing. */
-/* One misbehaving seal: what it works on, freed by misdeed_free. */
-typedef struct misdeed {
-	secure *s;
-	void *parent;
-	const char *target;
-	sc_misbehave mb;
-	sc_context c;              /* the context as sent */
-	sc_token *swapped;         /* an identity put in its place */
-	sc_token *relayed;         /* relay: the caller's vouched token */
-	uint8_t *cb, *credb;       /* the context packed; a credential */
-	size_t cl, credl;
-	held_ticket tk, other;     /* the ticket; another of its own */
-} misdeed;
 
 /* The context's caller and identity as the misbehaviour wants them:
  * the caller's caller (strip_actor, relay), our caller presented
@@ -365,36 +368,41 @@ static int misdeed_ticket(misdeed *m, auth_reject *why)
 			return -1;
 		m->credb = secure_dup_bytes(s->stolen_cred, s->stolen_cred_len);
 		m->credl = s->stolen_cred_len;
-		if (!m->credb ||
-		    relay_as_vouched(s, m->tk.bytes, m->tk.len, &m->c,
-				     &m->relayed, &m->cb, &m->cl) != 0)
+		if (!m->credb || relay_as_vouched(m) != 0)
 			return secure_fail(why, "K7", "out of memory");
 	} else if (mb == SC_MISBEHAVE_UNKNOWN_AUTHORITY) {
 		if (rogue_statements(s, target, m->c.identity, &m->credb,
 				     &m->credl, &m->tk) != 0)
 			return secure_fail(why, "K7", "out of memory");
 	} else if (mb == SC_MISBEHAVE_STALE_SESSION_KEY) {
-		if (stale_ticket(s, m->parent, target, sid, &m->c, &m->tk,
-				 why) != 0)
+		if (stale_ticket(s, m->parent,
+				 &(ticket_want){target, sid, &m->c,
+						STALE_LIFETIME_MS},
+				 &m->tk, why) != 0)
 			return -1;
 	} else {
 		const char *for_whom =
 			mb == SC_MISBEHAVE_WRONG_AUDIENCE ? s->process : target;
-		if (secure_get_ticket(s, m->parent, for_whom, sid, &m->c,
+		if (secure_get_ticket(s, m->parent,
+				      &(ticket_want){for_whom, sid, &m->c, 0},
 				      &m->tk, why) != 0) {
 			if (mb != SC_MISBEHAVE_PRESENT_CLIENT)
 				return -1;
 			/* Refused: present the client on our own ticket. */
-			if (secure_get_ticket(s, m->parent, target,
-					      s->me.account_sid, &m->c, &m->tk,
-					      why) != 0)
+			if (secure_get_ticket(s, m->parent,
+					      &(ticket_want){target,
+							     s->me.account_sid,
+							     &m->c, 0},
+					      &m->tk, why) != 0)
 				return -1;
 		}
 	}
 	if ((mb == SC_MISBEHAVE_OTHER_SESSION_KEY ||
 	     mb == SC_MISBEHAVE_MOVED_AUTHENTICATOR) &&
-	    secure_get_ticket(s, m->parent, s->process, s->me.account_sid,
-			      &m->c, &m->other, why) != 0)
+	    secure_get_ticket(
+		    s, m->parent,
+		    &(ticket_want){s->process, s->me.account_sid, &m->c, 0},
+		    &m->other, why) != 0)
 		return -1;
 	return 0;
 }
@@ -449,10 +457,13 @@ static void misdeed_free(misdeed *m)
 	free(m->credb);
 }
 
-int secure_misbehave_seal(secure *s, void *parent, const char *target,
-			  const sc_context *ctx, const sc_runtime *rt,
-			  uint8_t **out, size_t *out_len, auth_reject *why)
+int secure_misbehave_seal(secure *s, const secure_call *call, uint8_t **out,
+			  size_t *out_len, auth_reject *why)
 {
+	void *parent = call->parent;
+	const char *target = call->target;
+	const sc_context *ctx = call->ctx;
+	const sc_runtime *rt = call->rt;
 	*out = NULL;
 	misdeed m;
 	memset(&m, 0, sizeof(m));

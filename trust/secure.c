@@ -140,12 +140,27 @@ static int kc_grow(kcache *c)
 	return 0;
 }
 
-/* Keep a copy of b under (sid, target, facts), replacing what was; h,
+/* What kc_put keeps: b until expires under (sid, target, facts); h,
  * when given, is the ticket's session key and id. */
-static int kc_put(kcache *c, const char *sid, const char *target,
-		  const kfacts *facts, const uint8_t *b, size_t len,
-		  uint64_t expires, uint64_t now, const held_ticket *h)
+typedef struct kput {
+	const char *sid;
+	const char *target;
+	const kfacts *facts;
+	const uint8_t *b;
+	size_t len;
+	uint64_t expires;
+	const held_ticket *h;
+} kput;
+
+/* Keep a copy of p->b under its key, replacing what was. */
+static int kc_put(kcache *c, const kput *p, uint64_t now)
 {
+	const char *sid = p->sid, *target = p->target;
+	const kfacts *facts = p->facts;
+	const uint8_t *b = p->b;
+	size_t len = p->len;
+	uint64_t expires = p->expires;
+	const held_ticket *h = p->h;
 	slot *e = kc_find(c, sid, target, facts);
 	if (e && e->len == len && memcmp(e->bytes, b, len) == 0) {
 		e->expires_ms = expires; /* the same statement again */
@@ -192,8 +207,8 @@ static int kc_put(kcache *c, const char *sid, const char *target,
 int secure_kc_put(kcache *c, const char *sid, const char *target,
 		  const kfacts *facts, const held_ticket *h)
 {
-	return kc_put(c, sid, target, facts, h->bytes, h->len, h->expires_ms,
-		      auth_now_ms(), h);
+	kput p = {sid, target, facts, h->bytes, h->len, h->expires_ms, h};
+	return kc_put(c, &p, auth_now_ms());
 }
 
 static void kc_clear(kcache *c)
@@ -285,9 +300,9 @@ int secure_open(const secure_config *cfg, secure **out, char *err,
 	}
 	snprintf(path, sizeof(path), "%s/%s.cred", cfg->dir, cfg->process);
 	if (auth_file_read(path, &s->cred, &s->cred_len) != 0 ||
-	    auth_credential_check(s->anchor, s->cred, s->cred_len,
-				  auth_now_ms(), cfg->skew_ms, &s->me,
-				  &why) != 0) {
+	    auth_credential_check(
+		    &(auth_checker){s->anchor, auth_now_ms(), cfg->skew_ms},
+		    s->cred, s->cred_len, &s->me, &why) != 0) {
 		snprintf(err, errlen, "no valid credential in %s", path);
 		goto bad;
 	}
@@ -570,14 +585,16 @@ static int ticket_request_send(secure *s, void *parent, const uint8_t *req,
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
 	int rc = -1;
-	if (rpc_call(ach, parent, NULL, 0, req, rl, s->cfg.timeout_ms,
-		     &res) != 0 ||
+	if (rpc_call(
+		    ach,
+		    &(rpc_request){parent, NULL, 0, req, rl, s->cfg.timeout_ms},
+		    &res) != 0 ||
 	    res.status != RPC_STATUS_OK) {
 		snprintf(why->rule, sizeof(why->rule), "NET");
 		snprintf(why->reason, sizeof(why->reason),
 			 "the authority did not answer: %.150s", res.details);
-	} else if (!(*rep = cloakroom__ticket_reply__unpack(
-			     NULL, res.body_len, res.body))) {
+	} else if (!(*rep = cloakroom__ticket_reply__unpack(NULL, res.body_len,
+							    res.body))) {
 		secure_fail(why, "K7", "the authority's reply is unreadable");
 	} else {
 		rc = 0;
@@ -609,8 +626,8 @@ static int ticket_take(secure *s, const requester *who,
 	cloakroom__signed__pack(rep->ticket, out->bytes);
 	auth_ticket t;
 	auth_reject bad;
-	if (auth_ticket_check(s->anchor, out->bytes, out->len, auth_now_ms(),
-			      s->cfg.skew_ms, &t, &bad) != 0)
+	auth_checker by = {s->anchor, auth_now_ms(), s->cfg.skew_ms};
+	if (auth_ticket_check(&by, out->bytes, out->len, &t, &bad) != 0)
 		return secure_fail(why, bad.rule, bad.reason);
 	if (auth_key_unseal(who->secret, rep->session_key.data,
 			    rep->session_key.len, t.nonce, who->process,
@@ -644,10 +661,11 @@ int secure_request_ticket_as(secure *s, const requester *who,
 	return rc;
 }
 
-int secure_get_ticket(secure *s, void *parent, const char *target,
-		      const char *sid, const sc_context *c, held_ticket *out,
-		      auth_reject *why)
+int secure_get_ticket(secure *s, void *parent, const ticket_want *w,
+		      held_ticket *out, auth_reject *why)
 {
+	const char *target = w->target, *sid = w->sid;
+	const sc_context *c = w->call;
 	uint64_t now = auth_now_ms();
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
@@ -670,22 +688,23 @@ int secure_get_ticket(secure *s, void *parent, const char *target,
 				     parent, out, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
-	(void)kc_put(&s->tickets, sid, target, &facts, out->bytes, out->len,
-		     out->expires_ms, now, out); /* not kept when out of
-						    memory: asked again */
+	kput p = {sid,	    target,	     &facts, out->bytes,
+		  out->len, out->expires_ms, out};
+	(void)kc_put(&s->tickets, &p, now); /* not kept when out of memory:
+					       asked again */
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 /* ---- seal, accept, bind ------------------------------------------- */
 
-int secure_seal(secure *s, void *parent, const char *target,
-		const sc_context *ctx, const sc_runtime *rt, uint8_t **out,
+int secure_seal(secure *s, const secure_call *call, uint8_t **out,
 		size_t *out_len, auth_reject *why)
 {
 	if (s->cfg.misbehave != SC_MISBEHAVE_NONE)
-		return secure_misbehave_seal(s, parent, target, ctx, rt, out,
-					     out_len, why);
+		return secure_misbehave_seal(s, call, out, out_len, why);
+	const char *target = call->target;
+	const sc_context *ctx = call->ctx;
 	*out = NULL;
 	uint8_t *cb = NULL;
 	size_t cl = 0;
@@ -694,9 +713,12 @@ int secure_seal(secure *s, void *parent, const char *target,
 	int rc = -1;
 	if (codec_context_encode(ctx, &cb, &cl) != 0)
 		secure_fail(why, "K7", "out of memory");
-	else if (secure_get_ticket(s, parent, target,
-				   sc_token_user_sid(ctx->identity), ctx, &t,
-				   why) != 0)
+	else if (secure_get_ticket(
+			 s, call->parent,
+			 &(ticket_want){target,
+					sc_token_user_sid(ctx->identity), ctx,
+					0},
+			 &t, why) != 0)
 		; /* why says it */
 	else if (auth_seal(&(auth_seal_in){.session_key = t.key,
 					   .ticket_id = t.id,
@@ -722,8 +744,9 @@ int secure_seal(secure *s, void *parent, const char *target,
 int secure_accept(secure *s, const uint8_t *buf, size_t len, auth_opened *o,
 		  auth_reject *why)
 {
-	return auth_open(s->audience, buf, len, auth_now_ms(), s->cfg.skew_ms,
-			 s->replay, o, why);
+	auth_open_opts by = {s->audience, s->replay, auth_now_ms(),
+			     s->cfg.skew_ms};
+	return auth_open(&by, buf, len, o, why);
 }
 
 static bool chain_ends_with(const char *chain, const char *name)
@@ -747,8 +770,10 @@ int secure_peer_name(secure *s, const char *target, char *out, size_t len)
 	snprintf(path, sizeof(path), "%s/%s.cred", s->cfg.dir, target);
 	int rc = auth_file_read(path, &b, &l);
 	if (rc == 0)
-		rc = auth_credential_check(s->anchor, b, l, auth_now_ms(),
-					   s->cfg.skew_ms, &c, &why);
+		rc = auth_credential_check(&(auth_checker){s->anchor,
+							   auth_now_ms(),
+							   s->cfg.skew_ms},
+					   b, l, &c, &why);
 	free(b);
 	if (rc == 0)
 		auth_dns_name(c.account, out, len);
@@ -865,8 +890,9 @@ int secure_bind(secure *s, const auth_opened *o, const sc_context *ctx,
 	if (vouch(s, o, ctx, vouched, why) != 0)
 		return -1;
 	pthread_mutex_lock(&s->lock);
-	(void)kc_put(&s->evidence, o->tk.subject_sid, "", &no_facts, o->ticket,
-		     o->ticket_len, o->tk.expires_ms, auth_now_ms(), NULL);
+	kput ev = {o->tk.subject_sid, "",  &no_facts, o->ticket, o->ticket_len,
+		   o->tk.expires_ms,  NULL};
+	(void)kc_put(&s->evidence, &ev, auth_now_ms());
 	if (s->cfg.misbehave != SC_MISBEHAVE_NONE) {
 		sc_token_free(s->last_client);
 		s->last_client = sc_token_copy(ctx->identity);

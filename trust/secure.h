@@ -48,8 +48,13 @@ void secure_reset(secure *s, uint64_t case_id);
  * misbehaving process alters what it sends here (rt: the caller's
  * runtime, whose directory it reads the accounts it claims from; may be
  * NULL). */
-int secure_seal(secure *s, void *parent, const char *target,
-		const sc_context *ctx, const sc_runtime *rt, uint8_t **out,
+typedef struct secure_call {
+	void *parent;          /* the incoming call (its deadline) */
+	const char *target;    /* the callee */
+	const sc_context *ctx; /* what is sealed */
+	const sc_runtime *rt;  /* the caller's runtime; may be NULL */
+} secure_call;
+int secure_seal(secure *s, const secure_call *call, uint8_t **out,
 		size_t *out_len, auth_reject *why);
 
 /* Open an incoming sealed context (auth_open against the run's anchor,

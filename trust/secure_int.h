@@ -135,14 +135,13 @@ typedef struct ticket_want {
 int secure_request_ticket_as(secure *s, const requester *rq,
 			     const ticket_want *w, void *parent,
 			     held_ticket *out, auth_reject *why);
-/* A ticket for (sid, target, the call's facts): the cached one while it
- * is valid, else a new one. 0, or -1 with why. */
-int secure_get_ticket(secure *s, void *parent, const char *target,
-		      const char *sid, const sc_context *c, held_ticket *out,
-		      auth_reject *why);
+/* A ticket for (w->sid, w->target, the facts of w->call): the cached one
+ * while it is valid, else a new one (w->lifetime_ms is not used). 0, or
+ * -1 with why. */
+int secure_get_ticket(secure *s, void *parent, const ticket_want *w,
+		      held_ticket *out, auth_reject *why);
 /* secure_seal for a process set to misbehave (misbehave.c). */
-int secure_misbehave_seal(secure *s, void *parent, const char *target,
-			  const sc_context *ctx, const sc_runtime *rt,
-			  uint8_t **out, size_t *out_len, auth_reject *why);
+int secure_misbehave_seal(secure *s, const secure_call *call, uint8_t **out,
+			  size_t *out_len, auth_reject *why);
 
 #endif

@@ -164,11 +164,23 @@ static int publish_addr(const launch *L, const char *variant,
  * waiting caller) starts in any order, and every server is listening
  * before the first client runs. CLOAKROOM_DAEMON_WRAPPER (e.g.
  * "valgrind -q") is put in front of the daemon's command line. */
-static int start_daemon(launch *L, run_result *r, size_t i,
-			const char *variant, char (*addr)[160],
-			const bool *started, const char *listen, char *err,
-			size_t errlen)
+/* A cast being started: its run, its variant, the addresses of the
+ * servers started so far and which have started (NULL for the
+ * authority, which has no peers). */
+typedef struct starting {
+	run_result *r;
+	const char *variant;
+	char (*addr)[160];
+	const bool *started;
+} starting;
+
+static int start_daemon(launch *L, const starting *st, size_t i,
+			const char *listen, char *err, size_t errlen)
 {
+	run_result *r = st->r;
+	const char *variant = st->variant;
+	char(*addr)[160] = st->addr;
+	const bool *started = st->started;
 	size_t n = r->scn->processes_count;
 	char peers[16][640];
 	char *peer_args[16];
@@ -264,9 +276,10 @@ static int start_authority(launch *L, run_result *r, const char *variant,
 	}
 	strcat(listen, ":0");
 	int port = 0;
-	if (start_daemon(L, r, n, variant, NULL, NULL, listen, err,
+	if (start_daemon(L, &(starting){r, variant, NULL, NULL}, n, listen, err,
 			 errlen) != 0 ||
-	    spawn_wait_ready(c, r->children, n + 1, spawn_ready_timeout_ms(),
+	    spawn_wait_ready(&(spawn_wait){c, r->children, n + 1,
+					   spawn_ready_timeout_ms()},
 			     &port, err, errlen) != 0)
 		return -1;
 	listen[strlen(listen) - 2] = '\0';
@@ -370,11 +383,11 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 		strcat(listen, ":0");
 		char err[256];
 		int port = 0;
-		if (start_daemon(L, r, (size_t)i, variant, addr, started,
-				 listen, err, sizeof(err)) != 0 ||
-		    spawn_wait_ready(c, r->children, total,
-				     spawn_ready_timeout_ms(), &port, err,
-				     sizeof(err)) != 0) {
+		if (start_daemon(L, &(starting){r, variant, addr, started},
+				 (size_t)i, listen, err, sizeof(err)) != 0 ||
+		    spawn_wait_ready(&(spawn_wait){c, r->children, total,
+						   spawn_ready_timeout_ms()},
+				     &port, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			return -1;
 		}
@@ -393,8 +406,8 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 	for (size_t i = 0; L->warm && i < n; i++) {
 		char err[256];
 		if (strcmp(r->children[i].program, "procA") == 0 &&
-		    start_daemon(L, r, i, variant, addr, started, NULL, err,
-				 sizeof(err)) != 0) {
+		    start_daemon(L, &(starting){r, variant, addr, started}, i,
+				 NULL, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			return -1;
 		}
@@ -535,12 +548,14 @@ static void run_variant(launch *L, const char *variant, run_result *r)
 		char err[256];
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		if (start_daemon(L, r, i, variant, addr, started, NULL, err,
-				 sizeof(err)) != 0 ||
-		    spawn_read_result(c, r->children, total,
-				      client_answer_ms(&s->processes[i],
-						       L->o->timeout_ms, false),
-				      &buf, &len, err, sizeof(err)) != 0) {
+		if (start_daemon(L, &(starting){r, variant, addr, started}, i,
+				 NULL, err, sizeof(err)) != 0 ||
+		    spawn_read_result(
+			    &(spawn_wait){c, r->children, total,
+					  client_answer_ms(&s->processes[i],
+							   L->o->timeout_ms,
+							   false)},
+			    &buf, &len, err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			goto out;
 		}
@@ -678,12 +693,23 @@ unsigned launch_pool_sets_started(const launch_pool *p)
 	return p->sets;
 }
 
-/* Start a set for the cast of file (variant, sets): its daemons load
+/* One case a pool is asked to run: the scenario file, its variant and
+ * settings. */
+typedef struct pool_ask {
+	const char *file;
+	const char *variant;
+	char **sets;
+	size_t nsets;
+} pool_ask;
+
+/* Start a set for the cast of k (file, variant, sets): its daemons load
  * that case at their start. 0, or -1 with err. */
-static int pool_start(launch_pool *p, const char *file, const char *variant,
-		      char **sets, size_t nsets, char *cast, char *err,
+static int pool_start(launch_pool *p, const pool_ask *k, char *cast, char *err,
 		      size_t errlen)
 {
+	const char *file = k->file, *variant = k->variant;
+	char **sets = k->sets;
+	size_t nsets = k->nsets;
 	sc_load_errors errs = {0};
 	memset(&p->set, 0, sizeof(p->set));
 	if (sc_load_file(file, variant, &p->set.scn, &errs) != 0) {
@@ -748,7 +774,8 @@ static int pool_case(launch_pool *p, const char *line, run_result *r)
 			continue;
 		uint8_t *buf = NULL;
 		size_t len = 0;
-		if (spawn_answer(&all[i], all, total, spawn_ready_timeout_ms(),
+		if (spawn_answer(&(spawn_wait){&all[i], all, total,
+					       spawn_ready_timeout_ms()},
 				 &buf, &len, err, sizeof(err)) != 0)
 			goto fail;
 		bool ok = strncmp((char *)buf, "OK\n", 3) == 0;
@@ -768,8 +795,8 @@ static int pool_case(launch_pool *p, const char *line, run_result *r)
 		int wait_ms = client_answer_ms(
 			sc_scenario_process(r->scn, all[i].name),
 			p->o.timeout_ms, true);
-		if (spawn_ask(&all[i], all, total, wait_ms, line, &buf, &len,
-			      err, sizeof(err)) != 0)
+		if (spawn_ask(&(spawn_wait){&all[i], all, total, wait_ms}, line,
+			      &buf, &len, err, sizeof(err)) != 0)
 			goto fail;
 		char *nl = memchr(buf, '\n', len);
 		if (strncmp((char *)buf, "RESULT ", 7) != 0 || !nl) {
@@ -816,8 +843,8 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 	} else {
 		char err[512];
 		pool_stop(p);
-		if (pool_start(p, file, variant, sets, nsets, cast, err,
-			       sizeof(err)) != 0) {
+		if (pool_start(p, &(pool_ask){file, variant, sets, nsets}, cast,
+			       err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);
 			rc = -1;
 		}
@@ -835,13 +862,10 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 	return rc;
 }
 
-int launch_run_case(const char *file, const char *variant, char **sets,
-		    size_t sets_count, const char *run_dir, int timeout_ms,
-		    run_result *r)
+int launch_run_case(const launch_opts *o, const char *variant,
+		    const char *run_dir, run_result *r)
 {
-	launch_opts o = {.file = file, .timeout_ms = timeout_ms, .sets = sets,
-		  .sets_count = sets_count};
-	launch L = {.o = &o};
+	launch L = {.o = o};
 	snprintf(L.run_dir, sizeof(L.run_dir), "%s", run_dir);
 	run_variant(&L, variant, r);
 	return r->ran ? 0 : -1;

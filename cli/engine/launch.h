@@ -54,11 +54,10 @@ long launch_next_server(const sc_scenario *s, const bool *started,
 void launch_run_variant(const launch_opts *o, const char *run_dir,
 			netns_set *ns, const char *variant, run_result *r);
 
-/* launch_run_variant for file, variant and sets with the default
- * options. Returns 0 when the run completed, -1 otherwise (r->error). */
-int launch_run_case(const char *file, const char *variant, char **sets,
-		    size_t sets_count, const char *run_dir, int timeout_ms,
-		    run_result *r);
+/* launch_run_variant without network namespaces. Returns 0 when the run
+ * completed, -1 otherwise (r->error). */
+int launch_run_case(const launch_opts *o, const char *variant,
+		    const char *run_dir, run_result *r);
 
 typedef struct launch_pool launch_pool;
 

@@ -240,10 +240,11 @@ static bool answer_complete(const uint8_t *buf, size_t len)
 
 /* Read from c->fd until the answer is complete, EOF, timeout or
  * trouble. */
-static int pump(child *c, child *all, size_t n, int timeout_ms,
-		uint8_t **buf, size_t *len, pump_until until, char *err,
-		size_t errlen)
+static int pump(const spawn_wait *w, uint8_t **buf, size_t *len,
+		pump_until until, char *err, size_t errlen)
 {
+	child *c = w->c;
+	int timeout_ms = w->timeout_ms;
 	size_t cap = 256;
 	*len = 0;
 	*buf = malloc(cap);
@@ -258,7 +259,7 @@ static int pump(child *c, child *all, size_t n, int timeout_ms,
 				 (int)interrupted);
 			return -1;
 		}
-		child *dead = spawn_reap(all, n);
+		child *dead = spawn_reap(w->all, w->n);
 		if (dead && dead != c) {
 			char d[64];
 			spawn_describe(dead, d, sizeof(d));
@@ -308,13 +309,12 @@ static int pump(child *c, child *all, size_t n, int timeout_ms,
 	}
 }
 
-int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
-		     int *port, char *err, size_t errlen)
+int spawn_wait_ready(const spawn_wait *w, int *port, char *err, size_t errlen)
 {
+	child *c = w->c;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = pump(c, all, n, timeout_ms, &buf, &len, UNTIL_NEWLINE, err,
-		      errlen);
+	int rc = pump(w, &buf, &len, UNTIL_NEWLINE, err, errlen);
 	if (rc == 0) {
 		if (len == 0 || sscanf((char *)buf, "READY %d", port) != 1) {
 			/* EOF without READY: the daemon is gone or failed. */
@@ -361,13 +361,13 @@ int spawn_tell(child *c, const char *msg, char *err, size_t errlen)
 	return 0;
 }
 
-int spawn_answer(child *c, child *all, size_t n, int timeout_ms,
-		 uint8_t **buf, size_t *len, char *err, size_t errlen)
+int spawn_answer(const spawn_wait *w, uint8_t **buf, size_t *len, char *err,
+		 size_t errlen)
 {
+	child *c = w->c;
 	*buf = NULL;
 	*len = 0;
-	int rc = pump(c, all, n, timeout_ms, buf, len, UNTIL_ANSWER, err,
-		      errlen);
+	int rc = pump(w, buf, len, UNTIL_ANSWER, err, errlen);
 	if (rc == 0 && !answer_complete(*buf, *len)) {
 		snprintf(err, errlen, "%s (%s, pid %ld) closed its pipe",
 			 c->name, c->program, (long)c->pid);
@@ -381,22 +381,22 @@ int spawn_answer(child *c, child *all, size_t n, int timeout_ms,
 	return 0;
 }
 
-int spawn_ask(child *c, child *all, size_t n, int timeout_ms,
-	      const char *msg, uint8_t **buf, size_t *len, char *err,
-	      size_t errlen)
+int spawn_ask(const spawn_wait *w, const char *msg, uint8_t **buf, size_t *len,
+	      char *err, size_t errlen)
 {
 	*buf = NULL;
 	*len = 0;
-	if (spawn_tell(c, msg, err, errlen) != 0)
+	if (spawn_tell(w->c, msg, err, errlen) != 0)
 		return -1;
-	return spawn_answer(c, all, n, timeout_ms, buf, len, err, errlen);
+	return spawn_answer(w, buf, len, err, errlen);
 }
 
-int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
-		      uint8_t **buf, size_t *len, char *err, size_t errlen)
+int spawn_read_result(const spawn_wait *w, uint8_t **buf, size_t *len,
+		      char *err, size_t errlen)
 {
+	child *c = w->c;
 	c->expected_exit = true;
-	int rc = pump(c, all, n, timeout_ms, buf, len, UNTIL_EOF, err, errlen);
+	int rc = pump(w, buf, len, UNTIL_EOF, err, errlen);
 	close(c->fd);
 	c->fd = -1;
 	if (rc != 0) {

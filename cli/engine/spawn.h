@@ -59,27 +59,35 @@ typedef struct spawn_daemon {
 int spawn_daemon_start(child *c, const spawn_daemon *d, char *err,
 		       size_t errlen);
 
-/* Wait for "READY <port>" from c. Returns 0 with *port, or -1 with err
+/* Waiting on one child c: watching all n children (one that dies ends
+ * the wait), for at most timeout_ms. */
+typedef struct spawn_wait {
+	child *c;
+	child *all;
+	size_t n;
+	int timeout_ms;
+} spawn_wait;
+
+/* Wait for "READY <port>" from w->c. Returns 0 with *port, or -1 with err
  * (timeout, c died, another child died, interrupted). */
-int spawn_wait_ready(child *c, child *all, size_t n, int timeout_ms,
-		     int *port, char *err, size_t errlen);
+int spawn_wait_ready(const spawn_wait *w, int *port, char *err,
+		     size_t errlen);
 
 /* A warm daemon (c->warm): send msg (one line) on its control pipe, then
  * read its answer on fd 3: a line ("OK", "ERR why"), or "RESULT N" and N
  * bytes. Returns 0 with a malloc'd, NUL-terminated answer, or -1 with err
  * (timeout, c or another child died, interrupted, c closed its pipe). */
-int spawn_ask(child *c, child *all, size_t n, int timeout_ms,
-	      const char *msg, uint8_t **buf, size_t *len, char *err,
-	      size_t errlen);
+int spawn_ask(const spawn_wait *w, const char *msg, uint8_t **buf,
+	      size_t *len, char *err, size_t errlen);
 /* spawn_ask in two halves, to ask several daemons at once. */
 int spawn_tell(child *c, const char *msg, char *err, size_t errlen);
-int spawn_answer(child *c, child *all, size_t n, int timeout_ms,
-		 uint8_t **buf, size_t *len, char *err, size_t errlen);
+int spawn_answer(const spawn_wait *w, uint8_t **buf, size_t *len, char *err,
+		 size_t errlen);
 
 /* Read c's result (everything it writes on fd 3 until it closes) and wait
  * for it to exit. Returns 0 with a malloc'd buffer, or -1 with err. */
-int spawn_read_result(child *c, child *all, size_t n, int timeout_ms,
-		      uint8_t **buf, size_t *len, char *err, size_t errlen);
+int spawn_read_result(const spawn_wait *w, uint8_t **buf, size_t *len,
+		      char *err, size_t errlen);
 
 /* Reap whatever exited; returns the first child that exited while it was
  * not expected to, or NULL. */

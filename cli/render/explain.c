@@ -36,11 +36,18 @@ static void note_line(FILE *out, unsigned num, const sc_note *n,
 			n->text);
 }
 
-static void notes_block(FILE *out, const sc_log *l, size_t from, size_t to,
-			unsigned *num, const char *ind, bool color)
+/* Notes from to to (not included) of a log. */
+typedef struct note_span {
+	const sc_log *l;
+	size_t from;
+	size_t to;
+} note_span;
+
+static void notes_block(FILE *out, note_span sp, unsigned *num, const char *ind,
+			bool color)
 {
-	for (size_t i = from; i < to; i++)
-		note_line(out, ++*num, &l->notes[i], ind, color);
+	for (size_t i = sp.from; i < sp.to; i++)
+		note_line(out, ++*num, &sp.l->notes[i], ind, color);
 }
 
 static void steps_block(FILE *out, const sc_step_result *s, size_t n,
@@ -48,7 +55,7 @@ static void steps_block(FILE *out, const sc_step_result *s, size_t n,
 {
 	for (size_t i = 0; i < n; i++) {
 		report_step_line(out, &s[i], "      ");
-		notes_block(out, &s[i].log, 0, s[i].log.count, num,
+		notes_block(out, (note_span){&s[i].log, 0, s[i].log.count}, num,
 			    "          ", color);
 		if (s[i].kind == SC_STEP_CALL && s[i].hop >= 0)
 			fprintf(out, "          (explained as hop %d)\n",
@@ -73,7 +80,7 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 		sc_cloaking_name(h->cloaking));
 	fprintf(out, "    caller %s decided:%s\n", h->from,
 		nc ? "" : " (no note)");
-	notes_block(out, &h->log, 0, nc, &num, "      ", color);
+	notes_block(out, (note_span){&h->log, 0, nc}, &num, "      ", color);
 	if (nc < h->log.count)
 		fprintf(out, "    callee %s decided:\n", h->to);
 	else if (h->not_sent)
@@ -85,7 +92,7 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 	else
 		fprintf(out, "    callee %s decided: (no note)\n", h->to);
 	size_t end = h->log.count - sc_hop_closing_notes(h);
-	notes_block(out, &h->log, nc, end, &num, "      ", color);
+	notes_block(out, (note_span){&h->log, nc, end}, &num, "      ", color);
 	if (h->steps_count) {
 		fprintf(out, "    during the call:\n");
 		steps_block(out, h->steps, h->steps_count, &num, color);
@@ -157,14 +164,27 @@ static json_t *event(const char *kind, const run_result *r)
 	return ev;
 }
 
-/* One rule event; hop NULL for the client's own steps. */
-static int rule_events(FILE *out, const run_result *r, size_t hi,
-		       const sc_hop *h, const char *side, const char *process,
-		       const sc_step_result *s, const sc_log *l, size_t from,
-		       size_t to)
+/* Where rule events come from: hop hi (h NULL for the client's own
+ * steps), the side that decided, its process and step (or NULL). */
+typedef struct rule_origin {
+	size_t hi;
+	const sc_hop *h;
+	const char *side;
+	const char *process;
+	const sc_step_result *s;
+} rule_origin;
+
+/* One rule event per note of sp. */
+static int rule_events(FILE *out, const run_result *r, const rule_origin *o,
+		       note_span sp)
 {
+	size_t hi = o->hi;
+	const sc_hop *h = o->h;
+	const char *side = o->side, *process = o->process;
+	const sc_step_result *s = o->s;
+	const sc_log *l = sp.l;
 	int rc = 0;
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = sp.from; i < sp.to; i++) {
 		json_t *ev = event("rule", r);
 		if (h) {
 			json_object_set_new(ev, "hop", json_integer(
@@ -212,23 +232,30 @@ static int jsonl_run(FILE *out, const char *scenario, const run_result *r)
 		if (tokens_hop_json(ev, h) != 0)
 			rc = -1;
 		rc |= emit(out, ev);
-		rc |= rule_events(out, r, i, h, "caller", h->from, NULL,
-				  &h->log, 0, nc);
+		rc |= rule_events(out, r,
+				  &(rule_origin){i, h, "caller", h->from, NULL},
+				  (note_span){&h->log, 0, nc});
 		size_t end = h->log.count - sc_hop_closing_notes(h);
-		rc |= rule_events(out, r, i, h, "callee", h->to, NULL, &h->log,
-				  nc, end);
+		rc |= rule_events(out, r,
+				  &(rule_origin){i, h, "callee", h->to, NULL},
+				  (note_span){&h->log, nc, end});
 		for (size_t k = 0; k < h->steps_count; k++) {
 			const sc_step_result *s = &h->steps[k];
-			rc |= rule_events(out, r, i, h, "step", s->process, s,
-					  &s->log, 0, s->log.count);
+			rc |= rule_events(
+				out, r,
+				&(rule_origin){i, h, "step", s->process, s},
+				(note_span){&s->log, 0, s->log.count});
 		}
-		rc |= rule_events(out, r, i, h, "callee", h->to, NULL, &h->log,
-				  end, h->log.count);
+		rc |= rule_events(out, r,
+				  &(rule_origin){i, h, "callee", h->to, NULL},
+				  (note_span){&h->log, end, h->log.count});
 	}
 	for (size_t k = 0; r->ran && k < r->trace.steps_count; k++) {
 		const sc_step_result *s = &r->trace.steps[k];
-		rc |= rule_events(out, r, 0, NULL, "client", s->process, s,
-				  &s->log, 0, s->log.count);
+		rc |= rule_events(
+			out, r,
+			&(rule_origin){0, NULL, "client", s->process, s},
+			(note_span){&s->log, 0, s->log.count});
 	}
 	for (unsigned i = 0; i < r->expect_count; i++) {
 		const sc_expect_result *e = &r->expects[i];

@@ -70,8 +70,9 @@ static void open_sealed(const char *how, const uint8_t *buf, size_t len)
 	auth_opened o;
 	auth_reject why;
 	memset(&why, 0, sizeof(why));
-	if (auth_open(aud, buf, len, FUZZ_AUTH_NOW_MS, FUZZ_AUTH_SKEW_MS,
-		      replay, &o, &why) != 0) {
+	if (auth_open(&(auth_open_opts){aud, replay, FUZZ_AUTH_NOW_MS,
+					FUZZ_AUTH_SKEW_MS},
+		      buf, len, &o, &why) != 0) {
 		check_refusal(&why);
 		if (verbose)
 			fprintf(stderr, "fuzz-auth: %s: refused [%s] %s\n", how,
@@ -104,8 +105,9 @@ static void open_sealed(const char *how, const uint8_t *buf, size_t len)
 		broken("the codec refused a context without a reason");
 	auth_opened again;
 	memset(&why, 0, sizeof(why));
-	if (auth_open(aud, buf, len, FUZZ_AUTH_NOW_MS, FUZZ_AUTH_SKEW_MS,
-		      replay, &again, &why) == 0 ||
+	if (auth_open(&(auth_open_opts){aud, replay, FUZZ_AUTH_NOW_MS,
+					FUZZ_AUTH_SKEW_MS},
+		      buf, len, &again, &why) == 0 ||
 	    strcmp(why.rule, "K5") != 0)
 		broken("a replayed context was not refused K5");
 	auth_opened_free(&o);
@@ -240,15 +242,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * ticket request's evidence). */
 	auth_credential c;
 	memset(&why, 0, sizeof(why));
-	if (auth_credential_check(anchor, data, size, FUZZ_AUTH_NOW_MS,
-				  FUZZ_AUTH_SKEW_MS, &c, &why) != 0)
+	if (auth_credential_check(&(auth_checker){anchor, FUZZ_AUTH_NOW_MS,
+						  FUZZ_AUTH_SKEW_MS},
+				  data, size, &c, &why) != 0)
 		check_refusal(&why);
 	else if (memcmp(c.issuer, anchor, AUTH_KEY_LEN) != 0)
 		broken("accepted a credential from another authority");
 	auth_ticket t;
 	memset(&why, 0, sizeof(why));
-	if (auth_ticket_check(anchor, data, size, FUZZ_AUTH_NOW_MS,
-			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0)
+	if (auth_ticket_check(&(auth_checker){anchor, FUZZ_AUTH_NOW_MS,
+					      FUZZ_AUTH_SKEW_MS},
+			      data, size, &t, &why) != 0)
 		check_refusal(&why);
 	else if (memcmp(t.issuer, anchor, AUTH_KEY_LEN) != 0)
 		broken("accepted a ticket from another authority");

@@ -100,8 +100,9 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 	auth_ticket t;
 	auth_credential c;
 	auth_reject why;
-	if (auth_ticket_check(st.pub, tb, tl, FUZZ_AUTH_NOW_MS,
-			      FUZZ_AUTH_SKEW_MS, &t, &why) != 0) {
+	if (auth_ticket_check(&(auth_checker){st.pub, FUZZ_AUTH_NOW_MS,
+					      FUZZ_AUTH_SKEW_MS},
+			      tb, tl, &t, &why) != 0) {
 		fprintf(stderr, "fuzz-authority: [%s] %s\n", why.rule,
 			why.reason);
 		broken("a minted ticket does not verify");
@@ -116,8 +117,9 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 	if (!rq || !rq->credential || !rq->target)
 		broken("a ticket for a request that does not parse");
 	uint8_t *cb = pack_signed(rq->credential, &cl);
-	if (auth_credential_check(st.pub, cb, cl, FUZZ_AUTH_NOW_MS,
-				  FUZZ_AUTH_SKEW_MS, &c, &why) != 0)
+	if (auth_credential_check(&(auth_checker){st.pub, FUZZ_AUTH_NOW_MS,
+						  FUZZ_AUTH_SKEW_MS},
+				  cb, cl, &c, &why) != 0)
 		broken("a ticket for a request whose credential is refused");
 	free(cb);
 	if (!auth_verify(c.key, sr->body.data, sr->body.len,
@@ -152,8 +154,9 @@ static void check_ticket(const Cloakroom__Signed *ts, const uint8_t *req,
 		size_t el;
 		uint8_t *eb = pack_signed(rq->evidence, &el);
 		auth_ticket e;
-		if (auth_ticket_check(st.pub, eb, el, FUZZ_AUTH_NOW_MS,
-				      FUZZ_AUTH_SKEW_MS, &e, &why) != 0)
+		if (auth_ticket_check(&(auth_checker){st.pub, FUZZ_AUTH_NOW_MS,
+						      FUZZ_AUTH_SKEW_MS},
+				      eb, el, &e, &why) != 0)
 			broken("another identity on evidence that is refused");
 		free(eb);
 		/* The subject's name comes from the directory by SID, not

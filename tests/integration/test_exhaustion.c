@@ -80,7 +80,8 @@ static int honest_call(void)
 	size_t rlen;
 	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	rpc_result res;
-	cr_assert(rpc_call(ch, NULL, NULL, 0, req, rlen, 20000, &res) == 0,
+	cr_assert(rpc_call(ch, &(rpc_request){NULL, NULL, 0, req, rlen, 20000},
+			   &res) == 0,
 		  "%s", res.details);
 	int st = res.status;
 	if (st != RPC_STATUS_OK)

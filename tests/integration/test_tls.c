@@ -188,7 +188,8 @@ static int call_procC(const char *ca_dir, const char *cert_dir)
 	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	cr_assert(rpc_call(ch, NULL, NULL, 0, req, rlen, 10000, &res) == 0,
+	cr_assert(rpc_call(ch, &(rpc_request){NULL, NULL, 0, req, rlen, 10000},
+			   &res) == 0,
 		  "%s", res.details);
 	int status = res.status;
 	cr_log_info("status %d: %s", status, res.details);
@@ -345,7 +346,8 @@ Test(tls, a_context_relayed_by_another_peer_is_refused_K6)
 	uint8_t *sealed = NULL;
 	size_t slen = 0;
 	auth_reject why;
-	cr_assert_eq(secure_seal(sec, NULL, "B", &c, rt, &sealed, &slen, &why),
+	cr_assert_eq(secure_seal(sec, &(secure_call){NULL, "B", &c, rt},
+				 &sealed, &slen, &why),
 		     0, "[%s] %s", why.rule, why.reason);
 
 	/* Now as svc-b: its certificate, A's sealed context. */
@@ -366,7 +368,9 @@ Test(tls, a_context_relayed_by_another_peer_is_refused_K6)
 	cr_assert(codec_request_encode("B", true, &req, &rlen) == 0);
 	rpc_result res;
 	memset(&res, 0, sizeof(res));
-	cr_assert(rpc_call(ch, NULL, sealed, slen, req, rlen, 10000, &res) == 0,
+	cr_assert(rpc_call(ch,
+			   &(rpc_request){NULL, sealed, slen, req, rlen, 10000},
+			   &res) == 0,
 		  "%s", res.details);
 	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED, "status %d: %s",
 		     res.status, res.details);

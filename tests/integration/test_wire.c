@@ -68,7 +68,8 @@ static void call(const uint8_t *ctx, size_t len, rpc_result *res)
 	size_t rlen;
 	cr_assert(codec_request_encode("C", true, &req, &rlen) == 0);
 	memset(res, 0, sizeof(*res));
-	cr_assert(rpc_call(ch, NULL, ctx, len, req, rlen, 20000, res) == 0,
+	cr_assert(rpc_call(ch, &(rpc_request){NULL, ctx, len, req, rlen, 20000},
+			   res) == 0,
 		  "%s", res->details);
 	free(req);
 }

@@ -145,7 +145,8 @@ static int open_raw(world *w, const char *me, const uint8_t *buf, size_t len,
 {
 	auth_audience *a = auth_audience_new(w->anchor, me, test_secret);
 	cr_assert(a);
-	int rc = auth_open(a, buf, len, now, skew, r, o, why);
+	auth_open_opts by = {a, r, now, skew};
+	int rc = auth_open(&by, buf, len, o, why);
 	auth_audience_free(a);
 	return rc;
 }
@@ -488,8 +489,9 @@ Test(auth, memo_verifies_a_statement_once_and_nothing_else)
 	for (size_t i = 0; i < w.cred_len; i++) {
 		w.cred[i] ^= 0x01;
 		auth_credential c;
-		int rc = auth_credential_check(w.anchor, w.cred, w.cred_len,
-					       NOW, SKEW, &c, &why);
+		auth_checker by = {w.anchor, NOW, SKEW};
+		int rc = auth_credential_check(&by, w.cred, w.cred_len, &c,
+					       &why);
 		w.cred[i] ^= 0x01;
 		cr_expect_neq(rc, 0, "byte %zu altered, accepted", i);
 		if (rc == 0)
@@ -508,8 +510,8 @@ Test(auth, memo_verifies_a_statement_once_and_nothing_else)
 	memcpy(other, w.anchor, sizeof(other));
 	other[0] ^= 0x80;
 	auth_credential c;
-	cr_expect_neq(auth_credential_check(other, w.cred, w.cred_len, NOW,
-					    SKEW, &c, &why),
+	cr_expect_neq(auth_credential_check(&(auth_checker){other, NOW, SKEW},
+					    w.cred, w.cred_len, &c, &why),
 		      0);
 	cr_expect_str_eq(why.rule, "K2");
 	auth_memo_enable(false);
@@ -528,9 +530,9 @@ Test(auth, memo_never_remembers_a_forgery)
 	for (int i = 0; i < 3; i++) {
 		auth_credential c;
 		auth_reject why;
-		cr_expect_neq(auth_credential_check(w.anchor, w.cred,
-						    w.cred_len, NOW, SKEW, &c,
-						    &why),
+		cr_expect_neq(auth_credential_check(
+				      &(auth_checker){w.anchor, NOW, SKEW},
+				      w.cred, w.cred_len, &c, &why),
 			      0);
 		cr_expect_str_eq(why.rule, "K1");
 	}
@@ -657,7 +659,9 @@ Test(auth, a_session_key_not_sealed_for_the_audience_is_K1)
 	uint8_t other[AUTH_SECRET_LEN] = {9};
 	auth_audience *a = auth_audience_new(w.anchor, "C", other);
 	auth_replay *r = auth_replay_new(16);
-	cr_expect_neq(auth_open(a, s, l, NOW, SKEW, r, &o, &why), 0);
+	cr_expect_neq(
+		auth_open(&(auth_open_opts){a, r, NOW, SKEW}, s, l, &o, &why),
+		0);
 	cr_expect_str_eq(why.rule, "K1");
 	cr_expect(strstr(why.reason, "not sealed for C"), "%s", why.reason);
 	auth_audience_free(a);
@@ -715,8 +719,9 @@ Test(auth, the_audience_keeps_a_ticket_until_it_expires)
 	size_t l;
 	for (int i = 0; i < 3; i++) {
 		seal(&w, "C", NOW, &s, &l);
-		cr_expect_eq(auth_open(a, s, l, NOW, SKEW, r, &o, &why), 0,
-			     "%s", why.reason);
+		cr_expect_eq(auth_open(&(auth_open_opts){a, r, NOW, SKEW}, s, l,
+				       &o, &why),
+			     0, "%s", why.reason);
 		auth_opened_free(&o);
 		free(s);
 	}
@@ -724,14 +729,17 @@ Test(auth, the_audience_keeps_a_ticket_until_it_expires)
 		     "credential and ticket taken twice as verified");
 	/* Within the skew after expiry: still taken. */
 	seal(&w, "C", NOW + 1000 + SKEW, &s, &l);
-	cr_expect_eq(auth_open(a, s, l, NOW + 1000 + SKEW, SKEW, r, &o, &why),
+	cr_expect_eq(auth_open(&(auth_open_opts){a, r, NOW + 1000 + SKEW, SKEW},
+			       s, l, &o, &why),
 		     0, "%s", why.reason);
 	auth_opened_free(&o);
 	free(s);
 	/* Past it: the kept ticket and its session key are refused. */
 	seal(&w, "C", NOW + 1000 + SKEW + 1, &s, &l);
 	cr_expect_neq(
-		auth_open(a, s, l, NOW + 1000 + SKEW + 1, SKEW, r, &o, &why), 0);
+		auth_open(&(auth_open_opts){a, r, NOW + 1000 + SKEW + 1, SKEW},
+			  s, l, &o, &why),
+		0);
 	cr_expect_str_eq(why.rule, "K3");
 	cr_expect(strstr(why.reason, "ticket expired"), "%s", why.reason);
 	free(s);
@@ -974,10 +982,11 @@ static Cloakroom__TicketReply *ask(run *x, const char *process,
 	if (ask_peer && !ask_peer[0]) {
 		auth_credential c;
 		auth_reject why;
-		cr_assert_eq(auth_credential_check(x->st.pub, cred, cl,
-						   auth_now_ms(), SKEW, &c,
-						   &why),
-			     0);
+		cr_assert_eq(
+			auth_credential_check(
+				&(auth_checker){x->st.pub, auth_now_ms(), SKEW},
+				cred, cl, &c, &why),
+			0);
 		snprintf(own, sizeof(own), "%s", c.account);
 	}
 	cr_assert_eq(authority_ticket_serve(&x->st, req, rl,
@@ -1010,8 +1019,9 @@ static const char *sid_of(run *x, const char *account)
 	cr_assert_str_eq(account, "alice");
 	snprintf(path, sizeof(path), "%s/A.cred", dir);
 	cr_assert_eq(auth_file_read(path, &b, &l), 0);
-	cr_assert_eq(auth_credential_check(x->st.pub, b, l, auth_now_ms(),
-					   SKEW, &c, &why),
+	cr_assert_eq(auth_credential_check(
+			     &(auth_checker){x->st.pub, auth_now_ms(), SKEW}, b,
+			     l, &c, &why),
 		     0);
 	free(b);
 	return c.account_sid;
@@ -1025,8 +1035,9 @@ static bool ticket_forwardable(run *x, const Cloakroom__TicketReply *rep)
 	cloakroom__signed__pack(rep->ticket, b);
 	auth_ticket t;
 	auth_reject why;
-	cr_assert_eq(auth_ticket_check(x->st.pub, b, l, auth_now_ms(), SKEW,
-				       &t, &why),
+	cr_assert_eq(auth_ticket_check(
+			     &(auth_checker){x->st.pub, auth_now_ms(), SKEW}, b,
+			     l, &t, &why),
 		     0, "%s", why.reason);
 	free(b);
 	return t.forwardable;
@@ -1283,9 +1294,12 @@ static auth_ticket ticket_of(run *x, const Cloakroom__TicketReply *rep,
 	cloakroom__signed__pack(rep->ticket, b);
 	auth_ticket t;
 	auth_reject why;
-	cr_assert_eq(auth_ticket_pac(x->st.pub, b, l, auth_now_ms(), SKEW, &t,
-				     &p, &pl, &why),
-		     0, "%s", why.reason);
+	auth_checker by = {x->st.pub, auth_now_ms(), SKEW};
+	auth_pac ap = {NULL, 0};
+	cr_assert_eq(auth_ticket_pac(&by, b, l, &t, &ap, &why), 0, "%s",
+		     why.reason);
+	p = ap.data;
+	pl = ap.len;
 	char err[200];
 	cr_assert_eq(codec_identity_decode(p, pl, pac, err, sizeof(err)), 0,
 		     "%s", err);
@@ -1377,8 +1391,9 @@ Test(authority, a_requester_fills_only_its_own_replay_cache, .timeout = 120)
 	char path[256];
 	snprintf(path, sizeof(path), "%s/B.cred", dir);
 	cr_assert_eq(auth_file_read(path, &cb, &cl), 0);
-	cr_assert_eq(auth_credential_check(x.st.pub, cb, cl, auth_now_ms(),
-					   SKEW, &b, &why),
+	cr_assert_eq(auth_credential_check(
+			     &(auth_checker){x.st.pub, auth_now_ms(), SKEW}, cb,
+			     cl, &b, &why),
 		     0);
 	free(cb);
 	Cloakroom__TicketReply *rep =

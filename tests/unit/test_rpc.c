@@ -59,9 +59,9 @@ static void rpc_test_start(rpc_test_server *ts, rpc_handler_fn fn, void *user,
 
 	memset(ts, 0, sizeof(*ts));
 	ts->max_inflight = max_inflight;
-	cr_assert_eq(rpc_server_start("127.0.0.1:0", fn, user, &ts->srv,
-				      &ts->port, err, sizeof(err)), 0,
-		     "server start failed: %s", err);
+	cr_assert_eq(rpc_server_start("127.0.0.1:0", &(rpc_service){fn, user},
+				      &ts->srv, &ts->port, err, sizeof(err)),
+		     0, "server start failed: %s", err);
 	cr_assert_gt(ts->port, 0);
 	snprintf(ts->target, sizeof(ts->target), "127.0.0.1:%d", ts->port);
 	cr_assert_eq(pthread_create(&ts->tid, NULL, rpc_test_run, ts), 0);
@@ -218,8 +218,11 @@ Test(rpc, context_and_body_arrive_byte_exact_and_reply_returns)
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	cr_assert_not_null(ch);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, ctx, sizeof(ctx), body, sizeof(body),
-			      5000, &res), 0, "local failure: %s", res.details);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, ctx, sizeof(ctx), body,
+					     sizeof(body), 5000},
+			      &res),
+		     0, "local failure: %s", res.details);
 	cr_expect_eq(res.status, RPC_STATUS_OK, "status %d: %s", res.status,
 		     res.details);
 	const uint8_t want[] = { 'r', 'e', ':', 'h', 0x00, 'i', 0xff };
@@ -248,8 +251,11 @@ Test(rpc, call_without_context_arrives_with_context_absent)
 
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"x", 1, 5000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"x", 1, 5000},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
@@ -269,8 +275,11 @@ Test(rpc, empty_context_and_empty_body_are_still_present)
 
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, (const uint8_t *)"", 0, NULL, 0, 5000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, (const uint8_t *)"", 0, NULL,
+					     0, 5000},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	cr_expect_eq(res.body_len, 3);
 	rpc_result_free(&res);
@@ -394,8 +403,11 @@ Test(rpc, handler_status_and_details_reach_the_client)
 
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, (const uint8_t *)"c", 1,
-			      (const uint8_t *)"b", 1, 5000, &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, (const uint8_t *)"c", 1,
+					     (const uint8_t *)"b", 1, 5000},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_PERMISSION_DENIED);
 	cr_expect_str_eq(res.details,
 			 "access denied: CORP\\alice lacks read on report.xlsx");
@@ -414,8 +426,11 @@ Test(rpc, a_refusals_trailer_reaches_the_client_byte_exact)
 	rpc_test_start(&ts, rpc_test_refuse, NULL, 4);
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 5000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 5000},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_UNAUTHENTICATED);
 	cr_expect_str_eq(res.details, "for people");
 	cr_assert_eq(res.trailer_len, 5);
@@ -426,8 +441,11 @@ Test(rpc, a_refusals_trailer_reaches_the_client_byte_exact)
 
 	rpc_test_start(&ts, rpc_test_deny, NULL, 4);
 	ch = rpc_channel_open(ts.target);
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 5000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 5000},
+			      &res),
+		     0);
 	cr_expect_null(res.trailer);
 	cr_expect_eq(res.trailer_len, 0);
 	rpc_result_free(&res);
@@ -443,8 +461,11 @@ Test(rpc, slow_handler_gives_deadline_exceeded_within_the_timeout)
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
 	int64_t t0 = rpc_test_now_ms();
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 300,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 300},
+			      &res),
+		     0);
 	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(res.status, RPC_STATUS_DEADLINE_EXCEEDED, "status %d: %s",
 		     res.status, res.details);
@@ -475,8 +496,12 @@ Test(rpc, handler_sees_the_callers_deadline)
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
 	int64_t t0 = rpc_test_now_ms();
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
-			      RPC_TEST_DEADLINE_MS, &res), 0);
+	cr_assert_eq(
+		rpc_call(ch,
+			 &(rpc_request){NULL, NULL, 0, (const uint8_t *)"b", 1,
+					RPC_TEST_DEADLINE_MS},
+			 &res),
+		0);
 	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
@@ -533,8 +558,11 @@ static void rpc_test_forward(void *user, const rpc_incoming *in,
 	h->deadline_ms = in->deadline_ms;
 	h->at_ms = rpc_test_now_ms();
 	int64_t t0 = rpc_test_now_ms();
-	int rc = rpc_call(h->next, in->parent, in->context, in->context_len,
-			  in->body, in->body_len, h->child_timeout_ms, &res);
+	int rc = rpc_call(h->next,
+			  &(rpc_request){in->parent, in->context,
+					 in->context_len, in->body,
+					 in->body_len, h->child_timeout_ms},
+			  &res);
 
 	h->child_took_ms = rpc_test_now_ms() - t0;
 	if (rc != 0) {
@@ -562,9 +590,12 @@ Test(rpc, child_call_inherits_the_parents_deadline)
 	rpc_channel *ch = rpc_channel_open(mid.target);
 	rpc_result res;
 	int64_t t0 = rpc_test_now_ms();
-	cr_assert_eq(rpc_call(ch, NULL, (const uint8_t *)"\x01\x00", 2,
-			      (const uint8_t *)"b", 1, RPC_TEST_DEADLINE_MS,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, (const uint8_t *)"\x01\x00",
+					     2, (const uint8_t *)"b", 1,
+					     RPC_TEST_DEADLINE_MS},
+			      &res),
+		     0);
 	int64_t took = rpc_test_now_ms() - t0;
 	cr_expect_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	cr_expect_eq(res.body_len, 4);
@@ -606,15 +637,21 @@ Test(rpc, parent_deadline_cuts_a_slow_child_call_short)
 	rpc_result res;
 
 	/* Warm both connections so the deadline below is all handler time. */
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
-			      20000, &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 20000},
+			      &res),
+		     0);
 	cr_assert_eq(res.status, RPC_STATUS_OK, "%s", res.details);
 	rpc_result_free(&res);
 
 	atomic_store(&gate.pause_ms, 2500);
 	hop.child_status = -1;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 500,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 500},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_DEADLINE_EXCEEDED);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
@@ -650,7 +687,8 @@ static void *rpc_test_client(void *arg)
 	size_t len = (size_t)n + 1;
 	rpc_result res;
 
-	if (rpc_call(j->ch, NULL, ctx, len, ctx, len, 10000, &res) != 0) {
+	if (rpc_call(j->ch, &(rpc_request){NULL, ctx, len, ctx, len, 10000},
+		     &res) != 0) {
 		j->status = -1;
 		return NULL;
 	}
@@ -730,12 +768,16 @@ Test(rpc, binding_a_port_in_use_fails_naming_the_address)
 	rpc_server *a = NULL, *b = NULL;
 	int port = 0, port2 = 0;
 
-	cr_assert_eq(rpc_server_start("127.0.0.1:0", rpc_test_never, NULL, &a,
-				      &port, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rpc_server_start("127.0.0.1:0",
+				      &(rpc_service){rpc_test_never, NULL}, &a,
+				      &port, err, sizeof(err)),
+		     0, "%s", err);
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	cr_expect_eq(rpc_server_start(addr, rpc_test_never, NULL, &b, &port2,
-				      err, sizeof(err)), -1);
+	cr_expect_eq(rpc_server_start(addr,
+				      &(rpc_service){rpc_test_never, NULL}, &b,
+				      &port2, err, sizeof(err)),
+		     -1);
 	cr_expect_null(b);
 	cr_expect(strstr(err, addr) != NULL, "message \"%s\" lacks %s", err,
 		  addr);
@@ -749,8 +791,10 @@ Test(rpc, unparsable_address_fails_naming_the_address)
 	rpc_server *s = NULL;
 	int port = 0;
 
-	cr_expect_eq(rpc_server_start("not an address:x", rpc_test_never, NULL,
-				      &s, &port, err, sizeof(err)), -1);
+	cr_expect_eq(rpc_server_start("not an address:x",
+				      &(rpc_service){rpc_test_never, NULL}, &s,
+				      &port, err, sizeof(err)),
+		     -1);
 	cr_expect_null(s);
 	cr_expect(strstr(err, "not an address:x") != NULL, "%s", err);
 }
@@ -764,8 +808,11 @@ Test(rpc, server_stops_promptly_when_stop_is_set)
 	/* Serve one call first so the loop is past its start. */
 	rpc_channel *ch = rpc_channel_open(ts.target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 5000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 5000},
+			      &res),
+		     0);
 	cr_expect_eq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
 
@@ -779,8 +826,11 @@ Test(rpc, server_stops_promptly_when_stop_is_set)
 	rpc_server_free(ts.srv);
 
 	/* Nobody answers any more. */
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 2000,
-			      &res), 0);
+	cr_assert_eq(rpc_call(ch,
+			      &(rpc_request){NULL, NULL, 0,
+					     (const uint8_t *)"b", 1, 2000},
+			      &res),
+		     0);
 	cr_expect_neq(res.status, RPC_STATUS_OK);
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
@@ -797,8 +847,10 @@ static void *rpc_test_bg_call(void *arg)
 	rpc_bg_call *b = arg;
 	rpc_channel *ch = rpc_channel_open(b->target);
 
-	b->rc = rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1, 20000,
-			 &b->res);
+	b->rc = rpc_call(
+		ch,
+		&(rpc_request){NULL, NULL, 0, (const uint8_t *)"b", 1, 20000},
+		&b->res);
 	rpc_channel_close(ch);
 	return NULL;
 }
@@ -895,8 +947,12 @@ static int rpc_test_honest(const char *target, int timeout_ms)
 {
 	rpc_channel *ch = rpc_channel_open(target);
 	rpc_result res;
-	cr_assert_eq(rpc_call(ch, NULL, NULL, 0, (const uint8_t *)"b", 1,
-			      timeout_ms, &res), 0);
+	cr_assert_eq(
+		rpc_call(ch,
+			 &(rpc_request){NULL, NULL, 0, (const uint8_t *)"b", 1,
+					timeout_ms},
+			 &res),
+		0);
 	int st = res.status;
 	rpc_result_free(&res);
 	rpc_channel_close(ch);
@@ -936,8 +992,10 @@ Test(rpc, a_message_that_never_comes_ends_the_call_at_the_stage_deadline)
 	char err[RPC_ERRLEN] = "";
 	memset(&ts, 0, sizeof(ts));
 	ts.max_inflight = 2;
-	cr_assert_eq(rpc_server_start("127.0.0.1:0", rpc_test_record, &seen,
-				      &ts.srv, &ts.port, err, sizeof(err)), 0);
+	cr_assert_eq(rpc_server_start("127.0.0.1:0",
+				      &(rpc_service){rpc_test_record, &seen},
+				      &ts.srv, &ts.port, err, sizeof(err)),
+		     0);
 	rpc_server_limits(ts.srv, &(rpc_limits){.receive_ms = 200});
 	snprintf(ts.target, sizeof(ts.target), "127.0.0.1:%d", ts.port);
 	cr_assert_eq(pthread_create(&ts.tid, NULL, rpc_test_run, &ts), 0);
@@ -970,8 +1028,10 @@ Test(rpc, calls_past_the_cap_are_refused_and_service_comes_back)
 	char err[RPC_ERRLEN] = "";
 	memset(&ts, 0, sizeof(ts));
 	ts.max_inflight = 2;
-	cr_assert_eq(rpc_server_start("127.0.0.1:0", rpc_test_record, &seen,
-				      &ts.srv, &ts.port, err, sizeof(err)), 0);
+	cr_assert_eq(rpc_server_start("127.0.0.1:0",
+				      &(rpc_service){rpc_test_record, &seen},
+				      &ts.srv, &ts.port, err, sizeof(err)),
+		     0);
 	rpc_server_limits(ts.srv, &(rpc_limits){.max_calls = 4});
 	snprintf(ts.target, sizeof(ts.target), "127.0.0.1:%d", ts.port);
 	cr_assert_eq(pthread_create(&ts.tid, NULL, rpc_test_run, &ts), 0);

@@ -22,8 +22,8 @@ static void hop(sc_trace *t, const char *from, const char *to,
 
 static stress_verdict judge(sc_trace *t, char *why, size_t len)
 {
-	return stress_check(t, "B", "C", "CORP\\user-1", "S-1-5-21-1-1001",
-			    why, len);
+	stress_expect x = {"B", "C", "CORP\\user-1", "S-1-5-21-1-1001"};
+	return stress_check(t, &x, why, len);
 }
 
 Test(stress_check, the_senders_identity_at_C_is_a_match)
