@@ -230,7 +230,7 @@ static void step_label(const sc_step_result *st, char *buf, size_t len)
 	bool ok = st->status == SC_OK;
 	char g[96] = "";
 	if (ok)
-		sc_acl_rights_format(st->granted, g, sizeof(g));
+		sc_acl_rights_format(st->object_type, st->granted, g, sizeof(g));
 	snprintf(buf, len, "%s %s %s as %s \u2192 %s%s%s",
 		 ok ? GLYPH_OK : GLYPH_FAIL, sc_step_kind_name(st->kind),
 		 st->object, st->as, sc_status_name(st->status),
