@@ -3503,6 +3503,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
+		{"type", &sc_object_type_table},
 	};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		for (size_t k = 0; k < tables[i].t->count; k++) {
@@ -3513,6 +3514,34 @@ Test(docs, every_enum_spelling_is_documented)
 				  "docs/scenario-format.md lacks %s %s",
 				  tables[i].what, want);
 		}
+}
+
+/* Every right name of SC_ACCESS_RIGHTS (sc_acl.h), the one table the
+ * loader, the access check and the printers read, is in the access
+ * rights section of docs/scenario-format.md, in backquotes. */
+Test(docs, every_right_name_is_documented)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *from = strstr(md, "### Access rights");
+	cr_assert_not_null(from, "no access rights section");
+	const char *to = strstr(from, "\n## ");
+	cr_assert_not_null(to);
+	static char section[16384];
+	size_t n = (size_t)(to - from);
+	cr_assert_lt(n, sizeof(section));
+	memcpy(section, from, n);
+	section[n] = '\0';
+	for (size_t i = 0; i < sc_right_count; i++) {
+		if (sc_right_table[i].alias)
+			continue;
+		char want[96];
+		snprintf(want, sizeof(want), "`%s`", sc_right_table[i].name);
+		cr_expect(strstr(section, want) != NULL,
+			  "docs/scenario-format.md's access rights lack %s",
+			  want);
+	}
 }
 
 /* A Windows spelling loads as the value it names, through the schema and
