@@ -347,9 +347,8 @@ static int vouch_for(authority_state *st, const sc_token *token,
 
 /* K7: the token the requester holds for the subject of the evidence e
  * (whose authorization data is epac), built as the requester built it
- * when it accepted that call: a network logon on its host, or on a local
- * pipe the client's own token (sc_directory_network_token,
- * sc_directory_pipe_token), at the level e vouched for. NULL with v. */
+ * when it accepted that call: a network logon on its host, or on one host
+ * the client's own token (T7: sc_directory_keeps_client_token), at the level e vouched for. NULL with v. */
 static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 				    const uint8_t *epac, size_t epac_len,
 				    verdict *v)
@@ -372,11 +371,11 @@ static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 		return NULL;
 	}
 	const sc_process_def *from = sc_scenario_process(st->scn, e->presenter);
-	bool local_pipe = e->transport == SC_TRANSPORT_PIPE && from &&
-			  strcmp(from->host, cred->host) == 0;
+	bool local = from && sc_directory_keeps_client_token(from->host,
+							      cred->host);
 	sc_status s =
-		local_pipe
-			? sc_directory_pipe_token(dir, client, client,
+		local
+			? sc_directory_local_token(dir, client, client,
 						  (sc_level)e->level,
 						  (sc_package)e->package,
 						  (sc_authn)e->authn, &held, NULL)
@@ -661,7 +660,7 @@ static int present_held(const deciding *d, sc_token *held, sc_token **shown,
 		.policy = &policy,
 	};
 	sc_cloak_input_init(&ci, d->dir, d->self->account,
-			    d->target->account);
+			    d->target->account, d->target->spn);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
 	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);

@@ -6,6 +6,7 @@
 #include "paths.h"
 
 #include "sc_load.h"
+#include "svg.h"
 #include "spawn.h"
 #include "launch.h"
 #include "util.h"
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cloakroom paths FILE --to SERVICE [--as USER] "
 		"[--from ACCOUNT_OR_HOST]\n"
-		"                       [--out DIR] [--format table|json] "
+		"                       [--out DIR] [--format table|json|svg] "
 		"[--confirm each|class | --no-confirm]\n"
 		"                       [--timeout-ms N]\n"
 		"  Every way a client's identity reaches SERVICE (an account "
@@ -109,7 +110,8 @@ static bool same_settings(const sc_scenario *s, const paths_found *a,
 {
 	if (a->kind != b->kind || a->client_sensitive != b->client_sensitive ||
 	    a->status != b->status || a->reached != b->reached ||
-	    strcmp(a->rules, b->rules) != 0 || strcmp(a->target, b->target))
+	    strcmp(a->rules, b->rules) != 0 || strcmp(a->target, b->target) ||
+	    strcmp(a->target_spn, b->target_spn))
 		return false;
 	const sc_account_def *ma = sc_scenario_account(s, a->middle);
 	const sc_account_def *mb = sc_scenario_account(s, b->middle);
@@ -155,6 +157,9 @@ static void print_table(const paths_result *r, const confirm *c,
 		       : c[i].as     ? "as above"
 		       : c[i].agrees ? "yes"
 				     : "NO");
+		if (f->target_spn[0])
+			printf("    service %s (%s's SPN, as %s lists it)\n",
+			       f->target_spn, f->target, f->middle);
 		printf("    %s %s\n", f->reached ? "reaches it as" : "stopped:",
 		       f->reached ? f->presented : f->why);
 		if (confirmed && c[i].as)
@@ -185,6 +190,9 @@ static int print_json(const paths_result *r, const confirm *c,
 			"presented", f->presented, "rules", f->rules,
 			"reached", f->reached, "why", f->why, "scenario",
 			files[i]);
+		if (o && f->target_spn[0])
+			json_object_set_new(o, "target_spn",
+					    json_string(f->target_spn));
 		if (o && confirmed && c[i].as)
 			json_object_set_new(o, "confirmed_by",
 					    json_integer((json_int_t)c[i].as));
@@ -202,6 +210,52 @@ static int print_json(const paths_result *r, const confirm *c,
 	int rc = arr ? json_dumpf(arr, stdout, JSON_INDENT(2)) : -1;
 	putchar('\n');
 	json_decref(arr);
+	return rc;
+}
+
+/* The level the client's hop grants, as the case runs it (paths.md). */
+static const char *entry_of(paths_kind k)
+{
+	switch (k) {
+	case PATHS_UNCONSTRAINED: return "Delegate, Kerberos (D1)";
+	case PATHS_TRANSITION: return "Identify: a form logon, no ticket";
+	case PATHS_SAME_HOST: return "Impersonate, on B's host (L4)";
+	default: return "Impersonate, Kerberos";
+	}
+}
+
+/* --format svg: the graph (render/paths_svg.c). */
+static int print_svg(const char *file, const paths_result *r,
+		     const confirm *c, bool confirmed)
+{
+	svg_path *p = calloc(r->count ? r->count : 1, sizeof(*p));
+	char(*cl)[200] = calloc(r->count ? r->count : 1, sizeof(*cl));
+	int rc = -1;
+	if (p && cl) {
+		for (size_t i = 0; i < r->count; i++) {
+			const paths_found *f = &r->items[i];
+			p[i] = (svg_path){
+				.kind = paths_kind_name(f->kind),
+				.kind_rule = paths_kind_rule(f->kind),
+				.entry = entry_of(f->kind),
+				.client = who(f, cl[i], sizeof(cl[i])),
+				.middle = f->middle,
+				.target = f->target,
+				.target_spn = f->target_spn,
+				.status = sc_status_name(f->status),
+				.presented = f->presented,
+				.rules = f->rules,
+				.why = f->why,
+				.reached = f->reached,
+				.confirmed = !confirmed ? -1
+					     : c[i].agrees ? 1
+							   : 0,
+			};
+		}
+		rc = paths_svg(stdout, file, p, r->count);
+	}
+	free(p);
+	free(cl);
 	return rc;
 }
 
@@ -266,7 +320,8 @@ static int parse_opts(int argc, char **argv, popts *o)
 	}
 	o->file = optind < argc + 1 ? argv[optind - 1] : NULL;
 	if (!o->file || optind + 1 < argc + 1 || !o->q.target ||
-	    (strcmp(o->format, "table") && strcmp(o->format, "json"))) {
+	    (strcmp(o->format, "table") && strcmp(o->format, "json") &&
+	     strcmp(o->format, "svg"))) {
 		if (!o->q.target && o->file)
 			fprintf(stderr, "cloakroom paths: --to SERVICE is "
 					"required\n");
@@ -401,6 +456,9 @@ int cmd_paths(int argc, char **argv)
 				files[i][0] = '\0';
 		if (strcmp(o.format, "json") == 0) {
 			if (print_json(&r, c, files, o.confirm_on) != 0)
+				rc = 3;
+		} else if (strcmp(o.format, "svg") == 0) {
+			if (print_svg(o.file, &r, c, o.confirm_on) != 0)
 				rc = 3;
 		} else {
 			print_table(&r, c, files, o.confirm_on);

@@ -5,6 +5,7 @@
 #include "import.h"
 
 #include "sc_common.h"
+#include "sc_scenario.h"
 #include "sc_sddl.h"
 
 #include <ctype.h>
@@ -977,6 +978,8 @@ typedef struct build {
 	bool *keep;        /* object i is written (users, computers) or
 			      used (groups) */
 	key_index by_sid, by_dn, by_spn;
+	key_index listed_spns; /* the SPNs some enabled account's
+				  msDS-AllowedToDelegateTo names */
 	size_t **parents;  /* groups object i is a direct member of */
 	size_t *nparents, *capparents;
 	unsigned *seen;    /* walk stamps */
@@ -1211,6 +1214,7 @@ static void build_free(build *b)
 	free(b->by_sid.k);
 	free(b->by_dn.k);
 	free(b->by_spn.k);
+	free(b->listed_spns.k);
 }
 
 static int prepare(build *b, imp_summary *sum)
@@ -1294,6 +1298,18 @@ static int prepare(build *b, imp_summary *sum)
 			b->by_spn.k[b->by_spn.n++] =
 				(key_ix){d->objs[i].spns.items[k], i};
 	qsort(b->by_spn.k, b->by_spn.n, sizeof(key_ix), key_cmp);
+	size_t nlisted = 0;
+	for (size_t i = 0; i < n; i++)
+		nlisted += b->keep[i] ? d->objs[i].delegate_spns.count : 0;
+	if (ix_build(&b->listed_spns, nlisted))
+		return SC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; b->keep[i] &&
+				   k < d->objs[i].delegate_spns.count;
+		     k++)
+			b->listed_spns.k[b->listed_spns.n++] = (key_ix){
+				d->objs[i].delegate_spns.items[k], i};
+	qsort(b->listed_spns.k, b->listed_spns.n, sizeof(key_ix), key_cmp);
 	/* Memberships: memberOf on the member, member on the group. */
 	for (size_t i = 0; i < n; i++) {
 		imp_object *o = &d->objs[i];
@@ -1354,11 +1370,41 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 	int rc = groups_of(b, i, &groups, &prot, d);
 	if (!rc)
 		rc = outside_groups(b, o, &groups, &prot);
-	/* D4: msDS-AllowedToDelegateTo names SPNs; the account holding
-	 * each is the target. */
+	/* The services it runs that constrained delegation names: its
+	 * servicePrincipalName values some msDS-AllowedToDelegateTo lists
+	 * (the others decide nothing, and a domain of thousands of hosts
+	 * would outgrow the scenario cap), each written once (on the first
+	 * account holding it) and well formed. */
+	imp_list spns = {0};
+	for (size_t k = 0; !rc && k < o->spns.count; k++) {
+		const char *spn = o->spns.items[k];
+		long h = ix_find(&b->by_spn, spn);
+		if (ix_find(&b->listed_spns, spn) < 0)
+			continue;
+		if (sc_spn_syntax(spn))
+			rc = list_addf(&d->notes,
+				       "%s: servicePrincipalName %s: %s; not "
+				       "read",
+				       where(o, at, sizeof(at)),
+				       shown(spn, esc, sizeof(esc)),
+				       sc_spn_syntax(spn));
+		else if (h != (long)i)
+			rc = list_addf(&d->notes,
+				       "%s: servicePrincipalName %s is also "
+				       "%s's; kept there",
+				       where(o, at, sizeof(at)),
+				       shown(spn, esc, sizeof(esc)),
+				       h >= 0 ? d->objs[h].name : "?");
+		else if (spns.count < IMP_MAX_LIST && !list_has(&spns, spn))
+			rc = list_add(&spns, spn);
+	}
+	/* D4: msDS-AllowedToDelegateTo names SPNs, written as they are
+	 * when an account holds them; an SPN AD maps to HOST/
+	 * (sPNMappings) is written as the account holding HOST/. */
 	for (size_t k = 0; !rc && k < o->delegate_spns.count; k++) {
 		const char *spn = o->delegate_spns.items[k];
 		long t = spn_owner(b, spn);
+		long direct = ix_find(&b->by_spn, spn);
 		if (t < 0)
 			rc = list_addf(&d->notes,
 				       "%s: allowed to delegate to %s: no "
@@ -1366,6 +1412,10 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 				       "that SPN",
 				       where(o, at, sizeof(at)),
 				       shown(spn, esc, sizeof(esc)));
+		else if (direct >= 0 && !sc_spn_syntax(spn))
+			rc = to.count < IMP_MAX_LIST && !list_has(&to, spn)
+				     ? list_add(&to, spn)
+				     : 0;
 		else
 			rc = add_principal(b, t, &to);
 	}
@@ -1418,6 +1468,7 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 		sb_quoted(out, o->name);
 		sb_printf(out, "\n      sid: \"%s\"\n", o->sid);
 		sb_list(out, "groups", &groups);
+		sb_list(out, "spns", &spns);
 		if (sensitive)
 			sb_printf(out, "      sensitive: true\n");
 		if (o->trusted_for_delegation)
@@ -1437,6 +1488,7 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 		sum->resource_based += act.count > 0;
 	}
 	list_free(&groups);
+	list_free(&spns);
 	list_free(&to);
 	list_free(&act);
 	return rc;

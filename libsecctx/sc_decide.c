@@ -527,18 +527,39 @@ static void d4_why_not(d4_evidence e, const sc_delegation *d,
 	}
 }
 
+/* The service the call asks for, in a note: its SPN and account
+ * ("MSSQLSvc/db1:1433 of svc-c"), or its account. */
+static void service_name(const sc_delegation *d, char *out, size_t n)
+{
+	if (d->target_spn)
+		snprintf(out, n, "%s of %s", d->target_spn, d->target->name);
+	else
+		snprintf(out, n, "%s", d->target->name);
+}
+
+/* D4: does the middle tier's list (msDS-AllowedToDelegateTo) name the
+ * service the call asks for? The KDC compares the SPN of the S4U2Proxy
+ * request with the list (MS-SFU 3.2.5.2.2): another SPN of the same
+ * account does not match; an account entry stands for all its SPNs. */
+static const char *d4_listed(const sc_delegation *d)
+{
+	return sc_delegation_listed(d->self->allowed_to_delegate_to,
+				    d->self->allowed_to_delegate_to_count,
+				    d->target, d->target_spn);
+}
+
 /* D4: the middle tier's own list of services, with the evidence it
  * holds. */
 static sc_status d4(const sc_delegation *d, const char *target,
 		    const sc_token *who, sc_log *log)
 {
-	if (!listed(d->self->allowed_to_delegate_to,
-		    d->self->allowed_to_delegate_to_count,
-		    d->target->name)) {
+	char svc[SC_NOTE_TEXT];
+	service_name(d, svc, sizeof(svc));
+	if (!d4_listed(d)) {
 		sc_log_rule(log, "D4",
 			    "constrained delegation: %s may delegate "
 			    "only to its listed services, not to %s (%s)",
-			    d->self->name, target, d->target->name);
+			    d->self->name, target, svc);
 		return SC_NO_MATCH;
 	}
 	d4_evidence e = d4_evidence_of(d, who);
@@ -567,13 +588,13 @@ static sc_status d4(const sc_delegation *d, const char *target,
 		sc_log_rule(log, "D4",
 			    "constrained delegation: %s lists %s, but %s: the "
 			    "call fails",
-			    d->self->name, d->target->name, why);
+			    d->self->name, svc, why);
 		return SC_NOT_SUPPORTED;
 	}
 	sc_log_rule(log, "D4",
 		    "constrained delegation: %s lists %s; the client's "
 		    "ticket is forwardable",
-		    d->self->name, d->target->name);
+		    d->self->name, svc);
 	return SC_OK;
 }
 
@@ -630,9 +651,9 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 		judged.client = sc_directory_account_by_sid(
 			dg->dir, sc_token_user_sid(who));
 	const sc_delegation *d = &judged;
-	bool d4_lists = listed(d->self->allowed_to_delegate_to,
-			       d->self->allowed_to_delegate_to_count,
-			       d->target->name);
+	bool d4_lists = d4_listed(d) != NULL;
+	char svc[SC_NOTE_TEXT];
+	service_name(d, svc, sizeof(svc));
 	d4_evidence ev = d4_evidence_of(d, who);
 	if (d4_lists && d4_usable(ev)) {
 		/* D4 first: the target's own list is not read. */
@@ -641,19 +662,19 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 	}
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;
-		char why[2 * SC_NOTE_TEXT];
+		char why[3 * SC_NOTE_TEXT];
 		if (d4_lists) {
 			char ev_why[SC_NOTE_TEXT];
 			d4_why_not(ev, d, who, ev_why, sizeof(ev_why));
 			snprintf(why, sizeof(why), "%s lists %s, but %s",
-				 d->self->name, d->target->name, ev_why);
+				 d->self->name, svc, ev_why);
 		} else {
 			snprintf(why, sizeof(why),
 				 d->self->allowed_to_delegate_to_count
 					 ? "%s does not list %s"
 					 : "%s lists no service, %s "
 					   "included",
-				 d->self->name, d->target->name);
+				 d->self->name, svc);
 		}
 		return d5(d, why, log);
 	}
@@ -694,12 +715,18 @@ static sc_status cannot_cross(const sc_policy *policy, const sc_token *who,
 }
 
 void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
-			 const char *self_account, const char *target_account)
+			 const char *self_account, const char *target_account,
+			 const char *target_spn)
 {
+	/* D4, D5 read the accounts' lists; a machine identity's are its
+	 * host's computer account's (D1, D8). */
 	in->deleg = (sc_delegation){
-		.self = sc_directory_account(dir, self_account),
-		.target = sc_directory_account(dir, target_account),
+		.self = sc_directory_service_account(dir, self_account,
+						     in->my_host),
+		.target = sc_directory_service_account(dir, target_account,
+						       in->target_host),
 		.dir = dir, /* the client: whom the call presents */
+		.target_spn = target_spn,
 	};
 }
 

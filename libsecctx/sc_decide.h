@@ -132,6 +132,8 @@ typedef struct sc_delegation {
 	const sc_account_def *target;
 	const sc_account_def *client;
 	const struct sc_directory *dir;
+	const char *target_spn; /* the SPN the call names the target by
+	                           (processes[].spn), or NULL: its account */
 } sc_delegation;
 
 /* A hop as sc_cloak_choose judges it. The caller (sc_exec.c) and the
@@ -150,10 +152,14 @@ typedef struct sc_cloak_input {
 } sc_cloak_input;
 
 /* in's delegation inputs from the directory: the middle tier's and the
- * target's accounts (by name); the client is whom the call presents
- * (looked up by its SID in dir). The other fields are the caller's. */
+ * target's accounts (by name; for a machine identity its host's computer
+ * account, from in->my_host and in->target_host, which the caller sets
+ * first) and the SPN the call names the target by (NULL: its account);
+ * the client is whom the call presents (looked up by its SID in dir).
+ * The other fields are the caller's. */
 void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
-			 const char *self_account, const char *target_account);
+			 const char *self_account, const char *target_account,
+			 const char *target_spn);
 
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,

@@ -48,15 +48,15 @@ struct sc_directory {
 	size_t count;
 	size_t cap;
 	/* D8: the computer accounts of the domain hosts, in host order
-	 * (name NULL for a workgroup host, or one whose name a scenario
-	 * account already has). */
+	 * (name NULL for a workgroup host, or one whose name another host's
+	 * computer or a group already has); a declared account of that name
+	 * is copied here (its lists stay the scenario's; groups is ours). */
 	sc_account_def *computers;
 	unsigned computers_count;
 };
 
-/* A computer account's one group (D8). */
+/* The group of every computer account (D8). */
 static char domain_computers[] = "Domain Computers";
-static char *computer_groups[] = {domain_computers};
 
 static const struct {
 	principal_kind kind;
@@ -191,6 +191,22 @@ static const principal *find_sid(const sc_directory *dir, const char *sid)
 }
 
 /* Three stable numbers from the domain name (FNV-1a, case-folded). */
+/* The principal of an account the scenario declares under name, or NULL
+ * (D8: a computer account may be declared). */
+static principal *declared_account(sc_directory *dir, const char *name)
+{
+	const sc_domain_def *d = &dir->scn->domain;
+	for (unsigned k = 0; k < d->accounts_count; k++) {
+		if (!d->accounts[k].name ||
+		    strcasecmp(d->accounts[k].name, name) != 0)
+			continue;
+		for (size_t i = 0; i < dir->count; i++)
+			if (dir->p[i].account == &d->accounts[k])
+				return &dir->p[i];
+	}
+	return NULL;
+}
+
 static uint32_t domain_hash(const char *name, uint32_t seed)
 {
 	uint32_t h = 2166136261u ^ seed;
@@ -304,7 +320,10 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out)
 
 	/* D8: every domain host has a computer account, DOMAIN\HOST$, a
 	 * member of Domain Computers, trusted for delegation when the host
-	 * says so (D1). Its RID follows the accounts' range. */
+	 * says so (D1). Its RID follows the accounts' range. An account the
+	 * scenario declares under that name (as an import writes every
+	 * computer) is that computer account: its SID, groups and delegation
+	 * settings, and trusted when either it or the host says so. */
 	dir->computers = calloc(scn->hosts_count ? scn->hosts_count : 1,
 				sizeof(*dir->computers));
 	if (!dir->computers)
@@ -314,23 +333,42 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out)
 	for (unsigned i = 0; i < scn->hosts_count; i++) {
 		const sc_host_def *h = &scn->hosts[i];
 		char cn[SC_COMPUTER_NAME_MAX], sid[96], name[256];
-		if (!sc_host_computer_name(h, cn, sizeof(cn)) || find(dir, cn))
+		if (!sc_host_computer_name(h, cn, sizeof(cn)))
 			continue;
+		principal *p = declared_account(dir, cn);
+		if (!p && find(dir, cn))
+			continue; /* another host's, or not an account */
 		sc_account_def *c = &dir->computers[i];
-		c->name = strdup(cn);
-		if (!c->name)
+		if (p)
+			*c = *p->account;
+		c->name = strdup(p ? p->account->name : cn);
+		c->groups = calloc(c->groups_count + 1, sizeof(*c->groups));
+		if (!c->name || !c->groups)
 			goto nomem;
-		c->groups = computer_groups;
-		c->groups_count = 1;
-		c->trusted_for_delegation = h->trusted_for_delegation;
+		unsigned ng = 0;
+		bool listed = false;
+		for (unsigned k = 0; p && k < p->account->groups_count; k++) {
+			c->groups[ng++] = p->account->groups[k];
+			listed |= p->account->groups[k] &&
+				  strcasecmp(p->account->groups[k],
+					     domain_computers) == 0;
+		}
+		if (!listed)
+			c->groups[ng++] = domain_computers;
+		c->groups_count = ng;
+		c->trusted_for_delegation |= h->trusted_for_delegation;
+		any_computer = true;
+		if (p) {
+			p->account = c;
+			continue;
+		}
 		snprintf(sid, sizeof(sid), "%s-%u", dir->sid_prefix,
 			 1000 + SC_MAX_ACCOUNTS + i);
 		snprintf(name, sizeof(name), "%s\\%s", dir->domain, cn);
-		principal *p = add_principal(dir, PK_ACCOUNT, sid, name, NULL);
+		p = add_principal(dir, PK_ACCOUNT, sid, name, NULL);
 		if (!p)
 			goto nomem;
 		p->account = c;
-		any_computer = true;
 	}
 
 	unsigned gi = 0;
@@ -361,8 +399,10 @@ void sc_directory_free(sc_directory *dir)
 		free(dir->p[i].name);
 	}
 	free(dir->p);
-	for (unsigned i = 0; dir->computers && i < dir->computers_count; i++)
+	for (unsigned i = 0; dir->computers && i < dir->computers_count; i++) {
 		free(dir->computers[i].name);
+		free(dir->computers[i].groups);
+	}
 	free(dir->computers);
 	free(dir->domain);
 	overlay *o = atomic_load(&dir->changes);
@@ -876,7 +916,16 @@ static int copy_user_and_groups(const sc_directory *dir, sc_token *t,
 	return 0;
 }
 
-sc_status sc_directory_pipe_token(const sc_directory *dir,
+bool sc_directory_keeps_client_token(const char *from_host,
+				     const char *to_host)
+{
+	/* T7: one host, one logon: the server impersonates the token the
+	 * client holds; across hosts the client logs on to the server's
+	 * host over the network. */
+	return from_host && to_host && strcmp(from_host, to_host) == 0;
+}
+
+sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
 				  sc_level level, sc_package package,
 				  sc_authn authn, sc_token **out, sc_log *log)
@@ -966,7 +1015,9 @@ sc_status sc_directory_transition(const sc_directory *dir,
 	sc_status st = sc_directory_s4u_logon(dir, user, host, &t, log);
 	if (st != SC_OK)
 		return st;
-	const sc_account_def *self = sc_directory_account(dir, self_account);
+	/* D6: a machine identity's is its host's computer account's. */
+	const sc_account_def *self =
+		sc_directory_service_account(dir, self_account, host);
 	const sc_account_def *who =
 		sc_directory_account_by_sid(dir, sc_token_user_sid(t));
 	bool tcb = sc_token_privilege_enabled(process, SC_PRIV_TCB);
@@ -1076,10 +1127,18 @@ sc_status sc_directory_on_network(const sc_directory *dir,
 	const char *csid = c ? sc_directory_sid(dir, c->name) : NULL;
 	if (strcmp(sid, SC_SID_LOCAL_SERVICE) != 0 && c && csid) {
 		/* D8: SYSTEM and NETWORK SERVICE act as the computer on the
-		 * network: its account, its groups, no local privilege. */
-		const char *dc = sc_directory_sid(dir, "Domain Computers");
-		const char *groups[] = {SC_SID_EVERYONE,
-					SC_SID_AUTHENTICATED_USERS, dc, NULL};
+		 * network: its account, its groups (Domain Computers and
+		 * those a declared computer account lists), no local
+		 * privilege. */
+		const char *groups[SC_MAX_LIST + 4] = {
+			SC_SID_EVERYONE, SC_SID_AUTHENTICATED_USERS};
+		size_t ng = 2;
+		for (unsigned k = 0; k < c->groups_count && ng + 1 <
+				     sizeof(groups) / sizeof(*groups); k++) {
+			const char *g = sc_directory_sid(dir, c->groups[k]);
+			if (g)
+				groups[ng++] = g;
+		}
 		*out = network_self(dir, who, csid, sc_directory_name(dir, csid),
 				    groups, from_host, sc_token_logon(who));
 		if (!*out)

@@ -127,7 +127,16 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 				     sc_authn authn, sc_token **out,
 				     sc_log *log);
 
-/* T7: the token a server impersonating a local named-pipe client gets:
+/* T7: whether a server on to_host impersonating a client that called
+ * from from_host gets the client's own token (one host: a named pipe,
+ * local RPC as COM uses on one machine, or DDE; sc_directory_local_token)
+ * rather than a network logon (another host;
+ * sc_directory_network_token). The model's hop, the authority's rebuild
+ * of a held token and the wire's check of a claim all ask it. */
+bool sc_directory_keeps_client_token(const char *from_host,
+				     const char *to_host);
+
+/* T7: the token a server impersonating a client on its own host gets:
  * the client's own token (client: its user, groups with their
  * attributes, logon type and session, origin host; names from the
  * directory), at level, with client's privileges as far as claim still
@@ -135,7 +144,7 @@ sc_status sc_directory_network_token(const sc_directory *dir,
  * claim disabled is disabled; claim never adds one or enables one
  * client has disabled. claim may be client itself. Boundaries from
  * claim; package and authn as given. */
-sc_status sc_directory_pipe_token(const sc_directory *dir,
+sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
 				  sc_level level, sc_package package,
 				  sc_authn authn, sc_token **out, sc_log *log);

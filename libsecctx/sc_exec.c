@@ -353,7 +353,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 		.policy = &rt->policy,
 	};
 	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
-			    c->target->account);
+			    c->target->account, c->target->spn);
 	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
 				       &c->caller);
 	if (st == SC_OK) {
@@ -1469,18 +1469,21 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		return SC_OK;
 	}
 	sc_status st;
-	if (in->transport == SC_TRANSPORT_PIPE && !h->crossed_host) {
-		/* T7: on a local pipe the server impersonates the client's
-		 * own token: its logon, groups and privileges (no network
-		 * logon), the privileges as the client still holds them. */
-		st = sc_directory_pipe_token(rt->dir, who, id, oc.level,
+	if (sc_directory_keeps_client_token(h->from_host, h->to_host)) {
+		/* T7: on one host (a pipe, local RPC) the server
+		 * impersonates the client's own token: its logon, groups and
+		 * privileges (no network logon), the privileges as the
+		 * client still holds them. */
+		st = sc_directory_local_token(rt->dir, who, id, oc.level,
 					     in->package, oc.authn, &f->client,
 					     &h->log);
 		if (st == SC_OK)
 			sc_log_rule(&h->log, "T7",
-				    "local pipe: the server impersonates the "
-				    "client's own token (%s logon, its groups "
-				    "and privileges as the client has them)",
+				    "%s on one host: the server impersonates "
+				    "the client's own token (%s logon, its "
+				    "groups and privileges as the client has "
+				    "them), not a network logon",
+				    sc_transport_name(in->transport),
 				    sc_logon_name(sc_token_logon(who)));
 	} else {
 		st = sc_directory_network_token(rt->dir, who, rt->self->host,

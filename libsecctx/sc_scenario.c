@@ -247,6 +247,94 @@ static const char *domain_local(const sc_scenario *s, const char *name)
 	return NULL;
 }
 
+bool sc_spn_is(const char *entry)
+{
+	return entry && strchr(entry, '/') != NULL;
+}
+
+/* MS-ADTS 2.2.21 (DsMakeSpn): serviceclass "/" instance [":" port]
+ * ["/" servicename]; no empty part, no white space. */
+const char *sc_spn_syntax(const char *spn)
+{
+	if (!spn || !*spn)
+		return "an SPN is not empty";
+	for (const char *c = spn; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return "an SPN holds no space or control character";
+	const char *slash = strchr(spn, '/');
+	if (!slash)
+		return "an SPN is CLASS/HOST[:PORT][/NAME]: no '/'";
+	if (slash == spn)
+		return "the service class before '/' is empty";
+	const char *host = slash + 1;
+	const char *end = strchr(host, '/');
+	if (end && (end[1] == '\0' || strchr(end + 1, '/')))
+		return "the service name after the second '/' is empty or "
+		       "holds a '/'";
+	size_t hl = end ? (size_t)(end - host) : strlen(host);
+	const char *colon = memchr(host, ':', hl);
+	size_t name_len = colon ? (size_t)(colon - host) : hl;
+	if (name_len == 0)
+		return "the host after '/' is empty";
+	if (colon) {
+		const char *port = colon + 1;
+		size_t pl = hl - name_len - 1;
+		unsigned long v = 0;
+		if (pl == 0 || pl > 5)
+			return "the port after ':' is not a number from 1 "
+			       "to 65535";
+		for (size_t k = 0; k < pl; k++) {
+			if (port[k] < '0' || port[k] > '9')
+				return "the port after ':' is not a number "
+				       "from 1 to 65535";
+			v = v * 10 + (unsigned long)(port[k] - '0');
+		}
+		if (v < 1 || v > 65535)
+			return "the port after ':' is not a number from 1 "
+			       "to 65535";
+	}
+	return NULL;
+}
+
+bool sc_account_holds_spn(const sc_account_def *a, const char *spn)
+{
+	for (unsigned i = 0; a && spn && i < a->spns_count; i++)
+		if (a->spns[i] && strcasecmp(a->spns[i], spn) == 0)
+			return true;
+	return false;
+}
+
+const sc_account_def *sc_scenario_spn_holder(const sc_scenario *s,
+					     const char *spn)
+{
+	for (unsigned i = 0; s && i < s->domain.accounts_count; i++)
+		if (sc_account_holds_spn(&s->domain.accounts[i], spn))
+			return &s->domain.accounts[i];
+	return NULL;
+}
+
+const char *sc_delegation_listed(char *const *list, unsigned n,
+				 const sc_account_def *target,
+				 const char *spn)
+{
+	if (!target)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		const char *e = list[i];
+		if (!e)
+			continue;
+		if (!sc_spn_is(e)) {
+			/* An account: all its services. */
+			if (target->name && strcasecmp(e, target->name) == 0)
+				return e;
+		} else if (spn ? strcasecmp(e, spn) == 0
+			       : sc_account_holds_spn(target, e)) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
 const sc_account_def *sc_scenario_account(const sc_scenario *s,
 					  const char *name)
 {
@@ -565,6 +653,7 @@ enum set_field {
 	F_ALLOWED_TO_ACT,   /* ACCOUNT.allowed_to_act=acct+acct (D5) */
 	F_TICKETS,          /* PROC.tickets=not_forwardable (D1, D4) */
 	F_APARTMENT,        /* PROC.apartment=sta (T5) */
+	F_SPN,              /* PROC.spn=CLASS/HOST or none (D4) */
 	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 	F_COM_PLUS,         /* PROC.com_plus=true (L6) */
 };
@@ -597,6 +686,7 @@ static const struct set_key {
 	{"tickets", ON_PROC, F_TICKETS, false},
 	{"com_plus", ON_PROC, F_COM_PLUS, false},
 	{"apartment", ON_PROC, F_APARTMENT, false},
+	{"spn", ON_PROC, F_SPN, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -636,13 +726,14 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|com_plus|apartment, "                                       \
+	"tickets|com_plus|apartment|spn, "                                   \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
 	"trusted_to_auth_for_delegation, ACCOUNT.allowed_to_delegate_to|"    \
-	"allowed_to_act (accounts joined by '+', or none), "                 \
+	"allowed_to_act (accounts, or SPNs for allowed_to_delegate_to, "    \
+	"joined by '+', or none), "                                          \
 	"HOST.workgroup|default_level|"                                      \
 	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify|"           \
@@ -731,7 +822,8 @@ static int check_group_list(const sc_scenario *s, const sc_process_def *p,
 /* ACCOUNT.allowed_to_delegate_to, ACCOUNT.allowed_to_act: declared
  * accounts joined by '+', or none (D4, D5). */
 static int check_account_list(const sc_scenario *s, const char *full,
-			      const char *value, char *err, size_t errlen)
+			      const char *value, bool spns, char *err,
+			      size_t errlen)
 {
 	if (strcasecmp(value, "none") == 0)
 		return 0;
@@ -752,6 +844,9 @@ static int check_account_list(const sc_scenario *s, const char *full,
 	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
 		t = trim(t);
 		if (*t && sc_scenario_account(s, t))
+			continue;
+		/* D4: an SPN some account holds (allowed_to_delegate_to). */
+		if (spns && sc_scenario_spn_holder(s, t))
 			continue;
 		const char *cands[64];
 		size_t n = 0;
@@ -1020,7 +1115,20 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 		break;
 	case F_DELEGATE_TO:
 	case F_ALLOWED_TO_ACT:
-		rc = check_account_list(s, full, value, err, errlen);
+		rc = check_account_list(s, full, value,
+					op->field == F_DELEGATE_TO, err,
+					errlen);
+		break;
+	case F_SPN:
+		/* D4: an SPN an account holds, or none (named by account). */
+		if (strcasecmp(value, "none") == 0 ||
+		    sc_scenario_spn_holder(s, value)) {
+			rc = 0;
+			break;
+		}
+		errf(err, errlen, "invalid value '%s' for '%s': no account "
+			"holds that SPN (an SPN of an account's spns, or none)",
+		     value, full);
 		break;
 	default: /* the true/false keys */
 		rc = parse_bool(value, &op->bval);
@@ -1032,7 +1140,7 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
 	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
 	    k->field != F_ACCOUNT && k->field != F_DELEGATE_TO &&
-	    k->field != F_ALLOWED_TO_ACT)
+	    k->field != F_ALLOWED_TO_ACT && k->field != F_SPN)
 		return rc;
 	if (rc == 0 && !(op->sval = strdup(value))) {
 		errf(err, errlen, "out of memory");
@@ -1281,6 +1389,15 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_ACCOUNT:
 		replace_string(&p->account, op->sval);
 		op->sval = NULL;
+		break;
+	case F_SPN:
+		if (strcasecmp(op->sval, "none") == 0) {
+			free(p->spn);
+			p->spn = NULL;
+		} else {
+			replace_string(&p->spn, op->sval);
+			op->sval = NULL;
+		}
 		break;
 	case F_STARTED_BY:
 		p->started_by = (sc_start)op->ival;
@@ -1541,6 +1658,117 @@ static void check_listed_account(struct vctx *v, const char *path,
 		v->s->domain.accounts_count ? names : "none", what);
 }
 
+/* The i-th SPN of the domain, accounts in order (for did-you-mean). */
+static const char *spn_at(const sc_scenario *s, unsigned i)
+{
+	for (unsigned a = 0; a < s->domain.accounts_count; a++) {
+		if (i < s->domain.accounts[a].spns_count)
+			return s->domain.accounts[a].spns[i];
+		i -= s->domain.accounts[a].spns_count;
+	}
+	return NULL;
+}
+
+static unsigned spn_count(const sc_scenario *s)
+{
+	unsigned n = 0;
+	for (unsigned a = 0; a < s->domain.accounts_count; a++)
+		n += s->domain.accounts[a].spns_count;
+	return n;
+}
+
+/* An SPN named in allowed_to_delegate_to (D4): well formed, and held by
+ * an account of the domain. AD accepts any string there, but a service
+ * no account runs is one no call can reach: a misspelt SPN would make
+ * the list refuse silently, so it is an error, with the nearest SPN. */
+static void check_listed_spn(struct vctx *v, const char *path,
+			     const char *spn)
+{
+	const char *why = sc_spn_syntax(spn);
+	if (why) {
+		problem(v, path, "'%s' is not an SPN: %s", spn, why);
+		return;
+	}
+	if (sc_scenario_spn_holder(v->s, spn))
+		return;
+	char near[NAMES_LEN];
+	problem(v, path,
+		"no account holds the SPN '%s' (%sconstrained delegation "
+		"names an SPN some account's spns holds, or an account)",
+		spn,
+		hint(near, sizeof(near), v->s, spn_count(v->s), spn_at, spn));
+}
+
+/* domain.accounts[i].spns: each well formed. */
+static void validate_spns(struct vctx *v, unsigned i)
+{
+	const sc_account_def *a = &v->s->domain.accounts[i];
+	char path[PATH_LEN];
+	for (unsigned k = 0; k < a->spns_count; k++) {
+		const char *why = sc_spn_syntax(a->spns[k]);
+		if (why)
+			problem(v, P(path, "domain.accounts[%u].spns[%u]", i,
+				     k),
+				"'%s' is not an SPN: %s",
+				a->spns[k] ? a->spns[k] : "", why);
+	}
+}
+
+struct spn_at {
+	const char *spn;
+	unsigned account, k;
+};
+
+static int spn_at_cmp(const void *x, const void *y)
+{
+	const struct spn_at *a = x, *b = y;
+	int c = strcasecmp(a->spn, b->spn);
+	if (c)
+		return c;
+	if (a->account != b->account)
+		return a->account < b->account ? -1 : 1;
+	return (a->k > b->k) - (a->k < b->k);
+}
+
+/* An SPN is held by one account only (AD refuses a duplicate in the
+ * forest): sorted, so that a domain of thousands is checked at once. */
+static void check_duplicate_spns(struct vctx *v)
+{
+	const sc_scenario *s = v->s;
+	unsigned n = spn_count(s);
+	if (n < 2)
+		return;
+	struct spn_at *all = calloc(n, sizeof(*all));
+	if (!all) {
+		problem(v, "domain.accounts", "out of memory");
+		return;
+	}
+	unsigned m = 0;
+	for (unsigned a = 0; a < s->domain.accounts_count; a++)
+		for (unsigned k = 0; k < s->domain.accounts[a].spns_count; k++)
+			if (s->domain.accounts[a].spns[k])
+				all[m++] = (struct spn_at){
+					s->domain.accounts[a].spns[k], a, k};
+	qsort(all, m, sizeof(*all), spn_at_cmp);
+	char path[PATH_LEN];
+	for (unsigned j = 1; j < m; j++) {
+		if (strcasecmp(all[j].spn, all[j - 1].spn) != 0)
+			continue;
+		unsigned f = j - 1;
+		while (f > 0 && strcasecmp(all[f - 1].spn, all[j].spn) == 0)
+			f--;
+		const char *owner = s->domain.accounts[all[f].account].name;
+		problem(v,
+			P(path, "domain.accounts[%u].spns[%u]", all[j].account,
+			  all[j].k),
+			"duplicate SPN '%s' (also domain.accounts[%u].spns[%u], "
+			"of '%s': an SPN names one account)",
+			all[j].spn, all[f].account, all[f].k,
+			owner ? owner : "");
+	}
+	free(all);
+}
+
 static void validate_accounts(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -1569,15 +1797,19 @@ static void validate_accounts(struct vctx *v)
 			problem(v, P(path, "domain.accounts[%u].sid", i),
 				"'%s' is not a SID (expected S-1-...)",
 				a->sid);
+		validate_spns(v, i);
 		for (unsigned k = 0; k < a->allowed_to_delegate_to_count;
-		     k++)
-			check_listed_account(
-				v,
-				P(path,
-				  "domain.accounts[%u].allowed_to_delegate_to"
-				  "[%u]", i, k),
-				a->allowed_to_delegate_to[k],
-				"constrained delegation");
+		     k++) {
+			P(path, "domain.accounts[%u].allowed_to_delegate_to"
+				"[%u]", i, k);
+			if (sc_spn_is(a->allowed_to_delegate_to[k]))
+				check_listed_spn(v, path,
+						 a->allowed_to_delegate_to[k]);
+			else
+				check_listed_account(
+					v, path, a->allowed_to_delegate_to[k],
+					"constrained delegation");
+		}
 		for (unsigned k = 0; k < a->allowed_to_act_count; k++)
 			check_listed_account(
 				v,
@@ -1587,6 +1819,7 @@ static void validate_accounts(struct vctx *v)
 				a->allowed_to_act[k],
 				"resource-based delegation");
 	}
+	check_duplicate_spns(v);
 }
 
 static void validate_hosts(struct vctx *v)
@@ -2031,6 +2264,47 @@ static void validate_step(struct vctx *v, unsigned pi, unsigned sj)
 	check_step_values(v, pre, p, st);
 }
 
+/* D4: a process's spn is well formed and one of its account's spns (a
+ * service presents as an SPN its account holds). */
+static void check_process_spn(struct vctx *v, const char *pre,
+			      const sc_process_def *p)
+{
+	if (!p->spn)
+		return;
+	char path[PATH_LEN];
+	P(path, "%s.spn", pre);
+	const char *why = sc_spn_syntax(p->spn);
+	if (why) {
+		problem(v, path, "'%s' is not an SPN: %s", p->spn, why);
+		return;
+	}
+	const sc_account_def *a =
+		p->account ? sc_scenario_account(v->s, p->account) : NULL;
+	if (sc_account_holds_spn(a, p->spn))
+		return;
+	const sc_account_def *holder = sc_scenario_spn_holder(v->s, p->spn);
+	char near[NAMES_LEN] = "";
+	if (a && !holder) {
+		const char *cands[64];
+		unsigned n = 0;
+		for (unsigned k = 0; k < a->spns_count && n < 64; k++)
+			cands[n++] = a->spns[k];
+		const char *m = sc_suggest_nearest(p->spn, cands, n);
+		if (m)
+			snprintf(near, sizeof(near), "did you mean '%s'? ", m);
+	}
+	if (holder)
+		problem(v, path,
+			"'%s' is an SPN of '%s', not of the process's account "
+			"'%s' (a service presents as an SPN its account holds)",
+			p->spn, holder->name, p->account ? p->account : "");
+	else
+		problem(v, path,
+			"the process's account '%s' holds no SPN '%s' (%sa "
+			"service presents as an SPN its account's spns hold)",
+			p->account ? p->account : "", p->spn, near);
+}
+
 /* T6: each name in a process's deny_only_groups / disabled_groups is one
  * of its account's groups, named once across both lists. */
 static void check_group_states(struct vctx *v, const char *pre,
@@ -2119,6 +2393,7 @@ static void validate_processes(struct vctx *v)
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
 		check_group_states(v, pre, p);
+		check_process_spn(v, pre, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}
@@ -2612,6 +2887,8 @@ static bool validate_caps(struct vctx *v)
 		P(pre, "domain.accounts[%u]", i);
 		ok &= cap_ok(v, P(path, "%s.groups", pre), a->groups_count,
 			     SC_MAX_LIST, "groups");
+		ok &= cap_ok(v, P(path, "%s.spns", pre), a->spns_count,
+			     SC_MAX_LIST, "SPNs");
 		ok &= cap_ok(v, P(path, "%s.allowed_to_delegate_to", pre),
 			     a->allowed_to_delegate_to_count, SC_MAX_LIST,
 			     "delegation targets");

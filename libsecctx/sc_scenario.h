@@ -17,7 +17,10 @@ typedef struct sc_account_def {
 	bool sensitive;            /* "sensitive and cannot be delegated" (D1) */
 	bool trusted_for_delegation;          /* D1 */
 	bool trusted_to_auth_for_delegation;  /* D6 */
-	char **allowed_to_delegate_to;        /* D4: target account names */
+	char **spns;               /* servicePrincipalName: the services it
+	                              runs, "MSSQLSvc/db1.corp.local:1433" */
+	unsigned spns_count;
+	char **allowed_to_delegate_to;        /* D4: target SPNs or accounts */
 	unsigned allowed_to_delegate_to_count;
 	char **allowed_to_act;                /* D5: on a target's account */
 	unsigned allowed_to_act_count;
@@ -265,6 +268,9 @@ typedef struct sc_process_def {
 	bool com_plus;
 	/* T5: the apartment its calls are served in (MTA by default). */
 	sc_apartment apartment;
+	/* D4: the SPN its callers name it by (one of its account's spns);
+	 * NULL: named by its account. */
+	char *spn;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -419,6 +425,25 @@ bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len);
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);
 const sc_host_def *sc_scenario_host(const sc_scenario *s, const char *name);
+/* SPNs (servicePrincipalName, "class/host[:port][/name]"). An entry of
+ * allowed_to_delegate_to with a '/' is an SPN (AD's msDS-AllowedTo-
+ * DelegateTo); one without is an account, standing for all its SPNs. */
+bool sc_spn_is(const char *entry);
+/* NULL when spn is well formed, else what is wrong, in a few words. */
+const char *sc_spn_syntax(const char *spn);
+/* Whether a holds spn (case-insensitively, as AD compares them). */
+bool sc_account_holds_spn(const sc_account_def *a, const char *spn);
+/* The account holding spn, or NULL. */
+const sc_account_def *sc_scenario_spn_holder(const sc_scenario *s,
+					     const char *spn);
+/* D4: the entry of list (an allowed_to_delegate_to) naming the service
+ * target runs, called by spn: the account's name, or spn itself; with
+ * no spn (a service named by its account), the name or any SPN target
+ * holds. NULL when none does. */
+const char *sc_delegation_listed(char *const *list, unsigned n,
+				 const sc_account_def *target,
+				 const char *spn);
+
 const sc_account_def *sc_scenario_account(const sc_scenario *s,
 					  const char *name);
 const sc_object_def *sc_scenario_object(const sc_scenario *s,

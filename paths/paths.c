@@ -107,10 +107,35 @@ static bool listed(char *const *list, unsigned n, const char *name)
 	return false;
 }
 
-/* An account as the case needs it: its flags, its groups, and only the
- * delegation entries naming the other accounts of the case. */
+/* Whether entry (of an allowed_to_delegate_to) names one of the case's
+ * accounts: the account itself, or an SPN it holds. */
+static bool names_cast(const char *entry, const sc_account_def *const *acc,
+		       size_t ncast)
+{
+	for (size_t c = 0; entry && c < ncast; c++)
+		if (sc_spn_is(entry) ? sc_account_holds_spn(acc[c], entry)
+				     : strcasecmp(entry, acc[c]->name) == 0)
+			return true;
+	return false;
+}
+
+static void put_list(buf *b, const char *key, char *const *list,
+		     unsigned n)
+{
+	if (!n)
+		return;
+	put(b, "      %s: [", key);
+	for (unsigned i = 0; i < n; i++) {
+		put(b, "%s", i ? ", " : "");
+		put_str(b, list[i]);
+	}
+	put(b, "]\n");
+}
+
+/* An account as the case needs it: its flags, its groups, its SPNs, and
+ * only the delegation entries naming the other accounts of the case. */
 static void put_account(buf *b, const sc_account_def *a,
-			const char *const *cast, size_t ncast)
+			const sc_account_def *const *acc, size_t ncast)
 {
 	put(b, "    - name: ");
 	put_str(b, a->name);
@@ -120,14 +145,8 @@ static void put_account(buf *b, const sc_account_def *a,
 		put_str(b, a->sid);
 		put(b, "\n");
 	}
-	if (a->groups_count) {
-		put(b, "      groups: [");
-		for (unsigned i = 0; i < a->groups_count; i++) {
-			put(b, "%s", i ? ", " : "");
-			put_str(b, a->groups[i]);
-		}
-		put(b, "]\n");
-	}
+	put_list(b, "groups", a->groups, a->groups_count);
+	put_list(b, "spns", a->spns, a->spns_count);
 	if (a->sensitive)
 		put(b, "      sensitive: true\n");
 	if (a->trusted_for_delegation)
@@ -145,11 +164,11 @@ static void put_account(buf *b, const sc_account_def *a,
 	};
 	for (size_t l = 0; l < 2; l++) {
 		bool any = false;
-		for (size_t c = 0; c < ncast; c++) {
-			if (!listed(lists[l].list, lists[l].n, cast[c]))
+		for (unsigned i = 0; i < lists[l].n; i++) {
+			if (!names_cast(lists[l].list[i], acc, ncast))
 				continue;
 			put(b, any ? ", " : "      %s: [", lists[l].key);
-			put_str(b, cast[c]);
+			put_str(b, lists[l].list[i]);
 			any = true;
 		}
 		if (any)
@@ -158,12 +177,17 @@ static void put_account(buf *b, const sc_account_def *a,
 }
 
 static void put_process(buf *b, const char *name, const char *host,
-			const char *account, const char *blanket,
-			const char *steps)
+			const char *account, const char *spn,
+			const char *blanket, const char *steps)
 {
 	put(b, "  - name: %s\n    host: %s\n    account: ", name, host);
 	put_str(b, account);
 	put(b, "\n");
+	if (spn) {
+		put(b, "    spn: ");
+		put_str(b, spn);
+		put(b, "\n");
+	}
 	if (strcmp(name, "A") != 0)
 		put(b, "    started_by: service\n");
 	put(b, "    blanket: %s\n    steps:\n%s", blanket, steps);
@@ -176,14 +200,17 @@ static void put_process(buf *b, const char *name, const char *host,
  * when not needed. */
 static const sc_account_def *stand_in(const sc_scenario *s,
 				      char *const *list, unsigned n,
-				      const char *const *cast, size_t ncast)
+				      const sc_account_def *const *acc,
+				      size_t ncast)
 {
-	for (size_t c = 0; c < ncast; c++)
-		if (listed(list, n, cast[c]))
+	for (unsigned i = 0; i < n; i++)
+		if (names_cast(list[i], acc, ncast))
 			return NULL;
 	for (unsigned i = 0; i < n; i++) {
 		const sc_account_def *a =
-			list[i] ? sc_scenario_account(s, list[i]) : NULL;
+			!list[i]		 ? NULL
+			: sc_spn_is(list[i]) ? sc_scenario_spn_holder(s, list[i])
+					     : sc_scenario_account(s, list[i]);
 		if (a)
 			return a;
 	}
@@ -192,9 +219,8 @@ static const sc_account_def *stand_in(const sc_scenario *s,
 
 static char *case_yaml(const sc_scenario *s, paths_kind k,
 		       const sc_account_def *u, const sc_account_def *m,
-		       const sc_account_def *t)
+		       const sc_account_def *t, const char *spn)
 {
-	const char *cast[5] = {u->name, m->name, t->name};
 	const sc_account_def *acc[5] = {u, m, t};
 	size_t ncast = 3;
 	/* The middle tier's list of services (D4) and the target's list of
@@ -202,14 +228,13 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 	 * nobody of the case. */
 	const sc_account_def *extra[2] = {
 		stand_in(s, m->allowed_to_delegate_to,
-			 m->allowed_to_delegate_to_count, cast, 3),
-		stand_in(s, t->allowed_to_act, t->allowed_to_act_count, cast,
+			 m->allowed_to_delegate_to_count, acc, 3),
+		stand_in(s, t->allowed_to_act, t->allowed_to_act_count, acc,
 			 3),
 	};
 	for (size_t i = 0; i < 2; i++) {
 		if (!extra[i] || (i == 1 && extra[1] == extra[0]))
 			continue;
-		cast[ncast] = extra[i]->name;
 		acc[ncast++] = extra[i];
 	}
 	const char *client_host = k == PATHS_SAME_HOST ? "middle-host"
@@ -225,7 +250,7 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 	put_str(&b, s->domain.name ? s->domain.name : "CORP");
 	put(&b, "\n  accounts:\n");
 	for (size_t i = 0; i < ncast; i++)
-		put_account(&b, acc[i], cast, ncast);
+		put_account(&b, acc[i], acc, ncast);
 	put(&b, "hosts:\n");
 	if (k != PATHS_SAME_HOST)
 		put(&b, "  - name: %s\n", client_host);
@@ -244,7 +269,7 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 						     : "impersonate";
 	char blanket[64];
 	snprintf(blanket, sizeof(blanket), "{level: %s}", level);
-	put_process(&b, "A", client_host, u->name, blanket,
+	put_process(&b, "A", client_host, u->name, NULL, blanket,
 		    "      - {do: call, id: a-call, to: B}\n");
 	snprintf(blanket, sizeof(blanket), "{level: %s, cloaking: dynamic}",
 		 k == PATHS_UNCONSTRAINED ? "delegate" : "impersonate");
@@ -257,11 +282,12 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 		put(&steps, "      - {do: impersonate, id: b-impersonate}\n");
 	}
 	put(&steps, "      - {do: call, id: b-call, to: C}\n");
-	put_process(&b, "B", "middle-host", m->name, blanket,
+	put_process(&b, "B", "middle-host", m->name, NULL, blanket,
 		    steps.s ? steps.s : "");
 	b.oom = b.oom || steps.oom;
 	free(steps.s);
-	put_process(&b, "C", "target-host", t->name, "{level: impersonate}",
+	put_process(&b, "C", "target-host", t->name, spn,
+		    "{level: impersonate}",
 		    "      - {do: impersonate, id: c-impersonate}\n");
 	if (b.oom) {
 		free(b.s);
@@ -362,7 +388,16 @@ static int add_case(paths_result *r, const sc_scenario *s, paths_kind k,
 	f->client_sensitive = u->sensitive;
 	snprintf(f->middle, sizeof(f->middle), "%s", m->name);
 	snprintf(f->target, sizeof(f->target), "%s", t->name);
-	if (!(f->yaml = case_yaml(s, k, u, m, t)))
+	/* D4: the target called by the SPN the middle tier's list names
+	 * it by, when the list names an SPN of it (the KDC matches the
+	 * SPN), else by its account. */
+	const char *spn = sc_delegation_listed(
+		m->allowed_to_delegate_to, m->allowed_to_delegate_to_count, t,
+		NULL);
+	if (spn && sc_spn_is(spn))
+		snprintf(f->target_spn, sizeof(f->target_spn), "%s", spn);
+	if (!(f->yaml = case_yaml(s, k, u, m, t,
+				  f->target_spn[0] ? f->target_spn : NULL)))
 		return SC_ERR_NOMEM;
 	r->count++;
 	decide(f, s->domain.name ? s->domain.name : "CORP");
@@ -388,8 +423,8 @@ static unsigned kinds_of(const sc_account_def *m, const sc_account_def *t,
 	unsigned ks = 0;
 	if (m->trusted_for_delegation)
 		ks |= 1u << PATHS_UNCONSTRAINED;
-	if (listed(m->allowed_to_delegate_to, m->allowed_to_delegate_to_count,
-		   t->name)) {
+	if (sc_delegation_listed(m->allowed_to_delegate_to,
+				 m->allowed_to_delegate_to_count, t, NULL)) {
 		ks |= 1u << PATHS_CONSTRAINED;
 		ks |= 1u << PATHS_TRANSITION;
 	}

@@ -44,6 +44,8 @@ typedef struct paths_found {
 	bool client_sensitive;
 	char middle[128];     /* the middle tier's account */
 	char target[128];
+	char target_spn[256]; /* the SPN the middle tier's list names the
+	                         target by (D4), or "": by its account */
 	char *yaml;           /* the case as a scenario file (owned) */
 	/* What the model decided for the hop to the target. */
 	sc_status status;

@@ -801,9 +801,10 @@ static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
 			return secure_fail(why, "K7", r);
 		}
 	}
-	bool local_pipe = ctx->transport == SC_TRANSPORT_PIPE &&
-			  strcmp(ctx->caller_host, s->me.host) == 0;
-	size_t np = local_pipe ? sc_token_privilege_count(id) : 0;
+	/* T7: on one host the server takes the client's privileges too. */
+	bool local = sc_directory_keeps_client_token(ctx->caller_host,
+						     s->me.host);
+	size_t np = local ? sc_token_privilege_count(id) : 0;
 	for (size_t i = 0; i < np; i++) {
 		const char *name;
 		bool on, von;
@@ -811,7 +812,7 @@ static int vouch(secure *s, const auth_opened *o, const sc_context *ctx,
 		bool held = sc_token_privilege_held(v, name, &von);
 		if (!held || (on && !von)) {
 			snprintf(r, sizeof(r),
-				 "%s claims %s%s for %s on a local pipe, which "
+				 "%s claims %s%s for %s on one host, which "
 				 "its ticket does not vouch for",
 				 o->cred.process, name,
 				 held ? " enabled" : "", o->tk.subject);

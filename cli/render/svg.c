@@ -112,6 +112,16 @@ static void xml_text(FILE *out, const char *s)
 	xml_textn(out, s, strlen(s));
 }
 
+void svg_xml_text(FILE *out, const char *s)
+{
+	xml_text(out, s);
+}
+
+double svg_text_w(const char *s, double fs)
+{
+	return text_w(s, fs, CHAR_W);
+}
+
 /* The byte length of the first line of s when wrapped at max characters:
  * at the last space that fits, else at max characters. */
 static size_t wrap_at(const char *s, size_t max)
@@ -748,7 +758,7 @@ static const char *const style =
 	"</style>\n";
 
 /* Arrowheads: a filled head for a call, a cross for a failed one. */
-static const char *const defs =
+const char *const svg_defs =
 	"<defs>\n"
 	"<marker id=\"head-ok\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
 	"markerUnits=\"userSpaceOnUse\" markerWidth=\"12\" markerHeight=\"12\" orient=\"auto\">"
@@ -825,7 +835,7 @@ int explain_svg(FILE *out, const char *scenario, const run_result *runs,
 		xml_text(out, scenario);
 		fputs(": sequence diagram</title>\n", out);
 		fputs(style, out);
-		fputs(defs, out);
+		fputs(svg_defs, out);
 		fprintf(out,
 			"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" "
 			"fill=\"#ffffff\"/>\n");

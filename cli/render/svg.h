@@ -12,4 +12,32 @@
 int explain_svg(FILE *out, const char *scenario, const run_result *runs,
 		size_t n);
 
+/* The helpers both drawings use: s as XML character data (markup
+ * escaped, control characters as spaces, bytes that are not UTF-8 as
+ * '?'); the width of s in DejaVu Sans at font size fs; the arrowheads
+ * (markers head-ok, head-warning, head-failed). */
+void svg_xml_text(FILE *out, const char *s);
+double svg_text_w(const char *s, double fs);
+extern const char *const svg_defs;
+
+/* One path of `cloakroom paths`, as the graph draws it. */
+typedef struct svg_path {
+	const char *kind, *kind_rule; /* "constrained", "D4" */
+	const char *entry;   /* the client's hop, "Impersonate", ... */
+	const char *client;  /* "alice (and 6 more)" */
+	const char *middle, *target;
+	const char *target_spn; /* "" when the target is named by account */
+	const char *status, *presented, *rules, *why;
+	bool reached;
+	int confirmed; /* 1 the daemons agreed, 0 they did not, -1 not run */
+} svg_path;
+
+/* `cloakroom paths --format svg`: a graph of the paths to one target:
+ * the clients, the middle tiers and the target as nodes, each path an
+ * edge client -> middle tier -> target labelled with its rules; a path
+ * that does not reach the target red and crossed, one not confirmed on
+ * the daemons grey and dotted. Returns 0, or -1 when the write failed. */
+int paths_svg(FILE *out, const char *title, const svg_path *paths,
+	      size_t n);
+
 #endif

@@ -103,6 +103,7 @@ static const cyaml_schema_field_t account_fields[] = {
 			 trusted_for_delegation),
 	CYAML_FIELD_BOOL("trusted_to_auth_for_delegation", OPT, sc_account_def,
 			 trusted_to_auth_for_delegation),
+	LIST("spns", OPT, sc_account_def, spns, &string_entry),
 	LIST("allowed_to_delegate_to", OPT, sc_account_def,
 	     allowed_to_delegate_to, &string_entry),
 	LIST("allowed_to_act", OPT, sc_account_def, allowed_to_act,
@@ -208,6 +209,7 @@ static const cyaml_schema_field_t process_fields[] = {
 	CYAML_FIELD_BOOL("com_plus", OPT, sc_process_def, com_plus),
 	ENUM("apartment", ENUM_OPT, sc_process_def, apartment,
 	     apartment_strings),
+	STR("spn", OPT, sc_process_def, spn),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {

@@ -96,6 +96,20 @@ Test(cli, misspelt_delegation_account_is_file_line_col_exit_2)
 			 "mean 'svc-b'?");
 }
 
+/* An SPN no account holds, in allowed_to_delegate_to or a process's spn,
+ * is named at its place with the SPN meant (D4). */
+Test(cli, misspelt_spn_is_file_line_col_exit_2)
+{
+	expect_bad_input("spn-typo.yaml", "8:32:",
+			 "allowed_to_delegate_to[0]: no account holds the SPN "
+			 "'MSSQLSvc/db1.corp.local:1443' (did you mean "
+			 "'MSSQLSvc/db1.corp.local:1433'?");
+	expect_bad_input("spn-typo.yaml", "20:10:",
+			 "processes[1].spn: the process's account 'svc-sql' "
+			 "holds no SPN 'HTTP/db2.corp.local' (did you mean "
+			 "'HTTP/db1.corp.local'?");
+}
+
 /* An unknown --variant lists every case of the file, the file as written
  * (as-written) first; exit 2, nothing started. */
 Test(cli, unknown_variant_lists_every_case)
@@ -580,7 +594,7 @@ Test(cli, check_names_the_first_failure_of_each_file, .timeout = 120)
 		  "%s", r.out);
 	cr_expect(strstr(r.out, "bad-level.yaml:14:14: invalid value") != NULL,
 		  "%s", r.out);
-	cr_expect(strstr(r.out, "\n5 passed, 9 failed\n") != NULL, "%s",
+	cr_expect(strstr(r.out, "\n6 passed, 10 failed\n") != NULL, "%s",
 		  r.out);
 	cmd_free(&r);
 }

@@ -115,6 +115,19 @@ static void expect_lab_paths(const char *domain)
 			    strcmp(mid, w->middle) || strcmp(cl, w->client))
 				continue;
 			seen = true;
+			/* D4 by SPN: the export's msDS-AllowedToDelegateTo
+			 * names SQL01$'s MSSQLSvc SPN, which the domain keeps
+			 * and paths calls the target by. */
+			bool by_spn = strcmp(w->middle, "svc-web") == 0 ||
+				      strcmp(w->middle, "svc-app") == 0;
+			const char *spn = json_string_value(
+				json_object_get(o, "target_spn"));
+			cr_expect_str_eq(spn ? spn : "",
+					 by_spn ? "MSSQLSvc/sql01.corp.example"
+						  ".com:1433"
+						: "",
+					 "%s via %s: the target's SPN",
+					 w->kind, w->middle);
 			const char *rules = json_string_value(
 				json_object_get(o, "rules"));
 			cr_expect_str_eq(json_string_value(
@@ -184,6 +197,21 @@ Test(import, ldif_then_paths_every_kind_confirmed, .timeout = 300)
 		  "%s", r.err);
 	cmd_free(&r);
 	snprintf(domain, sizeof(domain), "%s/domain.yaml", out);
+	/* The SPNs are carried: SQL01$ holds its MSSQLSvc SPN, svc-app
+	 * lists it as the export does; cifs/fs02, which AD maps to
+	 * FS02$'s HOST/ SPN, is written as the account. */
+	FILE *f = fopen(domain, "r");
+	cr_assert(f);
+	static char text[65536];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	cr_expect(strstr(text, "spns: [\"MSSQLSvc/sql01.corp.example.com:"
+			       "1433\""), "%s", text);
+	cr_expect(strstr(text, "allowed_to_delegate_to: [\"MSSQLSvc/sql01."
+			       "corp.example.com:1433\"]"), "%s", text);
+	cr_expect(strstr(text, "allowed_to_delegate_to: [\"FS02$\"]"), "%s",
+		  text);
 	expect_lab_paths(domain);
 	rm_tree(dir);
 }

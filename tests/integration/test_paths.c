@@ -136,6 +136,142 @@ Test(paths, from_one_middle_tier_adds_its_own_host, .timeout = 300)
 	cmd_free(&r);
 }
 
+/* D4 by SPN: a middle tier listing an SPN of svc-sql (either of its
+ * two) reaches it, called by that SPN (target_spn); one listing the
+ * account reaches it by account; one listing another account's SPN
+ * (cifs/fs1) has no path. No sensitive client, no transition rights:
+ * protocol transition gives a ticket that is not forwardable (D6), and
+ * D4 refuses it (NOT_SUPPORTED). */
+Test(paths, targets_named_by_spn, .timeout = 300)
+{
+	static const want w[] = {
+		{"constrained", "svc-web", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-web", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+		{"constrained", "svc-rpt", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-rpt", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+		{"constrained", "svc-app", "alice", "OK", "D4", true},
+		{"protocol-transition", "svc-app", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+	};
+	static const char *const spn[][2] = {
+		{"svc-web", "MSSQLSvc/db1.corp.local:1433"},
+		{"svc-rpt", "HTTP/db1.corp.local"},
+		{"svc-app", ""},
+	};
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/data/domains/spn-lab.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", path, "--format", "json", "--to", "svc-sql",
+			NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	expect_paths(r.out, w, sizeof(w) / sizeof(w[0]));
+	json_t *arr = json_loads(r.out, 0, NULL);
+	size_t k;
+	json_t *o;
+	json_array_foreach(arr, k, o) {
+		const char *mid = json_string_value(json_object_get(o, "middle"));
+		const char *got = json_string_value(
+			json_object_get(o, "target_spn"));
+		for (size_t i = 0; mid && i < 3; i++)
+			if (strcmp(mid, spn[i][0]) == 0)
+				cr_expect_str_eq(got ? got : "", spn[i][1],
+						 "%s: the target's SPN", mid);
+	}
+	json_decref(arr);
+	cmd_free(&r);
+}
+
+/* ---- --format svg --------------------------------------------------- */
+
+/* The value of an XPath expression over file, as xmllint prints it. */
+static long xpath_count(const char *file, const char *expr)
+{
+	char *argv[] = {"/usr/bin/xmllint", "--xpath", (char *)expr,
+			(char *)file, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "xmllint --xpath '%s': exit %d: %s", expr,
+		     r.status, r.err);
+	long n = strtol(r.out, NULL, 10);
+	cmd_free(&r);
+	return n;
+}
+
+#define CLASS(c) "contains(concat(' ',@class,' '),' " c " ')"
+#define PATHS_G "//*[local-name()='g'][" CLASS("path") "]"
+
+static void svg_of(const char *domain, const char *confirm, char *file,
+		   size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/data/domains/%s",
+		 env_or("CLOAKROOM_SOURCE", "."), domain);
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", path, "--to", "svc-sql", "--format", "svg",
+			(char *)confirm, NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	snprintf(file, len, "/tmp/cloakroom-paths-svg-%d-%s.svg", (int)getpid(),
+		 domain);
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fputs(r.out, f);
+	fclose(f);
+	cmd_free(&r);
+	char *lint[] = {"/usr/bin/xmllint", "--noout", file, NULL};
+	cmd_result l = cmd_run(lint);
+	cr_expect_eq(l.status, 0, "not well-formed XML: %s", l.err);
+	cmd_free(&l);
+}
+
+/* The graph of the lab's 12 paths: valid SVG, one group per path with
+ * two edges (client -> middle tier -> target), a node per middle tier
+ * (4) and one target; the 5 paths that stop (written in the table
+ * above) drawn as failed; every edge labelled with its kind's rule; all
+ * confirmed, so none unconfirmed. Without confirmation every path is
+ * drawn unconfirmed. */
+Test(paths, svg_graph_of_the_paths, .timeout = 300)
+{
+	char file[512];
+	svg_of("paths-lab.yaml", "--confirm=each", file, sizeof(file));
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G ")"), 12);
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G "/*[local-name()="
+				       "'line'][" CLASS("edge") "])"),
+		     24);
+	cr_expect_eq(xpath_count(file, "count(//*[local-name()='g']["
+				       CLASS("node") "][" CLASS("middle") "])"),
+		     4);
+	cr_expect_eq(xpath_count(file, "count(//*[local-name()='g']["
+				       CLASS("node") "][" CLASS("target") "])"),
+		     1);
+	size_t stopped = 0;
+	for (size_t i = 0; i < sizeof(lab) / sizeof(lab[0]); i++)
+		stopped += !lab[i].reached;
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G "[" CLASS("failed")
+				       "])"),
+		     (long)stopped);
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G "[" CLASS("unconfirmed")
+				       "])"),
+		     0);
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G "[@data-kind="
+				       "'resource-based']//*[contains(., "
+				       "'(D5)')])"),
+		     2);
+	unlink(file);
+	svg_of("spn-lab.yaml", "--no-confirm", file, sizeof(file));
+	cr_expect_eq(xpath_count(file, "count(" PATHS_G "[" CLASS("unconfirmed")
+				       "])"),
+		     6);
+	/* The target node names the SPNs it is called by. */
+	cr_expect_eq(xpath_count(file, "count(//*[" CLASS("target") "]//*["
+				       "text()='MSSQLSvc/db1.corp.local:1433'])"),
+		     1);
+	unlink(file);
+}
+
 Test(paths, unknown_names_are_exit_2)
 {
 	cmd_result r = paths("--to", "svc-nope", NULL, NULL);

@@ -757,6 +757,50 @@ Test(D4, a_listed_service_receives_the_client)
 	sc_log_free(&log);
 }
 
+/* D4 by SPN (MS-SFU 3.2.5.2.2): the KDC compares the SPN the middle
+ * tier asks for with msDS-AllowedToDelegateTo; another SPN of the same
+ * account is not listed; an account entry stands for all its SPNs; a
+ * service named by its account matches an SPN the account holds. */
+static sc_status choose_spn(sc_account_def *self, sc_account_def *target,
+			    const char *spn, sc_log *log)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1);
+	sc_account_def alice = {.name = "alice"};
+	sc_delegation d = {.self = self, .target = target, .client = &alice,
+			   .target_spn = spn};
+	c.deleg = &d;
+	const sc_token *who;
+	unsigned n;
+	sc_status st = choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n);
+	sc_log_append(log, &c.log);
+	cc_free(&c);
+	return st;
+}
+
+Test(D4, lists_services_by_spn)
+{
+	char *spns[] = {"MSSQLSvc/db1.corp.local:1433", "HTTP/db1.corp.local"};
+	char *to_spn[] = {"mssqlsvc/DB1.corp.local:1433"};
+	char *to_acct[] = {"svc-sql"};
+	sc_account_def sql = {.name = "svc-sql", .spns = spns,
+			      .spns_count = 2};
+	sc_account_def web = {.name = "svc-web",
+			      .allowed_to_delegate_to = to_spn,
+			      .allowed_to_delegate_to_count = 1};
+	sc_account_def app = {.name = "svc-app",
+			      .allowed_to_delegate_to = to_acct,
+			      .allowed_to_delegate_to_count = 1};
+	sc_log log;
+	sc_log_init(&log);
+	cr_expect_eq(choose_spn(&web, &sql, spns[0], &log), SC_OK);
+	cr_expect_eq(choose_spn(&web, &sql, spns[1], &log), SC_NO_MATCH);
+	cr_expect_eq(choose_spn(&web, &sql, NULL, &log), SC_OK);
+	cr_expect_eq(choose_spn(&app, &sql, spns[1], &log), SC_OK);
+	cr_expect(sc_log_has_rule(&log, "D4"));
+	sc_log_free(&log);
+}
+
 Test(D5, the_targets_list_decides)
 {
 	char *act[] = {"svc-b"};

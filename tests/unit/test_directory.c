@@ -726,6 +726,17 @@ Test(network, token_contents)
 	sc_token_free(c);
 }
 
+/* T7: one host keeps the client's own token, whatever the transport;
+ * another host is a network logon. Host names compare exactly. */
+Test(network, one_host_keeps_the_clients_token)
+{
+	cr_assert(sc_directory_keeps_client_token("ws1", "ws1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", "srv1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", "ws10"));
+	cr_assert_not(sc_directory_keeps_client_token(NULL, "ws1"));
+	cr_assert_not(sc_directory_keeps_client_token("ws1", NULL));
+}
+
 Test(network, service_group_is_dropped_with_its_privilege)
 {
 	sc_token *c = logon("svc-b", "ws1", SC_START_SERVICE);
@@ -948,6 +959,54 @@ Test(D1, a_machine_identity_has_its_computers_trust)
 	cr_expect_eq(sc_directory_service_account(dir, "alice", "srv2"),
 		     &d8_accounts[0]);
 	cr_expect_null(sc_directory_service_account(dir, "nobody", "srv2"));
+}
+
+/* D8: a declared account named as a host's computer (SRV1$, as an import
+ * writes every computer) is that computer account: its SID, groups and
+ * delegation settings, trusted when it or the host says so. */
+static char *d8d_groups[] = {"Web Servers"};
+static char *d8d_to[] = {"svc-c"};
+static sc_account_def d8d_accounts[] = {
+	{.name = "alice"},
+	{.name = "srv2$", .sid = "S-1-5-21-1-2-3-2001", .groups = d8d_groups,
+	 .groups_count = 1, .trusted_for_delegation = true,
+	 .allowed_to_delegate_to = d8d_to, .allowed_to_delegate_to_count = 1},
+	{.name = "svc-c"},
+};
+
+Test(D8, a_declared_computer_account_is_the_hosts)
+{
+	sc_directory_free(dir);
+	dir = NULL;
+	d8_scn.domain.accounts = d8d_accounts;
+	d8_scn.domain.accounts_count = 3;
+	cr_assert_eq(sc_directory_new(&d8_scn, &dir), 0);
+	const sc_account_def *c = sc_directory_computer(dir, "srv2");
+	cr_assert_not_null(c, "declaring SRV2$ keeps srv2's computer account");
+	cr_expect(c->trusted_for_delegation, "the declared flag");
+	cr_assert_eq(c->allowed_to_delegate_to_count, 1);
+	cr_expect_str_eq(c->allowed_to_delegate_to[0], "svc-c");
+	cr_expect_eq(sc_directory_account(dir, "SRV2$"), c);
+	cr_expect_eq(sc_directory_account_by_sid(dir, "S-1-5-21-1-2-3-2001"), c);
+	cr_expect_eq(sc_directory_service_account(dir, "NETWORK SERVICE",
+						  "srv2"), c);
+	/* The host's own flag still counts for srv1's undeclared one. */
+	cr_expect(sc_directory_computer(dir, "srv1.corp.example")
+			  ->trusted_for_delegation);
+
+	sc_token *ns = NULL, *net = NULL;
+	cr_assert_eq(sc_directory_logon(dir, "NETWORK SERVICE", "srv2",
+					SC_START_SERVICE, &ns, NULL), SC_OK);
+	cr_assert_eq(sc_directory_on_network(dir, ns, "srv2",
+					     "srv1.corp.example", &net, &log_),
+		     SC_OK);
+	cr_assert_not_null(net);
+	cr_expect_str_eq(sc_token_user_sid(net), "S-1-5-21-1-2-3-2001");
+	cr_expect_str_eq(sc_token_user_name(net), "CORP\\srv2$");
+	cr_expect(has_group(net, sid("Domain Computers")));
+	cr_expect(has_group(net, sid("Web Servers")), "its declared group");
+	sc_token_free(net);
+	sc_token_free(ns);
 }
 
 static sc_token *d8_logon(const char *account, const char *host)

@@ -66,19 +66,32 @@ static void expect_lab(const sc_scenario *s, const imp_summary *sum)
 	cr_expect_eq(s->domain.accounts_count, 15, "%u accounts",
 		     s->domain.accounts_count);
 	const sc_account_def *a;
+	/* msDS-AllowedToDelegateTo as the SPNs it names (D4 compares the
+	 * SPN called), held by SQL01$, which keeps them as spns. */
+	const sc_account_def *sql = sc_scenario_account(s, "SQL01$");
+	cr_assert(sql);
 	a = sc_scenario_account(s, "svc-web");
 	cr_assert(a);
 	cr_expect(listed(a->allowed_to_delegate_to,
-			 a->allowed_to_delegate_to_count, "SQL01$"));
-	cr_expect_eq(a->allowed_to_delegate_to_count, 1,
-		     "two SPNs of one account: one target");
+			 a->allowed_to_delegate_to_count,
+			 "MSSQLSvc/sql01.corp.example.com:1433"));
+	cr_expect_eq(a->allowed_to_delegate_to_count, 2,
+		     "two SPNs of one account: both kept");
+	cr_expect(sc_delegation_listed(a->allowed_to_delegate_to,
+				       a->allowed_to_delegate_to_count, sql,
+				       NULL));
 	cr_expect(!a->trusted_to_auth_for_delegation);
 	a = sc_scenario_account(s, "svc-app");
 	cr_assert(a);
 	cr_expect(a->trusted_to_auth_for_delegation,
 		  "TRUSTED_TO_AUTH_FOR_DELEGATION 0x1000000");
 	cr_expect(listed(a->allowed_to_delegate_to,
-			 a->allowed_to_delegate_to_count, "SQL01$"));
+			 a->allowed_to_delegate_to_count,
+			 "MSSQLSvc/sql01.corp.example.com:1433"));
+	cr_expect(sc_account_holds_spn(sql,
+				       "MSSQLSvc/sql01.corp.example.com:1433"));
+	cr_expect(!sc_account_holds_spn(sql, "HOST/sql01.corp.example.com"),
+		  "an SPN no delegation names is not kept");
 	a = sc_scenario_account(s, "svc-files");
 	cr_assert(a);
 	cr_expect(listed(a->allowed_to_delegate_to,

@@ -687,7 +687,7 @@ Test(scenario, unknown_key_in_a_process)
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
 		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
-		   "com_plus, apartment)");
+		   "com_plus, apartment, spn)");
 }
 
 Test(L6, com_plus_loads_and_takes_a_boolean)
@@ -753,6 +753,56 @@ Test(scenario, misspelled_enum_value)
 		   "invalid value 'impersonat' for 'processes[1].blanket.level' "
 		   "(did you mean 'impersonate'? expected one of: "
 		   "default, anonymous, identify, impersonate, delegate)");
+}
+
+/* SPNs: CLASS/HOST[:PORT][/NAME], as DsMakeSpn builds them. */
+Test(scenario, spn_syntax)
+{
+	const char *good[] = {"MSSQLSvc/db1.corp.local:1433", "cifs/fs1",
+			      "ldap/dc1.corp.local/corp.local", "HOST/ws1"};
+	const char *bad[] = {"", "cifs", "/fs1", "cifs/", "cifs/:445",
+			     "MSSQLSvc/db1:0", "MSSQLSvc/db1:99999",
+			     "MSSQLSvc/db1:14x3", "http/web 1", "ldap/dc1/",
+			     "ldap/dc1/a/b", NULL};
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		cr_expect_null(sc_spn_syntax(good[i]), "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_expect_not_null(sc_spn_syntax(bad[i]), "%s",
+				   bad[i] ? bad[i] : "(null)");
+	cr_expect(sc_spn_is("cifs/fs1"));
+	cr_expect(!sc_spn_is("svc-sql"));
+}
+
+Test(scenario, delegation_spn_must_be_held)
+{
+	fails_once(HEAD DOMAIN
+		   "      allowed_to_delegate_to: [cifs/fs2]\n"  /*  8 */
+		   "    - name: svc-fs\n"                        /*  9 */
+		   "      spns: [cifs/fs1]\n"                    /* 10 */
+		   HOSTS PROCS,
+		   8, 32,
+		   "no account holds the SPN 'cifs/fs2' (did you mean "
+		   "'cifs/fs1'?");
+}
+
+Test(scenario, spn_syntax_error_at_the_entry)
+{
+	fails_once(HEAD DOMAIN
+		   "      spns: [cifs/fs1, 'MSSQLSvc/db1:99999']\n" /* 8 */
+		   HOSTS PROCS,
+		   8, 24,
+		   "'MSSQLSvc/db1:99999' is not an SPN: the port after ':'");
+}
+
+Test(scenario, process_spn_is_one_of_its_accounts)
+{
+	fails_once(HEAD DOMAIN
+		   "      spns: [cifs/fs1, HTTP/fs1]\n"  /*  8 */
+		   HOSTS PROCS
+		   "    spn: cifs/fs2\n",               /* 23 */
+		   23, 10,
+		   "the process's account 'svc-b' holds no SPN 'cifs/fs2' "
+		   "(did you mean 'cifs/fs1'?");
 }
 
 Test(scenario, group_state_names_a_group_of_the_account)
