@@ -975,8 +975,12 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 
 	unsigned n = sc_token_boundaries(who) + (crossing ? 1u : 0u);
 	bool anonymous = false;
-	if (crossing && (st = may_cross(in, who, n, &anonymous, log)) != SC_OK)
+	if (crossing && (st = may_cross(in, who, n, &anonymous, log)) != SC_OK) {
+		/* The boundaries the identity would have crossed, for the
+		 * trace: the failed hop's facts agree with C6, D3-D6. */
+		*boundaries = n;
 		return st;
+	}
 	if (anonymous) {
 		/* C6: a null session from this host, in place of who. */
 		sc_token *anon = sc_token_new_anonymous(l);

@@ -161,6 +161,12 @@ void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
 			 const char *self_account, const char *target_account,
 			 const char *target_spn);
 
+/* Which identity a call presents (C1-C6) and the host boundaries it
+ * crosses with it (L4, L5, D3-D6). SC_OK with *presented and *boundaries,
+ * or the status the call fails with and *presented NULL; when the
+ * identity chosen could not cross (C6, D3-D6), *boundaries is what it
+ * would have crossed, so that the failed hop's facts agree with the
+ * decision; otherwise 0. */
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log);

@@ -374,6 +374,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 	if (who)
 		snprintf(c->who_name, sizeof(c->who_name), "%s",
 			 sc_token_user_name(c->identity ? c->identity : who));
+
 	proxy->calls++;
 	pthread_mutex_unlock(&rt->lock);
 	return st == SC_OK && !c->identity ? SC_INTERNAL : st;
@@ -488,6 +489,10 @@ static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
 		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
+		/* The facts as the caller judged them: the boundaries the
+		 * identity would have crossed (C6, D3-D6); the
+		 * authentication level it asked is fill_failed_hop's (T8). */
+		h->boundaries = c->boundaries;
 		sc_log_append(&h->log, &c->caller);
 		h->caller_notes = (unsigned)h->log.count;
 		h->caller_token = c->identity;
@@ -1635,9 +1640,8 @@ sc_status sc_runtime_serve(sc_runtime *rt, const sc_context *in,
 		run_steps(&f);
 		if (f.thread) {
 			/* T5: impersonation ends with the call. */
-			sc_log_rule(&out->hops[hi].log, "T5",
-				    "the call ends: its impersonation ends "
-				    "with it");
+			sc_log_rule(&out->hops[hi].log, "T5", "%s",
+				    SC_NOTE_CALL_ENDS);
 		}
 	}
 	sc_token_free(f.thread);

@@ -126,11 +126,28 @@ void sc_hop_rules(const sc_hop *h, char *buf, size_t len, const char *sep)
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	for (size_t i = 0; i < h->log.count; i++)
+	size_t end = h->log.count - sc_hop_closing_notes(h);
+	for (size_t i = 0; i < end; i++)
 		add_rule(buf, len, sep, h->log.notes[i].rule);
 	for (size_t s = 0; s < h->steps_count; s++)
 		for (size_t i = 0; i < h->steps[s].log.count; i++)
 			add_rule(buf, len, sep, h->steps[s].log.notes[i].rule);
+	for (size_t i = end; i < h->log.count; i++)
+		add_rule(buf, len, sep, h->log.notes[i].rule);
+}
+
+/* sc_exec.c's serve writes one note after the steps, T5 when a step left
+ * the thread impersonating (SC_NOTE_CALL_ENDS); every other note of the
+ * hop's log, T5's apartment notes included, comes before them. */
+size_t sc_hop_closing_notes(const sc_hop *h)
+{
+	if (h->steps_count == 0 || h->log.count <= h->caller_notes)
+		return 0;
+	const sc_note *n = &h->log.notes[h->log.count - 1];
+	return strcmp(n->rule, "T5") == 0 &&
+			       strcmp(n->text, SC_NOTE_CALL_ENDS) == 0
+		       ? 1
+		       : 0;
 }
 
 /* "B->C" or "B->C#2": the n-th hop from B to C. Process names compare

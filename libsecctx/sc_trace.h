@@ -83,8 +83,18 @@ sc_step_result *sc_trace_add_step(sc_trace *t, int hop);
  * src's first hop, or -1. */
 int sc_trace_move(sc_trace *dst, sc_trace *src);
 
-/* Rule ids of a hop (callee's steps included), deduplicated, in order,
- * joined with sep into buf. */
+/* T5's note when a served call ends with its thread still impersonating,
+ * the one note of a hop's log taken after the callee's steps ran. */
+#define SC_NOTE_CALL_ENDS "the call ends: its impersonation ends with it"
+
+/* How many notes at the end of h's log the callee took when the call
+ * ended, after its steps ran (T5, SC_NOTE_CALL_ENDS): 0 or 1. Numbered
+ * and listed after the steps. */
+size_t sc_hop_closing_notes(const sc_hop *h);
+
+/* Rule ids of a hop (callee's steps included), deduplicated, in the order
+ * they applied (the closing notes after the steps), joined with sep into
+ * buf. */
 void sc_hop_rules(const sc_hop *h, char *buf, size_t len, const char *sep);
 
 /* One evaluated expectation. */

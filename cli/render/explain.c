@@ -84,10 +84,17 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 			"before it did)\n", h->to);
 	else
 		fprintf(out, "    callee %s decided: (no note)\n", h->to);
-	notes_block(out, &h->log, nc, h->log.count, &num, "      ", color);
+	size_t end = h->log.count - sc_hop_closing_notes(h);
+	notes_block(out, &h->log, nc, end, &num, "      ", color);
 	if (h->steps_count) {
 		fprintf(out, "    during the call:\n");
 		steps_block(out, h->steps, h->steps_count, &num, color);
+	}
+	if (end < h->log.count) {
+		fprintf(out, "    when the call ended, callee %s decided:\n",
+			h->to);
+		notes_block(out, &h->log, end, h->log.count, &num, "      ",
+			    color);
 	}
 	tokens_explain(out, h, "    ");
 	sc_hop_rules(h, rules, sizeof(rules), " ");
@@ -207,13 +214,16 @@ static int jsonl_run(FILE *out, const char *scenario, const run_result *r)
 		rc |= emit(out, ev);
 		rc |= rule_events(out, r, i, h, "caller", h->from, NULL,
 				  &h->log, 0, nc);
+		size_t end = h->log.count - sc_hop_closing_notes(h);
 		rc |= rule_events(out, r, i, h, "callee", h->to, NULL, &h->log,
-				  nc, h->log.count);
+				  nc, end);
 		for (size_t k = 0; k < h->steps_count; k++) {
 			const sc_step_result *s = &h->steps[k];
 			rc |= rule_events(out, r, i, h, "step", s->process, s,
 					  &s->log, 0, s->log.count);
 		}
+		rc |= rule_events(out, r, i, h, "callee", h->to, NULL, &h->log,
+				  end, h->log.count);
 	}
 	for (size_t k = 0; r->ran && k < r->trace.steps_count; k++) {
 		const sc_step_result *s = &r->trace.steps[k];
@@ -410,6 +420,9 @@ static void mm_hop(FILE *out, const sc_scenario *s, const sc_hop *h)
 			fputs(", presenting ", out);
 			mm_text(out, h->presented);
 		}
+		/* A call the caller's proxy refused was never sent. */
+		if (h->not_sent)
+			fputs(", not sent", out);
 	}
 	fputc('\n', out);
 	sc_hop_rules(h, rules, sizeof(rules), " ");

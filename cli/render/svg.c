@@ -2,7 +2,8 @@
  * its processes' lifelines, one arrow per hop (class "arrow") labelled with
  * the identity presented and the level, red and ✗ for a failed call, amber
  * and ⚠ for a warning, under the arrow the rule ids, the deciding rule in
- * words, the callee's object steps and the warnings. Reads results only;
+ * words, the callee's steps that change its identity or access, and the
+ * warnings. Reads results only;
  * every text it writes is XML-escaped, and it never decides anything. */
 #include "svg.h"
 
@@ -187,12 +188,15 @@ typedef struct hop_text {
 static void hop_label(const sc_hop *h, hop_text *t)
 {
 	if (h->status != SC_OK) {
+		/* A call the caller's proxy refused was never sent. */
+		bool how = h->presented[0] || h->not_sent;
 		snprintf(t->who, sizeof(t->who), GLYPH_FAIL " %s, asked %s%s",
 			 sc_status_name(h->status),
-			 sc_level_name(h->level_requested),
-			 h->presented[0] ? "," : "");
-		snprintf(t->how, sizeof(t->how), "%s%s",
-			 h->presented[0] ? "presenting " : "", h->presented);
+			 sc_level_name(h->level_requested), how ? "," : "");
+		snprintf(t->how, sizeof(t->how), "%s%s%s%s",
+			 h->presented[0] ? "presenting " : "", h->presented,
+			 h->presented[0] && h->not_sent ? ", " : "",
+			 h->not_sent ? "not sent" : "");
 	} else {
 		snprintf(t->who, sizeof(t->who), "%s%s",
 			 hop_warns(h) ? GLYPH_WARN " " : "",
@@ -210,8 +214,10 @@ static void hop_label(const sc_hop *h, hop_text *t)
 }
 
 /* The decision a reader looks for first: for a failed call the rule that
- * failed it, else the caller's choice of identity (C1-C6). NULL when it
- * is a warning (spelt out with the others) or there is none. */
+ * failed it, else the caller's choice of identity (C1-C6; from the second
+ * middle tier on, that, not C7, which only says the tier chooses with
+ * its own proxy). NULL when it is a warning (spelt out with the others)
+ * or there is none. */
 static const sc_note *hop_why(const sc_hop *h)
 {
 	const sc_note *n = NULL;
@@ -220,7 +226,8 @@ static const sc_note *hop_why(const sc_hop *h)
 			n = &h->log.notes[h->log.count - 1];
 	} else {
 		for (size_t i = 0; i < h->caller_notes && i < h->log.count; i++)
-			if (h->log.notes[i].rule[0] == 'C') {
+			if (h->log.notes[i].rule[0] == 'C' &&
+			    strcmp(h->log.notes[i].rule, "C7") != 0) {
 				n = &h->log.notes[i];
 				break;
 			}
@@ -228,23 +235,70 @@ static const sc_note *hop_why(const sc_hop *h)
 	return n && !n->warning ? n : NULL;
 }
 
-/* The callee's object steps (open, access_check): what it could do. */
-static bool object_step(const sc_step_result *s)
+/* The callee's steps that change its identity or what it may do, drawn
+ * under the hop: the thread token (impersonate, revert, impersonate_self,
+ * logon_user, set_thread_token, protocol_transition), the process token
+ * (restart: a new logon), the token's privileges and groups
+ * (enable_/disable_privilege, enable_/disable_group, assign_right), the
+ * blanket of its later calls (set_blanket), a token kept or a process
+ * started with one (duplicate, start_process), and what it could do with
+ * them (open, access_check, create_object). The others (call: its own
+ * arrow; query_level, check_privilege, read, audit, sleep,
+ * open_thread_token) change neither. No default: a new step kind must be
+ * placed on one side or the other. */
+static bool drawn_step(const sc_step_result *s)
 {
-	return s->kind == SC_STEP_OPEN || s->kind == SC_STEP_ACCESS_CHECK;
+	switch (s->kind) {
+	case SC_STEP_IMPERSONATE:
+	case SC_STEP_REVERT:
+	case SC_STEP_IMPERSONATE_SELF:
+	case SC_STEP_LOGON_USER:
+	case SC_STEP_SET_THREAD_TOKEN:
+	case SC_STEP_PROTOCOL_TRANSITION:
+	case SC_STEP_RESTART:
+	case SC_STEP_ENABLE_PRIVILEGE:
+	case SC_STEP_DISABLE_PRIVILEGE:
+	case SC_STEP_ENABLE_GROUP:
+	case SC_STEP_DISABLE_GROUP:
+	case SC_STEP_ASSIGN_RIGHT:
+	case SC_STEP_SET_BLANKET:
+	case SC_STEP_DUPLICATE:
+	case SC_STEP_START_PROCESS:
+	case SC_STEP_OPEN:
+	case SC_STEP_ACCESS_CHECK:
+	case SC_STEP_CREATE_OBJECT:
+		return true;
+	case SC_STEP_CALL:
+	case SC_STEP_QUERY_LEVEL:
+	case SC_STEP_CHECK_PRIVILEGE:
+	case SC_STEP_READ:
+	case SC_STEP_AUDIT:
+	case SC_STEP_SLEEP:
+	case SC_STEP_OPEN_THREAD_TOKEN:
+	case SC_STEP_COUNT:
+		return false;
+	}
+	return false;
 }
 
-/* The line under a hop for one of the callee's object steps. */
+/* The line under a hop for one drawn step: "✓ open report as CORP\alice
+ * → OK, granted read", "✓ impersonate as CORP\alice (impersonate) → OK". */
 static void step_label(const sc_step_result *st, char *buf, size_t len)
 {
 	bool ok = st->status == SC_OK;
-	char g[96] = "";
-	if (ok)
-		sc_acl_rights_format(st->object_type, st->granted, g, sizeof(g));
-	snprintf(buf, len, "%s %s %s as %s \u2192 %s%s%s",
+	bool access = st->kind == SC_STEP_OPEN ||
+		      st->kind == SC_STEP_ACCESS_CHECK;
+	char g[96] = "", lv[48] = "";
+	if (ok && access)
+		sc_acl_rights_format(st->object_type, st->granted,
+				     g, sizeof(g));
+	if (!access && st->as_level != SC_LEVEL_DEFAULT)
+		snprintf(lv, sizeof(lv), " (%s)", sc_level_name(st->as_level));
+	snprintf(buf, len, "%s %s%s%s as %s%s \u2192 %s%s%s",
 		 ok ? GLYPH_OK : GLYPH_FAIL, sc_step_kind_name(st->kind),
-		 st->object, st->as, sc_status_name(st->status),
-		 ok ? ", granted " : "", g);
+		 st->object[0] ? " " : "", st->object, st->as, lv,
+		 sc_status_name(st->status), ok && access ? ", granted " : "",
+		 g);
 }
 
 /* The warnings of a hop, in order, as "⚠ P2: text". */
@@ -392,7 +446,7 @@ static int layout_build(layout *L, const run_result *r, double col_w)
 			col = need;
 		/* Object step lines start at the left lifeline + 16. */
 		for (size_t i = 0; i < h->steps_count; i++) {
-			if (!object_step(&h->steps[i]))
+			if (!drawn_step(&h->steps[i]))
 				continue;
 			char sl[512];
 			step_label(&h->steps[i], sl, sizeof(sl));
@@ -462,7 +516,7 @@ static unsigned wrapped(FILE *out, const char *cls, const char *text,
 }
 
 /* The lines under a hop's rule ids, from y: why it went as it did, what
- * the callee's object steps came to, then each warning spelt out. out
+ * the callee's drawn steps came to, then each warning spelt out. out
  * NULL: only counts them. Returns the lines. */
 static unsigned hop_lines(FILE *out, const layout *L, const sc_hop *h,
 			  double y)
@@ -480,7 +534,7 @@ static unsigned hop_lines(FILE *out, const layout *L, const sc_hop *h,
 	}
 	for (size_t k = 0; k < h->steps_count; k++) {
 		const sc_step_result *st = &h->steps[k];
-		if (!object_step(st))
+		if (!drawn_step(st))
 			continue;
 		if (out) {
 			step_label(st, buf, sizeof(buf));
@@ -595,7 +649,7 @@ static void draw_hop(FILE *out, const layout *L, const sc_hop *h, size_t num,
 	}
 	fputs("</text>\n", out);
 
-	/* Why, what the callee's object steps came to, the warnings. */
+	/* Why, what the callee's drawn steps came to, the warnings. */
 	hop_lines(out, L, h, ya + 37);
 	fputs("</g>\n", out);
 }

@@ -751,7 +751,8 @@ Test(explain, svg_of_the_seed_diagram_shows_who_c_received)
 			  "%s: %s", want[i].variant, v);
 		free(v);
 		snprintf(expr, sizeof(expr),
-			 "string(%s/*[" CLASS("step") "][" CLASS("%s") "])", hop,
+			 "string(%s/*[" CLASS("step") "][" CLASS("%s") "]"
+			 "[contains(., 'open report')])", hop,
 			 want[i].step_cls);
 		v = xpath(file, expr);
 		cr_expect(strstr(v, want[i].step), "%s: %s", want[i].variant, v);
@@ -967,4 +968,195 @@ Test(explain, diff_aligns_steps_and_shows_empty_values)
 	unlink(x);
 	unlink(y);
 	rmdir(dir);
+}
+
+/* ---- order and agreement ----------------------------------------- */
+
+/* The line of block holding text, or NULL. */
+static const char *line_with(const char *block, const char *text)
+{
+	const char *p = strstr(block, text);
+	if (!p)
+		return NULL;
+	while (p > block && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+/* The decision number of the line of block holding text (0: none). */
+static unsigned number_of(const char *block, const char *text)
+{
+	const char *l = line_with(block, text);
+	if (!l)
+		return 0;
+	while (*l == ' ')
+		l++;
+	return (unsigned)strtoul(l, NULL, 10);
+}
+
+/* Decisions are numbered in the order they were taken: B's impersonation
+ * ends with the call (T5) after the steps it ran during the call, so the
+ * T5 line comes after them, numbered after them, and the rule ids list
+ * T5 after P1. */
+Test(explain, the_call_ends_after_the_steps_that_ran_in_it)
+{
+	cmd_result r = run_variant("double-hop.yaml", "as-written",
+				   "--explain", NULL);
+	char *b = hop_block(r.out, "1 A->B");
+	const char *during = strstr(b, "during the call:");
+	const char *ends = strstr(b, "[T5] the call ends");
+	cr_assert(during && ends, "%s", b);
+	cr_expect(ends > during, "T5 before the steps:\n%s", b);
+	unsigned p1 = number_of(b, "[P1] impersonates CORP\\alice");
+	unsigned t5 = number_of(b, "[T5] the call ends");
+	cr_expect(p1 > 0 && t5 > p1, "P1 %u, T5 %u:\n%s", p1, t5, b);
+	cr_expect(strstr(b, "when the call ended, callee B decided:") != NULL,
+		  "%s", b);
+	cr_expect(strstr(b, "rules in the order they applied: "
+			    "C2 L4 T8 P1 T5") != NULL,
+		  "%s", b);
+	cr_expect(strstr(r.out, "C2 L4 T8 P1 T5\n") != NULL,
+		  "the table's rules:\n%s", r.out);
+	free(b);
+	cmd_free(&r);
+
+	/* the JSON Lines rule events in the same order */
+	r = run_variant("double-hop.yaml", "as-written", "--format", "json");
+	const char *ev = strstr(r.out, "{\"event\":\"rule\"");
+	cr_assert_not_null(ev, "%s", r.out);
+	const char *p = strstr(ev, "\"rule\":\"P1\"");
+	const char *t = strstr(ev, "\"rule\":\"T5\"");
+	cr_expect(p && t && t > p, "%s", r.out);
+	cmd_free(&r);
+}
+
+/* A hop that failed at its caller (C6, the double hop) keeps the facts
+ * its caller judged: its facts line says the 2 host boundaries its
+ * decision cites, and the authentication level it asked. */
+Test(explain, a_failed_hop_agrees_with_its_decisions)
+{
+	cmd_result r = run_variant("double-hop.yaml", "as-written",
+				   "--explain", NULL);
+	char *b = hop_block(r.out, "2 B->C");
+	cr_expect(strstr(b, "[C6] the double hop: 2 host boundaries") != NULL,
+		  "%s", b);
+	cr_expect(strstr(b, "host boundaries of the identity 2;") != NULL,
+		  "facts disagree with C6:\n%s", b);
+	cr_expect(strstr(b, "authentication default") == NULL, "%s", b);
+	free(b);
+	cmd_free(&r);
+}
+
+/* From the second middle tier on, the SVG explains the cloaking rule
+ * that chose the identity (C4), not C7, which only says the tier
+ * chooses with its own proxy. */
+Test(explain, svg_explains_the_deciding_cloaking_rule_at_every_tier)
+{
+	char file[512];
+	snprintf(file, sizeof(file), "%s/scenarios/cookbook/four-tier.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "run", file, "--variant",
+			"delegate-all-the-way", "--format", "svg", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", path[128];
+	cr_assert(mkdtemp(dir));
+	svg_file(path, sizeof(path), dir, r.out);
+	cmd_free(&r);
+	char *v = xpath(path, "string(//*[@data-hop='3']/*[@class='rules'])");
+	cr_expect(strstr(v, "C7") != NULL, "hop 3 is not a second tier's: %s",
+		  v);
+	free(v);
+	v = xpath(path, "string(//*[@data-hop='3']/*[@class='why'][1])");
+	cr_expect(strncmp(v, "[C4] dynamic cloaking", 21) == 0, "%s", v);
+	free(v);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Every step of the callee that changes its identity or what it may do
+ * is drawn under its hop: B's impersonate (and revert) as well as C's
+ * open. */
+Test(explain, svg_draws_the_steps_that_change_identity)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_variant("seed-diagram.yaml", "cloaking-dynamic",
+				   "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'impersonate as CORP\\alice "
+					       "(impersonate)')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'revert as ')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'open report')])"),
+		     1);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* The process token changes too: B's restart (P4, a new logon) is drawn
+ * under the hop it ran in, with the assignments before it. */
+Test(explain, svg_draws_a_restart)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_variant("rules/p4-restart.yaml", "as-written",
+				   "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'restart B as CORP\\svc-b')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "step") "][starts-with("
+					       "substring-after(., ' '), "
+					       "'assign_right ')])"),
+		     2);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* A call B's proxy refused (C1: an invalid blanket) was never sent: its
+ * arrow says so, in the SVG and in Mermaid; a call that was made does
+ * not. */
+Test(explain, a_call_not_sent_says_so_on_its_arrow)
+{
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cmd_result r = run_variant("rules/c1-d3-refused-at-the-proxy.yaml",
+				   "as-written", "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "label") "][contains(., "
+					       "'not sent')])"),
+		     1);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='1']/*[" CLASS(
+					       "label") "][contains(., "
+					       "'not sent')])"),
+		     0);
+	unlink(file);
+	rmdir(dir);
+
+	r = run_variant("rules/c1-d3-refused-at-the-proxy.yaml", "as-written",
+			"--format", "mermaid");
+	cr_expect(strstr(r.out, "  B-xC: INVALID_BLANKET, asked impersonate, "
+				"not sent\n") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "A->>B: CORP\\alice at impersonate\n") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
 }

@@ -666,6 +666,7 @@ Test(C6, impersonate_cannot_cross_a_second_host_boundary)
 		     SC_ACCESS_DENIED);
 	cr_expect(sc_log_has_rule(&c.log, "C6"));
 	cr_expect_null(who, "no silent fallback to another identity");
+	cr_expect_eq(n, 2); /* the boundaries C6 counted, for the trace */
 	/* The status is a setting. */
 	c.policy.double_hop_status = SC_LOGON_FAILURE;
 	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "srv2", &who, &n),
