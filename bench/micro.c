@@ -629,7 +629,7 @@ static void sd_build(bench *bn, size_t aces)
 {
 	sc_sd_free_contents(&bn->sd);
 	memset(&bn->sd, 0, sizeof(bn->sd));
-	bn->sd.mapping = sc_file_mapping;
+	bn->sd.type = SC_OBJ_FILE;
 	bn->sd.dacl_present = true;
 	bn->sd.owner_sid = strdup(sc_directory_sid(bn->dir, "svc-c"));
 	bn->sd.aces = calloc(aces, sizeof(*bn->sd.aces));
@@ -724,7 +724,7 @@ static void bench_setup(bench *bn, const char *path)
 	if (!who || strcmp(who, "thread"))
 		die("B does not present alice to C (C4)");
 
-	if (sc_acl_right_parse("read", &bn->desired) != 0)
+	if (sc_acl_right_parse(SC_OBJ_FILE, "read", &bn->desired) != 0)
 		die("no right named read");
 	signed_setup(bn);
 }

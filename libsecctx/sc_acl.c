@@ -15,14 +15,45 @@
 	(SC_GENERIC_READ | SC_GENERIC_WRITE | SC_GENERIC_EXECUTE |            \
 	 SC_GENERIC_ALL)
 
-/* Windows FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE and
- * FILE_ALL_ACCESS. */
-const sc_generic_mapping sc_file_mapping = {
-	.read = 0x00120089u,
-	.write = 0x00120116u,
-	.execute = 0x001200A0u,
-	.all = SC_FILE_ALL_ACCESS,
+/* Each type's GENERIC_MAPPING (sc_acl.h). */
+static const sc_generic_mapping mappings[SC_OBJ_COUNT] = {
+	[SC_OBJ_FILE] = {SC_FILE_GENERIC_READ, SC_FILE_GENERIC_WRITE,
+			 SC_FILE_GENERIC_EXECUTE, SC_FILE_ALL_ACCESS},
+	[SC_OBJ_PIPE] = {SC_FILE_GENERIC_READ, SC_FILE_GENERIC_WRITE,
+			 SC_FILE_GENERIC_EXECUTE, SC_FILE_ALL_ACCESS},
+	[SC_OBJ_KEY] = {SC_KEY_READ, SC_KEY_WRITE, SC_KEY_EXECUTE,
+			SC_KEY_ALL_ACCESS},
+	[SC_OBJ_SERVICE] = {SC_SERVICE_GENERIC_READ, SC_SERVICE_GENERIC_WRITE,
+			    SC_SERVICE_GENERIC_EXECUTE, SC_SERVICE_ALL_ACCESS},
 };
+const sc_generic_mapping sc_file_mapping = {
+	SC_FILE_GENERIC_READ, SC_FILE_GENERIC_WRITE, SC_FILE_GENERIC_EXECUTE,
+	SC_FILE_ALL_ACCESS};
+
+const sc_generic_mapping *sc_acl_mapping(sc_object_type t)
+{
+	if ((int)t < 0 || t >= SC_OBJ_COUNT)
+		t = SC_OBJ_FILE;
+	return &mappings[t];
+}
+
+#define OBJ_VALUE(id, name, all) {name, SC_OBJ_##id, all},
+#define OBJ_ALIAS(id, name) {name, SC_OBJ_##id, false},
+static const sc_enum_entry object_type_entries[] = {
+	SC_OBJECT_TYPES(OBJ_VALUE) SC_OBJECT_TYPE_ALIASES(OBJ_ALIAS)};
+#undef OBJ_VALUE
+#undef OBJ_ALIAS
+const sc_enum_table sc_object_type_table = {
+	object_type_entries,
+	sizeof(object_type_entries) / sizeof(object_type_entries[0]),
+	SC_OBJ_COUNT};
+
+const char *sc_object_type_name(sc_object_type t)
+{
+	if ((int)t < 0 || t >= SC_OBJ_COUNT)
+		return "?";
+	return object_type_entries[t].name;
+}
 
 uint32_t sc_acl_map_generic(uint32_t mask, const sc_generic_mapping *m)
 {
@@ -105,22 +136,12 @@ static bool dacl_has_owner_rights(const sc_sd *sd)
 	return false;
 }
 
-static const sc_generic_mapping *sd_mapping(const sc_sd *sd, sc_log *log)
-{
-	const sc_generic_mapping *m = &sd->mapping;
-	if (m->read || m->write || m->execute || m->all)
-		return m;
-	sc_log_rule(log, "T6", "the descriptor has no generic mapping: the "
-			       "file mapping is used");
-	return &sc_file_mapping;
-}
-
 /* The request is not fully granted: name the missing bits. */
-static sc_status fail_denied(uint32_t *granted, sc_log *log, const char *how,
-			     uint32_t missing)
+static sc_status fail_denied(const sc_sd *sd, uint32_t *granted, sc_log *log,
+			     const char *how, uint32_t missing)
 {
 	char names[128];
-	sc_acl_rights_format(missing, names, sizeof(names));
+	sc_acl_rights_format(sd->type, missing, names, sizeof(names));
 	sc_log_rule(log, "T6", "%s%s is not granted by any ACE: ACCESS_DENIED",
 		    how, names);
 	*granted = 0;
@@ -171,7 +192,7 @@ static sc_status walk_deny(walk *w, size_t i, const sc_ace *ace,
 	uint32_t hit = access & ~w->current;
 	w->denied |= hit;
 	if (!w->max && (hit & w->want)) {
-		sc_acl_rights_format(hit & w->want, names, sizeof(names));
+		sc_acl_rights_format(w->sd->type, hit & w->want, names, sizeof(names));
 		sc_log_rule(w->log, "T6",
 			    "ACE %zu (deny %s) matches %s and denies requested "
 			    "%s: ACCESS_DENIED",
@@ -179,7 +200,7 @@ static sc_status walk_deny(walk *w, size_t i, const sc_ace *ace,
 		return SC_ACCESS_DENIED;
 	}
 	if (hit) {
-		sc_acl_rights_format(hit, names, sizeof(names));
+		sc_acl_rights_format(w->sd->type, hit, names, sizeof(names));
 		sc_log_rule(w->log, "T6", "ACE %zu (deny %s) matches %s: "
 					  "denies %s",
 			    i, trustee_name(w->token, ace->sid), w->who, names);
@@ -199,7 +220,7 @@ static void walk_allow(walk *w, size_t i, const sc_ace *ace, uint32_t access)
 	char names[128];
 	uint32_t add = access & ~w->denied & ~w->current;
 	w->current |= add;
-	sc_acl_rights_format(add, names, sizeof(names));
+	sc_acl_rights_format(w->sd->type, add, names, sizeof(names));
 	sc_log_rule(w->log, "T6", "ACE %zu (allow %s) matches %s: adds %s", i,
 		    trustee_name(w->token, ace->sid), w->who,
 		    add ? names : "nothing new");
@@ -232,7 +253,7 @@ static sc_status walk_result(walk *w, uint32_t *granted)
 		/* MAXIMUM_ALLOWED: what would be granted, provided the bits
 		 * asked for by name are among it and it is not nothing. */
 		if ((w->current & w->want) != w->want)
-			return fail_denied(granted, w->log, "maximum_allowed: ",
+			return fail_denied(w->sd, granted, w->log, "maximum_allowed: ",
 					   w->want & ~w->current);
 		if (!w->current) {
 			sc_log_rule(w->log, "T6",
@@ -241,15 +262,15 @@ static sc_status walk_result(walk *w, uint32_t *granted)
 			return SC_ACCESS_DENIED;
 		}
 		*granted = w->current;
-		sc_acl_rights_format(w->current, names, sizeof(names));
+		sc_acl_rights_format(w->sd->type, w->current, names, sizeof(names));
 		sc_log_rule(w->log, "T6", "maximum_allowed grants %s to %s",
 			    names, w->who);
 		return SC_OK;
 	}
 	if ((w->current & w->want) != w->want)
-		return fail_denied(granted, w->log, "", w->want & ~w->current);
+		return fail_denied(w->sd, granted, w->log, "", w->want & ~w->current);
 	*granted = w->want;
-	sc_acl_rights_format(w->want, names, sizeof(names));
+	sc_acl_rights_format(w->sd->type, w->want, names, sizeof(names));
 	sc_log_rule(w->log, "T6", "granted %s to %s", names, w->who);
 	return SC_OK;
 }
@@ -263,13 +284,14 @@ static sc_status access_walk(const sc_token *token, const sc_sd *sd,
 	*granted = 0;
 
 	/* 2: generic rights are mapped first, in the request and (in
-	 * walk_aces) in every ACE. */
-	w.m = sd_mapping(sd, log);
+	 * walk_aces) in every ACE, through the object type's mapping (the
+	 * GENERIC_MAPPING AccessCheck is given). */
+	w.m = sc_acl_mapping(sd->type);
 	uint32_t want = sc_acl_map_generic(desired, w.m);
 	w.max = want & SC_MAXIMUM_ALLOWED;
 	w.want = want & ~SC_MAXIMUM_ALLOWED;
 	if (desired & SC_GENERIC_ANY) {
-		sc_acl_rights_format(w.want, names, sizeof(names));
+		sc_acl_rights_format(sd->type, w.want, names, sizeof(names));
 		sc_log_rule(log, "T6", "generic rights mapped: %s%s", names,
 			    w.max ? " (and maximum_allowed)" : "");
 	}
@@ -283,7 +305,7 @@ static sc_status access_walk(const sc_token *token, const sc_sd *sd,
 		*granted = w.want;
 		if (w.max)
 			*granted |= w.m->all | SC_STANDARD_RIGHTS_ALL;
-		sc_acl_rights_format(*granted, names, sizeof(names));
+		sc_acl_rights_format(sd->type, *granted, names, sizeof(names));
 		sc_log_rule(log, "T6", "NULL DACL: everything is granted to "
 				       "%s: %s",
 			    w.who, names);
@@ -330,29 +352,41 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	return access_walk(token, sd, desired, granted, log);
 }
 
-/* The right names (SC_ACCESS_RIGHTS), in the order sc_acl_rights_format
- * writes them. */
-#define SC_RIGHT_ENTRY(name, mask) { name, mask },
-static const struct {
-	const char *name;
-	uint32_t mask;
-} right_names[] = { SC_ACCESS_RIGHTS(SC_RIGHT_ENTRY) };
+/* The right names (SC_ACCESS_RIGHTS, then the aliases), in the order
+ * sc_acl_rights_format writes them. */
+#define SC_RIGHT_ENTRY(types, name, mask) {SC_OT_##types, name, mask, false},
+#define SC_RIGHT_ALIAS(types, name, mask) {SC_OT_##types, name, mask, true},
+const sc_right_entry sc_right_table[] = {
+	SC_ACCESS_RIGHTS(SC_RIGHT_ENTRY) SC_ACCESS_RIGHT_ALIASES(SC_RIGHT_ALIAS)};
 #undef SC_RIGHT_ENTRY
+#undef SC_RIGHT_ALIAS
+const size_t sc_right_count = sizeof(sc_right_table) / sizeof(sc_right_table[0]);
 
-#define N_RIGHT_NAMES (sizeof(right_names) / sizeof(right_names[0]))
+static bool for_type(const sc_right_entry *r, sc_object_type t)
+{
+	return (int)t >= 0 && t < SC_OBJ_COUNT && (r->types & (1u << t));
+}
 
-/* Also accepts "none" (0) and a hex mask ("0x100000"), so that what
- * sc_acl_rights_format writes parses back. */
-int sc_acl_right_parse(const char *name, uint32_t *mask)
+int sc_acl_right_named(sc_object_type t, const char *name, uint32_t *mask)
 {
 	if (!name || !mask)
 		return SC_ERR_INVAL;
-	for (size_t i = 0; i < N_RIGHT_NAMES; i++) {
-		if (strcasecmp(name, right_names[i].name) == 0) {
-			*mask = right_names[i].mask;
+	for (size_t i = 0; i < sc_right_count; i++) {
+		if (for_type(&sc_right_table[i], t) &&
+		    strcasecmp(name, sc_right_table[i].name) == 0) {
+			*mask = sc_right_table[i].mask;
 			return 0;
 		}
 	}
+	return SC_ERR_INVAL;
+}
+
+int sc_acl_right_parse(sc_object_type t, const char *name, uint32_t *mask)
+{
+	if (!name || !mask)
+		return SC_ERR_INVAL;
+	if (sc_acl_right_named(t, name, mask) == 0)
+		return 0;
 	if (strcasecmp(name, "none") == 0) {
 		*mask = 0;
 		return 0;
@@ -369,6 +403,32 @@ int sc_acl_right_parse(const char *name, uint32_t *mask)
 	return SC_ERR_INVAL;
 }
 
+int sc_acl_rights_mask(sc_object_type t, const char *list, uint32_t *mask)
+{
+	uint32_t out = 0;
+	if (!list || !mask)
+		return SC_ERR_INVAL;
+	for (const char *p = list;;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		char one[64];
+		uint32_t m;
+		if (n == 0 || n >= sizeof(one))
+			return SC_ERR_INVAL;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (sc_acl_right_named(t, one, &m) != 0)
+			return SC_ERR_INVAL;
+		out |= m;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	/* T6: generic rights name the type's specific ones. */
+	*mask = sc_acl_map_generic(out, sc_acl_mapping(t));
+	return 0;
+}
+
 static void put(char *buf, size_t len, size_t *used, const char *s)
 {
 	if (!len)
@@ -381,20 +441,23 @@ static void put(char *buf, size_t len, size_t *used, const char *s)
 		*used += (size_t)n;
 }
 
-/* "read"/"write"/"execute"/"all" name the full FILE_GENERIC_* set (or the
- * generic bit itself); then the leftover bits by name; then the bits
+/* "read"/"write"/"execute"/"all" name the type's full generic set (or
+ * the generic bit itself: FILE_GENERIC_READ for a file, KEY_READ for a
+ * key); then the leftover bits by the type's names; then the bits
  * without a name as one hex value. 0 is "none". */
-void sc_acl_rights_format(uint32_t mask, char *buf, size_t len)
+void sc_acl_rights_format(sc_object_type t, uint32_t mask, char *buf,
+			  size_t len)
 {
-	static const struct {
+	const sc_generic_mapping *m = sc_acl_mapping(t);
+	const struct {
 		const char *name;
 		uint32_t generic;
 		uint32_t set;
 	} sets[] = {
-		{ "all", SC_GENERIC_ALL, SC_FILE_ALL_ACCESS },
-		{ "read", SC_GENERIC_READ, 0x00120089u },
-		{ "write", SC_GENERIC_WRITE, 0x00120116u },
-		{ "execute", SC_GENERIC_EXECUTE, 0x001200A0u },
+		{ "all", SC_GENERIC_ALL, m->all },
+		{ "read", SC_GENERIC_READ, m->read },
+		{ "write", SC_GENERIC_WRITE, m->write },
+		{ "execute", SC_GENERIC_EXECUTE, m->execute },
 	};
 	size_t used = 0;
 	uint32_t covered = 0;
@@ -409,7 +472,8 @@ void sc_acl_rights_format(uint32_t mask, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		bool full = (mask & sets[i].set) == sets[i].set;
 		bool generic = mask & sets[i].generic;
-		/* "all" already says read, write and execute. */
+		/* "all" already says read, write and execute (and a key's
+		 * "read" its "execute"). */
 		bool implied = i > 0 && !generic &&
 			       (covered & sets[i].set) == sets[i].set;
 		if ((full && !implied) || generic)
@@ -419,10 +483,13 @@ void sc_acl_rights_format(uint32_t mask, char *buf, size_t len)
 		covered |= sets[i].generic;
 	}
 	uint32_t left = mask & ~covered;
-	for (size_t i = 4; i < N_RIGHT_NAMES; i++) {
-		if (left & right_names[i].mask) {
-			put(buf, len, &used, right_names[i].name);
-			left &= ~right_names[i].mask;
+	for (size_t i = 4; i < sc_right_count; i++) {
+		const sc_right_entry *r = &sc_right_table[i];
+		if (r->alias || !for_type(r, t))
+			continue;
+		if (left & r->mask) {
+			put(buf, len, &used, r->name);
+			left &= ~r->mask;
 		}
 	}
 	if (left) {

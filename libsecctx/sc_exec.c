@@ -546,6 +546,7 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 				  sc_directory_domain_sid(rt->dir), sd, NULL,
 				  &err) != 0)
 			return SC_INTERNAL;
+		sd->type = o->type;
 		if (!sd->owner_sid && o->owner) {
 			const char *sid = sc_directory_sid(rt->dir, o->owner);
 			if (!sid) {
@@ -558,7 +559,7 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 		}
 		return SC_OK;
 	}
-	sd->mapping = sc_file_mapping;
+	sd->type = o->type;
 	const char *owner = sc_directory_sid(rt->dir, o->owner);
 	if (o->owner && !owner) {
 		sc_log_rule(log, "T6", "unknown owner %s", o->owner);
@@ -585,7 +586,7 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 		sd->aces[i].sid = strdup(sid);
 		for (unsigned k = 0; k < a->access_count; k++) {
 			uint32_t m = 0;
-			if (sc_acl_right_parse(a->access[k], &m) == 0)
+			if (sc_acl_right_parse(o->type, a->access[k], &m) == 0)
 				sd->aces[i].mask |= m;
 		}
 		sd->ace_count = i + 1;
@@ -606,10 +607,11 @@ static sc_status do_object(sc_frame *f, const sc_step *s, sc_step_result *r)
 			    s->object ? s->object : "?", rt->self->host);
 		return SC_NO_SUCH_OBJECT;
 	}
+	r->object_type = o->type;
 	uint32_t desired = 0;
 	for (unsigned k = 0; k < s->access_count; k++) {
 		uint32_t m = 0;
-		if (sc_acl_right_parse(s->access[k], &m) == 0)
+		if (sc_acl_right_parse(o->type, s->access[k], &m) == 0)
 			desired |= m;
 	}
 	sc_sd sd;

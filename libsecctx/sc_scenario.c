@@ -16,6 +16,7 @@
 #define PATH_LEN 160
 #define MSG_LEN 640
 #define NAMES_LEN 360
+#define RIGHT_CANDS 128 /* right names and aliases of one type */
 
 #define STEP_VALUE(id, name, all) {name, SC_STEP_##id, all},
 #define STEP_ALIAS(id, name) {name, SC_STEP_##id, false},
@@ -39,12 +40,6 @@ const char *sc_step_kind_name(sc_step_kind k)
 		return "?";
 	return step_kind_entries[k].name;
 }
-
-/* Right names only, for validation (SC_ACCESS_RIGHTS). */
-#define SC_RIGHT_NAME(name, mask) name,
-static const char *const right_names[] = { SC_ACCESS_RIGHTS(SC_RIGHT_NAME) };
-#undef SC_RIGHT_NAME
-#define RIGHT_NAMES_COUNT (sizeof(right_names) / sizeof(right_names[0]))
 
 /* The well-known service accounts a process may run as. */
 static const char *const service_accounts[] = {
@@ -456,10 +451,46 @@ static bool principal_known(const sc_scenario *s, const char *name)
 	       computer_principal(s, base);
 }
 
-static bool right_known(const char *name)
+/* T6: a right name (or alias, sc_acl.h) of an object of type t. */
+static bool right_known(sc_object_type t, const char *name)
 {
-	return !empty(name) &&
-	       in_list(right_names, RIGHT_NAMES_COUNT, name);
+	uint32_t m;
+	return !empty(name) && sc_acl_right_named(t, name, &m) == 0;
+}
+
+/* The right names of type t (not the aliases), joined with ", ", and
+ * the one nearest word, if any. */
+static const char *right_names_of(sc_object_type t, const char *word,
+				  char *buf, size_t len)
+{
+	const char *cands[RIGHT_CANDS];
+	size_t n = 0, used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sc_right_count && n < RIGHT_CANDS; i++) {
+		const sc_right_entry *r = &sc_right_table[i];
+		if (!(r->types & (1u << t)))
+			continue;
+		cands[n++] = r->name;
+		if (r->alias || used >= len)
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s",
+				 used ? ", " : "", r->name);
+		if (w > 0)
+			used += (size_t)w;
+	}
+	return word && strlen(word) >= 3 ? sc_suggest_nearest(word, cands, n)
+					 : NULL;
+}
+
+/* The type of the object a step opens (a file when it names none). */
+static sc_object_type step_object_type(const sc_scenario *s,
+				       const sc_process_def *p,
+				       const sc_step *st)
+{
+	const sc_object_def *o =
+		p && st->object ? sc_scenario_object(s, p->host, st->object)
+				: NULL;
+	return o ? o->type : SC_OBJ_FILE;
 }
 
 /* "a, b, c" from a NULL-safe name getter, cut to fit. */
@@ -1569,19 +1600,22 @@ static void check_account(struct vctx *v, const char *path,
 		v->s->domain.accounts_count ? names : "none");
 }
 
-static void check_rights(struct vctx *v, const char *prefix, char **access,
-			 unsigned count)
+static void check_rights(struct vctx *v, const char *prefix,
+			 sc_object_type t, char **access, unsigned count)
 {
 	char path[PATH_LEN];
 	for (unsigned k = 0; k < count; k++) {
-		if (right_known(access[k]))
+		if (right_known(t, access[k]))
 			continue;
 		char names[NAMES_LEN];
-		join_table(names, sizeof(names), right_names,
-			   RIGHT_NAMES_COUNT);
+		const char *near =
+			right_names_of(t, access[k], names, sizeof(names));
 		problem(v, P(path, "%s.access[%u]", prefix, k),
-			"unknown access right '%s' (expected one of: %s)",
-			access[k] ? access[k] : "", names);
+			"unknown access right '%s' for a %s (%s%s%sexpected "
+			"one of: %s, or a Windows name such as GENERIC_READ)",
+			access[k] ? access[k] : "", sc_object_type_name(t),
+			near ? "did you mean '" : "", near ? near : "",
+			near ? "'? " : "", names);
 	}
 }
 
@@ -1919,6 +1953,20 @@ static const sc_step *step_by_id(const sc_scenario *s, const char *id)
 	return NULL;
 }
 
+/* The type of the object the step named id opens, for its `granted`
+ * expectation (a file when there is none). */
+static sc_object_type granted_type(const sc_scenario *s, const char *id)
+{
+	for (unsigned i = 0; id && i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		for (unsigned j = 0; j < p->steps_count; j++)
+			if (p->steps[j].id &&
+			    strcasecmp(p->steps[j].id, id) == 0)
+				return step_object_type(s, p, &p->steps[j]);
+	}
+	return SC_OBJ_FILE;
+}
+
 static bool has_step_id(const sc_scenario *s, const char *id)
 {
 	for (unsigned i = 0; i < s->processes_count; i++) {
@@ -2105,7 +2153,8 @@ static void check_step_object(struct vctx *v, const char *pre,
 					    sizeof(near)),
 				p->host ? p->host : "");
 	}
-	check_rights(v, pre, st->access, st->access_count);
+	check_rights(v, pre, step_object_type(s, p, st), st->access,
+		     st->access_count);
 }
 
 /* Whether a step of p before st keeps a token named name. */
@@ -2418,7 +2467,8 @@ static void validate_objects(struct vctx *v)
 				problem(v, P(path, "%s.access", ace),
 					"an ACE needs at least one access "
 					"right");
-			check_rights(v, ace, a->access, a->access_count);
+			check_rights(v, ace, o->type, a->access,
+				     a->access_count);
 		}
 	}
 }
@@ -2621,7 +2671,9 @@ static void validate_expect(struct vctx *v, const char *pre,
 	if (e->rule)
 		check_rule_id(v, P(path, "%s.rule", pre), e->rule, false);
 	if (e->granted) {
-		/* "read|write": every part a right name. */
+		/* "read|write": every part a right name of the type of the
+		 * object the step opens (T6). */
+		sc_object_type t = granted_type(v->s, e->step);
 		const char *g = e->granted;
 		for (;;) {
 			const char *bar = strchr(g, '|');
@@ -2631,15 +2683,20 @@ static void validate_expect(struct vctx *v, const char *pre,
 			if (ok) {
 				memcpy(one, g, n);
 				one[n] = '\0';
-				ok = right_known(one);
+				ok = right_known(t, one);
 			}
 			if (!ok) {
-				join_table(names, sizeof(names), right_names,
-					   RIGHT_NAMES_COUNT);
+				const char *near = right_names_of(
+					t, n < sizeof(one) ? one : NULL, names,
+					sizeof(names));
 				problem(v, P(path, "%s.granted", pre),
 					"'%s' is not a '|'-joined list of "
-					"access rights (expected: %s)",
-					e->granted, names);
+					"access rights of a %s (%s%s%sexpected: "
+					"%s)",
+					e->granted, sc_object_type_name(t),
+					near ? "did you mean '" : "",
+					near ? near : "", near ? "'? " : "",
+					names);
 				break;
 			}
 			if (!bar)

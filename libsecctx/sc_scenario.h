@@ -6,6 +6,7 @@
 #ifndef SC_SCENARIO_H
 #define SC_SCENARIO_H
 
+#include "sc_acl.h"
 #include "sc_common.h"
 
 typedef struct sc_account_def {
@@ -287,6 +288,8 @@ typedef struct sc_object_def {
 	sc_ace_def *dacl;    /* dacl: [] is an empty DACL (nothing granted) */
 	unsigned dacl_count;
 	char *dacl_sddl;     /* or the descriptor as SDDL text (sc_sddl.h) */
+	sc_object_type type; /* T6: its generic mapping and right names;
+	                        a file when not given */
 } sc_object_def;
 
 /* One expectation. Every field but one of hop/step is optional; a set

@@ -198,7 +198,7 @@ static int add_ace(sc_sd *sd, sc_ace_type type, const char *sid,
 static void start(sc_sd *sd, sc_sddl_extra *extra)
 {
 	memset(sd, 0, sizeof(*sd));
-	sd->mapping = sc_file_mapping;
+	sd->type = SC_OBJ_FILE;
 	memset(extra, 0, sizeof(*extra));
 }
 

@@ -26,8 +26,8 @@ typedef struct sc_sddl_extra {
 } sc_sddl_extra;
 
 /* Parse SDDL text ("O:BAG:SYD:PAI(A;;FA;;;BA)(D;;FW;;;S-1-5-21-1-2-3-1104)")
- * into sd (sd->mapping is left to the caller, sc_file_mapping by
- * default). domain_sid ("S-1-5-21-a-b-c") resolves the domain-relative
+ * into sd (sd->type is left to the caller, a file by default).
+ * domain_sid ("S-1-5-21-a-b-c") resolves the domain-relative
  * aliases (DA, DU, DC, ...); NULL makes them an error. ACE types: A and D,
  * OA and OD without an object type; rights: the two-letter codes
  * (GA GR GW GX, RC SD WD WO, FA FR FW FX, KA KR KW KX, CC DC LC SW RP WP

@@ -22,6 +22,8 @@ typedef struct sc_step_result {
 	sc_level as_level;           /* that token's level (DEFAULT: primary) */
 	sc_status status;
 	uint32_t granted;            /* open, access_check */
+	sc_object_type object_type;  /* open, access_check: the object's
+	                                type, which names granted (T6) */
 	sc_level level;              /* query_level */
 	int hop;                     /* call: index of its hop, else -1 */
 	sc_log log;

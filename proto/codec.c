@@ -161,6 +161,7 @@ static int steps_fill(const sc_step_result *r, size_t count,
 		m->as_level = (uint32_t)r[i].as_level;
 		m->status = (uint32_t)r[i].status;
 		m->granted = r[i].granted;
+		m->object_type = (uint32_t)r[i].object_type;
 		m->level = (uint32_t)r[i].level;
 		m->hop = r[i].hop;
 		if (notes_fill(&r[i].log, &m->notes, &m->n_notes) != 0)
@@ -472,13 +473,15 @@ static bool notes_decode(Cloakroom__Note **n, size_t count, sc_log *log)
 static bool step_decode(const Cloakroom__StepResult *m, sc_step_result *r)
 {
 	if (m->kind >= SC_STEP_COUNT || m->status >= SC_STATUS_COUNT ||
-	    m->level >= SC_LEVEL_COUNT || m->as_level >= SC_LEVEL_COUNT)
+	    m->level >= SC_LEVEL_COUNT || m->as_level >= SC_LEVEL_COUNT ||
+	    m->object_type >= SC_OBJ_COUNT)
 		return false;
 	r->kind = (sc_step_kind)m->kind;
 	r->status = (sc_status)m->status;
 	r->level = (sc_level)m->level;
 	r->as_level = (sc_level)m->as_level;
 	r->granted = m->granted;
+	r->object_type = (sc_object_type)m->object_type;
 	r->hop = m->hop;
 	return copy_str(r->process, sizeof(r->process), m->process) &&
 	       copy_str(r->id, sizeof(r->id), m->id) &&

@@ -117,7 +117,7 @@ void report_step_line(FILE *out, const sc_step_result *s, const char *ind)
 	if ((s->kind == SC_STEP_OPEN || s->kind == SC_STEP_ACCESS_CHECK) &&
 	    s->status == SC_OK) {
 		char g[96];
-		sc_acl_rights_format(s->granted, g, sizeof(g));
+		sc_acl_rights_format(s->object_type, s->granted, g, sizeof(g));
 		fprintf(out, ", granted %s", g);
 	}
 	if (s->kind == SC_STEP_QUERY_LEVEL && s->status == SC_OK)
@@ -360,7 +360,7 @@ static json_t *notes_json(const sc_log *l, bool warnings_only)
 static json_t *step_json(const sc_step_result *s)
 {
 	char g[96];
-	sc_acl_rights_format(s->granted, g, sizeof(g));
+	sc_acl_rights_format(s->object_type, s->granted, g, sizeof(g));
 	json_t *rules = json_array();
 	for (size_t i = 0; i < s->log.count; i++)
 		if (s->log.notes[i].rule[0]) /* an input error names none */

@@ -290,7 +290,8 @@ static void step_label(const sc_step_result *st, char *buf, size_t len)
 		      st->kind == SC_STEP_ACCESS_CHECK;
 	char g[96] = "", lv[48] = "";
 	if (ok && access)
-		sc_acl_rights_format(st->granted, g, sizeof(g));
+		sc_acl_rights_format(st->object_type, st->granted,
+				     g, sizeof(g));
 	if (!access && st->as_level != SC_LEVEL_DEFAULT)
 		snprintf(lv, sizeof(lv), " (%s)", sc_level_name(st->as_level));
 	snprintf(buf, len, "%s %s%s%s as %s%s \u2192 %s%s%s",

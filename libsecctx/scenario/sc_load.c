@@ -72,6 +72,10 @@ STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
 STRINGS(apartment_strings, SC_APARTMENTS, SC_APARTMENT_ALIASES, APARTMENT)
+#define OBJECT_TYPE_V(id, name, all) {name, SC_OBJ_##id},
+#define OBJECT_TYPE_A(id, name) {name, SC_OBJ_##id},
+STRINGS(object_type_strings, SC_OBJECT_TYPES, SC_OBJECT_TYPE_ALIASES,
+	OBJECT_TYPE)
 STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -230,6 +234,7 @@ static const cyaml_schema_field_t object_fields[] = {
 	CYAML_FIELD_BOOL("null_dacl", OPT, sc_object_def, null_dacl),
 	LIST("dacl", OPT, sc_object_def, dacl, &ace_entry),
 	STR("dacl_sddl", OPT, sc_object_def, dacl_sddl),
+	ENUM("type", ENUM_OPT, sc_object_def, type, object_type_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t object_entry = {

@@ -64,7 +64,7 @@ static sc_sd sd_make(const char *owner, int n, ...)
 	sc_sd sd;
 	memset(&sd, 0, sizeof(sd));
 	sd.owner_sid = owner ? strdup(owner) : NULL;
-	sd.mapping = sc_file_mapping;
+	sd.type = SC_OBJ_FILE;
 	sd.dacl_present = n >= 0;
 	if (n <= 0)
 		return sd;
@@ -576,25 +576,25 @@ Test(rights, parse_names)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t m = 0xffffffffu;
-		cr_assert_eq(sc_acl_right_parse(cases[i].name, &m), 0, "%s",
+		cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, cases[i].name, &m), 0, "%s",
 			     cases[i].name);
 		cr_assert_eq(m, cases[i].mask, "%s", cases[i].name);
 	}
 	uint32_t m = 7;
-	cr_assert_eq(sc_acl_right_parse("frobnicate", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse("", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse("0x", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse("0xzz", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse("0x 1", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse("0x1ffffffff", &m), SC_ERR_INVAL);
-	cr_assert_eq(sc_acl_right_parse(NULL, &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "frobnicate", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "0x", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "0xzz", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "0x 1", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, "0x1ffffffff", &m), SC_ERR_INVAL);
+	cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, NULL, &m), SC_ERR_INVAL);
 	cr_assert_eq(m, 7);
 }
 
 static void assert_format(uint32_t mask, const char *want)
 {
 	char buf[160];
-	sc_acl_rights_format(mask, buf, sizeof(buf));
+	sc_acl_rights_format(SC_OBJ_FILE, mask, buf, sizeof(buf));
 	cr_assert_str_eq(buf, want, "mask 0x%x", mask);
 }
 
@@ -630,8 +630,9 @@ Test(rights, format_names_every_specific_right)
 
 Test(rights, format_leftover_bits_in_hex)
 {
-	/* Bits no name covers: FILE_DELETE_CHILD (0x40), ACCESS_SYSTEM_SECURITY. */
-	assert_format(R | 0x40u, "read_data|0x40");
+	/* Bits no file right names (0x200), ACCESS_SYSTEM_SECURITY. */
+	assert_format(R | 0x200u, "read_data|0x200");
+	assert_format(R | SC_FILE_DELETE_CHILD, "read_data|delete_child");
 	assert_format(0x01000000u, "0x1000000");
 }
 
@@ -643,13 +644,13 @@ Test(rights, format_round_trips_through_parse)
 	};
 	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
 		char buf[160];
-		sc_acl_rights_format(masks[i], buf, sizeof(buf));
+		sc_acl_rights_format(SC_OBJ_FILE, masks[i], buf, sizeof(buf));
 		uint32_t back = 0;
 		char *save = NULL;
 		for (char *tok = strtok_r(buf, "|", &save); tok;
 		     tok = strtok_r(NULL, "|", &save)) {
 			uint32_t m;
-			cr_assert_eq(sc_acl_right_parse(tok, &m), 0, "%s", tok);
+			cr_assert_eq(sc_acl_right_parse(SC_OBJ_FILE, tok, &m), 0, "%s", tok);
 			back |= sc_acl_map_generic(m, &sc_file_mapping);
 		}
 		cr_assert_eq(back, masks[i], "0x%x -> 0x%x", masks[i], back);
@@ -659,10 +660,10 @@ Test(rights, format_round_trips_through_parse)
 Test(rights, format_truncates_safely)
 {
 	char buf[8];
-	sc_acl_rights_format(FGR | FGW | SC_DELETE, buf, sizeof(buf));
+	sc_acl_rights_format(SC_OBJ_FILE, FGR | FGW | SC_DELETE, buf, sizeof(buf));
 	cr_assert_lt(strlen(buf), sizeof(buf));
 	cr_assert_eq(strncmp(buf, "read|wr", 7), 0, "%s", buf);
-	sc_acl_rights_format(FGR, buf, 0); /* no write at all */
+	sc_acl_rights_format(SC_OBJ_FILE, FGR, buf, 0); /* no write at all */
 }
 
 Test(rights, sd_free_contents_resets)
@@ -675,4 +676,228 @@ Test(rights, sd_free_contents_resets)
 	cr_assert_eq(sd.ace_count, 0);
 	sc_sd_free_contents(&sd);
 	sc_sd_free_contents(NULL);
+}
+
+/* ---- object types: each its own generic mapping (T6) ------------------- */
+
+/* The GENERIC_MAPPING of each type, bit for bit as winnt.h and winsvc.h
+ * define the sets (written out here, not taken from sc_acl.h). */
+Test(T6, each_object_type_maps_generic_rights_as_windows)
+{
+	static const struct {
+		sc_object_type t;
+		uint32_t read, write, execute, all;
+	} want[] = {
+		{SC_OBJ_FILE, 0x120089u, 0x120116u, 0x1200A0u, 0x1F01FFu},
+		{SC_OBJ_PIPE, 0x120089u, 0x120116u, 0x1200A0u, 0x1F01FFu},
+		/* KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS */
+		{SC_OBJ_KEY, 0x20019u, 0x20006u, 0x20019u, 0xF003Fu},
+		/* STANDARD_RIGHTS_READ | QUERY_CONFIG | QUERY_STATUS |
+		 * ENUMERATE_DEPENDENTS | INTERROGATE; STANDARD_RIGHTS_WRITE |
+		 * CHANGE_CONFIG; STANDARD_RIGHTS_EXECUTE | START | STOP |
+		 * PAUSE_CONTINUE | USER_DEFINED_CONTROL; SERVICE_ALL_ACCESS */
+		{SC_OBJ_SERVICE, 0x2008Du, 0x20002u, 0x20170u, 0xF01FFu},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const sc_generic_mapping *m = sc_acl_mapping(want[i].t);
+		const char *n = sc_object_type_name(want[i].t);
+		cr_expect_eq(m->read, want[i].read, "%s read", n);
+		cr_expect_eq(m->write, want[i].write, "%s write", n);
+		cr_expect_eq(m->execute, want[i].execute, "%s execute", n);
+		cr_expect_eq(m->all, want[i].all, "%s all", n);
+		cr_expect_eq(sc_acl_map_generic(SC_GENERIC_READ | SC_DELETE, m),
+			     want[i].read | SC_DELETE, "%s", n);
+	}
+	/* SYNCHRONIZE is part of FILE_GENERIC_READ, not of KEY_READ. */
+	cr_expect(sc_acl_mapping(SC_OBJ_FILE)->read & SC_SYNCHRONIZE);
+	cr_expect(!(sc_acl_mapping(SC_OBJ_KEY)->read & SC_SYNCHRONIZE));
+}
+
+static sc_sd typed(sc_object_type type, uint32_t allow_alice)
+{
+	sc_sd sd = sd_make(BOB, 1, SC_ACE_ALLOW, ALICE, allow_alice);
+	sd.type = type;
+	return sd;
+}
+
+/* The request's generic rights and the ACE's are mapped through the
+ * descriptor's type: KEY_READ on a key satisfies GENERIC_READ, and does
+ * not give KEY_SET_VALUE. */
+Test(T6, generic_request_is_mapped_through_the_object_type)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = typed(SC_OBJ_KEY, SC_KEY_READ);
+	cr_assert_eq(check(t, &sd, SC_GENERIC_READ, &g), SC_OK);
+	cr_expect_eq(g, SC_KEY_READ);
+	cr_expect_eq(check(t, &sd, SC_KEY_SET_VALUE, &g), SC_ACCESS_DENIED);
+	cr_expect_str_eq(last_text(), "set_value is not granted by any ACE: "
+				      "ACCESS_DENIED");
+	cr_expect_eq(check(t, &sd, SC_GENERIC_WRITE, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	/* The same ACE mask on a file: FILE_GENERIC_READ needs more. */
+	sd = typed(SC_OBJ_FILE, SC_KEY_READ);
+	cr_expect_eq(check(t, &sd, SC_GENERIC_READ, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	/* An ACE of GENERIC_READ on a file grants FILE_GENERIC_READ,
+	 * SYNCHRONIZE among it. */
+	sd = typed(SC_OBJ_FILE, SC_GENERIC_READ);
+	cr_expect_eq(check(t, &sd, SC_SYNCHRONIZE, &g), SC_OK);
+	cr_expect_eq(check(t, &sd, FGR, &g), SC_OK);
+	cr_expect_eq(g, FGR);
+	sc_sd_free_contents(&sd);
+	/* ... but not on a key: KEY_READ has no SYNCHRONIZE. */
+	sd = typed(SC_OBJ_KEY, SC_GENERIC_READ);
+	cr_expect_eq(check(t, &sd, SC_SYNCHRONIZE, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, service_start_does_not_give_stop)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = typed(SC_OBJ_SERVICE, SC_SERVICE_START);
+	cr_expect_eq(check(t, &sd, SC_SERVICE_START, &g), SC_OK);
+	cr_expect_eq(check(t, &sd, SC_SERVICE_STOP, &g), SC_ACCESS_DENIED);
+	cr_expect_str_eq(last_text(), "stop is not granted by any ACE: "
+				      "ACCESS_DENIED");
+	/* GENERIC_EXECUTE on a service holds START and STOP. */
+	cr_expect_eq(check(t, &sd, SC_GENERIC_EXECUTE, &g), SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sd = typed(SC_OBJ_SERVICE, SC_GENERIC_EXECUTE);
+	cr_expect_eq(check(t, &sd, SC_SERVICE_STOP, &g), SC_OK);
+	cr_expect_eq(check(t, &sd, SC_SERVICE_CHANGE_CONFIG, &g),
+		     SC_ACCESS_DENIED);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+Test(T6, maximum_allowed_on_a_null_dacl_is_the_type_s_all)
+{
+	sc_token *t = alice_identify();
+	uint32_t g;
+	sc_sd sd = sd_make(NULL, -1);
+	sd.type = SC_OBJ_KEY;
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_expect_eq(g, SC_KEY_ALL_ACCESS | 0x1F0000u);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+}
+
+/* Each type takes its own names, and the Windows spellings as aliases;
+ * another type's names are not its own. */
+Test(rights, names_belong_to_their_object_type)
+{
+	static const struct {
+		sc_object_type t;
+		const char *name;
+		uint32_t mask; /* 0: not a name of t */
+	} cases[] = {
+		{SC_OBJ_FILE, "read_data", SC_FILE_READ_DATA},
+		{SC_OBJ_FILE, "FILE_READ_DATA", SC_FILE_READ_DATA},
+		{SC_OBJ_FILE, "FILE_GENERIC_READ", FGR},
+		{SC_OBJ_FILE, "GENERIC_READ", SC_GENERIC_READ},
+		{SC_OBJ_FILE, "query_value", 0},
+		{SC_OBJ_FILE, "create_pipe_instance", 0},
+		{SC_OBJ_PIPE, "create_pipe_instance", 0x4u},
+		{SC_OBJ_PIPE, "FILE_CREATE_PIPE_INSTANCE", 0x4u},
+		{SC_OBJ_PIPE, "read_data", SC_FILE_READ_DATA},
+		{SC_OBJ_KEY, "query_value", 0x1u},
+		{SC_OBJ_KEY, "KEY_SET_VALUE", 0x2u},
+		{SC_OBJ_KEY, "KEY_READ", 0x20019u},
+		{SC_OBJ_KEY, "KEY_ALL_ACCESS", 0xF003Fu},
+		{SC_OBJ_KEY, "GENERIC_WRITE", SC_GENERIC_WRITE},
+		{SC_OBJ_KEY, "read_data", 0},
+		{SC_OBJ_KEY, "SERVICE_START", 0},
+		{SC_OBJ_SERVICE, "start", 0x10u},
+		{SC_OBJ_SERVICE, "SERVICE_STOP", 0x20u},
+		{SC_OBJ_SERVICE, "SERVICE_ALL_ACCESS", 0xF01FFu},
+		{SC_OBJ_SERVICE, "synchronize", SC_SYNCHRONIZE},
+		{SC_OBJ_SERVICE, "KEY_READ", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t m = 0;
+		int rc = sc_acl_right_named(cases[i].t, cases[i].name, &m);
+		if (!cases[i].mask) {
+			cr_expect_eq(rc, SC_ERR_INVAL, "%s on a %s",
+				     cases[i].name,
+				     sc_object_type_name(cases[i].t));
+			continue;
+		}
+		cr_expect_eq(rc, 0, "%s on a %s", cases[i].name,
+			     sc_object_type_name(cases[i].t));
+		cr_expect_eq(m, cases[i].mask, "%s", cases[i].name);
+	}
+}
+
+/* granted: lists compare as masks: GENERIC_READ, read and
+ * FILE_GENERIC_READ's component rights are one mask on a file. */
+Test(rights, a_list_of_names_is_one_mapped_mask)
+{
+	uint32_t a, b, c, d;
+	cr_assert_eq(sc_acl_rights_mask(SC_OBJ_FILE, "GENERIC_READ", &a), 0);
+	cr_assert_eq(sc_acl_rights_mask(SC_OBJ_FILE, "FILE_GENERIC_READ", &b),
+		     0);
+	cr_assert_eq(sc_acl_rights_mask(SC_OBJ_FILE,
+					"read_data|read_attributes|read_ea|"
+					"READ_CONTROL|SYNCHRONIZE",
+					&c),
+		     0);
+	cr_assert_eq(sc_acl_rights_mask(SC_OBJ_FILE, "read", &d), 0);
+	cr_expect_eq(a, FGR);
+	cr_expect_eq(b, FGR);
+	cr_expect_eq(c, FGR);
+	cr_expect_eq(d, FGR);
+	cr_assert_eq(sc_acl_rights_mask(SC_OBJ_KEY, "read", &a), 0);
+	cr_expect_eq(a, 0x20019u);
+	cr_expect_eq(sc_acl_rights_mask(SC_OBJ_KEY, "read|read_data", &a),
+		     SC_ERR_INVAL);
+	cr_expect_eq(sc_acl_rights_mask(SC_OBJ_FILE, "read||write", &a),
+		     SC_ERR_INVAL);
+	cr_expect_eq(sc_acl_rights_mask(SC_OBJ_FILE, "", &a), SC_ERR_INVAL);
+}
+
+static void assert_format_t(sc_object_type t, uint32_t mask, const char *want)
+{
+	char buf[200];
+	sc_acl_rights_format(t, mask, buf, sizeof(buf));
+	cr_assert_str_eq(buf, want, "%s mask 0x%x", sc_object_type_name(t),
+			 mask);
+}
+
+/* A granted mask prints as the names of its object's type. */
+Test(rights, format_uses_the_object_type_s_names)
+{
+	assert_format_t(SC_OBJ_KEY, SC_KEY_READ, "read");
+	assert_format_t(SC_OBJ_KEY, SC_KEY_ALL_ACCESS, "all");
+	assert_format_t(SC_OBJ_KEY, SC_KEY_READ | SC_KEY_SET_VALUE,
+			"read|set_value");
+	assert_format_t(SC_OBJ_KEY, SC_KEY_QUERY_VALUE | SC_READ_CONTROL,
+			"read_control|query_value");
+	assert_format_t(SC_OBJ_SERVICE, SC_SERVICE_START, "start");
+	assert_format_t(SC_OBJ_SERVICE, 0x2008Du, "read");
+	assert_format_t(SC_OBJ_SERVICE, 0x20170u, "execute");
+	assert_format_t(SC_OBJ_PIPE, SC_FILE_APPEND_DATA | R,
+			"read_data|create_pipe_instance");
+	assert_format_t(SC_OBJ_FILE, SC_FILE_APPEND_DATA | R,
+			"read_data|append_data");
+}
+
+/* Every name of the table parses back for every type it is for, and an
+ * alias never prints: the names are the one table. */
+Test(rights, every_table_name_parses_for_its_types)
+{
+	for (size_t i = 0; i < sc_right_count; i++) {
+		const sc_right_entry *r = &sc_right_table[i];
+		for (int t = 0; t < SC_OBJ_COUNT; t++) {
+			uint32_t m = 0;
+			int rc = sc_acl_right_named((sc_object_type)t, r->name,
+						    &m);
+			if (r->types & (1u << t)) {
+				cr_expect_eq(rc, 0, "%s", r->name);
+				cr_expect_eq(m, r->mask, "%s", r->name);
+			}
+		}
+	}
 }

@@ -1815,11 +1815,101 @@ Test(validate, step_access_names)
 		   "    host: srv1\n"
 		   "    owner: svc-b\n",
 		   25, 24,
-		   "unknown access right 'frobnicate' (expected one of: all, "
-		   "read, write, execute, delete, read_control, write_dac, "
-		   "write_owner, read_data, write_data, append_data, read_ea, "
-		   "write_ea, file_execute, read_attributes, write_attributes, "
-		   "synchronize, maximum_allowed)");
+		   "unknown access right 'frobnicate' for a file (expected "
+		   "one of: all, read, write, execute, delete, read_control, "
+		   "write_dac, write_owner, read_data, write_data, "
+		   "append_data, read_ea, write_ea, file_execute, "
+		   "delete_child, read_attributes, write_attributes, "
+		   "synchronize, maximum_allowed, or a Windows name such as "
+		   "GENERIC_READ)");
+}
+
+/* T6: an object's type decides which right names its ACEs and the steps
+ * that open it may use; a misspelling gets the nearest of them. */
+Test(validate, right_names_follow_the_object_type)
+{
+	fails_once(BASE
+		   "    steps:\n"                             /* 22 */
+		   "      - do: access_check\n"               /* 23 */
+		   "        object: hklm-run\n"               /* 24 */
+		   "        access: [KEY_QUERY_VALU]\n"       /* 25 */
+		   "objects:\n"
+		   "  - name: hklm-run\n"
+		   "    type: key\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n",
+		   25, 18,
+		   "unknown access right 'KEY_QUERY_VALU' for a key (did you "
+		   "mean 'KEY_QUERY_VALUE'? expected one of: all, read, write, "
+		   "execute, delete, read_control, write_dac, write_owner, "
+		   "query_value,");
+	/* A file's right on a key: not one of its names. */
+	fails_once(BASE
+		   "    steps:\n"                             /* 22 */
+		   "      - do: open\n"                       /* 23 */
+		   "        object: spooler\n"                /* 24 */
+		   "        access: [read_data]\n"            /* 25 */
+		   "objects:\n"
+		   "  - name: spooler\n"
+		   "    type: service\n"
+		   "    host: srv1\n"
+		   "    owner: svc-b\n",
+		   25, 18, "unknown access right 'read_data' for a service");
+	/* An ACE's rights follow its object's type, and so does granted. */
+	fails_once(BASE
+		   "    steps:\n"                             /* 22 */
+		   "      - {do: open, id: o, object: spooler, access: [start]}\n"
+		   "objects:\n"                                /* 24 */
+		   "  - name: spooler\n"                      /* 25 */
+		   "    type: service\n"                      /* 26 */
+		   "    host: srv1\n"                         /* 27 */
+		   "    owner: svc-b\n"                       /* 28 */
+		   "    dacl: [{allow: alice, access: [SERVICE_STRAT]}]\n",
+		   29, 36, "unknown access right 'SERVICE_STRAT' for a service "
+			   "(did you mean 'SERVICE_START'?");
+	fails_once(BASE
+		   "    steps:\n"                             /* 22 */
+		   "      - {do: open, id: o, object: run, access: [read]}\n"
+		   "objects:\n"                                /* 24 */
+		   "  - {name: run, type: key, host: srv1, owner: svc-b}\n"
+		   "expect:\n"                                 /* 26 */
+		   "  - {step: o, granted: read|set_valu}\n",  /* 27 */
+		   27, 24, "'read|set_valu' is not a '|'-joined list of "
+			   "access rights of a key (did you mean 'set_value'?");
+	/* The type itself: one of the table's, with did-you-mean. */
+	fails_once(BASE
+		   "objects:\n"                                /* 22 */
+		   "  - {name: run, type: servce, host: srv1, owner: svc-b}\n",
+		   23, 23, "'servce' for 'objects[0].type' (did you mean "
+			   "'service'?");
+}
+
+Test(validate, object_types_and_their_windows_spellings_load)
+{
+	sc_scenario *s = load_ok(BASE
+				 "    steps:\n"
+				 "      - {do: open, object: a, access: "
+				 "[GENERIC_READ, FILE_READ_DATA, SYNCHRONIZE]}\n"
+				 "      - {do: open, object: b, access: "
+				 "[create_pipe_instance, FILE_WRITE_DATA]}\n"
+				 "      - {do: open, object: c, access: "
+				 "[KEY_READ, set_value, GENERIC_WRITE]}\n"
+				 "      - {do: open, object: d, access: "
+				 "[SERVICE_START, stop, read]}\n"
+				 "objects:\n"
+				 "  - {name: a, host: srv1, owner: svc-b}\n"
+				 "  - {name: b, type: named_pipe, host: srv1, "
+				 "owner: svc-b}\n"
+				 "  - {name: c, type: SE_REGISTRY_KEY, host: srv1, "
+				 "owner: svc-b}\n"
+				 "  - {name: d, type: Service, host: srv1, "
+				 "owner: svc-b}\n",
+				 NULL);
+	cr_expect_eq(s->objects[0].type, SC_OBJ_FILE);
+	cr_expect_eq(s->objects[1].type, SC_OBJ_PIPE);
+	cr_expect_eq(s->objects[2].type, SC_OBJ_KEY);
+	cr_expect_eq(s->objects[3].type, SC_OBJ_SERVICE);
+	sc_load_free(s);
 }
 
 Test(validate, every_right_name_is_accepted)
@@ -3463,6 +3553,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"apartment", &sc_apartment_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
+		{"type", &sc_object_type_table},
 	};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		for (size_t k = 0; k < tables[i].t->count; k++) {
@@ -3473,6 +3564,34 @@ Test(docs, every_enum_spelling_is_documented)
 				  "docs/scenario-format.md lacks %s %s",
 				  tables[i].what, want);
 		}
+}
+
+/* Every right name of SC_ACCESS_RIGHTS (sc_acl.h), the one table the
+ * loader, the access check and the printers read, is in the access
+ * rights section of docs/scenario-format.md, in backquotes. */
+Test(docs, every_right_name_is_documented)
+{
+	const char *md = read_doc();
+	if (!md)
+		cr_skip_test("CLOAKROOM_SOURCE is not set");
+	const char *from = strstr(md, "### Access rights");
+	cr_assert_not_null(from, "no access rights section");
+	const char *to = strstr(from, "\n## ");
+	cr_assert_not_null(to);
+	static char section[16384];
+	size_t n = (size_t)(to - from);
+	cr_assert_lt(n, sizeof(section));
+	memcpy(section, from, n);
+	section[n] = '\0';
+	for (size_t i = 0; i < sc_right_count; i++) {
+		if (sc_right_table[i].alias)
+			continue;
+		char want[96];
+		snprintf(want, sizeof(want), "`%s`", sc_right_table[i].name);
+		cr_expect(strstr(section, want) != NULL,
+			  "docs/scenario-format.md's access rights lack %s",
+			  want);
+	}
 }
 
 /* A Windows spelling loads as the value it names, through the schema and
