@@ -311,7 +311,8 @@ static void negotiate(const deciding *d, const sc_token *subject,
 		.crossed = strcmp(from_host, target->host) != 0,
 		.all_in_domain = host_in_domain(d->st->scn, from_host) &&
 				 host_in_domain(d->st->scn, target->host),
-		.client_sensitive = client && client->sensitive,
+		.client_sensitive = sc_account_not_delegated(client),
+		.client_protected = sc_account_protected(client),
 		.client_unforwardable = sc_token_unforwardable(subject),
 		.server_trusted = server && server->trusted_for_delegation,
 		.server_computer = server && server == sc_directory_computer(

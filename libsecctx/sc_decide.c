@@ -129,8 +129,11 @@ sc_package sc_blanket_package(const sc_blanket *b, bool all_in_domain)
 static const char *d1_failed(const sc_hop_facts *f)
 {
 	if (f->client_sensitive)
-		return "the client account is sensitive and cannot be "
-		       "delegated";
+		return f->client_protected
+			       ? "the client account is in Protected Users "
+				 "and cannot be delegated"
+			       : "the client account is sensitive and cannot "
+				 "be delegated";
 	if (f->client_unforwardable)
 		return "the client's ticket is not forwardable (its logon "
 		       "asked for none)";
@@ -468,13 +471,13 @@ static d4_evidence d4_evidence_of(const sc_delegation *d, const sc_token *who)
 		 * (S4U2Self, D6); "Kerberos only" cannot. */
 		if (!d->self->trusted_to_auth_for_delegation)
 			return D4_NTLM_KERBEROS_ONLY;
-		if (d->client && d->client->sensitive)
+		if (sc_account_not_delegated(d->client))
 			return D4_NTLM_SENSITIVE;
 		return D4_BY_TRANSITION;
 	}
 	if (transition && !sc_token_forwardable(who))
 		return D4_TRANSITION_UNFORWARDABLE;
-	if (!transition && d->client && d->client->sensitive)
+	if (!transition && sc_account_not_delegated(d->client))
 		return D4_SENSITIVE;
 	if (!transition && sc_token_unforwardable(who))
 		return D4_UNFORWARDABLE;
@@ -502,9 +505,9 @@ static void d4_why_not(d4_evidence e, const sc_delegation *d,
 		break;
 	case D4_NTLM_SENSITIVE:
 		snprintf(out, n,
-			 "%s signed in with NTLM, and is sensitive: no "
+			 "%s signed in with NTLM, and is %s: no "
 			 "forwardable ticket",
-			 user);
+			 user, sc_account_not_delegated_why(d->client));
 		break;
 	case D4_TRANSITION_UNFORWARDABLE:
 		snprintf(out, n,
@@ -512,9 +515,9 @@ static void d4_why_not(d4_evidence e, const sc_delegation *d,
 			 "forwardable");
 		break;
 	case D4_SENSITIVE:
-		snprintf(out, n, "%s is sensitive: its ticket is not "
+		snprintf(out, n, "%s is %s: its ticket is not "
 				 "forwardable",
-			 user);
+			 user, sc_account_not_delegated_why(d->client));
 		break;
 	case D4_UNFORWARDABLE:
 		snprintf(out, n, "%s's ticket is not forwardable (its logon "
@@ -608,13 +611,14 @@ static sc_status d5(const sc_delegation *d, const char *d4_not, sc_log *log)
 		/* S4U2Proxy takes a ticket that is not forwardable
 		 * only for a client that is not sensitive (MS-SFU
 		 * 3.1.5.2.1); a sensitive client's never is. */
-		if (d->client && d->client->sensitive) {
+		if (sc_account_not_delegated(d->client)) {
 			sc_log_rule(log, "D5",
 				    "D4 did not grant (%s); resource-based "
 				    "delegation: %s lists %s, but %s is "
-				    "sensitive: the call fails",
+				    "%s: the call fails",
 				    d4_not, d->target->name, d->self->name,
-				    d->client->name);
+				    d->client->name,
+				    sc_account_not_delegated_why(d->client));
 			return SC_NOT_SUPPORTED;
 		}
 		sc_log_rule(log, "D5",

@@ -47,7 +47,10 @@ typedef struct sc_hop_facts {
 	sc_transport transport;
 	bool crossed;            /* caller's host differs from the callee's */
 	bool all_in_domain;      /* both hosts are domain members */
-	bool client_sensitive;   /* the presented account (D1) */
+	bool client_sensitive;   /* the presented account cannot be
+				    delegated: sensitive or in Protected
+				    Users (D1) */
+	bool client_protected;   /* it is in Protected Users (D1's note) */
 	bool client_unforwardable; /* its logon asked for tickets that are
 				      not forwardable (D1) */
 	bool server_trusted;     /* the callee's account (D1, D7) */

@@ -1023,7 +1023,8 @@ sc_status sc_directory_transition(const sc_directory *dir,
 	bool tcb = sc_token_privilege_enabled(process, SC_PRIV_TCB);
 	sc_token_set_level(t, tcb ? SC_LEVEL_IMPERSONATE : SC_LEVEL_IDENTIFY);
 	bool trusted = self && self->trusted_to_auth_for_delegation;
-	bool sensitive = who && who->sensitive;
+	/* D6: sensitive, or in Protected Users: never forwardable. */
+	bool sensitive = sc_account_not_delegated(who);
 	sc_token_set_transition(t, trusted && !sensitive);
 	sc_log_rule(log, "D6",
 		    "protocol transition: %s obtains a token for %s without "
@@ -1033,9 +1034,10 @@ sc_status sc_directory_transition(const sc_directory *dir,
 		    tcb ? "holds" : "lacks");
 	if (sensitive)
 		sc_log_rule(log, "D6",
-			    "%s is sensitive and cannot be delegated: its "
+			    "%s is %s and cannot be delegated: its "
 			    "ticket is never forwardable",
-			    sc_token_user_name(t));
+			    sc_token_user_name(t),
+			    sc_account_not_delegated_why(who));
 	else
 		sc_log_rule(log, "D6",
 			    "the ticket is %sforwardable: %s is %strusted to "

@@ -1432,7 +1432,8 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		.crossed = h->crossed_host,
 		.all_in_domain = host_in_domain(rt->scn, in->caller_host) &&
 				 host_in_domain(rt->scn, rt->self->host),
-		.client_sensitive = client_acct && client_acct->sensitive,
+		.client_sensitive = sc_account_not_delegated(client_acct),
+		.client_protected = sc_account_protected(client_acct),
 		.client_unforwardable = sc_token_unforwardable(who),
 		.server_trusted = server_acct &&
 				  server_acct->trusted_for_delegation,
@@ -1472,6 +1473,16 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 SC_ANONYMOUS_NAME);
 		return SC_OK;
+	}
+	if (in->package == SC_PACKAGE_NTLM &&
+	    sc_account_protected(client_acct)) {
+		/* D3: a member of Protected Users cannot authenticate with
+		 * NTLM: the logon is refused. */
+		sc_log_rule(&h->log, "D3",
+			    "%s is in Protected Users, which cannot "
+			    "authenticate with NTLM: LOGON_FAILURE",
+			    sc_token_user_name(who));
+		return SC_LOGON_FAILURE;
 	}
 	sc_status st;
 	if (sc_directory_keeps_client_token(h->from_host, h->to_host)) {

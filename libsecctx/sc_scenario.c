@@ -218,6 +218,29 @@ bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len)
 	return true;
 }
 
+bool sc_account_protected(const sc_account_def *a)
+{
+	for (unsigned k = 0; a && k < a->groups_count; k++) {
+		const char *g = a->groups[k];
+		const char *bs = g ? strrchr(g, '\\') : NULL;
+		if (g && strcasecmp(bs ? bs + 1 : g, "Protected Users") == 0)
+			return true;
+	}
+	return false;
+}
+
+bool sc_account_not_delegated(const sc_account_def *a)
+{
+	return a && (a->sensitive || sc_account_protected(a));
+}
+
+const char *sc_account_not_delegated_why(const sc_account_def *a)
+{
+	return a && !a->sensitive && sc_account_protected(a)
+		       ? "in Protected Users"
+		       : "sensitive";
+}
+
 /* D8: name is a domain host's computer account ("SRV1$"), or the group
  * Domain Computers, which a scenario with a domain host has. */
 static bool computer_principal(const sc_scenario *s, const char *name)

@@ -421,6 +421,17 @@ bool sc_process_name_ok(const char *name, char *why, size_t len);
 #define SC_COMPUTER_NAME_MAX 72
 bool sc_host_computer_name(const sc_host_def *h, char *out, size_t len);
 
+/* D1, D3: a is a member of Protected Users (its groups name it, bare or
+ * domain-qualified): it cannot be delegated, as a sensitive account, and
+ * cannot authenticate with NTLM. */
+bool sc_account_protected(const sc_account_def *a);
+/* D1, D2, D4, D5, D6: a cannot be delegated: it is marked sensitive, or
+ * is a member of Protected Users. False for NULL. */
+bool sc_account_not_delegated(const sc_account_def *a);
+/* Why a cannot be delegated, for a note: "sensitive" or "in Protected
+ * Users". */
+const char *sc_account_not_delegated_why(const sc_account_def *a);
+
 /* Lookups by name (NULL when absent). */
 const sc_process_def *sc_scenario_process(const sc_scenario *s,
 					  const char *name);

@@ -101,6 +101,38 @@ Test(C6, double_hop_fails_at_impersonate_and_passes_with_delegation)
 	}
 }
 
+/* D1, D3, D4, D5: a member of Protected Users is never delegated and
+ * cannot sign in with NTLM (scenarios/rules/d1-protected-users.yaml). */
+Test(D1, a_member_of_protected_users_is_not_delegated)
+{
+	const char *variants[] = {"as-written", "ntlm", "constrained",
+				  "resource-based"};
+	sc_status want_ab[] = {SC_OK, SC_LOGON_FAILURE, SC_OK, SC_OK};
+	sc_status want_bc[] = {SC_ACCESS_DENIED, SC_OK, SC_NOT_SUPPORTED,
+			       SC_NOT_SUPPORTED};
+	for (int i = 0; i < 4; i++) {
+		world w;
+		world_load(&w, "rules/d1-protected-users.yaml", variants[i]);
+		sc_trace t;
+		sc_trace_init(&t);
+		sc_runtime_run_client(sc_world_runtime(w.w, "A"), &t);
+		const sc_hop *ab = hop(&t, "A", "B"), *bc = hop(&t, "B", "C");
+		cr_assert(ab, "%s: no A->B hop", variants[i]);
+		cr_expect_eq(ab->status, want_ab[i], "%s: A->B %s",
+			     variants[i], sc_status_name(ab->status));
+		if (i == 0)
+			cr_expect_eq(ab->level_effective, SC_LEVEL_IMPERSONATE,
+				     "Delegate refused for alice");
+		if (want_ab[i] == SC_OK) {
+			cr_assert(bc, "%s: no B->C hop", variants[i]);
+			cr_expect_eq(bc->status, want_bc[i], "%s: B->C %s",
+				     variants[i], sc_status_name(bc->status));
+		}
+		sc_trace_free(&t);
+		world_free(&w);
+	}
+}
+
 Test(T5, impersonation_ends_with_the_call)
 {
 	world w;
