@@ -100,8 +100,8 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 	if (end < h->log.count) {
 		fprintf(out, "    when the call ended, callee %s decided:\n",
 			h->to);
-		notes_block(out, &h->log, end, h->log.count, &num, "      ",
-			    color);
+		notes_block(out, (note_span){&h->log, end, h->log.count}, &num,
+			    "      ", color);
 	}
 	tokens_explain(out, h, "    ");
 	sc_hop_rules(h, rules, sizeof(rules), " ");
