@@ -187,27 +187,16 @@ static const char *const paths_style =
 static double legend(FILE *out, double y)
 {
 	double x = P_MARGIN;
-	fprintf(out,
-		"<g class=\"legend\">\n"
-		"<line class=\"edge ok\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-		"y2=\"%.1f\" marker-end=\"url(#head-ok)\"/>\n"
-		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">reaches the "
-		"target, confirmed on the daemons</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	fprintf(out, "<g class=\"legend\">\n");
+	svg_legend_entry(out, x, y, "edge ok", "ok", "legend",
+			 "reaches the target, confirmed on the daemons");
 	x += 370;
-	fprintf(out,
-		"<line class=\"edge failed\" x1=\"%.1f\" y1=\"%.1f\" "
-		"x2=\"%.1f\" y2=\"%.1f\" marker-end=\"url(#head-failed)\"/>\n"
-		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">\u2717 stopped"
-		"</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	svg_legend_entry(out, x, y, "edge failed", "failed", "legend",
+			 "\u2717 stopped");
 	x += 140;
-	fprintf(out,
-		"<line class=\"edge unconfirmed\" x1=\"%.1f\" y1=\"%.1f\" "
-		"x2=\"%.1f\" y2=\"%.1f\" marker-end=\"url(#head-unconfirmed)\"/>"
-		"\n<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">not confirmed "
-		"(the daemons disagreed, or not run)</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	svg_legend_entry(out, x, y, "edge unconfirmed", "unconfirmed",
+			 "legend",
+			 "not confirmed (the daemons disagreed, or not run)");
 	fprintf(out,
 		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">On each edge to "
 		"the target: the path's number, kind and kind's rule, then "

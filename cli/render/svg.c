@@ -741,30 +741,30 @@ static double draw_run(FILE *out, const char *scenario, const run_result *r,
 	return bottom + 18;
 }
 
+void svg_legend_entry(FILE *out, double x, double y, const char *line_class,
+		      const char *head, const char *text_class,
+		      const char *text)
+{
+	fprintf(out,
+		"<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		"y2=\"%.1f\" marker-end=\"url(#head-%s)\"/>\n"
+		"<text class=\"%s\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+		line_class, x, y, x + 40, y, head, text_class, x + 48, y + 4,
+		text);
+}
+
 static double draw_legend(FILE *out, double y)
 {
 	double x = MARGIN;
-	fprintf(out,
-		"<g class=\"legend\">\n"
-		"<line class=\"arrow-sample ok\" x1=\"%.1f\" y1=\"%.1f\" "
-		"x2=\"%.1f\" y2=\"%.1f\" marker-end=\"url(#head-ok)\"/>\n"
-		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">call: identity "
-		"presented at level in effect</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	fprintf(out, "<g class=\"legend\">\n");
+	svg_legend_entry(out, x, y, "arrow-sample ok", "ok", "legend",
+			 "call: identity presented at level in effect");
 	x += 330;
-	fprintf(out,
-		"<line class=\"arrow-sample failed\" x1=\"%.1f\" y1=\"%.1f\" "
-		"x2=\"%.1f\" y2=\"%.1f\" marker-end=\"url(#head-failed)\"/>\n"
-		"<text class=\"legend failed\" x=\"%.1f\" y=\"%.1f\">"
-		GLYPH_FAIL " failed call</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	svg_legend_entry(out, x, y, "arrow-sample failed", "failed",
+			 "legend failed", GLYPH_FAIL " failed call");
 	x += 150;
-	fprintf(out,
-		"<line class=\"arrow-sample warning\" x1=\"%.1f\" y1=\"%.1f\" "
-		"x2=\"%.1f\" y2=\"%.1f\" marker-end=\"url(#head-warning)\"/>\n"
-		"<text class=\"legend warning\" x=\"%.1f\" y=\"%.1f\">"
-		GLYPH_WARN " warning (P2, L2, C3, T8)</text>\n",
-		x, y, x + 40, y, x + 48, y + 4);
+	svg_legend_entry(out, x, y, "arrow-sample warning", "warning",
+			 "legend warning", GLYPH_WARN " warning (P2, L2, C3, T8)");
 	fprintf(out,
 		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">Under each "
 		"arrow: the rule ids that decided the hop, in the order they "

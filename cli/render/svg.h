@@ -18,6 +18,12 @@ int explain_svg(FILE *out, const char *scenario, const run_result *runs,
  * (markers head-ok, head-warning, head-failed). */
 void svg_xml_text(FILE *out, const char *s);
 double svg_text_w(const char *s, double fs);
+/* One legend entry at (x, y): a 40-unit sample line of class
+ * line_class ending in marker #head-HEAD, then text (markup as given) of
+ * class text_class. */
+void svg_legend_entry(FILE *out, double x, double y, const char *line_class,
+		      const char *head, const char *text_class,
+		      const char *text);
 extern const char *const svg_defs;
 
 /* One path of `cloakroom paths`, as the graph draws it. */
