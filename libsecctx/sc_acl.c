@@ -285,11 +285,16 @@ static sc_status walk_result(walk *w, uint32_t *granted)
 	return SC_OK;
 }
 
+/* T12: an object without a label is medium, as Windows treats one. */
+static sc_integrity sd_label(const sc_sd *sd)
+{
+	return sd->label != SC_IL_DEFAULT ? sd->label : SC_IL_MEDIUM;
+}
+
 uint32_t sc_acl_mandatory_allowed(const sc_token *token, const sc_sd *sd)
 {
 	const sc_generic_mapping *m = sc_acl_mapping(sd->type);
-	sc_integrity label = sd->label != SC_IL_DEFAULT ? sd->label
-							: SC_IL_MEDIUM;
+	sc_integrity label = sd_label(sd);
 	if (sc_token_integrity(token) >= label)
 		return 0xFFFFFFFFu;
 	/* MS-DTYP 2.5.3.3: below the label, the generic sets the policy
@@ -309,8 +314,7 @@ static sc_status mandatory_check(walk *w)
 	if (w->mic == 0xFFFFFFFFu)
 		return SC_OK;
 	sc_integrity tl = sc_token_integrity(w->token);
-	sc_integrity ol = w->sd->label != SC_IL_DEFAULT ? w->sd->label
-							: SC_IL_MEDIUM;
+	sc_integrity ol = sd_label(w->sd);
 	const char *policy = w->sd->no_read_up ? "no_write_up, no_read_up"
 					       : "no_write_up";
 	uint32_t refused = w->want & ~w->mic;
