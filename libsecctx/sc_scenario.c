@@ -1029,7 +1029,8 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 	switch (k->target) {
 	case ON_PROC:
 		found = sc_scenario_process(s, target);
-		what = "process";
+		/* X.integrity: the process X, else the objects named X. */
+		what = k->field == F_INTEGRITY ? "process or object" : "process";
 		if (found)
 			op->index = (unsigned)index_of(
 				s->processes, sizeof(s->processes[0]), found);
@@ -1071,12 +1072,12 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 		for (unsigned i = 0; i < s->domain.accounts_count && n < 64;
 		     i++)
 			cands[n++] = s->domain.accounts[i].name;
-	else if (k->target == ON_OBJECT)
-		for (unsigned i = 0; i < s->objects_count && n < 64; i++)
-			cands[n++] = s->objects[i].name;
-	else
+	else if (k->target == ON_HOST)
 		for (unsigned i = 0; i < s->hosts_count && n < 64; i++)
 			cands[n++] = s->hosts[i].name;
+	if (k->field == F_INTEGRITY || k->target == ON_OBJECT)
+		for (unsigned i = 0; i < s->objects_count && n < 64; i++)
+			cands[n++] = s->objects[i].name;
 	const char *near = sc_suggest_nearest(target, cands, n);
 	errf(err, errlen, "unknown %s '%s' in '%s'%s%s%s", what, target, full,
 	     near ? " (did you mean '" : "", near ? near : "",
