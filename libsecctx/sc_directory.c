@@ -964,10 +964,10 @@ sc_status sc_directory_local_token(const sc_directory *dir,
 	sc_token_set_package(t, package);
 	sc_token_set_authn(t, authn);
 	sc_token_set_boundaries(t, sc_token_boundaries(claim));
-	/* T12: the client's own token's level; the context may only
-	 * lower it (a low-integrity client is served at low). */
+	/* T12: the client's own token's level (a low-integrity client
+	 * is served at low; with signed contexts the authority's logon
+	 * of the client states it, as the client's own does). */
 	sc_token_set_integrity(t, sc_token_integrity_raw(client));
-	sc_token_lower_integrity(t, sc_token_integrity(claim));
 	*out = t;
 	return SC_OK;
 nomem:

@@ -728,12 +728,3 @@ void sc_token_set_integrity(sc_token *t, sc_integrity il)
 	if (t && (int)il >= 0 && il < SC_IL_COUNT)
 		t->integrity = il;
 }
-
-bool sc_token_lower_integrity(sc_token *t, sc_integrity il)
-{
-	if (!t || il == SC_IL_DEFAULT || (int)il < 0 || il >= SC_IL_COUNT ||
-	    il >= sc_token_integrity(t))
-		return false;
-	t->integrity = il;
-	return true;
-}

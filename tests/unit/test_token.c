@@ -552,21 +552,6 @@ Test(T12, service_accounts_system_anonymous_untrusted)
 	sc_token_free(a);
 }
 
-/* T12: a token's level may be lowered, never raised. */
-Test(T12, a_level_is_lowered_never_raised)
-{
-	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
-	sc_token_set_logon(t, SC_LOGON_INTERACTIVE); /* medium */
-	cr_expect(!sc_token_lower_integrity(t, SC_IL_HIGH));
-	cr_expect(!sc_token_lower_integrity(t, SC_IL_DEFAULT));
-	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
-	cr_expect(sc_token_lower_integrity(t, SC_IL_LOW));
-	cr_expect_eq(sc_token_integrity(t), SC_IL_LOW);
-	cr_expect(!sc_token_lower_integrity(t, SC_IL_MEDIUM));
-	cr_expect_eq(sc_token_integrity(t), SC_IL_LOW);
-	sc_token_free(t);
-}
-
 /* T12: the one table of levels: spellings, RIDs, SIDs, whoami's names,
  * and the Windows spellings as aliases. */
 Test(T12, the_levels_as_windows_spells_them)
