@@ -285,6 +285,9 @@ static sc_status walk_result(walk *w, uint32_t *granted)
 	return SC_OK;
 }
 
+/* T12: what a token at or above the label may be granted: anything. */
+#define SC_MIC_UNRESTRICTED 0xFFFFFFFFu
+
 /* T12: an object without a label is medium, as Windows treats one. */
 static sc_integrity sd_label(const sc_sd *sd)
 {
@@ -296,7 +299,7 @@ uint32_t sc_acl_mandatory_allowed(const sc_token *token, const sc_sd *sd)
 	const sc_generic_mapping *m = sc_acl_mapping(sd->type);
 	sc_integrity label = sd_label(sd);
 	if (sc_token_integrity(token) >= label)
-		return 0xFFFFFFFFu;
+		return SC_MIC_UNRESTRICTED;
 	/* MS-DTYP 2.5.3.3: below the label, the generic sets the policy
 	 * does not withhold; NO_WRITE_UP is always set. */
 	return (sd->no_read_up ? 0 : m->read) | m->execute;
@@ -311,7 +314,7 @@ static sc_status mandatory_check(walk *w)
 {
 	char names[128];
 	w->mic = sc_acl_mandatory_allowed(w->token, w->sd);
-	if (w->mic == 0xFFFFFFFFu)
+	if (w->mic == SC_MIC_UNRESTRICTED)
 		return SC_OK;
 	sc_integrity tl = sc_token_integrity(w->token);
 	sc_integrity ol = sd_label(w->sd);
@@ -331,12 +334,11 @@ static sc_status mandatory_check(walk *w)
 	}
 	sc_log_rule(w->log, "T12",
 		    "the %s token of %s is below the object's %s label (%s): "
-		    "%s%s passes to the DACL",
+		    "%s passes to the DACL",
 		    sc_integrity_name(tl), w->who, sc_integrity_name(ol),
-		    policy, w->max ? "maximum_allowed without the withheld "
-				     "rights"
-				   : "",
-		    w->max ? "" : "what was asked");
+		    policy,
+		    w->max ? "maximum_allowed, less the withheld rights,"
+			   : "what was asked");
 	return SC_OK;
 }
 

@@ -2564,7 +2564,7 @@ static void check_rule_id(struct vctx *v, const char *path, const char *id,
 	}
 	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
 	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
-		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T11, N1-N2, "
+		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T12, N1-N2, "
 		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
 		near ? "'? " : "");
 }
