@@ -186,14 +186,19 @@ static bool negotiate_authn(const sc_hop_facts *f, sc_hop_outcome *out,
 	if (f->transport == SC_TRANSPORT_PIPE) {
 		out->authn = SC_AUTHN_CONNECT;
 		out->authenticated = true;
-		if (pipe_ignores_authn(f))
-			sc_log_rule(log, "T8",
-				    "named pipe: authentication levels do not "
-				    "apply to a pipe (client %s, server %s "
-				    "ignored): the client is authenticated by "
-				    "its logon, at the level its SQOS sets (N2)",
-				    sc_authn_name(f->client_authn),
-				    sc_authn_name(f->server_authn));
+		if (!pipe_ignores_authn(f))
+			return true;
+		bool c = f->client_authn != SC_AUTHN_DEFAULT;
+		bool s = f->server_authn != SC_AUTHN_DEFAULT;
+		sc_log_rule(log, "T8",
+			    "named pipe: authentication levels do not apply "
+			    "to a pipe (%s%s%s%s%s ignored): the client is "
+			    "authenticated by its logon, at the level its "
+			    "SQOS sets (N2)",
+			    c ? "client " : "",
+			    c ? sc_authn_name(f->client_authn) : "",
+			    c && s ? ", " : "", s ? "server " : "",
+			    s ? sc_authn_name(f->server_authn) : "");
 		return true;
 	}
 	sc_authn ca = client_authn_of(f);
