@@ -20,7 +20,7 @@ void report_set_width(int columns)
 
 /* The columns s takes on a terminal (wcwidth per character); bytes the
  * locale cannot decode count one column per UTF-8 character. */
-static int disp_width(const char *s)
+int report_disp_width(const char *s)
 {
 	mbstate_t st;
 	memset(&st, 0, sizeof(st));
@@ -50,7 +50,7 @@ static int disp_width(const char *s)
  * Writes into buf (len bytes). */
 static const char *fit(const char *s, int width, char *buf, size_t len)
 {
-	if (width <= 0 || disp_width(s) <= width)
+	if (width <= 0 || report_disp_width(s) <= width)
 		return s;
 	size_t o = 0;
 	int w = 0;
@@ -61,7 +61,7 @@ static const char *fit(const char *s, int width, char *buf, size_t len)
 		char one[8];
 		memcpy(one, s, n < 7 ? n : 7);
 		one[n < 7 ? n : 7] = '\0';
-		int cw = disp_width(one);
+		int cw = report_disp_width(one);
 		if (w + cw > width - 1)
 			break;
 		memcpy(buf + o, s, n);
@@ -78,7 +78,7 @@ static const char *fit(const char *s, int width, char *buf, size_t len)
 static void pad(FILE *out, const char *s, int width)
 {
 	fputs(s, out);
-	for (int i = disp_width(s); i < width; i++)
+	for (int i = report_disp_width(s); i < width; i++)
 		fputc(' ', out);
 }
 
@@ -238,7 +238,7 @@ static void shrink_to_fit(int w[NCOL])
 		int widest = -1;
 		for (size_t k = 0; k < sizeof(give) / sizeof(give[0]); k++) {
 			int c = give[k];
-			if (w[c] > disp_width(head[c]) + 1 &&
+			if (w[c] > report_disp_width(head[c]) + 1 &&
 			    (widest < 0 || w[c] > w[widest]))
 				widest = c;
 		}
@@ -253,15 +253,15 @@ static void shrink_to_fit(int w[NCOL])
 static void column_widths(const run_result *runs, size_t n, int w[NCOL])
 {
 	for (int c = 0; c < NCOL; c++)
-		w[c] = disp_width(head[c]);
+		w[c] = report_disp_width(head[c]);
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; runs[k].ran && i < runs[k].trace.count;
 		     i++) {
 			hop_row row;
 			hop_row_fill(&row, i, &runs[k].trace.hops[i]);
 			for (int c = 0; c < NCOL; c++)
-				if (disp_width(row.cell[c]) > w[c])
-					w[c] = disp_width(row.cell[c]);
+				if (report_disp_width(row.cell[c]) > w[c])
+					w[c] = report_disp_width(row.cell[c]);
 		}
 	shrink_to_fit(w);
 }
@@ -288,7 +288,7 @@ static void block_line(FILE *out, const char *label, const char *text,
 		size_t n = strcspn(p, " ");
 		char word[512];
 		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		if (used > 4 && disp_width(line) + 1 + disp_width(word) >
+		if (used > 4 && report_disp_width(line) + 1 + report_disp_width(word) >
 				       table_width) {
 			fprintf(out, "%s%s%s\n", on,
 				fit(line, table_width, cut, sizeof(cut)), off);
