@@ -133,6 +133,8 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
 		{"apartment", &sc_apartment_table},
+		{"integrity", &sc_integrity_table},
+		{"no_read_up", &bool_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"sensitive", &bool_table},
 		{"trusted_for_delegation", &bool_table},

@@ -41,11 +41,10 @@ static void tokens_usage(FILE *out)
 		"`whoami /all` does:\neach process's primary token, then the "
 		"thread token each callee served\nits call under: user and SID, "
 		"groups and their attributes, privileges\nand their state, token "
-		"type, impersonation level, logon type and\nsession. --at STEP: "
-		"only the process that ran the step with that id,\nits primary "
-		"token and its thread token at that step. The model has no\n"
-		"integrity levels; the view says so. --format json: the same as "
-		"JSON.\n"
+		"type, impersonation level, logon type,\nsession and integrity level. "
+		"--at STEP: only the process that ran the step\nwith that id, its "
+		"primary token and its thread token at that step.\n--format "
+		"json: the same as JSON.\n"
 		"Exit: 0, 1 the step did not run, 2 bad input, 3 the run "
 		"failed.\n");
 }

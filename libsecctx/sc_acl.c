@@ -25,6 +25,12 @@ static const sc_generic_mapping mappings[SC_OBJ_COUNT] = {
 			SC_KEY_ALL_ACCESS},
 	[SC_OBJ_SERVICE] = {SC_SERVICE_GENERIC_READ, SC_SERVICE_GENERIC_WRITE,
 			    SC_SERVICE_GENERIC_EXECUTE, SC_SERVICE_ALL_ACCESS},
+	[SC_OBJ_DIRECTORY] = {SC_FILE_GENERIC_READ, SC_FILE_GENERIC_WRITE,
+			      SC_FILE_GENERIC_EXECUTE, SC_FILE_ALL_ACCESS},
+	[SC_OBJ_SC_MANAGER] = {SC_MANAGER_GENERIC_READ,
+			       SC_MANAGER_GENERIC_WRITE,
+			       SC_MANAGER_GENERIC_EXECUTE,
+			       SC_MANAGER_ALL_ACCESS},
 };
 const sc_generic_mapping sc_file_mapping = {
 	SC_FILE_GENERIC_READ, SC_FILE_GENERIC_WRITE, SC_FILE_GENERIC_EXECUTE,
@@ -159,6 +165,7 @@ typedef struct walk {
 	bool max;         /* and MAXIMUM_ALLOWED */
 	uint32_t current; /* granted so far */
 	uint32_t denied;  /* denied before being granted */
+	uint32_t mic;     /* T12: what the mandatory label lets be granted */
 	sc_log *log;
 } walk;
 
@@ -176,11 +183,14 @@ static void walk_owner(walk *w)
 			    w->who);
 		return;
 	}
-	w->current |= SC_READ_CONTROL | SC_WRITE_DAC;
+	w->current |= (SC_READ_CONTROL | SC_WRITE_DAC) & w->mic;
 	sc_log_rule(w->log, "T6",
 		    "%s owns the object: read_control and write_dac are "
-		    "granted implicitly",
-		    w->who);
+		    "granted implicitly%s",
+		    w->who,
+		    w->mic & SC_WRITE_DAC ? ""
+					  : " (write_dac not: T12 withholds "
+					    "it)");
 }
 
 /* 6a: a matching deny ACE denies the bits not yet granted; if it names
@@ -218,7 +228,7 @@ static sc_status walk_deny(walk *w, size_t i, const sc_ace *ace,
 static void walk_allow(walk *w, size_t i, const sc_ace *ace, uint32_t access)
 {
 	char names[128];
-	uint32_t add = access & ~w->denied & ~w->current;
+	uint32_t add = access & ~w->denied & ~w->current & w->mic;
 	w->current |= add;
 	sc_acl_rights_format(w->sd->type, add, names, sizeof(names));
 	sc_log_rule(w->log, "T6", "ACE %zu (allow %s) matches %s: adds %s", i,
@@ -275,6 +285,63 @@ static sc_status walk_result(walk *w, uint32_t *granted)
 	return SC_OK;
 }
 
+/* T12: what a token at or above the label may be granted: anything. */
+#define SC_MIC_UNRESTRICTED 0xFFFFFFFFu
+
+/* T12: an object without a label is medium, as Windows treats one. */
+static sc_integrity sd_label(const sc_sd *sd)
+{
+	return sd->label != SC_IL_DEFAULT ? sd->label : SC_IL_MEDIUM;
+}
+
+uint32_t sc_acl_mandatory_allowed(const sc_token *token, const sc_sd *sd)
+{
+	const sc_generic_mapping *m = sc_acl_mapping(sd->type);
+	sc_integrity label = sd_label(sd);
+	if (sc_token_integrity(token) >= label)
+		return SC_MIC_UNRESTRICTED;
+	/* MS-DTYP 2.5.3.3: below the label, the generic sets the policy
+	 * does not withhold; NO_WRITE_UP is always set. */
+	return (sd->no_read_up ? 0 : m->read) | m->execute;
+}
+
+/* T12: Mandatory Integrity Control, before the DACL. A token below the
+ * object's label may be granted only w->mic (sc_acl_mandatory_allowed);
+ * a request naming anything else is denied here, the DACL unread; with
+ * MAXIMUM_ALLOWED the rest is withheld from what the DACL grants. A
+ * token at or above the label passes, and nothing is noted. */
+static sc_status mandatory_check(walk *w)
+{
+	char names[128];
+	w->mic = sc_acl_mandatory_allowed(w->token, w->sd);
+	if (w->mic == SC_MIC_UNRESTRICTED)
+		return SC_OK;
+	sc_integrity tl = sc_token_integrity(w->token);
+	sc_integrity ol = sd_label(w->sd);
+	const char *policy = w->sd->no_read_up ? "no_write_up, no_read_up"
+					       : "no_write_up";
+	uint32_t refused = w->want & ~w->mic;
+	if (refused) {
+		sc_acl_rights_format(w->sd->type, refused, names,
+				     sizeof(names));
+		sc_log_rule(w->log, "T12",
+			    "%s denied: the %s token of %s is below the "
+			    "object's %s label (%s), before the DACL: "
+			    "ACCESS_DENIED",
+			    names, sc_integrity_name(tl), w->who,
+			    sc_integrity_name(ol), policy);
+		return SC_ACCESS_DENIED;
+	}
+	sc_log_rule(w->log, "T12",
+		    "the %s token of %s is below the object's %s label (%s): "
+		    "%s passes to the DACL",
+		    sc_integrity_name(tl), w->who, sc_integrity_name(ol),
+		    policy,
+		    w->max ? "maximum_allowed, less the withheld rights,"
+			   : "what was asked");
+	return SC_OK;
+}
+
 static sc_status access_walk(const sc_token *token, const sc_sd *sd,
 			     uint32_t desired, uint32_t *granted, sc_log *log)
 {
@@ -300,11 +367,16 @@ static sc_status access_walk(const sc_token *token, const sc_sd *sd,
 		return SC_ACCESS_DENIED;
 	}
 
+	/* T12: the mandatory label, before the DACL (a NULL DACL too). */
+	if (mandatory_check(&w) != SC_OK)
+		return SC_ACCESS_DENIED;
+
 	/* 3: a NULL DACL grants everything. */
 	if (!sd->dacl_present) {
 		*granted = w.want;
 		if (w.max)
-			*granted |= w.m->all | SC_STANDARD_RIGHTS_ALL;
+			*granted = (*granted | w.m->all | SC_STANDARD_RIGHTS_ALL) &
+				   w.mic;
 		sc_acl_rights_format(sd->type, *granted, names, sizeof(names));
 		sc_log_rule(log, "T6", "NULL DACL: everything is granted to "
 				       "%s: %s",

@@ -68,6 +68,29 @@
 #define SC_SERVICE_GENERIC_WRITE 0x00020002u
 #define SC_SERVICE_GENERIC_EXECUTE 0x00020170u
 #define SC_SERVICE_ALL_ACCESS 0x000F01FFu
+/* Directories ("File Access Rights Constants"): the file bits under
+ * their directory names; a directory maps generic rights as a file
+ * does (FILE_GENERIC_READ among them lists the directory). */
+#define SC_FILE_LIST_DIRECTORY 0x0001u   /* FILE_READ_DATA */
+#define SC_FILE_ADD_FILE 0x0002u         /* FILE_WRITE_DATA */
+#define SC_FILE_ADD_SUBDIRECTORY 0x0004u /* FILE_APPEND_DATA */
+#define SC_FILE_TRAVERSE 0x0020u         /* FILE_EXECUTE */
+/* The service control manager ("Service Security and Access Rights"):
+ * GENERIC_READ is STANDARD_RIGHTS_READ | ENUMERATE_SERVICE |
+ * QUERY_LOCK_STATUS; GENERIC_WRITE STANDARD_RIGHTS_WRITE |
+ * CREATE_SERVICE | MODIFY_BOOT_CONFIG; GENERIC_EXECUTE
+ * STANDARD_RIGHTS_EXECUTE | CONNECT | LOCK; GENERIC_ALL
+ * SC_MANAGER_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED and every right). */
+#define SC_MANAGER_CONNECT 0x0001u
+#define SC_MANAGER_CREATE_SERVICE 0x0002u
+#define SC_MANAGER_ENUMERATE_SERVICE 0x0004u
+#define SC_MANAGER_LOCK 0x0008u
+#define SC_MANAGER_QUERY_LOCK_STATUS 0x0010u
+#define SC_MANAGER_MODIFY_BOOT_CONFIG 0x0020u
+#define SC_MANAGER_GENERIC_READ 0x00020014u
+#define SC_MANAGER_GENERIC_WRITE 0x00020022u
+#define SC_MANAGER_GENERIC_EXECUTE 0x00020009u
+#define SC_MANAGER_ALL_ACCESS 0x000F003Fu
 
 /* T6: the kinds of securable object. Each has its own generic mapping
  * (the GENERIC_MAPPING AccessCheck is given) and its own specific rights.
@@ -78,10 +101,14 @@
 	X(FILE, "file", 1)                                                   \
 	X(PIPE, "pipe", 1)                                                   \
 	X(KEY, "key", 1)                                                     \
-	X(SERVICE, "service", 1)
+	X(SERVICE, "service", 1)                                             \
+	X(DIRECTORY, "directory", 1)                                         \
+	X(SC_MANAGER, "sc_manager", 1)
 #define SC_OBJECT_TYPE_ALIASES(X)                                            \
 	X(PIPE, "named_pipe")                                                \
 	X(KEY, "registry_key")                                               \
+	X(DIRECTORY, "folder")                                               \
+	X(SC_MANAGER, "scm")                                                 \
 	X(FILE, "SE_FILE_OBJECT")                                            \
 	X(KEY, "SE_REGISTRY_KEY")                                            \
 	X(SERVICE, "SE_SERVICE")
@@ -102,7 +129,9 @@ typedef struct sc_generic_mapping {
 /* The generic mapping of each type, as Windows gives it:
  * file and pipe  FILE_GENERIC_READ, _WRITE, _EXECUTE, FILE_ALL_ACCESS;
  * key            KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS;
- * service        the SERVICE_GENERIC_* sets above, SERVICE_ALL_ACCESS. */
+ * service        the SERVICE_GENERIC_* sets above, SERVICE_ALL_ACCESS;
+ * directory      as a file;
+ * sc_manager     the SC_MANAGER_GENERIC_* sets, SC_MANAGER_ALL_ACCESS. */
 const sc_generic_mapping *sc_acl_mapping(sc_object_type t);
 /* The file mapping (sc_acl_mapping(SC_OBJ_FILE)). */
 extern const sc_generic_mapping sc_file_mapping;
@@ -121,7 +150,17 @@ typedef struct sc_sd {
 	sc_ace *aces;      /* dacl_present with count 0: empty DACL */
 	size_t ace_count;
 	sc_object_type type; /* its generic mapping and right names */
+	sc_integrity label;  /* T12: its mandatory label (DEFAULT: medium) */
+	bool no_read_up;     /* T12: the label's policy adds NO_READ_UP */
 } sc_sd;
+
+/* T12: the access a token below sd's mandatory label may still be
+ * granted (MS-DTYP 2.5.3.3, MandatoryIntegrityCheck): the object type's
+ * generic read set (none under no_read_up) and its generic execute set;
+ * the policy is always NO_WRITE_UP, so the write set, WRITE_DAC,
+ * WRITE_OWNER, DELETE and every bit outside the read and execute sets
+ * are not. A token at or above the label: every bit (0xFFFFFFFF). */
+uint32_t sc_acl_mandatory_allowed(const sc_token *token, const sc_sd *sd);
 
 /* Map generic bits of mask to specific ones (T6: "generic rights are
  * mapped first"). MAXIMUM_ALLOWED is kept. */
@@ -150,6 +189,9 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 #define SC_OT_FILES (SC_OT_FILE | SC_OT_PIPE)
 #define SC_OT_KEY (1u << SC_OBJ_KEY)
 #define SC_OT_SERVICE (1u << SC_OBJ_SERVICE)
+#define SC_OT_DIRECTORY (1u << SC_OBJ_DIRECTORY)
+#define SC_OT_FILELIKE (SC_OT_FILES | SC_OT_DIRECTORY)
+#define SC_OT_SC_MANAGER (1u << SC_OBJ_SC_MANAGER)
 
 /* Every access right name and its mask, once, with the object types it
  * is for: the generic rights first (the trace names a mask's whole
@@ -170,12 +212,16 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	X(FILES, "write_data", SC_FILE_WRITE_DATA)                          \
 	X(FILE, "append_data", SC_FILE_APPEND_DATA)                         \
 	X(PIPE, "create_pipe_instance", SC_FILE_APPEND_DATA)                \
-	X(FILES, "read_ea", SC_FILE_READ_EA)                                \
-	X(FILES, "write_ea", SC_FILE_WRITE_EA)                              \
+	X(DIRECTORY, "list_directory", SC_FILE_LIST_DIRECTORY)              \
+	X(DIRECTORY, "add_file", SC_FILE_ADD_FILE)                          \
+	X(DIRECTORY, "add_subdirectory", SC_FILE_ADD_SUBDIRECTORY)          \
+	X(FILELIKE, "read_ea", SC_FILE_READ_EA)                             \
+	X(FILELIKE, "write_ea", SC_FILE_WRITE_EA)                           \
 	X(FILES, "file_execute", SC_FILE_EXECUTE)                           \
-	X(FILES, "delete_child", SC_FILE_DELETE_CHILD)                      \
-	X(FILES, "read_attributes", SC_FILE_READ_ATTRIBUTES)                \
-	X(FILES, "write_attributes", SC_FILE_WRITE_ATTRIBUTES)              \
+	X(DIRECTORY, "traverse", SC_FILE_TRAVERSE)                          \
+	X(FILELIKE, "delete_child", SC_FILE_DELETE_CHILD)                   \
+	X(FILELIKE, "read_attributes", SC_FILE_READ_ATTRIBUTES)             \
+	X(FILELIKE, "write_attributes", SC_FILE_WRITE_ATTRIBUTES)           \
 	X(KEY, "query_value", SC_KEY_QUERY_VALUE)                           \
 	X(KEY, "set_value", SC_KEY_SET_VALUE)                               \
 	X(KEY, "create_sub_key", SC_KEY_CREATE_SUB_KEY)                     \
@@ -191,6 +237,12 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	X(SERVICE, "pause_continue", SC_SERVICE_PAUSE_CONTINUE)             \
 	X(SERVICE, "interrogate", SC_SERVICE_INTERROGATE)                   \
 	X(SERVICE, "user_defined_control", SC_SERVICE_USER_DEFINED_CONTROL) \
+	X(SC_MANAGER, "connect", SC_MANAGER_CONNECT)                        \
+	X(SC_MANAGER, "create_service", SC_MANAGER_CREATE_SERVICE)          \
+	X(SC_MANAGER, "enumerate_service", SC_MANAGER_ENUMERATE_SERVICE)    \
+	X(SC_MANAGER, "lock", SC_MANAGER_LOCK)                              \
+	X(SC_MANAGER, "query_lock_status", SC_MANAGER_QUERY_LOCK_STATUS)    \
+	X(SC_MANAGER, "modify_boot_config", SC_MANAGER_MODIFY_BOOT_CONFIG)  \
 	X(ANY, "synchronize", SC_SYNCHRONIZE)                               \
 	X(ANY, "maximum_allowed", SC_MAXIMUM_ALLOWED)
 
@@ -211,16 +263,20 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	X(FILES, "FILE_APPEND_DATA", SC_FILE_APPEND_DATA)                   \
 	X(PIPE, "FILE_CREATE_PIPE_INSTANCE", SC_FILE_APPEND_DATA)           \
 	X(PIPE, "append_data", SC_FILE_APPEND_DATA)                         \
-	X(FILES, "FILE_READ_EA", SC_FILE_READ_EA)                           \
-	X(FILES, "FILE_WRITE_EA", SC_FILE_WRITE_EA)                         \
+	X(FILELIKE, "FILE_READ_EA", SC_FILE_READ_EA)                        \
+	X(FILELIKE, "FILE_WRITE_EA", SC_FILE_WRITE_EA)                      \
 	X(FILES, "FILE_EXECUTE", SC_FILE_EXECUTE)                           \
-	X(FILES, "FILE_DELETE_CHILD", SC_FILE_DELETE_CHILD)                 \
-	X(FILES, "FILE_READ_ATTRIBUTES", SC_FILE_READ_ATTRIBUTES)           \
-	X(FILES, "FILE_WRITE_ATTRIBUTES", SC_FILE_WRITE_ATTRIBUTES)         \
-	X(FILES, "FILE_GENERIC_READ", SC_FILE_GENERIC_READ)                 \
-	X(FILES, "FILE_GENERIC_WRITE", SC_FILE_GENERIC_WRITE)               \
-	X(FILES, "FILE_GENERIC_EXECUTE", SC_FILE_GENERIC_EXECUTE)           \
-	X(FILES, "FILE_ALL_ACCESS", SC_FILE_ALL_ACCESS)                     \
+	X(FILELIKE, "FILE_DELETE_CHILD", SC_FILE_DELETE_CHILD)              \
+	X(FILELIKE, "FILE_READ_ATTRIBUTES", SC_FILE_READ_ATTRIBUTES)        \
+	X(FILELIKE, "FILE_WRITE_ATTRIBUTES", SC_FILE_WRITE_ATTRIBUTES)      \
+	X(FILELIKE, "FILE_GENERIC_READ", SC_FILE_GENERIC_READ)              \
+	X(FILELIKE, "FILE_GENERIC_WRITE", SC_FILE_GENERIC_WRITE)            \
+	X(FILELIKE, "FILE_GENERIC_EXECUTE", SC_FILE_GENERIC_EXECUTE)        \
+	X(FILELIKE, "FILE_ALL_ACCESS", SC_FILE_ALL_ACCESS)                  \
+	X(DIRECTORY, "FILE_LIST_DIRECTORY", SC_FILE_LIST_DIRECTORY)         \
+	X(DIRECTORY, "FILE_ADD_FILE", SC_FILE_ADD_FILE)                     \
+	X(DIRECTORY, "FILE_ADD_SUBDIRECTORY", SC_FILE_ADD_SUBDIRECTORY)     \
+	X(DIRECTORY, "FILE_TRAVERSE", SC_FILE_TRAVERSE)                     \
 	X(KEY, "KEY_QUERY_VALUE", SC_KEY_QUERY_VALUE)                       \
 	X(KEY, "KEY_SET_VALUE", SC_KEY_SET_VALUE)                           \
 	X(KEY, "KEY_CREATE_SUB_KEY", SC_KEY_CREATE_SUB_KEY)                 \
@@ -242,7 +298,17 @@ sc_status sc_acl_check_any(const sc_token *token, const sc_sd *sd,
 	X(SERVICE, "SERVICE_INTERROGATE", SC_SERVICE_INTERROGATE)           \
 	X(SERVICE, "SERVICE_USER_DEFINED_CONTROL",                          \
 	  SC_SERVICE_USER_DEFINED_CONTROL)                                  \
-	X(SERVICE, "SERVICE_ALL_ACCESS", SC_SERVICE_ALL_ACCESS)
+	X(SERVICE, "SERVICE_ALL_ACCESS", SC_SERVICE_ALL_ACCESS)             \
+	X(SC_MANAGER, "SC_MANAGER_CONNECT", SC_MANAGER_CONNECT)             \
+	X(SC_MANAGER, "SC_MANAGER_CREATE_SERVICE", SC_MANAGER_CREATE_SERVICE) \
+	X(SC_MANAGER, "SC_MANAGER_ENUMERATE_SERVICE",                       \
+	  SC_MANAGER_ENUMERATE_SERVICE)                                     \
+	X(SC_MANAGER, "SC_MANAGER_LOCK", SC_MANAGER_LOCK)                   \
+	X(SC_MANAGER, "SC_MANAGER_QUERY_LOCK_STATUS",                       \
+	  SC_MANAGER_QUERY_LOCK_STATUS)                                     \
+	X(SC_MANAGER, "SC_MANAGER_MODIFY_BOOT_CONFIG",                      \
+	  SC_MANAGER_MODIFY_BOOT_CONFIG)                                    \
+	X(SC_MANAGER, "SC_MANAGER_ALL_ACCESS", SC_MANAGER_ALL_ACCESS)
 
 /* One row of SC_ACCESS_RIGHTS (alias false) or of its aliases. */
 typedef struct sc_right_entry {

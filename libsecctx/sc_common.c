@@ -46,6 +46,50 @@ TABLE(sc_transport, SC_TRANSPORTS, NO_ALIASES, SC_TRANSPORT_COUNT)
 TABLE(sc_tracking, SC_TRACKINGS, NO_ALIASES, SC_TRACKING_COUNT)
 TABLE(sc_tickets, SC_TICKETS, NO_ALIASES, SC_TICKETS_COUNT)
 TABLE(sc_apartment, SC_APARTMENTS, SC_APARTMENT_ALIASES, SC_APARTMENT_COUNT)
+/* T12: "default", the values, then each one's Windows name and SID,
+ * then the other aliases: one list (SC_INTEGRITY_LEVELS) gives all but
+ * the last. */
+#define sc_integrity_VALUE(id, name, all, rid, label) {name, SC_IL_##id, all},
+#define sc_integrity_LABEL(id, name, all, rid, label)                        \
+	{label, SC_IL_##id, false},
+#define sc_integrity_SID(id, name, all, rid, label)                          \
+	{"S-1-16-" #rid, SC_IL_##id, false},
+#define sc_integrity_ALIAS(id, name) {name, SC_IL_##id, false},
+static const sc_enum_entry sc_integrity_entries[] = {
+	{"default", SC_IL_DEFAULT, false},
+	SC_INTEGRITY_LEVELS(sc_integrity_VALUE)
+	SC_INTEGRITY_LEVELS(sc_integrity_LABEL)
+	SC_INTEGRITY_LEVELS(sc_integrity_SID)
+	SC_INTEGRITY_ALIASES(sc_integrity_ALIAS)};
+const sc_enum_table sc_integrity_table = {
+	sc_integrity_entries,
+	sizeof(sc_integrity_entries) / sizeof(sc_integrity_entries[0]),
+	SC_IL_COUNT};
+
+#define INTEGRITY_RID(id, name, all, rid, label) rid##u,
+static const uint32_t integrity_rids[SC_IL_COUNT] = {
+	0u, SC_INTEGRITY_LEVELS(INTEGRITY_RID)};
+
+uint32_t sc_integrity_rid(sc_integrity v)
+{
+	return (int)v > 0 && v < SC_IL_COUNT ? integrity_rids[v] : 0;
+}
+
+/* The table's SID and Windows-name entries follow its values. */
+const char *sc_integrity_sid(sc_integrity v)
+{
+	return (int)v > 0 && v < SC_IL_COUNT
+		       ? sc_integrity_entries[2 * SC_IL_COUNT - 2 + v].name
+		       : "";
+}
+
+const char *sc_integrity_label(sc_integrity v)
+{
+	return (int)v > 0 && v < SC_IL_COUNT
+		       ? sc_integrity_entries[SC_IL_COUNT - 1 + v].name
+		       : "";
+}
+
 TABLE(sc_double_hop, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, SC_DOUBLE_HOP_COUNT)
 TABLE(sc_scope, SC_SCOPES, NO_ALIASES, SC_SCOPE_COUNT)
 TABLE(sc_start, SC_STARTS, NO_ALIASES, SC_START_COUNT)
@@ -130,6 +174,7 @@ NAME_FUNCS(sc_transport)
 NAME_FUNCS(sc_tracking)
 NAME_FUNCS(sc_tickets)
 NAME_FUNCS(sc_apartment)
+NAME_FUNCS(sc_integrity)
 NAME_FUNCS(sc_double_hop)
 NAME_FUNCS(sc_scope)
 NAME_FUNCS(sc_start)

@@ -68,7 +68,7 @@ typedef enum sc_status {
 	X(C1, 0) X(C2, 0) X(C3, 1) X(C4, 0) X(C5, 0) X(C6, 0) X(C7, 0)      \
 	X(P1, 0) X(P2, 1) X(P3, 0) X(P4, 0)                                  \
 	X(T1, 0) X(T2, 0) X(T3, 0) X(T4, 0) X(T5, 0) X(T6, 0) X(T7, 0)      \
-	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0)                                \
+	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0) X(T12, 0)                      \
 	X(N1, 0) X(N2, 0)                                                    \
 	X(K1, 0) X(K2, 0) X(K3, 0) X(K4, 0) X(K5, 0) X(K6, 0) X(K7, 0)      \
 	X(K8, 0)
@@ -318,6 +318,43 @@ typedef enum sc_double_hop {
 	SC_DOUBLE_HOP_COUNT
 } sc_double_hop;
 
+/* T12: mandatory integrity levels (Mandatory Integrity Control), ordered
+ * as Windows compares them. X(ID, "spelling", ALL, RID, "Windows name"):
+ * the level's SID is S-1-16-RID (RID in decimal), and whoami names it
+ * "Mandatory Label\\<Windows name>". The Windows names, the SIDs and the
+ * SECURITY_MANDATORY_*_RID names are further spellings a scenario may
+ * use (sc_common.c expands the first two from this one list). Before
+ * the list, SC_IL_DEFAULT ("default") is a level not stated: a
+ * process's token takes the level its logon gives (sc_token_integrity),
+ * an object the medium label Windows gives an object without one. */
+#define SC_INTEGRITY_LEVELS(X)                                               \
+	X(UNTRUSTED, "untrusted", 1, 0, "Untrusted Mandatory Level")         \
+	X(LOW, "low", 1, 4096, "Low Mandatory Level")                        \
+	X(MEDIUM, "medium", 1, 8192, "Medium Mandatory Level")               \
+	X(HIGH, "high", 1, 12288, "High Mandatory Level")                    \
+	X(SYSTEM, "system", 1, 16384, "System Mandatory Level")
+#define SC_INTEGRITY_ALIASES(X)                                              \
+	X(UNTRUSTED, "SECURITY_MANDATORY_UNTRUSTED_RID")                     \
+	X(LOW, "SECURITY_MANDATORY_LOW_RID")                                 \
+	X(MEDIUM, "SECURITY_MANDATORY_MEDIUM_RID")                           \
+	X(HIGH, "SECURITY_MANDATORY_HIGH_RID")                               \
+	X(SYSTEM, "SECURITY_MANDATORY_SYSTEM_RID")
+
+typedef enum sc_integrity {
+	SC_IL_DEFAULT,
+#define SC_INTEGRITY_ENUM(id, name, all, rid, label) SC_IL_##id,
+	SC_INTEGRITY_LEVELS(SC_INTEGRITY_ENUM)
+#undef SC_INTEGRITY_ENUM
+	SC_IL_COUNT
+} sc_integrity;
+
+/* T12: the level's RID, its SID ("S-1-16-8192") and whoami's name for
+ * it ("Medium Mandatory Level"); DEFAULT has RID 0, SID "" and name
+ * "". */
+uint32_t sc_integrity_rid(sc_integrity v);
+const char *sc_integrity_sid(sc_integrity v);
+const char *sc_integrity_label(sc_integrity v);
+
 /* P3: where a user-rights assignment comes from. Group policy applies
  * local, then site, domain, OU: a later scope wins. */
 #define SC_SCOPES(X)                                                         \
@@ -383,6 +420,8 @@ const char *sc_tickets_name(sc_tickets v);
 int sc_tickets_parse(const char *s, sc_tickets *out);
 const char *sc_apartment_name(sc_apartment v);
 int sc_apartment_parse(const char *s, sc_apartment *out);
+const char *sc_integrity_name(sc_integrity v);
+int sc_integrity_parse(const char *s, sc_integrity *out);
 const char *sc_double_hop_name(sc_double_hop v);
 int sc_double_hop_parse(const char *s, sc_double_hop *out);
 const char *sc_scope_name(sc_scope v);
@@ -408,7 +447,7 @@ typedef struct sc_enum_table {
 extern const sc_enum_table sc_status_table, sc_level_table, sc_authn_table,
 	sc_package_table, sc_cloaking_table, sc_transport_table,
 	sc_tracking_table, sc_tickets_table, sc_apartment_table,
-	sc_double_hop_table,
+	sc_integrity_table, sc_double_hop_table,
 	sc_scope_table, sc_start_table, sc_logon_table;
 /* The value of s in t (a spelling or an alias, case-insensitive). 0, or
  * SC_ERR_INVAL. */

@@ -840,6 +840,9 @@ void sc_directory_ticket_options(sc_token *t, const sc_process_def *p)
 {
 	sc_token_set_unforwardable(t, p &&
 				       p->tickets == SC_TICKETS_NOT_FORWARDABLE);
+	/* T12: a level the scenario states for the process's token. */
+	if (p && p->integrity != SC_IL_DEFAULT)
+		sc_token_set_integrity(t, p->integrity);
 }
 
 sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
@@ -961,6 +964,10 @@ sc_status sc_directory_local_token(const sc_directory *dir,
 	sc_token_set_package(t, package);
 	sc_token_set_authn(t, authn);
 	sc_token_set_boundaries(t, sc_token_boundaries(claim));
+	/* T12: the client's own token's level (a low-integrity client
+	 * is served at low; with signed contexts the authority's logon
+	 * of the client states it, as the client's own does). */
+	sc_token_set_integrity(t, sc_token_integrity_raw(client));
 	*out = t;
 	return SC_OK;
 nomem:

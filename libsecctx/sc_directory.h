@@ -69,7 +69,8 @@ sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 				    const sc_process_def *p, sc_log *log);
 
 /* D1, D4: the tickets p's logon asks for (processes[].tickets): t, that
- * logon, is marked when they are not forwardable. The daemons and the
+ * logon, is marked when they are not forwardable; T12: t takes the
+ * integrity level p states (processes[].integrity), if any. The daemons and the
  * authority apply it to the same logon. */
 void sc_directory_ticket_options(sc_token *t, const sc_process_def *p);
 

@@ -84,7 +84,8 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	if (st == SC_OK)
 		st = sc_directory_group_states(rt->dir, rt->process, self, log);
 	if (st == SC_OK)
-		/* D1, D4: the tickets its logon asks for. */
+		/* D1, D4: the tickets its logon asks for; T12: its
+		 * integrity level. */
 		sc_directory_ticket_options(rt->process, self);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
@@ -547,6 +548,8 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 				  &err) != 0)
 			return SC_INTERNAL;
 		sd->type = o->type;
+		sd->label = o->integrity; /* T12 */
+		sd->no_read_up = o->no_read_up;
 		if (!sd->owner_sid && o->owner) {
 			const char *sid = sc_directory_sid(rt->dir, o->owner);
 			if (!sid) {
@@ -560,6 +563,8 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 		return SC_OK;
 	}
 	sd->type = o->type;
+	sd->label = o->integrity; /* T12 */
+	sd->no_read_up = o->no_read_up;
 	const char *owner = sc_directory_sid(rt->dir, o->owner);
 	if (o->owner && !owner) {
 		sc_log_rule(log, "T6", "unknown owner %s", o->owner);

@@ -645,7 +645,7 @@ static int parse_bool(const char *s, bool *out)
 
 /* ---- KEY=VALUE -------------------------------------------------------- */
 
-enum set_target { ON_PROC, ON_ACCOUNT, ON_HOST, ON_SETTINGS };
+enum set_target { ON_PROC, ON_ACCOUNT, ON_HOST, ON_SETTINGS, ON_OBJECT };
 
 enum set_field {
 	F_LEVEL,
@@ -679,6 +679,9 @@ enum set_field {
 	F_SPN,              /* PROC.spn=CLASS/HOST or none (D4) */
 	F_DOUBLE_HOP_OUTCOME, /* settings.double_hop_outcome (C6) */
 	F_COM_PLUS,         /* PROC.com_plus=true (L6) */
+	F_INTEGRITY,        /* PROC.integrity=low (T12) */
+	F_LABEL,            /* OBJECT.integrity=high (T12) */
+	F_NO_READ_UP,       /* OBJECT.no_read_up=true (T12) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -710,6 +713,7 @@ static const struct set_key {
 	{"com_plus", ON_PROC, F_COM_PLUS, false},
 	{"apartment", ON_PROC, F_APARTMENT, false},
 	{"spn", ON_PROC, F_SPN, false},
+	{"integrity", ON_PROC, F_INTEGRITY, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -722,12 +726,16 @@ static const struct set_key {
 	{"double_hop_status", ON_SETTINGS, F_DOUBLE_HOP, false},
 	{"allow_primary_from_identify", ON_SETTINGS, F_ALLOW_PRIMARY, false},
 	{"double_hop_outcome", ON_SETTINGS, F_DOUBLE_HOP_OUTCOME, false},
+	/* After the process's: X names the process X, else the objects
+	 * named X. */
+	{"integrity", ON_OBJECT, F_LABEL, false},
+	{"no_read_up", ON_OBJECT, F_NO_READ_UP, false},
 };
 
 void sc_set_keys(sc_set_key_fn fn, void *user)
 {
 	static const char *const prefix[] = {"PROC.", "ACCOUNT.", "HOST.",
-					     "settings."};
+					     "settings.", "OBJECT."};
 	for (size_t i = 0; fn && i < COUNT_OF(set_keys); i++) {
 		char key[96];
 		snprintf(key, sizeof(key), "%s%s", prefix[set_keys[i].target],
@@ -749,7 +757,7 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|com_plus|apartment|spn, "                                   \
+	"tickets|com_plus|apartment|spn|integrity, "                         \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
@@ -761,7 +769,8 @@ bool sc_set_key_bare(const char *key)
 	"trusted_for_delegation, "                                           \
 	"settings.double_hop_status|allow_primary_from_identify|"           \
 	"double_hop_outcome, "                                               \
-	"HOST.Se...Privilege (holders joined by '+', or none)"
+	"HOST.Se...Privilege (holders joined by '+', or none), "             \
+	"OBJECT.integrity|no_read_up"
 
 /* One parsed, checked assignment, not yet applied. */
 struct set_op {
@@ -904,6 +913,8 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_TRACKING: return &sc_tracking_table;
 	case F_TICKETS: return &sc_tickets_table;
 	case F_APARTMENT: return &sc_apartment_table;
+	case F_INTEGRITY:
+	case F_LABEL: return &sc_integrity_table;
 	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
@@ -959,7 +970,10 @@ static const struct set_key *set_find_key(const sc_scenario *s,
 		if (!k || (k->target == ON_ACCOUNT &&
 			   !sc_scenario_account(s, target) &&
 			   set_keys[i].target == ON_HOST &&
-			   sc_scenario_host(s, target)))
+			   sc_scenario_host(s, target)) ||
+		    (k->target == ON_PROC && !sc_scenario_process(s, target) &&
+		     set_keys[i].target == ON_OBJECT &&
+		     sc_scenario_object(s, NULL, target)))
 			k = &set_keys[i];
 	}
 	/* HOST.SeXxxPrivilege: the holders of a user right on a host (P3). */
@@ -1017,7 +1031,8 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 	switch (k->target) {
 	case ON_PROC:
 		found = sc_scenario_process(s, target);
-		what = "process";
+		/* X.integrity: the process X, else the objects named X. */
+		what = k->field == F_INTEGRITY ? "process or object" : "process";
 		if (found)
 			op->index = (unsigned)index_of(
 				s->processes, sizeof(s->processes[0]), found);
@@ -1037,6 +1052,13 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 			op->index = (unsigned)index_of(
 				s->hosts, sizeof(s->hosts[0]), found);
 		break;
+	case ON_OBJECT:
+		found = sc_scenario_object(s, NULL, target);
+		what = "object";
+		if (found)
+			op->index = (unsigned)index_of(
+				s->objects, sizeof(s->objects[0]), found);
+		break;
 	case ON_SETTINGS:
 		return 0;
 	}
@@ -1052,9 +1074,12 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 		for (unsigned i = 0; i < s->domain.accounts_count && n < 64;
 		     i++)
 			cands[n++] = s->domain.accounts[i].name;
-	else
+	else if (k->target == ON_HOST)
 		for (unsigned i = 0; i < s->hosts_count && n < 64; i++)
 			cands[n++] = s->hosts[i].name;
+	if (k->field == F_INTEGRITY || k->target == ON_OBJECT)
+		for (unsigned i = 0; i < s->objects_count && n < 64; i++)
+			cands[n++] = s->objects[i].name;
 	const char *near = sc_suggest_nearest(target, cands, n);
 	errf(err, errlen, "unknown %s '%s' in '%s'%s%s%s", what, target, full,
 	     near ? " (did you mean '" : "", near ? near : "",
@@ -1364,6 +1389,21 @@ static int set_apply_groups(char ***list, unsigned *count, char *sval)
 	return 0;
 }
 
+/* T12: the label of every object named as the one op->index names. */
+static void set_apply_label(sc_scenario *s, const struct set_op *op)
+{
+	const char *name = s->objects[op->index].name;
+	for (unsigned i = 0; i < s->objects_count; i++) {
+		sc_object_def *o = &s->objects[i];
+		if (!o->name || strcmp(o->name, name) != 0)
+			continue;
+		if (op->field == F_LABEL)
+			o->integrity = (sc_integrity)op->ival;
+		else
+			o->no_read_up = op->bval;
+	}
+}
+
 static int set_apply(sc_scenario *s, struct set_op *op)
 {
 	sc_process_def *p = &s->processes[op->index];
@@ -1406,6 +1446,13 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		break;
 	case F_APARTMENT:
 		p->apartment = (sc_apartment)op->ival;
+		break;
+	case F_INTEGRITY:
+		p->integrity = (sc_integrity)op->ival;
+		break;
+	case F_LABEL:
+	case F_NO_READ_UP:
+		set_apply_label(s, op);
 		break;
 	case F_HOST:
 		replace_string(&p->host, op->sval);
@@ -2519,7 +2566,7 @@ static void check_rule_id(struct vctx *v, const char *path, const char *id,
 	}
 	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
 	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
-		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T11, N1-N2, "
+		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T12, N1-N2, "
 		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
 		near ? "'? " : "");
 }

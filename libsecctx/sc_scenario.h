@@ -271,6 +271,10 @@ typedef struct sc_process_def {
 	/* D4: the SPN its callers name it by (one of its account's spns);
 	 * NULL: named by its account. */
 	char *spn;
+	/* T12: the integrity level of its token (CreateProcess with a
+	 * low-integrity token, a sandboxed browser's); DEFAULT: the one
+	 * its logon gives (sc_token_integrity). */
+	sc_integrity integrity;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -290,6 +294,9 @@ typedef struct sc_object_def {
 	char *dacl_sddl;     /* or the descriptor as SDDL text (sc_sddl.h) */
 	sc_object_type type; /* T6: its generic mapping and right names;
 	                        a file when not given */
+	sc_integrity integrity; /* T12: its mandatory label (DEFAULT:
+	                           medium, as an object without one) */
+	bool no_read_up;     /* T12: the label also withholds reads */
 } sc_object_def;
 
 /* One expectation. Every field but one of hop/step is optional; a set
@@ -470,13 +477,16 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   effective_only: without "PROC.", every process with a call step
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   PROC.apartment (mta / sta: T5)
+ *   PROC.integrity (untrusted / low / medium / high / system: T12)
+ *   OBJECT.integrity | OBJECT.no_read_up (T12: every object so named)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)
  *   ACCOUNT.allowed_to_delegate_to | ACCOUNT.allowed_to_act (accounts
  *   joined by '+', or none)
  *   HOST.workgroup | HOST.default_level | HOST.trusted_for_delegation |
  *   HOST.Se...Privilege (holders)
- * (X.trusted_for_delegation names the account X, else the host X.)
+ * (X.trusted_for_delegation names the account X, else the host X;
+ * X.integrity the process X, else the objects named X.)
  *   settings.double_hop_status | settings.allow_primary_from_identify |
  *   settings.double_hop_outcome
  * Returns 0, or SC_ERR_INVAL with a message in err (unknown key or value). */

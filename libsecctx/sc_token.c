@@ -41,6 +41,7 @@ struct sc_token {
 	bool transition;  /* from protocol transition: no credential (D6) */
 	bool forwardable; /* its ticket is forwardable (D4, D6) */
 	bool unforwardable; /* its logon's tickets are not (D1, D4) */
+	sc_integrity integrity; /* T12: stated; DEFAULT: from its logon */
 };
 
 static char *dup_or_empty(const char *s)
@@ -534,6 +535,7 @@ sc_token *sc_token_copy(const sc_token *t)
 	c->boundaries = t->boundaries;
 	c->delegable = t->delegable;
 	c->transition = t->transition;
+	c->integrity = t->integrity;
 	c->forwardable = t->forwardable;
 	c->unforwardable = t->unforwardable;
 	return c;
@@ -683,4 +685,46 @@ sc_token *sc_token_new_anonymous(sc_level level)
 	t->level = level;
 	t->logon = SC_LOGON_ANONYMOUS;
 	return t;
+}
+
+/* T12: the level a logon gives when nobody states one, from what the
+ * logon put in the token: ANONYMOUS LOGON is untrusted; SYSTEM, LOCAL
+ * SERVICE, NETWORK SERVICE and a service's logon run at system; an
+ * interactive logon (and LogonUser's) at medium, an administrator's
+ * being the filtered token UAC gives; any other logon (network, batch)
+ * at high for a member of Administrators (enabled, not deny-only), else
+ * medium. */
+static sc_integrity logon_integrity(const sc_token *t)
+{
+	const char *u = t->user_sid ? t->user_sid : "";
+	if (strcmp(u, SC_SID_ANONYMOUS) == 0)
+		return SC_IL_UNTRUSTED;
+	if (strcmp(u, SC_SID_LOCAL_SYSTEM) == 0 ||
+	    strcmp(u, SC_SID_LOCAL_SERVICE) == 0 ||
+	    strcmp(u, SC_SID_NETWORK_SERVICE) == 0 ||
+	    t->logon == SC_LOGON_SERVICE)
+		return SC_IL_SYSTEM;
+	if (t->logon == SC_LOGON_INTERACTIVE || t->logon == SC_LOGON_EXPLICIT)
+		return SC_IL_MEDIUM;
+	return sc_token_has_sid(t, SC_SID_ADMINISTRATORS) ? SC_IL_HIGH
+							  : SC_IL_MEDIUM;
+}
+
+sc_integrity sc_token_integrity(const sc_token *t)
+{
+	if (!t)
+		return SC_IL_UNTRUSTED;
+	return t->integrity != SC_IL_DEFAULT ? t->integrity
+					     : logon_integrity(t);
+}
+
+sc_integrity sc_token_integrity_raw(const sc_token *t)
+{
+	return t ? t->integrity : SC_IL_DEFAULT;
+}
+
+void sc_token_set_integrity(sc_token *t, sc_integrity il)
+{
+	if (t && (int)il >= 0 && il < SC_IL_COUNT)
+		t->integrity = il;
 }

@@ -137,6 +137,19 @@ void sc_token_set_transition(sc_token *t, bool forwardable);
 bool sc_token_from_transition(const sc_token *t);
 bool sc_token_forwardable(const sc_token *t);
 
+/* T12: the token's mandatory integrity level: the one stated for it
+ * (processes[].integrity; a local server's token of its client takes
+ * the client's),
+ * else the one its logon gives: ANONYMOUS LOGON untrusted; SYSTEM, LOCAL
+ * SERVICE, NETWORK SERVICE and a service's logon (logon type service)
+ * system; an interactive or explicit logon medium; any other logon
+ * (network, batch) high for a member of Administrators, else medium.
+ * A copy (T2, T3) keeps its source's level. */
+sc_integrity sc_token_integrity(const sc_token *t);
+/* The stated level alone (SC_IL_DEFAULT: none; for the wire). */
+sc_integrity sc_token_integrity_raw(const sc_token *t);
+void sc_token_set_integrity(sc_token *t, sc_integrity il);
+
 /* T1: the level of an impersonation token; a primary token has none:
  * SC_INVALID_PARAMETER. */
 sc_status sc_token_query_level(const sc_token *t, sc_level *out,

@@ -71,6 +71,7 @@ static int identity_fill(Cloakroom__Identity *m, Cloakroom__Sid *user,
 	m->boundaries = sc_token_boundaries(t);
 	m->delegable = sc_token_delegable(t);
 	m->unforwardable = sc_token_unforwardable(t);
+	m->integrity = (uint32_t)sc_token_integrity_raw(t);
 	return 0;
 }
 
@@ -356,6 +357,8 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 		FAIL("impersonation level out of range");
 	if (id->logon_type >= SC_LOGON_COUNT)
 		FAIL("logon type %u out of range", id->logon_type);
+	if (id->integrity >= SC_IL_COUNT)
+		FAIL("integrity level %u out of range", id->integrity);
 	if (id->package >= SC_PACKAGE_COUNT || m->package >= SC_PACKAGE_COUNT)
 		FAIL("package out of range");
 	if (id->authn >= SC_AUTHN_COUNT || m->authn_level >= SC_AUTHN_COUNT)
@@ -396,6 +399,7 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	sc_token_set_boundaries(t, id->boundaries);
 	sc_token_set_delegable(t, id->delegable);
 	sc_token_set_unforwardable(t, id->unforwardable);
+	sc_token_set_integrity(t, (sc_integrity)id->integrity);
 
 	ctx->identity = t;
 	ctx->asked = (sc_level)m->level_requested;
@@ -429,6 +433,7 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 	     id->token_type != SC_TOKEN_IMPERSONATION) ||
 	    id->level >= SC_LEVEL_COUNT || id->logon_type >= SC_LOGON_COUNT ||
 	    id->package >= SC_PACKAGE_COUNT || id->authn >= SC_AUTHN_COUNT ||
+	    id->integrity >= SC_IL_COUNT ||
 	    !identity_printable(id))
 		return SC_ERR_INVAL;
 	sc_token *t = sc_token_new((sc_token_type)id->token_type);
@@ -455,6 +460,7 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 	sc_token_set_boundaries(t, id->boundaries);
 	sc_token_set_delegable(t, id->delegable);
 	sc_token_set_unforwardable(t, id->unforwardable);
+	sc_token_set_integrity(t, (sc_integrity)id->integrity);
 	*out = t;
 	return 0;
 }

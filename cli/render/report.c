@@ -433,13 +433,18 @@ static json_t *step_json(const sc_step_result *s)
 		if (s->log.notes[i].rule[0]) /* an input error names none */
 			json_array_append_new(rules,
 					      json_string(s->log.notes[i].rule));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
-			 "process", s->process, "id", s->id, "do",
-			 sc_step_kind_name(s->kind), "object", s->object,
-			 "as", s->as, "as_level",
-			 sc_level_name(s->as_level), "status",
-			 sc_status_name(s->status), "granted", g, "rules",
-			 rules, "notes", notes_json(&s->log, false));
+	/* T6: the type of the object an open or access check named, which
+	 * names `granted`; null for the other steps. */
+	bool typed = s->kind == SC_STEP_OPEN || s->kind == SC_STEP_ACCESS_CHECK;
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}",
+		"process", s->process, "id", s->id, "do",
+		sc_step_kind_name(s->kind), "object", s->object, "object_type",
+		typed ? json_string(sc_object_type_name(s->object_type))
+		      : json_null(),
+		"as", s->as, "as_level", sc_level_name(s->as_level), "status",
+		sc_status_name(s->status), "granted", g, "rules", rules,
+		"notes", notes_json(&s->log, false));
 }
 
 json_t *report_hop_json(const sc_hop *h)

@@ -230,8 +230,10 @@ static void token_text(FILE *out, const sc_token *t)
 		sc_logon_name(sc_token_logon(t)));
 	fprintf(out, "Logon session:       0x%" PRIx64 "\n",
 		sc_token_session(t));
-	fprintf(out, "Integrity level:     not modelled (the model has no "
-		     "mandatory integrity labels)\n");
+	sc_integrity il = sc_token_integrity(t); /* T12 */
+	fprintf(out, "Integrity level:     %s (Mandatory Label\\%s, %s)\n",
+		sc_integrity_name(il), sc_integrity_label(il),
+		sc_integrity_sid(il));
 }
 
 void whoami_text(FILE *out, const whoami_entry *e, size_t n)
@@ -277,15 +279,17 @@ static json_t *token_json(const sc_token *t)
 	sc_level l = sc_token_diff_level(t);
 	char session[32];
 	snprintf(session, sizeof(session), "0x%" PRIx64, sc_token_session(t));
+	sc_integrity il = sc_token_integrity(t); /* T12 */
 	return json_pack(
-		"{s:b, s:s, s:s, s:s, s:o, s:s, s:s, s:n, s:o, s:o}",
+		"{s:b, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}",
 		"complete", 1, "user",
 		sc_token_user_name(t), "user_sid", sc_token_user_sid(t),
 		"type", type_name(t), "level",
 		l == SC_LEVEL_DEFAULT ? json_null()
 				      : json_string(sc_level_name(l)),
 		"logon", sc_logon_name(sc_token_logon(t)), "logon_session",
-		session, "integrity", "groups", groups, "privileges", privs);
+		session, "integrity", sc_integrity_name(il), "integrity_sid",
+		sc_integrity_sid(il), "groups", groups, "privileges", privs);
 }
 
 json_t *whoami_json(const whoami_entry *e, size_t n)

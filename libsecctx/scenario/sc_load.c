@@ -72,6 +72,16 @@ STRINGS(tracking_strings, SC_TRACKINGS, NO_ALIASES, TRACKING)
 STRINGS(scope_strings, SC_SCOPES, NO_ALIASES, SCOPE)
 STRINGS(tickets_strings, SC_TICKETS, NO_ALIASES, TICKETS)
 STRINGS(apartment_strings, SC_APARTMENTS, SC_APARTMENT_ALIASES, APARTMENT)
+/* T12: the values, each one's Windows name and SID, then the aliases
+ * (sc_integrity_table's order). */
+#define INTEGRITY_V(id, name, all, rid, label) {name, SC_IL_##id},
+#define INTEGRITY_L(id, name, all, rid, label) {label, SC_IL_##id},
+#define INTEGRITY_S(id, name, all, rid, label) {"S-1-16-" #rid, SC_IL_##id},
+#define INTEGRITY_A(id, name) {name, SC_IL_##id},
+static const cyaml_strval_t integrity_strings[] = {
+	{"default", SC_IL_DEFAULT},
+	SC_INTEGRITY_LEVELS(INTEGRITY_V) SC_INTEGRITY_LEVELS(INTEGRITY_L)
+	SC_INTEGRITY_LEVELS(INTEGRITY_S) SC_INTEGRITY_ALIASES(INTEGRITY_A)};
 #define OBJECT_TYPE_V(id, name, all) {name, SC_OBJ_##id},
 #define OBJECT_TYPE_A(id, name) {name, SC_OBJ_##id},
 STRINGS(object_type_strings, SC_OBJECT_TYPES, SC_OBJECT_TYPE_ALIASES,
@@ -210,6 +220,8 @@ static const cyaml_schema_field_t process_fields[] = {
 	ENUM("apartment", ENUM_OPT, sc_process_def, apartment,
 	     apartment_strings),
 	STR("spn", OPT, sc_process_def, spn),
+	ENUM("integrity", ENUM_OPT, sc_process_def, integrity,
+	     integrity_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {
@@ -235,6 +247,9 @@ static const cyaml_schema_field_t object_fields[] = {
 	LIST("dacl", OPT, sc_object_def, dacl, &ace_entry),
 	STR("dacl_sddl", OPT, sc_object_def, dacl_sddl),
 	ENUM("type", ENUM_OPT, sc_object_def, type, object_type_strings),
+	ENUM("integrity", ENUM_OPT, sc_object_def, integrity,
+	     integrity_strings),
+	CYAML_FIELD_BOOL("no_read_up", OPT, sc_object_def, no_read_up),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t object_entry = {

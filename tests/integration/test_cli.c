@@ -1571,7 +1571,10 @@ Test(cli, tokens_shows_the_tokens_the_run_used, .timeout = 120)
 		"Impersonation level: impersonate\n",
 		"Logon type:          network\n",
 		"Logon session:       0x",
-		"Integrity level:     not modelled"};
+		"Integrity level:     medium (Mandatory Label\\Medium "
+		"Mandatory Level, S-1-16-8192)\n",
+		"Integrity level:     system (Mandatory Label\\System "
+		"Mandatory Level, S-1-16-16384)\n"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect(strstr(r.out, want[i]) != NULL, "lacks '%s':\n%s",
 			  want[i], r.out);
@@ -1617,7 +1620,11 @@ Test(cli, tokens_at_a_step_and_as_json, .timeout = 120)
 			 "CORP\\alice");
 	cr_expect_str_eq(json_string_value(json_object_get(tt, "level")),
 			 "impersonate");
-	cr_expect(json_is_null(json_object_get(tt, "integrity")));
+	cr_expect_str_eq(json_string_value(json_object_get(tt, "integrity")),
+			 "medium");
+	cr_expect_str_eq(json_string_value(json_object_get(tt,
+							   "integrity_sid")),
+			 "S-1-16-8192");
 	json_t *g0 = json_array_get(json_object_get(tt, "groups"), 0);
 	cr_expect(json_is_boolean(json_object_get(g0, "mandatory")) &&
 		  json_is_boolean(json_object_get(g0, "deny_only")) &&

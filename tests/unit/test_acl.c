@@ -33,6 +33,7 @@ static void teardown(void)
 
 TestSuite(T6, .init = setup, .fini = teardown);
 TestSuite(rights, .init = setup, .fini = teardown);
+TestSuite(T12, .init = setup, .fini = teardown);
 
 /* alice: Everyone and Users enabled, DEVS enabled, OPS deny-only,
  * Administrators present but disabled. */
@@ -697,6 +698,14 @@ Test(T6, each_object_type_maps_generic_rights_as_windows)
 		 * CHANGE_CONFIG; STANDARD_RIGHTS_EXECUTE | START | STOP |
 		 * PAUSE_CONTINUE | USER_DEFINED_CONTROL; SERVICE_ALL_ACCESS */
 		{SC_OBJ_SERVICE, 0x2008Du, 0x20002u, 0x20170u, 0xF01FFu},
+		/* a directory maps as a file ("File Access Rights
+		 * Constants") */
+		{SC_OBJ_DIRECTORY, 0x120089u, 0x120116u, 0x1200A0u, 0x1F01FFu},
+		/* STANDARD_RIGHTS_READ | ENUMERATE_SERVICE |
+		 * QUERY_LOCK_STATUS; STANDARD_RIGHTS_WRITE | CREATE_SERVICE |
+		 * MODIFY_BOOT_CONFIG; STANDARD_RIGHTS_EXECUTE | CONNECT |
+		 * LOCK; SC_MANAGER_ALL_ACCESS */
+		{SC_OBJ_SC_MANAGER, 0x20014u, 0x20022u, 0x20009u, 0xF003Fu},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const sc_generic_mapping *m = sc_acl_mapping(want[i].t);
@@ -900,4 +909,164 @@ Test(rights, every_table_name_parses_for_its_types)
 			}
 		}
 	}
+}
+
+/* A directory's and the service control manager's right names are
+ * theirs alone, with the Windows spellings, as literal masks. */
+Test(rights, directory_and_sc_manager_names)
+{
+	static const struct {
+		sc_object_type t;
+		const char *name;
+		uint32_t mask;
+	} ok[] = {
+		{SC_OBJ_DIRECTORY, "list_directory", 0x1u},
+		{SC_OBJ_DIRECTORY, "FILE_LIST_DIRECTORY", 0x1u},
+		{SC_OBJ_DIRECTORY, "add_file", 0x2u},
+		{SC_OBJ_DIRECTORY, "FILE_ADD_FILE", 0x2u},
+		{SC_OBJ_DIRECTORY, "add_subdirectory", 0x4u},
+		{SC_OBJ_DIRECTORY, "FILE_ADD_SUBDIRECTORY", 0x4u},
+		{SC_OBJ_DIRECTORY, "traverse", 0x20u},
+		{SC_OBJ_DIRECTORY, "FILE_TRAVERSE", 0x20u},
+		{SC_OBJ_DIRECTORY, "delete_child", 0x40u},
+		{SC_OBJ_DIRECTORY, "FILE_DELETE_CHILD", 0x40u},
+		{SC_OBJ_DIRECTORY, "FILE_GENERIC_READ", 0x120089u},
+		{SC_OBJ_SC_MANAGER, "connect", 0x1u},
+		{SC_OBJ_SC_MANAGER, "SC_MANAGER_CREATE_SERVICE", 0x2u},
+		{SC_OBJ_SC_MANAGER, "enumerate_service", 0x4u},
+		{SC_OBJ_SC_MANAGER, "lock", 0x8u},
+		{SC_OBJ_SC_MANAGER, "query_lock_status", 0x10u},
+		{SC_OBJ_SC_MANAGER, "modify_boot_config", 0x20u},
+		{SC_OBJ_SC_MANAGER, "SC_MANAGER_ALL_ACCESS", 0xF003Fu},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint32_t m = 0;
+		cr_expect_eq(sc_acl_right_named(ok[i].t, ok[i].name, &m), 0,
+			     "%s", ok[i].name);
+		cr_expect_eq(m, ok[i].mask, "%s: 0x%x", ok[i].name, m);
+	}
+	uint32_t m;
+	/* a file's names for those bits are not a directory's, and the
+	 * other way round; the manager's are not a service's */
+	cr_expect_neq(sc_acl_right_named(SC_OBJ_DIRECTORY, "read_data", &m), 0);
+	cr_expect_neq(sc_acl_right_named(SC_OBJ_FILE, "list_directory", &m), 0);
+	cr_expect_neq(sc_acl_right_named(SC_OBJ_SERVICE, "connect", &m), 0);
+	cr_expect_neq(sc_acl_right_named(SC_OBJ_SC_MANAGER, "start", &m), 0);
+	char buf[128];
+	sc_acl_rights_format(SC_OBJ_DIRECTORY, 0x27u, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "list_directory|add_file|add_subdirectory|"
+			      "traverse");
+	sc_acl_rights_format(SC_OBJ_SC_MANAGER, 0x20014u, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "read");
+	sc_acl_rights_format(SC_OBJ_SC_MANAGER, 0x3u, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "connect|create_service");
+	cr_expect_str_eq(sc_object_type_name(SC_OBJ_DIRECTORY), "directory");
+	cr_expect_str_eq(sc_object_type_name(SC_OBJ_SC_MANAGER), "sc_manager");
+}
+
+/* A token of a given level: alice's at Identify, its level stated. */
+static sc_token *alice_at(sc_integrity il)
+{
+	sc_token *t = alice_identify();
+	sc_token_set_integrity(t, il);
+	return t;
+}
+
+/* T12: what a token below the label may be granted, as literal masks:
+ * the type's generic read and execute sets (MS-DTYP 2.5.3.3); without
+ * the read set under no_read_up; everything at or above the label. */
+Test(T12, what_a_lower_token_may_be_granted)
+{
+	sc_token *low = alice_at(SC_IL_LOW), *med = alice_at(SC_IL_MEDIUM);
+	sc_sd sd = sd_make(BOB, -1);
+	/* a file: FILE_GENERIC_READ | FILE_GENERIC_EXECUTE */
+	cr_expect_eq(sc_acl_mandatory_allowed(low, &sd), 0x1200A9u);
+	cr_expect_eq(sc_acl_mandatory_allowed(med, &sd), 0xFFFFFFFFu);
+	sd.no_read_up = true;
+	cr_expect_eq(sc_acl_mandatory_allowed(low, &sd), 0x1200A0u);
+	sd.no_read_up = false;
+	sd.type = SC_OBJ_KEY; /* KEY_READ (= KEY_EXECUTE) */
+	cr_expect_eq(sc_acl_mandatory_allowed(low, &sd), 0x20019u);
+	sd.type = SC_OBJ_SC_MANAGER; /* 0x20014 | 0x20009 */
+	cr_expect_eq(sc_acl_mandatory_allowed(low, &sd), 0x2001Du);
+	sd.type = SC_OBJ_FILE;
+	sd.label = SC_IL_HIGH; /* a medium token below a high label */
+	cr_expect_eq(sc_acl_mandatory_allowed(med, &sd), 0x1200A9u);
+	sd.label = SC_IL_LOW; /* a low token at a low label */
+	cr_expect_eq(sc_acl_mandatory_allowed(low, &sd), 0xFFFFFFFFu);
+	sc_sd_free_contents(&sd);
+	sc_token_free(low);
+	sc_token_free(med);
+}
+
+static bool logged(const char *rule, const char *needle)
+{
+	for (size_t i = 0; i < log_.count; i++)
+		if (strcmp(log_.notes[i].rule, rule) == 0 &&
+		    strstr(log_.notes[i].text, needle))
+			return true;
+	return false;
+}
+
+/* T12: below an unlabelled (medium) object, a write is denied before the
+ * DACL, even a NULL DACL's; a read passes to it. */
+Test(T12, no_write_up_before_the_dacl)
+{
+	sc_token *low = alice_at(SC_IL_LOW);
+	uint32_t g;
+	sc_sd sd = sd_make(BOB, -1);
+	cr_expect_eq(check(low, &sd, W, &g), SC_ACCESS_DENIED);
+	cr_expect_eq(g, 0u);
+	cr_expect(logged("T12", "write_data denied: the low token of "
+				"CORP\\alice is below the object's medium "
+				"label (no_write_up)"));
+	static const uint32_t writes[] = {SC_DELETE, SC_WRITE_DAC,
+					  SC_WRITE_OWNER, SC_FILE_DELETE_CHILD,
+					  SC_FILE_APPEND_DATA, SC_GENERIC_WRITE};
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		cr_expect_eq(check(low, &sd, writes[i], &g), SC_ACCESS_DENIED,
+			     "0x%x", writes[i]);
+	cr_expect_eq(check(low, &sd, SC_GENERIC_READ, &g), SC_OK);
+	cr_expect_eq(g, FGR);
+	cr_expect_eq(check(low, &sd, SC_GENERIC_EXECUTE, &g), SC_OK);
+	cr_expect_eq(g, FGX);
+	/* MAXIMUM_ALLOWED on a NULL DACL: the read and execute sets */
+	cr_expect_eq(check(low, &sd, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_expect_eq(g, 0x1200A9u);
+	/* no_read_up: reads are denied too, execution is not */
+	sd.no_read_up = true;
+	cr_expect_eq(check(low, &sd, R, &g), SC_ACCESS_DENIED);
+	cr_expect(logged("T12", "no_write_up, no_read_up"));
+	cr_expect_eq(check(low, &sd, SC_FILE_EXECUTE, &g), SC_OK);
+	sc_sd_free_contents(&sd);
+	sc_token_free(low);
+}
+
+/* T12: the owner's implicit WRITE_DAC is withheld from a lower token;
+ * with MAXIMUM_ALLOWED the DACL's grant is cut to the sets the label
+ * leaves. A token at the label is not restricted, and T12 notes
+ * nothing. */
+Test(T12, the_dacl_grants_only_what_the_label_leaves)
+{
+	sc_token *low = alice_at(SC_IL_LOW), *med = alice_at(SC_IL_MEDIUM);
+	uint32_t g;
+	sc_sd owned = sd_make(ALICE, 0); /* alice owns it; empty DACL */
+	cr_expect_eq(check(low, &owned, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_expect_eq(g, SC_READ_CONTROL);
+	cr_expect_eq(check(med, &owned, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_expect_eq(g, SC_READ_CONTROL | SC_WRITE_DAC);
+	sc_sd all = sd_make(BOB, 1, SC_ACE_ALLOW, ALICE, SC_GENERIC_ALL);
+	cr_expect_eq(check(low, &all, SC_MAXIMUM_ALLOWED, &g), SC_OK);
+	cr_expect_eq(g, 0x1200A9u);
+	sc_log_clear(&log_);
+	cr_expect_eq(check(med, &all, W, &g), SC_OK);
+	cr_expect(!sc_log_has_rule(&log_, "T12"));
+	all.label = SC_IL_SYSTEM;
+	cr_expect_eq(check(med, &all, W, &g), SC_ACCESS_DENIED);
+	cr_expect(logged("T12", "the medium token of CORP\\alice is below "
+				"the object's system label"));
+	sc_sd_free_contents(&owned);
+	sc_sd_free_contents(&all);
+	sc_token_free(low);
+	sc_token_free(med);
 }

@@ -687,7 +687,7 @@ Test(scenario, unknown_key_in_a_process)
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
 		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
-		   "com_plus, apartment, spn)");
+		   "com_plus, apartment, spn, integrity)");
 }
 
 Test(L6, com_plus_loads_and_takes_a_boolean)
@@ -3587,6 +3587,7 @@ Test(docs, every_enum_spelling_is_documented)
 		{"started_by", &sc_start_table},  {"misbehave", &sc_misbehave_table},
 		{"tickets", &sc_tickets_table},
 		{"apartment", &sc_apartment_table},
+		{"integrity", &sc_integrity_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"do", &sc_step_kind_table},
 		{"type", &sc_object_type_table},
@@ -3711,5 +3712,51 @@ Test(validate, every_name_with_did_you_mean)
 		      0);
 	cr_expect(strstr(err, "unknown process 'Bb' in 'Bb.level' (did you "
 			      "mean 'B'?)") != NULL, "%s", err);
+	sc_load_free(s);
+}
+
+/* T12: PROC.integrity sets a process's level, OBJECT.integrity and
+ * OBJECT.no_read_up the label of every object so named (report is on
+ * two hosts); Windows spellings are taken; a misspelt value or name is
+ * refused with did-you-mean. */
+Test(set, integrity_levels)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	cr_expect_eq(s->processes[0].integrity, SC_IL_DEFAULT);
+	cr_expect_eq(s->objects[0].integrity, SC_IL_DEFAULT);
+	set_ok(s, "A.integrity=low");
+	cr_expect_eq(s->processes[0].integrity, SC_IL_LOW);
+	set_ok(s, "A.integrity=SECURITY_MANDATORY_HIGH_RID");
+	cr_expect_eq(s->processes[0].integrity, SC_IL_HIGH);
+	set_ok(s, "report.integrity=Low Mandatory Level");
+	cr_expect_eq(s->objects[0].integrity, SC_IL_LOW);
+	cr_expect_eq(s->objects[1].integrity, SC_IL_LOW);
+	set_ok(s, "report.integrity=S-1-16-16384");
+	cr_expect_eq(s->objects[1].integrity, SC_IL_SYSTEM);
+	set_ok(s, "report.no_read_up=true");
+	cr_expect(s->objects[0].no_read_up && s->objects[1].no_read_up);
+	set_fails(s, "A.integrity=lo", "did you mean 'low'?");
+	set_fails(s, "reprot.integrity=low",
+		  "unknown process or object 'reprot' in 'reprot.integrity' "
+		  "(did you mean 'report'?)");
+	set_fails(s, "report.no_read_up=maybe", "expected true or false");
+	set_fails(s, "reprot.no_read_up=true", "did you mean 'report'?");
+	sc_load_free(s);
+}
+
+/* T12: the keys load, with the Windows spellings. */
+Test(T12, integrity_keys_load)
+{
+	sc_scenario *s = load_b_with("    integrity: %s\n",
+				     "Low Mandatory Level");
+	cr_expect_eq(s->processes[1].integrity, SC_IL_LOW);
+	sc_load_free(s);
+	s = load_ok(BASE OBJECT "    integrity: SECURITY_MANDATORY_HIGH_RID\n"
+			       "    no_read_up: true\n"
+			       "    type: directory\n",
+		    NULL);
+	cr_expect_eq(s->objects[0].integrity, SC_IL_HIGH);
+	cr_expect(s->objects[0].no_read_up);
+	cr_expect_eq(s->objects[0].type, SC_OBJ_DIRECTORY);
 	sc_load_free(s);
 }

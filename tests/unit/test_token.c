@@ -485,3 +485,114 @@ Test(D6, transition_and_forwardable_flags)
 	sc_token_free(t);
 	sc_token_free(c);
 }
+
+/* T12: the level each logon gives, from what the logon put in the
+ * token, and a stated level over it. */
+Test(T12, the_level_a_logon_gives)
+{
+	sc_token *t = alice(SC_TOKEN_PRIMARY, SC_LEVEL_DEFAULT);
+	sc_token_set_logon(t, SC_LOGON_INTERACTIVE);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
+	cr_expect_eq(sc_token_integrity_raw(t), SC_IL_DEFAULT);
+	sc_token_set_logon(t, SC_LOGON_NETWORK);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
+	sc_token_set_logon(t, SC_LOGON_SERVICE);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_SYSTEM);
+	/* a member of Administrators: high on a network or batch logon,
+	 * medium interactively (the filtered token), and not when the
+	 * group is deny-only */
+	cr_assert_eq(sc_token_add_group(t, SC_SID_ADMINISTRATORS,
+					"BUILTIN\\Administrators",
+					SC_GROUP_ENABLED), 0);
+	sc_token_set_logon(t, SC_LOGON_NETWORK);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_HIGH);
+	sc_token_set_logon(t, SC_LOGON_BATCH);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_HIGH);
+	sc_token_set_logon(t, SC_LOGON_INTERACTIVE);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
+	sc_token_set_logon(t, SC_LOGON_EXPLICIT);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
+	sc_token_set_logon(t, SC_LOGON_NETWORK);
+	cr_assert_eq(sc_token_set_group_attrs(t, SC_SID_ADMINISTRATORS,
+					      SC_GROUP_USE_FOR_DENY_ONLY), 0);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_MEDIUM);
+	/* a stated level wins, and a copy keeps it */
+	sc_token_set_integrity(t, SC_IL_LOW);
+	cr_expect_eq(sc_token_integrity(t), SC_IL_LOW);
+	sc_token *c = sc_token_copy(t);
+	cr_expect_eq(sc_token_integrity(c), SC_IL_LOW);
+	sc_token *d = NULL;
+	sc_token_policy pol = {false};
+	cr_assert_eq(sc_token_duplicate(t, SC_TOKEN_IMPERSONATION,
+					SC_LEVEL_IMPERSONATE, &pol, &d, NULL),
+		     SC_OK);
+	cr_expect_eq(sc_token_integrity(d), SC_IL_LOW);
+	sc_token_free(d);
+	sc_token_free(c);
+	sc_token_free(t);
+}
+
+/* T12: SYSTEM, LOCAL SERVICE and NETWORK SERVICE run at system, whatever
+ * the logon; ANONYMOUS LOGON is untrusted. */
+Test(T12, service_accounts_system_anonymous_untrusted)
+{
+	static const char *const sids[] = {SC_SID_LOCAL_SYSTEM,
+					   SC_SID_LOCAL_SERVICE,
+					   SC_SID_NETWORK_SERVICE};
+	for (size_t i = 0; i < 3; i++) {
+		sc_token *t = sc_token_new(SC_TOKEN_PRIMARY);
+		cr_assert_eq(sc_token_set_user(t, sids[i], "x"), 0);
+		sc_token_set_logon(t, SC_LOGON_INTERACTIVE);
+		cr_expect_eq(sc_token_integrity(t), SC_IL_SYSTEM, "%s",
+			     sids[i]);
+		sc_token_free(t);
+	}
+	sc_token *a = sc_token_new_anonymous(SC_LEVEL_IMPERSONATE);
+	cr_expect_eq(sc_token_integrity(a), SC_IL_UNTRUSTED);
+	sc_token_free(a);
+}
+
+/* T12: the one table of levels: spellings, RIDs, SIDs, whoami's names,
+ * and the Windows spellings as aliases. */
+Test(T12, the_levels_as_windows_spells_them)
+{
+	static const struct {
+		sc_integrity v;
+		const char *name, *sid, *label, *rid_name;
+		uint32_t rid;
+	} want[] = {
+		{SC_IL_UNTRUSTED, "untrusted", "S-1-16-0",
+		 "Untrusted Mandatory Level", "SECURITY_MANDATORY_UNTRUSTED_RID",
+		 0x0u},
+		{SC_IL_LOW, "low", "S-1-16-4096", "Low Mandatory Level",
+		 "SECURITY_MANDATORY_LOW_RID", 0x1000u},
+		{SC_IL_MEDIUM, "medium", "S-1-16-8192", "Medium Mandatory Level",
+		 "SECURITY_MANDATORY_MEDIUM_RID", 0x2000u},
+		{SC_IL_HIGH, "high", "S-1-16-12288", "High Mandatory Level",
+		 "SECURITY_MANDATORY_HIGH_RID", 0x3000u},
+		{SC_IL_SYSTEM, "system", "S-1-16-16384", "System Mandatory Level",
+		 "SECURITY_MANDATORY_SYSTEM_RID", 0x4000u},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_expect_str_eq(sc_integrity_name(want[i].v), want[i].name);
+		cr_expect_str_eq(sc_integrity_sid(want[i].v), want[i].sid);
+		cr_expect_str_eq(sc_integrity_label(want[i].v), want[i].label);
+		cr_expect_eq(sc_integrity_rid(want[i].v), want[i].rid);
+		const char *spell[] = {want[i].name, want[i].sid, want[i].label,
+				       want[i].rid_name};
+		for (size_t k = 0; k < 4; k++) {
+			sc_integrity v = SC_IL_DEFAULT;
+			cr_expect_eq(sc_integrity_parse(spell[k], &v), 0, "%s",
+				     spell[k]);
+			cr_expect_eq(v, want[i].v, "%s", spell[k]);
+		}
+	}
+	sc_integrity v;
+	cr_expect_eq(sc_integrity_parse("default", &v), 0);
+	cr_expect_eq(v, SC_IL_DEFAULT);
+	cr_expect_str_eq(sc_integrity_sid(SC_IL_DEFAULT), "");
+	cr_expect_neq(sc_integrity_parse("lowest", &v), 0);
+	/* ordered as Windows compares them */
+	cr_expect(SC_IL_UNTRUSTED < SC_IL_LOW && SC_IL_LOW < SC_IL_MEDIUM &&
+		  SC_IL_MEDIUM < SC_IL_HIGH && SC_IL_HIGH < SC_IL_SYSTEM);
+}

@@ -147,7 +147,12 @@ Test(whoami, text_is_whoami_all)
 	cr_assert(strstr(s, "Logon type:          interactive\n"));
 	cr_assert(strstr(s, "Logon type:          service\n"));
 	cr_assert(strstr(s, "Logon session:       0x3e7\n"));
-	cr_assert(strstr(s, "Integrity level:     not modelled"));
+	/* T12: alice's interactive logon medium, B's service logon system,
+	 * the network logon B built for alice medium */
+	cr_assert(strstr(s, "Integrity level:     medium (Mandatory Label\\"
+			    "Medium Mandatory Level, S-1-16-8192)\n"), "%s", s);
+	cr_assert(strstr(s, "Integrity level:     system (Mandatory Label\\"
+			    "System Mandatory Level, S-1-16-16384)\n"), "%s", s);
 	/* the thread token B served the call under */
 	cr_assert(strstr(s, "== B: thread token serving the call from A "
 			    "(hop 1) =="));
@@ -208,7 +213,11 @@ Test(whoami, json_holds_the_same)
 				 json_array_get(a, 0), "kind")), "primary");
 	cr_assert_str_eq(json_string_value(json_object_get(t0, "user")),
 			 "CORP\\alice");
-	cr_assert(json_is_null(json_object_get(t0, "integrity")));
+	cr_assert_str_eq(json_string_value(json_object_get(t0, "integrity")),
+			 "medium");
+	cr_assert_str_eq(json_string_value(json_object_get(t0,
+							   "integrity_sid")),
+			 "S-1-16-8192");
 	cr_assert(json_is_null(json_object_get(t0, "level")));
 	cr_assert_str_eq(json_string_value(json_object_get(t0,
 							   "logon_session")),
