@@ -7,6 +7,7 @@
  * never initialises gRPC (it forks the daemons). */
 #include "cli.h"
 
+#include "report.h"
 #include "sc_load.h"
 #include "sc_suggest.h"
 #include "spawn.h"
@@ -79,7 +80,7 @@ static void matrix_usage(FILE *out)
 		"usage: cloakroom matrix FILE --vary KEY=V1,V2 [--vary ...]\n"
 		"                        [--format table|csv|json|markdown]\n"
 		"                        [--variant NAME] [--timeout-ms N] [--stats]\n"
-		"                        [--cold] [-j N]\n"
+		"                        [--cold] [-j N] [--wide]\n"
 		"Runs FILE once per combination of the values (the cartesian\n"
 		"product), with real daemons, and prints one row per case: the\n"
 		"varied settings, then per hop the identity the callee received,\n"
@@ -101,6 +102,9 @@ static void matrix_usage(FILE *out)
 		"daemon sets started and tickets the authority minted, on\n"
 		"stderr. -j N: N sets at once, each\n"
 		"taking the next case (1 by default).\n"
+		"The table fits the terminal ($COLUMNS): when it is wider,\n"
+		"each case is a block of lines, a column a line; --wide\n"
+		"prints the table whole.\n"
 		"Exit: 0 every case ran, 2 bad input (nothing started), 3 a case\n"
 		"did not run.\n");
 }
@@ -615,22 +619,59 @@ static bool any_error(const mcase *cases, size_t n)
 	return false;
 }
 
-static void print_table(FILE *out, const grid *g, bool errors)
+/* s, then spaces up to width terminal columns. */
+static void pad_cell(FILE *out, const char *s, size_t width)
+{
+	fputs(s, out);
+	for (size_t k = (size_t)report_disp_width(s); k < width; k++)
+		fputc(' ', out);
+}
+
+/* A terminal too narrow for the table: each case as a block, one line
+ * per column, its heading then its cell. */
+static void print_blocks(FILE *out, const grid *g, size_t cols)
+{
+	size_t hw = 0;
+	for (size_t c = 0; c < cols; c++)
+		if ((size_t)report_disp_width(g->cells[0][c]) > hw)
+			hw = (size_t)report_disp_width(g->cells[0][c]);
+	for (size_t r = 1; r < g->rows; r++) {
+		fprintf(out, "%scase %zu\n", r > 1 ? "\n" : "", r);
+		for (size_t c = 0; c < cols; c++) {
+			fputs("  ", out);
+			pad_cell(out, g->cells[0][c], hw + 2);
+			fprintf(out, "%s\n", g->cells[r][c]);
+		}
+	}
+}
+
+/* width: the terminal's columns (0: no limit); a table wider than that
+ * is printed as blocks (print_blocks). */
+static void print_table(FILE *out, const grid *g, bool errors, int width)
 {
 	size_t cols = errors ? g->cols : g->cols - 1;
 	size_t *w = calloc(cols ? cols : 1, sizeof(size_t));
 	if (!w)
 		return;
-	for (size_t r = 0; r < g->rows; r++)
-		for (size_t c = 0; c < cols; c++) {
-			size_t l = strlen(g->cells[r][c]);
+	size_t total = 0;
+	for (size_t c = 0; c < cols; c++) {
+		for (size_t r = 0; r < g->rows; r++) {
+			size_t l = (size_t)report_disp_width(g->cells[r][c]);
 			if (l > w[c])
 				w[c] = l;
 		}
+		total += w[c] + (c ? 2 : 0);
+	}
+	if (width > 0 && total > (size_t)width) {
+		print_blocks(out, g, cols);
+		free(w);
+		return;
+	}
 	for (size_t r = 0; r < g->rows; r++) {
-		for (size_t c = 0; c < cols; c++)
-			fprintf(out, "%s%-*s", c ? "  " : "",
-				c + 1 < cols ? (int)w[c] : 0, g->cells[r][c]);
+		for (size_t c = 0; c < cols; c++) {
+			fputs(c ? "  " : "", out);
+			pad_cell(out, g->cells[r][c], c + 1 < cols ? w[c] : 0);
+		}
 		fputc('\n', out);
 		if (r == 0) {
 			for (size_t c = 0; c < cols; c++) {
@@ -867,6 +908,7 @@ typedef struct mopts {
 	mformat format;
 	int timeout_ms;
 	bool stats, cold;
+	bool wide; /* --wide: the table whole, whatever the width */
 	int jobs;
 } mopts;
 
@@ -897,7 +939,7 @@ static int parse_format(const char *f, mformat *out)
 }
 
 enum { MO_VARY = 256, MO_FORMAT, MO_VARIANT, MO_TIMEOUT, MO_STATS,
-       MO_COLD };
+       MO_COLD, MO_WIDE };
 
 static int parse_one(mopts *o, int c, const char *v)
 {
@@ -938,6 +980,9 @@ static int parse_one(mopts *o, int c, const char *v)
 	case MO_COLD:
 		o->cold = true;
 		return 0;
+	case MO_WIDE:
+		o->wide = true;
+		return 0;
 	}
 	return -1;
 }
@@ -968,6 +1013,7 @@ static int parse_opts(int argc, char **argv, mopts *o)
 		{"timeout-ms", required_argument, NULL, MO_TIMEOUT},
 		{"stats", no_argument, NULL, MO_STATS},
 		{"cold", no_argument, NULL, MO_COLD},
+		{"wide", no_argument, NULL, MO_WIDE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -1210,7 +1256,8 @@ static bool print_rows(const mopts *o, const mplan *P)
 			else if (o->format == MF_MARKDOWN)
 				print_markdown(stdout, &g, errors);
 			else
-				print_table(stdout, &g, errors);
+				print_table(stdout, &g, errors,
+					    o->wide ? 0 : cli_columns(1));
 		} else {
 			ok = false;
 		}

@@ -1,6 +1,7 @@
 /* sc_common.c: status and enum names, and the decision log.
  * Model only: no I/O, no gRPC. */
 #include "sc_common.h"
+#include "sc_suggest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -326,4 +327,30 @@ bool sc_log_has_rule(const sc_log *log, const char *rule)
 		if (strcmp(log->notes[i].rule, rule) == 0)
 			return true;
 	return false;
+}
+
+const char *sc_status_suggest(const char *name)
+{
+	/* The prefixes of Windows' error spaces: Win32 errors, NTSTATUS,
+	 * RPC and COM HRESULTs, SSPI. Longest first. */
+	static const char *const prefixes[] = {"ERROR_", "STATUS_", "RPC_E_",
+					       "RPC_S_", "SEC_E_", "CO_E_",
+					       "E_"};
+	const char *cands[SC_STATUS_COUNT];
+	for (int i = 0; i < SC_STATUS_COUNT; i++)
+		cands[i] = sc_status_name((sc_status)i);
+	const char *near = sc_suggest_nearest(name, cands, SC_STATUS_COUNT);
+	for (size_t p = 0; !near && name &&
+			   p < sizeof(prefixes) / sizeof(prefixes[0]);
+	     p++) {
+		size_t l = strlen(prefixes[p]);
+		if (strncasecmp(name, prefixes[p], l) != 0 || !name[l])
+			continue;
+		sc_status st;
+		near = sc_status_parse(name + l, &st) == 0
+			       ? sc_status_name(st)
+			       : sc_suggest_nearest(name + l, cands,
+						    SC_STATUS_COUNT);
+	}
+	return near;
 }

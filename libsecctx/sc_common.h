@@ -135,6 +135,13 @@ char *sc_escape(const char *s, char *out, size_t len);
 const char *sc_status_name(sc_status s);
 /* Returns 0 and sets *out, or SC_ERR_INVAL for an unknown name. */
 int sc_status_parse(const char *name, sc_status *out);
+/* For a name sc_status_parse refuses, the status it most likely means,
+ * or NULL: the nearest by spelling (sc_suggest_nearest), else the one a
+ * Windows spelling names once its prefix is dropped (ERROR_ACCESS_DENIED,
+ * STATUS_ACCESS_DENIED, RPC_E_ACCESS_DENIED, E_ACCESSDENIED: ACCESS_DENIED;
+ * ERROR_NO_TOKEN: NO_TOKEN). For did-you-mean only: the scenario spells a
+ * status one way. */
+const char *sc_status_suggest(const char *name);
 
 /* Levels are ordered: comparisons with < and > follow the spec's order
  * Anonymous < Identify < Impersonate < Delegate. SC_LEVEL_DEFAULT means

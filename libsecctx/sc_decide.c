@@ -167,9 +167,40 @@ static sc_authn server_authn_of(const sc_hop_facts *f)
 						   : f->server_authn;
 }
 
+/* T8: RPC authentication levels are a setting of COM and RPC bindings;
+ * a named pipe opened with CreateFile has none: its client is
+ * authenticated by its logon, whatever `authn` or `server_authn` say,
+ * and its level comes from the pipe's SQOS (N2). Either side's level,
+ * when set, is ignored with a note; the hop reports `connect`, as a pipe
+ * client that sets none. */
+static bool pipe_ignores_authn(const sc_hop_facts *f)
+{
+	return f->transport == SC_TRANSPORT_PIPE &&
+	       (f->client_authn != SC_AUTHN_DEFAULT ||
+		f->server_authn != SC_AUTHN_DEFAULT);
+}
+
 static bool negotiate_authn(const sc_hop_facts *f, sc_hop_outcome *out,
 			    sc_log *log)
 {
+	if (f->transport == SC_TRANSPORT_PIPE) {
+		out->authn = SC_AUTHN_CONNECT;
+		out->authenticated = true;
+		if (!pipe_ignores_authn(f))
+			return true;
+		bool c = f->client_authn != SC_AUTHN_DEFAULT;
+		bool s = f->server_authn != SC_AUTHN_DEFAULT;
+		sc_log_rule(log, "T8",
+			    "named pipe: authentication levels do not apply "
+			    "to a pipe (%s%s%s%s%s ignored): the client is "
+			    "authenticated by its logon, at the level its "
+			    "SQOS sets (N2)",
+			    c ? "client " : "",
+			    c ? sc_authn_name(f->client_authn) : "",
+			    c && s ? ", " : "", s ? "server " : "",
+			    s ? sc_authn_name(f->server_authn) : "");
+		return true;
+	}
 	sc_authn ca = client_authn_of(f);
 	sc_authn sa = server_authn_of(f);
 	out->authn = ca > sa ? ca : sa;
@@ -301,7 +332,7 @@ void sc_hop_negotiate(const sc_hop_facts *f, sc_hop_outcome *out,
 	/* T8: the client's level decided the authentication level (the
 	 * server's raise is noted first, in negotiate_authn); noted last,
 	 * after the level, which it does not change. */
-	if (server_authn_of(f) <= client_authn_of(f))
+	if (server_authn_of(f) <= client_authn_of(f) && !pipe_ignores_authn(f))
 		sc_log_rule(log, "T8",
 			    "authentication level %s: the client's level "
 			    "decides (the server %s%s)",

@@ -938,7 +938,9 @@ static int parse_table_value(const sc_enum_table *t, const char *key,
 		snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
 			 cands[i]);
 	}
-	const char *near = sc_suggest_nearest(value, cands, n);
+	const char *near = t == &sc_status_table
+				   ? sc_status_suggest(value)
+				   : sc_suggest_nearest(value, cands, n);
 	if (near)
 		errf(err, errlen,
 		     "invalid value '%s' for '%s' (did you mean '%s'? "
@@ -2678,11 +2680,7 @@ static void validate_expect(struct vctx *v, const char *pre,
 	if (st_name && sc_status_parse(st_name, &status) != 0) {
 		join_enum(names, sizeof(names), status_name_i,
 			  SC_STATUS_COUNT);
-		const char *cands[SC_STATUS_COUNT];
-		for (int i = 0; i < SC_STATUS_COUNT; i++)
-			cands[i] = sc_status_name((sc_status)i);
-		const char *near = sc_suggest_nearest(st_name, cands,
-						      SC_STATUS_COUNT);
+		const char *near = sc_status_suggest(st_name);
 		const char *neg = st_name != e->status ? "!" : "";
 		problem(v, P(path, "%s.status", pre),
 			"invalid status '%s' (%s%s%s%sexpected one of: %s, "
@@ -3201,9 +3199,14 @@ unsigned sc_scenario_validate(const sc_scenario *s,
 			char names[NAMES_LEN];
 			join_enum(names, sizeof(names), status_name_i,
 				  SC_STATUS_COUNT);
+			const char *near =
+				sc_status_suggest(s->settings.double_hop_status);
 			problem(&v, "settings.double_hop_status",
-				"invalid status '%s' (expected one of: %s)",
-				s->settings.double_hop_status, names);
+				"invalid status '%s' (%s%s%sexpected one of: "
+				"%s)",
+				s->settings.double_hop_status,
+				near ? "did you mean '" : "", near ? near : "",
+				near ? "'? " : "", names);
 		}
 	}
 	for (unsigned i = 0; i < s->expect_count; i++)

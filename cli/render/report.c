@@ -20,7 +20,7 @@ void report_set_width(int columns)
 
 /* The columns s takes on a terminal (wcwidth per character); bytes the
  * locale cannot decode count one column per UTF-8 character. */
-static int disp_width(const char *s)
+int report_disp_width(const char *s)
 {
 	mbstate_t st;
 	memset(&st, 0, sizeof(st));
@@ -50,7 +50,7 @@ static int disp_width(const char *s)
  * Writes into buf (len bytes). */
 static const char *fit(const char *s, int width, char *buf, size_t len)
 {
-	if (width <= 0 || disp_width(s) <= width)
+	if (width <= 0 || report_disp_width(s) <= width)
 		return s;
 	size_t o = 0;
 	int w = 0;
@@ -61,7 +61,7 @@ static const char *fit(const char *s, int width, char *buf, size_t len)
 		char one[8];
 		memcpy(one, s, n < 7 ? n : 7);
 		one[n < 7 ? n : 7] = '\0';
-		int cw = disp_width(one);
+		int cw = report_disp_width(one);
 		if (w + cw > width - 1)
 			break;
 		memcpy(buf + o, s, n);
@@ -78,7 +78,7 @@ static const char *fit(const char *s, int width, char *buf, size_t len)
 static void pad(FILE *out, const char *s, int width)
 {
 	fputs(s, out);
-	for (int i = disp_width(s); i < width; i++)
+	for (int i = report_disp_width(s); i < width; i++)
 		fputc(' ', out);
 }
 
@@ -238,7 +238,7 @@ static void shrink_to_fit(int w[NCOL])
 		int widest = -1;
 		for (size_t k = 0; k < sizeof(give) / sizeof(give[0]); k++) {
 			int c = give[k];
-			if (w[c] > disp_width(head[c]) + 1 &&
+			if (w[c] > report_disp_width(head[c]) + 1 &&
 			    (widest < 0 || w[c] > w[widest]))
 				widest = c;
 		}
@@ -253,17 +253,77 @@ static void shrink_to_fit(int w[NCOL])
 static void column_widths(const run_result *runs, size_t n, int w[NCOL])
 {
 	for (int c = 0; c < NCOL; c++)
-		w[c] = disp_width(head[c]);
+		w[c] = report_disp_width(head[c]);
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; runs[k].ran && i < runs[k].trace.count;
 		     i++) {
 			hop_row row;
 			hop_row_fill(&row, i, &runs[k].trace.hops[i]);
 			for (int c = 0; c < NCOL; c++)
-				if (disp_width(row.cell[c]) > w[c])
-					w[c] = disp_width(row.cell[c]);
+				if (report_disp_width(row.cell[c]) > w[c])
+					w[c] = report_disp_width(row.cell[c]);
 		}
 	shrink_to_fit(w);
+}
+
+/* The table cannot fit the budget even with every column that can give
+ * cut to its heading: the hops are then printed one block each. */
+static bool table_too_wide(const int w[NCOL])
+{
+	int total = NCOL - 1;
+	for (int c = 0; c < NCOL; c++)
+		total += w[c];
+	return table_width && total > table_width;
+}
+
+/* "  LABEL TEXT", wrapped at spaces to the budget (continuation lines
+ * indented four), a word longer than a line cut with '~'. */
+static void block_line(FILE *out, const char *label, const char *text,
+		       const char *on, const char *off)
+{
+	char line[1024], cut[1024];
+	int used = snprintf(line, sizeof(line), "  %s", label);
+	const char *p = text;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		char word[512];
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		if (used > 4 && report_disp_width(line) + 1 + report_disp_width(word) >
+				       table_width) {
+			fprintf(out, "%s%s%s\n", on,
+				fit(line, table_width, cut, sizeof(cut)), off);
+			used = snprintf(line, sizeof(line), "    %s", word);
+		} else {
+			used = (int)strlen(line);
+			snprintf(line + used, sizeof(line) - (size_t)used,
+				 " %s", word);
+			used = (int)strlen(line);
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	fprintf(out, "%s%s%s\n", on, fit(line, table_width, cut, sizeof(cut)),
+		off);
+}
+
+/* One hop as a block of lines, for a terminal too narrow for the
+ * table: the same cells, each after its heading. */
+static void hop_block(FILE *out, const hop_row *row, bool bad,
+		      const report_palette *pal)
+{
+	char line[512], cut[512];
+	snprintf(line, sizeof(line), "%s %s %s%s", row->num, row->hop,
+		 row->hosts,
+		 strcmp(row->cell[3], "yes") == 0 ? " (crossed)" : "");
+	fprintf(out, "%s\n", fit(line, table_width, cut, sizeof(cut)));
+	snprintf(line, sizeof(line), "%s, effective %s", row->cell[4],
+		 row->cell[5]);
+	block_line(out, "asked", line, "", "");
+	block_line(out, "presented", row->cell[6], "", "");
+	block_line(out, "status", row->cell[7], bad ? pal->red : "",
+		   bad ? pal->off : "");
+	block_line(out, "access", row->cell[8], "", "");
+	block_line(out, "rules", row->cell[9], "", "");
 }
 
 static void text_run(FILE *out, const run_result *r, const int w[NCOL],
@@ -283,16 +343,23 @@ static void text_run(FILE *out, const run_result *r, const int w[NCOL],
 			sc_escape(r->error, esc, sizeof(esc)), off);
 		return;
 	}
-	for (int c = 0; c + 1 < NCOL; c++) {
+	bool blocks = table_too_wide(w);
+	for (int c = 0; !blocks && c + 1 < NCOL; c++) {
 		pad(out, head[c], w[c]);
 		fputc(' ', out);
 	}
-	fprintf(out, "%s\n", head[NCOL - 1]);
+	if (!blocks)
+		fprintf(out, "%s\n", head[NCOL - 1]);
 	for (size_t i = 0; i < r->trace.count; i++) {
 		const sc_hop *h = &r->trace.hops[i];
 		hop_row row;
 		hop_row_fill(&row, i, h);
 		bool bad = h->status != SC_OK;
+		if (blocks) {
+			hop_block(out, &row, bad, &pal);
+			detail(out, r, i, color);
+			continue;
+		}
 		for (int c = 0; c < NCOL; c++) {
 			char cut[512];
 			const char *cell = fit(row.cell[c], w[c], cut,

@@ -27,6 +27,8 @@ typedef void (*report_detail_fn)(FILE *out, const run_result *r, size_t hop,
  * access, rules and hosts columns narrow first, their cells cut with
  * '~'. Widths count terminal columns (wcwidth), not bytes. */
 void report_set_width(int columns);
+/* The columns s takes on a terminal (wcwidth per character). */
+int report_disp_width(const char *s);
 
 void report_text(FILE *out, const char *scenario, const run_result *runs,
 		 size_t n, bool color);

@@ -1247,6 +1247,37 @@ Test(cli, the_table_fits_the_terminal_and_lines_up)
 	cmd_free(&r);
 }
 
+/* A terminal too narrow for the table even with its cells cut (60
+ * columns): each hop is a block of lines, its cells after their
+ * headings, every line within the width, nothing left out. */
+Test(cli, a_narrow_terminal_gets_one_block_per_hop)
+{
+	char file[512];
+	data_path(file, sizeof(file), "wide-names.yaml");
+	char *argv[] = {launch_path, "run", file, NULL};
+	setenv("COLUMNS", "60", 1);
+	cmd_result r = cmd_run(argv);
+	unsetenv("COLUMNS");
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_null(strstr(r.out, "# hop"), "a table at 60:\n%s", r.out);
+	const char *block = strstr(r.out, "\n1 A->B ws1->ws1\n");
+	cr_assert(block, "%s", r.out);
+	static const char *const lines[] = {
+		"\n  asked impersonate, effective impersonate\n",
+		"\n  presented CORP\\jos\xc3\xa9\n", "\n  status OK\n",
+		"\n  access ledger:ACCESS_DENIED x2\n", "\n  rules ",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		cr_expect(strstr(block, lines[i]) != NULL, "no '%s' in:\n%s",
+			  lines[i], r.out);
+	/* The block's own lines (not the steps' prose) fit. */
+	for (const char *l = block + 1; *l && strncmp(l, "      ", 6) != 0;
+	     l += strcspn(l, "\n") + 1)
+		cr_expect_leq(line_width(l, strcspn(l, "\n")), 60, "%s",
+			      r.out);
+	cmd_free(&r);
+}
+
 /* ---- one rule for variants: the file as written, then each variant --- */
 
 /* The names of the cases of a `run --json` output, joined by ' ', and

@@ -577,3 +577,48 @@ Test(matrix, warm_daemons_reuse_tickets_only_for_an_unchanged_case,
 			"--stats", "--cold", NULL};
 	cr_expect_eq(tickets_minted(cold), 4);
 }
+
+/* The table's columns count terminal columns, not bytes (CORP\josé is
+ * ten columns, eleven bytes), and a table wider than the terminal
+ * ($COLUMNS) is printed one block per case; --wide prints it whole. */
+Test(matrix, the_table_fits_the_terminal_and_lines_up, .timeout = 120)
+{
+	char file[512];
+	snprintf(file, sizeof(file), "%s/tests/data/wide-names.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {launch_path, "matrix", file, "--vary",
+			"level=impersonate,identify", NULL};
+	cmd_result r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* "A->B" heads its column: the cell below starts where it does. */
+	const char *head = r.out;
+	const char *row = strstr(r.out, "\nimpersonate ");
+	cr_assert(row, "%s", r.out);
+	row++;
+	cr_expect(strstr(row, "  CORP\\jos\xc3\xa9 impersonate OK") != NULL,
+		  "%s", r.out);
+	cr_expect_eq(strstr(head, "A->B") - head,
+		     strstr(row, "CORP") - row, "%s", r.out);
+	/* The rule under the heading is as wide as the cell shows: 24. */
+	cr_expect(strstr(r.out, "\n-----------  ------------------------\n") !=
+			  NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+
+	setenv("COLUMNS", "30", 1);
+	r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_null(strstr(r.out, "-----"), "a table at 30:\n%s", r.out);
+	cr_expect(strstr(r.out, "case 1\n  level  impersonate\n"
+				"  A->B   CORP\\jos\xc3\xa9 impersonate OK\n"
+				"\ncase 2\n  level  identify\n") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+
+	char *wide[] = {launch_path, "matrix", file, "--vary",
+			"level=impersonate,identify", "--wide", NULL};
+	r = cmd_run(wide);
+	unsetenv("COLUMNS");
+	cr_expect(strstr(r.out, "-----") != NULL, "%s", r.out);
+	cmd_free(&r);
+}

@@ -1685,6 +1685,42 @@ Test(validate, runs_as_is_for_a_start_process_step)
 	sc_load_free(s);
 }
 
+/* A status as Windows spells it (a Win32 error, an NTSTATUS, an
+ * HRESULT) is not the scenario's spelling, but the error points to it:
+ * the prefix dropped, or the nearest name. */
+Test(validate, windows_status_spellings_suggest_the_status)
+{
+	static const char *const cases[][2] = {
+		{"ERROR_ACCESS_DENIED", "ACCESS_DENIED"},
+		{"STATUS_ACCESS_DENIED", "ACCESS_DENIED"},
+		{"RPC_E_ACCESS_DENIED", "ACCESS_DENIED"},
+		{"E_ACCESSDENIED", "ACCESS_DENIED"},
+		{"ERROR_NO_TOKEN", "NO_TOKEN"},
+		{"ERROR_PRIVILEGE_NOT_HELD", "PRIVILEGE_NOT_HELD"},
+		{"ERROR_BAD_IMPERSONATION_LEVEL", "BAD_IMPERSONATION_LEVEL"},
+		{"ERROR_LOGON_FAILURE", "LOGON_FAILURE"},
+		{"ERROR_ACCES_DENIED", "ACCESS_DENIED"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *near = sc_status_suggest(cases[i][0]);
+		cr_expect(near && strcmp(near, cases[i][1]) == 0,
+			  "%s: %s, not %s", cases[i][0],
+			  near ? near : "(none)", cases[i][1]);
+	}
+	cr_expect_null(sc_status_suggest("ERROR_"));
+	cr_expect_null(sc_status_suggest("ERROR_FILE_NOT_FOUND_AT_ALL"));
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: ERROR_ACCESS_DENIED}\n", /* 23 */
+		   23, 25, "invalid status 'ERROR_ACCESS_DENIED' (did you "
+			   "mean 'ACCESS_DENIED'?");
+	fails_once(BASE
+		   "expect:\n"                                     /* 22 */
+		   "  - {hop: A->B, status: \"!STATUS_NO_TOKEN\"}\n",  /* 23 */
+		   23, 25, "invalid status '!STATUS_NO_TOKEN' (did you mean "
+			   "'!NO_TOKEN'?");
+}
+
 /* The negative expectations and the ones on notes: a negated status
  * names a status after its '!', `absent` a rule id, `authn` a hop's
  * authentication level, `note` some text; each wrong value is an error
