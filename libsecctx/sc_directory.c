@@ -91,11 +91,18 @@ static const struct {
 #define N_WELL_KNOWN (sizeof(well_known) / sizeof(well_known[0]))
 
 /* P3: the default holders, used on a host without a rights entry for the
- * privilege. SYSTEM holds every privilege and is handled apart. */
+ * privilege. SYSTEM holds every privilege and is handled apart. "Bypass
+ * traverse checking" goes to every signed-in account (Everyone and
+ * Authenticated Users; ANONYMOUS LOGON's token holds neither group), as
+ * Windows's default policy assigns it. */
 static const struct {
 	const char *privilege;
-	const char *holders[5];
+	const char *holders[8];
 } default_rights[] = {
+	{ SC_PRIV_CHANGE_NOTIFY,
+	  { SC_SID_EVERYONE, SC_SID_AUTHENTICATED_USERS,
+	    SC_SID_ADMINISTRATORS, SC_SID_USERS, SC_SID_LOCAL_SERVICE,
+	    SC_SID_NETWORK_SERVICE, NULL } },
 	{ SC_PRIV_IMPERSONATE,
 	  { SC_SID_ADMINISTRATORS, SC_SID_LOCAL_SERVICE,
 	    SC_SID_NETWORK_SERVICE, SC_SID_SERVICE, NULL } },
@@ -576,6 +583,12 @@ bool sc_directory_holds(const sc_directory *dir, const char *host,
 {
 	bool from_host;
 	return holds(dir, host, privilege, sid, &from_host);
+}
+
+bool sc_directory_right_assigned(const sc_directory *dir, const char *host,
+				 const char *privilege)
+{
+	return host_right(dir, host, privilege) != NULL;
 }
 
 /* The privileges that can be held on host: the defaults and any the host

@@ -42,10 +42,17 @@ const sc_account_def *sc_directory_account(const sc_directory *dir,
 /* P3: true when sid (a user or group) is a holder of privilege on host:
  * the host's rights entry for that privilege if it has one, else the
  * defaults. Default holders of SeImpersonatePrivilege: Administrators,
- * LOCAL SERVICE, NETWORK SERVICE, SERVICE. Of SeTcbPrivilege: SYSTEM. Of
+ * LOCAL SERVICE, NETWORK SERVICE, SERVICE. Of SeChangeNotifyPrivilege:
+ * Everyone, Authenticated Users, Administrators, Users, LOCAL SERVICE,
+ * NETWORK SERVICE. Of SeTcbPrivilege: SYSTEM. Of
  * SeAuditPrivilege: LOCAL SERVICE, NETWORK SERVICE. SYSTEM holds all. */
 bool sc_directory_holds(const sc_directory *dir, const char *host,
 			const char *privilege, const char *sid);
+
+/* P3: true when host assigns privilege itself (a rights entry, or a
+ * change while the scenario runs); false when the defaults decide. */
+bool sc_directory_right_assigned(const sc_directory *dir, const char *host,
+				 const char *privilege);
 
 /* Log account on at host as a process started by start: a primary token
  * with the user, Everyone, Authenticated Users (not for anonymous), the

@@ -788,12 +788,18 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			    : held          ? "is held but disabled"
 					    : "is not held",
 			    whose, sc_token_user_name(cur));
-		/* P3 decided what the token holds, at its logon. */
+		/* P3 decided what the token holds, at its logon: the host's
+		 * assignment of the right, or the default one. */
 		sc_log_rule(&r->log, "P3",
-			    "%s's token %s %s from its logon: the host's "
-			    "holders of the right decided",
+			    "%s's token %s %s from its logon: %s",
 			    sc_token_user_name(cur),
-			    held ? "got" : "did not get", s->privilege);
+			    held ? "got" : "did not get", s->privilege,
+			    sc_directory_right_assigned(f->rt->dir,
+							f->rt->self->host,
+							s->privilege)
+				    ? "the host's assignment decided"
+				    : "the default assignment decided (the "
+				      "host assigns no holders)");
 		if (!f->thread &&
 		    held_at_logon_now(f->rt, cur, s->privilege) != held)
 			/* P4: the rights changed since the process's logon;

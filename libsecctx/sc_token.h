@@ -38,6 +38,7 @@ typedef enum sc_token_type {
 
 #define SC_PRIV_IMPERSONATE "SeImpersonatePrivilege"
 #define SC_PRIV_TCB "SeTcbPrivilege"
+#define SC_PRIV_CHANGE_NOTIFY "SeChangeNotifyPrivilege"
 #define SC_PRIV_AUDIT "SeAuditPrivilege"
 
 typedef struct sc_token sc_token;
