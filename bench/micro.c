@@ -183,9 +183,10 @@ static void run_network_token(void *arg, uint64_t n)
 		sc_token *t = NULL;
 		sc_log_clear(&bn->log);
 		if (sc_directory_network_token(bn->dir, bn->alice, "ws1",
-					       SC_LEVEL_IMPERSONATE,
-					       SC_PACKAGE_KERBEROS,
-					       SC_AUTHN_CONNECT, &t,
+					       &(sc_binding){SC_LEVEL_IMPERSONATE,
+							     SC_PACKAGE_KERBEROS,
+							     SC_AUTHN_CONNECT},
+					       &t,
 					       &bn->log) != SC_OK)
 			die("network token failed");
 		sc_token_free(t);
@@ -705,8 +706,10 @@ static void bench_setup(bench *bn, const char *path)
 	sc_hop_negotiate(&bn->facts, &oc, NULL);
 	if (oc.level != SC_LEVEL_IMPERSONATE || !oc.authenticated)
 		die("A->B does not run at Impersonate");
-	if (sc_directory_network_token(bn->dir, bn->alice, "ws1", oc.level,
-				       bn->facts.package, oc.authn,
+	if (sc_directory_network_token(bn->dir, bn->alice, "ws1",
+				       &(sc_binding){oc.level,
+						     bn->facts.package,
+						     oc.authn},
 				       &bn->client, NULL) != SC_OK)
 		die("no network token for alice");
 	sc_token_set_delegable(bn->client, oc.delegable);

@@ -688,9 +688,10 @@ static sc_status do_transition(sc_frame *f, const sc_step *s,
 	}
 	snprintf(r->object, sizeof(r->object), "%s", user);
 	sc_token *t = NULL;
-	sc_status st = sc_directory_transition(rt->dir, proc_token(f),
-					       rt->self->account, user,
-					       rt->self->host, &t, &r->log);
+	const sc_service_self svc = {proc_token(f), rt->self->account,
+				     rt->self->host};
+	sc_status st = sc_directory_transition(rt->dir, &svc, user, &t,
+					       &r->log);
 	if (st != SC_OK)
 		return st;
 	sc_token *thread = NULL;
@@ -1490,14 +1491,14 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		return SC_LOGON_FAILURE;
 	}
 	sc_status st;
+	const sc_binding terms = {oc.level, in->package, oc.authn};
 	if (sc_directory_keeps_client_token(h->from_host, h->to_host)) {
 		/* T7: on one host (a pipe, local RPC) the server
 		 * impersonates the client's own token: its logon, groups and
 		 * privileges (no network logon), the privileges as the
 		 * client still holds them. */
-		st = sc_directory_local_token(rt->dir, who, id, oc.level,
-					     in->package, oc.authn, &f->client,
-					     &h->log);
+		st = sc_directory_local_token(rt->dir, who, id, &terms,
+					     &f->client, &h->log);
 		if (st == SC_OK)
 			sc_log_rule(&h->log, "T7",
 				    "%s on one host: the server impersonates "
@@ -1508,8 +1509,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 				    sc_logon_name(sc_token_logon(who)));
 	} else {
 		st = sc_directory_network_token(rt->dir, who, rt->self->host,
-						oc.level, in->package, oc.authn,
-						&f->client, &h->log);
+						&terms, &f->client, &h->log);
 	}
 	if (st != SC_OK)
 		return st;
