@@ -801,14 +801,15 @@ static void usage(FILE *f)
 		   "or ./scenarios.\n");
 }
 
-int main(int argc, char **argv)
+/* The options: -1 to go on with *quick and *json set, else the exit
+ * status (0 after --help, 2 on a bad argument). */
+static int parse_args(int argc, char **argv, bool *quick, bool *json)
 {
-	bool quick = false, json = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
-			quick = true;
+			*quick = true;
 		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
+			*json = true;
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -818,6 +819,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = false, json = false;
+	int rc = parse_args(argc, argv, &quick, &json);
+	if (rc >= 0)
+		return rc;
 	char path[1024];
 	const char *src = getenv("CLOAKROOM_SOURCE");
 	snprintf(path, sizeof(path), "%s/scenarios/seed-diagram.yaml",

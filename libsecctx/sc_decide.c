@@ -912,6 +912,34 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 	return SC_OK;
 }
 
+/* C1, C2: why a call without cloaking presents the process identity. */
+static void log_no_cloaking(const sc_blanket *b, const sc_token *process,
+			    const sc_token *thread, sc_log *log)
+{
+	if (b->identity && *b->identity)
+		/* C1: an explicit identity without cloaking. The scenario
+		 * loader accepts only the process's own account there (a
+		 * process holds no other account's password), so its
+		 * credentials are the process's. */
+		sc_log_rule(log, "C1",
+			    "explicit identity %s on the proxy, no "
+			    "cloaking: the proxy authenticates with "
+			    "that account's credentials, the process's "
+			    "own",
+			    b->identity);
+	if (thread)
+		sc_log_rule(log, "C2",
+			    "no cloaking: presents the process "
+			    "identity %s, not the impersonated %s",
+			    sc_token_user_name(process),
+			    sc_token_user_name(thread));
+	else
+		sc_log_rule(log, "C2",
+			    "no cloaking: presents the process "
+			    "identity %s",
+			    sc_token_user_name(process));
+}
+
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 			  const sc_token **presented, unsigned *boundaries,
 			  sc_log *log)
@@ -964,28 +992,7 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	default:
 		/* C2: the process identity, whatever the thread does. */
 		who = process;
-		if (b->identity && *b->identity)
-			/* C1: an explicit identity without cloaking. The
-			 * scenario loader accepts only the process's own
-			 * account there (a process holds no other account's
-			 * password), so its credentials are the process's. */
-			sc_log_rule(log, "C1",
-				    "explicit identity %s on the proxy, no "
-				    "cloaking: the proxy authenticates with "
-				    "that account's credentials, the process's "
-				    "own",
-				    b->identity);
-		if (thread)
-			sc_log_rule(log, "C2",
-				    "no cloaking: presents the process "
-				    "identity %s, not the impersonated %s",
-				    sc_token_user_name(process),
-				    sc_token_user_name(thread));
-		else
-			sc_log_rule(log, "C2",
-				    "no cloaking: presents the process "
-				    "identity %s",
-				    sc_token_user_name(process));
+		log_no_cloaking(b, process, thread, log);
 		break;
 	}
 

@@ -1414,6 +1414,35 @@ static size_t restricted_groups(const sc_token *t)
 
 /* The callee's view of a hop: the level (L, D, T8) and the caller's
  * token. */
+/* K7: the bounds the authority's ticket sets on a hop it vouches for
+ * (in->vouched): the level at most it lets the callee hold the identity
+ * at (the context may only ask less), and no further delegation when
+ * the ticket is not forwardable. */
+static void vouched_bounds(const sc_context *in, sc_hop_outcome *oc,
+			   sc_log *log)
+{
+	const sc_token *who = in->vouched;
+	if (!who)
+		return;
+	if (oc->authenticated && oc->level > in->vouched_level) {
+		sc_log_rule(log, "K7",
+			    "the ticket vouches for %s at %s at most: the hop "
+			    "runs at %s, not %s",
+			    sc_token_user_name(who),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(oc->level));
+		oc->level = in->vouched_level;
+	}
+	if (!in->vouched_forwardable && oc->delegable) {
+		sc_log_rule(log, "K7",
+			    "the ticket is not forwardable: %s cannot be "
+			    "delegated further",
+			    sc_token_user_name(who));
+		oc->delegable = false;
+	}
+}
+
 static sc_status accept_call(sc_frame *f, sc_hop *h)
 {
 	sc_runtime *rt = f->rt;
@@ -1452,26 +1481,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	};
 	sc_hop_outcome oc;
 	sc_hop_negotiate(&facts, &oc, &h->log);
-	if (in->vouched && oc.authenticated && oc.level > in->vouched_level) {
-		/* K7: the ticket says at what level the authority lets the
-		 * callee hold this identity; the context may only ask
-		 * less. */
-		sc_log_rule(&h->log, "K7",
-			    "the ticket vouches for %s at %s at most: the hop "
-			    "runs at %s, not %s",
-			    sc_token_user_name(who),
-			    sc_level_name(in->vouched_level),
-			    sc_level_name(in->vouched_level),
-			    sc_level_name(oc.level));
-		oc.level = in->vouched_level;
-	}
-	if (in->vouched && !in->vouched_forwardable && oc.delegable) {
-		sc_log_rule(&h->log, "K7",
-			    "the ticket is not forwardable: %s cannot be "
-			    "delegated further",
-			    sc_token_user_name(who));
-		oc.delegable = false;
-	}
+	vouched_bounds(in, &oc, &h->log);
 	h->authn = oc.authn;
 	h->level_effective = oc.level;
 
