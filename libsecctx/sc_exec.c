@@ -521,6 +521,13 @@ static sc_status do_call(sc_frame *f, const sc_step *s, sc_step_result *r)
 	if (sent)
 		st = call_send(f, s, &c, &reply);
 	snprintf(r->as, sizeof(r->as), "%s", c.who_name);
+	/* The level of the token presented, as a failed call reports the
+	 * thread's (run_step): the same on every call line. */
+	if (c.identity)
+		r->as_level = sc_token_type_of(c.identity) ==
+					      SC_TOKEN_IMPERSONATION
+				      ? sc_token_level_raw(c.identity)
+				      : SC_LEVEL_DEFAULT;
 	if (st == SC_OK && reply.count > 0)
 		call_record_reply(f, &c, &reply, r);
 	else
