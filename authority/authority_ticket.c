@@ -349,7 +349,8 @@ static int vouch_for(authority_state *st, const sc_token *token,
 /* K7: the token the requester holds for the subject of the evidence e
  * (whose authorization data is epac), built as the requester built it
  * when it accepted that call: a network logon on its host, or on one host
- * the client's own token (T7: sc_directory_keeps_client_token), at the level e vouched for. NULL with v. */
+ * the client's own token (T7: sc_directory_keeps_client_token), at the
+ * level e vouched for. NULL with v. */
 static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 				    const uint8_t *epac, size_t epac_len,
 				    verdict *v)
