@@ -159,8 +159,8 @@ static sc_scenario *load_scenario(sc_load_cache *cache, const scenario_ask *k,
 	sc_load_errors errs = {0};
 	sc_scenario *scn = NULL;
 	char why[RPC_ERRLEN];
-	if (sc_load_case(cache, path, k->variant, k->sets, k->nsets, &scn,
-			 &errs, why, sizeof(why)) != 0) {
+	const sc_case_ref which = {path, k->variant, k->sets, k->nsets};
+	if (sc_load_case(cache, &which, &scn, &errs, why, sizeof(why)) != 0) {
 		for (size_t i = 0; i < errs.count; i++) {
 			char line[512];
 			sc_load_error_format(&errs.items[i], line, sizeof(line));

@@ -375,16 +375,14 @@ static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 	const sc_process_def *from = sc_scenario_process(st->scn, e->presenter);
 	bool local = from && sc_directory_keeps_client_token(from->host,
 							      cred->host);
+	const sc_binding terms = {(sc_level)e->level, (sc_package)e->package,
+				  (sc_authn)e->authn};
 	sc_status s =
 		local
-			? sc_directory_local_token(dir, client, client,
-						  (sc_level)e->level,
-						  (sc_package)e->package,
-						  (sc_authn)e->authn, &held, NULL)
-			: sc_directory_network_token(
-				  dir, client, cred->host, (sc_level)e->level,
-				  (sc_package)e->package, (sc_authn)e->authn,
-				  &held, NULL);
+			? sc_directory_local_token(dir, client, client, &terms,
+						  &held, NULL)
+			: sc_directory_network_token(dir, client, cred->host,
+						     &terms, &held, NULL);
 	/* D1, D4: the subject's tickets, as its authorization data says. */
 	bool unforwardable = sc_token_unforwardable(client);
 	sc_token_free(client);
@@ -734,9 +732,10 @@ static int decide(authority_state *st, const auth_credential *cred,
 	if (rq->basis == 1) {
 		sc_log log;
 		sc_log_init(&log);
-		sc_status ts = sc_directory_transition(
-			d.dir, d.process, d.self->account, d.held_sid,
-			cred->host, &held, &log);
+		const sc_service_self svc = {d.process, d.self->account,
+					     cred->host};
+		sc_status ts = sc_directory_transition(d.dir, &svc, d.held_sid,
+						       &held, &log);
 		rc = ts != SC_OK ? refuse_by_model(v, &log, ts) : 0;
 		sc_log_free(&log);
 	} else {

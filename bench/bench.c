@@ -591,11 +591,21 @@ static int parse_load(const uint8_t *buf, size_t len, load_result *r,
 	return 0;
 }
 
-/* Run the client once in load mode with args; with s, sample RSS of
- * every daemon (and the client) while it runs. */
-static int chain_load(bench *b, cfg_kind cfg, char **args, size_t nargs,
-		      sampler *s, load_result *r, char *err, size_t errlen)
+/* One run of the client in load mode: its load options args[0..nargs)
+ * and, when rss is set, the sampler of every daemon's (and the
+ * client's) RSS while it runs. */
+typedef struct load_ask {
+	char **args;
+	size_t nargs;
+	sampler *rss;
+} load_ask;
+
+static int chain_load(bench *b, cfg_kind cfg, const load_ask *ask,
+		      load_result *r, char *err, size_t errlen)
 {
+	char **args = ask->args;
+	size_t nargs = ask->nargs;
+	sampler *s = ask->rss;
 	char *extra[20];
 	size_t ne = cfg_opts(b, cfg, extra);
 	for (size_t i = 0; i < nargs && ne < 20; i++)
@@ -670,7 +680,8 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 	if (chain_start(b, cfg, round, err, errlen) != 0)
 		return -1;
 	char *one[] = {"--bench-calls", "1"};
-	if (chain_load(b, cfg, one, 2, NULL, &lr, err, errlen) != 0)
+	if (chain_load(b, cfg, &(load_ask){one, 2, NULL}, &lr, err,
+		       errlen) != 0)
 		return -1;
 	R->cold_ms[round] = ms_since(t0);
 	/* Its CPU time, which waiting for a CPU does not inflate: the
@@ -686,7 +697,8 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 	fmt_u(w, sizeof(w), b->P.lat_warmup);
 	fmt_u(n, sizeof(n), b->P.lat_calls);
 	char *lat[] = {"--bench-warmup", w, "--bench-calls", n};
-	if (chain_load(b, cfg, lat, 4, NULL, &lr, err, errlen) != 0)
+	if (chain_load(b, cfg, &(load_ask){lat, 4, NULL}, &lr, err,
+		       errlen) != 0)
 		return -1;
 	qsort(lr.lat, lr.nlat, sizeof(*lr.lat), cmp_u64);
 	R->p50_us[round] = (double)plot_quantile(lr.lat, lr.nlat, 0.5) / 1e3;
@@ -715,8 +727,8 @@ static int run_one(bench *b, cfg_kind cfg, unsigned round, char *err,
 		sampler s;
 		memset(&s, 0, sizeof(s));
 		bool last = t == NTP - 1;
-		if (chain_load(b, cfg, tp, 6, last ? &s : NULL, &lr, err,
-			       errlen) != 0)
+		if (chain_load(b, cfg, &(load_ask){tp, 6, last ? &s : NULL},
+			       &lr, err, errlen) != 0)
 			return -1;
 		R->tput[round][t] =
 			(double)lr.calls / ((double)lr.elapsed_ns / 1e9);

@@ -183,9 +183,10 @@ static void run_network_token(void *arg, uint64_t n)
 		sc_token *t = NULL;
 		sc_log_clear(&bn->log);
 		if (sc_directory_network_token(bn->dir, bn->alice, "ws1",
-					       SC_LEVEL_IMPERSONATE,
-					       SC_PACKAGE_KERBEROS,
-					       SC_AUTHN_CONNECT, &t,
+					       &(sc_binding){SC_LEVEL_IMPERSONATE,
+							     SC_PACKAGE_KERBEROS,
+							     SC_AUTHN_CONNECT},
+					       &t,
 					       &bn->log) != SC_OK)
 			die("network token failed");
 		sc_token_free(t);
@@ -705,8 +706,10 @@ static void bench_setup(bench *bn, const char *path)
 	sc_hop_negotiate(&bn->facts, &oc, NULL);
 	if (oc.level != SC_LEVEL_IMPERSONATE || !oc.authenticated)
 		die("A->B does not run at Impersonate");
-	if (sc_directory_network_token(bn->dir, bn->alice, "ws1", oc.level,
-				       bn->facts.package, oc.authn,
+	if (sc_directory_network_token(bn->dir, bn->alice, "ws1",
+				       &(sc_binding){oc.level,
+						     bn->facts.package,
+						     oc.authn},
 				       &bn->client, NULL) != SC_OK)
 		die("no network token for alice");
 	sc_token_set_delegable(bn->client, oc.delegable);
@@ -798,14 +801,15 @@ static void usage(FILE *f)
 		   "or ./scenarios.\n");
 }
 
-int main(int argc, char **argv)
+/* The options: -1 to go on with *quick and *json set, else the exit
+ * status (0 after --help, 2 on a bad argument). */
+static int parse_args(int argc, char **argv, bool *quick, bool *json)
 {
-	bool quick = false, json = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
-			quick = true;
+			*quick = true;
 		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
+			*json = true;
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -815,6 +819,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = false, json = false;
+	int rc = parse_args(argc, argv, &quick, &json);
+	if (rc >= 0)
+		return rc;
 	char path[1024];
 	const char *src = getenv("CLOAKROOM_SOURCE");
 	snprintf(path, sizeof(path), "%s/scenarios/seed-diagram.yaml",

@@ -199,8 +199,8 @@ static int load_all(cfile *fs, check_run *cr)
 		cf->first = cr->ncases;
 		sc_load_errors errs = {0};
 		char err[512];
-		if (sc_load_case(cache, files[f], NULL, NULL, 0, &cf->base,
-				 &errs, err, sizeof(err)) != 0) {
+		if (sc_load_case(cache, &(sc_case_ref){files[f], NULL, NULL, 0},
+				 &cf->base, &errs, err, sizeof(err)) != 0) {
 			char line[900] = "out of memory";
 			if (errs.count)
 				sc_load_error_format(&errs.items[0], line,
@@ -228,8 +228,9 @@ static int load_all(cfile *fs, check_run *cr)
 					   ? sc_case_name(sc_scenario_case_variant(
 						     cf->base, (unsigned)v))
 					   : NULL;
-			if (sc_load_case(cache, files[f], c->variant, NULL, 0,
-					 &c->scn, &errs, err,
+			const sc_case_ref which = {files[f], c->variant,
+						   NULL, 0};
+			if (sc_load_case(cache, &which, &c->scn, &errs, err,
 					 sizeof(err)) != 0) {
 				char line[900] = "out of memory";
 				if (errs.count)

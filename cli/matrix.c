@@ -353,8 +353,9 @@ static sc_scenario *case_load(sc_load_cache *cache, const mload *m,
 	sc_load_errors errs = {0};
 	sc_scenario *s = NULL;
 	char err[1024];
-	if (sc_load_case(cache, file, m->variant, (const char *const *)m->sets,
-			 m->nsets, &s, &errs, err, sizeof(err)) != 0) {
+	const sc_case_ref which = {file, m->variant,
+				   (const char *const *)m->sets, m->nsets};
+	if (sc_load_case(cache, &which, &s, &errs, err, sizeof(err)) != 0) {
 		sc_load_errors_print(&errs, stderr);
 		if (!errs.count)
 			fprintf(stderr, "%s: with %s: %s\n", file, where, err);

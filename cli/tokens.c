@@ -28,6 +28,7 @@ typedef struct topts {
 	const char *variant;
 	const char *at;
 	bool json;
+	bool wide; /* --wide: tables whatever the width */
 	int timeout_ms;
 } topts;
 
@@ -35,7 +36,7 @@ static void tokens_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cloakroom tokens FILE [--variant NAME] [--at STEP]\n"
-		"                         [--format text|json] [--timeout-ms N]\n"
+		"                         [--format text|json] [--timeout-ms N] [--wide]\n"
 		"Runs the scenario FILE on its daemons (the file as written, or "
 		"the case\n--variant names) and prints the tokens it used as "
 		"`whoami /all` does:\neach process's primary token, then the "
@@ -44,12 +45,13 @@ static void tokens_usage(FILE *out)
 		"type, impersonation level, logon type,\nsession and integrity level. "
 		"--at STEP: only the process that ran the step\nwith that id, its "
 		"primary token and its thread token at that step.\n--format "
-		"json: the same as JSON.\n"
+		"json: the same as JSON. A table wider than the terminal\n"
+		"($COLUMNS) is a list, a line per field (--wide: the table).\n"
 		"Exit: 0, 1 the step did not run, 2 bad input, 3 the run "
 		"failed.\n");
 }
 
-enum { OPT_VARIANT = 256, OPT_AT, OPT_FORMAT, OPT_TIMEOUT };
+enum { OPT_VARIANT = 256, OPT_AT, OPT_FORMAT, OPT_TIMEOUT, OPT_WIDE };
 
 static int tokens_one(void *ctx, int c, const char *arg)
 {
@@ -61,6 +63,9 @@ static int tokens_one(void *ctx, int c, const char *arg)
 		return 0;
 	case OPT_AT:
 		o->at = arg;
+		return 0;
+	case OPT_WIDE:
+		o->wide = true;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "text") == 0 || strcmp(arg, "json") == 0) {
@@ -172,7 +177,8 @@ static int show(const topts *o, const run_result *r)
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else {
-		whoami_text(stdout, e, (size_t)n);
+		whoami_text(stdout, e, (size_t)n,
+			    o->wide ? 0 : cli_columns(1));
 	}
 	free(e);
 	free(prim);
@@ -189,6 +195,7 @@ int cmd_tokens(int argc, char **argv)
 		{"at", required_argument, NULL, OPT_AT},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+		{"wide", no_argument, NULL, OPT_WIDE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	static const cli_parser parser = {

@@ -1372,6 +1372,45 @@ static int outside_groups(const build *b, const imp_object *o,
 	return 0;
 }
 
+/* D5: who may act on behalf of others toward o: the allow ACEs of its
+ * descriptor, less its deny ACEs, into act. */
+static int allowed_to_act(build *b, const imp_object *o, imp_list *act)
+{
+	char at[900], esc[300];
+	int rc = 0;
+	for (size_t k = 0; !rc && k < o->act_sids.count; k++) {
+		const char *sid = o->act_sids.items[k];
+		long t = ix_find(&b->by_sid, sid);
+		if (list_has(&o->act_deny_sids, sid))
+			continue;
+		if (t < 0 || !b->keep[t])
+			rc = list_addf(&b->d->notes,
+				       "%s: allows %s to act on behalf of "
+				       "others: not an enabled account or "
+				       "group of the export",
+				       where(o, at, sizeof(at)),
+				       shown(sid, esc, sizeof(esc)));
+		else
+			rc = add_principal(b, t, act);
+	}
+	for (size_t k = 0; !rc && k < o->act_deny_sids.count; k++) {
+		long t = ix_find(&b->by_sid, o->act_deny_sids.items[k]);
+		imp_list denied = {0};
+		rc = add_principal(b, t, &denied);
+		for (size_t j = 0; !rc && j < denied.count; j++)
+			for (size_t m = 0; m < act->count; m++)
+				if (strcasecmp(act->items[m],
+					       denied.items[j]) == 0) {
+					free(act->items[m]);
+					act->items[m] =
+						act->items[--act->count];
+					break;
+				}
+		list_free(&denied);
+	}
+	return rc;
+}
+
 static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 {
 	imp_domain *d = b->d;
@@ -1443,37 +1482,8 @@ static int write_account(build *b, size_t i, strbuf *out, imp_summary *sum)
 		else
 			rc = add_principal(b, t, &to);
 	}
-	/* D5: the allow ACEs of the target's descriptor, less its deny
-	 * ACEs. */
-	for (size_t k = 0; !rc && k < o->act_sids.count; k++) {
-		const char *sid = o->act_sids.items[k];
-		long t = ix_find(&b->by_sid, sid);
-		if (list_has(&o->act_deny_sids, sid))
-			continue;
-		if (t < 0 || !b->keep[t])
-			rc = list_addf(&d->notes,
-				       "%s: allows %s to act on behalf of "
-				       "others: not an enabled account or "
-				       "group of the export",
-				       where(o, at, sizeof(at)),
-				       shown(sid, esc, sizeof(esc)));
-		else
-			rc = add_principal(b, t, &act);
-	}
-	for (size_t k = 0; !rc && k < o->act_deny_sids.count; k++) {
-		long t = ix_find(&b->by_sid, o->act_deny_sids.items[k]);
-		imp_list denied = {0};
-		rc = add_principal(b, t, &denied);
-		for (size_t j = 0; !rc && j < denied.count; j++)
-			for (size_t m = 0; m < act.count; m++)
-				if (strcasecmp(act.items[m],
-					       denied.items[j]) == 0) {
-					free(act.items[m]);
-					act.items[m] = act.items[--act.count];
-					break;
-				}
-		list_free(&denied);
-	}
+	if (!rc)
+		rc = allowed_to_act(b, o, &act);
 	if (!rc) {
 		bool sensitive = o->not_delegated || prot;
 		sb_printf(out, "    - name: ");

@@ -635,7 +635,8 @@ static sc_status d4(const sc_delegation *d, const char *target,
 /* D5: resource-based, on the target's account (which lists accounts
  * allowed to act for others), judged when D4 did not grant: d4_not says
  * why, for the note. */
-static sc_status d5(const sc_delegation *d, const char *d4_not, sc_log *log)
+static sc_status d5(const sc_delegation *d, d4_evidence ev,
+		    const char *d4_not, sc_log *log)
 {
 	if (listed(d->target->allowed_to_act,
 		   d->target->allowed_to_act_count, d->self->name)) {
@@ -652,11 +653,24 @@ static sc_status d5(const sc_delegation *d, const char *d4_not, sc_log *log)
 				    sc_account_not_delegated_why(d->client));
 			return SC_NOT_SUPPORTED;
 		}
-		sc_log_rule(log, "D5",
-			    "D4 did not grant (%s); resource-based "
-			    "delegation: %s lists %s, and needs no "
-			    "forwardable ticket",
-			    d4_not, d->target->name, d->self->name);
+		/* Say why the ticket D4 could not use serves here: the
+		 * KDC takes a ticket that is not forwardable for
+		 * resource-based delegation (MS-SFU 3.1.5.2.1). */
+		if (ev == D4_FORWARDABLE || ev == D4_BY_TRANSITION)
+			sc_log_rule(log, "D5",
+				    "D4 did not grant (%s); resource-based "
+				    "delegation: %s lists %s",
+				    d4_not, d->target->name, d->self->name);
+		else
+			sc_log_rule(log, "D5",
+				    "D4 did not grant (%s); resource-based "
+				    "delegation: %s lists %s, and it accepts "
+				    "%s that is not forwardable for a client "
+				    "that is not sensitive (MS-SFU 3.1.5.2.1)",
+				    d4_not, d->target->name, d->self->name,
+				    ev == D4_UNFORWARDABLE
+					    ? "the client's ticket"
+					    : "an S4U2self ticket");
 		return SC_OK;
 	}
 	sc_log_rule(log, "D5",
@@ -674,9 +688,11 @@ static sc_status d5(const sc_delegation *d, const char *d4_not, sc_log *log)
  * a failure status when it is configured and refuses, or SC_NOT_FOUND
  * with *applies false when neither is configured. */
 static sc_status constrained(const sc_delegation *dg, const char *target,
-			     const sc_token *who, bool *applies, sc_log *log)
+			     const sc_token *who, bool *applies,
+			     const char **by, sc_log *log)
 {
 	*applies = false;
+	*by = "D4";
 	if (!dg || !dg->self || !dg->target)
 		return SC_NOT_FOUND;
 	/* D4, D5 judge the identity presented (who): under static cloaking
@@ -697,6 +713,7 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 	}
 	if (d->target->allowed_to_act_count > 0) {
 		*applies = true;
+		*by = "D5";
 		char why[3 * SC_NOTE_TEXT];
 		if (d4_lists) {
 			char ev_why[SC_NOTE_TEXT];
@@ -711,7 +728,7 @@ static sc_status constrained(const sc_delegation *dg, const char *target,
 					   "included",
 				 d->self->name, svc);
 		}
-		return d5(d, why, log);
+		return d5(d, ev, why, log);
 	}
 	if (d->self->allowed_to_delegate_to_count > 0) {
 		*applies = true;
@@ -859,15 +876,19 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 		 * the user: only constrained delegation (S4U2Proxy) presents
 		 * it to another host. */
 		bool applies;
+		const char *by;
 		sc_status cd = constrained(deleg, target_host, who, &applies,
-					   log);
+					   &by, log);
 		if (applies) {
 			if (cd != SC_OK)
 				return cd;
 			sc_log_rule(log, "D6",
 				    "%s, obtained by protocol transition, "
-				    "reaches %s through constrained delegation",
-				    sc_token_user_name(who), target_host);
+				    "reaches %s through %s delegation (%s)",
+				    sc_token_user_name(who), target_host,
+				    strcmp(by, "D5") == 0 ? "resource-based"
+							  : "constrained",
+				    by);
 			return SC_OK;
 		}
 		sc_log_rule(log, "D6",
@@ -889,8 +910,9 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 			    target_host);
 	} else {
 		bool applies;
+		const char *by;
 		sc_status cd = constrained(deleg, target_host, who,
-					   &applies, log);
+					   &applies, &by, log);
 		if (applies)
 			return cd;
 		/* C6: no silent fallback to another identity. */
@@ -910,6 +932,34 @@ static sc_status may_cross(const sc_cloak_input *in, const sc_token *who,
 		return policy->double_hop_status;
 	}
 	return SC_OK;
+}
+
+/* C1, C2: why a call without cloaking presents the process identity. */
+static void log_no_cloaking(const sc_blanket *b, const sc_token *process,
+			    const sc_token *thread, sc_log *log)
+{
+	if (b->identity && *b->identity)
+		/* C1: an explicit identity without cloaking. The scenario
+		 * loader accepts only the process's own account there (a
+		 * process holds no other account's password), so its
+		 * credentials are the process's. */
+		sc_log_rule(log, "C1",
+			    "explicit identity %s on the proxy, no "
+			    "cloaking: the proxy authenticates with "
+			    "that account's credentials, the process's "
+			    "own",
+			    b->identity);
+	if (thread)
+		sc_log_rule(log, "C2",
+			    "no cloaking: presents the process "
+			    "identity %s, not the impersonated %s",
+			    sc_token_user_name(process),
+			    sc_token_user_name(thread));
+	else
+		sc_log_rule(log, "C2",
+			    "no cloaking: presents the process "
+			    "identity %s",
+			    sc_token_user_name(process));
 }
 
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
@@ -964,28 +1014,7 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 	default:
 		/* C2: the process identity, whatever the thread does. */
 		who = process;
-		if (b->identity && *b->identity)
-			/* C1: an explicit identity without cloaking. The
-			 * scenario loader accepts only the process's own
-			 * account there (a process holds no other account's
-			 * password), so its credentials are the process's. */
-			sc_log_rule(log, "C1",
-				    "explicit identity %s on the proxy, no "
-				    "cloaking: the proxy authenticates with "
-				    "that account's credentials, the process's "
-				    "own",
-				    b->identity);
-		if (thread)
-			sc_log_rule(log, "C2",
-				    "no cloaking: presents the process "
-				    "identity %s, not the impersonated %s",
-				    sc_token_user_name(process),
-				    sc_token_user_name(thread));
-		else
-			sc_log_rule(log, "C2",
-				    "no cloaking: presents the process "
-				    "identity %s",
-				    sc_token_user_name(process));
+		log_no_cloaking(b, process, thread, log);
 		break;
 	}
 

@@ -719,28 +719,36 @@ static const char *logon_group(sc_start start, sc_logon *logon)
 
 /* The logon both sc_directory_logon and sc_directory_s4u_logon make:
  * s4u builds an impersonation token of logon type NETWORK. */
-static sc_status logon_token(const sc_directory *dir, const char *account,
-			     const char *host, sc_start start, bool s4u,
+typedef struct logon_ask {
+	const char *account;
+	const char *host;
+	sc_start start;
+	bool s4u;
+} logon_ask;
+static sc_status logon_token(const sc_directory *dir, const logon_ask *ask,
 			     sc_token **out, sc_log *log);
 
 sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 			     const char *host, sc_start start,
 			     sc_token **out, sc_log *log)
 {
-	return logon_token(dir, account, host, start, false, out, log);
+	const logon_ask ask = {account, host, start, false};
+	return logon_token(dir, &ask, out, log);
 }
 
 sc_status sc_directory_s4u_logon(const sc_directory *dir, const char *account,
 				 const char *host, sc_token **out, sc_log *log)
 {
-	return logon_token(dir, account, host, SC_START_INTERACTIVE, true, out,
-			   log);
+	const logon_ask ask = {account, host, SC_START_INTERACTIVE, true};
+	return logon_token(dir, &ask, out, log);
 }
 
-static sc_status logon_token(const sc_directory *dir, const char *account,
-			     const char *host, sc_start start, bool s4u,
+static sc_status logon_token(const sc_directory *dir, const logon_ask *ask,
 			     sc_token **out, sc_log *log)
 {
+	const char *account = ask->account, *host = ask->host;
+	sc_start start = ask->start;
+	bool s4u = ask->s4u;
 	*out = NULL;
 	const principal *p = find(dir, account);
 	if (!p || (p->kind != PK_ACCOUNT && p->kind != PK_WELL_KNOWN_USER)) {
@@ -838,8 +846,8 @@ sc_status sc_directory_explicit_logon(const sc_directory *dir,
 			    p->name);
 		return SC_LOGON_FAILURE;
 	}
-	sc_status st = logon_token(dir, account, host, SC_START_INTERACTIVE,
-				   false, out, log);
+	const logon_ask ask = {account, host, SC_START_INTERACTIVE, false};
+	sc_status st = logon_token(dir, &ask, out, log);
 	if (st != SC_OK)
 		return st;
 	/* P1: an explicit-credentials logon made in the caller's logon
@@ -943,9 +951,10 @@ bool sc_directory_keeps_client_token(const char *from_host,
 
 sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
-				  sc_level level, sc_package package,
-				  sc_authn authn, sc_token **out, sc_log *log)
+				  const sc_binding *terms, sc_token **out,
+				  sc_log *log)
 {
+	sc_level level = terms->level;
 	*out = NULL;
 	if (!client || !claim || level < SC_LEVEL_ANONYMOUS ||
 	    level > SC_LEVEL_DELEGATE) {
@@ -974,8 +983,8 @@ sc_status sc_directory_local_token(const sc_directory *dir,
 	sc_token_set_level(t, level);
 	sc_token_set_logon(t, sc_token_logon(client));
 	sc_token_set_session(t, sc_token_session(client));
-	sc_token_set_package(t, package);
-	sc_token_set_authn(t, authn);
+	sc_token_set_package(t, terms->package);
+	sc_token_set_authn(t, terms->authn);
 	sc_token_set_boundaries(t, sc_token_boundaries(claim));
 	/* T12: the client's own token's level (a low-integrity client
 	 * is served at low; with signed contexts the authority's logon
@@ -990,10 +999,10 @@ nomem:
 
 sc_status sc_directory_network_token(const sc_directory *dir,
 				     const sc_token *client, const char *host,
-				     sc_level level, sc_package package,
-				     sc_authn authn, sc_token **out,
+				     const sc_binding *terms, sc_token **out,
 				     sc_log *log)
 {
+	sc_level level = terms->level;
 	*out = NULL;
 	if (!client || !host || level < SC_LEVEL_ANONYMOUS ||
 	    level > SC_LEVEL_DELEGATE) {
@@ -1012,8 +1021,8 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 		goto nomem;
 	sc_token_set_level(t, level);
 	sc_token_set_logon(t, SC_LOGON_NETWORK);
-	sc_token_set_package(t, package);
-	sc_token_set_authn(t, authn);
+	sc_token_set_package(t, terms->package);
+	sc_token_set_authn(t, terms->authn);
 	sc_token_set_session(t, new_session());
 	sc_token_set_boundaries(t, sc_token_boundaries(client));
 	if (grant_privileges(dir, t, host, false, log) != 0)
@@ -1026,10 +1035,12 @@ nomem:
 }
 
 sc_status sc_directory_transition(const sc_directory *dir,
-				  const sc_token *process,
-				  const char *self_account, const char *user,
-				  const char *host, sc_token **out, sc_log *log)
+				  const sc_service_self *svc,
+				  const char *user, sc_token **out,
+				  sc_log *log)
 {
+	const sc_token *process = svc->process;
+	const char *self_account = svc->account, *host = svc->host;
 	*out = NULL;
 	sc_token *t = NULL;
 	sc_status st = sc_directory_s4u_logon(dir, user, host, &t, log);
@@ -1104,14 +1115,24 @@ const sc_account_def *sc_directory_service_account(const sc_directory *dir,
 	return p->account;
 }
 
-/* D8: a token of who's type (and level) whose user is sid, name, with
- * the groups of groups[] (well-known or directory SIDs, NULL-ended), no
- * privilege, its logon on host. */
+/* D8: who a machine identity presents on the network: the user sid,
+ * name, with the groups of groups[] (well-known or directory SIDs,
+ * NULL-ended), and its logon type. */
+typedef struct net_identity {
+	const char *sid;
+	const char *name;
+	const char *const *groups;
+	sc_logon logon;
+} net_identity;
+
+/* D8: a token of who's type (and level) presenting as, no privilege, its
+ * logon on host. */
 static sc_token *network_self(const sc_directory *dir, const sc_token *who,
-			      const char *sid, const char *name,
-			      const char *const *groups, const char *host,
-			      sc_logon logon)
+			      const net_identity *as, const char *host)
 {
+	const char *sid = as->sid, *name = as->name;
+	const char *const *groups = as->groups;
+	sc_logon logon = as->logon;
 	sc_token *t = sc_token_new(sc_token_type_of(who));
 	if (!t)
 		return NULL;
@@ -1161,8 +1182,9 @@ sc_status sc_directory_on_network(const sc_directory *dir,
 			if (g)
 				groups[ng++] = g;
 		}
-		*out = network_self(dir, who, csid, sc_directory_name(dir, csid),
-				    groups, from_host, sc_token_logon(who));
+		const net_identity as = {csid, sc_directory_name(dir, csid),
+					 groups, sc_token_logon(who)};
+		*out = network_self(dir, who, &as, from_host);
 		if (!*out)
 			return SC_INTERNAL;
 		sc_log_rule(log, "D8",
@@ -1177,8 +1199,9 @@ sc_status sc_directory_on_network(const sc_directory *dir,
 	 * machine identity of a host outside the domain, which has no
 	 * computer account (a null session). */
 	const char *groups[] = {SC_SID_EVERYONE, NULL};
-	*out = network_self(dir, who, SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME,
-			    groups, from_host, SC_LOGON_ANONYMOUS);
+	const net_identity as = {SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME, groups,
+				 SC_LOGON_ANONYMOUS};
+	*out = network_self(dir, who, &as, from_host);
 	if (!*out)
 		return SC_INTERNAL;
 	if (strcmp(sid, SC_SID_LOCAL_SERVICE) == 0)

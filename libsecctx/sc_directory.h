@@ -101,16 +101,22 @@ sc_status sc_directory_explicit_logon(const sc_directory *dir,
 				      const char *account, const char *host,
 				      sc_token **out, sc_log *log);
 
-/* D6: protocol transition by the service whose process token is process
- * and whose account is self_account, on host: the S4U logon of user, at
- * Impersonate when process holds SeTcbPrivilege (enabled), else
- * Identify; its ticket forwardable when self_account is trusted to
+/* D6: protocol transition by the service self (its process token, the
+ * account it runs as and its host): the S4U logon of user on self's host,
+ * at Impersonate when self's process holds SeTcbPrivilege (enabled), else
+ * Identify; its ticket forwardable when self's account is trusted to
  * authenticate for delegation and user is not sensitive. The
  * `protocol_transition` step and the authority both call it. */
+typedef struct sc_service_self {
+	const sc_token *process; /* its process token */
+	const char *account;     /* the account it runs as */
+	const char *host;        /* where it runs */
+} sc_service_self;
+
 sc_status sc_directory_transition(const sc_directory *dir,
-				  const sc_token *process,
-				  const char *self_account, const char *user,
-				  const char *host, sc_token **out, sc_log *log);
+				  const sc_service_self *self,
+				  const char *user, sc_token **out,
+				  sc_log *log);
 
 /* P4: a change of host's user-rights assignment made while the process
  * runs: privilege is now held by holders (principal names) at scope. It
@@ -124,15 +130,22 @@ int sc_directory_assign(sc_directory *dir, const char *host,
 /* The token a server on host builds for an authenticated network caller
  * whose presented identity is client (user and groups as the client's
  * token carries them; the user's and groups' names from the directory
- * when it knows their SIDs): an impersonation token at level, logon type
+ * when it knows their SIDs), on the terms of the hop's binding (its
+ * level, package and authentication level, as the server's token of its
+ * caller records them): an impersonation token at level, logon type
  * NETWORK, with the client's user and groups less the logon-type groups
  * (INTERACTIVE, SERVICE, BATCH) plus NETWORK, the privileges the user or
  * its groups hold on host (P3), origin host and boundaries copied from
  * client, package and authn as given. */
+typedef struct sc_binding {
+	sc_level level;     /* the level the hop settled on */
+	sc_package package; /* the package that authenticated the caller */
+	sc_authn authn;     /* the hop's authentication level */
+} sc_binding;
+
 sc_status sc_directory_network_token(const sc_directory *dir,
 				     const sc_token *client, const char *host,
-				     sc_level level, sc_package package,
-				     sc_authn authn, sc_token **out,
+				     const sc_binding *terms, sc_token **out,
 				     sc_log *log);
 
 /* T7: whether a server on to_host impersonating a client that called
@@ -154,8 +167,8 @@ bool sc_directory_keeps_client_token(const char *from_host,
  * claim; package and authn as given. */
 sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
-				  sc_level level, sc_package package,
-				  sc_authn authn, sc_token **out, sc_log *log);
+				  const sc_binding *terms, sc_token **out,
+				  sc_log *log);
 
 /* D8: the computer account of host (DOMAIN\HOST$, in Domain Computers,
  * trusted for delegation when hosts[].trusted_for_delegation says so);

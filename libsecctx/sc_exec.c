@@ -695,9 +695,10 @@ static sc_status do_transition(sc_frame *f, const sc_step *s,
 	}
 	snprintf(r->object, sizeof(r->object), "%s", user);
 	sc_token *t = NULL;
-	sc_status st = sc_directory_transition(rt->dir, proc_token(f),
-					       rt->self->account, user,
-					       rt->self->host, &t, &r->log);
+	const sc_service_self svc = {proc_token(f), rt->self->account,
+				     rt->self->host};
+	sc_status st = sc_directory_transition(rt->dir, &svc, user, &t,
+					       &r->log);
 	if (st != SC_OK)
 		return st;
 	sc_token *thread = NULL;
@@ -1426,6 +1427,35 @@ static size_t restricted_groups(const sc_token *t)
 
 /* The callee's view of a hop: the level (L, D, T8) and the caller's
  * token. */
+/* K7: the bounds the authority's ticket sets on a hop it vouches for
+ * (in->vouched): the level at most it lets the callee hold the identity
+ * at (the context may only ask less), and no further delegation when
+ * the ticket is not forwardable. */
+static void vouched_bounds(const sc_context *in, sc_hop_outcome *oc,
+			   sc_log *log)
+{
+	const sc_token *who = in->vouched;
+	if (!who)
+		return;
+	if (oc->authenticated && oc->level > in->vouched_level) {
+		sc_log_rule(log, "K7",
+			    "the ticket vouches for %s at %s at most: the hop "
+			    "runs at %s, not %s",
+			    sc_token_user_name(who),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(in->vouched_level),
+			    sc_level_name(oc->level));
+		oc->level = in->vouched_level;
+	}
+	if (!in->vouched_forwardable && oc->delegable) {
+		sc_log_rule(log, "K7",
+			    "the ticket is not forwardable: %s cannot be "
+			    "delegated further",
+			    sc_token_user_name(who));
+		oc->delegable = false;
+	}
+}
+
 static sc_status accept_call(sc_frame *f, sc_hop *h)
 {
 	sc_runtime *rt = f->rt;
@@ -1464,26 +1494,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 	};
 	sc_hop_outcome oc;
 	sc_hop_negotiate(&facts, &oc, &h->log);
-	if (in->vouched && oc.authenticated && oc.level > in->vouched_level) {
-		/* K7: the ticket says at what level the authority lets the
-		 * callee hold this identity; the context may only ask
-		 * less. */
-		sc_log_rule(&h->log, "K7",
-			    "the ticket vouches for %s at %s at most: the hop "
-			    "runs at %s, not %s",
-			    sc_token_user_name(who),
-			    sc_level_name(in->vouched_level),
-			    sc_level_name(in->vouched_level),
-			    sc_level_name(oc.level));
-		oc.level = in->vouched_level;
-	}
-	if (in->vouched && !in->vouched_forwardable && oc.delegable) {
-		sc_log_rule(&h->log, "K7",
-			    "the ticket is not forwardable: %s cannot be "
-			    "delegated further",
-			    sc_token_user_name(who));
-		oc.delegable = false;
-	}
+	vouched_bounds(in, &oc, &h->log);
 	h->authn = oc.authn;
 	h->level_effective = oc.level;
 
@@ -1503,14 +1514,14 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 		return SC_LOGON_FAILURE;
 	}
 	sc_status st;
+	const sc_binding terms = {oc.level, in->package, oc.authn};
 	if (sc_directory_keeps_client_token(h->from_host, h->to_host)) {
 		/* T7: on one host (a pipe, local RPC) the server
 		 * impersonates the client's own token: its logon, groups and
 		 * privileges (no network logon), the privileges as the
 		 * client still holds them. */
-		st = sc_directory_local_token(rt->dir, who, id, oc.level,
-					     in->package, oc.authn, &f->client,
-					     &h->log);
+		st = sc_directory_local_token(rt->dir, who, id, &terms,
+					     &f->client, &h->log);
 		if (st == SC_OK)
 			sc_log_rule(&h->log, "T7",
 				    "%s on one host: the server impersonates "
@@ -1521,8 +1532,7 @@ static sc_status accept_call(sc_frame *f, sc_hop *h)
 				    sc_logon_name(sc_token_logon(who)));
 	} else {
 		st = sc_directory_network_token(rt->dir, who, rt->self->host,
-						oc.level, in->package, oc.authn,
-						&f->client, &h->log);
+						&terms, &f->client, &h->log);
 	}
 	if (st != SC_OK)
 		return st;

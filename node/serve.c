@@ -212,8 +212,9 @@ int node_load_case(node *n, const node_case *c, sc_scenario **scn,
 	*rt = NULL;
 	sc_load_errors errs = {0};
 	char why[768];
-	if (sc_load_case(n->cache, path, c->variant, c->sets, c->nsets, scn,
-			 &errs, why, sizeof(why)) != 0) {
+	const sc_case_ref which = {path, c->variant, c->sets, c->nsets};
+	if (sc_load_case(n->cache, &which, scn, &errs, why, sizeof(why)) !=
+	    0) {
 		size_t used = 0;
 		if (!errs.count)
 			snprintf(err, errlen, "%s: --set %s", path, why);

@@ -176,22 +176,41 @@ static void put_account(buf *b, const sc_account_def *a,
 	}
 }
 
-static void put_process(buf *b, const char *name, const char *host,
-			const char *account, const char *spn,
-			const char *blanket, const char *steps)
+/* One process of a case's file: its name, host, account, SPN (or
+ * NULL), blanket and steps (YAML lines). */
+typedef struct case_process {
+	const char *name;
+	const char *host;
+	const char *account;
+	const char *spn;
+	const char *blanket;
+	const char *steps;
+} case_process;
+
+static void put_process(buf *b, const case_process *p)
 {
-	put(b, "  - name: %s\n    host: %s\n    account: ", name, host);
-	put_str(b, account);
+	put(b, "  - name: %s\n    host: %s\n    account: ", p->name, p->host);
+	put_str(b, p->account);
 	put(b, "\n");
-	if (spn) {
+	if (p->spn) {
 		put(b, "    spn: ");
-		put_str(b, spn);
+		put_str(b, p->spn);
 		put(b, "\n");
 	}
-	if (strcmp(name, "A") != 0)
+	if (strcmp(p->name, "A") != 0)
 		put(b, "    started_by: service\n");
-	put(b, "    blanket: %s\n    steps:\n%s", blanket, steps);
+	put(b, "    blanket: %s\n    steps:\n%s", p->blanket, p->steps);
 }
+
+/* One case of the search: a path of kind from client (standing for
+ * clients accounts of its class) through middle to target. */
+typedef struct path_case {
+	paths_kind kind;
+	const sc_account_def *client;
+	size_t clients;
+	const sc_account_def *middle;
+	const sc_account_def *target;
+} path_case;
 
 /* The first account list names that is not one of cast's, when list names
  * none of them: the case holds it, so that the list stays non-empty there
@@ -217,10 +236,12 @@ static const sc_account_def *stand_in(const sc_scenario *s,
 	return NULL;
 }
 
-static char *case_yaml(const sc_scenario *s, paths_kind k,
-		       const sc_account_def *u, const sc_account_def *m,
-		       const sc_account_def *t, const char *spn)
+static char *case_yaml(const sc_scenario *s, const path_case *pc,
+		       const char *spn)
 {
+	paths_kind k = pc->kind;
+	const sc_account_def *u = pc->client, *m = pc->middle,
+			     *t = pc->target;
 	const sc_account_def *acc[5] = {u, m, t};
 	size_t ncast = 3;
 	/* The middle tier's list of services (D4) and the target's list of
@@ -269,8 +290,9 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 						     : "impersonate";
 	char blanket[64];
 	snprintf(blanket, sizeof(blanket), "{level: %s}", level);
-	put_process(&b, "A", client_host, u->name, NULL, blanket,
-		    "      - {do: call, id: a-call, to: B}\n");
+	put_process(&b, &(case_process){"A", client_host, u->name, NULL,
+					blanket,
+					"      - {do: call, id: a-call, to: B}\n"});
 	snprintf(blanket, sizeof(blanket), "{level: %s, cloaking: dynamic}",
 		 k == PATHS_UNCONSTRAINED ? "delegate" : "impersonate");
 	buf steps = {0};
@@ -282,13 +304,14 @@ static char *case_yaml(const sc_scenario *s, paths_kind k,
 		put(&steps, "      - {do: impersonate, id: b-impersonate}\n");
 	}
 	put(&steps, "      - {do: call, id: b-call, to: C}\n");
-	put_process(&b, "B", "middle-host", m->name, NULL, blanket,
-		    steps.s ? steps.s : "");
+	put_process(&b, &(case_process){"B", "middle-host", m->name, NULL,
+					blanket, steps.s ? steps.s : ""});
 	b.oom = b.oom || steps.oom;
 	free(steps.s);
-	put_process(&b, "C", "target-host", t->name, spn,
-		    "{level: impersonate}",
-		    "      - {do: impersonate, id: c-impersonate}\n");
+	put_process(&b, &(case_process){
+				"C", "target-host", t->name, spn,
+				"{level: impersonate}",
+				"      - {do: impersonate, id: c-impersonate}\n"});
 	if (b.oom) {
 		free(b.s);
 		return NULL;
@@ -371,10 +394,11 @@ static void decide(paths_found *f, const char *domain)
 
 /* ---- the search -------------------------------------------------------- */
 
-static int add_case(paths_result *r, const sc_scenario *s, paths_kind k,
-		    const sc_account_def *u, size_t clients,
-		    const sc_account_def *m, const sc_account_def *t)
+static int add_case(paths_result *r, const sc_scenario *s,
+		    const path_case *pc)
 {
+	const sc_account_def *u = pc->client, *m = pc->middle,
+			     *t = pc->target;
 	paths_found *items = realloc(r->items,
 				     (r->count + 1) * sizeof(*items));
 	if (!items)
@@ -382,9 +406,9 @@ static int add_case(paths_result *r, const sc_scenario *s, paths_kind k,
 	r->items = items;
 	paths_found *f = &items[r->count];
 	memset(f, 0, sizeof(*f));
-	f->kind = k;
+	f->kind = pc->kind;
 	snprintf(f->client, sizeof(f->client), "%s", u->name);
-	f->clients = clients;
+	f->clients = pc->clients;
 	f->client_sensitive = u->sensitive;
 	snprintf(f->middle, sizeof(f->middle), "%s", m->name);
 	snprintf(f->target, sizeof(f->target), "%s", t->name);
@@ -396,7 +420,7 @@ static int add_case(paths_result *r, const sc_scenario *s, paths_kind k,
 		NULL);
 	if (spn && sc_spn_is(spn))
 		snprintf(f->target_spn, sizeof(f->target_spn), "%s", spn);
-	if (!(f->yaml = case_yaml(s, k, u, m, t,
+	if (!(f->yaml = case_yaml(s, pc,
 				  f->target_spn[0] ? f->target_spn : NULL)))
 		return SC_ERR_NOMEM;
 	r->count++;
@@ -501,8 +525,9 @@ int paths_find(const sc_scenario *s, const paths_query *q, paths_result *out,
 			for (size_t c = 0; c < 2; c++) {
 				if (!rep[c])
 					continue;
-				int rc = add_case(out, s, (paths_kind)k, rep[c],
-						  count[c], m, t);
+				const path_case pc = {(paths_kind)k, rep[c],
+						      count[c], m, t};
+				int rc = add_case(out, s, &pc);
 				if (rc) {
 					snprintf(err, errlen, "out of memory");
 					return rc;

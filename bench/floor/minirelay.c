@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 	unsigned nthreads = 64;
 	load_plan plan = {0};
 	bool load = false;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool ok = v != NULL;
 		if (strcmp(a, "--listen") == 0 && v)
@@ -312,7 +312,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "minirelay: bad option %s\n", a);
 			return 2;
 		}
-		i++;
 	}
 	if (!listen == !load || (load && !next) ||
 	    (load && !plan.calls && !(plan.inflight && plan.duration_ms))) {

@@ -49,9 +49,15 @@ static void text_at(FILE *out, const char *cls, double x, double y,
 	fputs("</text>\n", out);
 }
 
-static void node(FILE *out, const char *cls, double x, double y, double w,
-		 double h, const char *name, const char *sub)
+/* A node's box: top left corner, width and height. */
+typedef struct box {
+	double x, y, w, h;
+} box;
+
+static void node(FILE *out, const char *cls, box b, const char *name,
+		 const char *sub)
 {
+	double x = b.x, y = b.y, w = b.w, h = b.h;
 	fprintf(out,
 		"<g class=\"node %s\"><rect x=\"%.1f\" y=\"%.1f\" "
 		"width=\"%.1f\" height=\"%.1f\" rx=\"6\"/>\n",
@@ -128,7 +134,7 @@ static void draw_path(FILE *out, const svg_path *p, size_t i, const cols *c,
 	fputs("\">\n<title>", out);
 	svg_xml_text(out, p->why[0] ? p->why : p->presented);
 	fputs("</title>\n", out);
-	node(out, "client", c->client_x, y, c->client_w - 12, P_NODE_H,
+	node(out, "client", (box){c->client_x, y, c->client_w - 12, P_NODE_H},
 	     p->client, NULL);
 	edge(out, p, true, c->client_x + c->client_w - 12, c->mid_x, cy);
 	text_at(out, "elabel", (c->client_x + c->client_w + c->mid_x) / 2,
@@ -186,24 +192,18 @@ static const char *const paths_style =
 
 static double legend(FILE *out, double y)
 {
-	double x = P_MARGIN;
-	fprintf(out, "<g class=\"legend\">\n");
-	svg_legend_entry(out, x, y, "edge ok", "ok", "legend",
-			 "reaches the target, confirmed on the daemons");
-	x += 370;
-	svg_legend_entry(out, x, y, "edge failed", "failed", "legend",
-			 "\u2717 stopped");
-	x += 140;
-	svg_legend_entry(out, x, y, "edge unconfirmed", "unconfirmed",
-			 "legend",
-			 "not confirmed (the daemons disagreed, or not run)");
-	fprintf(out,
-		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">On each edge to "
-		"the target: the path's number, kind and kind's rule, then "
-		"the rule ids of the hop in the order they applied "
-		"(docs/rules.md).</text>\n</g>\n",
-		P_MARGIN, y + 24);
-	return y + 34;
+	static const svg_legend_item items[] = {
+		{"edge ok", "ok", "legend",
+		 "reaches the target, confirmed on the daemons", 370},
+		{"edge failed", "failed", "legend", "\u2717 stopped", 140},
+		{"edge unconfirmed", "unconfirmed", "legend",
+		 "not confirmed (the daemons disagreed, or not run)", 0},
+	};
+	return svg_legend(out, P_MARGIN, y, items,
+			  sizeof(items) / sizeof(*items),
+			  "On each edge to the target: the path's number, "
+			  "kind and kind's rule, then the rule ids of the hop "
+			  "in the order they applied (docs/rules.md).");
 }
 
 int paths_svg(FILE *out, const char *title, const svg_path *p, size_t n)
@@ -265,8 +265,9 @@ int paths_svg(FILE *out, const char *title, const svg_path *p, size_t n)
 		size_t j = i + 1;
 		while (j < n && strcmp(p[j].middle, p[i].middle) == 0)
 			j++;
-		node(out, "middle", c.mid_x, P_TOP + (double)i * P_ROW,
-		     c.mid_w, (double)(j - i) * P_ROW - (P_ROW - P_NODE_H),
+		node(out, "middle",
+		     (box){c.mid_x, P_TOP + (double)i * P_ROW, c.mid_w,
+			   (double)(j - i) * P_ROW - (P_ROW - P_NODE_H)},
 		     p[i].middle, NULL);
 		i = j;
 	}

@@ -741,36 +741,43 @@ static double draw_run(FILE *out, const char *scenario, const run_result *r,
 	return bottom + 18;
 }
 
-void svg_legend_entry(FILE *out, double x, double y, const char *line_class,
-		      const char *head, const char *text_class,
-		      const char *text)
+double svg_legend(FILE *out, double x, double y, const svg_legend_item *items,
+		  size_t n, const char *note)
 {
+	fprintf(out, "<g class=\"legend\">\n");
+	double ex = x;
+	for (size_t i = 0; i < n; i++) {
+		const svg_legend_item *it = &items[i];
+		fprintf(out,
+			"<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" "
+			"x2=\"%.1f\" y2=\"%.1f\" "
+			"marker-end=\"url(#head-%s)\"/>\n"
+			"<text class=\"%s\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+			it->line_class, ex, y, ex + 40, y, it->head,
+			it->text_class, ex + 48, y + 4, it->text);
+		ex += it->width;
+	}
 	fprintf(out,
-		"<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-		"y2=\"%.1f\" marker-end=\"url(#head-%s)\"/>\n"
-		"<text class=\"%s\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-		line_class, x, y, x + 40, y, head, text_class, x + 48, y + 4,
-		text);
+		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">%s</text>\n"
+		"</g>\n",
+		x, y + 24, note);
+	return y + 34;
 }
 
 static double draw_legend(FILE *out, double y)
 {
-	double x = MARGIN;
-	fprintf(out, "<g class=\"legend\">\n");
-	svg_legend_entry(out, x, y, "arrow-sample ok", "ok", "legend",
-			 "call: identity presented at level in effect");
-	x += 330;
-	svg_legend_entry(out, x, y, "arrow-sample failed", "failed",
-			 "legend failed", GLYPH_FAIL " failed call");
-	x += 150;
-	svg_legend_entry(out, x, y, "arrow-sample warning", "warning",
-			 "legend warning", GLYPH_WARN " warning (P2, L2, C3, T8)");
-	fprintf(out,
-		"<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">Under each "
-		"arrow: the rule ids that decided the hop, in the order they "
-		"applied (docs/rules.md).</text>\n</g>\n",
-		MARGIN, y + 24);
-	return y + 34;
+	static const svg_legend_item items[] = {
+		{"arrow-sample ok", "ok", "legend",
+		 "call: identity presented at level in effect", 330},
+		{"arrow-sample failed", "failed", "legend failed",
+		 GLYPH_FAIL " failed call", 150},
+		{"arrow-sample warning", "warning", "legend warning",
+		 GLYPH_WARN " warning (P2, L2, C3, T8)", 0},
+	};
+	return svg_legend(out, MARGIN, y, items,
+			  sizeof(items) / sizeof(*items),
+			  "Under each arrow: the rule ids that decided the "
+			  "hop, in the order they applied (docs/rules.md).");
 }
 
 static const char *const style =

@@ -18,12 +18,21 @@ int explain_svg(FILE *out, const char *scenario, const run_result *runs,
  * (markers head-ok, head-warning, head-failed). */
 void svg_xml_text(FILE *out, const char *s);
 double svg_text_w(const char *s, double fs);
-/* One legend entry at (x, y): a 40-unit sample line of class
- * line_class ending in marker #head-HEAD, then text (markup as given) of
- * class text_class. */
-void svg_legend_entry(FILE *out, double x, double y, const char *line_class,
-		      const char *head, const char *text_class,
-		      const char *text);
+/* One entry of a legend: a 40-unit sample line of class line_class
+ * ending in marker #head-HEAD, then text (markup as given) of class
+ * text_class; the next entry starts width further right. */
+typedef struct svg_legend_item {
+	const char *line_class;
+	const char *head;
+	const char *text_class;
+	const char *text;
+	double width;
+} svg_legend_item;
+/* A legend (group class "legend") whose entries, items[0..n), stand in
+ * a row from (x, y), and note (markup as given) on the line below from
+ * x. Returns the y below it. */
+double svg_legend(FILE *out, double x, double y, const svg_legend_item *items,
+		  size_t n, const char *note);
 extern const char *const svg_defs;
 
 /* One path of `cloakroom paths`, as the graph draws it. */

@@ -3,6 +3,7 @@
  * process logged on with (P3) and the tokens the callees built (the
  * trace); nothing here builds or changes one. */
 #include "whoami.h"
+#include "report.h"
 
 #include "sc_tokendiff.h"
 
@@ -158,45 +159,82 @@ static void rule(FILE *out, const char *title)
 	fputc('\n', out);
 }
 
-static void attrs_text(FILE *out, uint32_t a)
+/* The attributes of a group, as whoami names them, into buf. */
+static const char *attrs_str(uint32_t a, char *buf, size_t len)
 {
-	bool any = false;
+	buf[0] = '\0';
 	for (size_t k = 0; k < N_ATTRS; k++)
 		if (a & group_attrs[k].bit) {
-			fprintf(out, "%s%s", any ? ", " : "",
-				group_attrs[k].text);
-			any = true;
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? ", " : "",
+				 group_attrs[k].text);
 		}
-	if (!any)
-		fputs("-", out);
+	if (!buf[0])
+		snprintf(buf, len, "-");
+	return buf;
 }
 
-static void token_text(FILE *out, const sc_token *t)
+static size_t cols(const char *s)
+{
+	return (size_t)report_disp_width(s);
+}
+
+/* s, then spaces up to width terminal columns, then one more. */
+static void cell(FILE *out, const char *s, size_t width)
+{
+	fputs(s, out);
+	for (size_t k = cols(s); k <= width; k++)
+		fputc(' ', out);
+}
+
+/* width: the terminal's columns (0: no limit). A table wider than that
+ * is printed as a list, a line per field, as `whoami /fo list` does. */
+static void token_text(FILE *out, const sc_token *t, size_t width)
 {
 	rule(out, "USER INFORMATION");
 	const char *un = sc_token_user_name(t), *us = sc_token_user_sid(t);
-	int w = (int)max_sz(strlen("User Name"), strlen(un));
-	fprintf(out, "%-*s SID\n%-*s %s\n", w, "User Name", w, un, us);
+	size_t w = max_sz(cols("User Name"), cols(un));
+	if (width && w + 1 + cols(us) > width) {
+		fprintf(out, "User Name: %s\nSID:       %s\n", un, us);
+	} else {
+		cell(out, "User Name", w);
+		fprintf(out, "SID\n");
+		cell(out, un, w);
+		fprintf(out, "%s\n", us);
+	}
 
 	rule(out, "GROUP INFORMATION");
-	size_t ng = sc_token_group_count(t), wn = strlen("Group Name"),
-	       ws = strlen("SID");
+	size_t ng = sc_token_group_count(t), wn = cols("Group Name"),
+	       ws = cols("SID"), wa = cols("Attributes");
+	char attrs[256];
 	for (size_t i = 0; i < ng; i++) {
 		const char *sid, *name;
 		uint32_t a;
 		sc_token_group(t, i, &sid, &name, &a);
-		wn = max_sz(wn, strlen(name));
-		ws = max_sz(ws, strlen(sid));
+		wn = max_sz(wn, cols(name));
+		ws = max_sz(ws, cols(sid));
+		wa = max_sz(wa, cols(attrs_str(a, attrs, sizeof(attrs))));
 	}
-	fprintf(out, "%-*s %-*s Attributes\n", (int)wn, "Group Name",
-		(int)ws, "SID");
+	bool list = width && wn + 1 + ws + 1 + wa > width;
+	if (!list) {
+		cell(out, "Group Name", wn);
+		cell(out, "SID", ws);
+		fprintf(out, "Attributes\n");
+	}
 	for (size_t i = 0; i < ng; i++) {
 		const char *sid, *name;
 		uint32_t a;
 		sc_token_group(t, i, &sid, &name, &a);
-		fprintf(out, "%-*s %-*s ", (int)wn, name, (int)ws, sid);
-		attrs_text(out, a);
-		fputc('\n', out);
+		attrs_str(a, attrs, sizeof(attrs));
+		if (list) {
+			fprintf(out, "%sGroup Name: %s\nSID:        %s\n"
+				     "Attributes: %s\n",
+				i ? "\n" : "", name, sid, attrs);
+			continue;
+		}
+		cell(out, name, wn);
+		cell(out, sid, ws);
+		fprintf(out, "%s\n", attrs);
 	}
 	if (ng == 0)
 		fputs("(none)\n", out);
@@ -236,14 +274,15 @@ static void token_text(FILE *out, const sc_token *t)
 		sc_integrity_sid(il));
 }
 
-void whoami_text(FILE *out, const whoami_entry *e, size_t n)
+void whoami_text(FILE *out, const whoami_entry *e, size_t n, int width)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc('\n', out);
 		fprintf(out, "== %s: %s ==\n", e[i].process, e[i].context);
 		if (e[i].token)
-			token_text(out, e[i].token);
+			token_text(out, e[i].token,
+				   width > 0 ? (size_t)width : 0);
 		else if (e[i].user[0])
 			fprintf(out, "User Name:           %s\n"
 				     "Impersonation level: %s\n"

@@ -34,8 +34,11 @@ typedef struct whoami_entry {
 long whoami_collect(const sc_scenario *scn, const sc_token *const *primaries,
 		    const sc_trace *t, const char *at, whoami_entry **out);
 
-/* The entries as `whoami /all` sections, one block per token. */
-void whoami_text(FILE *out, const whoami_entry *e, size_t n);
+/* The entries as `whoami /all` sections, one block per token. width:
+ * the terminal's columns (0: no limit); a table wider than that (the
+ * user, the groups) is printed as a list, a line per field, as
+ * `whoami /fo list` does. */
+void whoami_text(FILE *out, const whoami_entry *e, size_t n, int width);
 /* The entries as a JSON array (docs/trace-format.md, "tokens"); NULL
  * when out of memory. */
 json_t *whoami_json(const whoami_entry *e, size_t n);

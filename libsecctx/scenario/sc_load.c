@@ -2436,10 +2436,13 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-int sc_load_case(sc_load_cache *c, const char *path, const char *variant,
-		 const char *const *sets, size_t nsets, sc_scenario **out,
-		 sc_load_errors *errs, char *err, size_t errlen)
+int sc_load_case(sc_load_cache *c, const sc_case_ref *which,
+		 sc_scenario **out, sc_load_errors *errs, char *err,
+		 size_t errlen)
 {
+	const char *path = which->path, *variant = which->variant;
+	const char *const *sets = which->sets;
+	size_t nsets = which->nsets;
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';

@@ -61,16 +61,26 @@ typedef struct sc_load_cache sc_load_cache;
 sc_load_cache *sc_load_cache_new(void); /* NULL when out of memory */
 void sc_load_cache_free(sc_load_cache *c);
 
-/* The scenario of path with variant, then each of sets applied by
- * sc_scenario_set in order: a copy of the cached load of (path, variant)
+/* Which case to load: a scenario file, its variant (or NULL) and the
+ * settings (`KEY=VALUE`, as sc_scenario_set takes them) applied over it,
+ * sets[0..nsets). */
+typedef struct sc_case_ref {
+	const char *path;
+	const char *variant;
+	const char *const *sets;
+	size_t nsets;
+} sc_case_ref;
+
+/* The scenario of which's path with its variant, then each of its sets
+ * applied by sc_scenario_set in order: a copy of the cached load of (path, variant)
  * while the file has the same inode, size and modification time (a file
  * it extends is not looked at again), else a fresh load, then cached. c
  * may be NULL (no cache). 0 with *out; or non-zero with the load's
  * errors in errs, or "SET: why" for a setting (or "out of memory") in
  * err. */
-int sc_load_case(sc_load_cache *c, const char *path, const char *variant,
-		 const char *const *sets, size_t nsets, sc_scenario **out,
-		 sc_load_errors *errs, char *err, size_t errlen);
+int sc_load_case(sc_load_cache *c, const sc_case_ref *which,
+		 sc_scenario **out, sc_load_errors *errs, char *err,
+		 size_t errlen);
 
 /* Calls fn with the path of every key the format knows, in schema order:
  * "scenario", "domain.accounts[].name", "processes[].steps[].blanket.sqos".

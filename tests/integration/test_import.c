@@ -332,3 +332,76 @@ Test(import, usage_errors)
 		  r.err);
 	cmd_free(&r);
 }
+
+/* The whole text of FILE (the caller frees it). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert(f, "cannot read %s", path);
+	size_t cap = 1 << 16, n = 0;
+	char *text = malloc(cap);
+	cr_assert(text);
+	size_t got;
+	while ((got = fread(text + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			cap *= 2;
+			text = realloc(text, cap);
+			cr_assert(text);
+		}
+	}
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* From "\ndomain:\n" up to the next top-level key ("\nhosts:"): the
+ * domain block of a scenario, as text. */
+static char *domain_block(const char *text, const char *what)
+{
+	const char *from = strstr(text, "\ndomain:\n");
+	cr_assert(from, "%s has no domain:", what);
+	const char *to = strstr(from, "\nhosts:");
+	cr_assert(to, "%s has no hosts: after its domain", what);
+	while (to > from && to[-1] == '\n')
+		to--;
+	return strndup(from + 1, (size_t)(to - from - 1));
+}
+
+/* scenarios/cookbook/corp-lab.yaml says its domain is the lab as
+ * `cloakroom import` writes it: the generator is run afresh, its LDIF
+ * imported, and the scenario's domain block must be that import's, word
+ * for word. The committed lab.ldif must be the generator's output too. */
+Test(import, lab_scenario_domain_is_a_fresh_import, .timeout = 120)
+{
+	char *dir = tmp_dir();
+	char cmd[1400], ldif[400], out[400], domain[450];
+	snprintf(cmd, sizeof(cmd), "python3 '%s' '%s'",
+		 src_path("tests/data/import/make-lab.py"), dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(ldif, sizeof(ldif), "%s/lab.ldif", dir);
+	char *fresh = slurp(ldif);
+	char *kept = slurp(src_path("tests/data/import/lab.ldif"));
+	cr_expect_str_eq(kept, fresh,
+			 "tests/data/import/lab.ldif is not make-lab.py's "
+			 "output: run make-lab.py");
+	free(fresh);
+	free(kept);
+	snprintf(out, sizeof(out), "%s/corp", dir);
+	cmd_result r = import(ldif, NULL, out);
+	cr_assert_eq(r.status, 0, "import exit %d: %s", r.status, r.err);
+	cmd_free(&r);
+	snprintf(domain, sizeof(domain), "%s/domain.yaml", out);
+	char *imported = slurp(domain);
+	char *scenario = slurp(src_path("scenarios/cookbook/corp-lab.yaml"));
+	char *want = domain_block(imported, domain);
+	char *got = domain_block(scenario, "corp-lab.yaml");
+	cr_expect_str_eq(got, want,
+			 "scenarios/cookbook/corp-lab.yaml's domain is not "
+			 "what `cloakroom import` writes for the lab");
+	free(want);
+	free(got);
+	free(imported);
+	free(scenario);
+	rm_tree(dir);
+}

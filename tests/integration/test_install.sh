@@ -9,9 +9,7 @@ BUILD=${CLOAKROOM_BUILD:?}
 T=$(mktemp -d /tmp/cloakroom-install-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 echo "1..4"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "$0")/../support/tap.sh"
 
 if meson install -C "$BUILD" --destdir "$T" --no-rebuild --quiet >"$T.log" 2>&1; then
 	ok "meson install into a DESTDIR"

@@ -9,9 +9,7 @@ SRC=${CLOAKROOM_SOURCE:?}
 T=$(mktemp -d /tmp/cloakroom-quiet-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 echo "1..3"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "$0")/../support/tap.sh"
 
 mkdir -p "$T/top/build/cli" "$T/bin"
 cp "$SRC/cloakroom" "$T/top/cloakroom"

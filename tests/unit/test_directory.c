@@ -696,9 +696,10 @@ Test(network, token_contents)
 	sc_token_set_boundaries(c, 1);
 	sc_token *n = NULL;
 	cr_assert_eq(sc_directory_network_token(dir, c, "srv1",
-						SC_LEVEL_IMPERSONATE,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_PACKET, &n, &log_),
+						&(sc_binding){SC_LEVEL_IMPERSONATE,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_PACKET},
+						&n, &log_),
 		     SC_OK);
 	cr_assert_eq(sc_token_type_of(n), SC_TOKEN_IMPERSONATION);
 	cr_assert_eq(sc_token_level_raw(n), SC_LEVEL_IMPERSONATE);
@@ -743,9 +744,10 @@ Test(network, service_group_is_dropped_with_its_privilege)
 	cr_assert(sc_token_privilege_enabled(c, SC_PRIV_IMPERSONATE));
 	sc_token *n = NULL;
 	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
-						SC_LEVEL_DELEGATE,
-						SC_PACKAGE_NTLM,
-						SC_AUTHN_CONNECT, &n, &log_),
+						&(sc_binding){SC_LEVEL_DELEGATE,
+							      SC_PACKAGE_NTLM,
+							      SC_AUTHN_CONNECT},
+						&n, &log_),
 		     SC_OK);
 	cr_assert_not(has_group(n, SC_SID_SERVICE));
 	cr_assert(has_group(n, SC_SID_NETWORK));
@@ -760,9 +762,10 @@ Test(network, batch_group_is_dropped)
 	sc_token *c = logon("alice", "ws1", SC_START_BATCH);
 	sc_token *n = NULL;
 	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
-						SC_LEVEL_IDENTIFY,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_CONNECT, &n, NULL),
+						&(sc_binding){SC_LEVEL_IDENTIFY,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_CONNECT},
+						&n, NULL),
 		     SC_OK);
 	cr_assert_not(has_group(n, SC_SID_BATCH));
 	cr_assert_eq(sc_token_level_raw(n), SC_LEVEL_IDENTIFY);
@@ -780,9 +783,10 @@ Test(network, group_attributes_are_kept_and_deny_only_grants_nothing)
 	sc_token_set_origin_host(c, "ws1");
 	sc_token *n = NULL;
 	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
-						SC_LEVEL_IMPERSONATE,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_CONNECT, &n, &log_),
+						&(sc_binding){SC_LEVEL_IMPERSONATE,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_CONNECT},
+						&n, &log_),
 		     SC_OK);
 	uint32_t attrs = 0;
 	for (size_t i = 0; i < sc_token_group_count(n); i++) {
@@ -803,9 +807,10 @@ Test(network, level_must_be_set)
 	sc_token *c = logon("alice", "ws1", SC_START_INTERACTIVE);
 	sc_token *n = (sc_token *)1;
 	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
-						SC_LEVEL_DEFAULT,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_CONNECT, &n, &log_),
+						&(sc_binding){SC_LEVEL_DEFAULT,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_CONNECT},
+						&n, &log_),
 		     SC_INVALID_PARAMETER);
 	cr_assert_null(n);
 	sc_token_free(c);
@@ -1104,15 +1109,17 @@ Test(network, a_client_without_impersonate_is_not_a_decision)
 	sc_log_init(&log_);
 	sc_token *n = NULL, *m = NULL;
 	cr_assert_eq(sc_directory_network_token(dir, c, "ws1",
-						SC_LEVEL_IMPERSONATE,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_PACKET, &n, &log_),
+						&(sc_binding){SC_LEVEL_IMPERSONATE,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_PACKET},
+						&n, &log_),
 		     SC_OK);
 	cr_expect_not(log_has_text("P3", "does not hold"));
 	cr_assert_eq(sc_directory_network_token(dir, b, "ws1",
-						SC_LEVEL_IMPERSONATE,
-						SC_PACKAGE_KERBEROS,
-						SC_AUTHN_PACKET, &m, &log_),
+						&(sc_binding){SC_LEVEL_IMPERSONATE,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_PACKET},
+						&m, &log_),
 		     SC_OK);
 	cr_expect(log_has_text("P3", "CORP\\bob holds SeImpersonatePrivilege "
 				     "on ws1"));

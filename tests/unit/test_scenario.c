@@ -576,15 +576,18 @@ Test(scenario, cached_loads_are_copies_with_their_settings)
 	char err[512];
 	const char *sets[] = {"alice.sensitive=true"};
 	sc_scenario *a = NULL, *b = NULL, *c = NULL;
-	cr_assert_eq(sc_load_case(cache, path, NULL, sets, 1, &a, &errs, err,
+	cr_assert_eq(sc_load_case(cache, &(sc_case_ref){path, NULL, sets, 1},
+				  &a, &errs, err,
 				  sizeof(err)), 0, "%s", err);
-	cr_assert_eq(sc_load_case(cache, path, NULL, NULL, 0, &b, &errs, err,
+	cr_assert_eq(sc_load_case(cache, &(sc_case_ref){path, NULL, NULL, 0},
+				  &b, &errs, err,
 				  sizeof(err)), 0, "%s", err);
 	cr_expect(a->domain.accounts[0].sensitive);
 	cr_expect(!b->domain.accounts[0].sensitive);
 	expect_full(b);
 	const char *bad[] = {"alice.sensitive=maybe"};
-	cr_expect_neq(sc_load_case(cache, path, NULL, bad, 1, &c, &errs, err,
+	cr_expect_neq(sc_load_case(cache, &(sc_case_ref){path, NULL, bad, 1},
+				   &c, &errs, err,
 				   sizeof(err)), 0);
 	cr_expect_null(c);
 	cr_expect_eq(errs.count, 0);
@@ -596,7 +599,8 @@ Test(scenario, cached_loads_are_copies_with_their_settings)
 	fprintf(f, "# one more line\n");
 	fclose(f);
 	sc_scenario *e = NULL;
-	cr_assert_eq(sc_load_case(cache, path, NULL, NULL, 0, &e, &errs, err,
+	cr_assert_eq(sc_load_case(cache, &(sc_case_ref){path, NULL, NULL, 0},
+				  &e, &errs, err,
 				  sizeof(err)), 0, "%s", err);
 	expect_full(e);
 	f = fopen(path, "w");
@@ -604,7 +608,8 @@ Test(scenario, cached_loads_are_copies_with_their_settings)
 	fprintf(f, "scenario: [broken\n");
 	fclose(f);
 	sc_scenario *g = NULL;
-	cr_expect_neq(sc_load_case(cache, path, NULL, NULL, 0, &g, &errs, err,
+	cr_expect_neq(sc_load_case(cache, &(sc_case_ref){path, NULL, NULL, 0},
+				   &g, &errs, err,
 				   sizeof(err)), 0, "a changed file is read again");
 	cr_expect_gt(errs.count, 0);
 	sc_load_errors_free(&errs);

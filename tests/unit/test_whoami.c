@@ -95,12 +95,22 @@ static void world_free(world *w)
 	sc_trace_free(&w->t);
 }
 
+static char *render_in(const whoami_entry *e, long n, int width)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	whoami_text(f, e, (size_t)n, width);
+	fclose(f);
+	return buf;
+}
+
 static char *render(const whoami_entry *e, long n)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	whoami_text(f, e, (size_t)n);
+	whoami_text(f, e, (size_t)n, 0);
 	fclose(f);
 	return buf;
 }
@@ -159,6 +169,46 @@ Test(whoami, text_is_whoami_all)
 	cr_assert(strstr(s, "Token type:          impersonation\n"));
 	cr_assert(strstr(s, "Impersonation level: impersonate\n"));
 	cr_assert(strstr(s, "Logon type:          network\n"));
+	free(s);
+	free(e);
+	world_free(&w);
+}
+
+/* A terminal narrower than a table: the user and the groups as a list,
+ * a line per field (whoami /fo list); every line within the width; the
+ * same facts. Wide enough: the tables. */
+Test(whoami, a_narrow_terminal_gets_lists)
+{
+	world w;
+	world_init(&w);
+	whoami_entry *e;
+	long n = whoami_collect(&w.scn, w.prim, &w.t, NULL, &e);
+	char *s = render_in(e, n, 20);
+	cr_expect(strstr(s, "User Name: CORP\\alice\nSID:       "
+			    "S-1-5-21-7-1000\n"), "%s", s);
+	free(s);
+	s = render_in(e, n, 40); /* the user's table fits, the groups' not */
+	cr_expect(strstr(s, "CORP\\alice S-1-5-21-7-1000\n"), "%s", s);
+	cr_expect(strstr(s, "Group Name: Everyone\nSID:        S-1-1-0\n"
+			    "Attributes: Mandatory group, Enabled group\n"),
+		  "%s", s);
+	cr_expect_null(strstr(s, "\nEveryone "), "a group table:\n%s", s);
+	/* The sections but the list's own long values fit: a value is
+	 * never cut. */
+	for (const char *l = s; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0)) {
+		size_t len = strcspn(l, "\n");
+		if (strncmp(l, "Attributes: ", 12) != 0 &&
+		    strncmp(l, "Integrity level:", 16) != 0 &&
+		    strncmp(l, "Impersonation level:", 20) != 0 &&
+		    strncmp(l, "==", 2) != 0)
+			cr_expect_leq(len, 40, "%.*s", (int)len, l);
+		if (!l[len])
+			break;
+	}
+	free(s);
+	s = render_in(e, n, 200);
+	cr_expect(strstr(s, "CORP\\alice S-1-5-21-7-1000"), "%s", s);
+	cr_expect(strstr(s, "\nEveryone "), "%s", s);
 	free(s);
 	free(e);
 	world_free(&w);
