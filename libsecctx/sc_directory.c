@@ -99,10 +99,13 @@ static const struct {
 	const char *privilege;
 	const char *holders[8];
 } default_rights[] = {
+	/* "Bypass traverse checking": Everyone, Authenticated Users,
+	 * Administrators, Users, Backup Operators, LOCAL SERVICE and NETWORK
+	 * SERVICE. */
 	{ SC_PRIV_CHANGE_NOTIFY,
 	  { SC_SID_EVERYONE, SC_SID_AUTHENTICATED_USERS,
-	    SC_SID_ADMINISTRATORS, SC_SID_USERS, SC_SID_LOCAL_SERVICE,
-	    SC_SID_NETWORK_SERVICE, NULL } },
+	    SC_SID_ADMINISTRATORS, SC_SID_USERS, SC_SID_BACKUP_OPERATORS,
+	    SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL } },
 	{ SC_PRIV_IMPERSONATE,
 	  { SC_SID_ADMINISTRATORS, SC_SID_LOCAL_SERVICE,
 	    SC_SID_NETWORK_SERVICE, SC_SID_SERVICE, NULL } },

@@ -20,6 +20,7 @@
 #define SC_SID_NETWORK_SERVICE "S-1-5-20"
 #define SC_SID_ADMINISTRATORS "S-1-5-32-544"
 #define SC_SID_USERS "S-1-5-32-545"
+#define SC_SID_BACKUP_OPERATORS "S-1-5-32-551"
 #define SC_SID_OWNER_RIGHTS "S-1-3-4"
 
 #define SC_ANONYMOUS_NAME "NT AUTHORITY\\ANONYMOUS LOGON"
@@ -40,6 +41,7 @@ typedef enum sc_token_type {
 #define SC_PRIV_TCB "SeTcbPrivilege"
 #define SC_PRIV_CHANGE_NOTIFY "SeChangeNotifyPrivilege"
 #define SC_PRIV_AUDIT "SeAuditPrivilege"
+#define SC_PRIV_CHANGE_NOTIFY "SeChangeNotifyPrivilege"
 
 typedef struct sc_token sc_token;
 
