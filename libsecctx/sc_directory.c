@@ -93,11 +93,15 @@ static const struct {
 /* P3: the default holders, used on a host without a rights entry for the
  * privilege. SYSTEM holds every privilege and is handled apart. "Bypass
  * traverse checking" goes to every signed-in account (Everyone and
- * Authenticated Users; ANONYMOUS LOGON's token holds neither group), as
- * Windows's default policy assigns it. */
+ * Authenticated Users among its holders), as Windows's default policy
+ * assigns it. */
 static const struct {
 	const char *privilege;
 	const char *holders[8];
+	/* Noted at a logon only when a step asks about it (do_privilege):
+	 * no rule reads it on its own, so a hop's decisions stay those
+	 * relevant to the hop. */
+	bool asked_only;
 } default_rights[] = {
 	/* "Bypass traverse checking": Everyone, Authenticated Users,
 	 * Administrators, Users, Backup Operators, LOCAL SERVICE and NETWORK
@@ -105,13 +109,15 @@ static const struct {
 	{ SC_PRIV_CHANGE_NOTIFY,
 	  { SC_SID_EVERYONE, SC_SID_AUTHENTICATED_USERS,
 	    SC_SID_ADMINISTRATORS, SC_SID_USERS, SC_SID_BACKUP_OPERATORS,
-	    SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL } },
+	    SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL },
+	  true },
 	{ SC_PRIV_IMPERSONATE,
 	  { SC_SID_ADMINISTRATORS, SC_SID_LOCAL_SERVICE,
-	    SC_SID_NETWORK_SERVICE, SC_SID_SERVICE, NULL } },
-	{ SC_PRIV_TCB, { SC_SID_LOCAL_SYSTEM, NULL } },
+	    SC_SID_NETWORK_SERVICE, SC_SID_SERVICE, NULL },
+	  false },
+	{ SC_PRIV_TCB, { SC_SID_LOCAL_SYSTEM, NULL }, false },
 	{ SC_PRIV_AUDIT,
-	  { SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL } },
+	  { SC_SID_LOCAL_SERVICE, SC_SID_NETWORK_SERVICE, NULL }, false },
 };
 
 #define N_DEFAULT_RIGHTS (sizeof(default_rights) / sizeof(default_rights[0]))
@@ -626,6 +632,15 @@ static size_t privilege_universe(const sc_directory *dir, const char *host,
 
 #define MAX_PRIVILEGES 64
 
+/* P3: a privilege whose default row is noted only when a step asks. */
+static bool asked_only(const char *privilege)
+{
+	for (size_t i = 0; i < N_DEFAULT_RIGHTS; i++)
+		if (strcasecmp(default_rights[i].privilege, privilege) == 0)
+			return default_rights[i].asked_only;
+	return false;
+}
+
 /* P3: give t every privilege that its user or one of its enabled groups
  * holds on host, enabled, and say why. Reads the rights now (P4). A
  * process's own logon (own) also says that it lacks
@@ -677,6 +692,8 @@ static int grant_privileges(const sc_directory *dir, sc_token *t,
 		}
 		if (sc_token_add_privilege(t, privs[i], true) != 0)
 			return SC_ERR_NOMEM;
+		if (asked_only(privs[i]))
+			continue;
 		if (through == user)
 			sc_log_rule(log, "P3", "%s holds %s on %s (%s)", user,
 				    privs[i], host, source);

@@ -43,8 +43,8 @@ const sc_account_def *sc_directory_account(const sc_directory *dir,
  * the host's rights entry for that privilege if it has one, else the
  * defaults. Default holders of SeImpersonatePrivilege: Administrators,
  * LOCAL SERVICE, NETWORK SERVICE, SERVICE. Of SeChangeNotifyPrivilege:
- * Everyone, Authenticated Users, Administrators, Users, LOCAL SERVICE,
- * NETWORK SERVICE. Of SeTcbPrivilege: SYSTEM. Of
+ * Everyone, Authenticated Users, Administrators, Users, Backup Operators,
+ * LOCAL SERVICE, NETWORK SERVICE. Of SeTcbPrivilege: SYSTEM. Of
  * SeAuditPrivilege: LOCAL SERVICE, NETWORK SERVICE. SYSTEM holds all. */
 bool sc_directory_holds(const sc_directory *dir, const char *host,
 			const char *privilege, const char *sid);

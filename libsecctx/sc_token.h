@@ -41,7 +41,6 @@ typedef enum sc_token_type {
 #define SC_PRIV_TCB "SeTcbPrivilege"
 #define SC_PRIV_CHANGE_NOTIFY "SeChangeNotifyPrivilege"
 #define SC_PRIV_AUDIT "SeAuditPrivilege"
-#define SC_PRIV_CHANGE_NOTIFY "SeChangeNotifyPrivilege"
 
 typedef struct sc_token sc_token;
 

@@ -1567,7 +1567,10 @@ Test(cli, tokens_shows_the_tokens_the_run_used, .timeout = 120)
 		"USER INFORMATION", "GROUP INFORMATION",
 		"PRIVILEGES INFORMATION", "CORP\\alice S-1-5-21-",
 		"Mandatory group, Enabled group",
-		"SeImpersonatePrivilege Enabled",
+		/* Every signed-in account's default (P3); the column is
+		 * as wide as its name. */
+		"SeChangeNotifyPrivilege Enabled",
+		"SeImpersonatePrivilege  Enabled",
 		"Impersonation level: impersonate\n",
 		"Logon type:          network\n",
 		"Logon session:       0x",

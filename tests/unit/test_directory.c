@@ -229,10 +229,29 @@ Test(P3, plain_user_does_not_hold_impersonate)
 {
 	sc_token *t = logon("alice", "ws1", SC_START_INTERACTIVE);
 	cr_assert_not(has_privilege(t, SC_PRIV_IMPERSONATE));
-	cr_assert_eq(sc_token_privilege_count(t), 0);
+	/* Her one privilege: SeChangeNotifyPrivilege, every signed-in
+	 * account's by default. */
+	cr_assert_eq(sc_token_privilege_count(t), 1);
+	cr_assert(sc_token_privilege_enabled(t, SC_PRIV_CHANGE_NOTIFY));
 	cr_assert(log_has_text("P3", "CORP\\alice does not hold "
 				     "SeImpersonatePrivilege on ws1"));
 	sc_token_free(t);
+}
+
+Test(P3, every_signed_in_account_holds_change_notify_unnoted)
+{
+	/* Default holders: Everyone, Authenticated Users, Users, ... A
+	 * logon notes it only when a step asks (do_privilege). */
+	static const char *const who[] = {"alice", "bob", "LOCAL SERVICE",
+					  "NETWORK SERVICE", "SYSTEM"};
+	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		sc_token *t = logon(who[i], "ws1", SC_START_SERVICE);
+		cr_assert(sc_token_privilege_enabled(t, SC_PRIV_CHANGE_NOTIFY),
+			  "%s", who[i]);
+		cr_assert_not(log_has_text("P3", SC_PRIV_CHANGE_NOTIFY),
+			      "%s: noted at logon", who[i]);
+		sc_token_free(t);
+	}
 }
 
 /* P3 host override */
