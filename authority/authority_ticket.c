@@ -462,7 +462,7 @@ static int ticket_start(const deciding *d, auth_ticket *t, verdict *v)
 }
 
 /* The requester's own logon on its host (K7: only one whose SID is the
- * credential's), with its group states (T6) and ticket options (D1, D4),
+ * credential's), as its definition makes it (sc_directory_process_token),
  * and what the target's host sees of it (D8: *on_net, NULL when it is
  * presented as itself). */
 static sc_status own_logon(const deciding *d, sc_token **logon,
@@ -482,12 +482,10 @@ static sc_status own_logon(const deciding *d, sc_token **logon,
 		ls = SC_NOT_FOUND;
 	}
 	if (ls == SC_OK)
-		/* T6: the groups its definition holds deny-only or disabled,
-		 * as its daemon's token holds them. */
-		ls = sc_directory_group_states(d->dir, *logon, d->self, NULL);
-	if (ls == SC_OK)
-		/* D1, D4: the tickets its logon asks for. */
-		sc_directory_ticket_options(*logon, d->self);
+		/* As its daemon's token: T6 group states, P5 required
+		 * privileges and T13 service SID, D1/D4 tickets. */
+		ls = sc_directory_process_token(d->dir, *logon, d->self,
+						NULL);
 	if (ls == SC_OK)
 		ls = sc_directory_on_network(d->dir, *logon, cred->host,
 					     d->target->host, on_net, NULL);

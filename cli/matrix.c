@@ -134,6 +134,7 @@ static int expand_all(const sc_scenario *s, const char *field, axis *ax)
 		{"tickets", &sc_tickets_table},
 		{"apartment", &sc_apartment_table},
 		{"integrity", &sc_integrity_table},
+		{"service_sid", &sc_service_sid_table},
 		{"no_read_up", &bool_table},
 		{"double_hop_outcome", &sc_double_hop_table},
 		{"sensitive", &bool_table},

@@ -33,6 +33,8 @@
 #define sc_apartment_VALUE(id, name, all) {name, SC_APARTMENT_##id, all},
 #define sc_apartment_ALIAS(id, name) {name, SC_APARTMENT_##id, false},
 #define sc_double_hop_VALUE(id, name, all) {name, SC_DOUBLE_HOP_##id, all},
+#define sc_service_sid_VALUE(id, name, all) {name, SC_SERVICE_SID_##id, all},
+#define sc_service_sid_ALIAS(id, name) {name, SC_SERVICE_SID_##id, false},
 #define sc_scope_VALUE(id, name, all) {name, SC_SCOPE_##id, all},
 #define sc_start_VALUE(id, name, all) {name, SC_START_##id, all},
 #define sc_logon_VALUE(id, name, all) {name, SC_LOGON_##id, all},
@@ -46,6 +48,8 @@ TABLE(sc_transport, SC_TRANSPORTS, NO_ALIASES, SC_TRANSPORT_COUNT)
 TABLE(sc_tracking, SC_TRACKINGS, NO_ALIASES, SC_TRACKING_COUNT)
 TABLE(sc_tickets, SC_TICKETS, NO_ALIASES, SC_TICKETS_COUNT)
 TABLE(sc_apartment, SC_APARTMENTS, SC_APARTMENT_ALIASES, SC_APARTMENT_COUNT)
+TABLE(sc_service_sid, SC_SERVICE_SID_TYPES, SC_SERVICE_SID_ALIASES,
+      SC_SERVICE_SID_COUNT)
 /* T12: "default", the values, then each one's Windows name and SID,
  * then the other aliases: one list (SC_INTEGRITY_LEVELS) gives all but
  * the last. */
@@ -176,6 +180,7 @@ NAME_FUNCS(sc_tickets)
 NAME_FUNCS(sc_apartment)
 NAME_FUNCS(sc_integrity)
 NAME_FUNCS(sc_double_hop)
+NAME_FUNCS(sc_service_sid)
 NAME_FUNCS(sc_scope)
 NAME_FUNCS(sc_start)
 NAME_FUNCS(sc_logon)

@@ -66,9 +66,9 @@ typedef enum sc_status {
 	X(D1, 0) X(D2, 0) X(D3, 0) X(D4, 0) X(D5, 0) X(D6, 0) X(D7, 0)      \
 	X(D8, 0)                                                             \
 	X(C1, 0) X(C2, 0) X(C3, 1) X(C4, 0) X(C5, 0) X(C6, 0) X(C7, 0)      \
-	X(P1, 0) X(P2, 1) X(P3, 0) X(P4, 0)                                  \
+	X(P1, 0) X(P2, 1) X(P3, 0) X(P4, 0) X(P5, 0)                         \
 	X(T1, 0) X(T2, 0) X(T3, 0) X(T4, 0) X(T5, 0) X(T6, 0) X(T7, 0)      \
-	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0) X(T12, 0)                      \
+	X(T8, 1) X(T9, 0) X(T10, 0) X(T11, 0) X(T12, 0) X(T13, 0)            \
 	X(N1, 0) X(N2, 0)                                                    \
 	X(K1, 0) X(K2, 0) X(K3, 0) X(K4, 0) X(K5, 0) X(K6, 0) X(K7, 0)      \
 	X(K8, 0)
@@ -301,6 +301,27 @@ typedef enum sc_apartment {
 	SC_APARTMENT_COUNT
 } sc_apartment;
 
+/* T13: a service's SID type (SERVICE_SID_INFO, `sc sidtype`). none, the
+ * default (SERVICE_SID_TYPE_NONE): the service process's token holds no
+ * service SID; unrestricted: it holds NT SERVICE\<name>. restricted (a
+ * write-restricted token) is spelled here so that the loader can refuse it
+ * by name: it is not modelled (`all` does not sweep it). */
+#define SC_SERVICE_SID_TYPES(X)                                              \
+	X(NONE, "none", 1)                                                   \
+	X(UNRESTRICTED, "unrestricted", 1)                                   \
+	X(RESTRICTED, "restricted", 0)
+#define SC_SERVICE_SID_ALIASES(X)                                            \
+	X(NONE, "SERVICE_SID_TYPE_NONE")                                     \
+	X(UNRESTRICTED, "SERVICE_SID_TYPE_UNRESTRICTED")                     \
+	X(RESTRICTED, "SERVICE_SID_TYPE_RESTRICTED")
+
+typedef enum sc_service_sid {
+#define SC_SERVICE_SID_ENUM(id, name, all) SC_SERVICE_SID_##id,
+	SC_SERVICE_SID_TYPES(SC_SERVICE_SID_ENUM)
+#undef SC_SERVICE_SID_ENUM
+	SC_SERVICE_SID_COUNT
+} sc_service_sid;
+
 /* C6: what a call whose identity cannot cross (the double hop: L4, D3,
  * D6) comes to: it fails with settings.double_hop_status (the default),
  * or it goes through as NT AUTHORITY\ANONYMOUS LOGON, the middle tier
@@ -422,6 +443,8 @@ const char *sc_apartment_name(sc_apartment v);
 int sc_apartment_parse(const char *s, sc_apartment *out);
 const char *sc_integrity_name(sc_integrity v);
 int sc_integrity_parse(const char *s, sc_integrity *out);
+const char *sc_service_sid_name(sc_service_sid v);
+int sc_service_sid_parse(const char *s, sc_service_sid *out);
 const char *sc_double_hop_name(sc_double_hop v);
 int sc_double_hop_parse(const char *s, sc_double_hop *out);
 const char *sc_scope_name(sc_scope v);
@@ -447,7 +470,7 @@ typedef struct sc_enum_table {
 extern const sc_enum_table sc_status_table, sc_level_table, sc_authn_table,
 	sc_package_table, sc_cloaking_table, sc_transport_table,
 	sc_tracking_table, sc_tickets_table, sc_apartment_table,
-	sc_integrity_table, sc_double_hop_table,
+	sc_integrity_table, sc_double_hop_table, sc_service_sid_table,
 	sc_scope_table, sc_start_table, sc_logon_table;
 /* The value of s in t (a spelling or an alias, case-insensitive). 0, or
  * SC_ERR_INVAL. */

@@ -5,6 +5,7 @@
  * changes of sc_directory_assign (an append-only list readers walk
  * without a lock) and the atomic logon-session counter. */
 #include "sc_directory.h"
+#include "sc_sha1.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@ typedef enum principal_kind {
 	PK_WELL_KNOWN_GROUP,    /* Everyone, SERVICE, BUILTIN\Users, ... */
 	PK_ACCOUNT,             /* a domain account of the scenario */
 	PK_DOMAIN_GROUP,        /* a group named in accounts' groups lists */
+	PK_SERVICE,             /* NT SERVICE\<service> (T13): named in full */
 } principal_kind;
 
 typedef struct principal {
@@ -184,6 +186,8 @@ static const principal *find(const sc_directory *dir, const char *name)
 	for (size_t pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < dir->count; i++) {
 			const principal *p = &dir->p[i];
+			if (p->kind == PK_SERVICE)
+				continue;
 			bool mine = p->kind == PK_ACCOUNT ||
 				    p->kind == PK_DOMAIN_GROUP;
 			if (mine != (pass == 0))
@@ -282,6 +286,25 @@ static int add_domain_group(sc_directory *dir, const char *group,
 	if (!add_principal(dir, PK_DOMAIN_GROUP, sid, name, NULL))
 		return SC_ERR_NOMEM;
 	*index += rid ? 0 : 1;
+	return 0;
+}
+
+/* T13: every service's SID, NT SERVICE\<name>, whatever its SID type
+ * (the SID exists; only unrestricted puts it in the token). */
+static int add_service_sids(sc_directory *dir, const sc_scenario *scn)
+{
+	for (unsigned i = 0; i < scn->processes_count; i++) {
+		const sc_process_def *sp = &scn->processes[i];
+		if (sp->started_by != SC_START_SERVICE || !sp->name)
+			continue;
+		char sid[SC_SERVICE_SID_MAX], name[256];
+		sc_service_sid_of(sp->name, sid, sizeof(sid));
+		snprintf(name, sizeof(name), "%s\\%s", SC_SERVICE_DOMAIN,
+			 sp->name);
+		if (!find_sid(dir, sid) &&
+		    !add_principal(dir, PK_SERVICE, sid, name, NULL))
+			return SC_ERR_NOMEM;
+	}
 	return 0;
 }
 
@@ -399,6 +422,8 @@ int sc_directory_new(const sc_scenario *scn, sc_directory **out)
 			    add_domain_group(dir, a->groups[k], &gi) != 0)
 				goto nomem;
 	}
+	if (add_service_sids(dir, scn) != 0)
+		goto nomem;
 	*out = dir;
 	return 0;
 nomem:
@@ -886,6 +911,154 @@ void sc_directory_ticket_options(sc_token *t, const sc_process_def *p)
 		sc_token_set_integrity(t, p->integrity);
 }
 
+/* T13: name as Windows upper-cases it, in UTF-16LE: ASCII letters
+ * upper-cased (the names a scenario uses; other letters are hashed as
+ * written), UTF-8 decoded, a byte that is not UTF-8 read as U+FFFD.
+ * Returns the number of bytes stored in out (at most cap). */
+static size_t upper_utf16le(const char *name, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	const unsigned char *c = (const unsigned char *)name;
+	while (*c && n + 4 <= cap) {
+		uint32_t cp = 0xfffd;
+		unsigned len = *c < 0x80 ? 1 : (*c & 0xe0) == 0xc0 ? 2
+				 : (*c & 0xf0) == 0xe0 ? 3 : (*c & 0xf8) == 0xf0 ? 4
+									    : 0;
+		bool ok = len > 0;
+		for (unsigned k = 1; ok && k < len; k++)
+			ok = (c[k] & 0xc0) == 0x80;
+		if (ok) {
+			cp = len == 1 ? *c : *c & (0x7fu >> len);
+			for (unsigned k = 1; k < len; k++)
+				cp = cp << 6 | (c[k] & 0x3fu);
+			c += len;
+		} else {
+			c++;
+		}
+		if (cp >= 'a' && cp <= 'z')
+			cp -= 'a' - 'A';
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			cp = 0xfffd;
+		if (cp >= 0x10000) {
+			uint32_t v = cp - 0x10000;
+			uint16_t hi = (uint16_t)(0xd800 | v >> 10);
+			uint16_t lo = (uint16_t)(0xdc00 | (v & 0x3ff));
+			out[n++] = (uint8_t)hi;
+			out[n++] = (uint8_t)(hi >> 8);
+			out[n++] = (uint8_t)lo;
+			out[n++] = (uint8_t)(lo >> 8);
+		} else {
+			out[n++] = (uint8_t)cp;
+			out[n++] = (uint8_t)(cp >> 8);
+		}
+	}
+	return n;
+}
+
+void sc_service_sid_of(const char *name, char *out, size_t len)
+{
+	/* T13 (MS-LSAT 3.1.1.1.2): the SHA-1 of the upper-cased name in
+	 * UTF-16, its five 32-bit words read as Windows stores them
+	 * (little-endian), after S-1-5-80. */
+	uint8_t buf[2 * 4 * 256];
+	size_t n = upper_utf16le(name ? name : "", buf, sizeof(buf));
+	uint8_t h[SC_SHA1_LEN];
+	sc_sha1(buf, n, h);
+	uint32_t w[5];
+	for (unsigned i = 0; i < 5; i++)
+		w[i] = (uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
+		       (uint32_t)h[4 * i + 2] << 16 |
+		       (uint32_t)h[4 * i + 3] << 24;
+	snprintf(out, len, "S-1-5-80-%u-%u-%u-%u-%u", w[0], w[1], w[2], w[3],
+		 w[4]);
+}
+
+bool sc_service_keeps(const sc_process_def *p, const char *privilege)
+{
+	/* P5: no list, or not a service: every privilege stays. */
+	if (!p || p->started_by != SC_START_SERVICE ||
+	    !p->required_privileges_count)
+		return true;
+	/* "For compatibility, the SeChangeNotifyPrivilege privilege is never
+	 * removed from a process token." */
+	if (!privilege || strcasecmp(privilege, SC_PRIV_CHANGE_NOTIFY) == 0)
+		return true;
+	for (unsigned i = 0; i < p->required_privileges_count; i++)
+		if (p->required_privileges[i] &&
+		    strcasecmp(p->required_privileges[i], privilege) == 0)
+			return true;
+	return false;
+}
+
+/* P5: the service control manager removes from t the privileges p's
+ * required_privileges does not list; a listed one t lacks stays absent
+ * (listing grants nothing), and the note says so. */
+static sc_status required_privileges(sc_token *t, const sc_process_def *p,
+				     sc_log *log)
+{
+	if (!p || p->started_by != SC_START_SERVICE ||
+	    !p->required_privileges_count)
+		return SC_OK;
+	for (size_t i = sc_token_privilege_count(t); i-- > 0;) {
+		const char *name;
+		bool enabled;
+		sc_token_privilege(t, i, &name, &enabled);
+		if (sc_service_keeps(p, name))
+			continue;
+		sc_log_rule(log, "P5",
+			    "service %s: %s is not among its required "
+			    "privileges: removed from its process token",
+			    p->name, name);
+		if (sc_token_remove_privilege(t, name) != 0)
+			return SC_INTERNAL;
+	}
+	for (unsigned i = 0; i < p->required_privileges_count; i++) {
+		const char *want = p->required_privileges[i];
+		if (want && !sc_token_privilege_held(t, want, NULL))
+			sc_log_rule(log, "P5",
+				    "service %s lists %s among its required "
+				    "privileges, but its account %s does not "
+				    "hold it on %s: not granted",
+				    p->name, want, sc_token_user_name(t),
+				    p->host ? p->host : "?");
+	}
+	return SC_OK;
+}
+
+/* T13: an unrestricted service SID puts NT SERVICE\<name> in t, enabled
+ * (SE_GROUP_ENABLED_BY_DEFAULT | SE_GROUP_OWNER, not mandatory). */
+static sc_status service_sid_group(const sc_directory *dir, sc_token *t,
+				   const sc_process_def *p, sc_log *log)
+{
+	if (!p || p->started_by != SC_START_SERVICE ||
+	    p->service_sid != SC_SERVICE_SID_UNRESTRICTED)
+		return SC_OK;
+	char sid[SC_SERVICE_SID_MAX];
+	sc_service_sid_of(p->name, sid, sizeof(sid));
+	const char *name = sc_directory_name(dir, sid);
+	if (sc_token_add_group(t, sid, name ? name : sid,
+			       SC_GROUP_ENABLED | SC_GROUP_OWNER) != 0)
+		return SC_INTERNAL;
+	sc_log_rule(log, "T13",
+		    "service %s has an unrestricted service SID: its process "
+		    "token holds %s (%s)",
+		    p->name, name ? name : sid, sid);
+	return SC_OK;
+}
+
+sc_status sc_directory_process_token(const sc_directory *dir, sc_token *t,
+				     const sc_process_def *p, sc_log *log)
+{
+	sc_status st = sc_directory_group_states(dir, t, p, log);
+	if (st == SC_OK)
+		st = required_privileges(t, p, log);
+	if (st == SC_OK)
+		st = service_sid_group(dir, t, p, log);
+	if (st == SC_OK)
+		sc_directory_ticket_options(t, p);
+	return st;
+}
+
 sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 				    const sc_process_def *p, sc_log *log)
 {
@@ -919,9 +1092,14 @@ sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 	return SC_OK;
 }
 
-static bool logon_type_group(const char *sid)
+/* The groups a network logon does not carry: the logon-type groups, and
+ * service SIDs (T13), which the service control manager adds to a
+ * process token on its own host only. */
+static bool network_drops_group(const char *sid)
 {
-	return strcmp(sid, SC_SID_INTERACTIVE) == 0 ||
+	return strncmp(sid, SC_SID_SERVICE_PREFIX,
+		       sizeof(SC_SID_SERVICE_PREFIX) - 1) == 0 ||
+	       strcmp(sid, SC_SID_INTERACTIVE) == 0 ||
 	       strcmp(sid, SC_SID_SERVICE) == 0 ||
 	       strcmp(sid, SC_SID_BATCH) == 0;
 }
@@ -951,7 +1129,7 @@ static int copy_user_and_groups(const sc_directory *dir, sc_token *t,
 		const char *name;
 		uint32_t attrs;
 		sc_token_group(client, i, &sid, &name, &attrs);
-		if (network && logon_type_group(sid))
+		if (network && network_drops_group(sid))
 			continue;
 		if (sc_token_add_group(t, sid, name_of(dir, sid, name),
 				       attrs) != 0)

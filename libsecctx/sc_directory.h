@@ -75,6 +75,32 @@ sc_status sc_directory_logon(const sc_directory *dir, const char *account,
 sc_status sc_directory_group_states(const sc_directory *dir, sc_token *t,
 				    const sc_process_def *p, sc_log *log);
 
+/* A process's token as its definition makes it, from the logon t of its
+ * account (sc_directory_logon): its group states (T6,
+ * sc_directory_group_states), as a service its required privileges (P5:
+ * the others removed, SeChangeNotifyPrivilege always kept, a listed one
+ * the account lacks not granted) and its service SID (T13: with
+ * service_sid unrestricted, NT SERVICE\<name>, enabled), its tickets
+ * and integrity level (sc_directory_ticket_options). The daemons (at
+ * start and restart) and the authority apply it to the same logon, so
+ * both hold one token. SC_OK, or sc_directory_group_states' status. */
+sc_status sc_directory_process_token(const sc_directory *dir, sc_token *t,
+				     const sc_process_def *p, sc_log *log);
+
+/* P5: whether service p's process token keeps privilege: always when p
+ * is no service or lists no required privileges, and for
+ * SeChangeNotifyPrivilege ("never removed from a process token"); else
+ * when p lists it. */
+bool sc_service_keeps(const sc_process_def *p, const char *privilege);
+
+/* T13: the SID of the service named name, as Windows derives it (MS-LSAT
+ * 3.1.1.1.2): S-1-5-80- and the five little-endian 32-bit words of the
+ * SHA-1 of the name upper-cased in UTF-16LE (ASCII letters upper-cased;
+ * others hashed as written). Written to out (len bytes,
+ * SC_SERVICE_SID_MAX suffices). */
+#define SC_SERVICE_SID_MAX 64
+void sc_service_sid_of(const char *name, char *out, size_t len);
+
 /* D1, D4: the tickets p's logon asks for (processes[].tickets): t, that
  * logon, is marked when they are not forwardable; T12: t takes the
  * integrity level p states (processes[].integrity), if any. The daemons and the

@@ -82,11 +82,10 @@ sc_status sc_runtime_new(const sc_scenario *scn, const char *name,
 	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
 					  self->started_by, &rt->process, log);
 	if (st == SC_OK)
-		st = sc_directory_group_states(rt->dir, rt->process, self, log);
-	if (st == SC_OK)
-		/* D1, D4: the tickets its logon asks for; T12: its
-		 * integrity level. */
-		sc_directory_ticket_options(rt->process, self);
+		/* T6 group states, P5 and T13 as a service, D1/D4 tickets,
+		 * T12 integrity level. */
+		st = sc_directory_process_token(rt->dir, rt->process, self,
+						log);
 	if (st != SC_OK) {
 		sc_runtime_free(rt);
 		return st;
@@ -606,6 +605,47 @@ static sc_status build_sd(const sc_runtime *rt, const sc_object_def *o,
 	return SC_OK;
 }
 
+/* T13: for each service SID the DACL of sd names, whether token holds
+ * it and why: an unrestricted service's own token does; a service whose
+ * SID type is none has it in no token. */
+static void note_service_sids(const sc_runtime *rt, const sc_token *token,
+			      const sc_sd *sd, const char *object,
+			      sc_log *log)
+{
+	for (size_t i = 0; i < sd->ace_count; i++) {
+		const char *sid = sd->aces[i].sid;
+		if (!sid || strncmp(sid, SC_SID_SERVICE_PREFIX,
+				    sizeof(SC_SID_SERVICE_PREFIX) - 1) != 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = sd->aces[k].sid &&
+			       strcmp(sd->aces[k].sid, sid) == 0;
+		if (seen)
+			continue;
+		const char *name = sc_directory_name(rt->dir, sid);
+		const sc_process_def *svc =
+			sc_scenario_service(rt->scn, name ? name : "");
+		uint32_t attrs = 0;
+		bool held = sc_token_group_attrs(token, sid, &attrs);
+		sc_log_rule(log, "T13",
+			    "the DACL of %s names the service SID %s: the "
+			    "token of %s %s",
+			    object, name ? name : sid,
+			    sc_token_user_name(token),
+			    held ? "holds it"
+			    : svc && svc->service_sid == SC_SERVICE_SID_NONE
+				    ? "does not hold it (the service's SID "
+				      "type is none: no token holds it)"
+			    : sc_token_logon(token) == SC_LOGON_NETWORK
+				    ? "does not hold it (a network logon "
+				      "does not carry a service SID)"
+				    : "does not hold it (only that service's "
+				      "own process token does, and a server's "
+				      "on its host impersonating it)");
+	}
+}
+
 /* open (L1, L3, T4 then T6) and access_check (T6). */
 static sc_status do_object(sc_frame *f, const sc_step *s, sc_step_result *r)
 {
@@ -628,6 +668,9 @@ static sc_status do_object(sc_frame *f, const sc_step *s, sc_step_result *r)
 	}
 	sc_sd sd;
 	sc_status st = build_sd(rt, o, &sd, &r->log);
+	if (st == SC_OK)
+		note_service_sids(rt, f->thread ? f->thread : proc_token(f),
+				  &sd, o->name, &r->log);
 	if (st == SC_OK) {
 		if (s->kind == SC_STEP_OPEN) {
 			st = sc_open_allowed(f->thread, &r->log);
@@ -734,9 +777,10 @@ static sc_status do_assign(sc_frame *f, const sc_step *s, sc_step_result *r)
 }
 
 /* Whether a logon of t's user on host now would get privilege: the
- * host's rights as they are now, for the user or an enabled group (P3). */
-static bool held_at_logon_now(const sc_runtime *rt, const sc_token *t,
-			      const char *privilege)
+ * host's rights as they are now, for the user or an enabled group (P3),
+ * before a service's required privileges (P5) remove any. */
+static bool assigned_now(const sc_runtime *rt, const sc_token *t,
+			 const char *privilege)
 {
 	if (sc_directory_holds(rt->dir, rt->self->host, privilege,
 			       sc_token_user_sid(t)))
@@ -752,6 +796,51 @@ static bool held_at_logon_now(const sc_runtime *rt, const sc_token *t,
 				       sid))
 			return true;
 	}
+	return false;
+}
+
+/* What this process's own token would get from a logon now: the
+ * assignment (P3), less what its service configuration removes (P5). */
+static bool held_at_logon_now(const sc_runtime *rt, const sc_token *t,
+			      const char *privilege)
+{
+	return assigned_now(rt, t, privilege) &&
+	       sc_service_keeps(rt->self, privilege);
+}
+
+/* P5: on the process's own token (proc), why a service's required
+ * privileges left privilege out of it: removed (the account holds it, it
+ * is not listed), or listed yet not granted (the account lacks it).
+ * Returns true when the removal decided, so that P3 is not cited for
+ * what the assignment gave. */
+static bool note_required_privilege(const sc_runtime *rt,
+				    const sc_token *proc,
+				    const char *privilege, sc_log *log)
+{
+	const sc_process_def *self = rt->self;
+	if (self->started_by != SC_START_SERVICE ||
+	    !self->required_privileges_count)
+		return false;
+	if (!sc_service_keeps(self, privilege)) {
+		sc_log_rule(log, "P5",
+			    "service %s: %s is not among its required "
+			    "privileges: the service control manager removed "
+			    "it from the process token at the service's start "
+			    "(its account %s it on %s)",
+			    self->name, privilege,
+			    assigned_now(rt, proc, privilege)
+				    ? "holds"
+				    : "does not hold either",
+			    self->host);
+		return true;
+	}
+	if (!sc_token_privilege_held(proc, privilege, NULL) &&
+	    strcasecmp(privilege, SC_PRIV_CHANGE_NOTIFY) != 0)
+		sc_log_rule(log, "P5",
+			    "service %s lists %s among its required "
+			    "privileges, but its account does not hold it on "
+			    "%s: listing a privilege grants nothing",
+			    self->name, privilege, self->host);
 	return false;
 }
 
@@ -789,8 +878,13 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			    : held          ? "is held but disabled"
 					    : "is not held",
 			    whose, sc_token_user_name(cur));
-		/* P3 decided what the token holds, at its logon: the host's
+		/* P5 removed it from a service's own token; else P3
+		 * decided what the token holds, at its logon: the host's
 		 * assignment of the right, or the default one. */
+		if (!f->thread && note_required_privilege(f->rt, cur,
+							  s->privilege,
+							  &r->log))
+			return SC_PRIVILEGE_NOT_HELD;
 		sc_log_rule(&r->log, "P3",
 			    "%s's token %s %s from its logon: %s",
 			    sc_token_user_name(cur),
@@ -823,6 +917,9 @@ static sc_status do_privilege(sc_frame *f, const sc_step *s,
 			    "%s",
 			    s->privilege, whose, sc_token_user_name(cur),
 			    enable ? "enabled" : "disabled");
+		if (!f->thread)
+			note_required_privilege(f->rt, cur, s->privilege,
+						&r->log);
 		return SC_PRIVILEGE_NOT_HELD;
 	}
 	sc_token *mine = f->thread;
@@ -960,6 +1057,13 @@ static sc_status step_impersonate(sc_frame *f, const sc_step *s,
 	}
 	sc_token *t = NULL;
 	st = sc_impersonate(proc_token(f), f->client, &t, &r->log);
+	if (st == SC_OK &&
+	    sc_token_level_raw(t) < sc_token_level_raw(f->client) &&
+	    !sc_token_privilege_enabled(proc_token(f), SC_PRIV_IMPERSONATE))
+		/* P1 failed (P2 downgraded): P5 says when the service's
+		 * required privileges removed SeImpersonatePrivilege. */
+		note_required_privilege(f->rt, proc_token(f),
+					SC_PRIV_IMPERSONATE, &r->log);
 	if (st == SC_OK) {
 		sc_token_free(f->thread);
 		f->thread = t;
@@ -1306,12 +1410,11 @@ static sc_status step_restart(sc_frame *f, const sc_step *s,
 	sc_status st = sc_directory_logon(rt->dir, self->account, self->host,
 					  self->started_by, &t, &r->log);
 	if (st == SC_OK)
-		st = sc_directory_group_states(rt->dir, t, self, &r->log);
+		st = sc_directory_process_token(rt->dir, t, self, &r->log);
 	if (st != SC_OK) {
 		sc_token_free(t);
 		return st;
 	}
-	sc_directory_ticket_options(t, self);
 	pthread_mutex_lock(&rt->lock);
 	sc_token **n = realloc(rt->retired,
 			       (rt->retired_count + 1) * sizeof(*n));

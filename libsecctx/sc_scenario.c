@@ -256,6 +256,23 @@ static bool computer_principal(const sc_scenario *s, const char *name)
 	return false;
 }
 
+const sc_process_def *sc_scenario_service(const sc_scenario *s,
+					  const char *name)
+{
+	static const char prefix[] = SC_SERVICE_DOMAIN "\\";
+	if (!s || !name ||
+	    strncasecmp(name, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	const char *base = name + sizeof(prefix) - 1;
+	for (unsigned i = 0; i < s->processes_count; i++) {
+		const sc_process_def *p = &s->processes[i];
+		if (p->started_by == SC_START_SERVICE && p->name &&
+		    strcasecmp(p->name, base) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 /* "CORP\alice" -> "alice" when CORP is the scenario's domain; a name
  * without a backslash is returned as is; another authority gives NULL. */
 static const char *domain_local(const sc_scenario *s, const char *name)
@@ -435,14 +452,14 @@ static bool is_group_of_account(const sc_scenario *s, const char *account,
 }
 
 /* A principal in an ACE, an owner or a rights holder: a SID string, a
- * declared account, a group named in some account's groups, or a
- * well-known name; optionally qualified by the domain, NT AUTHORITY,
- * BUILTIN or a declared host. */
+ * declared account, a group named in some account's groups, a service's
+ * SID (NT SERVICE\<process>, T13), or a well-known name; optionally
+ * qualified by the domain, NT AUTHORITY, BUILTIN or a declared host. */
 static bool principal_known(const sc_scenario *s, const char *name)
 {
 	if (empty(name))
 		return false;
-	if (strncasecmp(name, "S-1-", 4) == 0)
+	if (strncasecmp(name, "S-1-", 4) == 0 || sc_scenario_service(s, name))
 		return true;
 	const char *base = name;
 	const char *bs = strchr(name, '\\');
@@ -682,6 +699,8 @@ enum set_field {
 	F_INTEGRITY,        /* PROC.integrity=low (T12) */
 	F_LABEL,            /* OBJECT.integrity=high (T12) */
 	F_NO_READ_UP,       /* OBJECT.no_read_up=true (T12) */
+	F_REQUIRED_PRIVS,   /* PROC.required_privileges=priv+priv (P5) */
+	F_SERVICE_SID,      /* PROC.service_sid=unrestricted (T13) */
 };
 
 /* Every `set:` (and `--vary`, `run --set`) key. bare: the key may be
@@ -714,6 +733,8 @@ static const struct set_key {
 	{"apartment", ON_PROC, F_APARTMENT, false},
 	{"spn", ON_PROC, F_SPN, false},
 	{"integrity", ON_PROC, F_INTEGRITY, false},
+	{"required_privileges", ON_PROC, F_REQUIRED_PRIVS, false},
+	{"service_sid", ON_PROC, F_SERVICE_SID, false},
 	{"sensitive", ON_ACCOUNT, F_SENSITIVE, false},
 	{"trusted_for_delegation", ON_ACCOUNT, F_TRUSTED, false},
 	{"trusted_to_auth_for_delegation", ON_ACCOUNT, F_TRUSTED_AUTH, false},
@@ -757,10 +778,11 @@ bool sc_set_key_bare(const char *key)
 #define SET_KEYS_HELP                                                        \
 	"PROC.level|cloaking|authn|package|host|account|started_by|"         \
 	"server_authn|transport|sqos|tracking|effective_only|misbehave|"     \
-	"tickets|com_plus|apartment|spn|integrity, "                         \
+	"tickets|com_plus|apartment|spn|integrity|service_sid, "             \
 	"level|cloaking|authn|package|transport|sqos|tracking|"              \
 	"effective_only (every process that calls), "                        \
 	"PROC.deny_only_groups|disabled_groups (groups joined by '+', or "  \
+	"none), PROC.required_privileges (privileges joined by '+', or "    \
 	"none), ACCOUNT.sensitive|trusted_for_delegation|"                   \
 	"trusted_to_auth_for_delegation, ACCOUNT.allowed_to_delegate_to|"    \
 	"allowed_to_act (accounts, or SPNs for allowed_to_delegate_to, "    \
@@ -896,6 +918,44 @@ static int check_account_list(const sc_scenario *s, const char *full,
 	return rc;
 }
 
+static bool privilege_known(const char *name);
+static const char *privilege_nearest(const char *name);
+
+/* PROC.required_privileges: privileges joined by '+', or none (P5). */
+static int check_privilege_list(const char *full, const char *value,
+				char *err, size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy) {
+		errf(err, errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t) {
+		errf(err, errlen, "invalid value '%s' for '%s' (privileges "
+				  "joined by '+', or none)", value, full);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		if (privilege_known(t))
+			continue;
+		const char *near = privilege_nearest(t);
+		errf(err, errlen,
+		     "invalid value '%s' for '%s': unknown privilege '%s'%s%s%s "
+		     "(privileges joined by '+', or none)",
+		     value, full, t, near ? " (did you mean '" : "",
+		     near ? near : "", near ? "'?)" : "");
+		rc = SC_ERR_INVAL;
+	}
+	free(copy);
+	return rc;
+}
+
 /* The enum a `set:` field's value is one of (its table, aliases
  * included), or NULL for the fields that are not enums. */
 static const sc_enum_table *field_enum(enum set_field f)
@@ -916,6 +976,7 @@ static const sc_enum_table *field_enum(enum set_field f)
 	case F_INTEGRITY:
 	case F_LABEL: return &sc_integrity_table;
 	case F_DOUBLE_HOP_OUTCOME: return &sc_double_hop_table;
+	case F_SERVICE_SID: return &sc_service_sid_table;
 	case F_DOUBLE_HOP: return &sc_status_table;
 	default: return NULL;
 	}
@@ -1169,6 +1230,9 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 					op->field == F_DELEGATE_TO, err,
 					errlen);
 		break;
+	case F_REQUIRED_PRIVS:
+		rc = check_privilege_list(full, value, err, errlen);
+		break;
 	case F_SPN:
 		/* D4: an SPN an account holds, or none (named by account). */
 		if (strcasecmp(value, "none") == 0 ||
@@ -1190,7 +1254,8 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 	if (rc == 0 && k->field != F_RIGHT && k->field != F_DENY_ONLY_GROUPS &&
 	    k->field != F_DISABLED_GROUPS && k->field != F_HOST &&
 	    k->field != F_ACCOUNT && k->field != F_DELEGATE_TO &&
-	    k->field != F_ALLOWED_TO_ACT && k->field != F_SPN)
+	    k->field != F_ALLOWED_TO_ACT && k->field != F_SPN &&
+	    k->field != F_REQUIRED_PRIVS)
 		return rc;
 	if (rc == 0 && !(op->sval = strdup(value))) {
 		errf(err, errlen, "out of memory");
@@ -1290,6 +1355,16 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 			rc = t ? parse_table_value(t, full, value, &op->ival,
 						   err, errlen)
 			       : set_value(&c, k);
+			/* T13: a write-restricted token is not modelled. */
+			if (rc == 0 && k->field == F_SERVICE_SID &&
+			    op->ival == SC_SERVICE_SID_RESTRICTED) {
+				errf(err, errlen,
+				     "invalid value '%s' for '%s': restricted "
+				     "(a write-restricted token) is not "
+				     "modelled; use unrestricted or none",
+				     value, full);
+				rc = SC_ERR_INVAL;
+			}
 			/* A status is kept in its canonical spelling. */
 			if (rc == 0 && k->field == F_DOUBLE_HOP &&
 			    !(op->sval = strdup(
@@ -1359,8 +1434,9 @@ static int set_apply_right(sc_host_def *h, struct set_op *op)
 	return 0;
 }
 
-/* T6: a process's deny_only_groups or disabled_groups become the groups
- * of op->sval ('+'-separated, or "none"). */
+/* A list of names becomes those of sval ('+'-separated, or "none"): a
+ * process's deny_only_groups or disabled_groups (T6), its
+ * required_privileges (P5), an account's delegation lists (D4, D5). */
 static int set_apply_groups(char ***list, unsigned *count, char *sval)
 {
 	unsigned n = 0;
@@ -1450,6 +1526,9 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_INTEGRITY:
 		p->integrity = (sc_integrity)op->ival;
 		break;
+	case F_SERVICE_SID:
+		p->service_sid = (sc_service_sid)op->ival;
+		break;
 	case F_LABEL:
 	case F_NO_READ_UP:
 		set_apply_label(s, op);
@@ -1510,6 +1589,10 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_DENY_ONLY_GROUPS:
 		return set_apply_groups(&p->deny_only_groups,
 					&p->deny_only_groups_count, op->sval);
+	case F_REQUIRED_PRIVS:
+		return set_apply_groups(&p->required_privileges,
+					&p->required_privileges_count,
+					op->sval);
 	case F_DISABLED_GROUPS:
 		return set_apply_groups(&p->disabled_groups,
 					&p->disabled_groups_count, op->sval);
@@ -1594,9 +1677,26 @@ static const char *P(char *buf, const char *fmt, ...)
 static void check_principal(struct vctx *v, const char *path,
 			    const char *name)
 {
-	if (empty(name))
+	static const char svc[] = SC_SERVICE_DOMAIN "\\";
+	if (empty(name)) {
 		problem(v, path, "the principal is empty");
-	else if (!principal_known(v->s, name)) {
+	} else if (strncasecmp(name, svc, sizeof(svc) - 1) == 0 &&
+		   !principal_known(v->s, name)) {
+		/* T13: NT SERVICE\NAME names a process run as a service. */
+		const char *cands[64];
+		size_t n = 0;
+		for (unsigned i = 0; i < v->s->processes_count && n < 64; i++)
+			if (v->s->processes[i].started_by == SC_START_SERVICE)
+				cands[n++] = v->s->processes[i].name;
+		const char *near =
+			sc_suggest_nearest(name + sizeof(svc) - 1, cands, n);
+		problem(v, path,
+			"unknown service '%s' (%s%s%sNT SERVICE\\NAME names a "
+			"process started by the service control manager, "
+			"started_by: service)",
+			name, near ? "did you mean 'NT SERVICE\\" : "",
+			near ? near : "", near ? "'? " : "");
+	} else if (!principal_known(v->s, name)) {
 		char near[NAMES_LEN];
 		problem(v, path,
 			"unknown principal '%s' (%sexpected a declared "
@@ -2426,6 +2526,80 @@ static void check_group_states(struct vctx *v, const char *pre,
 	}
 }
 
+/* A privilege (SeXxxPrivilege, not a logon right) Windows has. */
+static bool privilege_known(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return n > 9 && strcmp(name + n - 9, "Privilege") == 0 &&
+	       sc_user_right_known(name);
+}
+
+/* The nearest privilege's name to name (logon rights left out), or
+ * NULL. */
+static const char *privilege_nearest(const char *name)
+{
+	const char *cands[128];
+	size_t n = 0;
+	for (size_t i = 0; i < sc_user_right_count && n < 128; i++)
+		if (privilege_known(sc_user_rights[i]))
+			cands[n++] = sc_user_rights[i];
+	return sc_suggest_nearest(name, cands, n);
+}
+
+/* P5, T13: a service's configuration (required_privileges, service_sid):
+ * known privileges, once each, and only on a process the service control
+ * manager starts; a write-restricted service SID is not modelled. */
+static void check_service_config(struct vctx *v, const char *pre,
+				 const sc_process_def *p)
+{
+	char path[PATH_LEN];
+	bool service = p->started_by == SC_START_SERVICE;
+	if (p->required_privileges_count && !service)
+		problem(v, P(path, "%s.required_privileges", pre),
+			"required_privileges configures a service (sc privs): "
+			"process '%s' is started by %s, not the service "
+			"control manager (started_by: service)",
+			p->name ? p->name : "", sc_start_name(p->started_by));
+	for (unsigned k = 0; k < p->required_privileges_count; k++) {
+		const char *name = p->required_privileges[k];
+		P(path, "%s.required_privileges[%u]", pre, k);
+		if (empty(name)) {
+			problem(v, path, "the privilege name is empty");
+			continue;
+		}
+		if (!privilege_known(name)) {
+			const char *near = privilege_nearest(name);
+			problem(v, path,
+				"unknown privilege '%s'%s%s%s (privileges such "
+				"as SeImpersonatePrivilege; logon rights are "
+				"not privileges)",
+				name, near ? " (did you mean '" : "",
+				near ? near : "", near ? "'?)" : "");
+			continue;
+		}
+		for (unsigned j = 0; j < k; j++)
+			if (p->required_privileges[j] &&
+			    strcasecmp(p->required_privileges[j], name) == 0) {
+				problem(v, path,
+					"privilege '%s' is already listed "
+					"(required_privileges[%u])", name, j);
+				break;
+			}
+	}
+	P(path, "%s.service_sid", pre);
+	if (p->service_sid == SC_SERVICE_SID_RESTRICTED)
+		problem(v, path,
+			"service_sid: restricted (SERVICE_SID_TYPE_RESTRICTED, "
+			"a write-restricted token) is not modelled: cloakroom "
+			"has no restricted SIDs; use unrestricted or none");
+	else if (p->service_sid != SC_SERVICE_SID_NONE && !service)
+		problem(v, path,
+			"service_sid configures a service (sc sidtype): "
+			"process '%s' is started by %s, not the service "
+			"control manager (started_by: service)",
+			p->name ? p->name : "", sc_start_name(p->started_by));
+}
+
 static void validate_processes(struct vctx *v)
 {
 	const sc_scenario *s = v->s;
@@ -2466,6 +2640,7 @@ static void validate_processes(struct vctx *v)
 		check_blanket_identity(v, pre, &p->blanket, p);
 		check_group_states(v, pre, p);
 		check_process_spn(v, pre, p);
+		check_service_config(v, pre, p);
 		for (unsigned j = 0; j < p->steps_count; j++)
 			validate_step(v, i, j);
 	}
@@ -2565,10 +2740,22 @@ static void check_rule_id(struct vctx *v, const char *path, const char *id,
 		return;
 	}
 	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
+	/* The ids as ranges of each family, "L1-L6, D1-D8, ...", from
+	 * SC_RULES (each family's ids are consecutive there). */
+	char ranges[160] = "";
+	for (size_t i = 0; i < sc_rule_count;) {
+		size_t j = i;
+		while (j + 1 < sc_rule_count &&
+		       sc_rule_ids[j + 1][0] == sc_rule_ids[i][0])
+			j++;
+		size_t l = strlen(ranges);
+		snprintf(ranges + l, sizeof(ranges) - l, "%s%s-%s",
+			 i ? ", " : "", sc_rule_ids[i], sc_rule_ids[j]);
+		i = j + 1;
+	}
 	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
-		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T12, N1-N2, "
-		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
-		near ? "'? " : "");
+		"docs/rules.md: %s)", id, near ? "did you mean '" : "",
+		near ? near : "", near ? "'? " : "", ranges);
 }
 
 bool sc_expect_status_negated(const char *status)

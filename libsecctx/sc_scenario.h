@@ -275,6 +275,17 @@ typedef struct sc_process_def {
 	 * low-integrity token, a sandboxed browser's); DEFAULT: the one
 	 * its logon gives (sc_token_integrity). */
 	sc_integrity integrity;
+	/* P5: a service's required privileges (`sc privs`,
+	 * SERVICE_CONFIG_REQUIRED_PRIVILEGES_INFO): its process token keeps
+	 * only these of its account's privileges, and SeChangeNotifyPrivilege
+	 * always. None listed: not configured, every privilege kept. Only for
+	 * started_by: service. */
+	char **required_privileges;
+	unsigned required_privileges_count;
+	/* T13: its service SID type (`sc sidtype`); unrestricted puts
+	 * NT SERVICE\<name> in its process token. Only for started_by:
+	 * service; restricted is refused (not modelled). */
+	sc_service_sid service_sid;
 } sc_process_def;
 
 typedef struct sc_ace_def {
@@ -462,6 +473,14 @@ const char *sc_delegation_listed(char *const *list, unsigned n,
 				 const sc_account_def *target,
 				 const char *spn);
 
+/* T13: the domain of service SIDs' names (NT SERVICE\<service>). */
+#define SC_SERVICE_DOMAIN "NT SERVICE"
+/* T13: the process named by name as NT SERVICE\<process> (any case), one
+ * started by the service control manager (started_by: service), or
+ * NULL. A service's SID exists whatever its SID type; only unrestricted
+ * puts it in the service's token. */
+const sc_process_def *sc_scenario_service(const sc_scenario *s,
+					  const char *name);
 const sc_account_def *sc_scenario_account(const sc_scenario *s,
 					  const char *name);
 const sc_object_def *sc_scenario_object(const sc_scenario *s,
@@ -478,6 +497,8 @@ const sc_object_def *sc_scenario_object(const sc_scenario *s,
  *   PROC.tickets   (forwardable / not_forwardable: D1, D4)
  *   PROC.apartment (mta / sta: T5)
  *   PROC.integrity (untrusted / low / medium / high / system: T12)
+ *   PROC.required_privileges (privileges joined by '+', or none: P5)
+ *   PROC.service_sid (none / unrestricted: T13)
  *   OBJECT.integrity | OBJECT.no_read_up (T12: every object so named)
  *   ACCOUNT.sensitive | ACCOUNT.trusted_for_delegation |
  *   ACCOUNT.trusted_to_auth_for_delegation   (true/false)

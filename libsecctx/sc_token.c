@@ -451,6 +451,25 @@ int sc_token_mirror_privileges(sc_token *dst, const sc_token *src)
 	return 0;
 }
 
+int sc_token_remove_privilege(sc_token *t, const char *name)
+{
+	if (!t || !name)
+		return SC_ERR_INVAL;
+	for (size_t i = 0; i < t->priv_count; i++) {
+		if (strcasecmp(t->privs[i].name, name) != 0)
+			continue;
+		/* A token holds a privilege once. Freed last: name may be
+		 * this very string. */
+		char *gone = t->privs[i].name;
+		memmove(&t->privs[i], &t->privs[i + 1],
+			(t->priv_count - i - 1) * sizeof(t->privs[0]));
+		t->priv_count--;
+		free(gone);
+		break;
+	}
+	return 0;
+}
+
 size_t sc_token_drop_disabled_privileges(sc_token *t)
 {
 	size_t kept = 0, dropped = 0;

@@ -22,6 +22,8 @@
 #define SC_SID_USERS "S-1-5-32-545"
 #define SC_SID_BACKUP_OPERATORS "S-1-5-32-551"
 #define SC_SID_OWNER_RIGHTS "S-1-3-4"
+/* T13: service SIDs, NT SERVICE\<name>: S-1-5-80-<five numbers>. */
+#define SC_SID_SERVICE_PREFIX "S-1-5-80-"
 
 #define SC_ANONYMOUS_NAME "NT AUTHORITY\\ANONYMOUS LOGON"
 
@@ -123,6 +125,9 @@ int sc_token_adjust_privilege(sc_token *t, const char *name, bool enable);
 /* T7: dst's privileges become src's, with their enabled states (a local
  * pipe server impersonates the client's own token). 0 or SC_ERR_NOMEM. */
 int sc_token_mirror_privileges(sc_token *dst, const sc_token *src);
+/* P5: remove the privilege name (any case) from t; 0 whether or not t
+ * held it. name may be t's own string for it. */
+int sc_token_remove_privilege(sc_token *t, const char *name);
 /* T7 effective-only: remove the disabled privileges; returns how many. */
 size_t sc_token_drop_disabled_privileges(sc_token *t);
 

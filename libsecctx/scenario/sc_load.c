@@ -87,6 +87,10 @@ static const cyaml_strval_t integrity_strings[] = {
 STRINGS(object_type_strings, SC_OBJECT_TYPES, SC_OBJECT_TYPE_ALIASES,
 	OBJECT_TYPE)
 STRINGS(double_hop_strings, SC_DOUBLE_HOP_OUTCOMES, NO_ALIASES, DOUBLE_HOP)
+#define SERVICE_SID_V(id, name, all) {name, SC_SERVICE_SID_##id},
+#define SERVICE_SID_A(id, name) {name, SC_SERVICE_SID_##id},
+STRINGS(service_sid_strings, SC_SERVICE_SID_TYPES, SC_SERVICE_SID_ALIASES,
+	SERVICE_SID)
 
 #define OPT CYAML_FLAG_OPTIONAL
 #define ENUM_OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT | \
@@ -222,6 +226,10 @@ static const cyaml_schema_field_t process_fields[] = {
 	STR("spn", OPT, sc_process_def, spn),
 	ENUM("integrity", ENUM_OPT, sc_process_def, integrity,
 	     integrity_strings),
+	LIST("required_privileges", OPT, sc_process_def, required_privileges,
+	     &string_entry),
+	ENUM("service_sid", ENUM_OPT, sc_process_def, service_sid,
+	     service_sid_strings),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_value_t process_entry = {

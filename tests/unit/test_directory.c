@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sc_directory.h"
+#include "sc_sha1.h"
 
 /* The scenario: domain CORP, hosts ws1 (defaults), srv1 (impersonation
  * given to alice and Developers only), srv2 (impersonation given to
@@ -1176,4 +1177,162 @@ Test(P1, explicit_logon_is_in_the_callers_session)
 						 &t, &log_),
 		     SC_LOGON_FAILURE);
 	sc_token_free(svc);
+}
+
+/* P5, T13: a service's process token (sc_directory_process_token). */
+
+static char *app_required[] = { "SeAuditPrivilege", "SeTcbPrivilege" };
+static sc_process_def services[] = {
+	{ .name = "AppSvc", .host = "ws1", .account = "NETWORK SERVICE",
+	  .started_by = SC_START_SERVICE,
+	  .service_sid = SC_SERVICE_SID_UNRESTRICTED,
+	  .required_privileges = app_required,
+	  .required_privileges_count = 2 },
+	{ .name = "Plain", .host = "ws1", .account = "NETWORK SERVICE",
+	  .started_by = SC_START_SERVICE },
+	{ .name = "Desk", .host = "ws1", .account = "alice" },
+};
+
+static void setup_services(void)
+{
+	setup();
+	sc_directory_free(dir);
+	scn.processes = services;
+	scn.processes_count = sizeof(services) / sizeof(services[0]);
+	cr_assert_eq(sc_directory_new(&scn, &dir), 0);
+}
+
+TestSuite(P5, .init = setup_services, .fini = teardown);
+TestSuite(T13, .init = setup_services, .fini = teardown);
+
+static sc_token *process_token(const sc_process_def *p)
+{
+	sc_token *t = logon(p->account, p->host, p->started_by);
+	cr_assert_eq(sc_directory_process_token(dir, t, p, &log_), SC_OK);
+	return t;
+}
+
+Test(P5, only_the_required_privileges_and_change_notify_stay)
+{
+	sc_token *t = process_token(&services[0]);
+	cr_assert(sc_token_privilege_enabled(t, "SeAuditPrivilege"));
+	cr_assert(sc_token_privilege_enabled(t, SC_PRIV_CHANGE_NOTIFY),
+		  "never removed from a process token");
+	cr_assert_not(has_privilege(t, SC_PRIV_IMPERSONATE));
+	cr_assert_not(has_privilege(t, SC_PRIV_TCB), "listing grants nothing");
+	cr_assert_eq(sc_token_privilege_count(t), 2);
+	cr_assert(log_has_text("P5", "SeImpersonatePrivilege is not among "
+				     "its required privileges"));
+	cr_assert(log_has_text("P5", "lists SeTcbPrivilege among its "
+				     "required privileges, but its account "
+				     "NT AUTHORITY\\NETWORK SERVICE does not "
+				     "hold it on ws1: not granted"));
+	sc_token_free(t);
+}
+
+Test(P5, no_list_keeps_every_privilege)
+{
+	sc_token *t = process_token(&services[1]);
+	cr_assert(sc_token_privilege_enabled(t, SC_PRIV_IMPERSONATE));
+	cr_assert(sc_token_privilege_enabled(t, "SeAuditPrivilege"));
+	cr_assert(sc_token_privilege_enabled(t, SC_PRIV_CHANGE_NOTIFY));
+	for (size_t i = 0; i < log_.count; i++)
+		cr_assert_str_neq(log_.notes[i].rule, "P5");
+	sc_token_free(t);
+}
+
+Test(P5, keeps_answers_as_the_scm_does)
+{
+	cr_assert(sc_service_keeps(&services[0], "seauditprivilege"));
+	cr_assert(sc_service_keeps(&services[0], SC_PRIV_CHANGE_NOTIFY));
+	cr_assert_not(sc_service_keeps(&services[0], SC_PRIV_IMPERSONATE));
+	cr_assert(sc_service_keeps(&services[1], SC_PRIV_IMPERSONATE));
+	/* Not a service: the list would not apply. */
+	sc_process_def desk = services[2];
+	desk.required_privileges = app_required;
+	desk.required_privileges_count = 2;
+	cr_assert(sc_service_keeps(&desk, SC_PRIV_IMPERSONATE));
+}
+
+static const char *hex(const uint8_t *d, char *out)
+{
+	for (unsigned i = 0; i < SC_SHA1_LEN; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	return out;
+}
+
+Test(T13, sha1_gives_the_fips_180_vectors)
+{
+	static const struct {
+		const char *msg;
+		const char *digest;
+	} v[] = {
+		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		/* 56 bytes: the padding takes a second block. */
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t d[SC_SHA1_LEN];
+		char h[2 * SC_SHA1_LEN + 1];
+		sc_sha1(v[i].msg, strlen(v[i].msg), d);
+		cr_assert_str_eq(hex(d, h), v[i].digest, "'%s'", v[i].msg);
+	}
+}
+
+Test(T13, service_sid_as_windows_derives_it)
+{
+	/* Well-known service SIDs of Windows. */
+	char s[SC_SERVICE_SID_MAX];
+	sc_service_sid_of("TrustedInstaller", s, sizeof(s));
+	cr_assert_str_eq(s, "S-1-5-80-956008885-3418522649-1831038044-"
+			    "1853292631-2271478464");
+	sc_service_sid_of("trustedinstaller", s, sizeof(s));
+	cr_assert_str_eq(s, "S-1-5-80-956008885-3418522649-1831038044-"
+			    "1853292631-2271478464", "upper-cased first");
+	sc_service_sid_of("MSSQLSERVER", s, sizeof(s));
+	cr_assert_str_eq(s, "S-1-5-80-3880718306-3832830129-1677859214-"
+			    "2598158968-1052248003");
+}
+
+Test(T13, directory_names_every_service_sid)
+{
+	char s[SC_SERVICE_SID_MAX];
+	sc_service_sid_of("AppSvc", s, sizeof(s));
+	cr_assert_str_eq(sid("NT SERVICE\\AppSvc"), s);
+	cr_assert_str_eq(sc_directory_name(dir, s), "NT SERVICE\\AppSvc");
+	/* Plain's SID type is none, yet its SID exists. */
+	cr_assert_not_null(sc_directory_sid(dir, "nt service\\plain"));
+	/* Not a service; and a bare name is no service SID. */
+	cr_assert_null(sc_directory_sid(dir, "NT SERVICE\\Desk"));
+	cr_assert_null(sc_directory_sid(dir, "AppSvc"));
+}
+
+Test(T13, unrestricted_sid_in_the_process_token_only)
+{
+	sc_token *app = process_token(&services[0]);
+	sc_token *plain = process_token(&services[1]);
+	const char *app_sid = sid("NT SERVICE\\AppSvc");
+	uint32_t attrs = 0;
+	cr_assert(sc_token_group_attrs(app, app_sid, &attrs));
+	cr_assert_eq(attrs, SC_GROUP_ENABLED | SC_GROUP_OWNER,
+		     "enabled and owner, not mandatory");
+	cr_assert(log_has_text("T13", "its process token holds "
+				      "NT SERVICE\\AppSvc"));
+	cr_assert_not(has_group(plain, app_sid));
+	cr_assert_not(has_group(plain, sid("NT SERVICE\\Plain")),
+		      "SID type none");
+	/* A network logon on another host does not carry it. */
+	sc_token *n = NULL;
+	cr_assert_eq(sc_directory_network_token(dir, app, "srv1",
+						&(sc_binding){SC_LEVEL_IMPERSONATE,
+							      SC_PACKAGE_KERBEROS,
+							      SC_AUTHN_PACKET},
+						&n, &log_),
+		     SC_OK);
+	cr_assert_not(has_group(n, app_sid));
+	sc_token_free(n);
+	sc_token_free(app);
+	sc_token_free(plain);
 }

@@ -692,7 +692,8 @@ Test(scenario, unknown_key_in_a_process)
 		   "unknown key 'bogus' in 'processes[1]' (valid keys: name, "
 		   "host, account, started_by, blanket, server_authn, steps, "
 		   "misbehave, deny_only_groups, disabled_groups, new, tickets, "
-		   "com_plus, apartment, spn, integrity)");
+		   "com_plus, apartment, spn, integrity, required_privileges, "
+		   "service_sid)");
 }
 
 Test(L6, com_plus_loads_and_takes_a_boolean)
@@ -3763,5 +3764,81 @@ Test(T12, integrity_keys_load)
 	cr_expect_eq(s->objects[0].integrity, SC_IL_HIGH);
 	cr_expect(s->objects[0].no_read_up);
 	cr_expect_eq(s->objects[0].type, SC_OBJ_DIRECTORY);
+	sc_load_free(s);
+}
+
+/* ---- P5, T13: a service's required privileges and SID type ----------- */
+
+Test(P5, required_privileges_load_on_a_service_only)
+{
+	sc_scenario *s = load_b_with(
+		"    started_by: service\n"
+		"    required_privileges: [%s, SeTcbPrivilege]\n",
+		"SeAuditPrivilege");
+	cr_assert_eq(s->processes[1].required_privileges_count, 2);
+	cr_expect_str_eq(s->processes[1].required_privileges[0],
+			 "SeAuditPrivilege");
+	cr_expect_eq(s->processes[1].service_sid, SC_SERVICE_SID_NONE,
+		     "the default");
+	sc_load_free(s);
+	/* Misspelt: did-you-mean, at the name. */
+	fails_once(BASE "    started_by: service\n"
+			"    required_privileges: [SeAuditPrivilage]\n",
+		   23, 27, "unknown privilege 'SeAuditPrivilage' (did you "
+			   "mean 'SeAuditPrivilege'?)");
+	/* A logon right is no privilege; a name listed twice. */
+	fails_once(BASE "    started_by: service\n"
+			"    required_privileges: [SeServiceLogonRight]\n",
+		   23, 27, "logon rights are not privileges");
+	fails_once(BASE "    started_by: service\n"
+			"    required_privileges: [SeTcbPrivilege, "
+			"SeTcbPrivilege]\n",
+		   23, 43, "is already listed (required_privileges[0])");
+	/* Not a service. */
+	fails_once(BASE "    required_privileges: [SeTcbPrivilege]\n", 22, 26,
+		   "process 'B' is started by interactive, not the service "
+		   "control manager");
+}
+
+Test(T13, service_sid_types)
+{
+	sc_scenario *s = load_b_with("    started_by: service\n"
+				     "    service_sid: %s\n",
+				     "SERVICE_SID_TYPE_UNRESTRICTED");
+	cr_expect_eq(s->processes[1].service_sid,
+		     SC_SERVICE_SID_UNRESTRICTED);
+	sc_load_free(s);
+	/* restricted: refused, saying it is not modelled. */
+	fails_once(BASE "    started_by: service\n"
+			"    service_sid: restricted\n",
+		   23, 18, "a write-restricted token) is not modelled");
+	fails_once(BASE "    service_sid: unrestricted\n", 22, 18,
+		   "service_sid configures a service");
+	/* NT SERVICE\NAME names a process run as a service. */
+	fails_once(BASE "    started_by: service\n"
+			"objects:\n"
+			"  - {name: o, host: srv1, owner: alice, dacl: "
+			"[{allow: NT SERVICE\\Bb, access: [read]}]}\n",
+		   24, 56, "unknown service 'NT SERVICE\\Bb' (did you mean "
+			   "'NT SERVICE\\B'?");
+}
+
+Test(set, required_privileges_and_service_sid)
+{
+	sc_scenario *s = load_ok(full_yaml, NULL);
+	unsigned b = 1;
+	cr_assert_str_eq(s->processes[b].name, "B");
+	set_ok(s, "B.required_privileges=SeImpersonatePrivilege+SeAuditPrivilege");
+	cr_assert_eq(s->processes[b].required_privileges_count, 2);
+	cr_expect_str_eq(s->processes[b].required_privileges[1],
+			 "SeAuditPrivilege");
+	set_ok(s, "B.required_privileges=none");
+	cr_expect_eq(s->processes[b].required_privileges_count, 0);
+	set_fails(s, "B.required_privileges=SeAuditPrivilage",
+		  "did you mean 'SeAuditPrivilege'?");
+	set_ok(s, "B.service_sid=unrestricted");
+	cr_expect_eq(s->processes[b].service_sid, SC_SERVICE_SID_UNRESTRICTED);
+	set_fails(s, "B.service_sid=restricted", "is not modelled");
+	set_fails(s, "B.service_sid=unrestrictd", "did you mean 'unrestricted'?");
 	sc_load_free(s);
 }
