@@ -2712,6 +2712,10 @@ static void validate_expect(struct vctx *v, const char *pre,
 				near ? near : "", near ? "'? " : "", names);
 		}
 	}
+	if (e->chosen && !e->hop)
+		problem(v, P(path, "%s.chosen", pre),
+			"'chosen' is the identity a caller chose for a hop: "
+			"name the hop with 'hop'");
 	if (e->note && !e->note[0])
 		problem(v, P(path, "%s.note", pre),
 			"'note' is empty: it would match any note (give a "
@@ -2808,7 +2812,7 @@ static void validate_drop(struct vctx *v, const char *pre,
 		{"rule", e->rule},           {"granted", e->granted},
 		{"runs_as", e->runs_as},     {"ran", e->ran},
 		{"absent", e->absent},       {"authn", e->authn},
-		{"note", e->note},
+		{"note", e->note},           {"chosen", e->chosen},
 	};
 	for (size_t i = 0; i < COUNT_OF(others); i++)
 		if (others[i].given) {

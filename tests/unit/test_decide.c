@@ -530,7 +530,7 @@ static sc_status cloak(cloak_case *c, const sc_blanket *b, const char *to,
 			     .target_host = to, .policy = &c->policy};
 	if (c->deleg)
 		in.deleg = *c->deleg;
-	return sc_cloak_choose(&in, &c->proxy, who, n, &c->log);
+	return sc_cloak_choose(&in, &c->proxy, who, NULL, n, &c->log);
 }
 
 static sc_status choose(cloak_case *c, sc_cloaking mode, const char *to,
