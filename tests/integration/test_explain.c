@@ -1065,6 +1065,31 @@ Test(explain, a_refused_call_names_whom_it_would_have_presented)
 	cmd_free(&r);
 }
 
+/* --explain names each ACE's trustee by the group or the account the
+ * DACL names (T6), never by its bare SID: Finance, Sales and Contractors
+ * are groups of alice, and alice an account. */
+Test(explain, ace_trustees_are_named_not_bare_sids)
+{
+	cmd_result r = run_variant("rules/t6-group-states.yaml", "as-written",
+				   "--explain", NULL);
+	cr_expect(strstr(r.out, "] ACE 0 (deny CORP\\Finance) matches "
+				"CORP\\alice") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "] ACE 1 (allow CORP\\alice) matches "
+				"CORP\\alice") != NULL,
+		  "%s", r.out);
+	unsigned aces = 0;
+	for (const char *p = strstr(r.out, "] ACE "); p;
+	     p = strstr(p + 1, "] ACE ")) {
+		size_t n = strcspn(p, "\n");
+		aces++;
+		cr_expect(!memmem(p, n, "S-1-", 4), "a bare SID: %.*s",
+			  (int)n, p);
+	}
+	cr_expect_geq(aces, 4, "%s", r.out);
+	cmd_free(&r);
+}
+
 /* ---- order and agreement ----------------------------------------- */
 
 /* The line of block holding text, or NULL. */
