@@ -327,8 +327,9 @@ static void wrap_words(FILE *out, const char *head, const char *text,
 		size_t n = strcspn(p, " ");
 		char word[512];
 		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		if (used > ind && report_disp_width(line) + 1 + report_disp_width(word) >
-				       table_width) {
+		if (used > ind && report_disp_width(line) + 1 +
+					  report_disp_width(word) >
+				      table_width) {
 			fprintf(out, "%s%s%s\n", on,
 				fit(line, table_width, cut, sizeof(cut)), off);
 			used = snprintf(line, sizeof(line), "%s%s", cont, word);
