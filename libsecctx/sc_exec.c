@@ -231,24 +231,11 @@ static sc_blanket effective_blanket(const sc_blanket *base,
 	if (!over)
 		return b;
 	unsigned g = over->given;
-	if (g & SC_GIVEN_AUTHN)
-		b.authn = over->authn;
-	if (g & SC_GIVEN_LEVEL)
-		b.level = over->level;
-	if (g & SC_GIVEN_PACKAGE)
-		b.package = over->package;
-	if (g & SC_GIVEN_CLOAKING)
-		b.cloaking = over->cloaking;
-	if (g & SC_GIVEN_IDENTITY)
-		b.identity = over->identity;
-	if (g & SC_GIVEN_TRANSPORT)
-		b.transport = over->transport;
-	if (g & SC_GIVEN_SQOS)
-		b.sqos = over->sqos;
-	if (g & SC_GIVEN_TRACKING)
-		b.tracking = over->tracking;
-	if (g & SC_GIVEN_EFFECTIVE_ONLY)
-		b.effective_only = over->effective_only;
+#define OVERRIDE(id, field)                                                  \
+	if (g & SC_GIVEN_##id)                                               \
+		b.field = over->field;
+	SC_BLANKET_FIELDS(OVERRIDE)
+#undef OVERRIDE
 	b.given = base->given | g;
 	return b;
 }

@@ -1394,6 +1394,26 @@ static void set_apply_label(sc_scenario *s, const struct set_op *op)
 	}
 }
 
+/* A list of names: a process's deny-only or disabled groups (T6), an
+ * account's allowed_to_delegate_to (D4) or allowed_to_act (D5). */
+static int set_apply_names(sc_scenario *s, const struct set_op *op)
+{
+	sc_process_def *p = &s->processes[op->index];
+	sc_account_def *a = &s->domain.accounts[op->index];
+	if (op->field == F_DENY_ONLY_GROUPS)
+		return replace_names(&p->deny_only_groups,
+				     &p->deny_only_groups_count, op->sval);
+	if (op->field == F_DISABLED_GROUPS)
+		return replace_names(&p->disabled_groups,
+				     &p->disabled_groups_count, op->sval);
+	if (op->field == F_DELEGATE_TO)
+		return replace_names(&a->allowed_to_delegate_to,
+				     &a->allowed_to_delegate_to_count,
+				     op->sval);
+	return replace_names(&a->allowed_to_act, &a->allowed_to_act_count,
+			     op->sval);
+}
+
 /* A field of the process's blanket (the fields a bare key sets). */
 static void set_apply_blanket(sc_blanket *b, const struct set_op *op)
 {
@@ -1496,18 +1516,10 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_RIGHT:
 		return set_apply_right(h, op);
 	case F_DENY_ONLY_GROUPS:
-		return replace_names(&p->deny_only_groups,
-					&p->deny_only_groups_count, op->sval);
 	case F_DISABLED_GROUPS:
-		return replace_names(&p->disabled_groups,
-					&p->disabled_groups_count, op->sval);
 	case F_DELEGATE_TO:
-		return replace_names(&a->allowed_to_delegate_to,
-					&a->allowed_to_delegate_to_count,
-					op->sval);
 	case F_ALLOWED_TO_ACT:
-		return replace_names(&a->allowed_to_act,
-					&a->allowed_to_act_count, op->sval);
+		return set_apply_names(s, op);
 	}
 	return 0;
 }
