@@ -1651,6 +1651,25 @@ static void check_object_sddl(struct vctx *v, const char *pre,
 }
 
 
+/* PRE.host (of a process or an object): a declared host. */
+static void check_host(struct vctx *v, const char *pre, const char *host)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN];
+	if (empty(host)) {
+		problem(v, P(path, "%s.host", pre), "the host is empty");
+	} else if (!sc_scenario_host(s, host)) {
+		char names[NAMES_LEN];
+		join_names(names, sizeof(names), s, s->hosts_count, host_at);
+		char near[NAMES_LEN];
+		problem(v, P(path, "%s.host", pre),
+			"unknown host '%s' (%sdeclared hosts: %s)", host,
+			hint(near, sizeof(near), s, s->hosts_count, host_at,
+			     host),
+			names);
+	}
+}
+
 static void check_account(struct vctx *v, const char *path,
 			  const char *name, const char *what)
 {
@@ -2447,20 +2466,7 @@ static void validate_processes(struct vctx *v)
 				}
 			}
 		}
-		if (empty(p->host)) {
-			problem(v, P(path, "%s.host", pre),
-				"the host is empty");
-		} else if (!sc_scenario_host(s, p->host)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			char near[NAMES_LEN];
-			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (%sdeclared hosts: %s)",
-				p->host,
-				hint(near, sizeof(near), s, s->hosts_count,
-				     host_at, p->host), names);
-		}
+		check_host(v, pre, p->host);
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
@@ -2495,20 +2501,7 @@ static void validate_objects(struct vctx *v)
 				break;
 			}
 		}
-		if (empty(o->host)) {
-			problem(v, P(path, "%s.host", pre),
-				"the host is empty");
-		} else if (!sc_scenario_host(s, o->host)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			char near[NAMES_LEN];
-			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (%sdeclared hosts: %s)",
-				o->host,
-				hint(near, sizeof(near), s, s->hosts_count,
-				     host_at, o->host), names);
-		}
+		check_host(v, pre, o->host);
 		check_object_sddl(v, pre, o);
 		if (o->owner)
 			check_principal(v, P(path, "%s.owner", pre), o->owner);
