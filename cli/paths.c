@@ -28,7 +28,8 @@ static void usage(FILE *f)
 		"[--from ACCOUNT_OR_HOST]\n"
 		"                       [--out DIR] [--format table|json|svg] "
 		"[--confirm each|class | --no-confirm]\n"
-		"                       [-j N] [--timeout-ms N]\n"
+		"                       [--package kerberos|ntlm] [-j N] "
+		"[--timeout-ms N]\n"
 		"  Every way a client's identity reaches SERVICE (an account "
 		"of FILE's domain)\n"
 		"  through one middle tier, with the rules that allow or stop "
@@ -37,7 +38,9 @@ static void usage(FILE *f)
 		"the daemons:\n"
 		"  each one (default), or one per class of paths whose "
 		"settings differ only\n"
-		"  in account names (--confirm class); -j N: N sets of "
+		"  in account names (--confirm class); --package: how the "
+		"delegation paths'\n"
+		"  client signs in; -j N: N sets of "
 		"daemons at once\n"
 		"  (default 2).\n");
 }
@@ -93,17 +96,14 @@ static void confirm_case(launch_pool *pool, const char *path,
 		snprintf(c->saw, sizeof(c->saw), "%s", r.error);
 	} else {
 		c->ran = true;
-		snprintf(c->saw, sizeof(c->saw), "no hop B->C");
-		for (size_t i = 0; i < r.trace.count; i++) {
-			const sc_hop *h = &r.trace.hops[i];
-			if (strcmp(h->from, "B") || strcmp(h->to, "C"))
-				continue;
+		snprintf(c->saw, sizeof(c->saw), "no hop B->C nor A->B");
+		const sc_hop *h = paths_deciding_hop(&r.trace);
+		if (h) {
 			c->agrees = h->status == f->status &&
 				    strcmp(h->presented, f->presented) == 0;
 			snprintf(c->saw, sizeof(c->saw), "%s as %s",
 				 sc_status_name(h->status),
 				 h->presented[0] ? h->presented : "-");
-			break;
 		}
 	}
 	run_result_free(&r, true);
@@ -136,7 +136,9 @@ static bool same_settings(const sc_scenario *s, const paths_found *a,
 
 static const char *who(const paths_found *f, char *buf, size_t len)
 {
-	if (f->clients > 1)
+	if (f->client_host[0])
+		snprintf(buf, len, "%s on %s", f->client, f->client_host);
+	else if (f->clients > 1)
 		snprintf(buf, len, "%s (and %zu more%s)", f->client,
 			 f->clients - 1, f->client_sensitive ? ", sensitive"
 							     : "");
@@ -199,6 +201,16 @@ static int print_json(const paths_result *r, const confirm *c,
 		if (o && f->target_spn[0])
 			json_object_set_new(o, "target_spn",
 					    json_string(f->target_spn));
+		if (o && f->client_host[0])
+			json_object_set_new(o, "client_host",
+					    json_string(f->client_host));
+		if (o && f->blocked_by[0])
+			json_object_set_new(o, "blocked_by",
+					    json_string(f->blocked_by));
+		if (o)
+			json_object_set_new(
+				o, "package",
+				json_string(sc_package_name(f->package)));
 		if (o && confirmed && c[i].as)
 			json_object_set_new(o, "confirmed_by",
 					    json_integer((json_int_t)c[i].as));
@@ -226,6 +238,7 @@ static const char *entry_of(paths_kind k)
 	case PATHS_UNCONSTRAINED: return "Delegate, Kerberos (D1)";
 	case PATHS_TRANSITION: return "Identify: a form logon, no ticket";
 	case PATHS_SAME_HOST: return "Impersonate, on B's host (L4)";
+	case PATHS_PRIVILEGED: return "connects on B's host (P3)";
 	default: return "Impersonate, Kerberos";
 	}
 }
@@ -287,6 +300,7 @@ static int parse_opts(int argc, char **argv, popts *o)
 		{"confirm", required_argument, NULL, 'c'},
 		{"timeout-ms", required_argument, NULL, 'T'},
 		{"jobs", required_argument, NULL, 'j'},
+		{"package", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -330,6 +344,18 @@ static int parse_opts(int argc, char **argv, popts *o)
 				return -1;
 			}
 			o->jobs = (int)n;
+			break;
+		}
+		case 'p': {
+			int v;
+			if (sc_enum_parse(&sc_package_table, optarg, &v) != 0) {
+				fprintf(stderr, "cloakroom paths: --package "
+						"takes kerberos, ntlm, schannel "
+						"or default (not '%s')\n",
+					optarg);
+				return -1;
+			}
+			o->q.package = (sc_package)v;
 			break;
 		}
 		case 'h': usage(stdout); return 1;
@@ -484,10 +510,15 @@ static int summarize(const popts *o, const paths_result *r,
 		r->candidates == 1 ? "" : "s", found_s);
 	if (o->confirm_on)
 		fprintf(stderr, "%zu of %zu confirmed on the daemons in %.3f s "
-				"(%zu runs)\n",
-			agree, r->count, confirm_s, runs);
+				"(%zu runs, -j %d)",
+			agree, r->count, confirm_s, runs, o->jobs);
 	else
-		fprintf(stderr, "not run on the daemons (--no-confirm)\n");
+		fprintf(stderr, "not run on the daemons (--no-confirm)");
+	if (o->q.package)
+		fprintf(stderr, "; the delegation paths' client signing in "
+				"with %s",
+			sc_package_name(o->q.package));
+	fputc('\n', stderr);
 	if (rc == 0 && o->confirm_on && ran < r->count)
 		return 3;
 	if (rc == 0 && o->confirm_on && agree < r->count)
