@@ -423,3 +423,57 @@ Test(paths, ntlm_clients_blocked_by_d3_and_d4, .timeout = 300)
 	cr_expect(strstr(r.err, "--package takes"), "%s", r.err);
 	cmd_free(&r);
 }
+
+/* An imported domain says nothing of processes: a file that extends the
+ * import's domain.yaml says who connects to what. SYSTEM on web01 calls
+ * svc-web's pipe (a service: SeImpersonatePrivilege, P3): svc-web
+ * impersonates it (P1) and reaches SQL01$ as web01's computer account,
+ * CORP\WEB01$ (D8), which the export has. */
+Test(paths, an_import_extended_with_who_connects, .timeout = 300)
+{
+	char dir[] = "/tmp/cloakroom-paths-import-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char ldif[512], out[600], web01[700];
+	snprintf(ldif, sizeof(ldif), "%s/tests/data/import/lab.ldif",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(out, sizeof(out), "%s/corp", dir);
+	char *imp[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+		       "import", ldif, "--out", out, NULL};
+	cmd_result r = cmd_run(imp);
+	cr_assert_eq(r.status, 0, "import: exit %d: %s", r.status, r.err);
+	cmd_free(&r);
+	snprintf(web01, sizeof(web01), "%s/web01.yaml", out);
+	FILE *f = fopen(web01, "w");
+	cr_assert(f);
+	fputs("extends: domain.yaml\n"
+	      "scenario: corp-web01\n"
+	      "hosts:\n"
+	      "  - name: web01\n"
+	      "processes:\n"
+	      "  - {name: spooler, new: true, host: web01, account: SYSTEM,\n"
+	      "     started_by: service,\n"
+	      "     blanket: {transport: pipe, sqos: true, level: impersonate},\n"
+	      "     steps: [{do: call, to: web}]}\n"
+	      "  - {name: web, new: true, host: web01, account: svc-web,\n"
+	      "     started_by: service,\n"
+	      "     steps: [{do: read}, {do: impersonate}]}\n",
+	      f);
+	fclose(f);
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", web01, "--to", "SQL01$", "--as", "SYSTEM",
+			"--format", "json", NULL};
+	r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	static const want w[] = {
+		{"privileged-client", "svc-web", "SYSTEM", "OK", "P1", true},
+	};
+	expect_paths(r.out, w, 1);
+	json_t *arr = json_loads(r.out, 0, NULL);
+	cr_assert(arr);
+	expect_field(arr, &w[0], "presented", "CORP\\WEB01$");
+	json_decref(arr);
+	cmd_free(&r);
+	char *rm[] = {"/bin/rm", "-rf", dir, NULL};
+	r = cmd_run(rm);
+	cmd_free(&r);
+}
