@@ -151,13 +151,13 @@ static const char *who(const paths_found *f, char *buf, size_t len)
 static void print_table(const paths_result *r, const confirm *c,
 			char (*files)[4096], bool confirmed)
 {
-	printf("%-3s %-20s %-28s %-16s %-16s %-18s %-22s %s\n", "#", "kind",
+	printf("%-3s %-20s %-28s %-16s %-16s %-23s %-22s %s\n", "#", "kind",
 	       "client", "middle tier", "target", "status", "rules",
 	       confirmed ? "confirmed" : "confirmed (not asked)");
 	for (size_t i = 0; i < r->count; i++) {
 		const paths_found *f = &r->items[i];
 		char cl[200];
-		printf("%-3zu %-20s %-28s %-16s %-16s %-18s %-22s %s\n", i + 1,
+		printf("%-3zu %-20s %-28s %-16s %-16s %-23s %-22s %s\n", i + 1,
 		       paths_kind_name(f->kind), who(f, cl, sizeof(cl)),
 		       f->middle, f->target, sc_status_name(f->status),
 		       f->rules[0] ? f->rules : "-",
