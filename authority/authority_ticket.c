@@ -653,7 +653,8 @@ static int present_held(const deciding *d, sc_token *held, sc_token **shown,
 			    d->target->account, d->target->spn);
 	const sc_token *presented = NULL;
 	unsigned boundaries = 0;
-	s = sc_cloak_choose(&ci, &proxy, &presented, &boundaries, &log);
+	s = sc_cloak_choose(&ci, &proxy, &presented, NULL, &boundaries,
+			    &log);
 	/* C6: the model presents ANONYMOUS LOGON in place of the thread's
 	 * identity (settings.double_hop_outcome anonymous). */
 	sc_token *anon = NULL;

@@ -309,6 +309,8 @@ typedef struct call_plan {
 			       carry (owned), else NULL */
 	unsigned boundaries;
 	char who_name[SC_IDENT_LEN];
+	char chosen_name[SC_IDENT_LEN]; /* what the cloaking chose (C2-C4,
+					   T7), also for a call refused */
 	sc_log caller;      /* the caller's decisions */
 } call_plan;
 
@@ -340,7 +342,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 			    rt->self->name, s->to);
 	c->asked = sc_blanket_level_asked(&c->b, rt->host,
 					   rt->self->com_plus, &c->caller);
-	const sc_token *who = NULL;
+	const sc_token *who = NULL, *chosen = NULL;
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
 	c->b.package = sc_blanket_package(
@@ -356,8 +358,11 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 	};
 	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
 			    c->target->account, c->target->spn);
-	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
-				       &c->caller);
+	sc_status st = sc_cloak_choose(&ci, proxy, &who, &chosen,
+				       &c->boundaries, &c->caller);
+	if (chosen)
+		snprintf(c->chosen_name, sizeof(c->chosen_name), "%s",
+			 sc_token_user_name(chosen));
 	if (st == SC_OK) {
 		/* D8: a machine identity authenticates to another host as
 		 * its host's computer account, or anonymously. */
@@ -447,6 +452,7 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 	h0->log = merged;
 	h0->caller_notes = ncaller;
 	h0->cloaking = c->b.cloaking;
+	snprintf(h0->chosen, sizeof(h0->chosen), "%s", c->chosen_name);
 	bool nested = false;
 	for (size_t i = 0; i < reply->count; i++) {
 		reply->hops[i].depth += f->depth;
@@ -491,6 +497,8 @@ static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
 		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
+		/* Also for a call not sent: whom it would have presented. */
+		snprintf(h->chosen, sizeof(h->chosen), "%s", c->chosen_name);
 		/* The facts as the caller judged them: the boundaries the
 		 * identity would have crossed (C6, D3-D6); the
 		 * authentication level it asked is fill_failed_hop's (T8). */

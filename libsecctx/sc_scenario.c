@@ -2661,6 +2661,26 @@ bad:
 		hop);
 }
 
+/* The keys of an expectation that only a hop has. */
+static void check_hop_only(struct vctx *v, const char *pre,
+			   const sc_expect_def *e)
+{
+	char path[PATH_LEN];
+	const struct {
+		const char *key;
+		bool given;
+		const char *what;
+	} only[] = {
+		{"authn", e->authn, "the authentication level of a hop"},
+		{"chosen", e->chosen, "the identity a caller chose for a hop"},
+	};
+	for (size_t i = 0; !e->hop && i < COUNT_OF(only); i++)
+		if (only[i].given)
+			problem(v, P(path, "%s.%s", pre, only[i].key),
+				"'%s' is %s: name the hop with 'hop'",
+				only[i].key, only[i].what);
+}
+
 static void validate_expect(struct vctx *v, const char *pre,
 			    const sc_expect_def *e)
 {
@@ -2702,13 +2722,10 @@ static void validate_expect(struct vctx *v, const char *pre,
 	}
 	if (e->absent)
 		check_rule_id(v, P(path, "%s.absent", pre), e->absent, false);
-	if (e->authn) {
+	check_hop_only(v, pre, e);
+	if (e->authn && e->hop) {
 		sc_authn a;
-		if (!e->hop) {
-			problem(v, P(path, "%s.authn", pre),
-				"'authn' is the authentication level of a "
-				"hop: name the hop with 'hop'");
-		} else if (sc_authn_parse(e->authn, &a) != 0) {
+		if (sc_authn_parse(e->authn, &a) != 0) {
 			const char *cands[SC_AUTHN_COUNT];
 			for (int i = 0; i < SC_AUTHN_COUNT; i++)
 				cands[i] = sc_authn_name((sc_authn)i);
@@ -2819,7 +2836,7 @@ static void validate_drop(struct vctx *v, const char *pre,
 		{"rule", e->rule},           {"granted", e->granted},
 		{"runs_as", e->runs_as},     {"ran", e->ran},
 		{"absent", e->absent},       {"authn", e->authn},
-		{"note", e->note},
+		{"note", e->note},           {"chosen", e->chosen},
 	};
 	for (size_t i = 0; i < COUNT_OF(others); i++)
 		if (others[i].given) {

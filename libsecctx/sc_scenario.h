@@ -311,6 +311,8 @@ typedef struct sc_expect_def {
 	char *hop;       /* "B->C", or "B->C#2" for the second such hop */
 	char *step;      /* a step id */
 	char *presented; /* "CORP\\alice" or "alice" */
+	char *chosen;    /* hop: the identity the caller's cloaking chose,
+	                    sent or not (sc_hop.chosen) */
 	char *level;     /* effective level name */
 	char *status;    /* OK, ACCESS_DENIED, ...; "!OK": any status but
 	                    that one */

@@ -253,6 +253,7 @@ int codec_trace_encode_as(const sc_trace *t, bool full, uint8_t **buf,
 		hm->cloaking = (uint32_t)h->cloaking;
 		hm->presented = (char *)h->presented;
 		hm->presented_sid = (char *)h->presented_sid;
+		hm->chosen = (char *)h->chosen;
 		hm->caller_notes = h->caller_notes;
 		rc = notes_fill(&h->log, &hm->notes, &hm->n_notes);
 		if (rc == 0)
@@ -514,7 +515,8 @@ int codec_trace_decode(const uint8_t *buf, size_t len, sc_trace *t,
 		    !copy_str(h->presented, sizeof(h->presented),
 			      hm->presented) ||
 		    !copy_str(h->presented_sid, sizeof(h->presented_sid),
-			      hm->presented_sid))
+			      hm->presented_sid) ||
+		    !copy_str(h->chosen, sizeof(h->chosen), hm->chosen))
 			FAIL("hop %zu: a field is too long or holds a control "
 			     "character", i);
 		h->crossed_host = hm->crossed_host;

@@ -270,6 +270,7 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("hop", OPT, sc_expect_def, hop),                               \
 	STR("step", OPT, sc_expect_def, step),                             \
 	STR("presented", OPT, sc_expect_def, presented),                   \
+	STR("chosen", OPT, sc_expect_def, chosen),                         \
 	STR("level", OPT, sc_expect_def, level),                           \
 	STR("status", OPT, sc_expect_def, status),                         \
 	STR("warning", OPT, sc_expect_def, warning),                       \
@@ -1986,6 +1987,7 @@ static int copy_expectation(sc_expect_def *dst, const sc_expect_def *src)
 	dst->hop = dup_or_null(src->hop, &oom);
 	dst->step = dup_or_null(src->step, &oom);
 	dst->presented = dup_or_null(src->presented, &oom);
+	dst->chosen = dup_or_null(src->chosen, &oom);
 	dst->level = dup_or_null(src->level, &oom);
 	dst->status = dup_or_null(src->status, &oom);
 	dst->warning = dup_or_null(src->warning, &oom);
@@ -2010,6 +2012,7 @@ static void free_expectation(sc_expect_def *e)
 	free(e->hop);
 	free(e->step);
 	free(e->presented);
+	free(e->chosen);
 	free(e->level);
 	free(e->status);
 	free(e->warning);
