@@ -212,8 +212,8 @@ static const char *decide_once(bench *bn, sc_log *log)
 			     .thread = thread, .my_host = "ws1",
 			     .target_host = "srv2", .policy = &bn->policy,
 			     .deleg = bn->deleg};
-	if (sc_cloak_choose(&in, &bn->proxy, &presented, &boundaries, log) ==
-		    SC_OK &&
+	if (sc_cloak_choose(&in, &bn->proxy, &presented, NULL, &boundaries,
+			    log) == SC_OK &&
 	    presented)
 		who = presented == thread ? "thread" : "other";
 	sc_token_free(thread);

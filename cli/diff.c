@@ -395,6 +395,12 @@ static void diff_hop(out_state *o, const char *label, json_t *a, json_t *b,
 	for (size_t i = 0; fields[i]; i++)
 		change(o, label, fields[i], str_or(a, fields[i], "-"),
 		       str_or(b, fields[i], "-"));
+	/* Whom the caller's cloaking chose, where presented does not say
+	 * it: a call its proxy refused on either side (sent false). */
+	if (json_is_false(json_object_get(a, "sent")) ||
+	    json_is_false(json_object_get(b, "sent")))
+		change(o, label, "chosen", str_or(a, "chosen", "-"),
+		       str_or(b, "chosen", "-"));
 	change(o, label, "level_effective", level_of(a), level_of(b));
 	join(json_object_get(a, "rules"), NULL, x, sizeof(x));
 	join(json_object_get(b, "rules"), NULL, y, sizeof(y));

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 		"[--from ACCOUNT_OR_HOST]\n"
 		"                       [--out DIR] [--format table|json|svg] "
 		"[--confirm each|class | --no-confirm]\n"
-		"                       [--timeout-ms N]\n"
+		"                       [--package kerberos|ntlm] [-j N] "
+		"[--timeout-ms N]\n"
 		"  Every way a client's identity reaches SERVICE (an account "
 		"of FILE's domain)\n"
 		"  through one middle tier, with the rules that allow or stop "
@@ -36,7 +38,11 @@ static void usage(FILE *f)
 		"the daemons:\n"
 		"  each one (default), or one per class of paths whose "
 		"settings differ only\n"
-		"  in account names (--confirm class).\n");
+		"  in account names (--confirm class); --package: how the "
+		"delegation paths'\n"
+		"  client signs in; -j N: N sets of "
+		"daemons at once\n"
+		"  (default 2).\n");
 }
 
 /* "03-constrained-svc-web-alice.yaml", names reduced to [A-Za-z0-9._-]. */
@@ -61,6 +67,9 @@ static int write_file(const char *path, const char *text)
 	bool ok = fputs(text, f) >= 0;
 	return fclose(f) == 0 && ok ? 0 : -1;
 }
+
+/* -j: at most this many sets of daemons at once. */
+#define PATHS_MAX_JOBS 16
 
 typedef struct confirm {
 	size_t as;          /* 0: run itself; k: shares path k's run (1-based) */
@@ -87,17 +96,14 @@ static void confirm_case(launch_pool *pool, const char *path,
 		snprintf(c->saw, sizeof(c->saw), "%s", r.error);
 	} else {
 		c->ran = true;
-		snprintf(c->saw, sizeof(c->saw), "no hop B->C");
-		for (size_t i = 0; i < r.trace.count; i++) {
-			const sc_hop *h = &r.trace.hops[i];
-			if (strcmp(h->from, "B") || strcmp(h->to, "C"))
-				continue;
+		snprintf(c->saw, sizeof(c->saw), "no hop B->C nor A->B");
+		const sc_hop *h = paths_deciding_hop(&r.trace);
+		if (h) {
 			c->agrees = h->status == f->status &&
 				    strcmp(h->presented, f->presented) == 0;
 			snprintf(c->saw, sizeof(c->saw), "%s as %s",
 				 sc_status_name(h->status),
 				 h->presented[0] ? h->presented : "-");
-			break;
 		}
 	}
 	run_result_free(&r, true);
@@ -130,7 +136,9 @@ static bool same_settings(const sc_scenario *s, const paths_found *a,
 
 static const char *who(const paths_found *f, char *buf, size_t len)
 {
-	if (f->clients > 1)
+	if (f->client_host[0])
+		snprintf(buf, len, "%s on %s", f->client, f->client_host);
+	else if (f->clients > 1)
 		snprintf(buf, len, "%s (and %zu more%s)", f->client,
 			 f->clients - 1, f->client_sensitive ? ", sensitive"
 							     : "");
@@ -143,13 +151,13 @@ static const char *who(const paths_found *f, char *buf, size_t len)
 static void print_table(const paths_result *r, const confirm *c,
 			char (*files)[4096], bool confirmed)
 {
-	printf("%-3s %-20s %-28s %-16s %-16s %-18s %-22s %s\n", "#", "kind",
+	printf("%-3s %-20s %-28s %-16s %-16s %-23s %-22s %s\n", "#", "kind",
 	       "client", "middle tier", "target", "status", "rules",
 	       confirmed ? "confirmed" : "confirmed (not asked)");
 	for (size_t i = 0; i < r->count; i++) {
 		const paths_found *f = &r->items[i];
 		char cl[200];
-		printf("%-3zu %-20s %-28s %-16s %-16s %-18s %-22s %s\n", i + 1,
+		printf("%-3zu %-20s %-28s %-16s %-16s %-23s %-22s %s\n", i + 1,
 		       paths_kind_name(f->kind), who(f, cl, sizeof(cl)),
 		       f->middle, f->target, sc_status_name(f->status),
 		       f->rules[0] ? f->rules : "-",
@@ -193,6 +201,16 @@ static int print_json(const paths_result *r, const confirm *c,
 		if (o && f->target_spn[0])
 			json_object_set_new(o, "target_spn",
 					    json_string(f->target_spn));
+		if (o && f->client_host[0])
+			json_object_set_new(o, "client_host",
+					    json_string(f->client_host));
+		if (o && f->blocked_by[0])
+			json_object_set_new(o, "blocked_by",
+					    json_string(f->blocked_by));
+		if (o)
+			json_object_set_new(
+				o, "package",
+				json_string(sc_package_name(f->package)));
 		if (o && confirmed && c[i].as)
 			json_object_set_new(o, "confirmed_by",
 					    json_integer((json_int_t)c[i].as));
@@ -220,6 +238,7 @@ static const char *entry_of(paths_kind k)
 	case PATHS_UNCONSTRAINED: return "Delegate, Kerberos (D1)";
 	case PATHS_TRANSITION: return "Identify: a form logon, no ticket";
 	case PATHS_SAME_HOST: return "Impersonate, on B's host (L4)";
+	case PATHS_PRIVILEGED: return "connects on B's host (P3)";
 	default: return "Impersonate, Kerberos";
 	}
 }
@@ -265,6 +284,7 @@ typedef struct popts {
 	const char *file, *out, *format;
 	bool confirm_on, each;
 	long timeout_ms;
+	int jobs;           /* -j: sets of daemons at once */
 } popts;
 
 /* 0, 1 when help was printed, -1 on bad arguments (said on stderr). */
@@ -279,15 +299,18 @@ static int parse_opts(int argc, char **argv, popts *o)
 		{"no-confirm", no_argument, NULL, 'n'},
 		{"confirm", required_argument, NULL, 'c'},
 		{"timeout-ms", required_argument, NULL, 'T'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"package", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (popts){.format = "table", .confirm_on = true, .each = true,
-		     .timeout_ms = 20000};
+		     .timeout_ms = 20000, .jobs = 2};
 	optind = 0; /* argv[0] is the file: permute from the start */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc + 1, argv - 1, ":", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc + 1, argv - 1, ":j:", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 't': o->q.target = optarg; break;
 		case 'a': o->q.as = optarg; break;
@@ -311,6 +334,30 @@ static int parse_opts(int argc, char **argv, popts *o)
 				return -1;
 			}
 			break;
+		case 'j': {
+			long n;
+			if (util_parse_long(optarg, 1, PATHS_MAX_JOBS, &n) != 0) {
+				fprintf(stderr, "cloakroom paths: -j takes a "
+						"number of sets, 1 to %d (not "
+						"'%s')\n",
+					PATHS_MAX_JOBS, optarg);
+				return -1;
+			}
+			o->jobs = (int)n;
+			break;
+		}
+		case 'p': {
+			int v;
+			if (sc_enum_parse(&sc_package_table, optarg, &v) != 0) {
+				fprintf(stderr, "cloakroom paths: --package "
+						"takes kerberos, ntlm, schannel "
+						"or default (not '%s')\n",
+					optarg);
+				return -1;
+			}
+			o->q.package = (sc_package)v;
+			break;
+		}
 		case 'h': usage(stdout); return 1;
 		default:
 			cli_option_error("cloakroom paths", c,
@@ -350,9 +397,59 @@ static int case_dir(const popts *o, char *dir, size_t len)
 	return 3;
 }
 
+/* The confirmation runs, shared by -j workers: each takes the next path
+ * to run and runs it on a pool of its own (its own set of daemons). */
+typedef struct confirming {
+	const paths_result *r;
+	char (*files)[4096];
+	confirm *c;
+	const char *run_dir;
+	long timeout_ms;
+	size_t next;        /* the next path to take */
+	bool unclean;       /* a pool could not start or stop cleanly */
+	pthread_mutex_t lock;
+} confirming;
+
+typedef struct confirm_worker {
+	confirming *cf;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+} confirm_worker;
+
+static void *confirm_worker_main(void *arg)
+{
+	confirm_worker *w = arg;
+	confirming *cf = w->cf;
+	char dir[4096 + 16];
+	snprintf(dir, sizeof(dir), "%.4000s/w%u", cf->run_dir, w->id);
+	launch_pool *pool = mkdir(dir, 0700) == 0
+				    ? launch_pool_new(dir, (int)cf->timeout_ms)
+				    : NULL;
+	for (;;) {
+		pthread_mutex_lock(&cf->lock);
+		size_t i = cf->next;
+		while (i < cf->r->count && cf->c[i].as)
+			i++;
+		cf->next = i + 1;
+		pthread_mutex_unlock(&cf->lock);
+		if (!pool || i >= cf->r->count || spawn_interrupted())
+			break;
+		confirm_case(pool, cf->files[i], &cf->r->items[i], &cf->c[i]);
+	}
+	bool unclean = !pool || launch_pool_free(pool) != 0;
+	pthread_mutex_lock(&cf->lock);
+	cf->unclean = cf->unclean || unclean;
+	pthread_mutex_unlock(&cf->lock);
+	return NULL;
+}
+
 /* Run every path's case on warm daemons (with --confirm class, one case
- * per class of paths that share their settings). 0, or 3 when the
- * daemons could not run them (run_dir then names their logs). */
+ * per class of paths that share their settings), -j sets at once: each
+ * case holds accounts of its own, so each needs a set of its own, and a
+ * set spends most of its time starting and stopping daemons, which
+ * overlap. 0, or 3 when the daemons could not run them (run_dir then
+ * names their logs). */
 static int confirm_all(const popts *o, const sc_scenario *s,
 		       const paths_result *r, char (*files)[4096], confirm *c,
 		       char *run_dir)
@@ -361,20 +458,38 @@ static int confirm_all(const popts *o, const sc_scenario *s,
 		run_dir[0] = '\0';
 		return 3;
 	}
-	spawn_install_signals();
-	launch_pool *pool = launch_pool_new(run_dir, (int)o->timeout_ms);
-	for (size_t i = 0; pool && i < r->count && !spawn_interrupted(); i++) {
-		for (size_t k = 0; !o->each && k < i; k++)
+	for (size_t i = 0; !o->each && i < r->count; i++)
+		for (size_t k = 0; k < i; k++)
 			if (!c[k].as &&
 			    same_settings(s, &r->items[k], &r->items[i])) {
-				c[i] = c[k];
 				c[i].as = k + 1;
 				break;
 			}
-		if (!c[i].as)
-			confirm_case(pool, files[i], &r->items[i], &c[i]);
+	spawn_install_signals();
+	confirming cf = {.r = r, .files = files, .c = c, .run_dir = run_dir,
+			 .timeout_ms = o->timeout_ms};
+	pthread_mutex_init(&cf.lock, NULL);
+	confirm_worker ws[PATHS_MAX_JOBS];
+	memset(ws, 0, sizeof(ws));
+	for (int j = 0; j < o->jobs; j++) {
+		ws[j] = (confirm_worker){&cf, (unsigned)j, 0, false};
+		ws[j].started = pthread_create(&ws[j].thread, NULL,
+					       confirm_worker_main,
+					       &ws[j]) == 0;
+		cf.unclean = cf.unclean || !ws[j].started;
 	}
-	return !pool || launch_pool_free(pool) != 0 ? 3 : 0;
+	for (int j = 0; j < o->jobs; j++)
+		if (ws[j].started)
+			pthread_join(ws[j].thread, NULL);
+	pthread_mutex_destroy(&cf.lock);
+	/* A path of a class takes the run of the class's first. */
+	for (size_t i = 0; i < r->count; i++)
+		if (c[i].as) {
+			size_t as = c[i].as;
+			c[i] = c[as - 1];
+			c[i].as = as;
+		}
+	return cf.unclean ? 3 : 0;
 }
 
 /* The summary line on stderr, and the exit code it means: 3 a path did
@@ -395,10 +510,15 @@ static int summarize(const popts *o, const paths_result *r,
 		r->candidates == 1 ? "" : "s", found_s);
 	if (o->confirm_on)
 		fprintf(stderr, "%zu of %zu confirmed on the daemons in %.3f s "
-				"(%zu runs)\n",
-			agree, r->count, confirm_s, runs);
+				"(%zu runs, -j %d)",
+			agree, r->count, confirm_s, runs, o->jobs);
 	else
-		fprintf(stderr, "not run on the daemons (--no-confirm)\n");
+		fprintf(stderr, "not run on the daemons (--no-confirm)");
+	if (o->q.package)
+		fprintf(stderr, "; the delegation paths' client signing in "
+				"with %s",
+			sc_package_name(o->q.package));
+	fputc('\n', stderr);
 	if (rc == 0 && o->confirm_on && ran < r->count)
 		return 3;
 	if (rc == 0 && o->confirm_on && agree < r->count)

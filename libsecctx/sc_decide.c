@@ -963,14 +963,16 @@ static void log_no_cloaking(const sc_blanket *b, const sc_token *process,
 }
 
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
-			  const sc_token **presented, unsigned *boundaries,
-			  sc_log *log)
+			  const sc_token **presented, const sc_token **chosen,
+			  unsigned *boundaries, sc_log *log)
 {
 	const sc_blanket *b = in->blanket;
 	const sc_token *process = in->process, *thread = in->thread;
 	const char *my_host = in->my_host, *target_host = in->target_host;
 	*presented = NULL;
 	*boundaries = 0;
+	if (chosen)
+		*chosen = NULL;
 	sc_status st = sc_blanket_validate(b, log);
 	if (st != SC_OK)
 		return st;
@@ -1017,6 +1019,9 @@ sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
 		log_no_cloaking(b, process, thread, log);
 		break;
 	}
+	/* What the cloaking chose, whatever C5, C6 and D3-D6 make of it. */
+	if (chosen)
+		*chosen = who;
 
 	bool crossing = strcmp(my_host, target_host) != 0;
 	if (sc_token_type_of(who) == SC_TOKEN_PRIMARY) {

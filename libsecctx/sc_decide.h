@@ -169,10 +169,13 @@ void sc_cloak_input_init(sc_cloak_input *in, const struct sc_directory *dir,
  * or the status the call fails with and *presented NULL; when the
  * identity chosen could not cross (C6, D3-D6), *boundaries is what it
  * would have crossed, so that the failed hop's facts agree with the
- * decision; otherwise 0. */
+ * decision; otherwise 0. chosen (NULL: not wanted) is the identity the
+ * cloaking chose (C2-C4, T7) before C5, C6 and D3-D6 judged it, also
+ * when they refuse the call: what it would have presented; NULL when
+ * the blanket is invalid (C1), as nothing was chosen. */
 sc_status sc_cloak_choose(const sc_cloak_input *in, sc_proxy *proxy,
-			  const sc_token **presented, unsigned *boundaries,
-			  sc_log *log);
+			  const sc_token **presented, const sc_token **chosen,
+			  unsigned *boundaries, sc_log *log);
 
 /* L1, L3, T4: may a thread open a securable object with its current
  * token? A thread with no token uses the process token (SC_OK). An

@@ -179,6 +179,20 @@ static int keep_token(sc_frame *f, const char *name, sc_token *t)
 	return 0;
 }
 
+/* T2: t (taken) kept as keep for the rest of the call, said in the
+ * step's log as what of its user; freed when the step keeps nothing
+ * (or f keeps too many). */
+static void keep_or_free(sc_frame *f, const char *keep, sc_token *t,
+			 sc_step_result *r, const char *what)
+{
+	if (keep && keep_token(f, keep, t) == 0) {
+		sc_log_rule(&r->log, "T2", "%s of %s is kept as %s", what,
+			    sc_token_user_name(t), keep);
+		return;
+	}
+	sc_token_free(t);
+}
+
 static void kept_free(sc_frame *f)
 {
 	for (size_t i = 0; i < f->kept_count; i++)
@@ -230,24 +244,11 @@ static sc_blanket effective_blanket(const sc_blanket *base,
 	if (!over)
 		return b;
 	unsigned g = over->given;
-	if (g & SC_GIVEN_AUTHN)
-		b.authn = over->authn;
-	if (g & SC_GIVEN_LEVEL)
-		b.level = over->level;
-	if (g & SC_GIVEN_PACKAGE)
-		b.package = over->package;
-	if (g & SC_GIVEN_CLOAKING)
-		b.cloaking = over->cloaking;
-	if (g & SC_GIVEN_IDENTITY)
-		b.identity = over->identity;
-	if (g & SC_GIVEN_TRANSPORT)
-		b.transport = over->transport;
-	if (g & SC_GIVEN_SQOS)
-		b.sqos = over->sqos;
-	if (g & SC_GIVEN_TRACKING)
-		b.tracking = over->tracking;
-	if (g & SC_GIVEN_EFFECTIVE_ONLY)
-		b.effective_only = over->effective_only;
+#define OVERRIDE(id, field)                                                  \
+	if (g & SC_GIVEN_##id)                                               \
+		b.field = over->field;
+	SC_BLANKET_FIELDS(OVERRIDE)
+#undef OVERRIDE
 	b.given = base->given | g;
 	return b;
 }
@@ -307,6 +308,8 @@ typedef struct call_plan {
 			       carry (owned), else NULL */
 	unsigned boundaries;
 	char who_name[SC_IDENT_LEN];
+	char chosen_name[SC_IDENT_LEN]; /* what the cloaking chose (C2-C4,
+					   T7), also for a call refused */
 	sc_log caller;      /* the caller's decisions */
 } call_plan;
 
@@ -338,7 +341,7 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 			    rt->self->name, s->to);
 	c->asked = sc_blanket_level_asked(&c->b, rt->host,
 					   rt->self->com_plus, &c->caller);
-	const sc_token *who = NULL;
+	const sc_token *who = NULL, *chosen = NULL;
 	/* The package this hop uses (Negotiate: Kerberos between domain
 	 * hosts, else NTLM): D3 decides what it can carry. */
 	c->b.package = sc_blanket_package(
@@ -354,8 +357,11 @@ static sc_status call_choose(sc_frame *f, const sc_step *s, call_plan *c)
 	};
 	sc_cloak_input_init(&ci, rt->dir, rt->self->account,
 			    c->target->account, c->target->spn);
-	sc_status st = sc_cloak_choose(&ci, proxy, &who, &c->boundaries,
-				       &c->caller);
+	sc_status st = sc_cloak_choose(&ci, proxy, &who, &chosen,
+				       &c->boundaries, &c->caller);
+	if (chosen)
+		snprintf(c->chosen_name, sizeof(c->chosen_name), "%s",
+			 sc_token_user_name(chosen));
 	if (st == SC_OK) {
 		/* D8: a machine identity authenticates to another host as
 		 * its host's computer account, or anonymously. */
@@ -445,6 +451,7 @@ static void call_record_reply(sc_frame *f, call_plan *c, sc_trace *reply,
 	h0->log = merged;
 	h0->caller_notes = ncaller;
 	h0->cloaking = c->b.cloaking;
+	snprintf(h0->chosen, sizeof(h0->chosen), "%s", c->chosen_name);
 	bool nested = false;
 	for (size_t i = 0; i < reply->count; i++) {
 		reply->hops[i].depth += f->depth;
@@ -489,6 +496,8 @@ static void call_record_failure(sc_frame *f, const sc_step *s, call_plan *c,
 		h->not_sent = !sent;
 		snprintf(h->presented, sizeof(h->presented), "%s",
 			 c->who_name);
+		/* Also for a call not sent: whom it would have presented. */
+		snprintf(h->chosen, sizeof(h->chosen), "%s", c->chosen_name);
 		/* The facts as the caller judged them: the boundaries the
 		 * identity would have crossed (C6, D3-D6); the
 		 * authentication level it asked is fill_failed_hop's (T8). */
@@ -1192,14 +1201,10 @@ static sc_status step_duplicate(sc_frame *f, const sc_step *s,
 				want, &tp, &t, &r->log);
 	if (st == SC_OK && !s->primary)
 		r->level = sc_token_level_raw(t);
-	if (st == SC_OK && s->keep && keep_token(f, s->keep, t) == 0) {
-		sc_log_rule(&r->log, "T2",
-			    "the %s copy of %s is kept as %s",
-			    s->primary ? "primary" : "impersonation",
-			    sc_token_user_name(t), s->keep);
-		return st;
-	}
-	sc_token_free(t);
+	if (st == SC_OK)
+		keep_or_free(f, s->keep, t, r,
+			     s->primary ? "the primary copy"
+					: "the impersonation copy");
 	return st;
 }
 
@@ -1295,12 +1300,7 @@ static sc_status step_logon_user(sc_frame *f, const sc_step *s,
 		    "need no privilege of %s; a primary token in its logon "
 		    "session",
 		    sc_token_user_name(t), sc_token_user_name(proc_token(f)));
-	if (s->keep && keep_token(f, s->keep, t) == 0) {
-		sc_log_rule(&r->log, "T2", "the token of %s is kept as %s",
-			    sc_token_user_name(t), s->keep);
-		return SC_OK;
-	}
-	sc_token_free(t);
+	keep_or_free(f, s->keep, t, r, "the token");
 	return SC_OK;
 }
 

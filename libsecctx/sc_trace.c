@@ -337,6 +337,8 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 	APPEND(r->text, "%s:", e->hop);
 	if (e->presented)
 		APPEND(r->text, " presented %s", e->presented);
+	if (e->chosen)
+		APPEND(r->text, " chosen %s", e->chosen);
 	if (e->level)
 		APPEND(r->text, " level %s", e->level);
 	if (e->authn)
@@ -371,6 +373,13 @@ static void eval_hop(const sc_expect_def *e, const sc_trace *t,
 		r->pass = false;
 		APPEND(r->why, "presented %s; ",
 		       h->presented[0] ? h->presented : "nobody");
+	}
+	/* The identity the caller's cloaking chose, also for a call its
+	 * proxy refused (C5, C6, D3-D6), when nothing was presented. */
+	if (e->chosen && !same_identity(e->chosen, h->chosen)) {
+		r->pass = false;
+		APPEND(r->why, "chosen %s; ",
+		       h->chosen[0] ? h->chosen : "nobody");
 	}
 	sc_level want;
 	if (e->level && (sc_level_parse(e->level, &want) != 0 ||

@@ -45,6 +45,11 @@ typedef struct sc_hop {
 	sc_cloaking cloaking;
 	char presented[SC_IDENT_LEN];     /* "CORP\\alice" */
 	char presented_sid[SC_IDENT_LEN];
+	char chosen[SC_IDENT_LEN];   /* the identity the caller's cloaking
+	                                chose (C2-C4, T7), set also when its
+	                                proxy refused the call (not_sent):
+	                                what it would have presented; ""
+	                                when nothing was chosen (C1) */
 	sc_status status;
 	bool not_sent;               /* the caller's proxy refused the call
 	                                before sending it (C1, C5, C6, D4,

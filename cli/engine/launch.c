@@ -313,9 +313,36 @@ long launch_next_server(const sc_scenario *s, const bool *started,
 	return -1;
 }
 
+/* Wait until server i of a cast being started listens, then publish its
+ * address (st->addr[i]) and mark it started. 0, or -1 with r->error. */
+static int server_ready(launch *L, const starting *st, bool *started,
+			size_t i)
+{
+	run_result *r = st->r;
+	child *c = &r->children[i];
+	int port = 0;
+	if (spawn_wait_ready(&(spawn_wait){c, r->children,
+					   r->scn->processes_count + 1,
+					   spawn_ready_timeout_ms()},
+			     &port, r->error, sizeof(r->error)) != 0)
+		return -1;
+	char listen[192];
+	host_addr(r->scn, L->ns, r->scn->processes[i].host, listen,
+		  sizeof(listen));
+	util_fmt(st->addr[i], sizeof(st->addr[i]), "%s:%d", listen, port);
+	if (publish_addr(L, st->variant, c->name, st->addr[i]) != 0) {
+		snprintf(r->error, sizeof(r->error),
+			 "cannot write the address of %s in %.300s", c->name,
+			 L->run_dir);
+		return -1;
+	}
+	started[i] = true;
+	return 0;
+}
+
 /* Fill r's children (the scenario's processes, then the authority) and
- * start the authority and the servers, callees before callers; a warm
- * set (L->warm) starts its clients too, which then wait for cases.
+ * start the authority, then the servers all at once; a warm set
+ * (L->warm) starts its clients too, which then wait for cases.
  * addr and started (n each) receive the servers' addresses. 0, or -1
  * with r->error. */
 static int cast_start(launch *L, const char *variant, run_result *r,
@@ -370,49 +397,42 @@ static int cast_start(launch *L, const char *variant, run_result *r,
 		}
 	}
 
-	/* Servers, in dependency order: a server starts once every process
-	 * it calls is listening; in a cycle, the first one waiting starts
-	 * anyway and learns the others' addresses from their files. */
+	/* Every server at once, then the warm clients (L->warm), in the
+	 * order callees before callers: each learns the address of a server
+	 * it calls from that server's file, read at its first call, which
+	 * comes after every server listens (no client runs before). Their
+	 * starts overlap; then each server's address is published as it
+	 * says it is ready. */
+	bool *launched = calloc(n ? n : 1, sizeof(bool));
+	long *order = calloc(n ? n : 1, sizeof(long));
+	size_t nservers = 0;
+	int rc = launched && order ? 0 : -1;
+	if (rc != 0)
+		snprintf(r->error, sizeof(r->error), "out of memory");
 	long i;
-	while ((i = launch_next_server(s, started, false)) >= 0 ||
-	       (i = launch_next_server(s, started, true)) >= 0) {
-		child *c = &r->children[i];
-		const sc_process_def *p = &s->processes[i];
+	while (rc == 0 && ((i = launch_next_server(s, launched, false)) >= 0 ||
+			   (i = launch_next_server(s, launched, true)) >= 0)) {
 		char listen[192];
-		host_addr(s, L->ns, p->host, listen, sizeof(listen));
+		host_addr(s, L->ns, s->processes[i].host, listen,
+			  sizeof(listen));
 		strcat(listen, ":0");
-		char err[256];
-		int port = 0;
-		if (start_daemon(L, &(starting){r, variant, addr, started},
-				 (size_t)i, listen, err, sizeof(err)) != 0 ||
-		    spawn_wait_ready(&(spawn_wait){c, r->children, total,
-						   spawn_ready_timeout_ms()},
-				     &port, err, sizeof(err)) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s", err);
-			return -1;
-		}
-		listen[strlen(listen) - 2] = '\0';
-		util_fmt(addr[i], sizeof(addr[i]), "%s:%d", listen, port);
-		if (publish_addr(L, variant, c->name, addr[i]) != 0) {
-			snprintf(r->error, sizeof(r->error),
-				 "cannot write the address of %s in %.300s",
-				 c->name, L->run_dir);
-			return -1;
-		}
-		started[i] = true;
+		rc = start_daemon(L, &(starting){r, variant, addr, started},
+				  (size_t)i, listen, r->error,
+				  sizeof(r->error));
+		launched[i] = true;
+		order[nservers++] = i;
 	}
-
-	/* Warm clients start now and wait for their first case. */
-	for (size_t i = 0; L->warm && i < n; i++) {
-		char err[256];
-		if (strcmp(r->children[i].program, "procA") == 0 &&
-		    start_daemon(L, &(starting){r, variant, addr, started}, i,
-				 NULL, err, sizeof(err)) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s", err);
-			return -1;
-		}
-	}
-	return 0;
+	for (size_t k = 0; rc == 0 && L->warm && k < n; k++)
+		if (strcmp(r->children[k].program, "procA") == 0)
+			rc = start_daemon(
+				L, &(starting){r, variant, addr, started}, k,
+				NULL, r->error, sizeof(r->error));
+	for (size_t k = 0; rc == 0 && k < nservers; k++)
+		rc = server_ready(L, &(starting){r, variant, addr, started},
+				  started, (size_t)order[k]);
+	free(launched);
+	free(order);
+	return rc;
 }
 
 /* Append a client's trace (buf, from the wire) to r->trace, its steps'
@@ -459,6 +479,26 @@ static int none_dead(run_result *r, size_t total)
 	return -1;
 }
 
+/* Whether every daemon of children (total, already reaped) stopped
+ * cleanly; if not, the first that did not, in err. */
+static bool stopped_cleanly(const child *children, size_t total, char *err,
+			    size_t errlen)
+{
+	for (size_t i = 0; i < total; i++) {
+		const child *c = &children[i];
+		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
+				    WEXITSTATUS(c->wstatus) == 0))
+			continue;
+		char d[64];
+		spawn_describe(c, d, sizeof(d));
+		snprintf(err, errlen,
+			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
+			 c->name, c->program, (long)c->pid, d);
+		return false;
+	}
+	return true;
+}
+
 /* Stop every daemon of r; one that does not stop cleanly (a crash or a
  * leak report at exit, a hang past the grace period) fails the run too
  * (r->ran false, r->error). */
@@ -467,18 +507,9 @@ static void cast_stop(run_result *r, size_t total)
 	if (!r->children)
 		return;
 	spawn_stop_all(r->children, total, spawn_stop_grace_ms());
-	for (size_t i = 0; r->ran && i < total; i++) {
-		child *c = &r->children[i];
-		if (c->pid <= 0 || (WIFEXITED(c->wstatus) &&
-				    WEXITSTATUS(c->wstatus) == 0))
-			continue;
-		char d[64];
-		spawn_describe(c, d, sizeof(d));
-		snprintf(r->error, sizeof(r->error),
-			 "daemon %s (%s, pid %ld) did not stop cleanly: %s",
-			 c->name, c->program, (long)c->pid, d);
+	if (r->ran &&
+	    !stopped_cleanly(r->children, total, r->error, sizeof(r->error)))
 		r->ran = false;
-	}
 }
 
 /* The expectations of a completed run, or the logs of a failed one. */
@@ -629,6 +660,12 @@ struct launch_pool {
 	unsigned cases;  /* cases run on a running set */
 	bool unclean;    /* a set did not stop cleanly */
 	char *sets_kept[LAUNCH_MAX_SETS];
+	/* The previous set, told to stop when the running one started and
+	 * not waited for yet (its daemons stop while the next set starts):
+	 * its children, NULL when none. */
+	child *retiring;
+	size_t retiring_total;
+	char base_dir[PATH_MAX]; /* the pool's run_dir: a directory per set */
 };
 
 launch_pool *launch_pool_new(const char *run_dir, int timeout_ms)
@@ -639,6 +676,7 @@ launch_pool *launch_pool_new(const char *run_dir, int timeout_ms)
 	p->o.timeout_ms = timeout_ms;
 	p->L.o = &p->o;
 	p->L.warm = true;
+	snprintf(p->base_dir, sizeof(p->base_dir), "%s", run_dir);
 	snprintf(p->L.run_dir, sizeof(p->L.run_dir), "%s", run_dir);
 	return p;
 }
@@ -659,9 +697,43 @@ static void pool_release(launch_pool *p)
 	}
 }
 
+/* Wait for the retiring set to stop; one that did not stop cleanly
+ * makes the pool unclean, as pool_stop does. */
+static void pool_retired(launch_pool *p)
+{
+	if (!p->retiring)
+		return;
+	char err[512];
+	spawn_stop_wait(p->retiring, p->retiring_total, spawn_stop_grace_ms());
+	if (!stopped_cleanly(p->retiring, p->retiring_total, err,
+			     sizeof(err))) {
+		fprintf(stderr, "cloakroom: %s\n", err);
+		p->unclean = true;
+	}
+	free(p->retiring);
+	p->retiring = NULL;
+}
+
+/* Tell the running set to stop and forget it, without waiting: it stops
+ * while the next set starts (it has a directory of its own, so its last
+ * log lines and files are its own), and pool_retired waits for it before
+ * the next set retires or the pool is freed. */
+static void pool_retire(launch_pool *p)
+{
+	if (!p->cast)
+		return;
+	pool_retired(p);
+	spawn_stop_begin(p->set.children, p->total);
+	p->retiring = p->set.children;
+	p->retiring_total = p->total;
+	p->set.children = NULL;
+	pool_release(p);
+}
+
 /* Stop the running set, if any. */
 static void pool_stop(launch_pool *p)
 {
+	pool_retired(p);
 	if (!p->cast)
 		return;
 	p->set.ran = true;
@@ -737,6 +809,14 @@ static int pool_start(launch_pool *p, const pool_ask *k, char *cast, char *err,
 	p->cast = cast;
 	p->total = p->set.scn->processes_count + 1;
 	p->sets++;
+	if (!util_fmt(p->L.run_dir, sizeof(p->L.run_dir), "%s/set%u",
+		      p->base_dir, p->sets) ||
+	    (mkdir(p->L.run_dir, 0755) != 0 && errno != EEXIST)) {
+		snprintf(err, errlen, "cannot create %.300s/set%u", p->base_dir,
+			 p->sets);
+		pool_release(p);
+		return -1;
+	}
 	size_t n = p->set.scn->processes_count;
 	char (*addr)[160] = calloc(n ? n : 1, sizeof(*addr));
 	bool *started = calloc(n ? n : 1, sizeof(bool));
@@ -842,7 +922,7 @@ int launch_pool_run(launch_pool *p, const char *file, const char *variant,
 		free(cast);
 	} else {
 		char err[512];
-		pool_stop(p);
+		pool_retire(p);
 		if (pool_start(p, &(pool_ask){file, variant, sets, nsets}, cast,
 			       err, sizeof(err)) != 0) {
 			snprintf(r->error, sizeof(r->error), "%s", err);

@@ -453,6 +453,12 @@ int spawn_ready_timeout_ms(void)
 
 void spawn_stop_all(child *all, size_t n, int grace_ms)
 {
+	spawn_stop_begin(all, n);
+	spawn_stop_wait(all, n, grace_ms);
+}
+
+void spawn_stop_begin(child *all, size_t n)
+{
 	for (size_t i = 0; i < n; i++) { /* a warm daemon: no more cases */
 		if (all[i].warm && all[i].ctl >= 0) {
 			close(all[i].ctl);
@@ -465,6 +471,10 @@ void spawn_stop_all(child *all, size_t n, int grace_ms)
 			kill(all[i].pid, SIGTERM);
 		}
 	}
+}
+
+void spawn_stop_wait(child *all, size_t n, int grace_ms)
+{
 	int64_t deadline = util_now_ms() + grace_ms;
 	for (;;) {
 		spawn_reap(all, n);

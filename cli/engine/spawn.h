@@ -93,7 +93,6 @@ int spawn_read_result(const spawn_wait *w, uint8_t **buf, size_t *len,
  * not expected to, or NULL. */
 child *spawn_reap(child *all, size_t n);
 
-/* SIGTERM every live child, wait up to grace_ms, then SIGKILL; reaps all. */
 /* The most a daemon has to stop after SIGTERM before SIGKILL, in ms: 10 s,
  * or 60 s when the daemons run under CLOAKROOM_DAEMON_WRAPPER (valgrind)
  * or are built with AddressSanitizer (its leak check runs at exit): slow
@@ -103,7 +102,14 @@ int spawn_stop_grace_ms(void);
 /* How long a daemon has to say READY, in ms: 10 s, or 2 minutes for the
  * slow daemons above. */
 int spawn_ready_timeout_ms(void);
+/* SIGTERM every live child, wait up to grace_ms, then SIGKILL; reaps all.
+ * spawn_stop_begin is its first half (a warm daemon's control pipe closed,
+ * SIGTERM sent, the exit marked expected), spawn_stop_wait its second
+ * (wait, SIGKILL at grace_ms, reap, close): a caller may do other work
+ * between them while the children stop. */
 void spawn_stop_all(child *all, size_t n, int grace_ms);
+void spawn_stop_begin(child *all, size_t n);
+void spawn_stop_wait(child *all, size_t n, int grace_ms);
 
 /* What one daemon is budgeted in memory, in MiB: each measured at 11 to
  * 20 MB resident (docs/robustness.md), with room for mutual TLS. */

@@ -109,7 +109,13 @@ static void explain_hop(FILE *out, const sc_hop *h, bool color)
 		fprintf(out, "    outcome: %s received %s at %s, OK",
 			h->to, h->presented[0] ? h->presented : "-",
 			sc_level_name(h->level_effective));
-	else
+	else if (h->not_sent) {
+		/* Nothing presented: whom the proxy would have presented. */
+		char ns[SC_IDENT_LEN + 64];
+		report_not_sent(h, ns, sizeof(ns));
+		fprintf(out, "    outcome: %sfailed with %s%s (%s)", p.red,
+			sc_status_name(h->status), p.off, ns);
+	} else
 		fprintf(out, "    outcome: %sfailed with %s%s%s%s%s", p.red,
 			sc_status_name(h->status), p.off,
 			h->presented[0] ? " (presenting " : "", h->presented,
@@ -443,13 +449,17 @@ static void mm_hop(FILE *out, const sc_scenario *s, const sc_hop *h)
 		fprintf(out, "  %s-x%s: %s, asked %s", from, to,
 			sc_status_name(h->status),
 			sc_level_name(h->level_requested));
-		if (h->presented[0]) {
+		/* A call the caller's proxy refused was never sent: whom it
+		 * would have presented (report_not_sent). */
+		char ns[SC_IDENT_LEN + 64];
+		report_not_sent(h, ns, sizeof(ns));
+		if (ns[0]) {
+			fputs(", ", out);
+			mm_text(out, ns);
+		} else if (h->presented[0]) {
 			fputs(", presenting ", out);
 			mm_text(out, h->presented);
 		}
-		/* A call the caller's proxy refused was never sent. */
-		if (h->not_sent)
-			fputs(", not sent", out);
 	}
 	fputc('\n', out);
 	sc_hop_rules(h, rules, sizeof(rules), " ");

@@ -93,6 +93,15 @@ static void diagram(FILE *out, const char *scenario, const run_result *r)
 	free(svg);
 }
 
+/* The identity presented, or, for a call its caller's proxy refused,
+ * whom it would have presented (report_not_sent). */
+static void presented_cell(FILE *out, const sc_hop *h)
+{
+	char ns[SC_IDENT_LEN + 64];
+	report_not_sent(h, ns, sizeof(ns));
+	esc(out, ns[0] ? ns : h->presented[0] ? h->presented : "-");
+}
+
 static void hop_table(FILE *out, const run_result *r)
 {
 	fputs("<table class=\"hops\"><tr><th>#</th><th>hop</th><th>hosts</th>"
@@ -114,7 +123,7 @@ static void hop_table(FILE *out, const run_result *r)
 			sc_level_name(h->level_requested),
 			h->status == SC_OK ? sc_level_name(h->level_effective)
 					   : "-");
-		esc(out, h->presented[0] ? h->presented : "-");
+		presented_cell(out, h);
 		fprintf(out, "</td><td class=\"%s\">%s</td><td>",
 			h->status == SC_OK ? "ok" : "fail",
 			sc_status_name(h->status));
@@ -144,7 +153,7 @@ static void hop_details(FILE *out, const run_result *r, size_t k)
 			fputs(" -&gt; ", out);
 			esc(out, h->to);
 			fputs(": ", out);
-			esc(out, h->presented[0] ? h->presented : "-");
+			presented_cell(out, h);
 			fprintf(out, ", %s", sc_status_name(h->status));
 		} else {
 			fputs("the client's own steps", out);

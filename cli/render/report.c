@@ -162,6 +162,37 @@ static void access_summary(const sc_hop *h, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+static void wrap_words(FILE *out, const char *head, const char *text,
+		       const char *cont, const char *on, const char *off);
+
+/* A line under a hop, indented six, wrapped to the budget (continuation
+ * lines indented eight). */
+static void detail_text(FILE *out, const char *text)
+{
+	if (!table_width) {
+		fprintf(out, "      %s\n", text);
+		return;
+	}
+	char head[SC_IDENT_LEN];
+	size_t n = strcspn(text, " ");
+	snprintf(head, sizeof(head), "      %.*s", (int)n, text);
+	wrap_words(out, head, text + n + strspn(text + n, " "), "        ", "",
+		   "");
+}
+
+void report_not_sent(const sc_hop *h, char *buf, size_t len)
+{
+	if (!h->not_sent)
+		snprintf(buf, len, "%s", "");
+	else if (h->presented[0])
+		snprintf(buf, len, "presenting %s, not sent", h->presented);
+	else if (h->chosen[0])
+		snprintf(buf, len, "not sent; would have presented %s",
+			 h->chosen);
+	else
+		snprintf(buf, len, "not sent");
+}
+
 static void default_detail(FILE *out, const run_result *r, size_t hop,
 			   bool color)
 {
@@ -170,6 +201,13 @@ static void default_detail(FILE *out, const run_result *r, size_t hop,
 	if (hop >= r->trace.count)
 		return;
 	const sc_hop *h = &r->trace.hops[hop];
+	if (h->not_sent) {
+		/* Nothing reached the callee: say whom the caller's proxy
+		 * would have presented (sc_hop.chosen). */
+		char text[SC_IDENT_LEN + 64];
+		report_not_sent(h, text, sizeof(text));
+		detail_text(out, text);
+	}
 	for (size_t k = 0; k < h->log.count; k++)
 		if (h->log.notes[k].warning)
 			fprintf(out, "      %swarning %s: %s%s\n", yellow,
@@ -276,23 +314,25 @@ static bool table_too_wide(const int w[NCOL])
 	return table_width && total > table_width;
 }
 
-/* "  LABEL TEXT", wrapped at spaces to the budget (continuation lines
- * indented four), a word longer than a line cut with '~'. */
-static void block_line(FILE *out, const char *label, const char *text,
-		       const char *on, const char *off)
+/* HEAD TEXT, wrapped at spaces to the budget (continuation lines
+ * indented cont), a word longer than a line cut with '~'. */
+static void wrap_words(FILE *out, const char *head, const char *text,
+		       const char *cont, const char *on, const char *off)
 {
 	char line[1024], cut[1024];
-	int used = snprintf(line, sizeof(line), "  %s", label);
+	int used = snprintf(line, sizeof(line), "%s", head);
+	int ind = (int)strlen(cont);
 	const char *p = text;
 	while (*p) {
 		size_t n = strcspn(p, " ");
 		char word[512];
 		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		if (used > 4 && report_disp_width(line) + 1 + report_disp_width(word) >
-				       table_width) {
+		if (used > ind && report_disp_width(line) + 1 +
+					  report_disp_width(word) >
+				      table_width) {
 			fprintf(out, "%s%s%s\n", on,
 				fit(line, table_width, cut, sizeof(cut)), off);
-			used = snprintf(line, sizeof(line), "    %s", word);
+			used = snprintf(line, sizeof(line), "%s%s", cont, word);
 		} else {
 			used = (int)strlen(line);
 			snprintf(line + used, sizeof(line) - (size_t)used,
@@ -304,6 +344,16 @@ static void block_line(FILE *out, const char *label, const char *text,
 	}
 	fprintf(out, "%s%s%s\n", on, fit(line, table_width, cut, sizeof(cut)),
 		off);
+}
+
+/* "  LABEL TEXT", wrapped to the budget (continuation lines indented
+ * four). */
+static void block_line(FILE *out, const char *label, const char *text,
+		       const char *on, const char *off)
+{
+	char head[256];
+	snprintf(head, sizeof(head), "  %s", label);
+	wrap_words(out, head, text, "    ", on, off);
 }
 
 /* One hop as a block of lines, for a terminal too narrow for the
@@ -467,7 +517,7 @@ json_t *report_hop_json(const sc_hop *h)
 		json_array_append_new(steps, step_json(&h->steps[i]));
 	json_t *o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s, "
-		"s:s, s:s, s:o, s:o, s:o, s:o}",
+		"s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
 		"from", h->from, "to", h->to, "from_host", h->from_host,
 		"to_host", h->to_host, "crossed_host", h->crossed_host,
 		"boundaries", (int)h->boundaries, "level_requested",
@@ -475,7 +525,8 @@ json_t *report_hop_json(const sc_hop *h)
 		sc_level_name(h->level_effective), "authn",
 		sc_authn_name(h->authn), "package", sc_package_name(h->package),
 		"cloaking", sc_cloaking_name(h->cloaking), "presented",
-		h->presented, "presented_sid", h->presented_sid, "status",
+		h->presented, "presented_sid", h->presented_sid, "chosen",
+		h->chosen, "status",
 		sc_status_name(h->status), "rules", ra, "warnings", warn,
 		"notes", notes_json(&h->log, false), "steps", steps);
 	if (o) {

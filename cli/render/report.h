@@ -37,6 +37,10 @@ void report_text_with(FILE *out, const char *scenario,
 		      report_detail_fn detail);
 /* One step as in the table: "B: open report as CORP\alice -> OK [T6]". */
 void report_step_line(FILE *out, const sc_step_result *s, const char *ind);
+/* What a hop the caller's proxy refused came to, into buf: "not sent;
+ * would have presented CORP\\alice" (sc_hop.chosen), "not sent" when
+ * nothing was chosen (C1); "" for a hop that was sent. */
+void report_not_sent(const sc_hop *h, char *buf, size_t len);
 /* A hop as the JSON object prints it (a new reference). */
 json_t *report_hop_json(const sc_hop *h);
 /* One run as the JSON object prints it (a new reference): under

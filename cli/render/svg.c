@@ -188,15 +188,16 @@ typedef struct hop_text {
 static void hop_label(const sc_hop *h, hop_text *t)
 {
 	if (h->status != SC_OK) {
-		/* A call the caller's proxy refused was never sent. */
-		bool how = h->presented[0] || h->not_sent;
+		/* A call the caller's proxy refused was never sent: whom it
+		 * would have presented (report_not_sent). */
+		report_not_sent(h, t->how, sizeof(t->how));
+		if (!t->how[0] && h->presented[0])
+			snprintf(t->how, sizeof(t->how), "presenting %s",
+				 h->presented);
 		snprintf(t->who, sizeof(t->who), GLYPH_FAIL " %s, asked %s%s",
 			 sc_status_name(h->status),
-			 sc_level_name(h->level_requested), how ? "," : "");
-		snprintf(t->how, sizeof(t->how), "%s%s%s%s",
-			 h->presented[0] ? "presenting " : "", h->presented,
-			 h->presented[0] && h->not_sent ? ", " : "",
-			 h->not_sent ? "not sent" : "");
+			 sc_level_name(h->level_requested),
+			 t->how[0] ? "," : "");
 	} else {
 		snprintf(t->who, sizeof(t->who), "%s%s",
 			 hop_warns(h) ? GLYPH_WARN " " : "",

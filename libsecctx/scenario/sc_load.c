@@ -278,6 +278,7 @@ static const cyaml_schema_field_t settings_fields[] = {
 	STR("hop", OPT, sc_expect_def, hop),                               \
 	STR("step", OPT, sc_expect_def, step),                             \
 	STR("presented", OPT, sc_expect_def, presented),                   \
+	STR("chosen", OPT, sc_expect_def, chosen),                         \
 	STR("level", OPT, sc_expect_def, level),                           \
 	STR("status", OPT, sc_expect_def, status),                         \
 	STR("warning", OPT, sc_expect_def, warning),                       \
@@ -1994,6 +1995,7 @@ static int copy_expectation(sc_expect_def *dst, const sc_expect_def *src)
 	dst->hop = dup_or_null(src->hop, &oom);
 	dst->step = dup_or_null(src->step, &oom);
 	dst->presented = dup_or_null(src->presented, &oom);
+	dst->chosen = dup_or_null(src->chosen, &oom);
 	dst->level = dup_or_null(src->level, &oom);
 	dst->status = dup_or_null(src->status, &oom);
 	dst->warning = dup_or_null(src->warning, &oom);
@@ -2018,6 +2020,7 @@ static void free_expectation(sc_expect_def *e)
 	free(e->hop);
 	free(e->step);
 	free(e->presented);
+	free(e->chosen);
 	free(e->level);
 	free(e->status);
 	free(e->warning);
@@ -2256,11 +2259,9 @@ static const struct {
 	const char *key;
 	unsigned bit;
 } given_bits[] = {
-	{"authn", SC_GIVEN_AUTHN},         {"level", SC_GIVEN_LEVEL},
-	{"package", SC_GIVEN_PACKAGE},     {"cloaking", SC_GIVEN_CLOAKING},
-	{"identity", SC_GIVEN_IDENTITY},   {"transport", SC_GIVEN_TRANSPORT},
-	{"sqos", SC_GIVEN_SQOS},           {"tracking", SC_GIVEN_TRACKING},
-	{"effective_only", SC_GIVEN_EFFECTIVE_ONLY},
+#define GIVEN_BIT(id, field) {#field, SC_GIVEN_##id},
+	SC_BLANKET_FIELDS(GIVEN_BIT)
+#undef GIVEN_BIT
 };
 
 static unsigned given_of(const yn *m)

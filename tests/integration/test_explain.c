@@ -975,6 +975,126 @@ Test(explain, diff_aligns_steps_and_shows_empty_values)
 	rmdir(dir);
 }
 
+/* `chosen` is compared where `presented` cannot say it: a call not sent
+ * on either side (whom each would have presented); two calls both sent
+ * show only `presented`. */
+Test(explain, diff_names_whom_a_refused_call_would_have_presented)
+{
+	char dir[] = "/tmp/cloakroom-diff-XXXXXX", x[64], y[64], z[64];
+	cr_assert(mkdtemp(dir));
+	snprintf(x, sizeof(x), "%s/x.json", dir);
+	snprintf(y, sizeof(y), "%s/y.json", dir);
+	snprintf(z, sizeof(z), "%s/z.json", dir);
+	to_file(x, "{\"hops\": [{\"from\": \"B\", \"to\": \"C\", "
+		   "\"presented\": \"\", \"chosen\": \"CORP\\\\alice\", "
+		   "\"sent\": false, \"status\": \"ACCESS_DENIED\"}]}");
+	to_file(y, "{\"hops\": [{\"from\": \"B\", \"to\": \"C\", "
+		   "\"presented\": \"CORP\\\\svc-b\", "
+		   "\"chosen\": \"CORP\\\\svc-b\", \"sent\": true, "
+		   "\"status\": \"OK\", \"level_effective\": \"impersonate\"}]}");
+	to_file(z, "{\"hops\": [{\"from\": \"B\", \"to\": \"C\", "
+		   "\"presented\": \"CORP\\\\alice\", "
+		   "\"chosen\": \"CORP\\\\alice\", \"sent\": true, "
+		   "\"status\": \"OK\", \"level_effective\": \"impersonate\"}]}");
+	char *argv[] = {launch_path, "diff", x, y, NULL};
+	cmd_result d = cmd_run(argv);
+	cr_expect_eq(d.status, 1, "exit %d: %s", d.status, d.err);
+	cr_expect(strstr(d.out, "B->C presented: - -> CORP\\svc-b\n"), "%s",
+		  d.out);
+	cr_expect(strstr(d.out, "B->C chosen: CORP\\alice -> CORP\\svc-b\n"),
+		  "%s", d.out);
+	cmd_free(&d);
+	char *sent[] = {launch_path, "diff", y, z, NULL};
+	d = cmd_run(sent);
+	cr_expect_eq(d.status, 1, "exit %d: %s", d.status, d.err);
+	cr_expect(strstr(d.out, "B->C presented: CORP\\svc-b -> CORP\\alice\n"),
+		  "%s", d.out);
+	cr_expect(!strstr(d.out, "chosen"), "%s", d.out);
+	cmd_free(&d);
+	unlink(x);
+	unlink(y);
+	unlink(z);
+	rmdir(dir);
+}
+
+/* Through the daemons: B's proxy refuses the double hop (C6) after C4
+ * chose alice; run, --explain, Mermaid, SVG and --json name her as whom
+ * B would have presented, and nothing as presented. */
+Test(explain, a_refused_call_names_whom_it_would_have_presented)
+{
+	const char *f = "rules/c4-c6-chosen-when-refused.yaml";
+	cmd_result r = run_variant(f, "as-written", "--wide", NULL);
+	char *bc = hop_block(r.out, "2 B->C ");
+	cr_expect(strstr(bc, "\n      not sent; would have presented "
+			     "CORP\\alice") != NULL,
+		  "%s", bc);
+	free(bc);
+	cmd_free(&r);
+	r = run_variant(f, "as-written", "--explain", NULL);
+	cr_expect(strstr(r.out, "    outcome: failed with ACCESS_DENIED (not "
+				"sent; would have presented CORP\\alice); ") !=
+			  NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+	r = run_variant(f, "as-written", "--format", "mermaid");
+	cr_expect(strstr(r.out, "  B-xC: ACCESS_DENIED, asked impersonate, "
+				"not sent#59; would have presented "
+				"CORP\\alice\n") != NULL,
+		  "%s", r.out);
+	cmd_free(&r);
+	char dir[] = "/tmp/cloakroom-svg-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	r = run_variant(f, "as-written", "--format", "svg");
+	svg_file(file, sizeof(file), dir, r.out);
+	cmd_free(&r);
+	cr_expect_eq(xpath_count(file, "count(//*[@data-hop='2']/*[" CLASS(
+					       "label") "][contains(., "
+					       "'would have presented "
+					       "CORP\\alice')])"),
+		     1);
+	unlink(file);
+	rmdir(dir);
+	r = run_variant(f, "as-written", "--json", NULL);
+	json_t *j = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(j, "%s", r.out);
+	/* The scenario has variants: its one case is under "variants". */
+	json_t *run = json_array_get(json_object_get(j, "variants"), 0);
+	json_t *h = json_array_get(json_object_get(run, "hops"), 1);
+	cr_assert_not_null(h, "%s", r.out);
+	cr_expect_str_eq(json_string_value(json_object_get(h, "presented")),
+			 "");
+	cr_expect_str_eq(json_string_value(json_object_get(h, "chosen")),
+			 "CORP\\alice");
+	cr_expect(json_is_false(json_object_get(h, "sent")));
+	json_decref(j);
+	cmd_free(&r);
+}
+
+/* --explain names each ACE's trustee by the group or the account the
+ * DACL names (T6), never by its bare SID: Finance, Sales and Contractors
+ * are groups of alice, and alice an account. */
+Test(explain, ace_trustees_are_named_not_bare_sids)
+{
+	cmd_result r = run_variant("rules/t6-group-states.yaml", "as-written",
+				   "--explain", NULL);
+	cr_expect(strstr(r.out, "] ACE 0 (deny CORP\\Finance) matches "
+				"CORP\\alice") != NULL,
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "] ACE 1 (allow CORP\\alice) matches "
+				"CORP\\alice") != NULL,
+		  "%s", r.out);
+	unsigned aces = 0;
+	for (const char *p = strstr(r.out, "] ACE "); p;
+	     p = strstr(p + 1, "] ACE ")) {
+		size_t n = strcspn(p, "\n");
+		aces++;
+		cr_expect(!memmem(p, n, "S-1-", 4), "a bare SID: %.*s",
+			  (int)n, p);
+	}
+	cr_expect_geq(aces, 4, "%s", r.out);
+	cmd_free(&r);
+}
+
 /* ---- order and agreement ----------------------------------------- */
 
 /* The line of block holding text, or NULL. */

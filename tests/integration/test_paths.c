@@ -287,3 +287,193 @@ Test(paths, unknown_names_are_exit_2)
 	cr_expect(strstr(r.err, "--to SERVICE is required"), "%s", r.err);
 	cmd_free(&r);
 }
+
+/* ---- privileged clients and NTLM clients (service-lab.yaml) ---------- */
+
+static cmd_result service_lab(const char *a1, const char *a2)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/data/domains/service-lab.yaml",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", path, "--to", "svc-sql", (char *)a1,
+			(char *)a2, NULL};
+	return cmd_run(argv);
+}
+
+/* The row of kind through middle for client in a JSON array, or NULL. */
+static json_t *row_of(json_t *arr, const char *kind, const char *middle,
+		      const char *client)
+{
+	size_t k;
+	json_t *o;
+	json_array_foreach(arr, k, o) {
+		const char *kd = json_string_value(json_object_get(o, "kind"));
+		const char *m = json_string_value(json_object_get(o, "middle"));
+		const char *c = json_string_value(json_object_get(o, "client"));
+		if (kd && m && c && !strcmp(kd, kind) && !strcmp(m, middle) &&
+		    !strcmp(c, client))
+			return o;
+	}
+	return NULL;
+}
+
+static void expect_field(json_t *arr, const want *w, const char *key,
+			 const char *value)
+{
+	json_t *o = row_of(arr, w->kind, w->middle, w->client);
+	const char *got = o ? json_string_value(json_object_get(o, key)) : NULL;
+	cr_expect(got && strcmp(got, value) == 0, "%s via %s for %s: %s '%s', "
+		  "expected '%s'", w->kind, w->middle, w->client, key,
+		  got ? got : "(none)", value);
+}
+
+/* Written from the lab and docs/rules.md before the search ran. The
+ * delegation rows, with Kerberos: svc-web's list gives D4 (no
+ * allowed_to_act on svc-sql to decide otherwise), but its transition
+ * ticket is not forwardable (no trust to authenticate): NOT_SUPPORTED
+ * (D4); svc-app has both (D6); svc-legacy is trusted (L5). The
+ * privileged clients the lab's processes name: SYSTEM on srv1 reaches
+ * svc-print's pipe at Impersonate and svc-print, a service, holds
+ * SeImpersonatePrivilege (P3), so its impersonation is at Impersonate
+ * (P1) and its call with dynamic cloaking presents SYSTEM, which another
+ * host knows as srv1's computer account, CORP\SRV1$ (D8); admin on srv2
+ * reaches svc-batch, but srv2 gives SeImpersonatePrivilege to nobody:
+ * the impersonation is at Identify (P1 fails, P2) and the cloaked call
+ * is BAD_IMPERSONATION_LEVEL (C5); SYSTEM calls svc-mon at Identify:
+ * the same status, C5. alice calls svc-print on srv1 too, but she is
+ * no privileged client: no row. */
+static const want service_kerberos[] = {
+	{"constrained", "svc-web", "alice", "OK", "D4", true},
+	{"protocol-transition", "svc-web", "alice", "NOT_SUPPORTED", "D4",
+	 false},
+	{"constrained", "svc-app", "alice", "OK", "D4", true},
+	{"protocol-transition", "svc-app", "alice", "OK", "D6", true},
+	{"unconstrained", "svc-legacy", "alice", "OK", "L5", true},
+	{"privileged-client", "svc-print", "SYSTEM", "OK", "P1", true},
+	{"privileged-client", "svc-batch", "admin", "BAD_IMPERSONATION_LEVEL",
+	 "P2", false},
+	{"privileged-client", "svc-mon", "SYSTEM", "BAD_IMPERSONATION_LEVEL",
+	 "C5", false},
+};
+
+Test(paths, privileged_clients_impersonated_on_their_hosts, .timeout = 300)
+{
+	cmd_result r = service_lab("--format", "json");
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	size_t n = sizeof(service_kerberos) / sizeof(service_kerberos[0]);
+	expect_paths(r.out, service_kerberos, n);
+	json_t *arr = json_loads(r.out, 0, NULL);
+	cr_assert(arr);
+	expect_field(arr, &service_kerberos[5], "presented", "CORP\\SRV1$");
+	expect_field(arr, &service_kerberos[5], "client_host", "srv1");
+	expect_field(arr, &service_kerberos[6], "client_host", "srv2");
+	/* What blocks each: no SeImpersonatePrivilege (P2, the downgrade),
+	 * the client at Identify (C5). */
+	expect_field(arr, &service_kerberos[6], "blocked_by", "P2");
+	expect_field(arr, &service_kerberos[7], "blocked_by", "C5");
+	json_decref(arr);
+	cmd_free(&r);
+}
+
+/* --package ntlm: the delegation clients sign in with NTLM. svc-web
+ * (Kerberos only) has no Kerberos ticket of the client to show
+ * (S4U2Proxy's evidence): NOT_SUPPORTED, D4; svc-app transitions to a
+ * forwardable ticket (D6) and D4 grants; svc-legacy's forwarded ticket
+ * does not exist over NTLM: D3, the double hop fails (ACCESS_DENIED, the
+ * default double_hop_status). The privileged clients keep their own
+ * blankets (a pipe on one host): their rows are those of Kerberos. */
+Test(paths, ntlm_clients_blocked_by_d3_and_d4, .timeout = 300)
+{
+	static const want w[] = {
+		{"constrained", "svc-web", "alice", "NOT_SUPPORTED", "D4",
+		 false},
+		{"protocol-transition", "svc-web", "alice", "NOT_SUPPORTED",
+		 "D4", false},
+		{"constrained", "svc-app", "alice", "OK", "D6", true},
+		{"protocol-transition", "svc-app", "alice", "OK", "D6", true},
+		{"unconstrained", "svc-legacy", "alice", "ACCESS_DENIED", "D3",
+		 false},
+		{"privileged-client", "svc-print", "SYSTEM", "OK", "P1", true},
+		{"privileged-client", "svc-batch", "admin",
+		 "BAD_IMPERSONATION_LEVEL", "P2", false},
+		{"privileged-client", "svc-mon", "SYSTEM",
+		 "BAD_IMPERSONATION_LEVEL", "C5", false},
+	};
+	cmd_result r = service_lab("--format=json", "--package=ntlm");
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	expect_paths(r.out, w, sizeof(w) / sizeof(w[0]));
+	json_t *arr = json_loads(r.out, 0, NULL);
+	cr_assert(arr);
+	expect_field(arr, &w[0], "blocked_by", "D4");
+	expect_field(arr, &w[4], "blocked_by", "D3");
+	expect_field(arr, &w[0], "package", "ntlm");
+	expect_field(arr, &w[2], "package", "ntlm");
+	json_decref(arr);
+	cmd_free(&r);
+	/* The table says it too. */
+	r = service_lab("--package", "ntlm");
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "stopped: [D3]"), "%s", r.out);
+	cr_expect(strstr(r.out, "stopped: [D4]"), "%s", r.out);
+	cr_expect(strstr(r.err, "signing in with ntlm"), "%s", r.err);
+	cmd_free(&r);
+	r = service_lab("--package", "lanman");
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "--package takes"), "%s", r.err);
+	cmd_free(&r);
+}
+
+/* An imported domain says nothing of processes: a file that extends the
+ * import's domain.yaml says who connects to what. SYSTEM on web01 calls
+ * svc-web's pipe (a service: SeImpersonatePrivilege, P3): svc-web
+ * impersonates it (P1) and reaches SQL01$ as web01's computer account,
+ * CORP\WEB01$ (D8), which the export has. */
+Test(paths, an_import_extended_with_who_connects, .timeout = 300)
+{
+	char dir[] = "/tmp/cloakroom-paths-import-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char ldif[512], out[600], web01[700];
+	snprintf(ldif, sizeof(ldif), "%s/tests/data/import/lab.ldif",
+		 env_or("CLOAKROOM_SOURCE", "."));
+	snprintf(out, sizeof(out), "%s/corp", dir);
+	char *imp[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+		       "import", ldif, "--out", out, NULL};
+	cmd_result r = cmd_run(imp);
+	cr_assert_eq(r.status, 0, "import: exit %d: %s", r.status, r.err);
+	cmd_free(&r);
+	snprintf(web01, sizeof(web01), "%s/web01.yaml", out);
+	FILE *f = fopen(web01, "w");
+	cr_assert(f);
+	fputs("extends: domain.yaml\n"
+	      "scenario: corp-web01\n"
+	      "hosts:\n"
+	      "  - name: web01\n"
+	      "processes:\n"
+	      "  - {name: spooler, new: true, host: web01, account: SYSTEM,\n"
+	      "     started_by: service,\n"
+	      "     blanket: {transport: pipe, sqos: true, level: impersonate},\n"
+	      "     steps: [{do: call, to: web}]}\n"
+	      "  - {name: web, new: true, host: web01, account: svc-web,\n"
+	      "     started_by: service,\n"
+	      "     steps: [{do: read}, {do: impersonate}]}\n",
+	      f);
+	fclose(f);
+	char *argv[] = {(char *)env_or("CLOAKROOM_LAUNCH", "cloakroom-launch"),
+			"paths", web01, "--to", "SQL01$", "--as", "SYSTEM",
+			"--format", "json", NULL};
+	r = cmd_run(argv);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	static const want w[] = {
+		{"privileged-client", "svc-web", "SYSTEM", "OK", "P1", true},
+	};
+	expect_paths(r.out, w, 1);
+	json_t *arr = json_loads(r.out, 0, NULL);
+	cr_assert(arr);
+	expect_field(arr, &w[0], "presented", "CORP\\WEB01$");
+	json_decref(arr);
+	cmd_free(&r);
+	char *rm[] = {"/bin/rm", "-rf", dir, NULL};
+	r = cmd_run(rm);
+	cmd_free(&r);
+}

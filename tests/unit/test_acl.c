@@ -532,6 +532,42 @@ Test(T6, nothing_requested_is_denied)
 	sc_token_free(t);
 }
 
+/* The notes name an ACE's trustee as the token holds it, the account or
+ * the group, never its bare SID (what --explain prints); a SID the token
+ * holds without a name (none known for it) is shown as the SID. */
+Test(T6, ace_trustees_are_named_by_account_or_group)
+{
+#define NAMELESS "S-1-5-21-1-2-3-4242"
+	sc_token *t = alice(SC_TOKEN_IMPERSONATION, SC_LEVEL_IMPERSONATE);
+	sc_token_add_group(t, NAMELESS, NULL, SC_GROUP_ENABLED);
+	/* MAXIMUM_ALLOWED walks every ACE. */
+	sc_sd sd = sd_make(BOB, 4, SC_ACE_ALLOW, DEVS, R, SC_ACE_ALLOW, ALICE,
+			   W, SC_ACE_DENY, OPS, FGX, SC_ACE_ALLOW, NAMELESS,
+			   SC_FILE_APPEND_DATA);
+	uint32_t granted;
+	cr_assert_eq(check(t, &sd, SC_MAXIMUM_ALLOWED, &granted), SC_OK);
+	const char *want[] = {"ACE 0 (allow CORP\\Developers) matches",
+			      "ACE 1 (allow CORP\\alice) matches",
+			      "ACE 2 (deny CORP\\Ops) matches",
+			      "ACE 3 (allow " NAMELESS ") matches"};
+	for (size_t k = 0; k < 4; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < log_.count; i++)
+			seen = seen || strstr(log_.notes[i].text, want[k]);
+		cr_expect(seen, "no note says '%s'", want[k]);
+	}
+	/* No named trustee's SID appears in any note. */
+	const char *sids[] = {ALICE, DEVS, OPS};
+	for (size_t i = 0; i < log_.count; i++)
+		for (size_t k = 0; k < 3; k++)
+			cr_expect(strstr(log_.notes[i].text, sids[k]) == NULL,
+				  "note %zu names %s: %s", i, sids[k],
+				  log_.notes[i].text);
+	sc_sd_free_contents(&sd);
+	sc_token_free(t);
+#undef NAMELESS
+}
+
 Test(T6, every_note_names_t6)
 {
 	sc_token *t = alice_identify();

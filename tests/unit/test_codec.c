@@ -231,6 +231,37 @@ Test(codec, trace_round_trip_keeps_hops_steps_and_notes)
 	free(buf);
 }
 
+/* A call its caller's proxy refused reaches the launcher through every
+ * tier before it: the identity the caller chose travels with it, and
+ * nothing presented (sc_hop.chosen). */
+Test(codec, trace_round_trip_keeps_whom_a_refused_call_chose)
+{
+	sc_trace t;
+	sc_trace_init(&t);
+	int h = sc_trace_add_hop(&t);
+	strcpy(t.hops[h].from, "B");
+	strcpy(t.hops[h].to, "C");
+	strcpy(t.hops[h].chosen, "CORP\\alice");
+	t.hops[h].status = SC_NOT_FOUND;
+	t.hops[h].not_sent = true;
+
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(codec_trace_encode(&t, &buf, &len), 0);
+	sc_trace u;
+	sc_trace_init(&u);
+	char err[128];
+	cr_assert_eq(codec_trace_decode(buf, len, &u, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(u.count, 1);
+	cr_expect_str_eq(u.hops[0].chosen, "CORP\\alice");
+	cr_expect_str_eq(u.hops[0].presented, "");
+	cr_expect(u.hops[0].not_sent);
+	sc_trace_free(&t);
+	sc_trace_free(&u);
+	free(buf);
+}
+
 Test(codec, garbage_trace_is_refused)
 {
 	const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};

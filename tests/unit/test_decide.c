@@ -530,7 +530,7 @@ static sc_status cloak(cloak_case *c, const sc_blanket *b, const char *to,
 			     .target_host = to, .policy = &c->policy};
 	if (c->deleg)
 		in.deleg = *c->deleg;
-	return sc_cloak_choose(&in, &c->proxy, who, n, &c->log);
+	return sc_cloak_choose(&in, &c->proxy, who, NULL, n, &c->log);
 }
 
 static sc_status choose(cloak_case *c, sc_cloaking mode, const char *to,
@@ -673,6 +673,49 @@ Test(C6, impersonate_cannot_cross_a_second_host_boundary)
 		     SC_LOGON_FAILURE);
 	/* On the same host the token needs no further boundary. */
 	cr_expect_eq(choose(&c, SC_CLOAK_DYNAMIC, "ws1", &who, &n), SC_OK);
+	cc_free(&c);
+}
+
+/* What the cloaking chose (C2, C4) is reported whatever C5 and C6 then
+ * decide: a call refused before the wire still says whom it would have
+ * presented; a blanket refused (C1) chose nobody. */
+Test(C6, a_refused_call_still_reports_whom_the_cloaking_chose)
+{
+	cloak_case c;
+	cc_init(&c, SC_LEVEL_IMPERSONATE, 1); /* alice came from another host */
+	sc_cloak_input in = {.process = c.process, .thread = c.thread,
+			     .my_host = "ws1", .target_host = "srv2",
+			     .policy = &c.policy};
+	sc_blanket b = {.cloaking = SC_CLOAK_DYNAMIC};
+	in.blanket = &b;
+	const sc_token *who, *chosen;
+	unsigned n;
+	cr_expect_eq(sc_cloak_choose(&in, &c.proxy, &who, &chosen, &n,
+				     &c.log),
+		     SC_ACCESS_DENIED); /* C6 */
+	cr_expect_null(who);
+	cr_expect(chosen == c.thread, "C4 chose the thread token");
+	b.cloaking = SC_CLOAK_NONE; /* C2: the process's own, sent */
+	cr_expect_eq(sc_cloak_choose(&in, &c.proxy, &who, &chosen, &n,
+				     &c.log),
+		     SC_OK);
+	cr_expect(chosen == c.process && who == c.process);
+	b.cloaking = SC_CLOAK_BOTH; /* C1 */
+	cr_expect_eq(sc_cloak_choose(&in, &c.proxy, &who, &chosen, &n,
+				     &c.log),
+		     SC_INVALID_BLANKET);
+	cr_expect_null(chosen);
+	cc_free(&c);
+
+	cc_init(&c, SC_LEVEL_IDENTIFY, 0); /* C5 */
+	in.process = c.process;
+	in.thread = c.thread;
+	in.target_host = "ws1";
+	b.cloaking = SC_CLOAK_DYNAMIC;
+	cr_expect_eq(sc_cloak_choose(&in, &c.proxy, &who, &chosen, &n,
+				     &c.log),
+		     SC_BAD_IMPERSONATION_LEVEL);
+	cr_expect(chosen == c.thread);
 	cc_free(&c);
 }
 

@@ -373,6 +373,43 @@ static void trace_with_hop(sc_trace *t, sc_status st, sc_authn authn,
 	sc_log_warn(&s->log, "P2", "downgraded to Identify");
 }
 
+/* `chosen:` pins whom the caller's cloaking chose, also on a call its
+ * proxy refused, where nothing was presented (and `presented:` cannot
+ * hold). */
+Test(expect, chosen_pins_whom_a_refused_call_would_have_presented)
+{
+	sc_trace t;
+	trace_with_hop(&t, SC_ACCESS_DENIED, SC_AUTHN_CONNECT, true);
+	snprintf(t.hops[0].chosen, SC_IDENT_LEN, "CORP\\alice");
+	sc_expect_def ex[4];
+	memset(ex, 0, sizeof(ex));
+	ex[0].hop = "B->C";
+	ex[0].chosen = "CORP\\alice";  /* passes */
+	ex[1].hop = "B->C";
+	ex[1].chosen = "alice";         /* the account alone: passes */
+	ex[2].hop = "B->C";
+	ex[2].chosen = "CORP\\svc-b";  /* fails */
+	ex[3].hop = "B->C";
+	ex[3].presented = "CORP\\alice"; /* nothing presented: fails */
+	sc_expect_result res[4];
+	cr_expect_eq(sc_expect_eval(ex, 4, &t, res), 2);
+	cr_expect(res[0].pass, "%s", res[0].why);
+	cr_expect(strstr(res[0].text, "chosen CORP\\alice") != NULL, "%s",
+		  res[0].text);
+	cr_expect(res[1].pass, "%s", res[1].why);
+	cr_expect_not(res[2].pass);
+	cr_expect(strstr(res[2].why, "chosen CORP\\alice") != NULL, "%s",
+		  res[2].why);
+	cr_expect_not(res[3].pass);
+	cr_expect(strstr(res[3].why, "presented nobody") != NULL, "%s",
+		  res[3].why);
+	t.hops[0].chosen[0] = '\0'; /* nothing chosen (C1) */
+	cr_expect_eq(sc_expect_eval(ex, 1, &t, res), 1);
+	cr_expect(strstr(res[0].why, "chosen nobody") != NULL, "%s",
+		  res[0].why);
+	sc_trace_free(&t);
+}
+
 /* `status: "!OK"`: any status but OK; `status: "!ACCESS_DENIED"` fails
  * on an ACCESS_DENIED hop. */
 Test(expect, a_negated_status_is_any_other_status)

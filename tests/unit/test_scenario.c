@@ -1691,6 +1691,35 @@ Test(validate, runs_as_is_for_a_start_process_step)
 	sc_load_free(s);
 }
 
+/* `chosen` is whom a caller chose for a hop: it names a hop, and a
+ * dropping expectation takes none. */
+Test(validate, chosen_is_for_a_hop)
+{
+	fails_once(BASE
+		   "    steps:\n"                                  /* 22 */
+		   "      - {do: revert, id: r}\n"                  /* 23 */
+		   "expect:\n"                                     /* 24 */
+		   "  - {step: r, chosen: alice}\n",                /* 25 */
+		   25, 23, "'chosen' is the identity a caller chose for a "
+			   "hop: name the hop with 'hop'");
+	fails_once(BASE
+		   "variants:\n"                                   /* 22 */
+		   "  - name: v\n"                                 /* 23 */
+		   "    expect:\n"                                 /* 24 */
+		   "      - {hop: A->B, drop: true, chosen: alice}\n", /* 25 */
+		   25, 41, "a dropping expectation takes no 'chosen'");
+	sc_scenario *s = load_ok(BASE
+				 "expect:\n"
+				 "  - {hop: A->B, chosen: CORP\\alice}\n",
+				 NULL);
+	cr_expect_str_eq(s->expect[0].chosen, "CORP\\alice");
+	sc_scenario *copy = NULL;
+	cr_assert_eq(sc_load_clone(s, &copy), 0);
+	cr_expect_str_eq(copy->expect[0].chosen, "CORP\\alice");
+	sc_load_free(copy);
+	sc_load_free(s);
+}
+
 /* A status as Windows spells it (a Win32 error, an NTSTATUS, an
  * HRESULT) is not the scenario's spelling, but the error points to it:
  * the prefix dropped, or the nearest name. */
