@@ -12,7 +12,6 @@
 #include "codec.h"
 #include "sc_decide.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,29 +236,17 @@ static bool host_in_domain(const sc_scenario *scn, const char *host)
 	return h && !h->workgroup;
 }
 
-typedef struct verdict {
-	char rule[8];
-	char reason[SC_NOTE_TEXT];
-} verdict;
-
-static __attribute__((format(printf, 3, 4))) int
-refuse(verdict *v, const char *rule, const char *fmt, ...)
-{
-	snprintf(v->rule, sizeof(v->rule), "%s", rule);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* The authority's answer: the rule that refused and why, or what the
+ * ticket allows. */
+typedef sc_refusal verdict;
 
 /* The last rule the model logged: the one that refused. */
 static int refuse_by_model(verdict *v, const sc_log *log, sc_status st)
 {
 	if (log->count == 0)
-		return refuse(v, "K7", "refused: %s", sc_status_name(st));
+		return sc_refuse(v, "K7", "refused: %s", sc_status_name(st));
 	const sc_note *n = &log->notes[log->count - 1];
-	return refuse(v, n->rule, "%s (%s)", n->text, sc_status_name(st));
+	return sc_refuse(v, n->rule, "%s (%s)", n->text, sc_status_name(st));
 }
 
 /* One ticket request as decide() judges it: the requester, the target
@@ -335,7 +322,7 @@ static int vouch_for(authority_state *st, const sc_token *token,
 	size_t len = 0;
 	(void)st;
 	if (codec_identity_encode(token, &pac, &len) != 0)
-		return refuse(v, "K7", "out of memory");
+		return sc_refuse(v, "K7", "out of memory");
 	t->pac = pac;
 	t->pac_len = len;
 	t->level = (uint32_t)oc->level;
@@ -362,13 +349,13 @@ static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 	sc_token *client = NULL, *held = NULL;
 	if (codec_identity_decode(epac, epac_len, &client, err, sizeof(err)) !=
 	    0) {
-		refuse(v, "K1", "evidence: its authorization data is "
+		sc_refuse(v, "K1", "evidence: its authorization data is "
 				"malformed: %s", err);
 		return NULL;
 	}
 	if (strcmp(sc_token_user_sid(client), e->subject_sid) != 0) {
 		sc_token_free(client);
-		refuse(v, "K1", "evidence: its authorization data is not its "
+		sc_refuse(v, "K1", "evidence: its authorization data is not its "
 				"subject's");
 		return NULL;
 	}
@@ -387,7 +374,7 @@ static sc_token *held_from_evidence(const deciding *d, const auth_ticket *e,
 	bool unforwardable = sc_token_unforwardable(client);
 	sc_token_free(client);
 	if (s != SC_OK) {
-		refuse(v, "K7", "evidence: %s", sc_status_name(s));
+		sc_refuse(v, "K7", "evidence: %s", sc_status_name(s));
 		return NULL;
 	}
 	sc_token_set_unforwardable(held, unforwardable);
@@ -410,17 +397,17 @@ static int deciding_init(deciding *d, authority_state *st,
 	d->now = now_of(st);
 	authority_proc *me = proc_named(st, cred->process);
 	if (!me)
-		return refuse(v, "K7", "no process %s in this run",
+		return sc_refuse(v, "K7", "no process %s in this run",
 			      cred->process);
 	d->target = sc_scenario_process(st->scn, rq->target);
 	if (!d->target)
-		return refuse(v, "K4", "no service %s in this run", rq->target);
+		return sc_refuse(v, "K4", "no service %s in this run", rq->target);
 	/* The level asked is the one after L6: never "default". */
 	if (rq->package >= SC_PACKAGE_COUNT || rq->asked >= SC_LEVEL_COUNT ||
 	    rq->asked == SC_LEVEL_DEFAULT ||
 	    rq->authn >= SC_AUTHN_COUNT || rq->transport >= SC_TRANSPORT_COUNT ||
 	    rq->presented >= SC_LEVEL_COUNT || rq->basis > 1)
-		return refuse(v, "K1", "a call fact is out of range");
+		return sc_refuse(v, "K1", "a call fact is out of range");
 	d->dir = sc_runtime_directory(me->rt);
 	d->process = sc_runtime_token(me->rt);
 	d->self = sc_runtime_process(me->rt);
@@ -434,7 +421,7 @@ static int deciding_init(deciding *d, authority_state *st,
 			      ? rq->replaced_sid
 			      : NULL;
 	if (d->replaced && strcmp(d->sid, SC_SID_ANONYMOUS) != 0)
-		return refuse(v, "K7",
+		return sc_refuse(v, "K7",
 			      "%s is asked in place of %s: only ANONYMOUS "
 			      "LOGON replaces an identity",
 			      d->sid, d->replaced);
@@ -457,7 +444,7 @@ static int ticket_start(const deciding *d, auth_ticket *t, verdict *v)
 				: st->ticket_lifetime_ms;
 	t->expires_ms = d->now + life;
 	if (auth_random(t->nonce, sizeof(t->nonce)) != 0)
-		return refuse(v, "K7", "no randomness");
+		return sc_refuse(v, "K7", "no randomness");
 	return 0;
 }
 
@@ -512,9 +499,9 @@ static int by_own_logon(const deciding *d, auth_ticket *t, verdict *v)
 	if (rq->basis == 0 && strcmp(d->sid, cred->account_sid) == 0 &&
 	    (ls != SC_OK || on_net)) {
 		rc = ls != SC_OK
-			     ? refuse(v, "K7", "no logon of %s on %s: %s",
+			     ? sc_refuse(v, "K7", "no logon of %s on %s: %s",
 				      d->sid, cred->host, sc_status_name(ls))
-			     : refuse(v, "D8",
+			     : sc_refuse(v, "D8",
 				      "%s does not authenticate to %s as "
 				      "itself: it is presented there as %s",
 				      cred->account, d->target->host,
@@ -555,13 +542,13 @@ static int refuse_no_evidence(const deciding *d, verdict *v)
 		if (sc_directory_computer(d->dir, scn->hosts[i].name) == c)
 			/* D8: a host's computer account is presented only by
 			 * that host's SYSTEM or NETWORK SERVICE. */
-			return refuse(v, "K7",
+			return sc_refuse(v, "K7",
 				      "%s holds no credential for %s: only "
 				      "SYSTEM or NETWORK SERVICE on %s "
 				      "presents it (D8)",
 				      d->cred->process, c->name,
 				      scn->hosts[i].name);
-	return refuse(v, "K7",
+	return sc_refuse(v, "K7",
 		      "%s holds no credential for %s: no ticket presented "
 		      "that identity to it",
 		      d->cred->process, d->held_sid);
@@ -583,7 +570,7 @@ static int held_by_evidence(const deciding *d, sc_token **held,
 	uint8_t *eb = malloc(el ? el : 1), *epac = NULL;
 	size_t epac_len = 0;
 	if (!eb)
-		return refuse(v, "K7", "out of memory");
+		return sc_refuse(v, "K7", "out of memory");
 	cloakroom__signed__pack(ev, eb);
 	auth_ticket e;
 	auth_reject why;
@@ -594,16 +581,16 @@ static int held_by_evidence(const deciding *d, sc_token **held,
 	epac_len = ep.len;
 	free(eb);
 	if (rc != 0)
-		rc = refuse(v, why.rule, "evidence: %s", why.reason);
+		rc = sc_refuse(v, why.rule, "evidence: %s", why.reason);
 	else if (strcmp(e.audience, cred->process) != 0)
-		rc = refuse(v, "K4",
+		rc = sc_refuse(v, "K4",
 			    "the evidence ticket was for %s, not for %s",
 			    e.audience, cred->process);
 	else if (strcmp(e.subject_sid, d->held_sid) != 0 &&
 		 !sc_directory_machine_identity(e.subject_sid))
 		/* (A machine identity's evidence may ask for what D8 makes
 		 * of it: checked once the model chose.) */
-		rc = refuse(v, "K7", "the evidence ticket presents %s, not %s",
+		rc = sc_refuse(v, "K7", "the evidence ticket presents %s, not %s",
 			    e.subject, d->held_sid);
 	else if (!(*held = held_from_evidence(d, &e, epac, epac_len,
 					      v)))
@@ -690,7 +677,7 @@ static int present_held(const deciding *d, sc_token *held, sc_token **shown,
 	if (s != SC_OK)
 		rc = refuse_by_model(v, &log, s);
 	else if (strcmp(sc_token_user_sid(net ? net : thread), d->sid) != 0)
-		rc = refuse(v, "K7",
+		rc = sc_refuse(v, "K7",
 			    "the evidence ticket presents %s, who reaches %s "
 			    "as %s, not %s",
 			    sc_token_user_name(thread), d->target->host,
@@ -762,25 +749,31 @@ static int decide(authority_state *st, const auth_credential *cred,
 	return rc;
 }
 
-static int reply_pack(const uint8_t *ticket, size_t tlen,
-		      const uint8_t *sealed_key, const verdict *v,
-		      uint8_t **out, size_t *len)
+typedef struct minted {
+	uint8_t *ticket; /* malloc'd; NULL: none */
+	size_t len;
+	uint8_t sealed_key[AUTH_SEALED_KEY_LEN];
+	char granted[SC_NOTE_TEXT]; /* with a ticket: what it allows */
+} minted;
+
+/* The reply: m's ticket with the rule that allowed it and what it
+ * allows, or none with the rule that refused and why (v). */
+static int reply_pack(const minted *m, const verdict *v, uint8_t **out,
+		      size_t *len)
 {
 	Cloakroom__TicketReply r;
 	cloakroom__ticket_reply__init(&r);
-	if (ticket) {
-		r.session_key.data = (uint8_t *)sealed_key;
-		r.session_key.len = AUTH_SEALED_KEY_LEN;
-	}
 	Cloakroom__Signed *s = NULL;
-	if (ticket) {
-		s = cloakroom__signed__unpack(NULL, tlen, ticket);
+	if (m->ticket) {
+		r.session_key.data = (uint8_t *)m->sealed_key;
+		r.session_key.len = AUTH_SEALED_KEY_LEN;
+		s = cloakroom__signed__unpack(NULL, m->len, m->ticket);
 		if (!s)
 			return -1;
 		r.ticket = s;
 	}
 	r.rule = (char *)v->rule;
-	r.reason = (char *)v->reason;
+	r.reason = (char *)(m->ticket ? m->granted : v->reason);
 	*len = cloakroom__ticket_reply__get_packed_size(&r);
 	*out = malloc(*len ? *len : 1);
 	if (*out)
@@ -805,22 +798,22 @@ static int admit_request(authority_state *st,
 	size_t cl = cloakroom__signed__get_packed_size(rq->credential);
 	uint8_t *cb = malloc(cl ? cl : 1);
 	if (!cb)
-		return refuse(v, "K7", "out of memory");
+		return sc_refuse(v, "K7", "out of memory");
 	cloakroom__signed__pack(rq->credential, cb);
 	auth_checker by = {st->pub, now, st->skew_ms};
 	int rc = auth_credential_check(&by, cb, cl, cred, &why);
 	free(cb);
 	if (rc != 0)
-		return refuse(v, why.rule, "credential: %s", why.reason);
+		return sc_refuse(v, why.rule, "credential: %s", why.reason);
 	if (!auth_verify(cred->key, sr->body.data, sr->body.len,
 			 sr->signature.data, sr->signature.len))
-		return refuse(v, "K1", "the request is not signed by %s's key",
+		return sc_refuse(v, "K1", "the request is not signed by %s's key",
 			      cred->process);
 	/* K6: the requester is the TLS peer, as a daemon binds its
 	 * callers: a key and credential stolen by another process get it
 	 * nothing. */
 	if (peer_account && strcmp(peer_account, cred->account) != 0)
-		return refuse(v, "K6",
+		return sc_refuse(v, "K6",
 			      "the TLS peer is %.60s, but the request was "
 			      "signed by %.50s (%.60s): made by another "
 			      "process",
@@ -829,7 +822,7 @@ static int admit_request(authority_state *st,
 			      cred->process, cred->account);
 	auth_replay *replay = replay_of(st, cred->process);
 	if (!replay)
-		return refuse(v, "K7", "no process %.60s in this run",
+		return sc_refuse(v, "K7", "no process %.60s in this run",
 			      cred->process);
 	/* K3: a request lives as long as a context does. Compared by
 	 * difference: no issue time wraps into the window. */
@@ -838,17 +831,17 @@ static int admit_request(authority_state *st,
 	if ((rq->issued_ms < now &&
 	     now - rq->issued_ms > AUTH_CONTEXT_LIFETIME_MS + skew) ||
 	    (rq->issued_ms > now && rq->issued_ms - now > skew))
-		return refuse(v, "K3", "the request is not current");
+		return sc_refuse(v, "K3", "the request is not current");
 	uint64_t until = rq->issued_ms + AUTH_CONTEXT_LIFETIME_MS;
 	int seen = rq->nonce.len != AUTH_NONCE_LEN
 			   ? -1
 			   : auth_replay_check(replay, rq->nonce.data,
 					       until + skew, now);
 	if (seen == -1)
-		return refuse(v, "K5", "the request was replayed");
+		return sc_refuse(v, "K5", "the request was replayed");
 	if (seen != 0)
 		/* Nothing judged: busy, not a replay. */
-		return refuse(v, AUTH_BUSY,
+		return sc_refuse(v, AUTH_BUSY,
 			      "%.60s has %u requests in flight, the most one "
 			      "requester may: the request was not judged",
 			      cred->process, AUTHORITY_REPLAY_PER_REQUESTER);
@@ -856,12 +849,6 @@ static int admit_request(authority_state *st,
 }
 
 /* A signed ticket and its session key sealed for the requester. */
-typedef struct minted {
-	uint8_t *ticket; /* malloc'd; NULL: none */
-	size_t len;
-	uint8_t sealed_key[AUTH_SEALED_KEY_LEN];
-} minted;
-
 /* The ticket t decided for cred's process, signed into m, with a fresh
  * session key for this ticket alone: sealed for the audience inside the
  * ticket, for the requester in m. Frees t->pac. 0, or -1 with v. */
@@ -884,9 +871,9 @@ static int mint(authority_state *st, const auth_credential *cred,
 	free((void *)t->pac);
 	t->pac = NULL;
 	if (rc != 0)
-		return refuse(v, "K7", "cannot sign");
+		return sc_refuse(v, "K7", "cannot sign");
 	FIELD_SET(v->rule, t->rule);
-	snprintf(v->reason, sizeof(v->reason),
+	snprintf(m->granted, sizeof(m->granted),
 		 "%.50s may present %.90s to %.50s%s", t->presenter,
 		 t->subject, t->audience,
 		 t->forwardable ? " (forwardable)" : "");
@@ -911,17 +898,17 @@ int authority_ticket_serve(authority_state *st, const uint8_t *req,
 	auth_ticket t;
 	memset(&t, 0, sizeof(t));
 	if (!sr)
-		refuse(&v, "K1", "not a signed ticket request");
+		sc_refuse(&v, "K1", "not a signed ticket request");
 	else if (!rq || !rq->credential || !rq->target)
-		refuse(&v, "K1", "the ticket request is malformed");
+		sc_refuse(&v, "K1", "the ticket request is malformed");
 	else if (admit_request(st, sr, rq, peer_account, &cred, &v) == 0 &&
 		 decide(st, &cred, rq, &t, &v) == 0)
 		mint(st, &cred, &t, &m, &v);
-	int rc = reply_pack(m.ticket, m.len, m.sealed_key, &v, reply,
-			    reply_len);
+	int rc = reply_pack(&m, &v, reply, reply_len);
 	if (!st->quiet)
 		fprintf(stderr, "authority: %s: [%s] %s\n",
-			m.ticket ? "ticket" : "refused", v.rule, v.reason);
+			m.ticket ? "ticket" : "refused", v.rule,
+			m.ticket ? m.granted : v.reason);
 	free(m.ticket);
 	if (rq)
 		cloakroom__ticket_request__free_unpacked(rq, NULL);

@@ -354,3 +354,13 @@ const char *sc_status_suggest(const char *name)
 	}
 	return near;
 }
+
+int sc_refuse(sc_refusal *r, const char *rule, const char *fmt, ...)
+{
+	snprintf(r->rule, sizeof(r->rule), "%s", rule);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}

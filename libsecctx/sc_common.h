@@ -123,6 +123,11 @@ typedef struct sc_refusal {
 	char reason[200];
 } sc_refusal;
 
+/* r's rule and its reason (formatted, cut to fit); r's status is left
+ * as it is. Returns -1, what a refusing function returns. */
+int sc_refuse(sc_refusal *r, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Copy s into out (len bytes, always terminated), with every byte a
  * terminal could act on written out: C0 controls and DEL as \n, \r, \t
  * or \xNN, C1 controls (UTF-8 U+0080 to U+009F) as \u00NN, and bytes

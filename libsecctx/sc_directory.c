@@ -936,26 +936,74 @@ bool sc_directory_keeps_client_token(const char *from_host,
 	return from_host && to_host && strcmp(from_host, to_host) == 0;
 }
 
+/* What a logon puts in a token besides its user, groups and
+ * privileges: the level, the logon type and session (T7), the package
+ * (D3), the authentication level (T8) and the boundaries crossed. */
+typedef struct logon_terms {
+	sc_level level;
+	sc_logon logon;
+	uint64_t session;
+	sc_package package;
+	sc_authn authn;
+	unsigned boundaries;
+} logon_terms;
+
+static void set_logon_terms(sc_token *t, const logon_terms *l)
+{
+	sc_token_set_level(t, l->level);
+	sc_token_set_logon(t, l->logon);
+	sc_token_set_session(t, l->session);
+	sc_token_set_package(t, l->package);
+	sc_token_set_authn(t, l->authn);
+	sc_token_set_boundaries(t, l->boundaries);
+}
+
+/* T7: the token a server impersonates for client: a new impersonation
+ * token with the client's user and groups (a network logon's own
+ * instead of the client's logon-type groups), then the terms l. NULL
+ * when out of memory. */
+static sc_token *served_token(const sc_directory *dir, const sc_token *client,
+			      bool network, const logon_terms *l)
+{
+	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	if (!t)
+		return NULL;
+	if (copy_user_and_groups(dir, t, client, network) != 0 ||
+	    (network && add_group(dir, t, SC_SID_NETWORK) != 0)) {
+		sc_token_free(t);
+		return NULL;
+	}
+	set_logon_terms(t, l);
+	return t;
+}
+
+static bool level_valid(sc_level level)
+{
+	return level >= SC_LEVEL_ANONYMOUS && level <= SC_LEVEL_DELEGATE;
+}
+
 sc_status sc_directory_local_token(const sc_directory *dir,
 				  const sc_token *client, const sc_token *claim,
 				  const sc_binding *terms, sc_token **out,
 				  sc_log *log)
 {
-	sc_level level = terms->level;
 	*out = NULL;
-	if (!client || !claim || level < SC_LEVEL_ANONYMOUS ||
-	    level > SC_LEVEL_DELEGATE) {
+	if (!client || !claim || !level_valid(terms->level)) {
 		sc_log_rule(log, "T7", "local pipe client: %s "
 				       "(INVALID_PARAMETER)",
 			    client && claim ? "the level is not set"
 					    : "no client");
 		return SC_INVALID_PARAMETER;
 	}
-	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	/* T7: the client's own logon, with the boundaries its call
+	 * crossed. */
+	sc_token *t = served_token(
+		dir, client, false,
+		&(logon_terms){terms->level, sc_token_logon(client),
+			       sc_token_session(client), terms->package,
+			       terms->authn, sc_token_boundaries(claim)});
 	if (!t)
 		return SC_INTERNAL;
-	if (copy_user_and_groups(dir, t, client, false) != 0)
-		goto nomem;
 	size_t np = sc_token_privilege_count(client);
 	for (size_t i = 0; i < np; i++) {
 		const char *name;
@@ -964,24 +1012,17 @@ sc_status sc_directory_local_token(const sc_directory *dir,
 		if (!sc_token_privilege_held(claim, name, &claimed_on))
 			continue; /* dropped: effective-only */
 		if (sc_token_add_privilege(t, name, enabled && claimed_on) !=
-		    0)
-			goto nomem;
+		    0) {
+			sc_token_free(t);
+			return SC_INTERNAL;
+		}
 	}
-	sc_token_set_level(t, level);
-	sc_token_set_logon(t, sc_token_logon(client));
-	sc_token_set_session(t, sc_token_session(client));
-	sc_token_set_package(t, terms->package);
-	sc_token_set_authn(t, terms->authn);
-	sc_token_set_boundaries(t, sc_token_boundaries(claim));
 	/* T12: the client's own token's level (a low-integrity client
 	 * is served at low; with signed contexts the authority's logon
 	 * of the client states it, as the client's own does). */
 	sc_token_set_integrity(t, sc_token_integrity_raw(client));
 	*out = t;
 	return SC_OK;
-nomem:
-	sc_token_free(t);
-	return SC_INTERNAL;
 }
 
 sc_status sc_directory_network_token(const sc_directory *dir,
@@ -989,36 +1030,29 @@ sc_status sc_directory_network_token(const sc_directory *dir,
 				     const sc_binding *terms, sc_token **out,
 				     sc_log *log)
 {
-	sc_level level = terms->level;
 	*out = NULL;
-	if (!client || !host || level < SC_LEVEL_ANONYMOUS ||
-	    level > SC_LEVEL_DELEGATE) {
+	if (!client || !host || !level_valid(terms->level)) {
 		sc_log_rule(log, "P3", "network logon on %s: %s "
 				       "(INVALID_PARAMETER)",
 			    host ? host : "?",
 			    client ? "the level is not set" : "no client");
 		return SC_INVALID_PARAMETER;
 	}
-	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
+	/* P3: a new network logon on host, its own session; the host
+	 * grants the privileges. */
+	sc_token *t = served_token(
+		dir, client, true,
+		&(logon_terms){terms->level, SC_LOGON_NETWORK, new_session(),
+			       terms->package, terms->authn,
+			       sc_token_boundaries(client)});
 	if (!t)
 		return SC_INTERNAL;
-	if (copy_user_and_groups(dir, t, client, true) != 0)
-		goto nomem;
-	if (add_group(dir, t, SC_SID_NETWORK) != 0)
-		goto nomem;
-	sc_token_set_level(t, level);
-	sc_token_set_logon(t, SC_LOGON_NETWORK);
-	sc_token_set_package(t, terms->package);
-	sc_token_set_authn(t, terms->authn);
-	sc_token_set_session(t, new_session());
-	sc_token_set_boundaries(t, sc_token_boundaries(client));
-	if (grant_privileges(dir, t, host, false, log) != 0)
-		goto nomem;
+	if (grant_privileges(dir, t, host, false, log) != 0) {
+		sc_token_free(t);
+		return SC_INTERNAL;
+	}
 	*out = t;
 	return SC_OK;
-nomem:
-	sc_token_free(t);
-	return SC_INTERNAL;
 }
 
 sc_status sc_directory_transition(const sc_directory *dir,
@@ -1129,13 +1163,15 @@ static sc_token *network_self(const sc_directory *dir, const sc_token *who,
 	for (const char *const *g = groups; *g; g++)
 		if (add_group(dir, t, *g) != 0)
 			goto nomem;
-	if (sc_token_type_of(who) == SC_TOKEN_IMPERSONATION)
-		sc_token_set_level(t, sc_token_level_raw(who));
-	sc_token_set_logon(t, logon);
-	sc_token_set_session(t, sc_token_session(who));
-	sc_token_set_package(t, sc_token_package(who));
-	sc_token_set_authn(t, sc_token_authn(who));
-	sc_token_set_boundaries(t, sc_token_boundaries(who));
+	/* A primary token keeps its no-level. */
+	sc_level level = sc_token_type_of(who) == SC_TOKEN_IMPERSONATION
+				 ? sc_token_level_raw(who)
+				 : sc_token_level_raw(t);
+	set_logon_terms(t, &(logon_terms){level, logon,
+					  sc_token_session(who),
+					  sc_token_package(who),
+					  sc_token_authn(who),
+					  sc_token_boundaries(who)});
 	return t;
 nomem:
 	sc_token_free(t);

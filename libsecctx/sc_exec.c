@@ -180,6 +180,20 @@ static int keep_token(sc_frame *f, const char *name, sc_token *t)
 	return 0;
 }
 
+/* T2: t (taken) kept as keep for the rest of the call, said in the
+ * step's log as what of its user; freed when the step keeps nothing
+ * (or f keeps too many). */
+static void keep_or_free(sc_frame *f, const char *keep, sc_token *t,
+			 sc_step_result *r, const char *what)
+{
+	if (keep && keep_token(f, keep, t) == 0) {
+		sc_log_rule(&r->log, "T2", "%s of %s is kept as %s", what,
+			    sc_token_user_name(t), keep);
+		return;
+	}
+	sc_token_free(t);
+}
+
 static void kept_free(sc_frame *f)
 {
 	for (size_t i = 0; i < f->kept_count; i++)
@@ -231,24 +245,11 @@ static sc_blanket effective_blanket(const sc_blanket *base,
 	if (!over)
 		return b;
 	unsigned g = over->given;
-	if (g & SC_GIVEN_AUTHN)
-		b.authn = over->authn;
-	if (g & SC_GIVEN_LEVEL)
-		b.level = over->level;
-	if (g & SC_GIVEN_PACKAGE)
-		b.package = over->package;
-	if (g & SC_GIVEN_CLOAKING)
-		b.cloaking = over->cloaking;
-	if (g & SC_GIVEN_IDENTITY)
-		b.identity = over->identity;
-	if (g & SC_GIVEN_TRANSPORT)
-		b.transport = over->transport;
-	if (g & SC_GIVEN_SQOS)
-		b.sqos = over->sqos;
-	if (g & SC_GIVEN_TRACKING)
-		b.tracking = over->tracking;
-	if (g & SC_GIVEN_EFFECTIVE_ONLY)
-		b.effective_only = over->effective_only;
+#define OVERRIDE(id, field)                                                  \
+	if (g & SC_GIVEN_##id)                                               \
+		b.field = over->field;
+	SC_BLANKET_FIELDS(OVERRIDE)
+#undef OVERRIDE
 	b.given = base->given | g;
 	return b;
 }
@@ -1090,14 +1091,10 @@ static sc_status step_duplicate(sc_frame *f, const sc_step *s,
 				want, &tp, &t, &r->log);
 	if (st == SC_OK && !s->primary)
 		r->level = sc_token_level_raw(t);
-	if (st == SC_OK && s->keep && keep_token(f, s->keep, t) == 0) {
-		sc_log_rule(&r->log, "T2",
-			    "the %s copy of %s is kept as %s",
-			    s->primary ? "primary" : "impersonation",
-			    sc_token_user_name(t), s->keep);
-		return st;
-	}
-	sc_token_free(t);
+	if (st == SC_OK)
+		keep_or_free(f, s->keep, t, r,
+			     s->primary ? "the primary copy"
+					: "the impersonation copy");
 	return st;
 }
 
@@ -1193,12 +1190,7 @@ static sc_status step_logon_user(sc_frame *f, const sc_step *s,
 		    "need no privilege of %s; a primary token in its logon "
 		    "session",
 		    sc_token_user_name(t), sc_token_user_name(proc_token(f)));
-	if (s->keep && keep_token(f, s->keep, t) == 0) {
-		sc_log_rule(&r->log, "T2", "the token of %s is kept as %s",
-			    sc_token_user_name(t), s->keep);
-		return SC_OK;
-	}
-	sc_token_free(t);
+	keep_or_free(f, s->keep, t, r, "the token");
 	return SC_OK;
 }
 

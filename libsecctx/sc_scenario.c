@@ -811,91 +811,6 @@ static int index_of(const void *base, size_t size, const void *elem)
 	return (int)(((const char *)elem - (const char *)base) / size);
 }
 
-/* PROC.deny_only_groups, PROC.disabled_groups: groups of the process's
- * account joined by '+', or none (T6). */
-static int check_group_list(const sc_scenario *s, const sc_process_def *p,
-			    const char *full, const char *value, char *err,
-			    size_t errlen)
-{
-	if (strcasecmp(value, "none") == 0)
-		return 0;
-	char *copy = strdup(value);
-	if (!copy) {
-		errf(err, errlen, "out of memory");
-		return SC_ERR_NOMEM;
-	}
-	int rc = 0;
-	char *save = NULL;
-	char *t = strtok_r(copy, "+", &save);
-	if (!t) {
-		errf(err, errlen, "invalid value '%s' for '%s' (groups of the "
-				  "process's account joined by '+', or none)",
-		     value, full);
-		rc = SC_ERR_INVAL;
-	}
-	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
-		t = trim(t);
-		const char *near;
-		if (!is_group_of_account(s, p->account, t, &near)) {
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': '%s' is not a "
-			     "group of the process's account '%s'%s%s%s "
-			     "(groups of the account joined by '+', or none)",
-			     value, full, t, p->account ? p->account : "",
-			     near ? " (did you mean '" : "", near ? near : "",
-			     near ? "'?)" : "");
-			rc = SC_ERR_INVAL;
-		}
-	}
-	free(copy);
-	return rc;
-}
-
-/* ACCOUNT.allowed_to_delegate_to, ACCOUNT.allowed_to_act: declared
- * accounts joined by '+', or none (D4, D5). */
-static int check_account_list(const sc_scenario *s, const char *full,
-			      const char *value, bool spns, char *err,
-			      size_t errlen)
-{
-	if (strcasecmp(value, "none") == 0)
-		return 0;
-	char *copy = strdup(value);
-	if (!copy) {
-		errf(err, errlen, "out of memory");
-		return SC_ERR_NOMEM;
-	}
-	int rc = 0;
-	char *save = NULL;
-	char *t = strtok_r(copy, "+", &save);
-	if (!t) {
-		errf(err, errlen, "invalid value '%s' for '%s' (declared "
-				  "accounts joined by '+', or none)",
-		     value, full);
-		rc = SC_ERR_INVAL;
-	}
-	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
-		t = trim(t);
-		if (*t && sc_scenario_account(s, t))
-			continue;
-		/* D4: an SPN some account holds (allowed_to_delegate_to). */
-		if (spns && sc_scenario_spn_holder(s, t))
-			continue;
-		const char *cands[64];
-		size_t n = 0;
-		for (unsigned i = 0; i < s->domain.accounts_count && n < 64; i++)
-			cands[n++] = s->domain.accounts[i].name;
-		const char *near = sc_suggest_nearest(t, cands, n);
-		errf(err, errlen,
-		     "invalid value '%s' for '%s': unknown account '%s'%s%s%s "
-		     "(declared accounts joined by '+', or none)",
-		     value, full, t, near ? " (did you mean '" : "",
-		     near ? near : "", near ? "'?)" : "");
-		rc = SC_ERR_INVAL;
-	}
-	free(copy);
-	return rc;
-}
-
 /* The enum a `set:` field's value is one of (its table, aliases
  * included), or NULL for the fields that are not enums. */
 static const sc_enum_table *field_enum(enum set_field f)
@@ -1087,39 +1002,119 @@ static int set_target(const set_ctx *c, const struct set_key *k)
 	return SC_ERR_INVAL;
 }
 
+/* A '+'-joined `set:` value (or none): ok tells whether one item is
+ * good, else writes why not (for the message). */
+typedef bool (*plus_item_fn)(const set_ctx *c, const char *item, char *why,
+			     size_t whylen);
+
+struct plus_list {
+	plus_item_fn ok;
+	const char *empty; /* the value's form, when it names nothing at
+			      all; NULL: naming nothing is allowed */
+	const char *form;  /* the value's form, after an item's error */
+};
+
+/* c->value as l says: 0, or the error (the first bad item). */
+static int check_plus_list(const set_ctx *c, const struct plus_list *l)
+{
+	if (strcasecmp(c->value, "none") == 0)
+		return 0;
+	char *copy = strdup(c->value);
+	if (!copy) {
+		errf(c->err, c->errlen, "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	int rc = 0;
+	char *save = NULL;
+	char *t = strtok_r(copy, "+", &save);
+	if (!t && l->empty) {
+		errf(c->err, c->errlen, "invalid value '%s' for '%s' (%s)",
+		     c->value, c->full, l->empty);
+		rc = SC_ERR_INVAL;
+	}
+	for (; t && rc == 0; t = strtok_r(NULL, "+", &save)) {
+		t = trim(t);
+		char why[1024];
+		if (l->ok(c, t, why, sizeof(why)))
+			continue;
+		errf(c->err, c->errlen, "invalid value '%s' for '%s': %s (%s)",
+		     c->value, c->full, why, l->form);
+		rc = SC_ERR_INVAL;
+	}
+	free(copy);
+	return rc;
+}
+
+/* "X (did you mean 'Y'?)", or X alone when nothing is near. */
+#define NEAR_FMT "%s%s%s"
+#define NEAR_ARGS(near)                                                      \
+	(near) ? " (did you mean '" : "", (near) ? (near) : "",              \
+		(near) ? "'?)" : ""
+
+/* PROC.deny_only_groups, PROC.disabled_groups: a group of the process's
+ * account (T6). */
+static bool group_item_ok(const set_ctx *c, const char *t, char *why,
+			  size_t whylen)
+{
+	const char *account = c->s->processes[c->op->index].account;
+	const char *near;
+	if (is_group_of_account(c->s, account, t, &near))
+		return true;
+	errf(why, whylen,
+	     "'%s' is not a group of the process's account '%s'" NEAR_FMT, t,
+	     account ? account : "", NEAR_ARGS(near));
+	return false;
+}
+
+/* ACCOUNT.allowed_to_delegate_to, ACCOUNT.allowed_to_act: a declared
+ * account (D4, D5). */
+static bool account_item_ok(const set_ctx *c, const char *t, char *why,
+			    size_t whylen)
+{
+	const sc_scenario *s = c->s;
+	if (*t && sc_scenario_account(s, t))
+		return true;
+	/* D4: an SPN some account holds (allowed_to_delegate_to). */
+	if (c->op->field == F_DELEGATE_TO && sc_scenario_spn_holder(s, t))
+		return true;
+	const char *cands[64];
+	size_t n = 0;
+	for (unsigned i = 0; i < s->domain.accounts_count && n < 64; i++)
+		cands[n++] = s->domain.accounts[i].name;
+	const char *near = sc_suggest_nearest(t, cands, n);
+	errf(why, whylen, "unknown account '%s'" NEAR_FMT, t, NEAR_ARGS(near));
+	return false;
+}
+
+/* HOST.SeXxxPrivilege: a declared account, group or well-known name
+ * (P3). */
+static bool holder_item_ok(const set_ctx *c, const char *t, char *why,
+			   size_t whylen)
+{
+	if (principal_known(c->s, t))
+		return true;
+	errf(why, whylen, "unknown principal '%s'", t);
+	return false;
+}
+
+static const struct plus_list group_list = {
+	group_item_ok, "groups of the process's account joined by '+', or none",
+	"groups of the account joined by '+', or none"};
+static const struct plus_list account_list = {
+	account_item_ok, "declared accounts joined by '+', or none",
+	"declared accounts joined by '+', or none"};
+static const struct plus_list holder_list = {
+	holder_item_ok, NULL,
+	"holders are declared accounts, groups or well-known names joined "
+	"by '+', or none"};
+
 /* HOST.SeXxxPrivilege=HOLDER+HOLDER... (or none): every holder a
  * declared account, group or well-known name. */
 static int set_right(const set_ctx *c)
 {
-	const sc_scenario *s = c->s;
-	const char *fname = c->fname, *full = c->full, *value = c->value;
-	struct set_op *op = c->op;
-	char *err = c->err;
-	size_t errlen = c->errlen;
-	char *hcopy = strdup(value);
-	if (!hcopy) {
-		errf(err, errlen, "out of memory");
-		return SC_ERR_NOMEM;
-	}
-	int rc = 0;
-	if (strcasecmp(value, "none") != 0) {
-		char *save = NULL;
-		for (char *t = strtok_r(hcopy, "+", &save); t && rc == 0;
-		     t = strtok_r(NULL, "+", &save)) {
-			t = trim(t);
-			if (principal_known(s, t))
-				continue;
-			errf(err, errlen,
-			     "invalid value '%s' for '%s': unknown principal "
-			     "'%s' (holders are declared accounts, groups or "
-			     "well-known names joined by '+', or none)",
-			     value, full, t);
-			rc = SC_ERR_INVAL;
-		}
-	}
-	free(hcopy);
-	if (rc == 0 && !(op->privilege = strdup(fname))) {
-		errf(err, errlen, "out of memory");
+	int rc = check_plus_list(c, &holder_list);
+	if (rc == 0 && !(c->op->privilege = strdup(c->fname))) {
+		errf(c->err, c->errlen, "out of memory");
 		rc = SC_ERR_NOMEM;
 	}
 	return rc;
@@ -1160,14 +1155,11 @@ static int set_value(const set_ctx *c, const struct set_key *k)
 		break;
 	case F_DENY_ONLY_GROUPS:
 	case F_DISABLED_GROUPS:
-		rc = check_group_list(s, &s->processes[op->index], full, value,
-				      err, errlen);
+		rc = check_plus_list(c, &group_list);
 		break;
 	case F_DELEGATE_TO:
 	case F_ALLOWED_TO_ACT:
-		rc = check_account_list(s, full, value,
-					op->field == F_DELEGATE_TO, err,
-					errlen);
+		rc = check_plus_list(c, &account_list);
 		break;
 	case F_SPN:
 		/* D4: an SPN an account holds, or none (named by account). */
@@ -1303,10 +1295,56 @@ static int set_parse(const sc_scenario *s, const char *assignment,
 	return rc;
 }
 
-static void replace_string(char **slot, char *value)
+/* *slot becomes *value, which the caller no longer owns. */
+static void take_string(char **slot, char **value)
 {
 	free(*slot);
-	*slot = value;
+	*slot = *value;
+	*value = NULL;
+}
+
+static void free_names(char **names, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+}
+
+/* The items of sval ('+'-separated, or "none"; cut up), each trimmed,
+ * as n new strings in *out: 0, or SC_ERR_NOMEM. */
+static int split_plus(char *sval, char ***out, unsigned *count)
+{
+	unsigned n = 0;
+	char **items = calloc(strlen(sval) / 2 + 2, sizeof(char *));
+	if (!items)
+		return SC_ERR_NOMEM;
+	if (strcasecmp(sval, "none") != 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(sval, "+", &save); t;
+		     t = strtok_r(NULL, "+", &save)) {
+			if (!(items[n] = strdup(trim(t)))) {
+				free_names(items, n);
+				return SC_ERR_NOMEM;
+			}
+			n++;
+		}
+	}
+	*out = items;
+	*count = n;
+	return 0;
+}
+
+/* *list (count names) becomes the items of sval (split_plus). */
+static int replace_names(char ***list, unsigned *count, char *sval)
+{
+	char **names;
+	unsigned n;
+	if (split_plus(sval, &names, &n) != 0)
+		return SC_ERR_NOMEM;
+	free_names(*list, *count);
+	*list = names;
+	*count = n;
+	return 0;
 }
 
 /* P3: the host's rights entry for op->privilege gets the holders of
@@ -1318,31 +1356,15 @@ static int set_apply_right(sc_host_def *h, struct set_op *op)
 		if (h->rights[i].privilege &&
 		    strcmp(h->rights[i].privilege, op->privilege) == 0)
 			r = &h->rights[i];
-	unsigned n = 0;
-	char **holders = calloc(strlen(op->sval) / 2 + 2, sizeof(char *));
-	if (!holders)
+	char **holders;
+	unsigned n;
+	if (split_plus(op->sval, &holders, &n) != 0)
 		return SC_ERR_NOMEM;
-	if (strcasecmp(op->sval, "none") != 0) {
-		char *save = NULL;
-		for (char *t = strtok_r(op->sval, "+", &save); t;
-		     t = strtok_r(NULL, "+", &save)) {
-			holders[n] = strdup(trim(t));
-			if (!holders[n]) {
-				for (unsigned k = 0; k < n; k++)
-					free(holders[k]);
-				free(holders);
-				return SC_ERR_NOMEM;
-			}
-			n++;
-		}
-	}
 	if (!r) {
 		sc_right_def *nr = realloc(h->rights, (h->rights_count + 1) *
 							      sizeof(*nr));
 		if (!nr) {
-			for (unsigned k = 0; k < n; k++)
-				free(holders[k]);
-			free(holders);
+			free_names(holders, n);
 			return SC_ERR_NOMEM;
 		}
 		h->rights = nr;
@@ -1351,41 +1373,9 @@ static int set_apply_right(sc_host_def *h, struct set_op *op)
 		r->privilege = op->privilege;
 		op->privilege = NULL;
 	}
-	for (unsigned k = 0; k < r->holders_count; k++)
-		free(r->holders[k]);
-	free(r->holders);
+	free_names(r->holders, r->holders_count);
 	r->holders = holders;
 	r->holders_count = n;
-	return 0;
-}
-
-/* T6: a process's deny_only_groups or disabled_groups become the groups
- * of op->sval ('+'-separated, or "none"). */
-static int set_apply_groups(char ***list, unsigned *count, char *sval)
-{
-	unsigned n = 0;
-	char **groups = calloc(strlen(sval) / 2 + 2, sizeof(char *));
-	if (!groups)
-		return SC_ERR_NOMEM;
-	if (strcasecmp(sval, "none") != 0) {
-		char *save = NULL;
-		for (char *t = strtok_r(sval, "+", &save); t;
-		     t = strtok_r(NULL, "+", &save)) {
-			groups[n] = strdup(trim(t));
-			if (!groups[n]) {
-				for (unsigned k = 0; k < n; k++)
-					free(groups[k]);
-				free(groups);
-				return SC_ERR_NOMEM;
-			}
-			n++;
-		}
-	}
-	for (unsigned k = 0; k < *count; k++)
-		free((*list)[k]);
-	free(*list);
-	*list = groups;
-	*count = n;
 	return 0;
 }
 
@@ -1404,6 +1394,42 @@ static void set_apply_label(sc_scenario *s, const struct set_op *op)
 	}
 }
 
+/* A list of names: a process's deny-only or disabled groups (T6), an
+ * account's allowed_to_delegate_to (D4) or allowed_to_act (D5). */
+static int set_apply_names(sc_scenario *s, const struct set_op *op)
+{
+	sc_process_def *p = &s->processes[op->index];
+	sc_account_def *a = &s->domain.accounts[op->index];
+	if (op->field == F_DENY_ONLY_GROUPS)
+		return replace_names(&p->deny_only_groups,
+				     &p->deny_only_groups_count, op->sval);
+	if (op->field == F_DISABLED_GROUPS)
+		return replace_names(&p->disabled_groups,
+				     &p->disabled_groups_count, op->sval);
+	if (op->field == F_DELEGATE_TO)
+		return replace_names(&a->allowed_to_delegate_to,
+				     &a->allowed_to_delegate_to_count,
+				     op->sval);
+	return replace_names(&a->allowed_to_act, &a->allowed_to_act_count,
+			     op->sval);
+}
+
+/* A field of the process's blanket (the fields a bare key sets). */
+static void set_apply_blanket(sc_blanket *b, const struct set_op *op)
+{
+	switch (op->field) {
+	case F_LEVEL: b->level = (sc_level)op->ival; break;
+	case F_CLOAKING: b->cloaking = (sc_cloaking)op->ival; break;
+	case F_AUTHN: b->authn = (sc_authn)op->ival; break;
+	case F_PACKAGE: b->package = (sc_package)op->ival; break;
+	case F_TRANSPORT: b->transport = (sc_transport)op->ival; break;
+	case F_SQOS: b->sqos = op->bval; break;
+	case F_TRACKING: b->tracking = (sc_tracking)op->ival; break;
+	case F_EFFECTIVE_ONLY: b->effective_only = op->bval; break;
+	default: break;
+	}
+}
+
 static int set_apply(sc_scenario *s, struct set_op *op)
 {
 	sc_process_def *p = &s->processes[op->index];
@@ -1412,28 +1438,14 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 
 	switch (op->field) {
 	case F_LEVEL:
-		p->blanket.level = (sc_level)op->ival;
-		break;
 	case F_CLOAKING:
-		p->blanket.cloaking = (sc_cloaking)op->ival;
-		break;
 	case F_AUTHN:
-		p->blanket.authn = (sc_authn)op->ival;
-		break;
 	case F_PACKAGE:
-		p->blanket.package = (sc_package)op->ival;
-		break;
 	case F_TRANSPORT:
-		p->blanket.transport = (sc_transport)op->ival;
-		break;
 	case F_SQOS:
-		p->blanket.sqos = op->bval;
-		break;
 	case F_TRACKING:
-		p->blanket.tracking = (sc_tracking)op->ival;
-		break;
 	case F_EFFECTIVE_ONLY:
-		p->blanket.effective_only = op->bval;
+		set_apply_blanket(&p->blanket, op);
 		break;
 	case F_MISBEHAVE:
 		p->misbehave = (sc_misbehave)op->ival;
@@ -1455,20 +1467,17 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		set_apply_label(s, op);
 		break;
 	case F_HOST:
-		replace_string(&p->host, op->sval);
-		op->sval = NULL;
+		take_string(&p->host, &op->sval);
 		break;
 	case F_ACCOUNT:
-		replace_string(&p->account, op->sval);
-		op->sval = NULL;
+		take_string(&p->account, &op->sval);
 		break;
 	case F_SPN:
 		if (strcasecmp(op->sval, "none") == 0) {
 			free(p->spn);
 			p->spn = NULL;
 		} else {
-			replace_string(&p->spn, op->sval);
-			op->sval = NULL;
+			take_string(&p->spn, &op->sval);
 		}
 		break;
 	case F_STARTED_BY:
@@ -1496,8 +1505,7 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 		h->default_level = (sc_level)op->ival;
 		break;
 	case F_DOUBLE_HOP:
-		replace_string(&s->settings.double_hop_status, op->sval);
-		op->sval = NULL;
+		take_string(&s->settings.double_hop_status, &op->sval);
 		break;
 	case F_ALLOW_PRIMARY:
 		s->settings.allow_primary_from_identify = op->bval;
@@ -1508,18 +1516,10 @@ static int set_apply(sc_scenario *s, struct set_op *op)
 	case F_RIGHT:
 		return set_apply_right(h, op);
 	case F_DENY_ONLY_GROUPS:
-		return set_apply_groups(&p->deny_only_groups,
-					&p->deny_only_groups_count, op->sval);
 	case F_DISABLED_GROUPS:
-		return set_apply_groups(&p->disabled_groups,
-					&p->disabled_groups_count, op->sval);
 	case F_DELEGATE_TO:
-		return set_apply_groups(&a->allowed_to_delegate_to,
-					&a->allowed_to_delegate_to_count,
-					op->sval);
 	case F_ALLOWED_TO_ACT:
-		return set_apply_groups(&a->allowed_to_act,
-					&a->allowed_to_act_count, op->sval);
+		return set_apply_names(s, op);
 	}
 	return 0;
 }
@@ -1650,6 +1650,25 @@ static void check_object_sddl(struct vctx *v, const char *pre,
 			"dacl_sddl)");
 }
 
+
+/* PRE.host (of a process or an object): a declared host. */
+static void check_host(struct vctx *v, const char *pre, const char *host)
+{
+	const sc_scenario *s = v->s;
+	char path[PATH_LEN];
+	if (empty(host)) {
+		problem(v, P(path, "%s.host", pre), "the host is empty");
+	} else if (!sc_scenario_host(s, host)) {
+		char names[NAMES_LEN];
+		join_names(names, sizeof(names), s, s->hosts_count, host_at);
+		char near[NAMES_LEN];
+		problem(v, P(path, "%s.host", pre),
+			"unknown host '%s' (%sdeclared hosts: %s)", host,
+			hint(near, sizeof(near), s, s->hosts_count, host_at,
+			     host),
+			names);
+	}
+}
 
 static void check_account(struct vctx *v, const char *path,
 			  const char *name, const char *what)
@@ -2447,20 +2466,7 @@ static void validate_processes(struct vctx *v)
 				}
 			}
 		}
-		if (empty(p->host)) {
-			problem(v, P(path, "%s.host", pre),
-				"the host is empty");
-		} else if (!sc_scenario_host(s, p->host)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			char near[NAMES_LEN];
-			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (%sdeclared hosts: %s)",
-				p->host,
-				hint(near, sizeof(near), s, s->hosts_count,
-				     host_at, p->host), names);
-		}
+		check_host(v, pre, p->host);
 		check_account(v, P(path, "%s.account", pre), p->account,
 			      "the account");
 		check_blanket_identity(v, pre, &p->blanket, p);
@@ -2495,20 +2501,7 @@ static void validate_objects(struct vctx *v)
 				break;
 			}
 		}
-		if (empty(o->host)) {
-			problem(v, P(path, "%s.host", pre),
-				"the host is empty");
-		} else if (!sc_scenario_host(s, o->host)) {
-			char names[NAMES_LEN];
-			join_names(names, sizeof(names), s, s->hosts_count,
-				   host_at);
-			char near[NAMES_LEN];
-			problem(v, P(path, "%s.host", pre),
-				"unknown host '%s' (%sdeclared hosts: %s)",
-				o->host,
-				hint(near, sizeof(near), s, s->hosts_count,
-				     host_at, o->host), names);
-		}
+		check_host(v, pre, o->host);
 		check_object_sddl(v, pre, o);
 		if (o->owner)
 			check_principal(v, P(path, "%s.owner", pre), o->owner);
@@ -2545,6 +2538,23 @@ static void validate_objects(struct vctx *v)
 	}
 }
 
+/* The rule ids as ranges, one a family ("L1-L6, D1-D8, ..."): SC_RULES
+ * lists each family's ids together and in order. */
+static void rule_ranges(char *out, size_t len)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (size_t i = 0, first = 0; i < sc_rule_count && l < len; i++) {
+		if (i + 1 < sc_rule_count &&
+		    sc_rule_ids[i + 1][0] == sc_rule_ids[first][0])
+			continue;
+		l += (size_t)snprintf(out + l, len - l, "%s%s-%s",
+				      first ? ", " : "", sc_rule_ids[first],
+				      sc_rule_ids[i]);
+		first = i + 1;
+	}
+}
+
 /* An expectation's rule id: one of docs/rules.md's (sc_common.h's
  * SC_RULES), and for a `warning:` one of the rules that warn. */
 static void check_rule_id(struct vctx *v, const char *path, const char *id,
@@ -2565,10 +2575,11 @@ static void check_rule_id(struct vctx *v, const char *path, const char *id,
 		return;
 	}
 	const char *near = sc_suggest_nearest(id, sc_rule_ids, sc_rule_count);
+	char ranges[128];
+	rule_ranges(ranges, sizeof(ranges));
 	problem(v, path, "unknown rule id '%s' (%s%s%sthe ids are those of "
-		"docs/rules.md: L1-L6, D1-D8, C1-C7, P1-P4, T1-T12, N1-N2, "
-		"K1-K8)", id, near ? "did you mean '" : "", near ? near : "",
-		near ? "'? " : "");
+		"docs/rules.md: %s)", id, near ? "did you mean '" : "",
+		near ? near : "", near ? "'? " : "", ranges);
 }
 
 bool sc_expect_status_negated(const char *status)

@@ -52,20 +52,26 @@ typedef struct sc_host_def {
 	char *address;          /* optional listen address, e.g. 127.0.0.12 */
 } sc_host_def;
 
-/* The fields of a blanket written in the file (sc_blanket.given): a
- * step's blanket overrides exactly these, so that `cloaking: none` or
- * `level: default` given there take effect (the zero values otherwise
- * read as "not set"). */
+/* The fields of a blanket a file may write, each a YAML key and the
+ * sc_blanket field of the same name. A step's blanket overrides exactly
+ * the fields it gives (sc_blanket.given, of SC_GIVEN_* bits), so that
+ * `cloaking: none` or `level: default` given there take effect (the zero
+ * values otherwise read as "not set"). */
+#define SC_BLANKET_FIELDS(X)                                                 \
+	X(AUTHN, authn) X(LEVEL, level) X(PACKAGE, package)                  \
+	X(CLOAKING, cloaking) X(IDENTITY, identity) X(TRANSPORT, transport)  \
+	X(SQOS, sqos) X(TRACKING, tracking) X(EFFECTIVE_ONLY, effective_only)
+
 enum {
-	SC_GIVEN_AUTHN = 1u << 0,
-	SC_GIVEN_LEVEL = 1u << 1,
-	SC_GIVEN_PACKAGE = 1u << 2,
-	SC_GIVEN_CLOAKING = 1u << 3,
-	SC_GIVEN_IDENTITY = 1u << 4,
-	SC_GIVEN_TRANSPORT = 1u << 5,
-	SC_GIVEN_SQOS = 1u << 6,
-	SC_GIVEN_TRACKING = 1u << 7,
-	SC_GIVEN_EFFECTIVE_ONLY = 1u << 8,
+#define SC_GIVEN_INDEX(id, field) SC_GIVEN_INDEX_##id,
+	SC_BLANKET_FIELDS(SC_GIVEN_INDEX)
+#undef SC_GIVEN_INDEX
+};
+
+enum {
+#define SC_GIVEN_BIT(id, field) SC_GIVEN_##id = 1u << SC_GIVEN_INDEX_##id,
+	SC_BLANKET_FIELDS(SC_GIVEN_BIT)
+#undef SC_GIVEN_BIT
 };
 
 typedef struct sc_blanket {

@@ -323,6 +323,40 @@ static bool copy_str(char *dst, size_t cap, const char *src)
 	return true;
 }
 
+/* The token an Identity message (checked) describes, the one copy of
+ * its fields: 0 with *out new, or the model's error with *out NULL. */
+static int identity_token(const Cloakroom__Identity *id, sc_token **out)
+{
+	sc_token *t = sc_token_new((sc_token_type)id->token_type);
+	int rc = t ? sc_token_set_user(t, id->user->sid, id->user->name)
+		   : SC_ERR_NOMEM;
+	for (size_t i = 0; rc == 0 && i < id->n_groups; i++)
+		rc = sc_token_add_group(t, id->groups[i]->sid,
+					id->groups[i]->name,
+					id->groups[i]->attributes);
+	for (size_t i = 0; rc == 0 && i < id->n_privileges; i++)
+		rc = sc_token_add_privilege(t, id->privileges[i]->name,
+					    id->privileges[i]->enabled);
+	if (rc == 0)
+		rc = sc_token_set_origin_host(t, id->origin_host);
+	if (rc != 0) {
+		sc_token_free(t);
+		*out = NULL;
+		return rc;
+	}
+	sc_token_set_level(t, (sc_level)id->level);
+	sc_token_set_logon(t, (sc_logon)id->logon_type);
+	sc_token_set_package(t, (sc_package)id->package);
+	sc_token_set_authn(t, (sc_authn)id->authn);
+	sc_token_set_session(t, id->session);
+	sc_token_set_boundaries(t, id->boundaries);
+	sc_token_set_delegable(t, id->delegable);
+	sc_token_set_unforwardable(t, id->unforwardable);
+	sc_token_set_integrity(t, (sc_integrity)id->integrity);
+	*out = t;
+	return 0;
+}
+
 int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 			 sc_token **identity, char *err, size_t errlen)
 {
@@ -379,28 +413,8 @@ int codec_context_decode(const uint8_t *buf, size_t len, sc_context *ctx,
 	if (!ctx->caller[0] || !ctx->caller_host[0])
 		FAIL("context names no caller process or host");
 
-	t = sc_token_new((sc_token_type)id->token_type);
-	if (!t || sc_token_set_user(t, id->user->sid, id->user->name) != 0)
+	if (identity_token(id, &t) != 0)
 		FAIL("out of memory");
-	for (size_t i = 0; i < id->n_groups; i++)
-		if (sc_token_add_group(t, id->groups[i]->sid,
-				       id->groups[i]->name,
-				       id->groups[i]->attributes) != 0)
-			FAIL("out of memory");
-	for (size_t i = 0; i < id->n_privileges; i++)
-		if (sc_token_add_privilege(t, id->privileges[i]->name,
-					   id->privileges[i]->enabled) != 0)
-			FAIL("out of memory");
-	sc_token_set_level(t, (sc_level)id->level);
-	sc_token_set_logon(t, (sc_logon)id->logon_type);
-	sc_token_set_package(t, (sc_package)id->package);
-	sc_token_set_authn(t, (sc_authn)id->authn);
-	sc_token_set_origin_host(t, id->origin_host);
-	sc_token_set_session(t, id->session);
-	sc_token_set_boundaries(t, id->boundaries);
-	sc_token_set_delegable(t, id->delegable);
-	sc_token_set_unforwardable(t, id->unforwardable);
-	sc_token_set_integrity(t, (sc_integrity)id->integrity);
 
 	ctx->identity = t;
 	ctx->asked = (sc_level)m->level_requested;
@@ -437,33 +451,7 @@ static int hop_identity_decode(const Cloakroom__Identity *id, sc_token **out)
 	    id->integrity >= SC_IL_COUNT ||
 	    !identity_printable(id))
 		return SC_ERR_INVAL;
-	sc_token *t = sc_token_new((sc_token_type)id->token_type);
-	int rc = t ? sc_token_set_user(t, id->user->sid, id->user->name)
-		   : SC_ERR_NOMEM;
-	for (size_t i = 0; rc == 0 && i < id->n_groups; i++)
-		rc = sc_token_add_group(t, id->groups[i]->sid,
-					id->groups[i]->name,
-					id->groups[i]->attributes);
-	for (size_t i = 0; rc == 0 && i < id->n_privileges; i++)
-		rc = sc_token_add_privilege(t, id->privileges[i]->name,
-					    id->privileges[i]->enabled);
-	if (rc == 0)
-		rc = sc_token_set_origin_host(t, id->origin_host);
-	if (rc != 0) {
-		sc_token_free(t);
-		return SC_ERR_INVAL;
-	}
-	sc_token_set_level(t, (sc_level)id->level);
-	sc_token_set_logon(t, (sc_logon)id->logon_type);
-	sc_token_set_package(t, (sc_package)id->package);
-	sc_token_set_authn(t, (sc_authn)id->authn);
-	sc_token_set_session(t, id->session);
-	sc_token_set_boundaries(t, id->boundaries);
-	sc_token_set_delegable(t, id->delegable);
-	sc_token_set_unforwardable(t, id->unforwardable);
-	sc_token_set_integrity(t, (sc_integrity)id->integrity);
-	*out = t;
-	return 0;
+	return identity_token(id, out) == 0 ? 0 : SC_ERR_INVAL;
 }
 
 static bool notes_decode(Cloakroom__Note **n, size_t count, sc_log *log)

@@ -15,7 +15,6 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,17 +390,6 @@ int auth_file_write(const char *path, const uint8_t *buf, size_t len)
 
 /* ---- statements --------------------------------------------------- */
 
-static __attribute__((format(printf, 3, 4))) int
-reject(auth_reject *why, const char *rule, const char *fmt, ...)
-{
-	snprintf(why->rule, sizeof(why->rule), "%s", rule);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why->reason, sizeof(why->reason), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static bool copy_str(char *dst, size_t cap, const char *src)
 {
 	size_t n = strlen(src ? src : "");
@@ -636,10 +624,10 @@ static int check_signed(const uint8_t anchor[AUTH_KEY_LEN],
 {
 	if (issuer.len != AUTH_KEY_LEN ||
 	    memcmp(issuer.data, anchor, AUTH_KEY_LEN) != 0)
-		return reject(why, "K2",
+		return sc_refuse(why, "K2",
 			      "the %s was issued by an unknown authority", what);
 	if (!statement_verifies(anchor, s))
-		return reject(why, "K1",
+		return sc_refuse(why, "K1",
 			      "the %s's signature does not verify (forged or "
 			      "altered)",
 			      what);
@@ -652,7 +640,7 @@ static int check_expiry(uint64_t expires, uint64_t now, uint64_t skew,
 			const char *what, auth_reject *why)
 {
 	if (expires < now && now - expires > skew)
-		return reject(why, "K3",
+		return sc_refuse(why, "K3",
 			      "the %s expired %llu ms ago (clock skew allowed: "
 			      "%llu ms)",
 			      what, (unsigned long long)(now - expires),
@@ -671,7 +659,7 @@ int auth_credential_check(const auth_checker *by, const uint8_t *buf,
 		  : NULL;
 	int rc = 0;
 	if (!m)
-		rc = reject(why, "K1", "the credential is not a signed "
+		rc = sc_refuse(why, "K1", "the credential is not a signed "
 				       "Credential message");
 	else if (check_signed(by->anchor, m->issuer, s, "credential", why) !=
 		 0)
@@ -683,7 +671,7 @@ int auth_credential_check(const auth_checker *by, const uint8_t *buf,
 		 !copy_str(c->account_sid, sizeof(c->account_sid),
 			   m->account_sid) ||
 		 !copy_str(c->host, sizeof(c->host), m->host))
-		rc = reject(why, "K1", "the credential has a malformed field");
+		rc = sc_refuse(why, "K1", "the credential has a malformed field");
 	else {
 		c->expires_ms = m->expires_ms;
 		rc = check_expiry(c->expires_ms, by->now_ms, by->skew_ms,
@@ -712,7 +700,7 @@ static int ticket_check(const auth_checker *by, const uint8_t *buf,
 		  : NULL;
 	int rc = 0;
 	if (!m)
-		rc = reject(why, "K1",
+		rc = sc_refuse(why, "K1",
 			    "the ticket is not a signed Ticket message");
 	else if (check_signed(by->anchor, m->issuer, s, "ticket", why) != 0)
 		rc = -1;
@@ -726,19 +714,19 @@ static int ticket_check(const auth_checker *by, const uint8_t *buf,
 		 !copy_str(t->presenter, sizeof(t->presenter), m->presenter) ||
 		 !copy_str(t->audience, sizeof(t->audience), m->audience) ||
 		 !copy_str(t->rule, sizeof(t->rule), m->rule))
-		rc = reject(why, "K1", "the ticket has a malformed field");
+		rc = sc_refuse(why, "K1", "the ticket has a malformed field");
 	else if (!m->authorization)
-		rc = reject(why, "K1", "the ticket carries no authorization "
+		rc = sc_refuse(why, "K1", "the ticket carries no authorization "
 				       "data");
 	else if (!copy_bytes(t->session_key, AUTH_SEALED_KEY_LEN,
 			     m->session_key))
-		rc = reject(why, "K1", "the ticket carries no session key");
+		rc = sc_refuse(why, "K1", "the ticket carries no session key");
 	else if (m->level < AUTH_TICKET_LEVEL_MIN ||
 		 m->level > AUTH_TICKET_LEVEL_MAX ||
 		 m->transport >= AUTH_TICKET_TRANSPORTS ||
 		 m->package >= AUTH_TICKET_PACKAGES ||
 		 m->authn >= AUTH_TICKET_AUTHNS)
-		rc = reject(why, "K1", "the ticket's level or hop facts are "
+		rc = sc_refuse(why, "K1", "the ticket's level or hop facts are "
 				       "out of range");
 	else {
 		t->forwardable = m->forwardable;
@@ -755,7 +743,7 @@ static int ticket_check(const auth_checker *by, const uint8_t *buf,
 			m->authorization);
 		pac->data = malloc(pac->len ? pac->len : 1);
 		if (!pac->data)
-			rc = reject(why, "K1", "out of memory");
+			rc = sc_refuse(why, "K1", "out of memory");
 		else
 			cloakroom__identity__pack(m->authorization, pac->data);
 	}
@@ -1029,7 +1017,7 @@ static int open_ticket(const opening *op, const uint8_t *b, size_t len,
 	if (strcmp(e->tk.audience, a->me) == 0 &&
 	    auth_key_unseal(a->secret, e->tk.session_key, AUTH_SEALED_KEY_LEN,
 			    e->tk.nonce, a->me, e->key) != 0) {
-		return reject(why, "K1",
+		return sc_refuse(why, "K1",
 			      "the ticket's session key is not sealed for %s",
 			      a->me);
 	}
@@ -1055,13 +1043,13 @@ static int open_statements(const opening *op,
 	out->pac_len = e->pac_len;
 	e->pac = NULL;
 	if (strcmp(out->tk.presenter, out->cred.process) != 0)
-		return reject(why, "K6",
+		return sc_refuse(why, "K6",
 			      "the ticket lets %s present %s, but %s presents "
 			      "it",
 			      out->tk.presenter, out->tk.subject,
 			      out->cred.process);
 	if (strcmp(out->tk.audience, op->aud->me) != 0)
-		return reject(why, "K4", "the ticket is for %s, not %s",
+		return sc_refuse(why, "K4", "the ticket is for %s, not %s",
 			      out->tk.audience, op->aud->me);
 	return 0;
 }
@@ -1075,16 +1063,16 @@ static int check_times(const opening *op, const Cloakroom__Authenticator *a)
 {
 	auth_reject *why = op->why;
 	if (a->issued_ms > op->now && a->issued_ms - op->now > op->skew)
-		return reject(why, "K3",
+		return sc_refuse(why, "K3",
 			      "the context is dated %llu ms in the future "
 			      "(clock skew allowed: %llu ms)",
 			      (unsigned long long)(a->issued_ms - op->now),
 			      (unsigned long long)op->skew);
 	if (a->expires_ms < a->issued_ms)
-		return reject(why, "K3",
+		return sc_refuse(why, "K3",
 			      "the context expires before it was issued");
 	if (a->expires_ms - a->issued_ms > AUTH_CONTEXT_LIFETIME_MS)
-		return reject(why, "K3",
+		return sc_refuse(why, "K3",
 			      "the context claims to live %llu ms; a context "
 			      "lives at most %u ms",
 			      (unsigned long long)(a->expires_ms -
@@ -1109,27 +1097,27 @@ static int open_authenticator(const opening *op,
 	if (!a || a->context_hash.len != AUTH_HASH_LEN ||
 	    a->ticket_id.len != AUTH_NONCE_LEN ||
 	    a->nonce.len != AUTH_NONCE_LEN || m->mac.len != AUTH_MAC_LEN)
-		return reject(why, "K1", "the authenticator is malformed");
+		return sc_refuse(why, "K1", "the authenticator is malformed");
 	/* One moved from another ticket, or made with another ticket's
 	 * key, does not hold. */
 	if (memcmp(a->ticket_id.data, out->tk.nonce, AUTH_NONCE_LEN) != 0)
-		return reject(why, "K1", "the authenticator was made for "
+		return sc_refuse(why, "K1", "the authenticator was made for "
 					 "another ticket");
 	uint8_t mac[AUTH_MAC_LEN];
 	if (auth_mac(key, m->authenticator.data, m->authenticator.len, mac) !=
 		    0 ||
 	    CRYPTO_memcmp(mac, m->mac.data, AUTH_MAC_LEN) != 0)
-		return reject(why, "K1",
+		return sc_refuse(why, "K1",
 			      "the authenticator's MAC does not verify under "
 			      "the ticket's session key");
 	uint8_t ch[AUTH_HASH_LEN];
 	auth_hash(m->context.data, m->context.len, ch);
 	if (memcmp(a->context_hash.data, ch, AUTH_HASH_LEN) != 0)
-		return reject(why, "K1",
+		return sc_refuse(why, "K1",
 			      "the context was altered after %s sealed it",
 			      out->cred.process);
 	if (strcmp(a->audience ? a->audience : "", me) != 0)
-		return reject(why, "K4",
+		return sc_refuse(why, "K4",
 			      "the context is addressed to %s, not %s",
 			      a->audience ? a->audience : "", me);
 	return check_times(op, a);
@@ -1142,7 +1130,7 @@ static int copy_opened(const Cloakroom__SealedContext *m, auth_opened *out,
 	out->context = malloc(m->context.len ? m->context.len : 1);
 	out->ticket = secure_copy(m->ticket.data, m->ticket.len);
 	if (!out->context || !out->ticket)
-		return reject(why, "K1", "out of memory");
+		return sc_refuse(why, "K1", "out of memory");
 	/* An empty context has no data at all (protobuf-c leaves it NULL):
 	 * opened as empty, for the codec to refuse. */
 	if (m->context.len)
@@ -1169,14 +1157,14 @@ int auth_open(const auth_open_opts *by, const uint8_t *buf, size_t len,
 	Cloakroom__Authenticator *a = NULL;
 	Cloakroom__SealedContext *m = NULL;
 	if (len > AUTH_SEALED_MAX) {
-		reject(why, "K1", "sealed context of %zu bytes exceeds the "
+		sc_refuse(why, "K1", "sealed context of %zu bytes exceeds the "
 				  "%d-byte cap",
 		       len, AUTH_SEALED_MAX);
 		goto out;
 	}
 	m = cloakroom__sealed_context__unpack(NULL, len, buf);
 	if (!m || !m->credential.len || !m->ticket.len) {
-		reject(why, "K1", "the context is not signed (no sealed "
+		sc_refuse(why, "K1", "the context is not signed (no sealed "
 				  "context with a credential and a ticket)");
 		goto out;
 	}
@@ -1188,12 +1176,12 @@ int auth_open(const auth_open_opts *by, const uint8_t *buf, size_t len,
 	int r = auth_replay_check_for(by->replay, out->cred.process, a->nonce.data,
 				      a->expires_ms + op.skew, now_ms);
 	if (r == -1) {
-		reject(why, "K5", "replayed: this context (nonce) was already "
+		sc_refuse(why, "K5", "replayed: this context (nonce) was already "
 				  "presented");
 		goto out;
 	}
 	if (r != 0) {
-		reject(why, AUTH_BUSY, "the replay cache is full: not "
+		sc_refuse(why, AUTH_BUSY, "the replay cache is full: not "
 				       "judged rather than risk a replay");
 		goto out;
 	}

@@ -2251,11 +2251,9 @@ static const struct {
 	const char *key;
 	unsigned bit;
 } given_bits[] = {
-	{"authn", SC_GIVEN_AUTHN},         {"level", SC_GIVEN_LEVEL},
-	{"package", SC_GIVEN_PACKAGE},     {"cloaking", SC_GIVEN_CLOAKING},
-	{"identity", SC_GIVEN_IDENTITY},   {"transport", SC_GIVEN_TRANSPORT},
-	{"sqos", SC_GIVEN_SQOS},           {"tracking", SC_GIVEN_TRACKING},
-	{"effective_only", SC_GIVEN_EFFECTIVE_ONLY},
+#define GIVEN_BIT(id, field) {#field, SC_GIVEN_##id},
+	SC_BLANKET_FIELDS(GIVEN_BIT)
+#undef GIVEN_BIT
 };
 
 static unsigned given_of(const yn *m)
