@@ -822,11 +822,15 @@ static sc_status logon_token(const sc_directory *dir, const logon_ask *ask,
 		return SC_INTERNAL;
 	if (sc_token_set_user(t, p->sid, p->name) != 0 ||
 	    sc_token_set_origin_host(t, host) != 0 ||
-	    add_group(dir, t, SC_SID_EVERYONE) != 0 ||
+	    /* L1: ANONYMOUS LOGON is in none of the groups every
+	     * signed-in account is in: not Everyone (unless a host sets
+	     * EveryoneIncludesAnonymous, not modelled), not Authenticated
+	     * Users, not Users. */
 	    (!anonymous &&
-	     add_group(dir, t, SC_SID_AUTHENTICATED_USERS) != 0) ||
+	     (add_group(dir, t, SC_SID_EVERYONE) != 0 ||
+	      add_group(dir, t, SC_SID_AUTHENTICATED_USERS) != 0)) ||
 	    add_group(dir, t, lgroup) != 0 ||
-	    add_group(dir, t, SC_SID_USERS) != 0)
+	    (!anonymous && add_group(dir, t, SC_SID_USERS) != 0))
 		goto nomem;
 	if (strcmp(p->sid, SC_SID_LOCAL_SYSTEM) == 0 &&
 	    add_group(dir, t, SC_SID_ADMINISTRATORS) != 0)
@@ -1432,7 +1436,7 @@ sc_status sc_directory_on_network(const sc_directory *dir,
 	/* D8: LOCAL SERVICE presents anonymous credentials; so does a
 	 * machine identity of a host outside the domain, which has no
 	 * computer account (a null session). */
-	const char *groups[] = {SC_SID_EVERYONE, NULL};
+	const char *groups[] = {NULL}; /* L1: not even Everyone */
 	const net_identity as = {SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME, groups,
 				 SC_LOGON_ANONYMOUS};
 	*out = network_self(dir, who, &as, from_host);

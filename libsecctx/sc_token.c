@@ -689,15 +689,16 @@ sc_status sc_token_impersonate_self(const sc_token *process, sc_level level,
 	return SC_OK;
 }
 
-/* L1: the anonymous identity: ANONYMOUS LOGON with Everyone only. */
+/* L1: the anonymous identity: ANONYMOUS LOGON and no group. Windows
+ * leaves Everyone out of an anonymous token unless the host sets
+ * EveryoneIncludesAnonymous (ImpersonateAnonymousToken's remarks), which
+ * the model does not. */
 sc_token *sc_token_new_anonymous(sc_level level)
 {
 	sc_token *t = sc_token_new(SC_TOKEN_IMPERSONATION);
 	if (!t)
 		return NULL;
-	if (sc_token_set_user(t, SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME) != 0 ||
-	    sc_token_add_group(t, SC_SID_EVERYONE, "Everyone",
-			       SC_GROUP_ENABLED) != 0) {
+	if (sc_token_set_user(t, SC_SID_ANONYMOUS, SC_ANONYMOUS_NAME) != 0) {
 		sc_token_free(t);
 		return NULL;
 	}

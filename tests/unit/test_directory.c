@@ -646,12 +646,13 @@ Test(directory, interactive_logon_token_contents)
 	sc_token_free(t);
 }
 
-Test(directory, anonymous_logon_has_no_authenticated_users)
+Test(directory, anonymous_logon_is_not_in_everyone_nor_authenticated_users)
 {
 	sc_token *t = logon("ANONYMOUS LOGON", "ws1", SC_START_INTERACTIVE);
 	cr_assert_str_eq(sc_token_user_sid(t), SC_SID_ANONYMOUS);
-	cr_assert(has_group(t, SC_SID_EVERYONE));
+	cr_assert_not(has_group(t, SC_SID_EVERYONE));
 	cr_assert_not(has_group(t, SC_SID_AUTHENTICATED_USERS));
+	cr_assert_not(has_group(t, SC_SID_USERS));
 	cr_assert_eq(sc_token_logon(t), SC_LOGON_ANONYMOUS);
 	sc_token_free(t);
 }

@@ -288,22 +288,19 @@ Test(L1, anonymous_token_identity)
 	cr_assert_str_eq(sc_token_user_sid(t), SC_SID_ANONYMOUS);
 	cr_assert_str_eq(sc_token_user_name(t),
 			 "NT AUTHORITY\\ANONYMOUS LOGON");
-	cr_assert_eq(sc_token_group_count(t), 1);
+	/* Not even Everyone (EveryoneIncludesAnonymous is off by default). */
+	cr_assert_eq(sc_token_group_count(t), 0);
 	const char *sid;
 	const char *name;
 	uint32_t attrs;
-	cr_assert_eq(sc_token_group(t, 0, &sid, &name, &attrs), 0);
-	cr_assert_str_eq(sid, SC_SID_EVERYONE);
-	cr_assert_str_eq(name, "Everyone");
-	cr_assert(attrs & SC_GROUP_ENABLED);
-	cr_assert_eq(sc_token_group(t, 1, &sid, &name, &attrs), SC_ERR_RANGE);
+	cr_assert_eq(sc_token_group(t, 0, &sid, &name, &attrs), SC_ERR_RANGE);
 	cr_assert_eq(sc_token_privilege_count(t), 0);
 	cr_assert_eq(sc_token_logon(t), SC_LOGON_ANONYMOUS);
 	sc_level l;
 	cr_assert_eq(sc_token_query_level(t, &l, NULL), SC_OK);
 	cr_assert_eq(l, SC_LEVEL_ANONYMOUS);
 	cr_assert(sc_token_has_sid(t, SC_SID_ANONYMOUS));
-	cr_assert(sc_token_has_sid(t, SC_SID_EVERYONE));
+	cr_assert_not(sc_token_has_sid(t, SC_SID_EVERYONE));
 	cr_assert_not(sc_token_has_sid(t, SC_SID_AUTHENTICATED_USERS));
 	sc_token_free(t);
 }
