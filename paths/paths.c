@@ -208,6 +208,39 @@ static void put_process(buf *b, const case_process *p)
 	put(b, "    blanket: %s\n    steps:\n%s", p->blanket, p->steps);
 }
 
+/* A case file's head after its comment line: its name and description,
+ * the domain with the accounts of its cast, and the hosts key. */
+static void put_head(buf *b, paths_kind k, const sc_scenario *s,
+		     const sc_account_def *const *acc, size_t ncast)
+{
+	put(b, "# %s.\n", kinds[k].what);
+	put(b, "scenario: path-%s\ndescription: ", kinds[k].name);
+	put_str(b, kinds[k].what);
+	put(b, "\ndomain:\n  name: ");
+	put_str(b, s->domain.name ? s->domain.name : "CORP");
+	put(b, "\n  accounts:\n");
+	for (size_t i = 0; i < ncast; i++)
+		put_account(b, acc[i], acc, ncast);
+	put(b, "hosts:\n");
+}
+
+/* The target C, which impersonates its caller, ends every case file:
+ * the file's text, or NULL (and nothing left allocated) when out of
+ * memory. */
+static char *put_target(buf *b, const char *host, const char *account,
+			const char *spn)
+{
+	put_process(b, &(case_process){
+			       "C", host, account, spn, "{level: impersonate}",
+			       "      - {do: impersonate, id: c-impersonate}\n",
+			       "service"});
+	if (b->oom) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
 /* One case of the search: a path of kind from client (standing for
  * clients accounts of its class) through middle to target. */
 typedef struct path_case {
@@ -272,16 +305,7 @@ static char *case_yaml(const sc_scenario *s, const path_case *pc,
 	buf b = {0};
 	put(&b, "# cloakroom paths: %s (%s): %s -> %s -> %s\n",
 	    kinds[k].name, kinds[k].rule, u->name, m->name, t->name);
-	put(&b, "# %s.\n", kinds[k].what);
-	put(&b, "scenario: path-%s\n", kinds[k].name);
-	put(&b, "description: ");
-	put_str(&b, kinds[k].what);
-	put(&b, "\ndomain:\n  name: ");
-	put_str(&b, s->domain.name ? s->domain.name : "CORP");
-	put(&b, "\n  accounts:\n");
-	for (size_t i = 0; i < ncast; i++)
-		put_account(&b, acc[i], acc, ncast);
-	put(&b, "hosts:\n");
+	put_head(&b, k, s, acc, ncast);
 	if (k != PATHS_SAME_HOST)
 		put(&b, "  - name: %s\n", client_host);
 	put(&b, "  - name: middle-host\n");
@@ -321,16 +345,7 @@ static char *case_yaml(const sc_scenario *s, const path_case *pc,
 					"service"});
 	b.oom = b.oom || steps.oom;
 	free(steps.s);
-	put_process(&b, &(case_process){
-				"C", "target-host", t->name, spn,
-				"{level: impersonate}",
-				"      - {do: impersonate, id: c-impersonate}\n",
-				"service"});
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return put_target(&b, "target-host", t->name, spn);
 }
 
 /* ---- a privileged client on the service's host (P1, P3) --------------- */
@@ -468,15 +483,7 @@ static char *privileged_yaml(const sc_scenario *s, const path_case *pc)
 	put(&b, "# cloakroom paths: %s (%s): %s -> %s -> %s, on %s\n",
 	    kinds[k].name, kinds[k].rule, cp->account, mp->account, t->name,
 	    h->name);
-	put(&b, "# %s.\n", kinds[k].what);
-	put(&b, "scenario: path-%s\ndescription: ", kinds[k].name);
-	put_str(&b, kinds[k].what);
-	put(&b, "\ndomain:\n  name: ");
-	put_str(&b, s->domain.name ? s->domain.name : "CORP");
-	put(&b, "\n  accounts:\n");
-	for (size_t i = 0; i < ncast; i++)
-		put_account(&b, acc[i], acc, ncast);
-	put(&b, "hosts:\n");
+	put_head(&b, k, s, acc, ncast);
 	put_host(&b, h);
 	put(&b, "  - name: %s\nprocesses:\n",
 	    strcmp(h->name, "target-host") ? "target-host" : "target-host2");
@@ -501,18 +508,10 @@ static char *privileged_yaml(const sc_scenario *s, const path_case *pc)
 					  "      - {do: call, id: b-call, to: C}\n",
 				mp->started_by ? sc_start_name(mp->started_by)
 					       : NULL});
-	put_process(&b, &(case_process){
-				"C",
-				strcmp(h->name, "target-host") ? "target-host"
-							       : "target-host2",
-				t->name, NULL, "{level: impersonate}",
-				"      - {do: impersonate, id: c-impersonate}\n",
-				"service"});
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return put_target(&b,
+			  strcmp(h->name, "target-host") ? "target-host"
+							 : "target-host2",
+			  t->name, NULL);
 }
 
 /* ---- deciding a case in process ---------------------------------------- */
